@@ -1,0 +1,99 @@
+"""Loading the ONS areas and mapping a postcode to its area."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import Area, LocalTeam
+from .postcodes import locate_postcode
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Unitary authorities created in 2023 from the two-tier counties (their postcodes
+# already carry these codes in the ONS directory). Each runs its own public health.
+SUCCESSOR_AUTHORITIES = [
+    ("E06000063", "Cumberland"),
+    ("E06000064", "Westmorland and Furness"),
+    ("E06000065", "North Yorkshire"),
+    ("E06000066", "Somerset"),
+]
+
+
+def _authority_records() -> list[dict[str, str]]:
+    spec = find_spec("qlacref_authorities")
+    assert spec is not None and spec.submodule_search_locations
+    path = Path(next(iter(spec.submodule_search_locations))) / "records.json"
+    return json.loads(path.read_text())
+
+
+@transaction.atomic
+def areas_load(*, area_model=Area, team_model=LocalTeam) -> tuple[int, int]:
+    """Create or update every area and local team; safe to run again.
+
+    The data migration passes its historical models. Returns (areas, teams) counts.
+    """
+    districts = json.loads((DATA_DIR / "area_districts.json").read_text())
+    rows = [
+        (r["LTLA21CD"], r["LTLA21NM"], r["UTLA21CD"], r["UTLA21NM"])
+        for r in _authority_records()
+    ]
+    rows += [(code, name, code, name) for code, name in SUCCESSOR_AUTHORITIES]
+    teams: dict[str, LocalTeam] = {}  # keyed by upper-tier code
+    for _, _, ut_code, ut_name in rows:
+        if ut_code not in teams:
+            teams[ut_code], _ = team_model.objects.update_or_create(
+                code=ut_code, defaults={"name": f"{ut_name} Public Health"}
+            )
+    team_model.objects.update_or_create(
+        code=settings.TRACING_FALLBACK_TEAM_CODE,
+        defaults={"name": "Regional Health Protection (no area found)", "is_fallback": True},
+    )
+    for code, name, ut_code, ut_name in rows:
+        area_model.objects.update_or_create(
+            code=code,
+            defaults={
+                "name": name,
+                "upper_tier_code": ut_code,
+                "upper_tier_name": ut_name,
+                "local_team": teams[ut_code],
+                "postcode_districts": districts.get(code, []),
+            },
+        )
+    return len(rows), len(teams) + 1
+
+
+@dataclass(frozen=True)
+class PostcodeArea:
+    postcode: str
+    area: Area | None
+    easting: int | None
+    northing: int | None
+
+
+def postcode_to_area(postcode: str) -> PostcodeArea:
+    """Normalise a postcode and find its area; raises ValidationError when malformed.
+
+    A well-formed postcode that is not in the directory (or lies outside England)
+    gives area None: the caller routes the item to the fallback team.
+    """
+    location = locate_postcode(postcode)
+    if location is None:
+        from .postcodes import normalise_postcode
+
+        return PostcodeArea(normalise_postcode(postcode), None, None, None)
+    return PostcodeArea(
+        location.postcode,
+        Area.objects.for_code(location.area_code),
+        location.easting,
+        location.northing,
+    )
+
+
+def fallback_team() -> LocalTeam:
+    return LocalTeam.objects.get(is_fallback=True)

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from .rules import case_isolation_ends_on
+from .workitem import Status, WorkItem, WorkItemQuerySet
+
+
+class SettingKind(models.TextChoices):
+    HOUSEHOLD = "household", "Household"
+    WORKPLACE = "workplace", "Workplace"
+    SCHOOL = "school", "School or nursery"
+    UNIVERSITY = "university", "University"
+    CARE_HOME = "care_home", "Care home"
+    HOSPITAL = "hospital", "Hospital or clinic"
+    PRISON = "prison", "Prison"
+    TRANSPORT = "transport", "Transport"
+    VENUE = "venue", "Hospitality or venue"
+    WORSHIP = "worship", "Place of worship"
+    OTHER = "other", "Other"
+
+
+# Settings where a case is complex and goes straight to the local team.
+COMPLEX_SETTINGS = {
+    SettingKind.CARE_HOME,
+    SettingKind.SCHOOL,
+    SettingKind.HOSPITAL,
+    SettingKind.PRISON,
+}
+
+
+class CaseQuerySet(WorkItemQuerySet):
+    def with_person(self) -> Self:
+        return self.select_related("person", "area", "assignee")
+
+    def visible_to(self, user) -> Self:
+        """The cases this user may see at all; narrower checks come on top."""
+        from staffing.access import scope_work_items
+
+        return scope_work_items(self, user)
+
+
+class Case(WorkItem):
+    """A person's positive test, and the work of tracing from it."""
+
+    kind = "case"
+
+    class Complexity(models.TextChoices):
+        ROUTINE = "routine", "Routine"
+        COMPLEX = "complex", "Complex (local team)"
+
+    class Source(models.TextChoices):
+        API = "api", "Lab integration"
+        CSV = "csv", "CSV upload"
+        MANUAL = "manual", "Entered by staff"
+        DEMO = "demo", "Demo data"
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="cases"
+    )
+    lab_reference = models.CharField(max_length=64, unique=True)
+    specimen_date = models.DateField()
+    result_date = models.DateField()
+    symptom_onset = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.API)
+    complexity = models.CharField(
+        max_length=10, choices=Complexity.choices, default=Complexity.ROUTINE
+    )
+    complex_setting = models.CharField(
+        max_length=20, choices=SettingKind.choices, blank=True
+    )
+    safeguarding_flag = models.BooleanField(default=False)
+    safeguarding_note = models.TextField(blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(specimen_date__lte=F("result_date")),
+                name="case_specimen_before_result",
+            ),
+            models.CheckConstraint(
+                condition=Q(symptom_onset__isnull=True)
+                | Q(symptom_onset__lte=F("result_date")),
+                name="case_onset_before_result",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.ASSIGNED) | Q(assignee__isnull=False),
+                name="case_assigned_has_assignee",
+            ),
+        ]
+        indexes = [
+            # The pool, most urgent then oldest first.
+            models.Index(
+                F("priority").desc(),
+                "created_at",
+                name="case_pool",
+                condition=Q(status=Status.NEW),
+            ),
+            models.Index(fields=["assignee", "status", "next_attempt_at"], name="case_queue"),
+            models.Index(fields=["area", "status"], name="case_area_status"),
+            models.Index(fields=["local_team", "status"], name="case_team_status"),
+            models.Index(
+                fields=["escalate_due_at"],
+                name="case_escalation_due",
+                condition=Q(status__in=[Status.NEW, Status.ASSIGNED]),
+            ),
+            models.Index(fields=["created_at"], name="case_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case {self.lab_reference}"
+
+    def refresh_isolation(self) -> None:
+        self.isolation_ends_on = case_isolation_ends_on(
+            symptom_onset=self.symptom_onset, specimen_date=self.specimen_date
+        )
+
+
+class RiskAssessment(models.Model):
+    """The tier 2 public health risk assessment of one case (clinical: tier 2 only)."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="assessment")
+    symptomatic = models.BooleanField(default=True)
+    occupation = models.CharField(max_length=200, blank=True)
+    works_in = models.CharField(
+        "works or studies in", max_length=20, choices=SettingKind.choices, blank=True
+    )
+    vulnerabilities = models.TextField(blank=True)
+    household_size = models.PositiveSmallIntegerField(null=True, blank=True)
+    household_notes = models.TextField(blank=True)
+    clinical_notes = models.TextField(blank=True)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assessed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Assessment of {self.case}"
+
+
+class ExposureSetting(models.Model):
+    """A place where people met: a workplace, school, venue..."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=SettingKind.choices)
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    area = models.ForeignKey(
+        "areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    easting = models.IntegerField(null=True, blank=True)
+    northing = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["area", "kind"], name="setting_area_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class SettingVisit(models.Model):
+    """A case was at a setting on a day (an exposure event)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="visits")
+    setting = models.ForeignKey(
+        ExposureSetting, on_delete=models.PROTECT, related_name="visits"
+    )
+    visited_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "setting", "visited_on"], name="visit_once_a_day"
+            )
+        ]
+        indexes = [models.Index(fields=["setting", "visited_on"], name="visit_setting_day")]
+
+    def __str__(self) -> str:
+        return f"{self.case} at {self.setting} on {self.visited_on}"

@@ -1,0 +1,260 @@
+"""What cases and contacts share: a piece of work that moves through one life cycle.
+
+    new -> assigned -> reached -> completed
+      \\        \\          (a case stays reached while its assessment is done)
+       +--------+--> escalated -> closed          (local team)
+                        \\-> new                 (sent back to the national queue)
+
+Every transition lives here, as a method that checks the current status, stamps its time
+and saves only the fields it changed. Callers hold the row lock (see `locked()`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from .errors import IllegalTransition
+from .rules import CallRule
+
+
+class Status(models.TextChoices):
+    NEW = "new", "Waiting"
+    ASSIGNED = "assigned", "Assigned"
+    REACHED = "reached", "Reached"
+    COMPLETED = "completed", "Completed"
+    ESCALATED = "escalated", "With local team"
+    CLOSED = "closed", "Closed"
+
+
+class Route(models.TextChoices):
+    NATIONAL = "national", "National call centre"
+    LOCAL = "local", "Local team"
+    ONLINE = "online", "Online"
+
+
+# Not reached yet, and still the national service's to reach.
+UNREACHED = (Status.NEW, Status.ASSIGNED)
+
+
+class WorkItemQuerySet(models.QuerySet):
+    def unassigned(self) -> Self:
+        return self.filter(status=Status.NEW, assignee__isnull=True)
+
+    def assigned_to(self, user) -> Self:
+        return self.filter(assignee=user)
+
+    def open(self) -> Self:
+        return self.filter(status__in=[Status.NEW, Status.ASSIGNED, Status.REACHED])
+
+    def in_areas(self, areas) -> Self:
+        return self.filter(area__in=areas)
+
+    def due_for_escalation(self, now: datetime) -> Self:
+        """Unreached items whose attempts are spent or whose hours are up."""
+        return self.filter(status__in=UNREACHED, escalate_due_at__lte=now)
+
+
+class WorkItem(models.Model):
+    kind: str  # "case" or "contact": picks the call rule
+
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.NEW, db_index=False
+    )
+    area = models.ForeignKey(
+        "areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Set when the postcode matched no area: the item went to the fallback team.
+    area_unknown = models.BooleanField(default=False)
+    priority = models.SmallIntegerField(
+        default=0, help_text="Higher is more urgent; ties go to the oldest."
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    local_team = models.ForeignKey(
+        "areas.LocalTeam",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The local team holding the item, while escalated.",
+    )
+    isolation_ends_on = models.DateField(editable=False)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Call attempts in the current round."
+    )
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    escalate_due_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    reached_at = models.DateTimeField(null=True, blank=True)
+    reached_route = models.CharField(max_length=10, choices=Route.choices, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    # --- reading -------------------------------------------------------------------
+    @property
+    def is_unreached(self) -> bool:
+        return self.status in UNREACHED
+
+    @property
+    def is_overdue(self) -> bool:
+        return (
+            self.next_attempt_at is not None
+            and self.is_unreached
+            and self.next_attempt_at < timezone.now()
+        )
+
+    def locked(self) -> Self:
+        """This item's row, locked until the surrounding transaction ends."""
+        assert transaction.get_connection().in_atomic_block, "lock inside atomic()"
+        return type(self).objects.select_for_update().get(pk=self.pk)
+
+    def _refuse(self, action: str) -> IllegalTransition:
+        return IllegalTransition(
+            f"This {self.kind} is {self.get_status_display().lower()}: "
+            f"it cannot be {action}."
+        )
+
+    def _save(self, *fields: str) -> None:
+        self.save(update_fields=list(fields))
+
+    # --- transitions ---------------------------------------------------------------
+    def start_clock(self, now: datetime) -> None:
+        """On arrival: the first call is due now, and escalation once the window ends."""
+        rule = CallRule.for_kind(self.kind)
+        self.next_attempt_at = now
+        self.escalate_due_at = rule.escalate_due_at(now)
+
+    def mark_assigned(self, *, to, now: datetime) -> None:
+        if self.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
+            raise self._refuse("assigned")
+        if self.status == Status.REACHED and self.kind == "contact":
+            raise self._refuse("assigned")
+        self.assignee = to
+        self.assigned_at = now
+        if self.status == Status.NEW:
+            self.status = Status.ASSIGNED
+        self._save("assignee", "assigned_at", "status")
+
+    def mark_released(self) -> None:
+        """Back to the pool (shift ended, reassigned to nobody, interpreter needed)."""
+        if self.status not in (Status.ASSIGNED, Status.REACHED, Status.NEW):
+            raise self._refuse("returned to the pool")
+        self.assignee = None
+        if self.status == Status.ASSIGNED:
+            self.status = Status.NEW
+        self._save("assignee", "status")
+
+    def mark_call(self, *, outcome: str, now: datetime, call_back_at=None) -> None:
+        """Apply one call's outcome: reached, or when to try next, or out of tries."""
+        from calls.models import Outcome  # calls depends on cases, not the reverse
+
+        if self.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
+            raise self._refuse("called")
+        if self.status == Status.REACHED and self.kind == "contact":
+            raise self._refuse("called")
+        rule = CallRule.for_kind(self.kind)
+        self.first_attempt_at = self.first_attempt_at or now
+        self.last_attempt_at = now
+        fields = ["first_attempt_at", "last_attempt_at"]
+        if self.status == Status.REACHED:
+            self._save(*fields)  # a follow-up call on a case already reached
+            return
+        self.attempts += 1
+        fields += ["attempts", "next_attempt_at", "escalate_due_at"]
+        if outcome == Outcome.REACHED:
+            self.status = Status.REACHED
+            self.reached_at = now
+            self.reached_route = Route.NATIONAL
+            self.next_attempt_at = None
+            self.escalate_due_at = None
+            fields += ["status", "reached_at", "reached_route"]
+        elif outcome == Outcome.CALL_BACK:
+            if call_back_at is None or call_back_at <= now:
+                raise IllegalTransition("A call back needs a time in the future.")
+            self.next_attempt_at = call_back_at
+            # The person asked for a time: do not escalate before it has been tried.
+            floor = call_back_at + rule.min_gap
+            if self.escalate_due_at is None or self.escalate_due_at < floor:
+                self.escalate_due_at = floor
+        elif outcome in (Outcome.WRONG_NUMBER, Outcome.REFUSED):
+            # The phone route is spent: the local team takes it at the next sweep.
+            self.next_attempt_at = None
+            self.escalate_due_at = now
+        elif outcome == Outcome.NEEDS_INTERPRETER:
+            # Straight back to the pool for someone who speaks the language.
+            self.next_attempt_at = now
+            self.assignee = None
+            self.status = Status.NEW
+            fields += ["assignee", "status"]
+        elif outcome == Outcome.SAFEGUARDING:
+            self.next_attempt_at = None
+        elif self.attempts >= rule.max_attempts:
+            self.next_attempt_at = None
+            self.escalate_due_at = now
+        else:
+            self.next_attempt_at = now + rule.min_gap
+        self._save(*fields)
+
+    def mark_completed(self, *, now: datetime) -> None:
+        if self.status != Status.REACHED:
+            raise self._refuse("completed")
+        self.status = Status.COMPLETED
+        self.completed_at = now
+        self._save("status", "completed_at")
+
+    def mark_escalated(self, *, team, now: datetime) -> None:
+        if self.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
+            raise self._refuse("escalated")
+        self.status = Status.ESCALATED
+        self.local_team = team
+        self.assignee = None
+        self.escalated_at = now
+        self.next_attempt_at = None
+        self.escalate_due_at = None
+        self._save(
+            "status", "local_team", "assignee", "escalated_at", "next_attempt_at",
+            "escalate_due_at",
+        )
+
+    def mark_closed(self, *, reached: bool, now: datetime) -> None:
+        if self.status != Status.ESCALATED:
+            raise self._refuse("closed")
+        self.status = Status.CLOSED
+        self.closed_at = now
+        fields = ["status", "closed_at"]
+        if reached and self.reached_at is None:
+            self.reached_at = now
+            self.reached_route = Route.LOCAL
+            fields += ["reached_at", "reached_route"]
+        self._save(*fields)
+
+    def mark_returned(self, *, now: datetime) -> None:
+        """The local team found a new way to reach them: a fresh national round."""
+        if self.status != Status.ESCALATED:
+            raise self._refuse("sent back")
+        self.status = Status.NEW if self.reached_at is None else Status.REACHED
+        self.local_team = None
+        self.assignee = None
+        self.attempts = 0
+        self.start_clock(now)
+        self._save(
+            "status", "local_team", "assignee", "attempts", "next_attempt_at",
+            "escalate_due_at",
+        )

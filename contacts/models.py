@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from cases.rules import contact_isolation_ends_on
+from cases.workitem import Status, WorkItem, WorkItemQuerySet
+
+
+class ContactQuerySet(WorkItemQuerySet):
+    def with_person(self) -> Self:
+        return self.select_related("person", "area", "assignee", "case")
+
+    def visible_to(self, user) -> Self:
+        from staffing.access import scope_work_items
+
+        return scope_work_items(self, user)
+
+
+class Contact(WorkItem):
+    """A person's exposure to a case: someone to tell to self-isolate."""
+
+    kind = "contact"
+
+    class Exposure(models.TextChoices):
+        HOUSEHOLD = "household", "Household"
+        FACE_TO_FACE = "face_to_face", "Face to face"
+        PROXIMITY = "proximity", "Within 2 metres for 15 minutes"
+        TRAVEL = "travel", "Travelled together"
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="contacts")
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="contacts"
+    )
+    exposure_date = models.DateField(help_text="The last day they were exposed.")
+    exposure = models.CharField(max_length=20, choices=Exposure.choices)
+    identified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "person"], name="contact_once_per_case"),
+            models.CheckConstraint(
+                condition=~Q(status=Status.ASSIGNED) | Q(assignee__isnull=False),
+                name="contact_assigned_has_assignee",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                F("priority").desc(),
+                "created_at",
+                name="contact_pool",
+                condition=Q(status=Status.NEW),
+            ),
+            models.Index(
+                fields=["assignee", "status", "next_attempt_at"], name="contact_queue"
+            ),
+            models.Index(fields=["area", "status"], name="contact_area_status"),
+            models.Index(fields=["local_team", "status"], name="contact_team_status"),
+            models.Index(
+                fields=["escalate_due_at"],
+                name="contact_escalation_due",
+                condition=Q(status__in=[Status.NEW, Status.ASSIGNED]),
+            ),
+            models.Index(fields=["created_at"], name="contact_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Contact {self.person} of {self.case}"
+
+    def refresh_isolation(self) -> None:
+        self.isolation_ends_on = contact_isolation_ends_on(last_exposure=self.exposure_date)

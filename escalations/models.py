@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Escalation(models.Model):
+    """A case or contact handed to a local team: why, when, who took it, how it ended."""
+
+    class Reason(models.TextChoices):
+        UNREACHED = "unreached", "Not reached after every attempt"
+        WRONG_NUMBER = "wrong_number", "Wrong or missing number"
+        REFUSED = "refused", "Refused by phone"
+        COMPLEX = "complex", "Complex setting"
+        SAFEGUARDING = "safeguarding", "Safeguarding concern"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        PICKED_UP = "picked_up", "Picked up"
+        CLOSED = "closed", "Closed"
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", "Reached and advised"
+        NOT_FOUND = "not_found", "Not found"
+        MOVED_AWAY = "moved_away", "Moved away"
+        REFUSED = "refused", "Refused"
+        ALREADY_ISOLATING = "already_isolating", "Already isolating"
+        RETURNED = "returned", "Sent back to the national queue"
+
+    case = models.ForeignKey(
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalations",
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="escalations",
+    )
+    local_team = models.ForeignKey(
+        "areas.LocalTeam", on_delete=models.PROTECT, related_name="escalations"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    detail = models.TextField(blank=True)
+    # The item's postcode matched no area, so it went to the fallback team.
+    area_unknown = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when the escalation sweep raised it.",
+    )
+    due_at = models.DateTimeField()
+    picked_up_at = models.DateTimeField(null=True, blank=True)
+    picked_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(case__isnull=False) & Q(contact__isnull=True))
+                | (Q(case__isnull=True) & Q(contact__isnull=False)),
+                name="escalation_is_for_case_or_contact",
+            ),
+            # Exactly once: at most one open escalation per case and per contact.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=Q(closed_at__isnull=True, case__isnull=False),
+                name="one_open_escalation_per_case",
+            ),
+            models.UniqueConstraint(
+                fields=["contact"],
+                condition=Q(closed_at__isnull=True, contact__isnull=False),
+                name="one_open_escalation_per_contact",
+            ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=models.F("created_at")),
+                name="escalation_closed_after_created",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["local_team", "status", "due_at"], name="escalation_queue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Escalation of {self.item} to {self.local_team}"
+
+    @property
+    def item(self):
+        return self.case or self.contact
+
+
+class EscalationAction(models.Model):
+    """Something the local team did about an escalation."""
+
+    class Kind(models.TextChoices):
+        DOORSTEP = "doorstep", "Door-step visit"
+        PHONE = "phone", "Phone call"
+        LETTER = "letter", "Letter"
+        OTHER = "other", "Other"
+
+    escalation = models.ForeignKey(
+        Escalation, on_delete=models.CASCADE, related_name="actions"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.by} at {self.at:%d %b %H:%M}"
+
+
+class Cluster(models.Model):
+    """Several cases at one setting within a short window, in one area."""
+
+    setting = models.ForeignKey(
+        "cases.ExposureSetting", on_delete=models.CASCADE, related_name="clusters"
+    )
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    first_visit_on = models.DateField()
+    last_visit_on = models.DateField()
+    cases = models.ManyToManyField("cases.Case", related_name="clusters")
+    detected_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["setting", "first_visit_on"], name="cluster_once_per_window"
+            )
+        ]
+        indexes = [models.Index(fields=["area", "-detected_at"], name="cluster_area")]
+
+    def __str__(self) -> str:
+        return f"Cluster at {self.setting}"

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from areas.services import fallback_team
+from audit.models import AuditEvent
+from audit.services import audit_record
+from cases.errors import IllegalTransition
+from cases.workitem import WorkItem
+
+from .models import Escalation, EscalationAction
+
+# How long a local team has to pick up and act on an escalation.
+DUE_WITHIN = {
+    Escalation.Reason.SAFEGUARDING: timedelta(hours=4),
+    Escalation.Reason.COMPLEX: timedelta(hours=12),
+}
+DEFAULT_DUE_WITHIN = timedelta(hours=24)
+
+
+@transaction.atomic
+def item_escalate(
+    *,
+    item: WorkItem,
+    reason: str,
+    detail: str = "",
+    by=None,
+    now: datetime | None = None,
+) -> Escalation:
+    """Hand an item to the local team of its area (the fallback team if none).
+
+    Exactly once: an item already escalated raises IllegalTransition, and the
+    database refuses a second open escalation even under a race.
+    """
+    now = now or timezone.now()
+    locked = item.locked()
+    team = locked.area.local_team if locked.area_id else fallback_team()
+    locked.mark_escalated(team=team, now=now)
+    escalation = Escalation.objects.create(
+        **{locked.kind: locked},
+        local_team=team,
+        reason=reason,
+        detail=detail,
+        area_unknown=locked.area_id is None,
+        created_at=now,
+        created_by=by,
+        due_at=now + DUE_WITHIN.get(reason, DEFAULT_DUE_WITHIN),
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.ESCALATE,
+        obj=locked,
+        detail={"team": team.code, "reason": reason},
+    )
+    item.refresh_from_db()
+    return escalation
+
+
+def _locked(escalation: Escalation) -> Escalation:
+    return Escalation.objects.select_for_update().get(pk=escalation.pk)
+
+
+@transaction.atomic
+def escalation_claim(*, escalation: Escalation, by, now: datetime | None = None) -> Escalation:
+    """A team member picks the escalation up; only one can."""
+    locked = _locked(escalation)
+    if locked.status != Escalation.Status.NEW:
+        who = locked.picked_up_by.get_full_name() if locked.picked_up_by else "someone"
+        raise IllegalTransition(f"This escalation was already picked up by {who}.")
+    locked.status = Escalation.Status.PICKED_UP
+    locked.picked_up_by = by
+    locked.picked_up_at = now or timezone.now()
+    locked.save(update_fields=["status", "picked_up_by", "picked_up_at"])
+    return locked
+
+
+@transaction.atomic
+def escalation_record_action(
+    *, escalation: Escalation, kind: str, note: str, by, now: datetime | None = None
+) -> EscalationAction:
+    locked = _locked(escalation)
+    if locked.status == Escalation.Status.CLOSED:
+        raise IllegalTransition("This escalation is closed.")
+    return EscalationAction.objects.create(
+        escalation=locked, kind=kind, note=note, by=by, at=now or timezone.now()
+    )
+
+
+@transaction.atomic
+def escalation_close(
+    *, escalation: Escalation, outcome: str, note: str = "", by, now: datetime | None = None
+) -> Escalation:
+    """Close with an outcome; "reached" counts the item reached by the local route."""
+    if outcome == Escalation.Outcome.RETURNED:
+        raise IllegalTransition("Use 'send back' to return an item to the national queue.")
+    now = now or timezone.now()
+    locked = _locked(escalation)
+    if locked.status == Escalation.Status.CLOSED:
+        raise IllegalTransition("This escalation is already closed.")
+    item = locked.item.locked()
+    item.mark_closed(reached=outcome == Escalation.Outcome.REACHED, now=now)
+    locked.status = Escalation.Status.CLOSED
+    locked.outcome = outcome
+    locked.outcome_note = note
+    locked.closed_at = now
+    if locked.picked_up_at is None:
+        locked.picked_up_at, locked.picked_up_by = now, by
+    locked.save(
+        update_fields=["status", "outcome", "outcome_note", "closed_at", "picked_up_at",
+                       "picked_up_by"]
+    )
+    audit_record(user=by, action=AuditEvent.Action.UPDATE, obj=item,
+                 detail={"escalation": locked.pk, "outcome": outcome})
+    return locked
+
+
+@transaction.atomic
+def escalation_return(
+    *, escalation: Escalation, note: str, by, new_phone: str = "", now: datetime | None = None
+) -> Escalation:
+    """Send the item back to the national queue (e.g. the team found a new number)."""
+    now = now or timezone.now()
+    locked = _locked(escalation)
+    if locked.status == Escalation.Status.CLOSED:
+        raise IllegalTransition("This escalation is already closed.")
+    item = locked.item.locked()
+    if new_phone:
+        item.person.phone = new_phone
+        item.person.full_clean(exclude=["area", "language"])
+        item.person.save(update_fields=["phone", "updated_at"])
+    item.mark_returned(now=now)
+    locked.status = Escalation.Status.CLOSED
+    locked.outcome = Escalation.Outcome.RETURNED
+    locked.outcome_note = note
+    locked.closed_at = now
+    locked.save(update_fields=["status", "outcome", "outcome_note", "closed_at"])
+    audit_record(user=by, action=AuditEvent.Action.UPDATE, obj=item,
+                 detail={"escalation": locked.pk, "outcome": "returned"})
+    return locked

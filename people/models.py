@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from phonenumber_field.modelfields import PhoneNumberField
+
+
+class Language(models.Model):
+    """A spoken language (ISO 639-1 code), for matching callers to people."""
+
+    code = models.CharField(max_length=8, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def validate_nhs_number(value: str) -> None:
+    """Ten digits whose last is the modulus 11 check digit of the first nine."""
+    digits = (value or "").replace(" ", "")
+    if len(digits) != 10 or not digits.isdigit():
+        raise ValidationError("An NHS number has 10 digits.", code="invalid_nhs_number")
+    total = sum(int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    check = 0 if check == 11 else check
+    if check == 10 or check != int(digits[9]):
+        raise ValidationError(
+            "That is not a valid NHS number (the check digit does not match).",
+            code="invalid_nhs_number",
+        )
+
+
+class Person(models.Model):
+    """One human being, behind every case and contact they appear in."""
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True)
+    nhs_number = models.CharField(
+        "NHS number",
+        max_length=10,
+        blank=True,
+        default="",
+        validators=[validate_nhs_number],
+    )
+    phone = PhoneNumberField(blank=True)
+    phone_alt = PhoneNumberField("other phone", blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    area = models.ForeignKey(
+        "areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Ordnance Survey grid position of the postcode, for clusters by distance.
+    easting = models.IntegerField(null=True, blank=True)
+    northing = models.IntegerField(null=True, blank=True)
+    language = models.ForeignKey(
+        Language, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    needs_interpreter = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "people"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nhs_number"],
+                condition=~models.Q(nhs_number=""),
+                name="person_nhs_number_unique",
+            )
+        ]
+        indexes = [
+            models.Index(Lower("last_name"), "date_of_birth", name="person_name_dob"),
+            models.Index(fields=["phone"], name="person_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Message(models.Model):
+    """A text or email sent to a person, and whether it arrived."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "Text message"
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Letter"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    class Kind(models.TextChoices):
+        ISOLATION_ADVICE = "isolation_advice", "Isolation advice"
+        MISSED_CALL = "missed_call", "We tried to call you"
+        OTHER = "other", "Other"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="messages")
+    case = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
+    to = models.CharField(max_length=254)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=200, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "-created_at"], name="message_person")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} to {self.to} ({self.status})"

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models.functions import Lower
+
+from areas.services import postcode_to_area
+
+from .models import Language, Person
+
+
+@dataclass
+class PersonDetails:
+    """What intake or a caseworker knows of a person; every field optional but names."""
+
+    first_name: str
+    last_name: str
+    date_of_birth: date | None = None
+    nhs_number: str = ""
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+    postcode: str = ""
+    language: str = ""  # ISO 639-1 code
+    needs_interpreter: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _match(details: PersonDetails) -> Person | None:
+    """The same human being, if we already hold them.
+
+    An NHS number is decisive; otherwise the same name and date of birth, or the same
+    phone number and surname.
+    """
+    if details.nhs_number:
+        found = Person.objects.filter(nhs_number=details.nhs_number).first()
+        if found:
+            return found
+    names = Person.objects.annotate(
+        last_lower=Lower("last_name"), first_lower=Lower("first_name")
+    ).filter(
+        last_lower=details.last_name.strip().lower(),
+        first_lower=details.first_name.strip().lower(),
+    )
+    if details.date_of_birth:
+        found = names.filter(date_of_birth=details.date_of_birth).first()
+        if found:
+            return found
+    if details.phone:
+        return names.filter(phone=details.phone).first()
+    return None
+
+
+def person_find_or_create(*, details: PersonDetails) -> tuple[Person, bool]:
+    """Find the person or create them; blanks on a found person are filled in.
+
+    Raises ValidationError for a malformed postcode.
+    """
+    located = postcode_to_area(details.postcode) if details.postcode else None
+    language = (
+        Language.objects.filter(code=details.language).first() if details.language else None
+    )
+    person = _match(details)
+    created = person is None
+    if person is None:
+        person = Person(first_name=details.first_name.strip(), last_name=details.last_name.strip())
+    changed = []
+    for name in ("date_of_birth", "nhs_number", "phone", "email", "address"):
+        value = getattr(details, name)
+        if value and not getattr(person, name):
+            setattr(person, name, value)
+            changed.append(name)
+    if located and not person.postcode:
+        person.postcode = located.postcode
+        person.area = located.area
+        person.easting, person.northing = located.easting, located.northing
+        changed += ["postcode", "area", "easting", "northing"]
+    if language and person.language_id is None:
+        person.language = language
+        changed.append("language")
+    if details.needs_interpreter and not person.needs_interpreter:
+        person.needs_interpreter = True
+        changed.append("needs_interpreter")
+    if created:
+        person.full_clean(exclude=["area", "language"])
+        person.save()
+    elif changed:
+        person.save(update_fields=[*changed, "updated_at"])
+    return person, created

@@ -1,0 +1,73 @@
+"""Shared fixtures, named for the people who use the service."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.db import connection
+
+from tests import factories as f
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture
+def requires_postgres(db):
+    """Tests of locking and concurrency need PostgreSQL; in CI its absence fails."""
+    if connection.vendor != "postgresql":
+        if IN_CI:
+            pytest.fail("CI must run against PostgreSQL (set DATABASE_URL).")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL")
+
+
+@pytest.fixture
+def redis_url():
+    """A Redis that answers; in CI its absence fails rather than skips."""
+    import redis
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"CI needs Redis at {url}: {exc}")
+        pytest.skip(f"needs Redis at {url}")
+    return url
+
+
+@pytest.fixture
+def caseworker(db):
+    """A verified tier 2 clinical caseworker on shift now."""
+    profile = f.StaffProfileFactory(clinical=True, user__username="caseworker")
+    f.ShiftFactory(staff=profile)
+    return profile.user
+
+
+@pytest.fixture
+def call_handler(db):
+    """A signed-off tier 3 call handler on shift now."""
+    profile = f.StaffProfileFactory(user__username="call_handler")
+    f.ShiftFactory(staff=profile)
+    return profile.user
+
+
+@pytest.fixture
+def supervisor(db):
+    profile = f.StaffProfileFactory(
+        clinical=True, is_supervisor=True, user__username="supervisor"
+    )
+    return profile.user
+
+
+@pytest.fixture
+def local_team_member(db):
+    """A member of Sheffield's public health team."""
+    profile = f.StaffProfileFactory(local=True, user__username="local_member")
+    return profile.user
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but with no staff profile: sees nothing."""
+    return f.UserFactory(username="outsider")
