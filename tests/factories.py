@@ -184,7 +184,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     date_of_birth = factory.Faker("date_of_birth", minimum_age=18, maximum_age=90)
-    phone = factory.Sequence(lambda n: f"+447911{n % 1000000:06d}")
+    phone = factory.Sequence(lambda n: f"+447400{n % 1000000:06d}")
     postcode = "S1 1AA"
     area = factory.LazyFunction(area)
 

@@ -1,0 +1,11 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY . .
+RUN pip install --no-cache-dir . \
+ && ENVIRONMENT=production SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
+RUN useradd --create-home tracing && mkdir -p /app/var && chown -R tracing /app/var
+USER tracing
+EXPOSE 8000
+CMD ["gunicorn", "tracing.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
