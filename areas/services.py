@@ -27,7 +27,8 @@ SUCCESSOR_AUTHORITIES = [
 
 def _authority_records() -> list[dict[str, str]]:
     spec = find_spec("qlacref_authorities")
-    assert spec is not None and spec.submodule_search_locations
+    assert spec is not None
+    assert spec.submodule_search_locations
     path = Path(next(iter(spec.submodule_search_locations))) / "records.json"
     return json.loads(path.read_text())
 
@@ -52,7 +53,10 @@ def areas_load(*, area_model=Area, team_model=LocalTeam) -> tuple[int, int]:
             )
     team_model.objects.update_or_create(
         code=settings.TRACING_FALLBACK_TEAM_CODE,
-        defaults={"name": "Regional Health Protection (no area found)", "is_fallback": True},
+        defaults={
+            "name": "Regional Health Protection (no area found)",
+            "is_fallback": True,
+        },
     )
     for code, name, ut_code, ut_name in rows:
         area_model.objects.update_or_create(

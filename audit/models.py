@@ -27,7 +27,11 @@ class AuditEvent(models.Model):
     )
     action = models.CharField(max_length=10, choices=Action.choices)
     person = models.ForeignKey(
-        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "people.Person",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=40)

@@ -5,7 +5,14 @@ from .models import CallAttempt, KnowledgeArticle, Script, ScriptStep
 
 @admin.register(CallAttempt)
 class CallAttemptAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "caller", "outcome", "case", "contact", "duration_seconds"]
+    list_display = [
+        "started_at",
+        "caller",
+        "outcome",
+        "case",
+        "contact",
+        "duration_seconds",
+    ]
     list_filter = ["outcome"]
     raw_id_fields = ["case", "contact", "caller"]
     list_select_related = ["caller", "case", "contact"]

@@ -20,7 +20,11 @@ class CallAttempt(models.Model):
     """One call to a case or a contact, and how it went."""
 
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="calls"
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="calls",
     )
     contact = models.ForeignKey(
         "contacts.Contact",
@@ -89,7 +93,9 @@ class ScriptStep(models.Model):
     class Meta:
         ordering = ["script", "order"]
         constraints = [
-            models.UniqueConstraint(fields=["script", "order"], name="script_step_order")
+            models.UniqueConstraint(
+                fields=["script", "order"], name="script_step_order"
+            )
         ]
 
     def __str__(self) -> str:

@@ -3,16 +3,34 @@ from django.contrib import admin
 from .models import Case, ExposureSetting, RiskAssessment, SettingVisit
 
 WORK_ITEM_READONLY = [
-    "status", "isolation_ends_on", "attempts", "created_at", "assigned_at",
-    "first_attempt_at", "last_attempt_at", "reached_at", "reached_route",
-    "completed_at", "escalated_at", "closed_at", "next_attempt_at", "escalate_due_at",
+    "status",
+    "isolation_ends_on",
+    "attempts",
+    "created_at",
+    "assigned_at",
+    "first_attempt_at",
+    "last_attempt_at",
+    "reached_at",
+    "reached_route",
+    "completed_at",
+    "escalated_at",
+    "closed_at",
+    "next_attempt_at",
+    "escalate_due_at",
 ]
 
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     # Status moves only through the services: the admin shows it, never edits it.
-    list_display = ["lab_reference", "person", "status", "area", "assignee", "created_at"]
+    list_display = [
+        "lab_reference",
+        "person",
+        "status",
+        "area",
+        "assignee",
+        "created_at",
+    ]
     list_filter = ["status", "complexity", "safeguarding_flag", "source"]
     search_fields = ["=lab_reference", "person__last_name", "=person__nhs_number"]
     raw_id_fields = ["person", "assignee"]

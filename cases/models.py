@@ -93,6 +93,10 @@ class Case(WorkItem):
                 condition=~Q(status=Status.ASSIGNED) | Q(assignee__isnull=False),
                 name="case_assigned_has_assignee",
             ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.NEW) | Q(assignee__isnull=True),
+                name="case_waiting_has_no_assignee",
+            ),
         ]
         indexes = [
             # The pool, most urgent then oldest first.
@@ -102,7 +106,9 @@ class Case(WorkItem):
                 name="case_pool",
                 condition=Q(status=Status.NEW),
             ),
-            models.Index(fields=["assignee", "status", "next_attempt_at"], name="case_queue"),
+            models.Index(
+                fields=["assignee", "status", "next_attempt_at"], name="case_queue"
+            ),
             models.Index(fields=["area", "status"], name="case_area_status"),
             models.Index(fields=["local_team", "status"], name="case_team_status"),
             models.Index(
@@ -125,7 +131,9 @@ class Case(WorkItem):
 class RiskAssessment(models.Model):
     """The tier 2 public health risk assessment of one case (clinical: tier 2 only)."""
 
-    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="assessment")
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, related_name="assessment"
+    )
     symptomatic = models.BooleanField(default=True)
     occupation = models.CharField(max_length=200, blank=True)
     works_in = models.CharField(
@@ -180,7 +188,9 @@ class SettingVisit(models.Model):
                 fields=["case", "setting", "visited_on"], name="visit_once_a_day"
             )
         ]
-        indexes = [models.Index(fields=["setting", "visited_on"], name="visit_setting_day")]
+        indexes = [
+            models.Index(fields=["setting", "visited_on"], name="visit_setting_day")
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} at {self.setting} on {self.visited_on}"

@@ -88,7 +88,9 @@ def case_intake(
 
 
 @transaction.atomic
-def item_assign(*, item: WorkItem, to, by=None, now: datetime | None = None) -> WorkItem:
+def item_assign(
+    *, item: WorkItem, to, by=None, now: datetime | None = None
+) -> WorkItem:
     """Give an item to a person (a supervisor's reassignment when it had one)."""
     locked = item.locked()
     previous = locked.assignee_id
@@ -123,8 +125,14 @@ def item_release(*, item: WorkItem, by=None, reason: str = "") -> WorkItem:
 def item_complete(*, item: WorkItem, by, now: datetime | None = None) -> WorkItem:
     locked = item.locked()
     if isinstance(locked, Case) and not hasattr(locked, "assessment"):
-        raise IllegalTransition("Record the risk assessment before completing the case.")
+        raise IllegalTransition(
+            "Record the risk assessment before completing the case."
+        )
     locked.mark_completed(now=now or timezone.now())
-    audit_record(user=by, action=AuditEvent.Action.UPDATE, obj=locked,
-                 detail={"status": locked.status})
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=locked,
+        detail={"status": locked.status},
+    )
     return locked

@@ -42,8 +42,22 @@ UNREACHED = (Status.NEW, Status.ASSIGNED)
 
 
 class WorkItemQuerySet(models.QuerySet):
-    def unassigned(self) -> Self:
-        return self.filter(status=Status.NEW, assignee__isnull=True)
+    def awaiting_assignment(self) -> Self:
+        """The pool: not held by anyone and still to be worked by the national service.
+
+        A reached case whose holder went off shift waits here too, to be finished.
+        """
+        pool = models.Q(status=Status.NEW)
+        if self.model.kind == "case":
+            pool |= models.Q(status=Status.REACHED, assignee__isnull=True)
+        return self.filter(pool)
+
+    def held(self) -> Self:
+        """Held by someone and still being worked: counts against their cap."""
+        statuses = [Status.ASSIGNED]
+        if self.model.kind == "case":
+            statuses.append(Status.REACHED)  # a reached contact is done
+        return self.filter(assignee__isnull=False, status__in=statuses)
 
     def assigned_to(self, user) -> Self:
         return self.filter(assignee=user)
@@ -154,7 +168,10 @@ class WorkItem(models.Model):
 
     def mark_released(self) -> None:
         """Back to the pool (shift ended, reassigned to nobody, interpreter needed)."""
-        if self.status not in (Status.ASSIGNED, Status.REACHED, Status.NEW):
+        open_statuses = (Status.NEW, Status.ASSIGNED)
+        if self.kind == "case":
+            open_statuses += (Status.REACHED,)  # a case is still worked once reached
+        if self.status not in open_statuses:
             raise self._refuse("returned to the pool")
         self.assignee = None
         if self.status == Status.ASSIGNED:
@@ -229,7 +246,11 @@ class WorkItem(models.Model):
         self.next_attempt_at = None
         self.escalate_due_at = None
         self._save(
-            "status", "local_team", "assignee", "escalated_at", "next_attempt_at",
+            "status",
+            "local_team",
+            "assignee",
+            "escalated_at",
+            "next_attempt_at",
             "escalate_due_at",
         )
 
@@ -255,6 +276,10 @@ class WorkItem(models.Model):
         self.attempts = 0
         self.start_clock(now)
         self._save(
-            "status", "local_team", "assignee", "attempts", "next_attempt_at",
+            "status",
+            "local_team",
+            "assignee",
+            "attempts",
+            "next_attempt_at",
             "escalate_due_at",
         )

@@ -7,7 +7,15 @@ from .models import Contact
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["person", "case", "exposure", "status", "area", "assignee", "created_at"]
+    list_display = [
+        "person",
+        "case",
+        "exposure",
+        "status",
+        "area",
+        "assignee",
+        "created_at",
+    ]
     list_filter = ["status", "exposure"]
     search_fields = ["person__last_name", "=person__phone", "=case__lab_reference"]
     raw_id_fields = ["person", "case", "assignee", "identified_by"]

@@ -31,7 +31,9 @@ class Contact(WorkItem):
         PROXIMITY = "proximity", "Within 2 metres for 15 minutes"
         TRAVEL = "travel", "Travelled together"
 
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="contacts")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="contacts"
+    )
     person = models.ForeignKey(
         "people.Person", on_delete=models.PROTECT, related_name="contacts"
     )
@@ -49,10 +51,16 @@ class Contact(WorkItem):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["case", "person"], name="contact_once_per_case"),
+            models.UniqueConstraint(
+                fields=["case", "person"], name="contact_once_per_case"
+            ),
             models.CheckConstraint(
                 condition=~Q(status=Status.ASSIGNED) | Q(assignee__isnull=False),
                 name="contact_assigned_has_assignee",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.NEW) | Q(assignee__isnull=True),
+                name="contact_waiting_has_no_assignee",
             ),
         ]
         indexes = [
@@ -79,4 +87,6 @@ class Contact(WorkItem):
         return f"Contact {self.person} of {self.case}"
 
     def refresh_isolation(self) -> None:
-        self.isolation_ends_on = contact_isolation_ends_on(last_exposure=self.exposure_date)
+        self.isolation_ends_on = contact_isolation_ends_on(
+            last_exposure=self.exposure_date
+        )

@@ -92,12 +92,15 @@ class Escalation(models.Model):
                 name="one_open_escalation_per_contact",
             ),
             models.CheckConstraint(
-                condition=Q(closed_at__isnull=True) | Q(closed_at__gte=models.F("created_at")),
+                condition=Q(closed_at__isnull=True)
+                | Q(closed_at__gte=models.F("created_at")),
                 name="escalation_closed_after_created",
             ),
         ]
         indexes = [
-            models.Index(fields=["local_team", "status", "due_at"], name="escalation_queue"),
+            models.Index(
+                fields=["local_team", "status", "due_at"], name="escalation_queue"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -122,7 +125,9 @@ class EscalationAction(models.Model):
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     note = models.TextField(blank=True)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     at = models.DateTimeField()
 
     class Meta:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from areas.services import fallback_team
@@ -64,7 +65,9 @@ def _locked(escalation: Escalation) -> Escalation:
 
 
 @transaction.atomic
-def escalation_claim(*, escalation: Escalation, by, now: datetime | None = None) -> Escalation:
+def escalation_claim(
+    *, escalation: Escalation, by, now: datetime | None = None
+) -> Escalation:
     """A team member picks the escalation up; only one can."""
     locked = _locked(escalation)
     if locked.status != Escalation.Status.NEW:
@@ -91,11 +94,18 @@ def escalation_record_action(
 
 @transaction.atomic
 def escalation_close(
-    *, escalation: Escalation, outcome: str, note: str = "", by, now: datetime | None = None
+    *,
+    escalation: Escalation,
+    outcome: str,
+    note: str = "",
+    by,
+    now: datetime | None = None,
 ) -> Escalation:
     """Close with an outcome; "reached" counts the item reached by the local route."""
     if outcome == Escalation.Outcome.RETURNED:
-        raise IllegalTransition("Use 'send back' to return an item to the national queue.")
+        raise IllegalTransition(
+            "Use 'send back' to return an item to the national queue."
+        )
     now = now or timezone.now()
     locked = _locked(escalation)
     if locked.status == Escalation.Status.CLOSED:
@@ -109,17 +119,32 @@ def escalation_close(
     if locked.picked_up_at is None:
         locked.picked_up_at, locked.picked_up_by = now, by
     locked.save(
-        update_fields=["status", "outcome", "outcome_note", "closed_at", "picked_up_at",
-                       "picked_up_by"]
+        update_fields=[
+            "status",
+            "outcome",
+            "outcome_note",
+            "closed_at",
+            "picked_up_at",
+            "picked_up_by",
+        ]
     )
-    audit_record(user=by, action=AuditEvent.Action.UPDATE, obj=item,
-                 detail={"escalation": locked.pk, "outcome": outcome})
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=item,
+        detail={"escalation": locked.pk, "outcome": outcome},
+    )
     return locked
 
 
 @transaction.atomic
 def escalation_return(
-    *, escalation: Escalation, note: str, by, new_phone: str = "", now: datetime | None = None
+    *,
+    escalation: Escalation,
+    note: str,
+    by,
+    new_phone: str = "",
+    now: datetime | None = None,
 ) -> Escalation:
     """Send the item back to the national queue (e.g. the team found a new number)."""
     now = now or timezone.now()
@@ -137,6 +162,63 @@ def escalation_return(
     locked.outcome_note = note
     locked.closed_at = now
     locked.save(update_fields=["status", "outcome", "outcome_note", "closed_at"])
-    audit_record(user=by, action=AuditEvent.Action.UPDATE, obj=item,
-                 detail={"escalation": locked.pk, "outcome": "returned"})
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=item,
+        detail={"escalation": locked.pk, "outcome": "returned"},
+    )
     return locked
+
+
+REASON_FOR_LAST_OUTCOME = {
+    "wrong_number": Escalation.Reason.WRONG_NUMBER,
+    "refused": Escalation.Reason.REFUSED,
+}
+
+
+def escalate_unreached(
+    *, now: datetime | None = None, batch: int = 500
+) -> tuple[int, bool]:
+    """One batch of the sweep: escalate unreached items whose rule is spent.
+
+    Each item is claimed with SKIP LOCKED and escalated in the same transaction, so two
+    sweeps at once never escalate one item twice. Returns (escalated, more_waiting).
+    """
+    from calls.models import CallAttempt
+    from cases.models import Case
+    from contacts.models import Contact
+
+    now = now or timezone.now()
+    done = 0
+    more = False
+    for model in (Case, Contact):
+        with transaction.atomic():
+            last_outcome = (
+                CallAttempt.objects.filter(**{model.kind: OuterRef("pk")})
+                .order_by("-started_at")
+                .values("outcome")[:1]
+            )
+            items = list(
+                model.objects.due_for_escalation(now)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("area__local_team", "person")
+                .annotate(last_outcome=Subquery(last_outcome))
+                .order_by("escalate_due_at")[:batch]
+            )
+            more = more or len(items) == batch
+            for item in items:
+                outcome = item.last_outcome or ""
+                reason = REASON_FOR_LAST_OUTCOME.get(
+                    outcome, Escalation.Reason.UNREACHED
+                )
+                attempts = item.attempts
+                item_escalate(
+                    item=item,
+                    reason=reason,
+                    detail=f"{attempts} call attempt{'s' if attempts != 1 else ''}; "
+                    f"last outcome: {outcome or 'never called'}.",
+                    now=now,
+                )
+                done += 1
+    return done, more

@@ -27,32 +27,129 @@ from escalations.models import Escalation
 from escalations.services import escalation_close, item_escalate
 from people.models import Language
 from people.services import PersonDetails
-from staffing.models import Organisation, Shift, StaffProfile, Team, Tier, TrainingModule
+from staffing.models import (
+    Organisation,
+    Shift,
+    StaffProfile,
+    Team,
+    Tier,
+    TrainingModule,
+)
 
 DEMO_PASSWORD = "demo-tracing-2026"
 
 # Sheffield, Leeds, Manchester, Westminster: a few real areas with real postcodes.
 DEMO_AREAS = {"E08000019": "S", "E08000035": "L", "E08000003": "M", "E09000033": "S"}
 
-FIRST = ["Amira", "Ben", "Chloe", "Dev", "Ella", "Farid", "Grace", "Hassan", "Isla", "Jack",
-         "Kiran", "Leah", "Mohammed", "Nia", "Oscar", "Priya", "Quinn", "Ruby", "Sam", "Tariq",
-         "Uma", "Victor", "Wendy", "Yusuf", "Zara", "Aisha", "Callum", "Daisy", "Ethan", "Fatima"]
-LAST = ["Ahmed", "Brown", "Clarke", "Davies", "Evans", "Fisher", "Green", "Hussain", "Iqbal",
-        "Jones", "Khan", "Lewis", "Morgan", "Nowak", "Owen", "Patel", "Quinn", "Roberts", "Shah",
-        "Taylor", "Usman", "Walker", "Wright", "Young", "Begum", "Singh", "Wilson", "Hall"]
-LANGUAGES = [("en", "English"), ("ur", "Urdu"), ("pl", "Polish"), ("pa", "Punjabi"),
-             ("bn", "Bengali"), ("ro", "Romanian"), ("ar", "Arabic")]
+FIRST = [
+    "Amira",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Ella",
+    "Farid",
+    "Grace",
+    "Hassan",
+    "Isla",
+    "Jack",
+    "Kiran",
+    "Leah",
+    "Mohammed",
+    "Nia",
+    "Oscar",
+    "Priya",
+    "Quinn",
+    "Ruby",
+    "Sam",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wendy",
+    "Yusuf",
+    "Zara",
+    "Aisha",
+    "Callum",
+    "Daisy",
+    "Ethan",
+    "Fatima",
+]
+LAST = [
+    "Ahmed",
+    "Brown",
+    "Clarke",
+    "Davies",
+    "Evans",
+    "Fisher",
+    "Green",
+    "Hussain",
+    "Iqbal",
+    "Jones",
+    "Khan",
+    "Lewis",
+    "Morgan",
+    "Nowak",
+    "Owen",
+    "Patel",
+    "Quinn",
+    "Roberts",
+    "Shah",
+    "Taylor",
+    "Usman",
+    "Walker",
+    "Wright",
+    "Young",
+    "Begum",
+    "Singh",
+    "Wilson",
+    "Hall",
+]
+LANGUAGES = [
+    ("en", "English"),
+    ("ur", "Urdu"),
+    ("pl", "Polish"),
+    ("pa", "Punjabi"),
+    ("bn", "Bengali"),
+    ("ro", "Romanian"),
+    ("ar", "Arabic"),
+]
 
 STAFF = [
     # username, first, last, tier, supervisor, team key, new starter, languages
     ("sup.clinical", "Sarah", "Okafor", Tier.CLINICAL, True, "clinical", False, ["en"]),
     ("nurse.ada", "Ada", "Hughes", Tier.CLINICAL, False, "clinical", False, ["en"]),
-    ("nurse.bilal", "Bilal", "Rahman", Tier.CLINICAL, False, "clinical", False, ["en", "ur"]),
+    (
+        "nurse.bilal",
+        "Bilal",
+        "Rahman",
+        Tier.CLINICAL,
+        False,
+        "clinical",
+        False,
+        ["en", "ur"],
+    ),
     ("nurse.cara", "Cara", "Nolan", Tier.CLINICAL, False, "clinical", True, ["en"]),
     ("sup.calls", "Tom", "Barker", Tier.CALL_HANDLER, True, "calls", False, ["en"]),
     ("handler.dan", "Dan", "Price", Tier.CALL_HANDLER, False, "calls", False, ["en"]),
-    ("handler.ewa", "Ewa", "Kowalska", Tier.CALL_HANDLER, False, "calls", False, ["en", "pl"]),
-    ("handler.fay", "Fay", "Ali", Tier.CALL_HANDLER, False, "calls", True, ["en", "ur", "pa"]),
+    (
+        "handler.ewa",
+        "Ewa",
+        "Kowalska",
+        Tier.CALL_HANDLER,
+        False,
+        "calls",
+        False,
+        ["en", "pl"],
+    ),
+    (
+        "handler.fay",
+        "Fay",
+        "Ali",
+        Tier.CALL_HANDLER,
+        False,
+        "calls",
+        True,
+        ["en", "ur", "pa"],
+    ),
     ("handler.gus", "Gus", "Reed", Tier.CALL_HANDLER, False, "calls", False, ["en"]),
 ]
 LOCAL_STAFF = [
@@ -62,44 +159,113 @@ LOCAL_STAFF = [
 ]
 
 SCRIPTS = {
-    Script.Audience.CASE: ("Case interview (tier 2)", [
-        ("Introduce yourself", "Say your name, that you are calling from the NHS contact "
-         "tracing service about their positive test, and check you are speaking to them "
-         "(name, date of birth)."),
-        ("Check how they are", "Ask about symptoms and when they started. If they are very "
-         "unwell, advise them to call 111, or 999 in an emergency."),
-        ("Isolation", "Tell them the date their isolation ends (shown on the page) and what "
-         "isolation means for their household."),
-        ("Risk assessment", "Occupation, settings visited in the 48 hours before symptoms, "
-         "vulnerabilities, and who lives with them."),
-        ("Contacts", "Go through the days from 48 hours before symptoms: household, "
-         "face-to-face, within 2 metres for 15 minutes, travel together."),
-        ("Close", "Check they have what they need; tell them about support payments and "
-         "how to get help while isolating."),
-    ]),
-    Script.Audience.CONTACT: ("Contact call (tier 3)", [
-        ("Introduce yourself", "Say your name and that you are calling from the NHS contact "
-         "tracing service. Confirm their name and date of birth; never give the case's name."),
-        ("Why you are calling", "Someone they were in contact with has tested positive."),
-        ("Isolation date", "Read out the date their isolation ends, shown on the page."),
-        ("Check understanding", "Ask them to repeat the date back; ask if anyone can help "
-         "with food or medicine."),
-        ("Record the outcome", "Record the outcome of the call before you take the next one."),
-    ]),
+    Script.Audience.CASE: (
+        "Case interview (tier 2)",
+        [
+            (
+                "Introduce yourself",
+                "Say your name, that you are calling from the NHS contact "
+                "tracing service about their positive test, and check you are speaking to them "
+                "(name, date of birth).",
+            ),
+            (
+                "Check how they are",
+                "Ask about symptoms and when they started. If they are very "
+                "unwell, advise them to call 111, or 999 in an emergency.",
+            ),
+            (
+                "Isolation",
+                "Tell them the date their isolation ends (shown on the page) and what "
+                "isolation means for their household.",
+            ),
+            (
+                "Risk assessment",
+                "Occupation, settings visited in the 48 hours before symptoms, "
+                "vulnerabilities, and who lives with them.",
+            ),
+            (
+                "Contacts",
+                "Go through the days from 48 hours before symptoms: household, "
+                "face-to-face, within 2 metres for 15 minutes, travel together.",
+            ),
+            (
+                "Close",
+                "Check they have what they need; tell them about support payments and "
+                "how to get help while isolating.",
+            ),
+        ],
+    ),
+    Script.Audience.CONTACT: (
+        "Contact call (tier 3)",
+        [
+            (
+                "Introduce yourself",
+                "Say your name and that you are calling from the NHS contact "
+                "tracing service. Confirm their name and date of birth; never give the case's name.",
+            ),
+            (
+                "Why you are calling",
+                "Someone they were in contact with has tested positive.",
+            ),
+            (
+                "Isolation date",
+                "Read out the date their isolation ends, shown on the page.",
+            ),
+            (
+                "Check understanding",
+                "Ask them to repeat the date back; ask if anyone can help "
+                "with food or medicine.",
+            ),
+            (
+                "Record the outcome",
+                "Record the outcome of the call before you take the next one.",
+            ),
+        ],
+    ),
 }
 ARTICLES = [
-    ("Self-isolation: what it means", "Stay at home; do not go to work, school or public "
-     "places. Do not have visitors except for essential care.", "isolation stay home", False),
-    ("Support payments", "People on low incomes who must isolate may get a £500 payment "
-     "from their council.", "money payment support", False),
-    ("Interpreters", "If the person needs an interpreter, record the outcome 'needs an "
-     "interpreter': the call goes to a colleague who speaks the language.", "language", False),
-    ("Safeguarding concerns", "If you are worried about a child or adult at risk, record a "
-     "safeguarding concern: the local team is told at once.", "safeguarding risk", False),
-    ("Symptom onset and infectious period", "The infectious period starts 48 hours before "
-     "symptom onset (or the test, if asymptomatic).", "clinical onset infectious", True),
-    ("Care home outbreaks", "A case linked to a care home is complex and goes straight to "
-     "the local health protection team.", "care home complex", True),
+    (
+        "Self-isolation: what it means",
+        "Stay at home; do not go to work, school or public "
+        "places. Do not have visitors except for essential care.",
+        "isolation stay home",
+        False,
+    ),
+    (
+        "Support payments",
+        "People on low incomes who must isolate may get a £500 payment "
+        "from their council.",
+        "money payment support",
+        False,
+    ),
+    (
+        "Interpreters",
+        "If the person needs an interpreter, record the outcome 'needs an "
+        "interpreter': the call goes to a colleague who speaks the language.",
+        "language",
+        False,
+    ),
+    (
+        "Safeguarding concerns",
+        "If you are worried about a child or adult at risk, record a "
+        "safeguarding concern: the local team is told at once.",
+        "safeguarding risk",
+        False,
+    ),
+    (
+        "Symptom onset and infectious period",
+        "The infectious period starts 48 hours before "
+        "symptom onset (or the test, if asymptomatic).",
+        "clinical onset infectious",
+        True,
+    ),
+    (
+        "Care home outbreaks",
+        "A case linked to a care home is complex and goes straight to "
+        "the local health protection team.",
+        "care home complex",
+        True,
+    ),
 ]
 
 
@@ -124,8 +290,13 @@ def _user(username: str, first: str, last: str, *, superuser: bool = False):
     User = get_user_model()
     user, created = User.objects.get_or_create(
         username=username,
-        defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org",
-                  "is_staff": superuser, "is_superuser": superuser},
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@example.org",
+            "is_staff": superuser,
+            "is_superuser": superuser,
+        },
     )
     if created:
         user.set_password(DEMO_PASSWORD)
@@ -135,24 +306,43 @@ def _user(username: str, first: str, last: str, *, superuser: bool = False):
 
 def _staff(today: date) -> list[StaffProfile]:
     agency, _ = Organisation.objects.get_or_create(
-        name="Northern Clinical Staffing", defaults={"kind": Organisation.Kind.CLINICAL_AGENCY})
+        name="Northern Clinical Staffing",
+        defaults={"kind": Organisation.Kind.CLINICAL_AGENCY},
+    )
     centre, _ = Organisation.objects.get_or_create(
-        name="National Contact Centre Ltd", defaults={"kind": Organisation.Kind.CALL_CENTRE})
+        name="National Contact Centre Ltd",
+        defaults={"kind": Organisation.Kind.CALL_CENTRE},
+    )
     council, _ = Organisation.objects.get_or_create(
-        name="Local authority public health", defaults={"kind": Organisation.Kind.COUNCIL})
+        name="Local authority public health",
+        defaults={"kind": Organisation.Kind.COUNCIL},
+    )
     teams = {
         "clinical": Team.objects.get_or_create(
-            name="Clinical team North", defaults={"organisation": agency, "tier": Tier.CLINICAL})[0],
+            name="Clinical team North",
+            defaults={"organisation": agency, "tier": Tier.CLINICAL},
+        )[0],
         "calls": Team.objects.get_or_create(
-            name="Call handling team North", defaults={"organisation": centre,
-                                                       "tier": Tier.CALL_HANDLER})[0],
+            name="Call handling team North",
+            defaults={"organisation": centre, "tier": Tier.CALL_HANDLER},
+        )[0],
     }
-    languages = {code: Language.objects.get_or_create(code=code, defaults={"name": name})[0]
-                 for code, name in LANGUAGES}
-    for tier, names in ((Tier.CLINICAL, ["Infection prevention basics", "Clinical risk "
-                         "assessment", "Safeguarding level 2"]),
-                        (Tier.CALL_HANDLER, ["Call handling basics", "Data protection"]),
-                        (Tier.LOCAL, ["Local escalation process"])):
+    languages = {
+        code: Language.objects.get_or_create(code=code, defaults={"name": name})[0]
+        for code, name in LANGUAGES
+    }
+    for tier, names in (
+        (
+            Tier.CLINICAL,
+            [
+                "Infection prevention basics",
+                "Clinical risk assessment",
+                "Safeguarding level 2",
+            ],
+        ),
+        (Tier.CALL_HANDLER, ["Call handling basics", "Data protection"]),
+        (Tier.LOCAL, ["Local escalation process"]),
+    ):
         for name in names:
             TrainingModule.objects.get_or_create(name=name, tier=tier)
     profiles = []
@@ -162,7 +352,9 @@ def _staff(today: date) -> list[StaffProfile]:
         profile, created = StaffProfile.objects.get_or_create(
             user=user,
             defaults={
-                "tier": tier, "is_supervisor": is_sup, "team": team,
+                "tier": tier,
+                "is_supervisor": is_sup,
+                "team": team,
                 "organisation": team.organisation,
                 "started_on": today - timedelta(days=3 if new else 120),
                 "signed_off_at": None if new else timezone.now() - timedelta(days=90),
@@ -171,22 +363,30 @@ def _staff(today: date) -> list[StaffProfile]:
         if created:
             if tier == Tier.CLINICAL:
                 profile.registration_body = StaffProfile.RegistrationBody.NMC
-                profile.registration_number = f"{zlib.crc32(username.encode()) % 10**7:07d}E"
+                profile.registration_number = (
+                    f"{zlib.crc32(username.encode()) % 10**7:07d}E"
+                )
                 profile.registration_verified_on = today - timedelta(days=20)
                 profile.registration_expires_on = today + timedelta(days=300)
                 profile.save()
             profile.languages.set([languages[c] for c in langs])
             for module in TrainingModule.objects.filter(tier=tier):
-                profile.training.create(module=module, completed_on=today - timedelta(days=5))
+                profile.training.create(
+                    module=module, completed_on=today - timedelta(days=5)
+                )
         profiles.append(profile)
     for username, first, last, area_code, is_sup in LOCAL_STAFF:
         user = _user(username, first, last)
         StaffProfile.objects.get_or_create(
             user=user,
-            defaults={"tier": Tier.LOCAL, "is_supervisor": is_sup, "organisation": council,
-                      "local_team": Area.objects.get(code=area_code).local_team,
-                      "started_on": today - timedelta(days=400),
-                      "signed_off_at": timezone.now() - timedelta(days=300)},
+            defaults={
+                "tier": Tier.LOCAL,
+                "is_supervisor": is_sup,
+                "organisation": council,
+                "local_team": Area.objects.get(code=area_code).local_team,
+                "started_on": today - timedelta(days=400),
+                "signed_off_at": timezone.now() - timedelta(days=300),
+            },
         )
     _user("admin", "Service", "Administrator", superuser=True)
     return profiles
@@ -207,8 +407,14 @@ def _shifts(profiles: list[StaffProfile], today: date) -> None:
             if offset == 0 and not start <= now < end:
                 start, end = now - timedelta(hours=1), now + timedelta(hours=7)
             Shift.objects.create(
-                tier=profile.tier, team=profile.team, staff=profile, starts_at=start,
-                ends_at=end, status=Shift.Status.BOOKED, booked_at=now)
+                tier=profile.tier,
+                team=profile.team,
+                staff=profile,
+                starts_at=start,
+                ends_at=end,
+                status=Shift.Status.BOOKED,
+                booked_at=now,
+            )
     for team in Team.objects.all():
         if Shift.objects.filter(team=team, status=Shift.Status.OPEN).exists():
             continue
@@ -216,75 +422,134 @@ def _shifts(profiles: list[StaffProfile], today: date) -> None:
             day = today + timedelta(days=offset)
             for start_h, end_h in ((8, 14), (14, 20)):
                 Shift.objects.create(
-                    tier=team.tier, team=team,
+                    tier=team.tier,
+                    team=team,
                     starts_at=datetime.combine(day, time(start_h), tz),
-                    ends_at=datetime.combine(day, time(end_h), tz))
+                    ends_at=datetime.combine(day, time(end_h), tz),
+                )
 
 
 def _scripts() -> None:
     for audience, (name, steps) in SCRIPTS.items():
-        script, created = Script.objects.get_or_create(audience=audience, defaults={"name": name})
+        script, created = Script.objects.get_or_create(
+            audience=audience, defaults={"name": name}
+        )
         if created:
             for order, (title, body) in enumerate(steps, start=1):
-                ScriptStep.objects.create(script=script, order=order, title=title, body=body)
+                ScriptStep.objects.create(
+                    script=script, order=order, title=title, body=body
+                )
     for title, body, keywords, clinical in ARTICLES:
         KnowledgeArticle.objects.get_or_create(
-            title=title, defaults={"body": body, "keywords": keywords, "clinical": clinical})
+            title=title,
+            defaults={"body": body, "keywords": keywords, "clinical": clinical},
+        )
 
 
-def _person(rng: random.Random, postcodes: list[str], n: int, language: str = "") -> PersonDetails:
+def _person(
+    rng: random.Random, postcodes: list[str], n: int, language: str = ""
+) -> PersonDetails:
     return PersonDetails(
-        first_name=rng.choice(FIRST), last_name=rng.choice(LAST),
+        first_name=rng.choice(FIRST),
+        last_name=rng.choice(LAST),
         date_of_birth=date(1940, 1, 1) + timedelta(days=rng.randrange(0, 365 * 65)),
-        phone=f"+447400{n:06d}", postcode=rng.choice(postcodes), language=language,
+        phone=f"+447400{n:06d}",
+        postcode=rng.choice(postcodes),
+        language=language,
         needs_interpreter=bool(language and language != "en"),
     )
 
 
-def _work_a_case(rng, case: Case, stage: int, nurse, handler, local_user, postcodes, n, now):
+def _work_a_case(
+    rng, case: Case, stage: int, nurse, handler, local_user, postcodes, n, now
+):
     """Move a fresh case through its first `stage` steps, as caseworkers would."""
     if stage == 0:
         return
     item_assign(item=case, to=nurse, now=now - timedelta(hours=20))
     if stage == 1:
         return
-    call_record(item=case, caller=nurse, outcome=Outcome.NO_ANSWER, now=now - timedelta(hours=19))
+    call_record(
+        item=case,
+        caller=nurse,
+        outcome=Outcome.NO_ANSWER,
+        now=now - timedelta(hours=19),
+    )
     if stage == 2:
         return
     if stage == 3:  # never reached: the escalation sweep hands it to the local team
-        call_record(item=case, caller=nurse, outcome=Outcome.WRONG_NUMBER,
-                    now=now - timedelta(hours=16))
-        escalation = item_escalate(item=case, reason=Escalation.Reason.WRONG_NUMBER,
-                                   now=now - timedelta(hours=15))
+        call_record(
+            item=case,
+            caller=nurse,
+            outcome=Outcome.WRONG_NUMBER,
+            now=now - timedelta(hours=16),
+        )
+        escalation = item_escalate(
+            item=case,
+            reason=Escalation.Reason.WRONG_NUMBER,
+            now=now - timedelta(hours=15),
+        )
         if rng.random() < 0.5:
-            escalation_close(escalation=escalation, outcome=Escalation.Outcome.REACHED,
-                             note="Door-step visit; advised to isolate.", by=local_user,
-                             now=now - timedelta(hours=2))
+            escalation_close(
+                escalation=escalation,
+                outcome=Escalation.Outcome.REACHED,
+                note="Door-step visit; advised to isolate.",
+                by=local_user,
+                now=now - timedelta(hours=2),
+            )
         return
-    call_record(item=case, caller=nurse, outcome=Outcome.REACHED, duration_seconds=1500,
-                now=now - timedelta(hours=17))
+    call_record(
+        item=case,
+        caller=nurse,
+        outcome=Outcome.REACHED,
+        duration_seconds=1500,
+        now=now - timedelta(hours=17),
+    )
     RiskAssessment.objects.create(
-        case=case, symptomatic=case.symptom_onset is not None,
-        occupation=rng.choice(["Teacher", "Warehouse operative", "Nurse", "Student", "Retired"]),
+        case=case,
+        symptomatic=case.symptom_onset is not None,
+        occupation=rng.choice(
+            ["Teacher", "Warehouse operative", "Nurse", "Student", "Retired"]
+        ),
         works_in=rng.choice([SettingKind.SCHOOL, SettingKind.WORKPLACE, ""]),
-        household_size=rng.randint(1, 5), assessed_by=nurse, assessed_at=now - timedelta(hours=17))
+        household_size=rng.randint(1, 5),
+        assessed_by=nurse,
+        assessed_at=now - timedelta(hours=17),
+    )
     for k in range(rng.randint(1, 4)):
         contact = contact_add(
-            case=case, by=nurse, now=now - timedelta(hours=16),
+            case=case,
+            by=nurse,
+            now=now - timedelta(hours=16),
             details=ContactDetails(
-                person=_person(rng, postcodes, 500000 + n * 10 + k,
-                               language=rng.choice(["", "", "", "", "pl", "ur"])),
+                person=_person(
+                    rng,
+                    postcodes,
+                    500000 + n * 10 + k,
+                    language=rng.choice(["", "", "", "", "pl", "ur"]),
+                ),
                 exposure_date=case.specimen_date - timedelta(days=rng.randint(0, 2)),
-                exposure=rng.choice(Contact.Exposure.values)))
+                exposure=rng.choice(Contact.Exposure.values),
+            ),
+        )
         roll = rng.random()
         if roll < 0.45:
             item_assign(item=contact, to=handler, now=now - timedelta(hours=15))
-            call_record(item=contact, caller=handler, outcome=Outcome.REACHED,
-                        duration_seconds=420, now=now - timedelta(hours=14))
+            call_record(
+                item=contact,
+                caller=handler,
+                outcome=Outcome.REACHED,
+                duration_seconds=420,
+                now=now - timedelta(hours=14),
+            )
         elif roll < 0.6:
             item_assign(item=contact, to=handler, now=now - timedelta(hours=15))
-            call_record(item=contact, caller=handler, outcome=Outcome.NO_ANSWER,
-                        now=now - timedelta(hours=14))
+            call_record(
+                item=contact,
+                caller=handler,
+                outcome=Outcome.NO_ANSWER,
+                now=now - timedelta(hours=14),
+            )
     if stage >= 5:
         item_complete(item=case, by=nurse, now=now - timedelta(hours=15))
 
@@ -301,27 +566,48 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
     User = get_user_model()
     nurses = list(User.objects.filter(username__in=["nurse.ada", "nurse.bilal"]))
     handlers = list(User.objects.filter(username__in=["handler.dan", "handler.gus"]))
-    locals_ = {code: User.objects.get(username=u) for u, _, _, code, _ in LOCAL_STAFF if code}
+    locals_ = {
+        code: User.objects.get(username=u) for u, _, _, code, _ in LOCAL_STAFF if code
+    }
     created_count = 0
     for n in range(1, cases + 1):
         area_code = list(DEMO_AREAS)[n % len(DEMO_AREAS)]
         specimen = today - timedelta(days=rng.randint(1, 3))
-        onset = specimen - timedelta(days=rng.randint(0, 3)) if rng.random() < 0.7 else None
+        onset = (
+            specimen - timedelta(days=rng.randint(0, 3)) if rng.random() < 0.7 else None
+        )
         complex_setting = SettingKind.CARE_HOME if n % 50 == 0 else ""
         case, created = case_intake(
             result=TestResult(
                 lab_reference=f"DEMO{n:06d}",
                 person=_person(rng, postcodes[area_code], n),
-                specimen_date=specimen, result_date=specimen + timedelta(days=1),
-                symptom_onset=onset, complex_setting=complex_setting),
-            source=Case.Source.DEMO, now=now - timedelta(hours=22))
+                specimen_date=specimen,
+                result_date=specimen + timedelta(days=1),
+                symptom_onset=onset,
+                complex_setting=complex_setting,
+            ),
+            source=Case.Source.DEMO,
+            now=now - timedelta(hours=22),
+        )
         stage = rng.choice([0, 0, 1, 2, 3, 4, 5, 5, 5])
         if not created or complex_setting:
             # Consume the same random numbers either way, so a rerun stays deterministic.
             continue
         created_count += 1
-        _work_a_case(rng, case, stage, rng.choice(nurses), rng.choice(handlers),
-                     locals_.get(area_code, locals_["E08000019"]), postcodes[area_code], n, now)
-    users = [(u[0], u[1] + " " + u[2]) for u in STAFF] + [
-        (u[0], u[1] + " " + u[2]) for u in LOCAL_STAFF] + [("admin", "Administrator")]
+        _work_a_case(
+            rng,
+            case,
+            stage,
+            rng.choice(nurses),
+            rng.choice(handlers),
+            locals_.get(area_code, locals_["E08000019"]),
+            postcodes[area_code],
+            n,
+            now,
+        )
+    users = (
+        [(u[0], u[1] + " " + u[2]) for u in STAFF]
+        + [(u[0], u[1] + " " + u[2]) for u in LOCAL_STAFF]
+        + [("admin", "Administrator")]
+    )
     return Summary(users=users, cases_created=created_count)

@@ -11,7 +11,14 @@ class LanguageAdmin(admin.ModelAdmin):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "date_of_birth", "nhs_number", "phone", "postcode", "area"]
+    list_display = [
+        "__str__",
+        "date_of_birth",
+        "nhs_number",
+        "phone",
+        "postcode",
+        "area",
+    ]
     search_fields = ["last_name", "first_name", "=nhs_number", "=phone", "=postcode"]
     list_select_related = ["area"]
     autocomplete_fields = ["area", "language"]

@@ -106,9 +106,15 @@ class Message(models.Model):
         MISSED_CALL = "missed_call", "We tried to call you"
         OTHER = "other", "Other"
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="messages")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="messages"
+    )
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
     )
     contact = models.ForeignKey(
         "contacts.Contact",
@@ -121,7 +127,9 @@ class Message(models.Model):
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
     to = models.CharField(max_length=254)
     body = models.TextField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -129,7 +137,9 @@ class Message(models.Model):
     provider_reference = models.CharField(max_length=100, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["person", "-created_at"], name="message_person")]
+        indexes = [
+            models.Index(fields=["person", "-created_at"], name="message_person")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.to} ({self.status})"

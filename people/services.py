@@ -59,12 +59,16 @@ def person_find_or_create(*, details: PersonDetails) -> tuple[Person, bool]:
     """
     located = postcode_to_area(details.postcode) if details.postcode else None
     language = (
-        Language.objects.filter(code=details.language).first() if details.language else None
+        Language.objects.filter(code=details.language).first()
+        if details.language
+        else None
     )
     person = _match(details)
     created = person is None
     if person is None:
-        person = Person(first_name=details.first_name.strip(), last_name=details.last_name.strip())
+        person = Person(
+            first_name=details.first_name.strip(), last_name=details.last_name.strip()
+        )
     changed = []
     for name in ("date_of_birth", "nhs_number", "phone", "email", "address"):
         value = getattr(details, name)

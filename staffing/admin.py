@@ -36,12 +36,21 @@ class TrainingInline(admin.TabularInline):
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
     list_display = [
-        "__str__", "tier", "is_supervisor", "team", "local_team",
-        "registration_expires_on", "signed_off_at", "weekly_hours_cap",
+        "__str__",
+        "tier",
+        "is_supervisor",
+        "team",
+        "local_team",
+        "registration_expires_on",
+        "signed_off_at",
+        "weekly_hours_cap",
     ]
     list_filter = ["tier", "is_supervisor", "organisation", "registration_body"]
     search_fields = [
-        "user__username", "user__first_name", "user__last_name", "=registration_number",
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "=registration_number",
     ]
     list_select_related = ["user", "team", "local_team"]
     autocomplete_fields = ["user", "organisation", "team", "local_team", "languages"]
@@ -51,7 +60,14 @@ class StaffProfileAdmin(admin.ModelAdmin):
 
 @admin.register(HoursCapChange)
 class HoursCapChangeAdmin(admin.ModelAdmin):
-    list_display = ["profile", "old_cap", "new_cap", "reason", "changed_by", "changed_at"]
+    list_display = [
+        "profile",
+        "old_cap",
+        "new_cap",
+        "reason",
+        "changed_by",
+        "changed_at",
+    ]
     raw_id_fields = ["profile", "changed_by"]
 
 

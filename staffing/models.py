@@ -109,7 +109,9 @@ class StaffProfile(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(weekly_hours_cap__lte=settings.TRACING_WEEKLY_HOURS_CEILING),
+                condition=Q(
+                    weekly_hours_cap__lte=settings.TRACING_WEEKLY_HOURS_CEILING
+                ),
                 name="hours_cap_under_ceiling",
             ),
             models.CheckConstraint(
@@ -156,6 +158,9 @@ class HoursCapChange(models.Model):
     )
     changed_at = models.DateTimeField(default=timezone.now)
 
+    def __str__(self) -> str:
+        return f"{self.profile}: {self.old_cap} -> {self.new_cap} hours"
+
 
 class ShiftQuerySet(models.QuerySet["Shift"]):
     def on_now(self, now: datetime) -> ShiftQuerySet:
@@ -177,11 +182,17 @@ class Shift(models.Model):
         Team, null=True, blank=True, on_delete=models.PROTECT, related_name="shifts"
     )
     staff = models.ForeignKey(
-        StaffProfile, null=True, blank=True, on_delete=models.PROTECT, related_name="shifts"
+        StaffProfile,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="shifts",
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -216,7 +227,9 @@ class Shift(models.Model):
         ]
         indexes = [
             models.Index(fields=["staff", "starts_at"], name="shift_staff_start"),
-            models.Index(fields=["status", "starts_at", "ends_at"], name="shift_status_time"),
+            models.Index(
+                fields=["status", "starts_at", "ends_at"], name="shift_status_time"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -259,6 +272,9 @@ class TrainingCompletion(models.Model):
             models.UniqueConstraint(fields=["profile", "module"], name="training_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.profile} completed {self.module}"
+
 
 class CallReview(models.Model):
     """A supervisor's review of one of a new starter's calls."""
@@ -290,3 +306,6 @@ class CallReview(models.Model):
                 condition=Q(reviewed_at__isnull=True),
             )
         ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.call}"

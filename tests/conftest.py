@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -71,3 +73,59 @@ def local_team_member(db):
 def outsider(db):
     """Signed in, but with no staff profile: sees nothing."""
     return f.UserFactory(username="outsider")
+
+
+# --- Browser tests: Debian's Chromium driven by Playwright ----------------------------
+# Playwright's sync API runs an event loop in the test thread; Django's async-safety
+# check would refuse the ORM calls the fixtures make beside it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if IN_CI:
+            pytest.fail("CI needs Debian's chromium for the browser tests.")
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page screenshot under tests/artifacts/ for a person to look at."""
+
+    def take(page, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def sign_in(live_server):
+    """Sign a user in through the real login page."""
+
+    def do(page, user, password: str = f.PASSWORD) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+
+    return do

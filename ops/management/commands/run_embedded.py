@@ -24,17 +24,44 @@ class Command(BaseCommand):
         python = sys.executable
         queues = "default,assignment,escalation"
         commands = {
-            "worker": [python, "-m", "celery", "-A", "tracing", "worker", "-l", "info",
-                       "-Q", queues, "--concurrency", "2", "--pool", "threads"],
-            "beat": [python, "-m", "celery", "-A", "tracing", "beat", "-l", "info",
-                     "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "tracing",
+                "worker",
+                "-l",
+                "info",
+                "-Q",
+                queues,
+                "--concurrency",
+                "2",
+                "--pool",
+                "threads",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "tracing",
+                "beat",
+                "-l",
+                "info",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
-        self.stdout.write(self.style.SUCCESS(
-            f"\nThe service is at http://{host}:{port}/  (sign in as nurse.ada, "
-            "handler.dan, sup.clinical, local.sheffield or admin; password "
-            "demo-tracing-2026). Ctrl-C stops it.\n"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nThe service is at http://{host}:{port}/  (sign in as nurse.ada, "
+                "handler.dan, sup.clinical, local.sheffield or admin; password "
+                "demo-tracing-2026). Ctrl-C stops it.\n"
+            )
+        )
         try:
             while all(p.poll() is None for p in processes.values()):
                 time.sleep(1)

@@ -11,8 +11,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--cases", type=int, default=0,
-                            help="bulk-insert this many extra cases (3 contacts each)")
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=0,
+            help="bulk-insert this many extra cases (3 contacts each)",
+        )
 
     def handle(self, *args, cases: int, **options):
         summary = seed_demo()
@@ -20,6 +24,6 @@ class Command(BaseCommand):
         if cases:
             made = bulk_seed(cases=cases, stdout=self.stdout)
             self.stdout.write(f"Bulk data: {made} cases added.")
-        self.stdout.write("\nDemo sign-ins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"\nDemo sign-ins (password for all: {DEMO_PASSWORD}):")
         for username, name in summary.users:
             self.stdout.write(f"  {username:<18} {name}")
