@@ -61,32 +61,38 @@ def _data_dir() -> Path:
 
 
 @lru_cache(maxsize=32)
-def _letter_index(letter: str) -> dict[str, tuple[str, int | None, int | None]]:
+def _letter_index(letter: str) -> dict[str, tuple[str | None, float, float]]:
+    """Postcode (the directory's 7-character form) -> (authority code, east, north)."""
     path = _data_dir() / f"postcodes_{letter}.msgpack.br"
     if not path.exists():
         return {}
-    payload = msgpack.unpackb(brotli.decompress(path.read_bytes()), raw=False)
-    data = payload["data"]
-    index: dict[str, tuple[str, int | None, int | None]] = {}
-    for pcd, laua, east, north in zip(
-        data["pcd"], data["laua"], data["oseast1m"], data["osnrth1m"], strict=True
-    ):
-        if not isinstance(laua, str):
-            continue  # terminated or non-geographic postcodes carry no authority
-        index[pcd.replace(" ", "")] = (
-            SUCCESSOR_CODES.get(laua, laua),
-            int(east) if east == east and east is not None else None,
-            int(north) if north == north and north is not None else None,
+    data = msgpack.unpackb(brotli.decompress(path.read_bytes()), raw=False)["data"]
+    # Built in C by dict/zip: about 0.3 s for the largest letter.
+    return dict(
+        zip(
+            data["pcd"],
+            zip(data["laua"], data["oseast1m"], data["osnrth1m"], strict=True),
+            strict=True,
         )
-    return index
+    )
+
+
+def _grid(value: float | None) -> int | None:
+    return None if value is None or value != value else int(value)  # NaN: unknown
 
 
 def locate_postcode(postcode: str) -> PostcodeLocation | None:
-    """Find a postcode in the ONS directory; None if it is well formed but unknown."""
+    """Find a postcode in the ONS directory; None if it is well formed but unknown,
+    or has no local authority (terminated and non-geographic postcodes)."""
     display = normalise_postcode(postcode)
-    compact = display.replace(" ", "")
-    found = _letter_index(compact[0]).get(compact)
-    if found is None:
+    outward, inward = display.split(" ")
+    found = _letter_index(outward[0]).get(f"{outward:<4}{inward}")
+    if found is None or not isinstance(found[0], str):
         return None
     area_code, easting, northing = found
-    return PostcodeLocation(display, area_code, easting, northing)
+    return PostcodeLocation(
+        display,
+        SUCCESSOR_CODES.get(area_code, area_code),
+        _grid(easting),
+        _grid(northing),
+    )

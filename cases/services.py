@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from areas.services import postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 from people.services import PersonDetails, person_find_or_create
@@ -44,6 +45,13 @@ def case_intake(
         return existing, False
     now = now or timezone.now()
     person, _ = person_find_or_create(details=result.person)
+    # Route by the address on this result: the person may have moved since we last
+    # heard of them.
+    area = (
+        postcode_to_area(result.person.postcode).area
+        if result.person.postcode
+        else person.area
+    )
     case = Case(
         person=person,
         lab_reference=result.lab_reference,
@@ -51,8 +59,8 @@ def case_intake(
         result_date=result.result_date,
         symptom_onset=result.symptom_onset,
         source=source,
-        area=person.area,
-        area_unknown=person.area_id is None,
+        area=area,
+        area_unknown=area is None,
         complex_setting=result.complex_setting,
         complexity=Case.Complexity.COMPLEX
         if result.complex_setting in COMPLEX_SETTINGS

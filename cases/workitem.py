@@ -274,7 +274,8 @@ class WorkItem(models.Model):
         self.local_team = None
         self.assignee = None
         self.attempts = 0
-        self.start_clock(now)
+        if self.reached_at is None:
+            self.start_clock(now)  # a fresh round of calls
         self._save(
             "status",
             "local_team",

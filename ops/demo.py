@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import random
 import zlib
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from areas.models import Area
-from areas.postcodes import _letter_index
+from areas.postcodes import SUCCESSOR_CODES, _letter_index, normalise_postcode
 from calls.models import KnowledgeArticle, Outcome, Script, ScriptStep
 from calls.services import call_record
 from cases.models import Case, RiskAssessment, SettingKind
@@ -279,9 +281,11 @@ def _postcodes(rng: random.Random) -> dict[str, list[str]]:
     """Up to 40 real postcodes in each demo area."""
     found: dict[str, list[str]] = {code: [] for code in DEMO_AREAS}
     for code, letter in DEMO_AREAS.items():
-        for compact, (laua, _, _) in _letter_index(letter).items():
-            if laua == code and len(found[code]) < 200:
-                found[code].append(f"{compact[:-3]} {compact[-3:]}")
+        for ons_form, (laua, _, _) in _letter_index(letter).items():
+            if SUCCESSOR_CODES.get(laua, laua) == code:
+                found[code].append(normalise_postcode(ons_form))
+                if len(found[code]) == 200:
+                    break
         found[code] = rng.sample(found[code], min(40, len(found[code])))
     return found
 
@@ -461,9 +465,17 @@ def _person(
 
 
 def _work_a_case(
-    rng, case: Case, stage: int, nurse, handler, local_user, postcodes, n, now
+    rng, case: Case, stage: int, nurse, handler, local_user, postcodes, n, now, held
 ):
-    """Move a fresh case through its first `stage` steps, as caseworkers would."""
+    """Move a fresh case through its first `stage` steps, as caseworkers would.
+
+    `held` counts the open items each person holds, so the demo keeps to the caps
+    that assignment keeps to.
+    """
+    if stage in (1, 2, 4):
+        if held[nurse.pk] >= settings.TRACING_OPEN_WORK_CAP["tier2"]:
+            return  # the caseworker is full: the case waits in the pool
+        held[nurse.pk] += 1
     if stage == 0:
         return
     item_assign(item=case, to=nurse, now=now - timedelta(hours=20))
@@ -533,6 +545,10 @@ def _work_a_case(
             ),
         )
         roll = rng.random()
+        if 0.45 <= roll < 0.6:
+            if held[handler.pk] >= settings.TRACING_OPEN_WORK_CAP["tier3"]:
+                continue  # the handler is full: the contact waits in the pool
+            held[handler.pk] += 1
         if roll < 0.45:
             item_assign(item=contact, to=handler, now=now - timedelta(hours=15))
             call_record(
@@ -570,6 +586,7 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
         code: User.objects.get(username=u) for u, _, _, code, _ in LOCAL_STAFF if code
     }
     created_count = 0
+    held: dict[int, int] = defaultdict(int)
     for n in range(1, cases + 1):
         area_code = list(DEMO_AREAS)[n % len(DEMO_AREAS)]
         specimen = today - timedelta(days=rng.randint(1, 3))
@@ -577,6 +594,9 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
             specimen - timedelta(days=rng.randint(0, 3)) if rng.random() < 0.7 else None
         )
         complex_setting = SettingKind.CARE_HOME if n % 50 == 0 else ""
+        stage = rng.choice([0, 0, 1, 2, 3, 4, 5, 5, 5])
+        # Work still waiting arrived recently; worked cases came in yesterday.
+        arrived = now - timedelta(hours=rng.randint(0, 6) if stage == 0 else 22)
         case, created = case_intake(
             result=TestResult(
                 lab_reference=f"DEMO{n:06d}",
@@ -587,9 +607,8 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
                 complex_setting=complex_setting,
             ),
             source=Case.Source.DEMO,
-            now=now - timedelta(hours=22),
+            now=arrived,
         )
-        stage = rng.choice([0, 0, 1, 2, 3, 4, 5, 5, 5])
         if not created or complex_setting:
             # Consume the same random numbers either way, so a rerun stays deterministic.
             continue
@@ -604,6 +623,7 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
             postcodes[area_code],
             n,
             now,
+            held,
         )
     users = (
         [(u[0], u[1] + " " + u[2]) for u in STAFF]

@@ -43,10 +43,15 @@ def _match(details: PersonDetails) -> Person | None:
         last_lower=details.last_name.strip().lower(),
         first_lower=details.first_name.strip().lower(),
     )
+    if details.nhs_number:
+        # A different NHS number is someone else, whatever else matches.
+        names = names.filter(nhs_number__in=["", details.nhs_number])
     if details.date_of_birth:
         found = names.filter(date_of_birth=details.date_of_birth).first()
         if found:
             return found
+        # So is a different date of birth (a parent and child sharing a phone).
+        names = names.filter(date_of_birth__isnull=True)
     if details.phone:
         return names.filter(phone=details.phone).first()
     return None

@@ -92,7 +92,7 @@ class StaffProfile(models.Model):
     )
     registration_expires_on = models.DateField(null=True, blank=True)
     languages = models.ManyToManyField("people.Language", blank=True, related_name="+")
-    started_on = models.DateField(default=date.today)
+    started_on = models.DateField(default=timezone.localdate)
     # A new starter until a supervisor signs off their first reviewed calls.
     signed_off_at = models.DateTimeField(null=True, blank=True)
     signed_off_by = models.ForeignKey(

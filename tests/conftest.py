@@ -14,6 +14,12 @@ from tests import factories as f
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs about a second a user; tests need no protection from it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def requires_postgres(db):
     """Tests of locking and concurrency need PostgreSQL; in CI its absence fails."""

@@ -12,7 +12,13 @@ from django.utils import timezone
 from areas.models import Area, LocalTeam
 from audit.models import AuditEvent
 from calls.models import CallAttempt, KnowledgeArticle, Outcome, Script, ScriptStep
-from cases.models import Case, ExposureSetting, RiskAssessment, SettingKind, SettingVisit
+from cases.models import (
+    Case,
+    ExposureSetting,
+    RiskAssessment,
+    SettingKind,
+    SettingVisit,
+)
 from cases.rules import CallRule
 from contacts.models import Contact
 from escalations.models import Cluster, Escalation, EscalationAction
@@ -111,7 +117,9 @@ class StaffProfileFactory(factory.django.DjangoModelFactory):
     tier = Tier.CALL_HANDLER
     organisation = factory.SubFactory(OrganisationFactory)
     team = factory.SubFactory(TeamFactory, tier=factory.SelfAttribute("..tier"))
-    started_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=60))
+    started_on = factory.LazyFunction(
+        lambda: timezone.localdate() - dt.timedelta(days=60)
+    )
     signed_off_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
 
     class Params:
@@ -201,8 +209,13 @@ class CaseFactory(factory.django.DjangoModelFactory):
 
     person = factory.SubFactory(PersonFactory)
     lab_reference = factory.Sequence(lambda n: f"LAB{n:08d}")
-    specimen_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=2))
-    result_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=1))
+    specimen_date = factory.LazyFunction(
+        lambda: timezone.localdate() - dt.timedelta(days=2)
+    )
+    result_date = factory.LazyFunction(
+        lambda: timezone.localdate() - dt.timedelta(days=1)
+    )
+    symptom_onset = None
     area = factory.SelfAttribute("person.area")
     created_at = factory.LazyFunction(timezone.now)
     next_attempt_at = factory.SelfAttribute("created_at")
@@ -240,7 +253,9 @@ class SettingVisitFactory(factory.django.DjangoModelFactory):
 
     case = factory.SubFactory(CaseFactory)
     setting = factory.SubFactory(ExposureSettingFactory)
-    visited_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=3))
+    visited_on = factory.LazyFunction(
+        lambda: timezone.localdate() - dt.timedelta(days=3)
+    )
 
 
 class ContactFactory(factory.django.DjangoModelFactory):
@@ -251,7 +266,9 @@ class ContactFactory(factory.django.DjangoModelFactory):
 
     case = factory.SubFactory(CaseFactory)
     person = factory.SubFactory(PersonFactory)
-    exposure_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=2))
+    exposure_date = factory.LazyFunction(
+        lambda: timezone.localdate() - dt.timedelta(days=2)
+    )
     exposure = Contact.Exposure.HOUSEHOLD
     area = factory.SelfAttribute("person.area")
     created_at = factory.LazyFunction(timezone.now)
@@ -327,7 +344,9 @@ class ClusterFactory(factory.django.DjangoModelFactory):
 
     setting = factory.SubFactory(ExposureSettingFactory)
     area = factory.SelfAttribute("setting.area")
-    first_visit_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=7))
+    first_visit_on = factory.LazyFunction(
+        lambda: timezone.localdate() - dt.timedelta(days=7)
+    )
     last_visit_on = factory.LazyFunction(timezone.localdate)
     detected_at = factory.LazyFunction(timezone.now)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-import factory
 import pytest
 import time_machine
 from django.conf import settings
@@ -36,14 +35,8 @@ NOW = dt.datetime(2021, 1, 12, 10, 0, tzinfo=LONDON)
 HOUR = dt.timedelta(hours=1)
 
 
-# tests/factories.py's CaseFactory computes isolation_ends_on from c.symptom_onset but
-# never declares symptom_onset, so a case built without it fails; declare it here.
-class CaseFactory(f.CaseFactory):
-    symptom_onset = None
-
-
-class ContactFactory(f.ContactFactory):
-    case = factory.SubFactory(CaseFactory)
+CaseFactory = f.CaseFactory
+ContactFactory = f.ContactFactory
 
 
 @pytest.fixture
@@ -129,7 +122,9 @@ def test_assign_new_case_makes_it_assigned_and_stamps_assigned_at(clock, casewor
     assert case.assigned_at == NOW
 
 
-def test_assign_new_contact_makes_it_assigned_and_stamps_assigned_at(clock, call_handler):
+def test_assign_new_contact_makes_it_assigned_and_stamps_assigned_at(
+    clock, call_handler
+):
     contact = ContactFactory()
 
     item_assign(item=contact, to=call_handler)
@@ -823,7 +818,9 @@ def test_close_not_found_leaves_the_item_unreached(clock, local_team_member):
     contact, escalation = escalated_contact()
 
     escalation_close(
-        escalation=escalation, outcome=Escalation.Outcome.NOT_FOUND, by=local_team_member
+        escalation=escalation,
+        outcome=Escalation.Outcome.NOT_FOUND,
+        by=local_team_member,
     )
 
     contact.refresh_from_db()
@@ -851,7 +848,7 @@ def test_close_reached_keeps_the_national_route_of_an_item_already_reached(
 
 
 def test_close_keeps_who_picked_the_escalation_up(clock, local_team_member):
-    contact, escalation = escalated_contact()
+    _, escalation = escalated_contact()
     escalation_claim(escalation=escalation, by=local_team_member)
     other = f.StaffProfileFactory(local=True).user
     clock.shift(HOUR)
@@ -885,7 +882,9 @@ def test_closing_with_outcome_returned_is_refused(clock, local_team_member):
 def test_closing_an_escalation_twice_is_refused(clock, local_team_member):
     contact, escalation = escalated_contact()
     escalation_close(
-        escalation=escalation, outcome=Escalation.Outcome.NOT_FOUND, by=local_team_member
+        escalation=escalation,
+        outcome=Escalation.Outcome.NOT_FOUND,
+        by=local_team_member,
     )
     clock.shift(HOUR)
 
@@ -943,7 +942,9 @@ def test_return_sends_item_back_to_new_with_a_fresh_clock(clock, local_team_memb
     clock.shift(6 * HOUR)
     returned_at = NOW + 6 * HOUR
 
-    escalation_return(escalation=escalation, note="Found a new number", by=local_team_member)
+    escalation_return(
+        escalation=escalation, note="Found a new number", by=local_team_member
+    )
 
     contact.refresh_from_db()
     escalation.refresh_from_db()
@@ -992,7 +993,9 @@ def test_return_with_an_invalid_phone_is_refused_and_changes_nothing(
     assert escalation.closed_at is None
 
 
-def test_return_of_a_reached_case_keeps_it_reached(clock, caseworker, local_team_member):
+def test_return_of_a_reached_case_keeps_it_reached(
+    clock, caseworker, local_team_member
+):
     case = reached_case(caseworker)
     call_record(item=case, caller=caseworker, outcome=Outcome.SAFEGUARDING)
     escalation = Escalation.objects.get(case=case)
@@ -1008,7 +1011,9 @@ def test_return_of_a_reached_case_keeps_it_reached(clock, caseworker, local_team
 def test_returning_a_closed_escalation_is_refused(clock, local_team_member):
     contact, escalation = escalated_contact()
     escalation_close(
-        escalation=escalation, outcome=Escalation.Outcome.NOT_FOUND, by=local_team_member
+        escalation=escalation,
+        outcome=Escalation.Outcome.NOT_FOUND,
+        by=local_team_member,
     )
 
     with pytest.raises(IllegalTransition):
@@ -1061,9 +1066,7 @@ def test_database_refuses_a_second_open_escalation_for_a_case(clock):
 
 def test_database_allows_a_new_open_escalation_beside_a_closed_one(clock):
     contact = ContactFactory(status=Status.ESCALATED)
-    f.EscalationFactory(
-        contact=contact, closed_at=NOW, status=Escalation.Status.CLOSED
-    )
+    f.EscalationFactory(contact=contact, closed_at=NOW, status=Escalation.Status.CLOSED)
 
     f.EscalationFactory(contact=contact)
 

@@ -12,14 +12,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--demo-cases",
+            type=int,
+            default=300,
+            help="how many worked demo cases to make (default 300)",
+        )
+        parser.add_argument(
             "--cases",
             type=int,
             default=0,
             help="bulk-insert this many extra cases (3 contacts each)",
         )
 
-    def handle(self, *args, cases: int, **options):
-        summary = seed_demo()
+    def handle(self, *args, cases: int, demo_cases: int, **options):
+        summary = seed_demo(cases=demo_cases)
         self.stdout.write(f"Demo data ready ({summary.cases_created} new demo cases).")
         if cases:
             made = bulk_seed(cases=cases, stdout=self.stdout)
