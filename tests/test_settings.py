@@ -1,0 +1,92 @@
+"""The project's configuration: production checks, the services CI runs against."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DEBUG", "ENVIRONMENT", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_in_production():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        ENVIRONMENT="production",
+        SECRET_KEY="x" * 60 + "-a-long-and-random-production-secret",
+        ALLOWED_HOSTS="tracing.example.org",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_without_a_secret_key_refuses_to_start():
+    result = manage("check", ENVIRONMENT="production", SECRET_KEY="")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_refuses_debug():
+    result = manage(
+        "check", ENVIRONMENT="production", SECRET_KEY="s" * 60, DEBUG="true"
+    )
+    assert result.returncode != 0
+    assert "DEBUG must be off in production" in result.stderr
+
+
+def test_ci_runs_against_postgresql(db):
+    if not IN_CI:
+        pytest.skip("only CI is bound to PostgreSQL")
+    assert connection.vendor == "postgresql"
+
+
+def test_cache_round_trips_through_redis(redis_url, settings):
+    if IN_CI:
+        assert "RedisCache" in settings.CACHES["default"]["BACKEND"]
+    cache.set("tracing-test-key", {"n": 1}, 30)
+    assert cache.get("tracing-test-key") == {"n": 1}
+    cache.delete("tracing-test-key")
+
+
+def test_health_endpoint_answers(client, db):
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_login_page_renders(client, db):
+    response = client.get("/accounts/login/")
+    assert response.status_code == 200
+    assert b"Sign in" in response.content
+
+
+def test_pages_need_sign_in(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
