@@ -20,6 +20,12 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=LONDON)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every factory user gets a password; the real hasher costs ~0.3 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def clock():
     """The clock stands still at NOW until a test moves it."""
