@@ -22,7 +22,12 @@ MAX_PUBLISH_DAYS = 56
 
 
 class DateInput(forms.DateInput):
+    """A browser date picker, which reads and writes only ISO dates."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None, format: str = "%Y-%m-%d"):
+        super().__init__(attrs, format=format)
 
 
 class TimeInput(forms.TimeInput):
