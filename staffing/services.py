@@ -24,6 +24,7 @@ from cases.services import item_assign, item_release
 from cases.workitem import WorkItem
 from contacts.models import Contact
 
+from .access import profile_of
 from .assignment import TIER_FOR, eligible_staff
 from .models import (
     CallReview,
@@ -360,7 +361,8 @@ def call_review_queue_if_new_starter(*, call: CallAttempt) -> CallReview | None:
 
     Called by calls.services.call_record inside its transaction.
     """
-    profile = StaffProfile.objects.filter(user_id=call.caller_id).first()
+    # The caller is usually request.user, whose profile the view has already loaded.
+    profile = profile_of(call.caller)
     if profile is None or not profile.is_new_starter:
         return None
     queued = CallReview.objects.filter(call__caller_id=call.caller_id).count()
@@ -457,7 +459,8 @@ def work_reassign(
     by: AbstractBaseUser,
     now: datetime | None = None,
 ) -> int:
-    """Move items to one person, or back to the pool, all or none, with a reason.
+    """Move items to one person, or back to the pool, all or none, with a reason;
+    returns how many moved (items already there are left alone).
 
     `scope` limits the items to those the supervisor may move. Each move goes through
     cases.services (which writes its audit event); the whole batch is one transaction.
@@ -479,14 +482,17 @@ def work_reassign(
         raise StaffingRefused("Some of the chosen items are no longer yours to move.")
     if to is not None:
         _target_check(model=model, to=to, items=items, now=now)
+    moved = 0
     for item in items:
+        # Already where it is going: nothing to do, nothing to audit.
+        if item.assignee_id == (None if to is None else to.user_id):
+            continue
         try:
             if to is None:
-                if item.assignee_id is None:
-                    continue
                 item_release(item=item, by=by, reason=reason)
-            elif item.assignee_id != to.user_id:
+            else:
                 item_assign(item=item, to=to.user, by=by, now=now, reason=reason)
         except IllegalTransition as exc:
             raise StaffingRefused(f"{item}: {exc}") from exc
-    return len(items)
+        moved += 1
+    return moved

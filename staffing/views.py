@@ -118,7 +118,12 @@ def work(request: HttpRequest) -> HttpResponse:
                     if moved == 1
                     else model._meta.verbose_name_plural
                 )
-                messages.success(request, f"Moved {moved} {noun} {where}.")
+                if moved:
+                    messages.success(request, f"Moved {moved} {noun} {where}.")
+                else:
+                    messages.info(
+                        request, "Nothing moved: the ticked items were already there."
+                    )
                 if not request.htmx:
                     return redirect(request.get_full_path())
                 form = None

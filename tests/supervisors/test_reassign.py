@@ -170,3 +170,14 @@ def test_work_list_query_count_does_not_grow_with_the_list(
     with django_assert_num_queries(9):
         page = client.get(reverse("staffing:work"))
     assert page.context["page"].paginator.count == 2 * size
+
+
+def test_moving_items_to_their_holder_changes_and_audits_nothing(
+    clock, client, lead, clinical_team
+):
+    holder = member(clinical_team)
+    case = held_case(holder)
+    client.force_login(lead.user)
+    response = post(client, items=[case.pk], to=str(holder.pk), reason="Tidy up")
+    assert response.status_code == 302
+    assert not AuditEvent.objects.exists()
