@@ -143,18 +143,27 @@ def work_list(
     overdue_only: bool = False,
     now: datetime,
 ) -> QuerySet[WorkItem]:
-    """The team's held work and the pool, narrowed by holder ("pool" or a profile id)."""
+    """The work held by the team (the default), the pool ("pool"), or one person's
+    (a profile id).
+
+    Held work and the pool are never listed together: each alone follows an index
+    (the holders' queue index; the pool's partial index), while the two OR-ed together
+    scan the table.
+    """
     model = work_model(supervisor)
-    qs = model.objects.visible_to(user).filter(work_scope(supervisor))
+    qs = model.objects.visible_to(user)
+    members = team_members(supervisor)
     if holder == "pool":
-        qs = qs.filter(_pool_q(model))
-    elif holder.isdigit():
-        qs = qs.filter(assignee__staff__pk=int(holder))
+        qs = qs.filter(_pool_q(model)).order_by("-priority", "created_at", "pk")
+    else:
+        if holder.isdigit():
+            members = members.filter(pk=int(holder))
+        qs = qs.filter(
+            _held_q(model), assignee_id__in=members.values("user_id")
+        ).order_by("assignee__last_name", "assignee_id", "-priority", "created_at")
     if overdue_only:
         qs = qs.filter(status__in=UNREACHED, next_attempt_at__lt=now)
-    return qs.select_related("person", "area", "assignee").order_by(
-        F("assignee_id").asc(nulls_first=True), "-priority", "created_at", "pk"
-    )
+    return qs.select_related("person", "area", "assignee")
 
 
 # --- dashboard -------------------------------------------------------------------

@@ -156,6 +156,16 @@ def test_work_list_filters_by_holder(clock, client, lead, clinical_team):
     assert theirs.pk not in [i.pk for i in page.context["page"]]
 
 
+def test_work_list_shows_the_pool_on_request(clock, client, lead, clinical_team):
+    held = held_case(member(clinical_team))
+    waiting = f.CaseFactory()
+    client.force_login(lead.user)
+    default = client.get(reverse("staffing:work"))
+    pool = client.get(reverse("staffing:work"), {"holder": "pool"})
+    assert [i.pk for i in default.context["page"]] == [held.pk]
+    assert [i.pk for i in pool.context["page"]] == [waiting.pk]
+
+
 @pytest.mark.parametrize("size", [2, 8])
 def test_work_list_query_count_does_not_grow_with_the_list(
     clock, client, lead, clinical_team, django_assert_num_queries, size
@@ -169,7 +179,7 @@ def test_work_list_query_count_does_not_grow_with_the_list(
     # page of items (persons, areas, holders joined in); saving the session (3).
     with django_assert_num_queries(9):
         page = client.get(reverse("staffing:work"))
-    assert page.context["page"].paginator.count == 2 * size
+    assert page.context["page"].paginator.count == size
 
 
 def test_moving_items_to_their_holder_changes_and_audits_nothing(
