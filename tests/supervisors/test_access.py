@@ -102,6 +102,13 @@ def test_accounts_without_a_profile_have_no_shifts_page(client, outsider):
     assert client.get(reverse("staffing:my_shifts")).status_code == 403
 
 
+def test_nav_hides_staffing_links_from_accounts_without_a_profile(client, outsider):
+    client.force_login(outsider)
+    page = client.get(reverse("home")).text
+    assert ">Shifts</a>" not in page
+    assert "Supervisor dashboard" not in page
+
+
 def test_nav_shows_supervisor_links_only_to_supervisors(client, lead, call_handler):
     client.force_login(lead.user)
     assert "Supervisor dashboard" in client.get(reverse("home")).text
