@@ -38,6 +38,9 @@ def call_record(
         call_back_at=call_back_at if outcome == Outcome.CALL_BACK else None,
         notes=notes,
     )
+    from staffing.services import call_review_queue_if_new_starter
+
+    call_review_queue_if_new_starter(call=call)
     if outcome == Outcome.NEEDS_INTERPRETER and not locked.person.needs_interpreter:
         locked.person.needs_interpreter = True
         locked.person.save(update_fields=["needs_interpreter", "updated_at"])

@@ -97,7 +97,7 @@ def case_intake(
 
 @transaction.atomic
 def item_assign(
-    *, item: WorkItem, to, by=None, now: datetime | None = None
+    *, item: WorkItem, to, by=None, now: datetime | None = None, reason: str = ""
 ) -> WorkItem:
     """Give an item to a person (a supervisor's reassignment when it had one)."""
     locked = item.locked()
@@ -108,7 +108,11 @@ def item_assign(
             user=by,
             action=AuditEvent.Action.REASSIGN if previous else AuditEvent.Action.ASSIGN,
             obj=locked,
-            detail={"from": previous, "to": to.pk},
+            detail={
+                "from": previous,
+                "to": to.pk,
+                **({"reason": reason} if reason else {}),
+            },
         )
     return locked
 

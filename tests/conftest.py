@@ -20,6 +20,46 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A transactional test's flush empties the ONS areas the migration loaded; with
+    --reuse-db the next run would start without them, so put them back."""
+    from areas.models import Area
+    from areas.services import areas_load
+
+    with django_db_blocker.unblock():
+        if not Area.objects.exists():
+            areas_load()
+
+
+def _flushes_database(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker is not None and marker.kwargs.get("transaction"):
+        return True
+    names = getattr(item, "fixturenames", ())
+    return any(n in names for n in ("transactional_db", "live_server"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After a transactional test's flush, put the ONS areas back for the next test.
+
+    (The flush empties every table, including the reference data the migration
+    loaded; tests later in the same worker rely on it.)
+    """
+    yield
+    if nextitem is None or not _flushes_database(item):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    from areas.models import Area
+    from areas.services import areas_load
+
+    with item.config.stash[blocking_manager_key].unblock():
+        if not Area.objects.exists():
+            areas_load()
+
+
 @pytest.fixture
 def requires_postgres(db):
     """Tests of locking and concurrency need PostgreSQL; in CI its absence fails."""

@@ -1,0 +1,83 @@
+"""People and a clock for the supervisor and staffing tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from staffing.models import StaffProfile, Team, Tier, TrainingCompletion, TrainingModule
+from tests import factories as f
+
+LONDON = ZoneInfo("Europe/London")
+# A Wednesday in winter (GMT), mid-morning.
+NOW = dt.datetime(2026, 1, 14, 10, 0, tzinfo=LONDON)
+
+
+def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=LONDON)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Every factory user gets a password; the real hasher costs ~0.3 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clock():
+    """The clock stands still at NOW until a test moves it."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def clinical_team(db) -> Team:
+    return f.TeamFactory(name="Clinical North", tier=Tier.CLINICAL)
+
+
+@pytest.fixture
+def calls_team(db) -> Team:
+    return f.TeamFactory(name="Calls North", tier=Tier.CALL_HANDLER)
+
+
+@pytest.fixture
+def lead(clinical_team) -> StaffProfile:
+    """The clinical team's supervisor (not on shift)."""
+    return f.StaffProfileFactory(
+        clinical=True,
+        is_supervisor=True,
+        team=clinical_team,
+        organisation=clinical_team.organisation,
+        user__username="lead",
+        user__first_name="Lena",
+        user__last_name="Lead",
+    )
+
+
+@pytest.fixture
+def calls_lead(calls_team) -> StaffProfile:
+    return f.StaffProfileFactory(
+        is_supervisor=True,
+        team=calls_team,
+        organisation=calls_team.organisation,
+        user__username="calls_lead",
+    )
+
+
+def member(team: Team, *, on_shift: bool = True, **kwargs) -> StaffProfile:
+    """A trained team member (a verified caseworker in a clinical team), on shift now."""
+    if team.tier == Tier.CLINICAL:
+        kwargs.setdefault("clinical", True)
+    profile = f.StaffProfileFactory(
+        team=team, organisation=team.organisation, tier=team.tier, **kwargs
+    )
+    for module in TrainingModule.objects.filter(tier=team.tier):
+        TrainingCompletion.objects.get_or_create(
+            profile=profile, module=module, defaults={"completed_on": NOW.date()}
+        )
+    if on_shift:
+        f.ShiftFactory(staff=profile)
+    return profile

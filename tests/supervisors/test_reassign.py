@@ -1,0 +1,193 @@
+"""Moving work between people and back to the pool, with a reason, audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from cases.models import Case
+from cases.workitem import Status
+from tests import factories as f
+
+from .conftest import NOW, member
+
+pytestmark = pytest.mark.django_db
+
+
+def held_case(profile) -> Case:
+    return f.CaseFactory(status=Status.ASSIGNED, assignee=profile.user, assigned_at=NOW)
+
+
+def post(client, **data):
+    return client.post(reverse("staffing:work"), data)
+
+
+def test_bulk_reassignment_moves_every_ticked_item_and_audits_each(
+    clock, client, lead, clinical_team
+):
+    giver, taker = member(clinical_team), member(clinical_team)
+    cases = [held_case(giver) for _ in range(2)]
+    client.force_login(lead.user)
+    response = post(
+        client,
+        items=[c.pk for c in cases],
+        to=str(taker.pk),
+        reason="Giver went home ill",
+    )
+    assert response.status_code == 302
+    assert set(
+        Case.objects.filter(assignee=taker.user).values_list("pk", flat=True)
+    ) == {c.pk for c in cases}
+    events = AuditEvent.objects.filter(action=AuditEvent.Action.REASSIGN)
+    assert sorted(int(e.object_id) for e in events) == sorted(c.pk for c in cases)
+    assert {e.user for e in events} == {lead.user}
+    assert all(
+        e.detail
+        == {"from": giver.user_id, "to": taker.user_id, "reason": "Giver went home ill"}
+        for e in events
+    )
+
+
+def test_reassignment_back_to_the_pool_releases_the_items(
+    clock, client, lead, clinical_team
+):
+    giver = member(clinical_team)
+    case = held_case(giver)
+    client.force_login(lead.user)
+    post(client, items=[case.pk], to="pool", reason="Shift ending")
+    case.refresh_from_db()
+    assert (case.status, case.assignee) == (Status.NEW, None)
+    event = AuditEvent.objects.get(object_id=str(case.pk))
+    assert event.detail == {"from": giver.user_id, "to": None, "reason": "Shift ending"}
+
+
+def test_pool_items_can_be_given_to_a_person(clock, client, lead, clinical_team):
+    taker = member(clinical_team)
+    case = f.CaseFactory()
+    client.force_login(lead.user)
+    post(client, items=[case.pk], to=str(taker.pk), reason="Urgent")
+    case.refresh_from_db()
+    assert (case.status, case.assignee) == (Status.ASSIGNED, taker.user)
+    assert (
+        AuditEvent.objects.get(object_id=str(case.pk)).action
+        == AuditEvent.Action.ASSIGN
+    )
+
+
+def test_reassignment_needs_a_reason_and_keeps_the_ticks(
+    clock, client, lead, clinical_team
+):
+    giver, taker = member(clinical_team), member(clinical_team)
+    case = held_case(giver)
+    client.force_login(lead.user)
+    response = post(client, items=[case.pk], to=str(taker.pk), reason="")
+    assert "Give a reason for the move." in response.text
+    assert f'value="{case.pk}" id="item-{case.pk}" aria-label' in response.text
+    assert "checked" in response.text.split(f'id="item-{case.pk}"')[1].split(">")[0]
+    case.refresh_from_db()
+    assert case.assignee == giver.user
+
+
+def test_a_person_who_cannot_take_work_is_refused_and_nothing_moves(
+    clock, client, lead, clinical_team
+):
+    giver = member(clinical_team)
+    off_shift = member(
+        clinical_team, on_shift=False, user__first_name="Otto", user__last_name="Off"
+    )
+    cases = [held_case(giver) for _ in range(2)]
+    client.force_login(lead.user)
+    response = post(
+        client, items=[c.pk for c in cases], to=str(off_shift.pk), reason="x"
+    )
+    assert "Otto Off cannot take work now" in response.text
+    assert Case.objects.filter(assignee=giver.user).count() == 2
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_move_past_the_takers_cap_is_refused_whole(
+    clock, client, lead, clinical_team
+):
+    giver, taker = member(clinical_team), member(clinical_team)
+    for _ in range(3):
+        held_case(taker)
+    cases = [held_case(giver) for _ in range(2)]  # tier 2 cap is 4
+    client.force_login(lead.user)
+    response = post(client, items=[c.pk for c in cases], to=str(taker.pk), reason="x")
+    assert "2 more would put them over their cap" in response.text
+    assert Case.objects.filter(assignee=giver.user).count() == 2
+
+
+def test_items_held_outside_the_team_cannot_be_moved(
+    clock, client, lead, clinical_team
+):
+    outsider_case = held_case(f.StaffProfileFactory(clinical=True))
+    taker = member(clinical_team)
+    client.force_login(lead.user)
+    response = post(client, items=[outsider_case.pk], to=str(taker.pk), reason="x")
+    assert "no longer yours to move" in response.text
+    outsider_case.refresh_from_db()
+    assert outsider_case.assignee != taker.user
+
+
+def test_htmx_reassignment_returns_the_updated_list(clock, client, lead, clinical_team):
+    giver, taker = member(clinical_team), member(clinical_team)
+    case = held_case(giver)
+    client.force_login(lead.user)
+    response = client.post(
+        reverse("staffing:work"),
+        {"items": [case.pk], "to": str(taker.pk), "reason": "Balance"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith('<div id="work-list">')
+    assert "Moved 1 case to" in response.text
+    row = response.text.split(f'id="item-{case.pk}"')[1].split("</tr>")[0]
+    assert taker.user.get_full_name() in row
+
+
+def test_work_list_filters_by_holder(clock, client, lead, clinical_team):
+    a, b = member(clinical_team), member(clinical_team)
+    mine, theirs = held_case(a), held_case(b)
+    client.force_login(lead.user)
+    page = client.get(reverse("staffing:work"), {"holder": str(a.pk)})
+    assert [i.pk for i in page.context["page"]] == [mine.pk]
+    assert theirs.pk not in [i.pk for i in page.context["page"]]
+
+
+def test_work_list_shows_the_pool_on_request(clock, client, lead, clinical_team):
+    held = held_case(member(clinical_team))
+    waiting = f.CaseFactory()
+    client.force_login(lead.user)
+    default = client.get(reverse("staffing:work"))
+    pool = client.get(reverse("staffing:work"), {"holder": "pool"})
+    assert [i.pk for i in default.context["page"]] == [held.pk]
+    assert [i.pk for i in pool.context["page"]] == [waiting.pk]
+
+
+@pytest.mark.parametrize("size", [2, 8])
+def test_work_list_query_count_does_not_grow_with_the_list(
+    clock, client, lead, clinical_team, django_assert_num_queries, size
+):
+    people = [member(clinical_team) for _ in range(2)]
+    for i in range(size):
+        held_case(people[i % 2])
+        f.CaseFactory()
+    client.force_login(lead.user)
+    # Session, user, profile; the people to move work to (one); the count and the
+    # page of items (persons, areas, holders joined in); saving the session (3).
+    with django_assert_num_queries(9):
+        page = client.get(reverse("staffing:work"))
+    assert page.context["page"].paginator.count == size
+
+
+def test_moving_items_to_their_holder_changes_and_audits_nothing(
+    clock, client, lead, clinical_team
+):
+    holder = member(clinical_team)
+    case = held_case(holder)
+    client.force_login(lead.user)
+    response = post(client, items=[case.pk], to=str(holder.pk), reason="Tidy up")
+    assert response.status_code == 302
+    assert not AuditEvent.objects.exists()

@@ -1,0 +1,165 @@
+"""Registrations and training decide who the assignment gives work to."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from cases.models import Case
+from cases.workitem import Status
+from contacts.models import Contact
+from staffing.assignment import assign_work
+from staffing.models import TrainingCompletion, TrainingModule
+from tests import factories as f
+
+from .conftest import NOW, member
+
+pytestmark = pytest.mark.django_db
+TODAY = NOW.date()
+
+
+def test_supervisor_verifies_a_registration(clock, client, lead, clinical_team):
+    worker = member(
+        clinical_team, registration_verified_on=None, registration_number="12A3456E"
+    )
+    client.force_login(lead.user)
+    response = client.post(
+        reverse("staffing:registration_verify", args=[worker.pk]),
+        {
+            "registration_body": "NMC",
+            "registration_number": "12A3456E",
+            "registration_expires_on": "2027-03-31",
+        },
+    )
+    assert response.status_code == 302
+    worker.refresh_from_db()
+    assert worker.registration_verified_on == TODAY
+    assert worker.registration_verified_by == lead.user
+    assert worker.registration_expires_on == dt.date(2027, 3, 31)
+
+
+def test_an_expired_registration_cannot_be_verified(clock, client, lead, clinical_team):
+    worker = member(clinical_team, registration_verified_on=None)
+    client.force_login(lead.user)
+    response = client.post(
+        reverse("staffing:registration_verify", args=[worker.pk]),
+        {
+            "registration_body": "NMC",
+            "registration_number": "12A3456E",
+            "registration_expires_on": "2026-01-13",
+        },
+    )
+    assert "That registration expired on 13 January 2026" in response.text
+    assert 'value="12A3456E"' in response.text
+    worker.refresh_from_db()
+    assert worker.registration_verified_on is None
+
+
+def test_registrations_page_lists_expiring_and_expired(
+    clock, client, lead, clinical_team
+):
+    member(
+        clinical_team,
+        user__first_name="Sam",
+        user__last_name="Soon",
+        registration_expires_on=TODAY + dt.timedelta(days=20),
+    )
+    member(
+        clinical_team,
+        user__first_name="Ed",
+        user__last_name="Expired",
+        registration_expires_on=TODAY - dt.timedelta(days=1),
+    )
+    member(
+        clinical_team,
+        user__first_name="Fay",
+        user__last_name="Fine",
+        registration_expires_on=TODAY + dt.timedelta(days=200),
+    )
+    client.force_login(lead.user)
+    regs = client.get(reverse("staffing:registrations")).context["regs"]
+    assert [m.user.last_name for m in regs.expiring] == ["Soon"]
+    assert [m.user.last_name for m in regs.expired] == ["Expired"]
+
+
+@pytest.mark.parametrize(
+    "registration",
+    [
+        {"registration_verified_on": None},
+        {"registration_expires_on": TODAY - dt.timedelta(days=1)},
+        {"registration_number": ""},
+    ],
+    ids=["unverified", "expired", "no-number"],
+)
+def test_assignment_gives_no_case_without_a_valid_registration(
+    clock, clinical_team, registration
+):
+    member(clinical_team, **registration)
+    case = f.CaseFactory()
+    assign_work(now=NOW)
+    case.refresh_from_db()
+    assert (case.status, case.assignee) == (Status.NEW, None)
+
+
+def test_assignment_gives_a_case_once_the_registration_is_verified(
+    clock, client, lead, clinical_team
+):
+    worker = member(clinical_team, registration_verified_on=None)
+    case = f.CaseFactory()
+    assign_work(now=NOW)
+    client.force_login(lead.user)
+    client.post(
+        reverse("staffing:registration_verify", args=[worker.pk]),
+        {
+            "registration_body": "NMC",
+            "registration_number": worker.registration_number,
+            "registration_expires_on": "2027-01-01",
+        },
+    )
+    assign_work(now=NOW)
+    case.refresh_from_db()
+    assert case.assignee == worker.user
+
+
+def test_staff_see_their_modules_and_mark_one_complete(clock, client, calls_team):
+    module = TrainingModule.objects.create(name="Data protection", tier=calls_team.tier)
+    worker = member(calls_team)
+    TrainingCompletion.objects.filter(profile=worker).delete()
+    client.force_login(worker.user)
+    page = client.get(reverse("staffing:my_training"))
+    assert "Data protection" in page.text
+    assert "Not yet" in page.text
+    client.post(reverse("staffing:my_training"), {"module": module.pk})
+    assert TrainingCompletion.objects.get(profile=worker).completed_on == TODAY
+
+
+def test_staff_cannot_complete_another_tiers_module(clock, client, calls_team):
+    module = TrainingModule.objects.create(name="Clinical risk", tier=2)
+    worker = member(calls_team)
+    client.force_login(worker.user)
+    response = client.post(reverse("staffing:my_training"), {"module": module.pk})
+    assert response.status_code == 404
+    assert not TrainingCompletion.objects.filter(profile=worker).exists()
+
+
+def test_nobody_gets_work_until_their_training_is_done_then_they_do(
+    clock, client, calls_lead, calls_team
+):
+    module = TrainingModule.objects.create(name="Call handling", tier=calls_team.tier)
+    worker = member(calls_team)
+    TrainingCompletion.objects.filter(profile=worker).delete()
+    contact = f.ContactFactory(case__status=Status.COMPLETED)
+    assign_work(now=NOW)
+    contact.refresh_from_db()
+    assert contact.assignee is None
+    client.force_login(calls_lead.user)
+    client.post(
+        reverse("staffing:member_training", args=[worker.pk]), {"module": module.pk}
+    )
+    assign_work(now=NOW)
+    contact.refresh_from_db()
+    assert contact.assignee == worker.user
+    assert Contact.objects.filter(assignee=worker.user).count() == 1
+    assert not Case.objects.filter(assignee=worker.user).exists()
