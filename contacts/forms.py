@@ -37,7 +37,7 @@ class ContactRowForm(forms.Form):
     )
 
     def clean_phone(self) -> str:
-        """A UK number, stored in international form (+44...)."""
+        """A UK (+44) number, stored in international form."""
         raw = self.cleaned_data["phone"]
         try:
             number = phonenumbers.parse(raw, "GB")
@@ -46,10 +46,12 @@ class ContactRowForm(forms.Form):
         if (
             number is None
             or not phonenumbers.is_valid_number(number)
-            or phonenumbers.region_code_for_number(number) != "GB"
+            # +44: Great Britain and Northern Ireland, and the Crown Dependencies
+            # that share its numbering (some 07911 mobiles are Guernsey's).
+            or number.country_code != 44
         ):
             raise ValidationError(
-                "Enter a UK phone number, such as 07700 900982 or 0114 496 0000."
+                "Enter a UK phone number, such as 07400 123456 or 0114 496 0000."
             )
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
