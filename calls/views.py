@@ -64,7 +64,8 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
             "colleague who speaks their language."
         )
     if outcome == Outcome.REACHED:
-        text = f"Logged: reached. Isolation ends on {item.isolation_ends_on:%A %d %B %Y}."
+        ends = item.isolation_ends_on
+        text = f"Logged: reached. Isolation ends on {ends:%A} {ends.day} {ends:%B %Y}."
         if logged.message is not None:
             text += f" The isolation advice is queued as a text to {logged.message.to}."
         return text

@@ -122,6 +122,17 @@ def _case_page(
 ) -> TemplateResponse:
     query = request.GET.get("q", "").strip()[:100]
     assessment = _assessment_of(case)
+    # A failed form re-renders the whole page: a summary at the top links to it.
+    error_links = [
+        (text, anchor)
+        for form, text, anchor in (
+            (call_form, "Check the call you logged", "call-panel"),
+            (assessment_form, "Check the risk assessment", "assessment"),
+            (contact_formset, "Check the contacts", "contacts"),
+            (visit_form, "Check the setting visited", "settings"),
+        )
+        if form is not None and form.is_bound and not form.is_valid()
+    ]
     return TemplateResponse(
         request,
         template,
@@ -151,6 +162,7 @@ def _case_page(
             "contact_formset": contact_formset or ContactFormSet(prefix="contacts"),
             "visit_form": visit_form or VisitForm(case=case),
             "notice": notice,
+            "error_links": error_links,
         },
     )
 
@@ -207,10 +219,11 @@ def case_assessment(request: HttpRequest, pk: int) -> HttpResponse:
     except IllegalTransition as exc:
         messages.error(request, str(exc))
     else:
+        ends = case.isolation_ends_on
         messages.success(
             request,
             "Risk assessment saved. Isolation ends on "
-            f"{case.isolation_ends_on:%A %d %B %Y}.",
+            f"{ends:%A} {ends.day} {ends:%B %Y}.",
         )
     return redirect(reverse("cases:detail", args=[case.pk]) + "#assessment")
 

@@ -48,6 +48,9 @@ def _contact_page(
             "call_form": call_form or CallLogForm(),
             "call_url": reverse("contacts:call", args=[contact.pk]),
             "notice": notice,
+            "error_links": [("Check the call you logged", "call-panel")]
+            if call_form is not None and call_form.is_bound and not call_form.is_valid()
+            else [],
         },
     )
 
