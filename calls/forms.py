@@ -54,7 +54,9 @@ class CallLogForm(forms.Form):
                     "call_back_at", "Enter the date and time they asked to be called."
                 )
             elif call_back_at <= self.now:
-                self.add_error("call_back_at", "The call back time must be in the future.")
+                self.add_error(
+                    "call_back_at", "The call back time must be in the future."
+                )
         elif call_back_at is not None and "call_back_at" not in self.errors:
             self.add_error(
                 "call_back_at",
@@ -62,6 +64,7 @@ class CallLogForm(forms.Form):
             )
         if outcome == Outcome.SAFEGUARDING and not data.get("notes", "").strip():
             self.add_error(
-                "notes", "Describe the safeguarding concern: the local team will read it."
+                "notes",
+                "Describe the safeguarding concern: the local team will read it.",
             )
         return data

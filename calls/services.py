@@ -128,7 +128,9 @@ def isolation_advice_text(item: WorkItem) -> str:
     )
 
 
-def _tell_supervisors(*, caller, item: WorkItem, team_name: str, notes: str) -> list[str]:
+def _tell_supervisors(
+    *, caller, item: WorkItem, team_name: str, notes: str
+) -> list[str]:
     """Email the supervisors of the caller's team; returns the addresses told."""
     from staffing.models import StaffProfile
 

@@ -108,4 +108,3 @@ def articles_matching(query: str, *, clinical: bool) -> list[KnowledgeArticle]:
             | Q(body__icontains=word)
         )
     return list(qs.order_by("title")[:ARTICLE_LIMIT])
-

@@ -79,7 +79,9 @@ def contacts_add_many(
         for index, details in enumerate(rows):
             try:
                 with transaction.atomic():
-                    added.append(contact_add(case=case, details=details, by=by, now=now))
+                    added.append(
+                        contact_add(case=case, details=details, by=by, now=now)
+                    )
             except DuplicateContact as exc:
                 errors[index] = str(exc)
             except ValidationError as exc:

@@ -85,7 +85,9 @@ def test_viewing_a_case_is_audited(client, caseworker, held_case):
 # --- what the page shows -----------------------------------------------------------------
 
 
-def test_page_shows_the_case_script_beside_the_form(client, caseworker, held_case, scripts):
+def test_page_shows_the_case_script_beside_the_form(
+    client, caseworker, held_case, scripts
+):
     client.force_login(caseworker)
     html = client.get(page(held_case)).content.decode()
     assert "Ask about symptoms" in html
@@ -144,7 +146,8 @@ def test_logging_a_call_without_javascript_redirects_back_with_a_message(
     assert response.redirect_chain[-1][0] == page(held_case)
     assert b"Logged: no answer." in response.content
     call = CallAttempt.objects.get()
-    assert call.case == held_case and call.caller == caseworker
+    assert call.case == held_case
+    assert call.caller == caseworker
 
 
 def test_logging_a_call_with_htmx_returns_the_call_panel_only(
@@ -195,7 +198,9 @@ def test_call_back_in_the_future_schedules_the_next_attempt(
     client, caseworker, held_case
 ):
     client.force_login(caseworker)
-    later = (timezone.localtime() + dt.timedelta(hours=3)).replace(second=0, microsecond=0)
+    later = (timezone.localtime() + dt.timedelta(hours=3)).replace(
+        second=0, microsecond=0
+    )
     client.post(
         reverse("cases:call", args=[held_case.pk]),
         {"outcome": Outcome.CALL_BACK, "call_back_at": f"{later:%Y-%m-%dT%H:%M}"},
@@ -312,9 +317,7 @@ def test_assessment_with_errors_shows_them_by_the_field_and_keeps_what_was_typed
 
 def test_symptomatic_without_onset_is_refused(client, caseworker, held_case):
     client.force_login(caseworker)
-    response = client.post(
-        reverse("cases:assessment", args=[held_case.pk]), ASSESSMENT
-    )
+    response = client.post(reverse("cases:assessment", args=[held_case.pk]), ASSESSMENT)
     assert b"Enter the date symptoms started" in response.content
 
 
@@ -392,7 +395,9 @@ def test_a_contact_already_on_the_case_is_flagged_on_its_row(
     client, caseworker, held_case
 ):
     existing = ContactFactory(
-        case=held_case, person__first_name="Ann", person__last_name="Tester",
+        case=held_case,
+        person__first_name="Ann",
+        person__last_name="Tester",
         person__phone="+447911123451",
     )
     client.force_login(caseworker)
@@ -508,3 +513,21 @@ def test_case_page_query_count_does_not_grow_with_contacts_calls_and_visits(
     with django_assert_num_queries(12):
         response = client.get(page(held_case))
     assert response.status_code == 200
+
+
+def test_a_phone_number_from_another_country_is_refused(client, caseworker, held_case):
+    client.force_login(caseworker)
+    response = client.post(
+        reverse("cases:contacts", args=[held_case.pk]),
+        contact_rows(row("Ann", "+33 6 12 34 56 78")),
+    )
+    assert b"Enter a UK phone number" in response.content
+    assert not Contact.objects.exists()
+
+
+def test_knowledge_search_is_refused_to_someone_without_a_staff_profile(
+    client, outsider, scripts
+):
+    client.force_login(outsider)
+    response = client.get(reverse("calls:knowledge"), {"q": "isolation"})
+    assert response.status_code == 403

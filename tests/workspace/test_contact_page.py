@@ -112,7 +112,9 @@ def test_no_answer_shows_the_next_attempt_scheduled_by_the_rules(
     held_contact.refresh_from_db()
     gap = settings.TRACING_CALL_RULES["contact"]["min_gap_hours"]
     call = CallAttempt.objects.get()
-    assert (held_contact.next_attempt_at - call.started_at).total_seconds() == gap * 3600
+    assert (
+        held_contact.next_attempt_at - call.started_at
+    ).total_seconds() == gap * 3600
     at = timezone.localtime(held_contact.next_attempt_at)
     assert f"Next attempt {at:%H:%M on %a %d %b}".encode() in response.content
     assert not Message.objects.exists()

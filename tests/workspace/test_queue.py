@@ -57,7 +57,9 @@ def test_call_handler_queue_shows_contacts(client, call_handler, held_contact):
     client.force_login(call_handler)
     response = client.get(reverse("cases:queue"))
     assert held_contact.person.last_name.encode() in response.content
-    assert reverse("contacts:detail", args=[held_contact.pk]).encode() in response.content
+    assert (
+        reverse("contacts:detail", args=[held_contact.pk]).encode() in response.content
+    )
 
 
 def test_empty_queue_off_shift_says_so(client, caseworker):
