@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import F, Q, QuerySet
 
@@ -16,6 +16,9 @@ from .models import Case
 
 # How many articles one search shows: enough to choose from, small enough to read.
 ARTICLE_LIMIT = 8
+# A call that fell due a moment ago is simply due; past this it is marked overdue, so
+# the tag means "this has been waiting", not "this arrived".
+OVERDUE_AFTER = timedelta(minutes=30)
 
 
 def work_model_for(user):
@@ -46,6 +49,21 @@ def next_due_item(user, *, now: datetime):
         .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
         .first()
     )
+
+
+def due_state(item, *, now: datetime) -> str:
+    """ "overdue", "due" (now), "later", or "" when no call is scheduled."""
+    if not item.is_unreached or item.next_attempt_at is None:
+        return ""
+    if item.next_attempt_at <= now - OVERDUE_AFTER:
+        return "overdue"
+    return "due" if item.next_attempt_at <= now else "later"
+
+
+def with_due_state(items: list, *, now: datetime) -> list:
+    for item in items:
+        item.due_state = due_state(item, now=now)
+    return items
 
 
 def current_shift(user, *, now: datetime) -> Shift | None:

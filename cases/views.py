@@ -31,6 +31,7 @@ from .selectors import (
     empty_queue_reason,
     next_due_item,
     script_steps,
+    with_due_state,
     work_model_for,
     work_queue,
 )
@@ -53,7 +54,7 @@ def work_url(item) -> str:
 def my_work(request: HttpRequest) -> TemplateResponse:
     """The signed-in person's queue, due first, overdue marked."""
     now = timezone.now()
-    items = list(work_queue(request.user))
+    items = with_due_state(list(work_queue(request.user)), now=now)
     shift = current_shift(request.user, now=now)
     model = work_model_for(request.user)
     return TemplateResponse(
@@ -122,6 +123,7 @@ def _case_page(
 ) -> TemplateResponse:
     query = request.GET.get("q", "").strip()[:100]
     assessment = _assessment_of(case)
+    with_due_state([case], now=timezone.now())
     # A failed form re-renders the whole page: a summary at the top links to it.
     error_links = [
         (text, anchor)

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
@@ -14,7 +15,12 @@ from calls.forms import CallLogForm
 from calls.models import Script
 from calls.views import log_call, may_read_clinical
 from cases.access import get_contact_page_for_user, may_work_contact
-from cases.selectors import articles_matching, call_history, script_steps
+from cases.selectors import (
+    articles_matching,
+    call_history,
+    script_steps,
+    with_due_state,
+)
 from cases.workitem import UNREACHED
 
 from .models import Contact
@@ -30,6 +36,7 @@ def _contact_page(
 ) -> TemplateResponse:
     # The case behind the contact is never loaded here: its name is private.
     query = request.GET.get("q", "").strip()[:100]
+    with_due_state([contact], now=timezone.now())
     return TemplateResponse(
         request,
         template,

@@ -46,6 +46,14 @@ def test_overdue_item_is_marked(client, caseworker):
     assert b"Overdue" in response.content
 
 
+def test_item_that_just_fell_due_is_due_now_not_overdue(client, caseworker):
+    queued_case(caseworker, due_in=-dt.timedelta(minutes=5))
+    client.force_login(caseworker)
+    response = client.get(reverse("cases:queue"))
+    assert b"Due now" in response.content
+    assert b"Overdue" not in response.content
+
+
 def test_item_due_later_is_not_marked_overdue(client, caseworker):
     queued_case(caseworker, due_in=HOUR)
     client.force_login(caseworker)
