@@ -14,8 +14,14 @@ from audit.services import audit_record
 from people.services import PersonDetails, person_find_or_create
 
 from .errors import IllegalTransition
-from .models import COMPLEX_SETTINGS, Case
-from .workitem import WorkItem
+from .models import (
+    COMPLEX_SETTINGS,
+    Case,
+    ExposureSetting,
+    RiskAssessment,
+    SettingVisit,
+)
+from .workitem import Status, WorkItem
 
 
 @dataclass
@@ -148,3 +154,117 @@ def item_complete(*, item: WorkItem, by, now: datetime | None = None) -> WorkIte
         detail={"status": locked.status},
     )
     return locked
+
+
+# --- the caseworker's entries on the case page ------------------------------------
+
+
+@dataclass
+class AssessmentDetails:
+    """The public health risk assessment as the caseworker enters it."""
+
+    symptomatic: bool
+    symptom_onset: date | None
+    occupation: str = ""
+    works_in: str = ""
+    vulnerabilities: str = ""
+    household_size: int | None = None
+    household_notes: str = ""
+    clinical_notes: str = ""
+
+
+@transaction.atomic
+def case_assessment_record(
+    *, case: Case, details: AssessmentDetails, by, now: datetime | None = None
+) -> RiskAssessment:
+    """Record (or revise) a case's risk assessment.
+
+    Symptom onset lives on the case: a change recomputes the isolation end date, so
+    that date is never typed by anyone.
+    """
+    now = now or timezone.now()
+    locked = case.locked()
+    if locked.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
+        raise locked._refuse("assessed")
+    onset = details.symptom_onset if details.symptomatic else None
+    if onset != locked.symptom_onset:
+        locked.symptom_onset = onset
+        locked.refresh_isolation()
+        locked.save(update_fields=["symptom_onset", "isolation_ends_on"])
+    assessment, created = RiskAssessment.objects.update_or_create(
+        case=locked,
+        defaults={
+            "symptomatic": details.symptomatic,
+            "occupation": details.occupation,
+            "works_in": details.works_in,
+            "vulnerabilities": details.vulnerabilities,
+            "household_size": details.household_size,
+            "household_notes": details.household_notes,
+            "clinical_notes": details.clinical_notes,
+            "assessed_by": by,
+            "assessed_at": now,
+        },
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+        obj=locked,
+        detail={"assessment": assessment.pk, "symptom_onset": str(onset or "")},
+    )
+    case.symptom_onset, case.isolation_ends_on = onset, locked.isolation_ends_on
+    return assessment
+
+
+@dataclass
+class VisitDetails:
+    name: str
+    kind: str
+    visited_on: date
+    address: str = ""
+    postcode: str = ""
+
+
+@transaction.atomic
+def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
+    """Record that the case was at a setting on a day.
+
+    The same place (name, kind and postcode) is one setting however many cases name
+    it, which is what lets clusters be found. The same visit twice is refused.
+    Raises ValidationError for a malformed postcode.
+    """
+    located = postcode_to_area(details.postcode) if details.postcode else None
+    postcode = located.postcode if located else ""
+    setting = (
+        ExposureSetting.objects.filter(
+            name__iexact=details.name.strip(), kind=details.kind, postcode=postcode
+        )
+        .order_by("pk")
+        .first()
+    )
+    if setting is None:
+        setting = ExposureSetting.objects.create(
+            name=details.name.strip(),
+            kind=details.kind,
+            address=details.address,
+            postcode=postcode,
+            area=located.area if located else None,
+            easting=located.easting if located else None,
+            northing=located.northing if located else None,
+        )
+    if SettingVisit.objects.filter(
+        case=case, setting=setting, visited_on=details.visited_on
+    ).exists():
+        raise IllegalTransition(
+            f"This visit to {setting.name} on {details.visited_on:%d %b %Y} "
+            "is already recorded."
+        )
+    visit = SettingVisit.objects.create(
+        case=case, setting=setting, visited_on=details.visited_on
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=case,
+        detail={"visit": visit.pk, "setting": setting.pk},
+    )
+    return visit

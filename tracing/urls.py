@@ -10,5 +10,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("", include("cases.urls")),
+    path("", include("contacts.urls")),
+    path("", include("calls.urls")),
     path("staff/", include("staffing.urls")),
 ]

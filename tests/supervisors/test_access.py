@@ -111,8 +111,8 @@ def test_nav_hides_staffing_links_from_accounts_without_a_profile(client, outsid
 
 def test_nav_shows_supervisor_links_only_to_supervisors(client, lead, call_handler):
     client.force_login(lead.user)
-    assert "Supervisor dashboard" in client.get(reverse("home")).text
+    assert "Supervisor dashboard" in client.get(reverse("home"), follow=True).text
     client.force_login(call_handler)
-    page = client.get(reverse("home")).text
+    page = client.get(reverse("home"), follow=True).text
     assert "Supervisor dashboard" not in page
     assert ">Shifts</a>" in page
