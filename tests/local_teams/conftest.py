@@ -5,7 +5,30 @@ from __future__ import annotations
 import pytest
 import time_machine
 
+from areas.models import Area
+from areas.services import areas_load
+
 from .builders import LEEDS, NOW, SHEFFIELD, local_member
+
+
+@pytest.fixture(autouse=True)
+def ons_areas(db):
+    """The areas and teams the data migration loads.
+
+    A transactional test flushes every table when it ends (here, in another folder,
+    or in an earlier run with --reuse-db), so load them again when they are gone.
+    """
+    if not Area.objects.filter(code=SHEFFIELD).exists():
+        areas_load()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ons_areas_left_for_the_next_run(django_db_setup, django_db_blocker):
+    """Leave the areas in a reused test database after this folder's flushes."""
+    yield
+    with django_db_blocker.unblock():
+        if not Area.objects.filter(code=SHEFFIELD).exists():
+            areas_load()
 
 
 @pytest.fixture(autouse=True)
