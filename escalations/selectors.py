@@ -12,6 +12,7 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
+from audit.models import AuditEvent
 from calls.models import CallAttempt
 
 from .models import Cluster, Escalation, EscalationAction
@@ -116,14 +117,16 @@ def _who(user) -> str:
     return user.get_full_name() or user.username
 
 
-def _escalation_entries(escalation: Escalation, *, earlier: bool) -> list[HistoryEntry]:
+def _escalation_entries(
+    escalation: Escalation, *, earlier: bool, closed_by: dict[int, object]
+) -> list[HistoryEntry]:
     team = f" to {escalation.local_team.name}" if earlier else ""
     entries = [
         HistoryEntry(
             escalation.created_at,
             "escalated",
             f"Escalated{team}: {escalation.get_reason_display()}",
-            _who(escalation.created_by) or "Escalation sweep",
+            _who(escalation.created_by) or _raised_by_system(escalation),
             escalation.detail,
             earlier,
         )
@@ -155,11 +158,35 @@ def _escalation_entries(escalation: Escalation, *, earlier: bool) -> list[Histor
                 escalation.closed_at,
                 "closed",
                 f"Closed: {escalation.get_outcome_display()}",
-                note=escalation.outcome_note,
-                earlier=earlier,
+                _who(closed_by.get(escalation.pk)),
+                escalation.outcome_note,
+                earlier,
             )
         )
     return entries
+
+
+def _raised_by_system(escalation: Escalation) -> str:
+    if escalation.reason == Escalation.Reason.COMPLEX:
+        return "On arrival (complex setting)"
+    return "Escalation sweep"
+
+
+def _closed_by(item, escalation_ids: list[int]) -> dict[int, object]:
+    """Who closed or sent back each escalation: the escalation keeps no closer, but
+    the audit trail written in the same transaction does."""
+    events = (
+        AuditEvent.objects.filter(
+            object_type=item._meta.label_lower,
+            object_id=str(item.pk),
+            action=AuditEvent.Action.UPDATE,
+            detail__escalation__in=escalation_ids,
+            detail__has_key="outcome",
+        )
+        .select_related("user")
+        .order_by("at")
+    )
+    return {event.detail["escalation"]: event.user for event in events}
 
 
 @dataclass(frozen=True)
@@ -194,8 +221,11 @@ def escalation_history(escalation: Escalation) -> ItemHistory:
         )
         for call in calls
     ]
+    closed_by = _closed_by(item, [e.pk for e in all_escalations if e.closed_at])
     for other in all_escalations:
-        entries += _escalation_entries(other, earlier=other.pk != escalation.pk)
+        entries += _escalation_entries(
+            other, earlier=other.pk != escalation.pk, closed_by=closed_by
+        )
     return ItemHistory(
         entries=sorted(entries, key=lambda e: e.at),
         earlier=[e for e in all_escalations if e.pk != escalation.pk],
