@@ -27,6 +27,8 @@ QUEUE_RELATED = (
 )
 
 _OUTWARD_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+# Digits with the spaces and dashes people type between them.
+_PARTIAL_PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]*[0-9]$")
 
 
 def _person_q(prefix: str, text: str) -> Q:
@@ -39,6 +41,13 @@ def _person_q(prefix: str, text: str) -> Q:
     if number is not None and phonenumbers.is_valid_number(number):
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         q |= Q(**{f"{prefix}phone": e164}) | Q(**{f"{prefix}phone_alt": e164})
+    elif _PARTIAL_PHONE_RE.match(text) and len(re.sub(r"\D", "", text)) >= 6:
+        # Part of a number as people write it ("07911 123"): numbers are held as
+        # +44..., so drop the trunk 0 and match the digits anywhere.
+        digits = re.sub(r"\D", "", text).removeprefix("0")
+        q |= Q(**{f"{prefix}phone__contains": digits}) | Q(
+            **{f"{prefix}phone_alt__contains": digits}
+        )
     try:
         q |= Q(**{f"{prefix}postcode": normalise_postcode(text)})
     except ValidationError:

@@ -230,3 +230,20 @@ def test_marking_a_cluster_reviewed(clock, sheffield_client):
 
     cluster.refresh_from_db()
     assert cluster.reviewed_at == NOW
+
+
+# Session, user, staff profile, the page count, the page; the session's expiry (3).
+CLUSTER_LIST_QUERIES = 8
+
+
+@pytest.mark.parametrize("clusters", [1, 4])
+def test_cluster_list_query_count_is_pinned_whatever_its_length(
+    clock, sheffield_client, django_assert_num_queries, clusters
+):
+    for n in range(clusters):
+        f.ClusterFactory(setting=setting_in(name=f"Setting {n}"))
+
+    with django_assert_num_queries(CLUSTER_LIST_QUERIES):
+        response = sheffield_client.get(reverse("escalations:clusters"))
+
+    assert len(response.context["page"]) == clusters

@@ -425,3 +425,41 @@ def test_record_action_service_still_refuses_a_closed_escalation(
         escalation_record_action(
             escalation=claimed, kind="letter", note="late", by=sheffield_member
         )
+
+
+def _worked_escalation(calls: int, actions: int, by) -> Escalation:
+    """An item sent back once and escalated again, with calls and actions."""
+    first = escalated_contact()
+    escalation_claim(escalation=first, by=by)
+    escalation_return(escalation=first, note="New number", by=by)
+    contact = Contact.objects.get(pk=first.contact_id)
+    caller = f.StaffProfileFactory().user
+    item_assign(item=contact, to=caller)
+    for _ in range(calls):
+        call_record(item=contact, caller=caller, outcome=Outcome.VOICEMAIL)
+    escalation = item_escalate(item=contact, reason=Escalation.Reason.UNREACHED)
+    escalation_claim(escalation=escalation, by=by)
+    for n in range(actions):
+        escalation_record_action(
+            escalation=escalation, kind="letter", note=f"Letter {n}", by=by
+        )
+    return escalation
+
+
+# Session, user, staff profile, the escalation, the view's audit event, the item's
+# escalations, their actions, its calls, who closed the earlier escalation; then the
+# session's expiry (savepoint, update, release).
+DETAIL_QUERIES = 12
+
+
+@pytest.mark.parametrize(("calls", "actions"), [(1, 1), (3, 6)])
+def test_page_query_count_is_pinned_whatever_the_history(
+    clock, sheffield_client, sheffield_member, django_assert_num_queries, calls, actions
+):
+    escalation = _worked_escalation(calls, actions, sheffield_member)
+
+    with django_assert_num_queries(DETAIL_QUERIES):
+        response = sheffield_client.get(url("detail", escalation))
+
+    # Arrival, 2 escalations, 2 pick-ups, the send-back, the calls and actions.
+    assert len(response.context["history"].entries) == 6 + calls + actions

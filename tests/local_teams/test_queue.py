@@ -116,7 +116,15 @@ def test_an_unknown_tab_shows_the_new_tab(clock, sheffield_client):
 
 @pytest.mark.parametrize(
     "search",
-    ["Philippa", "philippa quist", "07911 123456", "+447911123456", "S1 1AA", "s11aa"],
+    [
+        "Philippa",
+        "philippa quist",
+        "07911 123456",
+        "+447911123456",
+        "07911 123",
+        "S1 1AA",
+        "s11aa",
+    ],
 )
 def test_search_finds_by_name_phone_or_postcode(clock, sheffield_client, search):
     wanted = escalated_contact(
