@@ -41,7 +41,18 @@ class QueueFilterForm(forms.Form):
         }
 
 
-class ActionForm(forms.Form):
+class _OnePageForm(forms.Form):
+    """A form sharing a page with others: its own id prefix keeps ids unique."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ActionForm(_OnePageForm):
+    id_prefix = "action"
     kind = forms.ChoiceField(
         label="What did you do?",
         choices=EscalationAction.Kind.choices,
@@ -62,7 +73,8 @@ CLOSING_OUTCOMES = [
 ]
 
 
-class CloseForm(forms.Form):
+class CloseForm(_OnePageForm):
+    id_prefix = "close"
     outcome = forms.ChoiceField(
         label="Outcome",
         choices=CLOSING_OUTCOMES,
@@ -77,7 +89,8 @@ class CloseForm(forms.Form):
     )
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(_OnePageForm):
+    id_prefix = "return"
     note = forms.CharField(
         label="Why it goes back",
         max_length=2000,
@@ -94,7 +107,9 @@ class ReturnForm(forms.Form):
     )
 
 
-class ReassignForm(forms.Form):
+class ReassignForm(_OnePageForm):
+    id_prefix = "reassign"
+
     to = forms.ModelChoiceField(
         label="Give it to",
         queryset=get_user_model().objects.none(),

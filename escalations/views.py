@@ -245,6 +245,14 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 # --- one escalation -------------------------------------------------------------------
 
 
+def _field_anchor(form, name: str) -> str:
+    """The id of the input an error is about (a radio group's first button)."""
+    if name not in form.fields:
+        return ""
+    field = form[name]
+    return field.auto_id + ("_0" if field.widget_type == "radioselect" else "")
+
+
 def _detail_response(
     request: HttpRequest, escalation: Escalation, *, status: int = 200, **forms
 ) -> TemplateResponse:
@@ -255,7 +263,15 @@ def _detail_response(
         if item.kind == "case"
         else []
     )
+    # The form that failed sits low on the page: a summary at the top links to it.
+    problems = [
+        (_field_anchor(form, name), message)
+        for form in forms.values()
+        for name, messages_ in form.errors.items()
+        for message in messages_
+    ]
     context = {
+        "problems": problems,
         "escalation": escalation,
         "item": item,
         "person": item.person,

@@ -96,3 +96,81 @@ def test_escalated_contact_is_claimed_visited_and_closed_as_reached(
     action = EscalationAction.objects.get(escalation=escalation)
     assert action.kind == EscalationAction.Kind.DOORSTEP
     assert action.by == helen
+
+
+def test_team_sees_its_complex_cases_and_reviews_a_cluster(
+    page, live_server, sign_in, screenshot
+):
+    from cases.models import SettingKind
+    from escalations.clusters import clusters_detect
+    from escalations.models import Cluster
+    from tests import factories as f
+
+    from .builders import CaseFactory, escalated_case
+
+    helen = local_member(
+        SHEFFIELD, "helen", user__first_name="Helen", user__last_name="Marsh"
+    )
+    escalated_case(
+        person=person_in(SHEFFIELD, first_name="Carys", last_name="Home"),
+        complex_setting=SettingKind.CARE_HOME,
+    )
+    venue = f.ExposureSettingFactory(
+        area=f.area(SHEFFIELD), name="The Leadmill", kind=SettingKind.VENUE
+    )
+    for first_name in ("Ann", "Ben", "Cat"):
+        case = CaseFactory(person=person_in(SHEFFIELD, first_name=first_name))
+        f.SettingVisitFactory(case=case, setting=venue)
+        ContactFactory(
+            case=case, person=person_in(SHEFFIELD, last_name=f"{first_name}-contact")
+        )
+    clusters_detect()
+
+    sign_in(page, helen)
+    page.get_by_role("link", name="Local team").click()
+    page.get_by_role("link", name="Complex cases").click()
+    row = page.get_by_role("row").filter(has_text="Carys Home")
+    expect(row).to_contain_text("Care home")
+    screenshot(page, "local-teams-05-complex-cases")
+
+    page.get_by_role("link", name="Clusters").click()
+    row = page.get_by_role("row").filter(has_text="The Leadmill")
+    expect(row).to_contain_text("3")
+    expect(row).to_contain_text("New")
+    screenshot(page, "local-teams-06-clusters")
+
+    row.get_by_role("link", name="The Leadmill").click()
+    for first_name in ("Ann", "Ben", "Cat"):
+        expect(page.get_by_text(f"{first_name}-contact")).to_be_visible()
+    page.get_by_role("button", name="Mark reviewed").click()
+    expect(page.get_by_role("status")).to_contain_text("Marked as reviewed.")
+    screenshot(page, "local-teams-07-cluster")
+    assert Cluster.objects.get().reviewed_at is not None
+
+
+def test_a_bad_phone_number_is_shown_beside_its_field(
+    page, live_server, sign_in, screenshot
+):
+    from escalations.services import escalation_claim
+
+    helen = local_member(SHEFFIELD, "helen")
+    escalation = escalated_contact(
+        person=person_in(SHEFFIELD, first_name="Ada", last_name="Brightside")
+    )
+    escalation_claim(escalation=escalation, by=helen)
+
+    sign_in(page, helen)
+    page.goto(f"{live_server.url}/local/escalations/{escalation.pk}/")
+    page.get_by_label("Why it goes back").fill("Neighbour gave a number")
+    page.get_by_label("New phone number (optional)").fill("12345")
+    page.get_by_role("button", name="Send back").click()
+
+    expect(page.locator("#return_new_phone-error")).to_have_text(
+        "Enter a valid UK phone number, such as 07911 123456."
+    )
+    expect(page.get_by_label("Why it goes back")).to_have_value(
+        "Neighbour gave a number"
+    )
+    screenshot(page, "local-teams-08-send-back-error")
+    escalation.refresh_from_db()
+    assert escalation.closed_at is None

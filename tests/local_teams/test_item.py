@@ -463,3 +463,12 @@ def test_page_query_count_is_pinned_whatever_the_history(
 
     # Arrival, 2 escalations, 2 pick-ups, the send-back, the calls and actions.
     assert len(response.context["history"].entries) == 6 + calls + actions
+
+
+def test_a_failed_form_is_summarised_at_the_top_with_a_link(claimed, sheffield_client):
+    response = sheffield_client.post(url("close", claimed), {})
+
+    body = response.content.decode()
+    assert "There is a problem" in body
+    assert '<a href="#close_outcome_0">Choose how it ended.</a>' in body
+    assert 'id="close_outcome_0"' in body
