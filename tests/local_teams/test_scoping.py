@@ -200,3 +200,17 @@ def test_nobody_outside_local_teams_sees_escalations(
 ):
     assert not escalations_visible_to(call_handler).exists()
     assert not escalations_visible_to(supervisor).exists()
+
+
+def test_nav_links_local_team_staff_to_their_workspace(sheffield_client):
+    response = sheffield_client.get(reverse("home"))
+
+    assert f'href="{reverse("escalations:queue")}"' in response.content.decode()
+
+
+def test_nav_has_no_workspace_link_for_national_staff(client, call_handler):
+    client.force_login(call_handler)
+
+    response = client.get(reverse("home"))
+
+    assert f'href="{reverse("escalations:queue")}"' not in response.content.decode()
