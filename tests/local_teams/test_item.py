@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+from unittest import mock
 
 import pytest
 from django.contrib.messages import get_messages
@@ -472,3 +473,24 @@ def test_a_failed_form_is_summarised_at_the_top_with_a_link(claimed, sheffield_c
     assert "There is a problem" in body
     assert '<a href="#close_outcome_0">Choose how it ended.</a>' in body
     assert 'id="close_outcome_0"' in body
+
+
+def test_claiming_a_closed_escalation_says_it_is_closed(claimed, sheffield_member):
+    escalation_close(
+        escalation=claimed, outcome=Escalation.Outcome.NOT_FOUND, by=sheffield_member
+    )
+
+    with pytest.raises(IllegalTransition, match=r"^This escalation is closed\.$"):
+        escalation_claim(escalation=claimed, by=sheffield_member)
+
+
+def test_sending_back_asks_for_an_assignment_run_once_committed(
+    claimed, sheffield_member, django_capture_on_commit_callbacks
+):
+    with (
+        mock.patch("staffing.tasks.assign_work_task.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        escalation_return(escalation=claimed, note="New number", by=sheffield_member)
+
+    delay.assert_called_once_with()
