@@ -60,6 +60,14 @@ def test_escalated_contact_is_claimed_visited_and_closed_as_reached(
     expect(page.get_by_text("Lydia Leodis")).to_have_count(0)
     screenshot(page, "local-teams-01-queue")
 
+    # The search narrows the list in place (htmx) as the name is typed.
+    search = page.get_by_label("Search by name, phone number or postcode")
+    search.fill("Zebedee")
+    expect(page.get_by_text("Nothing here matches “Zebedee”.")).to_be_visible()
+    search.fill("brightside")
+    expect(row).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/local/?tab=new&q=brightside&reason=")
+
     row.get_by_role("link", name="Ada Brightside").click()
     history = page.locator("table.history")
     expect(history).to_contain_text("Call: No answer")
