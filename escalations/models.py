@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class Escalation(models.Model):
@@ -100,6 +100,13 @@ class Escalation(models.Model):
         indexes = [
             models.Index(
                 fields=["local_team", "status", "due_at"], name="escalation_queue"
+            ),
+            # The queue's closed tab, most recently closed first.
+            models.Index(
+                F("local_team"),
+                F("closed_at").desc(),
+                name="escalation_closed",
+                condition=Q(status="closed"),
             ),
         ]
 

@@ -70,13 +70,60 @@ def escalation_claim(
 ) -> Escalation:
     """A team member picks the escalation up; only one can."""
     locked = _locked(escalation)
+    if locked.status == Escalation.Status.CLOSED:
+        raise IllegalTransition("This escalation is closed.")
     if locked.status != Escalation.Status.NEW:
-        who = locked.picked_up_by.get_full_name() if locked.picked_up_by else "someone"
+        who = _name(locked.picked_up_by) if locked.picked_up_by else "someone"
         raise IllegalTransition(f"This escalation was already picked up by {who}.")
     locked.status = Escalation.Status.PICKED_UP
     locked.picked_up_by = by
     locked.picked_up_at = now or timezone.now()
     locked.save(update_fields=["status", "picked_up_by", "picked_up_at"])
+    return locked
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+@transaction.atomic
+def escalation_reassign(
+    *, escalation: Escalation, to, by, now: datetime | None = None
+) -> Escalation:
+    """A local team's supervisor hands an open escalation to another team member.
+
+    Only an active tier 1 member of the escalation's own team may hold it; the
+    caller checks that `by` supervises the team.
+    """
+    from staffing.models import StaffProfile, Tier
+
+    locked = _locked(escalation)
+    if locked.status == Escalation.Status.CLOSED:
+        raise IllegalTransition("This escalation is closed.")
+    in_team = StaffProfile.objects.filter(
+        user=to,
+        user__is_active=True,
+        tier=Tier.LOCAL,
+        local_team_id=locked.local_team_id,
+    ).exists()
+    if not in_team:
+        raise IllegalTransition(
+            f"{_name(to)} is not a member of {locked.local_team.name}."
+        )
+    previous = locked.picked_up_by_id
+    locked.picked_up_by = to
+    fields = ["picked_up_by"]
+    if locked.status == Escalation.Status.NEW:
+        locked.status = Escalation.Status.PICKED_UP
+        locked.picked_up_at = now or timezone.now()
+        fields += ["status", "picked_up_at"]
+    locked.save(update_fields=fields)
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.REASSIGN,
+        obj=locked.item,
+        detail={"escalation": locked.pk, "from": previous, "to": to.pk},
+    )
     return locked
 
 
@@ -168,6 +215,9 @@ def escalation_return(
         obj=item,
         detail={"escalation": locked.pk, "outcome": "returned"},
     )
+    from staffing.assignment import work_arrived
+
+    work_arrived()  # back in the pool: ask for an assignment run once committed
     return locked
 
 

@@ -12,3 +12,12 @@ def escalate_unreached_task() -> int:
     if more:
         escalate_unreached_task.delay()
     return escalated
+
+
+@shared_task(name="escalations.tasks.detect_clusters_task")
+def detect_clusters_task() -> dict[str, int]:
+    """The beat's cluster search; idempotent, so a repeated run records nothing new."""
+    from .clusters import clusters_detect
+
+    report = clusters_detect()
+    return {"created": report.created, "cases_added": report.cases_added}

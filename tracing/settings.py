@@ -213,6 +213,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "escalations.tasks.escalate_unreached_task",
         "schedule": timedelta(minutes=5),
     },
+    "detect-clusters": {
+        "task": "escalations.tasks.detect_clusters_task",
+        "schedule": timedelta(minutes=15),
+    },
 }
 
 # --- Domain rules -----------------------------------------------------------------

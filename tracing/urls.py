@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("", include("calls.urls")),
     path("staff/", include("staffing.urls")),
+    path("local/", include("escalations.urls")),
 ]

@@ -16,6 +16,8 @@ def home(request: HttpRequest) -> HttpResponse:
     profile = profile_of(request.user)
     if profile is not None and profile.tier in (Tier.CLINICAL, Tier.CALL_HANDLER):
         return redirect("staffing:dashboard" if profile.is_supervisor else "cases:queue")
+    if profile is not None and profile.tier == Tier.LOCAL:
+        return redirect("escalations:queue")
     return TemplateResponse(request, "home.html", {"profile": profile})
 
 

@@ -39,11 +39,10 @@ def test_supervisor_lands_on_the_supervisor_dashboard(client, supervisor):
     assert response.status_code == 200
 
 
-def test_local_team_member_lands_on_home_with_link_to_local_dashboard(
-    client, local_team_member
-):
+def test_local_team_member_lands_on_their_escalation_queue(client, local_team_member):
     response = sign_in(client, local_team_member)
-    assert b'href="/local/"' in response.content
+    assert response.redirect_chain[-1][0] == reverse("escalations:queue")
+    assert response.status_code == 200
 
 
 def test_wrong_password_shows_the_login_page_again(client, caseworker):

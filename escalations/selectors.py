@@ -1,0 +1,250 @@
+"""Reads for the local team's workspace: the queue, search, an item's history."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from areas.postcodes import normalise_postcode
+from audit.models import AuditEvent
+from calls.models import CallAttempt
+
+from .models import Cluster, Escalation, EscalationAction
+
+# Related rows every queue row shows, fetched in the queue's one query.
+QUEUE_RELATED = (
+    "case__person",
+    "case__area",
+    "contact__person",
+    "contact__area",
+    "picked_up_by",
+)
+
+_OUTWARD_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
+# Digits with the spaces and dashes people type between them.
+_PARTIAL_PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]*[0-9]$")
+
+
+def _person_q(prefix: str, text: str) -> Q:
+    """Match a person (under `prefix`) by phone number, postcode or name."""
+    q = Q()
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        q |= Q(**{f"{prefix}phone": e164}) | Q(**{f"{prefix}phone_alt": e164})
+    elif _PARTIAL_PHONE_RE.match(text) and len(re.sub(r"\D", "", text)) >= 6:
+        # Part of a number as people write it ("07911 123"): numbers are held as
+        # +44..., so drop the trunk 0 and match the digits anywhere.
+        digits = re.sub(r"\D", "", text).removeprefix("0")
+        q |= Q(**{f"{prefix}phone__contains": digits}) | Q(
+            **{f"{prefix}phone_alt__contains": digits}
+        )
+    try:
+        q |= Q(**{f"{prefix}postcode": normalise_postcode(text)})
+    except ValidationError:
+        compact = text.replace(" ", "").upper()
+        if _OUTWARD_RE.match(compact):
+            q |= Q(**{f"{prefix}postcode__startswith": f"{compact} "})
+    words = text.split()
+    if words:
+        name = Q()
+        for word in words:
+            name &= Q(**{f"{prefix}first_name__icontains": word}) | Q(
+                **{f"{prefix}last_name__icontains": word}
+            )
+        q |= name
+    return q
+
+
+def escalation_search(qs: QuerySet[Escalation], text: str) -> QuerySet[Escalation]:
+    """Escalations whose case or contact matches a name, phone number or postcode."""
+    text = text.strip()
+    if not text:
+        return qs
+    return qs.filter(
+        _person_q("case__person__", text) | _person_q("contact__person__", text)
+    )
+
+
+def escalation_queue(
+    escalations: QuerySet[Escalation],
+    *,
+    status: str,
+    search: str = "",
+    reason: str = "",
+    picked_up_by=None,
+) -> QuerySet[Escalation]:
+    """One tab of the queue: open tabs soonest due first, closed most recent first."""
+    qs = escalations.filter(status=status)
+    if reason:
+        qs = qs.filter(reason=reason)
+    if picked_up_by is not None:
+        qs = qs.filter(picked_up_by=picked_up_by)
+    qs = escalation_search(qs, search)
+    if status == Escalation.Status.CLOSED:
+        qs = qs.order_by("-closed_at", "-pk")
+    else:
+        qs = qs.order_by("due_at", "pk")
+    return qs.select_related(*QUEUE_RELATED)
+
+
+def escalation_counts(
+    escalations: QuerySet[Escalation], *, now: datetime | None = None
+) -> dict[str, int]:
+    """Open work at a glance, in one query: new, picked up, and overdue."""
+    now = now or timezone.now()
+    open_statuses = [Escalation.Status.NEW, Escalation.Status.PICKED_UP]
+    return escalations.filter(status__in=open_statuses).aggregate(
+        new=Count("pk", filter=Q(status=Escalation.Status.NEW)),
+        picked_up=Count("pk", filter=Q(status=Escalation.Status.PICKED_UP)),
+        overdue=Count("pk", filter=Q(due_at__lt=now)),
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    kind: str  # "created", "call", "escalated", "action", "picked_up", "closed"
+    title: str
+    who: str = ""
+    note: str = ""
+    earlier: bool = False  # part of an earlier escalation, not the one on screen
+
+
+def _who(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
+
+
+def _escalation_entries(
+    escalation: Escalation, *, earlier: bool, closed_by: dict[int, object]
+) -> list[HistoryEntry]:
+    team = f" to {escalation.local_team.name}" if earlier else ""
+    entries = [
+        HistoryEntry(
+            escalation.created_at,
+            "escalated",
+            f"Escalated{team}: {escalation.get_reason_display()}",
+            _who(escalation.created_by) or _raised_by_system(escalation),
+            escalation.detail,
+            earlier,
+        )
+    ]
+    if escalation.picked_up_at and escalation.picked_up_by:
+        entries.append(
+            HistoryEntry(
+                escalation.picked_up_at,
+                "picked_up",
+                "Picked up",
+                _who(escalation.picked_up_by),
+                earlier=earlier,
+            )
+        )
+    entries += [
+        HistoryEntry(
+            action.at,
+            "action",
+            action.get_kind_display(),
+            _who(action.by),
+            action.note,
+            earlier,
+        )
+        for action in escalation.actions.all()
+    ]
+    if escalation.closed_at:
+        entries.append(
+            HistoryEntry(
+                escalation.closed_at,
+                "closed",
+                f"Closed: {escalation.get_outcome_display()}",
+                _who(closed_by.get(escalation.pk)),
+                escalation.outcome_note,
+                earlier,
+            )
+        )
+    return entries
+
+
+def _raised_by_system(escalation: Escalation) -> str:
+    if escalation.reason == Escalation.Reason.COMPLEX:
+        return "On arrival (complex setting)"
+    return "Escalation sweep"
+
+
+def _closed_by(item, escalation_ids: list[int]) -> dict[int, object]:
+    """Who closed or sent back each escalation: the escalation keeps no closer, but
+    the audit trail written in the same transaction does."""
+    events = (
+        AuditEvent.objects.filter(
+            object_type=item._meta.label_lower,
+            object_id=str(item.pk),
+            action=AuditEvent.Action.UPDATE,
+            detail__escalation__in=escalation_ids,
+            detail__has_key="outcome",
+        )
+        .select_related("user")
+        .order_by("at")
+    )
+    return {event.detail["escalation"]: event.user for event in events}
+
+
+@dataclass(frozen=True)
+class ItemHistory:
+    entries: list[HistoryEntry]  # oldest first
+    earlier: list[Escalation]  # the item's other escalations, oldest first
+
+
+def escalation_history(escalation: Escalation) -> ItemHistory:
+    """Everything that happened to the escalated item: its arrival, every call
+    attempt, this and every earlier escalation with the team's actions.
+    """
+    item = escalation.item
+    actions = Prefetch(
+        "actions", queryset=EscalationAction.objects.select_related("by")
+    )
+    all_escalations = list(
+        Escalation.objects.filter(**{item.kind: item})
+        .select_related("local_team", "created_by", "picked_up_by")
+        .prefetch_related(actions)
+        .order_by("created_at", "pk")
+    )
+    calls = CallAttempt.objects.filter(**{item.kind: item}).select_related("caller")
+    entries = [HistoryEntry(item.created_at, "created", f"{item.kind.title()} created")]
+    entries += [
+        HistoryEntry(
+            call.started_at,
+            "call",
+            f"Call: {call.get_outcome_display()}",
+            _who(call.caller),
+            call.notes,
+        )
+        for call in calls
+    ]
+    closed_by = _closed_by(item, [e.pk for e in all_escalations if e.closed_at])
+    for other in all_escalations:
+        entries += _escalation_entries(
+            other, earlier=other.pk != escalation.pk, closed_by=closed_by
+        )
+    return ItemHistory(
+        entries=sorted(entries, key=lambda e: e.at),
+        earlier=[e for e in all_escalations if e.pk != escalation.pk],
+    )
+
+
+def clusters_list(clusters: QuerySet[Cluster]) -> QuerySet[Cluster]:
+    """Newest first, unreviewed on top, with the setting and the number of cases."""
+    return (
+        clusters.select_related("setting", "area")
+        .annotate(case_count=Count("cases"))
+        .order_by(F("reviewed_at").asc(nulls_first=True), "-detected_at", "-pk")
+    )

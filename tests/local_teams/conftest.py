@@ -1,0 +1,70 @@
+"""Fixtures for the local team tests: a clock, and people in two teams."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+
+from areas.models import Area
+from areas.services import areas_load
+
+from .builders import LEEDS, NOW, SHEFFIELD, local_member
+
+
+@pytest.fixture(autouse=True)
+def ons_areas(db):
+    """The areas and teams the data migration loads.
+
+    A transactional test flushes every table when it ends (here, in another folder,
+    or in an earlier run with --reuse-db), so load them again when they are gone.
+    """
+    if not Area.objects.filter(code=SHEFFIELD).exists():
+        areas_load()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ons_areas_left_for_the_next_run(django_db_setup, django_db_blocker):
+    """Leave the areas in a reused test database after this folder's flushes."""
+    yield
+    with django_db_blocker.unblock():
+        if not Area.objects.filter(code=SHEFFIELD).exists():
+            areas_load()
+
+
+@pytest.fixture(autouse=True)
+def sessions_outlast_the_clock(settings):
+    """Tests move the clock by hours; an idle session would expire meanwhile."""
+    settings.SESSION_COOKIE_AGE = 7 * 24 * 3600
+
+
+@pytest.fixture
+def clock():
+    """The clock stands still at NOW until a test moves it."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def sheffield_member(db):
+    return local_member(SHEFFIELD, "sheffield_member")
+
+
+@pytest.fixture
+def sheffield_colleague(db):
+    return local_member(SHEFFIELD, "sheffield_colleague")
+
+
+@pytest.fixture
+def sheffield_supervisor(db):
+    return local_member(SHEFFIELD, "sheffield_supervisor", is_supervisor=True)
+
+
+@pytest.fixture
+def leeds_member(db):
+    return local_member(LEEDS, "leeds_member")
+
+
+@pytest.fixture
+def sheffield_client(client, sheffield_member):
+    client.force_login(sheffield_member)
+    return client

@@ -1,0 +1,216 @@
+"""The escalation queue: tabs, age and due time, search, and a pinned query count."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from escalations.models import Escalation
+from escalations.services import escalation_claim, escalation_close
+
+from .builders import HOUR, SHEFFIELD, escalated_contact, person_in
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = reverse("escalations:queue")
+
+
+def names(response) -> list[str]:
+    return [e.item.person.full_name for e in response.context["page"]]
+
+
+def test_new_tab_lists_new_escalations_soonest_due_first(clock, sheffield_client):
+    later = escalated_contact(person=person_in(SHEFFIELD, first_name="Later"))
+    clock.shift(-HOUR)  # escalated an hour earlier, so due an hour sooner
+    sooner = escalated_contact(person=person_in(SHEFFIELD, first_name="Sooner"))
+    clock.shift(HOUR)
+
+    response = sheffield_client.get(QUEUE)
+
+    assert response.status_code == 200
+    assert [e.pk for e in response.context["page"]] == [sooner.pk, later.pk]
+
+
+def test_row_shows_age_and_due_time(clock, sheffield_client):
+    escalated_contact()
+    clock.shift(3 * HOUR)
+
+    response = sheffield_client.get(QUEUE)
+
+    assert "3\xa0hours" in response.content.decode()
+    assert "Wed 13 Jan 10:00" in response.content.decode()  # due 24 hours after
+    assert "Overdue" not in response.content.decode()
+
+
+def test_row_past_its_due_time_is_marked_overdue(clock, sheffield_client):
+    escalated_contact()
+    clock.shift(25 * HOUR)
+
+    response = sheffield_client.get(QUEUE)
+
+    assert 'tag overdue">Overdue' in response.content.decode()
+    assert response.context["counts"]["overdue"] == 1
+
+
+def test_picked_up_tab_lists_claimed_escalations_with_who(
+    clock, sheffield_client, sheffield_member
+):
+    waiting = escalated_contact()
+    claimed = escalated_contact()
+    escalation_claim(escalation=claimed, by=sheffield_member)
+
+    response = sheffield_client.get(QUEUE, {"tab": "picked_up"})
+
+    assert [e.pk for e in response.context["page"]] == [claimed.pk]
+    assert sheffield_member.get_full_name() in response.content.decode()
+    assert waiting.pk not in [e.pk for e in response.context["page"]]
+
+
+def test_closed_tab_lists_closed_escalations_with_outcome(
+    clock, sheffield_client, sheffield_member
+):
+    escalated_contact()
+    closed = escalated_contact()
+    escalation_close(
+        escalation=closed, outcome=Escalation.Outcome.MOVED_AWAY, by=sheffield_member
+    )
+
+    response = sheffield_client.get(QUEUE, {"tab": "closed"})
+
+    assert [e.pk for e in response.context["page"]] == [closed.pk]
+    assert "Moved away" in response.content.decode()
+
+
+def test_tabs_show_open_counts(clock, sheffield_client, sheffield_member):
+    escalated_contact()
+    escalated_contact()
+    escalation_claim(escalation=escalated_contact(), by=sheffield_member)
+
+    response = sheffield_client.get(QUEUE)
+
+    assert "New (2)" in response.content.decode()
+    assert "Picked up (1)" in response.content.decode()
+
+
+def test_only_mine_shows_what_i_picked_up(
+    clock, sheffield_client, sheffield_member, sheffield_colleague
+):
+    mine = escalated_contact()
+    theirs = escalated_contact()
+    escalation_claim(escalation=mine, by=sheffield_member)
+    escalation_claim(escalation=theirs, by=sheffield_colleague)
+
+    response = sheffield_client.get(QUEUE, {"tab": "picked_up", "mine": "on"})
+
+    assert [e.pk for e in response.context["page"]] == [mine.pk]
+
+
+def test_an_unknown_tab_shows_the_new_tab(clock, sheffield_client):
+    waiting = escalated_contact()
+
+    response = sheffield_client.get(QUEUE, {"tab": "nonsense"})
+
+    assert response.status_code == 200
+    assert [e.pk for e in response.context["page"]] == [waiting.pk]
+
+
+@pytest.mark.parametrize(
+    "search",
+    [
+        "Philippa",
+        "philippa quist",
+        "07911 123456",
+        "+447911123456",
+        "07911 123",
+        "S1 1AA",
+        "s11aa",
+    ],
+)
+def test_search_finds_by_name_phone_or_postcode(clock, sheffield_client, search):
+    wanted = escalated_contact(
+        person=person_in(
+            SHEFFIELD, first_name="Philippa", last_name="Quist", phone="+447911123456"
+        )
+    )
+    escalated_contact(
+        person=person_in(
+            SHEFFIELD, first_name="Other", last_name="Person", postcode="S10 2TN"
+        )
+    )
+
+    response = sheffield_client.get(QUEUE, {"q": search})
+
+    assert [e.pk for e in response.context["page"]] == [wanted.pk]
+
+
+def test_search_by_outward_code_finds_the_district(clock, sheffield_client):
+    wanted = escalated_contact(person=person_in(SHEFFIELD, postcode="S10 2TN"))
+    escalated_contact(person=person_in(SHEFFIELD, postcode="S1 1AA"))
+
+    response = sheffield_client.get(QUEUE, {"q": "S10"})
+
+    assert [e.pk for e in response.context["page"]] == [wanted.pk]
+
+
+def test_search_with_no_match_says_so(clock, sheffield_client):
+    escalated_contact()
+
+    response = sheffield_client.get(QUEUE, {"q": "Zebedee"})
+
+    assert list(response.context["page"]) == []
+    assert "Nothing here matches “Zebedee”" in response.content.decode()
+
+
+def test_htmx_search_gets_just_the_results(clock, sheffield_client):
+    escalated_contact(person=person_in(SHEFFIELD, first_name="Philippa"))
+
+    response = sheffield_client.get(
+        QUEUE, {"q": "Philippa"}, headers={"HX-Request": "true"}
+    )
+
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="results">')
+    assert "Philippa" in body
+    assert "<html" not in body
+
+
+def test_complex_view_lists_only_complex_cases(clock, sheffield_client):
+    from .builders import escalated_case
+
+    complex_case = escalated_case()
+    escalated_contact()
+
+    response = sheffield_client.get(reverse("escalations:complex"))
+
+    assert [e.pk for e in response.context["page"]] == [complex_case.pk]
+
+
+def _queue_queries(client, django_assert_num_queries, expected: int) -> None:
+    with django_assert_num_queries(expected):
+        response = client.get(QUEUE, {"tab": "picked_up"})
+    assert response.status_code == 200
+
+
+# Session, user, staff profile, its team, the tab counts, the page count, the page;
+# then the session's sliding expiry (savepoint, update, release).
+QUEUE_QUERIES = 10
+
+
+def test_queue_query_count_is_pinned(
+    clock, sheffield_client, sheffield_member, django_assert_num_queries
+):
+    escalation_claim(escalation=escalated_contact(), by=sheffield_member)
+
+    _queue_queries(sheffield_client, django_assert_num_queries, QUEUE_QUERIES)
+
+
+def test_queue_query_count_does_not_grow_with_the_list(
+    clock, sheffield_client, sheffield_member, django_assert_num_queries
+):
+    from .builders import escalated_case
+
+    for _ in range(6):
+        escalation_claim(escalation=escalated_contact(), by=sheffield_member)
+        escalation_claim(escalation=escalated_case(), by=sheffield_member)
+
+    _queue_queries(sheffield_client, django_assert_num_queries, QUEUE_QUERIES)
