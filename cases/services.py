@@ -11,6 +11,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from people.services import PersonDetails, person_find_or_create
+from staffing.assignment import work_arrived
 
 from .errors import IllegalTransition
 from .models import COMPLEX_SETTINGS, Case
@@ -81,6 +82,8 @@ def case_intake(
             by=None,
             now=now,
         )
+    else:
+        work_arrived()
     return case, True
 
 
