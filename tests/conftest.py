@@ -14,6 +14,18 @@ from tests import factories as f
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """A reused test database may have lost the migration-loaded areas to a
+    transactional test's flush; load them back (idempotent) before any test."""
+    from areas.models import Area
+    from areas.services import areas_load
+
+    with django_db_blocker.unblock():
+        if not Area.objects.exists():
+            areas_load()
+
+
 @pytest.fixture
 def requires_postgres(db):
     """Tests of locking and concurrency need PostgreSQL; in CI its absence fails."""

@@ -57,6 +57,21 @@ def held_by(user, *, kind: str = "case", **kwargs):
 
 
 @pytest.fixture
+def committed_db(transactional_db):
+    """A database whose writes commit, so other threads and a worker see them.
+
+    Flushing after a transactional test empties the areas the migration loaded;
+    load them back (idempotent) so every test starts from the same reference data.
+    """
+    from areas.models import Area
+    from areas.services import areas_load
+
+    if not Area.objects.exists():
+        areas_load()
+    return transactional_db
+
+
+@pytest.fixture
 def urdu():
     return f.LanguageFactory(code="ur", name="Urdu")
 

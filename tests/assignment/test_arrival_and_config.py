@@ -65,6 +65,7 @@ def test_case_intake_queues_an_assignment_run_once_it_commits(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_db")
 def test_repeated_intake_of_the_same_result_queues_nothing(queued):
     case_intake(result=lab_result())
     queued.reset_mock()
@@ -95,6 +96,7 @@ def test_contact_add_queues_an_assignment_run(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_db")
 def test_several_contacts_in_one_transaction_queue_one_run(queued):
     case = CaseFactory()
 
@@ -107,6 +109,7 @@ def test_several_contacts_in_one_transaction_queue_one_run(queued):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("committed_db")
 def test_contacts_added_in_separate_transactions_each_queue_a_run(queued):
     case = CaseFactory()
 
