@@ -224,7 +224,7 @@ def _unreached_detail(attempts: int, calls: list[tuple], rule: CallRule) -> str:
 
 
 def escalate_unreached(
-    *, now: datetime | None = None, batch: int = SWEEP_BATCH
+    *, now: datetime | None = None, batch: int | None = None
 ) -> tuple[int, bool]:
     """One batch of the sweep: escalate unreached items whose rule is spent.
 
@@ -240,6 +240,7 @@ def escalate_unreached(
     from contacts.models import Contact
 
     now = now or timezone.now()
+    batch = batch or SWEEP_BATCH
     done = 0
     more = False
     due_at = now + DEFAULT_DUE_WITHIN

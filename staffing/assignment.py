@@ -263,7 +263,7 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
 
 
 def assign_work(
-    *, now: datetime | None = None, limit: int = DEFAULT_LIMIT
+    *, now: datetime | None = None, limit: int | None = None
 ) -> AssignmentReport:
     """One assignment run over cases and contacts; at most `limit` items of each.
 
@@ -271,6 +271,7 @@ def assign_work(
     "assign now"; `report.more` says another run would find more to do.
     """
     now = now or timezone.now()
+    limit = limit or DEFAULT_LIMIT
     report = AssignmentReport()
     for kind in MODEL_FOR:
         count, more = _assign_kind(kind, now=now, limit=limit)

@@ -20,7 +20,8 @@ class CaseFactory(f.CaseFactory):
 
 
 class ContactFactory(f.ContactFactory):
-    case = factory.SubFactory(CaseFactory)
+    # The case that named them is finished, so it does not join the case pool.
+    case = factory.SubFactory(CaseFactory, status=Status.COMPLETED)
 
 
 def on_shift(profile, *, now=None, hours_left: float = 7):
