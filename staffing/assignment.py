@@ -205,7 +205,9 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
             if p is not None:
                 pairs.append((pk, p.user_id))
         assigned = _hand_out(model, pairs, now=now)
-        more = len(items) == limit and capacity.free
+        # A full fetch with room left means the limit cut it short, or interpreter
+        # items were fetched for speakers who filled up meanwhile: run again.
+        more = len(items) == wanted and capacity.free
         return assigned, more
 
 
