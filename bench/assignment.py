@@ -301,17 +301,20 @@ def seed_contacts(count: int, *, status_sql: str, created_sql: str) -> None:
 
 # --- the raw SQL yardsticks -----------------------------------------------------------
 
+# MATERIALIZED: each part is computed once, whatever the planner guesses.
 RAW_ASSIGNMENT = """
-WITH staff AS (
+WITH held AS MATERIALIZED (
+    SELECT assignee_id, count(*) AS n FROM {table}
+     WHERE assignee_id IS NOT NULL AND status IN %(held)s
+     GROUP BY assignee_id
+), staff AS MATERIALIZED (
     SELECT p.user_id,
            COALESCE(held.n, 0) AS load,
            CASE WHEN p.signed_off_at IS NULL THEN %(cap_new)s ELSE %(cap)s END
                - COALESCE(held.n, 0) AS room
       FROM staffing_staffprofile p
       JOIN auth_user u ON u.id = p.user_id AND u.is_active
-      LEFT JOIN (SELECT assignee_id, count(*) AS n FROM {table}
-                  WHERE assignee_id IS NOT NULL AND status IN %(held)s
-                  GROUP BY assignee_id) held ON held.assignee_id = p.user_id
+      LEFT JOIN held ON held.assignee_id = p.user_id
      WHERE p.tier = %(tier)s
        AND EXISTS (SELECT 1 FROM staffing_shift s
                     WHERE s.staff_id = p.id AND s.status = 'booked'
@@ -322,11 +325,11 @@ WITH staff AS (
                                            WHERE c.module_id = m.id
                                              AND c.profile_id = p.id))
        {registration}
-), slots AS (
+), slots AS MATERIALIZED (
     SELECT staff.user_id,
            row_number() OVER (ORDER BY staff.load + k, staff.user_id) AS rn
       FROM staff CROSS JOIN LATERAL generate_series(0, staff.room - 1) AS k
-), items AS (
+), items AS MATERIALIZED (
     SELECT id, row_number() OVER (ORDER BY priority DESC, created_at, id) AS rn
       FROM {table}
      WHERE {pool}
@@ -421,6 +424,7 @@ def run_day(kind: str, total: int) -> dict:
         if assigned == before or assigned >= total:
             break
         finish_held_work(kind)
+        sql(f"ANALYZE {'cases_case' if kind == 'case' else 'contacts_contact'}")
     return {
         "assigned": assigned,
         "runs": runs,
@@ -534,7 +538,8 @@ def main() -> None:
              WHERE c.status IN ('new', 'assigned') AND c.attempts = 2
             """
         )
-        sql("ANALYZE")
+        sql("VACUUM ANALYZE contacts_contact")
+        sql("VACUUM ANALYZE calls_callattempt")
     print("sweeping")
     sweep = run_sweep()
 
