@@ -183,7 +183,7 @@ REASON_FOR_LAST_OUTCOME = {
     "refused": Escalation.Reason.REFUSED,
 }
 # Items escalated per transaction by one sweep batch.
-SWEEP_BATCH = 1000
+SWEEP_BATCH = 2000
 
 
 def _call_history(kind: str, pks: list[int]) -> dict[int, list[tuple]]:
