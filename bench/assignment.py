@@ -279,14 +279,11 @@ def seed_contacts(count: int, *, status_sql: str, created_sql: str) -> None:
                %(today)s::date + 9, s.attempts, t.at, t.at + interval '24 hours', t.at,
                '', p.area_id, p.id,
                CASE WHEN s.status = 'assigned' THEN
-                    h.ids[1 + g %% array_length(h.ids, 1)] END,
+                    %(first_handler)s + g %% %(handlers)s END,
                CASE WHEN s.status = 'assigned' THEN t.at END,
-               %(today)s::date - 1, 'household', c.ids[1 + g %% array_length(c.ids, 1)]
+               %(today)s::date - 1, 'household', %(first_case)s + g %% %(cases)s
           FROM generate_series(0, %(count)s - 1) g
           JOIN people_person p ON p.id = %(first)s + g
-         CROSS JOIN (SELECT array_agg(id) ids FROM cases_case) c
-         CROSS JOIN (SELECT array_agg(user_id) ids FROM staffing_staffprofile
-                      WHERE tier = 3) h
          CROSS JOIN LATERAL ({created_sql}) t
          CROSS JOIN LATERAL ({status_sql}) s
         """,
@@ -295,8 +292,32 @@ def seed_contacts(count: int, *, status_sql: str, created_sql: str) -> None:
             "first": first,
             "now": timezone.now(),
             "today": timezone.localdate(),
+            **_id_ranges(),
         },
     )
+
+
+def _id_ranges() -> dict[str, int]:
+    """Bench ids are consecutive (RESTART IDENTITY): pick by arithmetic, since
+    indexing a large array per row would copy it per row."""
+    first_case, last_case = _row("SELECT min(id), max(id) FROM cases_case")
+    first_handler, last_handler = _row(
+        "SELECT min(user_id), max(user_id) FROM staffing_staffprofile WHERE tier = 3"
+    )
+    return {
+        "first_case": first_case,
+        "cases": last_case - first_case + 1,
+        "first_handler": first_handler,
+        "handlers": last_handler - first_handler + 1,
+    }
+
+
+def _row(statement: str) -> tuple:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement)
+        return cursor.fetchone()
 
 
 # --- the raw SQL yardsticks -----------------------------------------------------------
@@ -528,15 +549,14 @@ def main() -> None:
             """
             INSERT INTO calls_callattempt (contact_id, caller_id, phone, started_at,
                 duration_seconds, outcome, notes)
-            SELECT c.id, h.ids[1 + c.id % array_length(h.ids, 1)], '',
+            SELECT c.id, %(first_handler)s + c.id %% %(handlers)s, '',
                    c.created_at + interval '4 hours' * k, 30,
                    CASE WHEN k = 0 THEN 'no_answer' ELSE 'voicemail' END, ''
               FROM contacts_contact c
              CROSS JOIN generate_series(0, 1) k
-             CROSS JOIN (SELECT array_agg(user_id) ids FROM staffing_staffprofile
-                          WHERE tier = 3) h
              WHERE c.status IN ('new', 'assigned') AND c.attempts = 2
-            """
+            """,
+            _id_ranges(),
         )
         sql("VACUUM ANALYZE contacts_contact")
         sql("VACUUM ANALYZE calls_callattempt")
