@@ -255,7 +255,7 @@ def seed_cases(count: int) -> None:
           FROM generate_series(0, %(count)s - 1) g
           JOIN people_person p ON p.id = %(first)s + g
          CROSS JOIN LATERAL (
-               SELECT %(now)s - interval '24 hours' * ((g * 7919) %% %(count)s)
+               SELECT %(now)s - interval '24 hours' * ((g::bigint * 7919) %% %(count)s)
                       / %(count)s AS at) t
         """,
         {
@@ -526,7 +526,7 @@ def main() -> None:
         seed_contacts(
             n["contacts"],
             status_sql="SELECT 'new' AS status, 0 AS attempts",
-            created_sql="SELECT %(now)s - interval '24 hours' * ((g * 7919) %% "
+            created_sql="SELECT %(now)s - interval '24 hours' * ((g::bigint * 7919) %% "
             "%(count)s) / %(count)s AS at",
         )
         sql("ANALYZE")
@@ -542,7 +542,7 @@ def main() -> None:
             " AS status, CASE WHEN g %% 50 = 0 THEN 2 ELSE 1 END AS attempts",
             created_sql="SELECT CASE WHEN g %% 50 = 0"
             " THEN %(now)s - interval '25 hours' - interval '1 second' * (g %% 3600)"
-            " ELSE %(now)s - interval '23 hours' * ((g * 7919) %% %(count)s)"
+            " ELSE %(now)s - interval '23 hours' * ((g::bigint * 7919) %% %(count)s)"
             " / %(count)s END AS at",
         )
         sql(

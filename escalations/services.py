@@ -243,7 +243,6 @@ def escalate_unreached(
     batch = batch or SWEEP_BATCH
     done = 0
     more = False
-    due_at = now + DEFAULT_DUE_WITHIN
     for model in (Case, Contact):
         kind = model.kind
         rule = CallRule.for_kind(kind)
@@ -293,7 +292,8 @@ def escalate_unreached(
                 calls = history.get(pk, [])
                 last = calls[-1][1] if calls else ""
                 reason = REASON_FOR_LAST_OUTCOME.get(last, Escalation.Reason.UNREACHED)
-                if team_id is None:
+                area_unknown = team_id is None  # no area, so no team of its own
+                if area_unknown:
                     team_id, team_code = fallback.pk, fallback.code
                 escalations.append(
                     Escalation(
@@ -301,9 +301,9 @@ def escalate_unreached(
                         local_team_id=team_id,
                         reason=reason,
                         detail=_unreached_detail(attempts, calls, rule),
-                        area_unknown=fallback is not None and team_id == fallback.pk,
+                        area_unknown=area_unknown,
                         created_at=now,
-                        due_at=due_at,
+                        due_at=now + DUE_WITHIN.get(reason, DEFAULT_DUE_WITHIN),
                     )
                 )
                 events.append(
