@@ -60,15 +60,22 @@ class Finished:
 
 
 @pytest.fixture
-def worker(redis_url, committed_db) -> Iterator[Finished]:
-    """A real worker thread on every queue, with the app's broker pointed at Redis."""
+def worker(redis_url, committed_db, worker_id) -> Iterator[Finished]:
+    """A real worker thread on every queue, with the app's broker pointed at Redis.
+
+    Keys carry the xdist worker's name, so parallel test processes (each with its own
+    test database) never take each other's tasks.
+    """
     saved = {
         key: app.conf[key]
         for key in ("broker_url", "broker_transport_options", "task_always_eager")
     }
     app.conf.update(
         broker_url=redis_url,
-        broker_transport_options={"visibility_timeout": 900},
+        broker_transport_options={
+            "visibility_timeout": 900,
+            "global_keyprefix": f"tests-{worker_id}:",
+        },
         task_always_eager=False,
     )
     app._pool = None  # connections made for another broker must not be reused
