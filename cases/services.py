@@ -12,6 +12,7 @@ from areas.services import postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 from people.services import PersonDetails, person_find_or_create
+from staffing.assignment import work_arrived
 
 from .errors import IllegalTransition
 from .models import (
@@ -95,6 +96,8 @@ def case_intake(
             by=None,
             now=now,
         )
+    else:
+        work_arrived()
     return case, True
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cases.errors import IllegalTransition
 from cases.models import Case
 from people.services import PersonDetails, person_find_or_create
+from staffing.assignment import work_arrived
 
 from .models import Contact
 
@@ -49,6 +50,7 @@ def contact_add(
     contact.refresh_isolation()
     contact.start_clock(now)
     contact.save()
+    work_arrived()
     return contact
 
 

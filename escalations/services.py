@@ -1,18 +1,25 @@
 from __future__ import annotations
 
+import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from areas.models import Area
 from areas.services import fallback_team
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.errors import IllegalTransition
-from cases.workitem import WorkItem
+from cases.rules import CallRule
+from cases.workitem import UNREACHED, Status, WorkItem
 
 from .models import Escalation, EscalationAction
+
+log = logging.getLogger(__name__)
 
 # How long a local team has to pick up and act on an escalation.
 DUE_WITHIN = {
@@ -225,50 +232,143 @@ REASON_FOR_LAST_OUTCOME = {
     "wrong_number": Escalation.Reason.WRONG_NUMBER,
     "refused": Escalation.Reason.REFUSED,
 }
+# Items escalated per transaction by one sweep batch.
+SWEEP_BATCH = 2000
+
+
+def _call_history(kind: str, pks: list[int]) -> dict[int, list[tuple]]:
+    """Every call to each item, oldest first, in one query."""
+    from calls.models import CallAttempt
+
+    history: dict[int, list[tuple]] = defaultdict(list)
+    for item_id, started_at, outcome, call_back_at in (
+        CallAttempt.objects.filter(**{f"{kind}_id__in": pks})
+        .order_by(f"{kind}_id", "started_at", "pk")
+        .values_list(f"{kind}_id", "started_at", "outcome", "call_back_at")
+    ):
+        history[item_id].append((started_at, outcome, call_back_at))
+    return history
+
+
+def _unreached_detail(attempts: int, calls: list[tuple], rule: CallRule) -> str:
+    """Why it was escalated, then the whole call history, for the local team."""
+    from calls.models import Outcome
+
+    hours = int(rule.window.total_seconds() // 3600)
+    plural = "s" if attempts != 1 else ""
+    if not calls:
+        lines = [f"Not reached within {hours} hours: never called."]
+    elif attempts >= rule.max_attempts:
+        lines = [f"Not reached after {attempts} call attempt{plural}."]
+    else:
+        lines = [f"Not reached within {hours} hours ({attempts} call attempt{plural})."]
+    lines.append("Call history:" if calls else "No calls were made.")
+    for started_at, outcome, call_back_at in calls:
+        line = (
+            f"{timezone.localtime(started_at):%a %d %b %H:%M}: {Outcome(outcome).label}"
+        )
+        if call_back_at:
+            line += f", asked for a call back at {timezone.localtime(call_back_at):%a %d %b %H:%M}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def escalate_unreached(
-    *, now: datetime | None = None, batch: int = 500
+    *, now: datetime | None = None, batch: int | None = None
 ) -> tuple[int, bool]:
     """One batch of the sweep: escalate unreached items whose rule is spent.
 
-    Each item is claimed with SKIP LOCKED and escalated in the same transaction, so two
-    sweeps at once never escalate one item twice. Returns (escalated, more_waiting).
+    Each kind's batch is one transaction: the due items are claimed with SKIP LOCKED,
+    marked escalated by one conditional update (WorkItem.mark_escalated for many rows),
+    and given their Escalation and audit rows by one insert each. Two sweeps at once
+    never take the same row, and the one-open-escalation constraint refuses a double
+    even if they did; a sweep killed midway rolls back its batch whole. Items whose
+    postcode found no area go to the fallback team, flagged. Returns
+    (escalated, more_waiting).
     """
-    from calls.models import CallAttempt
     from cases.models import Case
     from contacts.models import Contact
 
     now = now or timezone.now()
+    batch = batch or SWEEP_BATCH
     done = 0
     more = False
     for model in (Case, Contact):
+        kind = model.kind
+        rule = CallRule.for_kind(kind)
         with transaction.atomic():
-            last_outcome = (
-                CallAttempt.objects.filter(**{model.kind: OuterRef("pk")})
-                .order_by("-started_at")
-                .values("outcome")[:1]
-            )
-            items = list(
+            rows = list(
                 model.objects.due_for_escalation(now)
+                .order_by("escalate_due_at", "pk")
                 .select_for_update(skip_locked=True, of=("self",))
-                .select_related("area__local_team", "person")
-                .annotate(last_outcome=Subquery(last_outcome))
-                .order_by("escalate_due_at")[:batch]
+                .values_list(
+                    "pk",
+                    "person_id",
+                    "attempts",
+                    "area__local_team_id",
+                    "area__local_team__code",
+                )[:batch]
             )
-            more = more or len(items) == batch
-            for item in items:
-                outcome = item.last_outcome or ""
-                reason = REASON_FOR_LAST_OUTCOME.get(
-                    outcome, Escalation.Reason.UNREACHED
+            if not rows:
+                continue
+            more = more or len(rows) == batch
+            pks = [row[0] for row in rows]
+            fallback = None
+            if any(row[3] is None for row in rows):
+                fallback = fallback_team()
+            team_of = Coalesce(
+                Subquery(
+                    Area.objects.filter(pk=OuterRef("area_id")).values("local_team_id")[
+                        :1
+                    ]
+                ),
+                Value(fallback.pk if fallback else None),
+            )
+            updated = model.objects.filter(pk__in=pks, status__in=UNREACHED).update(
+                status=Status.ESCALATED,
+                local_team_id=team_of,
+                assignee=None,
+                escalated_at=now,
+                next_attempt_at=None,
+                escalate_due_at=None,
+            )
+            if updated != len(pks):
+                # Only possible where rows cannot be locked (SQLite): another sweep got
+                # there first; undo this batch rather than risk a double.
+                raise IllegalTransition("Another sweep escalated some of these items.")
+            history = _call_history(kind, pks)
+            escalations, events = [], []
+            for pk, person_id, attempts, team_id, team_code in rows:
+                calls = history.get(pk, [])
+                last = calls[-1][1] if calls else ""
+                reason = REASON_FOR_LAST_OUTCOME.get(last, Escalation.Reason.UNREACHED)
+                area_unknown = team_id is None  # no area, so no team of its own
+                if area_unknown:
+                    team_id, team_code = fallback.pk, fallback.code
+                escalations.append(
+                    Escalation(
+                        **{f"{kind}_id": pk},
+                        local_team_id=team_id,
+                        reason=reason,
+                        detail=_unreached_detail(attempts, calls, rule),
+                        area_unknown=area_unknown,
+                        created_at=now,
+                        due_at=now + DUE_WITHIN.get(reason, DEFAULT_DUE_WITHIN),
+                    )
                 )
-                attempts = item.attempts
-                item_escalate(
-                    item=item,
-                    reason=reason,
-                    detail=f"{attempts} call attempt{'s' if attempts != 1 else ''}; "
-                    f"last outcome: {outcome or 'never called'}.",
-                    now=now,
+                events.append(
+                    AuditEvent(
+                        at=now,
+                        action=AuditEvent.Action.ESCALATE,
+                        person_id=person_id,
+                        object_type=model._meta.label_lower,
+                        object_id=str(pk),
+                        detail={"team": team_code, "reason": reason},
+                    )
                 )
-                done += 1
+            Escalation.objects.bulk_create(escalations)
+            AuditEvent.objects.bulk_create(events)
+            done += len(rows)
+    if done:
+        log.info("escalated %s unreached items", done)
     return done, more

@@ -186,32 +186,51 @@ if CELERY_BROKER_URL == "filesystem://":
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 # Work must not be lost: acknowledge after the task ran, and hand a task back to the
-# queue when its worker dies; take one message at a time.
+# queue when its worker dies; take one message at a time. Every task is written to
+# be safe to run twice, which is what makes redelivery harmless.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A lost broker connection cancels running tasks so their messages are redelivered.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # An unacknowledged message whose worker vanished returns after this long; it must
+    # outlast the longest task (the hard limit) or a slow task would run twice at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
+    }
+# Separate queues, so a long sweep never delays assignment; a worker started without
+# -Q consumes all three. Routes are globs over the whole task name.
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = {
+    "default": {"routing_key": "default"},
+    "assignment": {"routing_key": "assignment"},
+    "escalation": {"routing_key": "escalation"},
+}
 CELERY_TASK_ROUTES = {
-    "*.assign_*": {"queue": "assignment"},
-    "*.release_*": {"queue": "assignment"},
-    "*.escalate_*": {"queue": "escalation"},
-    "*.detect_*": {"queue": "escalation"},
+    "staffing.tasks.assign_*": {"queue": "assignment"},
+    "escalations.tasks.escalate_*": {"queue": "escalation"},
+    "escalations.tasks.detect_*": {"queue": "escalation"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+# A beat message left waiting past its next tick is dropped (the next tick does it).
 CELERY_BEAT_SCHEDULE = {
     "assign-work": {
         "task": "staffing.tasks.assign_work_task",
         "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
     },
     "escalate-unreached": {
         "task": "escalations.tasks.escalate_unreached_task",
-        "schedule": timedelta(minutes=5),
+        "schedule": timedelta(minutes=env.int("ESCALATION_SWEEP_MINUTES", default=5)),
+        "options": {"expires": 4 * 60},
     },
     "detect-clusters": {
         "task": "escalations.tasks.detect_clusters_task",

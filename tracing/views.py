@@ -15,7 +15,9 @@ def home(request: HttpRequest) -> HttpResponse:
     queue, national supervisors to their dashboard; others get the links they have."""
     profile = profile_of(request.user)
     if profile is not None and profile.tier in (Tier.CLINICAL, Tier.CALL_HANDLER):
-        return redirect("staffing:dashboard" if profile.is_supervisor else "cases:queue")
+        return redirect(
+            "staffing:dashboard" if profile.is_supervisor else "cases:queue"
+        )
     if profile is not None and profile.tier == Tier.LOCAL:
         return redirect("escalations:queue")
     return TemplateResponse(request, "home.html", {"profile": profile})
