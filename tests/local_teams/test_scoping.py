@@ -203,7 +203,7 @@ def test_nobody_outside_local_teams_sees_escalations(
 
 
 def test_nav_links_local_team_staff_to_their_workspace(sheffield_client):
-    response = sheffield_client.get(reverse("home"))
+    response = sheffield_client.get(reverse("home"), follow=True)
 
     assert f'href="{reverse("escalations:queue")}"' in response.content.decode()
 
