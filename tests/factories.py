@@ -203,6 +203,7 @@ class CaseFactory(factory.django.DjangoModelFactory):
     lab_reference = factory.Sequence(lambda n: f"LAB{n:08d}")
     specimen_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=2))
     result_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=1))
+    symptom_onset = None
     area = factory.SelfAttribute("person.area")
     created_at = factory.LazyFunction(timezone.now)
     next_attempt_at = factory.SelfAttribute("created_at")
