@@ -37,6 +37,8 @@ class CallAttemptFilter(filters.FilterSet):
     retrieve=extend_schema(summary="One call attempt"),
 )
 class CallAttemptViewSet(viewsets.ReadOnlyModelViewSet):
+    # Any id reaches the view, which answers a JSON 404 for one it cannot find.
+    lookup_value_regex = "[^/]+"
     serializer_class = CallAttemptSerializer
     permission_classes = [CaseworkScope]
     filterset_class = CallAttemptFilter

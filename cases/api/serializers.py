@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from areas.postcodes import normalise_postcode
 from cases.models import Case, SettingKind
+from cases.workitem import Route
 from cases.services import TestResult
 from people.models import Person, validate_nhs_number
 from people.services import PersonDetails
@@ -132,7 +133,8 @@ class LabResultInSerializer(serializers.Serializer):
 
 
 class PersonSerializer(serializers.ModelSerializer):
-    phone = serializers.CharField(read_only=True)
+    phone = serializers.CharField(read_only=True, help_text="E.164, or blank.")
+    email = serializers.CharField(read_only=True, help_text="An address, or blank.")
 
     class Meta:
         model = Person
@@ -188,9 +190,17 @@ class WorkItemSerializer(serializers.ModelSerializer):
         source="assignee_id", read_only=True, allow_null=True
     )
     person = PersonSerializer(read_only=True)
+    # Blank until reached; spelled out so the schema's enum admits the blank.
+    reached_route = serializers.ChoiceField(
+        choices=[("", "Not reached"), *Route.choices], read_only=True
+    )
 
 
 class CaseSerializer(WorkItemSerializer):
+    complex_setting = serializers.ChoiceField(
+        choices=[("", "None"), *SettingKind.choices], read_only=True
+    )
+
     class Meta:
         model = Case
         fields = [

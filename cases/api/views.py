@@ -53,6 +53,8 @@ class CaseFilter(WorkItemFilter):
     retrieve=extend_schema(summary="One case"),
 )
 class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+    # Any id reaches the view, which answers a JSON 404 for one it cannot find.
+    lookup_value_regex = "[^/]+"
     serializer_class = CaseSerializer
     permission_classes = [CaseworkScope]
     filterset_class = CaseFilter

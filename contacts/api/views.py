@@ -33,6 +33,8 @@ class ContactFilter(WorkItemFilter):
     retrieve=extend_schema(summary="One contact"),
 )
 class ContactViewSet(viewsets.ReadOnlyModelViewSet):
+    # Any id reaches the view, which answers a JSON 404 for one it cannot find.
+    lookup_value_regex = "[^/]+"
     serializer_class = ContactSerializer
     permission_classes = [CaseworkScope]
     filterset_class = ContactFilter

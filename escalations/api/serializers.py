@@ -24,6 +24,10 @@ class EscalationSerializer(serializers.ModelSerializer):
     picked_up_by = serializers.IntegerField(
         source="picked_up_by_id", read_only=True, allow_null=True
     )
+    # Blank while open; spelled out so the schema's enum admits the blank.
+    outcome = serializers.ChoiceField(
+        choices=[("", "Open"), *Escalation.Outcome.choices], read_only=True
+    )
 
     class Meta:
         model = Escalation

@@ -51,6 +51,8 @@ class EscalationFilter(filters.FilterSet):
     retrieve=extend_schema(summary="One escalation"),
 )
 class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
+    # Any id reaches the view, which answers a JSON 404 for one it cannot find.
+    lookup_value_regex = "[^/]+"
     serializer_class = EscalationSerializer
     permission_classes = [CaseworkScope]
     filterset_class = EscalationFilter
