@@ -205,11 +205,11 @@ class LabResultIntakeView(APIView):
                 serializer = LabResultInSerializer(data=item)
                 if serializer.is_valid():
                     try:
-                        # Its own savepoint: a failure leaves nothing of this item.
-                        with transaction.atomic():
-                            case, created = case_intake(
-                                result=serializer.to_result(), source=Case.Source.API
-                            )
+                        # case_intake is atomic: inside this transaction that is a
+                        # savepoint of its own, so an item that fails leaves nothing.
+                        case, created = case_intake(
+                            result=serializer.to_result(), source=Case.Source.API
+                        )
                     except DjangoValidationError as exc:
                         entry["errors"] = as_serializer_error(exc)
                     except DatabaseError:
