@@ -122,9 +122,11 @@ def real_postcodes(count: int, rng: random.Random) -> list[str]:
 
 
 def day_of_results(total: int) -> list[dict]:
+    from django.utils import timezone
+
     rng = random.Random(2021)
     postcodes = real_postcodes(400, rng)
-    today = date.today()
+    today = timezone.localdate()
     results = []
     for n in range(total):
         result_date = today - timedelta(days=rng.randrange(0, 2))
@@ -133,7 +135,9 @@ def day_of_results(total: int) -> list[dict]:
             {
                 "lab_reference": f"BENCH-{n:07d}",
                 "person": {
-                    "first_name": rng.choice(["Asha", "Tom", "Mei", "Oluwaseun", "Ewa"]),
+                    "first_name": rng.choice(
+                        ["Asha", "Tom", "Mei", "Oluwaseun", "Ewa"]
+                    ),
                     "last_name": f"Bench{n:07d}",
                     "date_of_birth": (
                         date(1940, 1, 1) + timedelta(days=rng.randrange(0, 29_000))

@@ -61,7 +61,11 @@ def escalations_for(request) -> QuerySet[Escalation]:
     client = api_client_of(request)
     if client is not None:
         qs = Escalation.objects.all()
-        return qs.filter(local_team_id=client.local_team_id) if client.local_team_id else qs
+        return (
+            qs.filter(local_team_id=client.local_team_id)
+            if client.local_team_id
+            else qs
+        )
     user = request.user
     if user.is_superuser:
         return Escalation.objects.all()

@@ -10,8 +10,8 @@ from rest_framework import serializers
 
 from areas.postcodes import normalise_postcode
 from cases.models import Case, SettingKind
-from cases.workitem import Route
 from cases.services import TestResult
+from cases.workitem import Route
 from people.models import Person, validate_nhs_number
 from people.services import PersonDetails
 
@@ -60,7 +60,9 @@ class PersonInSerializer(serializers.Serializer):
         if value is None:
             return None
         if value > timezone.localdate():
-            raise serializers.ValidationError("A date of birth cannot be in the future.")
+            raise serializers.ValidationError(
+                "A date of birth cannot be in the future."
+            )
         if value < EARLIEST_BIRTH:
             raise serializers.ValidationError("That date of birth is too early.")
         return value
@@ -112,7 +114,9 @@ class LabResultInSerializer(serializers.Serializer):
         if data["specimen_date"] > today:
             errors["specimen_date"] = "The specimen date cannot be in the future."
         elif data["specimen_date"] > data["result_date"]:
-            errors["specimen_date"] = "The specimen date must be on or before the result date."
+            errors["specimen_date"] = (
+                "The specimen date must be on or before the result date."
+            )
         onset = data.get("symptom_onset")
         if onset is not None and onset > data["result_date"]:
             errors["symptom_onset"] = "Symptom onset cannot be after the result date."

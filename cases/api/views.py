@@ -60,9 +60,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = CaseFilter
 
     def get_queryset(self):
-        return cases_for(self.request).select_related(
-            "person", "area", "local_team"
-        )
+        return cases_for(self.request).select_related("person", "area", "local_team")
 
     def get_object(self) -> Case:
         return get_case_for_request(self.request, self.kwargs["pk"])
@@ -177,7 +175,9 @@ class LabResultIntakeView(APIView):
             )
         serializer = LabResultInSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        case, created = case_intake(result=serializer.to_result(), source=Case.Source.API)
+        case, created = case_intake(
+            result=serializer.to_result(), source=Case.Source.API
+        )
         case = Case.objects.with_person().select_related("local_team").get(pk=case.pk)
         return Response(
             CaseSerializer(case).data,

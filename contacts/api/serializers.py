@@ -24,7 +24,9 @@ class ContactInSerializer(serializers.Serializer):
 
     def validate_exposure_date(self, value):
         if value > timezone.localdate():
-            raise serializers.ValidationError("The exposure date cannot be in the future.")
+            raise serializers.ValidationError(
+                "The exposure date cannot be in the future."
+            )
         return value
 
     def to_details(self) -> ContactDetails:

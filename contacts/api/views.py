@@ -20,7 +20,9 @@ from .serializers import ContactSerializer
 
 
 class ContactFilter(WorkItemFilter):
-    case = IdFilter(field_name="case_id", help_text="Id of the case they were named by.")
+    case = IdFilter(
+        field_name="case_id", help_text="Id of the case they were named by."
+    )
     exposure = filters.ChoiceFilter(choices=Contact.Exposure.choices)
 
     class Meta:
@@ -40,9 +42,7 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ContactFilter
 
     def get_queryset(self):
-        return contacts_for(self.request).select_related(
-            "person", "area", "local_team"
-        )
+        return contacts_for(self.request).select_related("person", "area", "local_team")
 
     def get_object(self) -> Contact:
         return get_contact_for_request(self.request, self.kwargs["pk"])

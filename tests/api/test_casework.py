@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from calls.models import CallAttempt, Outcome
+from calls.models import CallAttempt
 from cases.workitem import Route, Status
 from contacts.models import Contact
 from tests import factories as f

@@ -38,7 +38,11 @@ def test_admin_creates_a_client_and_shows_its_token_once(admin_client):
 def test_create_api_client_command_prints_a_working_token():
     out = io.StringIO()
     call_command(
-        "create_api_client", "Dashboard", "--scope", "read_figures", stdout=out,
+        "create_api_client",
+        "Dashboard",
+        "--scope",
+        "read_figures",
+        stdout=out,
         stderr=io.StringIO(),
     )
     token = out.getvalue().strip()

@@ -31,7 +31,9 @@ def reached_case(*, created, after_hours, route=Route.NATIONAL):
 def week_47():
     reached_case(created=MONDAY, after_hours=3)
     reached_case(created=MONDAY, after_hours=30)
-    reached_case(created=MONDAY + dt.timedelta(days=2), after_hours=50, route=Route.LOCAL)
+    reached_case(
+        created=MONDAY + dt.timedelta(days=2), after_hours=50, route=Route.LOCAL
+    )
     f.CaseFactory(created_at=MONDAY + dt.timedelta(days=6, hours=14))  # Sunday night
     f.CaseFactory(created_at=MONDAY - dt.timedelta(hours=10))  # the week before
     contact = f.ContactFactory(

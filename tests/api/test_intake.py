@@ -175,7 +175,9 @@ def test_same_batch_twice_makes_each_case_once(api):
     second = post(api, batch).json()
     assert first["created"] == 5
     assert (second["created"], second["existing"]) == (0, 5)
-    assert [r["case"] for r in second["results"]] == [r["case"] for r in first["results"]]
+    assert [r["case"] for r in second["results"]] == [
+        r["case"] for r in first["results"]
+    ]
     assert Case.objects.count() == 5
 
 
