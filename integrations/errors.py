@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, IntegrityError
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
@@ -25,7 +25,7 @@ class BatchTooLarge(exceptions.APIException):
 
 def api_exception_handler(exc, context):
     """DRF's handler, plus: IllegalTransition is 409, a Django ValidationError 400,
-    and a value the database cannot hold 400."""
+    a database constraint refusing the change 409, a value it cannot hold 400."""
     if isinstance(exc, IllegalTransition):
         from contacts.services import DuplicateContact
 
@@ -37,6 +37,11 @@ def api_exception_handler(exc, context):
         exc = Conflict(str(exc), code=code)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, IntegrityError):
+        # A rule the database keeps (a unique value, say) refused the change.
+        exc = Conflict(
+            "That conflicts with data already held.", code="integrity_conflict"
+        )
     elif isinstance(exc, DataError):
         exc = exceptions.ValidationError(
             {"detail": "A value is out of range or too long."}

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
 from calls.models import CallAttempt, Outcome
+
+# A call back is booked within days, not years.
+CALL_BACK_WITHIN = timedelta(days=28)
 
 
 class CallInSerializer(serializers.Serializer):
@@ -52,6 +57,10 @@ class CallInSerializer(serializers.Serializer):
             if when <= timezone.now():
                 raise serializers.ValidationError(
                     {"call_back_at": "The call back time must be in the future."}
+                )
+            if when > timezone.now() + CALL_BACK_WITHIN:
+                raise serializers.ValidationError(
+                    {"call_back_at": "A call back must be within 28 days."}
                 )
         elif data.get("call_back_at") is not None:
             raise serializers.ValidationError(

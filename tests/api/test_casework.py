@@ -278,3 +278,27 @@ def test_calls_list_filters_by_contact(api):
     f.CallAttemptFactory()
     response = api.get(f"/api/v1/calls/?contact={call.contact_id}")
     assert ids(response) == [call.pk]
+
+
+def test_call_back_years_ahead_is_400(api):
+    case = f.CaseFactory()
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/calls/",
+        {"outcome": "call_back", "call_back_at": "9999-12-31T23:59:59Z"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "28 days" in response.json()["call_back_at"][0]
+
+
+def test_call_back_tomorrow_schedules_the_next_attempt(api):
+    case = f.CaseFactory()
+    when = timezone.now() + dt.timedelta(days=1)
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/calls/",
+        {"outcome": "call_back", "call_back_at": when.isoformat()},
+        format="json",
+    )
+    assert response.status_code == 201
+    case.refresh_from_db()
+    assert case.next_attempt_at == when
