@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "escalations",
     "audit",
     "ops",
+    "integrations",
+    "figures",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +110,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            # Parallel test processes share one Redis: each keeps its own keys.
+            "KEY_PREFIX": env.str(
+                "CACHE_KEY_PREFIX", default=env.str("PYTEST_XDIST_WORKER", default="")
+            ),
         }
     }
 else:
@@ -271,13 +277,38 @@ TRACING_FALLBACK_TEAM_CODE = "FALLBACK"
 # --- REST framework ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "integrations.authentication.ApiClientAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "integrations.pagination.NewestFirstPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Each client at its own rate (ApiClient.rate_limit_per_minute), counted in the
+    # shared cache (Redis in production) so every web process sees the same count.
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ApiClientRateThrottle"],
+    "EXCEPTION_HANDLER": "integrations.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Contact tracing API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "DESCRIPTION": "For labs, dashboards, telephony and notification services. "
+    "Authenticate with a client token (`Authorization: Bearer ...`, made in the "
+    "admin), or as signed-in staff. Errors: 400 with field errors, 401, 403 for a "
+    "missing scope, 404, 409 for an illegal status change, 413 for a batch too "
+    "large, 429 with Retry-After past the client's rate.",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "WorkItemStatusEnum": "cases.workitem.Status",
+        "EscalationStatusEnum": "escalations.models.Escalation.Status",
+        "CallOutcomeEnum": "calls.models.Outcome",
+        "EscalationOutcomeEnum": "escalations.models.Escalation.Outcome",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "integrations.schema.add_error_responses",
+    ],
 }

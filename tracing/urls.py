@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("calls.urls")),
     path("staff/", include("staffing.urls")),
     path("local/", include("escalations.urls")),
+    path("api/", include("tracing.api_urls")),
 ]

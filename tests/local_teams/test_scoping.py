@@ -211,6 +211,6 @@ def test_nav_links_local_team_staff_to_their_workspace(sheffield_client):
 def test_nav_has_no_workspace_link_for_national_staff(client, call_handler):
     client.force_login(call_handler)
 
-    response = client.get(reverse("home"))
+    response = client.get(reverse("home"), follow=True)
 
     assert f'href="{reverse("escalations:queue")}"' not in response.content.decode()

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from escalations.models import Escalation, EscalationAction
+
+
+class EscalationActionSerializer(serializers.ModelSerializer):
+    by = serializers.IntegerField(source="by_id", read_only=True)
+
+    class Meta:
+        model = EscalationAction
+        fields = ["id", "kind", "note", "by", "at"]
+        read_only_fields = fields
+
+
+class EscalationSerializer(serializers.ModelSerializer):
+    case = serializers.IntegerField(source="case_id", read_only=True, allow_null=True)
+    contact = serializers.IntegerField(
+        source="contact_id", read_only=True, allow_null=True
+    )
+    local_team = serializers.CharField(source="local_team.code", read_only=True)
+    picked_up_by = serializers.IntegerField(
+        source="picked_up_by_id", read_only=True, allow_null=True
+    )
+    # Blank while open; spelled out so the schema's enum admits the blank.
+    outcome = serializers.ChoiceField(
+        choices=[("", "Open"), *Escalation.Outcome.choices], read_only=True
+    )
+
+    class Meta:
+        model = Escalation
+        fields = [
+            "id",
+            "case",
+            "contact",
+            "local_team",
+            "reason",
+            "detail",
+            "area_unknown",
+            "status",
+            "created_at",
+            "due_at",
+            "picked_up_at",
+            "picked_up_by",
+            "closed_at",
+            "outcome",
+            "outcome_note",
+        ]
+        read_only_fields = fields
+
+
+class EscalationActionInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=EscalationAction.Kind.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class EscalationCloseSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=[
+            (value, label)
+            for value, label in Escalation.Outcome.choices
+            if value != Escalation.Outcome.RETURNED
+        ],
+        help_text="'reached' counts the item reached by the local team.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class EscalationReturnSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=5000, help_text="Why it goes back.")
+    new_phone = PhoneNumberField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="A new number the team found, if any.",
+    )

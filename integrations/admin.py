@@ -1,0 +1,75 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.html import format_html
+
+from .models import ApiClient, Scope
+from .services import api_client_create, api_client_set_token
+
+
+class ApiClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = ApiClient
+        fields = ["name", "scopes", "local_team", "rate_limit_per_minute", "is_active"]
+
+
+def _show_token_once(request, client: ApiClient, token: str) -> None:
+    messages.warning(
+        request,
+        format_html(
+            "The token for {} is <code>{}</code>. Copy it now: it is not stored "
+            "and will not be shown again.",
+            client.name,
+            token,
+        ),
+    )
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    form = ApiClientForm
+    list_display = [
+        "name",
+        "scope_list",
+        "local_team",
+        "rate_limit_per_minute",
+        "is_active",
+        "created_at",
+        "last_used_at",
+    ]
+    list_filter = ["is_active", "local_team"]
+    search_fields = ["name"]
+    readonly_fields = ["token_hint", "user", "created_at", "last_used_at"]
+    actions = ["issue_new_token"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ApiClient) -> str:
+        return ", ".join(obj.scopes)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new client goes through the service, which makes its account and token.
+        client, token = api_client_create(
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            local_team=form.cleaned_data["local_team"],
+            rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
+        )
+        if not form.cleaned_data["is_active"]:
+            client.is_active = False
+            client.save(update_fields=["is_active"])
+        obj.pk = client.pk
+        obj.__dict__.update(client.__dict__)
+        _show_token_once(request, client, token)
+
+    @admin.action(description="Issue a new token (the old one stops working)")
+    def issue_new_token(self, request, queryset):
+        with transaction.atomic():
+            for client in queryset:
+                _show_token_once(request, client, api_client_set_token(client=client))

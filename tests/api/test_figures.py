@@ -1,0 +1,96 @@
+"""GET /api/v1/figures/weekly/: reached, and reached within 24 hours, by route."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from cases.workitem import Route, Status
+from figures.selectors import Week, weekly_figures
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+LONDON = ZoneInfo("Europe/London")
+# Week 47 of 2026: Monday 16 to Sunday 22 November.
+MONDAY = dt.datetime(2026, 11, 16, 9, 0, tzinfo=LONDON)
+
+
+def reached_case(*, created, after_hours, route=Route.NATIONAL):
+    return f.CaseFactory(
+        created_at=created,
+        status=Status.COMPLETED,
+        reached_at=created + dt.timedelta(hours=after_hours),
+        reached_route=route,
+    )
+
+
+@pytest.fixture
+def week_47():
+    reached_case(created=MONDAY, after_hours=3)
+    reached_case(created=MONDAY, after_hours=30)
+    reached_case(
+        created=MONDAY + dt.timedelta(days=2), after_hours=50, route=Route.LOCAL
+    )
+    f.CaseFactory(created_at=MONDAY + dt.timedelta(days=6, hours=14))  # Sunday night
+    f.CaseFactory(created_at=MONDAY - dt.timedelta(hours=10))  # the week before
+    contact = f.ContactFactory(
+        created_at=MONDAY,
+        status=Status.REACHED,
+        reached_at=MONDAY + dt.timedelta(hours=1),
+        reached_route=Route.ONLINE,
+    )
+    f.ContactFactory(created_at=MONDAY, case=contact.case)
+
+
+def test_weekly_figures_count_the_weeks_cases_by_route(api, week_47):
+    body = api.get("/api/v1/figures/weekly/?week=2026-W47").json()
+    assert body["starts_on"] == "2026-11-16"
+    assert body["cases"]["transferred"] == 4
+    assert body["cases"]["reached"] == 3
+    assert body["cases"]["reached_within_24h"] == 1
+    assert body["cases"]["by_route"]["national"] == {
+        "reached": 2,
+        "reached_within_24h": 1,
+    }
+    assert body["cases"]["by_route"]["local"] == {"reached": 1, "reached_within_24h": 0}
+
+
+def test_weekly_figures_count_the_weeks_contacts_by_route(api, week_47):
+    body = api.get("/api/v1/figures/weekly/?week=2026-W47").json()
+    assert body["contacts"]["identified"] == 2
+    assert body["contacts"]["by_route"]["online"] == {
+        "reached": 1,
+        "reached_within_24h": 1,
+    }
+
+
+def test_weekly_figures_default_to_the_last_complete_week(api, week_47):
+    with time_machine.travel(dt.datetime(2026, 11, 25, 12, tzinfo=LONDON)):
+        body = api.get("/api/v1/figures/weekly/").json()
+    assert body["week"] == "2026-W47"
+    assert body["cases"]["transferred"] == 4
+
+
+def test_weekly_figures_take_two_queries_whatever_the_volume(
+    week_47, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        weekly_figures(week=Week.parse("2026-W47"))
+
+
+@pytest.mark.parametrize("week", ["2026-47", "2026-W54", "soon", "0000-W01"])
+def test_bad_week_is_400(api, week):
+    response = api.get(f"/api/v1/figures/weekly/?week={week}")
+    assert response.status_code == 400
+    assert "week" in response.json()
+
+
+def test_local_team_member_may_read_the_figures(local_team_member):
+    from rest_framework.test import APIClient
+
+    http = APIClient()
+    http.force_login(local_team_member)
+    assert http.get("/api/v1/figures/weekly/").status_code == 200
