@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "phonenumber_field",
@@ -301,6 +302,9 @@ SPECTACULAR_SETTINGS = {
     "missing scope, 404, 409 for an illegal status change, 413 for a batch too "
     "large, 429 with Retry-After past the client's rate.",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "WorkItemStatusEnum": "cases.workitem.Status",
         "EscalationStatusEnum": "escalations.models.Escalation.Status",
