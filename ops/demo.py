@@ -22,9 +22,17 @@ from areas.postcodes import SUCCESSOR_CODES, _letter_index, normalise_postcode
 from calls.models import KnowledgeArticle, Outcome, Script, ScriptStep
 from calls.services import call_record
 from cases.models import Case, RiskAssessment, SettingKind
-from cases.services import TestResult, case_intake, item_assign, item_complete
+from cases.services import (
+    TestResult,
+    VisitDetails,
+    case_intake,
+    case_visit_add,
+    item_assign,
+    item_complete,
+)
 from contacts.models import Contact
 from contacts.services import ContactDetails, contact_add
+from escalations.clusters import clusters_detect
 from escalations.models import Escalation
 from escalations.services import escalation_close, item_escalate
 from people.models import Language
@@ -39,6 +47,11 @@ from staffing.models import (
 )
 
 DEMO_PASSWORD = "demo-tracing-2026"
+
+DEMO_SETTINGS = [
+    ("Riverside Distribution Centre", SettingKind.WORKPLACE),
+    ("The Old Crown", SettingKind.VENUE),
+]
 
 # Sheffield, Leeds, Manchester, Westminster: a few real areas with real postcodes.
 DEMO_AREAS = {"E08000019": "S", "E08000035": "L", "E08000003": "M", "E09000033": "S"}
@@ -566,6 +579,19 @@ def _work_a_case(
                 outcome=Outcome.NO_ANSWER,
                 now=now - timedelta(hours=14),
             )
+    if rng.random() < 0.5:
+        # Shared places, so the local teams' cluster view has something to show.
+        name, kind = rng.choice(DEMO_SETTINGS)
+        case_visit_add(
+            case=case,
+            by=nurse,
+            details=VisitDetails(
+                name=f"{name} ({case.area.name})",
+                kind=kind,
+                postcode=postcodes[0],
+                visited_on=case.specimen_date - timedelta(days=rng.randint(0, 3)),
+            ),
+        )
     if stage >= 5:
         item_complete(item=case, by=nurse, now=now - timedelta(hours=15))
 
@@ -630,4 +656,5 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
         + [(u[0], u[1] + " " + u[2]) for u in LOCAL_STAFF]
         + [("admin", "Administrator")]
     )
+    clusters_detect(now=now)
     return Summary(users=users, cases_created=created_count)
