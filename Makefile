@@ -37,8 +37,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Each benchmark makes and fills its own PostgreSQL database (tracing_bench*); pass
+# BENCH_ARGS=--scale=0.1 for a quick run.
 bench: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python bench/assignment.py
+	env -u DATABASE_URL $(BIN)/python bench/assignment.py $(BENCH_ARGS)
+	env -u DATABASE_URL $(BIN)/python bench/intake.py $(BENCH_ARGS)
+	env -u DATABASE_URL $(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles
