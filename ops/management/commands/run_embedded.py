@@ -55,6 +55,8 @@ class Command(BaseCommand):
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        # Stopped by a signal (not only Ctrl-C): take the worker, beat and web down too.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nThe service is at http://{host}:{port}/  (sign in as nurse.ada, "
