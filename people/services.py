@@ -3,9 +3,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db.models import Case as DbCase
+from django.db.models import IntegerField, Q, Value, When
 from django.db.models.functions import Lower
 
-from areas.services import postcode_to_area
+from areas.services import PostcodeLookup, postcode_to_area
 
 from .models import Language, Person
 
@@ -32,37 +34,56 @@ def _match(details: PersonDetails) -> Person | None:
 
     An NHS number is decisive; otherwise the same name and date of birth, or the same
     phone number and surname.
+
+    One query: each rule is a tier, and the lowest tier's oldest person wins, which is
+    what trying the rules one by one, each taking its oldest match, would return.
     """
+    tiers: list[Q] = []
     if details.nhs_number:
-        found = Person.objects.filter(nhs_number=details.nhs_number).first()
-        if found:
-            return found
-    names = Person.objects.annotate(
-        last_lower=Lower("last_name"), first_lower=Lower("first_name")
-    ).filter(
+        tiers.append(Q(nhs_number=details.nhs_number))
+    names = Q(
         last_lower=details.last_name.strip().lower(),
         first_lower=details.first_name.strip().lower(),
     )
     if details.nhs_number:
         # A different NHS number is someone else, whatever else matches.
-        names = names.filter(nhs_number__in=["", details.nhs_number])
+        names &= Q(nhs_number__in=["", details.nhs_number])
     if details.date_of_birth:
-        found = names.filter(date_of_birth=details.date_of_birth).first()
-        if found:
-            return found
+        tiers.append(names & Q(date_of_birth=details.date_of_birth))
         # So is a different date of birth (a parent and child sharing a phone).
-        names = names.filter(date_of_birth__isnull=True)
+        names &= Q(date_of_birth__isnull=True)
     if details.phone:
-        return names.filter(phone=details.phone).first()
-    return None
+        tiers.append(names & Q(phone=details.phone))
+    if not tiers:
+        return None
+    either = tiers[0]
+    for tier in tiers[1:]:
+        either |= tier
+    return (
+        Person.objects.annotate(
+            last_lower=Lower("last_name"),
+            first_lower=Lower("first_name"),
+            tier=DbCase(
+                *(When(tier, then=Value(n)) for n, tier in enumerate(tiers)),
+                output_field=IntegerField(),
+            ),
+        )
+        .filter(either)
+        .order_by("tier", "pk")
+        .first()
+    )
 
 
-def person_find_or_create(*, details: PersonDetails) -> tuple[Person, bool]:
+def person_find_or_create(
+    *, details: PersonDetails, postcodes: PostcodeLookup | None = None
+) -> tuple[Person, bool]:
     """Find the person or create them; blanks on a found person are filled in.
 
-    Raises ValidationError for a malformed postcode.
+    postcodes: a batch's PostcodeLookup, so its areas are fetched once.
+    Raises ValidationError for a malformed postcode or another bad field.
     """
-    located = postcode_to_area(details.postcode) if details.postcode else None
+    locate = postcodes or postcode_to_area
+    located = locate(details.postcode) if details.postcode else None
     language = (
         Language.objects.filter(code=details.language).first()
         if details.language
@@ -92,7 +113,13 @@ def person_find_or_create(*, details: PersonDetails) -> tuple[Person, bool]:
         person.needs_interpreter = True
         changed.append("needs_interpreter")
     if created:
-        person.full_clean(exclude=["area", "language"])
+        # Fields only: _match has just looked the NHS number up, so the uniqueness
+        # checks would repeat that query (the database constraint still holds).
+        person.full_clean(
+            exclude=["area", "language"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         person.save()
     elif changed:
         person.save(update_fields=[*changed, "updated_at"])
