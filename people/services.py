@@ -3,9 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Case as DbCase
-from django.db.models import IntegerField, Q, Value, When
-from django.db.models.functions import Lower
+from django.db import connection
 
 from areas.services import PostcodeLookup, postcode_to_area
 
@@ -36,42 +34,47 @@ def _match(details: PersonDetails) -> Person | None:
     phone number and surname.
 
     One query: each rule is a tier, and the lowest tier's oldest person wins, which is
-    what trying the rules one by one, each taking its oldest match, would return.
+    what trying the rules one by one, each taking its oldest match, would return. In
+    SQL, because intake runs this for every result: the ORM took some 4 ms to build
+    it, the database well under one.
     """
-    tiers: list[Q] = []
+    tiers: list[tuple[str, list]] = []
     if details.nhs_number:
-        tiers.append(Q(nhs_number=details.nhs_number))
-    names = Q(
-        last_lower=details.last_name.strip().lower(),
-        first_lower=details.first_name.strip().lower(),
-    )
+        tiers.append(("nhs_number = %s", [details.nhs_number]))
+    names = "lower(first_name) = %s AND lower(last_name) = %s"
+    names_params: list = [
+        details.first_name.strip().lower(),
+        details.last_name.strip().lower(),
+    ]
     if details.nhs_number:
         # A different NHS number is someone else, whatever else matches.
-        names &= Q(nhs_number__in=["", details.nhs_number])
+        names += " AND nhs_number IN ('', %s)"
+        names_params.append(details.nhs_number)
     if details.date_of_birth:
-        tiers.append(names & Q(date_of_birth=details.date_of_birth))
+        tiers.append(
+            (f"{names} AND date_of_birth = %s", [*names_params, details.date_of_birth])
+        )
         # So is a different date of birth (a parent and child sharing a phone).
-        names &= Q(date_of_birth__isnull=True)
+        names += " AND date_of_birth IS NULL"
     if details.phone:
-        tiers.append(names & Q(phone=details.phone))
+        # As the ORM would compare it: in the stored (E.164) form.
+        phone = Person._meta.get_field("phone").get_db_prep_value(
+            details.phone, connection, prepared=False
+        )
+        tiers.append((f"{names} AND phone = %s", [*names_params, phone]))
     if not tiers:
         return None
-    either = tiers[0]
-    for tier in tiers[1:]:
-        either |= tier
-    return (
-        Person.objects.annotate(
-            last_lower=Lower("last_name"),
-            first_lower=Lower("first_name"),
-            tier=DbCase(
-                *(When(tier, then=Value(n)) for n, tier in enumerate(tiers)),
-                output_field=IntegerField(),
-            ),
-        )
-        .filter(either)
-        .order_by("tier", "pk")
-        .first()
+    either = " OR ".join(f"({condition})" for condition, _ in tiers)
+    tier = " ".join(
+        f"WHEN ({condition}) THEN {n}" for n, (condition, _) in enumerate(tiers)
     )
+    params = [value for _, values in tiers for value in values]
+    found = Person.objects.raw(
+        f"SELECT * FROM {Person._meta.db_table} WHERE {either} "
+        f"ORDER BY CASE {tier} END, id LIMIT 1",
+        [*params, *params],
+    )
+    return next(iter(found), None)
 
 
 def person_find_or_create(
