@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from calls.api.serializers import CallAttemptSerializer, CallInSerializer
 from calls.api.views import call_record_response
 from cases.models import Case
-from cases.services import case_intake, case_intake_many
+from cases.services import TestResult, case_intake, case_intake_many
 from contacts.api.serializers import ContactInSerializer, ContactSerializer
 from contacts.services import contact_add
 from integrations.access import cases_for, get_case_for_request
@@ -35,6 +35,7 @@ from .serializers import (
     CaseSerializer,
     IntakeBatchSerializer,
     LabResultInSerializer,
+    validate_batch,
 )
 
 
@@ -192,26 +193,24 @@ class LabResultIntakeView(APIView):
         if not items:
             raise ValidationError({"non_field_errors": ["The batch is empty."]})
         results = []
-        valid: dict[int, LabResultInSerializer] = {}
-        for index, item in enumerate(items):
+        valid: dict[int, TestResult] = {}
+        for index, (item, checked) in enumerate(
+            zip(items, validate_batch(items), strict=True)
+        ):
             results.append(
                 {
                     "index": index,
                     "lab_reference": _lab_reference_of(item),
                     "case": None,
-                    "errors": None,
+                    "errors": checked if isinstance(checked, dict) else None,
                 }
             )
-            serializer = LabResultInSerializer(data=item)
-            if serializer.is_valid():
-                valid[index] = serializer
-            else:
-                results[index]["errors"] = serializer.errors
+            if isinstance(checked, TestResult):
+                valid[index] = checked
         # One service call for the batch: each item in its own savepoint there, so an
         # item that fails leaves nothing behind.
         outcomes = case_intake_many(
-            results=[serializer.to_result() for serializer in valid.values()],
-            source=Case.Source.API,
+            results=list(valid.values()), source=Case.Source.API
         )
         for index, outcome in zip(valid, outcomes, strict=True):
             entry = results[index]
