@@ -105,9 +105,11 @@ def case_intake_many(
             # A concurrent intake of the same result got there first: a lookup, not
             # an error (this item's savepoint is undone, its person fill-ins too).
             existing = Case.objects.filter(lab_reference=result.lab_reference).first()
-            outcomes.append(
-                IntakeOutcome(case=existing) if existing else IntakeOutcome(error=exc)
-            )
+            if existing is None:
+                outcomes.append(IntakeOutcome(error=exc))
+            else:
+                known[result.lab_reference] = existing
+                outcomes.append(IntakeOutcome(case=existing))
         except (ValidationError, DatabaseError) as exc:
             outcomes.append(IntakeOutcome(error=exc))
         else:
