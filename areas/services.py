@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -80,11 +81,14 @@ class PostcodeArea:
     northing: int | None
 
 
-def postcode_to_area(postcode: str) -> PostcodeArea:
+def postcode_to_area(
+    postcode: str, *, area_for_code: Callable[[str], Area | None] | None = None
+) -> PostcodeArea:
     """Normalise a postcode and find its area; raises ValidationError when malformed.
 
     A well-formed postcode that is not in the directory (or lies outside England)
     gives area None: the caller routes the item to the fallback team.
+    area_for_code replaces the database lookup of an area (PostcodeLookup's memory).
     """
     location = locate_postcode(postcode)
     if location is None:
@@ -93,10 +97,36 @@ def postcode_to_area(postcode: str) -> PostcodeArea:
         return PostcodeArea(normalise_postcode(postcode), None, None, None)
     return PostcodeArea(
         location.postcode,
-        Area.objects.for_code(location.area_code),
+        (area_for_code or Area.objects.for_code)(location.area_code),
         location.easting,
         location.northing,
     )
+
+
+class PostcodeLookup:
+    """postcode_to_area with a memory, for one batch of writes.
+
+    Areas are reference data, fetched here once per ONS code (with the local team),
+    and the same postcode is located once; a fresh lookup per batch, so an area loaded
+    or edited since is seen by the next batch. Malformed postcodes raise each time.
+    """
+
+    def __init__(self) -> None:
+        self._areas: dict[str, Area | None] = {}
+        self._places: dict[str, PostcodeArea] = {}
+
+    def area_for_code(self, code: str) -> Area | None:
+        if code not in self._areas:
+            self._areas[code] = Area.objects.for_code(code)
+        return self._areas[code]
+
+    def __call__(self, postcode: str) -> PostcodeArea:
+        place = self._places.get(postcode)
+        if place is None:
+            place = self._places[postcode] = postcode_to_area(
+                postcode, area_for_code=self.area_for_code
+            )
+        return place
 
 
 def fallback_team() -> LocalTeam:

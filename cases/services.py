@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from areas.services import postcode_to_area
+from areas.services import PostcodeLookup, postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 from people.services import PersonDetails, person_find_or_create
@@ -37,7 +39,16 @@ class TestResult:
     complex_setting: str = ""
 
 
-@transaction.atomic
+@dataclass
+class IntakeOutcome:
+    """What became of one result of a batch: its case, or why it was refused."""
+
+    case: Case | None = None
+    created: bool = False
+    # A ValidationError (a bad postcode, phone, ...) or the DatabaseError refusing it.
+    error: Exception | None = None
+
+
 def case_intake(
     *, result: TestResult, source: str = Case.Source.API, now: datetime | None = None
 ) -> tuple[Case, bool]:
@@ -45,17 +56,80 @@ def case_intake(
     returns the existing case unchanged (created is then False).
 
     A complex setting sends the case straight to the local team of its area.
-    Raises ValidationError for a malformed postcode or phone.
+    Raises ValidationError for a malformed postcode or phone. A batch of one: the
+    same code as case_intake_many, whose transaction it runs in.
     """
-    existing = Case.objects.filter(lab_reference=result.lab_reference).first()
-    if existing is not None:
-        return existing, False
+    [outcome] = case_intake_many(results=[result], source=source, now=now)
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.case is not None
+    return outcome.case, outcome.created
+
+
+@transaction.atomic
+def case_intake_many(
+    *,
+    results: Sequence[TestResult],
+    source: str = Case.Source.API,
+    now: datetime | None = None,
+) -> list[IntakeOutcome]:
+    """case_intake for a batch, one outcome per result in order.
+
+    Each result is written in its own savepoint: one that fails (ValidationError, or
+    a DatabaseError) leaves nothing of itself behind and is reported in its outcome,
+    and the others are saved. A lab reference already received, before or earlier in
+    this batch, is its existing case unchanged. The lab references already known are
+    found in one query, and areas are fetched once per batch.
+    """
     now = now or timezone.now()
-    person, _ = person_find_or_create(details=result.person)
+    known = {
+        case.lab_reference: case
+        for case in Case.objects.filter(
+            lab_reference__in={result.lab_reference for result in results}
+        )
+    }
+    postcodes = PostcodeLookup()
+    outcomes = []
+    arrived = False
+    for result in results:
+        existing = known.get(result.lab_reference)
+        if existing is not None:
+            outcomes.append(IntakeOutcome(case=existing))
+            continue
+        try:
+            with transaction.atomic():
+                case = _case_create(
+                    result=result, source=source, now=now, postcodes=postcodes
+                )
+        except IntegrityError as exc:
+            # A concurrent intake of the same result got there first: a lookup, not
+            # an error (this item's savepoint is undone, its person fill-ins too).
+            existing = Case.objects.filter(lab_reference=result.lab_reference).first()
+            if existing is None:
+                outcomes.append(IntakeOutcome(error=exc))
+            else:
+                known[result.lab_reference] = existing
+                outcomes.append(IntakeOutcome(case=existing))
+        except (ValidationError, DatabaseError) as exc:
+            outcomes.append(IntakeOutcome(error=exc))
+        else:
+            known[result.lab_reference] = case
+            arrived = arrived or case.complexity == Case.Complexity.ROUTINE
+            outcomes.append(IntakeOutcome(case=case, created=True))
+    if arrived:
+        work_arrived()
+    return outcomes
+
+
+def _case_create(
+    *, result: TestResult, source: str, now: datetime, postcodes: PostcodeLookup
+) -> Case:
+    """The new case and its person; a complex setting escalates it at once."""
+    person, _ = person_find_or_create(details=result.person, postcodes=postcodes)
     # Route by the address on this result: the person may have moved since we last
     # heard of them.
     area = (
-        postcode_to_area(result.person.postcode).area
+        postcodes(result.person.postcode).area
         if result.person.postcode
         else person.area
     )
@@ -76,15 +150,7 @@ def case_intake(
     )
     case.refresh_isolation()
     case.start_clock(now)
-    try:
-        # A savepoint, so a concurrent intake of the same result is a lookup, not an error.
-        with transaction.atomic():
-            case.save()
-    except IntegrityError:
-        existing = Case.objects.filter(lab_reference=result.lab_reference).first()
-        if existing is None:
-            raise
-        return existing, False
+    case.save()
     if case.complexity == Case.Complexity.COMPLEX:
         from escalations.models import Escalation
         from escalations.services import item_escalate
@@ -96,9 +162,7 @@ def case_intake(
             by=None,
             now=now,
         )
-    else:
-        work_arrived()
-    return case, True
+    return case
 
 
 # --- transitions shared by cases and contacts -----------------------------------------

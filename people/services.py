@@ -3,9 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models.functions import Lower
+from django.db import connection
 
-from areas.services import postcode_to_area
+from areas.services import PostcodeLookup, postcode_to_area
 
 from .models import Language, Person
 
@@ -32,37 +32,61 @@ def _match(details: PersonDetails) -> Person | None:
 
     An NHS number is decisive; otherwise the same name and date of birth, or the same
     phone number and surname.
+
+    One query: each rule is a tier, and the lowest tier's oldest person wins, which is
+    what trying the rules one by one, each taking its oldest match, would return. In
+    SQL, because intake runs this for every result: the ORM took some 4 ms to build
+    it, the database well under one.
     """
+    tiers: list[tuple[str, list]] = []
     if details.nhs_number:
-        found = Person.objects.filter(nhs_number=details.nhs_number).first()
-        if found:
-            return found
-    names = Person.objects.annotate(
-        last_lower=Lower("last_name"), first_lower=Lower("first_name")
-    ).filter(
-        last_lower=details.last_name.strip().lower(),
-        first_lower=details.first_name.strip().lower(),
-    )
+        tiers.append(("nhs_number = %s", [details.nhs_number]))
+    names = "lower(first_name) = %s AND lower(last_name) = %s"
+    names_params: list = [
+        details.first_name.strip().lower(),
+        details.last_name.strip().lower(),
+    ]
     if details.nhs_number:
         # A different NHS number is someone else, whatever else matches.
-        names = names.filter(nhs_number__in=["", details.nhs_number])
+        names += " AND nhs_number IN ('', %s)"
+        names_params.append(details.nhs_number)
     if details.date_of_birth:
-        found = names.filter(date_of_birth=details.date_of_birth).first()
-        if found:
-            return found
+        tiers.append(
+            (f"{names} AND date_of_birth = %s", [*names_params, details.date_of_birth])
+        )
         # So is a different date of birth (a parent and child sharing a phone).
-        names = names.filter(date_of_birth__isnull=True)
+        names += " AND date_of_birth IS NULL"
     if details.phone:
-        return names.filter(phone=details.phone).first()
-    return None
+        # As the ORM would compare it: in the stored (E.164) form.
+        phone = Person._meta.get_field("phone").get_db_prep_value(
+            details.phone, connection, prepared=False
+        )
+        tiers.append((f"{names} AND phone = %s", [*names_params, phone]))
+    if not tiers:
+        return None
+    either = " OR ".join(f"({condition})" for condition, _ in tiers)
+    tier = " ".join(
+        f"WHEN ({condition}) THEN {n}" for n, (condition, _) in enumerate(tiers)
+    )
+    params = [value for _, values in tiers for value in values]
+    found = Person.objects.raw(
+        f"SELECT * FROM {Person._meta.db_table} WHERE {either} "
+        f"ORDER BY CASE {tier} END, id LIMIT 1",
+        [*params, *params],
+    )
+    return next(iter(found), None)
 
 
-def person_find_or_create(*, details: PersonDetails) -> tuple[Person, bool]:
+def person_find_or_create(
+    *, details: PersonDetails, postcodes: PostcodeLookup | None = None
+) -> tuple[Person, bool]:
     """Find the person or create them; blanks on a found person are filled in.
 
-    Raises ValidationError for a malformed postcode.
+    postcodes: a batch's PostcodeLookup, so its areas are fetched once.
+    Raises ValidationError for a malformed postcode or another bad field.
     """
-    located = postcode_to_area(details.postcode) if details.postcode else None
+    locate = postcodes or postcode_to_area
+    located = locate(details.postcode) if details.postcode else None
     language = (
         Language.objects.filter(code=details.language).first()
         if details.language
@@ -92,7 +116,13 @@ def person_find_or_create(*, details: PersonDetails) -> tuple[Person, bool]:
         person.needs_interpreter = True
         changed.append("needs_interpreter")
     if created:
-        person.full_clean(exclude=["area", "language"])
+        # Fields only: _match has just looked the NHS number up, so the uniqueness
+        # checks would repeat that query (the database constraint still holds).
+        person.full_clean(
+            exclude=["area", "language"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         person.save()
     elif changed:
         person.save(update_fields=[*changed, "updated_at"])

@@ -125,7 +125,11 @@ class LabResultInSerializer(serializers.Serializer):
         return data
 
     def to_result(self) -> TestResult:
-        data = self.validated_data
+        return self.result_from(self.validated_data)
+
+    @staticmethod
+    def result_from(data: dict) -> TestResult:
+        """The TestResult from this serializer's validated data."""
         return TestResult(
             lab_reference=data["lab_reference"],
             person=person_details(data["person"]),
@@ -134,6 +138,32 @@ class LabResultInSerializer(serializers.Serializer):
             symptom_onset=data.get("symptom_onset"),
             complex_setting=data.get("complex_setting", ""),
         )
+
+
+def validate_batch(items: list) -> list[TestResult | dict]:
+    """Each item of a batch checked as LabResultInSerializer checks one: its
+    TestResult, or its field errors.
+
+    One serializer's fields serve every object in the batch (as in DRF's
+    ListSerializer): a serializer deep-copies its fields when made, which was a third
+    of a batch's validation time. Anything but an object goes the usual way, for the
+    usual message.
+    """
+    shared = LabResultInSerializer()
+    checked: list[TestResult | dict] = []
+    for item in items:
+        if not isinstance(item, dict):
+            serializer = LabResultInSerializer(data=item)
+            serializer.is_valid()
+            checked.append(serializer.errors)
+            continue
+        try:
+            data = shared.run_validation(item)
+        except serializers.ValidationError as exc:
+            checked.append(exc.detail)
+        else:
+            checked.append(LabResultInSerializer.result_from(data))
+    return checked
 
 
 class PersonSerializer(serializers.ModelSerializer):

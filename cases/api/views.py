@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import django_filters as filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, transaction
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
@@ -23,7 +22,7 @@ from rest_framework.views import APIView
 from calls.api.serializers import CallAttemptSerializer, CallInSerializer
 from calls.api.views import call_record_response
 from cases.models import Case
-from cases.services import case_intake
+from cases.services import TestResult, case_intake, case_intake_many
 from contacts.api.serializers import ContactInSerializer, ContactSerializer
 from contacts.services import contact_add
 from integrations.access import cases_for, get_case_for_request
@@ -36,6 +35,7 @@ from .serializers import (
     CaseSerializer,
     IntakeBatchSerializer,
     LabResultInSerializer,
+    validate_batch,
 )
 
 
@@ -193,36 +193,39 @@ class LabResultIntakeView(APIView):
         if not items:
             raise ValidationError({"non_field_errors": ["The batch is empty."]})
         results = []
-        counts = {"created": 0, "existing": 0, "invalid": 0}
-        with transaction.atomic():
-            for index, item in enumerate(items):
-                entry = {
+        valid: dict[int, TestResult] = {}
+        for index, (item, checked) in enumerate(
+            zip(items, validate_batch(items), strict=True)
+        ):
+            results.append(
+                {
                     "index": index,
                     "lab_reference": _lab_reference_of(item),
                     "case": None,
-                    "errors": None,
+                    "errors": checked if isinstance(checked, dict) else None,
                 }
-                serializer = LabResultInSerializer(data=item)
-                if serializer.is_valid():
-                    try:
-                        # case_intake is atomic: inside this transaction that is a
-                        # savepoint of its own, so an item that fails leaves nothing.
-                        case, created = case_intake(
-                            result=serializer.to_result(), source=Case.Source.API
-                        )
-                    except DjangoValidationError as exc:
-                        entry["errors"] = as_serializer_error(exc)
-                    except DatabaseError:
-                        entry["errors"] = {
-                            "non_field_errors": ["The database refused this result."]
-                        }
-                    else:
-                        entry["case"] = case.pk
-                        entry["status"] = "created" if created else "existing"
-                else:
-                    entry["errors"] = serializer.errors
-                if entry["errors"] is not None:
-                    entry["status"] = "invalid"
-                counts[entry["status"]] += 1
-                results.append(entry)
+            )
+            if isinstance(checked, TestResult):
+                valid[index] = checked
+        # One service call for the batch: each item in its own savepoint there, so an
+        # item that fails leaves nothing behind.
+        outcomes = case_intake_many(
+            results=list(valid.values()), source=Case.Source.API
+        )
+        for index, outcome in zip(valid, outcomes, strict=True):
+            entry = results[index]
+            if isinstance(outcome.error, DjangoValidationError):
+                entry["errors"] = as_serializer_error(outcome.error)
+            elif outcome.error is not None:
+                entry["errors"] = {
+                    "non_field_errors": ["The database refused this result."]
+                }
+            else:
+                entry["case"] = outcome.case.pk
+                entry["status"] = "created" if outcome.created else "existing"
+        counts = {"created": 0, "existing": 0, "invalid": 0}
+        for entry in results:
+            if entry["errors"] is not None:
+                entry["status"] = "invalid"
+            counts[entry["status"]] += 1
         return Response({**counts, "results": results}, status=status.HTTP_200_OK)
