@@ -1,7 +1,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# Every process (gunicorn, celery, manage.py) imports the code from /app, with its
+# templates, static files and reference data beside it.
+ENV PYTHONPATH=/app
 WORKDIR /app
-COPY pyproject.toml README.md ./
 COPY . .
 RUN pip install --no-cache-dir . \
  && ENVIRONMENT=production SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
