@@ -24,12 +24,17 @@ def _fast_password_hashing(settings):
 def django_db_setup(django_db_setup, django_db_blocker):
     """A transactional test's flush empties the ONS areas the migration loaded; with
     --reuse-db the next run would start without them, so put them back."""
+    with django_db_blocker.unblock():
+        ensure_ons_areas()
+
+
+def ensure_ons_areas() -> None:
+    """Load the ONS areas and teams the data migration made, if a flush took them."""
     from areas.models import Area
     from areas.services import areas_load
 
-    with django_db_blocker.unblock():
-        if not Area.objects.exists():
-            areas_load()
+    if not Area.objects.exists():
+        areas_load()
 
 
 def _flushes_database(item: pytest.Item) -> bool:
@@ -52,12 +57,8 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
         return
     from pytest_django.plugin import blocking_manager_key
 
-    from areas.models import Area
-    from areas.services import areas_load
-
     with item.config.stash[blocking_manager_key].unblock():
-        if not Area.objects.exists():
-            areas_load()
+        ensure_ons_areas()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cases.workitem import Status
 from tests import factories as f
+from tests.conftest import ensure_ons_areas
 
 HOUR = dt.timedelta(hours=1)
 
@@ -64,11 +65,7 @@ def committed_db(transactional_db):
     Flushing after a transactional test empties the areas the migration loaded;
     load them back (idempotent) so every test starts from the same reference data.
     """
-    from areas.models import Area
-    from areas.services import areas_load
-
-    if not Area.objects.exists():
-        areas_load()
+    ensure_ons_areas()
     return transactional_db
 
 

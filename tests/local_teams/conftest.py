@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from areas.models import Area
-from areas.services import areas_load
+from tests.conftest import ensure_ons_areas
 
 from .builders import LEEDS, NOW, SHEFFIELD, local_member
 
@@ -18,17 +17,7 @@ def ons_areas(db):
     A transactional test flushes every table when it ends (here, in another folder,
     or in an earlier run with --reuse-db), so load them again when they are gone.
     """
-    if not Area.objects.filter(code=SHEFFIELD).exists():
-        areas_load()
-
-
-@pytest.fixture(autouse=True, scope="session")
-def ons_areas_left_for_the_next_run(django_db_setup, django_db_blocker):
-    """Leave the areas in a reused test database after this folder's flushes."""
-    yield
-    with django_db_blocker.unblock():
-        if not Area.objects.filter(code=SHEFFIELD).exists():
-            areas_load()
+    ensure_ons_areas()
 
 
 @pytest.fixture(autouse=True)

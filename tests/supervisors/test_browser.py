@@ -8,8 +8,6 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from areas.models import Area
-from areas.services import areas_load
 from audit.models import AuditEvent
 from calls.models import Outcome
 from calls.services import call_record
@@ -18,6 +16,7 @@ from cases.workitem import Status
 from staffing.assignment import assign_work
 from staffing.models import CallReview, Shift
 from tests import factories as f
+from tests.conftest import ensure_ons_areas
 
 from .conftest import member
 
@@ -34,8 +33,7 @@ def browser_context_args(browser_context_args):
 def areas(transactional_db):
     """A transactional test ends by emptying every table, the ONS areas the migration
     loaded included: load them again when an earlier test took them away."""
-    if not Area.objects.filter(code="E08000019").exists():
-        areas_load()
+    ensure_ons_areas()
 
 
 def next_monday() -> dt.date:

@@ -64,20 +64,3 @@ def other_caseworker(db):
     profile = f.StaffProfileFactory(clinical=True, user__username="other_caseworker")
     f.ShiftFactory(staff=profile)
     return profile.user
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _areas_survive_browser_tests(django_db_setup, django_db_blocker):
-    """Put the ONS areas back after the browser tests.
-
-    A transactional test ends by flushing every table, the migration's areas with
-    them; serialized_rollback restores them only at the start of the next such
-    test, so a reused test database would be left without areas for the next run.
-    """
-    yield
-    from areas.models import Area
-    from areas.services import areas_load
-
-    with django_db_blocker.unblock():
-        if not Area.objects.exists():
-            areas_load()
