@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from .models import Area, LocalTeam
-from .postcodes import locate_postcode
+from .postcodes import locate_postcode, normalise_postcode
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -92,8 +92,6 @@ def postcode_to_area(
     """
     location = locate_postcode(postcode)
     if location is None:
-        from .postcodes import normalise_postcode
-
         return PostcodeArea(normalise_postcode(postcode), None, None, None)
     return PostcodeArea(
         location.postcode,

@@ -15,6 +15,7 @@ class AuditEvent(models.Model):
         REASSIGN = "reassign", "Reassigned"
         ESCALATE = "escalate", "Escalated"
         EXPORT = "export", "Exported"
+        CALL = "call", "Call logged"
 
     at = models.DateTimeField(db_index=False)
     user = models.ForeignKey(

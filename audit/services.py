@@ -1,11 +1,38 @@
+"""Writing the audit trail: one row for one act, or many rows for a bulk act."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import models
 from django.utils import timezone
 
 from .models import AuditEvent
+
+
+def audit_event(
+    *,
+    user,
+    action: str,
+    obj: models.Model,
+    person=None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """An unsaved audit event; `person` defaults to the object's own person (read from
+    its `person_id`, so no query is made for it)."""
+    person_id = person.pk if person is not None else getattr(obj, "person_id", None)
+    return AuditEvent(
+        at=at or timezone.now(),
+        user=user if user is not None and user.is_authenticated else None,
+        action=action,
+        person_id=person_id,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        detail=detail or {},
+    )
 
 
 def audit_record(
@@ -15,16 +42,27 @@ def audit_record(
     obj: models.Model,
     person=None,
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
     """Write one audit event; `person` defaults to the object's own person."""
-    if person is None:
-        person = getattr(obj, "person", None)
-    return AuditEvent.objects.create(
-        at=timezone.now(),
-        user=user if user is not None and user.is_authenticated else None,
-        action=action,
-        person=person,
-        object_type=obj._meta.label_lower,
-        object_id=str(obj.pk),
-        detail=detail or {},
+    event = audit_event(
+        user=user, action=action, obj=obj, person=person, detail=detail, at=at
+    )
+    event.save()
+    return event
+
+
+def audit_record_many(events: Iterable[AuditEvent]) -> int:
+    """Write many audit events in one statement (a bulk act writes its rows in bulk)."""
+    return len(AuditEvent.objects.bulk_create(list(events), batch_size=2000))
+
+
+def audit_view(*, user, obj: models.Model, via: str, detail: dict | None = None):
+    """Record that someone read a person's record (a case, contact, escalation...),
+    and through which door: "page", "api" or "admin"."""
+    return audit_record(
+        user=user,
+        action=AuditEvent.Action.VIEW,
+        obj=obj,
+        detail={"via": via, **(detail or {})},
     )

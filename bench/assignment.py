@@ -418,7 +418,7 @@ def finish_held_work(kind: str) -> None:
 def run_day(kind: str, total: int) -> dict:
     from django.utils import timezone
 
-    from staffing.assignment import assign_work
+    from work.assignment import assign_work
 
     assigned = runs = raw_rows = rounds = 0
     service_seconds = raw_seconds = 0.0
@@ -461,7 +461,7 @@ def run_sweep() -> dict:
     from django.utils import timezone
 
     from escalations.models import Escalation
-    from escalations.services import escalate_unreached
+    from work.escalation import escalate_unreached
 
     now = timezone.now()
     start = time.perf_counter()

@@ -346,8 +346,8 @@ def main() -> None:
     import django
 
     django.setup()
-    from integrations.models import Scope
-    from integrations.services import api_client_create
+    from api.models import Scope
+    from api.services import api_client_create
 
     _, token = api_client_create(
         name="Bench lab", scopes=[Scope.INTAKE], rate_limit_per_minute=1_000_000

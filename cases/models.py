@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from .rules import case_isolation_ends_on
 from .workitem import Status, WorkItem, WorkItemQuerySet
 
 
@@ -37,17 +36,12 @@ class CaseQuerySet(WorkItemQuerySet):
     def with_person(self) -> Self:
         return self.select_related("person", "area", "assignee")
 
-    def visible_to(self, user) -> Self:
-        """The cases this user may see at all; narrower checks come on top."""
-        from staffing.access import scope_work_items
-
-        return scope_work_items(self, user)
-
 
 class Case(WorkItem):
     """A person's positive test, and the work of tracing from it."""
 
     kind = "case"
+    worked_after_reach = True
 
     class Complexity(models.TextChoices):
         ROUTINE = "routine", "Routine"
@@ -121,11 +115,6 @@ class Case(WorkItem):
 
     def __str__(self) -> str:
         return f"Case {self.lab_reference}"
-
-    def refresh_isolation(self) -> None:
-        self.isolation_ends_on = case_isolation_ends_on(
-            symptom_onset=self.symptom_onset, specimen_date=self.specimen_date
-        )
 
 
 class RiskAssessment(models.Model):

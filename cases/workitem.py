@@ -6,7 +6,10 @@
                         \\-> new                 (sent back to the national queue)
 
 Every transition lives here, as a method that checks the current status, stamps its time
-and saves only the fields it changed. Callers hold the row lock (see `locked()`).
+and saves only the fields it changed. What a transition should do (when the next call is
+due, when an item is out of time) is decided by the rules of the work core
+(`work.rules`) and handed in; the operations of the work core (`work/`) are the only
+callers, and hold the row lock (see `locked()`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from .errors import IllegalTransition
-from .rules import CallRule
 
 
 class Status(models.TextChoices):
@@ -47,17 +49,11 @@ class WorkItemQuerySet(models.QuerySet):
 
         A reached case whose holder went off shift waits here too, to be finished.
         """
-        pool = models.Q(status=Status.NEW)
-        if self.model.kind == "case":
-            pool |= models.Q(status=Status.REACHED, assignee__isnull=True)
-        return self.filter(pool)
+        return self.filter(self.model.pool_q())
 
     def held(self) -> Self:
         """Held by someone and still being worked: counts against their cap."""
-        statuses = [Status.ASSIGNED]
-        if self.model.kind == "case":
-            statuses.append(Status.REACHED)  # a reached contact is done
-        return self.filter(assignee__isnull=False, status__in=statuses)
+        return self.filter(self.model.held_q())
 
     def assigned_to(self, user) -> Self:
         return self.filter(assignee=user)
@@ -75,6 +71,9 @@ class WorkItemQuerySet(models.QuerySet):
 
 class WorkItem(models.Model):
     kind: str  # "case" or "contact": picks the call rule
+    # A reached case is still worked (assessment, contacts) until completed; a reached
+    # contact is done.
+    worked_after_reach: bool
 
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.NEW, db_index=False
@@ -122,6 +121,35 @@ class WorkItem(models.Model):
         abstract = True
 
     # --- reading -------------------------------------------------------------------
+    @classmethod
+    def held_statuses(cls) -> tuple[str, ...]:
+        """Statuses in which a holder is still working the item (counts to their cap)."""
+        if cls.worked_after_reach:
+            return (Status.ASSIGNED, Status.REACHED)
+        return (Status.ASSIGNED,)
+
+    @classmethod
+    def held_q(cls) -> models.Q:
+        return models.Q(assignee__isnull=False, status__in=cls.held_statuses())
+
+    @classmethod
+    def pool_q(cls) -> models.Q:
+        """Not held by anyone and still to be worked by the national service.
+
+        A reached case whose holder went off shift waits here too, to be finished.
+        """
+        pool = models.Q(status=Status.NEW)
+        if cls.worked_after_reach:
+            pool |= models.Q(status=Status.REACHED, assignee__isnull=True)
+        return pool
+
+    @property
+    def is_workable(self) -> bool:
+        """Still with the national service: it may be held, called and handed on."""
+        if self.status == Status.REACHED:
+            return self.worked_after_reach
+        return self.status in UNREACHED
+
     @property
     def is_unreached(self) -> bool:
         return self.status in UNREACHED
@@ -149,16 +177,13 @@ class WorkItem(models.Model):
         self.save(update_fields=list(fields))
 
     # --- transitions ---------------------------------------------------------------
-    def start_clock(self, now: datetime) -> None:
-        """On arrival: the first call is due now, and escalation once the window ends."""
-        rule = CallRule.for_kind(self.kind)
+    def mark_arrived(self, *, now: datetime, escalate_due_at: datetime) -> None:
+        """On arrival (before the first save): the first call is due now."""
         self.next_attempt_at = now
-        self.escalate_due_at = rule.escalate_due_at(now)
+        self.escalate_due_at = escalate_due_at
 
     def mark_assigned(self, *, to, now: datetime) -> None:
-        if self.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
-            raise self._refuse("assigned")
-        if self.status == Status.REACHED and self.kind == "contact":
+        if not self.is_workable:
             raise self._refuse("assigned")
         self.assignee = to
         self.assigned_at = now
@@ -168,25 +193,25 @@ class WorkItem(models.Model):
 
     def mark_released(self) -> None:
         """Back to the pool (shift ended, reassigned to nobody, interpreter needed)."""
-        open_statuses = (Status.NEW, Status.ASSIGNED)
-        if self.kind == "case":
-            open_statuses += (Status.REACHED,)  # a case is still worked once reached
-        if self.status not in open_statuses:
+        if not self.is_workable:
             raise self._refuse("returned to the pool")
         self.assignee = None
         if self.status == Status.ASSIGNED:
             self.status = Status.NEW
         self._save("assignee", "status")
 
-    def mark_call(self, *, outcome: str, now: datetime, call_back_at=None) -> None:
-        """Apply one call's outcome: reached, or when to try next, or out of tries."""
-        from calls.models import Outcome  # calls depends on cases, not the reverse
-
-        if self.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
+    def mark_called(
+        self,
+        *,
+        now: datetime,
+        reached: bool = False,
+        back_to_pool: bool = False,
+        next_attempt_at: datetime | None = None,
+        escalate_due_at: datetime | None = None,
+    ) -> None:
+        """Apply one call: reached, or the next attempt and deadline the rules set."""
+        if not self.is_workable:
             raise self._refuse("called")
-        if self.status == Status.REACHED and self.kind == "contact":
-            raise self._refuse("called")
-        rule = CallRule.for_kind(self.kind)
         self.first_attempt_at = self.first_attempt_at or now
         self.last_attempt_at = now
         fields = ["first_attempt_at", "last_attempt_at"]
@@ -195,39 +220,22 @@ class WorkItem(models.Model):
             return
         self.attempts += 1
         fields += ["attempts", "next_attempt_at", "escalate_due_at"]
-        if outcome == Outcome.REACHED:
+        if reached:
             self.status = Status.REACHED
             self.reached_at = now
             self.reached_route = Route.NATIONAL
             self.next_attempt_at = None
             self.escalate_due_at = None
             fields += ["status", "reached_at", "reached_route"]
-        elif outcome == Outcome.CALL_BACK:
-            if call_back_at is None or call_back_at <= now:
-                raise IllegalTransition("A call back needs a time in the future.")
-            self.next_attempt_at = call_back_at
-            # The person asked for a time: do not escalate before it has been tried.
-            floor = call_back_at + rule.min_gap
-            if self.escalate_due_at is None or self.escalate_due_at < floor:
-                self.escalate_due_at = floor
-        elif outcome in (Outcome.WRONG_NUMBER, Outcome.REFUSED):
-            # The phone route is spent: the local team takes it at the next sweep.
-            self.next_attempt_at = None
-            self.escalate_due_at = now
-        elif outcome == Outcome.NEEDS_INTERPRETER:
-            # Straight back to the pool for someone who speaks the language.
-            self.next_attempt_at = now
-            self.assignee = None
-            self.status = Status.NEW
-            fields += ["assignee", "status"]
-        elif outcome == Outcome.SAFEGUARDING:
-            self.next_attempt_at = None
-        elif self.attempts >= rule.max_attempts:
-            self.next_attempt_at = None
-            self.escalate_due_at = now
         else:
-            self.next_attempt_at = now + rule.min_gap
-        self._save(*fields)
+            self.next_attempt_at = next_attempt_at
+            self.escalate_due_at = escalate_due_at
+        if back_to_pool:
+            self.assignee = None
+            if self.status == Status.ASSIGNED:
+                self.status = Status.NEW
+            fields += ["assignee", "status"]
+        self._save(*dict.fromkeys(fields))
 
     def mark_completed(self, *, now: datetime) -> None:
         if self.status != Status.REACHED:
@@ -237,7 +245,7 @@ class WorkItem(models.Model):
         self._save("status", "completed_at")
 
     def mark_escalated(self, *, team, now: datetime) -> None:
-        if self.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
+        if not self.is_workable:
             raise self._refuse("escalated")
         self.status = Status.ESCALATED
         self.local_team = team
@@ -266,7 +274,7 @@ class WorkItem(models.Model):
             fields += ["reached_at", "reached_route"]
         self._save(*fields)
 
-    def mark_returned(self, *, now: datetime) -> None:
+    def mark_returned(self, *, now: datetime, escalate_due_at: datetime) -> None:
         """The local team found a new way to reach them: a fresh national round."""
         if self.status != Status.ESCALATED:
             raise self._refuse("sent back")
@@ -275,7 +283,7 @@ class WorkItem(models.Model):
         self.assignee = None
         self.attempts = 0
         if self.reached_at is None:
-            self.start_clock(now)  # a fresh round of calls
+            self.mark_arrived(now=now, escalate_due_at=escalate_due_at)
         self._save(
             "status",
             "local_team",

@@ -6,7 +6,6 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from cases.rules import contact_isolation_ends_on
 from cases.workitem import Status, WorkItem, WorkItemQuerySet
 
 
@@ -14,16 +13,12 @@ class ContactQuerySet(WorkItemQuerySet):
     def with_person(self) -> Self:
         return self.select_related("person", "area", "assignee", "case")
 
-    def visible_to(self, user) -> Self:
-        from staffing.access import scope_work_items
-
-        return scope_work_items(self, user)
-
 
 class Contact(WorkItem):
     """A person's exposure to a case: someone to tell to self-isolate."""
 
     kind = "contact"
+    worked_after_reach = False
 
     class Exposure(models.TextChoices):
         HOUSEHOLD = "household", "Household"
@@ -85,8 +80,3 @@ class Contact(WorkItem):
 
     def __str__(self) -> str:
         return f"Contact {self.person} of {self.case}"
-
-    def refresh_isolation(self) -> None:
-        self.isolation_ends_on = contact_isolation_ends_on(
-            last_exposure=self.exposure_date
-        )

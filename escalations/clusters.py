@@ -20,6 +20,8 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from cases.models import Case, SettingVisit
 
 from .models import Cluster
@@ -226,9 +228,6 @@ def cluster_cases(cluster: Cluster, visible: QuerySet[Case]) -> QuerySet[Case]:
 @transaction.atomic
 def cluster_mark_reviewed(*, cluster: Cluster, by, now: datetime | None = None) -> bool:
     """Record that the team has looked at the cluster; False if already reviewed."""
-    from audit.models import AuditEvent
-    from audit.services import audit_record
-
     updated = Cluster.objects.filter(pk=cluster.pk, reviewed_at__isnull=True).update(
         reviewed_at=now or timezone.now()
     )

@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from areas.models import Area
 from cases.models import Case
-from cases.rules import CallRule, case_isolation_ends_on, contact_isolation_ends_on
 from cases.workitem import Route, Status
 from contacts.models import Contact
 from people.models import Person
+from work.rules import CallRule, case_isolation_ends_on, contact_isolation_ends_on
 
 BATCH = 5000
 CONTACTS_PER_CASE = 3

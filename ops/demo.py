@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import random
 import zlib
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -20,21 +18,10 @@ from django.utils import timezone
 from areas.models import Area
 from areas.postcodes import SUCCESSOR_CODES, _letter_index, normalise_postcode
 from calls.models import KnowledgeArticle, Outcome, Script, ScriptStep
-from calls.services import call_record
-from cases.models import Case, RiskAssessment, SettingKind
-from cases.services import (
-    TestResult,
-    VisitDetails,
-    case_intake,
-    case_visit_add,
-    item_assign,
-    item_complete,
-)
+from cases.models import Case, SettingKind
 from contacts.models import Contact
-from contacts.services import ContactDetails, contact_add
 from escalations.clusters import clusters_detect
 from escalations.models import Escalation
-from escalations.services import escalation_close, item_escalate
 from people.models import Language
 from people.services import PersonDetails
 from staffing.models import (
@@ -45,6 +32,21 @@ from staffing.models import (
     Tier,
     TrainingModule,
 )
+from staffing.services import StaffingRefused, shift_assign
+from work.assignment import item_assign
+from work.calls import call_record
+from work.casework import (
+    AssessmentDetails,
+    ContactDetails,
+    VisitDetails,
+    case_assessment_record,
+    case_visit_add,
+    contact_add,
+    item_complete,
+)
+from work.errors import WorkRefused
+from work.escalation import escalation_claim, escalation_close, item_escalate
+from work.intake import TestResult, case_intake
 
 DEMO_PASSWORD = "demo-tracing-2026"
 
@@ -410,28 +412,34 @@ def _staff(today: date) -> list[StaffProfile]:
 
 
 def _shifts(profiles: list[StaffProfile], today: date) -> None:
-    """Everyone on shift now (8am to 8pm, or around now outside those hours) and on
-    the next weekdays; plus open slots for the rest of the week."""
+    """Everyone on shift now and yesterday (when the demo's older work was done), and
+    on the next days as their weekly cap allows; plus open slots for the rest of the
+    week. Booked through the supervisor's booking service, so the caps hold."""
     tz = timezone.get_current_timezone()
     now = timezone.now()
+    supervisors = {
+        p.team_id: p.user for p in StaffProfile.objects.filter(is_supervisor=True)
+    }
     for profile in profiles:
         if profile.is_supervisor or profile.shifts.exists():
             continue
-        for offset in range(0, 5):
-            day = today + timedelta(days=offset)
-            start = datetime.combine(day, time(8), tz)
-            end = datetime.combine(day, time(20), tz)
-            if offset == 0 and not start <= now < end:
-                start, end = now - timedelta(hours=1), now + timedelta(hours=7)
-            Shift.objects.create(
-                tier=profile.tier,
-                team=profile.team,
-                staff=profile,
-                starts_at=start,
-                ends_at=end,
-                status=Shift.Status.BOOKED,
-                booked_at=now,
+        by = supervisors.get(profile.team_id)
+        windows = [
+            (now - timedelta(hours=25), now - timedelta(hours=13)),
+            (now - timedelta(hours=1), now + timedelta(hours=7)),
+        ]
+        windows += [
+            (
+                datetime.combine(today + timedelta(days=offset), time(8), tz),
+                datetime.combine(today + timedelta(days=offset), time(20), tz),
             )
+            for offset in range(1, 5)
+        ]
+        for start, end in windows:
+            try:
+                shift_assign(profile=profile, starts_at=start, ends_at=end, by=by)
+            except StaffingRefused:
+                continue  # past their weekly cap, or too close to another shift
     for team in Team.objects.all():
         if Shift.objects.filter(team=team, status=Shift.Status.OPEN).exists():
             continue
@@ -478,20 +486,16 @@ def _person(
 
 
 def _work_a_case(
-    rng, case: Case, stage: int, nurse, handler, local_user, postcodes, n, now, held
+    rng, case: Case, stage: int, nurse, handler, local_user, postcodes, n, now
 ):
-    """Move a fresh case through its first `stage` steps, as caseworkers would.
-
-    `held` counts the open items each person holds, so the demo keeps to the caps
-    that assignment keeps to.
-    """
-    if stage in (1, 2, 4):
-        if held[nurse.pk] >= settings.TRACING_OPEN_WORK_CAP["tier2"]:
-            return  # the caseworker is full: the case waits in the pool
-        held[nurse.pk] += 1
+    """Move a fresh case through its first `stage` steps, as caseworkers would, through
+    the same operations (so the same rules: caps, languages, shifts)."""
     if stage == 0:
         return
-    item_assign(item=case, to=nurse, now=now - timedelta(hours=20))
+    try:
+        item_assign(item=case, to=nurse, now=now - timedelta(hours=20))
+    except WorkRefused:
+        return  # the caseworker is full: the case waits in the pool
     if stage == 1:
         return
     call_record(
@@ -515,6 +519,9 @@ def _work_a_case(
             now=now - timedelta(hours=15),
         )
         if rng.random() < 0.5:
+            escalation_claim(
+                escalation=escalation, by=local_user, now=now - timedelta(hours=3)
+            )
             escalation_close(
                 escalation=escalation,
                 outcome=Escalation.Outcome.REACHED,
@@ -530,16 +537,19 @@ def _work_a_case(
         duration_seconds=1500,
         now=now - timedelta(hours=17),
     )
-    RiskAssessment.objects.create(
+    case_assessment_record(
         case=case,
-        symptomatic=case.symptom_onset is not None,
-        occupation=rng.choice(
-            ["Teacher", "Warehouse operative", "Nurse", "Student", "Retired"]
+        details=AssessmentDetails(
+            symptomatic=case.symptom_onset is not None,
+            symptom_onset=case.symptom_onset,
+            occupation=rng.choice(
+                ["Teacher", "Warehouse operative", "Nurse", "Student", "Retired"]
+            ),
+            works_in=rng.choice([SettingKind.SCHOOL, SettingKind.WORKPLACE, ""]),
+            household_size=rng.randint(1, 5),
         ),
-        works_in=rng.choice([SettingKind.SCHOOL, SettingKind.WORKPLACE, ""]),
-        household_size=rng.randint(1, 5),
-        assessed_by=nurse,
-        assessed_at=now - timedelta(hours=17),
+        by=nurse,
+        now=now - timedelta(hours=17),
     )
     for k in range(rng.randint(1, 4)):
         contact = contact_add(
@@ -558,27 +568,20 @@ def _work_a_case(
             ),
         )
         roll = rng.random()
-        if 0.45 <= roll < 0.6:
-            if held[handler.pk] >= settings.TRACING_OPEN_WORK_CAP["tier3"]:
-                continue  # the handler is full: the contact waits in the pool
-            held[handler.pk] += 1
-        if roll < 0.45:
+        if roll >= 0.6:
+            continue  # not called yet: it waits in the pool
+        try:
             item_assign(item=contact, to=handler, now=now - timedelta(hours=15))
-            call_record(
-                item=contact,
-                caller=handler,
-                outcome=Outcome.REACHED,
-                duration_seconds=420,
-                now=now - timedelta(hours=14),
-            )
-        elif roll < 0.6:
-            item_assign(item=contact, to=handler, now=now - timedelta(hours=15))
-            call_record(
-                item=contact,
-                caller=handler,
-                outcome=Outcome.NO_ANSWER,
-                now=now - timedelta(hours=14),
-            )
+        except WorkRefused:
+            continue  # the handler is full, or does not speak their language
+        reached = roll < 0.45
+        call_record(
+            item=contact,
+            caller=handler,
+            outcome=Outcome.REACHED if reached else Outcome.NO_ANSWER,
+            duration_seconds=420 if reached else 0,
+            now=now - timedelta(hours=14),
+        )
     if rng.random() < 0.5:
         # Shared places, so the local teams' cluster view has something to show.
         name, kind = rng.choice(DEMO_SETTINGS)
@@ -612,7 +615,7 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
         code: User.objects.get(username=u) for u, _, _, code, _ in LOCAL_STAFF if code
     }
     created_count = 0
-    held: dict[int, int] = defaultdict(int)
+    stories = []
     for n in range(1, cases + 1):
         area_code = list(DEMO_AREAS)[n % len(DEMO_AREAS)]
         specimen = today - timedelta(days=rng.randint(1, 3))
@@ -639,6 +642,12 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
             # Consume the same random numbers either way, so a rerun stays deterministic.
             continue
         created_count += 1
+        stories.append((stage, n, case, area_code))
+    # Finished stories first, then those still held: the caps apply at every
+    # assignment, and work that ends finished or with the local team frees its slot.
+    for stage, n, case, area_code in sorted(
+        stories, key=lambda s: (s[0] not in (3, 5), s[1])
+    ):
         _work_a_case(
             rng,
             case,
@@ -649,7 +658,6 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
             postcodes[area_code],
             n,
             now,
-            held,
         )
     users = (
         [(u[0], u[1] + " " + u[2]) for u in STAFF]

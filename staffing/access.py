@@ -1,15 +1,20 @@
-"""Who may see which work: every list and page starts from these."""
+"""Who a signed-in person is on the staff, and the staffing pages' access rules.
+
+Work items (cases, contacts, escalations) have their own access modules in the work
+core (`work.access`); these answer only "whose profile is this" and "may they run a
+team".
+"""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
 
 from .models import StaffProfile, Tier
 
 
 def profile_of(user) -> StaffProfile | None:
-    if not user.is_authenticated:
+    """The user's staff profile (None for anonymous users and accounts without one)."""
+    if user is None or not user.is_authenticated:
         return None
     try:
         return user.staff
@@ -17,45 +22,33 @@ def profile_of(user) -> StaffProfile | None:
         return None
 
 
-def scope_work_items(qs: QuerySet, user) -> QuerySet:
-    """Narrow a queryset of cases or contacts to what this user may see.
-
-    Superusers and national supervisors see all; a local team member sees the items of
-    the team's areas and those handed to the team; a caseworker sees the cases they
-    hold and those cases' contacts; a call handler the contacts they hold.
-    """
-    if user.is_superuser:
-        return qs
+def active_profile_of(user) -> StaffProfile | None:
+    """The profile of an active user, else None."""
     profile = profile_of(user)
-    if profile is None or not user.is_active:
-        return qs.none()
-    if profile.tier == Tier.LOCAL:
-        return qs.filter(
-            Q(area__local_team_id=profile.local_team_id)
-            | Q(local_team_id=profile.local_team_id)
-        )
-    if profile.is_supervisor:
-        return qs
-    if qs.model._meta.model_name == "case":
-        return qs.filter(assignee=user) if profile.tier == Tier.CLINICAL else qs.none()
-    if profile.tier == Tier.CLINICAL:
-        return qs.filter(case__assignee=user)
-    return qs.filter(assignee=user)
+    return profile if profile is not None and user.is_active else None
 
 
-def get_case_for_user(user, pk: int):
-    from cases.models import Case
+def is_national_supervisor(user) -> bool:
+    """A supervisor of a national team (tier 2 or 3), or an administrator."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser and user.is_active:
+        return True
+    profile = active_profile_of(user)
+    return profile is not None and profile.is_supervisor and profile.tier != Tier.LOCAL
 
-    try:
-        return Case.objects.visible_to(user).with_person().get(pk=pk)
-    except Case.DoesNotExist:
-        raise Http404("No such case.") from None
+
+def supervisor_profile(user) -> StaffProfile:
+    """The user's profile if they supervise a national team (tier 2 or 3); else 403."""
+    profile = active_profile_of(user)
+    if profile is None or not profile.is_supervisor or profile.tier == Tier.LOCAL:
+        raise PermissionDenied("Only supervisors of a national team may do this.")
+    return profile
 
 
-def get_contact_for_user(user, pk: int):
-    from contacts.models import Contact
-
-    try:
-        return Contact.objects.visible_to(user).with_person().get(pk=pk)
-    except Contact.DoesNotExist:
-        raise Http404("No such contact.") from None
+def staff_profile(user) -> StaffProfile:
+    """The user's own profile; 403 for an account without one."""
+    profile = active_profile_of(user)
+    if profile is None:
+        raise PermissionDenied("Your account has no staff profile.")
+    return profile

@@ -1,5 +1,4 @@
-"""Writes for staffing: shifts, hour caps, registrations, training, new starters and
-supervisors' reassignment of work.
+"""Writes for staffing: shifts, hour caps, registrations, training and new starters.
 
 Every refusal a person can cause raises `StaffingRefused` with a plain message the
 page shows as it is.
@@ -7,25 +6,20 @@ page shows as it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from calls.models import CallAttempt
-from cases.errors import IllegalTransition
-from cases.models import Case
-from cases.services import item_assign, item_release
-from cases.workitem import WorkItem
-from contacts.models import Contact
+from clock import local_week_bounds
 
 from .access import profile_of
-from .assignment import TIER_FOR, eligible_staff
 from .models import (
     CallReview,
     HoursCapChange,
@@ -36,6 +30,7 @@ from .models import (
     TrainingCompletion,
     TrainingModule,
 )
+from .selectors.rota import booked_hours_in_week
 
 # The most slots one publish may create: a surge week for a big team, not a typo.
 MAX_SLOTS_PER_PUBLISH = 1000
@@ -43,39 +38,6 @@ MAX_SLOTS_PER_PUBLISH = 1000
 
 class StaffingRefused(Exception):
     """A request the rules refuse; the message is for the person who asked."""
-
-
-# --- time helpers ----------------------------------------------------------------
-
-
-def local_week_bounds(moment: datetime) -> tuple[datetime, datetime]:
-    """Monday 00:00 to the next Monday 00:00, Europe/London, around a moment.
-
-    A week with a clock change is 167 or 169 hours long: the bounds are local midnights.
-    """
-    monday = timezone.localtime(moment).date()
-    monday -= timedelta(days=monday.weekday())
-    return local_midnight(monday), local_midnight(monday + timedelta(days=7))
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
-
-
-def booked_hours_in_week(*, profile: StaffProfile, moment: datetime) -> float:
-    """Hours of booked shifts starting in the ISO week (Europe/London) of a moment.
-
-    A shift counts wholly in the week it starts in, so a Sunday night shift is never
-    split between two weeks' caps.
-    """
-    start, end = local_week_bounds(moment)
-    shifts = Shift.objects.filter(
-        staff=profile,
-        status=Shift.Status.BOOKED,
-        starts_at__gte=start,
-        starts_at__lt=end,
-    ).values_list("starts_at", "ends_at")
-    return sum((e - s).total_seconds() / 3600 for s, e in shifts)
 
 
 def _hours(value: float) -> str:
@@ -183,29 +145,7 @@ def shift_book(
         raise StaffingRefused("That slot is for another team.")
     if shift.starts_at <= now:
         raise StaffingRefused("That slot has already started.")
-    clash = (
-        Shift.objects.filter(
-            staff=profile,
-            status=Shift.Status.BOOKED,
-            starts_at__lt=shift.ends_at,
-            ends_at__gt=shift.starts_at,
-        )
-        .order_by("starts_at")
-        .first()
-    )
-    if clash is not None:
-        raise StaffingRefused(
-            f"That slot overlaps your shift {clash}: you cannot be on two at once."
-        )
-    booked = booked_hours_in_week(profile=profile, moment=shift.starts_at)
-    if booked + shift.hours > profile.weekly_hours_cap:
-        week_start = timezone.localtime(local_week_bounds(shift.starts_at)[0])
-        raise StaffingRefused(
-            f"Booking this {_hours(shift.hours)}-hour shift would take you to "
-            f"{_hours(booked + shift.hours)} hours in the week of "
-            f"{week_start:%-d %B}, over your weekly cap of "
-            f"{profile.weekly_hours_cap} hours."
-        )
+    _check_bookable(profile=profile, starts_at=shift.starts_at, ends_at=shift.ends_at)
     shift.staff = profile
     shift.status = Shift.Status.BOOKED
     shift.booked_at = now
@@ -256,6 +196,89 @@ def shift_cancel(
     shift.save(
         update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"]
     )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=shift,
+        detail={"shift": "cancelled", "staff": shift.staff_id, "reason": reason},
+        at=shift.cancelled_at,
+    )
+    return shift
+
+
+def _check_bookable(
+    *, profile: StaffProfile, starts_at: datetime, ends_at: datetime, who: str = "you"
+) -> None:
+    """Refuse a shift that clashes with one already booked, or that would take the
+    person past their weekly hours cap. The caller holds the staff row's lock."""
+    your = "your" if who == "you" else "their"
+    clash = (
+        Shift.objects.filter(
+            staff=profile,
+            status=Shift.Status.BOOKED,
+            starts_at__lt=ends_at,
+            ends_at__gt=starts_at,
+        )
+        .order_by("starts_at")
+        .first()
+    )
+    if clash is not None:
+        raise StaffingRefused(
+            f"That slot overlaps {your} shift {clash}: {who} cannot be on two at once."
+        )
+    hours = (ends_at - starts_at).total_seconds() / 3600
+    booked = booked_hours_in_week(profile=profile, moment=starts_at)
+    if booked + hours > profile.weekly_hours_cap:
+        week_start = timezone.localtime(local_week_bounds(starts_at)[0])
+        raise StaffingRefused(
+            f"Booking this {_hours(hours)}-hour shift would take {who} to "
+            f"{_hours(booked + hours)} hours in the week of "
+            f"{week_start:%-d %B}, over {your} weekly cap of "
+            f"{profile.weekly_hours_cap} hours."
+        )
+
+
+@transaction.atomic
+def shift_assign(
+    *,
+    profile: StaffProfile,
+    starts_at: datetime,
+    ends_at: datetime,
+    by: AbstractBaseUser,
+    now: datetime | None = None,
+) -> Shift:
+    """A supervisor books a shift for a member of their team, with the same clash and
+    hours-cap rules as booking for oneself.
+
+    It may have started already: a supervisor records cover someone is giving now.
+    """
+    now = now or timezone.now()
+    if ends_at <= starts_at:
+        raise StaffingRefused("A shift must end after it starts.")
+    profile = (
+        StaffProfile.objects.select_for_update()
+        .select_related("user")
+        .get(pk=profile.pk)
+    )
+    name = profile.user.get_full_name() or profile.user.username
+    _check_bookable(profile=profile, starts_at=starts_at, ends_at=ends_at, who=name)
+    shift = Shift.objects.create(
+        tier=profile.tier,
+        team_id=profile.team_id,
+        staff=profile,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status=Shift.Status.BOOKED,
+        published_by=by,
+        booked_at=now,
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.CREATE,
+        obj=shift,
+        detail={"shift": "booked", "staff": profile.pk},
+        at=now,
+    )
     return shift
 
 
@@ -296,6 +319,16 @@ def hours_cap_change(
     )
     profile.weekly_hours_cap = new_cap
     profile.save(update_fields=["weekly_hours_cap"])
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=profile,
+        detail={
+            "weekly_hours_cap": {"from": change.old_cap, "to": new_cap},
+            "reason": reason,
+        },
+        at=change.changed_at,
+    )
     return change
 
 
@@ -335,6 +368,17 @@ def registration_verify(
             "registration_verified_on",
             "registration_verified_by",
         ]
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=profile,
+        detail={
+            "registration": "verified",
+            "body": body,
+            "number": profile.registration_number,
+            "expires_on": str(expires_on),
+        },
     )
     return profile
 
@@ -413,86 +457,11 @@ def new_starter_sign_off(
     profile.signed_off_at = now or timezone.now()
     profile.signed_off_by = by
     profile.save(update_fields=["signed_off_at", "signed_off_by"])
-    return profile
-
-
-# --- reassignment ----------------------------------------------------------------
-
-
-def _target_check(
-    *, model: type[WorkItem], to: StaffProfile, items: list[WorkItem], now: datetime
-) -> None:
-    tier = TIER_FOR[model.kind]
-    name = to.user.get_full_name() or to.user.username
-    if to.tier != tier:
-        raise StaffingRefused(
-            f"{name} is {to.get_tier_display().lower()}: they cannot take "
-            f"{model._meta.verbose_name_plural}."
-        )
-    if not eligible_staff(tier=tier, now=now).filter(pk=to.pk).exists():
-        raise StaffingRefused(
-            f"{name} cannot take work now: they must be on shift, with their "
-            "training done"
-            + (
-                " and a verified, in-date registration."
-                if tier == Tier.CLINICAL
-                else "."
-            )
-        )
-    held = model.objects.held().filter(assignee_id=to.user_id).count()
-    arriving = sum(1 for item in items if item.assignee_id != to.user_id)
-    if held + arriving > to.open_work_cap:
-        raise StaffingRefused(
-            f"{name} holds {held} and may hold at most {to.open_work_cap}: "
-            f"{arriving} more would put them over their cap."
-        )
-
-
-@transaction.atomic
-def work_reassign(
-    *,
-    model: type[Case] | type[Contact],
-    item_ids: Iterable[int],
-    scope: Q,
-    to: StaffProfile | None,
-    reason: str,
-    by: AbstractBaseUser,
-    now: datetime | None = None,
-) -> int:
-    """Move items to one person, or back to the pool, all or none, with a reason;
-    returns how many moved (items already there are left alone).
-
-    `scope` limits the items to those the supervisor may move. Each move goes through
-    cases.services (which writes its audit event); the whole batch is one transaction.
-    """
-    now = now or timezone.now()
-    reason = reason.strip()
-    if not reason:
-        raise StaffingRefused("Give a reason for the reassignment.")
-    ids = sorted(set(item_ids))
-    items = list(
-        model.objects.filter(scope, pk__in=ids)
-        .select_related("person")
-        .select_for_update(of=("self",))
-        .order_by("pk")
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=profile,
+        detail={"new_starter": "signed off"},
+        at=profile.signed_off_at,
     )
-    if not items:
-        raise StaffingRefused("Choose at least one item to move.")
-    if len(items) != len(ids):
-        raise StaffingRefused("Some of the chosen items are no longer yours to move.")
-    if to is not None:
-        _target_check(model=model, to=to, items=items, now=now)
-    moved = 0
-    for item in items:
-        # Already where it is going: nothing to do, nothing to audit.
-        if item.assignee_id == (None if to is None else to.user_id):
-            continue
-        try:
-            if to is None:
-                item_release(item=item, by=by, reason=reason)
-            else:
-                item_assign(item=item, to=to.user, by=by, now=now, reason=reason)
-        except IllegalTransition as exc:
-            raise StaffingRefused(f"{item}: {exc}") from exc
-        moved += 1
-    return moved
+    return profile

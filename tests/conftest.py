@@ -86,6 +86,20 @@ def redis_url():
 
 
 @pytest.fixture
+def run_tasks_here(django_capture_on_commit_callbacks):
+    """`with run_tasks_here():` runs the after-commit Celery tasks of what happens
+    inside, in the test, as a worker would once the transaction commits (for tests of
+    what those tasks do; the worker itself has its own tests)."""
+    from tracing.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield lambda: django_capture_on_commit_callbacks(execute=True)
+    finally:
+        app.conf.task_always_eager = False
+
+
+@pytest.fixture
 def caseworker(db):
     """A verified tier 2 clinical caseworker on shift now."""
     profile = f.StaffProfileFactory(clinical=True, user__username="caseworker")

@@ -19,7 +19,6 @@ from cases.models import (
     SettingKind,
     SettingVisit,
 )
-from cases.rules import CallRule
 from contacts.models import Contact
 from escalations.models import Cluster, Escalation, EscalationAction
 from people.models import Language, Message, Person
@@ -34,6 +33,7 @@ from staffing.models import (
     TrainingCompletion,
     TrainingModule,
 )
+from work.rules import CallRule
 
 PASSWORD = "correct-horse-battery"
 

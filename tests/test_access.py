@@ -9,8 +9,9 @@ from django.http import Http404
 from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
-from staffing.access import get_case_for_user, get_contact_for_user, scope_work_items
 from tests import factories as f
+from work.access.cases import cases_visible_to, get_case_for
+from work.access.contacts import contacts_visible_to, get_contact_for
 
 pytestmark = pytest.mark.django_db
 
@@ -35,11 +36,11 @@ def leeds_person():
 
 
 def visible_cases(user) -> set[int]:
-    return set(Case.objects.visible_to(user).values_list("pk", flat=True))
+    return set(cases_visible_to(user).values_list("pk", flat=True))
 
 
 def visible_contacts(user) -> set[int]:
-    return set(Contact.objects.visible_to(user).values_list("pk", flat=True))
+    return set(contacts_visible_to(user).values_list("pk", flat=True))
 
 
 @pytest.fixture
@@ -201,11 +202,12 @@ def test_anonymous_user_sees_nothing():
     assert visible_contacts(AnonymousUser()) == set()
 
 
-def test_scope_work_items_narrows_any_queryset(caseworker):
+def test_visible_cases_narrow_further_like_any_queryset(caseworker, other_caseworker):
     mine = held_case(caseworker)
     held_case(caseworker)
+    theirs = held_case(other_caseworker)
 
-    scoped = scope_work_items(Case.objects.filter(pk=mine.pk), caseworker)
+    scoped = cases_visible_to(caseworker).filter(pk__in=[mine.pk, theirs.pk])
 
     assert list(scoped) == [mine]
 
@@ -216,7 +218,7 @@ def test_scope_work_items_narrows_any_queryset(caseworker):
 def test_get_case_for_user_returns_their_own_case(caseworker):
     case = held_case(caseworker)
 
-    assert get_case_for_user(caseworker, case.pk) == case
+    assert get_case_for(caseworker, case.pk) == case
 
 
 def test_get_case_for_user_raises_404_for_another_caseworkers_case(
@@ -225,19 +227,19 @@ def test_get_case_for_user_raises_404_for_another_caseworkers_case(
     case = held_case(other_caseworker)
 
     with pytest.raises(Http404):
-        get_case_for_user(caseworker, case.pk)
+        get_case_for(caseworker, case.pk)
 
 
 def test_get_case_for_user_raises_404_for_an_outsider(outsider, caseworker):
     case = held_case(caseworker)
 
     with pytest.raises(Http404):
-        get_case_for_user(outsider, case.pk)
+        get_case_for(outsider, case.pk)
 
 
 def test_get_case_for_user_raises_404_for_a_missing_case(supervisor):
     with pytest.raises(Http404):
-        get_case_for_user(supervisor, 999_999)
+        get_case_for(supervisor, 999_999)
 
 
 def test_get_case_for_user_raises_404_for_a_call_handler(call_handler, caseworker):
@@ -245,17 +247,17 @@ def test_get_case_for_user_raises_404_for_a_call_handler(call_handler, caseworke
     ContactFactory(case=case, status=Status.ASSIGNED, assignee=call_handler)
 
     with pytest.raises(Http404):
-        get_case_for_user(call_handler, case.pk)
+        get_case_for(call_handler, case.pk)
 
 
 def test_get_contact_for_user_raises_404_for_another_handlers_contact(call_handler):
     contact = held_contact(f.StaffProfileFactory().user)
 
     with pytest.raises(Http404):
-        get_contact_for_user(call_handler, contact.pk)
+        get_contact_for(call_handler, contact.pk)
 
 
 def test_get_contact_for_user_returns_their_own_contact(call_handler):
     contact = held_contact(call_handler)
 
-    assert get_contact_for_user(call_handler, contact.pk) == contact
+    assert get_contact_for(call_handler, contact.pk) == contact

@@ -11,16 +11,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from cases.models import Case, SettingKind
-from cases.services import TestResult as LabResult
-from cases.services import case_intake
 from cases.workitem import Status
 from contacts.models import Contact
-from contacts.services import ContactDetails, DuplicateContact, contact_add
 from escalations.models import Escalation
-from escalations.services import item_escalate
 from people.models import Person
 from people.services import PersonDetails, person_find_or_create
 from tests import factories as f
+from work.casework import ContactDetails, DuplicateContact, contact_add
+from work.escalation import item_escalate
+from work.intake import TestResult as LabResult
+from work.intake import case_intake
 
 pytestmark = pytest.mark.django_db
 
@@ -415,7 +415,7 @@ def test_new_person_with_an_invalid_nhs_number_is_refused(clock):
 
 
 def test_contact_add_creates_a_waiting_contact_with_its_clock(clock, caseworker):
-    case = CaseFactory()
+    case = CaseFactory(status=Status.ASSIGNED, assignee=caseworker)
 
     contact = contact_add(
         case=case,

@@ -12,14 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from cases.models import Case
-from cases.services import TestResult as LabResult
-from cases.services import case_intake_many
 from cases.workitem import Status
 from escalations.models import Escalation
 from people.models import Person
 from people.services import PersonDetails, person_find_or_create
-from staffing.tasks import assign_work_task
 from tests import factories as f
+from work.intake import TestResult as LabResult
+from work.intake import case_intake_many
+from work.tasks import assign_work_task
 
 pytestmark = pytest.mark.django_db
 

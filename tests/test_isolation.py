@@ -9,13 +9,13 @@ import pytest
 import time_machine
 
 from cases.models import Case
-from cases.rules import CallRule, case_isolation_ends_on, contact_isolation_ends_on
-from cases.services import TestResult as LabResult
-from cases.services import case_intake
 from contacts.models import Contact
-from contacts.services import ContactDetails, contact_add
 from people.services import PersonDetails
 from tests.factories import PersonFactory
+from work.casework import ContactDetails, contact_add
+from work.intake import TestResult as LabResult
+from work.intake import case_intake
+from work.rules import CallRule, case_isolation_ends_on, contact_isolation_ends_on
 
 LONDON = ZoneInfo("Europe/London")
 D = dt.date

@@ -12,21 +12,22 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from calls.models import CallAttempt, Outcome
-from calls.services import call_record
 from cases.errors import IllegalTransition
 from cases.models import Case
-from cases.services import item_assign, item_complete, item_release
 from cases.workitem import Route, Status
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
-from escalations.services import (
+from tests import factories as f
+from work.assignment import item_assign, item_release
+from work.calls import call_record
+from work.casework import item_complete
+from work.escalation import (
     escalation_claim,
     escalation_close,
     escalation_record_action,
     escalation_return,
     item_escalate,
 )
-from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +139,9 @@ def test_assign_new_contact_makes_it_assigned_and_stamps_assigned_at(
 def test_reassign_assigned_case_moves_it_and_restamps_assigned_at(
     clock, caseworker, supervisor
 ):
-    other = f.StaffProfileFactory(clinical=True).user
+    other_profile = f.StaffProfileFactory(clinical=True)
+    f.ShiftFactory(staff=other_profile)
+    other = other_profile.user
     case = CaseFactory(
         status=Status.ASSIGNED, assignee=caseworker, assigned_at=NOW - 3 * HOUR
     )
@@ -287,7 +290,7 @@ def test_call_record_logs_the_call_with_the_persons_phone(clock, call_handler):
         outcome=Outcome.NO_ANSWER,
         duration_seconds=30,
         notes="rang out",
-    )
+    ).call
 
     saved = CallAttempt.objects.get(pk=call.pk)
     assert saved.contact_id == contact.pk
@@ -327,11 +330,12 @@ def test_follow_up_call_on_reached_case_only_stamps_last_attempt(clock, casework
 
 
 @pytest.mark.parametrize("status", [Status.COMPLETED, Status.ESCALATED, Status.CLOSED])
-def test_calling_a_finished_or_escalated_case_is_refused(clock, caseworker, status):
+def test_calling_a_finished_or_escalated_case_is_refused(clock, supervisor, status):
+    """Even by a supervisor, who may call any case still being worked."""
     case = CaseFactory(status=status)
 
     with pytest.raises(IllegalTransition):
-        call_record(item=case, caller=caseworker, outcome=Outcome.REACHED)
+        call_record(item=case, caller=supervisor, outcome=Outcome.REACHED)
 
     case.refresh_from_db()
     assert case.status == status
@@ -437,7 +441,7 @@ def test_call_back_after_the_window_pushes_escalation_past_the_callback(
         caller=call_handler,
         outcome=Outcome.CALL_BACK,
         call_back_at=call_back_at,
-    )
+    ).call
 
     contact.refresh_from_db()
     assert contact.next_attempt_at == call_back_at
@@ -605,7 +609,7 @@ def test_completing_reached_case_without_risk_assessment_is_refused(clock, casew
 
 @pytest.mark.parametrize("status", [Status.NEW, Status.ASSIGNED])
 def test_completing_unreached_case_is_refused_even_with_assessment(
-    clock, caseworker, status
+    clock, caseworker, supervisor, status
 ):
     case = CaseFactory(
         status=status, assignee=caseworker if status == Status.ASSIGNED else None
@@ -613,7 +617,7 @@ def test_completing_unreached_case_is_refused_even_with_assessment(
     f.RiskAssessmentFactory(case=case, assessed_by=caseworker)
 
     with pytest.raises(IllegalTransition):
-        item_complete(item=case, by=caseworker)
+        item_complete(item=case, by=supervisor)
 
     case.refresh_from_db()
     assert case.status == status
@@ -749,6 +753,7 @@ def test_second_claim_is_refused_and_keeps_the_first(clock, local_team_member):
 
 def test_record_action_on_open_escalation(clock, local_team_member):
     _, escalation = escalated_contact()
+    escalation_claim(escalation=escalation, by=local_team_member)
 
     escalation_record_action(
         escalation=escalation,
@@ -766,6 +771,7 @@ def test_record_action_on_open_escalation(clock, local_team_member):
 
 def test_record_action_on_closed_escalation_is_refused(clock, local_team_member):
     _, escalation = escalated_contact()
+    escalation_claim(escalation=escalation, by=local_team_member)
     escalation_close(
         escalation=escalation,
         outcome=Escalation.Outcome.NOT_FOUND,
@@ -790,6 +796,7 @@ def test_close_reached_counts_the_item_reached_by_the_local_route(
     clock, local_team_member
 ):
     contact, escalation = escalated_contact()
+    escalation_claim(escalation=escalation, by=local_team_member)
     clock.shift(2 * HOUR)
     closed_at = NOW + 2 * HOUR
 
@@ -811,11 +818,12 @@ def test_close_reached_counts_the_item_reached_by_the_local_route(
     assert escalation.outcome_note == "Door-step visit"
     assert escalation.closed_at == closed_at
     assert escalation.picked_up_by == local_team_member
-    assert escalation.picked_up_at == closed_at
+    assert escalation.picked_up_at == NOW
 
 
 def test_close_not_found_leaves_the_item_unreached(clock, local_team_member):
     contact, escalation = escalated_contact()
+    escalation_claim(escalation=escalation, by=local_team_member)
 
     escalation_close(
         escalation=escalation,
@@ -836,6 +844,7 @@ def test_close_reached_keeps_the_national_route_of_an_item_already_reached(
     case = reached_case(caseworker)
     call_record(item=case, caller=caseworker, outcome=Outcome.SAFEGUARDING)
     escalation = Escalation.objects.get(case=case)
+    escalation_claim(escalation=escalation, by=local_team_member)
 
     escalation_close(
         escalation=escalation, outcome=Escalation.Outcome.REACHED, by=local_team_member
@@ -881,6 +890,7 @@ def test_closing_with_outcome_returned_is_refused(clock, local_team_member):
 
 def test_closing_an_escalation_twice_is_refused(clock, local_team_member):
     contact, escalation = escalated_contact()
+    escalation_claim(escalation=escalation, by=local_team_member)
     escalation_close(
         escalation=escalation,
         outcome=Escalation.Outcome.NOT_FOUND,
@@ -939,6 +949,7 @@ def test_return_sends_item_back_to_new_with_a_fresh_clock(clock, local_team_memb
         attempts=3,
         first_attempt_at=NOW - 5 * HOUR,
     )
+    escalation_claim(escalation=escalation, by=local_team_member)
     clock.shift(6 * HOUR)
     returned_at = NOW + 6 * HOUR
 
@@ -962,6 +973,7 @@ def test_return_sends_item_back_to_new_with_a_fresh_clock(clock, local_team_memb
 
 def test_return_with_a_new_phone_saves_it_on_the_person(clock, local_team_member):
     contact, escalation = escalated_contact()
+    escalation_claim(escalation=escalation, by=local_team_member)
 
     escalation_return(
         escalation=escalation,
@@ -978,6 +990,7 @@ def test_return_with_an_invalid_phone_is_refused_and_changes_nothing(
     clock, local_team_member
 ):
     contact, escalation = escalated_contact()
+    escalation_claim(escalation=escalation, by=local_team_member)
     phone = str(contact.person.phone)
 
     with pytest.raises(ValidationError):
@@ -999,6 +1012,7 @@ def test_return_of_a_reached_case_keeps_it_reached(
     case = reached_case(caseworker)
     call_record(item=case, caller=caseworker, outcome=Outcome.SAFEGUARDING)
     escalation = Escalation.objects.get(case=case)
+    escalation_claim(escalation=escalation, by=local_team_member)
 
     escalation_return(escalation=escalation, note="Safe now", by=local_team_member)
 
@@ -1010,6 +1024,7 @@ def test_return_of_a_reached_case_keeps_it_reached(
 
 def test_returning_a_closed_escalation_is_refused(clock, local_team_member):
     contact, escalation = escalated_contact()
+    escalation_claim(escalation=escalation, by=local_team_member)
     escalation_close(
         escalation=escalation,
         outcome=Escalation.Outcome.NOT_FOUND,
@@ -1027,6 +1042,7 @@ def test_returning_a_closed_escalation_is_refused(clock, local_team_member):
 
 def test_returned_item_can_be_escalated_again(clock, local_team_member):
     contact, escalation = escalated_contact()
+    escalation_claim(escalation=escalation, by=local_team_member)
     escalation_return(escalation=escalation, note="new number", by=local_team_member)
     clock.shift(HOUR)
 

@@ -51,16 +51,18 @@ INSTALLED_APPS = [
     "template_partials",
     "phonenumber_field",
     "areas",
+    "audit",
     "people",
+    "calls",
     "staffing",
     "cases",
     "contacts",
-    "calls",
     "escalations",
-    "audit",
-    "ops",
-    "integrations",
     "figures",
+    "work",
+    "api",
+    "pages",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -178,16 +180,34 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
+# --- Email ------------------------------------------------------------------------
+# EMAIL_URL such as smtp+tls://user:password@smtp.example.org:587; by default mail is
+# written to the console, so the embedded default needs no mail server.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="NHS contact tracing <no-reply@tracing.invalid>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # --- Celery -----------------------------------------------------------------------
-_BROKER_DIR = BASE_DIR / "var" / "celery-broker"
+# The filesystem broker's folders (messages, and its control folder for broadcast
+# commands) live under var/, which `run_embedded` creates; nothing is made on import.
+CELERY_BROKER_DIR = BASE_DIR / "var" / "celery-broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
-    for sub in ("out", "processed"):
-        (_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_BROKER_DIR / "out"),
-        "data_folder_out": str(_BROKER_DIR / "out"),
-        "processed_folder": str(_BROKER_DIR / "processed"),
+        "data_folder_in": str(CELERY_BROKER_DIR / "out"),
+        "data_folder_out": str(CELERY_BROKER_DIR / "out"),
+        "processed_folder": str(CELERY_BROKER_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -222,20 +242,20 @@ CELERY_TASK_QUEUES = {
     "escalation": {"routing_key": "escalation"},
 }
 CELERY_TASK_ROUTES = {
-    "staffing.tasks.assign_*": {"queue": "assignment"},
-    "escalations.tasks.escalate_*": {"queue": "escalation"},
+    "work.tasks.assign_*": {"queue": "assignment"},
+    "work.tasks.escalate_*": {"queue": "escalation"},
     "escalations.tasks.detect_*": {"queue": "escalation"},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 # A beat message left waiting past its next tick is dropped (the next tick does it).
 CELERY_BEAT_SCHEDULE = {
     "assign-work": {
-        "task": "staffing.tasks.assign_work_task",
+        "task": "work.tasks.assign_work_task",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
     "escalate-unreached": {
-        "task": "escalations.tasks.escalate_unreached_task",
+        "task": "work.tasks.escalate_unreached_task",
         "schedule": timedelta(minutes=env.int("ESCALATION_SWEEP_MINUTES", default=5)),
         "options": {"expires": 4 * 60},
     },
@@ -278,19 +298,19 @@ TRACING_FALLBACK_TEAM_CODE = "FALLBACK"
 # --- REST framework ---------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "integrations.authentication.ApiClientAuthentication",
+        "api.authentication.ApiClientAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "integrations.pagination.NewestFirstPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.NewestFirstPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # Each client at its own rate (ApiClient.rate_limit_per_minute), counted in the
     # shared cache (Redis in production) so every web process sees the same count.
-    "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.ApiClientRateThrottle"],
-    "EXCEPTION_HANDLER": "integrations.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiClientRateThrottle"],
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Contact tracing API",
@@ -313,6 +333,6 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "integrations.schema.add_error_responses",
+        "api.schema.add_error_responses",
     ],
 }

@@ -9,8 +9,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from integrations.models import Scope
-from integrations.services import api_client_create
+from api.models import Scope
+from api.services import api_client_create
 from tests import factories as f
 
 ALL_SCOPES = list(Scope.values)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from integrations.models import ApiClient, Scope
+from api.models import ApiClient, Scope
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

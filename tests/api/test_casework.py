@@ -232,10 +232,12 @@ def test_record_reached_call_on_a_contact(api, call_handler):
     assert contact.reached_route == Route.NATIONAL
 
 
-def test_call_on_a_closed_item_is_409(api):
+def test_call_on_a_closed_item_is_409(api, supervisor):
     case = f.CaseFactory(status=Status.COMPLETED)
     response = api.post(
-        f"/api/v1/cases/{case.pk}/calls/", {"outcome": "no_answer"}, format="json"
+        f"/api/v1/cases/{case.pk}/calls/",
+        {"outcome": "no_answer", "caller": supervisor.pk},
+        format="json",
     )
     assert response.status_code == 409
     assert "cannot be called" in response.json()["detail"]
@@ -291,12 +293,16 @@ def test_call_back_years_ahead_is_400(api):
     assert "28 days" in response.json()["call_back_at"][0]
 
 
-def test_call_back_tomorrow_schedules_the_next_attempt(api):
-    case = f.CaseFactory()
+def test_call_back_tomorrow_schedules_the_next_attempt(api, caseworker):
+    case = f.CaseFactory(status=Status.ASSIGNED, assignee=caseworker)
     when = timezone.now() + dt.timedelta(days=1)
     response = api.post(
         f"/api/v1/cases/{case.pk}/calls/",
-        {"outcome": "call_back", "call_back_at": when.isoformat()},
+        {
+            "outcome": "call_back",
+            "call_back_at": when.isoformat(),
+            "caller": caseworker.pk,
+        },
         format="json",
     )
     assert response.status_code == 201

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
-from integrations.models import ApiClient
+from api.models import ApiClient
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError
 
+from api.errors import api_exception_handler
 from cases.errors import IllegalTransition
-from contacts.services import DuplicateContact
-from integrations.errors import api_exception_handler
+from work.casework import DuplicateContact
 
 
 def handle(exc):

@@ -7,8 +7,8 @@ from rest_framework.test import APIClient
 
 from cases.workitem import Route, Status
 from escalations.models import Escalation
-from escalations.services import item_escalate
 from tests import factories as f
+from work.escalation import item_escalate
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,7 @@ def test_second_claim_is_409(sheffield_api):
 
 def test_record_a_doorstep_visit(sheffield_api):
     escalation = escalated_contact()
+    sheffield_api.post(f"/api/v1/escalations/{escalation.pk}/claim/")
     response = sheffield_api.post(
         f"/api/v1/escalations/{escalation.pk}/actions/",
         {"kind": "doorstep", "note": "Nobody home"},
@@ -62,6 +63,7 @@ def test_record_a_doorstep_visit(sheffield_api):
 
 def test_close_as_reached_counts_the_contact_reached_by_the_local_route(sheffield_api):
     escalation = escalated_contact()
+    sheffield_api.post(f"/api/v1/escalations/{escalation.pk}/claim/")
     response = sheffield_api.post(
         f"/api/v1/escalations/{escalation.pk}/close/",
         {"outcome": "reached"},
@@ -76,6 +78,7 @@ def test_close_as_reached_counts_the_contact_reached_by_the_local_route(sheffiel
 
 def test_closing_twice_is_409(sheffield_api):
     escalation = escalated_contact()
+    sheffield_api.post(f"/api/v1/escalations/{escalation.pk}/claim/")
     url = f"/api/v1/escalations/{escalation.pk}/close/"
     sheffield_api.post(url, {"outcome": "not_found"}, format="json")
     response = sheffield_api.post(url, {"outcome": "not_found"}, format="json")
@@ -94,6 +97,7 @@ def test_close_with_returned_outcome_is_400(sheffield_api):
 
 def test_return_sends_the_contact_back_with_a_new_number(sheffield_api):
     escalation = escalated_contact()
+    sheffield_api.post(f"/api/v1/escalations/{escalation.pk}/claim/")
     response = sheffield_api.post(
         f"/api/v1/escalations/{escalation.pk}/return/",
         {"note": "Found a new number", "new_phone": "07911 123458"},
@@ -120,4 +124,29 @@ def test_call_handler_session_sees_no_escalations(call_handler):
     escalated_contact()
     http = APIClient()
     http.force_login(call_handler)
+    assert http.get("/api/v1/escalations/").json()["results"] == []
+
+
+def test_working_an_escalation_nobody_picked_up_is_409_as_on_the_page(sheffield_api):
+    escalation = escalated_contact()
+    for url, body in (
+        ("actions", {"kind": "doorstep"}),
+        ("close", {"outcome": "reached"}),
+        ("return", {"note": "Found a new number"}),
+    ):
+        response = sheffield_api.post(
+            f"/api/v1/escalations/{escalation.pk}/{url}/", body, format="json"
+        )
+        assert response.status_code == 409
+        assert response.json()["detail"] == "Pick this escalation up before working it."
+    escalation.refresh_from_db()
+    assert escalation.status == Escalation.Status.NEW
+    assert not escalation.actions.exists()
+
+
+def test_national_supervisor_session_sees_no_escalations(supervisor):
+    """docs/access.md: what a local team does with an item is the team's."""
+    escalated_contact()
+    http = APIClient()
+    http.force_login(supervisor)
     assert http.get("/api/v1/escalations/").json()["results"] == []

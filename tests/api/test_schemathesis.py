@@ -21,12 +21,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.models import Scope
+from api.services import api_client_create
 from escalations.models import Escalation
-from escalations.services import item_escalate
-from integrations.models import Scope
-from integrations.services import api_client_create
 from tests import factories as f
 from tracing.wsgi import application
+from work.escalation import item_escalate
 
 CHECKS = [
     not_a_server_error,

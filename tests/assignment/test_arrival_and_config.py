@@ -10,14 +10,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cases.services import TestResult as LabResult
-from cases.services import case_intake
 from contacts.models import Contact
-from contacts.services import ContactDetails, contact_add
-from escalations.tasks import escalate_unreached_task
 from people.services import PersonDetails
-from staffing.tasks import assign_work_task
 from tracing.celery import app
+from work.casework import ContactDetails, contact_add
+from work.intake import TestResult as LabResult
+from work.intake import case_intake
+from work.tasks import assign_work_task, escalate_unreached_task
 
 from .conftest import CaseFactory, call_handler_on_shift
 

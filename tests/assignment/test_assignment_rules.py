@@ -9,13 +9,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from cases.models import Case
-from cases.services import TestResult as LabResult
-from cases.services import case_intake
 from cases.workitem import Status
 from contacts.models import Contact
 from people.services import PersonDetails
-from staffing.assignment import assign_work, release_stranded_work
 from tests import factories as f
+from work.assignment import assign_work, release_stranded_work
+from work.intake import TestResult as LabResult
+from work.intake import case_intake
 
 from .conftest import (
     HOUR,

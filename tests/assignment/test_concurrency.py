@@ -17,8 +17,8 @@ from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation
-from escalations.services import escalate_unreached
-from staffing.assignment import assign_work
+from work.assignment import assign_work
+from work.escalation import escalate_unreached
 
 from .conftest import (
     HOUR,

@@ -10,12 +10,12 @@ import pytest
 
 from audit.models import AuditEvent
 from calls.models import Outcome
-from calls.services import call_record
 from cases.workitem import Status
 from escalations.models import Escalation
-from escalations.services import escalate_unreached
-from escalations.tasks import escalate_unreached_task
 from tests import factories as f
+from work.calls import call_record
+from work.escalation import escalate_unreached
+from work.tasks import escalate_unreached_task
 
 from .conftest import HOUR, CaseFactory, ContactFactory
 
@@ -30,8 +30,11 @@ def sheffield_team():
 
 
 def called(item, *outcomes_at, caller=None):
-    """Record calls: (outcome, when) or (outcome, when, call_back_at)."""
-    caller = caller or f.UserFactory()
+    """Record calls: (outcome, when) or (outcome, when, call_back_at).
+
+    By a supervisor unless told: the sweep does not care who called.
+    """
+    caller = caller or f.StaffProfileFactory(is_supervisor=True).user
     for outcome, when, *call_back in outcomes_at:
         call_record(
             item=item,
@@ -255,7 +258,7 @@ def test_most_overdue_items_are_escalated_first():
 
 
 def test_sweep_task_requeues_itself_while_a_full_batch_was_found(monkeypatch):
-    monkeypatch.setattr("escalations.services.SWEEP_BATCH", 2)
+    monkeypatch.setattr("work.escalation.SWEEP_BATCH", 2)
     for _ in range(3):
         ContactFactory(created_at=T0 - 30 * HOUR)
 

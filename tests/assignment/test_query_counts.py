@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from escalations.services import escalate_unreached
-from staffing.assignment import assign_work
+from work.assignment import assign_work
+from work.escalation import escalate_unreached
 
 from .conftest import (
     HOUR,

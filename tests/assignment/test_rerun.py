@@ -23,9 +23,9 @@ from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation
-from escalations.services import escalate_unreached
-from staffing import assignment
-from staffing.tasks import assign_work_task
+from work import assignment
+from work.escalation import escalate_unreached
+from work.tasks import assign_work_task
 
 from .conftest import (
     HOUR,

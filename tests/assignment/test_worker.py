@@ -17,16 +17,15 @@ from celery.signals import task_postrun
 from django.utils import timezone
 
 from cases.models import Case
-from cases.services import TestResult as LabResult
-from cases.services import case_intake
 from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation
-from escalations.tasks import escalate_unreached_task
 from people.services import PersonDetails
-from staffing.tasks import assign_work_task
 from tests import factories as f
 from tracing.celery import app
+from work.intake import TestResult as LabResult
+from work.intake import case_intake
+from work.tasks import assign_work_task, escalate_unreached_task
 
 from .conftest import HOUR, ContactFactory, caseworker_on_shift, held_by, on_shift
 
@@ -147,7 +146,7 @@ def test_worker_hands_work_of_an_ended_shift_to_someone_on_shift(worker):
 
 
 def test_worker_keeps_assigning_until_the_backlog_is_placed(worker, monkeypatch):
-    monkeypatch.setattr("staffing.assignment.DEFAULT_LIMIT", 2)
+    monkeypatch.setattr("work.assignment.DEFAULT_LIMIT", 2)
     handlers = [on_shift(f.StaffProfileFactory()).user for _ in range(2)]
     for _ in range(5):
         ContactFactory()

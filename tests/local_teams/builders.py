@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import factory
 
 from escalations.models import Escalation
-from escalations.services import item_escalate
 from tests import factories as f
+from work.escalation import item_escalate
 
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2021, 1, 12, 10, 0, tzinfo=LONDON)

@@ -7,12 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from calls.models import Outcome
-from calls.services import call_record
-from cases.services import item_assign
 from cases.workitem import Route, Status
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
-from escalations.services import item_escalate
+from work.assignment import item_assign
+from work.calls import call_record
+from work.escalation import item_escalate
 
 from .builders import (
     LEEDS,
@@ -159,7 +159,7 @@ def test_team_sees_its_complex_cases_and_reviews_a_cluster(
 def test_a_bad_phone_number_is_shown_beside_its_field(
     page, live_server, sign_in, screenshot
 ):
-    from escalations.services import escalation_claim
+    from work.escalation import escalation_claim
 
     helen = local_member(SHEFFIELD, "helen")
     escalation = escalated_contact(

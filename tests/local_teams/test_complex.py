@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from cases.models import SettingKind
-from cases.services import TestResult, case_intake
 from cases.workitem import Route, Status
 from escalations.models import Escalation
 from people.services import PersonDetails
+from work.intake import TestResult, case_intake
 
 from .builders import NOW
 

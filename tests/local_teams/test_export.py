@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from escalations.models import Escalation
-from escalations.services import escalation_claim, escalation_close
+from work.escalation import escalation_claim, escalation_close
 
 from .builders import SHEFFIELD, escalated_contact, person_in
 

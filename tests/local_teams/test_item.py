@@ -14,13 +14,14 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from calls.models import Outcome
-from calls.services import call_record
 from cases.errors import IllegalTransition
-from cases.services import item_assign
 from cases.workitem import Route, Status
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
-from escalations.services import (
+from tests import factories as f
+from work.assignment import assign_work, item_assign
+from work.calls import call_record
+from work.escalation import (
     escalation_claim,
     escalation_close,
     escalation_reassign,
@@ -28,8 +29,6 @@ from escalations.services import (
     escalation_return,
     item_escalate,
 )
-from staffing.assignment import assign_work
-from tests import factories as f
 
 from .builders import (
     HOUR,
@@ -97,6 +96,7 @@ def test_page_shows_earlier_escalations_of_the_item(
     clock, sheffield_client, sheffield_member
 ):
     first = escalated_contact()
+    escalation_claim(escalation=first, by=sheffield_member)
     escalation_return(escalation=first, note="Found a mobile", by=sheffield_member)
     clock.shift(30 * HOUR)
     second = item_escalate(item=first.contact, reason=Escalation.Reason.UNREACHED)
@@ -434,7 +434,9 @@ def _worked_escalation(calls: int, actions: int, by) -> Escalation:
     escalation_claim(escalation=first, by=by)
     escalation_return(escalation=first, note="New number", by=by)
     contact = Contact.objects.get(pk=first.contact_id)
-    caller = f.StaffProfileFactory().user
+    caller_profile = f.StaffProfileFactory()
+    f.ShiftFactory(staff=caller_profile)
+    caller = caller_profile.user
     item_assign(item=contact, to=caller)
     for _ in range(calls):
         call_record(item=contact, caller=caller, outcome=Outcome.VOICEMAIL)
@@ -488,7 +490,7 @@ def test_sending_back_asks_for_an_assignment_run_once_committed(
     claimed, sheffield_member, django_capture_on_commit_callbacks
 ):
     with (
-        mock.patch("staffing.tasks.assign_work_task.delay") as delay,
+        mock.patch("work.tasks.assign_work_task.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         escalation_return(escalation=claimed, note="New number", by=sheffield_member)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from escalations.models import Escalation
-from escalations.services import escalation_claim, escalation_close
+from work.escalation import escalation_claim, escalation_close
 
 from .builders import HOUR, SHEFFIELD, escalated_contact, person_in
 
@@ -71,6 +71,7 @@ def test_closed_tab_lists_closed_escalations_with_outcome(
 ):
     escalated_contact()
     closed = escalated_contact()
+    escalation_claim(escalation=closed, by=sheffield_member)
     escalation_close(
         escalation=closed, outcome=Escalation.Outcome.MOVED_AWAY, by=sheffield_member
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from cases.models import Case
-from contacts.models import Contact
-from escalations.access import escalations_visible_to
 from escalations.models import Escalation, EscalationAction
 from tests import factories as f
+from work.access.cases import cases_visible_to
+from work.access.contacts import contacts_visible_to
+from work.access.escalations import escalations_visible_to
 
 from .builders import (
     LEEDS,
@@ -165,8 +165,8 @@ def test_tier1_sees_only_cases_and_contacts_of_the_teams_areas(sheffield_member,
     own_contact = ContactFactory(case=own_case, person=person_in(SHEFFIELD))
     ContactFactory(case=leeds_case, person=person_in(LEEDS))
 
-    assert list(Case.objects.visible_to(sheffield_member)) == [own_case]
-    assert list(Contact.objects.visible_to(sheffield_member)) == [own_contact]
+    assert list(cases_visible_to(sheffield_member)) == [own_case]
+    assert list(contacts_visible_to(sheffield_member)) == [own_contact]
 
 
 def test_an_item_from_nowhere_held_by_the_team_is_visible_to_it(sheffield_member):
@@ -177,7 +177,7 @@ def test_an_item_from_nowhere_held_by_the_team_is_visible_to_it(sheffield_member
         local_team=f.area(SHEFFIELD).local_team,
     )
 
-    assert contact in Contact.objects.visible_to(sheffield_member)
+    assert contact in contacts_visible_to(sheffield_member)
 
 
 @pytest.mark.parametrize("who", ["call_handler", "caseworker", "outsider"])

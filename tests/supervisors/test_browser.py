@@ -10,13 +10,13 @@ from playwright.sync_api import expect
 
 from audit.models import AuditEvent
 from calls.models import Outcome
-from calls.services import call_record
 from cases.models import Case
 from cases.workitem import Status
-from staffing.assignment import assign_work
 from staffing.models import CallReview, Shift
 from tests import factories as f
 from tests.conftest import ensure_ons_areas
+from work.assignment import assign_work
+from work.calls import call_record
 
 from .conftest import member
 

@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from calls.models import Outcome
-from calls.services import call_record
 from cases.workitem import Status
 from staffing.models import Shift, TrainingModule
 from tests import factories as f
+from work.calls import call_record
 
 from .conftest import NOW, member
 

@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from calls.models import Outcome
-from calls.services import call_record
 from cases.workitem import Status
 from staffing.models import CallReview
 from tests import factories as f
+from work.calls import call_record
 
 from .conftest import NOW, member
 
@@ -31,7 +31,7 @@ def a_call(profile, minutes: int = 0):
         outcome=Outcome.NO_ANSWER,
         duration_seconds=60,
         now=NOW + dt.timedelta(minutes=minutes),
-    )
+    ).call
 
 
 def test_a_new_starters_call_is_queued_for_review(clock, calls_team):

@@ -10,9 +10,9 @@ from django.urls import reverse
 from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
-from staffing.assignment import assign_work
 from staffing.models import TrainingCompletion, TrainingModule
 from tests import factories as f
+from work.assignment import assign_work
 
 from .conftest import NOW, member
 

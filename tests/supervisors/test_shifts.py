@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 
 from staffing.models import HoursCapChange, Shift
+from staffing.selectors.rota import booked_hours_in_week
 from staffing.services import (
     SlotPlan,
     StaffingRefused,
-    booked_hours_in_week,
     shift_book,
     shifts_publish,
 )

@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from calls.models import Outcome
 from cases.workitem import Status
+from figures.utilisation import utilisation
 from staffing.models import Shift
-from staffing.selectors import utilisation
 from tests import factories as f
 
 from .conftest import at, member

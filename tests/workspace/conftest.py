@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from calls.models import Script
-from cases.services import item_assign
+from cases.workitem import Status
 from tests import factories as f
 
 
@@ -45,8 +45,13 @@ def scripts(db):
 
 
 def hold(item, user):
-    """Put an item in someone's queue, as assignment does."""
-    return item_assign(item=item, to=user, now=timezone.now())
+    """Put an item in someone's queue, already assigned (as the factories build items
+    in their state: a queue may be longer here than any cap would let it grow)."""
+    type(item).objects.filter(pk=item.pk).update(
+        status=Status.ASSIGNED, assignee=user, assigned_at=timezone.now()
+    )
+    item.refresh_from_db()
+    return item
 
 
 @pytest.fixture

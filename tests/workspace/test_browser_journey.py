@@ -13,9 +13,9 @@ from playwright.sync_api import expect
 from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
-from staffing.assignment import assign_work
 from tests import factories as f
 from tests.workspace.conftest import CaseFactory, hold
+from work.assignment import assign_work
 
 pytestmark = [
     pytest.mark.browser,

@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from calls.models import CallAttempt, Outcome
-from calls.services import call_record
 from cases.models import Case, RiskAssessment, SettingVisit
 from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation
 from tests import factories as f
 from tests.workspace.conftest import ContactFactory
+from work.calls import call_record
 
 pytestmark = pytest.mark.django_db
 
@@ -220,7 +220,7 @@ def test_illegal_transition_is_a_message_not_a_500(client, supervisor, held_case
 
 
 def test_safeguarding_concern_escalates_and_emails_the_team_supervisor(
-    client, caseworker, held_case, mailoutbox
+    client, caseworker, held_case, mailoutbox, run_tasks_here
 ):
     f.StaffProfileFactory(
         clinical=True,
@@ -229,15 +229,17 @@ def test_safeguarding_concern_escalates_and_emails_the_team_supervisor(
         user__email="boss@example.org",
     )
     client.force_login(caseworker)
-    response = client.post(
-        reverse("cases:call", args=[held_case.pk]),
-        {"outcome": Outcome.SAFEGUARDING, "notes": "Child left alone at home"},
-        follow=True,
-    )
+    with run_tasks_here():
+        response = client.post(
+            reverse("cases:call", args=[held_case.pk]),
+            {"outcome": Outcome.SAFEGUARDING, "notes": "Child left alone at home"},
+            follow=True,
+        )
+        assert mailoutbox == []  # nothing is sent inside the request
     escalation = Escalation.objects.get(case=held_case)
     team = escalation.local_team.name
     assert escalation.reason == Escalation.Reason.SAFEGUARDING
-    assert f"Escalated to {team}; your supervisor has been told.".encode() in (
+    assert f"Escalated to {team}; your supervisor is being emailed.".encode() in (
         response.content
     )
     assert response.redirect_chain[-1][0] == reverse("cases:queue")

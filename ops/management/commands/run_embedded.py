@@ -21,6 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", default="8000")
 
     def handle(self, *args, host: str, port: str, **options):
+        # The filesystem broker's folders, and beat's schedule file beside them.
+        for sub in ("out", "processed", "control"):
+            (settings.CELERY_BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
         python = sys.executable
         queues = "default,assignment,escalation"
         commands = {

@@ -1,0 +1,91 @@
+"""Call attempts: the list, one call, and recording a call on a case or contact."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from calls.models import CallAttempt, Outcome
+from cases.workitem import WorkItem
+from work.access.calls import calls_visible_to, get_call_for
+from work.calls import call_record
+
+from ..access import actor_of, api_client_of
+from ..filters import IdFilter, LocalDayFilter
+from ..pagination import LatestCallFirstPagination
+from ..permissions import CaseworkScope
+from .serializers import CallAttemptSerializer, CallInSerializer
+
+
+class CallAttemptFilter(filters.FilterSet):
+    outcome = filters.MultipleChoiceFilter(choices=Outcome.choices)
+    case = IdFilter(field_name="case_id")
+    contact = IdFilter(field_name="contact_id")
+    caller = IdFilter(field_name="caller_id")
+    started_from = LocalDayFilter(field_name="started_at", bound="from")
+    started_to = LocalDayFilter(field_name="started_at", bound="to")
+
+    class Meta:
+        model = CallAttempt
+        fields: list[str] = []
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Call attempts to the cases and contacts you may see"),
+    retrieve=extend_schema(summary="One call attempt"),
+)
+class CallAttemptViewSet(viewsets.ReadOnlyModelViewSet):
+    # Any id reaches the view, which answers a JSON 404 for one it cannot find.
+    lookup_value_regex = "[^/]+"
+    serializer_class = CallAttemptSerializer
+    permission_classes = [CaseworkScope]
+    filterset_class = CallAttemptFilter
+    pagination_class = LatestCallFirstPagination
+
+    def get_queryset(self):
+        return calls_visible_to(actor_of(self.request))
+
+    def get_object(self) -> CallAttempt:
+        return get_call_for(actor_of(self.request), self.kwargs["pk"])
+
+
+def call_record_response(request: Request, item: WorkItem) -> Response:
+    """Validate a call, record it on the item through the same service as the pages,
+    answer 201.
+
+    The caller is the signed-in member of staff; an integration names the member of
+    staff who made the call, who must be allowed to work the item (403 otherwise, from
+    the service). An outcome the item's status does not allow is 409.
+    """
+    serializer = CallInSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    client = api_client_of(request)
+    caller, by = request.user, None
+    if client is not None:
+        if data.get("caller") is None:
+            raise ValidationError(
+                {
+                    "caller": [
+                        "An integration must give the user id of the member of "
+                        "staff who made the call."
+                    ]
+                }
+            )
+        caller, by = data["caller"], request.user
+    logged = call_record(
+        item=item,
+        caller=caller,
+        by=by,
+        outcome=data["outcome"],
+        call_back_at=data.get("call_back_at"),
+        duration_seconds=data.get("duration_seconds", 0),
+        notes=data.get("notes", ""),
+    )
+    return Response(
+        CallAttemptSerializer(logged.call).data, status=status.HTTP_201_CREATED
+    )

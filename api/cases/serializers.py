@@ -1,0 +1,273 @@
+"""API shapes for cases and test-result intake: validation and output, no logic."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from areas.postcodes import normalise_postcode
+from cases.models import Case, SettingKind
+from cases.workitem import Route
+from people.models import Person, validate_nhs_number
+from people.services import PersonDetails
+from work.intake import TestResult
+
+MAX_BATCH = 1000
+EARLIEST_BIRTH = dt.date(1890, 1, 1)
+
+
+class PersonInSerializer(serializers.Serializer):
+    """A person as a lab or a caseworker knows them."""
+
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField(required=False, allow_null=True)
+    nhs_number = serializers.CharField(
+        required=False, allow_blank=True, max_length=13, help_text="10 digits."
+    )
+    phone = PhoneNumberField(
+        required=False,
+        allow_blank=True,
+        max_length=32,
+        help_text="A UK number, or any number in international form.",
+    )
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    address = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    postcode = serializers.CharField(
+        required=False, allow_blank=True, max_length=10, help_text="e.g. S1 1AA"
+    )
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=8,
+        help_text="ISO 639-1 code of their first language.",
+    )
+    needs_interpreter = serializers.BooleanField(required=False, default=False)
+
+    def validate_nhs_number(self, value: str) -> str:
+        digits = value.replace(" ", "")
+        if digits:
+            validate_nhs_number(digits)
+        return digits
+
+    def validate_postcode(self, value: str) -> str:
+        return normalise_postcode(value) if value.strip() else ""
+
+    def validate_date_of_birth(self, value: dt.date | None) -> dt.date | None:
+        if value is None:
+            return None
+        if value > timezone.localdate():
+            raise serializers.ValidationError(
+                "A date of birth cannot be in the future."
+            )
+        if value < EARLIEST_BIRTH:
+            raise serializers.ValidationError("That date of birth is too early.")
+        return value
+
+
+def person_details(data: dict) -> PersonDetails:
+    """PersonDetails from a PersonInSerializer's validated data (nested use)."""
+    phone = data.get("phone")
+    return PersonDetails(
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        date_of_birth=data.get("date_of_birth"),
+        nhs_number=data.get("nhs_number", ""),
+        phone=phone.as_e164 if phone else "",
+        email=data.get("email", ""),
+        address=data.get("address", ""),
+        postcode=data.get("postcode", ""),
+        language=data.get("language", ""),
+        needs_interpreter=data.get("needs_interpreter", False),
+    )
+
+
+class LabResultInSerializer(serializers.Serializer):
+    """One positive test result from a lab."""
+
+    lab_reference = serializers.CharField(
+        max_length=64, help_text="The lab's own reference: posting it again is safe."
+    )
+    person = PersonInSerializer()
+    specimen_date = serializers.DateField(help_text="On or before the result date.")
+    result_date = serializers.DateField(help_text="Not in the future.")
+    symptom_onset = serializers.DateField(
+        required=False, allow_null=True, help_text="Not after the result date."
+    )
+    complex_setting = serializers.ChoiceField(
+        choices=SettingKind.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the person lives or works, when it makes the case complex "
+        "(care home, school, hospital, prison go to the local team).",
+    )
+
+    def validate(self, data: dict) -> dict:
+        today = timezone.localdate()
+        errors: dict[str, str] = {}
+        if data["result_date"] > today:
+            errors["result_date"] = "The result date cannot be in the future."
+        if data["specimen_date"] > today:
+            errors["specimen_date"] = "The specimen date cannot be in the future."
+        elif data["specimen_date"] > data["result_date"]:
+            errors["specimen_date"] = (
+                "The specimen date must be on or before the result date."
+            )
+        onset = data.get("symptom_onset")
+        if onset is not None and onset > data["result_date"]:
+            errors["symptom_onset"] = "Symptom onset cannot be after the result date."
+        if errors:
+            raise serializers.ValidationError(errors)
+        return data
+
+    def to_result(self) -> TestResult:
+        return self.result_from(self.validated_data)
+
+    @staticmethod
+    def result_from(data: dict) -> TestResult:
+        """The TestResult from this serializer's validated data."""
+        return TestResult(
+            lab_reference=data["lab_reference"],
+            person=person_details(data["person"]),
+            specimen_date=data["specimen_date"],
+            result_date=data["result_date"],
+            symptom_onset=data.get("symptom_onset"),
+            complex_setting=data.get("complex_setting", ""),
+        )
+
+
+def validate_batch(items: list) -> list[TestResult | dict]:
+    """Each item of a batch checked as LabResultInSerializer checks one: its
+    TestResult, or its field errors.
+
+    One serializer's fields serve every object in the batch (as in DRF's
+    ListSerializer): a serializer deep-copies its fields when made, which was a third
+    of a batch's validation time. Anything but an object goes the usual way, for the
+    usual message.
+    """
+    shared = LabResultInSerializer()
+    checked: list[TestResult | dict] = []
+    for item in items:
+        if not isinstance(item, dict):
+            serializer = LabResultInSerializer(data=item)
+            serializer.is_valid()
+            checked.append(serializer.errors)
+            continue
+        try:
+            data = shared.run_validation(item)
+        except serializers.ValidationError as exc:
+            checked.append(exc.detail)
+        else:
+            checked.append(LabResultInSerializer.result_from(data))
+    return checked
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    phone = serializers.CharField(read_only=True, help_text="E.164, or blank.")
+    email = serializers.CharField(read_only=True, help_text="An address, or blank.")
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "nhs_number",
+            "phone",
+            "email",
+            "postcode",
+            "needs_interpreter",
+        ]
+        read_only_fields = fields
+
+
+WORK_ITEM_FIELDS = [
+    "id",
+    "status",
+    "area",
+    "area_unknown",
+    "assignee",
+    "local_team",
+    "priority",
+    "isolation_ends_on",
+    "attempts",
+    "next_attempt_at",
+    "escalate_due_at",
+    "created_at",
+    "assigned_at",
+    "first_attempt_at",
+    "last_attempt_at",
+    "reached_at",
+    "reached_route",
+    "completed_at",
+    "escalated_at",
+    "closed_at",
+]
+
+
+class WorkItemSerializer(serializers.ModelSerializer):
+    area = serializers.CharField(
+        source="area.code", read_only=True, allow_null=True, help_text="ONS code."
+    )
+    local_team = serializers.CharField(
+        source="local_team.code",
+        read_only=True,
+        allow_null=True,
+        help_text="Code of the local team holding it while escalated.",
+    )
+    assignee = serializers.IntegerField(
+        source="assignee_id", read_only=True, allow_null=True
+    )
+    person = PersonSerializer(read_only=True)
+    # Blank until reached; spelled out so the schema's enum admits the blank.
+    reached_route = serializers.ChoiceField(
+        choices=[("", "Not reached"), *Route.choices], read_only=True
+    )
+
+
+class CaseSerializer(WorkItemSerializer):
+    complex_setting = serializers.ChoiceField(
+        choices=[("", "None"), *SettingKind.choices], read_only=True
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            *WORK_ITEM_FIELDS,
+            "person",
+            "lab_reference",
+            "specimen_date",
+            "result_date",
+            "symptom_onset",
+            "source",
+            "complexity",
+            "complex_setting",
+            "safeguarding_flag",
+        ]
+        read_only_fields = fields
+
+
+class IntakeItemSerializer(serializers.Serializer):
+    """The answer for one item of a batch."""
+
+    index = serializers.IntegerField(help_text="Position of the item in the batch.")
+    status = serializers.ChoiceField(choices=["created", "existing", "invalid"])
+    lab_reference = serializers.CharField(allow_null=True)
+    case = serializers.IntegerField(allow_null=True, help_text="The case's id.")
+    errors = serializers.JSONField(
+        allow_null=True, help_text="Field-level reasons, for an invalid item."
+    )
+
+
+class IntakeBatchSerializer(serializers.Serializer):
+    """The answer to a batch: counts, then one result per item in order."""
+
+    created = serializers.IntegerField()
+    existing = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+    results = IntakeItemSerializer(many=True)

@@ -1,0 +1,241 @@
+"""Cases and test-result intake over the API."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import APIView
+
+from audit.services import audit_view
+from cases.models import Case
+from work.access.cases import cases_visible_to, get_case_for
+from work.casework import contact_add
+from work.intake import TestResult, case_intake, case_intake_many
+
+from ..access import actor_of
+from ..calls.serializers import CallAttemptSerializer, CallInSerializer
+from ..calls.views import call_record_response
+from ..contacts.serializers import ContactInSerializer, ContactSerializer
+from ..errors import BatchTooLarge
+from ..filters import WorkItemFilter
+from ..permissions import CaseworkScope, IntakeScope
+from .serializers import (
+    MAX_BATCH,
+    CaseSerializer,
+    IntakeBatchSerializer,
+    LabResultInSerializer,
+    validate_batch,
+)
+
+
+class CaseFilter(WorkItemFilter):
+    complexity = filters.ChoiceFilter(choices=Case.Complexity.choices)
+    lab_reference = filters.CharFilter()
+
+    class Meta:
+        model = Case
+        fields: list[str] = []
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Cases you may see, newest first"),
+    retrieve=extend_schema(summary="One case"),
+)
+class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+    # Any id reaches the view, which answers a JSON 404 for one it cannot find.
+    lookup_value_regex = "[^/]+"
+    serializer_class = CaseSerializer
+    permission_classes = [CaseworkScope]
+    filterset_class = CaseFilter
+
+    def get_queryset(self):
+        return cases_visible_to(actor_of(self.request)).select_related(
+            "person", "area", "local_team"
+        )
+
+    def get_object(self) -> Case:
+        return get_case_for(actor_of(self.request), self.kwargs["pk"])
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """One case; the read is audited as the page's is."""
+        case = self.get_object()
+        audit_view(user=request.user, obj=case, via="api")
+        return Response(self.get_serializer(case).data)
+
+    @extend_schema(
+        summary="Add a contact to the case",
+        request=ContactInSerializer,
+        responses={
+            201: ContactSerializer,
+            409: OpenApiResponse(
+                description="The person is already a contact of this case, "
+                "or is the case themselves (code duplicate_contact)."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="contacts")
+    def add_contact(self, request: Request, pk=None) -> Response:
+        case = self.get_object()
+        serializer = ContactInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = contact_add(
+            case=case, details=serializer.to_details(), by=actor_of(request)
+        )
+        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record a call to the case and its outcome",
+        request=CallInSerializer,
+        responses={
+            201: CallAttemptSerializer,
+            409: OpenApiResponse(
+                description="The case's status does not allow a call now."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="calls")
+    def record_call(self, request: Request, pk=None) -> Response:
+        return call_record_response(request, self.get_object())
+
+
+BATCH_DESCRIPTION = f"""Post one positive result (an object) or a batch (a list of up to
+{MAX_BATCH}).
+
+Idempotent on `lab_reference`: a result already received returns the existing case and
+changes nothing.
+
+**One result**: 201 with the new case; 200 with the existing case; 400 with field
+errors.
+
+**A batch**: always 200 once the batch is read, with one entry per item in order
+(`status` created, existing or invalid; the case id; or the field errors). Good items
+are saved and bad ones reported; each item is written in its own savepoint, so an item
+that fails leaves nothing behind. Posting the same batch again is safe: its items come
+back as existing. An empty list is 400; more than {MAX_BATCH} items is 413.
+"""
+
+
+def _lab_reference_of(item) -> str | None:
+    value = item.get("lab_reference") if isinstance(item, dict) else None
+    return value[:64] if isinstance(value, str) else None
+
+
+class LabResultIntakeView(APIView):
+    permission_classes = [IntakeScope]
+
+    @extend_schema(
+        summary="Post positive test results",
+        description=BATCH_DESCRIPTION,
+        request=PolymorphicProxySerializer(
+            component_name="TestResultOrBatch",
+            serializers=[LabResultInSerializer, LabResultInSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ExistingCaseOrBatchResult",
+                serializers=[CaseSerializer, IntakeBatchSerializer],
+                resource_type_field_name=None,
+            ),
+            201: CaseSerializer,
+            413: OpenApiResponse(description=f"More than {MAX_BATCH} results."),
+        },
+        examples=[
+            OpenApiExample(
+                "One result",
+                request_only=True,
+                value={
+                    "lab_reference": "LAB-2026-000123",
+                    "person": {
+                        "first_name": "Asha",
+                        "last_name": "Patel",
+                        "date_of_birth": "1984-03-02",
+                        "nhs_number": "9434765919",
+                        "phone": "07911 123456",
+                        "postcode": "S1 2HE",
+                    },
+                    "specimen_date": "2026-11-20",
+                    "result_date": "2026-11-21",
+                    "symptom_onset": "2026-11-19",
+                },
+            )
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if isinstance(data, list):
+            return self._batch(data)
+        if not isinstance(data, dict):
+            raise ValidationError(
+                {"non_field_errors": ["Send one result (an object) or a list of them."]}
+            )
+        serializer = LabResultInSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        case, created = case_intake(
+            result=serializer.to_result(), source=Case.Source.API, by=request.user
+        )
+        case = Case.objects.with_person().select_related("local_team").get(pk=case.pk)
+        return Response(
+            CaseSerializer(case).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    def _batch(self, items: list) -> Response:
+        if len(items) > MAX_BATCH:
+            raise BatchTooLarge(
+                f"A batch holds at most {MAX_BATCH} results; this one has "
+                f"{len(items)}. Split it into several requests."
+            )
+        if not items:
+            raise ValidationError({"non_field_errors": ["The batch is empty."]})
+        results = []
+        valid: dict[int, TestResult] = {}
+        for index, (item, checked) in enumerate(
+            zip(items, validate_batch(items), strict=True)
+        ):
+            results.append(
+                {
+                    "index": index,
+                    "lab_reference": _lab_reference_of(item),
+                    "case": None,
+                    "errors": checked if isinstance(checked, dict) else None,
+                }
+            )
+            if isinstance(checked, TestResult):
+                valid[index] = checked
+        # One service call for the batch: each item in its own savepoint there, so an
+        # item that fails leaves nothing behind.
+        outcomes = case_intake_many(
+            results=list(valid.values()), source=Case.Source.API, by=self.request.user
+        )
+        for index, outcome in zip(valid, outcomes, strict=True):
+            entry = results[index]
+            if isinstance(outcome.error, DjangoValidationError):
+                entry["errors"] = as_serializer_error(outcome.error)
+            elif outcome.error is not None:
+                entry["errors"] = {
+                    "non_field_errors": ["The database refused this result."]
+                }
+            else:
+                entry["case"] = outcome.case.pk
+                entry["status"] = "created" if outcome.created else "existing"
+        counts = {"created": 0, "existing": 0, "invalid": 0}
+        for entry in results:
+            if entry["errors"] is not None:
+                entry["status"] = "invalid"
+            counts[entry["status"]] += 1
+        return Response({**counts, "results": results}, status=status.HTTP_200_OK)

@@ -1,0 +1,72 @@
+"""Contacts over the API: list, one contact, record a call."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from audit.services import audit_view
+from contacts.models import Contact
+from work.access.contacts import contacts_visible_to, get_contact_for
+
+from ..access import actor_of
+from ..calls.serializers import CallAttemptSerializer, CallInSerializer
+from ..calls.views import call_record_response
+from ..filters import IdFilter, WorkItemFilter
+from ..permissions import CaseworkScope
+from .serializers import ContactSerializer
+
+
+class ContactFilter(WorkItemFilter):
+    case = IdFilter(
+        field_name="case_id", help_text="Id of the case they were named by."
+    )
+    exposure = filters.ChoiceFilter(choices=Contact.Exposure.choices)
+
+    class Meta:
+        model = Contact
+        fields: list[str] = []
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Contacts you may see, newest first"),
+    retrieve=extend_schema(summary="One contact"),
+)
+class ContactViewSet(viewsets.ReadOnlyModelViewSet):
+    # Any id reaches the view, which answers a JSON 404 for one it cannot find.
+    lookup_value_regex = "[^/]+"
+    serializer_class = ContactSerializer
+    permission_classes = [CaseworkScope]
+    filterset_class = ContactFilter
+
+    def get_queryset(self):
+        return contacts_visible_to(actor_of(self.request)).select_related(
+            "person", "area", "local_team"
+        )
+
+    def get_object(self) -> Contact:
+        return get_contact_for(actor_of(self.request), self.kwargs["pk"])
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """One contact; the read is audited as the page's is."""
+        contact = self.get_object()
+        audit_view(user=request.user, obj=contact, via="api")
+        return Response(self.get_serializer(contact).data)
+
+    @extend_schema(
+        summary="Record a call to the contact and its outcome",
+        request=CallInSerializer,
+        responses={
+            201: CallAttemptSerializer,
+            409: OpenApiResponse(
+                description="The contact's status does not allow a call now."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="calls")
+    def record_call(self, request: Request, pk=None) -> Response:
+        return call_record_response(request, self.get_object())

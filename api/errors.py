@@ -1,0 +1,51 @@
+"""How the API answers errors: the codes a client expects, never a 500 for input."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
+from rest_framework import exceptions, status
+from rest_framework.serializers import as_serializer_error
+from rest_framework.views import exception_handler
+
+from cases.errors import IllegalTransition
+from work.casework import DuplicateContact
+from work.errors import WorkRefused
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "That change is not allowed in the item's current state."
+    default_code = "illegal_transition"
+
+
+class BatchTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Too many items in one request."
+    default_code = "batch_too_large"
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, plus: IllegalTransition is 409, a Django ValidationError 400,
+    a database constraint refusing the change 409, a value it cannot hold 400."""
+    if isinstance(exc, WorkRefused):
+        exc = Conflict(str(exc), code="refused")
+    elif isinstance(exc, IllegalTransition):
+        code = (
+            "duplicate_contact"
+            if isinstance(exc, DuplicateContact)
+            else "illegal_transition"
+        )
+        exc = Conflict(str(exc), code=code)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(as_serializer_error(exc))
+    elif isinstance(exc, IntegrityError):
+        # A rule the database keeps (a unique value, say) refused the change.
+        exc = Conflict(
+            "That conflicts with data already held.", code="integrity_conflict"
+        )
+    elif isinstance(exc, DataError):
+        exc = exceptions.ValidationError(
+            {"detail": "A value is out of range or too long."}
+        )
+    return exception_handler(exc, context)

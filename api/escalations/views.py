@@ -1,0 +1,138 @@
+"""Escalations over the API: the local team's list, and working one through."""
+
+from __future__ import annotations
+
+import django_filters as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from escalations.models import Escalation
+from work.access.escalations import escalations_visible_to, get_escalation_for
+from work.escalation import (
+    escalation_claim,
+    escalation_close,
+    escalation_record_action,
+    escalation_return,
+)
+
+from ..access import actor_of
+from ..filters import IdFilter, LocalDayFilter
+from ..permissions import CaseworkScope
+from .serializers import (
+    EscalationActionInSerializer,
+    EscalationActionSerializer,
+    EscalationCloseSerializer,
+    EscalationReturnSerializer,
+    EscalationSerializer,
+)
+
+CONFLICT = OpenApiResponse(description="Not allowed in the escalation's current state.")
+
+
+class EscalationFilter(filters.FilterSet):
+    status = filters.MultipleChoiceFilter(choices=Escalation.Status.choices)
+    reason = filters.MultipleChoiceFilter(choices=Escalation.Reason.choices)
+    local_team = filters.CharFilter(field_name="local_team__code")
+    case = IdFilter(field_name="case_id")
+    contact = IdFilter(field_name="contact_id")
+    picked_up_by = IdFilter(field_name="picked_up_by_id")
+    created_from = LocalDayFilter(field_name="created_at", bound="from")
+    created_to = LocalDayFilter(field_name="created_at", bound="to")
+
+    class Meta:
+        model = Escalation
+        fields: list[str] = []
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Escalations to your local team, newest first"),
+    retrieve=extend_schema(summary="One escalation"),
+)
+class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
+    # Any id reaches the view, which answers a JSON 404 for one it cannot find.
+    lookup_value_regex = "[^/]+"
+    serializer_class = EscalationSerializer
+    permission_classes = [CaseworkScope]
+    filterset_class = EscalationFilter
+
+    def get_queryset(self):
+        return escalations_visible_to(actor_of(self.request)).select_related(
+            "local_team"
+        )
+
+    def get_object(self) -> Escalation:
+        return get_escalation_for(actor_of(self.request), self.kwargs["pk"])
+
+    def _answer(self, escalation: Escalation) -> Response:
+        escalation = self.get_queryset().get(pk=escalation.pk)
+        return Response(EscalationSerializer(escalation).data)
+
+    @extend_schema(
+        summary="Pick the escalation up",
+        request=None,
+        responses={200: EscalationSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def claim(self, request: Request, pk=None) -> Response:
+        escalation = escalation_claim(escalation=self.get_object(), by=request.user)
+        return self._answer(escalation)
+
+    @extend_schema(
+        summary="Record something the team did (a door-step visit, a letter...)",
+        request=EscalationActionInSerializer,
+        responses={201: EscalationActionSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def actions(self, request: Request, pk=None) -> Response:
+        escalation = self.get_object()
+        serializer = EscalationActionInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        done = escalation_record_action(
+            escalation=escalation,
+            kind=serializer.validated_data["kind"],
+            note=serializer.validated_data.get("note", ""),
+            by=request.user,
+        )
+        return Response(
+            EscalationActionSerializer(done).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Close the escalation with an outcome",
+        request=EscalationCloseSerializer,
+        responses={200: EscalationSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk=None) -> Response:
+        escalation = self.get_object()
+        serializer = EscalationCloseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        closed = escalation_close(
+            escalation=escalation,
+            outcome=serializer.validated_data["outcome"],
+            note=serializer.validated_data.get("note", ""),
+            by=request.user,
+        )
+        return self._answer(closed)
+
+    @extend_schema(
+        summary="Send the item back to the national queue",
+        request=EscalationReturnSerializer,
+        responses={200: EscalationSerializer, 409: CONFLICT},
+    )
+    @action(detail=True, methods=["post"], url_path="return")
+    def send_back(self, request: Request, pk=None) -> Response:
+        escalation = self.get_object()
+        serializer = EscalationReturnSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        phone = serializer.validated_data.get("new_phone")
+        returned = escalation_return(
+            escalation=escalation,
+            note=serializer.validated_data["note"],
+            new_phone=phone.as_e164 if phone else "",
+            by=request.user,
+        )
+        return self._answer(returned)

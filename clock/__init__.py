@@ -1,0 +1,60 @@
+"""Local time for the whole service: days and weeks as people in England live them.
+
+Every time stamp is stored aware (UTC in the database); a day or a week is a span of
+local (Europe/London) midnights, so a week across a clock change is 167 or 169 hours
+long and a day 23 or 25. This is the one place that arithmetic is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+
+MONDAY = 0
+THURSDAY = 3
+
+
+def local_midnight(day: date) -> datetime:
+    """The first moment of a local day, aware."""
+    return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """Local midnight of the day to local midnight of the next."""
+    return local_midnight(day), local_midnight(day + timedelta(days=1))
+
+
+def week_start(day: date, *, first_weekday: int = MONDAY) -> date:
+    """The first day of the week holding `day` (weeks starting on `first_weekday`)."""
+    return day - timedelta(days=(day.weekday() - first_weekday) % 7)
+
+
+def monday_of(day: date) -> date:
+    return week_start(day, first_weekday=MONDAY)
+
+
+def week_bounds(first_day: date) -> tuple[datetime, datetime]:
+    """Local midnight on the week's first day to local midnight seven days later."""
+    return local_midnight(first_day), local_midnight(first_day + timedelta(days=7))
+
+
+def local_week_bounds(
+    moment: datetime, *, first_weekday: int = MONDAY
+) -> tuple[datetime, datetime]:
+    """The local week (Monday to Sunday by default) around a moment."""
+    return week_bounds(
+        week_start(timezone.localtime(moment).date(), first_weekday=first_weekday)
+    )
+
+
+def split_by_local_day(start: datetime, end: datetime) -> list[tuple[date, float]]:
+    """Seconds of [start, end) falling on each local day, cut at local midnight."""
+    parts = []
+    cursor = start
+    while cursor < end:
+        day = timezone.localtime(cursor).date()
+        cut = min(end, local_midnight(day + timedelta(days=1)))
+        parts.append((day, (cut - cursor).total_seconds()))
+        cursor = cut
+    return parts

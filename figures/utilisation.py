@@ -1,0 +1,136 @@
+"""Utilisation: per person and day, time on shift, calls, items completed, idle share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from calls.models import CallAttempt, Outcome
+from cases.models import Case
+from clock import split_by_local_day, week_bounds
+from staffing.models import Shift, StaffProfile
+from staffing.selectors.members import team_members
+
+# Time after each call counted as writing it up (notes, outcome, next steps).
+WRAP_UP = timedelta(minutes=5)
+
+
+@dataclass
+class UtilisationRow:
+    profile: StaffProfile
+    day: date
+    shift_seconds: float = 0.0
+    calls: int = 0
+    talk_seconds: int = 0
+    items_completed: int = 0
+
+    @property
+    def hours_on_shift(self) -> float:
+        return self.shift_seconds / 3600
+
+    @property
+    def busy_seconds(self) -> float:
+        return self.talk_seconds + self.calls * WRAP_UP.total_seconds()
+
+    @property
+    def idle_share(self) -> float | None:
+        """1 - min(1, (talk time + wrap-up per call) / time on shift); None off shift."""
+        if not self.shift_seconds:
+            return None
+        return 1 - min(1.0, self.busy_seconds / self.shift_seconds)
+
+
+@dataclass
+class Utilisation:
+    monday: date
+    rows: list[UtilisationRow]
+    people: list[UtilisationRow]  # week totals per person (day is the Monday)
+    team: UtilisationRow  # week totals for the team (profile is the supervisor)
+
+
+def utilisation(supervisor: StaffProfile, *, monday: date) -> Utilisation:
+    """Per person and day of one week: time on booked shifts, calls, items completed,
+    idle share; with week totals per person and for the team. Four queries."""
+    start, end = week_bounds(monday)
+    members = list(
+        team_members(supervisor)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name")
+    )
+    by_user = {m.user_id: m for m in members}
+    rows: dict[tuple[int, date], UtilisationRow] = {}
+
+    def row(profile: StaffProfile, day: date) -> UtilisationRow:
+        return rows.setdefault(
+            (profile.pk, day), UtilisationRow(profile=profile, day=day)
+        )
+
+    by_pk = {m.pk: m for m in members}
+    for staff_id, s, e in Shift.objects.filter(
+        staff_id__in=list(by_pk),
+        status=Shift.Status.BOOKED,
+        starts_at__lt=end,
+        ends_at__gt=start,
+    ).values_list("staff_id", "starts_at", "ends_at"):
+        for day, seconds in split_by_local_day(max(s, start), min(e, end)):
+            row(by_pk[staff_id], day).shift_seconds += seconds
+    tz = timezone.get_current_timezone()
+    for caller_id, day, n, talk, reached in (
+        CallAttempt.objects.filter(
+            caller_id__in=list(by_user), started_at__gte=start, started_at__lt=end
+        )
+        .annotate(day=TruncDate("started_at", tzinfo=tz))
+        .order_by()
+        .values("caller_id", "day")
+        .annotate(
+            n=Count("pk"),
+            talk=Sum("duration_seconds"),
+            reached=Count(
+                "pk", filter=Q(outcome=Outcome.REACHED, contact__isnull=False)
+            ),
+        )
+        .values_list("caller_id", "day", "n", "talk", "reached")
+    ):
+        r = row(by_user[caller_id], day)
+        r.calls, r.talk_seconds = n, talk or 0
+        r.items_completed += reached
+    for assignee_id, day, n in (
+        Case.objects.filter(
+            assignee_id__in=list(by_user),
+            completed_at__gte=start,
+            completed_at__lt=end,
+        )
+        .annotate(day=TruncDate("completed_at", tzinfo=tz))
+        .order_by()
+        .values("assignee_id", "day")
+        .annotate(n=Count("pk"))
+        .values_list("assignee_id", "day", "n")
+    ):
+        row(by_user[assignee_id], day).items_completed += n
+    ordered = sorted(
+        rows.values(),
+        key=lambda r: (
+            r.profile.user.last_name,
+            r.profile.user.first_name,
+            r.profile.pk,
+            r.day,
+        ),
+    )
+    people: dict[int, UtilisationRow] = {}
+    team = UtilisationRow(profile=supervisor, day=monday)
+    for r in ordered:
+        total = people.setdefault(
+            r.profile.pk, UtilisationRow(profile=r.profile, day=monday)
+        )
+        for target in (total, team):
+            target.shift_seconds += r.shift_seconds
+            target.calls += r.calls
+            target.talk_seconds += r.talk_seconds
+            target.items_completed += r.items_completed
+    return Utilisation(
+        monday=monday, rows=ordered, people=list(people.values()), team=team
+    )

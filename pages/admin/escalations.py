@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from escalations.models import Cluster, Escalation, EscalationAction
+
+from .base import AuditedReadAdmin, ReadOnlyAdmin
+
+
+class ActionInline(admin.TabularInline):
+    model = EscalationAction
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Escalation)
+class EscalationAdmin(AuditedReadAdmin):
+    """Escalations are worked by the local teams on their pages; shown here only."""
+
+    list_display = ["__str__", "reason", "status", "local_team", "created_at", "due_at"]
+    list_filter = ["status", "reason", "area_unknown"]
+    list_select_related = ["local_team", "case__person", "contact__person"]
+    date_hierarchy = "created_at"
+    inlines = [ActionInline]
+    show_full_result_count = False
+
+
+@admin.register(Cluster)
+class ClusterAdmin(ReadOnlyAdmin):
+    list_display = ["setting", "area", "first_visit_on", "last_visit_on", "detected_at"]
+    list_select_related = ["setting", "area"]

@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+
+from staffing.models import (
+    CallReview,
+    HoursCapChange,
+    Organisation,
+    Shift,
+    StaffProfile,
+    Team,
+    TrainingCompletion,
+    TrainingModule,
+)
+from staffing.services import hours_cap_change, registration_verify, shift_cancel
+
+from .base import ReadOnlyAdmin, form_action
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "organisation", "tier"]
+    list_filter = ["tier"]
+    search_fields = ["name"]
+    autocomplete_fields = ["organisation"]
+
+
+class TrainingInline(admin.TabularInline):
+    """Shown here; recorded on the training pages (by the member or a supervisor)."""
+
+    model = TrainingCompletion
+    extra = 0
+    can_delete = False
+    readonly_fields = ["module", "completed_on"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class HoursCapActionForm(forms.Form):
+    new_cap = forms.IntegerField(
+        label="New weekly cap (hours)",
+        min_value=1,
+        max_value=settings.TRACING_WEEKLY_HOURS_CEILING,
+    )
+    reason = forms.CharField(max_length=300)
+
+
+class RegistrationActionForm(forms.Form):
+    body = forms.ChoiceField(choices=StaffProfile.RegistrationBody.choices)
+    number = forms.CharField(max_length=30)
+    expires_on = forms.DateField(
+        help_text="YYYY-MM-DD", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+@admin.register(StaffProfile)
+class StaffProfileAdmin(admin.ModelAdmin):
+    """Who someone is is edited here; their hours cap, registration and sign-off
+    change only through the actions, which keep the rules and the audit trail."""
+
+    list_display = [
+        "__str__",
+        "tier",
+        "is_supervisor",
+        "team",
+        "local_team",
+        "registration_expires_on",
+        "signed_off_at",
+        "weekly_hours_cap",
+    ]
+    list_filter = ["tier", "is_supervisor", "organisation", "registration_body"]
+    search_fields = [
+        "user__username",
+        "user__first_name",
+        "user__last_name",
+        "=registration_number",
+    ]
+    list_select_related = ["user", "team", "local_team"]
+    autocomplete_fields = ["user", "organisation", "team", "local_team", "languages"]
+    readonly_fields = [
+        "weekly_hours_cap",
+        "registration_body",
+        "registration_number",
+        "registration_verified_on",
+        "registration_verified_by",
+        "registration_expires_on",
+        "signed_off_at",
+        "signed_off_by",
+    ]
+    inlines = [TrainingInline]
+    actions = ["change_hours_cap", "verify_registration"]
+
+    @admin.action(description="Change the weekly hours cap…")
+    def change_hours_cap(self, request, queryset):
+        def apply(data):
+            done = []
+            for profile in queryset:
+                hours_cap_change(
+                    profile=profile,
+                    new_cap=data["new_cap"],
+                    reason=data["reason"],
+                    by=request.user,
+                )
+                done.append(str(profile))
+            return f"Weekly cap set to {data['new_cap']} hours for {len(done)}."
+
+        return form_action(
+            self,
+            request,
+            queryset,
+            form_class=HoursCapActionForm,
+            title="Change the weekly hours cap",
+            apply=apply,
+        )
+
+    @admin.action(description="Verify a registration…")
+    def verify_registration(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, "Verify one registration at a time.", messages.ERROR
+            )
+            return None
+        profile = queryset.get()
+
+        def apply(data):
+            registration_verify(
+                profile=profile,
+                body=data["body"],
+                number=data["number"],
+                expires_on=data["expires_on"],
+                by=request.user,
+            )
+            return f"Verified {profile}'s registration."
+
+        return form_action(
+            self,
+            request,
+            queryset,
+            form_class=RegistrationActionForm,
+            title="Verify a registration",
+            apply=apply,
+        )
+
+
+@admin.register(HoursCapChange)
+class HoursCapChangeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "profile",
+        "old_cap",
+        "new_cap",
+        "reason",
+        "changed_by",
+        "changed_at",
+    ]
+    list_select_related = ["profile__user", "changed_by"]
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300, help_text="The person booked sees it on their shifts page."
+    )
+
+
+@admin.register(Shift)
+class ShiftAdmin(ReadOnlyAdmin):
+    """Slots are published and booked on the rota pages; cancelled by the action."""
+
+    list_display = ["__str__", "tier", "team", "staff", "status"]
+    list_filter = ["status", "tier", "team"]
+    date_hierarchy = "starts_at"
+    list_select_related = ["team", "staff__user"]
+    search_fields = ["staff__user__username", "staff__user__last_name"]
+    show_full_result_count = False
+    actions = ["cancel_shifts"]
+
+    @admin.action(description="Cancel the shifts…", permissions=["view"])
+    def cancel_shifts(self, request, queryset):
+        def apply(data):
+            for shift in queryset:
+                shift_cancel(shift=shift, by=request.user, reason=data["reason"])
+            return f"Cancelled {queryset.count()} shifts."
+
+        return form_action(
+            self,
+            request,
+            queryset,
+            form_class=CancelForm,
+            title="Cancel the shifts",
+            apply=apply,
+        )
+
+
+@admin.register(TrainingModule)
+class TrainingModuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "tier", "required"]
+    list_filter = ["tier", "required"]
+    search_fields = ["name"]
+
+
+@admin.register(CallReview)
+class CallReviewAdmin(ReadOnlyAdmin):
+    list_display = ["call", "reviewer", "reviewed_at", "verdict"]
+    list_filter = ["verdict"]
+    list_select_related = ["call", "reviewer"]

@@ -1,0 +1,132 @@
+"""Logging a call from the case and contact pages, and the knowledge search beside
+the script."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRedirect
+
+from calls.models import Outcome
+from calls.selectors import articles_matching
+from cases.errors import IllegalTransition
+from cases.workitem import WorkItem
+from staffing.access import active_profile_of, is_national_supervisor
+from staffing.models import Tier
+from work.calls import CallLogged, call_record
+
+from .call_forms import CallLogForm
+
+
+def user_tier(user) -> int | None:
+    profile = active_profile_of(user)
+    return profile.tier if profile is not None else None
+
+
+def may_read_clinical(user) -> bool:
+    """Clinical guidance is for tier 2 caseworkers and supervisors."""
+    return user_tier(user) == Tier.CLINICAL or is_national_supervisor(user)
+
+
+@login_required
+@require_GET
+def knowledge_search(request: HttpRequest) -> TemplateResponse:
+    """The matching articles, as the partial the search box swaps in."""
+    if user_tier(request.user) is None and not request.user.is_superuser:
+        raise PermissionDenied("Knowledge articles are for staff.")
+    query = request.GET.get("q", "").strip()[:100]
+    articles = (
+        articles_matching(query, clinical=may_read_clinical(request.user))
+        if query
+        else []
+    )
+    return TemplateResponse(
+        request, "calls/_articles.html", {"articles": articles, "query": query}
+    )
+
+
+def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
+    """What happened, and what happens next, in one or two sentences."""
+    outcome = logged.call.outcome
+    if outcome == Outcome.SAFEGUARDING:
+        if logged.supervisors_told:
+            return (
+                f"Escalated to {logged.escalated_to}; your supervisor is being emailed."
+            )
+        return (
+            f"Escalated to {logged.escalated_to}. No supervisor of your team has an "
+            "email address on file: tell them yourself now."
+        )
+    if outcome == Outcome.NEEDS_INTERPRETER:
+        return (
+            "Logged: needs an interpreter. It has gone back to the pool for a "
+            "colleague who speaks their language."
+        )
+    if outcome == Outcome.REACHED:
+        ends = item.isolation_ends_on
+        text = f"Logged: reached. Isolation ends on {ends:%A} {ends.day} {ends:%B %Y}."
+        if logged.message is not None:
+            text += f" The isolation advice is queued as a text to {logged.message.to}."
+        return text
+    text = f"Logged: {logged.call.get_outcome_display().lower()}."
+    if item.is_unreached and item.next_attempt_at is not None:
+        at = timezone.localtime(item.next_attempt_at)
+        text += f" Next attempt {at:%H:%M on %a %d %b} (by the call rules)."
+    elif item.is_unreached:
+        text += " No more attempts by phone: it goes to the local team next."
+    return text
+
+
+def log_call(
+    request: HttpRequest,
+    item: WorkItem,
+    *,
+    page_url: str,
+    still_theirs: Callable[[], bool],
+    render_panel: Callable[[CallLogForm, str], HttpResponse],
+    render_page: Callable[[CallLogForm], HttpResponse],
+) -> HttpResponse:
+    """Log a call from a case or contact page.
+
+    With htmx the call panel (status and history) is swapped in place; without it, a
+    normal POST and redirect. Work that has left the caller (escalated, back to the
+    pool) sends them to their queue. A refused transition is a message, never a 500.
+    """
+    form = CallLogForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            logged = call_record(
+                item=item,
+                caller=request.user,
+                outcome=d["outcome"],
+                call_back_at=d["call_back_at"],
+                duration_seconds=(d["duration_minutes"] or 0) * 60,
+                notes=d["notes"],
+            )
+        except IllegalTransition as exc:
+            form.add_error(None, str(exc))
+        else:
+            text = call_logged_text(logged, item)
+            if not still_theirs():
+                messages.success(request, text)
+                queue = reverse("cases:queue")
+                if request.htmx:
+                    return HttpResponseClientRedirect(queue)
+                return redirect(queue)
+            if request.htmx:
+                return render_panel(CallLogForm(), text)
+            messages.success(request, text)
+            return redirect(page_url)
+    if request.htmx:
+        return render_panel(form, "")
+    return render_page(form)

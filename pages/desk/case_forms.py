@@ -1,0 +1,143 @@
+"""Forms of the case page: the risk assessment and the settings visited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from areas.postcodes import normalise_postcode
+from cases.models import Case, RiskAssessment, SettingKind
+from work.casework import AssessmentDetails, VisitDetails
+
+DATE_WIDGET = {"type": "date"}
+
+
+class AssessmentForm(forms.ModelForm):
+    """The public health risk assessment; symptom onset is stored on the case."""
+
+    symptom_onset = forms.DateField(
+        label="Date symptoms started",
+        required=False,
+        help_text="The isolation end date is worked out from this.",
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+    )
+
+    class Meta:
+        model = RiskAssessment
+        fields = [
+            "symptomatic",
+            "occupation",
+            "works_in",
+            "vulnerabilities",
+            "household_size",
+            "household_notes",
+            "clinical_notes",
+        ]
+        labels = {
+            "symptomatic": "They have had symptoms",
+            "works_in": "Works or studies in",
+            "vulnerabilities": "Vulnerabilities",
+            "household_size": "People in the household (including them)",
+            "household_notes": "Household",
+        }
+        help_texts = {
+            "vulnerabilities": "Health conditions, pregnancy, caring for someone at risk.",
+            "clinical_notes": "Seen by tier 2 clinicians only.",
+        }
+        widgets = {
+            "vulnerabilities": forms.Textarea(attrs={"rows": 2}),
+            "household_notes": forms.Textarea(attrs={"rows": 2}),
+            "clinical_notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.fields["household_size"].min_value = 1
+        self.fields["household_size"].widget.attrs["min"] = 1
+        if not self.is_bound:
+            self.initial.setdefault("symptom_onset", case.symptom_onset)
+
+    def clean_symptom_onset(self) -> date | None:
+        onset = self.cleaned_data.get("symptom_onset")
+        if onset is None:
+            return None
+        if onset > timezone.localdate():
+            raise ValidationError("The date symptoms started cannot be in the future.")
+        if onset > self.case.result_date:
+            raise ValidationError(
+                "Symptoms must have started on or before the result date "
+                f"({self.case.result_date:%d %b %Y})."
+            )
+        return onset
+
+    def clean_household_size(self) -> int | None:
+        size = self.cleaned_data.get("household_size")
+        if size is not None and size < 1:
+            raise ValidationError("A household has at least one person: them.")
+        return size
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("symptomatic")
+            and data.get("symptom_onset") is None
+            and "symptom_onset" not in self.errors
+        ):
+            self.add_error(
+                "symptom_onset", "Enter the date symptoms started, or untick symptoms."
+            )
+        return data
+
+    def details(self) -> AssessmentDetails:
+        d = self.cleaned_data
+        return AssessmentDetails(
+            symptomatic=d["symptomatic"],
+            symptom_onset=d.get("symptom_onset"),
+            occupation=d["occupation"],
+            works_in=d["works_in"],
+            vulnerabilities=d["vulnerabilities"],
+            household_size=d["household_size"],
+            household_notes=d["household_notes"],
+            clinical_notes=d["clinical_notes"],
+        )
+
+
+class VisitForm(forms.Form):
+    """One setting the case visited (in the days before symptoms or the test)."""
+
+    name = forms.CharField(label="Name of the place", max_length=200)
+    kind = forms.ChoiceField(
+        label="Kind of place", choices=[("", "Choose…"), *SettingKind.choices]
+    )
+    postcode = forms.CharField(label="Postcode", max_length=10, required=False)
+    visited_on = forms.DateField(
+        label="Date of visit",
+        widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, case: Case, **kwargs):
+        super().__init__(*args, prefix="visit", **kwargs)
+        self.case = case
+
+    def clean_postcode(self) -> str:
+        value = self.cleaned_data["postcode"].strip()
+        return normalise_postcode(value) if value else ""
+
+    def clean_visited_on(self) -> date:
+        day = self.cleaned_data["visited_on"]
+        if day > timezone.localdate():
+            raise ValidationError("The date of the visit cannot be in the future.")
+        return day
+
+    def details(self) -> VisitDetails:
+        d = self.cleaned_data
+        return VisitDetails(
+            name=d["name"],
+            kind=d["kind"],
+            visited_on=d["visited_on"],
+            postcode=d["postcode"],
+        )

@@ -1,0 +1,85 @@
+"""The call handler's contact page: only what a call to a contact needs."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.services import audit_view
+from calls.models import Script
+from calls.selectors import articles_matching, call_history, script_steps
+from cases.workitem import UNREACHED
+from contacts.models import Contact
+from work.access.contacts import get_contact_to_work, may_work_contact
+from work.queues import with_due_state
+
+from .call_forms import CallLogForm
+from .calls import log_call, may_read_clinical
+
+
+def _contact_page(
+    request: HttpRequest,
+    contact: Contact,
+    *,
+    call_form: CallLogForm | None = None,
+    notice: str = "",
+    template: str = "contacts/contact_detail.html",
+) -> TemplateResponse:
+    # The case behind the contact is never loaded here: its name is private.
+    query = request.GET.get("q", "").strip()[:100]
+    with_due_state([contact], now=timezone.now())
+    return TemplateResponse(
+        request,
+        template,
+        {
+            "contact": contact,
+            "person": contact.person,
+            "is_open": contact.status in UNREACHED,
+            "history": list(call_history(contact)),
+            "steps": script_steps(Script.Audience.CONTACT),
+            "query": query,
+            "articles": articles_matching(
+                query, clinical=may_read_clinical(request.user)
+            )
+            if query
+            else None,
+            "call_form": call_form or CallLogForm(),
+            "call_url": reverse("contacts:call", args=[contact.pk]),
+            "notice": notice,
+            "error_links": [("Check the call you logged", "call-panel")]
+            if call_form is not None and call_form.is_bound and not call_form.is_valid()
+            else [],
+        },
+    )
+
+
+@login_required
+@require_GET
+def contact_detail(request: HttpRequest, pk: int) -> TemplateResponse:
+    contact = get_contact_to_work(request.user, pk)
+    audit_view(user=request.user, obj=contact, via="page")
+    return _contact_page(request, contact)
+
+
+@login_required
+@require_POST
+def contact_call(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_contact_to_work(request.user, pk)
+    return log_call(
+        request,
+        contact,
+        page_url=reverse("contacts:detail", args=[contact.pk]),
+        still_theirs=lambda: may_work_contact(request.user, contact),
+        render_panel=lambda form, notice: _contact_page(
+            request,
+            contact,
+            call_form=form,
+            notice=notice,
+            template="contacts/contact_detail.html#call_panel",
+        ),
+        render_page=lambda form: _contact_page(request, contact, call_form=form),
+    )

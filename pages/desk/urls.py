@@ -1,0 +1,33 @@
+"""The desk's addresses: My work and the case pages (namespace "cases"), the contact
+pages ("contacts"), the knowledge search ("calls")."""
+
+from django.urls import path
+
+from . import calls, cases, contacts
+
+case_urls = (
+    [
+        path("work/", cases.my_work, name="queue"),
+        path("work/next/", cases.next_item, name="next"),
+        path("cases/<int:pk>/", cases.case_detail, name="detail"),
+        path("cases/<int:pk>/calls/", cases.case_call, name="call"),
+        path("cases/<int:pk>/assessment/", cases.case_assessment, name="assessment"),
+        path("cases/<int:pk>/contacts/", cases.case_contacts, name="contacts"),
+        path("cases/<int:pk>/visits/", cases.case_visit, name="visit"),
+        path("cases/<int:pk>/complete/", cases.case_complete, name="complete"),
+    ],
+    "cases",
+)
+
+contact_urls = (
+    [
+        path("contacts/<int:pk>/", contacts.contact_detail, name="detail"),
+        path("contacts/<int:pk>/calls/", contacts.contact_call, name="call"),
+    ],
+    "contacts",
+)
+
+knowledge_urls = (
+    [path("knowledge/", calls.knowledge_search, name="knowledge")],
+    "calls",
+)

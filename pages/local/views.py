@@ -1,0 +1,407 @@
+"""The local public health team's workspace: escalation queue, complex cases, clusters.
+
+Every view begins with the access helpers in escalations.access: a page for another
+team's item is a 404, and only tier 1 staff (and superusers) get in at all.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from audit.models import AuditEvent
+from audit.services import audit_record, audit_view
+from cases.errors import IllegalTransition
+from cases.models import SettingVisit
+from escalations.clusters import cluster_cases, cluster_mark_reviewed
+from escalations.models import Escalation
+from escalations.selectors import (
+    QUEUE_RELATED,
+    clusters_list,
+    escalation_counts,
+    escalation_history,
+    escalation_queue,
+    escalation_search,
+)
+from work.access.cases import cases_visible_to
+from work.access.clusters import clusters_visible_to, get_cluster_for
+from work.access.contacts import contacts_visible_to
+from work.access.escalations import (
+    escalations_visible_to,
+    get_escalation_for,
+    may_reassign_escalation,
+    require_local_workspace,
+)
+from work.escalation import (
+    escalation_claim,
+    escalation_close,
+    escalation_reassign,
+    escalation_record_action,
+    escalation_return,
+)
+
+from .exports import escalations_csv_lines
+from .forms import (
+    TABS,
+    ActionForm,
+    CloseForm,
+    QueueFilterForm,
+    ReassignForm,
+    ReturnForm,
+)
+
+PAGE_SIZE = 50
+
+
+# --- the queue ------------------------------------------------------------------------
+
+
+def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse:
+    profile = require_local_workspace(request.user)
+    visible = escalations_visible_to(request.user)
+    if complex_only:
+        visible = visible.filter(reason=Escalation.Reason.COMPLEX)
+    form = QueueFilterForm(request.GET)
+    filters = form.values()
+    if complex_only:
+        filters["reason"] = Escalation.Reason.COMPLEX
+    rows = escalation_queue(
+        visible,
+        status=filters["tab"],
+        search=filters["q"],
+        reason=filters["reason"],
+        picked_up_by=request.user if filters["mine"] else None,
+    )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    counts = escalation_counts(visible)
+    tabs = []
+    for value, label in TABS:
+        query["tab"] = value
+        tabs.append(
+            {
+                "label": label,
+                "count": counts.get(value),
+                "url": f"?{query.urlencode()}",
+                "active": value == filters["tab"],
+            }
+        )
+    query["tab"] = filters["tab"]
+    if complex_only:
+        query["reason"] = Escalation.Reason.COMPLEX  # so the export matches the page
+    context = {
+        "profile": profile,
+        "form": form,
+        "filters": filters,
+        "complex_only": complex_only,
+        "tabs": tabs,
+        "counts": counts,
+        "page": page,
+        "query": query.urlencode(),
+        "now": timezone.now(),
+    }
+    template = "escalations/queue.html"
+    if request.htmx:
+        template += "#results"
+    return TemplateResponse(request, template, context)
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """The team's escalations: new, picked up, closed; searchable."""
+    return _queue_response(request, complex_only=False)
+
+
+@login_required
+@require_GET
+def complex_cases(request: HttpRequest) -> HttpResponse:
+    """Cases from care homes, schools, healthcare and prisons, sent here on intake."""
+    return _queue_response(request, complex_only=True)
+
+
+@login_required
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """The team's escalations as CSV: one tab when asked, else all; audited."""
+    profile = require_local_workspace(request.user)
+    filters = QueueFilterForm(request.GET).values()
+    rows = escalations_visible_to(request.user)
+    if request.GET.get("tab"):
+        rows = rows.filter(status=filters["tab"])
+    if filters["reason"]:
+        rows = rows.filter(reason=filters["reason"])
+    if filters["mine"]:
+        rows = rows.filter(picked_up_by=request.user)
+    rows = (
+        escalation_search(rows, filters["q"])
+        .select_related(*QUEUE_RELATED)
+        .order_by("created_at", "pk")
+    )
+    audit_record(
+        user=request.user,
+        action=AuditEvent.Action.EXPORT,
+        obj=profile.local_team if profile else request.user,
+        detail={
+            "what": "escalations",
+            "rows": rows.count(),
+            "filters": {k: v for k, v in filters.items() if v},
+        },
+    )
+    response = StreamingHttpResponse(
+        escalations_csv_lines(rows), content_type="text/csv; charset=utf-8"
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="escalations-{stamp}.csv"'
+    return response
+
+
+# --- one escalation -------------------------------------------------------------------
+
+
+def _field_anchor(form, name: str) -> str:
+    """The id of the input an error is about (a radio group's first button)."""
+    if name not in form.fields:
+        return ""
+    field = form[name]
+    return field.auto_id + ("_0" if field.widget_type == "radioselect" else "")
+
+
+def _detail_response(
+    request: HttpRequest, escalation: Escalation, *, status: int = 200, **forms
+) -> TemplateResponse:
+    item = escalation.item
+    can_reassign = may_reassign_escalation(request.user, escalation)
+    visits = (
+        item.visits.select_related("setting").order_by("visited_on")
+        if item.kind == "case"
+        else []
+    )
+    # The form that failed sits low on the page: a summary at the top links to it.
+    problems = [
+        (_field_anchor(form, name), message)
+        for form in forms.values()
+        for name, messages_ in form.errors.items()
+        for message in messages_
+    ]
+    context = {
+        "problems": problems,
+        "escalation": escalation,
+        "item": item,
+        "person": item.person,
+        "history": escalation_history(escalation),
+        "visits": visits,
+        "now": timezone.now(),
+        "action_form": forms.get("action_form") or ActionForm(),
+        "close_form": forms.get("close_form") or CloseForm(),
+        "return_form": forms.get("return_form") or ReturnForm(),
+        "can_reassign": can_reassign,
+        "reassign_form": (
+            forms.get("reassign_form") or ReassignForm(team_id=escalation.local_team_id)
+        )
+        if can_reassign
+        else None,
+    }
+    return TemplateResponse(request, "escalations/detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def escalation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The escalated item with its whole history, and what the team can do next."""
+    require_local_workspace(request.user)
+    escalation = get_escalation_for(request.user, pk)
+    audit_view(
+        user=request.user,
+        obj=escalation.item,
+        via="page",
+        detail={"escalation": escalation.pk},
+    )
+    return _detail_response(request, escalation)
+
+
+@login_required
+@require_POST
+def escalation_claim_view(request: HttpRequest, pk: int) -> HttpResponse:
+    require_local_workspace(request.user)
+    escalation = get_escalation_for(request.user, pk)
+    try:
+        escalation_claim(escalation=escalation, by=request.user)
+    except IllegalTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "You picked this up: it is yours to work.")
+    return redirect("escalations:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def escalation_action_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a door-step visit, phone call, letter or other action, with notes."""
+    require_local_workspace(request.user)
+    escalation = get_escalation_for(request.user, pk)
+    form = ActionForm(request.POST)
+    if not form.is_valid():
+        return _detail_response(request, escalation, status=400, action_form=form)
+    try:
+        action = escalation_record_action(
+            escalation=escalation,
+            kind=form.cleaned_data["kind"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+    except IllegalTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{action.get_kind_display()} recorded.")
+    return redirect("escalations:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def escalation_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close with an outcome; "reached" counts the item reached by the local team."""
+    require_local_workspace(request.user)
+    escalation = get_escalation_for(request.user, pk)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        return _detail_response(request, escalation, status=400, close_form=form)
+    try:
+        closed = escalation_close(
+            escalation=escalation,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+            by=request.user,
+        )
+    except IllegalTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Closed: {closed.get_outcome_display()}.")
+    return redirect("escalations:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def escalation_return_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the item back to the national queue, with a note and maybe a new number."""
+    require_local_workspace(request.user)
+    escalation = get_escalation_for(request.user, pk)
+    form = ReturnForm(request.POST)
+    if not form.is_valid():
+        return _detail_response(request, escalation, status=400, return_form=form)
+    phone = form.cleaned_data["new_phone"]
+    try:
+        escalation_return(
+            escalation=escalation,
+            note=form.cleaned_data["note"],
+            new_phone=phone.as_e164 if phone else "",
+            by=request.user,
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error("new_phone" if field == "phone" else None, errors)
+        return _detail_response(request, escalation, status=400, return_form=form)
+    except IllegalTransition as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, "Sent back to the national queue: it will be assigned a caller."
+        )
+    return redirect("escalations:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def escalation_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The team's supervisor gives the escalation to another member of the team."""
+    require_local_workspace(request.user)
+    escalation = get_escalation_for(request.user, pk)
+    if not may_reassign_escalation(request.user, escalation):
+        raise PermissionDenied("Only the team's supervisor can reassign its work.")
+    form = ReassignForm(request.POST, team_id=escalation.local_team_id)
+    if not form.is_valid():
+        return _detail_response(request, escalation, status=400, reassign_form=form)
+    to = form.cleaned_data["to"]
+    try:
+        escalation_reassign(escalation=escalation, to=to, by=request.user)
+    except IllegalTransition as exc:
+        form.add_error("to", str(exc))
+        return _detail_response(request, escalation, status=400, reassign_form=form)
+    messages.success(request, f"Given to {to.get_full_name() or to.username}.")
+    return redirect("escalations:detail", pk=pk)
+
+
+# --- clusters -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def cluster_list(request: HttpRequest) -> HttpResponse:
+    """Clusters at settings in the team's areas, newest and unreviewed first."""
+    require_local_workspace(request.user)
+    page = Paginator(clusters_list(clusters_visible_to(request.user)), PAGE_SIZE)
+    return TemplateResponse(
+        request,
+        "escalations/clusters.html",
+        {"page": page.get_page(request.GET.get("page"))},
+    )
+
+
+@login_required
+@require_GET
+def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A cluster's setting, its cases (those this team may see) and their contacts."""
+    require_local_workspace(request.user)
+    cluster = get_cluster_for(request.user, pk)
+    visible_contacts = contacts_visible_to(request.user).select_related(
+        "person", "area"
+    )
+    cases = list(
+        cluster_cases(cluster, cases_visible_to(request.user)).prefetch_related(
+            Prefetch(
+                "contacts",
+                queryset=visible_contacts.order_by("created_at", "pk"),
+                to_attr="visible_contacts",
+            ),
+            Prefetch(
+                "visits",
+                queryset=SettingVisit.objects.filter(
+                    setting_id=cluster.setting_id
+                ).order_by("visited_on"),
+                to_attr="setting_visits",
+            ),
+        )
+    )
+    total = cluster.cases.count()
+    audit_view(
+        user=request.user,
+        obj=cluster,
+        via="page",
+        detail={"cases": [c.pk for c in cases]},
+    )
+    return TemplateResponse(
+        request,
+        "escalations/cluster_detail.html",
+        {"cluster": cluster, "cases": cases, "hidden_cases": total - len(cases)},
+    )
+
+
+@login_required
+@require_POST
+def cluster_reviewed_view(request: HttpRequest, pk: int) -> HttpResponse:
+    require_local_workspace(request.user)
+    cluster = get_cluster_for(request.user, pk)
+    if cluster_mark_reviewed(cluster=cluster, by=request.user):
+        messages.success(request, "Marked as reviewed.")
+    else:
+        messages.info(request, "This cluster was already reviewed.")
+    return redirect("escalations:cluster", pk=pk)

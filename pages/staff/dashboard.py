@@ -1,0 +1,123 @@
+"""The supervisor's dashboard and the reassignment page.
+
+Every view begins with its access helper, `supervisor_profile` (403 unless the user
+supervises a national team).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from staffing.access import supervisor_profile
+from work import workload
+from work.access.items import items_visible_to
+from work.assignment import items_reassign
+from work.errors import WorkRefused
+
+from .forms import ReassignForm
+from .weeks import _partial
+
+WORK_PAGE_SIZE = 100
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    board = workload.dashboard(supervisor, now=timezone.now())
+    return TemplateResponse(
+        request,
+        _partial(request, "staffing/dashboard.html", "board"),
+        {"board": board, "supervisor": supervisor},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def work(request: HttpRequest) -> HttpResponse:
+    """The team's held work and the pool; move one item or many, with a reason."""
+    supervisor = supervisor_profile(request.user)
+    now = timezone.now()
+    model = workload.work_model(supervisor)
+    people = workload.work_targets(supervisor, now=now)
+    holder = request.GET.get("holder", "")
+    overdue_only = request.GET.get("overdue") == "1"
+    form = None
+    if request.method == "POST":
+        posted = [int(x) for x in request.POST.getlist("items") if x.isdigit()]
+        in_scope = list(
+            items_visible_to(request.user, model)
+            .filter(workload.work_scope(supervisor), pk__in=posted)
+            .values_list("pk", flat=True)
+        )
+        form = ReassignForm(request.POST, item_ids=in_scope, people=people)
+        if form.is_valid():
+            target = form.target()
+            try:
+                moved = items_reassign(
+                    model=model,
+                    item_ids=form.cleaned_data["items"],
+                    scope=workload.work_scope(supervisor),
+                    to=None if target is None else target.user,
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                    now=now,
+                )
+            except WorkRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                where = (
+                    "back to the pool"
+                    if target is None
+                    else f"to {target.user.get_full_name() or target.user.username}"
+                )
+                noun = (
+                    model._meta.verbose_name
+                    if moved == 1
+                    else model._meta.verbose_name_plural
+                )
+                if moved:
+                    messages.success(request, f"Moved {moved} {noun} {where}.")
+                else:
+                    messages.info(
+                        request, "Nothing moved: the ticked items were already there."
+                    )
+                if not request.htmx:
+                    return redirect(request.get_full_path())
+                form = None
+                people = workload.work_targets(supervisor, now=now)
+    if form is None:
+        form = ReassignForm(item_ids=[], people=people)
+    items = workload.work_list(
+        user=request.user,
+        supervisor=supervisor,
+        holder=holder,
+        overdue_only=overdue_only,
+        now=now,
+    )
+    page = Paginator(items, WORK_PAGE_SIZE).get_page(request.GET.get("page"))
+    checked = (
+        {str(pk) for pk in request.POST.getlist("items")} if form.is_bound else set()
+    )
+    return TemplateResponse(
+        request,
+        _partial(request, "staffing/work.html", "work-list"),
+        {
+            "supervisor": supervisor,
+            "form": form,
+            "page": page,
+            "people": people,
+            "holder": holder,
+            "overdue_only": overdue_only,
+            "checked": checked,
+            "now": now,
+            "kind": model._meta.verbose_name_plural,
+        },
+    )

@@ -1,0 +1,148 @@
+"""Shifts: a person's own week, booking and giving back slots; the team's week,
+publishing slots and cancelling shifts (supervisors)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from clock import local_midnight, monday_of
+from staffing import services
+from staffing.access import staff_profile, supervisor_profile
+from staffing.models import Shift
+from staffing.selectors import rota
+from staffing.services import StaffingRefused
+
+from .forms import CancelShiftForm, PublishSlotsForm
+from .weeks import _week, _week_nav
+
+
+@login_required
+@require_GET
+def my_shifts(request: HttpRequest) -> HttpResponse:
+    """A person's week: their booked shifts, the open slots they may book, and any
+    shift a supervisor cancelled, with the reason."""
+    profile = staff_profile(request.user)
+    now = timezone.now()
+    monday = _week(request, now)
+    return TemplateResponse(
+        request,
+        "staffing/my_shifts.html",
+        {
+            "profile": profile,
+            "days": rota.my_week(profile, monday=monday, now=now),
+            "hours_booked": rota.booked_hours_in_week(
+                profile=profile, moment=local_midnight(monday)
+            ),
+            "cancellations": rota.recent_cancellations(profile, now=now),
+            "now": now,
+            "today": timezone.localdate(now),
+            **_week_nav(monday),
+        },
+    )
+
+
+def _back_to_week(name: str, shift: Shift | None, request: HttpRequest) -> HttpResponse:
+    url = reverse(name)
+    if shift is not None:
+        url += f"?week={monday_of(timezone.localdate(shift.starts_at))}"
+    elif request.POST.get("week"):
+        url += f"?week={request.POST['week']}"
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def shift_book(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = staff_profile(request.user)
+    try:
+        shift = services.shift_book(shift_id=pk, profile=profile)
+    except StaffingRefused as exc:
+        messages.error(request, f"Not booked. {exc}")
+        return _back_to_week("staffing:my_shifts", None, request)
+    messages.success(request, f"Booked: {shift}.")
+    return _back_to_week("staffing:my_shifts", shift, request)
+
+
+@login_required
+@require_POST
+def shift_release(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = staff_profile(request.user)
+    shift = get_object_or_404(Shift, pk=pk, staff=profile)
+    try:
+        services.shift_release_own(shift=shift, profile=profile)
+    except StaffingRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"Cancelled your shift {shift}; the slot is open again."
+        )
+    return _back_to_week("staffing:my_shifts", shift, request)
+
+
+@login_required
+@require_GET
+def team_shifts(request: HttpRequest) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    monday = _week(request, timezone.now())
+    return TemplateResponse(
+        request,
+        "staffing/team_shifts.html",
+        {
+            "supervisor": supervisor,
+            "days": rota.team_week(supervisor, monday=monday),
+            "now": timezone.now(),
+            "today": timezone.localdate(),
+            **_week_nav(monday),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shifts_publish(request: HttpRequest) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    if supervisor.team is None:
+        messages.error(request, "You are not attached to a team to publish slots for.")
+        return redirect("staffing:team_shifts")
+    form = PublishSlotsForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            shifts = services.shifts_publish(
+                team=supervisor.team, plan=form.plan(), by=request.user
+            )
+        except StaffingRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Published {len(shifts)} open slots.")
+            return _back_to_week("staffing:team_shifts", shifts[0], request)
+    return TemplateResponse(
+        request, "staffing/publish.html", {"form": form, "supervisor": supervisor}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    shift = rota.get_shift_for_supervisor(supervisor, pk)
+    form = CancelShiftForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.shift_cancel(
+                shift=shift, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except StaffingRefused as exc:
+            form.add_error("reason", str(exc))
+        else:
+            messages.success(request, f"Cancelled {shift}.")
+            return _back_to_week("staffing:team_shifts", shift, request)
+    return TemplateResponse(
+        request, "staffing/shift_cancel.html", {"form": form, "shift": shift}
+    )

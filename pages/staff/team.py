@@ -1,0 +1,230 @@
+"""A supervisor's team: caps, training, new starters' reviews, registrations; and a
+member's own training page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from staffing import services
+from staffing.access import staff_profile, supervisor_profile
+from staffing.models import HoursCapChange, TrainingModule
+from staffing.selectors import members, training
+from staffing.selectors import registrations as registration_reads
+from staffing.selectors import reviews as review_reads
+from staffing.services import StaffingRefused
+
+from .forms import HoursCapForm, RegistrationForm, ReviewForm
+
+
+@login_required
+@require_GET
+def team(request: HttpRequest) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    return TemplateResponse(
+        request,
+        "staffing/team.html",
+        {
+            "supervisor": supervisor,
+            "members": members.team_overview(supervisor, now=timezone.now()),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    member = members.get_member_for_supervisor(supervisor, pk)
+    form = HoursCapForm(
+        request.POST or None, initial={"new_cap": member.weekly_hours_cap}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.hours_cap_change(
+                profile=member,
+                new_cap=form.cleaned_data["new_cap"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except StaffingRefused as exc:
+            form.add_error("new_cap", str(exc))
+        else:
+            messages.success(
+                request,
+                f"{member.user.get_full_name()}'s weekly cap is now "
+                f"{form.cleaned_data['new_cap']} hours.",
+            )
+            return redirect("staffing:team")
+    history = (
+        HoursCapChange.objects.filter(profile=member)
+        .select_related("changed_by")
+        .order_by("-changed_at")[:20]
+    )
+    return TemplateResponse(
+        request,
+        "staffing/hours_cap.html",
+        {"form": form, "member": member, "history": history},
+    )
+
+
+def _training_page(request: HttpRequest, profile, *, for_self: bool) -> HttpResponse:
+    if request.method == "POST":
+        module = get_object_or_404(
+            TrainingModule, pk=request.POST.get("module") or 0, tier=profile.tier
+        )
+        services.training_complete(profile=profile, module=module)
+        messages.success(request, f"Recorded: {module} completed.")
+        return redirect(request.get_full_path())
+    return TemplateResponse(
+        request,
+        "staffing/training.html",
+        {
+            "member": profile,
+            "modules": training.training_for(profile),
+            "for_self": for_self,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_training(request: HttpRequest) -> HttpResponse:
+    return _training_page(request, staff_profile(request.user), for_self=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_training(request: HttpRequest, pk: int) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    member = members.get_member_for_supervisor(supervisor, pk)
+    return _training_page(request, member, for_self=False)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reviews(request: HttpRequest) -> HttpResponse:
+    """New starters' calls waiting for review, and the starters to sign off."""
+    supervisor = supervisor_profile(request.user)
+    return _reviews_page(request, supervisor)
+
+
+def _reviews_page(
+    request: HttpRequest, supervisor, bound: dict[int, ReviewForm] | None = None
+) -> HttpResponse:
+    queue = list(review_reads.review_queue(supervisor)[:50])
+    bound = bound or {}
+    for review in queue:
+        review.form = bound.get(review.pk) or ReviewForm(prefix=f"r{review.pk}")
+    return TemplateResponse(
+        request,
+        "staffing/reviews.html",
+        {
+            "queue": queue,
+            "starters": review_reads.new_starters(supervisor),
+            "review_calls": settings.TRACING_NEW_STARTER_REVIEW_CALLS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    item = review_reads.get_review_for_supervisor(supervisor, pk)
+    form = ReviewForm(request.POST, prefix=f"r{pk}")
+    if form.is_valid():
+        try:
+            services.call_review_record(
+                review=item,
+                verdict=form.cleaned_data["verdict"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except StaffingRefused as exc:
+            form.add_error("note", str(exc))
+    if form.is_valid() and not form.errors:
+        item.refresh_from_db()
+        if request.htmx:
+            return TemplateResponse(
+                request, "staffing/reviews.html#reviewed", {"review": item}
+            )
+        messages.success(request, "Review recorded.")
+        return redirect("staffing:reviews")
+    if request.htmx:
+        item.form = form
+        return TemplateResponse(
+            request, "staffing/reviews.html#review-row", {"review": item}
+        )
+    return _reviews_page(request, supervisor, bound={pk: form})
+
+
+@login_required
+@require_POST
+def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    member = members.get_member_for_supervisor(supervisor, pk)
+    try:
+        services.new_starter_sign_off(profile=member, by=request.user)
+    except StaffingRefused as exc:
+        messages.error(request, f"Not signed off. {exc}")
+    else:
+        messages.success(
+            request,
+            f"{member.user.get_full_name()} is signed off: the normal open-work cap "
+            "applies from now.",
+        )
+    return redirect("staffing:reviews")
+
+
+@login_required
+@require_GET
+def registrations(request: HttpRequest) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    today = timezone.localdate()
+    return TemplateResponse(
+        request,
+        "staffing/registrations.html",
+        {
+            "regs": registration_reads.registrations(supervisor, today=today),
+            "today": today,
+            "warning_days": registration_reads.EXPIRY_WARNING_DAYS,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def registration_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    member = members.get_member_for_supervisor(supervisor, pk)
+    # A copy, so the bound form's cleaning never touches the profile we pass on.
+    form = RegistrationForm(
+        request.POST or None,
+        instance=members.get_member_for_supervisor(supervisor, pk),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.registration_verify(
+                profile=member,
+                body=form.cleaned_data["registration_body"],
+                number=form.cleaned_data["registration_number"],
+                expires_on=form.cleaned_data["registration_expires_on"],
+                by=request.user,
+            )
+        except StaffingRefused as exc:
+            form.add_error("registration_expires_on", str(exc))
+        else:
+            messages.success(
+                request, f"Verified {member.user.get_full_name()}'s registration."
+            )
+            return redirect("staffing:registrations")
+    return TemplateResponse(
+        request, "staffing/registration_verify.html", {"form": form, "member": member}
+    )

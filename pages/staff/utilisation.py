@@ -1,0 +1,90 @@
+"""Utilisation of a supervisor's team: the page and its CSV."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from figures import utilisation as utilisation_reads
+from staffing.access import supervisor_profile
+
+from .weeks import _week, _week_nav
+
+
+@login_required
+@require_GET
+def utilisation(request: HttpRequest) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    monday = _week(request, timezone.now())
+    return TemplateResponse(
+        request,
+        "staffing/utilisation.html",
+        {
+            "u": utilisation_reads.utilisation(supervisor, monday=monday),
+            "wrap_up_minutes": int(utilisation_reads.WRAP_UP.total_seconds() // 60),
+            **_week_nav(monday),
+        },
+    )
+
+
+@login_required
+@require_GET
+def utilisation_csv(request: HttpRequest) -> HttpResponse:
+    supervisor = supervisor_profile(request.user)
+    monday = _week(request, timezone.now())
+    data = utilisation_reads.utilisation(supervisor, monday=monday)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="utilisation-{monday.isoformat()}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "date",
+            "username",
+            "name",
+            "hours_on_shift",
+            "calls",
+            "talk_minutes",
+            "items_completed",
+            "idle_share",
+        ]
+    )
+
+    def line(
+        day: str, username: str, name: str, r: utilisation_reads.UtilisationRow
+    ) -> list:
+        idle = "" if r.idle_share is None else f"{r.idle_share:.2f}"
+        return [
+            day,
+            _csv_safe(username),
+            _csv_safe(name),
+            f"{r.hours_on_shift:.2f}",
+            r.calls,
+            f"{r.talk_seconds / 60:.1f}",
+            r.items_completed,
+            idle,
+        ]
+
+    for r in data.rows:
+        user = r.profile.user
+        writer.writerow(line(r.day.isoformat(), user.username, user.get_full_name(), r))
+    for r in data.people:
+        user = r.profile.user
+        writer.writerow(
+            line(
+                f"week of {monday.isoformat()}", user.username, user.get_full_name(), r
+            )
+        )
+    writer.writerow(line(f"week of {monday.isoformat()}", "", "Team total", data.team))
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    """Stop a spreadsheet reading a name such as '=HYPERLINK(...)' as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -1,0 +1,569 @@
+"""Who holds which work: automatic assignment, a supervisor's moves, the release of
+work whose holder went off shift. Single and bulk operations side by side, applying the
+same rules and writing the same rows (the bulk ones in bulk).
+
+The rules: cases go to tier 2 caseworkers whose registration is verified and in date,
+contacts to tier 3 call handlers; only people on a booked shift now, active, with their
+required training done, get work; nobody past their open-work cap (lower for new
+starters); a person who needs an interpreter goes only to someone who speaks their
+language. Automatic assignment gives the least loaded first, the most urgent then the
+oldest work first; an item whose call-back time is still ahead waits in the pool until
+then. Complex cases never reach this pool: intake hands them to the local team.
+
+Safe under concurrency: a staff row is locked before its load is counted (assignment
+with SKIP LOCKED, a supervisor's move waiting for it), so an assignment run and a
+reassignment can never both fill the same person's last slot; items are locked too, so
+no item reaches two people. The final writes are conditional (only rows still waiting
+change), so a run repeated after a crash ends in the same state.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_event, audit_record_many
+from cases.errors import IllegalTransition
+from cases.models import Case
+from cases.workitem import Status, WorkItem
+from contacts.models import Contact
+from staffing.models import Shift, StaffProfile, Tier
+from staffing.selectors.members import eligible_staff
+
+from .effects import assignment_run_after_commit
+from .errors import WorkRefused
+
+log = logging.getLogger(__name__)
+
+TIER_FOR = {"case": Tier.CLINICAL, "contact": Tier.CALL_HANDLER}
+MODEL_FOR: dict[str, type[Case] | type[Contact]] = {"case": Case, "contact": Contact}
+# Items handed out per kind in one run; the task re-queues itself while more waits.
+DEFAULT_LIMIT = 5000
+
+# Back-compat name for the arrival hook the operations call.
+work_arrived = assignment_run_after_commit
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def _assign_event(
+    item: WorkItem, *, previous: int | None, to: int | None, by, now, reason: str = ""
+) -> AuditEvent:
+    """The audit row of one change of holder (the same for every door, single or bulk)."""
+    detail: dict[str, Any] = {"from": previous, "to": to}
+    if reason:
+        detail["reason"] = reason
+    action = (
+        AuditEvent.Action.ASSIGN
+        if previous is None and to is not None
+        else AuditEvent.Action.REASSIGN
+    )
+    return audit_event(user=by, action=action, obj=item, detail=detail, at=now)
+
+
+# --- the rules for one target ----------------------------------------------------
+
+
+def _lock_target(*, to, model: type[WorkItem], now: datetime) -> StaffProfile:
+    """The staff row of the person `to` (a user), locked as assignment locks it, and
+    checked for tier and for being able to take work now. Raises WorkRefused."""
+    # NO KEY: the same lock assignment takes, so the two wait for each other.
+    profile = (
+        StaffProfile.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("user")
+        .filter(user_id=to.pk)
+        .first()
+    )
+    if profile is None:
+        raise WorkRefused(f"{_name(to)} has no staff profile: they cannot take work.")
+    tier = TIER_FOR[model.kind]
+    name = _name(profile.user)
+    if profile.tier != tier:
+        raise WorkRefused(
+            f"{name} is {profile.get_tier_display().lower()}: they cannot take "
+            f"{model._meta.verbose_name_plural}."
+        )
+    if not eligible_staff(tier=tier, now=now).filter(pk=profile.pk).exists():
+        raise WorkRefused(
+            f"{name} cannot take work now: they must be on shift, with their "
+            "training done"
+            + (
+                " and a verified, in-date registration."
+                if tier == Tier.CLINICAL
+                else "."
+            )
+        )
+    return profile
+
+
+def _check_room(
+    *, profile: StaffProfile, model: type[WorkItem], items: list[WorkItem]
+) -> None:
+    """Refuse a move that would put the target past their open-work cap, or give an
+    item needing an interpreter to someone who does not speak its language."""
+    name = _name(profile.user)
+    held = model.objects.held().filter(assignee_id=profile.user_id).count()
+    arriving = [item for item in items if item.assignee_id != profile.user_id]
+    if held + len(arriving) > profile.open_work_cap:
+        raise WorkRefused(
+            f"{name} holds {held} and may hold at most {profile.open_work_cap}: "
+            f"{len(arriving)} more would put them over their cap."
+        )
+    spoken = set(profile.languages.values_list("pk", flat=True))
+    for item in arriving:
+        person = item.person  # type: ignore[attr-defined]
+        if person.needs_interpreter and person.language_id not in spoken:
+            raise WorkRefused(
+                f"{person.full_name} needs an interpreter in "
+                f"{person.language or 'their language'}: {name} does not speak it."
+            )
+
+
+# --- single operations -----------------------------------------------------------
+
+
+@transaction.atomic
+def item_assign(
+    *,
+    item: WorkItem,
+    to,
+    by=None,
+    now: datetime | None = None,
+    reason: str = "",
+) -> WorkItem:
+    """Give one item to one person, `to` (a user): a reassignment when it had a holder.
+
+    The same rules as every assignment: tier, on shift and qualified, under the cap,
+    language. Raises WorkRefused, or IllegalTransition for an item no longer workable.
+    """
+    now = now or timezone.now()
+    model = type(item)
+    profile = _lock_target(to=to, model=model, now=now)
+    locked = (
+        model.objects.select_related("person")
+        .select_for_update(of=("self",))
+        .get(pk=item.pk)
+    )
+    if locked.assignee_id == profile.user_id:
+        return locked
+    _check_room(profile=profile, model=model, items=[locked])
+    previous = locked.assignee_id
+    locked.mark_assigned(to=profile.user, now=now)
+    audit_record_many(
+        [
+            _assign_event(
+                locked,
+                previous=previous,
+                to=profile.user_id,
+                by=by,
+                now=now,
+                reason=reason,
+            )
+        ]
+    )
+    return locked
+
+
+@transaction.atomic
+def item_release(
+    *, item: WorkItem, by=None, reason: str = "", now: datetime | None = None
+) -> WorkItem:
+    """Put one item back in the pool, and ask for an assignment run."""
+    now = now or timezone.now()
+    locked = item.locked()
+    previous = locked.assignee_id
+    locked.mark_released()
+    audit_record_many(
+        [
+            _assign_event(
+                locked, previous=previous, to=None, by=by, now=now, reason=reason
+            )
+        ]
+    )
+    assignment_run_after_commit()
+    return locked
+
+
+# --- a supervisor's move of many --------------------------------------------------
+
+
+@transaction.atomic
+def items_reassign(
+    *,
+    model: type[Case] | type[Contact],
+    item_ids: Iterable[int],
+    scope: Q,
+    to,
+    reason: str,
+    by,
+    now: datetime | None = None,
+) -> int:
+    """Move items to one person (`to`, a user), or back to the pool (`to` None), all
+    or none, with a reason; returns how many moved (items already there are left
+    alone).
+
+    `scope` limits the items to those the supervisor may move. The target's staff row
+    is locked before their load is counted, then the items; every move is audited.
+    """
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise WorkRefused("Give a reason for the reassignment.")
+    ids = sorted(set(item_ids))
+    profile = _lock_target(to=to, model=model, now=now) if to is not None else None
+    items = list(
+        model.objects.filter(scope, pk__in=ids)
+        .select_related("person__language")
+        .select_for_update(of=("self",))
+        .order_by("pk")
+    )
+    if not items:
+        raise WorkRefused("Choose at least one item to move.")
+    if len(items) != len(ids):
+        raise WorkRefused("Some of the chosen items are no longer yours to move.")
+    if profile is not None:
+        _check_room(profile=profile, model=model, items=items)
+    target = None if profile is None else profile.user_id
+    events = []
+    for item in items:
+        # Already where it is going: nothing to do, nothing to audit.
+        if item.assignee_id == target:
+            continue
+        previous = item.assignee_id
+        try:
+            if profile is None:
+                item.mark_released()
+            else:
+                item.mark_assigned(to=profile.user, now=now)
+        except IllegalTransition as exc:
+            raise WorkRefused(f"{item}: {exc}") from exc
+        events.append(
+            _assign_event(
+                item, previous=previous, to=target, by=by, now=now, reason=reason
+            )
+        )
+    audit_record_many(events)
+    if profile is None and events:
+        assignment_run_after_commit()
+    return len(events)
+
+
+# --- automatic assignment ----------------------------------------------------------
+
+
+@dataclass
+class AssignmentReport:
+    assigned: dict[str, int] = field(default_factory=lambda: {"case": 0, "contact": 0})
+    # True when work and capacity both remain: the caller should run again.
+    more: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.assigned.values())
+
+
+def assignable_pool(model: type[WorkItem], now: datetime) -> models.QuerySet:
+    """Waiting items that may be handed out now: a call-back time still ahead waits."""
+    return model.objects.awaiting_assignment().filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+@dataclass
+class _Person:
+    """One member of staff's room for work during a run."""
+
+    order: int
+    user_id: int
+    load: int
+    cap: int
+    languages: frozenset[int]
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.load, self.order)
+
+
+class _Capacity:
+    """Least-loaded-first choice among staff, overall or among speakers of a language.
+
+    Heaps with lazy deletion: an entry whose load is out of date is dropped when it
+    surfaces, so each choice costs O(log n) however many languages there are.
+    """
+
+    def __init__(self, people: list[_Person]) -> None:
+        self.people = {p.user_id: p for p in people}
+        self.any: list[tuple[int, int, int]] = []
+        self.by_language: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        for p in people:
+            if p.load < p.cap:
+                self._push(p)
+        self.spoken = frozenset(self.by_language)
+
+    def _push(self, p: _Person) -> None:
+        entry = (*p.key, p.user_id)
+        heapq.heappush(self.any, entry)
+        for language in p.languages:
+            heapq.heappush(self.by_language[language], entry)
+
+    def _pop(self, heap: list[tuple[int, int, int]]) -> _Person | None:
+        while heap:
+            load, _, user_id = heapq.heappop(heap)
+            p = self.people[user_id]
+            if load == p.load and p.load < p.cap:
+                return p
+        return None
+
+    def take(self, language: int | None) -> _Person | None:
+        """The least loaded person (speaking `language` if given), now one item busier."""
+        p = self._pop(self.by_language[language] if language else self.any)
+        if p is None:
+            return None
+        p.load += 1
+        if p.load < p.cap:
+            self._push(p)
+        return p
+
+    @property
+    def free(self) -> bool:
+        return any(p.load < p.cap for p in self.people.values())
+
+
+def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
+    model = MODEL_FOR[kind]
+    pool = assignable_pool(model, now)
+    # Most runs (every arrival, every minute) find nothing to do: skip the locking.
+    if not pool.exists():
+        return 0, False
+    with transaction.atomic():
+        # NO KEY: booking a shift or recording training for someone is not blocked.
+        staff = list(
+            eligible_staff(tier=TIER_FOR[kind], now=now)
+            .select_for_update(skip_locked=True, of=("self",), no_key=True)
+            .only("pk", "user_id", "tier", "signed_off_at")
+            .order_by("pk")
+        )
+        if not staff:
+            return 0, False
+        loads = dict(
+            model.objects.held()
+            .filter(assignee_id__in=[p.user_id for p in staff])
+            .values_list("assignee_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        speaks: dict[int, set[int]] = defaultdict(set)
+        for profile_id, language_id in StaffProfile.languages.through.objects.filter(
+            staffprofile_id__in=[p.pk for p in staff]
+        ).values_list("staffprofile_id", "language_id"):
+            speaks[profile_id].add(language_id)
+        people = [
+            _Person(
+                order=order,
+                user_id=p.user_id,
+                load=loads.get(p.user_id, 0),
+                cap=p.open_work_cap,
+                languages=frozenset(speaks[p.pk]),
+            )
+            for order, p in enumerate(staff)
+        ]
+        room = sum(max(p.cap - p.load, 0) for p in people)
+        if room == 0:
+            return 0, False
+        capacity = _Capacity(people)
+        wanted = min(room, limit)
+        # An interpreter item nobody on shift can take is left out of the fetch, so a
+        # run of them at the head of the queue cannot hold everything else up.
+        items = list(
+            pool.filter(
+                Q(person__needs_interpreter=False)
+                | Q(person__language__isnull=True)
+                | Q(person__language__in=capacity.spoken)
+            )
+            .order_by("-priority", "created_at", "pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("pk", "person__needs_interpreter", "person__language_id")[
+                :wanted
+            ]
+        )
+        pairs: list[tuple[int, int]] = []
+        for pk, needs_interpreter, language in items:
+            p = capacity.take(language if needs_interpreter else None)
+            if p is not None:
+                pairs.append((pk, p.user_id))
+        assigned = _hand_out(model, pairs, now=now)
+        # A full fetch with room left means the limit cut it short, or interpreter
+        # items were fetched for speakers who filled up meanwhile: run again.
+        more = len(items) == wanted and capacity.free
+        return assigned, more
+
+
+def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> int:
+    """Give each item to its person and audit each move, in as few statements as the
+    database allows.
+
+    This is WorkItem.mark_assigned for many rows at once, with the audit row item_assign
+    writes, and conditional: only rows still waiting and unheld change, so a repeated
+    or overlapping run changes nothing.
+    """
+    if not pairs:
+        return 0
+    object_type = model._meta.label_lower
+    if connection.vendor == "postgresql":
+        table = model._meta.db_table
+        audit = AuditEvent._meta.db_table
+        with connection.cursor() as cursor:
+            # One statement: the conditional update, and an audit row for each row it
+            # changed (those RETURNING gives back), written by the same statement.
+            cursor.execute(
+                f"""
+                WITH moved AS (
+                    UPDATE {table} AS item
+                       SET assignee_id = given.user_id,
+                           assigned_at = %s,
+                           status = CASE WHEN item.status = %s THEN %s
+                                         ELSE item.status END
+                      FROM unnest(%s::bigint[], %s::bigint[]) AS given(id, user_id)
+                     WHERE item.id = given.id
+                       AND item.assignee_id IS NULL
+                       AND item.status IN (%s, %s)
+                 RETURNING item.id, item.person_id, item.assignee_id
+                )
+                INSERT INTO {audit}
+                       (at, user_id, action, person_id, object_type, object_id, detail)
+                SELECT %s, NULL, %s, person_id, %s, id::text,
+                       jsonb_build_object('from', NULL, 'to', assignee_id)
+                  FROM moved
+                """,
+                [
+                    now,
+                    Status.NEW,
+                    Status.ASSIGNED,
+                    [pk for pk, _ in pairs],
+                    [user_id for _, user_id in pairs],
+                    Status.NEW,
+                    Status.REACHED,
+                    now,
+                    AuditEvent.Action.ASSIGN,
+                    object_type,
+                ],
+            )
+            return cursor.rowcount
+    # Elsewhere (SQLite, the embedded default): row by row, still conditional.
+    persons = dict(
+        model.objects.filter(pk__in=[pk for pk, _ in pairs]).values_list(
+            "pk", "person_id"
+        )
+    )
+    events = []
+    for pk, user_id in pairs:
+        changed = model.objects.filter(
+            pk=pk, assignee__isnull=True, status__in=[Status.NEW, Status.REACHED]
+        ).update(
+            assignee_id=user_id,
+            assigned_at=now,
+            status=models.Case(
+                models.When(status=Status.NEW, then=models.Value(Status.ASSIGNED)),
+                default=models.F("status"),
+            ),
+        )
+        if changed:
+            events.append(
+                AuditEvent(
+                    at=now,
+                    action=AuditEvent.Action.ASSIGN,
+                    person_id=persons[pk],
+                    object_type=object_type,
+                    object_id=str(pk),
+                    detail={"from": None, "to": user_id},
+                )
+            )
+    return audit_record_many(events)
+
+
+def assign_work(
+    *, now: datetime | None = None, limit: int | None = None
+) -> AssignmentReport:
+    """One automatic assignment run over cases and contacts; at most `limit` items of
+    each kind. `report.more` says another run would find more to do."""
+    now = now or timezone.now()
+    limit = limit or DEFAULT_LIMIT
+    report = AssignmentReport()
+    for kind in MODEL_FOR:
+        count, more = _assign_kind(kind, now=now, limit=limit)
+        report.assigned[kind] = count
+        report.more = report.more or more
+    if report.total:
+        log.info("assigned %s", report.assigned)
+    return report
+
+
+# --- releasing stranded work --------------------------------------------------------
+
+OFF_SHIFT = "The holder is no longer on shift."
+DEACTIVATED = "The holder's account was deactivated."
+
+
+def release_stranded_work(*, now: datetime | None = None) -> int:
+    """Work held by someone off shift or deactivated goes back to the pool, audited as
+    item_release audits one.
+
+    Conditional like assignment: a row another run is releasing is skipped, and a
+    released row no longer matches, so running it twice releases nothing more.
+    """
+    now = now or timezone.now()
+    released = 0
+    for model in MODEL_FOR.values():
+        on_shift = Shift.objects.on_now(now).filter(
+            staff__user_id=OuterRef("assignee_id")
+        )
+        stranded = model.objects.held().filter(
+            ~Exists(on_shift) | Q(assignee__is_active=False)
+        )
+        with transaction.atomic():
+            rows = list(
+                stranded.select_for_update(skip_locked=True, of=("self",)).values_list(
+                    "pk", "person_id", "assignee_id", "assignee__is_active"
+                )
+            )
+            if not rows:
+                continue
+            # WorkItem.mark_released for many rows: an assigned item waits again, a
+            # reached case keeps its status and waits for someone to finish it.
+            released += model.objects.filter(pk__in=[r[0] for r in rows]).update(
+                assignee=None,
+                status=models.Case(
+                    models.When(status=Status.ASSIGNED, then=models.Value(Status.NEW)),
+                    default=models.F("status"),
+                ),
+            )
+            audit_record_many(
+                AuditEvent(
+                    at=now,
+                    action=AuditEvent.Action.REASSIGN,
+                    person_id=person_id,
+                    object_type=model._meta.label_lower,
+                    object_id=str(pk),
+                    detail={
+                        "from": holder,
+                        "to": None,
+                        "reason": OFF_SHIFT if active else DEACTIVATED,
+                    },
+                )
+                for pk, person_id, holder, active in rows
+            )
+    if released:
+        log.info("released %s items held by staff off shift or deactivated", released)
+    return released

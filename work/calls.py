@@ -1,0 +1,186 @@
+"""Logging a call: the one operation behind the case page, the contact page and the API.
+
+The caller is the person who made the call: the signed-in member of staff, or the
+member of staff an integration names, and they must be someone who may work the item.
+The outcome is applied by the call rules, and what it asks of the service follows in
+the same transaction: the isolation advice for a contact reached (a message row), a
+safeguarding concern escalated at once and the caller's supervisors emailed once that
+is committed, a new starter's call queued for review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from calls.models import CallAttempt, Outcome
+from cases.models import Case
+from cases.workitem import WorkItem
+from escalations.models import Escalation
+from people.models import Message
+from staffing.selectors.members import supervisor_emails
+from staffing.services import call_review_queue_if_new_starter
+
+from .access.items import may_work_item
+from .effects import SAFEGUARDING_EMAIL, task_after_commit
+from .escalation import item_escalate
+from .rules import after_call
+
+
+@dataclass
+class CallLogged:
+    """What logging a call did, for the page or the API to tell the caller."""
+
+    call: CallAttempt
+    escalation: Escalation | None = None  # after a safeguarding concern
+    supervisors_told: list[str] = field(default_factory=list)
+    message: Message | None = None  # the isolation advice queued for a reached contact
+
+    @property
+    def escalated_to(self) -> str:
+        return self.escalation.local_team.name if self.escalation else ""
+
+
+def isolation_advice_text(item: WorkItem) -> str:
+    ends = item.isolation_ends_on
+    return (
+        "NHS contact tracing: you have been in contact with someone who has tested "
+        f"positive. Please self-isolate until the end of {ends:%A} {ends.day} "
+        f"{ends:%B %Y}. "
+        "Do not leave home except for a test or an emergency."
+    )
+
+
+def _who(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+@transaction.atomic
+def call_record(
+    *,
+    item: WorkItem,
+    caller,
+    outcome: str,
+    call_back_at: datetime | None = None,
+    duration_seconds: int = 0,
+    notes: str = "",
+    by=None,
+    now: datetime | None = None,
+) -> CallLogged:
+    """Log one call and apply its outcome to the case or contact.
+
+    `caller` made the call and must be allowed to work the item (PermissionDenied
+    otherwise); `by` is who recorded it when that is someone else (an integration),
+    for the audit trail. Raises IllegalTransition when the item's status allows no
+    call, or for a call back with no time ahead.
+    """
+    now = now or timezone.now()
+    locked = item.locked()
+    if not may_work_item(caller, locked):
+        raise PermissionDenied(
+            f"{_who(caller)} may not work this {locked.kind}: calls are logged by the "
+            "person holding it, or a supervisor."
+        )
+    plan = after_call(
+        kind=locked.kind,
+        outcome=outcome,
+        attempts_before=locked.attempts,
+        escalate_due_at=locked.escalate_due_at,
+        now=now,
+        call_back_at=call_back_at,
+    )
+    locked.mark_called(
+        now=now,
+        reached=plan.reached,
+        back_to_pool=plan.back_to_pool,
+        next_attempt_at=plan.next_attempt_at,
+        escalate_due_at=plan.escalate_due_at,
+    )
+    person = locked.person  # type: ignore[attr-defined]
+    call = CallAttempt.objects.create(
+        **{locked.kind: locked},
+        caller=caller,
+        phone=str(person.phone or ""),
+        started_at=now,
+        duration_seconds=duration_seconds,
+        outcome=outcome,
+        call_back_at=call_back_at if outcome == Outcome.CALL_BACK else None,
+        notes=notes,
+    )
+    audit_record(
+        user=by or caller,
+        action=AuditEvent.Action.CALL,
+        obj=locked,
+        detail={"call": call.pk, "outcome": outcome, "caller": caller.pk},
+        at=now,
+    )
+    call_review_queue_if_new_starter(call=call)
+    logged = CallLogged(call=call)
+    if outcome == Outcome.NEEDS_INTERPRETER and not person.needs_interpreter:
+        person.needs_interpreter = True
+        person.save(update_fields=["needs_interpreter", "updated_at"])
+    if outcome == Outcome.SAFEGUARDING:
+        if isinstance(locked, Case):
+            locked.safeguarding_flag = True
+            locked.safeguarding_note = notes
+            locked.save(update_fields=["safeguarding_flag", "safeguarding_note"])
+        logged.escalation = item_escalate(
+            item=locked,
+            reason=Escalation.Reason.SAFEGUARDING,
+            detail=notes,
+            by=caller,
+            now=now,
+        )
+        logged.supervisors_told = supervisor_emails(caller)
+        if logged.supervisors_told:
+            task_after_commit(
+                SAFEGUARDING_EMAIL,
+                escalation_id=logged.escalation.pk,
+                caller_id=caller.pk,
+            )
+    if outcome == Outcome.REACHED and locked.kind == "contact" and person.phone:
+        logged.message = Message.objects.create(
+            person=person,
+            contact=locked,
+            channel=Message.Channel.SMS,
+            kind=Message.Kind.ISOLATION_ADVICE,
+            to=str(person.phone),
+            body=isolation_advice_text(locked),
+        )
+    item.refresh_from_db()
+    return logged
+
+
+def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
+    """Email the supervisors of the caller's team about a safeguarding escalation;
+    returns the addresses told. Run by a task after the escalation is committed."""
+    escalation = (
+        Escalation.objects.select_related("local_team", "created_by")
+        .filter(pk=escalation_id)
+        .first()
+    )
+    if escalation is None or escalation.created_by_id != caller_id:
+        return []
+    caller = escalation.created_by
+    emails = supervisor_emails(caller)
+    if emails:
+        item = escalation.item
+        send_mail(
+            subject=f"Safeguarding concern escalated to {escalation.local_team.name}",
+            message=(
+                f"{_who(caller)} recorded a safeguarding concern on {item.kind} "
+                f"{item.pk} and it has been escalated to "
+                f"{escalation.local_team.name}.\n\n"
+                f"What they noted:\n{escalation.detail or '(no notes)'}\n"
+            ),
+            from_email=None,
+            recipient_list=emails,
+        )
+    return emails

@@ -1,0 +1,284 @@
+"""The caseworker's operations on a case: the risk assessment, the settings visited,
+the contacts named, and completing it.
+
+Each is refused for a case that is no longer open, and, when `by` is given, for
+someone who may not work the case (work.access): the case page and the API alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from areas.services import postcode_to_area
+from audit.models import AuditEvent
+from audit.services import audit_record
+from cases.errors import IllegalTransition
+from cases.models import Case, ExposureSetting, RiskAssessment, SettingVisit
+from cases.workitem import Status, WorkItem
+from contacts.models import Contact
+from people.services import PersonDetails, person_find_or_create
+
+from .access.actor import Actor
+from .access.cases import may_work_case
+from .access.items import may_work_item
+from .effects import assignment_run_after_commit
+from .rules import CallRule, case_isolation_ends_on, contact_isolation_ends_on
+
+OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
+
+
+def _check(case: Case, by: Actor | Any | None, action: str) -> None:
+    """Refuse a change to a case that is no longer open, or by someone who may not
+    work it (`by` None is the service itself: intake, the online route, the seeder)."""
+    if by is not None and not may_work_case(by, case):
+        raise PermissionDenied("This case is not yours to work.")
+    if case.status not in OPEN:
+        raise IllegalTransition(
+            f"This case is {case.get_status_display().lower()}: "
+            f"it can no longer be {action}."
+        )
+
+
+def _user(by: Actor | Any | None):
+    return None if by is None else Actor.of(by).user
+
+
+@transaction.atomic
+def item_complete(*, item: WorkItem, by, now: datetime | None = None) -> WorkItem:
+    """The work on a reached item is finished: for a case, once its risk assessment
+    is recorded (the caseworker's "Complete the case")."""
+    locked = item.locked()
+    if by is not None and not may_work_item(by, locked):
+        raise PermissionDenied(f"This {locked.kind} is not yours to work.")
+    if (
+        isinstance(locked, Case)
+        and not RiskAssessment.objects.filter(case=locked).exists()
+    ):
+        raise IllegalTransition(
+            "Record the risk assessment before completing the case."
+        )
+    locked.mark_completed(now=now or timezone.now())
+    audit_record(
+        user=_user(by),
+        action=AuditEvent.Action.UPDATE,
+        obj=locked,
+        detail={"status": locked.status},
+        at=locked.completed_at,
+    )
+    return locked
+
+
+@dataclass
+class AssessmentDetails:
+    """The public health risk assessment as the caseworker enters it."""
+
+    symptomatic: bool
+    symptom_onset: date | None
+    occupation: str = ""
+    works_in: str = ""
+    vulnerabilities: str = ""
+    household_size: int | None = None
+    household_notes: str = ""
+    clinical_notes: str = ""
+
+
+@transaction.atomic
+def case_assessment_record(
+    *, case: Case, details: AssessmentDetails, by, now: datetime | None = None
+) -> RiskAssessment:
+    """Record (or revise) a case's risk assessment.
+
+    Symptom onset lives on the case: a change recomputes the isolation end date, so
+    that date is never typed by anyone.
+    """
+    now = now or timezone.now()
+    locked = case.locked()
+    _check(locked, by, "assessed")
+    onset = details.symptom_onset if details.symptomatic else None
+    if onset != locked.symptom_onset:
+        locked.symptom_onset = onset
+        locked.isolation_ends_on = case_isolation_ends_on(
+            symptom_onset=onset, specimen_date=locked.specimen_date
+        )
+        locked.save(update_fields=["symptom_onset", "isolation_ends_on"])
+    assessment, created = RiskAssessment.objects.update_or_create(
+        case=locked,
+        defaults={
+            "symptomatic": details.symptomatic,
+            "occupation": details.occupation,
+            "works_in": details.works_in,
+            "vulnerabilities": details.vulnerabilities,
+            "household_size": details.household_size,
+            "household_notes": details.household_notes,
+            "clinical_notes": details.clinical_notes,
+            "assessed_by": _user(by),
+            "assessed_at": now,
+        },
+    )
+    audit_record(
+        user=_user(by),
+        action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
+        obj=locked,
+        detail={"assessment": assessment.pk, "symptom_onset": str(onset or "")},
+    )
+    case.symptom_onset, case.isolation_ends_on = onset, locked.isolation_ends_on
+    return assessment
+
+
+@dataclass
+class VisitDetails:
+    name: str
+    kind: str
+    visited_on: date
+    address: str = ""
+    postcode: str = ""
+
+
+@transaction.atomic
+def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
+    """Record that the case was at a setting on a day.
+
+    The same place (name, kind and postcode) is one setting however many cases name
+    it, which is what lets clusters be found. The same visit twice is refused.
+    Raises ValidationError for a malformed postcode.
+    """
+    case = case.locked()
+    _check(case, by, "changed")
+    located = postcode_to_area(details.postcode) if details.postcode else None
+    postcode = located.postcode if located else ""
+    setting = (
+        ExposureSetting.objects.filter(
+            name__iexact=details.name.strip(), kind=details.kind, postcode=postcode
+        )
+        .order_by("pk")
+        .first()
+    )
+    if setting is None:
+        setting = ExposureSetting.objects.create(
+            name=details.name.strip(),
+            kind=details.kind,
+            address=details.address,
+            postcode=postcode,
+            area=located.area if located else None,
+            easting=located.easting if located else None,
+            northing=located.northing if located else None,
+        )
+    if SettingVisit.objects.filter(
+        case=case, setting=setting, visited_on=details.visited_on
+    ).exists():
+        raise IllegalTransition(
+            f"This visit to {setting.name} on {details.visited_on:%d %b %Y} "
+            "is already recorded."
+        )
+    visit = SettingVisit.objects.create(
+        case=case, setting=setting, visited_on=details.visited_on
+    )
+    audit_record(
+        user=_user(by),
+        action=AuditEvent.Action.UPDATE,
+        obj=case,
+        detail={"visit": visit.pk, "setting": setting.pk},
+    )
+    return visit
+
+
+# --- contacts ---------------------------------------------------------------------
+
+
+@dataclass
+class ContactDetails:
+    person: PersonDetails
+    exposure_date: date
+    exposure: str
+
+
+class DuplicateContact(IllegalTransition):
+    """The same person is already a contact of this case."""
+
+
+@transaction.atomic
+def contact_add(
+    *, case: Case, details: ContactDetails, by=None, now: datetime | None = None
+) -> Contact:
+    """Record one contact of a case; the same person twice on a case is refused."""
+    now = now or timezone.now()
+    case = case.locked()
+    _check(case, by, "changed")
+    person, _ = person_find_or_create(details=details.person)
+    if person.pk == case.person_id:
+        raise DuplicateContact("A case cannot be their own contact.")
+    if Contact.objects.filter(case=case, person=person).exists():
+        raise DuplicateContact(f"{person.full_name} is already a contact of this case.")
+    user = _user(by)
+    contact = Contact(
+        case=case,
+        person=person,
+        exposure_date=details.exposure_date,
+        exposure=details.exposure,
+        area=person.area,
+        area_unknown=person.area_id is None,
+        identified_by=user,
+        created_at=now,
+        isolation_ends_on=contact_isolation_ends_on(
+            last_exposure=details.exposure_date
+        ),
+    )
+    contact.mark_arrived(
+        now=now, escalate_due_at=CallRule.for_kind("contact").escalate_due_at(now)
+    )
+    contact.save()
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        obj=contact,
+        detail={"case": case.pk},
+        at=now,
+    )
+    assignment_run_after_commit()
+    return contact
+
+
+class ContactRowsRefused(Exception):
+    """Some rows of a batch of contacts could not be added; none were saved.
+
+    `errors` maps the row's position in the batch to the reason, in words.
+    """
+
+    def __init__(self, errors: dict[int, str]):
+        super().__init__(f"{len(errors)} contact(s) could not be added.")
+        self.errors = errors
+
+
+def contacts_add_many(
+    *, case: Case, rows: list[ContactDetails], by=None, now: datetime | None = None
+) -> list[Contact]:
+    """Add several contacts of a case at once: all of them, or none.
+
+    Every row is tried (each in its own savepoint) so every bad row is reported, not
+    just the first; then, if any was refused, the whole batch is rolled back. The same
+    person twice in the batch is refused like a person already on the case.
+    """
+    now = now or timezone.now()
+    errors: dict[int, str] = {}
+    with transaction.atomic():
+        added = []
+        for index, details in enumerate(rows):
+            try:
+                with transaction.atomic():
+                    added.append(
+                        contact_add(case=case, details=details, by=by, now=now)
+                    )
+            except DuplicateContact as exc:
+                errors[index] = str(exc)
+            except ValidationError as exc:
+                errors[index] = " ".join(exc.messages)
+        if errors:
+            # Raising inside the block rolls back the rows that did go in.
+            raise ContactRowsRefused(errors)
+    return added

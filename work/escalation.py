@@ -1,0 +1,428 @@
+"""Handing work to the local teams, and the teams working it: escalate one item (a
+safeguarding concern, a complex case), the sweep that escalates every item out of time
+(in bulk, the same rows), and pick up, act, give to a colleague, close, send back.
+
+Exactly once: an item already escalated cannot be escalated again, and the database
+refuses a second open escalation per item even under a race.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from areas.models import Area
+from areas.services import fallback_team
+from audit.models import AuditEvent
+from audit.services import audit_record, audit_record_many
+from calls.models import CallAttempt, Outcome
+from cases.errors import IllegalTransition
+from cases.models import Case
+from cases.workitem import UNREACHED, Status, WorkItem
+from contacts.models import Contact
+from escalations.models import Escalation, EscalationAction
+from staffing.models import StaffProfile, Tier
+
+from .effects import assignment_run_after_commit
+from .rules import CallRule
+
+log = logging.getLogger(__name__)
+
+# How long a local team has to pick up and act on an escalation.
+DUE_WITHIN = {
+    Escalation.Reason.SAFEGUARDING: timedelta(hours=4),
+    Escalation.Reason.COMPLEX: timedelta(hours=12),
+}
+DEFAULT_DUE_WITHIN = timedelta(hours=24)
+
+
+@transaction.atomic
+def item_escalate(
+    *,
+    item: WorkItem,
+    reason: str,
+    detail: str = "",
+    by=None,
+    now: datetime | None = None,
+) -> Escalation:
+    """Hand an item to the local team of its area (the fallback team if none).
+
+    Exactly once: an item already escalated raises IllegalTransition, and the
+    database refuses a second open escalation even under a race.
+    """
+    now = now or timezone.now()
+    locked = item.locked()
+    team = locked.area.local_team if locked.area_id else fallback_team()
+    held = locked.assignee_id is not None
+    locked.mark_escalated(team=team, now=now)
+    escalation = Escalation.objects.create(
+        **{locked.kind: locked},
+        local_team=team,
+        reason=reason,
+        detail=detail,
+        area_unknown=locked.area_id is None,
+        created_at=now,
+        created_by=by,
+        due_at=now + DUE_WITHIN.get(reason, DEFAULT_DUE_WITHIN),
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.ESCALATE,
+        obj=locked,
+        detail={"team": team.code, "reason": reason},
+        at=now,
+    )
+    if held:
+        assignment_run_after_commit()  # the holder has a free slot
+    item.refresh_from_db()
+    return escalation
+
+
+def _locked(escalation: Escalation) -> Escalation:
+    return Escalation.objects.select_for_update().get(pk=escalation.pk)
+
+
+@transaction.atomic
+def escalation_claim(
+    *, escalation: Escalation, by, now: datetime | None = None
+) -> Escalation:
+    """A team member picks the escalation up; only one can."""
+    locked = _locked(escalation)
+    if locked.status == Escalation.Status.CLOSED:
+        raise IllegalTransition("This escalation is closed.")
+    if locked.status != Escalation.Status.NEW:
+        who = _name(locked.picked_up_by) if locked.picked_up_by else "someone"
+        raise IllegalTransition(f"This escalation was already picked up by {who}.")
+    locked.status = Escalation.Status.PICKED_UP
+    locked.picked_up_by = by
+    locked.picked_up_at = now or timezone.now()
+    locked.save(update_fields=["status", "picked_up_by", "picked_up_at"])
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=locked.item,
+        detail={"escalation": locked.pk, "picked_up": True},
+        at=locked.picked_up_at,
+    )
+    return locked
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+@transaction.atomic
+def escalation_reassign(
+    *, escalation: Escalation, to, by, now: datetime | None = None
+) -> Escalation:
+    """A local team's supervisor hands an open escalation to another team member.
+
+    Only an active tier 1 member of the escalation's own team may hold it; the
+    door checks that `by` supervises the team (work.access.escalations).
+    """
+    locked = _locked(escalation)
+    if locked.status == Escalation.Status.CLOSED:
+        raise IllegalTransition("This escalation is closed.")
+    in_team = StaffProfile.objects.filter(
+        user=to,
+        user__is_active=True,
+        tier=Tier.LOCAL,
+        local_team_id=locked.local_team_id,
+    ).exists()
+    if not in_team:
+        raise IllegalTransition(
+            f"{_name(to)} is not a member of {locked.local_team.name}."
+        )
+    previous = locked.picked_up_by_id
+    locked.picked_up_by = to
+    fields = ["picked_up_by"]
+    if locked.status == Escalation.Status.NEW:
+        locked.status = Escalation.Status.PICKED_UP
+        locked.picked_up_at = now or timezone.now()
+        fields += ["status", "picked_up_at"]
+    locked.save(update_fields=fields)
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.REASSIGN,
+        obj=locked.item,
+        detail={"escalation": locked.pk, "from": previous, "to": to.pk},
+    )
+    return locked
+
+
+def _refuse_unless_worked(escalation: Escalation, *, closed: str) -> None:
+    """An escalation is worked only once someone has picked it up, and until closed."""
+    if escalation.status == Escalation.Status.CLOSED:
+        raise IllegalTransition(closed)
+    if escalation.status == Escalation.Status.NEW:
+        raise IllegalTransition("Pick this escalation up before working it.")
+
+
+@transaction.atomic
+def escalation_record_action(
+    *, escalation: Escalation, kind: str, note: str, by, now: datetime | None = None
+) -> EscalationAction:
+    """Something the team did (a door-step visit, a letter...), once picked up."""
+    locked = _locked(escalation)
+    _refuse_unless_worked(locked, closed="This escalation is closed.")
+    action = EscalationAction.objects.create(
+        escalation=locked, kind=kind, note=note, by=by, at=now or timezone.now()
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=locked.item,
+        detail={"escalation": locked.pk, "action": kind},
+        at=action.at,
+    )
+    return action
+
+
+@transaction.atomic
+def escalation_close(
+    *,
+    escalation: Escalation,
+    outcome: str,
+    note: str = "",
+    by,
+    now: datetime | None = None,
+) -> Escalation:
+    """Close with an outcome; "reached" counts the item reached by the local route."""
+    if outcome == Escalation.Outcome.RETURNED:
+        raise IllegalTransition(
+            "Use 'send back' to return an item to the national queue."
+        )
+    now = now or timezone.now()
+    locked = _locked(escalation)
+    _refuse_unless_worked(locked, closed="This escalation is already closed.")
+    item = locked.item.locked()
+    item.mark_closed(reached=outcome == Escalation.Outcome.REACHED, now=now)
+    locked.status = Escalation.Status.CLOSED
+    locked.outcome = outcome
+    locked.outcome_note = note
+    locked.closed_at = now
+    locked.save(update_fields=["status", "outcome", "outcome_note", "closed_at"])
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=item,
+        detail={"escalation": locked.pk, "outcome": outcome},
+        at=now,
+    )
+    return locked
+
+
+@transaction.atomic
+def escalation_return(
+    *,
+    escalation: Escalation,
+    note: str,
+    by,
+    new_phone: str = "",
+    now: datetime | None = None,
+) -> Escalation:
+    """Send the item back to the national queue (e.g. the team found a new number)."""
+    now = now or timezone.now()
+    locked = _locked(escalation)
+    _refuse_unless_worked(locked, closed="This escalation is already closed.")
+    item = locked.item.locked()
+    if new_phone:
+        item.person.phone = new_phone
+        item.person.full_clean(exclude=["area", "language"])
+        item.person.save(update_fields=["phone", "updated_at"])
+    item.mark_returned(
+        now=now, escalate_due_at=CallRule.for_kind(item.kind).escalate_due_at(now)
+    )
+    locked.status = Escalation.Status.CLOSED
+    locked.outcome = Escalation.Outcome.RETURNED
+    locked.outcome_note = note
+    locked.closed_at = now
+    locked.save(update_fields=["status", "outcome", "outcome_note", "closed_at"])
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=item,
+        detail={"escalation": locked.pk, "outcome": "returned"},
+        at=now,
+    )
+    assignment_run_after_commit()  # back in the pool: ask for an assignment run
+    return locked
+
+
+REASON_FOR_LAST_OUTCOME = {
+    "wrong_number": Escalation.Reason.WRONG_NUMBER,
+    "refused": Escalation.Reason.REFUSED,
+}
+# Items escalated per transaction by one sweep batch.
+SWEEP_BATCH = 2000
+
+
+def _call_history(kind: str, pks: list[int]) -> dict[int, list[tuple]]:
+    """Every call to each item, oldest first, in one query."""
+    history: dict[int, list[tuple]] = defaultdict(list)
+    for item_id, started_at, outcome, call_back_at in (
+        CallAttempt.objects.filter(**{f"{kind}_id__in": pks})
+        .order_by(f"{kind}_id", "started_at", "pk")
+        .values_list(f"{kind}_id", "started_at", "outcome", "call_back_at")
+    ):
+        history[item_id].append((started_at, outcome, call_back_at))
+    return history
+
+
+def _unreached_detail(attempts: int, calls: list[tuple], rule: CallRule) -> str:
+    """Why it was escalated, then the whole call history, for the local team."""
+    hours = int(rule.window.total_seconds() // 3600)
+    plural = "s" if attempts != 1 else ""
+    if not calls:
+        lines = [f"Not reached within {hours} hours: never called."]
+    elif attempts >= rule.max_attempts:
+        lines = [f"Not reached after {attempts} call attempt{plural}."]
+    else:
+        lines = [f"Not reached within {hours} hours ({attempts} call attempt{plural})."]
+    lines.append("Call history:" if calls else "No calls were made.")
+    for started_at, outcome, call_back_at in calls:
+        line = (
+            f"{timezone.localtime(started_at):%a %d %b %H:%M}: {Outcome(outcome).label}"
+        )
+        if call_back_at:
+            line += f", asked for a call back at {timezone.localtime(call_back_at):%a %d %b %H:%M}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def escalate_unreached(
+    *, now: datetime | None = None, batch: int | None = None
+) -> tuple[int, bool]:
+    """One batch of the sweep: escalate unreached items whose rule is spent.
+
+    Each kind's batch is one transaction: the due items are claimed with SKIP LOCKED,
+    marked escalated by one conditional update (WorkItem.mark_escalated for many rows),
+    and given their Escalation and audit rows by one insert each. Two sweeps at once
+    never take the same row, and the one-open-escalation constraint refuses a double
+    even if they did; a sweep killed midway rolls back its batch whole. Items whose
+    postcode found no area go to the fallback team, flagged. Returns
+    (escalated, more_waiting). Work held by someone frees their slot: an assignment
+    run is asked for once the batch commits.
+    """
+    now = now or timezone.now()
+    batch = batch or SWEEP_BATCH
+    done = 0
+    more = False
+    models: tuple[type[Case] | type[Contact], ...] = (Case, Contact)
+    for model in models:
+        kind = model.kind
+        rule = CallRule.for_kind(kind)
+        with transaction.atomic():
+            rows = list(
+                model.objects.due_for_escalation(now)
+                .order_by("escalate_due_at", "pk")
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list(
+                    "pk",
+                    "person_id",
+                    "attempts",
+                    "area__local_team_id",
+                    "area__local_team__code",
+                    "assignee_id",
+                )[:batch]
+            )
+            if not rows:
+                continue
+            more = more or len(rows) == batch
+            pks = [row[0] for row in rows]
+            fallback = None
+            if any(row[3] is None for row in rows):
+                fallback = fallback_team()
+            team_of = Coalesce(
+                Subquery(
+                    Area.objects.filter(pk=OuterRef("area_id")).values("local_team_id")[
+                        :1
+                    ]
+                ),
+                Value(fallback.pk if fallback else None),
+            )
+            updated = model.objects.filter(pk__in=pks, status__in=UNREACHED).update(
+                status=Status.ESCALATED,
+                local_team_id=team_of,
+                assignee=None,
+                escalated_at=now,
+                next_attempt_at=None,
+                escalate_due_at=None,
+            )
+            if updated != len(pks):
+                # Only possible where rows cannot be locked (SQLite): another sweep got
+                # there first; undo this batch rather than risk a double.
+                raise IllegalTransition("Another sweep escalated some of these items.")
+            history = _call_history(kind, pks)
+            escalations, events = [], []
+            for pk, person_id, attempts, team_id, team_code, _holder in rows:
+                calls = history.get(pk, [])
+                reason = _reason_for(calls)
+                area_unknown = team_id is None  # no area, so no team of its own
+                if area_unknown:
+                    team_id, team_code = fallback.pk, fallback.code
+                escalations.append(
+                    Escalation(
+                        **{f"{kind}_id": pk},
+                        local_team_id=team_id,
+                        reason=reason,
+                        detail=_unreached_detail(attempts, calls, rule),
+                        area_unknown=area_unknown,
+                        created_at=now,
+                        due_at=now + DUE_WITHIN.get(reason, DEFAULT_DUE_WITHIN),
+                    )
+                )
+                events.append(
+                    AuditEvent(
+                        at=now,
+                        action=AuditEvent.Action.ESCALATE,
+                        person_id=person_id,
+                        object_type=model._meta.label_lower,
+                        object_id=str(pk),
+                        detail={"team": team_code, "reason": reason},
+                    )
+                )
+            Escalation.objects.bulk_create(escalations)
+            audit_record_many(events)
+            done += len(rows)
+            if any(row[5] is not None for row in rows):
+                assignment_run_after_commit()  # held slots freed
+    if done:
+        log.info("escalated %s unreached items", done)
+    return done, more
+
+
+def _reason_for(calls: list[tuple]) -> str:
+    last = calls[-1][1] if calls else ""
+    return REASON_FOR_LAST_OUTCOME.get(last, Escalation.Reason.UNREACHED)
+
+
+@transaction.atomic
+def item_escalate_unreached(
+    *, item: WorkItem, now: datetime | None = None
+) -> Escalation:
+    """One item out of time, escalated exactly as the sweep escalates it: the same
+    reason, detail, escalation row and audit row (the sweep's single counterpart)."""
+    now = now or timezone.now()
+    locked = item.locked()
+    if (
+        locked.status not in UNREACHED
+        or locked.escalate_due_at is None
+        or locked.escalate_due_at > now
+    ):
+        raise IllegalTransition(f"This {locked.kind} is not due for escalation.")
+    calls = _call_history(locked.kind, [locked.pk]).get(locked.pk, [])
+    return item_escalate(
+        item=locked,
+        reason=_reason_for(calls),
+        detail=_unreached_detail(
+            locked.attempts, calls, CallRule.for_kind(locked.kind)
+        ),
+        now=now,
+    )

@@ -1,0 +1,102 @@
+"""The service's rules, read from settings: isolation periods and call attempts.
+
+Rules decide; the work item's transitions (cases.workitem) apply what they decide, and
+the operations of the work core are the only code that joins the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+
+from calls.models import Outcome
+from cases.errors import IllegalTransition
+
+# --- isolation --------------------------------------------------------------------
+
+
+def case_isolation_ends_on(*, symptom_onset: date | None, specimen_date: date) -> date:
+    """Last day of isolation: N full days after onset, or after the test if no symptoms."""
+    start = symptom_onset or specimen_date
+    return start + timedelta(days=settings.TRACING_ISOLATION_DAYS["case"])
+
+
+def contact_isolation_ends_on(*, last_exposure: date) -> date:
+    """Last day of isolation: N full days after the last exposure."""
+    return last_exposure + timedelta(days=settings.TRACING_ISOLATION_DAYS["contact"])
+
+
+# --- call attempts ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallRule:
+    max_attempts: int
+    min_gap: timedelta
+    window: timedelta
+
+    @classmethod
+    def for_kind(cls, kind: str) -> CallRule:
+        rule = settings.TRACING_CALL_RULES[kind]
+        return cls(
+            max_attempts=rule["max_attempts"],
+            min_gap=timedelta(hours=rule["min_gap_hours"]),
+            window=timedelta(hours=rule["window_hours"]),
+        )
+
+    def escalate_due_at(self, arrived_at: datetime) -> datetime:
+        """When an item not reached by then is out of time."""
+        return arrived_at + self.window
+
+
+@dataclass(frozen=True)
+class AfterCall:
+    """What one call's outcome does to the item: the arguments of `mark_called`."""
+
+    reached: bool = False
+    back_to_pool: bool = False
+    next_attempt_at: datetime | None = None
+    escalate_due_at: datetime | None = None
+
+
+def after_call(
+    *,
+    kind: str,
+    outcome: str,
+    attempts_before: int,
+    escalate_due_at: datetime | None,
+    now: datetime,
+    call_back_at: datetime | None = None,
+) -> AfterCall:
+    """Reached; or when to try next and when it is out of time; or out of tries.
+
+    Raises IllegalTransition for a call back with no time in the future.
+    """
+    rule = CallRule.for_kind(kind)
+    if outcome == Outcome.REACHED:
+        return AfterCall(reached=True)
+    if outcome == Outcome.CALL_BACK:
+        if call_back_at is None or call_back_at <= now:
+            raise IllegalTransition("A call back needs a time in the future.")
+        # The person asked for a time: do not escalate before it has been tried.
+        floor = call_back_at + rule.min_gap
+        due = escalate_due_at if escalate_due_at and escalate_due_at > floor else floor
+        return AfterCall(next_attempt_at=call_back_at, escalate_due_at=due)
+    if outcome in (Outcome.WRONG_NUMBER, Outcome.REFUSED):
+        # The phone route is spent: the local team takes it at the next sweep.
+        return AfterCall(escalate_due_at=now)
+    if outcome == Outcome.NEEDS_INTERPRETER:
+        # Straight back to the pool for someone who speaks the language.
+        return AfterCall(
+            back_to_pool=True, next_attempt_at=now, escalate_due_at=escalate_due_at
+        )
+    if outcome == Outcome.SAFEGUARDING:
+        # Escalated at once by the call's operation.
+        return AfterCall(escalate_due_at=escalate_due_at)
+    if attempts_before + 1 >= rule.max_attempts:
+        return AfterCall(escalate_due_at=now)
+    return AfterCall(
+        next_attempt_at=now + rule.min_gap, escalate_due_at=escalate_due_at
+    )

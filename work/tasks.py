@@ -1,0 +1,58 @@
+"""The work core's Celery tasks: thin, idempotent, taking ids and calling a service.
+
+Assignment runs on the `assignment` queue (on arrival of work and every minute), the
+escalation sweep on `escalation` (every few minutes), notifications on `default`.
+Each is safe to run twice and to be killed at any point: every write is conditional on
+the row still being in the state it expects and each batch commits as one transaction,
+so a re-run after a lost worker (acks_late and reject_on_worker_lost hand the message
+back) finishes the same work and no more.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from .assignment import assign_work, release_stranded_work
+from .calls import safeguarding_email_send
+from .escalation import escalate_unreached
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="work.tasks.assign_work_task", soft_time_limit=50, time_limit=60)
+def assign_work_task() -> dict[str, int]:
+    """Release work stranded off shift, then assign; re-queues itself while more waits."""
+    release_stranded_work()
+    report = assign_work()
+    if report.more:
+        assign_work_task.delay()
+    return report.assigned
+
+
+@shared_task(
+    name="work.tasks.escalate_unreached_task", soft_time_limit=120, time_limit=150
+)
+def escalate_unreached_task() -> int:
+    """One batch of the sweep; re-queues itself while a full batch was found."""
+    escalated, more = escalate_unreached()
+    if more:
+        escalate_unreached_task.delay()
+    return escalated
+
+
+@shared_task(
+    name="work.tasks.safeguarding_email_task",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def safeguarding_email_task(*, escalation_id: int, caller_id: int) -> int:
+    """Email the caller's supervisors about a safeguarding escalation (once committed).
+
+    A mail server that cannot be reached is retried with backoff.
+    """
+    return len(
+        safeguarding_email_send(escalation_id=escalation_id, caller_id=caller_id)
+    )
