@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 
 from tests import factories as f
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+LONDON = ZoneInfo("Europe/London")
+# A Tuesday morning at the winter peak, in GMT (no clock change near it).
+NOW = dt.datetime(2021, 1, 12, 10, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def clock(request):
+    """The one test clock: it stands still at NOW until the test moves it
+    (`clock.shift(...)`, `clock.move_to(...)`). A test, module or folder that needs
+    another moment says so with `@pytest.mark.now(datetime)`."""
+    marker = request.node.get_closest_marker("now")
+    start = marker.args[0] if marker else NOW
+    with time_machine.travel(start, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

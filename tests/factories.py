@@ -33,7 +33,7 @@ from staffing.models import (
     TrainingCompletion,
     TrainingModule,
 )
-from work.rules import CallRule
+from work.rules import CallRule, case_isolation_ends_on, contact_isolation_ends_on
 
 PASSWORD = "correct-horse-battery"
 
@@ -197,7 +197,7 @@ class PersonFactory(factory.django.DjangoModelFactory):
     area = factory.LazyFunction(area)
 
 
-def _clock(kind: str, created_at: dt.datetime) -> dt.datetime:
+def _escalation_due(kind: str, created_at: dt.datetime) -> dt.datetime:
     return CallRule.for_kind(kind).escalate_due_at(created_at)
 
 
@@ -219,9 +219,13 @@ class CaseFactory(factory.django.DjangoModelFactory):
     area = factory.SelfAttribute("person.area")
     created_at = factory.LazyFunction(timezone.now)
     next_attempt_at = factory.SelfAttribute("created_at")
-    escalate_due_at = factory.LazyAttribute(lambda c: _clock("case", c.created_at))
+    escalate_due_at = factory.LazyAttribute(
+        lambda c: _escalation_due("case", c.created_at)
+    )
     isolation_ends_on = factory.LazyAttribute(
-        lambda c: (c.symptom_onset or c.specimen_date) + dt.timedelta(days=10)
+        lambda c: case_isolation_ends_on(
+            symptom_onset=c.symptom_onset, specimen_date=c.specimen_date
+        )
     )
 
 
@@ -273,9 +277,11 @@ class ContactFactory(factory.django.DjangoModelFactory):
     area = factory.SelfAttribute("person.area")
     created_at = factory.LazyFunction(timezone.now)
     next_attempt_at = factory.SelfAttribute("created_at")
-    escalate_due_at = factory.LazyAttribute(lambda c: _clock("contact", c.created_at))
+    escalate_due_at = factory.LazyAttribute(
+        lambda c: _escalation_due("contact", c.created_at)
+    )
     isolation_ends_on = factory.LazyAttribute(
-        lambda c: c.exposure_date + dt.timedelta(days=10)
+        lambda c: contact_isolation_ends_on(last_exposure=c.exposure_date)
     )
 
 

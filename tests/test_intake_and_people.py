@@ -6,7 +6,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -17,6 +16,7 @@ from escalations.models import Escalation
 from people.models import Person
 from people.services import PersonDetails, person_find_or_create
 from tests import factories as f
+from tests.conftest import NOW
 from work.casework import ContactDetails, DuplicateContact, contact_add
 from work.escalation import item_escalate
 from work.intake import TestResult as LabResult
@@ -25,7 +25,6 @@ from work.intake import case_intake
 pytestmark = pytest.mark.django_db
 
 LONDON = ZoneInfo("Europe/London")
-NOW = dt.datetime(2021, 1, 12, 10, 0, tzinfo=LONDON)
 HOUR = dt.timedelta(hours=1)
 SPECIMEN = dt.date(2021, 1, 10)
 RESULT = dt.date(2021, 1, 11)
@@ -34,12 +33,6 @@ SHEFFIELD = "E08000019"
 
 CaseFactory = f.CaseFactory
 ContactFactory = f.ContactFactory
-
-
-@pytest.fixture
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def amira(**overrides) -> PersonDetails:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
@@ -21,17 +19,10 @@ from work.intake import TestResult as LabResult
 from work.intake import case_intake_many
 from work.tasks import assign_work_task
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
-NOW = dt.datetime(2021, 1, 12, 10, 0, tzinfo=ZoneInfo("Europe/London"))
 SPECIMEN = dt.date(2021, 1, 10)
 RESULT = dt.date(2021, 1, 11)
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def result(ref: str, **person) -> LabResult:

@@ -6,7 +6,6 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,6 +17,7 @@ from cases.workitem import Route, Status
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
 from tests import factories as f
+from tests.conftest import NOW
 from work.assignment import item_assign, item_release
 from work.calls import call_record
 from work.casework import item_complete
@@ -32,19 +32,11 @@ from work.escalation import (
 pytestmark = pytest.mark.django_db
 
 LONDON = ZoneInfo("Europe/London")
-NOW = dt.datetime(2021, 1, 12, 10, 0, tzinfo=LONDON)
 HOUR = dt.timedelta(hours=1)
 
 
 CaseFactory = f.CaseFactory
 ContactFactory = f.ContactFactory
-
-
-@pytest.fixture
-def clock():
-    """The clock stands still at NOW until a test moves it."""
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 def rule(kind: str) -> dict:

@@ -12,7 +12,6 @@ from tests import factories as f
 from work.escalation import item_escalate
 
 LONDON = ZoneInfo("Europe/London")
-NOW = dt.datetime(2021, 1, 12, 10, 0, tzinfo=LONDON)
 HOUR = dt.timedelta(hours=1)
 SHEFFIELD = "E08000019"
 LEEDS = "E08000035"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import time_machine
 
 from tests.conftest import ensure_ons_areas
 
-from .builders import LEEDS, NOW, SHEFFIELD, local_member
+from .builders import LEEDS, SHEFFIELD, local_member
 
 
 @pytest.fixture(autouse=True)
@@ -24,13 +23,6 @@ def ons_areas(db):
 def sessions_outlast_the_clock(settings):
     """Tests move the clock by hours; an idle session would expire meanwhile."""
     settings.SESSION_COOKIE_AGE = 7 * 24 * 3600
-
-
-@pytest.fixture
-def clock():
-    """The clock stands still at NOW until a test moves it."""
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
