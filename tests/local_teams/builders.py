@@ -9,6 +9,7 @@ import factory
 
 from escalations.models import Escalation
 from tests import factories as f
+from tests.conftest import NOW as NOW  # the one clock's moment, for these tests
 from work.escalation import item_escalate
 
 LONDON = ZoneInfo("Europe/London")
