@@ -36,6 +36,8 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # Each benchmark makes and fills its own PostgreSQL database (tracing_bench*); pass
 # BENCH_ARGS=--scale=0.1 for a quick run.

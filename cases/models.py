@@ -53,9 +53,6 @@ class Case(WorkItem):
         MANUAL = "manual", "Entered by staff"
         DEMO = "demo", "Demo data"
 
-    person = models.ForeignKey(
-        "people.Person", on_delete=models.PROTECT, related_name="cases"
-    )
     lab_reference = models.CharField(max_length=64, unique=True)
     specimen_date = models.DateField()
     result_date = models.DateField()

@@ -75,6 +75,12 @@ class WorkItem(models.Model):
     # contact is done.
     worked_after_reach: bool
 
+    # Each kind declares its own manager; this one types the shared queue reads.
+    objects = WorkItemQuerySet.as_manager()
+
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="%(class)ss"
+    )
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.NEW, db_index=False
     )

@@ -29,9 +29,6 @@ class Contact(WorkItem):
     case = models.ForeignKey(
         "cases.Case", on_delete=models.CASCADE, related_name="contacts"
     )
-    person = models.ForeignKey(
-        "people.Person", on_delete=models.PROTECT, related_name="contacts"
-    )
     exposure_date = models.DateField(help_text="The last day they were exposed.")
     exposure = models.CharField(max_length=20, choices=Exposure.choices)
     identified_by = models.ForeignKey(

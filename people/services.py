@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import connection
+from django.db import connection, models
 
 from areas.services import PostcodeLookup, postcode_to_area
 
@@ -58,9 +58,9 @@ def _match(details: PersonDetails) -> Person | None:
         names += " AND date_of_birth IS NULL"
     if details.phone:
         # As the ORM would compare it: in the stored (E.164) form.
-        phone = Person._meta.get_field("phone").get_db_prep_value(
-            details.phone, connection, prepared=False
-        )
+        phone_field = Person._meta.get_field("phone")
+        assert isinstance(phone_field, models.Field)
+        phone = phone_field.get_db_prep_value(details.phone, connection, prepared=False)
         tiers.append((f"{names} AND phone = %s", [*names_params, phone]))
     if not tiers:
         return None

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
+from django.db.models import Q
 from django.db import transaction
 from django.utils import timezone
 
@@ -74,7 +75,7 @@ class SlotPlan:
 
 @transaction.atomic
 def shifts_publish(
-    *, team: Team, plan: SlotPlan, by: AbstractBaseUser, now: datetime | None = None
+    *, team: Team, plan: SlotPlan, by: User, now: datetime | None = None
 ) -> list[Shift]:
     """Open `count` slots for each chosen day in the range, for anyone in the team."""
     now = now or timezone.now()
@@ -113,9 +114,11 @@ def _lock_open_slot(shift_id: int) -> Shift:
     twin = (
         Shift.objects.select_for_update(skip_locked=True)
         .filter(
+            Q(team_id=shift.team_id)
+            if shift.team_id is not None
+            else Q(team__isnull=True),
             status=Shift.Status.OPEN,
             tier=shift.tier,
-            team_id=shift.team_id,
             starts_at=shift.starts_at,
             ends_at=shift.ends_at,
         )
@@ -175,7 +178,7 @@ def shift_release_own(
 
 @transaction.atomic
 def shift_cancel(
-    *, shift: Shift, by: AbstractBaseUser, reason: str, now: datetime | None = None
+    *, shift: Shift, by: User, reason: str, now: datetime | None = None
 ) -> Shift:
     """A supervisor cancels a booked shift or withdraws an open slot, saying why.
 
@@ -244,7 +247,7 @@ def shift_assign(
     profile: StaffProfile,
     starts_at: datetime,
     ends_at: datetime,
-    by: AbstractBaseUser,
+    by: User,
     now: datetime | None = None,
 ) -> Shift:
     """A supervisor books a shift for a member of their team, with the same clash and
@@ -291,7 +294,7 @@ def hours_cap_change(
     profile: StaffProfile,
     new_cap: int,
     reason: str,
-    by: AbstractBaseUser,
+    by: User,
     now: datetime | None = None,
 ) -> HoursCapChange:
     """Set one person's weekly hours cap, up to the configured ceiling, with a reason."""
@@ -342,7 +345,7 @@ def registration_verify(
     body: str,
     number: str,
     expires_on: date,
-    by: AbstractBaseUser,
+    by: User,
     today: date | None = None,
 ) -> StaffProfile:
     """A supervisor checked the register: record the registration as verified today."""
@@ -421,7 +424,7 @@ def call_review_record(
     review: CallReview,
     verdict: str,
     note: str,
-    by: AbstractBaseUser,
+    by: User,
     now: datetime | None = None,
 ) -> CallReview:
     review = CallReview.objects.select_for_update().get(pk=review.pk)
@@ -439,7 +442,7 @@ def call_review_record(
 
 @transaction.atomic
 def new_starter_sign_off(
-    *, profile: StaffProfile, by: AbstractBaseUser, now: datetime | None = None
+    *, profile: StaffProfile, by: User, now: datetime | None = None
 ) -> StaffProfile:
     """End someone's new-starter period: from now their normal open-work cap applies.
 

@@ -123,7 +123,7 @@ def _check_room(
         )
     spoken = set(profile.languages.values_list("pk", flat=True))
     for item in arriving:
-        person = item.person  # type: ignore[attr-defined]
+        person = item.person
         if person.needs_interpreter and person.language_id not in spoken:
             raise WorkRefused(
                 f"{person.full_name} needs an interpreter in "

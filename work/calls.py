@@ -23,6 +23,7 @@ from audit.services import audit_record
 from calls.models import CallAttempt, Outcome
 from cases.models import Case
 from cases.workitem import WorkItem
+from contacts.models import Contact
 from escalations.models import Escalation
 from people.models import Message
 from staffing.selectors.members import supervisor_emails
@@ -103,7 +104,7 @@ def call_record(
         next_attempt_at=plan.next_attempt_at,
         escalate_due_at=plan.escalate_due_at,
     )
-    person = locked.person  # type: ignore[attr-defined]
+    person = locked.person
     call = CallAttempt.objects.create(
         **{locked.kind: locked},
         caller=caller,
@@ -145,7 +146,7 @@ def call_record(
                 escalation_id=logged.escalation.pk,
                 caller_id=caller.pk,
             )
-    if outcome == Outcome.REACHED and locked.kind == "contact" and person.phone:
+    if outcome == Outcome.REACHED and isinstance(locked, Contact) and person.phone:
         logged.message = Message.objects.create(
             person=person,
             contact=locked,

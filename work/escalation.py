@@ -35,7 +35,7 @@ from .rules import CallRule
 log = logging.getLogger(__name__)
 
 # How long a local team has to pick up and act on an escalation.
-DUE_WITHIN = {
+DUE_WITHIN: dict[str, timedelta] = {
     Escalation.Reason.SAFEGUARDING: timedelta(hours=4),
     Escalation.Reason.COMPLEX: timedelta(hours=12),
 }
@@ -58,7 +58,7 @@ def item_escalate(
     """
     now = now or timezone.now()
     locked = item.locked()
-    team = locked.area.local_team if locked.area_id else fallback_team()
+    team = locked.area.local_team if locked.area is not None else fallback_team()
     held = locked.assignee_id is not None
     locked.mark_escalated(team=team, now=now)
     escalation = Escalation.objects.create(
@@ -366,6 +366,7 @@ def escalate_unreached(
                 reason = _reason_for(calls)
                 area_unknown = team_id is None  # no area, so no team of its own
                 if area_unknown:
+                    assert fallback is not None
                     team_id, team_code = fallback.pk, fallback.code
                 escalations.append(
                     Escalation(

@@ -18,12 +18,18 @@ from staffing.models import Shift, Tier
 OVERDUE_AFTER = timedelta(minutes=30)
 
 
-def work_model_for(user):
+QUEUE_MODEL: dict[int, type[Case] | type[Contact]] = {
+    Tier.CLINICAL: Case,
+    Tier.CALL_HANDLER: Contact,
+}
+
+
+def work_model_for(user) -> type[Case] | type[Contact] | None:
     """Cases for tier 2, contacts for tier 3; None for anyone without a queue."""
     profile = active_profile_of(user)
     if profile is None:
         return None
-    return {Tier.CLINICAL: Case, Tier.CALL_HANDLER: Contact}.get(profile.tier)
+    return QUEUE_MODEL.get(profile.tier)
 
 
 def work_queue(user) -> QuerySet:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -103,21 +104,23 @@ class Backlog:
 @dataclass
 class Dashboard:
     now: datetime
-    members: list[StaffProfile]
+    # Profiles carrying the dashboard's annotations: on_shift_until, held, overdue,
+    # last_call_at, can_take_work, training_missing, since_last_call, blocked_by.
+    members: list[Any]
     backlogs: list[Backlog]
     overdue_items: list[WorkItem]
     overdue_held: int
     pending_reviews: int
     waiting: int  # the team tier's pool
-    idle_ready: list[StaffProfile] = field(default_factory=list)
-    idle_blocked: list[StaffProfile] = field(default_factory=list)
+    idle_ready: list[Any] = field(default_factory=list)
+    idle_blocked: list[Any] = field(default_factory=list)
 
     @property
     def idle_count(self) -> int:
         return len(self.idle_ready) + len(self.idle_blocked)
 
     @property
-    def on_shift(self) -> list[StaffProfile]:
+    def on_shift(self) -> list[Any]:
         return [m for m in self.members if m.on_shift_until is not None]
 
 
@@ -169,7 +172,7 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
         .order_by("-started_at")
         .values("started_at")[:1]
     )
-    members = list(
+    members: list[Any] = list(
         team_members(supervisor)
         .select_related("user")
         .annotate(

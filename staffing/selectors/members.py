@@ -3,6 +3,8 @@ team page's overview (caps, hours booked, training, reviews)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from datetime import date, datetime
 
 from django.db.models import (
@@ -71,7 +73,7 @@ def missing_training() -> QuerySet[TrainingModule]:
     )
 
 
-def blocked_by(member: StaffProfile, today: date) -> list[str]:
+def blocked_by(member: Any, today: date) -> list[str]:
     """Why the assignment would pass this person over, in words."""
     reasons = []
     if member.on_shift_until is None:
@@ -86,14 +88,15 @@ def blocked_by(member: StaffProfile, today: date) -> list[str]:
     return reasons
 
 
-def team_overview(supervisor: StaffProfile, *, now: datetime) -> list[StaffProfile]:
+def team_overview(supervisor: StaffProfile, *, now: datetime) -> list[Any]:
     """Members with their cap, hours booked this week, training and review counts."""
     modules = TrainingModule.objects.filter(tier=OuterRef("tier"), required=True)
     done = TrainingCompletion.objects.filter(
         profile=OuterRef("pk"), module__required=True, module__tier=OuterRef("tier")
     )
     reviews = CallReview.objects.filter(call__caller_id=OuterRef("user_id"))
-    members = list(
+    # Rows carry the page's annotations (and hours_this_week, set below).
+    members: list[Any] = list(
         team_members(supervisor)
         .select_related("user")
         .annotate(

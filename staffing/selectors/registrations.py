@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,17 +15,18 @@ from .members import team_members
 
 @dataclass
 class Registrations:
-    members: list[StaffProfile]
-    expiring: list[StaffProfile]
-    expired: list[StaffProfile]
-    unverified: list[StaffProfile]
+    # Profiles carrying the page's flags: expired, expiring, valid.
+    members: list[Any]
+    expiring: list[Any]
+    expired: list[Any]
+    unverified: list[Any]
 
 
 EXPIRY_WARNING_DAYS = 30
 
 
 def registrations(supervisor: StaffProfile, *, today: date) -> Registrations:
-    members = list(
+    members: list[Any] = list(
         team_members(supervisor)
         .filter(tier=Tier.CLINICAL)
         .select_related("user", "registration_verified_by")

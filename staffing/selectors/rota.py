@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -116,7 +117,9 @@ def _duration() -> ExpressionWrapper:
     )
 
 
-def hours_booked(profiles: list[StaffProfile], *, moment: datetime) -> dict[int, float]:
+def hours_booked(
+    profiles: Sequence[StaffProfile], *, moment: datetime
+) -> dict[int, float]:
     """Booked hours in the week of `moment`, for many people in one query."""
     start, end = local_week_bounds(moment)
     rows = (

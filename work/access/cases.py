@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404
 
-from cases.models import Case
+from cases.models import Case, CaseQuerySet
 from staffing.models import Tier
 
 from .actor import Actor, team_items_q
 
 
-def cases_visible_to(who: Actor | Any) -> QuerySet[Case]:
+def cases_visible_to(who: Actor | Any) -> CaseQuerySet:
     """The cases this actor may see at all; narrower checks come on top.
 
     Administrators and national supervisors see all; a local team member (or a bound

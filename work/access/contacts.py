@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404
 
-from contacts.models import Contact
+from contacts.models import Contact, ContactQuerySet
 from staffing.models import Tier
 
 from .actor import Actor, team_items_q
 
 
-def contacts_visible_to(who: Actor | Any) -> QuerySet[Contact]:
+def contacts_visible_to(who: Actor | Any) -> ContactQuerySet:
     """The contacts this actor may see at all.
 
     Administrators and national supervisors see all; a local team member (or a bound
