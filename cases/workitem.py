@@ -75,9 +75,6 @@ class WorkItem(models.Model):
     # contact is done.
     worked_after_reach: bool
 
-    # Each kind declares its own manager; this one types the shared queue reads.
-    objects = WorkItemQuerySet.as_manager()
-
     person = models.ForeignKey(
         "people.Person", on_delete=models.PROTECT, related_name="%(class)ss"
     )
@@ -122,6 +119,9 @@ class WorkItem(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+
+    # Each kind declares its own manager; this one types the shared queue reads.
+    objects = WorkItemQuerySet.as_manager()
 
     class Meta:
         abstract = True

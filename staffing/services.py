@@ -11,8 +11,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Q
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent

@@ -3,9 +3,8 @@ team page's overview (caps, hours booked, training, reviews)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import (
     Count,
