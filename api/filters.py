@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import django_filters as filters
 from django import forms
-from django.conf import settings
 from django.db.models import QuerySet
 
 from cases.workitem import Status
+from clock import local_midnight
 
 # Far dates are refused by the form rather than overflowing a datetime.
 EARLIEST = dt.date(1900, 1, 1)
@@ -26,10 +25,6 @@ class IdFilter(filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(settings.TIME_ZONE))
 
 
 class LocalDayFilter(filters.DateFilter):

@@ -23,6 +23,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.models import Case, SettingVisit
+from clock import local_midnight
 
 from .models import Cluster
 
@@ -105,7 +106,7 @@ def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
     since = today - 2 * window
     # Visits come from cases reported lately: bounding the cases' arrival lets the
     # database start from its index on case arrival instead of reading every visit.
-    reported_since = timezone.make_aware(datetime.combine(since, datetime.min.time()))
+    reported_since = local_midnight(since)
     recent = SettingVisit.objects.filter(
         visited_on__gte=since,
         visited_on__lte=today,

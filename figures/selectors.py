@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cases.models import Case
 from cases.workitem import Route
+from clock import week_bounds
 from contacts.models import Contact
 
 WITHIN = dt.timedelta(hours=24)
@@ -59,12 +58,7 @@ class Week:
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
         """Local midnight on Monday to local midnight the next Monday."""
-        zone = ZoneInfo(settings.TIME_ZONE)
-        start = dt.datetime.combine(self.starts_on, dt.time(), tzinfo=zone)
-        end = dt.datetime.combine(
-            self.starts_on + dt.timedelta(days=7), dt.time(), tzinfo=zone
-        )
-        return start, end
+        return week_bounds(self.starts_on)
 
     def __str__(self) -> str:
         return f"{self.year}-W{self.week:02d}"
