@@ -24,6 +24,7 @@ install: $(VENV)/.installed
 # The whole app on one machine with no servers: SQLite, a filesystem broker, a real
 # Celery worker and beat beside the web server.
 run: install
+	mkdir -p var/celery-broker/out var/celery-broker/processed var/celery-broker/control
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
 	DEBUG=true $(BIN)/python manage.py seed_demo
 	DEBUG=true $(BIN)/python manage.py run_embedded --host $(HOST) --port $(PORT)
