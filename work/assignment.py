@@ -158,6 +158,7 @@ def item_assign(
     )
     if locked.assignee_id == profile.user_id:
         return locked
+    reason = reason.strip()
     _check_room(profile=profile, model=model, items=[locked])
     previous = locked.assignee_id
     locked.mark_assigned(to=profile.user, now=now)
@@ -182,7 +183,10 @@ def item_release(
 ) -> WorkItem:
     """Put one item back in the pool, and ask for an assignment run."""
     now = now or timezone.now()
+    reason = reason.strip()
     locked = item.locked()
+    if locked.assignee_id is None and locked.is_workable:
+        return locked  # already in the pool: nothing to do, nothing to audit
     previous = locked.assignee_id
     locked.mark_released()
     audit_record_many(

@@ -26,6 +26,7 @@ from contacts.models import Contact
 from escalations.models import Escalation
 from tests import factories as f
 from work.assignment import (
+    DEACTIVATED,
     OFF_SHIFT,
     assign_work,
     item_assign,
@@ -44,6 +45,7 @@ from .conftest import (
     held_case,
     held_contact,
     off_shift,
+    on_shift,
     supervisor_user,
 )
 
@@ -69,7 +71,9 @@ class Names:
             (i._meta.label_lower, str(i.pk)): f"item{n}"
             for n, i in enumerate(world.items)
         }
-        self.person = {i.person_id: f"person of item{n}" for n, i in enumerate(world.items)}
+        self.person = {
+            i.person_id: f"person of item{n}" for n, i in enumerate(world.items)
+        }
         self.case = {
             getattr(i, "case_id", None): f"case of item{n}"
             for n, i in enumerate(world.items)
@@ -265,6 +269,32 @@ def test_releasing_stranded_work_writes_what_item_release_writes():
     assert {r["detail"]["reason"] for r in rows["audit"]} == {OFF_SHIFT}
 
 
+def work_held_by_someone_deactivated() -> World:
+    profile = f.StaffProfileFactory()
+    on_shift(profile)  # still on a booked shift: it is the account that ended
+    profile.user.is_active = False
+    profile.user.save(update_fields=["is_active"])
+    world = World(users={"deactivated": profile.user})
+    world.chosen = [held_contact(profile.user), held_contact(profile.user)]
+    world.items = list(world.chosen)
+    return world
+
+
+def test_releasing_work_of_a_deactivated_holder_writes_what_item_release_writes():
+    def one_by_one(world: World) -> None:
+        for item in world.chosen:
+            item_release(item=item, by=None, reason=DEACTIVATED, now=timezone.now())
+
+    rows = assert_same_rows(
+        work_held_by_someone_deactivated,
+        lambda _: release_stranded_work(now=timezone.now()),
+        one_by_one,
+    )
+
+    assert [r["status"] for r in rows["items"]] == [Status.NEW] * 2
+    assert {r["detail"]["reason"] for r in rows["audit"]} == {DEACTIVATED}
+
+
 # --- (c) the escalation sweep ----------------------------------------------------------
 
 
@@ -341,9 +371,7 @@ def test_sweep_of_contacts_with_a_call_history_writes_what_the_single_escalation
         escalate_each,
     )
 
-    assert [r["status"] for r in rows["items"]] == [Status.ESCALATED] * 6 + [
-        Status.NEW
-    ]
+    assert [r["status"] for r in rows["items"]] == [Status.ESCALATED] * 6 + [Status.NEW]
     assert [r["reason"] for r in rows["escalations"]] == [
         Escalation.Reason.UNREACHED,
         Escalation.Reason.WRONG_NUMBER,
@@ -450,3 +478,40 @@ def test_moving_many_to_the_pool_writes_what_item_release_writes_one_by_one():
     assert [r["detail"] for r in rows["audit"]] == [
         {"from": "source", "to": None, "reason": REASON}
     ] * 2
+
+
+def work_to_release_some_of_it_waiting_already() -> World:
+    supervisor = supervisor_user()
+    source = call_handler_on_shift()
+    world = World(users={"supervisor": supervisor, "source": source})
+    world.chosen = [held_contact(source), ContactFactory()]  # the second is waiting
+    world.items = list(world.chosen)
+    return world
+
+
+def test_releasing_work_already_in_the_pool_writes_what_moving_it_there_writes():
+    def bulk(world: World) -> None:
+        items_reassign(
+            model=Contact,
+            item_ids=[item.pk for item in world.chosen],
+            scope=Q(),
+            to=None,
+            reason=REASON,
+            by=world.users["supervisor"],
+            now=timezone.now(),
+        )
+
+    def one_by_one(world: World) -> None:
+        for item in world.chosen:
+            item_release(
+                item=item,
+                by=world.users["supervisor"],
+                reason=REASON,
+                now=timezone.now(),
+            )
+
+    rows = assert_same_rows(
+        work_to_release_some_of_it_waiting_already, bulk, one_by_one
+    )
+
+    assert [r["object_id"] for r in rows["audit"]] == ["item0"]

@@ -57,8 +57,7 @@ class Racers:
         self.errors: list[BaseException] = []
         self.lock = threading.Lock()
         self.threads = [
-            threading.Thread(target=self._run, args=(job,), daemon=True)
-            for job in jobs
+            threading.Thread(target=self._run, args=(job,), daemon=True) for job in jobs
         ]
 
     def _run(self, job: Callable[[int], int]) -> None:
@@ -176,13 +175,17 @@ def test_reassignments_racing_assignment_runs_never_put_a_handler_over_cap():
                 if held > CAP:
                     over_cap.append((number, handler.pk, held))
             after = holders()
-            moved = {pk: (before[pk], after[pk]) for pk in after if before[pk] != after[pk]}
+            moved = {
+                pk: (before[pk], after[pk]) for pk in after if before[pk] != after[pk]
+            }
             events = list(
                 AuditEvent.objects.filter(pk__gt=mark, object_type="contacts.contact")
             )
             # Every move audited once, from the holder before to the holder after (an
             # item handed to two people would show two rows, or a wrong "from").
-            assert Counter(int(e.object_id) for e in events) == Counter(moved.keys()), number
+            assert Counter(int(e.object_id) for e in events) == Counter(moved.keys()), (
+                number
+            )
             for event in events:
                 detail = (event.detail["from"], event.detail["to"])
                 assert detail == moved[int(event.object_id)], number
@@ -193,6 +196,6 @@ def test_reassignments_racing_assignment_runs_never_put_a_handler_over_cap():
     for handler in handlers:
         assert Contact.objects.held().filter(assignee=handler).count() <= CAP
     assert racers.refused > 0  # the race was real: someone was turned away
-    assert set(
-        Contact.objects.held().values_list("assignee_id", flat=True)
-    ) <= {h.pk for h in handlers}
+    assert set(Contact.objects.held().values_list("assignee_id", flat=True)) <= {
+        h.pk for h in handlers
+    }
