@@ -57,12 +57,20 @@ def audit_record_many(events: Iterable[AuditEvent]) -> int:
     return len(AuditEvent.objects.bulk_create(list(events), batch_size=2000))
 
 
-def audit_view(*, user, obj: models.Model, via: str, detail: dict | None = None):
+def audit_view(
+    *,
+    user,
+    obj: models.Model,
+    via: str,
+    person=None,
+    detail: dict | None = None,
+):
     """Record that someone read a person's record (a case, contact, escalation...),
     and through which door: "page", "api" or "admin"."""
     return audit_record(
         user=user,
         action=AuditEvent.Action.VIEW,
         obj=obj,
+        person=person,
         detail={"via": via, **(detail or {})},
     )

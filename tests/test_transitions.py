@@ -466,7 +466,7 @@ def test_call_back_well_inside_the_window_keeps_the_escalation_time(
 def test_call_back_without_a_future_time_is_refused(clock, call_handler, call_back_at):
     contact = assigned_contact(call_handler)
 
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(ValidationError, match="call"):
         call_record(
             item=contact,
             caller=call_handler,
@@ -542,7 +542,12 @@ def test_safeguarding_call_on_case_escalates_it_at_once_and_flags_it(clock, case
 def test_safeguarding_call_on_reached_case_escalates_it(clock, caseworker):
     case = reached_case(caseworker)
 
-    call_record(item=case, caller=caseworker, outcome=Outcome.SAFEGUARDING)
+    call_record(
+        item=case,
+        caller=caseworker,
+        outcome=Outcome.SAFEGUARDING,
+        notes="Worried about a child",
+    )
 
     case.refresh_from_db()
     assert case.status == Status.ESCALATED
@@ -554,7 +559,12 @@ def test_safeguarding_call_on_reached_case_escalates_it(clock, caseworker):
 def test_safeguarding_call_on_contact_escalates_it_at_once(clock, call_handler):
     contact = assigned_contact(call_handler)
 
-    call_record(item=contact, caller=call_handler, outcome=Outcome.SAFEGUARDING)
+    call_record(
+        item=contact,
+        caller=call_handler,
+        outcome=Outcome.SAFEGUARDING,
+        notes="Worried about a child",
+    )
 
     contact.refresh_from_db()
     assert contact.status == Status.ESCALATED
@@ -834,7 +844,12 @@ def test_close_reached_keeps_the_national_route_of_an_item_already_reached(
     clock, caseworker, local_team_member
 ):
     case = reached_case(caseworker)
-    call_record(item=case, caller=caseworker, outcome=Outcome.SAFEGUARDING)
+    call_record(
+        item=case,
+        caller=caseworker,
+        outcome=Outcome.SAFEGUARDING,
+        notes="Worried about a child",
+    )
     escalation = Escalation.objects.get(case=case)
     escalation_claim(escalation=escalation, by=local_team_member)
 
@@ -1002,7 +1017,12 @@ def test_return_of_a_reached_case_keeps_it_reached(
     clock, caseworker, local_team_member
 ):
     case = reached_case(caseworker)
-    call_record(item=case, caller=caseworker, outcome=Outcome.SAFEGUARDING)
+    call_record(
+        item=case,
+        caller=caseworker,
+        outcome=Outcome.SAFEGUARDING,
+        notes="Worried about a child",
+    )
     escalation = Escalation.objects.get(case=case)
     escalation_claim(escalation=escalation, by=local_team_member)
 

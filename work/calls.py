@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -30,9 +30,9 @@ from staffing.selectors.members import supervisor_emails
 from staffing.services import call_review_queue_if_new_starter
 
 from .access.items import may_work_item
-from .effects import SAFEGUARDING_EMAIL, task_after_commit
+from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .escalation import item_escalate
-from .rules import after_call
+from .rules import after_call, call_problems
 
 
 @dataclass
@@ -83,6 +83,15 @@ def call_record(
     call, or for a call back with no time ahead.
     """
     now = now or timezone.now()
+    problems = call_problems(
+        outcome=outcome,
+        call_back_at=call_back_at,
+        notes=notes,
+        duration_seconds=duration_seconds,
+        now=now,
+    )
+    if problems:
+        raise ValidationError(problems)
     locked = item.locked()
     if not may_work_item(caller, locked):
         raise PermissionDenied(
@@ -127,6 +136,8 @@ def call_record(
     if outcome == Outcome.NEEDS_INTERPRETER and not person.needs_interpreter:
         person.needs_interpreter = True
         person.save(update_fields=["needs_interpreter", "updated_at"])
+    if plan.back_to_pool:
+        assignment_run_after_commit()  # for a colleague who speaks their language
     if outcome == Outcome.SAFEGUARDING:
         if isinstance(locked, Case):
             locked.safeguarding_flag = True

@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -30,7 +31,7 @@ from escalations.models import Escalation, EscalationAction
 from staffing.models import StaffProfile, Tier
 
 from .effects import assignment_run_after_commit
-from .rules import CallRule
+from .rules import ESCALATION_NOTE_MAX, CallRule
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,16 @@ def escalation_reassign(
     return locked
 
 
+def _check_note(note: str, *, required: str = "") -> None:
+    """A local team's note: said when the page asks for one, and of a readable size."""
+    if required and not note.strip():
+        raise ValidationError({"note": required})
+    if len(note) > ESCALATION_NOTE_MAX:
+        raise ValidationError(
+            {"note": f"Keep the note to {ESCALATION_NOTE_MAX} characters."}
+        )
+
+
 def _refuse_unless_worked(escalation: Escalation, *, closed: str) -> None:
     """An escalation is worked only once someone has picked it up, and until closed."""
     if escalation.status == Escalation.Status.CLOSED:
@@ -169,6 +180,7 @@ def escalation_record_action(
     *, escalation: Escalation, kind: str, note: str, by, now: datetime | None = None
 ) -> EscalationAction:
     """Something the team did (a door-step visit, a letter...), once picked up."""
+    _check_note(note, required="Say what happened.")
     locked = _locked(escalation)
     _refuse_unless_worked(locked, closed="This escalation is closed.")
     action = EscalationAction.objects.create(
@@ -198,6 +210,7 @@ def escalation_close(
         raise IllegalTransition(
             "Use 'send back' to return an item to the national queue."
         )
+    _check_note(note)
     now = now or timezone.now()
     locked = _locked(escalation)
     _refuse_unless_worked(locked, closed="This escalation is already closed.")
@@ -228,6 +241,7 @@ def escalation_return(
     now: datetime | None = None,
 ) -> Escalation:
     """Send the item back to the national queue (e.g. the team found a new number)."""
+    _check_note(note, required="Say why, for the national caller.")
     now = now or timezone.now()
     locked = _locked(escalation)
     _refuse_unless_worked(locked, closed="This escalation is already closed.")

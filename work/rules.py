@@ -100,3 +100,54 @@ def after_call(
     return AfterCall(
         next_attempt_at=now + rule.min_gap, escalate_due_at=escalate_due_at
     )
+
+
+# --- what a call, or a local team's note, must say --------------------------------
+
+# A call back is booked within weeks, not years.
+CALL_BACK_WITHIN = timedelta(days=28)
+CALL_NOTES_MAX = 4000
+CALL_LONGEST = timedelta(hours=10)
+ESCALATION_NOTE_MAX = 2000
+
+
+def call_problems(
+    *,
+    outcome: str,
+    call_back_at: datetime | None,
+    notes: str,
+    duration_seconds: int,
+    now: datetime,
+) -> dict[str, str]:
+    """What is wrong with a call as entered, field by field (empty when it is fine).
+
+    The one statement of these rules: the call form, the API and the call's operation
+    all ask it, so every door accepts and refuses the same calls with the same words.
+    """
+    problems: dict[str, str] = {}
+    if outcome == Outcome.CALL_BACK:
+        if call_back_at is None:
+            problems["call_back_at"] = (
+                "Enter the date and time they asked to be called."
+            )
+        elif call_back_at <= now:
+            problems["call_back_at"] = "The call back time must be in the future."
+        elif call_back_at > now + CALL_BACK_WITHIN:
+            days = CALL_BACK_WITHIN.days
+            problems["call_back_at"] = f"A call back must be within {days} days."
+    elif call_back_at is not None:
+        problems["call_back_at"] = (
+            "Leave this empty unless they asked to be called back."
+        )
+    if outcome == Outcome.SAFEGUARDING and not notes.strip():
+        problems["notes"] = (
+            "Describe the safeguarding concern: the local team will read it."
+        )
+    if len(notes) > CALL_NOTES_MAX:
+        problems["notes"] = f"Keep the notes to {CALL_NOTES_MAX} characters."
+    if not 0 <= duration_seconds <= CALL_LONGEST.total_seconds():
+        hours = int(CALL_LONGEST.total_seconds() // 3600)
+        problems["duration_seconds"] = (
+            f"A call lasts between 0 minutes and {hours} hours."
+        )
+    return problems

@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
 from calls.models import CallAttempt, Outcome
-
-# A call back is booked within days, not years.
-CALL_BACK_WITHIN = timedelta(days=28)
+from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_problems
 
 
 class CallInSerializer(serializers.Serializer):
@@ -22,9 +18,14 @@ class CallInSerializer(serializers.Serializer):
         help_text="When they asked to be called back (outcome call_back only).",
     )
     duration_seconds = serializers.IntegerField(
-        required=False, default=0, min_value=0, max_value=24 * 60 * 60
+        required=False,
+        default=0,
+        min_value=0,
+        max_value=int(CALL_LONGEST.total_seconds()),
     )
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=CALL_NOTES_MAX
+    )
     caller = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -48,24 +49,16 @@ class CallInSerializer(serializers.Serializer):
         return user
 
     def validate(self, data):
-        if data["outcome"] == Outcome.CALL_BACK:
-            when = data.get("call_back_at")
-            if when is None:
-                raise serializers.ValidationError(
-                    {"call_back_at": "A call back needs a time."}
-                )
-            if when <= timezone.now():
-                raise serializers.ValidationError(
-                    {"call_back_at": "The call back time must be in the future."}
-                )
-            if when > timezone.now() + CALL_BACK_WITHIN:
-                raise serializers.ValidationError(
-                    {"call_back_at": "A call back must be within 28 days."}
-                )
-        elif data.get("call_back_at") is not None:
-            raise serializers.ValidationError(
-                {"call_back_at": "Only a call_back outcome takes a time."}
-            )
+        # The same rules, and words, as the call form and the operation itself.
+        problems = call_problems(
+            outcome=data["outcome"],
+            call_back_at=data.get("call_back_at"),
+            notes=data.get("notes", ""),
+            duration_seconds=data.get("duration_seconds", 0),
+            now=timezone.now(),
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
         return data
 
 

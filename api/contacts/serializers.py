@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
 from contacts.models import Contact
+from people.phones import uk_phone_e164
 from work.casework import ContactDetails
 
 from ..cases.serializers import (
@@ -22,6 +24,24 @@ class ContactInSerializer(serializers.Serializer):
         help_text="The last day they were exposed; not in the future."
     )
     exposure = serializers.ChoiceField(choices=Contact.Exposure.choices)
+
+    def validate_person(self, value: dict) -> dict:
+        """As the case page's contacts form: a UK phone number to call them on and a
+        postcode to route them to their local team."""
+        errors = {}
+        phone = value.get("phone")
+        if not phone:
+            errors["phone"] = ["Give a phone number: call handlers phone contacts."]
+        else:
+            try:
+                uk_phone_e164(str(phone))
+            except DjangoValidationError as exc:
+                errors["phone"] = exc.messages
+        if not value.get("postcode"):
+            errors["postcode"] = ["Give their postcode: it routes them to their area."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
     def validate_exposure_date(self, value):
         if value > timezone.localdate():

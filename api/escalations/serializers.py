@@ -4,6 +4,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from escalations.models import Escalation, EscalationAction
+from work.rules import ESCALATION_NOTE_MAX
 
 
 class EscalationActionSerializer(serializers.ModelSerializer):
@@ -53,7 +54,14 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 class EscalationActionInSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=EscalationAction.Kind.choices)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    note = serializers.CharField(
+        max_length=ESCALATION_NOTE_MAX,
+        help_text="What happened (required, as on the page).",
+        error_messages={
+            "required": "Say what happened.",
+            "blank": "Say what happened.",
+        },
+    )
 
 
 class EscalationCloseSerializer(serializers.Serializer):
@@ -65,11 +73,20 @@ class EscalationCloseSerializer(serializers.Serializer):
         ],
         help_text="'reached' counts the item reached by the local team.",
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=ESCALATION_NOTE_MAX
+    )
 
 
 class EscalationReturnSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=5000, help_text="Why it goes back.")
+    note = serializers.CharField(
+        max_length=ESCALATION_NOTE_MAX,
+        help_text="Why it goes back.",
+        error_messages={
+            "required": "Say why, for the national caller.",
+            "blank": "Say why, for the national caller.",
+        },
+    )
     new_phone = PhoneNumberField(
         required=False,
         allow_blank=True,

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.services import audit_view
 from escalations.models import Escalation
 from work.access.escalations import escalations_visible_to, get_escalation_for
 from work.escalation import (
@@ -65,6 +66,17 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self) -> Escalation:
         return get_escalation_for(actor_of(self.request), self.kwargs["pk"])
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """One escalation; the read is audited as the local team's page audits it."""
+        escalation = self.get_object()
+        audit_view(
+            user=request.user,
+            obj=escalation.item,
+            via="api",
+            detail={"escalation": escalation.pk},
+        )
+        return Response(self.get_serializer(escalation).data)
 
     def _answer(self, escalation: Escalation) -> Response:
         escalation = self.get_queryset().get(pk=escalation.pk)

@@ -23,6 +23,15 @@ from work.errors import WorkRefused
 REFUSALS = (WorkRefused, StaffingRefused, IllegalTransition, PermissionDenied)
 
 
+class ServiceActionsMixin:
+    """Actions that change work or staffing through the services: for administrators
+    only (a staff user with view permissions may look, not move work)."""
+
+    def has_work_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_superuser)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Shown, never added, changed or deleted here: changes go through the services."""
 
@@ -39,11 +48,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class AuditedReadAdmin(ReadOnlyAdmin):
     """A person's record: opening it in the admin is audited like the pages."""
 
+    def audited_read(self, obj) -> tuple[Any, Any, dict[str, Any]]:
+        """What a read of `obj` is recorded against: (object, person, detail); the
+        person defaults to the object's own."""
+        return obj, None, {}
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         obj = getattr(response, "context_data", {}).get("original")
         if obj is not None and response.status_code == 200:
-            audit_view(user=request.user, obj=obj, via="admin")
+            target, person, detail = self.audited_read(obj)
+            audit_view(
+                user=request.user, obj=target, via="admin", person=person, detail=detail
+            )
         return response
 
 

@@ -7,7 +7,7 @@ from cases.models import Case, ExposureSetting, RiskAssessment, SettingVisit
 from staffing.models import StaffProfile
 from work.assignment import TIER_FOR, items_reassign
 
-from .base import AuditedReadAdmin, ReadOnlyAdmin, form_action
+from .base import AuditedReadAdmin, ReadOnlyAdmin, ServiceActionsMixin, form_action
 
 WORK_ITEM_LIST = ["status", "area", "assignee", "created_at"]
 
@@ -34,7 +34,7 @@ class MoveForm(ReasonForm):
         )
 
 
-class WorkItemAdmin(AuditedReadAdmin):
+class WorkItemAdmin(ServiceActionsMixin, AuditedReadAdmin):
     """Cases and contacts: their state and holder are shown, and moved only through
     the reassignment service (the same rules and audit as the supervisor's page)."""
 
@@ -44,7 +44,7 @@ class WorkItemAdmin(AuditedReadAdmin):
     def _scope(self):
         return self.model.held_q() | self.model.pool_q()
 
-    @admin.action(description="Give to a member of staff…", permissions=["view"])
+    @admin.action(description="Give to a member of staff…", permissions=["work"])
     def move_to(self, request, queryset):
         def apply(data):
             moved = items_reassign(
@@ -67,7 +67,7 @@ class WorkItemAdmin(AuditedReadAdmin):
             apply=apply,
         )
 
-    @admin.action(description="Return to the pool…", permissions=["view"])
+    @admin.action(description="Return to the pool…", permissions=["work"])
     def return_to_pool(self, request, queryset):
         def apply(data):
             moved = items_reassign(

@@ -30,6 +30,10 @@ class EscalationAdmin(AuditedReadAdmin):
     inlines = [ActionInline]
     show_full_result_count = False
 
+    def audited_read(self, obj):
+        # As the local team's page records it: a read of the item, with its person.
+        return obj.item, None, {"escalation": obj.pk}
+
 
 @admin.register(Cluster)
 class ClusterAdmin(ReadOnlyAdmin):

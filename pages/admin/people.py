@@ -27,6 +27,9 @@ class PersonAdmin(AuditedReadAdmin):
     list_select_related = ["area"]
     show_full_result_count = False
 
+    def audited_read(self, obj):
+        return obj, obj, {}
+
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 
 from staffing.models import (
@@ -16,7 +15,7 @@ from staffing.models import (
 )
 from staffing.services import hours_cap_change, registration_verify, shift_cancel
 
-from .base import ReadOnlyAdmin, form_action
+from .base import ReadOnlyAdmin, ServiceActionsMixin, form_action
 
 
 @admin.register(Organisation)
@@ -47,11 +46,8 @@ class TrainingInline(admin.TabularInline):
 
 
 class HoursCapActionForm(forms.Form):
-    new_cap = forms.IntegerField(
-        label="New weekly cap (hours)",
-        min_value=1,
-        max_value=settings.TRACING_WEEKLY_HOURS_CEILING,
-    )
+    # The service says what is allowed (at least 1, at most the ceiling), in its words.
+    new_cap = forms.IntegerField(label="New weekly cap (hours)")
     reason = forms.CharField(max_length=300)
 
 
@@ -64,7 +60,7 @@ class RegistrationActionForm(forms.Form):
 
 
 @admin.register(StaffProfile)
-class StaffProfileAdmin(admin.ModelAdmin):
+class StaffProfileAdmin(ServiceActionsMixin, admin.ModelAdmin):
     """Who someone is is edited here; their hours cap, registration and sign-off
     change only through the actions, which keep the rules and the audit trail."""
 
@@ -100,7 +96,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
     inlines = [TrainingInline]
     actions = ["change_hours_cap", "verify_registration"]
 
-    @admin.action(description="Change the weekly hours cap…")
+    @admin.action(description="Change the weekly hours cap…", permissions=["work"])
     def change_hours_cap(self, request, queryset):
         def apply(data):
             done = []
@@ -123,7 +119,7 @@ class StaffProfileAdmin(admin.ModelAdmin):
             apply=apply,
         )
 
-    @admin.action(description="Verify a registration…")
+    @admin.action(description="Verify a registration…", permissions=["work"])
     def verify_registration(self, request, queryset):
         if queryset.count() != 1:
             self.message_user(
@@ -172,7 +168,7 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Shift)
-class ShiftAdmin(ReadOnlyAdmin):
+class ShiftAdmin(ServiceActionsMixin, ReadOnlyAdmin):
     """Slots are published and booked on the rota pages; cancelled by the action."""
 
     list_display = ["__str__", "tier", "team", "staff", "status"]
@@ -183,7 +179,7 @@ class ShiftAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     actions = ["cancel_shifts"]
 
-    @admin.action(description="Cancel the shifts…", permissions=["view"])
+    @admin.action(description="Cancel the shifts…", permissions=["work"])
     def cancel_shifts(self, request, queryset):
         def apply(data):
             for shift in queryset:

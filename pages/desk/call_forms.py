@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from calls.models import Outcome
+from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_problems
 
 
 class CallLogForm(forms.Form):
@@ -30,13 +31,13 @@ class CallLogForm(forms.Form):
         label="Length of call (minutes)",
         required=False,
         min_value=0,
-        max_value=600,
+        max_value=int(CALL_LONGEST.total_seconds() // 60),
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     notes = forms.CharField(
         label="Notes",
         required=False,
-        max_length=4000,
+        max_length=CALL_NOTES_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -46,25 +47,17 @@ class CallLogForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        outcome = data.get("outcome")
-        call_back_at = data.get("call_back_at")
-        if outcome == Outcome.CALL_BACK:
-            if call_back_at is None:
-                self.add_error(
-                    "call_back_at", "Enter the date and time they asked to be called."
-                )
-            elif call_back_at <= self.now:
-                self.add_error(
-                    "call_back_at", "The call back time must be in the future."
-                )
-        elif call_back_at is not None and "call_back_at" not in self.errors:
+        if "outcome" not in data or self.has_error("call_back_at"):
+            return data
+        problems = call_problems(
+            outcome=data["outcome"],
+            call_back_at=data.get("call_back_at"),
+            notes=data.get("notes", ""),
+            duration_seconds=(data.get("duration_minutes") or 0) * 60,
+            now=self.now,
+        )
+        for field, problem in problems.items():
             self.add_error(
-                "call_back_at",
-                "Leave this empty unless they asked to be called back.",
-            )
-        if outcome == Outcome.SAFEGUARDING and not data.get("notes", "").strip():
-            self.add_error(
-                "notes",
-                "Describe the safeguarding concern: the local team will read it.",
+                "duration_minutes" if field == "duration_seconds" else field, problem
             )
         return data

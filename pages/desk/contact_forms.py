@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
 from contacts.models import Contact
+from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails
 
@@ -37,22 +37,7 @@ class ContactRowForm(forms.Form):
 
     def clean_phone(self) -> str:
         """A UK (+44) number, stored in international form."""
-        raw = self.cleaned_data["phone"]
-        try:
-            number = phonenumbers.parse(raw, "GB")
-        except phonenumbers.NumberParseException:
-            number = None
-        if (
-            number is None
-            or not phonenumbers.is_valid_number(number)
-            # +44: Great Britain and Northern Ireland, and the Crown Dependencies
-            # that share its numbering (some 07911 mobiles are Guernsey's).
-            or number.country_code != 44
-        ):
-            raise ValidationError(
-                "Enter a UK phone number, such as 07400 123456 or 0114 496 0000."
-            )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return uk_phone_e164(self.cleaned_data["phone"])
 
     def clean_postcode(self) -> str:
         return normalise_postcode(self.cleaned_data["postcode"])

@@ -6,6 +6,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from escalations.models import Escalation, EscalationAction
 from staffing.models import Tier
+from work.rules import ESCALATION_NOTE_MAX
 
 TABS = [
     (Escalation.Status.NEW, "New"),
@@ -59,7 +60,7 @@ class ActionForm(_OnePageForm):
     )
     note = forms.CharField(
         label="Notes",
-        max_length=2000,
+        max_length=ESCALATION_NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Say what happened."},
     )
@@ -82,7 +83,7 @@ class CloseForm(_OnePageForm):
     )
     note = forms.CharField(
         label="Notes (optional)",
-        max_length=2000,
+        max_length=ESCALATION_NOTE_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
@@ -92,7 +93,7 @@ class ReturnForm(_OnePageForm):
     id_prefix = "return"
     note = forms.CharField(
         label="Why it goes back",
-        max_length=2000,
+        max_length=ESCALATION_NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why, for the national caller."},
     )

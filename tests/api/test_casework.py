@@ -29,7 +29,12 @@ def ids(response) -> list[int]:
 
 def contact_payload(**overrides) -> dict:
     payload = {
-        "person": {"first_name": "Sam", "last_name": "Okafor", "phone": "07911 123457"},
+        "person": {
+            "first_name": "Sam",
+            "last_name": "Okafor",
+            "phone": "07911 123457",
+            "postcode": "S1 2HE",
+        },
         "exposure_date": (timezone.localdate() - dt.timedelta(days=1)).isoformat(),
         "exposure": "household",
     }
@@ -308,3 +313,19 @@ def test_call_back_tomorrow_schedules_the_next_attempt(api, caseworker):
     assert response.status_code == 201
     case.refresh_from_db()
     assert case.next_attempt_at == when
+
+
+def test_a_contact_without_a_phone_or_postcode_is_400_as_on_the_case_page(api):
+    case = f.CaseFactory()
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/contacts/",
+        {
+            "person": {"first_name": "Sam", "last_name": "Okafor"},
+            "exposure_date": timezone.localdate().isoformat(),
+            "exposure": "household",
+        },
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(response.json()["person"]) == {"phone", "postcode"}
+    assert not Contact.objects.exists()

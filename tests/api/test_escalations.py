@@ -130,7 +130,7 @@ def test_call_handler_session_sees_no_escalations(call_handler):
 def test_working_an_escalation_nobody_picked_up_is_409_as_on_the_page(sheffield_api):
     escalation = escalated_contact()
     for url, body in (
-        ("actions", {"kind": "doorstep"}),
+        ("actions", {"kind": "doorstep", "note": "Nobody home"}),
         ("close", {"outcome": "reached"}),
         ("return", {"note": "Found a new number"}),
     ):

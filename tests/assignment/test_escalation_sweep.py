@@ -41,6 +41,7 @@ def called(item, *outcomes_at, caller=None):
             caller=caller,
             outcome=outcome,
             call_back_at=call_back[0] if call_back else None,
+            notes="Worried about a child" if outcome == Outcome.SAFEGUARDING else "",
             now=when,
         )
     item.refresh_from_db()

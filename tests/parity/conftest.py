@@ -32,6 +32,7 @@ from django.contrib.messages import get_messages
 from django.core import mail
 from django.core.cache import cache
 from django.db import models, transaction
+from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -44,7 +45,7 @@ from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
 from people.models import Message, Person
-from staffing.models import CallReview, HoursCapChange, Shift, StaffProfile
+from staffing.models import CallReview, HoursCapChange, Shift, StaffProfile, Tier
 from tests import factories as f
 from work.escalation import item_escalate
 
@@ -81,8 +82,6 @@ DETAIL_ROWS = {
 }
 # Users that audit details carry, by key (top level only).
 DETAIL_USERS = ("caller", "from", "to")
-# User columns that say whose account a row is, not who acted: never renamed.
-ACCOUNT_COLUMNS = {("staffing.staffprofile", "user_id")}
 
 
 # --- the clock, the cache ----------------------------------------------------------------
@@ -120,14 +119,6 @@ def _fresh_rate_counts():
 
 def _label(model: type[models.Model]) -> str:
     return model._meta.label_lower
-
-
-def _marks() -> dict[str, int]:
-    """The highest primary key of each watched table: rows above it are new."""
-    return {
-        _label(m): m.objects.aggregate(top=models.Max("pk"))["top"] or 0
-        for m in WATCHED
-    }
 
 
 @dataclass
@@ -186,21 +177,41 @@ def _names(marks: dict[str, int], actors: dict[int, str]) -> Names:
     return Names(new=new, actors=actors)
 
 
-def _rows(names: Names, *, drop_via: bool) -> dict[str, list[dict]]:
+def _raw() -> dict[str, dict[Any, dict]]:
+    """Every watched row as stored, by table and primary key."""
+    return {
+        _label(m): {
+            row["pk"]: row
+            for row in m.objects.values(
+                "pk", *[fld.attname for fld in m._meta.concrete_fields]
+            )
+        }
+        for m in WATCHED
+    }
+
+
+def _rows(
+    names: Names, before: dict[str, dict[Any, dict]], *, drop_via: bool
+) -> dict[str, list[dict]]:
+    """The watched rows, normalised. Who acted is renamed only where the door wrote
+    it: in new rows, and in the columns of old rows that the door changed."""
     user_model = get_user_model()
     snapshot = {}
     for model in WATCHED:
         label = _label(model)
         fields = model._meta.concrete_fields
         rows = []
-        for values in model.objects.order_by("pk").values(*[f.attname for f in fields]):
+        for values in model.objects.order_by("pk").values(
+            "pk", *[fld.attname for fld in fields]
+        ):
+            old = before[label].get(values["pk"])
             row = {}
             for fld in fields:
                 value = values[fld.attname]
                 if fld.primary_key:
                     value = names.row(label, value)
                 elif fld.is_relation and fld.related_model is user_model:
-                    if (label, fld.attname) not in ACCOUNT_COLUMNS:
+                    if old is None or old[fld.attname] != value:
                         value = names.user(value)
                 elif fld.is_relation:
                     value = names.row(_label(fld.related_model), value)
@@ -213,7 +224,7 @@ def _rows(names: Names, *, drop_via: bool) -> dict[str, list[dict]]:
     return snapshot
 
 
-@dataclass
+@dataclass(repr=False)
 class Run:
     """What one door did: its answer, the rows after it, the tasks it queued after
     commit, the emails sent (when the tasks ran) and the page's flash messages."""
@@ -224,9 +235,26 @@ class Run:
     mails: list[dict] = field(default_factory=list)
     flashes: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        status = getattr(self.response, "status_code", None)
+        return f"<Run answered {status}, queued {self.queued}>"
+
     def new(self, label: str) -> list[dict]:
         """The rows of one table this door created."""
         return [r for r in self.rows[label] if str(r["id"]).startswith("new ")]
+
+    def diff(self, other: Run) -> dict[str, dict[str, list[dict]]]:
+        """The rows, table by table, that only one of two runs has (empty: the two
+        doors left the same rows)."""
+        out = {}
+        for label, rows in self.rows.items():
+            theirs = other.rows[label]
+            if rows != theirs:
+                out[label] = {
+                    "only here": [r for r in rows if r not in theirs],
+                    "only there": [r for r in theirs if r not in rows],
+                }
+        return out
 
     def changes(self, baseline: Run) -> dict[str, list[dict]]:
         """Rows that differ from the baseline's (new or changed), by table."""
@@ -268,7 +296,9 @@ class Doors:
         """`actors` maps a user (or id) to the name it gets in the rows; `run_tasks`
         (the run_tasks_here fixture) runs the after-commit tasks for real."""
         named = {getattr(u, "pk", u): name for u, name in (actors or {}).items()}
-        marks = _marks()
+        before = _raw()
+        # The highest primary key of each table: rows above it are the door's.
+        marks = {label: max(rows, default=0) for label, rows in before.items()}
         outbox = len(mail.outbox)
         queued: list[tuple[str, dict]] = []
         original_delay = Task.delay
@@ -291,7 +321,7 @@ class Doors:
                 names = _names(marks, named)
                 result = Run(
                     response=response,
-                    rows=_rows(names, drop_via=drop_via),
+                    rows=_rows(names, before, drop_via=drop_via),
                     queued=[(n, names.task_kwargs(kw)) for n, kw in queued],
                     mails=[
                         {
@@ -451,4 +481,52 @@ def escalated_contact(code: str = SHEFFIELD) -> Escalation:
         item=contact_in(code),
         reason=Escalation.Reason.UNREACHED,
         detail="3 call attempts",
+    )
+
+
+# --- a supervisor's team --------------------------------------------------------------------
+
+
+@pytest.fixture
+def clinical_team(db):
+    return f.TeamFactory(name="Clinical North", tier=Tier.CLINICAL)
+
+
+@pytest.fixture
+def lead(clinical_team):
+    """The clinical team's supervisor, on the supervisor's pages."""
+    return f.StaffProfileFactory(
+        clinical=True,
+        is_supervisor=True,
+        team=clinical_team,
+        organisation=clinical_team.organisation,
+        user__username="lead",
+    ).user
+
+
+def team_member(team, *, on_shift: bool = True, **kwargs) -> StaffProfile:
+    """A verified caseworker of a clinical team, on shift now unless told."""
+    profile = f.StaffProfileFactory(
+        clinical=True,
+        team=team,
+        organisation=team.organisation,
+        tier=team.tier,
+        **kwargs,
+    )
+    if on_shift:
+        f.ShiftFactory(staff=profile)
+    return profile
+
+
+def admin_action(client, model: type[models.Model], action: str, rows, **fields):
+    """Submit an admin action's intermediate form ("apply") for the chosen rows."""
+    opts = model._meta
+    return client.post(
+        reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        {
+            "action": action,
+            "_selected_action": [str(row.pk) for row in rows],
+            "apply": "Apply",
+            **fields,
+        },
     )
