@@ -16,6 +16,13 @@ class AuditEvent(models.Model):
         ESCALATE = "escalate", "Escalated"
         EXPORT = "export", "Exported"
         CALL = "call", "Call logged"
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        LOCKED_OUT = "locked_out", "Locked out"
+        UNLOCKED = "unlocked", "Unlocked"
+        SIGN_OUT = "sign_out", "Signed out"
+        TWO_FACTOR = "two_factor", "Two-factor"
+        PASSWORD = "password", "Password"
 
     at = models.DateTimeField(db_index=False)
     user = models.ForeignKey(
@@ -26,7 +33,7 @@ class AuditEvent(models.Model):
         related_name="+",
         help_text="Empty for the system's own tasks.",
     )
-    action = models.CharField(max_length=10, choices=Action.choices)
+    action = models.CharField(max_length=20, choices=Action.choices)
     person = models.ForeignKey(
         "people.Person",
         null=True,

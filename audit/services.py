@@ -74,3 +74,18 @@ def audit_view(
         person=person,
         detail={"via": via, **(detail or {})},
     )
+
+
+def audit_sign_in(
+    *, user, action: str, username: str, detail: dict[str, Any] | None = None
+) -> AuditEvent:
+    """A sign-in event (signed in, failed, locked out, unlocked...), recorded against
+    the account named, whether or not it exists (`user` is who acted, if known)."""
+    return AuditEvent.objects.create(
+        at=timezone.now(),
+        user=user if user is not None and user.is_authenticated else None,
+        action=action,
+        object_type="auth.user",
+        object_id=username[:40],
+        detail={"username": username, **(detail or {})},
+    )

@@ -33,6 +33,46 @@ def clock(request):
 
 
 @pytest.fixture(autouse=True)
+def _force_login_gives_the_second_factor(monkeypatch):
+    """`client.force_login(user)` signs in as if the user had also given their second
+    factor where their role needs one (the two-factor tests sign in through the
+    pages, and the browser tests type a real code)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.policy import two_factor_required
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if two_factor_required(user):
+            device = enrolled_device(user)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
+def enrolled_device(user):
+    """The user's confirmed authenticator, made if they have none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(
+        user=user, name="authenticator app", confirmed=True
+    )
+
+
+def current_code(device) -> str:
+    """The code the user's authenticator app shows now."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Real hashing costs about a second a user; tests need no protection from it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -200,11 +240,19 @@ def screenshot():
 def sign_in(live_server):
     """Sign a user in through the real login page."""
 
+    from accounts.policy import two_factor_required
+
     def do(page, user, password: str = f.PASSWORD) -> None:
+        device = enrolled_device(user) if two_factor_required(user) else None
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")
         page.wait_for_load_state()
+        if device is not None:
+            # The second step, with the code the user's app would show.
+            page.fill("#id_code", current_code(device))
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
 
     return do

@@ -67,7 +67,11 @@ def test_seed_demo_keeps_everyone_within_their_open_work_cap(seeded):
 def test_demo_users_can_sign_in(seeded, client):
     from ops.demo import DEMO_PASSWORD
 
-    assert client.login(username="nurse.ada", password=DEMO_PASSWORD)
+    response = client.post(
+        "/accounts/login/", {"username": "nurse.ada", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/work/").status_code == 200
 
 
 def test_seed_demo_bulk_adds_cases_with_contacts(seeded):

@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "phonenumber_field",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "areas",
     "audit",
     "people",
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
     "contacts",
     "escalations",
     "figures",
+    "accounts",
     "work",
     "api",
     "pages",
@@ -68,14 +74,53 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "pages.accounts.middleware.two_factor_required",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in: locked out after repeated failures, by username and by address
+# (django-axes); the database keeps the counts, so a Redis outage cannot open it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGN_IN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "pages.accounts.views.locked_out"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+# Our admin shows the lockouts read only, and lifts them through an audited action.
+AXES_ENABLE_ADMIN = False
+# Behind a proxy, the client's address is the one it adds (X-Forwarded-For).
+AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    if AXES_IPWARE_PROXY_COUNT
+    else ["REMOTE_ADDR"]
+)
+
+# Two-factor sign-in (TOTP, django-otp): required for these roles ("supervisor",
+# "local", "admin", or "all"); others may enrol.
+TRACING_TWO_FACTOR_REQUIRED_FOR = env.list(
+    "TWO_FACTOR_REQUIRED_FOR", default=["supervisor", "local", "admin"]
+)
+OTP_TOTP_ISSUER = "NHS contact tracing"
+TRACING_RECOVERY_CODES = 10
+
+# A password reset link works once, for an hour.
+PASSWORD_RESET_TIMEOUT = 60 * 60
 
 ROOT_URLCONF = "tracing.urls"
 WSGI_APPLICATION = "tracing.wsgi.application"
@@ -122,13 +167,17 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# After NCSC guidance: length over complexity (three random words make a good one), no
+# composition rules, and a list of common passwords refused.
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
     },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -172,6 +221,39 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4): the site's own scripts and styles only, no
+# inline script; the API docs relax it for their own pages (pages of the API).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- The API's edge ----------------------------------------------------------------
+# Bodies: the intake takes a batch of 1,000 results of realistic size; every other
+# endpoint far less. Django reads at most the largest; the API's parser holds each
+# endpoint to its own limit and answers a JSON 413 past it.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
+API_INTAKE_MAX_BODY_BYTES = env.int(
+    "API_INTAKE_MAX_BODY_BYTES", default=8 * 1024 * 1024
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, API_INTAKE_MAX_BODY_BYTES)
+# JSON nested deeper than this is refused (400) before it is parsed.
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+# A rotated token keeps working this long, so an integration can switch to the new one.
+API_TOKEN_ROTATION_GRACE = timedelta(
+    hours=env.int("API_TOKEN_ROTATION_GRACE_HOURS", default=24)
+)
 
 LOGGING = {
     "version": 1,
@@ -303,7 +385,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.NewestFirstPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

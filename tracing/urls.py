@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from pages.desk.urls import case_urls, contact_urls, knowledge_urls
@@ -10,8 +9,7 @@ from . import views
 urlpatterns = [
     path("", home, name="home"),
     path("health/", views.health, name="health"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("pages.accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include(case_urls)),
     path("", include(contact_urls)),
@@ -20,3 +18,8 @@ urlpatterns = [
     path("local/", include("pages.local.urls")),
     path("api/", include("api.urls")),
 ]
+
+handler400 = "pages.errors.bad_request"
+handler403 = "pages.errors.permission_denied"
+handler404 = "pages.errors.page_not_found"
+handler500 = "pages.errors.server_error"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters as filters
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -135,6 +136,8 @@ def _lab_reference_of(item) -> str | None:
 
 class LabResultIntakeView(APIView):
     permission_classes = [IntakeScope]
+    # A batch of 1,000 results with long addresses runs to a few megabytes.
+    max_body_bytes = settings.API_INTAKE_MAX_BODY_BYTES
 
     @extend_schema(
         summary="Post positive test results",

@@ -4,6 +4,7 @@ only, and changed only through actions that call the same services as the pages
 registration, cancel a shift)."""
 
 from . import (  # noqa: F401  (each module registers its models)
+    accounts,
     areas,
     audit,
     calls,

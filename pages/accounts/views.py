@@ -1,0 +1,166 @@
+"""Signing in: the lockout page, the second factor and enrolment in it."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+
+from accounts.services import (
+    confirmed_device,
+    recovery_codes_left,
+    two_factor_enrolment_confirm,
+    two_factor_enrolment_start,
+    two_factor_verify,
+)
+from audit.models import AuditEvent
+from audit.services import audit_record, audit_sign_in
+
+from .forms import CodeForm
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return settings.LOGIN_REDIRECT_URL
+
+
+def _minutes(delta: timedelta) -> int:
+    return max(1, round(delta.total_seconds() / 60))
+
+
+def locked_out(request: HttpRequest, credentials=None, *args, **kwargs) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in: how long to wait, and who can
+    lift it sooner."""
+    return TemplateResponse(
+        request,
+        "registration/locked_out.html",
+        {"minutes": _minutes(settings.AXES_COOLOFF_TIME)},
+        status=429,
+    ).render()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in: a code from the authenticator app (or a
+    recovery code)."""
+    if request.user.is_verified():
+        return redirect(_next(request))
+    if confirmed_device(request.user) is None:
+        return redirect(f"{request.path}setup/?next={_next(request)}")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = two_factor_verify(user=request.user, token=form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            left = recovery_codes_left(request.user)
+            if device.persistent_id.startswith("otp_static") and left < 3:
+                messages.warning(
+                    request,
+                    f"You have {left} recovery codes left: ask an administrator to "
+                    "reset your two-factor sign-in to get new ones.",
+                )
+            return redirect(_next(request))
+        form.add_error("code", "That code is not right: check it and try again.")
+    return TemplateResponse(
+        request,
+        "registration/two_factor.html",
+        {"form": form, "next": _next(request)},
+        status=200 if not form.errors else 400,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app: a QR code (and the key to type in), then a code
+    from the app to confirm it; the recovery codes are shown once."""
+    if confirmed_device(request.user) is not None and not request.user.is_verified():
+        return redirect(f"{request.path.removesuffix('setup/')}?next={_next(request)}")
+    device = two_factor_enrolment_start(user=request.user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = two_factor_enrolment_confirm(
+            user=request.user, device=device, token=form.cleaned_data["code"]
+        )
+        if codes is not None:
+            device.refresh_from_db()
+            otp_login(request, device)
+            return TemplateResponse(
+                request,
+                "registration/recovery_codes.html",
+                {"codes": codes, "next": _next(request)},
+            )
+        form.add_error("code", "That code is not right: check the app and try again.")
+    qr = segno.make(device.config_url, error="m")
+    return TemplateResponse(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            "qr_svg": qr.svg_inline(scale=5, dark="#212b32", title="Your QR code"),
+            "key": _grouped_base32(device.bin_key),
+            "next": _next(request),
+        },
+        status=200 if not form.errors else 400,
+    )
+
+
+def _grouped_base32(key: bytes) -> str:
+    """The key as an app asks for it when typed in: base32, in groups of four."""
+    text = base64.b32encode(key).decode().rstrip("=")
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset by email; the request is audited (the answer is the same
+    whether or not the address belongs to an account)."""
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        audit_sign_in(
+            user=None,
+            action=AuditEvent.Action.PASSWORD,
+            username=email[:150],
+            detail={"event": "reset asked for"},
+        )
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(
+            user=form.user,
+            action=AuditEvent.Action.PASSWORD,
+            obj=form.user,
+            detail={"event": "reset by email link"},
+        )
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit_record(
+            user=form.user,
+            action=AuditEvent.Action.PASSWORD,
+            obj=form.user,
+            detail={"event": "changed"},
+        )
+        return response
