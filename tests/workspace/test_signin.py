@@ -10,6 +10,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests import factories as f
+from tests.conftest import current_code, enrolled_device
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +34,28 @@ def test_call_handler_lands_on_my_work(client, call_handler):
     assert response.redirect_chain[-1][0] == reverse("cases:queue")
 
 
+def give_code(client, user):
+    """The second step of signing in, with the code the user's app shows."""
+    return client.post(
+        reverse("two_factor"),
+        {"code": current_code(enrolled_device(user)), "next": "/"},
+        follow=True,
+    )
+
+
 def test_supervisor_lands_on_the_supervisor_dashboard(client, supervisor):
+    enrolled_device(supervisor)
     response = sign_in(client, supervisor)
+    assert response.redirect_chain[-1][0].startswith(reverse("two_factor"))
+    response = give_code(client, supervisor)
     assert response.redirect_chain[-1][0] == reverse("staffing:dashboard")
     assert response.status_code == 200
 
 
 def test_local_team_member_lands_on_their_escalation_queue(client, local_team_member):
-    response = sign_in(client, local_team_member)
+    enrolled_device(local_team_member)
+    sign_in(client, local_team_member)
+    response = give_code(client, local_team_member)
     assert response.redirect_chain[-1][0] == reverse("escalations:queue")
     assert response.status_code == 200
 
