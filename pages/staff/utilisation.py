@@ -10,6 +10,8 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from figures import utilisation as utilisation_reads
 from staffing.access import supervisor_profile
 
@@ -38,6 +40,12 @@ def utilisation_csv(request: HttpRequest) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
     monday = _week(request, timezone.now())
     data = utilisation_reads.utilisation(supervisor, monday=monday)
+    audit_record(
+        user=request.user,
+        action=AuditEvent.Action.EXPORT,
+        obj=supervisor,
+        detail={"what": "utilisation", "week": monday.isoformat()},
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="utilisation-{monday.isoformat()}.csv"'
