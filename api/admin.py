@@ -1,10 +1,18 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils import timezone
 from django.utils.html import format_html
 
 from .models import ApiClient, Scope
-from .services import api_client_create, api_client_set_token
+from .services import (
+    api_client_create,
+    api_client_reissue_token,
+    api_client_rotate_token,
+)
+
+GRACE_HOURS = round(settings.API_TOKEN_ROTATION_GRACE.total_seconds() / 3600)
 
 
 class ApiClientForm(forms.ModelForm):
@@ -14,17 +22,33 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ["name", "scopes", "local_team", "rate_limit_per_minute", "is_active"]
+        fields = [
+            "name",
+            "scopes",
+            "local_team",
+            "rate_limit_per_minute",
+            "expires_at",
+            "is_active",
+        ]
 
 
-def _show_token_once(request, client: ApiClient, token: str) -> None:
+def _show_token_once(
+    request, client: ApiClient, token: str, *, previous_until=None
+) -> None:
+    previous = ""
+    if previous_until is not None:
+        previous = format_html(
+            " The previous token keeps working until {}.",
+            timezone.localtime(previous_until).strftime("%Y-%m-%d %H:%M %Z"),
+        )
     messages.warning(
         request,
         format_html(
             "The token for {} is <code>{}</code>. Copy it now: it is not stored "
-            "and will not be shown again.",
+            "and will not be shown again.{}",
             client.name,
             token,
+            previous,
         ),
     )
 
@@ -40,11 +64,18 @@ class ApiClientAdmin(admin.ModelAdmin):
         "is_active",
         "created_at",
         "last_used_at",
+        "expires_at",
     ]
     list_filter = ["is_active", "local_team"]
     search_fields = ["name"]
-    readonly_fields = ["token_hint", "user", "created_at", "last_used_at"]
-    actions = ["issue_new_token"]
+    readonly_fields = [
+        "token_hint",
+        "user",
+        "created_at",
+        "last_used_at",
+        "previous_token_expires_at",
+    ]
+    actions = ["rotate_token", "issue_new_token"]
 
     @admin.display(description="scopes")
     def scope_list(self, obj: ApiClient) -> str:
@@ -60,6 +91,7 @@ class ApiClientAdmin(admin.ModelAdmin):
             scopes=form.cleaned_data["scopes"],
             local_team=form.cleaned_data["local_team"],
             rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
+            expires_at=form.cleaned_data["expires_at"],
         )
         if not form.cleaned_data["is_active"]:
             client.is_active = False
@@ -68,8 +100,23 @@ class ApiClientAdmin(admin.ModelAdmin):
         obj.__dict__.update(client.__dict__)
         _show_token_once(request, client, token)
 
-    @admin.action(description="Issue a new token (the old one stops working)")
+    @admin.action(
+        description=f"Rotate the token (the old one works for {GRACE_HOURS} hours)"
+    )
+    def rotate_token(self, request, queryset):
+        with transaction.atomic():
+            for client in queryset:
+                token = api_client_rotate_token(client=client, by=request.user)
+                _show_token_once(
+                    request,
+                    client,
+                    token,
+                    previous_until=client.previous_token_expires_at,
+                )
+
+    @admin.action(description="Issue a new token (the old one stops working now)")
     def issue_new_token(self, request, queryset):
         with transaction.atomic():
             for client in queryset:
-                _show_token_once(request, client, api_client_set_token(client=client))
+                token = api_client_reissue_token(client=client, by=request.user)
+                _show_token_once(request, client, token)

@@ -1,4 +1,9 @@
-"""Token authentication for integration clients: `Authorization: Bearer <token>`."""
+"""Token authentication for integration clients: `Authorization: Bearer <token>`.
+
+Only the database is read here (never the cache), so a Redis outage cannot stop
+an integration: an expired token, or a rotated one past its grace, is a 401 that
+says so.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,9 @@ class ApiClientAuthentication(authentication.BaseAuthentication):
         client = ApiClient.objects.for_token(token)
         if client is None or not client.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid or inactive token.")
+        refusal = client.token_refusal(token)
+        if refusal is not None:
+            raise exceptions.AuthenticationFailed(refusal, code="token_expired")
         api_client_touch(client=client)
         return client.user, client
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 TOKEN_PREFIX = "trc_"
 
@@ -28,8 +30,14 @@ def token_generate() -> str:
 
 class ApiClientQuerySet(models.QuerySet["ApiClient"]):
     def for_token(self, token: str) -> ApiClient | None:
+        """The active client whose current or previous (rotated) token this is,
+        whether or not the token has expired: see `ApiClient.token_refusal`."""
+        digest = token_hash(token)
         return (
-            self.filter(token_hash=token_hash(token), is_active=True)
+            self.filter(
+                models.Q(token_hash=digest) | models.Q(previous_token_hash=digest),
+                is_active=True,
+            )
             .select_related("user", "local_team")
             .first()
         )
@@ -69,6 +77,22 @@ class ApiClient(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The token stops working at this time; empty: it never expires.",
+    )
+    # After a rotation the previous token keeps working for a grace period
+    # (API_TOKEN_ROTATION_GRACE), so the integration can switch to the new one.
+    previous_token_hash = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, editable=False
+    )
+    previous_token_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the token replaced by the last rotation stops working.",
+    )
 
     objects = ApiClientQuerySet.as_manager()
 
@@ -86,3 +110,29 @@ class ApiClient(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
+
+    def token_refusal(self, token: str, now: datetime | None = None) -> str | None:
+        """Why this client's token (current or previous) no longer works, or None
+        when it does."""
+        now = now or timezone.now()
+        digest = token_hash(token)
+        if digest == self.token_hash:
+            ends = self.expires_at
+            if ends is not None and ends <= now:
+                return f"This token expired on {_when(ends)}; ask for a new one."
+            return None
+        if self.previous_token_hash and digest == self.previous_token_hash:
+            ends = self.previous_token_expires_at
+            if ends is None:
+                return "This token was replaced; use the new one, or ask for one."
+            if ends <= now:
+                return (
+                    f"This token was replaced and expired on {_when(ends)}; use the "
+                    "new one, or ask for a new one."
+                )
+            return None
+        return "Invalid or inactive token."
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")

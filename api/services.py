@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from areas.models import LocalTeam
+from audit.models import AuditEvent
+from audit.services import audit_record
 
 from .models import ApiClient, Scope, token_generate, token_hash
 
@@ -24,8 +27,10 @@ def api_client_create(
     scopes: list[str],
     local_team: LocalTeam | None = None,
     rate_limit_per_minute: int = 120,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiClient, str]:
-    """Make a client and its service account; returns the client and its token.
+    """Make a client and its service account; returns the client and its token
+    (which expires at `expires_at`; None: never).
 
     The token is returned once and never stored: only its hash is kept.
     """
@@ -44,18 +49,76 @@ def api_client_create(
         local_team=local_team,
         rate_limit_per_minute=rate_limit_per_minute,
     )
-    token = api_client_set_token(client=client, save=False)
+    token = api_client_set_token(client=client, save=False, expires_at=expires_at)
     client.save()
     return client, token
 
 
-def api_client_set_token(*, client: ApiClient, save: bool = True) -> str:
-    """Give the client a new token (the old one stops working); returns it."""
+TOKEN_FIELDS = [
+    "token_hash",
+    "token_hint",
+    "expires_at",
+    "previous_token_hash",
+    "previous_token_expires_at",
+]
+
+
+def api_client_set_token(
+    *, client: ApiClient, save: bool = True, expires_at: datetime | None = None
+) -> str:
+    """Give the client a new token, expiring at `expires_at` (None: never); the old
+    one, and any previous one still in its grace, stop working now. Returns the
+    token, which is not stored: only its hash is kept."""
     token = token_generate()
     client.token_hash = token_hash(token)
     client.token_hint = token[:10]
+    client.expires_at = expires_at
+    client.previous_token_hash = ""
+    client.previous_token_expires_at = None
     if save:
-        client.save(update_fields=["token_hash", "token_hint"])
+        client.save(update_fields=TOKEN_FIELDS)
+    return token
+
+
+@transaction.atomic
+def api_client_rotate_token(
+    *, client: ApiClient, by=None, expires_at: datetime | None = None
+) -> str:
+    """Give the client a new token (returned once, expiring at `expires_at`, None:
+    never) while the current one keeps working for API_TOKEN_ROTATION_GRACE, so the
+    integration can switch; never past its own expiry. Audited."""
+    # Locked, so two rotations at once cannot both demote the same token.
+    locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+    grace_ends = timezone.now() + settings.API_TOKEN_ROTATION_GRACE
+    if locked.expires_at is not None:
+        grace_ends = min(grace_ends, locked.expires_at)
+    previous_hash = locked.token_hash
+    token = api_client_set_token(client=locked, save=False, expires_at=expires_at)
+    locked.previous_token_hash = previous_hash
+    locked.previous_token_expires_at = grace_ends
+    locked.save(update_fields=TOKEN_FIELDS)
+    for field in TOKEN_FIELDS:
+        setattr(client, field, getattr(locked, field))
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=locked,
+        detail={"token": "rotated"},
+    )
+    return token
+
+
+@transaction.atomic
+def api_client_reissue_token(*, client: ApiClient, by=None) -> str:
+    """Give the client a new token and stop the old one NOW (a leaked token); the
+    new one never expires. Audited."""
+    token = api_client_set_token(client=client)
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=client,
+        detail={"token": "reissued"},
+    )
     return token
 
 

@@ -1,31 +1,148 @@
-"""Rate limits per API client: each client's own requests per minute."""
+"""Rate limits per API client: each client's own requests per minute.
+
+A fixed one-minute window per client, counted atomically in the shared cache (Redis
+in production, so every web process sees the same count): `cache.add(key, 0, 60)`
+opens the window (SET NX EX) and `cache.incr(key)` counts the request (INCRBY), so
+however many requests arrive at once, at most the client's rate get through. The
+window's end is kept beside the count and read only to answer a refusal's
+Retry-After.
+
+When the cache cannot be reached the throttle fails OPEN: the request goes on (the
+database, not the cache, is what the work needs) and a warning is logged, at most
+once a minute per process. For a few seconds after a failure the process does not
+try the cache again, so an outage (a Redis that does not answer at all, say) costs
+one slow request every few seconds, not every request.
+"""
 
 from __future__ import annotations
 
-from rest_framework.throttling import SimpleRateThrottle
+import logging
+import math
+import threading
+import time
+
+from django.core.cache import cache
+from rest_framework.throttling import BaseThrottle
 
 from .models import ApiClient
 
+logger = logging.getLogger(__name__)
 
-class ApiClientRateThrottle(SimpleRateThrottle):
-    """A sliding one-minute window per client, at the client's own rate.
+WINDOW_SECONDS = 60
+# After a cache failure, requests skip the cache this long (per process).
+OUTAGE_RETRY_SECONDS = 5.0
+# A cache outage is logged at most this often per process.
+OUTAGE_LOG_INTERVAL = 60.0
+
+
+class _Outage:
+    """A cache outage, as this process saw it: when to try the cache again, and
+    when it was last logged (once per interval, however many requests meet it).
+    Monotonic time, so a test's moved clock does not move it."""
+
+    def __init__(self, retry_after: float, log_interval: float) -> None:
+        self.retry_after = retry_after
+        self.log_interval = log_interval
+        self._lock = threading.Lock()
+        self._retry_at: float | None = None
+        self._logged_at: float | None = None
+
+    def skip_cache(self) -> bool:
+        retry_at = self._retry_at
+        return retry_at is not None and time.monotonic() < retry_at
+
+    def failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._retry_at = now + self.retry_after
+            if (
+                self._logged_at is not None
+                and now - self._logged_at < self.log_interval
+            ):
+                return
+            self._logged_at = now
+        logger.warning(
+            "API rate limits are off: the cache cannot be reached (%s: %s). "
+            "Requests are let through unthrottled; this is logged at most once a "
+            "minute.",
+            type(exc).__name__,
+            exc,
+        )
+
+    def reset(self) -> None:
+        with self._lock:
+            self._retry_at = self._logged_at = None
+
+
+outage = _Outage(OUTAGE_RETRY_SECONDS, OUTAGE_LOG_INTERVAL)
+
+
+def _count_key(client_pk: int) -> str:
+    return f"throttle:api_client:{client_pk}"
+
+
+def _ends_key(client_pk: int) -> str:
+    return f"throttle:api_client:{client_pk}:ends"
+
+
+def count_request(client_pk: int, window: int = WINDOW_SECONDS) -> int:
+    """Count one request in the client's current window; returns the count so far,
+    this request included. Raises whatever the cache raises."""
+    key = _count_key(client_pk)
+    cache.add(key, 0, window)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        # The window ended between add and incr: open the next one.
+        cache.add(key, 0, window)
+        count = cache.incr(key)
+    if count == 1:
+        # The window's first request notes when it ends, and makes sure the count
+        # expires: Django's Redis incr is EXISTS then INCR, and a key that expired
+        # between the two is made afresh by INCR with no expiry at all.
+        cache.touch(key, window)
+        cache.set(_ends_key(client_pk), time.time() + window, window)
+    return count
+
+
+def seconds_left(client_pk: int, window: int = WINDOW_SECONDS) -> int:
+    """Whole seconds until the client's window ends (at least 1)."""
+    ends = cache.get(_ends_key(client_pk))
+    if not isinstance(ends, int | float):
+        return window
+    return max(1, min(window, math.ceil(ends - time.time())))
+
+
+class ApiClientRateThrottle(BaseThrottle):
+    """A one-minute window per client, at the client's own rate.
 
     Staff sessions are not limited here. Past the rate DRF answers 429 with
-    Retry-After (seconds until the oldest request leaves the window).
+    Retry-After (seconds until the window ends).
     """
 
     scope = "api_client"
 
-    def get_rate(self) -> str | None:
-        return None  # set per request from the client
+    def __init__(self) -> None:
+        self._wait: int | None = None
 
     def allow_request(self, request, view) -> bool:
         client = request.auth
         if not isinstance(client, ApiClient):
             return True
-        self.rate = f"{client.rate_limit_per_minute}/min"
-        self.num_requests, self.duration = client.rate_limit_per_minute, 60
-        return super().allow_request(request, view)
+        if outage.skip_cache():
+            return True
+        try:
+            count = count_request(client.pk)
+        except Exception as exc:  # any cache failure fails open
+            outage.failed(exc)
+            return True
+        if count <= client.rate_limit_per_minute:
+            return True
+        try:
+            self._wait = seconds_left(client.pk)
+        except Exception:  # refused all the same
+            self._wait = WINDOW_SECONDS
+        return False
 
-    def get_cache_key(self, request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+    def wait(self) -> int | None:
+        return self._wait

@@ -3,6 +3,8 @@ with the reason and a way back for everyone else."""
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 
@@ -39,6 +41,14 @@ def _reason(exception: BaseException | None) -> str:
 
 
 def bad_request(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return _answer(
+            request,
+            413,
+            f"The request body is over {limit} KB, the most this service takes. "
+            "Send less at a time.",
+        )
     return _answer(request, 400)
 
 

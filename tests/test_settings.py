@@ -77,7 +77,8 @@ def test_cache_round_trips_through_redis(redis_url, settings):
 def test_health_endpoint_answers(client, db):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"] == "ok"
 
 
 def test_login_page_renders(client, db):

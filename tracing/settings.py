@@ -162,6 +162,9 @@ if REDIS_URL:
             "KEY_PREFIX": env.str(
                 "CACHE_KEY_PREFIX", default=env.str("PYTEST_XDIST_WORKER", default="")
             ),
+            # A Redis that hangs must not hang requests: fail fast (the throttle then
+            # fails open; the health check reports it).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:

@@ -141,7 +141,7 @@ def test_missing_fields_are_each_named(api):
 def test_malformed_json_is_400(api):
     response = api.post(URL, "{not json", content_type="application/json")
     assert response.status_code == 400
-    assert "JSON parse error" in response.json()["detail"]
+    assert "not valid JSON" in response.json()["detail"]
 
 
 def test_body_that_is_neither_object_nor_list_is_400(api):
