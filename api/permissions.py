@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.permissions import BasePermission
 
-from staffing.access import profile_of
+from staffing.access import is_national_supervisor, profile_of
 from staffing.models import Tier
 
 from .models import ApiClient, Scope
@@ -18,7 +18,8 @@ def _staff_may(user, scope: str) -> bool:
     if profile is None or not user.is_active:
         return False
     if scope == Scope.INTAKE:
-        return profile.is_supervisor  # supervisors upload results on the web too
+        # National supervisors take results in for labs with no feed of their own.
+        return is_national_supervisor(user)
     if scope == Scope.READ_FIGURES:
         return profile.is_supervisor or profile.tier == Tier.LOCAL
     return True  # case work: the lists are scoped by visible_to()

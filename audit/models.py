@@ -4,8 +4,49 @@ from django.conf import settings
 from django.db import models
 
 
+class AuditIsAppendOnly(Exception):
+    """The audit trail is written once and never changed or deleted by the service.
+
+    (The database refuses it too: a trigger on audit_auditevent raises on UPDATE and
+    DELETE unless the transaction has run `SET LOCAL tracing.audit_purge = 'on'`,
+    which only the retention job does.)
+    """
+
+
+APPEND_ONLY = (
+    "The audit trail is append-only: audit events are never changed or deleted."
+)
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Reads and inserts only: updates and deletes raise AuditIsAppendOnly."""
+
+    def update(self, **kwargs):
+        raise AuditIsAppendOnly(APPEND_ONLY)
+
+    def _update(self, values):
+        raise AuditIsAppendOnly(APPEND_ONLY)
+
+    def delete(self):
+        raise AuditIsAppendOnly(APPEND_ONLY)
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+    def _raw_delete(self, using):
+        raise AuditIsAppendOnly(APPEND_ONLY)
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditIsAppendOnly(APPEND_ONLY)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        if kwargs.get("update_conflicts"):
+            raise AuditIsAppendOnly(APPEND_ONLY)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 class AuditEvent(models.Model):
-    """Who viewed or changed which person's data, and when."""
+    """Who viewed or changed which person's data, and when. Append-only."""
 
     class Action(models.TextChoices):
         VIEW = "view", "Viewed"
@@ -25,12 +66,15 @@ class AuditEvent(models.Model):
         PASSWORD = "password", "Password"
 
     at = models.DateTimeField(db_index=False)
+    # No index of their own on the two keys: (user, -at) and (person, -at) lead with
+    # them, and every index is written on each of the trail's many inserts.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
         help_text="Empty for the system's own tasks.",
     )
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -40,18 +84,47 @@ class AuditEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=40)
     detail = models.JSONField(default=dict, blank=True)
 
+    objects = AuditEventQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-at", "-id"]
         indexes = [
+            # Each list of the trail is read newest first, by keyset (at, id).
             models.Index(fields=["person", "-at"], name="audit_person"),
             models.Index(fields=["user", "-at"], name="audit_user"),
-            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+            models.Index(
+                fields=["object_type", "object_id", "-at"], name="audit_object_at"
+            ),
+            models.Index(fields=["action", "-at", "-id"], name="audit_action_at"),
+            models.Index(fields=["-at", "-id"], name="audit_at"),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} {self.action} {self.object_type} {self.object_id}"
+
+    def save(
+        self,
+        *,
+        force_insert=False,
+        force_update=False,
+        using=None,
+        update_fields=None,
+    ) -> None:
+        """Insert a new event; an event already saved is never saved again."""
+        if not self._state.adding or force_update or update_fields is not None:
+            raise AuditIsAppendOnly(APPEND_ONLY)
+        # Always an INSERT, even with an explicit id: never an UPDATE of a row.
+        super().save(force_insert=True, using=using)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, using=None, keep_parents=False):
+        raise AuditIsAppendOnly(APPEND_ONLY)
+
+    delete.alters_data = True  # type: ignore[attr-defined]

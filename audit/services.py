@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -74,6 +74,53 @@ def audit_view(
         person=person,
         detail={"via": via, **(detail or {})},
     )
+
+
+def _person_id_of(item: Any) -> int | None:
+    """The person an item shown is about: its `person_id`, or the person itself."""
+    person_id = getattr(item, "person_id", None)
+    if person_id is None and item._meta.label_lower == "people.person":
+        person_id = item.pk
+    return person_id
+
+
+def audit_list_view(
+    *,
+    user,
+    items: Iterable[models.Model],
+    via: str,
+    list_name: str,
+    person_of: Callable[[Any], int | None] | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> int:
+    """Record that someone was shown a list of people's records: one "view" event per
+    person shown (the first item about them is the object), in one INSERT.
+
+    `items` carry `person_id` (cases, contacts) or are persons; for anything else
+    (calls, escalations) `person_of(item)` says whose record it is. Items about nobody
+    are skipped; an empty list writes nothing. Returns the number of events written.
+    """
+    person_of = person_of or _person_id_of
+    at = at or timezone.now()
+    detail = {"via": via, "list": list_name, **(detail or {})}
+    events: dict[int, AuditEvent] = {}
+    for item in items:
+        person_id = person_of(item)
+        if person_id is None or person_id in events:
+            continue
+        event = audit_event(
+            user=user,
+            action=AuditEvent.Action.VIEW,
+            obj=item,
+            detail=detail,
+            at=at,
+        )
+        event.person_id = person_id
+        events[person_id] = event
+    if not events:
+        return 0
+    return len(AuditEvent.objects.bulk_create(events.values()))
 
 
 def audit_sign_in(

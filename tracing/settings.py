@@ -263,6 +263,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes logs every sign-in at INFO; the audit trail keeps what matters.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- Email ------------------------------------------------------------------------

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import django_filters as filters
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.services import audit_list_view
 from calls.models import CallAttempt, Outcome
 from cases.workitem import WorkItem
 from work.access.calls import calls_visible_to, get_call_for
@@ -51,6 +53,22 @@ class CallAttemptViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self) -> CallAttempt:
         return get_call_for(actor_of(self.request), self.kwargs["pk"])
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """A page of calls; the person called is audited as read, in one INSERT
+        (their case's or contact's person, read in the same query)."""
+        queryset = self.filter_queryset(self.get_queryset()).annotate(
+            audit_person_id=Coalesce("case__person_id", "contact__person_id")
+        )
+        page = self.paginate_queryset(queryset)
+        audit_list_view(
+            user=request.user,
+            items=page,
+            via="api",
+            list_name="calls",
+            person_of=lambda call: call.audit_person_id,
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 def call_record_response(request: Request, item: WorkItem) -> Response:

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 
-from audit.services import audit_view
+from audit.services import audit_list_view, audit_view
 from cases.models import Case
 from work.access.cases import cases_visible_to, get_case_for
 from work.casework import contact_add
@@ -69,6 +69,12 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self) -> Case:
         return get_case_for(actor_of(self.request), self.kwargs["pk"])
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """A page of cases; each person on it is audited as read (one INSERT)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        audit_list_view(user=request.user, items=page, via="api", list_name="cases")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         """One case; the read is audited as the page's is."""

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audit.services import audit_view
+from audit.services import audit_list_view, audit_view
 from contacts.models import Contact
 from work.access.contacts import contacts_visible_to, get_contact_for
 
@@ -50,6 +50,12 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self) -> Contact:
         return get_contact_for(actor_of(self.request), self.kwargs["pk"])
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """A page of contacts; each person on it is audited as read (one INSERT)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        audit_list_view(user=request.user, items=page, via="api", list_name="contacts")
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         """One contact; the read is audited as the page's is."""

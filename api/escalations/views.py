@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import django_filters as filters
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audit.services import audit_view
+from audit.services import audit_list_view, audit_view
 from escalations.models import Escalation
 from work.access.escalations import escalations_visible_to, get_escalation_for
 from work.escalation import (
@@ -64,6 +65,22 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
             "local_team"
         )
 
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        """A page of escalations; the person of each is audited as read, in one
+        INSERT (their case's or contact's person, read in the same query)."""
+        queryset = self.filter_queryset(self.get_queryset()).annotate(
+            audit_person_id=Coalesce("case__person_id", "contact__person_id")
+        )
+        page = self.paginate_queryset(queryset)
+        audit_list_view(
+            user=request.user,
+            items=page,
+            via="api",
+            list_name="escalations",
+            person_of=lambda e: e.audit_person_id,
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
     def get_object(self) -> Escalation:
         return get_escalation_for(actor_of(self.request), self.kwargs["pk"])
 
@@ -89,6 +106,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"])
     def claim(self, request: Request, pk=None) -> Response:
+        request.data  # noqa: B018  (any body is read, so it meets the parser's limits)
         escalation = escalation_claim(escalation=self.get_object(), by=request.user)
         return self._answer(escalation)
 

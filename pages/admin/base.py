@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from audit.services import audit_view
+from audit.services import audit_list_view, audit_view
 from cases.errors import IllegalTransition
 from staffing.services import StaffingRefused
 from work.errors import WorkRefused
@@ -46,7 +46,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class AuditedReadAdmin(ReadOnlyAdmin):
-    """A person's record: opening it in the admin is audited like the pages."""
+    """A person's record: opening it in the admin is audited like the pages, and so is
+    listing it (one "view" per person on the changelist's page, in one INSERT)."""
+
+    def listed_person_id(self, obj) -> int | None:
+        """Whose record a changelist row shows (by default the row's own person)."""
+        return getattr(obj, "person_id", None)
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None and response.status_code == 200:
+            # The page of rows the template shows (read here once, then reused).
+            audit_list_view(
+                user=request.user,
+                items=changelist.result_list,
+                via="admin",
+                list_name=f"admin {self.opts.verbose_name_plural}",
+                person_of=self.listed_person_id,
+            )
+        return response
 
     def audited_read(self, obj) -> tuple[Any, Any, dict[str, Any]]:
         """What a read of `obj` is recorded against: (object, person, detail); the

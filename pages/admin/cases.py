@@ -105,6 +105,9 @@ class RiskAssessmentAdmin(AuditedReadAdmin):
     list_select_related = ["case", "assessed_by"]
     show_full_result_count = False
 
+    def listed_person_id(self, obj):
+        return obj.case.person_id
+
 
 @admin.register(ExposureSetting)
 class ExposureSettingAdmin(admin.ModelAdmin):

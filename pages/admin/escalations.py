@@ -34,6 +34,9 @@ class EscalationAdmin(AuditedReadAdmin):
         # As the local team's page records it: a read of the item, with its person.
         return obj.item, None, {"escalation": obj.pk}
 
+    def listed_person_id(self, obj):
+        return obj.item.person_id  # case__person and contact__person are joined
+
 
 @admin.register(Cluster)
 class ClusterAdmin(ReadOnlyAdmin):

@@ -30,6 +30,9 @@ class PersonAdmin(AuditedReadAdmin):
     def audited_read(self, obj):
         return obj, obj, {}
 
+    def listed_person_id(self, obj):
+        return obj.pk
+
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdmin):

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from audit.services import audit_view
+from audit.services import audit_list_view, audit_view
 from calls.models import Script
 from calls.selectors import articles_matching, call_history, script_steps
 from cases.errors import IllegalTransition
@@ -57,6 +57,7 @@ def my_work(request: HttpRequest) -> TemplateResponse:
     """The signed-in person's queue, due first, overdue marked."""
     now = timezone.now()
     items = with_due_state(list(work_queue(request.user)), now=now)
+    audit_list_view(user=request.user, items=items, via="page", list_name="my work")
     shift = current_shift(request.user, now=now)
     model = work_model_for(request.user)
     return TemplateResponse(

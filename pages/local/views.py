@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
-from audit.services import audit_record, audit_view
+from audit.services import audit_list_view, audit_record, audit_view
 from cases.errors import IllegalTransition
 from cases.models import SettingVisit
 from escalations.clusters import cluster_cases, cluster_mark_reviewed
@@ -48,7 +48,7 @@ from work.escalation import (
     escalation_return,
 )
 
-from .exports import escalations_csv_lines
+from .exports import escalation_person_id, escalations_csv_lines
 from .forms import (
     TABS,
     ActionForm,
@@ -81,6 +81,13 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
         picked_up_by=request.user if filters["mine"] else None,
     )
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_list_view(
+        user=request.user,
+        items=page.object_list,
+        via="page",
+        list_name="complex cases" if complex_only else "escalation queue",
+        person_of=escalation_person_id,
+    )
     query = request.GET.copy()
     query.pop("page", None)
     counts = escalation_counts(visible)
@@ -147,7 +154,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         .select_related(*QUEUE_RELATED)
         .order_by("created_at", "pk")
     )
-    audit_record(
+    export = audit_record(
         user=request.user,
         action=AuditEvent.Action.EXPORT,
         obj=profile.local_team if profile else request.user,
@@ -157,8 +164,21 @@ def export_csv(request: HttpRequest) -> HttpResponse:
             "filters": {k: v for k, v in filters.items() if v},
         },
     )
+
+    def audit_batch(batch: list[Escalation]) -> None:
+        # Each batch's people are audited before its lines are sent.
+        audit_list_view(
+            user=request.user,
+            items=batch,
+            via="page",
+            list_name="escalations export",
+            person_of=escalation_person_id,
+            detail={"export": export.pk},
+        )
+
     response = StreamingHttpResponse(
-        escalations_csv_lines(rows), content_type="text/csv; charset=utf-8"
+        escalations_csv_lines(rows, on_batch=audit_batch),
+        content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="escalations-{stamp}.csv"'

@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audit.services import audit_list_view
 from staffing.access import supervisor_profile
 from work import workload
 from work.access.items import items_visible_to
@@ -32,6 +33,9 @@ WORK_PAGE_SIZE = 100
 def dashboard(request: HttpRequest) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
     board = workload.dashboard(supervisor, now=timezone.now())
+    audit_list_view(
+        user=request.user, items=board.overdue_items, via="page", list_name="overdue"
+    )
     return TemplateResponse(
         request,
         _partial(request, "staffing/dashboard.html", "board"),
@@ -93,6 +97,9 @@ def work(request: HttpRequest) -> HttpResponse:
                     return redirect(request.get_full_path())
                 form = None
                 people = workload.work_targets(supervisor, now=now)
+    # A refused move shows again the list the supervisor already had on screen, read
+    # (and audited) by the GET that showed it: only a fresh read is audited.
+    reshown = form is not None
     if form is None:
         form = ReassignForm(item_ids=[], people=people)
     items = workload.work_list(
@@ -103,6 +110,13 @@ def work(request: HttpRequest) -> HttpResponse:
         now=now,
     )
     page = Paginator(items, WORK_PAGE_SIZE).get_page(request.GET.get("page"))
+    if not reshown:
+        audit_list_view(
+            user=request.user,
+            items=page.object_list,
+            via="page",
+            list_name="work list (pool)" if holder == "pool" else "work list",
+        )
     checked = (
         {str(pk) for pk in request.POST.getlist("items")} if form.is_bound else set()
     )

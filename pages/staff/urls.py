@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import dashboard, rota, team, utilisation
+from . import audit, dashboard, rota, team, utilisation
 
 app_name = "staffing"
 
@@ -28,4 +28,6 @@ urlpatterns = [
     path("reviews/<int:pk>/", team.review, name="review"),
     path("utilisation/", utilisation.utilisation, name="utilisation"),
     path("utilisation.csv", utilisation.utilisation_csv, name="utilisation_csv"),
+    path("people/<int:pk>/audit/", audit.person_audit, name="person_audit"),
+    path("audit/", audit.audit_search_view, name="audit_search"),
 ]

@@ -232,8 +232,9 @@ def test_marking_a_cluster_reviewed(clock, sheffield_client):
     assert cluster.reviewed_at == NOW
 
 
-# Session, user, staff profile, the page count, the page; the session's expiry (3).
-CLUSTER_LIST_QUERIES = 8
+# Session, user, staff profile, the second factor's device, the page count, the page;
+# the session's expiry (3).
+CLUSTER_LIST_QUERIES = 9
 
 
 @pytest.mark.parametrize("clusters", [1, 4])

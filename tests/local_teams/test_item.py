@@ -449,10 +449,10 @@ def _worked_escalation(calls: int, actions: int, by) -> Escalation:
     return escalation
 
 
-# Session, user, staff profile, the escalation, the view's audit event, the item's
-# escalations, their actions, its calls, who closed the earlier escalation; then the
-# session's expiry (savepoint, update, release).
-DETAIL_QUERIES = 12
+# Session, user, staff profile, the second factor's device, the escalation, the view's
+# audit event, the item's escalations, their actions, its calls, who closed the earlier
+# escalation; then the session's expiry (savepoint, update, release).
+DETAIL_QUERIES = 13
 
 
 @pytest.mark.parametrize(("calls", "actions"), [(1, 1), (3, 6)])

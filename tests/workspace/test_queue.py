@@ -136,7 +136,7 @@ def test_case_queue_query_count_does_not_grow_with_its_length(
     client.force_login(caseworker)
     # session, user, staff profile, queue, shift on now; then the idle-expiry
     # session save (an UPDATE inside a savepoint, in a test's transaction)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(reverse("cases:queue"))
     assert response.content.count(b'href="/cases/') == length
 
@@ -149,7 +149,7 @@ def test_contact_queue_query_count_does_not_grow_with_its_length(
     for _ in range(length):
         hold(ContactFactory(case=case), call_handler)
     client.force_login(call_handler)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(reverse("cases:queue"))
     assert response.content.count(b'href="/contacts/') == length
 
