@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 
 class CodeForm(forms.Form):
@@ -18,3 +19,12 @@ class CodeForm(forms.Form):
         ),
         error_messages={"required": "Enter the code from your authenticator app."},
     )
+
+
+class SignInForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Your username and password did not match. Check them and "
+        "try again.",
+        "inactive": "This account is switched off: ask your supervisor.",
+    }

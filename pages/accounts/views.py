@@ -164,3 +164,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             detail={"event": "changed"},
         )
         return response
+
+
+@require_http_methods(["POST"])
+def keep_alive(request: HttpRequest) -> HttpResponse:
+    """'Stay signed in': any request refreshes an idle session; 401 once it has ended."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    return HttpResponse(status=204)

@@ -1,0 +1,106 @@
+// The service's own script (a module, served as a file: the Content-Security-Policy
+// allows no inline script). It starts the NHS.UK components and adds what a busy day
+// needs: a warning before the session ends, focus moved to what just changed, and a
+// question before leaving a page with unsaved typing.
+import { initAll } from "../vendor/nhsuk-frontend-10.6.1/nhsuk-frontend.min.js";
+
+document.body.classList.add("js-enabled", "nhsuk-frontend-supported");
+initAll();
+
+// --- focus: a confirmation or an error summary takes it, on load and after a swap ---
+function focusFirst(root) {
+  const target =
+    root.querySelector(".nhsuk-error-summary") ||
+    root.querySelector("[data-focus-on-load]");
+  if (target) {
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus();
+    target.scrollIntoView({ block: "start" });
+  }
+}
+focusFirst(document);
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  initAll({ scope: event.detail.target });
+  focusFirst(event.detail.target);
+});
+
+// --- unsaved typing: ask before leaving; forms that keep a draft say so -------------
+const dirty = new Set();
+document.addEventListener("input", (event) => {
+  const form = event.target.closest("form[data-warn-unsaved]");
+  if (form) dirty.add(form);
+});
+document.addEventListener("submit", (event) => {
+  dirty.delete(event.target);
+  // Completing, or leaving through a form, with typing elsewhere on the page.
+  const ask = event.target.getAttribute("data-confirm-unsaved");
+  const others = [...dirty].filter((form) => form !== event.target);
+  if (ask && others.length && !window.confirm(ask)) {
+    event.preventDefault();
+  }
+});
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  const form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+  if (form && event.detail.successful) dirty.delete(form);
+});
+window.addEventListener("beforeunload", (event) => {
+  if (dirty.size) {
+    event.preventDefault();
+    event.returnValue = "";
+  }
+});
+
+// --- the session: a warning two minutes before it ends, with "stay signed in" -------
+const body = document.body;
+const seconds = Number(body.dataset.sessionSeconds || 0);
+if (seconds > 0) {
+  const warning = document.getElementById("session-warning");
+  const countdown = document.getElementById("session-warning-countdown");
+  const stay = document.getElementById("session-stay");
+  const warnBefore = Math.min(120, Math.floor(seconds / 4));
+  let expiresAt = Date.now() + seconds * 1000;
+  let ticker = null;
+
+  const csrf = () => {
+    const headers = JSON.parse(body.getAttribute("hx-headers") || "{}");
+    return headers["X-CSRFToken"] || "";
+  };
+  const hide = () => {
+    warning.hidden = true;
+    clearInterval(ticker);
+    ticker = null;
+  };
+  const signedOut = () => {
+    const next = encodeURIComponent(window.location.pathname + window.location.search);
+    window.location.assign(`${body.dataset.signInUrl}?next=${next}&expired=1`);
+  };
+  const tick = () => {
+    const left = Math.round((expiresAt - Date.now()) / 1000);
+    if (left <= 0) return signedOut();
+    countdown.textContent =
+      left > 60 ? `${Math.ceil(left / 60)} minutes` : `${left} seconds`;
+  };
+  const show = () => {
+    warning.hidden = false;
+    warning.focus();
+    tick();
+    ticker = setInterval(tick, 1000);
+  };
+  const touched = () => {
+    expiresAt = Date.now() + seconds * 1000;
+    if (!warning.hidden) hide();
+  };
+  setInterval(() => {
+    if (warning.hidden && expiresAt - Date.now() <= warnBefore * 1000) show();
+  }, 1000);
+  document.body.addEventListener("htmx:afterRequest", touched);
+  stay.addEventListener("click", async () => {
+    const answer = await fetch(body.dataset.keepAliveUrl, {
+      method: "POST",
+      headers: { "X-CSRFToken": csrf() },
+      credentials: "same-origin",
+    });
+    if (answer.ok) touched();
+    else signedOut();
+  });
+}
