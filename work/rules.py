@@ -97,9 +97,37 @@ def after_call(
         return AfterCall(escalate_due_at=escalate_due_at)
     if attempts_before + 1 >= rule.max_attempts:
         return AfterCall(escalate_due_at=now)
-    return AfterCall(
-        next_attempt_at=now + rule.min_gap, escalate_due_at=escalate_due_at
+    return _before_the_deadline(
+        next_attempt_at=now + rule.min_gap, escalate_due_at=escalate_due_at, now=now
     )
+
+
+# The last call is due this long before the item goes to the local team (so it can be
+# made), and is never sooner than this after the call just made.
+LAST_CALL_BEFORE_DEADLINE = timedelta(minutes=30)
+SHORTEST_RETRY = timedelta(minutes=30)
+
+
+def _before_the_deadline(
+    *, next_attempt_at: datetime, escalate_due_at: datetime | None, now: datetime
+) -> AfterCall:
+    """Never schedule an attempt after the item's deadline for the local team.
+
+    An attempt that would fall later is brought forward to LAST_CALL_BEFORE_DEADLINE
+    before the deadline; when even that is too soon after this call, the phone route
+    is spent and the item is due for the local team now (the sweep gives the reason:
+    not reached within the window, with the call history).
+    """
+    if escalate_due_at is None:
+        return AfterCall(next_attempt_at=next_attempt_at)
+    latest = escalate_due_at - LAST_CALL_BEFORE_DEADLINE
+    if next_attempt_at <= latest:
+        return AfterCall(
+            next_attempt_at=next_attempt_at, escalate_due_at=escalate_due_at
+        )
+    if latest >= now + SHORTEST_RETRY:
+        return AfterCall(next_attempt_at=latest, escalate_due_at=escalate_due_at)
+    return AfterCall(escalate_due_at=now)
 
 
 # --- what a call, or a local team's note, must say --------------------------------

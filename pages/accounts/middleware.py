@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -12,6 +13,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.policy import two_factor_required as needs_two_factor
 from accounts.services import confirmed_device
+
+from ..typed import keep_typed_form
 
 # Signing in, out, the second factor itself, a password reset, and files.
 OPEN_PREFIXES = ("/accounts/", "/static/", "/health/", "/favicon.ico")
@@ -49,5 +52,56 @@ def two_factor_required(
                 return HttpResponseClientRedirect(target)
             return redirect(target)
         return get_response(request)
+
+    return middleware
+
+
+def _same_site_path(request: HttpRequest, url: str) -> str:
+    """The path (and query) of a URL on this site, or "" for anything else."""
+    parts = urlsplit(url)
+    if parts.netloc and parts.netloc != request.get_host():
+        return ""
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def signed_out_gracefully(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """When a request needs sign-in and the session has ended, send the browser to
+    sign in and back to the page it was on, never to the address a form posts to.
+
+    - An htmx request (a panel updating in place) gets a redirect of the whole page
+      (HX-Redirect), not a sign-in page drawn inside the panel.
+    - A form posted after the session ended keeps what was typed: the fields are kept
+      in the new session (it survives signing in) for the page to put back, and after
+      signing in the browser returns to the page, not to the form's address (a GET
+      there would be a 405).
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if (
+            response.status_code != 302
+            or request.user.is_authenticated
+            or (
+                not response.get("Location", "").startswith(str(settings.LOGIN_URL))
+                and not response.get("Location", "").startswith(reverse("login"))
+            )
+        ):
+            return response
+        page = (
+            _same_site_path(request, request.headers.get("HX-Current-URL", ""))
+            or _same_site_path(request, request.headers.get("Referer", ""))
+            or request.get_full_path()
+        )
+        if request.method == "POST":
+            page = page if page != request.get_full_path() else "/"
+            keep_typed_form(request, action=request.path)
+        expired = settings.SESSION_COOKIE_NAME in request.COOKIES
+        query = {"next": page, **({"expired": "1"} if expired else {})}
+        target = reverse("login") + "?" + urlencode(query)
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRedirect(target)
+        return redirect(target)
 
     return middleware

@@ -1,0 +1,33 @@
+"""Typing kept across a sign-in: a form posted after the session ended is kept in the
+new (anonymous) session, which Django carries over when the person signs in again, so
+the page can put the typing back into its form."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, QueryDict
+
+SESSION_KEY = "typed_forms"
+# Never kept: the token of the old session, and anything secret.
+LEFT_OUT = {"csrfmiddlewaretoken", "password", "old_password", "new_password1"}
+
+
+def keep_typed_form(request: HttpRequest, *, action: str) -> None:
+    data = {
+        key: request.POST.getlist(key) for key in request.POST if key not in LEFT_OUT
+    }
+    kept = request.session.get(SESSION_KEY, {})
+    kept[action] = data
+    request.session[SESSION_KEY] = kept
+
+
+def typed_form(request: HttpRequest, *, action: str) -> QueryDict | None:
+    """The typing kept for the form that posts to `action`, once (then forgotten)."""
+    kept = request.session.get(SESSION_KEY) or {}
+    data = kept.pop(action, None)
+    if data is None:
+        return None
+    request.session[SESSION_KEY] = kept
+    typed = QueryDict(mutable=True)
+    for key, values in data.items():
+        typed.setlist(key, values)
+    return typed
