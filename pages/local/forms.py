@@ -1,8 +1,12 @@
+"""The local team's forms. Error messages say what to do (the NHS.UK pattern): each
+is shown beside its field and in the summary at the top of the page, linking to it."""
+
 from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
 from phonenumber_field.formfields import PhoneNumberField
+from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from escalations.models import Escalation, EscalationAction
 from staffing.models import Tier
@@ -14,6 +18,9 @@ TABS = [
     (Escalation.Status.CLOSED, "Closed"),
 ]
 
+SEARCH_MAX = 100
+NOTE_TOO_LONG = f"Notes must be {ESCALATION_NOTE_MAX:,} characters or fewer"
+
 
 class QueueFilterForm(forms.Form):
     """The queue's tab, search and filters, read from the query string."""
@@ -21,14 +28,32 @@ class QueueFilterForm(forms.Form):
     tab = forms.ChoiceField(choices=TABS, required=False)
     q = forms.CharField(
         label="Search by name, phone number or postcode",
-        max_length=100,
+        max_length=SEARCH_MAX,
         required=False,
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "spellcheck": "false"}
+        ),
+        error_messages={
+            "max_length": f"Search must be {SEARCH_MAX} characters or fewer"
+        },
     )
     reason = forms.ChoiceField(
-        choices=[("", "Any reason"), *Escalation.Reason.choices], required=False
+        label="Reason",
+        choices=[("", "Any reason"), *Escalation.Reason.choices],
+        required=False,
     )
-    mine = forms.BooleanField(label="Only mine", required=False)
+    mine = forms.BooleanField(label="Only those I picked up", required=False)
+
+    def __init__(self, data=None, *args, **kwargs) -> None:
+        # A stale or hand-made link with an unknown tab or reason shows the defaults
+        # rather than an error about a field nobody typed in.
+        if data is not None:
+            data = data.copy()
+            for name in ("tab", "reason"):
+                valid = {str(value) for value, _ in self.base_fields[name].choices}
+                if name in data and data.get(name) not in valid:
+                    del data[name]
+        super().__init__(data, *args, **kwargs)
 
     def values(self) -> dict:
         """The cleaned filters, with safe defaults when the query string is bad."""
@@ -51,19 +76,31 @@ class _OnePageForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+def _note(label: str, *, rows: int, required: bool, missing: str = "") -> forms.Field:
+    messages = {"max_length": NOTE_TOO_LONG}
+    if missing:
+        messages["required"] = missing
+    return forms.CharField(
+        label=label,
+        max_length=ESCALATION_NOTE_MAX,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages=messages,
+    )
+
+
 class ActionForm(_OnePageForm):
     id_prefix = "action"
     kind = forms.ChoiceField(
         label="What did you do?",
         choices=EscalationAction.Kind.choices,
         widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose what you did",
+            "invalid_choice": "Choose what you did",
+        },
     )
-    note = forms.CharField(
-        label="Notes",
-        max_length=ESCALATION_NOTE_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Say what happened."},
-    )
+    note = _note("Notes", rows=3, required=True, missing="Say what happened")
 
 
 CLOSING_OUTCOMES = [
@@ -76,34 +113,33 @@ CLOSING_OUTCOMES = [
 class CloseForm(_OnePageForm):
     id_prefix = "close"
     outcome = forms.ChoiceField(
-        label="Outcome",
+        label="How did it end?",
         choices=CLOSING_OUTCOMES,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose how it ended."},
+        error_messages={
+            "required": "Choose how it ended",
+            "invalid_choice": "Choose how it ended",
+        },
     )
-    note = forms.CharField(
-        label="Notes (optional)",
-        max_length=ESCALATION_NOTE_MAX,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = _note("Notes (optional)", rows=2, required=False)
 
 
 class ReturnForm(_OnePageForm):
     id_prefix = "return"
-    note = forms.CharField(
-        label="Why it goes back",
-        max_length=ESCALATION_NOTE_MAX,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Say why, for the national caller."},
+    note = _note(
+        "Why it goes back",
+        rows=2,
+        required=True,
+        missing="Say why, for the national caller",
     )
     new_phone = PhoneNumberField(
         label="New phone number (optional)",
         region="GB",
         required=False,
-        error_messages={
-            "invalid": "Enter a valid UK phone number, such as 07911 123456."
-        },
+        widget=RegionalPhoneNumberWidget(
+            region="GB", attrs={"autocomplete": "off", "spellcheck": "false"}
+        ),
+        error_messages={"invalid": "Enter a UK phone number, such as 07911 123456"},
     )
 
 
@@ -115,8 +151,8 @@ class ReassignForm(_OnePageForm):
         queryset=get_user_model().objects.none(),
         empty_label="Choose a team member",
         error_messages={
-            "required": "Choose a team member.",
-            "invalid_choice": "Choose a member of this team.",
+            "required": "Choose a team member",
+            "invalid_choice": "Choose a member of this team",
         },
     )
 

@@ -59,6 +59,37 @@ from .forms import (
 )
 
 PAGE_SIZE = 50
+# A refused piece of work (someone else closed it first, say): what was typed is kept
+# here over the redirect, so the page shows it again beside the reason.
+REFUSED_DRAFT = "local_refused_draft"
+
+
+def page_links(page, query: str = "") -> dict:
+    """What the design system's pagination needs: previous, next and the numbered
+    pages (with gaps as ellipses), each keeping the rest of the query string."""
+    prefix = f"?{query}&page=" if query else "?page="
+    paginator = page.paginator
+    if paginator.num_pages <= 1:
+        return {}
+    items = [
+        {"ellipsis": True}
+        if number == paginator.ELLIPSIS
+        else {
+            "number": number,
+            "url": f"{prefix}{number}",
+            "current": number == page.number,
+        }
+        for number in paginator.get_elided_page_range(
+            page.number, on_each_side=1, on_ends=1
+        )
+    ]
+    return {
+        "previous": f"{prefix}{page.previous_page_number()}"
+        if page.has_previous()
+        else "",
+        "next": f"{prefix}{page.next_page_number()}" if page.has_next() else "",
+        "items": items,
+    }
 
 
 # --- the queue ------------------------------------------------------------------------
@@ -113,6 +144,7 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
         "tabs": tabs,
         "counts": counts,
         "page": page,
+        "pagination": page_links(page, query.urlencode()),
         "query": query.urlencode(),
         "now": timezone.now(),
     }
@@ -188,17 +220,19 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 # --- one escalation -------------------------------------------------------------------
 
 
-def _field_anchor(form, name: str) -> str:
-    """The id of the input an error is about (a radio group's first button)."""
-    if name not in form.fields:
-        return ""
-    field = form[name]
-    return field.auto_id + ("_0" if field.widget_type == "radioselect" else "")
+WORK_FORMS = {"action": ActionForm, "close": CloseForm, "return": ReturnForm}
 
 
 def _detail_response(
-    request: HttpRequest, escalation: Escalation, *, status: int = 200, **forms
+    request: HttpRequest,
+    escalation: Escalation,
+    *,
+    status: int = 200,
+    kept: str = "",
+    **forms,
 ) -> TemplateResponse:
+    """The page; `forms` are bound forms that failed (their errors are summarised at
+    the top), `kept` names a form refused earlier whose typing is shown again."""
     item = escalation.item
     can_reassign = may_reassign_escalation(request.user, escalation)
     visits = (
@@ -206,21 +240,25 @@ def _detail_response(
         if item.kind == "case"
         else []
     )
-    # The form that failed sits low on the page: a summary at the top links to it.
-    problems = [
-        (_field_anchor(form, name), message)
-        for form in forms.values()
-        for name, messages_ in form.errors.items()
-        for message in messages_
-    ]
+    now = timezone.now()
+    being_worked = escalation.status == Escalation.Status.PICKED_UP
+    # The work forms show while the escalation is picked up; one that failed or was
+    # refused shows whatever the state, so nothing typed is lost.
+    show = {
+        name: being_worked or f"{name}_form" in forms or kept == name
+        for name in WORK_FORMS
+    }
     context = {
-        "problems": problems,
         "escalation": escalation,
         "item": item,
         "person": item.person,
         "history": escalation_history(escalation),
         "visits": visits,
-        "now": timezone.now(),
+        "now": now,
+        "overdue": escalation.status != Escalation.Status.CLOSED
+        and escalation.due_at < now,
+        "show": show,
+        "kept": kept,
         "action_form": forms.get("action_form") or ActionForm(),
         "close_form": forms.get("close_form") or CloseForm(),
         "return_form": forms.get("return_form") or ReturnForm(),
@@ -232,6 +270,31 @@ def _detail_response(
         else None,
     }
     return TemplateResponse(request, "escalations/detail.html", context, status=status)
+
+
+def _refused(request: HttpRequest, escalation: Escalation, name: str, form, exc):
+    """Someone else got there first (or it was closed meanwhile): say why at the top
+    of the page, and keep what was typed for the page to show again."""
+    messages.error(request, str(exc))
+    request.session[REFUSED_DRAFT] = {
+        "escalation": escalation.pk,
+        "form": name,
+        "data": {field: form.data.get(field, "") for field in form.fields},
+    }
+    return redirect("escalations:detail", pk=escalation.pk)
+
+
+def _kept_form(request: HttpRequest, escalation: Escalation) -> dict:
+    """The refused form of the last request, filled in as it was typed (once)."""
+    draft = request.session.pop(REFUSED_DRAFT, None)
+    if (
+        not isinstance(draft, dict)
+        or draft.get("escalation") != escalation.pk
+        or draft.get("form") not in WORK_FORMS
+    ):
+        return {}
+    name = draft["form"]
+    return {"kept": name, f"{name}_form": WORK_FORMS[name](initial=draft["data"])}
 
 
 @login_required
@@ -246,7 +309,7 @@ def escalation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         via="page",
         detail={"escalation": escalation.pk},
     )
-    return _detail_response(request, escalation)
+    return _detail_response(request, escalation, **_kept_form(request, escalation))
 
 
 @login_required
@@ -280,9 +343,8 @@ def escalation_action_view(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
         )
     except IllegalTransition as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{action.get_kind_display()} recorded.")
+        return _refused(request, escalation, "action", form, exc)
+    messages.success(request, f"{action.get_kind_display()} recorded.")
     return redirect("escalations:detail", pk=pk)
 
 
@@ -303,9 +365,8 @@ def escalation_close_view(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
         )
     except IllegalTransition as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Closed: {closed.get_outcome_display()}.")
+        return _refused(request, escalation, "close", form, exc)
+    messages.success(request, f"Closed: {closed.get_outcome_display()}.")
     return redirect("escalations:detail", pk=pk)
 
 
@@ -331,11 +392,10 @@ def escalation_return_view(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("new_phone" if field == "phone" else None, errors)
         return _detail_response(request, escalation, status=400, return_form=form)
     except IllegalTransition as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request, "Sent back to the national queue: it will be assigned a caller."
-        )
+        return _refused(request, escalation, "return", form, exc)
+    messages.success(
+        request, "Sent back to the national queue: it will be assigned a caller."
+    )
     return redirect("escalations:detail", pk=pk)
 
 
@@ -368,11 +428,12 @@ def escalation_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
 def cluster_list(request: HttpRequest) -> HttpResponse:
     """Clusters at settings in the team's areas, newest and unreviewed first."""
     require_local_workspace(request.user)
-    page = Paginator(clusters_list(clusters_visible_to(request.user)), PAGE_SIZE)
+    paginator = Paginator(clusters_list(clusters_visible_to(request.user)), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     return TemplateResponse(
         request,
         "escalations/clusters.html",
-        {"page": page.get_page(request.GET.get("page"))},
+        {"page": page, "pagination": page_links(page)},
     )
 
 

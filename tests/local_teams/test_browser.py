@@ -69,12 +69,12 @@ def test_escalated_contact_is_claimed_visited_and_closed_as_reached(
     expect(page).to_have_url(f"{live_server.url}/local/?tab=new&q=brightside&reason=")
 
     row.get_by_role("link", name="Ada Brightside").click()
-    history = page.locator("table.history")
+    history = page.locator("#history")
     expect(history).to_contain_text("Call: No answer")
     expect(history).to_contain_text("Call: Wrong number")
     expect(history).to_contain_text("A shop")
     expect(history).to_contain_text(call_handler.get_full_name())
-    expect(page.locator("#escalation-heading + dl")).to_contain_text(
+    expect(page.locator("#escalation-summary")).to_contain_text(
         "2 call attempts; last outcome: wrong_number."
     )
     screenshot(page, "local-teams-02-escalation-new")
@@ -174,7 +174,7 @@ def test_a_bad_phone_number_is_shown_beside_its_field(
     page.get_by_role("button", name="Send back").click()
 
     expect(page.locator("#return_new_phone-error")).to_have_text(
-        "Enter a valid UK phone number, such as 07911 123456."
+        "Error: Enter a UK phone number, such as 07911 123456"
     )
     expect(page.get_by_label("Why it goes back")).to_have_value(
         "Neighbour gave a number"

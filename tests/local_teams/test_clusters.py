@@ -248,3 +248,14 @@ def test_cluster_list_query_count_is_pinned_whatever_its_length(
         response = sheffield_client.get(reverse("escalations:clusters"))
 
     assert len(response.context["page"]) == clusters
+
+
+def test_a_long_cluster_list_is_paged(clock, sheffield_client, monkeypatch):
+    monkeypatch.setattr("pages.local.views.PAGE_SIZE", 2)
+    for n in range(3):
+        f.ClusterFactory(setting=setting_in(name=f"Setting {n}"))
+
+    body = sheffield_client.get(reverse("escalations:clusters")).content.decode()
+
+    assert 'class="nhsuk-pagination nhsuk-pagination--numbered"' in body
+    assert 'href="?page=2" class="nhsuk-pagination__next"' in body

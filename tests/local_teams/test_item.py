@@ -210,7 +210,7 @@ def test_action_without_notes_shows_the_error_and_keeps_the_choice(
 
     assert response.status_code == 400
     body = response.content.decode()
-    assert "Say what happened." in body
+    assert "Say what happened" in body
     assert re.search(r'<input[^>]*value="letter"[^>]*checked', body)
     assert not EscalationAction.objects.exists()
 
@@ -274,7 +274,7 @@ def test_closing_without_an_outcome_says_so(claimed, sheffield_client):
     response = sheffield_client.post(url("close", claimed), {"note": "Hmm"})
 
     assert response.status_code == 400
-    assert "Choose how it ended." in response.content.decode()
+    assert "Choose how it ended" in response.content.decode()
     claimed.refresh_from_db()
     assert claimed.closed_at is None
 
@@ -324,7 +324,7 @@ def test_sending_back_with_a_bad_number_shows_the_error_and_changes_nothing(
 
     assert response.status_code == 400
     body = response.content.decode()
-    assert "Enter a valid UK phone number" in body
+    assert "Enter a UK phone number, such as 07911 123456" in body
     assert 'value="12345"' in body
     contact = Contact.objects.select_related("person").get(pk=claimed.contact_id)
     assert contact.status == Status.ESCALATED
@@ -335,7 +335,7 @@ def test_sending_back_needs_a_note(claimed, sheffield_client):
     response = sheffield_client.post(url("return", claimed), {"new_phone": ""})
 
     assert response.status_code == 400
-    assert "Say why, for the national caller." in response.content.decode()
+    assert "Say why, for the national caller" in response.content.decode()
 
 
 # --- reassign -------------------------------------------------------------------------
@@ -362,7 +362,7 @@ def test_supervisor_cannot_reassign_to_another_teams_member(
     response = client.post(url("reassign", claimed), {"to": leeds_member.pk})
 
     assert response.status_code == 400
-    assert "Choose a member of this team." in response.content.decode()
+    assert "Choose a member of this team" in response.content.decode()
     claimed.refresh_from_db()
     assert claimed.picked_up_by == sheffield_member
 
@@ -473,7 +473,7 @@ def test_a_failed_form_is_summarised_at_the_top_with_a_link(claimed, sheffield_c
 
     body = response.content.decode()
     assert "There is a problem" in body
-    assert '<a href="#close_outcome_0">Choose how it ended.</a>' in body
+    assert '<a href="#close_outcome_0">Choose how it ended</a>' in body
     assert 'id="close_outcome_0"' in body
 
 
@@ -496,3 +496,94 @@ def test_sending_back_asks_for_an_assignment_run_once_committed(
         escalation_return(escalation=claimed, note="New number", by=sheffield_member)
 
     delay.assert_called_once_with()
+
+
+def test_a_refused_action_keeps_the_typed_note_for_the_page_once(
+    claimed, sheffield_client, sheffield_colleague
+):
+    escalation_close(
+        escalation=claimed,
+        outcome=Escalation.Outcome.MOVED_AWAY,
+        by=sheffield_colleague,
+    )
+
+    response = sheffield_client.post(
+        url("action", claimed),
+        {"kind": "doorstep", "note": "Nobody in; card left"},
+        follow=True,
+    )
+
+    body = response.content.decode()
+    assert response.redirect_chain == [(url("detail", claimed), 302)]
+    summary = body.split('class="nhsuk-error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "This escalation is closed." in summary
+    assert "Nobody in; card left</textarea>" in body
+    assert re.search(r'<input[^>]*value="doorstep"[^>]*checked', body)
+    assert "This was not saved" in body
+    assert not EscalationAction.objects.exists()
+    again = sheffield_client.get(url("detail", claimed)).content.decode()
+    assert "Nobody in; card left" not in again
+    assert "Record action" not in again
+
+
+def test_a_refused_send_back_keeps_the_note_and_the_number(
+    claimed, sheffield_client, sheffield_colleague
+):
+    escalation_close(
+        escalation=claimed, outcome=Escalation.Outcome.REFUSED, by=sheffield_colleague
+    )
+
+    response = sheffield_client.post(
+        url("return", claimed),
+        {"note": "Neighbour has a mobile", "new_phone": "07911 123457"},
+        follow=True,
+    )
+
+    body = response.content.decode()
+    assert "Neighbour has a mobile</textarea>" in body
+    assert 'value="07911 123457"' in body
+
+
+def test_a_kept_note_is_not_shown_on_another_escalation(
+    claimed, sheffield_client, sheffield_colleague, sheffield_member
+):
+    other = escalated_contact()
+    escalation_claim(escalation=other, by=sheffield_member)
+    escalation_close(
+        escalation=claimed, outcome=Escalation.Outcome.REFUSED, by=sheffield_colleague
+    )
+    sheffield_client.post(
+        url("close", claimed), {"outcome": "reached", "note": "Rang back"}
+    )
+
+    body = sheffield_client.get(url("detail", other)).content.decode()
+
+    assert "Rang back" not in body
+
+
+def test_the_page_uses_the_design_systems_components(claimed, sheffield_client):
+    body = sheffield_client.get(url("detail", claimed)).content.decode()
+
+    assert 'class="nhsuk-back-link"' in body
+    assert 'class="nhsuk-summary-list" id="person-summary"' in body
+    assert 'class="app-timeline" id="history"' in body
+    assert 'class="nhsuk-radios" data-module="nhsuk-radios"' in body
+    assert "nhsuk-card--warning" not in body  # nothing overdue nor safeguarding
+
+
+def test_an_overdue_escalation_and_a_safeguarding_concern_are_warning_callouts(
+    clock, sheffield_client
+):
+    from .builders import escalated_case
+
+    escalation = escalated_case(
+        safeguarding_flag=True, safeguarding_note="Visit in pairs."
+    )
+    clock.shift(25 * HOUR)
+
+    body = sheffield_client.get(url("detail", escalation)).content.decode()
+
+    assert body.count("nhsuk-card nhsuk-card--warning") == 2
+    assert "Safeguarding concern</span>" in body
+    assert "Visit in pairs." in body
+    assert "Overdue</span>" in body

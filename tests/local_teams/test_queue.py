@@ -48,7 +48,7 @@ def test_row_past_its_due_time_is_marked_overdue(clock, sheffield_client):
 
     response = sheffield_client.get(QUEUE)
 
-    assert 'tag overdue">Overdue' in response.content.decode()
+    assert 'nhsuk-tag nhsuk-tag--red">Overdue' in response.content.decode()
     assert response.context["counts"]["overdue"] == 1
 
 
@@ -215,3 +215,70 @@ def test_queue_query_count_does_not_grow_with_the_list(
         escalation_claim(escalation=escalated_case(), by=sheffield_member)
 
     _queue_queries(sheffield_client, django_assert_num_queries, QUEUE_QUERIES)
+
+
+def test_a_long_list_is_paged_with_the_design_systems_pagination(
+    clock, sheffield_client, monkeypatch
+):
+    monkeypatch.setattr("pages.local.views.PAGE_SIZE", 2)
+    for _ in range(5):
+        escalated_contact()
+
+    response = sheffield_client.get(QUEUE, {"q": "S1 1AA", "page": "2"})
+
+    body = response.content.decode()
+    assert len(response.context["page"]) == 2
+    assert 'class="nhsuk-pagination nhsuk-pagination--numbered"' in body
+    # Every page link keeps the tab and the search.
+    assert (
+        'href="?q=S1+1AA&amp;tab=new&amp;page=1" class="nhsuk-pagination__previous"'
+        in body
+    )
+    assert (
+        'href="?q=S1+1AA&amp;tab=new&amp;page=3" class="nhsuk-pagination__next"' in body
+    )
+    assert 'aria-label="Page 2" aria-current="page"' in body
+
+
+def test_a_short_list_has_no_pagination(clock, sheffield_client):
+    escalated_contact()
+
+    response = sheffield_client.get(QUEUE)
+
+    assert "nhsuk-pagination" not in response.content.decode()
+
+
+def test_a_too_long_search_is_summarised_and_linked_to_the_search_box(
+    clock, sheffield_client
+):
+    escalated_contact()
+
+    response = sheffield_client.get(QUEUE, {"q": "x" * 101})
+
+    body = response.content.decode()
+    assert '<a href="#id_q">Search must be 100 characters or fewer</a>' in body
+    assert 'id="id_q-error"' in body
+
+
+def test_a_stale_tab_or_reason_in_a_link_is_no_error(clock, sheffield_client):
+    escalated_contact()
+
+    response = sheffield_client.get(QUEUE, {"tab": "nonsense", "reason": "gone"})
+
+    assert response.status_code == 200
+    assert "There is a problem" not in response.content.decode()
+    assert response.context["filters"]["tab"] == "new"
+
+
+def test_the_queue_is_a_responsive_table_with_tabs_and_count_cards(
+    clock, sheffield_client
+):
+    escalated_contact()
+
+    body = sheffield_client.get(QUEUE).content.decode()
+
+    assert 'class="nhsuk-table nhsuk-table--responsive app-queue-table"' in body
+    assert "nhsuk-tabs__list-item nhsuk-tabs__list-item--selected" in body
+    assert 'aria-current="page">New (1)</a>' in body
+    assert 'class="nhsuk-card__link" href="?tab=new"' in body
+    assert "css/local.css" in body

@@ -114,6 +114,7 @@ MATRIX: dict[str, Row] = _rows(
     ("health",                                  "GET",      None,               OK,    OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
     ("login",                                   "GET+POST", None,               OK,    OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
     ("logout",                                  "POST",     None,               OK,    OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
+    ("keep_alive",                              "POST",     None,               F401,  OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    F401,  F401),
     ("two_factor",                              "GET+POST", None,               LOGIN, OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    LOGIN, LOGIN),
     ("two_factor_setup",                        "GET+POST", None,               LOGIN, OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    LOGIN, LOGIN),
     ("password_reset",                          "GET+POST", None,               OK,    OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
