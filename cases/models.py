@@ -180,3 +180,34 @@ class SettingVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} at {self.setting} on {self.visited_on}"
+
+
+class CaseDraft(models.Model):
+    """What a caseworker has typed in one section of the case page and not saved yet.
+
+    Kept on the server, so the typing is there again when the page is drawn again (an
+    answer without JavaScript, or coming back later); cleared when the section is
+    saved. A draft is its writer's own: one per case, person and section.
+    """
+
+    class Section(models.TextChoices):
+        ASSESSMENT = "assessment", "Risk assessment"
+        CONTACTS = "contacts", "Contacts"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="drafts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    section = models.CharField(max_length=20, choices=Section.choices)
+    data = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "user", "section"], name="case_draft_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft of {self.get_section_display().lower()} on {self.case_id}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
@@ -50,12 +50,31 @@ class Utilisation:
     rows: list[UtilisationRow]
     people: list[UtilisationRow]  # week totals per person (day is the Monday)
     team: UtilisationRow  # week totals for the team (profile is the supervisor)
+    # Where the figures stop: the end of the week, or now in a week not yet over.
+    until: datetime
+
+    @property
+    def so_far(self) -> bool:
+        """The week is not over yet: its figures are for the days up to now."""
+        return self.until < week_bounds(self.monday)[1]
+
+    @property
+    def started(self) -> bool:
+        return self.until > week_bounds(self.monday)[0]
 
 
-def utilisation(supervisor: StaffProfile, *, monday: date) -> Utilisation:
+def utilisation(
+    supervisor: StaffProfile, *, monday: date, now: datetime | None = None
+) -> Utilisation:
     """Per person and day of one week: time on booked shifts, calls, items completed,
-    idle share; with week totals per person and for the team. Four queries."""
+    idle share; with week totals per person and for the team. Four queries.
+
+    Only time already worked counts: a shift still to come is not time on shift, and
+    of a shift under way only the part up to now, so a week looked at on its Tuesday
+    shows Monday and Tuesday so far, not a week of idle shifts.
+    """
     start, end = week_bounds(monday)
+    until = max(start, min(end, now or timezone.now()))
     members = list(
         team_members(supervisor)
         .select_related("user")
@@ -73,10 +92,10 @@ def utilisation(supervisor: StaffProfile, *, monday: date) -> Utilisation:
     for staff_id, s, e in Shift.objects.filter(
         staff_id__in=list(by_pk),
         status=Shift.Status.BOOKED,
-        starts_at__lt=end,
+        starts_at__lt=until,
         ends_at__gt=start,
     ).values_list("staff_id", "starts_at", "ends_at"):
-        for day, seconds in split_by_local_day(max(s, start), min(e, end)):
+        for day, seconds in split_by_local_day(max(s, start), min(e, until)):
             row(by_pk[staff_id], day).shift_seconds += seconds
     tz = timezone.get_current_timezone()
     for caller_id, day, n, talk, reached in (
@@ -132,5 +151,9 @@ def utilisation(supervisor: StaffProfile, *, monday: date) -> Utilisation:
             target.talk_seconds += r.talk_seconds
             target.items_completed += r.items_completed
     return Utilisation(
-        monday=monday, rows=ordered, people=list(people.values()), team=team
+        monday=monday,
+        rows=ordered,
+        people=list(people.values()),
+        team=team,
+        until=until,
     )

@@ -19,6 +19,7 @@ from areas.models import Area
 from areas.postcodes import SUCCESSOR_CODES, _letter_index, normalise_postcode
 from calls.models import KnowledgeArticle, Outcome, Script, ScriptStep
 from cases.models import Case, SettingKind
+from cases.workitem import Status
 from contacts.models import Contact
 from escalations.clusters import clusters_detect
 from escalations.models import Escalation
@@ -168,7 +169,39 @@ STAFF = [
         ["en", "ur", "pa"],
     ),
     ("handler.gus", "Gus", "Reed", Tier.CALL_HANDLER, False, "calls", False, ["en"]),
+    ("handler.hal", "Hal", "Moss", Tier.CALL_HANDLER, False, "calls", False, ["en"]),
 ]
+
+# Today's shift of each person, as (start, length) in hours from the start of the
+# current hour: a realistic mix, most on shift now, one starting later. Those who did
+# the demo's older work (yesterday's) also have yesterday's shift, with at least the
+# minimum rest before today's.
+TODAY_SHIFTS = {
+    "nurse.ada": (-2, 8),
+    "nurse.bilal": (-1, 8),
+    "nurse.cara": (-3, 8),
+    "handler.dan": (-2, 8),
+    "handler.ewa": (-2, 10),
+    "handler.fay": (-1, 6),
+    "handler.gus": (0, 8),
+    "handler.hal": (3, 8),
+}
+WORKED_YESTERDAY = {
+    "nurse.ada",
+    "nurse.bilal",
+    "handler.dan",
+    "handler.ewa",
+    "handler.fay",
+    "handler.gus",
+}
+# The next days' shifts, as (start hour, end hour), in turn: day, late, early.
+LATER_SHIFTS = [(8, 16), (12, 20), (7, 15)]
+
+# Room kept for new work: a call handler holds at most this many fewer than their cap
+# of the demo's own contacts, and at most this many contacts wait in the pool, so a
+# contact added after the demo reaches a handler at the next assignment run.
+HANDLER_ROOM = 4
+CONTACTS_WAITING = 3
 LOCAL_STAFF = [
     ("local.sheffield", "Helen", "Marsh", "E08000019", True),
     ("local.sheffield2", "Imran", "Butt", "E08000019", False),
@@ -412,34 +445,47 @@ def _staff(today: date) -> list[StaffProfile]:
 
 
 def _shifts(profiles: list[StaffProfile], today: date) -> None:
-    """Everyone on shift now and yesterday (when the demo's older work was done), and
-    on the next days as their weekly cap allows; plus open slots for the rest of the
-    week. Booked through the supervisor's booking service, so the caps hold."""
+    """Yesterday's shift for those who did the demo's older work, today's (most on
+    shift now), and the next days' as the weekly cap and the rest between shifts
+    allow; plus open slots for the rest of the week. Booked through the supervisor's
+    booking service, so its rules hold (a booking it refuses, or would book only past
+    the cap, is left out)."""
     tz = timezone.get_current_timezone()
     now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
     supervisors = {
         p.team_id: p.user for p in StaffProfile.objects.filter(is_supervisor=True)
     }
-    for profile in profiles:
+    for n, profile in enumerate(profiles):
         if profile.is_supervisor or profile.shifts.exists():
             continue
         by = supervisors.get(profile.team_id)
-        windows = [
-            (now - timedelta(hours=25), now - timedelta(hours=13)),
-            (now - timedelta(hours=1), now + timedelta(hours=7)),
-        ]
-        windows += [
-            (
-                datetime.combine(today + timedelta(days=offset), time(8), tz),
-                datetime.combine(today + timedelta(days=offset), time(20), tz),
+        username = profile.user.username
+        windows = []
+        if username in WORKED_YESTERDAY:
+            # Covers the demo's work from 20 to 14 hours ago, and ends 11 hours or
+            # more before today's shift starts.
+            start = (now - timedelta(hours=21)).replace(
+                minute=0, second=0, microsecond=0
             )
-            for offset in range(1, 5)
-        ]
+            windows.append((start, start + timedelta(hours=8)))
+        offset, length = TODAY_SHIFTS.get(username, (-1, 8))
+        start = hour + timedelta(hours=offset)
+        windows.append((start, start + timedelta(hours=length)))
+        for day in range(1, 5):
+            start_h, end_h = LATER_SHIFTS[(n + day) % len(LATER_SHIFTS)]
+            date_ = today + timedelta(days=day)
+            windows.append(
+                (
+                    datetime.combine(date_, time(start_h), tz),
+                    datetime.combine(date_, time(end_h), tz),
+                )
+            )
         for start, end in windows:
             try:
                 shift_assign(profile=profile, starts_at=start, ends_at=end, by=by)
             except StaffingRefused:
-                continue  # past their weekly cap, or too close to another shift
+                continue  # past their weekly cap, or too little rest between shifts
     for team in Team.objects.all():
         if Shift.objects.filter(team=team, status=Shift.Status.OPEN).exists():
             continue
@@ -485,8 +531,20 @@ def _person(
     )
 
 
+@dataclass
+class _Room:
+    """The room the demo leaves for new contacts: few waiting, handlers not full."""
+
+    speakers: dict[str, object]  # a language's code: the handler who speaks it
+    waiting: int = 0
+
+    def full(self, handler) -> bool:
+        held = Contact.objects.held().filter(assignee=handler).count()
+        return held >= handler.staff.open_work_cap - HANDLER_ROOM
+
+
 def _work_a_case(
-    rng, case: Case, stage: int, nurse, handler, local_user, postcodes, n, now
+    rng, case: Case, stage: int, nurse, handler, local_user, postcodes, n, now, room
 ):
     """Move a fresh case through its first `stage` steps, as caseworkers would, through
     the same operations (so the same rules: caps, languages, shifts)."""
@@ -552,32 +610,34 @@ def _work_a_case(
         now=now - timedelta(hours=17),
     )
     for k in range(rng.randint(1, 4)):
+        language = rng.choice(["", "", "", "", "pl", "ur"])
         contact = contact_add(
             case=case,
             by=nurse,
             now=now - timedelta(hours=16),
             details=ContactDetails(
-                person=_person(
-                    rng,
-                    postcodes,
-                    500000 + n * 10 + k,
-                    language=rng.choice(["", "", "", "", "pl", "ur"]),
-                ),
+                person=_person(rng, postcodes, 500000 + n * 10 + k, language=language),
                 exposure_date=case.specimen_date - timedelta(days=rng.randint(0, 2)),
                 exposure=rng.choice(Contact.Exposure.values),
             ),
         )
         roll = rng.random()
-        if roll >= 0.6:
+        if roll >= 0.6 and room.waiting < CONTACTS_WAITING:
+            room.waiting += 1
             continue  # not called yet: it waits in the pool
+        # Someone who needs an interpreter is called by a handler who speaks it.
+        caller = room.speakers.get(language, handler)
         try:
-            item_assign(item=contact, to=handler, now=now - timedelta(hours=15))
+            item_assign(item=contact, to=caller, now=now - timedelta(hours=15))
         except WorkRefused:
-            continue  # the handler is full, or does not speak their language
-        reached = roll < 0.45
+            room.waiting += 1
+            continue  # nobody could take it: it waits in the pool
+        # Called and reached, unless the handler keeps it for another try and still
+        # has room to spare for new work.
+        reached = roll < 0.45 or room.full(caller)
         call_record(
             item=contact,
-            caller=handler,
+            caller=caller,
             outcome=Outcome.REACHED if reached else Outcome.NO_ANSWER,
             duration_seconds=420 if reached else 0,
             now=now - timedelta(hours=14),
@@ -616,6 +676,15 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
     }
     created_count = 0
     stories = []
+    room = _Room(
+        speakers={
+            "pl": User.objects.get(username="handler.ewa"),
+            "ur": User.objects.get(username="handler.fay"),
+        },
+        waiting=Contact.objects.filter(
+            case__source=Case.Source.DEMO, status=Status.NEW
+        ).count(),
+    )
     for n in range(1, cases + 1):
         area_code = list(DEMO_AREAS)[n % len(DEMO_AREAS)]
         specimen = today - timedelta(days=rng.randint(1, 3))
@@ -658,6 +727,7 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
             postcodes[area_code],
             n,
             now,
+            room,
         )
     users = (
         [(u[0], u[1] + " " + u[2]) for u in STAFF]

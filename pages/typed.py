@@ -8,6 +8,11 @@ from django.http import HttpRequest, QueryDict
 
 SESSION_KEY = "typed_forms"
 # Never kept: the token of the old session, and anything secret.
+# What the page says when it puts the typing back.
+TYPING_BACK = (
+    "You were signed out before your changes were saved. What you typed is back in "
+    "the form: check it and save it again."
+)
 LEFT_OUT = {"csrfmiddlewaretoken", "password", "old_password", "new_password1"}
 
 

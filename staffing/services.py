@@ -42,7 +42,8 @@ class StaffingRefused(Exception):
 
 
 def _hours(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.1f}"
+    """8, 44.5, 60.02: hours as a person reads them, to the minute or so."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 # --- shifts ----------------------------------------------------------------------
@@ -132,9 +133,15 @@ def _lock_open_slot(shift_id: int) -> Shift:
 
 @transaction.atomic
 def shift_book(
-    *, shift_id: int, profile: StaffProfile, now: datetime | None = None
+    *,
+    shift_id: int,
+    profile: StaffProfile,
+    confirm_over_cap: bool = False,
+    now: datetime | None = None,
 ) -> Shift:
-    """Book an open slot for oneself, within the weekly hours cap and without clashes.
+    """Book an open slot for oneself: no clash, the minimum rest either side, and
+    within the weekly hours ceiling. Past the weekly cap it needs `confirm_over_cap`
+    (without it, `OverWeeklyCap` says how many hours it would make).
 
     The staff row is locked first, so one person's two bookings at once cannot both
     pass the cap; the slot row is locked so two people cannot book the same slot.
@@ -148,7 +155,12 @@ def shift_book(
         raise StaffingRefused("That slot is for another team.")
     if shift.starts_at <= now:
         raise StaffingRefused("That slot has already started.")
-    _check_bookable(profile=profile, starts_at=shift.starts_at, ends_at=shift.ends_at)
+    _check_bookable(
+        profile=profile,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        confirm_over_cap=confirm_over_cap,
+    )
     shift.staff = profile
     shift.status = Shift.Status.BOOKED
     shift.booked_at = now
@@ -209,36 +221,160 @@ def shift_cancel(
     return shift
 
 
-def _check_bookable(
-    *, profile: StaffProfile, starts_at: datetime, ends_at: datetime, who: str = "you"
+# --- the booking rules -------------------------------------------------------------
+
+
+class OverWeeklyCap(StaffingRefused):
+    """The booking would take someone past their weekly hours cap (but not past the
+    ceiling): allowed only when the person booking confirms it."""
+
+    def __init__(self, message: str, *, hours: float, total: float, cap: int) -> None:
+        super().__init__(message)
+        self.hours = hours  # the shift's length
+        self.total = total  # the week's hours with it
+        self.cap = cap
+
+
+def min_rest() -> timedelta:
+    """The least time off between one shift's end and the next one's start."""
+    return timedelta(hours=settings.TRACING_MIN_REST_HOURS)
+
+
+def _at(moment: datetime, *, day_of: datetime | None = None) -> str:
+    """'04:06 on Tuesday'; just '04:06' when it falls on the same day as `day_of`."""
+    local = timezone.localtime(moment)
+    if day_of is not None and timezone.localtime(day_of).date() == local.date():
+        return f"{local:%H:%M}"
+    return f"{local:%H:%M} on {local:%A}"
+
+
+def _check_rest(
+    *,
+    profile: StaffProfile,
+    starts_at: datetime,
+    ends_at: datetime,
+    who: str,
 ) -> None:
-    """Refuse a shift that clashes with one already booked, or that would take the
-    person past their weekly hours cap. The caller holds the staff row's lock."""
-    your = "your" if who == "you" else "their"
-    clash = (
+    """Refuse a shift that clashes with one already booked or leaves less than the
+    minimum rest before or after it.
+
+    Shifts that touch (one ends as the next starts) are one spell of work, as when
+    someone books both halves of a day; a spell so joined may be no longer than a day
+    less the rest, so every 24 hours still hold the rest. (How long one published
+    slot may be is the supervisor's choice.)
+    """
+    rest = min_rest()
+    whose = "Your" if who == "you" else f"{who}'s"
+    reach = rest + timedelta(days=1)
+    nearby = list(
         Shift.objects.filter(
             staff=profile,
             status=Shift.Status.BOOKED,
-            starts_at__lt=ends_at,
-            ends_at__gt=starts_at,
-        )
-        .order_by("starts_at")
-        .first()
+            starts_at__lt=ends_at + reach,
+            ends_at__gt=starts_at - reach,
+        ).order_by("starts_at")
     )
-    if clash is not None:
+    for other in nearby:
+        if other.starts_at < ends_at and other.ends_at > starts_at:
+            your = "your" if who == "you" else "their"
+            raise StaffingRefused(
+                f"That slot overlaps {your} shift {other}: "
+                f"{who} cannot be on two at once."
+            )
+    before = [s for s in nearby if s.ends_at <= starts_at]
+    after = [s for s in nearby if s.starts_at >= ends_at]
+    rule = f"That leaves less than {_hours(rest.total_seconds() / 3600)} hours' rest"
+    if before:
+        last = max(before, key=lambda s: s.ends_at)
+        if last.ends_at != starts_at and starts_at - last.ends_at < rest:
+            earliest = last.ends_at + rest
+            raise StaffingRefused(
+                f"{rule} between shifts. {whose} shift ends at {_at(last.ends_at)}: "
+                f"the next may start at {_at(earliest, day_of=last.ends_at)} "
+                "at the earliest."
+            )
+    if after:
+        following = min(after, key=lambda s: s.starts_at)
+        if following.starts_at != ends_at and following.starts_at - ends_at < rest:
+            latest = following.starts_at - rest
+            raise StaffingRefused(
+                f"{rule} between shifts. {whose} next shift starts at "
+                f"{_at(following.starts_at)}: one before it must end by "
+                f"{_at(latest, day_of=following.starts_at)} at the latest."
+            )
+    # The spell this shift joins: shifts touching it, end to start, either side.
+    first, last_end = starts_at, ends_at
+    for s in sorted(before, key=lambda s: s.ends_at, reverse=True):
+        if s.ends_at == first:
+            first = s.starts_at
+    for s in sorted(after, key=lambda s: s.starts_at):
+        if s.starts_at == last_end:
+            last_end = s.ends_at
+    longest = timedelta(days=1) - rest
+    joined = (first, last_end) != (starts_at, ends_at)
+    if joined and last_end - first > longest:
+        spell = _hours((last_end - first).total_seconds() / 3600)
         raise StaffingRefused(
-            f"That slot overlaps {your} shift {clash}: {who} cannot be on two at once."
+            f"That would make {spell} hours on shift without a break, from "
+            f"{_at(first)} to {_at(last_end, day_of=first)}: with "
+            f"{_hours(rest.total_seconds() / 3600)} hours' rest a day, at most "
+            f"{_hours(longest.total_seconds() / 3600)} in a row."
         )
+
+
+def _check_hours(
+    *,
+    profile: StaffProfile,
+    starts_at: datetime,
+    ends_at: datetime,
+    who: str,
+    confirm_over_cap: bool,
+) -> None:
+    """Refuse a shift past the weekly ceiling; past the person's own cap, ask for a
+    confirmation (`OverWeeklyCap`). A shift counts in the week it starts."""
+    your = "your" if who == "you" else "their"
     hours = (ends_at - starts_at).total_seconds() / 3600
     booked = booked_hours_in_week(profile=profile, moment=starts_at)
-    if booked + hours > profile.weekly_hours_cap:
-        week_start = timezone.localtime(local_week_bounds(starts_at)[0])
+    total = booked + hours
+    week_start = timezone.localtime(local_week_bounds(starts_at)[0])
+    would = (
+        f"Booking this {_hours(hours)}-hour shift would take {who} to "
+        f"{_hours(total)} hours in the week of {week_start:%-d %B}"
+    )
+    ceiling = settings.TRACING_WEEKLY_HOURS_CEILING
+    if total > ceiling:
         raise StaffingRefused(
-            f"Booking this {_hours(hours)}-hour shift would take {who} to "
-            f"{_hours(booked + hours)} hours in the week of "
-            f"{week_start:%-d %B}, over {your} weekly cap of "
-            f"{profile.weekly_hours_cap} hours."
+            f"{would}, over the ceiling of {ceiling} hours a week: "
+            "no one may be booked for more."
         )
+    cap = profile.weekly_hours_cap
+    if total > cap and not confirm_over_cap:
+        raise OverWeeklyCap(
+            f"{would}, over {your} weekly cap of {cap} hours.",
+            hours=hours,
+            total=total,
+            cap=cap,
+        )
+
+
+def _check_bookable(
+    *,
+    profile: StaffProfile,
+    starts_at: datetime,
+    ends_at: datetime,
+    who: str = "you",
+    confirm_over_cap: bool = False,
+) -> None:
+    """Every rule of booking a shift, refusals first, the cap's warning last. The
+    caller holds the staff row's lock."""
+    _check_rest(profile=profile, starts_at=starts_at, ends_at=ends_at, who=who)
+    _check_hours(
+        profile=profile,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        who=who,
+        confirm_over_cap=confirm_over_cap,
+    )
 
 
 @transaction.atomic
@@ -248,10 +384,11 @@ def shift_assign(
     starts_at: datetime,
     ends_at: datetime,
     by: User,
+    confirm_over_cap: bool = False,
     now: datetime | None = None,
 ) -> Shift:
-    """A supervisor books a shift for a member of their team, with the same clash and
-    hours-cap rules as booking for oneself.
+    """A supervisor books a shift for a member of their team, with the same rules as
+    booking for oneself (clashes, rest, the ceiling; past the cap only confirmed).
 
     It may have started already: a supervisor records cover someone is giving now.
     """
@@ -264,7 +401,13 @@ def shift_assign(
         .get(pk=profile.pk)
     )
     name = profile.user.get_full_name() or profile.user.username
-    _check_bookable(profile=profile, starts_at=starts_at, ends_at=ends_at, who=name)
+    _check_bookable(
+        profile=profile,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        who=name,
+        confirm_over_cap=confirm_over_cap,
+    )
     shift = Shift.objects.create(
         tier=profile.tier,
         team_id=profile.team_id,

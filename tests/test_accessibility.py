@@ -129,6 +129,11 @@ def test_the_supervisors_pages(
         (reverse("staffing:reviews"), "reviews"),
         (reverse("staffing:utilisation"), "utilisation"),
         (reverse("staffing:person_audit", args=[person.pk]), "who-has-seen"),
+        (reverse("staffing:audit_search") + "?q=Shah", "audit-search"),
+        (reverse("staffing:my_training"), "my-training"),
+        (reverse("staffing:member_training", args=[member.pk]), "member-training"),
+        (reverse("password_change"), "password-change"),
+        (reverse("two_factor_setup"), "two-factor-setup"),
     ):
         check(browser_page, live_server, path, name, viewport, screenshot)
 

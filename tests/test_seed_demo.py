@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from itertools import pairwise
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -82,3 +83,114 @@ def test_seed_demo_bulk_adds_cases_with_contacts(seeded):
     assert Case.objects.count() == before + 50
     bulk = Case.objects.filter(lab_reference__startswith="BULK")
     assert Contact.objects.filter(case__in=bulk).count() == 150
+
+
+# --- room for new work, and shifts within the rules ----------------------------------
+
+
+def handlers_on_shift_now():
+    from django.utils import timezone
+
+    return list(
+        StaffProfile.objects.filter(
+            tier=Tier.CALL_HANDLER,
+            is_supervisor=False,
+            shifts__in=Shift.objects.on_now(timezone.now()),
+        )
+        .select_related("user")
+        .distinct()
+    )
+
+
+def test_seed_demo_leaves_call_handlers_room_after_an_assignment_run(seeded):
+    from work.assignment import assign_work
+
+    assign_work()
+    on_shift = handlers_on_shift_now()
+    assert len(on_shift) >= 3
+    for profile in on_shift:
+        held = Contact.objects.held().filter(assignee=profile.user).count()
+        assert held < profile.open_work_cap, f"{profile} is at their cap"
+    assert not Contact.objects.filter(
+        status=Status.NEW, person__needs_interpreter=False
+    ).exists(), "contacts anyone could take are still waiting"
+
+
+def test_a_contact_added_after_the_seed_reaches_a_handler_at_the_next_run(seeded):
+    """What a new user sees: they add a contact to a case they hold, and within a
+    minute (the next assignment run) a call handler has it."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from people.services import PersonDetails
+    from work.assignment import assign_work
+    from work.casework import ContactDetails, contact_add
+
+    assign_work()
+    case = Case.objects.filter(
+        status__in=[Status.ASSIGNED, Status.REACHED], assignee__isnull=False
+    ).first()
+    contacts = [
+        contact_add(
+            case=case,
+            by=case.assignee,
+            details=ContactDetails(
+                person=PersonDetails(
+                    first_name="New",
+                    last_name=f"Contact{n}",
+                    date_of_birth=date(1990, 1, 1 + n),
+                    phone=f"+4474009{n:05d}",
+                    postcode="S1 2HE",
+                ),
+                exposure_date=timezone.localdate() - timedelta(days=1),
+                exposure=Contact.Exposure.values[0],
+            ),
+        )
+        for n in range(3)
+    ]
+    assign_work()
+    handlers = {p.user_id for p in handlers_on_shift_now()}
+    for contact in contacts:
+        contact.refresh_from_db()
+        assert contact.status == Status.ASSIGNED
+        assert contact.assignee_id in handlers
+
+
+def test_seed_demo_books_shifts_within_the_caps_and_the_rest(seeded):
+    from collections import defaultdict
+
+    from django.utils import timezone
+
+    from clock import monday_of
+    from staffing.services import min_rest
+
+    booked = Shift.objects.filter(status=Shift.Status.BOOKED).select_related("staff")
+    by_person = defaultdict(list)
+    for shift in booked.order_by("starts_at"):
+        by_person[shift.staff].append(shift)
+    assert by_person
+    for profile, shifts in by_person.items():
+        weeks = defaultdict(float)
+        for shift in shifts:
+            weeks[monday_of(timezone.localtime(shift.starts_at).date())] += shift.hours
+        assert max(weeks.values()) <= profile.weekly_hours_cap, profile
+        for before, after in pairwise(shifts):
+            gap = after.starts_at - before.ends_at
+            assert gap.total_seconds() == 0 or gap >= min_rest(), (profile, before)
+
+
+def test_seed_demo_has_a_realistic_mix(seeded):
+    """Most on shift now, someone starting later, caseworkers busy."""
+    from django.utils import timezone
+
+    from work.workload import explain_readiness, team_overview
+
+    now = timezone.now()
+    calls_lead = StaffProfile.objects.get(user__username="sup.calls")
+    members = {m.user.username: m for m in team_overview(calls_lead, now=now)}
+    explain_readiness(list(members.values()), now=now)
+    assert members["handler.hal"].blocked_by[0].startswith("off shift until")
+    assert sum(1 for m in members.values() if m.can_take_work) >= 3
+    assert Shift.objects.filter(status=Shift.Status.OPEN).exists()
+    assert Case.objects.filter(status=Status.NEW).exists()  # work waits for nurses

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from cases.models import RiskAssessment
 from pages.typed import typed_form
 from tests import factories as f
 
@@ -96,3 +99,67 @@ def test_stay_signed_in_answers_204_while_signed_in_and_401_after(client, casewo
     assert client.post(reverse("keep_alive")).status_code == 204
     client.logout()
     assert client.post(reverse("keep_alive")).status_code == 401
+
+
+def sign_in_again(client: Client, sign_in_url: str, user):
+    """Sign in on the page the ended session was sent to, as the browser would."""
+    (back_to,) = parse_qs(urlsplit(sign_in_url).query)["next"]
+    return client.post(
+        sign_in_url,
+        {"username": user.username, "password": f.PASSWORD, "next": back_to},
+        follow=True,
+    )
+
+
+def test_after_signing_in_the_case_page_shows_the_typing_again_unsaved(caseworker):
+    case = f.CaseFactory(status="assigned", assignee=caseworker)
+    client = expired_client(caseworker)
+    page = reverse("cases:detail", args=[case.pk])
+    client.post(
+        reverse("cases:assessment", args=[case.pk]),
+        {"occupation": "Teacher", "clinical_notes": "Asthma, on inhaler"},
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+    sent_away = client.post(
+        reverse("cases:contacts", args=[case.pk]),
+        {
+            "contacts-TOTAL_FORMS": "3",
+            "contacts-INITIAL_FORMS": "0",
+            "contacts-0-first_name": "Grace",
+            "contacts-0-phone": "07400 123452",
+        },
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+
+    signed_in = sign_in_again(client, sent_away["Location"], caseworker)
+
+    assert signed_in.request["PATH_INFO"] == page
+    html = signed_in.content.decode()
+    assert "What you typed is back in the form" in html
+    assert "Asthma, on inhaler" in html
+    assert 'value="Grace"' in html
+    assert not RiskAssessment.objects.filter(case=case).exists()
+    assert not case.contacts.exists()  # typed, not saved until they send it
+    # Given back once: the next visit draws the saved state.
+    again = client.get(page).content.decode()
+    assert "Asthma, on inhaler" not in again
+
+
+def test_after_signing_in_the_contact_page_shows_the_call_typed(call_handler):
+    contact = f.ContactFactory(status="assigned", assignee=call_handler)
+    client = expired_client(call_handler)
+    page = reverse("contacts:detail", args=[contact.pk])
+    sent_away = client.post(
+        reverse("contacts:call", args=[contact.pk]),
+        {"outcome": "no_answer", "notes": "Rang twice, no voicemail"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_CURRENT_URL=f"http://testserver{page}",
+    )
+
+    signed_in = sign_in_again(client, sent_away["HX-Redirect"], call_handler)
+
+    assert signed_in.request["PATH_INFO"] == page
+    html = signed_in.content.decode()
+    assert "Rang twice, no voicemail" in html
+    assert "What you typed is back in the form" in html
+    assert not contact.calls.exists()  # typed, not logged until they send it

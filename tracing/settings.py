@@ -386,6 +386,8 @@ TRACING_OPEN_WORK_CAP = {
 }
 TRACING_WEEKLY_HOURS_CAP = env.int("WEEKLY_HOURS_CAP", default=42)
 TRACING_WEEKLY_HOURS_CEILING = env.int("WEEKLY_HOURS_CEILING", default=60)
+# The least time off between one shift's end and the next one's start.
+TRACING_MIN_REST_HOURS = env.int("MIN_REST_HOURS", default=11)
 TRACING_NEW_STARTER_REVIEW_CALLS = env.int("NEW_STARTER_REVIEW_CALLS", default=5)
 # Clusters: this many cases sharing one setting within this many days, in one area.
 TRACING_CLUSTER_MIN_CASES = env.int("CLUSTER_MIN_CASES", default=3)

@@ -282,3 +282,35 @@ def contacts_add_many(
             # Raising inside the block rolls back the rows that did go in.
             raise ContactRowsRefused(errors)
     return added
+
+
+# --- drafts: typing on the case page not saved yet -------------------------------------
+
+
+def case_draft_save(*, case: Case, by, section: str, data: dict[str, Any]) -> None:
+    """Keep what `by` has typed in a section of the case page (the risk assessment,
+    the contacts) and not saved yet, so that it is there again when the page is drawn
+    again. The latest typing replaces the last; saving the section clears it.
+
+    A draft is its writer's own: only someone who may work the case keeps one, and
+    only while the case is open. Not audited: a draft is not a record until the
+    section is saved, and that save is audited.
+    """
+    if section not in case.drafts.model.Section.values:
+        raise ValueError(f"No section {section!r} of the case page keeps a draft.")
+    _check(case, by, "changed")
+    case.drafts.update_or_create(
+        user=Actor.of(by).user, section=section, defaults={"data": data}
+    )
+
+
+def case_draft_clear(*, case: Case, by, section: str | None = None) -> int:
+    """Forget `by`'s draft of a section of the case (once it is saved, or they clear
+    it), or all of their drafts of the case (section None). Returns how many went."""
+    if not may_work_case(by, case):
+        raise PermissionDenied("This case is not yours to work.")
+    drafts = case.drafts.filter(user=Actor.of(by).user)
+    if section is not None:
+        drafts = drafts.filter(section=section)
+    deleted, _ = drafts.delete()
+    return deleted

@@ -6,13 +6,13 @@ Each read is a fixed handful of queries, whatever the size of the team.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import (
     Count,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -21,20 +21,20 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from calls.models import CallAttempt
 from cases.models import Case
 from cases.workitem import UNREACHED, WorkItem
 from contacts.models import Contact
-from staffing.models import Shift, StaffProfile, Tier
+from staffing.models import StaffProfile, Tier
 from staffing.selectors.members import (
     blocked_by,
-    eligible_staff,
-    missing_training,
+    readiness_annotations,
     team_members,
+    team_overview_queryset,
 )
 from staffing.selectors.reviews import review_queue
+from staffing.selectors.rota import hours_booked
 
 from .access.items import items_visible_to
 
@@ -51,26 +51,59 @@ def work_scope(supervisor: StaffProfile) -> Q:
     return (model.held_q() & Q(assignee_id__in=members)) | model.pool_q()
 
 
+POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?(?:[0-9][A-Z]{2})?$")
+
+
+def search_q(model: type[WorkItem], text: str) -> Q:
+    """Items matching what a supervisor typed: a name (every word the start of a first
+    or last name), a postcode (whole, or its district), or a reference (the case's lab
+    reference, or the item's number)."""
+    text = " ".join(text.split())
+    if not text:
+        return Q()
+    compact = text.replace(" ", "").upper()
+    found = Q()
+    for word in text.split(" "):
+        found &= Q(person__first_name__istartswith=word) | Q(
+            person__last_name__istartswith=word
+        )
+    if POSTCODE_RE.match(compact):
+        if len(compact) >= 5 and compact[-3].isdigit():
+            found |= Q(person__postcode__iexact=f"{compact[:-3]} {compact[-3:]}")
+        found |= Q(person__postcode__istartswith=f"{compact} ")
+    reference = "lab_reference" if model is Case else "case__lab_reference"
+    found |= Q(**{f"{reference}__iexact": text})
+    if text.isdigit() and len(text) < 19:
+        found |= Q(pk=int(text))
+    return found
+
+
 def work_list(
     *,
     user,
     supervisor: StaffProfile,
     holder: str = "",
     overdue_only: bool = False,
+    search: str = "",
+    newest_first: bool = False,
     now: datetime,
 ) -> QuerySet[WorkItem]:
     """The work held by the team (the default), the pool ("pool"), or one person's
-    (a profile id).
+    (a profile id); narrowed by a search for a name, postcode or reference.
 
     Held work and the pool are never listed together: each alone follows an index
     (the holders' queue index; the pool's partial index), while the two OR-ed together
-    scan the table.
+    scan the table. The pool comes most urgent then oldest first, or newest first.
     """
     model = work_model(supervisor)
     qs = items_visible_to(user, model)
     members = team_members(supervisor)
     if holder == "pool":
-        qs = qs.filter(model.pool_q()).order_by("-priority", "created_at", "pk")
+        qs = qs.filter(model.pool_q())
+        if newest_first:
+            qs = qs.order_by("-created_at", "-pk")
+        else:
+            qs = qs.order_by("-priority", "created_at", "pk")
     else:
         if holder.isdigit():
             members = members.filter(pk=int(holder))
@@ -79,6 +112,8 @@ def work_list(
         ).order_by("assignee__last_name", "assignee_id", "-priority", "created_at")
     if overdue_only:
         qs = qs.filter(status__in=UNREACHED, next_attempt_at__lt=now)
+    if search.strip():
+        qs = qs.filter(search_q(model, search))
     return qs.select_related("person", "area", "assignee")
 
 
@@ -104,8 +139,9 @@ class Backlog:
 @dataclass
 class Dashboard:
     now: datetime
-    # Profiles carrying the dashboard's annotations: on_shift_until, held, overdue,
-    # last_call_at, can_take_work, training_missing, since_last_call, blocked_by.
+    # Profiles carrying the dashboard's annotations: on_shift_until, next_shift_at,
+    # held, overdue, last_call_at, training_due, since_last_call, blocked_by,
+    # can_take_work.
     members: list[Any]
     backlogs: list[Backlog]
     overdue_items: list[WorkItem]
@@ -155,18 +191,29 @@ def backlog(model: type[WorkItem], *, now: datetime, team_tier: int) -> Backlog:
     )
 
 
+def explain_readiness(members: list[Any], *, now: datetime) -> None:
+    """Say for each member whether they can take work now, and if not why, in words:
+    `blocked_by` ("off shift until 08:00", "at their cap (10 of 10)") and
+    `can_take_work`. The members carry `readiness_annotations` and `held`."""
+    for m in members:
+        reasons = blocked_by(m, now)
+        if m.held >= m.open_work_cap:
+            reasons.append(f"at their cap ({m.held} of {m.open_work_cap})")
+        m.blocked_by = reasons
+        m.can_take_work = not reasons
+
+
+def _held(supervisor: StaffProfile) -> Coalesce:
+    model = work_model(supervisor)
+    return _count_subquery(model.objects.held().filter(assignee_id=OuterRef("user_id")))
+
+
 def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
     """Who is on shift, what each holds, the pool by age, overdue work, idle staff."""
     model = work_model(supervisor)
     tier = supervisor.tier
     held = model.objects.held().filter(assignee_id=OuterRef("user_id"))
     overdue = held.filter(status__in=UNREACHED, next_attempt_at__lt=now)
-    current_shift = (
-        Shift.objects.on_now(now)
-        .filter(staff=OuterRef("pk"))
-        .order_by("-ends_at")
-        .values("ends_at")[:1]
-    )
     last_call = (
         CallAttempt.objects.filter(caller_id=OuterRef("user_id"))
         .order_by("-started_at")
@@ -176,14 +223,10 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
         team_members(supervisor)
         .select_related("user")
         .annotate(
-            on_shift_until=Subquery(current_shift),
+            **readiness_annotations(now),
             held=_count_subquery(held),
             overdue=_count_subquery(overdue),
             last_call_at=Subquery(last_call),
-            can_take_work=Exists(
-                eligible_staff(tier=tier, now=now).filter(pk=OuterRef("pk"))
-            ),
-            training_missing=Exists(missing_training()),
         )
         .order_by(
             F("on_shift_until").asc(nulls_last=True),
@@ -191,10 +234,9 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
             "user__first_name",
         )
     )
-    today = timezone.localdate(now)
+    explain_readiness(members, now=now)
     for m in members:
         m.since_last_call = now - m.last_call_at if m.last_call_at else None
-        m.blocked_by = blocked_by(m, today)
     backlogs = [backlog(k, now=now, team_tier=tier) for k in (Case, Contact)]
     waiting = next(b.total for b in backlogs if b.is_team_tier)
     overdue_items = list(
@@ -224,20 +266,31 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
     return board
 
 
-def work_targets(supervisor: StaffProfile, *, now: datetime) -> list[StaffProfile]:
+def team_overview(supervisor: StaffProfile, *, now: datetime) -> list[Any]:
+    """The team page: each member's cap and hours booked this week, training, reviews,
+    what they hold, and whether they can take work now (and if not, why)."""
+    members: list[Any] = list(
+        team_overview_queryset(supervisor).annotate(
+            **readiness_annotations(now), held=_held(supervisor)
+        )
+    )
+    booked = hours_booked(members, moment=now)
+    for m in members:
+        m.hours_this_week = booked.get(m.pk, 0.0)
+    explain_readiness(members, now=now)
+    return members
+
+
+def work_targets(supervisor: StaffProfile, *, now: datetime) -> list[Any]:
     """Team members of the team's tier, with what they hold and whether they may take
-    more now: the choices of the reassignment form."""
-    model = work_model(supervisor)
-    held = model.objects.held().filter(assignee_id=OuterRef("user_id"))
-    return list(
+    more now (and if not, why): the choices of the reassignment form, those who can
+    first."""
+    people: list[Any] = list(
         team_members(supervisor)
         .filter(tier=supervisor.tier)
         .select_related("user")
-        .annotate(
-            held=_count_subquery(held),
-            can_take_work=Exists(
-                eligible_staff(tier=supervisor.tier, now=now).filter(pk=OuterRef("pk"))
-            ),
-        )
-        .order_by("-can_take_work", "user__last_name", "user__first_name")
+        .annotate(**readiness_annotations(now), held=_held(supervisor))
+        .order_by("user__last_name", "user__first_name")
     )
+    explain_readiness(people, now=now)
+    return sorted(people, key=lambda p: not p.can_take_work)

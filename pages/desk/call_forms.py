@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -61,3 +62,12 @@ class CallLogForm(forms.Form):
                 "duration_minutes" if field == "duration_seconds" else field, problem
             )
         return data
+
+
+def typed_call(data: Any) -> dict[str, str]:
+    """A call form as typed (kept through signing in again), to draw it again."""
+    return {
+        name: str(data.get(name, ""))[:4000]
+        for name in ("outcome", "call_back_at", "duration_minutes", "notes")
+        if data.get(name)
+    }

@@ -1,8 +1,10 @@
-"""Forms of the case page: the risk assessment and the settings visited."""
+"""Forms of the case page: the risk assessment (and its draft), the settings visited,
+and completing the case."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -22,6 +24,7 @@ class AssessmentForm(forms.ModelForm):
         label="Date symptoms started",
         required=False,
         help_text="The isolation end date is worked out from this.",
+        error_messages={"invalid": "Enter a real date, such as 10/01/2021."},
         widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
     )
 
@@ -58,8 +61,11 @@ class AssessmentForm(forms.ModelForm):
         self.case = case
         self.fields["household_size"].min_value = 1
         self.fields["household_size"].widget.attrs["min"] = 1
-        if not self.is_bound:
-            self.initial.setdefault("symptom_onset", case.symptom_onset)
+        self.fields["household_size"].error_messages["invalid"] = (
+            "Enter the number of people as a number, such as 3."
+        )
+        # Also when bound: has_changed() compares the typing with what is saved.
+        self.initial.setdefault("symptom_onset", case.symptom_onset)
 
     def clean_symptom_onset(self) -> date | None:
         onset = self.cleaned_data.get("symptom_onset")
@@ -109,13 +115,25 @@ class AssessmentForm(forms.ModelForm):
 class VisitForm(forms.Form):
     """One setting the case visited (in the days before symptoms or the test)."""
 
-    name = forms.CharField(label="Name of the place", max_length=200)
-    kind = forms.ChoiceField(
-        label="Kind of place", choices=[("", "Choose…"), *SettingKind.choices]
+    name = forms.CharField(
+        label="Name of the place",
+        max_length=200,
+        error_messages={"required": "Enter the name of the place."},
     )
-    postcode = forms.CharField(label="Postcode", max_length=10, required=False)
+    kind = forms.ChoiceField(
+        label="Kind of place",
+        choices=[("", "Choose…"), *SettingKind.choices],
+        error_messages={"required": "Choose the kind of place."},
+    )
+    postcode = forms.CharField(
+        label="Postcode", max_length=10, required=False, help_text="If they know it."
+    )
     visited_on = forms.DateField(
         label="Date of visit",
+        error_messages={
+            "required": "Enter the date they were there.",
+            "invalid": "Enter a real date, such as 10/01/2021.",
+        },
         widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
     )
 
@@ -141,3 +159,44 @@ class VisitForm(forms.Form):
             visited_on=d["visited_on"],
             postcode=d["postcode"],
         )
+
+
+# --- the draft of the assessment ----------------------------------------------------------
+
+ASSESSMENT_FIELDS = ("symptom_onset", *AssessmentForm.Meta.fields)
+VALUE_LONGEST = 4000
+
+
+def typed_assessment(data: Any) -> dict[str, str]:
+    """The assessment as typed (from the posted form): what its draft keeps. An
+    unticked box is an empty value, as the form reads it."""
+    return {name: str(data.get(name, ""))[:VALUE_LONGEST] for name in ASSESSMENT_FIELDS}
+
+
+def assessment_changed(
+    typed: dict[str, Any], *, case: Case, assessment: RiskAssessment | None
+) -> bool:
+    """The typing differs from the saved assessment (or there is none yet and
+    something was typed)."""
+    form = AssessmentForm(typed, instance=assessment, case=case)
+    return form.has_changed()
+
+
+class CompleteForm(forms.Form):
+    """Completing the case: a case with no contacts says so in as many words."""
+
+    no_contacts = forms.BooleanField(
+        label="This case had no contacts",
+        required=False,
+        help_text="Tick this if they told you they were not near anyone while they "
+        "could have passed it on.",
+    )
+
+
+def typed_visit(data: Any) -> dict[str, str]:
+    """The setting-visited form as typed (kept through signing in again)."""
+    return {
+        name: str(data.get(name, ""))[:VALUE_LONGEST]
+        for name in ("name", "kind", "postcode", "visited_on")
+        if data.get(name)
+    }

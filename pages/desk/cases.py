@@ -1,28 +1,43 @@
-"""The caseworker's workspace: the queue ("My work") and the case page."""
+"""The caseworker's workspace: the queue ("My work") and the case page.
+
+The case page is one piece of work in sections (the calls, the risk assessment, the
+contacts, the settings visited, completing). With htmx each section is sent on its
+own and only that section is drawn again, in place, so what is typed in the others
+stays on the page; without JavaScript each is a normal POST and redirect. Typing in
+the risk assessment and the contact rows is kept as a draft on the server (the
+caseworker's own), drawn into the forms again when the page is, and cleared when the
+section is saved.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from audit.services import audit_list_view, audit_view
 from calls.models import Script
 from calls.selectors import articles_matching, call_history, script_steps
 from cases.errors import IllegalTransition
-from cases.models import Case, RiskAssessment
+from cases.models import Case, CaseDraft, RiskAssessment
 from cases.workitem import Status
+from contacts.models import Contact
 from work import casework
 from work.access.cases import get_case_to_work, may_work_case
 from work.assignment import assign_work
 from work.casework import (
     ContactRowsRefused,
     case_assessment_record,
+    case_draft_clear,
+    case_draft_save,
     case_visit_add,
     contacts_add_many,
 )
@@ -35,12 +50,28 @@ from work.queues import (
     work_queue,
 )
 
-from .call_forms import CallLogForm
+from ..typed import TYPING_BACK, typed_form
+from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical
-from .case_forms import AssessmentForm, VisitForm
-from .contact_forms import ContactFormSet
+from .case_forms import (
+    AssessmentForm,
+    CompleteForm,
+    VisitForm,
+    assessment_changed,
+    typed_assessment,
+    typed_visit,
+)
+from .contact_forms import (
+    BaseContactFormSet,
+    contact_rows_formset,
+    rows_left_to_add,
+    typed_rows,
+)
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
+ASSESSMENT = CaseDraft.Section.ASSESSMENT
+CONTACTS = CaseDraft.Section.CONTACTS
+PAGE = "cases/case_detail.html"
 
 
 def work_url(item) -> str:
@@ -113,31 +144,67 @@ def _assessment_of(case: Case) -> RiskAssessment | None:
         return None
 
 
+def _contacts_of(case: Case) -> list[Contact]:
+    return list(case.contacts.select_related("person", "assignee").order_by("pk"))
+
+
+def _page_url(case: Case, section: str = "") -> str:
+    url = reverse("cases:detail", args=[case.pk])
+    return f"{url}#{section}" if section else url
+
+
+def _restored_rows(
+    draft: CaseDraft | None, contacts: list[Contact]
+) -> list[dict[str, Any]]:
+    """A contacts draft's rows still to add, in their places (rows already added,
+    or emptied, drawn empty)."""
+    if draft is None:
+        return []
+    rows = draft.data.get("rows") or []
+    left = dict(rows_left_to_add(rows, contacts))
+    if not left:
+        return []
+    return [left.get(index, {}) for index in range(max(left) + 1)]
+
+
 def _case_page(
     request: HttpRequest,
     case: Case,
     *,
     call_form: CallLogForm | None = None,
     assessment_form: AssessmentForm | None = None,
-    contact_formset=None,
+    contact_formset: BaseContactFormSet | None = None,
     visit_form: VisitForm | None = None,
-    notice: str = "",
-    template: str = "cases/case_detail.html",
+    complete_form: CompleteForm | None = None,
+    complete_errors: list[tuple[str, str]] | None = None,
+    notices: dict[str, str] | None = None,
+    template: str = PAGE,
 ) -> TemplateResponse:
     query = request.GET.get("q", "").strip()[:100]
     assessment = _assessment_of(case)
+    is_open = case.status in OPEN
     with_due_state([case], now=timezone.now())
-    # A failed form re-renders the whole page: a summary at the top links to it.
-    error_links = [
-        (text, anchor)
-        for form, text, anchor in (
-            (call_form, "Check the call you logged", "call-panel"),
-            (assessment_form, "Check the risk assessment", "assessment"),
-            (contact_formset, "Check the contacts", "contacts"),
-            (visit_form, "Check the setting visited", "settings"),
-        )
-        if form is not None and form.is_bound and not form.is_valid()
-    ]
+    contacts = _contacts_of(case)
+    drafts = (
+        {d.section: d for d in CaseDraft.objects.filter(case=case, user=request.user)}
+        if is_open
+        else {}
+    )
+    # What was typed and not saved is drawn into the forms again, and said to be so.
+    assessment_draft_at = contacts_draft_at = None
+    if assessment_form is None:
+        draft = drafts.get(ASSESSMENT)
+        typed = None
+        if draft is not None and assessment_changed(
+            draft.data, case=case, assessment=assessment
+        ):
+            typed, assessment_draft_at = draft.data, draft.updated_at
+        assessment_form = AssessmentForm(instance=assessment, case=case, initial=typed)
+    if contact_formset is None:
+        rows = _restored_rows(drafts.get(CONTACTS), contacts)
+        if rows:
+            contacts_draft_at = drafts[CONTACTS].updated_at
+        contact_formset = contact_rows_formset(case, rows=rows)
     return TemplateResponse(
         request,
         template,
@@ -145,11 +212,10 @@ def _case_page(
             "case": case,
             "person": case.person,
             "assessment": assessment,
-            "is_open": case.status in OPEN,
+            "is_open": is_open,
+            "reached": case.status == Status.REACHED or case.reached_at is not None,
             "history": list(call_history(case)),
-            "contacts": list(
-                case.contacts.select_related("person", "assignee").order_by("pk")
-            ),
+            "contacts": contacts,
             "visits": list(
                 case.visits.select_related("setting").order_by("visited_on", "pk")
             ),
@@ -162,14 +228,61 @@ def _case_page(
             else None,
             "call_form": call_form or CallLogForm(),
             "call_url": reverse("cases:call", args=[case.pk]),
-            "assessment_form": assessment_form
-            or AssessmentForm(instance=assessment, case=case),
-            "contact_formset": contact_formset or ContactFormSet(prefix="contacts"),
+            "draft_url": reverse("cases:draft", args=[case.pk]),
+            "assessment_form": assessment_form,
+            "assessment_draft_at": assessment_draft_at,
+            "contact_formset": contact_formset,
+            "contacts_draft_at": contacts_draft_at,
             "visit_form": visit_form or VisitForm(case=case),
-            "notice": notice,
-            "error_links": error_links,
+            "complete_form": complete_form or CompleteForm(),
+            "complete_errors": complete_errors or [],
+            "notices": notices or {},
+            "notice": (notices or {}).get("calls", ""),
         },
     )
+
+
+def _section(
+    request: HttpRequest, case: Case, name: str, **page: Any
+) -> TemplateResponse:
+    """With htmx, one section of the case page (and the few things elsewhere on the
+    page that it changes); without, the whole page, at that section."""
+    template = f"{PAGE}#{name}_response" if request.htmx else PAGE
+    return _case_page(request, case, template=template, **page)
+
+
+def _saved(request: HttpRequest, case: Case, name: str, text: str) -> HttpResponse:
+    """A section saved: with htmx it is drawn again in place with the confirmation
+    (which takes focus); without, a message and back to that section."""
+    if request.htmx:
+        case = get_case_to_work(request.user, case.pk)  # as saved, assessment and all
+        return _section(request, case, name, notices={name: text})
+    messages.success(request, text)
+    return redirect(_page_url(case, name))
+
+
+def _typing_back(request: HttpRequest, case: Case) -> dict[str, Any]:
+    """Forms posted after the session ended, kept through signing in again: each is
+    drawn again with what was typed (not saved: the caseworker checks and sends it),
+    and a message says so."""
+    page: dict[str, Any] = {}
+    typed = {
+        name: typed_form(request, action=reverse(f"cases:{name}", args=[case.pk]))
+        for name in ("call", "assessment", "contacts", "visit")
+    }
+    if (data := typed["call"]) is not None:
+        page["call_form"] = CallLogForm(initial=typed_call(data))
+    if (data := typed["assessment"]) is not None:
+        page["assessment_form"] = AssessmentForm(
+            instance=_assessment_of(case), case=case, initial=typed_assessment(data)
+        )
+    if (data := typed["contacts"]) is not None and (rows := typed_rows(data)):
+        page["contact_formset"] = contact_rows_formset(case, rows=rows)
+    if (data := typed["visit"]) is not None:
+        page["visit_form"] = VisitForm(case=case, initial=typed_visit(data))
+    if page:
+        messages.warning(request, TYPING_BACK)
+    return page
 
 
 @login_required
@@ -177,16 +290,21 @@ def _case_page(
 def case_detail(request: HttpRequest, pk: int) -> TemplateResponse:
     case = get_case_to_work(request.user, pk)
     audit_view(user=request.user, obj=case, via="page")
-    return _case_page(request, case)
+    page = _typing_back(request, case) if case.status in OPEN else {}
+    return _case_page(request, case, **page)
 
 
 def _refuse_if_closed(request: HttpRequest, case: Case) -> HttpResponse | None:
+    """A case no longer open changes no more: the message of the service, and the
+    page drawn again to show where the case is now."""
     if case.status in OPEN:
         return None
     messages.error(
         request,
         f"This case is {case.get_status_display().lower()}: it can no longer be changed.",
     )
+    if request.htmx:
+        return HttpResponseClientRefresh()
     return redirect("cases:detail", pk=case.pk)
 
 
@@ -197,14 +315,14 @@ def case_call(request: HttpRequest, pk: int) -> HttpResponse:
     return log_call(
         request,
         case,
-        page_url=reverse("cases:detail", args=[case.pk]),
+        page_url=_page_url(case, "call-panel"),
         still_theirs=lambda: may_work_case(request.user, case),
         render_panel=lambda form, notice: _case_page(
             request,
             case,
             call_form=form,
-            notice=notice,
-            template="cases/case_detail.html#call_panel",
+            notices={"calls": notice} if notice else None,
+            template=f"{PAGE}#calls_response",
         ),
         render_page=lambda form: _case_page(request, case, call_form=form),
     )
@@ -216,21 +334,31 @@ def case_assessment(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_to_work(request.user, pk)
     if refused := _refuse_if_closed(request, case):
         return refused
-    form = AssessmentForm(request.POST, instance=_assessment_of(case), case=case)
-    if not form.is_valid():
-        return _case_page(request, case, assessment_form=form)
-    try:
-        case_assessment_record(case=case, details=form.details(), by=request.user)
-    except IllegalTransition as exc:
-        messages.error(request, str(exc))
-    else:
-        ends = case.isolation_ends_on
-        messages.success(
+    if request.POST.get("discard"):
+        case_draft_clear(case=case, by=request.user, section=ASSESSMENT)
+        return _saved(
             request,
-            "Risk assessment saved. Isolation ends on "
-            f"{ends:%A} {ends.day} {ends:%B %Y}.",
+            case,
+            "assessment",
+            "Your unsaved changes to the risk assessment are undone.",
         )
-    return redirect(reverse("cases:detail", args=[case.pk]) + "#assessment")
+    form = AssessmentForm(request.POST, instance=_assessment_of(case), case=case)
+    if form.is_valid():
+        try:
+            case_assessment_record(case=case, details=form.details(), by=request.user)
+        except IllegalTransition as exc:
+            form.add_error(None, str(exc))
+        else:
+            case_draft_clear(case=case, by=request.user, section=ASSESSMENT)
+            ends = case.isolation_ends_on
+            return _saved(
+                request,
+                case,
+                "assessment",
+                "Risk assessment saved. Isolation ends on "
+                f"{ends:%A} {ends.day} {ends:%B %Y}.",
+            )
+    return _section(request, case, "assessment", assessment_form=form)
 
 
 @login_required
@@ -240,7 +368,10 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_to_work(request.user, pk)
     if refused := _refuse_if_closed(request, case):
         return refused
-    formset = ContactFormSet(request.POST, prefix="contacts")
+    if request.POST.get("discard"):
+        case_draft_clear(case=case, by=request.user, section=CONTACTS)
+        return _saved(request, case, "contacts", "The contact rows are cleared.")
+    formset = contact_rows_formset(case, request.POST)
     if formset.is_valid():
         filled = formset.filled_forms()
         try:
@@ -251,14 +382,16 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
             for index, reason in exc.errors.items():
                 filled[index].add_error(None, reason)
         else:
+            case_draft_clear(case=case, by=request.user, section=CONTACTS)
             n = len(added)
-            messages.success(
+            return _saved(
                 request,
+                case,
+                "contacts",
                 f"{n} contact{'s' if n != 1 else ''} added: call handlers will "
                 "phone them and tell them until when to isolate.",
             )
-            return redirect(reverse("cases:detail", args=[case.pk]) + "#contacts")
-    return _case_page(request, case, contact_formset=formset)
+    return _section(request, case, "contacts", contact_formset=formset)
 
 
 @login_required
@@ -274,19 +407,153 @@ def case_visit(request: HttpRequest, pk: int) -> HttpResponse:
         except IllegalTransition as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Setting visit recorded.")
-            return redirect(reverse("cases:detail", args=[case.pk]) + "#settings")
-    return _case_page(request, case, visit_form=form)
+            return _saved(
+                request,
+                case,
+                "settings",
+                f"Visit to {form.cleaned_data['name']} recorded.",
+            )
+    return _section(request, case, "settings", visit_form=form)
+
+
+# --- drafts ----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def case_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep what has been typed in the risk assessment or the contact rows (sent by
+    htmx as it is typed): the caseworker's own draft, drawn into the page again when
+    it is drawn again. Typing that matches what is saved is no draft."""
+    case = get_case_to_work(request.user, pk)
+    section = request.POST.get("section", "")
+    if case.status not in OPEN:
+        return HttpResponse(
+            "This case can no longer be changed.", status=409, content_type="text/plain"
+        )
+    if section == ASSESSMENT:
+        typed = typed_assessment(request.POST)
+        unsaved = assessment_changed(typed, case=case, assessment=_assessment_of(case))
+        data: dict[str, Any] = typed
+    elif section == CONTACTS:
+        rows = typed_rows(request.POST)
+        unsaved = bool(rows_left_to_add(rows, _contacts_of(case)))
+        data = {"rows": rows}
+    else:
+        return HttpResponseBadRequest(
+            "Say which section the draft is of.", content_type="text/plain"
+        )
+    if unsaved:
+        case_draft_save(case=case, by=request.user, section=section, data=data)
+    else:
+        case_draft_clear(case=case, by=request.user, section=section)
+    return HttpResponse(status=204)
+
+
+# --- completing ------------------------------------------------------------------------
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
+def _typing_left(
+    request: HttpRequest, case: Case
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The assessment and the contact rows as typed: as the page sent them with the
+    request (htmx includes those forms: typing of the last moment, before its draft
+    went), or else as the caseworker's drafts keep them."""
+    post = request.POST
+    drafts = {
+        d.section: d.data
+        for d in CaseDraft.objects.filter(case=case, user=request.user)
+    }
+    typed = typed_assessment(post) if "occupation" in post else drafts.get(ASSESSMENT)
+    if "contacts-TOTAL_FORMS" in post:
+        rows = typed_rows(post)
+    else:
+        rows = (drafts.get(CONTACTS) or {}).get("rows") or []
+    return typed, rows
+
+
+def _complete_problems(
+    request: HttpRequest, case: Case, form: CompleteForm
+) -> list[tuple[str, str]]:
+    """What stands in the way of completing an open case, each with what to do and a
+    link to where to do it: typing left unsaved in the assessment or the contact
+    rows is one."""
+    name = case.person.full_name
+    if case.status != Status.REACHED:
+        return [
+            (
+                f"You have not reached {name} yet. Complete the case once you have "
+                "reached them and recorded the risk assessment.",
+                "id_outcome_0",
+            )
+        ]
+    problems = []
+    assessment = _assessment_of(case)
+    typed, rows = _typing_left(request, case)
+    if assessment is None:
+        problems.append(
+            ("Record the risk assessment before completing the case.", "id_symptomatic")
+        )
+    elif typed is not None and assessment_changed(
+        typed, case=case, assessment=assessment
+    ):
+        problems.append(
+            (
+                "You have changed the risk assessment but not saved it: save it, or "
+                "undo the changes, before completing.",
+                "id_symptomatic",
+            )
+        )
+    contacts = _contacts_of(case)
+    left = rows_left_to_add(rows, contacts)
+    if left:
+        n = len(left)
+        problems.append(
+            (
+                f"You have {_plural(n, 'contact')} typed but not added: add "
+                f"{'it' if n == 1 else 'them'}, or clear the rows, before completing.",
+                f"id_contacts-{left[0][0]}-first_name",
+            )
+        )
+    elif not contacts and not form.cleaned_data.get("no_contacts"):
+        problems.append(
+            (
+                f"No contacts are recorded for {name}. Add the people they were near "
+                "while they could have passed it on, or tick the box to say this "
+                "case had no contacts.",
+                "id_no_contacts",
+            )
+        )
+    return problems
 
 
 @login_required
 @require_POST
 def case_complete(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_to_work(request.user, pk)
+    form = CompleteForm(request.POST)
+    form.is_valid()  # one optional box: always valid
+    if case.status in OPEN and (problems := _complete_problems(request, case, form)):
+        for message, anchor in problems:
+            if anchor == "id_no_contacts":
+                form.add_error("no_contacts", message)
+        return _section(
+            request, case, "complete", complete_form=form, complete_errors=problems
+        )
     try:
         casework.item_complete(item=case, by=request.user)
     except IllegalTransition as exc:
         messages.error(request, str(exc))
-        return redirect(reverse("cases:detail", args=[case.pk]) + "#complete")
+        if request.htmx:
+            return HttpResponseClientRefresh()
+        return redirect(_page_url(case, "complete"))
+    case_draft_clear(case=case, by=request.user)
     messages.success(request, f"{case} completed. Well done.")
-    return redirect("cases:queue")
+    queue = reverse("cases:queue")
+    if request.htmx:
+        return HttpResponseClientRedirect(queue)
+    return redirect(queue)

@@ -1,14 +1,16 @@
-"""Contacts entered several at once on the case page."""
+"""Contacts entered several at once on the case page, and their draft."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
+from cases.models import Case
 from contacts.models import Contact
 from people.phones import uk_phone_e164
 from people.services import PersonDetails
@@ -16,24 +18,64 @@ from work.casework import ContactDetails
 
 # Rows shown for a new batch; the caseworker can leave the spare ones empty.
 CONTACT_ROWS = 3
+MOST_ROWS = 20
+# A case can pass the infection on from this long before their symptoms started.
+INFECTIOUS_BEFORE_ONSET = timedelta(days=2)
+
+
+def infectious_from(case: Case) -> date:
+    """The first day the case could have passed it on: two days before their symptoms
+    started, or the day of their test when they have had no symptoms."""
+    if case.symptom_onset is not None:
+        return case.symptom_onset - INFECTIOUS_BEFORE_ONSET
+    return case.specimen_date
+
+
+def long_date(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 class ContactRowForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=100)
-    last_name = forms.CharField(label="Last name", max_length=100)
+    first_name = forms.CharField(
+        label="First name",
+        max_length=100,
+        error_messages={"required": "Enter their first name."},
+    )
+    last_name = forms.CharField(
+        label="Last name",
+        max_length=100,
+        error_messages={"required": "Enter their last name."},
+    )
     phone = forms.CharField(
         label="Phone",
         max_length=32,
+        error_messages={
+            "required": "Enter their phone number, such as 07911 123456.",
+        },
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
-    postcode = forms.CharField(label="Postcode", max_length=10)
+    postcode = forms.CharField(
+        label="Postcode",
+        max_length=10,
+        error_messages={"required": "Enter their postcode, such as S1 2HE."},
+    )
     exposure_date = forms.DateField(
-        label="Last exposure",
+        label="Date of last contact",
+        error_messages={
+            "required": "Enter the date they were last in contact.",
+            "invalid": "Enter a real date, such as 10/01/2021.",
+        },
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     exposure = forms.ChoiceField(
-        label="Kind of contact", choices=[("", "Choose…"), *Contact.Exposure.choices]
+        label="Kind of contact",
+        choices=[("", "Choose…"), *Contact.Exposure.choices],
+        error_messages={"required": "Choose the kind of contact."},
     )
+
+    def __init__(self, *args, case: Case | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
 
     def clean_phone(self) -> str:
         """A UK (+44) number, stored in international form."""
@@ -46,6 +88,11 @@ class ContactRowForm(forms.Form):
         day = self.cleaned_data["exposure_date"]
         if day > timezone.localdate():
             raise ValidationError("The exposure date cannot be in the future.")
+        if self.case is not None and day < (start := infectious_from(self.case)):
+            raise ValidationError(
+                f"That is before {self.case.person.full_name} could have passed it "
+                f"on (from {long_date(start)}): check the date."
+            )
         return day
 
     def details(self) -> ContactDetails:
@@ -62,7 +109,28 @@ class ContactRowForm(forms.Form):
         )
 
 
+ROW_FIELDS = tuple(ContactRowForm.base_fields)
+
+
 class BaseContactFormSet(forms.BaseFormSet):
+    """The rows of new contacts. Unbound, it can be drawn with the rows of a draft
+    (`rows`): each a spare row filled in as typed, so an emptied row is still spare."""
+
+    def __init__(self, *args, rows: list[dict[str, str]] | None = None, **kwargs):
+        self.restored = rows or []
+        super().__init__(*args, **kwargs)
+
+    def total_form_count(self) -> int:
+        if self.is_bound:
+            return super().total_form_count()
+        return min(max(len(self.restored), CONTACT_ROWS), MOST_ROWS)
+
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        if not self.is_bound and index is not None and index < len(self.restored):
+            kwargs["initial"] = self.restored[index]
+        return kwargs
+
     def clean(self):
         super().clean()
         if any(self.errors):
@@ -78,7 +146,7 @@ class BaseContactFormSet(forms.BaseFormSet):
             if key in seen:
                 form.add_error(
                     None,
-                    f"This is the same person as row {seen[key] + 1}: "
+                    f"This is the same person as contact {seen[key] + 1}: "
                     "enter each contact once.",
                 )
             else:
@@ -92,7 +160,79 @@ ContactFormSet = forms.formset_factory(
     ContactRowForm,
     formset=BaseContactFormSet,
     extra=CONTACT_ROWS,
-    max_num=20,
+    max_num=MOST_ROWS,
     validate_max=True,
     min_num=0,
 )
+
+
+def contact_rows_formset(
+    case: Case, data: Any = None, *, rows: list[dict[str, str]] | None = None
+) -> BaseContactFormSet:
+    """The contacts rows of a case's page: bound to what was sent, or drawn empty
+    (or with a draft's rows)."""
+    return ContactFormSet(
+        data, prefix="contacts", form_kwargs={"case": case}, rows=rows
+    )
+
+
+# --- the draft: the rows as typed ------------------------------------------------------
+
+VALUE_LONGEST = 200
+
+
+def typed_rows(data: Any) -> list[dict[str, str]]:
+    """The contact rows as typed (from the posted form), in their places, the trailing
+    empty ones left off: what a draft of the contacts keeps."""
+    try:
+        total = int(data.get("contacts-TOTAL_FORMS", 0))
+    except (TypeError, ValueError):
+        total = 0
+    rows = [
+        {
+            name: str(data.get(f"contacts-{i}-{name}", ""))[:VALUE_LONGEST]
+            for name in ROW_FIELDS
+        }
+        for i in range(max(0, min(total, MOST_ROWS)))
+    ]
+    while rows and not row_is_filled(rows[-1]):
+        rows.pop()
+    return rows
+
+
+def row_is_filled(row: dict[str, Any]) -> bool:
+    return any(str(row.get(name, "")).strip() for name in ROW_FIELDS)
+
+
+def row_is_added(row: dict[str, Any], added: set[tuple[str, str, str]]) -> bool:
+    """This typed row is a contact already on the case (a draft saved just after the
+    rows were added, say): not typing that is left to add."""
+    try:
+        phone = uk_phone_e164(str(row.get("phone", "")))
+    except ValidationError:
+        return False
+    key = (
+        str(row.get("first_name", "")).strip().lower(),
+        str(row.get("last_name", "")).strip().lower(),
+        phone,
+    )
+    return key in added
+
+
+def rows_left_to_add(
+    rows: list[dict[str, Any]], contacts: list[Contact]
+) -> list[tuple[int, dict[str, Any]]]:
+    """The filled rows of a draft (with their places) that are not on the case yet."""
+    added = {
+        (
+            c.person.first_name.strip().lower(),
+            c.person.last_name.strip().lower(),
+            str(c.person.phone),
+        )
+        for c in contacts
+    }
+    return [
+        (index, row)
+        for index, row in enumerate(rows)
+        if row_is_filled(row) and not row_is_added(row, added)
+    ]

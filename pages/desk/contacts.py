@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -17,7 +18,8 @@ from contacts.models import Contact
 from work.access.contacts import get_contact_to_work, may_work_contact
 from work.queues import with_due_state
 
-from .call_forms import CallLogForm
+from ..typed import TYPING_BACK, typed_form
+from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical
 
 
@@ -50,9 +52,6 @@ def _contact_page(
             "call_form": call_form or CallLogForm(),
             "call_url": reverse("contacts:call", args=[contact.pk]),
             "notice": notice,
-            "error_links": [("Check the call you logged", "call-panel")]
-            if call_form is not None and call_form.is_bound and not call_form.is_valid()
-            else [],
         },
     )
 
@@ -62,6 +61,13 @@ def _contact_page(
 def contact_detail(request: HttpRequest, pk: int) -> TemplateResponse:
     contact = get_contact_to_work(request.user, pk)
     audit_view(user=request.user, obj=contact, via="page")
+    # A call logged after the session ended, kept through signing in again.
+    typed = typed_form(request, action=reverse("contacts:call", args=[contact.pk]))
+    if typed is not None and contact.status in UNREACHED:
+        messages.warning(request, TYPING_BACK)
+        return _contact_page(
+            request, contact, call_form=CallLogForm(initial=typed_call(typed))
+        )
     return _contact_page(request, contact)
 
 
@@ -72,7 +78,7 @@ def contact_call(request: HttpRequest, pk: int) -> HttpResponse:
     return log_call(
         request,
         contact,
-        page_url=reverse("contacts:detail", args=[contact.pk]),
+        page_url=reverse("contacts:detail", args=[contact.pk]) + "#call-panel",
         still_theirs=lambda: may_work_contact(request.user, contact),
         render_panel=lambda form, notice: _contact_page(
             request,

@@ -15,6 +15,7 @@ case_urls = (
         path("cases/<int:pk>/contacts/", cases.case_contacts, name="contacts"),
         path("cases/<int:pk>/visits/", cases.case_visit, name="visit"),
         path("cases/<int:pk>/complete/", cases.case_complete, name="complete"),
+        path("cases/<int:pk>/draft/", cases.case_draft, name="draft"),
     ],
     "cases",
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,7 +22,7 @@ from work.access.items import items_visible_to
 from work.assignment import items_reassign
 from work.errors import WorkRefused
 
-from .forms import ReassignForm
+from .forms import ReassignForm, WorkFilterForm
 from .weeks import _partial
 
 WORK_PAGE_SIZE = 100
@@ -43,16 +43,43 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _page_links(request: HttpRequest, page: Page) -> list[tuple[int | str, str]]:
+    """The numbered links of the pagination: (number, address), with '…' (and no
+    address) where pages are left out. Each keeps the list's query (whose work, the
+    search, the order)."""
+    query = request.GET.copy()
+    links: list[tuple[int | str, str]] = []
+    for number in page.paginator.get_elided_page_range(
+        page.number, on_each_side=1, on_ends=1
+    ):
+        if number == Paginator.ELLIPSIS:
+            links.append((number, ""))
+            continue
+        query["page"] = str(number)
+        links.append((number, f"?{query.urlencode()}"))
+    return links
+
+
+def _page_url(request: HttpRequest, number: int) -> str:
+    query = request.GET.copy()
+    query["page"] = str(number)
+    return f"?{query.urlencode()}"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def work(request: HttpRequest) -> HttpResponse:
-    """The team's held work and the pool; move one item or many, with a reason."""
+    """The team's held work and the pool, searchable by name, postcode or reference,
+    a page at a time; move one item or many, with a reason."""
     supervisor = supervisor_profile(request.user)
     now = timezone.now()
     model = workload.work_model(supervisor)
     people = workload.work_targets(supervisor, now=now)
-    holder = request.GET.get("holder", "")
-    overdue_only = request.GET.get("overdue") == "1"
+    filters = WorkFilterForm(request.GET, people=people)
+    holder = filters.value("holder")
+    overdue_only = bool(filters.value("overdue"))
+    search = filters.value("q").strip()
+    newest_first = filters.value("order") == "newest"
     form = None
     if request.method == "POST":
         posted = [int(x) for x in request.POST.getlist("items") if x.isdigit()]
@@ -107,6 +134,8 @@ def work(request: HttpRequest) -> HttpResponse:
         supervisor=supervisor,
         holder=holder,
         overdue_only=overdue_only,
+        search=search,
+        newest_first=newest_first,
         now=now,
     )
     page = Paginator(items, WORK_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -126,12 +155,22 @@ def work(request: HttpRequest) -> HttpResponse:
         {
             "supervisor": supervisor,
             "form": form,
+            "filters": filters,
             "page": page,
+            "page_links": _page_links(request, page) if page.has_other_pages() else [],
+            "previous_url": _page_url(request, page.previous_page_number())
+            if page.has_previous()
+            else "",
+            "next_url": _page_url(request, page.next_page_number())
+            if page.has_next()
+            else "",
             "people": people,
             "holder": holder,
             "overdue_only": overdue_only,
+            "search": search,
             "checked": checked,
             "now": now,
             "kind": model._meta.verbose_name_plural,
+            "kind_one": model._meta.verbose_name,
         },
     )

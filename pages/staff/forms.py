@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -35,19 +36,42 @@ class TimeInput(forms.TimeInput):
 
 
 class PublishSlotsForm(forms.Form):
-    first_day = forms.DateField(widget=DateInput)
-    last_day = forms.DateField(widget=DateInput)
+    first_day = forms.DateField(
+        widget=DateInput,
+        error_messages={
+            "required": "Enter the first day of the slots",
+            "invalid": "Enter the first day as a real date",
+        },
+    )
+    last_day = forms.DateField(
+        widget=DateInput,
+        error_messages={
+            "required": "Enter the last day of the slots",
+            "invalid": "Enter the last day as a real date",
+        },
+    )
     weekdays = forms.MultipleChoiceField(
         choices=WEEKDAYS,
         widget=forms.CheckboxSelectMultiple,
         initial=["0", "1", "2", "3", "4"],
         error_messages={"required": "Choose at least one day of the week."},
     )
-    starts = forms.TimeField(label="Start time", widget=TimeInput)
+    starts = forms.TimeField(
+        label="Start time",
+        widget=TimeInput,
+        error_messages={
+            "required": "Enter the time the shifts start",
+            "invalid": "Enter the start time as a time of day, like 08:00",
+        },
+    )
     ends = forms.TimeField(
         label="End time",
         widget=TimeInput,
         help_text="An end time at or before the start means the shift ends the next day.",
+        error_messages={
+            "required": "Enter the time the shifts end",
+            "invalid": "Enter the end time as a time of day, like 14:00",
+        },
     )
     count = forms.IntegerField(
         label="Slots at each time",
@@ -55,6 +79,12 @@ class PublishSlotsForm(forms.Form):
         max_value=100,
         initial=1,
         help_text="How many people you need on each of these shifts.",
+        error_messages={
+            "required": "Enter how many people you need on each shift",
+            "invalid": "Enter the number of slots as a whole number, like 3",
+            "min_value": "Publish at least 1 slot at each time",
+            "max_value": "Publish at most 100 slots at each time",
+        },
     )
 
     def clean(self) -> dict:
@@ -99,6 +129,11 @@ class HoursCapForm(forms.Form):
         label="New weekly hours cap",
         min_value=1,
         help_text=f"At most {settings.TRACING_WEEKLY_HOURS_CEILING} hours a week.",
+        error_messages={
+            "required": "Enter the new weekly cap in hours",
+            "invalid": "Enter the cap as a whole number of hours, like 48",
+            "min_value": "A weekly cap must be at least 1 hour.",
+        },
     )
     reason = forms.CharField(
         max_length=300,
@@ -123,10 +158,17 @@ class RegistrationForm(forms.ModelForm):
         }
         widgets = {"registration_expires_on": DateInput}
 
+    REQUIRED = {
+        "registration_body": "Choose the body the registration is with",
+        "registration_number": "Enter the registration number",
+        "registration_expires_on": "Enter the date the registration expires",
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in self.fields:
+        for name, message in self.REQUIRED.items():
             self.fields[name].required = True
+            self.fields[name].error_messages["required"] = message
 
 
 class ReviewForm(forms.Form):
@@ -140,6 +182,16 @@ class ReviewForm(forms.Form):
     )
 
 
+def target_label(p: Any) -> str:
+    """A person to move work to, as the form lists them: what they hold, and why they
+    cannot take more now."""
+    name = p.user.get_full_name() or p.user.username
+    label = f"{name}: holds {p.held} of {p.open_work_cap}"
+    if not p.can_take_work:
+        label += f" (cannot take work: {'; '.join(p.blocked_by)})"
+    return label
+
+
 class ReassignForm(forms.Form):
     items = forms.TypedMultipleChoiceField(
         coerce=int,
@@ -149,24 +201,60 @@ class ReassignForm(forms.Form):
         },
     )
     to = forms.ChoiceField(
-        label="Move to", error_messages={"required": "Choose who takes the work."}
+        label="Move the ticked items to",
+        error_messages={"required": "Choose who takes the work."},
     )
     reason = forms.CharField(
         max_length=300, error_messages={"required": "Give a reason for the move."}
     )
 
-    def __init__(
-        self, *args, item_ids: list[int], people: list[StaffProfile], **kwargs
-    ):
+    def __init__(self, *args, item_ids: list[int], people: list[Any], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["items"].choices = [(pk, pk) for pk in item_ids]
         self.fields["to"].choices = [
             ("", "Choose…"),
             ("pool", "Back to the pool"),
-            *[(str(p.pk), p.user.get_full_name() or p.user.username) for p in people],
+            *[(str(p.pk), target_label(p)) for p in people],
         ]
         self.people = {str(p.pk): p for p in people}
 
     def target(self) -> StaffProfile | None:
         to = self.cleaned_data["to"]
         return None if to == "pool" else self.people[to]
+
+
+class WorkFilterForm(forms.Form):
+    """What the reassignment page lists: whose work, a search, overdue only, and the
+    pool's order."""
+
+    ORDERS = [("", "Most urgent, then oldest first"), ("newest", "Newest first")]
+
+    holder = forms.ChoiceField(label="Show", required=False)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="A name, a postcode, or a reference (the lab reference or number).",
+    )
+    order = forms.ChoiceField(label="Order of the pool", required=False, choices=ORDERS)
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+
+    def __init__(self, *args, people: list[Any], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holder"].choices = [
+            ("", "Held by your team"),
+            ("pool", "Waiting in the pool"),
+            *[
+                (
+                    str(p.pk),
+                    f"Held by {p.user.get_full_name() or p.user.username} ({p.held})",
+                )
+                for p in people
+            ],
+        ]
+
+    def value(self, name: str) -> Any:
+        """The cleaned value; empty when that part of the query is not valid (an
+        unknown holder shows the team's work)."""
+        self.is_valid()
+        return self.cleaned_data.get(name) or ""

@@ -3,6 +3,7 @@ publishing slots and cancelling shifts (supervisors)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +18,7 @@ from staffing import services
 from staffing.access import staff_profile, supervisor_profile
 from staffing.models import Shift
 from staffing.selectors import rota
-from staffing.services import StaffingRefused
+from staffing.services import OverWeeklyCap, StaffingRefused
 
 from .forms import CancelShiftForm, PublishSlotsForm
 from .weeks import _week, _week_nav
@@ -41,6 +42,8 @@ def my_shifts(request: HttpRequest) -> HttpResponse:
                 profile=profile, moment=local_midnight(monday)
             ),
             "cancellations": rota.recent_cancellations(profile, now=now),
+            "ceiling": settings.TRACING_WEEKLY_HOURS_CEILING,
+            "min_rest_hours": services.min_rest().total_seconds() / 3600,
             "now": now,
             "today": timezone.localdate(now),
             **_week_nav(monday),
@@ -60,13 +63,39 @@ def _back_to_week(name: str, shift: Shift | None, request: HttpRequest) -> HttpR
 @login_required
 @require_POST
 def shift_book(request: HttpRequest, pk: int) -> HttpResponse:
+    """Book an open slot. Past the weekly cap the page asks first: a warning with
+    "Book anyway", which posts again with `confirm_over_cap`."""
     profile = staff_profile(request.user)
+    confirmed = request.POST.get("confirm_over_cap") == "1"
     try:
-        shift = services.shift_book(shift_id=pk, profile=profile)
+        shift = services.shift_book(
+            shift_id=pk, profile=profile, confirm_over_cap=confirmed
+        )
+    except OverWeeklyCap as warning:
+        slot = get_object_or_404(Shift, pk=pk)
+        return TemplateResponse(
+            request,
+            "staffing/shift_book_confirm.html",
+            {
+                "slot": slot,
+                "warning": warning,
+                "profile": profile,
+                "monday": monday_of(timezone.localdate(slot.starts_at)),
+                "ceiling": settings.TRACING_WEEKLY_HOURS_CEILING,
+            },
+        )
     except StaffingRefused as exc:
         messages.error(request, f"Not booked. {exc}")
         return _back_to_week("staffing:my_shifts", None, request)
-    messages.success(request, f"Booked: {shift}.")
+    total = rota.booked_hours_in_week(profile=profile, moment=shift.starts_at)
+    if total > profile.weekly_hours_cap:
+        messages.success(
+            request,
+            f"Booked: {shift}. You are booked for {total:g} hours that week, over "
+            f"your weekly cap of {profile.weekly_hours_cap}.",
+        )
+    else:
+        messages.success(request, f"Booked: {shift}.")
     return _back_to_week("staffing:my_shifts", shift, request)
 
 

@@ -19,6 +19,7 @@ from staffing.selectors import members, training
 from staffing.selectors import registrations as registration_reads
 from staffing.selectors import reviews as review_reads
 from staffing.services import StaffingRefused
+from work import workload
 
 from .forms import HoursCapForm, RegistrationForm, ReviewForm
 
@@ -32,7 +33,7 @@ def team(request: HttpRequest) -> HttpResponse:
         "staffing/team.html",
         {
             "supervisor": supervisor,
-            "members": members.team_overview(supervisor, now=timezone.now()),
+            "members": workload.team_overview(supervisor, now=timezone.now()),
         },
     )
 
@@ -70,7 +71,12 @@ def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(
         request,
         "staffing/hours_cap.html",
-        {"form": form, "member": member, "history": history},
+        {
+            "form": form,
+            "member": member,
+            "history": history,
+            "ceiling": settings.TRACING_WEEKLY_HOURS_CEILING,
+        },
     )
 
 

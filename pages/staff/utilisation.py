@@ -22,12 +22,13 @@ from .weeks import _week, _week_nav
 @require_GET
 def utilisation(request: HttpRequest) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
-    monday = _week(request, timezone.now())
+    now = timezone.now()
+    monday = _week(request, now)
     return TemplateResponse(
         request,
         "staffing/utilisation.html",
         {
-            "u": utilisation_reads.utilisation(supervisor, monday=monday),
+            "u": utilisation_reads.utilisation(supervisor, monday=monday, now=now),
             "wrap_up_minutes": int(utilisation_reads.WRAP_UP.total_seconds() // 60),
             **_week_nav(monday),
         },
@@ -38,8 +39,9 @@ def utilisation(request: HttpRequest) -> HttpResponse:
 @require_GET
 def utilisation_csv(request: HttpRequest) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
-    monday = _week(request, timezone.now())
-    data = utilisation_reads.utilisation(supervisor, monday=monday)
+    now = timezone.now()
+    monday = _week(request, now)
+    data = utilisation_reads.utilisation(supervisor, monday=monday, now=now)
     audit_record(
         user=request.user,
         action=AuditEvent.Action.EXPORT,

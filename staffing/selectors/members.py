@@ -72,30 +72,89 @@ def missing_training() -> QuerySet[TrainingModule]:
     )
 
 
-def blocked_by(member: Any, today: date) -> list[str]:
-    """Why the assignment would pass this person over, in words."""
+def readiness_annotations(now: datetime) -> dict[str, Any]:
+    """What decides whether a member may take work now, as annotations on their row:
+    `on_shift_until` (the end of the shift they are on), `next_shift_at` (the start of
+    their next booked shift), `training_due` (the first required module of their tier
+    not done, by name) and `training_due_count`. Subqueries: no query of their own."""
+    current = (
+        Shift.objects.on_now(now)
+        .filter(staff=OuterRef("pk"))
+        .order_by("-ends_at")
+        .values("ends_at")[:1]
+    )
+    upcoming = (
+        Shift.objects.filter(
+            staff=OuterRef("pk"), status=Shift.Status.BOOKED, starts_at__gt=now
+        )
+        .order_by("starts_at")
+        .values("starts_at")[:1]
+    )
+    missing = missing_training()
+    return {
+        "on_shift_until": Subquery(current),
+        "next_shift_at": Subquery(upcoming),
+        "training_due": Subquery(missing.order_by("name").values("name")[:1]),
+        "training_due_count": _subcount(missing, "tier"),
+    }
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    """'08:00', '08:00 tomorrow', '08:00 on Friday' or '08:00 on 23 January'."""
+    local, today = timezone.localtime(moment), timezone.localtime(now).date()
+    days = (local.date() - today).days
+    if days == 0:
+        return f"{local:%H:%M}"
+    if days == 1:
+        return f"{local:%H:%M} tomorrow"
+    if 1 < days < 7:
+        return f"{local:%H:%M} on {local:%A}"
+    return f"{local:%H:%M} on {_day(local.date(), today)}"
+
+
+def _day(day: date, today: date) -> str:
+    return f"{day:%-d %B}" if day.year == today.year else f"{day:%-d %B %Y}"
+
+
+def blocked_by(member: Any, now: datetime) -> list[str]:
+    """Why the assignment would pass this person over now, before counting their
+    load, in words ("off shift until 08:00"). The member carries the annotations of
+    `readiness_annotations`."""
     reasons = []
     if member.on_shift_until is None:
-        reasons.append("not on shift")
-    if member.training_missing:
-        reasons.append("training not complete")
+        if member.next_shift_at is not None:
+            reasons.append(f"off shift until {_when(member.next_shift_at, now)}")
+        else:
+            reasons.append("off shift, with no shift booked")
+    if member.training_due:
+        more = member.training_due_count - 1
+        reasons.append(
+            f"training due ({member.training_due}"
+            + (f" and {more} more" if more > 0 else "")
+            + ")"
+        )
+    today = timezone.localdate(now)
     if member.tier == Tier.CLINICAL and not member.registration_valid_on(today):
-        if member.registration_verified_on is None:
+        expires = member.registration_expires_on
+        if (
+            member.registration_verified_on is None
+            or not member.registration_number
+            or expires is None
+        ):
             reasons.append("registration not verified")
         else:
-            reasons.append("registration expired")
+            reasons.append(f"registration expired on {_day(expires, today)}")
     return reasons
 
 
-def team_overview(supervisor: StaffProfile, *, now: datetime) -> list[Any]:
-    """Members with their cap, hours booked this week, training and review counts."""
+def team_overview_queryset(supervisor: StaffProfile) -> QuerySet[StaffProfile]:
+    """Members with their training and review counts, in name order."""
     modules = TrainingModule.objects.filter(tier=OuterRef("tier"), required=True)
     done = TrainingCompletion.objects.filter(
         profile=OuterRef("pk"), module__required=True, module__tier=OuterRef("tier")
     )
     reviews = CallReview.objects.filter(call__caller_id=OuterRef("user_id"))
-    # Rows carry the page's annotations (and hours_this_week, set below).
-    members: list[Any] = list(
+    return (
         team_members(supervisor)
         .select_related("user")
         .annotate(
@@ -110,6 +169,12 @@ def team_overview(supervisor: StaffProfile, *, now: datetime) -> list[Any]:
         )
         .order_by("user__last_name", "user__first_name")
     )
+
+
+def team_overview(supervisor: StaffProfile, *, now: datetime) -> list[Any]:
+    """Members with their cap, hours booked this week, training and review counts."""
+    # Rows carry the page's annotations (and hours_this_week, set below).
+    members: list[Any] = list(team_overview_queryset(supervisor))
     booked = hours_booked(members, moment=now)
     for m in members:
         m.hours_this_week = booked.get(m.pk, 0.0)

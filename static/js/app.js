@@ -25,26 +25,38 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
 });
 
 // --- unsaved typing: ask before leaving; forms that keep a draft say so -------------
+// `typed`: forms with typing not yet saved by their own submit. `dirty`: those whose
+// typing is not kept anywhere yet (no draft sent since): leaving asks only for these,
+// completing asks for any typed form.
+const typed = new Set();
 const dirty = new Set();
+const live = (set) => [...set].filter((form) => document.contains(form));
 document.addEventListener("input", (event) => {
   const form = event.target.closest("form[data-warn-unsaved]");
-  if (form) dirty.add(form);
-});
-document.addEventListener("submit", (event) => {
-  dirty.delete(event.target);
-  // Completing, or leaving through a form, with typing elsewhere on the page.
-  const ask = event.target.getAttribute("data-confirm-unsaved");
-  const others = [...dirty].filter((form) => form !== event.target);
-  if (ask && others.length && !window.confirm(ask)) {
-    event.preventDefault();
+  if (form) {
+    typed.add(form);
+    dirty.add(form);
   }
 });
+document.addEventListener("submit", (event) => {
+  // Completing, or leaving through a form, with typing elsewhere on the page.
+  const ask = event.target.getAttribute("data-confirm-unsaved");
+  const others = live(typed).filter((form) => form !== event.target);
+  if (ask && others.length && !window.confirm(ask)) {
+    event.preventDefault();
+    return;
+  }
+  dirty.delete(event.target);
+});
 document.body.addEventListener("htmx:afterRequest", (event) => {
-  const form = event.detail.elt.closest ? event.detail.elt.closest("form") : null;
-  if (form && event.detail.successful) dirty.delete(form);
+  const elt = event.detail.elt;
+  const form = elt.closest ? elt.closest("form") : null;
+  if (!form || !event.detail.successful) return;
+  dirty.delete(form); // its own save, or its draft, keeps the typing now
+  if (elt === form) typed.delete(form);
 });
 window.addEventListener("beforeunload", (event) => {
-  if (dirty.size) {
+  if (live(dirty).length) {
     event.preventDefault();
     event.returnValue = "";
   }

@@ -283,7 +283,12 @@ def test_completing_a_case_on_the_page_writes_what_the_completion_service_writes
     case = reached_with_assessment(held_case, caseworker)
     web_session(client, caseworker)
 
-    page = doors.run(lambda: client.post(reverse("cases:complete", args=[case.pk])))
+    # The page asks first when no contacts are recorded; the box says there were none.
+    page = doors.run(
+        lambda: client.post(
+            reverse("cases:complete", args=[case.pk]), {"no_contacts": "on"}
+        )
+    )
     service = doors.run(lambda: item_complete(item=case, by=caseworker))
 
     assert page.response.status_code == 302

@@ -131,6 +131,7 @@ MATRIX: dict[str, Row] = _rows(
     ("cases:assessment",                        "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("cases:contacts",                          "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("cases:visit",                             "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    ("cases:draft",                             "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("cases:complete",                          "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("contacts:detail",                         "GET",      "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("contacts:call",                           "POST",     "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),

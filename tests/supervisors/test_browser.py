@@ -58,7 +58,7 @@ def supervisor_of(team, **kwargs):
     )
 
 
-def test_booking_past_the_cap_is_refused_until_a_supervisor_raises_it(
+def test_booking_past_the_cap_warns_and_books_on_confirmation(
     live_server, browser, sign_in, screenshot
 ):
     team = f.TeamFactory(name="Clinical North", tier=2)
@@ -80,24 +80,41 @@ def test_booking_past_the_cap_is_refused_until_a_supervisor_raises_it(
     sign_in(staff_page, worker.user)
     staff_page.goto(week_url)
     staff_page.get_by_role("button", name="Book").click()
-    refusal = staff_page.get_by_role("alert")
-    expect(refusal).to_contain_text("Not booked.")
-    expect(refusal).to_contain_text("would take you to 44 hours in the week of")
-    expect(refusal).to_contain_text("over your weekly cap of 42 hours")
-    screenshot(staff_page, "shifts-booking-refused-over-cap")
+    expect(staff_page.get_by_role("heading", level=1)).to_have_text(
+        "Book a shift past your weekly cap?"
+    )
+    warning = staff_page.locator("#over-cap-warning")
+    expect(warning).to_contain_text("would take you to 44 hours in the week of")
+    expect(warning).to_contain_text("over your weekly cap of 42 hours")
+    expect(warning).to_be_focused()
+    screenshot(staff_page, "shifts-booking-over-cap-warning")
+    assert Shift.objects.get(starts_at=at(friday, 8)).staff is None
+
+    staff_page.get_by_role("button", name="Book anyway").click()
+    expect(staff_page.get_by_role("status")).to_contain_text("Booked:")
+    expect(staff_page.get_by_role("status")).to_contain_text(
+        "You are booked for 44 hours that week, over your weekly cap of 42."
+    )
+    expect(staff_page.locator("#hours-booked")).to_contain_text("44 of 42 hours")
+    screenshot(staff_page, "shifts-booked-over-cap")
+    assert Shift.objects.get(starts_at=at(friday, 8)).staff == worker
 
     lead_page = browser.new_page(locale="en-GB", timezone_id="Europe/London")
     sign_in(lead_page, lead.user)
     lead_page.goto(f"{live_server.url}/staff/team/")
-    lead_page.get_by_role("row", name="Asha Patel").get_by_role(
-        "link", name="Change cap"
-    ).click()
+    row = lead_page.get_by_role("row", name="Asha Patel")
+    expect(row).to_contain_text("No: off shift until 08:00 on")
+    row.get_by_role("link", name="Change cap").click()
     lead_page.fill("#id_new_cap", "61")
     lead_page.fill("#id_reason", "Surge cover")
     lead_page.get_by_role("button", name="Change the cap").click()
-    expect(lead_page.locator(".error-message")).to_contain_text(
-        "61 hours is above the ceiling of 60 hours a week"
+    summary = lead_page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("link")).to_have_text(
+        "61 hours is above the ceiling of 60 hours a week: no one may be booked for "
+        "more."
     )
+    expect(summary.get_by_role("link")).to_have_attribute("href", "#id_new_cap")
     screenshot(lead_page, "hours-cap-above-ceiling-refused")
     lead_page.fill("#id_new_cap", "48")
     lead_page.get_by_role("button", name="Change the cap").click()
@@ -105,13 +122,6 @@ def test_booking_past_the_cap_is_refused_until_a_supervisor_raises_it(
         "Asha Patel's weekly cap is now 48 hours."
     )
     screenshot(lead_page, "team-after-cap-raised")
-
-    staff_page.goto(week_url)
-    staff_page.get_by_role("button", name="Book").click()
-    expect(staff_page.get_by_role("status")).to_contain_text("Booked:")
-    expect(staff_page.locator(".lead")).to_contain_text("44 of 48 hours")
-    screenshot(staff_page, "shifts-booked-after-cap-raised")
-    assert Shift.objects.get(starts_at=at(friday, 8)).staff == worker
 
 
 def test_bulk_reassignment_moves_the_work_and_writes_the_audit(
@@ -181,10 +191,13 @@ def test_an_unverified_or_expired_registration_is_never_given_tier_2_work(
 
     sign_in(page, lead.user)
     page.goto(f"{live_server.url}/staff/")
-    warning = page.get_by_role("alert")
+    warning = page.locator("#idle-warning")
     expect(warning).to_contain_text("Staff idle while work waits")
     expect(warning).to_contain_text("Uma Unverified (registration not verified)")
-    expect(warning).to_contain_text("Eli Expired (registration expired)")
+    expired_on = timezone.localdate() - dt.timedelta(days=1)
+    expect(warning).to_contain_text(
+        f"Eli Expired (registration expired on {expired_on:%-d %B}"
+    )
     screenshot(page, "dashboard-idle-warning-registrations")
 
     page.goto(f"{live_server.url}/staff/registrations/")
@@ -197,7 +210,10 @@ def test_an_unverified_or_expired_registration_is_never_given_tier_2_work(
     # Re-verifying the expired registration with its old date is refused.
     page.get_by_role("row", name="Eli Expired").get_by_role("link").click()
     page.get_by_role("button", name="verify").click()
-    expect(page.locator(".error-message")).to_contain_text("it cannot be verified")
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text(
+        "it cannot be verified"
+    )
+    expect(page.locator(".nhsuk-error-summary")).to_be_focused()
     screenshot(page, "registration-expired-refused")
     assign_work()
     case.refresh_from_db()
@@ -249,13 +265,13 @@ def test_a_new_starters_calls_reach_the_review_queue(
 
     sign_in(page, lead.user)
     page.goto(f"{live_server.url}/staff/")
-    expect(page.locator(".stat").filter(has_text="calls to review")).to_contain_text(
-        "2"
-    )
+    expect(
+        page.locator(".app-figure").filter(has_text="calls to review")
+    ).to_contain_text("2")
     page.get_by_role("link", name="calls to review").click()
-    first = page.locator(".card").filter(has_text="Ola Contact")
+    first = page.locator(".app-review").filter(has_text="Ola Contact")
     expect(first).to_contain_text("Nia New called Ola Contact")
-    expect(page.locator(".card").filter(has_text="Pat Contact")).to_contain_text(
+    expect(page.locator(".app-review").filter(has_text="Pat Contact")).to_contain_text(
         "Reached"
     )
     screenshot(page, "review-queue")
@@ -263,7 +279,7 @@ def test_a_new_starters_calls_reach_the_review_queue(
     first.get_by_label("Note for the starter").fill("Calm and clear")
     first.get_by_role("button", name="Record review").click()
     expect(
-        page.locator(".card").filter(has_text="Reviewed Nia New's call")
+        page.locator(".app-review").filter(has_text="Reviewed Nia New's call")
     ).to_contain_text("Calm and clear")
     screenshot(page, "review-recorded")
     page.get_by_role("row", name="Nia New").get_by_role(
@@ -296,7 +312,7 @@ def test_supervisor_publishes_a_surge_and_sees_the_rota(
     screenshot(page, "publish-form")
     page.get_by_role("button", name="Publish slots").click()
     expect(page.get_by_role("status")).to_contain_text("Published 15 open slots.")
-    expect(page.locator(".slot.open").first).to_contain_text("3 open")
+    expect(page.locator(".app-slot--open").first).to_contain_text("3 open")
     screenshot(page, "team-rota")
     page.goto(f"{live_server.url}/staff/")
     screenshot(page, "dashboard")

@@ -93,7 +93,7 @@ def test_htmx_review_replaces_the_row(clock, client, calls_lead, calls_team):
         headers={"HX-Request": "true"},
     )
     assert response.text.lstrip().startswith(
-        f'<div class="card" id="review-{review.pk}"'
+        f'<div class="nhsuk-card app-review" id="review-{review.pk}"'
     )
     assert "<strong>Good</strong>" in response.text
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 
@@ -191,3 +193,122 @@ def test_moving_items_to_their_holder_changes_and_audits_nothing(
     response = post(client, items=[case.pk], to=str(holder.pk), reason="Tidy up")
     assert response.status_code == 302
     assert not AuditEvent.objects.exists()
+
+
+# --- finding the work: search, order, pages ---------------------------------------
+
+
+def pool_case(first: str, last: str, postcode: str, **kwargs) -> Case:
+    return f.CaseFactory(
+        person__first_name=first,
+        person__last_name=last,
+        person__postcode=postcode,
+        **kwargs,
+    )
+
+
+def listed(client, **query) -> list[int]:
+    page = client.get(reverse("staffing:work"), query)
+    assert page.status_code == 200
+    return [item.pk for item in page.context["page"]]
+
+
+def test_the_pool_is_searched_by_name_postcode_or_reference(clock, client, lead):
+    priya = pool_case("Priya", "Shah", "S1 2HE", lab_reference="LAB-0001")
+    quinn = pool_case("Quinn", "Shaw", "S10 2TN", lab_reference="LAB-0002")
+    leah = pool_case("Leah", "Lewis", "LS1 4DY", lab_reference="LAB-0003")
+    client.force_login(lead.user)
+    assert set(listed(client, holder="pool", q="sha")) == {priya.pk, quinn.pk}
+    assert listed(client, holder="pool", q="priya shah") == [priya.pk]
+    assert listed(client, holder="pool", q="  Quinn   SHAW ") == [quinn.pk]
+    assert listed(client, holder="pool", q="s1 2he") == [priya.pk]
+    assert listed(client, holder="pool", q="S12HE") == [priya.pk]
+    assert listed(client, holder="pool", q="S1") == [priya.pk]  # not S10
+    assert listed(client, holder="pool", q="ls1") == [leah.pk]
+    assert listed(client, holder="pool", q="lab-0002") == [quinn.pk]
+    assert listed(client, holder="pool", q=str(leah.pk)) == [leah.pk]
+    assert listed(client, holder="pool", q="nobody") == []
+
+
+def test_held_work_is_searched_too(clock, client, lead, clinical_team):
+    holder = member(clinical_team)
+    mine = f.CaseFactory(
+        status=Status.ASSIGNED,
+        assignee=holder.user,
+        assigned_at=NOW,
+        person__last_name="Findme",
+    )
+    held_case(holder)
+    client.force_login(lead.user)
+    assert listed(client, q="findme") == [mine.pk]
+    page = client.get(reverse("staffing:work"), {"q": "zzz"})
+    assert "Nothing matches “zzz”" in page.text
+
+
+def test_a_contacts_reference_is_its_cases(clock, client, calls_lead, calls_team):
+    contact = f.ContactFactory(
+        case__status=Status.COMPLETED, case__lab_reference="LAB-7777"
+    )
+    f.ContactFactory(case__status=Status.COMPLETED)
+    client.force_login(calls_lead.user)
+    assert listed(client, holder="pool", q="lab-7777") == [contact.pk]
+
+
+def test_the_pool_keeps_its_order_or_shows_the_newest_first(clock, client, lead):
+    old = pool_case("Old", "One", "S1 2HE", created_at=NOW - dt.timedelta(hours=5))
+    new = pool_case("New", "One", "S1 2HE", created_at=NOW - dt.timedelta(hours=1))
+    urgent = pool_case(
+        "Urgent", "One", "S1 2HE", created_at=NOW - dt.timedelta(hours=2), priority=5
+    )
+    client.force_login(lead.user)
+    assert listed(client, holder="pool") == [urgent.pk, old.pk, new.pk]
+    assert listed(client, holder="pool", order="newest") == [new.pk, urgent.pk, old.pk]
+    assert listed(client, holder="pool", q="one", order="newest") == [
+        new.pk,
+        urgent.pk,
+        old.pk,
+    ]
+
+
+def test_the_pages_keep_the_search(clock, client, lead, monkeypatch):
+    from pages.staff import dashboard
+
+    monkeypatch.setattr(dashboard, "WORK_PAGE_SIZE", 2)
+    cases = [
+        pool_case("Sam", "Pager", "S1 2HE", created_at=NOW - dt.timedelta(hours=n))
+        for n in range(5, 0, -1)
+    ]
+    pool_case("Other", "Person", "S1 2HE")
+    client.force_login(lead.user)
+    first = client.get(reverse("staffing:work"), {"holder": "pool", "q": "pager"})
+    assert [i.pk for i in first.context["page"]] == [c.pk for c in cases[:2]]
+    assert "page 1 of 3" in first.text
+    assert 'href="?holder=pool&amp;q=pager&amp;page=2"' in first.text
+    assert 'class="nhsuk-pagination__next" rel="next"' in first.text
+    last = client.get(
+        reverse("staffing:work"), {"holder": "pool", "q": "pager", "page": "3"}
+    )
+    assert [i.pk for i in last.context["page"]] == [cases[4].pk]
+
+
+def test_an_unknown_holder_shows_the_teams_work(clock, client, lead, clinical_team):
+    held = held_case(member(clinical_team))
+    client.force_login(lead.user)
+    assert listed(client, holder="99999") == [held.pk]
+
+
+def test_a_search_costs_no_more_queries(clock, client, lead, clinical_team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for n in range(3):
+        pool_case("Sam", f"Pager{n}", "S1 2HE")
+    client.force_login(lead.user)
+    url = reverse("staffing:work")
+    client.get(url, {"holder": "pool"})
+    with CaptureQueriesContext(connection) as plain:
+        client.get(url, {"holder": "pool"})
+    with CaptureQueriesContext(connection) as searched:
+        page = client.get(url, {"holder": "pool", "q": "s1 2he"})
+    assert len(searched) == len(plain)
+    assert page.context["page"].paginator.count == 3

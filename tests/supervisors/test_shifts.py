@@ -122,21 +122,28 @@ def test_staff_books_an_open_slot(clock, client, clinical_team):
     assert (slot.status, slot.staff) == (Shift.Status.BOOKED, worker)
 
 
-def test_booking_past_the_weekly_cap_is_refused_with_the_reason(
+def test_booking_past_the_weekly_cap_asks_first_and_books_when_confirmed(
     clock, client, clinical_team
 ):
+    """The cap used to refuse; now it warns, and "Book anyway" books."""
     worker = member(clinical_team, on_shift=False)
     for day in range(3):  # 36 hours booked, cap 42
         booked(worker, at(MONDAY + dt.timedelta(days=day), 8), hours=12)
     slot = open_slot(clinical_team, at(MONDAY + dt.timedelta(days=4), 8), hours=8)
     client.force_login(worker.user)
-    response = client.post(reverse("staffing:shift_book", args=[slot.pk]), follow=True)
+    url = reverse("staffing:shift_book", args=[slot.pk])
+    response = client.post(url)
+    assert response.status_code == 200
     assert (
         "Booking this 8-hour shift would take you to 44 hours in the week of "
         "19 January, over your weekly cap of 42 hours." in response.text
     )
+    assert "Book anyway" in response.text
     slot.refresh_from_db()
     assert slot.status == Shift.Status.OPEN
+    client.post(url, {"confirm_over_cap": "1"})
+    slot.refresh_from_db()
+    assert (slot.status, slot.staff) == (Shift.Status.BOOKED, worker)
 
 
 def test_booking_exactly_to_the_cap_is_allowed(clock, clinical_team):
@@ -299,7 +306,9 @@ def test_a_cap_above_the_ceiling_is_refused(clock, client, lead, clinical_team):
     assert not HoursCapChange.objects.exists()
 
 
-def test_a_raised_cap_lets_the_booking_through(clock, client, lead, clinical_team):
+def test_a_raised_cap_lets_the_booking_through_unasked(
+    clock, client, lead, clinical_team
+):
     worker = member(clinical_team, on_shift=False)
     for day in range(3):
         booked(worker, at(MONDAY + dt.timedelta(days=day), 8), hours=12)

@@ -222,3 +222,75 @@ def test_utilisation_query_count_does_not_grow_with_the_team(
     # completed cases; session save (3).
     with django_assert_num_queries(11):
         client.get(reverse("staffing:utilisation"), {"week": "2026-01-12"})
+
+
+# --- only time already worked counts -------------------------------------------------
+
+
+def test_on_a_tuesday_the_week_shows_monday_and_tuesday_so_far(lead, clinical_team):
+    """Viewed at noon on Tuesday: Monday's shift whole, Tuesday's up to noon, and
+    Thursday's booked shift not at all; no idle week of future shifts."""
+    worker = member(clinical_team, on_shift=False)
+    shift(worker, at(MON, 8), at(MON, 16))
+    shift(worker, at(TUE, 8), at(TUE, 16))
+    shift(worker, at(THU, 8), at(THU, 16))
+    call(worker, at(TUE, 9))
+    u = utilisation(lead, monday=MON, now=at(TUE, 12))
+    days = rows_by_day(u, worker)
+    assert sorted(days) == [MON, TUE]
+    assert days[MON].hours_on_shift == 8
+    assert days[TUE].hours_on_shift == 4
+    assert u.team.hours_on_shift == 12
+    # 20 minutes busy (15 talking, 5 writing up) of Tuesday's 4 hours so far.
+    assert days[TUE].idle_share == pytest.approx(1 - 20 / 240)
+    assert (u.so_far, u.started, u.until) == (True, True, at(TUE, 12))
+
+
+def test_a_shift_booked_for_later_is_not_time_on_shift(lead, clinical_team):
+    worker = member(clinical_team, on_shift=False)
+    shift(worker, at(TUE, 14), at(TUE, 22))
+    u = utilisation(lead, monday=MON, now=at(TUE, 12))
+    assert u.rows == []
+    assert u.team.hours_on_shift == 0
+    assert u.team.idle_share is None
+
+
+def test_a_night_shift_under_way_counts_up_to_now(lead, clinical_team):
+    worker = member(clinical_team, on_shift=False)
+    shift(worker, at(MON, 20), at(TUE, 4))
+    days = rows_by_day(utilisation(lead, monday=MON, now=at(TUE, 1)), worker)
+    assert (days[MON].hours_on_shift, days[TUE].hours_on_shift) == (4, 1)
+
+
+def test_a_week_already_over_counts_whole_and_a_week_to_come_counts_nothing(
+    lead, clinical_team
+):
+    worker = member(clinical_team, on_shift=False)
+    shift(worker, at(SUN, 8), at(SUN, 20))
+    past = utilisation(lead, monday=MON, now=at(SUN + dt.timedelta(days=3), 9))
+    assert (past.so_far, past.team.hours_on_shift) == (False, 12)
+    future = utilisation(lead, monday=MON, now=at(MON - dt.timedelta(days=2), 9))
+    assert (future.so_far, future.started, future.rows) == (True, False, [])
+
+
+@pytest.mark.now(dt.datetime(2026, 1, 13, 12, 0, tzinfo=dt.UTC))
+def test_the_page_on_a_tuesday_says_so_far(clock, client, lead, clinical_team):
+    worker = member(clinical_team, on_shift=False)
+    shift(worker, at(MON, 8), at(MON, 16))
+    shift(worker, at(THU, 8), at(THU, 16))
+    client.force_login(lead.user)
+    page = client.get(reverse("staffing:utilisation"))
+    assert "This week so far: up to Tuesday 13 January, 12:00." in page.text
+    assert "Team, week of 12 January so far" in page.text
+    assert page.context["u"].team.hours_on_shift == 8
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(reverse("staffing:utilisation_csv")).content.decode()
+            )
+        )
+    )
+    assert [r["date"] for r in csv_rows if r["username"]] == [
+        "2026-01-12",
+        "week of 2026-01-12",
+    ]

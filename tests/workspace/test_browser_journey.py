@@ -104,7 +104,7 @@ def test_caseworker_works_a_case_and_call_handler_reaches_a_contact(
     page.fill("#id_household_size", "3")
     page.fill("#id_household_notes", "Husband and son")
     page.get_by_role("button", name="Save the assessment").click()
-    expect(page.locator(".messages")).to_contain_text("Risk assessment saved")
+    expect(page.locator("#assessment")).to_contain_text("Risk assessment saved")
     ends = onset + dt.timedelta(days=10)
     expect(page.get_by_test_id("isolation")).to_contain_text(
         f"{ends:%A} {ends.day} {ends:%B %Y}"
@@ -117,15 +117,16 @@ def test_caseworker_works_a_case_and_call_handler_reaches_a_contact(
     fill_contact(page, 2, "Ben", "0114 496 0123", yesterday)
     page.get_by_role("button", name="Add the contacts").click()
     bad_row = page.locator('fieldset[data-row="1"]')
-    expect(bad_row).to_contain_text("Enter a UK phone number")
+    expect(bad_row).to_contain_text("This number is not in use in the UK")
     expect(page.locator("#id_contacts-0-first_name")).to_have_value("Omar")
     expect(page.locator("#id_contacts-1-phone")).to_have_value("12345")
     assert not Contact.objects.exists()
     screenshot(page, "04-contacts-with-an-error")
     page.fill("#id_contacts-1-phone", "07400 123452")
     page.get_by_role("button", name="Add the contacts").click()
-    expect(page.locator(".messages")).to_contain_text("3 contacts added")
+    expect(page.locator("#contacts")).to_contain_text("3 contacts added")
     expect(page.locator("#contacts table")).to_contain_text("Grace Okafor")
+    assert page.evaluate("window.notReloaded") is True  # every section in place
     screenshot(page, "05-case-page-with-contacts")
 
     # --- complete ----------------------------------------------------------------

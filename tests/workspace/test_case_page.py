@@ -143,7 +143,8 @@ def test_logging_a_call_without_javascript_redirects_back_with_a_message(
         {"outcome": Outcome.NO_ANSWER},
         follow=True,
     )
-    assert response.redirect_chain[-1][0] == page(held_case)
+    # Back to the calls on the page, with the message.
+    assert response.redirect_chain[-1][0] == page(held_case) + "#call-panel"
     assert b"Logged: no answer." in response.content
     call = CallAttempt.objects.get()
     assert call.case == held_case
@@ -161,9 +162,12 @@ def test_logging_a_call_with_htmx_returns_the_call_panel_only(
     )
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<section class="card" id="call-panel"')
+    # The inside of the page's call panel (swapped into it), not the page.
+    assert html.lstrip().startswith('<div class="nhsuk-card__content">')
+    assert 'id="calls-h">Calls<' in html
     assert 'data-testid="status">Reached<' in html
-    assert "Risk assessment" not in html
+    assert "<html" not in html
+    assert "Save the assessment" not in html  # not the other sections
     held_case.refresh_from_db()
     assert held_case.status == Status.REACHED
 
@@ -310,7 +314,7 @@ def test_assessment_with_errors_shows_them_by_the_field_and_keeps_what_was_typed
         {**ASSESSMENT, "symptom_onset": future.isoformat()},
     )
     html = response.content.decode()
-    field_start = html.index('id="id_symptom_onset-field"')
+    field_start = html.index('id="id_symptom_onset-group"')
     assert "cannot be in the future" in html[field_start : field_start + 800]
     assert 'value="Bus driver"' in html
     assert "Partner and a child" in html
@@ -377,7 +381,7 @@ def test_a_bad_phone_is_flagged_on_its_row_and_nothing_is_saved(
     )
     html = response.content.decode()
     bob_row = html[html.index('data-row="1"') : html.index('data-row="2"')]
-    assert "Enter a UK phone number" in bob_row
+    assert "This number is not in use in the UK: check it with them." in bob_row
     assert 'value="12345"' in bob_row
     assert 'value="Ann"' in html  # the good row is kept as typed
     assert not Contact.objects.exists()
@@ -419,7 +423,7 @@ def test_the_same_person_twice_in_one_batch_is_flagged(client, caseworker, held_
         reverse("cases:contacts", args=[held_case.pk]),
         contact_rows(row("Ann", "07911 123451"), row("Ann", "07911 123451")),
     )
-    assert b"same person as row 1" in response.content
+    assert b"same person as contact 1" in response.content
     assert not Contact.objects.exists()
 
 
@@ -460,8 +464,8 @@ def test_a_visit_without_a_date_is_refused_by_the_field(client, caseworker, held
         {"visit-name": "The Crown", "visit-kind": "venue"},
     )
     html = response.content.decode()
-    field_start = html.index('id="id_visit-visited_on-field"')
-    assert "This field is required." in html[field_start : field_start + 600]
+    field_start = html.index('id="id_visit-visited_on-group"')
+    assert "Enter the date they were there." in html[field_start : field_start + 600]
     assert 'value="The Crown"' in html
 
 
@@ -483,7 +487,11 @@ def test_completing_a_reached_and_assessed_case(client, caseworker, held_case):
     call_record(item=held_case, caller=caseworker, outcome=Outcome.REACHED)
     f.RiskAssessmentFactory(case=held_case, assessed_by=caseworker)
     client.force_login(caseworker)
-    response = client.post(reverse("cases:complete", args=[held_case.pk]), follow=True)
+    response = client.post(
+        reverse("cases:complete", args=[held_case.pk]),
+        {"no_contacts": "on"},  # none were named, and that is said in words
+        follow=True,
+    )
     assert response.redirect_chain[-1][0] == reverse("cases:queue")
     held_case.refresh_from_db()
     assert held_case.status == Status.COMPLETED
@@ -495,7 +503,12 @@ def test_completing_an_unreached_case_is_refused_with_a_message(
     f.RiskAssessmentFactory(case=held_case, assessed_by=caseworker)
     client.force_login(caseworker)
     response = client.post(reverse("cases:complete", args=[held_case.pk]), follow=True)
-    assert b"it cannot be completed" in response.content
+    assert (
+        b"Complete the case once you have reached them and recorded the risk "
+        b"assessment." in response.content
+    )
+    held_case.refresh_from_db()
+    assert held_case.status == Status.ASSIGNED
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -511,8 +524,9 @@ def test_case_page_query_count_does_not_grow_with_contacts_calls_and_visits(
         f.SettingVisitFactory(case=held_case)
     client.force_login(caseworker)
     # session, user, profile, case (with person, area, assessment), audit insert,
-    # calls, contacts, visits, script steps; then the session save (3 in a test)
-    with django_assert_num_queries(12):
+    # contacts, drafts, calls, visits, script steps; then the session save (3 in a
+    # test)
+    with django_assert_num_queries(13):
         response = client.get(page(held_case))
     assert response.status_code == 200
 
@@ -523,7 +537,7 @@ def test_a_phone_number_from_another_country_is_refused(client, caseworker, held
         reverse("cases:contacts", args=[held_case.pk]),
         contact_rows(row("Ann", "+33 6 12 34 56 78")),
     )
-    assert b"Enter a UK phone number" in response.content
+    assert b"This is not a UK number (it starts +33)" in response.content
     assert not Contact.objects.exists()
 
 
