@@ -14,6 +14,7 @@ from .cases import urls as cases_urls
 from .contacts import urls as contacts_urls
 from .escalations import urls as escalations_urls
 from .figures import WeeklyFiguresView
+from .notify_callback import notify_receipt
 
 # One browsable root listing every resource; each resource keeps its registrations.
 root = DefaultRouter()
@@ -26,6 +27,7 @@ v1 = [
     path("", include(calls_urls)),
     path("", include(escalations_urls)),
     path("figures/weekly/", WeeklyFiguresView.as_view(), name="api-figures-weekly"),
+    path("notify/receipts/", notify_receipt, name="api-notify-receipt"),
     path("", root.get_api_root_view(), name="api-root"),
 ]
 

@@ -243,6 +243,44 @@ class WorkItem(models.Model):
             fields += ["assignee", "status"]
         self._save(*dict.fromkeys(fields))
 
+    def mark_waiting_online(self, *, until: datetime) -> None:
+        """Told by message with a link: no call is due before `until` (the pool
+        holds it back till then: a case entering their contacts, a contact
+        confirming). Unreached and unheld only."""
+        if self.status != Status.NEW or self.assignee_id is not None:
+            raise self._refuse("sent a link")
+        self.next_attempt_at = until
+        self._save("next_attempt_at")
+
+    def note_reached_online(self, *, now: datetime) -> None:
+        """They answered online: reached by the online route (kept if they were
+        reached before), no call due, no deadline. The status is the caller's."""
+        if self.reached_at is None:
+            self.reached_at = now
+            self.reached_route = Route.ONLINE
+        self.next_attempt_at = None
+        self.escalate_due_at = None
+        self._save("reached_at", "reached_route", "next_attempt_at", "escalate_due_at")
+
+    def mark_reached_online(self, *, now: datetime) -> None:
+        """Reached by the online route. A case someone holds, or one reached by phone
+        already (waiting to be finished), stays reached for a caseworker to finish
+        (the assessment); a case nobody has worked yet, and a contact, are done with."""
+        if not self.is_workable:
+            raise self._refuse("answered online")
+        reached_before = self.status == Status.REACHED
+        self.note_reached_online(now=now)
+        if self.worked_after_reach and (self.assignee_id is not None or reached_before):
+            self.status = Status.REACHED
+            self._save("status")
+        elif self.worked_after_reach:
+            self.status = Status.COMPLETED
+            self.completed_at = now
+            self._save("status", "completed_at")
+        else:
+            self.status = Status.REACHED
+            self._save("status")
+
     def mark_completed(self, *, now: datetime) -> None:
         if self.status != Status.REACHED:
             raise self._refuse("completed")

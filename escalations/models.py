@@ -14,6 +14,7 @@ class Escalation(models.Model):
         REFUSED = "refused", "Refused by phone"
         COMPLEX = "complex", "Complex setting"
         SAFEGUARDING = "safeguarding", "Safeguarding concern"
+        SUPPORT = "support", "Asked for support to isolate"
         OTHER = "other", "Other"
 
     class Status(models.TextChoices):

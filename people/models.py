@@ -88,7 +88,14 @@ class Person(models.Model):
 
 
 class Message(models.Model):
-    """A text or email sent to a person, and whether it arrived."""
+    """A text or email to a person, and whether it arrived (sent by notify/).
+
+    `key` says which event it is for ("isolation_advice:contact:123"), so each event
+    makes one message however often it is recorded. Its life: queued, sending (the
+    provider is being asked), sent (it took it), delivered or failed. A message is
+    sent at most once: one left sending by a worker that stopped is failed, not
+    sent again.
+    """
 
     class Channel(models.TextChoices):
         SMS = "sms", "Text message"
@@ -97,6 +104,7 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
@@ -104,6 +112,8 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         ISOLATION_ADVICE = "isolation_advice", "Isolation advice"
         MISSED_CALL = "missed_call", "We tried to call you"
+        CASE_LINK = "case_link", "Link to tell us your contacts"
+        CONTACT_LINK = "contact_link", "Told to isolate, with a link"
         OTHER = "other", "Other"
 
     person = models.ForeignKey(
@@ -123,14 +133,23 @@ class Message(models.Model):
         on_delete=models.CASCADE,
         related_name="messages",
     )
+    # One message per event; rows from before keys have none (NULLs do not collide).
+    key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
     to = models.CharField(max_length=254)
     body = models.TextField()
+    language = models.CharField(max_length=8, default="en")
+    # The provider's template, by its name in GOVUK_NOTIFY_TEMPLATES (blank: the kind).
+    template = models.CharField(max_length=100, blank=True)
+    personalisation = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.QUEUED
     )
+    attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the last attempt began (a message sending since long ago is stuck).
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=200, blank=True)
@@ -138,7 +157,18 @@ class Message(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["person", "-created_at"], name="message_person")
+            models.Index(fields=["person", "-created_at"], name="message_person"),
+            # Delivery receipts find their message by the provider's id.
+            models.Index(
+                fields=["provider_reference"],
+                condition=~models.Q(provider_reference=""),
+                name="message_provider_reference",
+            ),
+            models.Index(
+                fields=["last_attempt_at"],
+                condition=models.Q(status="sending"),
+                name="message_sending",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,13 @@ def clock(request):
 
 
 @pytest.fixture(autouse=True)
+def _messages_in_a_folder_of_the_tests_own(settings, tmp_path):
+    """Texts and emails sent by a test go to its own folder (the file backend), never
+    into the working copy's var/messages."""
+    settings.NOTIFY_FILE_DIR = str(tmp_path / "messages")
+
+
+@pytest.fixture(autouse=True)
 def _force_login_gives_the_second_factor(monkeypatch):
     """`client.force_login(user)` signs in as if the user had also given their second
     factor where their role needs one (the two-factor tests sign in through the

@@ -78,7 +78,8 @@ def test_intake_creates_a_waiting_case_with_its_clock(clock):
     assert case.complexity == Case.Complexity.ROUTINE
     assert case.source == Case.Source.API
     assert case.created_at == NOW
-    assert case.next_attempt_at == NOW
+    # A mobile number: texted a link, no call due for the hours set (4).
+    assert case.next_attempt_at == NOW + 4 * HOUR
     assert case.escalate_due_at == NOW + 24 * HOUR
     assert case.isolation_ends_on == SPECIMEN + dt.timedelta(days=10)
 

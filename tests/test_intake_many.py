@@ -139,7 +139,10 @@ def test_batch_queues_one_assignment_run_once_it_commits(
         mock.patch.object(assign_work_task, "delay") as queued,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        case_intake_many(results=[result(f"LAB-{n}") for n in range(3)])
+        # Phoned (a landline): a case with a mobile waits for its answer online.
+        case_intake_many(
+            results=[result(f"LAB-{n}", phone="0114 496 0123") for n in range(3)]
+        )
 
     queued.assert_called_once_with()
 

@@ -58,11 +58,13 @@ INSTALLED_APPS = [
     "areas",
     "audit",
     "people",
+    "notify",
     "calls",
     "staffing",
     "cases",
     "contacts",
     "escalations",
+    "online",
     "figures",
     "accounts",
     "work",
@@ -295,6 +297,42 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Texts and emails to people (notify/) -----------------------------------------
+# Each channel's backend: notify.backends.FileBackend (the default: one JSON line per
+# message under NOTIFY_FILE_DIR, so the embedded default sends nothing anywhere),
+# ConsoleBackend, DjangoEmailBackend (email, through EMAIL_URL) or GovukNotifyBackend.
+NOTIFY_SMS_BACKEND = env.str(
+    "NOTIFY_SMS_BACKEND", default="notify.backends.FileBackend"
+)
+NOTIFY_EMAIL_BACKEND = env.str(
+    "NOTIFY_EMAIL_BACKEND", default="notify.backends.FileBackend"
+)
+NOTIFY_FILE_DIR = env.str("NOTIFY_FILE_DIR", default=str(BASE_DIR / "var" / "messages"))
+# GOV.UK Notify: the API key ({name}-{service id}-{secret}), and the template for each
+# kind of message (JSON: {"default": "<id>", "isolation_advice": "<id>", ...}; a key
+# may name its channel, "sms:default", "email:default", since a template has one).
+GOVUK_NOTIFY_API_KEY = env.str("GOVUK_NOTIFY_API_KEY", default="")
+GOVUK_NOTIFY_BASE_URL = env.str(
+    "GOVUK_NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk"
+)
+GOVUK_NOTIFY_TEMPLATES = (
+    env.json("GOVUK_NOTIFY_TEMPLATES")
+    if env.str("GOVUK_NOTIFY_TEMPLATES", default="").strip()
+    else {}
+)
+if not isinstance(GOVUK_NOTIFY_TEMPLATES, dict):
+    raise ImproperlyConfigured("GOVUK_NOTIFY_TEMPLATES must be a JSON object.")
+# The bearer token Notify sends with its delivery receipts; unset, they are refused.
+NOTIFY_CALLBACK_TOKEN = env.str("NOTIFY_CALLBACK_TOKEN", default="")
+# Tries after the first when the provider cannot take a message now (backing off).
+NOTIFY_MAX_RETRIES = env.int("NOTIFY_MAX_RETRIES", default=6)
+if (
+    PRODUCTION
+    and "GovukNotifyBackend" in NOTIFY_SMS_BACKEND + NOTIFY_EMAIL_BACKEND
+    and not GOVUK_NOTIFY_API_KEY
+):
+    raise ImproperlyConfigured("GOVUK_NOTIFY_API_KEY must be set to send by Notify.")
+
 # --- Celery -----------------------------------------------------------------------
 # The filesystem broker's folders (messages, and its control folder for broadcast
 # commands) live under var/, which `run_embedded` creates; nothing is made on import.
@@ -361,6 +399,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "escalations.tasks.detect_clusters_task",
         "schedule": timedelta(minutes=15),
     },
+    "fail-stuck-messages": {
+        "task": "notify.tasks.fail_stuck_messages_task",
+        "schedule": timedelta(minutes=10),
+        "options": {"expires": 9 * 60},
+    },
 }
 
 # --- Domain rules -----------------------------------------------------------------
@@ -392,6 +435,15 @@ TRACING_NEW_STARTER_REVIEW_CALLS = env.int("NEW_STARTER_REVIEW_CALLS", default=5
 # Clusters: this many cases sharing one setting within this many days, in one area.
 TRACING_CLUSTER_MIN_CASES = env.int("CLUSTER_MIN_CASES", default=3)
 TRACING_CLUSTER_WINDOW_DAYS = env.int("CLUSTER_WINDOW_DAYS", default=14)
+# The online route: a new case with a mobile or email is sent a link to enter their
+# contacts; contacts they name are told by message, with a link to confirm. No answer
+# within the hours set, and the phones take over. Links last a few days, used once.
+TRACING_SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+TRACING_ONLINE_LINK_DAYS = env.int("ONLINE_LINK_DAYS", default=3)
+TRACING_ONLINE_CASE_HOURS = env.int("ONLINE_CASE_HOURS", default=4)
+TRACING_ONLINE_CONTACT_HOURS = env.int("ONLINE_CONTACT_HOURS", default=8)
+# Requests to the link pages allowed from one address in 10 minutes.
+TRACING_ONLINE_RATE = env.int("ONLINE_RATE", default=60)
 # Where an item goes when its postcode maps to no area.
 TRACING_FALLBACK_TEAM_CODE = "FALLBACK"
 

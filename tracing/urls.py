@@ -17,6 +17,7 @@ urlpatterns = [
     path("staff/", include("pages.staff.urls")),
     path("local/", include("pages.local.urls")),
     path("api/", include("api.urls")),
+    path("o/", include("pages.online.urls")),
 ]
 
 handler400 = "pages.errors.bad_request"

@@ -3,9 +3,10 @@
 The caller is the person who made the call: the signed-in member of staff, or the
 member of staff an integration names, and they must be someone who may work the item.
 The outcome is applied by the call rules, and what it asks of the service follows in
-the same transaction: the isolation advice for a contact reached (a message row), a
-safeguarding concern escalated at once and the caller's supervisors emailed once that
-is committed, a new starter's call queued for review.
+the same transaction: the isolation advice for a contact reached (a text queued once
+per contact, sent by notify/ after commit), a safeguarding concern escalated at once
+and the caller's supervisors emailed once that is committed, a new starter's call
+queued for review.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from cases.models import Case
 from cases.workitem import WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation
+from notify.services import message_queue
 from people.models import Message
 from staffing.selectors.members import supervisor_emails
 from staffing.services import call_review_queue_if_new_starter
@@ -158,13 +160,15 @@ def call_record(
                 caller_id=caller.pk,
             )
     if outcome == Outcome.REACHED and isinstance(locked, Contact) and person.phone:
-        logged.message = Message.objects.create(
+        # Once per contact: a second "reached" call returns the first text.
+        logged.message = message_queue(
             person=person,
             contact=locked,
             channel=Message.Channel.SMS,
             kind=Message.Kind.ISOLATION_ADVICE,
             to=str(person.phone),
             body=isolation_advice_text(locked),
+            key=f"isolation_advice:contact:{locked.pk}",
         )
     item.refresh_from_db()
     return logged

@@ -20,6 +20,7 @@ from people.services import PersonDetails, person_find_or_create
 
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
+from .online import online_case_wait, online_cases_invite
 from .rules import CallRule, case_isolation_ends_on
 
 
@@ -93,6 +94,7 @@ def case_intake_many(
     outcomes = []
     arrived = False
     events = []
+    invited: list[Case] = []
     for result in results:
         existing = known.get(result.lab_reference)
         if existing is not None:
@@ -100,7 +102,7 @@ def case_intake_many(
             continue
         try:
             with transaction.atomic():
-                case = _case_create(
+                case, invite = _case_create(
                     result=result, source=source, now=now, postcodes=postcodes
                 )
         except IntegrityError as exc:
@@ -116,7 +118,12 @@ def case_intake_many(
             outcomes.append(IntakeOutcome(error=exc))
         else:
             known[result.lab_reference] = case
-            arrived = arrived or case.complexity == Case.Complexity.ROUTINE
+            if invite:
+                invited.append(case)
+            # Due for a call now (not escalated, not waiting for an answer online).
+            arrived = arrived or (
+                case.complexity == Case.Complexity.ROUTINE and not invite
+            )
             outcomes.append(IntakeOutcome(case=case, created=True))
             events.append(
                 audit_event(
@@ -128,6 +135,7 @@ def case_intake_many(
                 )
             )
     audit_record_many(events)
+    online_cases_invite(cases=invited, now=now)
     if arrived:
         assignment_run_after_commit()
     return outcomes
@@ -135,7 +143,7 @@ def case_intake_many(
 
 def _case_create(
     *, result: TestResult, source: str, now: datetime, postcodes: PostcodeLookup
-) -> Case:
+) -> tuple[Case, bool]:
     """The new case and its person; a complex setting escalates it at once."""
     person, _ = person_find_or_create(details=result.person, postcodes=postcodes)
     # Route by the address on this result: the person may have moved since we last
@@ -166,6 +174,9 @@ def _case_create(
     case.mark_arrived(
         now=now, escalate_due_at=CallRule.for_kind("case").escalate_due_at(now)
     )
+    # A link to enter their contacts online, if they can be messaged (sent for the
+    # whole batch at the end); phoned if they do not answer in time.
+    invite = case.complexity == Case.Complexity.ROUTINE and online_case_wait(case, now)
     case.save()
     if case.complexity == Case.Complexity.COMPLEX:
         item_escalate(
@@ -175,4 +186,4 @@ def _case_create(
             by=None,
             now=now,
         )
-    return case
+    return case, invite

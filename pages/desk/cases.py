@@ -11,15 +11,22 @@ section is saved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import phonenumbers
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Case as DbCase
+from django.db.models import OuterRef, QuerySet, Subquery, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
@@ -28,8 +35,10 @@ from calls.models import Script
 from calls.selectors import articles_matching, call_history, script_steps
 from cases.errors import IllegalTransition
 from cases.models import Case, CaseDraft, RiskAssessment
-from cases.workitem import Status
+from cases.workitem import UNREACHED, Status, WorkItem
 from contacts.models import Contact
+from online.models import OnlineLink
+from people.models import Message
 from work import casework
 from work.access.cases import get_case_to_work, may_work_case
 from work.assignment import assign_work
@@ -41,6 +50,7 @@ from work.casework import (
     case_visit_add,
     contacts_add_many,
 )
+from work.online import SUPPORT_KINDS, online_link_resend, online_progress
 from work.queues import (
     current_shift,
     empty_queue_reason,
@@ -79,6 +89,198 @@ def work_url(item) -> str:
     return reverse(name, args=[item.pk])
 
 
+# --- The online route: how a person's link went, and a new one -------------------------
+
+
+def masked_address(channel: str, to: str) -> str:
+    """Where a link went, hidden but for enough to recognise: a number's last 3
+    digits (and a UK number's leading "07"), an email's last 3 characters before the
+    @ and its domain."""
+    if channel == Message.Channel.EMAIL:
+        local, at, domain = to.rpartition("@")
+        if not at:
+            local, domain = to, ""
+        keep = min(3, max(len(local) - 1, 0))
+        return f"***{local[len(local) - keep :]}{at}{domain}"
+    try:
+        number = phonenumbers.parse(to, "GB")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and number.country_code == 44:
+        text = phonenumbers.format_number(
+            number, phonenumbers.PhoneNumberFormat.NATIONAL
+        )
+        head = 2  # "07": every UK mobile begins so
+    elif number is not None:
+        text = phonenumbers.format_number(
+            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        head = len(str(number.country_code))
+    else:
+        text, head = to, 0
+    digits = sum(ch.isdigit() for ch in text)
+    shown, seen = [], 0
+    for ch in text:
+        if ch.isdigit():
+            seen += 1
+            if head < seen <= digits - 3:
+                ch = "*"
+        shown.append(ch)
+    return "".join(shown)
+
+
+def _by(message: Message) -> str:
+    return "email" if message.channel == Message.Channel.EMAIL else "text"
+
+
+def _at(moment: datetime, now: datetime) -> str:
+    """HH:MM today; with the day on any other."""
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localtime(now).date():
+        return f"{local:%H:%M}"
+    return f"{local:%H:%M} on {local:%a} {local.day} {local:%b}"
+
+
+def _message_state(message: Message | None, now: datetime) -> str:
+    if message is None:
+        return "Not sent: there was nowhere to send it"
+    status = message.status
+    if status == Message.Status.SENT:
+        return f"Sent at {_at(message.sent_at, now)}" if message.sent_at else "Sent"
+    if status == Message.Status.DELIVERED:
+        at = message.delivered_at or message.sent_at
+        return f"Delivered at {_at(at, now)}" if at else "Delivered"
+    if status == Message.Status.FAILED:
+        reason = message.failure_reason.strip().rstrip(".")
+        return f"Failed: {reason}" if reason else "Failed"
+    if status == Message.Status.SENDING:
+        return "Sending"
+    return "Queued: not sent yet"
+
+
+@dataclass(frozen=True)
+class OnlineSummary:
+    """The online progress of a case or contact, as its page says it."""
+
+    link: OnlineLink | None
+    kind: str
+    sent: str = ""  # "By text to 07*** ***678 at 10:00"
+    message: str = ""
+    message_failed: bool = False
+    opened: str = ""
+    answered: str = ""  # a case: contacts entered; a contact: will isolate
+    support: str = ""  # a contact: what support they asked for
+    no_call_before: str = ""
+    may_resend: bool = False
+    resend_url: str = ""
+
+
+def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineSummary:
+    """How the item's latest link went (one query), and whether a new one may be
+    sent: only while the item is open."""
+    link = online_progress(item)
+    is_open = item.status in (OPEN if item.kind == "case" else UNREACHED)
+    if link is None:
+        return OnlineSummary(link=None, kind=item.kind)
+    message = link.message
+    sent = f"at {_at(link.created_at, now)}"
+    if message is not None:
+        sent = (
+            f"By {_by(message)} to {masked_address(message.channel, message.to)} {sent}"
+        )
+    else:
+        sent = f"Made {sent}"
+    if link.created_by is not None:
+        by = link.created_by
+        sent += f", sent again by {by.get_full_name() or by.username}"
+    not_yet = "Not yet"
+    if item.kind == "case":
+        answered = _at(link.submitted_at, now) if link.submitted_at else not_yet
+    elif link.confirmed_at:
+        answered = _at(link.confirmed_at, now)
+    elif link.submitted_at:
+        answered = (
+            f"No: at {_at(link.submitted_at, now)} they said they will not or cannot"
+        )
+    else:
+        answered = not_yet
+    support = ", ".join(SUPPORT_KINDS.get(k, k) for k in link.support or [])
+    no_call_before = ""
+    if (
+        item.is_unreached
+        and link.usable(now)
+        and item.next_attempt_at is not None
+        and item.next_attempt_at > now
+    ):
+        no_call_before = (
+            f"No call before {_at(item.next_attempt_at, now)} unless they answer "
+            "online."
+        )
+    return OnlineSummary(
+        link=link,
+        kind=item.kind,
+        sent=sent,
+        message=_message_state(message, now),
+        message_failed=message is not None and message.status == Message.Status.FAILED,
+        opened=_at(link.opened_at, now) if link.opened_at else not_yet,
+        answered=answered,
+        support=support,
+        no_call_before=no_call_before,
+        may_resend=is_open,
+        resend_url=resend_url,
+    )
+
+
+def link_resend(
+    request: HttpRequest,
+    item: WorkItem,
+    *,
+    page_url: str,
+    render_section: Callable[..., TemplateResponse],
+) -> HttpResponse:
+    """Send the person a new link (the old one stops working). With htmx the online
+    section is drawn again, with the confirmation or what stood in the way; without,
+    a message and back to the section. PermissionDenied (not theirs): a 403."""
+    try:
+        link = online_link_resend(item=item, by=request.user)
+    except IllegalTransition as exc:
+        if request.htmx:
+            # No field to link to: the reason, in words (the button may be gone).
+            return render_section(errors=[(str(exc), "")])
+        messages.error(request, str(exc))
+        return redirect(page_url)
+    message = link.message
+    where = (
+        f" by {_by(message)} to {masked_address(message.channel, message.to)}"
+        if message is not None
+        else ""
+    )
+    text = f"A new link was sent{where}. The old link no longer works."
+    if request.htmx:
+        return render_section(notice=text)
+    messages.success(request, text)
+    return redirect(page_url)
+
+
+def with_online_state(queue: QuerySet, *, now: datetime) -> QuerySet:
+    """The queue with each row's `online_state`: where its latest link stands,
+    "sent" (they can still use it), "answered" (they used it), or "". Read in the
+    queue's own query (a subquery per row in SQL), so no query is added."""
+    latest = (
+        OnlineLink.objects.filter(**{queue.model.kind: OuterRef("pk")})
+        .order_by("-created_at", "-pk")
+        .annotate(
+            state=DbCase(
+                When(submitted_at__isnull=False, then=Value("answered")),
+                When(revoked_at__isnull=True, expires_at__gt=now, then=Value("sent")),
+                default=Value(""),
+            )
+        )
+        .values("state")[:1]
+    )
+    return queue.annotate(online_state=Subquery(latest))
+
+
 # --- My work ---------------------------------------------------------------------------
 
 
@@ -87,7 +289,8 @@ def work_url(item) -> str:
 def my_work(request: HttpRequest) -> TemplateResponse:
     """The signed-in person's queue, due first, overdue marked."""
     now = timezone.now()
-    items = with_due_state(list(work_queue(request.user)), now=now)
+    queue = with_online_state(work_queue(request.user), now=now)
+    items = with_due_state(list(queue), now=now)
     audit_list_view(user=request.user, items=items, via="page", list_name="my work")
     shift = current_shift(request.user, now=now)
     model = work_model_for(request.user)
@@ -178,12 +381,14 @@ def _case_page(
     complete_form: CompleteForm | None = None,
     complete_errors: list[tuple[str, str]] | None = None,
     notices: dict[str, str] | None = None,
+    online_errors: list[tuple[str, str]] | None = None,
     template: str = PAGE,
 ) -> TemplateResponse:
     query = request.GET.get("q", "").strip()[:100]
     assessment = _assessment_of(case)
     is_open = case.status in OPEN
-    with_due_state([case], now=timezone.now())
+    now = timezone.now()
+    with_due_state([case], now=now)
     contacts = _contacts_of(case)
     drafts = (
         {d.section: d for d in CaseDraft.objects.filter(case=case, user=request.user)}
@@ -238,6 +443,16 @@ def _case_page(
             "complete_errors": complete_errors or [],
             "notices": notices or {},
             "notice": (notices or {}).get("calls", ""),
+            # Read only if drawn: the whole page and the online section draw it.
+            "online": SimpleLazyObject(
+                lambda: online_summary(
+                    case,
+                    now=now,
+                    resend_url=reverse("cases:online_resend", args=[case.pk]),
+                )
+            ),
+            "online_notice": (notices or {}).get("online", ""),
+            "online_errors": online_errors or [],
         },
     )
 
@@ -268,8 +483,16 @@ def _typing_back(request: HttpRequest, case: Case) -> dict[str, Any]:
     page: dict[str, Any] = {}
     typed = {
         name: typed_form(request, action=reverse(f"cases:{name}", args=[case.pk]))
-        for name in ("call", "assessment", "contacts", "visit")
+        for name in ("call", "assessment", "contacts", "visit", "draft")
     }
+    # A draft sent as they typed, after the session ended: the latest typing of its
+    # section, unless that section's form was sent too.
+    if (data := typed["draft"]) is not None:
+        section = data.get("section")
+        if section == ASSESSMENT and typed["assessment"] is None:
+            typed["assessment"] = data
+        elif section == CONTACTS and typed["contacts"] is None:
+            typed["contacts"] = data
     if (data := typed["call"]) is not None:
         page["call_form"] = CallLogForm(initial=typed_call(data))
     if (data := typed["assessment"]) is not None:
@@ -414,6 +637,25 @@ def case_visit(request: HttpRequest, pk: int) -> HttpResponse:
                 f"Visit to {form.cleaned_data['name']} recorded.",
             )
     return _section(request, case, "settings", visit_form=form)
+
+
+@login_required
+@require_POST
+def case_online_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the case a new link to enter their contacts (the old one stops working)."""
+    case = get_case_to_work(request.user, pk)
+    return link_resend(
+        request,
+        case,
+        page_url=_page_url(case, "online"),
+        render_section=lambda notice="", errors=None: _section(
+            request,
+            case,
+            "online",
+            notices={"online": notice} if notice else None,
+            online_errors=errors,
+        ),
+    )
 
 
 # --- drafts ----------------------------------------------------------------------------

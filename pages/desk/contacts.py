@@ -21,6 +21,9 @@ from work.queues import with_due_state
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical
+from .cases import link_resend, online_summary
+
+PAGE = "contacts/contact_detail.html"
 
 
 def _contact_page(
@@ -29,11 +32,14 @@ def _contact_page(
     *,
     call_form: CallLogForm | None = None,
     notice: str = "",
-    template: str = "contacts/contact_detail.html",
+    online_notice: str = "",
+    online_errors: list[tuple[str, str]] | None = None,
+    template: str = PAGE,
 ) -> TemplateResponse:
     # The case behind the contact is never loaded here: its name is private.
     query = request.GET.get("q", "").strip()[:100]
-    with_due_state([contact], now=timezone.now())
+    now = timezone.now()
+    with_due_state([contact], now=now)
     return TemplateResponse(
         request,
         template,
@@ -52,6 +58,13 @@ def _contact_page(
             "call_form": call_form or CallLogForm(),
             "call_url": reverse("contacts:call", args=[contact.pk]),
             "notice": notice,
+            "online": online_summary(
+                contact,
+                now=now,
+                resend_url=reverse("contacts:online_resend", args=[contact.pk]),
+            ),
+            "online_notice": online_notice,
+            "online_errors": online_errors or [],
         },
     )
 
@@ -85,7 +98,27 @@ def contact_call(request: HttpRequest, pk: int) -> HttpResponse:
             contact,
             call_form=form,
             notice=notice,
-            template="contacts/contact_detail.html#call_panel",
+            template=f"{PAGE}#call_panel",
         ),
         render_page=lambda form: _contact_page(request, contact, call_form=form),
+    )
+
+
+@login_required
+@require_POST
+def contact_online_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the contact a new link to confirm they will isolate (the old one stops
+    working)."""
+    contact = get_contact_to_work(request.user, pk)
+    return link_resend(
+        request,
+        contact,
+        page_url=reverse("contacts:detail", args=[contact.pk]) + "#online",
+        render_section=lambda notice="", errors=None: _contact_page(
+            request,
+            contact,
+            online_notice=notice,
+            online_errors=errors,
+            template=f"{PAGE}#online_section",
+        ),
     )

@@ -16,6 +16,11 @@ case_urls = (
         path("cases/<int:pk>/visits/", cases.case_visit, name="visit"),
         path("cases/<int:pk>/complete/", cases.case_complete, name="complete"),
         path("cases/<int:pk>/draft/", cases.case_draft, name="draft"),
+        path(
+            "cases/<int:pk>/online/resend/",
+            cases.case_online_resend,
+            name="online_resend",
+        ),
     ],
     "cases",
 )
@@ -24,6 +29,11 @@ contact_urls = (
     [
         path("contacts/<int:pk>/", contacts.contact_detail, name="detail"),
         path("contacts/<int:pk>/calls/", contacts.contact_call, name="call"),
+        path(
+            "contacts/<int:pk>/online/resend/",
+            contacts.contact_online_resend,
+            name="online_resend",
+        ),
     ],
     "contacts",
 )

@@ -27,7 +27,10 @@ def lab_result(reference: str = "LAB-ARRIVAL-1", **kwargs) -> LabResult:
     return LabResult(
         lab_reference=reference,
         person=PersonDetails(
-            first_name="Grace", last_name="Hopper", phone="+447911123456"
+            # A landline: phoned at once (a mobile is sent a link first).
+            first_name="Grace",
+            last_name="Hopper",
+            phone="+441144960123",
         ),
         specimen_date=timezone.localdate() - dt.timedelta(days=2),
         result_date=timezone.localdate() - dt.timedelta(days=1),

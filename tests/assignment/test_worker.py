@@ -106,7 +106,10 @@ def test_case_arriving_is_assigned_by_the_worker_to_a_caseworker_on_shift(worker
         result=LabResult(
             lab_reference="LAB-WORKER-1",
             person=PersonDetails(
-                first_name="Rosalind", last_name="Franklin", phone="+447911123456"
+                # A landline: phoned at once (a mobile is sent a link first).
+                first_name="Rosalind",
+                last_name="Franklin",
+                phone="+441144960123",
             ),
             specimen_date=timezone.localdate() - dt.timedelta(days=2),
             result_date=timezone.localdate() - dt.timedelta(days=1),

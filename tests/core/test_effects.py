@@ -49,7 +49,7 @@ def lab_results(n: int) -> list[LabResult]:
             person=PersonDetails(
                 first_name="Ada",
                 last_name=f"Lovelace{i}",
-                phone=f"+4479111{i:05d}",
+                phone=f"+44114496{i:04d}",  # landlines: phoned, not sent a link
                 postcode="S1 1AA",
             ),
             specimen_date=timezone.localdate() - dt.timedelta(days=2),

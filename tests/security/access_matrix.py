@@ -133,8 +133,10 @@ MATRIX: dict[str, Row] = _rows(
     ("cases:visit",                             "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("cases:draft",                             "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("cases:complete",                          "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    ("cases:online_resend",                     "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("contacts:detail",                         "GET",      "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("contacts:call",                           "POST",     "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    ("contacts:online_resend",                  "POST",     "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("calls:knowledge",                         "GET",      None,               LOGIN, OK,       OK,      OK,     OK,     OK,       OK,       OK,   F403,  LOGIN, LOGIN),
     # --- staffing: the supervisor's pages (national supervisors of their own team), and everyone's own shifts and training ---------------------------------------------
     ("staffing:dashboard",                      "GET",      None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     F403, F403,  LOGIN, LOGIN),
@@ -176,6 +178,8 @@ MATRIX: dict[str, Row] = _rows(
     ("api-root",                                "GET",      None,               F401,  OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
     ("api-test-results",                        "POST",     None,               F401,  F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  F403,  OK),
     ("api-figures-weekly",                      "GET",      None,               F401,  F403,     F403,    OK,     OK,     OK,       OK,       OK,   F403,  F403,  OK),
+    # GOV.UK Notify's delivery receipts: only its own bearer token (NOTIFY_CALLBACK_TOKEN) opens it, never a session or a client token (tests/notify).
+    ("api-notify-receipt",                      "POST",     None,               F401,  F401,     F401,    F401,   F401,   F401,     F401,     F401, F401,  F401,  F401),
     ("api-case-list",                           "GET",      "case[]",           F401,  OWN,      NONE,    OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     ("api-case-detail",                         "GET",      "case",             F401,  OWN,      F404,    OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     ("api-case-add-contact",                    "POST",     "case",             F401,  OWN,      F404,    OK,     OK,     F403_404, F403_404, OK,   F403,  OWN,   OK),
@@ -215,4 +219,7 @@ MATRIX: dict[str, Row] = _rows(
 NAMESPACE_RULES = {
     "admin:": "the admin site: administrators only; everyone else is sent to the "
     "admin's sign-in or refused (sampled by the admin:* rows)",
+    "online:": "the pages a texted link opens: no sign-in, the unguessable token is "
+    "the only authority, the same for every role and none (wrong, expired, used and "
+    "tampered tokens alike: tests/online/test_pages.py)",
 }

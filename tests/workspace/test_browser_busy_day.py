@@ -186,22 +186,11 @@ def test_the_assessment_saved_after_the_session_ended_keeps_the_clinical_notes(
     assert RiskAssessment.objects.get(case=case).clinical_notes == notes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "App bug: typing in the risk assessment (or the contact rows) after the "
-        "session ended is lost. Its draft request (hx-post to cases:draft, on input "
-        "after 0.8 s or on change) is the first to meet the ended session: "
-        "signed_out_gracefully keeps the fields under /cases/<pk>/draft/, but "
-        "_typing_back in pages/desk/cases.py gives back only the call, assessment, "
-        "contacts and visit forms, so after signing in the page draws the older "
-        "draft, without the typing or the message."
-    ),
-)
 def test_typing_in_the_assessment_after_the_session_ended_is_back_after_signing_in(
     desk, open_page, live_server
 ):
+    """The draft sent as they type is the first request to meet the ended session:
+    its typing is kept through signing in and put back, with the message."""
     user, case = desk
     page = open_page(user, case_path(case), desk_tests.DESKTOP)
     end_the_session(user)

@@ -526,7 +526,7 @@ def test_case_page_query_count_does_not_grow_with_contacts_calls_and_visits(
     # session, user, profile, case (with person, area, assessment), audit insert,
     # contacts, drafts, calls, visits, script steps; then the session save (3 in a
     # test)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         response = client.get(page(held_case))
     assert response.status_code == 200
 

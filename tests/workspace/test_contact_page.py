@@ -158,6 +158,6 @@ def test_contact_page_query_count_does_not_grow_with_calls(
     client.force_login(call_handler)
     # session, user, profile, contact with person, audit insert, calls, script
     # steps; then the session save (3 in a test)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(page(held_contact))
     assert response.status_code == 200

@@ -1,0 +1,279 @@
+"""Messages to people: queued once per event, sent at most once, receipts recorded.
+
+- `message_queue` makes the message for an event (its key) unless it exists, and
+  queues its sending once the transaction commits: nothing is sent in a request.
+- `message_send` (the task's work) moves it queued -> sending in a short transaction
+  holding the row, calls the backend outside it, then records what happened. Only a
+  queued message is sent, so a task run twice sends once; one left "sending" by a
+  worker that stopped mid-call is never sent again (it may have gone):
+  `messages_stuck_fail` marks it failed.
+- `receipt_record` applies a provider's delivery receipt.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from people.models import Message, Person
+
+from .backends import Backend
+from .errors import PermanentFailure, TemporaryFailure
+
+log = logging.getLogger(__name__)
+
+SEND_MESSAGE = "notify.tasks.send_message_task"
+STUCK_REASON = "unknown: the worker stopped while sending"
+REASON_LENGTH = Message._meta.get_field("failure_reason").max_length or 200
+
+# Notify's final statuses in a delivery receipt, and what a failure means.
+DELIVERED = "delivered"
+RECEIPT_FAILURES = {
+    "permanent-failure": "The provider could not deliver it: the number or address "
+    "is wrong or not in use (permanent-failure).",
+    "temporary-failure": "The provider could not deliver it: the phone was off or "
+    "the inbox full (temporary-failure).",
+    "technical-failure": "It was not sent: a problem between the service and the "
+    "provider (technical-failure).",
+}
+
+
+def _reason(text: object) -> str:
+    text = str(text) or "no reason given"
+    return text if len(text) <= REASON_LENGTH else text[: REASON_LENGTH - 1] + "…"
+
+
+def _queue_send(message_id: int) -> None:
+    # By name from the registry: the task module imports this one.
+    current_app.tasks[SEND_MESSAGE].delay(message_id=message_id)
+
+
+def _send_after_commit(message_id: int) -> None:
+    """Queue the message's sending once the transaction commits (now, outside one).
+
+    Robust: a broker that is down must not undo the saved change. (A lambda, not
+    functools.partial: Django logs a robust callback's failure by its __qualname__,
+    which a partial lacks, and would raise after all.)"""
+    transaction.on_commit(lambda: _queue_send(message_id), robust=True)
+
+
+def message_queue(
+    *,
+    person: Person,
+    kind: str,
+    channel: str,
+    to: str,
+    body: str,
+    key: str,
+    case: models.Model | None = None,
+    contact: models.Model | None = None,
+    language: str = "en",
+    template: str = "",
+    personalisation: dict[str, Any] | None = None,
+) -> Message:
+    """The message for one event (`key`, e.g. "isolation_advice:contact:123"),
+    made and queued for sending once the transaction commits; if the event already
+    has its message, that one is returned and nothing more is sent."""
+    if not key:
+        raise ValueError("A message needs a key naming its event.")
+    # The case and contact are typed as models: notify sits below cases and contacts.
+    defaults: dict[str, Any] = {
+        "person": person,
+        "case": case,
+        "contact": contact,
+        "kind": kind,
+        "channel": channel,
+        "to": to,
+        "body": body,
+        "language": language,
+        "template": template,
+        "personalisation": personalisation or {},
+    }
+    message, created = Message.objects.get_or_create(key=key, defaults=defaults)
+    if created:
+        _send_after_commit(message.pk)
+    return message
+
+
+def backend_for(channel: str) -> Backend:
+    """The configured backend for a channel (NOTIFY_SMS_BACKEND, NOTIFY_EMAIL_BACKEND)."""
+    if channel == Message.Channel.SMS:
+        path = settings.NOTIFY_SMS_BACKEND
+    elif channel == Message.Channel.EMAIL:
+        path = settings.NOTIFY_EMAIL_BACKEND
+    else:
+        raise PermanentFailure("letters are not sent by this service")
+    backend: Backend = import_string(path)()
+    return backend
+
+
+def _finish(
+    message: Message, *, from_statuses: tuple[str, ...], **fields: Any
+) -> Message:
+    """Record the attempt's outcome if the row is still where it was left."""
+    changed = Message.objects.filter(pk=message.pk, status__in=from_statuses).update(
+        **fields
+    )
+    if changed:
+        for name, value in fields.items():
+            setattr(message, name, value)
+    else:
+        message.refresh_from_db()
+    return message
+
+
+def message_send(message_id: int) -> Message | None:
+    """Send a queued message once; None if it no longer exists.
+
+    Does nothing unless the message is queued. On TemporaryFailure the message is
+    queued again and the failure raised (the task retries); on PermanentFailure it is
+    failed with the reason. Any other error during the call also fails it ("unknown":
+    it may have gone) and is raised.
+    """
+    with transaction.atomic():
+        message = Message.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status != Message.Status.QUEUED:
+            return message
+        message.status = Message.Status.SENDING
+        message.attempts += 1
+        message.last_attempt_at = timezone.now()
+        message.save(update_fields=["status", "attempts", "last_attempt_at"])
+    sending = (Message.Status.SENDING,)
+    try:
+        provider_id = backend_for(message.channel).send(message)
+    except TemporaryFailure as exc:
+        log.warning("Message %s not sent, to try again: %s", message.pk, exc)
+        _finish(
+            message,
+            from_statuses=sending,
+            status=Message.Status.QUEUED,
+            failure_reason=_reason(exc),
+        )
+        raise
+    except PermanentFailure as exc:
+        log.warning("Message %s refused: %s", message.pk, exc)
+        return _finish(
+            message,
+            from_statuses=sending,
+            status=Message.Status.FAILED,
+            failure_reason=_reason(exc),
+        )
+    except Exception as exc:
+        _finish(
+            message,
+            from_statuses=sending,
+            status=Message.Status.FAILED,
+            failure_reason=_reason(f"unknown: {type(exc).__name__}: {exc}"),
+        )
+        raise
+    # Sent, even if the stuck sweep gave up on it meanwhile: it went.
+    return _finish(
+        message,
+        from_statuses=(*sending, Message.Status.FAILED),
+        status=Message.Status.SENT,
+        sent_at=timezone.now(),
+        provider_reference=provider_id[:100],
+        failure_reason="",
+    )
+
+
+def message_give_up(message_id: int, *, reason: str) -> Message | None:
+    """Fail a queued message that will not be tried again (its retries ran out)."""
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None:
+        return None
+    last = message.failure_reason
+    text = f"{reason}: {last}" if last else reason
+    return _finish(
+        message,
+        from_statuses=(Message.Status.QUEUED,),
+        status=Message.Status.FAILED,
+        failure_reason=_reason(text),
+    )
+
+
+def messages_stuck_fail(older_than: timedelta, *, now: datetime | None = None) -> int:
+    """Fail the messages left "sending" longer than `older_than` (their worker
+    stopped mid-call): they may have gone, so they are never sent again."""
+    cutoff = (now or timezone.now()) - older_than
+    stuck = Message.objects.filter(status=Message.Status.SENDING).filter(
+        models.Q(last_attempt_at__lt=cutoff) | models.Q(last_attempt_at__isnull=True)
+    )
+    failed = stuck.update(status=Message.Status.FAILED, failure_reason=STUCK_REASON)
+    if failed:
+        log.warning("%s message(s) stuck sending marked failed", failed)
+    return failed
+
+
+def messages_lost_requeue(older_than: timedelta, *, now: datetime | None = None) -> int:
+    """Queue again the messages still waiting to be sent `older_than` after they were
+    made or last tried (their task was lost: the broker was down when the change
+    committed). Safe beside a task still on its way: message_send sends a message
+    only while it is queued, so the second of two tasks finds it sent."""
+    cutoff = (now or timezone.now()) - older_than
+    lost = list(
+        Message.objects.filter(status=Message.Status.QUEUED, created_at__lt=cutoff)
+        .filter(
+            models.Q(last_attempt_at__isnull=True)
+            | models.Q(last_attempt_at__lt=cutoff)
+        )
+        .values_list("pk", flat=True)[:1000]
+    )
+    for message_id in lost:
+        _queue_send(message_id)
+    if lost:
+        log.warning("%s message(s) whose task was lost queued again", len(lost))
+    return len(lost)
+
+
+def receipt_record(
+    *, provider_id: str, status: str, at: datetime | None = None
+) -> Message | None:
+    """Apply a delivery receipt to the message the provider knows by `provider_id`;
+    None if there is none. "delivered" -> delivered; a failure -> failed with its
+    reason; any other status changes nothing. The same receipt twice changes nothing
+    the second time, and a failure never undoes a delivery."""
+    if not provider_id:
+        return None
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(provider_reference=provider_id)
+            .first()
+        )
+        if message is None:
+            return None
+        if status == DELIVERED and message.status != Message.Status.DELIVERED:
+            message.status = Message.Status.DELIVERED
+            message.delivered_at = at or timezone.now()
+            message.failure_reason = ""
+            message.save(update_fields=["status", "delivered_at", "failure_reason"])
+        elif status in RECEIPT_FAILURES and message.status not in (
+            Message.Status.DELIVERED,
+            Message.Status.FAILED,
+        ):
+            message.status = Message.Status.FAILED
+            message.failure_reason = _reason(RECEIPT_FAILURES[status])
+            message.save(update_fields=["status", "failure_reason"])
+    return message
+
+
+def messages_queue_many(messages: list[Message]) -> list[Message]:
+    """Many new messages, each for a new event whose key no message has yet (a link
+    just made, say): written in one statement, each queued for sending once the
+    transaction commits. A key already used fails the whole statement
+    (IntegrityError): use message_queue for events that may repeat."""
+    for message in messages:
+        if not message.key:
+            raise ValueError("A message needs a key naming its event.")
+    made = Message.objects.bulk_create(messages)
+    for message in made:
+        _send_after_commit(message.pk)
+    return made

@@ -1,0 +1,63 @@
+"""The sending tasks: thin, taking ids, calling notify.services.
+
+send_message_task sends a queued message once; a TemporaryFailure is retried with
+backoff (and jitter) up to NOTIFY_MAX_RETRIES times, then the message is failed.
+Running it twice (a redelivery) sends nothing twice: only a queued message is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from .errors import TemporaryFailure
+from .services import (
+    SEND_MESSAGE,
+    message_give_up,
+    message_send,
+    messages_lost_requeue,
+    messages_stuck_fail,
+)
+
+# Longer than any task may run (its hard time limit), so only a stopped worker's
+# message is taken for stuck.
+STUCK_AFTER = timedelta(seconds=max(15 * 60, 2 * settings.CELERY_TASK_TIME_LIMIT))
+
+
+@shared_task(
+    bind=True,
+    name=SEND_MESSAGE,
+    autoretry_for=(TemporaryFailure,),
+    # 30 s, 1, 2, 4, 8 then 10 minutes apart (with jitter): some 25 minutes of a
+    # provider's outage ridden out before the message is failed.
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=settings.NOTIFY_MAX_RETRIES,
+    acks_late=True,
+)
+def send_message_task(self, message_id: int) -> str:
+    """Send one message; its status afterwards ("missing" if it was deleted)."""
+    try:
+        message = message_send(message_id)
+    except TemporaryFailure:
+        if self.max_retries is not None and self.request.retries >= self.max_retries:
+            message = message_give_up(
+                message_id,
+                reason=f"gave up after {self.request.retries + 1} attempts",
+            )
+            return message.status if message else "missing"
+        raise
+    return message.status if message else "missing"
+
+
+@shared_task(name="notify.tasks.fail_stuck_messages_task")
+def fail_stuck_messages_task() -> dict[str, int]:
+    """Fail the messages whose worker stopped while sending them, and queue again
+    those whose task was lost (a broker down at commit) (beat)."""
+    return {
+        "failed": messages_stuck_fail(STUCK_AFTER),
+        "requeued": messages_lost_requeue(STUCK_AFTER),
+    }

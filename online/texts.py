@@ -1,0 +1,91 @@
+"""What the online route says, in English and Welsh: the messages and the pages.
+
+Plain words, short sentences; the case is never named to a contact. Each text is a
+format string; `say(key, language, **values)` picks the language (English when the
+person's language has no version) and fills it in.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+LANGUAGES = ("en", "cy")
+
+_WELSH_DAYS = [
+    "Dydd Llun",
+    "Dydd Mawrth",
+    "Dydd Mercher",
+    "Dydd Iau",
+    "Dydd Gwener",
+    "Dydd Sadwrn",
+    "Dydd Sul",
+]
+_WELSH_MONTHS = [
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+]
+
+TEXTS: dict[str, dict[str, str]] = {
+    # --- messages -------------------------------------------------------------------
+    "case_link": {
+        "en": (
+            "NHS Test and Trace: your coronavirus test was positive. Stay at home "
+            "and isolate until the end of {until}. Tell us who you were near and "
+            "where you have been, so we can warn them: {url} "
+            "If you do not, we will phone you."
+        ),
+        "cy": (
+            "GIG Profi ac Olrhain: roedd eich prawf coronafeirws yn bositif. "
+            "Arhoswch gartref a hunanynysu tan ddiwedd {until}. Dywedwch wrthym "
+            "pwy oeddech yn agos atynt a ble rydych wedi bod, er mwyn i ni eu "
+            "rhybuddio: {url} Os na wnewch, byddwn yn eich ffonio."
+        ),
+    },
+    "contact_link": {
+        "en": (
+            "NHS Test and Trace: you have been near someone who has coronavirus. "
+            "Stay at home and isolate until the end of {until}. Tell us you will, "
+            "or ask for help with money, food or medicine: {url}"
+        ),
+        "cy": (
+            "GIG Profi ac Olrhain: rydych wedi bod yn agos at rywun sydd â "
+            "coronafeirws. Arhoswch gartref a hunanynysu tan ddiwedd {until}. "
+            "Dywedwch wrthym y byddwch yn gwneud hynny, neu gofynnwch am help gydag "
+            "arian, bwyd neu feddyginiaeth: {url}"
+        ),
+    },
+    "email_subject": {
+        "en": "NHS Test and Trace: what to do now",
+        "cy": "GIG Profi ac Olrhain: beth i'w wneud nawr",
+    },
+}
+
+
+def long_date(day: date, language: str = "en") -> str:
+    """'Thursday 10 December 2026', or in Welsh 'Dydd Iau 10 Rhagfyr 2026'."""
+    if language == "cy":
+        return (
+            f"{_WELSH_DAYS[day.weekday()]} {day.day} "
+            f"{_WELSH_MONTHS[day.month - 1]} {day.year}"
+        )
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def language_of(code: str | None) -> str:
+    """The language the online route speaks to someone in: theirs if it has one."""
+    return code if code in LANGUAGES else "en"
+
+
+def say(key: str, language: str = "en", **values: object) -> str:
+    versions = TEXTS[key]
+    return versions.get(language, versions["en"]).format(**values)

@@ -1,0 +1,456 @@
+"""The online route: a new case is sent a link to enter their contacts and the places
+they have been; each contact with a number or email is told by message to isolate,
+with a link to confirm they will or ask for support. Only those who do not answer in
+time are phoned.
+
+A link is an unguessable token bound to one person and one item, expiring, used once
+for an answer; only its hash is kept. The person answering is not signed in: the
+operations here act as the service itself (`by` None), and the link is the authority.
+Every page a link opens is audited against the person, as "online".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from areas.services import postcode_to_area
+from audit.models import AuditEvent
+from audit.services import audit_record, audit_view
+from cases.errors import IllegalTransition
+from cases.models import Case
+from cases.workitem import Status, WorkItem
+from contacts.models import Contact
+from escalations.models import Escalation
+from notify.services import message_queue, messages_queue_many
+from online.models import OnlineLink
+from online.texts import language_of, long_date, say
+from people.models import Language, Message, Person
+
+from .access.items import may_work_item
+from .casework import ContactDetails, VisitDetails, case_visit_add, contacts_add_many
+from .effects import assignment_run_after_commit
+from .escalation import item_escalate
+from .rules import CallRule
+
+PATH = "/o/"  # where a link opens: the online pages' address, before the token
+SUPPORT_KINDS = {
+    "money": "the Test and Trace support payment",
+    "food": "food",
+    "medicine": "medicine",
+}
+
+
+class LinkUnusable(Exception):
+    """A link that is wrong, expired, replaced or used: all the same to its holder."""
+
+
+# --- links ---------------------------------------------------------------------------
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def link_url(token: str) -> str:
+    return f"{settings.TRACING_SITE_URL.rstrip('/')}{PATH}{token}/"
+
+
+def _is_mobile(person: Person) -> bool:
+    phone = person.phone
+    if not phone or not phone.is_valid():
+        return False
+    kind = phonenumbers.number_type(phone)
+    return kind in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
+def reachable_by_message(person: Person) -> tuple[str, str] | None:
+    """Where a message reaches them: a mobile number, else an email; None if
+    neither (a landline is phoned)."""
+    if _is_mobile(person):
+        return Message.Channel.SMS, str(person.phone)
+    if person.email:
+        return Message.Channel.EMAIL, person.email
+    return None
+
+
+def _language(person: Person) -> str:
+    return language_of(person.language.code if person.language is not None else "")
+
+
+def _send_link(
+    *, item: WorkItem, person: Person, by, now: datetime
+) -> OnlineLink | None:
+    """A new link for the item, older ones replaced, and the message carrying it
+    queued (sent once the transaction commits). None when they cannot be messaged."""
+    where = reachable_by_message(person)
+    if where is None:
+        return None
+    channel, to = where
+    purpose = (
+        OnlineLink.Purpose.CASE
+        if isinstance(item, Case)
+        else OnlineLink.Purpose.CONTACT
+    )
+    OnlineLink.objects.filter(
+        **{item.kind: item}, revoked_at__isnull=True, submitted_at__isnull=True
+    ).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    language = _language(person)
+    link = OnlineLink.objects.create(
+        token_hash=token_hash(token),
+        purpose=purpose,
+        person=person,
+        language=language,
+        created_at=now,
+        created_by=by,
+        expires_at=now + timedelta(days=settings.TRACING_ONLINE_LINK_DAYS),
+        **{item.kind: item},
+    )
+    body = say(
+        f"{purpose}_link",
+        language,
+        until=long_date(item.isolation_ends_on, language),
+        url=link_url(token),
+    )
+    link.message = message_queue(
+        person=person,
+        kind=Message.Kind.CASE_LINK
+        if purpose == OnlineLink.Purpose.CASE
+        else Message.Kind.CONTACT_LINK,
+        channel=channel,
+        to=to,
+        body=body,
+        key=f"{purpose}_link:{link.token_hash[:32]}",
+        language=language,
+        personalisation={"subject": say("email_subject", language)},
+        case=item if isinstance(item, Case) else None,
+        contact=item if isinstance(item, Contact) else None,
+    )
+    link.save(update_fields=["message"])
+    return link
+
+
+def _wait_until(item: WorkItem, hours: int, now: datetime) -> datetime:
+    """When an item told online becomes due for a call: after `hours`, but early
+    enough to leave every call attempt its gap before the deadline."""
+    until = now + timedelta(hours=hours)
+    if item.escalate_due_at is not None:
+        rule = CallRule.for_kind(item.kind)
+        latest = item.escalate_due_at - rule.min_gap * rule.max_attempts
+        until = min(until, max(now, latest))
+    return until
+
+
+def online_case_wait(case: Case, now: datetime) -> bool:
+    """On intake, before the case is saved: a case they can be messaged on waits
+    for their answer online, no call due until the set hours are up (then the
+    phones, as before). True when it is to be sent a link (online_cases_invite)."""
+    if reachable_by_message(case.person) is None:
+        return False
+    case.next_attempt_at = _wait_until(case, settings.TRACING_ONLINE_CASE_HOURS, now)
+    return True
+
+
+def online_cases_invite(*, cases: list[Case], now: datetime) -> list[OnlineLink]:
+    """Send each new case (already waiting: online_case_wait) their link: a few
+    statements for a whole intake batch, whatever its size."""
+    codes = dict(
+        Language.objects.filter(
+            pk__in={c.person.language_id for c in cases if c.person.language_id}
+        ).values_list("pk", "code")
+    )
+    links, messages = [], []
+    for case in cases:
+        where = reachable_by_message(case.person)
+        if where is None:
+            continue
+        channel, to = where
+        language = language_of(codes.get(case.person.language_id or 0, ""))
+        token = secrets.token_urlsafe(32)
+        hashed = token_hash(token)
+        messages.append(
+            Message(
+                person=case.person,
+                case=case,
+                kind=Message.Kind.CASE_LINK,
+                channel=channel,
+                to=to,
+                body=say(
+                    "case_link",
+                    language,
+                    until=long_date(case.isolation_ends_on, language),
+                    url=link_url(token),
+                ),
+                key=f"case_link:{hashed[:32]}",
+                language=language,
+                personalisation={"subject": say("email_subject", language)},
+            )
+        )
+        links.append(
+            OnlineLink(
+                token_hash=hashed,
+                purpose=OnlineLink.Purpose.CASE,
+                person=case.person,
+                case=case,
+                language=language,
+                created_at=now,
+                expires_at=now + timedelta(days=settings.TRACING_ONLINE_LINK_DAYS),
+            )
+        )
+    for link, message in zip(links, messages_queue_many(messages), strict=True):
+        link.message = message
+    return OnlineLink.objects.bulk_create(links)
+
+
+def online_case_invite(*, case: Case, now: datetime) -> OnlineLink | None:
+    """Send a case already saved, new and held by nobody, its link, if they can be
+    messaged (intake does the same for a whole batch as it saves the cases)."""
+    if reachable_by_message(case.person) is None:
+        return None
+    OnlineLink.objects.filter(
+        case=case, revoked_at__isnull=True, submitted_at__isnull=True
+    ).update(revoked_at=now)  # a newer link replaces any still out
+    case.mark_waiting_online(
+        until=_wait_until(case, settings.TRACING_ONLINE_CASE_HOURS, now)
+    )
+    [link] = online_cases_invite(cases=[case], now=now)
+    return link
+
+
+def online_contact_tell(*, contact: Contact, now: datetime) -> OnlineLink | None:
+    """A contact named online who can be messaged is told to isolate, with a link;
+    no call is due before the set hours are up."""
+    link = _send_link(item=contact, person=contact.person, by=None, now=now)
+    if link is not None:
+        contact.mark_waiting_online(
+            until=_wait_until(contact, settings.TRACING_ONLINE_CONTACT_HOURS, now)
+        )
+    return link
+
+
+@transaction.atomic
+def online_link_resend(
+    *, item: WorkItem, by, now: datetime | None = None
+) -> OnlineLink:
+    """A caseworker sends the person a new link (the old one stops working)."""
+    now = now or timezone.now()
+    locked = item.locked()
+    if not may_work_item(by, locked):
+        raise PermissionDenied(f"This {locked.kind} is not yours to work.")
+    still_open = (
+        locked.status in (Status.NEW, Status.ASSIGNED, Status.REACHED)
+        if isinstance(locked, Case)
+        else locked.is_unreached
+    )
+    if not still_open:
+        raise IllegalTransition(
+            f"This {locked.kind} is {locked.get_status_display().lower()}: "
+            "no link is sent for it now."
+        )
+    user = getattr(by, "user", by)
+    link = _send_link(item=locked, person=locked.person, by=user, now=now)
+    if link is None:
+        raise IllegalTransition(
+            "There is no mobile number or email to send a link to: add one, or phone "
+            "them."
+        )
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=locked,
+        detail={"online_link": "resent", "link": link.pk},
+        at=now,
+    )
+    item.refresh_from_db()
+    return link
+
+
+def online_link_find(token: str, *, now: datetime | None = None) -> OnlineLink:
+    """The usable link with this token, or LinkUnusable (wrong, tampered, expired,
+    replaced or used: the holder is told the same for each)."""
+    now = now or timezone.now()
+    if not token or len(token) > 100:
+        raise LinkUnusable()
+    link = (
+        OnlineLink.objects.select_related(
+            "person", "case", "contact", "person__language"
+        )
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+    if link is None or not link.usable(now):
+        raise LinkUnusable()
+    return link
+
+
+def online_link_opened(*, link: OnlineLink, now: datetime | None = None) -> None:
+    """The page of a link was shown: the first time is its 'opened'; every time is
+    in the audit trail, against the person, by no user, through "online"."""
+    now = now or timezone.now()
+    if link.opened_at is None:
+        OnlineLink.objects.filter(pk=link.pk, opened_at__isnull=True).update(
+            opened_at=now
+        )
+        link.opened_at = now
+    audit_view(user=None, obj=link.item, via="online", detail={"link": link.pk})
+
+
+def _locked_link(link: OnlineLink, now: datetime, purpose: str) -> OnlineLink:
+    locked = OnlineLink.objects.select_for_update().get(pk=link.pk)
+    if locked.purpose != purpose or not locked.usable(now):
+        raise LinkUnusable()
+    return locked
+
+
+# --- a case's answer -----------------------------------------------------------------
+
+
+@dataclass
+class CaseAnswer:
+    contacts: list[ContactDetails]
+    visits: list[VisitDetails]
+
+
+@transaction.atomic
+def online_case_submit(
+    *, link: OnlineLink, answer: CaseAnswer, now: datetime | None = None
+) -> Case:
+    """A case's contacts and places, entered by them: the contacts added through the
+    same operation as on the case page (ContactRowsRefused says which rows will not
+    do, and nothing is saved), the visits recorded, and the case reached online. Each
+    contact who can be messaged is told; the others are phoned. Once only."""
+    now = now or timezone.now()
+    locked_link = _locked_link(link, now, OnlineLink.Purpose.CASE)
+    assert locked_link.case_id is not None  # a case's link (the check constraint)
+    case = Case.objects.select_for_update().get(pk=locked_link.case_id)
+    if case.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
+        raise LinkUnusable()
+    added = contacts_add_many(case=case, rows=answer.contacts, by=None, now=now)
+    for visit in answer.visits:
+        try:
+            case_visit_add(case=case, details=visit, by=None)
+        except IllegalTransition:
+            continue  # the same visit twice: it is recorded once
+    for contact in added:
+        online_contact_tell(contact=contact, now=now)
+    case.mark_reached_online(now=now)
+    locked_link.submitted_at = now
+    locked_link.save(update_fields=["submitted_at"])
+    audit_record(
+        user=None,
+        action=AuditEvent.Action.UPDATE,
+        obj=case,
+        detail={
+            "online": "answered",
+            "link": locked_link.pk,
+            "contacts": len(added),
+            "visits": len(answer.visits),
+        },
+        at=now,
+    )
+    return case
+
+
+# --- a contact's answer --------------------------------------------------------------
+
+
+def support_detail(kinds: list[str], note: str) -> str:
+    wanted = ", ".join(SUPPORT_KINDS[k] for k in kinds if k in SUPPORT_KINDS)
+    text = (
+        f"Asked online for help with {wanted}." if wanted else "Asked online for help."
+    )
+    return f"{text} {note.strip()}".strip()
+
+
+def _place(contact: Contact, postcode: str) -> None:
+    """Where a contact says they are isolating: their person's postcode and area,
+    and the contact's area (which local team would help them)."""
+    located = postcode_to_area(postcode)
+    person = contact.person
+    person.postcode = located.postcode
+    person.area = located.area
+    person.easting, person.northing = located.easting, located.northing
+    person.save(update_fields=["postcode", "area", "easting", "northing", "updated_at"])
+    contact.area = located.area
+    contact.area_unknown = located.area is None
+    contact.save(update_fields=["area", "area_unknown"])
+
+
+@transaction.atomic
+def online_contact_answer(
+    *,
+    link: OnlineLink,
+    will_isolate: bool,
+    support: list[str] | None = None,
+    note: str = "",
+    postcode: str = "",
+    now: datetime | None = None,
+) -> Contact:
+    """A contact's answer to their link, once. They will isolate: reached online,
+    no call needed. They ask for support: reached, and the local team of their area
+    gets an escalation saying what they asked for. They will not, or cannot: a call
+    handler phones them now. A postcode they give (where they are isolating) places
+    them in an area, so support goes to the right local team; ValidationError if it
+    is malformed."""
+    now = now or timezone.now()
+    support = [k for k in (support or []) if k in SUPPORT_KINDS]
+    locked_link = _locked_link(link, now, OnlineLink.Purpose.CONTACT)
+    assert locked_link.contact_id is not None  # a contact's link
+    contact = Contact.objects.select_for_update().get(pk=locked_link.contact_id)
+    if postcode.strip():
+        _place(contact, postcode)
+    detail: dict[str, Any] = {"online": "answered", "link": locked_link.pk}
+    if contact.is_unreached:
+        if support:
+            contact.note_reached_online(now=now)
+            item_escalate(
+                item=contact,
+                reason=Escalation.Reason.SUPPORT,
+                detail=support_detail(support, note),
+                by=None,
+                now=now,
+            )
+            detail["support"] = support
+        elif will_isolate:
+            held = contact.assignee_id is not None
+            contact.mark_reached_online(now=now)
+            if held:
+                assignment_run_after_commit()  # the handler has a free slot
+        else:
+            # A call is due now: they need someone to talk to.
+            Contact.objects.filter(pk=contact.pk).update(next_attempt_at=now)
+            assignment_run_after_commit()
+    locked_link.confirmed_at = now if will_isolate else None
+    locked_link.support = support
+    locked_link.submitted_at = now
+    locked_link.save(update_fields=["confirmed_at", "support", "submitted_at"])
+    detail["will_isolate"] = will_isolate
+    audit_record(
+        user=None, action=AuditEvent.Action.UPDATE, obj=contact, detail=detail, at=now
+    )
+    contact.refresh_from_db()
+    return contact
+
+
+def online_progress(item: WorkItem) -> OnlineLink | None:
+    """The latest link of a case or contact, for the staff pages (with its message:
+    sent, delivered or failed)."""
+    return (
+        OnlineLink.objects.select_related("message")
+        .filter(**{item.kind: item})
+        .order_by("-created_at", "-pk")
+        .first()
+    )
