@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 
 from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle
+
+from clock.windows import CacheOutage, window_count
 
 from .models import ApiClient
 
@@ -35,46 +36,12 @@ OUTAGE_RETRY_SECONDS = 5.0
 OUTAGE_LOG_INTERVAL = 60.0
 
 
-class _Outage:
-    """A cache outage, as this process saw it: when to try the cache again, and
-    when it was last logged (once per interval, however many requests meet it).
-    Monotonic time, so a test's moved clock does not move it."""
-
-    def __init__(self, retry_after: float, log_interval: float) -> None:
-        self.retry_after = retry_after
-        self.log_interval = log_interval
-        self._lock = threading.Lock()
-        self._retry_at: float | None = None
-        self._logged_at: float | None = None
-
-    def skip_cache(self) -> bool:
-        retry_at = self._retry_at
-        return retry_at is not None and time.monotonic() < retry_at
-
-    def failed(self, exc: BaseException) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._retry_at = now + self.retry_after
-            if (
-                self._logged_at is not None
-                and now - self._logged_at < self.log_interval
-            ):
-                return
-            self._logged_at = now
-        logger.warning(
-            "API rate limits are off: the cache cannot be reached (%s: %s). "
-            "Requests are let through unthrottled; this is logged at most once a "
-            "minute.",
-            type(exc).__name__,
-            exc,
-        )
-
-    def reset(self) -> None:
-        with self._lock:
-            self._retry_at = self._logged_at = None
-
-
-outage = _Outage(OUTAGE_RETRY_SECONDS, OUTAGE_LOG_INTERVAL)
+outage = CacheOutage(
+    retry_after=OUTAGE_RETRY_SECONDS,
+    log_interval=OUTAGE_LOG_INTERVAL,
+    logger=logger,
+    message="API rate limits are off",
+)
 
 
 def _count_key(client_pk: int) -> str:
@@ -88,19 +55,9 @@ def _ends_key(client_pk: int) -> str:
 def count_request(client_pk: int, window: int = WINDOW_SECONDS) -> int:
     """Count one request in the client's current window; returns the count so far,
     this request included. Raises whatever the cache raises."""
-    key = _count_key(client_pk)
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The window ended between add and incr: open the next one.
-        cache.add(key, 0, window)
-        count = cache.incr(key)
+    count = window_count(_count_key(client_pk), window)
     if count == 1:
-        # The window's first request notes when it ends, and makes sure the count
-        # expires: Django's Redis incr is EXISTS then INCR, and a key that expired
-        # between the two is made afresh by INCR with no expiry at all.
-        cache.touch(key, window)
+        # The window's first request notes when it ends.
         cache.set(_ends_key(client_pk), time.time() + window, window)
     return count
 

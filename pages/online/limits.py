@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+
+from clock.windows import CacheOutage, window_count
 
 logger = logging.getLogger(__name__)
 
@@ -29,41 +29,12 @@ OUTAGE_RETRY_SECONDS = 5.0
 OUTAGE_LOG_INTERVAL = 60.0
 
 
-class _Outage:
-    """A cache outage as this process saw it (monotonic time: a test's moved clock
-    does not move it)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._retry_at: float | None = None
-        self._logged_at: float | None = None
-
-    def skip_cache(self) -> bool:
-        retry_at = self._retry_at
-        return retry_at is not None and time.monotonic() < retry_at
-
-    def failed(self, exc: BaseException) -> None:
-        now = time.monotonic()
-        with self._lock:
-            self._retry_at = now + OUTAGE_RETRY_SECONDS
-            if self._logged_at is not None and now - self._logged_at < (
-                OUTAGE_LOG_INTERVAL
-            ):
-                return
-            self._logged_at = now
-        logger.warning(
-            "The link pages' rate limit is off: the cache cannot be reached (%s: %s). "
-            "Requests are let through; this is logged at most once a minute.",
-            type(exc).__name__,
-            exc,
-        )
-
-    def reset(self) -> None:
-        with self._lock:
-            self._retry_at = self._logged_at = None
-
-
-outage = _Outage()
+outage = CacheOutage(
+    retry_after=OUTAGE_RETRY_SECONDS,
+    log_interval=OUTAGE_LOG_INTERVAL,
+    logger=logger,
+    message="The link pages' rate limit is off",
+)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -89,19 +60,7 @@ def rate_key(address: str) -> str:
 def count_request(address: str, window: int = WINDOW_SECONDS) -> int:
     """Count one request in the address's window; the count so far, this one
     included. Raises whatever the cache raises."""
-    key = rate_key(address)
-    cache.add(key, 0, window)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        # The window ended between add and incr: open the next one.
-        cache.add(key, 0, window)
-        count = cache.incr(key)
-    if count == 1:
-        # Django's Redis incr is EXISTS then INCR: a key that expired between the
-        # two is made afresh by INCR with no expiry; make sure it has one.
-        cache.touch(key, window)
-    return count
+    return window_count(rate_key(address), window)
 
 
 def allowed(request: HttpRequest) -> bool:
