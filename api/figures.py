@@ -1,75 +1,235 @@
-"""GET /api/v1/figures/weekly/: the weekly figures for dashboards."""
+"""GET /api/v1/figures/weekly/: the weekly figures for dashboards, by route and area."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from figures.selectors import Week, weekly_figures
+from areas.models import Area, LocalTeam
+from figures.weekly import (
+    ISO,
+    ROUTES,
+    SCOPE_KINDS,
+    SPREAD_KEYS,
+    THURSDAY,
+    Period,
+    Scope,
+    may_see,
+    weekly_figures,
+)
 
+from .access import actor_of
 from .permissions import FiguresScope
+
+# --- the query --------------------------------------------------------------------
+
+
+class WeeklyQuerySerializer(serializers.Serializer):
+    week = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="A date in the week (2021-01-07), or for ISO weeks also a week "
+        "(2021-W01). Default: the last complete week.",
+    )
+    weeks = serializers.ChoiceField(
+        choices=[THURSDAY, ISO],
+        required=False,
+        default=THURSDAY,
+        help_text="'thu': Thursday to Wednesday, England's published weeks (the "
+        "default); 'iso': Monday to Sunday.",
+    )
+    team = serializers.CharField(
+        required=False,
+        max_length=16,
+        help_text="A local team's code: the items of its areas. Default: England, "
+        "or for a client or member of a local team, that team.",
+    )
+    area = serializers.CharField(
+        required=False,
+        max_length=9,
+        help_text="An area's ONS code (E08000019): the items of that area.",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("team") and attrs.get("area"):
+            raise ValidationError({"area": ["Give a team or an area, not both."]})
+        return attrs
+
+
+# --- the answer -------------------------------------------------------------------
+
+
+def _fields_serializer(name: str, keys, field) -> type[serializers.Serializer]:
+    """A serializer of a dict whose keys are not Python names ("24_48h")."""
+    return type(name, (serializers.Serializer,), {key: field() for key in keys})
+
+
+SpreadCountsSerializer = _fields_serializer(
+    "SpreadCountsSerializer",
+    SPREAD_KEYS,
+    lambda: serializers.IntegerField(
+        help_text="Reached, by hours from arriving to being reached."
+    ),
+)
 
 
 class RouteFiguresSerializer(serializers.Serializer):
     reached = serializers.IntegerField()
-    reached_within_24h = serializers.IntegerField()
+    within_24h = serializers.IntegerField()
 
 
-class ByRouteSerializer(serializers.Serializer):
-    national = RouteFiguresSerializer(help_text="Reached by the national call centres.")
-    local = RouteFiguresSerializer(help_text="Reached by a local team.")
-    online = RouteFiguresSerializer(help_text="Completed online.")
+ByRouteSerializer = _fields_serializer(
+    "ByRouteSerializer", ROUTES, RouteFiguresSerializer
+)
+
+
+class PeriodSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="2021-01-07 (thu) or 2021-W01 (iso).")
+    label = serializers.CharField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(help_text="The week's last day (inclusive).")
+    kind = serializers.ChoiceField(choices=[THURSDAY, ISO])
+    closed = serializers.SerializerMethodField(help_text="The week is over.")
+
+    def get_closed(self, period: Period) -> bool:
+        return period.is_closed()
+
+
+class ScopeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=SCOPE_KINDS)
+    id = serializers.IntegerField(allow_null=True)
+    label = serializers.CharField()
+    code = serializers.CharField(allow_blank=True)
+
+
+def _pct(**kwargs) -> serializers.FloatField:
+    return serializers.FloatField(allow_null=True, **kwargs)
 
 
 class CaseFiguresSerializer(serializers.Serializer):
     transferred = serializers.IntegerField(help_text="Cases that arrived in the week.")
-    reached = serializers.IntegerField()
-    reached_within_24h = serializers.IntegerField()
-    by_route = ByRouteSerializer()
+    reached = serializers.IntegerField(help_text="Of those, reached by now.")
+    reached_pct = _pct()
+    within_24h = serializers.IntegerField(help_text="Reached within 24 hours.")
+    within_24h_pct = _pct()
+    spread = SpreadCountsSerializer()
+    not_reached_no_details = serializers.IntegerField(
+        help_text="Not reached, with no phone number and no email."
+    )
+    not_reached_other = serializers.IntegerField()
+    by_route = ByRouteSerializer(
+        help_text="online; tier2 and tier3 (the national call centres, by the tier "
+        "of the caller who reached them); local."
+    )
 
 
 class ContactFiguresSerializer(serializers.Serializer):
-    identified = serializers.IntegerField(help_text="Contacts named in the week.")
+    identified = serializers.IntegerField(
+        help_text="People named as contacts in the week, each counted once."
+    )
+    merged = serializers.IntegerField(
+        help_text="Contact rows counted as a person already counted."
+    )
     reached = serializers.IntegerField()
-    reached_within_24h = serializers.IntegerField()
+    reached_pct = _pct()
+    within_24h = serializers.IntegerField()
+    within_24h_pct = _pct()
+    spread = SpreadCountsSerializer()
     by_route = ByRouteSerializer()
+    per_case = _pct(help_text="Contacts identified per case transferred.")
+
+
+class SpreadSerializer(serializers.Serializer):
+    median = _pct(help_text="Hours.")
+    p90 = _pct(help_text="Hours: the 90th percentile.")
+    n = serializers.IntegerField()
+
+
+class TimesSerializer(serializers.Serializer):
+    specimen_to_result = SpreadSerializer()
+    result_to_case_reached = SpreadSerializer()
+    case_reached_to_contacts_reached = SpreadSerializer()
+
+
+class StaffRowSerializer(serializers.Serializer):
+    tier = serializers.IntegerField()
+    team = serializers.CharField(allow_blank=True)
+    hours_on_shift = serializers.FloatField()
+    calls = serializers.IntegerField()
+    reached = serializers.IntegerField()
+    calls_per_hour = _pct()
+    reached_per_hour = _pct()
+    idle_share = _pct(help_text="0 to 1: the share of shift time not on a call.")
 
 
 class WeeklyFiguresSerializer(serializers.Serializer):
-    week = serializers.CharField(help_text="ISO week, e.g. 2026-W47.")
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
+    period = PeriodSerializer()
+    scope = ScopeSerializer()
     cases = CaseFiguresSerializer()
     contacts = ContactFiguresSerializer()
+    times = TimesSerializer()
+    staff = StaffRowSerializer(
+        many=True, help_text="England only: per national tier and staff team."
+    )
+    computed_at = serializers.DateTimeField()
+
+
+# --- the view ---------------------------------------------------------------------
+
+
+def _scope(query: dict, *, local_team_id: int | None) -> Scope:
+    """The scope asked for, refused (403) if the viewer is bound to another team."""
+    if code := query.get("team"):
+        team = LocalTeam.objects.filter(code=code).first()
+        if team is None:
+            raise ValidationError({"team": [f"No local team has the code {code}."]})
+        scope = Scope.team(team)
+    elif code := query.get("area"):
+        area = Area.objects.for_code(code)
+        if area is None:
+            raise ValidationError({"area": [f"No area has the code {code}."]})
+        scope = Scope.area(area)
+    elif local_team_id is not None:
+        return Scope.team(LocalTeam.objects.get(pk=local_team_id))
+    else:
+        return Scope.england()
+    if not may_see(scope, local_team_id=local_team_id):
+        raise PermissionDenied(
+            "You may see the figures of your own local team and its areas only."
+        )
+    return scope
 
 
 class WeeklyFiguresView(APIView):
     permission_classes = [FiguresScope]
 
     @extend_schema(
-        summary="Weekly figures: cases and contacts reached, and within 24 hours",
+        summary="Weekly figures: cases and contacts reached, how soon, by route",
         description="For the cases transferred and the contacts identified in the "
-        "week (Monday to Sunday, UK time): how many have been reached, and how many "
-        "within 24 hours of arriving, by route. Computed from the time stamps.",
-        parameters=[
-            OpenApiParameter(
-                "week",
-                str,
-                description="ISO week such as 2026-W47; default: the last complete "
-                "week.",
-                required=False,
-            )
-        ],
+        "week (Thursday to Wednesday by default, or ISO weeks; UK time): how many "
+        "have been reached, how many within 24 hours of arriving, by route, the "
+        "times between the steps (median and 90th percentile, hours) and, for "
+        "England, the national staff's hours and calls. A contact named twice is "
+        "counted once. A client or member of a local team sees its own team and "
+        "its areas only (403 for another).",
+        parameters=[WeeklyQuerySerializer],
         responses=WeeklyFiguresSerializer,
     )
     def get(self, request: Request) -> Response:
-        raw = request.query_params.get("week", "").strip()
+        query = WeeklyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        kind = query.validated_data["weeks"]
+        raw = (query.validated_data.get("week") or "").strip()
         try:
-            week = Week.parse(raw) if raw else Week.last_complete()
+            period = Period.parse(raw, kind) if raw else Period.last_complete(kind)
         except ValueError as exc:
             raise ValidationError({"week": [str(exc)]}) from None
-        return Response(WeeklyFiguresSerializer(weekly_figures(week=week)).data)
+        actor = actor_of(request)
+        scope = _scope(query.validated_data, local_team_id=actor.local_team_id)
+        figures = weekly_figures(period=period, scope=scope)
+        return Response(WeeklyFiguresSerializer(figures).data)

@@ -3,6 +3,11 @@
 For the cases transferred (created) in a week and the contacts identified in it: how
 many were reached, and how many within 24 hours of arriving, each by the route that
 reached them. One aggregate query per kind of work, whatever the volume.
+
+The older, simpler reading (ISO weeks, England, the national route not split, contacts
+counted as rows), kept for its callers. The figures the page and the API show are
+`figures.weekly`: Thursday or ISO weeks, by team or area, tiers 2 and 3, contacts
+counted as people, the times between the steps and the staff's hours.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from figures.weekly import forget_cached_figures
 from tests import factories as f
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -37,6 +38,14 @@ def _messages_in_a_folder_of_the_tests_own(settings, tmp_path):
     """Texts and emails sent by a test go to its own folder (the file backend), never
     into the working copy's var/messages."""
     settings.NOTIFY_FILE_DIR = str(tmp_path / "messages")
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_figures_from_another_test():
+    """Closed weeks' figures are cached (in the shared Redis, under the test
+    database's name): each test starts from none, whatever another test cached for
+    the same week."""
+    forget_cached_figures()
 
 
 @pytest.fixture(autouse=True)

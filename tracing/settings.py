@@ -482,6 +482,9 @@ SPECTACULAR_SETTINGS = {
         "EscalationStatusEnum": "escalations.models.Escalation.Status",
         "CallOutcomeEnum": "calls.models.Outcome",
         "EscalationOutcomeEnum": "escalations.models.Escalation.Outcome",
+        "EscalationActionKindEnum": "escalations.models.EscalationAction.Kind",
+        "FiguresWeekKindEnum": "figures.weekly.KINDS",
+        "FiguresScopeKindEnum": "figures.weekly.SCOPE_KINDS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

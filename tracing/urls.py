@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include(knowledge_urls)),
     path("staff/", include("pages.staff.urls")),
     path("local/", include("pages.local.urls")),
+    path("figures/", include("pages.figures.urls")),
     path("api/", include("api.urls")),
     path("o/", include("pages.online.urls")),
 ]

@@ -11,20 +11,14 @@ from django.utils import timezone
 
 from escalations.models import Escalation
 
+from ..csv_cells import csv_cell
+
 
 class _Echo:
     """A file-like object whose write hands the line back, for streaming CSV."""
 
     def write(self, value: str) -> str:
         return value
-
-
-def _cell(value: object) -> str:
-    """Text that a spreadsheet would run as a formula is quoted (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not text[1:].isdigit():
-        return "'" + text
-    return text
 
 
 def _local(value) -> str:
@@ -85,7 +79,7 @@ def _export_row(e: Escalation) -> list[str]:
     item = e.item
     person = item.person
     return [
-        _cell(v)
+        csv_cell(v)
         for v in (
             e.pk,
             item.kind,

@@ -15,6 +15,7 @@ from audit.services import audit_record
 from figures import utilisation as utilisation_reads
 from staffing.access import supervisor_profile
 
+from ..csv_cells import csv_cell
 from .weeks import _week, _week_nav
 
 
@@ -72,8 +73,8 @@ def utilisation_csv(request: HttpRequest) -> HttpResponse:
         idle = "" if r.idle_share is None else f"{r.idle_share:.2f}"
         return [
             day,
-            _csv_safe(username),
-            _csv_safe(name),
+            csv_cell(username),
+            csv_cell(name),
             f"{r.hours_on_shift:.2f}",
             r.calls,
             f"{r.talk_seconds / 60:.1f}",
@@ -93,8 +94,3 @@ def utilisation_csv(request: HttpRequest) -> HttpResponse:
         )
     writer.writerow(line(f"week of {monday.isoformat()}", "", "Team total", data.team))
     return response
-
-
-def _csv_safe(text: str) -> str:
-    """Stop a spreadsheet reading a name such as '=HYPERLINK(...)' as a formula."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -1,4 +1,6 @@
-"""GET /api/v1/figures/weekly/: reached, and reached within 24 hours, by route."""
+"""GET /api/v1/figures/weekly/: reached, and reached within 24 hours, by route.
+
+(The figures themselves are tested by hand in tests/figures/.)"""
 
 from __future__ import annotations
 
@@ -9,13 +11,14 @@ import pytest
 import time_machine
 
 from cases.workitem import Route, Status
-from figures.selectors import Week, weekly_figures
+from figures.weekly import ISO, Period, Scope, weekly_figures
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
-# Week 47 of 2026: Monday 16 to Sunday 22 November.
+# ISO week 47 of 2026: Monday 16 to Sunday 22 November.
 MONDAY = dt.datetime(2026, 11, 16, 9, 0, tzinfo=LONDON)
+WEEK_47 = {"weeks": "iso", "week": "2026-W47"}
 
 
 def reached_case(*, created, after_hours, route=Route.NATIONAL):
@@ -46,44 +49,46 @@ def week_47():
 
 
 def test_weekly_figures_count_the_weeks_cases_by_route(api, week_47):
-    body = api.get("/api/v1/figures/weekly/?week=2026-W47").json()
-    assert body["starts_on"] == "2026-11-16"
+    body = api.get("/api/v1/figures/weekly/", WEEK_47).json()
+    assert body["period"]["starts_on"] == "2026-11-16"
     assert body["cases"]["transferred"] == 4
     assert body["cases"]["reached"] == 3
-    assert body["cases"]["reached_within_24h"] == 1
-    assert body["cases"]["by_route"]["national"] == {
-        "reached": 2,
-        "reached_within_24h": 1,
-    }
-    assert body["cases"]["by_route"]["local"] == {"reached": 1, "reached_within_24h": 0}
+    assert body["cases"]["within_24h"] == 1
+    # Reached by the national call centres with no call recorded: tier 2 (cases).
+    assert body["cases"]["by_route"]["tier2"] == {"reached": 2, "within_24h": 1}
+    assert body["cases"]["by_route"]["tier3"] == {"reached": 0, "within_24h": 0}
+    assert body["cases"]["by_route"]["local"] == {"reached": 1, "within_24h": 0}
 
 
 def test_weekly_figures_count_the_weeks_contacts_by_route(api, week_47):
-    body = api.get("/api/v1/figures/weekly/?week=2026-W47").json()
+    body = api.get("/api/v1/figures/weekly/", WEEK_47).json()
     assert body["contacts"]["identified"] == 2
-    assert body["contacts"]["by_route"]["online"] == {
-        "reached": 1,
-        "reached_within_24h": 1,
-    }
+    assert body["contacts"]["by_route"]["online"] == {"reached": 1, "within_24h": 1}
 
 
 def test_weekly_figures_default_to_the_last_complete_week(api, week_47):
     with time_machine.travel(dt.datetime(2026, 11, 25, 12, tzinfo=LONDON)):
-        body = api.get("/api/v1/figures/weekly/").json()
-    assert body["week"] == "2026-W47"
-    assert body["cases"]["transferred"] == 4
+        iso = api.get("/api/v1/figures/weekly/", {"weeks": "iso"}).json()
+        thursdays = api.get("/api/v1/figures/weekly/").json()
+    assert iso["period"]["key"] == "2026-W47"
+    assert iso["cases"]["transferred"] == 4
+    # Wednesday 25 November: the last complete Thursday week is 12-18 November.
+    assert thursdays["period"]["key"] == "2026-11-12"
+    assert thursdays["period"]["kind"] == "thu"
 
 
-def test_weekly_figures_take_two_queries_whatever_the_volume(
+def test_weekly_figures_take_four_queries_whatever_the_volume(
     week_47, django_assert_num_queries
 ):
-    with django_assert_num_queries(2):
-        weekly_figures(week=Week.parse("2026-W47"))
+    with django_assert_num_queries(4):  # cases, contacts, times, staff
+        weekly_figures(period=Period.parse("2026-W47", ISO), scope=Scope.england())
 
 
-@pytest.mark.parametrize("week", ["2026-47", "2026-W54", "soon", "0000-W01"])
+@pytest.mark.parametrize(
+    "week", ["2026-47", "2026-W54", "soon", "0000-W01", "2026-02-30"]
+)
 def test_bad_week_is_400(api, week):
-    response = api.get(f"/api/v1/figures/weekly/?week={week}")
+    response = api.get("/api/v1/figures/weekly/", {"weeks": "iso", "week": week})
     assert response.status_code == 400
     assert "week" in response.json()
 

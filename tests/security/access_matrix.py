@@ -174,6 +174,9 @@ MATRIX: dict[str, Row] = _rows(
     ("escalations:clusters",                    "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   OK,       OK,       OK,   F403,  LOGIN, LOGIN),
     ("escalations:cluster",                     "GET",      "cluster",          LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
     ("escalations:cluster_reviewed",            "POST",     "cluster",          LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
+    # --- the weekly figures (national supervisors and administrators: England and every team; a local team: its own team and areas, the default scope) -----------------
+    ("figures:weekly",                          "GET",      None,               LOGIN, F403,     F403,    OK,     OK,     OK,       OK,       OK,   F403,  LOGIN, LOGIN),
+    ("figures:weekly_csv",                      "GET",      None,               LOGIN, F403,     F403,    OK,     OK,     OK,       OK,       OK,   F403,  LOGIN, LOGIN),
     # --- the API (staff sessions and client tokens alike) --------------------------------------------------------------------------------------------------------------
     ("api-root",                                "GET",      None,               F401,  OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
     ("api-test-results",                        "POST",     None,               F401,  F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  F403,  OK),

@@ -1,0 +1,781 @@
+"""The weekly figures, honestly counted: by route and by area.
+
+A week is local (Europe/London) time, Thursday to Wednesday (England's published
+weeks, the default) or ISO Monday to Sunday, from local midnight to local midnight
+seven days on (so a week across a clock change is 167 or 169 hours).
+
+The cohorts are the cases transferred in the week (`Case.created_at` in it) and the
+contacts identified in it (`Contact.created_at` in it), in a scope: England, one local
+team (the item's area's team) or one area (the item's area). For each:
+
+- reached: `reached_at` set, at any time up to now;
+- within 24 hours: `reached_at <= created_at + 24 h`, exact to the second (23:59 after
+  transfer is in, 24:01 out; time, not calendar days, across a clock change);
+- the route: `reached_route` "online" or "local" as stamped; "national" split into
+  tier 2 and tier 3 by the tier of the caller of the item's reaching call (its first
+  call with outcome reached), or, with no such call, tier 2 for a case and tier 3 for
+  a contact. An item escalated to its local team and then reached by it has one
+  `reached_at` and route "local": it counts once, as local.
+
+Contacts count people, not rows. Within the week (and the scope) the rows of one
+person are one: the key is COALESCE(NULLIF(nhs_number, ''), NULLIF(phone, ''),
+'#' || person_id), so two person rows with the same NHS number, or (without NHS
+numbers) the same phone, are one person; a person row with an NHS number and another
+without one but with the same phone stay two (the key is an approximation of a
+match, not a full one). A person is reached when any of their rows is, at the first
+reach, by that row's route; within 24 hours counts from their first identification
+in the week. `merged` is the rows taken out: rows minus people.
+
+Every figure comes from the database by aggregation: one query per block (cases,
+contacts, times, staff; the staff block for England only), whatever the volume. The
+percentiles are PostgreSQL's percentile_cont; on SQLite (the embedded default only)
+the times block reads its three columns and interpolates the same way in Python.
+
+A closed week (over by now) is cached for a day (Django's cache; the key holds the
+week's kind and key, the scope and CACHE_VERSION); a week still open is computed on
+every call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connections
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    CharField,
+    Count,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    Concat,
+    Greatest,
+    Least,
+    NullIf,
+    RowNumber,
+)
+from django.utils import timezone
+
+from areas.models import Area, LocalTeam
+from calls.models import CallAttempt, Outcome
+from cases.models import Case
+from cases.workitem import Route
+from clock import MONDAY, week_bounds, week_start
+from clock import THURSDAY as THURSDAY_WEEKDAY
+from contacts.models import Contact
+from staffing.access import active_profile_of, is_national_supervisor
+from staffing.models import Shift, StaffProfile, Tier
+
+from .percentile import Hours, PercentileCont, percentile_cont
+
+logger = logging.getLogger(__name__)
+
+THURSDAY, ISO = "thu", "iso"
+KINDS = (THURSDAY, ISO)
+_FIRST_WEEKDAY = {THURSDAY: THURSDAY_WEEKDAY, ISO: MONDAY}
+MIN_YEAR, MAX_YEAR = 1900, 9000
+
+ENGLAND, TEAM, AREA = "england", "team", "area"
+SCOPE_KINDS = (ENGLAND, TEAM, AREA)
+
+ROUTES = ("online", "tier2", "tier3", "local")
+SPREAD_KEYS = ("under_24h", "24_48h", "48_72h", "over_72h")
+WITHIN = timedelta(hours=24)
+
+# Bump when the shape or a definition changes: older cached figures are not read.
+CACHE_VERSION = 1
+CACHE_SECONDS = 24 * 60 * 60
+
+
+# --- weeks ------------------------------------------------------------------------
+
+
+def _day_label(day: date, *, year: bool) -> str:
+    text = f"{day:%A} {day.day} {day:%B}"
+    return f"{text} {day.year}" if year else text
+
+
+@dataclass(frozen=True)
+class Period:
+    """One reporting week in local (Europe/London) time: Thursday to Wednesday (England's
+    published weeks, the default) or ISO Monday to Sunday."""
+
+    starts_on: date  # a Thursday (kind "thu") or a Monday (kind "iso")
+    kind: str = THURSDAY
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError("The weeks are 'thu' (Thursday to Wednesday) or 'iso'.")
+        if self.starts_on.weekday() != _FIRST_WEEKDAY[self.kind]:
+            first = "Thursday" if self.kind == THURSDAY else "Monday"
+            raise ValueError(f"A '{self.kind}' week starts on a {first}.")
+
+    @property
+    def ends_on(self) -> date:
+        """The last day of the week (inclusive)."""
+        return self.starts_on + timedelta(days=6)
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """Local midnight of the first day to local midnight seven days on (a week
+        across a clock change is 167 or 169 hours)."""
+        return week_bounds(self.starts_on)
+
+    @property
+    def hours(self) -> float:
+        """The week's length in real hours: 168, or 167 / 169 across a clock change.
+        (Subtracting two datetimes of the same zone in Python gives the wall-clock
+        difference, so this goes through UTC.)"""
+        start, end = self.bounds()
+        return (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() / 3600
+
+    @classmethod
+    def containing(cls, day: date, kind: str = THURSDAY) -> Period:
+        if kind not in KINDS:
+            raise ValueError("The weeks are 'thu' (Thursday to Wednesday) or 'iso'.")
+        return cls(week_start(day, first_weekday=_FIRST_WEEKDAY[kind]), kind)
+
+    @classmethod
+    def last_complete(cls, kind: str = THURSDAY, today: date | None = None) -> Period:
+        """The last week wholly over by today (local)."""
+        return cls.containing(today or timezone.localdate(), kind).previous()
+
+    @classmethod
+    def parse(cls, value: str, kind: str = THURSDAY) -> Period:
+        """A date in the week ("2021-01-07", any day: the week holding it) or, for ISO
+        weeks, also "2021-W01". ValueError, with the reason in words, otherwise."""
+        if kind not in KINDS:
+            raise ValueError("The weeks are 'thu' (Thursday to Wednesday) or 'iso'.")
+        text = (value or "").strip()
+        iso_week = re.fullmatch(r"(\d{4})-?[Ww](\d{1,2})", text)
+        if iso_week and kind == ISO:
+            year, week = int(iso_week[1]), int(iso_week[2])
+            _check_year(year)
+            try:
+                return cls(date.fromisocalendar(year, week, 1), ISO)
+            except ValueError:
+                raise ValueError(f"{text} is not a week of {year}.") from None
+        if iso_week:
+            raise ValueError(
+                f"{text} is an ISO week: ask for ISO weeks (weeks=iso), or give a "
+                "date in the week such as 2021-01-07."
+            )
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            example = "a date such as 2021-01-07"
+            if kind == ISO:
+                example += " or a week such as 2021-W01"
+            raise ValueError(f"Give {example}.")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text} is not a date.") from None
+        _check_year(day.year)
+        return cls.containing(day, kind)
+
+    def previous(self, n: int = 1) -> Period:
+        return Period(self.starts_on - timedelta(days=7 * n), self.kind)
+
+    @property
+    def key(self) -> str:
+        """ "2021-01-07" (the Thursday) for Thursday weeks, "2021-W01" for ISO weeks."""
+        if self.kind == ISO:
+            year, week, _ = self.starts_on.isocalendar()
+            return f"{year}-W{week:02d}"
+        return self.starts_on.isoformat()
+
+    @property
+    def label(self) -> str:
+        """ "Thursday 7 January to Wednesday 13 January 2021"."""
+        start, end = self.starts_on, self.ends_on
+        return (
+            f"{_day_label(start, year=start.year != end.year)} to "
+            f"{_day_label(end, year=True)}"
+        )
+
+    def is_closed(self, now: datetime | None = None) -> bool:
+        """The week is over (its figures can be cached; they may still grow as items
+        of its cohort are reached later, which the day's cache allows for)."""
+        return (now or timezone.now()) >= self.bounds()[1]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def _check_year(year: int) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"Give a week between {MIN_YEAR} and {MAX_YEAR}.")
+
+
+# --- scopes -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # "england" | "team" | "area"
+    id: int | None = None  # LocalTeam pk or Area pk
+    label: str = "England"
+    code: str = ""  # the LocalTeam's or the Area's code
+    team_id: int | None = None  # the local team: its own pk, or the area's team
+
+    @classmethod
+    def england(cls) -> Scope:
+        return cls(ENGLAND)
+
+    @classmethod
+    def team(cls, team: LocalTeam) -> Scope:
+        return cls(TEAM, team.pk, team.name, team.code, team.pk)
+
+    @classmethod
+    def area(cls, area: Area) -> Scope:
+        return cls(AREA, area.pk, area.name, area.code, area.local_team_id)
+
+    def items_q(self, prefix: str = "") -> Q:
+        """The items in the scope: by their area (its local team for a team)."""
+        if self.kind == TEAM:
+            return Q(**{f"{prefix}area__local_team_id": self.id})
+        if self.kind == AREA:
+            return Q(**{f"{prefix}area_id": self.id})
+        return Q()
+
+
+def scopes_for(user) -> list[Scope]:
+    """What a user may see. National supervisors and administrators: England and
+    every local team (and any area: see `may_see`); a local team's member or
+    supervisor (tier 1): their own team and its areas. Empty: no figures."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    if is_national_supervisor(user):
+        teams = LocalTeam.objects.order_by("name")
+        return [Scope.england(), *(Scope.team(t) for t in teams)]
+    profile = active_profile_of(user)
+    if profile is None or profile.tier != Tier.LOCAL or profile.local_team is None:
+        return []
+    team = profile.local_team
+    areas = Area.objects.filter(local_team=team).order_by("name")
+    return [Scope.team(team), *(Scope.area(a) for a in areas)]
+
+
+def may_see(scope: Scope, *, local_team_id: int | None) -> bool:
+    """Whether a viewer bound to a local team (a tier 1 member, a bound API client)
+    may see this scope: their team and its areas only. None: a national viewer, who
+    may see every scope."""
+    if local_team_id is None:
+        return True
+    if scope.kind == TEAM:
+        return scope.id == local_team_id
+    if scope.kind == AREA:
+        return scope.team_id == local_team_id
+    return False
+
+
+# --- the figures ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RouteFigures:
+    reached: int
+    within_24h: int
+
+
+@dataclass(frozen=True)
+class CaseFigures:
+    transferred: int
+    reached: int
+    reached_pct: float | None  # None when transferred == 0; one decimal place
+    within_24h: int
+    within_24h_pct: float | None  # of transferred
+    spread: dict[str, int]  # SPREAD_KEYS: reached, by hours from transfer to reach
+    not_reached_no_details: int  # no phone (nor other phone) and no email
+    not_reached_other: int
+    by_route: dict[str, RouteFigures]  # keys ROUTES
+
+
+@dataclass(frozen=True)
+class ContactFigures:
+    identified: int  # people, each counted once (see merged)
+    merged: int  # contact rows taken out as the same person
+    reached: int
+    reached_pct: float | None  # of identified
+    within_24h: int
+    within_24h_pct: float | None
+    spread: dict[str, int]
+    by_route: dict[str, RouteFigures]
+    per_case: float | None  # identified / cases transferred (None when 0)
+    rows: int = 0  # contact rows in the week (identified + merged)
+
+
+@dataclass(frozen=True)
+class Spread:  # hours
+    median: float | None
+    p90: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class Times:
+    specimen_to_result: Spread  # cases transferred: result - specimen date, 24 h a day
+    result_to_case_reached: Spread  # reached_at - created_at (transfer), cases reached
+    case_reached_to_contacts_reached: Spread  # contact rows reached (0 if before)
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    tier: int  # 2 or 3 (staffing.models.Tier)
+    team: str  # staff team name ("" for staff with no team)
+    hours_on_shift: float  # booked shift time already worked within the week
+    calls: int
+    reached: int  # calls with outcome reached
+    calls_per_hour: float | None
+    reached_per_hour: float | None
+    idle_share: float | None  # 0..1: share of shift time not on a call
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    period: Period
+    scope: Scope
+    cases: CaseFigures
+    contacts: ContactFigures
+    times: Times
+    staff: list[StaffRow]  # England scope only; [] for a team or area
+    computed_at: datetime
+
+
+def _pct(n: int, of: int) -> float | None:
+    return round(100 * n / of, 1) if of else None
+
+
+def _ratio(n: float, of: float, places: int = 2) -> float | None:
+    return round(n / of, places) if of else None
+
+
+def _hours(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _reach_tier(kind: str) -> SqlCase:
+    """The staffing tier of the caller of the item's reaching call (its first call
+    with outcome reached), for items reached by the national route."""
+    first_reach = (
+        CallAttempt.objects.filter(**{kind: OuterRef("pk")}, outcome=Outcome.REACHED)
+        .order_by("started_at", "pk")
+        .values("caller__staff__tier")[:1]
+    )
+    return SqlCase(
+        When(
+            reached_route=Route.NATIONAL,
+            then=Subquery(first_reach, output_field=IntegerField()),
+        ),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+def _reach_counts(since: str, named_tier: int) -> dict[str, Any]:
+    """Aggregates of reached items: in all, within 24 h of `since`, by spread bucket
+    and by route (the national route by the reaching caller's tier: `named_tier`
+    counted here, the other tier is the rest of the national route)."""
+
+    def after(hours: int) -> Any:
+        return F(since) + timedelta(hours=hours)
+
+    reached = Q(reached_at__isnull=False)
+    within = reached & Q(reached_at__lte=after(24))
+    buckets = {
+        "under_24h": within,
+        "24_48h": Q(reached_at__gt=after(24), reached_at__lte=after(48)),
+        "48_72h": Q(reached_at__gt=after(48), reached_at__lte=after(72)),
+        "over_72h": Q(reached_at__gt=after(72)),
+    }
+    routes = {
+        "online": Q(reached_route=Route.ONLINE),
+        "local": Q(reached_route=Route.LOCAL),
+        "national": Q(reached_route=Route.NATIONAL),
+        "named_tier": Q(reached_route=Route.NATIONAL, reach_tier=named_tier),
+    }
+    counts: dict[str, Any] = {
+        "reached": Count("pk", filter=reached),
+        "within_24h": Count("pk", filter=within),
+    }
+    for name, q in buckets.items():
+        counts[f"spread_{name}"] = Count("pk", filter=q)
+    for name, q in routes.items():
+        counts[f"route_{name}"] = Count("pk", filter=reached & q)
+        counts[f"route_{name}_24"] = Count("pk", filter=within & q)
+    return counts
+
+
+def _by_route(row: dict[str, Any], named_tier: int) -> dict[str, RouteFigures]:
+    named = f"tier{named_tier}"
+    other = "tier3" if named_tier == Tier.CLINICAL else "tier2"
+    routes = {
+        "online": RouteFigures(row["route_online"], row["route_online_24"]),
+        named: RouteFigures(row["route_named_tier"], row["route_named_tier_24"]),
+        other: RouteFigures(
+            row["route_national"] - row["route_named_tier"],
+            row["route_national_24"] - row["route_named_tier_24"],
+        ),
+        "local": RouteFigures(row["route_local"], row["route_local_24"]),
+    }
+    return {route: routes[route] for route in ROUTES}
+
+
+def _spread(row: dict[str, Any]) -> dict[str, int]:
+    return {name: row[f"spread_{name}"] for name in SPREAD_KEYS}
+
+
+def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
+    """One query: the week's cases, reached, how soon and by which route."""
+    unreached = Q(reached_at__isnull=True)
+    no_details = unreached & Q(person__phone="", person__phone_alt="", person__email="")
+    # Not reached online or locally, and no reaching call by tier 3: tier 2.
+    row = cases.annotate(reach_tier=_reach_tier("case")).aggregate(
+        transferred=Count("pk"),
+        no_details=Count("pk", filter=no_details),
+        unreached=Count("pk", filter=unreached),
+        **_reach_counts("created_at", named_tier=Tier.CALL_HANDLER),
+    )
+    transferred = row["transferred"]
+    return CaseFigures(
+        transferred=transferred,
+        reached=row["reached"],
+        reached_pct=_pct(row["reached"], transferred),
+        within_24h=row["within_24h"],
+        within_24h_pct=_pct(row["within_24h"], transferred),
+        spread=_spread(row),
+        not_reached_no_details=row["no_details"],
+        not_reached_other=row["unreached"] - row["no_details"],
+        by_route=_by_route(row, Tier.CALL_HANDLER),
+    )
+
+
+def person_key() -> Coalesce:
+    """Who a contact row is: their NHS number, else their phone, else the person row
+    (see the module's docstring: an approximation of a match)."""
+    return Coalesce(
+        NullIf(F("person__nhs_number"), Value("")),
+        NullIf(Cast("person__phone", CharField()), Value("")),
+        Concat(Value("#"), Cast("person_id", CharField())),
+        output_field=CharField(),
+    )
+
+
+def _contact_figures(
+    contacts: QuerySet[Contact], cases_transferred: int
+) -> ContactFigures:
+    """One query: the week's contacts as people (one row per person kept: their first
+    reached, else their first identified), reached, how soon and by which route."""
+    person = [F("person_key")]
+    people = (
+        contacts.annotate(
+            person_key=person_key(),
+            reach_tier=_reach_tier("contact"),
+            first_created=Window(Min("created_at"), partition_by=person),
+            person_rows=Window(Count("pk"), partition_by=person),
+            nth=Window(
+                RowNumber(),
+                partition_by=person,
+                order_by=[
+                    F("reached_at").asc(nulls_last=True),
+                    F("created_at").asc(),
+                    F("pk").asc(),
+                ],
+            ),
+        )
+        .filter(nth=1)
+        .order_by()
+    )
+    # No reaching call by tier 2: tier 3.
+    row = people.aggregate(
+        identified=Count("pk"),
+        rows=Coalesce(Sum("person_rows"), 0),
+        **_reach_counts("first_created", named_tier=Tier.CLINICAL),
+    )
+    identified = row["identified"]
+    return ContactFigures(
+        identified=identified,
+        merged=row["rows"] - identified,
+        reached=row["reached"],
+        reached_pct=_pct(row["reached"], identified),
+        within_24h=row["within_24h"],
+        within_24h_pct=_pct(row["within_24h"], identified),
+        spread=_spread(row),
+        by_route=_by_route(row, Tier.CLINICAL),
+        per_case=_ratio(identified, cases_transferred),
+        rows=row["rows"],
+    )
+
+
+def _duration(later: str, earlier: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
+
+
+def _time_columns(
+    cases: QuerySet[Case], contacts: QuerySet[Contact]
+) -> dict[str, tuple[QuerySet, ExpressionWrapper]]:
+    return {
+        "specimen_to_result": (cases, _duration("result_date", "specimen_date")),
+        "result_to_case_reached": (
+            cases.filter(reached_at__isnull=False),
+            _duration("reached_at", "created_at"),
+        ),
+        "case_reached_to_contacts_reached": (
+            contacts.filter(reached_at__isnull=False, case__reached_at__isnull=False),
+            _duration("reached_at", "case__reached_at"),
+        ),
+    }
+
+
+def _times(cases: QuerySet[Case], contacts: QuerySet[Contact]) -> Times:
+    columns = _time_columns(cases, contacts)
+    if connections[cases.db].vendor == "postgresql":
+        return _times_in_database(columns, using=cases.db)
+    return _times_in_python(columns)
+
+
+def _times_in_database(
+    columns: dict[str, tuple[QuerySet, ExpressionWrapper]], *, using: str
+) -> Times:
+    """One query: each column's median, 90th percentile and count, computed by
+    PostgreSQL (each an aggregate over its own rows, cross joined into one row)."""
+    parts, params = [], []
+    for i, (name, (rows, duration)) in enumerate(columns.items()):
+        hours = Greatest(Hours(duration), Value(0.0))
+        aggregates = {
+            f"{name}__median": PercentileCont(hours, 0.5),
+            f"{name}__p90": PercentileCont(hours, 0.9),
+            f"{name}__n": Count(hours),
+        }
+        # Grouped by a constant: one row, even for no rows (Value has no group by).
+        one_row = (
+            rows.order_by()
+            .annotate(_all=Value(1))
+            .values("_all")
+            .annotate(**aggregates)
+            .values(*aggregates)
+        )
+        sql, part_params = one_row.query.get_compiler(using=using).as_sql()
+        parts.append(f"({sql}) AS part_{i}")
+        params.extend(part_params)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT * FROM " + " CROSS JOIN ".join(parts), params)
+        names = [column[0] for column in cursor.description]
+        row = dict(zip(names, cursor.fetchone() or (), strict=False))
+    return Times(
+        **{
+            name: Spread(
+                median=_hours(row.get(f"{name}__median")),
+                p90=_hours(row.get(f"{name}__p90")),
+                n=row.get(f"{name}__n") or 0,
+            )
+            for name in columns
+        }
+    )
+
+
+def _times_in_python(columns: dict[str, tuple[QuerySet, ExpressionWrapper]]) -> Times:
+    """SQLite only (no percentile_cont): each column read, then interpolated as
+    PostgreSQL would. Three queries."""
+    spreads = {}
+    for name, (rows, duration) in columns.items():
+        hours = [
+            max(0.0, d.total_seconds() / 3600)
+            for d in rows.order_by()
+            .annotate(_hours=duration)
+            .values_list("_hours", flat=True)
+            if d is not None
+        ]
+        spreads[name] = Spread(
+            median=_hours(percentile_cont(hours, 0.5)),
+            p90=_hours(percentile_cont(hours, 0.9)),
+            n=len(hours),
+        )
+    return Times(**spreads)
+
+
+def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
+    """One query: per national tier and staff team, the booked shift time already
+    worked in the week (up to now), the calls made, those that reached someone, and
+    the share of shift time not on a call."""
+    until = max(start, min(end, now))
+    worked = ExpressionWrapper(
+        Least(F("ends_at"), Value(until, output_field=DateTimeField()))
+        - Greatest(F("starts_at"), Value(start, output_field=DateTimeField())),
+        output_field=DurationField(),
+    )
+    shifts = (
+        Shift.objects.filter(
+            staff=OuterRef("pk"),
+            status=Shift.Status.BOOKED,
+            starts_at__lt=until,
+            ends_at__gt=start,
+        )
+        .order_by()
+        .values("staff")
+        .annotate(worked=Sum(worked))
+        .values("worked")
+    )
+    calls = (
+        CallAttempt.objects.filter(
+            caller=OuterRef("user_id"), started_at__gte=start, started_at__lt=until
+        )
+        .order_by()
+        .values("caller")
+    )
+
+    def per_caller(aggregate) -> Subquery:
+        return Subquery(
+            calls.annotate(n=aggregate).values("n"), output_field=IntegerField()
+        )
+
+    rows = (
+        StaffProfile.objects.filter(tier__in=[Tier.CLINICAL, Tier.CALL_HANDLER])
+        .order_by()
+        .values("tier", "team__name")
+        .annotate(
+            worked=Sum(Subquery(shifts, output_field=DurationField())),
+            calls=Sum(per_caller(Count("pk"))),
+            reached=Sum(per_caller(Count("pk", filter=Q(outcome=Outcome.REACHED)))),
+            talk=Sum(per_caller(Sum("duration_seconds"))),
+        )
+        .order_by("tier", "team__name")
+        .values_list("tier", "team__name", "worked", "calls", "reached", "talk")
+    )
+    staff = []
+    for tier, team, worked_for, n, reached, talk in rows:
+        seconds = worked_for.total_seconds() if worked_for else 0.0
+        if not seconds and not n:
+            continue  # nobody of this team worked or called in the week
+        hours = seconds / 3600
+        staff.append(
+            StaffRow(
+                tier=tier,
+                team=team or "",
+                hours_on_shift=round(hours, 2),
+                calls=n or 0,
+                reached=reached or 0,
+                calls_per_hour=_ratio(n or 0, hours),
+                reached_per_hour=_ratio(reached or 0, hours),
+                idle_share=(
+                    round(1 - min(1.0, (talk or 0) / seconds), 3) if seconds else None
+                ),
+            )
+        )
+    return staff
+
+
+def compute_weekly_figures(
+    *, period: Period, scope: Scope, now: datetime | None = None
+) -> WeekFigures:
+    """The figures, from the database, never from the cache: three queries for a
+    team or an area, four for England (on SQLite the times block takes three)."""
+    now = now or timezone.now()
+    start, end = period.bounds()
+    in_week = Q(created_at__gte=start, created_at__lt=end) & scope.items_q()
+    cases_qs = Case.objects.filter(in_week)
+    contacts_qs = Contact.objects.filter(in_week)
+    cases = _case_figures(cases_qs)
+    return WeekFigures(
+        period=period,
+        scope=scope,
+        cases=cases,
+        contacts=_contact_figures(contacts_qs, cases.transferred),
+        times=_times(cases_qs, contacts_qs),
+        staff=_staff(start, end, now) if scope.kind == ENGLAND else [],
+        computed_at=now,
+    )
+
+
+# --- the cache --------------------------------------------------------------------
+
+
+def _generation() -> str:
+    return str(cache.get(_generation_key()) or "0")
+
+
+def _namespace() -> str:
+    """The cache's keys of figures: of this version and this database (two
+    databases, or two test runs, sharing one Redis never read each other's)."""
+    database = connections["default"].settings_dict["NAME"]
+    return f"figures:weekly:v{CACHE_VERSION}:{database}"
+
+
+def _generation_key() -> str:
+    return f"{_namespace()}:generation"
+
+
+def cache_key(period: Period, scope: Scope, generation: str = "0") -> str:
+    scope_id = "-" if scope.id is None else scope.id
+    return (
+        f"{_namespace()}:{generation}:"
+        f"{period.kind}:{period.key}:{scope.kind}:{scope_id}"
+    )
+
+
+def forget_cached_figures() -> None:
+    """Every cached week is read afresh from now on (after a correction of old data;
+    tests whose data differ for the same week)."""
+    cache.set(_generation_key(), uuid.uuid4().hex, None)
+
+
+def weekly_figures(
+    *, period: Period, scope: Scope, now: datetime | None = None
+) -> WeekFigures:
+    """One query per block (cases, contacts, times, staff), by aggregation in the
+    database; a closed week is cached (Django cache, key by period.kind/key/scope)
+    for a day. A cache that does not answer is passed by, never an error."""
+    now = now or timezone.now()
+    if not period.is_closed(now):
+        return compute_weekly_figures(period=period, scope=scope, now=now)
+    key = None
+    try:
+        key = cache_key(period, scope, _generation())
+        cached = cache.get(key)
+    except Exception:  # the cache is a help, not a dependency
+        logger.warning("figures cache unavailable", exc_info=True)
+        cached = None
+    if isinstance(cached, WeekFigures):
+        return cached
+    figures = compute_weekly_figures(period=period, scope=scope, now=now)
+    if key is not None:
+        try:
+            cache.set(key, figures, CACHE_SECONDS)
+        except Exception:
+            logger.warning("figures cache unavailable", exc_info=True)
+    return figures
+
+
+def weekly_trend(
+    *,
+    scope: Scope,
+    weeks: int = 8,
+    kind: str = THURSDAY,
+    until: Period | None = None,
+) -> list[WeekFigures]:
+    """The figures of `weeks` weeks, oldest first, ending with the last complete
+    week (or `until`, whose kind then rules). Closed weeks come from the cache."""
+    last = until or Period.last_complete(kind)
+    return [
+        weekly_figures(period=last.previous(n), scope=scope)
+        for n in range(max(weeks, 0) - 1, -1, -1)
+    ]
