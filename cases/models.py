@@ -108,6 +108,8 @@ class Case(WorkItem):
                 condition=Q(status__in=[Status.NEW, Status.ASSIGNED]),
             ),
             models.Index(fields=["created_at"], name="case_created"),
+            # A local team's or an area's weekly figures: its week's cases only.
+            models.Index(fields=["area", "created_at"], name="case_area_created"),
         ]
 
     def __str__(self) -> str:

@@ -73,6 +73,8 @@ class Contact(WorkItem):
                 condition=Q(status__in=[Status.NEW, Status.ASSIGNED]),
             ),
             models.Index(fields=["created_at"], name="contact_created"),
+            # A local team's or an area's weekly figures: its week's contacts only.
+            models.Index(fields=["area", "created_at"], name="contact_area_created"),
         ]
 
     def __str__(self) -> str:
