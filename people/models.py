@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
@@ -74,9 +75,24 @@ class Person(models.Model):
                 name="person_nhs_number_unique",
             )
         ]
+        # The candidates of a match (people/matching.py) are found by these: the NHS
+        # number (its unique constraint), the date of birth, either phone, the
+        # postcode. (On PostgreSQL a trigram index on the lower-cased full name, made
+        # by migration 0003, serves searches by a name alone.)
         indexes = [
             models.Index(Lower("last_name"), "date_of_birth", name="person_name_dob"),
             models.Index(fields=["phone"], name="person_phone"),
+            models.Index(fields=["date_of_birth"], name="person_dob"),
+            models.Index(
+                fields=["phone_alt"],
+                condition=~models.Q(phone_alt=""),
+                name="person_phone_alt",
+            ),
+            models.Index(
+                fields=["postcode"],
+                condition=~models.Q(postcode=""),
+                name="person_postcode",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,6 +101,83 @@ class Person(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class PersonChange(models.Model):
+    """One contact detail of a person replaced by a newer one: the old value kept.
+
+    Written when a person we already hold arrives again (intake, the case page, the
+    online route) with a different phone, email, address or postcode.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=30)
+    old_value = models.TextField()
+    new_value = models.TextField()
+    # Where the new value came from: "intake", "case page", "online"... (blank: unsaid).
+    source = models.CharField(max_length=30, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["person", "-at"], name="person_change_person")]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} -> {self.new_value}"
+
+
+class PossibleDuplicate(models.Model):
+    """Two records that may be one human being, for a person to decide.
+
+    The pair is kept in order (person_a's id below person_b's), so it has one row
+    however it arises; "not the same" is kept for good: the pair arriving again
+    leaves the decision alone.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        NOT_SAME = "not_same", "Not the same person"
+        MERGED = "merged", "Merged"
+
+    person_a = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    person_b = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    # Why, in words: ["same date of birth", "similar name (0.72)", "same phone"].
+    reasons = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    created_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person_a", "person_b"], name="possible_duplicate_pair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(person_a__lt=models.F("person_b")),
+                name="possible_duplicate_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-score", "-created_at"],
+                condition=models.Q(status="open"),
+                name="possible_duplicate_open",
+            ),
+            models.Index(fields=["person_b"], name="possible_duplicate_b"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_a_id} ~ {self.person_b_id} ({self.status})"
 
 
 class Message(models.Model):

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from django.db import connection, models
+from django.db import connection, models, transaction
+from django.utils import timezone
 
 from areas.services import PostcodeLookup, postcode_to_area
+from audit.models import AuditEvent
+from audit.services import audit_record
 
-from .models import Language, Person
+from .matching import Arrival, Candidate, person_match, phone_text
+from .models import Language, Person, PersonChange, PossibleDuplicate
 
 
 @dataclass
@@ -27,64 +31,37 @@ class PersonDetails:
     extra: dict = field(default_factory=dict)
 
 
-def _match(details: PersonDetails) -> Person | None:
-    """The same human being, if we already hold them.
+def _phone_e164(raw: str) -> str:
+    """A phone as the ORM would compare it: in the stored (E.164) form."""
+    phone_field = Person._meta.get_field("phone")
+    assert isinstance(phone_field, models.Field)
+    return str(phone_field.get_db_prep_value(raw, connection, prepared=False) or "")
 
-    An NHS number is decisive; otherwise the same name and date of birth, or the same
-    phone number and surname.
 
-    One query: each rule is a tier, and the lowest tier's oldest person wins, which is
-    what trying the rules one by one, each taking its oldest match, would return. In
-    SQL, because intake runs this for every result: the ORM took some 4 ms to build
-    it, the database well under one.
-    """
-    tiers: list[tuple[str, list]] = []
-    if details.nhs_number:
-        tiers.append(("nhs_number = %s", [details.nhs_number]))
-    names = "lower(first_name) = %s AND lower(last_name) = %s"
-    names_params: list = [
-        details.first_name.strip().lower(),
-        details.last_name.strip().lower(),
-    ]
-    if details.nhs_number:
-        # A different NHS number is someone else, whatever else matches.
-        names += " AND nhs_number IN ('', %s)"
-        names_params.append(details.nhs_number)
-    if details.date_of_birth:
-        tiers.append(
-            (f"{names} AND date_of_birth = %s", [*names_params, details.date_of_birth])
-        )
-        # So is a different date of birth (a parent and child sharing a phone).
-        names += " AND date_of_birth IS NULL"
-    if details.phone:
-        # As the ORM would compare it: in the stored (E.164) form.
-        phone_field = Person._meta.get_field("phone")
-        assert isinstance(phone_field, models.Field)
-        phone = phone_field.get_db_prep_value(details.phone, connection, prepared=False)
-        tiers.append((f"{names} AND phone = %s", [*names_params, phone]))
-    if not tiers:
-        return None
-    either = " OR ".join(f"({condition})" for condition, _ in tiers)
-    tier = " ".join(
-        f"WHEN ({condition}) THEN {n}" for n, (condition, _) in enumerate(tiers)
-    )
-    params = [value for _, values in tiers for value in values]
-    found = Person.objects.raw(
-        f"SELECT * FROM {Person._meta.db_table} WHERE {either} "
-        f"ORDER BY CASE {tier} END, id LIMIT 1",
-        [*params, *params],
-    )
-    return next(iter(found), None)
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
 def person_find_or_create(
-    *, details: PersonDetails, postcodes: PostcodeLookup | None = None
+    *,
+    details: PersonDetails,
+    postcodes: PostcodeLookup | None = None,
+    source: str = "",
+    now: datetime | None = None,
 ) -> tuple[Person, bool]:
-    """Find the person or create them; blanks on a found person are filled in.
+    """Find the person or create them (the rules: people/matching.py).
+
+    On a person found, blanks are filled in, and a different phone, email, address
+    or postcode replaces theirs, the old value kept in their history (PersonChange,
+    from `source`: "intake", "case page", "online"...); a new postcode brings its
+    area and grid position. A new person who may be someone we hold already gets a
+    PossibleDuplicate row per such person, for a person to decide; so does a person
+    found, with the others the arrival may be (a pair decided before stays decided).
 
     postcodes: a batch's PostcodeLookup, so its areas are fetched once.
     Raises ValidationError for a malformed postcode or another bad field.
     """
+    now = now or timezone.now()
     locate = postcodes or postcode_to_area
     located = locate(details.postcode) if details.postcode else None
     language = (
@@ -92,19 +69,62 @@ def person_find_or_create(
         if details.language
         else None
     )
-    person = _match(details)
+    phone = _phone_e164(details.phone) if details.phone else ""
+    match = person_match(
+        Arrival(
+            first_name=details.first_name,
+            last_name=details.last_name,
+            date_of_birth=details.date_of_birth,
+            nhs_number=details.nhs_number,
+            phones=(phone,) if phone else (),
+            postcode=located.postcode if located else "",
+        )
+    )
+    person = match.person
     created = person is None
     if person is None:
         person = Person(
             first_name=details.first_name.strip(), last_name=details.last_name.strip()
         )
-    changed = []
-    for name in ("date_of_birth", "nhs_number", "phone", "email", "address"):
+    changed: list[str] = []
+    history: list[PersonChange] = []
+
+    def replace(name: str, old: str, new: str) -> None:
+        history.append(
+            PersonChange(
+                field=name, old_value=old, new_value=new, source=source, at=now
+            )
+        )
+
+    for name in ("date_of_birth", "nhs_number"):
         value = getattr(details, name)
         if value and not getattr(person, name):
             setattr(person, name, value)
             changed.append(name)
-    if located and not person.postcode:
+    if phone:
+        held = {phone_text(person.phone), phone_text(person.phone_alt)}
+        if not person.phone:
+            person.phone = details.phone
+            changed.append("phone")
+        elif phone not in held:
+            replace("phone", phone_text(person.phone), phone)
+            person.phone = details.phone
+            changed.append("phone")
+    for name in ("email", "address"):
+        value = getattr(details, name).strip()
+        if not value:
+            continue
+        old = getattr(person, name)
+        if not old:
+            setattr(person, name, value)
+            changed.append(name)
+        elif not _same_text(old, value):
+            replace(name, old, value)
+            setattr(person, name, value)
+            changed.append(name)
+    if located and person.postcode != located.postcode:
+        if person.postcode:
+            replace("postcode", person.postcode, located.postcode)
         person.postcode = located.postcode
         person.area = located.area
         person.easting, person.northing = located.easting, located.northing
@@ -116,7 +136,7 @@ def person_find_or_create(
         person.needs_interpreter = True
         changed.append("needs_interpreter")
     if created:
-        # Fields only: _match has just looked the NHS number up, so the uniqueness
+        # Fields only: the match has just looked the NHS number up, so the uniqueness
         # checks would repeat that query (the database constraint still holds).
         person.full_clean(
             exclude=["area", "language"],
@@ -125,5 +145,67 @@ def person_find_or_create(
         )
         person.save()
     elif changed:
+        # The new values are checked as a new person's are (a bad phone is refused,
+        # not written over a good one).
+        person.full_clean(
+            exclude=[f.name for f in Person._meta.fields if f.name not in changed],
+            validate_unique=False,
+            validate_constraints=False,
+        )
         person.save(update_fields=[*changed, "updated_at"])
+    for change in history:
+        change.person = person
+    if history:
+        PersonChange.objects.bulk_create(history)
+    _duplicates_record(person, match.duplicates, now=now)
     return person, created
+
+
+def _duplicates_record(
+    person: Person, duplicates: list[Candidate], *, now: datetime
+) -> None:
+    """A PossibleDuplicate for each pair not seen before; a pair already held (open,
+    or decided "not the same") is left as it is."""
+    rows = []
+    for candidate in duplicates:
+        if candidate.person.pk == person.pk:
+            continue
+        a, b = sorted((person.pk, candidate.person.pk))
+        rows.append(
+            PossibleDuplicate(
+                person_a_id=a,
+                person_b_id=b,
+                score=candidate.score,
+                reasons=candidate.reasons,
+                created_at=now,
+            )
+        )
+    if rows:
+        PossibleDuplicate.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+@transaction.atomic
+def duplicate_not_same(*, pair: PossibleDuplicate, by) -> PossibleDuplicate:
+    """Decide that the pair are two people: kept for good (the pair arriving again
+    does not open it). Audited against the first person of the pair."""
+    pair = PossibleDuplicate.objects.select_for_update().get(pk=pair.pk)
+    if pair.status == PossibleDuplicate.Status.NOT_SAME:
+        return pair
+    if pair.status == PossibleDuplicate.Status.MERGED:
+        raise ValueError("This pair has been merged: they are one person.")
+    pair.status = PossibleDuplicate.Status.NOT_SAME
+    pair.decided_by = by if by is not None and by.is_authenticated else None
+    pair.decided_at = timezone.now()
+    pair.save(update_fields=["status", "decided_by", "decided_at"])
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=pair,
+        person=pair.person_a,
+        detail={
+            "decision": "not the same person",
+            "other_person": pair.person_b_id,
+        },
+        at=pair.decided_at,
+    )
+    return pair

@@ -210,7 +210,9 @@ def contact_add(
     now = now or timezone.now()
     case = case.locked()
     _check(case, by, "changed")
-    person, _ = person_find_or_create(details=details.person)
+    person, _ = person_find_or_create(
+        details=details.person, source="named as a contact", now=now
+    )
     if person.pk == case.person_id:
         raise DuplicateContact("A case cannot be their own contact.")
     if Contact.objects.filter(case=case, person=person).exists():

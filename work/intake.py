@@ -3,10 +3,14 @@ seeder), each becoming one case, once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import hmac
+import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
@@ -22,6 +26,16 @@ from .effects import assignment_run_after_commit
 from .escalation import item_escalate
 from .online import online_case_wait, online_cases_invite
 from .rules import CallRule, case_isolation_ends_on
+
+log = logging.getLogger(__name__)
+
+# What must agree for a lab reference received again to be the same result: who it is
+# (contact details such as phone, email, postcode and address may change, so they are
+# not compared) and the test itself.
+PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "nhs_number")
+TEST_FIELDS = ("specimen_date", "result_date")
+COMPARED_FIELDS = PERSON_FIELDS + TEST_FIELDS
+NAME_FIELDS = frozenset({"first_name", "last_name"})
 
 
 @dataclass
@@ -44,6 +58,170 @@ class IntakeOutcome:
     created: bool = False
     # A ValidationError (a bad postcode, phone, ...) or the DatabaseError refusing it.
     error: Exception | None = None
+    # Its lab reference is already a case for another person or test: nothing was
+    # written, `case` is the case on file, and this says how they differ:
+    # {"fields": [names that differ], "on_file": {...}, "received": {...}}, each
+    # version holding COMPARED_FIELDS.
+    conflict: dict | None = None
+
+
+class IntakeConflict(Exception):
+    """case_intake's answer to a lab reference already on file for another person or
+    test (IntakeOutcome.conflict says how); nothing was written."""
+
+    def __init__(self, *, case: Case, conflict: dict) -> None:
+        self.case = case
+        self.conflict = conflict
+        super().__init__(conflict_message(case.lab_reference, conflict["fields"]))
+
+
+def conflict_message(lab_reference: str, fields: Sequence[str]) -> str:
+    """What a conflict is, for the people who sent it (no personal data)."""
+    return (
+        f"Lab reference {lab_reference} is already a case for different person or "
+        f"test details: {', '.join(fields)} differ."
+    )
+
+
+def _on_file(case: Case) -> dict:
+    """The compared fields of a case and its person, as held."""
+    person = case.person
+    return {
+        "first_name": person.first_name,
+        "last_name": person.last_name,
+        "date_of_birth": person.date_of_birth,
+        "nhs_number": person.nhs_number,
+        "specimen_date": case.specimen_date,
+        "result_date": case.result_date,
+    }
+
+
+def _received(result: TestResult) -> dict:
+    """The compared fields of a result, as sent."""
+    details = result.person
+    return {
+        "first_name": details.first_name,
+        "last_name": details.last_name,
+        "date_of_birth": details.date_of_birth,
+        "nhs_number": details.nhs_number,
+        "specimen_date": result.specimen_date,
+        "result_date": result.result_date,
+    }
+
+
+def _normalised(name: str, value):
+    if isinstance(value, str):
+        value = value.strip()
+        if name in NAME_FIELDS:
+            return value.casefold()
+        if name == "nhs_number":
+            return value.replace(" ", "")
+    return value
+
+
+def _differing(one: dict, other: dict) -> list[str]:
+    """The compared fields on which two versions disagree; a blank on either side
+    agrees with anything."""
+    differing = []
+    for name in COMPARED_FIELDS:
+        a, b = _normalised(name, one[name]), _normalised(name, other[name])
+        if a in (None, "") or b in (None, ""):
+            continue
+        if a != b:
+            differing.append(name)
+    return differing
+
+
+def _digests(received: dict) -> dict[str, str]:
+    """Keyed digests of the compared fields of a result as received, normalised (a
+    blank is ""): kept in its case's create audit event, so a result sent again is
+    told from another without holding a second copy of personal data. The person
+    the case was matched to may be written otherwise (a typo, a name added)."""
+    key = settings.SECRET_KEY.encode()
+    digests = {}
+    for name in COMPARED_FIELDS:
+        value = _normalised(name, received[name])
+        digests[name] = (
+            ""
+            if value in (None, "")
+            else hmac.new(key, f"{name}:{value}".encode(), hashlib.sha256).hexdigest()[
+                :32
+            ]
+        )
+    return digests
+
+
+def _sent_digests(cases: Sequence[Case]) -> dict[int, dict[str, str]]:
+    """The digests of the results that made these cases, from their create events
+    (one query); a case made before they were kept has none."""
+    events = AuditEvent.objects.filter(
+        action=AuditEvent.Action.CREATE,
+        object_type=Case._meta.label_lower,
+        object_id__in=[str(case.pk) for case in cases],
+    ).values_list("object_id", "detail")
+    return {
+        int(object_id): detail["received"]
+        for object_id, detail in events
+        if isinstance(detail, dict) and isinstance(detail.get("received"), dict)
+    }
+
+
+class _Known:
+    """The cases of a batch's lab references already on file, and how to tell a
+    result sent again for one of them from a conflicting one."""
+
+    def __init__(self, cases: Iterable[Case]) -> None:
+        self.cases = {case.lab_reference: case for case in cases}
+        # The result of this batch that made each new case.
+        self.made_by: dict[str, TestResult] = {}
+        self._digests: dict[int, dict[str, str]] = {}
+        self._looked_up: set[int] = set()
+
+    def add(self, case: Case, result: TestResult | None = None) -> None:
+        self.cases[case.lab_reference] = case
+        if result is not None:
+            self.made_by[case.lab_reference] = result
+
+    def sent_digests(self, case: Case) -> dict[str, str] | None:
+        """What the result that made it said (digests): fetched when first needed,
+        for all the batch's cases on file not yet looked up, in one query."""
+        if case.pk not in self._looked_up:
+            cases = [
+                known
+                for known in self.cases.values()
+                if known.pk not in self._looked_up
+                and known.lab_reference not in self.made_by
+            ]
+            self._digests.update(_sent_digests(cases))
+            self._looked_up.update(known.pk for known in cases)
+        return self._digests.get(case.pk)
+
+    def outcome(self, case: Case, result: TestResult) -> IntakeOutcome:
+        """Existing if this result agrees with the case on file, or with the result
+        that made it (sent again: the person it was matched to may be written
+        otherwise); a conflict otherwise. Writes nothing."""
+        received = _received(result)
+        made_by = self.made_by.get(result.lab_reference)
+        if made_by is not None and not _differing(_received(made_by), received):
+            return IntakeOutcome(case=case)
+        on_file = _on_file(case)
+        fields = _differing(on_file, received)
+        if not fields:
+            return IntakeOutcome(case=case)
+        if made_by is None:
+            sent = self.sent_digests(case)
+            if sent is not None and not _differing(sent, _digests(received)):
+                return IntakeOutcome(case=case)
+        # The reference and the names of the fields only: never the personal data.
+        log.warning(
+            "Intake conflict: lab reference %s is already a case; %s differ",
+            result.lab_reference,
+            ", ".join(fields),
+        )
+        return IntakeOutcome(
+            case=case,
+            conflict={"fields": fields, "on_file": on_file, "received": received},
+        )
 
 
 def case_intake(
@@ -54,7 +232,8 @@ def case_intake(
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Make the case for a positive result, once: the same lab reference again
-    returns the existing case unchanged (created is then False).
+    returns the existing case unchanged (created is then False); again for another
+    person or test (IntakeOutcome.conflict) raises IntakeConflict, writing nothing.
 
     A complex setting sends the case straight to the local team of its area.
     Raises ValidationError for a malformed postcode or phone. A batch of one: the
@@ -63,6 +242,9 @@ def case_intake(
     [outcome] = case_intake_many(results=[result], source=source, by=by, now=now)
     if outcome.error is not None:
         raise outcome.error
+    if outcome.conflict is not None:
+        assert outcome.case is not None
+        raise IntakeConflict(case=outcome.case, conflict=outcome.conflict)
     assert outcome.case is not None
     return outcome.case, outcome.created
 
@@ -80,25 +262,26 @@ def case_intake_many(
     Each result is written in its own savepoint: one that fails (ValidationError, or
     a DatabaseError) leaves nothing of itself behind and is reported in its outcome,
     and the others are saved. A lab reference already received, before or earlier in
-    this batch, is its existing case unchanged. The lab references already known are
-    found in one query, and areas are fetched once per batch.
+    this batch, is its existing case unchanged when the person (names, date of birth,
+    NHS number) and the test's dates agree with it, and a conflict otherwise (the
+    outcome's `conflict`; nothing written). The lab references already known are
+    found in one query with their people, and areas are fetched once per batch.
     """
     now = now or timezone.now()
-    known = {
-        case.lab_reference: case
-        for case in Case.objects.filter(
+    known = _Known(
+        Case.objects.select_related("person").filter(
             lab_reference__in={result.lab_reference for result in results}
         )
-    }
+    )
     postcodes = PostcodeLookup()
     outcomes = []
     arrived = False
     events = []
     invited: list[Case] = []
     for result in results:
-        existing = known.get(result.lab_reference)
+        existing = known.cases.get(result.lab_reference)
         if existing is not None:
-            outcomes.append(IntakeOutcome(case=existing))
+            outcomes.append(known.outcome(existing, result))
             continue
         try:
             with transaction.atomic():
@@ -108,16 +291,20 @@ def case_intake_many(
         except IntegrityError as exc:
             # A concurrent intake of the same result got there first: a lookup, not
             # an error (this item's savepoint is undone, its person fill-ins too).
-            existing = Case.objects.filter(lab_reference=result.lab_reference).first()
+            existing = (
+                Case.objects.select_related("person")
+                .filter(lab_reference=result.lab_reference)
+                .first()
+            )
             if existing is None:
                 outcomes.append(IntakeOutcome(error=exc))
             else:
-                known[result.lab_reference] = existing
-                outcomes.append(IntakeOutcome(case=existing))
+                known.add(existing)
+                outcomes.append(known.outcome(existing, result))
         except (ValidationError, DatabaseError) as exc:
             outcomes.append(IntakeOutcome(error=exc))
         else:
-            known[result.lab_reference] = case
+            known.add(case, result)
             if invite:
                 invited.append(case)
             # Due for a call now (not escalated, not waiting for an answer online).
@@ -130,7 +317,11 @@ def case_intake_many(
                     user=by,
                     action=AuditEvent.Action.CREATE,
                     obj=case,
-                    detail={"source": source},
+                    # Digests, not the details: see _digests.
+                    detail={
+                        "source": source,
+                        "received": _digests(_received(result)),
+                    },
                     at=now,
                 )
             )
@@ -145,7 +336,9 @@ def _case_create(
     *, result: TestResult, source: str, now: datetime, postcodes: PostcodeLookup
 ) -> tuple[Case, bool]:
     """The new case and its person; a complex setting escalates it at once."""
-    person, _ = person_find_or_create(details=result.person, postcodes=postcodes)
+    person, _ = person_find_or_create(
+        details=result.person, postcodes=postcodes, source="intake"
+    )
     # Route by the address on this result: the person may have moved since we last
     # heard of them.
     area = (

@@ -13,7 +13,7 @@ from cases.models import Case, SettingKind
 from cases.workitem import Route
 from people.models import Person, validate_nhs_number
 from people.services import PersonDetails
-from work.intake import TestResult
+from work.intake import COMPARED_FIELDS, TestResult, conflict_message
 
 MAX_BATCH = 1000
 EARLIEST_BIRTH = dt.date(1890, 1, 1)
@@ -252,22 +252,96 @@ class CaseSerializer(WorkItemSerializer):
         read_only_fields = fields
 
 
+class IntakeVersionSerializer(serializers.Serializer):
+    """One version of a conflicting result: the compared fields only."""
+
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField(allow_null=True)
+    nhs_number = serializers.CharField(allow_blank=True)
+    specimen_date = serializers.DateField()
+    result_date = serializers.DateField()
+
+
+class IntakeConflictSerializer(serializers.Serializer):
+    """A result whose lab reference is already a case for another person or test:
+    nothing of it was written. Names, date of birth and NHS number are compared
+    ignoring case and surrounding spaces, a blank on either side agreeing; contact
+    details (phone, email, address, postcode) may change and are not compared."""
+
+    status = serializers.ChoiceField(choices=["conflict"])
+    code = serializers.ChoiceField(choices=[409], help_text="Always 409.")
+    lab_reference = serializers.CharField()
+    case = serializers.IntegerField(help_text="The id of the case on file.")
+    detail = serializers.CharField()
+    differing_fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(COMPARED_FIELDS)),
+        help_text="The compared fields on which the two versions differ.",
+    )
+    on_file = IntakeVersionSerializer(help_text="The case on file and its person.")
+    received = IntakeVersionSerializer(help_text="The result as received.")
+
+
+def conflict_answer(*, lab_reference: str, case_id: int, conflict: dict) -> dict:
+    """The answer for a conflicting result (IntakeOutcome.conflict), as
+    IntakeConflictSerializer describes it."""
+    return {
+        "status": "conflict",
+        "code": 409,
+        "lab_reference": lab_reference,
+        "case": case_id,
+        "detail": conflict_message(lab_reference, conflict["fields"]),
+        "differing_fields": list(conflict["fields"]),
+        "on_file": IntakeVersionSerializer(conflict["on_file"]).data,
+        "received": IntakeVersionSerializer(conflict["received"]).data,
+    }
+
+
 class IntakeItemSerializer(serializers.Serializer):
-    """The answer for one item of a batch."""
+    """The answer for one item of a batch; a conflict also carries the fields of
+    IntakeConflictSerializer."""
 
     index = serializers.IntegerField(help_text="Position of the item in the batch.")
-    status = serializers.ChoiceField(choices=["created", "existing", "invalid"])
+    status = serializers.ChoiceField(
+        choices=["created", "existing", "invalid", "conflict"]
+    )
     lab_reference = serializers.CharField(allow_null=True)
-    case = serializers.IntegerField(allow_null=True, help_text="The case's id.")
+    case = serializers.IntegerField(
+        allow_null=True, help_text="The case's id (for a conflict, the case on file)."
+    )
     errors = serializers.JSONField(
         allow_null=True, help_text="Field-level reasons, for an invalid item."
+    )
+    code = serializers.ChoiceField(
+        choices=[409], required=False, help_text="409, for a conflict only."
+    )
+    detail = serializers.CharField(
+        required=False, help_text="What the conflict is, for a conflict only."
+    )
+    differing_fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(COMPARED_FIELDS)),
+        required=False,
+        help_text="For a conflict only: the compared fields that differ.",
+    )
+    on_file = IntakeVersionSerializer(
+        required=False, help_text="For a conflict only: the case on file."
+    )
+    received = IntakeVersionSerializer(
+        required=False, help_text="For a conflict only: the item as received."
     )
 
 
 class IntakeBatchSerializer(serializers.Serializer):
     """The answer to a batch: counts, then one result per item in order."""
 
+    detail = serializers.CharField(
+        required=False, help_text="Only when every item is a conflict (a 409)."
+    )
     created = serializers.IntegerField()
     existing = serializers.IntegerField()
     invalid = serializers.IntegerField()
+    conflict = serializers.IntegerField(
+        help_text="Items whose lab reference is already a case for another person "
+        "or test: nothing of them written."
+    )
     results = IntakeItemSerializer(many=True)

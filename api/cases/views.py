@@ -24,7 +24,7 @@ from audit.services import audit_list_view, audit_view
 from cases.models import Case
 from work.access.cases import cases_visible_to, get_case_for
 from work.casework import contact_add
-from work.intake import TestResult, case_intake, case_intake_many
+from work.intake import IntakeConflict, TestResult, case_intake, case_intake_many
 
 from ..access import actor_of
 from ..calls.serializers import CallAttemptSerializer, CallInSerializer
@@ -37,7 +37,9 @@ from .serializers import (
     MAX_BATCH,
     CaseSerializer,
     IntakeBatchSerializer,
+    IntakeConflictSerializer,
     LabResultInSerializer,
+    conflict_answer,
     validate_batch,
 )
 
@@ -124,11 +126,22 @@ BATCH_DESCRIPTION = f"""Post one positive result (an object) or a batch (a list 
 Idempotent on `lab_reference`: a result already received returns the existing case and
 changes nothing.
 
-**One result**: 201 with the new case; 200 with the existing case; 400 with field
-errors.
+A lab reference already on file (or earlier in the same batch) for a different person
+or test is a **conflict**, never silently dropped: nothing of it is written, and the
+answer carries both versions (`on_file`, `received`) of the compared fields and the
+names of those that differ (`differing_fields`). Compared are the person's first and
+last names (ignoring case and surrounding spaces), date of birth and NHS number (a
+blank on either side agrees with anything), and the specimen and result dates. Phone,
+email, address and postcode are contact details that may change: they are not
+compared.
 
-**A batch**: always 200 once the batch is read, with one entry per item in order
-(`status` created, existing or invalid; the case id; or the field errors). Good items
+**One result**: 201 with the new case; 200 with the existing case; 409 with the
+conflict; 400 with field errors.
+
+**A batch**: 200 once the batch is read, with one entry per item in order (`status`
+created, existing, invalid or conflict; the case id; the field errors of an invalid
+item; the `code` 409, `detail` and both versions of a conflict), and the count of each
+status. A batch whose every item is a conflict is 409, with the same body. Good items
 are saved and bad ones reported; each item is written in its own savepoint, so an item
 that fails leaves nothing behind. Posting the same batch again is safe: its items come
 back as existing. An empty list is 400; more than {MAX_BATCH} items is 413.
@@ -161,6 +174,18 @@ class LabResultIntakeView(APIView):
                 resource_type_field_name=None,
             ),
             201: CaseSerializer,
+            409: OpenApiResponse(
+                response=PolymorphicProxySerializer(
+                    component_name="IntakeConflictOrBatchResult",
+                    serializers=[IntakeConflictSerializer, IntakeBatchSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="A conflict: the lab reference of the one result "
+                "posted, or of every item of a batch, is already a case for another "
+                "person or test, and nothing was written. One result answers an "
+                "IntakeConflict, a batch an IntakeBatch whose items are conflicts; "
+                "both carry `detail`.",
+            ),
             413: OpenApiResponse(description=f"More than {MAX_BATCH} results."),
         },
         examples=[
@@ -194,9 +219,19 @@ class LabResultIntakeView(APIView):
             )
         serializer = LabResultInSerializer(data=data)
         serializer.is_valid(raise_exception=True)
-        case, created = case_intake(
-            result=serializer.to_result(), source=Case.Source.API, by=request.user
-        )
+        try:
+            case, created = case_intake(
+                result=serializer.to_result(), source=Case.Source.API, by=request.user
+            )
+        except IntakeConflict as conflict:
+            return Response(
+                conflict_answer(
+                    lab_reference=conflict.case.lab_reference,
+                    case_id=conflict.case.pk,
+                    conflict=conflict.conflict,
+                ),
+                status=status.HTTP_409_CONFLICT,
+            )
         case = Case.objects.with_person().select_related("local_team").get(pk=case.pk)
         return Response(
             CaseSerializer(case).data,
@@ -239,12 +274,32 @@ class LabResultIntakeView(APIView):
                 entry["errors"] = {
                     "non_field_errors": ["The database refused this result."]
                 }
+            elif outcome.conflict is not None:
+                # Nothing of it written: both versions said, field by field.
+                entry.update(
+                    conflict_answer(
+                        lab_reference=valid[index].lab_reference,
+                        case_id=outcome.case.pk,
+                        conflict=outcome.conflict,
+                    )
+                )
             else:
                 entry["case"] = outcome.case.pk
                 entry["status"] = "created" if outcome.created else "existing"
-        counts = {"created": 0, "existing": 0, "invalid": 0}
+        counts = {"created": 0, "existing": 0, "invalid": 0, "conflict": 0}
         for entry in results:
             if entry["errors"] is not None:
                 entry["status"] = "invalid"
             counts[entry["status"]] += 1
+        if counts["conflict"] == len(results):
+            # Nothing of the batch written: a 409, with the `detail` every error has.
+            return Response(
+                {
+                    "detail": "Every result of the batch is a conflict: nothing was "
+                    "written.",
+                    **counts,
+                    "results": results,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
         return Response({**counts, "results": results}, status=status.HTTP_200_OK)

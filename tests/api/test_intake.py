@@ -52,11 +52,14 @@ def test_same_result_twice_answers_200_with_the_same_case(api):
 
 def test_same_reference_with_other_details_changes_nothing(api):
     post(api, result_payload("LAB-1"))
+    moved = result_payload("LAB-1")
+    moved["person"]["postcode"] = "S70 2TA"
+    assert post(api, moved).status_code == 200  # contact details may change
     changed = result_payload("LAB-1")
-    changed["person"]["postcode"] = "S70 2TA"
     changed["specimen_date"] = changed["result_date"]
     response = post(api, changed)
-    assert response.status_code == 200
+    assert response.status_code == 409  # another test: a conflict
+    assert response.json()["differing_fields"] == ["specimen_date"]
     case = Case.objects.get(lab_reference="LAB-1")
     assert case.area.code == "E08000019"
     assert case.specimen_date == timezone.localdate() - dt.timedelta(days=2)

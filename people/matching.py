@@ -1,0 +1,429 @@
+"""Is the person arriving one we already hold? The rules, and the candidates they weigh.
+
+Every way a person comes in (intake, a contact on the case page, the online route)
+goes through `people.services.person_find_or_create`, which asks `person_match`.
+
+The candidates are the people sharing something exact and indexed with the arrival:
+the NHS number, the date of birth, either phone number, or the postcode. They are
+found in one query (each condition has its index on Person), which on PostgreSQL
+also scores the names with pg_trgm's similarity() and drops the candidates sharing
+nothing but a date of birth or postcode with an unlike name. Each candidate is then
+weighed here, in Python, by the rules below.
+
+Never the same person (no link, no possible duplicate):
+  - both have NHS numbers and they differ;
+  - both have dates of birth and they differ (a parent and child of one name, or a
+    family sharing a phone).
+
+Linked (the first tier that any candidate reaches wins; within it the highest
+score, then the oldest record):
+  0. the same NHS number;
+  1. the same date of birth, a close name, and a shared phone (either phone field of
+     either side) or the same postcode;
+  2. the same name (equal once lower-cased and accents dropped) and date of birth,
+     and no contact detail that disagrees: the arrival gives no phone or postcode
+     where the record holds a different one (a contact typed in with only a name
+     and date of birth);
+  3. the same name and a shared phone, a date of birth missing on one side.
+
+A close name: the trigram similarity of the lower-cased full names ("first last")
+is at least NAME_SIMILARITY, AND the first names are close on their own: equal, or
+(both of five letters or more) one typo apart, a letter changed, added, dropped or
+two swapped, anywhere but in the last letter, AND so are the surnames (four letters
+or more for a typo; or one is the other with a name added: Khan, Khan-Ali). Twins share a surname, a date of birth,
+an address and a phone, and their first names are often one another with an ending
+changed or added (Amir and Amira, Mario and Maria, Louis and Louise): those differ in
+the last letter, so they are not the same name, while "Jonathon" for "Jonathan" is.
+The full name's similarity cannot tell them apart ("amir khan" / "amira khan" scores
+0.75, above "jonathon smith" / "jonathan smith" at 0.67), so the first name's rule
+decides.
+
+A possible duplicate (a new person, and a PossibleDuplicate row for a person to
+decide), when no rule links but there is evidence:
+  - the same date of birth and a close full name (twins; a record whose phone and
+    postcode have both changed);
+  - the same date of birth and a shared phone, whatever the names (a name written in
+    another script: "Мария Иванова" and "Maria Ivanova" share no trigram; a maiden
+    name);
+  - the same date of birth and postcode, and the same first name or a close surname
+    (a maiden name at the same address);
+  - a date of birth missing on one side, a shared phone or the same postcode, and a
+    close full name or first name.
+Nothing else is evidence (a shared family phone with other names and dates of birth;
+neighbours).
+
+The score of a pair (0..1): 1 for the same NHS number, else 0.45 x the names'
+similarity + 0.25 for the same date of birth + 0.2 for a shared phone + 0.1 for the
+same postcode.
+
+SQLite (the embedded default) has no pg_trgm: the same candidates are found by the
+same exact conditions and their names scored in Python by `trigram_similarity`, a
+re-implementation of pg_trgm's similarity() (the same trigrams, the same ratio), so
+the threshold and the scores mean the same on both databases.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import connection
+
+from .models import Person
+
+# Trigram similarity (pg_trgm's similarity(), 0..1) of two lower-cased full names at
+# or above which they are close. 0.5 keeps a typo ("jonathon smith" / "jonathan
+# smith" 0.67, "jonathan smyth" 0.67) and drops a changed surname ("sarah jones" /
+# "sarah brown" 0.33) or another first name ("john smith" / "jane smith" 0.47).
+NAME_SIMILARITY = 0.5
+# Below this (and with no NHS number, phone or first name in common) a candidate is
+# not worth fetching: the query leaves it out on PostgreSQL.
+LOOSE_NAME_SIMILARITY = 0.3
+# A first name shorter than this must be exactly the same: a typo cannot be told from
+# another name (Lena and Lina, Jon and Jan).
+FIRST_NAME_TYPO_MIN_LENGTH = 5
+# And a surname shorter than this (Khan and Kahn are one typo apart; Li and Lu not).
+SURNAME_TYPO_MIN_LENGTH = 4
+# At most this many candidates are weighed, and this many possible duplicates kept.
+MAX_CANDIDATES = 50
+MAX_DUPLICATES = 5
+
+NHS, CLOSE_AND_SHARED, SAME_NAME_AND_BIRTHDAY, SAME_NAME_AND_PHONE = range(4)
+
+FULL_NAME_SQL = "lower(first_name || ' ' || last_name)"
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """The identifying details of the person arriving, normalised as stored: phones
+    in E.164, the postcode as the postcode directory writes it."""
+
+    first_name: str
+    last_name: str
+    date_of_birth: date | None = None
+    nhs_number: str = ""
+    phones: tuple[str, ...] = ()
+    postcode: str = ""
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name.strip()} {self.last_name.strip()}".lower()
+
+
+@dataclass
+class Candidate:
+    """A person we hold, weighed against the arrival."""
+
+    person: Person
+    score: float
+    reasons: list[str]
+    # The linking rule it meets (NHS, CLOSE_AND_SHARED, ...), or None.
+    tier: int | None = None
+
+
+@dataclass
+class Match:
+    """The person found (None: a new person), and the other people the arrival (or
+    the person found) may be, best first."""
+
+    person: Person | None
+    duplicates: list[Candidate] = field(default_factory=list)
+
+
+def person_match(arrival: Arrival) -> Match:
+    """The person the arrival is, if we hold them, and the possible duplicates.
+
+    One query for the candidates; the rules are in the module's docstring.
+    """
+    candidates = [
+        weighed
+        for person, names, surnames in _candidates(arrival)
+        if (weighed := _weigh(arrival, person, names, surnames)) is not None
+    ]
+    linked = sorted(
+        (c for c in candidates if c.tier is not None),
+        key=lambda c: (c.tier, -c.score, c.person.pk),
+    )
+    found = linked[0] if linked else None
+    duplicates = sorted(
+        (c for c in candidates if c is not found),
+        key=lambda c: (-c.score, c.person.pk),
+    )[:MAX_DUPLICATES]
+    return Match(person=found.person if found else None, duplicates=duplicates)
+
+
+Scored = tuple[Person, float, float]
+
+
+def _candidates(arrival: Arrival) -> list[Scored]:
+    """The people sharing an NHS number, date of birth, phone or postcode with the
+    arrival, in one query, with the similarity of their full names and of their
+    surnames to the arrival's (computed by PostgreSQL, or here for SQLite)."""
+    exact: list[str] = []
+    params: list = []
+    if arrival.nhs_number:
+        exact.append("nhs_number = %s")
+        params.append(arrival.nhs_number)
+    if arrival.date_of_birth:
+        exact.append("date_of_birth = %s")
+        params.append(arrival.date_of_birth)
+    if arrival.phones:
+        marks = ", ".join(["%s"] * len(arrival.phones))
+        exact.append(f"phone IN ({marks})")
+        exact.append(f"phone_alt IN ({marks})")
+        params += [*arrival.phones, *arrival.phones]
+    if arrival.postcode:
+        exact.append("postcode = %s")
+        params.append(arrival.postcode)
+    if not exact:
+        return []
+    where = [f"({' OR '.join(exact)})"]
+    if arrival.nhs_number:
+        # Another NHS number is someone else.
+        where.append("nhs_number IN ('', %s)")
+        params.append(arrival.nhs_number)
+    if arrival.date_of_birth:
+        # So is another date of birth (unless the NHS number says otherwise).
+        where.append(
+            "(date_of_birth IS NULL OR date_of_birth = %s"
+            + (" OR nhs_number = %s)" if arrival.nhs_number else ")")
+        )
+        params += [arrival.date_of_birth]
+        params += [arrival.nhs_number] if arrival.nhs_number else []
+    table = Person._meta.db_table
+    if scored_in_sql():
+        return _scored_in_sql(arrival, table, where, params)
+    people = Person.objects.raw(
+        f"SELECT * FROM {table} WHERE {' AND '.join(where)} ORDER BY id LIMIT %s",
+        [*params, MAX_CANDIDATES * 10],
+    )
+    return [
+        (
+            person,
+            trigram_similarity(
+                f"{person.first_name} {person.last_name}".lower(), arrival.full_name
+            ),
+            trigram_similarity(
+                person.last_name.lower(), arrival.last_name.strip().lower()
+            ),
+        )
+        for person in people
+    ]
+
+
+def scored_in_sql() -> bool:
+    """Whether the database scores names itself (pg_trgm, PostgreSQL only)."""
+    return connection.vendor == "postgresql"
+
+
+def _scored_in_sql(
+    arrival: Arrival, table: str, where: list[str], params: list
+) -> list[Scored]:
+    """PostgreSQL: the candidates with their names' trigram similarity, dropping those
+    sharing only a date of birth or postcode with an unlike name."""
+    worth: list[str] = [f"similarity({FULL_NAME_SQL}, %s) >= %s"]
+    worth_params: list = [arrival.full_name, LOOSE_NAME_SIMILARITY]
+    worth.append("similarity(lower(last_name), %s) >= %s")
+    worth_params += [arrival.last_name.strip().lower(), NAME_SIMILARITY]
+    worth.append("lower(first_name) = %s")
+    worth_params.append(arrival.first_name.strip().lower())
+    if arrival.nhs_number:
+        worth.append("nhs_number = %s")
+        worth_params.append(arrival.nhs_number)
+    if arrival.phones:
+        marks = ", ".join(["%s"] * len(arrival.phones))
+        worth.append(f"phone IN ({marks}) OR phone_alt IN ({marks})")
+        worth_params += [*arrival.phones, *arrival.phones]
+    sql = (
+        f"SELECT *, similarity({FULL_NAME_SQL}, %s) AS name_similarity, "
+        "similarity(lower(last_name), %s) AS last_name_similarity "
+        f"FROM {table} WHERE {' AND '.join(where)} AND ({' OR '.join(worth)}) "
+        "ORDER BY name_similarity DESC, id LIMIT %s"
+    )
+    people = Person.objects.raw(
+        sql,
+        [
+            arrival.full_name,
+            arrival.last_name.strip().lower(),
+            *params,
+            *worth_params,
+            MAX_CANDIDATES,
+        ],
+    )
+    return [
+        (person, float(person.name_similarity), float(person.last_name_similarity))  # type: ignore[attr-defined]
+        for person in people
+    ]
+
+
+def _weigh(
+    arrival: Arrival, person: Person, name_similarity: float, last_similarity: float
+) -> Candidate | None:
+    """The candidate's score, reasons and linking tier; None when nothing links them
+    or they cannot be the same (another NHS number or date of birth)."""
+    if arrival.nhs_number and person.nhs_number:
+        if arrival.nhs_number == person.nhs_number:
+            return Candidate(person, 1.0, ["same NHS number"], tier=NHS)
+        return None
+    if arrival.date_of_birth and person.date_of_birth:
+        if arrival.date_of_birth != person.date_of_birth:
+            return None
+        same_birthday, birthday_unknown = True, False
+    else:
+        same_birthday, birthday_unknown = False, True
+    held_phones = {phone_text(person.phone), phone_text(person.phone_alt)} - {""}
+    shared_phone = bool(held_phones & set(arrival.phones))
+    same_postcode = bool(arrival.postcode) and arrival.postcode == person.postcode
+    first_held, first_arrived = (
+        _name_key(person.first_name),
+        _name_key(arrival.first_name),
+    )
+    same_first = first_held == first_arrived
+    same_name = same_first and _name_key(person.last_name) == _name_key(
+        arrival.last_name
+    )
+    first_close = same_first or first_names_close(first_held, first_arrived)
+    close_name = (
+        name_similarity >= NAME_SIMILARITY
+        and first_close
+        and surnames_close(person.last_name, arrival.last_name)
+    )
+    # Contact details that disagree: both sides have one, and they differ.
+    phone_disagrees = bool(arrival.phones) and bool(held_phones) and not shared_phone
+    postcode_disagrees = (
+        bool(arrival.postcode) and bool(person.postcode) and not same_postcode
+    )
+
+    tier = None
+    if same_birthday and close_name and (shared_phone or same_postcode):
+        tier = CLOSE_AND_SHARED
+    elif same_birthday and same_name and not phone_disagrees and not postcode_disagrees:
+        tier = SAME_NAME_AND_BIRTHDAY
+    elif birthday_unknown and same_name and shared_phone:
+        tier = SAME_NAME_AND_PHONE
+    evidence = tier is not None or (
+        (
+            same_birthday
+            and (
+                name_similarity >= NAME_SIMILARITY
+                or shared_phone
+                or (
+                    same_postcode and (same_first or last_similarity >= NAME_SIMILARITY)
+                )
+            )
+        )
+        or (
+            birthday_unknown
+            and (shared_phone or same_postcode)
+            and (name_similarity >= NAME_SIMILARITY or first_close)
+        )
+    )
+    if not evidence:
+        return None
+    score = (
+        0.45 * name_similarity
+        + 0.25 * same_birthday
+        + 0.2 * shared_phone
+        + 0.1 * same_postcode
+    )
+    reasons = []
+    if same_birthday:
+        reasons.append("same date of birth")
+    elif arrival.date_of_birth or person.date_of_birth:
+        reasons.append("date of birth missing on one")
+    if same_name:
+        reasons.append("same name")
+    elif name_similarity >= NAME_SIMILARITY:
+        reasons.append(f"similar name ({name_similarity:.2f})")
+    else:
+        reasons.append(f"different name ({name_similarity:.2f})")
+        if same_first:
+            reasons.append("same first name")
+        elif last_similarity >= NAME_SIMILARITY:
+            reasons.append(f"similar surname ({last_similarity:.2f})")
+    if shared_phone:
+        reasons.append("same phone")
+    if same_postcode:
+        reasons.append("same postcode")
+    return Candidate(person, round(min(score, 1.0), 2), reasons, tier=tier)
+
+
+def first_names_close(a: str, b: str) -> bool:
+    """Two first names (as `_name_key` gives them) the same, or one typo apart (see
+    `_one_typo`), both of FIRST_NAME_TYPO_MIN_LENGTH letters or more."""
+    return _one_typo(a, b, FIRST_NAME_TYPO_MIN_LENGTH)
+
+
+def surnames_close(a: str, b: str) -> bool:
+    """Two surnames the same, or one typo apart (`_one_typo`; Khan and Kahn, Smith
+    and Smyth), or one the other with a name added (Khan, Khan-Ali)."""
+    key_a, key_b = _name_key(a), _name_key(b)
+    if _one_typo(key_a, key_b, SURNAME_TYPO_MIN_LENGTH):
+        return True
+    words_a, words_b = set(_name_words(a)), set(_name_words(b))
+    return (
+        bool(words_a) and bool(words_b) and (words_a <= words_b or words_b <= words_a)
+    )
+
+
+def _one_typo(a: str, b: str, min_length: int) -> bool:
+    """Equal, or a letter changed, added, dropped or two neighbours swapped anywhere
+    but in the last letter (where names differ by meaning: Amir and Amira, Mario and
+    Maria, Ivanov and Ivanova), both of min_length letters or more."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < min_length:
+        return False
+    if len(a) == len(b):
+        differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        last = len(a) - 1
+        if len(differ) == 1:
+            return differ[0] != last
+        if len(differ) == 2:
+            i, j = differ
+            return j == i + 1 and a[i] == b[j] and a[j] == b[i] and j != last
+        return False
+    if abs(len(a) - len(b)) != 1:
+        return False
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    # A letter dropped from inside the name (not its last).
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer) - 1))
+
+
+def _name_words(name: str) -> list[str]:
+    return [_name_key(word) for word in _WORD.findall(name) if _name_key(word)]
+
+
+def _name_key(name: str) -> str:
+    """A name for comparing: lower case, accents dropped, letters and digits only."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if c.isalnum())
+
+
+def phone_text(value) -> str:
+    """A stored phone (a PhoneNumber, a string or blank) in E.164."""
+    if not value:
+        return ""
+    return getattr(value, "as_e164", None) or str(value)
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _trigrams(text: str) -> set[str]:
+    grams: set[str] = set()
+    for word in _WORD.findall(text.lower()):
+        padded = f"  {word} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def trigram_similarity(a: str, b: str) -> float:
+    """pg_trgm's similarity() in Python (for SQLite): each word padded with two
+    spaces before and one after, cut into three-letter pieces; the pieces in common
+    over the pieces of either."""
+    first, second = _trigrams(a), _trigrams(b)
+    union = first | second
+    return len(first & second) / len(union) if union else 0.0
