@@ -57,7 +57,10 @@ def add_error_responses(result, generator, request, public):
                 existing = responses.get(code, {})
                 responses[code] = {
                     "description": existing.get("description") or description,
-                    "content": {"application/json": {"schema": schema}},
+                    # An operation that declares its own body for the code keeps it
+                    # (the intake's 409 names the fields in conflict).
+                    "content": existing.get("content")
+                    or {"application/json": {"schema": schema}},
                 }
             responses["429"]["headers"] = {
                 "Retry-After": {
