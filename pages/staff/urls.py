@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import audit, dashboard, rota, team, utilisation
+from . import audit, dashboard, people, rota, team, utilisation
 
 app_name = "staffing"
 
@@ -30,4 +30,5 @@ urlpatterns = [
     path("utilisation.csv", utilisation.utilisation_csv, name="utilisation_csv"),
     path("people/<int:pk>/audit/", audit.person_audit, name="person_audit"),
     path("audit/", audit.audit_search_view, name="audit_search"),
+    path("people/", people.people_search_view, name="people_search"),
 ]

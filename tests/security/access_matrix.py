@@ -161,6 +161,7 @@ MATRIX: dict[str, Row] = _rows(
     # --- the audit trail: who has seen a person (national supervisors, administrators); the search (administrators) ----------------------------------------------------
     ("staffing:person_audit",                   "GET",      "person",           LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("staffing:audit_search",                   "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    ("staffing:people_search",                  "GET",      None,               LOGIN, OK,       OK,      OK,     OK,     OK,       OK,       OK,   F403,  LOGIN, LOGIN),
     # --- the local team's pages (tier 1 and administrators; another team's escalation or cluster is a 404) -------------------------------------------------------------
     ("escalations:queue",                       "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   OK,       OK,       OK,   F403,  LOGIN, LOGIN),
     ("escalations:complex",                     "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   OK,       OK,       OK,   F403,  LOGIN, LOGIN),
