@@ -78,6 +78,16 @@ def test_each_kind_of_query_finds_the_person(
     assert found(client, supervisor, q=text) == [jonathan.pk]
 
 
+@pytest.mark.usefixtures("requires_postgres")
+def test_a_surname_alone_finds_people_with_long_first_names(client, supervisor, others):
+    long_name = f.CaseFactory(
+        person__first_name="Christopher-Alexander", person__last_name="Shah"
+    ).person
+    short_name = f.CaseFactory(person__first_name="Al", person__last_name="Shah").person
+
+    assert set(found(client, supervisor, q="Shah")) == {long_name.pk, short_name.pk}
+
+
 def test_a_typo_in_the_name_still_finds_them(client, supervisor, jonathan, others):
     if connection.vendor != "postgresql":
         pytest.skip("a typo is forgiven by pg_trgm's similarity (PostgreSQL)")

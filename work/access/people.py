@@ -10,8 +10,10 @@ by an EXISTS, never restated here.
 The search reads one text box: ten digits (spaces allowed) are an NHS number, a date
 (dd/mm/yyyy or yyyy-mm-dd) a date of birth, a UK phone number either phone, a UK
 postcode the postcode; anything else is a name. On PostgreSQL a name is matched by
-trigram similarity (pg_trgm's `%` on lower(first_name || ' ' || last_name), the
-expression of the GIN index `person_name_trgm`, so the index serves it), best first;
+trigram word similarity (pg_trgm's `<%`: the words typed against the words of
+lower(first_name || ' ' || last_name), the expression of the GIN index
+`person_name_trgm`, so the index serves it; a surname alone finds a long first name
+too), best first;
 SQLite has no pg_trgm and matches each word of the name inside the first or last name.
 """
 
@@ -136,20 +138,27 @@ def people_search(
     elif trigram_name_search():
         qs = (
             qs.annotate(
+                # How well the words typed match words of the name (a surname alone
+                # matches "Christopher Shah" as well as "Ali Shah"), then the whole.
+                name_words=RawSQL(
+                    f"word_similarity(%s, {FULL_NAME_SQL})",
+                    [query.value.lower()],
+                    output_field=FloatField(),
+                ),
                 name_similarity=RawSQL(
                     f"similarity({FULL_NAME_SQL}, %s)",
-                    [query.value],
+                    [query.value.lower()],
                     output_field=FloatField(),
-                )
+                ),
             )
             .filter(
                 RawSQL(
-                    f"{FULL_NAME_SQL} %% %s",
-                    [query.value],
+                    f"%s <%% {FULL_NAME_SQL}",
+                    [query.value.lower()],
                     output_field=BooleanField(),
                 )
             )
-            .order_by("-name_similarity", "pk")
+            .order_by("-name_words", "-name_similarity", "pk")
         )
         return qs[:limit]
     else:
