@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from staffing.models import StaffProfile, Team, Tier, TrainingCompletion, TrainingModule
 from tests import factories as f
@@ -17,6 +18,23 @@ NOW = dt.datetime(2026, 1, 14, 10, 0, tzinfo=LONDON)
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=LONDON)
+
+
+def next_monday() -> dt.date:
+    today = timezone.localdate()
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+def supervisor_of(team, **kwargs) -> StaffProfile:
+    """A supervisor of the team, of its tier and organisation."""
+    return f.StaffProfileFactory(
+        tier=team.tier,
+        clinical=team.tier == 2,
+        is_supervisor=True,
+        team=team,
+        organisation=team.organisation,
+        **kwargs,
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -18,7 +18,7 @@ from tests.conftest import ensure_ons_areas
 from work.assignment import assign_work
 from work.calls import call_record
 
-from .conftest import member
+from .conftest import at, member, next_monday, supervisor_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,28 +34,6 @@ def areas(transactional_db):
     """A transactional test ends by emptying every table, the ONS areas the migration
     loaded included: load them again when an earlier test took them away."""
     ensure_ons_areas()
-
-
-def next_monday() -> dt.date:
-    today = timezone.localdate()
-    return today + dt.timedelta(days=7 - today.weekday())
-
-
-def at(day: dt.date, hour: int) -> dt.datetime:
-    return dt.datetime.combine(
-        day, dt.time(hour), tzinfo=timezone.get_current_timezone()
-    )
-
-
-def supervisor_of(team, **kwargs):
-    return f.StaffProfileFactory(
-        tier=team.tier,
-        clinical=team.tier == 2,
-        is_supervisor=True,
-        team=team,
-        organisation=team.organisation,
-        **kwargs,
-    )
 
 
 def test_booking_past_the_cap_warns_and_books_on_confirmation(

@@ -17,7 +17,7 @@ from staffing.models import Shift, TrainingModule
 from tests import factories as f
 from tests.conftest import ensure_ons_areas
 
-from .conftest import member
+from .conftest import at, member, next_monday, supervisor_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,28 +33,6 @@ def browser_context_args(browser_context_args):
 @pytest.fixture(autouse=True)
 def areas(transactional_db):
     ensure_ons_areas()
-
-
-def next_monday() -> dt.date:
-    today = timezone.localdate()
-    return today + dt.timedelta(days=7 - today.weekday())
-
-
-def at(day: dt.date, hour: int) -> dt.datetime:
-    return dt.datetime.combine(
-        day, dt.time(hour), tzinfo=timezone.get_current_timezone()
-    )
-
-
-def supervisor_of(team, **kwargs):
-    return f.StaffProfileFactory(
-        tier=team.tier,
-        clinical=team.tier == 2,
-        is_supervisor=True,
-        team=team,
-        organisation=team.organisation,
-        **kwargs,
-    )
 
 
 def no_sideways_scroll(page: Page) -> bool:
