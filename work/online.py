@@ -31,7 +31,7 @@ from cases.models import Case
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation
-from notify.services import message_queue, messages_queue_many
+from notify.services import messages_queue_many
 from online.models import OnlineLink
 from online.texts import language_of, long_date, say
 from people.models import Language, Message, Person
@@ -86,61 +86,71 @@ def reachable_by_message(person: Person) -> tuple[str, str] | None:
     return None
 
 
-def _language(person: Person) -> str:
-    return language_of(person.language.code if person.language is not None else "")
-
-
-def _send_link(
-    *, item: WorkItem, person: Person, by, now: datetime
-) -> OnlineLink | None:
+def _send_link(*, item: WorkItem, by, now: datetime) -> OnlineLink | None:
     """A new link for the item, older ones replaced, and the message carrying it
     queued (sent once the transaction commits). None when they cannot be messaged."""
-    where = reachable_by_message(person)
-    if where is None:
+    if reachable_by_message(item.person) is None:
         return None
-    channel, to = where
-    purpose = (
-        OnlineLink.Purpose.CASE
-        if isinstance(item, Case)
-        else OnlineLink.Purpose.CONTACT
-    )
     OnlineLink.objects.filter(
         **{item.kind: item}, revoked_at__isnull=True, submitted_at__isnull=True
     ).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
-    language = _language(person)
-    link = OnlineLink.objects.create(
-        token_hash=token_hash(token),
-        purpose=purpose,
-        person=person,
-        language=language,
-        created_at=now,
-        created_by=by,
-        expires_at=now + timedelta(days=settings.TRACING_ONLINE_LINK_DAYS),
-        **{item.kind: item},
-    )
-    body = say(
-        f"{purpose}_link",
-        language,
-        until=long_date(item.isolation_ends_on, language),
-        url=link_url(token),
-    )
-    link.message = message_queue(
-        person=person,
-        kind=Message.Kind.CASE_LINK
-        if purpose == OnlineLink.Purpose.CASE
-        else Message.Kind.CONTACT_LINK,
-        channel=channel,
-        to=to,
-        body=body,
-        key=f"{purpose}_link:{link.token_hash[:32]}",
-        language=language,
-        personalisation={"subject": say("email_subject", language)},
-        case=item if isinstance(item, Case) else None,
-        contact=item if isinstance(item, Contact) else None,
-    )
-    link.save(update_fields=["message"])
+    [link] = _links_send([item], by=by, now=now)
     return link
+
+
+def _links_send(items: list, *, by, now: datetime) -> list[OnlineLink]:
+    """A link for each case or contact who can be messaged, and the message carrying
+    it, queued: a few statements however many items."""
+    codes = dict(
+        Language.objects.filter(
+            pk__in={i.person.language_id for i in items if i.person.language_id}
+        ).values_list("pk", "code")
+    )
+    links, messages = [], []
+    for item in items:
+        where = reachable_by_message(item.person)
+        if where is None:
+            continue
+        channel, to = where
+        is_case = isinstance(item, Case)
+        purpose = OnlineLink.Purpose.CASE if is_case else OnlineLink.Purpose.CONTACT
+        language = language_of(codes.get(item.person.language_id or 0, ""))
+        token = secrets.token_urlsafe(32)
+        hashed = token_hash(token)
+        messages.append(
+            Message(
+                person=item.person,
+                case=item if is_case else None,
+                contact=None if is_case else item,
+                kind=Message.Kind.CASE_LINK if is_case else Message.Kind.CONTACT_LINK,
+                channel=channel,
+                to=to,
+                body=say(
+                    f"{purpose}_link",
+                    language,
+                    until=long_date(item.isolation_ends_on, language),
+                    url=link_url(token),
+                ),
+                key=f"{purpose}_link:{hashed[:32]}",
+                language=language,
+                personalisation={"subject": say("email_subject", language)},
+            )
+        )
+        links.append(
+            OnlineLink(
+                token_hash=hashed,
+                purpose=purpose,
+                person=item.person,
+                language=language,
+                created_at=now,
+                created_by=by,
+                expires_at=now + timedelta(days=settings.TRACING_ONLINE_LINK_DAYS),
+                **{item.kind: item},
+            )
+        )
+    for link, message in zip(links, messages_queue_many(messages), strict=True):
+        link.message = message
+    return OnlineLink.objects.bulk_create(links)
 
 
 def _wait_until(item: WorkItem, hours: int, now: datetime) -> datetime:
@@ -167,52 +177,7 @@ def online_case_wait(case: Case, now: datetime) -> bool:
 def online_cases_invite(*, cases: list[Case], now: datetime) -> list[OnlineLink]:
     """Send each new case (already waiting: online_case_wait) their link: a few
     statements for a whole intake batch, whatever its size."""
-    codes = dict(
-        Language.objects.filter(
-            pk__in={c.person.language_id for c in cases if c.person.language_id}
-        ).values_list("pk", "code")
-    )
-    links, messages = [], []
-    for case in cases:
-        where = reachable_by_message(case.person)
-        if where is None:
-            continue
-        channel, to = where
-        language = language_of(codes.get(case.person.language_id or 0, ""))
-        token = secrets.token_urlsafe(32)
-        hashed = token_hash(token)
-        messages.append(
-            Message(
-                person=case.person,
-                case=case,
-                kind=Message.Kind.CASE_LINK,
-                channel=channel,
-                to=to,
-                body=say(
-                    "case_link",
-                    language,
-                    until=long_date(case.isolation_ends_on, language),
-                    url=link_url(token),
-                ),
-                key=f"case_link:{hashed[:32]}",
-                language=language,
-                personalisation={"subject": say("email_subject", language)},
-            )
-        )
-        links.append(
-            OnlineLink(
-                token_hash=hashed,
-                purpose=OnlineLink.Purpose.CASE,
-                person=case.person,
-                case=case,
-                language=language,
-                created_at=now,
-                expires_at=now + timedelta(days=settings.TRACING_ONLINE_LINK_DAYS),
-            )
-        )
-    for link, message in zip(links, messages_queue_many(messages), strict=True):
-        link.message = message
-    return OnlineLink.objects.bulk_create(links)
+    return _links_send(cases, by=None, now=now)
 
 
 def online_case_invite(*, case: Case, now: datetime) -> OnlineLink | None:
@@ -220,20 +185,16 @@ def online_case_invite(*, case: Case, now: datetime) -> OnlineLink | None:
     messaged (intake does the same for a whole batch as it saves the cases)."""
     if reachable_by_message(case.person) is None:
         return None
-    OnlineLink.objects.filter(
-        case=case, revoked_at__isnull=True, submitted_at__isnull=True
-    ).update(revoked_at=now)  # a newer link replaces any still out
     case.mark_waiting_online(
         until=_wait_until(case, settings.TRACING_ONLINE_CASE_HOURS, now)
     )
-    [link] = online_cases_invite(cases=[case], now=now)
-    return link
+    return _send_link(item=case, by=None, now=now)
 
 
 def online_contact_tell(*, contact: Contact, now: datetime) -> OnlineLink | None:
     """A contact named online who can be messaged is told to isolate, with a link;
     no call is due before the set hours are up."""
-    link = _send_link(item=contact, person=contact.person, by=None, now=now)
+    link = _send_link(item=contact, by=None, now=now)
     if link is not None:
         contact.mark_waiting_online(
             until=_wait_until(contact, settings.TRACING_ONLINE_CONTACT_HOURS, now)
@@ -261,7 +222,7 @@ def online_link_resend(
             "no link is sent for it now."
         )
     user = getattr(by, "user", by)
-    link = _send_link(item=locked, person=locked.person, by=user, now=now)
+    link = _send_link(item=locked, by=user, now=now)
     if link is None:
         raise IllegalTransition(
             "There is no mobile number or email to send a link to: add one, or phone "
