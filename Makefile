@@ -45,6 +45,7 @@ lint: install
 bench: install
 	env -u DATABASE_URL $(BIN)/python bench/assignment.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/intake.py $(BENCH_ARGS)
+	env -u DATABASE_URL $(BIN)/python bench/matching.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/pages.py
 
 clean:

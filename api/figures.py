@@ -122,6 +122,12 @@ class CaseFiguresSerializer(serializers.Serializer):
         help_text="Not reached, with no phone number and no email."
     )
     not_reached_other = serializers.IntegerField()
+    known_contacts = serializers.IntegerField(
+        help_text="Of those, cases who were known contacts: named as a contact "
+        "before they arrived, exposed within the chain's days (14 by default) before "
+        "their symptom onset or, without one, their specimen date."
+    )
+    known_contacts_pct = _pct(help_text="Of transferred.")
     by_route = ByRouteSerializer(
         help_text="online; tier2 and tier3 (the national call centres, by the tier "
         "of the caller who reached them); local."

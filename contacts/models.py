@@ -41,6 +41,12 @@ class Contact(WorkItem):
 
     objects = ContactQuerySet.as_manager()
 
+    # Not a field: set on the contact work.casework.contact_add returns, to the
+    # further naming (an Exposure row) when the person named was already this
+    # contact of another case; None when the naming made the contact. (In this
+    # class's body `Exposure` is the kinds of exposure: hence the alias.)
+    joined: FurtherExposure | None = None
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -79,3 +85,45 @@ class Contact(WorkItem):
 
     def __str__(self) -> str:
         return f"Contact {self.person} of {self.case}"
+
+
+class Exposure(models.Model):
+    """A further naming of a contact by another case: one person named by several
+    cases is one contact to call. The contact's own case, exposure date and kind are
+    its first naming; each further one is a row here, and the contact isolates until
+    the latest exposure's end (work.casework.contact_add)."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="further_exposures"
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="contact_exposures"
+    )
+    exposure_date = models.DateField(help_text="The last day they were exposed.")
+    exposure = models.CharField(max_length=20, choices=Contact.Exposure.choices)
+    identified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "case"], name="exposure_once_per_case"
+            ),
+        ]
+        indexes = [
+            # A case page's people it named who are another case's contacts.
+            models.Index(fields=["case", "contact"], name="exposure_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Exposure of {self.contact_id} to case {self.case_id}"
+
+
+# The model's name for Contact.joined's annotation, where `Exposure` is the choices.
+FurtherExposure = Exposure

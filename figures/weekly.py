@@ -17,6 +17,11 @@ team (the item's area's team) or one area (the item's area). For each:
   a contact. An item escalated to its local team and then reached by it has one
   `reached_at` and route "local": it counts once, as local.
 
+A case "was a known contact" when, before it arrived, its person had been named as
+a contact exposed within the chain's days before the case's symptom onset (or
+specimen date): the link of a chain of transmission (contacts/chains.py), counted in
+the cases' own query by an EXISTS.
+
 Contacts count people, not rows. Within the week (and the scope) the rows of one
 person are one: the key is COALESCE(NULLIF(nhs_number, ''), NULLIF(phone, ''),
 '#' || person_id), so two person rows with the same NHS number, or (without NHS
@@ -53,6 +58,7 @@ from django.db.models import (
     Count,
     DateTimeField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -83,6 +89,7 @@ from cases.models import Case
 from cases.workitem import Route
 from clock import MONDAY, week_bounds, week_start
 from clock import THURSDAY as THURSDAY_WEEKDAY
+from contacts.chains import contacts_becoming
 from contacts.models import Contact
 from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Shift, StaffProfile, Tier
@@ -104,7 +111,7 @@ SPREAD_KEYS = ("under_24h", "24_48h", "48_72h", "over_72h")
 WITHIN = timedelta(hours=24)
 
 # Bump when the shape or a definition changes: older cached figures are not read.
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_SECONDS = 24 * 60 * 60
 
 
@@ -308,6 +315,11 @@ class CaseFigures:
     not_reached_no_details: int  # no phone (nor other phone) and no email
     not_reached_other: int
     by_route: dict[str, RouteFigures]  # keys ROUTES
+    # Cases who were known contacts: the same person named as a contact, exposed
+    # within the chain's days before the case's onset (contacts/chains.py), and
+    # named before the case arrived.
+    known_contacts: int = 0
+    known_contacts_pct: float | None = None  # of transferred
 
 
 @dataclass(frozen=True)
@@ -448,10 +460,14 @@ def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
     """One query: the week's cases, reached, how soon and by which route."""
     unreached = Q(reached_at__isnull=True)
     no_details = unreached & Q(person__phone="", person__phone_alt="", person__email="")
+    known_contact = Exists(
+        contacts_becoming().filter(created_at__lt=OuterRef("created_at"))
+    )
     # Not reached online or locally, and no reaching call by tier 3: tier 2.
     row = cases.annotate(reach_tier=_reach_tier("case")).aggregate(
         transferred=Count("pk"),
         no_details=Count("pk", filter=no_details),
+        known_contacts=Count("pk", filter=known_contact),
         unreached=Count("pk", filter=unreached),
         **_reach_counts("created_at", named_tier=Tier.CALL_HANDLER),
     )
@@ -466,6 +482,8 @@ def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
         not_reached_no_details=row["no_details"],
         not_reached_other=row["unreached"] - row["no_details"],
         by_route=_by_route(row, Tier.CALL_HANDLER),
+        known_contacts=row["known_contacts"],
+        known_contacts_pct=_pct(row["known_contacts"], transferred),
     )
 
 

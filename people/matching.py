@@ -179,7 +179,8 @@ def _candidates(arrival: Arrival) -> list[Scored]:
         params.append(arrival.postcode)
     if not exact:
         return []
-    where = [f"({' OR '.join(exact)})"]
+    # A record merged into another is no one now: its survivor is found instead.
+    where = [f"({' OR '.join(exact)})", "merged_into_id IS NULL"]
     if arrival.nhs_number:
         # Another NHS number is someone else.
         where.append("nhs_number IN ('', %s)")

@@ -63,6 +63,16 @@ class Person(models.Model):
         Language, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     needs_interpreter = models.BooleanField(default=False)
+    # Set when this record was merged into another (work/merge.py): the survivor holds
+    # everything since, and this row is kept only so the merge can be undone.
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_people",
+        db_index=False,  # the partial index person_merged_into: merged rows only
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -92,6 +102,13 @@ class Person(models.Model):
                 fields=["postcode"],
                 condition=~models.Q(postcode=""),
                 name="person_postcode",
+            ),
+            # The records merged into a person (their audit page); the rest, nearly
+            # everyone, are not in it, so "not merged" never reads it.
+            models.Index(
+                fields=["merged_into"],
+                condition=models.Q(merged_into__isnull=False),
+                name="person_merged_into",
             ),
         ]
 
@@ -178,6 +195,52 @@ class PossibleDuplicate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_a_id} ~ {self.person_b_id} ({self.status})"
+
+
+class PersonMerge(models.Model):
+    """Two records of one human made one (work/merge.py): the merged person's cases,
+    contacts, calls, messages, history and links moved to the survivor.
+
+    `fields` is what the survivor took, field by field ({"phone": {"from": "b",
+    "value": "+447700900123"}}); `snapshot` is everything needed to undo it: both
+    people's rows before, the rows moved (by model, field and id), the contact rows
+    folded into the survivor's contact of the same case (whole), and the other
+    possible-duplicate pairs as they were.
+    """
+
+    survivor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    pair = models.ForeignKey(
+        PossibleDuplicate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merges",
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    fields = models.JSONField(default=dict, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["survivor", "-at"], name="person_merge_survivor"),
+            models.Index(fields=["merged"], name="person_merge_merged"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} merged into {self.survivor_id}"
 
 
 class Message(models.Model):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -10,7 +11,7 @@ from areas.services import PostcodeLookup, postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 
-from .matching import Arrival, Candidate, person_match, phone_text
+from .matching import Arrival, Candidate, Match, person_match, phone_text
 from .models import Language, Person, PersonChange, PossibleDuplicate
 
 
@@ -57,6 +58,8 @@ def person_find_or_create(
     area and grid position. A new person who may be someone we hold already gets a
     PossibleDuplicate row per such person, for a person to decide; so does a person
     found, with the others the arrival may be (a pair decided before stays decided).
+    With settings.TRACING_PERSON_MATCHING off, only a held NHS number finds a person
+    and no possible duplicates are recorded.
 
     postcodes: a batch's PostcodeLookup, so its areas are fetched once.
     Raises ValidationError for a malformed postcode or another bad field.
@@ -70,16 +73,25 @@ def person_find_or_create(
         else None
     )
     phone = _phone_e164(details.phone) if details.phone else ""
-    match = person_match(
-        Arrival(
-            first_name=details.first_name,
-            last_name=details.last_name,
-            date_of_birth=details.date_of_birth,
-            nhs_number=details.nhs_number,
-            phones=(phone,) if phone else (),
-            postcode=located.postcode if located else "",
+    if settings.TRACING_PERSON_MATCHING:
+        match = person_match(
+            Arrival(
+                first_name=details.first_name,
+                last_name=details.last_name,
+                date_of_birth=details.date_of_birth,
+                nhs_number=details.nhs_number,
+                phones=(phone,) if phone else (),
+                postcode=located.postcode if located else "",
+            )
         )
-    )
+    else:
+        # Matching switched off: a new person, but a held NHS number is a unique key
+        # (the database refuses a second person with it), so it still finds them.
+        match = Match(
+            person=Person.objects.filter(nhs_number=details.nhs_number).first()
+            if details.nhs_number
+            else None
+        )
     person = match.person
     created = person is None
     if person is None:

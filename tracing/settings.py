@@ -435,6 +435,10 @@ TRACING_NEW_STARTER_REVIEW_CALLS = env.int("NEW_STARTER_REVIEW_CALLS", default=5
 # Clusters: this many cases sharing one setting within this many days, in one area.
 TRACING_CLUSTER_MIN_CASES = env.int("CLUSTER_MIN_CASES", default=3)
 TRACING_CLUSTER_WINDOW_DAYS = env.int("CLUSTER_WINDOW_DAYS", default=14)
+# Chains of transmission: a contact became a case when the case is the same person and
+# the exposure lies within this many days before the case's symptom onset (or, without
+# one, its specimen date), up to that date (contacts/chains.py).
+TRACING_CHAIN_DAYS = env.int("CHAIN_DAYS", default=14)
 # The online route: a new case with a mobile or email is sent a link to enter their
 # contacts; contacts they name are told by message, with a link to confirm. No answer
 # within the hours set, and the phones take over. Links last a few days, used once.
@@ -446,6 +450,11 @@ TRACING_ONLINE_CONTACT_HOURS = env.int("ONLINE_CONTACT_HOURS", default=8)
 TRACING_ONLINE_RATE = env.int("ONLINE_RATE", default=60)
 # Where an item goes when its postcode maps to no area.
 TRACING_FALLBACK_TEAM_CODE = "FALLBACK"
+# Matching a person arriving (intake, the case and contact forms, online) to the
+# people we hold (people/matching.py). Off, every arrival is a new person unless its
+# NHS number is held (a unique key), and no possible duplicates are listed: for the
+# matching benchmark, or to shed the matching's cost in an emergency.
+TRACING_PERSON_MATCHING = env.bool("PERSON_MATCHING", default=True)
 
 # --- REST framework ---------------------------------------------------------------
 REST_FRAMEWORK = {

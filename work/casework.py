@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from areas.services import postcode_to_area
@@ -21,7 +22,8 @@ from audit.services import audit_record
 from cases.errors import IllegalTransition
 from cases.models import Case, ExposureSetting, RiskAssessment, SettingVisit
 from cases.workitem import Status, WorkItem
-from contacts.models import Contact
+from contacts.models import Contact, Exposure
+from people.models import Person
 from people.services import PersonDetails, person_find_or_create
 
 from .access.actor import Actor
@@ -202,11 +204,79 @@ class DuplicateContact(IllegalTransition):
     """The same person is already a contact of this case."""
 
 
+# Not reached yet: a further naming joins the contact, and the call tells them the
+# latest date.
+WAITING = (Status.NEW, Status.ASSIGNED, Status.ESCALATED)
+
+
+def _contact_to_join(person: Person, *, ends_on: date) -> Contact | None:
+    """The person's contact a new naming joins, locked: their contact still to be
+    reached, or one already told to isolate at least until `ends_on` (reached,
+    completed, or closed by a local team that reached them). None: a new contact,
+    to tell them a later date."""
+    contacts = (
+        Contact.objects.select_for_update()
+        .filter(person=person)
+        .order_by("-isolation_ends_on", "-pk")
+    )
+    waiting = contacts.filter(status__in=WAITING).first()
+    if waiting is not None:
+        return waiting
+    told = Q(status__in=(Status.REACHED, Status.COMPLETED)) | Q(
+        status=Status.CLOSED, reached_at__isnull=False
+    )
+    return contacts.filter(told, isolation_ends_on__gte=ends_on).first()
+
+
+def _contact_join(
+    *, contact: Contact, case: Case, details: ContactDetails, user, now: datetime
+) -> Contact:
+    """Record a further naming of `contact` by `case`; their isolation moves to the
+    latest exposure's end, never earlier."""
+    exposure = Exposure.objects.create(
+        contact=contact,
+        case=case,
+        exposure_date=details.exposure_date,
+        exposure=details.exposure,
+        identified_by=user,
+        created_at=now,
+    )
+    ends_on = max(
+        contact.isolation_ends_on,
+        contact_isolation_ends_on(last_exposure=details.exposure_date),
+    )
+    if ends_on != contact.isolation_ends_on:
+        contact.isolation_ends_on = ends_on
+        contact.save(update_fields=["isolation_ends_on"])
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=contact,
+        detail={
+            "exposure": exposure.pk,
+            "named_by_case": case.pk,
+            "isolation_ends_on": ends_on.isoformat(),
+        },
+        at=now,
+    )
+    contact.joined = exposure
+    return contact
+
+
 @transaction.atomic
 def contact_add(
     *, case: Case, details: ContactDetails, by=None, now: datetime | None = None
 ) -> Contact:
-    """Record one contact of a case; the same person twice on a case is refused."""
+    """Record that a case names someone as a contact.
+
+    One person is one contact to call however many cases name them. A person the
+    case is, or has named already (as its own contact or as a further exposure), is
+    refused. A person whose contact of another case is still to be reached joins it
+    (an Exposure row; no new work item); so does one already told to isolate until
+    at least the new exposure's end. A person told an earlier date becomes a new
+    contact, to be told the later one. Returns the contact made or joined; on a
+    joined one, `joined` is the new Exposure row.
+    """
     now = now or timezone.now()
     case = case.locked()
     _check(case, by, "changed")
@@ -215,9 +285,21 @@ def contact_add(
     )
     if person.pk == case.person_id:
         raise DuplicateContact("A case cannot be their own contact.")
-    if Contact.objects.filter(case=case, person=person).exists():
+    # Two cases naming the same person at once: one after the other, so that the
+    # second joins the first's contact rather than making another.
+    Person.objects.select_for_update(no_key=True).only("pk").get(pk=person.pk)
+    if (
+        Contact.objects.filter(case=case, person=person).exists()
+        or Exposure.objects.filter(case=case, contact__person=person).exists()
+    ):
         raise DuplicateContact(f"{person.full_name} is already a contact of this case.")
     user = _user(by)
+    ends_on = contact_isolation_ends_on(last_exposure=details.exposure_date)
+    joining = _contact_to_join(person, ends_on=ends_on)
+    if joining is not None:
+        return _contact_join(
+            contact=joining, case=case, details=details, user=user, now=now
+        )
     contact = Contact(
         case=case,
         person=person,
@@ -227,9 +309,7 @@ def contact_add(
         area_unknown=person.area_id is None,
         identified_by=user,
         created_at=now,
-        isolation_ends_on=contact_isolation_ends_on(
-            last_exposure=details.exposure_date
-        ),
+        isolation_ends_on=ends_on,
     )
     contact.mark_arrived(
         now=now, escalate_due_at=CallRule.for_kind("contact").escalate_due_at(now)
@@ -264,7 +344,8 @@ def contacts_add_many(
 
     Every row is tried (each in its own savepoint) so every bad row is reported, not
     just the first; then, if any was refused, the whole batch is rolled back. The same
-    person twice in the batch is refused like a person already on the case.
+    person twice in the batch is refused like a person already on the case. Returns
+    the contacts made or joined (see contact_add), in the rows' order.
     """
     now = now or timezone.now()
     errors: dict[int, str] = {}

@@ -224,6 +224,29 @@ class _Known:
         )
 
 
+def results_on_file(results: Sequence[TestResult]) -> list[IntakeOutcome | None]:
+    """What case_intake_many would answer, writing nothing, for each result whose lab
+    reference is already a case: its case unchanged, or its conflict; None for a
+    result that would be a new case (a preview, such as the CSV upload's)."""
+    known = _Known(
+        Case.objects.select_related("person").filter(
+            lab_reference__in={result.lab_reference for result in results}
+        )
+    )
+    return [
+        None if case is None else known.outcome(case, result)
+        for result in results
+        for case in [known.cases.get(result.lab_reference)]
+    ]
+
+
+def results_differing(one: TestResult, other: TestResult) -> list[str]:
+    """The compared fields on which two results with one lab reference disagree (as
+    case_intake_many compares a result sent again): none, and the second is the same
+    result; some, and it is a conflict."""
+    return _differing(_received(one), _received(other))
+
+
 def case_intake(
     *,
     result: TestResult,

@@ -306,7 +306,10 @@ def online_case_submit(
         except IllegalTransition:
             continue  # the same visit twice: it is recorded once
     for contact in added:
-        online_contact_tell(contact=contact, now=now)
+        # A contact joined (another case's, already told or being phoned) is not
+        # sent a link of its own: the call tells them the latest date.
+        if contact.joined is None:
+            online_contact_tell(contact=contact, now=now)
     case.mark_reached_online(now=now)
     locked_link.submitted_at = now
     locked_link.save(update_fields=["submitted_at"])

@@ -8,63 +8,69 @@ from django.utils import timezone
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
-from areas.postcodes import normalise_postcode
 from cases.models import Case, SettingKind
 from cases.workitem import Route
-from people.models import Person, validate_nhs_number
+from people.models import Person
 from people.services import PersonDetails
 from work.intake import COMPARED_FIELDS, TestResult, conflict_message
+from work.result_rules import (
+    MAX_LENGTH,
+    date_of_birth_check,
+    nhs_number_clean,
+    postcode_clean,
+    result_dates_errors,
+)
 
 MAX_BATCH = 1000
-EARLIEST_BIRTH = dt.date(1890, 1, 1)
 
 
 class PersonInSerializer(serializers.Serializer):
     """A person as a lab or a caseworker knows them."""
 
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = serializers.CharField(max_length=MAX_LENGTH["first_name"])
+    last_name = serializers.CharField(max_length=MAX_LENGTH["last_name"])
     date_of_birth = serializers.DateField(required=False, allow_null=True)
     nhs_number = serializers.CharField(
-        required=False, allow_blank=True, max_length=13, help_text="10 digits."
+        required=False,
+        allow_blank=True,
+        max_length=MAX_LENGTH["nhs_number"],
+        help_text="10 digits.",
     )
     phone = PhoneNumberField(
         required=False,
         allow_blank=True,
-        max_length=32,
+        max_length=MAX_LENGTH["phone"],
         help_text="A UK number, or any number in international form.",
     )
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    address = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    email = serializers.EmailField(
+        required=False, allow_blank=True, max_length=MAX_LENGTH["email"]
+    )
+    address = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_LENGTH["address"]
+    )
     postcode = serializers.CharField(
-        required=False, allow_blank=True, max_length=10, help_text="e.g. S1 1AA"
+        required=False,
+        allow_blank=True,
+        max_length=MAX_LENGTH["postcode"],
+        help_text="e.g. S1 1AA",
     )
     language = serializers.CharField(
         required=False,
         allow_blank=True,
-        max_length=8,
+        max_length=MAX_LENGTH["language"],
         help_text="ISO 639-1 code of their first language.",
     )
     needs_interpreter = serializers.BooleanField(required=False, default=False)
 
     def validate_nhs_number(self, value: str) -> str:
-        digits = value.replace(" ", "")
-        if digits:
-            validate_nhs_number(digits)
-        return digits
+        return nhs_number_clean(value)
 
     def validate_postcode(self, value: str) -> str:
-        return normalise_postcode(value) if value.strip() else ""
+        return postcode_clean(value)
 
     def validate_date_of_birth(self, value: dt.date | None) -> dt.date | None:
-        if value is None:
-            return None
-        if value > timezone.localdate():
-            raise serializers.ValidationError(
-                "A date of birth cannot be in the future."
-            )
-        if value < EARLIEST_BIRTH:
-            raise serializers.ValidationError("That date of birth is too early.")
+        if value is not None:
+            date_of_birth_check(value, today=timezone.localdate())
         return value
 
 
@@ -89,7 +95,8 @@ class LabResultInSerializer(serializers.Serializer):
     """One positive test result from a lab."""
 
     lab_reference = serializers.CharField(
-        max_length=64, help_text="The lab's own reference: posting it again is safe."
+        max_length=MAX_LENGTH["lab_reference"],
+        help_text="The lab's own reference: posting it again is safe.",
     )
     person = PersonInSerializer()
     specimen_date = serializers.DateField(help_text="On or before the result date.")
@@ -107,19 +114,12 @@ class LabResultInSerializer(serializers.Serializer):
     )
 
     def validate(self, data: dict) -> dict:
-        today = timezone.localdate()
-        errors: dict[str, str] = {}
-        if data["result_date"] > today:
-            errors["result_date"] = "The result date cannot be in the future."
-        if data["specimen_date"] > today:
-            errors["specimen_date"] = "The specimen date cannot be in the future."
-        elif data["specimen_date"] > data["result_date"]:
-            errors["specimen_date"] = (
-                "The specimen date must be on or before the result date."
-            )
-        onset = data.get("symptom_onset")
-        if onset is not None and onset > data["result_date"]:
-            errors["symptom_onset"] = "Symptom onset cannot be after the result date."
+        errors = result_dates_errors(
+            specimen_date=data["specimen_date"],
+            result_date=data["result_date"],
+            symptom_onset=data.get("symptom_onset"),
+            today=timezone.localdate(),
+        )
         if errors:
             raise serializers.ValidationError(errors)
         return data

@@ -86,8 +86,19 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Add a contact to the case",
+        description="One person is one contact to call however many cases name "
+        "them. A person already a contact of another case, still to be reached (or "
+        "already told to isolate at least as long), is not made a contact again: "
+        "this exposure is added to their contact, whose `isolation_ends_on` moves "
+        "to the latest exposure's end, and the answer is 200 with that contact "
+        "(its `case` is the case that named them first). A new contact is 201.",
         request=ContactInSerializer,
         responses={
+            200: OpenApiResponse(
+                response=ContactSerializer,
+                description="The person was already a contact of another case: "
+                "this exposure was added to that contact.",
+            ),
             201: ContactSerializer,
             409: OpenApiResponse(
                 description="The person is already a contact of this case, "
@@ -103,7 +114,12 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         contact = contact_add(
             case=case, details=serializer.to_details(), by=actor_of(request)
         )
-        return Response(ContactSerializer(contact).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ContactSerializer(contact).data,
+            status=status.HTTP_200_OK
+            if contact.joined is not None
+            else status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="Record a call to the case and its outcome",

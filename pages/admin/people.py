@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from people.models import Language, Message, Person
+from people.models import Language, Message, Person, PersonMerge
+from work.errors import WorkRefused
+from work.merge import person_merge_undo
 
-from .base import AuditedReadAdmin, ReadOnlyAdmin
+from .base import AuditedReadAdmin, ReadOnlyAdmin, ServiceActionsMixin
 
 
 @admin.register(Language)
@@ -41,3 +43,38 @@ class MessageAdmin(ReadOnlyAdmin):
     list_select_related = ["person"]
     search_fields = ["=to"]
     show_full_result_count = False
+
+
+@admin.register(PersonMerge)
+class PersonMergeAdmin(ServiceActionsMixin, AuditedReadAdmin):
+    """Merges of two records into one; an administrator may undo one (the service
+    puts back every field and row, and audits it)."""
+
+    list_display = ["__str__", "survivor", "merged", "by", "at", "undone_at"]
+    list_filter = [("undone_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["survivor", "merged", "by"]
+    search_fields = ["=survivor__id", "=merged__id"]
+    readonly_fields = ["fields", "snapshot"]
+    actions = ["undo"]
+    show_full_result_count = False
+
+    def listed_person_id(self, obj):
+        return obj.survivor_id
+
+    def audited_read(self, obj):
+        return obj, obj.survivor, {"merged": obj.merged_id}
+
+    @admin.action(description="Undo this merge", permissions=["work"])
+    def undo(self, request, queryset):
+        for merge in queryset.order_by("-at", "-pk"):
+            try:
+                person_merge_undo(merge=merge, by=request.user)
+            except WorkRefused as exc:
+                self.message_user(request, f"{merge}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Undone: record {merge.merged_id} is again apart from record "
+                    f"{merge.survivor_id}, with what it held.",
+                    messages.SUCCESS,
+                )

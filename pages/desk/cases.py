@@ -36,11 +36,13 @@ from calls.selectors import articles_matching, call_history, script_steps
 from cases.errors import IllegalTransition
 from cases.models import Case, CaseDraft, RiskAssessment
 from cases.workitem import UNREACHED, Status, WorkItem
-from contacts.models import Contact
+from contacts.models import Contact, Exposure
 from online.models import OnlineLink
 from people.models import Message
 from work import casework
+from work.access.actor import Actor
 from work.access.cases import get_case_to_work, may_work_case
+from work.access.contacts import may_work_contact
 from work.assignment import assign_work
 from work.casework import (
     ContactRowsRefused,
@@ -71,9 +73,11 @@ from .case_forms import (
     typed_assessment,
     typed_visit,
 )
+from .chain_svg import chain_for_page
 from .contact_forms import (
     BaseContactFormSet,
     contact_rows_formset,
+    contacts_added_text,
     rows_left_to_add,
     typed_rows,
 )
@@ -351,6 +355,47 @@ def _contacts_of(case: Case) -> list[Contact]:
     return list(case.contacts.select_related("person", "assignee").order_by("pk"))
 
 
+@dataclass
+class NamedElsewhere:
+    """Someone this case named who was already another case's contact: the naming
+    (an Exposure row) joined that contact. With the pages the user may open."""
+
+    exposure: Exposure
+    contact_url: str = ""
+    case_url: str = ""
+
+
+def _named_elsewhere(case: Case, who: Any) -> list[NamedElsewhere]:
+    """The people this case named who are contacts of another case (one query)."""
+    actor = Actor.of(who)
+    exposures = (
+        Exposure.objects.filter(case=case)
+        .select_related("contact__person", "contact__case")
+        .order_by("pk")
+    )
+    return [
+        NamedElsewhere(
+            exposure=e,
+            contact_url=reverse("contacts:detail", args=[e.contact_id])
+            if may_work_contact(actor, e.contact)
+            else "",
+            case_url=reverse("cases:detail", args=[e.contact.case_id])
+            if may_work_case(actor, e.contact.case)
+            else "",
+        )
+        for e in exposures
+    ]
+
+
+def _people_named(case: Case) -> list[Contact]:
+    """Every contact this case named: its own, and those of other cases it joined
+    (what typed contact rows are compared with, to tell what is left to add)."""
+    joined = Contact.objects.filter(further_exposures__case=case).select_related(
+        "person"
+    )
+    return _contacts_of(case) + list(joined)
+
+
 def _page_url(case: Case, section: str = "") -> str:
     url = reverse("cases:detail", args=[case.pk])
     return f"{url}#{section}" if section else url
@@ -390,6 +435,7 @@ def _case_page(
     now = timezone.now()
     with_due_state([case], now=now)
     contacts = _contacts_of(case)
+    named_elsewhere = _named_elsewhere(case, request.user)
     drafts = (
         {d.section: d for d in CaseDraft.objects.filter(case=case, user=request.user)}
         if is_open
@@ -406,7 +452,10 @@ def _case_page(
             typed, assessment_draft_at = draft.data, draft.updated_at
         assessment_form = AssessmentForm(instance=assessment, case=case, initial=typed)
     if contact_formset is None:
-        rows = _restored_rows(drafts.get(CONTACTS), contacts)
+        rows = _restored_rows(
+            drafts.get(CONTACTS),
+            contacts + [n.exposure.contact for n in named_elsewhere],
+        )
         if rows:
             contacts_draft_at = drafts[CONTACTS].updated_at
         contact_formset = contact_rows_formset(case, rows=rows)
@@ -421,6 +470,8 @@ def _case_page(
             "reached": case.status == Status.REACHED or case.reached_at is not None,
             "history": list(call_history(case)),
             "contacts": contacts,
+            "named_elsewhere": named_elsewhere,
+            "contacts_named": len(contacts) + len(named_elsewhere),
             "visits": list(
                 case.visits.select_related("setting").order_by("visited_on", "pk")
             ),
@@ -453,6 +504,8 @@ def _case_page(
             ),
             "online_notice": (notices or {}).get("online", ""),
             "online_errors": online_errors or [],
+            # Read only if drawn: the whole page draws it, no section does.
+            "chain": SimpleLazyObject(lambda: chain_for_page(request.user, case=case)),
         },
     )
 
@@ -606,14 +659,7 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 filled[index].add_error(None, reason)
         else:
             case_draft_clear(case=case, by=request.user, section=CONTACTS)
-            n = len(added)
-            return _saved(
-                request,
-                case,
-                "contacts",
-                f"{n} contact{'s' if n != 1 else ''} added: call handlers will "
-                "phone them and tell them until when to isolate.",
-            )
+            return _saved(request, case, "contacts", contacts_added_text(added))
     return _section(request, case, "contacts", contact_formset=formset)
 
 
@@ -679,7 +725,7 @@ def case_draft(request: HttpRequest, pk: int) -> HttpResponse:
         data: dict[str, Any] = typed
     elif section == CONTACTS:
         rows = typed_rows(request.POST)
-        unsaved = bool(rows_left_to_add(rows, _contacts_of(case)))
+        unsaved = bool(rows_left_to_add(rows, _people_named(case)))
         data = {"rows": rows}
     else:
         return HttpResponseBadRequest(
@@ -750,7 +796,7 @@ def _complete_problems(
                 "id_symptomatic",
             )
         )
-    contacts = _contacts_of(case)
+    contacts = _people_named(case)
     left = rows_left_to_add(rows, contacts)
     if left:
         n = len(left)

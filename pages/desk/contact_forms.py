@@ -35,6 +35,28 @@ def long_date(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def contacts_added_text(added: list[Contact]) -> str:
+    """What the case page says once rows are saved: how many contacts are new, and
+    each person who was already another case's contact and had this exposure added
+    to their record."""
+    made = [c for c in added if c.joined is None]
+    parts = []
+    if made or not added:
+        n = len(made)
+        parts.append(
+            f"{n} contact{'s' if n != 1 else ''} added: call handlers will phone "
+            "them and tell them until when to isolate."
+        )
+    parts.extend(
+        f"{c.person.full_name} is already a contact of case {c.case.lab_reference}: "
+        "added this exposure to their record "
+        f"(isolating until {long_date(c.isolation_ends_on)})."
+        for c in added
+        if c.joined is not None
+    )
+    return " ".join(parts)
+
+
 class ContactRowForm(forms.Form):
     first_name = forms.CharField(
         label="First name",

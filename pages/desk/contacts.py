@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_view
 from calls.models import Script
 from calls.selectors import articles_matching, call_history, script_steps
 from cases.workitem import UNREACHED
-from contacts.models import Contact
+from contacts.models import Contact, Exposure
 from work.access.contacts import get_contact_to_work, may_work_contact
 from work.queues import with_due_state
 
@@ -22,8 +27,41 @@ from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical
 from .cases import link_resend, online_summary
+from .chain_svg import chain_for_page
 
 PAGE = "contacts/contact_detail.html"
+
+
+@dataclass(frozen=True)
+class Naming:
+    """One exposure of a contact: the case that named them, the day and how."""
+
+    case_reference: str
+    exposure_date: date
+    exposure: str
+
+    @property
+    def exposure_label(self) -> str:
+        return Contact.Exposure(self.exposure).label
+
+
+def contact_exposures(contact: Contact) -> list[Naming]:
+    """Every exposure of a contact, oldest first: its own case's naming and each
+    further one (Exposure rows), in one query. Only the cases' lab references are
+    read: the case behind a contact is private."""
+    columns = ("exposure_date", "exposure")
+    reference = F("case__lab_reference")
+    own = Contact.objects.filter(pk=contact.pk).values(*columns, ref=reference)
+    further = Exposure.objects.filter(contact=contact).values(*columns, ref=reference)
+    rows = own.union(further, all=True).order_by("exposure_date", "ref")
+    return [
+        Naming(
+            case_reference=row["ref"],
+            exposure_date=row["exposure_date"],
+            exposure=row["exposure"],
+        )
+        for row in rows
+    ]
 
 
 def _contact_page(
@@ -40,6 +78,8 @@ def _contact_page(
     query = request.GET.get("q", "").strip()[:100]
     now = timezone.now()
     with_due_state([contact], now=now)
+    # Read only if drawn: the whole page draws them, no section does.
+    exposures = SimpleLazyObject(lambda: contact_exposures(contact))
     return TemplateResponse(
         request,
         template,
@@ -47,6 +87,10 @@ def _contact_page(
             "contact": contact,
             "person": contact.person,
             "is_open": contact.status in UNREACHED,
+            "exposures": exposures,
+            "last_exposure": SimpleLazyObject(
+                lambda: max(exposures, key=lambda n: n.exposure_date)
+            ),
             "history": list(call_history(contact)),
             "steps": script_steps(Script.Audience.CONTACT),
             "query": query,
@@ -65,6 +109,10 @@ def _contact_page(
             ),
             "online_notice": online_notice,
             "online_errors": online_errors or [],
+            # Read only if drawn: the whole page draws it, no section does.
+            "chain": SimpleLazyObject(
+                lambda: chain_for_page(request.user, contact=contact)
+            ),
         },
     )
 

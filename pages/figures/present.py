@@ -90,6 +90,12 @@ def case_rows(c: CaseFigures) -> list[Row]:
             id="cases-no-details",
         ),
         Row("Not reached: other", num(c.not_reached_other), id="cases-not-reached"),
+        Row(
+            "New cases who were known contacts",
+            num(c.known_contacts),
+            _of(c.known_contacts_pct, "transferred"),
+            "cases-known-contacts",
+        ),
     ]
 
 

@@ -287,6 +287,8 @@ def csv_fields(w: WeekFigures) -> list[tuple[str, object]]:
             fields += [
                 ("cases_not_reached_no_details", figures.not_reached_no_details),
                 ("cases_not_reached_other", figures.not_reached_other),
+                ("cases_known_contacts", figures.known_contacts),
+                ("cases_known_contacts_pct", _fixed(figures.known_contacts_pct, 1)),
             ]
         else:
             fields.append(("contacts_per_case", _fixed(figures.per_case, 2)))

@@ -33,6 +33,7 @@ from audit.selectors import (
 )
 from audit.services import audit_view
 from people.models import Person
+from people.selectors import people_merged_into
 from staffing.access import is_national_supervisor
 
 from .forms import DateInput
@@ -45,6 +46,10 @@ UPDATES = {
     "picked_up": "picked up",
     "reviewed": "reviewed",
     "symptom_onset": "symptom onset {}",
+    "merged": "record {} merged into it",
+    "merged_into": "merged into record {}",
+    "unmerged": "merge of record {} undone",
+    "unmerged_from": "merge into record {} undone",
 }
 
 
@@ -154,13 +159,20 @@ def _newest_url(request: HttpRequest) -> str:
 @login_required
 @require_GET
 def person_audit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Every audit event about one person, newest first: for national supervisors and
+    """Every audit event about one person, newest first, with those about every
+    record merged into them (the trail is never moved): for national supervisors and
     administrators. Opening it is itself a read of the person, audited."""
     if not is_national_supervisor(request.user):
         raise PermissionDenied("Only national supervisors and administrators.")
     person = get_object_or_404(Person, pk=pk)
+    merged = people_merged_into(person.pk)
+    trail = (
+        AuditEvent.objects.filter(person_id__in=[person.pk, *merged])
+        if merged
+        else person_trail(person.pk)
+    )
     page = audit_page(
-        person_trail(person.pk).select_related("user"),
+        trail.select_related("user"),
         before=Cursor.parse(request.GET.get("before")),
     )
     rows = _rows(page)
@@ -176,6 +188,7 @@ def person_audit(request: HttpRequest, pk: int) -> HttpResponse:
         "staffing/person_audit.html",
         {
             "person": person,
+            "merged": sorted(merged),
             "rows": rows,
             "page": page,
             "older_url": _older_url(request, page),

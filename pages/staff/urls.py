@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import audit, dashboard, people, rota, team, utilisation
+from . import (
+    audit,
+    dashboard,
+    duplicates,
+    people,
+    results_upload,
+    rota,
+    team,
+    utilisation,
+)
 
 app_name = "staffing"
 
@@ -31,4 +40,27 @@ urlpatterns = [
     path("people/<int:pk>/audit/", audit.person_audit, name="person_audit"),
     path("audit/", audit.audit_search_view, name="audit_search"),
     path("people/", people.people_search_view, name="people_search"),
+    path("duplicates/", duplicates.duplicates, name="duplicates"),
+    path("duplicates/<int:pk>/", duplicates.duplicate, name="duplicate"),
+    path(
+        "duplicates/<int:pk>/merge/",
+        duplicates.duplicate_merge,
+        name="duplicate_merge",
+    ),
+    path(
+        "duplicates/<int:pk>/not-same/",
+        duplicates.duplicate_not_same,
+        name="duplicate_not_same",
+    ),
+    path("results/upload/", results_upload.results_upload, name="results_upload"),
+    path(
+        "results/upload/confirm/",
+        results_upload.results_upload_confirm_view,
+        name="results_upload_confirm",
+    ),
+    path(
+        "results/upload/done/",
+        results_upload.results_upload_done,
+        name="results_upload_done",
+    ),
 ]

@@ -346,6 +346,8 @@ def test_the_cases_of_the_week_worked_out_by_hand(clock, week):
             tier3=(1, 0),  # c2 (call handler, 24:01)
             local=(1, 0),  # c3: escalated, then reached by the local team, once
         ),
+        known_contacts=0,  # none of them was named as a contact
+        known_contacts_pct=0.0,
     )
 
 

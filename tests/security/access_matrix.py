@@ -100,8 +100,8 @@ def _rows(*lines: tuple) -> dict[str, Row]:
 # contact (Sheffield contact of that case held by the call handler / Leeds one held by
 # another), call (a call to each of those contacts), escalation (Sheffield's / Leeds's),
 # cluster (at a Sheffield setting / a Leeds one), person (the Sheffield case's / the
-# Leeds case's), member (a new starter in the supervisor's own team / in the other
-# supervisor's team), review (a call of each of those starters), team_shift (each
+# Leeds case's), pair (a possible duplicate of each of those people), member (a new
+# starter in the supervisor's own team / in the other supervisor's team), review (a call of each of those starters), team_shift (each
 # starter's shift), slot (an open slot of the role's own team / of a team no role is
 # in), own_shift (the role's own booked shift next week / another person's), and one
 # object each for the admin's change pages. A kind ending in [] is an API list.
@@ -162,6 +162,15 @@ MATRIX: dict[str, Row] = _rows(
     ("staffing:person_audit",                   "GET",      "person",           LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("staffing:audit_search",                   "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("staffing:people_search",                  "GET",      None,               LOGIN, OK,       OK,      OK,     OK,     OK,       OK,       OK,   F403,  LOGIN, LOGIN),
+    # --- possible duplicates: the list, a pair, merge and "not the same person" (national supervisors and administrators) -----------------------------------------------
+    ("staffing:duplicates",                     "GET",      None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    ("staffing:duplicate",                      "GET",      "pair",             LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    ("staffing:duplicate_merge",                "POST",     "pair",             LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    ("staffing:duplicate_not_same",             "POST",     "pair",             LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    # --- a CSV of test results from a lab with no feed: upload and preview, confirm, what it made (national supervisors) ---------------------------------------------------
+    ("staffing:results_upload",                 "GET+POST", None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     F403, F403,  LOGIN, LOGIN),
+    ("staffing:results_upload_confirm",         "POST",     None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     F403, F403,  LOGIN, LOGIN),
+    ("staffing:results_upload_done",            "GET",      None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     F403, F403,  LOGIN, LOGIN),
     # --- the local team's pages (tier 1 and administrators; another team's escalation or cluster is a 404) -------------------------------------------------------------
     ("escalations:queue",                       "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   OK,       OK,       OK,   F403,  LOGIN, LOGIN),
     ("escalations:complex",                     "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   OK,       OK,       OK,   F403,  LOGIN, LOGIN),

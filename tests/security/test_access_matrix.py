@@ -176,6 +176,18 @@ def _build_world() -> SimpleNamespace:
     w.call = f.CallAttemptFactory(contact=w.contact, caller=ch.user)
     w.call_other = f.CallAttemptFactory(contact=w.contact_other, caller=ch2.user)
 
+    # Possible duplicates: each case's person and a look-alike in the same area.
+    def pair(one, other):
+        from people.models import PossibleDuplicate
+
+        a, b = sorted((one.pk, other.pk))
+        return PossibleDuplicate.objects.create(
+            person_a_id=a, person_b_id=b, score=0.7, reasons=[], created_at=now
+        )
+
+    w.pair = pair(w.case.person, person_in(SHEFFIELD))
+    w.pair_other = pair(w.case_other.person, person_in(LEEDS))
+
     # The local teams' work: an escalation and a cluster in each of Sheffield and Leeds.
     w.escalation = escalated_contact(SHEFFIELD)
     w.escalation_other = escalated_contact(
@@ -316,6 +328,7 @@ def objects_for(w, kind: str, role: str) -> tuple[Any, Any]:
         "escalation": (w.escalation, w.escalation_other),
         "cluster": (w.cluster, w.cluster_other),
         "person": (w.case.person, w.case_other.person),
+        "pair": (w.pair, w.pair_other),
         "admin_case": (w.case, None),
         "admin_contact": (w.contact, None),
         "admin_person": (w.case.person, None),
@@ -334,6 +347,7 @@ MISSING_IS_404 = {
     "escalation",
     "cluster",
     "person",
+    "pair",
     "member",
     "review",
     "team_shift",

@@ -103,7 +103,10 @@ def people_visible_to(who: Actor | Any) -> QuerySet[Person]:
     actor = Actor.of(who)
     cases = cases_visible_to(actor).filter(person_id=OuterRef("pk"))
     contacts = contacts_visible_to(actor).filter(person_id=OuterRef("pk"))
-    return Person.objects.filter(Exists(cases) | Exists(contacts))
+    # A record merged into another holds nothing now (work/merge.py).
+    return Person.objects.filter(
+        Exists(cases) | Exists(contacts), merged_into__isnull=True
+    )
 
 
 def trigram_name_search() -> bool:

@@ -1,0 +1,366 @@
+"""Chains of transmission around one case or contact: who named whom, who became whom.
+
+The graph's nodes are cases and contacts; its edges are a case naming a contact
+("named": the contact's own case) and a contact becoming a case ("became": the same
+person, exposed within the chain's days before the case's onset, contacts/chains.py).
+
+Around a case it reaches two steps up (the contacts this case was and the cases that
+named them, then again) and two down (this case's contacts and the cases they became,
+then those cases' contacts that became cases, and those cases). Around a contact: the
+case that named it and one step above that case; the cases the contact became, their
+contacts that became cases and those cases. At most `cap` nodes, the nearest first;
+the rest are counted. One query a level, never one a node.
+
+What the viewer is shown of each node follows work/access: the person's name, date and
+status of an item they may see (or of the centre's own person, whose page they are
+on); "a case in <area>" for any other. `opens` says the viewer may open its page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef
+
+from areas.models import Area
+from cases.models import Case
+from cases.workitem import WorkItem
+from contacts.chains import (
+    became_a_case,
+    chain_days,
+    contact_became_case,
+    contacts_becoming,
+)
+from contacts.models import Contact
+
+from .access.actor import Actor
+from .access.cases import cases_visible_to, may_work_case
+from .access.contacts import contacts_visible_to, may_work_contact
+
+CASE, CONTACT = "case", "contact"
+NAMED, BECAME = "named", "became"
+CHAIN_NODE_CAP = 40
+# The most rows read at one level of the walk: a bound on a page's work, whatever
+# the data (a case with hundreds of contacts still draws its nearest `cap`).
+LEVEL_ROWS = 200
+
+
+@dataclass(frozen=True)
+class ChainNode:
+    kind: str  # CASE or CONTACT
+    id: int
+    column: int  # 0 the centre; negative before it, positive after
+    label: str  # the person's name, or "A case in Leeds" when not theirs to see
+    named: bool  # the label is the person's name (date and status are shown too)
+    date_kind: str  # "symptoms from", "tested on" or "exposed on"
+    date: date | None  # None when not shown
+    status: str  # as the pages say it; "" when not shown
+    opens: bool  # the viewer may open its page
+    centre: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}-{self.id}"
+
+
+@dataclass(frozen=True)
+class ChainEdge:
+    source: str  # a node's key
+    target: str
+    kind: str  # NAMED (case -> contact) or BECAME (contact -> case)
+
+
+@dataclass(frozen=True)
+class Chain:
+    centre: ChainNode
+    nodes: list[ChainNode]  # the centre among them
+    edges: list[ChainEdge]
+    more: int = 0  # found and left out by the cap (the walk stops there)
+    days: int = field(default_factory=chain_days)
+    # The items shown by name, but the centre's own person's: what a page audits as
+    # viewed.
+    named_items: list[WorkItem] = field(default_factory=list)
+
+    @property
+    def linked(self) -> bool:
+        """A contact became a case somewhere in the graph."""
+        return any(edge.kind == BECAME for edge in self.edges)
+
+    def columns(self) -> list[list[ChainNode]]:
+        """The nodes by column, left (earliest) to right, each column in order."""
+        by_column: dict[int, list[ChainNode]] = {}
+        for node in self.nodes:
+            by_column.setdefault(node.column, []).append(node)
+        return [by_column[c] for c in sorted(by_column)]
+
+    def node(self, key: str) -> ChainNode:
+        """The node of this key (every edge's ends are nodes); KeyError if none."""
+        for node in self.nodes:
+            if node.key == key:
+                return node
+        raise KeyError(key)
+
+
+def _key(item: WorkItem) -> str:
+    return f"{item.kind}-{item.pk}"
+
+
+class _Walk:
+    """The items found so far, each at its column, the nearest first; edges between
+    them; what the cap left out."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.items: dict[str, tuple[WorkItem, int]] = {}
+        self.edges: dict[tuple[str, str], str] = {}
+        self.more = 0
+
+    def add(self, item: WorkItem, column: int) -> bool:
+        """True when the item is new here (and so to be walked on from)."""
+        key = _key(item)
+        if key in self.items:
+            return False
+        if len(self.items) >= self.cap:
+            self.more += 1
+            return False
+        self.items[key] = (item, column)
+        return True
+
+    def link(self, source: WorkItem, target: WorkItem, kind: str) -> None:
+        self.edges.setdefault((_key(source), _key(target)), kind)
+
+    def kept_edges(self) -> list[ChainEdge]:
+        return [
+            ChainEdge(source, target, kind)
+            for (source, target), kind in self.edges.items()
+            if source in self.items and target in self.items
+        ]
+
+
+# --- one level each (one query each) ----------------------------------------------------
+
+
+def _contacts_that_became(cases: Sequence[Case]) -> list[tuple[Contact, Case]]:
+    """The contacts each case was (the same person, exposed in the window), with the
+    case that named them loaded."""
+    if not cases:
+        return []
+    days = chain_days()
+    ons = [c.symptom_onset or c.specimen_date for c in cases]
+    contacts = (
+        Contact.objects.filter(
+            person_id__in={c.person_id for c in cases},
+            exposure_date__gte=min(ons) - timedelta(days=days),
+            exposure_date__lte=max(ons),
+        )
+        .select_related("person", "case__person")
+        .order_by("exposure_date", "pk")[:LEVEL_ROWS]
+    )
+    return [(k, c) for k in contacts for c in cases if contact_became_case(k, c)]
+
+
+def _cases_became(contacts: Sequence[Contact]) -> list[tuple[Contact, Case]]:
+    """The cases each contact became."""
+    if not contacts:
+        return []
+    cases = (
+        Case.objects.filter(person_id__in={k.person_id for k in contacts})
+        .select_related("person")
+        .order_by("specimen_date", "pk")[:LEVEL_ROWS]
+    )
+    return [(k, c) for k in contacts for c in cases if contact_became_case(k, c)]
+
+
+def _contacts_named(cases: Sequence[Case], *, only_became: bool) -> list[Contact]:
+    """The contacts these cases named (only those that became a case, if asked)."""
+    if not cases:
+        return []
+    contacts = Contact.objects.filter(case__in=[c.pk for c in cases])
+    if only_became:
+        contacts = contacts.filter(became_a_case())
+    return list(
+        contacts.select_related("person").order_by("exposure_date", "pk")[:LEVEL_ROWS]
+    )
+
+
+# --- the walk ------------------------------------------------------------------------
+
+
+def _up(walk: _Walk, cases: list[Case], column: int) -> list[Case]:
+    """One step up from these cases: the contacts they were, and the cases that
+    named those contacts. Returns the cases newly found (to walk on from)."""
+    found = []
+    for contact, case in _contacts_that_became(cases):
+        walk.link(contact, case, BECAME)
+        if not walk.add(contact, column - 1) and _key(contact) not in walk.items:
+            continue  # left out by the cap: so is the case that named it
+        named_by = contact.case
+        walk.link(named_by, contact, NAMED)
+        if walk.add(named_by, column - 2):
+            found.append(named_by)
+    return found
+
+
+def _down_to_cases(walk: _Walk, contacts: Iterable[Contact], column: int) -> list[Case]:
+    """From contacts at `column`: the cases they became, at the next column."""
+    found = []
+    for contact, case in _cases_became(list(contacts)):
+        walk.link(contact, case, BECAME)
+        if walk.add(case, column + 1):
+            found.append(case)
+    return found
+
+
+def _down(walk: _Walk, cases: list[Case], column: int, *, only_became: bool):
+    """One step down from these cases: the contacts they named (all, or only those
+    that became cases), and the cases those became."""
+    contacts = []
+    for contact in _contacts_named(cases, only_became=only_became):
+        case = next(c for c in cases if c.pk == contact.case_id)
+        walk.link(case, contact, NAMED)
+        if walk.add(contact, column + 1):
+            contacts.append(contact)
+    return _down_to_cases(walk, contacts, column + 1)
+
+
+def _linked_case(case: Case) -> bool:
+    """One query: the case was a contact, or one of its contacts became a case."""
+    was_a_contact = Exists(contacts_becoming())
+    named_a_future_case = Exists(
+        Contact.objects.filter(case=OuterRef("pk")).filter(became_a_case())
+    )
+    return (
+        Case.objects.filter(pk=case.pk)
+        .filter(was_a_contact | named_a_future_case)
+        .exists()
+    )
+
+
+def _linked_contact(contact: Contact) -> bool:
+    """One query: the contact became a case, or the case that named it was a
+    contact itself."""
+    case_was_a_contact = Exists(
+        Case.objects.filter(pk=OuterRef("case_id")).filter(Exists(contacts_becoming()))
+    )
+    return (
+        Contact.objects.filter(pk=contact.pk)
+        .filter(became_a_case() | case_was_a_contact)
+        .exists()
+    )
+
+
+def chain_around(
+    *,
+    viewer: Actor | Any,
+    case: Case | None = None,
+    contact: Contact | None = None,
+    cap: int = CHAIN_NODE_CAP,
+) -> Chain:
+    """The chain of transmission around one case or one contact (give one), as this
+    viewer may see it. Not linked (no contact became a case near it): the centre
+    alone, after one query."""
+    if (case is None) == (contact is None):
+        raise ValueError("Give a case or a contact.")
+    centre: WorkItem = case if case is not None else contact  # type: ignore[assignment]
+    walk = _Walk(max(cap, 1))
+    walk.add(centre, 0)
+    if case is not None and _linked_case(case):
+        ups, downs = [case], [case]
+        for step in range(2):
+            column = 2 * step
+            ups = _up(walk, ups, -column)
+            downs = _down(walk, downs, column, only_became=step > 0)
+    elif contact is not None and _linked_contact(contact):
+        named_by = Case.objects.select_related("person").get(pk=contact.case_id)
+        walk.link(named_by, contact, NAMED)
+        walk.add(named_by, -1)
+        _up(walk, [named_by], -1)
+        became = _down_to_cases(walk, [contact], 0)
+        _down(walk, became, 1, only_became=True)
+    return _shown(walk, viewer=Actor.of(viewer), centre=centre)
+
+
+# --- what the viewer is shown --------------------------------------------------------------
+
+
+def _shown(walk: _Walk, *, viewer: Actor, centre: WorkItem) -> Chain:
+    items = [item for item, _ in walk.items.values()]
+    others = [item for item in items if item is not centre]
+    case_ids = [i.pk for i in others if i.kind == CASE]
+    contact_ids = [i.pk for i in others if i.kind == CONTACT]
+    visible = {(CASE, centre.pk)} if centre.kind == CASE else {(CONTACT, centre.pk)}
+    if case_ids:
+        visible |= {
+            (CASE, pk)
+            for pk in cases_visible_to(viewer)
+            .filter(pk__in=case_ids)
+            .values_list("pk", flat=True)
+        }
+    if contact_ids:
+        visible |= {
+            (CONTACT, pk)
+            for pk in contacts_visible_to(viewer)
+            .filter(pk__in=contact_ids)
+            .values_list("pk", flat=True)
+        }
+
+    def named(item: WorkItem) -> bool:
+        # The centre's own person is on the viewer's page already.
+        return (item.kind, item.pk) in visible or item.person_id == centre.person_id
+
+    hidden_areas = {i.area_id for i in items if not named(i) and i.area_id}
+    area_names = (
+        dict(Area.objects.filter(pk__in=hidden_areas).values_list("pk", "name"))
+        if hidden_areas
+        else {}
+    )
+    nodes = []
+    for key, (item, column) in walk.items.items():
+        shown = named(item)
+        seen = (item.kind, item.pk) in visible
+        if shown:
+            label = item.person.full_name
+        elif item.area_id in area_names:
+            label = f"A {item.kind} in {area_names[item.area_id]}"
+        else:
+            label = f"A {item.kind} (area not known)"
+        if isinstance(item, Case):
+            date_kind = "symptoms from" if item.symptom_onset else "tested on"
+            opens = may_work_case(viewer, item)
+        else:
+            assert isinstance(item, Contact)
+            date_kind = "exposed on"
+            opens = may_work_contact(viewer, item)
+        nodes.append(
+            ChainNode(
+                kind=item.kind,
+                id=item.pk,
+                column=column,
+                label=label,
+                named=shown,
+                date_kind=date_kind,
+                date=_date_of(item) if shown else None,
+                status=item.get_status_display() if seen else "",
+                opens=opens and key != _key(centre),
+                centre=item is centre,
+            )
+        )
+    return Chain(
+        centre=nodes[0],
+        nodes=nodes,
+        edges=walk.kept_edges(),
+        more=walk.more,
+        named_items=[
+            item for item in items if named(item) and item.person_id != centre.person_id
+        ],
+    )
+
+
+def _date_of(item: WorkItem) -> date:
+    if isinstance(item, Case):
+        return item.symptom_onset or item.specimen_date
+    assert isinstance(item, Contact)
+    return item.exposure_date

@@ -1,0 +1,457 @@
+"""Two records of one human made one, and (by an administrator) made two again.
+
+`person_merge` takes a possible-duplicate pair, the record that survives and, field
+by field, whose value it keeps. In one transaction, both people locked: the survivor
+takes the chosen values; every row that points at the merged person (cases, contacts,
+messages, history, online links: whatever refers to a person, read from the models'
+relations, so a new kind of row moves too) is moved to the survivor; a contact of a
+case the survivor is already a contact of is folded into the survivor's contact (its
+calls, messages, links, escalations and further exposures moved to it, the row itself
+deleted and kept whole in the snapshot); the merged person's other pairs follow them
+to the survivor (one that would repeat a pair the survivor has, or pair them with
+themselves, is closed as merged); the pair is closed as merged and the merged record
+marked `merged_into` the survivor, so matching, the person search and the
+possible-duplicates list no longer see it. Its NHS number is cleared (the survivor
+has it, or the supervisor chose the other): an NHS number names one record.
+
+The audit trail is append-only and stays where it was written: the survivor's audit
+page reads the trails of every record merged into it.
+
+`person_merge_undo` puts everything back from the snapshot: both people's fields,
+every row moved (by id, those still at the survivor), the folded contacts (with their
+ids) and the pairs as they were, and reopens the pair.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.apps import apps
+from django.core import serializers
+from django.db import IntegrityError, models, transaction
+from django.db.models import ForeignObjectRel, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from contacts.models import Contact
+from people.matching import phone_text
+from people.models import Person, PersonMerge, PossibleDuplicate
+
+from .access.actor import Actor
+from .errors import WorkRefused
+
+# The fields a supervisor chooses between, and the columns each one carries (a
+# postcode brings its area and grid position).
+MERGE_FIELDS: dict[str, tuple[str, ...]] = {
+    "first_name": ("first_name",),
+    "last_name": ("last_name",),
+    "date_of_birth": ("date_of_birth",),
+    "nhs_number": ("nhs_number",),
+    "phone": ("phone",),
+    "phone_alt": ("phone_alt",),
+    "email": ("email",),
+    "address": ("address",),
+    "postcode": ("postcode", "area_id", "easting", "northing"),
+    "language": ("language_id",),
+    "needs_interpreter": ("needs_interpreter",),
+}
+COLUMNS = [column for columns in MERGE_FIELDS.values() for column in columns]
+SIDES = ("a", "b")
+
+
+def merge_value(person: Person, name: str) -> Any:
+    """A field's value as compared and recorded: phones in E.164, the language by
+    its id, the rest as stored."""
+    if name in ("phone", "phone_alt"):
+        return phone_text(getattr(person, name))
+    if name == "language":
+        return person.language_id
+    return getattr(person, name)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value is False
+
+
+def person_merge_defaults(*, person_a: Person, person_b: Person) -> dict[str, str]:
+    """For each field the two records disagree on, the side kept unless the
+    supervisor says otherwise: the newer record's value, unless it is blank."""
+    newer, older = (
+        ("b", "a")
+        if (person_b.created_at, person_b.pk) >= (person_a.created_at, person_a.pk)
+        else ("a", "b")
+    )
+    side = {"a": person_a, "b": person_b}
+    defaults: dict[str, str] = {}
+    for name in MERGE_FIELDS:
+        values = {s: merge_value(side[s], name) for s in SIDES}
+        if values["a"] == values["b"]:
+            continue
+        defaults[name] = older if _blank(values[newer]) else newer
+    return defaults
+
+
+# --- merging --------------------------------------------------------------------------
+
+
+def _row(obj: models.Model) -> dict[str, Any]:
+    """A whole row as the JSON serializer writes it (model, pk, fields)."""
+    return json.loads(serializers.serialize("json", [obj]))[0]
+
+
+def _restored(row: dict[str, Any]) -> Any:
+    """The object a `_row` was taken from, as it was (unsaved)."""
+    (obj,) = serializers.deserialize("python", [row])
+    return obj.object
+
+
+def _recreate(row: dict[str, Any]) -> None:
+    """Insert a `_row` again, with its id, as it was."""
+    for obj in serializers.deserialize("python", [row]):
+        obj.save()
+
+
+def _person_relations() -> list[ForeignObjectRel]:
+    """Every kind of row that points at a person and moves with them: all the
+    relations to Person but the contacts (moved or folded on their own) and merged
+    records (they stay pointed at the record they were merged into)."""
+    return [
+        relation
+        for relation in Person._meta.related_objects
+        if relation.one_to_many
+        and relation.related_model not in (Contact, Person)
+        and isinstance(relation.field, models.ForeignKey)
+    ]
+
+
+def _contact_relations() -> list[ForeignObjectRel]:
+    """Every kind of row that belongs to a contact: calls, messages, online links,
+    escalations, further exposures..."""
+    return [
+        relation
+        for relation in Contact._meta.related_objects
+        if isinstance(relation.field, models.ForeignKey)
+    ]
+
+
+def _move(
+    relation: ForeignObjectRel, *, source: int, target: int
+) -> dict[str, Any] | None:
+    """Point every row of `relation` at `target` instead of `source`; what moved."""
+    model = relation.related_model
+    assert isinstance(model, type)
+    column = relation.field.attname
+    rows = model._default_manager.filter(**{column: source})
+    ids = list(rows.values_list("pk", flat=True))
+    if not ids:
+        return None
+    model._default_manager.filter(pk__in=ids).update(**{column: target})
+    return {"model": model._meta.label_lower, "field": column, "ids": ids}
+
+
+def _move_back(moves: list[dict[str, Any]], *, source: int, target: int) -> None:
+    """Undo `_move`s: the rows still at `source` go back to `target`."""
+    for move in reversed(moves):
+        model = apps.get_model(move["model"])
+        column = move["field"]
+        model._default_manager.filter(pk__in=move["ids"], **{column: source}).update(
+            **{column: target}
+        )
+
+
+def _refuse_unless_open(pair: PossibleDuplicate) -> None:
+    if pair.status != PossibleDuplicate.Status.OPEN:
+        raise WorkRefused(
+            "This pair has already been decided "
+            f"({pair.get_status_display().lower()}): there is nothing to merge."
+        )
+
+
+def _lock_people(*ids: int) -> dict[int, Person]:
+    """Both people, locked in id order (two merges never wait on each other)."""
+    return {
+        p.pk: p
+        for p in Person.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    }
+
+
+def person_merge(
+    *,
+    pair: PossibleDuplicate,
+    survivor: Person,
+    fields: dict[str, str],
+    by,
+) -> PersonMerge:
+    """Merge the pair into `survivor`, which takes for each field named in `fields`
+    the value of side "a" (pair.person_a) or "b"; a field not named keeps the
+    survivor's value. National supervisors and administrators only.
+
+    Raises WorkRefused for a pair not open, a survivor not in the pair, an unknown
+    field or side, or rows that cannot be combined (nothing is changed then).
+    """
+    if not Actor.of(by).is_national_supervisor:
+        raise WorkRefused("Only supervisors and administrators may merge people.")
+    unknown = sorted(set(fields) - set(MERGE_FIELDS))
+    if unknown:
+        raise WorkRefused(f"There is no field {', '.join(unknown)} to choose.")
+    if any(side not in SIDES for side in fields.values()):
+        raise WorkRefused("Each field is kept from one record or the other.")
+    try:
+        with transaction.atomic():
+            return _merge(pair=pair, survivor_id=survivor.pk, fields=fields, by=by)
+    except IntegrityError as exc:
+        raise WorkRefused(
+            "These records hold rows that cannot be combined (for example both "
+            "contacts of one case with an open escalation each); nothing was "
+            f"changed. ({exc.__class__.__name__})"
+        ) from exc
+
+
+def _merge(
+    *, pair: PossibleDuplicate, survivor_id: int, fields: dict[str, str], by
+) -> PersonMerge:
+    pair = PossibleDuplicate.objects.select_for_update().get(pk=pair.pk)
+    _refuse_unless_open(pair)
+    if survivor_id not in (pair.person_a_id, pair.person_b_id):
+        raise WorkRefused("The record kept must be one of the two in the pair.")
+    people = _lock_people(pair.person_a_id, pair.person_b_id)
+    side = {"a": people[pair.person_a_id], "b": people[pair.person_b_id]}
+    survivor = people[survivor_id]
+    merged = side["b"] if survivor is side["a"] else side["a"]
+    if survivor.merged_into_id or merged.merged_into_id:
+        raise WorkRefused("One of these records has already been merged.")
+    now = timezone.now()
+    snapshot: dict[str, Any] = {
+        "survivor": _row(survivor),
+        "merged": _row(merged),
+    }
+
+    # The fields: the merged record gives up its NHS number first (it is unique).
+    taken: dict[str, dict[str, Any]] = {}
+    for name, chosen in fields.items():
+        source = side[chosen]
+        for column in MERGE_FIELDS[name]:
+            setattr(survivor, column, getattr(source, column))
+        value = merge_value(source, name)
+        taken[name] = {"from": chosen, "value": _json_value(value)}
+    merged.nhs_number = ""
+    merged.merged_into = survivor
+    merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
+    survivor.save(update_fields=[*COLUMNS, "updated_at"])
+
+    # The rows: whatever points at the merged person, then their contacts.
+    moved = [
+        move
+        for relation in _person_relations()
+        if (move := _move(relation, source=merged.pk, target=survivor.pk))
+    ]
+    survivor_contacts = dict(
+        Contact.objects.filter(person=survivor).values_list("case_id", "pk")
+    )
+    theirs = list(Contact.objects.select_for_update().filter(person=merged))
+    folded = []
+    moved_contacts = []
+    for contact in theirs:
+        into = survivor_contacts.get(contact.case_id)
+        if into is None:
+            moved_contacts.append(contact.pk)
+            continue
+        folded.append(_fold(contact, into=into))
+    if moved_contacts:
+        Contact.objects.filter(pk__in=moved_contacts).update(person=survivor)
+        moved.append(
+            {"model": "contacts.contact", "field": "person_id", "ids": moved_contacts}
+        )
+
+    snapshot.update(
+        moved=moved,
+        folded=folded,
+        pairs=_pairs_follow(pair, survivor=survivor, merged=merged, by=by, now=now),
+    )
+    pair.status = PossibleDuplicate.Status.MERGED
+    pair.decided_by = by
+    pair.decided_at = now
+    pair.save(update_fields=["status", "decided_by", "decided_at"])
+    merge = PersonMerge.objects.create(
+        survivor=survivor,
+        merged=merged,
+        pair=pair,
+        by=by,
+        at=now,
+        fields=taken,
+        snapshot=snapshot,
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=survivor,
+        person=survivor,
+        detail={
+            "merged": merged.pk,
+            "merge": merge.pk,
+            "fields": {name: t["from"] for name, t in taken.items()},
+        },
+        at=now,
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=merged,
+        person=merged,
+        detail={"merged_into": survivor.pk, "merge": merge.pk},
+        at=now,
+    )
+    return merge
+
+
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
+    """Fold a contact into the survivor's contact of the same case: its rows move
+    there, and it is deleted (kept whole in the snapshot)."""
+    row = _row(contact)
+    moves = []
+    for relation in _contact_relations():
+        # A savepoint: a row the other contact already has its own of (an open
+        # escalation each, an exposure to the same case) refuses the whole merge.
+        with transaction.atomic():
+            move = _move(relation, source=contact.pk, target=into)
+        if move:
+            moves.append(move)
+    contact.delete()
+    return {"contact": row, "into": into, "moved": moves}
+
+
+def _pairs_follow(
+    pair: PossibleDuplicate, *, survivor: Person, merged: Person, by, now: datetime
+) -> list[dict[str, Any]]:
+    """The merged person's other pairs become the survivor's; one the survivor has
+    already (with the same third person) is closed as merged if still open. Returns
+    each pair as it was."""
+    held = {
+        other
+        for a, b in PossibleDuplicate.objects.filter(
+            Q(person_a=survivor) | Q(person_b=survivor)
+        ).values_list("person_a_id", "person_b_id")
+        for other in (a, b)
+        if other != survivor.pk
+    }
+    before = []
+    others = (
+        PossibleDuplicate.objects.select_for_update()
+        .filter(Q(person_a=merged) | Q(person_b=merged))
+        .exclude(pk=pair.pk)
+        .order_by("pk")
+    )
+    for other_pair in others:
+        before.append(
+            {
+                "id": other_pair.pk,
+                "person_a": other_pair.person_a_id,
+                "person_b": other_pair.person_b_id,
+                "status": other_pair.status,
+                "decided_by": other_pair.decided_by_id,
+                "decided_at": _json_value(other_pair.decided_at),
+            }
+        )
+        third = (
+            other_pair.person_b_id
+            if other_pair.person_a_id == merged.pk
+            else other_pair.person_a_id
+        )
+        if third in held or third == survivor.pk:
+            if other_pair.status == PossibleDuplicate.Status.OPEN:
+                other_pair.status = PossibleDuplicate.Status.MERGED
+                other_pair.decided_by = by
+                other_pair.decided_at = now
+                other_pair.save(update_fields=["status", "decided_by", "decided_at"])
+            continue
+        other_pair.person_a_id, other_pair.person_b_id = sorted((survivor.pk, third))
+        other_pair.save(update_fields=["person_a", "person_b"])
+        held.add(third)
+    return before
+
+
+# --- undoing --------------------------------------------------------------------------
+
+
+def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
+    """Put the two records back as they were before the merge: administrators only.
+
+    Raises WorkRefused if the merge was undone already, or the survivor has since
+    been merged into another record (undo that merge first).
+    """
+    if not Actor.of(by).is_admin:
+        raise WorkRefused("Only an administrator may undo a merge.")
+    with transaction.atomic():
+        merge = PersonMerge.objects.select_for_update().get(pk=merge.pk)
+        if merge.undone_at is not None:
+            when = timezone.localtime(merge.undone_at).strftime("%d/%m/%Y %H:%M")
+            raise WorkRefused(f"This merge was already undone on {when}.")
+        people = _lock_people(merge.survivor_id, merge.merged_id)
+        survivor, merged = people[merge.survivor_id], people[merge.merged_id]
+        if survivor.merged_into_id is not None:
+            raise WorkRefused(
+                f"Person {survivor.pk} has since been merged into person "
+                f"{survivor.merged_into_id}: undo that merge first."
+            )
+        snapshot = merge.snapshot
+        now = timezone.now()
+
+        # The fields: the survivor gives the NHS number back before the merged
+        # record takes it again.
+        before = _restored(snapshot["survivor"])
+        for column in COLUMNS:
+            setattr(survivor, column, getattr(before, column))
+        survivor.save(update_fields=[*COLUMNS, "updated_at"])
+        merged.nhs_number = _restored(snapshot["merged"]).nhs_number
+        merged.merged_into = None
+        merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
+
+        # The rows, in the reverse order of the merge.
+        for fold in reversed(snapshot["folded"]):
+            _recreate(fold["contact"])
+            _move_back(fold["moved"], source=fold["into"], target=fold["contact"]["pk"])
+        _move_back(snapshot["moved"], source=survivor.pk, target=merged.pk)
+        for was in snapshot["pairs"]:
+            PossibleDuplicate.objects.filter(pk=was["id"]).update(
+                person_a_id=was["person_a"],
+                person_b_id=was["person_b"],
+                status=was["status"],
+                decided_by_id=was["decided_by"],
+                decided_at=parse_datetime(was["decided_at"])
+                if was["decided_at"]
+                else None,
+            )
+        if merge.pair_id is not None:
+            PossibleDuplicate.objects.filter(pk=merge.pair_id).update(
+                status=PossibleDuplicate.Status.OPEN, decided_by=None, decided_at=None
+            )
+        merge.undone_by = by
+        merge.undone_at = now
+        merge.save(update_fields=["undone_by", "undone_at"])
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=survivor,
+            person=survivor,
+            detail={"unmerged": merged.pk, "merge": merge.pk},
+            at=now,
+        )
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=merged,
+            person=merged,
+            detail={"unmerged_from": survivor.pk, "merge": merge.pk},
+            at=now,
+        )
+    return merge

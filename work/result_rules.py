@@ -1,0 +1,72 @@
+"""The rules a test result's fields meet, whichever door it comes in by: the API's
+serializer (api/cases/serializers.py) and the CSV upload (work/results_csv.py) both
+check a result with these, so a result one refuses the other refuses too."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+
+from areas.postcodes import normalise_postcode
+from people.models import validate_nhs_number
+
+EARLIEST_BIRTH = date(1890, 1, 1)
+
+# The longest value each field may hold (the columns they are stored in).
+MAX_LENGTH = {
+    "lab_reference": 64,
+    "first_name": 100,
+    "last_name": 100,
+    "nhs_number": 13,
+    "phone": 32,
+    "email": 254,
+    "address": 500,
+    "postcode": 10,
+    "language": 8,
+}
+
+
+def nhs_number_clean(value: str) -> str:
+    """The NHS number's digits (spaces dropped), or "" for a blank; raises
+    ValidationError for one that is not 10 digits with a good check digit."""
+    digits = value.replace(" ", "")
+    if digits:
+        validate_nhs_number(digits)
+    return digits
+
+
+def postcode_clean(value: str) -> str:
+    """The postcode in its display form, or "" for a blank; raises ValidationError
+    for one that is not a full UK postcode."""
+    return normalise_postcode(value) if value.strip() else ""
+
+
+def date_of_birth_check(value: date, *, today: date) -> None:
+    """Raises ValidationError for a date of birth in the future or too long ago."""
+    if value > today:
+        raise ValidationError("A date of birth cannot be in the future.")
+    if value < EARLIEST_BIRTH:
+        raise ValidationError("That date of birth is too early.")
+
+
+def result_dates_errors(
+    *,
+    specimen_date: date,
+    result_date: date,
+    symptom_onset: date | None,
+    today: date,
+) -> dict[str, str]:
+    """What is wrong with a result's dates, by field (empty when nothing is)."""
+    errors: dict[str, str] = {}
+    if result_date > today:
+        errors["result_date"] = "The result date cannot be in the future."
+    if specimen_date > today:
+        errors["specimen_date"] = "The specimen date cannot be in the future."
+    elif specimen_date > result_date:
+        errors["specimen_date"] = (
+            "The specimen date must be on or before the result date."
+        )
+    if symptom_onset is not None and symptom_onset > result_date:
+        errors["symptom_onset"] = "Symptom onset cannot be after the result date."
+    return errors

@@ -1,0 +1,551 @@
+"""Test results uploaded as a CSV file by a supervisor, for a lab with no API feed:
+read the file into rows (each a TestResult, or its field errors), preview what
+intake would do with each without writing anything, then confirm through the same
+intake service as the API (case_intake_many), so the same file twice makes nothing
+new."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from phonenumber_field.formfields import PhoneNumberField
+
+from areas.services import PostcodeLookup
+from cases.models import Case, SettingKind
+from people.matching import Arrival, Candidate, Match, person_match, phone_text
+from people.models import Person
+from people.services import PersonDetails
+
+from .intake import TestResult, case_intake_many, results_differing, results_on_file
+from .result_rules import (
+    MAX_LENGTH,
+    date_of_birth_check,
+    nhs_number_clean,
+    postcode_clean,
+    result_dates_errors,
+)
+
+# A day's results from one lab without a feed fit inside these; a bigger file is
+# split. The rows are confirmed in one request, as one batch of the API is (at most
+# 1,000 results): about 15 s for 1,000 on a small server, so 5,000 would outlast a
+# web worker's timeout.
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 1000
+
+COLUMNS = (
+    "lab_reference",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "nhs_number",
+    "phone",
+    "email",
+    "address",
+    "postcode",
+    "specimen_date",
+    "result_date",
+    "symptom_onset",
+    "complex_setting",
+)
+REQUIRED_COLUMNS = (
+    "lab_reference",
+    "first_name",
+    "last_name",
+    "specimen_date",
+    "result_date",
+)
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+DATE_ERROR = "Enter a real date as YYYY-MM-DD or DD/MM/YYYY, such as 2021-01-10."
+
+# How the preview and the outcome name each field.
+FIELD_LABELS = {
+    "lab_reference": "lab reference",
+    "first_name": "first name",
+    "last_name": "last name",
+    "date_of_birth": "date of birth",
+    "nhs_number": "NHS number",
+    "phone": "phone",
+    "email": "email",
+    "address": "address",
+    "postcode": "postcode",
+    "specimen_date": "specimen date",
+    "result_date": "result date",
+    "symptom_onset": "symptom onset",
+    "complex_setting": "complex setting",
+}
+
+
+class ResultsFileError(Exception):
+    """The file as a whole cannot be read (its encoding, columns or size); the
+    message says what to change."""
+
+
+def _date_field(*, required: bool, missing: str = "") -> forms.DateField:
+    messages = {"invalid": DATE_ERROR}
+    if missing:
+        messages["required"] = missing
+    return forms.DateField(
+        required=required, input_formats=DATE_FORMATS, error_messages=messages
+    )
+
+
+class ResultRowForm(forms.Form):
+    """One row of the file, checked by the rules every result meets
+    (work/result_rules.py, as the API's serializer checks them)."""
+
+    lab_reference = forms.CharField(
+        max_length=MAX_LENGTH["lab_reference"],
+        error_messages={"required": "Enter the lab reference."},
+    )
+    first_name = forms.CharField(
+        max_length=MAX_LENGTH["first_name"],
+        error_messages={"required": "Enter the first name."},
+    )
+    last_name = forms.CharField(
+        max_length=MAX_LENGTH["last_name"],
+        error_messages={"required": "Enter the last name."},
+    )
+    date_of_birth = _date_field(required=False)
+    nhs_number = forms.CharField(required=False, max_length=MAX_LENGTH["nhs_number"])
+    phone = PhoneNumberField(required=False, max_length=MAX_LENGTH["phone"])
+    email = forms.EmailField(required=False, max_length=MAX_LENGTH["email"])
+    address = forms.CharField(required=False, max_length=MAX_LENGTH["address"])
+    postcode = forms.CharField(required=False, max_length=MAX_LENGTH["postcode"])
+    specimen_date = _date_field(required=True, missing="Enter the specimen date.")
+    result_date = _date_field(required=True, missing="Enter the result date.")
+    symptom_onset = _date_field(required=False)
+    complex_setting = forms.CharField(required=False)
+
+    def __init__(self, data: dict[str, str], *, today: date) -> None:
+        super().__init__(data)
+        self.today = today
+
+    def clean_nhs_number(self) -> str:
+        return nhs_number_clean(self.cleaned_data["nhs_number"])
+
+    def clean_postcode(self) -> str:
+        return postcode_clean(self.cleaned_data["postcode"])
+
+    def clean_date_of_birth(self) -> date | None:
+        value = self.cleaned_data["date_of_birth"]
+        if value is not None:
+            date_of_birth_check(value, today=self.today)
+        return value
+
+    def clean_complex_setting(self) -> str:
+        """A setting's code or its name, in any case ("care_home", "Care home")."""
+        written = self.cleaned_data["complex_setting"].strip().casefold()
+        if not written:
+            return ""
+        for value, label in SettingKind.choices:
+            if written in (value, label.casefold()):
+                return value
+        raise ValidationError(
+            "Enter one of: " + ", ".join(value for value, _ in SettingKind.choices)
+        )
+
+    def clean(self) -> dict:
+        super().clean()
+        data = self.cleaned_data
+        if data.get("specimen_date") and data.get("result_date"):
+            errors = result_dates_errors(
+                specimen_date=data["specimen_date"],
+                result_date=data["result_date"],
+                symptom_onset=data.get("symptom_onset"),
+                today=self.today,
+            )
+            for name, message in errors.items():
+                if name not in self.errors:
+                    self.add_error(name, message)
+        return data
+
+    def result(self) -> TestResult:
+        data = self.cleaned_data
+        phone = data["phone"]
+        return TestResult(
+            lab_reference=data["lab_reference"],
+            person=PersonDetails(
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+                nhs_number=data["nhs_number"],
+                phone=phone.as_e164 if phone else "",
+                email=data["email"],
+                address=data["address"],
+                postcode=data["postcode"],
+            ),
+            specimen_date=data["specimen_date"],
+            result_date=data["result_date"],
+            symptom_onset=data["symptom_onset"],
+            complex_setting=data["complex_setting"],
+        )
+
+
+@dataclass
+class ResultRow:
+    """One row of the file: its TestResult, or what is wrong with it."""
+
+    # Its row in a spreadsheet (the header is row 1).
+    number: int
+    # As written, to show beside the row's errors.
+    lab_reference: str
+    result: TestResult | None = None
+    # Field label -> messages ("row" for the row as a whole).
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def results_file_decode(content: bytes) -> str:
+    """The file's text: UTF-8, with or without a byte order mark."""
+    if len(content) > MAX_UPLOAD_BYTES:
+        raise ResultsFileError(
+            f"The file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB: "
+            "split it into smaller files."
+        )
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ResultsFileError(
+            "The file is not UTF-8 text: save it from your spreadsheet as "
+            '"CSV UTF-8 (comma delimited)".'
+        ) from None
+
+
+def _column_name(header: str) -> str:
+    return header.strip().casefold().replace(" ", "_").replace("-", "_")
+
+
+def _columns(header: list[str]) -> list[str]:
+    """The header's column names, normalised; raises ResultsFileError for unknown,
+    repeated or missing required columns (all said in one message)."""
+    names = [_column_name(cell) for cell in header]
+    named = [name for name in names if name]
+    unknown = [name for name in named if name not in COLUMNS]
+    repeated = sorted({name for name in named if named.count(name) > 1})
+    missing = [name for name in REQUIRED_COLUMNS if name not in named]
+    problems = []
+    if missing:
+        problems.append(f"no column for {', '.join(missing)}")
+    if unknown:
+        problems.append(f"columns this upload does not know: {', '.join(unknown)}")
+    if repeated:
+        problems.append(f"columns named twice: {', '.join(repeated)}")
+    if problems:
+        raise ResultsFileError(
+            f"The file has {'; '.join(problems)}. The first row must name the "
+            f"columns: {', '.join(COLUMNS)} (the first five are required; the others "
+            "may be left out)."
+        )
+    return names
+
+
+def results_file_read(text: str, *, today: date | None = None) -> list[ResultRow]:
+    """Every row of the file with its TestResult or its errors, in order (blank rows
+    skipped). Raises ResultsFileError when the file as a whole cannot be read."""
+    today = today or timezone.localdate()
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ResultsFileError("The file is empty.")
+        names = _columns(header)
+        rows: list[ResultRow] = []
+        for number, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(rows) == MAX_ROWS:
+                raise ResultsFileError(
+                    f"The file has more than {MAX_ROWS:,} rows of results: split it "
+                    f"into files of at most {MAX_ROWS:,}."
+                )
+            rows.append(_row_read(number, names, cells, today=today))
+    except csv.Error as exc:
+        raise ResultsFileError(
+            f"The file is not a readable CSV file ({exc})."
+        ) from None
+    if not rows:
+        raise ResultsFileError("The file has no rows of results under its header.")
+    return rows
+
+
+def _row_read(
+    number: int, names: list[str], cells: list[str], *, today: date
+) -> ResultRow:
+    values = dict.fromkeys(COLUMNS, "")
+    stray = False
+    for position, cell in enumerate(cells):
+        name = names[position] if position < len(names) else ""
+        if name:
+            values[name] = cell
+        elif cell.strip():
+            stray = True
+    form = ResultRowForm(values, today=today)
+    row = ResultRow(number=number, lab_reference=values["lab_reference"].strip())
+    if stray:
+        row.errors["row"] = [
+            "It has a value in a column with no name in the header (a cell too many)."
+        ]
+    if form.is_valid() and not stray:
+        row.result = form.result()
+    else:
+        for name, messages in form.errors.items():
+            row.errors[FIELD_LABELS.get(name, name)] = [str(m) for m in messages]
+    return row
+
+
+# What confirming would do with a row.
+NEW_CASE = "new case"
+RECEIVED = "already received"
+CONFLICT = "conflict"
+REPEATED = "repeated"
+INVALID = "invalid"
+
+
+@dataclass
+class RowPreview:
+    """What confirming would do with one row, found without writing anything."""
+
+    row: ResultRow
+    outcome: str
+    # A new case: the person held it would link to (None: a new person), and why.
+    # Already received or a conflict: the person of the case on file.
+    person: Person | None = None
+    why: list[str] = field(default_factory=list)
+    # A new person: the people held they may be (a possible duplicate to decide).
+    duplicates: list[Candidate] = field(default_factory=list)
+    case: Case | None = None
+    # A conflict, or a row repeated with other details: the labels that differ.
+    differing: list[str] = field(default_factory=list)
+    # Repeated: the row of this file it repeats.
+    repeats: int | None = None
+
+
+@dataclass
+class ResultsPreview:
+    rows: list[RowPreview]
+
+    def _count(self, outcome: str) -> int:
+        return sum(1 for row in self.rows if row.outcome == outcome)
+
+    @property
+    def to_create(self) -> int:
+        return self._count(NEW_CASE)
+
+    @property
+    def received(self) -> int:
+        return self._count(RECEIVED)
+
+    @property
+    def repeated(self) -> int:
+        """Rows repeating an earlier row of the file exactly (received once)."""
+        return sum(
+            1 for row in self.rows if row.outcome == REPEATED and not row.differing
+        )
+
+    @property
+    def conflicts(self) -> int:
+        """Rows that would be refused: a lab reference on file, or earlier in the
+        file, for another person or test."""
+        return self._count(CONFLICT) + sum(
+            1 for row in self.rows if row.outcome == REPEATED and row.differing
+        )
+
+    @property
+    def errors(self) -> int:
+        return self._count(INVALID)
+
+    @property
+    def people(self) -> list[Person]:
+        """Everyone the preview shows (for the audit of a list view)."""
+        shown: list[Person] = []
+        for row in self.rows:
+            if row.person is not None:
+                shown.append(row.person)
+            shown.extend(candidate.person for candidate in row.duplicates)
+        return shown
+
+
+def _labels(names: Sequence[str]) -> list[str]:
+    return [FIELD_LABELS.get(name, name) for name in names]
+
+
+def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
+    """What confirming these rows would do, row by row, writing nothing: the cases
+    on file for their lab references in one query, then one match per new case."""
+    valid = [(row.number, row.result) for row in rows if row.result is not None]
+    on_file = dict(
+        zip(
+            [number for number, _ in valid],
+            results_on_file([result for _, result in valid]),
+            strict=True,
+        )
+    )
+    postcodes = PostcodeLookup()
+    first_seen: dict[str, ResultRow] = {}
+    previews = []
+    for row in rows:
+        result = row.result
+        if result is None:
+            previews.append(RowPreview(row=row, outcome=INVALID))
+            continue
+        outcome = on_file[row.number]
+        if outcome is not None and outcome.case is not None:
+            previews.append(
+                RowPreview(
+                    row=row,
+                    outcome=RECEIVED if outcome.conflict is None else CONFLICT,
+                    person=outcome.case.person,
+                    case=outcome.case,
+                    differing=_labels(
+                        outcome.conflict["fields"] if outcome.conflict else []
+                    ),
+                )
+            )
+            continue
+        first = first_seen.setdefault(result.lab_reference, row)
+        if first is not row:
+            assert first.result is not None
+            previews.append(
+                RowPreview(
+                    row=row,
+                    outcome=REPEATED,
+                    repeats=first.number,
+                    differing=_labels(results_differing(first.result, result)),
+                )
+            )
+            continue
+        arrival = _arrival(result, postcodes)
+        match = _match(arrival)
+        previews.append(
+            RowPreview(
+                row=row,
+                outcome=NEW_CASE,
+                person=match.person,
+                why=_why(arrival, match.person) if match.person else [],
+                duplicates=match.duplicates if match.person is None else [],
+            )
+        )
+    return ResultsPreview(rows=previews)
+
+
+def _arrival(result: TestResult, postcodes: PostcodeLookup) -> Arrival:
+    """The arrival as person_find_or_create would build it for this result."""
+    details = result.person
+    return Arrival(
+        first_name=details.first_name,
+        last_name=details.last_name,
+        date_of_birth=details.date_of_birth,
+        nhs_number=details.nhs_number,
+        phones=(details.phone,) if details.phone else (),
+        postcode=postcodes(details.postcode).postcode if details.postcode else "",
+    )
+
+
+def _match(arrival: Arrival) -> Match:
+    """As person_find_or_create looks: matching, or (switched off) only a held NHS
+    number."""
+    if settings.TRACING_PERSON_MATCHING:
+        return person_match(arrival)
+    return Match(
+        person=Person.objects.filter(nhs_number=arrival.nhs_number).first()
+        if arrival.nhs_number
+        else None
+    )
+
+
+def _why(arrival: Arrival, person: Person) -> list[str]:
+    """What the arrival and the person it links to have in common."""
+    if arrival.nhs_number and arrival.nhs_number == person.nhs_number:
+        return ["same NHS number"]
+    why = []
+    if arrival.date_of_birth and arrival.date_of_birth == person.date_of_birth:
+        why.append("same date of birth")
+    held_name = f"{person.first_name.strip()} {person.last_name.strip()}".casefold()
+    why.append("same name" if held_name == arrival.full_name else "similar name")
+    held_phones = {phone_text(person.phone), phone_text(person.phone_alt)} - {""}
+    if held_phones & set(arrival.phones):
+        why.append("same phone")
+    if arrival.postcode and arrival.postcode == person.postcode:
+        why.append("same postcode")
+    return why
+
+
+# What became of a row on confirming.
+CREATED = "created"
+EXISTING = "existing"
+REFUSED = "refused"
+NOT_SENT = "not sent"
+
+
+@dataclass
+class RowOutcome:
+    number: int
+    lab_reference: str
+    status: str
+    case_id: int | None = None
+    message: str = ""
+
+
+def results_upload_confirm(
+    *, rows: Sequence[ResultRow], by, now: datetime | None = None
+) -> list[RowOutcome]:
+    """Send the valid rows through case_intake_many (source CSV, audited as the API's
+    intake is); rows with errors are not sent. A row already received (before, or
+    earlier in the file) makes nothing new."""
+    intake = iter(
+        case_intake_many(
+            results=[row.result for row in rows if row.result is not None],
+            source=Case.Source.CSV,
+            by=by,
+            now=now,
+        )
+    )
+    outcomes = []
+    for row in rows:
+        if row.result is None:
+            outcomes.append(
+                RowOutcome(
+                    number=row.number,
+                    lab_reference=row.lab_reference,
+                    status=NOT_SENT,
+                    message="; ".join(
+                        f"{name}: {' '.join(messages)}"
+                        for name, messages in row.errors.items()
+                    ),
+                )
+            )
+            continue
+        outcome = next(intake)
+        case_id = outcome.case.pk if outcome.case is not None else None
+        if outcome.conflict is not None:
+            status = REFUSED
+            message = (
+                "Already a case for another person or test: "
+                f"{', '.join(_labels(outcome.conflict['fields']))} differ."
+            )
+        elif outcome.error is not None:
+            status = REFUSED
+            message = (
+                "; ".join(outcome.error.messages)
+                if isinstance(outcome.error, ValidationError)
+                else "It could not be saved: try again, or report the row."
+            )
+        else:
+            status, message = (CREATED, "") if outcome.created else (EXISTING, "")
+        outcomes.append(
+            RowOutcome(
+                number=row.number,
+                lab_reference=row.lab_reference,
+                status=status,
+                case_id=case_id,
+                message=message,
+            )
+        )
+    return outcomes
