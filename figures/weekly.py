@@ -460,9 +460,8 @@ def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
     """One query: the week's cases, reached, how soon and by which route."""
     unreached = Q(reached_at__isnull=True)
     no_details = unreached & Q(person__phone="", person__phone_alt="", person__email="")
-    known_contact = Exists(
-        contacts_becoming().filter(created_at__lt=OuterRef("created_at"))
-    )
+    # Named, with an exposure in the window, before the case arrived.
+    known_contact = Exists(contacts_becoming(known=True))
     # Not reached online or locally, and no reaching call by tier 3: tier 2.
     row = cases.annotate(reach_tier=_reach_tier("case")).aggregate(
         transferred=Count("pk"),

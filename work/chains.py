@@ -1,15 +1,19 @@
 """Chains of transmission around one case or contact: who named whom, who became whom.
 
 The graph's nodes are cases and contacts; its edges are a case naming a contact
-("named": the contact's own case) and a contact becoming a case ("became": the same
-person, exposed within the chain's days before the case's onset, contacts/chains.py).
+("named": the contact's own case, and each other case that named the same person
+while the contact was still to be called, a FurtherExposure) and a contact becoming a
+case ("became": the same person, exposed, by any of those cases, within the chain's
+days before the case's onset, contacts/chains.py).
 
 Around a case it reaches two steps up (the contacts this case was and the cases that
 named them, then again) and two down (this case's contacts and the cases they became,
 then those cases' contacts that became cases, and those cases). Around a contact: the
-case that named it and one step above that case; the cases the contact became, their
+cases that named it and one step above those; the cases the contact became, their
 contacts that became cases and those cases. At most `cap` nodes, the nearest first;
-the rest are counted. One query a level, never one a node.
+the rest are counted. Two queries a level that reads contacts (the contacts, then
+their further exposures with the cases that named them), one a level that reads
+cases; never one a node.
 
 What the viewer is shown of each node follows work/access: the person's name, date and
 status of an item they may see (or of the centre's own person, whose page they are
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from areas.models import Area
 from cases.models import Case
@@ -32,9 +36,10 @@ from contacts.chains import (
     became_a_case,
     chain_days,
     contact_became_case,
+    contact_exposure_dates,
     contacts_becoming,
 )
-from contacts.models import Contact
+from contacts.models import Contact, FurtherExposure
 
 from .access.actor import Actor
 from .access.cases import cases_visible_to, may_work_case
@@ -140,30 +145,50 @@ class _Walk:
         ]
 
 
-# --- one level each (one query each) ----------------------------------------------------
+# --- one level each (one query each, and one for the contacts' further exposures) ----
+
+
+def _with_exposures(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """The contacts with their people, the cases that named them (their own and, by
+    a further exposure, the others, the earliest exposure first): one more query."""
+    further = FurtherExposure.objects.select_related("case__person").order_by(
+        "exposure_date", "pk"
+    )
+    return contacts.select_related("person", "case__person").prefetch_related(
+        Prefetch("further_exposures", queryset=further)
+    )
+
+
+def _named_by(contact: Contact) -> list[Case]:
+    """The cases that named the contact: its own, then by its further exposures
+    (prefetched with their cases by _with_exposures)."""
+    return [contact.case] + [e.case for e in contact.further_exposures.all()]
 
 
 def _contacts_that_became(cases: Sequence[Case]) -> list[tuple[Contact, Case]]:
-    """The contacts each case was (the same person, exposed in the window), with the
-    case that named them loaded."""
+    """The contacts each case was (the same person, exposed in the window by any
+    case that named them), with the cases that named them loaded."""
     if not cases:
         return []
     days = chain_days()
     ons = [c.symptom_onset or c.specimen_date for c in cases]
-    contacts = (
-        Contact.objects.filter(
-            person_id__in={c.person_id for c in cases},
-            exposure_date__gte=min(ons) - timedelta(days=days),
-            exposure_date__lte=max(ons),
+    since, until = min(ons) - timedelta(days=days), max(ons)
+    exposed_further = FurtherExposure.objects.filter(
+        contact=OuterRef("pk"), exposure_date__gte=since, exposure_date__lte=until
+    )
+    contacts = _with_exposures(
+        Contact.objects.filter(person_id__in={c.person_id for c in cases})
+        .filter(
+            Q(exposure_date__gte=since, exposure_date__lte=until)
+            | Exists(exposed_further)
         )
-        .select_related("person", "case__person")
         .order_by("exposure_date", "pk")[:LEVEL_ROWS]
     )
     return [(k, c) for k in contacts for c in cases if contact_became_case(k, c)]
 
 
 def _cases_became(contacts: Sequence[Contact]) -> list[tuple[Contact, Case]]:
-    """The cases each contact became."""
+    """The cases each contact became (their further exposures prefetched)."""
     if not contacts:
         return []
     cases = (
@@ -175,15 +200,18 @@ def _cases_became(contacts: Sequence[Contact]) -> list[tuple[Contact, Case]]:
 
 
 def _contacts_named(cases: Sequence[Case], *, only_became: bool) -> list[Contact]:
-    """The contacts these cases named (only those that became a case, if asked)."""
+    """The contacts these cases named, as their own or by a further exposure (only
+    those that became a case, if asked)."""
     if not cases:
         return []
-    contacts = Contact.objects.filter(case__in=[c.pk for c in cases])
+    ids = [c.pk for c in cases]
+    contacts = Contact.objects.filter(
+        Q(case__in=ids)
+        | Exists(FurtherExposure.objects.filter(contact=OuterRef("pk"), case__in=ids))
+    )
     if only_became:
         contacts = contacts.filter(became_a_case())
-    return list(
-        contacts.select_related("person").order_by("exposure_date", "pk")[:LEVEL_ROWS]
-    )
+    return list(_with_exposures(contacts.order_by("exposure_date", "pk")[:LEVEL_ROWS]))
 
 
 # --- the walk ------------------------------------------------------------------------
@@ -196,11 +224,11 @@ def _up(walk: _Walk, cases: list[Case], column: int) -> list[Case]:
     for contact, case in _contacts_that_became(cases):
         walk.link(contact, case, BECAME)
         if not walk.add(contact, column - 1) and _key(contact) not in walk.items:
-            continue  # left out by the cap: so is the case that named it
-        named_by = contact.case
-        walk.link(named_by, contact, NAMED)
-        if walk.add(named_by, column - 2):
-            found.append(named_by)
+            continue  # left out by the cap: so are the cases that named it
+        for named_by in _named_by(contact):
+            walk.link(named_by, contact, NAMED)
+            if walk.add(named_by, column - 2):
+                found.append(named_by)
     return found
 
 
@@ -217,20 +245,30 @@ def _down_to_cases(walk: _Walk, contacts: Iterable[Contact], column: int) -> lis
 def _down(walk: _Walk, cases: list[Case], column: int, *, only_became: bool):
     """One step down from these cases: the contacts they named (all, or only those
     that became cases), and the cases those became."""
+    by_pk = {c.pk: c for c in cases}
     contacts = []
     for contact in _contacts_named(cases, only_became=only_became):
-        case = next(c for c in cases if c.pk == contact.case_id)
-        walk.link(case, contact, NAMED)
+        for named_by in _named_by(contact):
+            if named_by.pk in by_pk:
+                walk.link(by_pk[named_by.pk], contact, NAMED)
         if walk.add(contact, column + 1):
             contacts.append(contact)
     return _down_to_cases(walk, contacts, column + 1)
 
 
 def _linked_case(case: Case) -> bool:
-    """One query: the case was a contact, or one of its contacts became a case."""
+    """One query: the case was a contact, or a contact it named (as its own or by a
+    further exposure) became a case."""
     was_a_contact = Exists(contacts_becoming())
     named_a_future_case = Exists(
-        Contact.objects.filter(case=OuterRef("pk")).filter(became_a_case())
+        Contact.objects.filter(
+            Q(case=OuterRef("pk"))
+            | Exists(
+                FurtherExposure.objects.filter(
+                    contact=OuterRef("pk"), case=OuterRef(OuterRef("pk"))
+                )
+            )
+        ).filter(became_a_case())
     )
     return (
         Case.objects.filter(pk=case.pk)
@@ -240,10 +278,15 @@ def _linked_case(case: Case) -> bool:
 
 
 def _linked_contact(contact: Contact) -> bool:
-    """One query: the contact became a case, or the case that named it was a
-    contact itself."""
+    """One query: the contact became a case, or a case that named it (its own, or
+    by a further exposure) was a contact itself."""
+    named_it = Q(pk=OuterRef("case_id")) | Exists(
+        FurtherExposure.objects.filter(
+            case=OuterRef("pk"), contact=OuterRef(OuterRef("pk"))
+        )
+    )
     case_was_a_contact = Exists(
-        Case.objects.filter(pk=OuterRef("case_id")).filter(Exists(contacts_becoming()))
+        Case.objects.filter(named_it).filter(Exists(contacts_becoming()))
     )
     return (
         Contact.objects.filter(pk=contact.pk)
@@ -264,22 +307,34 @@ def chain_around(
     alone, after one query."""
     if (case is None) == (contact is None):
         raise ValueError("Give a case or a contact.")
-    centre: WorkItem = case if case is not None else contact  # type: ignore[assignment]
     walk = _Walk(max(cap, 1))
-    walk.add(centre, 0)
-    if case is not None and _linked_case(case):
-        ups, downs = [case], [case]
-        for step in range(2):
-            column = 2 * step
-            ups = _up(walk, ups, -column)
-            downs = _down(walk, downs, column, only_became=step > 0)
-    elif contact is not None and _linked_contact(contact):
-        named_by = Case.objects.select_related("person").get(pk=contact.case_id)
-        walk.link(named_by, contact, NAMED)
-        walk.add(named_by, -1)
-        _up(walk, [named_by], -1)
-        became = _down_to_cases(walk, [contact], 0)
-        _down(walk, became, 1, only_became=True)
+    centre: WorkItem
+    if case is not None:
+        centre = case
+        walk.add(case, 0)
+        if _linked_case(case):
+            ups, downs = [case], [case]
+            for step in range(2):
+                column = 2 * step
+                ups = _up(walk, ups, -column)
+                downs = _down(walk, downs, column, only_became=step > 0)
+    else:
+        assert contact is not None
+        linked = _linked_contact(contact)
+        if linked:
+            # Read again with the cases that named it: its own, and any other by a
+            # further exposure.
+            contact = _with_exposures(Contact.objects.filter(pk=contact.pk)).get()
+        centre = contact
+        walk.add(contact, 0)
+        if linked:
+            named_by = _named_by(contact)
+            for naming in named_by:
+                walk.link(naming, contact, NAMED)
+                walk.add(naming, -1)
+            _up(walk, named_by, -1)
+            became = _down_to_cases(walk, [contact], 0)
+            _down(walk, became, 1, only_became=True)
     return _shown(walk, viewer=Actor.of(viewer), centre=centre)
 
 
@@ -332,7 +387,13 @@ def _shown(walk: _Walk, *, viewer: Actor, centre: WorkItem) -> Chain:
             opens = may_work_case(viewer, item)
         else:
             assert isinstance(item, Contact)
-            date_kind = "exposed on"
+            # A contact named by several cases: its latest exposure, the one its
+            # isolation runs from (the walk read every contact in it with its
+            # further exposures; the centre alone, not linked, shows nothing).
+            if walk.edges and len(contact_exposure_dates(item)) > 1:
+                date_kind = "last exposed on"
+            else:
+                date_kind = "exposed on"
             opens = may_work_contact(viewer, item)
         nodes.append(
             ChainNode(
@@ -342,7 +403,7 @@ def _shown(walk: _Walk, *, viewer: Actor, centre: WorkItem) -> Chain:
                 label=label,
                 named=shown,
                 date_kind=date_kind,
-                date=_date_of(item) if shown else None,
+                date=_date_of(item, further=bool(walk.edges)) if shown else None,
                 status=item.get_status_display() if seen else "",
                 opens=opens and key != _key(centre),
                 centre=item is centre,
@@ -359,8 +420,8 @@ def _shown(walk: _Walk, *, viewer: Actor, centre: WorkItem) -> Chain:
     )
 
 
-def _date_of(item: WorkItem) -> date:
+def _date_of(item: WorkItem, *, further: bool) -> date:
     if isinstance(item, Case):
         return item.symptom_onset or item.specimen_date
     assert isinstance(item, Contact)
-    return item.exposure_date
+    return max(contact_exposure_dates(item)) if further else item.exposure_date

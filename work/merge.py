@@ -9,17 +9,21 @@ case the survivor is already a contact of is folded into the survivor's contact 
 calls, messages, links, escalations and further exposures moved to it, the row itself
 deleted and kept whole in the snapshot); the merged person's other pairs follow them
 to the survivor (one that would repeat a pair the survivor has, or pair them with
-themselves, is closed as merged); the pair is closed as merged and the merged record
-marked `merged_into` the survivor, so matching, the person search and the
-possible-duplicates list no longer see it. Its NHS number is cleared (the survivor
+themselves, is closed as merged). Then, one person being one contact to call, when
+both had a contact still to be told (new, assigned or escalated) of different cases,
+these are joined into one (`_contacts_join`): the others become further exposures of
+the one kept, which isolates until the latest. The pair is closed as merged and the
+merged record marked `merged_into` the survivor, so matching, the person search and
+the possible-duplicates list no longer see it. Its NHS number is cleared (the survivor
 has it, or the supervisor chose the other): an NHS number names one record.
 
 The audit trail is append-only and stays where it was written: the survivor's audit
 page reads the trails of every record merged into it.
 
 `person_merge_undo` puts everything back from the snapshot: both people's fields,
-every row moved (by id, those still at the survivor), the folded contacts (with their
-ids) and the pairs as they were, and reopens the pair.
+every row moved (by id, those still at the survivor), the folded and joined contacts
+(with their ids; the exposures a join made removed, the kept contact's dates put
+back) and the pairs as they were, and reopens the pair.
 """
 
 from __future__ import annotations
@@ -37,12 +41,15 @@ from django.utils.dateparse import parse_datetime
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from contacts.models import Contact
+from cases.workitem import Status
+from contacts.models import Contact, Exposure
 from people.matching import phone_text
 from people.models import Person, PersonMerge, PossibleDuplicate
 
 from .access.actor import Actor
+from .casework import WAITING
 from .errors import WorkRefused
+from .rules import contact_isolation_ends_on
 
 # The fields a supervisor chooses between, and the columns each one carries (a
 # postcode brings its area and grid position).
@@ -267,9 +274,12 @@ def _merge(
             {"model": "contacts.contact", "field": "person_id", "ids": moved_contacts}
         )
 
+    kept, joined = _contacts_join(survivor, theirs=set(moved_contacts))
+
     snapshot.update(
         moved=moved,
         folded=folded,
+        joined=joined,
         pairs=_pairs_follow(pair, survivor=survivor, merged=merged, by=by, now=now),
     )
     pair.status = PossibleDuplicate.Status.MERGED
@@ -305,6 +315,22 @@ def _merge(
         detail={"merged_into": survivor.pk, "merge": merge.pk},
         at=now,
     )
+    for join in joined:
+        assert kept is not None  # there is a join only into a contact kept
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=kept,
+            person=survivor,
+            detail={
+                "merge": merge.pk,
+                "joined_contact": join["contact"]["pk"],
+                "named_by_case": join["contact"]["fields"]["case"],
+                "exposure": join["exposure"],
+                "isolation_ends_on": join["kept"]["after"]["isolation_ends_on"],
+            },
+            at=now,
+        )
     return merge
 
 
@@ -328,6 +354,165 @@ def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
             moves.append(move)
     contact.delete()
     return {"contact": row, "into": into, "moved": moves}
+
+
+# Which of a person's contacts still to be told is kept when they are joined: the one
+# furthest along (with a local team, then held by a caller, then waiting).
+_FURTHEST: dict[str, int] = {Status.ESCALATED: 0, Status.ASSIGNED: 1, Status.NEW: 2}
+# The fields of the kept contact a join may change (and an undo puts back).
+_JOIN_FIELDS = ("exposure_date", "exposure", "isolation_ends_on")
+
+
+def _contacts_join(
+    survivor: Person, *, theirs: set[int]
+) -> tuple[Contact | None, list[dict[str, Any]]]:
+    """One person is one contact to call: when both records had a contact still to
+    be told (new, assigned or escalated; `theirs` are the merged person's contacts
+    now the survivor's), the survivor's contacts still to be told, each of another
+    case, are joined into one, as work.casework.contact_add would have joined a
+    second naming.
+
+    The one kept is the furthest along: an escalated contact (it stays with its
+    local team, its escalation open), else an assigned one (its caller keeps it),
+    else a waiting one; among equals the oldest. Its status, holder, attempts and
+    deadlines stay its own. Two escalated contacts are refused: each has its own
+    local team working it, and one escalation must be closed first. A contact
+    reached or completed is never joined: it has been told its date, and the
+    contact still to be told must still be called.
+
+    Each other contact becomes an Exposure of the one kept (see `_join`); the kept
+    contact isolates until the latest end, never earlier. Returns the contact kept
+    (None if there was nothing to join) and each join as the undo needs it.
+    """
+    waiting = list(
+        Contact.objects.select_for_update()
+        .filter(person=survivor, status__in=WAITING)
+        .order_by("created_at", "pk")
+    )
+    if not any(c.pk in theirs for c in waiting) or all(c.pk in theirs for c in waiting):
+        return None, []
+    escalated = [c.pk for c in waiting if c.status == Status.ESCALATED]
+    if len(escalated) > 1:
+        raise WorkRefused(
+            "These records are each a contact with a local team (contacts "
+            f"{', '.join(map(str, escalated))}): one escalation must be closed "
+            "before they can be merged."
+        )
+    kept = min(waiting, key=lambda c: (_FURTHEST[c.status], c.created_at, c.pk))
+    return kept, [_join(contact, into=kept) for contact in waiting if contact != kept]
+
+
+def _join(contact: Contact, *, into: Contact) -> dict[str, Any]:
+    """Join `contact` into `into`, a contact of another case of the same person.
+
+    Its own naming (case, exposure date and kind, who identified it, when) becomes
+    an Exposure of `into`; its further exposures, calls, messages, online links and
+    escalations move to `into`; it is deleted, kept whole in the record returned.
+    A case naming both is the same naming twice: `into` keeps its own, with the
+    later exposure date (and that day's kind), and the other row is dropped (kept
+    whole). `into` isolates until the latest end of the two, or of its exposures.
+    """
+    row = _row(contact)
+    before = {name: _json_value(getattr(into, name)) for name in _JOIN_FIELDS}
+    namings: dict[int, Contact | Exposure] = {into.case_id: into}
+    for exposure in Exposure.objects.select_for_update().filter(contact=into):
+        namings[exposure.case_id] = exposure
+    raised: list[dict[str, Any]] = []
+    dropped: list[dict[str, Any]] = []
+
+    def same_naming(case_id: int, on: Any, kind: str) -> bool:
+        """Whether `into` is named by the case already; if so, at the later date."""
+        naming = namings.get(case_id)
+        if naming is None:
+            return False
+        if on > naming.exposure_date:
+            if isinstance(naming, Exposure):
+                raised.append(_row(naming))
+            naming.exposure_date, naming.exposure = on, kind
+            naming.save(update_fields=["exposure_date", "exposure"])
+        return True
+
+    made = None
+    if not same_naming(contact.case_id, contact.exposure_date, contact.exposure):
+        made = Exposure.objects.create(
+            contact=into,
+            case_id=contact.case_id,
+            exposure_date=contact.exposure_date,
+            exposure=contact.exposure,
+            identified_by_id=contact.identified_by_id,
+            created_at=contact.created_at,
+        )
+    further = []
+    for exposure in Exposure.objects.select_for_update().filter(contact=contact):
+        if same_naming(exposure.case_id, exposure.exposure_date, exposure.exposure):
+            dropped.append(_row(exposure))
+            exposure.delete()
+        else:
+            further.append(exposure.pk)
+    moves = []
+    if further:
+        Exposure.objects.filter(pk__in=further).update(contact=into)
+        moves.append(
+            {"model": "contacts.exposure", "field": "contact_id", "ids": further}
+        )
+    for relation in _contact_relations():
+        if relation.related_model is Exposure:
+            continue
+        # A savepoint: an open escalation on both refuses the whole merge.
+        with transaction.atomic():
+            move = _move(relation, source=contact.pk, target=into.pk)
+        if move:
+            moves.append(move)
+
+    further_dates = Exposure.objects.filter(contact=into).values_list(
+        "exposure_date", flat=True
+    )
+    latest = max(into.exposure_date, *further_dates)
+    into.isolation_ends_on = max(
+        into.isolation_ends_on,
+        contact.isolation_ends_on,
+        contact_isolation_ends_on(last_exposure=latest),
+    )
+    into.save(update_fields=list(_JOIN_FIELDS))
+    contact.delete()
+    return {
+        "contact": row,
+        "into": into.pk,
+        "exposure": made.pk if made else None,
+        "moved": moves,
+        "raised": raised,
+        "dropped": dropped,
+        "kept": {
+            "before": before,
+            "after": {name: _json_value(getattr(into, name)) for name in _JOIN_FIELDS},
+        },
+    }
+
+
+def _join_undo(join: dict[str, Any]) -> Contact | None:
+    """Undo a `_join`: the contact joined back with its rows, the exposure made
+    removed, the kept contact's dates as they were (each unless changed since).
+    Returns the kept contact (None if it has gone since)."""
+    if join["exposure"] is not None:
+        Exposure.objects.filter(pk=join["exposure"]).delete()
+    _recreate(join["contact"])
+    _move_back(join["moved"], source=join["into"], target=join["contact"]["pk"])
+    for row in [*join["dropped"], *join["raised"]]:
+        _recreate(row)
+    kept = Contact.objects.select_for_update().filter(pk=join["into"]).first()
+    if kept is None:
+        return None
+    changed = []
+    for name in _JOIN_FIELDS:
+        was, set_to = join["kept"]["before"][name], join["kept"]["after"][name]
+        if was != set_to and _json_value(getattr(kept, name)) == set_to:
+            field = Contact._meta.get_field(name)
+            assert isinstance(field, models.Field)
+            setattr(kept, name, field.to_python(was))
+            changed.append(name)
+    if changed:
+        kept.save(update_fields=changed)
+    return kept
 
 
 def _pairs_follow(
@@ -417,6 +602,11 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
         merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
 
         # The rows, in the reverse order of the merge.
+        unjoined = [
+            (kept, join["contact"]["pk"])
+            for join in reversed(snapshot.get("joined", []))
+            if (kept := _join_undo(join)) is not None
+        ]
         for fold in reversed(snapshot["folded"]):
             _recreate(fold["contact"])
             _move_back(fold["moved"], source=fold["into"], target=fold["contact"]["pk"])
@@ -454,4 +644,17 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
             detail={"unmerged_from": survivor.pk, "merge": merge.pk},
             at=now,
         )
+        for kept, contact_id in unjoined:
+            kept.refresh_from_db(fields=["person"])  # theirs again, maybe
+            audit_record(
+                user=by,
+                action=AuditEvent.Action.UPDATE,
+                obj=kept,
+                detail={
+                    "merge": merge.pk,
+                    "unjoined_contact": contact_id,
+                    "isolation_ends_on": kept.isolation_ends_on.isoformat(),
+                },
+                at=now,
+            )
     return merge

@@ -1,6 +1,8 @@
 """New cases who were known contacts (figures.weekly): the cases of the week whose
 person had been named as a contact, exposed within the chain's days before their
-symptom onset (or specimen date), before the case arrived. Counted by hand below."""
+symptom onset (or specimen date), before the case arrived; by the case that first
+named them or by another that named them again (a further exposure, known from when
+it was recorded). Counted by hand below."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from django.urls import reverse
 
 from api.models import Scope as ApiScope
 from cases.models import Case
+from contacts.models import Contact, FurtherExposure
 from figures.weekly import Period, Scope, weekly_figures
 from figures.weekly import _case_figures as case_figures
 from tests import factories as f
@@ -131,3 +134,50 @@ def test_the_page_the_csv_and_the_api_show_the_count(clock, week, client, superv
     body = api.get("/api/v1/figures/weekly/", query).json()
     assert body["cases"]["known_contacts"] == 3
     assert body["cases"]["known_contacts_pct"] == 37.5
+
+
+def named_again(contact, *, exposed: dt.date, created):
+    """Another case names the contact's person: a further exposure of the contact."""
+    return FurtherExposure.objects.create(
+        contact=contact,
+        case=f.CaseFactory(created_at=BEFORE_THE_WEEK),
+        exposure_date=exposed,
+        exposure=Contact.Exposure.HOUSEHOLD,
+        created_at=created,
+    )
+
+
+@pytest.fixture
+def named_again_week():
+    """Four cases arrive in the week, each person named first too long before their
+    test (15 Dec); two are known contacts by a second naming."""
+    p = [f.PersonFactory() for _ in range(4)]
+    first = [named(person, exposed=dt.date(2020, 12, 15)) for person in p]
+    # n0: named again, exposed 3 Jan, recorded 4 Jan; tested 6 Jan: counted.
+    named_again(first[0], exposed=dt.date(2021, 1, 3), created=BEFORE_THE_WEEK)
+    case_of(p[0], created=on(8))
+    # n1: named again in the window, but recorded after the case arrived: not known.
+    case_of(p[1], created=on(8))
+    named_again(first[1], exposed=dt.date(2021, 1, 5), created=on(9))
+    # n2: named again, exposed 7 Jan, after the test: no link.
+    named_again(first[2], exposed=dt.date(2021, 1, 7), created=on(7))
+    case_of(p[2], created=on(9))
+    # n3: in the window by the first naming and by two more: one case, counted once.
+    Contact.objects.filter(pk=first[3].pk).update(exposure_date=dt.date(2021, 1, 1))
+    named_again(first[3], exposed=dt.date(2021, 1, 2), created=BEFORE_THE_WEEK)
+    named_again(first[3], exposed=dt.date(2021, 1, 4), created=BEFORE_THE_WEEK)
+    case_of(p[3], created=on(10))
+
+
+@pytest.mark.now(AFTER)
+def test_a_case_named_again_before_it_arrived_is_a_known_contact_once(
+    clock, named_again_week, django_assert_num_queries
+):
+    start, end = WEEK.bounds()
+    with django_assert_num_queries(1):
+        figures = case_figures(
+            Case.objects.filter(created_at__gte=start, created_at__lt=end)
+        )
+    assert figures.transferred == 4
+    assert figures.known_contacts == 2  # n0, n3
+    assert figures.known_contacts_pct == 50.0

@@ -14,9 +14,11 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cases.models import Case
 from cases.workitem import Status
-from contacts.models import Contact
+from contacts.models import Contact, FurtherExposure
 from figures.weekly import Period, Scope, weekly_figures
+from people.services import PersonDetails
 from tests import factories as f
+from work.casework import ContactDetails, contact_add
 from work.chains import BECAME, CHAIN_NODE_CAP, NAMED, chain_around
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +45,18 @@ def names(case, who, *, exposed: dt.date, created=None) -> Contact:
         case=case,
         person=who,
         exposure_date=exposed,
+        created_at=created or timezone.now(),
+    )
+
+
+def named_again(case, contact: Contact, *, exposed: dt.date, created=None):
+    """`case` names the person of `contact` too, who joins that contact: a further
+    exposure (as work.casework.contact_add records it)."""
+    return FurtherExposure.objects.create(
+        contact=contact,
+        case=case,
+        exposure_date=exposed,
+        exposure=Contact.Exposure.FACE_TO_FACE,
         created_at=created or timezone.now(),
     )
 
@@ -202,6 +216,146 @@ def test_a_merge_of_people_brings_the_chain_along(supervisor, alice, bryn):
     assert chain_around(viewer=supervisor, case=case_b).linked
 
 
+# --- a contact named again by another case (a further exposure) --------------------------
+
+
+@pytest.fixture
+def xavier():
+    return person("Xavier", "Exley")
+
+
+@pytest.fixture
+def named_twice(alice, bryn, xavier):
+    """Alice's case names Xavier (exposed 1 Jan); Bryn's case names him again (he
+    joins the same contact, exposed 12 Jan); Xavier tests positive on 20 Jan: 19 days
+    after Alice's exposure, 8 after Bryn's."""
+    case_a = case_of(alice, specimen=DAY - dt.timedelta(days=1))
+    contact_x = names(case_a, xavier, exposed=DAY)
+    case_b = case_of(bryn, specimen=DAY + dt.timedelta(days=10))
+    named_again(case_b, contact_x, exposed=DAY + dt.timedelta(days=11))
+    case_x = case_of(xavier, specimen=DAY + dt.timedelta(days=19))
+    return case_a, case_b, contact_x, case_x
+
+
+def test_a_contact_named_again_is_linked_through_the_later_exposure(
+    supervisor, named_twice
+):
+    case_a, case_b, contact_x, case_x = named_twice
+    a, b = f"case-{case_a.pk}", f"case-{case_b.pk}"
+    k, x = f"contact-{contact_x.pk}", f"case-{case_x.pk}"
+    around_x = chain_around(viewer=supervisor, case=case_x)
+    assert around_x.linked
+    # Both cases named him; he became his case.
+    assert {(e.source, e.target, e.kind) for e in around_x.edges} == {
+        (a, k, NAMED),
+        (b, k, NAMED),
+        (k, x, BECAME),
+    }
+    assert {n.key: n.column for n in around_x.nodes} == {a: -2, b: -2, k: -1, x: 0}
+    # The contact's date is its latest exposure, the one that links it.
+    contact_node = around_x.node(k)
+    assert (contact_node.date_kind, contact_node.date) == (
+        "last exposed on",
+        DAY + dt.timedelta(days=11),
+    )
+
+
+def test_the_second_case_and_the_contact_show_the_chain_too(supervisor, named_twice):
+    case_a, case_b, contact_x, case_x = named_twice
+    a, b = f"case-{case_a.pk}", f"case-{case_b.pk}"
+    k, x = f"contact-{contact_x.pk}", f"case-{case_x.pk}"
+    around_b = chain_around(viewer=supervisor, case=case_b)
+    assert keys(around_b) == {b, k, x}
+    assert {(e.source, e.target, e.kind) for e in around_b.edges} == {
+        (b, k, NAMED),
+        (k, x, BECAME),
+    }
+    around_k = chain_around(viewer=supervisor, contact=contact_x)
+    assert keys(around_k) == {a, b, k, x}
+    assert {n.key: n.column for n in around_k.nodes if n.kind == "case"} == {
+        a: -1,
+        b: -1,
+        x: 1,
+    }
+    # Alice's case named the contact who became a case: linked as well.
+    assert keys(chain_around(viewer=supervisor, case=case_a)) == {a, k, x}
+
+
+def test_the_second_case_page_draws_the_case_the_contact_became(
+    client, supervisor, named_twice
+):
+    _, case_b, contact_x, case_x = named_twice
+    client.force_login(supervisor)
+    section = chain_section(page(client, case_b))
+    assert "Not linked" not in section
+    svg = ET.fromstring(section[section.index("<svg") : section.index("</svg>") + 6])
+    drawn = " ".join(t.text or "" for t in svg.iter(f"{SVG}text"))
+    assert "Bryn Brook" in drawn
+    assert "Xavier Exley" in drawn
+    assert "Alice" not in drawn  # the first naming is a step sideways from here
+    assert f'href="{reverse("cases:detail", args=[case_x.pk])}"' in section
+    assert f'href="{reverse("contacts:detail", args=[contact_x.pk])}"' in section
+    # The contact's page lists both cases that named him.
+    section = chain_section(page(client, contact_x))
+    assert "Named by Alice Ashdown" in section
+    assert "Named by Bryn Brook" in section
+    assert "Became Xavier Exley (case, tested on 20 Jan 2021)" in section
+
+
+def test_no_exposure_in_the_window_is_no_link(supervisor, alice, bryn, xavier):
+    """Near misses: the later naming's exposure after his test, the earlier 19 days
+    before it."""
+    case_a = case_of(alice, specimen=DAY - dt.timedelta(days=1))
+    contact_x = names(case_a, xavier, exposed=DAY)
+    case_b = case_of(bryn, specimen=DAY + dt.timedelta(days=18))
+    named_again(case_b, contact_x, exposed=DAY + dt.timedelta(days=20))
+    case_x = case_of(xavier, specimen=DAY + dt.timedelta(days=19))
+    for chain in (
+        chain_around(viewer=supervisor, case=case_x),
+        chain_around(viewer=supervisor, case=case_b),
+        chain_around(viewer=supervisor, contact=contact_x),
+    ):
+        assert not chain.linked
+    # Moved into the window (his test day, inclusive): linked.
+    FurtherExposure.objects.filter(case=case_b).update(
+        exposure_date=DAY + dt.timedelta(days=19)
+    )
+    assert chain_around(viewer=supervisor, case=case_b).linked
+
+
+def test_a_person_joined_through_the_service_links_to_the_case_they_became(
+    supervisor, clock, alice, bryn
+):
+    """As work.casework.contact_add records a second naming: an exposure of the
+    existing contact, which the chain follows."""
+    details = {
+        "person": PersonDetails(
+            first_name="Xavier",
+            last_name="Exley",
+            phone="0114 496 0777",
+            postcode="S1 2HH",
+        ),
+        "exposure": Contact.Exposure.HOUSEHOLD,
+    }
+    case_a = case_of(alice, specimen=DAY - dt.timedelta(days=1))
+    case_b = case_of(bryn, specimen=DAY + dt.timedelta(days=10))
+    for case in (case_a, case_b):
+        Case.objects.filter(pk=case.pk).update(status=Status.REACHED)
+        case.refresh_from_db()
+    first = contact_add(
+        case=case_a, details=ContactDetails(exposure_date=DAY, **details)
+    )
+    joined = contact_add(
+        case=case_b,
+        details=ContactDetails(exposure_date=DAY + dt.timedelta(days=11), **details),
+    )
+    assert joined.pk == first.pk
+    assert joined.joined is not None
+    case_x = case_of(first.person, specimen=DAY + dt.timedelta(days=19))
+    chain = chain_around(viewer=supervisor, case=case_b)
+    assert f"case-{case_x.pk}" in keys(chain)
+
+
 # --- who sees whose name -------------------------------------------------------------------
 
 
@@ -293,20 +447,35 @@ def test_the_chain_is_read_in_a_few_queries_whatever_its_size(
     supervisor, width, django_assert_max_num_queries
 ):
     """Two generations above and below, each case naming `width` people who all
-    became cases: the same queries, one a level."""
-    top = case_of(f.PersonFactory(), specimen=DAY)
+    became cases, each of them named again by another case (a further exposure):
+    the same queries, one or two a level."""
+    origin = case_of(f.PersonFactory(), specimen=DAY - dt.timedelta(days=3))
+    top_person = f.PersonFactory()
+    names(origin, top_person, exposed=DAY - dt.timedelta(days=2))
+    top = case_of(top_person, specimen=DAY)
     middle_person = f.PersonFactory()
     names(top, middle_person, exposed=DAY)
     middle = case_of(middle_person, specimen=DAY + dt.timedelta(days=2))
+    also_naming = case_of(f.PersonFactory(), specimen=DAY)
     for _ in range(width):
         child = f.PersonFactory()
-        names(middle, child, exposed=DAY + dt.timedelta(days=3))
+        child_contact = names(middle, child, exposed=DAY + dt.timedelta(days=3))
+        named_again(also_naming, child_contact, exposed=DAY + dt.timedelta(days=4))
         child_case = case_of(child, specimen=DAY + dt.timedelta(days=5))
         grandchild = f.PersonFactory()
-        names(child_case, grandchild, exposed=DAY + dt.timedelta(days=6))
+        grandchild_contact = names(
+            child_case, grandchild, exposed=DAY + dt.timedelta(days=6)
+        )
+        named_again(also_naming, grandchild_contact, exposed=DAY + dt.timedelta(7))
         case_of(grandchild, specimen=DAY + dt.timedelta(days=8))
-    # linked?, 2 up (one each: contacts with their naming case), 4 down (contacts,
-    # cases, twice), the viewer's profile, visible cases and contacts.
-    with django_assert_max_num_queries(10):
+    # linked?; 2 up and 2 down that read contacts, two queries each (the contacts,
+    # their further exposures with the cases that named them); 2 down that read
+    # cases; the visible cases and contacts. (The viewer's profile, one more on a
+    # page, is read already with the fixture's user.)
+    with django_assert_max_num_queries(1 + 4 * 2 + 2 + 2):
         chain = chain_around(viewer=supervisor, case=middle)
-    assert len(chain.nodes) == min(3 + 4 * width, CHAIN_NODE_CAP)
+    # origin, its contact top, top, its contact middle, middle, and per child its
+    # contact, its case, the grandchild's contact and case. (The case that named the
+    # children again is a step sideways, not drawn.)
+    assert len(chain.nodes) == min(5 + 4 * width, CHAIN_NODE_CAP)
+    assert f"case-{also_naming.pk}" not in keys(chain)

@@ -1,5 +1,6 @@
 """Merging two records of one human (work/merge.py): every row moves to the survivor,
-two contacts of one case fold into one, the fields chosen are kept, and an
+two contacts of one case fold into one, two contacts still to be told of two cases
+are joined into one contact to call, the fields chosen are kept, and an
 administrator's undo puts everything back exactly."""
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from calls.models import CallAttempt
 from cases.models import Case
-from contacts.models import Contact
+from cases.workitem import Status
+from contacts.models import Contact, Exposure
 from escalations.models import Escalation
 from figures.weekly import Period, Scope, weekly_figures
 from online.models import OnlineLink
@@ -25,6 +27,7 @@ from people.selectors import possible_duplicates
 from people.services import PersonDetails, person_find_or_create
 from tests import factories as f
 from work.access.people import parse_person_query, people_search
+from work.assignment import assignable_pool
 from work.errors import WorkRefused
 from work.merge import person_merge, person_merge_defaults, person_merge_undo
 
@@ -107,11 +110,22 @@ def mariya(db) -> Person:
     )
 
 
+def further(contact: Contact, *, on: dt.date, case=None) -> Exposure:
+    """A further naming of `contact` by another case (as contact_add makes one)."""
+    return Exposure.objects.create(
+        contact=contact,
+        case=case or f.CaseFactory(),
+        exposure_date=on,
+        exposure=Contact.Exposure.FACE_TO_FACE,
+        created_at=timezone.now(),
+    )
+
+
 def everything() -> dict[str, list]:
     """Every row a merge touches, as the serializer writes it (a person's
     updated_at left out: saving it moves it)."""
     models = [Person, Case, Contact, CallAttempt, Message, PersonChange]
-    models += [OnlineLink, Escalation, PossibleDuplicate]
+    models += [OnlineLink, Escalation, PossibleDuplicate, Exposure]
     state = {}
     for model in models:
         rows = json.loads(serializers.serialize("json", model.objects.order_by("pk")))
@@ -200,6 +214,181 @@ def test_contacts_with_an_open_escalation_each_are_refused_and_nothing_changes(
     after = everything()
     assert after == before
     assert not PersonMerge.objects.exists()
+
+
+# --- one contact to call -------------------------------------------------------------
+
+
+def test_two_waiting_contacts_of_two_cases_become_one_contact_to_call(
+    supervisor, caseworker, maria, mariya
+):
+    """Maria named by one case (exposed 5 January), Mariya by another (9 January),
+    both still waiting: one contact after, isolating until 19 January (10 full days
+    after the 9th). Mariya's contact is the older, so it is kept."""
+    her_case, their_case = f.CaseFactory(), f.CaseFactory()
+    older = timezone.now() - dt.timedelta(days=2)
+    kept = f.ContactFactory(
+        person=mariya,
+        case=their_case,
+        exposure_date=dt.date(2021, 1, 9),
+        created_at=older,
+    )
+    joined = f.ContactFactory(
+        person=maria,
+        case=her_case,
+        exposure_date=dt.date(2021, 1, 5),
+        exposure=Contact.Exposure.PROXIMITY,
+        identified_by=caseworker,
+        created_at=older + dt.timedelta(hours=5),
+    )
+    assert joined.isolation_ends_on == dt.date(2021, 1, 15)
+    call = f.CallAttemptFactory(contact=joined)
+    message = f.MessageFactory(person=maria, contact=joined)
+    online = link(maria, contact=joined)
+    earlier = further(joined, on=dt.date(2021, 1, 4))
+    assert assignable_pool(Contact, timezone.now()).count() == 2
+
+    merge = person_merge(
+        pair=pair_of(maria, mariya), survivor=maria, fields={}, by=supervisor
+    )
+
+    assert list(Contact.objects.filter(person=maria)) == [kept]
+    assert not Contact.objects.filter(pk=joined.pk).exists()
+    kept.refresh_from_db()
+    assert kept.isolation_ends_on == dt.date(2021, 1, 19)
+    assert (kept.case, kept.exposure_date, kept.status) == (
+        their_case,
+        dt.date(2021, 1, 9),
+        Status.NEW,
+    )
+    exposures = kept.further_exposures.order_by("exposure_date")
+    assert list(exposures) == [earlier, Exposure.objects.get(case=her_case)]
+    made = exposures.get(case=her_case)
+    assert (made.exposure_date, made.exposure) == (dt.date(2021, 1, 5), "proximity")
+    assert (made.identified_by, made.created_at) == (caseworker, joined.created_at)
+    assert list(CallAttempt.objects.filter(contact=kept)) == [call]
+    assert list(Message.objects.filter(contact=kept)) == [message]
+    assert list(OnlineLink.objects.filter(contact=kept)) == [online]
+    assert list(assignable_pool(Contact, timezone.now())) == [kept]
+    (join,) = merge.snapshot["joined"]
+    assert join["contact"]["pk"] == joined.pk
+    event = AuditEvent.objects.get(object_type="contacts.contact", object_id=kept.pk)
+    assert event.person_id == maria.pk
+    assert event.detail["joined_contact"] == joined.pk
+    assert event.detail["isolation_ends_on"] == "2021-01-19"
+
+
+def test_an_assigned_contact_is_kept_over_an_older_waiting_one(
+    supervisor, call_handler, maria, mariya
+):
+    waiting = f.ContactFactory(
+        person=maria, created_at=timezone.now() - dt.timedelta(days=1)
+    )
+    assigned = f.ContactFactory(
+        person=mariya, status=Status.ASSIGNED, assignee=call_handler
+    )
+
+    person_merge(pair=pair_of(maria, mariya), survivor=maria, fields={}, by=supervisor)
+
+    assert list(Contact.objects.filter(person=maria)) == [assigned]
+    assigned.refresh_from_db()
+    assert (assigned.status, assigned.assignee) == (Status.ASSIGNED, call_handler)
+    assert list(assigned.further_exposures.values_list("case", flat=True)) == [
+        waiting.case_id
+    ]
+
+
+def test_an_escalated_contact_is_kept_with_its_local_team(
+    supervisor, call_handler, maria, mariya
+):
+    assigned = f.ContactFactory(
+        person=maria,
+        status=Status.ASSIGNED,
+        assignee=call_handler,
+        created_at=timezone.now() - dt.timedelta(days=1),
+    )
+    escalated = f.ContactFactory(person=mariya, status=Status.ESCALATED)
+    escalation = f.EscalationFactory(contact=escalated)
+    Contact.objects.filter(pk=escalated.pk).update(local_team=escalation.local_team)
+
+    person_merge(pair=pair_of(maria, mariya), survivor=maria, fields={}, by=supervisor)
+
+    assert not Contact.objects.filter(pk=assigned.pk).exists()
+    escalated.refresh_from_db()
+    assert escalated.person == maria
+    assert escalated.status == Status.ESCALATED
+    assert escalated.local_team == escalation.local_team
+    assert list(Escalation.objects.filter(contact=escalated, closed_at=None)) == [
+        escalation
+    ]
+    assert escalated.further_exposures.get().case == assigned.case
+
+
+def test_two_escalated_contacts_of_two_cases_are_refused_and_nothing_changes(
+    supervisor, maria, mariya
+):
+    f.EscalationFactory(contact__person=maria)
+    f.EscalationFactory(contact__person=mariya)
+    pair = pair_of(maria, mariya)
+    before = everything()
+
+    with pytest.raises(WorkRefused, match="escalation must be closed"):
+        person_merge(pair=pair, survivor=maria, fields={}, by=supervisor)
+
+    assert everything() == before
+    assert not PersonMerge.objects.exists()
+
+
+@pytest.mark.parametrize("told", [Status.REACHED, Status.COMPLETED])
+def test_a_contact_told_and_one_still_to_tell_are_not_joined(
+    supervisor, maria, mariya, told
+):
+    """Maria was told her date; Mariya's naming by another case must still be
+    called (with its own, later date): two contacts after the merge."""
+    reached = f.ContactFactory(
+        person=maria,
+        status=told,
+        reached_at=timezone.now() - dt.timedelta(days=1),
+        exposure_date=dt.date(2021, 1, 5),
+    )
+    waiting = f.ContactFactory(person=mariya, exposure_date=dt.date(2021, 1, 9))
+
+    merge = person_merge(
+        pair=pair_of(maria, mariya), survivor=maria, fields={}, by=supervisor
+    )
+
+    assert set(Contact.objects.filter(person=maria)) == {reached, waiting}
+    assert not Exposure.objects.exists()
+    assert list(assignable_pool(Contact, timezone.now())) == [waiting]
+    reached.refresh_from_db()
+    assert reached.isolation_ends_on == dt.date(2021, 1, 15)
+    assert merge.snapshot["joined"] == []
+
+
+def test_a_case_that_named_both_records_is_one_naming_at_the_later_date(
+    supervisor, maria, mariya
+):
+    """One case named Maria (6 January) and Mariya (8 January), each joining their
+    own contact: one naming by it after, on the 8th."""
+    both = f.CaseFactory()
+    kept = f.ContactFactory(
+        person=maria,
+        exposure_date=dt.date(2021, 1, 2),
+        created_at=timezone.now() - dt.timedelta(days=1),
+    )
+    theirs = f.ContactFactory(person=mariya, exposure_date=dt.date(2021, 1, 3))
+    further(kept, case=both, on=dt.date(2021, 1, 6))
+    further(theirs, case=both, on=dt.date(2021, 1, 8))
+
+    person_merge(pair=pair_of(maria, mariya), survivor=maria, fields={}, by=supervisor)
+
+    kept.refresh_from_db()
+    namings = dict(kept.further_exposures.values_list("case", "exposure_date"))
+    assert namings == {
+        both.pk: dt.date(2021, 1, 8),
+        theirs.case_id: dt.date(2021, 1, 3),
+    }
+    assert kept.isolation_ends_on == dt.date(2021, 1, 18)
 
 
 def test_the_survivor_takes_the_values_chosen_and_keeps_the_rest(
@@ -344,6 +533,50 @@ def test_undo_puts_back_every_field_and_row_exactly(supervisor, admin, maria, ma
     assert merge.undone_at is not None
     assert AuditEvent.objects.filter(
         person=maria, action=AuditEvent.Action.UPDATE, detail__unmerged=mariya.pk
+    ).exists()
+
+
+def test_undo_of_a_join_puts_back_both_contacts_exactly(
+    supervisor, admin, caseworker, maria, mariya
+):
+    """Mariya's assigned contact is kept; Maria's older waiting one is joined to it,
+    their common case's naming moving to the later date (8 January). Undone: both
+    contacts, all their exposures and rows as they were."""
+    both = f.CaseFactory()
+    waiting = f.ContactFactory(
+        person=maria,
+        exposure_date=dt.date(2021, 1, 2),
+        created_at=timezone.now() - dt.timedelta(days=1),
+    )
+    further(waiting, case=both, on=dt.date(2021, 1, 8))
+    further(waiting, on=dt.date(2021, 1, 7))
+    f.CallAttemptFactory(contact=waiting)
+    f.MessageFactory(person=maria, contact=waiting)
+    link(maria, contact=waiting)
+    assigned = f.ContactFactory(
+        person=mariya,
+        status=Status.ASSIGNED,
+        assignee=caseworker,
+        exposure_date=dt.date(2021, 1, 9),
+        identified_by=caseworker,
+    )
+    common = further(assigned, case=both, on=dt.date(2021, 1, 6))
+    pair = pair_of(maria, mariya)
+    before = everything()
+
+    merge = person_merge(pair=pair, survivor=maria, fields={}, by=supervisor)
+    assert list(Contact.objects.filter(person=maria)) == [assigned]
+    assert Exposure.objects.get(pk=common.pk).exposure_date == dt.date(2021, 1, 8)
+    assert assigned.further_exposures.count() == 3  # both, the 7th, Maria's own
+    assert Contact.objects.get(pk=assigned.pk).isolation_ends_on == dt.date(2021, 1, 19)
+    person_merge_undo(merge=merge, by=admin)
+
+    assert everything() == before
+    assert AuditEvent.objects.filter(
+        object_type="contacts.contact",
+        object_id=assigned.pk,
+        person=mariya,
+        detail__unjoined_contact=waiting.pk,
     ).exists()
 
 
