@@ -60,6 +60,8 @@ class CallAttempt(models.Model):
             models.Index(fields=["case", "-started_at"], name="call_case"),
             models.Index(fields=["contact", "-started_at"], name="call_contact"),
             models.Index(fields=["caller", "-started_at"], name="call_caller"),
+            # The admin list's date range, newest first.
+            models.Index(fields=["started_at"], name="call_started"),
         ]
 
     def __str__(self) -> str:

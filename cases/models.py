@@ -90,12 +90,17 @@ class Case(WorkItem):
             ),
         ]
         indexes = [
-            # The pool, most urgent then oldest first.
+            # The pool (Case.pool_q(), the same condition), in the claim's order: most
+            # urgent, then oldest. Its head is the next case to hand out, and the
+            # call-back time lets the pool's counts read the index alone.
             models.Index(
                 F("priority").desc(),
                 "created_at",
+                "id",
                 name="case_pool",
-                condition=Q(status=Status.NEW),
+                condition=Q(status=Status.NEW)
+                | Q(status=Status.REACHED, assignee__isnull=True),
+                include=["next_attempt_at"],
             ),
             models.Index(
                 fields=["assignee", "status", "next_attempt_at"], name="case_queue"

@@ -14,6 +14,11 @@ class ContactQuerySet(WorkItemQuerySet):
         return self.select_related("person", "area", "assignee", "case")
 
 
+# What the weekly figures read of a week's contacts (figures/weekly.py: the contacts
+# block and the times block), held in the indexes of their week.
+FIGURES_COLUMNS = ["person", "reached_at", "reached_route", "case", "id"]
+
+
 class Contact(WorkItem):
     """A person's exposure to a case: someone to tell to self-isolate."""
 
@@ -62,11 +67,16 @@ class Contact(WorkItem):
             ),
         ]
         indexes = [
+            # The pool (Contact.pool_q(), the same condition), in the claim's order:
+            # most urgent, then oldest. Its head is the next contact to hand out, and
+            # the call-back time lets the pool's counts read the index alone.
             models.Index(
                 F("priority").desc(),
                 "created_at",
+                "id",
                 name="contact_pool",
                 condition=Q(status=Status.NEW),
+                include=["next_attempt_at"],
             ),
             models.Index(
                 fields=["assignee", "status", "next_attempt_at"], name="contact_queue"
@@ -78,9 +88,19 @@ class Contact(WorkItem):
                 name="contact_escalation_due",
                 condition=Q(status__in=[Status.NEW, Status.ASSIGNED]),
             ),
-            models.Index(fields=["created_at"], name="contact_created"),
-            # A local team's or an area's weekly figures: its week's contacts only.
-            models.Index(fields=["area", "created_at"], name="contact_area_created"),
+            # A week's contacts for the weekly figures (England; a local team's or an
+            # area's), holding every column the figures read of a contact: their
+            # queries are index-only scans, never a heap page per row.
+            models.Index(
+                fields=["created_at"],
+                name="contact_created_covering",
+                include=["area", *FIGURES_COLUMNS],
+            ),
+            models.Index(
+                fields=["area", "created_at"],
+                name="contact_area_created_covering",
+                include=FIGURES_COLUMNS,
+            ),
         ]
 
     def __str__(self) -> str:

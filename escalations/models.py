@@ -109,6 +109,8 @@ class Escalation(models.Model):
                 name="escalation_closed",
                 condition=Q(status="closed"),
             ),
+            # The admin list's date range, newest first.
+            models.Index(fields=["created_at"], name="escalation_created"),
         ]
 
     def __str__(self) -> str:

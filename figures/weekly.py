@@ -36,9 +36,15 @@ contacts, times, staff; the staff block for England only), whatever the volume. 
 percentiles are PostgreSQL's percentile_cont; on SQLite (the embedded default only)
 the times block reads its three columns and interpolates the same way in Python.
 
-A closed week (over by now) is cached for a day (Django's cache; the key holds the
-week's kind and key, the scope and CACHE_VERSION); a week still open is computed on
-every call.
+A closed week (over by now) is cached for a week (Django's cache; the key holds the
+week's kind and key, the scope and CACHE_VERSION): its cohort is fixed, and what
+still changes (a late reach, a correction) is seen when forget_cached_figures() is
+called or the week's entry expires. The week still open is cached for
+settings.FIGURES_OPEN_WEEK_SECONDS (a few minutes; 0: never), under a key of its own,
+so the open week's figures are never read as the closed week's.
+
+The contacts block reads the week's contacts from a covering index (contacts/models.py:
+created_at, or area and created_at, with every column it reads): an index-only scan.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Case as SqlCase
@@ -112,7 +119,7 @@ WITHIN = timedelta(hours=24)
 
 # Bump when the shape or a definition changes: older cached figures are not read.
 CACHE_VERSION = 2
-CACHE_SECONDS = 24 * 60 * 60
+CACHE_SECONDS = 7 * 24 * 60 * 60  # a closed week; the open one: see _open_week_seconds
 
 
 # --- weeks ------------------------------------------------------------------------
@@ -220,8 +227,9 @@ class Period:
         )
 
     def is_closed(self, now: datetime | None = None) -> bool:
-        """The week is over (its figures can be cached; they may still grow as items
-        of its cohort are reached later, which the day's cache allows for)."""
+        """The week is over: its cohort is fixed and its figures are cached for a week
+        (they may still grow as items of its cohort are reached later: the cache
+        gives way to forget_cached_figures() or its expiry)."""
         return (now or timezone.now()) >= self.bounds()[1]
 
     def __str__(self) -> str:
@@ -741,12 +749,21 @@ def _generation_key() -> str:
     return f"{_namespace()}:generation"
 
 
-def cache_key(period: Period, scope: Scope, generation: str = "0") -> str:
+def cache_key(
+    period: Period, scope: Scope, generation: str = "0", *, open_week: bool = False
+) -> str:
+    """The key of a week's figures; the open week's has its own (":open"), so that
+    once the week is over its last open figures are not taken for the closed ones."""
     scope_id = "-" if scope.id is None else scope.id
-    return (
+    key = (
         f"{_namespace()}:{generation}:"
         f"{period.kind}:{period.key}:{scope.kind}:{scope_id}"
     )
+    return f"{key}:open" if open_week else key
+
+
+def _open_week_seconds() -> int:
+    return max(0, int(settings.FIGURES_OPEN_WEEK_SECONDS))
 
 
 def forget_cached_figures() -> None:
@@ -759,24 +776,31 @@ def weekly_figures(
     *, period: Period, scope: Scope, now: datetime | None = None
 ) -> WeekFigures:
     """One query per block (cases, contacts, times, staff), by aggregation in the
-    database; a closed week is cached (Django cache, key by period.kind/key/scope)
-    for a day. A cache that does not answer is passed by, never an error."""
+    database; cached (Django cache, key by period.kind/key/scope): a closed week for
+    a week, the open week for settings.FIGURES_OPEN_WEEK_SECONDS (0: computed on
+    every call). A cache that does not answer is passed by, never an error."""
     now = now or timezone.now()
-    if not period.is_closed(now):
+    open_week = not period.is_closed(now)
+    seconds = _open_week_seconds() if open_week else CACHE_SECONDS
+    if not seconds:
         return compute_weekly_figures(period=period, scope=scope, now=now)
     key = None
     try:
-        key = cache_key(period, scope, _generation())
+        key = cache_key(period, scope, _generation(), open_week=open_week)
         cached = cache.get(key)
     except Exception:  # the cache is a help, not a dependency
         logger.warning("figures cache unavailable", exc_info=True)
         cached = None
-    if isinstance(cached, WeekFigures):
+    # The open week's entry also ages by the app's clock (its `now`), not only by
+    # the cache's own expiry.
+    if isinstance(cached, WeekFigures) and (
+        not open_week or now - cached.computed_at < timedelta(seconds=seconds)
+    ):
         return cached
     figures = compute_weekly_figures(period=period, scope=scope, now=now)
     if key is not None:
         try:
-            cache.set(key, figures, CACHE_SECONDS)
+            cache.set(key, figures, seconds)
         except Exception:
             logger.warning("figures cache unavailable", exc_info=True)
     return figures

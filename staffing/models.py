@@ -227,6 +227,8 @@ class Shift(models.Model):
         ]
         indexes = [
             models.Index(fields=["staff", "starts_at"], name="shift_staff_start"),
+            # The admin list's date range and order.
+            models.Index(fields=["starts_at"], name="shift_start"),
             models.Index(
                 fields=["status", "starts_at", "ends_at"], name="shift_status_time"
             ),

@@ -180,6 +180,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The current week's figures are cached this long (0: never), a closed week's for a
+# week (figures/weekly.py).
+FIGURES_OPEN_WEEK_SECONDS = env.int("FIGURES_OPEN_WEEK_SECONDS", default=300)
 
 # After NCSC guidance: length over complexity (three random words make a good one), no
 # composition rules, and a list of common passwords refused.

@@ -285,6 +285,41 @@ def assignable_pool(model: type[WorkItem], now: datetime) -> models.QuerySet:
     )
 
 
+# The claim's order, which is the pool index's (`case_pool`, `contact_pool`): the
+# index's condition is the pool's, so its head is the next item to hand out.
+POOL_ORDER = ("-priority", "created_at", "pk")
+
+
+def pool_head(model: type[WorkItem], now: datetime) -> models.QuerySet:
+    """The first item that may be handed out now (its pk), as an ordered first-row
+    read on the pool index: a run's check that anything waits. (QuerySet.exists()
+    drops the order, and an unordered read lets the planner walk another index.)"""
+    return assignable_pool(model, now).order_by(*POOL_ORDER).values_list("pk")[:1]
+
+
+def pool_claim(
+    model: type[WorkItem], now: datetime, *, spoken: Iterable[int], wanted: int
+) -> models.QuerySet:
+    """The next `wanted` items to hand out, locked (skipping those another run holds),
+    with what the choice of a holder needs: (pk, needs interpreter, language).
+
+    An interpreter item nobody on shift can take (its language not in `spoken`) is
+    left out, so a run of them at the head of the queue cannot hold everything else
+    up. Read in the pool index's order, the read can stop after `wanted` rows.
+    """
+    return (
+        assignable_pool(model, now)
+        .filter(
+            Q(person__needs_interpreter=False)
+            | Q(person__language__isnull=True)
+            | Q(person__language__in=list(spoken))
+        )
+        .order_by(*POOL_ORDER)
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", "person__needs_interpreter", "person__language_id")[:wanted]
+    )
+
+
 @dataclass
 class _Person:
     """One member of staff's room for work during a run."""
@@ -347,9 +382,8 @@ class _Capacity:
 
 def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
     model = MODEL_FOR[kind]
-    pool = assignable_pool(model, now)
     # Most runs (every arrival, every minute) find nothing to do: skip the locking.
-    if not pool.exists():
+    if not list(pool_head(model, now)):
         return 0, False
     with transaction.atomic():
         # NO KEY: booking a shift or recording training for someone is not blocked.
@@ -388,20 +422,7 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
             return 0, False
         capacity = _Capacity(people)
         wanted = min(room, limit)
-        # An interpreter item nobody on shift can take is left out of the fetch, so a
-        # run of them at the head of the queue cannot hold everything else up.
-        items = list(
-            pool.filter(
-                Q(person__needs_interpreter=False)
-                | Q(person__language__isnull=True)
-                | Q(person__language__in=capacity.spoken)
-            )
-            .order_by("-priority", "created_at", "pk")
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list("pk", "person__needs_interpreter", "person__language_id")[
-                :wanted
-            ]
-        )
+        items = list(pool_claim(model, now, spoken=capacity.spoken, wanted=wanted))
         pairs: list[tuple[int, int]] = []
         for pk, needs_interpreter, language in items:
             p = capacity.take(language if needs_interpreter else None)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -310,6 +310,27 @@ def _unreached_detail(attempts: int, calls: list[tuple], rule: CallRule) -> str:
     return "\n".join(lines)
 
 
+def due_for_sweep(
+    model: type[Case] | type[Contact], now: datetime, *, batch: int
+) -> QuerySet:
+    """One batch of the items due for escalation, longest overdue first, locked
+    (skipping those another sweep holds): read in the order of the partial index on
+    the due time (`*_escalation_due`), it stops after `batch` rows."""
+    return (
+        model.objects.due_for_escalation(now)
+        .order_by("escalate_due_at", "pk")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list(
+            "pk",
+            "person_id",
+            "attempts",
+            "area__local_team_id",
+            "area__local_team__code",
+            "assignee_id",
+        )[:batch]
+    )
+
+
 def escalate_unreached(
     *, now: datetime | None = None, batch: int | None = None
 ) -> tuple[int, bool]:
@@ -333,19 +354,7 @@ def escalate_unreached(
         kind = model.kind
         rule = CallRule.for_kind(kind)
         with transaction.atomic():
-            rows = list(
-                model.objects.due_for_escalation(now)
-                .order_by("escalate_due_at", "pk")
-                .select_for_update(skip_locked=True, of=("self",))
-                .values_list(
-                    "pk",
-                    "person_id",
-                    "attempts",
-                    "area__local_team_id",
-                    "area__local_team__code",
-                    "assignee_id",
-                )[:batch]
-            )
+            rows = list(due_for_sweep(model, now, batch=batch))
             if not rows:
                 continue
             more = more or len(rows) == batch

@@ -17,14 +17,14 @@ from work.access.calls import calls_visible_to, get_call_for
 from work.calls import call_record
 
 from ..access import actor_of, api_client_of
-from ..filters import IdFilter, LocalDayFilter
+from ..filters import ColumnChoicesFilter, IdFilter, LocalDayFilter
 from ..pagination import LatestCallFirstPagination
 from ..permissions import CaseworkScope
 from .serializers import CallAttemptSerializer, CallInSerializer
 
 
 class CallAttemptFilter(filters.FilterSet):
-    outcome = filters.MultipleChoiceFilter(choices=Outcome.choices)
+    outcome = ColumnChoicesFilter(choices=Outcome.choices)
     case = IdFilter(field_name="case_id")
     contact = IdFilter(field_name="contact_id")
     caller = IdFilter(field_name="caller_id")

@@ -21,7 +21,7 @@ from work.escalation import (
 )
 
 from ..access import actor_of
-from ..filters import IdFilter, LocalDayFilter
+from ..filters import ColumnChoicesFilter, IdFilter, LocalDayFilter
 from ..permissions import CaseworkScope
 from .serializers import (
     EscalationActionInSerializer,
@@ -35,8 +35,8 @@ CONFLICT = OpenApiResponse(description="Not allowed in the escalation's current 
 
 
 class EscalationFilter(filters.FilterSet):
-    status = filters.MultipleChoiceFilter(choices=Escalation.Status.choices)
-    reason = filters.MultipleChoiceFilter(choices=Escalation.Reason.choices)
+    status = ColumnChoicesFilter(choices=Escalation.Status.choices)
+    reason = ColumnChoicesFilter(choices=Escalation.Reason.choices)
     local_team = filters.CharFilter(field_name="local_team__code")
     case = IdFilter(field_name="case_id")
     contact = IdFilter(field_name="contact_id")

@@ -15,6 +15,8 @@ from django.utils.functional import cached_property
 
 from audit.models import AuditEvent
 
+from .base import DateRangeFilter
+
 # The admin shows at most this many rows of a list (100 pages of 100): enough to read
 # a trail; narrow the search for more, or use the audit search (/staff/audit/).
 MOST_COUNTED = 10_000
@@ -32,7 +34,8 @@ class BoundedCountPaginator(Paginator):
 class AuditEventAdmin(admin.ModelAdmin):
     # An audit trail is read, never edited.
     list_display = ["at", "user", "action", "object_type", "object_id", "person_ref"]
-    list_filter = ["action"]  # choices from the model: no query
+    # Choices from the model (no query); the dates through the index on (-at, -id).
+    list_filter = [("at", DateRangeFilter), "action"]
     list_select_related = ["user"]
     raw_id_fields = ["user", "person"]
     ordering = ["-at", "-id"]

@@ -4,11 +4,11 @@ from django.contrib import admin
 
 from calls.models import CallAttempt, KnowledgeArticle, Script, ScriptStep
 
-from .base import ReadOnlyAdmin
+from .base import BigTableAdmin, DateRangeFilter, ReadOnlyAdmin
 
 
 @admin.register(CallAttempt)
-class CallAttemptAdmin(ReadOnlyAdmin):
+class CallAttemptAdmin(ReadOnlyAdmin, BigTableAdmin):
     list_display = [
         "started_at",
         "caller",
@@ -17,10 +17,12 @@ class CallAttemptAdmin(ReadOnlyAdmin):
         "contact",
         "duration_seconds",
     ]
-    list_filter = ["outcome"]
-    list_select_related = ["caller", "case", "contact"]
-    date_hierarchy = "started_at"
-    show_full_result_count = False
+    list_filter = [("started_at", DateRangeFilter), "outcome"]
+    # A contact is shown with its person and case (its __str__).
+    list_select_related = ["caller", "case", "contact__person", "contact__case"]
+    # Newest first by id, which follows the time they were made: the model's
+    # ordering (-started_at) has no index of its own, and would sort every call.
+    ordering = ["-id"]
 
 
 class ScriptStepInline(admin.StackedInline):

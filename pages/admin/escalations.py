@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from escalations.models import Cluster, Escalation, EscalationAction
 
-from .base import AuditedReadAdmin, ReadOnlyAdmin
+from .base import AuditedReadAdmin, BigTableAdmin, DateRangeFilter, ReadOnlyAdmin
 
 
 class ActionInline(admin.TabularInline):
@@ -20,15 +20,13 @@ class ActionInline(admin.TabularInline):
 
 
 @admin.register(Escalation)
-class EscalationAdmin(AuditedReadAdmin):
+class EscalationAdmin(AuditedReadAdmin, BigTableAdmin):
     """Escalations are worked by the local teams on their pages; shown here only."""
 
     list_display = ["__str__", "reason", "status", "local_team", "created_at", "due_at"]
-    list_filter = ["status", "reason", "area_unknown"]
+    list_filter = [("created_at", DateRangeFilter), "status", "reason", "area_unknown"]
     list_select_related = ["local_team", "case__person", "contact__person"]
-    date_hierarchy = "created_at"
     inlines = [ActionInline]
-    show_full_result_count = False
 
     def audited_read(self, obj):
         # As the local team's page records it: a read of the item, with its person.

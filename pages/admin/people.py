@@ -2,11 +2,18 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
+from figures.weekly import forget_cached_figures
 from people.models import Language, Message, Person, PersonMerge
 from work.errors import WorkRefused
 from work.merge import person_merge_undo
 
-from .base import AuditedReadAdmin, ReadOnlyAdmin, ServiceActionsMixin
+from .base import (
+    AuditedReadAdmin,
+    BigTableAdmin,
+    IndexedSearchMixin,
+    ReadOnlyAdmin,
+    ServiceActionsMixin,
+)
 
 
 @admin.register(Language)
@@ -16,7 +23,7 @@ class LanguageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(AuditedReadAdmin):
+class PersonAdmin(IndexedSearchMixin, AuditedReadAdmin, BigTableAdmin):
     list_display = [
         "__str__",
         "date_of_birth",
@@ -25,9 +32,18 @@ class PersonAdmin(AuditedReadAdmin):
         "postcode",
         "area",
     ]
-    search_fields = ["last_name", "first_name", "=nhs_number", "=phone", "=postcode"]
+    indexed_search = [
+        ("nhs_number", "nhs_number"),
+        ("phone", "phone"),
+        ("phone_alt", "phone"),
+        ("postcode", "postcode"),
+        ("last_name", "surname"),
+    ]
+    search_help_text = (
+        "An NHS number, a phone number, a postcode, or a whole surname "
+        "(for names in part, the people search in the staff pages)."
+    )
     list_select_related = ["area"]
-    show_full_result_count = False
 
     def audited_read(self, obj):
         return obj, obj, {}
@@ -37,12 +53,17 @@ class PersonAdmin(AuditedReadAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(IndexedSearchMixin, ReadOnlyAdmin, BigTableAdmin):
     list_display = ["person", "channel", "kind", "status", "created_at"]
     list_filter = ["channel", "kind", "status"]
     list_select_related = ["person"]
-    search_fields = ["=to"]
-    show_full_result_count = False
+    # A person's messages through the index on (person, -created_at); the address a
+    # message went to has no index of its own.
+    indexed_search = [
+        ("person__nhs_number", "nhs_number"),
+        ("person__phone", "phone"),
+    ]
+    search_help_text = "The person's NHS number or phone number."
 
 
 @admin.register(PersonMerge)
@@ -72,6 +93,8 @@ class PersonMergeAdmin(ServiceActionsMixin, AuditedReadAdmin):
             except WorkRefused as exc:
                 self.message_user(request, f"{merge}: {exc}", messages.ERROR)
             else:
+                # The cached weekly figures counted the merged records as one.
+                forget_cached_figures()
                 self.message_user(
                     request,
                     f"Undone: record {merge.merged_id} is again apart from record "

@@ -15,7 +15,14 @@ from staffing.models import (
 )
 from staffing.services import hours_cap_change, registration_verify, shift_cancel
 
-from .base import ReadOnlyAdmin, ServiceActionsMixin, form_action
+from .base import (
+    BigTableAdmin,
+    DateRangeFilter,
+    IndexedSearchMixin,
+    ReadOnlyAdmin,
+    ServiceActionsMixin,
+    form_action,
+)
 
 
 @admin.register(Organisation)
@@ -168,15 +175,16 @@ class CancelForm(forms.Form):
 
 
 @admin.register(Shift)
-class ShiftAdmin(ServiceActionsMixin, ReadOnlyAdmin):
+class ShiftAdmin(IndexedSearchMixin, ServiceActionsMixin, ReadOnlyAdmin, BigTableAdmin):
     """Slots are published and booked on the rota pages; cancelled by the action."""
 
     list_display = ["__str__", "tier", "team", "staff", "status"]
-    list_filter = ["status", "tier", "team"]
-    date_hierarchy = "starts_at"
+    list_filter = [("starts_at", DateRangeFilter), "status", "tier", "team"]
     list_select_related = ["team", "staff__user"]
-    search_fields = ["staff__user__username", "staff__user__last_name"]
-    show_full_result_count = False
+    # A member's shifts through the index on (staff, starts_at), found by their
+    # username (unique index).
+    indexed_search = [("staff__user__username", "exact")]
+    search_help_text = "A member of staff's username."
     actions = ["cancel_shifts"]
 
     @admin.action(description="Cancel the shifts…", permissions=["work"])

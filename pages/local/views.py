@@ -24,7 +24,6 @@ from cases.models import SettingVisit
 from escalations.clusters import cluster_cases, cluster_mark_reviewed
 from escalations.models import Escalation
 from escalations.selectors import (
-    QUEUE_RELATED,
     clusters_list,
     escalation_counts,
     escalation_history,
@@ -48,7 +47,11 @@ from work.escalation import (
     escalation_return,
 )
 
-from .exports import escalation_person_id, escalations_csv_lines
+from .exports import (
+    escalation_person_id,
+    escalations_audited,
+    escalations_csv_lines,
+)
 from .forms import (
     TABS,
     ActionForm,
@@ -181,11 +184,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(reason=filters["reason"])
     if filters["mine"]:
         rows = rows.filter(picked_up_by=request.user)
-    rows = (
-        escalation_search(rows, filters["q"])
-        .select_related(*QUEUE_RELATED)
-        .order_by("created_at", "pk")
-    )
+    rows = escalation_search(rows, filters["q"]).order_by("created_at", "pk")
     export = audit_record(
         user=request.user,
         action=AuditEvent.Action.EXPORT,
@@ -197,14 +196,15 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         },
     )
 
-    def audit_batch(batch: list[Escalation]) -> None:
+    def audit_batch(batch: list[tuple]) -> None:
         # Each batch's people are audited before its lines are sent.
+        escalations, person_of = escalations_audited(batch, using=rows.db)
         audit_list_view(
             user=request.user,
-            items=batch,
+            items=escalations,
             via="page",
             list_name="escalations export",
-            person_of=escalation_person_id,
+            person_of=lambda escalation: person_of[escalation.pk],
             detail={"export": export.pk},
         )
 

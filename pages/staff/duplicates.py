@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_list_view
+from figures.weekly import forget_cached_figures
 from people.models import Language, Person, PossibleDuplicate
 from people.selectors import possible_duplicates
 from people.services import duplicate_not_same as pair_not_same
@@ -319,6 +320,8 @@ def duplicate_merge(request: HttpRequest, pk: int) -> HttpResponse:
     except WorkRefused as exc:
         messages.error(request, str(exc))
         return redirect("staffing:duplicate", pk=pair.pk)
+    # The cached weekly figures counted the two records as two people.
+    forget_cached_figures()
     survivor.refresh_from_db()
     messages.success(
         request,

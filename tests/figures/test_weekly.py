@@ -763,12 +763,17 @@ def test_a_closed_week_is_answered_from_the_cache(
     assert weekly_figures(period=WEEK, scope=ENGLAND).cases.transferred == 10
 
 
-def test_an_open_week_is_never_cached(clock, django_assert_num_queries):
-    """Now is Tuesday 12 January: the week of 7 January is still open."""
+def test_an_open_week_is_cached_for_its_minutes_only(
+    clock, settings, django_assert_num_queries
+):
+    """Now is Tuesday 12 January: the week of 7 January is still open (its cache:
+    tests/figures/test_cache_open_week.py)."""
+    settings.FIGURES_OPEN_WEEK_SECONDS = 300
     case(at())
     assert not WEEK.is_closed()
     assert weekly_figures(period=WEEK, scope=ENGLAND).cases.transferred == 1
     case(at(1))
+    clock.shift(dt.timedelta(minutes=5))
     with django_assert_num_queries(england_queries()):
         figures = weekly_figures(period=WEEK, scope=ENGLAND)
     assert figures.cases.transferred == 2

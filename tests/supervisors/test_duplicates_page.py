@@ -14,6 +14,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_view
 from cases.models import Case
+from figures.weekly import Period, Scope, weekly_figures
 from people.models import Person, PersonMerge, PossibleDuplicate
 from people.services import PersonDetails, person_find_or_create
 from tests import factories as f
@@ -218,6 +219,30 @@ def test_merge_asks_to_confirm_then_merges_and_names_the_survivor(
     assert older.contacts.count() == 1
     assert PossibleDuplicate.objects.get(pk=pair.pk).status == "merged"
     assert pair.pk not in [p.pk for p in client.get(LIST).context["pairs"]]
+
+
+def test_a_merge_on_the_page_is_seen_at_once_in_cached_figures(
+    client, supervisor, pair, older, newer
+):
+    """The week's figures, cached while they counted two records as two people,
+    count one person as soon as the page has merged them."""
+    Person.objects.filter(pk__in=[older.pk, newer.pk]).update(nhs_number="")
+    one, other = f.ContactFactory(person=older), f.ContactFactory(person=newer)
+    week = Period.containing(timezone.localdate(one.created_at))
+    assert week == Period.containing(timezone.localdate(other.created_at))
+
+    def identified() -> int:
+        return weekly_figures(period=week, scope=Scope.england()).contacts.identified
+
+    assert identified() == 2  # and now cached
+    client.force_login(supervisor)
+    url = reverse("staffing:duplicate_merge", args=[pair.pk])
+    kept = side_of(pair, older)
+    choices = {"survivor": kept, "first_name": kept, "phone": kept, "email": kept}
+    done = client.post(url, {**choices, "confirm": "1"})
+
+    assert done.status_code == 302
+    assert identified() == 1
 
 
 def test_a_bad_choice_is_shown_against_its_field_and_nothing_changes(

@@ -1,0 +1,333 @@
+"""The queue queries follow their indexes on a scaled-down month at peak.
+
+A few hundred thousand cases and contacts, made in SQL by generate_series with the
+real tables and constraints, then analysed: the plans of the pool's existence check,
+the claim, the escalation sweep's due query, the dashboard's waiting-by-age and My
+work's queue read an index, never a whole table, and sort nothing on disk.
+(bench/scale.py does the same at a full month, with timings.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from cases.models import Case
+from cases.workitem import WorkItem
+from contacts.models import Contact
+from tests import factories as f
+from tests.conftest import NOW
+from work.assignment import POOL_ORDER, pool_claim, pool_head
+from work.escalation import due_for_sweep
+from work.queues import next_due_item, work_queue
+from work.workload import backlog
+
+pytestmark = pytest.mark.django_db
+
+KINDS = [Case, Contact]
+
+BIG_TABLES = {"cases_case", "contacts_contact"}
+
+# Out of every thousand rows: how many are in each status. The pool is a few per cent
+# of a month's work, as at the peak (63k waiting among 2M cases).
+CASE_STATUSES = """
+    CASE WHEN g %% 1000 < 30 THEN 'new'
+         WHEN g %% 1000 < 33 THEN 'reached'
+         WHEN g %% 1000 < 43 THEN 'assigned'
+         WHEN g %% 1000 < 53 THEN 'reached'
+         WHEN g %% 1000 < 73 THEN 'escalated'
+         ELSE 'completed' END
+"""
+CONTACT_STATUSES = """
+    CASE WHEN g %% 1000 < 30 THEN 'new'
+         WHEN g %% 1000 < 50 THEN 'assigned'
+         WHEN g %% 1000 < 850 THEN 'reached'
+         WHEN g %% 1000 < 900 THEN 'escalated'
+         ELSE 'closed' END
+"""
+# Held by someone: assigned, and the second band of reached cases.
+CASE_HELD = "g %% 1000 BETWEEN 33 AND 52"
+CONTACT_HELD = "g %% 1000 BETWEEN 30 AND 49"
+
+
+def _people(cursor, *, count: int, now: dt.datetime, language: int) -> int:
+    """`count` people, one in a hundred needing an interpreter; the first new id."""
+    cursor.execute(
+        """
+        INSERT INTO people_person (first_name, last_name, nhs_number, phone, phone_alt,
+                                   email, address, postcode, needs_interpreter,
+                                   language_id, created_at, updated_at)
+        SELECT 'Peak', 'Person ' || g, '', '', '', '', '', '', g %% 100 = 0,
+               CASE WHEN g %% 100 = 0 THEN %(language)s END, %(now)s, %(now)s
+          FROM generate_series(1, %(count)s) g
+        """,
+        {"count": count, "now": now, "language": language},
+    )
+    cursor.execute("SELECT currval(pg_get_serial_sequence('people_person', 'id'))")
+    return cursor.fetchone()[0] - count + 1
+
+
+# Shared by both kinds: status, holder, arrival (the pool and open work in the last
+# two days, the rest over the month), call-back times (one waiting item in ten has
+# one still ahead), and the escalation deadline of unreached work.
+WORK_SELECT = """
+    s.status, false, CASE WHEN g %% 20 = 0 THEN 1 ELSE 0 END,
+    %(today)s::date + 8, 0,
+    CASE WHEN s.status IN ('new', 'assigned') THEN
+         CASE WHEN g %% 10 = 0 THEN %(now)s + interval '1 hour' ELSE t.at END END,
+    CASE WHEN s.status IN ('new', 'assigned') THEN t.at + interval '24 hours' END,
+    t.at, '', %(first)s + g %% %(people)s,
+    CASE WHEN s.held THEN (%(staff)s::bigint[])[1 + (g / 1000) %% %(staff_count)s] END,
+    CASE WHEN s.held THEN t.at END
+"""
+WORK_COLUMNS = """status, area_unknown, priority, isolation_ends_on, attempts,
+    next_attempt_at, escalate_due_at, created_at, reached_route, person_id,
+    assignee_id, assigned_at"""
+ARRIVAL = """
+    SELECT %(now)s - CASE WHEN g %% 1000 < 53
+                          THEN interval '1 minute' * ((g::bigint * 7919) %% 2880)
+                          ELSE interval '1 minute' * ((g::bigint * 7919) %% 43200) END AS at
+"""
+
+
+def load_peak(
+    *, cases: int, contacts: int, staff: list[int], language: int, now: dt.datetime
+) -> None:
+    """A scaled-down month at peak, in SQL: `cases` cases and `contacts` contacts of
+    them, stored in order of arrival as they would be, some held by `staff` (user
+    ids); then the tables are analysed."""
+    # People are the slowest rows to make (a dozen indexes, one of them trigram), so
+    # cases and contacts share them: as many as the cases and one more, so that a
+    # contact's case (g mod cases) and person (g mod people) never pair twice.
+    people = cases + 1
+    with connection.cursor() as cursor:
+        params: dict[str, Any] = {
+            "now": now,
+            "today": now.date(),
+            "staff": staff,
+            "staff_count": len(staff),
+            "people": people,
+            "first": _people(cursor, count=people, now=now, language=language),
+        }
+        cursor.execute(
+            f"""
+            INSERT INTO cases_case ({WORK_COLUMNS}, lab_reference, specimen_date,
+                result_date, source, complexity, complex_setting, safeguarding_flag,
+                safeguarding_note)
+            SELECT {WORK_SELECT},
+                   'PEAK' || g, %(today)s::date - 2, %(today)s::date - 1, 'demo',
+                   'routine', '', false, ''
+              FROM generate_series(0, %(count)s - 1) g
+             CROSS JOIN LATERAL ({ARRIVAL}) t
+             CROSS JOIN LATERAL (SELECT {CASE_STATUSES} AS status,
+                                        {CASE_HELD} AS held) s
+             ORDER BY t.at
+            """,
+            {**params, "count": cases},
+        )
+        cursor.execute("SELECT currval(pg_get_serial_sequence('cases_case', 'id'))")
+        first_case = cursor.fetchone()[0] - cases + 1
+        cursor.execute(
+            f"""
+            INSERT INTO contacts_contact ({WORK_COLUMNS}, exposure_date, exposure,
+                                          case_id)
+            SELECT {WORK_SELECT}, %(today)s::date - 1, 'household',
+                   %(first_case)s + g %% %(cases)s
+              FROM generate_series(0, %(count)s - 1) g
+             CROSS JOIN LATERAL ({ARRIVAL}) t
+             CROSS JOIN LATERAL (SELECT {CONTACT_STATUSES} AS status,
+                                        {CONTACT_HELD} AS held) s
+             ORDER BY t.at
+            """,
+            {
+                **params,
+                "count": contacts,
+                "first_case": first_case,
+                "cases": cases,
+            },
+        )
+        cursor.execute("ANALYZE people_person")
+        cursor.execute("ANALYZE cases_case")
+        cursor.execute("ANALYZE contacts_contact")
+
+
+@pytest.fixture(scope="module")
+def peak(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
+    """The scaled-down peak, loaded once for the module's tests and rolled back after
+    them; a caseworker and a call handler are among the staff holding work."""
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans need PostgreSQL: set DATABASE_URL")
+    with django_db_blocker.unblock(), transaction.atomic():
+        caseworker = f.StaffProfileFactory(clinical=True).user
+        call_handler = f.StaffProfileFactory().user
+        language = f.LanguageFactory()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO auth_user (password, is_superuser, username, first_name,
+                                       last_name, email, is_staff, is_active,
+                                       date_joined)
+                SELECT '!', false, 'peak' || g, 'Peak', 'Staff ' || g, '', false,
+                       true, %s
+                  FROM generate_series(1, 198) g
+                RETURNING id
+                """,
+                [NOW],
+            )
+            staff = [caseworker.pk, call_handler.pk, *(r[0] for r in cursor)]
+        load_peak(
+            cases=50_000,
+            contacts=120_000,
+            staff=staff,
+            language=language.pk,
+            now=NOW,
+        )
+        yield {
+            Case: caseworker,
+            Contact: call_handler,
+            "language": language,
+        }
+        transaction.set_rollback(True)
+
+
+def _explained(statement: str, params: Any = None) -> dict[str, Any]:
+    """The plan PostgreSQL ran (EXPLAIN ANALYZE, so a sort says where it sorted)."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params)
+        result = cursor.fetchone()[0]
+    if isinstance(result, str):
+        result = json.loads(result)
+    return result[0]["Plan"]
+
+
+def plan_of(qs) -> dict[str, Any]:
+    return _explained(*qs.query.sql_with_params())
+
+
+def plans_run_by(run: Callable[[], object], model: type[WorkItem]) -> list[dict]:
+    """The plans of the statements `run` sends that read `model`'s table."""
+    table = f'"{model._meta.db_table}"'
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    statements = [q["sql"] for q in captured if table in q["sql"]]
+    assert statements, f"{run} read nothing from {table}"
+    return [_explained(statement) for statement in statements]
+
+
+def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from nodes(child)
+
+
+def _sorted_on_disk(node: Any) -> bool:
+    if isinstance(node, dict):
+        if node.get("Sort Space Type") == "Disk" or "external" in str(
+            node.get("Sort Method", "")
+        ):
+            return True
+        return any(_sorted_on_disk(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_sorted_on_disk(value) for value in node)
+    return False
+
+
+def assert_reads_no_table_whole(plan: dict[str, Any]) -> None:
+    """The plan scans neither big table whole and sorts nothing on disk."""
+    text = json.dumps(plan, indent=1)
+    seq = [
+        n["Relation Name"]
+        for n in nodes(plan)
+        if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in BIG_TABLES
+    ]
+    assert not seq, f"sequential scan of {seq}:\n{text}"
+    assert not _sorted_on_disk(plan), f"a sort spilled to disk:\n{text}"
+
+
+def assert_follows(plan: dict[str, Any], index: str) -> list[dict[str, Any]]:
+    """The plan reads `index`, scans neither big table whole, sorts nothing on disk;
+    returns the nodes reading `index`."""
+    assert_reads_no_table_whole(plan)
+    text = json.dumps(plan, indent=1)
+    on_index = [n for n in nodes(plan) if n.get("Index Name") == index]
+    assert on_index, f"{index} not used:\n{text}"
+    return on_index
+
+
+def _pool_index(model: type[WorkItem]) -> str:
+    return f"{model.kind}_pool"
+
+
+@pytest.mark.parametrize("model", KINDS)
+def test_the_pool_index_has_the_pools_condition_and_the_claims_order(model):
+    index = next(i for i in model._meta.indexes if i.name == _pool_index(model))
+    assert index.condition == model.pool_q()
+    order = [
+        f"-{e.expression.name}" if getattr(e, "descending", False) else e.name
+        for e in index.expressions
+    ]
+    assert order == [o.replace("pk", "id") for o in POOL_ORDER]
+
+
+@pytest.mark.parametrize("model", KINDS)
+def test_the_pool_check_reads_one_row_of_the_pool_index(peak, model):
+    plan = plan_of(pool_head(model, NOW))
+    assert plan["Node Type"] == "Limit"
+    (scan,) = assert_follows(plan, _pool_index(model))
+    assert scan["Node Type"] in ("Index Scan", "Index Only Scan")
+    assert scan["Actual Rows"] == 1
+    assert not [n for n in nodes(plan) if "Sort" in n["Node Type"]]
+
+
+@pytest.mark.parametrize("model", KINDS)
+def test_the_claim_reads_an_index_and_sorts_nothing_on_disk(peak, model):
+    """Which index the planner picks here depends on the test's scale and on the
+    rows being unvacuumed (in the test's own transaction); on a vacuumed month at
+    peak the claim reads the pool index in order (bench/scale.py)."""
+    claim = pool_claim(model, NOW, spoken=[peak["language"].pk], wanted=1000)
+    plan = plan_of(claim)
+    assert_reads_no_table_whole(plan)
+    assert plan["Actual Rows"] == 1000
+
+
+@pytest.mark.parametrize("model", KINDS)
+def test_the_sweep_reads_the_due_items_from_their_index(peak, model):
+    plan = plan_of(due_for_sweep(model, NOW, batch=500))
+    assert_follows(plan, f"{model.kind}_escalation_due")
+    assert plan["Actual Rows"] == 500
+
+
+@pytest.mark.parametrize("model", KINDS)
+def test_the_dashboards_waiting_by_age_reads_an_index(peak, model):
+    """One pass over the pool index (an Index Only Scan) once the table is vacuumed;
+    in the test's own transaction the planner may prefer the escalation index."""
+    (plan,) = plans_run_by(lambda: backlog(model, now=NOW, team_tier=2), model)
+    assert_reads_no_table_whole(plan)
+
+
+def _reads_only_holders_rows(plan: dict[str, Any], user) -> None:
+    """The table is read by an index on the holder (the queue index, or the holder's
+    own foreign key index, whichever the planner finds smaller), for this holder."""
+    text = json.dumps(plan, indent=1)
+    assert not _sorted_on_disk(plan), text
+    scans = [n for n in nodes(plan) if n.get("Relation Name") in BIG_TABLES]
+    assert scans, text
+    for scan in scans:
+        assert scan["Node Type"] == "Index Scan", text
+        assert f"(assignee_id = {user.pk})" in scan["Index Cond"], text
+
+
+@pytest.mark.parametrize("model", KINDS)
+def test_my_work_reads_only_the_holders_rows(peak, model):
+    user = peak[model]
+    assert work_queue(user).model is model
+    assert work_queue(user).exists()
+    _reads_only_holders_rows(plan_of(work_queue(user)), user)
+    (plan,) = plans_run_by(lambda: next_due_item(user, now=NOW), model)
+    _reads_only_holders_rows(plan, user)

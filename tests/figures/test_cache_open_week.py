@@ -1,0 +1,141 @@
+"""The current (open) week's figures are cached for a few minutes, apart from the
+closed week's; a closed week is cached for a week."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import redis
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+
+from figures.weekly import (
+    CACHE_SECONDS,
+    Period,
+    Scope,
+    cache_key,
+    forget_cached_figures,
+    weekly_figures,
+)
+from figures.weekly import _generation as generation
+from tests import factories as f
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+
+# Now is Tuesday 12 January 2021: the Thursday week of 7 January is open.
+WEEK = Period(dt.date(2021, 1, 7))
+ENGLAND = Scope.england()
+BLOCKS = 4 if connection.vendor == "postgresql" else 6  # the England queries
+
+
+def case_transferred(at: dt.datetime) -> None:
+    f.CaseFactory(created_at=at)
+
+
+@pytest.fixture(autouse=True)
+def five_minutes(settings):
+    settings.FIGURES_OPEN_WEEK_SECONDS = 300
+
+
+def test_open_week_is_answered_from_the_cache_within_its_minutes(
+    clock, django_assert_num_queries
+):
+    case_transferred(NOW - dt.timedelta(hours=1))
+    assert weekly_figures(period=WEEK, scope=ENGLAND).cases.transferred == 1
+    case_transferred(NOW)
+    clock.shift(dt.timedelta(seconds=299))
+
+    with django_assert_num_queries(0):
+        figures = weekly_figures(period=WEEK, scope=ENGLAND)
+
+    assert figures.cases.transferred == 1
+
+
+def test_open_week_is_counted_afresh_once_its_minutes_are_up(
+    clock, django_assert_num_queries
+):
+    case_transferred(NOW - dt.timedelta(hours=1))
+    assert weekly_figures(period=WEEK, scope=ENGLAND).cases.transferred == 1
+    case_transferred(NOW)
+    clock.shift(dt.timedelta(seconds=301))
+
+    with django_assert_num_queries(BLOCKS):
+        figures = weekly_figures(period=WEEK, scope=ENGLAND)
+
+    assert figures.cases.transferred == 2
+    # ...and the fresh figures are what the next few minutes are answered with.
+    with django_assert_num_queries(0):
+        assert weekly_figures(period=WEEK, scope=ENGLAND) == figures
+
+
+def seconds_to_live(key: str) -> int:
+    """How long Redis keeps the cache's entry."""
+    location = settings.CACHES["default"]["LOCATION"]
+    return redis.Redis.from_url(location).ttl(cache.make_key(key))
+
+
+@pytest.fixture
+def redis_cache(redis_url):
+    """The cache is Redis (REDIS_URL set, as in CI), whose entries expire."""
+    if not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        pytest.skip("the cache is Redis only when REDIS_URL is set")
+
+
+def test_the_cache_entry_of_the_open_week_expires_with_its_minutes(clock, redis_cache):
+    weekly_figures(period=WEEK, scope=ENGLAND)
+
+    key = cache_key(WEEK, ENGLAND, generation(), open_week=True)
+    assert 240 < seconds_to_live(key) <= 300
+
+
+def test_a_closed_week_is_cached_for_a_week(clock, redis_cache):
+    closed = WEEK.previous()
+    weekly_figures(period=closed, scope=ENGLAND)
+
+    key = cache_key(closed, ENGLAND, generation())
+    assert CACHE_SECONDS == 7 * 24 * 3600
+    assert CACHE_SECONDS - 60 < seconds_to_live(key) <= CACHE_SECONDS
+
+
+def test_the_open_weeks_figures_are_not_taken_for_the_closed_weeks(
+    clock, django_assert_num_queries
+):
+    case_transferred(NOW - dt.timedelta(hours=1))
+    weekly_figures(period=WEEK, scope=ENGLAND)  # open: cached for five minutes
+    case_transferred(NOW)
+    # A minute after the week's last midnight: closed, and read afresh.
+    clock.move_to(dt.datetime(2021, 1, 14, 0, 1, tzinfo=NOW.tzinfo))
+
+    with django_assert_num_queries(BLOCKS):
+        figures = weekly_figures(period=WEEK, scope=ENGLAND)
+
+    assert figures.cases.transferred == 2
+
+
+def test_no_minutes_means_the_open_week_is_counted_on_every_call(
+    clock, settings, django_assert_num_queries
+):
+    settings.FIGURES_OPEN_WEEK_SECONDS = 0
+    weekly_figures(period=WEEK, scope=ENGLAND)
+    case_transferred(NOW)
+
+    with django_assert_num_queries(BLOCKS):
+        figures = weekly_figures(period=WEEK, scope=ENGLAND)
+
+    assert figures.cases.transferred == 1
+
+
+def test_forgetting_the_cached_figures_forgets_the_open_week_too(
+    clock, django_assert_num_queries
+):
+    weekly_figures(period=WEEK, scope=ENGLAND)
+    case_transferred(NOW)
+    forget_cached_figures()
+
+    with django_assert_num_queries(BLOCKS):
+        figures = weekly_figures(period=WEEK, scope=ENGLAND)
+
+    assert figures.cases.transferred == 1
