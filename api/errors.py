@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from rest_framework import exceptions, status
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler
@@ -19,6 +19,18 @@ class Conflict(exceptions.APIException):
     default_code = "illegal_transition"
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """The database went away mid-request: nothing of the request was committed."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "The database could not complete this request and nothing of it was saved. "
+        "Send the whole request again."
+    )
+    default_code = "database_unavailable"
+    retry_after_seconds = 30
+
+
 class BatchTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Too many items in one request."
@@ -27,7 +39,9 @@ class BatchTooLarge(exceptions.APIException):
 
 def api_exception_handler(exc, context):
     """DRF's handler, plus: IllegalTransition is 409, a Django ValidationError 400,
-    a database constraint refusing the change 409, a value it cannot hold 400."""
+    a database constraint refusing the change 409, a value it cannot hold 400, a
+    connection to the database lost 503 with Retry-After (the request's transaction
+    went with it: nothing is reported saved that was not)."""
     if isinstance(exc, WorkRefused):
         exc = Conflict(str(exc), code="refused")
     elif isinstance(exc, IllegalTransition):
@@ -48,4 +62,9 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError(
             {"detail": "A value is out of range or too long."}
         )
-    return exception_handler(exc, context)
+    elif isinstance(exc, OperationalError | InterfaceError):
+        exc = DatabaseUnavailable()
+    response = exception_handler(exc, context)
+    if isinstance(exc, DatabaseUnavailable) and response is not None:
+        response["Retry-After"] = str(DatabaseUnavailable.retry_after_seconds)
+    return response

@@ -12,7 +12,14 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.utils import timezone
 
 from areas.services import PostcodeLookup
@@ -324,7 +331,14 @@ def case_intake_many(
             else:
                 known.add(existing)
                 outcomes.append(known.outcome(existing, result))
+        except (OperationalError, InterfaceError):
+            # The connection broke (or the server went away): the batch's
+            # transaction is lost with it, so no item of it may be reported saved.
+            raise
         except (ValidationError, DatabaseError) as exc:
+            if connection.needs_rollback:
+                # The item's savepoint could not be undone: the whole batch is.
+                raise
             outcomes.append(IntakeOutcome(error=exc))
         else:
             known.add(case, result)
