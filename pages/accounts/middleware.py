@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
@@ -103,5 +104,31 @@ def signed_out_gracefully(
         if getattr(request, "htmx", False):
             return HttpResponseClientRedirect(target)
         return redirect(target)
+
+    return middleware
+
+
+TOUCHED = "_touched"
+
+
+def session_touched(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """An idle session's expiry pushed on, without writing the session on every
+    request: it is saved (and its expiry moved) only when it changed, or when it was
+    last touched SESSION_TOUCH_SECONDS ago or more. So a session ends after
+    SESSION_COOKIE_AGE of idleness, to within that many seconds, and a page view costs
+    no session write. (Listed after SessionMiddleware: its save runs after this.)"""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        session = getattr(request, "session", None)
+        # Only an existing session (not a visitor's first request, not one just
+        # ended by signing out): touching would otherwise make one.
+        if session is not None and session.session_key and not session.modified:
+            now = int(time.time())
+            if now - int(session.get(TOUCHED, 0)) >= settings.SESSION_TOUCH_SECONDS:
+                session[TOUCHED] = now
+        return response
 
     return middleware
