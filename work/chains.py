@@ -258,39 +258,43 @@ def _down(walk: _Walk, cases: list[Case], column: int, *, only_became: bool):
 
 def _linked_case(case: Case) -> bool:
     """One query: the case was a contact, or a contact it named (as its own or by a
-    further exposure) became a case."""
+    further exposure) became a case. Each way is its own EXISTS on its own index
+    (an OR inside one subquery would read every contact)."""
     was_a_contact = Exists(contacts_becoming())
     named_a_future_case = Exists(
+        Contact.objects.filter(case=OuterRef("pk")).filter(became_a_case())
+    )
+    named_further_a_future_case = Exists(
         Contact.objects.filter(
-            Q(case=OuterRef("pk"))
-            | Exists(
-                FurtherExposure.objects.filter(
-                    contact=OuterRef("pk"), case=OuterRef(OuterRef("pk"))
-                )
+            pk__in=FurtherExposure.objects.filter(case=OuterRef(OuterRef("pk"))).values(
+                "contact"
             )
         ).filter(became_a_case())
     )
     return (
         Case.objects.filter(pk=case.pk)
-        .filter(was_a_contact | named_a_future_case)
+        .filter(was_a_contact | named_a_future_case | named_further_a_future_case)
         .exists()
     )
 
 
 def _linked_contact(contact: Contact) -> bool:
     """One query: the contact became a case, or a case that named it (its own, or
-    by a further exposure) was a contact itself."""
-    named_it = Q(pk=OuterRef("case_id")) | Exists(
-        FurtherExposure.objects.filter(
-            case=OuterRef("pk"), contact=OuterRef(OuterRef("pk"))
-        )
+    by a further exposure) was a contact itself. Each way its own EXISTS on its own
+    index."""
+    own_case_was_a_contact = Exists(
+        Case.objects.filter(pk=OuterRef("case_id")).filter(Exists(contacts_becoming()))
     )
-    case_was_a_contact = Exists(
-        Case.objects.filter(named_it).filter(Exists(contacts_becoming()))
+    further_case_was_a_contact = Exists(
+        Case.objects.filter(
+            pk__in=FurtherExposure.objects.filter(
+                contact=OuterRef(OuterRef("pk"))
+            ).values("case")
+        ).filter(Exists(contacts_becoming()))
     )
     return (
         Contact.objects.filter(pk=contact.pk)
-        .filter(became_a_case() | case_was_a_contact)
+        .filter(became_a_case() | own_case_was_a_contact | further_case_was_a_contact)
         .exists()
     )
 
