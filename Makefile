@@ -47,6 +47,7 @@ bench: install
 	env -u DATABASE_URL $(BIN)/python bench/intake.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/matching.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/pages.py
+	env -u DATABASE_URL $(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles

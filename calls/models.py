@@ -19,12 +19,15 @@ class Outcome(models.TextChoices):
 class CallAttempt(models.Model):
     """One call to a case or a contact, and how it went."""
 
+    # No index of their own: each leads its composite index (call_case, call_contact,
+    # call_caller), which serves a lookup by it alone as well.
     case = models.ForeignKey(
         "cases.Case",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="calls",
+        db_index=False,
     )
     contact = models.ForeignKey(
         "contacts.Contact",
@@ -32,9 +35,13 @@ class CallAttempt(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="calls",
+        db_index=False,
     )
     caller = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calls"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="calls",
+        db_index=False,
     )
     phone = models.CharField(max_length=32, blank=True)
     started_at = models.DateTimeField()

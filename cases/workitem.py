@@ -81,8 +81,16 @@ class WorkItem(models.Model):
     status = models.CharField(
         max_length=12, choices=Status.choices, default=Status.NEW, db_index=False
     )
+    # The foreign keys below have no index of their own: each leads a composite index
+    # of the concrete models (area: *_area_status, assignee: *_queue, local_team:
+    # *_team_status), which serves a lookup by it alone as well.
     area = models.ForeignKey(
-        "areas.Area", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "areas.Area",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # Set when the postcode matched no area: the item went to the fallback team.
     area_unknown = models.BooleanField(default=False)
@@ -95,6 +103,7 @@ class WorkItem(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     local_team = models.ForeignKey(
         "areas.LocalTeam",
@@ -103,6 +112,7 @@ class WorkItem(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="The local team holding the item, while escalated.",
+        db_index=False,
     )
     isolation_ends_on = models.DateField(editable=False)
     attempts = models.PositiveSmallIntegerField(

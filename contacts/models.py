@@ -31,8 +31,12 @@ class Contact(WorkItem):
         PROXIMITY = "proximity", "Within 2 metres for 15 minutes"
         TRAVEL = "travel", "Travelled together"
 
+    # No index of its own: it leads the unique (case, person) index.
     case = models.ForeignKey(
-        "cases.Case", on_delete=models.CASCADE, related_name="contacts"
+        "cases.Case",
+        on_delete=models.CASCADE,
+        related_name="contacts",
+        db_index=False,
     )
     exposure_date = models.DateField(help_text="The last day they were exposed.")
     exposure = models.CharField(max_length=20, choices=Exposure.choices)
