@@ -100,5 +100,7 @@ def test_activity_keeps_the_session_alive(client, caseworker):
 
 
 def test_idle_expiry_is_configured():
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    # Requests push an idle session's expiry on (at most once a minute).
+    assert "pages.accounts.middleware.session_touched" in settings.MIDDLEWARE
+    assert 0 < settings.SESSION_TOUCH_SECONDS <= 5 * 60
     assert 0 < settings.SESSION_COOKIE_AGE <= 8 * 60 * 60
