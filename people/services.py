@@ -43,6 +43,33 @@ def _same_text(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
+def person_arrival(details: PersonDetails, *, postcode: str) -> Arrival:
+    """What matching weighs of an arrival: its phone in the stored (E.164) form and
+    its postcode as located (normalised)."""
+    phone = _phone_e164(details.phone) if details.phone else ""
+    return Arrival(
+        first_name=details.first_name,
+        last_name=details.last_name,
+        date_of_birth=details.date_of_birth,
+        nhs_number=details.nhs_number,
+        phones=(phone,) if phone else (),
+        postcode=postcode,
+    )
+
+
+def person_lookup(arrival: Arrival) -> Match:
+    """Who the arrival is, writing nothing: matching (people/matching.py) or, with
+    settings.TRACING_PERSON_MATCHING off, only a held NHS number (a unique key: the
+    database refuses a second person with it)."""
+    if settings.TRACING_PERSON_MATCHING:
+        return person_match(arrival)
+    return Match(
+        person=Person.objects.filter(nhs_number=arrival.nhs_number).first()
+        if arrival.nhs_number
+        else None
+    )
+
+
 def person_find_or_create(
     *,
     details: PersonDetails,
@@ -72,26 +99,9 @@ def person_find_or_create(
         if details.language
         else None
     )
-    phone = _phone_e164(details.phone) if details.phone else ""
-    if settings.TRACING_PERSON_MATCHING:
-        match = person_match(
-            Arrival(
-                first_name=details.first_name,
-                last_name=details.last_name,
-                date_of_birth=details.date_of_birth,
-                nhs_number=details.nhs_number,
-                phones=(phone,) if phone else (),
-                postcode=located.postcode if located else "",
-            )
-        )
-    else:
-        # Matching switched off: a new person, but a held NHS number is a unique key
-        # (the database refuses a second person with it), so it still finds them.
-        match = Match(
-            person=Person.objects.filter(nhs_number=details.nhs_number).first()
-            if details.nhs_number
-            else None
-        )
+    arrival = person_arrival(details, postcode=located.postcode if located else "")
+    phone = arrival.phones[0] if arrival.phones else ""
+    match = person_lookup(arrival)
     person = match.person
     created = person is None
     if person is None:

@@ -184,6 +184,16 @@ class _Known:
         self._digests: dict[int, dict[str, str]] = {}
         self._looked_up: set[int] = set()
 
+    @classmethod
+    def of(cls, results: Sequence[TestResult]) -> _Known:
+        """The cases already on file for these results' lab references, with their
+        people, in one query."""
+        return cls(
+            Case.objects.select_related("person").filter(
+                lab_reference__in={result.lab_reference for result in results}
+            )
+        )
+
     def add(self, case: Case, result: TestResult | None = None) -> None:
         self.cases[case.lab_reference] = case
         if result is not None:
@@ -235,11 +245,7 @@ def results_on_file(results: Sequence[TestResult]) -> list[IntakeOutcome | None]
     """What case_intake_many would answer, writing nothing, for each result whose lab
     reference is already a case: its case unchanged, or its conflict; None for a
     result that would be a new case (a preview, such as the CSV upload's)."""
-    known = _Known(
-        Case.objects.select_related("person").filter(
-            lab_reference__in={result.lab_reference for result in results}
-        )
-    )
+    known = _Known.of(results)
     return [
         None if case is None else known.outcome(case, result)
         for result in results
@@ -298,11 +304,7 @@ def case_intake_many(
     found in one query with their people, and areas are fetched once per batch.
     """
     now = now or timezone.now()
-    known = _Known(
-        Case.objects.select_related("person").filter(
-            lab_reference__in={result.lab_reference for result in results}
-        )
-    )
+    known = _Known.of(results)
     postcodes = PostcodeLookup()
     outcomes = []
     arrived = False

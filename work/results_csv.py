@@ -13,16 +13,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from areas.services import PostcodeLookup
 from cases.models import Case, SettingKind
-from people.matching import Arrival, Candidate, Match, person_match, phone_text
+from people.matching import Arrival, Candidate, phone_text
 from people.models import Person
-from people.services import PersonDetails
+from people.services import PersonDetails, person_arrival, person_lookup
 
 from .intake import TestResult, case_intake_many, results_differing, results_on_file
 from .result_rules import (
@@ -422,7 +421,7 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             )
             continue
         arrival = _arrival(result, postcodes)
-        match = _match(arrival)
+        match = person_lookup(arrival)
         previews.append(
             RowPreview(
                 row=row,
@@ -436,27 +435,11 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
 
 
 def _arrival(result: TestResult, postcodes: PostcodeLookup) -> Arrival:
-    """The arrival as person_find_or_create would build it for this result."""
+    """The arrival as person_find_or_create builds it for this result."""
     details = result.person
-    return Arrival(
-        first_name=details.first_name,
-        last_name=details.last_name,
-        date_of_birth=details.date_of_birth,
-        nhs_number=details.nhs_number,
-        phones=(details.phone,) if details.phone else (),
+    return person_arrival(
+        details,
         postcode=postcodes(details.postcode).postcode if details.postcode else "",
-    )
-
-
-def _match(arrival: Arrival) -> Match:
-    """As person_find_or_create looks: matching, or (switched off) only a held NHS
-    number."""
-    if settings.TRACING_PERSON_MATCHING:
-        return person_match(arrival)
-    return Match(
-        person=Person.objects.filter(nhs_number=arrival.nhs_number).first()
-        if arrival.nhs_number
-        else None
     )
 
 
