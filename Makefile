@@ -41,13 +41,15 @@ lint: install
 	$(BIN)/mypy
 
 # Each benchmark makes and fills its own PostgreSQL database (tracing_bench*); pass
-# BENCH_ARGS=--scale=0.1 for a quick run.
+# BENCH_ARGS=--scale=0.1 for a quick run. The capacity backtest needs no database.
 bench: install
 	env -u DATABASE_URL $(BIN)/python bench/assignment.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/intake.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/matching.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/pages.py
 	env -u DATABASE_URL $(BIN)/python bench/scale.py $(BENCH_ARGS)
+	env -u DATABASE_URL $(BIN)/python bench/purge.py $(BENCH_ARGS)
+	$(BIN)/python bench/capacity.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles

@@ -151,3 +151,84 @@ class Exposure(models.Model):
 
 # The model's name for Contact.joined's annotation, where `Exposure` is the choices.
 FurtherExposure = Exposure
+
+
+class IsolationChangeQuerySet(models.QuerySet["IsolationChange"]):
+    def of_item(self, item: models.Model) -> IsolationChangeQuerySet:
+        """The changes of one case's or one contact's end date, newest first."""
+        return self.filter(**{item._meta.model_name or "": item}).order_by("-at", "-pk")
+
+    def overrides(self) -> IsolationChangeQuerySet:
+        return self.filter(kind=IsolationChange.Kind.OVERRIDE)
+
+
+class IsolationChange(models.Model):
+    """An isolation end date set by more than the rules' sum from one date: a tier 2
+    clinician's override of a case's or a contact's, or a contact becoming a case
+    (their isolation follows the case's rule from then). The item's
+    `isolation_ends_on` holds the date in force; a row here says why, who, when and
+    what it replaced, and is never edited. It lives in this app because this app
+    sees both kinds of item (work.isolation writes it)."""
+
+    class Kind(models.TextChoices):
+        OVERRIDE = "override", "Changed by a clinician"
+        BECAME_CASE = "became_case", "Became a case"
+
+    case = models.ForeignKey(
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="isolation_changes",
+    )
+    contact = models.ForeignKey(
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="isolation_changes",
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    ends_on = models.DateField(help_text="The last day of isolation from this change.")
+    replaced = models.DateField(help_text="The last day of isolation before it.")
+    reason = models.TextField(blank=True, help_text="The clinician's reason.")
+    # The case the contact became (a "became a case" change).
+    became_case = models.ForeignKey(
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField()
+
+    objects = IsolationChangeQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(case__isnull=False, contact__isnull=True)
+                | Q(case__isnull=True, contact__isnull=False),
+                name="isolation_change_of_one_item",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="override") | ~Q(reason=""),
+                name="isolation_override_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="became_case")
+                | Q(contact__isnull=False, became_case__isnull=False),
+                name="isolation_became_case_names_it",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        item = f"case {self.case_id}" if self.case_id else f"contact {self.contact_id}"
+        return f"{self.get_kind_display()}: {item} until {self.ends_on}"

@@ -64,6 +64,19 @@ TEXTS: dict[str, dict[str, str]] = {
             "arian, bwyd neu feddyginiaeth: {url}"
         ),
     },
+    # A clinician changed the end date (work.isolation.isolation_override).
+    "isolation_changed": {
+        "en": (
+            "NHS Test and Trace: a clinician has reviewed how long you need to "
+            "self-isolate. Stay at home and isolate until the end of {until}. This "
+            "replaces the date we gave you before."
+        ),
+        "cy": (
+            "GIG Profi ac Olrhain: mae clinigydd wedi adolygu am ba hyd y mae angen "
+            "i chi hunanynysu. Arhoswch gartref a hunanynysu tan ddiwedd {until}. "
+            "Mae hyn yn disodli'r dyddiad a roesom i chi o'r blaen."
+        ),
+    },
     "email_subject": {
         "en": "NHS Test and Trace: what to do now",
         "cy": "GIG Profi ac Olrhain: beth i'w wneud nawr",

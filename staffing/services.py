@@ -6,6 +6,7 @@ page shows as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -16,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_event, audit_record, audit_record_many
 from calls.models import CallAttempt
 from clock import local_week_bounds
 
@@ -76,9 +77,15 @@ class SlotPlan:
 
 @transaction.atomic
 def shifts_publish(
-    *, team: Team, plan: SlotPlan, by: User, now: datetime | None = None
+    *,
+    team: Team,
+    plan: SlotPlan,
+    by: User,
+    now: datetime | None = None,
+    reason: str = "",
 ) -> list[Shift]:
-    """Open `count` slots for each chosen day in the range, for anyone in the team."""
+    """Open `count` slots for each chosen day in the range, for anyone in the team;
+    each slot audited as published (with the reason, when one is given)."""
     now = now or timezone.now()
     windows = plan.windows()
     if not windows:
@@ -91,7 +98,7 @@ def shifts_publish(
             f"That would open {total} slots; publish at most "
             f"{MAX_SLOTS_PER_PUBLISH} at once."
         )
-    return Shift.objects.bulk_create(
+    shifts = Shift.objects.bulk_create(
         Shift(
             tier=team.tier,
             team=team,
@@ -103,6 +110,43 @@ def shifts_publish(
         for start, end in windows
         for _ in range(plan.count)
     )
+    detail = {"shift": "published", "team": team.pk}
+    if reason:
+        detail["reason"] = reason
+    audit_record_many(
+        audit_event(
+            user=by, action=AuditEvent.Action.CREATE, obj=s, detail=detail, at=now
+        )
+        for s in shifts
+    )
+    return shifts
+
+
+@transaction.atomic
+def shifts_publish_many(
+    *,
+    team: Team,
+    plans: Sequence[SlotPlan],
+    by: User,
+    now: datetime | None = None,
+    reason: str = "",
+) -> list[Shift]:
+    """Several sets of slots at once (the capacity page's cover for a gap), each
+    through `shifts_publish` and its rules: all published, or none."""
+    now = now or timezone.now()
+    if not plans:
+        raise StaffingRefused("There are no slots to publish.")
+    total = sum(len(p.windows()) * p.count for p in plans)
+    if total > MAX_SLOTS_PER_PUBLISH:
+        raise StaffingRefused(
+            f"That would open {total} slots; publish at most "
+            f"{MAX_SLOTS_PER_PUBLISH} at once."
+        )
+    return [
+        shift
+        for plan in plans
+        for shift in shifts_publish(team=team, plan=plan, by=by, now=now, reason=reason)
+    ]
 
 
 def _lock_open_slot(shift_id: int) -> Shift:

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from figures.capacity_selectors import forget_cached_forecasts
 from figures.weekly import forget_cached_figures
 from tests import factories as f
 
@@ -46,6 +47,7 @@ def _no_cached_figures_from_another_test():
     database's name): each test starts from none, whatever another test cached for
     the same week."""
     forget_cached_figures()
+    forget_cached_forecasts()
 
 
 @pytest.fixture(autouse=True)

@@ -73,7 +73,9 @@ def test_isolation_crosses_february_in_a_common_year():
 
 
 def test_isolation_crosses_february_in_a_leap_year():
-    assert contact_isolation_ends_on(last_exposure=D(2020, 2, 20)) == D(2020, 3, 1)
+    # Before 14 December 2020 a contact isolated 14 days: 20 Feb + 9 days is the
+    # leap day (29 Feb), + 5 more is 5 March.
+    assert contact_isolation_ends_on(last_exposure=D(2020, 2, 20)) == D(2020, 3, 5)
 
 
 def test_isolation_from_the_leap_day():
@@ -107,7 +109,9 @@ def test_case_isolation_across_the_autumn_clock_change_is_ten_calendar_days():
 
 
 def test_contact_exposed_on_the_autumn_clock_change_day():
-    assert contact_isolation_ends_on(last_exposure=D(2020, 10, 25)) == D(2020, 11, 4)
+    # The 14-day rule of the time (before 14 December 2020): 25 Oct + 6 days is
+    # 31 Oct, + 8 more is 8 November; the 25-hour day counts as one day.
+    assert contact_isolation_ends_on(last_exposure=D(2020, 10, 25)) == D(2020, 11, 8)
 
 
 def test_case_isolation_across_the_spring_clock_change_is_ten_calendar_days():

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "figures",
     "accounts",
     "work",
+    "retention",
     "api",
     "pages",
     "ops",
@@ -415,6 +416,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=10),
         "options": {"expires": 9 * 60},
     },
+    # England's capacity forecast, cached afresh before its entry ages out.
+    "capacity-forecast": {
+        "task": "figures.tasks.capacity_forecast_task",
+        "schedule": timedelta(minutes=5),
+        "options": {"expires": 4 * 60},
+    },
+    # Once a day; a run left unfinished (its worker lost) is taken up where it stopped.
+    "retention-run": {
+        "task": "retention.tasks.retention_run_task",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 23 * 60 * 60},
+    },
 }
 
 # --- Domain rules -----------------------------------------------------------------
@@ -425,6 +438,16 @@ TRACING_ISOLATION_DAYS = {
     "case": env.int("ISOLATION_DAYS_CASE", default=10),
     "contact": env.int("ISOLATION_DAYS_CONTACT", default=10),
 }
+# The rules over time, by the day isolation counts from (a contact's last exposure, a
+# case's onset or test): each period runs from its "from" day until the next one's,
+# so old records keep the rule of their time (contacts: 14 days until 13 December
+# 2020, 10 from the 14th). The last period is the rule in force now: its days are
+# always TRACING_ISOLATION_DAYS above, so ISOLATION_DAYS_* change today's rule and
+# never an earlier period's. A change of rule is a new period at the end.
+TRACING_ISOLATION_RULES = [
+    {"from": "2020-05-28", "case": 10, "contact": 14},
+    {"from": "2020-12-14", **TRACING_ISOLATION_DAYS},
+]
 # Call-attempt rules: how many tries, how far apart, within how many hours of the item
 # arriving, before it counts as unreachable and goes to the local team.
 TRACING_CALL_RULES = {
@@ -466,6 +489,57 @@ TRACING_FALLBACK_TEAM_CODE = "FALLBACK"
 # NHS number is held (a unique key), and no possible duplicates are listed: for the
 # matching benchmark, or to shed the matching's cost in an emergency.
 TRACING_PERSON_MATCHING = env.bool("PERSON_MATCHING", default=True)
+# Capacity planning (figures/capacity.py): the staff an hour's forecast work needs is
+# its staff-hours over the occupancy (the share of time on calls and writing them up
+# that can be kept up); booked staff within the tolerance of that (a share of it, or
+# half a person) is about right. The forecast is kept in the cache this long.
+TRACING_CAPACITY_OCCUPANCY = env.float("CAPACITY_OCCUPANCY", default=0.85)
+TRACING_CAPACITY_TOLERANCE = env.float("CAPACITY_TOLERANCE", default=0.15)
+TRACING_CAPACITY_CACHE_SECONDS = env.int("CAPACITY_CACHE_SECONDS", default=600)
+
+# --- Retention (retention/) -----------------------------------------------------------
+# How long records are kept once closed (every item of the person done: completed,
+# closed, or a contact reached), in days, counted to the second from the latest stamp.
+# - Identifying fields pseudonymised after 180 days: a new positive test within 90
+#   days is the same infection and must find its person, and a breach of the
+#   self-isolation regulations (a summary offence) can be prosecuted for six months.
+# - Whole records purged: contacts after 5 years, cases after 8, as PHE's privacy
+#   notice for contact tracing set (first 20 and 5 years, cut to 8 for cases).
+# - The audit trail two years beyond the longest, so who saw a record can still be
+#   answered after the record has gone.
+# - The local team is told this many days before their areas' records are purged.
+TRACING_RETENTION = {
+    "pseudonymise_after_days": env.int("RETENTION_PSEUDONYMISE_DAYS", default=180),
+    "purge_contacts_after_days": env.int(
+        "RETENTION_PURGE_CONTACTS_DAYS", default=5 * 365 + 1
+    ),
+    "purge_cases_after_days": env.int(
+        "RETENTION_PURGE_CASES_DAYS", default=8 * 365 + 2
+    ),
+    "audit_after_days": env.int("RETENTION_AUDIT_DAYS", default=10 * 365 + 2),
+    "warn_days_before_purge": env.int("RETENTION_WARN_DAYS", default=7),
+    # Rows per batch (one transaction each), and how long one task runs batches before
+    # it queues the next (well inside CELERY_TASK_SOFT_TIME_LIMIT).
+    "batch_size": env.int("RETENTION_BATCH_SIZE", default=5000),
+    "task_seconds": env.int("RETENTION_TASK_SECONDS", default=120),
+}
+_retention_order = [
+    TRACING_RETENTION[key]
+    for key in (
+        "pseudonymise_after_days",
+        "purge_contacts_after_days",
+        "purge_cases_after_days",
+        "audit_after_days",
+    )
+]
+if min(_retention_order) < 1 or _retention_order != sorted(_retention_order):
+    raise ImproperlyConfigured(
+        "Retention days must be positive and in order: pseudonymise <= purge "
+        "contacts <= purge cases <= audit."
+    )
+# The key of the pseudonyms that keep two pseudonymised records of one phone number
+# one person in the figures (a keyed SHA-256): the secret key unless set apart.
+TRACING_PSEUDONYM_KEY = env.str("RETENTION_PSEUDONYM_KEY", default=SECRET_KEY)
 
 # --- REST framework ---------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -22,7 +22,7 @@ from audit.services import audit_record
 from cases.errors import IllegalTransition
 from cases.models import Case, ExposureSetting, RiskAssessment, SettingVisit
 from cases.workitem import Status, WorkItem
-from contacts.models import Contact, Exposure
+from contacts.models import Contact, Exposure, IsolationChange
 from people.models import Person
 from people.services import PersonDetails, person_find_or_create
 
@@ -30,7 +30,12 @@ from .access.actor import Actor
 from .access.cases import may_work_case
 from .access.items import may_work_item
 from .effects import assignment_run_after_commit
-from .rules import CallRule, case_isolation_ends_on, contact_isolation_ends_on
+from .rules import (
+    CallRule,
+    case_isolation_ends_on,
+    contact_isolation_ends_on,
+    isolation_after_fact,
+)
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 
@@ -97,7 +102,8 @@ def case_assessment_record(
     """Record (or revise) a case's risk assessment.
 
     Symptom onset lives on the case: a change recomputes the isolation end date, so
-    that date is never typed by anyone.
+    that date is never typed by anyone (after a clinician's override, only a later
+    date than the override's applies: work.rules.isolation_after_fact).
     """
     now = now or timezone.now()
     locked = case.locked()
@@ -105,8 +111,12 @@ def case_assessment_record(
     onset = details.symptom_onset if details.symptomatic else None
     if onset != locked.symptom_onset:
         locked.symptom_onset = onset
-        locked.isolation_ends_on = case_isolation_ends_on(
-            symptom_onset=onset, specimen_date=locked.specimen_date
+        locked.isolation_ends_on = isolation_after_fact(
+            current=locked.isolation_ends_on,
+            computed=case_isolation_ends_on(
+                symptom_onset=onset, specimen_date=locked.specimen_date
+            ),
+            overridden=IsolationChange.objects.of_item(locked).overrides().exists(),
         )
         locked.save(update_fields=["symptom_onset", "isolation_ends_on"])
     assessment, created = RiskAssessment.objects.update_or_create(
@@ -232,7 +242,8 @@ def _contact_join(
     *, contact: Contact, case: Case, details: ContactDetails, user, now: datetime
 ) -> Contact:
     """Record a further naming of `contact` by `case`; their isolation moves to the
-    latest exposure's end, never earlier."""
+    latest exposure's end (by the rule of that exposure's day), never earlier: after
+    a clinician's override too, which stands unless this lengthens it."""
     exposure = Exposure.objects.create(
         contact=contact,
         case=case,

@@ -31,6 +31,7 @@ from people.services import PersonDetails, person_find_or_create
 
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
+from .isolation import contacts_become_cases
 from .online import online_case_wait, online_cases_invite
 from .rules import CallRule, case_isolation_ends_on
 
@@ -365,6 +366,12 @@ def case_intake_many(
                 )
             )
     audit_record_many(events)
+    # A contact isolating now who has tested positive isolates as the case from now.
+    contacts_become_cases(
+        cases=[o.case for o in outcomes if o.created and o.case is not None],
+        by=by,
+        now=now,
+    )
     online_cases_invite(cases=invited, now=now)
     if arrived:
         assignment_run_after_commit()

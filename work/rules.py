@@ -17,15 +17,110 @@ from cases.errors import IllegalTransition
 # --- isolation --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class IsolationRule:
+    """Full days of isolation for isolation counted from `starts` or later (until the
+    next rule starts): for a case, from symptom onset or the test; for a contact,
+    from the last exposure."""
+
+    starts: date
+    case: int
+    contact: int
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def isolation_rules() -> list[IsolationRule]:
+    """The periods of settings.TRACING_ISOLATION_RULES, oldest first.
+
+    The last is the rule in force now, and its days are always those of
+    settings.TRACING_ISOLATION_DAYS (the ISOLATION_DAYS_CASE and ISOLATION_DAYS_CONTACT
+    environment): the environment changes today's rule, never an earlier period's,
+    so records from then keep the rule of their time.
+    """
+    now = settings.TRACING_ISOLATION_DAYS
+    rules = sorted(
+        (
+            IsolationRule(
+                starts=_day(p["from"]), case=int(p["case"]), contact=int(p["contact"])
+            )
+            for p in settings.TRACING_ISOLATION_RULES
+        ),
+        key=lambda rule: rule.starts,
+    )
+    starts = rules[-1].starts if rules else date.min
+    current = IsolationRule(starts=starts, case=now["case"], contact=now["contact"])
+    return [*rules[:-1], current]
+
+
+def isolation_rule_on(day: date) -> IsolationRule:
+    """The rule for isolation counted from `day`: the latest period begun by then (a
+    day before the first period takes the first)."""
+    rules = isolation_rules()
+    begun = [rule for rule in rules if rule.starts <= day]
+    return begun[-1] if begun else rules[0]
+
+
 def case_isolation_ends_on(*, symptom_onset: date | None, specimen_date: date) -> date:
-    """Last day of isolation: N full days after onset, or after the test if no symptoms."""
+    """Last day of isolation: N full days after onset, or after the test if no
+    symptoms, N being the case rule of the period that day falls in."""
     start = symptom_onset or specimen_date
-    return start + timedelta(days=settings.TRACING_ISOLATION_DAYS["case"])
+    return start + timedelta(days=isolation_rule_on(start).case)
 
 
 def contact_isolation_ends_on(*, last_exposure: date) -> date:
-    """Last day of isolation: N full days after the last exposure."""
-    return last_exposure + timedelta(days=settings.TRACING_ISOLATION_DAYS["contact"])
+    """Last day of isolation: N full days after the last exposure, N being the contact
+    rule of the period the exposure falls in (14 days to 13 December 2020, 10 from
+    the 14th, in England)."""
+    return last_exposure + timedelta(days=isolation_rule_on(last_exposure).contact)
+
+
+def isolation_after_fact(*, current: date, computed: date, overridden: bool) -> date:
+    """The end date once a new fact gives `computed` (a case's onset revised, a
+    contact becoming a case). A clinician's override is a judgement on the facts
+    known then: a later fact that lengthens isolation beyond it applies, and the
+    override stands otherwise. Without one, the new fact's date is the date."""
+    return max(current, computed) if overridden else computed
+
+
+# A clinician's override: the new end date is today or later (the person is told it),
+# and no further ahead than a period plus its margin; the reason is required.
+OVERRIDE_LONGEST = timedelta(days=28)
+OVERRIDE_REASON_MAX = 1000
+
+
+def isolation_override_problems(
+    *, ends_on: date | None, reason: str, current: date, today: date
+) -> dict[str, str]:
+    """What is wrong with an override as entered, field by field (empty when fine).
+
+    The one statement of these rules: the override form, the API and the operation
+    all ask it, so every door refuses the same overrides with the same words.
+    """
+    problems: dict[str, str] = {}
+    if ends_on is None:
+        problems["ends_on"] = "Enter the new last day of isolation."
+    elif ends_on < today:
+        problems["ends_on"] = (
+            "The last day of isolation cannot be in the past: they are told it."
+        )
+    elif ends_on > today + OVERRIDE_LONGEST:
+        days = OVERRIDE_LONGEST.days
+        problems["ends_on"] = (
+            f"The last day of isolation must be within {days} days of today."
+        )
+    elif ends_on == current:
+        problems["ends_on"] = (
+            f"They already isolate until {ends_on:%A} {ends_on.day} {ends_on:%B %Y}: "
+            "enter a different date."
+        )
+    if not reason.strip():
+        problems["reason"] = "Give the clinical reason for the change."
+    elif len(reason) > OVERRIDE_REASON_MAX:
+        problems["reason"] = f"Keep the reason to {OVERRIDE_REASON_MAX} characters."
+    return problems
 
 
 # --- call attempts ----------------------------------------------------------------

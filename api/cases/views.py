@@ -32,6 +32,7 @@ from ..calls.views import call_record_response
 from ..contacts.serializers import ContactInSerializer, ContactSerializer
 from ..errors import BatchTooLarge
 from ..filters import WorkItemFilter
+from ..isolation import OVERRIDE_SCHEMA, isolation_override_response
 from ..permissions import CaseworkScope, IntakeScope
 from .serializers import (
     MAX_BATCH,
@@ -134,6 +135,11 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="calls")
     def record_call(self, request: Request, pk=None) -> Response:
         return call_record_response(request, self.get_object())
+
+    @OVERRIDE_SCHEMA
+    @action(detail=True, methods=["post"], url_path="isolation")
+    def override_isolation(self, request: Request, pk=None) -> Response:
+        return isolation_override_response(request, self.get_object())
 
 
 BATCH_DESCRIPTION = f"""Post one positive result (an object) or a batch (a list of up to

@@ -17,6 +17,7 @@ from ..access import actor_of
 from ..calls.serializers import CallAttemptSerializer, CallInSerializer
 from ..calls.views import call_record_response
 from ..filters import IdFilter, WorkItemFilter
+from ..isolation import OVERRIDE_SCHEMA, isolation_override_response
 from ..permissions import CaseworkScope
 from .serializers import ContactSerializer
 
@@ -76,3 +77,8 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="calls")
     def record_call(self, request: Request, pk=None) -> Response:
         return call_record_response(request, self.get_object())
+
+    @OVERRIDE_SCHEMA
+    @action(detail=True, methods=["post"], url_path="isolation")
+    def override_isolation(self, request: Request, pk=None) -> Response:
+        return isolation_override_response(request, self.get_object())

@@ -12,5 +12,6 @@ from . import (  # noqa: F401  (each module registers its models)
     contacts,
     escalations,
     people,
+    retention,
     staffing,
 )

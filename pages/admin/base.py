@@ -27,10 +27,17 @@ from audit.services import audit_list_view, audit_view
 from cases.errors import IllegalTransition
 from clock import local_midnight
 from people.phones import uk_phone_e164
+from retention.errors import RetentionRefused
 from staffing.services import StaffingRefused
 from work.errors import WorkRefused
 
-REFUSALS = (WorkRefused, StaffingRefused, IllegalTransition, PermissionDenied)
+REFUSALS = (
+    WorkRefused,
+    StaffingRefused,
+    IllegalTransition,
+    PermissionDenied,
+    RetentionRefused,
+)
 
 
 class ServiceActionsMixin:

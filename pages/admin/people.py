@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.urls import path, reverse
 
 from figures.weekly import forget_cached_figures
 from people.models import Language, Message, Person, PersonMerge
@@ -14,6 +15,8 @@ from .base import (
     ReadOnlyAdmin,
     ServiceActionsMixin,
 )
+from .retention import erase_person
+from .subject_access import may_export, subject_access_json, subject_access_page
 
 
 @admin.register(Language)
@@ -44,12 +47,46 @@ class PersonAdmin(IndexedSearchMixin, AuditedReadAdmin, BigTableAdmin):
         "(for names in part, the people search in the staff pages)."
     )
     list_select_related = ["area"]
+    # Erasure on request (pages/admin/retention.py): what will go, then the service.
+    actions = [erase_person]
 
     def audited_read(self, obj):
         return obj, obj, {}
 
     def listed_person_id(self, obj):
         return obj.pk
+
+    # The subject access export: everything held about the person, as a page to
+    # print and as JSON (pages/admin/subject_access.py), for administrators.
+    change_form_template = "admin/people/person/change_form.html"
+
+    def get_urls(self):
+        def view(export):
+            return self.admin_site.admin_view(
+                lambda request, object_id: export(self, request, object_id)
+            )
+
+        return [
+            path(
+                "<int:object_id>/subject-access/",
+                view(subject_access_page),
+                name="people_person_subject_access",
+            ),
+            path(
+                "<int:object_id>/subject-access/json/",
+                view(subject_access_json),
+                name="people_person_subject_access_json",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if may_export(request.user) and str(object_id).isdigit():
+            extra_context["subject_access_url"] = reverse(
+                "admin:people_person_subject_access", args=[object_id]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Message)

@@ -20,7 +20,7 @@ import phonenumbers
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case as DbCase
-from django.db.models import OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -36,13 +36,14 @@ from calls.selectors import articles_matching, call_history, script_steps
 from cases.errors import IllegalTransition
 from cases.models import Case, CaseDraft, RiskAssessment
 from cases.workitem import UNREACHED, Status, WorkItem
-from contacts.models import Contact, Exposure
+from contacts.models import Contact, Exposure, IsolationChange
 from online.models import OnlineLink
 from people.models import Message
 from work import casework
 from work.access.actor import Actor
 from work.access.cases import get_case_to_work, may_work_case
 from work.access.contacts import may_work_contact
+from work.access.isolation import may_override_isolation
 from work.assignment import assign_work
 from work.casework import (
     ContactRowsRefused,
@@ -81,6 +82,7 @@ from .contact_forms import (
     rows_left_to_add,
     typed_rows,
 )
+from .isolation import changes_of
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 ASSESSMENT = CaseDraft.Section.ASSESSMENT
@@ -352,7 +354,13 @@ def _assessment_of(case: Case) -> RiskAssessment | None:
 
 
 def _contacts_of(case: Case) -> list[Contact]:
-    return list(case.contacts.select_related("person", "assignee").order_by("pk"))
+    # Each with whether its end date was changed (an override, becoming a case).
+    changed = IsolationChange.objects.filter(contact=OuterRef("pk"))
+    return list(
+        case.contacts.select_related("person", "assignee")
+        .annotate(isolation_changed=Exists(changed))
+        .order_by("pk")
+    )
 
 
 @dataclass
@@ -506,6 +514,9 @@ def _case_page(
             "online_errors": online_errors or [],
             # Read only if drawn: the whole page draws it, no section does.
             "chain": SimpleLazyObject(lambda: chain_for_page(request.user, case=case)),
+            # Read only if drawn: the case's facts (the whole page, the assessment).
+            "isolation_changes": SimpleLazyObject(lambda: changes_of(case)),
+            "may_override": may_override_isolation(request.user, case),
         },
     )
 

@@ -21,6 +21,7 @@ from calls.selectors import articles_matching, call_history, script_steps
 from cases.workitem import UNREACHED
 from contacts.models import Contact, Exposure
 from work.access.contacts import get_contact_to_work, may_work_contact
+from work.access.isolation import may_override_isolation
 from work.queues import with_due_state
 
 from ..typed import TYPING_BACK, typed_form
@@ -28,6 +29,7 @@ from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical
 from .cases import link_resend, online_summary
 from .chain_svg import chain_for_page
+from .isolation import changes_of
 
 PAGE = "contacts/contact_detail.html"
 
@@ -113,6 +115,9 @@ def _contact_page(
             "chain": SimpleLazyObject(
                 lambda: chain_for_page(request.user, contact=contact)
             ),
+            "isolation_changes": SimpleLazyObject(lambda: changes_of(contact)),
+            "may_override": may_override_isolation(request.user, contact),
+            "read_clinical": may_read_clinical(request.user),
         },
     )
 

@@ -3,7 +3,7 @@ pages ("contacts"), the knowledge search ("calls")."""
 
 from django.urls import path
 
-from . import calls, cases, contacts
+from . import calls, cases, contacts, isolation
 
 case_urls = (
     [
@@ -16,6 +16,7 @@ case_urls = (
         path("cases/<int:pk>/visits/", cases.case_visit, name="visit"),
         path("cases/<int:pk>/complete/", cases.case_complete, name="complete"),
         path("cases/<int:pk>/draft/", cases.case_draft, name="draft"),
+        path("cases/<int:pk>/isolation/", isolation.case_isolation, name="isolation"),
         path(
             "cases/<int:pk>/online/resend/",
             cases.case_online_resend,
@@ -29,6 +30,11 @@ contact_urls = (
     [
         path("contacts/<int:pk>/", contacts.contact_detail, name="detail"),
         path("contacts/<int:pk>/calls/", contacts.contact_call, name="call"),
+        path(
+            "contacts/<int:pk>/isolation/",
+            isolation.contact_isolation,
+            name="isolation",
+        ),
         path(
             "contacts/<int:pk>/online/resend/",
             contacts.contact_online_resend,

@@ -16,12 +16,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import audit_list_view
+from figures import capacity_selectors
 from staffing.access import supervisor_profile
 from work import workload
 from work.access.items import items_visible_to
 from work.assignment import items_reassign
 from work.errors import WorkRefused
 
+from .capacity import DASHBOARD_HOURS
 from .forms import ReassignForm, WorkFilterForm
 from .weeks import _partial
 
@@ -32,14 +34,21 @@ WORK_PAGE_SIZE = 100
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
-    board = workload.dashboard(supervisor, now=timezone.now())
+    now = timezone.now()
+    board = workload.dashboard(supervisor, now=now)
     audit_list_view(
         user=request.user, items=board.overdue_items, via="page", list_name="overdue"
+    )
+    # The capacity summary is outside the board the page refreshes every minute.
+    summaries = (
+        []
+        if request.htmx
+        else capacity_selectors.capacity(now=now).summaries(DASHBOARD_HOURS)
     )
     return TemplateResponse(
         request,
         _partial(request, "staffing/dashboard.html", "board"),
-        {"board": board, "supervisor": supervisor},
+        {"board": board, "supervisor": supervisor, "summaries": summaries},
     )
 
 

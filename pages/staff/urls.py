@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import (
     audit,
+    capacity,
     dashboard,
     duplicates,
     people,
@@ -37,6 +38,8 @@ urlpatterns = [
     path("reviews/<int:pk>/", team.review, name="review"),
     path("utilisation/", utilisation.utilisation, name="utilisation"),
     path("utilisation.csv", utilisation.utilisation_csv, name="utilisation_csv"),
+    path("capacity/", capacity.capacity, name="capacity"),
+    path("capacity/slots/", capacity.capacity_slots, name="capacity_slots"),
     path("people/<int:pk>/audit/", audit.person_audit, name="person_audit"),
     path("audit/", audit.audit_search_view, name="audit_search"),
     path("people/", people.people_search_view, name="people_search"),

@@ -42,7 +42,7 @@ from audit.models import AuditEvent
 from calls.models import CallAttempt
 from cases.models import Case, ExposureSetting, RiskAssessment, SettingVisit
 from cases.workitem import Status
-from contacts.models import Contact
+from contacts.models import Contact, IsolationChange
 from escalations.models import Escalation, EscalationAction
 from people.models import Message, Person
 from staffing.models import CallReview, HoursCapChange, Shift, StaffProfile, Tier
@@ -67,6 +67,7 @@ WATCHED: tuple[type[models.Model], ...] = (
     RiskAssessment,
     ExposureSetting,
     SettingVisit,
+    IsolationChange,
     HoursCapChange,
     Shift,
     StaffProfile,
@@ -79,9 +80,10 @@ DETAIL_ROWS = {
     "visit": "cases.settingvisit",
     "setting": "cases.exposuresetting",
     "case": "cases.case",
+    "isolation_change": "contacts.isolationchange",
 }
 # Users that audit details carry, by key (top level only).
-DETAIL_USERS = ("caller", "from", "to")
+DETAIL_USERS = ("caller", "from", "to", "clinician")
 
 
 # --- the clock, the cache ----------------------------------------------------------------

@@ -134,9 +134,12 @@ MATRIX: dict[str, Row] = _rows(
     ("cases:draft",                             "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("cases:complete",                          "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("cases:online_resend",                     "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    # A clinician's override of an isolation end date: tier 2 only (a call handler, a calls supervisor, a local team, an administrator: 403 with the reason).
+    ("cases:isolation",                         "GET+POST", "case",             LOGIN, OWN_403,  F403,    OK,     F403,   F403,     F403,     F403, F403,  LOGIN, LOGIN),
     ("contacts:detail",                         "GET",      "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("contacts:call",                           "POST",     "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("contacts:online_resend",                  "POST",     "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    ("contacts:isolation",                      "GET+POST", "contact",          LOGIN, OWN,      F403,    OK,     F403,   F403,     F403,     F403, F403,  LOGIN, LOGIN),
     ("calls:knowledge",                         "GET",      None,               LOGIN, OK,       OK,      OK,     OK,     OK,       OK,       OK,   F403,  LOGIN, LOGIN),
     # --- staffing: the supervisor's pages (national supervisors of their own team), and everyone's own shifts and training ---------------------------------------------
     ("staffing:dashboard",                      "GET",      None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     F403, F403,  LOGIN, LOGIN),
@@ -158,6 +161,8 @@ MATRIX: dict[str, Row] = _rows(
     ("staffing:review",                         "POST",     "review",           LOGIN, F403,     F403,    OWN,    OWN,    F403,     F403,     F403, F403,  LOGIN, LOGIN),
     ("staffing:utilisation",                    "GET",      None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     F403, F403,  LOGIN, LOGIN),
     ("staffing:utilisation_csv",                "GET",      None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     F403, F403,  LOGIN, LOGIN),
+    ("staffing:capacity",                       "GET",      None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     F403, F403,  LOGIN, LOGIN),
+    ("staffing:capacity_slots",                 "POST",     None,               LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     F403, F403,  LOGIN, LOGIN),
     # --- the audit trail: who has seen a person (national supervisors, administrators); the search (administrators) ----------------------------------------------------
     ("staffing:person_audit",                   "GET",      "person",           LOGIN, F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("staffing:audit_search",                   "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   F403,     F403,     OK,   F403,  LOGIN, LOGIN),
@@ -197,9 +202,11 @@ MATRIX: dict[str, Row] = _rows(
     ("api-case-detail",                         "GET",      "case",             F401,  OWN,      F404,    OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     ("api-case-add-contact",                    "POST",     "case",             F401,  OWN,      F404,    OK,     OK,     F403_404, F403_404, OK,   F403,  OWN,   OK),
     ("api-case-record-call",                    "POST",     "case",             F401,  OWN,      F404,    OK,     OK,     F403_404, F403_404, OK,   F403,  OWN,   OK),
+    ("api-case-override-isolation",             "POST",     "case",             F401,  OWN,      F404,    OK,     F403,   F403_404, F403_404, F403, F403,  OWN,   OK),
     ("api-contact-list",                        "GET",      "contact[]",        F401,  OWN,      OWN,     OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     ("api-contact-detail",                      "GET",      "contact",          F401,  OWN,      OWN,     OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     ("api-contact-record-call",                 "POST",     "contact",          F401,  F403_404, OWN,     OK,     OK,     F403_404, F403_404, OK,   F403,  OWN,   OK),
+    ("api-contact-override-isolation",          "POST",     "contact",          F401,  OWN,      F403_404, OK,    F403,   F403_404, F403_404, F403, F403,  OWN,   OK),
     ("api-call-list",                           "GET",      "call[]",           F401,  OWN,      OWN,     OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     ("api-call-detail",                         "GET",      "call",             F401,  OWN,      OWN,     OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     ("api-escalation-list",                     "GET",      "escalation[]",     F401,  NONE,     NONE,    NONE,   NONE,   OWN,      OWN,      OK,   F403,  OWN,   OK),
@@ -220,6 +227,9 @@ MATRIX: dict[str, Row] = _rows(
     ("admin:contacts_contact_change",           "GET",      "admin_contact",    ADMIN, ADMIN,    ADMIN,   ADMIN,  ADMIN,  ADMIN,    ADMIN,    OK,   ADMIN, ADMIN, ADMIN),
     ("admin:people_person_changelist",          "GET",      None,               ADMIN, ADMIN,    ADMIN,   ADMIN,  ADMIN,  ADMIN,    ADMIN,    OK,   ADMIN, ADMIN, ADMIN),
     ("admin:people_person_change",              "GET",      "admin_person",     ADMIN, ADMIN,    ADMIN,   ADMIN,  ADMIN,  ADMIN,    ADMIN,    OK,   ADMIN, ADMIN, ADMIN),
+    # A person's subject access export (everything held about them), as a page to print and as JSON: administrators only.
+    ("admin:people_person_subject_access",      "GET",      "admin_person",     ADMIN, ADMIN,    ADMIN,   ADMIN,  ADMIN,  ADMIN,    ADMIN,    OK,   ADMIN, ADMIN, ADMIN),
+    ("admin:people_person_subject_access_json", "GET",      "admin_person",     ADMIN, ADMIN,    ADMIN,   ADMIN,  ADMIN,  ADMIN,    ADMIN,    OK,   ADMIN, ADMIN, ADMIN),
     ("admin:escalations_escalation_changelist", "GET",      None,               ADMIN, ADMIN,    ADMIN,   ADMIN,  ADMIN,  ADMIN,    ADMIN,    OK,   ADMIN, ADMIN, ADMIN),
     ("admin:escalations_escalation_change",     "GET",      "admin_escalation", ADMIN, ADMIN,    ADMIN,   ADMIN,  ADMIN,  ADMIN,    ADMIN,    OK,   ADMIN, ADMIN, ADMIN),
     ("admin:audit_auditevent_changelist",       "GET",      None,               ADMIN, ADMIN,    ADMIN,   ADMIN,  ADMIN,  ADMIN,    ADMIN,    OK,   ADMIN, ADMIN, ADMIN),

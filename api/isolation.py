@@ -1,0 +1,158 @@
+"""A clinician's override of a case's or a contact's isolation end date, over the API:
+the same operation as the override pages (work.isolation.isolation_override)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cases.workitem import WorkItem
+from contacts.models import IsolationChange
+from people.models import Message
+from work.access.isolation import override_refusal
+from work.isolation import isolation_override
+from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
+
+from .access import api_client_of
+
+
+class IsolationOverrideInSerializer(serializers.Serializer):
+    """The new last day of isolation, and the clinician's reason."""
+
+    ends_on = serializers.DateField(
+        help_text="The new last day of isolation: today or later, within 28 days."
+    )
+    # Blank is let through to the rules, which say what is missing in their words.
+    reason = serializers.CharField(
+        allow_blank=True,
+        max_length=OVERRIDE_REASON_MAX,
+        help_text="The clinical reason (required).",
+    )
+    clinician = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="For integration clients, required: the user id of the tier 2 "
+        "clinician whose decision this is, who must be allowed to make it (403 "
+        "otherwise). Staff sessions always record the signed-in user.",
+    )
+
+    def validate_clinician(self, value):
+        if value is None:
+            return None
+        user = (
+            get_user_model()
+            .objects.filter(pk=value, is_active=True, staff__isnull=False)
+            .first()
+        )
+        if user is None:
+            raise serializers.ValidationError("No active member of staff has that id.")
+        return user
+
+    def validate(self, data):
+        # The same rules, and words, as the override page and the operation itself.
+        problems = isolation_override_problems(
+            ends_on=data["ends_on"],
+            reason=data["reason"],
+            current=self.context["item"].isolation_ends_on,
+            today=timezone.localdate(),
+        )
+        if problems:
+            raise serializers.ValidationError(problems)
+        return data
+
+
+class IsolationChangeSerializer(serializers.ModelSerializer):
+    case = serializers.IntegerField(source="case_id", read_only=True, allow_null=True)
+    contact = serializers.IntegerField(
+        source="contact_id", read_only=True, allow_null=True
+    )
+    by = serializers.IntegerField(source="by_id", read_only=True, allow_null=True)
+    told_by = serializers.SerializerMethodField(
+        help_text="How the person is being told the new date: sms or email; blank "
+        "when they have neither a mobile nor an email (phone them)."
+    )
+
+    class Meta:
+        model = IsolationChange
+        fields = [
+            "id",
+            "kind",
+            "case",
+            "contact",
+            "ends_on",
+            "replaced",
+            "reason",
+            "by",
+            "at",
+            "told_by",
+        ]
+        read_only_fields = fields
+
+    def get_told_by(self, change: IsolationChange) -> str:
+        message: Message | None = self.context.get("message")
+        return message.channel if message is not None else ""
+
+
+OVERRIDE_SCHEMA = extend_schema(
+    summary="Override the isolation end date (a tier 2 clinician)",
+    description="A tier 2 clinician sets the last day of isolation, with a reason; "
+    "the person is told the new date by text or email. The clinician is the "
+    "signed-in member of staff, or, for an integration, the one it names, who must "
+    "be a tier 2 clinician with a verified registration holding the case (or the "
+    "contact's case), or a tier 2 national supervisor (403 otherwise). A later "
+    "fact that lengthens isolation beyond the override still applies.",
+    request=IsolationOverrideInSerializer,
+    responses={
+        201: IsolationChangeSerializer,
+        403: OpenApiResponse(
+            description="Not a tier 2 clinician who may change this item's date."
+        ),
+    },
+)
+
+
+def isolation_override_response(request: Request, item: WorkItem) -> Response:
+    """Validate an override and make it through the same service as the pages;
+    answer 201 with the change.
+
+    Staff who may not override are refused before their body is read (403); an
+    integration names the clinician, checked by the service once the body is valid.
+    """
+    client = api_client_of(request)
+    if client is None and (refusal := override_refusal(request.user, item)):
+        raise PermissionDenied(refusal)
+    serializer = IsolationOverrideInSerializer(
+        data=request.data, context={"item": item}
+    )
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    clinician, by = request.user, None
+    if client is not None:
+        if data.get("clinician") is None:
+            raise serializers.ValidationError(
+                {
+                    "clinician": [
+                        "An integration must give the user id of the tier 2 "
+                        "clinician whose decision this is."
+                    ]
+                }
+            )
+        clinician, by = data["clinician"], request.user
+    done = isolation_override(
+        item=item,
+        ends_on=data["ends_on"],
+        reason=data["reason"],
+        clinician=clinician,
+        by=by,
+    )
+    return Response(
+        IsolationChangeSerializer(done.change, context={"message": done.message}).data,
+        status=status.HTTP_201_CREATED,
+    )

@@ -1,0 +1,343 @@
+"""Reads for capacity planning: the history the forecast is made from, the shifts
+booked against it, and the room the team's weekly caps leave.
+
+Every read is an aggregate made by the database (GROUP BY hour, by tier and outcome,
+by shift window), never a row per case, contact, call or shift: three queries for
+the forecast and one for the rota, whatever the volume. The forecast (the history
+and the arithmetic on it) is cached for TRACING_CAPACITY_CACHE_SECONDS under the
+hour it starts at, and the beat makes England's afresh every five minutes
+(figures.tasks), so at a peak's volume no page view waits for its scans; the shifts
+are read afresh every time, so a slot booked or published shows at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from areas.models import LocalTeam
+from calls.models import CallAttempt
+from cases.models import Case
+from clock import local_midnight
+from contacts.models import Contact
+from staffing.models import Shift, StaffProfile
+from staffing.selectors.members import team_members
+from staffing.selectors.rota import hours_booked
+
+from . import capacity as cap
+from . import capacity_slots as slots_of
+from . import forecast as fc
+from .utilisation import WRAP_UP
+
+logger = logging.getLogger(__name__)
+
+CACHE_VERSION = 1
+
+
+# --- the history ------------------------------------------------------------------
+
+
+def _arrivals(
+    model: type[Case] | type[Contact],
+    *,
+    since: datetime,
+    until: datetime,
+    local_team_id: int | None,
+) -> list[tuple[datetime, int, int]]:
+    """(UTC hour, items arrived, of them escalated since) for each hour with any."""
+    items = model.objects.filter(created_at__gte=since, created_at__lt=until)
+    if local_team_id is not None:
+        items = items.filter(area__local_team_id=local_team_id)
+    return list(
+        items.annotate(hour=TruncHour("created_at", tzinfo=UTC))
+        .order_by()
+        .values("hour")
+        .annotate(
+            n=Count("pk"), escalated=Count("pk", filter=Q(escalated_at__isnull=False))
+        )
+        .values_list("hour", "n", "escalated")
+    )
+
+
+def _escalated_share(
+    rows: Sequence[tuple[datetime, int, int]], *, before: datetime, kind: str
+) -> tuple[float, bool]:
+    """The share escalated of the items whose call window had closed by `before`."""
+    arrived = sum(n for hour, n, _ in rows if hour < before)
+    escalated = sum(e for hour, _, e in rows if hour < before)
+    if arrived >= cap.MIN_MEASURED:
+        return escalated / arrived, True
+    return fc.DEFAULT_ESCALATED_SHARE[kind], False
+
+
+def _within(
+    rows: Sequence[tuple[datetime, int, int]], since: datetime
+) -> list[tuple[datetime, int, int]]:
+    return [row for row in rows if row[0] >= since]
+
+
+def history_measure(*, now: datetime, local_team_id: int | None = None) -> cap.History:
+    """Arrivals by the hour (England's, or one local team's areas'): cases over the
+    last eight weeks (the weekday pattern's), contacts over the last two; and over
+    the last week the calls, by tier and outcome. From them contacts per case, calls
+    per item, the share escalated and the minutes per call. Three queries.
+
+    Calls are England's whoever the items are for: how long a call takes and how many
+    an item needs do not depend on its area, and England has the most of them.
+    """
+    until = cap.current_hour(now)
+    today = timezone.localtime(until).date()
+
+    def days_back(days: int) -> datetime:
+        return local_midnight(today - timedelta(days=days))
+
+    since = days_back(cap.HISTORY_DAYS)
+    contacts_since = days_back(cap.CONTACT_HISTORY_DAYS)
+    calls_since = days_back(cap.CALL_HISTORY_DAYS)
+    cases = _arrivals(Case, since=since, until=until, local_team_id=local_team_id)
+    contacts = _arrivals(
+        Contact, since=contacts_since, until=until, local_team_id=local_team_id
+    )
+    calls = list(
+        CallAttempt.objects.filter(started_at__gte=calls_since, started_at__lt=until)
+        .order_by()
+        .values("caller__staff__tier", "outcome")
+        .annotate(
+            n=Count("pk"),
+            talk=Sum("duration_seconds"),
+            to_cases=Count("pk", filter=Q(case__isnull=False)),
+        )
+        .values_list("caller__staff__tier", "outcome", "n", "talk", "to_cases")
+    )
+
+    def arrived(rows: Sequence[tuple[datetime, int, int]], since: datetime) -> int:
+        return sum(n for _, n, _ in _within(rows, since))
+
+    calls_to = {
+        "case": sum(c for *_, c in calls),
+        "contact": sum(n - c for _, _, n, _, c in calls),
+    }
+    # Calls per item: the week's calls over the week's arrivals.
+    in_call_week = {
+        "case": arrived(cases, calls_since),
+        "contact": arrived(contacts, calls_since),
+    }
+    attempts, attempts_measured = {}, {}
+    for kind in ("case", "contact"):
+        attempts[kind], attempts_measured[kind] = cap.measured_rate(
+            calls_to[kind], in_call_week[kind], fc.DEFAULT_ATTEMPTS_PER_ITEM[kind]
+        )
+    per_case, per_case_measured = cap.measured_rate(
+        arrived(contacts, contacts_since),
+        arrived(cases, contacts_since),
+        fc.DEFAULT_CONTACTS_PER_CASE,
+    )
+    shares, shares_measured = {}, {}
+    rules = settings.TRACING_CALL_RULES
+    for kind, rows in (("case", _within(cases, contacts_since)), ("contact", contacts)):
+        closed = until - timedelta(hours=rules[kind]["window_hours"])
+        shares[kind], shares_measured[kind] = _escalated_share(
+            rows, before=closed, kind=kind
+        )
+    by_tier: dict[int, list[tuple[str, int, float]]] = defaultdict(list)
+    for tier, outcome, n, talk, _ in calls:
+        if tier in cap.TIERS:
+            by_tier[tier].append((outcome, n, float(talk or 0)))
+    wrap_up = WRAP_UP.total_seconds() / 60
+    return cap.History(
+        since=since,
+        until=until,
+        cases_by_hour={hour: float(n) for hour, n, _ in cases},
+        contacts_by_hour={hour: float(n) for hour, n, _ in contacts},
+        contacts_per_case=per_case,
+        contacts_per_case_measured=per_case_measured,
+        attempts_per_item=attempts,
+        attempts_measured=attempts_measured,
+        escalated_share=shares,
+        escalated_measured=shares_measured,
+        handling={
+            tier: cap.handling_for(tier, by_tier[tier], wrap_up_minutes=wrap_up)
+            for tier in cap.TIERS
+        },
+    )
+
+
+# --- the forecast, cached -----------------------------------------------------------
+
+
+def _namespace() -> str:
+    """This version's keys, of this database (test runs sharing a Redis apart)."""
+    database = connections["default"].settings_dict["NAME"]
+    return f"figures:capacity:v{CACHE_VERSION}:{database}"
+
+
+def _generation() -> str:
+    return str(cache.get(f"{_namespace()}:generation") or "0")
+
+
+def forget_cached_forecasts() -> None:
+    """Every forecast is made afresh from now on (tests whose data differ)."""
+    cache.set(f"{_namespace()}:generation", uuid.uuid4().hex, None)
+
+
+def work_forecast(
+    *, now: datetime, local_team_id: int | None = None, refresh: bool = False
+) -> cap.WorkForecast:
+    """The next 14 days' work from the current hour, for England or one local team;
+    cached for TRACING_CAPACITY_CACHE_SECONDS within the hour (a cache that does not
+    answer is passed by). `refresh` makes it afresh and caches that (the beat's task
+    does, so no page waits for England's)."""
+    start = cap.current_hour(now)
+    seconds = max(0, int(settings.TRACING_CAPACITY_CACHE_SECONDS))
+    key = None
+    if seconds:
+        try:
+            team = "-" if local_team_id is None else local_team_id
+            key = f"{_namespace()}:{_generation()}:{team}:{start.isoformat()}"
+            cached = cache.get(key)
+        except Exception:  # the cache is a help, not a dependency
+            logger.warning("capacity cache unavailable", exc_info=True)
+            cached = None
+        if isinstance(cached, cap.WorkForecast) and not refresh:
+            return cached
+    forecast = cap.forecast_work(
+        history_measure(now=now, local_team_id=local_team_id), start=start
+    )
+    if key is not None:
+        try:
+            cache.set(key, forecast, seconds)
+        except Exception:
+            logger.warning("capacity cache unavailable", exc_info=True)
+    return forecast
+
+
+# --- the rota against it ------------------------------------------------------------
+
+
+def rota_by_hour(
+    hours: Sequence[datetime], *, now: datetime
+) -> dict[int, tuple[list[float], list[float]]]:
+    """Per tier, the staff booked in each hour and the open slots not yet started
+    (which no one can book once started). One query: shifts grouped by tier, status
+    and window."""
+    if not hours:
+        return {tier: ([], []) for tier in cap.TIERS}
+    start, end = hours[0], hours[-1] + cap.HOUR
+    rows = (
+        Shift.objects.filter(tier__in=cap.TIERS, starts_at__lt=end, ends_at__gt=start)
+        .filter(
+            Q(status=Shift.Status.BOOKED)
+            | Q(status=Shift.Status.OPEN, starts_at__gt=now)
+        )
+        .order_by()
+        .values("tier", "status", "starts_at", "ends_at")
+        .annotate(n=Count("pk"))
+        .values_list("tier", "status", "starts_at", "ends_at", "n")
+    )
+    windows: dict[tuple[int, str], list[tuple[datetime, datetime, int]]] = defaultdict(
+        list
+    )
+    for tier, status, s, e, n in rows:
+        windows[(tier, status)].append((s, e, n))
+    return {
+        tier: (
+            cap.staff_by_hour(windows[(tier, Shift.Status.BOOKED)], hours),
+            cap.staff_by_hour(windows[(tier, Shift.Status.OPEN)], hours),
+        )
+        for tier in cap.TIERS
+    }
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The forecast and, per tier, each hour's gap against the rota."""
+
+    forecast: cap.WorkForecast
+    tiers: dict[int, cap.TierGap]
+    local_team: LocalTeam | None
+    tolerance: float
+    now: datetime
+
+    @property
+    def gap_known(self) -> bool:
+        return self.local_team is None
+
+    def summaries(self, hours: int) -> list[cap.GapSummary]:
+        return [cap.gap_summary(self.tiers[t], hours=hours) for t in cap.TIERS]
+
+
+def capacity(*, now: datetime, local_team: LocalTeam | None = None) -> Capacity:
+    """The next 14 days' need by the hour against the booked shifts, per tier. For a
+    local team, the need of its areas' work only: the tier 2 and 3 rota is England's,
+    so no gap is drawn against it."""
+    forecast = work_forecast(
+        now=now, local_team_id=local_team.pk if local_team else None
+    )
+    tolerance = settings.TRACING_CAPACITY_TOLERANCE
+    rota = rota_by_hour(forecast.hours, now=now) if local_team is None else {}
+    tiers = {}
+    for tier in cap.TIERS:
+        booked, open_slots = rota.get(tier, (None, None))
+        tiers[tier] = cap.tier_gap(
+            forecast.tiers[tier],
+            hours=forecast.hours,
+            booked=booked,
+            open_slots=open_slots,
+            tolerance=tolerance,
+        )
+    return Capacity(
+        forecast=forecast,
+        tiers=tiers,
+        local_team=local_team,
+        tolerance=tolerance,
+        now=now,
+    )
+
+
+def cap_checks(
+    supervisor: StaffProfile, slots: Sequence[slots_of.GapSlot]
+) -> list[slots_of.CapCheck]:
+    """For each week the slots fall in: their hours against what the supervisor's
+    team may still book within their weekly caps (and within the ceiling, the caps
+    raised). One query for the team, one per week (at most three)."""
+    weeks = slots_of.slot_hours_by_week(slots)
+    if not weeks:
+        return []
+    members = list(team_members(supervisor).filter(tier=supervisor.tier))
+    checks = []
+    for monday, hours in sorted(weeks.items()):
+        booked = hours_booked(members, moment=local_midnight(monday))
+        within_caps, within_ceiling = slots_of.cap_room(
+            [(m.weekly_hours_cap, booked.get(m.pk, 0.0)) for m in members],
+            ceiling=settings.TRACING_WEEKLY_HOURS_CEILING,
+        )
+        checks.append(
+            slots_of.CapCheck(
+                monday=monday,
+                slot_hours=hours,
+                cap_room=within_caps,
+                ceiling_room=within_ceiling,
+            )
+        )
+    return checks
+
+
+def local_teams() -> list[LocalTeam]:
+    return list(LocalTeam.objects.order_by("name"))
+
+
+def horizon_days(now: datetime) -> tuple[date, date]:
+    """The first and last local days of the next 14 days' slots: today to 13 days on."""
+    today = timezone.localdate(now)
+    return today, today + timedelta(days=fc.HORIZON_DAYS - 1)

@@ -1,0 +1,161 @@
+"""A clinician's override of an isolation end date: a small page for a case, and one
+for a contact, reached from the case page (its isolation panel and its contacts).
+
+The override is work.isolation.isolation_override, as the API's; only a tier 2
+clinician reaches these pages (work.access.isolation), and the page and the
+operation refuse the same dates and reasons with the same words (work.rules).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from audit.services import audit_view
+from cases.workitem import WorkItem
+from contacts.models import Contact, IsolationChange
+from online.texts import long_date
+from people.models import Message
+from work.access.cases import may_work_case
+from work.access.contacts import may_work_contact
+from work.access.isolation import get_case_to_override, get_contact_to_override
+from work.isolation import IsolationOverridden, isolation_override
+from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
+
+PAGE = "work/isolation_override.html"
+# The changes a page lists, newest first: more than a handful is unheard of.
+CHANGES_SHOWN = 20
+
+
+class IsolationOverrideForm(forms.Form):
+    """The new last day of isolation and the clinician's reason."""
+
+    ends_on = forms.DateField(
+        label="New last day of isolation",
+        help_text="They isolate until the end of this day.",
+        error_messages={
+            "required": "Enter the new last day of isolation.",
+            "invalid": "Enter a real date, such as 24/12/2020.",
+        },
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    reason = forms.CharField(
+        label="Clinical reason",
+        help_text="Kept with the change; clinicians and supervisors read it.",
+        max_length=OVERRIDE_REASON_MAX,
+        error_messages={
+            "required": "Give the clinical reason for the change.",
+            "max_length": f"Keep the reason to {OVERRIDE_REASON_MAX} characters.",
+        },
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, item: WorkItem, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.item = item
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if "ends_on" in self.errors or "reason" in self.errors:
+            return data
+        problems = isolation_override_problems(
+            ends_on=data.get("ends_on"),
+            reason=data.get("reason", ""),
+            current=self.item.isolation_ends_on,
+            today=timezone.localdate(),
+        )
+        for name, problem in problems.items():
+            self.add_error(name, problem)
+        return data
+
+
+def changes_of(item: WorkItem) -> list[IsolationChange]:
+    """The item's isolation changes, newest first, with who made them (one query)."""
+    return list(
+        IsolationChange.objects.of_item(item).select_related("by")[:CHANGES_SHOWN]
+    )
+
+
+def _told(done: IsolationOverridden, name: str) -> str:
+    message = done.message
+    if message is None:
+        return (
+            f"{name} has no mobile number or email to be told by: phone them to tell "
+            "them the new date."
+        )
+    by = "an email" if message.channel == Message.Channel.EMAIL else "a text"
+    return f"{name} is being sent {by} with the new date."
+
+
+def _back_to(request: HttpRequest, item: WorkItem) -> str:
+    """Where the clinician came from: the case page (a contact's, at its contacts),
+    or the contact page for one who works the contact rather than its case."""
+    if not isinstance(item, Contact):
+        return reverse("cases:detail", args=[item.pk])
+    case = item.case
+    if may_work_case(request.user, case):
+        return reverse("cases:detail", args=[case.pk]) + "#contacts"
+    if may_work_contact(request.user, item):
+        return reverse("contacts:detail", args=[item.pk])
+    return reverse("cases:queue")
+
+
+def _override_page(request: HttpRequest, item: WorkItem) -> HttpResponse:
+    back = _back_to(request, item)
+    form = IsolationOverrideForm(request.POST or None, item=item)
+    if request.method == "GET":
+        audit_view(user=request.user, obj=item, via="page")
+    elif form.is_valid():
+        ends_on: date = form.cleaned_data["ends_on"]
+        try:
+            done = isolation_override(
+                item=item,
+                ends_on=ends_on,
+                reason=form.cleaned_data["reason"],
+                clinician=request.user,
+            )
+        except ValidationError as exc:
+            # Changed by someone else since the page was drawn: the same words.
+            for name, problems in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, problems)
+        else:
+            name = item.person.full_name
+            messages.success(
+                request,
+                f"{name} now isolates until the end of {long_date(ends_on)}. "
+                + _told(done, name),
+            )
+            return redirect(back)
+    return TemplateResponse(
+        request,
+        PAGE,
+        {
+            "item": item,
+            "person": item.person,
+            "form": form,
+            "changes": changes_of(item),
+            "back": back,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_isolation(request: HttpRequest, pk: int) -> HttpResponse:
+    return _override_page(request, get_case_to_override(request.user, pk))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_isolation(request: HttpRequest, pk: int) -> HttpResponse:
+    return _override_page(request, get_contact_to_override(request.user, pk))

@@ -1,0 +1,360 @@
+"""Which records each rule may touch now, and the reads of the admin pages (a
+person's active hold, why an erasure may not be done).
+
+A batch is claimed in two steps, each read through an index: the next rows after
+the run's cursor (primary-key order) that the rule's dates allow, then, for those
+rows only, what keeps some of them (looked up by their ids and their people's ids,
+one query per reason). So a batch reads what it takes and what refers to it, never
+a whole table, however large the service grows. The cursor moves past every row
+examined; a row kept today is examined again by tomorrow's run.
+
+What stops the clock, for every rule: an active legal hold on the person, and any
+case or contact of the person still open (a record may be needed again while any
+of theirs is being worked). Pseudonymisation waits until every case and contact of
+the person has been closed for its days; a purge takes each closed record on its
+own once its days are up, deepest first: contacts, then cases nothing points at any
+longer, then the audit trail, then people with nothing left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
+
+from audit.models import AuditEvent
+from cases.models import Case
+from contacts.models import Contact, Exposure
+from escalations.models import Escalation
+from people.models import Message, Person, PersonMerge
+
+from .cascade import id_set, related_model, reverse_relations
+from .models import LegalHold, Pseudonymisation
+from .rules import CASE_DONE, CONTACT_DONE, closed_at
+
+
+def active_holds() -> QuerySet[LegalHold]:
+    return LegalHold.objects.filter(lifted_at__isnull=True)
+
+
+def active_hold_of(person: Person) -> LegalHold | None:
+    return active_holds().filter(person=person).first()
+
+
+def held(person_ref: Any) -> Exists:
+    """The person (an OuterRef to their id) is under an active legal hold."""
+    return Exists(active_holds().filter(person=person_ref))
+
+
+def open_items(person_ref: Any) -> list[Exists]:
+    """The person (an OuterRef to their id) has a case, or a contact, still open:
+    each its own NOT EXISTS when excluded."""
+    return [
+        Exists(Case.objects.filter(person=person_ref).exclude(status__in=CASE_DONE)),
+        Exists(
+            Contact.objects.filter(person=person_ref).exclude(status__in=CONTACT_DONE)
+        ),
+    ]
+
+
+def _ids(rows: Iterable[int]) -> Any:
+    return id_set(list(dict.fromkeys(rows)), "default")
+
+
+def _column(rows: QuerySet, column: str) -> set[int]:
+    return set(rows.values_list(column, flat=True))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A batch: the ids to act on, and the last id examined (the next cursor)."""
+
+    ids: list[int]
+    last: int | None
+    examined: int
+
+    def finishes(self, size: int) -> bool:
+        """Fewer rows were left to examine than a batch takes: the rule is done."""
+        return self.examined < size
+
+
+def people_kept(person_ids: Collection[int], *, closed_by: datetime | None) -> set[int]:
+    """Of these people, those whose records stay as they are: under an active legal
+    hold, or with a case or contact still open, or (given `closed_by`, for
+    pseudonymisation) one not closed by then, a contact named again since, or a
+    message still to be sent."""
+    if not person_ids:
+        return set()
+    people = _ids(person_ids)
+    kept = _column(active_holds().filter(person_id__in=people), "person_id")
+    cases = Case.objects.filter(person_id__in=people)
+    contacts = Contact.objects.filter(person_id__in=people)
+    if closed_by is None:
+        cases = cases.exclude(status__in=CASE_DONE)
+        contacts = contacts.exclude(status__in=CONTACT_DONE)
+    else:
+        cases = cases.alias(closed=closed_at()).filter(
+            ~Q(status__in=CASE_DONE) | Q(closed__gt=closed_by)
+        )
+        contacts = contacts.alias(closed=closed_at()).filter(
+            ~Q(status__in=CONTACT_DONE)
+            | Q(closed__gt=closed_by)
+            | Exists(
+                Exposure.objects.filter(
+                    contact=OuterRef("pk"), created_at__gt=closed_by
+                )
+            )
+        )
+        kept |= _column(
+            Message.objects.filter(
+                person_id__in=people,
+                status__in=[Message.Status.QUEUED, Message.Status.SENDING],
+            ),
+            "person_id",
+        )
+    return kept | _column(cases, "person_id") | _column(contacts, "person_id")
+
+
+def _claim(rows: list[tuple], kept: set[int]) -> Claim:
+    return Claim(
+        ids=[row[0] for row in rows if row[0] not in kept],
+        last=rows[-1][0] if rows else None,
+        examined=len(rows),
+    )
+
+
+def people_to_pseudonymise(*, cutoff: datetime, after: int, size: int) -> Claim:
+    """The next people every case and contact of whom has been closed since the
+    cut-off at least (and people with none, made before it), not held, not
+    pseudonymised yet.
+
+    A record merged into another follows it (never chosen on its own; a hold on it
+    holds the person it was merged into). People who share a phone number and have
+    no NHS number are one person in the weekly figures (figures.weekly.person_key):
+    one of them is not taken while another is kept, so the figures stay as they
+    were. (A sharer already pseudonymised has a pseudonym for a phone: it shares it
+    no longer.)
+    """
+    rows = list(
+        Person.objects.filter(
+            pk__gt=after, merged_into__isnull=True, created_at__lte=cutoff
+        )
+        .order_by("pk")
+        .values_list("pk", Cast("phone", CharField()), "nhs_number")[:size]
+    )
+    pks = [pk for pk, _, _ in rows]
+    kept = _column(
+        Pseudonymisation.objects.filter(person_id__in=_ids(pks)), "person_id"
+    )
+    kept |= people_kept(pks, closed_by=cutoff)
+    kept |= _column(
+        active_holds().filter(person__merged_into_id__in=_ids(pks)),
+        "person__merged_into_id",
+    )
+    phones = {phone for pk, phone, nhs in rows if phone and not nhs}
+    if phones:
+        sharers = list(
+            Person.objects.filter(phone__in=phones, nhs_number="").values_list(
+                "pk", Cast("phone", CharField()), "created_at"
+            )
+        )
+        blocking = {pk for pk, _, at in sharers if at > cutoff}
+        blocking |= people_kept([pk for pk, _, _ in sharers], closed_by=cutoff)
+        # Each phone's records that are kept (this batch's kept ones too).
+        kept_by_phone: dict[str, set[int]] = {}
+        for pk, phone, _ in sharers:
+            if pk in blocking or pk in kept:
+                kept_by_phone.setdefault(phone, set()).add(pk)
+        kept |= {
+            pk
+            for pk, phone, nhs in rows
+            if phone and not nhs and kept_by_phone.get(phone, set()) - {pk}
+        }
+    return _claim(rows, kept)
+
+
+def contacts_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
+    """The next contacts closed at or before the cut-off (and not named again since)
+    whose person is not held and has nothing open."""
+    rows = list(
+        Contact.objects.filter(pk__gt=after, status__in=CONTACT_DONE)
+        .alias(closed=closed_at())
+        .filter(closed__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", "person_id")[:size]
+    )
+    kept = _column(
+        Exposure.objects.filter(
+            contact_id__in=_ids(pk for pk, _ in rows), created_at__gt=cutoff
+        ),
+        "contact_id",
+    )
+    people = people_kept({person for _, person in rows}, closed_by=None)
+    kept |= {pk for pk, person in rows if person in people}
+    return _claim(rows, kept)
+
+
+def cases_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
+    """The next cases closed at or before the cut-off that no contact or further
+    exposure refers to any longer (their contacts purged first, or kept), whose
+    person is not held and has nothing open."""
+    rows = list(
+        Case.objects.filter(pk__gt=after, status__in=CASE_DONE)
+        .alias(closed=closed_at())
+        .filter(closed__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", "person_id")[:size]
+    )
+    pks = _ids(pk for pk, _ in rows)
+    kept = _column(Contact.objects.filter(case_id__in=pks), "case_id")
+    kept |= _column(Exposure.objects.filter(case_id__in=pks), "case_id")
+    people = people_kept({person for _, person in rows}, closed_by=None)
+    kept |= {pk for pk, person in rows if person in people}
+    return _claim(rows, kept)
+
+
+# The ties of a person that its purge (and an erasure) resolves itself: the records
+# merged into it, the merges, its holds (lifted ones go with it, an active one
+# keeps it).
+_RESOLVED = {
+    (Person, "merged_into"),
+    (PersonMerge, "survivor"),
+    (PersonMerge, "merged"),
+    (LegalHold, "person"),
+}
+
+
+def _referred_to(person_ids: Collection[int]) -> set[int]:
+    """Of these people, those a row still refers to through a PROTECT foreign key
+    (cases, contacts, the audit trail, and any such added later), other than the
+    ties a purge resolves; one query per kind of row."""
+    found: set[int] = set()
+    people = _ids(person_ids)
+    for rel in reverse_relations(Person):
+        related = related_model(rel)
+        if rel.on_delete not in (models.PROTECT, models.RESTRICT):
+            continue
+        if (related, rel.field.name) in _RESOLVED:
+            continue
+        found |= _column(
+            related._base_manager.filter(**{f"{rel.field.name}__in": people}),
+            rel.field.attname,
+        )
+    return found
+
+
+def families(ids: list[int]) -> dict[int, int]:
+    """Each person of `ids` and every record merged into them (through chains of
+    merges), mapped to the one of `ids` they belong to."""
+    root = {pk: pk for pk in ids}
+    frontier = list(ids)
+    while frontier:
+        found = Person.objects.filter(merged_into_id__in=_ids(frontier)).values_list(
+            "pk", "merged_into_id"
+        )
+        frontier = []
+        for pk, into in found:
+            if pk not in root:
+                root[pk] = root[into]
+                frontier.append(pk)
+    return root
+
+
+def people_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
+    """The next pseudonymised people made at or before the cut-off with nothing left
+    that refers to them (no case, contact or audit event, nor any for the records
+    merged into them), and no active hold on any of them."""
+    rows = list(
+        Person.objects.filter(
+            pk__gt=after, merged_into__isnull=True, created_at__lte=cutoff
+        )
+        .order_by("pk")
+        .values_list("pk")[:size]
+    )
+    pks = [pk for (pk,) in rows]
+    pseudonymised = _column(
+        Pseudonymisation.objects.filter(person_id__in=_ids(pks)), "person_id"
+    )
+    root = families([pk for pk in pks if pk in pseudonymised])
+    members = list(root)
+    tied = _referred_to(members) | _column(
+        active_holds().filter(person_id__in=_ids(members)), "person_id"
+    )
+    kept = {pk for pk in pks if pk not in pseudonymised}
+    kept |= {root[pk] for pk in tied}
+    return _claim(rows, kept)
+
+
+def audit_to_purge(
+    *, cutoff: datetime, after: tuple[datetime, int] | None = None
+) -> QuerySet[AuditEvent]:
+    """Audit events at or before the cut-off, oldest first (by the trail's own index
+    on time), but none about a person under a legal hold."""
+    events = AuditEvent.objects.filter(at__lte=cutoff)
+    if after is not None:
+        at, pk = after
+        events = events.filter(Q(at__gt=at) | Q(at=at, pk__gt=pk))
+    return events.exclude(
+        Q(person__isnull=False) & Q(held(OuterRef("person_id")))
+    ).order_by("at", "pk")
+
+
+def family_of(ids: list[int]) -> list[int]:
+    """The people and every record merged into them (through chains of merges)."""
+    return list(families(ids))
+
+
+# --- erasure ----------------------------------------------------------------------
+
+
+def erasure_refusals(person: Person, family: list[int]) -> list[str]:
+    """Why a person's records must be kept (the exceptions to erasure the service
+    can see): each reason in words; empty when they may go."""
+    refusals = []
+    if person.merged_into_id is not None:
+        refusals.append(
+            f"This record was merged into person {person.merged_into_id}: erase "
+            "that one (it holds this record's cases and contacts)."
+        )
+    if active_holds().filter(person_id__in=family).exists():
+        refusals.append("A legal hold is on: lift it first if it no longer applies.")
+    open_cases = (
+        Case.objects.filter(person_id__in=family).exclude(status__in=CASE_DONE).count()
+    )
+    open_contacts = (
+        Contact.objects.filter(person_id__in=family)
+        .exclude(status__in=CONTACT_DONE)
+        .count()
+    )
+    if open_cases or open_contacts:
+        refusals.append(
+            f"{open_cases} case(s) and {open_contacts} contact(s) of theirs are "
+            "still open: they are needed while the work goes on."
+        )
+    safeguarding = Escalation.objects.filter(
+        Q(case__person_id__in=family) | Q(contact__person_id__in=family),
+        closed_at__isnull=True,
+        reason=Escalation.Reason.SAFEGUARDING,
+    )
+    if safeguarding.exists():
+        refusals.append("A safeguarding escalation about them is still open.")
+    others = (
+        Contact.objects.filter(case__person_id__in=family)
+        .exclude(person_id__in=family)
+        .count()
+    ) + (
+        Exposure.objects.filter(case__person_id__in=family)
+        .exclude(contact__person_id__in=family)
+        .count()
+    )
+    if others:
+        refusals.append(
+            f"Their case named {others} other people as contacts, whose records "
+            "depend on it: erasing it would erase theirs."
+        )
+    return refusals

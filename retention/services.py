@@ -1,0 +1,764 @@
+"""The retention job and what stops it: the only code that pseudonymises, purges or
+erases a record, or places and lifts a legal hold.
+
+A run (RetentionRun) applies the rules in order, in batches: warn local teams of
+what will be purged within the warning's days, pseudonymise, purge contacts, purge
+cases, purge the audit trail, purge people. Each batch is one transaction that
+changes its rows, records its counts and moves the run's cursor, so a batch that
+dies leaves nothing half-done and the run is taken up where it stopped. Batches,
+holds and erasures take one PostgreSQL advisory lock for their transaction, so a
+hold placed while a batch runs waits for it (and the next batch sees the hold), and
+the task takes another for its whole run, so a second task at the same time leaves
+the work to the first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from celery import current_app
+from django.core.mail import send_mail
+from django.db import IntegrityError, connections, transaction
+from django.db.models import (
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    QuerySet,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from areas.models import LocalTeam
+from audit.models import AuditEvent
+from audit.services import audit_record
+from cases.models import Case, ExposureSetting, SettingVisit
+from contacts.models import Contact
+from escalations.models import Cluster
+from people.models import Person, PersonMerge
+from staffing.models import StaffProfile, Tier
+
+from .cascade import delete_with_dependents
+from .errors import RetentionRefused
+from .models import (
+    RULE_ORDER,
+    Erasure,
+    LegalHold,
+    PurgeWarning,
+    RetentionAction,
+    RetentionRun,
+    Rule,
+)
+from .pseudonymise import people_pseudonymise
+from .rules import (
+    CASE_DONE,
+    CONTACT_DONE,
+    Cutoffs,
+    RetentionDays,
+    batch_size,
+    closed_at,
+    task_seconds,
+)
+from .selectors import (
+    Claim,
+    active_hold_of,
+    audit_to_purge,
+    cases_to_purge,
+    contacts_to_purge,
+    erasure_refusals,
+    family_of,
+    held,
+    open_items,
+    people_to_pseudonymise,
+    people_to_purge,
+)
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL advisory lock keys ("retn" and one more): a batch, a hold or an
+# erasure holds the first for its transaction; a task running batches holds the
+# second for its session.
+DATA_LOCK = 0x7265746E
+RUN_LOCK = DATA_LOCK + 1
+PURGE_WARNING_TASK = "retention.tasks.purge_warning_send_task"
+
+
+def _vendor() -> str:
+    return connections["default"].vendor
+
+
+def _data_lock(*, batch: bool = False) -> None:
+    """One batch, hold or erasure at a time (the embedded SQLite's transactions take
+    the write lock when they begin, which serialises them already)."""
+    if _vendor() == "postgresql":
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DATA_LOCK])
+            if batch:
+                # A batch's choice of rows is costed high (its subqueries) but runs
+                # in milliseconds through the indexes: compiling it (JIT) would
+                # take a second or more of each batch.
+                cursor.execute("SET LOCAL jit = off")
+
+
+@contextlib.contextmanager
+def run_exclusively() -> Iterator[bool]:
+    """Whether this process may run batches now: False while another holds the run
+    lock (a second task started beside the first: it leaves the work to it)."""
+    if _vendor() != "postgresql":
+        yield True
+        return
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [RUN_LOCK])
+        got = bool(cursor.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with connections["default"].cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK])
+
+
+def _is_admin(user: Any) -> bool:
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.is_superuser
+    )
+
+
+def _admin_only(by: Any, what: str) -> None:
+    if not _is_admin(by):
+        raise RetentionRefused(f"Only an administrator may {what}.")
+
+
+# --- the audit trail's one way out ----------------------------------------------------
+
+
+def audit_events_delete(events: QuerySet[AuditEvent]) -> int:
+    """Delete these audit events: the only deletion of the trail there is. On
+    PostgreSQL the trigger lets this one statement through: the transaction says
+    so just before it and unsays it just after (SET LOCAL), so nothing else in
+    the same transaction may delete. The model refuses any other deletion."""
+    assert transaction.get_connection().in_atomic_block, "inside atomic()"
+    connection = connections[events.db]
+    ids_sql, params = events.order_by().values("pk").query.sql_with_params()
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    postgres = connection.vendor == "postgresql"
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute("SET LOCAL tracing.audit_purge = 'on'")
+        # (A failed DELETE aborts the transaction, and the setting goes with it.)
+        cursor.execute(f"DELETE FROM {table} WHERE id IN ({ids_sql})", params)
+        deleted = cursor.rowcount
+        if postgres:
+            cursor.execute("SET LOCAL tracing.audit_purge = 'off'")
+        return deleted
+
+
+# --- legal holds ------------------------------------------------------------------
+
+
+def legal_hold_place(
+    *, person: Person, reason: str, by: Any, now: datetime | None = None
+) -> LegalHold:
+    """Stop the clock on a person: nothing of theirs is pseudonymised, purged or
+    erased until the hold is lifted. Administrators only; audited."""
+    _admin_only(by, "place a legal hold")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RetentionRefused("Give the reason for the hold.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        _data_lock()
+        locked = Person.objects.select_for_update().filter(pk=person.pk).first()
+        if locked is None:
+            raise RetentionRefused("This person is no longer held.")
+        if locked.merged_into_id is not None:
+            raise RetentionRefused(
+                f"This record was merged into person {locked.merged_into_id}: place "
+                "the hold on that one."
+            )
+        held = active_hold_of(locked)
+        if held is not None:
+            raise RetentionRefused(
+                "A legal hold is on this person already (placed "
+                f"{timezone.localtime(held.placed_at):%d/%m/%Y})."
+            )
+        hold = LegalHold.objects.create(
+            person=locked, reason=reason, placed_by=by, placed_at=now
+        )
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=hold,
+            person=locked,
+            detail={"legal_hold": "placed"},
+            at=now,
+        )
+    return hold
+
+
+def legal_hold_lift(
+    *, hold: LegalHold, by: Any, reason: str, now: datetime | None = None
+) -> LegalHold:
+    """The clock runs again for the person (from their records' own dates: a record
+    already past its days is taken by the next run). Administrators only; audited."""
+    _admin_only(by, "lift a legal hold")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RetentionRefused("Give the reason for lifting the hold.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        _data_lock()
+        locked = LegalHold.objects.select_for_update().get(pk=hold.pk)
+        if locked.lifted_at is not None:
+            raise RetentionRefused(
+                f"This hold was lifted on {timezone.localtime(locked.lifted_at):%d/%m/%Y}."
+            )
+        locked.lifted_by = by
+        locked.lifted_at = now
+        locked.lift_reason = reason
+        locked.save(update_fields=["lifted_by", "lifted_at", "lift_reason"])
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=locked,
+            person=locked.person,
+            detail={"legal_hold": "lifted"},
+            at=now,
+        )
+    return locked
+
+
+# --- erasure on request ---------------------------------------------------------------
+
+
+@dataclass
+class ErasurePlan:
+    """What erasing a person would remove (rows by kind), or why it may not."""
+
+    person_id: int
+    refusals: list[str] = field(default_factory=list)
+    removes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusals
+
+
+class _Rehearsal(Exception):
+    def __init__(self, counts: Counter[str]):
+        self.counts = counts
+
+
+def _erase_rows(family: list[int]) -> Counter[str]:
+    """Delete everything held about these people (one human: a person and the
+    records merged into it), deepest first."""
+    counts: Counter[str] = Counter()
+    settings_visited = list(
+        SettingVisit.objects.filter(case__person_id__in=family).values_list(
+            "setting_id", flat=True
+        )
+    )
+    delete_with_dependents(
+        Contact, rows=Contact.objects.filter(person_id__in=family), counts=counts
+    )
+    delete_with_dependents(
+        Case, rows=Case.objects.filter(person_id__in=family), counts=counts
+    )
+    # A setting only they visited (their home, as a household setting) goes too.
+    delete_with_dependents(
+        ExposureSetting,
+        rows=ExposureSetting.objects.filter(pk__in=settings_visited)
+        .exclude(visits__isnull=False)
+        .exclude(clusters__isnull=False),
+        counts=counts,
+    )
+    events = audit_events_delete(AuditEvent.objects.filter(person_id__in=family))
+    if events:
+        counts[AuditEvent._meta.label_lower] += events
+    for model, rows in (
+        (LegalHold, LegalHold.objects.filter(person_id__in=family)),
+        (
+            PersonMerge,
+            PersonMerge.objects.filter(survivor_id__in=family)
+            | PersonMerge.objects.filter(merged_id__in=family),
+        ),
+    ):
+        delete_with_dependents(model, rows=rows, counts=counts)
+    delete_with_dependents(Person, ids=family, counts=counts)
+    return counts
+
+
+def person_erasure_plan(*, person: Person) -> ErasurePlan:
+    """What `person_erase` would remove now, counted by doing it inside a
+    transaction rolled back (so the count is exactly the erasure's), or the
+    refusals."""
+    family = family_of([person.pk])
+    plan = ErasurePlan(person_id=person.pk, refusals=erasure_refusals(person, family))
+    if plan.refusals:
+        return plan
+    try:
+        with transaction.atomic():
+            raise _Rehearsal(_erase_rows(family))
+    except _Rehearsal as rehearsal:
+        plan.removes = dict(sorted(rehearsal.counts.items()))
+    return plan
+
+
+def person_erase(*, person: Person, by: Any, reason: str) -> Erasure:
+    """Erase everything held about one person (their cases and contacts with their
+    calls, messages, escalations and links, their history, merges and lifted holds,
+    the audit events about them, and the records merged into them), on request,
+    where the law allows. Administrators only.
+
+    Refused, with the reason, when the record must be kept: an active legal hold;
+    a case or contact of theirs still open, or a safeguarding escalation about them
+    still open; their case named other people as contacts (erasing it would erase
+    theirs); or the record was merged into another (erase that one).
+
+    Audited by an Erasure row and an audit event that say who, when, why and how
+    many rows of each kind went, and nothing of the person (not even their id).
+    """
+    _admin_only(by, "erase a person's records")
+    if reason not in Erasure.Reason.values:
+        raise RetentionRefused("Choose why the records are erased.")
+    now = timezone.now()
+    with transaction.atomic():
+        _data_lock()
+        locked = Person.objects.select_for_update().filter(pk=person.pk).first()
+        if locked is None:
+            raise RetentionRefused("This person is no longer held.")
+        family = family_of([locked.pk])
+        list(Person.objects.select_for_update().filter(pk__in=family).values("pk"))
+        refusals = erasure_refusals(locked, family)
+        if refusals:
+            raise RetentionRefused(" ".join(refusals))
+        removed = dict(sorted(_erase_rows(family).items()))
+        erasure = Erasure.objects.create(by=by, at=now, reason=reason, removed=removed)
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=erasure,
+            detail={"erased": True, "reason": reason, "removed": removed},
+            at=now,
+        )
+    return erasure
+
+
+# --- the run --------------------------------------------------------------------------
+
+
+def retention_run_start(
+    *,
+    now: datetime | None = None,
+    trigger: str = "beat",
+    only: Iterable[str] | None = None,
+) -> RetentionRun:
+    """The unfinished run, to be taken up, or a new one with today's cut-offs.
+    `only` limits a new run to some rules (a benchmark, a test)."""
+    unfinished = RetentionRun.objects.filter(running=True).first()
+    if unfinished is not None:
+        return unfinished
+    now = now or timezone.now()
+    days = RetentionDays.from_settings()
+    cut = Cutoffs.at(now, days)
+    rules = [rule for rule in RULE_ORDER if only is None or rule in set(only)]
+    if not rules:
+        raise ValueError("A run applies at least one rule.")
+    try:
+        with transaction.atomic():
+            return RetentionRun.objects.create(
+                started_at=now,
+                trigger=trigger,
+                step=rules[0],
+                rules={"days": days.as_dict(), "rules": rules},
+                pseudonymise_before=cut.pseudonymise_before,
+                purge_contacts_before=cut.purge_contacts_before,
+                purge_cases_before=cut.purge_cases_before,
+                purge_audit_before=cut.purge_audit_before,
+                warn_until=cut.warn_until,
+            )
+    except IntegrityError:  # another process began one just now
+        return RetentionRun.objects.get(running=True)
+
+
+@dataclass
+class Batch:
+    counts: Counter[str]
+    cursor: dict[str, Any]
+    step_done: bool
+
+
+def _next_after(run: RetentionRun) -> int:
+    return int(run.cursor.get("after", 0))
+
+
+def _cursor(claim: Claim) -> dict[str, Any]:
+    return {"after": claim.last} if claim.last is not None else {}
+
+
+def _pseudonymise(run: RetentionRun, now: datetime) -> Batch:
+    size = batch_size(_vendor())
+    claim = people_to_pseudonymise(
+        cutoff=run.pseudonymise_before, after=_next_after(run), size=size
+    )
+    family = family_of(claim.ids)
+    # Their rows, held until the batch commits: a change to one of them waits.
+    list(Person.objects.select_for_update().filter(pk__in=family).values("pk"))
+    counts = people_pseudonymise(family=family, run=run, now=now)
+    return Batch(counts, _cursor(claim), claim.finishes(size))
+
+
+def _purge_contacts(run: RetentionRun, now: datetime) -> Batch:
+    size = batch_size(_vendor())
+    claim = contacts_to_purge(
+        cutoff=run.purge_contacts_before, after=_next_after(run), size=size
+    )
+    counts = delete_with_dependents(Contact, ids=claim.ids) if claim.ids else Counter()
+    return Batch(counts, _cursor(claim), claim.finishes(size))
+
+
+def _purge_cases(run: RetentionRun, now: datetime) -> Batch:
+    size = batch_size(_vendor())
+    cutoff = run.purge_cases_before
+    claim = cases_to_purge(cutoff=cutoff, after=_next_after(run), size=size)
+    counts = delete_with_dependents(Case, ids=claim.ids) if claim.ids else Counter()
+    done = claim.finishes(size)
+    if done:
+        # What the purged cases leave behind: clusters with no case left, and
+        # settings nobody's visit or cluster names any longer.
+        delete_with_dependents(
+            Cluster,
+            rows=Cluster.objects.filter(cases__isnull=True, detected_at__lte=cutoff),
+            counts=counts,
+        )
+        delete_with_dependents(
+            ExposureSetting,
+            rows=ExposureSetting.objects.filter(
+                created_at__lte=cutoff, visits__isnull=True, clusters__isnull=True
+            ),
+            counts=counts,
+        )
+    return Batch(counts, _cursor(claim), done)
+
+
+def _purge_audit(run: RetentionRun, now: datetime) -> Batch:
+    size = batch_size(_vendor())
+    after = None
+    if run.cursor:
+        at = parse_datetime(run.cursor["at"])
+        assert at is not None
+        after = (at, int(run.cursor["id"]))
+    rows = list(
+        audit_to_purge(cutoff=run.purge_audit_before, after=after).values_list(
+            "at", "pk"
+        )[:size]
+    )
+    counts: Counter[str] = Counter()
+    if rows:
+        deleted = audit_events_delete(
+            AuditEvent.objects.filter(pk__in=[pk for _, pk in rows])
+        )
+        counts[AuditEvent._meta.label_lower] = deleted
+    cursor = {"at": rows[-1][0].isoformat(), "id": rows[-1][1]} if rows else {}
+    return Batch(counts, cursor, len(rows) < size)
+
+
+def _purge_people(run: RetentionRun, now: datetime) -> Batch:
+    size = batch_size(_vendor())
+    claim = people_to_purge(
+        cutoff=run.purge_contacts_before, after=_next_after(run), size=size
+    )
+    counts: Counter[str] = Counter()
+    if claim.ids:
+        family = family_of(claim.ids)
+        for model, rows in (
+            (LegalHold, LegalHold.objects.filter(person_id__in=family)),
+            (
+                PersonMerge,
+                PersonMerge.objects.filter(survivor_id__in=family)
+                | PersonMerge.objects.filter(merged_id__in=family),
+            ),
+        ):
+            delete_with_dependents(model, rows=rows, counts=counts)
+        delete_with_dependents(Person, ids=family, counts=counts)
+    return Batch(counts, _cursor(claim), claim.finishes(size))
+
+
+def purge_due(
+    *, kind: str, purge_before: datetime, warn_for: timedelta, days: int
+) -> list[dict[str, Any]]:
+    """Closed records of one kind ("contact" or "case") that a purge will take
+    within `warn_for` (and not now), by local team and the local day they become
+    due: [{"team": id, "due": date, "n": count}]. An item with no area counts for
+    the team holding it, else for the fallback team."""
+    model: type[Case] | type[Contact] = Contact if kind == "contact" else Case
+    done = CONTACT_DONE if kind == "contact" else CASE_DONE
+    due_at = ExpressionWrapper(
+        F("closed") + timedelta(days=days), output_field=DateTimeField()
+    )
+    rows = (
+        model.objects.filter(status__in=done)
+        .alias(closed=closed_at())
+        .filter(closed__gt=purge_before, closed__lte=purge_before + warn_for)
+        .exclude(held(OuterRef("person_id")))
+        .exclude(open_items(OuterRef("person_id"))[0])
+        .exclude(open_items(OuterRef("person_id"))[1])
+        .annotate(team=Coalesce("area__local_team_id", "local_team_id"))
+        .annotate(due=TruncDate(due_at))
+        .order_by()
+        .values("team", "due")
+        .annotate(n=Count("pk"))
+    )
+    return [dict(row) for row in rows]
+
+
+def _warn(run: RetentionRun, now: datetime) -> Batch:
+    warn_for = run.warn_until - run.started_at
+    days = run.rules["days"]
+    by_batch: dict[tuple[int, Any], Counter[str]] = {}
+    fallback = LocalTeam.objects.filter(is_fallback=True).values_list("pk", flat=True)
+    fallback_id = next(iter(fallback), None)
+    for kind, before, kept in (
+        ("contact", run.purge_contacts_before, days["purge_contacts_after_days"]),
+        ("case", run.purge_cases_before, days["purge_cases_after_days"]),
+    ):
+        for row in purge_due(
+            kind=kind, purge_before=before, warn_for=warn_for, days=kept
+        ):
+            team = row["team"] or fallback_id
+            if team is None:
+                continue
+            by_batch.setdefault((team, row["due"]), Counter())[kind] += row["n"]
+    told = set(
+        PurgeWarning.objects.filter(
+            local_team_id__in={team for team, _ in by_batch},
+            purge_on__in={day for _, day in by_batch},
+        ).values_list("local_team_id", "purge_on")
+    )
+    PurgeWarning.objects.bulk_create(
+        [
+            PurgeWarning(
+                local_team_id=team,
+                purge_on=day,
+                contacts=counts["contact"],
+                cases=counts["case"],
+                run=run,
+                created_at=now,
+            )
+            for (team, day), counts in sorted(by_batch.items())
+            if (team, day) not in told
+        ],
+        ignore_conflicts=True,
+    )
+    new = list(
+        PurgeWarning.objects.filter(run=run, created_at=now).values_list(
+            "pk", flat=True
+        )
+    )
+    for pk in new:
+        _queue_after_commit(PURGE_WARNING_TASK, warning_id=pk)
+    counts: Counter[str] = Counter()
+    if new:
+        counts[PurgeWarning._meta.label_lower] = len(new)
+    return Batch(counts, {}, True)
+
+
+def _queue_after_commit(name: str, **kwargs: Any) -> None:
+    """Queue a task by name once the batch commits (the tasks module imports this
+    one). A broker that is down loses only the email: its warning stays unsent."""
+    transaction.on_commit(lambda: current_app.tasks[name].delay(**kwargs), robust=True)
+
+
+STEPS: dict[str, Callable[[RetentionRun, datetime], Batch]] = {
+    Rule.WARN: _warn,
+    Rule.PSEUDONYMISE: _pseudonymise,
+    Rule.PURGE_CONTACTS: _purge_contacts,
+    Rule.PURGE_CASES: _purge_cases,
+    Rule.PURGE_AUDIT: _purge_audit,
+    Rule.PURGE_PEOPLE: _purge_people,
+}
+
+
+def _record(run: RetentionRun, rule: str, counts: Counter[str], now: datetime) -> None:
+    for kind, n in sorted(counts.items()):
+        if not n:
+            continue
+        updated = RetentionAction.objects.filter(run=run, rule=rule, kind=kind).update(
+            count=F("count") + n, last_at=now
+        )
+        if not updated:
+            RetentionAction.objects.create(
+                run=run, rule=rule, kind=kind, count=n, first_at=now, last_at=now
+            )
+
+
+def retention_run_batch(*, run_id: int, now: datetime | None = None) -> bool:
+    """One batch of the run's current rule, in one transaction: its rows changed,
+    its counts recorded (and audited), the cursor moved on. True while the run has
+    more to do; False once it has finished (or was finished already)."""
+    with transaction.atomic():
+        run = (
+            RetentionRun.objects.select_for_update()
+            .filter(pk=run_id, running=True)
+            .first()
+        )
+        if run is None:
+            return False
+        _data_lock(batch=True)
+        now = now or timezone.now()
+        rule = run.step
+        batch = STEPS[rule](run, now)
+        _record(run, rule, batch.counts, now)
+        if batch.counts:
+            audit_record(
+                user=None,
+                action=AuditEvent.Action.UPDATE,
+                obj=run,
+                detail={
+                    "retention": rule,
+                    "counts": dict(sorted(batch.counts.items())),
+                },
+                at=now,
+            )
+        run.batches += 1
+        run.cursor = batch.cursor
+        if batch.step_done:
+            rules = run.rules["rules"]
+            later = rules[rules.index(rule) + 1 :]
+            run.cursor = {}
+            if later:
+                run.step = later[0]
+            else:
+                run.running = False
+                run.finished_at = now
+        run.save(update_fields=["batches", "cursor", "step", "running", "finished_at"])
+        return run.running
+
+
+def retention_run_continue(*, run_id: int, seconds: float | None = None) -> bool:
+    """Batches of the run until it finishes or `seconds` have gone (None: the
+    setting); True if more remains (the caller queues the next stretch)."""
+    deadline = time.monotonic() + (task_seconds() if seconds is None else seconds)
+    while True:
+        more = retention_run_batch(run_id=run_id)
+        if not more or time.monotonic() >= deadline:
+            return more
+
+
+def retention_run(
+    *,
+    now: datetime | None = None,
+    trigger: str = "command",
+    only: Iterable[str] | None = None,
+) -> RetentionRun:
+    """A whole run here and now, to its end (a command, a test, the benchmark)."""
+    run = retention_run_start(now=now, trigger=trigger, only=only)
+    while retention_run_batch(run_id=run.pk):
+        pass
+    run.refresh_from_db()
+    return run
+
+
+# --- the warning's email -------------------------------------------------------------
+
+
+def local_team_recipients(team: LocalTeam) -> list[str]:
+    """Whom a local team's warning goes to: the team's own address and its active
+    supervisors' (every active member's when it has no supervisor)."""
+    members = StaffProfile.objects.filter(
+        local_team=team, tier=Tier.LOCAL, user__is_active=True
+    ).exclude(user__email="")
+    supervisors = members.filter(is_supervisor=True)
+    chosen = supervisors if supervisors.exists() else members
+    emails = sorted(set(chosen.values_list("user__email", flat=True)))
+    if team.email:
+        emails = [team.email, *(e for e in emails if e != team.email)]
+    return emails
+
+
+def _warning_text(warning: PurgeWarning, days: dict[str, int]) -> str:
+    parts = []
+    if warning.contacts:
+        parts.append(
+            f"{warning.contacts} contact record(s), closed "
+            f"{days['purge_contacts_after_days']} days before"
+        )
+    if warning.cases:
+        parts.append(
+            f"{warning.cases} case record(s), closed "
+            f"{days['purge_cases_after_days']} days before"
+        )
+    listed = "\n".join(f"- {part}" for part in parts)
+    return (
+        f"On {warning.purge_on:%A %d %B %Y} the records below of "
+        f"{warning.local_team.name}'s areas reach the end of their retention and "
+        "will be deleted for good:\n\n"
+        f"{listed}\n\n"
+        "If any of them must be kept (an investigation, a complaint, legal "
+        "proceedings), ask an administrator to place a legal hold on the person "
+        "before then. This email names no one; the records are in the service.\n"
+    )
+
+
+def purge_warning_send(*, warning_id: int) -> list[str]:
+    """Email a local team its warning, at most once (claimed by its sent time
+    before the mail goes; a mail server that cannot be reached gives it back for
+    a retry). Returns the addresses told."""
+    now = timezone.now()
+    if not PurgeWarning.objects.filter(pk=warning_id, sent_at__isnull=True).update(
+        sent_at=now
+    ):
+        return []
+    warning = (
+        PurgeWarning.objects.select_related("local_team", "run")
+        .filter(pk=warning_id)
+        .first()
+    )
+    if warning is None:
+        return []
+    recipients = local_team_recipients(warning.local_team)
+    days = (warning.run.rules if warning.run else {}).get(
+        "days", RetentionDays.from_settings().as_dict()
+    )
+    if recipients:
+        try:
+            send_mail(
+                subject=(
+                    f"Records of {warning.local_team.name} to be deleted on "
+                    f"{warning.purge_on:%d %B %Y}"
+                ),
+                message=_warning_text(warning, days),
+                from_email=None,
+                recipient_list=recipients,
+            )
+        except OSError:
+            PurgeWarning.objects.filter(pk=warning_id).update(sent_at=None)
+            raise
+    PurgeWarning.objects.filter(pk=warning_id).update(recipients=recipients)
+    return recipients
+
+
+__all__ = [
+    "legal_hold_lift",
+    "legal_hold_place",
+    "person_erase",
+    "person_erasure_plan",
+    "purge_warning_send",
+    "retention_run",
+    "retention_run_batch",
+    "retention_run_continue",
+    "retention_run_start",
+    "run_exclusively",
+]

@@ -1,0 +1,224 @@
+"""Isolation that follows the facts: a clinician's override of an end date, and a
+contact who becomes a case.
+
+The rules (work.rules) give each case and contact its end date from its own facts, by
+the rule of the period those facts fall in; a further exposure moves a contact's to
+the latest (work.casework.contact_add). Two more facts are applied here, each with an
+IsolationChange row saying why, who and when, and an audit event:
+
+- A tier 2 clinician may override a case's or a contact's end date, with a reason;
+  the person is told the new date by message. An override is a judgement on the facts
+  known then: a later fact that lengthens isolation beyond it applies (a further
+  exposure, becoming a case, a case's onset revised), and the override stands
+  otherwise (work.rules.isolation_after_fact).
+- A person with a contact still to reach, or told to isolate, whose isolation has not
+  ended, who then tests positive (a case made by intake): the contact's isolation
+  switches to the case's, counted from the case's onset or test by the rule of that
+  day (see contacts_become_cases for why it may end sooner).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import audit_event, audit_record, audit_record_many
+from cases.models import Case
+from cases.workitem import Status, WorkItem
+from contacts.models import Contact, IsolationChange
+from notify.services import message_queue
+from online.texts import language_of, long_date, say
+from people.models import Message
+
+from .access.actor import Actor
+from .access.isolation import override_refusal
+from .online import reachable_by_message
+from .rules import isolation_after_fact, isolation_override_problems
+
+
+@dataclass
+class IsolationOverridden:
+    """What an override did, for the page or the API to say."""
+
+    change: IsolationChange
+    # The text or email telling them the new date; None when they have neither a
+    # mobile nor an email (they are to be phoned).
+    message: Message | None
+
+
+def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
+    """Queue the message giving the person their new end date, sent once the
+    transaction commits; one per override (the event is the item's nth override,
+    counted under the item's lock)."""
+    person = item.person
+    where = reachable_by_message(person)
+    if where is None:
+        return None
+    channel, to = where
+    nth = IsolationChange.objects.of_item(item).overrides().count()
+    language = language_of(person.language.code if person.language else None)
+    is_case = isinstance(item, Case)
+    return message_queue(
+        person=person,
+        case=item if is_case else None,
+        contact=None if is_case else item,
+        kind=Message.Kind.ISOLATION_ADVICE,
+        channel=channel,
+        to=to,
+        body=say(
+            "isolation_changed", language, until=long_date(change.ends_on, language)
+        ),
+        key=f"isolation_override:{item.kind}:{item.pk}:{nth}",
+        language=language,
+        personalisation={"subject": say("email_subject", language)},
+    )
+
+
+@transaction.atomic
+def isolation_override(
+    *,
+    item: WorkItem,
+    ends_on: date,
+    reason: str,
+    clinician,
+    by=None,
+    now: datetime | None = None,
+) -> IsolationOverridden:
+    """A clinician sets a case's or a contact's last day of isolation, for a reason.
+
+    `clinician` decided it and must be a tier 2 clinician who may (work.access.
+    isolation: PermissionDenied with the reason otherwise); `by` recorded it when
+    that is someone else (an integration), for the audit trail. Raises
+    ValidationError, field by field, for a date or reason the rules refuse. The
+    person is told the new date by text (a mobile) or email, in their language.
+    """
+    now = now or timezone.now()
+    locked = item.locked()
+    if (refusal := override_refusal(clinician, locked)) is not None:
+        raise PermissionDenied(refusal)
+    problems = isolation_override_problems(
+        ends_on=ends_on,
+        reason=reason,
+        current=locked.isolation_ends_on,
+        today=timezone.localdate(now),
+    )
+    if problems:
+        raise ValidationError(problems)
+    user = Actor.of(clinician).user
+    change = IsolationChange.objects.create(
+        **{locked.kind: locked},
+        kind=IsolationChange.Kind.OVERRIDE,
+        ends_on=ends_on,
+        replaced=locked.isolation_ends_on,
+        reason=reason.strip(),
+        by=user,
+        at=now,
+    )
+    locked.isolation_ends_on = ends_on
+    locked.save(update_fields=["isolation_ends_on"])
+    audit_record(
+        user=by or user,
+        action=AuditEvent.Action.UPDATE,
+        obj=locked,
+        detail={
+            "isolation_change": change.pk,
+            "isolation_ends_on": ends_on.isoformat(),
+            "replaced": change.replaced.isoformat(),
+            "clinician": user.pk,
+        },
+        at=now,
+    )
+    message = _tell(locked, change)
+    item.isolation_ends_on = ends_on
+    return IsolationOverridden(change=change, message=message)
+
+
+# A contact whose isolation a positive test switches to the case's: one still to be
+# reached (new, held, with a local team) or told to isolate (reached, completed, or
+# closed by a local team that reached them): all but those closed never reached.
+_OPEN_OR_TOLD = ~Q(status=Status.CLOSED, reached_at__isnull=True)
+
+
+def contacts_become_cases(
+    *, cases: Sequence[Case], by=None, now: datetime
+) -> list[IsolationChange]:
+    """New cases whose people are contacts isolating now: each such contact isolates
+    until the case's end date from here on, recorded as "became a case" (with the
+    date it replaced) and audited. A few statements for a whole intake batch.
+
+    The case's rule supersedes the contact's even where it ends sooner: a contact
+    isolates for the incubation period, not knowing whether they were infected; a
+    positive test settles that, and from then their isolation is the infectious
+    period counted from their onset or test, by the rule of that day. One person is
+    told one date, the one their case gives. A clinician's override of the contact
+    still stands against an earlier date (work.rules.isolation_after_fact).
+    """
+    if not cases:
+        return []
+    today = timezone.localdate(now)
+    # A person with two new cases at once follows the one isolating longer.
+    latest: dict[int, Case] = {}
+    for case in cases:
+        held = latest.get(case.person_id)
+        if held is None or case.isolation_ends_on > held.isolation_ends_on:
+            latest[case.person_id] = case
+    contacts = list(
+        Contact.objects.select_for_update(of=("self",))
+        .filter(_OPEN_OR_TOLD, person_id__in=latest, isolation_ends_on__gte=today)
+        .annotate(
+            overridden=Exists(
+                IsolationChange.objects.overrides().filter(contact=OuterRef("pk"))
+            )
+        )
+        .order_by("pk")
+    )
+    if not contacts:
+        return []
+    user = by if by is not None and by.is_authenticated else None
+    changes, moved = [], []
+    for contact in contacts:
+        case = latest[contact.person_id]
+        ends_on = isolation_after_fact(
+            current=contact.isolation_ends_on,
+            computed=case.isolation_ends_on,
+            overridden=contact.overridden,
+        )
+        changes.append(
+            IsolationChange(
+                contact=contact,
+                kind=IsolationChange.Kind.BECAME_CASE,
+                became_case=case,
+                ends_on=ends_on,
+                replaced=contact.isolation_ends_on,
+                by=user,
+                at=now,
+            )
+        )
+        if ends_on != contact.isolation_ends_on:
+            contact.isolation_ends_on = ends_on
+            moved.append(contact)
+    changes = IsolationChange.objects.bulk_create(changes)
+    Contact.objects.bulk_update(moved, ["isolation_ends_on"])
+    audit_record_many(
+        audit_event(
+            user=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=contact,
+            detail={
+                "isolation_change": change.pk,
+                "became_case": change.became_case_id,
+                "isolation_ends_on": change.ends_on.isoformat(),
+                "replaced": change.replaced.isoformat(),
+            },
+            at=now,
+        )
+        for contact, change in zip(contacts, changes, strict=True)
+    )
+    return changes
