@@ -897,6 +897,23 @@ def load(month: Month) -> dict[str, int]:
         with Step(f"COPY {total:,} rows into {table}"):
             copy(table, columns, batched(lines))
             counts[table] = total
+    with Step("stamping the tier of each item's reaching caller"):
+        for table, column in (
+            ("cases_case", "case_id"),
+            ("contacts_contact", "contact_id"),
+        ):
+            # As call_record stamps it: the tier of the caller of the first reaching call.
+            sql(
+                f"""
+                UPDATE {table} AS item SET reached_tier = first.tier
+                  FROM (SELECT DISTINCT ON (k.{column}) k.{column} AS id, p.tier
+                          FROM calls_callattempt k
+                          JOIN staffing_staffprofile p ON p.user_id = k.caller_id
+                         WHERE k.outcome = 'reached' AND k.{column} IS NOT NULL
+                         ORDER BY k.{column}, k.started_at, k.id) AS first
+                 WHERE item.id = first.id AND item.reached_route = 'national'
+                """
+            )
     with Step(f"making {len(again)} indexes and constraints again"):
         for statement in again:
             sql(statement)

@@ -126,6 +126,12 @@ class WorkItem(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     reached_at = models.DateTimeField(null=True, blank=True)
     reached_route = models.CharField(max_length=10, choices=Route.choices, blank=True)
+    # The staffing tier of whoever made the reaching call (the national route only),
+    # stamped when the call is recorded: the weekly figures split the national route
+    # by it without looking up each item's first reaching call.
+    reached_tier = models.PositiveSmallIntegerField(
+        null=True, blank=True, editable=False
+    )
     completed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -224,8 +230,10 @@ class WorkItem(models.Model):
         back_to_pool: bool = False,
         next_attempt_at: datetime | None = None,
         escalate_due_at: datetime | None = None,
+        caller_tier: int | None = None,
     ) -> None:
-        """Apply one call: reached, or the next attempt and deadline the rules set."""
+        """Apply one call: reached, or the next attempt and deadline the rules set.
+        `caller_tier`: the staffing tier of the caller, kept when this call reaches."""
         if not self.is_workable:
             raise self._refuse("called")
         self.first_attempt_at = self.first_attempt_at or now
@@ -240,9 +248,10 @@ class WorkItem(models.Model):
             self.status = Status.REACHED
             self.reached_at = now
             self.reached_route = Route.NATIONAL
+            self.reached_tier = caller_tier
             self.next_attempt_at = None
             self.escalate_due_at = None
-            fields += ["status", "reached_at", "reached_route"]
+            fields += ["status", "reached_at", "reached_route", "reached_tier"]
         else:
             self.next_attempt_at = next_attempt_at
             self.escalate_due_at = escalate_due_at

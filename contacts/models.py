@@ -16,7 +16,14 @@ class ContactQuerySet(WorkItemQuerySet):
 
 # What the weekly figures read of a week's contacts (figures/weekly.py: the contacts
 # block and the times block), held in the indexes of their week.
-FIGURES_COLUMNS = ["person", "reached_at", "reached_route", "case", "id"]
+FIGURES_COLUMNS = [
+    "person",
+    "reached_at",
+    "reached_route",
+    "reached_tier",
+    "case",
+    "id",
+]
 
 
 class Contact(WorkItem):

@@ -1,5 +1,6 @@
-"""The beat's capacity task: England's forecast made afresh and cached, so no page
-view (the supervisor dashboard, the capacity page) waits for its scans."""
+"""The figures' beat tasks: what readers ask for most, computed ahead of them, so no
+page view (the figures, the supervisor dashboard, the capacity page) waits for the
+scans behind it."""
 
 from __future__ import annotations
 
@@ -7,10 +8,24 @@ from celery import shared_task
 from django.utils import timezone
 
 from .capacity_selectors import work_forecast
+from .weekly import weekly_figures_refresh
 
 
 @shared_task(name="figures.tasks.capacity_forecast_task")
 def capacity_forecast_task() -> dict[str, str]:
-    """Idempotent: a second run makes the same forecast and caches it again."""
+    """England's forecast made afresh and cached. Idempotent: a second run makes the
+    same forecast and caches it again."""
     forecast = work_forecast(now=timezone.now(), refresh=True)
     return {"from": forecast.start.isoformat(), "cases": str(forecast.history.cases)}
+
+
+@shared_task(
+    name="figures.tasks.weekly_figures_refresh_task",
+    soft_time_limit=240,
+    time_limit=270,
+)
+def weekly_figures_refresh_task() -> dict[str, int]:
+    """Recompute the open week and fill any closed week missing from the cache.
+    Safe to run twice: each run writes the same figures under the same keys."""
+    report = weekly_figures_refresh()
+    return {"computed": report.computed, "kept": report.kept}

@@ -13,8 +13,8 @@ team (the item's area's team) or one area (the item's area). For each:
   transfer is in, 24:01 out; time, not calendar days, across a clock change);
 - the route: `reached_route` "online" or "local" as stamped; "national" split into
   tier 2 and tier 3 by the tier of the caller of the item's reaching call (its first
-  call with outcome reached), or, with no such call, tier 2 for a case and tier 3 for
-  a contact. An item escalated to its local team and then reached by it has one
+  call with outcome reached, stamped on the item as `reached_tier` when that call was
+  recorded), or, with no such call, tier 2 for a case and tier 3 for a contact. An item escalated to its local team and then reached by it has one
   `reached_at` and route "local": it counts once, as local.
 
 A case "was a known contact" when, before it arrived, its person had been named as
@@ -58,9 +58,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
-from django.db.models import Case as SqlCase
+from django.db import connection, connections, transaction
 from django.db.models import (
+    BooleanField,
     CharField,
     Count,
     DateTimeField,
@@ -79,6 +79,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models import Case as SqlCase
 from django.db.models.functions import (
     Cast,
     Coalesce,
@@ -98,6 +99,7 @@ from clock import MONDAY, week_bounds, week_start
 from clock import THURSDAY as THURSDAY_WEEKDAY
 from contacts.chains import contacts_becoming
 from contacts.models import Contact
+from people.models import Person
 from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Shift, StaffProfile, Tier
 
@@ -393,22 +395,11 @@ def _hours(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def _reach_tier(kind: str) -> SqlCase:
-    """The staffing tier of the caller of the item's reaching call (its first call
-    with outcome reached), for items reached by the national route."""
-    first_reach = (
-        CallAttempt.objects.filter(**{kind: OuterRef("pk")}, outcome=Outcome.REACHED)
-        .order_by("started_at", "pk")
-        .values("caller__staff__tier")[:1]
-    )
-    return SqlCase(
-        When(
-            reached_route=Route.NATIONAL,
-            then=Subquery(first_reach, output_field=IntegerField()),
-        ),
-        default=None,
-        output_field=IntegerField(),
-    )
+def _reach_tier() -> F:
+    """The staffing tier of the caller of the item's reaching call, as stamped on the
+    item when that call was recorded (None off the national route, or for an item
+    reached by someone with no staff profile)."""
+    return F("reached_tier")
 
 
 def _reach_counts(since: str, named_tier: int) -> dict[str, Any]:
@@ -467,11 +458,24 @@ def _spread(row: dict[str, Any]) -> dict[str, int]:
 def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
     """One query: the week's cases, reached, how soon and by which route."""
     unreached = Q(reached_at__isnull=True)
-    no_details = unreached & Q(person__phone="", person__phone_alt="", person__email="")
+    # Looked up for the unreached only (a CASE, so never evaluated for the rest): a
+    # join to people for every case of the week read all 8M people at peak.
+    no_details = SqlCase(
+        When(
+            unreached,
+            then=Exists(
+                Person.objects.filter(
+                    pk=OuterRef("person_id"), phone="", phone_alt="", email=""
+                )
+            ),
+        ),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
     # Named, with an exposure in the window, before the case arrived.
     known_contact = Exists(contacts_becoming(known=True))
     # Not reached online or locally, and no reaching call by tier 3: tier 2.
-    row = cases.annotate(reach_tier=_reach_tier("case")).aggregate(
+    row = cases.annotate(reach_tier=_reach_tier()).aggregate(
         transferred=Count("pk"),
         no_details=Count("pk", filter=no_details),
         known_contacts=Count("pk", filter=known_contact),
@@ -514,7 +518,7 @@ def _contact_figures(
     people = (
         contacts.annotate(
             person_key=person_key(),
-            reach_tier=_reach_tier("contact"),
+            reach_tier=_reach_tier(),
             first_created=Window(Min("created_at"), partition_by=person),
             person_rows=Window(Count("pk"), partition_by=person),
             nth=Window(
@@ -715,6 +719,18 @@ def compute_weekly_figures(
     """The figures, from the database, never from the cache: three queries for a
     team or an area, four for England (on SQLite the times block takes three)."""
     now = now or timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # This transaction only: sorts and hashes in memory, not on disk.
+                cursor.execute(
+                    "SELECT set_config('work_mem', %s, true)",
+                    [settings.FIGURES_WORK_MEM],
+                )
+        return _compute(period=period, scope=scope, now=now)
+
+
+def _compute(*, period: Period, scope: Scope, now: datetime) -> WeekFigures:
     start, end = period.bounds()
     in_week = Q(created_at__gte=start, created_at__lt=end) & scope.items_q()
     cases_qs = Case.objects.filter(in_week)
@@ -804,6 +820,53 @@ def weekly_figures(
         except Exception:
             logger.warning("figures cache unavailable", exc_info=True)
     return figures
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    computed: int  # weeks (of a scope) computed and cached by this run
+    kept: int  # closed weeks already cached, left as they were
+
+
+def weekly_figures_refresh(
+    *,
+    now: datetime | None = None,
+    closed_weeks: int = 8,
+    kind: str = THURSDAY,
+    scopes: list[Scope] | None = None,
+) -> RefreshReport:
+    """Compute ahead of the readers what the figures pages and API read most, so a
+    reader finds it cached: the open week (recomputed every run) and the last
+    `closed_weeks` closed weeks (computed once, when not cached) for England, and
+    the open and last closed week of each local team. At a month at peak England's
+    busiest week takes seconds to compute, which no reader should wait for; the run
+    (figures.tasks, on beat) waits instead. An area, or an older week, is computed
+    when first asked for and cached as usual."""
+    now = now or timezone.now()
+    open_week = Period.containing(timezone.localdate(now), kind)
+    if scopes is None:
+        teams = [Scope.team(t) for t in LocalTeam.objects.order_by("name")]
+        plan = [(Scope.england(), closed_weeks), *((team, 1) for team in teams)]
+    else:
+        plan = [(scope, closed_weeks) for scope in scopes]
+    computed = kept = 0
+    for scope, weeks in plan:
+        for period in [
+            open_week,
+            *(open_week.previous(n) for n in range(1, weeks + 1)),
+        ]:
+            closed = period.is_closed(now)
+            seconds = CACHE_SECONDS if closed else _open_week_seconds()
+            if not seconds:
+                continue
+            key = cache_key(period, scope, _generation(), open_week=not closed)
+            if closed and isinstance(cache.get(key), WeekFigures):
+                kept += 1
+                continue
+            figures = compute_weekly_figures(period=period, scope=scope, now=now)
+            cache.set(key, figures, seconds)
+            computed += 1
+    return RefreshReport(computed=computed, kept=kept)
 
 
 def weekly_trend(

@@ -28,6 +28,7 @@ from contacts.models import Contact
 from escalations.models import Escalation
 from notify.services import message_queue
 from people.models import Message
+from staffing.models import StaffProfile
 from staffing.selectors.members import supervisor_emails
 from staffing.services import call_review_queue_if_new_starter
 
@@ -63,6 +64,15 @@ def isolation_advice_text(item: WorkItem) -> str:
 
 def _who(user) -> str:
     return user.get_full_name() or user.get_username()
+
+
+def _tier_of(caller) -> int | None:
+    """The caller's staffing tier (None for someone with no staff profile)."""
+    return (
+        StaffProfile.objects.filter(user_id=caller.pk)
+        .values_list("tier", flat=True)
+        .first()
+    )
 
 
 @transaction.atomic
@@ -114,6 +124,7 @@ def call_record(
         back_to_pool=plan.back_to_pool,
         next_attempt_at=plan.next_attempt_at,
         escalate_due_at=plan.escalate_due_at,
+        caller_tier=_tier_of(caller) if plan.reached else None,
     )
     person = locked.person
     call = CallAttempt.objects.create(

@@ -127,6 +127,8 @@ def week(clock):
         duration_seconds=120,
         outcome=Outcome.REACHED,
     )
+    c3.reached_tier = handler.tier  # as recording that call stamps it
+    c3.save(update_fields=["reached_tier"])
     p1 = f.PersonFactory(area=c1.area, phone="+447400300001")
     p2 = f.PersonFactory(area=c1.area, phone="+447400300002")
     p3 = f.PersonFactory(area=c1.area, phone="+447400300002")
@@ -653,9 +655,10 @@ def test_the_link_is_marked_current_on_the_page(client, supervisor):
 def test_the_figures_page_takes_few_queries(
     client, supervisor, week, django_assert_max_num_queries
 ):
-    """Eight weeks for England: four blocks a week, and the page's own few."""
+    """Eight weeks for England: four blocks a week (and the memory setting's three
+    statements), and the page's own few."""
     client.force_login(supervisor)
-    with django_assert_max_num_queries(8 * 4 + 12):
+    with django_assert_max_num_queries(8 * (4 + 3) + 12):
         assert client.get(URL).status_code == 200
 
 
