@@ -3,7 +3,6 @@ the same operation as the override pages (work.isolation.isolation_override)."""
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,7 +17,7 @@ from work.access.isolation import override_refusal
 from work.isolation import isolation_override
 from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
 
-from .access import api_client_of
+from .access import api_client_of, staff_user_named
 
 
 class IsolationOverrideInSerializer(serializers.Serializer):
@@ -44,16 +43,7 @@ class IsolationOverrideInSerializer(serializers.Serializer):
     )
 
     def validate_clinician(self, value):
-        if value is None:
-            return None
-        user = (
-            get_user_model()
-            .objects.filter(pk=value, is_active=True, staff__isnull=False)
-            .first()
-        )
-        if user is None:
-            raise serializers.ValidationError("No active member of staff has that id.")
-        return user
+        return staff_user_named(value)
 
     def validate(self, data):
         # The same rules, and words, as the override page and the operation itself.

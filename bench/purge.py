@@ -34,6 +34,11 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+# The databases are made as the matching bench makes its own (a template kept, copied
+# afresh for each run).
+from bench.matching import admin_run, database_copy, template_label  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/tracing_bench_purge"
 CONTACTS = 1_000_000
 CONTACTS_PER_CASE = 4
@@ -57,48 +62,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # --- the databases --------------------------------------------------------------------
-
-
-def admin_run(url: str, *statements: str) -> list[tuple]:
-    """Run statements on the server's `postgres` database; the last one's rows."""
-    import psycopg2
-
-    parts = urlsplit(url)
-    admin = psycopg2.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=parts.username,
-        password=parts.password,
-        dbname="postgres",
-    )
-    admin.autocommit = True
-    rows: list[tuple] = []
-    with admin.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-            rows = cursor.fetchall() if cursor.description else []
-    admin.close()
-    return rows
-
-
-def database_copy(url: str, *, source: str, target: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    admin_run(
-        url,
-        f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)',
-        f'CREATE DATABASE "{target}" TEMPLATE "{source}" STRATEGY FILE_COPY',
-    )
-
-
-def template_label(url: str, template: str) -> str:
-    rows = admin_run(
-        url,
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-        f"WHERE datname = '{template}'",
-    )
-    return (rows[0][0] or "") if rows else ""
 
 
 def sql(statement: str, params=None) -> int:

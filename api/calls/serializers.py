@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
 from calls.models import CallAttempt, Outcome
 from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_problems
+
+from ..access import staff_user_named
 
 
 class CallInSerializer(serializers.Serializer):
@@ -37,16 +38,7 @@ class CallInSerializer(serializers.Serializer):
     )
 
     def validate_caller(self, value):
-        if value is None:
-            return None
-        user = (
-            get_user_model()
-            .objects.filter(pk=value, is_active=True, staff__isnull=False)
-            .first()
-        )
-        if user is None:
-            raise serializers.ValidationError("No active member of staff has that id.")
-        return user
+        return staff_user_named(value)
 
     def validate(self, data):
         # The same rules, and words, as the call form and the operation itself.
