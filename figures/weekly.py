@@ -782,6 +782,13 @@ def _open_week_seconds() -> int:
     return max(0, int(settings.FIGURES_OPEN_WEEK_SECONDS))
 
 
+def _cached_for(period: Period, now: datetime) -> tuple[bool, int]:
+    """Whether the week is still open, and how long its figures are cached: a closed
+    week for a week, the open one for FIGURES_OPEN_WEEK_SECONDS (0: not cached)."""
+    open_week = not period.is_closed(now)
+    return open_week, _open_week_seconds() if open_week else CACHE_SECONDS
+
+
 def forget_cached_figures() -> None:
     """Every cached week is read afresh from now on (after a correction of old data;
     tests whose data differ for the same week)."""
@@ -796,8 +803,7 @@ def weekly_figures(
     a week, the open week for settings.FIGURES_OPEN_WEEK_SECONDS (0: computed on
     every call). A cache that does not answer is passed by, never an error."""
     now = now or timezone.now()
-    open_week = not period.is_closed(now)
-    seconds = _open_week_seconds() if open_week else CACHE_SECONDS
+    open_week, seconds = _cached_for(period, now)
     if not seconds:
         return compute_weekly_figures(period=period, scope=scope, now=now)
     key = None
@@ -850,17 +856,17 @@ def weekly_figures_refresh(
     else:
         plan = [(scope, closed_weeks) for scope in scopes]
     computed = kept = 0
+    generation = _generation()
     for scope, weeks in plan:
         for period in [
             open_week,
             *(open_week.previous(n) for n in range(1, weeks + 1)),
         ]:
-            closed = period.is_closed(now)
-            seconds = CACHE_SECONDS if closed else _open_week_seconds()
+            is_open, seconds = _cached_for(period, now)
             if not seconds:
                 continue
-            key = cache_key(period, scope, _generation(), open_week=not closed)
-            if closed and isinstance(cache.get(key), WeekFigures):
+            key = cache_key(period, scope, generation, open_week=is_open)
+            if not is_open and isinstance(cache.get(key), WeekFigures):
                 kept += 1
                 continue
             figures = compute_weekly_figures(period=period, scope=scope, now=now)
