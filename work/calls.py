@@ -28,7 +28,7 @@ from contacts.models import Contact
 from escalations.models import Escalation
 from notify.services import message_queue
 from people.models import Message
-from staffing.models import StaffProfile
+from staffing.access import profile_of
 from staffing.selectors.members import supervisor_emails
 from staffing.services import call_review_queue_if_new_starter
 
@@ -68,11 +68,8 @@ def _who(user) -> str:
 
 def _tier_of(caller) -> int | None:
     """The caller's staffing tier (None for someone with no staff profile)."""
-    return (
-        StaffProfile.objects.filter(user_id=caller.pk)
-        .values_list("tier", flat=True)
-        .first()
-    )
+    profile = profile_of(caller)
+    return profile.tier if profile is not None else None
 
 
 @transaction.atomic
