@@ -1,6 +1,7 @@
 """The team's escalations as CSV, streamed a batch at a time from a server-side
-cursor: each line from a tuple of one query (the item's columns picked in SQL, the
-times formatted by PostgreSQL), not from model instances."""
+cursor: each line from tuples, not model instances (the escalation's columns from the
+stream, the times formatted by PostgreSQL; its item's from one query a batch by
+primary key)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from itertools import islice
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import CharField, F, Func, QuerySet, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from cases.models import Case
+from contacts.models import Contact
 from escalations.models import Escalation
 
 from ..csv_cells import csv_cell
@@ -50,9 +52,8 @@ EXPORT_HEADER = [
 
 BATCH = 500
 
-# The columns read for a line, in order: tuples from one query, no model instances.
-# Each escalation is of a case or a contact (a check constraint), so its item's
-# columns are the case's, else the contact's.
+# The columns of a line's tuple, in order. Each escalation is of a case or a contact
+# (a check constraint), so its item's columns are the case's, else the contact's.
 _COLUMNS = (
     "pk",
     "case_id",
@@ -78,6 +79,8 @@ _COLUMNS = (
 )
 _TIMES = ("created_at", "due_at", "picked_up_at", "closed_at")
 PERSON = _COLUMNS.index("person_id")
+# Those read from the escalation's item, in _ITEM_READ's order after its key.
+_ITEM = ("first_name", "last_name", "phone", "postcode", "area_name", "person_id")
 
 _REASONS = dict(Escalation.Reason.choices)
 _STATUSES = dict(Escalation.Status.choices)
@@ -98,14 +101,28 @@ def escalation_person_id(escalation: Escalation) -> int | None:
     return item.person_id if item is not None else None
 
 
-def _item_column(name: str) -> Coalesce:
-    return Coalesce(f"case__{name}", f"contact__{name}", output_field=CharField())
+# The escalation's own columns, read by the streaming query; an item's columns are
+# read for a batch at a time by primary key (one query for its cases, one for its
+# contacts). A LEFT JOIN of every escalation to both tables, each row having only
+# one of them, is planned as a hash join reading a whole table once the team's
+# share of escalations is large enough.
+_OWN = tuple(name for name in _COLUMNS if name not in _ITEM)
+_ITEM_READ = (
+    "pk",
+    "person__first_name",
+    "person__last_name",
+    "person__phone",
+    "person__postcode",
+    "area__name",
+    "person_id",
+)
+_NO_ITEM = (None,) * (len(_ITEM_READ) - 1)
 
 
 def _export_values(rows: QuerySet[Escalation]) -> QuerySet[Escalation, tuple]:
-    """The rows as tuples of _COLUMNS: the item's columns picked in SQL, and on
-    PostgreSQL the times formatted there too (elsewhere they are read as datetimes
-    and formatted in Python)."""
+    """The escalations' own columns (_OWN) as tuples, on PostgreSQL with the times
+    formatted there too (elsewhere they are read as datetimes and formatted in
+    Python)."""
     in_sql = connections[rows.db].vendor == "postgresql"
     zone = Value(timezone.get_current_timezone_name())
     times = {
@@ -114,17 +131,36 @@ def _export_values(rows: QuerySet[Escalation]) -> QuerySet[Escalation, tuple]:
     }
     columns = {name: f"{name}_text" for name in _TIMES}
     return rows.annotate(
-        first_name=_item_column("person__first_name"),
-        last_name=_item_column("person__last_name"),
-        phone=_item_column("person__phone"),
-        postcode=_item_column("person__postcode"),
-        area_name=_item_column("area__name"),
-        person_id=Coalesce("case__person_id", "contact__person_id"),
         picker_first_name=F("picked_up_by__first_name"),
         picker_last_name=F("picked_up_by__last_name"),
         picker_username=F("picked_up_by__username"),
         **times,
-    ).values_list(*(columns.get(name, name) for name in _COLUMNS))
+    ).values_list(*(columns.get(name, name) for name in _OWN))
+
+
+def _items(model: type[Case] | type[Contact], ids: list[int], using: str) -> dict:
+    """The item columns (_ITEM_READ after the key) of the items `ids`, by key."""
+    if not ids:
+        return {}
+    rows = model.objects.using(using).filter(pk__in=ids).values_list(*_ITEM_READ)
+    return {row[0]: row[1:] for row in rows}
+
+
+def _with_items(batch: list[tuple], using: str) -> list[tuple]:
+    """A batch of _OWN tuples as _COLUMNS tuples, its items' columns filled in."""
+    case_at, contact_at = _OWN.index("case_id"), _OWN.index("contact_id")
+    cases = _items(Case, [r[case_at] for r in batch if r[case_at]], using)
+    contacts = _items(Contact, [r[contact_at] for r in batch if r[contact_at]], using)
+    joined = []
+    for row in batch:
+        own = dict(zip(_OWN, row, strict=True))
+        if row[case_at] is not None:
+            item = cases.get(row[case_at], _NO_ITEM)
+        else:
+            item = contacts.get(row[contact_at], _NO_ITEM)
+        own.update(zip(_ITEM, item, strict=True))
+        joined.append(tuple(own[name] for name in _COLUMNS))
+    return joined
 
 
 def _batches(rows: QuerySet[Escalation]) -> Iterator[list[tuple]]:
@@ -132,7 +168,7 @@ def _batches(rows: QuerySet[Escalation]) -> Iterator[list[tuple]]:
     never holds more than one batch in memory."""
     stream = _export_values(rows).iterator(chunk_size=BATCH)
     while batch := list(islice(stream, BATCH)):
-        yield batch
+        yield _with_items(batch, rows.db)
 
 
 def _local(value) -> str:

@@ -35,12 +35,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("scale_peak")]
 # Plans that read a big table whole at this size, reported to be fixed in the query;
 # strict, so that the fix shows here by failing until the mark is taken off.
 READS_A_TABLE_WHOLE = {
-    "escalation_csv_export": (
-        "at this size the team's 591 escalations are hash-joined to every case "
-        "(Seq Scan on cases_case, 50,000 rows; the primary-key lookups are costed 7% "
-        "higher): the LEFT JOINs to both cases and contacts, each row having only "
-        "one of them"
-    ),
     "weekly_figures_last_week": (
         "the contacts block hash-joins the week's 36,000 contacts to every person "
         "(Seq Scan on people_person) for the person key, and the times block every "
