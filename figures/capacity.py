@@ -492,8 +492,13 @@ class TierGap:
     def label(self) -> str:
         return self.forecast.label
 
-    def within(self, hours: int) -> tuple[HourGap, ...]:
-        return self.hours[:hours]
+    def within(self, hours: int, since: datetime | None = None) -> tuple[HourGap, ...]:
+        """The first `hours` hours, from `since` when given (a forecast made an hour
+        before starts with an hour now past)."""
+        left = (
+            self.hours if since is None else [h for h in self.hours if h.hour >= since]
+        )
+        return tuple(left[:hours])
 
     def days(self) -> list[DayGap]:
         """The hours' figures added up by local day, with each day's worst hour."""
@@ -575,8 +580,10 @@ class GapSummary:
     worst: tuple[HourGap, ...]
 
 
-def gap_summary(gap: TierGap, *, hours: int, worst: int = 3) -> GapSummary:
-    window = gap.within(hours)
+def gap_summary(
+    gap: TierGap, *, hours: int, worst: int = 3, since: datetime | None = None
+) -> GapSummary:
+    window = gap.within(hours, since)
     short = sorted(
         (h for h in window if h.state == SHORT), key=lambda h: (-h.short_by, h.hour)
     )

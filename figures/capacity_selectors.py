@@ -191,6 +191,13 @@ def forget_cached_forecasts() -> None:
     cache.set(f"{_namespace()}:generation", uuid.uuid4().hex, None)
 
 
+def _keys(local_team_id: int | None, start: datetime) -> tuple[str, str]:
+    """The cache keys of the forecast from the hour `start`, and of the latest made."""
+    team = "-" if local_team_id is None else local_team_id
+    prefix = f"{_namespace()}:{_generation()}:{team}"
+    return f"{prefix}:{start.isoformat()}", f"{prefix}:latest"
+
+
 def work_forecast(
     *, now: datetime, local_team_id: int | None = None, refresh: bool = False
 ) -> cap.WorkForecast:
@@ -200,12 +207,11 @@ def work_forecast(
     does, so no page waits for England's)."""
     start = cap.current_hour(now)
     seconds = max(0, int(settings.TRACING_CAPACITY_CACHE_SECONDS))
-    key = None
+    keys = None
     if seconds:
         try:
-            team = "-" if local_team_id is None else local_team_id
-            key = f"{_namespace()}:{_generation()}:{team}:{start.isoformat()}"
-            cached = cache.get(key)
+            keys = _keys(local_team_id, start)
+            cached = cache.get(keys[0])
         except Exception:  # the cache is a help, not a dependency
             logger.warning("capacity cache unavailable", exc_info=True)
             cached = None
@@ -214,12 +220,37 @@ def work_forecast(
     forecast = cap.forecast_work(
         history_measure(now=now, local_team_id=local_team_id), start=start
     )
-    if key is not None:
+    if keys is not None:
         try:
-            cache.set(key, forecast, seconds)
+            cache.set_many(dict.fromkeys(keys, forecast), seconds)
         except Exception:
             logger.warning("capacity cache unavailable", exc_info=True)
     return forecast
+
+
+def cached_forecast(
+    *, now: datetime, local_team_id: int | None = None
+) -> cap.WorkForecast | None:
+    """The forecast from the current hour if made already, else the one from the hour
+    before (in the minutes after the hour turns, before the beat makes the next);
+    None when neither is cached. Never makes one: for a page that must not wait for
+    the scans behind it."""
+    start = cap.current_hour(now)
+    if settings.TRACING_CAPACITY_CACHE_SECONDS <= 0:
+        return None
+    try:
+        keys = _keys(local_team_id, start)
+        found = cache.get_many(keys)
+    except Exception:
+        logger.warning("capacity cache unavailable", exc_info=True)
+        return None
+    for key in keys:
+        forecast = found.get(key)
+        if isinstance(forecast, cap.WorkForecast) and (
+            forecast.start >= start - cap.HOUR
+        ):
+            return forecast
+    return None
 
 
 # --- the rota against it ------------------------------------------------------------
@@ -274,7 +305,11 @@ class Capacity:
         return self.local_team is None
 
     def summaries(self, hours: int) -> list[cap.GapSummary]:
-        return [cap.gap_summary(self.tiers[t], hours=hours) for t in cap.TIERS]
+        """Each tier's gap over the next `hours` hours from the current one."""
+        since = cap.current_hour(self.now)
+        return [
+            cap.gap_summary(self.tiers[t], hours=hours, since=since) for t in cap.TIERS
+        ]
 
 
 def capacity(*, now: datetime, local_team: LocalTeam | None = None) -> Capacity:
@@ -284,6 +319,21 @@ def capacity(*, now: datetime, local_team: LocalTeam | None = None) -> Capacity:
     forecast = work_forecast(
         now=now, local_team_id=local_team.pk if local_team else None
     )
+    return _against_rota(forecast, now=now, local_team=local_team)
+
+
+def capacity_if_cached(*, now: datetime) -> Capacity | None:
+    """England's capacity against the rota when its forecast is cached (see
+    cached_forecast), else None: the forecast is never made here."""
+    forecast = cached_forecast(now=now)
+    if forecast is None:
+        return None
+    return _against_rota(forecast, now=now, local_team=None)
+
+
+def _against_rota(
+    forecast: cap.WorkForecast, *, now: datetime, local_team: LocalTeam | None
+) -> Capacity:
     tolerance = settings.TRACING_CAPACITY_TOLERANCE
     rota = rota_by_hour(forecast.hours, now=now) if local_team is None else {}
     tiers = {}

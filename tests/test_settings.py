@@ -98,3 +98,23 @@ def test_the_favicon_is_served_at_the_root(client, db):
 
     assert response.status_code == 200
     assert response["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+
+
+def test_without_redis_the_embedded_processes_share_one_cache(tmp_path):
+    """run_embedded's web server, worker and beat are three processes: what one
+    caches (the beat's forecast), another reads (the dashboard)."""
+    env = {"REDIS_URL": "", "CACHE_DIR": str(tmp_path), "DEBUG": "true"}
+    wrote = manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache; cache.set('shared', 'made')",
+        **env,
+    )
+    assert wrote.returncode == 0, wrote.stderr
+    read = manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache; print(cache.get('shared'))",
+        **env,
+    )
+    assert read.stdout.split()[-1] == "made", read.stderr

@@ -192,6 +192,15 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+elif CACHE_DIR := env.str("CACHE_DIR", default=""):
+    # Without Redis, the processes of one machine share a folder (run_embedded sets
+    # it for its web server, worker and beat: what the beat computes, pages read).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": CACHE_DIR,
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The current week's figures are cached this long (0: never), a closed week's for a

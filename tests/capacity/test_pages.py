@@ -13,9 +13,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from figures.capacity_selectors import cached_forecast
+from figures.tasks import capacity_forecast_task
 from staffing.models import Shift, Tier
 from tests import factories as f
 from tests.conftest import NOW
@@ -64,7 +68,47 @@ def open_slots(team) -> list[tuple[dt.datetime, dt.datetime]]:
     )
 
 
+def test_the_dashboard_waits_for_the_beats_forecast_rather_than_making_it(
+    client, lead, rota_tomorrow
+):
+    client.force_login(lead.user)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("staffing:dashboard"))
+    # Weeks of contacts by the hour (the forecast's history) are not read.
+    assert not [q for q in queries if '"contacts_contact"."created_at" >=' in q["sql"]]
+    assert cached_forecast(now=NOW) is None
+    assert page.context["summaries"] == []
+    assert "is not ready yet" in page.text
+    assert reverse("staffing:capacity") in page.text
+    capacity_forecast_task()
+    page = client.get(reverse("staffing:dashboard"))
+    assert [s.tier for s in page.context["summaries"]] == [
+        Tier.CLINICAL,
+        Tier.CALL_HANDLER,
+    ]
+    assert "is not ready yet" not in page.text
+
+
+def test_the_dashboard_shows_the_hour_befores_forecast_from_this_hour(
+    client, lead, rota_tomorrow, clock
+):
+    """In the minutes after the hour turns, before the beat makes the next one."""
+    capacity_forecast_task()
+    clock.shift(dt.timedelta(hours=1))
+    client.force_login(lead.user)
+    tier2, _ = client.get(reverse("staffing:dashboard")).context["summaries"]
+    # The next 48 hours from this one: the hour now past is left out.
+    assert tier2.hours == 48
+    assert tier2.worst
+    assert all(h.hour >= NOW + dt.timedelta(hours=1) for h in tier2.worst)
+    clock.shift(dt.timedelta(hours=1))
+    client.force_login(lead.user)  # idle for two hours: signed out
+    page = client.get(reverse("staffing:dashboard"))
+    assert "is not ready yet" in page.text
+
+
 def test_the_dashboard_shows_the_gap_of_the_next_two_days(client, lead, rota_tomorrow):
+    capacity_forecast_task()
     client.force_login(lead.user)
     page = client.get(reverse("staffing:dashboard"))
     tier2, tier3 = page.context["summaries"]
@@ -80,6 +124,7 @@ def test_the_dashboard_shows_the_gap_of_the_next_two_days(client, lead, rota_tom
 
 
 def test_the_dashboards_minute_refresh_leaves_the_forecast_alone(client, lead, clock):
+    capacity_forecast_task()
     client.force_login(lead.user)
     client.get(reverse("staffing:dashboard"))
     page = client.get(reverse("staffing:dashboard"), headers={"HX-Request": "true"})

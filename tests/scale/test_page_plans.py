@@ -41,12 +41,6 @@ READS_A_TABLE_WHOLE = {
         "reached case (Seq Scan on cases_case) to the week's contacts: a week is "
         "nearly a quarter of the month, at the full month too"
     ),
-    "supervisor_dashboard": (
-        "with the capacity forecast not yet cached (beat makes it every 5 minutes), "
-        "the dashboard makes it in the request: 8 weeks of cases and 2 of contacts "
-        "counted by hour, most of both tables (Seq Scan on cases_case and "
-        "contacts_contact)"
-    ),
 }
 
 

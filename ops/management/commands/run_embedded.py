@@ -4,6 +4,7 @@ Meant for `make run` on the embedded default (SQLite and the filesystem broker);
 production stack runs each process on its own (see docker-compose.yml).
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -57,7 +58,16 @@ class Command(BaseCommand):
             ],
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
         }
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        # One cache for the three (a folder; without it each has its own memory and
+        # the pages never see what the beat computes ahead of them).
+        env = {
+            **os.environ,
+            "CACHE_DIR": os.environ.get("CACHE_DIR")
+            or str(settings.BASE_DIR / "var" / "cache"),
+        }
+        processes = {
+            name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()
+        }
         # Stopped by a signal (not only Ctrl-C): take the worker, beat and web down too.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         self.stdout.write(
