@@ -49,6 +49,14 @@ class Team(models.Model):
         return self.name
 
 
+def open_work_cap(tier: int, *, new_starter: bool) -> int:
+    """How many open items someone of `tier` may hold at once (fewer for a new
+    starter: not yet signed off by their supervisor)."""
+    caps = settings.TRACING_OPEN_WORK_CAP
+    key = "tier2" if tier == Tier.CLINICAL else "tier3"
+    return caps[f"{key}_new_starter" if new_starter else key]
+
+
 class StaffProfile(models.Model):
     """Everything the service knows about one member of staff (one per user)."""
 
@@ -139,9 +147,7 @@ class StaffProfile(models.Model):
 
     @property
     def open_work_cap(self) -> int:
-        caps = settings.TRACING_OPEN_WORK_CAP
-        key = "tier2" if self.tier == Tier.CLINICAL else "tier3"
-        return caps[f"{key}_new_starter" if self.is_new_starter else key]
+        return open_work_cap(self.tier, new_starter=self.is_new_starter)
 
 
 class HoursCapChange(models.Model):
