@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 from .models import AuditEvent
@@ -104,23 +105,60 @@ def audit_list_view(
     person_of = person_of or _person_id_of
     at = at or timezone.now()
     detail = {"via": via, "list": list_name, **(detail or {})}
-    events: dict[int, AuditEvent] = {}
+    shown: dict[int, tuple[str, str]] = {}  # person -> (object type, object id)
     for item in items:
         person_id = person_of(item)
-        if person_id is None or person_id in events:
+        if person_id is None or person_id in shown:
             continue
-        event = audit_event(
-            user=user,
-            action=AuditEvent.Action.VIEW,
-            obj=item,
-            detail=detail,
-            at=at,
-        )
-        event.person_id = person_id
-        events[person_id] = event
-    if not events:
+        shown[person_id] = (item._meta.label_lower, str(item.pk))
+    if not shown:
         return 0
-    return len(AuditEvent.objects.bulk_create(events.values()))
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    if connection.vendor == "postgresql":
+        return _list_view_rows_insert(shown, user_id=user_id, detail=detail, at=at)
+    return len(
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                at=at,
+                user_id=user_id,
+                action=AuditEvent.Action.VIEW,
+                person_id=person_id,
+                object_type=object_type,
+                object_id=object_id,
+                detail=detail,
+            )
+            for person_id, (object_type, object_id) in shown.items()
+        )
+    )
+
+
+def _list_view_rows_insert(
+    shown: dict[int, tuple[str, str]], *, user_id, detail: dict, at: datetime
+) -> int:
+    """The rows of audit_list_view by one INSERT ... SELECT from arrays: everything
+    but the person and the object is the same for every row, so no model instance is
+    made for each (an export of 70,000 people spent half its time making them)."""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    encoder = AuditEvent._meta.get_field("detail").encoder
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table}"
+            " (at, user_id, action, person_id, object_type, object_id, detail)"
+            " SELECT %s, %s, %s, shown.person_id, shown.object_type, shown.object_id,"
+            " %s::jsonb"
+            " FROM unnest(%s::bigint[], %s::text[], %s::text[])"
+            " AS shown(person_id, object_type, object_id)",
+            [
+                at,
+                user_id,
+                AuditEvent.Action.VIEW,
+                json.dumps(detail, cls=encoder),
+                list(shown),
+                [object_type for object_type, _ in shown.values()],
+                [object_id for _, object_id in shown.values()],
+            ],
+        )
+        return cursor.rowcount
 
 
 def audit_sign_in(
