@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from areas.models import Area, LocalTeam
+from figures.replica import replica_reads
 from figures.weekly import (
     ISO,
     ROUTES,
@@ -237,5 +238,7 @@ class WeeklyFiguresView(APIView):
             raise ValidationError({"week": [str(exc)]}) from None
         actor = actor_of(request)
         scope = _scope(query.validated_data, local_team_id=actor.local_team_id)
-        figures = weekly_figures(period=period, scope=scope)
+        # A few seconds behind the primary at most, like the page (figures/replica.py).
+        with replica_reads():
+            figures = weekly_figures(period=period, scope=scope)
         return Response(WeeklyFiguresSerializer(figures).data)

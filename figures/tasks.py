@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from .capacity_selectors import work_forecast
+from .replica import replica_reads
 from .weekly import weekly_figures_refresh
 
 
@@ -26,6 +27,9 @@ def capacity_forecast_task() -> dict[str, str]:
 )
 def weekly_figures_refresh_task() -> dict[str, int]:
     """Recompute the open week and fill any closed week missing from the cache.
-    Safe to run twice: each run writes the same figures under the same keys."""
-    report = weekly_figures_refresh()
+    Safe to run twice: each run writes the same figures under the same keys. Read
+    from the replica when there is one, as the figures pages are: these are the
+    heaviest scans the service makes."""
+    with replica_reads():
+        report = weekly_figures_refresh()
     return {"computed": report.computed, "kept": report.kept}

@@ -58,7 +58,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, connections, transaction
+from django.db import connections, router, transaction
 from django.db.models import (
     BooleanField,
     CharField,
@@ -719,9 +719,12 @@ def compute_weekly_figures(
     """The figures, from the database, never from the cache: three queries for a
     team or an area, four for England (on SQLite the times block takes three)."""
     now = now or timezone.now()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+    # The database the reads go to (the replica inside figures.replica.replica_reads,
+    # when there is one): the transaction, and its work_mem, are that database's.
+    using = router.db_for_read(Case)
+    with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
+            with connections[using].cursor() as cursor:
                 # This transaction only: sorts and hashes in memory, not on disk.
                 cursor.execute(
                     "SELECT set_config('work_mem', %s, true)",

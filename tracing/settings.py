@@ -150,11 +150,17 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-# Connections kept open between requests (not one new connection a request), checked
-# before reuse so a connection the server dropped is replaced, not an error.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A read replica (a PostgreSQL hot standby of the primary) for the reads that may be
+# a few seconds behind: the figures, the exports and the people search, inside
+# figures.replica.replica_reads(); every other read and every write is the primary's.
+# Unset: one database, as before.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    # A test run makes no replica: the alias reads the test database (committed
+    # rows only: it is a connection of its own, as a replica's would be).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["figures.replica.ReplicaRouter"]
 # The embedded default's SQLite, shared by the web process, a worker and beat: WAL so
 # readers never wait, a busy timeout so writers queue, and transactions that take the
 # write lock when they begin (IMMEDIATE). A deferred transaction that reads, then
@@ -165,16 +171,23 @@ SQLITE_OPTIONS = {
     "init_command": "PRAGMA journal_mode=WAL;",
     "transaction_mode": "IMMEDIATE",
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
-# PostgreSQL's JIT compiles any query the planner thinks costly, and our costly ones
-# (a week's figures, an export) then spend 0.3-0.8 s compiling to save less than that
-# (EXPLAIN at a month at peak): off unless DATABASE_JIT=true.
-if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql") and (
-    not env.bool("DATABASE_JIT", default=False)
-):
-    options = DATABASES["default"].setdefault("OPTIONS", {})
-    options["options"] = (options.get("options", "") + " -c jit=off").strip()
+for _database in DATABASES.values():  # the primary and the replica alike
+    _database["ATOMIC_REQUESTS"] = False
+    # Connections kept open between requests (not one new connection a request),
+    # checked before reuse so a connection the server dropped is replaced, not an
+    # error.
+    _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    _database["CONN_HEALTH_CHECKS"] = True
+    if _database["ENGINE"] == "django.db.backends.sqlite3":
+        _database.setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
+    # PostgreSQL's JIT compiles any query the planner thinks costly, and our costly
+    # ones (a week's figures, an export) then spend 0.3-0.8 s compiling to save less
+    # than that (EXPLAIN at a month at peak): off unless DATABASE_JIT=true.
+    if _database["ENGINE"].startswith("django.db.backends.postgresql") and (
+        not env.bool("DATABASE_JIT", default=False)
+    ):
+        options = _database.setdefault("OPTIONS", {})
+        options["options"] = (options.get("options", "") + " -c jit=off").strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

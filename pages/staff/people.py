@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from audit.services import audit_list_view
+from figures.replica import replica_reads
 from work.access.people import (
     SEARCH_LIMIT,
     may_search_people,
@@ -59,14 +60,18 @@ def people_search_view(request: HttpRequest) -> HttpResponse:
     query = None
     if form.is_bound and form.is_valid():
         query = parse_person_query(form.cleaned_data["q"])
-        people = list(
-            people_search(
-                request.user,
-                query,
-                date_of_birth=form.cleaned_data["date_of_birth"],
+        # Read from the replica when there is one (figures/replica.py): people are
+        # found by records made minutes or days ago, and a record opened from the
+        # results is read afresh from the primary.
+        with replica_reads():
+            people = list(
+                people_search(
+                    request.user,
+                    query,
+                    date_of_birth=form.cleaned_data["date_of_birth"],
+                )
             )
-        )
-        results = people_found(request.user, people)
+            results = people_found(request.user, people)
         audit_list_view(
             user=request.user, items=people, via="page", list_name="people search"
         )

@@ -1,0 +1,105 @@
+"""Reads that may come from a read replica: the figures, the exports, the searches.
+
+When DATABASE_REPLICA_URL is set (tracing/settings.py) the service has a second
+database alias, "replica": a PostgreSQL hot standby fed by streaming replication from
+the primary. ReplicaRouter sends a read there only inside `replica_reads()`, a scope a
+door opens around the reads it knows can be a little behind; everything else, and
+every write, is the primary's. A caseworker who saves a contact and opens the next
+page reads the contact as saved: nothing is read from the replica by default.
+
+What a reader in the scope may see: the primary as it was a moment ago, usually well
+under a second and a few seconds when the primary is busy (the replica's lag, which
+PostgreSQL reports in pg_stat_replication). A contact reached a second ago may not be
+in the week's reached yet; an escalation closed a second ago may show as picked up in
+the export. The pages chosen tolerate that because none of them is where a person acts
+on what they just did: the weekly figures are already cached for minutes
+(FIGURES_OPEN_WEEK_SECONDS) and describe a week, an export is a snapshot the moment it
+is taken, and a search finds people whose records were made minutes or days before
+(the record itself opens on the primary). Their scans are the heaviest reads the
+service makes, and on the replica they no longer compete with the call handlers'
+writes.
+
+The audit rows these pages write are writes, so they go to the primary like any
+other; and inside a transaction on the primary (transaction.atomic) reads stay on the
+primary, so a transaction reads its own writes and holds its locks where it took them.
+
+A standby cancels a query that holds back the replay of rows the primary has since
+vacuumed away; a long export would fail so unless the standby runs with
+hot_standby_feedback on (README). The router lives here, below the doors, so the pages,
+the API and the figures' own beat task can all open the scope; it imports no model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+REPLICA = "replica"
+
+T = TypeVar("T")
+
+# A context variable rather than a thread-local: each request (thread or asyncio
+# task) has its own, so one request's scope never reaches another's reads.
+_replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
+
+
+@contextmanager
+def replica_reads() -> Iterator[None]:
+    """The reads made inside may be served by the replica (when there is one)."""
+    token = _replica_reads.set(True)
+    try:
+        yield
+    finally:
+        _replica_reads.reset(token)
+
+
+def read_from_replica(chunks: Iterable[T]) -> Iterator[T]:
+    """A lazy iterable (a streamed response's content) whose reads may be served by
+    the replica. The scope is opened for each step and closed before the chunk is
+    handed on: a streamed response is iterated by the server after the view has
+    returned, so a scope around the view's body would be closed by then, and one
+    left open between steps would cover whatever the server does in between."""
+    steps = iter(chunks)
+    while True:
+        with replica_reads():
+            try:
+                chunk = next(steps)
+            except StopIteration:
+                return
+        yield chunk
+
+
+class ReplicaRouter:
+    """Reads to the replica inside replica_reads() and outside a transaction on the
+    primary; everything else to the primary. Installed by the settings only when
+    DATABASE_REPLICA_URL is set."""
+
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        if (
+            _replica_reads.get()
+            and REPLICA in connections
+            and not connections[DEFAULT_DB_ALIAS].in_atomic_block
+        ):
+            return REPLICA
+        # Outside the scope the primary, even for an object loaded from the
+        # replica (its relations are then read afresh from the primary).
+        return DEFAULT_DB_ALIAS
+
+    def db_for_write(self, model: Any, **hints: Any) -> str:
+        return DEFAULT_DB_ALIAS
+
+    def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool:
+        # The replica is a copy of the primary: an object read from one may be
+        # related to an object of the other.
+        return True
+
+    def allow_migrate(
+        self, db: str, app_label: str, model_name: str | None = None, **hints: Any
+    ) -> bool:
+        # The replica replays the primary's changes, schema included: it is never
+        # migrated itself (and a hot standby refuses writes).
+        return db == DEFAULT_DB_ALIAS
