@@ -16,12 +16,19 @@ from tests.conftest import IN_CI
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# What production needs besides its secret (tracing/settings.py refuses to start
+# without them); the tests of production give them unless they test their absence.
+SHARED = {"REDIS_URL": "redis://127.0.0.1:6379/0", "CELERY_BROKER_URL": "redis://"}
+
+
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     base = {
         k: v
         for k, v in os.environ.items()
         if k not in ("DEBUG", "ENVIRONMENT", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
+    if env.get("ENVIRONMENT") == "production":
+        env = {**SHARED, **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -50,6 +57,21 @@ def test_production_without_a_secret_key_refuses_to_start():
     result = manage("check", ENVIRONMENT="production", SECRET_KEY="")
     assert result.returncode != 0
     assert "SECRET_KEY must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "said"),
+    [
+        ({"REDIS_URL": ""}, "REDIS_URL must be set in production"),
+        ({"CELERY_BROKER_URL": "filesystem://"}, "CELERY_BROKER_URL must be a shared"),
+    ],
+)
+def test_production_refuses_what_one_process_alone_would_see(missing, said):
+    """More web and worker processes than one: a cache or a broker of a process's
+    own would split them (a rate limit per process, a task no worker sees)."""
+    result = manage("check", ENVIRONMENT="production", SECRET_KEY="s" * 60, **missing)
+    assert result.returncode != 0
+    assert said in result.stderr
 
 
 def test_production_refuses_debug():

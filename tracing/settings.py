@@ -392,6 +392,16 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# In production any number of web and worker processes run side by side, on more than
+# one machine: they must share their cache (rate limits, cached figures) and their
+# broker (a task queued by a web process must reach a worker). A process's own memory
+# or a local folder would split them silently, so production refuses to start so.
+if PRODUCTION and not REDIS_URL:
+    raise ImproperlyConfigured("REDIS_URL must be set in production (a shared cache).")
+if PRODUCTION and CELERY_BROKER_URL.startswith(("filesystem://", "memory://")):
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL must be a shared broker in production (Redis, RabbitMQ)."
+    )
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
