@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Its widget templates, found by FORM_RENDERER below after the project's own.
+    "django.forms",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -188,6 +190,9 @@ for _database in DATABASES.values():  # the primary and the replica alike
     ):
         options = _database.setdefault("OPTIONS", {})
         options["options"] = (options.get("options", "") + " -c jit=off").strip()
+# Form widgets render through the project's templates (then Django's): templates/django/
+# forms/widgets/ writes in what Django's include once per attribute set and option.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
