@@ -45,7 +45,10 @@ WIDGETS = {
     "password": (forms.PasswordInput(render_value=True), "secret"),
     "url": (forms.URLInput(), "https://example.org/?a=1&b=2"),
     "time": (forms.TimeInput(), dt.time(9, 30)),
-    "date and time": (forms.DateTimeInput(), dt.datetime(2021, 1, 12, 9, 30)),
+    "date and time": (
+        forms.DateTimeInput(),
+        dt.datetime(2021, 1, 12, 9, 30, tzinfo=dt.UTC),
+    ),
     "file": (forms.FileInput(), None),
     "colour": (forms.TextInput(attrs={"type": "color"}), "#005eb8"),
     "checkbox on": (
