@@ -15,8 +15,13 @@ at the start of each run) with set-based INSERT ... SELECT statements, then:
    oldest work first), without writing; the figures are items per second, and the
    ratio.
 2. The sweep over 1,000,000 unreached contacts of which about 2% are due, timed to
-   the end (every due contact escalated, exactly once), beside one raw SELECT of the
-   same due rows.
+   the end (every due contact escalated, exactly once): the app (one statement a
+   batch on PostgreSQL), the app row by row (its SQLite path, and what it ran
+   everywhere before), and beside them the full SQL, one hand-written statement a
+   batch writing the same rows (the digests of what each wrote are compared). Each
+   runs --repeats times in a rotating order, from the same rows (rolled back and
+   vacuumed between runs); the ratio is to the full SQL of the same round.
+   --sweep-only skips the day's assignment (1 and the staff's rounds).
 
 A benchmark, not a test: it prints figures and never fails on a time.
 """
@@ -359,10 +364,88 @@ WITH held AS MATERIALIZED (
 SELECT items.id, slots.user_id FROM items JOIN slots USING (rn)
 """
 
-RAW_DUE = """
-SELECT id FROM contacts_contact
- WHERE status IN ('new', 'assigned') AND escalate_due_at <= %(now)s
- ORDER BY escalate_due_at, id
+# The sweep's floor: one batch of due contacts escalated by one statement written by
+# hand, writing the rows the sweep writes (the item, its escalation with the reason
+# and the call history worded as the sweep words them, its audit row).
+RAW_SWEEP_BATCH = r"""
+WITH claimed AS MATERIALIZED (
+    SELECT c.id, c.person_id, c.attempts, c.escalate_due_at, a.local_team_id, t.code
+      FROM contacts_contact c
+      LEFT JOIN areas_area a ON a.id = c.area_id
+      LEFT JOIN areas_localteam t ON t.id = a.local_team_id
+     WHERE c.status IN ('new', 'assigned') AND c.escalate_due_at <= %(now)s
+     ORDER BY c.escalate_due_at, c.id
+     LIMIT %(batch)s
+       FOR UPDATE OF c SKIP LOCKED
+), routed AS MATERIALIZED (
+    SELECT claimed.id, claimed.person_id, claimed.attempts, claimed.escalate_due_at,
+           claimed.local_team_id IS NULL AS area_unknown,
+           COALESCE(claimed.local_team_id, f.id) AS team_id,
+           COALESCE(claimed.code, f.code) AS team_code
+      FROM claimed LEFT JOIN areas_localteam f
+        ON claimed.local_team_id IS NULL AND f.is_fallback
+), updated AS (
+    UPDATE contacts_contact c
+       SET status = 'escalated', local_team_id = r.team_id, assignee_id = NULL,
+           escalated_at = %(now)s, next_attempt_at = NULL, escalate_due_at = NULL
+      FROM routed r
+     WHERE c.id = r.id
+), history AS MATERIALIZED (
+    SELECT a.contact_id,
+           string_agg(to_char(a.started_at AT TIME ZONE 'Europe/London',
+                              'Dy DD Mon HH24:MI') || ': ' ||
+                      CASE a.outcome WHEN 'no_answer' THEN 'No answer'
+                                     WHEN 'voicemail' THEN 'Voicemail left'
+                                     WHEN 'wrong_number' THEN 'Wrong number'
+                                     WHEN 'refused' THEN 'Refused to take part'
+                                     ELSE a.outcome END,
+                      E'\n' ORDER BY a.started_at, a.id) AS lines,
+           (array_agg(a.outcome ORDER BY a.started_at DESC, a.id DESC))[1] AS last
+      FROM calls_callattempt a
+     WHERE a.contact_id IN (SELECT id FROM claimed)
+     GROUP BY a.contact_id
+), worded AS MATERIALIZED (
+    SELECT r.*,
+           CASE h.last WHEN 'wrong_number' THEN 'wrong_number'
+                       WHEN 'refused' THEN 'refused' ELSE 'unreached' END AS reason,
+           CASE WHEN h.lines IS NULL THEN
+                    E'Not reached within 24 hours: never called.\nNo calls were made.'
+                WHEN r.attempts >= 3 THEN
+                    'Not reached after ' || r.attempts || ' call attempts.'
+                    || E'\nCall history:\n' || h.lines
+                ELSE 'Not reached within 24 hours (' || r.attempts || ' call attempt'
+                     || CASE WHEN r.attempts = 1 THEN '' ELSE 's' END || ').'
+                     || E'\nCall history:\n' || h.lines
+           END AS detail
+      FROM routed r LEFT JOIN history h ON h.contact_id = r.id
+), escalated AS (
+    INSERT INTO escalations_escalation (contact_id, local_team_id, reason, detail,
+        area_unknown, status, created_at, due_at, outcome, outcome_note)
+    SELECT id, team_id, reason, detail, area_unknown, 'new', %(now)s,
+           %(now)s + interval '24 hours', '', ''
+      FROM worded ORDER BY escalate_due_at, id
+)
+INSERT INTO audit_auditevent (at, action, person_id, object_type, object_id, detail)
+SELECT %(now)s, 'escalate', person_id, 'contacts.contact', id::text,
+       jsonb_build_object('team', team_code, 'reason', reason)
+  FROM worded ORDER BY worded.escalate_due_at, worded.id
+"""
+
+# What a sweep wrote, as one digest per table (the same rows give the same digests,
+# whichever ids they were given).
+WRITTEN = """
+SELECT (SELECT md5(string_agg(concat_ws('|', id, status, local_team_id, assignee_id,
+                                        escalated_at, escalate_due_at), '/' ORDER BY id))
+          FROM contacts_contact WHERE status = 'escalated'),
+       (SELECT md5(string_agg(concat_ws('|', contact_id, local_team_id, reason, detail,
+                                        area_unknown, status, created_at, due_at),
+                              '/' ORDER BY id))
+          FROM escalations_escalation),
+       (SELECT md5(string_agg(concat_ws('|', at, user_id, action, person_id,
+                                        object_type, object_id, detail::text),
+                              '/' ORDER BY id))
+          FROM audit_auditevent WHERE action = 'escalate'),
+       (SELECT count(*) FROM escalations_escalation)
 """
 
 
@@ -456,49 +539,142 @@ def run_day(kind: str, total: int) -> dict:
     }
 
 
-def run_sweep() -> dict:
+def _sweep_in_sql(now) -> int:
+    """The yardstick: RAW_SWEEP_BATCH until a batch comes back short."""
+    from django.db import connection
+
+    from work.escalation import SWEEP_BATCH
+
+    escalated = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(RAW_SWEEP_BATCH, {"now": now, "batch": SWEEP_BATCH})
+            escalated += cursor.rowcount
+            if cursor.rowcount < SWEEP_BATCH:
+                return escalated
+
+
+def _sweep_by_the_app(now, *, row_by_row: bool = False) -> int:
+    """escalate_unreached until no full batch was found; row by row: the batch the
+    sweep writes where it cannot write one statement (SQLite), and wrote everywhere
+    before escalation_sql."""
+    from unittest import mock
+
+    from work import escalation
+
+    escalated = 0
+    with mock.patch.object(
+        escalation, "_batch_in_one_statement", return_value=not row_by_row
+    ):
+        while True:
+            done, more = escalation.escalate_unreached(now=now)
+            escalated += done
+            if not more:
+                return escalated
+
+
+def _timed_and_undone(run, now) -> dict:
+    """Time `run` from the same starting rows every time: inside a transaction
+    rolled back after (each batch a savepoint), the dead rows it leaves vacuumed
+    away before the next run. Also read what it wrote, and sweep again (nothing)."""
+    from django.db import connection, transaction
+
+    from work.escalation import escalate_unreached
+
+    with transaction.atomic():
+        start = time.perf_counter()
+        escalated = run(now)
+        seconds = time.perf_counter() - start
+        with connection.cursor() as cursor:
+            cursor.execute(WRITTEN)
+            *digests, escalations = cursor.fetchone()
+        doubles = sql(
+            "SELECT contact_id FROM escalations_escalation"
+            " WHERE contact_id IS NOT NULL GROUP BY contact_id HAVING count(*) > 1"
+        )
+        again, _ = escalate_unreached(now=now)  # a second sweep finds nothing
+        transaction.set_rollback(True)
+    sql("VACUUM ANALYZE contacts_contact")
+    sql("VACUUM ANALYZE escalations_escalation")
+    sql("VACUUM ANALYZE audit_auditevent")
+    return {
+        "escalated": escalated,
+        "seconds": seconds,
+        "digests": digests,
+        "escalations": escalations,
+        "doubles": doubles,
+        "second_sweep": again,
+    }
+
+
+SWEEPS = {
+    "the app (one statement a batch)": lambda now: _sweep_by_the_app(now),
+    "the app, row by row": lambda now: _sweep_by_the_app(now, row_by_row=True),
+    "the full SQL": _sweep_in_sql,
+}
+
+
+def run_sweep(repeats: int) -> dict:
+    """Each way of sweeping `repeats` times, in a rotating order, on the same rows."""
     from django.db import connection
     from django.utils import timezone
 
-    from escalations.models import Escalation
-    from work.escalation import escalate_unreached
-
     now = timezone.now()
-    start = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute(RAW_DUE, {"now": now})
-        due = len(cursor.fetchall())
-    raw_seconds = time.perf_counter() - start
-    escalated = batches = 0
-    start = time.perf_counter()
-    while True:
-        done, more = escalate_unreached(now=now)
-        escalated += done
-        batches += 1
-        if not more:
-            break
-    sweep_seconds = time.perf_counter() - start
-    again, _ = escalate_unreached(now=now)  # a second sweep finds nothing
-    doubles = sql(
-        "SELECT contact_id FROM escalations_escalation GROUP BY contact_id"
-        " HAVING count(*) > 1"
+        cursor.execute(
+            "SELECT count(*) FROM contacts_contact"
+            " WHERE status IN ('new', 'assigned') AND escalate_due_at <= %s",
+            [now],
+        )
+        (due,) = cursor.fetchone()
+    runs: dict[str, list[dict]] = {name: [] for name in SWEEPS}
+    names = list(SWEEPS)
+    for repeat in range(repeats):
+        for name in names[repeat % len(names) :] + names[: repeat % len(names)]:
+            result = _timed_and_undone(SWEEPS[name], now)
+            runs[name].append(result)
+            print(
+                f"    {name}: {result['escalated']:,} in {result['seconds']:.2f}s",
+                flush=True,
+            )
+    return {"due": due, "runs": runs}
+
+
+def print_sweep(sweep: dict, n: dict[str, int]) -> None:
+    from statistics import median
+
+    runs = sweep["runs"]
+    floor = [r["seconds"] for r in runs["the full SQL"]]
+    print(
+        f"  sweep: {sweep['due']:,} due contacts out of {n['sweep_contacts']:,},"
+        f" {len(floor)} runs each (median; ratio to the full SQL of the same round)"
     )
-    return {
-        "due": due,
-        "escalated": escalated,
-        "escalations": Escalation.objects.count(),
-        "doubles": doubles,
-        "second_sweep": again,
-        "batches": batches,
-        "sweep_seconds": sweep_seconds,
-        "raw_seconds": raw_seconds,
-    }
+    for name, results in runs.items():
+        seconds = [r["seconds"] for r in results]
+        ratios = [mine / raw for mine, raw in zip(seconds, floor, strict=True)]
+        same = all(r["digests"] == runs["the full SQL"][0]["digests"] for r in results)
+        print(
+            f"    {name}: {results[0]['escalated']:,} escalated in"
+            f" {median(seconds):.2f}s; ratio {median(ratios):.2f}x"
+            f" (each: {', '.join(f'{r:.2f}' for r in ratios)});"
+            f" rows as the full SQL's: {'yes' if same else 'NO'};"
+            f" exactly once: {results[0]['doubles']} doubles, a second sweep"
+            f" escalated {results[0]['second_sweep']}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--scale", type=float, default=1.0, help="fraction of the peak (0.1 is quick)"
+    )
+    parser.add_argument(
+        "--sweep-only",
+        action="store_true",
+        help="skip the day's assignment (its contacts are still made, then finished)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs of each sweep (the median shown)"
     )
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
@@ -518,8 +694,10 @@ def main() -> None:
         seed_cases(n["cases"])
         sql("ANALYZE")
 
-    print("assigning a peak day's cases")
-    cases = run_day("case", n["cases"])
+    days = {}
+    if not args.sweep_only:
+        print("assigning a peak day's cases")
+        days["cases"] = run_day("case", n["cases"])
 
     with timed(f"{n['contacts']:,} contacts"):
         finish_held_work("case")
@@ -530,8 +708,19 @@ def main() -> None:
             "%(count)s) / %(count)s AS at",
         )
         sql("ANALYZE")
-    print("assigning a peak day's contacts")
-    contacts = run_day("contact", n["contacts"])
+    if not args.sweep_only:
+        print("assigning a peak day's contacts")
+        days["contacts"] = run_day("contact", n["contacts"])
+    else:  # the day's cases and contacts done with, as the day would leave them
+        for table in ("cases_case", "contacts_contact"):
+            sql(
+                f"""
+                UPDATE {table} SET status = 'completed', reached_at = now(),
+                       reached_route = 'national', completed_at = now(),
+                       next_attempt_at = NULL, escalate_due_at = NULL
+                 WHERE status = 'new'
+                """
+            )
     finish_held_work("contact")
 
     with timed(f"{n['sweep_contacts']:,} unreached contacts for the sweep"):
@@ -561,11 +750,11 @@ def main() -> None:
         sql("VACUUM ANALYZE contacts_contact")
         sql("VACUUM ANALYZE calls_callattempt")
     print("sweeping")
-    sweep = run_sweep()
+    sweep = run_sweep(args.repeats)
 
     print()
     print("RESULTS (a benchmark: figures, never a pass or fail)")
-    for kind, day in (("cases", cases), ("contacts", contacts)):
+    for kind, day in days.items():
         rate = day["assigned"] / day["service_seconds"]
         raw_rate = day["raw_rows"] / day["raw_seconds"]
         print(
@@ -576,16 +765,7 @@ def main() -> None:
             f" ({day['raw_rows']:,} in {day['raw_seconds']:.2f}s);"
             f" service takes {raw_rate / rate:.1f}x the raw time per item"
         )
-    print(
-        f"  sweep: {sweep['escalated']:,} of {sweep['due']:,} due contacts escalated"
-        f" (out of {n['sweep_contacts']:,}) in {sweep['sweep_seconds']:.2f}s over"
-        f" {sweep['batches']} batches; one raw SQL selection of the due rows"
-        f" {sweep['raw_seconds']:.2f}s; ratio {sweep['sweep_seconds'] / sweep['raw_seconds']:.1f}x"
-    )
-    print(
-        f"  exactly once: {sweep['escalations']:,} escalations, {sweep['doubles']}"
-        f" items escalated twice, a second sweep escalated {sweep['second_sweep']}"
-    )
+    print_sweep(sweep, n)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -31,6 +31,7 @@ from escalations.models import Escalation, EscalationAction
 from staffing.models import StaffProfile, Tier
 
 from .effects import assignment_run_after_commit
+from .escalation_sql import sweep_batch
 from .rules import ESCALATION_NOTE_MAX, CallRule
 
 log = logging.getLogger(__name__)
@@ -327,6 +328,7 @@ def due_for_sweep(
             "area__local_team_id",
             "area__local_team__code",
             "assignee_id",
+            "escalate_due_at",
         )[:batch]
     )
 
@@ -338,12 +340,13 @@ def escalate_unreached(
 
     Each kind's batch is one transaction: the due items are claimed with SKIP LOCKED,
     marked escalated by one conditional update (WorkItem.mark_escalated for many rows),
-    and given their Escalation and audit rows by one insert each. Two sweeps at once
-    never take the same row, and the one-open-escalation constraint refuses a double
-    even if they did; a sweep killed midway rolls back its batch whole. Items whose
-    postcode found no area go to the fallback team, flagged. Returns
-    (escalated, more_waiting). Work held by someone frees their slot: an assignment
-    run is asked for once the batch commits.
+    and given their Escalation and audit rows by one insert each (on PostgreSQL all
+    of it one statement, escalation_sql, with the reason and detail worded in SQL).
+    Two sweeps at once never take the same row, and the one-open-escalation
+    constraint refuses a double even if they did; a sweep killed midway rolls back
+    its batch whole. Items whose postcode found no area go to the fallback team,
+    flagged. Returns (escalated, more_waiting). Work held by someone frees their
+    slot: an assignment run is asked for once the batch commits.
     """
     now = now or timezone.now()
     batch = batch or SWEEP_BATCH
@@ -351,75 +354,99 @@ def escalate_unreached(
     more = False
     models: tuple[type[Case] | type[Contact], ...] = (Case, Contact)
     for model in models:
-        kind = model.kind
-        rule = CallRule.for_kind(kind)
         with transaction.atomic():
-            rows = list(due_for_sweep(model, now, batch=batch))
-            if not rows:
-                continue
-            more = more or len(rows) == batch
-            pks = [row[0] for row in rows]
-            fallback = None
-            if any(row[3] is None for row in rows):
-                fallback = fallback_team()
-            team_of = Coalesce(
-                Subquery(
-                    Area.objects.filter(pk=OuterRef("area_id")).values("local_team_id")[
-                        :1
-                    ]
-                ),
-                Value(fallback.pk if fallback else None),
-            )
-            updated = model.objects.filter(pk__in=pks, status__in=UNREACHED).update(
-                status=Status.ESCALATED,
-                local_team_id=team_of,
-                assignee=None,
-                escalated_at=now,
-                next_attempt_at=None,
-                escalate_due_at=None,
-            )
-            if updated != len(pks):
-                # Only possible where rows cannot be locked (SQLite): another sweep got
-                # there first; undo this batch rather than risk a double.
-                raise IllegalTransition("Another sweep escalated some of these items.")
-            history = _call_history(kind, pks)
-            escalations, events = [], []
-            for pk, person_id, attempts, team_id, team_code, _holder in rows:
-                calls = history.get(pk, [])
-                reason = _reason_for(calls)
-                area_unknown = team_id is None  # no area, so no team of its own
-                if area_unknown:
-                    assert fallback is not None
-                    team_id, team_code = fallback.pk, fallback.code
-                escalations.append(
-                    Escalation(
-                        **{f"{kind}_id": pk},
-                        local_team_id=team_id,
-                        reason=reason,
-                        detail=_unreached_detail(attempts, calls, rule),
-                        area_unknown=area_unknown,
-                        created_at=now,
-                        due_at=now + DUE_WITHIN.get(reason, DEFAULT_DUE_WITHIN),
-                    )
+            if _batch_in_one_statement():
+                swept = sweep_batch(
+                    model=model,
+                    claim=due_for_sweep(model, now, batch=batch),
+                    now=now,
+                    reason_for_last_outcome=REASON_FOR_LAST_OUTCOME,
+                    due_within=DUE_WITHIN,
+                    default_due_within=DEFAULT_DUE_WITHIN,
                 )
-                events.append(
-                    AuditEvent(
-                        at=now,
-                        action=AuditEvent.Action.ESCALATE,
-                        person_id=person_id,
-                        object_type=model._meta.label_lower,
-                        object_id=str(pk),
-                        detail={"team": team_code, "reason": reason},
-                    )
-                )
-            Escalation.objects.bulk_create(escalations)
-            audit_record_many(events)
-            done += len(rows)
-            if any(row[5] is not None for row in rows):
+                claimed, freed_a_slot = swept.claimed, swept.freed_a_slot
+            else:
+                claimed, freed_a_slot = _sweep_batch_row_by_row(model, now, batch)
+            more = more or claimed == batch
+            done += claimed
+            if freed_a_slot:
                 assignment_run_after_commit()  # held slots freed
     if done:
         log.info("escalated %s unreached items", done)
     return done, more
+
+
+def _batch_in_one_statement() -> bool:
+    """PostgreSQL writes a batch in one statement (escalation_sql); elsewhere
+    (SQLite, the embedded default) it is written row by row."""
+    return connection.vendor == "postgresql"
+
+
+def _sweep_batch_row_by_row(
+    model: type[Case] | type[Contact], now: datetime, batch: int
+) -> tuple[int, bool]:
+    """The batch of escalate_unreached where rows cannot be locked (SQLite, the
+    embedded default): the same rows as escalation_sql writes, built in Python.
+    Returns (claimed, whether any was held by someone)."""
+    kind = model.kind
+    rule = CallRule.for_kind(kind)
+    rows = list(due_for_sweep(model, now, batch=batch))
+    if not rows:
+        return 0, False
+    pks = [row[0] for row in rows]
+    fallback = None
+    if any(row[3] is None for row in rows):
+        fallback = fallback_team()
+    team_of = Coalesce(
+        Subquery(
+            Area.objects.filter(pk=OuterRef("area_id")).values("local_team_id")[:1]
+        ),
+        Value(fallback.pk if fallback else None),
+    )
+    updated = model.objects.filter(pk__in=pks, status__in=UNREACHED).update(
+        status=Status.ESCALATED,
+        local_team_id=team_of,
+        assignee=None,
+        escalated_at=now,
+        next_attempt_at=None,
+        escalate_due_at=None,
+    )
+    if updated != len(pks):
+        # Another sweep got there first: undo this batch rather than risk a double.
+        raise IllegalTransition("Another sweep escalated some of these items.")
+    history = _call_history(kind, pks)
+    escalations, events = [], []
+    for pk, person_id, attempts, team_id, team_code, _holder, _due in rows:
+        calls = history.get(pk, [])
+        reason = _reason_for(calls)
+        area_unknown = team_id is None  # no area, so no team of its own
+        if area_unknown:
+            assert fallback is not None
+            team_id, team_code = fallback.pk, fallback.code
+        escalations.append(
+            Escalation(
+                **{f"{kind}_id": pk},
+                local_team_id=team_id,
+                reason=reason,
+                detail=_unreached_detail(attempts, calls, rule),
+                area_unknown=area_unknown,
+                created_at=now,
+                due_at=now + DUE_WITHIN.get(reason, DEFAULT_DUE_WITHIN),
+            )
+        )
+        events.append(
+            AuditEvent(
+                at=now,
+                action=AuditEvent.Action.ESCALATE,
+                person_id=person_id,
+                object_type=model._meta.label_lower,
+                object_id=str(pk),
+                detail={"team": team_code, "reason": reason},
+            )
+        )
+    Escalation.objects.bulk_create(escalations)
+    audit_record_many(events)
+    return len(rows), any(row[5] is not None for row in rows)
 
 
 def _reason_for(calls: list[tuple]) -> str:

@@ -23,6 +23,7 @@ from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation
+from tests.sweep_kill import killed_once_the_sweep_audits
 from work import assignment
 from work.escalation import escalate_unreached
 from work.tasks import assign_work_task
@@ -102,7 +103,7 @@ def test_sweep_killed_mid_batch_leaves_nothing_half_done():
     contacts = [ContactFactory(created_at=timezone.now() - 25 * HOUR) for _ in range(3)]
 
     with (
-        mock.patch.object(AuditEvent.objects, "bulk_create", side_effect=Killed),
+        killed_once_the_sweep_audits(Killed),
         pytest.raises(Killed),
     ):
         escalate_unreached()
@@ -116,7 +117,7 @@ def test_sweep_killed_mid_batch_leaves_nothing_half_done():
 def test_sweep_rerun_after_a_kill_escalates_each_item_exactly_once():
     contacts = [ContactFactory(created_at=timezone.now() - 25 * HOUR) for _ in range(5)]
     with (
-        mock.patch.object(AuditEvent.objects, "bulk_create", side_effect=Killed),
+        killed_once_the_sweep_audits(Killed),
         pytest.raises(Killed),
     ):
         escalate_unreached(batch=2)

@@ -19,6 +19,7 @@ from cases.workitem import Status
 from escalations.models import Escalation
 from people.services import PersonDetails
 from tests import factories as f
+from tests.sweep_kill import killed_once_the_sweep_audits
 from work.escalation import escalate_unreached
 from work.intake import TestResult as LabResult
 from work.intake import case_intake_many
@@ -102,7 +103,7 @@ def test_sweep_batch_that_fails_queues_no_run_and_escalates_nothing(
 
     with (
         django_capture_on_commit_callbacks(execute=True),
-        mock.patch.object(AuditEvent.objects, "bulk_create", side_effect=Boom),
+        killed_once_the_sweep_audits(Boom),
         pytest.raises(Boom),
     ):
         escalate_unreached()

@@ -1,0 +1,213 @@
+"""The escalation sweep's batch on PostgreSQL: one statement per kind of item.
+
+escalation.escalate_unreached escalates a batch of due items; on PostgreSQL it does
+so here, in one data-modifying statement with no Python per row: claim the due rows
+(the sweep's own SELECT ... FOR UPDATE SKIP LOCKED, due_for_sweep), mark them
+escalated to their team (the fallback team, flagged, for an item with none), and
+write their Escalation rows and audit rows by INSERT ... SELECT. Each escalation's
+reason and detail are worded in SQL from the item's call history, exactly as
+escalation._reason_for and escalation._unreached_detail word them for the single
+escalation and the SQLite sweep (tests/escalation_sweep pins the two together).
+
+One statement is one snapshot and all or nothing: a batch killed midway leaves no
+trace, and a row another sweep holds is skipped, never waited for.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from areas.models import LocalTeam
+from audit.models import AuditEvent
+from calls.models import CallAttempt, Outcome
+from cases.errors import IllegalTransition
+from cases.models import Case
+from cases.workitem import UNREACHED, Status
+from contacts.models import Contact
+from escalations.models import Escalation
+
+from .rules import CallRule
+
+# A call's time as the detail shows it: strftime's "%a %d %b %H:%M" in to_char's
+# words (English names whatever the server's locale: no TM prefix).
+WHEN = "Dy DD Mon HH24:MI"
+
+# `claim` is due_for_sweep's SELECT (the item's id, person, attempts, its area's team
+# and that team's code, its holder, when it fell due), bound and escaped; every
+# other %(name)s is a parameter of sweep_batch. The parts are MATERIALIZED where
+# read twice, so that each runs once whatever the planner guesses, and no part joins
+# another: the planner's guess of a batch's size is often far off (the due rows sit
+# at the end of the index's statistics), and a nested loop of one batch over
+# another costs a batch squared. Each item's calls are read through their index
+# (LATERAL); the escalations are written for every claimed row, and sweep_batch
+# undoes the batch if the update missed one (it cannot, while the rows are locked).
+STATEMENT = r"""
+WITH claimed (id, person_id, attempts, team_id, team_code, assignee_id, due_at)
+    AS MATERIALIZED ({claim}),
+routed AS MATERIALIZED (
+    SELECT claimed.id, claimed.person_id, claimed.attempts, claimed.due_at,
+           claimed.team_id IS NULL AS area_unknown,
+           COALESCE(claimed.team_id, fallback.id) AS team_id,
+           COALESCE(claimed.team_code, fallback.code) AS team_code
+      FROM claimed
+      LEFT JOIN {team} AS fallback
+        ON claimed.team_id IS NULL AND fallback.is_fallback
+),
+updated AS (
+    UPDATE {item} AS item
+       SET status = %(escalated)s,
+           local_team_id = routed.team_id,
+           assignee_id = NULL,
+           escalated_at = %(now)s,
+           next_attempt_at = NULL,
+           escalate_due_at = NULL
+      FROM routed
+     WHERE item.id = routed.id AND item.status IN %(unreached)s
+ RETURNING item.id
+),
+worded AS MATERIALIZED (
+    SELECT routed.id, routed.person_id, routed.due_at, routed.area_unknown,
+           routed.team_id, routed.team_code,
+           COALESCE(%(reason_for)s::jsonb ->> history.last_outcome, %(unreached_reason)s)
+               AS reason,
+           CASE WHEN history.lines IS NULL THEN
+                    'Not reached within ' || %(hours)s || ' hours: never called.'
+                    || E'\nNo calls were made.'
+                WHEN routed.attempts >= %(max_attempts)s THEN
+                    'Not reached after ' || said.attempts || '.'
+                    || E'\nCall history:\n' || history.lines
+                ELSE
+                    'Not reached within ' || %(hours)s || ' hours ('
+                    || said.attempts || ').' || E'\nCall history:\n' || history.lines
+           END AS detail
+      FROM routed
+     CROSS JOIN LATERAL (
+           SELECT string_agg(
+                      to_char(attempt.started_at AT TIME ZONE %(zone)s, %(when)s)
+                      || ': '
+                      || COALESCE(%(labels)s::jsonb ->> attempt.outcome,
+                                  attempt.outcome)
+                      || COALESCE(', asked for a call back at '
+                                  || to_char(attempt.call_back_at AT TIME ZONE %(zone)s,
+                                             %(when)s), ''),
+                      E'\n' ORDER BY attempt.started_at, attempt.id
+                  ) AS lines,
+                  (array_agg(attempt.outcome
+                             ORDER BY attempt.started_at DESC, attempt.id DESC))[1]
+                      AS last_outcome
+             FROM {calls} AS attempt
+            WHERE attempt.{kind}_id = routed.id
+           ) AS history
+     CROSS JOIN LATERAL (
+           SELECT routed.attempts || ' call attempt'
+                  || CASE WHEN routed.attempts = 1 THEN '' ELSE 's' END AS attempts
+           ) AS said
+),
+escalated AS (
+    INSERT INTO {escalation} ({kind}_id, local_team_id, reason, detail, area_unknown,
+                              status, created_at, created_by_id, due_at, outcome,
+                              outcome_note)
+    SELECT id, team_id, reason, detail, area_unknown, %(new)s, %(now)s, NULL,
+           %(now)s + COALESCE((%(due_within)s::jsonb ->> reason)::interval,
+                              %(default_due_within)s),
+           '', ''
+      FROM worded
+     ORDER BY worded.due_at, worded.id
+ RETURNING id
+),
+audited AS (
+    INSERT INTO {audit} (at, user_id, action, person_id, object_type, object_id,
+                         detail)
+    SELECT %(now)s, NULL, %(escalate)s, person_id, %(object_type)s, id::text,
+           jsonb_build_object('team', team_code, 'reason', reason)
+      FROM worded
+     ORDER BY worded.due_at, worded.id  -- (a bare "id" would be the text above)
+ RETURNING id
+)
+SELECT (SELECT count(*) FROM claimed),
+       (SELECT count(*) FROM updated),
+       (SELECT count(*) FROM escalated),
+       (SELECT count(*) FROM audited),
+       (SELECT COALESCE(bool_or(assignee_id IS NOT NULL), false) FROM claimed)
+"""
+
+
+@dataclass(frozen=True)
+class SweptBatch:
+    claimed: int  # due rows this sweep took and escalated (a full batch: more wait)
+    freed_a_slot: bool  # some were held by someone, who now has room for more
+
+
+def _seconds(within: timedelta) -> str:
+    return f"{int(within.total_seconds())} seconds"
+
+
+def sweep_batch(
+    *,
+    model: type[Case] | type[Contact],
+    claim: QuerySet,
+    now: datetime,
+    reason_for_last_outcome: Mapping[str, str],
+    due_within: Mapping[str, timedelta],
+    default_due_within: timedelta,
+) -> SweptBatch:
+    """Escalate the rows `claim` selects (due_for_sweep's batch) in one statement.
+
+    Must run inside the batch's transaction: the claimed rows stay locked, and an
+    error anywhere undoes the whole batch.
+    """
+    kind = model.kind
+    rule = CallRule.for_kind(kind)
+    quote = connection.ops.quote_name
+    # Bound here (PostgreSQL's operations only), so that the claim is due_for_sweep's
+    # own SQL, the one its plan test reads.
+    claim_sql = connection.ops.compose_sql(  # type: ignore[attr-defined]
+        *claim.query.sql_with_params()
+    )
+    statement = STATEMENT.format(
+        claim=claim_sql.replace("%", "%%"),  # bound already: no placeholder in it
+        item=quote(model._meta.db_table),
+        kind=kind,
+        team=quote(LocalTeam._meta.db_table),
+        calls=quote(CallAttempt._meta.db_table),
+        escalation=quote(Escalation._meta.db_table),
+        audit=quote(AuditEvent._meta.db_table),
+    )
+    params: dict[str, Any] = {
+        "now": now,
+        "escalated": Status.ESCALATED,
+        "unreached": tuple(UNREACHED),
+        "zone": timezone.get_current_timezone_name(),
+        "when": WHEN,
+        "labels": json.dumps({value: str(label) for value, label in Outcome.choices}),
+        "reason_for": json.dumps(dict(reason_for_last_outcome)),
+        "unreached_reason": Escalation.Reason.UNREACHED,
+        "hours": int(rule.window.total_seconds() // 3600),
+        "max_attempts": rule.max_attempts,
+        "new": Escalation.Status.NEW,
+        "due_within": json.dumps(
+            {reason: _seconds(within) for reason, within in due_within.items()}
+        ),
+        "default_due_within": default_due_within,
+        "escalate": AuditEvent.Action.ESCALATE,
+        "object_type": model._meta.label_lower,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        claimed, updated, escalated, audited, held = cursor.fetchone()
+    if not claimed == updated == escalated == audited:
+        # Cannot happen while the claimed rows are locked; undo the batch rather than
+        # leave an item escalated without its escalation or its audit row.
+        raise IllegalTransition(
+            f"The sweep claimed {claimed} {kind}s but escalated {updated}, wrote "
+            f"{escalated} escalations and {audited} audit rows."
+        )
+    return SweptBatch(claimed=claimed, freed_a_slot=held)
