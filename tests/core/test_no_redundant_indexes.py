@@ -14,7 +14,13 @@ pytestmark = [
     ),
 ]
 
-TABLES = ["cases_case", "contacts_contact", "people_person", "calls_callattempt"]
+TABLES = [
+    "cases_case",
+    "contacts_contact",
+    "people_person",
+    "calls_callattempt",
+    "escalations_escalation",
+]
 
 
 def _indexes(table: str) -> list[tuple[str, list[str], bool, bool]]:
