@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 run: install
 	mkdir -p var/celery-broker/out var/celery-broker/processed var/celery-broker/control
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
-	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true CACHE_DIR=$(CURDIR)/var/cache $(BIN)/python manage.py seed_demo
 	DEBUG=true TWO_FACTOR_REQUIRED_FOR=none $(BIN)/python manage.py run_embedded --host $(HOST) --port $(PORT)
 
 test: install

@@ -8,6 +8,7 @@ from itertools import pairwise
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 
 from calls.models import CallAttempt, Script
 from cases.models import Case
@@ -194,3 +195,14 @@ def test_seed_demo_has_a_realistic_mix(seeded):
     assert sum(1 for m in members.values() if m.can_take_work) >= 3
     assert Shift.objects.filter(status=Shift.Status.OPEN).exists()
     assert Case.objects.filter(status=Status.NEW).exists()  # work waits for nurses
+
+
+def test_after_the_seed_a_supervisors_dashboard_shows_the_capacity_forecast(
+    seeded, client
+):
+    """`make run` seeds, then starts the web server: the beat's first forecast is
+    minutes away, so the seed makes it."""
+    client.force_login(get_user_model().objects.get(username="sup.clinical"))
+    page = client.get(reverse("staffing:dashboard"))
+    assert 'id="capacity-summary"' in page.text
+    assert "is not ready yet" not in page.text
