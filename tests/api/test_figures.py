@@ -77,12 +77,12 @@ def test_weekly_figures_default_to_the_last_complete_week(api, week_47):
     assert thursdays["period"]["kind"] == "thu"
 
 
-def test_weekly_figures_take_four_queries_whatever_the_volume(
+def test_weekly_figures_take_five_queries_whatever_the_volume(
     week_47, django_assert_num_queries
 ):
-    # Cases, contacts, times, staff, and the savepoint, set_config and release of
-    # the transaction's memory setting.
-    with django_assert_num_queries(4 + 3):
+    # Cases, contacts, times, the staff's shifts and calls, and the savepoint,
+    # set_config and release of the transaction's memory setting.
+    with django_assert_num_queries(5 + 3):
         weekly_figures(period=Period.parse("2026-W47", ISO), scope=Scope.england())
 
 
