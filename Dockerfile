@@ -6,7 +6,9 @@ ENV PYTHONPATH=/app
 WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir . \
- && ENVIRONMENT=production SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input
+ && ENVIRONMENT=production SECRET_KEY=collectstatic-only \
+    REDIS_URL=redis://redis:6379/1 CELERY_BROKER_URL=redis://redis:6379/0 \
+    python manage.py collectstatic --no-input
 RUN useradd --create-home tracing && mkdir -p /app/var && chown -R tracing /app/var
 USER tracing
 EXPOSE 8000
