@@ -31,12 +31,15 @@ the API and the figures' own beat task can all open the scope; it imports no mod
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+logger = logging.getLogger(__name__)
 
 REPLICA = "replica"
 
@@ -47,10 +50,28 @@ T = TypeVar("T")
 _replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
 
 
+def replica_answers() -> bool:
+    """The replica is configured and its connection is open or opens now (the
+    settings give it a short connect timeout). A connection already open costs
+    nothing to check."""
+    if REPLICA not in connections:
+        return False
+    try:
+        connections[REPLICA].ensure_connection()
+    except DatabaseError as exc:
+        logger.warning(
+            "The read replica does not answer (%s): reading the primary.", exc
+        )
+        return False
+    return True
+
+
 @contextmanager
 def replica_reads() -> Iterator[None]:
-    """The reads made inside may be served by the replica (when there is one)."""
-    token = _replica_reads.set(True)
+    """The reads made inside may be served by the replica (when there is one). A
+    replica that does not answer is passed by: the reads go to the primary, as
+    they would with no replica at all (the replica is a help, not a dependency)."""
+    token = _replica_reads.set(replica_answers())
     try:
         yield
     finally:

@@ -162,6 +162,8 @@ if DATABASE_REPLICA_URL:
     # A test run makes no replica: the alias reads the test database (committed
     # rows only: it is a connection of its own, as a replica's would be).
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    # A replica that is down is passed by (figures/replica.py): it must say so fast.
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
     DATABASE_ROUTERS = ["figures.replica.ReplicaRouter"]
 # The embedded default's SQLite, shared by the web process, a worker and beat: WAL so
 # readers never wait, a busy timeout so writers queue, and transactions that take the

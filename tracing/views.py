@@ -1,9 +1,11 @@
 import logging
 
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
+from figures.replica import REPLICA, replica_answers
 
 logger = logging.getLogger(__name__)
 
@@ -13,7 +15,7 @@ REDIS_CHECK_TIMEOUT_SECONDS = 1.0
 
 def _database_answers() -> bool:
     try:
-        with connection.cursor() as cursor:
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
         logger.warning("Health check: the database does not answer (%s).", exc)
@@ -48,7 +50,8 @@ def health(request: HttpRequest) -> JsonResponse:
     """For load balancers and compose health checks.
 
     200 while the database answers, "degraded" when Redis does not (rate limits are
-    then off, the work goes on); 503 when the database does not answer.
+    then off, the work goes on) or the read replica does not (its readers read the
+    primary); 503 when the database does not answer.
     """
     if not _database_answers():
         return JsonResponse(
@@ -60,10 +63,12 @@ def health(request: HttpRequest) -> JsonResponse:
             status=503,
         )
     cache = _cache_state()
-    return JsonResponse(
-        {
-            "status": "degraded" if cache == "unreachable" else "ok",
-            "database": "ok",
-            "cache": cache,
-        }
-    )
+    answer = {"status": "ok", "database": "ok", "cache": cache}
+    if cache == "unreachable":
+        answer["status"] = "degraded"
+    if REPLICA in connections:
+        # Down, the figures, exports and searches read the primary instead.
+        answer["replica"] = "ok" if replica_answers() else "unreachable"
+        if answer["replica"] == "unreachable":
+            answer["status"] = "degraded"
+    return JsonResponse(answer)

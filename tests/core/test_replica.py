@@ -236,7 +236,7 @@ def test_a_replica_url_adds_the_alias_with_the_primarys_options():
     )
     assert got == (
         "['default', 'replica'] tracing standby.internal 30 True "
-        "{'options': '-c jit=off'} default "
+        "{'connect_timeout': 2, 'options': '-c jit=off'} default "
         "['figures.replica.ReplicaRouter']"
     )
 
@@ -384,3 +384,46 @@ def test_a_caseworkers_pages_read_the_primary(client, caseworker, on_each):
     assert work.status_code == page.status_code == 200
     assert "Saved-Just-Now" in page.content.decode()
     assert on_each.replica.captured_queries == []
+
+
+# --- a replica that does not answer -------------------------------------------------
+
+
+@pytest.fixture
+def replica_down():
+    """The alias pointed at a port nobody listens on, as a replica that is down."""
+    working = connections.settings[REPLICA]
+    down = copy.deepcopy(working)
+    down["HOST"], down["PORT"] = "127.0.0.1", "1"
+    forget_replica_connection()
+    connections.settings[REPLICA] = down
+    yield
+    forget_replica_connection()
+    connections.settings[REPLICA] = working
+
+
+def test_the_health_check_says_the_replica_answers(client):
+    answer = client.get("/health/").json()
+    assert (answer["status"], answer["replica"]) == ("ok", "ok")
+
+
+def test_a_replica_that_is_down_is_passed_by_and_the_health_check_says_so(
+    clock, client, replica_down
+):
+    """The figures read the primary rather than fail; the health check is degraded,
+    not down."""
+    cases_in_the_week_to_6_january()
+    client.force_login(national_supervisor())
+
+    with CaptureQueriesContext(connections[DEFAULT_DB_ALIAS]) as primary:
+        response = client.get(reverse("figures:weekly"))
+
+    assert response.status_code == 200
+    assert response.context["figures"].cases.transferred == 2
+    assert any('"cases_case"' in q["sql"] for q in primary.captured_queries)
+    health = client.get("/health/")
+    assert health.status_code == 200
+    assert (health.json()["status"], health.json()["replica"]) == (
+        "degraded",
+        "unreachable",
+    )
