@@ -1,7 +1,7 @@
 import logging
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DatabaseError, connection, connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
@@ -15,7 +15,7 @@ REDIS_CHECK_TIMEOUT_SECONDS = 1.0
 
 def _database_answers() -> bool:
     try:
-        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError as exc:
         logger.warning("Health check: the database does not answer (%s).", exc)

@@ -28,8 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -393,27 +392,27 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
         return 0, False
     tier = TIER_FOR[kind]
     with transaction.atomic():
-        # Rows, not objects: at peak a run reads thousands of staff. Each one's load is
-        # counted beside it (a subquery on the holder's queue index, no list of ids),
-        # and locked with it. NO KEY: booking a shift or recording training for
-        # someone is not blocked.
-        load = (
-            model.objects.held()
-            .filter(assignee_id=OuterRef("user_id"))
-            .order_by()
-            .values("assignee_id")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
+        # Rows, not objects: at peak a run reads thousands of staff. NO KEY: booking
+        # a shift or recording training for someone is not blocked.
         staff = list(
             eligible_staff(tier=tier, now=now)
             .select_for_update(skip_locked=True, of=("self",), no_key=True)
-            .annotate(load=Coalesce(Subquery(load), 0))
             .order_by("pk")
-            .values_list("pk", "user_id", "signed_off_at", "load")
+            .values_list("pk", "user_id", "signed_off_at")
         )
         if not staff:
             return 0, False
+        # Counted after the lock, by a statement of its own: a statement's snapshot is
+        # taken before it locks, so a load counted beside the lock would miss work a
+        # supervisor's move gave someone while holding their row (tests/core/
+        # test_cap_race.py).
+        loads = dict(
+            model.objects.held()
+            .filter(assignee_id__in=[user_id for _, user_id, _ in staff])
+            .values_list("assignee_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
         # The languages of every speaker of the tier: a few rows, and no list of ids.
         speaks: dict[int, set[int]] = defaultdict(set)
         for profile_id, language_id in StaffProfile.languages.through.objects.filter(
@@ -428,11 +427,11 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
             _Person(
                 order=order,
                 user_id=user_id,
-                load=held,
+                load=loads.get(user_id, 0),
                 cap=caps[signed_off_at is None],
                 languages=frozenset(speaks.get(pk, ())),
             )
-            for order, (pk, user_id, signed_off_at, held) in enumerate(staff)
+            for order, (pk, user_id, signed_off_at) in enumerate(staff)
         ]
         room = sum(max(p.cap - p.load, 0) for p in people)
         if room == 0:
