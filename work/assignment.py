@@ -49,11 +49,12 @@ TIER_FOR = {"case": Tier.CLINICAL, "contact": Tier.CALL_HANDLER}
 MODEL_FOR: dict[str, type[Case] | type[Contact]] = {"case": Case, "contact": Contact}
 # Items handed out per kind in one run; the task re-queues itself while more waits.
 # A run holds its staff rows locked (a supervisor's move waits) and its writes cost
-# about 0.1 ms an item (each item's indexes and its audit row): at a month at peak a
-# run of a thousand of each takes 0.2-0.4 s, of five thousand 1.1-1.7 s
-# (bench/scale.py). Peak arrivals are a few items a second, so short runs lose
-# nothing that matters; a backlog of 126,000 is handed out in about a minute.
-DEFAULT_LIMIT = 1000
+# about 0.1 ms an item (each item's indexes and its audit row), on top of some 100 ms
+# of reads: at a month at peak a run of five thousand of each took 1.1-1.7 s, of a
+# thousand 0.3 s (bench/scale.py). Peak arrivals are a few items a second, so short
+# runs lose nothing that matters; a backlog of 126,000 is handed out in under a
+# minute.
+DEFAULT_LIMIT = 500
 
 # Back-compat name for the arrival hook the operations call.
 work_arrived = assignment_run_after_commit
