@@ -85,12 +85,17 @@ def read_from_replica(chunks: Iterable[T]) -> Iterator[T]:
     returned, so a scope around the view's body would be closed by then, and one
     left open between steps would cover whatever the server does in between."""
     steps = iter(chunks)
+    # Whether the replica answers is asked once for the stream, not for each of its
+    # (often tens of thousands of) steps.
+    use_replica = replica_answers()
     while True:
-        with replica_reads():
-            try:
-                chunk = next(steps)
-            except StopIteration:
-                return
+        token = _replica_reads.set(use_replica)
+        try:
+            chunk = next(steps)
+        except StopIteration:
+            return
+        finally:
+            _replica_reads.reset(token)
         yield chunk
 
 
