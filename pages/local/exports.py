@@ -117,6 +117,12 @@ _ITEM_READ = (
     "person_id",
 )
 _NO_ITEM = (None,) * (len(_ITEM_READ) - 1)
+_CASE_AT, _CONTACT_AT = _OWN.index("case_id"), _OWN.index("contact_id")
+# Where each of _COLUMNS comes from: (from the item?, its place in that tuple).
+_PICK = tuple(
+    (True, _ITEM.index(name)) if name in _ITEM else (False, _OWN.index(name))
+    for name in _COLUMNS
+)
 
 
 def _export_values(rows: QuerySet[Escalation]) -> QuerySet[Escalation, tuple]:
@@ -148,18 +154,15 @@ def _items(model: type[Case] | type[Contact], ids: list[int], using: str) -> dic
 
 def _with_items(batch: list[tuple], using: str) -> list[tuple]:
     """A batch of _OWN tuples as _COLUMNS tuples, its items' columns filled in."""
-    case_at, contact_at = _OWN.index("case_id"), _OWN.index("contact_id")
-    cases = _items(Case, [r[case_at] for r in batch if r[case_at]], using)
-    contacts = _items(Contact, [r[contact_at] for r in batch if r[contact_at]], using)
+    cases = _items(Case, [r[_CASE_AT] for r in batch if r[_CASE_AT]], using)
+    contacts = _items(Contact, [r[_CONTACT_AT] for r in batch if r[_CONTACT_AT]], using)
     joined = []
     for row in batch:
-        own = dict(zip(_OWN, row, strict=True))
-        if row[case_at] is not None:
-            item = cases.get(row[case_at], _NO_ITEM)
+        if row[_CASE_AT] is not None:
+            item = cases.get(row[_CASE_AT], _NO_ITEM)
         else:
-            item = contacts.get(row[contact_at], _NO_ITEM)
-        own.update(zip(_ITEM, item, strict=True))
-        joined.append(tuple(own[name] for name in _COLUMNS))
+            item = contacts.get(row[_CONTACT_AT], _NO_ITEM)
+        joined.append(tuple(item[i] if of_item else row[i] for of_item, i in _PICK))
     return joined
 
 
