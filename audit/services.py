@@ -13,6 +13,12 @@ from django.utils import timezone
 from .models import AuditEvent
 
 
+def _actor(user):
+    """Who acted, as the trail records them: a signed-in user, else nobody (the
+    system's own tasks, an anonymous visitor)."""
+    return user if user is not None and user.is_authenticated else None
+
+
 def audit_event(
     *,
     user,
@@ -27,7 +33,7 @@ def audit_event(
     person_id = person.pk if person is not None else getattr(obj, "person_id", None)
     return AuditEvent(
         at=at or timezone.now(),
-        user=user if user is not None and user.is_authenticated else None,
+        user=_actor(user),
         action=action,
         person_id=person_id,
         object_type=obj._meta.label_lower,
@@ -113,7 +119,8 @@ def audit_list_view(
         shown[person_id] = (item._meta.label_lower, str(item.pk))
     if not shown:
         return 0
-    user_id = user.pk if user is not None and user.is_authenticated else None
+    actor = _actor(user)
+    user_id = actor.pk if actor is not None else None
     if connection.vendor == "postgresql":
         return _list_view_rows_insert(shown, user_id=user_id, detail=detail, at=at)
     return len(
@@ -168,7 +175,7 @@ def audit_sign_in(
     the account named, whether or not it exists (`user` is who acted, if known)."""
     return AuditEvent.objects.create(
         at=timezone.now(),
-        user=user if user is not None and user.is_authenticated else None,
+        user=_actor(user),
         action=action,
         object_type="auth.user",
         object_id=username[:40],
