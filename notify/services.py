@@ -30,6 +30,8 @@ from .errors import PermanentFailure, TemporaryFailure
 log = logging.getLogger(__name__)
 
 SEND_MESSAGE = "notify.tasks.send_message_task"
+QUEUE_MESSAGES = "notify.tasks.queue_messages_task"
+QUEUE_MANY_CHUNK = 1_000
 STUCK_REASON = "unknown: the worker stopped while sending"
 REASON_LENGTH = Message._meta.get_field("failure_reason").max_length or 200
 
@@ -50,18 +52,34 @@ def _reason(text: object) -> str:
     return text if len(text) <= REASON_LENGTH else text[: REASON_LENGTH - 1] + "…"
 
 
-def _queue_send(message_id: int) -> None:
-    # By name from the registry: the task module imports this one.
+def message_send_later(message_id: int) -> None:
+    """Queue the message's sending task now. (By name from the registry: the task
+    module imports this one.)"""
     current_app.tasks[SEND_MESSAGE].delay(message_id=message_id)
 
 
-def _send_after_commit(message_id: int) -> None:
-    """Queue the message's sending once the transaction commits (now, outside one).
+def _queue_send_many(message_ids: list[int]) -> None:
+    """Queue the sending of these messages: one task for one message; for more, one
+    task per QUEUE_MANY_CHUNK that queues each message's own task from the worker
+    (an intake batch of 1,000 is one publish in the request, not 1,000)."""
+    if len(message_ids) == 1:
+        message_send_later(message_ids[0])
+        return
+    for start in range(0, len(message_ids), QUEUE_MANY_CHUNK):
+        current_app.tasks[QUEUE_MESSAGES].delay(
+            message_ids=message_ids[start : start + QUEUE_MANY_CHUNK]
+        )
 
-    Robust: a broker that is down must not undo the saved change. (A lambda, not
+
+def _send_after_commit(message_ids: list[int]) -> None:
+    """Queue the messages' sending once the transaction commits (now, outside one).
+
+    Robust: a broker that is down must not undo the saved change; the beat queues
+    again a message whose task was lost (messages_lost_requeue). (A lambda, not
     functools.partial: Django logs a robust callback's failure by its __qualname__,
     which a partial lacks, and would raise after all.)"""
-    transaction.on_commit(lambda: _queue_send(message_id), robust=True)
+    if message_ids:
+        transaction.on_commit(lambda: _queue_send_many(message_ids), robust=True)
 
 
 def message_queue(
@@ -98,7 +116,7 @@ def message_queue(
     }
     message, created = Message.objects.get_or_create(key=key, defaults=defaults)
     if created:
-        _send_after_commit(message.pk)
+        _send_after_commit([message.pk])
     return message
 
 
@@ -227,7 +245,7 @@ def messages_lost_requeue(older_than: timedelta, *, now: datetime | None = None)
         .values_list("pk", flat=True)[:1000]
     )
     for message_id in lost:
-        _queue_send(message_id)
+        message_send_later(message_id)
     if lost:
         log.warning("%s message(s) whose task was lost queued again", len(lost))
     return len(lost)
@@ -267,13 +285,12 @@ def receipt_record(
 
 def messages_queue_many(messages: list[Message]) -> list[Message]:
     """Many new messages, each for a new event whose key no message has yet (a link
-    just made, say): written in one statement, each queued for sending once the
-    transaction commits. A key already used fails the whole statement
+    just made, say): written in one statement, and queued for sending once the
+    transaction commits (by one task, which queues each message's own). A key already used fails the whole statement
     (IntegrityError): use message_queue for events that may repeat."""
     for message in messages:
         if not message.key:
             raise ValueError("A message needs a key naming its event.")
     made = Message.objects.bulk_create(messages)
-    for message in made:
-        _send_after_commit(message.pk)
+    _send_after_commit([message.pk for message in made])
     return made

@@ -14,9 +14,11 @@ from django.conf import settings
 
 from .errors import TemporaryFailure
 from .services import (
+    QUEUE_MESSAGES,
     SEND_MESSAGE,
     message_give_up,
     message_send,
+    message_send_later,
     messages_lost_requeue,
     messages_stuck_fail,
 )
@@ -51,6 +53,16 @@ def send_message_task(self, message_id: int) -> str:
             return message.status if message else "missing"
         raise
     return message.status if message else "missing"
+
+
+@shared_task(name=QUEUE_MESSAGES, acks_late=True)
+def queue_messages_task(message_ids: list[int]) -> int:
+    """Queue each message's own sending task (one publish from a request for a
+    batch's messages; a message's retries stay its own). Run twice, a message gets
+    two tasks, and is still sent once (only a queued message is sent)."""
+    for message_id in message_ids:
+        message_send_later(message_id)
+    return len(message_ids)
 
 
 @shared_task(name="notify.tasks.fail_stuck_messages_task")

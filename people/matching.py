@@ -66,6 +66,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -130,6 +131,8 @@ class Match:
 
     person: Person | None
     duplicates: list[Candidate] = field(default_factory=list)
+    # Every person the query brought to be weighed (their ids), linked or not.
+    considered: frozenset[int] = frozenset()
 
 
 def person_match(arrival: Arrival) -> Match:
@@ -137,9 +140,31 @@ def person_match(arrival: Arrival) -> Match:
 
     One query for the candidates; the rules are in the module's docstring.
     """
+    [match] = people_match_many([arrival])
+    return match
+
+
+def people_match_many(arrivals: Sequence[Arrival]) -> list[Match]:
+    """person_match for each of many arrivals, in order, as each would be answered
+    alone against the people held now: on PostgreSQL one query finds and scores the
+    candidates of them all (a lateral join over the arrivals); SQLite asks once per
+    arrival."""
+    if not arrivals:
+        return []
+    if scored_in_sql():
+        found = _scored_in_sql(arrivals)
+    else:
+        found = [_candidates_sqlite(arrival) for arrival in arrivals]
+    return [
+        _decide(arrival, scored)
+        for arrival, scored in zip(arrivals, found, strict=True)
+    ]
+
+
+def _decide(arrival: Arrival, scored: list[Scored]) -> Match:
     candidates = [
         weighed
-        for person, names, surnames in _candidates(arrival)
+        for person, names, surnames in scored
         if (weighed := _weigh(arrival, person, names, surnames)) is not None
     ]
     linked = sorted(
@@ -151,16 +176,20 @@ def person_match(arrival: Arrival) -> Match:
         (c for c in candidates if c is not found),
         key=lambda c: (-c.score, c.person.pk),
     )[:MAX_DUPLICATES]
-    return Match(person=found.person if found else None, duplicates=duplicates)
+    return Match(
+        person=found.person if found else None,
+        duplicates=duplicates,
+        considered=frozenset(person.pk for person, _, _ in scored),
+    )
 
 
 Scored = tuple[Person, float, float]
 
 
-def _candidates(arrival: Arrival) -> list[Scored]:
+def _candidates_sqlite(arrival: Arrival) -> list[Scored]:
     """The people sharing an NHS number, date of birth, phone or postcode with the
     arrival, in one query, with the similarity of their full names and of their
-    surnames to the arrival's (computed by PostgreSQL, or here for SQLite)."""
+    surnames to the arrival's, computed here (SQLite has no pg_trgm)."""
     exact: list[str] = []
     params: list = []
     if arrival.nhs_number:
@@ -194,8 +223,6 @@ def _candidates(arrival: Arrival) -> list[Scored]:
         params += [arrival.date_of_birth]
         params += [arrival.nhs_number] if arrival.nhs_number else []
     table = Person._meta.db_table
-    if scored_in_sql():
-        return _scored_in_sql(arrival, table, where, params)
     people = Person.objects.raw(
         f"SELECT * FROM {table} WHERE {' AND '.join(where)} ORDER BY id LIMIT %s",
         [*params, MAX_CANDIDATES * 10],
@@ -219,44 +246,70 @@ def scored_in_sql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _scored_in_sql(
-    arrival: Arrival, table: str, where: list[str], params: list
-) -> list[Scored]:
-    """PostgreSQL: the candidates with their names' trigram similarity, dropping those
-    sharing only a date of birth or postcode with an unlike name."""
-    worth: list[str] = [f"similarity({FULL_NAME_SQL}, %s) >= %s"]
-    worth_params: list = [arrival.full_name, LOOSE_NAME_SIMILARITY]
-    worth.append("similarity(lower(last_name), %s) >= %s")
-    worth_params += [arrival.last_name.strip().lower(), NAME_SIMILARITY]
-    worth.append("lower(first_name) = %s")
-    worth_params.append(arrival.first_name.strip().lower())
-    if arrival.nhs_number:
-        worth.append("nhs_number = %s")
-        worth_params.append(arrival.nhs_number)
-    if arrival.phones:
-        marks = ", ".join(["%s"] * len(arrival.phones))
-        worth.append(f"phone IN ({marks}) OR phone_alt IN ({marks})")
-        worth_params += [*arrival.phones, *arrival.phones]
-    sql = (
-        f"SELECT *, similarity({FULL_NAME_SQL}, %s) AS name_similarity, "
-        "similarity(lower(last_name), %s) AS last_name_similarity "
-        f"FROM {table} WHERE {' AND '.join(where)} AND ({' OR '.join(worth)}) "
-        "ORDER BY name_similarity DESC, id LIMIT %s"
-    )
+# PostgreSQL: each arrival (a row of the arrays, a blank as NULL, which equals
+# nothing) joined to its candidates. The same conditions as SQLite's, each exact one
+# on its index (a partial index's condition is said again, so that a parameter can
+# use it): the people sharing an NHS number, date of birth, phone or postcode, not
+# merged away, without another NHS number, nor (unless the NHS number is the same)
+# another date of birth; and of those only the ones worth weighing: a name at all
+# like the arrival's, or an NHS number, phone or first name in common.
+_CANDIDATES_SQL = f"""
+SELECT c.*, a.idx AS arrival_index
+FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::date[],
+            %s::text[], %s::text[])
+    AS a(idx, full_name, last_name, first_name, nhs, dob, phone, postcode)
+CROSS JOIN LATERAL (
+    SELECT p.*,
+        similarity({FULL_NAME_SQL}, a.full_name) AS name_similarity,
+        similarity(lower(p.last_name), a.last_name) AS last_name_similarity
+    FROM {Person._meta.db_table} p
+    WHERE ((p.nhs_number = a.nhs AND p.nhs_number <> '')
+           OR p.date_of_birth = a.dob
+           OR p.phone = a.phone
+           OR (p.phone_alt = a.phone AND p.phone_alt <> '')
+           OR (p.postcode = a.postcode AND p.postcode <> ''))
+      AND p.merged_into_id IS NULL
+      AND (a.nhs IS NULL OR p.nhs_number IN ('', a.nhs))
+      AND (a.dob IS NULL OR p.date_of_birth IS NULL OR p.date_of_birth = a.dob
+           OR p.nhs_number = a.nhs)
+      AND (similarity({FULL_NAME_SQL}, a.full_name) >= %s
+           OR similarity(lower(p.last_name), a.last_name) >= %s
+           OR lower(p.first_name) = a.first_name
+           OR p.nhs_number = a.nhs OR p.phone = a.phone OR p.phone_alt = a.phone)
+    ORDER BY name_similarity DESC, p.id
+    LIMIT %s
+) c
+ORDER BY a.idx, c.name_similarity DESC, c.id
+"""
+
+
+def _scored_in_sql(arrivals: Sequence[Arrival]) -> list[list[Scored]]:
+    """PostgreSQL: the candidates of every arrival with their names' trigram
+    similarity, in one query."""
+    if any(len(arrival.phones) > 1 for arrival in arrivals):
+        raise ValueError("An arrival brings one phone at most.")
     people = Person.objects.raw(
-        sql,
+        _CANDIDATES_SQL,
         [
-            arrival.full_name,
-            arrival.last_name.strip().lower(),
-            *params,
-            *worth_params,
+            list(range(len(arrivals))),
+            [arrival.full_name for arrival in arrivals],
+            [arrival.last_name.strip().lower() for arrival in arrivals],
+            [arrival.first_name.strip().lower() for arrival in arrivals],
+            [arrival.nhs_number or None for arrival in arrivals],
+            [arrival.date_of_birth for arrival in arrivals],
+            [arrival.phones[0] if arrival.phones else None for arrival in arrivals],
+            [arrival.postcode or None for arrival in arrivals],
+            LOOSE_NAME_SIMILARITY,
+            NAME_SIMILARITY,
             MAX_CANDIDATES,
         ],
     )
-    return [
-        (person, float(person.name_similarity), float(person.last_name_similarity))  # type: ignore[attr-defined]
-        for person in people
-    ]
+    found: list[list[Scored]] = [[] for _ in arrivals]
+    for person in people:
+        found[person.arrival_index].append(  # type: ignore[attr-defined]
+            (person, float(person.name_similarity), float(person.last_name_similarity))  # type: ignore[attr-defined]
+        )
+    return found
 
 
 def _weigh(
@@ -404,10 +457,13 @@ def _name_key(name: str) -> str:
 
 
 def phone_text(value) -> str:
-    """A stored phone (a PhoneNumber, a string or blank) in E.164."""
-    if not value:
+    """A stored phone (a PhoneNumber, a string or blank) in E.164. (A PhoneNumber is
+    never tested for truth: that formats it, and checks it is valid, each time.)"""
+    if value is None:
         return ""
-    return getattr(value, "as_e164", None) or str(value)
+    if isinstance(value, str):
+        return value
+    return value.as_e164 or value.raw_input or ""
 
 
 _WORD = re.compile(r"[^\W_]+")

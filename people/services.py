@@ -1,17 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from areas.services import PostcodeLookup, postcode_to_area
+from areas.services import PostcodeArea, PostcodeLookup, postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 
-from .matching import Arrival, Candidate, Match, person_match, phone_text
+from .matching import Arrival, Candidate, Match, people_match_many, phone_text
 from .models import Language, Person, PersonChange, PossibleDuplicate
 
 
@@ -61,13 +63,40 @@ def person_lookup(arrival: Arrival) -> Match:
     """Who the arrival is, writing nothing: matching (people/matching.py) or, with
     settings.TRACING_PERSON_MATCHING off, only a held NHS number (a unique key: the
     database refuses a second person with it)."""
+    [match] = people_lookup_many([arrival])
+    return match
+
+
+def people_lookup_many(arrivals: Sequence[Arrival]) -> list[Match]:
+    """person_lookup for many arrivals, each as if alone, in one query."""
     if settings.TRACING_PERSON_MATCHING:
-        return person_match(arrival)
-    return Match(
-        person=Person.objects.filter(nhs_number=arrival.nhs_number).first()
-        if arrival.nhs_number
-        else None
+        return people_match_many(arrivals)
+    numbers = {arrival.nhs_number for arrival in arrivals if arrival.nhs_number}
+    held = (
+        {p.nhs_number: p for p in Person.objects.filter(nhs_number__in=numbers)}
+        if numbers
+        else {}
     )
+    return [
+        Match(
+            person=held.get(arrival.nhs_number) if arrival.nhs_number else None,
+            considered=frozenset(
+                {held[arrival.nhs_number].pk} if arrival.nhs_number in held else ()
+            ),
+        )
+        for arrival in arrivals
+    ]
+
+
+@dataclass
+class _Found:
+    """One arrival's person as it will be written: new, or held with what changes."""
+
+    person: Person
+    created: bool
+    changed: list[str]
+    history: list[PersonChange]
+    duplicates: list[Candidate]
 
 
 def person_find_or_create(
@@ -100,8 +129,136 @@ def person_find_or_create(
         else None
     )
     arrival = person_arrival(details, postcode=located.postcode if located else "")
+    found = _found(
+        details,
+        arrival=arrival,
+        located=located,
+        language=language,
+        match=person_lookup(arrival),
+        source=source,
+        now=now,
+    )
+    _write([found], now=now)
+    return found.person, found.created
+
+
+def people_find_or_create_many(
+    *,
+    many: Sequence[PersonDetails],
+    postcodes: PostcodeLookup,
+    source: str = "",
+    now: datetime | None = None,
+) -> list[tuple[Person, bool] | ValidationError | None]:
+    """person_find_or_create for a batch, in a few statements: one query matches
+    them all, one INSERT makes the new people, and each person found and changed is
+    saved on its own.
+
+    Each answer is what person_find_or_create would answer for the details, in
+    order, after the details before them: (person, created), or the ValidationError
+    refusing them (nothing of theirs written). Details whose answer could depend on
+    an earlier item of the batch (they share an NHS number, date of birth, phone or
+    postcode with it, unless both carry NHS numbers that differ; or their candidates
+    include a person an earlier item may change) answer None and write nothing: the
+    caller finds them with person_find_or_create, in order, once the others are
+    written. None answers the same as the rest would, asked alone.
+    """
+    now = now or timezone.now()
+    codes = {details.language for details in many if details.language}
+    languages = (
+        {
+            language.code: language
+            for language in Language.objects.filter(code__in=codes)
+        }
+        if codes
+        else {}
+    )
+    answers: list[tuple[Person, bool] | ValidationError | None] = [None] * len(many)
+    arrivals: dict[int, tuple[Arrival, PostcodeArea | None]] = {}
+    for index, details in enumerate(many):
+        try:
+            located = postcodes(details.postcode) if details.postcode else None
+        except ValidationError as error:
+            answers[index] = error
+            continue
+        arrival = person_arrival(details, postcode=located.postcode if located else "")
+        arrivals[index] = (arrival, located)
+    matches = dict(
+        zip(
+            arrivals,
+            people_lookup_many([arrival for arrival, _ in arrivals.values()]),
+            strict=True,
+        )
+    )
+    # Walk the batch in order: who shares a key with an earlier item, or may be
+    # weighed against a person an earlier item may change, waits.
+    seen: dict[tuple[str, object], list[str]] = {}
+    touched: set[int] = set()
+    found: list[tuple[int, _Found]] = []
+    for index, (arrival, located) in arrivals.items():
+        match = matches[index]
+        keys = _keys(arrival)
+        waits = bool(match.considered & touched) or any(
+            not (arrival.nhs_number and other and other != arrival.nhs_number)
+            for key in keys
+            for other in seen.get(key, ())
+        )
+        for key in keys:
+            seen.setdefault(key, []).append(arrival.nhs_number)
+        if waits:
+            touched |= match.considered
+            continue
+        if match.person is not None:
+            touched.add(match.person.pk)
+        details = many[index]
+        try:
+            found.append(
+                (
+                    index,
+                    _found(
+                        details,
+                        arrival=arrival,
+                        located=located,
+                        language=languages.get(details.language),
+                        match=match,
+                        source=source,
+                        now=now,
+                    ),
+                )
+            )
+        except ValidationError as error:
+            answers[index] = error
+    _write([one for _, one in found], now=now)
+    for index, one in found:
+        answers[index] = (one.person, one.created)
+    return answers
+
+
+def _keys(arrival: Arrival) -> list[tuple[str, object]]:
+    """The exact details matching looks a person up by."""
+    keys: list[tuple[str, object]] = []
+    if arrival.nhs_number:
+        keys.append(("nhs", arrival.nhs_number))
+    if arrival.date_of_birth:
+        keys.append(("dob", arrival.date_of_birth))
+    keys += [("phone", phone) for phone in arrival.phones]
+    if arrival.postcode:
+        keys.append(("postcode", arrival.postcode))
+    return keys
+
+
+def _found(
+    details: PersonDetails,
+    *,
+    arrival: Arrival,
+    located: PostcodeArea | None,
+    language: Language | None,
+    match: Match,
+    source: str,
+    now: datetime,
+) -> _Found:
+    """The person the details are, new or found, with the details applied (written
+    by _write). Raises ValidationError for a bad field."""
     phone = arrival.phones[0] if arrival.phones else ""
-    match = person_lookup(arrival)
     person = match.person
     created = person is None
     if person is None:
@@ -125,7 +282,7 @@ def person_find_or_create(
             changed.append(name)
     if phone:
         held = {phone_text(person.phone), phone_text(person.phone_alt)}
-        if not person.phone:
+        if not phone_text(person.phone):
             person.phone = details.phone
             changed.append("phone")
         elif phone not in held:
@@ -165,7 +322,6 @@ def person_find_or_create(
             validate_unique=False,
             validate_constraints=False,
         )
-        person.save()
     elif changed:
         # The new values are checked as a new person's are (a bad phone is refused,
         # not written over a good one).
@@ -174,22 +330,37 @@ def person_find_or_create(
             validate_unique=False,
             validate_constraints=False,
         )
-        person.save(update_fields=[*changed, "updated_at"])
-    for change in history:
-        change.person = person
+    return _Found(person, created, changed, history, match.duplicates)
+
+
+def _write(found: Sequence[_Found], *, now: datetime) -> None:
+    """Write what _found made: the new people in one INSERT, each person found and
+    changed by their own UPDATE of what changed, their history and the possible
+    duplicates in one INSERT each."""
+    Person.objects.bulk_create([one.person for one in found if one.created])
+    for one in found:
+        if not one.created and one.changed:
+            one.person.save(update_fields=[*one.changed, "updated_at"])
+    history = []
+    for one in found:
+        for change in one.history:
+            change.person = one.person
+            history.append(change)
     if history:
         PersonChange.objects.bulk_create(history)
-    _duplicates_record(person, match.duplicates, now=now)
-    return person, created
+    _duplicates_record(
+        [(one.person, candidate) for one in found for candidate in one.duplicates],
+        now=now,
+    )
 
 
 def _duplicates_record(
-    person: Person, duplicates: list[Candidate], *, now: datetime
+    pairs: Sequence[tuple[Person, Candidate]], *, now: datetime
 ) -> None:
     """A PossibleDuplicate for each pair not seen before; a pair already held (open,
     or decided "not the same") is left as it is."""
     rows = []
-    for candidate in duplicates:
+    for person, candidate in pairs:
         if candidate.person.pk == person.pk:
             continue
         a, b = sorted((person.pk, candidate.person.pk))

@@ -27,7 +27,12 @@ from audit.models import AuditEvent
 from audit.services import audit_event, audit_record_many
 from cases.models import COMPLEX_SETTINGS, Case
 from escalations.models import Escalation
-from people.services import PersonDetails, person_find_or_create
+from people.models import Person
+from people.services import (
+    PersonDetails,
+    people_find_or_create_many,
+    person_find_or_create,
+)
 
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
@@ -296,75 +301,107 @@ def case_intake_many(
 ) -> list[IntakeOutcome]:
     """case_intake for a batch, one outcome per result in order.
 
-    Each result is written in its own savepoint: one that fails (ValidationError, or
-    a DatabaseError) leaves nothing of itself behind and is reported in its outcome,
-    and the others are saved. A lab reference already received, before or earlier in
-    this batch, is its existing case unchanged when the person (names, date of birth,
-    NHS number) and the test's dates agree with it, and a conflict otherwise (the
-    outcome's `conflict`; nothing written). The lab references already known are
-    found in one query with their people, and areas are fetched once per batch.
+    A result that fails (ValidationError, or a DatabaseError) leaves nothing of
+    itself behind and is reported in its outcome, and the others are saved. A lab
+    reference already received, before or earlier in this batch, is its existing
+    case unchanged when the person (names, date of birth, NHS number) and the test's
+    dates agree with it, and a conflict otherwise (the outcome's `conflict`; nothing
+    written). The lab references already known are found in one query with their
+    people, and areas are fetched once per batch.
+
+    The batch is written set-wise (_cases_create_many: one query matches every
+    person, one INSERT makes the new people, one the cases); the results whose person
+    may depend on an earlier one of the batch follow one by one, each in its own
+    savepoint, in order, as does the whole batch if the database refuses the
+    set-wise writing (a concurrent intake of the same result, say). Either way each
+    result is answered as if the batch were taken one result at a time.
     """
     now = now or timezone.now()
     known = _Known.of(results)
     postcodes = PostcodeLookup()
+    made: dict[int, tuple[Case, bool]] = {}
+    refused: dict[int, ValidationError] = {}
+    new = [i for i, r in enumerate(results) if r.lab_reference not in known.cases]
+    if len(new) > 1 and len({results[i].lab_reference for i in new}) == len(new):
+        try:
+            with transaction.atomic():
+                made, refused = _cases_create_many(
+                    results=results,
+                    indexes=new,
+                    source=source,
+                    now=now,
+                    postcodes=postcodes,
+                )
+        except (OperationalError, InterfaceError):
+            # The connection broke: the batch's transaction is lost with it.
+            raise
+        except DatabaseError:
+            if connection.needs_rollback:
+                raise
+            # Refused set-wise (undone): each result in its own savepoint instead.
+            made, refused = {}, {}
     outcomes = []
     arrived = False
     events = []
     invited: list[Case] = []
-    for result in results:
-        existing = known.cases.get(result.lab_reference)
-        if existing is not None:
-            outcomes.append(known.outcome(existing, result))
+    for index, result in enumerate(results):
+        if index in refused:
+            outcomes.append(IntakeOutcome(error=refused[index]))
             continue
-        try:
-            with transaction.atomic():
-                case, invite = _case_create(
-                    result=result, source=source, now=now, postcodes=postcodes
-                )
-        except IntegrityError as exc:
-            # A concurrent intake of the same result got there first: a lookup, not
-            # an error (this item's savepoint is undone, its person fill-ins too).
-            existing = (
-                Case.objects.select_related("person")
-                .filter(lab_reference=result.lab_reference)
-                .first()
-            )
-            if existing is None:
-                outcomes.append(IntakeOutcome(error=exc))
-            else:
-                known.add(existing)
-                outcomes.append(known.outcome(existing, result))
-        except (OperationalError, InterfaceError):
-            # The connection broke (or the server went away): the batch's
-            # transaction is lost with it, so no item of it may be reported saved.
-            raise
-        except (ValidationError, DatabaseError) as exc:
-            if connection.needs_rollback:
-                # The item's savepoint could not be undone: the whole batch is.
-                raise
-            outcomes.append(IntakeOutcome(error=exc))
+        if index in made:
+            case, invite = made[index]
         else:
-            known.add(case, result)
-            if invite:
-                invited.append(case)
-            # Due for a call now (not escalated, not waiting for an answer online).
-            arrived = arrived or (
-                case.complexity == Case.Complexity.ROUTINE and not invite
-            )
-            outcomes.append(IntakeOutcome(case=case, created=True))
-            events.append(
-                audit_event(
-                    user=by,
-                    action=AuditEvent.Action.CREATE,
-                    obj=case,
-                    # Digests, not the details: see _digests.
-                    detail={
-                        "source": source,
-                        "received": _digests(_received(result)),
-                    },
-                    at=now,
+            existing = known.cases.get(result.lab_reference)
+            if existing is not None:
+                outcomes.append(known.outcome(existing, result))
+                continue
+            try:
+                with transaction.atomic():
+                    case, invite = _case_create(
+                        result=result, source=source, now=now, postcodes=postcodes
+                    )
+            except IntegrityError as exc:
+                # A concurrent intake of the same result got there first: a lookup,
+                # not an error (this item's savepoint is undone, its person
+                # fill-ins too).
+                existing = (
+                    Case.objects.select_related("person")
+                    .filter(lab_reference=result.lab_reference)
+                    .first()
                 )
+                if existing is None:
+                    outcomes.append(IntakeOutcome(error=exc))
+                else:
+                    known.add(existing)
+                    outcomes.append(known.outcome(existing, result))
+                continue
+            except (OperationalError, InterfaceError):
+                # The connection broke (or the server went away): the batch's
+                # transaction is lost with it, so no item of it may be reported
+                # saved.
+                raise
+            except (ValidationError, DatabaseError) as exc:
+                if connection.needs_rollback:
+                    # The item's savepoint could not be undone: the whole batch is.
+                    raise
+                outcomes.append(IntakeOutcome(error=exc))
+                continue
+        known.add(case, result)
+        if invite:
+            invited.append(case)
+        # Due for a call now (not escalated, not waiting for an answer online).
+        arrived = arrived or (case.complexity == Case.Complexity.ROUTINE and not invite)
+        outcomes.append(IntakeOutcome(case=case, created=True))
+        events.append(
+            audit_event(
+                user=by,
+                action=AuditEvent.Action.CREATE,
+                obj=case,
+                # Digests, not the details: see _digests.
+                detail={"source": source, "received": _digests(_received(result))},
+                at=now,
             )
+        )
     audit_record_many(events)
     # A contact isolating now who has tested positive isolates as the case from now.
     contacts_become_cases(
@@ -378,6 +415,43 @@ def case_intake_many(
     return outcomes
 
 
+def _cases_create_many(
+    *,
+    results: Sequence[TestResult],
+    indexes: Sequence[int],
+    source: str,
+    now: datetime,
+    postcodes: PostcodeLookup,
+) -> tuple[dict[int, tuple[Case, bool]], dict[int, ValidationError]]:
+    """The new cases of these results (their lab references new, each once), with
+    their people, written set-wise: (made, refused) by the results' indexes, made
+    holding each case and whether it is to be sent a link. A result left out of
+    both waits for _case_create (its person may depend on an earlier result)."""
+    people = people_find_or_create_many(
+        many=[results[i].person for i in indexes],
+        postcodes=postcodes,
+        source="intake",
+        now=now,
+    )
+    made: dict[int, tuple[Case, bool]] = {}
+    refused: dict[int, ValidationError] = {}
+    for index, answer in zip(indexes, people, strict=True):
+        if isinstance(answer, ValidationError):
+            refused[index] = answer
+        elif answer is not None:
+            made[index] = _case_build(
+                result=results[index],
+                person=answer[0],
+                source=source,
+                now=now,
+                postcodes=postcodes,
+            )
+    Case.objects.bulk_create([case for case, _ in made.values()])
+    for case, _ in made.values():
+        _case_escalate_if_complex(case, now=now)
+    return made, refused
+
+
 def _case_create(
     *, result: TestResult, source: str, now: datetime, postcodes: PostcodeLookup
 ) -> tuple[Case, bool]:
@@ -385,6 +459,23 @@ def _case_create(
     person, _ = person_find_or_create(
         details=result.person, postcodes=postcodes, source="intake"
     )
+    case, invite = _case_build(
+        result=result, person=person, source=source, now=now, postcodes=postcodes
+    )
+    case.save()
+    _case_escalate_if_complex(case, now=now)
+    return case, invite
+
+
+def _case_build(
+    *,
+    result: TestResult,
+    person: Person,
+    source: str,
+    now: datetime,
+    postcodes: PostcodeLookup,
+) -> tuple[Case, bool]:
+    """The case of a result (not yet saved), and whether it is to be sent a link."""
     # Route by the address on this result: the person may have moved since we last
     # heard of them.
     area = (
@@ -416,7 +507,11 @@ def _case_create(
     # A link to enter their contacts online, if they can be messaged (sent for the
     # whole batch at the end); phoned if they do not answer in time.
     invite = case.complexity == Case.Complexity.ROUTINE and online_case_wait(case, now)
-    case.save()
+    return case, invite
+
+
+def _case_escalate_if_complex(case: Case, *, now: datetime) -> None:
+    """A case from a complex setting goes straight to the local team."""
     if case.complexity == Case.Complexity.COMPLEX:
         item_escalate(
             item=case,
@@ -425,4 +520,3 @@ def _case_create(
             by=None,
             now=now,
         )
-    return case, invite

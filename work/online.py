@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from areas.services import postcode_to_area
 from audit.models import AuditEvent
@@ -67,7 +68,8 @@ def link_url(token: str) -> str:
 
 def _is_mobile(person: Person) -> bool:
     phone = person.phone
-    if not phone or not phone.is_valid():
+    # Not tested for truth: a PhoneNumber checks itself valid to answer.
+    if not isinstance(phone, PhoneNumber) or not phone.is_valid():
         return False
     kind = phonenumbers.number_type(phone)
     return kind in (
@@ -80,7 +82,7 @@ def reachable_by_message(person: Person) -> tuple[str, str] | None:
     """Where a message reaches them: a mobile number, else an email; None if
     neither (a landline is phoned)."""
     if _is_mobile(person):
-        return Message.Channel.SMS, str(person.phone)
+        return Message.Channel.SMS, person.phone.as_e164
     if person.email:
         return Message.Channel.EMAIL, person.email
     return None
