@@ -1,12 +1,15 @@
-"""Intake of a peak day's positive results through the running API, against COPY.
+"""Intake of a peak day's positive results through the running API, beside set-based
+SQL and COPY doing the same in the same run.
 
 Makes a fresh database (tracing_bench_intake), starts gunicorn on a free port on
 127.0.0.1 against it, and posts a peak day (60,000 results, England's January 2021
 peak) in batches of 1,000 with an integration client's token. Then it writes the same
-rows (one person and one case each) straight into the same tables with PostgreSQL
-COPY, in the same run, and prints both rates and their ratio: how far the API, with
-its validation, person matching, postcode routing and per-item savepoints, is from
-the database's own bulk-load limit.
+day again (under other lab references and NHS numbers) by hand-made set-based SQL
+(the same validation, the same matching query, one INSERT ... SELECT unnest(...) per
+table for the people, cases, audit rows, messages and online links the API writes),
+and the people and cases alone by PostgreSQL COPY. Three rounds, each a fresh day;
+it prints each round and the median round as a table: how far the API is from the
+floor of the same work, and from the database's own bulk-load limit.
 
     .venv/bin/python bench/intake.py            # the full day
     .venv/bin/python bench/intake.py --scale 0.05   # 3,000 results, a quick look
@@ -37,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BENCH_DB = "tracing_bench_intake"
+BROKER_URL = "redis://127.0.0.1:6379/14"
 PEAK_DAY = 60_000
 BATCH = 1_000
 
@@ -51,6 +55,9 @@ def parse_args() -> argparse.Namespace:
         type=int,
         default=2,
         help="gunicorn workers, and requests in flight at once (default 2).",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="Rounds, each a fresh day (default 3)."
     )
     parser.add_argument(
         "--database-url",
@@ -90,7 +97,14 @@ def fresh_database(url: str) -> None:
 
 
 def server_env(url: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+        # The batch's messages (an online link to each case) go to a real broker,
+        # as in production; nothing consumes them here and the bench empties it.
+        "CELERY_BROKER_URL": BROKER_URL,
+    }
     env.pop("REDIS_URL", None)  # rate counts in each worker's memory: no shared Redis
     return env
 
@@ -121,10 +135,10 @@ def real_postcodes(count: int, rng: random.Random) -> list[str]:
     return found
 
 
-def day_of_results(total: int) -> list[dict]:
+def day_of_results(total: int, round_: int = 0) -> list[dict]:
     from django.utils import timezone
 
-    rng = random.Random(2021)
+    rng = random.Random(2021 + round_)
     postcodes = real_postcodes(400, rng)
     today = timezone.localdate()
     results = []
@@ -133,7 +147,7 @@ def day_of_results(total: int) -> list[dict]:
         specimen = result_date - timedelta(days=rng.randrange(0, 3))
         results.append(
             {
-                "lab_reference": f"BENCH-{n:07d}",
+                "lab_reference": f"BENCH-{round_}-{n:07d}",
                 "person": {
                     "first_name": rng.choice(
                         ["Asha", "Tom", "Mei", "Oluwaseun", "Ewa"]
@@ -142,7 +156,7 @@ def day_of_results(total: int) -> list[dict]:
                     "date_of_birth": (
                         date(1940, 1, 1) + timedelta(days=rng.randrange(0, 29_000))
                     ).isoformat(),
-                    "nhs_number": nhs_number(n),
+                    "nhs_number": nhs_number(n + round_ * 10_000_000),
                     "phone": f"+447400{n % 1_000_000:06d}",
                     "postcode": rng.choice(postcodes),
                 },
@@ -241,7 +255,7 @@ def post_all(port: int, token: str, batches: list[list[dict]], workers: int) -> 
 # --- straight into the tables with COPY -----------------------------------------------
 
 
-def copy_rows(results: list[dict]) -> tuple[float, int]:
+def copy_rows(results: list[dict], offset: int = 0) -> tuple[float, int]:
     """COPY one person and one case per result into people_person and cases_case.
 
     The same rows the API made, under other lab references and NHS numbers (the
@@ -254,6 +268,7 @@ def copy_rows(results: list[dict]) -> tuple[float, int]:
     from areas.services import postcode_to_area
     from cases.models import Case
     from people.models import Person
+    from work.rules import CallRule, case_isolation_ends_on
 
     now = timezone.now()
     people, cases = [], []
@@ -268,7 +283,7 @@ def copy_rows(results: list[dict]) -> tuple[float, int]:
                 first_name=details["first_name"],
                 last_name=details["last_name"],
                 date_of_birth=date.fromisoformat(details["date_of_birth"]),
-                nhs_number=nhs_number(n + 500_000_000),
+                nhs_number=nhs_number(n + 500_000_000 + offset),
                 phone=details["phone"],
                 postcode=place.postcode,
                 area=place.area,
@@ -286,8 +301,12 @@ def copy_rows(results: list[dict]) -> tuple[float, int]:
             area_unknown=place.area is None,
             created_at=now,
         )
-        case.refresh_isolation()
-        case.start_clock(now)
+        case.isolation_ends_on = case_isolation_ends_on(
+            symptom_onset=None, specimen_date=case.specimen_date
+        )
+        case.mark_arrived(
+            now=now, escalate_due_at=CallRule.for_kind("case").escalate_due_at(now)
+        )
         cases.append(case)
 
     def table(model, rows, extra=None) -> tuple[str, list[str], io.StringIO]:
@@ -334,6 +353,247 @@ def copy_rows(results: list[dict]) -> tuple[float, int]:
     return time.perf_counter() - started, len(people) + len(cases)
 
 
+# --- set-based SQL doing the same work ------------------------------------------------
+
+
+def _insert_sql(model, returning: str = "") -> tuple[str, list]:
+    """INSERT of many rows of a model from one array per column (unnest)."""
+    from django.db import connection
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    sql = (
+        f"INSERT INTO {model._meta.db_table} ({columns}) SELECT * FROM unnest({arrays})"
+    )
+    return sql + (f" {returning}" if returning else ""), fields
+
+
+def _columns(fields, objs) -> list[list]:
+    from django.db import connection
+
+    return [
+        [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs]
+        for f in fields
+    ]
+
+
+def sql_yardstick(results: list[dict], workers: int, offset: int = 0) -> float:
+    """The same batches written by hand-made set-based SQL, `workers` at a time:
+    for each batch of 1,000, in one transaction, the same validation of what was
+    sent (the JSON parsed, each phone parsed and checked once, the postcode
+    located, the dates and NHS number checked), the same matching query for the
+    batch, and one INSERT ... SELECT unnest(...) each for the people, the cases (ON
+    CONFLICT (lab_reference) DO NOTHING: sent again, nothing doubled), their audit
+    rows, their messages and their online links: the rows the API writes. The rows'
+    values are built before the clock starts (a favour to the yardstick). Returns
+    seconds."""
+    import json as json_module
+    import secrets
+    import threading as threading_module
+
+    import phonenumbers
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from areas.services import PostcodeLookup, postcode_to_area
+    from audit.models import AuditEvent
+    from cases.models import Case
+    from online.models import OnlineLink
+    from people import matching
+    from people.models import Message, Person
+    from people.services import PersonDetails, person_arrival
+    from work.rules import CallRule, case_isolation_ends_on
+
+    now = timezone.now()
+    located: dict = {}
+    prepared = []
+    for n, result in enumerate(results):
+        details = result["person"]
+        place = located.get(details["postcode"])
+        if place is None:
+            place = located[details["postcode"]] = postcode_to_area(details["postcode"])
+        number = nhs_number(n + 700_000_000 + offset)
+        person = Person(
+            first_name=details["first_name"],
+            last_name=details["last_name"],
+            date_of_birth=date.fromisoformat(details["date_of_birth"]),
+            nhs_number=number,
+            phone=details["phone"],
+            postcode=place.postcode,
+            area=place.area,
+            easting=place.easting,
+            northing=place.northing,
+        )
+        case = Case(
+            lab_reference=f"SQL-{result['lab_reference']}",
+            specimen_date=date.fromisoformat(result["specimen_date"]),
+            result_date=date.fromisoformat(result["result_date"]),
+            area=place.area,
+            area_unknown=place.area is None,
+            created_at=now,
+        )
+        case.isolation_ends_on = case_isolation_ends_on(
+            symptom_onset=None, specimen_date=case.specimen_date
+        )
+        case.mark_arrived(
+            now=now, escalate_due_at=CallRule.for_kind("case").escalate_due_at(now)
+        )
+        case.next_attempt_at = now + timedelta(hours=24)
+        token = secrets.token_hex(32)
+        message = Message(
+            person=person,
+            kind=Message.Kind.CASE_LINK,
+            channel=Message.Channel.SMS,
+            to=details["phone"],
+            body="You have tested positive. Tell us who you have been near: "
+            f"https://example.org/online/{token}/ (until {case.isolation_ends_on})",
+            key=f"case_link:{token[:32]}",
+            personalisation={"subject": "Your test result"},
+        )
+        link = OnlineLink(
+            token_hash=token,
+            purpose=OnlineLink.Purpose.CASE,
+            person=person,
+            created_at=now,
+            expires_at=now + timedelta(days=14),
+        )
+        event = AuditEvent(
+            at=now,
+            action=AuditEvent.Action.CREATE,
+            object_type="cases.case",
+            object_id="0",
+            detail={"source": "api", "received": {"nhs_number": "x" * 32}},
+        )
+        arrival = person_arrival(
+            PersonDetails(
+                first_name=details["first_name"],
+                last_name=details["last_name"],
+                date_of_birth=person.date_of_birth,
+                nhs_number=number,
+            ),
+            postcode=place.postcode,
+        )
+        prepared.append((result, person, case, message, link, event, arrival))
+    batches = [prepared[i : i + BATCH] for i in range(0, len(prepared), BATCH)]
+    bodies = [json_module.dumps([row[0] for row in batch]) for batch in batches]
+    people_sql, people_fields = _insert_sql(Person, "RETURNING id")
+    cases_sql, cases_fields = _insert_sql(
+        Case, "ON CONFLICT (lab_reference) DO NOTHING RETURNING id, person_id"
+    )
+    audit_sql, audit_fields = _insert_sql(AuditEvent)
+    messages_sql, messages_fields = _insert_sql(Message, "RETURNING id")
+    links_sql, links_fields = _insert_sql(OnlineLink)
+    # Each batch's column arrays, built before the clock starts; the ids each INSERT
+    # returns are put in the next one's columns.
+    fields = {
+        Person: people_fields,
+        Case: cases_fields,
+        AuditEvent: audit_fields,
+        Message: messages_fields,
+        OnlineLink: links_fields,
+    }
+    at = {
+        (model, name): [f.name for f in model_fields].index(name)
+        for model, model_fields in fields.items()
+        for name in ("person", "case", "message", "object_id")
+        if name in [f.name for f in model_fields]
+    }
+    slot = {Person: 1, Case: 2, Message: 3, OnlineLink: 4, AuditEvent: 5}
+    ready = [
+        (
+            [row[6] for row in batch],
+            {
+                model: _columns(model_fields, [row[slot[model]] for row in batch])
+                for model, model_fields in fields.items()
+            },
+        )
+        for batch in batches
+    ]
+    todo = list(zip(ready, bodies, strict=True))
+    lock = threading_module.Lock()
+
+    def one_batch(batch, body) -> None:
+        postcodes = PostcodeLookup()
+        for item in json_module.loads(body):
+            sent = item["person"]
+            phone = phonenumbers.parse(sent["phone"], "GB")
+            if not phonenumbers.is_valid_number(phone):
+                raise SystemExit("a bench phone is invalid")
+            postcodes(sent["postcode"])
+            date.fromisoformat(item["specimen_date"])
+            date.fromisoformat(item["result_date"])
+            date.fromisoformat(sent["date_of_birth"])
+            digits = sent["nhs_number"]
+            total = sum(
+                int(d) * w for d, w in zip(digits[:9], range(10, 1, -1), strict=True)
+            )
+            if not digits.isdigit() or (11 - total % 11) % 11 != int(digits[9]):
+                raise SystemExit("a bench NHS number is invalid")
+        arrivals, columns = batch
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                matching._CANDIDATES_SQL,
+                [
+                    list(range(len(arrivals))),
+                    [a.full_name for a in arrivals],
+                    [a.last_name.strip().lower() for a in arrivals],
+                    [a.first_name.strip().lower() for a in arrivals],
+                    [a.nhs_number or None for a in arrivals],
+                    [a.date_of_birth for a in arrivals],
+                    [a.phones[0] if a.phones else None for a in arrivals],
+                    [a.postcode or None for a in arrivals],
+                    matching.LOOSE_NAME_SIMILARITY,
+                    matching.NAME_SIMILARITY,
+                    matching.MAX_CANDIDATES,
+                ],
+            )
+            cursor.fetchall()
+            cursor.execute(people_sql, columns[Person])
+            person_ids = [row[0] for row in cursor.fetchall()]
+            for model in (Case, Message, OnlineLink, AuditEvent):
+                columns[model][at[model, "person"]] = person_ids
+            cursor.execute(cases_sql, columns[Case])
+            case_of = {person: case for case, person in cursor.fetchall()}
+            case_ids = [case_of[person] for person in person_ids]
+            columns[Message][at[Message, "case"]] = case_ids
+            columns[OnlineLink][at[OnlineLink, "case"]] = case_ids
+            columns[AuditEvent][at[AuditEvent, "object_id"]] = [
+                str(c) for c in case_ids
+            ]
+            cursor.execute(audit_sql, columns[AuditEvent])
+            cursor.execute(messages_sql, columns[Message])
+            columns[OnlineLink][at[OnlineLink, "message"]] = [
+                row[0] for row in cursor.fetchall()
+            ]
+            cursor.execute(links_sql, columns[OnlineLink])
+
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            while True:
+                with lock:
+                    if not todo or failures:
+                        break
+                    batch, body = todo.pop(0)
+                one_batch(batch, body)
+        except BaseException as error:  # reported below, in the main thread
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading_module.Thread(target=worker) for _ in range(workers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return time.perf_counter() - started
+
+
 def main() -> None:
     args = parse_args()
     total = max(BATCH, round(PEAK_DAY * args.scale))
@@ -352,42 +612,68 @@ def main() -> None:
     _, token = api_client_create(
         name="Bench lab", scopes=[Scope.INTAKE], rate_limit_per_minute=1_000_000
     )
-    results = day_of_results(total)
-    batches = [results[i : i + BATCH] for i in range(0, total, BATCH)]
-
+    rows = []
     server, port = start_server(args.database_url, args.workers)
     try:
         # One small batch first, so each worker has loaded the postcode files.
-        warm = [results[0] | {"lab_reference": f"WARM-{n}"} for n in range(4)]
+        first = day_of_results(1)[0]
+        warm = [first | {"lab_reference": f"WARM-{n}"} for n in range(4)]
         post_all(port, token, [warm] * args.workers, args.workers)
-        started = time.perf_counter()
-        counts = post_all(port, token, batches, args.workers)
-        api_seconds = time.perf_counter() - started
+        for round_ in range(args.rounds):
+            results = day_of_results(total, round_)
+            batches = [results[i : i + BATCH] for i in range(0, total, BATCH)]
+            started = time.perf_counter()
+            counts = post_all(port, token, batches, args.workers)
+            api_seconds = time.perf_counter() - started
+            if counts["created"] != total:
+                raise SystemExit(
+                    f"expected {total} new cases, the API reported {counts}"
+                )
+            offset = round_ * 10_000_000
+            sql_seconds = sql_yardstick(results, args.workers, offset)
+            copy_seconds, _ = copy_rows(results, offset)
+            rows.append((api_seconds, sql_seconds, copy_seconds))
+            print(
+                f"round {round_ + 1}: API {api_seconds:.1f} s, set-based SQL "
+                f"{sql_seconds:.1f} s, COPY {copy_seconds:.2f} s: "
+                f"{api_seconds / sql_seconds:.2f}x and "
+                f"{api_seconds / copy_seconds:.1f}x",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
-    if counts["created"] != total:
-        raise SystemExit(f"expected {total} new cases, the API reported {counts}")
+        flush_broker()
 
-    copy_seconds, copy_rows_written = copy_rows(results)
-
+    rows.sort(key=lambda row: row[0] / row[1])
+    api_seconds, sql_seconds, copy_seconds = rows[len(rows) // 2]
     api_rate = total / api_seconds
-    copy_rate = total / copy_seconds
     print(
-        f"Through the API: {total:,} results in {len(batches)} batches of {BATCH:,}, "
-        f"{args.workers} at a time, gunicorn with {args.workers} workers"
+        f"\nThe median round of {len(rows)} (by the ratio to set-based SQL), "
+        f"{total:,} results in batches of {BATCH:,}, {args.workers} at a time:"
     )
-    print(f"  {api_seconds:8.1f} s   {api_rate:10,.0f} results/s")
+    print("| work | seconds | results/s | the API's ratio to it | target |")
+    print("| --- | --- | --- | --- | --- |")
     print(
-        f"PostgreSQL COPY of the same rows (people_person + cases_case, "
-        f"{copy_rows_written:,} rows)"
+        f"| the API (gunicorn, {args.workers} workers) | {api_seconds:.1f} | "
+        f"{api_rate:,.0f} | | |"
     )
-    print(f"  {copy_seconds:8.1f} s   {copy_rate:10,.0f} results/s")
     print(
-        f"Ratio: the API runs at {api_rate / copy_rate:.1%} of COPY's rate "
-        f"(COPY is {copy_rate / api_rate:,.0f}x faster); a peak day through the API "
-        f"takes {PEAK_DAY / api_rate / 60:.1f} minutes."
+        f"| set-based SQL, the same validation, matching and rows | "
+        f"{sql_seconds:.1f} | {total / sql_seconds:,.0f} | "
+        f"{api_seconds / sql_seconds:.2f}x | 3x |"
     )
+    print(
+        f"| COPY of the people and cases alone | {copy_seconds:.2f} | "
+        f"{total / copy_seconds:,.0f} | {api_seconds / copy_seconds:.1f}x | 10x |"
+    )
+    print(f"A peak day through the API takes {PEAK_DAY / api_rate / 60:.1f} minutes.")
+
+
+def flush_broker() -> None:
+    import redis
+
+    redis.Redis.from_url(BROKER_URL).flushdb()
 
 
 if __name__ == "__main__":

@@ -105,6 +105,7 @@ def person_find_or_create(
     postcodes: PostcodeLookup | None = None,
     source: str = "",
     now: datetime | None = None,
+    new_id: int | None = None,
 ) -> tuple[Person, bool]:
     """Find the person or create them (the rules: people/matching.py).
 
@@ -118,6 +119,8 @@ def person_find_or_create(
     and no possible duplicates are recorded.
 
     postcodes: a batch's PostcodeLookup, so its areas are fetched once.
+    new_id: the id a new person takes (one reserved for them by
+    people_find_or_create_many), else the next of the table's sequence.
     Raises ValidationError for a malformed postcode or another bad field.
     """
     now = now or timezone.now()
@@ -138,6 +141,8 @@ def person_find_or_create(
         source=source,
         now=now,
     )
+    if found.created and new_id is not None:
+        found.person.pk = new_id
     _write([found], now=now)
     return found.person, found.created
 
@@ -146,6 +151,7 @@ def people_find_or_create_many(
     *,
     many: Sequence[PersonDetails],
     postcodes: PostcodeLookup,
+    ids: Sequence[int],
     source: str = "",
     now: datetime | None = None,
 ) -> list[tuple[Person, bool] | ValidationError | None]:
@@ -160,7 +166,12 @@ def people_find_or_create_many(
     postcode with it, unless both carry NHS numbers that differ; or their candidates
     include a person an earlier item may change) answer None and write nothing: the
     caller finds them with person_find_or_create, in order, once the others are
-    written. None answers the same as the rest would, asked alone.
+    written, each passing its id from `ids`.
+
+    ids: one id per details, rising in their order (people_ids_reserve), taken by
+    the details that make a new person. So a new person's id follows the batch's
+    order whichever way they were written, and "the oldest record" of a later tie
+    between them (people/matching.py) is the one it would be a result at a time.
     """
     now = now or timezone.now()
     codes = {details.language for details in many if details.language}
@@ -189,21 +200,37 @@ def people_find_or_create_many(
             strict=True,
         )
     )
-    # Walk the batch in order: who shares a key with an earlier item, or may be
-    # weighed against a person an earlier item may change, waits.
-    seen: dict[tuple[str, object], list[str]] = {}
+    # Walk the batch in order: who shares a key with an earlier item that could be
+    # the same person (_apart), or may be weighed against a person an earlier item
+    # may change, waits.
+    seen: dict[tuple[str, object], list[_Earlier]] = {}
     touched: set[int] = set()
     found: list[tuple[int, _Found]] = []
     for index, (arrival, located) in arrivals.items():
         match = matches[index]
         keys = _keys(arrival)
         waits = bool(match.considered & touched) or any(
-            not (arrival.nhs_number and other and other != arrival.nhs_number)
+            not _apart(earlier, arrival)
             for key in keys
-            for other in seen.get(key, ())
+            for earlier in seen.get(key, ())
+        )
+        earlier = _Earlier(
+            nhs_number=arrival.nhs_number,
+            date_of_birth=arrival.date_of_birth,
+            # Their person will hold this date of birth: a new person, or one found
+            # without one or with the same (only an NHS number links a person with
+            # another date of birth, and one that waits may yet be linked so).
+            keeps_birthday=not arrival.nhs_number
+            or (
+                not waits
+                and (
+                    match.person is None
+                    or match.person.date_of_birth in (None, arrival.date_of_birth)
+                )
+            ),
         )
         for key in keys:
-            seen.setdefault(key, []).append(arrival.nhs_number)
+            seen.setdefault(key, []).append(earlier)
         if waits:
             touched |= match.considered
             continue
@@ -227,10 +254,50 @@ def people_find_or_create_many(
             )
         except ValidationError as error:
             answers[index] = error
+    for index, one in found:
+        if one.created:
+            one.person.pk = ids[index]
     _write([one for _, one in found], now=now)
     for index, one in found:
         answers[index] = (one.person, one.created)
     return answers
+
+
+def people_ids_reserve(count: int) -> list[int]:
+    """`count` ids for new people, rising, from the table's own sequence (PostgreSQL;
+    an id reserved and not taken is a gap, as a rolled-back insert leaves)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
+            "FROM generate_series(1, %s) ORDER BY 1",
+            [Person._meta.db_table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    """What the batch walk keeps of an earlier item."""
+
+    nhs_number: str
+    date_of_birth: date | None
+    keeps_birthday: bool
+
+
+def _apart(earlier: _Earlier, arrival: Arrival) -> bool:
+    """Whether the person of an earlier item of the batch can be nothing to the
+    arrival (neither found nor a possible duplicate, not even a candidate), though
+    they share a key: both have NHS numbers, and they differ (the earlier item's
+    person holds its NHS number: filled in, or the same); or they have different
+    dates of birth that their person will keep, and not the same NHS number."""
+    if earlier.nhs_number and arrival.nhs_number:
+        return earlier.nhs_number != arrival.nhs_number
+    return bool(
+        earlier.keeps_birthday
+        and earlier.date_of_birth
+        and arrival.date_of_birth
+        and earlier.date_of_birth != arrival.date_of_birth
+    )
 
 
 def _keys(arrival: Arrival) -> list[tuple[str, object]]:

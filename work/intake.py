@@ -31,6 +31,7 @@ from people.models import Person
 from people.services import (
     PersonDetails,
     people_find_or_create_many,
+    people_ids_reserve,
     person_find_or_create,
 )
 
@@ -321,13 +322,19 @@ def case_intake_many(
     postcodes = PostcodeLookup()
     made: dict[int, tuple[Case, bool]] = {}
     refused: dict[int, ValidationError] = {}
+    new_ids: dict[int, int] = {}
     new = [i for i, r in enumerate(results) if r.lab_reference not in known.cases]
-    if len(new) > 1 and len({results[i].lab_reference for i in new}) == len(new):
+    if (
+        connection.vendor == "postgresql"
+        and len(new) > 1
+        and len({results[i].lab_reference for i in new}) == len(new)
+    ):
+        new_ids = dict(zip(new, people_ids_reserve(len(new)), strict=True))
         try:
             with transaction.atomic():
                 made, refused = _cases_create_many(
                     results=results,
-                    indexes=new,
+                    new_ids=new_ids,
                     source=source,
                     now=now,
                     postcodes=postcodes,
@@ -339,7 +346,7 @@ def case_intake_many(
             if connection.needs_rollback:
                 raise
             # Refused set-wise (undone): each result in its own savepoint instead.
-            made, refused = {}, {}
+            made, refused, new_ids = {}, {}, {}
     outcomes = []
     arrived = False
     events = []
@@ -358,7 +365,11 @@ def case_intake_many(
             try:
                 with transaction.atomic():
                     case, invite = _case_create(
-                        result=result, source=source, now=now, postcodes=postcodes
+                        result=result,
+                        source=source,
+                        now=now,
+                        postcodes=postcodes,
+                        new_id=new_ids.get(index),
                     )
             except IntegrityError as exc:
                 # A concurrent intake of the same result got there first: a lookup,
@@ -418,18 +429,21 @@ def case_intake_many(
 def _cases_create_many(
     *,
     results: Sequence[TestResult],
-    indexes: Sequence[int],
+    new_ids: dict[int, int],
     source: str,
     now: datetime,
     postcodes: PostcodeLookup,
 ) -> tuple[dict[int, tuple[Case, bool]], dict[int, ValidationError]]:
-    """The new cases of these results (their lab references new, each once), with
-    their people, written set-wise: (made, refused) by the results' indexes, made
-    holding each case and whether it is to be sent a link. A result left out of
-    both waits for _case_create (its person may depend on an earlier result)."""
+    """The new cases of these results (the keys of new_ids: their lab references new,
+    each once), with their people, written set-wise: (made, refused) by the
+    results' indexes, made holding each case and whether it is to be sent a link. A
+    result left out of both waits for _case_create (its person may depend on an
+    earlier result), with its id from new_ids for a new person."""
+    indexes = list(new_ids)
     people = people_find_or_create_many(
         many=[results[i].person for i in indexes],
         postcodes=postcodes,
+        ids=list(new_ids.values()),
         source="intake",
         now=now,
     )
@@ -453,11 +467,17 @@ def _cases_create_many(
 
 
 def _case_create(
-    *, result: TestResult, source: str, now: datetime, postcodes: PostcodeLookup
+    *,
+    result: TestResult,
+    source: str,
+    now: datetime,
+    postcodes: PostcodeLookup,
+    new_id: int | None = None,
 ) -> tuple[Case, bool]:
-    """The new case and its person; a complex setting escalates it at once."""
+    """The new case and its person (a new one taking new_id, if given); a complex
+    setting escalates it at once."""
     person, _ = person_find_or_create(
-        details=result.person, postcodes=postcodes, source="intake"
+        details=result.person, postcodes=postcodes, source="intake", new_id=new_id
     )
     case, invite = _case_build(
         result=result, person=person, source=source, now=now, postcodes=postcodes
