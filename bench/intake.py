@@ -255,6 +255,28 @@ def post_all(port: int, token: str, batches: list[list[dict]], workers: int) -> 
 # --- straight into the tables with COPY -----------------------------------------------
 
 
+def bench_case(result: dict, place, lab_reference: str, now):
+    """The case the API makes of a result, unsaved, under another lab reference."""
+    from cases.models import Case
+    from work.rules import CallRule, case_isolation_ends_on
+
+    case = Case(
+        lab_reference=lab_reference,
+        specimen_date=date.fromisoformat(result["specimen_date"]),
+        result_date=date.fromisoformat(result["result_date"]),
+        area=place.area,
+        area_unknown=place.area is None,
+        created_at=now,
+    )
+    case.isolation_ends_on = case_isolation_ends_on(
+        symptom_onset=None, specimen_date=case.specimen_date
+    )
+    case.mark_arrived(
+        now=now, escalate_due_at=CallRule.for_kind("case").escalate_due_at(now)
+    )
+    return case
+
+
 def copy_rows(results: list[dict], offset: int = 0) -> tuple[float, int]:
     """COPY one person and one case per result into people_person and cases_case.
 
@@ -268,7 +290,6 @@ def copy_rows(results: list[dict], offset: int = 0) -> tuple[float, int]:
     from areas.services import postcode_to_area
     from cases.models import Case
     from people.models import Person
-    from work.rules import CallRule, case_isolation_ends_on
 
     now = timezone.now()
     people, cases = [], []
@@ -293,20 +314,7 @@ def copy_rows(results: list[dict], offset: int = 0) -> tuple[float, int]:
                 updated_at=now,
             )
         )
-        case = Case(
-            lab_reference=f"COPY-{result['lab_reference']}",
-            specimen_date=date.fromisoformat(result["specimen_date"]),
-            result_date=date.fromisoformat(result["result_date"]),
-            area=place.area,
-            area_unknown=place.area is None,
-            created_at=now,
-        )
-        case.isolation_ends_on = case_isolation_ends_on(
-            symptom_onset=None, specimen_date=case.specimen_date
-        )
-        case.mark_arrived(
-            now=now, escalate_due_at=CallRule.for_kind("case").escalate_due_at(now)
-        )
+        case = bench_case(result, place, f"COPY-{result['lab_reference']}", now)
         cases.append(case)
 
     def table(model, rows, extra=None) -> tuple[str, list[str], io.StringIO]:
@@ -403,7 +411,6 @@ def sql_yardstick(results: list[dict], workers: int, offset: int = 0) -> float:
     from people import matching
     from people.models import Message, Person
     from people.services import PersonDetails, person_arrival
-    from work.rules import CallRule, case_isolation_ends_on
 
     now = timezone.now()
     located: dict = {}
@@ -425,20 +432,7 @@ def sql_yardstick(results: list[dict], workers: int, offset: int = 0) -> float:
             easting=place.easting,
             northing=place.northing,
         )
-        case = Case(
-            lab_reference=f"SQL-{result['lab_reference']}",
-            specimen_date=date.fromisoformat(result["specimen_date"]),
-            result_date=date.fromisoformat(result["result_date"]),
-            area=place.area,
-            area_unknown=place.area is None,
-            created_at=now,
-        )
-        case.isolation_ends_on = case_isolation_ends_on(
-            symptom_onset=None, specimen_date=case.specimen_date
-        )
-        case.mark_arrived(
-            now=now, escalate_due_at=CallRule.for_kind("case").escalate_due_at(now)
-        )
+        case = bench_case(result, place, f"SQL-{result['lab_reference']}", now)
         case.next_attempt_at = now + timedelta(hours=24)
         token = secrets.token_hex(32)
         message = Message(
