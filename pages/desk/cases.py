@@ -83,6 +83,7 @@ from .contact_forms import (
     typed_rows,
 )
 from .isolation import changes_of
+from .queue_rows import queue_rows
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 ASSESSMENT = CaseDraft.Section.ASSESSMENT
@@ -300,12 +301,16 @@ def my_work(request: HttpRequest) -> TemplateResponse:
     audit_list_view(user=request.user, items=items, via="page", list_name="my work")
     shift = current_shift(request.user, now=now)
     model = work_model_for(request.user)
+    kind = model.kind if model else ""
     return TemplateResponse(
         request,
         "work/queue.html",
         {
             "items": items,
-            "kind": model.kind if model else "",
+            "rows": queue_rows(items, kind=kind),
+            "kind": kind,
+            "kind_label": "Case" if kind == "case" else "Contact",
+            "dated_label": "Result" if kind == "case" else "Isolates until",
             "shift": shift,
             "now": now,
             "empty_reason": None

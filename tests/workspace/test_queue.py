@@ -168,3 +168,46 @@ def test_supervisor_cannot_see_caseworker_items_in_their_own_queue(
     client.force_login(supervisor)
     response = client.get(reverse("cases:queue"))
     assert b"Caseworkers" not in response.content
+
+
+def test_a_row_shows_the_case_as_the_caseworker_reads_it(client, caseworker):
+    """Each row's link, name, lab reference, phone, result date, status, next call
+    (in UK time) and due tag, as the page drew them before its rows were made ready
+    in Python."""
+    case = queued_case(caseworker, due_in=-2 * HOUR, name="Okafor")
+    # 14:30 UTC on a summer day is 15:30 in the UK.
+    at = dt.datetime(2026, 7, 3, 14, 30, tzinfo=dt.UTC)
+    Case.objects.filter(pk=case.pk).update(
+        next_attempt_at=at,
+        specimen_date=dt.date(2026, 7, 1),
+        result_date=dt.date(2026, 7, 2),
+        attempts=2,
+    )
+    case.person.phone = "+447911123456"
+    case.person.save(update_fields=["phone"])
+    client.force_login(caseworker)
+    html = " ".join(client.get(reverse("cases:queue")).content.decode().split())
+    url = reverse("cases:detail", args=[case.pk])
+    assert f'<a href="{url}">{case.person.full_name}</a>' in html
+    assert f">{case.lab_reference}</span>" in html
+    assert "</span>07911 123456</td>" in html
+    assert "</span>2 Jul</td>" in html
+    status = case.get_status_display()
+    assert f'<strong class="nhsuk-tag nhsuk-tag--blue">{status}</strong>' in html
+    assert "</span>2</td>" in html
+    assert (
+        '</span>15:30, Fri 3 Jul <strong class="nhsuk-tag nhsuk-tag--red">Overdue'
+        in html
+    )
+
+
+def test_a_contact_row_shows_until_when_they_isolate(
+    client, call_handler, held_contact
+):
+    from_day = dt.date(2026, 1, 9)
+    type(held_contact).objects.filter(pk=held_contact.pk).update(
+        isolation_ends_on=from_day
+    )
+    client.force_login(call_handler)
+    html = " ".join(client.get(reverse("cases:queue")).content.decode().split())
+    assert "Isolates until </span>9 Jan 2026</td>" in html

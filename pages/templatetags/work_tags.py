@@ -1,0 +1,41 @@
+"""The tags that show a work item's status and whether its call is due: one mapping
+each, for the shared partials (calls/_status_tag.html, calls/_due_tag.html) and for
+My work's rows, which are made ready in Python (pages/desk/queue_rows.py)."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+STATUS_TAG_CLASS = {
+    "reached": "nhsuk-tag--green",
+    "completed": "nhsuk-tag--green",
+    "escalated": "nhsuk-tag--red",
+    "closed": "nhsuk-tag--grey",
+    "new": "nhsuk-tag--white",
+}
+# Anything else (assigned, unreachable...) is blue.
+OTHER_STATUS_CLASS = "nhsuk-tag--blue"
+
+DUE_TAGS = {
+    "overdue": ("nhsuk-tag--red", "Overdue"),
+    "due": ("nhsuk-tag--orange", "Due now"),
+}
+
+
+@register.filter
+def status_tag_class(status: str) -> str:
+    """The design system's colour for a status tag."""
+    return STATUS_TAG_CLASS.get(status, OTHER_STATUS_CLASS)
+
+
+@register.filter
+def due_tag(due_state: str) -> SafeString:
+    """The tag for an item whose call is overdue or due now; nothing otherwise."""
+    tag = DUE_TAGS.get(due_state)
+    if tag is None:
+        return SafeString("")
+    return format_html('<strong class="nhsuk-tag {}">{}</strong>', *tag)
