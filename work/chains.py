@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connections, router
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from areas.models import Area
@@ -256,10 +257,36 @@ def _down(walk: _Walk, cases: list[Case], column: int, *, only_became: bool):
     return _down_to_cases(walk, contacts, column + 1)
 
 
-def _linked_case(case: Case) -> bool:
-    """One query: the case was a contact, or a contact it named (as its own or by a
-    further exposure) became a case. Each way is its own EXISTS on its own index
-    (an OR inside one subquery would read every contact)."""
+# The two "is it linked at all" queries, compiled by the ORM once per process (per
+# database and chain window) and then run with the item's id: three EXISTS nested
+# three deep take the ORM some 13 ms to compile on every case page, ten times what
+# the database takes to plan and run them.
+_COMPILED: dict[tuple[str, str, int], tuple[str, tuple]] = {}
+_STAND_IN = -987_654_321  # the id compiled in, replaced by the item's
+
+
+def _exists_once_compiled(name: str, model: Any, build: Any, pk: int) -> bool:
+    """Whether the query `build(pk)` on `model` finds a row, its SQL compiled once
+    (the id its only parameter that varies: build may use nothing else that
+    changes), run on the database the router reads the model from."""
+    alias = router.db_for_read(model)
+    key = (name, connections[alias].vendor, chain_days())
+    if key not in _COMPILED:
+        query = build(_STAND_IN).query.exists()
+        sql, params = query.get_compiler(alias).as_sql()
+        if list(params).count(_STAND_IN) != 1:
+            raise ValueError(f"{name}: the id must be its one varying parameter")
+        _COMPILED[key] = (sql, tuple(params))
+    sql, params = _COMPILED[key]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, [pk if p == _STAND_IN else p for p in params])
+        return cursor.fetchone() is not None
+
+
+def _linked_case_query(pk: int) -> QuerySet[Case]:
+    """The case was a contact, or a contact it named (as its own or by a further
+    exposure) became a case. Each way is its own EXISTS on its own index (an OR
+    inside one subquery would read every contact)."""
     was_a_contact = Exists(contacts_becoming())
     named_a_future_case = Exists(
         Contact.objects.filter(case=OuterRef("pk")).filter(became_a_case())
@@ -271,17 +298,19 @@ def _linked_case(case: Case) -> bool:
             )
         ).filter(became_a_case())
     )
-    return (
-        Case.objects.filter(pk=case.pk)
-        .filter(was_a_contact | named_a_future_case | named_further_a_future_case)
-        .exists()
+    return Case.objects.filter(pk=pk).filter(
+        was_a_contact | named_a_future_case | named_further_a_future_case
     )
 
 
-def _linked_contact(contact: Contact) -> bool:
-    """One query: the contact became a case, or a case that named it (its own, or
-    by a further exposure) was a contact itself. Each way its own EXISTS on its own
-    index."""
+def _linked_case(case: Case) -> bool:
+    """One query: is the case linked (_linked_case_query)?"""
+    return _exists_once_compiled("case", Case, _linked_case_query, case.pk)
+
+
+def _linked_contact_query(pk: int) -> QuerySet[Contact]:
+    """The contact became a case, or a case that named it (its own, or by a further
+    exposure) was a contact itself. Each way its own EXISTS on its own index."""
     own_case_was_a_contact = Exists(
         Case.objects.filter(pk=OuterRef("case_id")).filter(Exists(contacts_becoming()))
     )
@@ -292,11 +321,14 @@ def _linked_contact(contact: Contact) -> bool:
             ).values("case")
         ).filter(Exists(contacts_becoming()))
     )
-    return (
-        Contact.objects.filter(pk=contact.pk)
-        .filter(became_a_case() | own_case_was_a_contact | further_case_was_a_contact)
-        .exists()
+    return Contact.objects.filter(pk=pk).filter(
+        became_a_case() | own_case_was_a_contact | further_case_was_a_contact
     )
+
+
+def _linked_contact(contact: Contact) -> bool:
+    """One query: is the contact linked (_linked_contact_query)?"""
+    return _exists_once_compiled("contact", Contact, _linked_contact_query, contact.pk)
 
 
 def chain_around(
