@@ -50,6 +50,7 @@ bench: install
 	env -u DATABASE_URL $(BIN)/python bench/scale.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/purge.py $(BENCH_ARGS)
 	$(BIN)/python bench/capacity.py
+	env -u DATABASE_URL $(BIN)/python bench/season.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles
