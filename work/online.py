@@ -68,8 +68,10 @@ def link_url(token: str) -> str:
 
 def _is_mobile(person: Person) -> bool:
     phone = person.phone
-    # Not tested for truth: a PhoneNumber checks itself valid to answer.
-    if not isinstance(phone, PhoneNumber) or not phone.is_valid():
+    # Not tested for truth (a PhoneNumber validates itself to answer), nor checked
+    # valid first: the type of an invalid number is UNKNOWN, and working it out is
+    # the same work as checking it.
+    if not isinstance(phone, PhoneNumber):
         return False
     kind = phonenumbers.number_type(phone)
     return kind in (
