@@ -51,6 +51,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import add_database_url  # noqa: E402
+
 BENCH_DB = "tracing_bench_figures"
 PEAK = {"cases": 2_000_000, "contacts": 6_000_000, "tier2": 3_000, "tier3": 6_000}
 RUNS = 3
@@ -90,12 +92,7 @@ def parse_args() -> argparse.Namespace:
         action="store_true",
         help="keep the data a run at the same scale loaded before",
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
-        ),
-    )
+    add_database_url(parser, BENCH_DB)
     args = parser.parse_args()
     name = urlsplit(args.database_url).path.lstrip("/")
     if name == "tracing" or name.startswith("test_tracing"):

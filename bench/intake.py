@@ -39,6 +39,8 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import add_database_url  # noqa: E402
+
 BENCH_DB = "tracing_bench_intake"
 BROKER_URL = "redis://127.0.0.1:6379/14"
 PEAK_DAY = 60_000
@@ -59,12 +61,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--rounds", type=int, default=3, help="Rounds, each a fresh day (default 3)."
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
-        ),
-    )
+    add_database_url(parser, BENCH_DB)
     return parser.parse_args()
 
 

@@ -41,6 +41,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import add_database_url  # noqa: E402
 from bench.intake import fresh_database, nhs_number  # noqa: E402
 
 BENCH_DB = "tracing_bench_matching"
@@ -93,12 +94,7 @@ def parse_args() -> argparse.Namespace:
         help="Keep the loaded template database of an earlier run at the same scale "
         "(the code's migrations must not have changed since).",
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{BENCH_DB}"
-        ),
-    )
+    add_database_url(parser, BENCH_DB)
     return parser.parse_args()
 
 

@@ -32,7 +32,6 @@ import argparse
 import csv
 import os
 import random
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -42,6 +41,9 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import add_database_url  # noqa: E402
+from bench.intake import fresh_database  # noqa: E402
 
 DB_NAME = "tracing_bench_season"
 DATA = ROOT.parent / "shared" / "data" / "england_cases_by_specimen_date.csv"
@@ -64,12 +66,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--reach", type=float, default=0.7, help="Share of calls answered (0.7)."
     )
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "BENCH_DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-        ),
-    )
+    add_database_url(parser, DB_NAME)
     return parser.parse_args()
 
 
@@ -85,27 +82,6 @@ def daily_counts(path: Path, start: date, days: int, scale: float) -> list[int]:
     if missing:
         raise SystemExit(f"{path} has no count for {missing[0]}")
     return [round(by_day[start + timedelta(d)] * scale) for d in range(days)]
-
-
-def fresh_database(url: str) -> None:
-    import psycopg2
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = psycopg2.connect(
-        host=parts.hostname, port=parts.port or 5432, user=parts.username,
-        password=parts.password, dbname="postgres",
-    )  # fmt: skip
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
-        cwd=ROOT, env=env, check=True,
-    )  # fmt: skip
 
 
 def book_shifts(first_day: date, days: int) -> None:
