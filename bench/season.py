@@ -4,22 +4,24 @@ escalation sweep, for a given staffing: how far behind the service falls.
 England's positive cases by specimen date (the season's daily counts, scaled by
 `--scale`) arrive hour by hour through the intake service (case_intake_many, batches
 of up to 1,000). Every hour an assignment run hands the waiting cases to the
-caseworkers on shift (08:00-20:00 each day), each caseworker works up to
-`--per-hour` of the due cases they hold (a call: answered with chance `--reach`,
-then the risk assessment and the case completed; else "no answer", called again by
-the call rules), and the escalation sweep sends the cases nobody reached in time to
-their local team. All through the services the pages and tasks use, with the
-simulated time passed as `now`; the days are laid on the calendar ending yesterday
-(the staff's training and registration are dated from today), the counts are the
-season's.
+caseworkers and the waiting contacts to the call handlers on shift (08:00-20:00 each
+day); each works up to `--per-hour` of the due items they hold (a call: answered with
+chance `--reach`, else "no answer", called again by the call rules). A case answered
+is assessed, names its contacts (`--contacts-per-case` on average), and is
+completed; a contact answered is completed. The escalation sweep sends the items
+nobody reached in time to their local team. All through the services the pages and
+tasks use, with the simulated time passed as `now`; the days are laid on the
+calendar ending yesterday (the staff's training and registration are dated from
+today), the counts are the season's.
 
-Prints, per simulated day: the cases that arrived, the share of them assigned within
-an hour of arriving, the cases completed and escalated that day, and the backlog at
-midnight (open cases: waiting, held or reached); then what intake and assignment
-cost in time. A benchmark, not a test: it prints figures and never fails on a time.
+Prints, per simulated day and for cases and contacts: how many arrived (or were
+named), the share assigned within an hour, how many were completed and escalated
+that day, and how many were open at midnight (waiting, held or reached); then what
+intake, assignment and the calls cost in time. A benchmark, not a test: it prints
+figures and never fails on a time.
 
     .venv/bin/python bench/season.py                         # 3 weeks from 1 Dec 2020, 1%
-    .venv/bin/python bench/season.py --caseworkers 30        # the same, short-staffed
+    .venv/bin/python bench/season.py --call-handlers 40      # the same, short of call handlers
     .venv/bin/python bench/season.py --start 2020-10-01 --days 60 --scale 0.005
 
 The daily counts come from a CSV of `date,cases` (`--data`; by default the project's
@@ -60,8 +62,18 @@ def parse_args() -> argparse.Namespace:
         "--scale", type=float, default=0.01, help="Share of England's cases (0.01)."
     )
     parser.add_argument("--caseworkers", type=int, default=60)
+    parser.add_argument("--call-handlers", type=int, default=120)
     parser.add_argument(
-        "--per-hour", type=int, default=2, help="Cases a caseworker calls an hour (2)."
+        "--contacts-per-case",
+        type=float,
+        default=2.0,
+        help="Contacts a case names on average (2).",
+    )
+    parser.add_argument(
+        "--per-hour",
+        type=int,
+        default=2,
+        help="Items a member of staff calls an hour (2).",
     )
     parser.add_argument(
         "--reach", type=float, default=0.7, help="Share of calls answered (0.7)."
@@ -124,40 +136,61 @@ def book_shifts(first_day: date, days: int) -> None:
 
 
 @dataclass
-class Results:
-    """A day's arrivals, made as a lab sends them (a landline each: they are phoned,
-    not sent a link)."""
+class People:
+    """The season's people, each of their own: a landline each (they are phoned, not
+    sent a link)."""
 
     postcodes: list[str]
     made: int = 0
     rng: random.Random = field(default_factory=lambda: random.Random(2021))
 
-    def take(self, count: int, day: date) -> list:
+    def next(self, *, nhs: bool):
         from bench.intake import nhs_number
         from people.services import PersonDetails
+
+        n = self.made
+        self.made += 1
+        return n, PersonDetails(
+            first_name=self.rng.choice(["Asha", "Tom", "Mei", "Ewa"]),
+            last_name=f"Season{n:08d}",
+            date_of_birth=date(1940, 1, 1)
+            + timedelta(days=self.rng.randrange(0, 29_000)),
+            nhs_number=nhs_number(n) if nhs else "",
+            phone=f"0114 2{n % 1_000_000:06d}",
+            postcode=self.rng.choice(self.postcodes),
+        )
+
+    def results(self, count: int, day: date) -> list:
+        """A day's positive results, as a lab sends them."""
         from work.intake import TestResult
 
         results = []
         for _ in range(count):
-            n = self.made
-            self.made += 1
+            n, person = self.next(nhs=True)
             results.append(
                 TestResult(
                     lab_reference=f"SEASON-{n:08d}",
-                    person=PersonDetails(
-                        first_name=self.rng.choice(["Asha", "Tom", "Mei", "Ewa"]),
-                        last_name=f"Season{n:08d}",
-                        date_of_birth=date(1940, 1, 1)
-                        + timedelta(days=self.rng.randrange(0, 29_000)),
-                        nhs_number=nhs_number(n),
-                        phone=f"0114 2{n % 1_000_000:06d}",
-                        postcode=self.rng.choice(self.postcodes),
-                    ),
+                    person=person,
                     specimen_date=day - timedelta(days=self.rng.randrange(1, 3)),
                     result_date=day,
                 )
             )
         return results
+
+    def contacts(self, mean: float, exposed: date) -> list:
+        """The contacts a case names: 0 to twice `mean` of them, `mean` on average."""
+        from contacts.models import Contact
+        from work.casework import ContactDetails
+
+        count = self.rng.randint(0, round(2 * mean))
+        return [
+            ContactDetails(
+                person=self.next(nhs=False)[1],
+                exposure_date=exposed,
+                exposure=Contact.Exposure.HOUSEHOLD,
+            )
+            for _ in range(count)
+        ]
 
 
 @dataclass
@@ -168,6 +201,11 @@ class Day:
     completed: int = 0
     escalated: int = 0
     backlog: int = 0
+    contacts: int = 0
+    contacts_within_hour: float = 0.0
+    contacts_completed: int = 0
+    contacts_escalated: int = 0
+    contacts_backlog: int = 0
 
 
 @dataclass
@@ -180,19 +218,28 @@ class Costs:
     calls: int = 0
 
 
-def work_an_hour(now, per_hour: int, reach: float, rng: random.Random, costs: Costs):
-    """Each caseworker on shift calls up to per_hour of the due cases they hold."""
+def work_an_hour(
+    model, now, args: argparse.Namespace, people: People, rng: random.Random, costs
+) -> None:
+    """Each member of staff on shift calls up to --per-hour of the due items (cases,
+    or contacts) they hold. A case answered is assessed, names its contacts, and is
+    completed; a contact answered is told to isolate and completed."""
     from django.contrib.auth import get_user_model
 
     from calls.models import Outcome
     from cases.models import Case
     from cases.workitem import Status
     from work.calls import call_record
-    from work.casework import AssessmentDetails, case_assessment_record, item_complete
+    from work.casework import (
+        AssessmentDetails,
+        case_assessment_record,
+        contacts_add_many,
+        item_complete,
+    )
 
     started = time.perf_counter()
     held = (
-        Case.objects.filter(
+        model.objects.filter(
             status__in=[Status.ASSIGNED, Status.REACHED],
             assignee__isnull=False,
             next_attempt_at__lte=now,
@@ -203,41 +250,48 @@ def work_an_hour(now, per_hour: int, reach: float, rng: random.Random, costs: Co
     taken: dict[int, list[int]] = {}
     for pk, assignee in held:
         mine = taken.setdefault(assignee, [])
-        if len(mine) < per_hour:
+        if len(mine) < args.per_hour:
             mine.append(pk)
     users = get_user_model().objects.in_bulk(list(taken))
     for assignee, pks in taken.items():
         user = users[assignee]
         for pk in pks:
-            case = Case.objects.get(pk=pk)
+            item = model.objects.get(pk=pk)
             costs.calls += 1
-            if rng.random() >= reach:
-                call_record(item=case, caller=user, outcome=Outcome.NO_ANSWER, now=now)
+            if rng.random() >= args.reach:
+                call_record(item=item, caller=user, outcome=Outcome.NO_ANSWER, now=now)
                 continue
-            if case.status != Status.REACHED:
+            if item.status != Status.REACHED:
                 call_record(
-                    item=case, caller=user, outcome=Outcome.REACHED,
-                    duration_seconds=900, now=now,
+                    item=item, caller=user, outcome=Outcome.REACHED,
+                    duration_seconds=600, now=now,
                 )  # fmt: skip
-                case.refresh_from_db()
-            case_assessment_record(
-                case=case,
-                details=AssessmentDetails(symptomatic=False, symptom_onset=None),
-                by=user,
-                now=now,
-            )
-            item_complete(item=case, by=user, now=now)
+                item.refresh_from_db()
+            if isinstance(item, Case):
+                case_assessment_record(
+                    case=item,
+                    details=AssessmentDetails(symptomatic=False, symptom_onset=None),
+                    by=user,
+                    now=now,
+                )
+                named = people.contacts(
+                    args.contacts_per_case, item.specimen_date - timedelta(days=1)
+                )
+                if named:
+                    contacts_add_many(case=item, rows=named, by=user, now=now)
+            item_complete(item=item, by=user, now=now)
     costs.work_seconds += time.perf_counter() - started
 
 
-def close_day(day: Day, bounds) -> None:
+def _tally(model, bounds) -> tuple[int, float, int, int, int]:
+    """A kind's day: (arrived, share assigned within an hour, completed, escalated,
+    open at its end)."""
     from django.db.models import Count, F, Q
 
-    from cases.models import Case
     from cases.workitem import Status
 
     start, end = bounds
-    arrived = Case.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
+    arrived = model.objects.filter(created_at__gte=start, created_at__lt=end).aggregate(
         n=Count("pk"),
         quick=Count(
             "pk",
@@ -245,17 +299,31 @@ def close_day(day: Day, bounds) -> None:
             & Q(assigned_at__lte=F("created_at") + timedelta(hours=1)),
         ),
     )
-    day.arrived = arrived["n"]
-    day.within_hour = arrived["quick"] / arrived["n"] if arrived["n"] else 1.0
-    day.completed = Case.objects.filter(
-        completed_at__gte=start, completed_at__lt=end
-    ).count()
-    day.escalated = Case.objects.filter(
-        escalated_at__gte=start, escalated_at__lt=end
-    ).count()
-    day.backlog = Case.objects.filter(
-        status__in=[Status.NEW, Status.ASSIGNED, Status.REACHED]
-    ).count()
+    return (
+        arrived["n"],
+        arrived["quick"] / arrived["n"] if arrived["n"] else 1.0,
+        model.objects.filter(completed_at__gte=start, completed_at__lt=end).count(),
+        model.objects.filter(escalated_at__gte=start, escalated_at__lt=end).count(),
+        model.objects.filter(
+            status__in=[Status.NEW, Status.ASSIGNED, Status.REACHED]
+        ).count(),
+    )
+
+
+def close_day(day: Day, bounds) -> None:
+    from cases.models import Case
+    from contacts.models import Contact
+
+    (day.arrived, day.within_hour, day.completed, day.escalated, day.backlog) = _tally(
+        Case, bounds
+    )
+    (
+        day.contacts,
+        day.contacts_within_hour,
+        day.contacts_completed,
+        day.contacts_escalated,
+        day.contacts_backlog,
+    ) = _tally(Contact, bounds)
 
 
 def main() -> None:
@@ -276,23 +344,26 @@ def main() -> None:
 
     from bench.assignment import seed_staff
     from bench.intake import real_postcodes
+    from cases.models import Case
     from clock import local_day_bounds, local_midnight
+    from contacts.models import Contact
     from work.assignment import assign_work
     from work.escalation import escalate_unreached
     from work.intake import case_intake_many
 
     first_day = timezone.localdate() - timedelta(days=args.days + 1)
-    seed_staff({"caseworkers": args.caseworkers, "call_handlers": 0})
+    seed_staff({"caseworkers": args.caseworkers, "call_handlers": args.call_handlers})
     book_shifts(first_day, args.days)
-    results = Results(postcodes=real_postcodes(400, random.Random(2020)))
+    people = People(postcodes=real_postcodes(400, random.Random(2020)))
     rng = random.Random(7)
     costs = Costs()
     days: list[Day] = []
     print(
         f"{args.days} days from {args.start} at {args.scale:.2%} of England's cases "
-        f"({sum(counts):,} in all), {args.caseworkers} caseworkers on shift "
-        f"08:00-20:00 calling {args.per_hour} cases an hour each, {args.reach:.0%} "
-        "answering",
+        f"({sum(counts):,} in all); {args.caseworkers} caseworkers and "
+        f"{args.call_handlers} call handlers on shift 08:00-20:00, each calling "
+        f"{args.per_hour} an hour, {args.reach:.0%} answering; "
+        f"{args.contacts_per_case:g} contacts a case on average",
         flush=True,
     )
     for offset, count in enumerate(counts):
@@ -303,7 +374,7 @@ def main() -> None:
         for hour, arriving in enumerate(per_hour):
             now = midnight + timedelta(hours=hour, minutes=5)
             for start in range(0, arriving, BATCH):
-                batch = results.take(min(BATCH, arriving - start), day)
+                batch = people.results(min(BATCH, arriving - start), day)
                 started = time.perf_counter()
                 with transaction.atomic():
                     case_intake_many(results=batch, now=now)
@@ -316,9 +387,10 @@ def main() -> None:
                 costs.assignment_seconds += time.perf_counter() - started
                 costs.assignment_runs += 1
             if hour in SHIFT_HOURS:
-                work_an_hour(
-                    now + timedelta(minutes=30), args.per_hour, args.reach, rng, costs
-                )
+                for model in (Case, Contact):
+                    work_an_hour(
+                        model, now + timedelta(minutes=30), args, people, rng, costs
+                    )
             swept = True
             while swept:
                 swept = escalate_unreached(now=now + timedelta(minutes=55))[1]
@@ -326,21 +398,28 @@ def main() -> None:
         close_day(summary, local_day_bounds(day))
         days.append(summary)
         print(
-            f"  {summary.day}: {summary.arrived:,} arrived, "
+            f"  {summary.day}: cases {summary.arrived:,} arrived, "
             f"{summary.within_hour:.0%} assigned within an hour, "
             f"{summary.completed:,} completed, {summary.escalated:,} escalated, "
-            f"backlog {summary.backlog:,}",
+            f"{summary.backlog:,} open; contacts {summary.contacts:,} named, "
+            f"{summary.contacts_within_hour:.0%} assigned within an hour, "
+            f"{summary.contacts_completed:,} completed, "
+            f"{summary.contacts_escalated:,} to local teams, "
+            f"{summary.contacts_backlog:,} open",
             flush=True,
         )
     print(
-        "\n| day | arrived | assigned within an hour | completed | escalated | "
-        "backlog at midnight |"
+        "\n| day | cases | assigned within an hour | completed | escalated | open at "
+        "midnight | contacts | assigned within an hour | completed | to local teams "
+        "| open at midnight |"
     )
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for d in days:
         print(
             f"| {d.day} | {d.arrived:,} | {d.within_hour:.0%} | {d.completed:,} | "
-            f"{d.escalated:,} | {d.backlog:,} |"
+            f"{d.escalated:,} | {d.backlog:,} | {d.contacts:,} | "
+            f"{d.contacts_within_hour:.0%} | {d.contacts_completed:,} | "
+            f"{d.contacts_escalated:,} | {d.contacts_backlog:,} |"
         )
     print(
         f"\nIntake: {costs.intake_results:,} results in {costs.intake_seconds:.1f} s "
