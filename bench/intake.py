@@ -524,20 +524,7 @@ def sql_yardstick(results: list[dict], workers: int, offset: int = 0) -> float:
         arrivals, columns = batch
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
-                matching._CANDIDATES_SQL,
-                [
-                    list(range(len(arrivals))),
-                    [a.full_name for a in arrivals],
-                    [a.last_name.strip().lower() for a in arrivals],
-                    [a.first_name.strip().lower() for a in arrivals],
-                    [a.nhs_number or None for a in arrivals],
-                    [a.date_of_birth for a in arrivals],
-                    [a.phones[0] if a.phones else None for a in arrivals],
-                    [a.postcode or None for a in arrivals],
-                    matching.LOOSE_NAME_SIMILARITY,
-                    matching.NAME_SIMILARITY,
-                    matching.MAX_CANDIDATES,
-                ],
+                matching.CANDIDATES_SQL, matching.candidates_params(arrivals)
             )
             cursor.fetchall()
             cursor.execute(people_sql, columns[Person])

@@ -193,19 +193,29 @@ class People:
         ]
 
 
-@dataclass
-class Day:
-    day: date
-    arrived: int = 0
-    within_hour: float = 0.0
-    completed: int = 0
-    escalated: int = 0
-    backlog: int = 0
-    contacts: int = 0
-    contacts_within_hour: float = 0.0
-    contacts_completed: int = 0
-    contacts_escalated: int = 0
-    contacts_backlog: int = 0
+@dataclass(frozen=True)
+class Tally:
+    """One kind's day: arrived (or named), the share assigned within an hour, and
+    how many were completed, escalated, and open at the day's end."""
+
+    arrived: int
+    within_hour: float
+    completed: int
+    escalated: int
+    open: int
+
+    def words(self) -> str:
+        return (
+            f"{self.arrived:,} arrived, {self.within_hour:.0%} assigned within an "
+            f"hour, {self.completed:,} completed, {self.escalated:,} escalated, "
+            f"{self.open:,} open"
+        )
+
+    def cells(self) -> str:
+        return (
+            f"{self.arrived:,} | {self.within_hour:.0%} | {self.completed:,} | "
+            f"{self.escalated:,} | {self.open:,}"
+        )
 
 
 @dataclass
@@ -283,9 +293,8 @@ def work_an_hour(
     costs.work_seconds += time.perf_counter() - started
 
 
-def _tally(model, bounds) -> tuple[int, float, int, int, int]:
-    """A kind's day: (arrived, share assigned within an hour, completed, escalated,
-    open at its end)."""
+def tally(model, bounds) -> Tally:
+    """A kind's day (cases or contacts), between the day's local midnights."""
     from django.db.models import Count, F, Q
 
     from cases.workitem import Status
@@ -299,31 +308,19 @@ def _tally(model, bounds) -> tuple[int, float, int, int, int]:
             & Q(assigned_at__lte=F("created_at") + timedelta(hours=1)),
         ),
     )
-    return (
-        arrived["n"],
-        arrived["quick"] / arrived["n"] if arrived["n"] else 1.0,
-        model.objects.filter(completed_at__gte=start, completed_at__lt=end).count(),
-        model.objects.filter(escalated_at__gte=start, escalated_at__lt=end).count(),
-        model.objects.filter(
+    return Tally(
+        arrived=arrived["n"],
+        within_hour=arrived["quick"] / arrived["n"] if arrived["n"] else 1.0,
+        completed=model.objects.filter(
+            completed_at__gte=start, completed_at__lt=end
+        ).count(),
+        escalated=model.objects.filter(
+            escalated_at__gte=start, escalated_at__lt=end
+        ).count(),
+        open=model.objects.filter(
             status__in=[Status.NEW, Status.ASSIGNED, Status.REACHED]
         ).count(),
     )
-
-
-def close_day(day: Day, bounds) -> None:
-    from cases.models import Case
-    from contacts.models import Contact
-
-    (day.arrived, day.within_hour, day.completed, day.escalated, day.backlog) = _tally(
-        Case, bounds
-    )
-    (
-        day.contacts,
-        day.contacts_within_hour,
-        day.contacts_completed,
-        day.contacts_escalated,
-        day.contacts_backlog,
-    ) = _tally(Contact, bounds)
 
 
 def main() -> None:
@@ -357,7 +354,7 @@ def main() -> None:
     people = People(postcodes=real_postcodes(400, random.Random(2020)))
     rng = random.Random(7)
     costs = Costs()
-    days: list[Day] = []
+    days: list[tuple[date, Tally, Tally]] = []
     print(
         f"{args.days} days from {args.start} at {args.scale:.2%} of England's cases "
         f"({sum(counts):,} in all); {args.caseworkers} caseworkers and "
@@ -394,33 +391,19 @@ def main() -> None:
             swept = True
             while swept:
                 swept = escalate_unreached(now=now + timedelta(minutes=55))[1]
-        summary = Day(day=args.start + timedelta(days=offset))
-        close_day(summary, local_day_bounds(day))
-        days.append(summary)
-        print(
-            f"  {summary.day}: cases {summary.arrived:,} arrived, "
-            f"{summary.within_hour:.0%} assigned within an hour, "
-            f"{summary.completed:,} completed, {summary.escalated:,} escalated, "
-            f"{summary.backlog:,} open; contacts {summary.contacts:,} named, "
-            f"{summary.contacts_within_hour:.0%} assigned within an hour, "
-            f"{summary.contacts_completed:,} completed, "
-            f"{summary.contacts_escalated:,} to local teams, "
-            f"{summary.contacts_backlog:,} open",
-            flush=True,
-        )
+        bounds = local_day_bounds(day)
+        on = args.start + timedelta(days=offset)
+        cases, contacts = tally(Case, bounds), tally(Contact, bounds)
+        days.append((on, cases, contacts))
+        print(f"  {on}: cases {cases.words()}; contacts {contacts.words()}", flush=True)
     print(
         "\n| day | cases | assigned within an hour | completed | escalated | open at "
         "midnight | contacts | assigned within an hour | completed | to local teams "
         "| open at midnight |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for d in days:
-        print(
-            f"| {d.day} | {d.arrived:,} | {d.within_hour:.0%} | {d.completed:,} | "
-            f"{d.escalated:,} | {d.backlog:,} | {d.contacts:,} | "
-            f"{d.contacts_within_hour:.0%} | {d.contacts_completed:,} | "
-            f"{d.contacts_escalated:,} | {d.contacts_backlog:,} |"
-        )
+    for on, cases, contacts in days:
+        print(f"| {on} | {cases.cells()} | {contacts.cells()} |")
     print(
         f"\nIntake: {costs.intake_results:,} results in {costs.intake_seconds:.1f} s "
         f"({costs.intake_results / max(costs.intake_seconds, 1e-9):,.0f} a second). "

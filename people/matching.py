@@ -253,7 +253,7 @@ def scored_in_sql() -> bool:
 # merged away, without another NHS number, nor (unless the NHS number is the same)
 # another date of birth; and of those only the ones worth weighing: a name at all
 # like the arrival's, or an NHS number, phone or first name in common.
-_CANDIDATES_SQL = f"""
+CANDIDATES_SQL = f"""
 SELECT c.*, a.idx AS arrival_index
 FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::date[],
             %s::text[], %s::text[])
@@ -283,27 +283,30 @@ ORDER BY a.idx, c.name_similarity DESC, c.id
 """
 
 
+def candidates_params(arrivals: Sequence[Arrival]) -> list:
+    """The parameters of CANDIDATES_SQL for these arrivals: one array per column of
+    the arrivals (a blank as NULL), then the thresholds and the limit."""
+    if any(len(arrival.phones) > 1 for arrival in arrivals):
+        raise ValueError("An arrival brings one phone at most.")
+    return [
+        list(range(len(arrivals))),
+        [arrival.full_name for arrival in arrivals],
+        [arrival.last_name.strip().lower() for arrival in arrivals],
+        [arrival.first_name.strip().lower() for arrival in arrivals],
+        [arrival.nhs_number or None for arrival in arrivals],
+        [arrival.date_of_birth for arrival in arrivals],
+        [arrival.phones[0] if arrival.phones else None for arrival in arrivals],
+        [arrival.postcode or None for arrival in arrivals],
+        LOOSE_NAME_SIMILARITY,
+        NAME_SIMILARITY,
+        MAX_CANDIDATES,
+    ]
+
+
 def _scored_in_sql(arrivals: Sequence[Arrival]) -> list[list[Scored]]:
     """PostgreSQL: the candidates of every arrival with their names' trigram
     similarity, in one query."""
-    if any(len(arrival.phones) > 1 for arrival in arrivals):
-        raise ValueError("An arrival brings one phone at most.")
-    people = Person.objects.raw(
-        _CANDIDATES_SQL,
-        [
-            list(range(len(arrivals))),
-            [arrival.full_name for arrival in arrivals],
-            [arrival.last_name.strip().lower() for arrival in arrivals],
-            [arrival.first_name.strip().lower() for arrival in arrivals],
-            [arrival.nhs_number or None for arrival in arrivals],
-            [arrival.date_of_birth for arrival in arrivals],
-            [arrival.phones[0] if arrival.phones else None for arrival in arrivals],
-            [arrival.postcode or None for arrival in arrivals],
-            LOOSE_NAME_SIMILARITY,
-            NAME_SIMILARITY,
-            MAX_CANDIDATES,
-        ],
-    )
+    people = Person.objects.raw(CANDIDATES_SQL, candidates_params(arrivals))
     found: list[list[Scored]] = [[] for _ in arrivals]
     for person in people:
         found[person.arrival_index].append(  # type: ignore[attr-defined]

@@ -15,22 +15,12 @@ from tests import factories as f
 def _plan(arrivals: list[Arrival]) -> str:
     """EXPLAIN of the matching query, sequential scans priced out, so a plan that
     can use the indexes does."""
-    params = [
-        list(range(len(arrivals))),
-        [a.full_name for a in arrivals],
-        [a.last_name.lower() for a in arrivals],
-        [a.first_name.lower() for a in arrivals],
-        [a.nhs_number or None for a in arrivals],
-        [a.date_of_birth for a in arrivals],
-        [a.phones[0] if a.phones else None for a in arrivals],
-        [a.postcode or None for a in arrivals],
-        matching.LOOSE_NAME_SIMILARITY,
-        matching.NAME_SIMILARITY,
-        matching.MAX_CANDIDATES,
-    ]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + matching._CANDIDATES_SQL, params)
+        cursor.execute(
+            "EXPLAIN " + matching.CANDIDATES_SQL,
+            matching.candidates_params(arrivals),
+        )
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
