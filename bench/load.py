@@ -34,7 +34,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,6 +46,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.intake import free_port  # noqa: E402
+
 DB_NAME = "tracing_bench_pages"  # bench/pages.py's database
 os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_load"
@@ -262,12 +264,6 @@ def _view_statements(page: list[str], floor: list[str]) -> list[str]:
 
 
 # --- the server and the load ----------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_server(workers: int, replay_file: str, log) -> tuple[subprocess.Popen, int]:
