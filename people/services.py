@@ -77,14 +77,10 @@ def people_lookup_many(arrivals: Sequence[Arrival]) -> list[Match]:
         if numbers
         else {}
     )
+    # No blank is a key of `held`: an arrival without an NHS number finds no one.
     return [
-        Match(
-            person=held.get(arrival.nhs_number) if arrival.nhs_number else None,
-            considered=frozenset(
-                {held[arrival.nhs_number].pk} if arrival.nhs_number in held else ()
-            ),
-        )
-        for arrival in arrivals
+        Match(person=person, considered=frozenset({person.pk} if person else ()))
+        for person in (held.get(arrival.nhs_number) for arrival in arrivals)
     ]
 
 
