@@ -286,8 +286,9 @@ def receipt_record(
 def messages_queue_many(messages: list[Message]) -> list[Message]:
     """Many new messages, each for a new event whose key no message has yet (a link
     just made, say): written in one statement, and queued for sending once the
-    transaction commits (by one task, which queues each message's own). A key already used fails the whole statement
-    (IntegrityError): use message_queue for events that may repeat."""
+    transaction commits (by one task, which queues each message's own). A key
+    already used fails the whole statement (IntegrityError): use message_queue for
+    events that may repeat."""
     for message in messages:
         if not message.key:
             raise ValueError("A message needs a key naming its event.")
