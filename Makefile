@@ -41,16 +41,23 @@ lint: install
 	$(BIN)/mypy
 
 # Each benchmark makes and fills its own PostgreSQL database (tracing_bench*); pass
-# BENCH_ARGS=--scale=0.1 for a quick run. The capacity backtest needs no database.
+# BENCH_ARGS=--scale=0.1 for a quick run (and LOAD_ARGS='--cases 10000 --seconds 5'
+# for the pages under load, which need wrk). The capacity backtest needs no database.
+# The benches with a yardstick record their ratios in BENCH_SUMMARY (emptied first),
+# printed at the end as one table (bench/summary.py).
+BENCH_SUMMARY ?= $(CURDIR)/var/bench/summary.jsonl
 bench: install
-	env -u DATABASE_URL $(BIN)/python bench/assignment.py $(BENCH_ARGS)
-	env -u DATABASE_URL $(BIN)/python bench/intake.py $(BENCH_ARGS)
+	mkdir -p $(dir $(BENCH_SUMMARY)) && rm -f $(BENCH_SUMMARY)
+	env -u DATABASE_URL $(BIN)/python bench/assignment.py --summary $(BENCH_SUMMARY) $(BENCH_ARGS)
+	env -u DATABASE_URL $(BIN)/python bench/intake.py --summary $(BENCH_SUMMARY) $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/matching.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/pages.py
+	env -u DATABASE_URL $(BIN)/python bench/load.py --summary $(BENCH_SUMMARY) $(LOAD_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/scale.py $(BENCH_ARGS)
 	env -u DATABASE_URL $(BIN)/python bench/purge.py $(BENCH_ARGS)
 	$(BIN)/python bench/capacity.py
 	env -u DATABASE_URL $(BIN)/python bench/season.py
+	$(BIN)/python bench/summary.py $(BENCH_SUMMARY)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var staticfiles

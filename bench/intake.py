@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import add_database_url  # noqa: E402
+from bench.summary import add_summary_option, record, summary_row  # noqa: E402
 
 BENCH_DB = "tracing_bench_intake"
 BROKER_URL = "redis://127.0.0.1:6379/14"
@@ -62,6 +63,7 @@ def parse_args() -> argparse.Namespace:
         "--rounds", type=int, default=3, help="Rounds, each a fresh day (default 3)."
     )
     add_database_url(parser, BENCH_DB)
+    add_summary_option(parser)
     return parser.parse_args()
 
 
@@ -646,6 +648,32 @@ def main() -> None:
         f"{total / copy_seconds:,.0f} | {api_seconds / copy_seconds:.1f}x | 10x |"
     )
     print(f"A peak day through the API takes {PEAK_DAY / api_rate / 60:.1f} minutes.")
+    work = f"intake through the API (gunicorn, {args.workers} workers)"
+    size = f"{total:,} results in batches of {BATCH:,}"
+    app = f"{api_rate:,.0f} results/s"
+    record(
+        args.summary,
+        [
+            summary_row(
+                work=work,
+                size=size,
+                app=app,
+                yardstick="set-based SQL, the same validation, matching and rows",
+                yardstick_figure=f"{total / sql_seconds:,.0f} results/s",
+                ratio=api_seconds / sql_seconds,
+                target=3.0,
+            ),
+            summary_row(
+                work=work,
+                size=size,
+                app=app,
+                yardstick="COPY of the people and cases alone",
+                yardstick_figure=f"{total / copy_seconds:,.0f} results/s",
+                ratio=api_seconds / copy_seconds,
+                target=10.0,
+            ),
+        ],
+    )
 
 
 def flush_broker() -> None:

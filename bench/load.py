@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.intake import free_port  # noqa: E402
+from bench.summary import add_summary_option, record, summary_row  # noqa: E402
 
 DB_NAME = "tracing_bench_pages"  # bench/pages.py's database
 os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
@@ -139,6 +140,7 @@ def parse_args() -> argparse.Namespace:
         help="Instead of loading: cProfile 20 requests of each page with the test "
         "Client and print where the time goes.",
     )
+    add_summary_option(parser)
     return parser.parse_args()
 
 
@@ -408,6 +410,7 @@ def load(args: argparse.Namespace, cookie: str, targets, replay: dict) -> None:
                 server.wait(timeout=30)
         server_log = log_path.read_text(encoding="utf-8").strip()
     print_table(args, targets, clients, results)
+    record(args.summary, summary_rows(args, results) if args.summary else [])
     if server_log:
         print("\ngunicorn said:\n" + server_log[-3000:])
 
@@ -468,6 +471,55 @@ def print_table(args, targets, clients, results: dict) -> None:
                 f"{target.label:<11}{count:>8}{page.rate:>9.1f}{page.p50:>9.1f}"
                 f"{page.p95:>9.1f}{page.p99:>9.1f}{yardstick}{not_ok:>9}"
             )
+
+
+def summary_rows(args, results: dict) -> list[dict]:
+    """The figures printed above, for bench/summary.py's one table: My work and the
+    case page beside their bare views at 50 clients, and My work's p95 at 8 clients
+    beside a fixed limit of 100 ms (a limit, not a yardstick measured in the run)."""
+    from cases.models import Case
+
+    cases = Case.objects.count()
+    rows = []
+    for label, target in (("My work", 1.3), ("case page", 1.5)):
+        page_runs = results.get((label, 50, "page"))
+        bare_runs = results.get((label, 50, "bare"))
+        if not (page_runs and bare_runs):
+            continue
+        ratios = [
+            b.rate / p.rate if p.rate else float("inf")
+            for b, p in zip(bare_runs, page_runs, strict=True)
+        ]
+        page, bare = median_run(page_runs), median_run(bare_runs)
+        not_ok = page.not_ok + bare.not_ok  # counted as print_table counts them
+        rows.append(
+            summary_row(
+                work=f"{label} under load (gunicorn, {args.workers} workers)",
+                size=f"{cases:,} cases, 50 clients",
+                app=f"{page.rate:,.1f} req/s"
+                + (f" ({not_ok} answers not 200)" if not_ok else ""),
+                yardstick="a bare view running the same SQL",
+                yardstick_figure=f"{bare.rate:,.1f} req/s",
+                ratio=statistics.median(ratios),
+                target=target,
+            )
+        )
+    page_runs = results.get(("My work", 8, "page"))
+    if page_runs:
+        page = median_run(page_runs)
+        rows.append(
+            summary_row(
+                work=f"My work's p95 latency (gunicorn, {args.workers} workers)",
+                size=f"{cases:,} cases, 8 clients",
+                app=f"{page.p95:,.1f} ms"
+                + (f" ({page.not_ok} answers not 200)" if page.not_ok else ""),
+                yardstick="a fixed limit (not measured)",
+                yardstick_figure="100 ms",
+                ratio=page.p95 / 100,
+                target=1.0,
+            )
+        )
+    return rows
 
 
 # --- where one request's time goes ----------------------------------------------------
