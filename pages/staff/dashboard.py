@@ -24,6 +24,7 @@ from work.assignment import items_reassign
 from work.errors import WorkRefused
 
 from .capacity import DASHBOARD_HOURS
+from .dashboard_rows import member_rows
 from .forms import ReassignForm, WorkFilterForm
 from .weeks import _partial
 
@@ -48,6 +49,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         _partial(request, "staffing/dashboard.html", "board"),
         {
             "board": board,
+            "member_rows": member_rows(
+                board.members,
+                now=now,
+                waiting=board.waiting,
+                team_tier=supervisor.tier,
+            ),
             "supervisor": supervisor,
             "summaries": capacity.summaries(DASHBOARD_HOURS) if capacity else [],
             "capacity_pending": capacity is None and not request.htmx,
