@@ -12,6 +12,7 @@ from itertools import islice
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import CharField, F, Func, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from cases.models import Case
@@ -116,6 +117,7 @@ _ITEM_READ = (
     "area__name",
     "person_id",
 )
+_PHONE_AS_TEXT = {"person__phone": "phone_text"}
 _NO_ITEM = (None,) * (len(_ITEM_READ) - 1)
 _CASE_AT, _CONTACT_AT = _OWN.index("case_id"), _OWN.index("contact_id")
 # Where each of _COLUMNS comes from: (from the item?, its place in that tuple).
@@ -145,10 +147,19 @@ def _export_values(rows: QuerySet[Escalation]) -> QuerySet[Escalation, tuple]:
 
 
 def _items(model: type[Case] | type[Contact], ids: list[int], using: str) -> dict:
-    """The item columns (_ITEM_READ after the key) of the items `ids`, by key."""
+    """The item columns (_ITEM_READ after the key) of the items `ids`, by key.
+
+    The phone as the text stored (E.164 for a valid number, what was typed for one
+    that is not), which is what its PhoneNumber would print: read as a PhoneNumber,
+    each was parsed and validated twice, a third of a large export's time."""
     if not ids:
         return {}
-    rows = model.objects.using(using).filter(pk__in=ids).values_list(*_ITEM_READ)
+    rows = (
+        model.objects.using(using)
+        .filter(pk__in=ids)
+        .annotate(phone_text=Cast("person__phone", CharField()))
+        .values_list(*(_PHONE_AS_TEXT.get(name, name) for name in _ITEM_READ))
+    )
     return {row[0]: row[1:] for row in rows}
 
 
@@ -255,7 +266,8 @@ def escalations_csv_lines(
     *,
     on_batch: Callable[[list[tuple]], None] | None = None,
 ) -> Iterator[str]:
-    """CSV lines for the escalations, header first, in the queryset's order.
+    """The escalations as CSV text, in the queryset's order: the header line first,
+    then one chunk of lines a batch.
 
     `on_batch(batch)` is called with each batch of rows (tuples: see
     escalations_audited) before their lines are yielded (the view audits the people
@@ -265,4 +277,6 @@ def escalations_csv_lines(
     for batch in _batches(rows):
         if on_batch is not None:
             on_batch(batch)
-        yield from (writer.writerow(_export_row(row)) for row in batch)
+        # One chunk a batch: the response encodes and hands on each chunk it is
+        # given, so a chunk a line cost as much again as making the line.
+        yield "".join([writer.writerow(_export_row(row)) for row in batch])
