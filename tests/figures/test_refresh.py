@@ -40,7 +40,7 @@ def test_after_a_refresh_england_and_a_team_are_read_without_a_query(
 
 
 def test_a_week_not_refreshed_is_still_computed_when_asked(clock, team):
-    weekly_figures_refresh(now=NOW, closed_weeks=1)
+    weekly_figures_refresh(now=NOW, closed_weeks=1, scopes=[Scope.england()])
     older = weekly_figures(period=OPEN.previous(5), scope=Scope.england(), now=NOW)
     assert older.cases.transferred == 0
 

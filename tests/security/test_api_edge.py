@@ -244,7 +244,14 @@ def test_intake_accepts_a_1000_item_batch_over_3_mb_with_escaped_addresses(api):
     batch = []
     for n in range(1000):
         item = result_payload(f"LAB-BIG-{n:04d}")
-        item["person"].update(first_name="Олександра", address=long_address(n))
+        # A thousand people, as in a lab's batch (one person a thousand times
+        # would be matched one result at a time).
+        item["person"].update(
+            first_name="Олександра",
+            address=long_address(n),
+            phone=f"07911 1{n:05d}",
+            date_of_birth=(dt.date(1950, 1, 1) + dt.timedelta(days=n)).isoformat(),
+        )
         batch.append(item)
     # Pretty-printed, everything past ASCII written as \uXXXX: about 3.2 MB.
     body = json.dumps(batch, ensure_ascii=True, indent=2).encode()
