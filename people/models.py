@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
-from phonenumber_field.modelfields import PhoneNumberField
+
+from .phone_field import PhoneField
 
 
 class Language(models.Model):
@@ -48,8 +51,9 @@ class Person(models.Model):
         default="",
         validators=[validate_nhs_number],
     )
-    phone = PhoneNumberField(blank=True)
-    phone_alt = PhoneNumberField("other phone", blank=True)
+    # A Phone (people.phone_field) on reading; a Phone or its text on writing.
+    phone: Any = PhoneField(blank=True)
+    phone_alt: Any = PhoneField("other phone", blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=8, blank=True)

@@ -36,6 +36,7 @@ from notify.services import messages_queue_many
 from online.models import OnlineLink
 from online.texts import language_of, long_date, say
 from people.models import Language, Message, Person
+from people.phone_field import Phone
 
 from .access.items import may_work_item
 from .casework import ContactDetails, VisitDetails, case_visit_add, contacts_add_many
@@ -71,9 +72,12 @@ def _is_mobile(person: Person) -> bool:
     # Not tested for truth (a PhoneNumber validates itself to answer), nor checked
     # valid first: the type of an invalid number is UNKNOWN, and working it out is
     # the same work as checking it.
-    if not isinstance(phone, PhoneNumber):
+    if isinstance(phone, Phone):
+        kind = phone.line_type()  # worked out once per number
+    elif isinstance(phone, PhoneNumber):
+        kind = phonenumbers.number_type(phone)
+    else:
         return False
-    kind = phonenumbers.number_type(phone)
     return kind in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,

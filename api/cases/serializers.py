@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
-from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from cases.models import Case, SettingKind
 from cases.workitem import Route
 from people.models import Person
+from people.phone_field import PhoneSerializerField
 from people.services import PersonDetails
 from work.intake import COMPARED_FIELDS, TestResult, conflict_message
 from work.result_rules import (
@@ -36,7 +36,7 @@ class PersonInSerializer(serializers.Serializer):
         max_length=MAX_LENGTH["nhs_number"],
         help_text="10 digits.",
     )
-    phone = PhoneNumberField(
+    phone = PhoneSerializerField(
         required=False,
         allow_blank=True,
         max_length=MAX_LENGTH["phone"],

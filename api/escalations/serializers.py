@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from escalations.models import Escalation, EscalationAction
+from people.phone_field import PhoneSerializerField
 from work.rules import ESCALATION_NOTE_MAX
 
 
@@ -87,7 +87,7 @@ class EscalationReturnSerializer(serializers.Serializer):
             "blank": "Say why, for the national caller.",
         },
     )
-    new_phone = PhoneNumberField(
+    new_phone = PhoneSerializerField(
         required=False,
         allow_blank=True,
         max_length=32,
