@@ -25,9 +25,9 @@ class Phone(PhoneNumber):
     once, until the number is changed."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name != _MEMO:
-            self.__dict__.pop(_MEMO, None)
-        super().__setattr__(name, value)
+        if _MEMO in self.__dict__ and name != _MEMO:
+            del self.__dict__[_MEMO]
+        object.__setattr__(self, name, value)
 
     def _known(self) -> dict[Any, Any]:
         memo = self.__dict__.get(_MEMO)

@@ -536,6 +536,36 @@ def test_a_batch_makes_few_queries_whatever_its_size(requires_postgres):
     assert len(hundred) < 40
 
 
+SPREAD = ["S1 2HE", "LS1 4DY", "M1 1AE", "SW1A 1AA", "S70 2TA", "CA1 1AA"]
+
+
+def living_at(start: int, postcodes: list[str]) -> list[LabResult]:
+    return [
+        result(
+            f"A{start + n:05d}",
+            f"First{start + n}",
+            f"Last{start + n}",
+            date_of_birth=dt.date(1960, 1, 1) + dt.timedelta(days=start + n),
+            phone=phone(start + n),
+            postcode=postcode,
+        )
+        for n, postcode in enumerate(postcodes)
+    ]
+
+
+def test_a_batch_across_many_areas_fetches_them_in_one_query(requires_postgres):
+    case_intake_many(results=unrelated_batch(0, 2))  # caches warmed
+
+    with CaptureQueriesContext(connection) as in_one:
+        case_intake_many(results=living_at(100, ["S1 2HE"] * len(SPREAD)))
+    with CaptureQueriesContext(connection) as across:
+        outcomes = case_intake_many(results=living_at(200, SPREAD))
+
+    assert all(o.created for o in outcomes)
+    assert len({o.case.area_id for o in outcomes}) == len(SPREAD)
+    assert len(across) == len(in_one)
+
+
 # --- refused set-wise, answered one by one ------------------------------------------
 
 
