@@ -79,7 +79,9 @@ def test_caseworker_works_a_case_and_call_handler_reaches_a_contact(
     expect(page).to_have_url(re.compile(rf"/cases/{case.pk}/$"))
     expect(page.get_by_role("heading", name="Call script")).to_be_visible()
 
-    # Knowledge search in the same screen, swapped in by htmx.
+    # Knowledge search in the same screen, swapped in by htmx (typed once the page
+    # has loaded: htmx listens from then on, and a loaded CI machine typed first).
+    page.wait_for_load_state()
     page.fill("#knowledge-q", "money")
     expect(page.locator("#article-results")).to_contain_text("Support payments")
     screenshot(page, "02-case-page")
