@@ -6,6 +6,7 @@ length, to test it for truth, by each validator, and twice when it is prepared f
 the database. A result through intake asked some 14 times (a quarter of intake's
 time). Phone answers each of those once per number (valid? which type of line?
 its text in a given format) and forgets them if the number is changed in place.
+(The API's field giving a Phone is the door's: api.fields.PhoneSerializerField.)
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import phonenumbers
 from django.core import validators
-from phonenumber_field import modelfields, serializerfields
+from phonenumber_field import modelfields
 from phonenumber_field.phonenumber import PhoneNumber
 
 _MEMO = "_answers"
@@ -92,19 +93,3 @@ class PhoneField(modelfields.PhoneNumberField):
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
         return phone_from(value)
-
-
-class PhoneSerializerField(serializerfields.PhoneNumberField):
-    """The REST framework field, giving a Phone."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Phone):
-            phone = data
-        else:
-            phone = phone_from(
-                super(serializerfields.PhoneNumberField, self).to_internal_value(data),
-                region=self.region,
-            )
-        if phone and not phone.is_valid():
-            raise serializerfields.ValidationError(self.error_messages["invalid"])
-        return phone

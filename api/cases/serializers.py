@@ -7,10 +7,10 @@ import datetime as dt
 from django.utils import timezone
 from rest_framework import serializers
 
+from api.fields import PhoneSerializerField
 from cases.models import Case, SettingKind
 from cases.workitem import Route
 from people.models import Person
-from people.phone_field import PhoneSerializerField
 from people.services import PersonDetails
 from work.intake import COMPARED_FIELDS, TestResult, conflict_message
 from work.result_rules import (

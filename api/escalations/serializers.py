@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from api.fields import PhoneSerializerField
 from escalations.models import Escalation, EscalationAction
-from people.phone_field import PhoneSerializerField
 from work.rules import ESCALATION_NOTE_MAX
 
 
