@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .models import Area, LocalTeam
-from .postcodes import locate_postcode, normalise_postcode
+from .postcodes import PostcodeLocation, locate_postcode, normalise_postcode
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -91,12 +91,21 @@ def postcode_to_area(
     gives area None: the caller routes the item to the fallback team.
     area_for_code replaces the database lookup of an area (PostcodeLookup's memory).
     """
-    location = locate_postcode(postcode)
+    return _placed(
+        postcode, locate_postcode(postcode), area_for_code or Area.objects.for_code
+    )
+
+
+def _placed(
+    postcode: str,
+    location: PostcodeLocation | None,
+    area_for_code: Callable[[str], Area | None],
+) -> PostcodeArea:
     if location is None:
         return PostcodeArea(normalise_postcode(postcode), None, None, None)
     return PostcodeArea(
         location.postcode,
-        (area_for_code or Area.objects.for_code)(location.area_code),
+        area_for_code(location.area_code),
         location.easting,
         location.northing,
     )
@@ -115,25 +124,32 @@ class PostcodeLookup:
         self._places: dict[str, PostcodeArea] = {}
 
     def areas_fetch(self, postcodes: Iterable[str]) -> None:
-        """Fetch the areas of a batch's postcodes in one query, before they are looked
-        up one by one (a peak hour's batch of 1,000 results spans a hundred areas: a
-        hundred queries otherwise). Malformed postcodes are left to the lookup."""
-        codes = set()
+        """Locate a batch's postcodes and fetch their areas in one query, before they
+        are looked up one by one (a peak hour's batch of 1,000 results spans a hundred
+        areas: a hundred queries otherwise). Malformed postcodes are left to the
+        lookup, which raises for them."""
+        located: dict[str, PostcodeLocation | None] = {}
         for postcode in postcodes:
+            if postcode in self._places or postcode in located:
+                continue
             try:
-                location = locate_postcode(postcode)
+                located[postcode] = locate_postcode(postcode)
             except ValidationError:
                 continue
-            if location is not None and location.area_code not in self._areas:
-                codes.add(location.area_code)
-        if not codes:
-            return
-        found = {
-            area.code: area
-            for area in Area.objects.filter(code__in=codes).select_related("local_team")
-        }
-        for code in codes:
-            self._areas[code] = found.get(code)
+        codes = {
+            location.area_code for location in located.values() if location is not None
+        } - self._areas.keys()
+        if codes:
+            found = {
+                area.code: area
+                for area in Area.objects.filter(code__in=codes).select_related(
+                    "local_team"
+                )
+            }
+            for code in codes:
+                self._areas[code] = found.get(code)
+        for postcode, location in located.items():
+            self._places[postcode] = _placed(postcode, location, self.area_for_code)
 
     def area_for_code(self, code: str) -> Area | None:
         if code not in self._areas:

@@ -319,16 +319,14 @@ def case_intake_many(
     """
     now = now or timezone.now()
     known = _Known.of(results)
-    postcodes = PostcodeLookup()
-    postcodes.areas_fetch(
-        r.person.postcode
-        for r in results
-        if r.person.postcode and r.lab_reference not in known.cases
-    )
     made: dict[int, tuple[Case, bool]] = {}
     refused: dict[int, ValidationError] = {}
     new_ids: dict[int, int] = {}
     new = [i for i, r in enumerate(results) if r.lab_reference not in known.cases]
+    postcodes = PostcodeLookup()
+    postcodes.areas_fetch(
+        results[i].person.postcode for i in new if results[i].person.postcode
+    )
     if (
         connection.vendor == "postgresql"
         and len(new) > 1

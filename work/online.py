@@ -22,7 +22,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
-from phonenumber_field.phonenumber import PhoneNumber
 
 from areas.services import postcode_to_area
 from audit.models import AuditEvent
@@ -69,16 +68,12 @@ def link_url(token: str) -> str:
 
 def _is_mobile(person: Person) -> bool:
     phone = person.phone
-    # Not tested for truth (a PhoneNumber validates itself to answer), nor checked
-    # valid first: the type of an invalid number is UNKNOWN, and working it out is
-    # the same work as checking it.
-    if isinstance(phone, Phone):
-        kind = phone.line_type()  # worked out once per number
-    elif isinstance(phone, PhoneNumber):
-        kind = phonenumbers.number_type(phone)
-    else:
+    # A Phone (the field makes every value one), or "" when there is none; not
+    # checked valid first: the type of an invalid number is UNKNOWN. The type is
+    # worked out once per number.
+    if not isinstance(phone, Phone):
         return False
-    return kind in (
+    return phone.line_type() in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     )
