@@ -298,6 +298,54 @@ def test_the_keyboard_alone_opens_picks_up_and_works_an_escalation(
     assert EscalationAction.objects.get(escalation=escalation).kind == chosen
 
 
+def test_tabbing_from_the_search_into_the_results_keeps_the_focus_there(
+    page, live_server, sign_in, helen
+):
+    """Leaving the search box after typing must not fetch the list again: a second
+    swap of the results would take the focus off the row the keyboard reached."""
+    escalated_contact(
+        person=person_in(SHEFFIELD, first_name="Ada", last_name="Brightside")
+    )
+    sign_in(page, helen)
+    page.goto(f"{live_server.url}/local/")
+    page.wait_for_load_state()
+    swaps = []
+    page.on(
+        "request",
+        lambda request: swaps.append(request.url) if "q=" in request.url else None,
+    )
+    tab_to(page, "#id_q")
+    page.keyboard.type("brightside")
+    expect(page).to_have_url(re.compile(r"q=brightside"))
+    link = page.get_by_role("link", name="Ada Brightside")
+    tab_to(page, link)
+    page.wait_for_timeout(1000)  # past the search's 400 ms pause
+    assert link.evaluate("el => el === document.activeElement"), focused(page)
+    assert len(swaps) == 1, swaps
+
+
+def test_choosing_a_reason_filters_the_list_without_the_search_button(
+    page, live_server, sign_in, helen
+):
+    escalated_contact(
+        person=person_in(SHEFFIELD, first_name="Ada", last_name="Brightside")
+    )
+    sign_in(page, helen)
+    page.goto(f"{live_server.url}/local/")
+    page.wait_for_load_state()
+    expect(page.get_by_role("link", name="Ada Brightside")).to_be_visible()
+    other = next(
+        value
+        for value, _ in Escalation.Reason.choices
+        if value != Escalation.objects.get().reason
+    )
+    page.locator("#id_reason").select_option(other)
+    expect(page).to_have_url(re.compile(rf"reason={other}"))
+    expect(page.get_by_role("link", name="Ada Brightside")).to_have_count(0)
+    page.get_by_label("Only those I picked up").check()
+    expect(page).to_have_url(re.compile(r"mine=on"))
+
+
 @pytest.mark.parametrize("width", [375, 768])
 def test_no_local_page_scrolls_sideways_on_a_phone_or_a_tablet(
     page, live_server, sign_in, screenshot, helen, width
