@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from areas.services import PostcodeLookup
+from areas.postcodes import normalise_postcode
 from cases.models import Case, SettingKind
 from people.matching import Arrival, Candidate, phone_text
 from people.models import Person
@@ -386,7 +386,6 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             strict=True,
         )
     )
-    postcodes = PostcodeLookup()
     first_seen: dict[str, ResultRow] = {}
     previews = []
     for row in rows:
@@ -420,7 +419,7 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
                 )
             )
             continue
-        arrival = _arrival(result, postcodes)
+        arrival = _arrival(result)
         match = person_lookup(arrival)
         previews.append(
             RowPreview(
@@ -434,12 +433,13 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
     return ResultsPreview(rows=previews)
 
 
-def _arrival(result: TestResult, postcodes: PostcodeLookup) -> Arrival:
-    """The arrival as person_find_or_create builds it for this result."""
+def _arrival(result: TestResult) -> Arrival:
+    """The arrival as person_find_or_create builds it for this result: the postcode
+    written as the directory writes it (its area is not needed to match)."""
     details = result.person
     return person_arrival(
         details,
-        postcode=postcodes(details.postcode).postcode if details.postcode else "",
+        postcode=normalise_postcode(details.postcode) if details.postcode else "",
     )
 
 

@@ -8,6 +8,8 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -185,6 +187,31 @@ def test_preview_lists_a_possible_duplicate_for_a_new_person(signed_in):
     assert "Possible duplicate of <strong>Jonathan Smith</strong>" in (
         response.content.decode()
     )
+
+
+def test_preview_of_people_across_many_areas_asks_for_no_area(signed_in):
+    """The preview only needs each postcode written the way intake stores it; it
+    used to fetch the area of every postcode in the file, one query for each."""
+    postcodes = ["S1 2HE", "LS1 4DY", "M1 1AE", "SW1A 1AA", "S70 2TA", "CA1 1AA"]
+    rows = [
+        f"LAB-A{n},First{n},Last{n},1960-01-0{n + 1},,{code.lower().replace(' ', '')},"
+        "2026-01-10,2026-01-12"
+        for n, code in enumerate(postcodes)
+    ]
+    f.PersonFactory(
+        first_name="First0",
+        last_name="Last0",
+        date_of_birth=dt.date(1960, 1, 1),
+        postcode="S1 2HE",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = upload(signed_in, csv_file(*rows))
+
+    assert response.context["preview"].to_create == len(postcodes)
+    first = outcomes(response)[2]  # line 1 is the header
+    assert first.person is not None
+    assert "same postcode" in first.why
+    assert not [q["sql"] for q in queries if '"areas_area"' in q["sql"]]
 
 
 def test_preview_is_audited_as_a_list_view_of_the_people_shown(
