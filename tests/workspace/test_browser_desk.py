@@ -21,7 +21,7 @@ from work.calls import call_record
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 DESKTOP = {"width": 1366, "height": 900}
