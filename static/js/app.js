@@ -24,6 +24,19 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
   focusFirst(event.detail.target);
 });
 
+// --- a refresh that would replace what the keyboard is in waits for the next one ----
+// (The supervisor dashboard's board polls every minute: swapping it under a focused
+// link would drop the focus to the top of the page.)
+document.body.addEventListener("htmx:beforeRequest", (event) => {
+  const elt = event.detail.elt;
+  if (
+    elt.hasAttribute("data-refresh-waits-for-focus") &&
+    elt.contains(document.activeElement)
+  ) {
+    event.preventDefault();
+  }
+});
+
 // --- unsaved typing: ask before leaving; forms that keep a draft say so -------------
 // `typed`: forms with typing not yet saved by their own submit. `dirty`: those whose
 // typing is not kept anywhere yet (no draft sent since): leaving asks only for these,

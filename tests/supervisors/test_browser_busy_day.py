@@ -123,6 +123,37 @@ def test_the_dashboard_says_why_not_and_fits_a_phone(
     screenshot(page, "staff-dashboard-375")
 
 
+def test_the_dashboards_refresh_waits_while_the_keyboard_is_inside_it(
+    live_server, page, sign_in
+):
+    """The board refreshes itself every minute; replacing it under a keyboard user
+    would drop their focus to the top of the page, so it waits until they leave."""
+    busy = busy_calls_team()
+    page.clock.install()
+    sign_in(page, busy.lead.user)
+    page.goto(f"{live_server.url}/staff/")
+    page.wait_for_load_state()
+    refreshes = []
+    page.on(
+        "request",
+        lambda request: (
+            refreshes.append(request.url) if request.headers.get("hx-request") else None
+        ),
+    )
+    link = page.get_by_role("link", name="Olive Overdue")
+    link.focus()
+
+    page.clock.run_for(150_000)  # two and a half minutes
+    assert refreshes == []
+    assert link.evaluate("el => el === document.activeElement")
+
+    page.get_by_role("link", name="Upload test results", exact=False).focus()
+    with page.expect_response(lambda r: r.request.headers.get("hx-request")):
+        page.clock.run_for(61_000)
+    expect(page.get_by_role("link", name="Olive Overdue")).to_be_visible()
+    assert len(refreshes) == 1
+
+
 @pytest.mark.parametrize("width", [1280, 375])
 def test_booking_past_the_cap_warns_and_books_on_confirmation_with_the_keyboard(
     live_server, page, sign_in, screenshot, width
