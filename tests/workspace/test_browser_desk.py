@@ -200,7 +200,10 @@ def test_a_half_entered_contact_row_blocks_completing_with_a_clear_message(
 
     # Later, with the typing kept as a draft (nothing to ask), still refused.
     draft_saved(case, user, "contacts", lambda data: bool(data.get("rows")))
-    page.get_by_role("button", name="Complete the case").click()
+    # The summary already says so: wait for this answer itself, or the next click
+    # lands while its swap scrolls the page to the summary.
+    with page.expect_response(lambda r: r.url.endswith(f"/cases/{case.pk}/complete/")):
+        page.get_by_role("button", name="Complete the case").click()
     expect(summary).to_contain_text("1 contact typed but not added")
     assert Case.objects.get(pk=case.pk).status == Status.REACHED
 
