@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from areas.postcodes import normalise_postcode
 from cases.models import Case, SettingKind
 from people.matching import Arrival, Candidate, phone_text
 from people.models import Person
@@ -434,13 +433,10 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
 
 
 def _arrival(result: TestResult) -> Arrival:
-    """The arrival as person_find_or_create builds it for this result: the postcode
-    written as the directory writes it (its area is not needed to match)."""
-    details = result.person
-    return person_arrival(
-        details,
-        postcode=normalise_postcode(details.postcode) if details.postcode else "",
-    )
+    """The arrival as person_find_or_create builds it for this result. The row's
+    postcode is already in the form the directory writes (clean_postcode), and its
+    area is not needed to match."""
+    return person_arrival(result.person, postcode=result.person.postcode)
 
 
 def _why(arrival: Arrival, person: Person) -> list[str]:
