@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .capacity_selectors import work_forecast
 from .replica import replica_reads
-from .weekly import weekly_figures_refresh
+from .weekly_refresh import weekly_figures_refresh
 
 
 @shared_task(name="figures.tasks.capacity_forecast_task")

@@ -53,6 +53,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -454,8 +456,9 @@ def _spread(row: dict[str, Any]) -> dict[str, int]:
     return {name: row[f"spread_{name}"] for name in SPREAD_KEYS}
 
 
-def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
-    """One query: the week's cases, reached, how soon and by which route."""
+def case_aggregates() -> dict[str, Any]:
+    """The cases block's aggregates (over cases annotated with `reach_tier`): the
+    week's cases, reached, how soon and by which route."""
     unreached = Q(reached_at__isnull=True)
     # Looked up for the unreached only (a CASE, so never evaluated for the rest): a
     # join to people for every case of the week read all 8M people at peak.
@@ -474,13 +477,17 @@ def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
     # Named, with an exposure in the window, before the case arrived.
     known_contact = Exists(contacts_becoming(known=True))
     # Not reached online or locally, and no reaching call by tier 3: tier 2.
-    row = cases.annotate(reach_tier=_reach_tier()).aggregate(
-        transferred=Count("pk"),
-        no_details=Count("pk", filter=no_details),
-        known_contacts=Count("pk", filter=known_contact),
-        unreached=Count("pk", filter=unreached),
+    return {
+        "transferred": Count("pk"),
+        "no_details": Count("pk", filter=no_details),
+        "known_contacts": Count("pk", filter=known_contact),
+        "unreached": Count("pk", filter=unreached),
         **_reach_counts("created_at", named_tier=Tier.CALL_HANDLER),
-    )
+    }
+
+
+def case_figures_from(row: dict[str, Any]) -> CaseFigures:
+    """The cases block from its aggregates' row (case_aggregates)."""
     transferred = row["transferred"]
     return CaseFigures(
         transferred=transferred,
@@ -497,6 +504,12 @@ def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
     )
 
 
+def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
+    """One query: the week's cases, reached, how soon and by which route."""
+    row = cases.annotate(reach_tier=_reach_tier()).aggregate(**case_aggregates())
+    return case_figures_from(row)
+
+
 def person_key() -> Coalesce:
     """Who a contact row is: their NHS number, else their phone, else the person row
     (see the module's docstring: an approximation of a match)."""
@@ -508,13 +521,15 @@ def person_key() -> Coalesce:
     )
 
 
-def _contact_figures(
-    contacts: QuerySet[Contact], cases_transferred: int
-) -> ContactFigures:
-    """One query: the week's contacts as people (one row per person kept: their first
-    reached, else their first identified), reached, how soon and by which route."""
-    person = [F("person_key")]
-    people = (
+def people_of(
+    contacts: QuerySet[Contact], *, within: tuple[F, ...] = ()
+) -> QuerySet[Contact]:
+    """The contacts as people: one row per person (per person and `within`, when
+    given: each local team's people, say) kept, their first reached, else their
+    first identified, with `first_created` (their first identification) and
+    `person_rows` (their rows)."""
+    person = [*within, F("person_key")]
+    return (
         contacts.annotate(
             person_key=person_key(),
             reach_tier=_reach_tier(),
@@ -533,12 +548,11 @@ def _contact_figures(
         .filter(nth=1)
         .order_by()
     )
-    # No reaching call by tier 2: tier 3.
-    row = people.aggregate(
-        identified=Count("pk"),
-        rows=Coalesce(Sum("person_rows"), 0),
-        **_reach_counts("first_created", named_tier=Tier.CLINICAL),
-    )
+
+
+def contact_figures_from(row: dict[str, Any], cases_transferred: int) -> ContactFigures:
+    """The contacts block from its aggregates' row: `identified` (people), `rows`,
+    and _reach_counts("first_created", named_tier=Tier.CLINICAL)."""
     identified = row["identified"]
     return ContactFigures(
         identified=identified,
@@ -554,11 +568,32 @@ def _contact_figures(
     )
 
 
+def _contact_figures(
+    contacts: QuerySet[Contact], cases_transferred: int
+) -> ContactFigures:
+    """One query: the week's contacts as people (one row per person kept: their first
+    reached, else their first identified), reached, how soon and by which route."""
+    # No reaching call by tier 2: tier 3.
+    row = people_of(contacts).aggregate(
+        identified=Count("pk"),
+        rows=Coalesce(Sum("person_rows"), 0),
+        **_reach_counts("first_created", named_tier=Tier.CLINICAL),
+    )
+    return contact_figures_from(row, cases_transferred)
+
+
 def _duration(later: str, earlier: str) -> ExpressionWrapper:
     return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
 
 
-def _time_columns(
+TIME_COLUMNS = (
+    "specimen_to_result",
+    "result_to_case_reached",
+    "case_reached_to_contacts_reached",
+)
+
+
+def time_columns(
     cases: QuerySet[Case], contacts: QuerySet[Contact]
 ) -> dict[str, tuple[QuerySet, ExpressionWrapper]]:
     return {
@@ -575,7 +610,7 @@ def _time_columns(
 
 
 def _times(cases: QuerySet[Case], contacts: QuerySet[Contact]) -> Times:
-    columns = _time_columns(cases, contacts)
+    columns = time_columns(cases, contacts)
     if connections[cases.db].vendor == "postgresql":
         return _times_in_database(columns, using=cases.db)
     return _times_in_python(columns)
@@ -609,6 +644,12 @@ def _times_in_database(
         cursor.execute("SELECT * FROM " + " CROSS JOIN ".join(parts), params)
         names = [column[0] for column in cursor.description]
         row = dict(zip(names, cursor.fetchone() or (), strict=False))
+    return times_from(row)
+
+
+def times_from(row: dict[str, Any]) -> Times:
+    """The times block from its aggregates' row: for each column of time_columns,
+    `<name>__median`, `<name>__p90` and `<name>__n` (a column missing: no rows)."""
     return Times(
         **{
             name: Spread(
@@ -616,7 +657,7 @@ def _times_in_database(
                 p90=_hours(row.get(f"{name}__p90")),
                 n=row.get(f"{name}__n") or 0,
             )
-            for name in columns
+            for name in TIME_COLUMNS
         }
     )
 
@@ -724,14 +765,11 @@ def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
     return staff
 
 
-def compute_weekly_figures(
-    *, period: Period, scope: Scope, now: datetime | None = None
-) -> WeekFigures:
-    """The figures, from the database, never from the cache: three queries for a
-    team or an area, five for England (on SQLite the times block takes three)."""
-    now = now or timezone.now()
-    # The database the reads go to (the replica inside figures.replica.replica_reads,
-    # when there is one): the transaction, and its work_mem, are that database's.
+@contextmanager
+def figures_reads() -> Iterator[str]:
+    """A transaction on the database the figures' reads go to (the replica inside
+    figures.replica.replica_reads, when there is one), with room to sort in memory:
+    the alias of that database."""
     using = router.db_for_read(Case)
     with transaction.atomic(using=using):
         if connections[using].vendor == "postgresql":
@@ -741,6 +779,16 @@ def compute_weekly_figures(
                     "SELECT set_config('work_mem', %s, true)",
                     [settings.FIGURES_WORK_MEM],
                 )
+        yield using
+
+
+def compute_weekly_figures(
+    *, period: Period, scope: Scope, now: datetime | None = None
+) -> WeekFigures:
+    """The figures, from the database, never from the cache: three queries for a
+    team or an area, five for England (on SQLite the times block takes three)."""
+    now = now or timezone.now()
+    with figures_reads():
         return _compute(period=period, scope=scope, now=now)
 
 
@@ -764,7 +812,7 @@ def _compute(*, period: Period, scope: Scope, now: datetime) -> WeekFigures:
 # --- the cache --------------------------------------------------------------------
 
 
-def _generation() -> str:
+def cache_generation() -> str:
     return str(cache.get(_generation_key()) or "0")
 
 
@@ -796,7 +844,7 @@ def _open_week_seconds() -> int:
     return max(0, int(settings.FIGURES_OPEN_WEEK_SECONDS))
 
 
-def _cached_for(period: Period, now: datetime) -> tuple[bool, int]:
+def cached_for(period: Period, now: datetime) -> tuple[bool, int]:
     """Whether the week is still open, and how long its figures are cached: a closed
     week for a week, the open one for FIGURES_OPEN_WEEK_SECONDS (0: not cached)."""
     open_week = not period.is_closed(now)
@@ -817,12 +865,12 @@ def weekly_figures(
     a week, the open week for settings.FIGURES_OPEN_WEEK_SECONDS (0: computed on
     every call). A cache that does not answer is passed by, never an error."""
     now = now or timezone.now()
-    open_week, seconds = _cached_for(period, now)
+    open_week, seconds = cached_for(period, now)
     if not seconds:
         return compute_weekly_figures(period=period, scope=scope, now=now)
     key = None
     try:
-        key = cache_key(period, scope, _generation(), open_week=open_week)
+        key = cache_key(period, scope, cache_generation(), open_week=open_week)
         cached = cache.get(key)
     except Exception:  # the cache is a help, not a dependency
         logger.warning("figures cache unavailable", exc_info=True)
@@ -840,53 +888,6 @@ def weekly_figures(
         except Exception:
             logger.warning("figures cache unavailable", exc_info=True)
     return figures
-
-
-@dataclass(frozen=True)
-class RefreshReport:
-    computed: int  # weeks (of a scope) computed and cached by this run
-    kept: int  # closed weeks already cached, left as they were
-
-
-def weekly_figures_refresh(
-    *,
-    now: datetime | None = None,
-    closed_weeks: int = 8,
-    kind: str = THURSDAY,
-    scopes: list[Scope] | None = None,
-) -> RefreshReport:
-    """Compute ahead of the readers what the figures pages and API read most, so a
-    reader finds it cached: the open week (recomputed every run) and the last
-    `closed_weeks` closed weeks (computed once, when not cached) for England, and
-    the open and last closed week of each local team. At a month at peak England's
-    busiest week takes seconds to compute, which no reader should wait for; the run
-    (figures.tasks, on beat) waits instead. An area, or an older week, is computed
-    when first asked for and cached as usual."""
-    now = now or timezone.now()
-    open_week = Period.containing(timezone.localdate(now), kind)
-    if scopes is None:
-        teams = [Scope.team(t) for t in LocalTeam.objects.order_by("name")]
-        plan = [(Scope.england(), closed_weeks), *((team, 1) for team in teams)]
-    else:
-        plan = [(scope, closed_weeks) for scope in scopes]
-    computed = kept = 0
-    generation = _generation()
-    for scope, weeks in plan:
-        for period in [
-            open_week,
-            *(open_week.previous(n) for n in range(1, weeks + 1)),
-        ]:
-            is_open, seconds = _cached_for(period, now)
-            if not seconds:
-                continue
-            key = cache_key(period, scope, generation, open_week=is_open)
-            if not is_open and isinstance(cache.get(key), WeekFigures):
-                kept += 1
-                continue
-            figures = compute_weekly_figures(period=period, scope=scope, now=now)
-            cache.set(key, figures, seconds)
-            computed += 1
-    return RefreshReport(computed=computed, kept=kept)
 
 
 def weekly_trend(

@@ -19,7 +19,7 @@ from figures.weekly import (
     forget_cached_figures,
     weekly_figures,
 )
-from figures.weekly import _generation as generation
+from figures.weekly import cache_generation as generation
 from tests import factories as f
 from tests.conftest import NOW
 

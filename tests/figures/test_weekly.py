@@ -27,10 +27,10 @@ from figures.weekly import (
     forget_cached_figures,
     may_see,
     scopes_for,
+    time_columns,
     weekly_figures,
     weekly_trend,
 )
-from figures.weekly import _time_columns as time_columns
 from figures.weekly import _times_in_python as times_in_python
 from staffing.models import Shift, Tier
 from tests import factories as f

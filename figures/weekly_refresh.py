@@ -1,0 +1,283 @@
+"""The weekly figures computed ahead of their readers (figures.tasks, on beat), and
+every local team's week at once.
+
+A week of every local team is computed by grouped queries, one per block (cases,
+contacts, and one per column of times), whatever the number of teams: the same
+figures compute_weekly_figures gives for each team's scope (the same definitions;
+tests/figures/test_refresh.py holds one against the other), without building and
+planning each block's queries once per team (England's ~180 teams made some 900
+queries a run, most of the time spent composing them in Python).
+
+The contacts block counts people within each team: its rows per person are
+partitioned by team and person, and the aggregation over those people, which
+Django does not write over a window's filter, is written here in SQL over the
+compiled people query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connections
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from areas.models import LocalTeam
+from cases.models import Case
+from cases.workitem import Route
+from contacts.models import Contact
+from staffing.models import Tier
+
+from .percentile import Hours, PercentileCont
+from .weekly import (
+    THURSDAY,
+    Period,
+    Scope,
+    WeekFigures,
+    cache_generation,
+    cache_key,
+    cached_for,
+    case_aggregates,
+    case_figures_from,
+    compute_weekly_figures,
+    contact_figures_from,
+    figures_reads,
+    people_of,
+    time_columns,
+    times_from,
+)
+
+TEAM = F("area__local_team_id")
+# What the contacts block reads of each team's people (figures.weekly.people_of).
+PEOPLE_COLUMNS = (
+    "team",
+    "person_rows",
+    "first_created",
+    "reached_at",
+    "reached_route",
+    "reach_tier",
+)
+
+
+def _grouped(qs, **aggregates: Any) -> dict[int, dict[str, Any]]:
+    """Each local team's row of aggregates (teams with no rows are missing)."""
+    rows = qs.order_by().values(team=TEAM).annotate(**aggregates).order_by()
+    return {row["team"]: row for row in rows if row["team"] is not None}
+
+
+def _cases_by_team(cases) -> dict[int, dict[str, Any]]:
+    return _grouped(cases.annotate(reach_tier=F("reached_tier")), **case_aggregates())
+
+
+def _reach_sql(since: str, named_tier: int) -> tuple[list[str], list[Any]]:
+    """_reach_counts (figures.weekly) in SQL, over the people's columns: the same
+    names, the same conditions."""
+    reached = "reached_at IS NOT NULL"
+
+    def after(hours: int) -> str:
+        return f"{since} + interval '{hours} hours'"
+
+    within = f"{reached} AND reached_at <= {after(24)}"
+    buckets = {
+        "under_24h": within,
+        "24_48h": f"reached_at > {after(24)} AND reached_at <= {after(48)}",
+        "48_72h": f"reached_at > {after(48)} AND reached_at <= {after(72)}",
+        "over_72h": f"reached_at > {after(72)}",
+    }
+    routes: dict[str, tuple[str, list[Any]]] = {
+        "online": ("reached_route = %s", [Route.ONLINE]),
+        "local": ("reached_route = %s", [Route.LOCAL]),
+        "national": ("reached_route = %s", [Route.NATIONAL]),
+        "named_tier": (
+            "reached_route = %s AND reach_tier = %s",
+            [Route.NATIONAL, named_tier],
+        ),
+    }
+    columns = [
+        f"count(*) FILTER (WHERE {reached}) AS reached",
+        f"count(*) FILTER (WHERE {within}) AS within_24h",
+        *(
+            f"count(*) FILTER (WHERE {condition}) AS spread_{name}"
+            for name, condition in buckets.items()
+        ),
+    ]
+    params: list[Any] = []
+    for name, (condition, values) in routes.items():
+        columns.append(
+            f"count(*) FILTER (WHERE {reached} AND {condition}) AS route_{name}"
+        )
+        columns.append(
+            f"count(*) FILTER (WHERE {within} AND {condition}) AS route_{name}_24"
+        )
+        params.extend(values + values)
+    return columns, params
+
+
+def _contacts_by_team(contacts, *, using: str) -> dict[int, dict[str, Any]]:
+    """Each team's contacts as people: one statement, the people (figures.weekly.
+    people_of, partitioned by team) aggregated by team."""
+    people = people_of(contacts.annotate(team=TEAM), within=(F("team"),)).values(
+        *PEOPLE_COLUMNS
+    )
+    inner, inner_params = people.query.get_compiler(using=using).as_sql()
+    # No reaching call by tier 2: tier 3.
+    columns, params = _reach_sql("first_created", named_tier=Tier.CLINICAL)
+    sql = (
+        "SELECT team, count(*) AS identified, "
+        "COALESCE(sum(person_rows), 0) AS rows, "
+        + ", ".join(columns)
+        + f" FROM ({inner}) AS people WHERE team IS NOT NULL GROUP BY team"
+    )
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [*params, *inner_params])
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {row["team"]: row for row in rows}
+
+
+def _times_by_team(cases, contacts) -> dict[int, dict[str, Any]]:
+    """Each team's times: one grouped query per column (a median, a 90th percentile
+    and a count each)."""
+    by_team: dict[int, dict[str, Any]] = {}
+    for name, (rows, duration) in time_columns(cases, contacts).items():
+        hours = Greatest(Hours(duration), Value(0.0))
+        grouped = _grouped(
+            rows,
+            **{
+                f"{name}__median": PercentileCont(hours, 0.5),
+                f"{name}__p90": PercentileCont(hours, 0.9),
+                f"{name}__n": Count(hours),
+            },
+        )
+        for team, row in grouped.items():
+            by_team.setdefault(team, {}).update(row)
+    return by_team
+
+
+def compute_team_figures(
+    *, period: Period, teams: list[LocalTeam], now: datetime | None = None
+) -> dict[int, WeekFigures]:
+    """Each of these local teams' figures of the week, by team pk: what
+    compute_weekly_figures gives for Scope.team(team), from one grouped query per
+    block for all of them. From the database, never from the cache."""
+    now = now or timezone.now()
+    if not teams:
+        return {}
+    with figures_reads() as using:
+        if connections[using].vendor != "postgresql":
+            # SQLite, the embedded default (no percentile_cont): team by team.
+            return {
+                team.pk: compute_weekly_figures(
+                    period=period, scope=Scope.team(team), now=now
+                )
+                for team in teams
+            }
+        start, end = period.bounds()
+        in_week = Q(
+            created_at__gte=start,
+            created_at__lt=end,
+            area__local_team_id__in=[team.pk for team in teams],
+        )
+        cases = Case.objects.filter(in_week)
+        contacts = Contact.objects.filter(in_week)
+        case_rows = _cases_by_team(cases)
+        contact_rows = _contacts_by_team(contacts, using=using)
+        time_rows = _times_by_team(cases, contacts)
+    zero_cases = dict.fromkeys(case_aggregates(), 0)
+    zero_contacts = dict.fromkeys(["identified", "rows"], 0)
+    zero_contacts.update(dict.fromkeys(_reach_sql_names(), 0))
+    figures = {}
+    for team in teams:
+        case_figures = case_figures_from(case_rows.get(team.pk, zero_cases))
+        figures[team.pk] = WeekFigures(
+            period=period,
+            scope=Scope.team(team),
+            cases=case_figures,
+            contacts=contact_figures_from(
+                contact_rows.get(team.pk, zero_contacts), case_figures.transferred
+            ),
+            times=times_from(time_rows.get(team.pk, {})),
+            staff=[],
+            computed_at=now,
+        )
+    return figures
+
+
+def _reach_sql_names() -> list[str]:
+    columns, _ = _reach_sql("first_created", named_tier=Tier.CLINICAL)
+    return [column.rsplit(" AS ", 1)[1] for column in columns]
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    computed: int  # weeks (of a scope) computed and cached by this run
+    kept: int  # closed weeks already cached, left as they were
+
+
+def weekly_figures_refresh(
+    *,
+    now: datetime | None = None,
+    closed_weeks: int = 8,
+    kind: str = THURSDAY,
+    scopes: list[Scope] | None = None,
+) -> RefreshReport:
+    """Compute ahead of the readers what the figures pages and API read most, so a
+    reader finds it cached: the open week (recomputed every run) and the last
+    `closed_weeks` closed weeks (computed once, when not cached) for England, and
+    the open and last closed week of each local team (all teams at once: see
+    compute_team_figures). At a month at peak England's busiest week takes seconds
+    to compute, which no reader should wait for; the run (figures.tasks, on beat)
+    waits instead. An area, or an older week, is computed when first asked for and
+    cached as usual. Given `scopes`, each of them for the open and `closed_weeks`
+    closed weeks, one by one."""
+    now = now or timezone.now()
+    open_week = Period.containing(timezone.localdate(now), kind)
+    generation = cache_generation()
+    computed = kept = 0
+
+    def weeks(count: int) -> list[Period]:
+        return [open_week, *(open_week.previous(n) for n in range(1, count + 1))]
+
+    plan = [(Scope.england(), closed_weeks)] if scopes is None else []
+    plan += [(scope, closed_weeks) for scope in scopes or []]
+    for scope, count in plan:
+        for period in weeks(count):
+            is_open, seconds = cached_for(period, now)
+            if not seconds:
+                continue
+            key = cache_key(period, scope, generation, open_week=is_open)
+            if not is_open and isinstance(cache.get(key), WeekFigures):
+                kept += 1
+                continue
+            figures = compute_weekly_figures(period=period, scope=scope, now=now)
+            cache.set(key, figures, seconds)
+            computed += 1
+    if scopes is not None:
+        return RefreshReport(computed=computed, kept=kept)
+
+    teams = list(LocalTeam.objects.order_by("name"))
+    for period in weeks(1):
+        is_open, seconds = cached_for(period, now)
+        if not seconds or not teams:
+            continue
+        keys = {
+            team.pk: cache_key(period, Scope.team(team), generation, open_week=is_open)
+            for team in teams
+        }
+        held = {} if is_open else cache.get_many(list(keys.values()))
+        missing = [
+            team
+            for team in teams
+            if not isinstance(held.get(keys[team.pk]), WeekFigures)
+        ]
+        kept += len(teams) - len(missing)
+        if not missing:
+            continue
+        by_team = compute_team_figures(period=period, teams=missing, now=now)
+        cache.set_many({keys[pk]: figures for pk, figures in by_team.items()}, seconds)
+        computed += len(by_team)
+    return RefreshReport(computed=computed, kept=kept)
