@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from areas.services import PostcodeArea, PostcodeLookup, postcode_to_area
 from audit.models import AuditEvent
@@ -25,7 +26,9 @@ class PersonDetails:
     last_name: str
     date_of_birth: date | None = None
     nhs_number: str = ""
-    phone: str = ""
+    # As typed, or a number already read (a PhoneNumber: the API's and the forms'
+    # fields give one, so it is parsed and checked once); stored in E.164 form.
+    phone: str | PhoneNumber = ""
     email: str = ""
     address: str = ""
     postcode: str = ""
@@ -34,7 +37,7 @@ class PersonDetails:
     extra: dict = field(default_factory=dict)
 
 
-def _phone_e164(raw: str) -> str:
+def _phone_e164(raw: str | PhoneNumber) -> str:
     """A phone as the ORM would compare it: in the stored (E.164) form."""
     phone_field = Person._meta.get_field("phone")
     assert isinstance(phone_field, models.Field)

@@ -175,7 +175,7 @@ class ResultRowForm(forms.Form):
                 last_name=data["last_name"],
                 date_of_birth=data["date_of_birth"],
                 nhs_number=data["nhs_number"],
-                phone=phone.as_e164 if phone else "",
+                phone=phone or "",
                 email=data["email"],
                 address=data["address"],
                 postcode=data["postcode"],

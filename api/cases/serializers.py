@@ -82,7 +82,8 @@ def person_details(data: dict) -> PersonDetails:
         last_name=data["last_name"],
         date_of_birth=data.get("date_of_birth"),
         nhs_number=data.get("nhs_number", ""),
-        phone=phone.as_e164 if phone else "",
+        # The number as the field read it: parsed and checked once, not again.
+        phone=phone or "",
         email=data.get("email", ""),
         address=data.get("address", ""),
         postcode=data.get("postcode", ""),
