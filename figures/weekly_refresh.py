@@ -73,21 +73,31 @@ def _cases_by_team(cases) -> dict[int, dict[str, Any]]:
     return _grouped(cases.annotate(reach_tier=F("reached_tier")), **case_aggregates())
 
 
-def _reach_sql(since: str, named_tier: int) -> tuple[list[str], list[Any]]:
+def _reach_sql(since: str, named_tier: int) -> list[tuple[str, str, list[Any]]]:
     """_reach_counts (figures.weekly) in SQL, over the people's columns: the same
-    names, the same conditions."""
+    names, the same conditions. (name, condition, its parameters) each."""
     reached = "reached_at IS NOT NULL"
 
     def after(hours: int) -> str:
         return f"{since} + interval '{hours} hours'"
 
     within = f"{reached} AND reached_at <= {after(24)}"
-    buckets = {
-        "under_24h": within,
-        "24_48h": f"reached_at > {after(24)} AND reached_at <= {after(48)}",
-        "48_72h": f"reached_at > {after(48)} AND reached_at <= {after(72)}",
-        "over_72h": f"reached_at > {after(72)}",
-    }
+    counts: list[tuple[str, str, list[Any]]] = [
+        ("reached", reached, []),
+        ("within_24h", within, []),
+        ("spread_under_24h", within, []),
+        (
+            "spread_24_48h",
+            f"reached_at > {after(24)} AND reached_at <= {after(48)}",
+            [],
+        ),
+        (
+            "spread_48_72h",
+            f"reached_at > {after(48)} AND reached_at <= {after(72)}",
+            [],
+        ),
+        ("spread_over_72h", f"reached_at > {after(72)}", []),
+    ]
     routes: dict[str, tuple[str, list[Any]]] = {
         "online": ("reached_route = %s", [Route.ONLINE]),
         "local": ("reached_route = %s", [Route.LOCAL]),
@@ -97,24 +107,14 @@ def _reach_sql(since: str, named_tier: int) -> tuple[list[str], list[Any]]:
             [Route.NATIONAL, named_tier],
         ),
     }
-    columns = [
-        f"count(*) FILTER (WHERE {reached}) AS reached",
-        f"count(*) FILTER (WHERE {within}) AS within_24h",
-        *(
-            f"count(*) FILTER (WHERE {condition}) AS spread_{name}"
-            for name, condition in buckets.items()
-        ),
-    ]
-    params: list[Any] = []
     for name, (condition, values) in routes.items():
-        columns.append(
-            f"count(*) FILTER (WHERE {reached} AND {condition}) AS route_{name}"
-        )
-        columns.append(
-            f"count(*) FILTER (WHERE {within} AND {condition}) AS route_{name}_24"
-        )
-        params.extend(values + values)
-    return columns, params
+        counts.append((f"route_{name}", f"{reached} AND {condition}", values))
+        counts.append((f"route_{name}_24", f"{within} AND {condition}", values))
+    return counts
+
+
+# No reaching call by tier 2: tier 3.
+CONTACT_REACH = _reach_sql("first_created", named_tier=Tier.CLINICAL)
 
 
 def _contacts_by_team(contacts, *, using: str) -> dict[int, dict[str, Any]]:
@@ -124,14 +124,16 @@ def _contacts_by_team(contacts, *, using: str) -> dict[int, dict[str, Any]]:
         *PEOPLE_COLUMNS
     )
     inner, inner_params = people.query.get_compiler(using=using).as_sql()
-    # No reaching call by tier 2: tier 3.
-    columns, params = _reach_sql("first_created", named_tier=Tier.CLINICAL)
     sql = (
         "SELECT team, count(*) AS identified, "
         "COALESCE(sum(person_rows), 0) AS rows, "
-        + ", ".join(columns)
+        + ", ".join(
+            f"count(*) FILTER (WHERE {condition}) AS {name}"
+            for name, condition, _ in CONTACT_REACH
+        )
         + f" FROM ({inner}) AS people WHERE team IS NOT NULL GROUP BY team"
     )
+    params = [value for _, _, values in CONTACT_REACH for value in values]
     with connections[using].cursor() as cursor:
         cursor.execute(sql, [*params, *inner_params])
         names = [column[0] for column in cursor.description]
@@ -188,8 +190,9 @@ def compute_team_figures(
         contact_rows = _contacts_by_team(contacts, using=using)
         time_rows = _times_by_team(cases, contacts)
     zero_cases = dict.fromkeys(case_aggregates(), 0)
-    zero_contacts = dict.fromkeys(["identified", "rows"], 0)
-    zero_contacts.update(dict.fromkeys(_reach_sql_names(), 0))
+    zero_contacts = dict.fromkeys(
+        ["identified", "rows", *(name for name, _, _ in CONTACT_REACH)], 0
+    )
     figures = {}
     for team in teams:
         case_figures = case_figures_from(case_rows.get(team.pk, zero_cases))
@@ -205,11 +208,6 @@ def compute_team_figures(
             computed_at=now,
         )
     return figures
-
-
-def _reach_sql_names() -> list[str]:
-    columns, _ = _reach_sql("first_created", named_tier=Tier.CLINICAL)
-    return [column.rsplit(" AS ", 1)[1] for column in columns]
 
 
 @dataclass(frozen=True)
