@@ -588,11 +588,18 @@ def measure(runs: int, explain_plans: bool) -> dict:
     from django.urls import reverse
     from django.utils import timezone
 
+    from areas.models import LocalTeam
     from cases.models import Case
     from contacts.models import Contact
     from escalations.models import Escalation
     from figures.tasks import capacity_forecast_task
-    from figures.weekly import Scope, forget_cached_figures, weekly_figures
+    from figures.weekly import (
+        Scope,
+        compute_weekly_figures,
+        forget_cached_figures,
+        weekly_figures,
+    )
+    from figures.weekly_refresh import compute_team_figures
     from work.assignment import assign_work, assignable_pool
     from work.escalation import escalate_unreached
 
@@ -673,6 +680,31 @@ def measure(runs: int, explain_plans: bool) -> dict:
     )
     results.append(result)
     forget_cached_figures()
+    # The beat's refresh of the local teams: every team's busiest week at once (one
+    # grouped query per block), beside the same figures computed team by team.
+    teams = list(LocalTeam.objects.order_by("name"))
+    result, _ = measure_operation(
+        lambda: compute_team_figures(period=period, teams=teams),
+        runs,
+        "every local team's busiest week, at once (beat)",
+        None,
+        explain,
+        rollback=False,
+        detail=f" ({len(teams)} teams)",
+    )
+    results.append(result)
+    result, _ = measure_operation(
+        lambda: [
+            compute_weekly_figures(period=period, scope=Scope.team(team))
+            for team in teams
+        ],
+        runs,
+        "the same, team by team",
+        None,
+        explain,
+        rollback=False,
+    )
+    results.append(result)
 
     now = timezone.now()
     waiting = sum(assignable_pool(model, now).count() for model in (Case, Contact))
