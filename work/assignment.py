@@ -22,9 +22,10 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -40,6 +41,7 @@ from contacts.models import Contact
 from staffing.models import Shift, StaffProfile, Tier, open_work_cap
 from staffing.selectors.members import eligible_staff
 
+from .compiled import rows_compiled_once
 from .effects import assignment_run_after_commit
 from .errors import WorkRefused
 
@@ -387,26 +389,13 @@ class _Capacity:
         return any(p.load < p.cap for p in self.people.values())
 
 
-def _rows(qs: models.QuerySet) -> list[tuple]:
-    """A queryset's rows as the database sends them, fetched at once: no per-row
-    conversion. The staff of a tier and their loads are read on every run (at peak
-    18,000 and more rows), and they need none."""
-    sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+def _staff_locked(tier: int) -> Callable[[datetime], models.QuerySet]:
+    """The tier's staff who may take work now, locked: (pk, user id, new starter).
+    Rows, not objects: at peak a run reads thousands of staff. NO KEY: booking a
+    shift or recording training for someone is not blocked."""
 
-
-def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
-    model = MODEL_FOR[kind]
-    # Most runs (every arrival, every minute) find nothing to do: skip the locking.
-    if not list(pool_head(model, now)):
-        return 0, False
-    tier = TIER_FOR[kind]
-    with transaction.atomic():
-        # Rows, not objects: at peak a run reads thousands of staff. NO KEY: booking
-        # a shift or recording training for someone is not blocked.
-        staff = _rows(
+    def build(now: datetime) -> models.QuerySet:
+        return (
             eligible_staff(tier=tier, now=now)
             .select_for_update(skip_locked=True, of=("self",), no_key=True)
             .order_by("pk")
@@ -417,6 +406,20 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
             )
             .values_list("pk", "user_id", "new_starter")
         )
+
+    return build
+
+
+def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
+    model = MODEL_FOR[kind]
+    # Most runs (every arrival, every minute) find nothing to do: skip the locking.
+    # The run's fixed queries are composed once per process (work.compiled).
+    head = partial(pool_head, model)
+    if not rows_compiled_once(("pool head", kind), head, now):
+        return 0, False
+    tier = TIER_FOR[kind]
+    with transaction.atomic():
+        staff = rows_compiled_once(("staff", tier), _staff_locked(tier), now)
         if not staff:
             return 0, False
         # Counted after the lock, by a statement of its own: a statement's snapshot is
@@ -427,18 +430,26 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
         # ids, prepared and planned on every run): the holders of this kind are the
         # tier's staff, and a holder not among them is not looked up.
         loads = dict(
-            _rows(
-                model.objects.held()
-                .values_list("assignee_id")
-                .annotate(n=Count("id"))
-                .order_by()
+            rows_compiled_once(
+                ("loads", kind),
+                lambda _: (
+                    model.objects.held()
+                    .values_list("assignee_id")
+                    .annotate(n=Count("id"))
+                    .order_by()
+                ),
+                now,
             )
         )
         # The languages of every speaker of the tier: a few rows, and no list of ids.
         speaks: dict[int, set[int]] = defaultdict(set)
-        for profile_id, language_id in StaffProfile.languages.through.objects.filter(
-            staffprofile__tier=tier
-        ).values_list("staffprofile_id", "language_id"):
+        for profile_id, language_id in rows_compiled_once(
+            ("languages", tier),
+            lambda _: StaffProfile.languages.through.objects.filter(
+                staffprofile__tier=tier
+            ).values_list("staffprofile_id", "language_id"),
+            now,
+        ):
             speaks[profile_id].add(language_id)
         languages = {pk: frozenset(spoken) for pk, spoken in speaks.items()}
         no_language: frozenset[int] = frozenset()
