@@ -131,36 +131,43 @@ def teams_week(db):
     c2 = case(
         other, _at(2, 10), status="closed", reached_at=_at(5, 12), reached_route="local"
     )
+
+    def contact(of, created, person, *, reached=None, route="", tier=None):
+        return f.ContactFactory(
+            case=of,
+            created_at=created,
+            status="reached" if reached else "new",
+            reached_at=reached,
+            reached_route=route,
+            reached_tier=tier,
+            person=person,
+        )
+
     # Contacts: one person (by phone) twice in Sheffield, once reached; the same
     # phone in the other team's area too, where it is that team's person.
-    f.ContactFactory(
-        case=c1, created_at=_at(1, 21), person=f.PersonFactory(phone=shared_phone)
+    contact(c1, _at(1, 21), f.PersonFactory(phone=shared_phone))
+    contact(
+        c1,
+        _at(2, 8),
+        f.PersonFactory(phone=shared_phone),
+        reached=_at(2, 9),
+        route="national",
+        tier=3,
     )
-    f.ContactFactory(
-        case=c1,
-        created_at=_at(2, 8),
-        status="reached",
-        reached_at=_at(2, 9),
-        reached_route="national",
-        reached_tier=3,
-        person=f.PersonFactory(phone=shared_phone),
-    )
-    f.ContactFactory(
-        case=c2,
-        created_at=_at(3, 8),
-        status="reached",
-        reached_at=_at(4, 20),
-        reached_route="national",
-        person=f.PersonFactory(phone=shared_phone, area=other),
+    contact(
+        c2,
+        _at(3, 8),
+        f.PersonFactory(phone=shared_phone, area=other),
+        reached=_at(4, 20),
+        route="national",
     )
     # Reached online 24 h 30 min after being named: reached, not within 24 hours.
-    f.ContactFactory(
-        case=c2,
-        created_at=_at(3, 9),
-        status="reached",
-        reached_at=_at(4, 9, 30),
-        reached_route="online",
-        person=f.PersonFactory(area=other),
+    contact(
+        c2,
+        _at(3, 9),
+        f.PersonFactory(area=other),
+        reached=_at(4, 9, 30),
+        route="online",
     )
     # A case in no area, a contact of the week after: in no team's week.
     f.CaseFactory(created_at=_at(2, 9), area=None, person=f.PersonFactory(area=None))
