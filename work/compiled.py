@@ -32,14 +32,30 @@ def rows_compiled_once(
     nothing but `now` and the local date it falls on (timezone.localdate(now)); a
     queryset whose SQL holds other values that change must not come through here.
     In a transaction when the queryset locks (select_for_update)."""
+    # The values as the backend's fields write them into the query (PostgreSQL takes
+    # a datetime as it is; SQLite, the embedded default, takes text).
+    ops = connection.ops
     cache_key = (connection.alias, connection.vendor, key)
     if cache_key not in _COMPILED:
         sql, params = build(_NOW).query.sql_with_params()
         _COMPILED[cache_key] = (sql, tuple(params), timezone.localdate(_NOW))
-    sql, params, today = _COMPILED[cache_key]
-    # Whose local date: the current time zone's, as the queryset itself would take.
-    local = timezone.localdate(now)
-    values = [now if p == _NOW else local if p == today else p for p in params]
+    sql, params, stand_in_day = _COMPILED[cache_key]
+    stand_ins = {
+        ops.adapt_datetimefield_value(_NOW): ops.adapt_datetimefield_value(now),
+        # Whose local date: the current time zone's, as the queryset would take.
+        ops.adapt_datefield_value(stand_in_day): ops.adapt_datefield_value(
+            timezone.localdate(now)
+        ),
+    }
+    values = [stand_ins.get(p, p) if _hashable(p) else p for p in params]
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.fetchall()
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:  # a list of values for IN, say: never a stand-in
+        return False
+    return True
