@@ -32,14 +32,27 @@ def rows_compiled_once(
     nothing but `now` and the local date it falls on (timezone.localdate(now)); a
     queryset whose SQL holds other values that change must not come through here.
     In a transaction when the queryset locks (select_for_update)."""
-    # The values as the backend's fields write them into the query (PostgreSQL takes
-    # a datetime as it is; SQLite, the embedded default, takes text).
-    ops = connection.ops
-    cache_key = (connection.alias, connection.vendor, key)
+    sql, values = compiled_once(key, build, now, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.fetchall()
+
+
+def compiled_once(
+    key: Hashable, build: Callable[[datetime], QuerySet], now: datetime, database: Any
+) -> tuple[str, list[Any]]:
+    """The SQL of `build(now)` on `database` (a connection) and its parameters: the
+    SQL compiled once per process, database and key, with stand-ins for the time
+    and its local date; the parameters with `now` and its local date in their place,
+    as the backend's fields write them (PostgreSQL takes a datetime as it is;
+    SQLite, the embedded default, takes text)."""
+    cache_key = (database.alias, database.vendor, key)
     if cache_key not in _COMPILED:
-        sql, params = build(_NOW).query.sql_with_params()
+        query = build(_NOW).query
+        sql, params = query.get_compiler(connection=database).as_sql()
         _COMPILED[cache_key] = (sql, tuple(params), timezone.localdate(_NOW))
     sql, params, stand_in_day = _COMPILED[cache_key]
+    ops = database.ops
     stand_ins = {
         ops.adapt_datetimefield_value(_NOW): ops.adapt_datetimefield_value(now),
         # Whose local date: the current time zone's, as the queryset would take.
@@ -47,10 +60,7 @@ def rows_compiled_once(
             timezone.localdate(now)
         ),
     }
-    values = [stand_ins.get(p, p) if _hashable(p) else p for p in params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        return cursor.fetchall()
+    return sql, [stand_ins.get(p, p) if _hashable(p) else p for p in params]
 
 
 def _hashable(value: Any) -> bool:

@@ -8,11 +8,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection, transaction
+from django.db.backends.sqlite3.base import DatabaseWrapper
 
 from cases.models import Case
+from staffing.models import Tier
 from tests import factories as f
-from work.assignment import assign_work
-from work.compiled import rows_compiled_once
+from work.assignment import _staff_locked, assign_work
+from work.compiled import compiled_once, rows_compiled_once
 
 from .conftest import HOUR, CaseFactory
 
@@ -69,3 +72,42 @@ def test_the_sql_is_composed_once_per_query(django_assert_num_queries):
         after = rows_compiled_once(("test", "once"), build, NIGHT)
     assert (len(before), len(after)) == (0, 1)
     assert len(built) == 1  # composed for the first run only
+
+
+def sqlite() -> DatabaseWrapper:
+    """A SQLite backend, the embedded default's: only its compiler and its way of
+    writing values are used (nothing is connected)."""
+    return DatabaseWrapper(
+        {
+            "NAME": ":memory:",
+            "OPTIONS": {},
+            "TIME_ZONE": None,
+            "CONN_MAX_AGE": 0,
+            "CONN_HEALTH_CHECKS": False,
+            "AUTOCOMMIT": True,
+            "ATOMIC_REQUESTS": False,
+            "USER": "",
+            "PASSWORD": "",
+            "HOST": "",
+            "PORT": "",
+            "TEST": {},
+        },
+        alias="embedded-compiled-once",
+    )
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_each_run_sends_its_own_time_as_the_database_takes_it(backend):
+    """A caseworker's registration is checked against the run's local date and their
+    shift against the run's time, on PostgreSQL and on the embedded SQLite (which
+    takes both as text)."""
+    database = connection if backend == "postgresql" else sqlite()
+    staff = _staff_locked(Tier.CLINICAL)
+    with transaction.atomic():
+        compiled_once(("test staff", backend), staff, NIGHT, database)
+        sql, values = compiled_once(
+            ("test staff", backend), staff, NIGHT + HOUR, database
+        )
+        # What the ORM itself writes for the later run.
+        expected = staff(NIGHT + HOUR).query.get_compiler(connection=database).as_sql()
+    assert (sql, values) == (expected[0], list(expected[1]))
