@@ -623,12 +623,7 @@ def _times_in_database(
     PostgreSQL (each an aggregate over its own rows, cross joined into one row)."""
     parts, params = [], []
     for i, (name, (rows, duration)) in enumerate(columns.items()):
-        hours = Greatest(Hours(duration), Value(0.0))
-        aggregates = {
-            f"{name}__median": PercentileCont(hours, 0.5),
-            f"{name}__p90": PercentileCont(hours, 0.9),
-            f"{name}__n": Count(hours),
-        }
+        aggregates = time_aggregates(name, duration)
         # Grouped by a constant: one row, even for no rows (Value has no group by).
         one_row = (
             rows.order_by()
@@ -645,6 +640,18 @@ def _times_in_database(
         names = [column[0] for column in cursor.description]
         row = dict(zip(names, cursor.fetchone() or (), strict=False))
     return times_from(row)
+
+
+def time_aggregates(name: str, duration: ExpressionWrapper) -> dict[str, Any]:
+    """A column of times' aggregates (PostgreSQL): its median, 90th percentile and
+    count, in hours (a negative duration counts as none), named as times_from reads
+    them."""
+    hours = Greatest(Hours(duration), Value(0.0))
+    return {
+        f"{name}__median": PercentileCont(hours, 0.5),
+        f"{name}__p90": PercentileCont(hours, 0.9),
+        f"{name}__n": Count(hours),
+    }
 
 
 def times_from(row: dict[str, Any]) -> Times:

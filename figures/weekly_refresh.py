@@ -22,8 +22,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Greatest
+from django.db.models import F, Q
 from django.utils import timezone
 
 from areas.models import LocalTeam
@@ -32,7 +31,6 @@ from cases.workitem import Route
 from contacts.models import Contact
 from staffing.models import Tier
 
-from .percentile import Hours, PercentileCont
 from .weekly import (
     THURSDAY,
     Period,
@@ -47,6 +45,7 @@ from .weekly import (
     contact_figures_from,
     figures_reads,
     people_of,
+    time_aggregates,
     time_columns,
     times_from,
 )
@@ -146,15 +145,7 @@ def _times_by_team(cases, contacts) -> dict[int, dict[str, Any]]:
     and a count each)."""
     by_team: dict[int, dict[str, Any]] = {}
     for name, (rows, duration) in time_columns(cases, contacts).items():
-        hours = Greatest(Hours(duration), Value(0.0))
-        grouped = _grouped(
-            rows,
-            **{
-                f"{name}__median": PercentileCont(hours, 0.5),
-                f"{name}__p90": PercentileCont(hours, 0.9),
-                f"{name}__n": Count(hours),
-            },
-        )
+        grouped = _grouped(rows, **time_aggregates(name, duration))
         for team, row in grouped.items():
             by_team.setdefault(team, {}).update(row)
     return by_team
