@@ -12,34 +12,14 @@ import threading
 import pytest
 from django.conf import settings
 from django.db import OperationalError
-from django.db.backends.sqlite3.base import DatabaseWrapper
 
-
-def connect(path, options):
-    wrapper = DatabaseWrapper(
-        {
-            "NAME": str(path),
-            "OPTIONS": dict(options),
-            "TIME_ZONE": None,
-            "CONN_MAX_AGE": 0,
-            "CONN_HEALTH_CHECKS": False,
-            "AUTOCOMMIT": True,
-            "ATOMIC_REQUESTS": False,
-            "USER": "",
-            "PASSWORD": "",
-            "HOST": "",
-            "PORT": "",
-            "TEST": {},
-        },
-        alias=f"embedded-{threading.get_ident()}",
-    )
-    return wrapper
+from tests.sqlite_backend import sqlite_backend
 
 
 def race(path, options) -> list[Exception]:
     """The assignment run's shape: inside one transaction, read, then write; while
     another process commits a write in between."""
-    setup = connect(path, options)
+    setup = sqlite_backend(path, options)
     with setup.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS item (id INTEGER PRIMARY KEY, n)")
         cursor.execute("INSERT INTO item (n) VALUES (0)")
@@ -48,7 +28,7 @@ def race(path, options) -> list[Exception]:
     errors: list[Exception] = []
 
     def run_assignment():
-        db = connect(path, options)
+        db = sqlite_backend(path, options)
         try:
             with db.cursor() as cursor:
                 cursor.execute("BEGIN " + ("IMMEDIATE" if _immediate(options) else ""))
@@ -63,7 +43,7 @@ def race(path, options) -> list[Exception]:
             db.close()
 
     def add_work():
-        db = connect(path, options)
+        db = sqlite_backend(path, options)
         try:
             read_done.wait(timeout=5)
             with db.cursor() as cursor:

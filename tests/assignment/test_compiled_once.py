@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, transaction
-from django.db.backends.sqlite3.base import DatabaseWrapper
 
 from cases.models import Case
 from staffing.models import Tier
 from tests import factories as f
+from tests.sqlite_backend import sqlite_backend
 from work.assignment import _staff_locked, assign_work
 from work.compiled import compiled_once, rows_compiled_once
 
@@ -74,34 +74,14 @@ def test_the_sql_is_composed_once_per_query(django_assert_num_queries):
     assert len(built) == 1  # composed for the first run only
 
 
-def sqlite() -> DatabaseWrapper:
-    """A SQLite backend, the embedded default's: only its compiler and its way of
-    writing values are used (nothing is connected)."""
-    return DatabaseWrapper(
-        {
-            "NAME": ":memory:",
-            "OPTIONS": {},
-            "TIME_ZONE": None,
-            "CONN_MAX_AGE": 0,
-            "CONN_HEALTH_CHECKS": False,
-            "AUTOCOMMIT": True,
-            "ATOMIC_REQUESTS": False,
-            "USER": "",
-            "PASSWORD": "",
-            "HOST": "",
-            "PORT": "",
-            "TEST": {},
-        },
-        alias="embedded-compiled-once",
-    )
-
-
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_each_run_sends_its_own_time_as_the_database_takes_it(backend):
     """A caseworker's registration is checked against the run's local date and their
     shift against the run's time, on PostgreSQL and on the embedded SQLite (which
     takes both as text)."""
-    database = connection if backend == "postgresql" else sqlite()
+    # SQLite, the embedded default: unconnected, only its compiler and its way of
+    # writing values are used.
+    database = connection if backend == "postgresql" else sqlite_backend(":memory:")
     staff = _staff_locked(Tier.CLINICAL)
     with transaction.atomic():
         compiled_once(("test staff", backend), staff, NIGHT, database)
