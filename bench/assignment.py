@@ -53,6 +53,7 @@ PEAK = {
     "sweep_contacts": 1_000_000,
 }
 DUE_SHARE = 0.02
+TABLE_FOR = {"case": "cases_case", "contact": "contacts_contact"}
 LANGUAGES = [("ur", "Urdu"), ("pl", "Polish"), ("pa", "Punjabi"), ("bn", "Bengali")]
 
 
@@ -501,7 +502,7 @@ def raw_assignment(kind: str, now) -> tuple[int, float]:
     caps = settings.TRACING_OPEN_WORK_CAP
     tier_key = "tier2" if kind == "case" else "tier3"
     statement = RAW_CLAIM.format(
-        table="cases_case" if kind == "case" else "contacts_contact",
+        table=TABLE_FOR[kind],
         pool="(status = 'new' OR (status = 'reached' AND assignee_id IS NULL))"
         if kind == "case"
         else "status = 'new'",
@@ -522,7 +523,7 @@ def raw_assignment(kind: str, now) -> tuple[int, float]:
         "limit": DEFAULT_LIMIT,
         "object_type": f"{'cases.case' if kind == 'case' else 'contacts.contact'}",
     }
-    table = "cases_case" if kind == "case" else "contacts_contact"
+    table = TABLE_FOR[kind]
     if sql(f"SELECT 1 FROM {table} WHERE assigned_at = %s LIMIT 1", [now]):
         raise RuntimeError(
             "items already assigned at this time: the undo would move them"
@@ -564,13 +565,13 @@ def raw_assignment(kind: str, now) -> tuple[int, float]:
 
 def vacuum(kind: str) -> None:
     """The work's table and the audit table vacuumed and analysed (untimed)."""
-    sql(f"VACUUM ANALYZE {'cases_case' if kind == 'case' else 'contacts_contact'}")
+    sql(f"VACUUM ANALYZE {TABLE_FOR[kind]}")
     sql("VACUUM ANALYZE audit_auditevent")
 
 
 def finish_held_work(kind: str) -> None:
     """The staff work what they hold (untimed): it leaves their queue."""
-    table = "cases_case" if kind == "case" else "contacts_contact"
+    table = TABLE_FOR[kind]
     sql(
         f"""
         UPDATE {table} SET status = 'completed', reached_at = now(),
