@@ -10,6 +10,8 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
+from rows.insert import insert_rows
+
 from .models import AuditEvent
 
 
@@ -61,7 +63,7 @@ def audit_record(
 
 def audit_record_many(events: Iterable[AuditEvent]) -> int:
     """Write many audit events in one statement (a bulk act writes its rows in bulk)."""
-    return len(AuditEvent.objects.bulk_create(list(events), batch_size=2000))
+    return len(insert_rows(list(events)))
 
 
 def audit_view(

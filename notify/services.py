@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from people.models import Message, Person
+from rows.insert import insert_rows
 
 from .backends import Backend
 from .errors import PermanentFailure, TemporaryFailure
@@ -292,6 +293,6 @@ def messages_queue_many(messages: list[Message]) -> list[Message]:
     for message in messages:
         if not message.key:
             raise ValueError("A message needs a key naming its event.")
-    made = Message.objects.bulk_create(messages)
+    made = insert_rows(messages)
     _send_after_commit([message.pk for message in made])
     return made

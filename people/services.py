@@ -13,6 +13,7 @@ from phonenumber_field.phonenumber import PhoneNumber
 from areas.services import PostcodeArea, PostcodeLookup, postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
+from rows.insert import insert_rows
 
 from .matching import Arrival, Candidate, Match, people_match_many, phone_text
 from .models import Language, Person, PersonChange, PossibleDuplicate
@@ -403,7 +404,7 @@ def _write(found: Sequence[_Found], *, now: datetime) -> None:
     """Write what _found made: the new people in one INSERT, each person found and
     changed by their own UPDATE of what changed, their history and the possible
     duplicates in one INSERT each."""
-    Person.objects.bulk_create([one.person for one in found if one.created])
+    insert_rows([one.person for one in found if one.created])
     for one in found:
         if not one.created and one.changed:
             one.person.save(update_fields=[*one.changed, "updated_at"])

@@ -34,6 +34,7 @@ from people.services import (
     people_ids_reserve,
     person_find_or_create,
 )
+from rows.insert import insert_rows
 
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
@@ -463,7 +464,7 @@ def _cases_create_many(
                 now=now,
                 postcodes=postcodes,
             )
-    Case.objects.bulk_create([case for case, _ in made.values()])
+    insert_rows([case for case, _ in made.values()])
     for case, _ in made.values():
         _case_escalate_if_complex(case, now=now)
     return made, refused

@@ -36,6 +36,7 @@ from online.models import OnlineLink
 from online.texts import language_of, long_date, say
 from people.models import Language, Message, Person
 from people.phone_field import Phone
+from rows.insert import insert_rows
 
 from .access.items import may_work_item
 from .casework import ContactDetails, VisitDetails, case_visit_add, contacts_add_many
@@ -153,7 +154,7 @@ def _links_send(items: list, *, by, now: datetime) -> list[OnlineLink]:
         )
     for link, message in zip(links, messages_queue_many(messages), strict=True):
         link.message = message
-    return OnlineLink.objects.bulk_create(links)
+    return insert_rows(links)
 
 
 def _wait_until(item: WorkItem, hours: int, now: datetime) -> datetime:
