@@ -27,6 +27,7 @@ class OnlineLink(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="online_links",
+        db_index=False,  # indexed by online_link_case, which it leads
     )
     contact = models.ForeignKey(
         "contacts.Contact",
@@ -34,6 +35,7 @@ class OnlineLink(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="online_links",
+        db_index=False,  # indexed by online_link_contact, which it leads
     )
     # The language of the message and, first, of the page ("en" or "cy").
     language = models.CharField(max_length=8, default="en")

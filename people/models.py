@@ -276,8 +276,9 @@ class Message(models.Model):
         CONTACT_LINK = "contact_link", "Told to isolate, with a link"
         OTHER = "other", "Other"
 
+    # Indexed by message_person, which it leads.
     person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, related_name="messages"
+        Person, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     case = models.ForeignKey(
         "cases.Case",

@@ -50,6 +50,14 @@ class Phone(PhoneNumber):
             memo["type"] = phonenumbers.number_type(self)
         return memo["type"]
 
+    def __str__(self) -> str:
+        # Also its length and its truth (PhoneNumber's __len__ prints it): asked by
+        # every validator, and by each `if phone`.
+        memo = self._known()
+        if "text" not in memo:
+            memo["text"] = super().__str__()
+        return memo["text"]
+
     def format_as(self, format: int) -> str:
         memo = self._known()
         if format not in memo:

@@ -61,11 +61,14 @@ def test_a_number_changed_in_place_is_checked_again():
     assert phone.is_valid()
     assert phone.line_type() == phonenumbers.PhoneNumberType.MOBILE
     assert phone.as_e164 == "+447911123456"
+    assert str(phone) == "+447911123456"
     phone.merge_from(phonenumbers.parse("0114 273 1234", "GB"))
     assert phone.line_type() == phonenumbers.PhoneNumberType.FIXED_LINE
     assert phone.as_e164 == "+441142731234"
+    assert str(phone) == "+441142731234"
     phone.national_number = 7911
     assert not phone.is_valid()
+    assert str(phone) == "07911 123456"  # as typed, once it is not a number
 
 
 def test_a_number_is_checked_once_however_often_it_is_looked_at(checks):

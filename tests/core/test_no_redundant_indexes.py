@@ -20,6 +20,10 @@ TABLES = [
     "people_person",
     "calls_callattempt",
     "escalations_escalation",
+    # Written by every intake batch, a row per case.
+    "people_message",
+    "online_onlinelink",
+    "audit_auditevent",
 ]
 
 
@@ -61,3 +65,15 @@ def test_no_plain_index_is_the_leading_columns_of_another(table):
             ):
                 redundant.append(f"{name} {cols} is led by {other} {other_cols}")
     assert redundant == []
+
+
+@pytest.mark.parametrize("table", ["people_message", "online_onlinelink"])
+def test_no_pattern_index_where_values_are_only_compared_whole(table):
+    # Message keys and link token hashes are looked up whole (=), never by a prefix:
+    # a LIKE-pattern copy of their unique index would cost every insert for nothing.
+    patterns = [
+        name
+        for name, cols, _, _ in _indexes(table)
+        if any("pattern_ops" in col for col in cols)
+    ]
+    assert patterns == []
