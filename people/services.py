@@ -381,11 +381,14 @@ def _found(
     if details.needs_interpreter and not person.needs_interpreter:
         person.needs_interpreter = True
         changed.append("needs_interpreter")
+    # The area and the language were read from their tables just now: checking that
+    # they exist would ask again, a query per person.
+    read_just_now = ["area", "language"]
     if created:
         # Fields only: the match has just looked the NHS number up, so the uniqueness
         # checks would repeat that query (the database constraint still holds).
         person.full_clean(
-            exclude=["area", "language"],
+            exclude=read_just_now,
             validate_unique=False,
             validate_constraints=False,
         )
@@ -393,7 +396,11 @@ def _found(
         # The new values are checked as a new person's are (a bad phone is refused,
         # not written over a good one).
         person.full_clean(
-            exclude=[f.name for f in Person._meta.fields if f.name not in changed],
+            exclude=[
+                f.name
+                for f in Person._meta.fields
+                if f.name not in changed or f.name in read_just_now
+            ],
             validate_unique=False,
             validate_constraints=False,
         )

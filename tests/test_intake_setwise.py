@@ -536,6 +536,45 @@ def test_a_batch_makes_few_queries_whatever_its_size(requires_postgres):
     assert len(hundred) < 40
 
 
+def test_people_found_at_a_new_address_are_not_each_looked_up_in_the_areas(
+    requires_postgres,
+):
+    born = [dt.date(1950, 1, 1) + dt.timedelta(days=n) for n in range(20)]
+    held = [
+        f.PersonFactory(
+            first_name=f"First{n}",
+            last_name=f"Last{n}",
+            date_of_birth=born[n],
+            phone=phone(n),
+            postcode="S1 1AA",
+        )
+        for n in range(20)
+    ]
+    moved = [
+        result(
+            f"MOVED{n}",
+            f"First{n}",
+            f"Last{n}",
+            date_of_birth=born[n],
+            phone=phone(n),
+            postcode="S70 2TA",
+        )
+        for n in range(20)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = case_intake_many(results=moved)
+
+    assert [o.case.person_id for o in outcomes] == [p.pk for p in held]
+    assert set(
+        Person.objects.filter(pk__in=[p.pk for p in held]).values_list(
+            "postcode", flat=True
+        )
+    ) == {"S70 2TA"}
+    # The batch's areas in one read; not a check that each person's area exists.
+    assert len([q for q in queries if 'FROM "areas_area"' in q["sql"]]) <= 1
+
+
 SPREAD = ["S1 2HE", "LS1 4DY", "M1 1AE", "SW1A 1AA", "S70 2TA", "CA1 1AA"]
 
 
