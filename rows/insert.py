@@ -1,18 +1,21 @@
 """Many new rows of one model in one statement, for the bulk writes of a whole batch
 (intake's people, cases, audit rows, messages and online links).
 
-Django's bulk_create prepares each value of each row through its field (about a fifth
-of an intake batch's Python time went there, sampled: some 25,000 values a batch, each
-through three or four calls that hand a string or a number back unchanged) and writes
-`VALUES (%s, ...)` with a parameter per value. insert_rows hands PostgreSQL one array per column instead,
+Django's bulk_create (5.2) already hands PostgreSQL one array per column,
 
-    INSERT INTO table (a, b, ...) SELECT * FROM unnest(%s::type[], %s::type[], ...)
+    INSERT INTO table (a, b, ...) SELECT * FROM UNNEST(%s::type[], %s::type[], ...)
 
-and prepares a column through its field only when one of its values is not already
-what the database takes as it is (a str for a text column, an int for a number or a
-foreign key, an aware datetime, and so on): a phone number, a dict for JSON, a naive
-datetime or anything else goes through get_db_prep_save as bulk_create would send it.
-The instances come back as bulk_create leaves them: saved, with their new ids.
+but first prepares each value of each row through its field: about a fifth of an
+intake batch's Python time went there, sampled, some 25,000 values a batch, each
+through three or four calls that hand a string or a number back unchanged.
+insert_rows writes the same statement (the same bare types, so a value too long is
+refused, not cut short; the new ids read back in the rows' order, as bulk_create
+reads them) and prepares a column through its field only when one of its values is
+not already what the database takes as it is (a str for a text column, an int for a
+number or a foreign key, an aware datetime, and so on): a phone number, a dict for
+JSON, a naive datetime or anything else goes through get_db_prep_save as bulk_create
+would send it. The instances come back as bulk_create leaves them: saved, with their
+new ids.
 
 Anything it does not write as bulk_create would (another database than PostgreSQL,
 array columns, database defaults or generated columns, expressions as values, some
@@ -181,7 +184,7 @@ def _write(
         f"SELECT * FROM unnest({arrays})"
     )
     if not with_ids:
-        # Rows come back in the order they were given, as bulk_create's VALUES do.
+        # Rows come back in the order they were given, as bulk_create reads them.
         sql += f" RETURNING {quote(pk.column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, columns)
