@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
@@ -408,13 +408,21 @@ def _found(
 
 
 def _write(found: Sequence[_Found], *, now: datetime) -> None:
-    """Write what _found made: the new people in one INSERT, each person found and
-    changed by their own UPDATE of what changed, their history and the possible
-    duplicates in one INSERT each."""
+    """Write what _found made: the new people in one INSERT, the people found and
+    changed in one UPDATE for each set of fields changed (a named contact testing
+    positive, say, with a new address), their history and the possible duplicates in
+    one INSERT each."""
     insert_rows([one.person for one in found if one.created])
+    changed: dict[tuple[str, ...], list[Person]] = {}
+    stamp = timezone.now()  # as a save stamps updated_at (auto_now)
     for one in found:
         if not one.created and one.changed:
-            one.person.save(update_fields=[*one.changed, "updated_at"])
+            one.person.updated_at = stamp
+            changed.setdefault(tuple(sorted(set(one.changed))), []).append(one.person)
+    for fields, people in changed.items():
+        if Person.objects.bulk_update(people, [*fields, "updated_at"]) != len(people):
+            # As save(update_fields=...) says of a row gone meanwhile.
+            raise DatabaseError("A person found was removed meanwhile: not updated.")
     history = []
     for one in found:
         for change in one.history:

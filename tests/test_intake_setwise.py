@@ -575,6 +575,54 @@ def test_people_found_at_a_new_address_are_not_each_looked_up_in_the_areas(
     assert len([q for q in queries if 'FROM "areas_area"' in q["sql"]]) <= 1
 
 
+def held_and_moving(start: int, size: int) -> list[LabResult]:
+    """`size` people already held (as a named contact would be), each arriving with
+    a positive result from a new address."""
+    born = dt.date(1945, 1, 1)
+    for n in range(start, start + size):
+        f.PersonFactory(
+            first_name=f"Held{n}",
+            last_name=f"Mover{n}",
+            date_of_birth=born + dt.timedelta(days=n),
+            phone=phone(n),
+            postcode="S1 1AA",
+        )
+    return [
+        result(
+            f"H{n:05d}",
+            f"Held{n}",
+            f"Mover{n}",
+            date_of_birth=born + dt.timedelta(days=n),
+            phone=phone(n),
+            postcode="S70 2TA",
+            address=f"{n} New Street",
+        )
+        for n in range(start, start + size)
+    ]
+
+
+def test_people_found_and_changed_are_written_in_a_few_statements(
+    requires_postgres, clock
+):
+    case_intake_many(results=unrelated_batch(0, 2))  # caches warmed
+    ten, forty = held_and_moving(100, 10), held_and_moving(200, 40)
+    clock.shift(dt.timedelta(minutes=5))
+
+    with CaptureQueriesContext(connection) as for_ten:
+        case_intake_many(results=ten)
+    with CaptureQueriesContext(connection) as for_forty:
+        outcomes = case_intake_many(results=forty)
+
+    assert all(o.created for o in outcomes)
+    movers = Person.objects.filter(last_name__startswith="Mover")
+    assert movers.count() == 50  # found, not made again
+    assert set(movers.values_list("postcode", flat=True)) == {"S70 2TA"}
+    assert movers.filter(address__endswith="New Street").count() == 50
+    # Stamped as a save stamps a change: when it was made.
+    assert {p.updated_at - p.created_at for p in movers} == {dt.timedelta(minutes=5)}
+    assert len(for_forty) <= len(for_ten) + 2
+
+
 SPREAD = ["S1 2HE", "LS1 4DY", "M1 1AE", "SW1A 1AA", "S70 2TA", "CA1 1AA"]
 
 
