@@ -192,9 +192,9 @@ for _database in DATABASES.values():  # the primary and the replica alike
     ):
         options = _database.setdefault("OPTIONS", {})
         options["options"] = (options.get("options", "") + " -c jit=off").strip()
-# Form widgets render through the project's templates (then Django's): templates/django/
-# forms/widgets/ writes in what Django's include once per attribute set and option.
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Form widgets: the commonest drawn in Python (pages/widgets.py), to the HTML of Django's
+# templates; any other through the project's templates, then Django's.
+FORM_RENDERER = "pages.widgets.WidgetRenderer"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -27,7 +27,7 @@ from work.casework import ContactDetails, VisitDetails
 from work.online import SUPPORT_KINDS, CaseAnswer
 
 from ..desk.contact_forms import infectious_from
-from ..templatetags.nhsuk import field_anchor, nhsuk_field
+from ..templatetags.nhsuk import field_anchor, field_context
 from .texts import setting_kinds, text
 
 CONTACT_ROWS = 6
@@ -54,7 +54,7 @@ class _Fields:
         form = self.form
         options = form.ui_options.get(name, {})
         hint = text(options["hint"], form.language) if "hint" in options else ""
-        context = nhsuk_field(
+        context = field_context(
             form[name],
             hint=hint,
             width=options.get("width", ""),

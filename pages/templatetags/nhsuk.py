@@ -5,7 +5,9 @@ label (or legend), hint, error message and the input with its classes and
 `aria-describedby`; radios and checkboxes as their fieldsets. `{% nhsuk_errors form
 other_form %}` draws the error summary that takes focus and links to each field with
 a problem (a radio group's first button). One place for the markup, so every form of
-the service follows the NHS.UK error pattern.
+the service follows the NHS.UK error pattern. The field is drawn in Python (format_html,
+which escapes what it is given) rather than by an inclusion template, for speed;
+tests/core/test_nhsuk_field.py holds the HTML each kind of field draws.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from typing import Any
 
 from django import forms, template
 from django.forms.boundfield import BoundField
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -41,8 +46,7 @@ def _described_by(field: BoundField, hint: bool) -> str:
     return " ".join(ids)
 
 
-@register.inclusion_tag("nhsuk/field.html")
-def nhsuk_field(
+def field_context(
     field: BoundField,
     label: str = "",
     hint: str = "",
@@ -50,6 +54,10 @@ def nhsuk_field(
     legend_size: str = "",
     label_hidden: bool = False,
 ) -> dict[str, Any]:
+    """What a form group is drawn from: the field, its kind, label, hint, the ids
+    the input is described by, and (but for radios and checkboxes, drawn choice by
+    choice) its widget with the design system's classes. The online pages draw it
+    with their own template, in the page's language (pages.online.forms)."""
     hint = hint or str(field.help_text or "")
     kind = field.widget_type
     described = _described_by(field, bool(hint))
@@ -81,6 +89,144 @@ def nhsuk_field(
         attrs["aria-describedby"] = described
     context["widget"] = field.as_widget(attrs=attrs)
     return context
+
+
+@register.simple_tag
+def nhsuk_field(
+    field: BoundField,
+    label: str = "",
+    hint: str = "",
+    width: str = "",
+    legend_size: str = "",
+    label_hidden: bool = False,
+) -> SafeString:
+    """The field as the design system's form group. Drawn here rather than by a
+    template: a case page draws some forty, and as an inclusion template each cost
+    more than the rest of the page's markup together."""
+    c = field_context(field, label, hint, width, legend_size, label_hidden)
+    kind, label, hint = c["kind"], c["label"], c["hint"]
+    if kind in ("radioselect", "checkboxselectmultiple"):
+        return _choices_group(field, kind, label, hint, c["described_by"], legend_size)
+    widget = c["widget"]
+    if kind == "hidden":
+        return widget
+    auto_id = field.auto_id
+    errors = _errors(field)
+    if kind == "checkbox":
+        hint_html = (
+            format_html(
+                '<div class="nhsuk-hint nhsuk-checkboxes__hint" id="{}-hint">{}</div>',
+                auto_id,
+                hint,
+            )
+            if hint
+            else ""
+        )
+        return format_html(
+            '<div class="{}" id="{}-group">\n  {}\n'
+            '  <div class="nhsuk-checkboxes" data-module="nhsuk-checkboxes">\n'
+            '    <div class="nhsuk-checkboxes__item">\n      {}\n'
+            '      <label class="nhsuk-label nhsuk-checkboxes__label" for="{}">{}</label>'
+            "\n      {}\n    </div>\n  </div>\n</div>\n",
+            _group_class(field),
+            auto_id,
+            errors,
+            widget,
+            field.id_for_label,
+            label,
+            hint_html,
+        )
+    return format_html(
+        '<div class="{}" id="{}-group">\n  <label class="nhsuk-label{}" for="{}">{}</label>'
+        "\n  {}\n  {}\n  {}\n</div>\n",
+        _group_class(field),
+        auto_id,
+        " nhsuk-u-visually-hidden" if label_hidden else "",
+        field.id_for_label,
+        label,
+        _hint(auto_id, hint),
+        errors,
+        widget,
+    )
+
+
+def _group_class(field: BoundField) -> str:
+    return (
+        "nhsuk-form-group nhsuk-form-group--error"
+        if field.errors
+        else "nhsuk-form-group"
+    )
+
+
+def _hint(auto_id: str, hint: str) -> SafeString | str:
+    if not hint:
+        return ""
+    return format_html('<div class="nhsuk-hint" id="{}-hint">{}</div>', auto_id, hint)
+
+
+def _errors(field: BoundField) -> SafeString:
+    return format_html_join(
+        "",
+        '<span class="nhsuk-error-message" id="{}-error">'
+        '<span class="nhsuk-u-visually-hidden">Error: </span>{}</span>',
+        ((field.auto_id, error) for error in field.errors),
+    )
+
+
+def _choices_group(
+    field: BoundField,
+    kind: str,
+    label: str,
+    hint: str,
+    described: str,
+    legend_size: str,
+) -> SafeString:
+    """Radios or checkboxes: a fieldset, its legend, and an item per choice."""
+    name = "radios" if kind == "radioselect" else "checkboxes"
+    kind_of_input = "radio" if kind == "radioselect" else "checkbox"
+    items = format_html_join(
+        "",
+        '\n      <div class="nhsuk-{}__item">\n'
+        '        <input class="nhsuk-{}__input" id="{}" name="{}" type="{}" value="{}"{}>'
+        '\n        <label class="nhsuk-label nhsuk-{}__label" for="{}">{}</label>'
+        "\n      </div>",
+        (
+            (
+                name,
+                name,
+                option.id_for_label,
+                option.data["name"],
+                kind_of_input,
+                _value(option.data["value"]),
+                mark_safe(" checked") if option.data["selected"] else "",
+                name,
+                option.id_for_label,
+                option.choice_label,
+            )
+            for option in field
+        ),
+    )
+    return format_html(
+        '<div class="{}" id="{}-group">\n  <fieldset class="nhsuk-fieldset"{}>\n'
+        '    <legend class="nhsuk-fieldset__legend{}">{}</legend>\n    {}\n    {}\n'
+        '    <div class="nhsuk-{}" data-module="nhsuk-{}">{}\n    </div>\n'
+        "  </fieldset>\n</div>\n",
+        _group_class(field),
+        field.auto_id,
+        format_html(' aria-describedby="{}"', described) if described else "",
+        f" nhsuk-fieldset__legend--{legend_size}" if legend_size else "",
+        label,
+        _hint(field.auto_id, hint),
+        _errors(field),
+        name,
+        name,
+        items,
+    )
+
+
+def _value(value: Any) -> str:
+    """A choice's value as `{{ value }}` writes it (localized; escaped later)."""
+    return str(localize(value))
 
 
 @register.inclusion_tag("nhsuk/error_summary.html")

@@ -1,6 +1,5 @@
-"""The project's widget templates (templates/django/forms/widgets/: attrs and
-options written in rather than included, for speed) render the same HTML as
-Django's own."""
+"""The project's form renderer (pages/widgets.py: the commonest widgets drawn in
+Python, for speed) draws the same HTML as Django's own templates."""
 
 from __future__ import annotations
 
@@ -10,6 +9,10 @@ import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates, get_default_renderer
 from django.test.html import parse_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+
+from pages.widgets import WidgetRenderer
 
 STOCK = DjangoTemplates()  # Django's own templates only
 
@@ -66,11 +69,56 @@ WIDGETS = {
     "radios in groups": (forms.RadioSelect(choices=GROUPED), "b"),
     "checkboxes": (forms.CheckboxSelectMultiple(choices=CHOICES[1:]), ["a", 3]),
     "select with its own option template": (WithOwnOption(choices=CHOICES), "a"),
+    "textarea": (
+        forms.Textarea(attrs={"rows": 3, "class": "nhsuk-textarea"}),
+        "a\n<b>",
+    ),
+    "textarea, empty": (forms.Textarea(), ""),
+    "textarea, none": (forms.Textarea(), None),
+    "text, a safe value": (forms.TextInput(), mark_safe("<b>&amp;</b>")),
+    "text, an attribute of None and one of a number": (
+        forms.TextInput(attrs={"data-none": None, "data-n": 12345.5}),
+        1234567,
+    ),
+    "select, lazy and safe labels, a big number": (
+        forms.Select(
+            choices=[
+                (1000000, gettext_lazy("Yes")),
+                ("s", mark_safe("<i>safe</i>")),
+                ("n", 1234567),
+            ]
+        ),
+        1000000,
+    ),
+    "select, a disabled option": (
+        forms.Select(choices=[("a", {"label": "A", "disabled": True})]),
+        "a",
+    ),
 }
 
 
-def test_the_project_renders_widgets_through_its_own_templates():
-    assert get_default_renderer().__class__.__name__ == "TemplatesSetting"
+def test_the_project_draws_widgets_with_its_own_renderer():
+    assert isinstance(get_default_renderer(), WidgetRenderer)
+
+
+def test_the_renderer_draws_the_common_widgets_without_a_template(monkeypatch):
+    """Drawn by its functions: no template is looked up for them."""
+    renderer = WidgetRenderer()
+    monkeypatch.setattr(
+        renderer, "get_template", lambda name: pytest.fail(f"looked up {name}")
+    )
+    for name in ("text with attributes", "select", "textarea", "checkbox on", "date"):
+        widget, value = WIDGETS[name]
+        assert widget.render("field", value, renderer=renderer)
+
+
+def test_a_template_it_does_not_draw_comes_from_the_templates():
+    widget = forms.SplitDateTimeWidget()
+    value = dt.datetime(2021, 1, 12, 9, 30, tzinfo=dt.UTC)
+    ours = widget.render("when", value, attrs={"id": "id_when"})
+    stock = widget.render("when", value, attrs={"id": "id_when"}, renderer=STOCK)
+    assert parse_html(ours) == parse_html(stock)
+    assert ours.count("<input") == 2
 
 
 @pytest.mark.parametrize("name", WIDGETS)
