@@ -21,7 +21,7 @@ from typing import Any
 
 from django.forms.renderers import TemplatesSetting
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
 
@@ -31,6 +31,8 @@ SELECT_OPTION = f"{WIDGETS}select_option.html"
 
 def _text(value: Any) -> str:
     """`{{ value }}` in a template: localized, then escaped unless already safe."""
+    if type(value) is str:  # most of them: nothing to localize, nothing marked safe
+        return escape(value)
     value = localize(template_localtime(value))
     if not issubclass(type(value), str):
         value = str(value)
