@@ -92,21 +92,17 @@ def field_context(
 
 
 @register.simple_tag
-def nhsuk_field(
-    field: BoundField,
-    label: str = "",
-    hint: str = "",
-    width: str = "",
-    legend_size: str = "",
-    label_hidden: bool = False,
-) -> SafeString:
-    """The field as the design system's form group. Drawn here rather than by a
-    template: a case page draws some forty, and as an inclusion template each cost
-    more than the rest of the page's markup together."""
-    c = field_context(field, label, hint, width, legend_size, label_hidden)
+def nhsuk_field(field: BoundField, **options: Any) -> SafeString:
+    """The field as the design system's form group (options: those of
+    field_context). Drawn here rather than by a template: a case page draws some
+    forty, and as an inclusion template each cost more than the rest of the page's
+    markup together."""
+    c = field_context(field, **options)
     kind, label, hint = c["kind"], c["label"], c["hint"]
     if kind in ("radioselect", "checkboxselectmultiple"):
-        return _choices_group(field, kind, label, hint, c["described_by"], legend_size)
+        return _choices_group(
+            field, kind, label, hint, c["described_by"], c["legend_size"]
+        )
     widget = c["widget"]
     if kind == "hidden":
         return widget
@@ -141,7 +137,7 @@ def nhsuk_field(
         "\n  {}\n  {}\n  {}\n</div>\n",
         _group_class(field),
         auto_id,
-        " nhsuk-u-visually-hidden" if label_hidden else "",
+        " nhsuk-u-visually-hidden" if c["label_hidden"] else "",
         field.id_for_label,
         label,
         _hint(auto_id, hint),
