@@ -29,6 +29,8 @@ DB_NAME = "tracing_bench_pages"
 os.environ.setdefault("DATABASE_URL", f"postgres://postgres@127.0.0.1:5432/{DB_NAME}")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracing.settings")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# No broker to reach: seeding the demo queues tasks (as bench/load.py and scale.py do).
+os.environ["CELERY_BROKER_URL"] = "memory://"
 
 
 def ensure_database(url: str) -> None:
