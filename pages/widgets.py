@@ -29,7 +29,7 @@ WIDGETS = "django/forms/widgets/"
 SELECT_OPTION = f"{WIDGETS}select_option.html"
 
 
-def _text(value: Any) -> str:
+def template_text(value: Any) -> str:
     """`{{ value }}` in a template: localized, then escaped unless already safe."""
     if type(value) is str:  # most of them: nothing to localize, nothing marked safe
         return escape(value)
@@ -42,10 +42,8 @@ def _text(value: Any) -> str:
 def _string(value: Any) -> str:
     """`{{ value|stringformat:'s' }}`: as text, without localizing (a number of a
     thousand stays 1000); safe stays safe."""
-    if isinstance(value, tuple):
-        value = str(value)
     text = str(value)
-    return _text(mark_safe(text) if isinstance(value, SafeData) else text)
+    return template_text(mark_safe(text) if isinstance(value, SafeData) else text)
 
 
 def _attrs(attrs: Mapping[str, Any]) -> str:
@@ -56,9 +54,9 @@ def _attrs(attrs: Mapping[str, Any]) -> str:
         if value is False:
             continue
         if value is True:
-            parts.append(f" {_text(name)}")
+            parts.append(f" {template_text(name)}")
         else:
-            parts.append(f' {_text(name)}="{_string(value)}"')
+            parts.append(f' {template_text(name)}="{_string(value)}"')
     return "".join(parts)
 
 
@@ -67,7 +65,7 @@ def _input(widget: Mapping[str, Any]) -> str:
     value = widget["value"]
     shown = "" if value is None else f' value="{_string(value)}"'
     return (
-        f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"'
+        f'<input type="{template_text(widget["type"])}" name="{template_text(widget["name"])}"'
         f"{shown}{_attrs(widget['attrs'])}>"
     )
 
@@ -79,14 +77,23 @@ def _option_input(widget: Mapping[str, Any]) -> str:
     if not widget.get("wrap_label"):
         return tag
     label_id = widget["attrs"].get("id")
-    label_for = f' for="{_text(label_id)}"' if label_id else ""
-    return f"<label{label_for}>{tag} {_text(widget['label'])}</label>"
+    label_for = f' for="{template_text(label_id)}"' if label_id else ""
+    return f"<label{label_for}>{tag} {template_text(widget['label'])}</label>"
 
 
 def _select_option(widget: Mapping[str, Any]) -> str:
     return (
         f'<option value="{_string(widget["value"])}"{_attrs(widget["attrs"])}>'
-        f"{_text(widget['label'])}</option>"
+        f"{template_text(widget['label'])}</option>"
+    )
+
+
+def _textarea(widget: Mapping[str, Any]) -> str:
+    value = widget["value"]
+    shown = template_text(value) if value else ""
+    return (
+        f'<textarea name="{template_text(widget["name"])}"{_attrs(widget["attrs"])}>\n'
+        f"{shown}</textarea>"
     )
 
 
@@ -119,7 +126,7 @@ class WidgetRenderer(TemplatesSetting):
             written[f"{WIDGETS}{name}.html"] = _option_input
         written[SELECT_OPTION] = _select_option
         written[f"{WIDGETS}select.html"] = self._select
-        written[f"{WIDGETS}textarea.html"] = self._textarea
+        written[f"{WIDGETS}textarea.html"] = _textarea
         self.written = written
 
     def render(self, template_name: str, context: dict, request: Any = None) -> str:
@@ -136,21 +143,15 @@ class WidgetRenderer(TemplatesSetting):
         return self.render(option["template_name"], {"widget": option})
 
     def _select(self, widget: Mapping[str, Any]) -> str:
-        parts = [f'<select name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>']
+        parts = [
+            f'<select name="{template_text(widget["name"])}"{_attrs(widget["attrs"])}>'
+        ]
         for group_name, group_choices, _index in widget["optgroups"]:
             if group_name:
-                parts.append(f'\n  <optgroup label="{_text(group_name)}">')
+                parts.append(f'\n  <optgroup label="{template_text(group_name)}">')
             for option in group_choices:
                 parts.append(f"\n  {self._option(option)}")
             if group_name:
                 parts.append("\n  </optgroup>")
         parts.append("\n</select>")
         return "".join(parts)
-
-    def _textarea(self, widget: Mapping[str, Any]) -> str:
-        value = widget["value"]
-        shown = _text(value) if value else ""
-        return (
-            f'<textarea name="{_text(widget["name"])}"{_attrs(widget["attrs"])}>\n'
-            f"{shown}</textarea>"
-        )

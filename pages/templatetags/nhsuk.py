@@ -16,9 +16,10 @@ from typing import Any
 
 from django import forms, template
 from django.forms.boundfield import BoundField
-from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+
+from ..widgets import template_text
 
 register = template.Library()
 
@@ -109,15 +110,6 @@ def nhsuk_field(field: BoundField, **options: Any) -> SafeString:
     auto_id = field.auto_id
     errors = _errors(field)
     if kind == "checkbox":
-        hint_html = (
-            format_html(
-                '<div class="nhsuk-hint nhsuk-checkboxes__hint" id="{}-hint">{}</div>',
-                auto_id,
-                hint,
-            )
-            if hint
-            else ""
-        )
         return format_html(
             '<div class="{}" id="{}-group">\n  {}\n'
             '  <div class="nhsuk-checkboxes" data-module="nhsuk-checkboxes">\n'
@@ -130,7 +122,7 @@ def nhsuk_field(field: BoundField, **options: Any) -> SafeString:
             widget,
             field.id_for_label,
             label,
-            hint_html,
+            _hint(auto_id, hint, " nhsuk-checkboxes__hint"),
         )
     return format_html(
         '<div class="{}" id="{}-group">\n  <label class="nhsuk-label{}" for="{}">{}</label>'
@@ -154,10 +146,12 @@ def _group_class(field: BoundField) -> str:
     )
 
 
-def _hint(auto_id: str, hint: str) -> SafeString | str:
+def _hint(auto_id: str, hint: str, extra_class: str = "") -> SafeString | str:
     if not hint:
         return ""
-    return format_html('<div class="nhsuk-hint" id="{}-hint">{}</div>', auto_id, hint)
+    return format_html(
+        '<div class="nhsuk-hint{}" id="{}-hint">{}</div>', extra_class, auto_id, hint
+    )
 
 
 def _errors(field: BoundField) -> SafeString:
@@ -193,7 +187,7 @@ def _choices_group(
                 option.id_for_label,
                 option.data["name"],
                 kind_of_input,
-                _value(option.data["value"]),
+                template_text(option.data["value"]),
                 mark_safe(" checked") if option.data["selected"] else "",
                 name,
                 option.id_for_label,
@@ -218,11 +212,6 @@ def _choices_group(
         name,
         items,
     )
-
-
-def _value(value: Any) -> str:
-    """A choice's value as `{{ value }}` writes it (localized; escaped later)."""
-    return str(localize(value))
 
 
 @register.inclusion_tag("nhsuk/error_summary.html")
