@@ -15,7 +15,9 @@ one database per process):
   a supervisor, a local team member (of the team with most escalations) and an
   administrator have accounts.
 
-Then, in each database, warm (two calls first) and the median of five: My work, the
+Then, in each database, warm (two calls first) and the median of five: the beat's
+capacity forecast and count of the pool by age (kept for the dashboard, as the beat
+keeps them), My work, the
 case page, the contact page, the local queue, the supervisor dashboard, the admin
 cases and contacts lists (unfiltered and filtered by status), the API cases and
 contacts lists (`?status=new`), the escalation CSV (first byte and whole), the
@@ -602,6 +604,7 @@ def measure(runs: int, explain_plans: bool) -> dict:
     from figures.weekly_refresh import compute_team_figures
     from work.assignment import assign_work, assignable_pool
     from work.escalation import escalate_unreached
+    from work.tasks import count_pool_task
 
     cache.clear()
     who = Who()
@@ -636,6 +639,17 @@ def measure(runs: int, explain_plans: bool) -> dict:
         lambda: capacity_forecast_task(),
         runs,
         "capacity forecast (the beat's, every 5 minutes)",
+        None,
+        explain,
+        rollback=False,
+    )
+    results.append(result)
+    # The beat's count of the pool by age, every minute, which the dashboard shows
+    # (work/pool_counts.py): timed, and kept for the dashboard after.
+    result, _ = measure_operation(
+        lambda: count_pool_task(),
+        runs,
+        "pool by age (the beat's, every minute)",
         None,
         explain,
         rollback=False,

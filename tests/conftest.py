@@ -15,6 +15,7 @@ from django.db import connection
 from figures.capacity_selectors import forget_cached_forecasts
 from figures.weekly import forget_cached_figures
 from tests import factories as f
+from work.pool_counts import forget_pool_count
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -43,11 +44,12 @@ def _messages_in_a_folder_of_the_tests_own(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _no_cached_figures_from_another_test():
-    """Closed weeks' figures are cached (in the shared Redis, under the test
-    database's name): each test starts from none, whatever another test cached for
-    the same week."""
+    """Closed weeks' figures, the capacity forecast and the beat's count of the pool
+    are cached (in the shared Redis, under the test database's name): each test
+    starts from none, whatever another test cached."""
     forget_cached_figures()
     forget_cached_forecasts()
+    forget_pool_count()
 
 
 @pytest.fixture(autouse=True)

@@ -452,6 +452,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         "options": {"expires": 55},
     },
+    # The pool by age, for every supervisor's board (work/pool_counts.py).
+    "count-pool": {
+        "task": "work.tasks.count_pool_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     "escalate-unreached": {
         "task": "work.tasks.escalate_unreached_task",
         "schedule": timedelta(minutes=env.int("ESCALATION_SWEEP_MINUTES", default=5)),

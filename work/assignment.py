@@ -44,6 +44,7 @@ from staffing.selectors.members import eligible_staff
 from .compiled import rows_compiled_once
 from .effects import assignment_run_after_commit
 from .errors import WorkRefused
+from .pool_counts import forget_pool_count
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +268,10 @@ def items_reassign(
             )
         )
     audit_record_many(events)
+    if events:
+        # The supervisor's own move shows on their board at once, not at the beat's
+        # next count.
+        transaction.on_commit(forget_pool_count)
     if profile is None and events:
         assignment_run_after_commit()
     return len(events)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.utils import timezone
 
 from .assignment import assign_work, release_stranded_work
 from .calls import safeguarding_email_send
 from .escalation import escalate_unreached
+from .pool_counts import count_pool_for_boards
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,14 @@ def assign_work_task() -> dict[str, int]:
     if report.more:
         assign_work_task.delay()
     return report.assigned
+
+
+@shared_task(name="work.tasks.count_pool_task", soft_time_limit=40, time_limit=50)
+def count_pool_task() -> dict[str, int]:
+    """Count the pool by age for every supervisor's board (once a minute). Safe to run
+    twice: each run keeps the newer count."""
+    counted = count_pool_for_boards(timezone.now())
+    return {"cases": counted.cases.total, "contacts": counted.contacts.total}
 
 
 @shared_task(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db.models import (
@@ -37,6 +37,7 @@ from staffing.selectors.reviews import review_queue
 from staffing.selectors.rota import hours_booked
 
 from .access.items import items_visible_to
+from .pool_counts import AGE_BUCKETS, PoolCount, pool_count
 
 
 def work_model(supervisor: StaffProfile) -> type[Case] | type[Contact]:
@@ -117,15 +118,6 @@ def work_list(
     return qs.select_related("person", "area", "assignee")
 
 
-AGE_BUCKETS: list[tuple[str, int, int | None]] = [
-    ("Under 1 hour", 0, 1),
-    ("1 to 4 hours", 1, 4),
-    ("4 to 12 hours", 4, 12),
-    ("12 to 24 hours", 12, 24),
-    ("Over 24 hours", 24, None),
-]
-
-
 @dataclass
 class Backlog:
     label: str
@@ -148,6 +140,7 @@ class Dashboard:
     overdue_held: int
     pending_reviews: int
     waiting: int  # the team tier's pool
+    pool_counted_at: datetime  # when the pool was counted (the beat's, or now)
     idle_ready: list[Any] = field(default_factory=list)
     idle_blocked: list[Any] = field(default_factory=list)
 
@@ -165,28 +158,19 @@ def _count_subquery(qs: QuerySet) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def backlog(model: type[WorkItem], *, now: datetime, team_tier: int) -> Backlog:
-    """The unassigned pool of one kind, by age, in one aggregate query."""
-    counts = {
-        f"b{i}": Count(
-            "pk",
-            filter=Q(created_at__lte=now - timedelta(hours=lo))
-            & (Q() if hi is None else Q(created_at__gt=now - timedelta(hours=hi))),
-        )
-        for i, (_label, lo, hi) in enumerate(AGE_BUCKETS)
-    }
-    row = model.objects.awaiting_assignment().aggregate(
-        total=Count("pk"),
-        overdue=Count("pk", filter=Q(next_attempt_at__lt=now)),
-        **counts,
-    )
+def backlog(model: type[WorkItem], *, pool: PoolCount, team_tier: int) -> Backlog:
+    """One kind's pool by age, from the count of the pool."""
+    counted = pool.of(model)
     tier = Tier.CLINICAL if model is Case else Tier.CALL_HANDLER
     return Backlog(
         label="Cases (tier 2)" if model is Case else "Contacts (tier 3)",
         tier=tier,
-        buckets=[(label, row[f"b{i}"]) for i, (label, _, _) in enumerate(AGE_BUCKETS)],
-        total=row["total"],
-        overdue=row["overdue"],
+        buckets=[
+            (label, n)
+            for (label, _, _), n in zip(AGE_BUCKETS, counted.buckets, strict=True)
+        ],
+        total=counted.total,
+        overdue=counted.overdue,
         is_team_tier=tier == team_tier,
     )
 
@@ -209,7 +193,8 @@ def _held(supervisor: StaffProfile) -> Coalesce:
 
 
 def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
-    """Who is on shift, what each holds, the pool by age, overdue work, idle staff."""
+    """Who is on shift, what each holds, the pool by age (the beat's count of the last
+    minute, see work.pool_counts), overdue work, idle staff."""
     model = work_model(supervisor)
     tier = supervisor.tier
     held = model.objects.held().filter(assignee_id=OuterRef("user_id"))
@@ -237,7 +222,8 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
     explain_readiness(members, now=now)
     for m in members:
         m.since_last_call = now - m.last_call_at if m.last_call_at else None
-    backlogs = [backlog(k, now=now, team_tier=tier) for k in (Case, Contact)]
+    pool = pool_count(now)
+    backlogs = [backlog(k, pool=pool, team_tier=tier) for k in (Case, Contact)]
     waiting = next(b.total for b in backlogs if b.is_team_tier)
     overdue_items = list(
         model.objects.held()
@@ -258,6 +244,7 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
         overdue_held=sum(m.overdue for m in members),
         pending_reviews=pending_reviews,
         waiting=waiting,
+        pool_counted_at=pool.counted_at,
     )
     if waiting:
         for m in board.on_shift:
