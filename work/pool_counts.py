@@ -3,13 +3,15 @@
 At a month at peak the pool holds some 63,000 cases and as many contacts. Counting a
 kind by age reads each of its entries in the pool's index and, on the table pages
 that assignment has changed since the last vacuum (most of them, with a run every
-minute), the rows too: 50-60 ms a kind, 18 ms right after a vacuum. Every
-supervisor's board paid that on every view and on every minute's refresh, for the
-same figures. The beat counts the pool once a minute (work.tasks.count_pool_task)
+minute), the rows too: both kinds took 82 ms on such a pool, some 35 ms right after a
+vacuum. Every supervisor's board paid that on every view and on every minute's
+refresh, for the same figures. The beat counts the pool once a minute (work.tasks.count_pool_task)
 and every board shows that count, with the time it was made. A board counts afresh
 itself when there is no count from the last POOL_COUNT_MAX_AGE (no beat running, a
 cache that does not answer), and after a supervisor moves work in or out of the pool
-(items_reassign forgets the count), so their own move shows at once.
+(items_reassign forgets the count), so their own move shows at once. (A count the
+beat began before the move and kept after it shows the pool before the move, with
+its time, until the next minute's.)
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def assign_work_task() -> dict[str, int]:
 @shared_task(name="work.tasks.count_pool_task", soft_time_limit=40, time_limit=50)
 def count_pool_task() -> dict[str, int]:
     """Count the pool by age for every supervisor's board (once a minute). Safe to run
-    twice: each run keeps the newer count."""
+    twice: each run counts the pool as it finds it and keeps that, with its time."""
     counted = count_pool_for_boards(timezone.now())
     return {"cases": counted.cases.total, "contacts": counted.contacts.total}
 
