@@ -233,6 +233,14 @@ class Shift(models.Model):
         ]
         indexes = [
             models.Index(fields=["staff", "starts_at"], name="shift_staff_start"),
+            # Who is on shift now, member by member (assignment's eligible staff, the
+            # dashboard's "on shift until"): their booked shifts not yet ended, not
+            # every shift they ever had.
+            models.Index(
+                fields=["staff", "ends_at"],
+                name="shift_staff_booked_end",
+                condition=Q(status="booked"),
+            ),
             # The admin list's date range and order.
             models.Index(fields=["starts_at"], name="shift_start"),
             models.Index(
