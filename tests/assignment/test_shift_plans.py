@@ -1,7 +1,7 @@
 """Who is on shift now is read from each member's shifts not yet ended, not from every
-shift they ever had: the cost of assignment's eligible staff and of the dashboard's
-"on shift until" stays the same as the rota's history grows (at a month at peak,
-some 25 past shifts a member; a year, some 300)."""
+shift they ever had: a member's lookup (assignment's eligible staff, the dashboard's
+"on shift until") costs the same however long the rota's history grows (at a month at
+peak, some 25 past shifts a member; a year, some 300)."""
 
 from __future__ import annotations
 
