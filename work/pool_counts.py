@@ -39,7 +39,6 @@ AGE_BUCKETS: list[tuple[str, int, int | None]] = [
 ]
 # The beat counts every minute: a count older than this means it is not running.
 POOL_COUNT_MAX_AGE = timedelta(seconds=90)
-CACHE_SECONDS = 5 * 60
 CACHE_VERSION = 1
 
 
@@ -104,7 +103,8 @@ def count_pool_for_boards(now: datetime) -> PoolCount:
     """Count the pool now and keep the count for the boards (the beat's task)."""
     counted = count_pool(now)
     try:
-        cache.set(_key(), counted, CACHE_SECONDS)
+        # Kept no longer than a board would show it.
+        cache.set(_key(), counted, int(POOL_COUNT_MAX_AGE.total_seconds()))
     except Exception:  # the cache is a help, not a dependency
         logger.warning("pool count cache unavailable", exc_info=True)
     return counted

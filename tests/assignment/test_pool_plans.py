@@ -23,6 +23,7 @@ from cases.workitem import WorkItem
 from contacts.models import Contact
 from tests import factories as f
 from tests.conftest import NOW
+from tests.scale.plans import nodes
 from work.assignment import POOL_ORDER, pool_claim, pool_head
 from work.escalation import due_for_sweep
 from work.pool_counts import count_kind
@@ -222,12 +223,6 @@ def plans_run_by(run: Callable[[], object], model: type[WorkItem]) -> list[dict]
     statements = [q["sql"] for q in captured if table in q["sql"]]
     assert statements, f"{run} read nothing from {table}"
     return [_explained(statement) for statement in statements]
-
-
-def nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from nodes(child)
 
 
 def _sorted_on_disk(node: Any) -> bool:

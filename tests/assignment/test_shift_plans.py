@@ -6,7 +6,7 @@ peak, some 25 past shifts a member; a year, some 300)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,6 +17,7 @@ from staffing.models import StaffProfile, Tier
 from staffing.selectors.members import eligible_staff, readiness_annotations
 from tests import factories as f
 from tests.conftest import NOW
+from tests.scale.plans import explain, nodes
 
 pytestmark = pytest.mark.django_db
 
@@ -61,28 +62,17 @@ def rota_with_history(clock):
     return team
 
 
-def _plans(run: Callable[[], object]) -> Iterator[dict[str, Any]]:
+def _plans(run: Callable[[], object]) -> list[dict[str, Any]]:
+    """The plans of the statements `run` sends that read the shifts."""
     with CaptureQueriesContext(connection) as captured:
         run()
-    statements = [q["sql"] for q in captured if '"staffing_shift"' in q["sql"]]
-    assert statements
-    for statement in statements:
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}")
-            (plan,) = cursor.fetchone()
-        if isinstance(plan, str):
-            plan = json.loads(plan)
-        yield plan[0]["Plan"]
-
-
-def _nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
+    shifts = [q for q in captured if '"staffing_shift"' in q["sql"]]
+    assert shifts
+    return [explained.plan for explained in explain(shifts)]
 
 
 def _shift_reads(plan: dict[str, Any]) -> list[dict[str, Any]]:
-    return [n for n in _nodes(plan) if n.get("Relation Name") == "staffing_shift"]
+    return [n for n in nodes(plan) if n.get("Relation Name") == "staffing_shift"]
 
 
 def _reads_only_shifts_not_ended(plan: dict[str, Any]) -> None:
