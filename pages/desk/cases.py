@@ -83,7 +83,7 @@ from .contact_forms import (
     typed_rows,
 )
 from .isolation import changes_of
-from .queue_rows import queue_rows
+from .queue_rows import queue_columns, queue_rows_html
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 ASSESSMENT = CaseDraft.Section.ASSESSMENT
@@ -296,21 +296,21 @@ def with_online_state(queue: QuerySet, *, now: datetime) -> QuerySet:
 def my_work(request: HttpRequest) -> TemplateResponse:
     """The signed-in person's queue, due first, overdue marked."""
     now = timezone.now()
-    queue = with_online_state(work_queue(request.user), now=now)
-    items = with_due_state(list(queue), now=now)
-    audit_list_view(user=request.user, items=items, via="page", list_name="my work")
-    shift = current_shift(request.user, now=now)
     model = work_model_for(request.user)
     kind = model.kind if model else ""
+    queue = work_queue(request.user)
+    if kind:
+        queue = queue.only(*queue_columns(kind))
+    items = with_due_state(list(with_online_state(queue, now=now)), now=now)
+    audit_list_view(user=request.user, items=items, via="page", list_name="my work")
+    shift = current_shift(request.user, now=now)
     return TemplateResponse(
         request,
         "work/queue.html",
         {
             "items": items,
-            "rows": queue_rows(items, kind=kind),
+            "rows": queue_rows_html(items, kind=kind),
             "kind": kind,
-            "kind_label": "Case" if kind == "case" else "Contact",
-            "dated_label": "Result" if kind == "case" else "Isolates until",
             "shift": shift,
             "now": now,
             "empty_reason": None

@@ -1,45 +1,75 @@
-"""My work's rows, made ready in Python: what each row shows, as text.
+"""My work's rows, drawn in Python: the table body of a queue, as HTML.
 
-A queue of 30 rendered through the template's own lookups, `{% url %}` and date
-filters cost more than the queries that read it (bench/load.py --profile): each row
-resolved some 25 lookups, reversed a URL, formatted two dates, and tested the phone
-for truth (which validates it). Here each row is built once from the item, with the
-URL from one reversal per page and the dates formatted as the template's filters
-did ("j M", "j M Y", "H:i, D j M", in the local time zone).
+A queue of 30 drawn by the template's loop cost more than the queries that read it
+(bench/load.py --profile): each row resolved some 25 lookups, reversed a URL,
+formatted two dates, and tested the phone for truth (which validates it). Making the
+rows ready in Python first (3fb1ba5) took most of that; the loop itself, 30 rows of 15
+lookups and filters each, still took 1.5 to 2 ms of a 15 to 20 ms request. Here each
+row is drawn once, escaped as the template escaped it, with the URL from one reversal
+per page and the dates formatted as the template's filters did ("j M", "j M Y",
+"H:i, D j M", in the local time zone). The markup is the template's, row for row
+(tests/workspace/test_queue_rows.py draws both and compares them):
+
+    <tr class="nhsuk-table__row app-queue__row--{due state, or later}" role="row">
+      <td class="nhsuk-table__cell" role="cell"><span class="nhsuk-table__heading"
+        aria-hidden="true">Case </span><a href="{url}">{name}</a>
+        [<br><span class="nhsuk-body-s nhsuk-u-secondary-text-colour">{lab ref}</span>]</td>
+      <td ...><span ...>Phone </span>{phone, or a dash}</td>
+      <td ...><span ...>Result </span>{date}</td>       (contacts: Isolates until)
+      <td ...><span ...>Status </span><strong class="nhsuk-tag {colour}">{status}</strong>
+        [<strong class="nhsuk-tag ..." data-testid="online-tag">Online: ...</strong>]</td>
+      <td ...><span ...>Attempts </span>{attempts}</td>
+      <td ...><span ...>Next call </span>{time, or a dash} [{due tag}]</td>
+    </tr>
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from phonenumber_field.phonenumber import PhoneNumber
 
 from ..templatetags.work_tags import due_tag, status_tag_class
 
 _ID = 987654321  # stands for the item's id in the URL reversed once per page
 
+# A cell's start, on a line of its own as in the template (the spaces between the
+# tags are the template's, so the page looks the same).
+_CELL = '\n<td class="nhsuk-table__cell" role="cell"><span class="nhsuk-table__heading" aria-hidden="true">'
+_OPEN = "</span>"
+_ONLINE_TAG = {
+    "sent": '<strong class="nhsuk-tag nhsuk-tag--aqua-green" data-testid="online-tag">'
+    "Online: sent link</strong>",
+    "answered": '<strong class="nhsuk-tag nhsuk-tag--green" data-testid="online-tag">'
+    "Online: answered</strong>",
+}
+_NOTHING = "\u2013"  # an en dash: the template's default for an empty cell
 
-@dataclass(frozen=True)
-class QueueRow:
-    """One row of My work, its status and due tags drawn as the shared partials
-    draw them (pages/templatetags/work_tags.py)."""
 
-    url: str
-    name: str
-    lab_reference: str
-    phone: str
-    dated: str
-    status_label: str
-    status_class: str
-    online_state: str
-    attempts: int
-    next_call: str
-    due_state: str
-    due_tag: SafeString
+# The columns the rows draw (and the page's audit and due tags read): the queue is
+# read with these alone, so it does not carry every column of a wide table. One
+# missed here is read row by row (tests/workspace/test_queue.py counts the queries).
+COLUMNS = {
+    "case": ("lab_reference", "result_date"),
+    "contact": ("isolation_ends_on",),
+}
+_COMMON = (
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "person__first_name",
+    "person__last_name",
+    "person__phone",
+)
+
+
+def queue_columns(kind: str) -> tuple[str, ...]:
+    """What `queue_rows_html` reads of a queue of cases ("case") or contacts."""
+    return COLUMNS[kind] + _COMMON
 
 
 def _day_month(day: date) -> str:
@@ -58,36 +88,50 @@ def _phone(phone) -> str:
     return phone.as_national if isinstance(phone, PhoneNumber) else ""
 
 
-def queue_rows(items: list, *, kind: str) -> list[QueueRow]:
-    """The rows of a queue of cases (kind "case") or contacts, in its order."""
+def queue_rows_html(items: list, *, kind: str) -> SafeString:
+    """The table body's rows of a queue of cases (kind "case") or contacts, in its
+    order. Each item carries `due_state` (work.queues.with_due_state) and may carry
+    `online_state` (pages.desk.cases.with_online_state)."""
     pattern = reverse(
         "cases:detail" if kind == "case" else "contacts:detail", args=[_ID]
     )
-    before, after = pattern.split(str(_ID))
-    rows = []
+    before, after = (escape(part) for part in pattern.split(str(_ID)))
+    kind_label, dated_label = (
+        ("Case", "Result") if kind == "case" else ("Contact", "Isolates until")
+    )
+    lines = []
     for item in items:
         person = item.person
         if kind == "case":
             dated = _day_month(item.result_date)
-            lab_reference = item.lab_reference
+            lab_reference = (
+                f'<br><span class="nhsuk-body-s nhsuk-u-secondary-text-colour">'
+                f"{escape(item.lab_reference)}</span>"
+                if item.lab_reference
+                else ""
+            )
         else:
             ends = item.isolation_ends_on
             dated = f"{_day_month(ends)} {ends.year}" if ends else ""
             lab_reference = ""
-        rows.append(
-            QueueRow(
-                url=f"{before}{item.pk}{after}",
-                name=person.full_name,
-                lab_reference=lab_reference,
-                phone=_phone(person.phone),
-                dated=dated,
-                status_label=item.get_status_display(),
-                status_class=status_tag_class(item.status),
-                online_state=getattr(item, "online_state", "") or "",
-                attempts=item.attempts,
-                next_call=_next_call(item.next_attempt_at),
-                due_state=item.due_state,
-                due_tag=due_tag(item.due_state),
-            )
+        due_state = item.due_state
+        status = item.status
+        lines.append(
+            f'<tr class="nhsuk-table__row app-queue__row--{escape(due_state or "later")}"'
+            f' role="row">'
+            f"{_CELL}{kind_label} {_OPEN}<a href="
+            f'"{before}{int(item.pk)}{after}">{escape(person.full_name)}</a>'
+            f" {lab_reference}</td>"
+            f"{_CELL}Phone {_OPEN}{escape(_phone(person.phone) or _NOTHING)}</td>"
+            f"{_CELL}{dated_label} {_OPEN}{escape(dated)}</td>"
+            f'{_CELL}Status {_OPEN}<strong class="nhsuk-tag '
+            f'{escape(status_tag_class(status))}">'
+            f"{escape(item.get_status_display())}</strong>"
+            f" {_ONLINE_TAG.get(getattr(item, 'online_state', '') or '', '')}</td>"
+            f"{_CELL}Attempts {_OPEN}{int(item.attempts)}</td>"
+            f"{_CELL}Next call {_OPEN}"
+            f"{escape(_next_call(item.next_attempt_at) or _NOTHING)}"
+            f" {due_tag(due_state)}</td>"
+            "\n</tr>"
         )
-    return rows
+    return mark_safe("\n".join(lines))  # every value above is escaped
