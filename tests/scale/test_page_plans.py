@@ -26,7 +26,7 @@ from work.assignment import assign_work
 from work.escalation import escalate_unreached
 
 from .conftest import Peak
-from .plans import ReadsATableWhole, assert_follow_indexes
+from .plans import ReadsATableWhole, assert_follow_indexes, explain, replayable
 
 # One load per worker: with `--dist loadgroup` the module stays on one worker (with
 # the default `load`, each worker that runs some of it loads the peak again).
@@ -160,3 +160,19 @@ def test_the_check_names_a_sort_on_disk(requires_postgres):
         cursor.execute("SELECT g FROM generate_series(1, 100000) g ORDER BY g DESC")
     with pytest.raises(ReadsATableWhole, match=r"Sort .*Sort Method: external"):
         assert_follow_indexes(captured.captured_queries)
+
+
+def test_a_server_side_cursor_is_explained_as_the_cursor_it_was(requires_postgres):
+    """A stream (the CSV export) reads through a cursor, which PostgreSQL plans for
+    its first rows: the check explains that DECLARE, not the SELECT on its own."""
+    with CaptureQueriesContext(connection) as captured:
+        list(Case.objects.order_by("created_at", "pk").values("pk").iterator())
+    (statement,) = (
+        replayable(query["sql"])
+        for query in captured.captured_queries
+        if "cases_case" in query["sql"]
+    )
+    assert statement.startswith("DECLARE")
+    (explained,) = explain([{"sql": statement}])
+    assert explained.sql == statement
+    assert explained.plan["Node Type"]
