@@ -23,7 +23,7 @@ from cases.workitem import WorkItem
 from contacts.models import Contact
 from tests import factories as f
 from tests.conftest import NOW
-from tests.scale.plans import nodes
+from tests.scale.plans import nodes, problems
 from work.assignment import POOL_ORDER, pool_claim, pool_head
 from work.escalation import due_for_sweep
 from work.pool_counts import count_kind
@@ -33,7 +33,10 @@ pytestmark = pytest.mark.django_db
 
 KINDS = [Case, Contact]
 
-BIG_TABLES = {"cases_case", "contacts_contact"}
+# The work items' tables: the plans here are judged on these alone. At this sample's
+# size (50,000 people) the claim reads the people whole; at a month at peak it does
+# not (tests/scale judges the same run on every big table).
+ITEM_TABLES = frozenset({"cases_case", "contacts_contact"})
 
 # Out of every thousand rows: how many are in each status. The pool is a few per cent
 # of a month's work, as at the peak (63k waiting among 2M cases).
@@ -225,28 +228,11 @@ def plans_run_by(run: Callable[[], object], model: type[WorkItem]) -> list[dict]
     return [_explained(statement) for statement in statements]
 
 
-def _sorted_on_disk(node: Any) -> bool:
-    if isinstance(node, dict):
-        if node.get("Sort Space Type") == "Disk" or "external" in str(
-            node.get("Sort Method", "")
-        ):
-            return True
-        return any(_sorted_on_disk(value) for value in node.values())
-    if isinstance(node, list):
-        return any(_sorted_on_disk(value) for value in node)
-    return False
-
-
 def assert_reads_no_table_whole(plan: dict[str, Any]) -> None:
-    """The plan scans neither big table whole and sorts nothing on disk."""
-    text = json.dumps(plan, indent=1)
-    seq = [
-        n["Relation Name"]
-        for n in nodes(plan)
-        if n["Node Type"] == "Seq Scan" and n.get("Relation Name") in BIG_TABLES
-    ]
-    assert not seq, f"sequential scan of {seq}:\n{text}"
-    assert not _sorted_on_disk(plan), f"a sort spilled to disk:\n{text}"
+    """The plan reads neither item table whole and sorts nothing on disk (the scale
+    tests' check, tests/scale/plans.py, on the item tables)."""
+    found = problems(plan, ITEM_TABLES)
+    assert not found, "\n".join(found) + "\n" + json.dumps(plan, indent=1)
 
 
 def assert_follows(plan: dict[str, Any], index: str) -> list[dict[str, Any]]:
@@ -314,8 +300,8 @@ def _reads_only_holders_rows(plan: dict[str, Any], user) -> None:
     """The table is read by an index on the holder (the queue index, or the holder's
     own foreign key index, whichever the planner finds smaller), for this holder."""
     text = json.dumps(plan, indent=1)
-    assert not _sorted_on_disk(plan), text
-    scans = [n for n in nodes(plan) if n.get("Relation Name") in BIG_TABLES]
+    assert not problems(plan, ITEM_TABLES), text
+    scans = [n for n in nodes(plan) if n.get("Relation Name") in ITEM_TABLES]
     assert scans, text
     for scan in scans:
         assert scan["Node Type"] == "Index Scan", text
