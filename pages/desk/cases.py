@@ -83,7 +83,7 @@ from .contact_forms import (
     typed_rows,
 )
 from .isolation import changes_of
-from .queue_rows import queue_columns, queue_rows_html
+from .queue_rows import for_rows, queue_rows_html
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 ASSESSMENT = CaseDraft.Section.ASSESSMENT
@@ -300,7 +300,7 @@ def my_work(request: HttpRequest) -> TemplateResponse:
     kind = model.kind if model else ""
     queue = work_queue(request.user)
     if kind:
-        queue = queue.only(*queue_columns(kind))
+        queue = for_rows(queue, kind)
     items = with_due_state(list(with_online_state(queue, now=now)), now=now)
     audit_list_view(user=request.user, items=items, via="page", list_name="my work")
     shift = current_shift(request.user, now=now)

@@ -27,11 +27,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from django.db.models import CharField, ExpressionWrapper, F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from phonenumber_field.phonenumber import PhoneNumber
+
+from people.phone_field import national_text
 
 from ..templatetags.work_tags import due_tag, status_tag_class
 
@@ -53,6 +55,8 @@ _NOTHING = "\u2013"  # an en dash: the template's default for an empty cell
 # The columns the rows draw (and the page's audit and due tags read): the queue is
 # read with these alone, so it does not carry every column of a wide table. One
 # missed here is read row by row (tests/workspace/test_queue.py counts the queries).
+# The phone comes as stored text (STORED_PHONE), not as the person's phone field,
+# which would parse every number on every read only to print it.
 COLUMNS = {
     "case": ("lab_reference", "result_date"),
     "contact": ("isolation_ends_on",),
@@ -63,13 +67,22 @@ _COMMON = (
     "next_attempt_at",
     "person__first_name",
     "person__last_name",
-    "person__phone",
 )
+STORED_PHONE = "stored_phone"
 
 
 def queue_columns(kind: str) -> tuple[str, ...]:
-    """What `queue_rows_html` reads of a queue of cases ("case") or contacts."""
+    """The model columns `queue_rows_html` reads of a queue of cases ("case") or
+    contacts (and the person's phone as text: `for_rows`)."""
     return COLUMNS[kind] + _COMMON
+
+
+def for_rows(queue: QuerySet, kind: str) -> QuerySet:
+    """The queue read for `queue_rows_html`: the columns it draws, and the person's
+    phone as the text stored (formatted once per number: national_text)."""
+    return queue.only(*queue_columns(kind)).annotate(
+        **{STORED_PHONE: ExpressionWrapper(F("person__phone"), CharField())}
+    )
 
 
 def _day_month(day: date) -> str:
@@ -83,15 +96,10 @@ def _next_call(at: datetime | None) -> str:
     return f"{local:%H:%M}, {local:%a} {local.day} {local:%b}"
 
 
-def _phone(phone) -> str:
-    # Never tested for truth: a PhoneNumber validates itself to answer.
-    return phone.as_national if isinstance(phone, PhoneNumber) else ""
-
-
 def queue_rows_html(items: list, *, kind: str) -> SafeString:
     """The table body's rows of a queue of cases (kind "case") or contacts, in its
-    order. Each item carries `due_state` (work.queues.with_due_state) and may carry
-    `online_state` (pages.desk.cases.with_online_state)."""
+    order, read by `for_rows`. Each item carries `due_state` (work.queues.with_due_state)
+    and may carry `online_state` (pages.desk.cases.with_online_state)."""
     pattern = reverse(
         "cases:detail" if kind == "case" else "contacts:detail", args=[_ID]
     )
@@ -122,7 +130,7 @@ def queue_rows_html(items: list, *, kind: str) -> SafeString:
             f"{_CELL}{kind_label} {_OPEN}<a href="
             f'"{before}{int(item.pk)}{after}">{escape(person.full_name)}</a>'
             f" {lab_reference}</td>"
-            f"{_CELL}Phone {_OPEN}{escape(_phone(person.phone) or _NOTHING)}</td>"
+            f"{_CELL}Phone {_OPEN}{escape(national_text(getattr(item, STORED_PHONE)) or _NOTHING)}</td>"
             f"{_CELL}{dated_label} {_OPEN}{escape(dated)}</td>"
             f'{_CELL}Status {_OPEN}<strong class="nhsuk-tag '
             f'{escape(status_tag_class(status))}">'

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from cases.models import Case
 from contacts.models import Contact
-from pages.desk.queue_rows import queue_columns, queue_rows_html
+from pages.desk.queue_rows import for_rows, queue_rows_html
 from tests.workspace.conftest import CaseFactory, ContactFactory, hold
 from work.queues import with_due_state, work_queue
 
@@ -50,7 +50,7 @@ VARIANTS = [
 
 def _queue(user, kind):
     """The queue read as My work reads it: only the columns its rows draw."""
-    queue = work_queue(user).only(*queue_columns(kind))
+    queue = for_rows(work_queue(user), kind)
     items = with_due_state(list(queue), now=NOW)
     assert len(items) == len(VARIANTS)
     for item, (_, online, _) in zip(items, VARIANTS, strict=True):
@@ -93,6 +93,8 @@ def test_case_rows_are_the_templates_rows(caseworker):
     cases[0].person.save(update_fields=["phone"])
     cases[1].person.phone = ""
     cases[1].person.save(update_fields=["phone"])
+    cases[3].person.phone = "+33612345678"  # a number abroad: its own national format
+    cases[3].person.save(update_fields=["phone"])
     Case.objects.filter(pk=cases[2].pk).update(lab_reference="")
     _schedule(Case, cases)
     html = _assert_same(_queue(caseworker, "case"), "case")
@@ -100,6 +102,8 @@ def test_case_rows_are_the_templates_rows(caseworker):
     for shown in ("Online: sent link", "Online: answered", "Overdue", "Due now"):
         assert shown in html
     assert "01:30, Sun 25 Oct" in html  # 01:30 UTC: GMT again by then
+    assert "07911 123456" in html
+    assert "06 12 34 56 78" in html
 
 
 def test_contact_rows_are_the_templates_rows(call_handler):
