@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connections, router
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from areas.models import Area
@@ -45,6 +44,7 @@ from contacts.models import Contact, FurtherExposure
 from .access.actor import Actor
 from .access.cases import cases_visible_to, may_work_case
 from .access.contacts import contacts_visible_to, may_work_contact
+from .compiled import exists_compiled_once
 
 CASE, CONTACT = "case", "contact"
 NAMED, BECAME = "named", "became"
@@ -257,30 +257,10 @@ def _down(walk: _Walk, cases: list[Case], column: int, *, only_became: bool):
     return _down_to_cases(walk, contacts, column + 1)
 
 
-# The two "is it linked at all" queries, compiled by the ORM once per process (per
-# database and chain window) and then run with the item's id: three EXISTS nested
-# three deep take the ORM some 13 ms to compile on every case page, ten times what
-# the database takes to plan and run them.
-_COMPILED: dict[tuple[str, str, int], tuple[str, tuple]] = {}
-_STAND_IN = -987_654_321  # the id compiled in, replaced by the item's
-
-
-def _exists_once_compiled(name: str, model: Any, build: Any, pk: int) -> bool:
-    """Whether the query `build(pk)` on `model` finds a row, its SQL compiled once
-    (the id its only parameter that varies: build may use nothing else that
-    changes), run on the database the router reads the model from."""
-    alias = router.db_for_read(model)
-    key = (name, connections[alias].vendor, chain_days())
-    if key not in _COMPILED:
-        query = build(_STAND_IN).query.exists()
-        sql, params = query.get_compiler(alias).as_sql()
-        if list(params).count(_STAND_IN) != 1:
-            raise ValueError(f"{name}: the id must be its one varying parameter")
-        _COMPILED[key] = (sql, tuple(params))
-    sql, params = _COMPILED[key]
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [pk if p == _STAND_IN else p for p in params])
-        return cursor.fetchone() is not None
+# The two "is it linked at all" queries are composed by the ORM once per process (per
+# database and chain window) and then run with the item's id (work.compiled): three
+# EXISTS nested three deep take the ORM some 13 ms to compile on every case page, ten
+# times what the database takes to plan and run them.
 
 
 def _linked_case_query(pk: int) -> QuerySet[Case]:
@@ -305,7 +285,9 @@ def _linked_case_query(pk: int) -> QuerySet[Case]:
 
 def _linked_case(case: Case) -> bool:
     """One query: is the case linked (_linked_case_query)?"""
-    return _exists_once_compiled("case", Case, _linked_case_query, case.pk)
+    return exists_compiled_once(
+        ("linked case", chain_days()), Case, _linked_case_query, pk=case.pk
+    )
 
 
 def _linked_contact_query(pk: int) -> QuerySet[Contact]:
@@ -328,7 +310,9 @@ def _linked_contact_query(pk: int) -> QuerySet[Contact]:
 
 def _linked_contact(contact: Contact) -> bool:
     """One query: is the contact linked (_linked_contact_query)?"""
-    return _exists_once_compiled("contact", Contact, _linked_contact_query, contact.pk)
+    return exists_compiled_once(
+        ("linked contact", chain_days()), Contact, _linked_contact_query, pk=contact.pk
+    )
 
 
 def chain_around(

@@ -13,6 +13,8 @@ from contacts.models import Contact
 from staffing.access import active_profile_of
 from staffing.models import Shift, Tier
 
+from .compiled import instances_compiled_once
+
 # A call that fell due a moment ago is simply due; past this it is marked overdue, so
 # the tag means "this has been waiting", not "this arrived".
 OVERDUE_AFTER = timedelta(minutes=30)
@@ -40,7 +42,12 @@ def work_queue(user) -> QuerySet:
     model = work_model_for(user)
     if model is None:
         return Case.objects.none()
-    qs = model.objects.held().assigned_to(user).select_related("person")
+    return queue_of(model, user.pk)
+
+
+def queue_of(model: type[Case] | type[Contact], user_id: int) -> QuerySet:
+    """The items of `model` the user (by id) holds, due first (work_queue)."""
+    qs = model.objects.held().assigned_to(user_id).select_related("person")
     return qs.order_by(F("next_attempt_at").asc(nulls_last=True), "created_at", "pk")
 
 
@@ -70,10 +77,19 @@ def with_due_state(items: list, *, now: datetime) -> list:
 
 
 def current_shift(user, *, now: datetime) -> Shift | None:
+    """The person's booked shift under way at `now` (the one ending first), if any.
+    Asked on every visit to My work: its query is composed once (work.compiled)."""
     profile = active_profile_of(user)
     if profile is None:
         return None
-    return Shift.objects.on_now(now).filter(staff=profile).order_by("ends_at").first()
+    shifts = instances_compiled_once(
+        "current shift", Shift, _shift_under_way, now, staff_id=profile.pk
+    )
+    return shifts[0] if shifts else None
+
+
+def _shift_under_way(now: datetime, staff_id: int) -> QuerySet:
+    return Shift.objects.on_now(now).filter(staff_id=staff_id).order_by("ends_at")[:1]
 
 
 @dataclass(frozen=True)

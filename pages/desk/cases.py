@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import phonenumbers
@@ -53,11 +54,13 @@ from work.casework import (
     case_visit_add,
     contacts_add_many,
 )
+from work.compiled import instances_compiled_once
 from work.online import SUPPORT_KINDS, online_link_resend, online_progress
 from work.queues import (
     current_shift,
     empty_queue_reason,
     next_due_item,
+    queue_of,
     with_due_state,
     work_model_for,
     work_queue,
@@ -291,6 +294,12 @@ def with_online_state(queue: QuerySet, *, now: datetime) -> QuerySet:
 # --- My work ---------------------------------------------------------------------------
 
 
+def _my_work_queue(now: datetime, user_id: int, *, model: Any) -> QuerySet:
+    """My work's queue as its rows draw it: the items held, due first, with where
+    their online link stands."""
+    return with_online_state(for_rows(queue_of(model, user_id), model.kind), now=now)
+
+
 @login_required
 @require_GET
 def my_work(request: HttpRequest) -> TemplateResponse:
@@ -298,10 +307,17 @@ def my_work(request: HttpRequest) -> TemplateResponse:
     now = timezone.now()
     model = work_model_for(request.user)
     kind = model.kind if model else ""
-    queue = work_queue(request.user)
-    if kind:
-        queue = for_rows(queue, kind)
-    items = with_due_state(list(with_online_state(queue, now=now)), now=now)
+    items = []
+    if model is not None:
+        # Read on every visit: its query is composed once per process (work.compiled).
+        items = instances_compiled_once(
+            ("my work", kind),
+            model,
+            partial(_my_work_queue, model=model),
+            now,
+            user_id=request.user.pk,
+        )
+    items = with_due_state(items, now=now)
     audit_list_view(user=request.user, items=items, via="page", list_name="my work")
     shift = current_shift(request.user, now=now)
     return TemplateResponse(
