@@ -15,12 +15,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from areas.services import postcode_to_area
@@ -40,6 +42,7 @@ from rows.insert import insert_rows
 
 from .access.items import may_work_item
 from .casework import ContactDetails, VisitDetails, case_visit_add, contacts_add_many
+from .compiled import instances_compiled_once
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
 from .rules import CallRule
@@ -416,9 +419,19 @@ def online_contact_answer(
 def online_progress(item: WorkItem) -> OnlineLink | None:
     """The latest link of a case or contact, for the staff pages (with its message:
     sent, delivered or failed)."""
+    # Read on every case and contact page: composed once per process (work.compiled).
+    found = instances_compiled_once(
+        ("latest link", item.kind),
+        OnlineLink,
+        partial(_latest_link, kind=item.kind),
+        item_id=item.pk,
+    )
+    return found[0] if found else None
+
+
+def _latest_link(item_id: int, *, kind: str) -> QuerySet[OnlineLink]:
     return (
         OnlineLink.objects.select_related("message")
-        .filter(**{item.kind: item})
-        .order_by("-created_at", "-pk")
-        .first()
+        .filter(**{f"{kind}_id": item_id})
+        .order_by("-created_at", "-pk")[:1]
     )

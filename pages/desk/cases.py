@@ -375,10 +375,21 @@ def _assessment_of(case: Case) -> RiskAssessment | None:
 
 
 def _contacts_of(case: Case) -> list[Contact]:
+    # Read on every case page: composed once per process (work.compiled).
+    contacts = instances_compiled_once(
+        "case's contacts", Contact, _contacts_query, case_id=case.pk
+    )
+    for contact in contacts:
+        contact.case = case  # as case.contacts gives them: their case without a query
+    return contacts
+
+
+def _contacts_query(case_id: int) -> QuerySet[Contact]:
     # Each with whether its end date was changed (an override, becoming a case).
     changed = IsolationChange.objects.filter(contact=OuterRef("pk"))
-    return list(
-        case.contacts.select_related("person", "assignee")
+    return (
+        Contact.objects.filter(case_id=case_id)
+        .select_related("person", "assignee")
         .annotate(isolation_changed=Exists(changed))
         .order_by("pk")
     )
@@ -397,10 +408,9 @@ class NamedElsewhere:
 def _named_elsewhere(case: Case, who: Any) -> list[NamedElsewhere]:
     """The people this case named who are contacts of another case (one query)."""
     actor = Actor.of(who)
-    exposures = (
-        Exposure.objects.filter(case=case)
-        .select_related("contact__person", "contact__case")
-        .order_by("pk")
+    # Read on every case page: composed once per process (work.compiled).
+    exposures = instances_compiled_once(
+        "named elsewhere", Exposure, _exposures_query, case_id=case.pk
     )
     return [
         NamedElsewhere(
@@ -414,6 +424,14 @@ def _named_elsewhere(case: Case, who: Any) -> list[NamedElsewhere]:
         )
         for e in exposures
     ]
+
+
+def _exposures_query(case_id: int) -> QuerySet[Exposure]:
+    return (
+        Exposure.objects.filter(case_id=case_id)
+        .select_related("contact__person", "contact__case")
+        .order_by("pk")
+    )
 
 
 def _people_named(case: Case) -> list[Contact]:

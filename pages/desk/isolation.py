@@ -9,11 +9,14 @@ operation refuse the same dates and reasons with the same words (work.rules).
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -29,6 +32,7 @@ from people.models import Message
 from work.access.cases import may_work_case
 from work.access.contacts import may_work_contact
 from work.access.isolation import get_case_to_override, get_contact_to_override
+from work.compiled import instances_compiled_once
 from work.isolation import IsolationOverridden, isolation_override
 from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
 
@@ -81,9 +85,19 @@ class IsolationOverrideForm(forms.Form):
 
 def changes_of(item: WorkItem) -> list[IsolationChange]:
     """The item's isolation changes, newest first, with who made them (one query)."""
-    return list(
-        IsolationChange.objects.of_item(item).select_related("by")[:CHANGES_SHOWN]
+    # Read on every case and contact page: composed once per process (work.compiled).
+    model = type(item)
+    return instances_compiled_once(
+        ("isolation changes", model._meta.label),
+        IsolationChange,
+        partial(_changes_query, model=model),
+        item_id=item.pk,
     )
+
+
+def _changes_query(item_id: int, *, model: Any) -> QuerySet[IsolationChange]:
+    item = model(pk=item_id)  # of_item's filter, on the item's id alone
+    return IsolationChange.objects.of_item(item).select_related("by")[:CHANGES_SHOWN]
 
 
 def _told(done: IsolationOverridden, name: str) -> str:

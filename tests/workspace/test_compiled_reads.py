@@ -8,18 +8,23 @@ import datetime as dt
 from functools import partial
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from cases.models import Case
-from contacts.models import Contact
+from contacts.models import Contact, Exposure, IsolationChange
 from online.models import OnlineLink
-from pages.desk.cases import _my_work_queue
+from pages.desk.cases import _contacts_of, _my_work_queue, _named_elsewhere
+from pages.desk.isolation import changes_of
 from staffing.models import Shift
 from tests import factories as f
 from tests.workspace.conftest import CaseFactory, ContactFactory, hold
+from work.access.cases import get_case_to_work
+from work.access.contacts import get_contact_to_work
 from work.compiled import exists_compiled_once, instances_compiled_once
+from work.online import online_progress
 from work.queues import _shift_under_way
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +185,115 @@ def test_my_work_shows_each_caseworker_their_own_queue(
     assert mine.person.full_name not in page
     counts = Case.objects.values("assignee").annotate(n=Count("pk"))
     assert {row["n"] for row in counts} == {1}
+
+
+def _loaded_deep(instance, depth=3) -> dict:
+    """An instance as read: its columns, deferred ones, annotations, and the related
+    objects it was read with (select_related), to a few levels."""
+    if instance is None:
+        return {}
+    loaded = {k: v for k, v in vars(instance).items() if not k.startswith("_")}
+    loaded["deferred"] = instance.get_deferred_fields()
+    if depth:
+        for name, related in instance._state.fields_cache.items():
+            loaded[f"with {name}"] = _loaded_deep(related, depth - 1)
+    return loaded
+
+
+def test_the_case_and_contact_pages_reads_are_the_orms(caseworker, call_handler):
+    """Each read the pages compose once (the item to work, its contacts, who it named
+    that another case named first, its latest link, its isolation changes) gives the
+    instances the ORM's own queryset gives, with what they were read with."""
+    case = hold(CaseFactory(), caseworker)
+    other = hold(CaseFactory(), caseworker)
+    own = [ContactFactory(case=case) for _ in range(2)]
+    hold(own[0], call_handler)
+    elsewhere = ContactFactory(case=other)
+    Exposure.objects.create(
+        contact=elsewhere,
+        case=case,
+        exposure_date=timezone.localdate(),
+        exposure=elsewhere.exposure,
+        created_at=NOW,
+    )
+    for item in (case, own[0]):
+        IsolationChange.objects.create(
+            **{item.kind: item},
+            kind=IsolationChange.Kind.OVERRIDE,
+            ends_on=timezone.localdate(),
+            replaced=timezone.localdate(),
+            by=caseworker,
+            at=NOW,
+            reason="Tested negative again.",
+        )
+        OnlineLink.objects.create(
+            **{item.kind: item},
+            person=item.person,
+            purpose=item.kind,
+            token_hash=f"{item.kind}{item.pk}".ljust(64, "0"),
+            expires_at=NOW + HOUR,
+            message=f.MessageFactory(person=item.person),
+        )
+    changed = IsolationChange.objects.filter(contact=OuterRef("pk"))
+    pairs = [
+        (
+            get_case_to_work(caseworker, case.pk),
+            Case.objects.with_person()
+            .select_related("assessment", "person__language")
+            .get(pk=case.pk),
+        ),
+        (
+            get_contact_to_work(call_handler, own[0].pk),
+            Contact.objects.select_related(
+                "person", "person__language", "assignee"
+            ).get(pk=own[0].pk),
+        ),
+        (
+            _contacts_of(case),
+            list(
+                case.contacts.select_related("person", "assignee")
+                .annotate(isolation_changed=Exists(changed))
+                .order_by("pk")
+            ),
+        ),
+        (
+            [n.exposure for n in _named_elsewhere(case, caseworker)],
+            list(
+                Exposure.objects.filter(case=case)
+                .select_related("contact__person", "contact__case")
+                .order_by("pk")
+            ),
+        ),
+    ]
+    for item in (case, own[0]):
+        pairs.append(
+            (
+                online_progress(item),
+                OnlineLink.objects.select_related("message")
+                .filter(**{item.kind: item})
+                .order_by("-created_at", "-pk")
+                .first(),
+            )
+        )
+        pairs.append(
+            (
+                changes_of(item),
+                list(IsolationChange.objects.of_item(item).select_related("by")[:20]),
+            )
+        )
+    for ours, theirs in pairs:
+        if isinstance(theirs, list):
+            assert theirs  # something to compare
+            assert [_loaded_deep(i) for i in ours] == [_loaded_deep(i) for i in theirs]
+        else:
+            assert theirs is not None
+            assert _loaded_deep(ours) == _loaded_deep(theirs)
+    # And each contact knows its case without a query, as case.contacts gives them.
+    assert all(contact.case is case for contact in _contacts_of(case))
+
+
+def test_a_case_or_contact_that_does_not_exist_is_not_found(caseworker):
+    with pytest.raises(Http404):
+        get_case_to_work(caseworker, 987_654_321)
+    with pytest.raises(Http404):
+        get_contact_to_work(caseworker, 987_654_321)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
 from cases.models import Case, CaseQuerySet
 from staffing.models import Tier
 
+from ..compiled import instances_compiled_once
 from .actor import Actor, team_items_q
 
 
@@ -62,14 +64,19 @@ def get_case_to_work(who: Actor | Any, pk: int) -> Case:
 
     A call handler who follows a case link learns plainly that it is not theirs.
     """
-    try:
-        case = (
-            Case.objects.with_person()
-            .select_related("assessment", "person__language")
-            .get(pk=pk)
-        )
-    except Case.DoesNotExist:
-        raise Http404("No such case.") from None
+    # Read on every case page and section: composed once per process (work.compiled).
+    found = instances_compiled_once("case to work", Case, _case_to_work, pk=pk)
+    if not found:
+        raise Http404("No such case.")
+    case = found[0]
     if not may_work_case(who, case):
         raise PermissionDenied("This case is not yours to work.")
     return case
+
+
+def _case_to_work(pk: int) -> QuerySet[Case]:
+    return (
+        Case.objects.with_person()
+        .select_related("assessment", "person__language")
+        .filter(pk=pk)
+    )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404
 
 from contacts.models import Contact, ContactQuerySet
 from staffing.models import Tier
 
+from ..compiled import instances_compiled_once
 from .actor import Actor, team_items_q
 
 
@@ -61,12 +63,17 @@ def get_contact_to_work(who: Actor | Any, pk: int) -> Contact:
 
     Selects the person only: the case behind a contact is private to tier 2.
     """
-    try:
-        contact = Contact.objects.select_related(
-            "person", "person__language", "assignee"
-        ).get(pk=pk)
-    except Contact.DoesNotExist:
-        raise Http404("No such contact.") from None
+    # Read on every contact page and section: composed once per process.
+    found = instances_compiled_once("contact to work", Contact, _contact_to_work, pk=pk)
+    if not found:
+        raise Http404("No such contact.")
+    contact = found[0]
     if not may_work_contact(who, contact):
         raise PermissionDenied("This contact is not yours to work.")
     return contact
+
+
+def _contact_to_work(pk: int) -> QuerySet[Contact]:
+    return Contact.objects.select_related(
+        "person", "person__language", "assignee"
+    ).filter(pk=pk)
