@@ -12,7 +12,11 @@ ARTICLE_LIMIT = 8
 
 def script_steps(audience: str) -> list[ScriptStep]:
     """The steps of the script for a case or a contact call, in order."""
-    return list(
+    return list(script_steps_query(audience))
+
+
+def script_steps_query(audience: str) -> QuerySet[ScriptStep]:
+    return (
         ScriptStep.objects.filter(script__audience=audience)
         .select_related("script")
         .order_by("order")

@@ -33,9 +33,9 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 
 from audit.services import audit_list_view, audit_view
 from calls.models import Script
-from calls.selectors import articles_matching, call_history, script_steps
+from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
-from cases.models import Case, CaseDraft, RiskAssessment
+from cases.models import Case, CaseDraft, RiskAssessment, SettingVisit
 from cases.workitem import UNREACHED, Status, WorkItem
 from contacts.models import Contact, Exposure, IsolationChange
 from online.models import OnlineLink
@@ -86,6 +86,7 @@ from .contact_forms import (
     typed_rows,
 )
 from .isolation import changes_of
+from .page_reads import calls_of, steps_of
 from .queue_rows import for_rows, queue_rows_html
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
@@ -434,6 +435,36 @@ def _exposures_query(case_id: int) -> QuerySet[Exposure]:
     )
 
 
+def _drafts_of(case: Case, user: Any) -> list[CaseDraft]:
+    """The user's drafts of the case's sections (composed once: work.compiled)."""
+    return instances_compiled_once(
+        "case drafts", CaseDraft, _drafts_query, case_id=case.pk, user_id=user.pk
+    )
+
+
+def _drafts_query(case_id: int, user_id: int) -> QuerySet[CaseDraft]:
+    return CaseDraft.objects.filter(case_id=case_id, user_id=user_id)
+
+
+def _visits_of(case: Case) -> list[SettingVisit]:
+    """The settings the case visited, in order (composed once: work.compiled), each
+    with its case as case.visits gives them."""
+    visits = instances_compiled_once(
+        "case visits", SettingVisit, _visits_query, case_id=case.pk
+    )
+    for visit in visits:
+        visit.case = case
+    return visits
+
+
+def _visits_query(case_id: int) -> QuerySet[SettingVisit]:
+    return (
+        SettingVisit.objects.filter(case_id=case_id)
+        .select_related("setting")
+        .order_by("visited_on", "pk")
+    )
+
+
 def _people_named(case: Case) -> list[Contact]:
     """Every contact this case named: its own, and those of other cases it joined
     (what typed contact rows are compared with, to tell what is left to add)."""
@@ -483,11 +514,7 @@ def _case_page(
     with_due_state([case], now=now)
     contacts = _contacts_of(case)
     named_elsewhere = _named_elsewhere(case, request.user)
-    drafts = (
-        {d.section: d for d in CaseDraft.objects.filter(case=case, user=request.user)}
-        if is_open
-        else {}
-    )
+    drafts = {d.section: d for d in _drafts_of(case, request.user)} if is_open else {}
     # What was typed and not saved is drawn into the forms again, and said to be so.
     assessment_draft_at = contacts_draft_at = None
     if assessment_form is None:
@@ -515,14 +542,12 @@ def _case_page(
             "assessment": assessment,
             "is_open": is_open,
             "reached": case.status == Status.REACHED or case.reached_at is not None,
-            "history": list(call_history(case)),
+            "history": calls_of(case),
             "contacts": contacts,
             "named_elsewhere": named_elsewhere,
             "contacts_named": len(contacts) + len(named_elsewhere),
-            "visits": list(
-                case.visits.select_related("setting").order_by("visited_on", "pk")
-            ),
-            "steps": script_steps(Script.Audience.CASE),
+            "visits": _visits_of(case),
+            "steps": steps_of(Script.Audience.CASE),
             "query": query,
             "articles": articles_matching(
                 query, clinical=may_read_clinical(request.user)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_view
 from calls.models import Script
-from calls.selectors import articles_matching, call_history, script_steps
+from calls.selectors import articles_matching
 from cases.workitem import UNREACHED
 from contacts.models import Contact, Exposure
 from work.access.contacts import get_contact_to_work, may_work_contact
@@ -30,6 +30,7 @@ from .calls import log_call, may_read_clinical
 from .cases import link_resend, online_summary
 from .chain_svg import chain_for_page
 from .isolation import changes_of
+from .page_reads import calls_of, steps_of
 
 PAGE = "contacts/contact_detail.html"
 
@@ -93,8 +94,8 @@ def _contact_page(
             "last_exposure": SimpleLazyObject(
                 lambda: max(exposures, key=lambda n: n.exposure_date)
             ),
-            "history": list(call_history(contact)),
-            "steps": script_steps(Script.Audience.CONTACT),
+            "history": calls_of(contact),
+            "steps": steps_of(Script.Audience.CONTACT),
             "query": query,
             "articles": articles_matching(
                 query, clinical=may_read_clinical(request.user)

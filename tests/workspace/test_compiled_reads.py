@@ -13,11 +13,20 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from cases.models import Case
+from calls.models import Script
+from calls.selectors import call_history, script_steps
+from cases.models import Case, CaseDraft
 from contacts.models import Contact, Exposure, IsolationChange
 from online.models import OnlineLink
-from pages.desk.cases import _contacts_of, _my_work_queue, _named_elsewhere
+from pages.desk.cases import (
+    _contacts_of,
+    _drafts_of,
+    _my_work_queue,
+    _named_elsewhere,
+    _visits_of,
+)
 from pages.desk.isolation import changes_of
+from pages.desk.page_reads import calls_of, steps_of
 from staffing.models import Shift
 from tests import factories as f
 from tests.workspace.conftest import CaseFactory, ContactFactory, hold
@@ -200,10 +209,13 @@ def _loaded_deep(instance, depth=3) -> dict:
     return loaded
 
 
-def test_the_case_and_contact_pages_reads_are_the_orms(caseworker, call_handler):
+def test_the_case_and_contact_pages_reads_are_the_orms(
+    caseworker, other_caseworker, call_handler
+):
     """Each read the pages compose once (the item to work, its contacts, who it named
     that another case named first, its latest link, its isolation changes) gives the
-    instances the ORM's own queryset gives, with what they were read with."""
+    instances the ORM's own queryset gives, with what they were read with; and so do
+    the caseworker's drafts, the settings visited, the calls and the scripts' steps."""
     case = hold(CaseFactory(), caseworker)
     other = hold(CaseFactory(), caseworker)
     own = [ContactFactory(case=case) for _ in range(2)]
@@ -234,8 +246,34 @@ def test_the_case_and_contact_pages_reads_are_the_orms(caseworker, call_handler)
             expires_at=NOW + HOUR,
             message=f.MessageFactory(person=item.person),
         )
+    for n in range(2):
+        f.CallAttemptFactory(
+            contact=None, case=case, caller=caseworker, started_at=NOW - n * HOUR
+        )
+        f.CallAttemptFactory(contact=own[0], caller=call_handler)
+        f.SettingVisitFactory(
+            case=case, visited_on=timezone.localdate() - dt.timedelta(n)
+        )
+    for audience in (Script.Audience.CASE, Script.Audience.CONTACT):
+        script = f.ScriptFactory(audience=audience, name=f"{audience} call")
+        f.ScriptStepFactory(script=script, order=2, title="Then")
+        f.ScriptStepFactory(script=script, order=1, title="First")
+    CaseDraft.objects.create(
+        case=case, user=caseworker, section=CaseDraft.Section.CONTACTS, data={"a": 1}
+    )
+    CaseDraft.objects.create(
+        case=case, user=other_caseworker, section=CaseDraft.Section.CONTACTS
+    )
     changed = IsolationChange.objects.filter(contact=OuterRef("pk"))
     pairs = [
+        (
+            _drafts_of(case, caseworker),
+            list(CaseDraft.objects.filter(case=case, user=caseworker)),
+        ),
+        (
+            _visits_of(case),
+            list(case.visits.select_related("setting").order_by("visited_on", "pk")),
+        ),
         (
             get_case_to_work(caseworker, case.pk),
             Case.objects.with_person()
@@ -265,7 +303,10 @@ def test_the_case_and_contact_pages_reads_are_the_orms(caseworker, call_handler)
             ),
         ),
     ]
+    for audience in (Script.Audience.CASE, Script.Audience.CONTACT):
+        pairs.append((steps_of(audience), script_steps(audience)))
     for item in (case, own[0]):
+        pairs.append((calls_of(item), list(call_history(item))))
         pairs.append(
             (
                 online_progress(item),
@@ -288,8 +329,10 @@ def test_the_case_and_contact_pages_reads_are_the_orms(caseworker, call_handler)
         else:
             assert theirs is not None
             assert _loaded_deep(ours) == _loaded_deep(theirs)
-    # And each contact knows its case without a query, as case.contacts gives them.
+    # And each contact and visit knows its case without a query, as case.contacts
+    # and case.visits give them.
     assert all(contact.case is case for contact in _contacts_of(case))
+    assert all(visit.case is case for visit in _visits_of(case))
 
 
 def test_a_case_or_contact_that_does_not_exist_is_not_found(caseworker):
