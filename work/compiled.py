@@ -59,7 +59,7 @@ class _Reader:
     related: list[Any]  # select_related's populators
     annotations: dict[str, int]
     converters: dict[int, Any]  # the fields' conversions of the values, by column
-    composite: bool
+    composite: list[Any] | None  # the selected expressions, if any is a composite
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def _reader(compiler: Any, alias: str) -> _Reader:
         related=get_related_populators(klass_info, select, alias),  # type: ignore[call-arg]
         annotations=dict(compiler.annotation_col_map),
         converters=compiler.get_converters(selected),
-        composite=compiler.has_composite_fields(selected),
+        composite=selected if compiler.has_composite_fields(selected) else None,
     )
 
 
@@ -220,8 +220,7 @@ def _instances(reader: _Reader, fetched: list[tuple], alias: str) -> list[Any]:
     if reader.converters:
         rows = compiler.apply_converters(rows, reader.converters)
     if reader.composite:
-        selected = [column[0] for column in compiler.select[0 : compiler.col_count]]
-        rows = compiler.composite_fields_to_tuples(rows, selected)
+        rows = compiler.composite_fields_to_tuples(rows, reader.composite)
     instances = []
     start, end, columns = reader.start, reader.end, reader.columns
     for row in rows:
