@@ -25,12 +25,13 @@ per page and the dates formatted as the template's filters did ("j M", "j M Y",
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from functools import cache
+from html import escape  # what django.utils.html.escape calls, without its lazy check
 
-from django.db.models import CharField, ExpressionWrapper, F, QuerySet
+from django.db.models import CharField, ExpressionWrapper, F, Model, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from people.phone_field import national_text
@@ -89,11 +90,25 @@ def _day_month(day: date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def _next_call(at: datetime | None) -> str:
+def _next_call(at: datetime | None, zone: tzinfo) -> str:
     if at is None:
         return ""
-    local = timezone.localtime(at)
+    local = at.astimezone(zone)  # as timezone.localtime converts it
     return f"{local:%H:%M}, {local:%a} {local.day} {local:%b}"
+
+
+@cache
+def _status_labels(model: type[Model]) -> dict[str, str]:
+    """The model's status labels by value, as get_status_display shows them."""
+    return {
+        value: str(label)
+        for value, label in model._meta.get_field("status").flatchoices
+    }
+
+
+@cache
+def _due_tag(due_state: str) -> str:
+    return str(due_tag(due_state))
 
 
 def queue_rows_html(items: list, *, kind: str) -> SafeString:
@@ -107,6 +122,7 @@ def queue_rows_html(items: list, *, kind: str) -> SafeString:
     kind_label, dated_label = (
         ("Case", "Result") if kind == "case" else ("Contact", "Isolates until")
     )
+    zone = timezone.get_current_timezone()
     lines = []
     for item in items:
         person = item.person
@@ -124,6 +140,7 @@ def queue_rows_html(items: list, *, kind: str) -> SafeString:
             lab_reference = ""
         due_state = item.due_state
         status = item.status
+        label = _status_labels(type(item)).get(status, status)  # get_status_display
         lines.append(
             f'<tr class="nhsuk-table__row app-queue__row--{escape(due_state or "later")}"'
             f' role="row">'
@@ -134,12 +151,12 @@ def queue_rows_html(items: list, *, kind: str) -> SafeString:
             f"{_CELL}{dated_label} {_OPEN}{escape(dated)}</td>"
             f'{_CELL}Status {_OPEN}<strong class="nhsuk-tag '
             f'{escape(status_tag_class(status))}">'
-            f"{escape(item.get_status_display())}</strong>"
+            f"{escape(label)}</strong>"
             f" {_ONLINE_TAG.get(getattr(item, 'online_state', '') or '', '')}</td>"
             f"{_CELL}Attempts {_OPEN}{int(item.attempts)}</td>"
             f"{_CELL}Next call {_OPEN}"
-            f"{escape(_next_call(item.next_attempt_at) or _NOTHING)}"
-            f" {due_tag(due_state)}</td>"
+            f"{escape(_next_call(item.next_attempt_at, zone) or _NOTHING)}"
+            f" {_due_tag(due_state)}</td>"
             "\n</tr>"
         )
     return mark_safe("\n".join(lines))  # every value above is escaped
