@@ -52,8 +52,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -870,31 +871,94 @@ def weekly_figures(
     """One query per block (cases, contacts, times, staff), by aggregation in the
     database; cached (Django cache, key by period.kind/key/scope): a closed week for
     a week, the open week for settings.FIGURES_OPEN_WEEK_SECONDS (0: computed on
-    every call). A cache that does not answer is passed by, never an error."""
+    every call). Figures not in the cache are computed by one reader at a time
+    (_computed_once). A cache that does not answer is passed by, never an error."""
     now = now or timezone.now()
     open_week, seconds = cached_for(period, now)
     if not seconds:
         return compute_weekly_figures(period=period, scope=scope, now=now)
-    key = None
+
+    def fresh(cached: Any) -> bool:
+        # The open week's entry also ages by the app's clock (its `now`), not only by
+        # the cache's own expiry.
+        return isinstance(cached, WeekFigures) and (
+            not open_week or now - cached.computed_at < timedelta(seconds=seconds)
+        )
+
     try:
         key = cache_key(period, scope, cache_generation(), open_week=open_week)
         cached = cache.get(key)
     except Exception:  # the cache is a help, not a dependency
         logger.warning("figures cache unavailable", exc_info=True)
-        cached = None
-    # The open week's entry also ages by the app's clock (its `now`), not only by
-    # the cache's own expiry.
-    if isinstance(cached, WeekFigures) and (
-        not open_week or now - cached.computed_at < timedelta(seconds=seconds)
-    ):
+        return compute_weekly_figures(period=period, scope=scope, now=now)
+    if fresh(cached):
         return cached
-    figures = compute_weekly_figures(period=period, scope=scope, now=now)
-    if key is not None:
+    return _computed_once(
+        key,
+        seconds,
+        fresh,
+        lambda: compute_weekly_figures(period=period, scope=scope, now=now),
+    )
+
+
+# How long a reader's claim to compute a week lasts, at most (it is let go as soon as
+# the figures are in the cache, or the computation fails), and so how long the others
+# wait for it: a busy week at peak takes 10-20 s.
+COMPUTING_SECONDS = 60
+
+
+def _computed_once(
+    key: str,
+    seconds: int,
+    fresh: Callable[[Any], bool],
+    compute: Callable[[], WeekFigures],
+) -> WeekFigures:
+    """The figures under `key`, computed by one reader at a time: the first to claim
+    the key (an atomic cache.add) computes and caches them; the others wait for them
+    to appear. At peak a busy week takes some 10 s of three of the database's cores,
+    so ten supervisors opening it at once must not make that ten times. A reader
+    whose computing fails lets the claim go, and a waiting reader then claims it; one
+    that waits COMPUTING_SECONDS computes them itself."""
+    claim = f"{key}:computing"
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + COMPUTING_SECONDS
+    pause = 0.02
+    while True:
         try:
-            cache.set(key, figures, seconds)
+            claimed = cache.add(claim, token, COMPUTING_SECONDS)
         except Exception:
             logger.warning("figures cache unavailable", exc_info=True)
-    return figures
+            return compute()
+        if claimed:
+            try:
+                figures = compute()
+                try:
+                    cache.set(key, figures, seconds)
+                except Exception:
+                    logger.warning("figures cache unavailable", exc_info=True)
+                return figures
+            finally:
+                try:
+                    if cache.get(claim) == token:
+                        cache.delete(claim)
+                except Exception:
+                    logger.warning("figures cache unavailable", exc_info=True)
+        # Another reader is computing them: wait for their figures.
+        while True:
+            if time.monotonic() >= deadline:
+                return compute()
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+            try:
+                cached = cache.get(key)
+                claimed_by_another = cache.get(claim) is not None
+            except Exception:
+                logger.warning("figures cache unavailable", exc_info=True)
+                return compute()
+            if fresh(cached):
+                return cached
+            if not claimed_by_another:
+                break  # they let it go without figures: claim it
 
 
 def weekly_trend(
