@@ -903,8 +903,9 @@ def weekly_figures(
 
 # How long a reader's claim to compute a week lasts, at most (it is let go as soon as
 # the figures are in the cache, or the computation fails), and so how long the others
-# wait for it: a busy week at peak takes 10-20 s.
-COMPUTING_SECONDS = 60
+# wait for it: a busy week at peak takes 10-20 s, and a web worker that does nothing
+# for 30 s is ended by gunicorn (its default timeout).
+COMPUTING_SECONDS = 30
 
 
 def _computed_once(
