@@ -924,6 +924,15 @@ def _computed_once(
     token = uuid.uuid4().hex
     deadline = time.monotonic() + COMPUTING_SECONDS
     pause = 0.02
+
+    def computed_and_cached() -> WeekFigures:
+        figures = compute()
+        try:
+            cache.set(key, figures, seconds)
+        except Exception:
+            logger.warning("figures cache unavailable", exc_info=True)
+        return figures
+
     while True:
         try:
             claimed = cache.add(claim, token, COMPUTING_SECONDS)
@@ -932,12 +941,7 @@ def _computed_once(
             return compute()
         if claimed:
             try:
-                figures = compute()
-                try:
-                    cache.set(key, figures, seconds)
-                except Exception:
-                    logger.warning("figures cache unavailable", exc_info=True)
-                return figures
+                return computed_and_cached()
             finally:
                 try:
                     if cache.get(claim) == token:
@@ -947,7 +951,7 @@ def _computed_once(
         # Another reader is computing them: wait for their figures.
         while True:
             if time.monotonic() >= deadline:
-                return compute()
+                return computed_and_cached()  # theirs never came
             time.sleep(pause)
             pause = min(pause * 2, 0.5)
             try:

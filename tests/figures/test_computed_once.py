@@ -125,3 +125,6 @@ def test_a_reader_that_waits_too_long_computes_for_itself(figures, monkeypatch):
     assert answer == figures
     assert computation.calls == 1
     assert 0.5 <= took < 0.5 + SLOW + 2
+    # ...and cached them for the next reader.
+    assert weekly_figures(period=CLOSED, scope=ENGLAND) == figures
+    assert computation.calls == 1
