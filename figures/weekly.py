@@ -872,7 +872,7 @@ def weekly_figures(
     database; cached (Django cache, key by period.kind/key/scope): a closed week for
     a week, the open week for settings.FIGURES_OPEN_WEEK_SECONDS (0: computed on
     every call). Figures not in the cache are computed by one reader at a time
-    (_computed_once). A cache that does not answer is passed by, never an error."""
+    (computed_once). A cache that does not answer is passed by, never an error."""
     now = now or timezone.now()
     open_week, seconds = cached_for(period, now)
     if not seconds:
@@ -893,7 +893,7 @@ def weekly_figures(
         return compute_weekly_figures(period=period, scope=scope, now=now)
     if fresh(cached):
         return cached
-    return _computed_once(
+    return computed_once(
         key,
         seconds,
         fresh,
@@ -908,15 +908,15 @@ def weekly_figures(
 COMPUTING_SECONDS = 30
 
 
-def _computed_once(
+def computed_once(
     key: str,
     seconds: int,
     fresh: Callable[[Any], bool],
     compute: Callable[[], WeekFigures],
 ) -> WeekFigures:
-    """The figures under `key`, computed by one reader at a time: the first to claim
-    the key (an atomic cache.add) computes and caches them; the others wait for them
-    to appear. At peak a busy week takes some 10 s of three of the database's cores,
+    """The figures under `key`, computed by one reader at a time (the beat's refresh
+    is one): the first to claim the key (an atomic cache.add) computes and caches
+    them; the others wait for figures `fresh` takes to appear. At peak a busy week takes some 10 s of three of the database's cores,
     so ten supervisors opening it at once must not make that ten times. A reader
     whose computing fails lets the claim go, and a waiting reader then claims it; one
     that waits COMPUTING_SECONDS computes them itself."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.core.cache import cache
@@ -42,6 +43,7 @@ from .weekly import (
     case_aggregates,
     case_figures_from,
     compute_weekly_figures,
+    computed_once,
     contact_figures_from,
     figures_reads,
     people_of,
@@ -201,10 +203,20 @@ def compute_team_figures(
     return figures
 
 
+def _newer(cached: Any, *, than: Any) -> bool:
+    """Figures computed after those the run found (or any, if it found none): what
+    a reader computed while the run waited for them."""
+    if not isinstance(cached, WeekFigures):
+        return False
+    return not isinstance(than, WeekFigures) or cached.computed_at > than.computed_at
+
+
 @dataclass(frozen=True)
 class RefreshReport:
     computed: int  # weeks (of a scope) computed and cached by this run
-    kept: int  # closed weeks already cached, left as they were
+    # Closed weeks already cached, left as they were, and weeks a reader computed
+    # while the run waited for them (figures.weekly.computed_once).
+    kept: int
 
 
 def weekly_figures_refresh(
@@ -222,7 +234,9 @@ def weekly_figures_refresh(
     to compute, which no reader should wait for; the run (figures.tasks, on beat)
     waits instead. An area, or an older week, is computed when first asked for and
     cached as usual. Given `scopes`, each of them for the open and `closed_weeks`
-    closed weeks, one by one."""
+    closed weeks, one by one. A week of England's (or of `scopes`) that a reader is
+    computing is not computed again beside it: the run waits for the reader's
+    figures (figures.weekly.computed_once)."""
     now = now or timezone.now()
     open_week = Period.containing(timezone.localdate(now), kind)
     generation = cache_generation()
@@ -239,12 +253,23 @@ def weekly_figures_refresh(
             if not seconds:
                 continue
             key = cache_key(period, scope, generation, open_week=is_open)
-            if not is_open and isinstance(cache.get(key), WeekFigures):
+            seen = cache.get(key)
+            if not is_open and isinstance(seen, WeekFigures):
                 kept += 1
                 continue
-            figures = compute_weekly_figures(period=period, scope=scope, now=now)
-            cache.set(key, figures, seconds)
-            computed += 1
+            ran: list[bool] = []
+
+            def compute(
+                period: Period = period, scope: Scope = scope, ran: list[bool] = ran
+            ) -> WeekFigures:
+                ran.append(True)
+                return compute_weekly_figures(period=period, scope=scope, now=now)
+
+            computed_once(key, seconds, partial(_newer, than=seen), compute)
+            if ran:
+                computed += 1
+            else:  # a reader computed them while the run waited
+                kept += 1
     if scopes is not None:
         return RefreshReport(computed=computed, kept=kept)
 

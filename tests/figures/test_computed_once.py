@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.core.cache import cache
 
-from figures import weekly
+from figures import weekly, weekly_refresh
 from figures.weekly import (
     Period,
     Scope,
@@ -26,6 +26,7 @@ from figures.weekly import (
     compute_weekly_figures,
     weekly_figures,
 )
+from figures.weekly_refresh import weekly_figures_refresh
 from tests import factories as f
 from tests.conftest import NOW
 
@@ -45,19 +46,21 @@ def figures(clock):
 
 
 class SlowComputation:
-    """compute_weekly_figures as a stand-in: SLOW seconds, then the figures (or, for
-    the calls listed in `failing`, an error), counting the calls."""
+    """compute_weekly_figures as a stand-in: SLOW seconds (or those `slower` gives
+    for a period), then the figures (or, for the calls listed in `failing`, an
+    error), counting the calls."""
 
-    def __init__(self, figures, failing=()):
+    def __init__(self, figures, failing=(), slower=None):
         self.figures, self.failing = figures, set(failing)
+        self.slower = slower or {}
         self.calls = 0
         self._lock = threading.Lock()
 
-    def __call__(self, **_):
+    def __call__(self, *, period, **_):
         with self._lock:
             self.calls += 1
             call = self.calls
-        time.sleep(SLOW)
+        time.sleep(self.slower.get(period, SLOW))
         if call in self.failing:
             raise RuntimeError("the database went away")
         return self.figures
@@ -128,3 +131,28 @@ def test_a_reader_that_waits_too_long_computes_for_itself(figures, monkeypatch):
     # ...and cached them for the next reader.
     assert weekly_figures(period=CLOSED, scope=ENGLAND) == figures
     assert computation.calls == 1
+
+
+def test_the_beat_waits_for_a_reader_computing_the_same_week(figures, monkeypatch):
+    # The reader's closed week takes long enough for the beat to come to it (after
+    # the open week) while the reader is still computing it.
+    computation = SlowComputation(figures, slower={CLOSED: 4 * SLOW})
+    monkeypatch.setattr(weekly, "compute_weekly_figures", computation)
+    monkeypatch.setattr(weekly_refresh, "compute_weekly_figures", computation)
+    start = threading.Barrier(2)
+
+    def reader():
+        start.wait()
+        return weekly_figures(period=CLOSED, scope=ENGLAND)
+
+    def beat():
+        start.wait()
+        time.sleep(SLOW / 4)  # the reader has claimed the closed week
+        return weekly_figures_refresh(now=NOW, closed_weeks=1, scopes=[ENGLAND])
+
+    with ThreadPoolExecutor(2) as pool:
+        read, report = pool.submit(reader), pool.submit(beat)
+        assert read.result() == figures
+        # The beat computed the open week, and took the reader's closed week.
+        assert (report.result().computed, report.result().kept) == (1, 1)
+    assert computation.calls == 2
