@@ -106,11 +106,6 @@ def _status_labels(model: type[Model]) -> dict[str, str]:
     }
 
 
-@cache
-def _due_tag(due_state: str) -> str:
-    return str(due_tag(due_state))
-
-
 def queue_rows_html(items: list, *, kind: str) -> SafeString:
     """The table body's rows of a queue of cases (kind "case") or contacts, in its
     order, read by `for_rows`. Each item carries `due_state` (work.queues.with_due_state)
@@ -156,7 +151,7 @@ def queue_rows_html(items: list, *, kind: str) -> SafeString:
             f"{_CELL}Attempts {_OPEN}{int(item.attempts)}</td>"
             f"{_CELL}Next call {_OPEN}"
             f"{escape(_next_call(item.next_attempt_at, zone) or _NOTHING)}"
-            f" {_due_tag(due_state)}</td>"
+            f" {due_tag(due_state)}</td>"
             "\n</tr>"
         )
     return mark_safe("\n".join(lines))  # every value above is escaped

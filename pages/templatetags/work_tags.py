@@ -24,6 +24,11 @@ DUE_TAGS = {
     "overdue": ("nhsuk-tag--red", "Overdue"),
     "due": ("nhsuk-tag--orange", "Due now"),
 }
+# Drawn once: a queue asks for a tag on every row.
+_DUE_TAG_HTML = {
+    state: format_html('<strong class="nhsuk-tag {}">{}</strong>', *tag)
+    for state, tag in DUE_TAGS.items()
+}
 
 
 @register.filter
@@ -35,7 +40,4 @@ def status_tag_class(status: str) -> str:
 @register.filter
 def due_tag(due_state: str) -> SafeString:
     """The tag for an item whose call is overdue or due now; nothing otherwise."""
-    tag = DUE_TAGS.get(due_state)
-    if tag is None:
-        return SafeString("")
-    return format_html('<strong class="nhsuk-tag {}">{}</strong>', *tag)
+    return _DUE_TAG_HTML.get(due_state, SafeString(""))
