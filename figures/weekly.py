@@ -893,12 +893,13 @@ def weekly_figures(
         return compute_weekly_figures(period=period, scope=scope, now=now)
     if fresh(cached):
         return cached
-    return computed_once(
+    figures, _ = computed_once(
         key,
         seconds,
         fresh,
         lambda: compute_weekly_figures(period=period, scope=scope, now=now),
     )
+    return figures
 
 
 # How long a reader's claim to compute a week lasts, at most (it is let go as soon as
@@ -913,32 +914,33 @@ def computed_once(
     seconds: int,
     fresh: Callable[[Any], bool],
     compute: Callable[[], WeekFigures],
-) -> WeekFigures:
-    """The figures under `key`, computed by one reader at a time (the beat's refresh
-    is one): the first to claim the key (an atomic cache.add) computes and caches
-    them; the others wait for figures `fresh` takes to appear. At peak a busy week takes some 10 s of three of the database's cores,
-    so ten supervisors opening it at once must not make that ten times. A reader
-    whose computing fails lets the claim go, and a waiting reader then claims it; one
-    that waits COMPUTING_SECONDS computes them itself."""
+) -> tuple[WeekFigures, bool]:
+    """The figures under `key`, and whether this caller computed them (not another
+    reader): computed by one reader at a time (the beat's refresh is one). The first
+    to claim the key (an atomic cache.add) computes and caches them; the others wait
+    for figures `fresh` takes to appear. At peak a busy week takes some 10 s of three
+    of the database's cores, so ten supervisors opening it at once must not make
+    that ten times. A reader whose computing fails lets the claim go, and a waiting
+    reader then claims it; one that waits COMPUTING_SECONDS computes them itself."""
     claim = f"{key}:computing"
     token = uuid.uuid4().hex
     deadline = time.monotonic() + COMPUTING_SECONDS
     pause = 0.02
 
-    def computed_and_cached() -> WeekFigures:
+    def computed_and_cached() -> tuple[WeekFigures, bool]:
         figures = compute()
         try:
             cache.set(key, figures, seconds)
         except Exception:
             logger.warning("figures cache unavailable", exc_info=True)
-        return figures
+        return figures, True
 
     while True:
         try:
             claimed = cache.add(claim, token, COMPUTING_SECONDS)
         except Exception:
             logger.warning("figures cache unavailable", exc_info=True)
-            return compute()
+            return compute(), True
         if claimed:
             try:
                 return computed_and_cached()
@@ -959,9 +961,9 @@ def computed_once(
                 claimed_by_another = cache.get(claim) is not None
             except Exception:
                 logger.warning("figures cache unavailable", exc_info=True)
-                return compute()
+                return compute(), True
             if fresh(cached):
-                return cached
+                return cached, False
             if not claimed_by_another:
                 break  # they let it go without figures: claim it
 

@@ -257,15 +257,12 @@ def weekly_figures_refresh(
             if not is_open and isinstance(seen, WeekFigures):
                 kept += 1
                 continue
-            ran: list[bool] = []
-
-            def compute(
-                period: Period = period, scope: Scope = scope, ran: list[bool] = ran
-            ) -> WeekFigures:
-                ran.append(True)
-                return compute_weekly_figures(period=period, scope=scope, now=now)
-
-            computed_once(key, seconds, partial(_newer, than=seen), compute)
+            _, ran = computed_once(
+                key,
+                seconds,
+                partial(_newer, than=seen),
+                partial(compute_weekly_figures, period=period, scope=scope, now=now),
+            )
             if ran:
                 computed += 1
             else:  # a reader computed them while the run waited
