@@ -56,6 +56,7 @@ PEAK = {
 }
 DUE_SHARE = 0.02
 TABLE_FOR = {"case": "cases_case", "contact": "contacts_contact"}
+OBJECT_TYPE_FOR = {"case": "cases.case", "contact": "contacts.contact"}  # audit rows'
 LANGUAGES = [("ur", "Urdu"), ("pl", "Polish"), ("pa", "Punjabi"), ("bn", "Bengali")]
 
 
@@ -523,7 +524,7 @@ def raw_assignment(kind: str, now) -> tuple[int, float]:
         "now": now,
         "today": now.date(),
         "limit": DEFAULT_LIMIT,
-        "object_type": f"{'cases.case' if kind == 'case' else 'contacts.contact'}",
+        "object_type": OBJECT_TYPE_FOR[kind],
     }
     table = TABLE_FOR[kind]
     if sql(f"SELECT 1 FROM {table} WHERE assigned_at = %s LIMIT 1", [now]):
@@ -567,7 +568,7 @@ def undo_assignment(kind: str, now) -> int:
         sql(
             "DELETE FROM audit_auditevent WHERE action = 'assign' AND at = %s"
             " AND object_type = %s",
-            [now, "cases.case" if kind == "case" else "contacts.contact"],
+            [now, OBJECT_TYPE_FOR[kind]],
         )
     return back
 
