@@ -10,11 +10,13 @@ from django.contrib.auth.admin import UserAdmin
 
 from accounts.services import sign_in_unlock, two_factor_reset
 
+from ..accounts.forms import AdminSignInForm
 from .base import ReadOnlyAdmin, ServiceActionsMixin
 
 User = get_user_model()
 
 admin.site.unregister(User)
+admin.site.login_form = AdminSignInForm
 
 
 @admin.register(User)

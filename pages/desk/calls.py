@@ -37,13 +37,20 @@ def may_read_clinical(user) -> bool:
     return user_tier(user) == Tier.CLINICAL or is_national_supervisor(user)
 
 
+def search_text(request: HttpRequest) -> str:
+    """What was typed in the knowledge search box (`q`), as the search reads it: at
+    most 100 characters, without NUL characters (no article holds one, and
+    PostgreSQL refuses them in a query)."""
+    return request.GET.get("q", "").replace("\x00", "").strip()[:100]
+
+
 @login_required
 @require_GET
 def knowledge_search(request: HttpRequest) -> TemplateResponse:
     """The matching articles, as the partial the search box swaps in."""
     if user_tier(request.user) is None and not request.user.is_superuser:
         raise PermissionDenied("Knowledge articles are for staff.")
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     articles = (
         articles_matching(query, clinical=may_read_clinical(request.user))
         if query

@@ -68,7 +68,7 @@ from work.queues import (
 
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
-from .calls import log_call, may_read_clinical
+from .calls import log_call, may_read_clinical, search_text
 from .case_forms import (
     AssessmentForm,
     CompleteForm,
@@ -507,7 +507,7 @@ def _case_page(
     online_errors: list[tuple[str, str]] | None = None,
     template: str = PAGE,
 ) -> TemplateResponse:
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     assessment = _assessment_of(case)
     is_open = case.status in OPEN
     now = timezone.now()

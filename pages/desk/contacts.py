@@ -26,7 +26,7 @@ from work.queues import with_due_state
 
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
-from .calls import log_call, may_read_clinical
+from .calls import log_call, may_read_clinical, search_text
 from .cases import link_resend, online_summary
 from .chain_svg import chain_for_page
 from .isolation import changes_of
@@ -78,7 +78,7 @@ def _contact_page(
     template: str = PAGE,
 ) -> TemplateResponse:
     # The case behind the contact is never loaded here: its name is private.
-    query = request.GET.get("q", "").strip()[:100]
+    query = search_text(request)
     now = timezone.now()
     with_due_state([contact], now=now)
     # Read only if drawn: the whole page draws them, no section does.

@@ -55,6 +55,19 @@ def test_an_account_is_locked_after_the_set_number_of_wrong_passwords(
     )
 
 
+@pytest.mark.parametrize("url", [LOGIN, ADMIN_LOGIN])
+def test_a_username_longer_than_any_account_is_refused_with_the_fields_message(
+    client, url
+):
+    # Longer than the record of a failed sign-in holds (255): it was an error of
+    # the server.
+    response = client.post(url, {"username": "a" * 300, "password": "wrong-password"})
+
+    assert response.status_code == 200
+    assert "at most 150 characters (it has 300)" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
 def test_the_admin_sign_in_locks_out_the_same_way(client, admin_user, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         try_password(client, admin_user, "wrong-password", url=ADMIN_LOGIN)

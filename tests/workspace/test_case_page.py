@@ -15,7 +15,7 @@ from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation
 from tests import factories as f
-from tests.workspace.conftest import ContactFactory
+from tests.workspace.conftest import ContactFactory, hold
 from work.calls import call_record
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +129,25 @@ def test_knowledge_search_works_without_javascript_on_the_case_page(
     client.force_login(caseworker)
     html = client.get(page(held_case), {"q": "money"}).content.decode()
     assert "Support payments" in html
+
+
+def test_a_knowledge_search_with_a_nul_character_searches_for_the_rest(
+    client, caseworker, call_handler, held_case, scripts
+):
+    # A NUL (%00 in the address) is refused by PostgreSQL in a query: the search
+    # reads what is around it, on the search box's partial and on both pages.
+    client.force_login(caseworker)
+    partial = client.get(reverse("calls:knowledge"), {"q": "mon\x00ey"})
+    case_page = client.get(page(held_case), {"q": "\x00money"})
+    contact = hold(ContactFactory(), call_handler)
+    client.force_login(call_handler)
+    contact_page = client.get(
+        reverse("contacts:detail", args=[contact.pk]), {"q": "money\x00"}
+    )
+
+    for response in (partial, case_page, contact_page):
+        assert response.status_code == 200
+        assert "Support payments" in response.content.decode()
 
 
 # --- logging calls ---------------------------------------------------------------------
