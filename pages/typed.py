@@ -4,6 +4,8 @@ the page can put the typing back into its form."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, QueryDict
 
 SESSION_KEY = "typed_forms"
@@ -36,3 +38,10 @@ def typed_form(request: HttpRequest, *, action: str) -> QueryDict | None:
     for key, values in data.items():
         typed.setlist(key, values)
     return typed
+
+
+def typed_value(data: Any, key: str) -> str:
+    """One value of a posted form as typed, to draw into the form again or keep in a
+    draft: whole (the form says what is too long), without NUL characters, which no
+    field accepts and a draft (PostgreSQL's jsonb) cannot hold."""
+    return str(data.get(key, "")).replace("\x00", "")

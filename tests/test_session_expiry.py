@@ -163,3 +163,29 @@ def test_after_signing_in_the_contact_page_shows_the_call_typed(call_handler):
     assert "Rang twice, no voicemail" in html
     assert "What you typed is back in the form" in html
     assert not contact.calls.exists()  # typed, not logged until they send it
+
+
+def test_after_signing_in_the_settings_visited_form_shows_the_visit_typed(caseworker):
+    case = f.CaseFactory(status="assigned", assignee=caseworker)
+    client = expired_client(caseworker)
+    page = reverse("cases:detail", args=[case.pk])
+    sent_away = client.post(
+        reverse("cases:visit", args=[case.pk]),
+        {
+            "visit-name": "Crown Inn",
+            "visit-kind": "venue",
+            "visit-postcode": "S1 2HE",
+            "visit-visited_on": str(case.specimen_date),
+        },
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+
+    signed_in = sign_in_again(client, sent_away["Location"], caseworker)
+
+    html = signed_in.content.decode()
+    assert "What you typed is back in the form" in html
+    assert 'value="Crown Inn"' in html
+    assert 'value="S1 2HE"' in html
+    assert f'value="{case.specimen_date}"' in html
+    assert '<option value="venue" selected>' in html
+    assert not case.visits.exists()  # typed, not saved until they send it

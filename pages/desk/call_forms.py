@@ -11,6 +11,8 @@ from django.utils import timezone
 from calls.models import Outcome
 from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_problems
 
+from ..typed import typed_value
+
 
 class CallLogForm(forms.Form):
     outcome = forms.ChoiceField(
@@ -67,7 +69,7 @@ class CallLogForm(forms.Form):
 def typed_call(data: Any) -> dict[str, str]:
     """A call form as typed (kept through signing in again), to draw it again."""
     return {
-        name: str(data.get(name, ""))[:4000]
+        name: typed_value(data, name)
         for name in ("outcome", "call_back_at", "duration_minutes", "notes")
         if data.get(name)
     }

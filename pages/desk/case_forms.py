@@ -14,7 +14,10 @@ from areas.postcodes import normalise_postcode
 from cases.models import Case, RiskAssessment, SettingKind
 from work.casework import AssessmentDetails, VisitDetails
 
+from ..typed import typed_value
+
 DATE_WIDGET = {"type": "date"}
+VISIT_PREFIX = "visit"
 
 
 class AssessmentForm(forms.ModelForm):
@@ -138,7 +141,7 @@ class VisitForm(forms.Form):
     )
 
     def __init__(self, *args, case: Case, **kwargs):
-        super().__init__(*args, prefix="visit", **kwargs)
+        super().__init__(*args, prefix=VISIT_PREFIX, **kwargs)
         self.case = case
 
     def clean_postcode(self) -> str:
@@ -164,13 +167,12 @@ class VisitForm(forms.Form):
 # --- the draft of the assessment ----------------------------------------------------------
 
 ASSESSMENT_FIELDS = ("symptom_onset", *AssessmentForm.Meta.fields)
-VALUE_LONGEST = 4000
 
 
 def typed_assessment(data: Any) -> dict[str, str]:
     """The assessment as typed (from the posted form): what its draft keeps. An
     unticked box is an empty value, as the form reads it."""
-    return {name: str(data.get(name, ""))[:VALUE_LONGEST] for name in ASSESSMENT_FIELDS}
+    return {name: typed_value(data, name) for name in ASSESSMENT_FIELDS}
 
 
 def assessment_changed(
@@ -194,9 +196,10 @@ class CompleteForm(forms.Form):
 
 
 def typed_visit(data: Any) -> dict[str, str]:
-    """The setting-visited form as typed (kept through signing in again)."""
+    """The setting-visited form as typed (kept through signing in again), by field:
+    the form's inputs are named with its prefix (`visit-name`)."""
     return {
-        name: str(data.get(name, ""))[:VALUE_LONGEST]
+        name: typed_value(data, f"{VISIT_PREFIX}-{name}")
         for name in ("name", "kind", "postcode", "visited_on")
-        if data.get(name)
+        if data.get(f"{VISIT_PREFIX}-{name}")
     }

@@ -16,6 +16,8 @@ from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails
 
+from ..typed import typed_value
+
 # Rows shown for a new batch; the caseworker can leave the spare ones empty.
 CONTACT_ROWS = 3
 MOST_ROWS = 20
@@ -200,8 +202,6 @@ def contact_rows_formset(
 
 # --- the draft: the rows as typed ------------------------------------------------------
 
-VALUE_LONGEST = 200
-
 
 def typed_rows(data: Any) -> list[dict[str, str]]:
     """The contact rows as typed (from the posted form), in their places, the trailing
@@ -211,10 +211,7 @@ def typed_rows(data: Any) -> list[dict[str, str]]:
     except (TypeError, ValueError):
         total = 0
     rows = [
-        {
-            name: str(data.get(f"contacts-{i}-{name}", ""))[:VALUE_LONGEST]
-            for name in ROW_FIELDS
-        }
+        {name: typed_value(data, f"contacts-{i}-{name}") for name in ROW_FIELDS}
         for i in range(max(0, min(total, MOST_ROWS)))
     ]
     while rows and not row_is_filled(rows[-1]):

@@ -82,6 +82,47 @@ def test_typing_in_the_contact_rows_is_kept_in_its_places(
     assert rows[1]["phone"] == "07911"
 
 
+def test_a_nul_character_typed_is_left_out_of_the_draft(client, caseworker, held_case):
+    # A NUL (sent by a script, or pasted) cannot be kept in a draft (jsonb): the rest
+    # of the typing is, in both sections.
+    client.force_login(caseworker)
+    assessment = client.post(
+        url("draft", held_case),
+        {"section": "assessment", **ASSESSMENT, "occupation": "Bus\x00 driver"},
+        headers=HTMX,
+    )
+    rows = client.post(
+        url("draft", held_case),
+        {"section": "contacts", **contact_rows(typed_row("Gr\x00ace"))},
+        headers=HTMX,
+    )
+
+    assert (assessment.status_code, rows.status_code) == (204, 204)
+    assert draft_of(held_case, caseworker, "assessment").data["occupation"] == (
+        "Bus driver"
+    )
+    row = draft_of(held_case, caseworker, "contacts").data["rows"][0]
+    assert row["first_name"] == "Grace"
+
+
+def test_long_clinical_notes_are_kept_whole_in_the_draft_and_drawn_again(
+    client, caseworker, held_case
+):
+    notes = "Cough since Monday; " * 400  # 8,000 characters, longer than any cut
+    client.force_login(caseworker)
+    client.post(
+        url("draft", held_case),
+        {"section": "assessment", **ASSESSMENT, "clinical_notes": notes},
+        headers=HTMX,
+    )
+
+    assert draft_of(held_case, caseworker, "assessment").data["clinical_notes"] == (
+        notes
+    )
+    html = client.get(url("detail", held_case)).content.decode()
+    assert notes.strip() in html
+
+
 def test_the_latest_typing_replaces_the_last(client, caseworker, held_case):
     client.force_login(caseworker)
     for occupation in ("Bus", "Bus driver"):
