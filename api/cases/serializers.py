@@ -280,19 +280,46 @@ class IntakeConflictSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["conflict"])
     code = serializers.ChoiceField(choices=[409], help_text="Always 409.")
     lab_reference = serializers.CharField()
-    case = serializers.IntegerField(help_text="The id of the case on file.")
+    case = serializers.IntegerField(
+        allow_null=True,
+        help_text="The id of the case on file; null when it is outside the areas "
+        "of the client's local team.",
+    )
     detail = serializers.CharField()
     differing_fields = serializers.ListField(
         child=serializers.ChoiceField(choices=list(COMPARED_FIELDS)),
-        help_text="The compared fields on which the two versions differ.",
+        help_text="The compared fields on which the two versions differ; empty when "
+        "the case on file is outside the areas of the client's local team.",
     )
-    on_file = IntakeVersionSerializer(help_text="The case on file and its person.")
+    on_file = IntakeVersionSerializer(
+        allow_null=True,
+        help_text="The case on file and its person; null when it is outside the "
+        "areas of the client's local team.",
+    )
     received = IntakeVersionSerializer(help_text="The result as received.")
 
 
-def conflict_answer(*, lab_reference: str, case_id: int, conflict: dict) -> dict:
+def conflict_answer(
+    *, lab_reference: str, case_id: int, conflict: dict, hidden: bool = False
+) -> dict:
     """The answer for a conflicting result (IntakeOutcome.conflict), as
-    IntakeConflictSerializer describes it."""
+    IntakeConflictSerializer describes it. `hidden`: the case on file is one the
+    client may not see (outside its local team's areas), so nothing of it is said:
+    not its id, its person, nor which of their details differ."""
+    received = IntakeVersionSerializer(conflict["received"]).data
+    if hidden:
+        return {
+            "status": "conflict",
+            "code": 409,
+            "lab_reference": lab_reference,
+            "case": None,
+            "detail": f"Lab reference {lab_reference} is already a case outside "
+            "your areas, for a different person or test: nothing was written. "
+            "Check the lab reference.",
+            "differing_fields": [],
+            "on_file": None,
+            "received": received,
+        }
     return {
         "status": "conflict",
         "code": 409,
@@ -301,7 +328,24 @@ def conflict_answer(*, lab_reference: str, case_id: int, conflict: dict) -> dict
         "detail": conflict_message(lab_reference, conflict["fields"]),
         "differing_fields": list(conflict["fields"]),
         "on_file": IntakeVersionSerializer(conflict["on_file"]).data,
-        "received": IntakeVersionSerializer(conflict["received"]).data,
+        "received": received,
+    }
+
+
+class IntakeReceiptSerializer(serializers.Serializer):
+    """A result taken (or already held) whose case is outside the areas of the
+    client's local team: the client is told its id, not the case."""
+
+    id = serializers.IntegerField(help_text="The case's id.")
+    lab_reference = serializers.CharField()
+    detail = serializers.CharField()
+
+
+def receipt_answer(case) -> dict:
+    return {
+        "id": case.pk,
+        "lab_reference": case.lab_reference,
+        "detail": "The case is outside your areas: it is not shown.",
     }
 
 

@@ -39,8 +39,10 @@ from .serializers import (
     CaseSerializer,
     IntakeBatchSerializer,
     IntakeConflictSerializer,
+    IntakeReceiptSerializer,
     LabResultInSerializer,
     conflict_answer,
+    receipt_answer,
     validate_batch,
 )
 
@@ -160,6 +162,11 @@ compared.
 **One result**: 201 with the new case; 200 with the existing case; 409 with the
 conflict; 400 with field errors.
 
+A client bound to a local team is never shown a case outside its team's areas: for
+such a case it gets its id and lab reference (an IntakeReceipt) rather than the case,
+and a conflict with such a case names neither the case nor its person (`case` and
+`on_file` null, `differing_fields` empty).
+
 **A batch**: 200 once the batch is read, with one entry per item in order (`status`
 created, existing, invalid or conflict; the case id; the field errors of an invalid
 item; the `code` 409, `detail` and both versions of a conflict), and the count of each
@@ -168,6 +175,17 @@ are saved and bad ones reported; each item is written in its own savepoint, so a
 that fails leaves nothing behind. Posting the same batch again is safe: its items come
 back as existing. An empty list is 400; more than {MAX_BATCH} items is 413.
 """
+
+
+def _hidden_cases(request: Request, case_ids) -> set[int]:
+    """Of these cases, those the caller may not see: for a client bound to a local
+    team, those outside its areas (none for a national client)."""
+    actor = actor_of(request)
+    ids = set(case_ids)
+    if actor.sees_everything or not ids:
+        return set()
+    seen = cases_visible_to(actor).filter(pk__in=ids).values_list("pk", flat=True)
+    return ids - set(seen)
 
 
 def _lab_reference_of(item) -> str | None:
@@ -192,10 +210,18 @@ class LabResultIntakeView(APIView):
         responses={
             200: PolymorphicProxySerializer(
                 component_name="ExistingCaseOrBatchResult",
-                serializers=[CaseSerializer, IntakeBatchSerializer],
+                serializers=[
+                    CaseSerializer,
+                    IntakeReceiptSerializer,
+                    IntakeBatchSerializer,
+                ],
                 resource_type_field_name=None,
             ),
-            201: CaseSerializer,
+            201: PolymorphicProxySerializer(
+                component_name="NewCaseOrReceipt",
+                serializers=[CaseSerializer, IntakeReceiptSerializer],
+                resource_type_field_name=None,
+            ),
             409: OpenApiResponse(
                 response=PolymorphicProxySerializer(
                     component_name="IntakeConflictOrBatchResult",
@@ -251,14 +277,15 @@ class LabResultIntakeView(APIView):
                     lab_reference=conflict.case.lab_reference,
                     case_id=conflict.case.pk,
                     conflict=conflict.conflict,
+                    hidden=bool(_hidden_cases(request, [conflict.case.pk])),
                 ),
                 status=status.HTTP_409_CONFLICT,
             )
+        answer_status = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        if _hidden_cases(request, [case.pk]):
+            return Response(receipt_answer(case), status=answer_status)
         case = Case.objects.with_person().select_related("local_team").get(pk=case.pk)
-        return Response(
-            CaseSerializer(case).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        return Response(CaseSerializer(case).data, status=answer_status)
 
     def _batch(self, items: list) -> Response:
         if len(items) > MAX_BATCH:
@@ -288,6 +315,10 @@ class LabResultIntakeView(APIView):
         outcomes = case_intake_many(
             results=list(valid.values()), source=Case.Source.API, by=self.request.user
         )
+        hidden = _hidden_cases(
+            self.request,
+            [o.case.pk for o in outcomes if o.conflict is not None and o.case],
+        )
         for index, outcome in zip(valid, outcomes, strict=True):
             entry = results[index]
             if isinstance(outcome.error, DjangoValidationError):
@@ -303,6 +334,7 @@ class LabResultIntakeView(APIView):
                         lab_reference=valid[index].lab_reference,
                         case_id=outcome.case.pk,
                         conflict=outcome.conflict,
+                        hidden=outcome.case.pk in hidden,
                     )
                 )
             else:

@@ -9,9 +9,11 @@ import logging
 import pytest
 from django.utils import timezone
 
+from api.models import Scope
 from cases.models import Case
 from people.models import Person
 from people.services import PersonDetails
+from tests import factories as f
 from work.intake import IntakeConflict, case_intake, case_intake_many
 from work.intake import TestResult as LabResult
 
@@ -377,3 +379,67 @@ def test_a_concurrent_intake_of_the_reference_is_compared_too(monkeypatch):
     assert same.conflict is None
     assert Person.objects.count() == 1
     assert Case.objects.count() == 1
+
+
+# --- a client bound to a local team -----------------------------------------------------
+
+
+@pytest.fixture
+def leeds_lab(make_client):
+    """A Leeds testing site's integration: intake, bound to Leeds' local team."""
+    return make_client(
+        "Leeds testing site",
+        scopes=[Scope.INTAKE],
+        local_team=f.area("E08000035").local_team,
+    )[1]
+
+
+def test_a_local_client_is_told_nothing_of_a_conflicting_case_outside_its_areas(
+    api, leeds_lab
+):
+    held = post(api, result_payload("LAB-1")).json()  # a Sheffield case
+
+    alone = post(leeds_lab, someone_else("LAB-1"))
+    batch = post(leeds_lab, [someone_else("LAB-1"), own_person("LAB-2", 2)])
+
+    assert alone.status_code == 409
+    body = alone.json()
+    assert (body["case"], body["on_file"], body["differing_fields"]) == (None, None, [])
+    assert "outside your areas" in body["detail"]
+    assert "Asha" not in alone.content.decode()  # the person on file
+    assert str(held["id"]) not in alone.content.decode()
+    conflict = batch.json()["results"][0]
+    assert (conflict["status"], conflict["case"], conflict["on_file"]) == (
+        "conflict",
+        None,
+        None,
+    )
+    assert "Asha" not in batch.content.decode()
+    # The national client is still told both versions.
+    assert post(api, someone_else("LAB-1")).json()["on_file"]["first_name"] == "Asha"
+
+
+def test_a_local_client_gets_the_id_not_the_case_of_a_result_outside_its_areas(
+    api, leeds_lab
+):
+    sheffield = post(leeds_lab, result_payload("LAB-1"))  # a Sheffield postcode
+    again = post(leeds_lab, result_payload("LAB-1"))
+    leeds = post(
+        leeds_lab,
+        result_payload(
+            "LAB-3", person={**result_payload()["person"], "postcode": "LS1 4DY"}
+        ),
+    )
+
+    assert sheffield.status_code == 201
+    case = Case.objects.get(lab_reference="LAB-1")
+    assert sheffield.json() == {
+        "id": case.pk,
+        "lab_reference": "LAB-1",
+        "detail": "The case is outside your areas: it is not shown.",
+    }
+    assert again.status_code == 200
+    assert again.json()["id"] == case.pk
+    assert "person" not in again.json()
+    assert leeds.status_code == 201
+    assert leeds.json()["person"]["postcode"] == "LS1 4DY"  # its own area: the case
