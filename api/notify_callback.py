@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hmac
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
@@ -41,6 +43,31 @@ def _authorised(request: HttpRequest, expected: str) -> bool:
     return hmac.compare_digest(token.strip().encode(), expected.encode())
 
 
+# A receipt's time: not before GOV.UK Notify sent its first message, nor later than
+# now (an hour's leeway for the two clocks).
+EARLIEST_RECEIPT = datetime(2016, 1, 1, tzinfo=UTC)
+CLOCK_LEEWAY = timedelta(hours=1)
+
+
+def _receipt_time(value: Any) -> datetime | None:
+    """`completed_at` as a time we can hold, or None: a date and time with its time
+    zone, between EARLIEST_RECEIPT and now. (An offset can carry 9999-12-31 past the
+    last year Python holds: it was stored, and every page drawing the message
+    failed.)"""
+    if not isinstance(value, str):
+        return None
+    try:
+        at = parse_datetime(value)
+        if at is None or at.tzinfo is None:
+            return None
+        at = at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    if not EARLIEST_RECEIPT <= at <= timezone.now() + CLOCK_LEEWAY:
+        return None
+    return at
+
+
 def _receipt(body: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The receipt's fields we use, and what is wrong with it, by field."""
     if not isinstance(body, dict):
@@ -53,18 +80,17 @@ def _receipt(body: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
             errors[name] = ["This field is required: a non-empty string."]
         elif len(value) > 100:
             errors[name] = ["At most 100 characters."]
+        elif "\x00" in value:
+            errors[name] = ["Null characters are not allowed."]
         else:
             fields[name] = value.strip()
     completed = body.get("completed_at")
     if completed not in (None, ""):
-        at = None
-        if isinstance(completed, str):
-            try:
-                at = parse_datetime(completed)
-            except ValueError:
-                at = None
-        if at is None or at.tzinfo is None:
-            errors["completed_at"] = ["Give a date and time with its time zone."]
+        at = _receipt_time(completed)
+        if at is None:
+            errors["completed_at"] = [
+                "Give a date and time with its time zone, from 2016 up to now."
+            ]
         else:
             fields["at"] = at
     return fields, errors

@@ -148,6 +148,39 @@ def test_an_unknown_notification_is_a_404(client, token, sent):
             ),
             "completed_at",
         ),
+        # Past the last year Python holds once in UTC, and before the first.
+        (
+            json.dumps(
+                {
+                    "id": "abc",
+                    "status": "delivered",
+                    "completed_at": "9999-12-31T23:59:59-12:00",
+                }
+            ),
+            "completed_at",
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "abc",
+                    "status": "delivered",
+                    "completed_at": "0001-01-01T00:00:00+01:00",
+                }
+            ),
+            "completed_at",
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "abc",
+                    "status": "delivered",
+                    "completed_at": "2999-01-01T00:00Z",
+                }
+            ),
+            "completed_at",
+        ),
+        (json.dumps({"id": "abc\u0000", "status": "delivered"}), "id"),
+        (json.dumps({"id": "abc", "status": "deliv\u0000ered"}), "status"),
     ],
 )
 def test_a_bad_body_is_a_400_saying_which_field(client, token, raw, field):
