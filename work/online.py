@@ -375,35 +375,37 @@ def online_contact_answer(
     gets an escalation saying what they asked for. They will not, or cannot: a call
     handler phones them now. A postcode they give (where they are isolating) places
     them in an area, so support goes to the right local team; ValidationError if it
-    is malformed."""
+    is malformed. LinkUnusable once the contact is no longer waiting to be reached
+    (reached by phone, or escalated, meanwhile): none of that would happen then."""
     now = now or timezone.now()
     support = [k for k in (support or []) if k in SUPPORT_KINDS]
     locked_link = _locked_link(link, now, OnlineLink.Purpose.CONTACT)
     assert locked_link.contact_id is not None  # a contact's link
     contact = Contact.objects.select_for_update().get(pk=locked_link.contact_id)
+    if not contact.is_unreached:
+        raise LinkUnusable()
     if postcode.strip():
         _place(contact, postcode)
     detail: dict[str, Any] = {"online": "answered", "link": locked_link.pk}
-    if contact.is_unreached:
-        if support:
-            contact.note_reached_online(now=now)
-            item_escalate(
-                item=contact,
-                reason=Escalation.Reason.SUPPORT,
-                detail=support_detail(support, note),
-                by=None,
-                now=now,
-            )
-            detail["support"] = support
-        elif will_isolate:
-            held = contact.assignee_id is not None
-            contact.mark_reached_online(now=now)
-            if held:
-                assignment_run_after_commit()  # the handler has a free slot
-        else:
-            # A call is due now: they need someone to talk to.
-            Contact.objects.filter(pk=contact.pk).update(next_attempt_at=now)
-            assignment_run_after_commit()
+    if support:
+        contact.note_reached_online(now=now)
+        item_escalate(
+            item=contact,
+            reason=Escalation.Reason.SUPPORT,
+            detail=support_detail(support, note),
+            by=None,
+            now=now,
+        )
+        detail["support"] = support
+    elif will_isolate:
+        held = contact.assignee_id is not None
+        contact.mark_reached_online(now=now)
+        if held:
+            assignment_run_after_commit()  # the handler has a free slot
+    else:
+        # A call is due now: they need someone to talk to.
+        Contact.objects.filter(pk=contact.pk).update(next_attempt_at=now)
+        assignment_run_after_commit()
     locked_link.confirmed_at = now if will_isolate else None
     locked_link.support = support
     locked_link.submitted_at = now

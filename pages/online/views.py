@@ -138,6 +138,13 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
         found = online_link_find(token)
         if found.purpose == OnlineLink.Purpose.CASE and found.case.status not in OPEN:
             raise LinkUnusable()
+        # A contact's link asks what a call would: once they are reached by phone,
+        # or handed to their local team, nothing it says would be acted on.
+        if (
+            found.purpose == OnlineLink.Purpose.CONTACT
+            and not found.contact.is_unreached
+        ):
+            raise LinkUnusable()
     except LinkUnusable:
         return _unusable(request, asked or "en")
     language = asked or language_of(found.language)

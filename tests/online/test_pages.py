@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from calls.models import Outcome
 from cases.models import Case, SettingKind, SettingVisit
 from cases.workitem import Route, Status
 from contacts.models import Contact
@@ -23,6 +24,8 @@ from online.texts import long_date
 from pages.online import limits
 from tests import factories as f
 from work.assignment import assign_work
+from work.calls import call_record
+from work.escalation import item_escalate
 from work.online import online_case_invite, online_contact_tell
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -503,6 +506,43 @@ def test_please_phone_me_makes_a_call_due_now(client, call_handler):
     assert assign_work().assigned["contact"] == 1
     contact.refresh_from_db()
     assert contact.assignee == call_handler
+
+
+@pytest.mark.parametrize(
+    "meanwhile", ["reached by phone", "escalated", "escalated while open"]
+)
+def test_a_contact_link_stops_working_once_the_contact_is_no_longer_waiting(
+    client, call_handler, meanwhile
+):
+    # Whatever the link said would happen (a call, help from the council) would not:
+    # the contact was reached by phone, or handed to their local team, meanwhile.
+    contact, link, token = contact_link()
+    Contact.objects.filter(pk=contact.pk).update(
+        status=Status.ASSIGNED, assignee=call_handler
+    )
+    contact.refresh_from_db()
+    opened = client.get(url(token))  # the page, opened before
+    assert opened.status_code == 200
+    if meanwhile == "reached by phone":
+        call_record(item=contact, caller=call_handler, outcome=Outcome.REACHED)
+    else:
+        item_escalate(
+            item=contact, reason=Escalation.Reason.WRONG_NUMBER, by=None, now=None
+        )
+    if meanwhile != "escalated while open":
+        assert client.get(url(token)).status_code == 404
+
+    answer = client.post(
+        url(token),
+        {"will_isolate": "no", "support": ["food"], "postcode": "s1 1aa"},
+    )
+
+    assert answer.status_code == 404
+    assert UNUSABLE in answer.content.decode()
+    link.refresh_from_db()
+    assert link.submitted_at is None
+    contact.refresh_from_db()
+    assert contact.escalations.filter(reason=Escalation.Reason.SUPPORT).count() == 0
 
 
 def test_the_contact_must_choose_and_keep_the_note_short(client):
