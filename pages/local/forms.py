@@ -56,8 +56,15 @@ class QueueFilterForm(forms.Form):
         super().__init__(data, *args, **kwargs)
 
     def values(self) -> dict:
-        """The cleaned filters, with safe defaults when the query string is bad."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """The cleaned filters. A field that is not valid (a search too long, say)
+        falls back to its default, its error shown beside it; the others still
+        apply, so the page shows the tab and filters that were asked for."""
+        self.is_valid()
+        data = {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in self.errors
+        }
         return {
             "tab": data.get("tab") or Escalation.Status.NEW,
             "q": data.get("q", ""),

@@ -125,6 +125,9 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
     )
     query = request.GET.copy()
     query.pop("page", None)
+    for name in form.errors:
+        # What the page did not apply is not carried to its links and export.
+        query.pop(name, None)
     counts = escalation_counts(visible)
     tabs = []
     for value, label in TABS:
