@@ -72,7 +72,9 @@ class GapSlotsForm(forms.Form):
             "invalid": "Enter the last day as a real date",
         },
     )
-    plan = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
+    # No max_length: a plan that is not the slots' fingerprint, whatever its length,
+    # is a gap that changed since it was shown, and the page shows it again.
+    plan = forms.CharField(required=False, widget=forms.HiddenInput)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, earliest: date, latest: date, **kwargs) -> None:

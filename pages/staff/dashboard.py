@@ -101,7 +101,11 @@ def work(request: HttpRequest) -> HttpResponse:
     newest_first = filters.value("order") == "newest"
     form = None
     if request.method == "POST":
-        posted = [int(x) for x in request.POST.getlist("items") if x.isdigit()]
+        # isdigit() is true of "²" too, which int() refuses: an id is ASCII digits,
+        # and anything else is ignored like any other item that is not an id.
+        posted = [
+            int(x) for x in request.POST.getlist("items") if x.isascii() and x.isdigit()
+        ]
         in_scope = list(
             items_visible_to(request.user, model)
             .filter(workload.work_scope(supervisor), pk__in=posted)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 
 from staffing.models import CallReview, StaffProfile
 from staffing.services import SlotPlan
@@ -20,6 +21,8 @@ WEEKDAYS = [
 ]
 # A publish covers at most this many days: a surge rota, not a year's diary.
 MAX_PUBLISH_DAYS = 56
+# Slots are published at most this far ahead: a year's rota, not a mistyped year.
+MAX_PUBLISH_AHEAD = timedelta(days=365)
 
 
 class DateInput(forms.DateInput):
@@ -86,6 +89,21 @@ class PublishSlotsForm(forms.Form):
             "max_value": "Publish at most 100 slots at each time",
         },
     )
+
+    def _within_a_year(self, day: date) -> date:
+        latest = timezone.localdate() + MAX_PUBLISH_AHEAD
+        if day > latest:
+            raise forms.ValidationError(
+                f"Slots can be published up to a year ahead: choose a day up to "
+                f"{latest.day} {latest:%B %Y}."
+            )
+        return day
+
+    def clean_first_day(self) -> date:
+        return self._within_a_year(self.cleaned_data["first_day"])
+
+    def clean_last_day(self) -> date:
+        return self._within_a_year(self.cleaned_data["last_day"])
 
     def clean(self) -> dict:
         data = super().clean()

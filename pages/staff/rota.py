@@ -140,8 +140,9 @@ def shifts_publish(request: HttpRequest) -> HttpResponse:
     if supervisor.team is None:
         messages.error(request, "You are not attached to a team to publish slots for.")
         return redirect("staffing:team_shifts")
-    form = PublishSlotsForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # A POST is always bound: an empty one shows what each field needs.
+    form = PublishSlotsForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         try:
             shifts = services.shifts_publish(
                 team=supervisor.team, plan=form.plan(), by=request.user
@@ -161,8 +162,8 @@ def shifts_publish(request: HttpRequest) -> HttpResponse:
 def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
     shift = rota.get_shift_for_supervisor(supervisor, pk)
-    form = CancelShiftForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = CancelShiftForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         try:
             services.shift_cancel(
                 shift=shift, by=request.user, reason=form.cleaned_data["reason"]

@@ -9,13 +9,22 @@ from django.utils import timezone
 
 from clock import monday_of
 
+# The weeks the pages show: ten years either way of today. A week further off is a
+# mistyped address, read as an unreadable one (and year 9999 or 1 has no next or
+# previous week to link to).
+WEEKS_SHOWN_YEARS = 10
+
 
 def _week(request: HttpRequest, now: datetime) -> date:
-    """The Monday of the week asked for (?week=YYYY-MM-DD), else of this week."""
+    """The Monday of the week asked for (?week=YYYY-MM-DD), else of this week: also
+    when the week asked for is more than `WEEKS_SHOWN_YEARS` from today."""
+    today = timezone.localdate(now)
     try:
         day = date.fromisoformat(request.GET.get("week", ""))
     except ValueError:
-        day = timezone.localdate(now)
+        day = today
+    if abs(day.year - today.year) > WEEKS_SHOWN_YEARS:
+        day = today
     return monday_of(day)
 
 
