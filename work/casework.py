@@ -34,6 +34,7 @@ from .rules import (
     CallRule,
     case_isolation_ends_on,
     contact_isolation_ends_on,
+    exposure_date_problem,
     isolation_after_fact,
 )
 
@@ -291,6 +292,10 @@ def contact_add(
     now = now or timezone.now()
     case = case.locked()
     _check(case, by, "changed")
+    if problem := exposure_date_problem(
+        day=details.exposure_date, case=case, today=timezone.localdate(now)
+    ):
+        raise ValidationError({"exposure_date": problem})
     person, _ = person_find_or_create(
         details=details.person, source="named as a contact", now=now
     )

@@ -4,7 +4,7 @@ check a result with these, so a result one refuses the other refuses too."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 
@@ -12,6 +12,11 @@ from areas.postcodes import normalise_postcode
 from people.models import validate_nhs_number
 
 EARLIEST_BIRTH = date(1890, 1, 1)
+# The service's first tests: a specimen taken before this is a slip of the year.
+EARLIEST_SPECIMEN = date(2020, 1, 1)
+# Symptoms that started longer before the test than this are not of the infection
+# it found (and would put the case's infectious period weeks before it).
+ONSET_LONGEST_BEFORE_SPECIMEN = timedelta(days=28)
 
 # The longest value each field may hold (the columns they are stored in).
 MAX_LENGTH = {
@@ -67,6 +72,37 @@ def result_dates_errors(
         errors["specimen_date"] = (
             "The specimen date must be on or before the result date."
         )
-    if symptom_onset is not None and symptom_onset > result_date:
-        errors["symptom_onset"] = "Symptom onset cannot be after the result date."
+    elif specimen_date < EARLIEST_SPECIMEN:
+        errors["specimen_date"] = (
+            f"The specimen date must be in {EARLIEST_SPECIMEN.year} or later."
+        )
+    if symptom_onset is not None and (
+        problem := symptom_onset_problem(
+            symptom_onset=symptom_onset,
+            specimen_date=specimen_date,
+            result_date=result_date,
+        )
+    ):
+        errors["symptom_onset"] = problem
     return errors
+
+
+def symptom_onset_problem(
+    *, symptom_onset: date, specimen_date: date, result_date: date
+) -> str:
+    """What is wrong with the day a case's symptoms started, against their test
+    ("" when nothing): after the result, or weeks before the specimen was taken.
+    The intake (API and CSV) and the risk assessment's form ask it."""
+    if symptom_onset > result_date:
+        return (
+            "Symptoms must have started on or before the result date "
+            f"({result_date.day} {result_date:%b %Y})."
+        )
+    earliest = specimen_date - ONSET_LONGEST_BEFORE_SPECIMEN
+    if symptom_onset < earliest:
+        return (
+            f"Symptoms must have started at most {ONSET_LONGEST_BEFORE_SPECIMEN.days} "
+            f"days before the test ({earliest.day} {earliest:%b %Y} or later): check "
+            "the date."
+        )
+    return ""

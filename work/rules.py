@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 
@@ -75,6 +76,37 @@ def contact_isolation_ends_on(*, last_exposure: date) -> date:
     rule of the period the exposure falls in (14 days to 13 December 2020, 10 from
     the 14th, in England)."""
     return last_exposure + timedelta(days=isolation_rule_on(last_exposure).contact)
+
+
+# --- a case's infectious period, and exposures within it ---------------------------
+
+# A case can pass the infection on from this long before their symptoms started, or
+# (with no symptoms) before their test was taken: NHS Test and Trace's rule.
+INFECTIOUS_BEFORE = timedelta(days=2)
+
+
+def infectious_from(case: Any) -> date:
+    """The first day the case could have passed it on: two days before their symptoms
+    started, or, when they have had none, two days before their test."""
+    return (case.symptom_onset or case.specimen_date) - INFECTIOUS_BEFORE
+
+
+def exposure_date_problem(*, day: date, case: Any, today: date) -> str:
+    """What is wrong with the day a case's contact was last exposed ("" when
+    nothing): in the future, or before the case could have passed it on.
+
+    The one statement of this rule: the case page's rows, the API and the operation
+    (work.casework.contact_add) all ask it, so every door refuses the same days with
+    the same words. (The online pages say it in the page's language.)"""
+    if day > today:
+        return "The exposure date cannot be in the future."
+    start = infectious_from(case)
+    if day < start:
+        return (
+            f"That is before {case.person.full_name} could have passed it on (from "
+            f"{start:%A} {start.day} {start:%B %Y}): check the date."
+        )
+    return ""
 
 
 def isolation_after_fact(*, current: date, computed: date, overridden: bool) -> date:

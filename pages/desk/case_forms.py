@@ -13,6 +13,7 @@ from django.utils import timezone
 from areas.postcodes import normalise_postcode
 from cases.models import Case, RiskAssessment, SettingKind
 from work.casework import AssessmentDetails, VisitDetails
+from work.result_rules import symptom_onset_problem
 
 from ..typed import typed_value
 
@@ -76,11 +77,12 @@ class AssessmentForm(forms.ModelForm):
             return None
         if onset > timezone.localdate():
             raise ValidationError("The date symptoms started cannot be in the future.")
-        if onset > self.case.result_date:
-            raise ValidationError(
-                "Symptoms must have started on or before the result date "
-                f"({self.case.result_date:%d %b %Y})."
-            )
+        if problem := symptom_onset_problem(
+            symptom_onset=onset,
+            specimen_date=self.case.specimen_date,
+            result_date=self.case.result_date,
+        ):
+            raise ValidationError(problem)
         return onset
 
     def clean_household_size(self) -> int | None:

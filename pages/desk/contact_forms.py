@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -15,22 +15,13 @@ from contacts.models import Contact
 from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails
+from work.rules import exposure_date_problem
 
 from ..typed import typed_value
 
 # Rows shown for a new batch; the caseworker can leave the spare ones empty.
 CONTACT_ROWS = 3
 MOST_ROWS = 20
-# A case can pass the infection on from this long before their symptoms started.
-INFECTIOUS_BEFORE_ONSET = timedelta(days=2)
-
-
-def infectious_from(case: Case) -> date:
-    """The first day the case could have passed it on: two days before their symptoms
-    started, or the day of their test when they have had no symptoms."""
-    if case.symptom_onset is not None:
-        return case.symptom_onset - INFECTIOUS_BEFORE_ONSET
-    return case.specimen_date
 
 
 def long_date(day: date) -> str:
@@ -112,11 +103,12 @@ class ContactRowForm(forms.Form):
         day = self.cleaned_data["exposure_date"]
         if day > timezone.localdate():
             raise ValidationError("The exposure date cannot be in the future.")
-        if self.case is not None and day < (start := infectious_from(self.case)):
-            raise ValidationError(
-                f"That is before {self.case.person.full_name} could have passed it "
-                f"on (from {long_date(start)}): check the date."
+        if self.case is not None and (
+            problem := exposure_date_problem(
+                day=day, case=self.case, today=timezone.localdate()
             )
+        ):
+            raise ValidationError(problem)
         return day
 
     def details(self) -> ContactDetails:

@@ -25,8 +25,8 @@ from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails, VisitDetails
 from work.online import SUPPORT_KINDS, CaseAnswer
+from work.rules import infectious_from
 
-from ..desk.contact_forms import infectious_from
 from ..templatetags.nhsuk import field_anchor, field_context
 from .texts import setting_kinds, text
 

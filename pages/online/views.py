@@ -36,8 +36,8 @@ from work.online import (
     online_link_find,
     online_link_opened,
 )
+from work.rules import infectious_from
 
-from ..desk.contact_forms import infectious_from
 from . import limits
 from .forms import CaseAnswerForm, ContactAnswerForm, Errors
 from .texts import language_or_none, text

@@ -219,6 +219,25 @@ def test_contact_with_future_exposure_is_400(api):
     assert "exposure_date" in response.json()
 
 
+def test_contact_exposed_before_the_case_was_infectious_is_400_as_on_the_page(api):
+    # Symptoms from four days ago: infectious from six days ago, and not before.
+    onset = timezone.localdate() - dt.timedelta(days=4)
+    case = f.CaseFactory(symptom_onset=onset, person__first_name="Jack")
+    url = f"/api/v1/cases/{case.pk}/contacts/"
+    too_early = (onset - dt.timedelta(days=3)).isoformat()
+    first_day = (onset - dt.timedelta(days=2)).isoformat()
+
+    refused = api.post(url, contact_payload(exposure_date=too_early), format="json")
+    taken = api.post(url, contact_payload(exposure_date=first_day), format="json")
+
+    assert refused.status_code == 400
+    (reason,) = refused.json()["exposure_date"]
+    assert reason.startswith("That is before Jack ")
+    assert "could have passed it on" in reason
+    assert taken.status_code == 201
+    assert Contact.objects.count() == 1  # nothing of the refused one written
+
+
 # --- recording calls ------------------------------------------------------------------
 
 

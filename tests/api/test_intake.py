@@ -122,6 +122,28 @@ def test_specimen_in_the_future_is_400(api):
     assert "future" in response.json()["specimen_date"][0]
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("specimen_date", "0001-01-01", "2020 or later"),
+        ("symptom_onset", "0001-01-01", "at most 28 days before the test"),
+        ("symptom_onset", 29, "at most 28 days before the test"),
+    ],
+)
+def test_a_date_of_another_era_is_400_naming_the_field(api, field, value, reason):
+    payload = result_payload()
+    if isinstance(value, int):  # days before the specimen was taken
+        specimen = dt.date.fromisoformat(payload["specimen_date"])
+        value = (specimen - dt.timedelta(days=value)).isoformat()
+    payload[field] = value
+
+    response = post(api, payload)
+
+    assert response.status_code == 400
+    assert reason in response.json()[field][0]
+    assert not Case.objects.exists()
+
+
 def test_symptom_onset_after_result_is_400(api):
     payload = result_payload(symptom_onset=timezone.localdate().isoformat())
     response = post(api, payload)

@@ -340,6 +340,27 @@ def test_assessment_with_errors_shows_them_by_the_field_and_keeps_what_was_typed
     assert not RiskAssessment.objects.exists()
 
 
+@pytest.mark.parametrize("onset", ["0001-01-01", "weeks before"])
+def test_an_onset_weeks_before_the_test_is_refused_by_the_field(
+    client, caseworker, held_case, onset
+):
+    # Year 1 was saved, and then adding any contact was a 500 (two days before it).
+    if onset == "weeks before":
+        onset = (held_case.specimen_date - dt.timedelta(days=29)).isoformat()
+    client.force_login(caseworker)
+    response = client.post(
+        reverse("cases:assessment", args=[held_case.pk]),
+        {**ASSESSMENT, "symptom_onset": onset},
+    )
+
+    html = response.content.decode()
+    field_start = html.index('id="id_symptom_onset-group"')
+    assert "at most 28 days before the test" in html[field_start : field_start + 800]
+    assert not RiskAssessment.objects.exists()
+    held_case.refresh_from_db()
+    assert held_case.symptom_onset is None
+
+
 def test_symptomatic_without_onset_is_refused(client, caseworker, held_case):
     client.force_login(caseworker)
     response = client.post(reverse("cases:assessment", args=[held_case.pk]), ASSESSMENT)

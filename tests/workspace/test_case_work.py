@@ -620,19 +620,22 @@ def test_an_exposure_before_the_infectious_period_is_refused_with_the_reason(
     assert Contact.objects.count() == 1
 
 
-def test_with_no_symptoms_an_exposure_before_the_test_is_refused(
+def test_with_no_symptoms_an_exposure_over_two_days_before_the_test_is_refused(
     client, caseworker, held_case
 ):
+    # NHS Test and Trace's rule: with no symptoms, infectious from two days before
+    # the test was taken.
     client.force_login(caseworker)
-    before = held_case.specimen_date - dt.timedelta(days=1)
+    before = held_case.specimen_date - dt.timedelta(days=3)
     response = client.post(
         url("contacts", held_case),
         contact_rows(row("Ann", exposure_date=before.isoformat())),
     )
     assert "could have passed it on" in response.content.decode()
+    first_day = held_case.specimen_date - dt.timedelta(days=2)
     response = client.post(
         url("contacts", held_case),
-        contact_rows(row("Ann", exposure_date=held_case.specimen_date.isoformat())),
+        contact_rows(row("Ann", exposure_date=first_day.isoformat())),
     )
     assert response.status_code == 302
 
