@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audit.services import audit_list_view
+from audit.services import audit_list_view, audit_view
 from calls.models import CallAttempt, Outcome
 from cases.workitem import WorkItem
 from work.access.calls import calls_visible_to, get_call_for
@@ -53,6 +53,13 @@ class CallAttemptViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_object(self) -> CallAttempt:
         return get_call_for(actor_of(self.request), self.kwargs["pk"])
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        """One call; the read of the person called is audited, as a case's is."""
+        call = self.get_object()
+        item = call.case if call.case_id else call.contact
+        audit_view(user=request.user, obj=call, via="api", person=item.person)
+        return Response(self.get_serializer(call).data)
 
     def list(self, request: Request, *args, **kwargs) -> Response:
         """A page of calls; the person called is audited as read, in one INSERT

@@ -243,6 +243,25 @@ def test_the_database_refuses_raw_updates_and_deletes(
     assert AuditEvent.objects.get(pk=event.pk).action == VIEW
 
 
+@pytest.mark.parametrize("kind", ["case", "contact"])
+def test_reading_one_call_through_the_api_writes_a_view_of_the_person_called(
+    national_api, kind
+):
+    on_case = {"contact": None, "case": f.CaseFactory()} if kind == "case" else {}
+    call = f.CallAttemptFactory(**on_case)
+    item = call.case if kind == "case" else call.contact
+    service_account, http = national_api
+
+    assert http.get(f"/api/v1/calls/{call.pk}/").status_code == 200
+
+    (event,) = views_by(service_account, detail__via="api")
+    assert (event.person_id, event.object_type, event.object_id) == (
+        item.person_id,
+        "calls.callattempt",
+        str(call.pk),
+    )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_purge_switch_lets_a_transaction_delete_old_events_and_only_it(
     requires_postgres,
