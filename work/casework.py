@@ -186,7 +186,8 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
         case=case, setting=setting, visited_on=details.visited_on
     ).exists():
         raise IllegalTransition(
-            f"This visit to {setting.name} on {details.visited_on:%d %b %Y} "
+            f"This visit to {setting.name} on {details.visited_on.day} "
+            f"{details.visited_on:%b %Y} "
             "is already recorded."
         )
     visit = SettingVisit.objects.create(

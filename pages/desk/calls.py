@@ -4,6 +4,7 @@ the script."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,7 @@ from calls.models import Outcome
 from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
 from cases.workitem import WorkItem
+from people.phones import national
 from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Tier
 from work.calls import CallLogged, call_record
@@ -61,6 +63,12 @@ def knowledge_search(request: HttpRequest) -> TemplateResponse:
     )
 
 
+def short_time(at: datetime) -> str:
+    """A local time this week or next, as the call panel writes a day:
+    "01:30 on Sun 6 Dec"."""
+    return f"{at:%H:%M} on {at:%a} {at.day} {at:%b}"
+
+
 def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
     """What happened, and what happens next, in one or two sentences."""
     outcome = logged.call.outcome
@@ -82,12 +90,15 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
         ends = item.isolation_ends_on
         text = f"Logged: reached. Isolation ends on {ends:%A} {ends.day} {ends:%B %Y}."
         if logged.message is not None:
-            text += f" The isolation advice is queued as a text to {logged.message.to}."
+            text += (
+                " The isolation advice is queued as a text to "
+                f"{national(logged.message.to)}."
+            )
         return text
     text = f"Logged: {logged.call.get_outcome_display().lower()}."
     if item.is_unreached and item.next_attempt_at is not None:
         at = timezone.localtime(item.next_attempt_at)
-        text += f" Next attempt {at:%H:%M on %a %d %b} (by the call rules)."
+        text += f" Next attempt {short_time(at)} (by the call rules)."
     elif item.is_unreached:
         text += " No more attempts by phone: it goes to the local team next."
     return text

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
@@ -63,8 +64,13 @@ class AssessmentForm(forms.ModelForm):
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
-        self.fields["household_size"].min_value = 1
-        self.fields["household_size"].widget.attrs["min"] = 1
+        size = self.fields["household_size"]
+        # The model's minimum (0) would answer -1 with "greater than or equal to 0";
+        # clean_household_size says what a household is, for 0 and below alike.
+        size.validators = [
+            v for v in size.validators if not isinstance(v, MinValueValidator)
+        ]
+        size.widget.attrs["min"] = 1
         self.fields["household_size"].error_messages["invalid"] = (
             "Enter the number of people as a number, such as 3."
         )

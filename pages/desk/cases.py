@@ -68,7 +68,7 @@ from work.queues import (
 
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
-from .calls import log_call, may_read_clinical, search_text
+from .calls import log_call, may_read_clinical, search_text, short_time
 from .case_forms import (
     AssessmentForm,
     CompleteForm,
@@ -359,7 +359,7 @@ def next_item(request: HttpRequest) -> HttpResponse:
         messages.info(
             request,
             f"Nothing in your queue is due yet: the next call is due at "
-            f"{at:%H:%M on %a %d %b}.",
+            f"{short_time(at)}.",
         )
         return redirect("cases:queue")
     return redirect(work_url(item))

@@ -361,6 +361,22 @@ def test_an_onset_weeks_before_the_test_is_refused_by_the_field(
     assert held_case.symptom_onset is None
 
 
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_a_household_of_nobody_is_refused_with_what_a_household_is(
+    client, caseworker, held_case, size
+):
+    client.force_login(caseworker)
+    response = client.post(
+        reverse("cases:assessment", args=[held_case.pk]),
+        {**ASSESSMENT, "symptomatic": "", "household_size": size},
+    )
+
+    html = response.content.decode()
+    assert "A household has at least one person: them." in html
+    assert "greater than or equal to" not in html
+    assert not RiskAssessment.objects.exists()
+
+
 def test_symptomatic_without_onset_is_refused(client, caseworker, held_case):
     client.force_login(caseworker)
     response = client.post(reverse("cases:assessment", args=[held_case.pk]), ASSESSMENT)

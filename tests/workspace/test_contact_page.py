@@ -101,6 +101,9 @@ def test_reaching_a_contact_queues_the_isolation_advice_text(
     assert message.to == str(held_contact.person.phone)
     ends = held_contact.isolation_ends_on
     assert f"{ends:%A} {ends.day} {ends:%B %Y}" in message.body
+    # The number in the confirmation as the page shows it beside: 07... not +44...
+    shown = held_contact.person.phone.as_national
+    assert f"queued as a text to {shown}.".encode() in response.content
 
 
 def test_no_answer_shows_the_next_attempt_scheduled_by_the_rules(
@@ -119,7 +122,9 @@ def test_no_answer_shows_the_next_attempt_scheduled_by_the_rules(
         held_contact.next_attempt_at - call.started_at
     ).total_seconds() == gap * 3600
     at = timezone.localtime(held_contact.next_attempt_at)
-    assert f"Next attempt {at:%H:%M on %a %d %b}".encode() in response.content
+    assert f"Next attempt {at:%H:%M} on {at:%a} {at.day} {at:%b} (".encode() in (
+        response.content
+    )
     assert not Message.objects.exists()
 
 
