@@ -132,6 +132,14 @@ class BaseContactFormSet(forms.BaseFormSet):
     """The rows of new contacts. Unbound, it can be drawn with the rows of a draft
     (`rows`): each a spare row filled in as typed, so an emptied row is still spare."""
 
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        # Its hidden counts were not sent, or not as numbers: nothing a caseworker
+        # typed, so nothing to point them at but sending the rows again.
+        "missing_management_form": "The contact rows were not sent whole: reload "
+        "the page and enter them again.",
+    }
+
     def __init__(self, *args, rows: list[dict[str, str]] | None = None, **kwargs):
         self.restored = rows or []
         super().__init__(*args, **kwargs)
@@ -149,6 +157,8 @@ class BaseContactFormSet(forms.BaseFormSet):
 
     def clean(self):
         super().clean()
+        if self.is_bound and not self.management_form.is_valid():
+            return  # said already (missing_management_form), not "enter a contact"
         if any(self.errors):
             return
         if not self.filled_forms():

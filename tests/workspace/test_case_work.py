@@ -567,6 +567,23 @@ def test_completing_an_unreached_case_says_what_to_do_and_links_to_the_call(
 # --- messages that say what to do -------------------------------------------------------
 
 
+@pytest.mark.parametrize("total", ["abc", "1.5", ""])
+def test_rows_sent_with_a_broken_count_say_so_and_save_nothing(
+    client, caseworker, held_case, total
+):
+    client.force_login(caseworker)
+    data = contact_rows(row("Ann"))
+    data["contacts-TOTAL_FORMS"] = total
+
+    response = client.post(url("contacts", held_case), data)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The contact rows were not sent whole" in html
+    assert "Enter at least one contact." not in html
+    assert not held_case.contacts.exists()
+
+
 def test_a_missing_postcode_says_what_to_enter(client, caseworker, held_case):
     client.force_login(caseworker)
     response = client.post(
