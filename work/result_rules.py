@@ -4,12 +4,13 @@ check a result with these, so a result one refuses the other refuses too."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 
 from areas.postcodes import normalise_postcode
-from people.models import validate_nhs_number
+from people.models import Language, validate_nhs_number
 
 EARLIEST_BIRTH = date(1890, 1, 1)
 # The service's first tests: a specimen taken before this is a slip of the year.
@@ -39,6 +40,29 @@ def nhs_number_clean(value: str) -> str:
     if digits:
         validate_nhs_number(digits)
     return digits
+
+
+@functools.cache
+def _language_codes() -> frozenset[str]:
+    """The codes of the languages the service knows (reference data), read once."""
+    return frozenset(Language.objects.values_list("code", flat=True))
+
+
+def language_clean(value: str) -> str:
+    """A first language's ISO 639-1 code as held ("pl" for "PL "), or "" for a
+    blank; ValidationError for a code the service has no language of (it was taken
+    and dropped, so the person was never matched to a caller who speaks it)."""
+    code = value.strip().lower()
+    if not code:
+        return ""
+    if code not in _language_codes():
+        _language_codes.cache_clear()  # one added since: read them again
+        if code not in _language_codes():
+            raise ValidationError(
+                f"No language has the code {code!r}: give its ISO 639-1 code, such "
+                "as pl (Polish) or ur (Urdu)."
+            )
+    return code
 
 
 def postcode_clean(value: str) -> str:

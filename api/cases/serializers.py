@@ -16,6 +16,7 @@ from work.intake import COMPARED_FIELDS, TestResult, conflict_message
 from work.result_rules import (
     MAX_LENGTH,
     date_of_birth_check,
+    language_clean,
     nhs_number_clean,
     postcode_clean,
     result_dates_errors,
@@ -74,6 +75,9 @@ class PersonInSerializer(serializers.Serializer):
 
     def validate_postcode(self, value: str) -> str:
         return postcode_clean(value)
+
+    def validate_language(self, value: str) -> str:
+        return language_clean(value)
 
     def validate_date_of_birth(self, value: dt.date | None) -> dt.date | None:
         if value is not None:

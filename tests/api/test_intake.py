@@ -11,6 +11,7 @@ from cases.models import Case
 from cases.workitem import Status
 from escalations.models import Escalation
 from people.models import Person
+from tests import factories as f
 
 from .conftest import result_payload
 
@@ -142,6 +143,23 @@ def test_a_date_of_another_era_is_400_naming_the_field(api, field, value, reason
     assert response.status_code == 400
     assert reason in response.json()[field][0]
     assert not Case.objects.exists()
+
+
+def test_a_language_is_held_by_its_code_and_an_unknown_one_is_400(api):
+    f.LanguageFactory(code="pl", name="Polish")
+    upper = result_payload("LAB-1")
+    upper["person"]["language"] = " PL "
+    unknown = result_payload("LAB-2")
+    unknown["person"]["language"] = "xx"
+
+    taken = post(api, upper)
+    refused = post(api, unknown)
+
+    assert taken.status_code == 201
+    assert Person.objects.get().language.code == "pl"
+    assert refused.status_code == 400
+    assert "No language has the code 'xx'" in refused.json()["person"]["language"][0]
+    assert not Case.objects.filter(lab_reference="LAB-2").exists()
 
 
 def test_symptom_onset_after_result_is_400(api):
