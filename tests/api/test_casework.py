@@ -64,6 +64,35 @@ def test_cases_list_pages_with_a_cursor(api):
     assert third["next"] is None
 
 
+@pytest.mark.parametrize("kind", ["cases", "calls"])
+def test_pages_back_and_forth_show_every_item_once_though_many_share_a_time(api, kind):
+    # An intake batch is written with one timestamp: the twelve oldest items share
+    # it here. DRF's cursor skipped one of them on the way back from the last page.
+    one_time = timezone.now() - dt.timedelta(hours=1)
+    times = [one_time + dt.timedelta(minutes=5), *[one_time] * 12]
+    if kind == "cases":
+        made = [f.CaseFactory(created_at=at).pk for at in times]
+    else:
+        made = [f.CallAttemptFactory(started_at=at).pk for at in times]
+    newest_first = sorted(
+        made, key=lambda pk: (-times[made.index(pk)].timestamp(), -pk)
+    )
+
+    pages = [api.get(f"/api/v1/{kind}/?page_size=3").json()]
+    while pages[-1]["next"]:
+        pages.append(api.get(pages[-1]["next"]).json())
+    back = [pages[-1]]
+    while back[-1]["previous"]:
+        back.append(api.get(back[-1]["previous"]).json())
+
+    forward_ids = [item["id"] for page in pages for item in page["results"]]
+    backward_ids = [item["id"] for page in reversed(back) for item in page["results"]]
+    assert forward_ids == newest_first
+    assert backward_ids == newest_first
+    assert len(pages) == len(back) == 5
+    assert pages[0]["previous"] is None
+
+
 def test_bad_cursor_is_404(api):
     assert api.get("/api/v1/cases/?cursor=garbage").status_code == 404
 
