@@ -52,6 +52,9 @@ def named(exposure_date: dt.date, exposure: str = "household") -> ContactDetails
 
 
 def open_case(**kwargs):
+    # Symptoms from 3 January: it could pass it on from the 1st, so every day(n)
+    # named is within its infectious period (work.rules.exposure_date_problem).
+    kwargs.setdefault("symptom_onset", day(3))
     return f.CaseFactory(status=Status.REACHED, **kwargs)
 
 
