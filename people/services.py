@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -61,6 +61,39 @@ def person_arrival(details: PersonDetails, *, postcode: str) -> Arrival:
         phones=(phone,) if phone else (),
         postcode=postcode,
     )
+
+
+def arrivals_one_at_a_time(arrivals: Iterable[Arrival]) -> None:
+    """Hold, until the transaction ends, every arrival that could be this person, so
+    that two arrivals of one new person at once (two cases naming them, a result
+    sent twice in parallel) are matched one after the other, and the second finds
+    the first rather than making a second person. PostgreSQL's transaction-level
+    advisory locks, one per key a match needs one of (people/matching.py: the NHS
+    number, the date of birth, a phone, the postcode), taken in one order so two
+    arrivals never wait on each other. Outside a transaction, or on SQLite (one
+    writer at a time already), nothing to do."""
+    if connection.vendor != "postgresql" or not connection.in_atomic_block:
+        return
+    keys = [
+        f"{name}:{value}"
+        for arrival in arrivals
+        for name, value in (
+            ("nhs", arrival.nhs_number),
+            ("born", arrival.date_of_birth or ""),
+            ("postcode", arrival.postcode),
+            *(("phone", phone) for phone in arrival.phones),
+        )
+        if value
+    ]
+    if not keys:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM ("
+            "SELECT DISTINCT hashtextextended('person ' || key, 0) AS k "
+            "FROM unnest(%s::text[]) AS key ORDER BY k) AS keys",
+            [keys],
+        )
 
 
 def person_lookup(arrival: Arrival) -> Match:
@@ -132,6 +165,7 @@ def person_find_or_create(
         else None
     )
     arrival = person_arrival(details, postcode=located.postcode if located else "")
+    arrivals_one_at_a_time([arrival])
     found = _found(
         details,
         arrival=arrival,

@@ -30,8 +30,10 @@ from escalations.models import Escalation
 from people.models import Person
 from people.services import (
     PersonDetails,
+    arrivals_one_at_a_time,
     people_find_or_create_many,
     people_ids_reserve,
+    person_arrival,
     person_find_or_create,
 )
 from rows.insert import insert_rows
@@ -43,6 +45,10 @@ from .online import online_case_wait, online_cases_invite
 from .rules import CallRule, case_isolation_ends_on
 
 log = logging.getLogger(__name__)
+
+# A batch of up to this many results holds its people's arrivals one at a time with
+# any other's (case_intake_many).
+ARRIVALS_LOCKED_UP_TO = 25
 
 # What must agree for a lab reference received again to be the same result: who it is
 # (contact details such as phone, email, postcode and address may change, so they are
@@ -328,6 +334,15 @@ def case_intake_many(
     postcodes.areas_fetch(
         results[i].person.postcode for i in new if results[i].person.postcode
     )
+    if 1 < len(new) <= ARRIVALS_LOCKED_UP_TO:
+        # A few results (a lab's retry, a site's morning): their people's arrivals
+        # one at a time with any other (people.services), as a single result's are
+        # in person_find_or_create. A bigger batch is not held so: it would take
+        # thousands of locks, and hold every other lab's batch behind it.
+        arrivals_one_at_a_time(
+            person_arrival(results[i].person, postcode=results[i].person.postcode)
+            for i in new
+        )
     if (
         connection.vendor == "postgresql"
         and len(new) > 1
