@@ -3,7 +3,7 @@ and completing the case."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -20,6 +20,9 @@ from ..typed import typed_value
 
 DATE_WIDGET = {"type": "date"}
 VISIT_PREFIX = "visit"
+# The places a case went that matter: where they may have caught it (up to the
+# longest incubation before their symptoms or test) and since.
+VISITS_FROM = timedelta(days=14)
 
 
 class AssessmentForm(forms.ModelForm):
@@ -160,6 +163,13 @@ class VisitForm(forms.Form):
         day = self.cleaned_data["visited_on"]
         if day > timezone.localdate():
             raise ValidationError("The date of the visit cannot be in the future.")
+        earliest = (self.case.symptom_onset or self.case.specimen_date) - VISITS_FROM
+        if day < earliest:
+            raise ValidationError(
+                f"Settings visited count from {VISITS_FROM.days} days before "
+                f"{'their symptoms started' if self.case.symptom_onset else 'their test'}"
+                f" ({earliest:%A} {earliest.day} {earliest:%B %Y}): check the date."
+            )
         return day
 
     def details(self) -> VisitDetails:

@@ -584,6 +584,39 @@ def test_rows_sent_with_a_broken_count_say_so_and_save_nothing(
     assert not held_case.contacts.exists()
 
 
+def test_a_visit_weeks_before_the_test_is_refused_by_its_field(
+    client, caseworker, held_case
+):
+    client.force_login(caseworker)
+    too_early = held_case.specimen_date - dt.timedelta(days=15)
+    earliest = held_case.specimen_date - dt.timedelta(days=14)
+
+    refused = client.post(
+        url("visit", held_case),
+        {
+            "visit-name": "Crown Inn",
+            "visit-kind": "venue",
+            "visit-visited_on": too_early.isoformat(),
+        },
+    )
+    taken = client.post(
+        url("visit", held_case),
+        {
+            "visit-name": "Crown Inn",
+            "visit-kind": "venue",
+            "visit-visited_on": earliest.isoformat(),
+        },
+    )
+
+    html = refused.content.decode()
+    field_start = html.index('id="id_visit-visited_on-group"')
+    assert (
+        "count from 14 days before their test" in html[field_start : field_start + 900]
+    )
+    assert taken.status_code == 302
+    assert [v.visited_on for v in held_case.visits.all()] == [earliest]
+
+
 def test_a_missing_postcode_says_what_to_enter(client, caseworker, held_case):
     client.force_login(caseworker)
     response = client.post(
