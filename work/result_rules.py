@@ -122,7 +122,11 @@ def symptom_onset_problem(
             "Symptoms must have started on or before the result date "
             f"({result_date.day} {result_date:%b %Y})."
         )
-    earliest = specimen_date - ONSET_LONGEST_BEFORE_SPECIMEN
+    # (A specimen date in the first days of year 1, refused on its own, has no day
+    # 28 days before it to hold.)
+    earliest = max(specimen_date, date.min + ONSET_LONGEST_BEFORE_SPECIMEN) - (
+        ONSET_LONGEST_BEFORE_SPECIMEN
+    )
     if symptom_onset < earliest:
         return (
             f"Symptoms must have started at most {ONSET_LONGEST_BEFORE_SPECIMEN.days} "

@@ -145,6 +145,16 @@ def test_a_date_of_another_era_is_400_naming_the_field(api, field, value, reason
     assert not Case.objects.exists()
 
 
+def test_a_specimen_and_onset_both_in_year_one_are_400_not_an_error(api):
+    # 28 days before the first days of year 1 is no date at all: it overflowed.
+    payload = result_payload(specimen_date="0001-01-01", symptom_onset="0001-01-01")
+
+    response = post(api, payload)
+
+    assert response.status_code == 400
+    assert "2020 or later" in response.json()["specimen_date"][0]
+
+
 def test_a_language_is_held_by_its_code_and_an_unknown_one_is_400(api):
     f.LanguageFactory(code="pl", name="Polish")
     upper = result_payload("LAB-1")
