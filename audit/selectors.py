@@ -15,10 +15,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet, Subquery
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from clock import local_midnight
+from clock import local_midnight, moment_of
 
 from .models import AuditEvent
 
@@ -42,16 +40,11 @@ class Cursor:
         if not value:
             return None
         moment, _, pk = value.strip().rpartition(",")
-        if not pk.isdigit() or len(pk) > 18:
+        if not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
             return None
-        try:
-            at = parse_datetime(moment) or parse_datetime(moment.replace(" ", "+"))
-        except ValueError:
-            return None
+        at = moment_of(moment)
         if at is None:
             return None
-        if timezone.is_naive(at):
-            at = timezone.make_aware(at)
         return cls(at=at, id=int(pk))
 
 
@@ -135,7 +128,7 @@ def audit_search(filters: AuditFilters) -> QuerySet[AuditEvent]:
         events = events.filter(action=filters.action)
     if filters.date_from is not None:
         events = events.filter(at__gte=local_midnight(filters.date_from))
-    if filters.date_to is not None:
+    if filters.date_to is not None and filters.date_to < date.max:
         events = events.filter(at__lt=local_midnight(filters.date_to + timedelta(1)))
     return events
 

@@ -7,9 +7,10 @@ long and a day 23 or 25. This is the one place that arithmetic is written.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 MONDAY = 0
 THURSDAY = 3
@@ -18,6 +19,23 @@ THURSDAY = 3
 def local_midnight(day: date) -> datetime:
     """The first moment of a local day, aware."""
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
+
+
+def moment_of(text: str) -> datetime | None:
+    """A moment written in an address (a page's cursor): ISO 8601, a "+" the query
+    string turned into a space put back, local time when it has no offset; in UTC.
+    None for text that is no moment, or whose offset or year the database cannot
+    hold (PostgreSQL refuses an offset beyond 16 hours; 9999-12-31 at -12:00 is
+    past year 9999 in UTC)."""
+    try:
+        at = parse_datetime(text) or parse_datetime(text.replace(" ", "+"))
+        if at is None:
+            return None
+        if timezone.is_naive(at):
+            at = timezone.make_aware(at)
+        return at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:

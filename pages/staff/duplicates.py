@@ -22,10 +22,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.services import audit_list_view
+from clock import moment_of
 from figures.weekly import forget_cached_figures
 from people.models import Language, Person, PossibleDuplicate
 from people.selectors import possible_duplicates
@@ -77,17 +77,17 @@ class After:
         """As __str__ writes it (a "+" the query string made a space put back);
         anything else is None: the first page."""
         parts = (value or "").strip().replace(" ", "+").split(",")
-        if len(parts) != 3 or not parts[2].isdigit() or len(parts[2]) > 18:
+        if len(parts) != 3 or not parts[2].isascii() or not parts[2].isdigit():
+            return None
+        if len(parts[2]) > 18:
             return None
         try:
             score = float(parts[0])
-            created_at = parse_datetime(parts[1])
         except ValueError:
             return None
+        created_at = moment_of(parts[1])
         if created_at is None or score != score:  # NaN
             return None
-        if timezone.is_naive(created_at):
-            created_at = timezone.make_aware(created_at)
         return cls(score=score, created_at=created_at, id=int(parts[2]))
 
 

@@ -806,3 +806,37 @@ def test_each_search_page_is_one_query_on_its_index(
         assert "OFFSET" not in statement
         assert "COUNT(" not in statement.upper()
     assert filters.index == index
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?date_to=9999-12-31",
+        "?before=2026-01-01T00:00:00-23:59,1",
+        "?before=9999-12-31T23:59:59-12:00,1",
+        "?before=2026-01-01T00:00:00Z,%C2%B2",
+    ],
+)
+def test_the_trail_search_takes_any_address_without_an_error(
+    client, superuser, supervisor, query
+):
+    # A day past the last one Python holds, and offsets PostgreSQL refuses, were
+    # 500s; each is now the search or its first page.
+    person = f.PersonFactory()
+    event_about(person, at=timezone.now(), user=superuser)
+    client.force_login(superuser)
+
+    assert client.get(f"/staff/audit/{query}").status_code == 200
+    client.force_login(supervisor)
+    assert client.get(f"/staff/people/{person.pk}/audit/{query}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "after",
+    ["1,9999-12-31T23:59:59-23:59,1", "1,0001-01-01T00:00:00%2B23:59,1", "1,x,²"],
+)
+def test_the_possible_duplicates_take_any_address_without_an_error(
+    client, supervisor, after
+):
+    client.force_login(supervisor)
+    assert client.get(f"/staff/duplicates/?after={after}").status_code == 200
