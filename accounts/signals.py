@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import (
     user_logged_in,
@@ -20,6 +21,9 @@ def _address(request) -> str:
 
 @receiver(user_logged_in, dispatch_uid="audit_sign_in")
 def _signed_in(sender, request, user, **kwargs) -> None:
+    # Their own mistyped passwords are forgotten; others' tried from the same
+    # address are not (settings: AXES_RESET_ON_SUCCESS).
+    AccessAttempt.objects.filter(username=user.get_username()).delete()
     audit_sign_in(
         user=user,
         action=AuditEvent.Action.SIGN_IN,

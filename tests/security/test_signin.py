@@ -68,6 +68,34 @@ def test_a_username_longer_than_any_account_is_refused_with_the_fields_message(
     assert "_auth_user_id" not in client.session
 
 
+def test_signing_in_to_ones_own_account_does_not_forgive_guesses_at_another(
+    client, caseworker, call_handler, settings
+):
+    # From one address: guesses at the call handler's password, the guesser signing
+    # in to their own account (the caseworker's) before the last allowed one. That
+    # sign-in wiped the address's failures, and the guesses went on for ever.
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert try_password(client, call_handler, "wrong-password").status_code == 200
+    assert try_password(client, caseworker, f.PASSWORD).status_code == 302
+    client.logout()
+
+    try_password(client, call_handler, "wrong-password")  # the limit's guess
+
+    assert try_password(client, call_handler, f.PASSWORD).status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_sign_in_forgets_its_own_mistyped_passwords(client, caseworker, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        try_password(client, caseworker, "wrong-password")
+    assert try_password(client, caseworker, f.PASSWORD).status_code == 302
+    client.logout()
+
+    # A full allowance again: one more mistake does not lock them out.
+    assert try_password(client, caseworker, "wrong-password").status_code == 200
+    assert try_password(client, caseworker, f.PASSWORD).status_code == 302
+
+
 def test_the_admin_sign_in_locks_out_the_same_way(client, admin_user, settings):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         try_password(client, admin_user, "wrong-password", url=ADMIN_LOGIN)
