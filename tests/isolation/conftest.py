@@ -54,6 +54,12 @@ def a_case(**fields):
     return f.CaseFactory(**fields)
 
 
+def a_naming_case(exposed_on: dt.date):
+    """A case that could have passed it on by `exposed_on`, so it may name a contact
+    exposed then (work.rules): symptoms from that day (at most its result date)."""
+    return a_case(symptom_onset=exposed_on)
+
+
 @pytest.fixture
 def held_case(clock, caseworker):
     """A case the caseworker holds (its dates by the test's clock)."""

@@ -21,14 +21,14 @@ from work.intake import TestResult as LabResult
 from work.intake import case_intake
 from work.isolation import isolation_override
 
-from .conftest import DECEMBER_17, SAM, SAM_JSON, D, a_case, hold
+from .conftest import DECEMBER_17, SAM, SAM_JSON, D, a_case, a_naming_case, hold
 
 pytestmark = [pytest.mark.django_db, pytest.mark.now(DECEMBER_17)]
 
 
 def contact_named_on(day, case=None) -> Contact:
     return contact_add(
-        case=case or a_case(),
+        case=case or a_naming_case(day),
         details=ContactDetails(
             person=SAM, exposure_date=day, exposure=Contact.Exposure.HOUSEHOLD
         ),

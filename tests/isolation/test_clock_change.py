@@ -14,7 +14,7 @@ from work.intake import TestResult as LabResult
 from work.intake import case_intake
 from work.isolation import isolation_override
 
-from .conftest import LONDON, SAM, a_case, hold
+from .conftest import LONDON, SAM, a_naming_case, hold
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ AUTUMN_NIGHT = dt.datetime(2020, 10, 25, 0, 30, tzinfo=LONDON)
 
 def named_on(day, case=None) -> Contact:
     return contact_add(
-        case=case or a_case(),
+        case=case or a_naming_case(day),
         details=ContactDetails(
             person=SAM, exposure_date=day, exposure=Contact.Exposure.HOUSEHOLD
         ),
@@ -39,7 +39,9 @@ def test_an_override_to_saturday_is_in_the_past_at_half_past_midnight_on_sunday(
 ):
     assert AUTUMN_NIGHT.astimezone(dt.UTC).date() == D(2020, 10, 24)
     # Exposed 15 October, the 14-day rule of the time: 15 + 14 = 29 October.
-    contact = named_on(D(2020, 10, 15), case=hold(a_case(), caseworker))
+    contact = named_on(
+        D(2020, 10, 15), case=hold(a_naming_case(D(2020, 10, 15)), caseworker)
+    )
 
     with pytest.raises(ValidationError) as refused:
         isolation_override(

@@ -11,7 +11,7 @@ from contacts.models import Contact, Exposure
 from work.casework import ContactDetails, contact_add
 from work.isolation import isolation_override
 
-from .conftest import DECEMBER_17, SAM, SAM_JSON, D, a_case, hold
+from .conftest import DECEMBER_17, SAM, SAM_JSON, D, a_case, a_naming_case, hold
 
 pytestmark = [pytest.mark.django_db, pytest.mark.now(DECEMBER_17)]
 
@@ -27,11 +27,11 @@ def named(case, exposed_on, person=SAM):
 
 def test_a_later_exposure_under_the_new_rule_moves_the_end_date(clock):
     # First named for 10 December, under the 14-day rule: 10 + 14 = 24 December.
-    first = named(a_case(), D(2020, 12, 10))
+    first = named(a_naming_case(D(2020, 12, 10)), D(2020, 12, 10))
     assert first.isolation_ends_on == D(2020, 12, 24)
 
     # Named again for 16 December, under the 10-day rule: 16 + 10 = 26 December.
-    again = named(a_case(), D(2020, 12, 16))
+    again = named(a_naming_case(D(2020, 12, 16)), D(2020, 12, 16))
 
     assert again.pk == first.pk
     assert again.joined is not None
@@ -41,10 +41,10 @@ def test_a_later_exposure_under_the_new_rule_moves_the_end_date(clock):
 
 def test_a_later_exposure_whose_new_rule_ends_sooner_leaves_the_date(clock):
     # 12 December under the 14-day rule: 12 + 14 = 26 December.
-    first = named(a_case(), D(2020, 12, 12))
+    first = named(a_naming_case(D(2020, 12, 12)), D(2020, 12, 12))
     # 14 December, two days later, under the 10-day rule: 14 + 10 = 24 December,
     # sooner than the 26th they have: never earlier.
-    named(a_case(), D(2020, 12, 14))
+    named(a_naming_case(D(2020, 12, 14)), D(2020, 12, 14))
 
     first.refresh_from_db()
     assert first.isolation_ends_on == D(2020, 12, 26)
@@ -52,7 +52,9 @@ def test_a_later_exposure_whose_new_rule_ends_sooner_leaves_the_date(clock):
 
 
 def test_a_re_exposure_recorded_through_the_api_moves_the_end_date(clock, caseworker):
-    first = named(a_case(), D(2020, 12, 10))  # 10 + 14 = 24 December
+    first = named(
+        a_naming_case(D(2020, 12, 10)), D(2020, 12, 10)
+    )  # 10 + 14 = 24 December
     second_case = hold(a_case(), caseworker)
     http = APIClient()
     http.force_login(caseworker)
@@ -88,7 +90,7 @@ def test_a_re_exposure_lengthening_isolation_beyond_an_override_applies(
     )
 
     # Named again for 16 December: 16 + 10 = 26 December, beyond the override's 20th.
-    named(a_case(), D(2020, 12, 16))
+    named(a_naming_case(D(2020, 12, 16)), D(2020, 12, 16))
 
     contact.refresh_from_db()
     assert contact.isolation_ends_on == D(2020, 12, 26)
@@ -105,7 +107,7 @@ def test_a_re_exposure_within_an_override_leaves_it_standing(clock, caseworker):
     )
 
     # Named again for 16 December: 16 + 10 = 26 December, before the override's 30th.
-    named(a_case(), D(2020, 12, 16))
+    named(a_naming_case(D(2020, 12, 16)), D(2020, 12, 16))
 
     contact.refresh_from_db()
     assert contact.isolation_ends_on == D(2020, 12, 30)
