@@ -15,7 +15,14 @@ TYPING_BACK = (
     "You were signed out before your changes were saved. What you typed is back in "
     "the form: check it and save it again."
 )
-LEFT_OUT = {"csrfmiddlewaretoken", "password", "old_password", "new_password1"}
+LEFT_OUT = {
+    "csrfmiddlewaretoken",
+    "password",
+    "old_password",
+    "new_password1",
+    "new_password2",
+    "code",
+}
 
 
 def keep_typed_form(request: HttpRequest, *, action: str) -> None:

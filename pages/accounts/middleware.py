@@ -18,7 +18,20 @@ from accounts.services import confirmed_device
 from ..typed import keep_typed_form
 
 # Signing in, out, the second factor itself, a password reset, and files.
-OPEN_PREFIXES = ("/accounts/", "/static/", "/health/", "/favicon.ico")
+# What a user not past their second factor may still reach: signing in and out,
+# giving or setting up the second factor, a forgotten password's reset, and the
+# site's files. Not the password change: it is an act of the account, and a password
+# alone must not change the password of an account that needs a second factor.
+OPEN_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/keep-alive/",
+    "/accounts/two-factor/",
+    "/accounts/password/reset/",
+    "/static/",
+    "/health/",
+    "/favicon.ico",
+)
 
 
 def two_factor_required(
@@ -84,6 +97,8 @@ def signed_out_gracefully(
         if (
             response.status_code != 302
             or request.user.is_authenticated
+            # Signing out is no session that ended (its message says so).
+            or request.path == reverse("logout")
             or (
                 not response.get("Location", "").startswith(str(settings.LOGIN_URL))
                 and not response.get("Location", "").startswith(reverse("login"))
@@ -97,7 +112,10 @@ def signed_out_gracefully(
         )
         if request.method == "POST":
             page = page if page != request.get_full_path() else "/"
-            keep_typed_form(request, action=request.path)
+            if not request.path.startswith("/accounts/"):
+                # The service's forms, never the account's: a password or a code
+                # is not kept, even in a session.
+                keep_typed_form(request, action=request.path)
         expired = settings.SESSION_COOKIE_NAME in request.COOKIES
         query = {"next": page, **({"expired": "1"} if expired else {})}
         target = reverse("login") + "?" + urlencode(query)

@@ -171,6 +171,30 @@ def test_a_supervisor_must_give_a_second_factor_before_any_page(client, supervis
     assert client.get("/api/v1/cases/").status_code == 403
 
 
+def test_a_password_alone_does_not_change_the_password_of_a_second_factor_account(
+    client, supervisor
+):
+    enrolled_device(supervisor)
+    try_password(client, supervisor, f.PASSWORD)
+
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": f.PASSWORD,
+            "new_password1": "kettle orbit meadow",
+            "new_password2": "kettle orbit meadow",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("two_factor"))
+    supervisor.refresh_from_db()
+    assert supervisor.check_password(f.PASSWORD)  # unchanged
+    # Signing in, the second factor and a forgotten password stay open to them.
+    assert client.get(reverse("two_factor")).status_code == 200
+    assert client.get(reverse("password_reset")).status_code == 200
+
+
 def test_a_local_team_member_without_an_authenticator_is_sent_to_set_one_up(
     client, local_team_member
 ):
@@ -415,3 +439,42 @@ def test_no_page_template_holds_inline_script_or_style():
         )
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        (
+            "password_change",
+            {
+                "old_password": f.PASSWORD,
+                "new_password1": "kettle orbit meadow",
+                "new_password2": "kettle orbit meadow",
+            },
+        ),
+        ("two_factor", {"code": "c12ead-7811ed"}),
+    ],
+)
+def test_an_account_form_sent_after_the_session_ended_keeps_no_secret(
+    client, caseworker, url, data
+):
+    client.force_login(caseworker)
+    client.session.flush()
+    client.cookies["sessionid"] = "expired-session-key"
+
+    client.post(reverse(url), data)
+
+    kept = client.session.get("typed_forms", {})
+    assert kept == {}
+    for secret in data.values():
+        assert secret not in str(dict(client.session))
+
+
+def test_signing_out_says_nothing_of_a_session_that_ended(client, caseworker):
+    try_password(client, caseworker, f.PASSWORD)
+
+    response = client.post(reverse("logout"), follow=True)
+
+    html = response.content.decode()
+    assert response.request["PATH_INFO"] == reverse("login")
+    assert "after a while without activity" not in html
