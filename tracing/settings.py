@@ -129,6 +129,9 @@ TRACING_TWO_FACTOR_REQUIRED_FOR = env.list(
     "TWO_FACTOR_REQUIRED_FOR", default=["supervisor", "local", "admin"]
 )
 OTP_TOTP_ISSUER = "NHS contact tracing"
+# The admin never shows an authenticator's key (nor its QR code): an administrator
+# who could copy it could give anyone's second factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 TRACING_RECOVERY_CODES = 10
 
 # A password reset link works once, for an hour.

@@ -11,9 +11,10 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
@@ -36,7 +37,13 @@ def _next(request: HttpRequest) -> str:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
-    return settings.LOGIN_REDIRECT_URL
+    return resolve_url(settings.LOGIN_REDIRECT_URL)  # a path, not the URL's name
+
+
+def _with_next(name: str, request: HttpRequest) -> str:
+    """The address of the page `name`, carrying where to go after it (encoded: a
+    `next` with a query of its own keeps all of it)."""
+    return f"{reverse(name)}?{urlencode({'next': _next(request)})}"
 
 
 def _minutes(delta: timedelta) -> int:
@@ -62,7 +69,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     if request.user.is_verified():
         return redirect(_next(request))
     if confirmed_device(request.user) is None:
-        return redirect(f"{request.path}setup/?next={_next(request)}")
+        return redirect(_with_next("two_factor_setup", request))
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = two_factor_verify(user=request.user, token=form.cleaned_data["code"])
@@ -72,7 +79,8 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             if device.persistent_id.startswith("otp_static") and left < 3:
                 messages.warning(
                     request,
-                    f"You have {left} recovery codes left: ask an administrator to "
+                    f"You have {left} recovery code{'' if left == 1 else 's'} left: "
+                    "ask an administrator to "
                     "reset your two-factor sign-in to get new ones.",
                 )
             return redirect(_next(request))
@@ -91,7 +99,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """Enrol an authenticator app: a QR code (and the key to type in), then a code
     from the app to confirm it; the recovery codes are shown once."""
     if confirmed_device(request.user) is not None and not request.user.is_verified():
-        return redirect(f"{request.path.removesuffix('setup/')}?next={_next(request)}")
+        return redirect(_with_next("two_factor", request))
     device = two_factor_enrolment_start(user=request.user)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

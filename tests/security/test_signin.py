@@ -478,3 +478,45 @@ def test_signing_out_says_nothing_of_a_session_that_ended(client, caseworker):
     html = response.content.decode()
     assert response.request["PATH_INFO"] == reverse("login")
     assert "after a while without activity" not in html
+
+
+def test_enrolment_without_a_next_continues_to_the_home_page(client, local_team_member):
+    try_password(client, local_team_member, f.PASSWORD)
+    client.get(reverse("two_factor_setup"))
+    device = TOTPDevice.objects.get(user=local_team_member, confirmed=False)
+
+    done = client.post(reverse("two_factor_setup"), {"code": current_code(device)})
+
+    # The "continue" link was href="home" (the URL's name): a 404 under setup/.
+    assert 'href="/"' in done.content.decode()
+    assert 'href="home"' not in done.content.decode()
+
+
+def test_a_next_with_a_query_of_its_own_keeps_all_of_it(client, local_team_member):
+    try_password(client, local_team_member, f.PASSWORD)
+
+    response = client.get(reverse("two_factor"), {"next": "/staff/?a=1&b=2"})
+
+    assert response.status_code == 302
+    assert response["Location"] == (
+        reverse("two_factor_setup") + "?next=%2Fstaff%2F%3Fa%3D1%26b%3D2"
+    )
+
+
+def test_the_admin_never_shows_an_authenticators_key(client, supervisor, admin_user):
+    device = enrolled_device(supervisor)
+    admin_device = enrolled_device(admin_user)
+    client.force_login(admin_user)
+    client.post(reverse("two_factor"), {"code": current_code(admin_device)})
+    change = f"/admin/otp_totp/totpdevice/{device.pk}/change/"
+
+    page = client.get(change)
+
+    assert page.status_code == 200  # signed in, past the second factor
+    assert device.key not in page.content.decode()
+    assert (
+        client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    )
+    assert (
+        client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+    )
