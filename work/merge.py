@@ -178,6 +178,37 @@ def _refuse_unless_open(pair: PossibleDuplicate) -> None:
         )
 
 
+def _refuse_if_held(*people: Person) -> None:
+    """A record under a legal hold is kept as it is: not merged, nor merged into
+    (the hold would move with its rows, and the other record's change with them).
+    An administrator lifts the hold first, if the merge is to be made."""
+    held = [p for p in people if p.legal_holds.filter(lifted_at__isnull=True).exists()]
+    if held:
+        named = " and ".join(f"{p.full_name} (record {p.pk})" for p in held)
+        raise WorkRefused(
+            f"A legal hold is on {named}: records under a hold are not merged. An "
+            "administrator may lift the hold first."
+        )
+
+
+def _refuse_if_own_contact(a: Person, b: Person) -> None:
+    """One record named as a contact by the other's case: merged, they would be a
+    contact of their own case."""
+    own = (
+        Contact.objects.filter(
+            Q(person=a, case__person=b) | Q(person=b, case__person=a)
+        )
+        .select_related("case")
+        .first()
+    )
+    if own is not None:
+        raise WorkRefused(
+            f"Case {own.case.lab_reference} names the other record as its contact "
+            f"(contact {own.pk}): as one person they would be a contact of their own "
+            "case. Close that contact first, if they are one person."
+        )
+
+
 def _lock_people(*ids: int) -> dict[int, Person]:
     """Both people, locked in id order (two merges never wait on each other)."""
     return {
@@ -231,6 +262,8 @@ def _merge(
     merged = side["b"] if survivor is side["a"] else side["a"]
     if survivor.merged_into_id or merged.merged_into_id:
         raise WorkRefused("One of these records has already been merged.")
+    _refuse_if_held(survivor, merged)
+    _refuse_if_own_contact(survivor, merged)
     now = timezone.now()
     snapshot: dict[str, Any] = {
         "survivor": _row(survivor),

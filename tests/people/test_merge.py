@@ -25,6 +25,8 @@ from online.models import OnlineLink
 from people.models import Message, Person, PersonChange, PersonMerge, PossibleDuplicate
 from people.selectors import possible_duplicates
 from people.services import PersonDetails, person_find_or_create
+from retention.models import LegalHold
+from retention.services import legal_hold_place
 from tests import factories as f
 from work.access.people import parse_person_query, people_search
 from work.assignment import assignable_pool
@@ -483,6 +485,41 @@ def test_a_survivor_outside_the_pair_is_refused(supervisor, maria, mariya):
             fields={},
             by=supervisor,
         )
+
+
+@pytest.mark.parametrize("held", ["survivor", "merged"])
+def test_a_record_under_a_legal_hold_is_not_merged(
+    supervisor, admin, maria, mariya, held
+):
+    legal_hold_place(
+        person=maria if held == "survivor" else mariya, reason="Inquiry", by=admin
+    )
+    case = f.CaseFactory(person=mariya)
+
+    with pytest.raises(WorkRefused, match="A legal hold is on"):
+        person_merge(
+            pair=pair_of(maria, mariya), survivor=maria, fields={}, by=supervisor
+        )
+
+    assert Person.objects.get(pk=mariya.pk).merged_into is None
+    assert Case.objects.get(pk=case.pk).person == mariya
+    assert LegalHold.objects.get().person in (maria, mariya)
+    assert (LegalHold.objects.get().person == maria) == (held == "survivor")
+
+
+def test_a_record_named_by_the_others_case_is_not_merged_into_its_own_contact(
+    supervisor, maria, mariya
+):
+    case = f.CaseFactory(person=maria)
+    contact = f.ContactFactory(case=case, person=mariya)
+
+    with pytest.raises(WorkRefused, match="contact of their own case"):
+        person_merge(
+            pair=pair_of(maria, mariya), survivor=maria, fields={}, by=supervisor
+        )
+
+    assert Contact.objects.get(pk=contact.pk).person == mariya
+    assert Person.objects.get(pk=mariya.pk).merged_into is None
 
 
 def test_a_call_handler_may_not_merge(call_handler, maria, mariya):
