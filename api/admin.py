@@ -106,7 +106,11 @@ class ApiClientAdmin(admin.ModelAdmin):
     def rotate_token(self, request, queryset):
         with transaction.atomic():
             for client in queryset:
-                token = api_client_rotate_token(client=client, by=request.user)
+                # The new token keeps the client's expiry (None: it had none); it
+                # is changed on the client's page, not by a rotation.
+                token = api_client_rotate_token(
+                    client=client, by=request.user, expires_at=client.expires_at
+                )
                 _show_token_once(
                     request,
                     client,

@@ -38,7 +38,9 @@ def api_client_create(
     if unknown:
         raise ValueError(f"Unknown scopes: {', '.join(sorted(unknown))}")
     user = get_user_model()(
-        username=f"api-{slugify(name)[:120]}", first_name=name[:150], is_active=True
+        username=_free_username(f"api-{slugify(name)[:120]}"),
+        first_name=name[:150],
+        is_active=True,
     )
     user.set_unusable_password()
     user.save()
@@ -52,6 +54,22 @@ def api_client_create(
     token = api_client_set_token(client=client, save=False, expires_at=expires_at)
     client.save()
     return client, token
+
+
+def _free_username(wanted: str) -> str:
+    """`wanted`, or with a number added when an account has it already: names that
+    differ only in punctuation or case ("Hunt Lab!", "Hunt-Lab") slugify alike, and
+    the second was an IntegrityError (a 500 in the admin)."""
+    taken = set(
+        get_user_model()
+        .objects.filter(username__startswith=wanted)
+        .values_list("username", flat=True)
+    )
+    username, n = wanted, 1
+    while username in taken:
+        n += 1
+        username = f"{wanted}-{n}"
+    return username
 
 
 TOKEN_FIELDS = [

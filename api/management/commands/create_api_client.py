@@ -21,6 +21,9 @@ class Command(BaseCommand):
         parser.add_argument("--rate", type=int, default=120, help="Requests a minute.")
 
     def handle(self, *args, name, scopes, local_team, rate, **options):
+        longest = ApiClient._meta.get_field("name").max_length
+        if longest is not None and len(name) > longest:
+            raise CommandError(f"A client's name has at most {longest} characters.")
         if ApiClient.objects.filter(name=name).exists():
             raise CommandError(f"A client named {name!r} already exists.")
         if rate < 1:

@@ -7,6 +7,9 @@ from django.utils import timezone
 from api.models import ApiClient
 from api.services import api_client_rotate_token
 
+# The longest a token may be given: ten years (a mistyped number overflowed).
+LONGEST_DAYS = 3650
+
 
 class Command(BaseCommand):
     help = (
@@ -29,8 +32,10 @@ class Command(BaseCommand):
             raise CommandError(f"No API client named {name!r}.")
         if not client.is_active:
             raise CommandError(f"The client {name!r} is inactive.")
-        if expires_in_days is not None and expires_in_days < 1:
-            raise CommandError("--expires-in-days must be at least 1.")
+        if expires_in_days is not None and not 1 <= expires_in_days <= LONGEST_DAYS:
+            raise CommandError(
+                f"--expires-in-days must be from 1 to {LONGEST_DAYS} (ten years)."
+            )
         expires_at = (
             timezone.now() + timedelta(days=expires_in_days)
             if expires_in_days is not None
