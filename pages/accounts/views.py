@@ -31,6 +31,14 @@ from audit.services import audit_record, audit_sign_in
 from .forms import CodeForm
 
 
+# A code is refused when it is wrong, and also (django-otp slows guessing down) when
+# it comes within seconds of a wrong one, however right it is: the words say both.
+CODE_REFUSED = (
+    "That code was not accepted: check it, wait a few seconds (a code straight "
+    "after a wrong one is not checked), and try the code the app shows then."
+)
+
+
 def _next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(
@@ -84,7 +92,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
                     "reset your two-factor sign-in to get new ones.",
                 )
             return redirect(_next(request))
-        form.add_error("code", "That code is not right: check it and try again.")
+        form.add_error("code", CODE_REFUSED)
     return TemplateResponse(
         request,
         "registration/two_factor.html",
@@ -114,7 +122,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
                 "registration/recovery_codes.html",
                 {"codes": codes, "next": _next(request)},
             )
-        form.add_error("code", "That code is not right: check the app and try again.")
+        form.add_error("code", CODE_REFUSED)
     qr = segno.make(device.config_url, error="m")
     return TemplateResponse(
         request,

@@ -520,3 +520,15 @@ def test_the_admin_never_shows_an_authenticators_key(client, supervisor, admin_u
     assert (
         client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
     )
+
+
+def test_a_right_code_straight_after_a_wrong_one_is_told_to_wait(client, supervisor):
+    device = enrolled_device(supervisor)
+    try_password(client, supervisor, f.PASSWORD)
+    client.post(reverse("two_factor"), {"code": "000000"})
+
+    right_too_soon = client.post(reverse("two_factor"), {"code": current_code(device)})
+
+    # django-otp checks no code within seconds of a wrong one: it said "not right".
+    assert right_too_soon.status_code == 400
+    assert "wait a few seconds" in right_too_soon.content.decode()
