@@ -373,9 +373,31 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+# A contact's progress: what a fold carries to the survivor's contact when the folded
+# one has told the person their date and the survivor's has not.
+_PROGRESS_FIELDS = (
+    "status",
+    "assignee_id",
+    "attempts",
+    "next_attempt_at",
+    "escalate_due_at",
+    "assigned_at",
+    "first_attempt_at",
+    "last_attempt_at",
+    "reached_at",
+    "reached_route",
+    "reached_tier",
+    "completed_at",
+    "closed_at",
+)
+
+
 def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
     """Fold a contact into the survivor's contact of the same case: its rows move
-    there, and it is deleted (kept whole in the snapshot)."""
+    there, and it is deleted (kept whole in the snapshot). When it had told the
+    person (reached, or further) and the survivor's contact is still waiting or held
+    to be called, the survivor's contact takes its progress, so the person is not
+    called again; what it had is kept in the snapshot for an undo."""
     row = _row(contact)
     moves = []
     for relation in _contact_relations():
@@ -385,8 +407,30 @@ def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
             move = _move(relation, source=contact.pk, target=into)
         if move:
             moves.append(move)
+    kept = Contact.objects.select_for_update().get(pk=into)
+    before: dict[str, Any] = {}
+    if contact.reached_at is not None and kept.status in (
+        Status.NEW,
+        Status.ASSIGNED,
+    ):
+        before = {name: _json_value(getattr(kept, name)) for name in _PROGRESS_FIELDS}
+        for name in _PROGRESS_FIELDS:
+            setattr(kept, name, getattr(contact, name))
+        kept.save(update_fields=[name.removesuffix("_id") for name in _PROGRESS_FIELDS])
     contact.delete()
-    return {"contact": row, "into": into, "moved": moves}
+    return {"contact": row, "into": into, "moved": moves, "into_before": before}
+
+
+def _fold_undo(fold: dict[str, Any]) -> None:
+    """Put back the survivor's contact's own progress, if the fold carried one."""
+    before = fold.get("into_before") or {}
+    if not before:
+        return
+    kept = Contact.objects.get(pk=fold["into"])
+    for name, value in before.items():
+        field = Contact._meta.get_field(name.removesuffix("_id"))
+        setattr(kept, name, field.to_python(value) if value is not None else None)
+    kept.save(update_fields=[name.removesuffix("_id") for name in before])
 
 
 # Which of a person's contacts still to be told is kept when they are joined: the one
@@ -643,6 +687,7 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
         for fold in reversed(snapshot["folded"]):
             _recreate(fold["contact"])
             _move_back(fold["moved"], source=fold["into"], target=fold["contact"]["pk"])
+            _fold_undo(fold)
         _move_back(snapshot["moved"], source=survivor.pk, target=merged.pk)
         for was in snapshot["pairs"]:
             PossibleDuplicate.objects.filter(pk=was["id"]).update(

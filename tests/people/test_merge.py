@@ -201,6 +201,44 @@ def test_two_contacts_of_one_case_fold_into_the_survivors_contact(
     assert fold["contact"]["fields"]["person"] == mariya.pk
 
 
+def test_a_folded_contact_that_had_reached_them_leaves_the_kept_one_reached(
+    supervisor, admin, maria, mariya
+):
+    # Two contacts of one case, one per record: the survivor's still to be called,
+    # the other's reached. Folded, the survivor's stayed "new" with a reaching call,
+    # and the person was called again.
+    case = f.CaseFactory()
+    kept = f.ContactFactory(case=case, person=maria)
+    reached_at = timezone.now() - dt.timedelta(hours=2)
+    told = f.ContactFactory(
+        case=case,
+        person=mariya,
+        status=Status.REACHED,
+        reached_at=reached_at,
+        reached_route="national",
+        next_attempt_at=None,
+    )
+    f.CallAttemptFactory(contact=told, outcome="reached")
+
+    merge = person_merge(
+        pair=pair_of(maria, mariya), survivor=maria, fields={}, by=supervisor
+    )
+
+    kept.refresh_from_db()
+    assert (kept.status, kept.reached_at, kept.next_attempt_at) == (
+        Status.REACHED,
+        reached_at,
+        None,
+    )
+    assert kept not in assignable_pool(Contact, timezone.now())
+
+    person_merge_undo(merge=merge, by=admin)
+
+    kept.refresh_from_db()
+    assert (kept.status, kept.reached_at) == (Status.NEW, None)
+    assert Contact.objects.get(pk=told.pk).status == Status.REACHED
+
+
 def test_contacts_with_an_open_escalation_each_are_refused_and_nothing_changes(
     supervisor, maria, mariya
 ):
