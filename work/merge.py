@@ -429,6 +429,7 @@ def _fold_undo(fold: dict[str, Any]) -> None:
     kept = Contact.objects.get(pk=fold["into"])
     for name, value in before.items():
         field = Contact._meta.get_field(name.removesuffix("_id"))
+        assert isinstance(field, models.Field)
         setattr(kept, name, field.to_python(value) if value is not None else None)
     kept.save(update_fields=[name.removesuffix("_id") for name in before])
 
