@@ -294,14 +294,20 @@ def audit_to_purge(
     *, cutoff: datetime, after: tuple[datetime, int] | None = None
 ) -> QuerySet[AuditEvent]:
     """Audit events at or before the cut-off, oldest first (by the trail's own index
-    on time), but none about a person under a legal hold."""
+    on time), but none about a person under a legal hold, nor about a record merged
+    into one (its trail is the held person's: their audit page shows it)."""
     events = AuditEvent.objects.filter(at__lte=cutoff)
     if after is not None:
         at, pk = after
         events = events.filter(Q(at__gt=at) | Q(at=at, pk__gt=pk))
-    return events.exclude(
-        Q(person__isnull=False) & Q(held(OuterRef("person_id")))
-    ).order_by("at", "pk")
+    return (
+        events.exclude(Q(person__isnull=False) & Q(held(OuterRef("person_id"))))
+        .exclude(
+            Q(person__merged_into__isnull=False)
+            & Q(held(OuterRef("person__merged_into_id")))
+        )
+        .order_by("at", "pk")
+    )
 
 
 def family_of(ids: list[int]) -> list[int]:

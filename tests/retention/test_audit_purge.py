@@ -56,6 +56,24 @@ def test_events_about_a_held_person_are_kept(clock, django_user_model):
     assert AuditEvent.objects.filter(pk=held.pk).exists()
 
 
+def test_events_about_a_record_merged_into_a_held_person_are_kept(
+    clock, django_user_model
+):
+    # Their trail is the held person's (their audit page shows it): it was purged.
+    person = f.PersonFactory()
+    merged = f.PersonFactory(merged_into=person)
+    theirs = event(CLOSED, person=merged)
+    other = event(CLOSED, person=f.PersonFactory(merged_into=f.PersonFactory()))
+    admin = django_user_model.objects.create_superuser("admin", "a@example.org", "x")
+    legal_hold_place(person=person, reason="Complaint", by=admin)
+    clock.move_to(DUE + 10 * DAY)
+
+    retention_run()
+
+    assert AuditEvent.objects.filter(pk=theirs.pk).exists()
+    assert not AuditEvent.objects.filter(pk=other.pk).exists()  # no hold: purged
+
+
 def test_a_plain_delete_is_still_refused_after_a_purge(clock, requires_postgres):
     old = event(CLOSED)
     kept = event(DUE)
