@@ -22,7 +22,13 @@ from people.matching import Arrival, Candidate, phone_text
 from people.models import Person
 from people.services import PersonDetails, person_arrival, person_lookup
 
-from .intake import TestResult, case_intake_many, results_differing, results_on_file
+from .intake import (
+    PERSON_FIELDS,
+    TestResult,
+    case_intake_many,
+    results_differing,
+    results_on_file,
+)
 from .result_rules import (
     MAX_LENGTH,
     date_of_birth_check,
@@ -323,6 +329,10 @@ class RowPreview:
     differing: list[str] = field(default_factory=list)
     # Repeated: the row of this file it repeats.
     repeats: int | None = None
+    # A new person already new in an earlier row of this file (the same NHS
+    # number): that row's number; `differing` then holds the labels of their
+    # details that differ (the earlier row's are kept).
+    same_person_as: int | None = None
 
 
 @dataclass
@@ -386,6 +396,9 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
         )
     )
     first_seen: dict[str, ResultRow] = {}
+    # The rows making a new person, by NHS number: a later row with that number is
+    # that person (confirming matches it to the person the earlier row made).
+    new_people: dict[str, ResultRow] = {}
     previews = []
     for row in rows:
         result = row.result
@@ -418,8 +431,29 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
                 )
             )
             continue
+        nhs_number = result.person.nhs_number
+        earlier = new_people.get(nhs_number) if nhs_number else None
+        if earlier is not None:
+            assert earlier.result is not None
+            previews.append(
+                RowPreview(
+                    row=row,
+                    outcome=NEW_CASE,
+                    same_person_as=earlier.number,
+                    differing=_labels(
+                        [
+                            name
+                            for name in results_differing(earlier.result, result)
+                            if name in PERSON_FIELDS  # not the test's dates
+                        ]
+                    ),
+                )
+            )
+            continue
         arrival = _arrival(result)
         match = person_lookup(arrival)
+        if match.person is None and nhs_number:
+            new_people[nhs_number] = row
         previews.append(
             RowPreview(
                 row=row,
