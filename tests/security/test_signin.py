@@ -27,6 +27,14 @@ def try_password(client, user, password, url=LOGIN):
     return client.post(url, {"username": user.username, "password": password})
 
 
+def change_password(client, new: str):
+    """The password change form, sent from a session signed in with f.PASSWORD."""
+    return client.post(
+        reverse("password_change"),
+        {"old_password": f.PASSWORD, "new_password1": new, "new_password2": new},
+    )
+
+
 # --- lockout ------------------------------------------------------------------------
 
 
@@ -177,14 +185,7 @@ def test_a_password_alone_does_not_change_the_password_of_a_second_factor_accoun
     enrolled_device(supervisor)
     try_password(client, supervisor, f.PASSWORD)
 
-    response = client.post(
-        reverse("password_change"),
-        {
-            "old_password": f.PASSWORD,
-            "new_password1": "kettle orbit meadow",
-            "new_password2": "kettle orbit meadow",
-        },
-    )
+    response = change_password(client, "kettle orbit meadow")
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("two_factor"))
@@ -356,14 +357,7 @@ def test_a_changed_password_signs_the_other_sessions_out(client, caseworker):
     try_password(client, caseworker, f.PASSWORD)
     assert elsewhere.get("/work/").status_code == 200
 
-    response = client.post(
-        reverse("password_change"),
-        {
-            "old_password": f.PASSWORD,
-            "new_password1": "kettle orbit meadow",
-            "new_password2": "kettle orbit meadow",
-        },
-    )
+    response = change_password(client, "kettle orbit meadow")
 
     assert response.status_code == 302
     assert client.get("/work/").status_code == 200  # this session stays
@@ -396,14 +390,7 @@ def test_weak_passwords_are_refused(client, caseworker, password, reason):
 def test_a_long_password_of_plain_words_is_accepted(client, caseworker):
     try_password(client, caseworker, f.PASSWORD)
 
-    response = client.post(
-        reverse("password_change"),
-        {
-            "old_password": f.PASSWORD,
-            "new_password1": "purple tractor singing",
-            "new_password2": "purple tractor singing",
-        },
-    )
+    response = change_password(client, "purple tractor singing")
 
     assert response.status_code == 302
 
