@@ -779,6 +779,12 @@ def figures_reads() -> Iterator[str]:
     figures.replica.replica_reads, when there is one), with room to sort in memory:
     the alias of that database."""
     using = router.db_for_read(Case)
+    if connections[using].vendor == "sqlite":
+        # The embedded default opens every transaction IMMEDIATE (settings), which
+        # takes SQLite's write lock: the beat's refresh of every team's figures held
+        # each write of the site for seconds. Read as each statement comes instead.
+        yield using
+        return
     with transaction.atomic(using=using):
         if connections[using].vendor == "postgresql":
             with connections[using].cursor() as cursor:

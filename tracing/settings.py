@@ -226,6 +226,11 @@ elif CACHE_DIR := env.str("CACHE_DIR", default=""):
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": CACHE_DIR,
+            # Django's default of 300 entries, a third dropped when full, is less
+            # than one refresh of the weekly figures writes (some 370: England's
+            # weeks and every team's): each refresh recomputed what it had just
+            # cached, and pages met cold figures.
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
     }
 else:

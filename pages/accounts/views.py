@@ -30,7 +30,6 @@ from audit.services import audit_record, audit_sign_in
 
 from .forms import CodeForm
 
-
 # A code is refused when it is wrong, and also (django-otp slows guessing down) when
 # it comes within seconds of a wrong one, however right it is: the words say both.
 CODE_REFUSED = (
