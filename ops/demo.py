@@ -700,7 +700,10 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
                 lab_reference=f"DEMO{n:06d}",
                 person=_person(rng, postcodes[area_code], n),
                 specimen_date=specimen,
-                result_date=specimen + timedelta(days=1),
+                # A day after the specimen, and never after the case came in.
+                result_date=min(
+                    specimen + timedelta(days=1), timezone.localdate(arrived)
+                ),
                 symptom_onset=onset,
                 complex_setting=complex_setting,
             ),

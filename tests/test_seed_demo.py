@@ -197,6 +197,18 @@ def test_seed_demo_has_a_realistic_mix(seeded):
     assert Case.objects.filter(status=Status.NEW).exists()  # work waits for nurses
 
 
+def test_seed_demo_results_come_before_their_cases(seeded):
+    """A case comes in once its result is out: a third of the demo's were results
+    dated after the case arrived (My work said "Result 6 Dec" for a case due since
+    the 5th), which the API refuses from a real lab."""
+    from django.utils import timezone
+
+    cases = Case.objects.filter(source=Case.Source.DEMO)
+    assert cases.exists()
+    for case in cases:
+        assert case.result_date <= timezone.localdate(case.created_at), case
+
+
 def test_after_the_seed_a_supervisors_dashboard_shows_the_capacity_forecast(
     seeded, client
 ):
