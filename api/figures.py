@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -20,6 +21,7 @@ from figures.weekly import (
     Period,
     Scope,
     may_see,
+    week_not_started,
     weekly_figures,
 )
 
@@ -236,6 +238,8 @@ class WeeklyFiguresView(APIView):
             period = Period.parse(raw, kind) if raw else Period.last_complete(kind)
         except ValueError as exc:
             raise ValidationError({"week": [str(exc)]}) from None
+        if problem := week_not_started(period, timezone.localdate()):
+            raise ValidationError({"week": [problem]})
         actor = actor_of(request)
         scope = _scope(query.validated_data, local_team_id=actor.local_team_id)
         # A few seconds behind the primary at most, like the page (figures/replica.py).

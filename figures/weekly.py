@@ -240,6 +240,17 @@ class Period:
         return self.key
 
 
+def week_not_started(period: Period, today: date) -> str:
+    """What is wrong with asking for a week that has not started yet ("" when it
+    has): the figures page and the API refuse it with these words."""
+    if period.starts_on > today:
+        return (
+            f"Enter a date up to today, {today.day} {today:%B %Y}: that week has not "
+            "started"
+        )
+    return ""
+
+
 def _check_year(year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValueError(f"Give a week between {MIN_YEAR} and {MAX_YEAR}.")

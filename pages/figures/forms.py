@@ -9,7 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from figures.weekly import ISO, THURSDAY, Period
+from figures.weekly import ISO, THURSDAY, Period, week_not_started
 
 KINDS = [
     (THURSDAY, "Thursday to Wednesday (the published weeks)"),
@@ -92,13 +92,8 @@ class FiguresForm(forms.Form):
         except (ValueError, OverflowError):
             self.add_error("week", message)
             return data
-        today = timezone.localdate()
-        if period.starts_on > today:
-            self.add_error(
-                "week",
-                f"Enter a date up to today, {today.day} {today:%B %Y}: "
-                "that week has not started",
-            )
+        if problem := week_not_started(period, timezone.localdate()):
+            self.add_error("week", problem)
         else:
             data["period"] = period
         return data

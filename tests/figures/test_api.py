@@ -7,6 +7,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.models import Scope as ApiScope
@@ -221,3 +223,18 @@ def test_an_unknown_team_is_400_even_for_a_bound_client(sheffield):
     response = bound.get(URL, {"team": "NOSUCH"})
     assert response.status_code == 400
     assert response.json() == {"team": ["No local team has the code NOSUCH."]}
+
+
+@pytest.mark.now(AFTER)
+def test_a_week_not_started_is_400_as_on_the_page(clock, national, supervisor):
+    ahead = (timezone.localdate() + dt.timedelta(days=14)).isoformat()
+
+    answer = national.get(URL, {"week": ahead})
+    client = Client()
+    client.force_login(supervisor)
+    page = client.get("/figures/", {"week": ahead})
+
+    assert (answer.status_code, page.status_code) == (400, 400)
+    (reason,) = answer.json()["week"]
+    assert "that week has not started" in reason
+    assert reason in page.content.decode()
