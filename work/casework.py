@@ -24,7 +24,12 @@ from cases.models import Case, ExposureSetting, RiskAssessment, SettingVisit
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact, Exposure, IsolationChange
 from people.models import Person
-from people.services import PersonDetails, person_find_or_create
+from people.services import (
+    PersonDetails,
+    arrivals_one_at_a_time,
+    person_arrival,
+    person_find_or_create,
+)
 
 from .access.actor import Actor
 from .access.cases import may_work_case
@@ -367,6 +372,13 @@ def contacts_add_many(
     now = now or timezone.now()
     errors: dict[int, str] = {}
     with transaction.atomic():
+        # Every row's person held at once, in one order (people.services): taken row
+        # by row, two batches sharing a postcode or a phone in other orders would
+        # each wait for the other.
+        arrivals_one_at_a_time(
+            person_arrival(details.person, postcode=details.person.postcode)
+            for details in rows
+        )
         added = []
         for index, details in enumerate(rows):
             try:

@@ -16,7 +16,7 @@ from people.services import PersonDetails
 from tests import factories as f
 from tests.assignment.conftest import committed_db  # noqa: F401  (a fixture)
 from tests.assignment.test_concurrency import at_once
-from work.casework import ContactDetails, contact_add
+from work.casework import ContactDetails, contact_add, contacts_add_many
 from work.intake import TestResult as LabResult
 from work.intake import case_intake, case_intake_many
 
@@ -103,3 +103,37 @@ def test_results_of_one_new_person_sent_at_once_make_one_person(batch, nhs_numbe
     assert len(sent) == RUNS * batch  # none refused
     assert Person.objects.filter(last_name="Patel").count() == 1
     assert len({case.person_id for case, _ in sent}) == 1
+
+
+def test_two_caseworkers_adding_contacts_of_the_same_postcodes_in_turn_never_deadlock():
+    # Each adds two new people at once, the postcodes in the other's order: taking
+    # each row's locks as it came, each held one postcode and waited for the other.
+    exposed = timezone.localdate() - dt.timedelta(days=1)
+    cases = [f.CaseFactory(), f.CaseFactory()]
+    orders = [["S1 2HE", "S1 1AA"], ["S1 1AA", "S1 2HE"]]
+    next_turn = taken_in_turn(list(zip(cases, orders, ["Ann", "Bob"], strict=True)))
+
+    def add_two():
+        case, postcodes, name = next_turn()
+        return contacts_add_many(
+            case=case,
+            rows=[
+                ContactDetails(
+                    person=PersonDetails(
+                        first_name=f"{name}{n}",
+                        last_name="Lee",
+                        phone=f"07911 {200000 + 10 * ord(name[0]) + n}",
+                        postcode=postcode,
+                    ),
+                    exposure_date=exposed,
+                    exposure=Contact.Exposure.HOUSEHOLD,
+                )
+                for n, postcode in enumerate(postcodes)
+            ],
+        )
+
+    for _ in range(3):
+        added = at_once(add_two, runs=2)  # raises what either thread raised
+        assert [len(batch) for batch in added] == [2, 2]
+        Contact.objects.all().delete()
+        next_turn = taken_in_turn(list(zip(cases, orders, ["Ann", "Bob"], strict=True)))
