@@ -19,11 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils.dateparse import parse_datetime
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
+
+from clock import moment_of
+from rows.ids import row_id
 
 
 class NewestFirstPagination(CursorPagination):
@@ -91,19 +93,14 @@ class NewestFirstPagination(CursorPagination):
         try:
             position = base64.urlsafe_b64decode(raw.encode("ascii")).decode("ascii")
             direction, at_text, pk_text = position.split("|")
-            at = parse_datetime(at_text)
-            if (
-                direction not in ("n", "p")
-                or at is None
-                or at.tzinfo is None
-                or not pk_text.isascii()
-                or not pk_text.isdigit()
-                or len(pk_text) > 18
-            ):
-                raise ValueError(position)
         except (ValueError, UnicodeError, binascii.Error):
             raise NotFound(self.invalid_cursor_message) from None
-        return direction == "p", at, int(pk_text)
+        # A moment the database can hold (clock.moment_of: an offset past 16 hours
+        # was PostgreSQL's error), and an id.
+        at, pk = moment_of(at_text, naive_is_local=False), row_id(pk_text)
+        if direction not in ("n", "p") or at is None or pk is None:
+            raise NotFound(self.invalid_cursor_message)
+        return direction == "p", at, pk
 
 
 class LatestCallFirstPagination(NewestFirstPagination):

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet, Subquery
 
 from clock import local_midnight, moment_of
+from rows.ids import row_id
 
 from .models import AuditEvent
 
@@ -40,12 +41,10 @@ class Cursor:
         if not value:
             return None
         moment, _, pk = value.strip().rpartition(",")
-        if not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
+        at, row = moment_of(moment), row_id(pk)
+        if at is None or row is None:
             return None
-        at = moment_of(moment)
-        if at is None:
-            return None
-        return cls(at=at, id=int(pk))
+        return cls(at=at, id=row)
 
 
 @dataclass

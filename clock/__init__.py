@@ -21,9 +21,10 @@ def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
-def moment_of(text: str) -> datetime | None:
+def moment_of(text: str, *, naive_is_local: bool = True) -> datetime | None:
     """A moment written in an address (a page's cursor): ISO 8601, a "+" the query
-    string turned into a space put back, local time when it has no offset; in UTC.
+    string turned into a space put back, local time when it has no offset (None,
+    if not `naive_is_local`); in UTC.
     None for text that is no moment, or whose offset or year the database cannot
     hold (PostgreSQL refuses an offset beyond 16 hours; 9999-12-31 at -12:00 is
     past year 9999 in UTC)."""
@@ -32,6 +33,8 @@ def moment_of(text: str) -> datetime | None:
         if at is None:
             return None
         if timezone.is_naive(at):
+            if not naive_is_local:
+                return None
             at = timezone.make_aware(at)
         return at.astimezone(UTC)
     except (ValueError, OverflowError):

@@ -26,6 +26,7 @@ from calls.models import CallAttempt
 from cases.models import Case
 from cases.workitem import UNREACHED, WorkItem
 from contacts.models import Contact
+from rows.ids import row_id
 from staffing.models import StaffProfile, Tier
 from staffing.selectors.members import (
     blocked_by,
@@ -74,8 +75,8 @@ def search_q(model: type[WorkItem], text: str) -> Q:
         found |= Q(person__postcode__istartswith=f"{compact} ")
     reference = "lab_reference" if model is Case else "case__lab_reference"
     found |= Q(**{f"{reference}__iexact": text})
-    if text.isdigit() and len(text) < 19:
-        found |= Q(pk=int(text))
+    if (pk := row_id(text)) is not None:
+        found |= Q(pk=pk)
     return found
 
 
@@ -106,8 +107,8 @@ def work_list(
         else:
             qs = qs.order_by("-priority", "created_at", "pk")
     else:
-        if holder.isdigit():
-            members = members.filter(pk=int(holder))
+        if (member_id := row_id(holder)) is not None:
+            members = members.filter(pk=member_id)
         qs = qs.filter(
             model.held_q(), assignee_id__in=members.values("user_id")
         ).order_by("assignee__last_name", "assignee_id", "-priority", "created_at")

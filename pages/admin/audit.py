@@ -14,6 +14,7 @@ from django.db.models import Subquery
 from django.utils.functional import cached_property
 
 from audit.models import AuditEvent
+from rows.ids import row_id
 
 from .base import DateRangeFilter
 
@@ -56,9 +57,9 @@ class AuditEventAdmin(admin.ModelAdmin):
             return queryset, False
         kind, sep, value = term.rpartition(":")
         if sep and kind == "person":
-            if not value.isdigit() or len(value) > 18:
+            if (person_id := row_id(value)) is None:
                 return queryset.none(), False
-            return queryset.filter(person_id=int(value)), False
+            return queryset.filter(person_id=person_id), False
         if sep and "." in kind:
             return queryset.filter(object_type=kind.lower(), object_id=value), False
         users = get_user_model().objects.filter(username=term).values("pk")[:1]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import audit_list_view
 from figures import capacity_selectors
+from rows.ids import row_id
 from staffing.access import supervisor_profile
 from work import workload
 from work.access.items import items_visible_to
@@ -101,10 +102,9 @@ def work(request: HttpRequest) -> HttpResponse:
     newest_first = filters.value("order") == "newest"
     form = None
     if request.method == "POST":
-        # isdigit() is true of "²" too, which int() refuses: an id is ASCII digits,
-        # and anything else is ignored like any other item that is not an id.
+        # Anything that is not an id is ignored like any other item not in scope.
         posted = [
-            int(x) for x in request.POST.getlist("items") if x.isascii() and x.isdigit()
+            pk for x in request.POST.getlist("items") if (pk := row_id(x)) is not None
         ]
         in_scope = list(
             items_visible_to(request.user, model)

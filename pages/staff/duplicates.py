@@ -30,6 +30,7 @@ from figures.weekly import forget_cached_figures
 from people.models import Language, Person, PossibleDuplicate
 from people.selectors import possible_duplicates
 from people.services import duplicate_not_same as pair_not_same
+from rows.ids import row_id
 from staffing.access import is_national_supervisor
 from work.access.people import people_found
 from work.errors import WorkRefused
@@ -77,18 +78,16 @@ class After:
         """As __str__ writes it (a "+" the query string made a space put back);
         anything else is None: the first page."""
         parts = (value or "").strip().replace(" ", "+").split(",")
-        if len(parts) != 3 or not parts[2].isascii() or not parts[2].isdigit():
-            return None
-        if len(parts[2]) > 18:
+        if len(parts) != 3:
             return None
         try:
             score = float(parts[0])
         except ValueError:
             return None
-        created_at = moment_of(parts[1])
-        if created_at is None or score != score:  # NaN
+        created_at, row = moment_of(parts[1]), row_id(parts[2])
+        if created_at is None or row is None or score != score:  # NaN
             return None
-        return cls(score=score, created_at=created_at, id=int(parts[2]))
+        return cls(score=score, created_at=created_at, id=row)
 
 
 def pairs_page(

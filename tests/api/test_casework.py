@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 
 import pytest
@@ -95,6 +96,22 @@ def test_pages_back_and_forth_show_every_item_once_though_many_share_a_time(api,
 
 def test_bad_cursor_is_404(api):
     assert api.get("/api/v1/cases/?cursor=garbage").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("position", "status"),
+    [
+        # An offset PostgreSQL refuses: a moment all the same, read in UTC (it was
+        # handed on as written, and the database's error was a 500).
+        ("n|2026-01-01T00:00:00-23:59|1", 200),
+        ("n|9999-12-31T23:59:59-12:00|1", 404),  # past year 9999 in UTC
+        ("n|2026-01-01T00:00:00|1", 404),  # no offset
+        ("n|2026-01-01T00:00:00+00:00|²", 404),
+    ],
+)
+def test_a_crafted_cursor_is_a_page_or_404_never_an_error(api, position, status):
+    token = base64.urlsafe_b64encode(position.encode()).decode()
+    assert api.get("/api/v1/cases/", {"cursor": token}).status_code == status
 
 
 def test_cases_filter_by_status(api, caseworker):

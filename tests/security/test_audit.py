@@ -840,3 +840,9 @@ def test_the_possible_duplicates_take_any_address_without_an_error(
 ):
     client.force_login(supervisor)
     assert client.get(f"/staff/duplicates/?after={after}").status_code == 200
+
+
+def test_the_admins_trail_search_for_a_person_takes_a_unicode_digit(client, superuser):
+    client.force_login(superuser)
+    response = client.get("/admin/audit/auditevent/", {"q": "person:²"})
+    assert response.status_code == 200

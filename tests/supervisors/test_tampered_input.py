@@ -123,6 +123,14 @@ def test_an_item_that_is_not_an_id_moves_nothing(
     assert Case.objects.get(pk=held.pk).assignee == held.assignee
 
 
+def test_the_work_list_takes_a_unicode_digit_as_it_takes_any_other_text(
+    clock, client, lead
+):
+    # int("²") raised where the search looked for an item's id.
+    client.force_login(lead.user)
+    assert client.get(reverse("staffing:work"), {"q": "²"}).status_code == 200
+
+
 def test_a_tampered_gap_plan_is_shown_as_a_changed_gap(clock, client, lead):
     client.force_login(lead.user)
     response = client.post(
