@@ -17,18 +17,6 @@ ABROAD_MESSAGE = (
 )
 
 
-def national(e164: str) -> str:
-    """A number held in international form as a caseworker reads and dials it: a UK
-    number in its national form ("07400 500110"), any other as it is held."""
-    try:
-        number = phonenumbers.parse(e164, "GB")
-    except phonenumbers.NumberParseException:
-        return e164
-    if number.country_code != 44:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-
-
 def uk_phone_e164(raw: str) -> str:
     """A UK (+44) number, in international form; ValidationError otherwise, with a
     message that says what is wrong.

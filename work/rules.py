@@ -91,15 +91,18 @@ def infectious_from(case: Any) -> date:
     return (case.symptom_onset or case.specimen_date) - INFECTIOUS_BEFORE
 
 
-def exposure_date_problem(*, day: date, case: Any, today: date) -> str:
+def exposure_date_problem(*, day: date, case: Any | None, today: date) -> str:
     """What is wrong with the day a case's contact was last exposed ("" when
-    nothing): in the future, or before the case could have passed it on.
+    nothing): in the future, or before the case could have passed it on (with no
+    case to hand, as the API's serializer has, the future only).
 
     The one statement of this rule: the case page's rows, the API and the operation
     (work.casework.contact_add) all ask it, so every door refuses the same days with
     the same words. (The online pages say it in the page's language.)"""
     if day > today:
         return "The exposure date cannot be in the future."
+    if case is None:
+        return ""
     start = infectious_from(case)
     if day < start:
         return (

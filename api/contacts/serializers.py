@@ -7,6 +7,7 @@ from rest_framework import serializers
 from contacts.models import Contact
 from people.phones import uk_phone_e164
 from work.casework import ContactDetails
+from work.rules import exposure_date_problem
 
 from ..cases.serializers import (
     WORK_ITEM_FIELDS,
@@ -44,10 +45,11 @@ class ContactInSerializer(serializers.Serializer):
         return value
 
     def validate_exposure_date(self, value):
-        if value > timezone.localdate():
-            raise serializers.ValidationError(
-                "The exposure date cannot be in the future."
-            )
+        # The case's own period is the operation's to check (work.casework).
+        if problem := exposure_date_problem(
+            day=value, case=None, today=timezone.localdate()
+        ):
+            raise serializers.ValidationError(problem)
         return value
 
     def to_details(self) -> ContactDetails:

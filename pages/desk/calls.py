@@ -21,7 +21,7 @@ from calls.models import Outcome
 from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
 from cases.workitem import WorkItem
-from people.phones import national
+from people.phone_field import national_text
 from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Tier
 from work.calls import CallLogged, call_record
@@ -92,7 +92,7 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
         if logged.message is not None:
             text += (
                 " The isolation advice is queued as a text to "
-                f"{national(logged.message.to)}."
+                f"{national_text(logged.message.to)}."
             )
         return text
     text = f"Logged: {logged.call.get_outcome_display().lower()}."

@@ -101,12 +101,8 @@ class ContactRowForm(forms.Form):
 
     def clean_exposure_date(self) -> date:
         day = self.cleaned_data["exposure_date"]
-        if day > timezone.localdate():
-            raise ValidationError("The exposure date cannot be in the future.")
-        if self.case is not None and (
-            problem := exposure_date_problem(
-                day=day, case=self.case, today=timezone.localdate()
-            )
+        if problem := exposure_date_problem(
+            day=day, case=self.case, today=timezone.localdate()
         ):
             raise ValidationError(problem)
         return day
