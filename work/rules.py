@@ -14,6 +14,7 @@ from django.conf import settings
 
 from calls.models import Outcome
 from cases.errors import IllegalTransition
+from online.texts import long_date
 
 # --- isolation --------------------------------------------------------------------
 
@@ -107,7 +108,7 @@ def exposure_date_problem(*, day: date, case: Any | None, today: date) -> str:
     if day < start:
         return (
             f"That is before {case.person.full_name} could have passed it on (from "
-            f"{start:%A} {start.day} {start:%B %Y}): check the date."
+            f"{long_date(start)}): check the date."
         )
     return ""
 
@@ -148,8 +149,7 @@ def isolation_override_problems(
         )
     elif ends_on == current:
         problems["ends_on"] = (
-            f"They already isolate until {ends_on:%A} {ends_on.day} {ends_on:%B %Y}: "
-            "enter a different date."
+            f"They already isolate until {long_date(ends_on)}: enter a different date."
         )
     if not reason.strip():
         problems["reason"] = "Give the clinical reason for the change."

@@ -21,6 +21,7 @@ from calls.models import Outcome
 from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
 from cases.workitem import WorkItem
+from online.texts import long_date
 from people.phone_field import national_text
 from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Tier
@@ -88,7 +89,7 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
         )
     if outcome == Outcome.REACHED:
         ends = item.isolation_ends_on
-        text = f"Logged: reached. Isolation ends on {ends:%A} {ends.day} {ends:%B %Y}."
+        text = f"Logged: reached. Isolation ends on {long_date(ends)}."
         if logged.message is not None:
             text += (
                 " The isolation advice is queued as a text to "

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
 from cases.models import Case, RiskAssessment, SettingKind
+from online.texts import long_date
 from work.casework import AssessmentDetails, VisitDetails
 from work.result_rules import symptom_onset_problem
 
@@ -168,7 +169,7 @@ class VisitForm(forms.Form):
             raise ValidationError(
                 f"Settings visited count from {VISITS_FROM.days} days before "
                 f"{'their symptoms started' if self.case.symptom_onset else 'their test'}"
-                f" ({earliest:%A} {earliest.day} {earliest:%B %Y}): check the date."
+                f" ({long_date(earliest)}): check the date."
             )
         return day
 

@@ -39,6 +39,7 @@ from cases.models import Case, CaseDraft, RiskAssessment, SettingVisit
 from cases.workitem import UNREACHED, Status, WorkItem
 from contacts.models import Contact, Exposure, IsolationChange
 from online.models import OnlineLink
+from online.texts import long_date
 from people.models import Message
 from work import casework
 from work.access.actor import Actor
@@ -701,13 +702,12 @@ def case_assessment(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             case_draft_clear(case=case, by=request.user, section=ASSESSMENT)
-            ends = case.isolation_ends_on
             return _saved(
                 request,
                 case,
                 "assessment",
                 "Risk assessment saved. Isolation ends on "
-                f"{ends:%A} {ends.day} {ends:%B %Y}.",
+                f"{long_date(case.isolation_ends_on)}.",
             )
     return _section(request, case, "assessment", assessment_form=form)
 

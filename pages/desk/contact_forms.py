@@ -12,6 +12,7 @@ from django.utils import timezone
 from areas.postcodes import normalise_postcode
 from cases.models import Case
 from contacts.models import Contact
+from online.texts import long_date
 from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails
@@ -22,10 +23,6 @@ from ..typed import typed_value
 # Rows shown for a new batch; the caseworker can leave the spare ones empty.
 CONTACT_ROWS = 3
 MOST_ROWS = 20
-
-
-def long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def contacts_added_text(added: list[Contact]) -> str:
