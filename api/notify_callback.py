@@ -20,9 +20,9 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
+from clock import moment_of
 from notify.services import receipt_record
 
 from .parsers import json_depth
@@ -54,16 +54,8 @@ def _receipt_time(value: Any) -> datetime | None:
     zone, between EARLIEST_RECEIPT and now. (An offset can carry 9999-12-31 past the
     last year Python holds: it was stored, and every page drawing the message
     failed.)"""
-    if not isinstance(value, str):
-        return None
-    try:
-        at = parse_datetime(value)
-        if at is None or at.tzinfo is None:
-            return None
-        at = at.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-    if not EARLIEST_RECEIPT <= at <= timezone.now() + CLOCK_LEEWAY:
+    at = moment_of(value, naive_is_local=False) if isinstance(value, str) else None
+    if at is None or not EARLIEST_RECEIPT <= at <= timezone.now() + CLOCK_LEEWAY:
         return None
     return at
 
