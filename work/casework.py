@@ -41,6 +41,7 @@ from .rules import (
     contact_isolation_ends_on,
     exposure_date_problem,
     isolation_after_fact,
+    visit_date_problem,
 )
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
@@ -164,10 +165,15 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
 
     The same place (name, kind and postcode) is one setting however many cases name
     it, which is what lets clusters be found. The same visit twice is refused.
-    Raises ValidationError for a malformed postcode.
+    Raises ValidationError for a malformed postcode, or a day in the future or before
+    the days that matter (work.rules.visit_date_problem).
     """
     case = case.locked()
     _check(case, by, "changed")
+    if problem := visit_date_problem(
+        day=details.visited_on, case=case, today=timezone.localdate()
+    ):
+        raise ValidationError({"visited_on": problem})
     located = postcode_to_area(details.postcode) if details.postcode else None
     postcode = located.postcode if located else ""
     setting = (

@@ -113,6 +113,34 @@ def exposure_date_problem(*, day: date, case: Any | None, today: date) -> str:
     return ""
 
 
+# The places a case went that matter: where they may have caught it (up to the
+# longest incubation before their symptoms or test) and since.
+VISITS_BEFORE = timedelta(days=14)
+
+
+def visits_from(case: Any) -> date:
+    """The first day a setting the case visited is recorded for: 14 days before their
+    symptoms started, or, when they have had none, before their test."""
+    return (case.symptom_onset or case.specimen_date) - VISITS_BEFORE
+
+
+def visit_date_problem(*, day: date, case: Any, today: date) -> str:
+    """What is wrong with the day a case was at a setting ("" when nothing): in the
+    future, or before the days that matter (visits_from). The one statement of this
+    rule: the case page's form and the operation (work.casework.case_visit_add) ask
+    it; the online pages say it in the page's language."""
+    if day > today:
+        return "The date of the visit cannot be in the future."
+    start = visits_from(case)
+    if day < start:
+        return (
+            f"Settings visited count from {VISITS_BEFORE.days} days before "
+            f"{'their symptoms started' if case.symptom_onset else 'their test'}"
+            f" ({long_date(start)}): check the date."
+        )
+    return ""
+
+
 def isolation_after_fact(*, current: date, computed: date, overridden: bool) -> date:
     """The end date once a new fact gives `computed` (a case's onset revised, a
     contact becoming a case). A clinician's override is a judgement on the facts

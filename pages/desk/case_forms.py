@@ -3,7 +3,7 @@ and completing the case."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -13,17 +13,14 @@ from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
 from cases.models import Case, RiskAssessment, SettingKind
-from online.texts import long_date
 from work.casework import AssessmentDetails, VisitDetails
 from work.result_rules import symptom_onset_problem
+from work.rules import visit_date_problem
 
 from ..typed import typed_value
 
 DATE_WIDGET = {"type": "date"}
 VISIT_PREFIX = "visit"
-# The places a case went that matter: where they may have caught it (up to the
-# longest incubation before their symptoms or test) and since.
-VISITS_FROM = timedelta(days=14)
 
 
 class AssessmentForm(forms.ModelForm):
@@ -162,15 +159,10 @@ class VisitForm(forms.Form):
 
     def clean_visited_on(self) -> date:
         day = self.cleaned_data["visited_on"]
-        if day > timezone.localdate():
-            raise ValidationError("The date of the visit cannot be in the future.")
-        earliest = (self.case.symptom_onset or self.case.specimen_date) - VISITS_FROM
-        if day < earliest:
-            raise ValidationError(
-                f"Settings visited count from {VISITS_FROM.days} days before "
-                f"{'their symptoms started' if self.case.symptom_onset else 'their test'}"
-                f" ({long_date(earliest)}): check the date."
-            )
+        if problem := visit_date_problem(
+            day=day, case=self.case, today=timezone.localdate()
+        ):
+            raise ValidationError(problem)
         return day
 
     def details(self) -> VisitDetails:

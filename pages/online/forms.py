@@ -2,9 +2,10 @@
 
 The checks are the staff forms' (pages.desk): a phone number through
 people.phones, a postcode through areas.postcodes, the date someone was last near the
-case within the case's infectious period (`infectious_from`), a place's date not in
-the future. Their words are in the page's language (pages.online.texts); in English
-a shared validator's own message is shown as it is.
+case within the case's infectious period (`infectious_from`), a place's date neither
+in the future nor before the days that matter (`visits_from`). Their words are in the
+page's language (pages.online.texts); in English a shared validator's own message is
+shown as it is.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails, VisitDetails
 from work.online import SUPPORT_KINDS, CaseAnswer
-from work.rules import infectious_from
+from work.rules import infectious_from, visits_from
 
 from ..templatetags.nhsuk import field_anchor, field_context
 from .texts import setting_kinds, text
@@ -270,8 +271,9 @@ class PlaceRow(OnlineForm):
             ("", self.t("choose")),
             *setting_kinds(self.language),
         ]
+        self.case = case
         self.fields["visited_on"].widget.attrs.update(
-            max=timezone.localdate().isoformat()
+            min=visits_from(case).isoformat(), max=timezone.localdate().isoformat()
         )
 
     def clean_postcode(self) -> str:
@@ -282,6 +284,11 @@ class PlaceRow(OnlineForm):
         day = self.cleaned_data["visited_on"]
         if day > timezone.localdate():
             raise ValidationError(self.t("err_place_future"))
+        start = visits_from(self.case)
+        if day < start:
+            raise ValidationError(
+                self.t("err_place_too_early", start=long_date(start, self.language))
+            )
         return day
 
     def details(self) -> VisitDetails:

@@ -349,6 +349,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Enter the date you were there.",
         "cy": "Rhowch y dyddiad roeddech chi yno.",
     },
+    "err_place_too_early": {
+        # The staff form's rule (work.rules.visit_date_problem), said to the case.
+        "en": "Tell us about places from {start} onwards: check the date.",
+        "cy": "Dywedwch wrthym am leoedd o {start} ymlaen: gwiriwch y dyddiad.",
+    },
     "err_place_future": {
         "en": "The date of the visit cannot be in the future.",
         "cy": "Ni all dyddiad yr ymweliad fod yn y dyfodol.",

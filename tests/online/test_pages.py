@@ -327,6 +327,44 @@ def test_a_bad_place_shows_its_error(client):
     assert re.search(r'<details class="nhsuk-details" id="more-places" open>', html)
 
 
+def test_a_place_before_the_days_that_matter_is_refused_in_the_pages_language(client):
+    """The staff form's rule (work.rules.visit_date_problem): places count from 14
+    days before the symptoms or the test. Before, any date back to year 1 was saved."""
+    case, link, token = case_link(new_case())
+    start = case.specimen_date - dt.timedelta(days=14)
+    assert f'min="{start.isoformat()}"' in client.get(url(token)).content.decode()
+
+    for lang, words_said in (
+        ("en", f"Tell us about places from {long_date(start)} onwards"),
+        ("cy", f"Dywedwch wrthym am leoedd o {long_date(start, 'cy')} ymlaen"),
+    ):
+        html = unescape(
+            client.post(
+                url(token),
+                {
+                    "lang": lang,
+                    **place_row(
+                        0,
+                        SettingKind.WORKPLACE,
+                        "Steel Works",
+                        start - dt.timedelta(days=1),
+                    ),
+                },
+            ).content.decode()
+        )
+        assert words_said in html
+        assert not SettingVisit.objects.filter(case=case).exists()
+
+    # The first day that matters is taken.
+    client.post(
+        url(token),
+        place_row(0, SettingKind.WORKPLACE, "Steel Works", start),
+    )
+    assert SettingVisit.objects.get(case=case).visited_on == start
+    link.refresh_from_db()
+    assert link.submitted_at is not None
+
+
 def test_nothing_entered_asks_for_someone_or_the_box(client):
     case, _, token = case_link()
 
