@@ -7,8 +7,9 @@ among the items of that time, and going back over many items that share a time (
 intake batch is written with one) skipped some of them. Items added while a client
 reads do not move the pages it has yet to read.
 
-A cursor is opaque to clients (base64 of the direction, the time and the id); a
-malformed one answers 404 "Invalid cursor", as DRF's does.
+A cursor is opaque to clients (base64 of the direction, the time and the id); one
+that is not a cursor this API gave is bad input, a 400 saying so on `cursor` (DRF's
+own answers 404, as if the list were not there).
 """
 
 from __future__ import annotations
@@ -19,13 +20,18 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
 from clock import moment_of
 from rows.ids import row_id
+
+INVALID = (
+    "Not a cursor of this list: follow the next or previous link of a page, or leave "
+    "the cursor out for the first page."
+)
 
 
 class NewestFirstPagination(CursorPagination):
@@ -94,12 +100,12 @@ class NewestFirstPagination(CursorPagination):
             position = base64.urlsafe_b64decode(raw.encode("ascii")).decode("ascii")
             direction, at_text, pk_text = position.split("|")
         except (ValueError, UnicodeError, binascii.Error):
-            raise NotFound(self.invalid_cursor_message) from None
+            raise ValidationError({self.cursor_query_param: [INVALID]}) from None
         # A moment the database can hold (clock.moment_of: an offset past 16 hours
         # was PostgreSQL's error), and an id.
         at, pk = moment_of(at_text, naive_is_local=False), row_id(pk_text)
         if direction not in ("n", "p") or at is None or pk is None:
-            raise NotFound(self.invalid_cursor_message)
+            raise ValidationError({self.cursor_query_param: [INVALID]})
         return direction == "p", at, pk
 
 

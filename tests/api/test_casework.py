@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from api.pagination import INVALID
 from calls.models import CallAttempt
 from cases.workitem import Route, Status
 from contacts.models import Contact
@@ -94,8 +95,10 @@ def test_pages_back_and_forth_show_every_item_once_though_many_share_a_time(api,
     assert pages[0]["previous"] is None
 
 
-def test_bad_cursor_is_404(api):
-    assert api.get("/api/v1/cases/?cursor=garbage").status_code == 404
+def test_a_bad_cursor_is_a_400_on_the_cursor(api):
+    answer = api.get("/api/v1/cases/?cursor=garbage")
+    assert answer.status_code == 400
+    assert answer.json() == {"cursor": [INVALID]}
 
 
 @pytest.mark.parametrize(
@@ -104,12 +107,12 @@ def test_bad_cursor_is_404(api):
         # An offset PostgreSQL refuses: a moment all the same, read in UTC (it was
         # handed on as written, and the database's error was a 500).
         ("n|2026-01-01T00:00:00-23:59|1", 200),
-        ("n|9999-12-31T23:59:59-12:00|1", 404),  # past year 9999 in UTC
-        ("n|2026-01-01T00:00:00|1", 404),  # no offset
-        ("n|2026-01-01T00:00:00+00:00|²", 404),
+        ("n|9999-12-31T23:59:59-12:00|1", 400),  # past year 9999 in UTC
+        ("n|2026-01-01T00:00:00|1", 400),  # no offset
+        ("n|2026-01-01T00:00:00+00:00|²", 400),
     ],
 )
-def test_a_crafted_cursor_is_a_page_or_404_never_an_error(api, position, status):
+def test_a_crafted_cursor_is_a_page_or_400_never_an_error(api, position, status):
     token = base64.urlsafe_b64encode(position.encode()).decode()
     assert api.get("/api/v1/cases/", {"cursor": token}).status_code == status
 
