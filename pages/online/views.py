@@ -36,7 +36,7 @@ from work.online import (
     online_link_find,
     online_link_opened,
 )
-from work.rules import infectious_from
+from work.rules import infectious_from, visits_from
 
 from . import limits
 from .forms import CaseAnswerForm, ContactAnswerForm, Errors
@@ -198,7 +198,7 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
             "people_hint", language, start=long_date(infectious_from(case), language)
         ),
         places_hint=text(
-            "places_hint", language, start=long_date(infectious_from(case), language)
+            "places_hint", language, start=long_date(visits_from(case), language)
         ),
     )
 

@@ -332,7 +332,10 @@ def test_a_place_before_the_days_that_matter_is_refused_in_the_pages_language(cl
     days before the symptoms or the test. Before, any date back to year 1 was saved."""
     case, link, token = case_link(new_case())
     start = case.specimen_date - dt.timedelta(days=14)
-    assert f'min="{start.isoformat()}"' in client.get(url(token)).content.decode()
+    page = unescape(client.get(url(token)).content.decode())
+    assert f'min="{start.isoformat()}"' in page
+    # The hint asks for the same days the date is checked against.
+    assert f"spent time since {long_date(start)}" in page
 
     for lang, words_said in (
         ("en", f"Tell us about places from {long_date(start)} onwards"),
