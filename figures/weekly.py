@@ -37,12 +37,14 @@ the volume. The
 percentiles are PostgreSQL's percentile_cont; on SQLite (the embedded default only)
 the times block reads its three columns and interpolates the same way in Python.
 
-A closed week (over by now) is cached for a week (Django's cache; the key holds the
-week's kind and key, the scope and CACHE_VERSION): its cohort is fixed, and what
-still changes (a late reach, a correction) is seen when forget_cached_figures() is
-called or the week's entry expires. The week still open is cached for
-settings.FIGURES_OPEN_WEEK_SECONDS (a few minutes; 0: never), under a key of its own,
-so the open week's figures are never read as the closed week's.
+A settled week (over for SETTLES_AFTER, 72 hours: its items' reaches within 24, 48
+and 72 hours are in) is cached for a week (Django's cache; the key holds the week's
+kind and key, the scope and CACHE_VERSION): its cohort is fixed, and what still
+changes (a later reach, a correction) is seen when forget_cached_figures() is called
+or the week's entry expires. The week still open, and a week over for less than
+SETTLES_AFTER, are cached for settings.FIGURES_OPEN_WEEK_SECONDS (a few minutes; 0:
+never), under a key of their own, so their moving figures are never read as the
+settled week's.
 
 The contacts block reads the week's contacts from a covering index (contacts/models.py:
 created_at, or area and created_at, with every column it reads): an index-only scan.
@@ -123,7 +125,11 @@ WITHIN = timedelta(hours=24)
 
 # Bump when the shape or a definition changes: older cached figures are not read.
 CACHE_VERSION = 2
-CACHE_SECONDS = 7 * 24 * 60 * 60  # a closed week; the open one: see _open_week_seconds
+CACHE_SECONDS = 7 * 24 * 60 * 60  # a settled week; the open one: see _open_week_seconds
+# A week's figures settle this long after it ends: its last items can be reached
+# within 24, 48 or 72 hours of arriving only after it. Until then it is cached, and
+# the beat recomputes it, as the open week is.
+SETTLES_AFTER = timedelta(hours=72)
 
 
 # --- weeks ------------------------------------------------------------------------
@@ -855,8 +861,9 @@ def _generation_key() -> str:
 def cache_key(
     period: Period, scope: Scope, generation: str = "0", *, open_week: bool = False
 ) -> str:
-    """The key of a week's figures; the open week's has its own (":open"), so that
-    once the week is over its last open figures are not taken for the closed ones."""
+    """The key of a week's figures; a week's whose figures still move (open, or not
+    yet settled: cached_for) has its own (":open"), so that once the week is settled
+    its moving figures are not taken for the settled ones."""
     scope_id = "-" if scope.id is None else scope.id
     key = (
         f"{_namespace()}:{generation}:"
@@ -870,10 +877,14 @@ def _open_week_seconds() -> int:
 
 
 def cached_for(period: Period, now: datetime) -> tuple[bool, int]:
-    """Whether the week is still open, and how long its figures are cached: a closed
-    week for a week, the open one for FIGURES_OPEN_WEEK_SECONDS (0: not cached)."""
-    open_week = not period.is_closed(now)
-    return open_week, _open_week_seconds() if open_week else CACHE_SECONDS
+    """Whether the week's figures still move as its items are reached (the week is
+    open, or over for less than SETTLES_AFTER), and how long they are cached: a
+    settled week for a week, the others for FIGURES_OPEN_WEEK_SECONDS (0: not
+    cached). Cached for a week as soon as it closed, the week read most (the last)
+    kept, all week, the figures of its first minutes, when its last day's items
+    could not yet have been reached."""
+    moving = not period.is_closed(now - SETTLES_AFTER)
+    return moving, _open_week_seconds() if moving else CACHE_SECONDS
 
 
 def forget_cached_figures() -> None:

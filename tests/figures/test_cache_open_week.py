@@ -108,8 +108,8 @@ def test_the_open_weeks_figures_are_not_taken_for_the_closed_weeks(
     case_transferred(NOW - dt.timedelta(hours=1))
     weekly_figures(period=WEEK, scope=ENGLAND)  # open: cached for five minutes
     case_transferred(NOW)
-    # A minute after the week's last midnight: closed, and read afresh.
-    clock.move_to(dt.datetime(2021, 1, 14, 0, 1, tzinfo=NOW.tzinfo))
+    # A minute after the week settled (72 hours after its last midnight): read afresh.
+    clock.move_to(dt.datetime(2021, 1, 17, 0, 1, tzinfo=NOW.tzinfo))
 
     with django_assert_num_queries(BLOCKS):
         figures = weekly_figures(period=WEEK, scope=ENGLAND)
@@ -141,3 +141,32 @@ def test_forgetting_the_cached_figures_forgets_the_open_week_too(
         figures = weekly_figures(period=WEEK, scope=ENGLAND)
 
     assert figures.cases.transferred == 1
+
+
+def test_a_week_just_over_counts_its_last_day_reached_after_it(
+    clock, django_assert_num_queries
+):
+    """The last week is the one read most. Cached for a week as soon as it was over,
+    it kept the figures of its first minutes all week, when its last evening's
+    cases could not yet have been reached: they never counted, within 24 hours or
+    at all. Until 72 hours after its end it is cached for its minutes only."""
+    last_evening = dt.datetime(2021, 1, 13, 22, 0, tzinfo=NOW.tzinfo)
+    case = f.CaseFactory(created_at=last_evening)
+    clock.move_to(dt.datetime(2021, 1, 14, 0, 2, tzinfo=NOW.tzinfo))
+    assert weekly_figures(period=WEEK, scope=ENGLAND).cases.reached == 0
+
+    type(case).objects.filter(pk=case.pk).update(
+        status="reached",
+        reached_at=last_evening + dt.timedelta(hours=10),
+        reached_route="tier2",
+    )
+    clock.shift(dt.timedelta(hours=10))
+    figures = weekly_figures(period=WEEK, scope=ENGLAND)
+    assert (figures.cases.reached, figures.cases.within_24h) == (1, 1)
+
+    # Settled 72 hours after its end: cached for a week from then on.
+    clock.move_to(dt.datetime(2021, 1, 17, 0, 1, tzinfo=NOW.tzinfo))
+    weekly_figures(period=WEEK, scope=ENGLAND)
+    clock.shift(dt.timedelta(days=6))
+    with django_assert_num_queries(0):
+        weekly_figures(period=WEEK, scope=ENGLAND)

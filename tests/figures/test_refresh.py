@@ -237,3 +237,30 @@ def test_a_refresh_caches_each_teams_week_from_one_set_of_queries(
     sheffield = teams_week[0]
     cached = weekly_figures(period=WEEK, scope=Scope.team(sheffield), now=NOW)
     assert cached.cases.transferred == 5
+
+
+def test_a_week_just_over_is_recomputed_each_run_until_it_settles(
+    db, clock, django_assert_num_queries
+):
+    """Its last evening's cases are reached after it: the run after they are shows
+    them to a reader, who waits for no query."""
+    last_evening = dt.datetime(2021, 1, 13, 22, 0, tzinfo=LONDON)
+    case = f.CaseFactory(created_at=last_evening)
+    team = Scope.team(case.area.local_team)
+    just_over = dt.datetime(2021, 1, 14, 0, 2, tzinfo=LONDON)
+    clock.move_to(just_over)
+    weekly_figures_refresh(now=just_over, closed_weeks=1)
+    type(case).objects.filter(pk=case.pk).update(
+        status="reached",
+        reached_at=last_evening + dt.timedelta(hours=10),
+        reached_route="tier2",
+    )
+
+    later = just_over + dt.timedelta(hours=10)
+    clock.move_to(later)
+    weekly_figures_refresh(now=later, closed_weeks=1)
+
+    with django_assert_num_queries(0):
+        england = weekly_figures(period=OPEN, scope=Scope.england(), now=later)
+        local = weekly_figures(period=OPEN, scope=team, now=later)
+    assert england.cases.within_24h == local.cases.within_24h == 1
