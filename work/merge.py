@@ -378,6 +378,8 @@ def _json_value(value: Any) -> Any:
 _PROGRESS_FIELDS = (
     "status",
     "assignee_id",
+    "local_team_id",
+    "escalated_at",
     "attempts",
     "next_attempt_at",
     "escalate_due_at",
@@ -395,9 +397,21 @@ _PROGRESS_FIELDS = (
 def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
     """Fold a contact into the survivor's contact of the same case: its rows move
     there, and it is deleted (kept whole in the snapshot). When it had told the
-    person (reached, or further) and the survivor's contact is still waiting or held
-    to be called, the survivor's contact takes its progress, so the person is not
-    called again; what it had is kept in the snapshot for an undo."""
+    person (reached, or further), or is with a local team (escalated), and the
+    survivor's contact is still waiting or held to be called, the survivor's contact
+    takes its progress, so the person is not called again, nor called while a local
+    team works the escalation that moved with it; what it had is kept in the
+    snapshot for an undo. An escalated contact is not folded into one that has told
+    the person: its escalation would stay open on a contact no team can close."""
+    kept = Contact.objects.select_for_update().get(pk=into)
+    # (Both escalated: two open escalations, which the database refuses.)
+    if contact.status == Status.ESCALATED and kept.status not in WAITING:
+        raise WorkRefused(
+            f"Contact {contact.pk} of this case is with a local team, and the "
+            f"record kept has been told as contact {kept.pk} "
+            f"({kept.get_status_display().lower()}): the local team closes the "
+            "escalation first, if they are one person."
+        )
     row = _row(contact)
     moves = []
     for relation in _contact_relations():
@@ -407,12 +421,11 @@ def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
             move = _move(relation, source=contact.pk, target=into)
         if move:
             moves.append(move)
-    kept = Contact.objects.select_for_update().get(pk=into)
+    kept.refresh_from_db()
     before: dict[str, Any] = {}
-    if contact.reached_at is not None and kept.status in (
-        Status.NEW,
-        Status.ASSIGNED,
-    ):
+    if (
+        contact.reached_at is not None or contact.status == Status.ESCALATED
+    ) and kept.status in (Status.NEW, Status.ASSIGNED):
         before = {name: _json_value(getattr(kept, name)) for name in _PROGRESS_FIELDS}
         for name in _PROGRESS_FIELDS:
             setattr(kept, name, getattr(contact, name))

@@ -31,6 +31,7 @@ from tests import factories as f
 from work.access.people import parse_person_query, people_search
 from work.assignment import assignable_pool
 from work.errors import WorkRefused
+from work.escalation import escalate_unreached, item_escalate
 from work.merge import person_merge, person_merge_defaults, person_merge_undo
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -237,6 +238,67 @@ def test_a_folded_contact_that_had_reached_them_leaves_the_kept_one_reached(
     kept.refresh_from_db()
     assert (kept.status, kept.reached_at) == (Status.NEW, None)
     assert Contact.objects.get(pk=told.pk).status == Status.REACHED
+
+
+def test_a_folded_contact_with_its_local_team_leaves_the_kept_one_with_them(
+    supervisor, admin, maria, mariya
+):
+    """Before, the kept contact stayed "new" with the open escalation moved onto it:
+    it was handed to a call handler while the local team worked it, and every sweep
+    after failed on it (a second open escalation), so no contact in England was
+    escalated again."""
+    case = f.CaseFactory(status=Status.COMPLETED)
+    kept = f.ContactFactory(case=case, person=maria)
+    gone = f.ContactFactory(case=case, person=mariya)
+    escalation = item_escalate(item=gone, reason=Escalation.Reason.UNREACHED)
+    due = f.ContactFactory(escalate_due_at=timezone.now() - dt.timedelta(hours=1))
+
+    merge = person_merge(
+        pair=pair_of(maria, mariya), survivor=maria, fields={}, by=supervisor
+    )
+
+    kept.refresh_from_db()
+    assert (kept.status, kept.local_team_id, kept.assignee_id) == (
+        Status.ESCALATED,
+        escalation.local_team_id,
+        None,
+    )
+    assert list(Escalation.objects.filter(contact=kept)) == [escalation]
+    assert kept not in assignable_pool(Contact, timezone.now())
+    # The sweep goes on: the contact due is escalated, the kept one left alone.
+    escalate_unreached()
+    assert Contact.objects.get(pk=due.pk).status == Status.ESCALATED
+    assert Escalation.objects.filter(contact=kept).count() == 1
+
+    person_merge_undo(merge=merge, by=admin)
+
+    kept.refresh_from_db()
+    assert (kept.status, kept.local_team_id) == (Status.NEW, None)
+    assert Escalation.objects.get(pk=escalation.pk).contact_id == gone.pk
+
+
+def test_an_escalated_contact_is_not_folded_into_one_that_told_them(
+    supervisor, maria, mariya
+):
+    case = f.CaseFactory(status=Status.COMPLETED)
+    f.ContactFactory(
+        case=case,
+        person=maria,
+        status=Status.REACHED,
+        reached_at=timezone.now(),
+        reached_route="national",
+    )
+    item_escalate(
+        item=f.ContactFactory(case=case, person=mariya),
+        reason=Escalation.Reason.UNREACHED,
+    )
+    pair = pair_of(maria, mariya)
+    before = everything()
+
+    with pytest.raises(WorkRefused, match="the local team closes the escalation"):
+        person_merge(pair=pair, survivor=maria, fields={}, by=supervisor)
+
+    assert everything() == before
 
 
 def test_contacts_with_an_open_escalation_each_are_refused_and_nothing_changes(
