@@ -77,6 +77,12 @@ class Escalation(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     outcome_note = models.TextField(blank=True)
+    alert_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the caller's supervisors were emailed about this "
+        "safeguarding escalation (at most once).",
+    )
 
     class Meta:
         constraints = [

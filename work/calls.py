@@ -184,7 +184,10 @@ def call_record(
 
 def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
     """Email the supervisors of the caller's team about a safeguarding escalation;
-    returns the addresses told. Run by a task after the escalation is committed."""
+    returns the addresses told. Run by a task after the escalation is committed, at
+    most once: claimed by its sent time before the mail goes (a task run again, or
+    redelivered after a worker stopped, finds it sent), and given back for a retry
+    when the mail server cannot be reached."""
     escalation = (
         Escalation.objects.select_related("local_team", "created_by")
         .filter(pk=escalation_id)
@@ -194,8 +197,13 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
         return []
     caller = escalation.created_by
     emails = supervisor_emails(caller)
-    if emails:
-        item = escalation.item
+    if not emails:
+        return []
+    claimed = Escalation.objects.filter(pk=escalation_id, alert_sent_at__isnull=True)
+    if not claimed.update(alert_sent_at=timezone.now()):
+        return []
+    item = escalation.item
+    try:
         send_mail(
             subject=f"Safeguarding concern escalated to {escalation.local_team.name}",
             message=(
@@ -207,4 +215,7 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
             from_email=None,
             recipient_list=emails,
         )
+    except OSError:
+        Escalation.objects.filter(pk=escalation_id).update(alert_sent_at=None)
+        raise
     return emails

@@ -17,6 +17,7 @@ from escalations.models import Escalation
 from tests import factories as f
 from tests.workspace.conftest import ContactFactory, hold
 from work.calls import call_record
+from work.tasks import safeguarding_email_task
 
 pytestmark = pytest.mark.django_db
 
@@ -269,6 +270,40 @@ def test_safeguarding_concern_escalates_and_emails_the_team_supervisor(
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["boss@example.org"]
     assert "Child left alone at home" in mailoutbox[0].body
+
+
+def test_the_safeguarding_email_goes_once_however_often_its_task_runs(
+    caseworker, held_case, mailoutbox, monkeypatch
+):
+    """A task redelivered (a worker stopped after sending) or run again emailed the
+    supervisors once more each time; a mail server down gives it back to send."""
+    f.StaffProfileFactory(
+        clinical=True,
+        is_supervisor=True,
+        team=caseworker.staff.team,
+        user__email="boss@example.org",
+    )
+    call_record(
+        item=held_case,
+        caller=caseworker,
+        outcome=Outcome.SAFEGUARDING,
+        notes="Child left alone at home",
+    )
+    escalation = Escalation.objects.get(case=held_case)
+    task = {"escalation_id": escalation.pk, "caller_id": caseworker.pk}
+
+    def server_down(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("work.calls.send_mail", server_down)
+    with pytest.raises(OSError, match="mail server down"):
+        safeguarding_email_task.run(**task)
+    monkeypatch.undo()
+    assert mailoutbox == []
+
+    assert safeguarding_email_task.run(**task) == 1
+    assert safeguarding_email_task.run(**task) == 0
+    assert [m.to for m in mailoutbox] == [["boss@example.org"]]
 
 
 def test_safeguarding_concern_needs_a_note(client, caseworker, held_case):
