@@ -22,6 +22,8 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, TextIO
 
+import requests
+import urllib3
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
@@ -176,8 +178,32 @@ def _notify_errors(detail: Any) -> str:
     return str(detail)
 
 
+def _never_reached(cause: BaseException | None) -> bool:
+    """The request failed before it reached Notify: no connection was made (refused,
+    no such host, timed out connecting), so nothing can have been sent."""
+    if isinstance(cause, requests.ConnectTimeout):
+        return True
+    if isinstance(cause, requests.ConnectionError) and cause.args:
+        reason = getattr(cause.args[0], "reason", cause.args[0])
+        return isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return False
+
+
 def notify_failure(exc: HTTPError) -> SendFailure:
-    """A Notify error as a failure: 429 and 5xx (and no answer) are temporary."""
+    """A Notify error as a failure: 429 and 5xx are temporary, as is a request that
+    never reached Notify. A request sent and not answered (timed out reading, the
+    connection dropped) may have been taken: it is not sent again, as a 2xx that
+    cannot be read is not (the client calls either a "503")."""
+    if exc.response is None:
+        if _never_reached(exc.__cause__):
+            return TemporaryFailure(
+                f"GOV.UK Notify could not be reached: {exc.__cause__!r}"
+            )
+        return PermanentFailure(
+            "unknown: GOV.UK Notify did not answer "
+            f"({type(exc.__cause__).__name__}): it may have taken the message, so it "
+            "is not sent again"
+        )
     code = exc.status_code
     reason = f"GOV.UK Notify answered {code}: {_notify_errors(exc.message)}"
     if code == 429 or code >= 500:

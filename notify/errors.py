@@ -8,7 +8,8 @@ class SendFailure(Exception):
 
 
 class TemporaryFailure(SendFailure):
-    """Worth trying again later: no connection, a timeout, 429, a 5xx."""
+    """Worth trying again later: no connection made, 429, a 5xx (a request sent and
+    not answered may have been taken: a PermanentFailure, "unknown")."""
 
 
 class PermanentFailure(SendFailure):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ from typing import Any
 
 import jwt
 import pytest
+from notifications_python_client.notifications import NotificationsAPIClient
 
 from notify.backends import GovukNotifyBackend
 from notify.errors import PermanentFailure, TemporaryFailure
@@ -40,6 +42,8 @@ class FakeNotify:
     received: list[dict[str, Any]] = field(default_factory=list)
     # Answers to give instead of a 201, in turn: (status, body).
     answers: list[tuple[int, dict]] = field(default_factory=list)
+    # Seconds to wait before answering (the message is taken all the same).
+    delay: float = 0.0
 
 
 def _handler(fake: FakeNotify) -> type[BaseHTTPRequestHandler]:
@@ -81,6 +85,8 @@ def _handler(fake: FakeNotify) -> type[BaseHTTPRequestHandler]:
             fake.received.append(
                 {"path": self.path, "body": body, "claims": claims, "scheme": scheme}
             )
+            if fake.delay:
+                time.sleep(fake.delay)
             if fake.answers:
                 self._answer(*fake.answers.pop(0))
                 return
@@ -264,11 +270,27 @@ def test_a_number_notify_will_not_text_is_a_permanent_failure(
     )
 
 
-def test_no_answer_at_all_is_a_temporary_failure(person, fake_notify, settings):
+def test_notify_not_reached_is_a_temporary_failure(person, fake_notify, settings):
     fake_notify_port_closed = "http://127.0.0.1:9"  # discard: nothing listens
     settings.GOVUK_NOTIFY_BASE_URL = fake_notify_port_closed
-    with pytest.raises(TemporaryFailure, match="503"):
+    with pytest.raises(TemporaryFailure, match="could not be reached"):
         GovukNotifyBackend().send(a_message(person))
+
+
+def test_a_text_sent_and_not_answered_in_time_is_not_sent_again(person, fake_notify):
+    """Notify took the text and answered after the client stopped waiting. Before,
+    that was "GOV.UK Notify answered 503" (it never did), retried, and the person was
+    texted twice."""
+    fake_notify.delay = 1.0
+    client = NotificationsAPIClient(API_KEY, base_url=fake_notify.url, timeout=0.3)
+    message = a_message(person)
+
+    with pytest.raises(
+        PermanentFailure, match=r"unknown: GOV\.UK Notify did not answer"
+    ):
+        GovukNotifyBackend(client=client).send(message)
+
+    assert len(fake_notify.received) == 1
 
 
 def test_without_a_key_or_a_template_nothing_is_sent(person, fake_notify, settings):
