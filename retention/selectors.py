@@ -180,7 +180,8 @@ def people_to_pseudonymise(*, cutoff: datetime, after: int, size: int) -> Claim:
 
 def contacts_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
     """The next contacts closed at or before the cut-off (and not named again since)
-    whose person is not held and has nothing open."""
+    whose person is not held and has nothing open, and that no case under a hold
+    named (the held case's record is kept whole: who it named, too)."""
     rows = list(
         Contact.objects.filter(pk__gt=after, status__in=CONTACT_DONE)
         .alias(closed=closed_at())
@@ -188,11 +189,16 @@ def contacts_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
         .order_by("pk")
         .values_list("pk", "person_id")[:size]
     )
+    pks = _ids(pk for pk, _ in rows)
     kept = _column(
-        Exposure.objects.filter(
-            contact_id__in=_ids(pk for pk, _ in rows), created_at__gt=cutoff
+        Exposure.objects.filter(contact_id__in=pks).filter(
+            Q(created_at__gt=cutoff) | held(OuterRef("case__person_id"))
         ),
         "contact_id",
+    )
+    kept |= _column(
+        Contact.objects.filter(pk__in=pks).filter(held(OuterRef("case__person_id"))),
+        "pk",
     )
     people = people_kept({person for _, person in rows}, closed_by=None)
     kept |= {pk for pk, person in rows if person in people}

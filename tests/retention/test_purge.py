@@ -109,6 +109,30 @@ def test_a_case_waits_for_a_contact_still_kept(clock, admin):
     assert Case.objects.filter(pk=contact.case_id).exists()
 
 
+def test_a_held_case_keeps_the_contacts_it_named(clock, admin):
+    """A hold keeps the case's record whole: before, the case was kept and the
+    people it named were purged from under it."""
+    case = completed_case()
+    named = [reached_contact(case=case) for _ in range(3)]
+    joined = reached_contact()  # another case's contact this one named too
+    Exposure.objects.create(
+        contact=joined,
+        case=case,
+        exposure_date=joined.exposure_date,
+        exposure=joined.exposure,
+        created_at=CLOSED - DAY,
+    )
+    unrelated = reached_contact()
+    legal_hold_place(person=case.person, reason="Inquest", by=admin)
+    clock.move_to(CONTACTS_DUE)
+
+    retention_run()
+
+    assert Contact.objects.filter(pk__in=[c.pk for c in named]).count() == 3
+    assert Contact.objects.filter(pk=joined.pk).exists()
+    assert not Contact.objects.filter(pk=unrelated.pk).exists()
+
+
 def test_a_legal_hold_stops_the_purge(clock, admin):
     case = completed_case()
     legal_hold_place(person=case.person, reason="Inquest", by=admin)
