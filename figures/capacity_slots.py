@@ -10,7 +10,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from itertools import pairwise
 
 from django.utils import timezone
@@ -36,7 +36,9 @@ class GapSlot:
 
     @property
     def hours(self) -> float:
-        return (self.ends - self.starts) / HOUR
+        # In UTC: two times of one zone subtract as on the clock's face, and a
+        # clock change's day has an hour more or less than its face shows.
+        return (self.ends.astimezone(UTC) - self.starts.astimezone(UTC)) / HOUR
 
     @property
     def day(self) -> date:
@@ -90,11 +92,13 @@ def gap_slots(
         if h.state == SHORT and add:
             # Hours by their place in the local day (0 = the first hour after
             # midnight), so a clock change's 23 or 25 hours stay in order.
-            start = local_day_bounds(local.date())[0]
+            start = local_day_bounds(local.date())[0].astimezone(UTC)
             counts.setdefault(local.date(), {})[int((h.hour - start) / HOUR)] = add
     slots: dict[tuple[datetime, datetime], int] = {}
     for day, by_hour in sorted(counts.items()):
-        start = local_day_bounds(day)[0]
+        # Counted on in UTC: an hour added to a local time lands on the clock's
+        # face, an hour out across a clock change.
+        start = local_day_bounds(day)[0].astimezone(UTC)
         length = len(day_hours(day))
         for layer in range(1, max(by_hour.values()) + 1):
             hour = 0

@@ -287,6 +287,49 @@ def test_a_gap_in_the_last_hour_of_the_day_is_lengthened_backward():
     ]
 
 
+@pytest.mark.parametrize(
+    ("day", "short", "expected"),
+    [
+        # 25 October 2026: 00:00 BST to 08:00 GMT is nine hours. Counted on the
+        # clock's face, the slots were 00:00-04:00 GMT (called four hours, five
+        # long) and 04:00-09:00, an hour past the gap: ten hours for nine.
+        (
+            dt.date(2026, 10, 25),
+            9,
+            [
+                ("2026-10-24T23:00", "2026-10-25T03:00"),
+                ("2026-10-25T03:00", "2026-10-25T08:00"),
+            ],
+        ),
+        # 29 March 2026: 00:00 GMT to 08:00 BST is seven hours. It was one slot
+        # to 07:00 BST (called seven hours, six long), leaving 07:00-08:00 short.
+        (dt.date(2026, 3, 29), 7, [("2026-03-29T00:00", "2026-03-29T07:00")]),
+    ],
+)
+def test_slots_on_a_clock_change_cover_the_short_hours_as_they_pass(
+    day, short, expected
+):
+    """Expected in UTC."""
+    gap = gap_of([3.0] * short, [0.0] * short, at(day, 0))
+
+    slots = slots_of.gap_slots(
+        gap, first_day=day, last_day=day, now=NOW, tolerance=0.15
+    )
+
+    def utc(text: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+    assert [(s.starts, s.ends) for s in slots] == [
+        (utc(a), utc(b)) for a, b in expected
+    ]
+    assert sum(s.hours for s in slots) == short
+    assert [s.count for s in slots] == [3] * len(slots)
+    # Published as shown: each plan's window is the slot's.
+    assert [w for p in slots_of.slot_plans(slots) for w in p.windows()] == [
+        (s.starts, s.ends) for s in slots
+    ]
+
+
 def test_slots_keep_to_the_days_chosen_and_to_the_future():
     gap = gap_of([3.0] * 48, [0.0] * 48, at(TODAY, 0))
     slots = slots_of.gap_slots(
