@@ -1,6 +1,12 @@
-"""CSV downloads: a cell that a spreadsheet would run as a formula is quoted."""
+"""CSV downloads: a cell that a spreadsheet would run as a formula is quoted, and
+the file opens with a byte order mark."""
 
 from __future__ import annotations
+
+# The first character of every CSV the service gives: Excel reads a CSV without it
+# as Windows-1252, and "Siân Llŷr" shows as "SiÃ¢n LlÅ·r". Other readers skip it
+# (Python's "utf-8-sig", LibreOffice, pandas).
+BOM = "\ufeff"
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -50,7 +50,7 @@ from figures.weekly import (
     scopes_for,
     weekly_trend,
 )
-from pages.csv_cells import csv_cell
+from pages.csv_cells import BOM, csv_cell
 
 from . import charts, present
 from .forms import FiguresForm
@@ -363,6 +363,7 @@ def weekly_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     filename = re.sub(r"[^A-Za-z0-9_-]", "-", f"figures-{key}-{period.key}")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    response.write(BOM)
     writer = csv.writer(response)
     rows = [csv_fields(week) for week in trend]
     writer.writerow([name for name, _ in rows[0]])

@@ -19,7 +19,7 @@ from cases.models import Case
 from contacts.models import Contact
 from escalations.models import Escalation
 
-from ..csv_cells import csv_cell
+from ..csv_cells import BOM, csv_cell
 
 
 class _Echo:
@@ -273,7 +273,7 @@ def escalations_csv_lines(
     escalations_audited) before their lines are yielded (the view audits the people
     in it)."""
     writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_HEADER)
+    yield BOM + writer.writerow(EXPORT_HEADER)
     for batch in _batches(rows):
         if on_batch is not None:
             on_batch(batch)

@@ -15,7 +15,7 @@ from audit.services import audit_record
 from figures import utilisation as utilisation_reads
 from staffing.access import supervisor_profile
 
-from ..csv_cells import csv_cell
+from ..csv_cells import BOM, csv_cell
 from .weeks import _week, _week_nav
 
 
@@ -53,6 +53,7 @@ def utilisation_csv(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="utilisation-{monday.isoformat()}.csv"'
     )
+    response.write(BOM)
     writer = csv.writer(response)
     writer.writerow(
         [

@@ -283,7 +283,9 @@ def test_the_weekly_figures_csv_reads_through_the_replica_and_audits_on_the_prim
         response = client.get(reverse("figures:weekly_csv"))
 
     assert response.status_code == 200
-    last_week = list(csv.DictReader(io.StringIO(response.content.decode())))[-1]
+    last_week = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))[
+        -1
+    ]
     assert last_week["cases_transferred"] == "2"
     primary, replica = on_each.reads("cases_case")
     assert (primary, replica > 0) == (0, True)
@@ -338,7 +340,7 @@ def test_the_escalations_export_streams_from_the_replica_and_audits_on_the_prima
     with on_each:
         response = client.get(reverse("escalations:export"))
         # The lines are read as they are sent, after the view has returned.
-        body = b"".join(response.streaming_content).decode()
+        body = b"".join(response.streaming_content).decode("utf-8-sig")
 
     exported = [row["escalation"] for row in csv.DictReader(io.StringIO(body))]
     assert exported == [str(first.pk), str(second.pk)]

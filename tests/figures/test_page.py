@@ -566,7 +566,8 @@ def test_the_csv_has_a_header_and_a_row_a_week_and_is_audited(
         f'filename="figures-team-{team.code}-2020-12-31.csv"'
         in response["Content-Disposition"]
     )
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 8
     assert [r["week"] for r in rows][-2:] == ["2020-12-24", "2020-12-31"]
     last = rows[-1]
@@ -597,7 +598,7 @@ def test_the_csv_has_a_header_and_a_row_a_week_and_is_audited(
 def test_the_csv_iso_weeks(client, local_team_member, week):
     client.force_login(local_team_member)
     response = client.get(CSV_URL, {"weeks": "iso", "week": "2021-W01"})
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [r["week"] for r in rows][-1] == "2021-W01"
     assert rows[-1]["weeks"] == "iso"
     assert len(rows) == 8
@@ -609,7 +610,7 @@ def test_the_csv_defuses_a_formula_looking_team_name(client, supervisor, week):
     client.force_login(supervisor)
     response = client.get(CSV_URL, {"scope": f"team-{team.code}"})
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
     assert len(body) == 8
     scope = header.index("scope")

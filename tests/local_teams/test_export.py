@@ -20,7 +20,7 @@ EXPORT = reverse("escalations:export")
 
 
 def rows(response) -> list[dict[str, str]]:
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(body)))
 
 

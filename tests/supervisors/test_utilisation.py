@@ -181,7 +181,8 @@ def test_csv_download_has_a_row_per_person_and_day(client, lead, clinical_team):
     response = client.get(reverse("staffing:utilisation_csv"), {"week": "2026-01-14"})
     assert response["Content-Type"].startswith("text/csv")
     assert "utilisation-2026-01-12.csv" in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert response.content.startswith("\ufeff".encode())  # Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     tuesday = next(r for r in rows if r["date"] == "2026-01-13")
     assert (tuesday["username"], tuesday["hours_on_shift"], tuesday["calls"]) == (
         "asha",
@@ -286,7 +287,9 @@ def test_the_page_on_a_tuesday_says_so_far(clock, client, lead, clinical_team):
     csv_rows = list(
         csv.DictReader(
             io.StringIO(
-                client.get(reverse("staffing:utilisation_csv")).content.decode()
+                client.get(reverse("staffing:utilisation_csv")).content.decode(
+                    "utf-8-sig"
+                )
             )
         )
     )
