@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Outcome(models.TextChoices):
@@ -72,7 +73,7 @@ class CallAttempt(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_outcome_display()} at {self.started_at:%d %b %H:%M}"
+        return f"{self.get_outcome_display()} at {timezone.localtime(self.started_at):%d %b %H:%M}"
 
     @property
     def item(self):

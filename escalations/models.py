@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 
 class Escalation(models.Model):
@@ -160,7 +161,7 @@ class EscalationAction(models.Model):
         ordering = ["at"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} by {self.by} at {self.at:%d %b %H:%M}"
+        return f"{self.get_kind_display()} by {self.by} at {timezone.localtime(self.at):%d %b %H:%M}"
 
 
 class Cluster(models.Model):

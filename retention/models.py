@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Rule(models.TextChoices):
@@ -60,7 +61,7 @@ class RetentionRun(models.Model):
         indexes = [models.Index(fields=["-started_at"], name="retention_run_started")]
 
     def __str__(self) -> str:
-        return f"Retention run {self.pk} of {self.started_at:%d %b %Y %H:%M}"
+        return f"Retention run {self.pk} of {timezone.localtime(self.started_at):%d %b %Y %H:%M}"
 
 
 class RetentionAction(models.Model):
@@ -207,4 +208,4 @@ class Erasure(models.Model):
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
-        return f"Erasure of {self.at:%d %b %Y %H:%M}"
+        return f"Erasure of {timezone.localtime(self.at):%d %b %Y %H:%M}"
