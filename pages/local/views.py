@@ -181,8 +181,12 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     """The team's escalations as CSV: one tab when asked, else all; audited."""
     profile = require_local_workspace(request.user)
     filters = QueueFilterForm(request.GET).values()
+    if not request.GET.get("tab"):
+        # Every tab: the form's default tab ("new") is not what was exported, and
+        # the audit record names the filters that were.
+        filters["tab"] = ""
     rows = escalations_visible_to(request.user)
-    if request.GET.get("tab"):
+    if filters["tab"]:
         rows = rows.filter(status=filters["tab"])
     if filters["reason"]:
         rows = rows.filter(reason=filters["reason"])

@@ -72,7 +72,12 @@ def test_export_is_audited(clock, sheffield_client, sheffield_member):
     assert event.user == sheffield_member
     assert event.object_type == "areas.localteam"
     assert event.detail["rows"] == 2
-    assert event.detail["filters"]["q"] == "S1 1AA"
+    # Every tab was exported: the record names no tab (it said "new").
+    assert event.detail["filters"] == {"q": "S1 1AA"}
+
+    rows(sheffield_client.get(EXPORT, {"tab": "closed"}))
+    latest = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).latest("pk")
+    assert latest.detail["filters"] == {"tab": "closed"}
 
 
 def test_text_a_spreadsheet_would_run_is_quoted(clock, sheffield_client):
