@@ -154,12 +154,16 @@ def _hint(auto_id: str, hint: str, extra_class: str = "") -> SafeString | str:
     )
 
 
-def _errors(field: BoundField) -> SafeString:
-    return format_html_join(
-        "",
+def _errors(field: BoundField) -> SafeString | str:
+    """A field's errors in one message (a line each): `aria-describedby` names one
+    element, and a second with the same id was neither valid nor read out."""
+    if not field.errors:
+        return ""
+    return format_html(
         '<span class="nhsuk-error-message" id="{}-error">'
         '<span class="nhsuk-u-visually-hidden">Error: </span>{}</span>',
-        ((field.auto_id, error) for error in field.errors),
+        field.auto_id,
+        format_html_join(mark_safe("<br>"), "{}", ((e,) for e in field.errors)),
     )
 
 

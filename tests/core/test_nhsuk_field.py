@@ -84,3 +84,16 @@ def test_a_field_is_drawn_as_the_design_systems_form_group(name):
         Context({"form": form})
     )
     assert parse_html(drawn) == parse_html(EXPECTED[name]), drawn
+
+
+def test_a_field_with_two_errors_says_both_under_one_id():
+    """Two spans with one id: invalid, and `aria-describedby` read only the first."""
+    form = Person(data={"postcode": "XX<1", "outcome": "reached", "token": "t"})
+    form.is_valid()
+    form.add_error("postcode", "Enter a real postcode")
+    form.add_error("postcode", "Use <capitals>")
+    html = Template("{% load nhsuk %}{% nhsuk_field form.postcode %}").render(
+        Context({"form": form})
+    )
+    assert html.count('id="id_postcode-error"') == 1
+    assert "Enter a real postcode<br>Use &lt;capitals&gt;</span>" in html
