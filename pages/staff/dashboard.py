@@ -6,6 +6,8 @@ supervises a national team).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
@@ -84,6 +86,16 @@ def _page_url(request: HttpRequest, number: int) -> str:
     query = request.GET.copy()
     query["page"] = str(number)
     return f"?{query.urlencode()}"
+
+
+def _work_heading(holder: str, people: list[Any]) -> str:
+    """What the list shows: the pool, one person's items, or the team's."""
+    if holder == "pool":
+        return "Waiting in the pool"
+    for person in people:
+        if str(person.pk) == holder:
+            return f"Held by {person.user.get_full_name() or person.user.username}"
+    return "Held by your team"
 
 
 @login_required
@@ -189,6 +201,7 @@ def work(request: HttpRequest) -> HttpResponse:
             else "",
             "people": people,
             "holder": holder,
+            "heading": _work_heading(holder, people),
             "overdue_only": overdue_only,
             "search": search,
             "checked": checked,

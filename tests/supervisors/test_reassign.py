@@ -156,6 +156,8 @@ def test_work_list_filters_by_holder(clock, client, lead, clinical_team):
     page = client.get(reverse("staffing:work"), {"holder": str(a.pk)})
     assert [i.pk for i in page.context["page"]] == [mine.pk]
     assert theirs.pk not in [i.pk for i in page.context["page"]]
+    # The heading says whose they are (it said "Held by your team").
+    assert f'id="list-heading">Held by {a.user.get_full_name()}</h2>' in page.text
 
 
 def test_work_list_shows_the_pool_on_request(clock, client, lead, clinical_team):
