@@ -4,8 +4,11 @@ the page can put the typing back into its form."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, QueryDict
 
 SESSION_KEY = "typed_forms"
@@ -52,3 +55,38 @@ def typed_value(data: Any, key: str) -> str:
     draft: whole (the form says what is too long), without NUL characters, which no
     field accepts and a draft (PostgreSQL's jsonb) cannot hold."""
     return str(data.get(key, "")).replace("\x00", "")
+
+
+View = TypeVar("View", bound=Callable[..., Any])
+DRAWS_ITS_FORM = "draws_its_form_on_get"
+
+
+def draws_its_form(view: View) -> View:
+    """Marks a view whose address draws its form on a GET as well as taking it on a
+    POST: after signing in again the browser comes back to that address, where the
+    typing is put back (put_typing_back), rather than to the home page. Put it next
+    to `def` (the decorators above it carry the mark: functools.wraps)."""
+    setattr(view, DRAWS_ITS_FORM, True)
+    return view
+
+
+def put_typing_back(request: HttpRequest, form: forms.BaseForm, *, action: str) -> bool:
+    """Draw into an unbound form what was typed into it when the session ended (the
+    form posted to `action`, kept by the sign-in middleware), as its initial values,
+    each read as the field's own widget reads a post; and say so. Not validated nor
+    saved: the person checks it and sends it again. False when nothing was kept."""
+    data = typed_form(request, action=action)
+    if data is None:
+        return False
+    for name, field in form.fields.items():
+        key = form.add_prefix(name)
+        if key not in data and not isinstance(
+            field.widget, forms.CheckboxInput | forms.CheckboxSelectMultiple
+        ):
+            continue
+        value = field.widget.value_from_datadict(data, {}, key)
+        if isinstance(value, str):
+            value = typed_value({"v": value}, "v")
+        form.initial[name] = value
+    messages.warning(request, TYPING_BACK)
+    return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -189,3 +191,106 @@ def test_after_signing_in_the_settings_visited_form_shows_the_visit_typed(casewo
     assert f'value="{case.specimen_date}"' in html
     assert '<option value="venue" selected>' in html
     assert not case.visits.exists()  # typed, not saved until they send it
+
+
+# --- every form of the service, not only the case and contact pages --------------------
+# Each was posted after the session ended and came back empty (and, where the page and
+# the form share an address, the browser came back to the home page).
+
+
+@pytest.fixture
+def no_second_factor(settings):
+    """Signing in again is the password alone here (the second factor's own tests
+    show the session, typing and all, carried through it)."""
+    settings.TRACING_TWO_FACTOR_REQUIRED_FOR = []
+
+
+def typed_back_after_signing_in(client, user, *, action, page, data):
+    """Post `data` to `action` from `page` with the session ended, sign in again as
+    the browser does, and return the page it comes back to."""
+    sent_away = client.post(action, data, HTTP_REFERER=f"http://testserver{page}")
+    assert sent_away.status_code == 302
+    signed_in = sign_in_again(client, sent_away["Location"], user)
+    assert signed_in.request["PATH_INFO"] == page.split("?")[0]
+    html = signed_in.content.decode()
+    assert "What you typed is back in the form" in html
+    return html
+
+
+def test_a_clinicians_isolation_change_is_typed_back(caseworker):
+    case = f.CaseFactory(status="assigned", assignee=caseworker)
+    page = reverse("cases:isolation", args=[case.pk])
+    new_end = case.isolation_ends_on + dt.timedelta(days=3)
+
+    html = typed_back_after_signing_in(
+        expired_client(caseworker),
+        caseworker,
+        action=page,
+        page=page,
+        data={"ends_on": new_end.isoformat(), "reason": "Symptoms began later"},
+    )
+
+    assert f'value="{new_end.isoformat()}"' in html
+    assert "Symptoms began later</textarea>" in html
+    case.refresh_from_db()
+    assert case.isolation_ends_on != new_end  # typed, not saved
+
+
+def test_a_local_teams_action_is_typed_back(local_team_member, no_second_factor):
+    escalation = f.EscalationFactory(
+        contact__area=local_team_member.staff.local_team.areas.first(),
+        status="picked_up",
+        picked_up_by=local_team_member,
+    )
+    page = reverse("escalations:detail", args=[escalation.pk])
+
+    html = typed_back_after_signing_in(
+        expired_client(local_team_member),
+        local_team_member,
+        action=reverse("escalations:action", args=[escalation.pk]),
+        page=page,
+        data={"kind": "phone", "note": "Rang her daughter, no reply"},
+    )
+
+    assert "Rang her daughter, no reply</textarea>" in html
+    assert re.search(r'value="phone"[^>]*checked', html)
+    assert not escalation.actions.exists()
+
+
+def test_a_supervisors_hours_cap_is_typed_back(supervisor, no_second_factor):
+    member = f.StaffProfileFactory(
+        clinical=True, team=supervisor.staff.team, weekly_hours_cap=42
+    )
+    page = reverse("staffing:hours_cap", args=[member.pk])
+
+    html = typed_back_after_signing_in(
+        expired_client(supervisor),
+        supervisor,
+        action=page,
+        page=page,
+        data={"new_cap": "30", "reason": "Agreed part-time hours"},
+    )
+
+    assert 'value="30"' in html
+    assert 'value="Agreed part-time hours"' in html
+    member.refresh_from_db()
+    assert member.weekly_hours_cap == 42
+
+
+def test_a_reassignment_is_typed_back_with_its_ticks(supervisor, no_second_factor):
+    member = f.StaffProfileFactory(clinical=True, team=supervisor.staff.team)
+    held = f.CaseFactory(status="assigned", assignee=member.user)
+    page = reverse("staffing:work")
+
+    html = typed_back_after_signing_in(
+        expired_client(supervisor),
+        supervisor,
+        action=page,
+        page=page,
+        data={"items": [str(held.pk)], "to": "pool", "reason": "Off sick"},
+    )
+
+    assert re.search(rf'value="{held.pk}"[^>]*checked', html)
+    assert "Off sick" in html
+    held.refresh_from_db()
+    assert held.assignee_id == member.user_id

@@ -9,13 +9,13 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.policy import two_factor_required as needs_two_factor
 from accounts.services import confirmed_device
 
-from ..typed import keep_typed_form
+from ..typed import DRAWS_ITS_FORM, keep_typed_form
 
 # Signing in, out, the second factor itself, a password reset, and files.
 # What a user not past their second factor may still reach: signing in and out,
@@ -70,6 +70,15 @@ def two_factor_required(
     return middleware
 
 
+def _draws_its_form(request: HttpRequest) -> bool:
+    """The address posted to draws its form on a GET too (pages.typed.draws_its_form)."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    return bool(getattr(match.func, DRAWS_ITS_FORM, False))
+
+
 def _same_site_path(request: HttpRequest, url: str) -> str:
     """The path (and query) of a URL on this site, or "" for anything else."""
     parts = urlsplit(url)
@@ -111,7 +120,8 @@ def signed_out_gracefully(
             or request.get_full_path()
         )
         if request.method == "POST":
-            page = page if page != request.get_full_path() else "/"
+            if page == request.get_full_path() and not _draws_its_form(request):
+                page = "/"  # a GET of a form's own address would be a 405
             if not request.path.startswith("/accounts/"):
                 # The service's forms, never the account's: a password or a code
                 # is not kept, even in a session.

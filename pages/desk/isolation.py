@@ -36,6 +36,8 @@ from work.compiled import instances_compiled_once
 from work.isolation import IsolationOverridden, isolation_override
 from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
 
+from ..typed import draws_its_form, put_typing_back
+
 PAGE = "work/isolation_override.html"
 # The changes a page lists, newest first: more than a handful is unheard of.
 CHANGES_SHOWN = 20
@@ -129,6 +131,7 @@ def _override_page(request: HttpRequest, item: WorkItem) -> HttpResponse:
     form = IsolationOverrideForm(request.POST or None, item=item)
     if request.method == "GET":
         audit_view(user=request.user, obj=item, via="page")
+        put_typing_back(request, form, action=request.path)
     elif form.is_valid():
         ends_on: date = form.cleaned_data["ends_on"]
         try:
@@ -165,11 +168,13 @@ def _override_page(request: HttpRequest, item: WorkItem) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@draws_its_form
 def case_isolation(request: HttpRequest, pk: int) -> HttpResponse:
     return _override_page(request, get_case_to_override(request.user, pk))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@draws_its_form
 def contact_isolation(request: HttpRequest, pk: int) -> HttpResponse:
     return _override_page(request, get_contact_to_override(request.user, pk))

@@ -14,6 +14,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -48,6 +49,7 @@ from work.escalation import (
     escalation_return,
 )
 
+from ..typed import put_typing_back
 from .exports import (
     escalation_person_id,
     escalations_audited,
@@ -324,7 +326,24 @@ def escalation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         via="page",
         detail={"escalation": escalation.pk},
     )
-    return _detail_response(request, escalation, **_kept_form(request, escalation))
+    kept = _kept_form(request, escalation) or _typed_back(request, escalation)
+    return _detail_response(request, escalation, **kept)
+
+
+def _typed_back(request: HttpRequest, escalation: Escalation) -> dict:
+    """A work form posted after the session ended, drawn again with what was typed
+    (once; not saved: the team member checks it and sends it again)."""
+    for name, form_class in WORK_FORMS.items():
+        form = form_class()
+        action = reverse(f"escalations:{name}", args=[escalation.pk])
+        if put_typing_back(request, form, action=action):
+            return {"kept": name, f"{name}_form": form}
+    if may_reassign_escalation(request.user, escalation):
+        form = ReassignForm(team_id=escalation.local_team_id)
+        action = reverse("escalations:reassign", args=[escalation.pk])
+        if put_typing_back(request, form, action=action):
+            return {"reassign_form": form}
+    return {}
 
 
 @login_required

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,6 +27,7 @@ from staffing.access import supervisor_profile
 from staffing.models import StaffProfile
 from staffing.services import StaffingRefused
 
+from ..typed import put_typing_back
 from .capacity_chart import capacity_chart
 from .capacity_forms import CapacityScopeForm, GapSlotsForm
 
@@ -140,6 +142,7 @@ def capacity(request: HttpRequest) -> HttpResponse:
         earliest=earliest,
         latest=latest,
     )
+    put_typing_back(request, slots_form, action=reverse("staffing:capacity_slots"))
     team_tier = _team_tier(supervisor)
     return TemplateResponse(
         request,

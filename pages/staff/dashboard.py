@@ -26,6 +26,7 @@ from work.access.items import items_visible_to
 from work.assignment import items_reassign
 from work.errors import WorkRefused
 
+from ..typed import draws_its_form, put_typing_back
 from .capacity import DASHBOARD_HOURS
 from .dashboard_rows import member_rows
 from .forms import ReassignForm, WorkFilterForm
@@ -100,6 +101,7 @@ def _work_heading(holder: str, people: list[Any]) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@draws_its_form
 def work(request: HttpRequest) -> HttpResponse:
     """The team's held work and the pool, searchable by name, postcode or reference,
     a page at a time; move one item or many, with a reason."""
@@ -162,8 +164,11 @@ def work(request: HttpRequest) -> HttpResponse:
     # A refused move shows again the list the supervisor already had on screen, read
     # (and audited) by the GET that showed it: only a fresh read is audited.
     reshown = form is not None
+    typed_back = False
     if form is None:
         form = ReassignForm(item_ids=[], people=people)
+        if request.method == "GET":
+            typed_back = put_typing_back(request, form, action=request.path)
     items = workload.work_list(
         user=request.user,
         supervisor=supervisor,
@@ -184,6 +189,8 @@ def work(request: HttpRequest) -> HttpResponse:
     checked = (
         {str(pk) for pk in request.POST.getlist("items")} if form.is_bound else set()
     )
+    if typed_back:
+        checked = {str(pk) for pk in form.initial.get("items") or []}
     return TemplateResponse(
         request,
         _partial(request, "staffing/work.html", "work-list"),

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,6 +36,8 @@ from staffing.access import is_national_supervisor
 from work.access.people import people_found
 from work.errors import WorkRefused
 from work.merge import MERGE_FIELDS, merge_value, person_merge, person_merge_defaults
+
+from ..typed import put_typing_back
 
 PAGE_SIZE = 25
 BLANK = "\N{EN DASH}"
@@ -293,6 +296,9 @@ def duplicate(request: HttpRequest, pk: int) -> HttpResponse:
         if pair.status == PossibleDuplicate.Status.OPEN
         else None
     )
+    if form is not None:
+        action = reverse("staffing:duplicate_merge", args=[pair.pk])
+        put_typing_back(request, form, action=action)
     return _pair_page(request, pair, form, rows)
 
 

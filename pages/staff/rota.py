@@ -20,6 +20,7 @@ from staffing.models import Shift
 from staffing.selectors import rota
 from staffing.services import OverWeeklyCap, StaffingRefused
 
+from ..typed import draws_its_form, put_typing_back
 from .forms import CancelShiftForm, PublishSlotsForm
 from .weeks import _week, _week_nav
 
@@ -135,6 +136,7 @@ def team_shifts(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@draws_its_form
 def shifts_publish(request: HttpRequest) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
     if supervisor.team is None:
@@ -142,6 +144,8 @@ def shifts_publish(request: HttpRequest) -> HttpResponse:
         return redirect("staffing:team_shifts")
     # A POST is always bound: an empty one shows what each field needs.
     form = PublishSlotsForm(request.POST if request.method == "POST" else None)
+    if not form.is_bound:
+        put_typing_back(request, form, action=request.path)
     if form.is_bound and form.is_valid():
         try:
             shifts = services.shifts_publish(
@@ -159,10 +163,13 @@ def shifts_publish(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@draws_its_form
 def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
     shift = rota.get_shift_for_supervisor(supervisor, pk)
     form = CancelShiftForm(request.POST if request.method == "POST" else None)
+    if not form.is_bound:
+        put_typing_back(request, form, action=request.path)
     if form.is_bound and form.is_valid():
         try:
             services.shift_cancel(

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,6 +22,7 @@ from staffing.selectors import reviews as review_reads
 from staffing.services import StaffingRefused
 from work import workload
 
+from ..typed import draws_its_form, put_typing_back
 from .forms import HoursCapForm, RegistrationForm, ReviewForm
 
 
@@ -40,12 +42,15 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@draws_its_form
 def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
     member = members.get_member_for_supervisor(supervisor, pk)
     form = HoursCapForm(
         request.POST or None, initial={"new_cap": member.weekly_hours_cap}
     )
+    if request.method == "GET":
+        put_typing_back(request, form, action=request.path)
     if request.method == "POST" and form.is_valid():
         try:
             services.hours_cap_change(
@@ -127,7 +132,13 @@ def _reviews_page(
     queue = list(review_reads.review_queue(supervisor)[:50])
     bound = bound or {}
     for review in queue:
-        review.form = bound.get(review.pk) or ReviewForm(prefix=f"r{review.pk}")
+        review.form = bound.get(review.pk)
+        if review.form is None:
+            review.form = ReviewForm(prefix=f"r{review.pk}")
+            # A review sent after the session ended: what was typed, once.
+            if request.method == "GET":
+                action = reverse("staffing:review", args=[review.pk])
+                put_typing_back(request, review.form, action=action)
     return TemplateResponse(
         request,
         "staffing/reviews.html",
@@ -207,6 +218,7 @@ def registrations(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@draws_its_form
 def registration_verify(request: HttpRequest, pk: int) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
     member = members.get_member_for_supervisor(supervisor, pk)
@@ -215,6 +227,8 @@ def registration_verify(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None,
         instance=members.get_member_for_supervisor(supervisor, pk),
     )
+    if request.method == "GET":
+        put_typing_back(request, form, action=request.path)
     if request.method == "POST" and form.is_valid():
         try:
             services.registration_verify(
