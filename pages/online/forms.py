@@ -16,6 +16,7 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
@@ -90,6 +91,11 @@ class OnlineForm(forms.Form):
 
     def t(self, key: str, **values: object) -> str:
         return text(key, self.language, **values)
+
+    def unchecked(self) -> None:
+        """Drawn with what was posted and no errors: the language switched while
+        typing, nothing sent yet."""
+        self._errors = ErrorDict()
 
     @property
     def ui(self) -> _Fields:
@@ -409,6 +415,10 @@ class CaseAnswerForm:
         filled = self.filled_contacts()
         for index, reason in errors.items():
             filled[index].add_error(None, refused_words(reason, self.language))
+
+    def unchecked(self) -> None:
+        for form in self._forms():
+            form.unchecked()
 
     def error_list(self) -> Errors:
         return [error for form in self._forms() for error in form.error_list()]

@@ -61,10 +61,22 @@ class Words:
 
 
 def _asked_language(request: HttpRequest) -> str | None:
-    """The language asked for: the form's hidden field, else ?lang=."""
-    return language_or_none(request.POST.get("lang")) or language_or_none(
-        request.GET.get("lang")
+    """The language asked for: the switch pressed while typing, the form's hidden
+    field, else ?lang=."""
+    return (
+        language_or_none(request.POST.get(SWITCH))
+        or language_or_none(request.POST.get("lang"))
+        or language_or_none(request.GET.get("lang"))
     )
+
+
+# The language switch of a page with a form: a button of that form, so that what was
+# typed comes back in the other language (a link would lose it).
+SWITCH = "switch_lang"
+
+
+def _switching(request: HttpRequest) -> bool:
+    return request.method == "POST" and bool(request.POST.get(SWITCH))
 
 
 def _page(
@@ -156,7 +168,10 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
 def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpResponse:
     case = found.case
     assert case is not None
-    if request.method == "POST":
+    if _switching(request):
+        form = CaseAnswerForm(request.POST, case=case, language=language)
+        form.unchecked()
+    elif request.method == "POST":
         form = CaseAnswerForm(request.POST, case=case, language=language)
         if form.is_valid():
             try:
@@ -188,6 +203,7 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
         request,
         "online/case.html",
         language,
+        switch_in_form=True,
         title=text("case_title", language),
         errors=form.error_list(),
         form=form,
@@ -210,7 +226,10 @@ def _contact_page(
     contact = found.contact
     assert contact is not None
     until = long_date(contact.isolation_ends_on, language)
-    if request.method == "POST":
+    if _switching(request):
+        form = ContactAnswerForm(request.POST, language=language)
+        form.unchecked()
+    elif request.method == "POST":
         form = ContactAnswerForm(request.POST, language=language)
         if form.is_valid():
             answer = form.answer()
@@ -243,6 +262,7 @@ def _contact_page(
         request,
         "online/contact.html",
         language,
+        switch_in_form=True,
         title=text("contact_title", language, name=found.person.first_name),
         errors=form.error_list(),
         form=form,

@@ -115,6 +115,21 @@ def test_a_case_names_two_people_one_confirms_the_other_is_phoned(
     page.fill("#id_place-0-visited_on", (today - dt.timedelta(2)).isoformat())
     assert no_sideways_scroll(page)
     screenshot(page, "online-case-filled-375")
+
+    # Switching to Welsh and back keeps every row typed, and sends nothing.
+    page.get_by_role("link", name="Cymraeg").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Dywedwch wrthym pwy rydych wedi bod yn agos atynt"
+    )
+    expect(page.locator("#id_contact-1-first_name")).to_have_value("Grace")
+    expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
+    page.get_by_role("link", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Tell us who you have been near"
+    )
+    expect(page.locator("#id_contact-0-phone")).to_have_value("07400 123451")
+    expect(page.locator("#id_place-0-name")).to_have_value("Steel Works")
+    assert not Contact.objects.filter(case=case).exists()
     page.get_by_role("button", name="Send").click()
 
     # The number that is not in use is shown, in a summary that takes focus.

@@ -643,6 +643,48 @@ def test_the_pages_are_in_welsh_when_asked(client):
     assert "Gwall:" in answer
 
 
+def test_switching_language_while_typing_keeps_the_typing_and_sends_nothing(client):
+    """The switch was a link: the page in the other language came back empty."""
+    case, link, token = case_link()
+    typed = {
+        "lang": "en",
+        **person_row(0, "Omar", "Ali", phone="07400 123451", day=days_ago(1)),
+        **place_row(0, SettingKind.WORKPLACE, "Steel Works", days_ago(2)),
+    }
+
+    html = client.post(url(token), {**typed, "switch_lang": "cy"}).content.decode()
+
+    assert '<html lang="cy"' in html
+    assert 'name="lang" value="cy"' in html
+    assert 'value="Omar"' in html
+    assert 'value="Steel Works"' in html
+    assert "Mae problem" not in html  # not checked: nothing was sent
+    assert 'data-switch-form="online-answer" data-switch-to="en"' in html
+    assert not Contact.objects.filter(case=case).exists()
+    link.refresh_from_db()
+    assert link.submitted_at is None
+
+
+def test_a_contact_switching_language_keeps_their_answer(client):
+    _contact, link, token = contact_link()
+
+    html = client.post(
+        url(token),
+        {
+            "lang": "en",
+            "will_isolate": "no",
+            "note": "Ffoniwch fi",
+            "switch_lang": "cy",
+        },
+    ).content.decode()
+
+    assert '<html lang="cy"' in html
+    assert re.search(r'value="no"[^>]*checked', html)
+    assert "Ffoniwch fi</textarea>" in html
+    link.refresh_from_db()
+    assert link.submitted_at is None
+
+
 def test_a_welsh_link_opens_in_welsh_and_switches_to_english(client):
     _contact, link, token = contact_link()
     OnlineLink.objects.filter(pk=link.pk).update(language="cy")
