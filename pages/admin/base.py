@@ -114,7 +114,8 @@ def form_action(
 
     The first call shows the form for the selected rows; the second, with the form
     filled in, calls `apply` (which calls a service and returns the message to show).
-    A refusal by the rules is shown as an error, and nothing changes.
+    A refusal by the rules is shown as the form's error, the form drawn again with
+    what was typed and the same rows chosen, and nothing changes.
     """
     form_kwargs = form_kwargs or {}
     if "apply" in request.POST:
@@ -125,10 +126,10 @@ def form_action(
                 with transaction.atomic():
                     text = apply(form.cleaned_data)
             except REFUSALS as exc:
-                modeladmin.message_user(request, str(exc), messages.ERROR)
+                form.add_error(None, str(exc))
             else:
                 modeladmin.message_user(request, text, messages.SUCCESS)
-            return None
+                return None
     else:
         form = form_class(**form_kwargs)
     opts = modeladmin.model._meta
