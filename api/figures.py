@@ -173,7 +173,10 @@ class StaffRowSerializer(serializers.Serializer):
     reached = serializers.IntegerField()
     calls_per_hour = _pct()
     reached_per_hour = _pct()
-    idle_share = _pct(help_text="0 to 1: the share of shift time not on a call.")
+    idle_share = _pct(
+        help_text="0 to 1: the share of shift time not on a call nor writing one up "
+        "(5 minutes a call); each person's calls count up to their own shift time."
+    )
 
 
 class WeeklyFiguresSerializer(serializers.Serializer):

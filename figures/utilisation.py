@@ -27,6 +27,9 @@ class UtilisationRow:
     calls: int = 0
     talk_seconds: int = 0
     items_completed: int = 0
+    # A team's total: each person's time on calls counted up to their own shift
+    # time, so one who called past their shift does not hide another's idle time.
+    busy_within_shifts: float | None = None
 
     @property
     def hours_on_shift(self) -> float:
@@ -34,6 +37,8 @@ class UtilisationRow:
 
     @property
     def busy_seconds(self) -> float:
+        if self.busy_within_shifts is not None:
+            return self.busy_within_shifts
         return self.talk_seconds + self.calls * WRAP_UP.total_seconds()
 
     @property
@@ -150,6 +155,9 @@ def utilisation(
             target.calls += r.calls
             target.talk_seconds += r.talk_seconds
             target.items_completed += r.items_completed
+    team.busy_within_shifts = sum(
+        min(person.busy_seconds, person.shift_seconds) for person in people.values()
+    )
     return Utilisation(
         monday=monday,
         rows=ordered,

@@ -108,6 +108,7 @@ from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Shift, Tier
 
 from .percentile import Hours, PercentileCont, percentile_cont
+from .utilisation import WRAP_UP
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ SPREAD_KEYS = ("under_24h", "24_48h", "48_72h", "over_72h")
 WITHIN = timedelta(hours=24)
 
 # Bump when the shape or a definition changes: older cached figures are not read.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 CACHE_SECONDS = 7 * 24 * 60 * 60  # a settled week; the open one: see _open_week_seconds
 # A week's figures settle this long after it ends: its last items can be reached
 # within 24, 48 or 72 hours of arriving only after it. Until then it is cached, and
@@ -388,7 +389,7 @@ class StaffRow:
     reached: int  # calls with outcome reached
     calls_per_hour: float | None
     reached_per_hour: float | None
-    idle_share: float | None  # 0..1: share of shift time not on a call
+    idle_share: float | None  # 0..1: share of shift time not on a call or its write-up
 
 
 @dataclass(frozen=True)
@@ -708,9 +709,13 @@ def _times_in_python(columns: dict[str, tuple[QuerySet, ExpressionWrapper]]) -> 
 
 
 def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
-    """Two grouped queries, per national tier and staff team: the booked shift time
-    already worked in the week (up to now); and the calls made, those that reached
-    someone, and the time on them (for the share of shift time not on a call).
+    """Two grouped queries, per member of staff of the national tiers: the booked
+    shift time already worked in the week (up to now); and the calls made, those
+    that reached someone, and the time on them. Then per tier and staff team, in
+    Python: the share of shift time not on a call is utilisation's (figures/
+    utilisation.py): a call is its talk and WRAP_UP to write it up, and each person's
+    time on calls counts up to their own shift time, so one who called for hours
+    past their shift does not hide the idle time of another.
 
     Grouped joins, not a subquery per member of staff: at a month at peak (9,000
     staff, 1.2M calls in the week) three correlated subqueries a member took 4.3 s,
@@ -730,9 +735,9 @@ def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
             ends_at__gt=start,
         )
         .order_by()
-        .values("staff__tier", "staff__team__name")
+        .values("staff_id", "staff__tier", "staff__team__name")
         .annotate(worked=Sum(worked))
-        .values_list("staff__tier", "staff__team__name", "worked")
+        .values_list("staff_id", "staff__tier", "staff__team__name", "worked")
     )
     calls = (
         CallAttempt.objects.filter(
@@ -741,50 +746,55 @@ def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
             started_at__lt=until,
         )
         .order_by()
-        .values("caller__staff__tier", "caller__staff__team__name")
+        .values("caller__staff__id", "caller__staff__tier", "caller__staff__team__name")
         .annotate(
             n=Count("pk"),
             reached=Count("pk", filter=Q(outcome=Outcome.REACHED)),
             talk=Sum("duration_seconds"),
         )
         .values_list(
-            "caller__staff__tier", "caller__staff__team__name", "n", "reached", "talk"
+            "caller__staff__id",
+            "caller__staff__tier",
+            "caller__staff__team__name",
+            "n",
+            "reached",
+            "talk",
         )
     )
-    by_team: dict[tuple[int, str | None], list[Any]] = {}
-    for tier, team, worked_for in shifts:
-        by_team[(tier, team)] = [worked_for, None, None, None]
-    for tier, team, n, reached, talk in calls:
-        by_team.setdefault((tier, team), [None, None, None, None])[1:] = [
-            n,
-            reached,
-            talk,
-        ]
-    # By tier, then team name; members of no team last.
-    rows = [
-        (tier, team, *values)
-        for (tier, team), values in sorted(
-            by_team.items(), key=lambda kv: (kv[0][0], kv[0][1] is None, kv[0][1] or "")
-        )
-    ]
-    staff = []
-    for tier, team, worked_for, n, reached, talk in rows:
+    # Per person: [tier, team, shift seconds, calls, reached, talk seconds].
+    people: dict[int, list[Any]] = {}
+    for staff_id, tier, team, worked_for in shifts:
         seconds = worked_for.total_seconds() if worked_for else 0.0
-        if not seconds and not n:
+        people[staff_id] = [tier, team, seconds, 0, 0, 0]
+    for staff_id, tier, team, n, reached, talk in calls:
+        person = people.setdefault(staff_id, [tier, team, 0.0, 0, 0, 0])
+        person[3:] = [n, reached, talk or 0]
+    # Per team: [shift seconds, calls, reached, busy seconds within shifts].
+    by_team: dict[tuple[int, str | None], list[float]] = {}
+    for tier, team, seconds, n, reached, talk in people.values():
+        totals = by_team.setdefault((tier, team), [0.0, 0, 0, 0.0])
+        totals[0] += seconds
+        totals[1] += n
+        totals[2] += reached
+        totals[3] += min(seconds, talk + n * WRAP_UP.total_seconds())
+    staff = []
+    # By tier, then team name; members of no team last.
+    for (tier, name), (on_shift, made, reached_by, busy) in sorted(
+        by_team.items(), key=lambda kv: (kv[0][0], kv[0][1] is None, kv[0][1] or "")
+    ):
+        if not on_shift and not made:
             continue  # nobody of this team worked or called in the week
-        hours = seconds / 3600
+        hours = on_shift / 3600
         staff.append(
             StaffRow(
                 tier=tier,
-                team=team or "",
+                team=name or "",
                 hours_on_shift=round(hours, 2),
-                calls=n or 0,
-                reached=reached or 0,
-                calls_per_hour=_ratio(n or 0, hours),
-                reached_per_hour=_ratio(reached or 0, hours),
-                idle_share=(
-                    round(1 - min(1.0, (talk or 0) / seconds), 3) if seconds else None
-                ),
+                calls=int(made),
+                reached=int(reached_by),
+                calls_per_hour=_ratio(int(made), hours),
+                reached_per_hour=_ratio(int(reached_by), hours),
+                idle_share=round(1 - busy / on_shift, 3) if on_shift else None,
             )
         )
     return staff

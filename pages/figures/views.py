@@ -34,6 +34,7 @@ from areas.models import Area, LocalTeam
 from audit.models import AuditEvent
 from audit.services import audit_record
 from figures.replica import replica_reads
+from figures.utilisation import WRAP_UP
 from figures.weekly import (
     AREA,
     ENGLAND,
@@ -235,6 +236,7 @@ def _page(request: HttpRequest, asked: Asked) -> HttpResponse:
         times=present.time_rows(figures.times),
         staff=present.staff_rows(figures.staff),
         england=scope.kind == ENGLAND,
+        wrap_up_minutes=int(WRAP_UP.total_seconds() // 60),
         trend_first=trend[0].period,
         charts=[
             _chart_table(charts.cases_within_24h_chart(trend, scope_label=scope.label)),

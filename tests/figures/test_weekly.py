@@ -585,10 +585,11 @@ def test_no_rows_no_times(clock):
 def test_the_staff_rows_worked_out_by_hand(clock, week, staff):
     """Caseworker: Thursday 08:00-16:00 (8 h) and Wednesday 20:00 to Thursday 04:00
     (4 h in the week): 12 h; calls c1 1800 s, c3 720 s, k5 1800 s: 3 calls, 2
-    reached, 4320 s on calls of 43200 s on shift: idle 0.9. Call handler: Friday
-    09:00-17:00 (8 h); calls c2 1200 s, k1 1200 s and 240 s, k6 240 s: 4 calls, 2
-    reached, 2880 of 28800 s: idle 0.9. A cancelled shift and an open slot count
-    nothing; the local team's member is not a national staff row."""
+    reached, 4320 s on calls and 3 x 300 s writing them up (utilisation's WRAP_UP)
+    of 43200 s on shift: idle 0.879. Call handler: Friday 09:00-17:00 (8 h); calls
+    c2 1200 s, k1 1200 s and 240 s, k6 240 s: 4 calls, 2 reached, 2880 + 1200 of
+    28800 s: idle 0.858. A cancelled shift and an open slot count nothing; the local
+    team's member is not a national staff row."""
     cw, ch, local = staff
     thursday = dt.datetime(2021, 1, 7, 8, tzinfo=LONDON)
     f.ShiftFactory(staff=cw, starts_at=thursday, ends_at=thursday.replace(hour=16))
@@ -633,7 +634,7 @@ def test_the_staff_rows_worked_out_by_hand(clock, week, staff):
             reached=2,
             calls_per_hour=0.25,
             reached_per_hour=0.17,  # 2 / 12
-            idle_share=0.9,
+            idle_share=0.879,
         ),
         StaffRow(
             tier=3,
@@ -643,9 +644,33 @@ def test_the_staff_rows_worked_out_by_hand(clock, week, staff):
             reached=2,
             calls_per_hour=0.5,
             reached_per_hour=0.25,
-            idle_share=0.9,
+            idle_share=0.858,
         ),
     ]
+
+
+@pytest.mark.now(AFTER)
+def test_one_calling_past_their_shift_does_not_hide_anothers_idle_time(clock, staff):
+    """Two of one team on 8 h shifts: one on calls for 10 h (past their shift), the
+    other on none. Summed, the team looked busy all but a sixth of its time; counted
+    up to each one's own shift it is idle half its time, as utilisation says."""
+    cw, _, _ = staff
+    idle = f.StaffProfileFactory(clinical=True, team=cw.team)
+    thursday = dt.datetime(2021, 1, 7, 8, tzinfo=LONDON)
+    for person in (cw, idle):
+        f.ShiftFactory(
+            staff=person, starts_at=thursday, ends_at=thursday.replace(hour=16)
+        )
+    for hour in range(10):
+        f.CallAttemptFactory(
+            caller=cw.user,
+            started_at=thursday + dt.timedelta(hours=hour),
+            duration_seconds=3600,
+        )
+
+    [row] = weekly_figures(period=WEEK, scope=ENGLAND).staff
+
+    assert (row.hours_on_shift, row.calls, row.idle_share) == (16.0, 10, 0.5)
 
 
 def test_hours_on_shift_count_only_the_time_already_worked(clock, staff):

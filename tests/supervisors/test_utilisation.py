@@ -165,6 +165,24 @@ def test_week_totals_per_person_and_team(lead, clinical_team):
     assert u.team.idle_share == pytest.approx(1 - 60 / 720)
 
 
+def test_the_teams_idle_share_counts_each_ones_calls_up_to_their_shift(
+    lead, clinical_team
+):
+    """Summed, one calling past their shift hid another's idle day: the team total
+    said 0.00 while a member was idle all shift."""
+    busy, idle = (member(clinical_team, on_shift=False) for _ in range(2))
+    for person in (busy, idle):
+        shift(person, at(MON, 8), at(MON, 16))
+    for hour in range(10):
+        call(busy, at(MON, 8 + hour), seconds=3600)
+
+    u = utilisation(lead, monday=MON)
+
+    people = {r.profile.pk: r for r in u.people}
+    assert (people[busy.pk].idle_share, people[idle.pk].idle_share) == (0, 1)
+    assert u.team.idle_share == pytest.approx(0.5)
+
+
 def test_other_teams_are_left_out(lead, clinical_team):
     stranger = f.StaffProfileFactory(clinical=True)
     shift(stranger, at(MON, 8), at(MON, 16))
