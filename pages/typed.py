@@ -86,7 +86,7 @@ def put_typing_back(request: HttpRequest, form: forms.BaseForm, *, action: str) 
             continue
         value = field.widget.value_from_datadict(data, {}, key)
         if isinstance(value, str):
-            value = typed_value({"v": value}, "v")
+            value = value.replace("\x00", "")  # as typed_value: no field takes one
         form.initial[name] = value
     messages.warning(request, TYPING_BACK)
     return True
