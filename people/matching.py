@@ -26,17 +26,19 @@ score, then the oldest record):
      and date of birth);
   3. the same name and a shared phone, a date of birth missing on one side.
 
-A close name: the trigram similarity of the lower-cased full names ("first last")
-is at least NAME_SIMILARITY, AND the first names are close on their own: equal, or
-(both of five letters or more) one typo apart, a letter changed, added, dropped or
-two swapped, anywhere but in the last letter, AND so are the surnames (four letters
-or more for a typo; or one is the other with a name added: Khan, Khan-Ali). Twins share a surname, a date of birth,
-an address and a phone, and their first names are often one another with an ending
-changed or added (Amir and Amira, Mario and Maria, Louis and Louise): those differ in
-the last letter, so they are not the same name, while "Jonathon" for "Jonathan" is.
-The full name's similarity cannot tell them apart ("amir khan" / "amira khan" scores
-0.75, above "jonathon smith" / "jonathan smith" at 0.67), so the first name's rule
-decides.
+A close name: the same name (equal once lower-cased and accents dropped: "Siân Llŷr"
+and "Sian Llyr"), or the trigram similarity of the lower-cased full names ("first
+last") at least NAME_SIMILARITY with the same first name AND surnames close: the same,
+one typo apart (four letters or more; a letter changed, added, dropped or two swapped,
+anywhere but in the last letter), or one the other with a name added (Khan, Khan-Ali).
+Twins share a surname, a date of birth, an address and a phone, and only their first
+names tell them apart, often by a letter: Amir and Amira, Louis and Louise, and as
+often inside the name, Francis and Frances, Jesse and Jessie, Marian and Marion, Elise
+and Elsie. A first name one letter from another is no more a typo than a twin, so it
+never links: it is listed as a possible duplicate (first_names_close), for a person
+to decide, while "Jonathan Smyth" for "Jonathan Smith" links. The full name's
+similarity cannot tell twins apart ("amir khan" / "amira khan" scores 0.75), so the
+first name's rule decides.
 
 A possible duplicate (a new person, and a PossibleDuplicate row for a person to
 decide), when no rule links but there is evidence:
@@ -51,6 +53,10 @@ decide), when no rule links but there is evidence:
     close full name or first name.
 Nothing else is evidence (a shared family phone with other names and dates of birth;
 neighbours).
+
+A record merged into another is weighed as it was, and stands for the person it was
+merged into (a person decided they are one): Mariya, merged into Maria, arriving again
+as Mariya is Maria; unless Maria's own NHS number or date of birth says otherwise.
 
 The score of a pair (0..1): 1 for the same NHS number, else 0.45 x the names'
 similarity + 0.25 for the same date of birth + 0.2 for a shared phone + 0.1 for the
@@ -91,7 +97,7 @@ SURNAME_TYPO_MIN_LENGTH = 4
 MAX_CANDIDATES = 50
 MAX_DUPLICATES = 5
 
-NHS, CLOSE_AND_SHARED, SAME_NAME_AND_BIRTHDAY, SAME_NAME_AND_PHONE = range(4)
+TIERS = NHS, CLOSE_AND_SHARED, SAME_NAME_AND_BIRTHDAY, SAME_NAME_AND_PHONE = range(4)
 
 FULL_NAME_SQL = "lower(first_name || ' ' || last_name)"
 
@@ -155,18 +161,84 @@ def people_match_many(arrivals: Sequence[Arrival]) -> list[Match]:
         found = _scored_in_sql(arrivals)
     else:
         found = [_candidates_sqlite(arrival) for arrival in arrivals]
+    survivors = _survivors(
+        {person.merged_into_id for scored in found for person, _, _ in scored}
+    )
     return [
-        _decide(arrival, scored)
+        _decide(arrival, scored, survivors)
         for arrival, scored in zip(arrivals, found, strict=True)
     ]
 
 
-def _decide(arrival: Arrival, scored: list[Scored]) -> Match:
-    candidates = [
+def _survivors(ids: set[int | None]) -> dict[int, Person]:
+    """For records merged into another, the person they are now (through chains of
+    merges), by the id they were merged into: one query a level of merging."""
+    fetched: dict[int, Person] = {}
+    pending = {pk for pk in ids if pk is not None}
+    while pending:
+        people = Person.objects.in_bulk(pending)
+        fetched.update(people)
+        pending = {
+            p.merged_into_id
+            for p in people.values()
+            if p.merged_into_id is not None and p.merged_into_id not in fetched
+        }
+
+    def root(pk: int) -> Person:
+        person = fetched[pk]
+        seen = {pk}
+        while person.merged_into_id is not None and person.merged_into_id not in seen:
+            seen.add(person.merged_into_id)
+            person = fetched[person.merged_into_id]
+        return person
+
+    return {pk: root(pk) for pk in ids if pk is not None}
+
+
+def _as_survivor(
+    arrival: Arrival, candidate: Candidate, survivors: dict[int, Person]
+) -> Candidate | None:
+    """A record merged into another stands for the person it was merged into: a
+    person decided they are one, so its name, date of birth and contact details are
+    theirs too ("Mariya" found as "Maria", whom she was merged into). Unless the
+    person now held says otherwise: another NHS number, another date of birth."""
+    merged = candidate.person
+    if merged.merged_into_id is None:
+        return candidate
+    person = survivors[merged.merged_into_id]
+    same_number = bool(arrival.nhs_number) and person.nhs_number == arrival.nhs_number
+    if arrival.nhs_number and person.nhs_number and not same_number:
+        return None
+    born = person.date_of_birth
+    other_birthday = (
+        bool(arrival.date_of_birth and born) and born != arrival.date_of_birth
+    )
+    if other_birthday and not same_number:
+        return None
+    reason = f"as {merged.first_name} {merged.last_name}, a record merged into theirs"
+    return Candidate(
+        person, candidate.score, [*candidate.reasons, reason], tier=candidate.tier
+    )
+
+
+def _decide(
+    arrival: Arrival, scored: list[Scored], survivors: dict[int, Person]
+) -> Match:
+    weighed = [
         weighed
         for person, names, surnames in scored
         if (weighed := _weigh(arrival, person, names, surnames)) is not None
     ]
+    # The best of each person now held (a merged record counts for its survivor).
+    best: dict[int, Candidate] = {}
+    for one in weighed:
+        candidate = _as_survivor(arrival, one, survivors)
+        if candidate is None:
+            continue
+        held = best.get(candidate.person.pk)
+        if held is None or _rank(candidate) < _rank(held):
+            best[candidate.person.pk] = candidate
+    candidates = list(best.values())
     linked = sorted(
         (c for c in candidates if c.tier is not None),
         key=lambda c: (c.tier, -c.score, c.person.pk),
@@ -179,8 +251,19 @@ def _decide(arrival: Arrival, scored: list[Scored]) -> Match:
     return Match(
         person=found.person if found else None,
         duplicates=duplicates,
-        considered=frozenset(person.pk for person, _, _ in scored),
+        considered=frozenset(
+            survivors[person.merged_into_id].pk
+            if person.merged_into_id is not None
+            else person.pk
+            for person, _, _ in scored
+        ),
     )
+
+
+def _rank(candidate: Candidate) -> tuple[int, float]:
+    """Linked first (the lower tier), then the higher score."""
+    tier = candidate.tier if candidate.tier is not None else len(TIERS)
+    return tier, -candidate.score
 
 
 Scored = tuple[Person, float, float]
@@ -208,8 +291,8 @@ def _candidates_sqlite(arrival: Arrival) -> list[Scored]:
         params.append(arrival.postcode)
     if not exact:
         return []
-    # A record merged into another is no one now: its survivor is found instead.
-    where = [f"({' OR '.join(exact)})", "merged_into_id IS NULL"]
+    # A record merged into another is a candidate for its survivor (_as_survivor).
+    where = [f"({' OR '.join(exact)})"]
     if arrival.nhs_number:
         # Another NHS number is someone else.
         where.append("nhs_number IN ('', %s)")
@@ -249,10 +332,13 @@ def scored_in_sql() -> bool:
 # PostgreSQL: each arrival (a row of the arrays, a blank as NULL, which equals
 # nothing) joined to its candidates. The same conditions as SQLite's, each exact one
 # on its index (a partial index's condition is said again, so that a parameter can
-# use it): the people sharing an NHS number, date of birth, phone or postcode, not
-# merged away, without another NHS number, nor (unless the NHS number is the same)
+# use it): the people sharing an NHS number, date of birth, phone or postcode (a
+# record merged away stands for its survivor: _as_survivor), without another NHS
+# number, nor (unless the NHS number is the same)
 # another date of birth; and of those only the ones worth weighing: a name at all
-# like the arrival's, or an NHS number, phone or first name in common.
+# like the arrival's, or an NHS number, phone or first name in common, or the date
+# of birth and the postcode both (a name written without its accents, "Sian Llyr" for
+# "Siân Llŷr", scores 0.25).
 CANDIDATES_SQL = f"""
 SELECT c.*, a.idx AS arrival_index
 FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::date[],
@@ -268,14 +354,14 @@ CROSS JOIN LATERAL (
            OR p.phone = a.phone
            OR (p.phone_alt = a.phone AND p.phone_alt <> '')
            OR (p.postcode = a.postcode AND p.postcode <> ''))
-      AND p.merged_into_id IS NULL
       AND (a.nhs IS NULL OR p.nhs_number IN ('', a.nhs))
       AND (a.dob IS NULL OR p.date_of_birth IS NULL OR p.date_of_birth = a.dob
            OR p.nhs_number = a.nhs)
       AND (similarity({FULL_NAME_SQL}, a.full_name) >= %s
            OR similarity(lower(p.last_name), a.last_name) >= %s
            OR lower(p.first_name) = a.first_name
-           OR p.nhs_number = a.nhs OR p.phone = a.phone OR p.phone_alt = a.phone)
+           OR p.nhs_number = a.nhs OR p.phone = a.phone OR p.phone_alt = a.phone
+           OR (p.date_of_birth = a.dob AND p.postcode = a.postcode))
     ORDER BY name_similarity DESC, p.id
     LIMIT %s
 ) c
@@ -342,9 +428,11 @@ def _weigh(
         arrival.last_name
     )
     first_close = same_first or first_names_close(first_held, first_arrived)
-    close_name = (
+    # A first name a letter from another is a twin as often as a typo: never linked
+    # on (module docstring), only listed.
+    close_name = same_name or (
         name_similarity >= NAME_SIMILARITY
-        and first_close
+        and same_first
         and surnames_close(person.last_name, arrival.last_name)
     )
     # Contact details that disagree: both sides have one, and they differ.
@@ -409,7 +497,8 @@ def _weigh(
 
 def first_names_close(a: str, b: str) -> bool:
     """Two first names (as `_name_key` gives them) the same, or one typo apart (see
-    `_one_typo`), both of FIRST_NAME_TYPO_MIN_LENGTH letters or more."""
+    `_one_typo`), both of FIRST_NAME_TYPO_MIN_LENGTH letters or more: evidence for a
+    possible duplicate, never a link (twins)."""
     return _one_typo(a, b, FIRST_NAME_TYPO_MIN_LENGTH)
 
 

@@ -271,7 +271,8 @@ JONATHAN = {
 
 def held_moves_then_matched() -> Scenario:
     """A held person found by NHS number with a new phone and address; a later
-    result finds them by the new phone, their birthday and a close name."""
+    result finds them by the new phone, their birthday and a close name (a surname
+    typo: a first name a letter off is only listed)."""
     return Scenario(
         held={"jonathan": JONATHAN},
         results=[
@@ -279,7 +280,7 @@ def held_moves_then_matched() -> Scenario:
                    phone=phone(11)),
             result("E2", "Jonathan", "Smith", nhs_number=NHS_1, date_of_birth=BORN,
                    phone=phone(12), address="2 New Street", postcode="S70 2TA"),
-            result("E3", "Jonathon", "Smith", date_of_birth=BORN, phone=phone(12)),
+            result("E3", "Jonathan", "Smyth", date_of_birth=BORN, phone=phone(12)),
         ],
         one_by_one={"E3"},
         together=[{"E1"}, {"E2", "E3", "held:jonathan"}],
@@ -294,7 +295,7 @@ def held_changed_before_a_candidate() -> Scenario:
         results=[
             result("E2", "Jonathan", "Smith", nhs_number=NHS_1, phone=phone(12),
                    postcode="S70 2TA"),
-            result("E3", "Jonathon", "Smith", date_of_birth=BORN,
+            result("E3", "Jonathan", "Smyth", date_of_birth=BORN,
                    phone="07911 100001"),
         ],
         one_by_one={"E3"},

@@ -75,13 +75,67 @@ def test_an_nhs_number_links_whatever_else_differs(scoring):
     assert not PossibleDuplicate.objects.exists()
 
 
-def test_a_typo_in_the_first_name_with_the_same_phone_and_birthday_links(scoring):
+def test_a_first_name_a_letter_off_with_the_same_phone_and_birthday_is_listed(scoring):
+    """ "Jonathon" may be a typo, but a letter is all that parts twins: it is for a
+    person to decide, and nothing of the one is written onto the other."""
     known = held(first_name="Jonathan", last_name="Smith", postcode="")
 
     person, created = arriving("Jonathon", "Smith", postcode="")
 
+    assert created is True
+    assert pair_of(person, known).status == PossibleDuplicate.Status.OPEN
+
+
+@pytest.mark.parametrize(
+    ("sibling", "arrives"),
+    [
+        ("Francis", "Frances"),
+        ("Jesse", "Jessie"),
+        ("Marian", "Marion"),
+        ("Elise", "Elsie"),
+        ("Jaime", "Jamie"),
+        ("Adrian", "Adrien"),
+    ],
+)
+def test_twins_whose_names_differ_inside_are_two_people_and_keep_their_numbers(
+    scoring, sibling, arrives
+):
+    """Before, Frances's result went onto Francis's record, and her NHS number with
+    it; Francis's own result then made a second "Francis"."""
+    twin = held(
+        first_name=sibling, last_name="Okafor", date_of_birth=dt.date(2009, 5, 5)
+    )
+
+    person, created = arriving(
+        arrives, "Okafor", date_of_birth=dt.date(2009, 5, 5), nhs_number="9434765919"
+    )
+
+    assert created is True
+    twin.refresh_from_db()
+    assert twin.nhs_number == ""
+    assert person.nhs_number == "9434765919"
+    assert pair_of(person, twin).status == PossibleDuplicate.Status.OPEN
+
+
+@pytest.mark.parametrize(
+    ("held_as", "arrives_as", "fields"),
+    [
+        # The same postcode, no phone: the name scored 0.25 and was never fetched.
+        (("Siân", "Llŷr"), ("Sian", "Llyr"), {"phone": ""}),
+        # The same phone, another postcode: fetched, but not a "close" name.
+        (("Siân", "Llŷr"), ("SIAN", "LLYR"), {"postcode": "S10 2TN"}),
+        (("Zoë", "Brontë"), ("Zoe", "Bronte"), {"phone": ""}),
+        (("José", "García"), ("Jose", "Garcia"), {"postcode": "S10 2TN"}),
+    ],
+)
+def test_a_name_without_its_accents_is_the_same_name(
+    scoring, held_as, arrives_as, fields
+):
+    known = held(first_name=held_as[0], last_name=held_as[1])
+
+    person, created = arriving(*arrives_as, **fields)
+
     assert (person.pk, created) == (known.pk, False)
-    assert Person.objects.count() == 1
 
 
 def test_a_typo_in_the_surname_with_the_same_postcode_links(scoring):
