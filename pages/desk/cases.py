@@ -89,6 +89,7 @@ from .contact_forms import (
 from .isolation import changes_of
 from .page_reads import calls_of, steps_of
 from .queue_rows import for_rows, queue_rows_html
+from .taken import taken_away_is_told
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 ASSESSMENT = CaseDraft.Section.ASSESSMENT
@@ -662,6 +663,7 @@ def _refuse_if_closed(request: HttpRequest, case: Case) -> HttpResponse | None:
 
 @login_required
 @require_POST
+@taken_away_is_told
 def case_call(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_to_work(request.user, pk)
     return log_call(
@@ -682,6 +684,7 @@ def case_call(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@taken_away_is_told
 def case_assessment(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_to_work(request.user, pk)
     if refused := _refuse_if_closed(request, case):
@@ -714,6 +717,7 @@ def case_assessment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@taken_away_is_told
 def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     """Several contacts at once: all saved, or none, with each bad row marked."""
     case = get_case_to_work(request.user, pk)
@@ -740,6 +744,7 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@taken_away_is_told
 def case_visit(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_to_work(request.user, pk)
     if refused := _refuse_if_closed(request, case):
@@ -762,6 +767,7 @@ def case_visit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@taken_away_is_told
 def case_online_resend(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the case a new link to enter their contacts (the old one stops working)."""
     case = get_case_to_work(request.user, pk)
@@ -896,6 +902,7 @@ def _complete_problems(
 
 @login_required
 @require_POST
+@taken_away_is_told
 def case_complete(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_to_work(request.user, pk)
     form = CompleteForm(request.POST)

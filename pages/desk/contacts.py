@@ -31,6 +31,7 @@ from .cases import link_resend, online_summary
 from .chain_svg import chain_for_page
 from .isolation import changes_of
 from .page_reads import calls_of, steps_of
+from .taken import taken_away_is_told
 
 PAGE = "contacts/contact_detail.html"
 
@@ -140,6 +141,7 @@ def contact_detail(request: HttpRequest, pk: int) -> TemplateResponse:
 
 @login_required
 @require_POST
+@taken_away_is_told
 def contact_call(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_contact_to_work(request.user, pk)
     return log_call(
@@ -160,6 +162,7 @@ def contact_call(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@taken_away_is_told
 def contact_online_resend(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the contact a new link to confirm they will isolate (the old one stops
     working)."""

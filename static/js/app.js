@@ -24,6 +24,57 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
   focusFirst(event.detail.target);
 });
 
+// --- a request the server refused, or could not be sent: said, the typing kept -----
+// htmx swaps no 4xx or 5xx answer, so the page stayed as it was without a word (a call
+// logged after the contact was given to someone else was lost so). The views of the
+// case and contact pages answer such a refusal with its reason themselves
+// (pages/desk/taken.py); this is for anything else.
+const REFUSED = {
+  403: "Not saved: you may no longer change this.",
+  404: "Not saved: this is no longer here.",
+  413: "Not saved: that is more than the service takes at once.",
+};
+function sayNotSaved(text, { focus = true } = {}) {
+  const main = document.getElementById("maincontent");
+  if (!main) return;
+  document.getElementById("not-saved")?.remove(); // one at a time, the latest
+  const box = document.createElement("div");
+  box.id = "not-saved";
+  box.className = "nhsuk-error-summary";
+  box.setAttribute("tabindex", "-1");
+  const alert = document.createElement("div");
+  alert.setAttribute("role", "alert");
+  const heading = document.createElement("h2");
+  heading.className = "nhsuk-error-summary__heading";
+  heading.textContent = "There is a problem";
+  const body = document.createElement("p");
+  body.className = "nhsuk-error-summary__body";
+  body.textContent = `${text} What you typed is still in the form.`;
+  alert.append(heading, body);
+  box.append(alert);
+  main.prepend(box);
+  if (focus) {
+    box.focus();
+    box.scrollIntoView({ block: "start" });
+  }
+}
+// Only what was sent to be saved: a refresh that fails waits for the next one.
+const sending = (event) => event.detail.requestConfig?.verb !== "get";
+document.body.addEventListener("htmx:responseError", (event) => {
+  if (!sending(event)) return;
+  const status = event.detail.xhr.status;
+  sayNotSaved(
+    REFUSED[status] ||
+      "Not saved: something went wrong on our side (it has been logged). Try again.",
+    // A draft kept as they type: said (role=alert), the keyboard left where it is.
+    { focus: !event.detail.elt.closest(".app-draft") },
+  );
+});
+document.body.addEventListener("htmx:sendError", (event) => {
+  if (!sending(event)) return;
+  sayNotSaved("Not saved: the service could not be reached. Check your connection.");
+});
+
 // --- a refresh that would replace what the keyboard is in waits for the next one ----
 // (The supervisor dashboard's board polls every minute: swapping it under a focused
 // link would drop the focus to the top of the page.)

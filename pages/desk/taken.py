@@ -1,0 +1,127 @@
+"""A case or contact page sent from after its item left the caseworker: reassigned by a
+supervisor, escalated by the sweep at its deadline, merged into another record.
+
+The page was drawn while the item was theirs, and what they send now is refused (the
+item is not theirs to work). Before, that was a 403: with htmx nothing on the page
+changed (htmx swaps no error), so a call logged "reached" was lost without a word; and
+without it, a page saying the item "is not yours to work", the typing gone. Now they
+are told plainly that nothing was saved and where the item is, with what they typed
+of the call, so it can be passed on: with htmx at the top of the page they are on
+(the form keeps its typing), without it on their queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from audit.models import AuditEvent
+from cases.models import Case
+from cases.workitem import Status, WorkItem
+from contacts.models import Contact
+
+MODELS: dict[str, type[Case] | type[Contact]] = {"cases": Case, "contacts": Contact}
+
+
+def whereabouts(item: WorkItem | None, kind: str) -> str:
+    """Where the item is now, as the caseworker may be told it."""
+    if item is None:
+        return f"This {kind} is no longer held (it was merged into another record)."
+    if item.status == Status.ESCALATED and item.local_team is not None:
+        return f"This {kind} is now with {item.local_team.name}."
+    if item.assignee is not None:
+        name = item.assignee.get_full_name() or item.assignee.username
+        return f"This {kind} is now held by {name}."
+    if item.status in (Status.NEW,):
+        return f"This {kind} went back to the pool for someone else to take."
+    return f"This {kind} is {item.get_status_display().lower()}."
+
+
+# How long after a page was drawn its sending is told where the item went.
+SHOWN_WITHIN = timedelta(hours=12)
+
+
+def had_it_shown(
+    request: HttpRequest, model: type[Case] | type[Contact], pk: int
+) -> bool:
+    """The item was shown to them, on its page or their queue, lately (the audit
+    trail's record of it): only someone who held it is told where it is now."""
+    return AuditEvent.objects.filter(
+        user_id=request.user.pk,
+        action=AuditEvent.Action.VIEW,
+        object_type=model._meta.label_lower,
+        object_id=str(pk),
+        at__gte=timezone.now() - SHOWN_WITHIN,
+    ).exists()
+
+
+def refused_after_taken(request: HttpRequest, *, namespace: str, pk: int) -> str:
+    """What the caseworker is told: nothing saved, where the item is, what they typed
+    of the call."""
+    model = MODELS[namespace]
+    item = model.objects.select_related("assignee", "local_team").filter(pk=pk).first()
+    text = f"Not saved. {whereabouts(item, model._meta.verbose_name)}"
+    outcome, notes = request.POST.get("outcome", ""), request.POST.get("notes", "")
+    if outcome or notes:
+        typed = " ".join(
+            part
+            for part in (
+                f"outcome “{outcome}”" if outcome else "",
+                f"notes “{notes.strip()}”" if notes.strip() else "",
+            )
+            if part
+        )
+        text += f" The call you typed ({typed}) was not logged: pass it on to them."
+    return text
+
+
+def taken_away_is_told(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """For the POST views of the case and contact pages: an item no longer the
+    caseworker's is a message (module docstring), not an error page."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any):
+        try:
+            return view(request, pk, *args, **kwargs)
+        except (PermissionDenied, Http404):
+            match = request.resolver_match
+            namespace = match.namespace if match is not None else ""
+            if (
+                request.method != "POST"
+                or namespace not in MODELS
+                or not had_it_shown(request, MODELS[namespace], pk)
+            ):
+                raise  # never theirs: refused as before, and told nothing of it
+            text = refused_after_taken(request, namespace=namespace, pk=pk)
+        if getattr(request, "htmx", False):
+            # At the top of the page they are on; its forms keep their typing.
+            response = HttpResponse(
+                format_html(
+                    '<div class="nhsuk-error-summary" data-module="nhsuk-error-summary"'
+                    ' tabindex="-1"><div role="alert"><h2 class="nhsuk-error-summary'
+                    '__heading">There is a problem</h2><div class="nhsuk-error-summary'
+                    '__body"><p>{}</p><p><a href="{}">Go to My work</a></p></div></div>'
+                    "</div>",
+                    text,
+                    reverse("cases:queue"),
+                )
+            )
+            response["HX-Retarget"] = "#maincontent"
+            response["HX-Reswap"] = "afterbegin"
+            return response
+        messages.error(request, text)
+        return redirect("cases:queue")
+
+    return wrapped
