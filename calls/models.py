@@ -50,6 +50,9 @@ class CallAttempt(models.Model):
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     call_back_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # The form (or API request, by its Idempotency-Key) the call was sent by: the same
+    # one sent again (a double click, a retry after a timeout) is the same call.
+    submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-started_at"]

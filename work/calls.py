@@ -11,6 +11,7 @@ queued for review.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -46,6 +47,7 @@ class CallLogged:
     escalation: Escalation | None = None  # after a safeguarding concern
     supervisors_told: list[str] = field(default_factory=list)
     message: Message | None = None  # the isolation advice queued for a reached contact
+    repeated: bool = False  # the same submission sent again: the call logged before
 
     @property
     def escalated_to(self) -> str:
@@ -60,6 +62,31 @@ def isolation_advice_text(item: WorkItem) -> str:
         f"{ends:%B %Y}. "
         "Do not leave home except for a test or an emergency."
     )
+
+
+def logged_already(
+    item: WorkItem, *, caller, submission: uuid.UUID
+) -> CallLogged | None:
+    """The call this caller already logged on this item from `submission`, as its
+    logging told it (its escalation, its text), or None."""
+    call = CallAttempt.objects.filter(
+        **{item.kind: item}, caller=caller, submission=submission
+    ).first()
+    if call is None:
+        return None
+    logged = CallLogged(call=call, repeated=True)
+    if call.outcome == Outcome.SAFEGUARDING:
+        logged.escalation = (
+            Escalation.objects.filter(**{item.kind: item})
+            .select_related("local_team")
+            .order_by("-created_at")
+            .first()
+        )
+    if call.outcome == Outcome.REACHED and isinstance(item, Contact):
+        logged.message = Message.objects.filter(
+            key=f"isolation_advice:contact:{item.pk}"
+        ).first()
+    return logged
 
 
 def _who(user) -> str:
@@ -83,6 +110,7 @@ def call_record(
     notes: str = "",
     by=None,
     now: datetime | None = None,
+    submission: uuid.UUID | None = None,
 ) -> CallLogged:
     """Log one call and apply its outcome to the case or contact.
 
@@ -90,6 +118,11 @@ def call_record(
     otherwise); `by` is who recorded it when that is someone else (an integration),
     for the audit trail. Raises IllegalTransition when the item's status allows no
     call, or for a call back with no time ahead.
+
+    `submission` names the form or request the call was sent by: sent again (a
+    double click, a retry after a timeout), it is the call already logged, returned
+    as it was and nothing done twice (two attempts counted sent the item to its
+    local team early).
     """
     now = now or timezone.now()
     problems = call_problems(
@@ -102,6 +135,11 @@ def call_record(
     if problems:
         raise ValidationError(problems)
     locked = item.locked()
+    # After the item's lock: a second sending waits for the first to be committed.
+    if submission is not None and (
+        repeated := logged_already(locked, caller=caller, submission=submission)
+    ):
+        return repeated
     if not may_work_item(caller, locked):
         raise PermissionDenied(
             f"{_who(caller)} may not work this {locked.kind}: calls are logged by the "
@@ -126,6 +164,7 @@ def call_record(
     person = locked.person
     call = CallAttempt.objects.create(
         **{locked.kind: locked},
+        submission=submission,
         caller=caller,
         phone=str(person.phone or ""),
         started_at=now,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 import django_filters as filters
 from django.db.models.functions import Coalesce
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -110,7 +112,45 @@ def call_record_response(request: Request, item: WorkItem) -> Response:
         call_back_at=data.get("call_back_at"),
         duration_seconds=data.get("duration_seconds", 0),
         notes=data.get("notes", ""),
+        submission=_submission(request, item),
     )
+    if logged.repeated:
+        response = Response(CallAttemptSerializer(logged.call).data)
+        response["Idempotent-Replayed"] = "true"
+        return response
     return Response(
         CallAttemptSerializer(logged.call).data, status=status.HTTP_201_CREATED
     )
+
+
+# The request's Idempotency-Key, as the call's submission: one per client (or member
+# of staff) and item, so that another's key, or the same key on another item, is
+# another call.
+IDEMPOTENCY = uuid.UUID("6f1c2f9e-3b7a-4c55-9a41-2d1f0c8e7b10")
+IDEMPOTENCY_KEY_LONGEST = 255
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Any text of yours (at most 255 characters), new for each call: a "
+    "request sent again with the same key (a retry after a timeout) is answered with "
+    "the call logged the first time, and nothing is done twice.",
+)
+
+
+def _submission(request: Request, item: WorkItem) -> uuid.UUID | None:
+    """A call sent again with the same Idempotency-Key header (a retry after a
+    timeout) is the call logged the first time: answered 200 with it, marked
+    Idempotent-Replayed, and nothing done twice."""
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        return None
+    if len(key) > IDEMPOTENCY_KEY_LONGEST or not key.isprintable():
+        raise ValidationError(
+            {
+                "Idempotency-Key": [
+                    f"At most {IDEMPOTENCY_KEY_LONGEST} printable characters."
+                ]
+            }
+        )
+    return uuid.uuid5(IDEMPOTENCY, f"{request.user.pk}:{item.kind}:{item.pk}:{key}")

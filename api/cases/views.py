@@ -28,7 +28,7 @@ from work.intake import IntakeConflict, TestResult, case_intake, case_intake_man
 
 from ..access import actor_of
 from ..calls.serializers import CallAttemptSerializer, CallInSerializer
-from ..calls.views import call_record_response
+from ..calls.views import IDEMPOTENCY_KEY_PARAMETER, call_record_response
 from ..contacts.serializers import ContactInSerializer, ContactSerializer
 from ..errors import BatchTooLarge
 from ..filters import WorkItemFilter
@@ -127,8 +127,14 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Record a call to the case and its outcome",
         request=CallInSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: CallAttemptSerializer,
+            200: OpenApiResponse(
+                CallAttemptSerializer,
+                description="Sent again with the same Idempotency-Key: the call "
+                "logged the first time (header Idempotent-Replayed: true).",
+            ),
             409: OpenApiResponse(
                 description="The case's status does not allow a call now."
             ),

@@ -15,7 +15,7 @@ from work.access.contacts import contacts_visible_to, get_contact_for
 
 from ..access import actor_of
 from ..calls.serializers import CallAttemptSerializer, CallInSerializer
-from ..calls.views import call_record_response
+from ..calls.views import IDEMPOTENCY_KEY_PARAMETER, call_record_response
 from ..filters import IdFilter, WorkItemFilter
 from ..isolation import OVERRIDE_SCHEMA, isolation_override_response
 from ..permissions import CaseworkScope
@@ -67,8 +67,14 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Record a call to the contact and its outcome",
         request=CallInSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             201: CallAttemptSerializer,
+            200: OpenApiResponse(
+                CallAttemptSerializer,
+                description="Sent again with the same Idempotency-Key: the call "
+                "logged the first time (header Idempotent-Replayed: true).",
+            ),
             409: OpenApiResponse(
                 description="The contact's status does not allow a call now."
             ),

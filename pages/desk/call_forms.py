@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -43,10 +44,15 @@ class CallLogForm(forms.Form):
         max_length=CALL_NOTES_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # This form's own: sent twice (a double click, the browser sending it again),
+    # it is one call (work.calls.call_record).
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, now: datetime | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4())
 
     def clean(self):
         data = super().clean()

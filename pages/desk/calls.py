@@ -131,6 +131,7 @@ def log_call(
                 call_back_at=d["call_back_at"],
                 duration_seconds=(d["duration_minutes"] or 0) * 60,
                 notes=d["notes"],
+                submission=d.get("submission"),
             )
         except IllegalTransition as exc:
             form.add_error(None, str(exc))

@@ -12,6 +12,7 @@ of the call, so it can be passed on: with htmx at the top of the page they are o
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -24,8 +25,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import AuditEvent
+from calls.models import CallAttempt
 from cases.models import Case
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
@@ -62,6 +65,22 @@ def had_it_shown(
         object_type=model._meta.label_lower,
         object_id=str(pk),
         at__gte=timezone.now() - SHOWN_WITHIN,
+    ).exists()
+
+
+SENT_AGAIN = "Your call is logged (it was sent twice, and logged once)."
+
+
+def sent_again(request: HttpRequest, *, namespace: str, pk: int) -> bool:
+    """The call form was sent again after its first sending was logged (and the
+    call moved the item on: escalated, back to the pool)."""
+    try:
+        submission = uuid.UUID(request.POST.get("submission", ""))
+    except ValueError:
+        return False
+    kind = MODELS[namespace]._meta.model_name
+    return CallAttempt.objects.filter(
+        **{f"{kind}_id": pk}, caller_id=request.user.pk, submission=submission
     ).exists()
 
 
@@ -104,6 +123,12 @@ def taken_away_is_told(
                 or not had_it_shown(request, MODELS[namespace], pk)
             ):
                 raise  # never theirs: refused as before, and told nothing of it
+            if sent_again(request, namespace=namespace, pk=pk):
+                # The first sending logged the call and took the item away.
+                messages.success(request, SENT_AGAIN)
+                if getattr(request, "htmx", False):
+                    return HttpResponseClientRedirect(reverse("cases:queue"))
+                return redirect("cases:queue")
             text = refused_after_taken(request, namespace=namespace, pk=pk)
         if getattr(request, "htmx", False):
             # At the top of the page they are on; its forms keep their typing.
