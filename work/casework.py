@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -159,6 +159,16 @@ class VisitDetails:
     postcode: str = ""
 
 
+def _one_at_a_time(key: str) -> None:
+    """Hold `key` until the transaction ends (PostgreSQL's transaction-level advisory
+    lock): another transaction asking for the same key waits. On SQLite (one writer
+    at a time already), nothing to do."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
 @transaction.atomic
 def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     """Record that the case was at a setting on a day.
@@ -176,6 +186,9 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
         raise ValidationError({"visited_on": problem})
     located = postcode_to_area(details.postcode) if details.postcode else None
     postcode = located.postcode if located else ""
+    # Two cases naming one new place at once: one after the other, so the second
+    # finds the first's setting (two settings split the place's cluster in two).
+    _one_at_a_time(f"setting:{details.name.strip().lower()}:{details.kind}:{postcode}")
     setting = (
         ExposureSetting.objects.filter(
             name__iexact=details.name.strip(), kind=details.kind, postcode=postcode
