@@ -21,8 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from figures import capacity as cap
 from figures import capacity_selectors
 from figures import capacity_slots as slots_of
+from figures.capacity_publish import gap_slots_publish
 from figures.forecast import INTERVAL, DailyForecast
-from staffing import services
 from staffing.access import supervisor_profile
 from staffing.models import StaffProfile
 from staffing.services import StaffingRefused
@@ -215,15 +215,31 @@ def capacity_slots(request: HttpRequest) -> HttpResponse:
     confirmed = form.cleaned_data["confirm"]
     if confirmed and slots and form.cleaned_data["plan"] == digest:
         try:
-            shifts = services.shifts_publish_many(
+            shifts = gap_slots_publish(
                 team=supervisor.team,
-                plans=slots_of.slot_plans(slots),
+                tier=team_tier,
+                first_day=form.cleaned_data["first_day"],
+                last_day=form.cleaned_data["last_day"],
+                digest=form.cleaned_data["plan"],
                 by=request.user,
                 now=now,
                 reason=SLOTS_REASON,
             )
         except StaffingRefused as exc:
             form.add_error(None, str(exc))
+            shifts = None
+        if shifts is None:
+            # The gap moved since it was shown (a confirm sent twice finds it
+            # covered by the first): shown again, as it is now.
+            plan = capacity_selectors.capacity(now=now)
+            slots = slots_of.gap_slots(
+                plan.tiers[team_tier],
+                first_day=form.cleaned_data["first_day"],
+                last_day=form.cleaned_data["last_day"],
+                now=now,
+                tolerance=plan.tolerance,
+            )
+            digest = slots_of.slots_digest(slots)
         else:
             hours = sum(s.hours for s in shifts)
             messages.success(
