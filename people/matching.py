@@ -139,6 +139,23 @@ class Match:
     duplicates: list[Candidate] = field(default_factory=list)
     # Every person the query brought to be weighed (their ids), linked or not.
     considered: frozenset[int] = frozenset()
+    # The candidate found (person's), with its tier and reasons.
+    linked: Candidate | None = None
+
+    def not_linking(self, person_id: int) -> Match:
+        """This match, when the arrival cannot be `person_id` (the case naming them):
+        unless the NHS number says it is them, a new person, with the one found
+        listed as a possible duplicate (a father and son of one name sharing the home
+        phone, the son named by the father's case)."""
+        if self.linked is None or self.linked.person.pk != person_id:
+            return self
+        if self.linked.tier == NHS:
+            return self
+        return Match(
+            person=None,
+            duplicates=[self.linked, *self.duplicates][:MAX_DUPLICATES],
+            considered=self.considered,
+        )
 
 
 def person_match(arrival: Arrival) -> Match:
@@ -250,6 +267,7 @@ def _decide(
     )[:MAX_DUPLICATES]
     return Match(
         person=found.person if found else None,
+        linked=found,
         duplicates=duplicates,
         considered=frozenset(
             survivors[person.merged_into_id].pk

@@ -139,8 +139,13 @@ def person_find_or_create(
     source: str = "",
     now: datetime | None = None,
     new_id: int | None = None,
+    not_person: int | None = None,
 ) -> tuple[Person, bool]:
     """Find the person or create them (the rules: people/matching.py).
+
+    not_person: a person the arrival cannot be (the case naming a contact): found,
+    they are a possible duplicate of a new person instead (Match.not_linking),
+    unless the NHS number says it is them.
 
     On a person found, blanks are filled in, and a different phone, email, address
     or postcode replaces theirs, the old value kept in their history (PersonChange,
@@ -171,7 +176,11 @@ def person_find_or_create(
         arrival=arrival,
         located=located,
         language=language,
-        match=person_lookup(arrival),
+        match=(
+            person_lookup(arrival).not_linking(not_person)
+            if not_person is not None
+            else person_lookup(arrival)
+        ),
         source=source,
         now=now,
     )

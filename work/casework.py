@@ -321,8 +321,13 @@ def contact_add(
         day=details.exposure_date, case=case, today=timezone.localdate(now)
     ):
         raise ValidationError({"exposure_date": problem})
+    # Named by their case, they are not the case (a son of his father's name on the
+    # home phone), unless their NHS number is the case's.
     person, _ = person_find_or_create(
-        details=details.person, source="named as a contact", now=now
+        details=details.person,
+        source="named as a contact",
+        now=now,
+        not_person=case.person_id,
     )
     if person.pk == case.person_id:
         raise DuplicateContact("A case cannot be their own contact.")
