@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.http import HttpRequest
 
 
-def layout(request: HttpRequest) -> dict[str, int]:
-    # The idle timeout, for the warning before a session ends.
-    return {"session_seconds": settings.SESSION_COOKIE_AGE}
+def layout(request: HttpRequest) -> dict[str, Any]:
+    return {
+        # The idle timeout, for the warning before a session ends.
+        "session_seconds": settings.SESSION_COOKIE_AGE,
+        # Where signing in again brings the browser back (static/js/app.js).
+        "page_url": page_url(request),
+    }
+
+
+def page_url(request: HttpRequest) -> str:
+    """The address of the page on screen: the request's own for a GET; for a form
+    refused and drawn at the address it posts to (which answers no GET), the page
+    it was sent from, else home."""
+    if request.method == "GET":
+        return request.get_full_path()
+    parts = urlsplit(request.headers.get("Referer", ""))
+    if parts.path and (not parts.netloc or parts.netloc == request.get_host()):
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return "/"

@@ -26,6 +26,7 @@ OPEN_PREFIXES = (
     "/accounts/login/",
     "/accounts/logout/",
     "/accounts/keep-alive/",
+    "/accounts/session-left/",
     "/accounts/two-factor/",
     "/accounts/password/reset/",
     "/static/",
@@ -139,6 +140,29 @@ def signed_out_gracefully(
 TOUCHED = "_touched"
 
 
+# A request a page makes by itself (the dashboard's board, every minute) says so with
+# this header (hx-headers on the element): it is not the person at work.
+BACKGROUND_HEADER = "X-Background"
+
+
+def not_by_the_person(request: HttpRequest) -> bool:
+    """A page's own refresh, or a tab asking how long the session has left: neither
+    keeps an idle session going (an open dashboard kept its supervisor signed in for
+    good)."""
+    return bool(request.headers.get(BACKGROUND_HEADER)) or (
+        request.path == reverse("session_left")
+    )
+
+
+def seconds_left(session) -> int:
+    """The seconds an idle session has left, from when it was last touched (to within
+    SESSION_TOUCH_SECONDS); a session never touched yet has just begun."""
+    touched = int(session.get(TOUCHED, 0))
+    if not touched:
+        return int(settings.SESSION_COOKIE_AGE)
+    return max(0, int(settings.SESSION_COOKIE_AGE) - (int(time.time()) - touched))
+
+
 def session_touched(
     get_response: Callable[[HttpRequest], HttpResponse],
 ) -> Callable[[HttpRequest], HttpResponse]:
@@ -151,6 +175,8 @@ def session_touched(
     def middleware(request: HttpRequest) -> HttpResponse:
         response = get_response(request)
         session = getattr(request, "session", None)
+        if not_by_the_person(request):
+            return response
         # Only an existing session (not a visitor's first request, not one just
         # ended by signing out): touching would otherwise make one.
         if session is not None and session.session_key and not session.modified:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -29,6 +29,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record, audit_sign_in
 
 from .forms import CodeForm
+from .middleware import seconds_left
 
 # A code is refused when it is wrong, and also (django-otp slows guessing down) when
 # it comes within seconds of a wrong one, however right it is: the words say both.
@@ -187,3 +188,13 @@ def keep_alive(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return HttpResponse(status=401)
     return HttpResponse(status=204)
+
+
+@require_http_methods(["GET"])
+def session_left(request: HttpRequest) -> HttpResponse:
+    """How many seconds the session has left, asked by a tab whose own count ran out
+    (another tab may have kept the session going); asking does not push the end on
+    (pages.accounts.middleware.session_touched). 401 once it has ended."""
+    if not request.user.is_authenticated:
+        return HttpResponse(status=401)
+    return JsonResponse({"seconds": seconds_left(request.session)})

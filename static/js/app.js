@@ -19,9 +19,18 @@ function focusFirst(root) {
   }
 }
 focusFirst(document);
+// A swap of the target itself (outerHTML) leaves event.detail.target detached: its
+// replacement, by the same id, is where the new content is.
+function swapped(event) {
+  const target = event.detail.target;
+  if (target.isConnected) return target;
+  return (target.id && document.getElementById(target.id)) || document.body;
+}
 document.body.addEventListener("htmx:afterSwap", (event) => {
-  initAll({ scope: event.detail.target });
-  focusFirst(event.detail.target);
+  const root = swapped(event);
+  initAll({ scope: root });
+  focusFirst(root);
+  keepTypedShownBack(root);
 });
 
 // --- a request the server refused, or could not be sent: said, the typing kept -----
@@ -106,18 +115,44 @@ document.addEventListener("submit", (event) => {
   // Completing, or leaving through a form, with typing elsewhere on the page.
   const ask = event.target.getAttribute("data-confirm-unsaved");
   const others = live(typed).filter((form) => form !== event.target);
-  if (ask && others.length && !window.confirm(ask)) {
-    event.preventDefault();
-    return;
+  if (ask && others.length) {
+    if (!window.confirm(ask)) {
+      event.preventDefault();
+      return;
+    }
+    // Losing that typing is agreed: the browser does not ask again on leaving.
+    for (const form of others) {
+      typed.delete(form);
+      dirty.delete(form);
+    }
   }
   dirty.delete(event.target);
 });
+// Typing drawn back into a form, not saved: the form refused with its errors, or the
+// online pages' language switched. It asks before leaving as typing does; it was a
+// new form, counted only once typed in again.
+function keepTypedShownBack(root) {
+  const forms = root.matches?.("form[data-warn-unsaved]")
+    ? [root]
+    : [...root.querySelectorAll("form[data-warn-unsaved]")];
+  for (const form of forms) {
+    if (
+      form.matches("[data-typed-unsaved]") ||
+      form.querySelector(".nhsuk-form-group--error")
+    ) {
+      typed.add(form);
+      dirty.add(form);
+    }
+  }
+}
+keepTypedShownBack(document);
 document.body.addEventListener("htmx:afterRequest", (event) => {
   const elt = event.detail.elt;
   const form = elt.closest ? elt.closest("form") : null;
   if (!form || !event.detail.successful) return;
   dirty.delete(form); // its own save, or its draft, keeps the typing now
   if (elt === form) typed.delete(form);
+  // (A save refused with its errors is drawn back: keepTypedShownBack, on the swap.)
 });
 // The online pages' language switch sends the form with what was typed (drawn again,
 // unsent, in the other language: pages/online/views.py), rather than opening the
@@ -163,28 +198,81 @@ if (seconds > 0) {
     ticker = null;
   };
   const signedOut = () => {
-    const next = encodeURIComponent(window.location.pathname + window.location.search);
-    window.location.assign(`${body.dataset.signInUrl}?next=${next}&expired=1`);
+    // The page's own address (a form refused is drawn at the address it posts to,
+    // which answers no GET: a 405 after signing in again).
+    const page = body.dataset.pageUrl || window.location.pathname + window.location.search;
+    window.location.assign(
+      `${body.dataset.signInUrl}?next=${encodeURIComponent(page)}&expired=1`,
+    );
   };
-  const tick = () => {
+  let asking = false;
+  const tick = async () => {
     const left = Math.round((expiresAt - Date.now()) / 1000);
-    if (left <= 0) return signedOut();
+    if (left <= 0) {
+      // Another tab may have kept the session going: ask before leaving the page.
+      if (asking) return;
+      asking = true;
+      try {
+        const answer = await fetch(body.dataset.sessionLeftUrl, {
+          credentials: "same-origin",
+        });
+        const still = answer.ok ? Number((await answer.json()).seconds || 0) : 0;
+        if (still > 0) {
+          expiresAt = Date.now() + still * 1000;
+          if (expiresAt - Date.now() > warnBefore * 1000) hide();
+          return;
+        }
+      } catch {
+        // Not reachable: counted as ended, as before.
+      } finally {
+        asking = false;
+      }
+      return signedOut();
+    }
     countdown.textContent =
       left > 60 ? `${Math.ceil(left / 60)} minutes` : `${left} seconds`;
   };
+  let before = null;
   const show = () => {
+    before = document.activeElement;
     warning.hidden = false;
     warning.focus();
     tick();
     ticker = setInterval(tick, 1000);
   };
-  const touched = () => {
+  const restoreFocus = () => {
+    if (before && before.isConnected && before !== document.body) before.focus();
+    before = null;
+  };
+  const touched = (event) => {
+    // A refresh the page makes by itself (the dashboard's every minute) is not the
+    // person at work: it neither keeps the session going (the server does not count
+    // it either) nor hides the warning.
+    if (event?.detail?.requestConfig?.verb === "get" && event.detail.elt?.matches?.("[data-background]")) return;
     expiresAt = Date.now() + seconds * 1000;
-    if (!warning.hidden) hide();
+    if (!warning.hidden) {
+      hide();
+      restoreFocus();
+    }
   };
   setInterval(() => {
     if (warning.hidden && expiresAt - Date.now() <= warnBefore * 1000) show();
   }, 1000);
+  // The warning is a modal dialog: Tab stays within it.
+  warning.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") return;
+    const items = [...warning.querySelectorAll("button, a[href]")];
+    if (!items.length) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
   document.body.addEventListener("htmx:afterRequest", touched);
   stay.addEventListener("click", async () => {
     const answer = await fetch(body.dataset.keepAliveUrl, {

@@ -657,6 +657,7 @@ def test_switching_language_while_typing_keeps_the_typing_and_sends_nothing(clie
     assert '<html lang="cy"' in html
     assert 'name="lang" value="cy"' in html
     assert 'value="Omar"' in html
+    assert 'value="07400 123451"' in html
     assert 'value="Steel Works"' in html
     assert "Mae problem" not in html  # not checked: nothing was sent
     assert 'data-switch-form="online-answer" data-switch-to="en"' in html

@@ -154,6 +154,33 @@ def test_the_dashboards_refresh_waits_while_the_keyboard_is_inside_it(
     assert len(refreshes) == 1
 
 
+def test_the_dashboards_own_refresh_says_it_is_not_the_supervisor_at_work(
+    live_server, page, sign_in
+):
+    """It kept an open dashboard signed in for good: the idle limit never came."""
+    busy = busy_calls_team()
+    page.clock.install()
+    sign_in(page, busy.lead.user)
+    page.goto(f"{live_server.url}/staff/")
+    page.wait_for_load_state()
+    with page.expect_request(lambda r: r.headers.get("hx-request")) as refresh:
+        page.clock.run_for(61_000)
+    assert refresh.value.headers.get("x-background") == "1"
+
+
+def test_a_refused_move_puts_the_keyboard_on_its_error_summary(
+    live_server, page, sign_in
+):
+    """The list is swapped whole (outerHTML): focus went to the page's body, and the
+    new list's buttons were not started."""
+    busy = busy_calls_team()
+    sign_in(page, busy.lead.user)
+    page.goto(f"{live_server.url}/staff/work/")
+    page.get_by_role("button", name="Move ticked items").click()
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_focused()
+
+
 @pytest.mark.parametrize("width", [1280, 375])
 def test_booking_past_the_cap_warns_and_books_on_confirmation_with_the_keyboard(
     live_server, page, sign_in, screenshot, width
