@@ -4,7 +4,8 @@ Every way a person comes in (intake, a contact on the case page, the online rout
 goes through `people.services.person_find_or_create`, which asks `person_match`.
 
 The candidates are the people sharing something exact and indexed with the arrival:
-the NHS number, the date of birth, either phone number, or the postcode. They are
+the NHS number, the date of birth, either phone number, the postcode, or the email
+(which counts below as a phone does: a shared phone is a phone or an email in common). They are
 found in one query (each condition has its index on Person), which on PostgreSQL
 also scores the names with pg_trgm's similarity() and drops the candidates sharing
 nothing but a date of birth or postcode with an unlike name. Each candidate is then
@@ -113,6 +114,7 @@ class Arrival:
     nhs_number: str = ""
     phones: tuple[str, ...] = ()
     postcode: str = ""
+    email: str = ""  # lower-cased
 
     @property
     def full_name(self) -> str:
@@ -143,13 +145,14 @@ class Match:
     linked: Candidate | None = None
 
     def not_linking(self, person_id: int) -> Match:
-        """This match, when the arrival cannot be `person_id` (the case naming them):
-        unless the NHS number says it is them, a new person, with the one found
-        listed as a possible duplicate (a father and son of one name sharing the home
-        phone, the son named by the father's case)."""
+        """This match, when the arrival is unlikely to be `person_id` (the case
+        naming them): found only by name and a shared phone, a date of birth missing
+        (a father and son of one name on the home phone, the son named by the
+        father's case), a new person, with the one found listed as a possible
+        duplicate. Found by the NHS number or the date of birth, it is them."""
         if self.linked is None or self.linked.person.pk != person_id:
             return self
-        if self.linked.tier == NHS:
+        if self.linked.tier != SAME_NAME_AND_PHONE:
             return self
         return Match(
             person=None,
@@ -307,6 +310,9 @@ def _candidates_sqlite(arrival: Arrival) -> list[Scored]:
     if arrival.postcode:
         exact.append("postcode = %s")
         params.append(arrival.postcode)
+    if arrival.email:
+        exact.append("lower(email) = %s")
+        params.append(arrival.email)
     if not exact:
         return []
     # A record merged into another is a candidate for its survivor (_as_survivor).
@@ -360,8 +366,8 @@ def scored_in_sql() -> bool:
 CANDIDATES_SQL = f"""
 SELECT c.*, a.idx AS arrival_index
 FROM unnest(%s::int[], %s::text[], %s::text[], %s::text[], %s::text[], %s::date[],
-            %s::text[], %s::text[])
-    AS a(idx, full_name, last_name, first_name, nhs, dob, phone, postcode)
+            %s::text[], %s::text[], %s::text[])
+    AS a(idx, full_name, last_name, first_name, nhs, dob, phone, postcode, email)
 CROSS JOIN LATERAL (
     SELECT p.*,
         similarity({FULL_NAME_SQL}, a.full_name) AS name_similarity,
@@ -371,7 +377,8 @@ CROSS JOIN LATERAL (
            OR p.date_of_birth = a.dob
            OR p.phone = a.phone
            OR (p.phone_alt = a.phone AND p.phone_alt <> '')
-           OR (p.postcode = a.postcode AND p.postcode <> ''))
+           OR (p.postcode = a.postcode AND p.postcode <> '')
+           OR (lower(p.email) = a.email AND p.email <> ''))
       AND (a.nhs IS NULL OR p.nhs_number IN ('', a.nhs))
       AND (a.dob IS NULL OR p.date_of_birth IS NULL OR p.date_of_birth = a.dob
            OR p.nhs_number = a.nhs)
@@ -379,6 +386,7 @@ CROSS JOIN LATERAL (
            OR similarity(lower(p.last_name), a.last_name) >= %s
            OR lower(p.first_name) = a.first_name
            OR p.nhs_number = a.nhs OR p.phone = a.phone OR p.phone_alt = a.phone
+           OR lower(p.email) = a.email
            OR (p.date_of_birth = a.dob AND p.postcode = a.postcode))
     ORDER BY name_similarity DESC, p.id
     LIMIT %s
@@ -401,6 +409,7 @@ def candidates_params(arrivals: Sequence[Arrival]) -> list:
         [arrival.date_of_birth for arrival in arrivals],
         [arrival.phones[0] if arrival.phones else None for arrival in arrivals],
         [arrival.postcode or None for arrival in arrivals],
+        [arrival.email or None for arrival in arrivals],
         LOOSE_NAME_SIMILARITY,
         NAME_SIMILARITY,
         MAX_CANDIDATES,
@@ -435,7 +444,10 @@ def _weigh(
     else:
         same_birthday, birthday_unknown = False, True
     held_phones = {phone_text(person.phone), phone_text(person.phone_alt)} - {""}
-    shared_phone = bool(held_phones & set(arrival.phones))
+    # An email in common counts as a phone in common: a contact named online may
+    # give only an email (two cases naming them were two people).
+    shared_email = bool(arrival.email) and person.email.strip().lower() == arrival.email
+    shared_phone = bool(held_phones & set(arrival.phones)) or shared_email
     same_postcode = bool(arrival.postcode) and arrival.postcode == person.postcode
     first_held, first_arrived = (
         _name_key(person.first_name),
@@ -507,7 +519,7 @@ def _weigh(
         elif last_similarity >= NAME_SIMILARITY:
             reasons.append(f"similar surname ({last_similarity:.2f})")
     if shared_phone:
-        reasons.append("same phone")
+        reasons.append("same email" if shared_email else "same phone")
     if same_postcode:
         reasons.append("same postcode")
     return Candidate(person, round(min(score, 1.0), 2), reasons, tier=tier)

@@ -97,6 +97,12 @@ class Person(models.Model):
             models.Index(Lower("last_name"), "date_of_birth", name="person_name_dob"),
             models.Index(fields=["phone"], name="person_phone"),
             models.Index(fields=["date_of_birth"], name="person_dob"),
+            # Matching by an email in common (people/matching.py).
+            models.Index(
+                Lower("email"),
+                name="person_email",
+                condition=~models.Q(email=""),
+            ),
             models.Index(
                 fields=["phone_alt"],
                 condition=~models.Q(phone_alt=""),

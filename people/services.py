@@ -60,6 +60,7 @@ def person_arrival(details: PersonDetails, *, postcode: str) -> Arrival:
         nhs_number=details.nhs_number,
         phones=(phone,) if phone else (),
         postcode=postcode,
+        email=(details.email or "").strip().lower(),
     )
 
 
@@ -81,6 +82,7 @@ def arrivals_one_at_a_time(arrivals: Iterable[Arrival]) -> None:
             ("nhs", arrival.nhs_number),
             ("born", arrival.date_of_birth or ""),
             ("postcode", arrival.postcode),
+            ("email", arrival.email),
             *(("phone", phone) for phone in arrival.phones),
         )
         if value
@@ -143,9 +145,9 @@ def person_find_or_create(
 ) -> tuple[Person, bool]:
     """Find the person or create them (the rules: people/matching.py).
 
-    not_person: a person the arrival cannot be (the case naming a contact): found,
-    they are a possible duplicate of a new person instead (Match.not_linking),
-    unless the NHS number says it is them.
+    not_person: a person the arrival is unlikely to be (the case naming a contact):
+    found by name and phone alone, they are a possible duplicate of a new person
+    instead (Match.not_linking).
 
     On a person found, blanks are filled in, and a different phone, email, address
     or postcode replaces theirs, the old value kept in their history (PersonChange,
@@ -353,6 +355,8 @@ def _keys(arrival: Arrival) -> list[tuple[str, object]]:
     keys += [("phone", phone) for phone in arrival.phones]
     if arrival.postcode:
         keys.append(("postcode", arrival.postcode))
+    if arrival.email:
+        keys.append(("email", arrival.email))
     return keys
 
 

@@ -158,6 +158,35 @@ def test_the_same_name_and_birthday_with_nothing_to_compare_links(scoring):
 # --- never the same, and no row --------------------------------------------------------
 
 
+def test_a_contact_named_twice_by_email_alone_is_one_person(scoring):
+    """Named online with only an email, by two cases: two people, and no pair."""
+    first, created = person_find_or_create(
+        details=PersonDetails(
+            first_name="Rhiannon", last_name="Pritchard", email="Rhiannon.P@example.org"
+        )
+    )
+    again, created_again = person_find_or_create(
+        details=PersonDetails(
+            first_name="Rhiannon",
+            last_name="Pritchard",
+            email="rhiannon.p@example.org ",
+        )
+    )
+
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+
+
+def test_an_email_in_common_with_another_name_is_not_the_same_person(scoring):
+    held(first_name="Gwen", last_name="Evans", email="family@example.org", phone="")
+
+    _, created = arriving(
+        "Owain", "Evans", email="family@example.org", phone="", date_of_birth=None
+    )
+
+    assert created is True
+
+
 def test_a_family_phone_with_other_names_and_birthdays_neither_links_nor_is_listed(
     scoring,
 ):
