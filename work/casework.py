@@ -321,8 +321,9 @@ def contact_add(
         day=details.exposure_date, case=case, today=timezone.localdate(now)
     ):
         raise ValidationError({"exposure_date": problem})
-    # Named by their case, they are not the case (a son of his father's name on the
-    # home phone), unless their NHS number is the case's.
+    # Named by their case, they are not the case found by name and phone alone (a
+    # son of his father's name on the home phone); found by NHS number or date of
+    # birth, they are, and refused.
     person, _ = person_find_or_create(
         details=details.person,
         source="named as a contact",

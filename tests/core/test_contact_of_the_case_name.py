@@ -1,7 +1,8 @@
-"""A case naming someone of their own name who shares their phone (a father and son,
-the son named by the father's case) names a new person, listed as a possible
-duplicate of the case: it was refused, "A case cannot be their own contact", and the
-son could not be traced."""
+"""A case naming someone of their own name who shares their phone, with no date of
+birth given (a father and son, the son named by the father's case), names a new
+person, listed as a possible duplicate of the case: it was refused, "A case cannot be
+their own contact", and the son could not be traced. With the case's date of birth
+or NHS number, it is the case, and refused."""
 
 from __future__ import annotations
 
@@ -61,3 +62,12 @@ def test_the_case_named_with_their_own_nhs_number_is_still_refused():
 
     with pytest.raises(DuplicateContact, match="cannot be their own contact"):
         contact_add(case=case, details=named(nhs_number="9434765919"), by=None)
+
+
+def test_the_case_named_with_their_own_date_of_birth_is_still_refused():
+    case = the_father()
+
+    with pytest.raises(DuplicateContact, match="cannot be their own contact"):
+        contact_add(
+            case=case, details=named(date_of_birth=dt.date(1955, 3, 1)), by=None
+        )
