@@ -36,7 +36,7 @@ from escalations.models import Escalation
 from notify.services import messages_queue_many
 from online.models import OnlineLink
 from online.texts import language_of, long_date, say
-from people.models import Language, Message, Person
+from people.models import Language, Message, Person, PersonChange
 from people.phone_field import Phone
 from rows.insert import insert_rows
 
@@ -346,11 +346,23 @@ def support_detail(kinds: list[str], note: str) -> str:
     return f"{text} {note.strip()}".strip()
 
 
-def _place(contact: Contact, postcode: str) -> None:
+def _place(contact: Contact, postcode: str, *, now: datetime) -> str:
     """Where a contact says they are isolating: their person's postcode and area,
-    and the contact's area (which local team would help them)."""
+    and the contact's area (which local team would help them). A postcode other than
+    the one held is kept in the person's history (source "online"), as intake and
+    the case page keep theirs. Returns the postcode held before ("" if none)."""
     located = postcode_to_area(postcode)
     person = contact.person
+    before = person.postcode
+    if before and before != located.postcode:
+        PersonChange.objects.create(
+            person=person,
+            field="postcode",
+            old_value=before,
+            new_value=located.postcode,
+            source="online",
+            at=now,
+        )
     person.postcode = located.postcode
     person.area = located.area
     person.easting, person.northing = located.easting, located.northing
@@ -358,6 +370,7 @@ def _place(contact: Contact, postcode: str) -> None:
     contact.area = located.area
     contact.area_unknown = located.area is None
     contact.save(update_fields=["area", "area_unknown"])
+    return before
 
 
 @transaction.atomic
@@ -384,9 +397,10 @@ def online_contact_answer(
     contact = Contact.objects.select_for_update().get(pk=locked_link.contact_id)
     if not contact.is_unreached:
         raise LinkUnusable()
-    if postcode.strip():
-        _place(contact, postcode)
     detail: dict[str, Any] = {"online": "answered", "link": locked_link.pk}
+    if postcode.strip():
+        before = _place(contact, postcode, now=now)
+        detail["postcode"] = {"before": before, "after": contact.person.postcode}
     if support:
         contact.note_reached_online(now=now)
         item_escalate(

@@ -8,12 +8,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from cases.models import Case
 from cases.workitem import Route, Status
 from contacts.models import Contact
 from escalations.models import Escalation
 from online.models import OnlineLink
-from people.models import Message
+from people.models import Message, PersonChange
 from people.services import PersonDetails
 from work.assignment import assign_work, item_assign
 from work.casework import ContactDetails, VisitDetails
@@ -211,6 +212,25 @@ def test_a_contact_asking_for_food_goes_to_their_local_team(clock):
     assert contact.person.postcode == "S1 1AA"
     assert escalation.local_team == contact.area.local_team
     assert contact.reached_route == Route.ONLINE
+
+
+def test_a_contact_isolating_elsewhere_keeps_their_old_postcode_in_history(clock):
+    """The postcode they give replaced the one held with no trace of it."""
+    link = contact_link(clock)
+    person = link.contact.person
+    type(person).objects.filter(pk=person.pk).update(postcode="M1 1AE")
+
+    contact = online_contact_answer(link=link, will_isolate=True, postcode="s1 1aa")
+
+    assert contact.person.postcode == "S1 1AA"
+    (change,) = PersonChange.objects.filter(person=contact.person, field="postcode")
+    assert (change.old_value, change.new_value, change.source) == (
+        "M1 1AE",
+        "S1 1AA",
+        "online",
+    )
+    answered = AuditEvent.objects.filter(object_id=str(contact.pk)).latest("pk")
+    assert answered.detail["postcode"] == {"before": "M1 1AE", "after": "S1 1AA"}
 
 
 def test_a_contact_who_cannot_isolate_is_due_a_call_now(clock):
