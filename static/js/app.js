@@ -128,21 +128,16 @@ document.addEventListener("submit", (event) => {
   }
   dirty.delete(event.target);
 });
-// Typing drawn back into a form, not saved: the form refused with its errors, or the
-// online pages' language switched. It asks before leaving as typing does; it was a
-// new form, counted only once typed in again.
+// Typing drawn back into a form, not sent: the online pages' language switched
+// (data-typed-unsaved). It asks before leaving as typing does; it was a new form,
+// counted only once typed in again.
 function keepTypedShownBack(root) {
-  const forms = root.matches?.("form[data-warn-unsaved]")
+  const forms = root.matches?.("form[data-warn-unsaved][data-typed-unsaved]")
     ? [root]
-    : [...root.querySelectorAll("form[data-warn-unsaved]")];
+    : [...root.querySelectorAll("form[data-warn-unsaved][data-typed-unsaved]")];
   for (const form of forms) {
-    if (
-      form.matches("[data-typed-unsaved]") ||
-      form.querySelector(".nhsuk-form-group--error")
-    ) {
-      typed.add(form);
-      dirty.add(form);
-    }
+    typed.add(form);
+    dirty.add(form);
   }
 }
 keepTypedShownBack(document);

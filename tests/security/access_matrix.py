@@ -115,6 +115,7 @@ MATRIX: dict[str, Row] = _rows(
     ("login",                                   "GET+POST", None,               OK,    OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
     ("logout",                                  "POST",     None,               OK,    OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
     ("keep_alive",                              "POST",     None,               F401,  OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    F401,  F401),
+    ("session_left",                            "GET",      None,               F401,  OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    F401,  F401),
     ("two_factor",                              "GET+POST", None,               LOGIN, OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    LOGIN, LOGIN),
     ("two_factor_setup",                        "GET+POST", None,               LOGIN, OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    LOGIN, LOGIN),
     ("password_reset",                          "GET+POST", None,               OK,    OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
