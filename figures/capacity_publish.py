@@ -14,6 +14,21 @@ from . import capacity_selectors
 from . import capacity_slots as slots_of
 
 
+def gap_slots_now(
+    tier: int, *, first_day: date, last_day: date, now: datetime
+) -> list[slots_of.GapSlot]:
+    """The open slots that would cover the tier's short hours on those days, against
+    England's rota as it is now."""
+    plan = capacity_selectors.capacity(now=now)
+    return slots_of.gap_slots(
+        plan.tiers[tier],
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+        tolerance=plan.tolerance,
+    )
+
+
 def gap_slots_publish(
     *,
     team: Team,
@@ -32,14 +47,7 @@ def gap_slots_publish(
     second finding the gap covered by the first (before, both published)."""
     with transaction.atomic():
         Team.objects.select_for_update().get(pk=team.pk)
-        plan = capacity_selectors.capacity(now=now)
-        slots = slots_of.gap_slots(
-            plan.tiers[tier],
-            first_day=first_day,
-            last_day=last_day,
-            now=now,
-            tolerance=plan.tolerance,
-        )
+        slots = gap_slots_now(tier, first_day=first_day, last_day=last_day, now=now)
         if not slots or slots_of.slots_digest(slots) != digest:
             return None
         return shifts_publish_many(

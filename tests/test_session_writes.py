@@ -42,18 +42,11 @@ def test_page_views_within_a_minute_do_not_write_the_session(client, caseworker)
 def test_a_view_a_minute_after_the_last_touch_pushes_the_expiry_on(
     client, caseworker, settings
 ):
-    client.force_login(caseworker)
-    client.get(MY_WORK)
-    session = client.session
-    session[TOUCHED] = int(timezone.now().timestamp()) - settings.SESSION_TOUCH_SECONDS
-    session.save()
-    Session.objects.filter(session_key=session.session_key).update(
-        expire_date=timezone.now() + dt.timedelta(minutes=5)
-    )
+    key = _stale_session(client, caseworker, settings)
 
     assert client.get(MY_WORK).status_code == 200
 
-    expires = Session.objects.get(session_key=session.session_key).expire_date
+    expires = Session.objects.get(session_key=key).expire_date
     assert expires > timezone.now() + dt.timedelta(
         seconds=settings.SESSION_COOKIE_AGE - 60
     )

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from figures import capacity as cap
 from figures import capacity_selectors
 from figures import capacity_slots as slots_of
-from figures.capacity_publish import gap_slots_publish
+from figures.capacity_publish import gap_slots_now, gap_slots_publish
 from figures.forecast import INTERVAL, DailyForecast
 from staffing.access import supervisor_profile
 from staffing.models import StaffProfile
@@ -203,14 +203,11 @@ def capacity_slots(request: HttpRequest) -> HttpResponse:
     }
     if not form.is_valid():
         return TemplateResponse(request, "staffing/capacity_slots.html", context)
-    plan = capacity_selectors.capacity(now=now)
-    slots = slots_of.gap_slots(
-        plan.tiers[team_tier],
-        first_day=form.cleaned_data["first_day"],
-        last_day=form.cleaned_data["last_day"],
-        now=now,
-        tolerance=plan.tolerance,
-    )
+    days = {
+        "first_day": form.cleaned_data["first_day"],
+        "last_day": form.cleaned_data["last_day"],
+    }
+    slots = gap_slots_now(team_tier, **days, now=now)
     digest = slots_of.slots_digest(slots)
     confirmed = form.cleaned_data["confirm"]
     if confirmed and slots and form.cleaned_data["plan"] == digest:
@@ -218,8 +215,7 @@ def capacity_slots(request: HttpRequest) -> HttpResponse:
             shifts = gap_slots_publish(
                 team=supervisor.team,
                 tier=team_tier,
-                first_day=form.cleaned_data["first_day"],
-                last_day=form.cleaned_data["last_day"],
+                **days,
                 digest=form.cleaned_data["plan"],
                 by=request.user,
                 now=now,
@@ -231,14 +227,7 @@ def capacity_slots(request: HttpRequest) -> HttpResponse:
         if shifts is None:
             # The gap moved since it was shown (a confirm sent twice finds it
             # covered by the first): shown again, as it is now.
-            plan = capacity_selectors.capacity(now=now)
-            slots = slots_of.gap_slots(
-                plan.tiers[team_tier],
-                first_day=form.cleaned_data["first_day"],
-                last_day=form.cleaned_data["last_day"],
-                now=now,
-                tolerance=plan.tolerance,
-            )
+            slots = gap_slots_now(team_tier, **days, now=now)
             digest = slots_of.slots_digest(slots)
         else:
             hours = sum(s.hours for s in shifts)
