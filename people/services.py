@@ -392,6 +392,11 @@ def _found(
     for name in ("date_of_birth", "nhs_number"):
         value = getattr(details, name)
         if value and not getattr(person, name):
+            # Who a person held is, filled in: kept in their history (from "" to
+            # the value, and from where), so a link made wrongly can be traced and
+            # put right.
+            if not created:
+                replace(name, "", str(value))
             setattr(person, name, value)
             changed.append(name)
     if phone:

@@ -457,6 +457,31 @@ def test_a_bad_new_phone_for_a_known_person_is_refused_and_theirs_kept():
     assert not PersonChange.objects.exists()
 
 
+def test_an_nhs_number_filled_in_by_a_match_is_in_the_history(clock):
+    """It was written onto the person found with no trace of where it came from (a
+    twin's number on the other twin could not be traced)."""
+    known = held(first_name="Gwen", last_name="Evans")
+
+    person, created = person_find_or_create(
+        details=PersonDetails(
+            first_name="Gwen",
+            last_name="Evans",
+            date_of_birth=BORN,
+            phone="07911 123456",
+            nhs_number="9434765919",
+        ),
+        source="intake",
+    )
+
+    assert (person.pk, created) == (known.pk, False)
+    (change,) = PersonChange.objects.filter(person=known, field="nhs_number")
+    assert (change.old_value, change.new_value, change.source) == (
+        "",
+        "9434765919",
+        "intake",
+    )
+
+
 def test_intake_with_a_new_postcode_moves_the_person_and_keeps_the_old_in_history():
     details = {
         "first_name": "Amira",
