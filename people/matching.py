@@ -525,6 +525,39 @@ def _weigh(
     return Candidate(person, round(min(score, 1.0), 2), reasons, tier=tier)
 
 
+def earlier_arrival_linked(
+    arrival: Arrival, earlier: Sequence[Arrival]
+) -> tuple[int, list[str]] | None:
+    """Of the arrivals before this one in a batch that make new people, the first
+    that this one would be linked to once it is held (by the rules above, its names
+    scored in Python): its place in `earlier` and what they have in common, or None.
+    For a preview of a batch, which must say what writing it will do
+    (work.results_csv)."""
+    for index, before in enumerate(earlier):
+        held = Person(
+            first_name=before.first_name,
+            last_name=before.last_name,
+            date_of_birth=before.date_of_birth,
+            nhs_number=before.nhs_number,
+            phone=before.phones[0] if before.phones else "",
+            postcode=before.postcode,
+            email=before.email,
+        )
+        weighed = _weigh(
+            arrival,
+            held,
+            trigram_similarity(
+                f"{before.first_name} {before.last_name}".lower(), arrival.full_name
+            ),
+            trigram_similarity(
+                before.last_name.lower(), arrival.last_name.strip().lower()
+            ),
+        )
+        if weighed is not None and weighed.tier is not None:
+            return index, weighed.reasons
+    return None
+
+
 def first_names_close(a: str, b: str) -> bool:
     """Two first names (as `_name_key` gives them) the same, or one typo apart (see
     `_one_typo`), both of FIRST_NAME_TYPO_MIN_LENGTH letters or more: evidence for a

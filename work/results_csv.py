@@ -18,7 +18,7 @@ from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from cases.models import Case, SettingKind
-from people.matching import Arrival, Candidate, phone_text
+from people.matching import Arrival, Candidate, earlier_arrival_linked, phone_text
 from people.models import Person
 from people.services import PersonDetails, person_arrival, person_lookup
 
@@ -329,10 +329,12 @@ class RowPreview:
     differing: list[str] = field(default_factory=list)
     # Repeated: the row of this file it repeats.
     repeats: int | None = None
-    # A new person already new in an earlier row of this file (the same NHS
-    # number): that row's number; `differing` then holds the labels of their
-    # details that differ (the earlier row's are kept).
+    # A new person already new in an earlier row of this file (the same NHS number,
+    # or linked to it by the matching rules): that row's number, and what they have
+    # in common; `differing` then holds the labels of their details that differ (the
+    # earlier row's are kept).
     same_person_as: int | None = None
+    same_person_why: str = ""
 
 
 @dataclass
@@ -399,6 +401,10 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
     # The rows making a new person, by NHS number: a later row with that number is
     # that person (confirming matches it to the person the earlier row made).
     new_people: dict[str, ResultRow] = {}
+    # And every row making a new person, with its arrival: a later row the rules
+    # link to one is that person too (the same name, date of birth and phone,
+    # written another way), as confirming finds.
+    new_rows: list[tuple[ResultRow, Arrival]] = []
     previews = []
     for row in rows:
         result = row.result
@@ -432,7 +438,19 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             )
             continue
         nhs_number = result.person.nhs_number
+        arrival = _arrival(result)
         earlier = new_people.get(nhs_number) if nhs_number else None
+        because = "the same NHS number"
+        match = None
+        if earlier is None:
+            match = person_lookup(arrival)
+            linked = (
+                earlier_arrival_linked(arrival, [a for _, a in new_rows])
+                if match.person is None
+                else None
+            )
+            if linked is not None:
+                earlier, because = new_rows[linked[0]][0], ", ".join(linked[1])
         if earlier is not None:
             assert earlier.result is not None
             previews.append(
@@ -440,6 +458,7 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
                     row=row,
                     outcome=NEW_CASE,
                     same_person_as=earlier.number,
+                    same_person_why=because,
                     differing=_labels(
                         [
                             name
@@ -450,10 +469,11 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
                 )
             )
             continue
-        arrival = _arrival(result)
-        match = person_lookup(arrival)
-        if match.person is None and nhs_number:
-            new_people[nhs_number] = row
+        assert match is not None
+        if match.person is None:
+            new_rows.append((row, arrival))
+            if nhs_number:
+                new_people[nhs_number] = row
         previews.append(
             RowPreview(
                 row=row,

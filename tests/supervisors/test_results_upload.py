@@ -164,6 +164,31 @@ def test_preview_says_a_row_is_the_new_person_of_an_earlier_row_and_what_differs
     assert "differ from that row" in html
 
 
+def test_preview_says_a_row_the_rules_link_to_an_earlier_new_row_is_that_person(
+    signed_in,
+):
+    """The same woman on two rows, her date and phone written another way and no NHS
+    number: both said "for a new person", and confirming made one."""
+    response = upload(
+        signed_in,
+        csv_file(
+            "CSV-A1,Gwen,Evans,1980-02-02,07911 200001,S1 1AA,2026-01-10,2026-01-12",
+            "CSV-A2,Gwen,Evans,02/02/1980,+44 7911 200001,s11aa,2026-01-11,2026-01-12",
+            "CSV-A3,Amir,Patel,2001-01-01,07911 200002,,2026-01-10,2026-01-12",
+            "CSV-A4,Amira,Patel,2001-01-01,07911 200002,,2026-01-10,2026-01-12",
+        ),
+    )
+
+    rows = outcomes(response)
+    assert (rows[2].person, rows[2].same_person_as) == (None, None)
+    assert rows[3].same_person_as == 2
+    assert "for the same new person as row 2 (same date of birth, same name, same " in (
+        response.content.decode()
+    )
+    # Twins are not linked: a new person each.
+    assert rows[5].same_person_as is None
+
+
 def test_preview_gives_each_bad_row_its_field_errors(previewed):
     rows = outcomes(previewed)
     assert rows[4].outcome == "invalid"
