@@ -209,6 +209,10 @@ def online_contact_tell(*, contact: Contact, now: datetime) -> OnlineLink | None
     return link
 
 
+# A link sent by hand is not sent again within this long.
+RESEND_AFTER = timedelta(minutes=1)
+
+
 @transaction.atomic
 def online_link_resend(
     *, item: WorkItem, by, now: datetime | None = None
@@ -229,6 +233,19 @@ def online_link_resend(
             "no link is sent for it now."
         )
     user = getattr(by, "user", by)
+    # "Send a new link" pressed twice (a double click, two of them at once: the
+    # item's lock orders them) sent two texts, the first link dead on arrival.
+    sent = (
+        OnlineLink.objects.filter(**{locked.kind: locked}, created_by__isnull=False)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if sent is not None and now - sent.created_at < RESEND_AFTER:
+        at = timezone.localtime(sent.created_at)
+        raise IllegalTransition(
+            f"A new link was sent at {at:%H:%M}: a text can take a minute to arrive. "
+            "Send another after a minute if it has not come."
+        )
     link = _send_link(item=locked, by=user, now=now)
     if link is None:
         raise IllegalTransition(

@@ -203,6 +203,24 @@ def test_the_holder_sends_a_new_link(client, caseworker, linked_case):
     assert event.detail["link"] == new.pk
 
 
+def test_a_new_link_asked_for_twice_is_sent_once(
+    client, caseworker, linked_case, clock
+):
+    """A double click sent two texts, and the first link no longer worked."""
+    client.force_login(caseworker)
+    client.post(case_resend(linked_case), headers=HTMX)
+
+    again = client.post(case_resend(linked_case), headers=HTMX).content.decode()
+
+    assert "A new link was sent at" in again
+    assert OnlineLink.objects.filter(case=linked_case).count() == 2
+    assert Message.objects.filter(case=linked_case).count() == 2  # the invite's, one
+    # A minute on, another may be sent.
+    clock.shift(dt.timedelta(minutes=1))
+    client.post(case_resend(linked_case), headers=HTMX)
+    assert OnlineLink.objects.filter(case=linked_case).count() == 3
+
+
 def test_a_new_link_without_htmx_redirects_with_the_message(
     client, caseworker, linked_case
 ):
