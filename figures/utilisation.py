@@ -19,6 +19,12 @@ from staffing.selectors.members import team_members
 WRAP_UP = timedelta(minutes=5)
 
 
+def busy_seconds(*, talk_seconds: float, calls: int) -> float:
+    """Time on calls: their talk, and WRAP_UP to write each one up (the weekly
+    figures' staff rows count it so too)."""
+    return talk_seconds + calls * WRAP_UP.total_seconds()
+
+
 @dataclass
 class UtilisationRow:
     profile: StaffProfile
@@ -39,7 +45,7 @@ class UtilisationRow:
     def busy_seconds(self) -> float:
         if self.busy_within_shifts is not None:
             return self.busy_within_shifts
-        return self.talk_seconds + self.calls * WRAP_UP.total_seconds()
+        return busy_seconds(talk_seconds=self.talk_seconds, calls=self.calls)
 
     @property
     def idle_share(self) -> float | None:

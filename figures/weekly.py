@@ -108,7 +108,7 @@ from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Shift, Tier
 
 from .percentile import Hours, PercentileCont, percentile_cont
-from .utilisation import WRAP_UP
+from .utilisation import busy_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -776,7 +776,7 @@ def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
         totals[0] += seconds
         totals[1] += n
         totals[2] += reached
-        totals[3] += min(seconds, talk + n * WRAP_UP.total_seconds())
+        totals[3] += min(seconds, busy_seconds(talk_seconds=talk, calls=n))
     staff = []
     # By tier, then team name; members of no team last.
     for (tier, name), (on_shift, made, reached_by, busy) in sorted(

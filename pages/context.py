@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest
+
+from .accounts.middleware import same_site_path
 
 
 def layout(request: HttpRequest) -> dict[str, Any]:
@@ -24,7 +25,4 @@ def page_url(request: HttpRequest) -> str:
     it was sent from, else home."""
     if request.method == "GET":
         return request.get_full_path()
-    parts = urlsplit(request.headers.get("Referer", ""))
-    if parts.path and (not parts.netloc or parts.netloc == request.get_host()):
-        return parts.path + (f"?{parts.query}" if parts.query else "")
-    return "/"
+    return same_site_path(request, request.headers.get("Referer", "")) or "/"

@@ -334,18 +334,19 @@ def _candidates_sqlite(arrival: Arrival) -> list[Scored]:
         f"SELECT * FROM {table} WHERE {' AND '.join(where)} ORDER BY id LIMIT %s",
         [*params, MAX_CANDIDATES * 10],
     )
-    return [
-        (
-            person,
-            trigram_similarity(
-                f"{person.first_name} {person.last_name}".lower(), arrival.full_name
-            ),
-            trigram_similarity(
-                person.last_name.lower(), arrival.last_name.strip().lower()
-            ),
-        )
-        for person in people
-    ]
+    return [scored_in_python(person, arrival) for person in people]
+
+
+def scored_in_python(person: Person, arrival: Arrival) -> Scored:
+    """A candidate with the similarity of its full name and of its surname to the
+    arrival's, as PostgreSQL's CANDIDATES_SQL scores them (trigram_similarity)."""
+    return (
+        person,
+        trigram_similarity(
+            f"{person.first_name} {person.last_name}".lower(), arrival.full_name
+        ),
+        trigram_similarity(person.last_name.lower(), arrival.last_name.strip().lower()),
+    )
 
 
 def scored_in_sql() -> bool:
@@ -543,16 +544,7 @@ def earlier_arrival_linked(
             postcode=before.postcode,
             email=before.email,
         )
-        weighed = _weigh(
-            arrival,
-            held,
-            trigram_similarity(
-                f"{before.first_name} {before.last_name}".lower(), arrival.full_name
-            ),
-            trigram_similarity(
-                before.last_name.lower(), arrival.last_name.strip().lower()
-            ),
-        )
+        weighed = _weigh(arrival, *scored_in_python(held, arrival))
         if weighed is not None and weighed.tier is not None:
             return index, weighed.reasons
     return None

@@ -14,6 +14,7 @@ from areas.services import PostcodeArea, PostcodeLookup, postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 from rows.insert import insert_rows
+from rows.locks import hold_until_commit
 
 from .matching import Arrival, Candidate, Match, people_match_many, phone_text
 from .models import Language, Person, PersonChange, PossibleDuplicate
@@ -70,13 +71,9 @@ def arrivals_one_at_a_time(arrivals: Iterable[Arrival]) -> None:
     sent twice in parallel) are matched one after the other, and the second finds
     the first rather than making a second person. PostgreSQL's transaction-level
     advisory locks, one per key a match needs one of (people/matching.py: the NHS
-    number, the date of birth, a phone, the postcode), taken in one order so two
-    arrivals never wait on each other. Outside a transaction, or on SQLite (one
-    writer at a time already), nothing to do."""
-    if connection.vendor != "postgresql" or not connection.in_atomic_block:
-        return
-    keys = [
-        f"{name}:{value}"
+    number, the date of birth, a phone, the postcode, the email; rows.locks)."""
+    hold_until_commit(
+        f"person {name}:{value}"
         for arrival in arrivals
         for name, value in (
             ("nhs", arrival.nhs_number),
@@ -86,16 +83,7 @@ def arrivals_one_at_a_time(arrivals: Iterable[Arrival]) -> None:
             *(("phone", phone) for phone in arrival.phones),
         )
         if value
-    ]
-    if not keys:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_advisory_xact_lock(k) FROM ("
-            "SELECT DISTINCT hashtextextended('person ' || key, 0) AS k "
-            "FROM unnest(%s::text[]) AS key ORDER BY k) AS keys",
-            [keys],
-        )
+    )
 
 
 def person_lookup(arrival: Arrival) -> Match:

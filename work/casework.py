@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,6 +30,7 @@ from people.services import (
     person_arrival,
     person_find_or_create,
 )
+from rows.locks import hold_until_commit
 
 from .access.actor import Actor
 from .access.cases import may_work_case
@@ -159,16 +160,6 @@ class VisitDetails:
     postcode: str = ""
 
 
-def _one_at_a_time(key: str) -> None:
-    """Hold `key` until the transaction ends (PostgreSQL's transaction-level advisory
-    lock): another transaction asking for the same key waits. On SQLite (one writer
-    at a time already), nothing to do."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
-
-
 @transaction.atomic
 def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     """Record that the case was at a setting on a day.
@@ -188,7 +179,9 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     postcode = located.postcode if located else ""
     # Two cases naming one new place at once: one after the other, so the second
     # finds the first's setting (two settings split the place's cluster in two).
-    _one_at_a_time(f"setting:{details.name.strip().lower()}:{details.kind}:{postcode}")
+    hold_until_commit(
+        [f"setting {details.name.strip().lower()}:{details.kind}:{postcode}"]
+    )
     setting = (
         ExposureSetting.objects.filter(
             name__iexact=details.name.strip(), kind=details.kind, postcode=postcode

@@ -80,7 +80,7 @@ def _draws_its_form(request: HttpRequest) -> bool:
     return bool(getattr(match.func, DRAWS_ITS_FORM, False))
 
 
-def _same_site_path(request: HttpRequest, url: str) -> str:
+def same_site_path(request: HttpRequest, url: str) -> str:
     """The path (and query) of a URL on this site, or "" for anything else."""
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != request.get_host():
@@ -116,8 +116,8 @@ def signed_out_gracefully(
         ):
             return response
         page = (
-            _same_site_path(request, request.headers.get("HX-Current-URL", ""))
-            or _same_site_path(request, request.headers.get("Referer", ""))
+            same_site_path(request, request.headers.get("HX-Current-URL", ""))
+            or same_site_path(request, request.headers.get("Referer", ""))
             or request.get_full_path()
         )
         if request.method == "POST":
