@@ -45,7 +45,7 @@ def whereabouts(item: WorkItem | None, kind: str) -> str:
     if item.assignee is not None:
         name = item.assignee.get_full_name() or item.assignee.username
         return f"This {kind} is now held by {name}."
-    if item.status in (Status.NEW,):
+    if item.status == Status.NEW:
         return f"This {kind} went back to the pool for someone else to take."
     return f"This {kind} is {item.get_status_display().lower()}."
 
@@ -90,17 +90,15 @@ def refused_after_taken(request: HttpRequest, *, namespace: str, pk: int) -> str
     model = MODELS[namespace]
     item = model.objects.select_related("assignee", "local_team").filter(pk=pk).first()
     text = f"Not saved. {whereabouts(item, model._meta.verbose_name)}"
-    outcome, notes = request.POST.get("outcome", ""), request.POST.get("notes", "")
-    if outcome or notes:
-        typed = " ".join(
-            part
-            for part in (
-                f"outcome “{outcome}”" if outcome else "",
-                f"notes “{notes.strip()}”" if notes.strip() else "",
-            )
-            if part
+    outcome = request.POST.get("outcome", "")
+    notes = request.POST.get("notes", "").strip()
+    typed = [f"outcome “{outcome}”"] if outcome else []
+    typed += [f"notes “{notes}”"] if notes else []
+    if typed:
+        text += (
+            f" The call you typed ({' '.join(typed)}) was not logged: pass it on to "
+            "them."
         )
-        text += f" The call you typed ({typed}) was not logged: pass it on to them."
     return text
 
 
