@@ -206,6 +206,9 @@ class Shift(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The rota form that published it, for each slot of that sending: the same form
+    # sent again (a double click, the browser sending it again) publishes nothing more.
+    publication = models.UUIDField(null=True, blank=True, db_index=True)
     booked_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(

@@ -6,6 +6,7 @@ page shows as it is.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -83,10 +84,22 @@ def shifts_publish(
     by: User,
     now: datetime | None = None,
     reason: str = "",
+    publication: uuid.UUID | None = None,
 ) -> list[Shift]:
     """Open `count` slots for each chosen day in the range, for anyone in the team;
-    each slot audited as published (with the reason, when one is given)."""
+    each slot audited as published (with the reason, when one is given).
+
+    `publication` names the form that asked: sent again (a double click, the browser
+    sending it again), it is the slots that sending published, nothing opened twice
+    (the team's row is locked, so a second sending waits for the first's commit)."""
     now = now or timezone.now()
+    if publication is not None:
+        Team.objects.select_for_update().filter(pk=team.pk).first()
+        published = list(
+            Shift.objects.filter(team=team, publication=publication).order_by("pk")
+        )
+        if published:
+            return published
     windows = plan.windows()
     if not windows:
         raise StaffingRefused("None of the chosen weekdays falls in those dates.")
@@ -106,6 +119,7 @@ def shifts_publish(
             ends_at=end,
             status=Shift.Status.OPEN,
             published_by=by,
+            publication=publication,
         )
         for start, end in windows
         for _ in range(plan.count)

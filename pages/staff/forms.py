@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -89,6 +90,13 @@ class PublishSlotsForm(forms.Form):
             "max_value": "Publish at most 100 slots at each time",
         },
     )
+    # This form's own: sent twice, it publishes once (staffing.services.shifts_publish).
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4())
 
     def _within_a_year(self, day: date) -> date:
         latest = timezone.localdate() + MAX_PUBLISH_AHEAD

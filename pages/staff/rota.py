@@ -149,7 +149,10 @@ def shifts_publish(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         try:
             shifts = services.shifts_publish(
-                team=supervisor.team, plan=form.plan(), by=request.user
+                team=supervisor.team,
+                plan=form.plan(),
+                by=request.user,
+                publication=form.cleaned_data["submission"],
             )
         except StaffingRefused as exc:
             form.add_error(None, str(exc))

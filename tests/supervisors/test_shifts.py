@@ -62,6 +62,31 @@ def test_supervisor_publishes_slots_for_each_chosen_day(clock, client, lead):
     ]
 
 
+def test_the_publish_form_sent_twice_opens_its_slots_once(clock, client, lead):
+    """A double click, or the browser sending the form again: the same form's
+    sending is the slots already published, not as many again."""
+    client.force_login(lead.user)
+    page = client.get(reverse("staffing:shifts_publish"))
+    submission = page.context["form"].initial["submission"]
+    assert f'value="{submission}"' in page.content.decode()
+    sent = {
+        "first_day": "2026-01-19",
+        "last_day": "2026-01-20",
+        "weekdays": ["0", "1"],
+        "starts": "08:00",
+        "ends": "14:00",
+        "count": "3",
+        "submission": str(submission),
+    }
+    first = client.post(reverse("staffing:shifts_publish"), sent)
+    again = client.post(reverse("staffing:shifts_publish"), sent)
+    assert first.status_code == again.status_code == 302
+    assert Shift.objects.filter(team=lead.team).count() == 6
+    # A new form (a new page) publishes again.
+    client.post(reverse("staffing:shifts_publish"), {**sent, "submission": ""})
+    assert Shift.objects.filter(team=lead.team).count() == 12
+
+
 def test_a_slot_ending_before_it_starts_runs_past_midnight(clock, lead):
     plan = SlotPlan(
         first_day=MONDAY,
