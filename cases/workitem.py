@@ -173,6 +173,13 @@ class WorkItem(models.Model):
         return self.status in UNREACHED
 
     @property
+    def may_go_back_national(self) -> bool:
+        """Sent back by its local team, the national service would still have work on
+        it: not reached yet, or a case reached and waiting to be finished. A contact
+        already reached has no national queue to go back to."""
+        return self.reached_at is None or self.worked_after_reach
+
+    @property
     def is_unreached(self) -> bool:
         return self.status in UNREACHED
 

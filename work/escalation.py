@@ -25,9 +25,10 @@ from audit.services import audit_record, audit_record_many
 from calls.models import CallAttempt, Outcome
 from cases.errors import IllegalTransition
 from cases.models import Case
-from cases.workitem import UNREACHED, Status, WorkItem
+from cases.workitem import UNREACHED, Route, Status, WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
+from people.models import PersonChange
 from staffing.models import StaffProfile, Tier
 
 from .effects import assignment_run_after_commit
@@ -232,6 +233,13 @@ def escalation_close(
     return locked
 
 
+REACHED_BY = {
+    Route.ONLINE: "online",
+    Route.NATIONAL: "by phone",
+    Route.LOCAL: "by a local team",
+}
+
+
 @transaction.atomic
 def escalation_return(
     *,
@@ -241,16 +249,47 @@ def escalation_return(
     new_phone: str = "",
     now: datetime | None = None,
 ) -> Escalation:
-    """Send the item back to the national queue (e.g. the team found a new number)."""
+    """Send the item back to the national queue (e.g. the team found a new number).
+
+    Only an item the national callers still have work on: one not yet reached, or a
+    case reached and waiting to be finished. A contact already reached (online, by
+    phone) would be sent back to no queue at all: refused, to be closed instead.
+
+    A new number replaces the person's phone; the one it replaces is kept in their
+    history (source "local team") and, when they have no other number, as their
+    other number, so a mistyped number loses nothing."""
     _check_note(note, required="Say why, for the national caller.")
     now = now or timezone.now()
     locked = _locked(escalation)
     _refuse_unless_worked(locked, closed="This escalation is already closed.")
     item = locked.item.locked()
+    if not item.may_go_back_national:
+        raise IllegalTransition(
+            f"This {item.kind} was reached already "
+            f"({REACHED_BY.get(item.reached_route, 'by phone')}): the national callers have nothing more to do with it. Close the "
+            "escalation with what your team did instead."
+        )
+    detail: dict[str, object] = {"escalation": locked.pk, "outcome": "returned"}
     if new_phone:
-        item.person.phone = new_phone
-        item.person.full_clean(exclude=["area", "language"])
-        item.person.save(update_fields=["phone", "updated_at"])
+        person = item.person
+        before = str(person.phone or "")
+        person.phone = new_phone
+        fields = ["phone", "updated_at"]
+        if before and before != str(person.phone):
+            PersonChange.objects.create(
+                person=person,
+                field="phone",
+                old_value=before,
+                new_value=str(person.phone),
+                source="local team",
+                at=now,
+            )
+            if not person.phone_alt:
+                person.phone_alt = before
+                fields.append("phone_alt")
+            detail["phone"] = "changed"
+        person.full_clean(exclude=["area", "language"])
+        person.save(update_fields=fields)
     item.mark_returned(
         now=now, escalate_due_at=CallRule.for_kind(item.kind).escalate_due_at(now)
     )
@@ -263,7 +302,7 @@ def escalation_return(
         user=by,
         action=AuditEvent.Action.UPDATE,
         obj=item,
-        detail={"escalation": locked.pk, "outcome": "returned"},
+        detail=detail,
         at=now,
     )
     assignment_run_after_commit()  # back in the pool: ask for an assignment run

@@ -265,6 +265,11 @@ def _detail_response(
         name: being_worked or f"{name}_form" in forms or kept == name
         for name in WORK_FORMS
     }
+    # A contact reached already (online, asking for help) has no national queue to
+    # go back to: the team closes it instead (work.escalation.escalation_return).
+    show["return"] = show["return"] and (
+        item.may_go_back_national or "return_form" in forms or kept == "return"
+    )
     context = {
         "escalation": escalation,
         "item": item,

@@ -331,6 +331,60 @@ def test_sending_back_with_a_bad_number_shows_the_error_and_changes_nothing(
     assert str(contact.person.phone) == phone
 
 
+def test_sending_back_a_new_number_keeps_the_old_one_in_their_history(
+    claimed, sheffield_client
+):
+    """A mistyped number must not lose the only number held: the old one is kept in
+    the person's history and as their other number."""
+    person = claimed.contact.person
+    old = str(person.phone)
+    sheffield_client.post(
+        url("return", claimed),
+        {"note": "Neighbour gave a mobile number", "new_phone": "07911 123457"},
+    )
+    person.refresh_from_db()
+    assert str(person.phone) == "+447911123457"
+    assert str(person.phone_alt) == old
+    (change,) = person.changes.all()
+    assert (change.field, change.old_value, change.new_value, change.source) == (
+        "phone",
+        old,
+        "+447911123457",
+        "local team",
+    )
+
+
+def test_a_contact_reached_online_asking_for_help_cannot_be_sent_back(
+    clock, sheffield_client, sheffield_member
+):
+    """Its answer asked for help with food: reached, escalated for support. Sent back,
+    it would be in no queue at all (a contact reached is nobody's to call), while the
+    page said a caller would be assigned."""
+    person = person_in(SHEFFIELD)
+    contact = ContactFactory(person=person, area=person.area)
+    contact.note_reached_online(now=NOW)  # as the online route does (work.online)
+    escalation = item_escalate(
+        item=contact, reason=Escalation.Reason.SUPPORT, detail="Help with food"
+    )
+    escalation_claim(escalation=escalation, by=sheffield_member)
+    page = sheffield_client.get(url("detail", escalation)).content.decode()
+    assert "Send back to the national queue" not in page
+
+    response = sheffield_client.post(
+        url("return", escalation), {"note": "Call them about isolation"}
+    )
+
+    assert "was reached already (online)" in response.content.decode() or any(
+        "was reached already (online)" in m for m in flash(response)
+    )
+    escalation.refresh_from_db()
+    contact.refresh_from_db()
+    assert escalation.status == Escalation.Status.PICKED_UP
+    assert contact.status == Status.ESCALATED
+    with pytest.raises(IllegalTransition, match="Close the escalation"):
+        escalation_return(escalation=escalation, note="again", by=sheffield_member)
+
+
 def test_sending_back_needs_a_note(claimed, sheffield_client):
     response = sheffield_client.post(url("return", claimed), {"new_phone": ""})
 
