@@ -205,6 +205,12 @@ def _record(
     links = [link for link in links if (link.cluster_id, link.case_id) not in already]
     through.objects.bulk_create(links, ignore_conflicts=True)
     report.cases_added = len(links)
+    # New cases in a cluster the team reviewed: to be looked at again (the review
+    # stays in the audit trail).
+    if links:
+        Cluster.objects.filter(
+            pk__in={link.cluster_id for link in links}, reviewed_at__isnull=False
+        ).update(reviewed_at=None)
     # A later visit stretches the recorded end of the window.
     stretched = []
     for setting_clusters in existing_by_setting.values():

@@ -508,6 +508,14 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
         via="page",
         detail={"cases": [c.pk for c in cases]},
     )
+    # Each person shown (a case, a contact of one), in their own trail too.
+    audit_list_view(
+        user=request.user,
+        items=[*cases, *(c for case in cases for c in case.visible_contacts)],
+        via="page",
+        list_name="cluster",
+        detail={"cluster": cluster.pk},
+    )
     return TemplateResponse(
         request,
         "escalations/cluster_detail.html",

@@ -9,6 +9,7 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from escalations.clusters import clusters_detect
 from escalations.models import Cluster
 from escalations.tasks import detect_clusters_task
@@ -176,7 +177,7 @@ def test_a_new_case_after_the_window_does_not_join(clock):
 
 def test_detection_queries_do_not_grow_with_settings(clock, django_assert_num_queries):
     visits(setting_in(name="One"), 10, 5, 3)
-    with django_assert_num_queries(9) as one:
+    with django_assert_num_queries(10) as one:
         clusters_detect()
     Cluster.objects.all().delete()
     for name in ("Two", "Three", "Four"):
@@ -230,6 +231,47 @@ def test_marking_a_cluster_reviewed(clock, sheffield_client):
 
     cluster.refresh_from_db()
     assert cluster.reviewed_at == NOW
+
+
+def test_a_reviewed_cluster_with_new_cases_is_to_be_reviewed_again(
+    clock, sheffield_client
+):
+    """Three more cases at the venue after the team looked: the cluster shows as not
+    reviewed again, not sorted away among the ones already dealt with."""
+    setting = setting_in()
+    visits(setting, 6, 5, 4)
+    clusters_detect()
+    cluster = Cluster.objects.get()
+    sheffield_client.post(reverse("escalations:cluster_reviewed", args=[cluster.pk]))
+    visits(setting, 3)
+
+    clusters_detect()
+
+    cluster.refresh_from_db()
+    assert cluster.cases.count() == 4
+    assert cluster.reviewed_at is None
+
+
+def test_each_person_on_a_cluster_page_has_the_read_in_their_trail(
+    clock, sheffield_client
+):
+    """The page lists the cases' people and their contacts with phone numbers: each
+    of them has the read in "Who has seen this person"."""
+    setting = setting_in(name="Crucible Theatre")
+    cases = visits(setting, 6, 5, 4)
+    partner = person_in(SHEFFIELD, last_name="Partner")
+    ContactFactory(case=cases[0], person=partner)
+    clusters_detect()
+    cluster = Cluster.objects.get()
+
+    sheffield_client.get(reverse("escalations:cluster", args=[cluster.pk]))
+
+    seen = set(
+        AuditEvent.objects.filter(action=AuditEvent.Action.VIEW).values_list(
+            "person_id", flat=True
+        )
+    )
+    assert {case.person_id for case in cases} | {partner.pk} <= seen
 
 
 # Session, user, staff profile, the second factor's device, the page count, the page;
