@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from tests import factories as f
 from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +121,18 @@ def test_the_favicon_is_served_at_the_root(client, db):
 
     assert response.status_code == 200
     assert response["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+
+
+def test_pages_with_personal_data_are_never_kept_by_the_browser(client, db, caseworker):
+    """On a shared computer, Back after signing out must not show a case from the
+    browser's cache: every page and API answer says no-store."""
+    case = f.CaseFactory(assignee=caseworker, status="assigned")
+    client.force_login(caseworker)
+    for path in (f"/cases/{case.pk}/", f"/api/v1/cases/{case.pk}/", "/work/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response["Cache-Control"], path
+        assert "private" in response["Cache-Control"], path
 
 
 def test_without_redis_the_embedded_processes_share_one_cache(tmp_path):

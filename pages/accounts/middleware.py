@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
+from django.utils.cache import add_never_cache_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.policy import two_factor_required as needs_two_factor
@@ -183,6 +184,23 @@ def session_touched(
             now = int(time.time())
             if now - int(session.get(TOUCHED, 0)) >= settings.SESSION_TOUCH_SECONDS:
                 session[TOUCHED] = now
+        return response
+
+    return middleware
+
+
+def not_kept_in_caches(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    """Nothing the service answers is kept by a browser or a proxy, unless the answer
+    says otherwise (the site's files, served before this by WhiteNoise, say how long
+    they keep): a case page, a search or an export stays off a shared computer's disk,
+    and Back after signing out does not show it again."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
         return response
 
     return middleware
