@@ -257,12 +257,35 @@ def _contact_to_join(person: Person, *, ends_on: date) -> Contact | None:
     return contacts.filter(told, isolation_ends_on__gte=ends_on).first()
 
 
+def _own_case_isolating(person: Person, *, today: date) -> Case | None:
+    """The person's own case still isolating (the one ending last): a positive test
+    settles whether they were infected, so a contact of theirs is told the case's
+    date, not a later one from a new exposure (work.isolation.contacts_become_cases,
+    the same rule when the contact comes first)."""
+    return (
+        Case.objects.filter(person=person, isolation_ends_on__gte=today)
+        .order_by("-isolation_ends_on", "-pk")
+        .first()
+    )
+
+
 def _contact_join(
-    *, contact: Contact, case: Case, details: ContactDetails, user, now: datetime
+    *,
+    contact: Contact,
+    case: Case,
+    details: ContactDetails,
+    user,
+    now: datetime,
+    own_case: Case | None = None,
 ) -> Contact:
     """Record a further naming of `contact` by `case`; their isolation moves to the
     latest exposure's end (by the rule of that exposure's day), never earlier: after
-    a clinician's override too, which stands unless this lengthens it."""
+    a clinician's override too, which stands unless this lengthens it. A person who is
+    a case isolating now (`own_case`) keeps the date they have.
+
+    A contact nobody has reached yet, not with a local team, follows the person's
+    address as this naming gives it: its area (whose local team it would go to) is
+    theirs now."""
     exposure = Exposure.objects.create(
         contact=contact,
         case=case,
@@ -271,13 +294,22 @@ def _contact_join(
         identified_by=user,
         created_at=now,
     )
-    ends_on = max(
-        contact.isolation_ends_on,
-        contact_isolation_ends_on(last_exposure=details.exposure_date),
-    )
+    ends_on = contact.isolation_ends_on
+    if own_case is None:
+        ends_on = max(
+            ends_on, contact_isolation_ends_on(last_exposure=details.exposure_date)
+        )
+    fields = []
     if ends_on != contact.isolation_ends_on:
         contact.isolation_ends_on = ends_on
-        contact.save(update_fields=["isolation_ends_on"])
+        fields.append("isolation_ends_on")
+    person = contact.person
+    if contact.is_unreached and person.area_id and contact.area_id != person.area_id:
+        contact.area_id = person.area_id
+        contact.area_unknown = False
+        fields += ["area", "area_unknown"]
+    if fields:
+        contact.save(update_fields=fields)
     audit_record(
         user=user,
         action=AuditEvent.Action.UPDATE,
@@ -334,11 +366,18 @@ def contact_add(
     ):
         raise DuplicateContact(f"{person.full_name} is already a contact of this case.")
     user = _user(by)
-    ends_on = contact_isolation_ends_on(last_exposure=details.exposure_date)
+    exposure_ends_on = contact_isolation_ends_on(last_exposure=details.exposure_date)
+    own_case = _own_case_isolating(person, today=timezone.localdate(now))
+    ends_on = own_case.isolation_ends_on if own_case else exposure_ends_on
     joining = _contact_to_join(person, ends_on=ends_on)
     if joining is not None:
         return _contact_join(
-            contact=joining, case=case, details=details, user=user, now=now
+            contact=joining,
+            case=case,
+            details=details,
+            user=user,
+            now=now,
+            own_case=own_case,
         )
     contact = Contact(
         case=case,
@@ -355,11 +394,25 @@ def contact_add(
         now=now, escalate_due_at=CallRule.for_kind("contact").escalate_due_at(now)
     )
     contact.save()
+    detail: dict[str, Any] = {"case": case.pk}
+    if own_case is not None:
+        # Told their case's date: recorded as the switch a positive test makes.
+        change = IsolationChange.objects.create(
+            contact=contact,
+            kind=IsolationChange.Kind.BECAME_CASE,
+            became_case=own_case,
+            ends_on=ends_on,
+            replaced=exposure_ends_on,
+            by=user,
+            at=now,
+        )
+        detail["isolation_change"] = change.pk
+        detail["became_case"] = own_case.pk
     audit_record(
         user=user,
         action=AuditEvent.Action.CREATE,
         obj=contact,
-        detail={"case": case.pk},
+        detail=detail,
         at=now,
     )
     assignment_run_after_commit()

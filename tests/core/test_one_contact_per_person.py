@@ -98,6 +98,23 @@ def test_joining_a_contact_is_audited_with_the_naming_case_and_new_end_date(cloc
     assert event.detail["isolation_ends_on"] == "2021-01-19"
 
 
+def test_a_contact_named_again_at_a_new_address_goes_to_its_new_local_team(clock):
+    """Moved from Sheffield to Leeds: a contact not yet reached follows the person's
+    address as the latest naming gives it, so unreached it escalates to Leeds's team,
+    not to Sheffield's, who cannot find them."""
+    contact = contact_add(case=open_case(), details=named(day(5)))
+    assert contact.area.local_team.name.startswith("Sheffield")
+    moved = named(day(6))
+    moved.person.postcode = "LS1 1UR"
+
+    contact_add(case=open_case(), details=moved)
+
+    contact.refresh_from_db()
+    assert contact.person.postcode == "LS1 1UR"
+    assert contact.area == contact.person.area
+    assert contact.area.local_team.name.startswith("Leeds")
+
+
 def test_an_earlier_exposure_leaves_the_end_date_where_it_was(clock):
     contact_add(case=open_case(), details=named(day(9)))
 

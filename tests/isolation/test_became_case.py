@@ -81,6 +81,29 @@ def test_the_case_rule_supersedes_a_contact_period_that_would_end_later(clock):
     assert IsolationChange.objects.get().replaced == D(2020, 12, 24)
 
 
+def test_a_case_named_as_a_contact_afterwards_is_told_their_case_date(clock):
+    """Two positives in one household naming each other: the second naming comes
+    after the first's own case. One person is told one date, their case's, not a
+    later one from the new exposure."""
+    case = positive(specimen=D(2020, 12, 11))  # 11 + 10 = 21 December
+
+    contact = contact_named_on(D(2020, 12, 16))  # as a contact: 16 + 10 = 26
+
+    assert contact.person_id == case.person_id
+    assert contact.isolation_ends_on == D(2020, 12, 21)
+    change = IsolationChange.objects.get(contact=contact)
+    assert (change.kind, change.became_case, change.replaced) == (
+        IsolationChange.Kind.BECAME_CASE,
+        case,
+        D(2020, 12, 26),
+    )
+    # Named again by another case: still their case's date.
+    again = contact_named_on(D(2020, 12, 16))
+    assert again == contact
+    contact.refresh_from_db()
+    assert contact.isolation_ends_on == D(2020, 12, 21)
+
+
 def test_a_contact_told_to_isolate_follows_their_case_too(clock):
     contact = contact_named_on(D(2020, 12, 14))  # 14 + 10 = 24 December
     Contact.objects.filter(pk=contact.pk).update(
