@@ -10,10 +10,13 @@ examined; a row kept today is examined again by tomorrow's run.
 
 What stops the clock, for every rule: an active legal hold on the person, and any
 case or contact of the person still open (a record may be needed again while any
-of theirs is being worked). Pseudonymisation waits until every case and contact of
-the person has been closed for its days; a purge takes each closed record on its
-own once its days are up, deepest first: contacts, then cases nothing points at any
-longer, then the audit trail, then people with nothing left.
+of theirs is being worked). A case under a hold is kept whole, with the people it
+named (as contacts, or in further exposures): their contact rows stay, and they
+are neither pseudonymised, erased, nor lose their audit trail while it is on.
+Pseudonymisation waits until every case and contact of the person has been closed
+for its days; a purge takes each closed record on its own once its days are up,
+deepest first: contacts, then cases nothing points at any longer, then the audit
+trail (but none of a person still kept), then people with nothing left.
 """
 
 from __future__ import annotations
@@ -83,15 +86,41 @@ class Claim:
         return self.examined < size
 
 
-def people_kept(person_ids: Collection[int], *, closed_by: datetime | None) -> set[int]:
+def named_by_held_cases(person_ids: Collection[int]) -> set[int]:
+    """Of these people, those a case under an active legal hold named, as a contact
+    or in a further exposure (the held case's record is kept whole: who it named,
+    too)."""
+    if not person_ids:
+        return set()
+    people = _ids(person_ids)
+    held_case = held(OuterRef("case__person_id"))
+    return _column(
+        Contact.objects.filter(person_id__in=people).filter(held_case), "person_id"
+    ) | _column(
+        Exposure.objects.filter(contact__person_id__in=people).filter(held_case),
+        "contact__person_id",
+    )
+
+
+def people_kept(
+    person_ids: Collection[int],
+    *,
+    closed_by: datetime | None,
+    whole_person: bool = False,
+) -> set[int]:
     """Of these people, those whose records stay as they are: under an active legal
     hold, or with a case or contact still open, or (given `closed_by`, for
     pseudonymisation) one not closed by then, a contact named again since, or a
-    message still to be sent."""
+    message still to be sent. With `whole_person` (what is done to the person
+    themselves: pseudonymisation, the purge of their audit trail), also those a
+    case under a hold named; a purge of their records one by one keeps only the
+    rows the held case holds (contacts_to_purge)."""
     if not person_ids:
         return set()
     people = _ids(person_ids)
     kept = _column(active_holds().filter(person_id__in=people), "person_id")
+    if whole_person:
+        kept |= named_by_held_cases(person_ids)
     cases = Case.objects.filter(person_id__in=people)
     contacts = Contact.objects.filter(person_id__in=people)
     if closed_by is None:
@@ -151,7 +180,7 @@ def people_to_pseudonymise(*, cutoff: datetime, after: int, size: int) -> Claim:
     kept = _column(
         Pseudonymisation.objects.filter(person_id__in=_ids(pks)), "person_id"
     )
-    kept |= people_kept(pks, closed_by=cutoff)
+    kept |= people_kept(pks, closed_by=cutoff, whole_person=True)
     kept |= _column(
         active_holds().filter(person__merged_into_id__in=_ids(pks)),
         "person__merged_into_id",
@@ -164,7 +193,9 @@ def people_to_pseudonymise(*, cutoff: datetime, after: int, size: int) -> Claim:
             )
         )
         blocking = {pk for pk, _, at in sharers if at > cutoff}
-        blocking |= people_kept([pk for pk, _, _ in sharers], closed_by=cutoff)
+        blocking |= people_kept(
+            [pk for pk, _, _ in sharers], closed_by=cutoff, whole_person=True
+        )
         # Each phone's records that are kept (this batch's kept ones too).
         kept_by_phone: dict[str, set[int]] = {}
         for pk, phone, _ in sharers:
@@ -296,23 +327,47 @@ def people_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
     return _claim(rows, kept)
 
 
+@dataclass(frozen=True)
+class AuditClaim:
+    """A batch of the audit trail: the events to delete, and the last examined (the
+    next cursor: its time and id)."""
+
+    ids: list[int]
+    last: tuple[datetime, int] | None
+    examined: int
+
+    def finishes(self, size: int) -> bool:
+        return self.examined < size
+
+
 def audit_to_purge(
-    *, cutoff: datetime, after: tuple[datetime, int] | None = None
-) -> QuerySet[AuditEvent]:
-    """Audit events at or before the cut-off, oldest first (by the trail's own index
-    on time), but none about a person under a legal hold, nor about a record merged
-    into one (its trail is the held person's: their audit page shows it)."""
+    *, cutoff: datetime, after: tuple[datetime, int] | None, size: int
+) -> AuditClaim:
+    """The next audit events at or before the cut-off, oldest first (by the trail's
+    own index on time), but none about a person still kept (people_kept: a hold on
+    them or on a case that named them, a case or contact of theirs still open), nor
+    about a record merged into one (its trail is theirs: their audit page shows
+    it). A record kept keeps its trail; its events go by their own dates once it is
+    closed and nothing holds it. Events about no one go by their dates."""
     events = AuditEvent.objects.filter(at__lte=cutoff)
     if after is not None:
         at, pk = after
         events = events.filter(Q(at__gt=at) | Q(at=at, pk__gt=pk))
-    return (
-        events.exclude(Q(person__isnull=False) & Q(held(OuterRef("person_id"))))
-        .exclude(
-            Q(person__merged_into__isnull=False)
-            & Q(held(OuterRef("person__merged_into_id")))
-        )
-        .order_by("at", "pk")
+    rows = list(
+        events.order_by("at", "pk").values_list(
+            "at", "pk", "person_id", "person__merged_into_id"
+        )[:size]
+    )
+    people = {pk for row in rows for pk in row[2:] if pk is not None}
+    kept = people_kept(people, closed_by=None, whole_person=True)
+    return AuditClaim(
+        ids=[
+            pk
+            for _, pk, person, into in rows
+            if person not in kept and into not in kept
+        ],
+        last=(rows[-1][0], rows[-1][1]) if rows else None,
+        examined=len(rows),
     )
 
 
@@ -335,6 +390,30 @@ def erasure_refusals(person: Person, family: list[int]) -> list[str]:
         )
     if active_holds().filter(person_id__in=family).exists():
         refusals.append("A legal hold is on: lift it first if it no longer applies.")
+    # A held case is kept whole (contacts_to_purge): who it named, too.
+    held_case = held(OuterRef("case__person_id"))
+    held_cases = sorted(
+        _column(
+            Contact.objects.filter(person_id__in=family)
+            .exclude(case__person_id__in=family)
+            .filter(held_case),
+            "case_id",
+        )
+        | _column(
+            Exposure.objects.filter(contact__person_id__in=family)
+            .exclude(case__person_id__in=family)
+            .filter(held_case),
+            "case_id",
+        )
+    )
+    if held_cases:
+        which = ", ".join(str(pk) for pk in held_cases)
+        refusals.append(
+            f"A case under a legal hold named them as a contact "
+            f"({'cases' if len(held_cases) > 1 else 'case'} {which}): a held case "
+            "is kept whole, with the people it named. Lift that hold first if it "
+            "no longer applies."
+        )
     open_cases = (
         Case.objects.filter(person_id__in=family).exclude(status__in=CASE_DONE).count()
     )

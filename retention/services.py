@@ -322,7 +322,8 @@ def person_erase(*, person: Person, by: Any, reason: str) -> Erasure:
     the audit events about them, and the records merged into them), on request,
     where the law allows. Administrators only.
 
-    Refused, with the reason, when the record must be kept: an active legal hold;
+    Refused, with the reason, when the record must be kept: an active legal hold,
+    on them or on a case that named them (as a contact, or in a further exposure);
     a case or contact of theirs still open, or a safeguarding escalation about them
     still open; their case named other people as contacts (erasing it would erase
     theirs); or the record was merged into another (erase that one).
@@ -460,19 +461,15 @@ def _purge_audit(run: RetentionRun, now: datetime) -> Batch:
         at = parse_datetime(run.cursor["at"])
         assert at is not None
         after = (at, int(run.cursor["id"]))
-    rows = list(
-        audit_to_purge(cutoff=run.purge_audit_before, after=after).values_list(
-            "at", "pk"
-        )[:size]
-    )
+    claim = audit_to_purge(cutoff=run.purge_audit_before, after=after, size=size)
     counts: Counter[str] = Counter()
-    if rows:
-        deleted = audit_events_delete(
-            AuditEvent.objects.filter(pk__in=[pk for _, pk in rows])
-        )
+    if claim.ids:
+        deleted = audit_events_delete(AuditEvent.objects.filter(pk__in=claim.ids))
         counts[AuditEvent._meta.label_lower] = deleted
-    cursor = {"at": rows[-1][0].isoformat(), "id": rows[-1][1]} if rows else {}
-    return Batch(counts, cursor, len(rows) < size)
+    cursor = (
+        {"at": claim.last[0].isoformat(), "id": claim.last[1]} if claim.last else {}
+    )
+    return Batch(counts, cursor, claim.finishes(size))
 
 
 def _purge_people(run: RetentionRun, now: datetime) -> Batch:

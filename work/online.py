@@ -363,23 +363,26 @@ def support_detail(kinds: list[str], note: str) -> str:
     return f"{text} {note.strip()}".strip()
 
 
-def _place(contact: Contact, postcode: str, *, now: datetime) -> str:
+def _place(contact: Contact, postcode: str, *, now: datetime) -> dict[str, Any]:
     """Where a contact says they are isolating: their person's postcode and area,
     and the contact's area (which local team would help them). A postcode other than
     the one held is kept in the person's history (source "online"), as intake and
-    the case page keep theirs. Returns the postcode held before ("" if none)."""
+    the case page keep theirs. Returns what the audit event says of it: whether it
+    changed, and the history row if one was written; never the postcodes (the
+    trail outlives pseudonymisation, which keeps only the district)."""
     located = postcode_to_area(postcode)
     person = contact.person
     before = person.postcode
+    said: dict[str, Any] = {"changed": before != located.postcode}
     if before and before != located.postcode:
-        PersonChange.objects.create(
+        said["person_change"] = PersonChange.objects.create(
             person=person,
             field="postcode",
             old_value=before,
             new_value=located.postcode,
             source="online",
             at=now,
-        )
+        ).pk
     person.postcode = located.postcode
     person.area = located.area
     person.easting, person.northing = located.easting, located.northing
@@ -387,7 +390,7 @@ def _place(contact: Contact, postcode: str, *, now: datetime) -> str:
     contact.area = located.area
     contact.area_unknown = located.area is None
     contact.save(update_fields=["area", "area_unknown"])
-    return before
+    return said
 
 
 @transaction.atomic
@@ -416,8 +419,7 @@ def online_contact_answer(
         raise LinkUnusable()
     detail: dict[str, Any] = {"online": "answered", "link": locked_link.pk}
     if postcode.strip():
-        before = _place(contact, postcode, now=now)
-        detail["postcode"] = {"before": before, "after": contact.person.postcode}
+        detail["postcode"] = _place(contact, postcode, now=now)
     if support:
         contact.note_reached_online(now=now)
         item_escalate(
