@@ -23,7 +23,11 @@ page reads the trails of every record merged into it.
 `person_merge_undo` puts everything back from the snapshot: both people's fields,
 every row moved (by id, those still at the survivor), the folded and joined contacts
 (with their ids; the exposures a join made removed, the kept contact's dates put
-back) and the pairs as they were, and reopens the pair.
+back) and the pairs as they were, and reopens the pair. The texts and online links
+written while the records were one go to whoever's case or contact they are about.
+It is refused while either record is under a legal hold, and when a contact a fold
+gave progress to, or an escalation moved at the merge, has been worked since: putting
+back the state from before would lose that work.
 """
 
 from __future__ import annotations
@@ -41,8 +45,10 @@ from django.utils.dateparse import parse_datetime
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact, Exposure
+from escalations.models import Escalation, EscalationAction
 from people.matching import phone_text
 from people.models import Person, PersonMerge, PossibleDuplicate
 
@@ -178,17 +184,27 @@ def _refuse_unless_open(pair: PossibleDuplicate) -> None:
         )
 
 
-def _refuse_if_held(*people: Person) -> None:
+def _refuse_if_held(*people: Person, undo: bool = False) -> None:
     """A record under a legal hold is kept as it is: not merged, nor merged into
-    (the hold would move with its rows, and the other record's change with them).
-    An administrator lifts the hold first, if the merge is to be made."""
+    (the hold would move with its rows, and the other record's change with them),
+    nor split again by an undo (the merged record's rows, held as part of the
+    survivor, would go back to a record with no hold, to be purged or erased). An
+    administrator lifts the hold first, if the merge or its undo is to be made."""
     held = [p for p in people if p.legal_holds.filter(lifted_at__isnull=True).exists()]
-    if held:
-        named = " and ".join(f"{p.full_name} (record {p.pk})" for p in held)
+    if not held:
+        return
+    named = " and ".join(f"{p.full_name} (record {p.pk})" for p in held)
+    if undo:
         raise WorkRefused(
-            f"A legal hold is on {named}: records under a hold are not merged. An "
-            "administrator may lift the hold first."
+            f"A legal hold is on {named}: a merge of records under a hold is not "
+            "undone, as the rows going back to the other record would leave the "
+            "hold. Nothing was changed. An administrator may lift the hold first, "
+            "undo the merge, then place a hold on each record."
         )
+    raise WorkRefused(
+        f"A legal hold is on {named}: records under a hold are not merged. An "
+        "administrator may lift the hold first."
+    )
 
 
 def _refuse_if_own_contact(a: Person, b: Person) -> None:
@@ -373,6 +389,37 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _moved_escalations(moves: list[dict[str, Any]]) -> list[int]:
+    return [
+        pk
+        for move in moves
+        if move["model"] == Escalation._meta.label_lower
+        for pk in move["ids"]
+    ]
+
+
+def _escalations_as_moved(moves: list[dict[str, Any]]) -> dict[str, Any]:
+    """The escalations among `moves` as the local team had them at the merge (picked
+    up, closed, how many actions): an undo is refused if they have been worked since."""
+    ids = _moved_escalations(moves)
+    actions = dict(
+        EscalationAction.objects.filter(escalation__in=ids)
+        .values("escalation")
+        .annotate(n=models.Count("pk"))
+        .values_list("escalation", "n")
+    )
+    return {
+        str(pk): {
+            "picked_up_at": _json_value(picked_up_at),
+            "closed_at": _json_value(closed_at),
+            "actions": actions.get(pk, 0),
+        }
+        for pk, picked_up_at, closed_at in Escalation.objects.filter(
+            pk__in=ids
+        ).values_list("pk", "picked_up_at", "closed_at")
+    }
+
+
 # A contact's progress: what a fold carries to the survivor's contact when the folded
 # one has told the person their date and the survivor's has not.
 _PROGRESS_FIELDS = (
@@ -431,7 +478,13 @@ def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
             setattr(kept, name, getattr(contact, name))
         kept.save(update_fields=[name.removesuffix("_id") for name in _PROGRESS_FIELDS])
     contact.delete()
-    return {"contact": row, "into": into, "moved": moves, "into_before": before}
+    return {
+        "contact": row,
+        "into": into,
+        "moved": moves,
+        "into_before": before,
+        "escalations": _escalations_as_moved(moves),
+    }
 
 
 def _fold_undo(fold: dict[str, Any]) -> None:
@@ -571,6 +624,7 @@ def _join(contact: Contact, *, into: Contact) -> dict[str, Any]:
         "into": into.pk,
         "exposure": made.pk if made else None,
         "moved": moves,
+        "escalations": _escalations_as_moved(moves),
         "raised": raised,
         "dropped": dropped,
         "kept": {
@@ -659,19 +713,171 @@ def _pairs_follow(
 # --- undoing --------------------------------------------------------------------------
 
 
+def _when(at: datetime) -> str:
+    return timezone.localtime(at).strftime("%d/%m/%Y %H:%M")
+
+
+def _escalation_work_since(item: dict[str, Any], *, since: datetime) -> list[str]:
+    """What a local team has done with the escalations a fold or join moved, since
+    the merge at `since`: against their state recorded then, or, for a merge made
+    before that was recorded, by their times. The escalations are locked, in the
+    order escalation_close takes them (escalation, then its contact)."""
+    ids = _moved_escalations(item["moved"])
+    escalations = list(
+        Escalation.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    )
+    actions: dict[int, list[datetime]] = {}
+    for pk, at in EscalationAction.objects.filter(escalation__in=ids).values_list(
+        "escalation", "at"
+    ):
+        actions.setdefault(pk, []).append(at)
+    recorded = item.get("escalations")
+    done = []
+    for escalation in escalations:
+        was = recorded.get(str(escalation.pk)) if recorded is not None else None
+        acts = actions.get(escalation.pk, [])
+        if was is not None:
+            picked_up = was["picked_up_at"] is None
+            closed = was["closed_at"] is None
+            acted = len(acts) - was["actions"]
+        else:
+            picked_up = (escalation.picked_up_at or since) > since
+            closed = (escalation.closed_at or since) > since
+            acted = sum(at > since for at in acts)
+        what = []
+        if escalation.picked_up_at is not None and picked_up:
+            what.append(f"picked up on {_when(escalation.picked_up_at)}")
+        if acted > 0:
+            what.append(f"worked ({acted} action{'s' if acted > 1 else ''} recorded)")
+        if escalation.closed_at is not None and closed:
+            what.append(
+                f"closed on {_when(escalation.closed_at)} "
+                f"({escalation.get_outcome_display().lower()})"
+            )
+        if what:
+            done.append(
+                f"its escalation to {escalation.local_team.name} was "
+                + (
+                    f"{', '.join(what[:-1])} and {what[-1]}"
+                    if len(what) > 1
+                    else what[0]
+                )
+            )
+    return done
+
+
+def _progress_since(fold: dict[str, Any], kept: Contact) -> list[str]:
+    """How the survivor's contact has moved on from the progress a fold gave it
+    (the folded contact's, which the undo would take away again)."""
+    at_merge = fold["contact"]["fields"]
+    now = _row(kept)["fields"]
+    changed = [
+        name.removesuffix("_id")
+        for name in _PROGRESS_FIELDS
+        if now[name.removesuffix("_id")] != at_merge[name.removesuffix("_id")]
+    ]
+    if not changed:
+        return []
+    if "status" in changed:
+        return [
+            f'it was "{Status(at_merge["status"]).label.lower()}" at the merge and '
+            f'is now "{kept.get_status_display().lower()}"'
+        ]
+    fields = [Contact._meta.get_field(name) for name in changed]
+    names = [str(f.verbose_name) for f in fields if isinstance(f, models.Field)]
+    return [f"its {', '.join(names)} changed"]
+
+
+def _refuse_if_worked_since(merge: PersonMerge) -> None:
+    """An undo puts a contact folded or joined at the merge back as it was then, its
+    escalations with it, and a contact a fold gave progress to back to its own
+    progress from before. Work done since on either (a call, an assignment, a reach,
+    an escalation picked up, acted on or closed) would be lost, or leave a contact
+    escalated with its escalation closed, in no queue: refused, naming the work.
+    The contacts are locked to the end of the undo."""
+    snapshot = merge.snapshot
+    items = [*snapshot["folded"], *snapshot.get("joined", [])]
+    escalated: dict[int, list[str]] = {}
+    for item in items:
+        escalated.setdefault(item["into"], []).extend(
+            _escalation_work_since(item, since=merge.at)
+        )
+    kept = {
+        contact.pk: contact
+        for contact in Contact.objects.select_for_update(of=("self",))
+        .select_related("case")
+        .filter(pk__in=escalated)
+        .order_by("pk")
+    }
+    done: dict[int, list[str]] = {}
+    for fold in snapshot["folded"]:
+        if not fold.get("into_before"):
+            continue
+        contact = kept.get(fold["into"])
+        done.setdefault(fold["into"], []).extend(
+            _progress_since(fold, contact)
+            if contact is not None
+            else [
+                f"it took contact {fold['contact']['pk']}'s progress at the merge "
+                "and has been deleted since"
+            ]
+        )
+    for pk, facts in escalated.items():
+        done.setdefault(pk, []).extend(facts)
+    worked = [
+        f"Contact {pk}"
+        + (f" (case {kept[pk].case.lab_reference})" if pk in kept else "")
+        + f" has been worked since the merge: {'; '.join(facts)}."
+        for pk, facts in sorted(done.items())
+        if facts
+    ]
+    if worked:
+        them = "it" if len(worked) == 1 else "them"
+        raise WorkRefused(
+            f"{' '.join(worked)} Undoing the merge would put {them} back as before "
+            "the merge and lose that work, so nothing was changed and the two "
+            "records stay merged."
+        )
+
+
+def _rows_follow_their_items(*, survivor: int, merged: int) -> None:
+    """Rows of a person about one of their cases or contacts (texts, online links),
+    written while the records were one, are the survivor's: those whose case or
+    contact has gone back to the merged person go back with it. (The audit trail
+    is append-only: its events stay as written.)"""
+    for relation in _person_relations():
+        model = relation.related_model
+        assert isinstance(model, type)
+        about = Q()
+        for field in model._meta.get_fields():
+            if isinstance(field, models.ForeignKey) and field.related_model in (
+                Case,
+                Contact,
+            ):
+                about |= Q(**{f"{field.name}__person_id": merged})
+        if about:
+            column = relation.field.attname
+            model._default_manager.filter(about, **{column: survivor}).update(
+                **{column: merged}
+            )
+
+
 def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     """Put the two records back as they were before the merge: administrators only.
 
-    Raises WorkRefused if the merge was undone already, or the survivor has since
-    been merged into another record (undo that merge first).
+    Raises WorkRefused if the merge was undone already, the survivor has since
+    been merged into another record (undo that merge first), either record is under
+    a legal hold, or a contact the merge folded into or joined has been worked
+    since (see `_refuse_if_worked_since`); nothing is changed then.
     """
     if not Actor.of(by).is_admin:
         raise WorkRefused("Only an administrator may undo a merge.")
     with transaction.atomic():
         merge = PersonMerge.objects.select_for_update().get(pk=merge.pk)
         if merge.undone_at is not None:
-            when = timezone.localtime(merge.undone_at).strftime("%d/%m/%Y %H:%M")
-            raise WorkRefused(f"This merge was already undone on {when}.")
+            raise WorkRefused(
+                f"This merge was already undone on {_when(merge.undone_at)}."
+            )
         people = _lock_people(merge.survivor_id, merge.merged_id)
         survivor, merged = people[merge.survivor_id], people[merge.merged_id]
         if survivor.merged_into_id is not None:
@@ -679,6 +885,8 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
                 f"Person {survivor.pk} has since been merged into person "
                 f"{survivor.merged_into_id}: undo that merge first."
             )
+        _refuse_if_held(survivor, merged, undo=True)
+        _refuse_if_worked_since(merge)
         snapshot = merge.snapshot
         now = timezone.now()
 
@@ -703,6 +911,7 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
             _move_back(fold["moved"], source=fold["into"], target=fold["contact"]["pk"])
             _fold_undo(fold)
         _move_back(snapshot["moved"], source=survivor.pk, target=merged.pk)
+        _rows_follow_their_items(survivor=survivor.pk, merged=merged.pk)
         for was in snapshot["pairs"]:
             PossibleDuplicate.objects.filter(pk=was["id"]).update(
                 person_a_id=was["person_a"],
