@@ -84,13 +84,17 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def long_date(day: date, language: str = "en") -> str:
-    """'Thursday 10 December 2026', or in Welsh 'Dydd Iau 10 Rhagfyr 2026'."""
+def long_date(day: date, language: str = "en", *, after_o: bool = False) -> str:
+    """'Thursday 10 December 2026', or in Welsh 'Dydd Iau 10 Rhagfyr 2026'.
+
+    after_o: the date follows "o" ("from"), which softens the Welsh that comes
+    after it, in lower case mid-sentence: "o ddydd Iau 10 Rhagfyr 2026". English
+    is the same either way."""
     if language == "cy":
-        return (
-            f"{_WELSH_DAYS[day.weekday()]} {day.day} "
-            f"{_WELSH_MONTHS[day.month - 1]} {day.year}"
-        )
+        weekday = _WELSH_DAYS[day.weekday()]
+        if after_o:
+            weekday = "dd" + weekday[1:]  # "Dydd Mawrth" -> "ddydd Mawrth"
+        return f"{weekday} {day.day} {_WELSH_MONTHS[day.month - 1]} {day.year}"
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 

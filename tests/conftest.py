@@ -114,12 +114,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 def ensure_ons_areas() -> None:
-    """Load the ONS areas and teams the data migration made, if a flush took them."""
+    """Load the ONS areas and teams the data migration made, and the Welsh language
+    row (people's 0008), if a flush took them."""
     from areas.models import Area
     from areas.services import areas_load
+    from people.models import Language
 
     if not Area.objects.exists():
         areas_load()
+    Language.objects.get_or_create(code="cy", defaults={"name": "Welsh"})
 
 
 def _flushes_database(item: pytest.Item) -> bool:

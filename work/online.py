@@ -93,7 +93,9 @@ def reachable_by_message(person: Person) -> tuple[str, str] | None:
     return None
 
 
-def _send_link(*, item: WorkItem, by, now: datetime) -> OnlineLink | None:
+def _send_link(
+    *, item: WorkItem, by, now: datetime, language: str = ""
+) -> OnlineLink | None:
     """A new link for the item, older ones replaced, and the message carrying it
     queued (sent once the transaction commits). None when they cannot be messaged."""
     if reachable_by_message(item.person) is None:
@@ -101,13 +103,16 @@ def _send_link(*, item: WorkItem, by, now: datetime) -> OnlineLink | None:
     OnlineLink.objects.filter(
         **{item.kind: item}, revoked_at__isnull=True, submitted_at__isnull=True
     ).update(revoked_at=now)
-    [link] = _links_send([item], by=by, now=now)
+    [link] = _links_send([item], by=by, now=now, language=language)
     return link
 
 
-def _links_send(items: list, *, by, now: datetime) -> list[OnlineLink]:
+def _links_send(
+    items: list, *, by, now: datetime, language: str = ""
+) -> list[OnlineLink]:
     """A link for each case or contact who can be messaged, and the message carrying
-    it, queued: a few statements however many items."""
+    it, queued: a few statements however many items. Each in the person's language
+    when one is recorded, else in `language` (the one the case named them in)."""
     codes = dict(
         Language.objects.filter(
             pk__in={i.person.language_id for i in items if i.person.language_id}
@@ -121,7 +126,7 @@ def _links_send(items: list, *, by, now: datetime) -> list[OnlineLink]:
         channel, to = where
         is_case = isinstance(item, Case)
         purpose = OnlineLink.Purpose.CASE if is_case else OnlineLink.Purpose.CONTACT
-        language = language_of(codes.get(item.person.language_id or 0, ""))
+        spoken = language_of(codes.get(item.person.language_id or 0, "") or language)
         token = secrets.token_urlsafe(32)
         hashed = token_hash(token)
         messages.append(
@@ -134,13 +139,13 @@ def _links_send(items: list, *, by, now: datetime) -> list[OnlineLink]:
                 to=to,
                 body=say(
                     f"{purpose}_link",
-                    language,
-                    until=long_date(item.isolation_ends_on, language),
+                    spoken,
+                    until=long_date(item.isolation_ends_on, spoken),
                     url=link_url(token),
                 ),
                 key=f"{purpose}_link:{hashed[:32]}",
-                language=language,
-                personalisation={"subject": say("email_subject", language)},
+                language=spoken,
+                personalisation={"subject": say("email_subject", spoken)},
             )
         )
         links.append(
@@ -148,7 +153,7 @@ def _links_send(items: list, *, by, now: datetime) -> list[OnlineLink]:
                 token_hash=hashed,
                 purpose=purpose,
                 person=item.person,
-                language=language,
+                language=spoken,
                 created_at=now,
                 created_by=by,
                 expires_at=now + timedelta(days=settings.TRACING_ONLINE_LINK_DAYS),
@@ -198,10 +203,13 @@ def online_case_invite(*, case: Case, now: datetime) -> OnlineLink | None:
     return _send_link(item=case, by=None, now=now)
 
 
-def online_contact_tell(*, contact: Contact, now: datetime) -> OnlineLink | None:
-    """A contact named online who can be messaged is told to isolate, with a link;
-    no call is due before the set hours are up."""
-    link = _send_link(item=contact, by=None, now=now)
+def online_contact_tell(
+    *, contact: Contact, now: datetime, language: str = ""
+) -> OnlineLink | None:
+    """A contact named online who can be messaged is told to isolate, with a link
+    (in their language, else in `language`: the one the case named them in); no call
+    is due before the set hours are up."""
+    link = _send_link(item=contact, by=None, now=now, language=language)
     if link is not None:
         contact.mark_waiting_online(
             until=_wait_until(contact, settings.TRACING_ONLINE_CONTACT_HOURS, now)
@@ -307,6 +315,7 @@ def _locked_link(link: OnlineLink, now: datetime, purpose: str) -> OnlineLink:
 class CaseAnswer:
     contacts: list[ContactDetails]
     visits: list[VisitDetails]
+    language: str = ""  # the page's: the people named are told in it
 
 
 @transaction.atomic
@@ -333,7 +342,11 @@ def online_case_submit(
         # A contact joined (another case's, already told or being phoned) is not
         # sent a link of its own: the call tells them the latest date.
         if contact.joined is None:
-            online_contact_tell(contact=contact, now=now)
+            online_contact_tell(
+                contact=contact,
+                now=now,
+                language=answer.language or locked_link.language,
+            )
     case.mark_reached_online(now=now)
     locked_link.submitted_at = now
     locked_link.save(update_fields=["submitted_at"])
@@ -353,6 +366,10 @@ def online_case_submit(
 
 
 # --- a contact's answer --------------------------------------------------------------
+
+
+# Said first to the local team when a contact asking for help also says so.
+CANNOT_STAY_HOME = "Says they cannot stay at home, and asked to be phoned."
 
 
 def support_detail(kinds: list[str], note: str) -> str:
@@ -401,12 +418,15 @@ def online_contact_answer(
     support: list[str] | None = None,
     note: str = "",
     postcode: str = "",
+    phone: str = "",
     now: datetime | None = None,
 ) -> Contact:
     """A contact's answer to their link, once. They will isolate: reached online,
     no call needed. They ask for support: reached, and the local team of their area
-    gets an escalation saying what they asked for. They will not, or cannot: a call
-    handler phones them now. A postcode they give (where they are isolating) places
+    gets an escalation saying what they asked for (and that they cannot stay at home
+    and asked to be phoned, when they said so: the team phones them). They will not,
+    or cannot, and ask for no help: a call handler phones them now. A `phone` given
+    (asked for when none is held) becomes theirs, to be called on. A postcode they give (where they are isolating) places
     them in an area, so support goes to the right local team; ValidationError if it
     is malformed. LinkUnusable once the contact is no longer waiting to be reached
     (reached by phone, or escalated, meanwhile): none of that would happen then."""
@@ -420,12 +440,19 @@ def online_contact_answer(
     detail: dict[str, Any] = {"online": "answered", "link": locked_link.pk}
     if postcode.strip():
         detail["postcode"] = _place(contact, postcode, now=now)
+    if phone and not contact.person.phone:
+        contact.person.phone = phone
+        contact.person.save(update_fields=["phone", "updated_at"])
+        detail["phone"] = "added"  # never the number itself in the trail
     if support:
         contact.note_reached_online(now=now)
+        asked = support_detail(support, note)
+        if not will_isolate:
+            asked = f"{CANNOT_STAY_HOME} {asked}"
         item_escalate(
             item=contact,
             reason=Escalation.Reason.SUPPORT,
-            detail=support_detail(support, note),
+            detail=asked,
             by=None,
             now=now,
         )

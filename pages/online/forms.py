@@ -86,6 +86,8 @@ class OnlineForm(forms.Form):
                 **field.error_messages,
                 "max_length": text("err_too_long", language),
                 "invalid_choice": text("err_choice", language),
+                # Django's own English otherwise, on a Welsh page too.
+                "null_characters_not_allowed": text("err_null_characters", language),
                 **{code: text(key, language) for code, key in messages.items()},
             }
 
@@ -116,19 +118,36 @@ def _date_widget(**attrs: str) -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date", **attrs}, format=DATE_INPUT)
 
 
-def _phone_error(exc: ValidationError, raw: str, language: str) -> str:
+def _phone_error(
+    exc: ValidationError, raw: str, language: str, *, own: bool = False
+) -> str:
     """What people.phones said, in the page's language (its English as it is, but
-    for a number from abroad, whose advice is for staff)."""
+    for a number from abroad, whose advice is for staff). own: said of the
+    person's own number ("check it with them" is said of someone they name)."""
     code = exc.code or "invalid_phone"
     if code == "abroad":
         try:
             country = phonenumbers.parse(raw, "GB").country_code
         except phonenumbers.NumberParseException:
             country = 0
-        return text("err_abroad", language, code=country)
+        return text("err_own_abroad" if own else "err_abroad", language, code=country)
+    if own and code == "not_in_use":
+        return text("err_own_not_in_use", language)
     if language == "en":
         return " ".join(exc.messages)
     return text(f"err_{code}" if code in PHONE_CODES else "err_invalid_phone", language)
+
+
+def _phone(value: str, language: str, *, own: bool = False) -> str:
+    """A UK phone number as typed, in E.164 form ("" for none); ValidationError in
+    the page's language. own: the person's own number, not someone they name."""
+    raw = value.strip()
+    if not raw:
+        return ""
+    try:
+        return uk_phone_e164(raw)
+    except ValidationError as exc:
+        raise ValidationError(_phone_error(exc, raw, language, own=own)) from exc
 
 
 def _postcode(value: str, language: str) -> str:
@@ -145,7 +164,8 @@ def _postcode(value: str, language: str) -> str:
 
 class ContactRow(OnlineForm):
     """One person the case was near: a name, a phone number or an email (one of
-    them), the day they were last near them, and whether they live with them."""
+    them), the day they were last near them, whether they live with them, and
+    (if they do not) their postcode if the case knows it."""
 
     first_name = forms.CharField(
         max_length=100, widget=forms.TextInput(attrs={"autocomplete": "off"})
@@ -165,6 +185,13 @@ class ContactRow(OnlineForm):
     )
     last_near = forms.DateField(widget=_date_widget())
     household = forms.ChoiceField(widget=forms.RadioSelect)
+    # Someone who does not live with the case: without it they have no area, and
+    # if not reached they go to the fallback team rather than their own.
+    postcode = forms.CharField(
+        max_length=10,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
 
     words = {
         "first_name": ("first_name", {"required": "err_first_name"}),
@@ -176,10 +203,12 @@ class ContactRow(OnlineForm):
             {"required": "err_last_near", "invalid": "err_date_invalid"},
         ),
         "household": ("household", {"required": "err_household"}),
+        "postcode": ("their_postcode", {}),
     }
     ui_options = {
         "phone": {"hint": "phone_hint", "width": "20"},
         "household": {"legend": "s", "inline": "yes"},
+        "postcode": {"hint": "their_postcode_hint", "width": "10"},
     }
 
     def __init__(self, *args, case: Case, **kwargs) -> None:
@@ -195,13 +224,11 @@ class ContactRow(OnlineForm):
         )
 
     def clean_phone(self) -> str:
-        raw = self.cleaned_data["phone"].strip()
-        if not raw:
-            return ""
-        try:
-            return uk_phone_e164(raw)
-        except ValidationError as exc:
-            raise ValidationError(_phone_error(exc, raw, self.language)) from exc
+        return _phone(self.cleaned_data["phone"], self.language)
+
+    def clean_postcode(self) -> str:
+        value = self.cleaned_data["postcode"].strip()
+        return _postcode(value, self.language) if value else ""
 
     def clean_last_near(self) -> date:
         day = self.cleaned_data["last_near"]
@@ -210,7 +237,10 @@ class ContactRow(OnlineForm):
         start = infectious_from(self.case)
         if day < start:
             raise ValidationError(
-                self.t("err_before_infectious", start=long_date(start, self.language))
+                self.t(
+                    "err_before_infectious",
+                    start=long_date(start, self.language, after_o=True),
+                )
             )
         return day
 
@@ -235,8 +265,8 @@ class ContactRow(OnlineForm):
                 phone=d["phone"],
                 email=d["email"],
                 # Someone who lives with the case lives at their address: their
-                # local team is the case's.
-                postcode=_home_postcode(self.case) if household else "",
+                # local team is the case's. Anyone else's is theirs, if known.
+                postcode=_home_postcode(self.case) if household else d["postcode"],
             ),
             exposure_date=d["last_near"],
             exposure=Contact.Exposure.HOUSEHOLD
@@ -293,7 +323,10 @@ class PlaceRow(OnlineForm):
         start = visits_from(self.case)
         if day < start:
             raise ValidationError(
-                self.t("err_place_too_early", start=long_date(start, self.language))
+                self.t(
+                    "err_place_too_early",
+                    start=long_date(start, self.language, after_o=True),
+                )
             )
         return day
 
@@ -407,6 +440,7 @@ class CaseAnswerForm:
         return CaseAnswer(
             contacts=[f.details() for f in self.filled_contacts()],
             visits=[f.details() for f in self.filled_places()],
+            language=self.language,
         )
 
     def refused(self, errors: dict[int, str]) -> None:
@@ -429,7 +463,8 @@ class CaseAnswerForm:
 
 class ContactAnswerForm(OnlineForm):
     """A contact says they will stay at home, or asks to be phoned; and what help
-    they need."""
+    they need. Someone with no phone number on record who asks to be phoned is
+    asked for one (`asks_phone`): a message told them, there is no number to ring."""
 
     will_isolate = forms.ChoiceField(widget=forms.RadioSelect)
     support = forms.MultipleChoiceField(
@@ -441,22 +476,32 @@ class ContactAnswerForm(OnlineForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     postcode = forms.CharField(max_length=10, required=False)
+    phone = forms.CharField(
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
 
     words = {
         "will_isolate": ("will_isolate", {"required": "err_will_isolate"}),
         "support": ("support", {}),
         "note": ("note", {"max_length": "err_note_long"}),
         "postcode": ("your_postcode", {}),
+        "phone": ("your_phone", {}),
     }
     ui_options = {
         "will_isolate": {"legend": "m"},
         "support": {"hint": "support_hint", "legend": "m"},
         "note": {"hint": "note_hint"},
         "postcode": {"hint": "your_postcode_hint", "width": "10"},
+        "phone": {"hint": "your_phone_hint", "width": "20"},
     }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, asks_phone: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.asks_phone = asks_phone
+        if not asks_phone:
+            del self.fields["phone"]
         self.fields["will_isolate"].choices = [
             ("yes", self.t("will_isolate_yes")),
             ("no", self.t("will_isolate_no")),
@@ -469,18 +514,34 @@ class ContactAnswerForm(OnlineForm):
         value = self.cleaned_data["postcode"].strip()
         return _postcode(value, self.language) if value else ""
 
+    def clean_phone(self) -> str:
+        return _phone(self.cleaned_data["phone"], self.language, own=True)
+
     def clean(self) -> dict[str, Any]:
         d = super().clean()
         # Help is given by the council where they are: it needs their postcode.
         if d.get("support") and not d.get("postcode") and "postcode" not in self.errors:
             self.add_error("postcode", self.t("err_postcode_for_help"))
+        # "Please phone me" needs a number to ring.
+        if (
+            self.asks_phone
+            and d.get("will_isolate") == "no"
+            and not d.get("phone")
+            and "phone" not in self.errors
+        ):
+            self.add_error("phone", self.t("err_phone_to_call"))
         return d
 
     def answer(self) -> dict[str, Any]:
+        """What work.online.online_contact_answer takes: `phone` only when they
+        gave one (asked for when none is on record)."""
         d = self.cleaned_data
-        return {
+        answer = {
             "will_isolate": d["will_isolate"] == "yes",
             "support": list(d["support"]),
             "note": d["note"].strip(),
             "postcode": d["postcode"],
         }
+        if d.get("phone"):
+            answer["phone"] = d["phone"]
+        return answer

@@ -49,6 +49,40 @@ TEXTS: dict[str, dict[str, str]] = {
             "cael ei defnyddio'n barod. Os oes angen help arnoch, ffoniwch 119."
         ),
     },
+    # A link that works, but there is nothing left for it to do: its answers were
+    # sent already (a second tap of Send), or the person is being helped otherwise.
+    "already_title": {
+        "en": "We already have your answers",
+        "cy": "Mae eich atebion gennym yn barod",
+    },
+    "already_body": {
+        "en": "You have sent them already. You do not need to send them again.",
+        "cy": "Rydych wedi eu hanfon yn barod. Nid oes angen i chi eu hanfon eto.",
+    },
+    "moved_on_title": {
+        "en": "You do not need to do anything here",
+        "cy": "Nid oes angen i chi wneud unrhyw beth yma",
+    },
+    "moved_on_local_team": {
+        "en": (
+            "Our local team is in touch with you about this now. If you need help, "
+            "call 119."
+        ),
+        "cy": (
+            "Mae ein tîm lleol mewn cysylltiad â chi am hyn nawr. Os oes angen help "
+            "arnoch, ffoniwch 119."
+        ),
+    },
+    "moved_on_tracer": {
+        "en": (
+            "A contact tracer is in touch with you about this now. If you need help, "
+            "call 119."
+        ),
+        "cy": (
+            "Mae olrheiniwr cysylltiadau mewn cysylltiad â chi am hyn nawr. Os oes "
+            "angen help arnoch, ffoniwch 119."
+        ),
+    },
     "busy_title": {
         "en": "Please wait before trying again",
         "cy": "Arhoswch cyn rhoi cynnig arall arni",
@@ -187,6 +221,20 @@ TEXTS: dict[str, dict[str, str]] = {
     "choose": {"en": "Choose…", "cy": "Dewiswch…"},
     "place_name": {"en": "Name of the place", "cy": "Enw'r lle"},
     "place_date": {"en": "Date you were there", "cy": "Y dyddiad roeddech chi yno"},
+    "their_postcode": {
+        "en": "Their postcode, if you know it",
+        "cy": "Eu cod post, os ydych yn ei wybod",
+    },
+    "their_postcode_hint": {
+        "en": (
+            "Only if they do not live with you. It tells us which local team can "
+            "help them."
+        ),
+        "cy": (
+            "Dim ond os nad ydyn nhw'n byw gyda chi. Mae'n dweud wrthym pa dîm lleol "
+            "all eu helpu."
+        ),
+    },
     "postcode_optional": {"en": "Postcode (optional)", "cy": "Cod post (dewisol)"},
     "postcode_hint": {"en": "If you know it.", "cy": "Os ydych yn ei wybod."},
     # --- the contact's page --------------------------------------------------------------
@@ -241,6 +289,15 @@ TEXTS: dict[str, dict[str, str]] = {
             "lleol eich helpu."
         ),
     },
+    "your_phone": {"en": "Your phone number", "cy": "Eich rhif ffôn"},
+    "your_phone_hint": {
+        "en": "We need it if you ask us to phone you.",
+        "cy": "Mae ei angen arnom os ydych yn gofyn i ni eich ffonio.",
+    },
+    "err_phone_to_call": {
+        "en": "Enter your phone number, so that we can phone you.",
+        "cy": "Rhowch eich rhif ffôn, fel y gallwn eich ffonio.",
+    },
     "err_postcode_for_help": {
         "en": "Enter the postcode where you are staying, so that your council can help",
         "cy": (
@@ -266,6 +323,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "thanks_support": {
         "en": "Your local council will contact you about the help you asked for.",
         "cy": "Bydd eich cyngor lleol yn cysylltu â chi am yr help y gofynnoch amdano.",
+    },
+    "thanks_support_phone": {
+        "en": (
+            "Your local council will phone you about staying at home and the help "
+            "you asked for."
+        ),
+        "cy": (
+            "Bydd eich cyngor lleol yn eich ffonio am aros gartref a'r help y "
+            "gofynnoch amdano."
+        ),
     },
     "thanks_phone": {
         "en": "Someone from NHS Test and Trace will phone you soon.",
@@ -313,6 +380,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "their email address.",
         "cy": "Nid yw hwn yn rhif yn y DU (mae'n dechrau +{code}): rhowch rif yn y DU, "
         "neu eu cyfeiriad e-bost.",
+    },
+    # The same, said of the person's own number.
+    "err_own_not_in_use": {
+        "en": "This number is not in use in the UK: check it.",
+        "cy": "Nid yw'r rhif hwn yn cael ei ddefnyddio yn y DU: gwiriwch ef.",
+    },
+    "err_own_abroad": {
+        "en": "This is not a UK number (it starts +{code}): give a UK number.",
+        "cy": "Nid yw hwn yn rhif yn y DU (mae'n dechrau +{code}): rhowch rif yn y DU.",
     },
     "err_last_near": {
         "en": "Enter the date you were last near them.",
@@ -387,6 +463,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "err_will_isolate": {
         "en": "Select whether you will stay at home until then.",
         "cy": "Dewiswch a fyddwch yn aros gartref tan hynny.",
+    },
+    "err_null_characters": {
+        # Django's own words are "Null characters are not allowed.": a character
+        # no one types, pasted in from somewhere.
+        "en": "This has a character in it that we cannot take: type it again.",
+        "cy": "Mae nod ynddo na allwn ei dderbyn: teipiwch ef eto.",
     },
     "err_note_long": {
         "en": "Your note must be 500 characters or fewer.",

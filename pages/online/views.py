@@ -2,8 +2,12 @@
 and the places they have been; a contact says they will stay at home, or asks to be
 phoned, or for help. The token in the address is the authority (work.online).
 
-- A link that is wrong, tampered with, expired, replaced or used gives one page,
-  the same to the byte, with one status (404): its holder learns nothing from it.
+- A link that is wrong, tampered with, expired or replaced gives one page, the
+  same to the byte, with one status (404): its holder learns nothing from it.
+- A link that was used says so ("We already have your answers": a second tap of
+  Send, or the text opened again); one whose person is now with their local team,
+  or being helped by a contact tracer, says that there is nothing to do here. Each
+  only to the holder of the token, who is that person.
 - Every request counts against its address's allowance (pages.online.limits).
 - English or Welsh: the link's language first, `?lang=` (kept through a POST by a
   hidden field) to switch.
@@ -22,6 +26,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -35,6 +40,7 @@ from work.online import (
     online_contact_answer,
     online_link_find,
     online_link_opened,
+    token_hash,
 )
 from work.rules import infectious_from, visits_from
 
@@ -116,6 +122,56 @@ def _unusable(request: HttpRequest, language: str) -> HttpResponse:
     )
 
 
+def _answerable(link: OnlineLink) -> bool:
+    """Its item still waits for what the link asks. A contact's link asks what a
+    call would: once they are reached by phone, or handed to their local team,
+    nothing it says would be acted on."""
+    if link.purpose == OnlineLink.Purpose.CASE:
+        assert link.case is not None
+        return link.case.status in OPEN
+    assert link.contact is not None
+    return link.contact.is_unreached
+
+
+def _refused(request: HttpRequest, hashed: str, asked: str | None) -> HttpResponse:
+    """A link that will not take an answer. The person's own link, not replaced,
+    is told why, in its language: their answers were sent already (a second tap of
+    Send, the text opened again), or, unexpired, that their local team or a
+    contact tracer has it in hand (audited as the link's page is). Any other gets
+    the one page of every link that does not work."""
+    link = (
+        OnlineLink.objects.select_related("case", "contact")
+        .filter(token_hash=hashed)
+        .first()
+    )
+    if link is None or link.revoked_at is not None:
+        return _unusable(request, asked or "en")
+    item = link.item
+    if link.submitted_at is not None:
+        title, body = "already_title", "already_body"
+    elif link.expires_at <= timezone.now() or _answerable(link):
+        # Expired; or nothing has moved on (the link was refused for another
+        # reason): nothing more to say.
+        return _unusable(request, asked or "en")
+    elif item.status == Status.ESCALATED:
+        title, body = "moved_on_title", "moved_on_local_team"
+    else:  # reached by phone, or completed or closed by the national service
+        title, body = "moved_on_title", "moved_on_tracer"
+    language = asked or language_of(link.language)
+    lines = [text(body, language)]
+    if item.status != Status.CLOSED and item.isolation_ends_on >= timezone.localdate():
+        until = long_date(item.isolation_ends_on, language)
+        lines.append(text("remember", language, until=until))
+    online_link_opened(link=link)
+    return _page(
+        request,
+        "online/message.html",
+        language,
+        title=text(title, language),
+        lines=lines,
+    )
+
+
 def online_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The rate limit, and the headers every link page carries."""
 
@@ -148,17 +204,11 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     asked = _asked_language(request)
     try:
         found = online_link_find(token)
-        if found.purpose == OnlineLink.Purpose.CASE and found.case.status not in OPEN:
-            raise LinkUnusable()
-        # A contact's link asks what a call would: once they are reached by phone,
-        # or handed to their local team, nothing it says would be acted on.
-        if (
-            found.purpose == OnlineLink.Purpose.CONTACT
-            and not found.contact.is_unreached
-        ):
+        if not _answerable(found):
             raise LinkUnusable()
     except LinkUnusable:
-        return _unusable(request, asked or "en")
+        # (A token too long to be one finds nothing: no link has its hash.)
+        return _refused(request, token_hash(token), asked)
     language = asked or language_of(found.language)
     if found.purpose == OnlineLink.Purpose.CASE:
         return _case_page(request, found, language)
@@ -179,7 +229,8 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
             except ContactRowsRefused as exc:
                 form.refused(exc.errors)
             except LinkUnusable:
-                return _unusable(request, language)
+                # Sent twice (a double tap): the other sending saved the answers.
+                return _refused(request, found.token_hash, language)
             else:
                 return _page(
                     request,
@@ -212,7 +263,9 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
             "isolate_until", language, until=long_date(case.isolation_ends_on, language)
         ),
         people_hint=text(
-            "people_hint", language, start=long_date(infectious_from(case), language)
+            "people_hint",
+            language,
+            start=long_date(infectious_from(case), language, after_o=True),
         ),
         places_hint=text(
             "places_hint", language, start=long_date(visits_from(case), language)
@@ -223,27 +276,34 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
 def _contact_page(
     request: HttpRequest, found: OnlineLink, language: str
 ) -> HttpResponse:
-    """Nothing of the case: the contact's own first name, date and choices."""
+    """Nothing of the case: the contact's own first name, date and choices. One
+    with no phone number on record (told by email) is asked for one, to be
+    phoned."""
     contact = found.contact
     assert contact is not None
     until = long_date(contact.isolation_ends_on, language)
+    asks_phone = not found.person.phone
     if _switching(request):
-        form = ContactAnswerForm(request.POST, language=language)
+        form = ContactAnswerForm(request.POST, language=language, asks_phone=asks_phone)
         form.unchecked()
     elif request.method == "POST":
-        form = ContactAnswerForm(request.POST, language=language)
+        form = ContactAnswerForm(request.POST, language=language, asks_phone=asks_phone)
         if form.is_valid():
             answer = form.answer()
             try:
                 contact = online_contact_answer(link=found, **answer)
             except LinkUnusable:
-                return _unusable(request, language)
+                # Sent twice (a double tap): the other sending saved the answers.
+                return _refused(request, found.token_hash, language)
             except ValidationError:
                 # A postcode well formed but not one of ours (the form checks form).
                 form.add_error("postcode", text("err_invalid_postcode", language))
             else:
                 lines = [text("thanks_isolate", language)]
-                if contact.status == Status.ESCALATED and answer["support"]:
+                helped = contact.status == Status.ESCALATED and answer["support"]
+                if helped and not answer["will_isolate"]:
+                    lines.append(text("thanks_support_phone", language))
+                elif helped:
                     lines.append(text("thanks_support", language))
                 elif not answer["will_isolate"]:
                     lines.append(text("thanks_phone", language))
@@ -257,7 +317,7 @@ def _contact_page(
                     lines=lines,
                 )
     else:
-        form = ContactAnswerForm(language=language)
+        form = ContactAnswerForm(language=language, asks_phone=asks_phone)
     online_link_opened(link=found)
     return _page(
         request,
