@@ -14,11 +14,19 @@ weighed here, in Python, by the rules below.
 Never the same person (no link, no possible duplicate):
   - both have NHS numbers and they differ;
   - both have dates of birth and they differ (a parent and child of one name, or a
-    family sharing a phone).
+    family sharing a phone), unless the NHS number is the same.
 
 Linked (the first tier that any candidate reaches wins; within it the highest
 score, then the oldest record):
-  0. the same NHS number;
+  0. the same NHS number, and names that agree: the same or a close surname (as
+     below: one typo apart, or a name added), the same or a close first name (the
+     same, or one typo apart), or the same date of birth (a surname changed on
+     marriage). The number alone is not enough: one typed wrong, or another
+     person's, would tie the arrival to a stranger, show them the stranger's record
+     and write their phone and postcode over it. With names that do not agree, the
+     pair is a possible duplicate (below), and the number stays with the person
+     holding it: the arrival's person (new, or found by another rule) is not given
+     it (Match.number_holder);
   1. the same date of birth, a close name, and a shared phone (either phone field of
      either side) or the same postcode;
   2. the same name (equal once lower-cased and accents dropped) and date of birth,
@@ -43,6 +51,7 @@ first name's rule decides.
 
 A possible duplicate (a new person, and a PossibleDuplicate row for a person to
 decide), when no rule links but there is evidence:
+  - the same NHS number, whatever else (names that do not agree: tier 0);
   - the same date of birth and a close full name (twins; a record whose phone and
     postcode have both changed);
   - the same date of birth and a shared phone, whatever the names (a name written in
@@ -59,7 +68,8 @@ A record merged into another is weighed as it was, and stands for the person it 
 merged into (a person decided they are one): Mariya, merged into Maria, arriving again
 as Mariya is Maria; unless Maria's own NHS number or date of birth says otherwise.
 
-The score of a pair (0..1): 1 for the same NHS number, else 0.45 x the names'
+The score of a pair (0..1): 1 for the same NHS number (linked or not: a number
+on two names heads the possible duplicates), else 0.45 x the names'
 similarity + 0.25 for the same date of birth + 0.2 for a shared phone + 0.1 for the
 same postcode.
 
@@ -143,6 +153,10 @@ class Match:
     considered: frozenset[int] = frozenset()
     # The candidate found (person's), with its tier and reasons.
     linked: Candidate | None = None
+    # The record holding the arrival's NHS number when it is not the person found
+    # (their names do not agree: module docstring): the number stays theirs, and is
+    # not written onto the arrival's person (a unique key).
+    number_holder: Person | None = None
 
     def not_linking(self, person_id: int) -> Match:
         """This match, when the arrival is unlikely to be `person_id` (the case
@@ -158,6 +172,7 @@ class Match:
             person=None,
             duplicates=[self.linked, *self.duplicates][:MAX_DUPLICATES],
             considered=self.considered,
+            number_holder=self.number_holder,
         )
 
 
@@ -268,10 +283,22 @@ def _decide(
         (c for c in candidates if c is not found),
         key=lambda c: (-c.score, c.person.pk),
     )[:MAX_DUPLICATES]
+    # Whoever holds the arrival's NHS number, unless it is the person found.
+    holder = next(
+        (
+            person
+            for person, _, _ in scored
+            if arrival.nhs_number and person.nhs_number == arrival.nhs_number
+        ),
+        None,
+    )
+    if found is not None and found.person.nhs_number == arrival.nhs_number:
+        holder = None
     return Match(
         person=found.person if found else None,
         linked=found,
         duplicates=duplicates,
+        number_holder=holder,
         considered=frozenset(
             survivors[person.merged_into_id].pk
             if person.merged_into_id is not None
@@ -433,15 +460,16 @@ def _weigh(
     arrival: Arrival, person: Person, name_similarity: float, last_similarity: float
 ) -> Candidate | None:
     """The candidate's score, reasons and linking tier; None when nothing links them
-    or they cannot be the same (another NHS number or date of birth)."""
-    if arrival.nhs_number and person.nhs_number:
-        if arrival.nhs_number == person.nhs_number:
-            return Candidate(person, 1.0, ["same NHS number"], tier=NHS)
+    or they cannot be the same (another NHS number, or another date of birth and
+    not the same NHS number)."""
+    same_number = bool(arrival.nhs_number) and arrival.nhs_number == person.nhs_number
+    if arrival.nhs_number and person.nhs_number and not same_number:
         return None
     if arrival.date_of_birth and person.date_of_birth:
-        if arrival.date_of_birth != person.date_of_birth:
+        same_birthday = arrival.date_of_birth == person.date_of_birth
+        if not same_birthday and not same_number:
             return None
-        same_birthday, birthday_unknown = True, False
+        birthday_unknown = False
     else:
         same_birthday, birthday_unknown = False, True
     held_phones = {phone_text(person.phone), phone_text(person.phone_alt)} - {""}
@@ -473,14 +501,25 @@ def _weigh(
     )
 
     tier = None
-    if same_birthday and close_name and (shared_phone or same_postcode):
+    if same_number:
+        # The number alone links no one: the names must agree too (module
+        # docstring), else the pair is for a person to decide.
+        names_agree = (
+            same_birthday
+            or first_close
+            or surnames_close(person.last_name, arrival.last_name)
+        )
+        tier = NHS if names_agree else None
+    elif same_birthday and close_name and (shared_phone or same_postcode):
         tier = CLOSE_AND_SHARED
     elif same_birthday and same_name and not phone_disagrees and not postcode_disagrees:
         tier = SAME_NAME_AND_BIRTHDAY
     elif birthday_unknown and same_name and shared_phone:
         tier = SAME_NAME_AND_PHONE
-    evidence = tier is not None or (
-        (
+    evidence = (
+        tier is not None
+        or same_number
+        or (
             same_birthday
             and (
                 name_similarity >= NAME_SIMILARITY
@@ -498,15 +537,19 @@ def _weigh(
     )
     if not evidence:
         return None
-    score = (
-        0.45 * name_similarity
-        + 0.25 * same_birthday
-        + 0.2 * shared_phone
-        + 0.1 * same_postcode
-    )
-    reasons = []
+    score = 1.0
+    if not same_number:
+        score = (
+            0.45 * name_similarity
+            + 0.25 * same_birthday
+            + 0.2 * shared_phone
+            + 0.1 * same_postcode
+        )
+    reasons = ["same NHS number"] if same_number else []
     if same_birthday:
         reasons.append("same date of birth")
+    elif arrival.date_of_birth and person.date_of_birth:
+        reasons.append("different date of birth")
     elif arrival.date_of_birth or person.date_of_birth:
         reasons.append("date of birth missing on one")
     if same_name:
@@ -524,6 +567,25 @@ def _weigh(
     if same_postcode:
         reasons.append("same postcode")
     return Candidate(person, round(min(score, 1.0), 2), reasons, tier=tier)
+
+
+def person_match_by_number(arrival: Arrival, holder: Person | None) -> Match:
+    """The match of an arrival against only the person holding its NHS number
+    (matching switched off: people.services.person_lookup): them, when the names
+    agree as tier 0 asks; else a new person, with the holder the one possible
+    duplicate (the number is theirs, and the pair is for a person to decide)."""
+    if holder is None:
+        return Match(person=None)
+    weighed = _weigh(arrival, *scored_in_python(holder, arrival))
+    assert weighed is not None  # the same NHS number is always evidence
+    if weighed.tier == NHS:
+        return Match(person=holder, linked=weighed, considered=frozenset({holder.pk}))
+    return Match(
+        person=None,
+        duplicates=[weighed],
+        considered=frozenset({holder.pk}),
+        number_holder=holder,
+    )
 
 
 def earlier_arrival_linked(

@@ -16,7 +16,14 @@ from audit.services import audit_record
 from rows.insert import insert_rows
 from rows.locks import hold_until_commit
 
-from .matching import Arrival, Candidate, Match, people_match_many, phone_text
+from .matching import (
+    Arrival,
+    Candidate,
+    Match,
+    people_match_many,
+    person_match_by_number,
+    phone_text,
+)
 from .models import Language, Person, PersonChange, PossibleDuplicate
 
 
@@ -88,8 +95,10 @@ def arrivals_one_at_a_time(arrivals: Iterable[Arrival]) -> None:
 
 def person_lookup(arrival: Arrival) -> Match:
     """Who the arrival is, writing nothing: matching (people/matching.py) or, with
-    settings.TRACING_PERSON_MATCHING off, only a held NHS number (a unique key: the
-    database refuses a second person with it)."""
+    settings.TRACING_PERSON_MATCHING off, only the person holding its NHS number (a
+    unique key: the database refuses a second person with it), when the names agree
+    as matching's tier 0 asks; with names that do not, a new person and the holder
+    its one possible duplicate (person_match_by_number)."""
     [match] = people_lookup_many([arrival])
     return match
 
@@ -106,8 +115,8 @@ def people_lookup_many(arrivals: Sequence[Arrival]) -> list[Match]:
     )
     # No blank is a key of `held`: an arrival without an NHS number finds no one.
     return [
-        Match(person=person, considered=frozenset({person.pk} if person else ()))
-        for person in (held.get(arrival.nhs_number) for arrival in arrivals)
+        person_match_by_number(arrival, held.get(arrival.nhs_number))
+        for arrival in arrivals
     ]
 
 
@@ -143,8 +152,12 @@ def person_find_or_create(
     area and grid position. A new person who may be someone we hold already gets a
     PossibleDuplicate row per such person, for a person to decide; so does a person
     found, with the others the arrival may be (a pair decided before stays decided).
-    With settings.TRACING_PERSON_MATCHING off, only a held NHS number finds a person
-    and no possible duplicates are recorded.
+    An NHS number held by someone the arrival is not linked to (their names do not
+    agree: people/matching.py) stays theirs: the arrival's person is not given it,
+    and the holder is one of those possible duplicates.
+    With settings.TRACING_PERSON_MATCHING off, only a held NHS number (with names
+    that agree) finds a person, and the only possible duplicate recorded is its
+    holder when the names do not agree.
 
     postcodes: a batch's PostcodeLookup, so its areas are fetched once.
     new_id: the id a new person takes (one reserved for them by
@@ -196,10 +209,11 @@ def people_find_or_create_many(
     order, after the details before them: (person, created), or the ValidationError
     refusing them (nothing of theirs written). Details whose answer could depend on
     an earlier item of the batch (they share an NHS number, date of birth, phone or
-    postcode with it, unless both carry NHS numbers that differ; or their candidates
-    include a person an earlier item may change) answer None and write nothing: the
-    caller finds them with person_find_or_create, in order, once the others are
-    written, each passing its id from `ids`.
+    postcode with it, unless both carry NHS numbers that differ and the earlier
+    one's person will hold its own: _Earlier; or their candidates include a person
+    an earlier item may change) answer None and write nothing: the caller finds them
+    with person_find_or_create, in order, once the others are written, each passing
+    its id from `ids`.
 
     ids: one id per details, rising in their order (people_ids_reserve), taken by
     the details that make a new person. So a new person's id follows the batch's
@@ -248,7 +262,15 @@ def people_find_or_create_many(
             for earlier in seen.get(key, ())
         )
         earlier = _Earlier(
-            nhs_number=arrival.nhs_number,
+            # Their person will hold this NHS number (filled in, or the same) unless
+            # someone else holds it (names that do not agree: the match's
+            # number_holder), or an earlier item with it may (the same).
+            nhs_number=(
+                arrival.nhs_number
+                if match.number_holder is None
+                and not seen.get(("nhs", arrival.nhs_number))
+                else ""
+            ),
             date_of_birth=arrival.date_of_birth,
             # Their person will hold this date of birth: a new person, or one found
             # without one or with the same (only an NHS number links a person with
@@ -312,6 +334,7 @@ def people_ids_reserve(count: int) -> list[int]:
 class _Earlier:
     """What the batch walk keeps of an earlier item."""
 
+    # The NHS number its person will hold ("" when that is not sure).
     nhs_number: str
     date_of_birth: date | None
     keeps_birthday: bool
@@ -321,8 +344,9 @@ def _apart(earlier: _Earlier, arrival: Arrival) -> bool:
     """Whether the person of an earlier item of the batch can be nothing to the
     arrival (neither found nor a possible duplicate, not even a candidate), though
     they share a key: both have NHS numbers, and they differ (the earlier item's
-    person holds its NHS number: filled in, or the same); or they have different
-    dates of birth that their person will keep, and not the same NHS number."""
+    person holds its NHS number: filled in, or the same; _Earlier); or they have
+    different dates of birth that their person will keep, and not the same NHS
+    number."""
     if earlier.nhs_number and arrival.nhs_number:
         return earlier.nhs_number != arrival.nhs_number
     return bool(
@@ -379,6 +403,10 @@ def _found(
 
     for name in ("date_of_birth", "nhs_number"):
         value = getattr(details, name)
+        if name == "nhs_number" and match.number_holder is not None:
+            # Held by someone the arrival is not linked to (their names do not
+            # agree): it stays theirs, and the pair is a possible duplicate.
+            continue
         if value and not getattr(person, name):
             # Who a person held is, filled in: kept in their history (from "" to
             # the value, and from where), so a link made wrongly can be traced and

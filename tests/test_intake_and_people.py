@@ -308,11 +308,15 @@ def test_database_refuses_one_nhs_number_on_two_people(clock):
 
 
 def test_person_found_by_nhs_number_despite_other_details(clock):
-    known = f.PersonFactory(nhs_number="9434765919")
+    # The names must agree (here the first name): the number alone links no one
+    # (people/matching.py; tests/people/test_nhs_number_alone.py).
+    known = f.PersonFactory(
+        first_name="Amira", last_name="Khan", nhs_number="9434765919"
+    )
 
     person, created = person_find_or_create(
         details=PersonDetails(
-            first_name="Different",
+            first_name="Amira",
             last_name="Spelling",
             date_of_birth=dt.date(1950, 1, 1),
             nhs_number="9434765919",

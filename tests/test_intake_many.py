@@ -173,7 +173,10 @@ def test_people_in_one_batch_are_matched_to_each_other():
 
 def test_nhs_number_wins_over_an_older_name_and_birthday_match():
     f.PersonFactory(first_name="Amira", last_name="Khan", date_of_birth=RESULT)
-    by_number = f.PersonFactory(nhs_number="9434765919")
+    # Her married name and another date of birth on file: the same first name.
+    by_number = f.PersonFactory(
+        first_name="Amira", last_name="Patel", nhs_number="9434765919"
+    )
 
     person, _ = person_find_or_create(
         details=PersonDetails(

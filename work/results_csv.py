@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from django import forms
@@ -398,9 +398,10 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
         )
     )
     first_seen: dict[str, ResultRow] = {}
-    # The rows making a new person, by NHS number: a later row with that number is
-    # that person (confirming matches it to the person the earlier row made).
-    new_people: dict[str, ResultRow] = {}
+    # The rows making a new person holding their NHS number, by that number: a later
+    # row with it is that person when the names agree (people/matching.py, tier 0),
+    # as confirming matches it to the person the earlier row made.
+    new_people: dict[str, tuple[ResultRow, Arrival]] = {}
     # And every row making a new person, with its arrival: a later row the rules
     # link to one is that person too (the same name, date of birth and phone,
     # written another way), as confirming finds.
@@ -439,7 +440,10 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             continue
         nhs_number = result.person.nhs_number
         arrival = _arrival(result)
-        earlier = new_people.get(nhs_number) if nhs_number else None
+        holding = new_people.get(nhs_number) if nhs_number else None
+        earlier = None
+        if holding is not None and earlier_arrival_linked(arrival, [holding[1]]):
+            earlier = holding[0]
         because = "the same NHS number"
         match = None
         if earlier is None:
@@ -471,9 +475,14 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             continue
         assert match is not None
         if match.person is None:
+            if holding is None and match.number_holder is None:
+                if nhs_number:
+                    new_people[nhs_number] = (row, arrival)
+            else:
+                # Someone else holds the number (names that do not agree): the new
+                # person is made without it.
+                arrival = replace(arrival, nhs_number="")
             new_rows.append((row, arrival))
-            if nhs_number:
-                new_people[nhs_number] = row
         previews.append(
             RowPreview(
                 row=row,
