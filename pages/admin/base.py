@@ -70,6 +70,11 @@ class AuditedReadAdmin(ReadOnlyAdmin):
         """Whose record a changelist row shows (by default the row's own person)."""
         return getattr(obj, "person_id", None)
 
+    def listed_person_ids(self, obj) -> tuple[int | None, ...]:
+        """Everyone a changelist row shows (by default the one of listed_person_id);
+        a row naming two people (a merge) is a read of both."""
+        return (self.listed_person_id(obj),)
+
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
@@ -77,10 +82,14 @@ class AuditedReadAdmin(ReadOnlyAdmin):
             # The page of rows the template shows (read here once, then reused).
             audit_list_view(
                 user=request.user,
-                items=changelist.result_list,
+                items=[
+                    _RowAbout(row, person_id)
+                    for row in changelist.result_list
+                    for person_id in self.listed_person_ids(row)
+                ],
                 via="admin",
                 list_name=f"admin {self.opts.verbose_name_plural}",
-                person_of=self.listed_person_id,
+                person_of=lambda shown: shown.person_id,
             )
         return response
 
@@ -89,15 +98,36 @@ class AuditedReadAdmin(ReadOnlyAdmin):
         person defaults to the object's own."""
         return obj, None, {}
 
+    def audited_reads(self, obj) -> list[tuple[Any, Any, dict[str, Any]]]:
+        """Every read that opening `obj` is recorded as (one per person it shows; by
+        default the one of audited_read)."""
+        return [self.audited_read(obj)]
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         obj = getattr(response, "context_data", {}).get("original")
         if obj is not None and response.status_code == 200:
-            target, person, detail = self.audited_read(obj)
-            audit_view(
-                user=request.user, obj=target, via="admin", person=person, detail=detail
-            )
+            for target, person, detail in self.audited_reads(obj):
+                audit_view(
+                    user=request.user,
+                    obj=target,
+                    via="admin",
+                    person=person,
+                    detail=detail,
+                )
         return response
+
+
+class _RowAbout:
+    """One person a changelist row shows, as audit_list_view reads an item: the
+    row's kind and id (the event's object) and that person."""
+
+    __slots__ = ("_meta", "person_id", "pk")
+
+    def __init__(self, row: models.Model, person_id: int | None) -> None:
+        self._meta = row._meta
+        self.pk = row.pk
+        self.person_id = person_id
 
 
 def form_action(

@@ -4,11 +4,20 @@ from django.contrib import admin
 
 from calls.models import CallAttempt, KnowledgeArticle, Script, ScriptStep
 
-from .base import BigTableAdmin, DateRangeFilter, ReadOnlyAdmin
+from .base import AuditedReadAdmin, BigTableAdmin, DateRangeFilter
+
+
+def called_person_id(call: CallAttempt) -> int:
+    """The person a call was to: its case's or its contact's (both joined by the
+    lists, so no query is made)."""
+    return call.case.person_id if call.case_id else call.contact.person_id
 
 
 @admin.register(CallAttempt)
-class CallAttemptAdmin(ReadOnlyAdmin, BigTableAdmin):
+class CallAttemptAdmin(AuditedReadAdmin, BigTableAdmin):
+    """Calls show the number dialled and the notes: a read of the person called,
+    audited as theirs."""
+
     list_display = [
         "started_at",
         "caller",
@@ -23,6 +32,12 @@ class CallAttemptAdmin(ReadOnlyAdmin, BigTableAdmin):
     # Newest first by id, which follows the time they were made: the model's
     # ordering (-started_at) has no index of its own, and would sort every call.
     ordering = ["-id"]
+
+    def listed_person_id(self, obj):
+        return called_person_id(obj)
+
+    def audited_read(self, obj):
+        return obj, obj.item.person, {}
 
 
 class ScriptStepInline(admin.StackedInline):

@@ -12,7 +12,6 @@ from .base import (
     BigTableAdmin,
     DateRangeFilter,
     IndexedSearchMixin,
-    ReadOnlyAdmin,
     ServiceActionsMixin,
     form_action,
 )
@@ -141,6 +140,14 @@ class ExposureSettingAdmin(admin.ModelAdmin):
 
 
 @admin.register(SettingVisit)
-class SettingVisitAdmin(ReadOnlyAdmin, BigTableAdmin):
+class SettingVisitAdmin(AuditedReadAdmin, BigTableAdmin):
+    """Where a case went and when: a read of the case's person."""
+
     list_display = ["case", "setting", "visited_on"]
     list_select_related = ["case", "setting"]
+
+    def listed_person_id(self, obj):
+        return obj.case.person_id  # the case is joined
+
+    def audited_read(self, obj):
+        return obj, obj.case.person, {}

@@ -12,7 +12,6 @@ from .base import (
     AuditedReadAdmin,
     BigTableAdmin,
     IndexedSearchMixin,
-    ReadOnlyAdmin,
     ServiceActionsMixin,
 )
 from .retention import erase_person
@@ -90,7 +89,10 @@ class PersonAdmin(IndexedSearchMixin, AuditedReadAdmin, BigTableAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(IndexedSearchMixin, ReadOnlyAdmin, BigTableAdmin):
+class MessageAdmin(IndexedSearchMixin, AuditedReadAdmin, BigTableAdmin):
+    """The texts and emails sent (name, address, body): a read of the person they
+    went to, audited as theirs."""
+
     list_display = ["person", "channel", "kind", "status", "created_at"]
     list_filter = ["channel", "kind", "status"]
     list_select_related = ["person"]
@@ -116,11 +118,15 @@ class PersonMergeAdmin(ServiceActionsMixin, AuditedReadAdmin):
     actions = ["undo"]
     show_full_result_count = False
 
-    def listed_person_id(self, obj):
-        return obj.survivor_id
+    def listed_person_ids(self, obj):
+        # A merge shows both records (and the merged one's snapshot): a read of both.
+        return (obj.survivor_id, obj.merged_id)
 
-    def audited_read(self, obj):
-        return obj, obj.survivor, {"merged": obj.merged_id}
+    def audited_reads(self, obj):
+        return [
+            (obj, obj.survivor, {"merged": obj.merged_id}),
+            (obj, obj.merged, {"merged_into": obj.survivor_id}),
+        ]
 
     @admin.action(description="Undo this merge", permissions=["work"])
     def undo(self, request, queryset):

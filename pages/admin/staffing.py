@@ -16,6 +16,7 @@ from staffing.models import (
 from staffing.services import hours_cap_change, registration_verify, shift_cancel
 
 from .base import (
+    AuditedReadAdmin,
     BigTableAdmin,
     DateRangeFilter,
     IndexedSearchMixin,
@@ -23,6 +24,7 @@ from .base import (
     ServiceActionsMixin,
     form_action,
 )
+from .calls import called_person_id
 
 
 @admin.register(Organisation)
@@ -212,7 +214,15 @@ class TrainingModuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(CallReview)
-class CallReviewAdmin(ReadOnlyAdmin):
+class CallReviewAdmin(AuditedReadAdmin):
+    """A review of a call, with its note: a read of the person called."""
+
     list_display = ["call", "reviewer", "reviewed_at", "verdict"]
     list_filter = ["verdict"]
-    list_select_related = ["call", "reviewer"]
+    list_select_related = ["call__case", "call__contact", "reviewer"]
+
+    def listed_person_id(self, obj):
+        return called_person_id(obj.call)
+
+    def audited_read(self, obj):
+        return obj, obj.call.item.person, {}

@@ -81,9 +81,32 @@ def _object_label(event: AuditEvent) -> str:
     return f"{model._meta.verbose_name} {event.object_id}"
 
 
-def _describe(event: AuditEvent, users: dict[Any, Any]) -> str:
-    """What happened, in words: viewed through which door, changed, called..."""
+# What a local team does with an escalation is the team's (docs/access.md): anyone
+# else reading a person's trail sees that it happened, by whom and when, not what.
+ESCALATION_WORK = (
+    "Escalation worked by the local team (the details are for the team and "
+    "administrators)"
+)
+
+
+def _about_an_escalation(event: AuditEvent, detail: dict[str, Any]) -> bool:
+    """An event of a local team's side of an escalation: a read of one (its page, the
+    queue, the export, the admin) or a change (picked up, an action, the outcome).
+    The escalation itself (when, why, to which team) is not: national supervisors
+    see that on their own teams' records."""
+    if event.action == AuditEvent.Action.ESCALATE:
+        return False
+    return "escalation" in detail or event.object_type.startswith("escalations.")
+
+
+def _describe(
+    event: AuditEvent, users: dict[Any, Any], *, escalation_details: bool = True
+) -> str:
+    """What happened, in words: viewed through which door, changed, called...; with
+    `escalation_details` false, a local team's work on an escalation in one phrase."""
     detail = event.detail if isinstance(event.detail, dict) else {}
+    if not escalation_details and _about_an_escalation(event, detail):
+        return ESCALATION_WORK
     thing = _object_label(event)
 
     def who(key: str) -> str:
@@ -125,13 +148,13 @@ def _describe(event: AuditEvent, users: dict[Any, Any]) -> str:
     return f"{event.get_action_display()}: {thing}"
 
 
-def _rows(page: AuditPage) -> list[Row]:
+def _rows(page: AuditPage, *, escalation_details: bool = True) -> list[Row]:
     users = users_named(page.events)
     return [
         Row(
             event=e,
             who=_name(e.user),
-            what=_describe(e, users),
+            what=_describe(e, users, escalation_details=escalation_details),
             object=_object_label(e),
         )
         for e in page.events
@@ -175,7 +198,10 @@ def person_audit(request: HttpRequest, pk: int) -> HttpResponse:
         trail.select_related("user"),
         before=Cursor.parse(request.GET.get("before")),
     )
-    rows = _rows(page)
+    # National supervisors do not see the local teams' escalations; administrators
+    # do (docs/access.md).
+    user = request.user
+    rows = _rows(page, escalation_details=bool(user.is_active and user.is_superuser))
     audit_view(
         user=request.user,
         obj=person,

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.services import audit_list_view
 from staffing import services
 from staffing.access import staff_profile, supervisor_profile
 from staffing.models import HoursCapChange, TrainingModule
@@ -85,14 +86,31 @@ def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _module_id(value: str | None) -> int | None:
+    """The training module a form names: a positive id, else None."""
+    text = (value or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    number = int(text)
+    return number if 0 < number < 2**63 else None
+
+
 def _training_page(request: HttpRequest, profile, *, for_self: bool) -> HttpResponse:
+    status = 200
     if request.method == "POST":
-        module = get_object_or_404(
-            TrainingModule, pk=request.POST.get("module") or 0, tier=profile.tier
-        )
-        services.training_complete(profile=profile, module=module)
-        messages.success(request, f"Recorded: {module} completed.")
-        return redirect(request.get_full_path())
+        module_id = _module_id(request.POST.get("module"))
+        if module_id is None:
+            messages.error(
+                request,
+                "Nothing was recorded: the form did not say which module was "
+                "completed. Choose the module's button in the list below.",
+            )
+            status = 400
+        else:
+            module = get_object_or_404(TrainingModule, pk=module_id, tier=profile.tier)
+            services.training_complete(profile=profile, module=module)
+            messages.success(request, f"Recorded: {module} completed.")
+            return redirect(request.get_full_path())
     return TemplateResponse(
         request,
         "staffing/training.html",
@@ -101,6 +119,7 @@ def _training_page(request: HttpRequest, profile, *, for_self: bool) -> HttpResp
             "modules": training.training_for(profile),
             "for_self": for_self,
         },
+        status=status,
     )
 
 
@@ -130,6 +149,16 @@ def _reviews_page(
     request: HttpRequest, supervisor, bound: dict[int, ReviewForm] | None = None
 ) -> HttpResponse:
     queue = list(review_reads.review_queue(supervisor)[:50])
+    if bound is None:
+        # Each call shows the person called and the notes: a read of each person,
+        # as any list is. A refused review shows the page again, already audited.
+        audit_list_view(
+            user=request.user,
+            items=[review.call for review in queue],
+            via="page",
+            list_name="calls for review",
+            person_of=lambda call: call.item.person_id,  # case or contact joined
+        )
     bound = bound or {}
     for review in queue:
         review.form = bound.get(review.pk)

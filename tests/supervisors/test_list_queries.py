@@ -24,7 +24,7 @@ PAGES = {
     "staffing:team": 7,  # team; members with counts; hours booked this week
     "staffing:team_shifts": 5,  # the week's shifts
     "staffing:registrations": 5,  # tier 2 members
-    "staffing:reviews": 6,  # the queue; new starters with review counts
+    "staffing:reviews": 7,  # the queue; its audit (one INSERT); new starters
     "staffing:my_shifts": 7,  # the week; hours booked; cancellations
 }
 
