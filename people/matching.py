@@ -612,6 +612,20 @@ def earlier_arrival_linked(
     return None
 
 
+def written_as_themselves(arrival: Arrival, person: Person) -> bool:
+    """The arrival is the person as they would write themselves: their own name
+    (case and accents aside) and one of their phones or their email. (No date of birth
+    to tell a son of his father's name on the home phone: for a door where people
+    name others without one, the online route.)"""
+    if _name_key(arrival.first_name) != _name_key(person.first_name) or _name_key(
+        arrival.last_name
+    ) != _name_key(person.last_name):
+        return False
+    theirs = {phone_text(person.phone), phone_text(person.phone_alt)} - {""}
+    email = (person.email or "").strip().lower()
+    return bool(theirs & set(arrival.phones)) or bool(email and arrival.email == email)
+
+
 def first_names_close(a: str, b: str) -> bool:
     """Two first names (as `_name_key` gives them) the same, or one typo apart (see
     `_one_typo`), both of FIRST_NAME_TYPO_MIN_LENGTH letters or more: evidence for a

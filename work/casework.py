@@ -233,6 +233,9 @@ class DuplicateContact(IllegalTransition):
     """The same person is already a contact of this case."""
 
 
+OWN_CONTACT = "A case cannot be their own contact."
+
+
 # Not reached yet: a further naming joins the contact, and the call tells them the
 # latest date.
 WAITING = (Status.NEW, Status.ASSIGNED, Status.ESCALATED)
@@ -356,7 +359,7 @@ def contact_add(
         not_person=case.person_id,
     )
     if person.pk == case.person_id:
-        raise DuplicateContact("A case cannot be their own contact.")
+        raise DuplicateContact(OWN_CONTACT)
     # Two cases naming the same person at once: one after the other, so that the
     # second joins the first's contact rather than making another.
     Person.objects.select_for_update(no_key=True).only("pk").get(pk=person.pk)

@@ -36,12 +36,21 @@ from escalations.models import Escalation
 from notify.services import messages_queue_many
 from online.models import OnlineLink
 from online.texts import language_of, long_date, say
+from people.matching import written_as_themselves
 from people.models import Language, Message, Person, PersonChange
 from people.phone_field import Phone
+from people.services import person_arrival
 from rows.insert import insert_rows
 
 from .access.items import may_work_item
-from .casework import ContactDetails, VisitDetails, case_visit_add, contacts_add_many
+from .casework import (
+    OWN_CONTACT,
+    ContactDetails,
+    ContactRowsRefused,
+    VisitDetails,
+    case_visit_add,
+    contacts_add_many,
+)
 from .compiled import instances_compiled_once
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
@@ -332,6 +341,18 @@ def online_case_submit(
     case = Case.objects.select_for_update().get(pk=locked_link.case_id)
     if case.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
         raise LinkUnusable()
+    # Themselves among the people they name (a household listed whole): refused, as
+    # the case page refuses the case as its own contact. Here no date of birth tells
+    # them from a namesake on the same phone, so their name and number do.
+    themselves = {
+        index: OWN_CONTACT
+        for index, row in enumerate(answer.contacts)
+        if written_as_themselves(
+            person_arrival(row.person, postcode=row.person.postcode), case.person
+        )
+    }
+    if themselves:
+        raise ContactRowsRefused(themselves)
     added = contacts_add_many(case=case, rows=answer.contacts, by=None, now=now)
     for visit in answer.visits:
         try:

@@ -323,6 +323,28 @@ def test_an_expired_or_replaced_link_still_says_only_that_it_does_not_work(clien
     assert UNUSABLE in words(page)
 
 
+def test_a_case_listing_their_household_with_themselves_in_it_is_told(client):
+    """Priya Shah lists her household and herself in it, on her own phone: before,
+    she became a contact of her own case, texted a later date to isolate to."""
+    case, link, token = case_link()
+    row = {
+        "last_near": days_ago(1).isoformat(),
+        "household": "yes",
+    }
+
+    refused = client.post(
+        url(token),
+        person_row(0, "Omar", "Shah", phone="07400 123451", **row)
+        | person_row(1, "priya", "SHAH", phone="07400 111222", **row),
+    )
+
+    assert "You cannot name yourself" in words(refused)
+    assert 'value="Omar"' in words(refused)  # the typing stays
+    assert not case.contacts.exists()
+    link.refresh_from_db()
+    assert link.submitted_at is None
+
+
 # --- 4. Send pressed twice --------------------------------------------------------------
 
 
