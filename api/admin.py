@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from .models import ApiClient, Scope
 from .services import (
+    TokenExpiryNeeded,
     api_client_create,
     api_client_reissue_token,
     api_client_rotate_token,
@@ -33,12 +34,19 @@ class ApiClientForm(forms.ModelForm):
 
 
 def _show_token_once(
-    request, client: ApiClient, token: str, *, previous_until=None
+    request, client: ApiClient, token: str, *, previous_until=None, dropped=False
 ) -> None:
     previous = ""
     if previous_until is not None:
         previous = format_html(
             " The previous token keeps working until {}.",
+            timezone.localtime(previous_until).strftime("%Y-%m-%d %H:%M %Z"),
+        )
+    if dropped:
+        # Rotated again within the grace: see api_client_rotate_token.
+        previous = format_html(
+            " The token in use before the last rotation keeps working until {}; "
+            "the one that rotation issued stops working now.",
             timezone.localtime(previous_until).strftime("%Y-%m-%d %H:%M %Z"),
         )
     messages.warning(
@@ -108,19 +116,35 @@ class ApiClientAdmin(admin.ModelAdmin):
             for client in queryset:
                 # The new token keeps the client's expiry (None: it had none); it
                 # is changed on the client's page, not by a rotation.
-                token = api_client_rotate_token(
-                    client=client, by=request.user, expires_at=client.expires_at
-                )
+                dropped = client.previous_token_in_grace()
+                try:
+                    token = api_client_rotate_token(client=client, by=request.user)
+                except TokenExpiryNeeded as refused:
+                    _refuse_expired(request, client, refused)
+                    continue
                 _show_token_once(
                     request,
                     client,
                     token,
                     previous_until=client.previous_token_expires_at,
+                    dropped=dropped,
                 )
 
     @admin.action(description="Issue a new token (the old one stops working now)")
     def issue_new_token(self, request, queryset):
         with transaction.atomic():
             for client in queryset:
-                token = api_client_reissue_token(client=client, by=request.user)
+                try:
+                    token = api_client_reissue_token(client=client, by=request.user)
+                except TokenExpiryNeeded as refused:
+                    _refuse_expired(request, client, refused)
+                    continue
                 _show_token_once(request, client, token)
+
+
+def _refuse_expired(request, client: ApiClient, refused: TokenExpiryNeeded) -> None:
+    messages.error(
+        request,
+        f"No new token for {client.name}. {refused} Set a new expiry (“Expires "
+        "at”) on the client's page and save it, then try again.",
+    )

@@ -31,6 +31,19 @@ class DatabaseUnavailable(exceptions.APIException):
     retry_after_seconds = 30
 
 
+class IdempotencyKeyReused(exceptions.APIException):
+    """An Idempotency-Key sent again with a different call than the one it logged."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = (
+        "This Idempotency-Key was used for a different call (another caller, "
+        "outcome, call-back time, duration or notes): nothing was logged. Send a new "
+        "key for a new call; the same request sent again with this key is answered "
+        "with the call it logged."
+    )
+    default_code = "idempotency_key_reused"
+
+
 class BatchTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Too many items in one request."

@@ -27,6 +27,41 @@ class IdFilter(filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+TRUE_WORDS = frozenset({"true", "1", "yes"})
+FALSE_WORDS = frozenset({"false", "0", "no"})
+
+
+class YesNoField(forms.Field):
+    """true/false, 1/0 or yes/no in any case; absent or blank is no filter, and
+    anything else is refused, never read as no filter at all."""
+
+    widget = forms.TextInput
+    default_error_messages = {
+        "invalid": "Give true or false (or 1/0, yes/no), not “%(value)s”."
+    }
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        if word == "":
+            return None
+        raise forms.ValidationError(
+            self.error_messages["invalid"], code="invalid", params={"value": value}
+        )
+
+
+class YesNoFilter(filters.BooleanFilter):
+    """A boolean filter: see YesNoField. (django-filter's own reads only "true" and
+    "false", and takes any other value, "1" or "yes", as no filter at all.)"""
+
+    field_class = YesNoField
+
+
 class ColumnChoicesFilter(filters.MultipleChoiceFilter):
     """One or more of a column's choices (`?status=new&status=assigned`), for a column
     of the listed model itself (or of a row it points to): no join can repeat a row,
@@ -67,6 +102,10 @@ class WorkItemFilter(filters.FilterSet):
     status = ColumnChoicesFilter(choices=Status.choices)
     area = filters.CharFilter(field_name="area__code", help_text="ONS area code.")
     assignee = IdFilter(field_name="assignee_id", help_text="User id of the holder.")
-    unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    unassigned = YesNoFilter(
+        field_name="assignee",
+        lookup_expr="isnull",
+        help_text="true (or 1, yes): held by nobody; false (or 0, no): held.",
+    )
     created_from = LocalDayFilter(field_name="created_at", bound="from")
     created_to = LocalDayFilter(field_name="created_at", bound="to")

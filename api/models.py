@@ -111,6 +111,15 @@ class ApiClient(models.Model):
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
+    def previous_token_in_grace(self, now: datetime | None = None) -> bool:
+        """Whether a token replaced by a rotation still works (its grace running)."""
+        now = now or timezone.now()
+        return bool(
+            self.previous_token_hash
+            and self.previous_token_expires_at is not None
+            and self.previous_token_expires_at > now
+        )
+
     def token_refusal(self, token: str, now: datetime | None = None) -> str | None:
         """Why this client's token (current or previous) no longer works, or None
         when it does."""

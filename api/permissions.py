@@ -25,6 +25,17 @@ def _staff_may(user, scope: str) -> bool:
     return True  # case work: the lists are scoped by visible_to()
 
 
+def request_has_scope(request, scope: str) -> bool:
+    """Whether the caller holds `scope`: a client by its scopes, staff by their
+    role. For an endpoint that shows more to a caller holding a second scope (the
+    intake shows the case to a client that may also read case work)."""
+    if not (request.user and request.user.is_authenticated):
+        return False
+    if isinstance(request.auth, ApiClient):
+        return request.auth.has_scope(scope)
+    return _staff_may(request.user, scope)
+
+
 def requires_scope(scope: str) -> type[BasePermission]:
     """A permission class: an API client needs `scope`, staff the matching role."""
 
@@ -32,11 +43,7 @@ def requires_scope(scope: str) -> type[BasePermission]:
         message = f"This needs the '{scope}' scope."
 
         def has_permission(self, request, view) -> bool:
-            if not (request.user and request.user.is_authenticated):
-                return False
-            if isinstance(request.auth, ApiClient):
-                return request.auth.has_scope(scope)
-            return _staff_may(request.user, scope)
+            return request_has_scope(request, scope)
 
     HasScope.__name__ = f"HasScope_{scope}"
     return HasScope

@@ -81,6 +81,39 @@ TOKEN_FIELDS = [
 ]
 
 
+class TokenExpiryNeeded(ValueError):
+    """A token cannot be given without a new expiry: the client's has passed (a new
+    token keeping it would be expired already), or the one given is not ahead."""
+
+
+def token_expiry_for_new_token(
+    *, client: ApiClient, expires_at: datetime | None, now: datetime
+) -> datetime | None:
+    """The expiry of a token given to `client` now, one policy for every door (the
+    admin's actions, rotate_api_token): `expires_at` when one is given (it must be
+    ahead); otherwise the client's own, kept while it is ahead (None: never).
+    Raises TokenExpiryNeeded when the client's expiry has passed and no new one is
+    given, or the one given has passed."""
+    if expires_at is not None:
+        if expires_at <= now:
+            raise TokenExpiryNeeded(
+                f"The new expiry ({_when(expires_at)}) has passed already: give one "
+                "in the future."
+            )
+        return expires_at
+    if client.expires_at is not None and client.expires_at <= now:
+        raise TokenExpiryNeeded(
+            f"The token of {client.name} expired on {_when(client.expires_at)}, so "
+            "a new token keeping that expiry would not work: give the new token "
+            "an expiry in the future."
+        )
+    return client.expires_at
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def api_client_set_token(
     *, client: ApiClient, save: bool = True, expires_at: datetime | None = None
 ) -> str:
@@ -102,16 +135,35 @@ def api_client_set_token(
 def api_client_rotate_token(
     *, client: ApiClient, by=None, expires_at: datetime | None = None
 ) -> str:
-    """Give the client a new token (returned once, expiring at `expires_at`, None:
-    never) while the current one keeps working for API_TOKEN_ROTATION_GRACE, so the
-    integration can switch; never past its own expiry. Audited."""
+    """Give the client a new token (returned once) while the one it uses keeps
+    working for API_TOKEN_ROTATION_GRACE, so the integration can switch; never past
+    that token's own expiry. Audited.
+
+    The new token expires at `expires_at` when given, else keeps the client's
+    expiry (None: never); a client whose expiry has passed must be given a new one
+    (TokenExpiryNeeded, nothing changed: see token_expiry_for_new_token).
+
+    Rotated again while the previous token's grace is still running (the new token
+    was lost before it was handed over, say), the previous token keeps its grace:
+    it is the one the integration still uses. The token the first rotation issued,
+    shown once and never put to use, is the one that stops working. One token in
+    grace at a time, so at most two tokens work at once.
+    """
     # Locked, so two rotations at once cannot both demote the same token.
     locked = ApiClient.objects.select_for_update().get(pk=client.pk)
-    grace_ends = timezone.now() + settings.API_TOKEN_ROTATION_GRACE
-    if locked.expires_at is not None:
-        grace_ends = min(grace_ends, locked.expires_at)
-    previous_hash = locked.token_hash
-    token = api_client_set_token(client=locked, save=False, expires_at=expires_at)
+    now = timezone.now()
+    new_expiry = token_expiry_for_new_token(
+        client=locked, expires_at=expires_at, now=now
+    )
+    if locked.previous_token_in_grace(now):
+        previous_hash = locked.previous_token_hash
+        grace_ends = locked.previous_token_expires_at
+    else:
+        previous_hash = locked.token_hash
+        grace_ends = now + settings.API_TOKEN_ROTATION_GRACE
+        if locked.expires_at is not None:
+            grace_ends = min(grace_ends, locked.expires_at)
+    token = api_client_set_token(client=locked, save=False, expires_at=new_expiry)
     locked.previous_token_hash = previous_hash
     locked.previous_token_expires_at = grace_ends
     locked.save(update_fields=TOKEN_FIELDS)
@@ -127,10 +179,17 @@ def api_client_rotate_token(
 
 
 @transaction.atomic
-def api_client_reissue_token(*, client: ApiClient, by=None) -> str:
-    """Give the client a new token and stop the old one NOW (a leaked token); the
-    new one never expires. Audited."""
-    token = api_client_set_token(client=client)
+def api_client_reissue_token(
+    *, client: ApiClient, by=None, expires_at: datetime | None = None
+) -> str:
+    """Give the client a new token and stop the old one NOW (a leaked token). The
+    new token's expiry follows the rotation's policy: `expires_at` when given, else
+    the client's own while it is ahead (TokenExpiryNeeded once it has passed).
+    Audited."""
+    new_expiry = token_expiry_for_new_token(
+        client=client, expires_at=expires_at, now=timezone.now()
+    )
+    token = api_client_set_token(client=client, expires_at=new_expiry)
     audit_record(
         user=by,
         action=AuditEvent.Action.UPDATE,

@@ -23,6 +23,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from calls.models import CallAttempt, Outcome
+from cases.errors import IllegalTransition
 from cases.models import Case
 from cases.workitem import WorkItem
 from contacts.models import Contact
@@ -64,16 +65,43 @@ def isolation_advice_text(item: WorkItem) -> str:
     )
 
 
+class SubmissionReused(IllegalTransition):
+    """A submission (a form, an API request's Idempotency-Key) already logged a call
+    on this item, and is sent again for a different call: nothing is logged."""
+
+
 def logged_already(
-    item: WorkItem, *, caller, submission: uuid.UUID
+    item: WorkItem,
+    *,
+    caller,
+    submission: uuid.UUID,
+    outcome: str | None = None,
+    call_back_at: datetime | None = None,
+    duration_seconds: int = 0,
+    notes: str = "",
 ) -> CallLogged | None:
-    """The call this caller already logged on this item from `submission`, as its
-    logging told it (its escalation, its text), or None."""
+    """The call already logged on this item from `submission`, as its logging told
+    it (its escalation, its text), or None. Given the call sent now (`outcome`
+    and the rest), raises SubmissionReused when the call on file differs from it
+    (another caller, outcome, call-back time, duration or notes): the same
+    submission is the same call, or it is a mistake."""
     call = CallAttempt.objects.filter(
-        **{item.kind: item}, caller=caller, submission=submission
+        **{item.kind: item}, submission=submission
     ).first()
     if call is None:
         return None
+    if outcome is not None and (
+        call.caller_id != caller.pk
+        or call.outcome != outcome
+        or call.call_back_at != (call_back_at if outcome == Outcome.CALL_BACK else None)
+        or call.duration_seconds != duration_seconds
+        or call.notes != notes
+    ):
+        raise SubmissionReused(
+            "This call was sent before with different details (caller, outcome, "
+            "call-back time, duration or notes), and the first one is the one "
+            "logged: nothing more was logged. Reload the page to log another call."
+        )
     logged = CallLogged(call=call, repeated=True)
     if call.outcome == Outcome.SAFEGUARDING:
         logged.escalation = (
@@ -137,7 +165,15 @@ def call_record(
     locked = item.locked()
     # After the item's lock: a second sending waits for the first to be committed.
     if submission is not None and (
-        repeated := logged_already(locked, caller=caller, submission=submission)
+        repeated := logged_already(
+            locked,
+            caller=caller,
+            submission=submission,
+            outcome=outcome,
+            call_back_at=call_back_at,
+            duration_seconds=duration_seconds,
+            notes=notes,
+        )
     ):
         return repeated
     if not may_work_item(caller, locked):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -130,11 +131,32 @@ def _received(result: TestResult) -> dict:
     }
 
 
+def name_compared(value: str) -> str:
+    """A name as compared: composed (NFC) and case-folded, so "Siân" typed with the
+    accent as its own combining character, or in capitals, is the same name."""
+    folded = unicodedata.normalize("NFC", value.strip()).casefold()
+    # Case-folding can decompose a letter again ("ǰ"): compose once more.
+    return unicodedata.normalize("NFC", folded)
+
+
+# Characters that show nothing: controls, format characters such as the zero-width
+# space and joiners, separators, and the blank "letters" (Hangul fillers, the blank
+# Braille pattern) that some keyboards and copied text put in.
+BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
+
+
+def name_shows_nothing(value: str) -> bool:
+    """Whether a name is made only of characters that show nothing (or of none)."""
+    return all(
+        unicodedata.category(char)[0] in "CZ" or char in BLANK_LETTERS for char in value
+    )
+
+
 def _normalised(name: str, value):
     if isinstance(value, str):
         value = value.strip()
         if name in NAME_FIELDS:
-            return value.casefold()
+            return name_compared(value)
         if name == "nhs_number":
             return value.replace(" ", "")
     return value

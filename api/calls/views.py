@@ -16,9 +16,10 @@ from audit.services import audit_list_view, audit_view
 from calls.models import CallAttempt, Outcome
 from cases.workitem import WorkItem
 from work.access.calls import calls_visible_to, get_call_for
-from work.calls import call_record
+from work.calls import SubmissionReused, call_record
 
 from ..access import actor_of, api_client_of
+from ..errors import IdempotencyKeyReused
 from ..filters import ColumnChoicesFilter, IdFilter, LocalDayFilter
 from ..pagination import LatestCallFirstPagination
 from ..permissions import CaseworkScope
@@ -104,16 +105,19 @@ def call_record_response(request: Request, item: WorkItem) -> Response:
                 }
             )
         caller, by = data["caller"], request.user
-    logged = call_record(
-        item=item,
-        caller=caller,
-        by=by,
-        outcome=data["outcome"],
-        call_back_at=data.get("call_back_at"),
-        duration_seconds=data.get("duration_seconds", 0),
-        notes=data.get("notes", ""),
-        submission=_submission(request, item),
-    )
+    try:
+        logged = call_record(
+            item=item,
+            caller=caller,
+            by=by,
+            outcome=data["outcome"],
+            call_back_at=data.get("call_back_at"),
+            duration_seconds=data.get("duration_seconds", 0),
+            notes=data.get("notes", ""),
+            submission=_submission(request, item),
+        )
+    except SubmissionReused:
+        raise IdempotencyKeyReused() from None
     if logged.repeated:
         response = Response(CallAttemptSerializer(logged.call).data)
         response["Idempotent-Replayed"] = "true"
@@ -125,7 +129,8 @@ def call_record_response(request: Request, item: WorkItem) -> Response:
 
 # The request's Idempotency-Key, as the call's submission: one per client (or member
 # of staff) and item, so that another's key, or the same key on another item, is
-# another call.
+# another call. The key is the client's, whoever it names as the caller: the same key
+# naming another caller is a different call on the same key (a 422).
 IDEMPOTENCY = uuid.UUID("6f1c2f9e-3b7a-4c55-9a41-2d1f0c8e7b10")
 IDEMPOTENCY_KEY_LONGEST = 255
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
@@ -134,7 +139,9 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="Any text of yours (at most 255 characters), new for each call: a "
     "request sent again with the same key (a retry after a timeout) is answered with "
-    "the call logged the first time, and nothing is done twice.",
+    "the call logged the first time, and nothing is done twice. The same key sent "
+    "with a different call (another caller, outcome, call-back time, duration or "
+    "notes) is a 422, and nothing is logged.",
 )
 
 

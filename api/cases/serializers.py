@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -12,7 +13,12 @@ from cases.models import Case, SettingKind
 from cases.workitem import Route
 from people.models import Person
 from people.services import PersonDetails
-from work.intake import COMPARED_FIELDS, TestResult, conflict_message
+from work.intake import (
+    COMPARED_FIELDS,
+    TestResult,
+    conflict_message,
+    name_shows_nothing,
+)
 from work.result_rules import (
     MAX_LENGTH,
     date_of_birth_check,
@@ -30,6 +36,18 @@ def _today(serializer: serializers.Serializer) -> dt.date:
     it once for all its items; asking the time zone is a tenth of an item's
     checking), or today's."""
     return serializer.context.get("today") or timezone.localdate()
+
+
+def _name_clean(value: str) -> str:
+    """A name as it is kept: composed (NFC), so a name sent with its accents as
+    separate combining characters is the same name; refused when it shows nothing
+    (only zero-width or other invisible characters)."""
+    if name_shows_nothing(value):
+        raise serializers.ValidationError(
+            "This name has no visible letters (only spaces or invisible "
+            "characters, such as a zero-width space): give the name."
+        )
+    return unicodedata.normalize("NFC", value)
 
 
 class PersonInSerializer(serializers.Serializer):
@@ -69,6 +87,12 @@ class PersonInSerializer(serializers.Serializer):
         help_text="ISO 639-1 code of their first language.",
     )
     needs_interpreter = serializers.BooleanField(required=False, default=False)
+
+    def validate_first_name(self, value: str) -> str:
+        return _name_clean(value)
+
+    def validate_last_name(self, value: str) -> str:
+        return _name_clean(value)
 
     def validate_nhs_number(self, value: str) -> str:
         return nhs_number_clean(value)
@@ -298,18 +322,26 @@ class IntakeConflictSerializer(serializers.Serializer):
     on_file = IntakeVersionSerializer(
         allow_null=True,
         help_text="The case on file and its person; null when it is outside the "
-        "areas of the client's local team.",
+        "areas of the client's local team, or the client lacks the casework scope "
+        "(`differing_fields` then still names the fields that differ).",
     )
     received = IntakeVersionSerializer(help_text="The result as received.")
 
 
 def conflict_answer(
-    *, lab_reference: str, case_id: int, conflict: dict, hidden: bool = False
+    *,
+    lab_reference: str,
+    case_id: int,
+    conflict: dict,
+    hidden: bool = False,
+    values_shown: bool = True,
 ) -> dict:
     """The answer for a conflicting result (IntakeOutcome.conflict), as
     IntakeConflictSerializer describes it. `hidden`: the case on file is one the
     client may not see (outside its local team's areas), so nothing of it is said:
-    not its id, its person, nor which of their details differ."""
+    not its id, its person, nor which of their details differ. `values_shown`
+    False (a caller who may not read case work): the case's id and which fields
+    differ, but not the values on file."""
     received = IntakeVersionSerializer(conflict["received"]).data
     if hidden:
         return {
@@ -331,25 +363,37 @@ def conflict_answer(
         "case": case_id,
         "detail": conflict_message(lab_reference, conflict["fields"]),
         "differing_fields": list(conflict["fields"]),
-        "on_file": IntakeVersionSerializer(conflict["on_file"]).data,
+        "on_file": IntakeVersionSerializer(conflict["on_file"]).data
+        if values_shown
+        else None,
         "received": received,
     }
 
 
 class IntakeReceiptSerializer(serializers.Serializer):
-    """A result taken (or already held) whose case is outside the areas of the
-    client's local team: the client is told its id, not the case."""
+    """A result taken (or already held) whose case the client may not read: one
+    outside the areas of its local team, or any case for a client without the
+    casework scope. The client is told its id, not the case."""
 
     id = serializers.IntegerField(help_text="The case's id.")
     lab_reference = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=["created", "existing"],
+        help_text="created: a new case; existing: the result was already received.",
+    )
     detail = serializers.CharField()
 
 
-def receipt_answer(case) -> dict:
+def receipt_answer(case, *, created: bool, outside_areas: bool = True) -> dict:
+    """The receipt for a result whose case is not shown: outside the client's areas,
+    or (`outside_areas` False) to a client without the casework scope."""
     return {
         "id": case.pk,
         "lab_reference": case.lab_reference,
-        "detail": "The case is outside your areas: it is not shown.",
+        "status": "created" if created else "existing",
+        "detail": "The case is outside your areas: it is not shown."
+        if outside_areas
+        else "Received. Cases are shown only to clients with the casework scope.",
     }
 
 
@@ -380,7 +424,11 @@ class IntakeItemSerializer(serializers.Serializer):
         help_text="For a conflict only: the compared fields that differ.",
     )
     on_file = IntakeVersionSerializer(
-        required=False, help_text="For a conflict only: the case on file."
+        required=False,
+        allow_null=True,
+        help_text="For a conflict only: the case on file; null when it is outside "
+        "the areas of the client's local team, or the client lacks the casework "
+        "scope.",
     )
     received = IntakeVersionSerializer(
         required=False, help_text="For a conflict only: the item as received."

@@ -23,17 +23,24 @@ from rest_framework.views import APIView
 from audit.services import audit_list_view, audit_view
 from cases.models import Case
 from work.access.cases import cases_visible_to, get_case_for
+from work.access.contacts import contacts_visible_to
 from work.casework import contact_add
 from work.intake import IntakeConflict, TestResult, case_intake, case_intake_many
 
 from ..access import actor_of
 from ..calls.serializers import CallAttemptSerializer, CallInSerializer
 from ..calls.views import IDEMPOTENCY_KEY_PARAMETER, call_record_response
-from ..contacts.serializers import ContactInSerializer, ContactSerializer
+from ..contacts.serializers import (
+    ContactInSerializer,
+    ContactReceiptSerializer,
+    ContactSerializer,
+    contact_receipt_answer,
+)
 from ..errors import BatchTooLarge
 from ..filters import WorkItemFilter
 from ..isolation import OVERRIDE_SCHEMA, isolation_override_response
-from ..permissions import CaseworkScope, IntakeScope
+from ..models import Scope
+from ..permissions import CaseworkScope, IntakeScope, request_has_scope
 from .serializers import (
     MAX_BATCH,
     CaseSerializer,
@@ -94,15 +101,26 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         "already told to isolate at least as long), is not made a contact again: "
         "this exposure is added to their contact, whose `isolation_ends_on` moves "
         "to the latest exposure's end, and the answer is 200 with that contact "
-        "(its `case` is the case that named them first). A new contact is 201.",
+        "(its `case` is the case that named them first). A new contact is 201. "
+        "A contact the caller may not see (the other case held by someone else, "
+        "or outside the client's areas) is answered with a ContactReceipt: its id, "
+        "`joined`, and `isolation_ends_on`, nothing else of it.",
         request=ContactInSerializer,
         responses={
             200: OpenApiResponse(
-                response=ContactSerializer,
+                response=PolymorphicProxySerializer(
+                    component_name="JoinedContactOrReceipt",
+                    serializers=[ContactSerializer, ContactReceiptSerializer],
+                    resource_type_field_name=None,
+                ),
                 description="The person was already a contact of another case: "
                 "this exposure was added to that contact.",
             ),
-            201: ContactSerializer,
+            201: PolymorphicProxySerializer(
+                component_name="NewContactOrReceipt",
+                serializers=[ContactSerializer, ContactReceiptSerializer],
+                resource_type_field_name=None,
+            ),
             409: OpenApiResponse(
                 description="The person is already a contact of this case, "
                 "or is the case themselves (code duplicate_contact)."
@@ -114,15 +132,19 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         case = self.get_object()
         serializer = ContactInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        contact = contact_add(
-            case=case, details=serializer.to_details(), by=actor_of(request)
-        )
-        return Response(
-            ContactSerializer(contact).data,
-            status=status.HTTP_200_OK
+        actor = actor_of(request)
+        contact = contact_add(case=case, details=serializer.to_details(), by=actor)
+        answer_status = (
+            status.HTTP_200_OK
             if contact.joined is not None
-            else status.HTTP_201_CREATED,
+            else status.HTTP_201_CREATED
         )
+        # A person already another case's contact joins that contact, which may be
+        # one the caller cannot read (another caseworker's case, another team's
+        # area): they are told it was joined and until when, nothing more.
+        if not contacts_visible_to(actor).filter(pk=contact.pk).exists():
+            return Response(contact_receipt_answer(contact), status=answer_status)
+        return Response(ContactSerializer(contact).data, status=answer_status)
 
     @extend_schema(
         summary="Record a call to the case and its outcome",
@@ -137,6 +159,10 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
             ),
             409: OpenApiResponse(
                 description="The case's status does not allow a call now."
+            ),
+            422: OpenApiResponse(
+                description="The Idempotency-Key was used for a different call: "
+                "nothing was logged."
             ),
         },
     )
@@ -165,13 +191,21 @@ blank on either side agrees with anything), and the specimen and result dates. P
 email, address and postcode are contact details that may change: they are not
 compared.
 
-**One result**: 201 with the new case; 200 with the existing case; 409 with the
-conflict; 400 with field errors.
+**One result**: 201 with the new case; 200 with the existing case (each an
+IntakeReceipt when the case is not shown, below); 409 with the conflict; 400 with
+field errors.
 
 A client bound to a local team is never shown a case outside its team's areas: for
 such a case it gets its id and lab reference (an IntakeReceipt) rather than the case,
 and a conflict with such a case names neither the case nor its person (`case` and
 `on_file` null, `differing_fields` empty).
+
+A client without the `casework` scope is shown no case and no person on file: a
+result taken or already held is answered with an IntakeReceipt (the case's id, lab
+reference and `status` created or existing), and a conflict with the case's id and
+the names of the fields that differ (`differing_fields`), `on_file` null. A caller
+with the `casework` scope who is shown a case, or a person on file in a conflict, has
+that read audited, as any other read through the API.
 
 **A batch**: 200 once the batch is read, with one entry per item in order (`status`
 created, existing, invalid or conflict; the case id; the field errors of an invalid
@@ -273,24 +307,42 @@ class LabResultIntakeView(APIView):
             )
         serializer = LabResultInSerializer(data=data)
         serializer.is_valid(raise_exception=True)
+        # Intake alone writes: only a caller who may also read case work is shown
+        # a case, or a person on file, and the read is audited as any other.
+        casework = request_has_scope(request, Scope.CASEWORK)
         try:
             case, created = case_intake(
                 result=serializer.to_result(), source=Case.Source.API, by=request.user
             )
         except IntakeConflict as conflict:
+            hidden = bool(_hidden_cases(request, [conflict.case.pk]))
+            if casework and not hidden:
+                audit_view(
+                    user=request.user,
+                    obj=conflict.case,
+                    via="api",
+                    detail={"intake": "conflict"},
+                )
             return Response(
                 conflict_answer(
                     lab_reference=conflict.case.lab_reference,
                     case_id=conflict.case.pk,
                     conflict=conflict.conflict,
-                    hidden=bool(_hidden_cases(request, [conflict.case.pk])),
+                    hidden=hidden,
+                    values_shown=casework,
                 ),
                 status=status.HTTP_409_CONFLICT,
             )
         answer_status = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         if _hidden_cases(request, [case.pk]):
-            return Response(receipt_answer(case), status=answer_status)
+            return Response(receipt_answer(case, created=created), status=answer_status)
+        if not casework:
+            return Response(
+                receipt_answer(case, created=created, outside_areas=False),
+                status=answer_status,
+            )
         case = Case.objects.with_person().select_related("local_team").get(pk=case.pk)
+        audit_view(user=request.user, obj=case, via="api")
         return Response(CaseSerializer(case).data, status=answer_status)
 
     def _batch(self, items: list) -> Response:
@@ -325,6 +377,8 @@ class LabResultIntakeView(APIView):
             self.request,
             [o.case.pk for o in outcomes if o.conflict is not None and o.case],
         )
+        casework = request_has_scope(self.request, Scope.CASEWORK)
+        shown_on_file = []
         for index, outcome in zip(valid, outcomes, strict=True):
             entry = results[index]
             if isinstance(outcome.error, DjangoValidationError):
@@ -341,11 +395,21 @@ class LabResultIntakeView(APIView):
                         case_id=outcome.case.pk,
                         conflict=outcome.conflict,
                         hidden=outcome.case.pk in hidden,
+                        values_shown=casework,
                     )
                 )
+                if entry["on_file"] is not None:
+                    shown_on_file.append(outcome.case)
             else:
                 entry["case"] = outcome.case.pk
                 entry["status"] = "created" if outcome.created else "existing"
+        # The people on file shown in conflicts: read, so audited (one INSERT).
+        audit_list_view(
+            user=self.request.user,
+            items=shown_on_file,
+            via="api",
+            list_name="intake conflicts",
+        )
         counts = {"created": 0, "existing": 0, "invalid": 0, "conflict": 0}
         for entry in results:
             if entry["errors"] is not None:

@@ -68,3 +68,44 @@ class ContactSerializer(WorkItemSerializer):
         model = Contact
         fields = [*WORK_ITEM_FIELDS, "case", "person", "exposure_date", "exposure"]
         read_only_fields = fields
+
+
+class ContactReceiptSerializer(serializers.Serializer):
+    """A contact added or joined that the caller may not see (another case's
+    contact held elsewhere, or outside the client's areas): its id, whether this
+    exposure joined it, and until when the person now isolates; nothing else of
+    the person or of the case that named them first."""
+
+    id = serializers.IntegerField(help_text="The contact's id.")
+    joined = serializers.BooleanField(
+        help_text="True: the person was already a contact of another case, and this "
+        "exposure was added to that contact."
+    )
+    isolation_ends_on = serializers.DateField(
+        help_text="The last day of their isolation, after this exposure."
+    )
+    detail = serializers.CharField()
+
+
+def contact_receipt_answer(contact: Contact) -> dict:
+    """The answer for a contact added or joined that the caller may not see."""
+    if contact.joined is not None:
+        detail = (
+            "This person is already a contact of another case: this exposure was "
+            "added to their record (isolating until "
+            f"{contact.isolation_ends_on:%d %B %Y}). That contact is not yours to "
+            "see, so nothing else of it is shown."
+        )
+    else:
+        detail = (
+            "The contact was added. It is outside what you may see, so nothing "
+            "else of it is shown."
+        )
+    return ContactReceiptSerializer(
+        {
+            "id": contact.pk,
+            "joined": contact.joined is not None,
+            "isolation_ends_on": contact.isolation_ends_on,
+            "detail": detail,
+        }
+    ).data

@@ -78,6 +78,10 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
             409: OpenApiResponse(
                 description="The contact's status does not allow a call now."
             ),
+            422: OpenApiResponse(
+                description="The Idempotency-Key was used for a different call: "
+                "nothing was logged."
+            ),
         },
     )
     @action(detail=True, methods=["post"], url_path="calls")

@@ -386,10 +386,11 @@ def test_a_concurrent_intake_of_the_reference_is_compared_too(monkeypatch):
 
 @pytest.fixture
 def leeds_lab(make_client):
-    """A Leeds testing site's integration: intake, bound to Leeds' local team."""
+    """A Leeds testing site's integration: intake (and casework, to be shown the
+    cases of its own areas), bound to Leeds' local team."""
     return make_client(
         "Leeds testing site",
-        scopes=[Scope.INTAKE],
+        scopes=[Scope.INTAKE, Scope.CASEWORK],
         local_team=f.area("E08000035").local_team,
     )[1]
 
@@ -436,6 +437,7 @@ def test_a_local_client_gets_the_id_not_the_case_of_a_result_outside_its_areas(
     assert sheffield.json() == {
         "id": case.pk,
         "lab_reference": "LAB-1",
+        "status": "created",
         "detail": "The case is outside your areas: it is not shown.",
     }
     assert again.status_code == 200
