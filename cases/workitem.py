@@ -39,6 +39,13 @@ class Route(models.TextChoices):
     ONLINE = "online", "Online"
 
 
+# How an item was reached, in words.
+REACHED_BY = {
+    Route.ONLINE: "online",
+    Route.NATIONAL: "by phone",
+    Route.LOCAL: "by a local team",
+}
+
 # Not reached yet, and still the national service's to reach.
 UNREACHED = (Status.NEW, Status.ASSIGNED)
 
@@ -171,6 +178,11 @@ class WorkItem(models.Model):
         if self.status == Status.REACHED:
             return self.worked_after_reach
         return self.status in UNREACHED
+
+    @property
+    def reached_how(self) -> str:
+        """How it was reached, in words ("online", "by phone", "by a local team")."""
+        return REACHED_BY.get(self.reached_route, "by phone")
 
     @property
     def may_go_back_national(self) -> bool:

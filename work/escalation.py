@@ -25,7 +25,7 @@ from audit.services import audit_record, audit_record_many
 from calls.models import CallAttempt, Outcome
 from cases.errors import IllegalTransition
 from cases.models import Case
-from cases.workitem import UNREACHED, Route, Status, WorkItem
+from cases.workitem import UNREACHED, Status, WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
 from people.models import PersonChange
@@ -233,13 +233,6 @@ def escalation_close(
     return locked
 
 
-REACHED_BY = {
-    Route.ONLINE: "online",
-    Route.NATIONAL: "by phone",
-    Route.LOCAL: "by a local team",
-}
-
-
 @transaction.atomic
 def escalation_return(
     *,
@@ -266,7 +259,7 @@ def escalation_return(
     if not item.may_go_back_national:
         raise IllegalTransition(
             f"This {item.kind} was reached already "
-            f"({REACHED_BY.get(item.reached_route, 'by phone')}): the national callers have nothing more to do with it. Close the "
+            f"({item.reached_how}): the national callers have nothing more to do with it. Close the "
             "escalation with what your team did instead."
         )
     detail: dict[str, object] = {"escalation": locked.pk, "outcome": "returned"}

@@ -369,6 +369,10 @@ def test_a_contact_reached_online_asking_for_help_cannot_be_sent_back(
     escalation_claim(escalation=escalation, by=sheffield_member)
     page = sheffield_client.get(url("detail", escalation)).content.decode()
     assert "Send back to the national queue" not in page
+    # How it came, said so (not "by the escalation sweep", "reached by the online").
+    assert "from their answer online, asking for help" in page
+    assert "by the escalation sweep" not in page
+    assert re.search(r"Reached</dt>\s*<dd[^>]*>[^<]* online</dd>", page)
 
     response = sheffield_client.post(
         url("return", escalation), {"note": "Call them about isolation"}
