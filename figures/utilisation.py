@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -13,7 +13,7 @@ from calls.models import CallAttempt, Outcome
 from cases.models import Case
 from clock import split_by_local_day, week_bounds
 from staffing.models import Shift, StaffProfile
-from staffing.selectors.members import team_members
+from staffing.selectors.members import team_profiles
 
 # Time after each call counted as writing it up (notes, outcome, next steps).
 WRAP_UP = timedelta(minutes=5)
@@ -74,6 +74,35 @@ class Utilisation:
         return self.until > week_bounds(self.monday)[0]
 
 
+def _worked_in(
+    profiles: QuerySet[StaffProfile], *, start: datetime, end: datetime, until: datetime
+) -> QuerySet[StaffProfile]:
+    """Those of `profiles` with time on a booked shift, a call or a case completed
+    in the week (the rows the figures below count)."""
+    return profiles.filter(
+        Exists(
+            Shift.objects.filter(
+                staff=OuterRef("pk"),
+                status=Shift.Status.BOOKED,
+                starts_at__lt=until,
+                ends_at__gt=start,
+            )
+        )
+        | Exists(
+            CallAttempt.objects.filter(
+                caller=OuterRef("user_id"), started_at__gte=start, started_at__lt=end
+            )
+        )
+        | Exists(
+            Case.objects.filter(
+                assignee=OuterRef("user_id"),
+                completed_at__gte=start,
+                completed_at__lt=end,
+            )
+        )
+    )
+
+
 def utilisation(
     supervisor: StaffProfile, *, monday: date, now: datetime | None = None
 ) -> Utilisation:
@@ -83,11 +112,15 @@ def utilisation(
     Only time already worked counts: a shift still to come is not time on shift, and
     of a shift under way only the part up to now, so a week looked at on its Tuesday
     shows Monday and Tuesday so far, not a week of idle shifts.
+
+    The people are those of the team who worked that week, whether or not their
+    account is still active: a past week's figures stay as they were when someone
+    leaves.
     """
     start, end = week_bounds(monday)
     until = max(start, min(end, now or timezone.now()))
     members = list(
-        team_members(supervisor)
+        _worked_in(team_profiles(supervisor), start=start, end=end, until=until)
         .select_related("user")
         .order_by("user__last_name", "user__first_name")
     )

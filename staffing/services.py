@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -63,17 +63,40 @@ class SlotPlan:
     count: int
 
     def windows(self) -> list[tuple[datetime, datetime]]:
+        """Each chosen day's slot, start and end. A start or end the clocks skip
+        (in the hour they go forward) is refused: it names no moment."""
         windows = []
         day = self.first_day
         while day <= self.last_day:
             if day.weekday() in self.weekdays:
-                tz = timezone.get_current_timezone()
-                start = datetime.combine(day, self.starts, tzinfo=tz)
+                start = _wall_clock(day, self.starts)
                 end_day = day if self.ends > self.starts else day + timedelta(days=1)
-                end = datetime.combine(end_day, self.ends, tzinfo=tz)
+                end = _wall_clock(end_day, self.ends)
                 windows.append((start, end))
             day += timedelta(days=1)
         return windows
+
+
+def _wall_clock(day: date, at: time) -> datetime:
+    """The moment a clock in Europe/London shows `at` on `day`; refused when the
+    clocks go forward past it that night (01:30 on the last Sunday of March)."""
+    tz = timezone.get_current_timezone()
+    moment = datetime.combine(day, at, tzinfo=tz)
+    if moment.astimezone(UTC).astimezone(tz).time() == at:
+        return moment
+    # The hour skipped: it ends at the first minute on the summer offset.
+    winter = moment.utcoffset() or timedelta(0)
+    minute = moment.replace(fold=1).astimezone(UTC)
+    while minute.astimezone(tz).utcoffset() == winter:
+        minute += timedelta(minutes=1)
+    gap_ends = minute.astimezone(tz)
+    gap_starts = gap_ends - ((gap_ends.utcoffset() or winter) - winter)
+    raise StaffingRefused(
+        f"The clocks go forward on {day:%A %-d %B %Y}, from "
+        f"{gap_starts:%H:%M} to {gap_ends:%H:%M}, so there is no "
+        f"{at:%H:%M} that night. Choose start and end times outside that hour, or "
+        "leave that day out of the dates."
+    )
 
 
 @transaction.atomic
@@ -237,7 +260,8 @@ def shift_release_own(
         raise StaffingRefused("That is not one of your booked shifts.")
     if shift.starts_at <= now:
         raise StaffingRefused(
-            "That shift has already started: ask your supervisor to cancel it."
+            "That shift has already started: ask your supervisor to end it early "
+            "(the hours you have worked stay booked)."
         )
     shift.staff = None
     shift.status = Shift.Status.OPEN
@@ -250,20 +274,27 @@ def shift_release_own(
 def shift_cancel(
     *, shift: Shift, by: User, reason: str, now: datetime | None = None
 ) -> Shift:
-    """A supervisor cancels a booked shift or withdraws an open slot, saying why.
+    """A supervisor cancels a booked shift or withdraws an open slot, saying why;
+    returns the cancelled row.
 
+    A booked shift already under way is cut short instead: the part worked stays
+    booked and ends now (it counts in the person's hours, the cap and the figures),
+    and the rest becomes a cancelled row from now to the old end, with the reason.
     The booked person keeps the cancelled row on their shifts page with the reason.
     """
+    now = now or timezone.now()
     reason = reason.strip()
     if not reason:
         raise StaffingRefused("Give a reason: the person booked will see it.")
     shift = Shift.objects.select_for_update().get(pk=shift.pk)
     if shift.status == Shift.Status.CANCELLED:
         raise StaffingRefused("That shift is already cancelled.")
-    if shift.ends_at <= (now or timezone.now()):
+    if shift.ends_at <= now:
         raise StaffingRefused("That shift has already ended.")
+    if shift.status == Shift.Status.BOOKED and shift.starts_at < now:
+        return _shift_cut_short(shift=shift, by=by, reason=reason, now=now)
     shift.status = Shift.Status.CANCELLED
-    shift.cancelled_at = now or timezone.now()
+    shift.cancelled_at = now
     shift.cancelled_by = by
     shift.cancel_reason = reason
     shift.save(
@@ -274,9 +305,59 @@ def shift_cancel(
         action=AuditEvent.Action.UPDATE,
         obj=shift,
         detail={"shift": "cancelled", "staff": shift.staff_id, "reason": reason},
-        at=shift.cancelled_at,
+        at=now,
     )
     return shift
+
+
+def _shift_cut_short(*, shift: Shift, by: User, reason: str, now: datetime) -> Shift:
+    """End a booked shift under way now; the rest of it, cancelled, is returned."""
+    old_end = shift.ends_at
+    rest = Shift.objects.create(
+        tier=shift.tier,
+        team_id=shift.team_id,
+        staff_id=shift.staff_id,
+        starts_at=now,
+        ends_at=old_end,
+        status=Shift.Status.CANCELLED,
+        published_by_id=shift.published_by_id,
+        booked_at=shift.booked_at,
+        cancelled_at=now,
+        cancelled_by=by,
+        cancel_reason=reason,
+    )
+    shift.ends_at = now
+    shift.save(update_fields=["ends_at"])
+    audit_record_many(
+        [
+            audit_event(
+                user=by,
+                action=AuditEvent.Action.UPDATE,
+                obj=shift,
+                detail={
+                    "shift": "cut short",
+                    "staff": shift.staff_id,
+                    "ends_at": {"from": old_end.isoformat(), "to": now.isoformat()},
+                    "reason": reason,
+                    "rest_cancelled": rest.pk,
+                },
+                at=now,
+            ),
+            audit_event(
+                user=by,
+                action=AuditEvent.Action.CREATE,
+                obj=rest,
+                detail={
+                    "shift": "cancelled",
+                    "staff": shift.staff_id,
+                    "reason": reason,
+                    "cut_from": shift.pk,
+                },
+                at=now,
+            ),
+        ]
+    )
+    return rest
 
 
 # --- the booking rules -------------------------------------------------------------
@@ -498,7 +579,13 @@ def hours_cap_change(
     by: User,
     now: datetime | None = None,
 ) -> HoursCapChange:
-    """Set one person's weekly hours cap, up to the configured ceiling, with a reason."""
+    """Set one person's weekly hours cap, up to the configured ceiling, with a reason;
+    never one's own (another supervisor sets a supervisor's cap)."""
+    if profile.user_id == by.pk:
+        raise StaffingRefused(
+            "You cannot change your own weekly hours cap: another supervisor must "
+            "change it for you."
+        )
     ceiling = settings.TRACING_WEEKLY_HOURS_CEILING
     if new_cap > ceiling:
         raise StaffingRefused(
@@ -549,8 +636,14 @@ def registration_verify(
     by: User,
     today: date | None = None,
 ) -> StaffProfile:
-    """A supervisor checked the register: record the registration as verified today."""
+    """A supervisor checked the register: record the registration as verified today.
+    Never one's own: a registration is checked by someone else."""
     today = today or timezone.localdate()
+    if profile.user_id == by.pk:
+        raise StaffingRefused(
+            "You cannot verify your own registration: another supervisor must "
+            "verify it."
+        )
     if profile.tier != Tier.CLINICAL:
         raise StaffingRefused("Only tier 2 caseworkers hold a registration here.")
     if expires_on < today:
@@ -587,17 +680,36 @@ def registration_verify(
     return profile
 
 
+@transaction.atomic
 def training_complete(
-    *, profile: StaffProfile, module: TrainingModule, today: date | None = None
+    *,
+    profile: StaffProfile,
+    module: TrainingModule,
+    by: User | None = None,
+    today: date | None = None,
 ) -> TrainingCompletion:
-    """Record that someone completed a module of their tier (once; again is a no-op)."""
+    """Record that someone completed a module of their tier (once; again is a no-op),
+    audited as who recorded it (`by`: the member themself or their supervisor): done
+    training is what lets someone take work."""
     if module.tier != profile.tier:
         raise StaffingRefused(f"{module} is not a module for {profile}'s tier.")
-    completion, _ = TrainingCompletion.objects.get_or_create(
+    completion, created = TrainingCompletion.objects.get_or_create(
         profile=profile,
         module=module,
         defaults={"completed_on": today or timezone.localdate()},
     )
+    if created:
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=profile,
+            detail={
+                "training": "completed",
+                "module": module.pk,
+                "module_name": module.name,
+                "completed_on": str(completion.completed_on),
+            },
+        )
     return completion
 
 
@@ -628,7 +740,12 @@ def call_review_record(
     by: User,
     now: datetime | None = None,
 ) -> CallReview:
+    """A supervisor's verdict on a new starter's call; never on one's own call."""
     review = CallReview.objects.select_for_update().get(pk=review.pk)
+    if review.call.caller_id == by.pk:
+        raise StaffingRefused(
+            "You cannot review your own call: another supervisor must review it."
+        )
     if review.reviewed_at is not None:
         raise StaffingRefused("That call has already been reviewed.")
     if verdict == CallReview.Verdict.NEEDS_SUPPORT and not note.strip():
@@ -651,6 +768,10 @@ def new_starter_sign_off(
     reviewed at all.
     """
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+    if profile.user_id == by.pk:
+        raise StaffingRefused(
+            "You cannot sign yourself off: another supervisor must sign you off."
+        )
     if not profile.is_new_starter:
         raise StaffingRefused(f"{profile.user.get_full_name()} is already signed off.")
     reviews = CallReview.objects.filter(call__caller_id=profile.user_id)

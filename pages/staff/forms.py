@@ -228,7 +228,13 @@ class ReassignForm(forms.Form):
     )
     to = forms.ChoiceField(
         label="Move the ticked items to",
-        error_messages={"required": "Choose who takes the work."},
+        error_messages={
+            "required": "Choose who takes the work.",
+            # Listed when the page loaded, since deactivated or moved away.
+            "invalid_choice": (
+                "That person can no longer take work: choose someone else."
+            ),
+        },
     )
     reason = forms.CharField(
         max_length=300, error_messages={"required": "Give a reason for the move."}

@@ -175,14 +175,32 @@ def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         put_typing_back(request, form, action=request.path)
     if form.is_bound and form.is_valid():
         try:
-            services.shift_cancel(
+            cancelled = services.shift_cancel(
                 shift=shift, by=request.user, reason=form.cleaned_data["reason"]
             )
         except StaffingRefused as exc:
             form.add_error("reason", str(exc))
         else:
-            messages.success(request, f"Cancelled {shift}.")
+            if cancelled.pk != shift.pk:
+                ended = timezone.localtime(cancelled.starts_at)
+                messages.success(
+                    request,
+                    f"The shift {shift} had already started, so it was cut short "
+                    f"at {ended:%H:%M}: the hours worked until then stay booked, "
+                    "and the rest is cancelled.",
+                )
+            else:
+                messages.success(request, f"Cancelled {shift}.")
             return _back_to_week("staffing:team_shifts", shift, request)
+    now = timezone.now()
     return TemplateResponse(
-        request, "staffing/shift_cancel.html", {"form": form, "shift": shift}
+        request,
+        "staffing/shift_cancel.html",
+        {
+            "form": form,
+            "shift": shift,
+            "under_way": shift.status == Shift.Status.BOOKED
+            and shift.starts_at < now < shift.ends_at,
+            "now": now,
+        },
     )

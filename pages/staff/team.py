@@ -108,7 +108,7 @@ def _training_page(request: HttpRequest, profile, *, for_self: bool) -> HttpResp
             status = 400
         else:
             module = get_object_or_404(TrainingModule, pk=module_id, tier=profile.tier)
-            services.training_complete(profile=profile, module=module)
+            services.training_complete(profile=profile, module=module, by=request.user)
             messages.success(request, f"Recorded: {module} completed.")
             return redirect(request.get_full_path())
     return TemplateResponse(

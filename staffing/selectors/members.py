@@ -32,10 +32,15 @@ from .rota import hours_booked
 def team_members(supervisor: StaffProfile) -> QuerySet[StaffProfile]:
     """The people a supervisor runs: their team, or everyone of their tier with no team
     when they are not attached to one."""
-    qs = StaffProfile.objects.filter(user__is_active=True)
+    return team_profiles(supervisor).filter(user__is_active=True)
+
+
+def team_profiles(supervisor: StaffProfile) -> QuerySet[StaffProfile]:
+    """Everyone of the supervisor's team, deactivated accounts too: for the figures
+    of weeks they worked."""
     if supervisor.team_id is not None:
-        return qs.filter(team_id=supervisor.team_id)
-    return qs.filter(tier=supervisor.tier, team__isnull=True)
+        return StaffProfile.objects.filter(team_id=supervisor.team_id)
+    return StaffProfile.objects.filter(tier=supervisor.tier, team__isnull=True)
 
 
 def get_member_for_supervisor(supervisor: StaffProfile, pk: int) -> StaffProfile:

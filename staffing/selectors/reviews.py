@@ -10,11 +10,14 @@ from .members import _subcount, team_members
 
 
 def review_queue(supervisor: StaffProfile) -> QuerySet[CallReview]:
-    """New starters' calls in the team still waiting for a supervisor, oldest first."""
+    """New starters' calls in the team still waiting for a supervisor, oldest first;
+    not the supervisor's own (another supervisor reviews those)."""
     return (
         CallReview.objects.filter(
             reviewed_at__isnull=True,
-            call__caller_id__in=team_members(supervisor).values("user_id"),
+            call__caller_id__in=team_members(supervisor)
+            .exclude(pk=supervisor.pk)
+            .values("user_id"),
         )
         .select_related("call__caller", "call__case__person", "call__contact__person")
         .order_by("created_at", "pk")
@@ -29,11 +32,13 @@ def get_review_for_supervisor(supervisor: StaffProfile, pk: int) -> CallReview:
 
 
 def new_starters(supervisor: StaffProfile) -> list[StaffProfile]:
-    """The team's new starters, with how many of their calls are reviewed or waiting."""
+    """The team's new starters, with how many of their calls are reviewed or waiting;
+    not the supervisor themself (another supervisor signs them off)."""
     reviews = CallReview.objects.filter(call__caller_id=OuterRef("user_id"))
     return list(
         team_members(supervisor)
         .filter(signed_off_at__isnull=True)
+        .exclude(pk=supervisor.pk)
         .select_related("user")
         .annotate(
             reviews_pending=_subcount(
