@@ -39,7 +39,7 @@ AGE_BUCKETS: list[tuple[str, int, int | None]] = [
 ]
 # The beat counts every minute: a count older than this means it is not running.
 POOL_COUNT_MAX_AGE = timedelta(seconds=90)
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class KindCount:
     buckets: tuple[int, ...]  # in the order of AGE_BUCKETS
     total: int
     overdue: int  # its next call already due
+    # Assignment may give out now (no call held back: not waiting for an online
+    # answer, a call-back time, the gap between attempts).
+    due: int = 0
 
 
 @dataclass(frozen=True)
@@ -74,12 +77,17 @@ def count_kind(model: type[WorkItem], now: datetime) -> KindCount:
     row = model.objects.awaiting_assignment().aggregate(
         total=Count("pk"),
         overdue=Count("pk", filter=Q(next_attempt_at__lt=now)),
+        due=Count(
+            "pk",
+            filter=Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        ),
         **buckets,
     )
     return KindCount(
         buckets=tuple(row[f"b{i}"] for i in range(len(AGE_BUCKETS))),
         total=row["total"],
         overdue=row["overdue"],
+        due=row["due"],
     )
 
 

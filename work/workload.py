@@ -127,6 +127,7 @@ class Backlog:
     total: int
     overdue: int
     is_team_tier: bool
+    due: int = 0  # may be given out now (work.pool_counts.KindCount.due)
 
 
 @dataclass
@@ -141,6 +142,9 @@ class Dashboard:
     overdue_held: int
     pending_reviews: int
     waiting: int  # the team tier's pool
+    # Of it, what may be given out now: staff are idle "while work waits" only when
+    # some is (the rest wait for an online answer, a call-back time).
+    due: int
     pool_counted_at: datetime  # when the pool was counted (the beat's, or now)
     idle_ready: list[Any] = field(default_factory=list)
     idle_blocked: list[Any] = field(default_factory=list)
@@ -173,6 +177,7 @@ def backlog(model: type[WorkItem], *, pool: PoolCount, team_tier: int) -> Backlo
         total=counted.total,
         overdue=counted.overdue,
         is_team_tier=tier == team_tier,
+        due=counted.due,
     )
 
 
@@ -225,7 +230,8 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
         m.since_last_call = now - m.last_call_at if m.last_call_at else None
     pool = pool_count(now)
     backlogs = [backlog(k, pool=pool, team_tier=tier) for k in (Case, Contact)]
-    waiting = next(b.total for b in backlogs if b.is_team_tier)
+    team_backlog = next(b for b in backlogs if b.is_team_tier)
+    waiting, due = team_backlog.total, team_backlog.due
     overdue_items = list(
         model.objects.held()
         .filter(
@@ -245,9 +251,10 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
         overdue_held=sum(m.overdue for m in members),
         pending_reviews=pending_reviews,
         waiting=waiting,
+        due=due,
         pool_counted_at=pool.counted_at,
     )
-    if waiting:
+    if due:
         for m in board.on_shift:
             if m.held == 0 and m.tier == tier:
                 (board.idle_blocked if m.blocked_by else board.idle_ready).append(m)

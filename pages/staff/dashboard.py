@@ -56,7 +56,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "member_rows": member_rows(
                 board.members,
                 now=now,
-                waiting=board.waiting,
+                due=board.due,
                 team_tier=supervisor.tier,
             ),
             "supervisor": supervisor,

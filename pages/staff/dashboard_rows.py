@@ -31,7 +31,7 @@ class MemberRow:
     on_shift_until: str  # "H:i" local, "" when off shift
     work_url: str
     held: int
-    idle: bool  # on shift, holding nothing, while the team's tier has work waiting
+    idle: bool  # on shift, holding nothing, while the team's tier has work due a call
     overdue: int
     last_call: str  # "45 minutes" (no-break spaces), "" with no calls yet
     blocked_by: str  # why they cannot take work now, "" when they can
@@ -61,7 +61,7 @@ def _since(now: datetime) -> Callable[[datetime], str]:
 
 
 def member_rows(
-    members: list[Any], *, now: datetime, waiting: int, team_tier: int
+    members: list[Any], *, now: datetime, due: int, team_tier: int
 ) -> list[MemberRow]:
     """The rows of the team table, in the board's order. Each member carries the
     board's annotations (held, overdue, last_call_at, on_shift_until, blocked_by)."""
@@ -81,7 +81,7 @@ def member_rows(
                 ),
                 work_url=f"{work_url}?holder={m.pk}",
                 held=m.held,
-                idle=bool(on_shift and m.held == 0 and waiting and m.tier == team_tier),
+                idle=bool(on_shift and m.held == 0 and due and m.tier == team_tier),
                 overdue=m.overdue,
                 last_call=since(m.last_call_at) if m.last_call_at else "",
                 blocked_by="; ".join(m.blocked_by),

@@ -100,6 +100,26 @@ def test_idle_staff_who_cannot_take_work_are_named_with_the_reason(
     assert "<strong>Una Verified</strong> (registration not verified)" in page.text
 
 
+def test_no_warning_while_the_only_work_waits_for_an_online_answer(
+    clock, client, lead, clinical_team
+):
+    """Cases held back for their online answer are not for anyone to take: the board
+    counted them as waiting and told the supervisor to hand them out."""
+    member(clinical_team, user__first_name="Idris", user__last_name="Idle")
+    f.CaseFactory(next_attempt_at=NOW + 3 * HOUR)
+    client.force_login(lead.user)
+    page = client.get(reverse("staffing:dashboard"))
+    assert "Staff idle while work waits" not in page.text
+    board = page.context["board"]
+    assert (board.waiting, board.due) == (1, 0)
+    assert "0 due a call now; the others wait for an online answer" in page.text
+
+    f.CaseFactory()  # due now
+    page = client.get(reverse("staffing:dashboard"))
+    assert "Staff idle while work waits" in page.text
+    assert "<strong>1 due a call</strong> in the pool" in page.text
+
+
 def test_no_warning_when_nothing_waits(clock, client, lead, clinical_team):
     member(clinical_team)
     client.force_login(lead.user)
