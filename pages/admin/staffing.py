@@ -192,9 +192,18 @@ class ShiftAdmin(IndexedSearchMixin, ServiceActionsMixin, ReadOnlyAdmin, BigTabl
     @admin.action(description="Cancel the shifts…", permissions=["work"])
     def cancel_shifts(self, request, queryset):
         def apply(data):
-            for shift in queryset:
-                shift_cancel(shift=shift, by=request.user, reason=data["reason"])
-            return f"Cancelled {queryset.count()} shifts."
+            cut_short = 0
+            shifts = list(queryset)
+            for shift in shifts:
+                rest = shift_cancel(shift=shift, by=request.user, reason=data["reason"])
+                cut_short += rest.pk != shift.pk  # under way: ended now, rest cancelled
+            said = f"Cancelled {len(shifts) - cut_short} shifts."
+            if cut_short:
+                said += (
+                    f" {cut_short} under way ended now: the hours worked stay "
+                    "booked, the rest is cancelled."
+                )
+            return said
 
         return form_action(
             self,

@@ -83,6 +83,30 @@ def test_cancelling_a_shift_under_way_cuts_it_short_and_keeps_the_hours_worked(
     assert "Cancelled" in mine.text
 
 
+def test_the_admins_cancel_action_says_a_shift_under_way_was_cut_short(
+    clock, client, clinical_team
+):
+    clock.move_to(at(TODAY, 5, 4))
+    worker = member(clinical_team, on_shift=False)
+    shift = night_shift(worker)
+    client.force_login(
+        f.UserFactory(username="administrator", is_superuser=True, is_staff=True)
+    )
+    response = client.post(
+        reverse("admin:staffing_shift_changelist"),
+        {
+            "action": "cancel_shifts",
+            "_selected_action": [str(shift.pk)],
+            "apply": "Apply",
+            "reason": "Sent home unwell",
+        },
+        follow=True,
+    )
+    assert "Cancelled 0 shifts. 1 under way ended now" in response.text
+    shift.refresh_from_db()
+    assert (shift.status, shift.ends_at) == (Shift.Status.BOOKED, at(TODAY, 5, 4))
+
+
 def test_the_cancel_page_says_a_shift_under_way_ends_now(
     clock, client, lead, clinical_team
 ):
