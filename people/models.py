@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 
+from .names import visible_name
 from .phone_field import PhoneField
 
 
@@ -41,8 +42,8 @@ def validate_nhs_number(value: str) -> None:
 class Person(models.Model):
     """One human being, behind every case and contact they appear in."""
 
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
+    first_name = models.CharField(max_length=100, validators=[visible_name])
+    last_name = models.CharField(max_length=100, validators=[visible_name])
     date_of_birth = models.DateField(null=True, blank=True)
     nhs_number = models.CharField(
         "NHS number",

@@ -139,19 +139,6 @@ def name_compared(value: str) -> str:
     return unicodedata.normalize("NFC", folded)
 
 
-# Characters that show nothing: controls, format characters such as the zero-width
-# space and joiners, separators, and the blank "letters" (Hangul fillers, the blank
-# Braille pattern) that some keyboards and copied text put in.
-BLANK_LETTERS = frozenset("\u115f\u1160\u2800\u3164\uffa0")
-
-
-def name_shows_nothing(value: str) -> bool:
-    """Whether a name is made only of characters that show nothing (or of none)."""
-    return all(
-        unicodedata.category(char)[0] in "CZ" or char in BLANK_LETTERS for char in value
-    )
-
-
 def _normalised(name: str, value):
     if isinstance(value, str):
         value = value.strip()

@@ -20,6 +20,7 @@ from phonenumber_field.formfields import PhoneNumberField
 from cases.models import Case, SettingKind
 from people.matching import Arrival, Candidate, earlier_arrival_linked, phone_text
 from people.models import Person
+from people.names import visible_name
 from people.services import PersonDetails, person_arrival, person_lookup
 
 from .intake import (
@@ -111,10 +112,12 @@ class ResultRowForm(forms.Form):
     )
     first_name = forms.CharField(
         max_length=MAX_LENGTH["first_name"],
+        validators=[visible_name],
         error_messages={"required": "Enter the first name."},
     )
     last_name = forms.CharField(
         max_length=MAX_LENGTH["last_name"],
+        validators=[visible_name],
         error_messages={"required": "Enter the last name."},
     )
     date_of_birth = _date_field(required=False)

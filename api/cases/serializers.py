@@ -12,13 +12,9 @@ from api.fields import PhoneSerializerField
 from cases.models import Case, SettingKind
 from cases.workitem import Route
 from people.models import Person
+from people.names import INVISIBLE_NAME, name_shows_nothing
 from people.services import PersonDetails
-from work.intake import (
-    COMPARED_FIELDS,
-    TestResult,
-    conflict_message,
-    name_shows_nothing,
-)
+from work.intake import COMPARED_FIELDS, TestResult, conflict_message
 from work.result_rules import (
     MAX_LENGTH,
     date_of_birth_check,
@@ -43,10 +39,7 @@ def _name_clean(value: str) -> str:
     separate combining characters is the same name; refused when it shows nothing
     (only zero-width or other invisible characters)."""
     if name_shows_nothing(value):
-        raise serializers.ValidationError(
-            "This name has no visible letters (only spaces or invisible "
-            "characters, such as a zero-width space): give the name."
-        )
+        raise serializers.ValidationError(INVISIBLE_NAME)
     return unicodedata.normalize("NFC", value)
 
 
