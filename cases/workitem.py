@@ -326,8 +326,18 @@ class WorkItem(models.Model):
         self.completed_at = now
         self._save("status", "completed_at")
 
-    def mark_escalated(self, *, team, now: datetime) -> None:
-        if not self.is_workable:
+    @property
+    def is_done_with(self) -> bool:
+        """Reached and no longer the national service's to work (a contact reached,
+        anything completed): a safeguarding concern may still be raised on it."""
+        return (
+            self.status in (Status.REACHED, Status.COMPLETED) and not self.is_workable
+        )
+
+    def mark_escalated(self, *, team, now: datetime, concern: bool = False) -> None:
+        """To its local team. A safeguarding `concern` goes there from an item done
+        with too (reached online while the caller was on the phone, say)."""
+        if not (self.is_workable or (concern and self.is_done_with)):
             raise self._refuse("escalated")
         self.status = Status.ESCALATED
         self.local_team = team

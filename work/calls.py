@@ -189,14 +189,18 @@ def call_record(
         now=now,
         call_back_at=call_back_at,
     )
-    locked.mark_called(
-        now=now,
-        reached=plan.reached,
-        back_to_pool=plan.back_to_pool,
-        next_attempt_at=plan.next_attempt_at,
-        escalate_due_at=plan.escalate_due_at,
-        caller_tier=_tier_of(caller) if plan.reached else None,
-    )
+    # A concern heard on a call to someone reached meanwhile (they answered online
+    # while on the phone) or before is not a call attempt, but is never refused: it
+    # goes to the local team below.
+    if not (outcome == Outcome.SAFEGUARDING and locked.is_done_with):
+        locked.mark_called(
+            now=now,
+            reached=plan.reached,
+            back_to_pool=plan.back_to_pool,
+            next_attempt_at=plan.next_attempt_at,
+            escalate_due_at=plan.escalate_due_at,
+            caller_tier=_tier_of(caller) if plan.reached else None,
+        )
     person = locked.person
     call = CallAttempt.objects.create(
         **{locked.kind: locked},

@@ -57,13 +57,16 @@ def item_escalate(
     """Hand an item to the local team of its area (the fallback team if none).
 
     Exactly once: an item already escalated raises IllegalTransition, and the
-    database refuses a second open escalation even under a race.
+    database refuses a second open escalation even under a race. A safeguarding
+    concern goes to the team from an item done with too (cases.workitem).
     """
     now = now or timezone.now()
     locked = item.locked()
     team = locked.area.local_team if locked.area is not None else fallback_team()
     held = locked.assignee_id is not None
-    locked.mark_escalated(team=team, now=now)
+    locked.mark_escalated(
+        team=team, now=now, concern=reason == Escalation.Reason.SAFEGUARDING
+    )
     escalation = Escalation.objects.create(
         **{locked.kind: locked},
         local_team=team,
