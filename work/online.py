@@ -39,7 +39,7 @@ from online.texts import language_of, long_date, say
 from people.matching import written_as_themselves
 from people.models import Language, Message, Person, PersonChange
 from people.phone_field import Phone
-from people.services import person_arrival
+from people.services import arrivals_one_at_a_time, person_arrival
 from rows.insert import insert_rows
 
 from .access.items import may_work_item
@@ -338,6 +338,13 @@ def online_case_submit(
     now = now or timezone.now()
     locked_link = _locked_link(link, now, OnlineLink.Purpose.CASE)
     assert locked_link.case_id is not None  # a case's link (the check constraint)
+    arrivals = [
+        person_arrival(r.person, postcode=r.person.postcode) for r in answer.contacts
+    ]
+    # The people named held before the case, in the order the case page takes them
+    # (work.casework.contacts_add_many): the caseworker adding the same household
+    # at the same moment waits, rather than each waiting for the other (a deadlock).
+    arrivals_one_at_a_time(arrivals)
     case = Case.objects.select_for_update().get(pk=locked_link.case_id)
     if case.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
         raise LinkUnusable()
@@ -346,10 +353,8 @@ def online_case_submit(
     # them from a namesake on the same phone, so their name and number do.
     themselves = {
         index: OWN_CONTACT
-        for index, row in enumerate(answer.contacts)
-        if written_as_themselves(
-            person_arrival(row.person, postcode=row.person.postcode), case.person
-        )
+        for index, arrival in enumerate(arrivals)
+        if written_as_themselves(arrival, case.person)
     }
     if themselves:
         raise ContactRowsRefused(themselves)
