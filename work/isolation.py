@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -172,15 +172,19 @@ def contacts_become_cases(
     contacts = list(
         Contact.objects.select_for_update(of=("self",))
         .filter(_OPEN_OR_TOLD, person_id__in=latest, isolation_ends_on__gte=today)
-        .annotate(
-            overridden=Exists(
-                IsolationChange.objects.overrides().filter(contact=OuterRef("pk"))
-            )
-        )
         .order_by("pk")
     )
     if not contacts:
         return []
+    # Read after the rows are locked, in a statement of its own: a clinician's
+    # override committed while this waited for the lock is seen (a subquery of the
+    # locking statement reads the snapshot from before the wait, and the override
+    # was lost to the case's shorter date).
+    overridden = set(
+        IsolationChange.objects.overrides()
+        .filter(contact__in=contacts)
+        .values_list("contact_id", flat=True)
+    )
     user = by if by is not None and by.is_authenticated else None
     changes, moved = [], []
     for contact in contacts:
@@ -188,7 +192,7 @@ def contacts_become_cases(
         ends_on = isolation_after_fact(
             current=contact.isolation_ends_on,
             computed=case.isolation_ends_on,
-            overridden=contact.overridden,
+            overridden=contact.pk in overridden,
         )
         changes.append(
             IsolationChange(
