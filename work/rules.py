@@ -94,14 +94,20 @@ def infectious_from(case: Any) -> date:
 
 def exposure_date_problem(*, day: date, case: Any | None, today: date) -> str:
     """What is wrong with the day a case's contact was last exposed ("" when
-    nothing): in the future, or before the case could have passed it on (with no
-    case to hand, as the API's serializer has, the future only).
+    nothing): in the future, so long ago that a contact's isolation after it is
+    already over, or before the case could have passed it on (with no case to hand,
+    as the API's serializer has, the first two only).
 
     The one statement of this rule: the case page's rows, the API and the operation
     (work.casework.contact_add) all ask it, so every door refuses the same days with
     the same words. (The online pages say it in the page's language.)"""
     if day > today:
         return "The exposure date cannot be in the future."
+    if (over := contact_isolation_ends_on(last_exposure=day)) < today:
+        return (
+            f"Their isolation after that contact ended on {long_date(over)}: there "
+            "is nothing to ask of them now, so they are not traced."
+        )
     if case is None:
         return ""
     start = infectious_from(case)

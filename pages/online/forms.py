@@ -27,7 +27,7 @@ from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails, VisitDetails
 from work.online import SUPPORT_KINDS, CaseAnswer
-from work.rules import infectious_from, visits_from
+from work.rules import contact_isolation_ends_on, infectious_from, visits_from
 
 from ..templatetags.nhsuk import field_anchor, field_context
 from .texts import setting_kinds, text
@@ -234,6 +234,12 @@ class ContactRow(OnlineForm):
         day = self.cleaned_data["last_near"]
         if day > timezone.localdate():
             raise ValidationError(self.t("err_last_near_future"))
+        if (
+            over := contact_isolation_ends_on(last_exposure=day)
+        ) < timezone.localdate():
+            raise ValidationError(
+                self.t("err_isolation_over", over=long_date(over, self.language))
+            )
         start = infectious_from(self.case)
         if day < start:
             raise ValidationError(

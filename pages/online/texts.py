@@ -409,6 +409,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "cy": "Mae hynny cyn y gallech fod wedi'i drosglwyddo (o {start}): gwiriwch y "
         "dyddiad.",
     },
+    "err_isolation_over": {
+        "en": "Their time to stay at home after that day ended on {over}: you do "
+        "not need to tell us about them.",
+        "cy": "Daeth eu cyfnod i aros gartref ar ôl y diwrnod hwnnw i ben ar {over}: "
+        "nid oes angen i chi ddweud wrthym amdanynt.",
+    },
     "err_household": {
         "en": "Say whether they live with you.",
         "cy": "Dywedwch a ydyn nhw'n byw gyda chi.",

@@ -7,6 +7,8 @@ against an earlier date. Each end date is worked out by hand."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -118,7 +120,10 @@ def test_a_contact_told_to_isolate_follows_their_case_too(clock):
 
 def test_a_contact_whose_isolation_has_ended_keeps_its_date(clock):
     # Exposed 1 December, 14 days: ended on 15 December, two days before today.
+    # Named the next day (a contact whose isolation is over is not traced).
+    clock.move_to(DECEMBER_17 - dt.timedelta(days=15))
     contact = contact_named_on(D(2020, 12, 1))
+    clock.move_to(DECEMBER_17)
 
     positive(specimen=D(2020, 12, 16))
 

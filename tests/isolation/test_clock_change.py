@@ -66,7 +66,10 @@ def test_an_override_to_saturday_is_in_the_past_at_half_past_midnight_on_sunday(
 @pytest.mark.now(AUTUMN_NIGHT)
 def test_a_contact_whose_isolation_ended_on_saturday_in_london_is_not_switched(clock):
     # Exposed 10 October, 14 days: 10 + 14 = Saturday 24 October, the last day.
+    # Named the next day (a contact whose isolation is over is not traced).
+    clock.move_to(dt.datetime(2020, 10, 11, 10, 0, tzinfo=LONDON))
     contact = named_on(D(2020, 10, 10))
+    clock.move_to(AUTUMN_NIGHT)
 
     # A positive result at 00:30 on Sunday (still Saturday in UTC): their isolation
     # as a contact has ended in London, so it is not theirs to switch.

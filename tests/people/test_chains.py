@@ -342,9 +342,12 @@ def test_a_person_joined_through_the_service_links_to_the_case_they_became(
     for case in (case_a, case_b):
         Case.objects.filter(pk=case.pk).update(status=Status.REACHED)
         case.refresh_from_db()
+    # Each named the day after (a contact whose isolation is over is not traced).
+    clock.move_to(DAY + dt.timedelta(days=1))
     first = contact_add(
         case=case_a, details=ContactDetails(exposure_date=DAY, **details)
     )
+    clock.move_to(DAY + dt.timedelta(days=12))
     joined = contact_add(
         case=case_b,
         details=ContactDetails(exposure_date=DAY + dt.timedelta(days=11), **details),
