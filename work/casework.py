@@ -352,17 +352,24 @@ def contact_add(
     # Named by their case, they are not the case found by name and phone alone (a
     # son of his father's name on the home phone); found by NHS number or date of
     # birth, they are, and refused.
-    person, _ = person_find_or_create(
-        details=details.person,
-        source="named as a contact",
-        now=now,
-        not_person=case.person_id,
-    )
-    if person.pk == case.person_id:
-        raise DuplicateContact(OWN_CONTACT)
-    # Two cases naming the same person at once: one after the other, so that the
-    # second joins the first's contact rather than making another.
-    Person.objects.select_for_update(no_key=True).only("pk").get(pk=person.pk)
+    for _ in range(2):
+        person, _ = person_find_or_create(
+            details=details.person,
+            source="named as a contact",
+            now=now,
+            not_person=case.person_id,
+        )
+        if person.pk == case.person_id:
+            raise DuplicateContact(OWN_CONTACT)
+        # Two cases naming the same person at once: one after the other, so that the
+        # second joins the first's contact rather than making another.
+        if Person.objects.select_for_update(no_key=True).filter(pk=person.pk).exists():
+            break
+        # Erased (on request) while this waited for them: found again, a new person.
+    else:
+        raise ValidationError(
+            "That person's record was changed as this was saved: add them again."
+        )
     if (
         Contact.objects.filter(case=case, person=person).exists()
         or Exposure.objects.filter(case=case, contact__person=person).exists()
