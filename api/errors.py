@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from rest_framework import exceptions, status
@@ -54,7 +55,8 @@ def api_exception_handler(exc, context):
     """DRF's handler, plus: IllegalTransition is 409, a Django ValidationError 400,
     a database constraint refusing the change 409, a value it cannot hold 400, a
     connection to the database lost 503 with Retry-After (the request's transaction
-    went with it: nothing is reported saved that was not)."""
+    went with it: nothing is reported saved that was not), a row gone while the
+    request waited for it 404."""
     if isinstance(exc, WorkRefused):
         exc = Conflict(str(exc), code="refused")
     elif isinstance(exc, IllegalTransition):
@@ -77,6 +79,12 @@ def api_exception_handler(exc, context):
         )
     elif isinstance(exc, OperationalError | InterfaceError):
         exc = DatabaseUnavailable()
+    elif isinstance(exc, ObjectDoesNotExist):
+        # Gone while the request waited for it (merged into another record, say).
+        exc = exceptions.NotFound(
+            "It no longer exists (merged into another record, or erased) as this "
+            "was sent: nothing was saved."
+        )
     response = exception_handler(exc, context)
     if isinstance(exc, DatabaseUnavailable) and response is not None:
         response["Retry-After"] = str(DatabaseUnavailable.retry_after_seconds)

@@ -19,7 +19,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -112,7 +112,8 @@ def taken_away_is_told(
     def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any):
         try:
             return view(request, pk, *args, **kwargs)
-        except (PermissionDenied, Http404):
+        except (PermissionDenied, Http404, ObjectDoesNotExist) as exc:
+            # (ObjectDoesNotExist: the item went, merged away, while this waited.)
             match = request.resolver_match
             namespace = match.namespace if match is not None else ""
             if (
@@ -120,7 +121,10 @@ def taken_away_is_told(
                 or namespace not in MODELS
                 or not had_it_shown(request, MODELS[namespace], pk)
             ):
-                raise  # never theirs: refused as before, and told nothing of it
+                # Never theirs: refused as before, and told nothing of it.
+                if isinstance(exc, ObjectDoesNotExist):
+                    raise Http404("No such item.") from exc
+                raise
             if sent_again(request, namespace=namespace, pk=pk):
                 # The first sending logged the call and took the item away.
                 messages.success(request, SENT_AGAIN)

@@ -5,7 +5,11 @@ it was, and a "reached" call was lost without a word."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 
 from calls.models import CallAttempt
@@ -120,3 +124,40 @@ def test_an_item_never_theirs_is_refused_and_nothing_said_of_it(client, call_han
 
     assert answer.status_code == 403
     assert "held by" not in answer.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_item_merged_away_while_the_call_waited_for_it_says_so(
+    requires_postgres, client, call_handler
+):
+    """The merge held the contact's row when the call came in, and folded it away:
+    before, the call waiting for the row failed on it gone, a 500, the call lost."""
+    contact = f.ContactFactory(status=Status.ASSIGNED, assignee=call_handler)
+    opened(client, call_handler, contact)
+    merging = threading.Event()
+    errors: list[BaseException] = []
+
+    def merge() -> None:
+        try:
+            with transaction.atomic():
+                type(contact).objects.select_for_update().get(pk=contact.pk)
+                merging.set()
+                time.sleep(0.5)  # the call comes in and waits for the row
+                type(contact).objects.filter(pk=contact.pk).delete()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=merge)
+    thread.start()
+    merging.wait()
+    answer = client.post(reverse("contacts:call", args=[contact.pk]), CALL, follow=True)
+    thread.join()
+
+    assert not errors, errors
+    assert answer.status_code == 200
+    assert "no longer held (it was merged into another record)" in (
+        answer.content.decode()
+    )
+    assert not CallAttempt.objects.exists()
