@@ -260,15 +260,17 @@ def rota_by_hour(
     hours: Sequence[datetime], *, now: datetime
 ) -> dict[int, tuple[list[float], list[float]]]:
     """Per tier, the staff booked in each hour and the open slots not yet started
-    (which no one can book once started). One query: shifts grouped by tier, status
-    and window."""
+    (which no one can book once started). A booked shift counts only while its
+    person's account is active: assignment gives no work to a deactivated account,
+    so their shifts are no cover. One query: shifts grouped by tier, status and
+    window."""
     if not hours:
         return {tier: ([], []) for tier in cap.TIERS}
     start, end = hours[0], hours[-1] + cap.HOUR
     rows = (
         Shift.objects.filter(tier__in=cap.TIERS, starts_at__lt=end, ends_at__gt=start)
         .filter(
-            Q(status=Shift.Status.BOOKED)
+            Q(status=Shift.Status.BOOKED, staff__user__is_active=True)
             | Q(status=Shift.Status.OPEN, starts_at__gt=now)
         )
         .order_by()

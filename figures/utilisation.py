@@ -74,32 +74,48 @@ class Utilisation:
         return self.until > week_bounds(self.monday)[0]
 
 
+def _team_shifts(supervisor: StaffProfile) -> Q:
+    """The shifts of the supervisor's team: booked for it (Shift.team), or, a slot
+    open to the whole tier, booked by one of its members; for a supervisor of no
+    team, their tier's shifts of no team booked by people of no team. By the shift,
+    not by the team its person has now: a past week stays the team's it was worked
+    for when someone moves to another team."""
+    if supervisor.team_id is not None:
+        return Q(team_id=supervisor.team_id) | Q(
+            team__isnull=True, staff__team_id=supervisor.team_id
+        )
+    return Q(tier=supervisor.tier, team__isnull=True, staff__team__isnull=True)
+
+
 def _worked_in(
-    profiles: QuerySet[StaffProfile], *, start: datetime, end: datetime, until: datetime
+    supervisor: StaffProfile, *, start: datetime, end: datetime, until: datetime
 ) -> QuerySet[StaffProfile]:
-    """Those of `profiles` with time on a booked shift, a call or a case completed
-    in the week (the rows the figures below count)."""
-    return profiles.filter(
-        Exists(
-            Shift.objects.filter(
-                staff=OuterRef("pk"),
-                status=Shift.Status.BOOKED,
-                starts_at__lt=until,
-                ends_at__gt=start,
-            )
+    """Who worked in the supervisor's team in the week: those with time on a booked
+    shift of the team; and those of the team now with no booked shift in the week
+    (of any team) but with a call or a case completed in it (the rows the figures
+    below count)."""
+    booked = Shift.objects.filter(
+        staff=OuterRef("pk"),
+        status=Shift.Status.BOOKED,
+        starts_at__lt=until,
+        ends_at__gt=start,
+    )
+    busy = Exists(
+        CallAttempt.objects.filter(
+            caller=OuterRef("user_id"), started_at__gte=start, started_at__lt=end
         )
-        | Exists(
-            CallAttempt.objects.filter(
-                caller=OuterRef("user_id"), started_at__gte=start, started_at__lt=end
-            )
+    ) | Exists(
+        Case.objects.filter(
+            assignee=OuterRef("user_id"),
+            completed_at__gte=start,
+            completed_at__lt=end,
         )
-        | Exists(
-            Case.objects.filter(
-                assignee=OuterRef("user_id"),
-                completed_at__gte=start,
-                completed_at__lt=end,
-            )
-        )
+    )
+    no_shift_but_busy = (
+        Q(pk__in=team_profiles(supervisor).values("pk")) & ~Exists(booked) & busy
+    )
+    return StaffProfile.objects.filter(
+        Exists(booked.filter(_team_shifts(supervisor))) | no_shift_but_busy
     )
 
 
@@ -113,14 +129,17 @@ def utilisation(
     of a shift under way only the part up to now, so a week looked at on its Tuesday
     shows Monday and Tuesday so far, not a week of idle shifts.
 
-    The people are those of the team who worked that week, whether or not their
-    account is still active: a past week's figures stay as they were when someone
-    leaves.
+    The people are those who worked in the team that week, whether or not their
+    account is still active, and whichever team they are in now: a past week's
+    figures stay as they were when someone leaves or moves. Shift time counts the
+    shifts booked for the team (Shift.team); calls and completed cases are the
+    person's. Someone with no booked shift that week counts with the team they are
+    in now.
     """
     start, end = week_bounds(monday)
     until = max(start, min(end, now or timezone.now()))
     members = list(
-        _worked_in(team_profiles(supervisor), start=start, end=end, until=until)
+        _worked_in(supervisor, start=start, end=end, until=until)
         .select_related("user")
         .order_by("user__last_name", "user__first_name")
     )
@@ -134,6 +153,7 @@ def utilisation(
 
     by_pk = {m.pk: m for m in members}
     for staff_id, s, e in Shift.objects.filter(
+        _team_shifts(supervisor),
         staff_id__in=list(by_pk),
         status=Shift.Status.BOOKED,
         starts_at__lt=until,
@@ -152,8 +172,10 @@ def utilisation(
         .annotate(
             n=Count("pk"),
             talk=Sum("duration_seconds"),
+            # Each contact reached once: a follow-up call to someone already
+            # reached says "reached" too.
             reached=Count(
-                "pk", filter=Q(outcome=Outcome.REACHED, contact__isnull=False)
+                "contact_id", filter=Q(outcome=Outcome.REACHED), distinct=True
             ),
         )
         .values_list("caller_id", "day", "n", "talk", "reached")

@@ -46,6 +46,12 @@ SETTLES_AFTER, are cached for settings.FIGURES_OPEN_WEEK_SECONDS (a few minutes;
 never), under a key of their own, so their moving figures are never read as the
 settled week's.
 
+The staff rows (England only) are per national tier and staff team, filed by the
+tier and team each shift was booked for (Shift.tier, Shift.team), so a later move to
+another team leaves past weeks as they were; a person's calls go with their shifts
+of the week. "People reached" counts the cases and contacts a person reached, each
+once however many of their calls to it say "reached" (see _staff).
+
 The contacts block reads the week's contacts from a covering index (contacts/models.py:
 created_at, or area and created_at, with every column it reads): an index-only scan.
 """
@@ -125,7 +131,7 @@ SPREAD_KEYS = ("under_24h", "24_48h", "48_72h", "over_72h")
 WITHIN = timedelta(hours=24)
 
 # Bump when the shape or a definition changes: older cached figures are not read.
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 CACHE_SECONDS = 7 * 24 * 60 * 60  # a settled week; the open one: see _open_week_seconds
 # A week's figures settle this long after it ends: its last items can be reached
 # within 24, 48 or 72 hours of arriving only after it. Until then it is cached, and
@@ -386,7 +392,7 @@ class StaffRow:
     team: str  # staff team name ("" for staff with no team)
     hours_on_shift: float  # booked shift time already worked within the week
     calls: int
-    reached: int  # calls with outcome reached
+    reached: int  # cases and contacts reached on their calls, each once a person
     calls_per_hour: float | None
     reached_per_hour: float | None
     idle_share: float | None  # 0..1: share of shift time not on a call or its write-up
@@ -710,18 +716,30 @@ def _times_in_python(columns: dict[str, tuple[QuerySet, ExpressionWrapper]]) -> 
 
 def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
     """Two grouped queries, per member of staff of the national tiers: the booked
-    shift time already worked in the week (up to now); and the calls made, those
-    that reached someone, and the time on them. Then per tier and staff team, in
-    Python: the share of shift time not on a call is utilisation's (figures/
-    utilisation.py): a call is its talk and WRAP_UP to write it up, and each person's
-    time on calls counts up to their own shift time, so one who called for hours
-    past their shift does not hide the idle time of another.
+    shift time already worked in the week (up to now), by the tier and team each
+    shift was booked for; and the calls made, the people they reached, and the time
+    on them. Then per tier and staff team, in Python: the share of shift time not on
+    a call is utilisation's (figures/utilisation.py): a call is its talk and WRAP_UP
+    to write it up, and each person's time on calls counts up to their own shift
+    time, so one who called for hours past their shift does not hide the idle time
+    of another.
+
+    A week is filed under the tier and team its shifts were booked for, not those
+    the person has now (a move to another team later leaves past weeks as they
+    were); a slot open to the whole tier (no team) counts under the team the person
+    has. A person's calls go with their shifts of the week (with the tier and team
+    of most of their hours, if they worked in two); someone who called with no
+    shift in the week is filed under their own tier and team.
+
+    People reached: the cases and contacts a person reached, each once, however
+    many of their calls to it say "reached" (a follow-up call to someone already
+    reached says so too).
 
     Grouped joins, not a subquery per member of staff: at a month at peak (9,000
     staff, 1.2M calls in the week) three correlated subqueries a member took 4.3 s,
     the grouped join of the week's calls to their callers 0.6 s."""
     until = max(start, min(end, now))
-    national = [Tier.CLINICAL, Tier.CALL_HANDLER]
+    national = (Tier.CLINICAL, Tier.CALL_HANDLER)
     worked = ExpressionWrapper(
         Least(F("ends_at"), Value(until, output_field=DateTimeField()))
         - Greatest(F("starts_at"), Value(start, output_field=DateTimeField())),
@@ -729,19 +747,21 @@ def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
     )
     shifts = (
         Shift.objects.filter(
-            staff__tier__in=national,
+            tier__in=national,
             status=Shift.Status.BOOKED,
             starts_at__lt=until,
             ends_at__gt=start,
         )
         .order_by()
-        .values("staff_id", "staff__tier", "staff__team__name")
+        .annotate(team_name=Coalesce("team__name", "staff__team__name"))
+        .values("staff_id", "tier", "team_name")
         .annotate(worked=Sum(worked))
-        .values_list("staff_id", "staff__tier", "staff__team__name", "worked")
+        .values_list("staff_id", "tier", "team_name", "worked")
     )
+    reached = Q(outcome=Outcome.REACHED)
     calls = (
         CallAttempt.objects.filter(
-            caller__staff__tier__in=national,
+            caller__staff__isnull=False,
             started_at__gte=start,
             started_at__lt=until,
         )
@@ -749,7 +769,9 @@ def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
         .values("caller__staff__id", "caller__staff__tier", "caller__staff__team__name")
         .annotate(
             n=Count("pk"),
-            reached=Count("pk", filter=Q(outcome=Outcome.REACHED)),
+            # Each case and contact once (Count ignores the other's NULLs).
+            reached=Count("case_id", filter=reached, distinct=True)
+            + Count("contact_id", filter=reached, distinct=True),
             talk=Sum("duration_seconds"),
         )
         .values_list(
@@ -761,22 +783,29 @@ def _staff(start: datetime, end: datetime, now: datetime) -> list[StaffRow]:
             "talk",
         )
     )
-    # Per person: [tier, team, shift seconds, calls, reached, talk seconds].
-    people: dict[int, list[Any]] = {}
+    # Per person, tier and team: [shift seconds, calls, reached, talk seconds].
+    worked_in: dict[tuple[int, int, str | None], list[float]] = {}
     for staff_id, tier, team, worked_for in shifts:
         seconds = worked_for.total_seconds() if worked_for else 0.0
-        people[staff_id] = [tier, team, seconds, 0, 0, 0]
-    for staff_id, tier, team, n, reached, talk in calls:
-        person = people.setdefault(staff_id, [tier, team, 0.0, 0, 0, 0])
-        person[3:] = [n, reached, talk or 0]
+        worked_in[(staff_id, tier, team)] = [seconds, 0, 0, 0]
+    # Each person's calls with their shifts' tier and team of the most hours.
+    main: dict[int, tuple[int, int, str | None]] = {}
+    for key, (seconds, *_) in worked_in.items():
+        if key[0] not in main or seconds > worked_in[main[key[0]]][0]:
+            main[key[0]] = key
+    for staff_id, tier, team, n, reached_by, talk in calls:
+        key = main.get(staff_id, (staff_id, tier, team))
+        if key[1] not in national:
+            continue  # called with no national shift, and not of a national tier now
+        worked_in.setdefault(key, [0.0, 0, 0, 0])[1:] = [n, reached_by, talk or 0]
     # Per team: [shift seconds, calls, reached, busy seconds within shifts].
     by_team: dict[tuple[int, str | None], list[float]] = {}
-    for tier, team, seconds, n, reached, talk in people.values():
+    for (_, tier, team), (on_shift, made, reached_by, on_calls) in worked_in.items():
         totals = by_team.setdefault((tier, team), [0.0, 0, 0, 0.0])
-        totals[0] += seconds
-        totals[1] += n
-        totals[2] += reached
-        totals[3] += min(seconds, busy_seconds(talk_seconds=talk, calls=n))
+        totals[0] += on_shift
+        totals[1] += made
+        totals[2] += reached_by
+        totals[3] += min(on_shift, busy_seconds(talk_seconds=on_calls, calls=int(made)))
     staff = []
     # By tier, then team name; members of no team last.
     for (tier, name), (on_shift, made, reached_by, busy) in sorted(
