@@ -77,6 +77,18 @@ TEXTS: dict[str, dict[str, str]] = {
             "Mae hyn yn disodli'r dyddiad a roesom i chi o'r blaen."
         ),
     },
+    "isolation_advice": {
+        "en": (
+            "NHS contact tracing: you have been in contact with someone who has "
+            "tested positive. Please self-isolate until the end of {until}. Do not "
+            "leave home except for a test or an emergency."
+        ),
+        "cy": (
+            "Olrhain cysylltiadau'r GIG: rydych wedi bod mewn cysylltiad â rhywun "
+            "sydd wedi cael prawf positif. Hunanynyswch tan ddiwedd {until}. Peidiwch "
+            "â gadael eich cartref ac eithrio i gael prawf neu mewn argyfwng."
+        ),
+    },
     "email_subject": {
         "en": "NHS Test and Trace: what to do now",
         "cy": "GIG Profi ac Olrhain: beth i'w wneud nawr",

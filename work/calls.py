@@ -29,6 +29,7 @@ from cases.workitem import WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation
 from notify.services import message_queue
+from online.texts import language_of, long_date, say
 from people.models import Message
 from staffing.access import profile_of
 from staffing.selectors.members import supervisor_emails
@@ -37,6 +38,7 @@ from staffing.services import call_review_queue_if_new_starter
 from .access.items import may_work_item
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .escalation import item_escalate
+from .online import reachable_by_message
 from .rules import after_call, call_problems
 
 
@@ -55,13 +57,12 @@ class CallLogged:
         return self.escalation.local_team.name if self.escalation else ""
 
 
-def isolation_advice_text(item: WorkItem) -> str:
-    ends = item.isolation_ends_on
-    return (
-        "NHS contact tracing: you have been in contact with someone who has tested "
-        f"positive. Please self-isolate until the end of {ends:%A} {ends.day} "
-        f"{ends:%B %Y}. "
-        "Do not leave home except for a test or an emergency."
+def isolation_advice_text(item: WorkItem, language: str = "en") -> str:
+    """The isolation advice a contact reached is sent, in their language."""
+    return say(
+        "isolation_advice",
+        language,
+        until=long_date(item.isolation_ends_on, language),
     )
 
 
@@ -246,16 +247,22 @@ def call_record(
                 escalation_id=logged.escalation.pk,
                 caller_id=caller.pk,
             )
-    if outcome == Outcome.REACHED and isinstance(locked, Contact) and person.phone:
-        # Once per contact: a second "reached" call returns the first text.
+    where = reachable_by_message(person)
+    if outcome == Outcome.REACHED and isinstance(locked, Contact) and where:
+        # Once per contact: a second "reached" call returns the first text. To a
+        # mobile, else an email (never a text to a landline), in their language.
+        channel, to = where
+        language = language_of(person.language.code if person.language else None)
         logged.message = message_queue(
             person=person,
             contact=locked,
-            channel=Message.Channel.SMS,
+            channel=channel,
             kind=Message.Kind.ISOLATION_ADVICE,
-            to=str(person.phone),
-            body=isolation_advice_text(locked),
+            to=to,
+            body=isolation_advice_text(locked, language),
             key=f"isolation_advice:contact:{locked.pk}",
+            language=language,
+            personalisation={"subject": say("email_subject", language)},
         )
     item.refresh_from_db()
     return logged

@@ -82,6 +82,9 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
             f"Escalated to {logged.escalated_to}. No supervisor of your team has an "
             "email address on file: tell them yourself now."
         )
+    if outcome == Outcome.NEEDS_INTERPRETER and not item.is_unreached:
+        # Reached already: it stays theirs to finish (the need is on their record).
+        return "Logged: needs an interpreter. It is noted on their record."
     if outcome == Outcome.NEEDS_INTERPRETER:
         return (
             "Logged: needs an interpreter. It has gone back to the pool for a "
@@ -90,7 +93,11 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
     if outcome == Outcome.REACHED:
         ends = item.isolation_ends_on
         text = f"Logged: reached. Isolation ends on {long_date(ends)}."
-        if logged.message is not None:
+        if logged.message is not None and logged.message.channel == "email":
+            text += (
+                f" The isolation advice is queued as an email to {logged.message.to}."
+            )
+        elif logged.message is not None:
             text += (
                 " The isolation advice is queued as a text to "
                 f"{national_text(logged.message.to)}."

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import CallAttempt, Outcome
 from cases.errors import IllegalTransition
 from cases.workitem import Status
 from notify.backends import read_sent
-from people.models import Message
+from people.models import Language, Message
 from tests import factories as f
 from work.calls import call_record, isolation_advice_text
 
@@ -55,3 +56,50 @@ def test_a_reached_contact_is_texted_once_however_often_the_call_is_recorded(
     assert sent["channel"] == "sms"
     assert sent["kind"] == "isolation_advice"
     assert sent["body"] == isolation_advice_text(held_contact)
+
+
+def held(call_handler, **person):
+    contact = f.ContactFactory(**{f"person__{k}": v for k, v in person.items()})
+    type(contact).objects.filter(pk=contact.pk).update(
+        status=Status.ASSIGNED, assignee=call_handler, assigned_at=timezone.now()
+    )
+    contact.refresh_from_db()
+    return contact
+
+
+def test_a_contact_on_a_landline_is_sent_no_text_and_one_with_an_email_an_email(
+    call_handler,
+):
+    """Before, the advice was 'queued as a text' to a landline number."""
+    landline = held(call_handler, phone="+441142731234", email="")
+    emailed = held(call_handler, phone="+441142731235", email="cat@example.org")
+
+    told = call_record(item=landline, caller=call_handler, outcome=Outcome.REACHED)
+    mailed = call_record(item=emailed, caller=call_handler, outcome=Outcome.REACHED)
+
+    assert told.message is None
+    assert mailed.message is not None
+    assert (mailed.message.channel, mailed.message.to) == ("email", "cat@example.org")
+
+
+def test_a_welsh_speaker_is_told_in_welsh(call_handler):
+    welsh, _ = Language.objects.get_or_create(code="cy", defaults={"name": "Welsh"})
+    contact = held(call_handler, phone="+447911123457", language=welsh)
+
+    logged = call_record(item=contact, caller=call_handler, outcome=Outcome.REACHED)
+
+    assert logged.message.language == "cy"
+    assert logged.message.body.startswith("Olrhain cysylltiadau'r GIG")
+
+
+def test_the_contact_page_says_the_advice_went_by_email(client, call_handler):
+    contact = held(call_handler, phone="+441142731235", email="cat@example.org")
+    client.force_login(call_handler)
+
+    page = client.post(
+        reverse("contacts:call", args=[contact.pk]), {"outcome": "reached"}, follow=True
+    )
+
+    assert "The isolation advice is queued as an email to cat@example.org." in (
+        page.content.decode()
+    )
