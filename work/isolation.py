@@ -53,6 +53,16 @@ class IsolationOverridden:
     message: Message | None
 
 
+def _told_before(item: WorkItem) -> bool:
+    """Given a date already: reached, or sent a link or advice. A contact nobody has
+    told anything yet is sent the advice itself, not a change of "the date we gave
+    you before"."""
+    return (
+        item.reached_at is not None
+        or Message.objects.filter(**{item.kind: item}).exists()
+    )
+
+
 def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     """Queue the message giving the person their new end date, sent once the
     transaction commits; one per override (the event is the item's nth override,
@@ -73,7 +83,9 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
         channel=channel,
         to=to,
         body=say(
-            "isolation_changed", language, until=long_date(change.ends_on, language)
+            "isolation_changed" if _told_before(item) else "isolation_advice",
+            language,
+            until=long_date(change.ends_on, language),
         ),
         key=f"isolation_override:{item.kind}:{item.pk}:{nth}",
         language=language,

@@ -14,6 +14,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.models import Scope
@@ -103,6 +104,8 @@ def test_an_override_is_audited_with_the_date_it_replaced(clock, caseworker, con
 def test_the_person_is_sent_the_new_date_by_text(
     clock, caseworker, contact, run_tasks_here
 ):
+    # Told a date before (reached by a call handler).
+    type(contact).objects.filter(pk=contact.pk).update(reached_at=timezone.now())
     with run_tasks_here():
         done = override(contact, caseworker)
 
@@ -121,6 +124,20 @@ def test_the_person_is_sent_the_new_date_by_text(
         "NHS Test and Trace: a clinician has reviewed how long you need to "
         "self-isolate. Stay at home and isolate until the end of Friday 22 January "
         "2021. This replaces the date we gave you before."
+    )
+
+
+def test_a_contact_not_told_anything_yet_is_sent_the_advice_not_a_change(
+    clock, caseworker, contact
+):
+    """Before, their first message from the service said the new date "replaces the
+    date we gave you before"."""
+    done = override(contact, caseworker)
+
+    assert done.message.body == (
+        "NHS contact tracing: you have been in contact with someone who has tested "
+        "positive. Please self-isolate until the end of Friday 22 January 2021. Do "
+        "not leave home except for a test or an emergency."
     )
 
 
