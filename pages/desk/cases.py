@@ -346,18 +346,30 @@ def next_item(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     item = next_due_item(request.user, now=now)
     queue = work_queue(request.user)
-    if item is None and not queue.exists():
+    # Nothing to call now or later: an empty queue, or only items out of time
+    # (waiting for the sweep to take them to the local team).
+    upcoming = None if item else queue.filter(next_attempt_at__gt=now).first()
+    if item is None and upcoming is None:
         shift = current_shift(request.user, now=now)
         if shift is not None:
             assign_work(now=now)
             item = next_due_item(request.user, now=now)
-        if item is None and not queue.exists():
-            reason = empty_queue_reason(request.user, now=now, shift=shift)
-            messages.info(request, reason.text)
+        if item is None:
+            if queue.exists():
+                messages.info(
+                    request,
+                    "Nothing in your queue is due: what you hold is out of time for "
+                    "calls (they refused, the number was wrong or the attempts are "
+                    "spent) and goes to the local team within a few minutes. "
+                    "Try “Next item” again shortly for new work.",
+                )
+            else:
+                reason = empty_queue_reason(request.user, now=now, shift=shift)
+                messages.info(request, reason.text)
             return redirect("cases:queue")
     if item is None:
-        first = queue.first()
-        at = timezone.localtime(first.next_attempt_at)
+        assert upcoming is not None
+        at = timezone.localtime(upcoming.next_attempt_at)
         messages.info(
             request,
             f"Nothing in your queue is due yet: the next call is due at "
@@ -738,7 +750,12 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 filled[index].add_error(None, reason)
         else:
             case_draft_clear(case=case, by=request.user, section=CONTACTS)
-            return _saved(request, case, "contacts", contacts_added_text(added))
+            return _saved(
+                request,
+                case,
+                "contacts",
+                contacts_added_text(added, who=request.user),
+            )
     return _section(request, case, "contacts", contact_formset=formset)
 
 

@@ -15,6 +15,7 @@ from contacts.models import Contact
 from online.texts import long_date
 from people.phones import uk_phone_e164
 from people.services import PersonDetails
+from work.access.cases import may_work_case
 from work.casework import ContactDetails
 from work.rules import exposure_date_problem
 
@@ -25,10 +26,11 @@ CONTACT_ROWS = 3
 MOST_ROWS = 20
 
 
-def contacts_added_text(added: list[Contact]) -> str:
+def contacts_added_text(added: list[Contact], *, who: Any) -> str:
     """What the case page says once rows are saved: how many contacts are new, and
     each person who was already another case's contact and had this exposure added
-    to their record."""
+    to their record (that case named only to someone who may work it, as the API's
+    receipt names none)."""
     made = [c for c in added if c.joined is None]
     parts = []
     if made or not added:
@@ -38,13 +40,19 @@ def contacts_added_text(added: list[Contact]) -> str:
             "them and tell them until when to isolate."
         )
     parts.extend(
-        f"{c.person.full_name} is already a contact of case {c.case.lab_reference}: "
-        "added this exposure to their record "
+        f"{c.person.full_name} is already a contact of "
+        f"{_other_case(c, who)}: added this exposure to their record "
         f"(isolating until {long_date(c.isolation_ends_on)})."
         for c in added
         if c.joined is not None
     )
     return " ".join(parts)
+
+
+def _other_case(contact: Contact, who: Any) -> str:
+    if may_work_case(who, contact.case):
+        return f"case {contact.case.lab_reference}"
+    return "another case"
 
 
 class ContactRowForm(forms.Form):
