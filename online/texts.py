@@ -51,6 +51,23 @@ TEXTS: dict[str, dict[str, str]] = {
             "rhybuddio: {url} Os na wnewch, byddwn yn eich ffonio."
         ),
     },
+    "case_link_over": {
+        # A case whose isolation, counted from their symptoms, ended before the
+        # result came: no date already past to stay at home until.
+        "en": (
+            "NHS Test and Trace: your coronavirus test was positive. Counted from "
+            "when your symptoms started, your time to stay at home ended on {until}. "
+            "Tell us who you were near and where you have been, so we can warn "
+            "them: {url} If you do not, we will phone you."
+        ),
+        "cy": (
+            "GIG Profi ac Olrhain: roedd eich prawf coronafeirws yn bositif. O'r "
+            "adeg y dechreuodd eich symptomau, daeth eich cyfnod i aros gartref i "
+            "ben ar {until}. Dywedwch wrthym pwy oeddech yn agos atynt a ble rydych "
+            "wedi bod, er mwyn i ni eu rhybuddio: {url} Os na wnewch, byddwn yn "
+            "eich ffonio."
+        ),
+    },
     "contact_link": {
         "en": (
             "NHS Test and Trace: you have been near someone who has coronavirus. "

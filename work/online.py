@@ -147,7 +147,9 @@ def _links_send(
                 channel=channel,
                 to=to,
                 body=say(
-                    f"{purpose}_link",
+                    f"{purpose}_link_over"
+                    if is_case and item.isolation_ends_on < timezone.localdate(now)
+                    else f"{purpose}_link",
                     spoken,
                     until=long_date(item.isolation_ends_on, spoken),
                     url=link_url(token),

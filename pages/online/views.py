@@ -240,10 +240,16 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
                     answered=True,
                     lines=[
                         text("thanks_case", language),
-                        text(
-                            "remember",
-                            language,
-                            until=long_date(case.isolation_ends_on, language),
+                        *(
+                            [
+                                text(
+                                    "remember",
+                                    language,
+                                    until=long_date(case.isolation_ends_on, language),
+                                )
+                            ]
+                            if case.isolation_ends_on >= timezone.localdate()
+                            else []
                         ),
                     ],
                 )
@@ -259,9 +265,12 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
         title=text("case_title", language),
         errors=form.error_list(),
         form=form,
+        # Never a date already past to stay at home until (symptoms weeks back).
         isolate_until=text(
             "isolate_until", language, until=long_date(case.isolation_ends_on, language)
-        ),
+        )
+        if case.isolation_ends_on >= timezone.localdate()
+        else "",
         people_hint=text(
             "people_hint",
             language,

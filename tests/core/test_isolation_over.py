@@ -83,3 +83,19 @@ def test_the_online_route_says_so_in_the_pages_language(client, lang, said):
 
     assert said in unescape(page.content.decode())
     assert not Contact.objects.exists()
+
+
+def test_a_case_whose_isolation_ended_before_the_result_is_not_told_a_past_date(
+    client,
+):
+    """Symptoms four weeks back: before, the text and the page said to stay at home
+    until a date already past."""
+    case = old_case()
+    link = online_case_invite(case=case, now=timezone.now())
+    ended = long_date(case.isolation_ends_on)
+
+    assert f"your time to stay at home ended on {ended}" in link.message.body
+    assert "isolate until" not in link.message.body
+    token = link.message.body.split("/o/")[1].split("/")[0]
+    page = unescape(client.get(f"/o/{token}/").content.decode())
+    assert f"until the end of {ended}" not in page
