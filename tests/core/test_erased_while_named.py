@@ -8,13 +8,14 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Contact
 from people.models import Person
 from people.services import PersonDetails
 from tests import factories as f
+from tests.threads import side_by_side
 from work.casework import ContactDetails, contacts_add_many
 
 pytestmark = [
@@ -31,49 +32,34 @@ def test_a_person_erased_while_being_named_is_named_as_a_new_person():
         symptom_onset=timezone.localdate() - timezone.timedelta(days=2)
     )
     erasing = threading.Event()
-    errors: list[BaseException] = []
 
     def erasure() -> None:
-        try:
-            with transaction.atomic():
-                # As person_erase: the person held, their records gone through...
-                Person.objects.select_for_update().get(pk=ben.pk)
-                erasing.set()
-                time.sleep(0.5)  # ...while the naming finds Ben and waits for him
-                Person.objects.filter(pk=ben.pk).delete()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            # As person_erase: the person held, their records gone through...
+            Person.objects.select_for_update().get(pk=ben.pk)
+            erasing.set()
+            time.sleep(0.5)  # ...while the naming finds Ben and waits for him
+            Person.objects.filter(pk=ben.pk).delete()
 
     def naming() -> None:
         erasing.wait()
-        try:
-            contacts_add_many(
-                case=case,
-                rows=[
-                    ContactDetails(
-                        person=PersonDetails(
-                            first_name="Ben",
-                            last_name="Nowak",
-                            phone="07911 123457",
-                            postcode="S1 2HE",
-                        ),
-                        exposure_date=timezone.localdate(),
-                        exposure=Contact.Exposure.HOUSEHOLD,
-                    )
-                ],
-            )
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        contacts_add_many(
+            case=case,
+            rows=[
+                ContactDetails(
+                    person=PersonDetails(
+                        first_name="Ben",
+                        last_name="Nowak",
+                        phone="07911 123457",
+                        postcode="S1 2HE",
+                    ),
+                    exposure_date=timezone.localdate(),
+                    exposure=Contact.Exposure.HOUSEHOLD,
+                )
+            ],
+        )
 
-    threads = [threading.Thread(target=erasure), threading.Thread(target=naming)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = side_by_side(erasure, naming)
 
     assert not errors, errors
     (contact,) = Contact.objects.filter(case=case).select_related("person")

@@ -9,12 +9,13 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from contacts.models import Contact
 from people.services import PersonDetails, arrivals_one_at_a_time, person_arrival
 from tests import factories as f
+from tests.threads import side_by_side
 from work.casework import ContactDetails, ContactRowsRefused, contacts_add_many
 from work.online import CaseAnswer, online_case_invite, online_case_submit
 
@@ -49,24 +50,18 @@ def test_the_case_page_and_the_online_answer_naming_one_household_take_turns():
     Contact.objects.all().delete()
     rows = household(case)
     page_holds_people = threading.Event()
-    errors: list[BaseException] = []
     outcomes: list[str] = []
 
     def case_page() -> None:
-        try:
-            with transaction.atomic():
-                # The case page holds the people first (contacts_add_many does)...
-                arrivals_one_at_a_time(
-                    person_arrival(r.person, postcode=r.person.postcode) for r in rows
-                )
-                page_holds_people.set()
-                time.sleep(0.5)  # ...while the online answer arrives
-                contacts_add_many(case=case, rows=rows)
-            outcomes.append("page saved")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            # The case page holds the people first (contacts_add_many does)...
+            arrivals_one_at_a_time(
+                person_arrival(r.person, postcode=r.person.postcode) for r in rows
+            )
+            page_holds_people.set()
+            time.sleep(0.5)  # ...while the online answer arrives
+            contacts_add_many(case=case, rows=rows)
+        outcomes.append("page saved")
 
     def online() -> None:
         page_holds_people.wait()
@@ -75,16 +70,8 @@ def test_the_case_page_and_the_online_answer_naming_one_household_take_turns():
             outcomes.append("online saved")
         except ContactRowsRefused:
             outcomes.append("online told they are already contacts")
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=case_page), threading.Thread(target=online)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = side_by_side(case_page, online)
 
     assert not errors, errors
     assert sorted(outcomes) == [

@@ -9,10 +9,11 @@ import threading
 import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from contacts.models import Contact, IsolationChange
 from tests.core.conftest import committed_db  # noqa: F401 (a fixture)
+from tests.threads import side_by_side
 from work.isolation import isolation_override
 
 from .conftest import DECEMBER_17, D, a_case, hold
@@ -28,38 +29,23 @@ pytestmark = [
 def test_an_override_made_while_the_result_waits_still_stands(caseworker):
     contact = contact_named_on(D(2020, 12, 14), case=hold(a_case(), caseworker))
     overriding = threading.Event()
-    errors: list[BaseException] = []
 
     def clinician() -> None:
-        try:
-            with transaction.atomic():
-                isolation_override(
-                    item=contact,
-                    ends_on=D(2020, 12, 30),
-                    reason="Lives with a clinically extremely vulnerable person.",
-                    clinician=caseworker,
-                )
-                overriding.set()
-                time.sleep(0.5)  # the result arrives and waits for the row
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        with transaction.atomic():
+            isolation_override(
+                item=contact,
+                ends_on=D(2020, 12, 30),
+                reason="Lives with a clinically extremely vulnerable person.",
+                clinician=caseworker,
+            )
+            overriding.set()
+            time.sleep(0.5)  # the result arrives and waits for the row
 
     def lab() -> None:
         overriding.wait()
-        try:
-            positive(specimen=D(2020, 12, 16))  # a case to 26 December
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        positive(specimen=D(2020, 12, 16))  # a case to 26 December
 
-    threads = [threading.Thread(target=clinician), threading.Thread(target=lab)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = side_by_side(clinician, lab)
 
     assert not errors, errors
     contact = Contact.objects.get(pk=contact.pk)
