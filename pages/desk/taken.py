@@ -28,7 +28,7 @@ from django.utils.html import format_html
 from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import AuditEvent
-from calls.models import CallAttempt
+from calls.models import CallAttempt, Outcome
 from cases.models import Case
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
@@ -91,13 +91,24 @@ def refused_after_taken(request: HttpRequest, *, namespace: str, pk: int) -> str
     item = model.objects.select_related("assignee", "local_team").filter(pk=pk).first()
     text = f"Not saved. {whereabouts(item, model._meta.verbose_name)}"
     outcome = request.POST.get("outcome", "")
+    said = dict(Outcome.choices).get(outcome, outcome).lower()
     notes = request.POST.get("notes", "").strip()
-    typed = [f"outcome “{outcome}”"] if outcome else []
+    typed = [f"outcome “{said}”"] if outcome else []
+    if outcome == Outcome.CALL_BACK and (back := request.POST.get("call_back_at")):
+        # The time they asked for: the one thing to pass on.
+        typed += [f"call back at “{back.replace('T', ' ')}”"]
     typed += [f"notes “{notes}”"] if notes else []
     if typed:
+        whom = "them"  # its holder, or the record it was merged into
+        if item is not None and item.assignee is None:
+            whom = (
+                "the team"
+                if item.local_team is not None
+                else "a supervisor, for whoever takes it next"
+            )
         text += (
             f" The call you typed ({' '.join(typed)}) was not logged: pass it on to "
-            "them."
+            f"{whom}."
         )
     return text
 

@@ -161,3 +161,30 @@ def test_an_item_merged_away_while_the_call_waited_for_it_says_so(
         answer.content.decode()
     )
     assert not CallAttempt.objects.exists()
+
+
+def test_a_call_back_typed_for_an_item_gone_to_the_pool_says_when_they_asked(
+    client, call_handler
+):
+    """The time they asked to be called at is the one thing to pass on: before, it
+    was left out, the outcome was its code ("call_back"), and "them" was nobody."""
+    contact = f.ContactFactory(status=Status.ASSIGNED, assignee=call_handler)
+    opened(client, call_handler, contact)
+    type(contact).objects.filter(pk=contact.pk).update(assignee=None, status=Status.NEW)
+
+    answer = client.post(
+        reverse("contacts:call", args=[contact.pk]),
+        {
+            "outcome": "call_back",
+            "call_back_at": "2021-01-12T18:30",
+            "notes": "ring after work",
+        },
+        headers=HTMX,
+    )
+
+    text = answer.content.decode()
+    assert (
+        "(outcome “asked to be called back” call back at “2021-01-12 18:30” notes "
+        "“ring after work”) was not logged: pass it on to a supervisor, for whoever "
+        "takes it next."
+    ) in text
