@@ -26,8 +26,8 @@ install: $(VENV)/.installed
 run: install
 	mkdir -p var/celery-broker/out var/celery-broker/processed var/celery-broker/control
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
-	DEBUG=true CACHE_DIR=$(CURDIR)/var/cache $(BIN)/python manage.py seed_demo
-	DEBUG=true TWO_FACTOR_REQUIRED_FOR=none $(BIN)/python manage.py run_embedded --host $(HOST) --port $(PORT)
+	DEBUG=true CACHE_DIR=$(CURDIR)/var/cache SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo
+	DEBUG=true TWO_FACTOR_REQUIRED_FOR=none SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py run_embedded --host $(HOST) --port $(PORT)
 
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \

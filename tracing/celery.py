@@ -1,6 +1,10 @@
 import os
 
 from celery import Celery
+from kombu.transport import TRANSPORT_ALIASES
+
+# "filesystem://" (the embedded default) is kombu's transport with whole writes.
+TRANSPORT_ALIASES["filesystem"] = "tracing.broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracing.settings")
 
