@@ -555,6 +555,7 @@ def _case_page(
             "person": case.person,
             "assessment": assessment,
             "is_open": is_open,
+            "concern_only": case.is_done_with,
             "reached": case.status == Status.REACHED or case.reached_at is not None,
             "history": calls_of(case),
             "contacts": contacts,

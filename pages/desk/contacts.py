@@ -91,6 +91,7 @@ def _contact_page(
             "contact": contact,
             "person": contact.person,
             "is_open": contact.status in UNREACHED,
+            "concern_only": contact.is_done_with,
             "exposures": exposures,
             "last_exposure": SimpleLazyObject(
                 lambda: max(exposures, key=lambda n: n.exposure_date)

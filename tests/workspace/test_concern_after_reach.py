@@ -54,3 +54,25 @@ def test_only_a_concern_is_taken_on_a_contact_done_with(call_handler):
     with pytest.raises(IllegalTransition, match="reached: it cannot be called"):
         call_record(item=contact, caller=call_handler, outcome=Outcome.NO_ANSWER)
     assert not CallAttempt.objects.exists()
+
+
+def test_the_page_of_a_contact_reached_offers_to_raise_a_concern(client, call_handler):
+    """Reached on the call, then they disclose something: the page had no call form
+    left, though the operation takes a concern."""
+    contact = f.ContactFactory(status=Status.ASSIGNED, assignee=call_handler)
+    call_record(item=contact, caller=call_handler, outcome=Outcome.REACHED)
+    client.force_login(call_handler)
+
+    page = client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
+    assert "Raise a safeguarding concern" in page
+    assert "Log the call" not in page
+
+    response = client.post(
+        reverse("contacts:call", args=[contact.pk]),
+        {"outcome": "safeguarding", "notes": "Partner threatens them"},
+        follow=True,
+    )
+
+    assert "Escalated to" in response.content.decode()
+    escalation = Escalation.objects.get(contact=contact)
+    assert escalation.reason == Escalation.Reason.SAFEGUARDING
