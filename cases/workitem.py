@@ -250,9 +250,12 @@ class WorkItem(models.Model):
         next_attempt_at: datetime | None = None,
         escalate_due_at: datetime | None = None,
         caller_tier: int | None = None,
+        counts_attempt: bool = True,
     ) -> None:
         """Apply one call: reached, or the next attempt and deadline the rules set.
-        `caller_tier`: the staffing tier of the caller, kept when this call reaches."""
+        `caller_tier`: the staffing tier of the caller, kept when this call reaches.
+        `counts_attempt` False: the call does not use up an attempt (handed on for an
+        interpreter)."""
         if not self.is_workable:
             raise self._refuse("called")
         self.first_attempt_at = self.first_attempt_at or now
@@ -261,7 +264,8 @@ class WorkItem(models.Model):
         if self.status == Status.REACHED:
             self._save(*fields)  # a follow-up call on a case already reached
             return
-        self.attempts += 1
+        if counts_attempt:
+            self.attempts += 1
         fields += ["attempts", "next_attempt_at", "escalate_due_at"]
         if reached:
             self.status = Status.REACHED

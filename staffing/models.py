@@ -113,6 +113,9 @@ class StaffProfile(models.Model):
     weekly_hours_cap = models.PositiveSmallIntegerField(
         default=settings.TRACING_WEEKLY_HOURS_CAP
     )
+    # When they were last given work (by assignment or a supervisor's move): among
+    # staff equally loaded, assignment gives to whoever has waited longest.
+    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -510,7 +510,8 @@ def test_needs_interpreter_returns_contact_to_pool_and_flags_person(
     assert contact.status == Status.NEW
     assert contact.assignee is None
     assert contact.next_attempt_at == NOW
-    assert contact.attempts == 1
+    # Not an attempt: they get every attempt in their language.
+    assert contact.attempts == 0
     assert contact.person.needs_interpreter is True
 
 

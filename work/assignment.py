@@ -6,9 +6,13 @@ The rules: cases go to tier 2 caseworkers whose registration is verified and in 
 contacts to tier 3 call handlers; only people on a booked shift now, active, with their
 required training done, get work; nobody past their open-work cap (lower for new
 starters); a person who needs an interpreter goes only to someone who speaks their
-language. Automatic assignment gives the least loaded first, the most urgent then the
-oldest work first; an item whose call-back time is still ahead waits in the pool until
-then. Complex cases never reach this pool: intake hands them to the local team.
+language. Automatic assignment gives the least loaded first, and among the equally
+loaded whoever was given work longest ago (never yet, first), so that under light load,
+when everyone's load is back to nothing between arrivals, the work still goes round;
+the most urgent then the oldest work first. An item whose call-back time is still ahead
+waits in the pool until then; one past its deadline for the local team is not handed
+out (the escalation sweep takes it). Complex cases never reach this pool: intake hands
+them to the local team.
 
 Safe under concurrency: a staff row is locked before its load is counted (assignment
 with SKIP LOCKED, a supervisor's move waiting for it), so an assignment run and a
@@ -140,6 +144,13 @@ def _check_room(
             )
 
 
+def _stamp_given_work(profile: StaffProfile, *, now: datetime) -> None:
+    """Note when this person was last given work: assignment's tie-break among the
+    equally loaded. Their row is locked already (_lock_target)."""
+    profile.last_assigned_at = now
+    profile.save(update_fields=["last_assigned_at"])
+
+
 # --- single operations -----------------------------------------------------------
 
 
@@ -171,6 +182,7 @@ def item_assign(
     _check_room(profile=profile, model=model, items=[locked])
     previous = locked.assignee_id
     locked.mark_assigned(to=profile.user, now=now)
+    _stamp_given_work(profile, now=now)
     audit_record_many(
         [
             _assign_event(
@@ -268,6 +280,8 @@ def items_reassign(
             )
         )
     audit_record_many(events)
+    if events and profile is not None:
+        _stamp_given_work(profile, now=now)
     if events:
         # The supervisor's own move shows on their board at once, not at the beat's
         # next count.
@@ -292,9 +306,14 @@ class AssignmentReport:
 
 
 def assignable_pool(model: type[WorkItem], now: datetime) -> models.QuerySet:
-    """Waiting items that may be handed out now: a call-back time still ahead waits."""
+    """Waiting items that may be handed out now: a call-back time still ahead waits,
+    and an item past its deadline is the local team's (the escalation sweep takes it:
+    a contact who refused, a wrong number, attempts spent, hours up), never given to
+    someone to call again. (A reached case waiting to be finished has no deadline.)
+    """
     return model.objects.awaiting_assignment().filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        Q(escalate_due_at__isnull=True) | Q(escalate_due_at__gt=now),
     )
 
 
@@ -335,17 +354,22 @@ def pool_claim(
 
 @dataclass(slots=True)
 class _Person:
-    """One member of staff's room for work during a run."""
+    """One member of staff's room for work during a run. `turn` orders the equally
+    loaded: lower was given work longer ago (never, lowest)."""
 
-    order: int
+    turn: int
     user_id: int
     load: int
     cap: int
     languages: frozenset[int]
 
 
+_Entry = tuple[int, int, int]  # (load, turn, user id): a heap's order
+
+
 class _Capacity:
-    """Least-loaded-first choice among staff, overall or among speakers of a language.
+    """Least-loaded-first choice among staff, overall or among speakers of a language;
+    among the equally loaded, whoever was given work longest ago.
 
     Heaps with lazy deletion: an entry whose load is out of date is dropped when it
     surfaces, so each choice costs O(log n) however many languages there are. Built
@@ -354,37 +378,46 @@ class _Capacity:
 
     def __init__(self, people: list[_Person]) -> None:
         self.people = {p.user_id: p for p in people}
-        self.any = [(p.load, p.order, p.user_id) for p in people if p.load < p.cap]
+        # Each choice in the run is given the next turn, later than everyone's.
+        self.next_turn = max((p.turn for p in people), default=0) + 1
+        self.any = [self._entry(p) for p in people if p.load < p.cap]
         heapq.heapify(self.any)
-        self.by_language: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        self.by_language: dict[int, list[_Entry]] = defaultdict(list)
         for p in people:
             if p.languages and p.load < p.cap:
                 for language in p.languages:
-                    self.by_language[language].append((p.load, p.order, p.user_id))
+                    self.by_language[language].append(self._entry(p))
         for heap in self.by_language.values():
             heapq.heapify(heap)
         self.spoken = frozenset(self.by_language)
 
+    @staticmethod
+    def _entry(p: _Person) -> _Entry:
+        return (p.load, p.turn, p.user_id)
+
     def _push(self, p: _Person) -> None:
-        entry = (p.load, p.order, p.user_id)
+        entry = self._entry(p)
         heapq.heappush(self.any, entry)
         for language in p.languages:
             heapq.heappush(self.by_language[language], entry)
 
-    def _pop(self, heap: list[tuple[int, int, int]]) -> _Person | None:
+    def _pop(self, heap: list[_Entry]) -> _Person | None:
         while heap:
-            load, _, user_id = heapq.heappop(heap)
+            load, turn, user_id = heapq.heappop(heap)
             p = self.people[user_id]
-            if load == p.load and p.load < p.cap:
+            if load == p.load and turn == p.turn and p.load < p.cap:
                 return p
         return None
 
     def take(self, language: int | None) -> _Person | None:
-        """The least loaded person (speaking `language` if given), now one item busier."""
+        """The least loaded person (speaking `language` if given), among them whoever
+        was given work longest ago; now one item busier, and given work last."""
         p = self._pop(self.by_language[language] if language else self.any)
         if p is None:
             return None
         p.load += 1
+        p.turn = self.next_turn
+        self.next_turn += 1
         if p.load < p.cap:
             self._push(p)
         return p
@@ -395,15 +428,16 @@ class _Capacity:
 
 
 def _staff_locked(tier: int) -> Callable[[datetime], models.QuerySet]:
-    """The tier's staff who may take work now, locked: (pk, user id, new starter).
-    Rows, not objects: at peak a run reads thousands of staff. NO KEY: booking a
-    shift or recording training for someone is not blocked."""
+    """The tier's staff who may take work now, locked: (pk, user id, new starter),
+    those given work longest ago first (never, first; then by pk). Rows, not objects:
+    at peak a run reads thousands of staff. NO KEY: booking a shift or recording
+    training for someone is not blocked."""
 
     def build(now: datetime) -> models.QuerySet:
         return (
             eligible_staff(tier=tier, now=now)
             .select_for_update(skip_locked=True, of=("self",), no_key=True)
-            .order_by("pk")
+            .order_by(models.F("last_assigned_at").asc(nulls_first=True), "pk")
             .annotate(
                 new_starter=ExpressionWrapper(
                     Q(signed_off_at__isnull=True), output_field=models.BooleanField()
@@ -462,14 +496,15 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
             open_work_cap(tier, new_starter=False),
             open_work_cap(tier, new_starter=True),
         )
-        # Only those with room: the rest cannot be chosen.
+        # Only those with room: the rest cannot be chosen. The staff come given work
+        # longest ago first: their place is their turn among the equally loaded.
         people = []
-        for order, (pk, user_id, new_starter) in enumerate(staff):
+        for turn, (pk, user_id, new_starter) in enumerate(staff):
             load = loads.get(user_id, 0)
             most = cap_new if new_starter else cap
             if load < most:
                 people.append(
-                    _Person(order, user_id, load, most, languages.get(pk, no_language))
+                    _Person(turn, user_id, load, most, languages.get(pk, no_language))
                 )
         room = sum(p.cap - p.load for p in people)
         if room == 0:
@@ -494,8 +529,9 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
     database allows.
 
     This is WorkItem.mark_assigned for many rows at once, with the audit row item_assign
-    writes, and conditional: only rows still waiting and unheld change, so a repeated
-    or overlapping run changes nothing.
+    writes and the stamp of when each person was last given work, and conditional:
+    only rows still waiting and unheld change, so a repeated or overlapping run
+    changes nothing.
     """
     if not pairs:
         return 0
@@ -503,9 +539,11 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
     if connection.vendor == "postgresql":
         table = model._meta.db_table
         audit = AuditEvent._meta.db_table
+        staff = StaffProfile._meta.db_table
         with connection.cursor() as cursor:
-            # One statement: the conditional update, and an audit row for each row it
-            # changed (those RETURNING gives back), written by the same statement.
+            # One statement: the conditional update, an audit row for each row it
+            # changed (those RETURNING gives back), and the holders' stamp, written by
+            # the same statement. (The staff rows are this run's, locked.)
             cursor.execute(
                 f"""
                 WITH moved AS (
@@ -519,6 +557,10 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
                        AND item.assignee_id IS NULL
                        AND item.status IN (%s, %s)
                  RETURNING item.id, item.person_id, item.assignee_id
+                ), stamped AS (
+                    UPDATE {staff} AS staff
+                       SET last_assigned_at = %s
+                     WHERE staff.user_id IN (SELECT assignee_id FROM moved)
                 )
                 INSERT INTO {audit}
                        (at, user_id, action, person_id, object_type, object_id, detail)
@@ -534,6 +576,7 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
                     [user_id for _, user_id in pairs],
                     Status.NEW,
                     Status.REACHED,
+                    now,
                     now,
                     AuditEvent.Action.ASSIGN,
                     object_type,
@@ -569,6 +612,9 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
                     detail={"from": None, "to": user_id},
                 )
             )
+    StaffProfile.objects.filter(
+        user_id__in={event.detail["to"] for event in events}
+    ).update(last_assigned_at=now)
     return audit_record_many(events)
 
 

@@ -201,6 +201,7 @@ def call_record(
             next_attempt_at=plan.next_attempt_at,
             escalate_due_at=plan.escalate_due_at,
             caller_tier=_tier_of(caller) if plan.reached else None,
+            counts_attempt=plan.counts_attempt,
         )
     person = locked.person
     call = CallAttempt.objects.create(

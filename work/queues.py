@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from django.db.models import F, Q, QuerySet
 
 from cases.models import Case
+from cases.workitem import Status
 from contacts.models import Contact
 from staffing.access import active_profile_of
-from staffing.models import Shift, Tier
+from staffing.models import Shift, StaffProfile, Tier
+from staffing.selectors.members import blocked_by, readiness_annotations
 
 from .compiled import instances_compiled_once
 
@@ -52,11 +54,22 @@ def queue_of(model: type[Case] | type[Contact], user_id: int) -> QuerySet:
 
 
 def next_due_item(user, *, now: datetime):
-    """The first item in the queue that is due now (or has no time set: a reached case
-    waiting to be finished); None if nothing is due."""
+    """The first item in the queue that is due now, or a reached case waiting to be
+    finished (no call time set); None if nothing is due.
+
+    An item not reached with no call time set, or past its deadline, is out of time
+    (they refused, the number was wrong, the attempts are spent): it waits for the
+    escalation sweep to take it to the local team, and is never opened to call again.
+    """
     return (
         work_queue(user)
-        .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+        .filter(
+            Q(
+                Q(escalate_due_at__isnull=True) | Q(escalate_due_at__gt=now),
+                next_attempt_at__lte=now,
+            )
+            | Q(next_attempt_at__isnull=True, status=Status.REACHED)
+        )
         .first()
     )
 
@@ -94,7 +107,7 @@ def _shift_under_way(now: datetime, staff_id: int) -> QuerySet:
 
 @dataclass(frozen=True)
 class EmptyQueueReason:
-    code: str  # "no_queue", "off_shift", "nothing_waiting"
+    code: str  # "no_queue", "off_shift", "not_ready", "nothing_waiting"
     text: str
 
 
@@ -110,8 +123,47 @@ def empty_queue_reason(user, *, now: datetime, shift: Shift | None) -> EmptyQueu
             "You are not on shift now, so no work is given to you. "
             "Work is handed out only to people on a booked shift.",
         )
+    not_ready = _not_ready_for_work(user, now=now)
+    if not_ready:
+        return EmptyQueueReason(
+            "not_ready",
+            f"You cannot be given work: {'; '.join(not_ready)}. "
+            "Ask your supervisor to put it right.",
+        )
     return EmptyQueueReason(
         "nothing_waiting",
         "Nothing is waiting for you: every item has been taken or none has come in. "
         "Try “Next item” again in a few minutes.",
     )
+
+
+def _not_ready_for_work(user, *, now: datetime) -> list[str]:
+    """What passes this person over at assignment though they are on shift (training
+    not done, a registration not verified or out of date), in words addressed to
+    them; the same reasons a supervisor's board gives (staffing's blocked_by)."""
+    member = (
+        StaffProfile.objects.filter(user_id=user.pk)
+        .annotate(**readiness_annotations(now))
+        .first()
+    )
+    if member is None:
+        return []
+    return [
+        _to_them(reason)
+        for reason in blocked_by(member, now)
+        if not reason.startswith("off shift")
+    ]
+
+
+def _to_them(reason: str) -> str:
+    """A supervisor's words for a reason ("registration not verified") as said to
+    the person ("your registration is not verified")."""
+    if reason.startswith("training due"):
+        return "your required training is not done" + reason.removeprefix(
+            "training due"
+        )
+    if reason == "registration not verified":
+        return "your registration is not verified"
+    if reason.startswith("registration "):
+        return f"your {reason}"
+    return reason

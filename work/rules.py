@@ -223,6 +223,9 @@ class AfterCall:
     back_to_pool: bool = False
     next_attempt_at: datetime | None = None
     escalate_due_at: datetime | None = None
+    # Whether the call uses up one of the attempts: a call handed on because they
+    # need an interpreter has not tried to reach them in their language.
+    counts_attempt: bool = True
 
 
 def after_call(
@@ -252,9 +255,13 @@ def after_call(
         # The phone route is spent: the local team takes it at the next sweep.
         return AfterCall(escalate_due_at=now)
     if outcome == Outcome.NEEDS_INTERPRETER:
-        # Straight back to the pool for someone who speaks the language.
+        # Straight back to the pool for someone who speaks the language; not an
+        # attempt: they get every attempt in their language.
         return AfterCall(
-            back_to_pool=True, next_attempt_at=now, escalate_due_at=escalate_due_at
+            back_to_pool=True,
+            next_attempt_at=now,
+            escalate_due_at=escalate_due_at,
+            counts_attempt=False,
         )
     if outcome == Outcome.SAFEGUARDING:
         # Escalated at once by the call's operation.

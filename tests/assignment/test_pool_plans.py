@@ -274,11 +274,13 @@ def test_the_pool_check_reads_one_row_of_the_pool_index(peak, model):
 def test_the_claim_reads_an_index_and_sorts_nothing_on_disk(peak, model):
     """Which index the planner picks here depends on the test's scale and on the
     rows being unvacuumed (in the test's own transaction); on a vacuumed month at
-    peak the claim reads the pool index in order (bench/scale.py)."""
-    claim = pool_claim(model, NOW, spoken=[peak["language"].pk], wanted=1000)
+    peak the claim reads the pool index in order (bench/scale.py). Some 800 of the
+    sample's waiting cases may be handed out: about half the rest are past their
+    deadline (the sweep's, not the pool's) or wait for a call-back time."""
+    claim = pool_claim(model, NOW, spoken=[peak["language"].pk], wanted=500)
     plan = plan_of(claim)
     assert_reads_no_table_whole(plan)
-    assert plan["Actual Rows"] == 1000
+    assert plan["Actual Rows"] == 500
 
 
 @pytest.mark.parametrize("model", KINDS)
