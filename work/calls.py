@@ -160,6 +160,7 @@ def call_record(
         notes=notes,
         duration_seconds=duration_seconds,
         now=now,
+        isolation_ends_on=item.isolation_ends_on if isinstance(item, Contact) else None,
     )
     if problems:
         raise ValidationError(problems)

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from calls.models import Outcome
 from cases.errors import IllegalTransition
@@ -317,11 +318,15 @@ def call_problems(
     notes: str,
     duration_seconds: int,
     now: datetime,
+    isolation_ends_on: date | None = None,
 ) -> dict[str, str]:
     """What is wrong with a call as entered, field by field (empty when it is fine).
 
     The one statement of these rules: the call form, the API and the call's operation
     all ask it, so every door accepts and refuses the same calls with the same words.
+    `isolation_ends_on`: a contact's (the operation knows the item; the form does
+    not): a call back after it would tell them too late, and hold their local team
+    off till then.
     """
     problems: dict[str, str] = {}
     if outcome == Outcome.CALL_BACK:
@@ -334,6 +339,14 @@ def call_problems(
         elif call_back_at > now + CALL_BACK_WITHIN:
             days = CALL_BACK_WITHIN.days
             problems["call_back_at"] = f"A call back must be within {days} days."
+        elif (
+            isolation_ends_on is not None
+            and timezone.localdate(call_back_at) > isolation_ends_on
+        ):
+            problems["call_back_at"] = (
+                "That is after their isolation ends (at the end of "
+                f"{long_date(isolation_ends_on)}): call them back before then."
+            )
     elif call_back_at is not None:
         problems["call_back_at"] = (
             "Leave this empty unless they asked to be called back."

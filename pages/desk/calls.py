@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -142,6 +142,10 @@ def log_call(
             )
         except IllegalTransition as exc:
             form.add_error(None, str(exc))
+        except ValidationError as exc:
+            # What only the item tells (a call back after a contact's isolation).
+            for name, problems in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, problems)
         else:
             text = call_logged_text(logged, item)
             if not still_theirs():

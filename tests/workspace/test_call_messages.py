@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from cases.workitem import Status
 from tests import factories as f
@@ -29,3 +32,40 @@ def test_needs_an_interpreter_on_a_case_reached_says_it_stays_theirs(
     assert "gone back to the pool" not in page
     case.refresh_from_db()
     assert (case.status, case.assignee) == (Status.REACHED, caseworker)
+
+
+def test_a_call_back_after_a_contacts_isolation_ends_is_refused_on_the_form(
+    client, call_handler
+):
+    """Before, a call back three weeks on was taken: the person not told to isolate
+    till after their isolation, and the local team held off till then."""
+    contact = f.ContactFactory(status=Status.ASSIGNED, assignee=call_handler)
+    later = contact.isolation_ends_on + dt.timedelta(days=1)
+    client.force_login(call_handler)
+
+    page = client.post(
+        reverse("contacts:call", args=[contact.pk]),
+        {"outcome": "call_back", "call_back_at": f"{later.isoformat()}T10:00"},
+    )
+
+    assert page.status_code == 200
+    assert "That is after their isolation ends" in page.content.decode()
+    contact.refresh_from_db()
+    assert contact.attempts == 0
+    assert not contact.calls.exists()
+
+
+def test_the_api_refuses_it_on_the_field(call_handler):
+    contact = f.ContactFactory(status=Status.ASSIGNED, assignee=call_handler)
+    later = contact.isolation_ends_on + dt.timedelta(days=1)
+    api = APIClient()
+    api.force_authenticate(call_handler)
+
+    answer = api.post(
+        f"/api/v1/contacts/{contact.pk}/calls/",
+        {"outcome": "call_back", "call_back_at": f"{later.isoformat()}T10:00"},
+        format="json",
+    )
+
+    assert answer.status_code == 400
+    assert "after their isolation ends" in answer.json()["call_back_at"][0]
