@@ -503,10 +503,16 @@ def test_needs_interpreter_returns_contact_to_pool_and_flags_person(
     contact = assigned_contact(call_handler)
     assert not contact.person.needs_interpreter
 
-    call_record(item=contact, caller=call_handler, outcome=Outcome.NEEDS_INTERPRETER)
+    call_record(
+        item=contact,
+        caller=call_handler,
+        outcome=Outcome.NEEDS_INTERPRETER,
+        language="cy",
+    )
 
     contact.refresh_from_db()
     contact.person.refresh_from_db()
+    assert contact.person.language.code == "cy"
     assert contact.status == Status.NEW
     assert contact.assignee is None
     assert contact.next_attempt_at == NOW

@@ -18,6 +18,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -30,7 +31,7 @@ from contacts.models import Contact
 from escalations.models import Escalation
 from notify.services import message_queue
 from online.texts import language_of, long_date, say
-from people.models import Message
+from people.models import Language, Message
 from staffing.access import profile_of
 from staffing.selectors.members import supervisor_emails
 from staffing.services import call_review_queue_if_new_starter
@@ -118,6 +119,34 @@ def logged_already(
     return logged
 
 
+def _language_needed(item: WorkItem, *, outcome: str, language: str) -> Language | None:
+    """The language a call "needs an interpreter" says they speak (a code, such as
+    "ur", or a name, such as "Urdu"), when their record has none: without it the
+    item could go to anyone, the caller who handed it on first of all. None when
+    not needed (another outcome, a language on their record and none said)."""
+    if outcome != Outcome.NEEDS_INTERPRETER:
+        return None
+    said = language.strip()
+    if not said:
+        if item.person.language_id is None:
+            raise ValidationError(
+                {
+                    "language": "Say which language they speak, so a colleague "
+                    "who speaks it is given them."
+                }
+            )
+        return None
+    found = Language.objects.filter(Q(code__iexact=said) | Q(name__iexact=said)).first()
+    if found is None:
+        raise ValidationError(
+            {
+                "language": f"We have no callers' language called “{said}”: give "
+                "its name (such as Urdu) or its code (ur)."
+            }
+        )
+    return found
+
+
 def _who(user) -> str:
     return user.get_full_name() or user.get_username()
 
@@ -140,6 +169,7 @@ def call_record(
     by=None,
     now: datetime | None = None,
     submission: uuid.UUID | None = None,
+    language: str = "",
 ) -> CallLogged:
     """Log one call and apply its outcome to the case or contact.
 
@@ -183,6 +213,7 @@ def call_record(
             f"{_who(caller)} may not work this {locked.kind}: calls are logged by the "
             "person holding it, or a supervisor."
         )
+    spoken = _language_needed(locked, outcome=outcome, language=language)
     plan = after_call(
         kind=locked.kind,
         outcome=outcome,
@@ -225,9 +256,16 @@ def call_record(
     )
     call_review_queue_if_new_starter(call=call)
     logged = CallLogged(call=call)
-    if outcome == Outcome.NEEDS_INTERPRETER and not person.needs_interpreter:
-        person.needs_interpreter = True
-        person.save(update_fields=["needs_interpreter", "updated_at"])
+    if outcome == Outcome.NEEDS_INTERPRETER:
+        fields = []
+        if spoken is not None:
+            person.language = spoken
+            fields.append("language")
+        if not person.needs_interpreter:
+            person.needs_interpreter = True
+            fields.append("needs_interpreter")
+        if fields:
+            person.save(update_fields=[*fields, "updated_at"])
     if plan.back_to_pool:
         assignment_run_after_commit()  # for a colleague who speaks their language
     if outcome == Outcome.SAFEGUARDING:

@@ -27,6 +27,13 @@ class CallInSerializer(serializers.Serializer):
     notes = serializers.CharField(
         required=False, allow_blank=True, max_length=CALL_NOTES_MAX
     )
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="With outcome needs_interpreter, when the person's record has no "
+        "language: the one they speak, by name or code (Urdu, ur); 400 without it.",
+    )
     caller = serializers.IntegerField(
         required=False,
         allow_null=True,

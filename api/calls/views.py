@@ -115,6 +115,7 @@ def call_record_response(request: Request, item: WorkItem) -> Response:
             duration_seconds=data.get("duration_seconds", 0),
             notes=data.get("notes", ""),
             submission=_submission(request, item),
+            language=data.get("language", ""),
         )
     except SubmissionReused:
         raise IdempotencyKeyReused() from None

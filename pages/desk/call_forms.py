@@ -44,6 +44,13 @@ class CallLogForm(forms.Form):
         max_length=CALL_NOTES_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    language = forms.CharField(
+        label="The language they speak",
+        required=False,
+        max_length=100,
+        help_text="Only for “Needs an interpreter”, when their record has none: "
+        "such as Urdu.",
+    )
     # This form's own: sent twice (a double click, the browser sending it again),
     # it is one call (work.calls.call_record).
     submission = forms.UUIDField(required=False, widget=forms.HiddenInput)

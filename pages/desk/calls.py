@@ -139,6 +139,7 @@ def log_call(
                 duration_seconds=(d["duration_minutes"] or 0) * 60,
                 notes=d["notes"],
                 submission=d.get("submission"),
+                language=d.get("language", ""),
             )
         except IllegalTransition as exc:
             form.add_error(None, str(exc))

@@ -155,7 +155,7 @@ def test_a_call_that_sends_a_contact_back_to_the_pool_asks_for_an_assignment_run
     called = doors.run(
         lambda: client.post(
             reverse("contacts:call", args=[contact.pk]),
-            {"outcome": Outcome.NEEDS_INTERPRETER},
+            {"outcome": Outcome.NEEDS_INTERPRETER, "language": "Welsh"},
         )
     )
 

@@ -75,6 +75,8 @@ CALL_BACK_AT = dt.timedelta(hours=3)
 
 
 def call_back_fields(outcome: str, *, page: bool) -> dict:
+    if outcome == Outcome.NEEDS_INTERPRETER:
+        return {"language": "Welsh"}  # their record has none: said on the call
     if outcome != Outcome.CALL_BACK:
         return {}
     when = timezone.localtime() + CALL_BACK_AT

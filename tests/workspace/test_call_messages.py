@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -24,7 +25,7 @@ def test_needs_an_interpreter_on_a_case_reached_says_it_stays_theirs(
 
     page = client.post(
         reverse("cases:call", args=[case.pk]),
-        {"outcome": "needs_interpreter"},
+        {"outcome": "needs_interpreter", "language": "Welsh"},
         follow=True,
     ).content.decode()
 
@@ -69,3 +70,47 @@ def test_the_api_refuses_it_on_the_field(call_handler):
 
     assert answer.status_code == 400
     assert "after their isolation ends" in answer.json()["call_back_at"][0]
+
+
+def test_needs_an_interpreter_asks_which_language_when_their_record_has_none(
+    client, call_handler
+):
+    """Before, it went back to the pool with no language, and so to anyone: often
+    straight back to the caller who had just handed it on."""
+    contact = f.ContactFactory(
+        status=Status.ASSIGNED, assignee=call_handler, person__language=None
+    )
+    client.force_login(call_handler)
+    url = reverse("contacts:call", args=[contact.pk])
+
+    refused = client.post(url, {"outcome": "needs_interpreter"})
+    assert "Say which language they speak" in refused.content.decode()
+    unknown = client.post(url, {"outcome": "needs_interpreter", "language": "Klingon"})
+    assert "We have no callers' language called “Klingon”" in unescape(
+        unknown.content.decode()
+    )
+    contact.refresh_from_db()
+    assert (contact.status, contact.assignee) == (Status.ASSIGNED, call_handler)
+
+    client.post(url, {"outcome": "needs_interpreter", "language": "welsh"})
+
+    contact.refresh_from_db()
+    assert contact.person.language.code == "cy"
+    assert contact.status == Status.NEW
+
+
+def test_the_api_asks_for_the_language_on_its_field(call_handler):
+    contact = f.ContactFactory(
+        status=Status.ASSIGNED, assignee=call_handler, person__language=None
+    )
+    api = APIClient()
+    api.force_authenticate(call_handler)
+
+    answer = api.post(
+        f"/api/v1/contacts/{contact.pk}/calls/",
+        {"outcome": "needs_interpreter"},
+        format="json",
+    )
+
+    assert answer.status_code == 400
+    assert "Say which language they speak" in answer.json()["language"][0]

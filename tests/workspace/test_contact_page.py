@@ -145,7 +145,7 @@ def test_needs_interpreter_returns_the_contact_to_the_pool_and_my_work(
     client.force_login(call_handler)
     response = client.post(
         reverse("contacts:call", args=[held_contact.pk]),
-        {"outcome": Outcome.NEEDS_INTERPRETER},
+        {"outcome": Outcome.NEEDS_INTERPRETER, "language": "Welsh"},
         follow=True,
     )
     assert response.redirect_chain[-1][0] == reverse("cases:queue")
