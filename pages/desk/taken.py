@@ -33,6 +33,8 @@ from cases.models import Case
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
 
+from ..typed import typed_form
+
 MODELS: dict[str, type[Case] | type[Contact]] = {"cases": Case, "contacts": Contact}
 
 
@@ -84,17 +86,20 @@ def sent_again(request: HttpRequest, *, namespace: str, pk: int) -> bool:
     ).exists()
 
 
-def refused_after_taken(request: HttpRequest, *, namespace: str, pk: int) -> str:
+def refused_after_taken(
+    request: HttpRequest, *, namespace: str, pk: int, typed: Any = None
+) -> str:
     """What the caseworker is told: nothing saved, where the item is, what they typed
-    of the call."""
+    of the call (the form sent, or `typed`: the one kept through signing in)."""
     model = MODELS[namespace]
     item = model.objects.select_related("assignee", "local_team").filter(pk=pk).first()
     text = f"Not saved. {whereabouts(item, model._meta.verbose_name)}"
-    outcome = request.POST.get("outcome", "")
+    data = request.POST if typed is None else typed
+    outcome = data.get("outcome", "")
     said = dict(Outcome.choices).get(outcome, outcome).lower()
-    notes = request.POST.get("notes", "").strip()
+    notes = data.get("notes", "").strip()
     typed = [f"outcome “{said}”"] if outcome else []
-    if outcome == Outcome.CALL_BACK and (back := request.POST.get("call_back_at")):
+    if outcome == Outcome.CALL_BACK and (back := data.get("call_back_at")):
         # The time they asked for: the one thing to pass on.
         typed += [f"call back at “{back.replace('T', ' ')}”"]
     typed += [f"notes “{notes}”"] if notes else []
@@ -161,5 +166,37 @@ def taken_away_is_told(
             return response
         messages.error(request, text)
         return redirect("cases:queue")
+
+    return wrapped
+
+
+def typed_call_taken_is_told(
+    view: Callable[..., HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """For the case and contact pages themselves: a call typed after the session
+    ended is kept through signing in again (pages.typed), and the page it comes back
+    to puts it into the form. When the item has left them meanwhile (released at the
+    end of their shift, given to someone else), they are told what was not logged, as
+    on sending it; before, a plain 403, and the call kept in the session unseen."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any):
+        try:
+            return view(request, pk, *args, **kwargs)
+        except (PermissionDenied, Http404):
+            match = request.resolver_match
+            namespace = match.namespace if match is not None else ""
+            if namespace not in MODELS or not had_it_shown(
+                request, MODELS[namespace], pk
+            ):
+                raise
+            typed = typed_form(request, action=reverse(f"{namespace}:call", args=[pk]))
+            if typed is None:
+                raise
+            messages.error(
+                request,
+                refused_after_taken(request, namespace=namespace, pk=pk, typed=typed),
+            )
+            return redirect("cases:queue")
 
     return wrapped

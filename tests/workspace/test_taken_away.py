@@ -188,3 +188,32 @@ def test_a_call_back_typed_for_an_item_gone_to_the_pool_says_when_they_asked(
         "“ring after work”) was not logged: pass it on to a supervisor, for whoever "
         "takes it next."
     ) in text
+
+
+def test_a_call_kept_through_signing_in_again_on_an_item_gone_says_so(
+    client, call_handler
+):
+    """The session ended as they sent "reached"; the call was kept for after signing
+    in. Meanwhile the contact went back to the pool at the end of their shift. Before,
+    signing in again led to a plain 403, the call kept in the session unseen."""
+    contact = f.ContactFactory(status=Status.ASSIGNED, assignee=call_handler)
+    opened(client, call_handler, contact)
+    session = client.session
+    session["typed_forms"] = {
+        reverse("contacts:call", args=[contact.pk]): {
+            "outcome": ["reached"],
+            "notes": ["Told to isolate"],
+        }
+    }
+    session.save()
+    type(contact).objects.filter(pk=contact.pk).update(assignee=None, status=Status.NEW)
+
+    page = client.get(reverse("contacts:detail", args=[contact.pk]), follow=True)
+
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Not saved. This contact went back to the pool" in text
+    assert "(outcome “reached” notes “Told to isolate”) was not logged" in text
+    assert not CallAttempt.objects.exists()
+    # Told once: the kept call is used up.
+    assert client.get(reverse("contacts:detail", args=[contact.pk])).status_code == 403
