@@ -29,8 +29,7 @@ from cases.models import Case
 from cases.workitem import WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation
-from notify.services import message_queue
-from online.texts import language_of, long_date, say
+from online.texts import long_date, say
 from people.models import Language, Message
 from staffing.access import profile_of
 from staffing.selectors.members import supervisor_emails
@@ -39,7 +38,7 @@ from staffing.services import call_review_queue_if_new_starter
 from .access.items import may_work_item
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .escalation import item_escalate
-from .online import reachable_by_message
+from .online import person_told
 from .rules import after_call, call_problems
 
 
@@ -287,22 +286,12 @@ def call_record(
                 escalation_id=logged.escalation.pk,
                 caller_id=caller.pk,
             )
-    where = reachable_by_message(person)
-    if outcome == Outcome.REACHED and isinstance(locked, Contact) and where:
-        # Once per contact: a second "reached" call returns the first text. To a
-        # mobile, else an email (never a text to a landline), in their language.
-        channel, to = where
-        language = language_of(person.language.code if person.language else None)
-        logged.message = message_queue(
-            person=person,
-            contact=locked,
-            channel=channel,
-            kind=Message.Kind.ISOLATION_ADVICE,
-            to=to,
-            body=isolation_advice_text(locked, language),
+    if outcome == Outcome.REACHED and isinstance(locked, Contact):
+        # Once per contact: a second "reached" call returns the first text.
+        logged.message = person_told(
+            locked,
             key=f"isolation_advice:contact:{locked.pk}",
-            language=language,
-            personalisation={"subject": say("email_subject", language)},
+            body_of=lambda language: isolation_advice_text(locked, language),
         )
     item.refresh_from_db()
     return logged

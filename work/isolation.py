@@ -33,13 +33,12 @@ from audit.services import audit_event, audit_record, audit_record_many
 from cases.models import Case
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact, IsolationChange
-from notify.services import message_queue
-from online.texts import language_of, long_date, say
+from online.texts import long_date, say
 from people.models import Message
 
 from .access.actor import Actor
 from .access.isolation import override_refusal
-from .online import reachable_by_message
+from .online import person_told, reachable_by_message
 from .rules import isolation_after_fact, isolation_override_problems
 
 
@@ -67,29 +66,16 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     """Queue the message giving the person their new end date, sent once the
     transaction commits; one per override (the event is the item's nth override,
     counted under the item's lock)."""
-    person = item.person
-    where = reachable_by_message(person)
-    if where is None:
-        return None
-    channel, to = where
+    if reachable_by_message(item.person) is None:
+        return None  # to be phoned: nothing to count
     nth = IsolationChange.objects.of_item(item).overrides().count()
-    language = language_of(person.language.code if person.language else None)
-    is_case = isinstance(item, Case)
-    return message_queue(
-        person=person,
-        case=item if is_case else None,
-        contact=None if is_case else item,
-        kind=Message.Kind.ISOLATION_ADVICE,
-        channel=channel,
-        to=to,
-        body=say(
-            "isolation_changed" if _told_before(item) else "isolation_advice",
-            language,
-            until=long_date(change.ends_on, language),
-        ),
+    text = "isolation_changed" if _told_before(item) else "isolation_advice"
+    return person_told(
+        item,
         key=f"isolation_override:{item.kind}:{item.pk}:{nth}",
-        language=language,
-        personalisation={"subject": say("email_subject", language)},
+        body_of=lambda language: say(
+            text, language, until=long_date(change.ends_on, language)
+        ),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -33,7 +34,7 @@ from cases.models import Case
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation
-from notify.services import messages_queue_many
+from notify.services import message_queue, messages_queue_many
 from online.models import OnlineLink
 from online.texts import language_of, long_date, say
 from people.matching import written_as_themselves
@@ -100,6 +101,34 @@ def reachable_by_message(person: Person) -> tuple[str, str] | None:
     if person.email:
         return Message.Channel.EMAIL, person.email
     return None
+
+
+def person_told(
+    item: WorkItem, *, key: str, body_of: Callable[[str], str]
+) -> Message | None:
+    """Queue one message about the item to its person (sent once the transaction
+    commits; the event `key` has one message, however often asked): to a mobile,
+    else an email, never a text to a landline (None when neither), in their
+    language; `body_of(language)` writes it."""
+    person = item.person
+    where = reachable_by_message(person)
+    if where is None:
+        return None
+    channel, to = where
+    language = language_of(person.language.code if person.language else None)
+    is_case = isinstance(item, Case)
+    return message_queue(
+        person=person,
+        case=item if is_case else None,
+        contact=None if is_case else item,
+        kind=Message.Kind.ISOLATION_ADVICE,
+        channel=channel,
+        to=to,
+        body=body_of(language),
+        key=key,
+        language=language,
+        personalisation={"subject": say("email_subject", language)},
+    )
 
 
 def _send_link(
