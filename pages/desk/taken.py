@@ -118,6 +118,16 @@ def refused_after_taken(
     return text
 
 
+def _shown_to_them(request: HttpRequest, pk: int) -> str:
+    """The page's kind ("cases", "contacts") when its item was shown to them lately
+    (had_it_shown), else "": only then are they told where it went."""
+    match = request.resolver_match
+    namespace = match.namespace if match is not None else ""
+    if namespace in MODELS and had_it_shown(request, MODELS[namespace], pk):
+        return namespace
+    return ""
+
+
 def taken_away_is_told(
     view: Callable[..., HttpResponse],
 ) -> Callable[..., HttpResponse]:
@@ -130,12 +140,8 @@ def taken_away_is_told(
             return view(request, pk, *args, **kwargs)
         except (PermissionDenied, Http404, ObjectDoesNotExist) as exc:
             # (ObjectDoesNotExist: the item went, merged away, while this waited.)
-            match = request.resolver_match
-            namespace = match.namespace if match is not None else ""
-            if (
-                request.method != "POST"
-                or namespace not in MODELS
-                or not had_it_shown(request, MODELS[namespace], pk)
+            if request.method != "POST" or not (
+                namespace := _shown_to_them(request, pk)
             ):
                 # Never theirs: refused as before, and told nothing of it.
                 if isinstance(exc, ObjectDoesNotExist):
@@ -184,11 +190,8 @@ def typed_call_taken_is_told(
         try:
             return view(request, pk, *args, **kwargs)
         except (PermissionDenied, Http404):
-            match = request.resolver_match
-            namespace = match.namespace if match is not None else ""
-            if namespace not in MODELS or not had_it_shown(
-                request, MODELS[namespace], pk
-            ):
+            namespace = _shown_to_them(request, pk)
+            if not namespace:
                 raise
             typed = typed_form(request, action=reverse(f"{namespace}:call", args=[pk]))
             if typed is None:
