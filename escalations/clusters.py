@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.models import Case, SettingVisit
 from clock import local_midnight
+from rows.retry import atomic_operation
 
 from .models import Cluster
 
@@ -151,7 +151,7 @@ def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
     return _record(now, joined, new, areas, existing_by_setting)
 
 
-@transaction.atomic
+@atomic_operation
 def _record(
     now: datetime,
     joined: dict[int, _Window],
@@ -232,7 +232,7 @@ def cluster_cases(cluster: Cluster, visible: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-@transaction.atomic
+@atomic_operation
 def cluster_mark_reviewed(*, cluster: Cluster, by, now: datetime | None = None) -> bool:
     """Record that the team has looked at the cluster; False if already reviewed."""
     updated = Cluster.objects.filter(pk=cluster.pk, reviewed_at__isnull=True).update(

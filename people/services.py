@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, connection, models
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from rows.insert import insert_rows
 from rows.locks import hold_until_commit
+from rows.retry import atomic_operation
 
 from .matching import (
     Arrival,
@@ -527,7 +528,7 @@ def _duplicates_record(
         PossibleDuplicate.objects.bulk_create(rows, ignore_conflicts=True)
 
 
-@transaction.atomic
+@atomic_operation
 def duplicate_not_same(*, pair: PossibleDuplicate, by) -> PossibleDuplicate:
     """Decide that the pair are two people: kept for good (the pair arriving again
     does not open it). Audited against the first person of the pair."""

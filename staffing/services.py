@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,6 +20,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event, audit_record, audit_record_many
 from calls.models import CallAttempt
 from clock import local_week_bounds
+from rows.retry import atomic_operation
 
 from .access import profile_of
 from .models import (
@@ -99,7 +99,7 @@ def _wall_clock(day: date, at: time) -> datetime:
     )
 
 
-@transaction.atomic
+@atomic_operation
 def shifts_publish(
     *,
     team: Team,
@@ -159,7 +159,7 @@ def shifts_publish(
     return shifts
 
 
-@transaction.atomic
+@atomic_operation
 def shifts_publish_many(
     *,
     team: Team,
@@ -212,7 +212,7 @@ def _lock_open_slot(shift_id: int) -> Shift:
     return twin
 
 
-@transaction.atomic
+@atomic_operation
 def shift_book(
     *,
     shift_id: int,
@@ -249,7 +249,7 @@ def shift_book(
     return shift
 
 
-@transaction.atomic
+@atomic_operation
 def shift_release_own(
     *, shift: Shift, profile: StaffProfile, now: datetime | None = None
 ) -> Shift:
@@ -270,7 +270,7 @@ def shift_release_own(
     return shift
 
 
-@transaction.atomic
+@atomic_operation
 def shift_cancel(
     *, shift: Shift, by: User, reason: str, now: datetime | None = None
 ) -> Shift:
@@ -516,7 +516,7 @@ def _check_bookable(
     )
 
 
-@transaction.atomic
+@atomic_operation
 def shift_assign(
     *,
     profile: StaffProfile,
@@ -570,7 +570,7 @@ def shift_assign(
 # --- hours cap -------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_operation
 def hours_cap_change(
     *,
     profile: StaffProfile,
@@ -626,7 +626,7 @@ def hours_cap_change(
 # --- registrations and training --------------------------------------------------
 
 
-@transaction.atomic
+@atomic_operation
 def registration_verify(
     *,
     profile: StaffProfile,
@@ -680,7 +680,7 @@ def registration_verify(
     return profile
 
 
-@transaction.atomic
+@atomic_operation
 def training_complete(
     *,
     profile: StaffProfile,
@@ -731,7 +731,7 @@ def call_review_queue_if_new_starter(*, call: CallAttempt) -> CallReview | None:
     return CallReview.objects.create(call=call, created_at=call.started_at)
 
 
-@transaction.atomic
+@atomic_operation
 def call_review_record(
     *,
     review: CallReview,
@@ -758,7 +758,7 @@ def call_review_record(
     return review
 
 
-@transaction.atomic
+@atomic_operation
 def new_starter_sign_off(
     *, profile: StaffProfile, by: User, now: datetime | None = None
 ) -> StaffProfile:

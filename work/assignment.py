@@ -42,6 +42,7 @@ from cases.errors import IllegalTransition
 from cases.models import Case
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
+from rows.retry import atomic_operation
 from staffing.models import Shift, StaffProfile, Tier, open_work_cap
 from staffing.selectors.members import eligible_staff
 
@@ -154,7 +155,7 @@ def _stamp_given_work(profile: StaffProfile, *, now: datetime) -> None:
 # --- single operations -----------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_operation
 def item_assign(
     *,
     item: WorkItem,
@@ -198,7 +199,7 @@ def item_assign(
     return locked
 
 
-@transaction.atomic
+@atomic_operation
 def item_release(
     *, item: WorkItem, by=None, reason: str = "", now: datetime | None = None
 ) -> WorkItem:
@@ -224,7 +225,7 @@ def item_release(
 # --- a supervisor's move of many --------------------------------------------------
 
 
-@transaction.atomic
+@atomic_operation
 def items_reassign(
     *,
     model: type[Case] | type[Contact],

@@ -17,7 +17,6 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,6 +30,7 @@ from contacts.models import Contact
 from escalations.models import Escalation
 from online.texts import long_date, say
 from people.models import Language, Message
+from rows.retry import atomic_operation
 from staffing.access import profile_of
 from staffing.selectors.members import supervisor_emails
 from staffing.services import call_review_queue_if_new_starter
@@ -156,7 +156,7 @@ def _tier_of(caller) -> int | None:
     return profile.tier if profile is not None else None
 
 
-@transaction.atomic
+@atomic_operation
 def call_record(
     *,
     item: WorkItem,

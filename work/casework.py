@@ -31,6 +31,7 @@ from people.services import (
     person_find_or_create,
 )
 from rows.locks import hold_until_commit
+from rows.retry import atomic_operation
 
 from .access.actor import Actor
 from .access.cases import may_work_case
@@ -64,7 +65,7 @@ def _user(by: Actor | Any | None):
     return None if by is None else Actor.of(by).user
 
 
-@transaction.atomic
+@atomic_operation
 def item_complete(*, item: WorkItem, by, now: datetime | None = None) -> WorkItem:
     """The work on a reached item is finished: for a case, once its risk assessment
     is recorded (the caseworker's "Complete the case")."""
@@ -103,7 +104,7 @@ class AssessmentDetails:
     clinical_notes: str = ""
 
 
-@transaction.atomic
+@atomic_operation
 def case_assessment_record(
     *, case: Case, details: AssessmentDetails, by, now: datetime | None = None
 ) -> RiskAssessment:
@@ -160,7 +161,7 @@ class VisitDetails:
     postcode: str = ""
 
 
-@transaction.atomic
+@atomic_operation
 def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     """Record that the case was at a setting on a day.
 
@@ -328,7 +329,7 @@ def _contact_join(
     return contact
 
 
-@transaction.atomic
+@atomic_operation
 def contact_add(
     *, case: Case, details: ContactDetails, by=None, now: datetime | None = None
 ) -> Contact:
@@ -440,6 +441,7 @@ class ContactRowsRefused(Exception):
         self.errors = errors
 
 
+@atomic_operation
 def contacts_add_many(
     *, case: Case, rows: list[ContactDetails], by=None, now: datetime | None = None
 ) -> list[Contact]:
@@ -452,28 +454,25 @@ def contacts_add_many(
     """
     now = now or timezone.now()
     errors: dict[int, str] = {}
-    with transaction.atomic():
-        # Every row's person held at once, in one order (people.services): taken row
-        # by row, two batches sharing a postcode or a phone in other orders would
-        # each wait for the other.
-        arrivals_one_at_a_time(
-            person_arrival(details.person, postcode=details.person.postcode)
-            for details in rows
-        )
-        added = []
-        for index, details in enumerate(rows):
-            try:
-                with transaction.atomic():
-                    added.append(
-                        contact_add(case=case, details=details, by=by, now=now)
-                    )
-            except DuplicateContact as exc:
-                errors[index] = str(exc)
-            except ValidationError as exc:
-                errors[index] = " ".join(exc.messages)
-        if errors:
-            # Raising inside the block rolls back the rows that did go in.
-            raise ContactRowsRefused(errors)
+    # Every row's person held at once, in one order (people.services): taken row
+    # by row, two batches sharing a postcode or a phone in other orders would
+    # each wait for the other.
+    arrivals_one_at_a_time(
+        person_arrival(details.person, postcode=details.person.postcode)
+        for details in rows
+    )
+    added = []
+    for index, details in enumerate(rows):
+        try:
+            with transaction.atomic():
+                added.append(contact_add(case=case, details=details, by=by, now=now))
+        except DuplicateContact as exc:
+            errors[index] = str(exc)
+        except ValidationError as exc:
+            errors[index] = " ".join(exc.messages)
+    if errors:
+        # Raising inside the block rolls back the rows that did go in.
+        raise ContactRowsRefused(errors)
     return added
 
 

@@ -29,6 +29,7 @@ from cases.workitem import UNREACHED, Status, WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
 from people.models import PersonChange
+from rows.retry import atomic_operation
 from staffing.models import StaffProfile, Tier
 
 from .effects import assignment_run_after_commit
@@ -45,7 +46,7 @@ DUE_WITHIN: dict[str, timedelta] = {
 DEFAULT_DUE_WITHIN = timedelta(hours=24)
 
 
-@transaction.atomic
+@atomic_operation
 def item_escalate(
     *,
     item: WorkItem,
@@ -94,7 +95,7 @@ def _locked(escalation: Escalation) -> Escalation:
     return Escalation.objects.select_for_update().get(pk=escalation.pk)
 
 
-@transaction.atomic
+@atomic_operation
 def escalation_claim(
     *, escalation: Escalation, by, now: datetime | None = None
 ) -> Escalation:
@@ -123,7 +124,7 @@ def _name(user) -> str:
     return user.get_full_name() or user.username
 
 
-@transaction.atomic
+@atomic_operation
 def escalation_reassign(
     *, escalation: Escalation, to, by, now: datetime | None = None
 ) -> Escalation:
@@ -180,7 +181,7 @@ def _refuse_unless_worked(escalation: Escalation, *, closed: str) -> None:
         raise IllegalTransition("Pick this escalation up before working it.")
 
 
-@transaction.atomic
+@atomic_operation
 def escalation_record_action(
     *, escalation: Escalation, kind: str, note: str, by, now: datetime | None = None
 ) -> EscalationAction:
@@ -201,7 +202,7 @@ def escalation_record_action(
     return action
 
 
-@transaction.atomic
+@atomic_operation
 def escalation_close(
     *,
     escalation: Escalation,
@@ -236,7 +237,7 @@ def escalation_close(
     return locked
 
 
-@transaction.atomic
+@atomic_operation
 def escalation_return(
     *,
     escalation: Escalation,
@@ -489,7 +490,7 @@ def _reason_for(calls: list[tuple]) -> str:
     return REASON_FOR_LAST_OUTCOME.get(last, Escalation.Reason.UNREACHED)
 
 
-@transaction.atomic
+@atomic_operation
 def item_escalate_unreached(
     *, item: WorkItem, now: datetime | None = None
 ) -> Escalation:

@@ -38,6 +38,7 @@ from people.services import (
     person_find_or_create,
 )
 from rows.insert import insert_rows
+from rows.retry import atomic_operation
 
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
@@ -308,7 +309,7 @@ def case_intake(
     return outcome.case, outcome.created
 
 
-@transaction.atomic
+@atomic_operation
 def case_intake_many(
     *,
     results: Sequence[TestResult],

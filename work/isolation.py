@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,6 +34,7 @@ from cases.workitem import Status, WorkItem
 from contacts.models import Contact, IsolationChange
 from online.texts import long_date, say
 from people.models import Message
+from rows.retry import atomic_operation
 
 from .access.actor import Actor
 from .access.isolation import override_refusal
@@ -79,7 +79,7 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     )
 
 
-@transaction.atomic
+@atomic_operation
 def isolation_override(
     *,
     item: WorkItem,

@@ -51,6 +51,7 @@ from contacts.models import Contact, Exposure
 from escalations.models import Escalation, EscalationAction
 from people.matching import phone_text
 from people.models import Person, PersonMerge, PossibleDuplicate
+from rows.retry import atomic_operation
 
 from .access.actor import Actor
 from .casework import WAITING
@@ -255,8 +256,7 @@ def person_merge(
     if any(side not in SIDES for side in fields.values()):
         raise WorkRefused("Each field is kept from one record or the other.")
     try:
-        with transaction.atomic():
-            return _merge(pair=pair, survivor_id=survivor.pk, fields=fields, by=by)
+        return _merge(pair=pair, survivor_id=survivor.pk, fields=fields, by=by)
     except IntegrityError as exc:
         raise WorkRefused(
             "These records hold rows that cannot be combined (for example both "
@@ -265,6 +265,7 @@ def person_merge(
         ) from exc
 
 
+@atomic_operation
 def _merge(
     *, pair: PossibleDuplicate, survivor_id: int, fields: dict[str, str], by
 ) -> PersonMerge:
@@ -862,6 +863,7 @@ def _rows_follow_their_items(*, survivor: int, merged: int) -> None:
             )
 
 
+@atomic_operation
 def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     """Put the two records back as they were before the merge: administrators only.
 
@@ -872,90 +874,85 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     """
     if not Actor.of(by).is_admin:
         raise WorkRefused("Only an administrator may undo a merge.")
-    with transaction.atomic():
-        merge = PersonMerge.objects.select_for_update().get(pk=merge.pk)
-        if merge.undone_at is not None:
-            raise WorkRefused(
-                f"This merge was already undone on {_when(merge.undone_at)}."
-            )
-        people = _lock_people(merge.survivor_id, merge.merged_id)
-        survivor, merged = people[merge.survivor_id], people[merge.merged_id]
-        if survivor.merged_into_id is not None:
-            raise WorkRefused(
-                f"Person {survivor.pk} has since been merged into person "
-                f"{survivor.merged_into_id}: undo that merge first."
-            )
-        _refuse_if_held(survivor, merged, undo=True)
-        _refuse_if_worked_since(merge)
-        snapshot = merge.snapshot
-        now = timezone.now()
+    merge = PersonMerge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at is not None:
+        raise WorkRefused(f"This merge was already undone on {_when(merge.undone_at)}.")
+    people = _lock_people(merge.survivor_id, merge.merged_id)
+    survivor, merged = people[merge.survivor_id], people[merge.merged_id]
+    if survivor.merged_into_id is not None:
+        raise WorkRefused(
+            f"Person {survivor.pk} has since been merged into person "
+            f"{survivor.merged_into_id}: undo that merge first."
+        )
+    _refuse_if_held(survivor, merged, undo=True)
+    _refuse_if_worked_since(merge)
+    snapshot = merge.snapshot
+    now = timezone.now()
 
-        # The fields: the survivor gives the NHS number back before the merged
-        # record takes it again.
-        before = _restored(snapshot["survivor"])
-        for column in COLUMNS:
-            setattr(survivor, column, getattr(before, column))
-        survivor.save(update_fields=[*COLUMNS, "updated_at"])
-        merged.nhs_number = _restored(snapshot["merged"]).nhs_number
-        merged.merged_into = None
-        merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
+    # The fields: the survivor gives the NHS number back before the merged
+    # record takes it again.
+    before = _restored(snapshot["survivor"])
+    for column in COLUMNS:
+        setattr(survivor, column, getattr(before, column))
+    survivor.save(update_fields=[*COLUMNS, "updated_at"])
+    merged.nhs_number = _restored(snapshot["merged"]).nhs_number
+    merged.merged_into = None
+    merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
 
-        # The rows, in the reverse order of the merge.
-        unjoined = [
-            (kept, join["contact"]["pk"])
-            for join in reversed(snapshot.get("joined", []))
-            if (kept := _join_undo(join)) is not None
-        ]
-        for fold in reversed(snapshot["folded"]):
-            _recreate(fold["contact"])
-            _move_back(fold["moved"], source=fold["into"], target=fold["contact"]["pk"])
-            _fold_undo(fold)
-        _move_back(snapshot["moved"], source=survivor.pk, target=merged.pk)
-        _rows_follow_their_items(survivor=survivor.pk, merged=merged.pk)
-        for was in snapshot["pairs"]:
-            PossibleDuplicate.objects.filter(pk=was["id"]).update(
-                person_a_id=was["person_a"],
-                person_b_id=was["person_b"],
-                status=was["status"],
-                decided_by_id=was["decided_by"],
-                decided_at=parse_datetime(was["decided_at"])
-                if was["decided_at"]
-                else None,
-            )
-        if merge.pair_id is not None:
-            PossibleDuplicate.objects.filter(pk=merge.pair_id).update(
-                status=PossibleDuplicate.Status.OPEN, decided_by=None, decided_at=None
-            )
-        merge.undone_by = by
-        merge.undone_at = now
-        merge.save(update_fields=["undone_by", "undone_at"])
+    # The rows, in the reverse order of the merge.
+    unjoined = [
+        (kept, join["contact"]["pk"])
+        for join in reversed(snapshot.get("joined", []))
+        if (kept := _join_undo(join)) is not None
+    ]
+    for fold in reversed(snapshot["folded"]):
+        _recreate(fold["contact"])
+        _move_back(fold["moved"], source=fold["into"], target=fold["contact"]["pk"])
+        _fold_undo(fold)
+    _move_back(snapshot["moved"], source=survivor.pk, target=merged.pk)
+    _rows_follow_their_items(survivor=survivor.pk, merged=merged.pk)
+    for was in snapshot["pairs"]:
+        PossibleDuplicate.objects.filter(pk=was["id"]).update(
+            person_a_id=was["person_a"],
+            person_b_id=was["person_b"],
+            status=was["status"],
+            decided_by_id=was["decided_by"],
+            decided_at=parse_datetime(was["decided_at"]) if was["decided_at"] else None,
+        )
+    if merge.pair_id is not None:
+        PossibleDuplicate.objects.filter(pk=merge.pair_id).update(
+            status=PossibleDuplicate.Status.OPEN, decided_by=None, decided_at=None
+        )
+    merge.undone_by = by
+    merge.undone_at = now
+    merge.save(update_fields=["undone_by", "undone_at"])
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=survivor,
+        person=survivor,
+        detail={"unmerged": merged.pk, "merge": merge.pk},
+        at=now,
+    )
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=merged,
+        person=merged,
+        detail={"unmerged_from": survivor.pk, "merge": merge.pk},
+        at=now,
+    )
+    for kept, contact_id in unjoined:
+        kept.refresh_from_db(fields=["person"])  # theirs again, maybe
         audit_record(
             user=by,
             action=AuditEvent.Action.UPDATE,
-            obj=survivor,
-            person=survivor,
-            detail={"unmerged": merged.pk, "merge": merge.pk},
+            obj=kept,
+            detail={
+                "merge": merge.pk,
+                "unjoined_contact": contact_id,
+                "isolation_ends_on": kept.isolation_ends_on.isoformat(),
+            },
             at=now,
         )
-        audit_record(
-            user=by,
-            action=AuditEvent.Action.UPDATE,
-            obj=merged,
-            person=merged,
-            detail={"unmerged_from": survivor.pk, "merge": merge.pk},
-            at=now,
-        )
-        for kept, contact_id in unjoined:
-            kept.refresh_from_db(fields=["person"])  # theirs again, maybe
-            audit_record(
-                user=by,
-                action=AuditEvent.Action.UPDATE,
-                obj=kept,
-                detail={
-                    "merge": merge.pk,
-                    "unjoined_contact": contact_id,
-                    "isolation_ends_on": kept.isolation_ends_on.isoformat(),
-                },
-                at=now,
-            )
     return merge

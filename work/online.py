@@ -22,7 +22,6 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -42,6 +41,7 @@ from people.models import Language, Message, Person, PersonChange
 from people.phone_field import Phone
 from people.services import arrivals_one_at_a_time, person_arrival
 from rows.insert import insert_rows
+from rows.retry import atomic_operation
 
 from .access.items import may_work_item
 from .casework import (
@@ -261,7 +261,7 @@ def online_contact_tell(
 RESEND_AFTER = timedelta(minutes=1)
 
 
-@transaction.atomic
+@atomic_operation
 def online_link_resend(
     *, item: WorkItem, by, now: datetime | None = None
 ) -> OnlineLink:
@@ -358,7 +358,7 @@ class CaseAnswer:
     language: str = ""  # the page's: the people named are told in it
 
 
-@transaction.atomic
+@atomic_operation
 def online_case_submit(
     *, link: OnlineLink, answer: CaseAnswer, now: datetime | None = None
 ) -> Case:
@@ -467,7 +467,7 @@ def _place(contact: Contact, postcode: str, *, now: datetime) -> dict[str, Any]:
     return said
 
 
-@transaction.atomic
+@atomic_operation
 def online_contact_answer(
     *,
     link: OnlineLink,
