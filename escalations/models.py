@@ -122,6 +122,13 @@ class Escalation(models.Model):
             ),
             # The admin list's date range, newest first.
             models.Index(fields=["created_at"], name="escalation_created"),
+            # The safeguarding alerts not sent yet (work.calls.safeguarding_alerts_
+            # unsent, every few minutes): a handful of rows, whatever the table's size.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(reason="safeguarding", alert_sent_at__isnull=True),
+                name="escalation_alert_unsent",
+            ),
             # A team's export, oldest first, read in the index's order: no sort of
             # the team's tens of thousands of rows before the first line.
             models.Index(

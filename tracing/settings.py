@@ -481,6 +481,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=env.int("ESCALATION_SWEEP_MINUTES", default=5)),
         "options": {"expires": 4 * 60},
     },
+    "safeguarding-alerts": {
+        "task": "work.tasks.safeguarding_alerts_sweep_task",
+        "schedule": timedelta(minutes=3),
+        "options": {"expires": 2 * 60},
+    },
     "detect-clusters": {
         "task": "escalations.tasks.detect_clusters_task",
         "schedule": timedelta(minutes=15),

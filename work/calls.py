@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -295,6 +295,32 @@ def call_record(
         )
     item.refresh_from_db()
     return logged
+
+
+# A safeguarding alert still not sent this long after its escalation is sent by the
+# beat's sweep (safeguarding_alerts_unsent): its own task's tries ran out while the
+# mail server was down, or the task was never queued (the broker was down when the
+# call was saved). Older escalations are left to the local team's queue.
+ALERT_LATE_AFTER = timedelta(minutes=2)
+ALERT_SWEPT_FOR = timedelta(days=7)
+ALERT_SWEEP_BATCH = 500
+
+
+def safeguarding_alerts_unsent(now: datetime) -> list[tuple[int, int]]:
+    """(escalation, caller) of the safeguarding escalations recorded by a member of
+    staff whose supervisors have not been emailed, oldest first, from ALERT_LATE_AFTER
+    to ALERT_SWEPT_FOR old (read on the partial index of exactly these)."""
+    return list(
+        Escalation.objects.filter(
+            reason=Escalation.Reason.SAFEGUARDING,
+            alert_sent_at__isnull=True,
+            created_by__isnull=False,
+            created_at__gte=now - ALERT_SWEPT_FOR,
+            created_at__lte=now - ALERT_LATE_AFTER,
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", "created_by_id")[:ALERT_SWEEP_BATCH]
+    )
 
 
 def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:

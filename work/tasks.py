@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from .assignment import assign_work, release_stranded_work
-from .calls import safeguarding_email_send
+from .calls import safeguarding_alerts_unsent, safeguarding_email_send
 from .escalation import escalate_unreached
 from .pool_counts import count_pool_for_boards
 
@@ -55,8 +56,13 @@ def escalate_unreached_task() -> int:
 @shared_task(
     name="work.tasks.safeguarding_email_task",
     autoretry_for=(OSError,),
-    retry_backoff=True,
-    max_retries=5,
+    # As long as a text to the public is tried (notify.tasks): half a minute, then
+    # doubling to ten minutes, some 25 minutes in all. Beyond that, and for an alert
+    # whose task was never queued, the beat's sweep below.
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=settings.NOTIFY_MAX_RETRIES,
 )
 def safeguarding_email_task(*, escalation_id: int, caller_id: int) -> int:
     """Email the caller's supervisors about a safeguarding escalation (once committed).
@@ -66,3 +72,29 @@ def safeguarding_email_task(*, escalation_id: int, caller_id: int) -> int:
     return len(
         safeguarding_email_send(escalation_id=escalation_id, caller_id=caller_id)
     )
+
+
+@shared_task(
+    name="work.tasks.safeguarding_alerts_sweep_task",
+    soft_time_limit=120,
+    time_limit=150,
+)
+def safeguarding_alerts_sweep_task() -> int:
+    """Send the safeguarding alerts still unsent a few minutes on (every few minutes,
+    on beat): at most once each, as the task's own sending. While the mail server
+    cannot be reached the sweep stops, and the next one tries again."""
+    sent = 0
+    for escalation_id, caller_id in safeguarding_alerts_unsent(timezone.now()):
+        try:
+            if safeguarding_email_send(
+                escalation_id=escalation_id, caller_id=caller_id
+            ):
+                sent += 1
+        except OSError:
+            log.warning(
+                "the mail server cannot be reached: unsent safeguarding alerts wait "
+                "for the next sweep",
+                exc_info=True,
+            )
+            break
+    return sent

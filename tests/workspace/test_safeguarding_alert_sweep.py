@@ -1,0 +1,92 @@
+"""A safeguarding alert to the caller's supervisors is never lost to a mail server
+down for a while, or a broker down when the call was saved: the beat's sweep sends
+what is still unsent a few minutes on, once. Before, five tries over half a minute
+and the alert was gone for good, while the caller had been told their supervisor
+was being emailed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from calls.models import Outcome
+from escalations.models import Escalation
+from tests import factories as f
+from work.calls import ALERT_LATE_AFTER, ALERT_SWEPT_FOR, call_record
+from work.tasks import safeguarding_alerts_sweep_task
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def boss(caseworker):
+    return f.StaffProfileFactory(
+        clinical=True,
+        is_supervisor=True,
+        team=caseworker.staff.team,
+        user__email="boss@example.org",
+    )
+
+
+def concern(caseworker, case, *, minutes_ago: float) -> Escalation:
+    """A concern recorded `minutes_ago`, whose own task never ran (in these tests
+    nothing is queued on commit: as when the broker was down)."""
+    call_record(
+        item=case,
+        caller=caseworker,
+        outcome=Outcome.SAFEGUARDING,
+        notes="Child left alone at home",
+        now=timezone.now() - timedelta(minutes=minutes_ago),
+    )
+    return Escalation.objects.get(case=case)
+
+
+def test_an_alert_never_sent_is_sent_by_the_sweep_once(
+    caseworker, held_case, boss, mailoutbox
+):
+    escalation = concern(caseworker, held_case, minutes_ago=10)
+
+    assert safeguarding_alerts_sweep_task.run() == 1
+    assert safeguarding_alerts_sweep_task.run() == 0
+
+    assert [m.to for m in mailoutbox] == [["boss@example.org"]]
+    assert "Child left alone at home" in mailoutbox[0].body
+    escalation.refresh_from_db()
+    assert escalation.alert_sent_at is not None
+
+
+def test_a_mail_server_down_for_the_sweep_leaves_the_alert_for_the_next(
+    caseworker, held_case, boss, mailoutbox, monkeypatch
+):
+    concern(caseworker, held_case, minutes_ago=40)
+
+    def server_down(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr("work.calls.send_mail", server_down)
+    assert safeguarding_alerts_sweep_task.run() == 0  # not an error: the next sweep
+    monkeypatch.undo()
+    assert mailoutbox == []
+
+    assert safeguarding_alerts_sweep_task.run() == 1
+    assert [m.to for m in mailoutbox] == [["boss@example.org"]]
+
+
+def test_the_sweep_leaves_an_alert_to_its_own_task_for_a_few_minutes(
+    caseworker, held_case, boss, mailoutbox
+):
+    concern(caseworker, held_case, minutes_ago=ALERT_LATE_AFTER.total_seconds() / 120)
+
+    assert safeguarding_alerts_sweep_task.run() == 0
+    assert mailoutbox == []
+
+
+def test_an_escalation_older_than_the_sweep_reaches_is_left_alone(
+    caseworker, held_case, boss, mailoutbox
+):
+    concern(caseworker, held_case, minutes_ago=ALERT_SWEPT_FOR.total_seconds() / 60 + 5)
+
+    assert safeguarding_alerts_sweep_task.run() == 0
+    assert mailoutbox == []
