@@ -294,6 +294,21 @@ class WorkItem(models.Model):
         self.next_attempt_at = until
         self._save("next_attempt_at")
 
+    def end_wait_online(self, *, now: datetime) -> bool:
+        """The link they were sent never reached them (its message failed): no
+        answer online is coming, so the call held back for one is due now. Only
+        while it is held back, unreached and unheld; whether it changed."""
+        if (
+            self.status != Status.NEW
+            or self.assignee_id is not None
+            or self.next_attempt_at is None
+            or self.next_attempt_at <= now
+        ):
+            return False
+        self.next_attempt_at = now
+        self._save("next_attempt_at")
+        return True
+
     def note_reached_online(self, *, now: datetime) -> None:
         """They answered online: reached by the online route (kept if they were
         reached before), no call due, no deadline. The status is the caller's."""

@@ -27,6 +27,7 @@ from rows.insert import insert_rows
 
 from .backends import Backend
 from .errors import PermanentFailure, TemporaryFailure
+from .signals import tell_failed
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,13 @@ def _finish(
     return message
 
 
+def _failed(message: Message) -> Message:
+    """The message as recorded; if it failed, those above are told (notify.signals)."""
+    if message.status == Message.Status.FAILED:
+        tell_failed(message.pk)
+    return message
+
+
 def message_send(message_id: int) -> Message | None:
     """Send a queued message once; None if it no longer exists.
 
@@ -178,18 +186,22 @@ def message_send(message_id: int) -> Message | None:
         raise
     except PermanentFailure as exc:
         log.warning("Message %s refused: %s", message.pk, exc)
-        return _finish(
-            message,
-            from_statuses=sending,
-            status=Message.Status.FAILED,
-            failure_reason=_reason(exc),
+        return _failed(
+            _finish(
+                message,
+                from_statuses=sending,
+                status=Message.Status.FAILED,
+                failure_reason=_reason(exc),
+            )
         )
     except Exception as exc:
-        _finish(
-            message,
-            from_statuses=sending,
-            status=Message.Status.FAILED,
-            failure_reason=_reason(f"unknown: {type(exc).__name__}: {exc}"),
+        _failed(
+            _finish(
+                message,
+                from_statuses=sending,
+                status=Message.Status.FAILED,
+                failure_reason=_reason(f"unknown: {type(exc).__name__}: {exc}"),
+            )
         )
         raise
     # Sent, even if the stuck sweep gave up on it meanwhile: it went.
@@ -210,11 +222,13 @@ def message_give_up(message_id: int, *, reason: str) -> Message | None:
         return None
     last = message.failure_reason
     text = f"{reason}: {last}" if last else reason
-    return _finish(
-        message,
-        from_statuses=(Message.Status.QUEUED,),
-        status=Message.Status.FAILED,
-        failure_reason=_reason(text),
+    return _failed(
+        _finish(
+            message,
+            from_statuses=(Message.Status.QUEUED,),
+            status=Message.Status.FAILED,
+            failure_reason=_reason(text),
+        )
     )
 
 
@@ -281,6 +295,7 @@ def receipt_record(
             message.status = Message.Status.FAILED
             message.failure_reason = _reason(RECEIPT_FAILURES[status])
             message.save(update_fields=["status", "failure_reason"])
+            transaction.on_commit(lambda: tell_failed(message.pk), robust=True)
     return message
 
 

@@ -535,6 +535,40 @@ def online_contact_answer(
     return contact
 
 
+@atomic_operation
+def online_link_message_failed(
+    *, message_id: int, now: datetime | None = None
+) -> WorkItem | None:
+    """The message carrying a case's or contact's link failed for good (refused,
+    its tries ran out, a failure receipt): no answer online can come, so the call
+    held back for one is due now, not hours on. Only for the item's latest link
+    (a newer one may have reached them), while the item waits unheld and unreached.
+    The item whose call is now due, or None. Told by notify (notify.signals)."""
+    now = now or timezone.now()
+    link = (
+        OnlineLink.objects.filter(message_id=message_id)
+        .only("pk", "case_id", "contact_id")
+        .first()
+    )
+    if link is None:
+        return None
+    model: type[WorkItem] = Case if link.case_id is not None else Contact
+    item_id = link.case_id if link.case_id is not None else link.contact_id
+    item = model.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        return None
+    latest = (
+        OnlineLink.objects.filter(**{item.kind: item})
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if latest != link.pk or not item.end_wait_online(now=now):
+        return None
+    assignment_run_after_commit()
+    return item
+
+
 def online_progress(item: WorkItem) -> OnlineLink | None:
     """The latest link of a case or contact, for the staff pages (with its message:
     sent, delivered or failed)."""
