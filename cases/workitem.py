@@ -112,6 +112,18 @@ class WorkItem(models.Model):
         related_name="+",
         db_index=False,
     )
+    # The holder a supervisor moved it away from, back to the pool (off sick, too
+    # much work): the automatic assignment does not hand it straight back to them.
+    # Cleared once someone holds it. An id only: no constraint, no index.
+    taken_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
+    )
     local_team = models.ForeignKey(
         "areas.LocalTeam",
         null=True,
@@ -228,18 +240,23 @@ class WorkItem(models.Model):
             raise self._refuse("assigned")
         self.assignee = to
         self.assigned_at = now
+        self.taken_from_id = None
         if self.status == Status.NEW:
             self.status = Status.ASSIGNED
-        self._save("assignee", "assigned_at", "status")
+        self._save("assignee", "assigned_at", "status", "taken_from")
 
-    def mark_released(self) -> None:
-        """Back to the pool (shift ended, reassigned to nobody, interpreter needed)."""
+    def mark_released(self, *, taken_from_holder: bool = False) -> None:
+        """Back to the pool (shift ended, reassigned to nobody, interpreter needed).
+        `taken_from_holder`: a supervisor took it from its holder, to whom the
+        automatic assignment then does not give it back."""
         if not self.is_workable:
             raise self._refuse("returned to the pool")
+        if taken_from_holder:
+            self.taken_from_id = self.assignee_id
         self.assignee = None
         if self.status == Status.ASSIGNED:
             self.status = Status.NEW
-        self._save("assignee", "status")
+        self._save("assignee", "status", "taken_from")
 
     def mark_called(
         self,

@@ -201,16 +201,23 @@ def item_assign(
 
 @atomic_operation
 def item_release(
-    *, item: WorkItem, by=None, reason: str = "", now: datetime | None = None
+    *,
+    item: WorkItem,
+    by=None,
+    reason: str = "",
+    now: datetime | None = None,
+    taken_from_holder: bool = False,
 ) -> WorkItem:
-    """Put one item back in the pool, and ask for an assignment run."""
+    """Put one item back in the pool, and ask for an assignment run.
+    `taken_from_holder`: a supervisor's move (items_reassign's, one at a time), after
+    which the run does not give it back to its holder."""
     now = now or timezone.now()
     reason = reason.strip()
     locked = item.locked()
     if locked.assignee_id is None and locked.is_workable:
         return locked  # already in the pool: nothing to do, nothing to audit
     previous = locked.assignee_id
-    locked.mark_released()
+    locked.mark_released(taken_from_holder=taken_from_holder)
     audit_record_many(
         [
             _assign_event(
@@ -270,7 +277,7 @@ def items_reassign(
         previous = item.assignee_id
         try:
             if profile is None:
-                item.mark_released()
+                item.mark_released(taken_from_holder=True)
             else:
                 item.mark_assigned(to=profile.user, now=now)
         except IllegalTransition as exc:
@@ -334,7 +341,8 @@ def pool_claim(
     model: type[WorkItem], now: datetime, *, spoken: Iterable[int], wanted: int
 ) -> models.QuerySet:
     """The next `wanted` items to hand out, locked (skipping those another run holds),
-    with what the choice of a holder needs: (pk, needs interpreter, language).
+    with what the choice of a holder needs: (pk, needs interpreter, language, the
+    holder a supervisor took it from).
 
     An interpreter item nobody on shift can take (its language not in `spoken`) is
     left out, so a run of them at the head of the queue cannot hold everything else
@@ -349,7 +357,9 @@ def pool_claim(
         )
         .order_by(*POOL_ORDER)
         .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", "person__needs_interpreter", "person__language_id")[:wanted]
+        .values_list(
+            "pk", "person__needs_interpreter", "person__language_id", "taken_from_id"
+        )[:wanted]
     )
 
 
@@ -410,10 +420,18 @@ class _Capacity:
                 return p
         return None
 
-    def take(self, language: int | None) -> _Person | None:
-        """The least loaded person (speaking `language` if given), among them whoever
-        was given work longest ago; now one item busier, and given work last."""
-        p = self._pop(self.by_language[language] if language else self.any)
+    def take(
+        self, language: int | None, *, not_to: int | None = None
+    ) -> _Person | None:
+        """The least loaded person (speaking `language` if given) but `not_to` (the
+        holder a supervisor took the item from), among them whoever was given work
+        longest ago; now one item busier, and given work last."""
+        heap = self.by_language[language] if language else self.any
+        p = self._pop(heap)
+        if p is not None and p.user_id == not_to:
+            passed_by = p
+            p = self._pop(heap)
+            heapq.heappush(heap, self._entry(passed_by))  # still first for the next
         if p is None:
             return None
         p.load += 1
@@ -512,17 +530,33 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
             return 0, False
         capacity = _Capacity(people)
         wanted = min(room, limit)
-        items = list(pool_claim(model, now, spoken=capacity.spoken, wanted=wanted))
+        # A few more than there is room for: an item that may not go back to the one
+        # person with room (a supervisor took it from them) does not hold up the next.
+        fetched = wanted + min(wanted, PASSED_BY_AT_MOST)
+        items = list(pool_claim(model, now, spoken=capacity.spoken, wanted=fetched))
         pairs: list[tuple[int, int]] = []
-        for pk, needs_interpreter, language in items:
-            p = capacity.take(language if needs_interpreter else None)
+        for pk, needs_interpreter, language, taken_from in items:
+            if len(pairs) == wanted:
+                break
+            p = capacity.take(
+                language if needs_interpreter else None, not_to=taken_from
+            )
             if p is not None:
                 pairs.append((pk, p.user_id))
         assigned = _hand_out(model, pairs, now=now)
         # A full fetch with room left means the limit cut it short, or interpreter
-        # items were fetched for speakers who filled up meanwhile: run again.
-        more = len(items) == wanted and capacity.free
+        # items were fetched for speakers who filled up meanwhile: run again (not
+        # when nothing could be given: the items left wait for someone else).
+        more = (
+            assigned > 0
+            and capacity.free
+            and (len(items) == fetched or len(items) > len(pairs))
+        )
         return assigned, more
+
+
+# How many items beyond a run's room it reads, at most, for those it may pass by.
+PASSED_BY_AT_MOST = 50
 
 
 def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> int:
@@ -551,6 +585,7 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
                     UPDATE {table} AS item
                        SET assignee_id = given.user_id,
                            assigned_at = %s,
+                           taken_from_id = NULL,
                            status = CASE WHEN item.status = %s THEN %s
                                          ELSE item.status END
                       FROM unnest(%s::bigint[], %s::bigint[]) AS given(id, user_id)
@@ -597,6 +632,7 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
         ).update(
             assignee_id=user_id,
             assigned_at=now,
+            taken_from_id=None,
             status=models.Case(
                 models.When(status=Status.NEW, then=models.Value(Status.ASSIGNED)),
                 default=models.F("status"),

@@ -94,6 +94,7 @@ def item_rows(world: World, names: Names) -> list[dict]:
         del row["id"]
         row["person_id"] = names.person[row["person_id"]]
         row["assignee_id"] = names.of_user(row["assignee_id"])
+        row["taken_from_id"] = names.of_user(row["taken_from_id"])
         if "case_id" in row:
             row["case_id"] = names.case[row["case_id"]]
         if "identified_by_id" in row:
@@ -470,6 +471,7 @@ def test_moving_many_to_the_pool_writes_what_item_release_writes_one_by_one():
                 by=world.users["supervisor"],
                 reason=REASON,
                 now=timezone.now(),
+                taken_from_holder=True,
             )
 
     rows = assert_same_rows(work_to_move_to_one_handler, bulk, one_by_one)
@@ -508,6 +510,7 @@ def test_releasing_work_already_in_the_pool_writes_what_moving_it_there_writes()
                 by=world.users["supervisor"],
                 reason=REASON,
                 now=timezone.now(),
+                taken_from_holder=True,
             )
 
     rows = assert_same_rows(
