@@ -76,6 +76,15 @@ class Escalation(models.Model):
         related_name="+",
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who closed it (or sent it back). Empty for those closed before "
+        "this was kept.",
+    )
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     outcome_note = models.TextField(blank=True)
     alert_sent_at = models.DateTimeField(
@@ -163,9 +172,18 @@ class EscalationAction(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     at = models.DateTimeField()
+    # The form (or request) the action was sent by: sent again (a double click, the
+    # browser sending it again), it is the action recorded the first time.
+    submission = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["escalation", "submission"],
+                name="escalation_action_once_per_submission",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.by} at {timezone.localtime(self.at):%d %b %H:%M}"

@@ -9,6 +9,7 @@ refuses a second open escalation per item even under a race.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
@@ -173,24 +174,97 @@ def _check_note(note: str, *, required: str = "") -> None:
         )
 
 
-def _refuse_unless_worked(escalation: Escalation, *, closed: str) -> None:
-    """An escalation is worked only once someone has picked it up, and until closed."""
+class ClosedAlready(IllegalTransition):
+    """The escalation was closed before this close (or send back) came: the message
+    says who closed it, when and how. `same` is true when the close on file is this
+    one sent again (the same person, outcome and note: a double click, the browser
+    sending the form again), which a page may answer as it answered the first."""
+
+    def __init__(self, escalation: Escalation, *, by=None, same: bool = False) -> None:
+        self.escalation = escalation
+        self.same = same
+        closer = escalation.closed_by
+        who = _name(closer) if closer else "Someone"
+        if by is not None and closer is not None and closer.pk == by.pk:
+            who = "You"
+        when = ""
+        if escalation.closed_at is not None:
+            at = timezone.localtime(escalation.closed_at)
+            when = f" at {at:%H:%M} on {at:%a} {at.day} {at:%b}"
+        super().__init__(
+            f"This escalation is already closed: {who} closed it{when}, "
+            f"as “{escalation.get_outcome_display()}”."
+        )
+
+
+def _refuse_unless_worked(escalation: Escalation, *, closed: str = "", by=None) -> None:
+    """An escalation is worked only once someone has picked it up, and until closed
+    (by default, refused saying who closed it and how)."""
     if escalation.status == Escalation.Status.CLOSED:
-        raise IllegalTransition(closed)
+        raise IllegalTransition(closed) if closed else ClosedAlready(escalation, by=by)
     if escalation.status == Escalation.Status.NEW:
         raise IllegalTransition("Pick this escalation up before working it.")
 
 
+class ActionSubmissionReused(IllegalTransition):
+    """A submission (a form, an API request's Idempotency-Key) already recorded an
+    action on this escalation, and is sent again with a different one: nothing is
+    recorded."""
+
+
+def _recorded_already(
+    escalation: Escalation, *, submission: uuid.UUID, kind: str, note: str, by
+) -> EscalationAction | None:
+    """The action already recorded on this escalation from `submission`, or None.
+    Raises ActionSubmissionReused when it differs from the one sent now (another
+    person, kind or note): the same submission is the same action, or a mistake."""
+    action = EscalationAction.objects.filter(
+        escalation=escalation, submission=submission
+    ).first()
+    if action is None:
+        return None
+    if (action.by_id, action.kind, action.note) != (by.pk, kind, note):
+        raise ActionSubmissionReused(
+            "This action was sent before with different details (who, what was "
+            "done or the notes), and the first one is the one recorded: nothing "
+            "more was recorded. Reload the page to record another action."
+        )
+    return action
+
+
 @atomic_operation
 def escalation_record_action(
-    *, escalation: Escalation, kind: str, note: str, by, now: datetime | None = None
+    *,
+    escalation: Escalation,
+    kind: str,
+    note: str,
+    by,
+    now: datetime | None = None,
+    submission: uuid.UUID | None = None,
 ) -> EscalationAction:
-    """Something the team did (a door-step visit, a letter...), once picked up."""
+    """Something the team did (a door-step visit, a letter...), once picked up.
+
+    `submission` names the form or request the action was sent by: sent again (a
+    double click, a retry after a timeout), it is the action already recorded,
+    returned as it was and nothing recorded twice (even if the escalation was closed
+    meanwhile)."""
     _check_note(note, required="Say what happened.")
     locked = _locked(escalation)
+    # After the escalation's lock: a second sending waits for the first to commit.
+    if submission is not None and (
+        recorded := _recorded_already(
+            locked, submission=submission, kind=kind, note=note, by=by
+        )
+    ):
+        return recorded
     _refuse_unless_worked(locked, closed="This escalation is closed.")
     action = EscalationAction.objects.create(
-        escalation=locked, kind=kind, note=note, by=by, at=now or timezone.now()
+        escalation=locked,
+        kind=kind,
+        note=note,
+        by=by,
+        at=now or timezone.now(),
+        submission=submission,
     )
     audit_record(
         user=by,
@@ -211,7 +285,11 @@ def escalation_close(
     by,
     now: datetime | None = None,
 ) -> Escalation:
-    """Close with an outcome; "reached" counts the item reached by the local route."""
+    """Close with an outcome; "reached" counts the item reached by the local route.
+
+    Closed already: ClosedAlready, saying who closed it and how, `same` when it was
+    this person with this outcome and note (the form sent again): nothing is done
+    twice (the reach is counted once)."""
     if outcome == Escalation.Outcome.RETURNED:
         raise IllegalTransition(
             "Use 'send back' to return an item to the national queue."
@@ -219,14 +297,24 @@ def escalation_close(
     _check_note(note)
     now = now or timezone.now()
     locked = _locked(escalation)
-    _refuse_unless_worked(locked, closed="This escalation is already closed.")
+    if locked.status == Escalation.Status.CLOSED:
+        raise ClosedAlready(
+            locked,
+            by=by,
+            same=(locked.closed_by_id, locked.outcome, locked.outcome_note)
+            == (by.pk, outcome, note),
+        )
+    _refuse_unless_worked(locked)
     item = locked.item.locked()
     item.mark_closed(reached=outcome == Escalation.Outcome.REACHED, now=now)
     locked.status = Escalation.Status.CLOSED
     locked.outcome = outcome
     locked.outcome_note = note
     locked.closed_at = now
-    locked.save(update_fields=["status", "outcome", "outcome_note", "closed_at"])
+    locked.closed_by = by
+    locked.save(
+        update_fields=["status", "outcome", "outcome_note", "closed_at", "closed_by"]
+    )
     audit_record(
         user=by,
         action=AuditEvent.Action.UPDATE,
@@ -258,7 +346,7 @@ def escalation_return(
     _check_note(note, required="Say why, for the national caller.")
     now = now or timezone.now()
     locked = _locked(escalation)
-    _refuse_unless_worked(locked, closed="This escalation is already closed.")
+    _refuse_unless_worked(locked, by=by)
     item = locked.item.locked()
     if not item.may_go_back_national:
         raise IllegalTransition(
@@ -294,7 +382,10 @@ def escalation_return(
     locked.outcome = Escalation.Outcome.RETURNED
     locked.outcome_note = note
     locked.closed_at = now
-    locked.save(update_fields=["status", "outcome", "outcome_note", "closed_at"])
+    locked.closed_by = by
+    locked.save(
+        update_fields=["status", "outcome", "outcome_note", "closed_at", "closed_by"]
+    )
     audit_record(
         user=by,
         action=AuditEvent.Action.UPDATE,

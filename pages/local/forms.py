@@ -3,6 +3,8 @@ is shown beside its field and in the summary at the top of the page, linking to 
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib.auth import get_user_model
 from phonenumber_field.formfields import PhoneNumberField
@@ -108,6 +110,14 @@ class ActionForm(_OnePageForm):
         },
     )
     note = _note("Notes", rows=3, required=True, missing="Say what happened")
+    # This form's own: sent twice (a double click, the browser sending it again),
+    # it is one action (work.escalation.escalation_record_action).
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4())
 
 
 CLOSING_OUTCOMES = [

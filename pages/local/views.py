@@ -42,6 +42,7 @@ from work.access.escalations import (
     require_local_workspace,
 )
 from work.escalation import (
+    ClosedAlready,
     escalation_claim,
     escalation_close,
     escalation_reassign,
@@ -306,6 +307,16 @@ def _refused(request: HttpRequest, escalation: Escalation, name: str, form, exc)
     return redirect("escalations:detail", pk=escalation.pk)
 
 
+def _done(request: HttpRequest, text: str) -> None:
+    """Say what was done. A form sent twice (a double click without JavaScript) is
+    answered twice alike: the page that follows says it once."""
+    waiting = messages.get_messages(request)
+    said = any(str(message) == text for message in waiting)
+    waiting.used = False  # read here, still shown on the next page
+    if not said:
+        messages.success(request, text)
+
+
 def _kept_form(request: HttpRequest, escalation: Escalation) -> dict:
     """The refused form of the last request, filled in as it was typed (once)."""
     draft = request.session.pop(REFUSED_DRAFT, None)
@@ -316,7 +327,10 @@ def _kept_form(request: HttpRequest, escalation: Escalation) -> dict:
     ):
         return {}
     name = draft["form"]
-    return {"kept": name, f"{name}_form": WORK_FORMS[name](initial=draft["data"])}
+    # Nothing of it was saved: sent again, it is a new sending (a submission of its
+    # own), not the one refused.
+    typed = {k: v for k, v in draft["data"].items() if k != "submission"}
+    return {"kept": name, f"{name}_form": WORK_FORMS[name](initial=typed)}
 
 
 @login_required
@@ -380,10 +394,12 @@ def escalation_action_view(request: HttpRequest, pk: int) -> HttpResponse:
             kind=form.cleaned_data["kind"],
             note=form.cleaned_data["note"],
             by=request.user,
+            submission=form.cleaned_data["submission"],
         )
     except IllegalTransition as exc:
         return _refused(request, escalation, "action", form, exc)
-    messages.success(request, f"{action.get_kind_display()} recorded.")
+    # Sent again, it is the action recorded the first time: the same answer.
+    _done(request, f"{action.get_kind_display()} recorded.")
     return redirect("escalations:detail", pk=pk)
 
 
@@ -403,9 +419,13 @@ def escalation_close_view(request: HttpRequest, pk: int) -> HttpResponse:
             note=form.cleaned_data["note"],
             by=request.user,
         )
+    except ClosedAlready as exc:
+        if not exc.same:
+            return _refused(request, escalation, "close", form, exc)
+        closed = exc.escalation  # the form sent again: closed, as the first time
     except IllegalTransition as exc:
         return _refused(request, escalation, "close", form, exc)
-    messages.success(request, f"Closed: {closed.get_outcome_display()}.")
+    _done(request, f"Closed: {closed.get_outcome_display()}.")
     return redirect("escalations:detail", pk=pk)
 
 
