@@ -150,6 +150,13 @@ def _submission(request: Request, item: WorkItem) -> uuid.UUID | None:
     """A call sent again with the same Idempotency-Key header (a retry after a
     timeout) is the call logged the first time: answered 200 with it, marked
     Idempotent-Replayed, and nothing done twice."""
+    return idempotency_submission(request, f"{item.kind}:{item.pk}")
+
+
+def idempotency_submission(request: Request, about: str) -> uuid.UUID | None:
+    """The request's Idempotency-Key as the submission of one act on `about` (an
+    item, an escalation): one per client (or member of staff) and thing acted on.
+    None without a key; a key too long or unprintable is a 400 on its header."""
     key = request.headers.get("Idempotency-Key", "")
     if not key:
         return None
@@ -161,4 +168,4 @@ def _submission(request: Request, item: WorkItem) -> uuid.UUID | None:
                 ]
             }
         )
-    return uuid.uuid5(IDEMPOTENCY, f"{request.user.pk}:{item.kind}:{item.pk}:{key}")
+    return uuid.uuid5(IDEMPOTENCY, f"{request.user.pk}:{about}:{key}")

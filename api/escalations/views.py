@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import django_filters as filters
 from django.db.models.functions import Coalesce
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -14,6 +20,7 @@ from audit.services import audit_list_view, audit_view
 from escalations.models import Escalation
 from work.access.escalations import escalations_visible_to, get_escalation_for
 from work.escalation import (
+    ActionSubmissionReused,
     escalation_claim,
     escalation_close,
     escalation_record_action,
@@ -21,6 +28,8 @@ from work.escalation import (
 )
 
 from ..access import actor_of
+from ..calls.views import IDEMPOTENCY_KEY_LONGEST, idempotency_submission
+from ..errors import IdempotencyKeyReused
 from ..filters import ColumnChoicesFilter, IdFilter, LocalDayFilter
 from ..permissions import CaseworkScope
 from .serializers import (
@@ -32,6 +41,16 @@ from .serializers import (
 )
 
 CONFLICT = OpenApiResponse(description="Not allowed in the escalation's current state.")
+ACTION_IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=f"Any text of yours (at most {IDEMPOTENCY_KEY_LONGEST} characters), "
+    "new for each action: a request sent again with the same key (a retry after a "
+    "timeout) is answered 200 with the action recorded the first time, and nothing "
+    "is recorded twice. The same key sent with a different action (another kind or "
+    "note) is a 422, and nothing is recorded.",
+)
 
 
 class EscalationFilter(filters.FilterSet):
@@ -113,22 +132,50 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(
         summary="Record something the team did (a door-step visit, a letter...)",
         request=EscalationActionInSerializer,
-        responses={201: EscalationActionSerializer, 409: CONFLICT},
+        parameters=[ACTION_IDEMPOTENCY_KEY],
+        responses={
+            201: EscalationActionSerializer,
+            200: OpenApiResponse(
+                EscalationActionSerializer,
+                description="Sent again with the same Idempotency-Key: the action "
+                "recorded the first time (header Idempotent-Replayed: true).",
+            ),
+            409: CONFLICT,
+            422: OpenApiResponse(
+                description="The Idempotency-Key was used for a different action: "
+                "nothing recorded."
+            ),
+        },
     )
     @action(detail=True, methods=["post"])
     def actions(self, request: Request, pk=None) -> Response:
         escalation = self.get_object()
         serializer = EscalationActionInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        done = escalation_record_action(
-            escalation=escalation,
-            kind=serializer.validated_data["kind"],
-            note=serializer.validated_data.get("note", ""),
-            by=request.user,
-        )
-        return Response(
-            EscalationActionSerializer(done).data, status=status.HTTP_201_CREATED
-        )
+        submission = idempotency_submission(request, f"escalation:{escalation.pk}")
+        now = timezone.now()
+        try:
+            done = escalation_record_action(
+                escalation=escalation,
+                kind=serializer.validated_data["kind"],
+                note=serializer.validated_data.get("note", ""),
+                by=request.user,
+                now=now,
+                submission=submission,
+            )
+        except ActionSubmissionReused:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used for a different action (another kind "
+                "or note): nothing was recorded. Send a new key for a new action; "
+                "the same request sent again with this key is answered with the "
+                "action it recorded."
+            ) from None
+        answer = EscalationActionSerializer(done).data
+        if submission is not None and done.at != now:
+            response = Response(answer)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        return Response(answer, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Close the escalation with an outcome",
