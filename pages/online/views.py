@@ -10,7 +10,9 @@ phoned, or for help. The token in the address is the authority (work.online).
   only to the holder of the token, who is that person.
 - Every request counts against its address's allowance (pages.online.limits).
 - English or Welsh: the link's language first, `?lang=` (kept through a POST by a
-  hidden field) to switch.
+  hidden field) to switch; on a page with a form the switch is a button of the
+  form (SWITCH), so what was typed comes back in the other language, with or
+  without the page's script.
 - No caching, no Referer (the token is in the address), no indexing. No CSRF check
   either: with no Referer the browser sends `Origin: null`, which Django's check
   refuses; there is no cookie or session here for a forged post to ride on, and a
@@ -76,8 +78,9 @@ def _asked_language(request: HttpRequest) -> str | None:
     )
 
 
-# The language switch of a page with a form: a button of that form, so that what was
-# typed comes back in the other language (a link would lose it).
+# The language switch of a page with a form: a button of that form (templates/online/
+# base.html), so that what was typed comes back in the other language, unsaved (a
+# link would lose it).
 SWITCH = "switch_lang"
 
 

@@ -149,22 +149,6 @@ document.body.addEventListener("htmx:afterRequest", (event) => {
   if (elt === form) typed.delete(form);
   // (A save refused with its errors is drawn back: keepTypedShownBack, on the swap.)
 });
-// The online pages' language switch sends the form with what was typed (drawn again,
-// unsent, in the other language: pages/online/views.py), rather than opening the
-// page afresh as its link would.
-document.addEventListener("click", (event) => {
-  const link = event.target.closest("a[data-switch-form]");
-  const form = link && document.getElementById(link.dataset.switchForm);
-  if (!form) return;
-  event.preventDefault();
-  const input = document.createElement("input");
-  input.type = "hidden";
-  input.name = "switch_lang";
-  input.value = link.dataset.switchTo;
-  form.append(input);
-  dirty.delete(form); // kept by the page it goes to: no question before leaving
-  form.submit();
-});
 window.addEventListener("beforeunload", (event) => {
   if (live(dirty).length) {
     event.preventDefault();

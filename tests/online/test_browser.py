@@ -118,14 +118,14 @@ def test_a_case_names_two_people_one_confirms_the_other_is_phoned(
 
     # Switching to Welsh and back keeps every row typed, and sends nothing.
     page.wait_for_load_state()
-    page.get_by_role("link", name="Cymraeg").click()
+    page.get_by_role("button", name="Cymraeg").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Dywedwch wrthym pwy rydych wedi bod yn agos atynt"
     )
     expect(page.locator("#id_contact-1-first_name")).to_have_value("Grace")
     expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
-    page.wait_for_load_state()  # the page's script, which makes the switch keep typing
-    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()  # the page's script, which asks before leaving typing
+    page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Tell us who you have been near"
     )

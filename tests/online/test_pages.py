@@ -618,8 +618,8 @@ def test_the_pages_are_in_welsh_when_asked(client):
     assert "Enw cyntaf" in html
     assert "Math o le" in html
     assert "Addoldy" in html
-    assert ">English</a>" in html
-    assert 'href="?lang=en"' in html
+    assert 'name="switch_lang" value="en"' in html
+    assert ">English</button>" in html
     assert 'name="lang" value="cy"' in html
     assert "First name" not in html
 
@@ -662,7 +662,7 @@ def test_switching_language_while_typing_keeps_the_typing_and_sends_nothing(clie
     assert 'value="07400 123451"' in html
     assert 'value="Steel Works"' in html
     assert "Mae problem" not in html  # not checked: nothing was sent
-    assert 'data-switch-form="online-answer" data-switch-to="en"' in html
+    assert 'form="online-answer" name="switch_lang" value="en"' in html
     assert not Contact.objects.filter(case=case).exists()
     link.refresh_from_db()
     assert link.submitted_at is None
@@ -700,7 +700,7 @@ def test_a_welsh_link_opens_in_welsh_and_switches_to_english(client):
     english = client.get(url(token) + "?lang=en").content.decode()
     assert '<html lang="en-GB"' in english
     assert "I will stay at home until then" in english
-    assert ">Cymraeg</a>" in english
+    assert ">Cymraeg</button>" in english
 
 
 def test_the_page_of_a_link_that_does_not_work_speaks_welsh_when_asked(client):
