@@ -68,6 +68,21 @@ TEXTS: dict[str, dict[str, str]] = {
             "eich ffonio."
         ),
     },
+    "case_link_over_test": {
+        # The same for a case who had no symptoms: counted from their test.
+        "en": (
+            "NHS Test and Trace: your coronavirus test was positive. Counted from "
+            "the day of your test, your time to stay at home ended on {until}. "
+            "Tell us who you were near and where you have been, so we can warn "
+            "them: {url} If you do not, we will phone you."
+        ),
+        "cy": (
+            "GIG Profi ac Olrhain: roedd eich prawf coronafeirws yn bositif. O "
+            "ddiwrnod eich prawf, daeth eich cyfnod i aros gartref i ben ar {until}. "
+            "Dywedwch wrthym pwy oeddech yn agos atynt a ble rydych wedi bod, er "
+            "mwyn i ni eu rhybuddio: {url} Os na wnewch, byddwn yn eich ffonio."
+        ),
+    },
     "contact_link": {
         "en": (
             "NHS Test and Trace: you have been near someone who has coronavirus. "

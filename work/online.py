@@ -103,19 +103,34 @@ def reachable_by_message(person: Person) -> tuple[str, str] | None:
     return None
 
 
+def _first_written_in(item: WorkItem) -> str:
+    """The language of the item's latest link ("" when it has none): the one we
+    first wrote to its person in, such as the Welsh of the case who named them."""
+    return (
+        OnlineLink.objects.filter(**{item.kind: item})
+        .order_by("-created_at", "-pk")
+        .values_list("language", flat=True)
+        .first()
+    ) or ""
+
+
 def person_told(
     item: WorkItem, *, key: str, body_of: Callable[[str], str]
 ) -> Message | None:
     """Queue one message about the item to its person (sent once the transaction
     commits; the event `key` has one message, however often asked): to a mobile,
     else an email, never a text to a landline (None when neither), in their
-    language; `body_of(language)` writes it."""
+    language; with none recorded, in the language of the item's link (a contact
+    named on a Welsh page goes on being written to in Welsh), else English.
+    `body_of(language)` writes it."""
     person = item.person
     where = reachable_by_message(person)
     if where is None:
         return None
     channel, to = where
-    language = language_of(person.language.code if person.language else None)
+    language = language_of(
+        person.language.code if person.language else _first_written_in(item)
+    )
     is_case = isinstance(item, Case)
     return message_queue(
         person=person,
@@ -135,14 +150,28 @@ def _send_link(
     *, item: WorkItem, by, now: datetime, language: str = ""
 ) -> OnlineLink | None:
     """A new link for the item, older ones replaced, and the message carrying it
-    queued (sent once the transaction commits). None when they cannot be messaged."""
+    queued (sent once the transaction commits). None when they cannot be messaged.
+    With no `language` given, a new link is in the old one's (their recorded
+    language, if any, still comes first)."""
     if reachable_by_message(item.person) is None:
         return None
+    language = language or _first_written_in(item)
     OnlineLink.objects.filter(
         **{item.kind: item}, revoked_at__isnull=True, submitted_at__isnull=True
     ).update(revoked_at=now)
     [link] = _links_send([item], by=by, now=now, language=language)
     return link
+
+
+def _link_text(item: WorkItem, now: datetime) -> str:
+    """Which text carries the link. A case whose time to stay at home ended before
+    the link is sent is told when it ended, and counted from what: their symptoms,
+    or their test when they had none."""
+    if not isinstance(item, Case):
+        return "contact_link"
+    if item.isolation_ends_on >= timezone.localdate(now):
+        return "case_link"
+    return "case_link_over" if item.symptom_onset else "case_link_over_test"
 
 
 def _links_send(
@@ -176,9 +205,7 @@ def _links_send(
                 channel=channel,
                 to=to,
                 body=say(
-                    f"{purpose}_link_over"
-                    if is_case and item.isolation_ends_on < timezone.localdate(now)
-                    else f"{purpose}_link",
+                    _link_text(item, now),
                     spoken,
                     until=long_date(item.isolation_ends_on, spoken),
                     url=link_url(token),
