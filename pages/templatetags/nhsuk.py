@@ -245,9 +245,17 @@ def management_form(formset: forms.BaseFormSet) -> SafeString:
 
 
 @register.inclusion_tag("nhsuk/error_summary.html")
-def nhsuk_errors(*forms_: forms.BaseForm | forms.BaseFormSet | None) -> dict[str, Any]:
+def nhsuk_errors(
+    *forms_: forms.BaseForm | forms.BaseFormSet | None, summary_id: str = ""
+) -> dict[str, Any]:
     """The error summary for these forms (or formsets): each error, linking to its
-    field; errors of a whole form link to the form's first field."""
+    field; errors of a whole form link to the form's first field.
+
+    `summary_id` is the summary's id where a page can show more than one (a section
+    of the case page, a row of a list: `{% nhsuk_errors form summary_id="x" %}`);
+    two with one id were invalid, and a link to it found the first. Without, it is
+    "error-summary". Focus needs no id: the script moves it to the summary within
+    what was swapped in (static/js/app.js)."""
     errors: list[tuple[str, str]] = []
     for form in forms_:
         if form is None or not form.is_bound:
@@ -264,4 +272,4 @@ def nhsuk_errors(*forms_: forms.BaseForm | forms.BaseFormSet | None) -> dict[str
                 target = name if name in sub.fields else first_field
                 anchor = field_anchor(sub[target]) if target else ""
                 errors.extend((str(message), anchor) for message in messages)
-    return {"errors": errors}
+    return {"errors": errors, "summary_id": summary_id}
