@@ -89,6 +89,7 @@ from .contact_forms import (
 from .isolation import changes_of
 from .page_reads import calls_of, steps_of
 from .queue_rows import for_rows, queue_rows_html
+from .sent_twice import case_completed_by, visit_just_recorded
 from .taken import taken_away_is_told, typed_call_taken_is_told
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
@@ -770,9 +771,19 @@ def case_visit(request: HttpRequest, pk: int) -> HttpResponse:
         return refused
     form = VisitForm(request.POST, case=case)
     if form.is_valid():
+        details = form.details()
         try:
-            case_visit_add(case=case, details=form.details(), by=request.user)
+            case_visit_add(case=case, details=details, by=request.user)
         except IllegalTransition as exc:
+            if visit_just_recorded(request.user, case, details):
+                day = details.visited_on
+                return _saved(
+                    request,
+                    case,
+                    "settings",
+                    f"Visit to {details.name} on {day.day} {day:%b %Y} recorded "
+                    "(it was sent twice, and recorded once).",
+                )
             form.add_error(None, str(exc))
         else:
             return _saved(
@@ -936,12 +947,19 @@ def case_complete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         casework.item_complete(item=case, by=request.user)
     except IllegalTransition as exc:
-        messages.error(request, str(exc))
-        if request.htmx:
-            return HttpResponseClientRefresh()
-        return redirect(_page_url(case, "complete"))
-    case_draft_clear(case=case, by=request.user)
-    messages.success(request, f"{case} completed. Well done.")
+        if case_completed_by(request.user, case):
+            # Their own "Complete the case" sent again: done, as the first said.
+            messages.success(
+                request, f"{case} is completed (it was sent twice, and completed once)."
+            )
+        else:
+            messages.error(request, str(exc))
+            if request.htmx:
+                return HttpResponseClientRefresh()
+            return redirect(_page_url(case, "complete"))
+    else:
+        case_draft_clear(case=case, by=request.user)
+        messages.success(request, f"{case} completed. Well done.")
     queue = reverse("cases:queue")
     if request.htmx:
         return HttpResponseClientRedirect(queue)

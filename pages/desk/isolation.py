@@ -37,6 +37,7 @@ from work.isolation import IsolationOverridden, isolation_override
 from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
 
 from ..typed import draws_its_form, put_typing_back
+from .sent_twice import override_just_made
 
 PAGE = "work/isolation_override.html"
 # The changes a page lists, newest first: more than a handful is unheard of.
@@ -126,6 +127,23 @@ def _back_to(request: HttpRequest, item: WorkItem) -> str:
     return reverse("cases:queue")
 
 
+def _sent_again(request: HttpRequest, item: WorkItem) -> IsolationChange | None:
+    """The change sent is the one this clinician made a moment ago (the form sent
+    twice: a double click, the browser sending it again), refused the second time
+    as "They already isolate until ..."; that change, else None."""
+    try:
+        ends_on = IsolationOverrideForm.base_fields["ends_on"].to_python(
+            request.POST.get("ends_on", "")
+        )
+    except ValidationError:
+        return None
+    if ends_on is None:
+        return None
+    return override_just_made(
+        request.user, item, ends_on=ends_on, reason=request.POST.get("reason", "")
+    )
+
+
 def _override_page(request: HttpRequest, item: WorkItem) -> HttpResponse:
     back = _back_to(request, item)
     form = IsolationOverrideForm(request.POST or None, item=item)
@@ -153,6 +171,14 @@ def _override_page(request: HttpRequest, item: WorkItem) -> HttpResponse:
                 + _told(done, name),
             )
             return redirect(back)
+    if form.errors and (change := _sent_again(request, item)) is not None:
+        messages.success(
+            request,
+            f"{item.person.full_name} now isolates until the end of "
+            f"{long_date(change.ends_on)}. Your change is saved (it was sent twice, "
+            "and saved once).",
+        )
+        return redirect(back)
     return TemplateResponse(
         request,
         PAGE,

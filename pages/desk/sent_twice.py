@@ -1,0 +1,106 @@
+"""A save sent twice, a double click without JavaScript or the browser sending the form
+again, is one save: the second sending is told the first worked, as a call sent twice
+is ("Your call is logged (it was sent twice, and logged once)": pages/desk/taken.py).
+
+Before, the second was refused as if nothing had been saved: "There is a problem:
+This case is completed: it cannot be completed", "This visit ... is already
+recorded", "They already isolate until ...: enter a different date". These forms
+carry no submission id of their own, so the second sending is known by what the
+first left: the same user, the same fields, the last such change, a moment ago. A
+later entry that merely repeats an earlier one is still refused.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from cases.models import Case, SettingVisit
+from cases.workitem import Status, WorkItem
+from contacts.models import IsolationChange
+from work.casework import VisitDetails
+
+# A form sent again comes within seconds (a double click) or a minute or two (the
+# browser asked to send it again, the page reloaded): longer is a new entry.
+SENT_TWICE_WITHIN = timedelta(minutes=10)
+
+
+def _lately(at: datetime) -> bool:
+    return at >= timezone.now() - SENT_TWICE_WITHIN
+
+
+def _case_events(case: Case):
+    return AuditEvent.objects.filter(
+        action=AuditEvent.Action.UPDATE,
+        object_type=Case._meta.label_lower,
+        object_id=str(case.pk),
+    )
+
+
+def case_completed_by(user: Any, case: Case) -> bool:
+    """The case is completed, and it was this user who completed it: their
+    "Complete the case" sent again (a case is completed only once)."""
+    completed = Case.objects.filter(pk=case.pk, status=Status.COMPLETED).exists()
+    return (
+        completed
+        and _case_events(case)
+        .filter(user_id=user.pk, detail__status=Status.COMPLETED)
+        .exists()
+    )
+
+
+def visit_just_recorded(user: Any, case: Case, details: VisitDetails) -> bool:
+    """The visit sent is the last one recorded on the case, by this user, a moment
+    ago, with the same place (name, kind, postcode) and day: the form sent again."""
+    event = (
+        _case_events(case)
+        .filter(detail__has_key="visit")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if event is None or event.user_id != user.pk or not _lately(event.at):
+        return False
+    visit = (
+        SettingVisit.objects.select_related("setting")
+        .filter(pk=event.detail["visit"], case=case)
+        .first()
+    )
+    if visit is None:
+        return False
+    setting = visit.setting
+    return (
+        visit.visited_on == details.visited_on
+        and setting.name.lower() == details.name.strip().lower()
+        and setting.kind == details.kind
+        # A postcode not found in the areas is kept as none (work.casework).
+        and setting.postcode in (details.postcode, "")
+    )
+
+
+def override_just_made(
+    user: Any, item: WorkItem, *, ends_on: date, reason: str
+) -> IsolationChange | None:
+    """The isolation change sent is the item's last change, an override by this
+    user a moment ago to this date with this reason, and the date in force: the
+    form sent again. That change, or None."""
+    change = IsolationChange.objects.of_item(item).first()
+    if (
+        change is None
+        or change.kind != IsolationChange.Kind.OVERRIDE
+        or change.by_id != user.pk
+        or not _lately(change.at)
+        or change.ends_on != ends_on
+        or change.reason != reason.strip()
+    ):
+        return None
+    # Read afresh: the page's copy may predate the first sending (both in flight).
+    current = (
+        type(item)
+        .objects.filter(pk=item.pk)
+        .values_list("isolation_ends_on", flat=True)
+        .first()
+    )
+    return change if current == ends_on else None
