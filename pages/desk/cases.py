@@ -87,7 +87,7 @@ from .contact_forms import (
     typed_rows,
 )
 from .isolation import changes_of
-from .page_reads import calls_of, steps_of
+from .page_reads import calls_of, failed_messages_of, steps_of
 from .queue_rows import for_rows, queue_rows_html
 from .sent_twice import case_completed_by, visit_just_recorded
 from .taken import taken_away_is_told, typed_call_taken_is_told
@@ -187,6 +187,35 @@ class OnlineSummary:
     no_call_before: str = ""
     may_resend: bool = False
     resend_url: str = ""
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    """A message to the person that never reached them, in words for the page."""
+
+    what: str
+    how: str
+    reason: str
+
+
+def _what_was_said(message: Message) -> str:
+    if (message.key or "").startswith("isolation_override:"):
+        return "Their new isolation end date"  # work.isolation's message
+    return message.get_kind_display()
+
+
+def failed_messages(item: WorkItem, *, now: datetime) -> list[FailedMessage]:
+    """What the page warns of: each message about the item that failed for good
+    (but its link, which the Online section tells of)."""
+    return [
+        FailedMessage(
+            what=_what_was_said(message),
+            how=f"by {_by(message)} to {masked_address(message.channel, message.to)} "
+            f"at {_at(message.created_at, now)}",
+            reason=message.failure_reason.strip().rstrip("."),
+        )
+        for message in failed_messages_of(item)
+    ]
 
 
 def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineSummary:
@@ -594,6 +623,7 @@ def _case_page(
             "online_errors": online_errors or [],
             # Read only if drawn: the whole page draws it, no section does.
             "chain": SimpleLazyObject(lambda: chain_for_page(request.user, case=case)),
+            "failed_messages": SimpleLazyObject(lambda: failed_messages(case, now=now)),
             # Read only if drawn: the case's facts (the whole page, the assessment).
             "isolation_changes": SimpleLazyObject(lambda: changes_of(case)),
             "may_override": may_override_isolation(request.user, case),

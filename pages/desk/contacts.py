@@ -27,7 +27,7 @@ from work.queues import with_due_state
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical, search_text
-from .cases import link_resend, online_summary
+from .cases import failed_messages, link_resend, online_summary
 from .chain_svg import chain_for_page
 from .isolation import changes_of
 from .page_reads import calls_of, steps_of
@@ -121,6 +121,10 @@ def _contact_page(
             "isolation_changes": SimpleLazyObject(lambda: changes_of(contact)),
             "may_override": may_override_isolation(request.user, contact),
             "read_clinical": may_read_clinical(request.user),
+            # Read only if drawn: the whole page draws it, no section does.
+            "failed_messages": SimpleLazyObject(
+                lambda: failed_messages(contact, now=now)
+            ),
         },
     )
 

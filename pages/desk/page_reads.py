@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from calls.models import CallAttempt, ScriptStep
 from calls.selectors import call_history, script_steps_query
 from cases.workitem import WorkItem
+from people.models import Message
 from work.compiled import instances_compiled_once
 
 
@@ -36,4 +37,30 @@ def steps_of(audience: str) -> list[ScriptStep]:
     (calls.selectors.script_steps)."""
     return instances_compiled_once(
         ("script steps", audience), ScriptStep, partial(script_steps_query, audience)
+    )
+
+
+# The Online section tells how the latest link went: these are the rest.
+LINK_KINDS = (Message.Kind.CASE_LINK, Message.Kind.CONTACT_LINK)
+FAILED_SHOWN = 5
+
+
+def failed_messages_of(item: WorkItem) -> list[Message]:
+    """The messages to the item's person about it that failed for good (the
+    isolation advice, a changed end date), newest first, but its links: staff must
+    not believe the person has in writing what never reached them."""
+    return instances_compiled_once(
+        ("failed messages", item.kind),
+        Message,
+        partial(_failed_query, kind=item.kind),
+        item_id=item.pk,
+    )
+
+
+def _failed_query(item_id: int, *, kind: str) -> QuerySet[Message]:
+    return (
+        Message.objects.filter(**{f"{kind}_id": item_id}, status=Message.Status.FAILED)
+        .exclude(kind__in=LINK_KINDS)
+        .only("key", "kind", "channel", "to", "created_at", "failure_reason")
+        .order_by("-created_at", "-pk")[:FAILED_SHOWN]
     )
