@@ -314,3 +314,28 @@ def test_a_search_costs_no_more_queries(clock, client, lead, clinical_team):
         page = client.get(url, {"holder": "pool", "q": "s1 2he"})
     assert len(searched) == len(plain)
     assert page.context["page"].paginator.count == 3
+
+
+def test_htmx_reassignment_after_a_page_drawn_with_a_message_leaves_no_id_twice(
+    clock, client, lead, clinical_team
+):
+    """The page drawn with a message waiting (after signing in again, say) has the
+    site's messages box; the list swapped in by htmx brings its own, by another id.
+    Before, both were id="messages"."""
+    giver, taker = member(clinical_team), member(clinical_team)
+    case = held_case(giver)
+    client.force_login(lead.user)
+    post(client, items=[held_case(giver).pk], to=str(taker.pk), reason="Balance")
+    page = client.get(reverse("staffing:work")).text
+    swapped = client.post(
+        reverse("staffing:work"),
+        {"items": [case.pk], "to": str(taker.pk), "reason": "Balance"},
+        headers={"HX-Request": "true"},
+    ).text
+
+    def ids(html: str) -> set[str]:
+        return {part.split('"', 1)[0] for part in html.split(' id="')[1:]}
+
+    assert page.count('id="messages"') == 1
+    around_the_list = page.split('<div id="work-list">', 1)[0]
+    assert ids(swapped) & ids(around_the_list) == set()
