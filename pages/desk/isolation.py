@@ -72,9 +72,9 @@ class IsolationOverrideForm(forms.Form):
         self.item = item
 
     def clean(self) -> dict:
+        """Every field's problem at once (a past date and no reason are both told),
+        each field's own first: the rules only for a field that passed its own."""
         data = super().clean() or {}
-        if "ends_on" in self.errors or "reason" in self.errors:
-            return data
         problems = isolation_override_problems(
             ends_on=data.get("ends_on"),
             reason=data.get("reason", ""),
@@ -82,7 +82,8 @@ class IsolationOverrideForm(forms.Form):
             today=timezone.localdate(),
         )
         for name, problem in problems.items():
-            self.add_error(name, problem)
+            if name not in self.errors:
+                self.add_error(name, problem)
         return data
 
 

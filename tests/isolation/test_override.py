@@ -354,6 +354,21 @@ def test_a_date_in_the_past_is_refused_on_the_form_with_the_reason_kept(
     assert not IsolationChange.objects.exists()
 
 
+def test_a_date_in_the_past_and_no_reason_are_both_told_at_once(
+    clock, client, caseworker, contact
+):
+    """Before, only the missing reason was told; the past date came back on the next
+    sending."""
+    client.force_login(caseworker)
+
+    response = client.post(contact_page(contact), {"ends_on": "2021-01-11"})
+
+    text = response.content.decode()
+    assert "The last day of isolation cannot be in the past" in text
+    assert "Give the clinical reason for the change." in text
+    assert not IsolationChange.objects.exists()
+
+
 def test_a_call_handler_is_refused_the_override_page_with_the_reason(
     clock, client, call_handler, contact
 ):
