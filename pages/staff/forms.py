@@ -108,7 +108,14 @@ class PublishSlotsForm(forms.Form):
         return day
 
     def clean_first_day(self) -> date:
-        return self._within_a_year(self.cleaned_data["first_day"])
+        day = self.cleaned_data["first_day"]
+        if day < timezone.localdate():
+            # Told beside the field, with the rest (a start later today that has
+            # already passed is the service's to refuse).
+            raise forms.ValidationError(
+                "Slots must start in the future: choose today or a later day."
+            )
+        return self._within_a_year(day)
 
     def clean_last_day(self) -> date:
         return self._within_a_year(self.cleaned_data["last_day"])

@@ -133,7 +133,32 @@ def test_publishing_in_the_past_is_refused(clock, client, lead):
             "count": "1",
         },
     )
-    assert "Slots must start in the future." in response.text
+    assert "Slots must start in the future" in response.text
+    assert not Shift.objects.exists()
+
+
+def test_a_first_day_in_the_past_is_told_beside_it_with_the_other_problems(
+    clock, client, lead
+):
+    """Before, a past first day was told only in the summary, and only once the
+    other fields were right."""
+    client.force_login(lead.user)
+    response = client.post(
+        reverse("staffing:shifts_publish"),
+        {
+            "first_day": "2026-01-13",
+            "last_day": "2026-01-13",
+            "weekdays": ["1"],
+            "starts": "08:00",
+            "ends": "",
+            "count": "1",
+        },
+    )
+    form = response.context["form"]
+    assert form.errors["first_day"] == [
+        "Slots must start in the future: choose today or a later day."
+    ]
+    assert "ends" in form.errors
     assert not Shift.objects.exists()
 
 
