@@ -159,7 +159,11 @@ def _record(
     areas: dict[int, int],
     existing_by_setting: dict[int, list[Cluster]],
 ) -> ClusterReport:
+    """Write what the sweep found. Run again whole when the database ends it to break
+    a deadlock: so it changes nothing it is handed (its own copy of `joined`, rows
+    of its own for the clusters it stretches)."""
     report = ClusterReport()
+    joined = dict(joined)
     if new:
         # A concurrent run may have recorded the same window: the constraint keeps
         # one, and the cases are attached to whichever row exists below.
@@ -217,8 +221,7 @@ def _record(
         for cluster in setting_clusters:
             w = joined.get(cluster.pk)
             if w is not None and w.last > cluster.last_visit_on:
-                cluster.last_visit_on = w.last
-                stretched.append(cluster)
+                stretched.append(Cluster(pk=cluster.pk, last_visit_on=w.last))
     Cluster.objects.bulk_update(stretched, ["last_visit_on"])
     return report
 

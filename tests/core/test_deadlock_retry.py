@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import OperationalError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from calls.models import CallAttempt
 from cases.workitem import Status
@@ -161,3 +163,59 @@ def test_a_call_the_database_ends_in_a_deadlock_is_saved_once_on_a_second_run(
     assert CallAttempt.objects.filter(contact=contact).count() == 1
     contact.refresh_from_db()
     assert contact.attempts == 1
+
+
+class _Deadlocked(Exception):
+    pgcode = "40P01"
+
+
+def test_the_cluster_sweep_run_again_after_a_deadlock_records_everything(
+    settings, monkeypatch
+):
+    """The sweep's write is run again whole: before, its second run started from
+    the first's half-done objects (a cluster row the rollback had removed) and the
+    sweep failed on a foreign key, its clusters lost until the next."""
+    from escalations.clusters import clusters_detect
+    from escalations.models import Cluster
+    from tests.local_teams.builders import SHEFFIELD, person_in
+
+    settings.TRACING_CLUSTER_MIN_CASES = 3
+    settings.TRACING_CLUSTER_WINDOW_DAYS = 14
+    today = timezone.localdate()
+    older = f.ExposureSettingFactory(area=f.area(SHEFFIELD), name="The Leadmill")
+    newer = f.ExposureSettingFactory(area=f.area(SHEFFIELD), name="The Plug")
+
+    def visit(setting, days_ago: int) -> None:
+        case = f.CaseFactory(person=person_in(SHEFFIELD))
+        f.SettingVisitFactory(
+            case=case, setting=setting, visited_on=today - timedelta(days=days_ago)
+        )
+
+    for n in (10, 9, 8):
+        visit(older, n)
+    clusters_detect()
+    visit(older, 1)  # stretches the cluster there
+    for n in (3, 2, 1):
+        visit(newer, n)  # a new one
+    real = Cluster.objects.bulk_update
+    ended: list[int] = []
+
+    def ended_once(*args, **kwargs):
+        if not ended:
+            ended.append(1)
+            error = OperationalError("deadlock detected")
+            error.__cause__ = _Deadlocked()
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(Cluster.objects, "bulk_update", ended_once)
+
+    report = clusters_detect()
+
+    assert ended == [1]
+    assert report.created == 1
+    assert {c.setting.name: c.cases.count() for c in Cluster.objects.all()} == {
+        "The Leadmill": 4,
+        "The Plug": 3,
+    }
+    assert Cluster.objects.get(setting=older).last_visit_on == today - timedelta(days=1)
