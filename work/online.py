@@ -574,7 +574,7 @@ def online_link_message_failed(
     now = now or timezone.now()
     link = (
         OnlineLink.objects.filter(message_id=message_id)
-        .only("pk", "case_id", "contact_id")
+        .only("pk", "case_id", "contact_id", "created_at")
         .first()
     )
     if link is None:
@@ -590,7 +590,13 @@ def online_link_message_failed(
         .values_list("pk", flat=True)
         .first()
     )
-    if latest != link.pk or not item.end_wait_online(now=now):
+    if latest != link.pk:
+        return None
+    # Called since the link went: the time of the next call is the call's (a call
+    # back they asked for, the gap after no answer), not the wait for an answer.
+    if item.last_attempt_at is not None and item.last_attempt_at >= link.created_at:
+        return None
+    if not item.end_wait_online(now=now):
         return None
     assignment_run_after_commit()
     return item

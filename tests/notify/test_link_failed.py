@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Case
@@ -16,7 +17,14 @@ from notify.services import message_give_up, message_send, receipt_record
 from online.models import OnlineLink
 from people.models import Message
 from tests import factories as f
-from work.online import online_case_wait, online_cases_invite, online_link_resend
+from work.assignment import item_assign, items_reassign
+from work.calls import call_record
+from work.online import (
+    online_case_wait,
+    online_cases_invite,
+    online_link_message_failed,
+    online_link_resend,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +110,32 @@ def test_an_older_links_failure_changes_nothing_once_a_newer_one_was_sent(
 
     waiting_case.refresh_from_db()
     assert waiting_case.next_attempt_at == held_until
+
+
+def test_a_link_failing_after_a_call_leaves_the_calls_next_time(
+    waiting_case, recording, caseworker, supervisor, clock
+):
+    """Called since the link went, and asked to call back at four: a late failure of
+    the link's text leaves the call back as asked (the case back in the pool)."""
+    recording.reset("notify-id-9")
+    message_send(link_message(waiting_case).pk)
+    clock.shift(dt.timedelta(minutes=20))
+    item_assign(item=waiting_case, to=caseworker)
+    back_at = timezone.now() + dt.timedelta(hours=6)
+    call_record(
+        item=waiting_case, caller=caseworker, outcome="call_back", call_back_at=back_at
+    )
+    items_reassign(
+        model=Case,
+        item_ids=[waiting_case.pk],
+        scope=Q(),
+        to=None,
+        reason="Off sick",
+        by=supervisor,
+    )
+
+    receipt_record(provider_id="notify-id-9", status="permanent-failure")
+    online_link_message_failed(message_id=link_message(waiting_case).pk)
+
+    waiting_case.refresh_from_db()
+    assert waiting_case.next_attempt_at == back_at
