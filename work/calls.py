@@ -308,7 +308,7 @@ ALERT_SWEEP_BATCH = 500
 
 def safeguarding_alerts_unsent(now: datetime) -> list[tuple[int, int]]:
     """(escalation, caller) of the safeguarding escalations recorded by a member of
-    staff whose supervisors have not been emailed, oldest first, from ALERT_LATE_AFTER
+    staff whose supervisors have not been emailed, newest first, from ALERT_LATE_AFTER
     to ALERT_SWEPT_FOR old (read on the partial index of exactly these)."""
     return list(
         Escalation.objects.filter(
@@ -318,7 +318,9 @@ def safeguarding_alerts_unsent(now: datetime) -> list[tuple[int, int]]:
             created_at__gte=now - ALERT_SWEPT_FOR,
             created_at__lte=now - ALERT_LATE_AFTER,
         )
-        .order_by("created_at", "pk")
+        # Newest first: alerts no one can be sent (a team with no supervisor's
+        # email) stay unsent, and must not keep the newest from the batch.
+        .order_by("-created_at", "-pk")
         .values_list("pk", "created_by_id")[:ALERT_SWEEP_BATCH]
     )
 
@@ -356,7 +358,9 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
             from_email=None,
             recipient_list=emails,
         )
-    except OSError:
+    except BaseException:
+        # Not sent (the mail server, or the task's time limit struck mid-send): given
+        # back, for a retry or the sweep.
         Escalation.objects.filter(pk=escalation_id).update(alert_sent_at=None)
         raise
     return emails

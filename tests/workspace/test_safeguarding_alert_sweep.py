@@ -7,8 +7,11 @@ was being emailed."""
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
+from django.apps import apps as django_apps
 from django.utils import timezone
 
 from calls.models import Outcome
@@ -90,3 +93,56 @@ def test_an_escalation_older_than_the_sweep_reaches_is_left_alone(
 
     assert safeguarding_alerts_sweep_task.run() == 0
     assert mailoutbox == []
+
+
+def test_alerts_no_one_can_be_sent_do_not_keep_the_newest_from_the_sweep(
+    caseworker, held_case, boss, mailoutbox, monkeypatch
+):
+    """A concern by someone in a team with no supervisor's email stays unsent; with
+    a batch full of those, the newest alert was never reached."""
+    lonely = f.StaffProfileFactory(clinical=True)  # a team of their own, no boss
+    f.ShiftFactory(staff=lonely)
+    older = f.CaseFactory(status="assigned", assignee=lonely.user)
+    concern(lonely.user, older, minutes_ago=60)
+    concern(caseworker, held_case, minutes_ago=10)
+    monkeypatch.setattr("work.calls.ALERT_SWEEP_BATCH", 1)
+
+    assert safeguarding_alerts_sweep_task.run() == 1
+    assert [m.to for m in mailoutbox] == [["boss@example.org"]]
+
+
+def test_an_alert_cut_short_by_the_time_limit_is_given_back(
+    caseworker, held_case, boss, mailoutbox, monkeypatch
+):
+    escalation = concern(caseworker, held_case, minutes_ago=10)
+
+    def time_is_up(*args, **kwargs):
+        raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr("work.calls.send_mail", time_is_up)
+    with pytest.raises(SoftTimeLimitExceeded):
+        safeguarding_alerts_sweep_task.run()
+    monkeypatch.undo()
+    escalation.refresh_from_db()
+    assert escalation.alert_sent_at is None  # not taken for sent
+
+    assert safeguarding_alerts_sweep_task.run() == 1
+
+
+def test_concerns_recorded_before_the_sweep_came_are_not_emailed_again(
+    caseworker, held_case, boss, mailoutbox
+):
+    """Their alerts went by the task of the time, which did not record it: the
+    migration marks them sent, so the first sweeps do not email a week again."""
+    escalation = concern(caseworker, held_case, minutes_ago=3 * 24 * 60)
+    Escalation.objects.filter(pk=escalation.pk).update(alert_sent_at=None)
+    migration = import_module(
+        "escalations.migrations.0009_earlier_alerts_not_sent_again"
+    )
+
+    migration.mark_earlier_alerts_sent(django_apps, None)
+
+    assert safeguarding_alerts_sweep_task.run() == 0
+    assert mailoutbox == []
+    escalation.refresh_from_db()
+    assert escalation.alert_sent_at == escalation.created_at
