@@ -137,6 +137,11 @@ def test_a_call_the_database_ends_in_a_deadlock_is_saved_once_on_a_second_run(
 
     def other() -> None:
         with transaction.atomic():
+            # This session looks for deadlocks only after 10 s, the call's after
+            # PostgreSQL's 1 s: the call is the one ended, however the machine's
+            # load orders the two waits.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL deadlock_timeout = '10s'")
             _lock(contact.person_id)
             other_holds_person.set()
             call_waits.wait(10)
