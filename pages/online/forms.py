@@ -481,7 +481,12 @@ class ContactAnswerForm(OnlineForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    postcode = forms.CharField(max_length=10, required=False)
+    # Their own postcode: the phone fills it in (the case's rows ask of others).
+    postcode = forms.CharField(
+        max_length=10,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
     phone = forms.CharField(
         max_length=32,
         required=False,

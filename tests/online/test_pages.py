@@ -486,6 +486,17 @@ def test_the_contact_page_shows_nothing_of_the_case(client):
     assert "Okafor" not in html  # not even their own last name is needed
 
 
+def test_the_contacts_own_postcode_may_be_filled_in_by_their_phone(client):
+    """Their own postcode, as their phone number: autocomplete names what it is
+    (WCAG 1.3.5). Before, the postcode had none."""
+    _, _, token = contact_link()
+
+    html = client.get(url(token)).content.decode()
+
+    postcode = html.split('name="postcode"')[1].split(">")[0]
+    assert 'autocomplete="postal-code"' in postcode
+
+
 def test_confirming_reaches_the_contact_online(client):
     contact, link, token = contact_link()
 
