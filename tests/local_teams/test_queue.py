@@ -175,6 +175,28 @@ def test_htmx_search_gets_just_the_results(clock, sheffield_client):
     assert "<html" not in body
 
 
+def test_what_a_search_found_is_told_to_a_screen_reader(clock, sheffield_client):
+    """The list changes under the search box as one types: a status region outside
+    it says what was found (WCAG 4.1.3). Before, nothing was announced."""
+    escalated_contact(person=person_in(SHEFFIELD, last_name="Davies"))
+    escalated_contact(person=person_in(SHEFFIELD, last_name="Jones"))
+    page = sheffield_client.get(QUEUE).content.decode()
+    assert page.count('id="results-status"') == 1
+    assert 'role="status"' in page.split('id="results-status"')[1].split(">")[0]
+
+    def told(q: str) -> str:
+        body = sheffield_client.get(
+            QUEUE, {"q": q}, headers={"HX-Request": "true"}
+        ).content.decode()
+        status = body.split('id="results-status"')[1]
+        assert 'hx-swap-oob="true"' in status.split(">")[0]
+        return status.split(">", 1)[1].split("</p>")[0]
+
+    assert told("Davies") == "1 escalation matches “Davies”"
+    assert told("Zebedee") == "Nothing here matches “Zebedee”"
+    assert told("") == "2 escalations"
+
+
 def test_complex_view_lists_only_complex_cases(clock, sheffield_client):
     from .builders import escalated_case
 
