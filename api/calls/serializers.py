@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from calls.models import CallAttempt, Outcome
+from people.models import Message
 from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_problems
 
 from ..access import staff_user_named
@@ -82,3 +83,30 @@ class CallAttemptSerializer(serializers.ModelSerializer):
             "notes",
         ]
         read_only_fields = fields
+
+
+class CallLoggedSerializer(CallAttemptSerializer):
+    """The answer to a call logged: the call, and how the person is being told what
+    the call page tells its caller ("The isolation advice is queued as a text")."""
+
+    told_by = serializers.SerializerMethodField(
+        help_text="A contact reached: how they are being sent the isolation advice, "
+        "sms or email; blank when they have neither a mobile nor an email (read it "
+        "out to them), and for any other call."
+    )
+
+    class Meta(CallAttemptSerializer.Meta):
+        fields = [*CallAttemptSerializer.Meta.fields, "told_by"]
+        read_only_fields = fields
+
+    def get_told_by(self, call: CallAttempt) -> str:
+        if call.outcome != Outcome.REACHED or call.contact_id is None:
+            return ""
+        # The advice's own event (work.calls): the same whether this answer is the
+        # first or a request sent again.
+        channel = (
+            Message.objects.filter(key=f"isolation_advice:contact:{call.contact_id}")
+            .values_list("channel", flat=True)
+            .first()
+        )
+        return channel or ""

@@ -23,7 +23,7 @@ from ..errors import IdempotencyKeyReused
 from ..filters import ColumnChoicesFilter, IdFilter, LocalDayFilter
 from ..pagination import LatestCallFirstPagination
 from ..permissions import CaseworkScope
-from .serializers import CallAttemptSerializer, CallInSerializer
+from .serializers import CallAttemptSerializer, CallInSerializer, CallLoggedSerializer
 
 
 class CallAttemptFilter(filters.FilterSet):
@@ -120,11 +120,11 @@ def call_record_response(request: Request, item: WorkItem) -> Response:
     except SubmissionReused:
         raise IdempotencyKeyReused() from None
     if logged.repeated:
-        response = Response(CallAttemptSerializer(logged.call).data)
+        response = Response(CallLoggedSerializer(logged.call).data)
         response["Idempotent-Replayed"] = "true"
         return response
     return Response(
-        CallAttemptSerializer(logged.call).data, status=status.HTTP_201_CREATED
+        CallLoggedSerializer(logged.call).data, status=status.HTTP_201_CREATED
     )
 
 

@@ -28,7 +28,7 @@ from work.casework import contact_add
 from work.intake import IntakeConflict, TestResult, case_intake, case_intake_many
 
 from ..access import actor_of
-from ..calls.serializers import CallAttemptSerializer, CallInSerializer
+from ..calls.serializers import CallInSerializer, CallLoggedSerializer
 from ..calls.views import IDEMPOTENCY_KEY_PARAMETER, call_record_response
 from ..contacts.serializers import (
     ContactInSerializer,
@@ -151,9 +151,9 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         request=CallInSerializer,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
-            201: CallAttemptSerializer,
+            201: CallLoggedSerializer,
             200: OpenApiResponse(
-                CallAttemptSerializer,
+                CallLoggedSerializer,
                 description="Sent again with the same Idempotency-Key: the call "
                 "logged the first time (header Idempotent-Replayed: true).",
             ),

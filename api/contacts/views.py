@@ -14,7 +14,7 @@ from contacts.models import Contact
 from work.access.contacts import contacts_visible_to, get_contact_for
 
 from ..access import actor_of
-from ..calls.serializers import CallAttemptSerializer, CallInSerializer
+from ..calls.serializers import CallInSerializer, CallLoggedSerializer
 from ..calls.views import IDEMPOTENCY_KEY_PARAMETER, call_record_response
 from ..filters import IdFilter, WorkItemFilter
 from ..isolation import OVERRIDE_SCHEMA, isolation_override_response
@@ -69,9 +69,9 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
         request=CallInSerializer,
         parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
-            201: CallAttemptSerializer,
+            201: CallLoggedSerializer,
             200: OpenApiResponse(
-                CallAttemptSerializer,
+                CallLoggedSerializer,
                 description="Sent again with the same Idempotency-Key: the call "
                 "logged the first time (header Idempotent-Replayed: true).",
             ),

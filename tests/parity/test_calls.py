@@ -170,6 +170,10 @@ def test_a_call_logged_through_the_api_queues_the_same_isolation_advice_as_the_p
     assert text["to"] == str(held_contact.person.phone)
     assert text["body"] == isolation_advice_text(held_contact)
     assert api.new("people.message") == page.new("people.message")
+    # The answer says how they are being told, as the page tells its caller. Before,
+    # the API's answer said nothing of it.
+    assert any("The isolation advice is queued as a text to" in f for f in page.flashes)
+    assert api.response.json()["told_by"] == "sms"
 
 
 def test_a_safeguarding_concern_logged_through_the_api_escalates_like_the_page(
