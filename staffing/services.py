@@ -626,6 +626,18 @@ def hours_cap_change(
 # --- registrations and training --------------------------------------------------
 
 
+def registration_expiry_problem(expires_on: date, *, today: date) -> str:
+    """What is wrong with a registration's expiry date ("" when fine): the one
+    statement of the rule, for the form (beside its field, with the rest) and the
+    service."""
+    if expires_on < today:
+        return (
+            f"That registration expired on {expires_on:%-d %B %Y}: "
+            "it cannot be verified."
+        )
+    return ""
+
+
 @atomic_operation
 def registration_verify(
     *,
@@ -646,11 +658,8 @@ def registration_verify(
         )
     if profile.tier != Tier.CLINICAL:
         raise StaffingRefused("Only tier 2 caseworkers hold a registration here.")
-    if expires_on < today:
-        raise StaffingRefused(
-            f"That registration expired on {expires_on:%-d %B %Y}: "
-            "it cannot be verified."
-        )
+    if problem := registration_expiry_problem(expires_on, today=today):
+        raise StaffingRefused(problem)
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
     profile.registration_body = body
     profile.registration_number = number.strip()

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from staffing.models import CallReview, StaffProfile
-from staffing.services import SlotPlan
+from staffing.services import SlotPlan, registration_expiry_problem
 
 WEEKDAYS = [
     ("0", "Monday"),
@@ -202,6 +202,16 @@ class RegistrationForm(forms.ModelForm):
         for name, message in self.REQUIRED.items():
             self.fields[name].required = True
             self.fields[name].error_messages["required"] = message
+
+    def clean_registration_expires_on(self) -> date:
+        # Told beside the field with the form's other problems, not only once they
+        # are right (the service refuses it too).
+        expires_on = self.cleaned_data["registration_expires_on"]
+        if problem := registration_expiry_problem(
+            expires_on, today=timezone.localdate()
+        ):
+            raise forms.ValidationError(problem)
+        return expires_on
 
 
 class ReviewForm(forms.Form):

@@ -57,6 +57,23 @@ def test_an_expired_registration_cannot_be_verified(clock, client, lead, clinica
     assert worker.registration_verified_on is None
 
 
+def test_an_expired_date_is_told_with_the_forms_other_problems(
+    clock, client, lead, clinical_team
+):
+    """Before, an expired date was told only once every other field was right."""
+    worker = member(clinical_team, registration_verified_on=None)
+    client.force_login(lead.user)
+    response = client.post(
+        reverse("staffing:registration_verify", args=[worker.pk]),
+        {"registration_body": "NMC", "registration_expires_on": "2026-01-13"},
+    )
+    errors = response.context["form"].errors
+    assert errors["registration_expires_on"] == [
+        "That registration expired on 13 January 2026: it cannot be verified."
+    ]
+    assert errors["registration_number"] == ["Enter the registration number"]
+
+
 def test_registrations_page_lists_expiring_and_expired(
     clock, client, lead, clinical_team
 ):
