@@ -167,6 +167,11 @@ def prepare(args: argparse.Namespace) -> tuple[str, list[Target], dict]:
 
     if not (args.reuse and _has_bulk_cases(connection, args.cases)):
         fill(args.cases)
+    else:
+        # Reused: brought up to the code's schema (a column added since it was built).
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
     caseworker = get_user_model().objects.get(username="nurse.ada")
     queue = give_queue(caseworker, Case, args.queue)
     # The case of their queue with the most contacts: the demo's first cases have
