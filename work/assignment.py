@@ -338,7 +338,12 @@ def pool_head(model: type[WorkItem], now: datetime) -> models.QuerySet:
 
 
 def pool_claim(
-    model: type[WorkItem], now: datetime, *, spoken: Iterable[int], wanted: int
+    model: type[WorkItem],
+    now: datetime,
+    *,
+    spoken: Iterable[int],
+    wanted: int,
+    not_taken_from: int | None = None,
 ) -> models.QuerySet:
     """The next `wanted` items to hand out, locked (skipping those another run holds),
     with what the choice of a holder needs: (pk, needs interpreter, language, the
@@ -347,10 +352,14 @@ def pool_claim(
     An interpreter item nobody on shift can take (its language not in `spoken`) is
     left out, so a run of them at the head of the queue cannot hold everything else
     up. Read in the pool index's order, the read can stop after `wanted` rows.
+    `not_taken_from`: the one person with room, whose items taken from them are left
+    out too (however many, they cannot hold up the rest for them).
     """
+    pool = assignable_pool(model, now)
+    if not_taken_from is not None:
+        pool = pool.exclude(taken_from_id=not_taken_from)
     return (
-        assignable_pool(model, now)
-        .filter(
+        pool.filter(
             Q(person__needs_interpreter=False)
             | Q(person__language__isnull=True)
             | Q(person__language__in=list(spoken))
@@ -533,7 +542,15 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
         # A few more than there is room for: an item that may not go back to the one
         # person with room (a supervisor took it from them) does not hold up the next.
         fetched = wanted + min(wanted, PASSED_BY_AT_MOST)
-        items = list(pool_claim(model, now, spoken=capacity.spoken, wanted=fetched))
+        items = list(
+            pool_claim(
+                model,
+                now,
+                spoken=capacity.spoken,
+                wanted=fetched,
+                not_taken_from=people[0].user_id if len(people) == 1 else None,
+            )
+        )
         pairs: list[tuple[int, int]] = []
         for pk, needs_interpreter, language, taken_from in items:
             if len(pairs) == wanted:

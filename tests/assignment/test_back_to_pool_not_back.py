@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from cases.models import Case
 from cases.workitem import Status
+from staffing.models import Tier, open_work_cap
 from tests import factories as f
 from tests.conftest import LONDON
 from work.assignment import (
@@ -127,3 +128,22 @@ def test_a_supervisor_may_still_give_it_back_to_them_by_hand(clock, lead):
     assert holder(taken) == cara
     taken.refresh_from_db()
     assert taken.taken_from_id is None
+
+
+def test_many_taken_from_the_only_one_with_room_do_not_hold_up_the_rest(clock, lead):
+    """More items taken from her at the head of the pool than a run reads beyond its
+    room: the new case behind them still goes to her. Before, the run read only
+    those, gave out nothing, and she sat idle while work waited."""
+    clock.move_to(at(9))
+    cara = caseworker_on_shift()
+    cap = open_work_cap(Tier.CLINICAL, new_starter=False)
+    for _ in range(3):
+        batch = [CaseFactory() for _ in range(cap)]
+        for case in batch:
+            item_assign(item=case, to=cara)
+        back_to_the_pool(batch, lead)
+    newcomer = CaseFactory()
+
+    assign_work(now=at(9))
+
+    assert holder(newcomer) == cara
