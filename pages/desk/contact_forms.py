@@ -93,6 +93,10 @@ class ContactRowForm(forms.Form):
         error_messages={"required": "Choose the kind of contact."},
     )
 
+    # What the row's legend says on the case page ("Contact 2"): the error summary
+    # names each of the row's errors with it (pages.templatetags.nhsuk.form_errors).
+    legend = ""
+
     def __init__(self, *args, case: Case | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
@@ -144,6 +148,13 @@ class BaseContactFormSet(forms.BaseFormSet):
     def __init__(self, *args, rows: list[dict[str, str]] | None = None, **kwargs):
         self.restored = rows or []
         super().__init__(*args, **kwargs)
+
+    def _construct_form(self, i, **kwargs):
+        # The row's legend: templates/cases/case_detail.html draws it, and the
+        # error summary names the row's errors with it.
+        form = super()._construct_form(i, **kwargs)
+        form.legend = f"Contact {i + 1}"
+        return form
 
     def total_form_count(self) -> int:
         if self.is_bound:

@@ -29,7 +29,7 @@ from work.casework import ContactDetails, VisitDetails
 from work.online import SUPPORT_KINDS, CaseAnswer
 from work.rules import contact_isolation_ends_on, infectious_from, visits_from
 
-from ..templatetags.nhsuk import field_anchor, field_context
+from ..templatetags.nhsuk import field_context, form_errors
 from .texts import setting_kinds, text
 
 CONTACT_ROWS = 6
@@ -74,6 +74,9 @@ class OnlineForm(forms.Form):
     ui_options: dict[str, dict[str, str]] = {}
     # Per field: its label's text key, and its error messages' text keys.
     words: dict[str, tuple[str, dict[str, str]]] = {}
+    # A row of several: what its legend says ("Person 2"), which names each of its
+    # errors in the error summary (pages.templatetags.nhsuk.form_errors).
+    legend = ""
 
     def __init__(self, *args, language: str = "en", **kwargs) -> None:
         kwargs.setdefault("use_required_attribute", False)
@@ -105,13 +108,9 @@ class OnlineForm(forms.Form):
 
     def error_list(self) -> Errors:
         """Each error of the form with the field it links to (a row's own error
-        links to its first field)."""
-        errors: Errors = []
-        first = next(iter(self.fields))
-        for name, messages in self.errors.items():
-            anchor = field_anchor(self[name if name in self.fields else first])
-            errors.extend((str(message), anchor) for message in messages)
-        return errors
+        links to its first field); a row's named with its legend, in the order of
+        its fields."""
+        return form_errors(self, row=self.legend)
 
 
 def _date_widget(**attrs: str) -> forms.DateInput:

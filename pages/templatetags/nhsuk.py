@@ -244,12 +244,39 @@ def management_form(formset: forms.BaseFormSet) -> SafeString:
     )
 
 
+def form_errors(form: forms.BaseForm, row: str = "") -> list[tuple[str, str]]:
+    """A form's errors for an error summary: each message with the id of the field
+    it links to (an error of the whole form, its first field's).
+
+    A form that is one row of several (`row`: what the row's legend says, "Contact
+    2") has each message named with its row, "Contact 2: Enter their last name.",
+    and its errors listed in the order of its fields (those its clean() adds came
+    last), so that the same message from two rows can be told apart and read in
+    the order of the page. A form on its own is listed as it is."""
+    names = list(form.fields)
+    first = names[0] if names else None
+    items = list(form.errors.items())
+    if row:
+        # An error of the whole row goes first, where its link goes.
+        items.sort(key=lambda item: names.index(item[0]) if item[0] in names else -1)
+    errors: list[tuple[str, str]] = []
+    for name, messages in items:
+        target = name if name in form.fields else first
+        anchor = field_anchor(form[target]) if target else ""
+        errors.extend(
+            (f"{row}: {message}" if row else str(message), anchor)
+            for message in messages
+        )
+    return errors
+
+
 @register.inclusion_tag("nhsuk/error_summary.html")
 def nhsuk_errors(
     *forms_: forms.BaseForm | forms.BaseFormSet | None, summary_id: str = ""
 ) -> dict[str, Any]:
     """The error summary for these forms (or formsets): each error, linking to its
-    field; errors of a whole form link to the form's first field.
+    field; errors of a whole form link to the form's first field. A form that is a
+    row of several says which (its `legend`: form_errors).
 
     `summary_id` is the summary's id where a page can show more than one (a section
     of the case page, a row of a list: `{% nhsuk_errors form summary_id="x" %}`);
@@ -267,9 +294,5 @@ def nhsuk_errors(
                 anchor = field_anchor(first[next(iter(first.fields))]) if first else ""
                 errors.append((message, anchor))
         for sub in subforms:
-            first_field = next(iter(sub.fields), None)
-            for name, messages in sub.errors.items():
-                target = name if name in sub.fields else first_field
-                anchor = field_anchor(sub[target]) if target else ""
-                errors.extend((str(message), anchor) for message in messages)
+            errors.extend(form_errors(sub, row=getattr(sub, "legend", "")))
     return {"errors": errors, "summary_id": summary_id}

@@ -172,7 +172,7 @@ def test_a_contacts_malformed_postcode_is_refused_in_the_pages_language(
         },
     )
 
-    assert f'<a href="#id_contact-0-postcode">{message}</a>' in words(page)
+    assert f'<a href="#id_contact-0-postcode">Person 1: {message}</a>' in words(page)
     assert 'value="LS1 ZZZ"' in words(page)  # the typing stays
     assert not case.contacts.exists()
     link.refresh_from_db()

@@ -285,8 +285,10 @@ def test_a_bad_row_shows_its_error_and_nothing_is_saved(client):
     html = page.content.decode()
     assert page.status_code == 200
     assert 'class="nhsuk-error-summary"' in html
-    assert f'<a href="#id_contact-1-phone">{NOT_IN_USE}</a>' in html
-    assert '<a href="#id_contact-2-last_name">Enter their last name.</a>' in html
+    assert f'<a href="#id_contact-1-phone">Person 2: {NOT_IN_USE}</a>' in html
+    assert (
+        '<a href="#id_contact-2-last_name">Person 3: Enter their last name.</a>' in html
+    )
     assert "Enter their phone number or email address." in html
     assert "Enter the date you were last near them." in html
     assert '<a href="#id_contact-2-household_0">' in html
@@ -317,7 +319,7 @@ def test_a_bad_place_shows_its_error(client):
 
     html = client.post(url(token), data).content.decode()
 
-    assert '<a href="#id_place-0-kind">Choose the kind of place.</a>' in html
+    assert '<a href="#id_place-0-kind">Place 1: Choose the kind of place.</a>' in html
     assert "Enter a full UK postcode, such as SW1A 1AA." in html
     assert "The date of the visit cannot be in the future." in html
     # The spare places are opened, so the error is not hidden.

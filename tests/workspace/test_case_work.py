@@ -366,8 +366,8 @@ def test_a_bad_contact_row_by_htmx_answers_with_the_section_and_its_error_summar
     assert 'class="nhsuk-error-summary"' in html
     # The summary links to the very field, in its row.
     assert (
-        '<a href="#id_contacts-1-postcode">Enter their postcode, such as S1 2HE.</a>'
-        in html
+        '<a href="#id_contacts-1-postcode">Contact 2: Enter their postcode, such as '
+        "S1 2HE.</a>" in html
     )
     assert 'value="Ann"' in html  # what was typed is kept
     assert not Contact.objects.exists()
@@ -638,7 +638,7 @@ def test_each_missing_field_of_a_row_says_what_to_enter(client, caseworker, held
         ("exposure_date", "Enter the date they were last in contact."),
         ("exposure", "Choose the kind of contact."),
     ):
-        assert f'<a href="#id_contacts-0-{field}">{message}</a>' in html
+        assert f'<a href="#id_contacts-0-{field}">Contact 1: {message}</a>' in html
     assert "This field is required." not in html
 
 
