@@ -78,6 +78,26 @@ def test_each_kind_of_query_finds_the_person(
     assert found(client, supervisor, q=text) == [jonathan.pk]
 
 
+@pytest.mark.parametrize(
+    ("phone", "typed"),
+    [
+        ("+44800123456", "0800 123456"),  # ten digits, not an NHS number
+        ("+44169773456", "016977 3456"),
+        ("+33612345678", "+33 6 12 34 56 78"),  # abroad, as kept
+        ("+33612345678", "0033612345678"),
+    ],
+)
+def test_a_phone_number_of_ten_digits_or_abroad_finds_them(
+    client, supervisor, others, phone, typed
+):
+    """Before, ten digits were always taken for an NHS number, and a number abroad
+    was searched as a postcode, then a name: neither found anyone."""
+    person = f.CaseFactory(person__phone=phone).person
+
+    assert parse_person_query(typed).kind == "phone"
+    assert found(client, supervisor, q=typed) == [person.pk]
+
+
 @pytest.mark.usefixtures("requires_postgres")
 def test_a_surname_alone_finds_people_with_long_first_names(client, supervisor, others):
     long_name = f.CaseFactory(

@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import BooleanField, Exists, FloatField, OuterRef, Q, QuerySet
@@ -32,7 +33,7 @@ from django.db.models.expressions import RawSQL
 from areas.postcodes import normalise_postcode
 from cases.models import Case
 from contacts.models import Contact
-from people.models import Person
+from people.models import Person, validate_nhs_number
 from people.phones import uk_phone_e164
 
 from .actor import Actor
@@ -68,7 +69,9 @@ def parse_person_query(text: str) -> PersonQuery | None:
     if not text:
         return None
     digits = text.replace(" ", "")
-    if _NHS_RE.match(text) and len(digits) == 10:
+    # Ten digits with a good check digit: an NHS number. Others (0800 123456,
+    # 016977 3456) are tried as a phone number below.
+    if _NHS_RE.match(text) and len(digits) == 10 and _is_nhs_number(digits):
         return PersonQuery("nhs_number", digits)
     born = _date(text)
     if born is not None:
@@ -77,13 +80,35 @@ def parse_person_query(text: str) -> PersonQuery | None:
         try:
             return PersonQuery("phone", uk_phone_e164(text))
         except ValidationError:
-            pass
+            # A number abroad (+33 6 12 34 56 78, 0033...), as people's phones are
+            # kept: in international form.
+            if abroad := _phone_abroad(text):
+                return PersonQuery("phone", abroad)
     if any(c.isdigit() for c in text):
         try:
             return PersonQuery("postcode", normalise_postcode(text))
         except ValidationError:
             pass
     return PersonQuery("name", text.lower())
+
+
+def _is_nhs_number(digits: str) -> bool:
+    try:
+        validate_nhs_number(digits)
+    except ValidationError:
+        return False
+    return True
+
+
+def _phone_abroad(text: str) -> str:
+    """A valid number of another country, in international form ("" if not)."""
+    try:
+        number = phonenumbers.parse(text, "GB")
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _date(text: str) -> dt.date | None:
