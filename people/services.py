@@ -531,7 +531,7 @@ def _duplicates_record(
 @atomic_operation
 def duplicate_not_same(*, pair: PossibleDuplicate, by) -> PossibleDuplicate:
     """Decide that the pair are two people: kept for good (the pair arriving again
-    does not open it). Audited against the first person of the pair."""
+    does not open it). Audited in both people's trails."""
     pair = PossibleDuplicate.objects.select_for_update().get(pk=pair.pk)
     if pair.status == PossibleDuplicate.Status.NOT_SAME:
         return pair
@@ -541,15 +541,17 @@ def duplicate_not_same(*, pair: PossibleDuplicate, by) -> PossibleDuplicate:
     pair.decided_by = by if by is not None and by.is_authenticated else None
     pair.decided_at = timezone.now()
     pair.save(update_fields=["status", "decided_by", "decided_at"])
-    audit_record(
-        user=by,
-        action=AuditEvent.Action.UPDATE,
-        obj=pair,
-        person=pair.person_a,
-        detail={
-            "decision": "not the same person",
-            "other_person": pair.person_b_id,
-        },
-        at=pair.decided_at,
-    )
+    # In each person's trail, as a merge and its undo are.
+    for person, other in (
+        (pair.person_a, pair.person_b_id),
+        (pair.person_b, pair.person_a_id),
+    ):
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=pair,
+            person=person,
+            detail={"decision": "not the same person", "other_person": other},
+            at=pair.decided_at,
+        )
     return pair

@@ -305,6 +305,26 @@ def test_not_the_same_person_is_remembered_when_they_arrive_again(client, superv
     assert client.get(LIST).context["pairs"] == []
 
 
+def test_not_the_same_person_is_in_both_peoples_trails(client, supervisor, pair):
+    """Before, only the first person's trail had the decision."""
+    client.force_login(supervisor)
+
+    client.post(reverse("staffing:duplicate_not_same", args=[pair.pk]))
+
+    for person, other in (
+        (pair.person_a_id, pair.person_b_id),
+        (pair.person_b_id, pair.person_a_id),
+    ):
+        event = AuditEvent.objects.get(
+            person_id=person, object_type="people.possibleduplicate"
+        )
+        assert event.detail == {
+            "decision": "not the same person",
+            "other_person": other,
+        }
+        assert event.user == supervisor
+
+
 # --- who may ----------------------------------------------------------------------------
 
 
