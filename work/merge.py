@@ -16,6 +16,10 @@ the one kept, which isolates until the latest. The pair is closed as merged and 
 merged record marked `merged_into` the survivor, so matching, the person search and
 the possible-duplicates list no longer see it. Its NHS number is cleared (the survivor
 has it, or the supervisor chose the other): an NHS number names one record.
+Nothing the merge does not keep is lost: each value of the survivor's replaced, and
+the other record's NHS number or phones not kept, go into the survivor's change
+history (source "merge"), and a phone number not kept becomes their other phone
+when that is empty (`_values_not_kept`).
 
 The audit trail is append-only and stays where it was written: the survivor's audit
 page reads the trails of every record merged into it.
@@ -25,9 +29,11 @@ every row moved (by id, those still at the survivor), the folded and joined cont
 (with their ids; the exposures a join made removed, the kept contact's dates put
 back) and the pairs as they were, and reopens the pair. The texts and online links
 written while the records were one go to whoever's case or contact they are about.
-It is refused while either record is under a legal hold, and when a contact a fold
-gave progress to, or an escalation moved at the merge, has been worked since: putting
-back the state from before would lose that work.
+It is refused while either record is under a legal hold, when the survivor's
+details have changed or a case or contact has arrived for them since the merge
+(`_refuse_if_changed_since`), and when a contact a fold gave progress to, or an
+escalation moved at the merge, has been worked since: putting back the state from
+before would lose that work.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from cases.workitem import Status
 from contacts.models import Contact, Exposure
 from escalations.models import Escalation, EscalationAction
 from people.matching import phone_text
-from people.models import Person, PersonMerge, PossibleDuplicate
+from people.models import Person, PersonChange, PersonMerge, PossibleDuplicate
 from rows.retry import atomic_operation
 
 from .access.actor import Actor
@@ -295,6 +301,10 @@ def _merge(
             setattr(survivor, column, getattr(source, column))
         value = merge_value(source, name)
         taken[name] = {"from": chosen, "value": _json_value(value)}
+    before = _restored(snapshot["survivor"])
+    history = _values_not_kept(
+        survivor, before=before, merged=merged, fields=fields, now=now
+    )
     merged.nhs_number = ""
     merged.merged_into = survivor
     merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
@@ -327,6 +337,14 @@ def _merge(
     kept, joined = _contacts_join(survivor, theirs=set(moved_contacts))
 
     snapshot.update(
+        # What the survivor held when the merge was made: an undo is refused once
+        # it holds more, or other details (`_refuse_if_changed_since`).
+        survivor_after=_columns(Person.objects.get(pk=survivor.pk)),
+        cases=sorted(Case.objects.filter(person=survivor).values_list("pk", flat=True)),
+        contacts=sorted(
+            Contact.objects.filter(person=survivor).values_list("pk", flat=True)
+        ),
+        history=[change.pk for change in history],
         moved=moved,
         folded=folded,
         joined=joined,
@@ -382,6 +400,72 @@ def _merge(
             at=now,
         )
     return merge
+
+
+def _history_text(person: Person, name: str) -> str:
+    """A field's value as the person's change history writes it."""
+    value = merge_value(person, name)
+    if name == "language":
+        return person.language.name if person.language is not None else ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return "" if _blank(value) else str(value)
+
+
+def _values_not_kept(
+    survivor: Person,
+    *,
+    before: Person,
+    merged: Person,
+    fields: dict[str, str],
+    now: datetime,
+) -> list[PersonChange]:
+    """What the merge does not keep stays with the survivor: each of its own values
+    replaced by the other record's, and the other record's NHS number or phones
+    not chosen, go into its change history (source "merge", as intake writes a
+    phone it replaces), and a phone number not kept goes into its other phone when
+    that is empty (and the supervisor did not choose it empty over a number), so a
+    search by it still finds them. The survivor is saved by the caller."""
+    history: list[PersonChange] = []
+
+    def replaced(name: str, old: str) -> None:
+        new = _history_text(survivor, name)
+        if old and old != new:
+            history.append(
+                PersonChange(
+                    person=survivor,
+                    field=name,
+                    old_value=old,
+                    new_value=new,
+                    source="merge",
+                    at=now,
+                )
+            )
+
+    for name in fields:
+        replaced(name, _history_text(before, name))
+    if merge_value(merged, "nhs_number") != merge_value(survivor, "nhs_number"):
+        replaced("nhs_number", _history_text(merged, "nhs_number"))
+
+    kept = {phone_text(survivor.phone), phone_text(survivor.phone_alt)} - {""}
+    room = not any(
+        phone_text(person.phone_alt) for person in (survivor, before, merged)
+    )
+    recorded = {change.old_value for change in history if change.field == "phone"}
+    for person in (before, merged):
+        for name in ("phone", "phone_alt"):
+            number = phone_text(getattr(person, name))
+            if not number or number in kept:
+                continue
+            kept.add(number)
+            if room:
+                survivor.phone_alt = number
+                room = False
+            if number not in recorded:
+                recorded.add(number)
+                replaced("phone", number)
+    # The survivor's own values come first: the history reads in order of id.
+    return PersonChange.objects.bulk_create(history)
 
 
 def _json_value(value: Any) -> Any:
@@ -841,6 +925,91 @@ def _refuse_if_worked_since(merge: PersonMerge) -> None:
         )
 
 
+def _columns(person: Person) -> dict[str, Any]:
+    """A person's merged columns as the JSON serializer writes them."""
+    fields = _row(person)["fields"]
+    return {column: fields[column.removesuffix("_id")] for column in COLUMNS}
+
+
+def _survivor_after(merge: PersonMerge) -> dict[str, Any]:
+    """The survivor's columns as the merge left them: recorded, or (for a merge
+    made before that was recorded) its values from before with those chosen from
+    the other record."""
+    snapshot = merge.snapshot
+    if "survivor_after" in snapshot:
+        return snapshot["survivor_after"]
+    rows = {
+        "survivor": _columns(_restored(snapshot["survivor"])),
+        "merged": _columns(_restored(snapshot["merged"])),
+    }
+    pair = merge.pair
+    theirs = (
+        None if pair is None else "a" if pair.person_a_id == merge.merged_id else "b"
+    )
+    after = {}
+    for name, columns in MERGE_FIELDS.items():
+        chosen = merge.fields.get(name, {}).get("from")
+        row = rows["merged" if chosen is not None and chosen == theirs else "survivor"]
+        for column in columns:
+            after[column] = row[column]
+    return after
+
+
+def _refuse_if_changed_since(merge: PersonMerge, survivor: Person) -> None:
+    """An undo puts the survivor's details back as they were before the merge, and
+    their cases and contacts back with whichever record held them. Details that have
+    changed on the survivor since (a result matched to them filling in an NHS
+    number, a new phone...) would be lost, and a case or contact that arrived for
+    them since would stay with a record that may no longer hold what matched it:
+    refused, saying what changed and when."""
+    snapshot = merge.snapshot
+    after = _survivor_after(merge)
+    now = _columns(survivor)
+    changed = [
+        name
+        for name, columns in MERGE_FIELDS.items()
+        if any(now[column] != after[column] for column in columns)
+    ]
+    facts = []
+    if changed:
+        noted = (
+            PersonChange.objects.filter(person=survivor, at__gte=merge.at)
+            .exclude(pk__in=snapshot.get("history", []))
+            .order_by("-at")
+            .first()
+        )
+        when = noted.at if noted is not None else survivor.updated_at
+        names = [
+            str(field.verbose_name)
+            for field in (Person._meta.get_field(name) for name in changed)
+            if isinstance(field, models.Field)
+        ]
+        facts.append(f"their {', '.join(names)} changed (last on {_when(when)})")
+    since = Q(created_at__gt=merge.at)
+    cases = Case.objects.filter(person=survivor).order_by("created_at", "pk")
+    contacts = Contact.objects.filter(person=survivor).order_by("created_at", "pk")
+    if "cases" in snapshot:
+        cases = cases.exclude(pk__in=snapshot["cases"])
+        contacts = contacts.exclude(pk__in=snapshot["contacts"])
+    else:
+        cases, contacts = cases.filter(since), contacts.filter(since)
+    facts += [
+        f"case {case.lab_reference} arrived for them on {_when(case.created_at)}"
+        for case in cases
+    ]
+    facts += [
+        f"they were named as contact {contact.pk} on {_when(contact.created_at)}"
+        for contact in contacts
+    ]
+    if facts:
+        raise WorkRefused(
+            f"Since the merge on {_when(merge.at)}, person {survivor.pk} "
+            f"({survivor.full_name}) has moved on: {'; '.join(facts)}. Undoing the "
+            "merge would put back their details from before it, over what has "
+            "arrived since, so nothing was changed and the two records stay merged."
+        )
+
+
 def _rows_follow_their_items(*, survivor: int, merged: int) -> None:
     """Rows of a person about one of their cases or contacts (texts, online links),
     written while the records were one, are the survivor's: those whose case or
@@ -869,8 +1038,10 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
 
     Raises WorkRefused if the merge was undone already, the survivor has since
     been merged into another record (undo that merge first), either record is under
-    a legal hold, or a contact the merge folded into or joined has been worked
-    since (see `_refuse_if_worked_since`); nothing is changed then.
+    a legal hold, the survivor's details have changed or a case or contact has
+    arrived for them since (see `_refuse_if_changed_since`), or a contact the merge
+    folded into or joined has been worked since (see `_refuse_if_worked_since`);
+    nothing is changed then.
     """
     if not Actor.of(by).is_admin:
         raise WorkRefused("Only an administrator may undo a merge.")
@@ -885,6 +1056,7 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
             f"{survivor.merged_into_id}: undo that merge first."
         )
     _refuse_if_held(survivor, merged, undo=True)
+    _refuse_if_changed_since(merge, survivor)
     _refuse_if_worked_since(merge)
     snapshot = merge.snapshot
     now = timezone.now()
@@ -898,6 +1070,8 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     merged.nhs_number = _restored(snapshot["merged"]).nhs_number
     merged.merged_into = None
     merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
+    # The values the merge wrote into the history are theirs again.
+    PersonChange.objects.filter(pk__in=snapshot.get("history", [])).delete()
 
     # The rows, in the reverse order of the merge.
     unjoined = [
