@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from cases.models import Case, SettingKind
 from people.matching import Arrival, Candidate, earlier_arrival_linked, phone_text
 from people.models import Person
 from people.names import visible_name
-from people.services import PersonDetails, person_arrival, person_lookup
+from people.services import PersonDetails, people_lookup_many, person_arrival
 
 from .intake import (
     PERSON_FIELDS,
@@ -37,6 +38,7 @@ from .result_rules import (
     postcode_clean,
     result_dates_errors,
 )
+from .rules import case_isolation_ends_on
 
 # A day's results from one lab without a feed fit inside these; a bigger file is
 # split. The rows are confirmed in one request, as one batch of the API is (at most
@@ -69,6 +71,10 @@ REQUIRED_COLUMNS = (
 )
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 DATE_ERROR = "Enter a real date as YYYY-MM-DD or DD/MM/YYYY, such as 2021-01-10."
+
+# A result older than this is flagged on its row for a supervisor to check (the API
+# takes it, so it is not refused): most often a date read the wrong way round.
+RESULT_DATE_RECENT = timedelta(days=14)
 
 # How the preview and the outcome name each field.
 FIELD_LABELS = {
@@ -207,6 +213,18 @@ class ResultRow:
     result: TestResult | None = None
     # Field label -> messages ("row" for the row as a whole).
     errors: dict[str, list[str]] = field(default_factory=dict)
+    # What a supervisor should check before confirming (a row still sent).
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def isolation_ends_on(self) -> date | None:
+        """The last day of isolation a new case from this row is given (and texted)."""
+        if self.result is None:
+            return None
+        return case_isolation_ends_on(
+            symptom_onset=self.result.symptom_onset,
+            specimen_date=self.result.specimen_date,
+        )
 
 
 def results_file_decode(content: bytes) -> str:
@@ -255,16 +273,23 @@ def _columns(header: list[str]) -> list[str]:
 
 def results_file_read(text: str, *, today: date | None = None) -> list[ResultRow]:
     """Every row of the file with its TestResult or its errors, in order (blank rows
-    skipped). Raises ResultsFileError when the file as a whole cannot be read."""
+    skipped). Raises ResultsFileError when the file as a whole cannot be read,
+    among them a quote (") opened in a cell and never closed, which would otherwise
+    take every later row into that cell and lose their results."""
     today = today or timezone.localdate()
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    number, line = 1, 1
     try:
         header = next(reader, None)
         if header is None:
             raise ResultsFileError("The file is empty.")
         names = _columns(header)
         rows: list[ResultRow] = []
-        for number, cells in enumerate(reader, start=2):
+        while True:
+            number, line = number + 1, reader.line_num + 1
+            cells = next(reader, None)
+            if cells is None:
+                break
             if not any(cell.strip() for cell in cells):
                 continue
             if len(rows) == MAX_ROWS:
@@ -272,14 +297,47 @@ def results_file_read(text: str, *, today: date | None = None) -> list[ResultRow
                     f"The file has more than {MAX_ROWS:,} rows of results: split it "
                     f"into files of at most {MAX_ROWS:,}."
                 )
+            _rows_run_together(number, line, names, cells)
             rows.append(_row_read(number, names, cells, today=today))
     except csv.Error as exc:
+        if "end of data" in str(exc):
+            raise ResultsFileError(
+                f'Row {number} (line {line} of the file) opens a quote (") that is '
+                "never closed, so every row after it would be read as part of one "
+                "cell. Close the quote, or take it out, and upload the file again."
+            ) from None
         raise ResultsFileError(
-            f"The file is not a readable CSV file ({exc})."
+            f"Row {number} (line {line} of the file) cannot be read as CSV ({exc}): "
+            'check its quotes (") and upload the file again.'
         ) from None
     if not rows:
         raise ResultsFileError("The file has no rows of results under its header.")
     return rows
+
+
+def _rows_run_together(
+    number: int, line: int, names: list[str], cells: list[str]
+) -> None:
+    """Raises ResultsFileError for a cell running over several lines where a later
+    line reads as a row of results of its own (a lab reference and names in as many
+    cells as the header has): a quote left open, closed by a quote rows later. An
+    address written over several lines, in quotes, is kept."""
+    for position, cell in enumerate(cells):
+        for later in cell.splitlines()[1:]:
+            inside = next(csv.reader([later]), [])
+            if len(inside) >= len(names) - 1 and len(inside) > 2:
+                name = names[position] if position < len(names) else ""
+                raise ResultsFileError(
+                    f"Row {number} (line {line} of the file): its "
+                    f"{FIELD_LABELS.get(name, 'unnamed')} cell runs over several "
+                    f"lines, and one of them looks like a row of results of its own "
+                    f'({later.strip()[:60]}): a quote (") is probably not closed '
+                    "where it should be. Correct it and upload the file again."
+                )
+
+
+def _day(value: date | None) -> str:
+    return f"{value.day} {value:%B %Y}" if value else ""
 
 
 def _row_read(
@@ -290,7 +348,8 @@ def _row_read(
     for position, cell in enumerate(cells):
         name = names[position] if position < len(names) else ""
         if name:
-            values[name] = cell
+            # Composed (NFC), as the API keeps names: "Gwy\u0302nfor" is "Gwŷnfor".
+            values[name] = unicodedata.normalize("NFC", cell)
         elif cell.strip():
             stray = True
     form = ResultRowForm(values, today=today)
@@ -301,6 +360,14 @@ def _row_read(
         ]
     if form.is_valid() and not stray:
         row.result = form.result()
+        result_date = row.result.result_date
+        if result_date < today - RESULT_DATE_RECENT:
+            row.warnings.append(
+                f"The result date, {_day(result_date)}, is more than "
+                f"{RESULT_DATE_RECENT.days} days ago: check it is not a date written "
+                "month first (12/1/2026 for 1 December 2026 is read as 12 January). "
+                f"Isolation would end on {_day(row.isolation_ends_on)}."
+            )
     else:
         for name, messages in form.errors.items():
             row.errors[FIELD_LABELS.get(name, name)] = [str(m) for m in messages]
@@ -375,6 +442,11 @@ class ResultsPreview:
         return self._count(INVALID)
 
     @property
+    def to_check(self) -> int:
+        """Rows to be sent with something to check first (a result date long ago)."""
+        return sum(1 for row in self.rows if row.row.warnings)
+
+    @property
     def people(self) -> list[Person]:
         """Everyone the preview shows (for the audit of a list view)."""
         shown: list[Person] = []
@@ -391,7 +463,8 @@ def _labels(names: Sequence[str]) -> list[str]:
 
 def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
     """What confirming these rows would do, row by row, writing nothing: the cases
-    on file for their lab references in one query, then one match per new case."""
+    on file for their lab references in one query, then the people held for the
+    new cases in one more."""
     valid = [(row.number, row.result) for row in rows if row.result is not None]
     on_file = dict(
         zip(
@@ -400,15 +473,33 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             strict=True,
         )
     )
+    # Who each row needing a match is among the people held, each as if alone (as
+    # confirming asks, before it writes): one lookup for the whole file.
     first_seen: dict[str, ResultRow] = {}
+    to_match: list[ResultRow] = []
+    for row in rows:
+        if row.result is None:
+            continue
+        outcome = on_file[row.number]
+        if outcome is not None and outcome.case is not None:
+            continue
+        if first_seen.setdefault(row.result.lab_reference, row) is row:
+            to_match.append(row)
+    arrivals = {row.number: _arrival(row.result) for row in to_match if row.result}
+    matches = dict(
+        zip(arrivals, people_lookup_many(list(arrivals.values())), strict=True)
+    )
+    first_seen = {}
     # The rows making a new person holding their NHS number, by that number: a later
     # row with it is that person when the names agree (people/matching.py, tier 0),
     # as confirming matches it to the person the earlier row made.
     new_people: dict[str, tuple[ResultRow, Arrival]] = {}
     # And every row making a new person, with its arrival: a later row the rules
     # link to one is that person too (the same name, date of birth and phone,
-    # written another way), as confirming finds.
-    new_rows: list[tuple[ResultRow, Arrival]] = []
+    # written another way), as confirming finds. Indexed by what a link needs one
+    # of (an NHS number, a date of birth, a phone or an email in common), so that a
+    # row is weighed only against the earlier rows it could be.
+    new_rows = _NewRows()
     previews = []
     for row in rows:
         result = row.result
@@ -442,7 +533,7 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             )
             continue
         nhs_number = result.person.nhs_number
-        arrival = _arrival(result)
+        arrival = arrivals[row.number]
         holding = new_people.get(nhs_number) if nhs_number else None
         earlier = None
         if holding is not None and earlier_arrival_linked(arrival, [holding[1]]):
@@ -450,14 +541,10 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
         because = "the same NHS number"
         match = None
         if earlier is None:
-            match = person_lookup(arrival)
-            linked = (
-                earlier_arrival_linked(arrival, [a for _, a in new_rows])
-                if match.person is None
-                else None
-            )
+            match = matches[row.number]
+            linked = new_rows.linked(arrival) if match.person is None else None
             if linked is not None:
-                earlier, because = new_rows[linked[0]][0], ", ".join(linked[1])
+                earlier, because = linked
         if earlier is not None:
             assert earlier.result is not None
             previews.append(
@@ -485,7 +572,7 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
                 # Someone else holds the number (names that do not agree): the new
                 # person is made without it.
                 arrival = replace(arrival, nhs_number="")
-            new_rows.append((row, arrival))
+            new_rows.add(row, arrival)
         previews.append(
             RowPreview(
                 row=row,
@@ -496,6 +583,40 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             )
         )
     return ResultsPreview(rows=previews)
+
+
+class _NewRows:
+    """The rows of a file making new people, in order, with their arrivals, found by
+    the keys a link needs one of (people/matching.py: every linking tier asks for
+    the same NHS number, the same date of birth, or a phone or email in common)."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[ResultRow, Arrival]] = []
+        self.by_key: dict[tuple[str, object], list[int]] = {}
+
+    @staticmethod
+    def _keys(arrival: Arrival) -> set[tuple[str, object]]:
+        keys: set[tuple[str, object]] = {("phone", phone) for phone in arrival.phones}
+        keys.add(("nhs", arrival.nhs_number))
+        keys.add(("born", arrival.date_of_birth))
+        keys.add(("email", arrival.email))
+        return {(name, value) for name, value in keys if value}
+
+    def add(self, row: ResultRow, arrival: Arrival) -> None:
+        for key in self._keys(arrival):
+            self.by_key.setdefault(key, []).append(len(self.rows))
+        self.rows.append((row, arrival))
+
+    def linked(self, arrival: Arrival) -> tuple[ResultRow, str] | None:
+        """The first earlier row this arrival would be linked to, and what they have
+        in common (earlier_arrival_linked, weighing only the rows sharing a key)."""
+        places = sorted(
+            {place for key in self._keys(arrival) for place in self.by_key.get(key, [])}
+        )
+        linked = earlier_arrival_linked(arrival, [self.rows[i][1] for i in places])
+        if linked is None:
+            return None
+        return self.rows[places[linked[0]]][0], ", ".join(linked[1])
 
 
 def _arrival(result: TestResult) -> Arrival:
