@@ -133,11 +133,11 @@ def _received(result: TestResult) -> dict:
 
 
 def name_compared(value: str) -> str:
-    """A name as compared: composed (NFC) and case-folded, so "Siân" typed with the
-    accent as its own combining character, or in capitals, is the same name."""
-    folded = unicodedata.normalize("NFC", value.strip()).casefold()
-    # Case-folding can decompose a letter again ("ǰ"): compose once more.
-    return unicodedata.normalize("NFC", folded)
+    """A name as compared: case-folded and its accents dropped, as matching weighs
+    names, so "Siân" typed with the accent as its own character, in capitals, or
+    without the accent by a lab system that strips them, is the same name."""
+    decomposed = unicodedata.normalize("NFKD", value.strip().casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _normalised(name: str, value):

@@ -164,6 +164,20 @@ def test_names_differing_only_in_case_and_spaces_are_existing(api):
     assert body["results"][0]["status"] == "existing"
 
 
+def test_a_name_resent_without_its_accents_is_existing(api):
+    """A lab whose other system strips accents sends the result again: the same
+    result, not a conflict (matching weighs names accents aside). Before, a 409."""
+    first = result_payload("LAB-1")
+    first["person"]["last_name"] = "Ápmorgan"
+    post(api, [first])
+    plain = result_payload("LAB-1")
+    plain["person"]["last_name"] = "Apmorgan"
+
+    body = post(api, [plain]).json()
+
+    assert body["results"][0]["status"] == "existing"
+
+
 def test_a_blank_on_either_side_does_not_conflict(api):
     post(api, [result_payload("LAB-1")])  # no NHS number on file
     with_more = result_payload("LAB-1")
