@@ -334,6 +334,9 @@ def test_the_same_file_confirmed_twice_creates_nothing_new(signed_in, held):
     assert (Case.objects.count(), Person.objects.count()) == (cases, people)
     done = signed_in.get(DONE)
     assert (done.context["created"], done.context["existing"]) == (0, 2)
+    # Said as it is: before, the heading said "Results added" with none added.
+    assert "No new results added</h1>" in done.text
+    assert "Results added" not in done.text
 
 
 def test_the_same_file_uploaded_again_previews_every_row_as_already_received(
