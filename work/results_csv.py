@@ -34,6 +34,7 @@ from .intake import (
 from .result_rules import (
     MAX_LENGTH,
     date_of_birth_check,
+    language_clean,
     nhs_number_clean,
     postcode_clean,
     result_dates_errors,
@@ -61,6 +62,8 @@ COLUMNS = (
     "result_date",
     "symptom_onset",
     "complex_setting",
+    "language",
+    "needs_interpreter",
 )
 REQUIRED_COLUMNS = (
     "lab_reference",
@@ -91,7 +94,12 @@ FIELD_LABELS = {
     "result_date": "result date",
     "symptom_onset": "symptom onset",
     "complex_setting": "complex setting",
+    "language": "language",
+    "needs_interpreter": "needs an interpreter",
 }
+# How a file may say whether someone needs an interpreter (blank: no).
+YES_NO = {"yes": True, "y": True, "true": True, "1": True, "no": False, "n": False}
+YES_NO |= {"false": False, "0": False, "": False}
 
 
 class ResultsFileError(Exception):
@@ -136,6 +144,9 @@ class ResultRowForm(forms.Form):
     result_date = _date_field(required=True, missing="Enter the result date.")
     symptom_onset = _date_field(required=False)
     complex_setting = forms.CharField(required=False)
+    # As the API takes them: the first language's ISO 639-1 code, and yes or no.
+    language = forms.CharField(required=False, max_length=MAX_LENGTH["language"])
+    needs_interpreter = forms.CharField(required=False)
 
     def __init__(self, data: dict[str, str], *, today: date) -> None:
         super().__init__(data)
@@ -146,6 +157,15 @@ class ResultRowForm(forms.Form):
 
     def clean_postcode(self) -> str:
         return postcode_clean(self.cleaned_data["postcode"])
+
+    def clean_language(self) -> str:
+        return language_clean(self.cleaned_data["language"])
+
+    def clean_needs_interpreter(self) -> bool:
+        written = self.cleaned_data["needs_interpreter"].strip().casefold()
+        if written not in YES_NO:
+            raise ValidationError("Enter yes or no (or leave it blank for no).")
+        return YES_NO[written]
 
     def clean_date_of_birth(self) -> date | None:
         value = self.cleaned_data["date_of_birth"]
@@ -194,6 +214,8 @@ class ResultRowForm(forms.Form):
                 email=data["email"],
                 address=data["address"],
                 postcode=data["postcode"],
+                language=data["language"],
+                needs_interpreter=data["needs_interpreter"],
             ),
             specimen_date=data["specimen_date"],
             result_date=data["result_date"],
@@ -265,8 +287,8 @@ def _columns(header: list[str]) -> list[str]:
     if problems:
         raise ResultsFileError(
             f"The file has {'; '.join(problems)}. The first row must name the "
-            f"columns: {', '.join(COLUMNS)} (the first five are required; the others "
-            "may be left out)."
+            f"columns: {', '.join(COLUMNS)}; {', '.join(REQUIRED_COLUMNS)} are "
+            "required, the others may be left out. Columns are separated by commas."
         )
     return names
 
