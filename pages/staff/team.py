@@ -3,6 +3,8 @@ member's own training page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -41,6 +43,25 @@ def team(request: HttpRequest) -> HttpResponse:
     )
 
 
+# A form sent again comes within seconds or a minute or two: longer is a new change.
+SENT_TWICE_WITHIN = timedelta(minutes=10)
+
+
+def _cap_just_changed(user, member, sent: dict) -> bool:
+    """The cap sent is the member's last change, made by this user a moment ago to
+    this cap with this reason: the form sent twice, refused the second time as "The
+    cap is already ..."."""
+    last = HoursCapChange.objects.filter(profile=member).order_by("-changed_at").first()
+    return (
+        last is not None
+        and last.changed_by_id == user.pk
+        and last.new_cap == sent["new_cap"]
+        and last.reason == sent["reason"].strip()
+        and last.changed_at >= timezone.now() - SENT_TWICE_WITHIN
+        and member.weekly_hours_cap == sent["new_cap"]
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @draws_its_form
@@ -61,7 +82,18 @@ def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except StaffingRefused as exc:
-            form.add_error("new_cap", str(exc))
+            if not _cap_just_changed(request.user, member, form.cleaned_data):
+                form.add_error("new_cap", str(exc))
+            else:
+                # The form sent twice (a double click without JavaScript): saved,
+                # as the first sending said.
+                messages.success(
+                    request,
+                    f"{member.user.get_full_name()}'s weekly cap is now "
+                    f"{form.cleaned_data['new_cap']} hours (it was sent twice, and "
+                    "saved once).",
+                )
+                return redirect("staffing:team")
         else:
             messages.success(
                 request,

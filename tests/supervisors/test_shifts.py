@@ -343,6 +343,29 @@ def test_supervisor_raises_a_cap_with_a_reason(clock, client, lead, clinical_tea
     )
 
 
+def test_a_cap_sent_twice_is_saved_once_and_said_so(clock, client, lead, clinical_team):
+    """A double click without JavaScript. Before, the second sending said "There is
+    a problem: The cap is already 55 hours" although the first had saved it; the
+    same cap sent again later, or with another reason, is still refused."""
+    worker = member(clinical_team, on_shift=False)
+    client.force_login(lead.user)
+    url = reverse("staffing:hours_cap", args=[worker.pk])
+    sent = {"new_cap": "55", "reason": "Surge in cases"}
+
+    client.post(url, sent)
+    again = client.post(url, sent, follow=True)
+
+    assert "weekly cap is now 55 hours (it was sent twice, and saved once)." in (
+        again.text
+    )
+    assert HoursCapChange.objects.filter(profile=worker).count() == 1
+    other = client.post(url, {"new_cap": "55", "reason": "Another"})
+    assert other.context["form"].errors["new_cap"] == ["The cap is already 55 hours."]
+    clock.shift(dt.timedelta(minutes=12))  # past the ten minutes of a re-send
+    later = client.post(url, sent)
+    assert later.context["form"].errors["new_cap"] == ["The cap is already 55 hours."]
+
+
 def test_a_cap_above_the_ceiling_is_refused(clock, client, lead, clinical_team):
     worker = member(clinical_team, on_shift=False)
     client.force_login(lead.user)
