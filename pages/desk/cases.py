@@ -67,6 +67,7 @@ from work.queues import (
     work_queue,
 )
 
+from ..sent_twice import case_completed_by, visit_just_recorded
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical, search_text, short_time
@@ -89,7 +90,6 @@ from .contact_forms import (
 from .isolation import changes_of
 from .page_reads import calls_of, failed_messages_of, steps_of
 from .queue_rows import for_rows, queue_rows_html
-from .sent_twice import case_completed_by, visit_just_recorded
 from .taken import taken_away_is_told, typed_call_taken_is_told
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)

@@ -36,8 +36,8 @@ from work.compiled import instances_compiled_once
 from work.isolation import IsolationOverridden, isolation_override
 from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
 
+from ..sent_twice import override_just_made
 from ..typed import draws_its_form, put_typing_back
-from .sent_twice import override_just_made
 
 PAGE = "work/isolation_override.html"
 # The changes a page lists, newest first: more than a handful is unheard of.

@@ -3,8 +3,6 @@ member's own training page."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +23,7 @@ from staffing.selectors import reviews as review_reads
 from staffing.services import StaffingRefused
 from work import workload
 
+from ..sent_twice import cap_just_changed
 from ..typed import draws_its_form, put_typing_back
 from .forms import HoursCapForm, RegistrationForm, ReviewForm
 
@@ -40,25 +39,6 @@ def team(request: HttpRequest) -> HttpResponse:
             "supervisor": supervisor,
             "members": workload.team_overview(supervisor, now=timezone.now()),
         },
-    )
-
-
-# A form sent again comes within seconds or a minute or two: longer is a new change.
-SENT_TWICE_WITHIN = timedelta(minutes=10)
-
-
-def _cap_just_changed(user, member, sent: dict) -> bool:
-    """The cap sent is the member's last change, made by this user a moment ago to
-    this cap with this reason: the form sent twice, refused the second time as "The
-    cap is already ..."."""
-    last = HoursCapChange.objects.filter(profile=member).order_by("-changed_at").first()
-    return (
-        last is not None
-        and last.changed_by_id == user.pk
-        and last.new_cap == sent["new_cap"]
-        and last.reason == sent["reason"].strip()
-        and last.changed_at >= timezone.now() - SENT_TWICE_WITHIN
-        and member.weekly_hours_cap == sent["new_cap"]
     )
 
 
@@ -82,7 +62,12 @@ def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
                 by=request.user,
             )
         except StaffingRefused as exc:
-            if not _cap_just_changed(request.user, member, form.cleaned_data):
+            if not cap_just_changed(
+                request.user,
+                member,
+                new_cap=form.cleaned_data["new_cap"],
+                reason=form.cleaned_data["reason"],
+            ):
                 form.add_error("new_cap", str(exc))
             else:
                 # The form sent twice (a double click without JavaScript): saved,

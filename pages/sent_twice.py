@@ -1,10 +1,13 @@
 """A save sent twice, a double click without JavaScript or the browser sending the form
 again, is one save: the second sending is told the first worked, as a call sent twice
 is ("Your call is logged (it was sent twice, and logged once)": pages/desk/taken.py).
+For the case page's forms, the isolation change and a supervisor's change of an
+hours cap.
 
 Before, the second was refused as if nothing had been saved: "There is a problem:
 This case is completed: it cannot be completed", "This visit ... is already
-recorded", "They already isolate until ...: enter a different date". These forms
+recorded", "They already isolate until ...: enter a different date", "The cap is already
+55 hours". These forms
 carry no submission id of their own, so the second sending is known by what the
 first left: the same user, the same fields, the last such change, a moment ago. A
 later entry that merely repeats an earlier one is still refused.
@@ -21,6 +24,7 @@ from audit.models import AuditEvent
 from cases.models import Case, SettingVisit
 from cases.workitem import Status, WorkItem
 from contacts.models import IsolationChange
+from staffing.models import HoursCapChange, StaffProfile
 from work.casework import VisitDetails
 
 # A form sent again comes within seconds (a double click) or a minute or two (the
@@ -104,3 +108,20 @@ def override_just_made(
         .first()
     )
     return change if current == ends_on else None
+
+
+def cap_just_changed(
+    user: Any, member: StaffProfile, *, new_cap: int, reason: str
+) -> bool:
+    """The cap sent is the member's last change, made by this user a moment ago to
+    this cap with this reason, and the cap in force: the form sent twice, refused
+    the second time as "The cap is already ..."."""
+    last = HoursCapChange.objects.filter(profile=member).order_by("-changed_at").first()
+    return (
+        last is not None
+        and last.changed_by_id == user.pk
+        and last.new_cap == new_cap
+        and last.reason == reason.strip()
+        and _lately(last.changed_at)
+        and member.weekly_hours_cap == new_cap
+    )
