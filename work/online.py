@@ -103,15 +103,15 @@ def reachable_by_message(person: Person) -> tuple[str, str] | None:
     return None
 
 
+def _links_of(item: WorkItem) -> QuerySet[OnlineLink]:
+    """The item's links, the latest first."""
+    return OnlineLink.objects.filter(**{item.kind: item}).order_by("-created_at", "-pk")
+
+
 def _first_written_in(item: WorkItem) -> str:
     """The language of the item's latest link ("" when it has none): the one we
     first wrote to its person in, such as the Welsh of the case who named them."""
-    return (
-        OnlineLink.objects.filter(**{item.kind: item})
-        .order_by("-created_at", "-pk")
-        .values_list("language", flat=True)
-        .first()
-    ) or ""
+    return _links_of(item).values_list("language", flat=True).first() or ""
 
 
 def person_told(
@@ -310,11 +310,7 @@ def online_link_resend(
     user = getattr(by, "user", by)
     # "Send a new link" pressed twice (a double click, two of them at once: the
     # item's lock orders them) sent two texts, the first link dead on arrival.
-    sent = (
-        OnlineLink.objects.filter(**{locked.kind: locked}, created_by__isnull=False)
-        .order_by("-created_at", "-pk")
-        .first()
-    )
+    sent = _links_of(locked).filter(created_by__isnull=False).first()
     if sent is not None and now - sent.created_at < RESEND_AFTER:
         at = timezone.localtime(sent.created_at)
         raise IllegalTransition(
@@ -584,13 +580,7 @@ def online_link_message_failed(
     item = model.objects.select_for_update().filter(pk=item_id).first()
     if item is None:
         return None
-    latest = (
-        OnlineLink.objects.filter(**{item.kind: item})
-        .order_by("-created_at", "-pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if latest != link.pk:
+    if _links_of(item).values_list("pk", flat=True).first() != link.pk:
         return None
     # Called since the link went: the time of the next call is the call's (a call
     # back they asked for, the gap after no answer), not the wait for an answer.
