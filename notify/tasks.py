@@ -28,17 +28,23 @@ from .services import (
 STUCK_AFTER = timedelta(seconds=max(15 * 60, 2 * settings.CELERY_TASK_TIME_LIMIT))
 
 
+# How a message is tried again: 30 s, 1, 2, 4, 8 then 10 minutes apart (with
+# jitter), some 25 minutes of a provider's outage ridden out before it is failed. A
+# safeguarding alert to supervisors is tried as long (work.tasks).
+RETRIED_AS_A_MESSAGE = {
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": settings.NOTIFY_MAX_RETRIES,
+}
+
+
 @shared_task(
     bind=True,
     name=SEND_MESSAGE,
     autoretry_for=(TemporaryFailure,),
-    # 30 s, 1, 2, 4, 8 then 10 minutes apart (with jitter): some 25 minutes of a
-    # provider's outage ridden out before the message is failed.
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=settings.NOTIFY_MAX_RETRIES,
     acks_late=True,
+    **RETRIED_AS_A_MESSAGE,
 )
 def send_message_task(self, message_id: int) -> str:
     """Send one message; its status afterwards ("missing" if it was deleted)."""

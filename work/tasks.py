@@ -14,8 +14,9 @@ import logging
 import time
 
 from celery import shared_task
-from django.conf import settings
 from django.utils import timezone
+
+from notify.tasks import RETRIED_AS_A_MESSAGE
 
 from .assignment import assign_work, release_stranded_work
 from .calls import safeguarding_alerts_unsent, safeguarding_email_send
@@ -57,13 +58,9 @@ def escalate_unreached_task() -> int:
 @shared_task(
     name="work.tasks.safeguarding_email_task",
     autoretry_for=(OSError,),
-    # As long as a text to the public is tried (notify.tasks): half a minute, then
-    # doubling to ten minutes, some 25 minutes in all. Beyond that, and for an alert
-    # whose task was never queued, the beat's sweep below.
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=settings.NOTIFY_MAX_RETRIES,
+    # As long as a text to the public is tried, some 25 minutes. Beyond that, and for
+    # an alert whose task was never queued, the beat's sweep below.
+    **RETRIED_AS_A_MESSAGE,
 )
 def safeguarding_email_task(*, escalation_id: int, caller_id: int) -> int:
     """Email the caller's supervisors about a safeguarding escalation (once committed).
