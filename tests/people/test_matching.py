@@ -382,13 +382,14 @@ def test_the_python_trigrams_score_as_postgresql_does(requires_postgres):
             assert trigram_similarity(a, b) == pytest.approx(in_sql, abs=1e-6), (a, b)
 
 
-def test_the_migration_made_the_trigram_index(requires_postgres):
+def test_the_migrations_made_the_trigram_index_of_folded_names(requires_postgres):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'person_name_trgm'"
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'person_name_fold_trgm'"
         )
         [(definition,)] = cursor.fetchall()
     assert "gin_trgm_ops" in definition
+    assert "people_name_fold" in definition
 
 
 def test_one_query_finds_and_scores_the_candidates(scoring, django_assert_num_queries):

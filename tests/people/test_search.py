@@ -115,6 +115,27 @@ def test_a_typo_in_the_name_still_finds_them(client, supervisor, jonathan, other
     assert found(client, supervisor, q="Jonathon")[0] == jonathan.pk
 
 
+@pytest.mark.usefixtures("requires_postgres")
+@pytest.mark.parametrize(
+    ("first", "last", "typed"),
+    [
+        ("Siân", "Llŷr", "Sian Llyr"),
+        ("Zoë", "Müller", "Muller"),
+        ("Seán", "O'Brien", "Sean OBrien"),
+        ("Sean", "OBrien", "Seán O\u2019Brien"),  # a typographic apostrophe
+        ("Łucja", "Dąbrowska", "Lucja Dabrowska"),
+    ],
+)
+def test_a_name_is_found_without_its_accents_or_apostrophes(
+    client, supervisor, others, first, last, typed
+):
+    """A caller spells the name out on the phone without its accents, or a keyboard
+    has none: the person is found all the same, first."""
+    person = f.CaseFactory(person__first_name=first, person__last_name=last).person
+
+    assert found(client, supervisor, q=typed)[:1] == [person.pk]
+
+
 def test_the_best_match_comes_first(client, supervisor, jonathan):
     if connection.vendor != "postgresql":
         pytest.skip("ordered by trigram similarity on PostgreSQL")
@@ -260,4 +281,4 @@ def test_a_name_search_uses_the_trigram_index(requires_postgres, supervisor, jon
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
         plan = people_search(supervisor, parse_person_query("Jonathon Smith")).explain()
-    assert "Bitmap Index Scan on person_name_trgm" in plan
+    assert "Bitmap Index Scan on person_name_fold_trgm" in plan

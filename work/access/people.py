@@ -11,10 +11,13 @@ The search reads one text box: ten digits (spaces allowed) are an NHS number, a 
 (dd/mm/yyyy or yyyy-mm-dd) a date of birth, a UK phone number either phone, a UK
 postcode the postcode; anything else is a name. On PostgreSQL a name is matched by
 trigram word similarity (pg_trgm's `<%`: the words typed against the words of
-lower(first_name || ' ' || last_name), the expression of the GIN index
-`person_name_trgm`, so the index serves it; a surname alone finds a long first name
-too), best first;
-SQLite has no pg_trgm and matches each word of the name inside the first or last name.
+people_name_fold(first_name || ' ' || last_name), the expression of the GIN index
+`person_name_fold_trgm`, so the index serves it; a surname alone finds a long first
+name too), best first. Both sides are folded alike (people migration 0010: lower
+case, no accents, no apostrophes), so "Sian Llyr" finds Siân Llŷr, "Muller" Müller
+and "OBrien" O'Brien, and the other way round.
+SQLite has no pg_trgm and matches each word of the name inside the first or last name,
+as typed.
 """
 
 from __future__ import annotations
@@ -42,9 +45,11 @@ from .contacts import contacts_visible_to, may_work_contact
 from .escalations import escalations_visible_to
 
 SEARCH_LIMIT = 50
-# The expression of the trigram index person_name_trgm (people migration 0003): the
-# same text, so the planner can use the index for `%`.
-FULL_NAME_SQL = "lower(first_name || ' ' || last_name)"
+# The expression of the trigram index person_name_fold_trgm (people migration 0010):
+# the same text, so the planner can use the index for `<%`; what is typed is folded
+# by the same function.
+FULL_NAME_SQL = "people_name_fold(first_name || ' ' || last_name)"
+TYPED_SQL = "people_name_fold(%s)"
 
 _NHS_RE = re.compile(r"^\d[\d ]*$")
 _PHONE_RE = re.compile(r"^\+?[\d ()-]+$")
@@ -169,19 +174,19 @@ def people_search(
                 # How well the words typed match words of the name (a surname alone
                 # matches "Christopher Shah" as well as "Ali Shah"), then the whole.
                 name_words=RawSQL(
-                    f"word_similarity(%s, {FULL_NAME_SQL})",
+                    f"word_similarity({TYPED_SQL}, {FULL_NAME_SQL})",
                     [query.value.lower()],
                     output_field=FloatField(),
                 ),
                 name_similarity=RawSQL(
-                    f"similarity({FULL_NAME_SQL}, %s)",
+                    f"similarity({FULL_NAME_SQL}, {TYPED_SQL})",
                     [query.value.lower()],
                     output_field=FloatField(),
                 ),
             )
             .filter(
                 RawSQL(
-                    f"%s <%% {FULL_NAME_SQL}",
+                    f"{TYPED_SQL} <%% {FULL_NAME_SQL}",
                     [query.value.lower()],
                     output_field=BooleanField(),
                 )
