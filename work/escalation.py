@@ -27,6 +27,7 @@ from calls.models import CallAttempt, Outcome
 from cases.errors import IllegalTransition
 from cases.models import Case
 from cases.workitem import UNREACHED, Status, WorkItem
+from clock.written import short_time
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
 from people.models import PersonChange
@@ -189,8 +190,7 @@ class ClosedAlready(IllegalTransition):
             who = "You"
         when = ""
         if escalation.closed_at is not None:
-            at = timezone.localtime(escalation.closed_at)
-            when = f" at {at:%H:%M} on {at:%a} {at.day} {at:%b}"
+            when = f" at {short_time(escalation.closed_at)}"
         super().__init__(
             f"This escalation is already closed: {who} closed it{when}, "
             f"as “{escalation.get_outcome_display()}”."

@@ -4,7 +4,6 @@ the script."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -21,6 +19,7 @@ from calls.models import Outcome
 from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
 from cases.workitem import WorkItem
+from clock.written import short_time
 from online.texts import long_date
 from people.phone_field import national_text
 from staffing.access import active_profile_of, is_national_supervisor
@@ -64,12 +63,6 @@ def knowledge_search(request: HttpRequest) -> TemplateResponse:
     )
 
 
-def short_time(at: datetime) -> str:
-    """A local time this week or next, as the call panel writes a day:
-    "01:30 on Sun 6 Dec"."""
-    return f"{at:%H:%M} on {at:%a} {at.day} {at:%b}"
-
-
 def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
     """What happened, and what happens next, in one or two sentences."""
     outcome = logged.call.outcome
@@ -105,8 +98,7 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
         return text
     text = f"Logged: {logged.call.get_outcome_display().lower()}."
     if item.is_unreached and item.next_attempt_at is not None:
-        at = timezone.localtime(item.next_attempt_at)
-        text += f" Next attempt {short_time(at)} (by the call rules)."
+        text += f" Next attempt {short_time(item.next_attempt_at)} (by the call rules)."
     elif item.is_unreached:
         text += " No more attempts by phone: it goes to the local team next."
     return text

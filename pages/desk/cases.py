@@ -37,6 +37,7 @@ from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
 from cases.models import Case, CaseDraft, RiskAssessment, SettingVisit
 from cases.workitem import UNREACHED, Status, WorkItem
+from clock.written import short_time
 from contacts.models import Contact, Exposure, IsolationChange
 from online.models import OnlineLink
 from online.texts import long_date
@@ -70,7 +71,7 @@ from work.queues import (
 from ..sent_twice import case_completed_by, visit_just_recorded
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
-from .calls import log_call, may_read_clinical, search_text, short_time
+from .calls import log_call, may_read_clinical, search_text
 from .case_forms import (
     AssessmentForm,
     CompleteForm,
@@ -399,11 +400,10 @@ def next_item(request: HttpRequest) -> HttpResponse:
             return redirect("cases:queue")
     if item is None:
         assert upcoming is not None
-        at = timezone.localtime(upcoming.next_attempt_at)
         messages.info(
             request,
             f"Nothing in your queue is due yet: the next call is due at "
-            f"{short_time(at)}.",
+            f"{short_time(upcoming.next_attempt_at)}.",
         )
         return redirect("cases:queue")
     return redirect(work_url(item))
