@@ -16,6 +16,46 @@ MONDAY = 0
 THURSDAY = 3
 
 
+class NoSuchLocalTime(ValueError):
+    """A local time the clocks skip: in the hour they go forward there is no 01:30.
+
+    Its text names the gap ("The clocks go forward on Sunday 28 March 2027, from
+    01:00 to 02:00, so there is no 01:30 that night."); whoever refuses the time adds
+    what the person should do instead."""
+
+    def __init__(self, wall: datetime, gap_starts: datetime, gap_ends: datetime):
+        self.wall = wall
+        self.gap_starts = gap_starts
+        self.gap_ends = gap_ends
+        super().__init__(
+            f"The clocks go forward on {wall:%A %-d %B %Y}, from "
+            f"{gap_starts:%H:%M} to {gap_ends:%H:%M}, so there is no "
+            f"{wall:%H:%M} that night."
+        )
+
+
+def local_moment(wall: datetime) -> datetime:
+    """The moment a clock in Europe/London shows the naive `wall` time, aware.
+
+    In the hour the clocks go back a time happens twice: it is the first, on summer
+    time (a person asking for 01:30 that night means the first 01:30 they reach).
+    In the hour they go forward it does not happen at all: NoSuchLocalTime, naming
+    the gap, never a moment an hour off. Every door reading a local time a person
+    typed without an offset asks this, so they all read it the same way."""
+    tz = timezone.get_current_timezone()
+    moment = wall.replace(tzinfo=tz, fold=0)
+    if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == wall:
+        return moment
+    # Skipped: the gap ends at the first minute on the summer offset.
+    winter = moment.utcoffset() or timedelta(0)
+    minute = moment.replace(fold=1).astimezone(UTC).replace(second=0, microsecond=0)
+    while minute.astimezone(tz).utcoffset() == winter:
+        minute += timedelta(minutes=1)
+    gap_ends = minute.astimezone(tz)
+    gap_starts = gap_ends - ((gap_ends.utcoffset() or winter) - winter)
+    raise NoSuchLocalTime(wall, gap_starts, gap_ends)
+
+
 def local_midnight(day: date) -> datetime:
     """The first moment of a local day, aware."""
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())

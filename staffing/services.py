@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -19,7 +19,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_event, audit_record, audit_record_many
 from calls.models import CallAttempt
-from clock import local_week_bounds
+from clock import NoSuchLocalTime, local_moment, local_week_bounds
 from rows.retry import atomic_operation
 
 from .access import profile_of
@@ -80,23 +80,13 @@ class SlotPlan:
 def _wall_clock(day: date, at: time) -> datetime:
     """The moment a clock in Europe/London shows `at` on `day`; refused when the
     clocks go forward past it that night (01:30 on the last Sunday of March)."""
-    tz = timezone.get_current_timezone()
-    moment = datetime.combine(day, at, tzinfo=tz)
-    if moment.astimezone(UTC).astimezone(tz).time() == at:
-        return moment
-    # The hour skipped: it ends at the first minute on the summer offset.
-    winter = moment.utcoffset() or timedelta(0)
-    minute = moment.replace(fold=1).astimezone(UTC)
-    while minute.astimezone(tz).utcoffset() == winter:
-        minute += timedelta(minutes=1)
-    gap_ends = minute.astimezone(tz)
-    gap_starts = gap_ends - ((gap_ends.utcoffset() or winter) - winter)
-    raise StaffingRefused(
-        f"The clocks go forward on {day:%A %-d %B %Y}, from "
-        f"{gap_starts:%H:%M} to {gap_ends:%H:%M}, so there is no "
-        f"{at:%H:%M} that night. Choose start and end times outside that hour, or "
-        "leave that day out of the dates."
-    )
+    try:
+        return local_moment(datetime.combine(day, at))
+    except NoSuchLocalTime as gap:
+        raise StaffingRefused(
+            f"{gap} Choose start and end times outside that hour, or leave that day "
+            "out of the dates."
+        ) from None
 
 
 @atomic_operation

@@ -11,10 +11,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from calls.models import Outcome
 from cases.errors import IllegalTransition
+from clock import NoSuchLocalTime, local_moment
 from online.texts import long_date
 
 # --- isolation --------------------------------------------------------------------
@@ -309,6 +311,22 @@ CALL_BACK_WITHIN = timedelta(days=28)
 CALL_NOTES_MAX = 4000
 CALL_LONGEST = timedelta(hours=10)
 ESCALATION_NOTE_MAX = 2000
+
+
+def call_back_moment(wall: datetime) -> datetime:
+    """The moment a call back time typed on the local clock, with no offset, names.
+
+    The call form and the API both read it here, so a time in the hour the clocks
+    change is the same moment at each: when they go back, the first of the two
+    (summer time); when they go forward, none, refused (ValidationError, the field's
+    own) with the gap named, never stored an hour off or refused in a riddle.
+    """
+    try:
+        return local_moment(wall)
+    except NoSuchLocalTime as gap:
+        raise ValidationError(
+            f"{gap} Ask them for a time outside that hour.", code="no_such_time"
+        ) from None
 
 
 def call_problems(

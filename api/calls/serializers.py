@@ -1,20 +1,34 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.utils import timezone
 from rest_framework import serializers
 
 from calls.models import CallAttempt, Outcome
 from people.models import Message
-from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_problems
+from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_problems
 
 from ..access import staff_user_named
+
+
+class CallBackField(serializers.DateTimeField):
+    """A call back time: with an offset, the moment it names; without one, local
+    time read by the call rules as the call form reads it (work.rules.
+    call_back_moment), so a time the clocks skip is refused beside the field, not
+    stored an hour off, and one they repeat is the first at every door."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            value = call_back_moment(value)
+        return super().enforce_timezone(value)
 
 
 class CallInSerializer(serializers.Serializer):
     """One call and how it went."""
 
     outcome = serializers.ChoiceField(choices=Outcome.choices)
-    call_back_at = serializers.DateTimeField(
+    call_back_at = CallBackField(
         required=False,
         allow_null=True,
         help_text="When they asked to be called back (outcome call_back only).",

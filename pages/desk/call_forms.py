@@ -7,12 +7,39 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from calls.models import Outcome
-from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_problems
+from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_problems
 
 from ..typed import typed_value
+
+
+class CallBackField(forms.DateTimeField):
+    """A call back time as typed, on the local clock, read by the call rules as the
+    API reads it (work.rules.call_back_moment): Django's own reading refuses every
+    time in the hour the clocks change with one riddle, though when they go back
+    each of those times exists."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            wall = value
+        else:
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                raise ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from None
+            # Not ISO 8601: the field's own formats (forms.BaseTemporalField).
+            wall = parsed or super(forms.DateTimeField, self).to_python(value)
+        if timezone.is_aware(wall):
+            return wall
+        return call_back_moment(wall)
 
 
 class CallLogForm(forms.Form):
@@ -22,7 +49,7 @@ class CallLogForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose the outcome of the call."},
     )
-    call_back_at = forms.DateTimeField(
+    call_back_at = CallBackField(
         label="Call back at",
         required=False,
         help_text="Only when they asked to be called back.",
