@@ -25,7 +25,15 @@ class EscalationAdmin(AuditedReadAdmin, BigTableAdmin):
 
     list_display = ["__str__", "reason", "status", "local_team", "created_at", "due_at"]
     list_filter = [("created_at", DateRangeFilter), "status", "reason", "area_unknown"]
-    list_select_related = ["local_team", "case__person", "contact__person"]
+    # Each row's name is "Escalation of Contact <person> of Case <lab reference>"
+    # (the models' __str__): a contact's own case is joined too, or each row of a
+    # page read it by itself.
+    list_select_related = [
+        "local_team",
+        "case__person",
+        "contact__person",
+        "contact__case",
+    ]
     inlines = [ActionInline]
 
     def audited_read(self, obj):

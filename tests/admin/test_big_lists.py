@@ -349,3 +349,40 @@ def test_search_and_date_range_can_be_read_through_an_index(
             for table in tables:
                 assert f"Seq Scan on {table}" not in plan, plan
         cursor.execute("SET LOCAL enable_seqscan = on")
+
+
+def _case_escalation():
+    case = f.CaseFactory(status="escalated")
+    return f.EscalationFactory(contact=None, case=case, local_team=case.area.local_team)
+
+
+@pytest.mark.parametrize(
+    ("url", "make"),
+    [
+        ("/admin/cases/case/", f.CaseFactory),
+        ("/admin/contacts/contact/", f.ContactFactory),
+        ("/admin/calls/callattempt/", f.CallAttemptFactory),
+        ("/admin/escalations/escalation/", f.EscalationFactory),
+        ("/admin/escalations/escalation/", _case_escalation),
+        ("/admin/staffing/shift/", f.ShiftFactory),
+        ("/admin/people/message/", f.MessageFactory),
+        ("/admin/people/person/", f.PersonFactory),
+        ("/admin/audit/auditevent/", f.AuditEventFactory),
+    ],
+)
+def test_a_big_list_costs_the_same_queries_for_more_rows(admin_client, url, make):
+    """A page of 100 rows must not read each row's case or person on its own: the
+    escalations list read every contact's case once per row (110 queries a page)."""
+
+    def queries_for_the_page() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(url)
+        assert response.status_code == 200
+        return len(queries)
+
+    make()
+    queries_for_the_page()  # the first view of the session saves it
+    one = queries_for_the_page()
+    for _ in range(4):
+        make()
+    assert queries_for_the_page() == one
