@@ -1,13 +1,16 @@
 """The team's escalations as CSV, streamed a batch at a time from a server-side
 cursor: each line from tuples, not model instances (the escalation's columns from the
 stream, the times formatted by PostgreSQL; its item's from one query a batch by
-primary key)."""
+primary key).
+
+Times are UK time with the zone's name after each ("2026-10-25 01:30 BST"): the hour
+the clocks go back happens twice, and without it its two 01:30s read the same."""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from itertools import islice
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -41,11 +44,11 @@ EXPORT_HEADER = [
     "reason",
     "detail",
     "status",
-    "escalated at",
-    "due at",
+    "escalated at (UK time)",
+    "due at (UK time)",
     "picked up by",
-    "picked up at",
-    "closed at",
+    "picked up at (UK time)",
+    "closed at (UK time)",
     "outcome",
     "outcome note",
 ]
@@ -88,12 +91,71 @@ _STATUSES = dict(Escalation.Status.choices)
 _OUTCOMES = dict(Escalation.Outcome.choices)
 
 
-class _LocalMinute(Func):
-    """A time as local text, "2021-01-12 10:00", formatted by PostgreSQL."""
+def _zone_names(zone: tzinfo) -> dict[int, str]:
+    """The zone's names by their offset from UTC in seconds, as this year's winter
+    and summer print them: {0: "GMT", 3600: "BST"} for Europe/London."""
+    names = {}
+    for month in (1, 7):
+        moment = datetime(timezone.now().year, month, 15, 12, tzinfo=zone)
+        offset = moment.utcoffset() or timedelta(0)
+        names[int(offset.total_seconds())] = moment.tzname() or "UTC"
+    return names
 
-    template = "to_char(%(expressions)s, 'YYYY-MM-DD HH24:MI')"
-    arg_joiner = " AT TIME ZONE "
+
+def _zone_name(offset: int, names: dict[int, str]) -> str:
+    """The name of a local time `offset` seconds ahead of UTC; an offset the zone
+    had in no recent year as UTC and the offset ("UTC+02:00"), as _LocalMinute
+    writes it."""
+    if offset in names:
+        return names[offset]
+    sign = "-" if offset < 0 else "+"
+    hours, seconds = divmod(abs(offset), 3600)
+    return f"UTC{sign}{hours:02d}:{seconds // 60:02d}"
+
+
+class _LocalMinute(Func):
+    """A time as local text with its zone's name, "2021-01-12 10:00 GMT", formatted
+    by PostgreSQL. to_char's TZ would name the session's zone (UTC), not the one the
+    time was moved to, so the name comes from the local time's offset from UTC
+    (`names`, from _zone_names), as _zone_name finds it."""
+
     output_field = CharField()
+
+    def __init__(self, moment: F, zone: str, names: dict[int, str]) -> None:
+        super().__init__(moment, Value(zone), names=names)
+
+    def as_sql(
+        self,
+        compiler,
+        connection,
+        function=None,
+        template=None,
+        arg_joiner=None,
+        **extra_context,
+    ):
+        moment, zone = self.get_source_expressions()
+        at_sql, at_params = compiler.compile(moment)
+        zone_sql, zone_params = compiler.compile(zone)
+        local = f"({at_sql} AT TIME ZONE {zone_sql})"
+        local_params = [*at_params, *zone_params]
+        # Seconds ahead of UTC: the local time less the same moment in UTC.
+        offset = f"EXTRACT(EPOCH FROM {local} - ({at_sql} AT TIME ZONE 'UTC'))::integer"
+        offset_params = [*local_params, *at_params]
+        names = self.extra["names"]
+        sql = (
+            f"to_char({local}, 'YYYY-MM-DD HH24:MI') || ' ' || CASE {offset} "
+            + "WHEN %s THEN %s " * len(names)
+            + f"ELSE 'UTC' || CASE WHEN {offset} < 0 THEN '-' ELSE '+' END"
+            + f" || to_char(make_interval(secs => abs({offset})), 'HH24:MI') END"
+        )
+        params = [
+            *local_params,
+            *offset_params,
+            *(param for pair in names.items() for param in pair),
+            *offset_params,
+            *offset_params,
+        ]
+        return sql, params
 
 
 def escalation_person_id(escalation: Escalation) -> int | None:
@@ -132,9 +194,10 @@ def _export_values(rows: QuerySet[Escalation]) -> QuerySet[Escalation, tuple]:
     formatted there too (elsewhere they are read as datetimes and formatted in
     Python)."""
     in_sql = connections[rows.db].vendor == "postgresql"
-    zone = Value(timezone.get_current_timezone_name())
+    zone = timezone.get_current_timezone_name()
+    names = _zone_names(timezone.get_current_timezone())
     times = {
-        f"{name}_text": _LocalMinute(F(name), zone) if in_sql else F(name)
+        f"{name}_text": _LocalMinute(F(name), zone, names) if in_sql else F(name)
         for name in _TIMES
     }
     columns = {name: f"{name}_text" for name in _TIMES}
@@ -186,8 +249,13 @@ def _batches(rows: QuerySet[Escalation]) -> Iterator[list[tuple]]:
 
 
 def _local(value) -> str:
+    """A time as _LocalMinute writes it (formatted here when the database is not
+    PostgreSQL), or the text it wrote."""
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        local = timezone.localtime(value)
+        offset = int((local.utcoffset() or timedelta(0)).total_seconds())
+        zone = _zone_name(offset, _zone_names(timezone.get_current_timezone()))
+        return f"{local:%Y-%m-%d %H:%M} {zone}"
     return value or ""
 
 

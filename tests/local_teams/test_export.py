@@ -45,7 +45,7 @@ def test_export_lists_every_escalation_of_the_team(
     assert got["Waiting"]["escalation"] == str(waiting.pk)
     assert got["Done"]["outcome"] == "Reached and advised"
     assert got["Done"]["picked up by"] == sheffield_member.get_full_name()
-    assert got["Done"]["escalated at"] == "2021-01-12 10:00"
+    assert got["Done"]["escalated at (UK time)"] == "2021-01-12 10:00 GMT"
 
 
 def test_export_of_one_tab_holds_only_that_tab(
