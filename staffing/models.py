@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import models
@@ -260,7 +260,13 @@ class Shift(models.Model):
 
     @property
     def hours(self) -> float:
-        return (self.ends_at - self.starts_at).total_seconds() / 3600
+        """The real hours from start to end, through UTC: two times of one zone
+        subtract as on the clock's face (an unsaved shift's are local, as
+        SlotPlan.windows() makes them), and 00:00 to 08:00 on a clock change's
+        night is 7 or 9 hours."""
+        return (
+            self.ends_at.astimezone(UTC) - self.starts_at.astimezone(UTC)
+        ).total_seconds() / 3600
 
 
 class TrainingModule(models.Model):
