@@ -101,10 +101,14 @@ def _locked(escalation: Escalation) -> Escalation:
 def escalation_claim(
     *, escalation: Escalation, by, now: datetime | None = None
 ) -> Escalation:
-    """A team member picks the escalation up; only one can."""
+    """A team member picks the escalation up; only one can. Picking up again what
+    they already hold (a retry after a timeout, a second click) is that same pick-up,
+    told as done, with nothing more recorded."""
     locked = _locked(escalation)
     if locked.status == Escalation.Status.CLOSED:
         raise IllegalTransition("This escalation is closed.")
+    if locked.status == Escalation.Status.PICKED_UP and locked.picked_up_by_id == by.pk:
+        return locked
     if locked.status != Escalation.Status.NEW:
         who = _name(locked.picked_up_by) if locked.picked_up_by else "someone"
         raise IllegalTransition(f"This escalation was already picked up by {who}.")

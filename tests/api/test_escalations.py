@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
+from api.models import Scope
+from audit.models import AuditEvent
 from cases.workitem import Route, Status
 from escalations.models import Escalation
 from tests import factories as f
@@ -41,12 +43,30 @@ def test_claim_picks_the_escalation_up(sheffield_api):
     assert escalation.picked_up_at is not None
 
 
-def test_second_claim_is_409(sheffield_api):
+def test_a_claim_by_another_is_409(sheffield_api, make_client):
     escalation = escalated_contact()
     sheffield_api.post(f"/api/v1/escalations/{escalation.pk}/claim/")
-    response = sheffield_api.post(f"/api/v1/escalations/{escalation.pk}/claim/")
+    other = make_client(
+        "Sheffield rota", scopes=[Scope.CASEWORK], local_team=f.area().local_team
+    )[1]
+    response = other.post(f"/api/v1/escalations/{escalation.pk}/claim/")
     assert response.status_code == 409
     assert "already picked up" in response.json()["detail"]
+
+
+def test_a_claim_sent_again_by_its_holder_is_the_same_claim(sheffield_api):
+    """A retry after a timeout: the integration already holds it, so it is told so
+    (200, as the first time), not that it was "already picked up by" itself."""
+    escalation = escalated_contact()
+    first = sheffield_api.post(f"/api/v1/escalations/{escalation.pk}/claim/")
+    events = AuditEvent.objects.count()
+
+    again = sheffield_api.post(f"/api/v1/escalations/{escalation.pk}/claim/")
+
+    assert again.status_code == 200
+    assert again.json()["status"] == Escalation.Status.PICKED_UP
+    assert again.json()["picked_up_at"] == first.json()["picked_up_at"]
+    assert AuditEvent.objects.count() == events
 
 
 def test_record_a_doorstep_visit(sheffield_api):

@@ -135,6 +135,21 @@ def test_claim_picks_the_escalation_up(clock, sheffield_client, sheffield_member
     assert escalation.picked_up_at == NOW
 
 
+def test_a_second_click_on_pick_up_says_it_is_yours(
+    clock, sheffield_client, sheffield_member
+):
+    escalation = escalated_contact()
+    sheffield_client.post(url("claim", escalation))
+
+    response = sheffield_client.post(url("claim", escalation), follow=True)
+
+    page = response.content.decode()
+    assert "You picked this up: it is yours to work." in page
+    assert "already picked up" not in page
+    escalation.refresh_from_db()
+    assert escalation.picked_up_by == sheffield_member
+
+
 def test_second_claim_is_refused_with_who_has_it(
     clock, client, sheffield_member, sheffield_colleague
 ):
