@@ -80,12 +80,15 @@ def logged_already(
     call_back_at: datetime | None = None,
     duration_seconds: int = 0,
     notes: str = "",
+    language: str = "",
 ) -> CallLogged | None:
     """The call already logged on this item from `submission`, as its logging told
     it (its escalation, its text), or None. Given the call sent now (`outcome`
     and the rest), raises SubmissionReused when the call on file differs from it
-    (another caller, outcome, call-back time, duration or notes): the same
-    submission is the same call, or it is a mistake."""
+    (another caller, outcome, call-back time, duration or notes, or, for "needs an
+    interpreter", a language said that is not the one their record now holds): the
+    same submission is the same call, or it is a mistake. A language no caller
+    speaks is refused as it is the first time (ValidationError)."""
     call = CallAttempt.objects.filter(
         **{item.kind: item}, submission=submission
     ).first()
@@ -97,11 +100,12 @@ def logged_already(
         or call.call_back_at != (call_back_at if outcome == Outcome.CALL_BACK else None)
         or call.duration_seconds != duration_seconds
         or call.notes != notes
+        or _another_language(item, outcome=outcome, language=language)
     ):
         raise SubmissionReused(
             "This call was sent before with different details (caller, outcome, "
-            "call-back time, duration or notes), and the first one is the one "
-            "logged: nothing more was logged. Reload the page to log another call."
+            "call-back time, duration, notes or language), and the first one is the "
+            "one logged: nothing more was logged. Reload the page to log another call."
         )
     logged = CallLogged(call=call, repeated=True)
     if call.outcome == Outcome.SAFEGUARDING:
@@ -144,6 +148,15 @@ def _language_needed(item: WorkItem, *, outcome: str, language: str) -> Language
             }
         )
     return found
+
+
+def _another_language(item: WorkItem, *, outcome: str, language: str) -> bool:
+    """Whether a call "needs an interpreter" sent again says a language other than
+    the one the first sending left on their record (nothing said: the same)."""
+    if outcome != Outcome.NEEDS_INTERPRETER or not language.strip():
+        return False
+    said = _language_needed(item, outcome=outcome, language=language)
+    return said is not None and said.pk != item.person.language_id
 
 
 def _who(user) -> str:
@@ -204,6 +217,7 @@ def call_record(
             call_back_at=call_back_at,
             duration_seconds=duration_seconds,
             notes=notes,
+            language=language,
         )
     ):
         return repeated
