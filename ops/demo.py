@@ -415,8 +415,10 @@ def _staff(today: date) -> list[StaffProfile]:
         if created:
             if tier == Tier.CLINICAL:
                 profile.registration_body = StaffProfile.RegistrationBody.NMC
+                # An NMC PIN: two digits, a letter, four digits, a letter.
+                seed = zlib.crc32(username.encode())
                 profile.registration_number = (
-                    f"{zlib.crc32(username.encode()) % 10**7:07d}E"
+                    f"{seed % 100:02d}{chr(65 + seed % 12)}{seed // 100 % 10**4:04d}E"
                 )
                 profile.registration_verified_on = today - timedelta(days=20)
                 profile.registration_expires_on = today + timedelta(days=300)

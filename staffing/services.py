@@ -6,6 +6,7 @@ page shows as it is.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -616,16 +617,70 @@ def hours_cap_change(
 # --- registrations and training --------------------------------------------------
 
 
+# The furthest a registration's expiry can be: every body here renews or revalidates
+# a registration at least every five years (the GMC's licence, the longest).
+REGISTRATION_YEARS_AT_MOST = 5
+
+
 def registration_expiry_problem(expires_on: date, *, today: date) -> str:
     """What is wrong with a registration's expiry date ("" when fine): the one
     statement of the rule, for the form (beside its field, with the rest) and the
-    service."""
+    service. A date further off than any body renews a registration (9999-12-31, a
+    year typed wrong) would keep a clinician's registration current for ever."""
     if expires_on < today:
         return (
             f"That registration expired on {expires_on:%-d %B %Y}: "
             "it cannot be verified."
         )
+    try:
+        furthest = today.replace(year=today.year + REGISTRATION_YEARS_AT_MOST)
+    except ValueError:  # 29 February
+        furthest = today.replace(year=today.year + REGISTRATION_YEARS_AT_MOST, day=28)
+    if expires_on > furthest:
+        return (
+            f"{expires_on:%-d %B %Y} is more than {REGISTRATION_YEARS_AT_MOST} years "
+            "away, and no register renews a registration that seldom: check the "
+            "date on the register."
+        )
     return ""
+
+
+# How each body writes its numbers, and how to say it: (pattern, "such as ...").
+REGISTRATION_NUMBER_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
+    StaffProfile.RegistrationBody.NMC: (
+        re.compile(r"\d{2}[A-Z]\d{4}[A-Z]"),
+        "An NMC PIN is two digits, a letter, four digits and a letter, such as "
+        "12A3456E.",
+    ),
+    StaffProfile.RegistrationBody.GMC: (
+        re.compile(r"\d{7}"),
+        "A GMC reference number is seven digits, such as 1234567.",
+    ),
+    StaffProfile.RegistrationBody.GPHC: (
+        re.compile(r"\d{7}"),
+        "A GPhC registration number is seven digits, such as 2012345.",
+    ),
+    StaffProfile.RegistrationBody.HCPC: (
+        re.compile(r"[A-Z]{2}\d{4,6}"),
+        "An HCPC registration number is the profession's two letters and up to six "
+        "digits, such as PA12345.",
+    ),
+    StaffProfile.RegistrationBody.SWE: (
+        re.compile(r"SW\d{1,7}"),
+        "A Social Work England number is SW and digits, such as SW12345.",
+    ),
+}
+
+
+def registration_number_read(body: str, number: str) -> tuple[str, str]:
+    """The number as the register writes it (capitals, no spaces), and what is
+    wrong with it for `body` ("" when fine): a number typed into the wrong box, or
+    of another body, is told, not verified."""
+    written = "".join(number.split()).upper()
+    form = REGISTRATION_NUMBER_FORMS.get(body)
+    if form is not None and not form[0].fullmatch(written):
+        return written, form[1]
+    return written, ""
 
 
 @atomic_operation
@@ -650,9 +705,12 @@ def registration_verify(
         raise StaffingRefused("Only tier 2 caseworkers hold a registration here.")
     if problem := registration_expiry_problem(expires_on, today=today):
         raise StaffingRefused(problem)
+    number, problem = registration_number_read(body, number)
+    if problem:
+        raise StaffingRefused(problem)
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
     profile.registration_body = body
-    profile.registration_number = number.strip()
+    profile.registration_number = number
     profile.registration_expires_on = expires_on
     profile.registration_verified_on = today
     profile.registration_verified_by = by

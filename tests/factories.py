@@ -126,7 +126,9 @@ class StaffProfileFactory(factory.django.DjangoModelFactory):
         clinical = factory.Trait(
             tier=Tier.CLINICAL,
             registration_body=StaffProfile.RegistrationBody.NMC,
-            registration_number=factory.Sequence(lambda n: f"{n:02d}A{n:04d}E"),
+            registration_number=factory.Sequence(
+                lambda n: f"{n % 100:02d}A{n % 10**4:04d}E"
+            ),
             registration_verified_on=factory.LazyFunction(
                 lambda: timezone.localdate() - dt.timedelta(days=30)
             ),

@@ -9,7 +9,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from staffing.models import CallReview, StaffProfile
-from staffing.services import SlotPlan, registration_expiry_problem
+from staffing.services import (
+    SlotPlan,
+    registration_expiry_problem,
+    registration_number_read,
+)
 
 WEEKDAYS = [
     ("0", "Monday"),
@@ -202,6 +206,21 @@ class RegistrationForm(forms.ModelForm):
         for name, message in self.REQUIRED.items():
             self.fields[name].required = True
             self.fields[name].error_messages["required"] = message
+
+    def clean(self) -> dict:
+        # The number is read against the body chosen (both fields of the form).
+        cleaned = super().clean()
+        body, number = (
+            cleaned.get("registration_body"),
+            cleaned.get("registration_number"),
+        )
+        if body and number:
+            written, problem = registration_number_read(body, number)
+            if problem:
+                self.add_error("registration_number", problem)
+            else:
+                cleaned["registration_number"] = written
+        return cleaned
 
     def clean_registration_expires_on(self) -> date:
         # Told beside the field with the form's other problems, not only once they

@@ -180,3 +180,75 @@ def test_nobody_gets_work_until_their_training_is_done_then_they_do(
     assert contact.assignee == worker.user
     assert Contact.objects.filter(assignee=worker.user).count() == 1
     assert not Case.objects.filter(assignee=worker.user).exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "number", "told"),
+    [
+        ("NMC", "-1", "An NMC PIN is two digits, a letter, four digits and a letter"),
+        ("NMC", "1234567", "An NMC PIN is two digits"),
+        ("GMC", "12A3456E", "A GMC reference number is seven digits"),
+        ("HCPC", "abc", "An HCPC registration number is the profession's two letters"),
+        ("SWE", "0001-01-01", "A Social Work England number is SW and digits"),
+    ],
+)
+def test_a_number_not_of_the_bodys_form_is_told_beside_it(
+    clock, client, lead, clinical_team, body, number, told
+):
+    """Verifying a registration lets a clinician change isolation dates: a number
+    typed into the wrong box, or of another register, is not verified."""
+    worker = member(clinical_team, registration_verified_on=None)
+    client.force_login(lead.user)
+    response = client.post(
+        reverse("staffing:registration_verify", args=[worker.pk]),
+        {
+            "registration_body": body,
+            "registration_number": number,
+            "registration_expires_on": "2027-03-31",
+        },
+    )
+    assert response.status_code == 200
+    [problem] = response.context["form"].errors["registration_number"]
+    assert problem.startswith(told)
+    assert f'value="{number}"' in response.text
+    worker.refresh_from_db()
+    assert worker.registration_verified_on is None
+
+
+def test_a_number_typed_in_lower_case_with_spaces_is_kept_as_the_register_writes_it(
+    clock, client, lead, clinical_team
+):
+    worker = member(clinical_team, registration_verified_on=None)
+    client.force_login(lead.user)
+    client.post(
+        reverse("staffing:registration_verify", args=[worker.pk]),
+        {
+            "registration_body": "NMC",
+            "registration_number": " 12a 3456e ",
+            "registration_expires_on": "2027-03-31",
+        },
+    )
+    worker.refresh_from_db()
+    assert worker.registration_number == "12A3456E"
+    assert worker.registration_verified_on == TODAY
+
+
+def test_an_expiry_further_off_than_any_register_renews_is_told(
+    clock, client, lead, clinical_team
+):
+    worker = member(clinical_team, registration_verified_on=None)
+    client.force_login(lead.user)
+    response = client.post(
+        reverse("staffing:registration_verify", args=[worker.pk]),
+        {
+            "registration_body": "NMC",
+            "registration_number": "12A3456E",
+            "registration_expires_on": "9999-12-31",
+        },
+    )
+    assert response.context["form"].errors["registration_expires_on"] == [
+        "31 December 9999 is more than 5 years away, and no register renews a "
+        "registration that seldom: check the date on the register."
+    ]
+    worker.refresh_from_db()
+    assert worker.registration_verified_on is None
