@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from clock import moment_of
 from notify.services import receipt_record
 
-from .parsers import json_depth
+from .parsers import json_depth, unicode_errors
 
 
 def _json(status: int, body: dict[str, Any], **headers: str) -> JsonResponse:
@@ -60,13 +60,19 @@ def _receipt_time(value: Any) -> datetime | None:
     return at
 
 
-def _receipt(body: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The receipt's fields we use, and what is wrong with it, by field."""
+def _receipt(body: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The receipt's fields we use, and what is wrong with it, by field.
+
+    Text that is not valid Unicode (a lone surrogate, "\\ud800") is refused in any
+    field, used or not, as the API's parser refuses it: PostgreSQL could not look
+    it up, and it was a 500."""
     if not isinstance(body, dict):
         return {}, {"non_field_errors": ["Send a JSON object."]}
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, Any] = unicode_errors(body) or {}
     fields: dict[str, Any] = {}
     for name in ("id", "status"):
+        if name in errors:
+            continue
         value = body.get(name)
         if not isinstance(value, str) or not value.strip():
             errors[name] = ["This field is required: a non-empty string."]
@@ -77,7 +83,7 @@ def _receipt(body: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
         else:
             fields[name] = value.strip()
     completed = body.get("completed_at")
-    if completed not in (None, ""):
+    if completed not in (None, "") and "completed_at" not in errors:
         at = _receipt_time(completed)
         if at is None:
             errors["completed_at"] = [

@@ -3,16 +3,22 @@
 A body nested past API_MAX_JSON_DEPTH is refused with a 400 that says so, before
 Python's parser could recurse on it; a body larger than its endpoint's limit (the
 intake's API_INTAKE_MAX_BODY_BYTES, every other API_MAX_BODY_BYTES) is a JSON 413.
+Text that is not valid Unicode (a lone UTF-16 surrogate, "\\ud800", which Python's
+JSON reader takes) is a 400 naming where it is, field by field as a serializer's
+errors are: neither the reply repeating it could be written as UTF-8 nor PostgreSQL
+store it, so it was a 500, after a batch's good items were saved.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.conf import settings
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
+from rest_framework.settings import api_settings
 
 
 class BodyTooLarge(exceptions.APIException):
@@ -67,10 +73,55 @@ class LimitedJSONParser(JSONParser):
             )
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return json.loads(raw.decode(encoding), parse_constant=_no_constants)
+            text = raw.decode(encoding)
+            data = json.loads(text, parse_constant=_no_constants)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"The body is not valid JSON: {exc}") from None
+        # Only an escape can carry a surrogate (a decoder refuses an encoded one), so
+        # a body without one is not walked.
+        if ESCAPED_SURROGATE.search(text) and (errors := unicode_errors(data)):
+            if isinstance(errors, list):
+                errors = {api_settings.NON_FIELD_ERRORS_KEY: errors}
+            raise exceptions.ParseError(errors)
+        return data
 
 
 def _no_constants(name: str) -> None:
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_unicode(found: str, what: str) -> str:
+    return (
+        f"{what} is not valid Unicode: \\u{ord(found):04x} is half of a UTF-16 "
+        "pair, without its other half. Send the whole character, or leave it out."
+    )
+
+
+def unicode_errors(value: Any) -> Any:
+    """Where a parsed JSON value holds text that is not valid Unicode (a lone
+    surrogate), shaped as a serializer's errors are: a list of messages for a
+    string; for an object, its keys' errors (a bad key under non_field_errors, as
+    the reply cannot name it); for an array, its items' errors by index (as DRF's
+    ListField). None when all of it is valid."""
+    if isinstance(value, str):
+        found = SURROGATE.search(value)
+        return [_not_unicode(found.group(), "This text")] if found else None
+    errors: dict[Any, Any] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if found := SURROGATE.search(key):
+                errors.setdefault(
+                    api_settings.NON_FIELD_ERRORS_KEY,
+                    [_not_unicode(found.group(), "A key of this object")],
+                )
+            elif (error := unicode_errors(item)) is not None:
+                errors[key] = error
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if (error := unicode_errors(item)) is not None:
+                errors[index] = error
+    return errors or None
