@@ -228,8 +228,15 @@ def _hidden_cases(request: Request, case_ids) -> set[int]:
     return ids - set(seen)
 
 
-def _lab_reference_of(item) -> str | None:
+def _lab_reference_of(item, checked: TestResult | dict) -> str | None:
+    """The item's lab reference as its answer repeats it, for the lab to match the
+    answers to its results: as stored for a valid item (trimmed; a number is stored
+    as its text, 123456 as "123456"), else as sent when it is text or a number."""
+    if isinstance(checked, TestResult):
+        return checked.lab_reference
     value = item.get("lab_reference") if isinstance(item, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
     return value[:64] if isinstance(value, str) else None
 
 
@@ -361,7 +368,7 @@ class LabResultIntakeView(APIView):
             results.append(
                 {
                     "index": index,
-                    "lab_reference": _lab_reference_of(item),
+                    "lab_reference": _lab_reference_of(item, checked),
                     "case": None,
                     "errors": checked if isinstance(checked, dict) else None,
                 }
