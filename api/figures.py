@@ -26,6 +26,7 @@ from figures.weekly import (
 )
 
 from .access import actor_of
+from .filters import NO_AREA, NO_LOCAL_TEAM, normal_code
 from .permissions import FiguresScope
 
 # --- the query --------------------------------------------------------------------
@@ -195,16 +196,17 @@ class WeeklyFiguresSerializer(serializers.Serializer):
 
 
 def _scope(query: dict, *, local_team_id: int | None) -> Scope:
-    """The scope asked for, refused (403) if the viewer is bound to another team."""
-    if code := query.get("team"):
+    """The scope asked for, refused (403) if the viewer is bound to another team.
+    Codes are read as the lists' filters read them (normal_code)."""
+    if code := normal_code(query.get("team") or ""):
         team = LocalTeam.objects.filter(code=code).first()
         if team is None:
-            raise ValidationError({"team": [f"No local team has the code {code}."]})
+            raise ValidationError({"team": [NO_LOCAL_TEAM % {"code": code}]})
         scope = Scope.team(team)
-    elif code := query.get("area"):
+    elif code := normal_code(query.get("area") or ""):
         area = Area.objects.for_code(code)
         if area is None:
-            raise ValidationError({"area": [f"No area has the code {code}."]})
+            raise ValidationError({"area": [NO_AREA % {"code": code}]})
         scope = Scope.area(area)
     elif local_team_id is not None:
         return Scope.team(LocalTeam.objects.get(pk=local_team_id))

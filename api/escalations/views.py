@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from areas.models import LocalTeam
 from audit.services import audit_list_view, audit_view
 from escalations.models import Escalation
 from work.access.escalations import escalations_visible_to, get_escalation_for
@@ -30,7 +31,13 @@ from work.escalation import (
 from ..access import actor_of
 from ..calls.views import IDEMPOTENCY_KEY_LONGEST, idempotency_submission
 from ..errors import IdempotencyKeyReused
-from ..filters import ColumnChoicesFilter, IdFilter, LocalDayFilter
+from ..filters import (
+    NO_LOCAL_TEAM,
+    CodeFilter,
+    ColumnChoicesFilter,
+    IdFilter,
+    LocalDayFilter,
+)
 from ..permissions import CaseworkScope
 from .serializers import (
     EscalationActionInSerializer,
@@ -56,7 +63,12 @@ ACTION_IDEMPOTENCY_KEY = OpenApiParameter(
 class EscalationFilter(filters.FilterSet):
     status = ColumnChoicesFilter(choices=Escalation.Status.choices)
     reason = ColumnChoicesFilter(choices=Escalation.Reason.choices)
-    local_team = filters.CharFilter(field_name="local_team__code")
+    local_team = CodeFilter(
+        field_name="local_team_id",
+        model=LocalTeam,
+        missing=NO_LOCAL_TEAM,
+        help_text="A local team's code, in any case; a code no team has is a 400.",
+    )
     case = IdFilter(field_name="case_id")
     contact = IdFilter(field_name="contact_id")
     picked_up_by = IdFilter(field_name="picked_up_by_id")
