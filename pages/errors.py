@@ -3,8 +3,6 @@ with the reason and a way back for everyone else."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -64,27 +62,3 @@ def page_not_found(request: HttpRequest, exception: BaseException) -> HttpRespon
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return _answer(request, 500)
-
-
-NUL_IN_ADDRESS = (
-    "The address holds a character no page takes (a NUL, %00): remove it and try again."
-)
-
-
-def address_without_nul(
-    get_response: Callable[[HttpRequest], HttpResponse],
-) -> Callable[[HttpRequest], HttpResponse]:
-    """A NUL in a page's query string is a 400 saying so, before any view: no value
-    holds one, and PostgreSQL refuses it in any text, so a filter handed it as is
-    (the admin's list filters, seventeen of them) ended in a 500. The API answers
-    its own, field by field (api/filters.py)."""
-
-    def middleware(request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(API_PREFIX) and any(
-            "\x00" in key or any("\x00" in value for value in values)
-            for key, values in request.GET.lists()
-        ):
-            return _answer(request, 400, NUL_IN_ADDRESS)
-        return get_response(request)
-
-    return middleware

@@ -82,8 +82,6 @@ MIDDLEWARE = [
     # After WhiteNoise: the site's files keep their own caching.
     "pages.accounts.middleware.not_kept_in_caches",
     "csp.middleware.CSPMiddleware",
-    # A NUL in a page's address is a 400 before anything reads it (pages/errors.py).
-    "pages.errors.address_without_nul",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # After the session middleware, so that what it marks is saved.
     "pages.accounts.middleware.session_touched",
