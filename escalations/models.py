@@ -91,7 +91,13 @@ class Escalation(models.Model):
         null=True,
         blank=True,
         help_text="When the caller's supervisors were emailed about this "
-        "safeguarding escalation (at most once).",
+        "safeguarding escalation (set once the mail has gone).",
+    )
+    alert_claimed_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While the alert is being sent: no other worker sends it before "
+        "then. A claim whose worker was lost lapses, and the alert is sent again.",
     )
 
     class Meta:

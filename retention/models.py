@@ -126,14 +126,31 @@ class PurgeWarning(models.Model):
         RetentionRun, null=True, on_delete=models.SET_NULL, related_name="warnings"
     )
     created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set once the email has gone."
+    )
     recipients = models.JSONField(default=list, blank=True)
+    claimed_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While the email is being sent: no other worker sends it before "
+        "then. A claim whose worker was lost lapses, and the email is sent again.",
+    )
 
     class Meta:
         ordering = ["-purge_on", "local_team"]
         constraints = [
             models.UniqueConstraint(
                 fields=["local_team", "purge_on"], name="purge_warning_once"
+            )
+        ]
+        indexes = [
+            # The warnings not sent yet (retention.services.purge_warnings_unsent,
+            # every few minutes): a handful of rows, however many were sent.
+            models.Index(
+                fields=["purge_on"],
+                condition=Q(sent_at__isnull=True),
+                name="purge_warning_unsent",
             )
         ]
 

@@ -32,6 +32,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
+    Q,
     QuerySet,
 )
 from django.db.models.functions import Coalesce, TruncDate
@@ -709,41 +710,93 @@ def _warning_text(warning: PurgeWarning, days: dict[str, int]) -> str:
     )
 
 
+# The hard time limit (seconds) of both tasks that send a warning (retention.tasks):
+# no worker is still sending one after it.
+WARNING_TASK_TIME_LIMIT = 150
+# A worker sending a warning claims it for this long, and no other sends it meanwhile.
+# A worker lost mid-send (killed, out of memory, a deploy) cannot give its claim back:
+# the claim lapses instead, and the task redelivered or the sweep sends the warning
+# (at least once, rather than never). Longer than the tasks' time limit, so that a
+# claim lapses only once no live worker can be sending under it.
+WARNING_CLAIM_LEASE = timedelta(seconds=2 * WARNING_TASK_TIME_LIMIT)
+# The sweep leaves a new warning to its own task for this long.
+WARNING_LATE_AFTER = timedelta(minutes=2)
+WARNING_SWEEP_BATCH = 500
+
+
+def _warning_unclaimed(now: datetime) -> Q:
+    """Not being sent: never claimed, or its claim has lapsed."""
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+
+
+def purge_warnings_unsent(now: datetime) -> list[int]:
+    """The warnings not sent yet whose purge is still to come (from the next local
+    day on: on the day itself it may be done already), soonest purge first, from
+    WARNING_LATE_AFTER old, less those a live worker's claim holds: their own task's
+    tries ran out while the mail server was down, it was never queued (the broker
+    was down when the run committed), its worker was lost mid-send, or the team had
+    no one to tell."""
+    return list(
+        PurgeWarning.objects.filter(
+            _warning_unclaimed(now),
+            sent_at__isnull=True,
+            purge_on__gt=timezone.localdate(now),
+            created_at__lte=now - WARNING_LATE_AFTER,
+        )
+        .order_by("purge_on", "pk")
+        .values_list("pk", flat=True)[:WARNING_SWEEP_BATCH]
+    )
+
+
 def purge_warning_send(*, warning_id: int) -> list[str]:
-    """Email a local team its warning, at most once (claimed by its sent time
-    before the mail goes; a mail server that cannot be reached gives it back for
-    a retry). Returns the addresses told."""
-    now = timezone.now()
-    if not PurgeWarning.objects.filter(pk=warning_id, sent_at__isnull=True).update(
-        sent_at=now
-    ):
-        return []
+    """Email a local team its warning; returns the addresses told. Claimed for
+    WARNING_CLAIM_LEASE before the mail goes, so no two workers send it, and marked
+    sent (with whom it went to) only once it has gone. The claim is given back at
+    once when the mail server cannot be reached (for a retry), and lapses when the
+    worker is lost mid-send (for the task redelivered or the sweep). A team with no
+    one to tell is left unsent, for the sweep to tell once it has someone."""
     warning = (
         PurgeWarning.objects.select_related("local_team", "run")
-        .filter(pk=warning_id)
+        .filter(pk=warning_id, sent_at__isnull=True)
         .first()
     )
     if warning is None:
         return []
     recipients = local_team_recipients(warning.local_team)
+    if not recipients:
+        return []
+    now = timezone.now()
+    claimed_until = now + WARNING_CLAIM_LEASE
+    # One conditional UPDATE: of two workers at once, the second finds the row
+    # claimed when the first's claim commits, and updates nothing.
+    claimed = PurgeWarning.objects.filter(
+        _warning_unclaimed(now), pk=warning_id, sent_at__isnull=True
+    )
+    if not claimed.update(claimed_until=claimed_until):
+        return []
     days = (warning.run.rules if warning.run else {}).get(
         "days", RetentionDays.from_settings().as_dict()
     )
-    if recipients:
-        try:
-            send_mail(
-                subject=(
-                    f"Records of {warning.local_team.name} to be deleted on "
-                    f"{warning.purge_on:%d %B %Y}"
-                ),
-                message=_warning_text(warning, days),
-                from_email=None,
-                recipient_list=recipients,
-            )
-        except OSError:
-            PurgeWarning.objects.filter(pk=warning_id).update(sent_at=None)
-            raise
-    PurgeWarning.objects.filter(pk=warning_id).update(recipients=recipients)
+    try:
+        send_mail(
+            subject=(
+                f"Records of {warning.local_team.name} to be deleted on "
+                f"{warning.purge_on:%d %B %Y}"
+            ),
+            message=_warning_text(warning, days),
+            from_email=None,
+            recipient_list=recipients,
+        )
+    except BaseException:
+        # Not sent (the mail server, or the task's time limit struck mid-send): the
+        # claim given back, for a retry or the sweep.
+        PurgeWarning.objects.filter(pk=warning_id, claimed_until=claimed_until).update(
+            claimed_until=None
+        )
+        raise
+    PurgeWarning.objects.filter(pk=warning_id, sent_at__isnull=True).update(
+        sent_at=timezone.now(), recipients=recipients, claimed_until=None
+    )
     return recipients
 
 
@@ -753,6 +806,7 @@ __all__ = [
     "person_erase",
     "person_erasure_plan",
     "purge_warning_send",
+    "purge_warnings_unsent",
     "retention_run",
     "retention_run_batch",
     "retention_run_continue",

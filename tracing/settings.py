@@ -507,6 +507,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 23 * 60 * 60},
     },
+    # Local teams' purge warnings their own task did not send (its worker lost).
+    "purge-warnings": {
+        "task": "retention.tasks.purge_warnings_sweep_task",
+        "schedule": timedelta(minutes=10),
+        "options": {"expires": 9 * 60},
+    },
     # Sooner than the open week's figures expire, so a reader never computes them.
     "refresh-weekly-figures": {
         "task": "figures.tasks.weekly_figures_refresh_task",

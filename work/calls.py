@@ -318,14 +318,30 @@ def call_record(
 ALERT_LATE_AFTER = timedelta(minutes=2)
 ALERT_SWEPT_FOR = timedelta(days=7)
 ALERT_SWEEP_BATCH = 500
+# The hard time limit (seconds) of both tasks that send an alert (work.tasks): no
+# worker is still sending one after it.
+ALERT_TASK_TIME_LIMIT = 150
+# A worker sending an alert claims it for this long, and no other sends it meanwhile.
+# A worker lost mid-send (killed, out of memory, a deploy) cannot give its claim back:
+# the claim lapses instead, and the task redelivered or the sweep sends the alert (at
+# least once, rather than never). Longer than the tasks' time limit, so that a claim
+# lapses only once no live worker can be sending under it.
+ALERT_CLAIM_LEASE = timedelta(seconds=2 * ALERT_TASK_TIME_LIMIT)
+
+
+def _alert_unclaimed(now: datetime) -> Q:
+    """Not being sent: never claimed, or its claim has lapsed."""
+    return Q(alert_claimed_until__isnull=True) | Q(alert_claimed_until__lt=now)
 
 
 def safeguarding_alerts_unsent(now: datetime) -> list[tuple[int, int]]:
     """(escalation, caller) of the safeguarding escalations recorded by a member of
     staff whose supervisors have not been emailed, newest first, from ALERT_LATE_AFTER
-    to ALERT_SWEPT_FOR old (read on the partial index of exactly these)."""
+    to ALERT_SWEPT_FOR old (read on the partial index of exactly these), less those a
+    live worker's claim holds."""
     return list(
         Escalation.objects.filter(
+            _alert_unclaimed(now),
             reason=Escalation.Reason.SAFEGUARDING,
             alert_sent_at__isnull=True,
             created_by__isnull=False,
@@ -341,10 +357,11 @@ def safeguarding_alerts_unsent(now: datetime) -> list[tuple[int, int]]:
 
 def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
     """Email the supervisors of the caller's team about a safeguarding escalation;
-    returns the addresses told. Run by a task after the escalation is committed, at
-    most once: claimed by its sent time before the mail goes (a task run again, or
-    redelivered after a worker stopped, finds it sent), and given back for a retry
-    when the mail server cannot be reached."""
+    returns the addresses told. Run by a task after the escalation is committed, and
+    by the sweep: claimed for ALERT_CLAIM_LEASE before the mail goes, so no two
+    workers send it, and marked sent only once it has gone. The claim is given back
+    at once when the mail server cannot be reached (for a retry), and lapses when the
+    worker is lost mid-send (for the task redelivered or the sweep)."""
     escalation = (
         Escalation.objects.select_related("local_team", "created_by")
         .filter(pk=escalation_id)
@@ -356,9 +373,18 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
     emails = supervisor_emails(caller)
     if not emails:
         return []
-    claimed = Escalation.objects.filter(pk=escalation_id, alert_sent_at__isnull=True)
-    if not claimed.update(alert_sent_at=timezone.now()):
+    now = timezone.now()
+    claimed_until = now + ALERT_CLAIM_LEASE
+    # One conditional UPDATE: of two workers at once, the second finds the row
+    # claimed when the first's claim commits, and updates nothing.
+    claimed = Escalation.objects.filter(
+        _alert_unclaimed(now), pk=escalation_id, alert_sent_at__isnull=True
+    )
+    if not claimed.update(alert_claimed_until=claimed_until):
         return []
+    mine = Escalation.objects.filter(
+        pk=escalation_id, alert_claimed_until=claimed_until
+    )
     item = escalation.item
     try:
         send_mail(
@@ -373,8 +399,11 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
             recipient_list=emails,
         )
     except BaseException:
-        # Not sent (the mail server, or the task's time limit struck mid-send): given
-        # back, for a retry or the sweep.
-        Escalation.objects.filter(pk=escalation_id).update(alert_sent_at=None)
+        # Not sent (the mail server, or the task's time limit struck mid-send): the
+        # claim given back, for a retry or the sweep.
+        mine.update(alert_claimed_until=None)
         raise
+    Escalation.objects.filter(pk=escalation_id, alert_sent_at__isnull=True).update(
+        alert_sent_at=timezone.now(), alert_claimed_until=None
+    )
     return emails

@@ -19,7 +19,11 @@ from django.utils import timezone
 from notify.tasks import RETRIED_AS_A_MESSAGE
 
 from .assignment import assign_work, release_stranded_work
-from .calls import safeguarding_alerts_unsent, safeguarding_email_send
+from .calls import (
+    ALERT_TASK_TIME_LIMIT,
+    safeguarding_alerts_unsent,
+    safeguarding_email_send,
+)
 from .escalation import escalate_unreached
 from .pool_counts import count_pool_for_boards
 
@@ -58,6 +62,9 @@ def escalate_unreached_task() -> int:
 @shared_task(
     name="work.tasks.safeguarding_email_task",
     autoretry_for=(OSError,),
+    # Its own, not the settings' default: the alert's claim outlasts it.
+    soft_time_limit=ALERT_TASK_TIME_LIMIT - 30,
+    time_limit=ALERT_TASK_TIME_LIMIT,
     # As long as a text to the public is tried, some 25 minutes. Beyond that, and for
     # an alert whose task was never queued, the beat's sweep below.
     **RETRIED_AS_A_MESSAGE,
@@ -77,13 +84,14 @@ ALERT_SWEEP_SECONDS = 60
 
 @shared_task(
     name="work.tasks.safeguarding_alerts_sweep_task",
-    soft_time_limit=120,
-    time_limit=150,
+    soft_time_limit=ALERT_TASK_TIME_LIMIT - 30,
+    time_limit=ALERT_TASK_TIME_LIMIT,
 )
 def safeguarding_alerts_sweep_task() -> int:
     """Send the safeguarding alerts still unsent a few minutes on (every few minutes,
-    on beat): at most once each, as the task's own sending. While the mail server
-    cannot be reached the sweep stops, and the next one tries again."""
+    on beat), as the task's own sending, and those whose sender was lost mid-send
+    once its claim has lapsed. While the mail server cannot be reached the sweep
+    stops, and the next one tries again."""
     sent = 0
     # Well inside the soft time limit: what is left waits for the next sweep.
     stop_at = time.monotonic() + ALERT_SWEEP_SECONDS
