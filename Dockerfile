@@ -12,4 +12,6 @@ RUN pip install --no-cache-dir . \
 RUN useradd --create-home tracing && mkdir -p /app/var && chown -R tracing /app/var
 USER tracing
 EXPOSE 8000
-CMD ["gunicorn", "tracing.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+# The access log shows paths with their tokens masked, no query strings and no
+# Referer beyond its path (tracing/log_masking.py).
+CMD ["gunicorn", "tracing.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-", "--logger-class", "tracing.gunicorn_logging.MaskedLogger"]

@@ -340,10 +340,40 @@ API_TOKEN_ROTATION_GRACE = timedelta(
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # A request's path is logged with its tokens masked and no query string
+    # (tracing/log_masking.py): on django.request ("Not Found: /o/<token>/") and
+    # runserver's django.server (the request line) themselves, so every handler of
+    # theirs sees it masked, and on the console for whatever else reaches the root.
+    "filters": {"mask_paths": {"()": "tracing.log_masking.MaskRequestPaths"}},
+    "formatters": {
+        # Django's own for runserver (django.utils.log.DEFAULT_LOGGING).
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["mask_paths"]},
+        "django.server": {
+            "level": "INFO",
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # django-axes logs every sign-in at INFO; the audit trail keeps what matters.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # django-axes logs every sign-in at INFO; the audit trail keeps what matters.
+        "axes": {"level": "WARNING"},
+        "django.request": {"filters": ["mask_paths"]},
+        # Configured here, it loses Django's default handler: given it back.
+        "django.server": {
+            "handlers": ["django.server"],
+            "level": "INFO",
+            "propagate": False,
+            "filters": ["mask_paths"],
+        },
+    },
 }
 
 # --- Email ------------------------------------------------------------------------
