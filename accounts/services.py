@@ -1,19 +1,31 @@
-"""Two-factor enrolment, recovery codes, resets and unlocking: each audited."""
+"""Two-factor enrolment, recovery codes, resets and unlocking: each audited; and the
+limits on asking for a password reset."""
 
 from __future__ import annotations
 
+import logging
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from axes.utils import reset as axes_reset
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django_otp import devices_for_user, match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_sign_in
+from clock.windows import CacheOutage, window_count
+
+logger = logging.getLogger(__name__)
 
 RECOVERY_DEVICE = "recovery codes"
 AUTHENTICATOR = "authenticator app"
@@ -118,14 +130,163 @@ def recovery_codes_left(user) -> int:
     return StaticToken.objects.filter(device__user=user).count()
 
 
-def sign_in_unlock(*, username: str, by) -> int:
-    """An administrator lifts a lockout on a username (and the addresses it was
-    tried from); returns the lockout records cleared."""
-    cleared = axes_reset(username=username)
+# The addresses someone has used lately, whose lockouts unlocking them lifts too: where
+# they failed or signed in within this time (an office behind one address, locked by
+# others' wrong passwords, is one they signed in from on a recent working day).
+UNLOCK_ADDRESSES_USED_WITHIN = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """What unlocking lifted, and what may still refuse a sign-in."""
+
+    records: int  # failed sign-ins forgotten (lockout records)
+    addresses: tuple[str, ...]  # addresses whose lockouts were lifted
+    still_locked: tuple[str, ...]  # other addresses locked out now
+
+
+def _addresses_used(username: str) -> set[str]:
+    """The addresses a username was tried from (refused or not) or signed in from,
+    lately: django-axes records each failure, a refusal while locked out included,
+    in AccessFailureLog (and AccessAttempt), and each sign-in in AccessLog."""
+    since = timezone.now() - UNLOCK_ADDRESSES_USED_WITHIN
+    found: set[str] = set()
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        found.update(
+            model.objects.filter(
+                username=username, attempt_time__gte=since, ip_address__isnull=False
+            )
+            .values_list("ip_address", flat=True)
+            .distinct()
+        )
+    return found
+
+
+def locked_addresses() -> tuple[str, ...]:
+    """The addresses locked out now: as many failures from them, for any usernames,
+    within the cool-off as the limit (how django-axes counts them)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return tuple(
+        sorted(
+            AccessAttempt.objects.filter(
+                attempt_time__gte=since, ip_address__isnull=False
+            )
+            .values("ip_address")
+            .annotate(failures=Sum("failures_since_start"))
+            .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+            .values_list("ip_address", flat=True)
+        )
+    )
+
+
+@transaction.atomic
+def sign_in_unlock(*, username: str, by, addresses: Iterable[str] = ()) -> Unlocked:
+    """An administrator lifts a lockout on a username and on the addresses it has
+    been used from lately (others' wrong passwords from the same address lock it
+    out as surely as its own), and on any `addresses` named; the records of every
+    failure from those addresses go, whoever's. An empty username is no filter
+    (django-axes' own reset would then forget every lockout)."""
+    lifted = set(addresses)
+    if username:
+        lifted |= _addresses_used(username)
+    matched = Q(ip_address__in=lifted)
+    if username:
+        matched |= Q(username=username)
+    cleared = 0
+    if lifted or username:
+        _, deleted = AccessAttempt.objects.filter(matched).delete()
+        cleared = deleted.get(AccessAttempt._meta.label, 0)
+    result = Unlocked(
+        records=cleared,
+        addresses=tuple(sorted(lifted)),
+        still_locked=locked_addresses(),
+    )
     audit_sign_in(
         user=by,
         action=AuditEvent.Action.UNLOCKED,
         username=username,
-        detail={"records": cleared},
+        detail={"records": cleared, "addresses": list(result.addresses)},
+    )
+    return result
+
+
+@transaction.atomic
+def password_reset_by_email_done(*, user) -> int:
+    """A new password set by the emailed link: the failed sign-ins of the username
+    are forgotten (the link proves the person, as an administrator's unlock would),
+    so a lockout of their own does not outlast the reset; returns the records
+    cleared. An address's lockout, from wrong passwords for other accounts, stays:
+    a reset of one's own password must not lift it."""
+    cleared, _ = AccessAttempt.objects.filter(username=user.get_username()).delete()
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.PASSWORD,
+        obj=user,
+        detail={"event": "reset by email link", "lockout records cleared": cleared},
     )
     return cleared
+
+
+# Asking for a password reset, limited as the link pages are (pages/online/limits.py):
+# a fixed window counted in the shared cache, failing open when it cannot be
+# reached. Per address, the requests (beyond: 429, so a flood is refused before any
+# work); per account, the emails sent (beyond: the same "check your email" answer,
+# no email, so the limit tells no one whether an address has an account). The
+# account's count is keyed with its password too: once reset, it starts afresh.
+PASSWORD_RESET_ADDRESS_WINDOW = 10 * 60
+PASSWORD_RESET_ACCOUNT_WINDOW = 60 * 60
+
+password_reset_outage = CacheOutage(
+    retry_after=5.0,
+    log_interval=60.0,
+    logger=logger,
+    message="The limit on password reset requests is off",
+)
+
+
+def _password_reset_address_key(address: str) -> str:
+    digest = salted_hmac("password-reset-address", address).hexdigest()[:32]
+    return f"throttle:password_reset:address:{digest}"
+
+
+def _password_reset_account_key(user) -> str:
+    digest = salted_hmac(
+        "password-reset-account", f"{user.pk}:{user.password}"
+    ).hexdigest()[:32]
+    return f"throttle:password_reset:account:{digest}"
+
+
+def _within(key: str, window: int, allowance: int) -> bool:
+    if password_reset_outage.skip_cache():
+        return True
+    try:
+        count = window_count(key, window)
+    except Exception as exc:  # any cache failure fails open
+        password_reset_outage.failed(exc)
+        return True
+    return count <= allowance
+
+
+def password_reset_address_allowed(address: str) -> bool:
+    """Count a request for a reset from `address`: within its allowance
+    (settings.TRACING_PASSWORD_RESET_ADDRESS_RATE in ten minutes, 10 by default)?"""
+    return _within(
+        _password_reset_address_key(address),
+        PASSWORD_RESET_ADDRESS_WINDOW,
+        getattr(settings, "TRACING_PASSWORD_RESET_ADDRESS_RATE", 10),
+    )
+
+
+def password_reset_email_allowed(user) -> bool:
+    """Count a reset email to `user`: within the account's allowance
+    (settings.TRACING_PASSWORD_RESET_ACCOUNT_RATE in an hour, 3 by default)?"""
+    return _within(
+        _password_reset_account_key(user),
+        PASSWORD_RESET_ACCOUNT_WINDOW,
+        getattr(settings, "TRACING_PASSWORD_RESET_ACCOUNT_RATE", 3),
+    )
+
+
+def password_reset_limits_forget(address: str) -> None:
+    """Start the address's count again (for tests)."""
+    cache.delete(_password_reset_address_key(address))

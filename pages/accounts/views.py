@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.template.response import TemplateResponse
@@ -19,7 +20,11 @@ from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
 from accounts.services import (
+    PASSWORD_RESET_ADDRESS_WINDOW,
     confirmed_device,
+    password_reset_address_allowed,
+    password_reset_by_email_done,
+    password_reset_email_allowed,
     recovery_codes_left,
     two_factor_enrolment_confirm,
     two_factor_enrolment_start,
@@ -28,6 +33,7 @@ from accounts.services import (
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_sign_in
 
+from ..online.limits import client_address
 from .forms import CodeForm
 from .middleware import seconds_left
 
@@ -143,30 +149,60 @@ def _grouped_base32(key: bytes) -> str:
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
+class _LimitedPasswordResetForm(PasswordResetForm):
+    """Django's form, emailing only the accounts within their allowance of reset
+    emails (accounts.services.password_reset_email_allowed); the answer is the
+    same either way."""
+
+    held_back = 0
+
+    def get_users(self, email):
+        for user in super().get_users(email):
+            if password_reset_email_allowed(user):
+                yield user
+            else:
+                self.held_back += 1
+
+
 class PasswordResetView(auth_views.PasswordResetView):
-    """Django's reset by email; the request is audited (the answer is the same
-    whether or not the address belongs to an account)."""
+    """Django's reset by email, limited per address (beyond: 429, with when to try
+    again) and in the emails to each account (beyond: the same "check your email"
+    answer, and no email); the request is audited (the answer is the same whether
+    or not the address belongs to an account)."""
+
+    form_class = _LimitedPasswordResetForm
 
     def form_valid(self, form):
+        if not password_reset_address_allowed(client_address(self.request)):
+            busy = TemplateResponse(
+                self.request,
+                "registration/password_reset_busy.html",
+                {"minutes": PASSWORD_RESET_ADDRESS_WINDOW // 60},
+                status=429,
+            )
+            busy["Retry-After"] = str(PASSWORD_RESET_ADDRESS_WINDOW)
+            return busy
         email = form.cleaned_data["email"]
+        response = super().form_valid(form)
+        detail = {"event": "reset asked for"}
+        if form.held_back:
+            detail["not sent"] = "too many reset emails to the account in an hour"
         audit_sign_in(
             user=None,
             action=AuditEvent.Action.PASSWORD,
             username=email[:150],
-            detail={"event": "reset asked for"},
+            detail=detail,
         )
-        return super().form_valid(form)
+        return response
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting the new password also lifts the lockout of the account's own failed
+    sign-ins (not an address's, from wrong passwords for other accounts)."""
+
     def form_valid(self, form):
         response = super().form_valid(form)
-        audit_record(
-            user=form.user,
-            action=AuditEvent.Action.PASSWORD,
-            obj=form.user,
-            detail={"event": "reset by email link"},
-        )
+        password_reset_by_email_done(user=form.user)
         return response
 
 

@@ -3,12 +3,15 @@ factor, each through the service that audits it; the lockout records, read only.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from axes.models import AccessAttempt
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from accounts.services import sign_in_unlock, two_factor_reset
+from accounts.services import Unlocked, sign_in_unlock, two_factor_reset
 
 from ..accounts.forms import AdminSignInForm
 from .base import ReadOnlyAdmin, ServiceActionsMixin
@@ -25,15 +28,11 @@ class TracingUserAdmin(ServiceActionsMixin, UserAdmin):
 
     @admin.action(description="Unlock sign-in", permissions=["work"])
     def unlock_sign_in(self, request, queryset):
-        cleared = sum(
+        results = [
             sign_in_unlock(username=user.get_username(), by=request.user)
             for user in queryset
-        )
-        self.message_user(
-            request,
-            f"Unlocked {queryset.count()} account(s) ({cleared} lockout records).",
-            messages.SUCCESS,
-        )
+        ]
+        _tell_unlocked(self, request, f"Unlocked {len(results)} account(s)", results)
 
     @admin.action(description="Reset two-factor sign-in", permissions=["work"])
     def reset_two_factor(self, request, queryset):
@@ -57,6 +56,44 @@ class AccessAttemptAdmin(ServiceActionsMixin, ReadOnlyAdmin):
 
     @admin.action(description="Unlock these sign-ins", permissions=["work"])
     def unlock(self, request, queryset):
-        for username in set(queryset.values_list("username", flat=True)):
-            sign_in_unlock(username=username or "", by=request.user)
-        self.message_user(request, "Unlocked.", messages.SUCCESS)
+        addresses: dict[str, set[str]] = defaultdict(set)
+        for username, address in queryset.values_list("username", "ip_address"):
+            addresses[username or ""].update([address] if address else [])
+        results = [
+            sign_in_unlock(username=username, addresses=used, by=request.user)
+            for username, used in addresses.items()
+        ]
+        _tell_unlocked(self, request, "Unlocked", results)
+
+
+def _tell_unlocked(model_admin, request, done: str, results: list[Unlocked]) -> None:
+    """What was lifted; and, not hidden behind it, the addresses still locked out
+    (by wrong passwords for accounts not unlocked), from which those unlocked are
+    refused too until the lockout ends."""
+    records = sum(result.records for result in results)
+    lifted = sorted({address for result in results for address in result.addresses})
+    text = f"{done}: {records} failed sign-in record(s) forgotten"
+    if lifted:
+        text += f", including every one from {_listed(lifted)}"
+    model_admin.message_user(request, f"{text}.", messages.SUCCESS)
+    # Each result's count was taken after the unlocks before it: the last is now's.
+    still = [
+        a for a in (results[-1].still_locked if results else ()) if a not in lifted
+    ]
+    if still:
+        minutes = max(1, round(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
+        model_admin.message_user(
+            request,
+            f"{len(still)} other address{'' if len(still) == 1 else 'es'} "
+            f"{'is' if len(still) == 1 else 'are'} still locked out by wrong "
+            f"passwords for other accounts ({_listed(still)}): anyone signing in "
+            f"from {'it' if len(still) == 1 else 'one of them'}, those just "
+            f"unlocked included, is refused for up to {minutes} minutes. To lift "
+            "a lockout sooner, unlock its rows in Access attempts.",
+            messages.WARNING,
+        )
+
+
+def _listed(addresses: list[str], shown: int = 5) -> str:
+    more = len(addresses) - shown
+    return ", ".join(addresses[:shown]) + (f" and {more} more" if more > 0 else "")
