@@ -56,6 +56,12 @@ def permission_denied(request: HttpRequest, exception: BaseException) -> HttpRes
     return _answer(request, 403, _reason(exception))
 
 
+def forbidden(request: HttpRequest, reason: str) -> HttpResponse:
+    """A 403 with its reason, for a refusal that is no exception (a form refused for
+    its token: pages.accounts.csrf)."""
+    return _answer(request, 403, reason)
+
+
 def page_not_found(request: HttpRequest, exception: BaseException) -> HttpResponse:
     return _answer(request, 404, _reason(exception))
 

@@ -1,6 +1,10 @@
 """Typing kept across a sign-in: a form posted after the session ended is kept in the
 new (anonymous) session, which Django carries over when the person signs in again, so
-the page can put the typing back into its form."""
+the page can put the typing back into its form.
+
+It is kept for the person whose session ended, and only for them (someone else
+signing in on that browser never sees it), and only so much: a field no form takes
+that long, or more than KEPT_MOST in all, is not kept."""
 
 from __future__ import annotations
 
@@ -12,12 +16,15 @@ from django.contrib import messages
 from django.http import HttpRequest, QueryDict
 
 SESSION_KEY = "typed_forms"
-# Never kept: the token of the old session, and anything secret.
+# Whose typing it is: the id of the user whose session ended (as the session keeps
+# it, a string).
+OWNER_KEY = "typed_forms_by"
 # What the page says when it puts the typing back.
 TYPING_BACK = (
     "You were signed out before your changes were saved. What you typed is back in "
     "the form: check it and save it again."
 )
+# Never kept: the token of the old session, and anything secret.
 LEFT_OUT = {
     "csrfmiddlewaretoken",
     "password",
@@ -26,19 +33,73 @@ LEFT_OUT = {
     "new_password2",
     "code",
 }
+# The longest value kept (characters): longer than any field of the service's forms
+# takes (call notes, 4000), so what a person types is kept whole.
+FIELD_LONGEST = 16_000
+# The most kept in one session, all forms together (bytes of names and values): a
+# session row stays small whatever is posted.
+KEPT_MOST = 64 * 1024
 
 
-def keep_typed_form(request: HttpRequest, *, action: str) -> None:
-    data = {
-        key: request.POST.getlist(key) for key in request.POST if key not in LEFT_OUT
-    }
-    kept = request.session.get(SESSION_KEY, {})
-    kept[action] = data
-    request.session[SESSION_KEY] = kept
+def _size(data: dict[str, list[str]]) -> int:
+    return sum(
+        len(key.encode()) + sum(len(value.encode()) for value in values)
+        for key, values in data.items()
+    )
+
+
+def keep_typed_form(request: HttpRequest, *, action: str, owner: str) -> None:
+    """Keep the form posted to `action` for `owner` (a user's id) to have back once
+    they have signed in: its fields in order while they fit, none longer than
+    FIELD_LONGEST, KEPT_MOST in all with the other forms kept; never files (not in
+    request.POST) nor secrets. Typing kept for anyone else is dropped first."""
+    session = request.session
+    kept = session.get(SESSION_KEY) or {}
+    if session.get(OWNER_KEY) != owner:
+        kept = {}
+    kept.pop(action, None)
+    room = KEPT_MOST - sum(_size(data) for data in kept.values())
+    data: dict[str, list[str]] = {}
+    for key in request.POST:
+        values = request.POST.getlist(key)
+        if key in LEFT_OUT or any(len(value) > FIELD_LONGEST for value in values):
+            continue
+        size = _size({key: values})
+        if size <= room:
+            data[key] = values
+            room -= size
+    if data:
+        kept[action] = data
+    if kept:
+        session[SESSION_KEY] = kept
+        session[OWNER_KEY] = owner
+    else:
+        forget_typing(request)
+
+
+def forget_typing(request: HttpRequest) -> None:
+    for key in (SESSION_KEY, OWNER_KEY):
+        if key in request.session:
+            del request.session[key]
+
+
+def keep_only_typing_of(request: HttpRequest, user: Any) -> None:
+    """On signing in: the typing kept in the session stays only if it is this user's
+    (their session ended, they signed in again); anyone else's, or typing kept for
+    no one, is dropped unseen."""
+    owner = request.session.get(OWNER_KEY)
+    if SESSION_KEY in request.session and (owner is None or owner != str(user.pk)):
+        forget_typing(request)
 
 
 def typed_form(request: HttpRequest, *, action: str) -> QueryDict | None:
-    """The typing kept for the form that posts to `action`, once (then forgotten)."""
+    """The typing kept for the form that posts to `action`, once (then forgotten);
+    nothing when it was kept for someone other than the user signed in."""
+    owner = request.session.get(OWNER_KEY)
+    user = getattr(request, "user", None)
+    if owner is not None and user is not None and owner != str(user.pk):
+        forget_typing(request)
+        return None
     kept = request.session.get(SESSION_KEY) or {}
     data = kept.pop(action, None)
     if data is None:

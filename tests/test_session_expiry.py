@@ -7,8 +7,10 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from cases.models import RiskAssessment
 from pages.typed import typed_form
@@ -18,11 +20,13 @@ pytestmark = pytest.mark.django_db
 
 
 def expired_client(user) -> Client:
-    """A browser whose session has ended: it still sends the old session cookie."""
+    """A browser whose session has ended by idleness: its row is past its expiry (kept
+    until the beat clears it), and the browser still sends its cookie."""
     client = Client()
     client.force_login(user)
-    client.session.flush()
-    client.cookies["sessionid"] = "expired-session-key"
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
     return client
 
 

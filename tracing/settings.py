@@ -33,6 +33,9 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"]
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# A form from a tab older than signing in again comes back with what was typed
+# (pages/accounts/csrf.py), never Django's bare page.
+CSRF_FAILURE_VIEW = "pages.accounts.csrf.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -536,6 +539,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "retention.tasks.retention_run_task",
         "schedule": timedelta(hours=24),
         "options": {"expires": 23 * 60 * 60},
+    },
+    # Ended sessions go, with any typing kept in them (accounts/tasks.py).
+    "clear-expired-sessions": {
+        "task": "accounts.tasks.clear_expired_sessions_task",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 55 * 60},
     },
     # Local teams' purge warnings their own task did not send (its worker lost).
     "purge-warnings": {

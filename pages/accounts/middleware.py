@@ -7,16 +7,18 @@ from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY as USER_ID_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.policy import two_factor_required as needs_two_factor
 from accounts.services import confirmed_device
 
-from ..typed import DRAWS_ITS_FORM, keep_typed_form
+from ..typed import DRAWS_ITS_FORM, OWNER_KEY, keep_only_typing_of, keep_typed_form
 
 # Signing in, out, the second factor itself, a password reset, and files.
 # What a user not past their second factor may still reach: signing in and out,
@@ -82,11 +84,76 @@ def _draws_its_form(request: HttpRequest) -> bool:
 
 
 def same_site_path(request: HttpRequest, url: str) -> str:
-    """The path (and query) of a URL on this site, or "" for anything else."""
+    """The path (and query) of a URL on this site, or "" for anything else (another
+    host, or a path a browser would read as one: "//host/", "/\\host/")."""
     parts = urlsplit(url)
     if parts.netloc and parts.netloc != request.get_host():
         return ""
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not path.startswith("/") or not url_has_allowed_host_and_scheme(
+        path, allowed_hosts={request.get_host()}
+    ):
+        return ""
+    return path
+
+
+def page_sent_from(request: HttpRequest) -> str:
+    """The page a request was sent from (an htmx request's page, else the referring
+    page, on this site only), to go back to; for a form posted from an unknown page,
+    its own address only if that draws the form on a GET (else a 405), else home."""
+    page = (
+        same_site_path(request, request.headers.get("HX-Current-URL", ""))
+        or same_site_path(request, request.headers.get("Referer", ""))
+        or request.get_full_path()
+    )
+    if (
+        request.method == "POST"
+        and page == request.get_full_path()
+        and not _draws_its_form(request)
+    ):
+        page = "/"  # a GET of a form's own address would be a 405
+    return page
+
+
+def ended_session_owner(request: HttpRequest) -> str | None:
+    """The id of the user whose session ended in this browser, or None (a stranger,
+    a made-up cookie, a session signed out or already cleared).
+
+    Either the session already keeps typing of theirs (a second form sent after the
+    first), or the browser still sends the cookie of their ended session (a cookie of
+    the browser session outlives the session's idle end), whose row is kept until
+    the beat clears expired sessions (accounts.tasks)."""
+    if owner := request.session.get(OWNER_KEY):
+        return str(owner)
+    key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    store = type(request.session)
+    if not key or not hasattr(store, "get_model_class"):
+        return None  # only a session kept in rows outlives its end
+    row = store.get_model_class().objects.filter(session_key=key).first()
+    if row is None:
+        return None
+    owner = store().decode(row.session_data).get(USER_ID_KEY)
+    return str(owner) if owner else None
+
+
+def sent_to_sign_in(request: HttpRequest) -> HttpResponse:
+    """To sign in, then back to the page the request came from; a form posted keeps
+    its typing for the person whose session ended (none for a stranger)."""
+    page = page_sent_from(request)
+    # The service's forms, never the account's: a password or a code is not kept,
+    # even in a session.
+    if (
+        request.method == "POST"
+        and not request.path.startswith("/accounts/")
+        and (owner := ended_session_owner(request))
+    ):
+        keep_typed_form(request, action=request.path, owner=owner)
+    expired = settings.SESSION_COOKIE_NAME in request.COOKIES
+    query = {"next": page, **({"expired": "1"} if expired else {})}
+    target = reverse("login") + "?" + urlencode(query)
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(target)
+    return redirect(target)
 
 
 def signed_out_gracefully(
@@ -97,14 +164,20 @@ def signed_out_gracefully(
 
     - An htmx request (a panel updating in place) gets a redirect of the whole page
       (HX-Redirect), not a sign-in page drawn inside the panel.
-    - A form posted after the session ended keeps what was typed: the fields are kept
-      in the new session (it survives signing in) for the page to put back, and after
-      signing in the browser returns to the page, not to the form's address (a GET
-      there would be a 405).
+    - A form posted after the session ended keeps what was typed, for the person
+      whose session it was: the fields are kept in the new session (it survives
+      signing in) for the page to put back, and after signing in the browser returns
+      to the page, not to the form's address (a GET there would be a 405). A
+      stranger's post keeps nothing, and makes no session.
+    - Whoever signs in keeps only typing of their own: someone else signing in on
+      that browser never sees it.
     """
 
     def middleware(request: HttpRequest) -> HttpResponse:
+        signed_in_before = request.user.is_authenticated
         response = get_response(request)
+        if not signed_in_before and request.user.is_authenticated:
+            keep_only_typing_of(request, request.user)  # signed in just now
         if (
             response.status_code != 302
             or request.user.is_authenticated
@@ -116,24 +189,7 @@ def signed_out_gracefully(
             )
         ):
             return response
-        page = (
-            same_site_path(request, request.headers.get("HX-Current-URL", ""))
-            or same_site_path(request, request.headers.get("Referer", ""))
-            or request.get_full_path()
-        )
-        if request.method == "POST":
-            if page == request.get_full_path() and not _draws_its_form(request):
-                page = "/"  # a GET of a form's own address would be a 405
-            if not request.path.startswith("/accounts/"):
-                # The service's forms, never the account's: a password or a code
-                # is not kept, even in a session.
-                keep_typed_form(request, action=request.path)
-        expired = settings.SESSION_COOKIE_NAME in request.COOKIES
-        query = {"next": page, **({"expired": "1"} if expired else {})}
-        target = reverse("login") + "?" + urlencode(query)
-        if getattr(request, "htmx", False):
-            return HttpResponseClientRedirect(target)
-        return redirect(target)
+        return sent_to_sign_in(request)
 
     return middleware
 
