@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -131,8 +131,8 @@ def recovery_codes_left(user) -> int:
 
 
 # The addresses someone has used lately, whose lockouts unlocking them lifts too: where
-# they failed or signed in within this time (an office behind one address, locked by
-# others' wrong passwords, is one they signed in from on a recent working day).
+# they signed in within this time (an office behind one address, locked by others'
+# wrong passwords, is one they signed in from on a recent working day).
 UNLOCK_ADDRESSES_USED_WITHIN = timedelta(days=7)
 
 
@@ -146,20 +146,20 @@ class Unlocked:
 
 
 def _addresses_used(username: str) -> set[str]:
-    """The addresses a username was tried from (refused or not) or signed in from,
-    lately: django-axes records each failure, a refusal while locked out included,
-    in AccessFailureLog (and AccessAttempt), and each sign-in in AccessLog."""
+    """The addresses a username signed in from, lately (django-axes' AccessLog). Not
+    those it was merely tried from: a failure, a refusal while locked out included,
+    is recorded alike for the person and for anyone guessing at their name, so
+    lifting those would free a password sprayer who tried them among others. An
+    address they were refused from but never signed in from stays locked, and the
+    message says so; its lockout rows can be unlocked by name (Access attempts)."""
     since = timezone.now() - UNLOCK_ADDRESSES_USED_WITHIN
-    found: set[str] = set()
-    for model in (AccessAttempt, AccessFailureLog, AccessLog):
-        found.update(
-            model.objects.filter(
-                username=username, attempt_time__gte=since, ip_address__isnull=False
-            )
-            .values_list("ip_address", flat=True)
-            .distinct()
+    return set(
+        AccessLog.objects.filter(
+            username=username, attempt_time__gte=since, ip_address__isnull=False
         )
-    return found
+        .values_list("ip_address", flat=True)
+        .distinct()
+    )
 
 
 def locked_addresses() -> tuple[str, ...]:

@@ -49,6 +49,7 @@ def test_unlocking_someone_lifts_the_lockout_of_the_address_they_were_refused_fr
     admin_client, settings
 ):
     hal = f.StaffProfileFactory(user__username="handler.hal").user
+    assert sign_in(Client(), hal, f.PASSWORD).status_code == 302  # yesterday, say
     lock_the_address(settings)
     refused = sign_in(Client(), hal, f.PASSWORD)
     assert refused.status_code == 429
@@ -103,3 +104,25 @@ def test_unlocking_a_lockout_row_lifts_its_address_too(admin_client, settings):
 
     assert sign_in(Client(), hal, f.PASSWORD).status_code == 302
     assert OFFICE in " ".join(messages_of(response))
+
+
+def test_unlocking_someone_leaves_locked_an_address_that_only_guessed_at_them(
+    admin_client, settings
+):
+    """A password sprayer tried a wrong password at everyone, this person among them,
+    from an address they have never signed in from: unlocking the person (who also
+    mistyped their own password at the office) must not free the sprayer."""
+    hal = f.StaffProfileFactory().user
+    assert sign_in(Client(), hal, f.PASSWORD).status_code == 302
+    sprayer = ELSEWHERE
+    sign_in(Client(), hal, "guess-1", sprayer)
+    lock_the_address(settings, sprayer)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(Client(), hal, "typo", OFFICE)
+
+    response = unlock_in_the_admin(admin_client, hal)
+
+    assert sign_in(Client(), hal, f.PASSWORD).status_code == 302
+    someone = f.StaffProfileFactory().user
+    assert sign_in(Client(), someone, "guess-2", sprayer).status_code == 429
+    assert "1 other address is still locked out" in " ".join(messages_of(response))
