@@ -661,9 +661,11 @@ REGISTRATION_NUMBER_FORMS: dict[str, tuple[re.Pattern[str], str]] = {
         "A GPhC registration number is seven digits, such as 2012345.",
     ),
     StaffProfile.RegistrationBody.HCPC: (
-        re.compile(r"[A-Z]{2}\d{4,6}"),
-        "An HCPC registration number is the profession's two letters and up to six "
-        "digits, such as PA12345.",
+        # Two letters for most professions (PA, PH, OT...), three for a few
+        # (PYL practitioner psychologists, HAD hearing aid dispensers, ODP).
+        re.compile(r"[A-Z]{2,3}\d{4,6}"),
+        "An HCPC registration number is the profession's letters and up to six "
+        "digits, such as PA12345 or ODP12345.",
     ),
     StaffProfile.RegistrationBody.SWE: (
         re.compile(r"SW\d{1,7}"),

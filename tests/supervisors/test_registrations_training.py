@@ -188,7 +188,8 @@ def test_nobody_gets_work_until_their_training_is_done_then_they_do(
         ("NMC", "-1", "An NMC PIN is two digits, a letter, four digits and a letter"),
         ("NMC", "1234567", "An NMC PIN is two digits"),
         ("GMC", "12A3456E", "A GMC reference number is seven digits"),
-        ("HCPC", "abc", "An HCPC registration number is the profession's two letters"),
+        ("HCPC", "abc", "An HCPC registration number is the profession's letters"),
+        ("HCPC", "PYLO12345", "An HCPC registration number is the profession's"),
         ("SWE", "0001-01-01", "A Social Work England number is SW and digits"),
     ],
 )
@@ -252,3 +253,35 @@ def test_an_expiry_further_off_than_any_register_renews_is_told(
     ]
     worker.refresh_from_db()
     assert worker.registration_verified_on is None
+
+
+@pytest.mark.parametrize(
+    ("body", "number"),
+    [
+        ("HCPC", "PA12345"),
+        ("HCPC", "PYL12345"),  # practitioner psychologists
+        ("HCPC", "HAD01234"),  # hearing aid dispensers
+        ("HCPC", "ODP12345"),  # operating department practitioners
+        ("GMC", "1234567"),
+        ("GPhC", "2012345"),
+        ("SWE", "SW12345"),
+    ],
+)
+def test_real_numbers_of_each_body_are_verified(
+    clock, client, lead, clinical_team, body, number
+):
+    worker = member(clinical_team, registration_verified_on=None)
+    client.force_login(lead.user)
+    client.post(
+        reverse("staffing:registration_verify", args=[worker.pk]),
+        {
+            "registration_body": body,
+            "registration_number": number,
+            "registration_expires_on": "2027-03-31",
+        },
+    )
+    worker.refresh_from_db()
+    assert (worker.registration_number, worker.registration_verified_on) == (
+        number,
+        TODAY,
+    )
