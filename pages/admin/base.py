@@ -183,24 +183,43 @@ def form_action(
 # --- list filters ----------------------------------------------------------------------
 
 
-class ChoicesWithoutNulFilter(admin.ChoicesFieldListFilter):
-    """Django's filter of a field with choices (?status__exact=new), refusing a value
-    holding a NUL as a bad lookup, as it refuses a value its field cannot read: the
-    list comes back unfiltered with the admin's error mark (?e=1). Django hands the
-    value on as typed, and PostgreSQL refuses NUL in any text, so "%00" in the
-    address was a 500 on every such filter."""
+class _RefusesNul:
+    """A list filter refusing a value holding a NUL as a bad lookup, as Django refuses
+    a value its field cannot read: the list comes back unfiltered with the admin's
+    error mark (?e=1). Django hands the value on as typed, and PostgreSQL refuses
+    NUL in any text, so "%00" in the address was a 500 on such a filter."""
+
+    used_parameters: dict[str, Any]
 
     def queryset(self, request, queryset):
         for value in self.used_parameters.values():
             values = value if isinstance(value, list) else [value]
             if any("\x00" in str(each) for each in values):
                 raise IncorrectLookupParameters("A NUL in a filter's value.")
-        return super().queryset(request, queryset)
+        return super().queryset(request, queryset)  # type: ignore[misc]
 
 
-# Before Django's own for fields with choices: every admin's list_filter of one.
+class ChoicesWithoutNulFilter(_RefusesNul, admin.ChoicesFieldListFilter):
+    """A field with choices (?status__exact=new, seventeen lists)."""
+
+
+class AllValuesWithoutNulFilter(_RefusesNul, admin.AllValuesFieldListFilter):
+    """A field of text without choices, listed by the values it holds (a retention
+    run's trigger)."""
+
+
+# Before Django's own: every admin's list_filter of a field with choices, or of text.
 admin.FieldListFilter.register(
     lambda field: bool(field.choices), ChoicesWithoutNulFilter, take_priority=True
+)
+admin.FieldListFilter.register(
+    lambda field: (
+        not field.is_relation
+        and not field.choices
+        and isinstance(field, models.CharField | models.TextField)
+    ),
+    AllValuesWithoutNulFilter,
+    take_priority=True,
 )
 
 

@@ -17,6 +17,7 @@ ADMIN_FILTERS = [
     "/admin/staffing/shift/?status__exact=new%00",
     "/admin/audit/auditevent/?action__exact=view%00",
     "/admin/calls/callattempt/?outcome__exact=%00",
+    "/admin/retention/retentionrun/?trigger=x%00",
 ]
 
 
