@@ -3,8 +3,8 @@ new (anonymous) session, which Django carries over when the person signs in agai
 the page can put the typing back into its form.
 
 It is kept for the person whose session ended, and only for them (someone else
-signing in on that browser never sees it), and only so much: a field no form takes
-that long, or more than KEPT_MOST in all, is not kept."""
+signing in on that browser never sees it), and only so much: KEPT_MOST in all, far
+more than any form's typing (long clinical notes are kept whole)."""
 
 from __future__ import annotations
 
@@ -33,12 +33,12 @@ LEFT_OUT = {
     "new_password2",
     "code",
 }
-# The longest value kept (characters): longer than any field of the service's forms
-# takes (call notes, 4000), so what a person types is kept whole.
-FIELD_LONGEST = 16_000
-# The most kept in one session, all forms together (bytes of names and values): a
-# session row stays small whatever is posted.
-KEPT_MOST = 64 * 1024
+# The most kept in one session, all forms together (bytes of names and values): far
+# more than anyone types (a risk assessment's clinical notes have no limit, and were
+# blanked when a field over 16,000 characters was left out), while a session row
+# stays bounded. Only someone signed in on this browser before has typing kept
+# (pages.accounts.middleware.ended_session_owner), never a stranger.
+KEPT_MOST = 1024 * 1024
 
 
 def _size(data: dict[str, list[str]]) -> int:
@@ -50,9 +50,9 @@ def _size(data: dict[str, list[str]]) -> int:
 
 def keep_typed_form(request: HttpRequest, *, action: str, owner: str) -> None:
     """Keep the form posted to `action` for `owner` (a user's id) to have back once
-    they have signed in: its fields in order while they fit, none longer than
-    FIELD_LONGEST, KEPT_MOST in all with the other forms kept; never files (not in
-    request.POST) nor secrets. Typing kept for anyone else is dropped first."""
+    they have signed in: its fields in order while they fit, KEPT_MOST in all with
+    the other forms kept; never files (not in request.POST) nor secrets. Typing kept
+    for anyone else is dropped first."""
     session = request.session
     kept = session.get(SESSION_KEY) or {}
     if session.get(OWNER_KEY) != owner:
@@ -62,7 +62,7 @@ def keep_typed_form(request: HttpRequest, *, action: str, owner: str) -> None:
     data: dict[str, list[str]] = {}
     for key in request.POST:
         values = request.POST.getlist(key)
-        if key in LEFT_OUT or any(len(value) > FIELD_LONGEST for value in values):
+        if key in LEFT_OUT:
             continue
         size = _size({key: values})
         if size <= room:

@@ -115,16 +115,60 @@ def page_sent_from(request: HttpRequest) -> str:
     return page
 
 
+# Who last signed in on this browser: a signed cookie of the browser session, set
+# while they are signed in and removed when they sign out. It outlives the session's
+# idle end, and its session cookie: the first request after the end (the tab's own
+# timer, another tab, the sign-in page) is answered by deleting the session cookie,
+# so a form sent after it would otherwise be a stranger's, its typing lost.
+TYPIST_COOKIE = "typist"
+TYPIST_SALT = "pages.accounts.typist"
+# As long as a working day: a tab left open overnight is a stranger's by morning.
+TYPIST_SECONDS = 12 * 60 * 60
+
+
+def _typist(request: HttpRequest) -> str | None:
+    """The id of the user the typist cookie names (signed by the site, so never a
+    stranger's making), or None."""
+    value = request.get_signed_cookie(
+        TYPIST_COOKIE, default=None, salt=TYPIST_SALT, max_age=TYPIST_SECONDS
+    )
+    return value or None
+
+
+def _typist_named(request: HttpRequest, response: HttpResponse) -> None:
+    """While someone is signed in, the browser's typist cookie names them; once they
+    sign out, it names no one."""
+    if request.path.startswith("/api/"):
+        return  # an integration's token is no one at a browser
+    user = getattr(request, "user", None)
+    if request.path == reverse("logout") and request.method == "POST":
+        if TYPIST_COOKIE in request.COOKIES:
+            response.delete_cookie(TYPIST_COOKIE, samesite="Lax")
+        return
+    if user is None or not user.is_authenticated or _typist(request) == str(user.pk):
+        return
+    response.set_signed_cookie(
+        TYPIST_COOKIE,
+        str(user.pk),
+        salt=TYPIST_SALT,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
 def ended_session_owner(request: HttpRequest) -> str | None:
     """The id of the user whose session ended in this browser, or None (a stranger,
-    a made-up cookie, a session signed out or already cleared).
+    a made-up cookie, someone who signed out).
 
     Either the session already keeps typing of theirs (a second form sent after the
-    first), or the browser still sends the cookie of their ended session (a cookie of
-    the browser session outlives the session's idle end), whose row is kept until
-    the beat clears expired sessions (accounts.tasks)."""
+    first), or the browser's typist cookie names them (set while they were signed
+    in), or the browser still sends the cookie of their ended session, whose row is
+    kept until the beat clears expired sessions (accounts.tasks)."""
     if owner := request.session.get(OWNER_KEY):
         return str(owner)
+    if typist := _typist(request):
+        return typist
     key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     store = type(request.session)
     if not key or not hasattr(store, "get_model_class"):
@@ -178,6 +222,7 @@ def signed_out_gracefully(
         response = get_response(request)
         if not signed_in_before and request.user.is_authenticated:
             keep_only_typing_of(request, request.user)  # signed in just now
+        _typist_named(request, response)
         if (
             response.status_code != 302
             or request.user.is_authenticated

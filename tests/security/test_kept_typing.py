@@ -72,9 +72,8 @@ def test_a_stranger_with_a_made_up_session_cookie_writes_no_session(caseworker):
 
 
 def test_what_an_ended_session_keeps_is_capped(caseworker):
-    """The one whose session ended keeps their typing, but a field past any form's
-    size is not kept, and the whole is at most 64 KB. (Random text: a session is
-    stored compressed.)"""
+    """The one whose session ended keeps their typing, but at most 1 MB of it in all:
+    a 3 MB field is not kept. (Random text: a session is stored compressed.)"""
     case = f.CaseFactory(status="assigned", assignee=caseworker)
     client = signed_in_then_ended(caseworker)
     before = set(Session.objects.values_list("session_key", flat=True))
@@ -89,9 +88,11 @@ def test_what_an_ended_session_keeps_is_capped(caseworker):
     )
 
     (kept,) = Session.objects.exclude(session_key__in=before)
-    assert len(kept.session_data) < 100_000
+    assert len(kept.session_data) < 1_500_000
     typed = kept.get_decoded()["typed_forms"]
     assert typed[reverse("cases:call", args=[case.pk])]["notes"] == ["Rang twice"]
+    assert "extra" not in typed[reverse("cases:call", args=[case.pk])]
+    assert len(typed[reverse("cases:assessment", args=[case.pk])]) == 20
 
 
 def test_the_next_person_to_sign_in_does_not_see_the_notes_typed_before(
@@ -143,3 +144,73 @@ def f_caseworker_two(db):
     profile = f.StaffProfileFactory(clinical=True, user__username="sup.clinical")
     f.ShiftFactory(staff=profile)
     return profile.user
+
+
+def signed_in_by_hand(user) -> Client:
+    """Signed in through the sign-in page, as in the browser."""
+    client = Client()
+    answer = client.post(
+        reverse("login"), {"username": user.username, "password": f.PASSWORD}
+    )
+    assert answer.status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("first", ["the tab's timer", "another page", "the clear"])
+def test_typing_is_kept_when_another_request_came_first(caseworker, first):
+    """Before: the first request after the session's end (the tab's own timer asking
+    how long is left, another tab, the sign-in page) was answered by deleting the
+    session cookie, or the hourly clear took its row, and the form sent next was
+    taken for a stranger's: the notes were lost."""
+    case = f.CaseFactory(status="assigned", assignee=caseworker)
+    page = reverse("cases:detail", args=[case.pk])
+    client = signed_in_by_hand(caseworker)
+    client.get(page)
+    ended_session(client)
+    if first == "the tab's timer":
+        client.get(reverse("session_left"))
+    elif first == "another page":
+        client.get(reverse("cases:queue"))
+    else:
+        Session.objects.filter(expire_date__lt=timezone.now()).delete()
+
+    sent_away = client.post(
+        reverse("cases:call", args=[case.pk]),
+        {"outcome": "no_answer", "notes": "Rang at lunchtime, no answer"},
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+    signed_in = sign_in_again(client, sent_away["Location"], caseworker)
+
+    html = signed_in.content.decode()
+    assert "Rang at lunchtime, no answer" in html
+    assert "What you typed is back in the form" in html
+
+
+def test_long_clinical_notes_come_back_whole(caseworker):
+    """Before: notes over 16,000 characters were left out of what was kept, so the
+    form came back with the box empty, and saving it as told wiped the notes."""
+    case = f.CaseFactory(status="assigned", assignee=caseworker)
+    page = reverse("cases:detail", args=[case.pk])
+    notes = "Long history. " * 1_500  # 21,000 characters
+    client = signed_in_then_ended(caseworker)
+
+    sent_away = client.post(
+        reverse("cases:assessment", args=[case.pk]),
+        {"clinical_notes": notes, "symptomatic": "on"},
+        HTTP_REFERER=f"http://testserver{page}",
+    )
+    signed_in = sign_in_again(client, sent_away["Location"], caseworker)
+
+    assert signed_in.context["assessment_form"]["clinical_notes"].value() == notes
+
+
+def test_after_signing_out_a_form_sent_keeps_nothing(caseworker):
+    """Signing out is no session that ended: the browser names no one any more."""
+    case = f.CaseFactory(status="assigned", assignee=caseworker)
+    client = signed_in_by_hand(caseworker)
+    client.post(reverse("logout"))
+    Session.objects.all().delete()
+
+    client.post(reverse("cases:call", args=[case.pk]), {"notes": "after sign-out"})
+
+    assert not Session.objects.exists()
