@@ -32,7 +32,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
-    Q,
     QuerySet,
 )
 from django.db.models.functions import Coalesce, TruncDate
@@ -46,6 +45,7 @@ from cases.models import Case, ExposureSetting, SettingVisit
 from contacts.models import Contact
 from escalations.models import Cluster
 from people.models import Person, PersonMerge
+from rows.lease import lease_outlasting, sent_under_claim, unclaimed
 from staffing.models import StaffProfile, Tier
 
 from .cascade import delete_with_dependents
@@ -713,20 +713,12 @@ def _warning_text(warning: PurgeWarning, days: dict[str, int]) -> str:
 # The hard time limit (seconds) of both tasks that send a warning (retention.tasks):
 # no worker is still sending one after it.
 WARNING_TASK_TIME_LIMIT = 150
-# A worker sending a warning claims it for this long, and no other sends it meanwhile.
-# A worker lost mid-send (killed, out of memory, a deploy) cannot give its claim back:
-# the claim lapses instead, and the task redelivered or the sweep sends the warning
-# (at least once, rather than never). Longer than the tasks' time limit, so that a
-# claim lapses only once no live worker can be sending under it.
-WARNING_CLAIM_LEASE = timedelta(seconds=2 * WARNING_TASK_TIME_LIMIT)
+# A worker sending a warning claims it for this long, and no other sends it meanwhile
+# (rows/lease.py: a claim that runs out, for a worker lost mid-send).
+WARNING_CLAIM_LEASE = lease_outlasting(WARNING_TASK_TIME_LIMIT)
 # The sweep leaves a new warning to its own task for this long.
 WARNING_LATE_AFTER = timedelta(minutes=2)
 WARNING_SWEEP_BATCH = 500
-
-
-def _warning_unclaimed(now: datetime) -> Q:
-    """Not being sent: never claimed, or its claim has lapsed."""
-    return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
 
 
 def purge_warnings_unsent(now: datetime) -> list[int]:
@@ -738,7 +730,7 @@ def purge_warnings_unsent(now: datetime) -> list[int]:
     no one to tell."""
     return list(
         PurgeWarning.objects.filter(
-            _warning_unclaimed(now),
+            unclaimed("claimed_until", now),
             sent_at__isnull=True,
             purge_on__gt=timezone.localdate(now),
             created_at__lte=now - WARNING_LATE_AFTER,
@@ -765,20 +757,15 @@ def purge_warning_send(*, warning_id: int) -> list[str]:
     recipients = local_team_recipients(warning.local_team)
     if not recipients:
         return []
-    now = timezone.now()
-    claimed_until = now + WARNING_CLAIM_LEASE
-    # One conditional UPDATE: of two workers at once, the second finds the row
-    # claimed when the first's claim commits, and updates nothing.
-    claimed = PurgeWarning.objects.filter(
-        _warning_unclaimed(now), pk=warning_id, sent_at__isnull=True
-    )
-    if not claimed.update(claimed_until=claimed_until):
-        return []
+    unsent = PurgeWarning.objects.filter(pk=warning_id, sent_at__isnull=True)
     days = (warning.run.rules if warning.run else {}).get(
         "days", RetentionDays.from_settings().as_dict()
     )
-    try:
-        send_mail(
+    sent = sent_under_claim(
+        unsent,
+        field="claimed_until",
+        lease=WARNING_CLAIM_LEASE,
+        send=lambda: send_mail(
             subject=(
                 f"Records of {warning.local_team.name} to be deleted on "
                 f"{warning.purge_on:%d %B %Y}"
@@ -786,18 +773,10 @@ def purge_warning_send(*, warning_id: int) -> list[str]:
             message=_warning_text(warning, days),
             from_email=None,
             recipient_list=recipients,
-        )
-    except BaseException:
-        # Not sent (the mail server, or the task's time limit struck mid-send): the
-        # claim given back, for a retry or the sweep.
-        PurgeWarning.objects.filter(pk=warning_id, claimed_until=claimed_until).update(
-            claimed_until=None
-        )
-        raise
-    PurgeWarning.objects.filter(pk=warning_id, sent_at__isnull=True).update(
-        sent_at=timezone.now(), recipients=recipients, claimed_until=None
+        ),
+        stamp=lambda: {"sent_at": timezone.now(), "recipients": recipients},
     )
-    return recipients
+    return recipients if sent else []
 
 
 __all__ = [

@@ -30,6 +30,7 @@ from contacts.models import Contact
 from escalations.models import Escalation
 from online.texts import long_date, say
 from people.models import Language, Message
+from rows.lease import lease_outlasting, sent_under_claim, unclaimed
 from rows.retry import atomic_operation
 from staffing.access import profile_of
 from staffing.selectors.members import supervisor_emails
@@ -321,17 +322,9 @@ ALERT_SWEEP_BATCH = 500
 # The hard time limit (seconds) of both tasks that send an alert (work.tasks): no
 # worker is still sending one after it.
 ALERT_TASK_TIME_LIMIT = 150
-# A worker sending an alert claims it for this long, and no other sends it meanwhile.
-# A worker lost mid-send (killed, out of memory, a deploy) cannot give its claim back:
-# the claim lapses instead, and the task redelivered or the sweep sends the alert (at
-# least once, rather than never). Longer than the tasks' time limit, so that a claim
-# lapses only once no live worker can be sending under it.
-ALERT_CLAIM_LEASE = timedelta(seconds=2 * ALERT_TASK_TIME_LIMIT)
-
-
-def _alert_unclaimed(now: datetime) -> Q:
-    """Not being sent: never claimed, or its claim has lapsed."""
-    return Q(alert_claimed_until__isnull=True) | Q(alert_claimed_until__lt=now)
+# A worker sending an alert claims it for this long, and no other sends it meanwhile
+# (rows/lease.py: a claim that runs out, for a worker lost mid-send).
+ALERT_CLAIM_LEASE = lease_outlasting(ALERT_TASK_TIME_LIMIT)
 
 
 def safeguarding_alerts_unsent(now: datetime) -> list[tuple[int, int]]:
@@ -341,7 +334,7 @@ def safeguarding_alerts_unsent(now: datetime) -> list[tuple[int, int]]:
     live worker's claim holds."""
     return list(
         Escalation.objects.filter(
-            _alert_unclaimed(now),
+            unclaimed("alert_claimed_until", now),
             reason=Escalation.Reason.SAFEGUARDING,
             alert_sent_at__isnull=True,
             created_by__isnull=False,
@@ -373,21 +366,13 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
     emails = supervisor_emails(caller)
     if not emails:
         return []
-    now = timezone.now()
-    claimed_until = now + ALERT_CLAIM_LEASE
-    # One conditional UPDATE: of two workers at once, the second finds the row
-    # claimed when the first's claim commits, and updates nothing.
-    claimed = Escalation.objects.filter(
-        _alert_unclaimed(now), pk=escalation_id, alert_sent_at__isnull=True
-    )
-    if not claimed.update(alert_claimed_until=claimed_until):
-        return []
-    mine = Escalation.objects.filter(
-        pk=escalation_id, alert_claimed_until=claimed_until
-    )
     item = escalation.item
-    try:
-        send_mail(
+    unsent = Escalation.objects.filter(pk=escalation_id, alert_sent_at__isnull=True)
+    sent = sent_under_claim(
+        unsent,
+        field="alert_claimed_until",
+        lease=ALERT_CLAIM_LEASE,
+        send=lambda: send_mail(
             subject=f"Safeguarding concern escalated to {escalation.local_team.name}",
             message=(
                 f"{_who(caller)} recorded a safeguarding concern on {item.kind} "
@@ -397,13 +382,7 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
             ),
             from_email=None,
             recipient_list=emails,
-        )
-    except BaseException:
-        # Not sent (the mail server, or the task's time limit struck mid-send): the
-        # claim given back, for a retry or the sweep.
-        mine.update(alert_claimed_until=None)
-        raise
-    Escalation.objects.filter(pk=escalation_id, alert_sent_at__isnull=True).update(
-        alert_sent_at=timezone.now(), alert_claimed_until=None
+        ),
+        stamp=lambda: {"alert_sent_at": timezone.now()},
     )
-    return emails
+    return emails if sent else []

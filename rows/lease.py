@@ -1,0 +1,56 @@
+"""A row sent once, by whichever worker claims it: a claim that runs out (a lease).
+
+A worker about to send something a row stands for (an email) claims the row for a
+while, with one conditional UPDATE, so no other worker sends it meanwhile; sends;
+then stamps the row sent, and only then. A send that fails in the worker gives the
+claim back at once (for a retry); a worker lost mid-send (killed, out of memory, a
+deploy) cannot, and its claim runs out instead, for the task redelivered or a sweep:
+at least once, rather than never. The lease is longer than the sending task's hard
+time limit, so a claim runs out only once no live worker can be sending under it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+
+def lease_outlasting(task_time_limit: int) -> timedelta:
+    """A claim's length for rows sent by tasks with this hard time limit (seconds)."""
+    return timedelta(seconds=2 * task_time_limit)
+
+
+def unclaimed(field: str, now: datetime) -> Q:
+    """Not being sent: never claimed in `field`, or its claim has run out."""
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
+
+
+def sent_under_claim(
+    unsent: QuerySet,
+    *,
+    field: str,
+    lease: timedelta,
+    send: Callable[[], Any],
+    stamp: Callable[[], dict[str, Any]],
+) -> bool:
+    """Claim the row of `unsent` (a queryset of the one row, still unsent) in
+    `field` for `lease`, call `send`, then write `stamp()` (the sent time, who was
+    told) and clear the claim; whether this call sent it (False: already sent, or
+    claimed by a live worker). Of two workers at once, the second finds the row
+    claimed when the first's claim commits, and updates nothing."""
+    now = timezone.now()
+    until = now + lease
+    if not unsent.filter(unclaimed(field, now)).update(**{field: until}):
+        return False
+    try:
+        send()
+    except BaseException:
+        # Not sent (the mail server, or the task's time limit struck mid-send): the
+        # claim given back, for a retry or the sweep.
+        unsent.filter(**{field: until}).update(**{field: None})
+        raise
+    unsent.update(**stamp(), **{field: None})
+    return True
