@@ -65,7 +65,16 @@ def two_factor_required(
                     status=403,
                 )
             name = "two_factor" if confirmed_device(user) else "two_factor_setup"
-            target = reverse(name) + "?" + urlencode({"next": request.get_full_path()})
+            page = request.get_full_path()
+            if request.method == "POST":
+                # A form sent before the second factor was given (their session
+                # ended while they typed, and they gave their password again in
+                # another tab): kept for them, as on signing in again, and back to
+                # the page it was sent from, never the form's address (a 405).
+                if not request.path.startswith("/accounts/"):
+                    keep_typed_form(request, action=request.path, owner=str(user.pk))
+                page = page_sent_from(request)
+            target = reverse(name) + "?" + urlencode({"next": page})
             if getattr(request, "htmx", False):
                 return HttpResponseClientRedirect(target)
             return redirect(target)
