@@ -7,17 +7,15 @@ and only the mail that went marks it sent."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from calls.models import Outcome
 from escalations.models import Escalation
 from tests import factories as f
+from tests.dead_worker import WorkerKilled, worker_killed_at_send_mail
 from tests.workspace.conftest import CaseFactory, hold
 from tracing.celery import app
 from work import calls
@@ -27,34 +25,6 @@ from work.tasks import safeguarding_alerts_sweep_task, safeguarding_email_task
 pytestmark = pytest.mark.django_db
 
 MINUTE = timedelta(minutes=1)
-
-
-class WorkerKilled(BaseException):
-    """SIGKILL: the process stops where it is, and nothing after it runs."""
-
-
-@contextmanager
-def worker_killed_at_send_mail(monkeypatch) -> Iterator[None]:
-    """The worker dies as the mail is about to go: no mail, and no statement after
-    (so no rollback of what it had written)."""
-    dead = False
-
-    def killed(*args, **kwargs):
-        nonlocal dead
-        dead = True
-        raise WorkerKilled
-
-    def nothing_runs_after_death(execute, sql, params, many, context):
-        if dead:
-            raise WorkerKilled
-        return execute(sql, params, many, context)
-
-    with (
-        monkeypatch.context() as patched,
-        connection.execute_wrapper(nothing_runs_after_death),
-    ):
-        patched.setattr("work.calls.send_mail", killed)
-        yield
 
 
 @pytest.fixture
@@ -82,7 +52,10 @@ def test_an_alert_whose_worker_died_mid_send_is_sent_by_the_sweep_once(
     clock, concern, mailoutbox, monkeypatch
 ):
     escalation, task = concern
-    with worker_killed_at_send_mail(monkeypatch), pytest.raises(WorkerKilled):
+    with (
+        worker_killed_at_send_mail(monkeypatch, "work.calls.send_mail"),
+        pytest.raises(WorkerKilled),
+    ):
         safeguarding_email_task.run(**task)
     escalation.refresh_from_db()
     assert escalation.alert_sent_at is None  # not shown as sent: it was not
@@ -111,7 +84,10 @@ def test_an_alert_whose_worker_died_mid_send_is_sent_by_its_task_redelivered(
     """A worker node lost whole: the broker hands the task back only after its
     visibility timeout, by when the claim has lapsed."""
     escalation, task = concern
-    with worker_killed_at_send_mail(monkeypatch), pytest.raises(WorkerKilled):
+    with (
+        worker_killed_at_send_mail(monkeypatch, "work.calls.send_mail"),
+        pytest.raises(WorkerKilled),
+    ):
         safeguarding_email_task.run(**task)
 
     clock.shift(calls.ALERT_CLAIM_LEASE + MINUTE)

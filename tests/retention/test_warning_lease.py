@@ -8,12 +8,9 @@ longer than any sending task may run, and only the mail that went marks it sent.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from retention import services
@@ -22,6 +19,7 @@ from retention.models import PurgeWarning
 from retention.services import retention_run
 from retention.tasks import purge_warning_send_task
 from tests import factories as f
+from tests.dead_worker import WorkerKilled, worker_killed_at_send_mail
 from tracing.celery import app
 
 from .builders import CLOSED, DAY, PURGE_CONTACTS_DAYS
@@ -32,34 +30,6 @@ pytestmark = pytest.mark.django_db
 PURGE = CLOSED + dt.timedelta(days=PURGE_CONTACTS_DAYS)
 MINUTE = dt.timedelta(minutes=1)
 TOLD = ["health.protection@sheffield.example", "lead@sheffield.example"]
-
-
-class WorkerKilled(BaseException):
-    """SIGKILL: the process stops where it is, and nothing after it runs."""
-
-
-@contextmanager
-def worker_killed_at_send_mail(monkeypatch) -> Iterator[None]:
-    """The worker dies as the mail is about to go: no mail, and no statement after
-    (so no rollback of what it had written)."""
-    dead = False
-
-    def killed(*args, **kwargs):
-        nonlocal dead
-        dead = True
-        raise WorkerKilled
-
-    def nothing_runs_after_death(execute, sql, params, many, context):
-        if dead:
-            raise WorkerKilled
-        return execute(sql, params, many, context)
-
-    with (
-        monkeypatch.context() as patched,
-        connection.execute_wrapper(nothing_runs_after_death),
-    ):
-        patched.setattr("retention.services.send_mail", killed)
-        yield
 
 
 def sweep() -> int:
@@ -85,7 +55,10 @@ def warning(clock, mailoutbox):
 def test_a_warning_whose_worker_died_mid_send_is_sent_by_the_sweep_once(
     clock, warning, mailoutbox, monkeypatch
 ):
-    with worker_killed_at_send_mail(monkeypatch), pytest.raises(WorkerKilled):
+    with (
+        worker_killed_at_send_mail(monkeypatch, "retention.services.send_mail"),
+        pytest.raises(WorkerKilled),
+    ):
         purge_warning_send_task.run(warning_id=warning.pk)
     warning.refresh_from_db()
     assert warning.sent_at is None  # not shown as sent: it was not
@@ -111,7 +84,10 @@ def test_a_warning_whose_worker_died_mid_send_is_sent_by_the_sweep_once(
 def test_a_warning_whose_worker_died_mid_send_is_sent_by_its_task_redelivered(
     clock, warning, mailoutbox, monkeypatch
 ):
-    with worker_killed_at_send_mail(monkeypatch), pytest.raises(WorkerKilled):
+    with (
+        worker_killed_at_send_mail(monkeypatch, "retention.services.send_mail"),
+        pytest.raises(WorkerKilled),
+    ):
         purge_warning_send_task.run(warning_id=warning.pk)
 
     clock.shift(services.WARNING_CLAIM_LEASE + MINUTE)
