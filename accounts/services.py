@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_sign_in
-from clock.windows import CacheOutage, window_count
+from clock.windows import CacheOutage
 
 logger = logging.getLogger(__name__)
 
@@ -257,14 +257,8 @@ def _password_reset_account_key(user) -> str:
 
 
 def _within(key: str, window: int, allowance: int) -> bool:
-    if password_reset_outage.skip_cache():
-        return True
-    try:
-        count = window_count(key, window)
-    except Exception as exc:  # any cache failure fails open
-        password_reset_outage.failed(exc)
-        return True
-    return count <= allowance
+    count = password_reset_outage.count(key, window)
+    return count is None or count <= allowance
 
 
 def password_reset_address_allowed(address: str) -> bool:

@@ -49,6 +49,18 @@ class CacheOutage:
         self._retry_at: float | None = None
         self._logged_at: float | None = None
 
+    def count(self, key: str, window: int) -> int | None:
+        """Count one event in `key`'s window (window_count): the count so far, or
+        None while the cache cannot be reached, for the limit to let the request
+        through (it fails open)."""
+        if self.skip_cache():
+            return None
+        try:
+            return window_count(key, window)
+        except Exception as exc:  # any cache failure fails open
+            self.failed(exc)
+            return None
+
     def skip_cache(self) -> bool:
         retry_at = self._retry_at
         return retry_at is not None and time.monotonic() < retry_at

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from clock.windows import CacheOutage, window_count
+from clock.windows import CacheOutage
 
 logger = logging.getLogger(__name__)
 
@@ -57,22 +57,10 @@ def rate_key(address: str) -> str:
     return f"throttle:online:{digest}"
 
 
-def count_request(address: str, window: int = WINDOW_SECONDS) -> int:
-    """Count one request in the address's window; the count so far, this one
-    included. Raises whatever the cache raises."""
-    return window_count(rate_key(address), window)
-
-
 def allowed(request: HttpRequest) -> bool:
     """This request is within its address's allowance (or the cache is down)."""
-    if outage.skip_cache():
-        return True
-    try:
-        count = count_request(client_address(request))
-    except Exception as exc:  # any cache failure fails open
-        outage.failed(exc)
-        return True
-    return count <= settings.TRACING_ONLINE_RATE
+    count = outage.count(rate_key(client_address(request)), WINDOW_SECONDS)
+    return count is None or count <= settings.TRACING_ONLINE_RATE
 
 
 def forget(address: str) -> None:
