@@ -48,11 +48,20 @@ def _size(data: dict[str, list[str]]) -> int:
     )
 
 
-def keep_typed_form(request: HttpRequest, *, action: str, owner: str) -> None:
-    """Keep the form posted to `action` for `owner` (a user's id) to have back once
-    they have signed in: its fields in order while they fit, KEPT_MOST in all with
-    the other forms kept; never files (not in request.POST) nor secrets. Typing kept
-    for anyone else is dropped first."""
+# The account's own forms (signing in, a code, a password) are never kept, even in a
+# session: what they hold is secret, and they are no work to lose.
+ACCOUNT_FORMS = "/accounts/"
+
+
+def keep_typed_form(request: HttpRequest, *, owner: str) -> None:
+    """Keep the form this request posts (to its own address) for `owner` (a user's
+    id) to have back once they are signed in again: its fields in order while they
+    fit, KEPT_MOST in all with the other forms kept; never files (not in
+    request.POST) nor secrets. Typing kept for anyone else is dropped first. Not a
+    POST, or one of the account's own forms: nothing to keep."""
+    if request.method != "POST" or request.path.startswith(ACCOUNT_FORMS):
+        return
+    action = request.path
     session = request.session
     kept = session.get(SESSION_KEY) or {}
     if session.get(OWNER_KEY) != owner:

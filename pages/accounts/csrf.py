@@ -57,9 +57,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         # request of an ended session (pages.accounts.middleware).
         return redirect_to_login(request.get_full_path())
     page = page_sent_from(request)
-    # The service's forms, never the account's: a password or a code is not kept.
-    if request.method == "POST" and not request.path.startswith("/accounts/"):
-        keep_typed_form(request, action=request.path, owner=str(user.pk))
+    keep_typed_form(request, owner=str(user.pk))
     messages.warning(request, STALE_PAGE)
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(page)

@@ -71,8 +71,7 @@ def two_factor_required(
                 # ended while they typed, and they gave their password again in
                 # another tab): kept for them, as on signing in again, and back to
                 # the page it was sent from, never the form's address (a 405).
-                if not request.path.startswith("/accounts/"):
-                    keep_typed_form(request, action=request.path, owner=str(user.pk))
+                keep_typed_form(request, owner=str(user.pk))
                 page = page_sent_from(request)
             target = reverse(name) + "?" + urlencode({"next": page})
             if getattr(request, "htmx", False):
@@ -193,14 +192,8 @@ def sent_to_sign_in(request: HttpRequest) -> HttpResponse:
     """To sign in, then back to the page the request came from; a form posted keeps
     its typing for the person whose session ended (none for a stranger)."""
     page = page_sent_from(request)
-    # The service's forms, never the account's: a password or a code is not kept,
-    # even in a session.
-    if (
-        request.method == "POST"
-        and not request.path.startswith("/accounts/")
-        and (owner := ended_session_owner(request))
-    ):
-        keep_typed_form(request, action=request.path, owner=owner)
+    if request.method == "POST" and (owner := ended_session_owner(request)):
+        keep_typed_form(request, owner=owner)
     expired = settings.SESSION_COOKIE_NAME in request.COOKIES
     query = {"next": page, **({"expired": "1"} if expired else {})}
     target = reverse("login") + "?" + urlencode(query)
