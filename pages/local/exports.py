@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, tzinfo
+from functools import cache
 from itertools import islice
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -94,9 +95,16 @@ _OUTCOMES = dict(Escalation.Outcome.choices)
 def _zone_names(zone: tzinfo) -> dict[int, str]:
     """The zone's names by their offset from UTC in seconds, as this year's winter
     and summer print them: {0: "GMT", 3600: "BST"} for Europe/London."""
+    return _zone_names_in(zone, timezone.now().year)
+
+
+@cache
+def _zone_names_in(zone: tzinfo, year: int) -> dict[int, str]:
+    """_zone_names for `year`, worked out once (the export without PostgreSQL asks
+    for every time of every row)."""
     names = {}
     for month in (1, 7):
-        moment = datetime(timezone.now().year, month, 15, 12, tzinfo=zone)
+        moment = datetime(year, month, 15, 12, tzinfo=zone)
         offset = moment.utcoffset() or timedelta(0)
         names[int(offset.total_seconds())] = moment.tzname() or "UTC"
     return names
