@@ -1,5 +1,6 @@
 """Who holds which work: automatic assignment, a supervisor's moves, the release of
-work whose holder went off shift. Single and bulk operations side by side, applying the
+work whose holder may no longer do it (off shift, deactivated, moved to another tier,
+registration lapsed). Single and bulk operations side by side, applying the
 same rules and writing the same rows (the bulk ones in bulk).
 
 The rules: cases go to tier 2 caseworkers whose registration is verified and in date,
@@ -44,7 +45,7 @@ from cases.workitem import Status, WorkItem
 from contacts.models import Contact
 from rows.retry import atomic_operation
 from staffing.models import Shift, StaffProfile, Tier, open_work_cap
-from staffing.selectors.members import eligible_staff
+from staffing.selectors.members import eligible_staff, missing_training
 
 from .compiled import rows_compiled_once
 from .effects import assignment_run_after_commit
@@ -693,29 +694,73 @@ def assign_work(
 
 OFF_SHIFT = "The holder is no longer on shift."
 DEACTIVATED = "The holder's account was deactivated."
+OTHER_TIER = "The holder no longer works in this tier."
+LAPSED_REGISTRATION = "The holder's registration is no longer current."
+
+
+def _holder_standing(kind: str, now: datetime) -> tuple[dict[str, Any], Q]:
+    """Whether each item's holder may still do it, as annotations on the item
+    (`holder_active`, `holder_on_shift`, `holder_of_tier`), and the condition of the
+    items whose holder may not.
+
+    For a tier whose work needs a registration (tier 2), also a holder of the tier,
+    on shift and trained whom eligible_staff refuses: what it refuses them for is
+    their registration. Their training is not a reason to take their work (a module
+    newly required would take everyone's), nor their load or being a new starter.
+    """
+    tier = TIER_FOR[kind]
+    holder = StaffProfile.objects.filter(user_id=OuterRef("assignee_id"))
+    standing: dict[str, Any] = {
+        "holder_active": models.F("assignee__is_active"),
+        "holder_on_shift": Exists(
+            Shift.objects.on_now(now).filter(staff__user_id=OuterRef("assignee_id"))
+        ),
+        "holder_of_tier": Exists(holder.filter(tier=tier)),
+    }
+    stranded = (
+        Q(holder_active=False) | Q(holder_on_shift=False) | Q(holder_of_tier=False)
+    )
+    if tier == Tier.CLINICAL:
+        trained = holder.filter(tier=tier).filter(~Exists(missing_training()))
+        eligible = eligible_staff(tier=tier, now=now).filter(
+            user_id=OuterRef("assignee_id")
+        )
+        stranded |= Q(Exists(trained), ~Exists(eligible))
+    return standing, stranded
+
+
+def _release_reason(*, active: bool, on_shift: bool, of_tier: bool) -> str:
+    """Why a released item's holder may no longer do it (the first reason that
+    holds, in _holder_standing's order)."""
+    if not active:
+        return DEACTIVATED
+    if not on_shift:
+        return OFF_SHIFT
+    if not of_tier:
+        return OTHER_TIER
+    return LAPSED_REGISTRATION
 
 
 def release_stranded_work(*, now: datetime | None = None) -> int:
-    """Work held by someone off shift or deactivated goes back to the pool, audited as
-    item_release audits one.
+    """Work held by someone who may no longer do it goes back to the pool, audited as
+    item_release audits one, with the reason: off shift, deactivated, moved to another
+    tier, or (cases) a registration no longer verified and in date. Run before an
+    assignment run, which hands the work to someone who may do it.
 
     Conditional like assignment: a row another run is releasing is skipped, and a
     released row no longer matches, so running it twice releases nothing more.
     """
     now = now or timezone.now()
     released = 0
-    for model in MODEL_FOR.values():
-        on_shift = Shift.objects.on_now(now).filter(
-            staff__user_id=OuterRef("assignee_id")
-        )
-        stranded = model.objects.held().filter(
-            ~Exists(on_shift) | Q(assignee__is_active=False)
-        )
+    for kind, model in MODEL_FOR.items():
+        standing, stranded = _holder_standing(kind, now)
         with transaction.atomic():
             rows = list(
-                stranded.select_for_update(skip_locked=True, of=("self",)).values_list(
-                    "pk", "person_id", "assignee_id", "assignee__is_active"
-                )
+                model.objects.held()
+                .annotate(**standing)
+                .filter(stranded)
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", "person_id", "assignee_id", *standing)
             )
             if not rows:
                 continue
@@ -738,11 +783,13 @@ def release_stranded_work(*, now: datetime | None = None) -> int:
                     detail={
                         "from": holder,
                         "to": None,
-                        "reason": OFF_SHIFT if active else DEACTIVATED,
+                        "reason": _release_reason(
+                            active=active, on_shift=on_shift, of_tier=of_tier
+                        ),
                     },
                 )
-                for pk, person_id, holder, active in rows
+                for pk, person_id, holder, active, on_shift, of_tier in rows
             )
     if released:
-        log.info("released %s items held by staff off shift or deactivated", released)
+        log.info("released %s items held by staff who may no longer do them", released)
     return released
