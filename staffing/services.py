@@ -11,12 +11,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.utils import timezone
 
+from areas.models import Area
 from audit.models import AuditEvent
 from audit.services import audit_event, audit_record, audit_record_many
 from calls.models import CallAttempt
@@ -612,6 +614,148 @@ def hours_cap_change(
         at=change.changed_at,
     )
     return change
+
+
+# --- who someone is: accounts, profiles and areas changed in the admin -------------
+
+# The reason a leaver's shifts end with, on their shifts page and in the trail.
+LEFT_THE_SERVICE = "Left the service"
+
+# A profile's fields whose change is audited: what work someone may be given and
+# whose they are.
+PROFILE_FIELDS_AUDITED = ("tier", "is_supervisor", "organisation", "team", "local_team")
+
+
+@dataclass(frozen=True)
+class AccountSaved:
+    """What saving an account did: whether it was turned off or on, and the shifts
+    of a leaver ended (the one under way cut short, those to come cancelled)."""
+
+    activation_changed: bool = False
+    shifts_cut_short: int = 0
+    shifts_cancelled: int = 0
+
+
+def _value_name(obj: Any, field: Field) -> Any:
+    """How a person reads a field's value: a record's name, a choice's label."""
+    if field.is_relation:
+        related = getattr(obj, field.name)
+        return str(related) if related is not None else None
+    return dict(field.flatchoices).get(getattr(obj, field.attname))
+
+
+def _changes(before: Any, after: Any, fields: Sequence[str]) -> dict[str, Any]:
+    """Each field whose value differs: {"from": old, "to": new}, and the names of
+    the two when they are records or choices."""
+    changes: dict[str, Any] = {}
+    for name in fields:
+        field = type(after)._meta.get_field(name)
+        old, new = getattr(before, field.attname), getattr(after, field.attname)
+        if old == new:
+            continue
+        change = {"from": old, "to": new}
+        if field.is_relation or field.choices:
+            change["from_name"] = _value_name(before, field)
+            change["to_name"] = _value_name(after, field)
+        changes[name] = change
+    return changes
+
+
+def _leaver_shifts_end(*, user: User, by: User, now: datetime) -> tuple[int, int]:
+    """End the booked shifts of someone who has left, each through `shift_cancel`
+    (audited, the reason on their shifts page): the one under way ends now, the
+    hours worked staying booked; those to come are cancelled. Returns (cut short,
+    cancelled)."""
+    cut_short = cancelled = 0
+    for shift in Shift.objects.filter(
+        staff__user=user, status=Shift.Status.BOOKED, ends_at__gt=now
+    ).order_by("starts_at"):
+        rest = shift_cancel(shift=shift, by=by, reason=LEFT_THE_SERVICE, now=now)
+        if rest.pk == shift.pk:
+            cancelled += 1
+        else:
+            cut_short += 1
+    return cut_short, cancelled
+
+
+@atomic_operation
+def account_save(*, user: User, by: User, now: datetime | None = None) -> AccountSaved:
+    """Save an account as changed in the admin. Turning it off or on is audited,
+    old and new, as `by`'s; turned off, its person has left: the shift they are on
+    ends now and those to come are cancelled, "Left the service", so no figure
+    counts hours after they left."""
+    now = now or timezone.now()
+    was_active = (
+        User.objects.select_for_update()
+        .filter(pk=user.pk)
+        .values_list("is_active", flat=True)
+        .first()
+    )
+    user.save()
+    if was_active is None or was_active == user.is_active:
+        return AccountSaved()
+    detail: dict[str, Any] = {"is_active": {"from": was_active, "to": user.is_active}}
+    cut_short = cancelled = 0
+    if not user.is_active:
+        cut_short, cancelled = _leaver_shifts_end(user=user, by=by, now=now)
+        detail |= {
+            "reason": LEFT_THE_SERVICE,
+            "shifts_cut_short": cut_short,
+            "shifts_cancelled": cancelled,
+        }
+    audit_record(
+        user=by, action=AuditEvent.Action.UPDATE, obj=user, detail=detail, at=now
+    )
+    return AccountSaved(
+        activation_changed=True, shifts_cut_short=cut_short, shifts_cancelled=cancelled
+    )
+
+
+@atomic_operation
+def staff_profile_save(
+    *, profile: StaffProfile, by: User, now: datetime | None = None
+) -> AuditEvent | None:
+    """Save a profile as changed in the admin; a change of tier, supervisor,
+    organisation, team or local team is audited, old and new, as `by`'s (None when
+    none of them changed)."""
+    if profile.pk is None:
+        profile.save()
+        return None
+    before = (
+        StaffProfile.objects.select_for_update(of=("self",))
+        .select_related("organisation", "team", "local_team")
+        .get(pk=profile.pk)
+    )
+    profile.save()
+    changes = _changes(before, profile, PROFILE_FIELDS_AUDITED)
+    if not changes:
+        return None
+    return audit_record(
+        user=by, action=AuditEvent.Action.UPDATE, obj=profile, detail=changes, at=now
+    )
+
+
+@atomic_operation
+def area_save(
+    *, area: Area, by: User, now: datetime | None = None
+) -> AuditEvent | None:
+    """Save an area as changed in the admin; a move to another local team (whose
+    queue its escalations go to) is audited, old and new, as `by`'s."""
+    if area.pk is None:
+        area.save()
+        return None
+    before = (
+        Area.objects.select_for_update(of=("self",))
+        .select_related("local_team")
+        .get(pk=area.pk)
+    )
+    area.save()
+    changes = _changes(before, area, ("local_team",))
+    if not changes:
+        return None
+    return audit_record(
+        user=by, action=AuditEvent.Action.UPDATE, obj=area, detail=changes, at=now
+    )
 
 
 # --- registrations and training --------------------------------------------------

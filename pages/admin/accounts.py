@@ -1,5 +1,7 @@
 """Accounts in the admin: unlock a locked-out sign-in and reset someone's second
-factor, each through the service that audits it; the lockout records, read only."""
+factor, each through the service that audits it; an account turned off or on
+through the staffing service (audited; a leaver's shifts ended); the lockout
+records, read only."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
 from accounts.services import Unlocked, sign_in_unlock, two_factor_reset
+from staffing.services import LEFT_THE_SERVICE, AccountSaved, account_save
 
 from ..accounts.forms import AdminSignInForm
 from .base import ReadOnlyAdmin, ServiceActionsMixin
@@ -25,6 +28,16 @@ admin.site.login_form = AdminSignInForm
 @admin.register(User)
 class TracingUserAdmin(ServiceActionsMixin, UserAdmin):
     actions = ["unlock_sign_in", "reset_two_factor"]
+
+    def save_model(self, request, obj, form, change):
+        """A changed account is saved by the staffing service, in the admin's
+        transaction: turning it off or on is audited, and a leaver's shifts end."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        saved = account_save(user=obj, by=request.user)
+        if said := _shifts_ended(obj.get_username(), saved):
+            self.message_user(request, said, messages.INFO)
 
     @admin.action(description="Unlock sign-in", permissions=["work"])
     def unlock_sign_in(self, request, queryset):
@@ -92,6 +105,21 @@ def _tell_unlocked(model_admin, request, done: str, results: list[Unlocked]) -> 
             "a lockout sooner, unlock its rows in Access attempts.",
             messages.WARNING,
         )
+
+
+def _shifts_ended(username: str, saved: AccountSaved) -> str:
+    """What turning an account off did to its person's shifts, in words."""
+    done = []
+    if saved.shifts_cut_short:
+        done.append(
+            f"the shift {username} was on ended now (the hours worked stay booked)"
+        )
+    if n := saved.shifts_cancelled:
+        done.append(f"{n} shift{'' if n == 1 else 's'} to come cancelled")
+    if not done:
+        return ""
+    said = " and ".join(done)
+    return f"{said[0].upper()}{said[1:]}, with the reason “{LEFT_THE_SERVICE}”."
 
 
 def _listed(addresses: list[str], shown: int = 5) -> str:

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from areas.models import Area, LocalTeam
+from staffing.services import area_save
 
 
 class AreaInline(admin.TabularInline):
@@ -26,3 +27,8 @@ class AreaAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "upper_tier_name"]
     list_select_related = ["local_team"]
     autocomplete_fields = ["local_team"]
+
+    def save_model(self, request, obj, form, change):
+        """Saved by the staffing service, in the admin's transaction: a move to
+        another local team is audited."""
+        area_save(area=obj, by=request.user)

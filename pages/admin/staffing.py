@@ -13,7 +13,12 @@ from staffing.models import (
     TrainingCompletion,
     TrainingModule,
 )
-from staffing.services import hours_cap_change, registration_verify, shift_cancel
+from staffing.services import (
+    hours_cap_change,
+    registration_verify,
+    shift_cancel,
+    staff_profile_save,
+)
 
 from .base import (
     AuditedReadAdmin,
@@ -104,6 +109,11 @@ class StaffProfileAdmin(ServiceActionsMixin, admin.ModelAdmin):
     ]
     inlines = [TrainingInline]
     actions = ["change_hours_cap", "verify_registration"]
+
+    def save_model(self, request, obj, form, change):
+        """Saved by the staffing service, in the admin's transaction: a change of
+        tier, supervisor, organisation, team or local team is audited."""
+        staff_profile_save(profile=obj, by=request.user)
 
     @admin.action(description="Change the weekly hours cap…", permissions=["work"])
     def change_hours_cap(self, request, queryset):
