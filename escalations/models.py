@@ -150,6 +150,13 @@ class Escalation(models.Model):
                 fields=["local_team", "created_at", "id"],
                 name="escalation_team_created",
             ),
+            # Those picked up, by whom (the sweep gives a leaver's back to the team):
+            # the few open in hand, whatever the table's size.
+            models.Index(
+                fields=["picked_up_by"],
+                condition=Q(status="picked_up"),
+                name="escalation_picked_up",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 """Handing work to the local teams, and the teams working it: escalate one item (a
 safeguarding concern, a complex case), the sweep that escalates every item out of time
-(in bulk, the same rows), and pick up, act, give to a colleague, close, send back.
+(in bulk, the same rows), and pick up, act, give to a colleague, close, send back;
+and what someone who left the team had picked up, given back to the team's queue.
 
 Exactly once: an item already escalated cannot be escalated again, and the database
 refuses a second open escalation per item even under a race.
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -34,6 +35,7 @@ from people.models import PersonChange
 from rows.retry import atomic_operation
 from staffing.models import StaffProfile, Tier
 
+from .assignment import DEACTIVATED
 from .effects import assignment_run_after_commit
 from .escalation_sql import sweep_batch
 from .rules import ESCALATION_NOTE_MAX, CallRule
@@ -167,6 +169,85 @@ def escalation_reassign(
         detail={"escalation": locked.pk, "from": previous, "to": to.pk},
     )
     return locked
+
+
+LEFT_THE_TEAM = "The holder left the team."
+
+
+def _held_by_leavers() -> QuerySet[Escalation]:
+    """The escalations picked up by someone who may no longer work them: their account
+    deactivated, or their staff profile no longer tier 1 in the escalation's team (moved
+    to another team or tier). A holder with no staff profile (an administrator, an API
+    client's service account) was never a member, so only deactivation releases it."""
+    no_longer_member = (
+        StaffProfile.objects.filter(user_id=OuterRef("picked_up_by_id"))
+        .exclude(tier=Tier.LOCAL, local_team_id=OuterRef("local_team_id"))
+        .filter(user__is_superuser=False)
+    )
+    return Escalation.objects.filter(
+        Q(picked_up_by__is_active=False) | Exists(no_longer_member),
+        status=Escalation.Status.PICKED_UP,
+    )
+
+
+def release_escalations_of_leavers(*, now: datetime | None = None) -> int:
+    """Escalations picked up by someone who left the team (or was deactivated) go
+    back to the team's queue as before pick-up: new, nobody's, no pick-up time (the
+    next pick-up stamps its own), each audited with the reason. Run by the escalation
+    sweep.
+
+    Set-based and conditional: the rows are claimed with SKIP LOCKED and released by
+    one update of those still picked up, so two sweeps at once never release the same
+    escalation twice and a released one no longer matches. Returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            _held_by_leavers()
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list(
+                "pk",
+                "case_id",
+                "contact_id",
+                "picked_up_by_id",
+                "picked_up_by__is_active",
+            )
+        )
+        if not rows:
+            return 0
+        released = Escalation.objects.filter(
+            pk__in=[row[0] for row in rows], status=Escalation.Status.PICKED_UP
+        ).update(status=Escalation.Status.NEW, picked_up_by=None, picked_up_at=None)
+        # Whose records they are, read by primary key (a join from the escalations
+        # would read every case and contact when many are released at once).
+        people = {
+            model: dict(
+                model.objects.filter(
+                    pk__in={row[column] for row in rows} - {None}
+                ).values_list("pk", "person_id")
+            )
+            for model, column in ((Case, 1), (Contact, 2))
+        }
+        audit_record_many(
+            AuditEvent(
+                at=now,
+                action=AuditEvent.Action.REASSIGN,
+                person_id=people[model][item_id],
+                object_type=model._meta.label_lower,
+                object_id=str(item_id),
+                detail={
+                    "escalation": pk,
+                    "from": holder,
+                    "to": None,
+                    "reason": LEFT_THE_TEAM if active else DEACTIVATED,
+                },
+            )
+            for pk, case_id, contact_id, holder, active in rows
+            for model, item_id in [
+                (Case, case_id) if case_id is not None else (Contact, contact_id)
+            ]
+        )
+    log.info("released %s escalations held by staff who left the team", released)
+    return released
 
 
 def _check_note(note: str, *, required: str = "") -> None:

@@ -24,7 +24,7 @@ from .calls import (
     safeguarding_alerts_unsent,
     safeguarding_email_send,
 )
-from .escalation import escalate_unreached
+from .escalation import escalate_unreached, release_escalations_of_leavers
 from .pool_counts import count_pool_for_boards
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,9 @@ def count_pool_task() -> dict[str, int]:
     name="work.tasks.escalate_unreached_task", soft_time_limit=120, time_limit=150
 )
 def escalate_unreached_task() -> int:
-    """One batch of the sweep; re-queues itself while a full batch was found."""
+    """Release escalations held by staff who left the team, then one batch of the
+    sweep; re-queues itself while a full batch was found."""
+    release_escalations_of_leavers()
     escalated, more = escalate_unreached()
     if more:
         escalate_unreached_task.delay()

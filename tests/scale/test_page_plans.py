@@ -22,8 +22,8 @@ from django.urls import reverse
 from cases.models import Case
 from figures.weekly import Scope, weekly_figures
 from tests.conftest import NOW
-from work.assignment import assign_work
-from work.escalation import escalate_unreached
+from work.assignment import assign_work, release_stranded_work
+from work.escalation import escalate_unreached, release_escalations_of_leavers
 
 from .conftest import Peak
 from .plans import ReadsATableWhole, assert_follow_indexes, explain, replayable
@@ -124,10 +124,22 @@ def _escalation_sweep_batch(peak: Peak) -> None:
     assert escalated
 
 
+def _release_stranded_work(peak: Peak) -> None:
+    # Who may no longer hold what they hold: read for every item held, every minute.
+    release_stranded_work(now=NOW)
+
+
+def _release_escalations_of_leavers(peak: Peak) -> None:
+    # What leavers had picked up: read by every sweep.
+    release_escalations_of_leavers(now=NOW)
+
+
 OPERATIONS = {
     "weekly_figures_last_week": _weeks_figures,
     "assignment_run": _assignment_run,
     "escalation_sweep_batch": _escalation_sweep_batch,
+    "release_stranded_work": _release_stranded_work,
+    "release_escalations_of_leavers": _release_escalations_of_leavers,
 }
 
 
