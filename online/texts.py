@@ -109,6 +109,20 @@ TEXTS: dict[str, dict[str, str]] = {
             "Mae hyn yn disodli'r dyddiad a roesom i chi o'r blaen."
         ),
     },
+    # The same for a case never sent anything before: the person who tested
+    # positive, told as such (isolation_advice is a contact's).
+    "case_isolation_set": {
+        "en": (
+            "NHS Test and Trace: your coronavirus test was positive. A clinician has "
+            "reviewed how long you need to self-isolate. Stay at home and isolate "
+            "until the end of {until}."
+        ),
+        "cy": (
+            "GIG Profi ac Olrhain: roedd eich prawf coronafeirws yn bositif. Mae "
+            "clinigydd wedi adolygu am ba hyd y mae angen i chi hunanynysu. Arhoswch "
+            "gartref a hunanynysu tan ddiwedd {until}."
+        ),
+    },
     "isolation_advice": {
         "en": (
             "NHS contact tracing: you have been in contact with someone who has "

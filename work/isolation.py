@@ -62,6 +62,15 @@ def _told_before(item: WorkItem) -> bool:
     )
 
 
+def _text_of(item: WorkItem) -> str:
+    """Which text gives the new date: a change of the date told before; else, to a
+    case never told anything, their own positive test (never a contact's advice);
+    to a contact, the advice."""
+    if _told_before(item):
+        return "isolation_changed"
+    return "case_isolation_set" if isinstance(item, Case) else "isolation_advice"
+
+
 def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     """Queue the message giving the person their new end date, sent once the
     transaction commits; one per override (the event is the item's nth override,
@@ -69,7 +78,7 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     if reachable_by_message(item.person) is None:
         return None  # to be phoned: nothing to count
     nth = IsolationChange.objects.of_item(item).overrides().count()
-    text = "isolation_changed" if _told_before(item) else "isolation_advice"
+    text = _text_of(item)
     return person_told(
         item,
         key=f"isolation_override:{item.kind}:{item.pk}:{nth}",
