@@ -118,7 +118,13 @@ class ApiClient(models.Model):
             self.previous_token_hash
             and self.previous_token_expires_at is not None
             and self.previous_token_expires_at > now
+            and not self._client_expired(now)
         )
+
+    def _client_expired(self, now: datetime) -> bool:
+        """Whether the client's expiry has passed: no token of it works after that,
+        the one a rotation replaced included, whatever grace it was given."""
+        return self.expires_at is not None and self.expires_at <= now
 
     def token_refusal(self, token: str, now: datetime | None = None) -> str | None:
         """Why this client's token (current or previous) no longer works, or None
@@ -126,21 +132,33 @@ class ApiClient(models.Model):
         now = now or timezone.now()
         digest = token_hash(token)
         if digest == self.token_hash:
-            ends = self.expires_at
-            if ends is not None and ends <= now:
-                return f"This token expired on {_when(ends)}; ask for a new one."
-            return None
+            return self._expired_refusal(now)
         if self.previous_token_hash and digest == self.previous_token_hash:
-            ends = self.previous_token_expires_at
-            if ends is None:
-                return "This token was replaced; use the new one, or ask for one."
-            if ends <= now:
-                return (
-                    f"This token was replaced and expired on {_when(ends)}; use the "
-                    "new one, or ask for a new one."
-                )
-            return None
+            return self._previous_token_refusal(now)
         return "Invalid or inactive token."
+
+    def _expired_refusal(self, now: datetime) -> str | None:
+        """Once the client's expiry has passed, no token of it works."""
+        ends = self.expires_at
+        if ends is not None and ends <= now:
+            return f"This token expired on {_when(ends)}; ask for a new one."
+        return None
+
+    def _previous_token_refusal(self, now: datetime) -> str | None:
+        """The token a rotation replaced works until its grace ends, and never past
+        the client's expiry (an administrator may bring it forward after the
+        rotation): refused with the moment it stopped, the earlier of the two."""
+        ends = self.previous_token_expires_at
+        if ends is None:
+            return "This token was replaced; use the new one, or ask for one."
+        if self.expires_at is not None and self.expires_at < ends:
+            return self._expired_refusal(now)
+        if ends <= now:
+            return (
+                f"This token was replaced and expired on {_when(ends)}; use the "
+                "new one, or ask for a new one."
+            )
+        return None
 
 
 def _when(moment: datetime) -> str:

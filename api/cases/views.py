@@ -38,7 +38,11 @@ from ..contacts.serializers import (
 )
 from ..errors import BatchTooLarge
 from ..filters import WorkItemFilter
-from ..isolation import OVERRIDE_SCHEMA, isolation_override_response
+from ..isolation import (
+    OVERRIDE_SCHEMA,
+    IsolationOverrideInSerializer,
+    isolation_override_response,
+)
 from ..models import Scope
 from ..permissions import CaseworkScope, IntakeScope, request_has_scope
 from .serializers import (
@@ -127,7 +131,12 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
             ),
         },
     )
-    @action(detail=True, methods=["post"], url_path="contacts")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="contacts",
+        serializer_class=ContactInSerializer,
+    )
     def add_contact(self, request: Request, pk=None) -> Response:
         case = self.get_object()
         serializer = ContactInSerializer(data=request.data)
@@ -166,12 +175,22 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
             ),
         },
     )
-    @action(detail=True, methods=["post"], url_path="calls")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="calls",
+        serializer_class=CallInSerializer,
+    )
     def record_call(self, request: Request, pk=None) -> Response:
         return call_record_response(request, self.get_object())
 
     @OVERRIDE_SCHEMA
-    @action(detail=True, methods=["post"], url_path="isolation")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="isolation",
+        serializer_class=IsolationOverrideInSerializer,
+    )
     def override_isolation(self, request: Request, pk=None) -> Response:
         return isolation_override_response(request, self.get_object())
 

@@ -17,7 +17,11 @@ from ..access import actor_of
 from ..calls.serializers import CallInSerializer, CallLoggedSerializer
 from ..calls.views import IDEMPOTENCY_KEY_PARAMETER, call_record_response
 from ..filters import IdFilter, WorkItemFilter
-from ..isolation import OVERRIDE_SCHEMA, isolation_override_response
+from ..isolation import (
+    OVERRIDE_SCHEMA,
+    IsolationOverrideInSerializer,
+    isolation_override_response,
+)
 from ..permissions import CaseworkScope
 from .serializers import ContactSerializer
 
@@ -84,11 +88,21 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
             ),
         },
     )
-    @action(detail=True, methods=["post"], url_path="calls")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="calls",
+        serializer_class=CallInSerializer,
+    )
     def record_call(self, request: Request, pk=None) -> Response:
         return call_record_response(request, self.get_object())
 
     @OVERRIDE_SCHEMA
-    @action(detail=True, methods=["post"], url_path="isolation")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="isolation",
+        serializer_class=IsolationOverrideInSerializer,
+    )
     def override_isolation(self, request: Request, pk=None) -> Response:
         return isolation_override_response(request, self.get_object())

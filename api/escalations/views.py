@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,7 @@ from escalations.models import Escalation
 from work.access.escalations import escalations_visible_to, get_escalation_for
 from work.escalation import (
     ActionSubmissionReused,
+    ClosedAlready,
     escalation_claim,
     escalation_close,
     escalation_record_action,
@@ -58,6 +59,11 @@ ACTION_IDEMPOTENCY_KEY = OpenApiParameter(
     "is recorded twice. The same key sent with a different action (another kind or "
     "note) is a 422, and nothing is recorded.",
 )
+
+
+class NoBodySerializer(serializers.Serializer):
+    """A request that takes no body (picking an escalation up): OPTIONS and the
+    browsable API's form show no fields for it."""
 
 
 class EscalationFilter(filters.FilterSet):
@@ -135,7 +141,7 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
         request=None,
         responses={200: EscalationSerializer, 409: CONFLICT},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], serializer_class=NoBodySerializer)
     def claim(self, request: Request, pk=None) -> Response:
         request.data  # noqa: B018  (any body is read, so it meets the parser's limits)
         escalation = escalation_claim(escalation=self.get_object(), by=request.user)
@@ -159,7 +165,9 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
             ),
         },
     )
-    @action(detail=True, methods=["post"])
+    @action(
+        detail=True, methods=["post"], serializer_class=EscalationActionInSerializer
+    )
     def actions(self, request: Request, pk=None) -> Response:
         escalation = self.get_object()
         serializer = EscalationActionInSerializer(data=request.data)
@@ -191,20 +199,29 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Close the escalation with an outcome",
+        description="Sent again by the same client or person with the same outcome "
+        "and note (a retry after a timeout), it is answered 200 with the closed "
+        "escalation, as the first time, and nothing is done twice. Any other close of "
+        "a closed escalation is a 409 saying who closed it, when and how.",
         request=EscalationCloseSerializer,
         responses={200: EscalationSerializer, 409: CONFLICT},
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], serializer_class=EscalationCloseSerializer)
     def close(self, request: Request, pk=None) -> Response:
         escalation = self.get_object()
         serializer = EscalationCloseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        closed = escalation_close(
-            escalation=escalation,
-            outcome=serializer.validated_data["outcome"],
-            note=serializer.validated_data.get("note", ""),
-            by=request.user,
-        )
+        try:
+            closed = escalation_close(
+                escalation=escalation,
+                outcome=serializer.validated_data["outcome"],
+                note=serializer.validated_data.get("note", ""),
+                by=request.user,
+            )
+        except ClosedAlready as exc:
+            if not exc.same:
+                raise
+            closed = exc.escalation  # the same close sent again, as the page has it
         return self._answer(closed)
 
     @extend_schema(
@@ -212,7 +229,12 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
         request=EscalationReturnSerializer,
         responses={200: EscalationSerializer, 409: CONFLICT},
     )
-    @action(detail=True, methods=["post"], url_path="return")
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="return",
+        serializer_class=EscalationReturnSerializer,
+    )
     def send_back(self, request: Request, pk=None) -> Response:
         escalation = self.get_object()
         serializer = EscalationReturnSerializer(data=request.data)
