@@ -98,6 +98,7 @@ class ApiClient(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = "API client"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(rate_limit_per_minute__gte=1),

@@ -107,3 +107,10 @@ def test_rotating_in_the_admin_keeps_the_clients_expiry(admin_client):
 
     client.refresh_from_db()
     assert client.expires_at == expires
+
+
+def test_the_admin_index_names_them_as_the_readme_does(admin_client):
+    # README: "made in the admin (API integrations > API clients ...)".
+    page = admin_client.get("/admin/").content.decode()
+    assert "API integrations" in page
+    assert ">API clients<" in page
