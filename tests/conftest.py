@@ -286,3 +286,26 @@ def sign_in(live_server):
             page.wait_for_load_state()
 
     return do
+
+
+# Tests that must share one worker: the module's costly fixture is then loaded once.
+# (pytest-xdist's own `xdist_group` mark works by rewriting each test's id, which
+# pytest 9 no longer reads: with it alone, both workers loaded the scaled-down peak
+# and cleared it again, some two minutes of the suite.)
+WORKER_GROUPS = {"tests/scale/": "scale_peak"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadgroup`, grouping the tests under WORKER_GROUPS' paths."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for path, group in WORKER_GROUPS.items():
+                if nodeid.startswith(path):
+                    return group
+            return nodeid
+
+    return ByGroup(config, log)

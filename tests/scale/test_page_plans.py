@@ -28,9 +28,9 @@ from work.escalation import escalate_unreached, release_escalations_of_leavers
 from .conftest import Peak
 from .plans import ReadsATableWhole, assert_follow_indexes, explain, replayable
 
-# One load per worker: with `--dist loadgroup` the module stays on one worker (with
-# the default `load`, each worker that runs some of it loads the peak again).
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("scale_peak")]
+# One load per run: `--dist loadgroup` keeps this folder on one worker
+# (WORKER_GROUPS in tests/conftest.py); spread, each worker would load the peak again.
+pytestmark = [pytest.mark.django_db]
 
 # Plans that read a big table whole at this size, reported to be fixed in the query;
 # strict, so that the fix shows here by failing until the mark is taken off.
