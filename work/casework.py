@@ -22,6 +22,7 @@ from audit.services import audit_record
 from cases.errors import IllegalTransition
 from cases.models import Case, ExposureSetting, RiskAssessment, SettingVisit
 from cases.workitem import Status, WorkItem
+from clock.written import short_time
 from contacts.models import Contact, Exposure, IsolationChange
 from people.models import Person
 from people.services import (
@@ -104,19 +105,103 @@ class AssessmentDetails:
     clinical_notes: str = ""
 
 
+# What an assessment holds besides the symptom onset (kept on the case).
+ASSESSED = (
+    "symptomatic",
+    "occupation",
+    "works_in",
+    "vulnerabilities",
+    "household_size",
+    "household_notes",
+    "clinical_notes",
+)
+
+
+@dataclass(frozen=True)
+class DrawnFrom:
+    """The saved assessment a change was made from: when it was saved (`saved_at`
+    None: there was no assessment yet)."""
+
+    saved_at: datetime | None
+
+
+class AssessmentSavedSince(IllegalTransition):
+    """The assessment was saved by someone (or in another tab) after the version a
+    change was made from: saving the change would undo theirs unseen."""
+
+    def __init__(self, assessment: RiskAssessment, *, by_them: bool):
+        user = assessment.assessed_by
+        self.assessment, self.by_them = assessment, by_them
+        self.saved_by = user.get_full_name() or user.get_username()
+        at = short_time(assessment.assessed_at)
+        if by_them:
+            text = f"You saved this assessment at {at} in another tab or window"
+        else:
+            text = f"{self.saved_by} saved this assessment at {at}"
+        super().__init__(
+            f"{text}, after the version this change was made from: it is not saved."
+        )
+
+
+def _same_as_saved(
+    case: Case, assessment: RiskAssessment, details: AssessmentDetails
+) -> bool:
+    """The change is what is saved already (a save sent twice): nothing to undo."""
+    onset = details.symptom_onset if details.symptomatic else None
+    return case.symptom_onset == onset and all(
+        getattr(assessment, name) == getattr(details, name) for name in ASSESSED
+    )
+
+
+def _check_drawn_from(
+    case: Case, details: AssessmentDetails, drawn_from: DrawnFrom, by
+) -> RiskAssessment | None:
+    """Refuse a change made from an older assessment than the one saved now
+    (AssessmentSavedSince), unless it only repeats what is saved: then that
+    assessment, saved once. None: the change was made from the current one."""
+    saved = RiskAssessment.objects.filter(case=case).select_related("assessed_by")
+    current = saved.first()
+    if current is None or current.assessed_at == drawn_from.saved_at:
+        return None
+    if _same_as_saved(case, current, details):
+        return current
+    user = _user(by)
+    raise AssessmentSavedSince(
+        current, by_them=user is not None and current.assessed_by_id == user.pk
+    )
+
+
 @atomic_operation
 def case_assessment_record(
-    *, case: Case, details: AssessmentDetails, by, now: datetime | None = None
+    *,
+    case: Case,
+    details: AssessmentDetails,
+    by,
+    now: datetime | None = None,
+    drawn_from: DrawnFrom | None = None,
 ) -> RiskAssessment:
     """Record (or revise) a case's risk assessment.
 
     Symptom onset lives on the case: a change recomputes the isolation end date, so
     that date is never typed by anyone (after a clinician's override, only a later
     date than the override's applies: work.rules.isolation_after_fact).
+
+    Given `drawn_from` (the case page's form: the assessment it was drawn from), a
+    change made from an older assessment than the one saved now is refused
+    (AssessmentSavedSince), so one person's save never silently undoes another's;
+    one that repeats what is saved (sent twice) is taken as saved, once.
     """
     now = now or timezone.now()
     locked = case.locked()
     _check(locked, by, "assessed")
+    if drawn_from is not None and (
+        repeated := _check_drawn_from(locked, details, drawn_from, by)
+    ):
+        case.symptom_onset, case.isolation_ends_on = (
+            locked.symptom_onset,
+            locked.isolation_ends_on,
+        )
+        return repeated
     onset = details.symptom_onset if details.symptomatic else None
     if onset != locked.symptom_onset:
         locked.symptom_onset = onset
@@ -131,13 +216,7 @@ def case_assessment_record(
     assessment, created = RiskAssessment.objects.update_or_create(
         case=locked,
         defaults={
-            "symptomatic": details.symptomatic,
-            "occupation": details.occupation,
-            "works_in": details.works_in,
-            "vulnerabilities": details.vulnerabilities,
-            "household_size": details.household_size,
-            "household_notes": details.household_notes,
-            "clinical_notes": details.clinical_notes,
+            **{name: getattr(details, name) for name in ASSESSED},
             "assessed_by": _user(by),
             "assessed_at": now,
         },

@@ -3,7 +3,8 @@ and completing the case."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
 from cases.models import Case, RiskAssessment, SettingKind
-from work.casework import AssessmentDetails, VisitDetails
+from work.casework import AssessmentDetails, DrawnFrom, VisitDetails
 from work.result_rules import symptom_onset_problem
 from work.rules import visit_date_problem
 
@@ -21,6 +22,16 @@ from ..typed import typed_value
 
 DATE_WIDGET = {"type": "date"}
 VISIT_PREFIX = "visit"
+# The assessment's hidden field: the saved assessment the form was drawn from (when
+# it was saved; empty: there was none yet). Sent back with the save, and kept in the
+# draft, so a save made from an older assessment than the one saved now is refused
+# (work.casework.AssessmentSavedSince) rather than undoing it unseen.
+DRAWN_FROM = "drawn_from"
+
+
+def assessment_version(assessment: RiskAssessment | None) -> str:
+    """What the hidden field holds for a form drawn from this saved assessment."""
+    return assessment.assessed_at.isoformat() if assessment is not None else ""
 
 
 class AssessmentForm(forms.ModelForm):
@@ -77,6 +88,25 @@ class AssessmentForm(forms.ModelForm):
         )
         # Also when bound: has_changed() compares the typing with what is saved.
         self.initial.setdefault("symptom_onset", case.symptom_onset)
+        # Drawn from what was sent, or a draft's typing, else from what is saved.
+        given = self.data if self.is_bound else self.initial
+        self.sent_drawn_from = DRAWN_FROM in given
+        self.drawn_from = (
+            typed_value(given, DRAWN_FROM)
+            if self.sent_drawn_from
+            else assessment_version(self.instance if self.instance.pk else None)
+        )
+
+    def drawn_from_version(self) -> DrawnFrom | None:
+        """The saved assessment the typing was made from, to check the save against
+        (None: sent without one, by a page drawn before forms carried it). A value
+        that is no time is drawn from nothing: refused if anything is saved."""
+        if not self.sent_drawn_from:
+            return None
+        try:
+            return DrawnFrom(saved_at=datetime.fromisoformat(self.drawn_from))
+        except ValueError:
+            return DrawnFrom(saved_at=None)
 
     def clean_symptom_onset(self) -> date | None:
         onset = self.cleaned_data.get("symptom_onset")
@@ -181,9 +211,58 @@ ASSESSMENT_FIELDS = ("symptom_onset", *AssessmentForm.Meta.fields)
 
 
 def typed_assessment(data: Any) -> dict[str, str]:
-    """The assessment as typed (from the posted form): what its draft keeps. An
-    unticked box is an empty value, as the form reads it."""
-    return {name: typed_value(data, name) for name in ASSESSMENT_FIELDS}
+    """The assessment as typed (from the posted form): what its draft keeps, with
+    the saved assessment it was drawn from. An unticked box is an empty value, as
+    the form reads it."""
+    typed = {name: typed_value(data, name) for name in ASSESSMENT_FIELDS}
+    if DRAWN_FROM in data:
+        typed[DRAWN_FROM] = typed_value(data, DRAWN_FROM)
+    return typed
+
+
+@dataclass
+class Difference:
+    """One field where the assessment saved now differs from the form's typing."""
+
+    label: str
+    saved: str
+    typed: str
+
+
+def _shown(form: AssessmentForm, name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, date):
+        return f"{value.day} {value:%b %Y}"
+    choices = dict(getattr(form.fields[name], "choices", None) or ())
+    return str(choices.get(value, value))
+
+
+def assessment_differences(
+    form: AssessmentForm, *, case: Case, saved: RiskAssessment
+) -> list[Difference]:
+    """Where the assessment saved now (`saved`, and the onset on `case`) differs
+    from what a valid form holds, field by field, in the form's order: what to
+    reconcile after a save refused as made from an older assessment."""
+    typed = form.cleaned_data
+    differences = []
+    for name in ASSESSMENT_FIELDS:
+        if name == "symptom_onset":
+            now = case.symptom_onset
+            mine = typed.get(name) if typed.get("symptomatic") else None
+        else:
+            now, mine = getattr(saved, name), typed.get(name)
+        if now != mine:
+            differences.append(
+                Difference(
+                    label=str(form.fields[name].label),
+                    saved=_shown(form, name, now),
+                    typed=_shown(form, name, mine),
+                )
+            )
+    return differences
 
 
 def assessment_changed(

@@ -49,6 +49,7 @@ from work.access.contacts import may_work_contact
 from work.access.isolation import may_override_isolation
 from work.assignment import assign_work
 from work.casework import (
+    AssessmentSavedSince,
     ContactRowsRefused,
     case_assessment_record,
     case_draft_clear,
@@ -75,8 +76,11 @@ from .calls import log_call, may_read_clinical, search_text
 from .case_forms import (
     AssessmentForm,
     CompleteForm,
+    Difference,
     VisitForm,
     assessment_changed,
+    assessment_differences,
+    assessment_version,
     typed_assessment,
     typed_visit,
 )
@@ -549,6 +553,7 @@ def _case_page(
     complete_errors: list[tuple[str, str]] | None = None,
     notices: dict[str, str] | None = None,
     online_errors: list[tuple[str, str]] | None = None,
+    saved_since: list[Difference] | None = None,
     template: str = PAGE,
 ) -> TemplateResponse:
     query = search_text(request)
@@ -604,6 +609,7 @@ def _case_page(
             "draft_url": reverse("cases:draft", args=[case.pk]),
             "assessment_form": assessment_form,
             "assessment_draft_at": assessment_draft_at,
+            "saved_since": saved_since,
             "contact_formset": contact_formset,
             "contacts_draft_at": contacts_draft_at,
             "visit_form": visit_form or VisitForm(case=case),
@@ -745,7 +751,14 @@ def case_assessment(request: HttpRequest, pk: int) -> HttpResponse:
     form = AssessmentForm(request.POST, instance=_assessment_of(case), case=case)
     if form.is_valid():
         try:
-            case_assessment_record(case=case, details=form.details(), by=request.user)
+            case_assessment_record(
+                case=case,
+                details=form.details(),
+                by=request.user,
+                drawn_from=form.drawn_from_version(),
+            )
+        except AssessmentSavedSince as exc:
+            return _assessment_saved_since(request, case, form, exc)
         except IllegalTransition as exc:
             form.add_error(None, str(exc))
         else:
@@ -758,6 +771,42 @@ def case_assessment(request: HttpRequest, pk: int) -> HttpResponse:
                 f"{long_date(case.isolation_ends_on)}.",
             )
     return _section(request, case, "assessment", assessment_form=form)
+
+
+def _saved_since_text(exc: AssessmentSavedSince) -> str:
+    saved = exc.assessment
+    at = short_time(saved.assessed_at)
+    if exc.by_them:
+        return (
+            f"You saved this assessment at {at} in another tab or window, after "
+            "this page was opened. These changes are not saved: check what is saved "
+            "now, below, and save again."
+        )
+    user = saved.assessed_by
+    name = user.get_full_name() or user.get_username()
+    return (
+        f"{name} saved this assessment at {at}, after you opened this page. Your "
+        "changes are not saved: check theirs, below, and save again."
+    )
+
+
+def _assessment_saved_since(
+    request: HttpRequest, case: Case, form: AssessmentForm, exc: AssessmentSavedSince
+) -> TemplateResponse:
+    """A save made from an older assessment than the one saved now: nothing saved,
+    the typing drawn again with who saved since and where theirs differs, the form
+    now drawn from theirs (so that, once checked, saving again is taken)."""
+    case = get_case_to_work(request.user, case.pk)  # as saved since, assessment and all
+    saved = _assessment_of(case) or exc.assessment
+    form.add_error(None, _saved_since_text(exc))
+    form.drawn_from = assessment_version(saved)
+    return _section(
+        request,
+        case,
+        "assessment",
+        assessment_form=form,
+        saved_since=assessment_differences(form, case=case, saved=saved),
+    )
 
 
 @login_required
