@@ -14,14 +14,16 @@ from cases.workitem import WorkItem
 from contacts.models import IsolationChange
 from people.models import Message
 from work.access.isolation import override_refusal
-from work.isolation import isolation_override
+from work.isolation import isolation_override, override_message
 from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
+from work.sent_twice import override_just_made
 
 from .access import api_client_of, staff_user_named
 
 
-class IsolationOverrideInSerializer(serializers.Serializer):
-    """The new last day of isolation, and the clinician's reason."""
+class IsolationOverrideSent(serializers.Serializer):
+    """The new last day of isolation, and the clinician's reason, as sent: each
+    field read, the rules not asked (for a change sent again)."""
 
     ends_on = serializers.DateField(
         help_text="The new last day of isolation: today or later, within 28 days."
@@ -44,6 +46,10 @@ class IsolationOverrideInSerializer(serializers.Serializer):
 
     def validate_clinician(self, value):
         return staff_user_named(value)
+
+
+class IsolationOverrideInSerializer(IsolationOverrideSent):
+    """The new last day of isolation, and the clinician's reason."""
 
     def validate(self, data):
         # The same rules, and words, as the override page and the operation itself.
@@ -101,6 +107,12 @@ OVERRIDE_SCHEMA = extend_schema(
     request=IsolationOverrideInSerializer,
     responses={
         201: IsolationChangeSerializer,
+        200: OpenApiResponse(
+            IsolationChangeSerializer,
+            description="The same change sent again by the same clinician a moment "
+            "after it was made (a retry after a timeout): the change made, saved and "
+            "told once.",
+        ),
         403: OpenApiResponse(
             description="Not a tier 2 clinician who may change this item's date."
         ),
@@ -110,7 +122,10 @@ OVERRIDE_SCHEMA = extend_schema(
 
 def isolation_override_response(request: Request, item: WorkItem) -> Response:
     """Validate an override and make it through the same service as the pages;
-    answer 201 with the change.
+    answer 201 with the change. The same change sent again by the same clinician a
+    moment later (a retry after a timeout), refused by the rules as "They already
+    isolate until ...", is answered 200 with the change made, as the page tells a
+    form sent twice (work.sent_twice): nothing is saved or told twice.
 
     Staff who may not override are refused before their body is read (403); an
     integration names the clinician, checked by the service once the body is valid.
@@ -121,20 +136,16 @@ def isolation_override_response(request: Request, item: WorkItem) -> Response:
     serializer = IsolationOverrideInSerializer(
         data=request.data, context={"item": item}
     )
-    serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
-    clinician, by = request.user, None
-    if client is not None:
-        if data.get("clinician") is None:
-            raise serializers.ValidationError(
-                {
-                    "clinician": [
-                        "An integration must give the user id of the tier 2 "
-                        "clinician whose decision this is."
-                    ]
-                }
+    if not serializer.is_valid():
+        if (change := _sent_again(request, item)) is not None:
+            message = override_message(item, change)
+            return Response(
+                IsolationChangeSerializer(change, context={"message": message}).data
             )
-        clinician, by = data["clinician"], request.user
+        raise serializers.ValidationError(serializer.errors)
+    data = serializer.validated_data
+    clinician = _clinician(request, data)
+    by = request.user if client is not None else None
     done = isolation_override(
         item=item,
         ends_on=data["ends_on"],
@@ -145,4 +156,36 @@ def isolation_override_response(request: Request, item: WorkItem) -> Response:
     return Response(
         IsolationChangeSerializer(done.change, context={"message": done.message}).data,
         status=status.HTTP_201_CREATED,
+    )
+
+
+def _clinician(request: Request, data: dict):
+    """Whose decision the override is: the signed-in member of staff, or the
+    clinician an integration names (a 400 when it names none)."""
+    if api_client_of(request) is None:
+        return request.user
+    if data.get("clinician") is None:
+        raise serializers.ValidationError(
+            {
+                "clinician": [
+                    "An integration must give the user id of the tier 2 "
+                    "clinician whose decision this is."
+                ]
+            }
+        )
+    return data["clinician"]
+
+
+def _sent_again(request: Request, item: WorkItem) -> IsolationChange | None:
+    """The change sent is the one this clinician made a moment ago (a retry after a
+    timeout), refused the second time as "They already isolate until ..."; that
+    change, else None."""
+    sent = IsolationOverrideSent(data=request.data)
+    if not sent.is_valid():
+        return None
+    data = sent.validated_data
+    if api_client_of(request) is not None and data.get("clinician") is None:
+        return None
+    return override_just_made(
+        _clinician(request, data), item, ends_on=data["ends_on"], reason=data["reason"]
     )

@@ -72,6 +72,13 @@ class SubmissionReused(IllegalTransition):
     on this item, and is sent again for a different call: nothing is logged."""
 
 
+def call_on_file(item: WorkItem, submission: uuid.UUID) -> bool:
+    """Whether a call is already logged on this item from `submission`."""
+    return CallAttempt.objects.filter(
+        **{item.kind: item}, submission=submission
+    ).exists()
+
+
 def logged_already(
     item: WorkItem,
     *,
@@ -194,21 +201,14 @@ def call_record(
     `submission` names the form or request the call was sent by: sent again (a
     double click, a retry after a timeout), it is the call already logged, returned
     as it was and nothing done twice (two attempts counted sent the item to its
-    local team early).
+    local team early). It is so even once the rules would refuse it (a call-back
+    time since passed): the call on file is found before the rules are asked.
     """
     now = now or timezone.now()
-    problems = call_problems(
-        outcome=outcome,
-        call_back_at=call_back_at,
-        notes=notes,
-        duration_seconds=duration_seconds,
-        now=now,
-        isolation_ends_on=item.isolation_ends_on if isinstance(item, Contact) else None,
-    )
-    if problems:
-        raise ValidationError(problems)
     locked = item.locked()
     # After the item's lock: a second sending waits for the first to be committed.
+    # Before the rules: a retry is the call logged, even once its call-back time
+    # has passed.
     if submission is not None and (
         repeated := logged_already(
             locked,
@@ -222,6 +222,18 @@ def call_record(
         )
     ):
         return repeated
+    problems = call_problems(
+        outcome=outcome,
+        call_back_at=call_back_at,
+        notes=notes,
+        duration_seconds=duration_seconds,
+        now=now,
+        isolation_ends_on=(
+            locked.isolation_ends_on if isinstance(locked, Contact) else None
+        ),
+    )
+    if problems:
+        raise ValidationError(problems)
     if not may_work_item(caller, locked):
         raise PermissionDenied(
             f"{_who(caller)} may not work this {locked.kind}: calls are logged by the "

@@ -62,6 +62,20 @@ def _told_before(item: WorkItem) -> bool:
     )
 
 
+def _override_key(item: WorkItem, nth: int) -> str:
+    """The event of the item's nth override, named by its message."""
+    return f"isolation_override:{item.kind}:{item.pk}:{nth}"
+
+
+def override_message(item: WorkItem, change: IsolationChange) -> Message | None:
+    """The message that told the person of this override (None: they had neither
+    a mobile nor an email), for an answer sent again as the first was."""
+    nth = (
+        IsolationChange.objects.of_item(item).overrides().filter(pk__lte=change.pk)
+    ).count()
+    return Message.objects.filter(key=_override_key(item, nth)).first()
+
+
 def _text_of(item: WorkItem) -> str:
     """Which text gives the new date: a change of the date told before; else, to a
     case never told anything, their own positive test (never a contact's advice);
@@ -81,7 +95,7 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     text = _text_of(item)
     return person_told(
         item,
-        key=f"isolation_override:{item.kind}:{item.pk}:{nth}",
+        key=_override_key(item, nth),
         body_of=lambda language: say(
             text, language, until=long_date(change.ends_on, language)
         ),

@@ -25,7 +25,9 @@ class CallBackField(serializers.DateTimeField):
 
 
 class CallInSerializer(serializers.Serializer):
-    """One call and how it went."""
+    """One call and how it went. With `on_file` in its context (a call is logged
+    already for the request's Idempotency-Key) the call rules are left to the
+    operation, which answers the call on file or refuses a different one."""
 
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     call_back_at = CallBackField(
@@ -63,6 +65,10 @@ class CallInSerializer(serializers.Serializer):
         return staff_user_named(value)
 
     def validate(self, data):
+        # A retry of a call on file for its Idempotency-Key is that call, whatever
+        # the rules now say (its call-back time passed): the operation compares it.
+        if self.context.get("on_file"):
+            return data
         # The same rules, and words, as the call form and the operation itself.
         problems = call_problems(
             outcome=data["outcome"],

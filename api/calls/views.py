@@ -16,7 +16,7 @@ from audit.services import audit_list_view, audit_view
 from calls.models import CallAttempt, Outcome
 from cases.workitem import WorkItem
 from work.access.calls import calls_visible_to, get_call_for
-from work.calls import SubmissionReused, call_record
+from work.calls import SubmissionReused, call_on_file, call_record
 
 from ..access import actor_of, api_client_of
 from ..errors import IdempotencyKeyReused
@@ -87,9 +87,13 @@ def call_record_response(request: Request, item: WorkItem) -> Response:
 
     The caller is the signed-in member of staff; an integration names the member of
     staff who made the call, who must be allowed to work the item (403 otherwise, from
-    the service). An outcome the item's status does not allow is 409.
+    the service). An outcome the item's status does not allow is 409. A call sent
+    again with the Idempotency-Key of one on file is that call (200), even once its
+    call-back time has passed; a different call on that key is a 422.
     """
-    serializer = CallInSerializer(data=request.data)
+    submission = _submission(request, item)
+    on_file = submission is not None and call_on_file(item, submission)
+    serializer = CallInSerializer(data=request.data, context={"on_file": on_file})
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     client = api_client_of(request)
@@ -114,7 +118,7 @@ def call_record_response(request: Request, item: WorkItem) -> Response:
             call_back_at=data.get("call_back_at"),
             duration_seconds=data.get("duration_seconds", 0),
             notes=data.get("notes", ""),
-            submission=_submission(request, item),
+            submission=submission,
             language=data.get("language", ""),
         )
     except SubmissionReused:

@@ -68,8 +68,8 @@ from work.queues import (
     work_model_for,
     work_queue,
 )
+from work.sent_twice import case_completed_by, visit_just_recorded
 
-from ..sent_twice import case_completed_by, visit_just_recorded
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical, search_text

@@ -35,8 +35,8 @@ from work.access.isolation import get_case_to_override, get_contact_to_override
 from work.compiled import instances_compiled_once
 from work.isolation import IsolationOverridden, isolation_override
 from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
+from work.sent_twice import override_just_made
 
-from ..sent_twice import override_just_made
 from ..typed import draws_its_form, put_typing_back
 
 PAGE = "work/isolation_override.html"

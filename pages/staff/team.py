@@ -22,8 +22,8 @@ from staffing.selectors import registrations as registration_reads
 from staffing.selectors import reviews as review_reads
 from staffing.services import StaffingRefused
 from work import workload
+from work.sent_twice import cap_just_changed
 
-from ..sent_twice import cap_just_changed
 from ..typed import draws_its_form, put_typing_back
 from .forms import HoursCapForm, RegistrationForm, ReviewForm
 

@@ -1,8 +1,8 @@
 """A save sent twice, a double click without JavaScript or the browser sending the form
 again, is one save: the second sending is told the first worked, as a call sent twice
 is ("Your call is logged (it was sent twice, and logged once)": pages/desk/taken.py).
-For the case page's forms, the isolation change and a supervisor's change of an
-hours cap.
+For the case page's forms, the isolation change (and the API's, api/isolation.py: an
+integration's retry after a timeout) and a supervisor's change of an hours cap.
 
 Before, the second was refused as if nothing had been saved: "There is a problem:
 This case is completed: it cannot be completed", "This visit ... is already
