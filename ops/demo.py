@@ -17,12 +17,14 @@ from django.utils import timezone
 
 from areas.models import Area
 from areas.postcodes import SUCCESSOR_CODES, _letter_index, normalise_postcode
-from calls.models import KnowledgeArticle, Outcome, Script, ScriptStep
+from calls.models import CallAttempt, KnowledgeArticle, Outcome, Script, ScriptStep
 from cases.models import Case, SettingKind
 from cases.workitem import Status
+from clock import local_midnight, split_by_local_day
 from contacts.models import Contact
 from escalations.clusters import clusters_detect
 from escalations.models import Escalation
+from figures.utilisation import WRAP_UP
 from people.models import Language
 from people.services import PersonDetails
 from staffing.models import (
@@ -48,6 +50,7 @@ from work.casework import (
 from work.errors import WorkRefused
 from work.escalation import escalation_claim, escalation_close, item_escalate
 from work.intake import TestResult, case_intake
+from work.rules import CallRule
 
 DEMO_PASSWORD = "demo-tracing-2026"
 
@@ -202,6 +205,12 @@ LATER_SHIFTS = [(8, 16), (12, 20), (7, 15)]
 # contact added after the demo reaches a handler at the next assignment run.
 HANDLER_ROOM = 4
 CONTACTS_WAITING = 3
+
+# The demo's calls: a caseworker tries again someone who did not answer after the
+# rules' least gap, and takes a breather after each call's write-up (WRAP_UP), so
+# the staff's day has the idle time a real one has.
+CALL_AGAIN_AFTER = CallRule.for_kind("case").min_gap
+BETWEEN_CALLS = timedelta(minutes=3)
 LOCAL_STAFF = [
     ("local.sheffield", "Helen", "Marsh", "E08000019", True),
     ("local.sheffield2", "Imran", "Butt", "E08000019", False),
@@ -545,58 +554,157 @@ class _Room:
         return held >= handler.staff.open_work_cap - HANDLER_ROOM
 
 
+class _Diary:
+    """When each caller was on shift and free: the demo's calls are placed in their
+    free time inside their booked shifts (cut at local midnight, as the utilisation
+    report cuts them), one after another with time to write each up, never before
+    the call that must come first and never after now."""
+
+    def __init__(self, callers, *, now: datetime) -> None:
+        self.now = now
+        self.free: dict[int, list[tuple[datetime, datetime]]] = {}
+        for caller in callers:
+            stretches = []
+            for start, end in Shift.objects.filter(
+                staff__user=caller, status=Shift.Status.BOOKED, starts_at__lt=now
+            ).values_list("starts_at", "ends_at"):
+                stretches += _by_local_day(start, min(end, now))
+            self.free[caller.pk] = sorted(stretches)
+            # Calls made before (by an earlier run, or the staff since): time taken.
+            for started_at, seconds in CallAttempt.objects.filter(
+                caller=caller
+            ).values_list("started_at", "duration_seconds"):
+                self._take(caller, started_at, started_at + _time_taken(seconds))
+
+    def slot(self, caller, *, after: datetime, seconds: int) -> datetime | None:
+        """The earliest moment, not before `after`, when `caller` is on shift and
+        free for a call of `seconds` and what follows it; None if there is none."""
+        need = _time_taken(seconds)
+        for start, end in self.free.get(caller.pk, []):
+            begin = max(start, after)
+            if begin + need <= end:
+                return begin
+        return None
+
+    def soonest(self, callers, *, after: datetime, seconds: int):
+        """(caller, start) of the caller among `callers` free soonest, or None."""
+        options = [
+            (start, n, caller)
+            for n, caller in enumerate(callers)
+            if (start := self.slot(caller, after=after, seconds=seconds)) is not None
+        ]
+        if not options:
+            return None
+        start, _, caller = min(options)
+        return caller, start
+
+    def book(self, caller, *, start: datetime, seconds: int) -> None:
+        self._take(caller, start, start + _time_taken(seconds))
+
+    def _take(self, caller, start: datetime, end: datetime) -> None:
+        left = []
+        for s, e in self.free.get(caller.pk, []):
+            left += [(a, b) for a, b in ((s, min(e, start)), (max(s, end), e)) if a < b]
+        self.free[caller.pk] = left
+
+
+def _time_taken(seconds: int) -> timedelta:
+    """A call, its write-up, and a breather before the next: no one is on the phone
+    every minute of a shift."""
+    return timedelta(seconds=seconds) + WRAP_UP + BETWEEN_CALLS
+
+
+def _by_local_day(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    parts = []
+    for day, seconds in split_by_local_day(start, end):
+        begin = max(start, local_midnight(day))
+        parts.append((begin, begin + timedelta(seconds=seconds)))
+    return parts
+
+
+def _call(diary: _Diary, *, item, caller, outcome, seconds, after) -> datetime | None:
+    """Log a call by `caller` at their first free moment on shift after `after`;
+    the moment it ended, or None (nothing logged) when they had no time for it."""
+    start = diary.slot(caller, after=after, seconds=seconds)
+    if start is None:
+        return None
+    call_record(
+        item=item, caller=caller, outcome=outcome, duration_seconds=seconds, now=start
+    )
+    diary.book(caller, start=start, seconds=seconds)
+    return start + timedelta(seconds=seconds)
+
+
 def _work_a_case(
-    rng, case: Case, stage: int, nurse, handler, local_user, postcodes, n, now, room
+    rng, case: Case, stage: int, staff: _Staff, local_user, postcodes, n, now, room
 ):
     """Move a fresh case through its first `stage` steps, as caseworkers would, through
-    the same operations (so the same rules: caps, languages, shifts)."""
+    the same operations (so the same rules: caps, languages, shifts). Its calls are
+    made by the caseworkers on shift, when they are free; a case no one had time for
+    waits in the pool, and one whose next call no one had time for waits there."""
     if stage == 0:
         return
+    arrived = case.created_at
+    first = rng.randint(15, 50)  # no answer: a few rings
+    picked = staff.diary.soonest(
+        staff.nurses, after=arrived + timedelta(minutes=30), seconds=first
+    )
+    if picked is None:
+        return  # no caseworker had time for it: the case waits in the pool
+    nurse, given_at = picked
     try:
-        item_assign(item=case, to=nurse, now=now - timedelta(hours=20))
+        item_assign(item=case, to=nurse, now=given_at)
     except WorkRefused:
         return  # the caseworker is full: the case waits in the pool
     if stage == 1:
         return
-    call_record(
+    tried = _call(
+        staff.diary,
         item=case,
         caller=nurse,
         outcome=Outcome.NO_ANSWER,
-        now=now - timedelta(hours=19),
+        seconds=first,
+        after=given_at,
     )
-    if stage == 2:
+    if stage == 2 or tried is None:
         return
     if stage == 3:  # never reached: the escalation sweep hands it to the local team
-        call_record(
+        tried = _call(
+            staff.diary,
             item=case,
             caller=nurse,
             outcome=Outcome.WRONG_NUMBER,
-            now=now - timedelta(hours=16),
+            seconds=rng.randint(10, 40),
+            after=tried + CALL_AGAIN_AFTER,
         )
+        if tried is None:
+            return
         escalation = item_escalate(
             item=case,
             reason=Escalation.Reason.WRONG_NUMBER,
-            now=now - timedelta(hours=15),
+            now=tried + timedelta(minutes=5),
         )
-        if rng.random() < 0.5:
-            escalation_claim(
-                escalation=escalation, by=local_user, now=now - timedelta(hours=3)
-            )
+        claimed = max(now - timedelta(hours=3), tried + timedelta(minutes=30))
+        if rng.random() < 0.5 and claimed + timedelta(hours=1) <= now:
+            escalation_claim(escalation=escalation, by=local_user, now=claimed)
             escalation_close(
                 escalation=escalation,
                 outcome=Escalation.Outcome.REACHED,
                 note="Door-step visit; advised to isolate.",
                 by=local_user,
-                now=now - timedelta(hours=2),
+                now=claimed + timedelta(hours=1),
             )
         return
-    call_record(
+    reached = _call(
+        staff.diary,
         item=case,
         caller=nurse,
         outcome=Outcome.REACHED,
-        duration_seconds=1500,
-        now=now - timedelta(hours=17),
+        seconds=rng.randint(3 * 60, 25 * 60),
+        after=tried + CALL_AGAIN_AFTER,
     )
+    if reached is None:
+        return
     case_assessment_record(
         case=case,
         details=AssessmentDetails(
@@ -609,14 +717,14 @@ def _work_a_case(
             household_size=rng.randint(1, 5),
         ),
         by=nurse,
-        now=now - timedelta(hours=17),
+        now=reached,
     )
     for k in range(rng.randint(1, 4)):
         language = rng.choice(["", "", "", "", "pl", "ur"])
         contact = contact_add(
             case=case,
             by=nurse,
-            now=now - timedelta(hours=16),
+            now=reached,
             details=ContactDetails(
                 person=_person(rng, postcodes, 500000 + n * 10 + k, language=language),
                 exposure_date=case.specimen_date - timedelta(days=rng.randint(0, 2)),
@@ -627,23 +735,7 @@ def _work_a_case(
         if roll >= 0.6 and room.waiting < CONTACTS_WAITING:
             room.waiting += 1
             continue  # not called yet: it waits in the pool
-        # Someone who needs an interpreter is called by a handler who speaks it.
-        caller = room.speakers.get(language, handler)
-        try:
-            item_assign(item=contact, to=caller, now=now - timedelta(hours=15))
-        except WorkRefused:
-            room.waiting += 1
-            continue  # nobody could take it: it waits in the pool
-        # Called and reached, unless the handler keeps it for another try and still
-        # has room to spare for new work.
-        reached = roll < 0.45 or room.full(caller)
-        call_record(
-            item=contact,
-            caller=caller,
-            outcome=Outcome.REACHED if reached else Outcome.NO_ANSWER,
-            duration_seconds=420 if reached else 0,
-            now=now - timedelta(hours=14),
-        )
+        _call_a_contact(rng, contact, language, roll, staff, room, after=reached)
     if rng.random() < 0.5:
         # Shared places, so the local teams' cluster view has something to show.
         name, kind = rng.choice(DEMO_SETTINGS)
@@ -658,7 +750,53 @@ def _work_a_case(
             ),
         )
     if stage >= 5:
-        item_complete(item=case, by=nurse, now=now - timedelta(hours=15))
+        item_complete(item=case, by=nurse, now=reached + WRAP_UP)
+
+
+def _call_a_contact(rng, contact, language, roll, staff: _Staff, room, *, after):
+    """Give a contact to the call handler free soonest (one who speaks their
+    language if they need an interpreter) and call them: reached, unless the
+    handler keeps it for another try and still has room to spare for new work."""
+    callers = [room.speakers[language]] if language in room.speakers else staff.handlers
+    seconds = {True: rng.randint(3 * 60, 12 * 60), False: rng.randint(15, 50)}
+    picked = staff.diary.soonest(
+        callers, after=after + timedelta(minutes=15), seconds=max(seconds.values())
+    )
+    if picked is None:
+        room.waiting += 1
+        return  # no handler had time for it: it waits in the pool
+    caller, start = picked
+    try:
+        item_assign(item=contact, to=caller, now=start)
+    except WorkRefused:
+        room.waiting += 1
+        return  # nobody could take it: it waits in the pool
+    reached = roll < 0.45 or room.full(caller)
+    _call(
+        staff.diary,
+        item=contact,
+        caller=caller,
+        outcome=Outcome.REACHED if reached else Outcome.NO_ANSWER,
+        seconds=seconds[reached],
+        after=start,
+    )
+
+
+@dataclass
+class _Staff:
+    """Who works the demo's cases and contacts, and when they were free to call."""
+
+    nurses: list
+    handlers: list
+    diary: _Diary
+
+
+def _workers(tier: str) -> list:
+    """The demo's caseworkers (tier 2) or call handlers (tier 3), supervisors aside,
+    in the order of STAFF."""
+    usernames = [u[0] for u in STAFF if u[3] == tier and not u[4]]
+    users = get_user_model().objects.in_bulk(usernames, field_name="username")
+    return [users[u] for u in usernames]
 
 
 @transaction.atomic
@@ -671,8 +809,8 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
     _scripts()
     postcodes = _postcodes(rng)
     User = get_user_model()
-    nurses = list(User.objects.filter(username__in=["nurse.ada", "nurse.bilal"]))
-    handlers = list(User.objects.filter(username__in=["handler.dan", "handler.gus"]))
+    nurses, handlers = _workers(Tier.CLINICAL), _workers(Tier.CALL_HANDLER)
+    staff = _Staff(nurses, handlers, _Diary(nurses + handlers, now=now))
     locals_ = {
         code: User.objects.get(username=u) for u, _, _, code, _ in LOCAL_STAFF if code
     }
@@ -726,8 +864,7 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
             rng,
             case,
             stage,
-            rng.choice(nurses),
-            rng.choice(handlers),
+            staff,
             locals_.get(area_code, locals_["E08000019"]),
             postcodes[area_code],
             n,
