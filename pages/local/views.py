@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
@@ -102,6 +103,13 @@ def page_links(page, query: str = "") -> dict:
 # --- the queue ------------------------------------------------------------------------
 
 
+def _list_only(request: HttpRequest) -> bool:
+    """The search box asks for the list alone (htmx). Back and Forward ask again
+    with htmx's headers too (the site keeps no history cache in the browser): they
+    get the whole page, or the page is left without its header and menu."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
 def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse:
     profile = require_local_workspace(request.user)
     visible = escalations_visible_to(request.user)
@@ -159,9 +167,12 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
         "now": timezone.now(),
     }
     template = "escalations/queue.html"
-    if request.htmx:
+    if _list_only(request):
         template += "#results"
-    return TemplateResponse(request, template, context)
+    response = TemplateResponse(request, template, context)
+    # The list and the whole page are at one address: a cache keeps them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audit.services import audit_list_view
@@ -30,7 +31,7 @@ from ..typed import draws_its_form, put_typing_back
 from .capacity import DASHBOARD_HOURS
 from .dashboard_rows import member_rows
 from .forms import ReassignForm, WorkFilterForm
-from .weeks import _partial
+from .weeks import _part_only, _partial
 
 WORK_PAGE_SIZE = 100
 
@@ -47,8 +48,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # The capacity summary is outside the board the page refreshes every minute. Its
     # forecast reads weeks of cases and contacts: the beat makes it every few
     # minutes, and the page shows it once made, never making it itself.
-    capacity = None if request.htmx else capacity_selectors.capacity_if_cached(now=now)
-    return TemplateResponse(
+    refresh = _part_only(request)
+    capacity = None if refresh else capacity_selectors.capacity_if_cached(now=now)
+    response = TemplateResponse(
         request,
         _partial(request, "staffing/dashboard.html", "board"),
         {
@@ -61,9 +63,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ),
             "supervisor": supervisor,
             "summaries": capacity.summaries(DASHBOARD_HOURS) if capacity else [],
-            "capacity_pending": capacity is None and not request.htmx,
+            "capacity_pending": capacity is None and not refresh,
         },
     )
+    # The board and the whole page are at one address: a cache keeps them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _page_links(request: HttpRequest, page: Page) -> list[tuple[int | str, str]]:
@@ -191,7 +196,7 @@ def work(request: HttpRequest) -> HttpResponse:
     )
     if typed_back:
         checked = {str(pk) for pk in form.initial.get("items") or []}
-    return TemplateResponse(
+    response = TemplateResponse(
         request,
         _partial(request, "staffing/work.html", "work-list"),
         {
@@ -217,3 +222,5 @@ def work(request: HttpRequest) -> HttpResponse:
             "kind_one": model._meta.verbose_name,
         },
     )
+    patch_vary_headers(response, ["HX-Request"])  # the list, or the whole page
+    return response

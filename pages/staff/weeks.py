@@ -37,5 +37,12 @@ def _week_nav(monday: date) -> dict[str, date]:
     }
 
 
+def _part_only(request: HttpRequest) -> bool:
+    """An htmx request for part of a page. Back and Forward to a page htmx changed ask
+    with htmx's headers too (the site keeps no history cache in the browser): they get
+    the whole page."""
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
 def _partial(request: HttpRequest, template: str, part: str) -> str:
-    return f"{template}#{part}" if request.htmx else template
+    return f"{template}#{part}" if _part_only(request) else template

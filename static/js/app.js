@@ -20,9 +20,11 @@ function focusFirst(root) {
 }
 focusFirst(document);
 // A swap of the target itself (outerHTML) leaves event.detail.target detached: its
-// replacement, by the same id, is where the new content is.
+// replacement, by the same id, is where the new content is. A page drawn again by Back
+// or Forward (htmx's history restore) names no target: the element swapped is it.
 function swapped(event) {
-  const target = event.detail.target;
+  const target = event.detail?.target;
+  if (!target) return event.target instanceof Element ? event.target : document.body;
   if (target.isConnected) return target;
   return (target.id && document.getElementById(target.id)) || document.body;
 }
@@ -43,10 +45,13 @@ const REFUSED = {
   404: "Not saved: this is no longer here.",
   413: "Not saved: that is more than the service takes at once.",
 };
-function sayNotSaved(text, { focus = true } = {}) {
+// The form whose save the box is about, and whether it was a draft kept as typed.
+let notSavedFrom = null;
+function sayNotSaved(text, { focus = true, from = null } = {}) {
   const main = document.getElementById("maincontent");
   if (!main) return;
   document.getElementById("not-saved")?.remove(); // one at a time, the latest
+  notSavedFrom = from;
   const box = document.createElement("div");
   box.id = "not-saved";
   box.className = "nhsuk-error-summary";
@@ -69,19 +74,45 @@ function sayNotSaved(text, { focus = true } = {}) {
 }
 // Only what was sent to be saved: a refresh that fails waits for the next one.
 const sending = (event) => event.detail.requestConfig?.verb !== "get";
+// Where a save came from: its form (or the element that sent it), and whether it was a
+// draft kept as they type.
+function sentFrom(event) {
+  const elt = event.detail.elt;
+  return {
+    form: elt.closest?.("form") || elt,
+    draft: Boolean(elt.closest?.(".app-draft")),
+  };
+}
 document.body.addEventListener("htmx:responseError", (event) => {
   if (!sending(event)) return;
   const status = event.detail.xhr.status;
+  const from = sentFrom(event);
   sayNotSaved(
     REFUSED[status] ||
       "Not saved: something went wrong on our side (it has been logged). Try again.",
     // A draft kept as they type: said (role=alert), the keyboard left where it is.
-    { focus: !event.detail.elt.closest(".app-draft") },
+    { focus: !from.draft, from },
   );
 });
 document.body.addEventListener("htmx:sendError", (event) => {
   if (!sending(event)) return;
-  sayNotSaved("Not saved: the service could not be reached. Check your connection.");
+  sayNotSaved("Not saved: the service could not be reached. Check your connection.", {
+    from: sentFrom(event),
+  });
+});
+// Saved on a later try: the box is wrong now (the form is empty, a handler would log the
+// call again). A draft kept says nothing of the form's own save; a save from another
+// form says nothing of this one, unless that form is gone from the page.
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  const box = document.getElementById("not-saved");
+  if (!box || !sending(event) || !event.detail.successful) return;
+  const from = sentFrom(event);
+  const failed = notSavedFrom;
+  const same = failed && (failed.form === from.form || !failed.form.isConnected);
+  if (!failed || (same && (!from.draft || failed.draft))) {
+    box.remove();
+    notSavedFrom = null;
+  }
 });
 
 // --- a refresh that would replace what the keyboard is in waits for the next one ----
