@@ -71,7 +71,9 @@ def two_factor_required(
                 # ended while they typed, and they gave their password again in
                 # another tab): kept for them, as on signing in again, and back to
                 # the page it was sent from, never the form's address (a 405).
-                keep_typed_form(request, owner=str(user.pk))
+                keep_typed_form(
+                    request, owner=str(user.pk), browser=browser_of(request, user.pk)
+                )
                 page = page_sent_from(request)
             target = reverse(name) + "?" + urlencode({"next": page})
             if getattr(request, "htmx", False):
@@ -188,12 +190,22 @@ def ended_session_owner(request: HttpRequest) -> str | None:
     return str(owner) if owner else None
 
 
+def browser_of(request: HttpRequest, owner: object) -> str | None:
+    """What this browser sends that names `owner`, the same in every request it sends
+    at one moment (pages.typed keeps the forms of them all together under it): the
+    typist cookie naming them, else the session cookie (of their ended session, or of
+    the session still to be given its second factor); None for neither."""
+    if _typist(request) == str(owner):
+        return request.COOKIES[TYPIST_COOKIE]
+    return request.COOKIES.get(settings.SESSION_COOKIE_NAME) or None
+
+
 def sent_to_sign_in(request: HttpRequest) -> HttpResponse:
     """To sign in, then back to the page the request came from; a form posted keeps
     its typing for the person whose session ended (none for a stranger)."""
     page = page_sent_from(request)
     if request.method == "POST" and (owner := ended_session_owner(request)):
-        keep_typed_form(request, owner=owner)
+        keep_typed_form(request, owner=owner, browser=browser_of(request, owner))
     expired = settings.SESSION_COOKIE_NAME in request.COOKIES
     query = {"next": page, **({"expired": "1"} if expired else {})}
     target = reverse("login") + "?" + urlencode(query)
@@ -212,7 +224,8 @@ def signed_out_gracefully(
       (HX-Redirect), not a sign-in page drawn inside the panel.
     - A form posted after the session ended keeps what was typed, for the person
       whose session it was: the fields are kept in the new session (it survives
-      signing in) for the page to put back, and after signing in the browser returns
+      signing in) for the page to put back, forms sent at the same moment all
+      gathered into the one the browser keeps (pages.typed), and after signing in the browser returns
       to the page, not to the form's address (a GET there would be a 405). A
       stranger's post keeps nothing, and makes no session.
     - Whoever signs in keeps only typing of their own: someone else signing in on
