@@ -410,6 +410,17 @@ def escalation_close(
     return locked
 
 
+def _sent_back_already(
+    escalation: Escalation, *, note: str, new_phone: str, by
+) -> bool:
+    """The closed escalation was sent back by this person with this note, and, when
+    a new number comes with it, the person's number is that one."""
+    sent = (escalation.closed_by_id, escalation.outcome, escalation.outcome_note)
+    if sent != (by.pk, Escalation.Outcome.RETURNED, note):
+        return False
+    return not new_phone or escalation.item.person.phone == new_phone
+
+
 @atomic_operation
 def escalation_return(
     *,
@@ -427,11 +438,21 @@ def escalation_return(
 
     A new number replaces the person's phone; the one it replaces is kept in their
     history (source "local team") and, when they have no other number, as their
-    other number, so a mistyped number loses nothing."""
+    other number, so a mistyped number loses nothing.
+
+    Closed already: ClosedAlready, saying who closed it and how, `same` when it was
+    this person's send back with this note (and this new number, if one is sent):
+    the form or request sent again, and nothing is done twice."""
     _check_note(note, required="Say why, for the national caller.")
     now = now or timezone.now()
     locked = _locked(escalation)
-    _refuse_unless_worked(locked, by=by)
+    if locked.status == Escalation.Status.CLOSED:
+        raise ClosedAlready(
+            locked,
+            by=by,
+            same=_sent_back_already(locked, note=note, new_phone=new_phone, by=by),
+        )
+    _refuse_unless_worked(locked)
     item = locked.item.locked()
     if not item.may_go_back_national:
         raise IllegalTransition(

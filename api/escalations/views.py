@@ -226,6 +226,11 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         summary="Send the item back to the national queue",
+        description="Sent again by the same client or person with the same note (and "
+        "the same new number, if one is sent: a retry after a timeout), it is answered "
+        "200 with the escalation, as the first time, and nothing is done twice. Any "
+        "other send back of a closed escalation is a 409 saying who closed it, when "
+        "and how.",
         request=EscalationReturnSerializer,
         responses={200: EscalationSerializer, 409: CONFLICT},
     )
@@ -240,10 +245,16 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
         serializer = EscalationReturnSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         phone = serializer.validated_data.get("new_phone")
-        returned = escalation_return(
-            escalation=escalation,
-            note=serializer.validated_data["note"],
-            new_phone=phone.as_e164 if phone else "",
-            by=request.user,
-        )
+        try:
+            returned = escalation_return(
+                escalation=escalation,
+                note=serializer.validated_data["note"],
+                new_phone=phone.as_e164 if phone else "",
+                by=request.user,
+            )
+        except ClosedAlready as exc:
+            if not exc.same:
+                raise
+            # The same send back sent again, as the page has it.
+            returned = exc.escalation
         return self._answer(returned)

@@ -154,11 +154,15 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
     query["tab"] = filters["tab"]
     if complex_only:
         query["reason"] = Escalation.Reason.COMPLEX  # so the export matches the page
+    list_only = _list_only(request)
     context = {
         "profile": profile,
         "form": form,
         "filters": filters,
         "complex_only": complex_only,
+        # The list alone carries its count to the page's status (read out); the
+        # whole page (Back included, though htmx asks for it) draws the status empty.
+        "list_only": list_only,
         "tabs": tabs,
         "counts": counts,
         "page": page,
@@ -167,7 +171,7 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
         "now": timezone.now(),
     }
     template = "escalations/queue.html"
-    if _list_only(request):
+    if list_only:
         template += "#results"
     response = TemplateResponse(request, template, context)
     # The list and the whole page are at one address: a cache keeps them apart.
@@ -461,11 +465,13 @@ def escalation_return_view(request: HttpRequest, pk: int) -> HttpResponse:
         for field, errors in exc.message_dict.items():
             form.add_error("new_phone" if field == "phone" else None, errors)
         return _detail_response(request, escalation, status=400, return_form=form)
+    except ClosedAlready as exc:
+        if not exc.same:
+            return _refused(request, escalation, "return", form, exc)
+        # The form sent again: sent back, as the first time.
     except IllegalTransition as exc:
         return _refused(request, escalation, "return", form, exc)
-    messages.success(
-        request, "Sent back to the national queue: it will be assigned a caller."
-    )
+    _done(request, "Sent back to the national queue: it will be assigned a caller.")
     return redirect("escalations:detail", pk=pk)
 
 
