@@ -7,6 +7,8 @@ the filter reads: never OFFSET, never COUNT(*) (audit/selectors.py).
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 from django import forms
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -21,6 +24,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
+from areas.models import Area
 from audit.models import AuditEvent
 from audit.selectors import (
     AuditFilters,
@@ -35,6 +39,7 @@ from audit.services import audit_view
 from people.models import Person
 from people.selectors import people_merged_into
 from staffing.access import is_national_supervisor
+from staffing.models import StaffProfile
 
 from .forms import DateInput
 
@@ -100,10 +105,16 @@ def _about_an_escalation(event: AuditEvent, detail: dict[str, Any]) -> bool:
 
 
 def _describe(
-    event: AuditEvent, users: dict[Any, Any], *, escalation_details: bool = True
+    event: AuditEvent,
+    users: dict[Any, Any],
+    subjects: dict[tuple[str, str], str] | None = None,
+    *,
+    escalation_details: bool = True,
 ) -> str:
     """What happened, in words: viewed through which door, changed, called...; with
-    `escalation_details` false, a local team's work on an escalation in one phrase."""
+    `escalation_details` false, a local team's work on an escalation in one phrase.
+    `subjects` names the accounts, staff and areas an administrator changed
+    (_subjects_named)."""
     detail = event.detail if isinstance(event.detail, dict) else {}
     if not escalation_details and _about_an_escalation(event, detail):
         return ESCALATION_WORK
@@ -112,7 +123,7 @@ def _describe(
     def who(key: str) -> str:
         pk = detail.get(key)
         if pk is None:
-            return "the pool"
+            return "the team's queue" if "escalation" in detail else "the pool"
         user = users.get(pk)
         return _name(user) if user is not None else f"user {pk}"
 
@@ -126,6 +137,8 @@ def _describe(
     if action == AuditEvent.Action.ASSIGN:
         return f"Assigned {thing} to {who('to')}"
     if action == AuditEvent.Action.REASSIGN:
+        if "escalation" in detail:
+            thing = f"the escalation of {thing}"
         text = f"Reassigned {thing} from {who('from')} to {who('to')}"
         return text + (f" ({detail['reason']})" if detail.get("reason") else "")
     if action == AuditEvent.Action.ESCALATE:
@@ -141,6 +154,9 @@ def _describe(
     if action == AuditEvent.Action.CREATE:
         return f"Created {thing}"
     if action == AuditEvent.Action.UPDATE:
+        whom = (subjects or {}).get((event.object_type, event.object_id), thing)
+        if said := _admin_change(event.object_type, detail, whom):
+            return said
         changes = [
             text.format(detail[key]) for key, text in UPDATES.items() if key in detail
         ]
@@ -148,13 +164,143 @@ def _describe(
     return f"{event.get_action_display()}: {thing}"
 
 
+# --- an administrator's change to who someone is: accounts, staff and areas -------
+# (staffing.services: account_save, staff_profile_save, area_save). The old and new
+# values are read by the names the event stored, so a team renamed or removed since
+# still reads as it was; the account, person or area changed is named as it is now.
+
+
+def _subjects_named(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """The accounts, staff and areas the events change, by (object_type, object_id):
+    a person's name, "area Sheffield"; one query a kind, none when no event changes
+    one. One since deleted is left out (and read as "user 12", "area 7")."""
+    ids: dict[str, set[int]] = defaultdict(set)
+    for event in events:
+        if event.action == AuditEvent.Action.UPDATE and event.object_id.isdigit():
+            ids[event.object_type].add(int(event.object_id))
+    names: dict[tuple[str, str], str] = {}
+    if user_ids := ids.get("auth.user"):
+        for user in get_user_model().objects.filter(pk__in=user_ids):
+            names["auth.user", str(user.pk)] = _name(user)
+    if profile_ids := ids.get("staffing.staffprofile"):
+        profiles = StaffProfile.objects.filter(pk__in=profile_ids).select_related(
+            "user"
+        )
+        for profile in profiles:
+            names["staffing.staffprofile", str(profile.pk)] = _name(profile.user)
+    if area_ids := ids.get("areas.area"):
+        for pk, name in Area.objects.filter(pk__in=area_ids).values_list("pk", "name"):
+            names["areas.area", str(pk)] = f"area {name}"
+    return names
+
+
+def _admin_change(object_type: str, detail: dict[str, Any], whom: str) -> str:
+    """An administrator's change to an account, a staff profile or an area in words
+    ("" for any other change)."""
+    if object_type == "auth.user" and isinstance(detail.get("is_active"), dict):
+        return _account_turned(detail, whom)
+    if object_type == "staffing.staffprofile":
+        return _profile_changed(detail, whom)
+    if object_type == "areas.area" and isinstance(detail.get("local_team"), dict):
+        change = detail["local_team"]
+        return (
+            f"Moved {whom} from {_named(change, 'from', 'local team')} "
+            f"to {_named(change, 'to', 'local team')}"
+        )
+    return ""
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def _account_turned(detail: dict[str, Any], whom: str) -> str:
+    """ "Turned off Dan Evans's account (Left the service): 1 shift ended early, 2 to
+    come cancelled", or turned on."""
+    if detail["is_active"].get("to"):
+        return f"Turned on {whom}'s account"
+    text = f"Turned off {whom}'s account"
+    if detail.get("reason"):
+        text += f" ({detail['reason']})"
+    cut_short = detail.get("shifts_cut_short") or 0
+    cancelled = detail.get("shifts_cancelled") or 0
+    shifts = []
+    if cut_short:
+        shifts.append(_plural(cut_short, "shift ended early", "shifts ended early"))
+    if cancelled:
+        noun = "" if shifts else " shift" if cancelled == 1 else " shifts"
+        shifts.append(f"{cancelled}{noun} to come cancelled")
+    return text + (f": {', '.join(shifts)}" if shifts else "")
+
+
+def _named(change: dict[str, Any], end: str, kind: str) -> str:
+    """The old ("from") or new ("to") value of a change by the name stored with it,
+    else by its kind and id."""
+    name = change.get(f"{end}_name")
+    if name:
+        return str(name)
+    value = change.get(end)
+    return f"no {kind}" if value is None else f"{kind} {value}"
+
+
+def _tier(change: dict[str, Any], end: str) -> str:
+    """ "Tier 2: clinical caseworker" as "tier 2 (clinical caseworker)"."""
+    name = _named(change, end, "tier")
+    match = re.fullmatch(r"Tier (\d+): (.+)", name)
+    return f"tier {match[1]} ({match[2]})" if match else name
+
+
+def _move(change: dict[str, Any], kind: str) -> str:
+    """A move between teams (or organisations): from one to another, into one or
+    out of one."""
+    if change.get("from") is None:
+        return f"into {kind} {_named(change, 'to', kind)}"
+    if change.get("to") is None:
+        return f"out of {kind} {_named(change, 'from', kind)}"
+    return (
+        f"from {kind} {_named(change, 'from', kind)} "
+        f"to {kind} {_named(change, 'to', kind)}"
+    )
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _profile_changed(detail: dict[str, Any], whom: str) -> str:
+    """ "Moved Ada Hughes from tier 2 (clinical caseworker) to tier 3 (call
+    handler) and from team A to team B; made Ada Hughes a supervisor"."""
+    moves = []
+    if isinstance(change := detail.get("tier"), dict):
+        moves.append(f"from {_tier(change, 'from')} to {_tier(change, 'to')}")
+    for field, kind in (
+        ("team", "team"),
+        ("local_team", "local team"),
+        ("organisation", "organisation"),
+    ):
+        if isinstance(change := detail.get(field), dict):
+            moves.append(_move(change, kind))
+    said = [f"Moved {whom} {_and(moves)}"] if moves else []
+    if isinstance(change := detail.get("is_supervisor"), dict):
+        role = (
+            "Made {} a supervisor"
+            if change.get("to")
+            else "Stopped {} being a supervisor"
+        )
+        if said:
+            role = role[0].lower() + role[1:]
+        said.append(role.format(whom))
+    return "; ".join(said)
+
+
 def _rows(page: AuditPage, *, escalation_details: bool = True) -> list[Row]:
     users = users_named(page.events)
+    subjects = _subjects_named(page.events)
     return [
         Row(
             event=e,
             who=_name(e.user),
-            what=_describe(e, users, escalation_details=escalation_details),
+            what=_describe(e, users, subjects, escalation_details=escalation_details),
             object=_object_label(e),
         )
         for e in page.events

@@ -197,9 +197,11 @@ def test_turning_an_account_off_ends_the_shift_now_and_cancels_those_to_come(
     assert event.at == LEAVING
     assert event.detail["is_active"] == {"from": True, "to": False}
     assert event.detail["reason"] == "Left the service"
-    assert ("admin", f"Changed user {dan.user.pk}") in shown_on_staff_audit(
-        admin_client, dan.user
+    said = (
+        f"Turned off {dan.user.get_full_name()}'s account (Left the service): "
+        "1 shift ended early, 2 to come cancelled"
     )
+    assert ("admin", said) in shown_on_staff_audit(admin_client, dan.user)
 
 
 @pytest.mark.now(LEAVING)
@@ -272,8 +274,14 @@ def test_a_profile_moved_to_the_local_tier_is_audited(admin_client, admin):
     assert detail["local_team"]["from"] is None
     assert detail["local_team"]["to"] == sheffield.pk
     assert detail["organisation"]["to_name"] == "Sheffield City Council"
-    assert ("admin", f"Changed staff profile {member.pk}") in shown_on_staff_audit(
-        admin_client, member
+    moved = (
+        f"Moved {member.user.get_full_name()} from tier 3 (call handler) to tier 1 "
+        f"(local public health team), out of team Calls North, into local team "
+        f"{sheffield.name}"
+    )
+    assert any(
+        who == "admin" and what.startswith(moved)
+        for who, what in shown_on_staff_audit(admin_client, member)
     )
 
 
@@ -305,9 +313,8 @@ def test_an_area_given_to_another_local_team_is_audited(admin_client, admin):
     assert event.user == admin
     assert event.detail["local_team"]["from_name"] == "Old Public Health"
     assert event.detail["local_team"]["to_name"] == "New Public Health"
-    assert ("admin", f"Changed area {area.pk}") in shown_on_staff_audit(
-        admin_client, area
-    )
+    said = f"Moved area {area.name} from Old Public Health to New Public Health"
+    assert ("admin", said) in shown_on_staff_audit(admin_client, area)
 
 
 @pytest.mark.now(LEAVING)
