@@ -46,7 +46,7 @@ class StaffingRefused(Exception):
     """A request the rules refuse; the message is for the person who asked."""
 
 
-def _hours(value: float) -> str:
+def hours_as_read(value: float) -> str:
     """8, 44.5, 60.02: hours as a person reads them, to the minute or so."""
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
@@ -415,7 +415,7 @@ def _check_rest(
             )
     before = [s for s in nearby if s.ends_at <= starts_at]
     after = [s for s in nearby if s.starts_at >= ends_at]
-    rule = f"That leaves less than {_hours(rest.total_seconds() / 3600)} hours' rest"
+    rule = f"That leaves less than {hours_as_read(rest.total_seconds() / 3600)} hours' rest"
     if before:
         last = max(before, key=lambda s: s.ends_at)
         if last.ends_at != starts_at and starts_at - last.ends_at < rest:
@@ -445,12 +445,12 @@ def _check_rest(
     longest = timedelta(days=1) - rest
     joined = (first, last_end) != (starts_at, ends_at)
     if joined and last_end - first > longest:
-        spell = _hours((last_end - first).total_seconds() / 3600)
+        spell = hours_as_read((last_end - first).total_seconds() / 3600)
         raise StaffingRefused(
             f"That would make {spell} hours on shift without a break, from "
             f"{_at(first)} to {_at(last_end, day_of=first)}: with "
-            f"{_hours(rest.total_seconds() / 3600)} hours' rest a day, at most "
-            f"{_hours(longest.total_seconds() / 3600)} in a row."
+            f"{hours_as_read(rest.total_seconds() / 3600)} hours' rest a day, at most "
+            f"{hours_as_read(longest.total_seconds() / 3600)} in a row."
         )
 
 
@@ -470,8 +470,8 @@ def _check_hours(
     total = booked + hours
     week_start = timezone.localtime(local_week_bounds(starts_at)[0])
     would = (
-        f"Booking this {_hours(hours)}-hour shift would take {who} to "
-        f"{_hours(total)} hours in the week of {week_start:%-d %B}"
+        f"Booking this {hours_as_read(hours)}-hour shift would take {who} to "
+        f"{hours_as_read(total)} hours in the week of {week_start:%-d %B}"
     )
     ceiling = settings.TRACING_WEEKLY_HOURS_CEILING
     if total > ceiling:
@@ -739,8 +739,9 @@ def staff_profile_save(
 def area_save(
     *, area: Area, by: User, now: datetime | None = None
 ) -> AuditEvent | None:
-    """Save an area as changed in the admin; a move to another local team (whose
-    queue its escalations go to) is audited, old and new, as `by`'s."""
+    """Save an area as changed in the admin; a move to another local team is
+    audited, old and new, as `by`'s. The admin saves through `work.areas.area_save`,
+    which calls this and moves the area's open escalations to the new team."""
     if area.pk is None:
         area.save()
         return None

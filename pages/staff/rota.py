@@ -18,7 +18,7 @@ from staffing import services
 from staffing.access import staff_profile, supervisor_profile
 from staffing.models import Shift
 from staffing.selectors import rota
-from staffing.services import OverWeeklyCap, StaffingRefused
+from staffing.services import OverWeeklyCap, StaffingRefused, hours_as_read
 
 from ..typed import draws_its_form, put_typing_back
 from .forms import CancelShiftForm, PublishSlotsForm
@@ -92,7 +92,7 @@ def shift_book(request: HttpRequest, pk: int) -> HttpResponse:
     if total > profile.weekly_hours_cap:
         messages.success(
             request,
-            f"Booked: {shift}. You are booked for {total:g} hours that week, over "
+            f"Booked: {shift}. You are booked for {hours_as_read(total)} hours that week, over "
             f"your weekly cap of {profile.weekly_hours_cap}.",
         )
     else:

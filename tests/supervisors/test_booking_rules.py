@@ -385,3 +385,24 @@ def test_the_page_refuses_too_little_rest_with_the_times(clock, client, clinical
     assert "the next may start at 09:00 on Tuesday at the earliest." in text
     slot.refresh_from_db()
     assert slot.status == Shift.Status.OPEN
+
+
+def test_a_minute_past_the_cap_shows_on_every_page(clock, client, clinical_team):
+    # 42 hours booked, then a one-minute slot: the pages said "0.0 hours", "42.0
+    # hours" and "42.0 of 42 hours", which reads as within the cap.
+    worker = member(clinical_team, on_shift=False)
+    week_of(worker, 42)
+    friday = MONDAY + dt.timedelta(days=4)
+    start = at(friday, 8)
+    slot = open_slot(clinical_team, start, start + dt.timedelta(minutes=1))
+    client.force_login(worker.user)
+    url = reverse("staffing:shift_book", args=[slot.pk])
+
+    warning = client.post(url, {"week": "2026-01-19"}).text
+    assert "0.02 hours</dd>" in warning
+    assert "42.02 hours</dd>" in warning
+
+    booked_page = client.post(url, {"confirm_over_cap": "1", "week": "2026-01-19"})
+    shifts = client.get(booked_page["Location"]).text
+    assert "You are booked for 42.02 hours that week" in shifts
+    assert "42.02 of 42 hours" in shifts
