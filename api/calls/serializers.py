@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from calls.models import CallAttempt, Outcome
 from people.models import Message
+from staffing.selectors.members import supervisor_emails
+from work.calls import CallLogged
 from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_problems
 
 from ..access import staff_user_named
@@ -106,17 +108,35 @@ class CallAttemptSerializer(serializers.ModelSerializer):
 
 
 class CallLoggedSerializer(CallAttemptSerializer):
-    """The answer to a call logged: the call, and how the person is being told what
-    the call page tells its caller ("The isolation advice is queued as a text")."""
+    """The answer to a call logged: the call, and what the call page tells its caller
+    of what follows ("The isolation advice is queued as a text", "Escalated to
+    Sheffield Public Health; your supervisor is being emailed"). Drawn from what
+    logging the call did (work.calls.CallLogged), given as `logged` in its context:
+    see call_logged_answer."""
 
     told_by = serializers.SerializerMethodField(
         help_text="A contact reached: how they are being sent the isolation advice, "
         "sms or email; blank when they have neither a mobile nor an email (read it "
         "out to them), and for any other call."
     )
+    escalated_to = serializers.SerializerMethodField(
+        help_text="A safeguarding concern: the code of the local public health team "
+        "it was escalated to at once (such as E08000019); null for any other call."
+    )
+    supervisors_told = serializers.SerializerMethodField(
+        help_text="A safeguarding concern: true when the supervisors of the caller's "
+        "team are being emailed about it; false when no supervisor of their team has "
+        "an email address on file, and nobody is emailed: tell your supervisor "
+        "yourself now. Null for a call that alerts nobody (any other outcome)."
+    )
 
     class Meta(CallAttemptSerializer.Meta):
-        fields = [*CallAttemptSerializer.Meta.fields, "told_by"]
+        fields = [
+            *CallAttemptSerializer.Meta.fields,
+            "told_by",
+            "escalated_to",
+            "supervisors_told",
+        ]
         read_only_fields = fields
 
     def get_told_by(self, call: CallAttempt) -> str:
@@ -130,3 +150,24 @@ class CallLoggedSerializer(CallAttemptSerializer):
             .first()
         )
         return channel or ""
+
+    def get_escalated_to(self, call: CallAttempt) -> str | None:
+        escalation = self.context["logged"].escalation
+        return escalation.local_team.code if escalation is not None else None
+
+    def get_supervisors_told(self, call: CallAttempt) -> bool | None:
+        if call.outcome != Outcome.SAFEGUARDING:
+            return None
+        logged: CallLogged = self.context["logged"]
+        if not logged.repeated:
+            return bool(logged.supervisors_told)
+        # Sent again: the call on file does not keep whom its logging emailed. Told
+        # if the alert has gone, or is to go to the supervisors they have.
+        escalation = logged.escalation
+        sent = escalation is not None and escalation.alert_sent_at is not None
+        return sent or bool(supervisor_emails(call.caller))
+
+
+def call_logged_answer(logged: CallLogged) -> dict:
+    """The API's answer to a call logged, or to one sent again on its key."""
+    return CallLoggedSerializer(logged.call, context={"logged": logged}).data

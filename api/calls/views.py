@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import django_filters as filters
 from django.db.models.functions import Coalesce
@@ -14,7 +15,9 @@ from rest_framework.response import Response
 
 from audit.services import audit_list_view, audit_view
 from calls.models import CallAttempt, Outcome
+from cases.models import Case
 from cases.workitem import WorkItem
+from contacts.models import Contact
 from work.access.calls import calls_visible_to, get_call_for
 from work.calls import SubmissionReused, call_on_file, call_record
 
@@ -23,7 +26,11 @@ from ..errors import IdempotencyKeyReused
 from ..filters import ColumnChoicesFilter, IdFilter, LocalDayFilter
 from ..pagination import LatestCallFirstPagination
 from ..permissions import CaseworkScope
-from .serializers import CallAttemptSerializer, CallInSerializer, CallLoggedSerializer
+from .serializers import (
+    CallAttemptSerializer,
+    CallInSerializer,
+    call_logged_answer,
+)
 
 
 class CallAttemptFilter(filters.FilterSet):
@@ -124,12 +131,30 @@ def call_record_response(request: Request, item: WorkItem) -> Response:
     except SubmissionReused:
         raise IdempotencyKeyReused() from None
     if logged.repeated:
-        response = Response(CallLoggedSerializer(logged.call).data)
+        response = Response(call_logged_answer(logged))
         response["Idempotent-Replayed"] = "true"
         return response
-    return Response(
-        CallLoggedSerializer(logged.call).data, status=status.HTTP_201_CREATED
-    )
+    return Response(call_logged_answer(logged), status=status.HTTP_201_CREATED)
+
+
+def item_called_on_key(
+    request: Request, model: type[Case] | type[Contact], pk: Any
+) -> WorkItem | None:
+    """The case or contact `pk` when this request's Idempotency-Key already logged a
+    call on it (from this client or member of staff), whether or not they may still
+    see it: a call that handed the item on (back to the pool, to the local team) sent
+    again is the call logged, not a 404. None without a key, or without a call on
+    file: the item is then read as any other, and one they may not see is a 404."""
+    if not request.headers.get("Idempotency-Key"):
+        return None
+    try:
+        item = model.objects.with_person().get(pk=pk)
+    except (model.DoesNotExist, ValueError, TypeError, OverflowError):
+        return None
+    submission = _submission(request, item)
+    if submission is None or not call_on_file(item, submission):
+        return None
+    return item
 
 
 # The request's Idempotency-Key, as the call's submission: one per client (or member

@@ -29,7 +29,11 @@ from work.intake import IntakeConflict, TestResult, case_intake, case_intake_man
 
 from ..access import actor_of
 from ..calls.serializers import CallInSerializer, CallLoggedSerializer
-from ..calls.views import IDEMPOTENCY_KEY_PARAMETER, call_record_response
+from ..calls.views import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    call_record_response,
+    item_called_on_key,
+)
 from ..contacts.serializers import (
     ContactInSerializer,
     ContactReceiptSerializer,
@@ -153,6 +157,10 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         # area): they are told it was joined and until when, nothing more.
         if not contacts_visible_to(actor).filter(pk=contact.pk).exists():
             return Response(contact_receipt_answer(contact), status=answer_status)
+        if contact.joined is not None:
+            # The contact on file shown (their date of birth, their email): a read,
+            # audited as any other through the API. A contact just made is not.
+            audit_view(user=request.user, obj=contact, via="api")
         return Response(ContactSerializer(contact).data, status=answer_status)
 
     @extend_schema(
@@ -164,7 +172,9 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
             200: OpenApiResponse(
                 CallLoggedSerializer,
                 description="Sent again with the same Idempotency-Key: the call "
-                "logged the first time (header Idempotent-Replayed: true).",
+                "logged the first time (header Idempotent-Replayed: true), also when "
+                "that call handed the item on (back to the pool, to the local team) "
+                "and it is no longer one you may see.",
             ),
             409: OpenApiResponse(
                 description="The case's status does not allow a call now."
@@ -182,7 +192,10 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         serializer_class=CallInSerializer,
     )
     def record_call(self, request: Request, pk=None) -> Response:
-        return call_record_response(request, self.get_object())
+        # A call sent again on its key is the call logged, though it handed the
+        # case on and they may no longer see it; else a case they may see.
+        item = item_called_on_key(request, Case, pk) or self.get_object()
+        return call_record_response(request, item)
 
     @OVERRIDE_SCHEMA
     @action(

@@ -15,7 +15,11 @@ from work.access.contacts import contacts_visible_to, get_contact_for
 
 from ..access import actor_of
 from ..calls.serializers import CallInSerializer, CallLoggedSerializer
-from ..calls.views import IDEMPOTENCY_KEY_PARAMETER, call_record_response
+from ..calls.views import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    call_record_response,
+    item_called_on_key,
+)
 from ..filters import IdFilter, WorkItemFilter
 from ..isolation import (
     OVERRIDE_SCHEMA,
@@ -77,7 +81,9 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
             200: OpenApiResponse(
                 CallLoggedSerializer,
                 description="Sent again with the same Idempotency-Key: the call "
-                "logged the first time (header Idempotent-Replayed: true).",
+                "logged the first time (header Idempotent-Replayed: true), also when "
+                "that call handed the item on (back to the pool, to the local team) "
+                "and it is no longer one you may see.",
             ),
             409: OpenApiResponse(
                 description="The contact's status does not allow a call now."
@@ -95,7 +101,10 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
         serializer_class=CallInSerializer,
     )
     def record_call(self, request: Request, pk=None) -> Response:
-        return call_record_response(request, self.get_object())
+        # A call sent again on its key is the call logged, though it handed the
+        # contact on and they may no longer see it; else a contact they may see.
+        item = item_called_on_key(request, Contact, pk) or self.get_object()
+        return call_record_response(request, item)
 
     @OVERRIDE_SCHEMA
     @action(

@@ -89,6 +89,8 @@ from .contact_forms import (
     BaseContactFormSet,
     contact_rows_formset,
     contacts_added_text,
+    contacts_sent_twice_text,
+    rows_just_added,
     rows_left_to_add,
     typed_rows,
 )
@@ -828,6 +830,15 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 case=case, rows=[f.details() for f in filled], by=request.user
             )
         except ContactRowsRefused as exc:
+            rows = [f.details() for f in filled]
+            if (added := rows_just_added(request.user, case, rows)) is not None:
+                # The first sending of these rows added them.
+                return _saved(
+                    request,
+                    case,
+                    "contacts",
+                    contacts_sent_twice_text(added, who=request.user),
+                )
             for index, reason in exc.errors.items():
                 filled[index].add_error(None, reason)
         else:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
 from cases.models import Case
-from contacts.models import Contact
+from contacts.models import Contact, Exposure
 from online.texts import long_date
 from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.access.cases import may_work_case
 from work.casework import ContactDetails
 from work.rules import exposure_date_problem
+from work.sent_twice import SENT_TWICE_WITHIN
 
 from ..typed import typed_value
 
@@ -47,6 +50,14 @@ def contacts_added_text(added: list[Contact], *, who: Any) -> str:
         if c.joined is not None
     )
     return " ".join(parts)
+
+
+def contacts_sent_twice_text(added: list[Contact], *, who: Any) -> str:
+    """What the case page says when the rows it just added are sent again."""
+    return (
+        f"{contacts_added_text(added, who=who)} (The rows were sent twice, and added "
+        "once.)"
+    )
 
 
 def _other_case(contact: Contact, who: Any) -> str:
@@ -101,6 +112,12 @@ class ContactRowForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.case = case
 
+    def clean_first_name(self) -> str:
+        return name_composed(self.cleaned_data["first_name"])
+
+    def clean_last_name(self) -> str:
+        return name_composed(self.cleaned_data["last_name"])
+
     def clean_phone(self) -> str:
         """A UK (+44) number, stored in international form."""
         return uk_phone_e164(self.cleaned_data["phone"])
@@ -131,6 +148,13 @@ class ContactRowForm(forms.Form):
 
 
 ROW_FIELDS = tuple(ContactRowForm.base_fields)
+
+
+def name_composed(value: str) -> str:
+    """A name as it is kept: composed (NFC), as the API, the results upload and
+    intake keep it, so "Siân" typed with a separate accent (a + U+0302) is the same
+    name, found and matched as the one sent composed."""
+    return unicodedata.normalize("NFC", value)
 
 
 class BaseContactFormSet(forms.BaseFormSet):
@@ -245,8 +269,8 @@ def row_is_added(row: dict[str, Any], added: set[tuple[str, str, str]]) -> bool:
     except ValidationError:
         return False
     key = (
-        str(row.get("first_name", "")).strip().lower(),
-        str(row.get("last_name", "")).strip().lower(),
+        name_composed(str(row.get("first_name", ""))).strip().lower(),
+        name_composed(str(row.get("last_name", ""))).strip().lower(),
         phone,
     )
     return key in added
@@ -269,3 +293,84 @@ def rows_left_to_add(
         for index, row in enumerate(rows)
         if row_is_filled(row) and not row_is_added(row, added)
     ]
+
+
+# --- the rows sent twice ---------------------------------------------------------------
+
+
+def _row_key(
+    first_name: str, last_name: str, phone: Any, exposure_date: date, exposure: str
+) -> tuple[str, str, str, date, str]:
+    return (
+        first_name.strip().lower(),
+        last_name.strip().lower(),
+        str(phone),
+        exposure_date,
+        exposure,
+    )
+
+
+def rows_just_added(
+    user: Any, case: Case, rows: list[ContactDetails]
+) -> list[Contact] | None:
+    """The contacts the rows sent added a moment ago, in the rows' order, when the
+    rows are the case's last batch of contacts, added by this user (a double click
+    without JavaScript, the browser sending the form again): each row's person (name
+    and phone), exposure date and kind is one of that batch, and the batch is no
+    more. A joined contact of another case carries its naming (`joined`), as
+    contact_add returns it. None otherwise: a different row for someone already a
+    contact is refused as before (work.sent_twice's rule, for a form that carries
+    no submission id: the same user, the same fields, the last such change, a
+    moment ago)."""
+    own = Contact.objects.filter(case=case)
+    named = Exposure.objects.filter(case=case)
+    last = max(
+        (
+            at
+            for at in (
+                own.aggregate(at=Max("created_at"))["at"],
+                named.aggregate(at=Max("created_at"))["at"],
+            )
+            if at is not None
+        ),
+        default=None,
+    )
+    if last is None or last < timezone.now() - SENT_TWICE_WITHIN:
+        return None
+    # One batch is saved at one moment (work.casework.contacts_add_many).
+    batch: dict[tuple, tuple[Contact, Any]] = {}
+    for contact in own.filter(created_at=last).select_related("person"):
+        key = _row_key(
+            contact.person.first_name,
+            contact.person.last_name,
+            contact.person.phone,
+            contact.exposure_date,
+            contact.exposure,
+        )
+        batch[key] = (contact, contact.identified_by_id)
+    for exposure in named.filter(created_at=last).select_related(
+        "contact__person", "contact__case"
+    ):
+        contact = exposure.contact
+        contact.joined = exposure
+        key = _row_key(
+            contact.person.first_name,
+            contact.person.last_name,
+            contact.person.phone,
+            exposure.exposure_date,
+            exposure.exposure,
+        )
+        batch[key] = (contact, exposure.identified_by_id)
+    keys = [
+        _row_key(
+            row.person.first_name,
+            row.person.last_name,
+            row.person.phone,
+            row.exposure_date,
+            row.exposure,
+        )
+        for row in rows
+    ]
+    if sorted(keys) != sorted(batch) or any(by != user.pk for _, by in batch.values()):
+        return None
+    return [batch[key][0] for key in keys]
