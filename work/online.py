@@ -21,10 +21,11 @@ from typing import Any
 
 import phonenumbers
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from areas.postcodes import locate_postcode
 from areas.services import postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_view
@@ -448,6 +449,9 @@ def online_case_submit(
 # --- a contact's answer --------------------------------------------------------------
 
 
+# A contact's postcode well formed but not in the directory: a typo, most likely.
+POSTCODE_NOT_FOUND = "We cannot find this postcode. Check it and enter it again."
+
 # Said first to the local team when a contact asking for help also says so.
 CANNOT_STAY_HOME = "Says they cannot stay at home, and asked to be phoned."
 
@@ -466,7 +470,14 @@ def _place(contact: Contact, postcode: str, *, now: datetime) -> dict[str, Any]:
     the one held is kept in the person's history (source "online"), as intake and
     the case page keep theirs. Returns what the audit event says of it: whether it
     changed, and the history row if one was written; never the postcodes (the
-    trail outlives pseudonymisation, which keeps only the district)."""
+    trail outlives pseudonymisation, which keeps only the district).
+
+    ValidationError (code "postcode_not_found") for a postcode not in the
+    directory: taken, it would replace the one held and send their help to the
+    fallback team. One found outside England is taken (help from the fallback team).
+    """
+    if locate_postcode(postcode) is None:
+        raise ValidationError(POSTCODE_NOT_FOUND, code="postcode_not_found")
     located = postcode_to_area(postcode)
     person = contact.person
     before = person.postcode
@@ -506,10 +517,12 @@ def online_contact_answer(
     gets an escalation saying what they asked for (and that they cannot stay at home
     and asked to be phoned, when they said so: the team phones them). They will not,
     or cannot, and ask for no help: a call handler phones them now. A `phone` given
-    (asked for when none is held) becomes theirs, to be called on. A postcode they give (where they are isolating) places
-    them in an area, so support goes to the right local team; ValidationError if it
-    is malformed. LinkUnusable once the contact is no longer waiting to be reached
-    (reached by phone, or escalated, meanwhile): none of that would happen then."""
+    (asked for when none is held) becomes theirs, to be called on. A postcode they
+    give (where they are isolating) places them in an area, so support goes to the
+    right local team; ValidationError if it is malformed or not in the postcode
+    directory, and nothing is saved. LinkUnusable once the contact is no longer
+    waiting to be reached (reached by phone, or escalated, meanwhile): none of that
+    would happen then."""
     now = now or timezone.now()
     support = [k for k in (support or []) if k in SUPPORT_KINDS]
     locked_link = _locked_link(link, now, OnlineLink.Purpose.CONTACT)

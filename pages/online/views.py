@@ -56,6 +56,8 @@ HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
+# work.online.POSTCODE_NOT_FOUND in Welsh.
+POSTCODE_NOT_FOUND_CY = "Ni allwn ddod o hyd i'r cod post hwn. Gwiriwch ef a'i roi eto."
 
 
 class Words:
@@ -307,9 +309,13 @@ def _contact_page(
             except LinkUnusable:
                 # Sent twice (a double tap): the other sending saved the answers.
                 return _refused(request, found.token_hash, language)
-            except ValidationError:
-                # A postcode well formed but not one of ours (the form checks form).
-                form.add_error("postcode", text("err_invalid_postcode", language))
+            except ValidationError as refused:
+                # A postcode well formed but not in the directory (the form checks
+                # its form): in English work.online's own words.
+                form.add_error(
+                    "postcode",
+                    refused.messages[0] if language == "en" else POSTCODE_NOT_FOUND_CY,
+                )
             else:
                 lines = [text("thanks_isolate", language)]
                 helped = contact.status == Status.ESCALATED and answer["support"]
