@@ -1,7 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from areas.models import Area, LocalTeam
-from staffing.services import area_save
+from work.areas import AreaSaved, area_save
 
 
 class AreaInline(admin.TabularInline):
@@ -29,6 +29,24 @@ class AreaAdmin(admin.ModelAdmin):
     autocomplete_fields = ["local_team"]
 
     def save_model(self, request, obj, form, change):
-        """Saved by the staffing service, in the admin's transaction: a move to
-        another local team is audited."""
-        area_save(area=obj, by=request.user)
+        """Saved by the work core, in the admin's transaction: a move to another
+        local team is audited, and the area's open escalations go with it."""
+        saved = area_save(area=obj, by=request.user)
+        if saved.moved_to is not None:
+            self.message_user(request, _escalations_moved(obj, saved), messages.INFO)
+
+
+def _escalations_moved(area: Area, saved: AreaSaved) -> str:
+    """ "Moved 2 open escalations of City of London to Hackney Public Health's
+    queue, as new (1 had been picked up at the old team)." """
+    team = saved.moved_to
+    n = saved.escalations_moved
+    if not n:
+        return f"{area.name} had no open escalations: none moved to {team}."
+    said = (
+        f"Moved {n} open escalation{'' if n == 1 else 's'} of {area.name} to "
+        f"{team}'s queue, as new"
+    )
+    if saved.given_back:
+        said += f" ({saved.given_back} had been picked up at the old team)"
+    return said + "."

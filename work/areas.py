@@ -1,0 +1,131 @@
+"""An area saved in the admin, and given to another local team: its open escalations
+go with it, to the new team's queue, as they were for the new team (new ones stay
+new, those picked up at the old team are new again, nobody's: their holder is not of
+the new team), so the team that now has the area works them. Closed escalations stay
+with the team that closed them, as history.
+
+The cases and contacts escalated carry the team holding them (`local_team`): those
+of the open escalations move too, so the new team sees them and the old one no
+longer does. Clusters carry only their area, so they follow it already.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db.models import Q
+from django.utils import timezone
+
+from areas.models import Area, LocalTeam
+from audit.models import AuditEvent
+from audit.services import audit_record_many
+from cases.models import Case
+from cases.workitem import Status
+from contacts.models import Contact
+from escalations.models import Escalation
+from rows.retry import atomic_operation
+from staffing.services import area_save as area_save_audited
+
+log = logging.getLogger(__name__)
+
+OPEN = (Escalation.Status.NEW, Escalation.Status.PICKED_UP)
+
+
+@dataclass(frozen=True)
+class AreaSaved:
+    """What saving an area did: the team it moved to (None: it did not move) and
+    how many open escalations went with it (`given_back` of them had been picked up
+    at the old team, and are new again)."""
+
+    moved_to: LocalTeam | None = None
+    escalations_moved: int = 0
+    given_back: int = 0
+
+
+def area_moved_reason(team: LocalTeam) -> str:
+    return f"The area moved to {team.name}."
+
+
+@atomic_operation
+def area_save(*, area: Area, by: User, now: datetime | None = None) -> AreaSaved:
+    """Save an area as changed in the admin (audited by staffing's `area_save`);
+    moved to another local team, its open escalations, and the cases and contacts
+    they are about, go to the new team, each audited with the reason, as `by`'s."""
+    now = now or timezone.now()
+    if area.pk is None:
+        area_save_audited(area=area, by=by, now=now)
+        return AreaSaved()
+    team_before = (
+        Area.objects.select_for_update(of=("self",))
+        .values_list("local_team_id", flat=True)
+        .get(pk=area.pk)
+    )
+    area_save_audited(area=area, by=by, now=now)
+    if area.local_team_id == team_before:
+        return AreaSaved()
+    return _open_escalations_move(area=area, from_team_id=team_before, by=by, now=now)
+
+
+def _open_escalations_move(
+    *, area: Area, from_team_id: int, by: User, now: datetime
+) -> AreaSaved:
+    """Set-based: the area's open escalations at the old team are locked (in id
+    order) and moved by one update, their cases and contacts by one update each,
+    and the audit rows written by one insert."""
+    team = area.local_team
+    rows = list(
+        Escalation.objects.filter(
+            Q(case__area=area) | Q(contact__area=area),
+            local_team_id=from_team_id,
+            status__in=OPEN,
+        )
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .values_list(
+            "pk",
+            "case_id",
+            "contact_id",
+            "case__person_id",
+            "contact__person_id",
+            "picked_up_by_id",
+        )
+    )
+    if not rows:
+        return AreaSaved(moved_to=team)
+    moved = Escalation.objects.filter(pk__in=[row[0] for row in rows]).update(
+        local_team=team,
+        status=Escalation.Status.NEW,
+        picked_up_by=None,
+        picked_up_at=None,
+    )
+    for model, column in ((Case, 1), (Contact, 2)):
+        model.objects.filter(
+            pk__in={row[column] for row in rows} - {None},
+            status=Status.ESCALATED,
+            local_team_id=from_team_id,
+        ).update(local_team=team)
+    reason = area_moved_reason(team)
+    audit_record_many(
+        AuditEvent(
+            user=by,
+            at=now,
+            action=AuditEvent.Action.REASSIGN,
+            person_id=case_person if case_id is not None else contact_person,
+            object_type=(Case if case_id is not None else Contact)._meta.label_lower,
+            object_id=str(case_id if case_id is not None else contact_id),
+            detail={
+                "escalation": pk,
+                "from": holder,
+                "to": None,
+                "team": team.code,
+                "reason": reason,
+            },
+        )
+        for pk, case_id, contact_id, case_person, contact_person, holder in rows
+    )
+    given_back = sum(1 for row in rows if row[5] is not None)
+    log.info("area %s moved: %s open escalations went with it", area.code, moved)
+    return AreaSaved(moved_to=team, escalations_moved=moved, given_back=given_back)
