@@ -139,7 +139,11 @@ def _describe(
     if action == AuditEvent.Action.REASSIGN:
         if "escalation" in detail:
             thing = f"the escalation of {thing}"
-        text = f"Reassigned {thing} from {who('from')} to {who('to')}"
+        if "team" in detail:  # to another team's queue (work.areas: an area moved)
+            held = "" if detail.get("from") is None else f" from {who('from')}"
+            text = f"Moved {thing}{held} to team {detail['team']}'s queue"
+        else:
+            text = f"Reassigned {thing} from {who('from')} to {who('to')}"
         return text + (f" ({detail['reason']})" if detail.get("reason") else "")
     if action == AuditEvent.Action.ESCALATE:
         team, reason = detail.get("team", ""), detail.get("reason", "")

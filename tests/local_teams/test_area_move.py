@@ -190,3 +190,24 @@ def test_an_area_saved_without_a_new_team_moves_nothing(
     held.refresh_from_db()
     assert held.picked_up_by == city_member
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.REASSIGN).exists()
+
+
+def test_the_trail_says_each_went_to_the_new_teams_queue(
+    city_work, admin_client, city_member
+):
+    from tests.supervisors.test_audit_staff_changes import what_is_shown
+
+    waiting, held, _ = city_work
+    move_the_city_to_hackney(admin_client)
+
+    shown = what_is_shown(admin_client.get(reverse("staffing:audit_search")))
+    hackney = f.area(HACKNEY).local_team.code
+    assert (
+        f"Moved the escalation of contact {waiting.contact_id} to team {hackney}'s "
+        f"queue ({MOVED})"
+    ) in shown
+    assert any(
+        said.startswith(f"Moved the escalation of case {held.case_id} from ")
+        and said.endswith(f" to team {hackney}'s queue ({MOVED})")
+        for said in shown
+    ), shown
