@@ -45,7 +45,7 @@ from cases.workitem import Status, WorkItem
 from contacts.models import Contact
 from rows.retry import atomic_operation
 from staffing.models import Shift, StaffProfile, Tier, open_work_cap
-from staffing.selectors.members import eligible_staff, missing_training
+from staffing.selectors.members import eligible_staff, registration_current
 
 from .compiled import rows_compiled_once
 from .effects import assignment_run_after_commit
@@ -703,10 +703,10 @@ def _holder_standing(kind: str, now: datetime) -> tuple[dict[str, Any], Q]:
     (`holder_active`, `holder_on_shift`, `holder_of_tier`), and the condition of the
     items whose holder may not.
 
-    For a tier whose work needs a registration (tier 2), also a holder of the tier,
-    on shift and trained whom eligible_staff refuses: what it refuses them for is
-    their registration. Their training is not a reason to take their work (a module
-    newly required would take everyone's), nor their load or being a new starter.
+    For a tier whose work needs a registration (tier 2), also a holder of the tier
+    whose registration is no longer current (the rule eligible_staff applies).
+    Their training is not a reason to take their work (a module newly required
+    would take everyone's), nor their load or being a new starter.
     """
     tier = TIER_FOR[kind]
     holder = StaffProfile.objects.filter(user_id=OuterRef("assignee_id"))
@@ -721,11 +721,8 @@ def _holder_standing(kind: str, now: datetime) -> tuple[dict[str, Any], Q]:
         Q(holder_active=False) | Q(holder_on_shift=False) | Q(holder_of_tier=False)
     )
     if tier == Tier.CLINICAL:
-        trained = holder.filter(tier=tier).filter(~Exists(missing_training()))
-        eligible = eligible_staff(tier=tier, now=now).filter(
-            user_id=OuterRef("assignee_id")
-        )
-        stranded |= Q(Exists(trained), ~Exists(eligible))
+        lapsed = holder.filter(tier=tier).exclude(registration_current(now))
+        stranded |= Q(Exists(lapsed))
     return standing, stranded
 
 

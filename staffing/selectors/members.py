@@ -11,6 +11,7 @@ from django.db.models import (
     Exists,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -59,11 +60,17 @@ def eligible_staff(*, tier: int, now: datetime) -> QuerySet[StaffProfile]:
         Exists(on_shift), ~Exists(missing_training())
     )
     if tier == Tier.CLINICAL:
-        qs = qs.filter(
-            registration_verified_on__isnull=False,
-            registration_expires_on__gte=timezone.localdate(now),
-        ).exclude(registration_number="")
+        qs = qs.filter(registration_current(now))
     return qs
+
+
+def registration_current(now: datetime) -> Q:
+    """A profile's professional registration verified, in date and with a number:
+    what tier 2 work needs (eligible_staff), and without which held work goes back."""
+    return Q(
+        registration_verified_on__isnull=False,
+        registration_expires_on__gte=timezone.localdate(now),
+    ) & ~Q(registration_number="")
 
 
 def missing_training() -> QuerySet[TrainingModule]:

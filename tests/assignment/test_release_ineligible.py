@@ -169,3 +169,19 @@ def test_with_training_required_only_the_lapsed_registration_is_released():
     assert lapsed_case.assignee is None
     assert release_reasons(lapsed_case) == [LAPSED_REGISTRATION]
     assert training_due_case.assignee == training_due
+
+
+def test_a_lapsed_registration_is_released_with_training_still_due():
+    # A module newly required leaves every caseworker with training due for a while:
+    # a lapsed registration among them must still give back its cases.
+    module = f.TrainingModuleFactory(tier=Tier.CLINICAL, required=True)
+    lapsed = caseworker_on_shift(registration_expires_on=timezone.localdate() - DAY)
+    case = held_by(lapsed)
+    other = caseworker_on_shift()
+    f.TrainingCompletionFactory(profile=other.staff, module=module)
+
+    assign_work_task()
+
+    case.refresh_from_db()
+    assert case.assignee == other
+    assert release_reasons(case) == [LAPSED_REGISTRATION]
