@@ -4,6 +4,7 @@ the same operation as the override pages (work.isolation.isolation_override)."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -137,22 +138,26 @@ def isolation_override_response(request: Request, item: WorkItem) -> Response:
         data=request.data, context={"item": item}
     )
     if not serializer.is_valid():
-        if (change := _sent_again(request, item)) is not None:
-            message = override_message(item, change)
-            return Response(
-                IsolationChangeSerializer(change, context={"message": message}).data
-            )
+        if (answer := _answered_as_sent_again(request, item)) is not None:
+            return answer
         raise serializers.ValidationError(serializer.errors)
     data = serializer.validated_data
     clinician = _clinician(request, data)
     by = request.user if client is not None else None
-    done = isolation_override(
-        item=item,
-        ends_on=data["ends_on"],
-        reason=data["reason"],
-        clinician=clinician,
-        by=by,
-    )
+    try:
+        done = isolation_override(
+            item=item,
+            ends_on=data["ends_on"],
+            reason=data["reason"],
+            clinician=clinician,
+            by=by,
+        )
+    except DjangoValidationError:
+        # A retry sent while the first was still being saved: read before it
+        # committed, refused by the service once it had.
+        if (answer := _answered_as_sent_again(request, item)) is not None:
+            return answer
+        raise
     return Response(
         IsolationChangeSerializer(done.change, context={"message": done.message}).data,
         status=status.HTTP_201_CREATED,
@@ -174,6 +179,16 @@ def _clinician(request: Request, data: dict):
             }
         )
     return data["clinician"]
+
+
+def _answered_as_sent_again(request: Request, item: WorkItem) -> Response | None:
+    """200 with the change, when the one sent is the change just made (_sent_again)."""
+    if (change := _sent_again(request, item)) is None:
+        return None
+    message = override_message(item, change)
+    return Response(
+        IsolationChangeSerializer(change, context={"message": message}).data
+    )
 
 
 def _sent_again(request: Request, item: WorkItem) -> IsolationChange | None:
