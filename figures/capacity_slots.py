@@ -160,16 +160,31 @@ def cap_room(
     return within_caps, within_ceiling
 
 
+@dataclass(frozen=True)
+class GapSlotPlan(SlotPlan):
+    """One gap slot as the shift service takes it: its window is the slot's own two
+    moments, not its times on the clock read again. In the hour the clocks go back a
+    time happens twice, and the shift service reads a time as the first: a slot from
+    the second 01:00 (GMT) was published from the first (BST), an hour longer than the
+    confirm page said."""
+
+    window: tuple[datetime, datetime]
+
+    def windows(self) -> list[tuple[datetime, datetime]]:
+        return [self.window]
+
+
 def slot_plans(slots: Sequence[GapSlot]) -> list[SlotPlan]:
     """The slots as the shift service takes them: one day, one window, a count."""
     return [
-        SlotPlan(
+        GapSlotPlan(
             first_day=s.day,
             last_day=s.day,
             weekdays=frozenset({s.day.weekday()}),
             starts=s.start_time,
             ends=s.end_time,
             count=s.count,
+            window=(s.starts, s.ends),
         )
         for s in slots
     ]
