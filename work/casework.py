@@ -37,6 +37,7 @@ from rows.retry import atomic_operation
 from .access.actor import Actor
 from .access.cases import may_work_case
 from .access.items import may_work_item
+from .contact_area import contact_follow_person
 from .effects import assignment_run_after_commit
 from .rules import (
     CallRule,
@@ -386,11 +387,7 @@ def _contact_join(
     if ends_on != contact.isolation_ends_on:
         contact.isolation_ends_on = ends_on
         fields.append("isolation_ends_on")
-    person = contact.person
-    if contact.is_unreached and person.area_id and contact.area_id != person.area_id:
-        contact.area_id = person.area_id
-        contact.area_unknown = False
-        fields += ["area", "area_unknown"]
+    fields += contact_follow_person(contact, contact.person)
     if fields:
         contact.save(update_fields=fields)
     audit_record(

@@ -40,6 +40,7 @@ from people.services import (
 from rows.insert import insert_rows
 from rows.retry import atomic_operation
 
+from .contact_area import contacts_follow_people
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
 from .isolation import contacts_become_cases
@@ -444,10 +445,15 @@ def case_intake_many(
         )
     audit_record_many(events)
     # A contact isolating now who has tested positive isolates as the case from now.
-    contacts_become_cases(
-        cases=[o.case for o in outcomes if o.created and o.case is not None],
+    created = [o.case for o in outcomes if o.created and o.case is not None]
+    contacts_become_cases(cases=created, by=by, now=now)
+    # A result from a new address moves its person (people.services): their contacts
+    # still to be reached go with them, to the local team where they now live.
+    contacts_follow_people(
+        people={case.person_id for case in created},
         by=by,
         now=now,
+        detail={"follows": "new result", "source": source},
     )
     online_cases_invite(cases=invited, now=now)
     if arrived:

@@ -12,10 +12,13 @@ to the survivor (one that would repeat a pair the survivor has, or pair them wit
 themselves, is closed as merged). Then, one person being one contact to call, when
 both had a contact still to be told (new, assigned or escalated) of different cases,
 these are joined into one (`_contacts_join`): the others become further exposures of
-the one kept, which isolates until the latest. The pair is closed as merged and the
-merged record marked `merged_into` the survivor, so matching, the person search and
-the possible-duplicates list no longer see it. Its NHS number is cleared (the survivor
-has it, or the supervisor chose the other): an NHS number names one record.
+the one kept, which isolates until the latest. Their contacts still to be reached
+(new or assigned) take the survivor's area, as a further naming would give it
+(work.contact_area): unreached, they go to the local team where the person lives.
+The pair is closed as merged and the merged record marked `merged_into` the
+survivor, so matching, the person search and the possible-duplicates list no longer
+see it. Its NHS number is cleared (the survivor has it, or the supervisor chose the
+other): an NHS number names one record.
 Nothing the merge does not keep is lost: each value of the survivor's replaced, and
 the other record's NHS number or phones not kept, go into the survivor's change
 history (source "merge"), and a phone number not kept becomes their other phone
@@ -27,7 +30,8 @@ page reads the trails of every record merged into it.
 `person_merge_undo` puts everything back from the snapshot: both people's fields,
 every row moved (by id, those still at the survivor), the folded and joined contacts
 (with their ids; the exposures a join made removed, the kept contact's dates put
-back) and the pairs as they were, and reopens the pair. The texts and online links
+back), the areas of the contacts that followed the survivor (those still to be
+reached) and the pairs as they were, and reopens the pair. The texts and online links
 written while the records were one go to whoever's case or contact they are about.
 It is refused while either record is under a legal hold, when the survivor's
 details have changed or a case or contact has arrived for them since the merge
@@ -52,7 +56,7 @@ from django.utils.dateparse import parse_datetime
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.models import Case
-from cases.workitem import Status
+from cases.workitem import UNREACHED, Status
 from contacts.models import Contact, Exposure
 from escalations.models import Escalation, EscalationAction
 from people.matching import phone_text
@@ -61,6 +65,7 @@ from rows.retry import atomic_operation
 
 from .access.actor import Actor
 from .casework import WAITING
+from .contact_area import contacts_follow_people
 from .errors import WorkRefused
 from .rules import contact_isolation_ends_on
 
@@ -335,6 +340,8 @@ def _merge(
         )
 
     kept, joined = _contacts_join(survivor, theirs=set(moved_contacts))
+    # Their contacts still to be reached go where the one person now lives.
+    followed = contacts_follow_people(people=[survivor.pk], by=by, now=now)
 
     snapshot.update(
         # What the survivor held when the merge was made: an undo is refused once
@@ -348,6 +355,7 @@ def _merge(
         moved=moved,
         folded=folded,
         joined=joined,
+        followed=followed,
         pairs=_pairs_follow(pair, survivor=survivor, merged=merged, by=by, now=now),
     )
     pair.status = PossibleDuplicate.Status.MERGED
@@ -372,6 +380,8 @@ def _merge(
             "merged": merged.pk,
             "merge": merge.pk,
             "fields": {name: t["from"] for name, t in taken.items()},
+            # Their contacts still to be reached that went to the survivor's area.
+            **_followed_detail(followed),
         },
         at=now,
     )
@@ -400,6 +410,19 @@ def _merge(
             at=now,
         )
     return merge
+
+
+def _followed_detail(followed: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the merge's audit event says of the contacts that took the survivor's
+    area: each with the area it had and the one it took (nothing if none did)."""
+    if not followed:
+        return {}
+    return {
+        "contacts_followed": [
+            {"contact": was["contact"], "area_was": was["area"], "area": was["to"]}
+            for was in followed
+        ]
+    }
 
 
 def _history_text(person: Person, name: str) -> str:
@@ -1032,6 +1055,16 @@ def _rows_follow_their_items(*, survivor: int, merged: int) -> None:
             )
 
 
+def _areas_back(followed: list[dict[str, Any]]) -> None:
+    """Undo contacts_follow_people: each contact the merge sent to the survivor's
+    area goes back to its own, while still to be reached and in that area (one
+    escalated since stays with the team working it)."""
+    for was in followed:
+        Contact.objects.filter(
+            pk=was["contact"], status__in=UNREACHED, area_id=was["to"]
+        ).update(area_id=was["area"], area_unknown=was["area_unknown"])
+
+
 @atomic_operation
 def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     """Put the two records back as they were before the merge: administrators only.
@@ -1085,6 +1118,7 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
         _fold_undo(fold)
     _move_back(snapshot["moved"], source=survivor.pk, target=merged.pk)
     _rows_follow_their_items(survivor=survivor.pk, merged=merged.pk)
+    _areas_back(snapshot.get("followed", []))
     for was in snapshot["pairs"]:
         PossibleDuplicate.objects.filter(pk=was["id"]).update(
             person_a_id=was["person_a"],
