@@ -3,15 +3,20 @@
 A cluster is at least TRACING_CLUSTER_MIN_CASES different cases visiting the same
 setting on days that all fall within TRACING_CLUSTER_WINDOW_DAYS days of the first
 visit (the window [first_visit_on, first_visit_on + window - 1]). It belongs to the
-setting's area, so the team of that area sees it. Detection is idempotent: a window
-already recorded is found again by (setting, first_visit_on) and only gains the
-cases that joined it since.
+setting's area, so the team of that area sees it. A setting with no area of its own
+(named without a postcode, or with one outside the service's areas) is placed in the
+area most of the window's cases live in (Case.area; on an even split, the area of the
+earliest visit among them), and every case at the setting counts toward the
+threshold, as at a setting with an area: one cluster per setting and window, which
+the team of that area sees, its page saying how many cases live in another team's
+area. Detection is idempotent: a window already recorded is found again by
+(setting, first_visit_on) and only gains the cases that joined it since.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -111,7 +116,6 @@ def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
         visited_on__gte=since,
         visited_on__lte=today,
         case__created_at__gte=reported_since,
-        setting__area__isnull=False,
     )
     crowded = (
         recent.values("setting_id")
@@ -128,17 +132,22 @@ def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
     if not setting_ids:
         return ClusterReport()
     visits: dict[int, list[tuple[int, date]]] = defaultdict(list)
-    areas: dict[int, int] = {}
-    for setting_id, area_id, case_id, day in (
+    setting_areas: dict[int, int | None] = {}
+    case_areas: dict[int, int | None] = {}
+    for setting_id, area_id, case_id, case_area_id, day in (
         recent.filter(setting_id__in=setting_ids)
         .order_by("setting_id", "visited_on", "case_id")
-        .values_list("setting_id", "setting__area_id", "case_id", "visited_on")
+        .values_list(
+            "setting_id", "setting__area_id", "case_id", "case__area_id", "visited_on"
+        )
     ):
         visits[setting_id].append((case_id, day))
-        areas[setting_id] = area_id
+        setting_areas[setting_id] = area_id
+        case_areas[case_id] = case_area_id
 
     joined: dict[int, _Window] = {}
     new: dict[tuple[int, date], _Window] = {}
+    places: dict[tuple[int, date], int] = {}
     for setting_id, setting_visits in visits.items():
         setting_joined, found = _windows(
             setting_visits,
@@ -147,8 +156,41 @@ def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
             window=window,
         )
         joined.update(setting_joined)
-        new.update({(setting_id, w.first): w for w in found})
-    return _record(now, joined, new, areas, existing_by_setting)
+        for w in found:
+            area = setting_areas[setting_id]
+            if area is None:
+                area = _majority_area(setting_visits, w, case_areas)
+            if area is None:
+                # No case of the window lives in a known area: no team to show it
+                # to yet. Not recorded, so a later run places it once one does.
+                log.info("clusters: setting %s has no area to place it", setting_id)
+                continue
+            new[(setting_id, w.first)] = w
+            places[(setting_id, w.first)] = area
+    return _record(now, joined, new, places, existing_by_setting)
+
+
+def _majority_area(
+    visits: list[tuple[int, date]],
+    w: _Window,
+    case_areas: dict[int, int | None],
+) -> int | None:
+    """The area most of the window's cases live in; on an even split, the area of
+    the earliest visit among those tied. None when no case has an area."""
+    counts = Counter(
+        area for case_id in w.cases if (area := case_areas[case_id]) is not None
+    )
+    if not counts:
+        return None
+    most = max(counts.values())
+    return next(
+        area
+        for case_id, day in visits
+        if w.first <= day <= w.last
+        and case_id in w.cases
+        and (area := case_areas[case_id]) is not None
+        and counts[area] == most
+    )
 
 
 @atomic_operation
@@ -156,7 +198,7 @@ def _record(
     now: datetime,
     joined: dict[int, _Window],
     new: dict[tuple[int, date], _Window],
-    areas: dict[int, int],
+    places: dict[tuple[int, date], int],
     existing_by_setting: dict[int, list[Cluster]],
 ) -> ClusterReport:
     """Write what the sweep found. Run again whole when the database ends it to break
@@ -171,7 +213,7 @@ def _record(
             [
                 Cluster(
                     setting_id=setting_id,
-                    area_id=areas[setting_id],
+                    area_id=places[(setting_id, first)],
                     first_visit_on=first,
                     last_visit_on=w.last,
                     detected_at=now,
