@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.services import audit_list_view
 from staffing import services
 from staffing.access import staff_profile, supervisor_profile
-from staffing.models import HoursCapChange, TrainingModule
-from staffing.selectors import members, training
+from staffing.models import HoursCapChange, StaffProfile, TrainingModule
+from staffing.selectors import members, my_record, training
 from staffing.selectors import registrations as registration_reads
 from staffing.selectors import reviews as review_reads
 from staffing.services import StaffingRefused
@@ -128,16 +128,24 @@ def _training_page(request: HttpRequest, profile, *, for_self: bool) -> HttpResp
             services.training_complete(profile=profile, module=module, by=request.user)
             messages.success(request, f"Recorded: {module} completed.")
             return redirect(request.get_full_path())
-    return TemplateResponse(
-        request,
-        "staffing/training.html",
-        {
-            "member": profile,
-            "modules": training.training_for(profile),
-            "for_self": for_self,
-        },
-        status=status,
-    )
+    context = {
+        "member": profile,
+        "modules": training.training_for(profile),
+        "for_self": for_self,
+    }
+    if for_self:
+        context |= _own_record(profile)
+    return TemplateResponse(request, "staffing/training.html", context, status=status)
+
+
+def _own_record(profile: StaffProfile) -> dict[str, object]:
+    """What supervisors recorded about the member, for their own page: the reviews
+    of their calls (and whether they are signed off), the changes to their cap."""
+    return {
+        "reviews": my_record.my_call_reviews(profile),
+        "review_calls": settings.TRACING_NEW_STARTER_REVIEW_CALLS,
+        "cap_changes": my_record.my_cap_changes(profile),
+    }
 
 
 @login_required
