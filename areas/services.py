@@ -26,6 +26,28 @@ SUCCESSOR_AUTHORITIES = [
     ("E06000066", "Somerset"),
 ]
 
+# The counties those authorities replaced, with all their districts: no postcode maps
+# to them now, so they are not areas of the service (nor their county teams).
+REPLACED_COUNTIES = {
+    "E10000006": "Cumbria",
+    "E10000023": "North Yorkshire",
+    "E10000027": "Somerset",
+}
+
+FALLBACK_TEAM_NAME = "Regional Health Protection (no area found)"
+
+# (area code, area name, upper-tier code, upper-tier name)
+AreaRow = tuple[str, str, str, str]
+
+
+def in_service(code: str, upper_tier_code: str = "") -> bool:
+    """An area of the service: in England (ONS codes starting E) and not replaced.
+
+    A postcode in Wales, Scotland or Northern Ireland has no area of the service, so
+    its items go to the fallback team, flagged.
+    """
+    return code.startswith("E") and upper_tier_code not in REPLACED_COUNTIES
+
 
 def _authority_records() -> list[dict[str, str]]:
     spec = find_spec("qlacref_authorities")
@@ -35,43 +57,102 @@ def _authority_records() -> list[dict[str, str]]:
     return json.loads(path.read_text())
 
 
-@transaction.atomic
-def areas_load(*, area_model=Area, team_model=LocalTeam) -> tuple[int, int]:
-    """Create or update every area and local team; safe to run again.
-
-    The data migration passes its historical models. Returns (areas, teams) counts.
-    """
-    districts = json.loads((DATA_DIR / "area_districts.json").read_text())
+def _ons_rows() -> list[AreaRow]:
     rows = [
         (r["LTLA21CD"], r["LTLA21NM"], r["UTLA21CD"], r["UTLA21NM"])
         for r in _authority_records()
     ]
-    rows += [(code, name, code, name) for code, name in SUCCESSOR_AUTHORITIES]
-    teams: dict[str, LocalTeam] = {}  # keyed by upper-tier code
-    for _, _, ut_code, ut_name in rows:
-        if ut_code not in teams:
-            teams[ut_code], _ = team_model.objects.update_or_create(
-                code=ut_code, defaults={"name": f"{ut_name} Public Health"}
-            )
-    team_model.objects.update_or_create(
-        code=settings.TRACING_FALLBACK_TEAM_CODE,
-        defaults={
-            "name": "Regional Health Protection (no area found)",
-            "is_fallback": True,
-        },
+    return rows + [(code, name, code, name) for code, name in SUCCESSOR_AUTHORITIES]
+
+
+def service_rows() -> list[AreaRow]:
+    """The areas of the service: England's, without the replaced districts."""
+    return [row for row in _ons_rows() if in_service(row[0], row[2])]
+
+
+def _rows_outside_service() -> list[AreaRow]:
+    return [row for row in _ons_rows() if not in_service(row[0], row[2])]
+
+
+@transaction.atomic
+def areas_load(*, area_model=Area, team_model=LocalTeam) -> tuple[int, int]:
+    """Create the areas of the service that are missing and update the names and
+    postcode districts of the others; safe to run again.
+
+    An area's local team is set only when the area is created (and its upper tier's
+    team made only then, if there is none), so a team moved or taken out in the admin
+    stays as it was left. The data migration passes its historical models.
+    Returns the counts of areas and of local teams.
+    """
+    districts = json.loads((DATA_DIR / "area_districts.json").read_text())
+    rows = service_rows()
+    existing = set(
+        area_model.objects.filter(code__in=[row[0] for row in rows]).values_list(
+            "code", flat=True
+        )
     )
     for code, name, ut_code, ut_name in rows:
-        area_model.objects.update_or_create(
-            code=code,
-            defaults={
-                "name": name,
-                "upper_tier_code": ut_code,
-                "upper_tier_name": ut_name,
-                "local_team": teams[ut_code],
-                "postcode_districts": districts.get(code, []),
-            },
+        fields = {
+            "name": name,
+            "upper_tier_code": ut_code,
+            "upper_tier_name": ut_name,
+            "postcode_districts": districts.get(code, []),
+        }
+        if code in existing:
+            area_model.objects.filter(code=code).update(**fields)
+        else:
+            team, _ = team_model.objects.get_or_create(
+                code=ut_code, defaults={"name": f"{ut_name} Public Health"}
+            )
+            area_model.objects.create(code=code, local_team=team, **fields)
+    if not team_model.objects.filter(is_fallback=True).exists():
+        team_model.objects.update_or_create(
+            code=settings.TRACING_FALLBACK_TEAM_CODE,
+            defaults={"name": FALLBACK_TEAM_NAME, "is_fallback": True},
         )
-    return len(rows), len(teams) + 1
+    return len(rows), team_model.objects.count()
+
+
+def _references(obj) -> list[str]:
+    """What refers to a row: ["3 people", ...] from every model with a key to it."""
+    found = []
+    for field in obj._meta.get_fields(include_hidden=True):
+        if not (field.auto_created and not field.concrete and field.is_relation):
+            continue
+        if not (field.one_to_many or field.one_to_one):
+            continue
+        model = field.related_model
+        count = model._base_manager.filter(**{field.field.name: obj}).count()
+        if count:
+            found.append(f"{count} {model._meta.verbose_name_plural}")
+    return found
+
+
+@transaction.atomic
+def areas_prune(*, area_model=Area, team_model=LocalTeam) -> list[str]:
+    """Remove the ONS areas that are not the service's (outside England, or replaced
+    in 2019-2023) and their upper tiers' teams, where nothing refers to them.
+
+    Only rows with those ONS codes are touched: an area or team made in the admin is
+    never removed. Returns a line for each one kept, naming what refers to it.
+    """
+    outside = _rows_outside_service()
+    kept = []
+    for area in area_model.objects.filter(code__in=[row[0] for row in outside]):
+        refs = _references(area)
+        if refs:
+            kept.append(f"Area {area.name} ({area.code}): {', '.join(refs)}")
+        else:
+            area.delete()
+    team_codes = {row[2] for row in outside} - {row[2] for row in service_rows()}
+    teams = team_model.objects.filter(code__in=team_codes, is_fallback=False)
+    for team in teams:
+        refs = _references(team)
+        if refs:
+            kept.append(f"Team {team.name} ({team.code}): {', '.join(refs)}")
+        else:
+            team.delete()
+    return kept
 
 
 @dataclass(frozen=True)
@@ -103,9 +184,10 @@ def _placed(
 ) -> PostcodeArea:
     if location is None:
         return PostcodeArea(normalise_postcode(postcode), None, None, None)
+    code = location.area_code
     return PostcodeArea(
         location.postcode,
-        area_for_code(location.area_code),
+        area_for_code(code) if in_service(code) else None,
         location.easting,
         location.northing,
     )
