@@ -179,14 +179,10 @@ def shifts_publish_many(
     ]
 
 
-def _lock_open_slot(shift_id: int) -> Shift:
-    """The slot asked for, locked; if someone just took it, an identical open one."""
-    shift = Shift.objects.select_for_update().filter(pk=shift_id).first()
-    if shift is None:
-        raise StaffingRefused("That slot no longer exists.")
-    if shift.status == Shift.Status.OPEN:
-        return shift
-    twin = (
+def _lock_open_twin(shift: Shift) -> Shift | None:
+    """An open slot identical to `shift` (team, tier, times), locked; None when none
+    is left open (or every one is being taken at this moment)."""
+    return (
         Shift.objects.select_for_update(skip_locked=True)
         .filter(
             Q(team_id=shift.team_id)
@@ -200,6 +196,16 @@ def _lock_open_slot(shift_id: int) -> Shift:
         .order_by("pk")
         .first()
     )
+
+
+def _lock_open_slot(shift_id: int) -> Shift:
+    """The slot asked for, locked; if someone just took it, an identical open one."""
+    shift = Shift.objects.select_for_update().filter(pk=shift_id).first()
+    if shift is None:
+        raise StaffingRefused("That slot no longer exists.")
+    if shift.status == Shift.Status.OPEN:
+        return shift
+    twin = _lock_open_twin(shift)
     if twin is None:
         raise StaffingRefused("Someone else has just booked that slot.")
     return twin
@@ -239,6 +245,16 @@ def shift_book(
     shift.status = Shift.Status.BOOKED
     shift.booked_at = now
     shift.save(update_fields=["staff", "status", "booked_at"])
+    detail: dict[str, Any] = {"shift": "booked", "staff": profile.pk}
+    if shift.pk != shift_id:
+        detail["asked_for"] = shift_id  # taken meanwhile: an identical slot booked
+    audit_record(
+        user=profile.user,
+        action=AuditEvent.Action.UPDATE,
+        obj=shift,
+        detail=detail,
+        at=now,
+    )
     return shift
 
 
@@ -260,15 +276,71 @@ def shift_release_own(
     shift.status = Shift.Status.OPEN
     shift.booked_at = None
     shift.save(update_fields=["staff", "status", "booked_at"])
+    audit_record(
+        user=profile.user,
+        action=AuditEvent.Action.UPDATE,
+        obj=shift,
+        detail={"shift": "given back", "staff": profile.pk},
+        at=now,
+    )
     return shift
+
+
+@dataclass(frozen=True)
+class ShiftAsShown:
+    """A shift as the page asking to cancel it showed it: who held it (None for an
+    open slot) and its status."""
+
+    staff_id: int | None
+    status: str
+
+
+def _holder_name(shift: Shift) -> str:
+    user = shift.staff.user if shift.staff is not None else None
+    return (user.get_full_name() or user.username) if user is not None else ""
+
+
+def _shift_as_shown(shift: Shift, shown: ShiftAsShown) -> Shift:
+    """The shift to cancel, given the locked row and what the page showed of it.
+
+    An open slot booked since is not withdrawn from under its new holder: an
+    identical slot still open is withdrawn instead, or, none left, refused. Any
+    other change of holder is refused, saying whose the shift is now."""
+    if shift.staff_id == shown.staff_id and shift.status == shown.status:
+        return shift
+    if shift.status == Shift.Status.CANCELLED:
+        raise StaffingRefused("That shift is already cancelled.")
+    holder = _holder_name(shift)
+    if shown.status == Shift.Status.OPEN and shown.staff_id is None:
+        twin = _lock_open_twin(shift) if shift.status == Shift.Status.BOOKED else None
+        if twin is not None:
+            return twin
+        raise StaffingRefused(
+            f"This slot has been booked since you opened the page: it is now "
+            f"{holder}'s, and no identical slot is left open. Nothing was withdrawn."
+        )
+    now_is = f"{holder}'s" if holder else "an open slot, no one's"
+    raise StaffingRefused(
+        f"This shift has changed hands since you opened the page: it is now "
+        f"{now_is}. Nothing was cancelled."
+    )
 
 
 @atomic_operation
 def shift_cancel(
-    *, shift: Shift, by: User, reason: str, now: datetime | None = None
+    *,
+    shift: Shift,
+    by: User,
+    reason: str,
+    shown: ShiftAsShown | None = None,
+    now: datetime | None = None,
 ) -> Shift:
     """A supervisor cancels a booked shift or withdraws an open slot, saying why;
     returns the cancelled row.
+
+    `shown` is the shift as the supervisor's page showed it: if it has changed hands
+    since, nothing is cancelled (_shift_as_shown), but an open slot booked meanwhile
+    has an identical open one withdrawn instead, which is returned.
 
     A booked shift already under way is cut short instead: the part worked stays
     booked and ends now (it counts in the person's hours, the cap and the figures),
@@ -279,7 +351,13 @@ def shift_cancel(
     reason = reason.strip()
     if not reason:
         raise StaffingRefused("Give a reason: the person booked will see it.")
-    shift = Shift.objects.select_for_update().get(pk=shift.pk)
+    shift = (
+        Shift.objects.select_for_update(of=("self",))
+        .select_related("staff__user")
+        .get(pk=shift.pk)
+    )
+    if shown is not None:
+        shift = _shift_as_shown(shift, shown)
     if shift.status == Shift.Status.CANCELLED:
         raise StaffingRefused("That shift is already cancelled.")
     if shift.ends_at <= now:
@@ -917,6 +995,47 @@ def training_complete(
     return completion
 
 
+# The fields of a training module whose change is audited: a module made required
+# stops every member of its tier who has not done it getting work.
+TRAINING_MODULE_FIELDS_AUDITED = ("name", "tier", "required")
+
+
+@atomic_operation
+def training_module_save(
+    *, module: TrainingModule, by: User, now: datetime | None = None
+) -> AuditEvent | None:
+    """Save a training module as created or changed in the admin, audited as `by`'s:
+    a new one with its name, tier and whether it is required; a change, old and new
+    (None when none of those changed)."""
+    if module.pk is None:
+        module.save()
+        return audit_record(
+            user=by,
+            action=AuditEvent.Action.CREATE,
+            obj=module,
+            detail={
+                "training_module": "created",
+                "name": module.name,
+                "tier": module.tier,
+                "tier_name": module.get_tier_display(),
+                "required": module.required,
+            },
+            at=now,
+        )
+    before = TrainingModule.objects.select_for_update().get(pk=module.pk)
+    module.save()
+    changes = _changes(before, module, TRAINING_MODULE_FIELDS_AUDITED)
+    if not changes:
+        return None
+    return audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=module,
+        detail={"training_module": module.name, **changes},
+        at=now,
+    )
+
+
 # --- new starters ----------------------------------------------------------------
 
 
@@ -959,6 +1078,18 @@ def call_review_record(
     review.reviewer = by
     review.reviewed_at = now or timezone.now()
     review.save(update_fields=["verdict", "note", "reviewer", "reviewed_at"])
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=review,
+        detail={
+            "reviewed": True,
+            "verdict": verdict,
+            "call": review.call_id,
+            "caller": review.call.caller_id,
+        },
+        at=review.reviewed_at,
+    )
     return review
 
 

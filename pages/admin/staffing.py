@@ -18,6 +18,7 @@ from staffing.services import (
     registration_verify,
     shift_cancel,
     staff_profile_save,
+    training_module_save,
 )
 
 from .base import (
@@ -227,9 +228,16 @@ class ShiftAdmin(IndexedSearchMixin, ServiceActionsMixin, ReadOnlyAdmin, BigTabl
 
 @admin.register(TrainingModule)
 class TrainingModuleAdmin(admin.ModelAdmin):
+    """Made or marked required here, through the staffing service: audited, since
+    a required module stops every member of its tier who has not done it getting
+    work."""
+
     list_display = ["name", "tier", "required"]
     list_filter = ["tier", "required"]
     search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        training_module_save(module=obj, by=request.user)
 
 
 @admin.register(CallReview)

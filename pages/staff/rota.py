@@ -164,10 +164,46 @@ def shifts_publish(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _shift_as_shown(request: HttpRequest) -> services.ShiftAsShown | None:
+    """The holder and status the cancel page was drawn with (its hidden fields);
+    None from a form sent without them. A value no page draws reads as a holder
+    no shift has, so the shift is not cancelled."""
+    if "shown_status" not in request.POST:
+        return None
+    staff = request.POST.get("shown_staff", "")
+    return services.ShiftAsShown(
+        staff_id=int(staff) if staff.isdigit() else (None if staff == "" else -1),
+        status=request.POST["shown_status"],
+    )
+
+
+def _cancelled_said(shift: Shift, cancelled: Shift) -> str:
+    """What the supervisor is told of a cancellation: `shift` the one they opened,
+    `cancelled` the row the service cancelled."""
+    if cancelled.pk == shift.pk:
+        if cancelled.staff_id is None:
+            return f"Withdrew the open slot {cancelled}."
+        return f"Cancelled {cancelled}."
+    if cancelled.staff_id is None:
+        return (
+            f"Withdrew an open slot {cancelled}: the one you opened has been booked "
+            "since, so an identical open one was withdrawn instead."
+        )
+    ended = timezone.localtime(cancelled.starts_at)
+    return (
+        f"The shift {shift} had already started, so it was cut short at "
+        f"{ended:%H:%M}: the hours worked until then stay booked, and the rest is "
+        "cancelled."
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @draws_its_form
 def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """Cancel a booked shift or withdraw an open slot. The page carries the holder
+    and status it showed; if the shift has changed hands since, nothing is
+    cancelled and the page is drawn again as the shift now stands."""
     supervisor = supervisor_profile(request.user)
     shift = rota.get_shift_for_supervisor(supervisor, pk)
     form = CancelShiftForm(request.POST if request.method == "POST" else None)
@@ -176,21 +212,16 @@ def shift_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and form.is_valid():
         try:
             cancelled = services.shift_cancel(
-                shift=shift, by=request.user, reason=form.cleaned_data["reason"]
+                shift=shift,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                shown=_shift_as_shown(request),
             )
         except StaffingRefused as exc:
             form.add_error("reason", str(exc))
+            shift = rota.get_shift_for_supervisor(supervisor, pk)
         else:
-            if cancelled.pk != shift.pk:
-                ended = timezone.localtime(cancelled.starts_at)
-                messages.success(
-                    request,
-                    f"The shift {shift} had already started, so it was cut short "
-                    f"at {ended:%H:%M}: the hours worked until then stay booked, "
-                    "and the rest is cancelled.",
-                )
-            else:
-                messages.success(request, f"Cancelled {shift}.")
+            messages.success(request, _cancelled_said(shift, cancelled))
             return _back_to_week("staffing:team_shifts", shift, request)
     now = timezone.now()
     return TemplateResponse(
