@@ -210,6 +210,10 @@ CONTACTS_WAITING = 3
 # rules' least gap, and takes a breather after each call's write-up (WRAP_UP), so
 # the staff's day has the idle time a real one has.
 CALL_AGAIN_AFTER = CallRule.for_kind("case").min_gap
+# The demo's worked cases came in from yesterday, as the callers' shifts of yesterday
+# began, and were taken no sooner than this after they came in.
+WORKED_SINCE = timedelta(hours=22)
+PICKED_UP_AFTER = timedelta(minutes=30)
 BETWEEN_CALLS = timedelta(minutes=3)
 LOCAL_STAFF = [
     ("local.sheffield", "Helen", "Marsh", "E08000019", True),
@@ -579,12 +583,23 @@ class _Diary:
     def slot(self, caller, *, after: datetime, seconds: int) -> datetime | None:
         """The earliest moment, not before `after`, when `caller` is on shift and
         free for a call of `seconds` and what follows it; None if there is none."""
-        need = _time_taken(seconds)
-        for start, end in self.free.get(caller.pk, []):
-            begin = max(start, after)
-            if begin + need <= end:
-                return begin
-        return None
+        return _first_free(self.free.get(caller.pk, []), after, _time_taken(seconds))
+
+    def fit(self, caller, *, after: datetime, calls: list[int]) -> list[datetime]:
+        """When `caller` would make `calls` (each one's length in seconds) in turn,
+        the first not before `after` and each next one the rules' least gap after
+        the one before: their starts, or [] if one of them finds no free time.
+        Nothing is booked."""
+        free = self.free.get(caller.pk, [])
+        starts: list[datetime] = []
+        for seconds in calls:
+            start = _first_free(free, after, _time_taken(seconds))
+            if start is None:
+                return []
+            starts.append(start)
+            free = _without(free, start, start + _time_taken(seconds))
+            after = start + timedelta(seconds=seconds) + CALL_AGAIN_AFTER
+        return starts
 
     def soonest(self, callers, *, after: datetime, seconds: int):
         """(caller, start) of the caller among `callers` free soonest, or None."""
@@ -602,10 +617,27 @@ class _Diary:
         self._take(caller, start, start + _time_taken(seconds))
 
     def _take(self, caller, start: datetime, end: datetime) -> None:
-        left = []
-        for s, e in self.free.get(caller.pk, []):
-            left += [(a, b) for a, b in ((s, min(e, start)), (max(s, end), e)) if a < b]
-        self.free[caller.pk] = left
+        self.free[caller.pk] = _without(self.free.get(caller.pk, []), start, end)
+
+
+Stretches = list[tuple[datetime, datetime]]
+
+
+def _first_free(free: Stretches, after: datetime, need: timedelta) -> datetime | None:
+    """The earliest moment in `free`, not before `after`, with `need` of it left."""
+    for start, end in free:
+        begin = max(start, after)
+        if begin + need <= end:
+            return begin
+    return None
+
+
+def _without(free: Stretches, start: datetime, end: datetime) -> Stretches:
+    """`free` with the time from `start` to `end` taken."""
+    left = []
+    for s, e in free:
+        left += [(a, b) for a, b in ((s, min(e, start)), (max(s, end), e)) if a < b]
+    return left
 
 
 def _time_taken(seconds: int) -> timedelta:
@@ -622,12 +654,9 @@ def _by_local_day(start: datetime, end: datetime) -> list[tuple[datetime, dateti
     return parts
 
 
-def _call(diary: _Diary, *, item, caller, outcome, seconds, after) -> datetime | None:
-    """Log a call by `caller` at their first free moment on shift after `after`;
-    the moment it ended, or None (nothing logged) when they had no time for it."""
-    start = diary.slot(caller, after=after, seconds=seconds)
-    if start is None:
-        return None
+def _call(diary: _Diary, *, item, caller, outcome, seconds, start) -> datetime:
+    """Log a call by `caller` at `start`, a free moment of their shift, and book the
+    time it takes; the moment it ended."""
     call_record(
         item=item, caller=caller, outcome=outcome, duration_seconds=seconds, now=start
     )
@@ -635,50 +664,103 @@ def _call(diary: _Diary, *, item, caller, outcome, seconds, after) -> datetime |
     return start + timedelta(seconds=seconds)
 
 
+@dataclass
+class _Story:
+    """A demo case: what its result says, and how far the caseworkers take it."""
+
+    n: int
+    stage: int
+    area_code: str
+    person: PersonDetails
+    specimen: date
+    onset: date | None
+    complex_setting: str
+    recent: datetime  # when it came in, if it is work still waiting
+
+
+def _intake(story: _Story, arrived: datetime) -> tuple[Case, bool]:
+    return case_intake(
+        result=TestResult(
+            lab_reference=f"DEMO{story.n:06d}",
+            person=story.person,
+            specimen_date=story.specimen,
+            # A day after the specimen, and never after the case came in.
+            result_date=min(
+                story.specimen + timedelta(days=1), timezone.localdate(arrived)
+            ),
+            symptom_onset=story.onset,
+            complex_setting=story.complex_setting,
+        ),
+        source=Case.Source.DEMO,
+        now=arrived,
+    )
+
+
+@dataclass
+class _Plan:
+    """Who works a case, when they take it, and the calls they make to it (the
+    outcome, the seconds, the start), each in their free time on shift."""
+
+    nurse: object
+    given_at: datetime
+    calls: list[tuple[Outcome, int, datetime]]
+
+
+def _plan_a_case(rng, stage: int, staff: _Staff, *, after: datetime) -> _Plan | None:
+    """The caseworker, with room under their cap, free soonest on shift for every
+    call of a case worked to `stage` (the first not before `after`), and when they
+    make them; None when no one has time for all of them."""
+    outcomes: list[Outcome] = [Outcome.NO_ANSWER]  # a few rings
+    seconds = [rng.randint(15, 50)]
+    if stage == 3:  # never reached: the case goes to the local team
+        outcomes.append(Outcome.WRONG_NUMBER)
+        seconds.append(rng.randint(10, 40))
+    elif stage >= 4:
+        outcomes.append(Outcome.REACHED)
+        seconds.append(rng.randint(3 * 60, 25 * 60))
+    options = []
+    for k, nurse in enumerate(staff.nurses):
+        held = Case.objects.held().filter(assignee=nurse).count()
+        if held >= nurse.staff.open_work_cap:
+            continue
+        starts = staff.diary.fit(nurse, after=after, calls=seconds)
+        if starts:
+            options.append((starts[0], k, starts))
+    if not options:
+        return None
+    given_at, k, starts = min(options)
+    calls = list(zip(outcomes, seconds, starts, strict=True)) if stage >= 2 else []
+    return _Plan(staff.nurses[k], given_at, calls)
+
+
 def _work_a_case(
-    rng, case: Case, stage: int, staff: _Staff, local_user, postcodes, n, now, room
+    rng,
+    case: Case,
+    stage: int,
+    plan: _Plan,
+    staff: _Staff,
+    local_user,
+    postcodes,
+    n,
+    now,
+    room,
 ):
     """Move a fresh case through its first `stage` steps, as caseworkers would, through
-    the same operations (so the same rules: caps, languages, shifts). Its calls are
-    made by the caseworkers on shift, when they are free; a case no one had time for
-    waits in the pool, and one whose next call no one had time for waits there."""
-    if stage == 0:
-        return
-    arrived = case.created_at
-    first = rng.randint(15, 50)  # no answer: a few rings
-    picked = staff.diary.soonest(
-        staff.nurses, after=arrived + timedelta(minutes=30), seconds=first
-    )
-    if picked is None:
-        return  # no caseworker had time for it: the case waits in the pool
-    nurse, given_at = picked
+    the same operations (so the same rules: caps, languages, shifts), by the
+    caseworker and at the times of its plan."""
+    nurse = plan.nurse
     try:
-        item_assign(item=case, to=nurse, now=given_at)
+        item_assign(item=case, to=nurse, now=plan.given_at)
     except WorkRefused:
-        return  # the caseworker is full: the case waits in the pool
-    if stage == 1:
+        return  # the caseworker cannot take it: the case waits in the pool
+    ended = [
+        _call(staff.diary, item=case, caller=nurse, outcome=o, seconds=s, start=t)
+        for o, s, t in plan.calls
+    ]
+    if stage <= 2:
         return
-    tried = _call(
-        staff.diary,
-        item=case,
-        caller=nurse,
-        outcome=Outcome.NO_ANSWER,
-        seconds=first,
-        after=given_at,
-    )
-    if stage == 2 or tried is None:
-        return
-    if stage == 3:  # never reached: the escalation sweep hands it to the local team
-        tried = _call(
-            staff.diary,
-            item=case,
-            caller=nurse,
-            outcome=Outcome.WRONG_NUMBER,
-            seconds=rng.randint(10, 40),
-            after=tried + CALL_AGAIN_AFTER,
-        )
-        if tried is None:
-            return
+    if stage == 3:  # a wrong number: the case goes to its area's local team
+        tried = ended[-1]
         escalation = item_escalate(
             item=case,
             reason=Escalation.Reason.WRONG_NUMBER,
@@ -695,16 +777,7 @@ def _work_a_case(
                 now=claimed + timedelta(hours=1),
             )
         return
-    reached = _call(
-        staff.diary,
-        item=case,
-        caller=nurse,
-        outcome=Outcome.REACHED,
-        seconds=rng.randint(3 * 60, 25 * 60),
-        after=tried + CALL_AGAIN_AFTER,
-    )
-    if reached is None:
-        return
+    reached = ended[-1]
     case_assessment_record(
         case=case,
         details=AssessmentDetails(
@@ -778,7 +851,7 @@ def _call_a_contact(rng, contact, language, roll, staff: _Staff, room, *, after)
         caller=caller,
         outcome=Outcome.REACHED if reached else Outcome.NO_ANSWER,
         seconds=seconds[reached],
-        after=start,
+        start=start,
     )
 
 
@@ -825,6 +898,11 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
             case__source=Case.Source.DEMO, status=Status.NEW
         ).count(),
     )
+    known = set(
+        Case.objects.filter(source=Case.Source.DEMO).values_list(
+            "lab_reference", flat=True
+        )
+    )
     for n in range(1, cases + 1):
         area_code = list(DEMO_AREAS)[n % len(DEMO_AREAS)]
         specimen = today - timedelta(days=rng.randint(1, 3))
@@ -833,41 +911,52 @@ def seed_demo(*, cases: int = 300, seed: int = 2020) -> Summary:
         )
         complex_setting = SettingKind.CARE_HOME if n % 50 == 0 else ""
         stage = rng.choice([0, 0, 1, 2, 3, 4, 5, 5, 5])
-        # Work still waiting arrived recently; worked cases came in yesterday.
-        arrived = now - timedelta(hours=rng.randint(0, 6) if stage == 0 else 22)
-        case, created = case_intake(
-            result=TestResult(
-                lab_reference=f"DEMO{n:06d}",
-                person=_person(rng, postcodes[area_code], n),
-                specimen_date=specimen,
-                # A day after the specimen, and never after the case came in.
-                result_date=min(
-                    specimen + timedelta(days=1), timezone.localdate(arrived)
-                ),
-                symptom_onset=onset,
-                complex_setting=complex_setting,
-            ),
-            source=Case.Source.DEMO,
-            now=arrived,
+        story = _Story(
+            n=n,
+            stage=stage,
+            area_code=area_code,
+            person=_person(rng, postcodes[area_code], n),
+            specimen=specimen,
+            onset=onset,
+            complex_setting=complex_setting,
+            # Work still waiting arrived recently.
+            recent=now - timedelta(hours=rng.randint(0, 6)),
         )
-        if not created or complex_setting:
-            # Consume the same random numbers either way, so a rerun stays deterministic.
+        # Drawing the same random numbers either way keeps a rerun deterministic.
+        if f"DEMO{n:06d}" in known:
             continue
-        created_count += 1
-        stories.append((stage, n, case, area_code))
+        if stage and not complex_setting:
+            stories.append(story)
+            continue
+        _, created = _intake(story, story.recent if stage == 0 else now - WORKED_SINCE)
+        created_count += created
     # Finished stories first, then those still held: the caps apply at every
     # assignment, and work that ends finished or with the local team frees its slot.
-    for stage, n, case, area_code in sorted(
-        stories, key=lambda s: (s[0] not in (3, 5), s[1])
-    ):
+    # A story comes in when its caseworker has time for all of its calls (yesterday,
+    # or earlier today); one no one has time for is a case come in recently that
+    # waits in the pool, so the sweep does not hand it to a local team at once.
+    for story in sorted(stories, key=lambda s: (s.stage not in (3, 5), s.n)):
+        plan = _plan_a_case(
+            rng, story.stage, staff, after=now - WORKED_SINCE + PICKED_UP_AFTER
+        )
+        if plan is None:
+            _, created = _intake(story, story.recent)
+            created_count += created
+            continue
+        lag = timedelta(minutes=rng.randint(30, 120))
+        case, created = _intake(story, max(now - WORKED_SINCE, plan.given_at - lag))
+        if not created:
+            continue
+        created_count += 1
         _work_a_case(
             rng,
             case,
-            stage,
+            story.stage,
+            plan,
             staff,
-            locals_.get(area_code, locals_["E08000019"]),
-            postcodes[area_code],
-            n,
+            locals_.get(story.area_code, locals_["E08000019"]),
+            postcodes[story.area_code],
+            story.n,
             now,
             room,
         )
