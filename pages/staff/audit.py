@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from areas.models import Area
@@ -36,10 +38,11 @@ from audit.selectors import (
     users_named,
 )
 from audit.services import audit_view
+from calls.models import CallAttempt
 from people.models import Person
 from people.selectors import people_merged_into
 from staffing.access import is_national_supervisor
-from staffing.models import StaffProfile
+from staffing.models import CallReview, Shift, StaffProfile, Tier, TrainingModule
 
 from .forms import DateInput
 
@@ -107,18 +110,21 @@ def _about_an_escalation(event: AuditEvent, detail: dict[str, Any]) -> bool:
 def _describe(
     event: AuditEvent,
     users: dict[Any, Any],
-    subjects: dict[tuple[str, str], str] | None = None,
+    subjects: Subjects | None = None,
     *,
     escalation_details: bool = True,
 ) -> str:
     """What happened, in words: viewed through which door, changed, called...; with
     `escalation_details` false, a local team's work on an escalation in one phrase.
-    `subjects` names the accounts, staff and areas an administrator changed
-    (_subjects_named)."""
+    `subjects` names the accounts, staff, areas, shifts, calls and training modules
+    the events are about (_subjects_named)."""
     detail = event.detail if isinstance(event.detail, dict) else {}
     if not escalation_details and _about_an_escalation(event, detail):
         return ESCALATION_WORK
     thing = _object_label(event)
+    subjects = subjects or Subjects()
+    if said := _staffing_change(event, detail, users, subjects):
+        return said
 
     def who(key: str) -> str:
         pk = detail.get(key)
@@ -158,12 +164,15 @@ def _describe(
     if action == AuditEvent.Action.CREATE:
         return f"Created {thing}"
     if action == AuditEvent.Action.UPDATE:
-        whom = (subjects or {}).get((event.object_type, event.object_id), thing)
+        whom = subjects.names.get((event.object_type, event.object_id), thing)
         if said := _admin_change(event.object_type, detail, whom):
             return said
+        if "follows" in detail and event.object_type == "contacts.contact":
+            return _contact_followed(detail, thing, subjects)
         changes = [
             text.format(detail[key]) for key, text in UPDATES.items() if key in detail
         ]
+        changes += _contacts_followed(detail, subjects)
         return f"Changed {thing}" + (f": {', '.join(changes)}" if changes else "")
     return f"{event.get_action_display()}: {thing}"
 
@@ -172,17 +181,68 @@ def _describe(
 # (staffing.services: account_save, staff_profile_save, area_save). The old and new
 # values are read by the names the event stored, so a team renamed or removed since
 # still reads as it was; the account, person or area changed is named as it is now.
+# The rota's events (staffing.services: a slot published, booked, given back,
+# cancelled or cut short), a new starter's call reviewed, a training module saved and
+# a contact taking their person's area (work.contact_area) name theirs the same way.
 
 
-def _subjects_named(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
-    """The accounts, staff and areas the events change, by (object_type, object_id):
-    a person's name, "area Sheffield"; one query a kind, none when no event changes
-    one. One since deleted is left out (and read as "user 12", "area 7")."""
+@dataclass
+class Subjects:
+    """What a page of events is about, named, fetched once a kind (_subjects_named):
+    `names` of accounts, staff and areas by (object_type, object_id) ("Dan Evans",
+    "area Sheffield"); the shifts by id (and the end one cut short since was
+    booked to); the calls' starts by id; the training
+    modules' tiers by id ("tier 3 (call handler)")."""
+
+    names: dict[tuple[str, str], str] = dataclass_field(default_factory=dict)
+    shifts: dict[str, Shift] = dataclass_field(default_factory=dict)
+    calls: dict[int, datetime] = dataclass_field(default_factory=dict)
+    module_tiers: dict[str, str] = dataclass_field(default_factory=dict)
+    # The end a shift cut short since was booked to (ISO), by its id.
+    booked_until: dict[str, str] = dataclass_field(default_factory=dict)
+
+    def staff(self, pk: Any) -> str:
+        """A member of staff by their profile's id, "staff member 7" if gone."""
+        return self.names.get(("staffing.staffprofile", str(pk)), f"staff member {pk}")
+
+    def area(self, pk: Any) -> str:
+        """An area by its id: "area Sheffield", "area 7" if gone."""
+        return self.names.get(("areas.area", str(pk)), f"area {pk}")
+
+
+def _ids_named(events: list[AuditEvent]) -> dict[str, set[int]]:
+    """The ids of each kind of record the events change or name in their detail:
+    the staff a shift is booked for, the areas a contact moved between, the call a
+    review is of."""
     ids: dict[str, set[int]] = defaultdict(set)
     for event in events:
+        detail = event.detail if isinstance(event.detail, dict) else {}
         if event.action == AuditEvent.Action.UPDATE and event.object_id.isdigit():
             ids[event.object_type].add(int(event.object_id))
-    names: dict[tuple[str, str], str] = {}
+        if event.object_type == "staffing.shift" and "shift" in detail:
+            if event.object_id.isdigit():
+                ids["staffing.shift"].add(int(event.object_id))
+            if isinstance(detail.get("staff"), int):
+                ids["staffing.staffprofile"].add(detail["staff"])
+        if isinstance(detail.get("call"), int) and detail.get("reviewed") is True:
+            ids["calls.callattempt"].add(detail["call"])
+        moves = list(detail.get("contacts_followed") or [])
+        if "follows" in detail:
+            moves.append(detail)
+        for move in moves:
+            for key in ("area", "area_was"):
+                if isinstance(move.get(key), int):
+                    ids["areas.area"].add(move[key])
+    return ids
+
+
+def _subjects_named(events: list[AuditEvent]) -> Subjects:
+    """The records the events are about, named (Subjects); one query a kind, none
+    when no event is about one. One since deleted is left out (and read as "user
+    12", "area 7", "shift 108")."""
+    ids = _ids_named(events)
+    subjects = Subjects()
+    names = subjects.names
     if user_ids := ids.get("auth.user"):
         for user in get_user_model().objects.filter(pk__in=user_ids):
             names["auth.user", str(user.pk)] = _name(user)
@@ -195,7 +255,31 @@ def _subjects_named(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
     if area_ids := ids.get("areas.area"):
         for pk, name in Area.objects.filter(pk__in=area_ids).values_list("pk", "name"):
             names["areas.area", str(pk)] = f"area {name}"
-    return names
+    if shift_ids := ids.get("staffing.shift"):
+        for shift in Shift.objects.filter(pk__in=shift_ids).select_related("team"):
+            subjects.shifts[str(shift.pk)] = shift
+        subjects.booked_until = _booked_until(shift_ids)
+    if call_ids := ids.get("calls.callattempt"):
+        calls = CallAttempt.objects.filter(pk__in=call_ids)
+        subjects.calls = dict(calls.values_list("pk", "started_at"))
+    if module_ids := ids.get("staffing.trainingmodule"):
+        modules = TrainingModule.objects.filter(pk__in=module_ids)
+        for pk, tier in modules.values_list("pk", "tier"):
+            subjects.module_tiers[str(pk)] = _tier_named(Tier(tier).label)
+    return subjects
+
+
+def _booked_until(shift_ids: set[int]) -> dict[str, str]:
+    """The end each of these shifts was booked to, of those cut short since (a
+    cut-short shift ends when it was cut: its booking reads as booked), from their
+    events on the trail's index of records, in one query."""
+    cut = AuditEvent.objects.filter(
+        object_type="staffing.shift",
+        object_id__in=[str(pk) for pk in shift_ids],
+        action=AuditEvent.Action.UPDATE,
+        detail__shift="cut short",
+    ).values_list("object_id", "detail__ends_at__from")
+    return {shift_id: end for shift_id, end in cut if isinstance(end, str)}
 
 
 def _admin_change(object_type: str, detail: dict[str, Any], whom: str) -> str:
@@ -249,7 +333,10 @@ def _named(change: dict[str, Any], end: str, kind: str) -> str:
 
 def _tier(change: dict[str, Any], end: str) -> str:
     """ "Tier 2: clinical caseworker" as "tier 2 (clinical caseworker)"."""
-    name = _named(change, end, "tier")
+    return _tier_named(_named(change, end, "tier"))
+
+
+def _tier_named(name: str) -> str:
     match = re.fullmatch(r"Tier (\d+): (.+)", name)
     return f"tier {match[1]} ({match[2]})" if match else name
 
@@ -295,6 +382,155 @@ def _profile_changed(detail: dict[str, Any], whom: str) -> str:
             role = role[0].lower() + role[1:]
         said.append(role.format(whom))
     return "; ".join(said)
+
+
+# --- the rota, new starters' reviews, training modules --------------------------
+
+
+def _local(moment: datetime | str) -> datetime:
+    """A moment (or its ISO text, as a detail stores it) in UK time."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return timezone.localtime(moment)
+
+
+def _shift_label(shift_id: str, shift: Shift | None, ends: Any = None) -> str:
+    """ "Mon 19 Jan 08:00-16:00 (shift 108)", in UK time; `ends` when it was booked
+    to end otherwise than it stands now (one cut short); "shift 108" if gone."""
+    if shift is None:
+        return f"shift {shift_id}"
+    end = _local(ends) if ends else _local(shift.ends_at)
+    return f"{_local(shift.starts_at):%a %d %b %H:%M}-{end:%H:%M} (shift {shift_id})"
+
+
+def _shift_changed(
+    event: AuditEvent, detail: dict[str, Any], subjects: Subjects
+) -> str:
+    """A slot published, a shift booked (by its member or by a supervisor), given
+    back, cancelled or cut short, in words ("" for any other event)."""
+    shift = subjects.shifts.get(event.object_id)
+    booked_until = subjects.booked_until.get(event.object_id)
+    label = _shift_label(event.object_id, shift, booked_until)
+    staff = subjects.staff(detail.get("staff"))
+    reason = f": {detail['reason']}" if detail.get("reason") else ""
+    kind = detail["shift"]
+    if kind == "booked":
+        text = f"Booked {label} for {staff}"
+        if asked := detail.get("asked_for"):
+            text += f" (shift {asked}, the slot asked for, had just been taken)"
+        return text
+    if kind == "given back":
+        return f"Gave back {staff}'s shift of {label}: the slot is open again"
+    if kind == "published":
+        team = f" for team {shift.team.name}" if shift and shift.team else ""
+        return f"Published the open slot {label}{team}{reason}"
+    if kind == "cut short":
+        ends = detail.get("ends_at") if isinstance(detail.get("ends_at"), dict) else {}
+        when = f" at {_local(ends['to']):%H:%M}" if ends.get("to") else ""
+        return f"Ended {staff}'s shift of {label} early{when}{reason}"
+    if kind == "cancelled":
+        if detail.get("cut_from"):
+            return (
+                f"Cancelled the rest of {staff}'s shift {detail['cut_from']}, "
+                f"{label}{reason}"
+            )
+        if detail.get("staff") is None:
+            return f"Withdrew the open slot {label}{reason}"
+        return f"Cancelled {staff}'s shift of {label}{reason}"
+    return ""
+
+
+def _call_reviewed(
+    detail: dict[str, Any], users: dict[Any, Any], subjects: Subjects
+) -> str:
+    """ "Reviewed Fay Lee's call of Mon 12 Jan 10:05: Needs support"."""
+    caller = users.get(detail.get("caller"))
+    whose = f"{_name(caller)}'s" if caller is not None else "a new starter's"
+    started = subjects.calls.get(detail.get("call"))
+    call = (
+        f"call of {_local(started):%a %d %b %H:%M}"
+        if started
+        else f"call {detail.get('call')}"
+    )
+    verdict = detail.get("verdict") or ""
+    if verdict in CallReview.Verdict.values:
+        verdict = CallReview.Verdict(verdict).label
+    return f"Reviewed {whose} {call}" + (f": {verdict}" if verdict else "")
+
+
+def _module_saved(event: AuditEvent, detail: dict[str, Any], subjects: Subjects) -> str:
+    """A training module created in the admin, or renamed, moved to another tier,
+    made required or optional, in words."""
+    if event.action == AuditEvent.Action.CREATE:
+        need = "required" if detail.get("required") else "optional"
+        tier = _tier_named(str(detail.get("tier_name") or f"tier {detail.get('tier')}"))
+        return f"Created the training module “{detail.get('name')}”, {need} for {tier}"
+    module = f"the training module “{detail['training_module']}”"
+    tier = subjects.module_tiers.get(event.object_id, "its tier")
+    said = []
+    if isinstance(change := detail.get("name"), dict):
+        said.append(
+            f"Renamed the training module “{change['from']}” to “{change['to']}”"
+        )
+    if isinstance(change := detail.get("tier"), dict):
+        said.append(
+            f"Moved {module} from {_tier(change, 'from')} to {_tier(change, 'to')}"
+        )
+        tier = _tier(change, "to")
+    if isinstance(change := detail.get("required"), dict):
+        need = "required" if change.get("to") else "optional"
+        said.append(f"Made {module} {need} for {tier}")
+    return "; ".join(
+        text if n == 0 else text[0].lower() + text[1:] for n, text in enumerate(said)
+    )
+
+
+def _staffing_change(
+    event: AuditEvent, detail: dict[str, Any], users: dict[Any, Any], subjects: Subjects
+) -> str:
+    """The rota's, the new starters' and the training modules' events in words (""
+    for any other event)."""
+    if event.action not in (AuditEvent.Action.CREATE, AuditEvent.Action.UPDATE):
+        return ""
+    if event.object_type == "staffing.shift" and "shift" in detail:
+        return _shift_changed(event, detail, subjects)
+    if event.object_type == "staffing.callreview" and detail.get("reviewed") is True:
+        return _call_reviewed(detail, users, subjects)
+    if event.object_type == "staffing.trainingmodule" and "training_module" in detail:
+        return _module_saved(event, detail, subjects)
+    return ""
+
+
+# --- a contact following their person's area (work.contact_area) ------------------
+
+# Why a contact took their person's area, as the event's "follows" says.
+FOLLOWS = {"new result": "their new result's postcode"}
+
+
+def _area_move(move: dict[str, Any], subjects: Subjects) -> str:
+    """ "from area Sheffield to area Leeds", or "into area Leeds" when the contact's
+    area was not known."""
+    to = subjects.area(move.get("area"))
+    if move.get("area_was") is None:
+        return f"into {to}"
+    return f"from {subjects.area(move['area_was'])} to {to}"
+
+
+def _contact_followed(detail: dict[str, Any], thing: str, subjects: Subjects) -> str:
+    """ "Moved contact 12 from area Sheffield to area Leeds (their new result's
+    postcode)"."""
+    why = FOLLOWS.get(detail["follows"], detail["follows"])
+    return f"Moved {thing} {_area_move(detail, subjects)} ({why})"
+
+
+def _contacts_followed(detail: dict[str, Any], subjects: Subjects) -> list[str]:
+    """A merge's contacts still to be reached that took the survivor's area: "contact
+    12 moved from area Sheffield to area Leeds", each."""
+    return [
+        f"contact {move.get('contact')} moved {_area_move(move, subjects)}"
+        for move in detail.get("contacts_followed") or []
+        if isinstance(move, dict)
+    ]
 
 
 def _rows(page: AuditPage, *, escalation_details: bool = True) -> list[Row]:
