@@ -602,8 +602,8 @@ def measure(runs: int, explain_plans: bool) -> dict:
         weekly_figures,
     )
     from figures.weekly_refresh import compute_team_figures
-    from work.assignment import assign_work, assignable_pool
-    from work.escalation import escalate_unreached
+    from work.assignment import assign_work, assignable_pool, release_stranded_work
+    from work.escalation import escalate_unreached, release_escalations_of_leavers
     from work.tasks import count_pool_task
 
     cache.clear()
@@ -744,6 +744,27 @@ def measure(runs: int, explain_plans: bool) -> dict:
         detail=f" ({due:,} due)",
     )
     result.note = f"{escalated:,} escalated"
+    results.append(result)
+    # Before each assignment run (every minute), the work whose holder may no longer
+    # do it is released; every sweep gives back what leavers had picked up. Both read
+    # every item held to find the few to release.
+    result, released = measure_operation(
+        lambda: release_stranded_work(now=now),
+        runs,
+        "release of work held by staff who may no longer do it (every minute)",
+        PAGE_LIMIT,
+        explain,
+    )
+    result.note = f"{released:,} released"
+    results.append(result)
+    result, released = measure_operation(
+        lambda: release_escalations_of_leavers(now=now),
+        runs,
+        "escalations picked up by leavers, given back (every sweep)",
+        PAGE_LIMIT,
+        explain,
+    )
+    result.note = f"{released:,} given back"
     results.append(result)
     return {
         "rows": [r.__dict__ for r in results],
