@@ -37,6 +37,10 @@ def assessment_version(assessment: RiskAssessment | None) -> str:
 class AssessmentForm(forms.ModelForm):
     """The public health risk assessment; symptom onset is stored on the case."""
 
+    # Where the error summary's link of an error of the whole form goes ("": the
+    # first field): the table of what was saved since, when a save is refused for it.
+    whole_form_anchor = ""
+
     symptom_onset = forms.DateField(
         label="Date symptoms started",
         required=False,

@@ -801,6 +801,7 @@ def _assessment_saved_since(
     case = get_case_to_work(request.user, case.pk)  # as saved since, assessment and all
     saved = _assessment_of(case) or exc.assessment
     form.add_error(None, _saved_since_text(exc))
+    form.whole_form_anchor = "assessment-saved-since"  # the summary links to the table
     form.drawn_from = assessment_version(saved)
     return _section(
         request,

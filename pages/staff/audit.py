@@ -372,6 +372,12 @@ def _profile_changed(detail: dict[str, Any], whom: str) -> str:
         if isinstance(change := detail.get(field), dict):
             moves.append(_move(change, kind))
     said = [f"Moved {whom} {_and(moves)}"] if moves else []
+    if isinstance(change := detail.get("weekly_hours_cap"), dict):
+        cap = (
+            f"Changed {whom}'s weekly hours cap from {change.get('from')} to "
+            f"{change.get('to')} hours"
+        )
+        said.append(cap + (f": {detail['reason']}" if detail.get("reason") else ""))
     if isinstance(change := detail.get("is_supervisor"), dict):
         role = (
             "Made {} a supervisor"

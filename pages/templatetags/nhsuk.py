@@ -255,12 +255,19 @@ def form_errors(form: forms.BaseForm, row: str = "") -> list[tuple[str, str]]:
     the order of the page. A form on its own is listed as it is."""
     names = list(form.fields)
     first = names[0] if names else None
+    # Where an error of the whole form points instead, when the page draws what it
+    # asks the reader to check (the form's `whole_form_anchor`, an element's id).
+    whole_form_anchor = getattr(form, "whole_form_anchor", "")
     items = list(form.errors.items())
     if row:
         # An error of the whole row goes first, where its link goes.
         items.sort(key=lambda item: names.index(item[0]) if item[0] in names else -1)
     errors: list[tuple[str, str]] = []
     for name, messages in items:
+        if name not in form.fields and whole_form_anchor:
+            anchor = whole_form_anchor
+            errors.extend((str(message), anchor) for message in messages)
+            continue
         target = name if name in form.fields else first
         anchor = field_anchor(form[target]) if target else ""
         errors.extend(

@@ -247,3 +247,17 @@ def test_an_escalation_given_back_reads_to_the_teams_queue(
     assert given_back not in seen
     assert not any("Imran Butt" in what for what in seen)
     assert ESCALATION_WORK in seen
+
+
+def test_a_weekly_hours_cap_changed_reads_from_to_and_why(clock, client, admin):
+    from staffing.services import hours_cap_change
+
+    lead = f.StaffProfileFactory(is_supervisor=True)
+    hal = f.StaffProfileFactory(
+        team=lead.team, user__first_name="Hal", user__last_name="Moss"
+    )
+    hours_cap_change(profile=hal, new_cap=30, reason="Back to part time", by=lead.user)
+
+    assert on_staff_audit(
+        client, admin, object_type="staffing.staffprofile", object_id=str(hal.pk)
+    ) == ["Changed Hal Moss's weekly hours cap from 42 to 30 hours: Back to part time"]

@@ -343,3 +343,30 @@ def test_every_staff_page_fits_a_phone(live_server, page, sign_in, screenshot):
         f"No: registration expired on {expired_on:%-d %B}"
     )
     assert no_sideways_scroll(page)
+
+
+def test_my_training_with_a_web_address_in_a_note_fits_a_phone(
+    live_server, page, sign_in, screenshot
+):
+    # A supervisor's note or reason holding a long web address widened its column
+    # past the screen: typed text wraps anywhere it must.
+    team = f.TeamFactory(name="Call handling North", tier=3)
+    lead = supervisor_of(team)
+    starter = member(team, user__first_name="Fay", user__last_name="Lee")
+    address = "https://example.org/guidance/" + "call-handling-" * 8 + "empathy"
+    f.CallReviewFactory(
+        call__caller=starter.user,
+        reviewer=lead.user,
+        verdict="needs_support",
+        note=f"Read {address} before your next calls.",
+        reviewed_at=timezone.now(),
+    )
+    f.HoursCapChangeFactory(
+        profile=starter, changed_by=lead.user, reason=f"As agreed: {address}"
+    )
+    page.set_viewport_size(PHONE)
+    sign_in(page, starter.user)
+    page.goto(f"{live_server.url}/staff/training/")
+    expect(page.get_by_text("before your next calls")).to_be_visible()
+    assert no_sideways_scroll(page)
+    screenshot(page, "my-training-long-note-375")

@@ -264,3 +264,18 @@ def test_the_first_assessment_saves_and_a_second_first_is_refused(
     assert ada_page == {"drawn_from": ""}  # drawn from no assessment
     assert "Ada Hughes saved this assessment at" in second.content.decode()
     assert RiskAssessment.objects.get(case=case).occupation == "Chef"
+
+
+def test_the_error_summary_links_to_what_was_saved_since(assessed, ada):
+    # The summary says "check what is saved now, below": its link goes to that
+    # table, not past it to the form's first box.
+    case = assessed
+    tab_a, tab_b = signed_in(ada), signed_in(ada)
+    page_a, page_b = opened(tab_a, case), opened(tab_b, case)
+    save(tab_a, case, {**assessment(case, occupation="Nurse"), **page_a})
+
+    refused = save(tab_b, case, {**assessment(case), **page_b}, **HTMX)
+
+    html = refused.content.decode()
+    assert 'href="#assessment-saved-since"' in html
+    assert 'id="assessment-saved-since"' in html
