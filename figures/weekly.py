@@ -5,8 +5,10 @@ weeks, the default) or ISO Monday to Sunday, from local midnight to local midnig
 seven days on (so a week across a clock change is 167 or 169 hours).
 
 The cohorts are the cases transferred in the week (`Case.created_at` in it) and the
-contacts identified in it (`Contact.created_at` in it), in a scope: England, one local
-team (the item's area's team) or one area (the item's area). For each:
+contacts identified in it (`Contact.created_at` in it), in a scope: England (every
+item, of an area or none), one local team (the item's area's team; the fallback team
+also has the items of no area, so the teams' figures add up to England's) or one
+area (the item's area). For each:
 
 - reached: `reached_at` set, at any time up to now;
 - within 24 hours: `reached_at <= created_at + 24 h`, exact to the second (23:59 after
@@ -131,7 +133,7 @@ SPREAD_KEYS = ("under_24h", "24_48h", "48_72h", "over_72h")
 WITHIN = timedelta(hours=24)
 
 # Bump when the shape or a definition changes: older cached figures are not read.
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 CACHE_SECONDS = 7 * 24 * 60 * 60  # a settled week; the open one: see _open_week_seconds
 # A week's figures settle this long after it ends: its last items can be reached
 # within 24, 48 or 72 hours of arriving only after it. Until then it is cached, and
@@ -279,6 +281,8 @@ class Scope:
     label: str = "England"
     code: str = ""  # the LocalTeam's or the Area's code
     team_id: int | None = None  # the local team: its own pk, or the area's team
+    # The fallback team (LocalTeam.is_fallback): it also has the items of no area.
+    fallback: bool = False
 
     @classmethod
     def england(cls) -> Scope:
@@ -286,14 +290,29 @@ class Scope:
 
     @classmethod
     def team(cls, team: LocalTeam) -> Scope:
-        return cls(TEAM, team.pk, team.name, team.code, team.pk)
+        return cls(TEAM, team.pk, team.name, team.code, team.pk, team.is_fallback)
 
     @classmethod
     def area(cls, area: Area) -> Scope:
         return cls(AREA, area.pk, area.name, area.code, area.local_team_id)
 
     def items_q(self, prefix: str = "") -> Q:
-        """The items in the scope: by their area (its local team for a team)."""
+        """The items in the scope: by their area (its local team for a team). The
+        fallback team's are also the items of no area (a postcode outside England or
+        not in the directory: escalated, they go to it), so the teams' figures add
+        up to England's. England's are every item, of an area or not: the national
+        service traced them all."""
+        if self.kind == TEAM and self.fallback:
+            # Its own areas (none, as loaded) listed: each part reads its index, not
+            # England's week joined to the areas.
+            own = list(
+                Area.objects.filter(local_team_id=self.id)
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+            return Q(**{f"{prefix}area__isnull": True}) | Q(
+                **{f"{prefix}area_id__in": own}
+            )
         if self.kind == TEAM:
             return Q(**{f"{prefix}area__local_team_id": self.id})
         if self.kind == AREA:
@@ -856,7 +875,8 @@ def compute_weekly_figures(
     *, period: Period, scope: Scope, now: datetime | None = None
 ) -> WeekFigures:
     """The figures, from the database, never from the cache: three queries for a
-    team or an area, five for England (on SQLite the times block takes three)."""
+    team or an area (four for the fallback team: its areas first), five for England
+    (on SQLite the times block takes three)."""
     now = now or timezone.now()
     with figures_reads():
         return _compute(period=period, scope=scope, now=now)

@@ -8,6 +8,9 @@ tests/figures/test_refresh.py holds one against the other), without building and
 planning each block's queries once per team (England's ~180 teams made some 900
 queries a run, most of the time spent composing them in Python).
 
+The items of no area are the fallback team's (figures.weekly.Scope.items_q): grouped
+under it when it is one of the teams computed.
+
 The contacts block counts people within each team: its rows per person are
 partitioned by team and person, and the aggregation over those people, which
 Django does not write over a window's filter, is written here in SQL over the
@@ -23,7 +26,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from areas.models import LocalTeam
@@ -52,7 +56,6 @@ from .weekly import (
     times_from,
 )
 
-TEAM = F("area__local_team_id")
 # What the contacts block reads of each team's people (figures.weekly.people_of).
 PEOPLE_COLUMNS = (
     "team",
@@ -64,14 +67,24 @@ PEOPLE_COLUMNS = (
 )
 
 
-def _grouped(qs, **aggregates: Any) -> dict[int, dict[str, Any]]:
+def _team(fallback_id: int | None) -> F | Coalesce:
+    """An item's local team: its area's, or for an item of no area the fallback
+    team (figures.weekly.Scope.items_q), when it is one of the teams computed."""
+    if fallback_id is None:
+        return F("area__local_team_id")
+    return Coalesce(F("area__local_team_id"), Value(fallback_id))
+
+
+def _grouped(qs, team_of: F | Coalesce, **aggregates: Any) -> dict[int, dict[str, Any]]:
     """Each local team's row of aggregates (teams with no rows are missing)."""
-    rows = qs.order_by().values(team=TEAM).annotate(**aggregates).order_by()
+    rows = qs.order_by().values(team=team_of).annotate(**aggregates).order_by()
     return {row["team"]: row for row in rows if row["team"] is not None}
 
 
-def _cases_by_team(cases) -> dict[int, dict[str, Any]]:
-    return _grouped(cases.annotate(reach_tier=F("reached_tier")), **case_aggregates())
+def _cases_by_team(cases, team_of: F | Coalesce) -> dict[int, dict[str, Any]]:
+    return _grouped(
+        cases.annotate(reach_tier=F("reached_tier")), team_of, **case_aggregates()
+    )
 
 
 def _reach_sql(since: str, named_tier: int) -> list[tuple[str, str, list[Any]]]:
@@ -118,10 +131,12 @@ def _reach_sql(since: str, named_tier: int) -> list[tuple[str, str, list[Any]]]:
 CONTACT_REACH = _reach_sql("first_created", named_tier=Tier.CLINICAL)
 
 
-def _contacts_by_team(contacts, *, using: str) -> dict[int, dict[str, Any]]:
+def _contacts_by_team(
+    contacts, team_of: F | Coalesce, *, using: str
+) -> dict[int, dict[str, Any]]:
     """Each team's contacts as people: one statement, the people (figures.weekly.
     people_of, partitioned by team) aggregated by team."""
-    people = people_of(contacts.annotate(team=TEAM), within=(F("team"),)).values(
+    people = people_of(contacts.annotate(team=team_of), within=(F("team"),)).values(
         *PEOPLE_COLUMNS
     )
     inner, inner_params = people.query.get_compiler(using=using).as_sql()
@@ -142,12 +157,12 @@ def _contacts_by_team(contacts, *, using: str) -> dict[int, dict[str, Any]]:
     return {row["team"]: row for row in rows}
 
 
-def _times_by_team(cases, contacts) -> dict[int, dict[str, Any]]:
+def _times_by_team(cases, contacts, team_of: F | Coalesce) -> dict[int, dict[str, Any]]:
     """Each team's times: one grouped query per column (a median, a 90th percentile
     and a count each)."""
     by_team: dict[int, dict[str, Any]] = {}
     for name, (rows, duration) in time_columns(cases, contacts).items():
-        grouped = _grouped(rows, **time_aggregates(name, duration))
+        grouped = _grouped(rows, team_of, **time_aggregates(name, duration))
         for team, row in grouped.items():
             by_team.setdefault(team, {}).update(row)
     return by_team
@@ -172,16 +187,17 @@ def compute_team_figures(
                 for team in teams
             }
         start, end = period.bounds()
-        in_week = Q(
-            created_at__gte=start,
-            created_at__lt=end,
-            area__local_team_id__in=[team.pk for team in teams],
-        )
+        fallback_id = next((team.pk for team in teams if team.is_fallback), None)
+        in_teams = Q(area__local_team_id__in=[team.pk for team in teams])
+        if fallback_id is not None:
+            in_teams |= Q(area__isnull=True)
+        in_week = Q(created_at__gte=start, created_at__lt=end) & in_teams
         cases = Case.objects.filter(in_week)
         contacts = Contact.objects.filter(in_week)
-        case_rows = _cases_by_team(cases)
-        contact_rows = _contacts_by_team(contacts, using=using)
-        time_rows = _times_by_team(cases, contacts)
+        team_of = _team(fallback_id)
+        case_rows = _cases_by_team(cases, team_of)
+        contact_rows = _contacts_by_team(contacts, team_of, using=using)
+        time_rows = _times_by_team(cases, contacts, team_of)
     zero_cases = dict.fromkeys(case_aggregates(), 0)
     zero_contacts = dict.fromkeys(
         ["identified", "rows", *(name for name, _, _ in CONTACT_REACH)], 0

@@ -171,7 +171,8 @@ def teams_week(db):
         reached=_at(4, 9, 30),
         route="online",
     )
-    # A case in no area, a contact of the week after: in no team's week.
+    # A case in no area, a contact of the week after: in no team's week of these
+    # (the fallback team's: tests/figures/test_fallback_team_figures.py).
     f.CaseFactory(created_at=_at(2, 9), area=None, person=f.PersonFactory(area=None))
     f.ContactFactory(case=c1, created_at=_at(7, 1))
     f.CallAttemptFactory(
