@@ -309,3 +309,20 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
             return nodeid
 
     return ByGroup(config, log)
+
+
+def clear_own_cache_keys() -> None:
+    """Empty this test process's cache keys only. Parallel test processes share one
+    Redis (each its own KEY_PREFIX): the cache's clear() flushes the whole database,
+    wiping another process's rate counts or kept typing in the middle of its test."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    if "RedisCache" not in settings.CACHES["default"]["BACKEND"]:
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)

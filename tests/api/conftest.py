@@ -5,38 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from api.models import Scope
 from api.services import api_client_create
 from tests import factories as f
+from tests.conftest import clear_own_cache_keys
 
 ALL_SCOPES = list(Scope.values)
-
-
-def _clear_own_cache_keys() -> None:
-    """Empty this test process's cache keys only: parallel processes share one
-    Redis, and a flush would wipe their rate counts mid-test."""
-    from django.conf import settings
-
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    if "RedisCache" not in settings.CACHES["default"]["BACKEND"]:
-        cache.clear()
-        return
-    client = cache._cache.get_client(write=True)
-    keys = list(client.scan_iter(f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
 
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_counts():
     """Rate-limit counts live in the shared cache: start each test from none."""
-    _clear_own_cache_keys()
+    clear_own_cache_keys()
     yield
-    _clear_own_cache_keys()
+    clear_own_cache_keys()
 
 
 @pytest.fixture

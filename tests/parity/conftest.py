@@ -30,7 +30,6 @@ from celery.app.task import Task
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core import mail
-from django.core.cache import cache
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -47,6 +46,7 @@ from escalations.models import Escalation, EscalationAction
 from people.models import Message, Person
 from staffing.models import CallReview, HoursCapChange, Shift, StaffProfile, Tier
 from tests import factories as f
+from tests.conftest import clear_own_cache_keys
 from work.escalation import item_escalate
 
 SHEFFIELD = "E08000019"
@@ -95,25 +95,11 @@ def _frozen(clock):
     return clock
 
 
-def _clear_own_cache_keys() -> None:
-    """Empty this process's cache keys only (rate counts live in the shared Redis)."""
-    from django.conf import settings
-
-    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
-    if "RedisCache" not in settings.CACHES["default"]["BACKEND"]:
-        cache.clear()
-        return
-    client = cache._cache.get_client(write=True)
-    keys = list(client.scan_iter(f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
-
-
 @pytest.fixture(autouse=True)
 def _fresh_rate_counts():
-    _clear_own_cache_keys()
+    clear_own_cache_keys()
     yield
-    _clear_own_cache_keys()
+    clear_own_cache_keys()
 
 
 # --- snapshots ---------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from cases.models import Case
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
 from tests import factories as f
+from tests.conftest import clear_own_cache_keys
 from tracing import views as tracing_views
 from work.escalation import item_escalate
 
@@ -67,28 +68,15 @@ POST_ENDPOINTS = [
 # --- Fixtures (copied from tests/api/conftest.py, not imported across folders) -----
 
 
-def _clear_own_cache_keys() -> None:
-    """Empty this test process's cache keys only: parallel processes share one
-    Redis, and a flush would wipe their rate counts mid-test."""
-    prefix = django_settings.CACHES["default"].get("KEY_PREFIX", "")
-    if "RedisCache" not in django_settings.CACHES["default"]["BACKEND"]:
-        cache.clear()
-        return
-    client = cache._cache.get_client(write=True)
-    keys = list(client.scan_iter(f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
-
-
 @pytest.fixture(autouse=True)
 def _fresh_rate_counts():
     """Rate counts live in the shared cache, and the throttle remembers an outage:
     start each test from neither."""
     throttling.outage.reset()
-    _clear_own_cache_keys()
+    clear_own_cache_keys()
     yield
     throttling.outage.reset()
-    _clear_own_cache_keys()
+    clear_own_cache_keys()
 
 
 @pytest.fixture
@@ -125,7 +113,7 @@ def real_redis(redis_url, settings):
         }
     }
     yield redis_url
-    _clear_own_cache_keys()
+    clear_own_cache_keys()
 
 
 @pytest.fixture

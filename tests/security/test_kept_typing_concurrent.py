@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from cases.models import RiskAssessment
 from tests import factories as f
+from tests.conftest import clear_own_cache_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +40,9 @@ HOUSEHOLD = "Lives with her partner and two teenagers"
 @pytest.fixture(autouse=True)
 def _an_empty_cache():
     """What one test keeps in the shared cache is no other test's."""
-    cache.clear()
+    clear_own_cache_keys()
     yield
-    cache.clear()
+    clear_own_cache_keys()
 
 
 def signed_in(user, *, by_hand: bool) -> Client:
