@@ -134,16 +134,26 @@ def areas_prune(*, area_model=Area, team_model=LocalTeam) -> list[str]:
     in 2019-2023) and their upper tiers' teams, where nothing refers to them.
 
     Only rows with those ONS codes are touched: an area or team made in the admin is
-    never removed. Returns a line for each one kept, naming what refers to it.
+    never removed. An area kept because records refer to it is given to the fallback
+    team, so its people's work goes where someone works it. Returns a line for each
+    one kept, naming what refers to it.
     """
     outside = _rows_outside_service()
+    fallback = team_model.objects.filter(is_fallback=True).first()
     kept = []
     for area in area_model.objects.filter(code__in=[row[0] for row in outside]):
         refs = _references(area)
-        if refs:
-            kept.append(f"Area {area.name} ({area.code}): {', '.join(refs)}")
-        else:
+        if not refs:
             area.delete()
+            continue
+        said = f"Area {area.name} ({area.code}): {', '.join(refs)}"
+        if fallback is not None and area.local_team_id != fallback.pk:
+            # Kept for its records, served from now on by the fallback team: work
+            # of its people is escalated there, not to a team no one is in.
+            area.local_team = fallback
+            area.save(update_fields=["local_team"])
+            said += f"; now served by {fallback.name}"
+        kept.append(said)
     team_codes = {row[2] for row in outside} - {row[2] for row in service_rows()}
     teams = team_model.objects.filter(code__in=team_codes, is_fallback=False)
     for team in teams:

@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 from django.apps import apps as global_apps
 from django.core.management import call_command
+from django.utils import timezone
 
 from areas.models import Area, LocalTeam
 from areas.services import postcode_to_area
@@ -166,7 +167,11 @@ def test_the_migration_keeps_a_welsh_area_someone_lives_in():
 
     person.refresh_from_db()
     assert person.area == cardiff
-    assert LocalTeam.objects.filter(code=CARDIFF).exists()
+    cardiff.refresh_from_db()
+    # Kept for its records, served by the fallback team; its own team, which
+    # nothing else refers to, is gone.
+    assert cardiff.local_team.is_fallback
+    assert not LocalTeam.objects.filter(code=CARDIFF).exists()
 
 
 # --- loading the areas again -------------------------------------------------------------
@@ -194,3 +199,19 @@ def test_loading_the_areas_again_does_not_bring_back_a_team_taken_out():
     call_command("load_areas", stdout=io.StringIO())
 
     assert not LocalTeam.objects.filter(code=old_team.code).exists()
+
+
+def test_the_work_of_someone_in_a_welsh_area_kept_goes_to_the_fallback_team():
+    # An upgrade with a person in Cardiff: the area is kept for their records, and
+    # served by the fallback team from then on, not by a Welsh team no one is in.
+    from work.escalation import escalate_unreached
+
+    cardiff = old_welsh_area()
+    person = f.PersonFactory(postcode="CF10 1EP", area=cardiff)
+    run_migration()
+    past = timezone.now() - dt.timedelta(days=3)
+    contact = f.ContactFactory(person=person, created_at=past, escalate_due_at=past)
+
+    escalate_unreached()
+
+    assert Escalation.objects.get(contact=contact).local_team.is_fallback
