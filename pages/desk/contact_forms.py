@@ -15,6 +15,8 @@ from areas.postcodes import normalise_postcode
 from cases.models import Case
 from contacts.models import Contact, Exposure
 from online.texts import long_date
+from people.matching import phone_text
+from people.models import Person
 from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.access.cases import may_work_case
@@ -298,30 +300,58 @@ def rows_left_to_add(
 # --- the rows sent twice ---------------------------------------------------------------
 
 
-def _row_key(
-    first_name: str, last_name: str, phone: Any, exposure_date: date, exposure: str
-) -> tuple[str, str, str, date, str]:
+# A contact of the last batch: the contact (a joined one carrying its naming), the
+# exposure's day and kind as saved, and who named them.
+_Saved = tuple[Contact, date, str, Any]
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Two names, emails or addresses the same but for case and spacing."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _postcode_as_saved(row: PersonDetails, person: Person) -> bool:
+    """The row's postcode is the person's, as the service keeps it (normalised)."""
+    try:
+        return normalise_postcode(row.postcode) == person.postcode
+    except ValidationError:
+        return False
+
+
+def _person_as_saved(row: PersonDetails, person: Person) -> bool:
+    """Every field the row carries is what the person's record holds: sending the row
+    now would change nothing of theirs (a blank field carries nothing). A phone is
+    held as their phone or their other phone, in international form, however it was
+    spaced."""
+    phone = phone_text(row.phone)
+    carried = [
+        _same_words(row.first_name, person.first_name),
+        _same_words(row.last_name, person.last_name),
+        not phone or phone in {phone_text(person.phone), phone_text(person.phone_alt)},
+        not row.postcode or _postcode_as_saved(row, person),
+        not row.date_of_birth or row.date_of_birth == person.date_of_birth,
+        not row.nhs_number or row.nhs_number == person.nhs_number,
+        not row.email.strip() or _same_words(row.email, person.email),
+        not row.address.strip() or _same_words(row.address, person.address),
+        not row.language
+        or (person.language is not None and person.language.code == row.language),
+        not row.needs_interpreter or person.needs_interpreter,
+    ]
+    return all(carried)
+
+
+def _is_row(row: ContactDetails, saved: _Saved) -> bool:
+    contact, exposure_date, exposure, _ = saved
     return (
-        first_name.strip().lower(),
-        last_name.strip().lower(),
-        str(phone),
-        exposure_date,
-        exposure,
+        row.exposure_date == exposure_date
+        and row.exposure == exposure
+        and _person_as_saved(row.person, contact.person)
     )
 
 
-def rows_just_added(
-    user: Any, case: Case, rows: list[ContactDetails]
-) -> list[Contact] | None:
-    """The contacts the rows sent added a moment ago, in the rows' order, when the
-    rows are the case's last batch of contacts, added by this user (a double click
-    without JavaScript, the browser sending the form again): each row's person (name
-    and phone), exposure date and kind is one of that batch, and the batch is no
-    more. A joined contact of another case carries its naming (`joined`), as
-    contact_add returns it. None otherwise: a different row for someone already a
-    contact is refused as before (work.sent_twice's rule, for a form that carries
-    no submission id: the same user, the same fields, the last such change, a
-    moment ago)."""
+def _last_batch(case: Case) -> list[_Saved]:
+    """The contacts the case named last (one batch is saved at one moment:
+    work.casework.contacts_add_many), if a moment ago; else none."""
     own = Contact.objects.filter(case=case)
     named = Exposure.objects.filter(case=case)
     last = max(
@@ -336,41 +366,49 @@ def rows_just_added(
         default=None,
     )
     if last is None or last < timezone.now() - SENT_TWICE_WITHIN:
-        return None
-    # One batch is saved at one moment (work.casework.contacts_add_many).
-    batch: dict[tuple, tuple[Contact, Any]] = {}
-    for contact in own.filter(created_at=last).select_related("person"):
-        key = _row_key(
-            contact.person.first_name,
-            contact.person.last_name,
-            contact.person.phone,
-            contact.exposure_date,
-            contact.exposure,
-        )
-        batch[key] = (contact, contact.identified_by_id)
+        return []
+    batch: list[_Saved] = [
+        (contact, contact.exposure_date, contact.exposure, contact.identified_by_id)
+        for contact in own.filter(created_at=last).select_related("person__language")
+    ]
     for exposure in named.filter(created_at=last).select_related(
-        "contact__person", "contact__case"
+        "contact__person__language", "contact__case"
     ):
         contact = exposure.contact
         contact.joined = exposure
-        key = _row_key(
-            contact.person.first_name,
-            contact.person.last_name,
-            contact.person.phone,
-            exposure.exposure_date,
-            exposure.exposure,
+        batch.append(
+            (
+                contact,
+                exposure.exposure_date,
+                exposure.exposure,
+                exposure.identified_by_id,
+            )
         )
-        batch[key] = (contact, exposure.identified_by_id)
-    keys = [
-        _row_key(
-            row.person.first_name,
-            row.person.last_name,
-            row.person.phone,
-            row.exposure_date,
-            row.exposure,
-        )
-        for row in rows
-    ]
-    if sorted(keys) != sorted(batch) or any(by != user.pk for _, by in batch.values()):
+    return batch
+
+
+def rows_just_added(
+    user: Any, case: Case, rows: list[ContactDetails]
+) -> list[Contact] | None:
+    """The contacts the rows sent added a moment ago, in the rows' order, when the
+    rows are the case's last batch of contacts, added by this user (a double click
+    without JavaScript, the browser sending the form again): each row is one of that
+    batch, every field it carries as saved (the person's names, phone, postcode and
+    any other detail, the exposure's day and kind), and the batch is no more. A
+    joined contact of another case carries its naming (`joined`), as contact_add
+    returns it. None otherwise: a row that differs (Back, a postcode put right, sent
+    again) is refused as before, for it was not saved (work.sent_twice's rule, for
+    a form that carries no submission id: the same user, the same fields, the last
+    such change, a moment ago)."""
+    batch = _last_batch(case)
+    if len(batch) != len(rows) or any(by != user.pk for *_, by in batch):
         return None
-    return [batch[key][0] for key in keys]
+    added: list[Contact] = []
+    left = list(batch)
+    for row in rows:
+        saved = next((s for s in left if _is_row(row, s)), None)
+        if saved is None:
+            return None
+        left.remove(saved)
+        added.append(saved[0])
+    return added
