@@ -326,6 +326,43 @@ def _shift_as_shown(shift: Shift, shown: ShiftAsShown) -> Shift:
     )
 
 
+# A form sent again comes within seconds (a double click) or a minute or two (the
+# browser asked to send it again): as work/sent_twice.py counts it, which staffing
+# may not import.
+SENT_AGAIN_WITHIN = timedelta(minutes=10)
+
+
+def _cancel_just_made(
+    shift: Shift, shown: ShiftAsShown, *, by: User, reason: str, now: datetime
+) -> Shift | None:
+    """This user's cancel of `shift` as shown, made a moment ago with this reason:
+    the form sent again (a double click without JavaScript, a resend). The row it
+    cancelled (the shift itself, or the identical open slot withdrawn for it once
+    it had been booked), or None."""
+    if shown.status == Shift.Status.CANCELLED:
+        return None
+    event = (
+        AuditEvent.objects.filter(
+            user_id=by.pk,
+            action=AuditEvent.Action.UPDATE,
+            object_type=Shift._meta.label_lower,
+            at__gte=now - SENT_AGAIN_WITHIN,
+            detail__shift="cancelled",
+            detail__reason=reason,
+        )
+        .filter(Q(object_id=str(shift.pk)) | Q(detail__asked_for=shift.pk))
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if event is None:
+        return None
+    return Shift.objects.filter(
+        pk=int(event.object_id),
+        status=Shift.Status.CANCELLED,
+        staff_id=shown.staff_id,
+    ).first()
+
+
 @atomic_operation
 def shift_cancel(
     *,
@@ -340,7 +377,9 @@ def shift_cancel(
 
     `shown` is the shift as the supervisor's page showed it: if it has changed hands
     since, nothing is cancelled (_shift_as_shown), but an open slot booked meanwhile
-    has an identical open one withdrawn instead, which is returned.
+    has an identical open one withdrawn instead, which is returned. The same form
+    sent again is answered with the row its first sending cancelled, and nothing
+    more is cancelled (before, each sending withdrew another identical slot).
 
     A booked shift already under way is cut short instead: the part worked stays
     booked and ends now (it counts in the person's hours, the cap and the figures),
@@ -356,7 +395,14 @@ def shift_cancel(
         .select_related("staff__user")
         .get(pk=shift.pk)
     )
-    if shown is not None:
+    asked_for = shift.pk
+    if shown is not None and (shift.staff_id, shift.status) != (
+        shown.staff_id,
+        shown.status,
+    ):
+        done = _cancel_just_made(shift, shown, by=by, reason=reason, now=now)
+        if done is not None:
+            return done
         shift = _shift_as_shown(shift, shown)
     if shift.status == Shift.Status.CANCELLED:
         raise StaffingRefused("That shift is already cancelled.")
@@ -371,12 +417,15 @@ def shift_cancel(
     shift.save(
         update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason"]
     )
+    detail: dict[str, Any] = {
+        "shift": "cancelled",
+        "staff": shift.staff_id,
+        "reason": reason,
+    }
+    if shift.pk != asked_for:
+        detail["asked_for"] = asked_for  # booked meanwhile: an identical slot withdrawn
     audit_record(
-        user=by,
-        action=AuditEvent.Action.UPDATE,
-        obj=shift,
-        detail={"shift": "cancelled", "staff": shift.staff_id, "reason": reason},
-        at=now,
+        user=by, action=AuditEvent.Action.UPDATE, obj=shift, detail=detail, at=now
     )
     return shift
 

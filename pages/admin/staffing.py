@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
+from django.http import QueryDict
 
 from staffing.models import (
     CallReview,
@@ -14,6 +19,8 @@ from staffing.models import (
     TrainingModule,
 )
 from staffing.services import (
+    ShiftAsShown,
+    StaffingRefused,
     hours_cap_change,
     registration_verify,
     shift_cancel,
@@ -182,9 +189,61 @@ class HoursCapChangeAdmin(ReadOnlyAdmin):
 
 
 class CancelForm(forms.Form):
+    """The reason, and each chosen shift's holder and status as the form was drawn
+    (hidden), so a shift that changed hands since is not cancelled from under its
+    new holder."""
+
     reason = forms.CharField(
         max_length=300, help_text="The person booked sees it on their shifts page."
     )
+
+    def __init__(self, *args: Any, shifts: Iterable[Shift] = (), **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        for shift in shifts:
+            self.fields[f"shown_staff_{shift.pk}"] = forms.CharField(
+                required=False, widget=forms.HiddenInput, initial=shift.staff_id or ""
+            )
+            self.fields[f"shown_status_{shift.pk}"] = forms.CharField(
+                required=False, widget=forms.HiddenInput, initial=shift.status
+            )
+
+
+def _shown(data: QueryDict, shift: Shift) -> ShiftAsShown | None:
+    """The holder and status `shift` was drawn with on the cancel form; None from a
+    form sent without them. A holder no form draws reads as one no shift has, so
+    the shift is not cancelled."""
+    if f"shown_status_{shift.pk}" not in data:
+        return None
+    staff = data.get(f"shown_staff_{shift.pk}", "")
+    return ShiftAsShown(
+        staff_id=int(staff) if staff.isdigit() else (None if staff == "" else -1),
+        status=data[f"shown_status_{shift.pk}"],
+    )
+
+
+def _as_drawn(shift: Shift, shown: ShiftAsShown | None) -> bool:
+    return shown is None or (shift.staff_id, shift.status) == (
+        shown.staff_id,
+        shown.status,
+    )
+
+
+def _cancelled_said(cancelled: int, instead: int, cut_short: int) -> str:
+    """What the administrator is told was done (refusals are told apart)."""
+    if not cancelled + instead + cut_short:
+        return "Nothing was cancelled."
+    said = f"Cancelled {cancelled + instead} shifts."
+    if instead:
+        said += (
+            f" {instead} open slots had been booked since you chose them: they stay "
+            "booked, and an identical open slot was withdrawn for each instead."
+        )
+    if cut_short:
+        said += (
+            f" {cut_short} under way ended now: the hours worked stay "
+            "booked, the rest is cancelled."
+        )
+    return said
 
 
 @admin.register(Shift)
@@ -202,19 +261,34 @@ class ShiftAdmin(IndexedSearchMixin, ServiceActionsMixin, ReadOnlyAdmin, BigTabl
 
     @admin.action(description="Cancel the shifts…", permissions=["work"])
     def cancel_shifts(self, request, queryset):
+        """Each shift is cancelled as drawn on the form: one that changed hands
+        since is refused, saying whose it is now, and the others are cancelled."""
+        shifts = list(queryset.select_related("staff__user"))
+        shown = {shift.pk: _shown(request.POST, shift) for shift in shifts}
+
         def apply(data):
-            cut_short = 0
-            shifts = list(queryset)
-            for shift in shifts:
-                rest = shift_cancel(shift=shift, by=request.user, reason=data["reason"])
-                cut_short += rest.pk != shift.pk  # under way: ended now, rest cancelled
-            said = f"Cancelled {len(shifts) - cut_short} shifts."
-            if cut_short:
-                said += (
-                    f" {cut_short} under way ended now: the hours worked stay "
-                    "booked, the rest is cancelled."
-                )
-            return said
+            done = {"cancelled": 0, "instead": 0, "cut_short": 0}
+            # Those as drawn first, so a slot booked meanwhile does not take as its
+            # identical open one a slot that was chosen too.
+            for shift in sorted(shifts, key=lambda s: not _as_drawn(s, shown[s.pk])):
+                try:
+                    with transaction.atomic():
+                        rest = shift_cancel(
+                            shift=shift,
+                            by=request.user,
+                            reason=data["reason"],
+                            shown=shown[shift.pk],
+                        )
+                except StaffingRefused as exc:
+                    self.message_user(request, f"{shift}: {exc}", messages.WARNING)
+                    continue
+                if rest.pk == shift.pk:
+                    done["cancelled"] += 1
+                elif rest.staff_id is None:  # booked since: an identical slot withdrawn
+                    done["instead"] += 1
+                else:  # under way: ended now, the rest cancelled
+                    done["cut_short"] += 1
+            return _cancelled_said(**done)
 
         return form_action(
             self,
@@ -223,6 +297,7 @@ class ShiftAdmin(IndexedSearchMixin, ServiceActionsMixin, ReadOnlyAdmin, BigTabl
             form_class=CancelForm,
             title="Cancel the shifts",
             apply=apply,
+            form_kwargs={"shifts": shifts},
         )
 
 
