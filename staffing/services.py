@@ -228,6 +228,7 @@ def shift_book(
     """
     now = now or timezone.now()
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
+    _refuse_if_left(profile, who="Your")
     shift = _lock_open_slot(shift_id)
     if shift.tier != profile.tier or (
         shift.team_id is not None and shift.team_id != profile.team_id
@@ -660,6 +661,7 @@ def shift_assign(
         .get(pk=profile.pk)
     )
     name = profile.user.get_full_name() or profile.user.username
+    _refuse_if_left(profile, who=f"{name}'s")
     _check_bookable(
         profile=profile,
         starts_at=starts_at,
@@ -805,18 +807,35 @@ def _leaver_shifts_end(*, user: User, by: User, now: datetime) -> tuple[int, int
     return cut_short, cancelled
 
 
+def _refuse_if_left(profile: StaffProfile, *, who: str) -> None:
+    """Booking for an account turned off (read once the staff row is locked, the lock
+    account_save takes before it ends a leaver's shifts): refused."""
+    if not User.objects.filter(pk=profile.user_id, is_active=True).exists():
+        raise StaffingRefused(f"{who} account is no longer active: nothing was booked.")
+
+
 @atomic_operation
 def account_save(*, user: User, by: User, now: datetime | None = None) -> AccountSaved:
     """Save an account as changed in the admin. Turning it off or on is audited,
     old and new, as `by`'s; turned off, its person has left: the shift they are on
     ends now and those to come are cancelled, "Left the service", so no figure
-    counts hours after they left."""
+    counts hours after they left.
+
+    The account's row is locked without its key (an audit row or a shift naming the
+    person, written meanwhile, is not held up: with FOR UPDATE, a give-back of a
+    shift deadlocked against it), then its staff row, the lock a booking takes first:
+    a booking made meanwhile is either among the shifts ended or refused."""
     now = now or timezone.now()
     was_active = (
-        User.objects.select_for_update()
+        User.objects.select_for_update(no_key=True)
         .filter(pk=user.pk)
         .values_list("is_active", flat=True)
         .first()
+    )
+    list(
+        StaffProfile.objects.select_for_update(no_key=True)
+        .filter(user_id=user.pk)
+        .values_list("pk", flat=True)
     )
     user.save()
     if was_active is None or was_active == user.is_active:
