@@ -792,23 +792,7 @@ def _work_a_case(
         by=nurse,
         now=reached,
     )
-    for k in range(rng.randint(1, 4)):
-        language = rng.choice(["", "", "", "", "pl", "ur"])
-        contact = contact_add(
-            case=case,
-            by=nurse,
-            now=reached,
-            details=ContactDetails(
-                person=_person(rng, postcodes, 500000 + n * 10 + k, language=language),
-                exposure_date=case.specimen_date - timedelta(days=rng.randint(0, 2)),
-                exposure=rng.choice(Contact.Exposure.values),
-            ),
-        )
-        roll = rng.random()
-        if roll >= 0.6 and room.waiting < CONTACTS_WAITING:
-            room.waiting += 1
-            continue  # not called yet: it waits in the pool
-        _call_a_contact(rng, contact, language, roll, staff, room, after=reached)
+    _name_contacts(rng, case, nurse, staff, postcodes, n, room, reached=reached)
     if rng.random() < 0.5:
         # Shared places, so the local teams' cluster view has something to show.
         name, kind = rng.choice(DEMO_SETTINGS)
@@ -826,32 +810,75 @@ def _work_a_case(
         item_complete(item=case, by=nurse, now=reached + WRAP_UP)
 
 
-def _call_a_contact(rng, contact, language, roll, staff: _Staff, room, *, after):
-    """Give a contact to the call handler free soonest (one who speaks their
-    language if they need an interpreter) and call them: reached, unless the
-    handler keeps it for another try and still has room to spare for new work."""
+def _name_contacts(rng, case, nurse, staff: _Staff, postcodes, n, room, *, reached):
+    """The contacts a reached case names, each called by a handler soon after, or
+    left waiting in the pool. No more wait than CONTACTS_WAITING: one no handler
+    had time to call is not named when that many wait already, so the contacts
+    waiting fit in the room of the handlers on shift now (a new starter's cap is 4),
+    and a contact a newcomer adds still reaches a handler at the next run."""
+    for k in range(rng.randint(1, 4)):
+        language = rng.choice(["", "", "", "", "pl", "ur"])
+        details = ContactDetails(
+            person=_person(rng, postcodes, 500000 + n * 10 + k, language=language),
+            exposure_date=case.specimen_date - timedelta(days=rng.randint(0, 2)),
+            exposure=rng.choice(Contact.Exposure.values),
+        )
+        roll = rng.random()
+        waits = roll >= 0.6 and room.waiting < CONTACTS_WAITING  # not called yet
+        call = (
+            None if waits else _plan_a_contact_call(rng, language, staff, room, reached)
+        )
+        if call is None and room.waiting >= CONTACTS_WAITING:
+            continue  # no handler has time for them, and the pool is full enough
+        contact = contact_add(case=case, by=nurse, now=reached, details=details)
+        if call is None:
+            room.waiting += 1
+            continue  # it waits in the pool
+        _call_a_contact(contact, roll, call, staff, room)
+
+
+@dataclass
+class _ContactCall:
+    """Who calls a contact, when, and how long the call lasts if they are reached
+    (True) or not (False)."""
+
+    caller: object
+    start: datetime
+    seconds: dict[bool, int]
+
+
+def _plan_a_contact_call(
+    rng, language, staff: _Staff, room, after
+) -> _ContactCall | None:
+    """The call handler free soonest after `after` (one who speaks the contact's
+    language if they need an interpreter) and when; None if no one had time."""
     callers = [room.speakers[language]] if language in room.speakers else staff.handlers
     seconds = {True: rng.randint(3 * 60, 12 * 60), False: rng.randint(15, 50)}
     picked = staff.diary.soonest(
         callers, after=after + timedelta(minutes=15), seconds=max(seconds.values())
     )
     if picked is None:
-        room.waiting += 1
-        return  # no handler had time for it: it waits in the pool
+        return None
     caller, start = picked
+    return _ContactCall(caller, start, seconds)
+
+
+def _call_a_contact(contact, roll, call: _ContactCall, staff: _Staff, room) -> None:
+    """Give a contact to its planned call handler and call them: reached, unless the
+    handler keeps it for another try and still has room to spare for new work."""
     try:
-        item_assign(item=contact, to=caller, now=start)
+        item_assign(item=contact, to=call.caller, now=call.start)
     except WorkRefused:
         room.waiting += 1
         return  # nobody could take it: it waits in the pool
-    reached = roll < 0.45 or room.full(caller)
+    reached = roll < 0.45 or room.full(call.caller)
     _call(
         staff.diary,
         item=contact,
-        caller=caller,
+        caller=call.caller,
         outcome=Outcome.REACHED if reached else Outcome.NO_ANSWER,
-        seconds=seconds[reached],
-        start=start,
+        seconds=call.seconds[reached],
+        start=call.start,
     )
 
 
