@@ -53,7 +53,11 @@ def area_moved_reason(team: LocalTeam) -> str:
 def area_save(*, area: Area, by: User, now: datetime | None = None) -> AreaSaved:
     """Save an area as changed in the admin (audited by staffing's `area_save`);
     moved to another local team, its open escalations, and the cases and contacts
-    they are about, go to the new team, each audited with the reason, as `by`'s."""
+    they are about, go to the new team, each audited with the reason, as `by`'s.
+
+    The area's row is locked FOR UPDATE first: an escalation of one of its items
+    (the sweep, item_escalate) reads the area's team under FOR SHARE, so it either
+    waits for this move and goes to the new team, or commits first and is moved."""
     now = now or timezone.now()
     if area.pk is None:
         area_save_audited(area=area, by=by, now=now)

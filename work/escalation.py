@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from areas.models import Area
+from areas.models import Area, LocalTeam
 from areas.services import fallback_team
 from audit.models import AuditEvent
 from audit.services import audit_record, audit_record_many
@@ -37,7 +37,7 @@ from staffing.models import StaffProfile, Tier
 
 from .assignment import DEACTIVATED
 from .effects import assignment_run_after_commit
-from .escalation_sql import sweep_batch
+from .escalation_sql import area_team_shared, sweep_batch
 from .rules import ESCALATION_NOTE_MAX, CallRule
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def item_escalate(
     """
     now = now or timezone.now()
     locked = item.locked()
-    team = locked.area.local_team if locked.area is not None else fallback_team()
+    team = _team_of_area(locked.area_id) if locked.area_id else fallback_team()
     held = locked.assignee_id is not None
     locked.mark_escalated(
         team=team, now=now, concern=reason == Escalation.Reason.SAFEGUARDING
@@ -93,6 +93,14 @@ def item_escalate(
         assignment_run_after_commit()  # the holder has a free slot
     item.refresh_from_db()
     return escalation
+
+
+def _team_of_area(area_id: int) -> LocalTeam:
+    """The area's team, read under a shared lock on the area held until the
+    escalation commits: an admin moving the area (work.areas.area_save locks it FOR
+    UPDATE) either commits first, and this reads the new team, or waits, and then
+    takes this escalation along. As the sweep routes its batch (escalation_sql)."""
+    return LocalTeam.objects.get(pk=area_team_shared(area_id))
 
 
 def _locked(escalation: Escalation) -> Escalation:
@@ -549,7 +557,9 @@ def due_for_sweep(
 ) -> QuerySet:
     """One batch of the items due for escalation, longest overdue first, locked
     (skipping those another sweep holds): read in the order of the partial index on
-    the due time (`*_escalation_due`), it stops after `batch` rows."""
+    the due time (`*_escalation_due`), it stops after `batch` rows. Their areas, not
+    their teams: the batch reads each area's team under a lock on the area
+    (escalation_sql), so that an admin's move of the area cannot slip in between."""
     return (
         model.objects.due_for_escalation(now)
         .order_by("escalate_due_at", "pk")
@@ -558,8 +568,7 @@ def due_for_sweep(
             "pk",
             "person_id",
             "attempts",
-            "area__local_team_id",
-            "area__local_team__code",
+            "area_id",
             "assignee_id",
             "escalate_due_at",
         )[:batch]
@@ -630,6 +639,7 @@ def _sweep_batch_row_by_row(
     fallback = None
     if any(row[3] is None for row in rows):
         fallback = fallback_team()
+    teams = _teams_of_areas({row[3] for row in rows} - {None})
     team_of = Coalesce(
         Subquery(
             Area.objects.filter(pk=OuterRef("area_id")).values("local_team_id")[:1]
@@ -649,13 +659,15 @@ def _sweep_batch_row_by_row(
         raise IllegalTransition("Another sweep escalated some of these items.")
     history = _call_history(kind, pks)
     escalations, events = [], []
-    for pk, person_id, attempts, team_id, team_code, _holder, _due in rows:
+    for pk, person_id, attempts, area_id, _holder, _due in rows:
         calls = history.get(pk, [])
         reason = _reason_for(calls)
-        area_unknown = team_id is None  # no area, so no team of its own
+        area_unknown = area_id is None  # no area, so no team of its own
         if area_unknown:
             assert fallback is not None
             team_id, team_code = fallback.pk, fallback.code
+        else:
+            team_id, team_code = teams[area_id]
         escalations.append(
             Escalation(
                 **{f"{kind}_id": pk},
@@ -680,6 +692,17 @@ def _sweep_batch_row_by_row(
     Escalation.objects.bulk_create(escalations)
     audit_record_many(events)
     return len(rows), any(row[5] is not None for row in rows)
+
+
+def _teams_of_areas(area_ids: set[int]) -> dict[int, tuple[int, str]]:
+    """Each area's team (id and code), for the row-by-row sweep (where rows cannot
+    be locked)."""
+    return {
+        area_id: (team_id, code)
+        for area_id, team_id, code in Area.objects.filter(pk__in=area_ids).values_list(
+            "pk", "local_team_id", "local_team__code"
+        )
+    }
 
 
 def _reason_for(calls: list[tuple]) -> str:

@@ -11,6 +11,13 @@ escalation and the SQLite sweep (tests/escalation_sweep pins the two together).
 
 One statement is one snapshot and all or nothing: a batch killed midway leaves no
 trace, and a row another sweep holds is skipped, never waited for.
+
+The items' areas are the exception: they are locked FOR SHARE (in id order) and
+each item goes to the team its area's locked row names, not the snapshot's. An admin
+moving an area (work.areas.area_save, FOR UPDATE on the area) and a batch with one
+of its items thus go one after the other: a batch that comes second waits for the
+move to commit and reads the new team; a move that comes second waits for the batch
+to commit and takes its escalations along. Either way they end with the new team.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from areas.models import LocalTeam
+from areas.models import Area, LocalTeam
 from audit.models import AuditEvent
 from calls.models import CallAttempt, Outcome
 from cases.errors import IllegalTransition
@@ -40,26 +47,39 @@ from .rules import CallRule
 # words (English names whatever the server's locale: no TM prefix).
 WHEN = "Dy DD Mon HH24:MI"
 
-# `claim` is due_for_sweep's SELECT (the item's id, person, attempts, its area's team
-# and that team's code, its holder, when it fell due), bound and escaped; every
-# other %(name)s is a parameter of sweep_batch. The parts are MATERIALIZED where
+# `claim` is due_for_sweep's SELECT (the item's id, person, attempts, area, holder,
+# when it fell due), bound and escaped; every other %(name)s is a parameter of
+# sweep_batch. The parts are MATERIALIZED where
 # read twice, so that each runs once whatever the planner guesses, and no part joins
 # another: the planner's guess of a batch's size is often far off (the due rows sit
 # at the end of the index's statistics), and a nested loop of one batch over
-# another costs a batch squared. Each item's calls are read through their index
+# another costs a batch squared (`areas` is a few hundred rows at most: the ONS
+# list). The areas are locked in id order (so that batches and area moves never
+# wait for each other in a cycle); a lock waited for while an admin's move
+# committed returns the row as moved, so the team routed to is the area's latest.
+# Each item's calls are read through their index
 # (LATERAL); the escalations are written for every claimed row, and sweep_batch
 # undoes the batch if the update missed one (it cannot, while the rows are locked).
 STATEMENT = r"""
-WITH claimed (id, person_id, attempts, team_id, team_code, assignee_id, due_at)
+WITH claimed (id, person_id, attempts, area_id, assignee_id, due_at)
     AS MATERIALIZED ({claim}),
+areas AS MATERIALIZED (
+    SELECT area.id, area.local_team_id
+      FROM {area} AS area
+     WHERE area.id = ANY (ARRAY(SELECT DISTINCT claimed.area_id FROM claimed))
+     ORDER BY area.id
+       FOR SHARE
+),
 routed AS MATERIALIZED (
     SELECT claimed.id, claimed.person_id, claimed.attempts, claimed.due_at,
-           claimed.team_id IS NULL AS area_unknown,
-           COALESCE(claimed.team_id, fallback.id) AS team_id,
-           COALESCE(claimed.team_code, fallback.code) AS team_code
+           claimed.area_id IS NULL AS area_unknown,
+           COALESCE(own.id, fallback.id) AS team_id,
+           COALESCE(own.code, fallback.code) AS team_code
       FROM claimed
+      LEFT JOIN areas ON areas.id = claimed.area_id
+      LEFT JOIN {team} AS own ON own.id = areas.local_team_id
       LEFT JOIN {team} AS fallback
-        ON claimed.team_id IS NULL AND fallback.is_fallback
+        ON own.id IS NULL AND fallback.is_fallback
 ),
 updated AS (
     UPDATE {item} AS item
@@ -140,6 +160,23 @@ SELECT (SELECT count(*) FROM claimed),
 """
 
 
+def area_team_shared(area_id: int) -> int:
+    """The area's team, read under a shared lock on the area's row, held until the
+    transaction ends (an admin's move of the area waits for it, or it for the move,
+    and reads the team the move gave). Where rows cannot be locked (SQLite), read
+    plainly."""
+    if connection.vendor != "postgresql":
+        return Area.objects.values_list("local_team_id", flat=True).get(pk=area_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT local_team_id FROM {connection.ops.quote_name(Area._meta.db_table)}"
+            " WHERE id = %s FOR SHARE",
+            [area_id],
+        )
+        (team_id,) = cursor.fetchone()
+    return team_id
+
+
 @dataclass(frozen=True)
 class SweptBatch:
     claimed: int  # due rows this sweep took and escalated (a full batch: more wait)
@@ -176,6 +213,7 @@ def sweep_batch(
         claim=claim_sql.replace("%", "%%"),  # bound already: no placeholder in it
         item=quote(model._meta.db_table),
         kind=kind,
+        area=quote(Area._meta.db_table),
         team=quote(LocalTeam._meta.db_table),
         calls=quote(CallAttempt._meta.db_table),
         escalation=quote(Escalation._meta.db_table),
