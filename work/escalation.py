@@ -104,7 +104,18 @@ def _team_of_area(area_id: int) -> LocalTeam:
 
 
 def _locked(escalation: Escalation) -> Escalation:
-    return Escalation.objects.select_for_update().get(pk=escalation.pk)
+    """The escalation, locked, as the door that checked who may act on it saw it:
+    one whose area was given to another team meanwhile (work.areas) has gone to
+    that team's queue, and nothing is done to it here."""
+    # No join under the lock: a row changed while waiting for it is read again, and
+    # a join to its old team would then find no row at all.
+    locked = Escalation.objects.select_for_update().get(pk=escalation.pk)
+    if locked.local_team_id != escalation.local_team_id:
+        raise IllegalTransition(
+            f"This escalation has moved to {locked.local_team.name}'s queue (its "
+            "area is theirs now): nothing was saved."
+        )
+    return locked
 
 
 @atomic_operation

@@ -135,3 +135,33 @@ def test_area_moved_while_its_contact_is_escalated_takes_the_escalation(how):
 
     _assert_at_the_new_team(contact)
     assert Escalation.objects.get(contact=contact).status == Escalation.Status.NEW
+
+
+def test_a_pick_up_by_the_old_team_during_the_move_is_refused():
+    # The old team's member pressed Pick up as the area moved: their page had checked
+    # the escalation as it was, and the pick-up then recorded them as holder of an
+    # escalation of the new team, told "it is yours to work" on a page now a 404.
+    from django.test import Client
+    from django.urls import reverse
+
+    admin = User.objects.create_superuser("admin", "a@example.org", "x")
+    city = Area.objects.get(code=CITY)
+    old_team, hackney = city.local_team, Area.objects.get(code=HACKNEY).local_team
+    member = f.StaffProfileFactory(local=True, local_team=old_team).user
+    person = f.PersonFactory(area=city, postcode="EC2V 7HH")
+    contact = f.ContactFactory(person=person, status="escalated", local_team=old_team)
+    escalation = f.EscalationFactory(contact=contact, local_team=old_team)
+    browser = Client()
+    browser.force_login(member)
+    answers = []
+
+    def pick_up() -> None:
+        url = reverse("escalations:claim", args=[escalation.pk])
+        answers.append(browser.post(url, follow=True).content.decode())
+
+    _race(lambda: _move_the_city(admin), pick_up)
+
+    escalation.refresh_from_db()
+    assert escalation.local_team == hackney
+    assert escalation.picked_up_by is None
+    assert "You picked this up" not in answers[0]
