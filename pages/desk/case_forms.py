@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
 from cases.models import Case, RiskAssessment, SettingKind
-from work.casework import AssessmentDetails, DrawnFrom, VisitDetails
+from work.casework import ASSESSED, AssessmentDetails, DrawnFrom, VisitDetails
 from work.result_rules import symptom_onset_problem
 from work.rules import visit_date_problem
 
@@ -51,15 +51,7 @@ class AssessmentForm(forms.ModelForm):
 
     class Meta:
         model = RiskAssessment
-        fields = [
-            "symptomatic",
-            "occupation",
-            "works_in",
-            "vulnerabilities",
-            "household_size",
-            "household_notes",
-            "clinical_notes",
-        ]
+        fields = list(ASSESSED)  # what an assessment holds, as the core saves it
         labels = {
             "symptomatic": "They have had symptoms",
             "works_in": "Works or studies in",
