@@ -220,6 +220,9 @@ def work(request: HttpRequest) -> HttpResponse:
             "now": now,
             "kind": model._meta.verbose_name_plural,
             "kind_one": model._meta.verbose_name,
+            # The list drawn alone (its messages with it); Back to the page draws
+            # it whole, its messages where every page has them.
+            "list_only": _part_only(request),
         },
     )
     patch_vary_headers(response, ["HX-Request"])  # the list, or the whole page

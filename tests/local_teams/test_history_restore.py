@@ -108,3 +108,21 @@ def test_a_supervisor_page_refreshed_in_part_says_it_differs(supervisor_client, 
 
 def is_whole_page_of_staff(body: str) -> bool:
     return "<html" in body and 'class="nhsuk-header"' in body and "Sign out" in body
+
+
+def test_back_to_the_work_list_shows_a_message_once(supervisor_client):
+    # A message waiting when the supervisor goes Back to the work list was drawn
+    # twice: where every page draws it, and again in the list (as if htmx asked).
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.cookie import CookieStorage
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    storage = CookieStorage(RequestFactory().get("/"))
+    storage.add(constants.SUCCESS, "Moved 3 cases to Ada Hughes.")
+    response = HttpResponse()
+    storage.update(response)
+    supervisor_client.cookies.update(response.cookies)
+
+    body = supervisor_client.get(reverse("staffing:work"), headers=BACK)
+    assert body.content.decode().count("Moved 3 cases to Ada Hughes.") == 1
