@@ -1104,6 +1104,31 @@ def training_module_save(
     )
 
 
+@atomic_operation
+def training_module_delete(
+    *, module: TrainingModule, by: User, now: datetime | None = None
+) -> AuditEvent:
+    """Delete a training module in the admin, audited as `by`'s with its name, tier
+    and whether it was required (the trail has no delete of its own: a change, its
+    detail marked deleted). Its completions go with it."""
+    module = TrainingModule.objects.select_for_update().get(pk=module.pk)
+    event = audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=module,
+        detail={
+            "training_module": module.name,
+            "deleted": True,
+            "tier": module.tier,
+            "tier_name": module.get_tier_display(),
+            "required": module.required,
+        },
+        at=now,
+    )
+    module.delete()
+    return event
+
+
 # --- new starters ----------------------------------------------------------------
 
 

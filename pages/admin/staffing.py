@@ -25,6 +25,7 @@ from staffing.services import (
     registration_verify,
     shift_cancel,
     staff_profile_save,
+    training_module_delete,
     training_module_save,
 )
 
@@ -303,9 +304,9 @@ class ShiftAdmin(IndexedSearchMixin, ServiceActionsMixin, ReadOnlyAdmin, BigTabl
 
 @admin.register(TrainingModule)
 class TrainingModuleAdmin(admin.ModelAdmin):
-    """Made or marked required here, through the staffing service: audited, since
-    a required module stops every member of its tier who has not done it getting
-    work."""
+    """Made, marked required or deleted here, through the staffing service:
+    audited, since a required module stops every member of its tier who has not
+    done it getting work."""
 
     list_display = ["name", "tier", "required"]
     list_filter = ["tier", "required"]
@@ -313,6 +314,13 @@ class TrainingModuleAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         training_module_save(module=obj, by=request.user)
+
+    def delete_model(self, request, obj):
+        training_module_delete(module=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for module in queryset:
+            training_module_delete(module=module, by=request.user)
 
 
 @admin.register(CallReview)

@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
@@ -182,7 +182,8 @@ def _describe(
 # values are read by the names the event stored, so a team renamed or removed since
 # still reads as it was; the account, person or area changed is named as it is now.
 # The rota's events (staffing.services: a slot published, booked, given back,
-# cancelled or cut short), a new starter's call reviewed, a training module saved and
+# cancelled or cut short), a new starter's call reviewed, a training module saved or
+# deleted, a registration verified, training done, a new starter signed off and
 # a contact taking their person's area (work.contact_area) name theirs the same way.
 
 
@@ -288,7 +289,7 @@ def _admin_change(object_type: str, detail: dict[str, Any], whom: str) -> str:
     if object_type == "auth.user" and isinstance(detail.get("is_active"), dict):
         return _account_turned(detail, whom)
     if object_type == "staffing.staffprofile":
-        return _profile_changed(detail, whom)
+        return _profile_recorded(detail, whom) or _profile_changed(detail, whom)
     if object_type == "areas.area" and isinstance(detail.get("local_team"), dict):
         change = detail["local_team"]
         return (
@@ -356,6 +357,35 @@ def _move(change: dict[str, Any], kind: str) -> str:
 
 def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def _day(text: Any) -> str:
+    """A date as a detail stores it (ISO) as "14 Jan 2026" ("" if not one)."""
+    try:
+        day = date.fromisoformat(str(text))
+    except ValueError:
+        return ""
+    return f"{day.day} {day:%b %Y}"
+
+
+def _profile_recorded(detail: dict[str, Any], whom: str) -> str:
+    """A registration verified, a training module completed or a new starter signed
+    off, in words ("" for any other change to a staff profile)."""
+    if detail.get("registration") == "verified":
+        until = _day(detail.get("expires_on"))
+        return (
+            f"Verified {whom}'s registration: {detail.get('body')} "
+            f"{detail.get('number')}" + (f", until {until}" if until else "")
+        )
+    if detail.get("training") == "completed":
+        on = _day(detail.get("completed_on"))
+        module = detail.get("module_name") or f"module {detail.get('module')}"
+        return f"Recorded {whom}'s training “{module}” as completed" + (
+            f" on {on}" if on else ""
+        )
+    if detail.get("new_starter") == "signed off":
+        return f"Signed off {whom} as no longer a new starter"
+    return ""
 
 
 def _profile_changed(detail: dict[str, Any], whom: str) -> str:
@@ -466,7 +496,14 @@ def _call_reviewed(
 
 def _module_saved(event: AuditEvent, detail: dict[str, Any], subjects: Subjects) -> str:
     """A training module created in the admin, or renamed, moved to another tier,
-    made required or optional, in words."""
+    made required or optional, or deleted, in words."""
+    if detail.get("deleted") is True:
+        need = "required" if detail.get("required") else "optional"
+        tier = _tier_named(str(detail.get("tier_name") or f"tier {detail.get('tier')}"))
+        return (
+            f"Deleted the training module “{detail['training_module']}”, "
+            f"{need} for {tier}"
+        )
     if event.action == AuditEvent.Action.CREATE:
         need = "required" if detail.get("required") else "optional"
         tier = _tier_named(str(detail.get("tier_name") or f"tier {detail.get('tier')}"))
