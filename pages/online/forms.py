@@ -19,14 +19,14 @@ from django.core.exceptions import ValidationError
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
-from areas.postcodes import normalise_postcode
+from areas.postcodes import locate_postcode, normalise_postcode
 from cases.models import Case
 from contacts.models import Contact
 from online.texts import long_date
 from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails, VisitDetails
-from work.online import SUPPORT_KINDS, CaseAnswer
+from work.online import POSTCODE_NOT_FOUND, SUPPORT_KINDS, CaseAnswer
 from work.rules import contact_isolation_ends_on, infectious_from, visits_from
 
 from ..templatetags.nhsuk import field_context, form_errors
@@ -40,6 +40,8 @@ NOTE_LONGEST = 500
 DATE_INPUT = "%Y-%m-%d"
 # people.phones' codes with words of their own here ("err_<code>").
 PHONE_CODES = {"invalid_phone", "not_in_use", "mobile_length"}
+# work.online.POSTCODE_NOT_FOUND in Welsh.
+POSTCODE_NOT_FOUND_CY = "Ni allwn ddod o hyd i'r cod post hwn. Gwiriwch ef a'i roi eto."
 
 Errors = list[tuple[str, str]]  # (message, the id of the field it links to)
 
@@ -158,6 +160,19 @@ def _postcode(value: str, language: str) -> str:
         raise ValidationError(text("err_invalid_postcode", language)) from exc
 
 
+def _known_postcode(value: str, language: str) -> str:
+    """A postcode as _postcode, and in the postcode directory: one of the right
+    form but unknown (a typo, most likely) would leave its person with no area.
+    One found outside England is taken."""
+    postcode = _postcode(value, language)
+    if locate_postcode(postcode) is None:
+        raise ValidationError(
+            POSTCODE_NOT_FOUND if language == "en" else POSTCODE_NOT_FOUND_CY,
+            code="postcode_not_found",
+        )
+    return postcode
+
+
 # --- a case's answer -------------------------------------------------------------------
 
 
@@ -227,7 +242,14 @@ class ContactRow(OnlineForm):
 
     def clean_postcode(self) -> str:
         value = self.cleaned_data["postcode"].strip()
-        return _postcode(value, self.language) if value else ""
+        if not value:
+            return ""
+        # Someone living with the case is placed at the case's home (details()),
+        # whatever was typed: only its form is checked. Anyone else is placed by
+        # it, so it must be in the directory (household is cleaned first).
+        if self.cleaned_data.get("household") == "yes":
+            return _postcode(value, self.language)
+        return _known_postcode(value, self.language)
 
     def clean_last_near(self) -> date:
         day = self.cleaned_data["last_near"]

@@ -47,7 +47,7 @@ from work.online import (
 from work.rules import infectious_from, visits_from
 
 from . import limits
-from .forms import CaseAnswerForm, ContactAnswerForm, Errors
+from .forms import POSTCODE_NOT_FOUND_CY, CaseAnswerForm, ContactAnswerForm, Errors
 from .texts import language_or_none, text
 
 HEADERS = {
@@ -56,8 +56,6 @@ HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
-# work.online.POSTCODE_NOT_FOUND in Welsh.
-POSTCODE_NOT_FOUND_CY = "Ni allwn ddod o hyd i'r cod post hwn. Gwiriwch ef a'i roi eto."
 
 
 class Words:
