@@ -15,6 +15,11 @@ from django.utils.dateparse import parse_datetime
 MONDAY = 0
 THURSDAY = 3
 
+# A form sent again comes within seconds (a double click) or a minute or two (the
+# browser asked to send it again, the page reloaded): longer is a new entry. The one
+# window of every door's sent-twice check (work/sent_twice.py, staffing's cancel).
+SENT_TWICE_WITHIN = timedelta(minutes=10)
+
 
 class NoSuchLocalTime(ValueError):
     """A local time the clocks skip: in the hour they go forward there is no 01:30.

@@ -22,7 +22,12 @@ from areas.models import Area
 from audit.models import AuditEvent
 from audit.services import audit_event, audit_record, audit_record_many
 from calls.models import CallAttempt
-from clock import NoSuchLocalTime, local_moment, local_week_bounds
+from clock import (
+    SENT_TWICE_WITHIN,
+    NoSuchLocalTime,
+    local_moment,
+    local_week_bounds,
+)
 from rows.retry import atomic_operation
 
 from .access import profile_of
@@ -327,12 +332,6 @@ def _shift_as_shown(shift: Shift, shown: ShiftAsShown) -> Shift:
     )
 
 
-# A form sent again comes within seconds (a double click) or a minute or two (the
-# browser asked to send it again): as work/sent_twice.py counts it, which staffing
-# may not import.
-SENT_AGAIN_WITHIN = timedelta(minutes=10)
-
-
 def _cancel_just_made(
     shift: Shift, shown: ShiftAsShown, *, by: User, reason: str, now: datetime
 ) -> Shift | None:
@@ -347,7 +346,7 @@ def _cancel_just_made(
             user_id=by.pk,
             action=AuditEvent.Action.UPDATE,
             object_type=Shift._meta.label_lower,
-            at__gte=now - SENT_AGAIN_WITHIN,
+            at__gte=now - SENT_TWICE_WITHIN,
             detail__shift="cancelled",
             detail__reason=reason,
         )

@@ -15,7 +15,7 @@ later entry that merely repeats an earlier one is still refused.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -23,13 +23,10 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cases.models import Case, SettingVisit
 from cases.workitem import Status, WorkItem
+from clock import SENT_TWICE_WITHIN
 from contacts.models import IsolationChange
 from staffing.models import HoursCapChange, StaffProfile
 from work.casework import VisitDetails
-
-# A form sent again comes within seconds (a double click) or a minute or two (the
-# browser asked to send it again, the page reloaded): longer is a new entry.
-SENT_TWICE_WITHIN = timedelta(minutes=10)
 
 
 def _lately(at: datetime) -> bool:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
 from cases.models import Case
+from clock import SENT_TWICE_WITHIN
 from contacts.models import Contact, Exposure
 from online.texts import long_date
 from people.matching import phone_text
@@ -22,7 +23,6 @@ from people.services import PersonDetails
 from work.access.cases import may_work_case
 from work.casework import ContactDetails
 from work.rules import exposure_date_problem
-from work.sent_twice import SENT_TWICE_WITHIN
 
 from ..typed import typed_value
 
