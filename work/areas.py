@@ -20,14 +20,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from areas.models import Area, LocalTeam
-from audit.models import AuditEvent
-from audit.services import audit_record_many
 from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation
 from rows.retry import atomic_operation
 from staffing.services import area_save as area_save_audited
+
+from .escalation import escalations_given_back_audited
 
 log = logging.getLogger(__name__)
 
@@ -112,23 +112,21 @@ def _open_escalations_move(
             local_team_id=from_team_id,
         ).update(local_team=team)
     reason = area_moved_reason(team)
-    audit_record_many(
-        AuditEvent(
-            user=by,
-            at=now,
-            action=AuditEvent.Action.REASSIGN,
-            person_id=case_person if case_id is not None else contact_person,
-            object_type=(Case if case_id is not None else Contact)._meta.label_lower,
-            object_id=str(case_id if case_id is not None else contact_id),
-            detail={
-                "escalation": pk,
-                "from": holder,
-                "to": None,
-                "team": team.code,
-                "reason": reason,
-            },
-        )
-        for pk, case_id, contact_id, case_person, contact_person, holder in rows
+    escalations_given_back_audited(
+        (
+            (
+                pk,
+                case_id,
+                contact_id,
+                case_person if case_id is not None else contact_person,
+                holder,
+                reason,
+            )
+            for pk, case_id, contact_id, case_person, contact_person, holder in rows
+        ),
+        by=by,
+        now=now,
+        team=team.code,
     )
     given_back = sum(1 for row in rows if row[5] is not None)
     log.info("area %s moved: %s open escalations went with it", area.code, moved)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -193,6 +194,37 @@ def escalation_reassign(
 LEFT_THE_TEAM = "The holder left the team."
 
 
+def escalations_given_back_audited(
+    given_back: Iterable[tuple[int, int | None, int | None, int, int | None, str]],
+    *,
+    by=None,
+    now: datetime,
+    team: str | None = None,
+) -> None:
+    """The trail of escalations given back to a queue, new and nobody's, one row
+    each: (escalation, case or None, contact or None, its person, who held it or
+    None, why), as the item's REASSIGN; `team`, the code of the team whose queue it
+    went to when that is another's (an area moved); `by`, None for the system."""
+    audit_record_many(
+        AuditEvent(
+            user=by,
+            at=now,
+            action=AuditEvent.Action.REASSIGN,
+            person_id=person_id,
+            object_type=(Case if case_id is not None else Contact)._meta.label_lower,
+            object_id=str(case_id if case_id is not None else contact_id),
+            detail={
+                "escalation": pk,
+                "from": holder,
+                "to": None,
+                **({"team": team} if team is not None else {}),
+                "reason": reason,
+            },
+        )
+        for pk, case_id, contact_id, person_id, holder, reason in given_back
+    )
+
+
 def _held_by_leavers() -> QuerySet[Escalation]:
     """The escalations picked up by someone who may no longer work them: their account
     deactivated, or their staff profile no longer tier 1 in the escalation's team (moved
@@ -246,24 +278,21 @@ def release_escalations_of_leavers(*, now: datetime | None = None) -> int:
             )
             for model, column in ((Case, 1), (Contact, 2))
         }
-        audit_record_many(
-            AuditEvent(
-                at=now,
-                action=AuditEvent.Action.REASSIGN,
-                person_id=people[model][item_id],
-                object_type=model._meta.label_lower,
-                object_id=str(item_id),
-                detail={
-                    "escalation": pk,
-                    "from": holder,
-                    "to": None,
-                    "reason": LEFT_THE_TEAM if active else DEACTIVATED,
-                },
-            )
-            for pk, case_id, contact_id, holder, active in rows
-            for model, item_id in [
-                (Case, case_id) if case_id is not None else (Contact, contact_id)
-            ]
+        escalations_given_back_audited(
+            (
+                (
+                    pk,
+                    case_id,
+                    contact_id,
+                    people[Case][case_id]
+                    if case_id is not None
+                    else people[Contact][contact_id],
+                    holder,
+                    LEFT_THE_TEAM if active else DEACTIVATED,
+                )
+                for pk, case_id, contact_id, holder, active in rows
+            ),
+            now=now,
         )
     log.info("released %s escalations held by staff who left the team", released)
     return released
