@@ -784,11 +784,9 @@ def _saved_since_text(exc: AssessmentSavedSince) -> str:
             "this page was opened. These changes are not saved: check what is saved "
             "now, below, and save again."
         )
-    user = saved.assessed_by
-    name = user.get_full_name() or user.get_username()
     return (
-        f"{name} saved this assessment at {at}, after you opened this page. Your "
-        "changes are not saved: check theirs, below, and save again."
+        f"{exc.saved_by} saved this assessment at {at}, after you opened this page. "
+        "Your changes are not saved: check theirs, below, and save again."
     )
 
 
