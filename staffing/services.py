@@ -1067,6 +1067,16 @@ def training_complete(
 TRAINING_MODULE_FIELDS_AUDITED = ("name", "tier", "required")
 
 
+def _module_as_recorded(module: TrainingModule) -> dict[str, Any]:
+    """What the trail keeps of a module made or deleted: its tier (and the tier's
+    name) and whether it is required."""
+    return {
+        "tier": module.tier,
+        "tier_name": module.get_tier_display(),
+        "required": module.required,
+    }
+
+
 @atomic_operation
 def training_module_save(
     *, module: TrainingModule, by: User, now: datetime | None = None
@@ -1083,9 +1093,7 @@ def training_module_save(
             detail={
                 "training_module": "created",
                 "name": module.name,
-                "tier": module.tier,
-                "tier_name": module.get_tier_display(),
-                "required": module.required,
+                **_module_as_recorded(module),
             },
             at=now,
         )
@@ -1118,9 +1126,7 @@ def training_module_delete(
         detail={
             "training_module": module.name,
             "deleted": True,
-            "tier": module.tier,
-            "tier_name": module.get_tier_display(),
-            "required": module.required,
+            **_module_as_recorded(module),
         },
         at=now,
     )
