@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import django_filters as filters
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
@@ -88,7 +90,29 @@ class CallAttemptViewSet(viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
-def call_record_response(request: Request, item: WorkItem) -> Response:
+def call_on_item_response(
+    request: Request,
+    model: type[Case] | type[Contact],
+    pk: Any,
+    visible: Callable[[], WorkItem],
+) -> Response:
+    """A call on the case or contact `pk`, as the caller may see it (`visible()`, a
+    404 for one they may not). One they may no longer see is found only when this
+    request's Idempotency-Key logged a call on it: the call handed it on (back to the
+    pool, to the local team), and sent again it is the call logged, not a 404."""
+    try:
+        item = visible()
+    except Http404:
+        item = item_called_on_key(request, model, pk)
+        if item is None:
+            raise
+        return call_record_response(request, item, on_file=True)
+    return call_record_response(request, item)
+
+
+def call_record_response(
+    request: Request, item: WorkItem, *, on_file: bool | None = None
+) -> Response:
     """Validate a call, record it on the item through the same service as the pages,
     answer 201.
 
@@ -99,7 +123,8 @@ def call_record_response(request: Request, item: WorkItem) -> Response:
     call-back time has passed; a different call on that key is a 422.
     """
     submission = _submission(request, item)
-    on_file = submission is not None and call_on_file(item, submission)
+    if on_file is None:  # a call on file for this key (not known yet)
+        on_file = submission is not None and call_on_file(item, submission)
     serializer = CallInSerializer(data=request.data, context={"on_file": on_file})
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data

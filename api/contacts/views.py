@@ -17,8 +17,7 @@ from ..access import actor_of
 from ..calls.serializers import CallInSerializer, CallLoggedSerializer
 from ..calls.views import (
     IDEMPOTENCY_KEY_PARAMETER,
-    call_record_response,
-    item_called_on_key,
+    call_on_item_response,
 )
 from ..filters import IdFilter, WorkItemFilter
 from ..isolation import (
@@ -101,10 +100,7 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
         serializer_class=CallInSerializer,
     )
     def record_call(self, request: Request, pk=None) -> Response:
-        # A call sent again on its key is the call logged, though it handed the
-        # contact on and they may no longer see it; else a contact they may see.
-        item = item_called_on_key(request, Contact, pk) or self.get_object()
-        return call_record_response(request, item)
+        return call_on_item_response(request, Contact, pk, self.get_object)
 
     @OVERRIDE_SCHEMA
     @action(
