@@ -51,6 +51,7 @@ from work.escalation import (
     escalation_return,
 )
 
+from ..htmx import part_only
 from ..typed import put_typing_back
 from .exports import (
     escalation_person_id,
@@ -103,13 +104,6 @@ def page_links(page, query: str = "") -> dict:
 # --- the queue ------------------------------------------------------------------------
 
 
-def _list_only(request: HttpRequest) -> bool:
-    """The search box asks for the list alone (htmx). Back and Forward ask again
-    with htmx's headers too (the site keeps no history cache in the browser): they
-    get the whole page, or the page is left without its header and menu."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse:
     profile = require_local_workspace(request.user)
     visible = escalations_visible_to(request.user)
@@ -154,7 +148,7 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
     query["tab"] = filters["tab"]
     if complex_only:
         query["reason"] = Escalation.Reason.COMPLEX  # so the export matches the page
-    list_only = _list_only(request)
+    list_only = part_only(request)
     context = {
         "profile": profile,
         "form": form,

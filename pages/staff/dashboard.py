@@ -27,11 +27,12 @@ from work.access.items import items_visible_to
 from work.assignment import items_reassign
 from work.errors import WorkRefused
 
+from ..htmx import part_only
 from ..typed import draws_its_form, put_typing_back
 from .capacity import DASHBOARD_HOURS
 from .dashboard_rows import member_rows
 from .forms import ReassignForm, WorkFilterForm
-from .weeks import _part_only, _partial
+from .weeks import _partial
 
 WORK_PAGE_SIZE = 100
 
@@ -48,7 +49,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # The capacity summary is outside the board the page refreshes every minute. Its
     # forecast reads weeks of cases and contacts: the beat makes it every few
     # minutes, and the page shows it once made, never making it itself.
-    refresh = _part_only(request)
+    refresh = part_only(request)
     capacity = None if refresh else capacity_selectors.capacity_if_cached(now=now)
     response = TemplateResponse(
         request,
@@ -222,7 +223,7 @@ def work(request: HttpRequest) -> HttpResponse:
             "kind_one": model._meta.verbose_name,
             # The list drawn alone (its messages with it); Back to the page draws
             # it whole, its messages where every page has them.
-            "list_only": _part_only(request),
+            "list_only": part_only(request),
         },
     )
     patch_vary_headers(response, ["HX-Request"])  # the list, or the whole page

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from clock import monday_of
 
+from ..htmx import part_only
+
 # The weeks the pages show: ten years either way of today. A week further off is a
 # mistyped address, read as an unreadable one (and year 9999 or 1 has no next or
 # previous week to link to).
@@ -37,12 +39,5 @@ def _week_nav(monday: date) -> dict[str, date]:
     }
 
 
-def _part_only(request: HttpRequest) -> bool:
-    """An htmx request for part of a page. Back and Forward to a page htmx changed ask
-    with htmx's headers too (the site keeps no history cache in the browser): they get
-    the whole page."""
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _partial(request: HttpRequest, template: str, part: str) -> str:
-    return f"{template}#{part}" if _part_only(request) else template
+    return f"{template}#{part}" if part_only(request) else template
