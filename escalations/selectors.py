@@ -199,14 +199,80 @@ def _closed_by(item, escalation_ids: list[int]) -> dict[int, object]:
 
 
 @dataclass(frozen=True)
+class EarlierEscalation:
+    """One line of "Earlier escalations". `team` is empty for another team's
+    escalation, which the page tells only as a fact: when, and how it ended."""
+
+    pk: int
+    at: datetime
+    team: str
+    reason: str
+    closed_at: datetime | None
+    ended: str  # the outcome, lower case; "closed" for another team's closing
+    in_full: bool
+
+
+@dataclass(frozen=True)
 class ItemHistory:
     entries: list[HistoryEntry]  # oldest first
-    earlier: list[Escalation]  # the item's other escalations, oldest first
+    earlier: list[EarlierEscalation]  # the item's other escalations, oldest first
 
 
-def escalation_history(escalation: Escalation) -> ItemHistory:
+def _other_teams_entries(escalation: Escalation) -> list[HistoryEntry]:
+    """Another team's escalation of the item, as a fact with no names or notes:
+    what a local team does with an item is the team's (docs/access.md), so the
+    team it went to, who picked it up, the actions and the notes stay with it. That
+    it went to a local team, and came back to the national queue, is the national
+    service's own record."""
+    entries = [
+        HistoryEntry(
+            escalation.created_at,
+            "escalated",
+            f"Escalated to another local team: {escalation.get_reason_display()}",
+            earlier=True,
+        )
+    ]
+    if escalation.closed_at:
+        title = (
+            "Sent back to the national queue by the other team"
+            if escalation.outcome == Escalation.Outcome.RETURNED
+            else "Closed by the other team"
+        )
+        entries.append(
+            HistoryEntry(escalation.closed_at, "closed", title, earlier=True)
+        )
+    return entries
+
+
+def _earlier(escalation: Escalation, *, in_full: bool) -> EarlierEscalation:
+    if in_full or escalation.outcome == Escalation.Outcome.RETURNED:
+        ended = escalation.get_outcome_display().lower()
+    else:
+        ended = "closed"
+    return EarlierEscalation(
+        pk=escalation.pk,
+        at=escalation.created_at,
+        team=escalation.local_team.name if in_full else "",
+        reason=escalation.get_reason_display(),
+        closed_at=escalation.closed_at,
+        ended=ended,
+        in_full=in_full,
+    )
+
+
+def escalation_history(
+    escalation: Escalation, *, visible: QuerySet[Escalation] | None = None
+) -> ItemHistory:
     """Everything that happened to the escalated item: its arrival, every call
-    attempt, this and every earlier escalation with the team's actions.
+    attempt, this and every earlier escalation.
+
+    `visible` is what the viewer may see (work.access.escalations
+    .escalations_visible_to): those escalations are shown in full, with who picked
+    them up, the team's actions and notes. Any other, another team's before the item
+    moved to this one, is shown only as a fact (when it went to another local team,
+    why, and when it ended), so neither its team's people nor their notes are told to
+    a team that may not see it. Without `visible`, only the escalations of the team
+    on screen are shown in full.
     """
     item = escalation.item
     actions = Prefetch(
@@ -218,6 +284,20 @@ def escalation_history(escalation: Escalation) -> ItemHistory:
         .prefetch_related(actions)
         .order_by("created_at", "pk")
     )
+    own_team = {
+        e.pk for e in all_escalations if e.local_team_id == escalation.local_team_id
+    }
+    if visible is None or len(own_team) == len(all_escalations):
+        # The viewer may see the escalation on screen, and so its team's: asked
+        # only when the item has been another team's too.
+        shown = own_team
+    else:
+        shown = set(
+            visible.filter(pk__in=[e.pk for e in all_escalations]).values_list(
+                "pk", flat=True
+            )
+        )
+    shown.add(escalation.pk)
     calls = CallAttempt.objects.filter(**{item.kind: item}).select_related("caller")
     entries = [HistoryEntry(item.created_at, "created", f"{item.kind.title()} created")]
     entries += [
@@ -230,14 +310,23 @@ def escalation_history(escalation: Escalation) -> ItemHistory:
         )
         for call in calls
     ]
-    closed_by = _closed_by(item, [e.pk for e in all_escalations if e.closed_at])
+    closed_by = _closed_by(
+        item, [e.pk for e in all_escalations if e.closed_at and e.pk in shown]
+    )
     for other in all_escalations:
-        entries += _escalation_entries(
-            other, earlier=other.pk != escalation.pk, closed_by=closed_by
-        )
+        if other.pk in shown:
+            entries += _escalation_entries(
+                other, earlier=other.pk != escalation.pk, closed_by=closed_by
+            )
+        else:
+            entries += _other_teams_entries(other)
     return ItemHistory(
         entries=sorted(entries, key=lambda e: e.at),
-        earlier=[e for e in all_escalations if e.pk != escalation.pk],
+        earlier=[
+            _earlier(e, in_full=e.pk in shown)
+            for e in all_escalations
+            if e.pk != escalation.pk
+        ],
     )
 
 

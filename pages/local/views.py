@@ -284,7 +284,9 @@ def _detail_response(
         "escalation": escalation,
         "item": item,
         "person": item.person,
-        "history": escalation_history(escalation),
+        "history": escalation_history(
+            escalation, visible=escalations_visible_to(request.user)
+        ),
         "visits": visits,
         "now": now,
         "overdue": escalation.status != Escalation.Status.CLOSED
