@@ -14,12 +14,14 @@ IsolationChange row saying why, who and when, and an audit event:
 - A person with a contact still to reach, or told to isolate, whose isolation has not
   ended, who then tests positive (a case made by intake): the contact's isolation
   switches to the case's, counted from the case's onset or test by the rule of that
-  day (see contacts_become_cases for why it may end sooner).
+  day (see contacts_become_cases for why it may end sooner); of two or more cases,
+  to the one ending last, in whatever order their results arrive. The same when two
+  records of one person, a case and a contact, are merged (contacts_follow_own_cases).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -171,45 +173,101 @@ def contacts_become_cases(
     *, cases: Sequence[Case], by=None, now: datetime
 ) -> list[IsolationChange]:
     """New cases whose people are contacts isolating now: each such contact isolates
-    until the case's end date from here on, recorded as "became a case" (with the
-    date it replaced) and audited. A few statements for a whole intake batch.
+    until the end date of the person's case ending last from here on, recorded as
+    "became a case" (with the date it replaced) and audited. A few statements for a
+    whole intake batch.
 
     The case's rule supersedes the contact's even where it ends sooner: a contact
     isolates for the incubation period, not knowing whether they were infected; a
     positive test settles that, and from then their isolation is the infectious
     period counted from their onset or test, by the rule of that day. One person is
-    told one date, the one their case gives. A clinician's override of the contact
-    still stands against an earlier date (work.rules.isolation_after_fact).
+    told one date, the one their case gives: of the person's cases (these new ones,
+    and those isolating now), the one ending last, as work.casework._own_case_isolating
+    gives a contact named after their case. A result arriving late, its specimen
+    older than a case they have, never shortens the date that case gave. A
+    clinician's override of the contact still stands against an earlier date
+    (work.rules.isolation_after_fact).
     """
     if not cases:
         return []
+    return _contacts_follow_cases(
+        people={case.person_id for case in cases}, new=cases, by=by, now=now
+    )
+
+
+def contacts_follow_own_cases(
+    *, people: Collection[int], by=None, now: datetime
+) -> list[IsolationChange]:
+    """The people's contacts isolating now that do not yet follow the case of theirs
+    ending last take its date, by the rule of contacts_become_cases, recorded and
+    audited as it records them. For when a case and a contact come to be one
+    person's otherwise than by a new case (two records of one person merged,
+    work.merge): as if the result had arrived after the naming. A contact that
+    follows that case already is left as it is."""
+    if not people:
+        return []
+    return _contacts_follow_cases(people=people, new=(), by=by, now=now)
+
+
+def _contacts_follow_cases(
+    *, people: Collection[int], new: Sequence[Case], by, now: datetime
+) -> list[IsolationChange]:
+    """Each of the people's contacts isolating now follows the person's case ending
+    last: among `new` (cases just made) and their cases isolating now. A contact
+    switched already to that case, at its date, has nothing new to follow (a later
+    result of an earlier specimen, a merge bringing nothing later): no change is
+    recorded, and an override made since it switched stands."""
     today = timezone.localdate(now)
-    # A person with two new cases at once follows the one isolating longer.
-    latest: dict[int, Case] = {}
-    for case in cases:
-        held = latest.get(case.person_id)
-        if held is None or case.isolation_ends_on > held.isolation_ends_on:
-            latest[case.person_id] = case
     contacts = list(
         Contact.objects.select_for_update(of=("self",))
-        .filter(_OPEN_OR_TOLD, person_id__in=latest, isolation_ends_on__gte=today)
+        .filter(_OPEN_OR_TOLD, person_id__in=people, isolation_ends_on__gte=today)
         .order_by("pk")
     )
     if not contacts:
         return []
+    # The cases a contact may follow: the new ones, and every case of the person
+    # isolating now, whichever batch (or record) it came with.
+    cases: dict[int, Case] = {case.pk: case for case in new}
+    for case in Case.objects.filter(
+        person_id__in={contact.person_id for contact in contacts},
+        isolation_ends_on__gte=today,
+    ):
+        cases.setdefault(case.pk, case)
+    # Each person's cases ending last.
+    ending_last_of: dict[int, list[Case]] = {}
+    for case in cases.values():
+        held = ending_last_of.get(case.person_id)
+        if not held or case.isolation_ends_on > held[0].isolation_ends_on:
+            ending_last_of[case.person_id] = [case]
+        elif case.isolation_ends_on == held[0].isolation_ends_on:
+            held.append(case)
     # Read after the rows are locked, in a statement of its own: a clinician's
     # override committed while this waited for the lock is seen (a subquery of the
     # locking statement reads the snapshot from before the wait, and the override
     # was lost to the case's shorter date).
-    overridden = set(
-        IsolationChange.objects.overrides()
-        .filter(contact__in=contacts)
-        .values_list("contact_id", flat=True)
-    )
+    overridden: set[int] = set()
+    # The date each contact took from each case it switched to (the latest).
+    followed: dict[int, dict[int, date]] = {}
+    for contact_id, kind, case_id, ends_on in IsolationChange.objects.filter(
+        contact__in=contacts
+    ).values_list("contact_id", "kind", "became_case_id", "ends_on"):
+        if kind == IsolationChange.Kind.OVERRIDE:
+            overridden.add(contact_id)
+        elif kind == IsolationChange.Kind.BECAME_CASE:
+            took = followed.setdefault(contact_id, {})
+            took[case_id] = max(ends_on, took.get(case_id, ends_on))
     user = by if by is not None and by.is_authenticated else None
-    changes, moved = [], []
+    changes, changed, moved = [], [], []
     for contact in contacts:
-        case = latest[contact.person_id]
+        ending_last = ending_last_of.get(contact.person_id)
+        if not ending_last:
+            continue
+        ends = ending_last[0].isolation_ends_on
+        took = followed.get(contact.pk, {})
+        if any(c.pk in took and took[c.pk] >= ends for c in ending_last):
+            continue  # it follows that case already, at its date
+        # Two cases ending the same day: the newer, as _own_case_isolating.
+        case = max(ending_last, key=lambda c: c.pk)
         ends_on = isolation_after_fact(
             current=contact.isolation_ends_on,
             computed=case.isolation_ends_on,
@@ -226,9 +284,12 @@ def contacts_become_cases(
                 at=now,
             )
         )
+        changed.append(contact)
         if ends_on != contact.isolation_ends_on:
             contact.isolation_ends_on = ends_on
             moved.append(contact)
+    if not changes:
+        return []
     changes = IsolationChange.objects.bulk_create(changes)
     Contact.objects.bulk_update(moved, ["isolation_ends_on"])
     audit_record_many(
@@ -244,6 +305,6 @@ def contacts_become_cases(
             },
             at=now,
         )
-        for contact, change in zip(contacts, changes, strict=True)
+        for contact, change in zip(changed, changes, strict=True)
     )
     return changes

@@ -15,6 +15,9 @@ these are joined into one (`_contacts_join`): the others become further exposure
 the one kept, which isolates until the latest. Their contacts still to be reached
 (new or assigned) take the survivor's area, as a further naming would give it
 (work.contact_area): unreached, they go to the local team where the person lives.
+A contact isolating now of a person with a case isolating now (one record the
+contact, the other the case) follows the case ending last, "became a case", as if
+the result had arrived after the naming (work.isolation.contacts_follow_own_cases).
 The pair is closed as merged and the merged record marked `merged_into` the
 survivor, so matching, the person search and the possible-duplicates list no longer
 see it. Its NHS number is cleared (the survivor has it, or the supervisor chose the
@@ -30,9 +33,11 @@ page reads the trails of every record merged into it.
 `person_merge_undo` puts everything back from the snapshot: both people's fields,
 every row moved (by id, those still at the survivor), the folded and joined contacts
 (with their ids; the exposures a join made removed, the kept contact's dates put
-back), the areas of the contacts that followed the survivor (those still to be
-reached) and the pairs as they were, and reopens the pair. The texts and online links
-written while the records were one go to whoever's case or contact they are about.
+back), the contacts that became a case at the merge (the change removed, the date
+put back unless changed since), the areas of the contacts that followed the
+survivor (those still to be reached) and the pairs as they were, and reopens the
+pair. The texts and online links written while the records were one go to
+whoever's case or contact they are about.
 It is refused while either record is under a legal hold, when the survivor's
 details have changed or a case or contact has arrived for them since the merge
 (`_refuse_if_changed_since`), and when a contact a fold gave progress to, or an
@@ -43,7 +48,7 @@ before would lose that work.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.apps import apps
@@ -57,7 +62,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.models import Case
 from cases.workitem import UNREACHED, Status
-from contacts.models import Contact, Exposure
+from contacts.models import Contact, Exposure, IsolationChange
 from escalations.models import Escalation, EscalationAction
 from people.matching import phone_text
 from people.models import Person, PersonChange, PersonMerge, PossibleDuplicate
@@ -67,6 +72,7 @@ from .access.actor import Actor
 from .casework import WAITING
 from .contact_area import contacts_follow_people
 from .errors import WorkRefused
+from .isolation import contacts_follow_own_cases
 from .rules import contact_isolation_ends_on
 
 # The fields a supervisor chooses between, and the columns each one carries (a
@@ -342,6 +348,17 @@ def _merge(
     kept, joined = _contacts_join(survivor, theirs=set(moved_contacts))
     # Their contacts still to be reached go where the one person now lives.
     followed = contacts_follow_people(people=[survivor.pk], by=by, now=now)
+    # One record a contact, the other a case: the contact isolates as the case, as
+    # contact_add or intake would have had it if one record had held both.
+    became = [
+        {
+            "change": change.pk,
+            "contact": change.contact_id,
+            "replaced": change.replaced.isoformat(),
+            "ends_on": change.ends_on.isoformat(),
+        }
+        for change in contacts_follow_own_cases(people=[survivor.pk], by=by, now=now)
+    ]
 
     snapshot.update(
         # What the survivor held when the merge was made: an undo is refused once
@@ -356,6 +373,7 @@ def _merge(
         folded=folded,
         joined=joined,
         followed=followed,
+        became=became,
         pairs=_pairs_follow(pair, survivor=survivor, merged=merged, by=by, now=now),
     )
     pair.status = PossibleDuplicate.Status.MERGED
@@ -768,6 +786,21 @@ def _join_undo(join: dict[str, Any]) -> Contact | None:
     return kept
 
 
+def _became_undo(was: dict[str, Any]) -> Contact | None:
+    """Undo a contact's becoming a case at the merge: the change removed (the case
+    goes back to the other record), the date it replaced put back unless changed
+    since (a clinician's override since stands). Returns the contact (None if it has
+    gone since)."""
+    IsolationChange.objects.filter(pk=was["change"]).delete()
+    contact = Contact.objects.select_for_update().filter(pk=was["contact"]).first()
+    if contact is None:
+        return None
+    if contact.isolation_ends_on.isoformat() == was["ends_on"]:
+        contact.isolation_ends_on = date.fromisoformat(was["replaced"])
+        contact.save(update_fields=["isolation_ends_on"])
+    return contact
+
+
 def _pairs_follow(
     pair: PossibleDuplicate, *, survivor: Person, merged: Person, by, now: datetime
 ) -> list[dict[str, Any]]:
@@ -1107,6 +1140,11 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     PersonChange.objects.filter(pk__in=snapshot.get("history", [])).delete()
 
     # The rows, in the reverse order of the merge.
+    unbecame = [
+        (contact, was)
+        for was in reversed(snapshot.get("became", []))
+        if (contact := _became_undo(was)) is not None
+    ]
     unjoined = [
         (kept, join["contact"]["pk"])
         for join in reversed(snapshot.get("joined", []))
@@ -1150,6 +1188,19 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
         detail={"unmerged_from": survivor.pk, "merge": merge.pk},
         at=now,
     )
+    for contact, was in unbecame:
+        contact.refresh_from_db(fields=["person", "isolation_ends_on"])
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=contact,
+            detail={
+                "merge": merge.pk,
+                "isolation_change_undone": was["change"],
+                "isolation_ends_on": contact.isolation_ends_on.isoformat(),
+            },
+            at=now,
+        )
     for kept, contact_id in unjoined:
         kept.refresh_from_db(fields=["person"])  # theirs again, maybe
         audit_record(
