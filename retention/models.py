@@ -226,3 +226,49 @@ class Erasure(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure of {timezone.localtime(self.at):%d %b %Y %H:%M}"
+
+
+# Which records each purge warning told a local team of: one row a record.
+# A warning (PurgeWarning) counts records by team and day; this says which records
+# those were, so a purge takes only a record its team was told of, for a day that
+# has come (retention.selectors.contacts_to_purge, cases_to_purge), and a record the
+# warnings never covered (its person had something open in its warning week, a hold
+# was on, it was named again since) is told of first and taken a warning's days
+# later. A record purged or erased takes its row with it.
+class PurgeNotice(models.Model):
+    """One contact or case a warning told its local team of. (A plain foreign key,
+    not one-to-one: a contact folded into another by a merge brings its notice
+    along, and the record is covered by any of its notices.)"""
+
+    warning = models.ForeignKey(
+        PurgeWarning, on_delete=models.CASCADE, related_name="notices"
+    )
+    contact = models.ForeignKey(
+        "contacts.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    case = models.ForeignKey(
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+
+    class Meta:
+        app_label = "retention"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(contact__isnull=True) ^ Q(case__isnull=True),
+                name="purge_notice_one_record",
+            )
+        ]
+
+    def __str__(self) -> str:
+        what = (
+            f"contact {self.contact_id}" if self.contact_id else f"case {self.case_id}"
+        )
+        return f"{what}, told of in warning {self.warning_id}"

@@ -17,18 +17,24 @@ Pseudonymisation waits until every case and contact of the person has been close
 for its days; a purge takes each closed record on its own once its days are up,
 deepest first: contacts, then cases nothing points at any longer, then the audit
 trail (but none of a person still kept), then people with nothing left.
+
+The warnings to local teams are chosen by the same rules (contacts_to_purge,
+cases_to_purge, with the warning's end for now), each record dated from when its
+days run (a contact from its latest naming); and the purge of contacts and cases
+takes only records a warning told of (PurgeNotice) for a day that has come.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import models
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import CharField, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast, Coalesce
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from cases.models import Case
@@ -37,7 +43,7 @@ from escalations.models import Escalation
 from people.models import Message, Person, PersonMerge
 
 from .cascade import id_set, related_model, reverse_relations
-from .models import LegalHold, Pseudonymisation
+from .models import LegalHold, Pseudonymisation, PurgeNotice
 from .rules import CASE_DONE, CONTACT_DONE, closed_at
 
 
@@ -54,23 +60,20 @@ def held(person_ref: Any) -> Exists:
     return Exists(active_holds().filter(person=person_ref))
 
 
-def open_items(person_ref: Any) -> list[Exists]:
-    """The person (an OuterRef to their id) has a case, or a contact, still open:
-    each its own NOT EXISTS when excluded."""
-    return [
-        Exists(Case.objects.filter(person=person_ref).exclude(status__in=CASE_DONE)),
-        Exists(
-            Contact.objects.filter(person=person_ref).exclude(status__in=CONTACT_DONE)
-        ),
-    ]
-
-
 def _ids(rows: Iterable[int]) -> Any:
     return id_set(list(dict.fromkeys(rows)), "default")
 
 
 def _column(rows: QuerySet, column: str) -> set[int]:
     return set(rows.values_list(column, flat=True))
+
+
+@dataclass(frozen=True)
+class PurgeDay:
+    """The local day a record becomes due for purge, and its local team."""
+
+    day: date
+    team: int | None
 
 
 @dataclass(frozen=True)
@@ -209,10 +212,83 @@ def people_to_pseudonymise(*, cutoff: datetime, after: int, size: int) -> Claim:
     return _claim(rows, kept)
 
 
-def contacts_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
+def _told_days(told_by: date, cutoff: datetime) -> int:
+    """The rule's days, from the run's local day and its cut-off (that day less the
+    days on the local clock: rules.Cutoffs)."""
+    return (told_by - timezone.localdate(cutoff)).days
+
+
+def purge_days(kind: str, ids: Collection[int], days: int) -> dict[int, PurgeDay]:
+    """Each of these records ("contact" or "case"): the local day it becomes due
+    (its days counted from when it was closed, or for a contact from its latest
+    naming when later: contacts_to_purge keeps it till then) and the local team
+    told of it (its area's, else the team holding it; None for neither)."""
+    if not ids:
+        return {}
+    model: type[Case] | type[Contact] = Contact if kind == "contact" else Case
+    rows = (
+        model.objects.filter(pk__in=_ids(ids))
+        .annotate(
+            closed=closed_at(), team=Coalesce("area__local_team_id", "local_team_id")
+        )
+        .values_list("pk", "closed", "team")
+    )
+    named: dict[int, datetime] = {}
+    if kind == "contact":
+        named = dict(
+            Exposure.objects.filter(contact_id__in=_ids(ids))
+            .values("contact_id")
+            .annotate(latest=Max("created_at"))
+            .values_list("contact_id", "latest")
+        )
+    found = {}
+    for pk, closed, team in rows:
+        start = max(closed, named[pk]) if pk in named else closed
+        found[pk] = PurgeDay(timezone.localdate(start) + timedelta(days=days), team)
+    return found
+
+
+def told_of(kind: str, due: dict[int, date], *, by: date | None = None) -> set[int]:
+    """Of these records (each with the local day it becomes due), those a warning
+    told their team of for that day or a later one (and, given `by`, for a day no
+    later than it: the warning's days are over). A warning for an earlier day was
+    for a date since moved (a contact named again), and covers it no longer."""
+    if not due:
+        return set()
+    column = f"{kind}_id"
+    notices = PurgeNotice.objects.filter(**{f"{column}__in": _ids(due)}).values_list(
+        column, "warning__purge_on"
+    )
+    return {pk for pk, day in notices if day >= due[pk] and (by is None or day <= by)}
+
+
+def _unwarned(
+    kind: str, rows: list[tuple], kept: set[int], cutoff: datetime, told_by: date
+) -> set[int]:
+    """Of the rows not kept otherwise, those no warning told of for a day that has
+    come by `told_by` (the run's local day)."""
+    days = _told_days(told_by, cutoff)
+    due = {
+        pk: when.day
+        for pk, when in purge_days(
+            kind, [pk for pk, _ in rows if pk not in kept], days
+        ).items()
+    }
+    told = told_of(kind, due, by=told_by)
+    return {pk for pk in due if pk not in told}
+
+
+def contacts_to_purge(
+    *, cutoff: datetime, after: int, size: int, told_by: date | None = None
+) -> Claim:
     """The next contacts closed at or before the cut-off (and not named again since)
     whose person is not held and has nothing open, and that no case under a hold
-    named (the held case's record is kept whole: who it named, too)."""
+    named (the held case's record is kept whole: who it named, too). Given
+    `told_by` (the run's local day), only those a warning told their team of for a
+    day that has come.
+
+    The warnings are chosen by this same rule with the warning's end for the run's
+    time (services._warn): what a team is told of is what the purge takes."""
     rows = list(
         Contact.objects.filter(pk__gt=after, status__in=CONTACT_DONE)
         .alias(closed=closed_at())
@@ -233,13 +309,19 @@ def contacts_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
     )
     people = people_kept({person for _, person in rows}, closed_by=None)
     kept |= {pk for pk, person in rows if person in people}
+    if told_by is not None:
+        kept |= _unwarned("contact", rows, kept, cutoff, told_by)
     return _claim(rows, kept)
 
 
-def cases_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
+def cases_to_purge(
+    *, cutoff: datetime, after: int, size: int, told_by: date | None = None
+) -> Claim:
     """The next cases closed at or before the cut-off that no contact or further
     exposure refers to any longer (their contacts purged first, or kept), whose
-    person is not held and has nothing open."""
+    person is not held and has nothing open. Given `told_by` (the run's local
+    day), only those a warning told their team of for a day that has come (the
+    warnings are chosen by this same rule, as for contacts)."""
     rows = list(
         Case.objects.filter(pk__gt=after, status__in=CASE_DONE)
         .alias(closed=closed_at())
@@ -252,6 +334,8 @@ def cases_to_purge(*, cutoff: datetime, after: int, size: int) -> Claim:
     kept |= _column(Exposure.objects.filter(case_id__in=pks), "case_id")
     people = people_kept({person for _, person in rows}, closed_by=None)
     kept |= {pk for pk, person in rows if person in people}
+    if told_by is not None:
+        kept |= _unwarned("case", rows, kept, cutoff, told_by)
     return _claim(rows, kept)
 
 

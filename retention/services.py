@@ -3,7 +3,10 @@ erases a record, or places and lifts a legal hold.
 
 A run (RetentionRun) applies the rules in order, in batches: warn local teams of
 what will be purged within the warning's days, pseudonymise, purge contacts, purge
-cases, purge the audit trail, purge people. Each batch is one transaction that
+cases, purge the audit trail, purge people. The warning is chosen by the purge's own
+rules, and a run that warns purges only contacts and cases a warning told of, for a
+day that has come: a record kept past its day (its person had something open, a
+hold was on) is told of first and goes a warning's days later. Each batch is one transaction that
 changes its rows, records its counts and moves the run's cursor, so a batch that
 dies leaves nothing half-done and the run is taken up where it stopped. Batches,
 holds and erasures take one PostgreSQL advisory lock for their transaction, so a
@@ -20,21 +23,16 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from celery import current_app
 from django.core.mail import send_mail
 from django.db import IntegrityError, connections, transaction
 from django.db.models import (
-    Count,
-    DateTimeField,
-    ExpressionWrapper,
     F,
-    OuterRef,
     QuerySet,
 )
-from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -45,15 +43,17 @@ from cases.models import Case, ExposureSetting, SettingVisit
 from contacts.models import Contact
 from escalations.models import Cluster
 from people.models import Person, PersonMerge
+from rows.insert import insert_rows
 from rows.lease import lease_outlasting, sent_under_claim, unclaimed
 from staffing.models import StaffProfile, Tier
 
-from .cascade import delete_with_dependents
+from .cascade import delete_with_dependents, id_set
 from .errors import RetentionRefused
 from .models import (
     RULE_ORDER,
     Erasure,
     LegalHold,
+    PurgeNotice,
     PurgeWarning,
     RetentionAction,
     RetentionRun,
@@ -61,12 +61,9 @@ from .models import (
 )
 from .pseudonymise import people_pseudonymise
 from .rules import (
-    CASE_DONE,
-    CONTACT_DONE,
     Cutoffs,
     RetentionDays,
     batch_size,
-    closed_at,
     task_seconds,
 )
 from .selectors import (
@@ -77,10 +74,10 @@ from .selectors import (
     contacts_to_purge,
     erasure_refusals,
     family_of,
-    held,
-    open_items,
     people_to_pseudonymise,
     people_to_purge,
+    purge_days,
+    told_of,
 )
 
 log = logging.getLogger(__name__)
@@ -213,7 +210,9 @@ def legal_hold_lift(
     *, hold: LegalHold, by: Any, reason: str, now: datetime | None = None
 ) -> LegalHold:
     """The clock runs again for the person (from their records' own dates: a record
-    already past its days is taken by the next run). Administrators only; audited."""
+    already past its days is taken by the next run if a warning told its team of
+    it, else told of first and taken a warning's days later). Administrators only;
+    audited."""
     _admin_only(by, "lift a legal hold")
     reason = (reason or "").strip()
     if not reason:
@@ -422,20 +421,44 @@ def _pseudonymise(run: RetentionRun, now: datetime) -> Batch:
     return Batch(counts, _cursor(claim), claim.finishes(size))
 
 
+def _told_by(run: RetentionRun) -> date | None:
+    """The run's local day, by which a record's warning must have come for the purge
+    to take it; None for a run without the warning (one limited to some rules, for
+    a benchmark or a test), which takes records by their dates alone."""
+    if Rule.WARN not in run.rules.get("rules", RULE_ORDER):
+        return None
+    return timezone.localdate(run.started_at)
+
+
+def _purge_told(model: type[Case] | type[Contact], ids: list[int]) -> Counter[str]:
+    """Delete these records with what depends on them, their warnings' notices first
+    (the notice is the service's own note: the counts are of the records)."""
+    if not ids:
+        return Counter()
+    column = "contact_id" if model is Contact else "case_id"
+    PurgeNotice.objects.filter(**{f"{column}__in": id_set(ids, "default")}).delete()
+    return delete_with_dependents(model, ids=ids)
+
+
 def _purge_contacts(run: RetentionRun, now: datetime) -> Batch:
     size = batch_size(_vendor())
     claim = contacts_to_purge(
-        cutoff=run.purge_contacts_before, after=_next_after(run), size=size
+        cutoff=run.purge_contacts_before,
+        after=_next_after(run),
+        size=size,
+        told_by=_told_by(run),
     )
-    counts = delete_with_dependents(Contact, ids=claim.ids) if claim.ids else Counter()
+    counts = _purge_told(Contact, claim.ids)
     return Batch(counts, _cursor(claim), claim.finishes(size))
 
 
 def _purge_cases(run: RetentionRun, now: datetime) -> Batch:
     size = batch_size(_vendor())
     cutoff = run.purge_cases_before
-    claim = cases_to_purge(cutoff=cutoff, after=_next_after(run), size=size)
-    counts = delete_with_dependents(Case, ids=claim.ids) if claim.ids else Counter()
+    claim = cases_to_purge(
+        cutoff=cutoff, after=_next_after(run), size=size, told_by=_told_by(run)
+    )
+    counts = _purge_told(Case, claim.ids)
     done = claim.finishes(size)
     if done:
         # What the purged cases leave behind: clusters with no case left, and
@@ -494,77 +517,102 @@ def _purge_people(run: RetentionRun, now: datetime) -> Batch:
     return Batch(counts, _cursor(claim), claim.finishes(size))
 
 
-def purge_due(
-    *, kind: str, purge_before: datetime, warn_for: timedelta, days: int
-) -> list[dict[str, Any]]:
-    """Closed records of one kind ("contact" or "case") that a purge will take
-    within `warn_for` (and not now), by local team and the local day they become
-    due: [{"team": id, "due": date, "n": count}]. An item with no area counts for
-    the team holding it, else for the fallback team."""
-    model: type[Case] | type[Contact] = Contact if kind == "contact" else Case
-    done = CONTACT_DONE if kind == "contact" else CASE_DONE
-    due_at = ExpressionWrapper(
-        F("closed") + timedelta(days=days), output_field=DateTimeField()
+def _warning_days(
+    groups: dict[tuple[int, date], dict[str, list[int]]],
+) -> dict[tuple[int, date], dict[str, list[int]]]:
+    """The groups of records by team and day, each moved on to the team's first day
+    from its own that no earlier warning has (a team is told once a day: records
+    found for a day it was told of already are told of for the next)."""
+    if not groups:
+        return {}
+    taken = set(
+        PurgeWarning.objects.filter(
+            local_team_id__in={team for team, _ in groups},
+            purge_on__gte=min(day for _, day in groups),
+        ).values_list("local_team_id", "purge_on")
     )
-    rows = (
-        model.objects.filter(status__in=done)
-        .alias(closed=closed_at())
-        .filter(closed__gt=purge_before, closed__lte=purge_before + warn_for)
-        .exclude(held(OuterRef("person_id")))
-        .exclude(open_items(OuterRef("person_id"))[0])
-        .exclude(open_items(OuterRef("person_id"))[1])
-        .annotate(team=Coalesce("area__local_team_id", "local_team_id"))
-        .annotate(due=TruncDate(due_at))
-        .order_by()
-        .values("team", "due")
-        .annotate(n=Count("pk"))
-    )
-    return [dict(row) for row in rows]
+    moved: dict[tuple[int, date], dict[str, list[int]]] = {}
+    for (team, day), records in sorted(groups.items()):
+        while (team, day) in taken:
+            day += timedelta(days=1)
+        into = moved.setdefault((team, day), {"contact": [], "case": []})
+        for kind, ids in records.items():
+            into[kind].extend(ids)
+    return moved
 
 
 def _warn(run: RetentionRun, now: datetime) -> Batch:
-    warn_for = run.warn_until - run.started_at
+    """Tell each local team of the records of its areas that the purge will take:
+    those the purge's own rules (contacts_to_purge, cases_to_purge) would take if
+    run at the warning's end, less those a warning told of already for the day they
+    are due. Each record is told of for the day it becomes due, and never sooner
+    than the warning's days from now: one overdue that no warning covered (its
+    person had something open in its warning week, a hold was on) is taken that
+    many days on, not straight away. Which records each warning told of is kept
+    (PurgeNotice): the purge takes no other."""
     days = run.rules["days"]
-    by_batch: dict[tuple[int, Any], Counter[str]] = {}
+    size = batch_size(_vendor())
+    until = timezone.localtime(run.warn_until)
     fallback = LocalTeam.objects.filter(is_fallback=True).values_list("pk", flat=True)
     fallback_id = next(iter(fallback), None)
-    for kind, before, kept in (
-        ("contact", run.purge_contacts_before, days["purge_contacts_after_days"]),
-        ("case", run.purge_cases_before, days["purge_cases_after_days"]),
+    groups: dict[tuple[int, date], dict[str, list[int]]] = {}
+    select: Callable[..., Claim]
+    for kind, select, kept in (
+        ("contact", contacts_to_purge, days["purge_contacts_after_days"]),
+        ("case", cases_to_purge, days["purge_cases_after_days"]),
     ):
-        for row in purge_due(
-            kind=kind, purge_before=before, warn_for=warn_for, days=kept
-        ):
-            team = row["team"] or fallback_id
-            if team is None:
-                continue
-            by_batch.setdefault((team, row["due"]), Counter())[kind] += row["n"]
-    told = set(
-        PurgeWarning.objects.filter(
-            local_team_id__in={team for team, _ in by_batch},
-            purge_on__in={day for _, day in by_batch},
-        ).values_list("local_team_id", "purge_on")
-    )
+        after = 0
+        while True:
+            claim = select(cutoff=until - timedelta(days=kept), after=after, size=size)
+            due = purge_days(kind, claim.ids, kept)
+            told = told_of(kind, {pk: when.day for pk, when in due.items()})
+            for pk, when in due.items():
+                team = when.team or fallback_id
+                if pk in told or team is None:
+                    continue
+                day = max(when.day, until.date())
+                records = groups.setdefault((team, day), {"contact": [], "case": []})
+                records[kind].append(pk)
+            if claim.last is not None:
+                after = claim.last
+            if claim.finishes(size):
+                break
+    groups = _warning_days(groups)
+    for kind in ("contact", "case"):
+        ids = [pk for records in groups.values() for pk in records[kind]]
+        if ids:
+            # A notice for a day since moved (a contact named again) is told anew.
+            PurgeNotice.objects.filter(
+                **{f"{kind}_id__in": id_set(ids, "default")}
+            ).delete()
     PurgeWarning.objects.bulk_create(
         [
             PurgeWarning(
                 local_team_id=team,
                 purge_on=day,
-                contacts=counts["contact"],
-                cases=counts["case"],
+                contacts=len(records["contact"]),
+                cases=len(records["case"]),
                 run=run,
                 created_at=now,
             )
-            for (team, day), counts in sorted(by_batch.items())
-            if (team, day) not in told
-        ],
-        ignore_conflicts=True,
+            for (team, day), records in sorted(groups.items())
+        ]
     )
-    new = list(
-        PurgeWarning.objects.filter(run=run, created_at=now).values_list(
-            "pk", flat=True
-        )
+    made = {
+        (team, day): pk
+        for pk, team, day in PurgeWarning.objects.filter(
+            run=run, created_at=now
+        ).values_list("pk", "local_team_id", "purge_on")
+    }
+    insert_rows(
+        [
+            PurgeNotice(warning_id=made[key], **{f"{kind}_id": pk})
+            for key, records in groups.items()
+            for kind, ids in records.items()
+            for pk in ids
+        ]
     )
+    new = sorted(made.values())
     for pk in new:
         _queue_after_commit(PURGE_WARNING_TASK, warning_id=pk)
     counts: Counter[str] = Counter()

@@ -11,12 +11,19 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from cases.models import Case
+from contacts.models import Contact
 from people.models import Person
 from retention.models import Erasure, LegalHold
 from retention.services import legal_hold_place, retention_run
 from tests import factories as f
 
-from .builders import CLOSED, PURGE_CONTACTS_DAYS, completed_case, reached_contact
+from .builders import (
+    CLOSED,
+    PSEUDONYMISE_DAYS,
+    PURGE_CONTACTS_DAYS,
+    completed_case,
+    reached_contact,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +36,14 @@ def admin_client(client, django_user_model):
     return client
 
 
-def test_the_runs_page_shows_what_each_rule_did(clock, admin_client):
-    reached_contact()
-    clock.move_to(CLOSED + dt.timedelta(days=PURGE_CONTACTS_DAYS))
+def test_the_runs_page_shows_what_each_rule_did(clock, warned, admin_client):
+    contact = reached_contact()
+    due = CLOSED + dt.timedelta(days=PURGE_CONTACTS_DAYS)
+    # One to pseudonymise too: the warning's run a week before did the first's.
+    reached_contact(due - dt.timedelta(days=PSEUDONYMISE_DAYS))
+    warned(due)
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    clock.move_to(due)
     run = retention_run()
     admin_client.force_login(admin_client.admin)  # years on: a new session
 

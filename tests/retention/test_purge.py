@@ -1,5 +1,7 @@
 """Purge: whole records deleted once closed for their days (contacts, then cases,
-then people with nothing left), and not a day before; held or open people kept."""
+then people with nothing left), and not a day before; held or open people kept.
+A record goes on the day a warning a week before told its local team of (the
+`warned` run), so each test here has that run before the one it checks."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from contacts.models import Contact, Exposure
 from escalations.models import Escalation, EscalationAction
 from figures.weekly import Period, Scope, compute_weekly_figures
 from people.models import Message, Person
-from retention.models import RetentionAction, Rule
+from retention.models import PurgeWarning, RetentionAction, Rule
 from retention.services import legal_hold_place, retention_run
 from tests import factories as f
 
@@ -42,12 +44,16 @@ def admin(django_user_model):
     return django_user_model.objects.create_superuser("admin", "a@example.org", "x")
 
 
-def test_a_contact_closed_exactly_the_days_ago_is_purged_with_its_calls(clock):
+def test_a_contact_closed_exactly_the_days_ago_is_purged_with_its_calls(clock, warned):
     contact = reached_contact()
     call = reaching_call(contact)
     message = f.MessageFactory(
         person=contact.person, contact=contact, status=Message.Status.DELIVERED
     )
+    warned(CONTACTS_DUE)
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    warning = PurgeWarning.objects.get()
+    assert (warning.purge_on, warning.contacts) == (CONTACTS_DUE.date(), 1)
     clock.move_to(CONTACTS_DUE)
 
     run = retention_run()
@@ -68,8 +74,9 @@ def test_a_contact_closed_exactly_the_days_ago_is_purged_with_its_calls(clock):
     }
 
 
-def test_a_contact_closed_a_day_short_is_kept(clock):
+def test_a_contact_closed_a_day_short_is_kept(clock, warned):
     contact = reached_contact()
+    warned(CONTACTS_DUE)
     clock.move_to(CONTACTS_DUE - DAY)
 
     retention_run()
@@ -77,9 +84,13 @@ def test_a_contact_closed_a_day_short_is_kept(clock):
     assert Contact.objects.filter(pk=contact.pk).exists()
 
 
-def test_a_case_closed_exactly_the_days_ago_is_purged(clock):
+def test_a_case_closed_exactly_the_days_ago_is_purged(clock, warned):
     case = completed_case()
     visit = f.SettingVisitFactory(case=case)
+    warned(CASES_DUE)
+    assert Case.objects.filter(pk=case.pk).exists()
+    warning = PurgeWarning.objects.get()
+    assert (warning.purge_on, warning.cases) == (CASES_DUE.date(), 1)
     clock.move_to(CASES_DUE)
 
     retention_run()
@@ -89,8 +100,9 @@ def test_a_case_closed_exactly_the_days_ago_is_purged(clock):
     assert not ExposureSetting.objects.filter(pk=visit.setting_id).exists()
 
 
-def test_a_case_closed_a_day_short_is_kept(clock):
+def test_a_case_closed_a_day_short_is_kept(clock, warned):
     case = completed_case()
+    warned(CASES_DUE)
     clock.move_to(CASES_DUE - DAY)
 
     retention_run()
@@ -98,9 +110,10 @@ def test_a_case_closed_a_day_short_is_kept(clock):
     assert Case.objects.filter(pk=case.pk).exists()
 
 
-def test_a_case_waits_for_a_contact_still_kept(clock, admin):
+def test_a_case_waits_for_a_contact_still_kept(clock, warned, admin):
     contact = reached_contact()
     legal_hold_place(person=contact.person, reason="Inquest", by=admin)
+    warned(CASES_DUE)
     clock.move_to(CASES_DUE)
 
     retention_run()
@@ -109,7 +122,7 @@ def test_a_case_waits_for_a_contact_still_kept(clock, admin):
     assert Case.objects.filter(pk=contact.case_id).exists()
 
 
-def test_a_held_case_keeps_the_contacts_it_named(clock, admin):
+def test_a_held_case_keeps_the_contacts_it_named(clock, warned, admin):
     """A hold keeps the case's record whole: before, the case was kept and the
     people it named were purged from under it."""
     case = completed_case()
@@ -124,6 +137,8 @@ def test_a_held_case_keeps_the_contacts_it_named(clock, admin):
     )
     unrelated = reached_contact()
     legal_hold_place(person=case.person, reason="Inquest", by=admin)
+    warned(CONTACTS_DUE)
+    assert Contact.objects.filter(pk=unrelated.pk).exists()
     clock.move_to(CONTACTS_DUE)
 
     retention_run()
@@ -133,8 +148,10 @@ def test_a_held_case_keeps_the_contacts_it_named(clock, admin):
     assert not Contact.objects.filter(pk=unrelated.pk).exists()
 
 
-def test_a_legal_hold_stops_the_purge(clock, admin):
+def test_a_legal_hold_stops_the_purge(clock, warned, admin):
     case = completed_case()
+    warned(CASES_DUE + 100 * DAY)
+    assert PurgeWarning.objects.get().cases == 1  # told of before the hold came
     legal_hold_place(person=case.person, reason="Inquest", by=admin)
     clock.move_to(CASES_DUE + 100 * DAY)
 
@@ -144,9 +161,11 @@ def test_a_legal_hold_stops_the_purge(clock, admin):
     assert Person.objects.filter(pk=case.person_id).exists()
 
 
-def test_an_open_item_stops_the_purge(clock):
+def test_an_open_item_stops_the_purge(clock, warned):
     contact = reached_contact()
-    # Named again years later, and still to be called.
+    warned(CONTACTS_DUE)
+    assert PurgeWarning.objects.get().contacts == 1
+    # Named again years later (after the warning), and still to be called.
     f.ContactFactory(person=contact.person, created_at=CONTACTS_DUE - DAY)
     clock.move_to(CONTACTS_DUE)
 
@@ -155,7 +174,7 @@ def test_an_open_item_stops_the_purge(clock):
     assert Contact.objects.filter(pk=contact.pk).exists()
 
 
-def test_a_contact_named_again_counts_from_the_later_naming(clock):
+def test_a_contact_named_again_counts_from_the_later_naming(clock, warned):
     contact = reached_contact()
     Exposure.objects.create(
         contact=contact,
@@ -164,6 +183,8 @@ def test_a_contact_named_again_counts_from_the_later_naming(clock):
         exposure="household",
         created_at=CLOSED + 3 * DAY,
     )
+    # The week's warning before the later day covers the first day too.
+    warned(CONTACTS_DUE + 3 * DAY)
     clock.move_to(CONTACTS_DUE)
 
     retention_run()
@@ -174,7 +195,7 @@ def test_a_contact_named_again_counts_from_the_later_naming(clock):
     assert not Contact.objects.filter(pk=contact.pk).exists()
 
 
-def test_escalations_and_their_actions_go_with_the_contact(clock):
+def test_escalations_and_their_actions_go_with_the_contact(clock, warned):
     contact = reached_contact(status=Status.CLOSED, closed_at=CLOSED)
     escalation = f.EscalationFactory(
         contact=contact,
@@ -184,6 +205,8 @@ def test_escalations_and_their_actions_go_with_the_contact(clock):
         closed_at=CLOSED,
     )
     action = f.EscalationActionFactory(escalation=escalation, at=CLOSED - DAY)
+    warned(CONTACTS_DUE)
+    assert Escalation.objects.filter(pk=escalation.pk).exists()
     clock.move_to(CONTACTS_DUE)
 
     retention_run()
@@ -192,7 +215,7 @@ def test_escalations_and_their_actions_go_with_the_contact(clock):
     assert not EscalationAction.objects.filter(pk=action.pk).exists()
 
 
-def test_a_person_goes_once_nothing_refers_to_them(clock):
+def test_a_person_goes_once_nothing_refers_to_them(clock, warned):
     case = completed_case()
     AuditEvent.objects.create(
         at=CLOSED,
@@ -201,6 +224,8 @@ def test_a_person_goes_once_nothing_refers_to_them(clock):
         object_type="cases.case",
         object_id=str(case.pk),
     )
+    warned(CASES_DUE)
+    assert Case.objects.filter(pk=case.pk).exists()
     clock.move_to(CASES_DUE)
     retention_run()
     # The case has gone; the audit event about them keeps the (pseudonymised) row.
@@ -214,9 +239,11 @@ def test_a_person_goes_once_nothing_refers_to_them(clock):
     assert not Person.objects.filter(pk=case.person_id).exists()
 
 
-def test_a_person_merged_into_another_goes_with_it(clock, admin):
+def test_a_person_merged_into_another_goes_with_it(clock, warned, admin):
     case = completed_case()
     merged = f.PersonFactory(merged_into=case.person)
+    warned(CASES_DUE)
+    assert Person.objects.filter(pk__in=[case.person_id, merged.pk]).count() == 2
     clock.move_to(CASES_DUE)
 
     retention_run()
@@ -224,22 +251,27 @@ def test_a_person_merged_into_another_goes_with_it(clock, admin):
     assert not Person.objects.filter(pk__in=[case.person_id, merged.pk]).exists()
 
 
-def test_a_household_setting_visited_by_others_stays(clock):
+def test_a_household_setting_visited_by_others_stays(clock, warned):
     case = completed_case()
     setting = f.ExposureSettingFactory(kind=SettingKind.HOUSEHOLD)
     f.SettingVisitFactory(case=case, setting=setting)
     f.SettingVisitFactory(case=f.CaseFactory(), setting=setting)
+    warned(CASES_DUE)
     clock.move_to(CASES_DUE)
 
     retention_run()
 
+    assert not Case.objects.filter(pk=case.pk).exists()
     assert ExposureSetting.objects.filter(pk=setting.pk).exists()
 
 
-def test_the_figures_page_still_shows_a_purged_week(clock, client, admin):
-    reached_contact()
+def test_the_figures_page_still_shows_a_purged_week(clock, warned, client, admin):
+    contact = reached_contact()
+    warned(CONTACTS_DUE)
+    assert Contact.objects.filter(pk=contact.pk).exists()
     clock.move_to(CONTACTS_DUE)
     retention_run()
+    assert not Contact.objects.filter(pk=contact.pk).exists()
     client.force_login(admin)
 
     response = client.get(reverse("figures:weekly"), {"week": "2021-01-07"})

@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 from django.db import connection
 
+from contacts.models import Contact
 from people.models import Person
 from retention import pseudonymise, services
 from retention.models import Pseudonymisation, RetentionAction, RetentionRun, Rule
@@ -33,10 +34,12 @@ def names() -> dict[int, str]:
     return dict(Person.objects.values_list("pk", "first_name"))
 
 
-def test_the_task_twice_gives_the_same_result(clock, small_batches):
+def test_the_task_twice_gives_the_same_result(clock, warned, small_batches):
     for _ in range(3):
         contact_closed()
-    contact_closed(CLOSED - dt.timedelta(days=PURGE_CONTACTS_DAYS))
+    purged = contact_closed(CLOSED - dt.timedelta(days=PURGE_CONTACTS_DAYS))
+    warned(DUE)  # of the one contact due for purge (overdue: told of for DUE)
+    assert Contact.objects.filter(pk=purged.pk).exists()
     clock.move_to(DUE)
     first = retention_run_task()
     rows, people = every_row(), names()
