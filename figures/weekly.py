@@ -25,13 +25,13 @@ specimen date): the link of a chain of transmission (contacts/chains.py), counte
 the cases' own query by an EXISTS.
 
 Contacts count people, not rows. Within the week (and the scope) the rows of one
-person are one: the key is COALESCE(NULLIF(nhs_number, ''), NULLIF(phone, ''),
-'#' || person_id), so two person rows with the same NHS number, or (without NHS
-numbers) the same phone, are one person; a person row with an NHS number and another
-without one but with the same phone stay two (the key is an approximation of a
-match, not a full one). A person is reached when any of their rows is, at the first
-reach, by that row's route; within 24 hours counts from their first identification
-in the week. `merged` is the rows taken out: rows minus people.
+person are one: a person is who the service's matching says (people/matching.py),
+the contact's person row, into which a merge moves the rows of a record found to be
+the same person (work/merge.py; two rows never share an NHS number). Two people who
+share a phone (a family on one landline, twins) are two, as matching keeps them;
+one person named by two cases is one. A person is reached when any of their rows
+is, at the first reach, by that row's route; within 24 hours counts from their
+first identification in the week. `merged` is the rows taken out: rows minus people.
 
 Every figure comes from the database by aggregation: one query per block (cases,
 contacts, times; two for staff, its shifts and its calls, for England only), whatever
@@ -75,7 +75,6 @@ from django.core.cache import cache
 from django.db import connections, router, transaction
 from django.db.models import (
     BooleanField,
-    CharField,
     Count,
     DateTimeField,
     DurationField,
@@ -93,12 +92,9 @@ from django.db.models import (
 )
 from django.db.models import Case as SqlCase
 from django.db.models.functions import (
-    Cast,
     Coalesce,
-    Concat,
     Greatest,
     Least,
-    NullIf,
     RowNumber,
 )
 from django.utils import timezone
@@ -133,7 +129,7 @@ SPREAD_KEYS = ("under_24h", "24_48h", "48_72h", "over_72h")
 WITHIN = timedelta(hours=24)
 
 # Bump when the shape or a definition changes: older cached figures are not read.
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 CACHE_SECONDS = 7 * 24 * 60 * 60  # a settled week; the open one: see _open_week_seconds
 # A week's figures settle this long after it ends: its last items can be reached
 # within 24, 48 or 72 hours of arriving only after it. Until then it is cached, and
@@ -554,15 +550,10 @@ def _case_figures(cases: QuerySet[Case]) -> CaseFigures:
     return case_figures_from(row)
 
 
-def person_key() -> Coalesce:
-    """Who a contact row is: their NHS number, else their phone, else the person row
-    (see the module's docstring: an approximation of a match)."""
-    return Coalesce(
-        NullIf(F("person__nhs_number"), Value("")),
-        NullIf(Cast("person__phone", CharField()), Value("")),
-        Concat(Value("#"), Cast("person_id", CharField())),
-        output_field=CharField(),
-    )
+def person_key() -> F:
+    """Who a contact row is: its person, as matching and merges decided (see the
+    module's docstring). Read from the week's covering index, never from people."""
+    return F("person_id")
 
 
 def people_of(

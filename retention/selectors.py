@@ -32,8 +32,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import models
-from django.db.models import CharField, Exists, Max, OuterRef, Q, QuerySet
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -166,20 +166,19 @@ def people_to_pseudonymise(*, cutoff: datetime, after: int, size: int) -> Claim:
     pseudonymised yet.
 
     A record merged into another follows it (never chosen on its own; a hold on it
-    holds the person it was merged into). People who share a phone number and have
-    no NHS number are one person in the weekly figures (figures.weekly.person_key):
-    one of them is not taken while another is kept, so the figures stay as they
-    were. (A sharer already pseudonymised has a pseudonym for a phone: it shares it
-    no longer.)
+    holds the person it was merged into). Each person goes on their own records'
+    dates: one who shares a phone with someone kept is not kept for it (the weekly
+    figures count people by their person row, figures.weekly.person_key, which
+    pseudonymising leaves as it was).
     """
     rows = list(
         Person.objects.filter(
             pk__gt=after, merged_into__isnull=True, created_at__lte=cutoff
         )
         .order_by("pk")
-        .values_list("pk", Cast("phone", CharField()), "nhs_number")[:size]
+        .values_list("pk")[:size]
     )
-    pks = [pk for pk, _, _ in rows]
+    pks = [pk for (pk,) in rows]
     kept = _column(
         Pseudonymisation.objects.filter(person_id__in=_ids(pks)), "person_id"
     )
@@ -188,27 +187,6 @@ def people_to_pseudonymise(*, cutoff: datetime, after: int, size: int) -> Claim:
         active_holds().filter(person__merged_into_id__in=_ids(pks)),
         "person__merged_into_id",
     )
-    phones = {phone for pk, phone, nhs in rows if phone and not nhs}
-    if phones:
-        sharers = list(
-            Person.objects.filter(phone__in=phones, nhs_number="").values_list(
-                "pk", Cast("phone", CharField()), "created_at"
-            )
-        )
-        blocking = {pk for pk, _, at in sharers if at > cutoff}
-        blocking |= people_kept(
-            [pk for pk, _, _ in sharers], closed_by=cutoff, whole_person=True
-        )
-        # Each phone's records that are kept (this batch's kept ones too).
-        kept_by_phone: dict[str, set[int]] = {}
-        for pk, phone, _ in sharers:
-            if pk in blocking or pk in kept:
-                kept_by_phone.setdefault(phone, set()).add(pk)
-        kept |= {
-            pk
-            for pk, phone, nhs in rows
-            if phone and not nhs and kept_by_phone.get(phone, set()) - {pk}
-        }
     return _claim(rows, kept)
 
 

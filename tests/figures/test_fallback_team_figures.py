@@ -42,7 +42,7 @@ def nowhere_person():
 def week(db):
     """Sheffield: one case, not reached; another team: two cases, one reached.
     No area: a case reached by its local team (the fallback) within 24 hours, one
-    not reached, and the first case's two contacts (one person twice, by phone),
+    not reached, and one person named by both (two contact rows),
     reached 30 hours after being named."""
     sheffield = f.area()
     other = f.AreaFactory()
@@ -63,13 +63,13 @@ def week(db):
         reached_at=at(20),
         reached_route=Route.LOCAL,
     )
-    f.CaseFactory(created_at=at(5), person=nowhere_person())
-    phone = "+447700900222"
+    other_case = f.CaseFactory(created_at=at(5), person=nowhere_person())
+    person = f.PersonFactory(area=None, postcode="CF10 1AA")
     for hours in (21, 22):
         f.ContactFactory(
-            case=reached,
+            case=reached if hours == 21 else other_case,
             created_at=at(hours),
-            person=f.PersonFactory(area=None, postcode="CF10 1AA", phone=phone),
+            person=person,
             status="reached" if hours == 21 else "new",
             reached_at=at(hours + 30) if hours == 21 else None,
             reached_route=Route.LOCAL if hours == 21 else "",

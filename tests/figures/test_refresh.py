@@ -112,7 +112,7 @@ def teams_week(db):
         reached_route="national",
         reached_tier=2,
     )
-    case(
+    c1b = case(
         sheffield,
         _at(2, 9),
         status="completed",
@@ -145,14 +145,15 @@ def teams_week(db):
             person=person,
         )
 
-    # Contacts: one person (by phone) twice in Sheffield, once reached; the same
-    # phone in the other team's area too, where it is that team's person.
-    contact(c1, _at(1, 21), f.PersonFactory(phone=shared_phone))
+    # Contacts: one person named by two cases in Sheffield, once reached; another
+    # person of the same phone in the other team's area, that team's person.
+    twice = f.PersonFactory(phone=shared_phone)
+    contact(c1, _at(1, 21), twice)
     contact(
-        c1,
-        _at(2, 8),
-        f.PersonFactory(phone=shared_phone),
-        reached=_at(2, 9),
+        c1b,
+        _at(2, 9, 30),
+        twice,
+        reached=_at(2, 10),
         route="national",
         tier=3,
     )

@@ -12,6 +12,7 @@ from django.db import connection
 
 from calls.models import Outcome
 from cases.workitem import Route, Status
+from contacts.models import Contact
 from figures.percentile import percentile_cont
 from figures.weekly import (
     ISO,
@@ -185,7 +186,7 @@ def week(staff):
     call(c3, cw.user, at(1), 720, Outcome.NO_ANSWER)
 
     # Contacts (identified at, reached at, route): one person named by c1 and c2;
-    # two person rows sharing a phone, named by c3 and c4.
+    # two people sharing a phone (two to matching, so two here), named by c3 and c4.
     p = f.PersonFactory(phone="+447700900101")
     k1 = contact(c1, at(1), reached=at(3), route=Route.NATIONAL, person=p)
     contact(c2, at(2), person=p)  # k2: the same person again, not reached
@@ -462,17 +463,17 @@ def test_the_online_route(clock):
 @pytest.mark.now(AFTER)
 def test_the_contacts_of_the_week_worked_out_by_hand(clock, week):
     contacts = weekly_figures(period=WEEK, scope=ENGLAND).contacts
-    # Rows k1-k9 (not the one of 14 January); people: p (k1, k2), the shared phone
-    # (k3, k4), k5, k6, k7, k8, k9.
+    # Rows k1-k9 (not the one of 14 January); people: p (k1, k2), k3, k4 (who
+    # share a phone: two people), k5, k6, k7, k8, k9.
     assert contacts.rows == 9
-    assert contacts.identified == 7
-    assert contacts.merged == 2
-    assert contacts.reached == 6  # p (k1), the shared phone (k4), k5 k6 k7 k9
-    assert contacts.reached_pct == 85.7  # 6 / 7
-    # p: named at 1 h, reached at 3 h; the shared phone: named 5 h, reached 8 h;
-    # k6: 2 h; k9: 1 h. Not k5 (29 h) nor k7 (75 h).
+    assert contacts.identified == 8
+    assert contacts.merged == 1
+    assert contacts.reached == 6  # p (k1), k4, k5 k6 k7 k9; not k3 nor k8
+    assert contacts.reached_pct == 75.0  # 6 / 8
+    # p: named at 1 h, reached at 3 h; k4: named 6 h, reached 8 h; k6: 2 h;
+    # k9: 1 h. Not k5 (29 h) nor k7 (75 h).
     assert contacts.within_24h == 4
-    assert contacts.within_24h_pct == 57.1  # 4 / 7
+    assert contacts.within_24h_pct == 50.0  # 4 / 8
     assert contacts.spread == {
         "under_24h": 4,
         "24_48h": 1,
@@ -480,12 +481,12 @@ def test_the_contacts_of_the_week_worked_out_by_hand(clock, week):
         "over_72h": 1,
     }
     assert contacts.by_route == route_figures(
-        online=(2, 2),  # the shared phone (k4), k9
+        online=(2, 2),  # k4, k9
         tier2=(1, 0),  # k5: the caseworker's call, 29 h
         tier3=(2, 2),  # p (k1: the call handler's call), k6 (no call: tier 3)
         local=(1, 0),  # k7: escalated, reached by the local team
     )
-    assert contacts.per_case == 0.78  # 7 people / 9 cases
+    assert contacts.per_case == 0.89  # 8 people / 9 cases
 
 
 @pytest.mark.now(AFTER)
@@ -503,16 +504,40 @@ def test_the_same_contact_named_by_two_cases_counts_once(clock):
 
 
 @pytest.mark.now(AFTER)
-def test_two_person_rows_with_the_same_phone_count_once(clock):
+def test_a_family_sharing_a_phone_counts_as_its_people(clock):
+    """Twins on the family's landline are two people to matching (people/matching.py),
+    and so to the figures: neither counts as reached when only the other is."""
     item = case(at())
-    contact(item, at(), person=f.PersonFactory(phone="+447700900333"))
-    contact(item, at(), person=f.PersonFactory(phone="+447700900333"))
-    contact(item, at(), person=f.PersonFactory(phone="+447700900444"))
-    # No phone: each person row is its own (never merged on nothing).
-    contact(item, at(), person=f.PersonFactory(phone=""))
+    home = "+441144960000"
+    born = dt.date(2012, 5, 1)
+    amir, amira = (
+        f.PersonFactory(
+            first_name=name, last_name="Khan", phone=home, date_of_birth=born
+        )
+        for name in ("Amir", "Amira")
+    )
+    contact(item, at(), reached=at(2), route=Route.NATIONAL, person=amir)
+    contact(item, at(), person=amira)
     contact(item, at(), person=f.PersonFactory(phone=""))
     contacts = weekly_figures(period=WEEK, scope=ENGLAND).contacts
-    assert (contacts.rows, contacts.identified, contacts.merged) == (5, 4, 1)
+    assert (contacts.rows, contacts.identified, contacts.merged) == (3, 3, 0)
+    assert (contacts.reached, contacts.reached_pct) == (1, 33.3)
+
+
+@pytest.mark.now(AFTER)
+def test_a_record_merged_into_anothers_counts_as_that_person(clock):
+    """Two records found to be one person and merged: their contact rows are one
+    person's, as the merge moved them (work/merge.py)."""
+    first, second = case(at()), case(at(1))
+    kept = f.PersonFactory(phone="+447700900333")
+    merged = f.PersonFactory(phone="+447700900444", merged_into=kept)
+    contact(first, at(2), reached=at(3), route=Route.ONLINE, person=kept)
+    contact(second, at(4), person=merged)
+    # As work.merge moves the merged record's rows to the survivor.
+    Contact.objects.filter(person=merged).update(person=kept)
+    contacts = weekly_figures(period=WEEK, scope=ENGLAND).contacts
+    assert (contacts.rows, contacts.identified, contacts.merged) == (2, 1, 1)
+    assert contacts.reached == 1
 
 
 @pytest.mark.now(AFTER)
@@ -733,7 +758,9 @@ def test_the_weeks_data_set_by_team_leaves_the_other_team_out(clock, week):
     sheffield = weekly_figures(period=WEEK, scope=Scope.team(f.area().local_team))
     elsewhere = weekly_figures(period=WEEK, scope=Scope.area(week["elsewhere"]))
     assert (sheffield.cases.transferred, elsewhere.cases.transferred) == (8, 1)
-    assert (sheffield.contacts.identified, elsewhere.contacts.identified) == (6, 1)
+    # k1-k8 (k9 is elsewhere's): p (k1, k2), k3, k4 (two people of one phone), k5,
+    # k6, k7, k8.
+    assert (sheffield.contacts.identified, elsewhere.contacts.identified) == (7, 1)
     assert sheffield.cases.by_route["online"] == RouteFigures(1, 1)
     assert elsewhere.cases.by_route["online"] == RouteFigures(1, 1)
     assert elsewhere.times.case_reached_to_contacts_reached == Spread(1.0, 1.0, 1)

@@ -177,16 +177,19 @@ def test_two_people_of_one_phone_keep_one_pseudonym(clock):
     assert phones[first.pk] == phones[second.pk] != phones[other.pk]
 
 
-def test_a_shared_phone_waits_while_the_other_person_is_kept(clock):
-    waiting = reached_contact(person=f.PersonFactory(phone="+447700900555"))
+def test_a_person_is_not_kept_for_another_who_shares_their_phone(clock):
+    """A family on one landline: the one whose records are all closed long enough
+    is pseudonymised, though the other still has an open contact (the figures
+    count them as the two people they are)."""
+    done = reached_contact(person=f.PersonFactory(phone="+447700900555"))
     kept = f.PersonFactory(phone="+447700900555")
     f.ContactFactory(person=kept, created_at=DUE - DAY)  # still open
     clock.move_to(DUE)
 
     retention_run()
 
-    # Without an NHS number the figures count the two as one person by their phone.
-    assert not pseudonymised(waiting.person)
+    assert pseudonymised(done.person)
+    assert not pseudonymised(kept)
 
 
 def test_people_with_no_phone_do_not_wait_for_each_other(clock):
@@ -260,8 +263,8 @@ def test_a_second_run_changes_nothing(clock):
 
 def _figures_week():
     """A week of cases and contacts that exercises what the figures read of a
-    person: NHS numbers, two rows of one phone, no details at all, a contact who
-    became a case, routes and times."""
+    person: NHS numbers, one person named by two cases, no details at all, a
+    contact who became a case, routes and times."""
     week_day = CLOSED - 3 * DAY  # Saturday 9 January (week of Thursday 7 January)
     caller = f.StaffProfileFactory(clinical=True).user
     cases = [completed_case(week_day + dt.timedelta(hours=h)) for h in (1, 5, 30, 50)]
@@ -275,18 +278,10 @@ def _figures_week():
         closed_at=week_day + 3 * DAY,
     )
     reaching_call(cases[0], caller=caller)
-    shared = "+447700900777"
+    twice = f.PersonFactory(phone="+447700900777")
     contacts = [
-        reached_contact(
-            week_day + dt.timedelta(hours=2),
-            case=cases[0],
-            person=f.PersonFactory(phone=shared),
-        ),
-        reached_contact(
-            week_day + dt.timedelta(hours=40),
-            case=cases[1],
-            person=f.PersonFactory(phone=shared),
-        ),
+        reached_contact(week_day + dt.timedelta(hours=2), case=cases[0], person=twice),
+        reached_contact(week_day + dt.timedelta(hours=40), case=cases[1], person=twice),
         reached_contact(
             week_day + dt.timedelta(hours=3),
             case=cases[2],
@@ -317,7 +312,7 @@ def test_the_weekly_figures_are_the_same_after_pseudonymisation(clock):
         _without_time(compute_weekly_figures(period=period, scope=scope))
         for scope in (Scope.england(), team)
     ]
-    assert before[0].contacts.merged == 1  # the two rows of one phone
+    assert before[0].contacts.merged == 1  # the two rows of one person
     assert before[0].cases.not_reached_no_details == 1
     assert before[0].cases.known_contacts == 1
 
