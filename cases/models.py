@@ -121,6 +121,42 @@ class Case(WorkItem):
         return f"Case {self.lab_reference}"
 
 
+# A positive specimen within this many days of a person's case's specimen (before or
+# after it) is the same episode of infection, not a new case (UK guidance: a
+# reinfection is counted only from the 91st day).
+EPISODE_DAYS = 90
+
+
+class FurtherResult(models.Model):
+    """A further positive result of a person who has a case from the same episode
+    (specimen dates within EPISODE_DAYS of each other): kept with that case rather
+    than made a case of its own, so the person is not traced, texted or counted
+    twice. Kept too so that the lab's retry of it is answered the same, and so that
+    a lab reference is one case's or one further result's, never both."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="further_results"
+    )
+    lab_reference = models.CharField(max_length=64, unique=True)
+    specimen_date = models.DateField()
+    result_date = models.DateField()
+    source = models.CharField(
+        max_length=10, choices=Case.Source.choices, default=Case.Source.API
+    )
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(specimen_date__lte=F("result_date")),
+                name="further_specimen_before_result",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Further result {self.lab_reference} of case {self.case_id}"
+
+
 class RiskAssessment(models.Model):
     """The tier 2 public health risk assessment of one case (clinical: tier 2 only)."""
 

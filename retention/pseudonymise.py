@@ -6,15 +6,16 @@ What goes, and what stays because the weekly figures or the record's shape need 
 - The person: names (to "Pseudonymised"), address, the postcode's inward code (the
   district, "S1", stays, as does the area), the grid position, and the date of birth
   cut to the year (1 January). The NHS number becomes "~<record id>" and the phone
-  "~" with a keyed SHA-256 of the number, so the figures' key for one human
-  (NHS number, else phone) still tells the same people apart and together; the
-  other phone and the email become "~" (the figures ask only whether there was
-  one). Each value left empty stays empty.
+  "~" with a keyed SHA-256 of the number (records that shared a number still share
+  one; the figures count people by their record, figures.weekly.person_key, which
+  stays); the other phone and the email become "~" (the figures ask only whether
+  there was one). Each value left empty stays empty.
 - Free text that may name or describe them: call notes and the number dialled, the
   safeguarding note, the risk assessment's notes, occupation and vulnerabilities,
   the local team's escalation notes and actions' notes, a clinician's reason for an
   isolation override, messages' bodies, addresses and personalisation, and the
-  case's lab reference (a key to the lab's named record).
+  lab references of the case and of its further results (keys to the lab's named
+  record).
 - Removed: the history of their contact details, drafts of their case page,
   possible-duplicate pairs, and merges (whose record holds both people as they were:
   a merge this old is no longer undone).
@@ -41,6 +42,7 @@ from cases.models import (
     Case,
     CaseDraft,
     ExposureSetting,
+    FurtherResult,
     RiskAssessment,
     SettingKind,
     SettingVisit,
@@ -143,6 +145,11 @@ def people_pseudonymise(
     counts["cases.case"] = Case.objects.filter(person_id__in=family).update(
         safeguarding_note="",
         lab_reference=Concat(_text(MARK), Cast("pk", CharField())),
+    )
+    # A further result's lab reference is as much a key to the lab's named record.
+    # "~f" and its id: unique like the reference, and never a case's "~<id>".
+    counts["cases.furtherresult"] = FurtherResult.objects.filter(of_cases).update(
+        lab_reference=Concat(_text(f"{MARK}f"), Cast("pk", CharField()))
     )
     counts["cases.riskassessment"] = RiskAssessment.objects.filter(of_cases).update(
         occupation="", vulnerabilities="", household_notes="", clinical_notes=""

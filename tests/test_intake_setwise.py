@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from cases.models import Case
+from cases.models import Case, FurtherResult
 from notify.services import QUEUE_MESSAGES, SEND_MESSAGE
 from notify.tasks import queue_messages_task
 from people.matching import phone_text
@@ -91,13 +91,17 @@ def _outcome(outcome: IntakeOutcome) -> tuple:
     assert outcome.case is not None
     if outcome.conflict is not None:
         return ("conflict", outcome.case.lab_reference, *outcome.conflict["fields"])
+    if outcome.further is not None:
+        # Kept with the person's case of the same episode: which case.
+        return ("further", outcome.further.lab_reference, outcome.case.lab_reference)
     kind = "created" if outcome.created else "existing"
     return (kind, outcome.case.lab_reference)
 
 
 def snapshot(outcomes: list[IntakeOutcome], held: dict[str, int]) -> dict:
     """What a lab and a caseworker would see: the answers in order, each case's
-    person (by name, so who shares a person shows), every person's details, the
+    person (by name, so who shares a person shows), the further results each case
+    keeps (a later result of its person's same episode), every person's details, the
     possible duplicates and the history of contact details."""
     names = _names(held)
     cases = {
@@ -110,6 +114,14 @@ def snapshot(outcomes: list[IntakeOutcome], held: dict[str, int]) -> dict:
             Message.objects.filter(case=case).count(),
         )
         for case in Case.objects.select_related("area")
+    }
+    further = {
+        row.lab_reference: (
+            row.case.lab_reference,
+            row.specimen_date,
+            row.source,
+        )
+        for row in FurtherResult.objects.select_related("case")
     }
     people = sorted(
         (names[p.pk], _person(p)) for p in Person.objects.select_related("area")
@@ -130,17 +142,26 @@ def snapshot(outcomes: list[IntakeOutcome], held: dict[str, int]) -> dict:
     return {
         "outcomes": [_outcome(o) for o in outcomes],
         "cases": cases,
+        "further": further,
         "people": people,
         "duplicates": pairs,
         "changes": changes,
     }
 
 
+def kept(snap: dict) -> dict[str, str]:
+    """Each further result's lab reference, and its case's."""
+    return {ref: case_ref for ref, (case_ref, *_) in snap["further"].items()}
+
+
 def groups(snap: dict) -> list[list[str]]:
-    """The lab references sharing a person, with the held person's label if any."""
+    """The lab references sharing a person, with the held person's label if any: a
+    further result's is its case's person's."""
     by_person: dict[str, set[str]] = {}
     for ref, (name, *_) in snap["cases"].items():
         by_person.setdefault(name, set()).add(ref)
+    for ref, (case_ref, *_) in snap["further"].items():
+        by_person[snap["cases"][case_ref][0]].add(ref)
     return sorted(
         sorted({*refs, name} if name.startswith("held:") else refs)
         for name, refs in by_person.items()
@@ -154,11 +175,13 @@ def groups(snap: dict) -> list[list[str]]:
 class Scenario:
     """Results to take, the people held first (label: factory fields) and results
     taken before; what the batch should do: which results wait for the one-by-one
-    path, and who shares a person."""
+    path, who shares a person, and which results are further results kept with
+    which case (a person's later result of the same episode: work/intake.py)."""
 
     results: list[LabResult]
     one_by_one: set[str]
     together: list[set[str]]
+    further: dict[str, str] = field(default_factory=dict)
     held: dict[str, dict] = field(default_factory=dict)
     before: list[LabResult] = field(default_factory=list)
 
@@ -192,6 +215,7 @@ def same_person_thrice() -> Scenario:
         ],
         one_by_one={"B3", "B4"},
         together=[{"B1", "B3", "B4"}, {"B2"}],
+        further={"B3": "B1", "B4": "B1"},
     )  # fmt: skip
 
 
@@ -226,6 +250,7 @@ def household_birthday_unknown() -> Scenario:
         ],
         one_by_one={"C2", "C3"},
         together=[{"C1", "C3"}, {"C2"}],
+        further={"C3": "C1"},
     )  # fmt: skip
 
 
@@ -255,6 +280,7 @@ def twins() -> Scenario:
         ],
         one_by_one={"D2", "D3"},
         together=[{"D1", "D3"}, {"D2"}],
+        further={"D3": "D1"},
     )
 
 
@@ -284,6 +310,7 @@ def held_moves_then_matched() -> Scenario:
         ],
         one_by_one={"E3"},
         together=[{"E1"}, {"E2", "E3", "held:jonathan"}],
+        further={"E3": "E2"},
     )  # fmt: skip
 
 
@@ -324,6 +351,7 @@ def birthday_filled_in() -> Scenario:
         ],
         one_by_one={"F3"},
         together=[{"F1", "F3", "held:priya"}, {"F2"}],
+        further={"F3": "F1"},
     )  # fmt: skip
 
 
@@ -380,6 +408,7 @@ def references_on_file() -> Scenario:
             {"J2", "held:before-J2"},
             {"J3"},
         ],
+        further={"J4": "J1"},
     )  # fmt: skip
 
 
@@ -401,6 +430,30 @@ def oldest_of_two_namesakes() -> Scenario:
         ],
         one_by_one={"K2", "K4"},
         together=[{"K1"}, {"K2", "K4"}, {"K3"}],
+        further={"K4": "K2"},
+    )  # fmt: skip
+
+
+def a_new_episode() -> Scenario:
+    """A held person's case 92 days before the batch's first result: that result is
+    a new case (a new episode), and their later results go with the most recent
+    case within 90 days of theirs, 90 days exactly included."""
+    sarah = {"nhs_number": NHS_1, "date_of_birth": BORN, "phone": phone(81)}
+    return Scenario(
+        before=[
+            result("L1", "Sarah", "Jones", specimen_date=dt.date(2020, 10, 10),
+                   **sarah),
+        ],
+        results=[
+            result("L2", "Sarah", "Jones", **sarah),
+            result("L3", "Sarah", "Jones", specimen_date=dt.date(2021, 1, 5),
+                   **sarah),
+            result("L4", "Sarah", "Jones", specimen_date=dt.date(2020, 10, 12),
+                   **sarah),
+        ],
+        one_by_one={"L3", "L4"},
+        together=[{"L1", "L2", "L3", "L4", "held:before-L1"}],
+        further={"L3": "L2", "L4": "L2"},
     )  # fmt: skip
 
 
@@ -418,6 +471,7 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "i-reference-twice": reference_twice,
     "j-references-on-file": references_on_file,
     "k-oldest-of-two-namesakes": oldest_of_two_namesakes,
+    "l-a-new-episode": a_new_episode,
 }
 WITHOUT_MATCHING = {
     "b-same-person-thrice": [{"B1", "B3"}, {"B2"}, {"B4"}],
@@ -425,6 +479,8 @@ WITHOUT_MATCHING = {
     "e-held-moves-then-matched": [{"E1"}, {"E2", "held:jonathan"}, {"E3"}],
     "f-birthday-filled-in": [{"F1"}, {"F2"}, {"F3"}],
 }
+# Without matching only the NHS number finds a person: B3 is B1's person.
+WITHOUT_MATCHING_FURTHER = {"b-same-person-thrice": {"B3": "B1"}}
 
 
 def _params():
@@ -470,6 +526,9 @@ def test_a_batch_leaves_what_the_results_one_at_a_time_would(
     assert went_one_by_one == scenario.one_by_one
     expected = scenario.together if matching else WITHOUT_MATCHING[name]
     assert groups(batch) == sorted(sorted(group) for group in expected)
+    assert kept(batch) == (
+        scenario.further if matching else WITHOUT_MATCHING_FURTHER.get(name, {})
+    )
 
 
 def test_twins_are_two_people_and_a_possible_duplicate(requires_postgres):
@@ -482,7 +541,11 @@ def test_twins_are_two_people_and_a_possible_duplicate(requires_postgres):
     pair = PossibleDuplicate.objects.get()
     assert {pair.person_a_id, pair.person_b_id} == {amir.pk, amira.pk}
     assert "same date of birth" in pair.reasons
-    assert set(amir.cases.values_list("lab_reference", flat=True)) == {"D1", "D3"}
+    # Amir's two results are one episode: one case, the other kept with it.
+    [case] = amir.cases.all()
+    assert case.lab_reference == "D1"
+    assert list(case.further_results.values_list("lab_reference", flat=True)) == ["D3"]
+    assert amira.cases.get().lab_reference == "D2"
 
 
 def test_a_held_person_moving_keeps_the_old_details_in_their_history(
@@ -501,7 +564,9 @@ def test_a_held_person_moving_keeps_the_old_details_in_their_history(
         ("phone", "+447911100001", "+447911100012", "intake"),
         ("postcode", "S1 1AA", "S70 2TA", "intake"),
     ]
-    assert set(held.cases.values_list("lab_reference", flat=True)) == {"E2", "E3"}
+    [case] = held.cases.all()
+    assert case.lab_reference == "E2"
+    assert list(case.further_results.values_list("lab_reference", flat=True)) == ["E3"]
 
 
 # --- few queries whatever the size --------------------------------------------------

@@ -1,5 +1,6 @@
 """Intake: positive test results arriving (through the API, an upload or the demo
-seeder), each becoming one case, once."""
+seeder), each becoming one case, once; or, for a person whose case is of the same
+episode (specimen dates within EPISODE_DAYS), a further result of that case."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,7 +27,7 @@ from django.utils import timezone
 from areas.services import PostcodeLookup
 from audit.models import AuditEvent
 from audit.services import audit_event, audit_record_many
-from cases.models import COMPLEX_SETTINGS, Case
+from cases.models import COMPLEX_SETTINGS, EPISODE_DAYS, Case, FurtherResult
 from escalations.models import Escalation
 from people.models import Person
 from people.services import (
@@ -80,6 +81,9 @@ class IntakeOutcome:
 
     case: Case | None = None
     created: bool = False
+    # A further result of the person's case of the same episode (`case`), kept with
+    # it: no new case, nothing sent, nothing assigned. Set again for a retry of it.
+    further: FurtherResult | None = None
     # A ValidationError (a bad postcode, phone, ...) or the DatabaseError refusing it.
     error: Exception | None = None
     # Its lab reference is already a case for another person or test: nothing was
@@ -93,30 +97,52 @@ class IntakeConflict(Exception):
     """case_intake's answer to a lab reference already on file for another person or
     test (IntakeOutcome.conflict says how); nothing was written."""
 
-    def __init__(self, *, case: Case, conflict: dict) -> None:
+    def __init__(self, *, case: Case, conflict: dict, lab_reference: str) -> None:
         self.case = case
         self.conflict = conflict
-        super().__init__(conflict_message(case.lab_reference, conflict["fields"]))
+        self.lab_reference = lab_reference
+        super().__init__(
+            conflict_message(
+                lab_reference,
+                conflict["fields"],
+                further=bool(conflict.get("further")),
+            )
+        )
 
 
-def conflict_message(lab_reference: str, fields: Sequence[str]) -> str:
+def conflict_message(
+    lab_reference: str, fields: Sequence[str], *, further: bool = False
+) -> str:
     """What a conflict is, for the people who sent it (no personal data)."""
+    held = "a further result of a case" if further else "a case"
     return (
-        f"Lab reference {lab_reference} is already a case for different person or "
+        f"Lab reference {lab_reference} is already {held} for different person or "
         f"test details: {', '.join(fields)} differ."
     )
 
 
-def _on_file(case: Case) -> dict:
-    """The compared fields of a case and its person, as held."""
+def further_result_reason(case_id: int) -> str:
+    """Why a result was kept with a case rather than made one (no personal data)."""
+    return (
+        f"The person already has case {case_id}, whose specimen date is within "
+        f"{EPISODE_DAYS} days of this one: the same episode of infection. The result "
+        "is kept with that case as a further result; no new case was made and "
+        "nothing was sent."
+    )
+
+
+def _on_file(case: Case, further: FurtherResult | None = None) -> dict:
+    """The compared fields of a case (or of a further result of it) and its
+    person, as held."""
     person = case.person
+    test = further if further is not None else case
     return {
         "first_name": person.first_name,
         "last_name": person.last_name,
         "date_of_birth": person.date_of_birth,
         "nhs_number": person.nhs_number,
-        "specimen_date": case.specimen_date,
-        "result_date": case.result_date,
+        "specimen_date": test.specimen_date,
+        "result_date": test.result_date,
     }
 
 
@@ -183,13 +209,16 @@ def _digests(received: dict) -> dict[str, str]:
     return digests
 
 
-def _sent_digests(cases: Sequence[Case]) -> dict[int, dict[str, str]]:
-    """The digests of the results that made these cases, from their create events
-    (one query); a case made before they were kept has none."""
+def _sent_digests(
+    rows: Sequence[Case | FurtherResult],
+    model: type[Case] | type[FurtherResult] = Case,
+) -> dict[int, dict[str, str]]:
+    """The digests of the results that made these cases (or further results), from
+    their create events (one query); a case made before they were kept has none."""
     events = AuditEvent.objects.filter(
         action=AuditEvent.Action.CREATE,
-        object_type=Case._meta.label_lower,
-        object_id__in=[str(case.pk) for case in cases],
+        object_type=model._meta.label_lower,
+        object_id__in=[str(row.pk) for row in rows],
     ).values_list("object_id", "detail")
     return {
         int(object_id): detail["received"]
@@ -199,83 +228,143 @@ def _sent_digests(cases: Sequence[Case]) -> dict[int, dict[str, str]]:
 
 
 class _Known:
-    """The cases of a batch's lab references already on file, and how to tell a
-    result sent again for one of them from a conflicting one."""
+    """The cases and further results of a batch's lab references already on file,
+    and how to tell a result sent again for one of them from a conflicting one."""
 
-    def __init__(self, cases: Iterable[Case]) -> None:
+    def __init__(
+        self, cases: Iterable[Case], further: Iterable[FurtherResult] = ()
+    ) -> None:
         self.cases = {case.lab_reference: case for case in cases}
-        # The result of this batch that made each new case.
+        self.further = {row.lab_reference: row for row in further}
+        # The result of this batch that made each new case or further result.
         self.made_by: dict[str, TestResult] = {}
-        self._digests: dict[int, dict[str, str]] = {}
-        self._looked_up: set[int] = set()
+        self._digests: dict[tuple[type, int], dict[str, str]] = {}
+        self._looked_up: set[tuple[type, int]] = set()
 
     @classmethod
     def of(cls, results: Sequence[TestResult]) -> _Known:
-        """The cases already on file for these results' lab references, with their
-        people, in one query."""
+        """The cases and further results already on file for these results' lab
+        references, with their people, in a query each."""
+        references = {result.lab_reference for result in results}
         return cls(
-            Case.objects.select_related("person").filter(
-                lab_reference__in={result.lab_reference for result in results}
-            )
+            Case.objects.select_related("person").filter(lab_reference__in=references),
+            FurtherResult.objects.select_related("case__person").filter(
+                lab_reference__in=references
+            ),
         )
+
+    def __contains__(self, lab_reference: str) -> bool:
+        return lab_reference in self.cases or lab_reference in self.further
 
     def add(self, case: Case, result: TestResult | None = None) -> None:
         self.cases[case.lab_reference] = case
         if result is not None:
             self.made_by[case.lab_reference] = result
 
-    def sent_digests(self, case: Case) -> dict[str, str] | None:
+    def add_further(
+        self, further: FurtherResult, result: TestResult | None = None
+    ) -> None:
+        self.further[further.lab_reference] = further
+        if result is not None:
+            self.made_by[further.lab_reference] = result
+
+    def sent_digests(self, row: Case | FurtherResult) -> dict[str, str] | None:
         """What the result that made it said (digests): fetched when first needed,
-        for all the batch's cases on file not yet looked up, in one query."""
-        if case.pk not in self._looked_up:
-            cases = [
+        for all the batch's rows of its kind on file not yet looked up, in one
+        query."""
+        model = type(row)
+        if (model, row.pk) not in self._looked_up:
+            held = self.cases if model is Case else self.further
+            rows = [
                 known
-                for known in self.cases.values()
-                if known.pk not in self._looked_up
+                for known in held.values()
+                if (model, known.pk) not in self._looked_up
                 and known.lab_reference not in self.made_by
             ]
-            self._digests.update(_sent_digests(cases))
-            self._looked_up.update(known.pk for known in cases)
-        return self._digests.get(case.pk)
+            for pk, digests in _sent_digests(rows, model).items():
+                self._digests[model, pk] = digests
+            self._looked_up.update((model, known.pk) for known in rows)
+        return self._digests.get((model, row.pk))
 
-    def outcome(self, case: Case, result: TestResult) -> IntakeOutcome:
-        """Existing if this result agrees with the case on file, or with the result
-        that made it (sent again: the person it was matched to may be written
-        otherwise); a conflict otherwise. Writes nothing."""
+    def outcome(self, result: TestResult) -> IntakeOutcome:
+        """For a result whose lab reference is on file (a case, or a further result
+        of one): existing (or attached again) if it agrees with what is on file, or
+        with the result that made it (sent again: the person it was matched to may
+        be written otherwise); a conflict otherwise. Writes nothing."""
+        further = self.further.get(result.lab_reference)
+        case = further.case if further is not None else self.cases[result.lab_reference]
+        held: Case | FurtherResult = further if further is not None else case
+        same = IntakeOutcome(case=case, further=further)
         received = _received(result)
         made_by = self.made_by.get(result.lab_reference)
         if made_by is not None and not _differing(_received(made_by), received):
-            return IntakeOutcome(case=case)
-        on_file = _on_file(case)
+            return same
+        on_file = _on_file(case, further)
         fields = _differing(on_file, received)
         if not fields:
-            return IntakeOutcome(case=case)
+            return same
         if made_by is None:
-            sent = self.sent_digests(case)
+            sent = self.sent_digests(held)
             if sent is not None and not _differing(sent, _digests(received)):
-                return IntakeOutcome(case=case)
+                return same
         # The reference and the names of the fields only: never the personal data.
         log.warning(
-            "Intake conflict: lab reference %s is already a case; %s differ",
+            "Intake conflict: lab reference %s is already a %s; %s differ",
             result.lab_reference,
+            "case" if further is None else "further result",
             ", ".join(fields),
         )
         return IntakeOutcome(
             case=case,
-            conflict={"fields": fields, "on_file": on_file, "received": received},
+            conflict={"fields": fields, "on_file": on_file, "received": received}
+            # Said only of a further result's reference (conflict_message).
+            | ({"further": True} if further is not None else {}),
         )
 
 
 def results_on_file(results: Sequence[TestResult]) -> list[IntakeOutcome | None]:
     """What case_intake_many would answer, writing nothing, for each result whose lab
-    reference is already a case: its case unchanged, or its conflict; None for a
-    result that would be a new case (a preview, such as the CSV upload's)."""
+    reference is already a case or a further result: its case unchanged (`further`
+    set for a further result), or its conflict; None for a result not yet received
+    (a preview, such as the CSV upload's)."""
     known = _Known.of(results)
     return [
-        None if case is None else known.outcome(case, result)
+        known.outcome(result) if result.lab_reference in known else None
         for result in results
-        for case in [known.cases.get(result.lab_reference)]
     ]
+
+
+def episode_cases(
+    *, people: Iterable[int], specimen_dates: Iterable[date]
+) -> dict[int, list[Case]]:
+    """The cases of these people that a result with one of these specimen dates
+    could be a further result of (within EPISODE_DAYS of one of them), by person,
+    with their people: one query for a whole batch."""
+    people, specimen_dates = set(people), set(specimen_dates)
+    if not people or not specimen_dates:
+        return {}
+    window = timedelta(days=EPISODE_DAYS)
+    by_person: dict[int, list[Case]] = {}
+    for case in Case.objects.filter(
+        person_id__in=people,
+        specimen_date__gte=min(specimen_dates) - window,
+        specimen_date__lte=max(specimen_dates) + window,
+    ).select_related("person"):
+        by_person.setdefault(case.person_id, []).append(case)
+    return by_person
+
+
+def episode_case(cases: Iterable[Case], specimen_date: date) -> Case | None:
+    """Of a person's cases, the one a result with this specimen date belongs to:
+    the most recent whose specimen date is within EPISODE_DAYS of it, before or
+    after, the case open or closed; None when there is none (a new case, a
+    reinfection after EPISODE_DAYS)."""
+    within = [
+        case
+        for case in cases
+        if abs((case.specimen_date - specimen_date).days) <= EPISODE_DAYS
+    ]
+    return max(within, key=lambda case: (case.specimen_date, case.pk), default=None)
 
 
 def results_differing(one: TestResult, other: TestResult) -> list[str]:
@@ -295,19 +384,39 @@ def case_intake(
     """Make the case for a positive result, once: the same lab reference again
     returns the existing case unchanged (created is then False); again for another
     person or test (IntakeOutcome.conflict) raises IntakeConflict, writing nothing.
+    A result of a person whose case is of the same episode is kept with that case
+    as a further result, and that case is returned (created False).
 
     A complex setting sends the case straight to the local team of its area.
     Raises ValidationError for a malformed postcode or phone. A batch of one: the
     same code as case_intake_many, whose transaction it runs in.
     """
+    outcome = case_intake_one(result=result, source=source, by=by, now=now)
+    assert outcome.case is not None
+    return outcome.case, outcome.created
+
+
+def case_intake_one(
+    *,
+    result: TestResult,
+    source: str = Case.Source.API,
+    by=None,
+    now: datetime | None = None,
+) -> IntakeOutcome:
+    """case_intake, answering the whole outcome (a new case, the existing one, or a
+    further result kept with a case: `further`). Raises the outcome's error, and
+    IntakeConflict for a conflict."""
     [outcome] = case_intake_many(results=[result], source=source, by=by, now=now)
     if outcome.error is not None:
         raise outcome.error
     if outcome.conflict is not None:
         assert outcome.case is not None
-        raise IntakeConflict(case=outcome.case, conflict=outcome.conflict)
-    assert outcome.case is not None
-    return outcome.case, outcome.created
+        raise IntakeConflict(
+            case=outcome.case,
+            conflict=outcome.conflict,
+            lab_reference=result.lab_reference,
+        )
+    return outcome
 
 
 @atomic_operation
@@ -323,24 +432,34 @@ def case_intake_many(
     A result that fails (ValidationError, or a DatabaseError) leaves nothing of
     itself behind and is reported in its outcome, and the others are saved. A lab
     reference already received, before or earlier in this batch, is its existing
-    case unchanged when the person (names, date of birth, NHS number) and the test's
-    dates agree with it, and a conflict otherwise (the outcome's `conflict`; nothing
-    written). The lab references already known are found in one query with their
-    people, and areas are fetched once per batch.
+    case (or further result) unchanged when the person (names, date of birth, NHS
+    number) and the test's dates agree with it, and a conflict otherwise (the
+    outcome's `conflict`; nothing written). The lab references already known are
+    found in a query for cases and one for further results, with their people, and
+    areas are fetched once per batch.
+
+    A new result whose person (as matched) has a case of the same episode (its
+    specimen date within EPISODE_DAYS of this one's, either way, open or closed) is
+    not a case: it is kept with the most recent such case as a FurtherResult (the
+    outcome's `further`), audited, and nothing else happens (no text or link, no
+    change to isolation, nothing to assign). The cases of the batch's people found
+    set-wise are read in one query; within a batch, the first result of a person
+    makes the case and the others of the same episode are kept with it.
 
     The batch is written set-wise (_cases_create_many: one query matches every
-    person, one INSERT makes the new people, one the cases); the results whose person
-    may depend on an earlier one of the batch follow one by one, each in its own
-    savepoint, in order, as does the whole batch if the database refuses the
-    set-wise writing (a concurrent intake of the same result, say). Either way each
-    result is answered as if the batch were taken one result at a time.
+    person, one INSERT makes the new people, one the cases, one the further
+    results); the results whose person may depend on an earlier one of the batch
+    follow one by one, each in its own savepoint, in order, as does the whole batch
+    if the database refuses the set-wise writing (a concurrent intake of the same
+    result, say). Either way each result is answered as if the batch were taken
+    one result at a time.
     """
     now = now or timezone.now()
     known = _Known.of(results)
-    made: dict[int, tuple[Case, bool]] = {}
+    made: dict[int, tuple[Case, bool] | FurtherResult] = {}
     refused: dict[int, ValidationError] = {}
     new_ids: dict[int, int] = {}
-    new = [i for i, r in enumerate(results) if r.lab_reference not in known.cases]
+    new = [i for i, r in enumerate(results) if r.lab_reference not in known]
     postcodes = PostcodeLookup()
     postcodes.areas_fetch(
         results[i].person.postcode for i in new if results[i].person.postcode
@@ -381,20 +500,20 @@ def case_intake_many(
     arrived = False
     events = []
     invited: list[Case] = []
+    moved: set[int] = set()
     for index, result in enumerate(results):
         if index in refused:
             outcomes.append(IntakeOutcome(error=refused[index]))
             continue
         if index in made:
-            case, invite = made[index]
+            written = made[index]
         else:
-            existing = known.cases.get(result.lab_reference)
-            if existing is not None:
-                outcomes.append(known.outcome(existing, result))
+            if result.lab_reference in known:
+                outcomes.append(known.outcome(result))
                 continue
             try:
                 with transaction.atomic():
-                    case, invite = _case_create(
+                    written = _case_create(
                         result=result,
                         source=source,
                         now=now,
@@ -410,11 +529,21 @@ def case_intake_many(
                     .filter(lab_reference=result.lab_reference)
                     .first()
                 )
-                if existing is None:
-                    outcomes.append(IntakeOutcome(error=exc))
-                else:
+                further = (
+                    FurtherResult.objects.select_related("case__person")
+                    .filter(lab_reference=result.lab_reference)
+                    .first()
+                    if existing is None
+                    else None
+                )
+                if existing is not None:
                     known.add(existing)
-                    outcomes.append(known.outcome(existing, result))
+                elif further is not None:
+                    known.add_further(further)
+                else:
+                    outcomes.append(IntakeOutcome(error=exc))
+                    continue
+                outcomes.append(known.outcome(result))
                 continue
             except (OperationalError, InterfaceError):
                 # The connection broke (or the server went away): the batch's
@@ -427,6 +556,28 @@ def case_intake_many(
                     raise
                 outcomes.append(IntakeOutcome(error=exc))
                 continue
+        if isinstance(written, FurtherResult):
+            known.add_further(written, result)
+            moved.add(written.case.person_id)
+            outcomes.append(IntakeOutcome(case=written.case, further=written))
+            events.append(
+                audit_event(
+                    user=by,
+                    action=AuditEvent.Action.CREATE,
+                    obj=written,
+                    person=written.case.person,
+                    detail={
+                        "source": source,
+                        "case": written.case_id,
+                        "further_result": "same episode",
+                        # Digests, not the details: see _digests.
+                        "received": _digests(_received(result)),
+                    },
+                    at=now,
+                )
+            )
+            continue
+        case, invite = written
         known.add(case, result)
         if invite:
             invited.append(case)
@@ -448,9 +599,10 @@ def case_intake_many(
     created = [o.case for o in outcomes if o.created and o.case is not None]
     contacts_become_cases(cases=created, by=by, now=now)
     # A result from a new address moves its person (people.services): their contacts
-    # still to be reached go with them, to the local team where they now live.
+    # still to be reached go with them, to the local team where they now live. So
+    # does a further result's: it is the person who moved, not the case.
     contacts_follow_people(
-        people={case.person_id for case in created},
+        people={case.person_id for case in created} | moved,
         by=by,
         now=now,
         detail={"follows": "new result", "source": source},
@@ -468,12 +620,14 @@ def _cases_create_many(
     source: str,
     now: datetime,
     postcodes: PostcodeLookup,
-) -> tuple[dict[int, tuple[Case, bool]], dict[int, ValidationError]]:
+) -> tuple[dict[int, tuple[Case, bool] | FurtherResult], dict[int, ValidationError]]:
     """The new cases of these results (the keys of new_ids: their lab references new,
     each once), with their people, written set-wise: (made, refused) by the
-    results' indexes, made holding each case and whether it is to be sent a link. A
-    result left out of both waits for _case_create (its person may depend on an
-    earlier result), with its id from new_ids for a new person."""
+    results' indexes, made holding each case and whether it is to be sent a link,
+    or the FurtherResult a result of a person with a case of the same episode
+    became (their cases read in one query). A result left out of both waits for
+    _case_create (its person may depend on an earlier result), with its id from
+    new_ids for a new person."""
     indexes = list(new_ids)
     people = people_find_or_create_many(
         many=[results[i].person for i in indexes],
@@ -482,21 +636,40 @@ def _cases_create_many(
         source="intake",
         now=now,
     )
-    made: dict[int, tuple[Case, bool]] = {}
+    # Only a person held before may have a case: none is read for a batch of new
+    # people.
+    held = {
+        index: answer[0]
+        for index, answer in zip(indexes, people, strict=True)
+        if isinstance(answer, tuple) and not answer[1]
+    }
+    episodes = episode_cases(
+        people={person.pk for person in held.values()},
+        specimen_dates={results[index].specimen_date for index in held},
+    )
+    made: dict[int, tuple[Case, bool] | FurtherResult] = {}
     refused: dict[int, ValidationError] = {}
     for index, answer in zip(indexes, people, strict=True):
         if isinstance(answer, ValidationError):
             refused[index] = answer
         elif answer is not None:
-            made[index] = _case_build(
-                result=results[index],
-                person=answer[0],
-                source=source,
-                now=now,
-                postcodes=postcodes,
+            result, person = results[index], answer[0]
+            case = _episode_case_of(result, episodes.get(person.pk, []))
+            made[index] = (
+                _further_build(result=result, case=case, source=source, now=now)
+                if case is not None
+                else _case_build(
+                    result=result,
+                    person=person,
+                    source=source,
+                    now=now,
+                    postcodes=postcodes,
+                )
             )
-    insert_rows([case for case, _ in made.values()])
-    for case, _ in made.values():
+    cases = [one[0] for one in made.values() if not isinstance(one, FurtherResult)]
+    insert_rows(cases)
+    insert_rows([one for one in made.values() if isinstance(one, FurtherResult)])
+    for case in cases:
         _case_escalate_if_complex(case, now=now)
     return made, refused
 
@@ -508,18 +681,58 @@ def _case_create(
     now: datetime,
     postcodes: PostcodeLookup,
     new_id: int | None = None,
-) -> tuple[Case, bool]:
+) -> tuple[Case, bool] | FurtherResult:
     """The new case and its person (a new one taking new_id, if given); a complex
-    setting escalates it at once."""
-    person, _ = person_find_or_create(
+    setting escalates it at once. Or, for a person held with a case of the same
+    episode (one query for their cases), the further result kept with it."""
+    person, created = person_find_or_create(
         details=result.person, postcodes=postcodes, source="intake", new_id=new_id
     )
+    if not created:
+        episode = _episode_case_of(
+            result,
+            episode_cases(
+                people=[person.pk], specimen_dates=[result.specimen_date]
+            ).get(person.pk, []),
+        )
+        if episode is not None:
+            further = _further_build(
+                result=result, case=episode, source=source, now=now
+            )
+            further.save()
+            return further
     case, invite = _case_build(
         result=result, person=person, source=source, now=now, postcodes=postcodes
     )
     case.save()
     _case_escalate_if_complex(case, now=now)
     return case, invite
+
+
+def _episode_case_of(result: TestResult, cases: Sequence[Case]) -> Case | None:
+    """episode_case for a new result; raises IntegrityError when its lab reference
+    is already one of these very cases (made by a concurrent intake after this
+    batch looked its references up): the caller then answers it as received."""
+    if any(case.lab_reference == result.lab_reference for case in cases):
+        raise IntegrityError(
+            f"Lab reference {result.lab_reference} was made a case meanwhile."
+        )
+    return episode_case(cases, result.specimen_date)
+
+
+def _further_build(
+    *, result: TestResult, case: Case, source: str, now: datetime
+) -> FurtherResult:
+    """The further result (not yet saved) of a result of the same episode as
+    `case`: nothing of the case changes."""
+    return FurtherResult(
+        case=case,
+        lab_reference=result.lab_reference,
+        specimen_date=result.specimen_date,
+        result_date=result.result_date,
+        source=source,
+        received_at=now,
+    )
 
 
 def _case_build(

@@ -2,7 +2,8 @@
 read the file into rows (each a TestResult, or its field errors), preview what
 intake would do with each without writing anything, then confirm through the same
 intake service as the API (case_intake_many), so the same file twice makes nothing
-new."""
+new, and a result of a person who has a case of the same episode is kept with that
+case (a further result), as the API keeps it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
-from cases.models import Case, SettingKind
+from cases.models import EPISODE_DAYS, Case, FurtherResult, SettingKind
 from people.matching import Arrival, Candidate, earlier_arrival_linked, phone_text
 from people.models import Person
 from people.names import visible_name
@@ -28,6 +29,8 @@ from .intake import (
     PERSON_FIELDS,
     TestResult,
     case_intake_many,
+    episode_cases,
+    further_result_reason,
     results_differing,
     results_on_file,
 )
@@ -398,6 +401,8 @@ def _row_read(
 
 # What confirming would do with a row.
 NEW_CASE = "new case"
+# Kept with the person's case of the same episode (held, or made by an earlier row).
+FURTHER_RESULT = "further result"
 RECEIVED = "already received"
 CONFLICT = "conflict"
 REPEATED = "repeated"
@@ -427,6 +432,9 @@ class RowPreview:
     # earlier row's are kept).
     same_person_as: int | None = None
     same_person_why: str = ""
+    # A further result: kept with `case` (held), or with the new case of the row of
+    # this file numbered here.
+    with_case_of_row: int | None = None
 
 
 @dataclass
@@ -443,6 +451,11 @@ class ResultsPreview:
     @property
     def received(self) -> int:
         return self._count(RECEIVED)
+
+    @property
+    def further_results(self) -> int:
+        """Rows of a person with a case of the same episode: kept with it, no case."""
+        return self._count(FURTHER_RESULT)
 
     @property
     def repeated(self) -> int:
@@ -511,6 +524,17 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
     matches = dict(
         zip(arrivals, people_lookup_many(list(arrivals.values())), strict=True)
     )
+    # The cases of the people held that these rows could be further results of, as
+    # confirming reads them: one query for the whole file.
+    held_cases = episode_cases(
+        people={m.person.pk for m in matches.values() if m.person is not None},
+        specimen_dates={
+            row.result.specimen_date
+            for row in to_match
+            if row.result and matches[row.number].person is not None
+        },
+    )
+    episodes = _Episodes(held_cases)
     first_seen = {}
     # The rows making a new person holding their NHS number, by that number: a later
     # row with it is that person when the names agree (people/matching.py, tier 0),
@@ -567,6 +591,28 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             linked = new_rows.linked(arrival) if match.person is None else None
             if linked is not None:
                 earlier, because = linked
+        person_key = (
+            ("row", earlier.number)
+            if earlier is not None
+            else ("held", match.person.pk)
+            if match is not None and match.person is not None
+            else ("row", row.number)
+        )
+        further = episodes.further(row, person_key)
+        if further is not None:
+            if earlier is not None and earlier.result is not None:
+                # As a new case of that person says it: which details differ.
+                further.same_person_as = earlier.number
+                further.same_person_why = because
+                further.differing = _labels(
+                    [
+                        name
+                        for name in results_differing(earlier.result, result)
+                        if name in PERSON_FIELDS
+                    ]
+                )
+            previews.append(further)
+            continue
         if earlier is not None:
             assert earlier.result is not None
             previews.append(
@@ -605,6 +651,49 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             )
         )
     return ResultsPreview(rows=previews)
+
+
+class _Episodes:
+    """The cases each person of a file has, or will have once it is confirmed (held,
+    and made by its earlier rows), to tell the rows that would be further results
+    (work/intake.py: episode_case), as confirming tells them."""
+
+    def __init__(self, held: dict[int, list[Case]]) -> None:
+        self.held = held
+        # A person ("held", id) or a new one (("row", the row making them)) -> the
+        # rows of this file making them a new case.
+        self.made: dict[tuple[str, int], list[ResultRow]] = {}
+
+    def further(self, row: ResultRow, person: tuple[str, int]) -> RowPreview | None:
+        """The row kept with the person's case of the same episode (the most recent
+        whose specimen date is within EPISODE_DAYS of its own); None, and the row
+        recorded as making a new case, when there is none."""
+        assert row.result is not None
+        specimen = row.result.specimen_date
+        near: list[tuple[date, int, Case | None, ResultRow | None]] = [
+            (case.specimen_date, 0, case, None)
+            for case in self.held.get(person[1], [])
+            if person[0] == "held"
+        ]
+        near += [
+            (made.result.specimen_date, 1, None, made)
+            for made in self.made.get(person, [])
+            if made.result is not None
+        ]
+        near = [n for n in near if abs((n[0] - specimen).days) <= EPISODE_DAYS]
+        if not near:
+            self.made.setdefault(person, []).append(row)
+            return None
+        _, _, case, made = max(
+            near, key=lambda n: (n[0], n[1], n[2].pk if n[2] is not None else 0)
+        )
+        return RowPreview(
+            row=row,
+            outcome=FURTHER_RESULT,
+            case=case,
+            person=case.person if case is not None else None,
+            with_case_of_row=made.number if made is not None else None,
+        )
 
 
 class _NewRows:
@@ -668,6 +757,8 @@ def _why(arrival: Arrival, person: Person) -> list[str]:
 # What became of a row on confirming.
 CREATED = "created"
 EXISTING = "existing"
+# Kept with the person's case of the same episode as a further result: no case.
+ATTACHED = "attached"
 REFUSED = "refused"
 NOT_SENT = "not sent"
 
@@ -686,10 +777,21 @@ def results_upload_confirm(
 ) -> list[RowOutcome]:
     """Send the valid rows through case_intake_many (source CSV, audited as the API's
     intake is); rows with errors are not sent. A row already received (before, or
-    earlier in the file) makes nothing new."""
+    earlier in the file) makes nothing new and is said to be held (EXISTING), a
+    further result sent again too; ATTACHED is a further result this confirm kept
+    with a case."""
+    sent = [row.result for row in rows if row.result is not None]
+    # The lab references of the further results already held, to tell one kept now
+    # from one sent again (intake answers the two alike, as it answers a lab's
+    # retry): one query. A row repeated in the file is then held too.
+    held = set(
+        FurtherResult.objects.filter(
+            lab_reference__in={result.lab_reference for result in sent}
+        ).values_list("lab_reference", flat=True)
+    )
     intake = iter(
         case_intake_many(
-            results=[row.result for row in rows if row.result is not None],
+            results=sent,
             source=Case.Source.CSV,
             by=by,
             now=now,
@@ -725,6 +827,13 @@ def results_upload_confirm(
                 if isinstance(outcome.error, ValidationError)
                 else "It could not be saved: try again, or report the row."
             )
+        elif (
+            outcome.further is not None
+            and case_id is not None
+            and row.result.lab_reference not in held
+        ):
+            held.add(row.result.lab_reference)
+            status, message = ATTACHED, further_result_reason(case_id)
         else:
             status, message = (CREATED, "") if outcome.created else (EXISTING, "")
         outcomes.append(

@@ -3,7 +3,8 @@ hand over when they ask for it (a subject access request, UK GDPR article 15).
 
 `person_export` gathers the person's record and the records merged into it, the
 history of their contact details, merges and possible duplicates, their cases (with
-risk assessments, places visited, unsaved notes, clusters), the times they were named
+further positive results of the same episode, risk assessments, places visited,
+unsaved notes, clusters), the times they were named
 as a contact (with further exposures), the calls about their cases and contacts,
 the texts and emails sent to them, their online links, the escalations of their
 cases and contacts with what the local team did, and the audit trail about them. It
@@ -42,7 +43,14 @@ from areas.models import Area, LocalTeam
 from audit.models import AuditEvent
 from audit.services import audit_record
 from calls.models import CallAttempt
-from cases.models import Case, CaseDraft, ExposureSetting, RiskAssessment, SettingVisit
+from cases.models import (
+    Case,
+    CaseDraft,
+    ExposureSetting,
+    FurtherResult,
+    RiskAssessment,
+    SettingVisit,
+)
 from contacts.models import Contact, Exposure
 from escalations.models import Cluster, Escalation, EscalationAction
 from online.models import OnlineLink
@@ -79,6 +87,8 @@ WITHHELD_NOTES = [
     "the person: it is left out.",
     "Supervisors' reviews of calls are about the work of the member of staff who "
     "called, not about the person: they are left out.",
+    "The notes of which records a local team was warned would be deleted hold "
+    "nothing about the person but which record: they are left out.",
     "Notes typed by staff are given as written. Staff are named: they are who "
     "processed this person's data.",
 ]
@@ -89,8 +99,10 @@ OMITTED: dict[type[models.Model], frozenset[str]] = {
     PersonMerge: frozenset({"snapshot"}),
 }
 
-# Kinds of row that point at an exported row but are not this person's data.
-NOT_EXPORTED = {"staffing.callreview"}
+# Kinds of row that point at an exported row but are not this person's data: a
+# supervisor's review of a call (the caller's work), and which records a purge
+# warning told a local team of (retention: a record's id and the warning's).
+NOT_EXPORTED = {"staffing.callreview", "retention.purgenotice"}
 
 # Places and teams are named by their own words; nothing of a person is in them.
 REFERENCE_MODELS: tuple[type[models.Model], ...] = (
@@ -226,6 +238,16 @@ def _gather(person: Person) -> list[Section]:
             extras={pk: {"contacts_named": named[pk]} for pk in case_ids},
         ),
         Section(
+            "further_results",
+            "Further positive results (of the same episode, kept with a case)",
+            FurtherResult,
+            list(
+                FurtherResult.objects.filter(case_id__in=case_ids).order_by(
+                    "received_at", "pk"
+                )
+            ),
+        ),
+        Section(
             "risk_assessments",
             "Risk assessments",
             RiskAssessment,
@@ -334,6 +356,7 @@ FOLLOWED = {
     ("people.message", "case"),
     ("people.message", "contact"),
     ("cases.case", "person"),
+    ("cases.furtherresult", "case"),
     ("cases.riskassessment", "case"),
     ("cases.settingvisit", "case"),
     ("cases.casedraft", "case"),

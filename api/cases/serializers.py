@@ -9,12 +9,18 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from api.fields import PhoneSerializerField
+from api.parsers import unicode_errors
 from cases.models import Case, SettingKind
 from cases.workitem import Route
 from people.models import Person
 from people.names import INVISIBLE_NAME, name_shows_nothing
 from people.services import PersonDetails
-from work.intake import COMPARED_FIELDS, TestResult, conflict_message
+from work.intake import (
+    COMPARED_FIELDS,
+    TestResult,
+    conflict_message,
+    further_result_reason,
+)
 from work.result_rules import (
     MAX_LENGTH,
     date_of_birth_check,
@@ -120,12 +126,28 @@ def person_details(data: dict) -> PersonDetails:
     )
 
 
+class LabReferenceField(serializers.CharField):
+    """A lab reference: text, or a whole number taken as its digits; never a number
+    with a point, which DRF's CharField kept as "842942130.0", a second reference
+    beside the result held as 842942130, so a second case."""
+
+    default_error_messages = {
+        "float": "Send the lab reference as text (in quotes), not as a number with "
+        "a decimal point: {value} is not a lab reference as written.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, float):
+            self.fail("float", value=data)
+        return super().to_internal_value(data)
+
+
 class LabResultInSerializer(serializers.Serializer):
     """One positive test result from a lab."""
 
-    lab_reference = serializers.CharField(
+    lab_reference = LabReferenceField(
         max_length=MAX_LENGTH["lab_reference"],
-        help_text="The lab's own reference: posting it again is safe.",
+        help_text="The lab's own reference, as text: posting it again is safe.",
     )
     person = PersonInSerializer()
     specimen_date = serializers.DateField(help_text="On or before the result date.")
@@ -176,7 +198,8 @@ def validate_batch(items: list) -> list[TestResult | dict]:
     One serializer's fields serve every object in the batch (as in DRF's
     ListSerializer): a serializer deep-copies its fields when made, which was a third
     of a batch's validation time. Anything but an object goes the usual way, for the
-    usual message.
+    usual message. An object holding text that is not valid Unicode gets the
+    parser's errors for it (unicode_errors), as a single result's 400 says them.
     """
     shared = LabResultInSerializer(context={"today": timezone.localdate()})
     checked: list[TestResult | dict] = []
@@ -185,6 +208,13 @@ def validate_batch(items: list) -> list[TestResult | dict]:
             serializer = LabResultInSerializer(data=item)
             serializer.is_valid()
             checked.append(serializer.errors)
+            continue
+        # Text that is not valid Unicode (a lone surrogate, which the parser lets
+        # through in a batch: LimitedJSONParser) makes the item invalid, the reason
+        # beside the field, unchecked further: a message repeating the text could not
+        # be written.
+        if (not_unicode := unicode_errors(item)) is not None:
+            checked.append(not_unicode)
             continue
         try:
             data = shared.run_validation(item)
@@ -354,7 +384,9 @@ def conflict_answer(
         "code": 409,
         "lab_reference": lab_reference,
         "case": case_id,
-        "detail": conflict_message(lab_reference, conflict["fields"]),
+        "detail": conflict_message(
+            lab_reference, conflict["fields"], further=conflict.get("further", False)
+        ),
         "differing_fields": list(conflict["fields"]),
         "on_file": IntakeVersionSerializer(conflict["on_file"]).data
         if values_shown
@@ -390,17 +422,46 @@ def receipt_answer(case, *, created: bool, outside_areas: bool = True) -> dict:
     }
 
 
+class IntakeAttachedSerializer(serializers.Serializer):
+    """A result of a person who already has a case of the same episode (specimen
+    dates within 90 days, either way): kept with that case as a further result, not
+    made a case. Nothing is sent to the person and nothing else changes; the same
+    result sent again is answered the same."""
+
+    status = serializers.ChoiceField(choices=["attached"])
+    lab_reference = serializers.CharField(help_text="The lab reference received.")
+    case = serializers.IntegerField(
+        help_text="The id of the case the result is kept with."
+    )
+    detail = serializers.CharField(help_text="Why it was not made a case.")
+
+
+def attached_answer(*, lab_reference: str, case_id: int) -> dict:
+    """The answer for a result kept with a case as a further result (the same for
+    every client: the case's id, never the case)."""
+    return {
+        "status": "attached",
+        "lab_reference": lab_reference,
+        "case": case_id,
+        "detail": further_result_reason(case_id),
+    }
+
+
 class IntakeItemSerializer(serializers.Serializer):
     """The answer for one item of a batch; a conflict also carries the fields of
     IntakeConflictSerializer."""
 
     index = serializers.IntegerField(help_text="Position of the item in the batch.")
+    # attached: a further result of the person's case of the same episode, kept
+    # with that case (`case`), no new case (said in `detail`).
     status = serializers.ChoiceField(
-        choices=["created", "existing", "invalid", "conflict"]
+        choices=["created", "existing", "attached", "invalid", "conflict"]
     )
     lab_reference = serializers.CharField(allow_null=True)
     case = serializers.IntegerField(
-        allow_null=True, help_text="The case's id (for a conflict, the case on file)."
+        allow_null=True,
+        help_text="The case's id (for a conflict, the case on file; for an attached "
+        "item, the case it is kept with).",
     )
     errors = serializers.JSONField(
         allow_null=True, help_text="Field-level reasons, for an invalid item."
@@ -409,7 +470,9 @@ class IntakeItemSerializer(serializers.Serializer):
         choices=[409], required=False, help_text="409, for a conflict only."
     )
     detail = serializers.CharField(
-        required=False, help_text="What the conflict is, for a conflict only."
+        required=False,
+        help_text="What the conflict is, for a conflict; why the result was kept "
+        "with a case, for an attached item.",
     )
     differing_fields = serializers.ListField(
         child=serializers.ChoiceField(choices=list(COMPARED_FIELDS)),
@@ -436,6 +499,10 @@ class IntakeBatchSerializer(serializers.Serializer):
     )
     created = serializers.IntegerField()
     existing = serializers.IntegerField()
+    attached = serializers.IntegerField(
+        help_text="Items kept with the person's case of the same episode as "
+        "further results: no new case."
+    )
     invalid = serializers.IntegerField()
     conflict = serializers.IntegerField(
         help_text="Items whose lab reference is already a case for another person "

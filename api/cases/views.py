@@ -25,7 +25,12 @@ from cases.models import Case
 from work.access.cases import cases_visible_to, get_case_for
 from work.access.contacts import contacts_visible_to
 from work.casework import contact_add
-from work.intake import IntakeConflict, TestResult, case_intake, case_intake_many
+from work.intake import (
+    IntakeConflict,
+    TestResult,
+    case_intake_many,
+    case_intake_one,
+)
 
 from ..access import actor_of
 from ..calls.serializers import CallInSerializer, CallLoggedSerializer
@@ -47,14 +52,17 @@ from ..isolation import (
     isolation_override_response,
 )
 from ..models import Scope
+from ..parsers import SURROGATE
 from ..permissions import CaseworkScope, IntakeScope, request_has_scope
 from .serializers import (
     MAX_BATCH,
     CaseSerializer,
+    IntakeAttachedSerializer,
     IntakeBatchSerializer,
     IntakeConflictSerializer,
     IntakeReceiptSerializer,
     LabResultInSerializer,
+    attached_answer,
     conflict_answer,
     receipt_answer,
     validate_batch,
@@ -219,9 +227,17 @@ blank on either side agrees with anything), and the specimen and result dates. P
 email, address and postcode are contact details that may change: they are not
 compared.
 
+A result of a person who already has a case whose specimen date is within 90 days of
+this one's (before or after; the case open or closed) is the same episode of
+infection, not a new case: it is **attached** to that case (the most recent such) as a
+further result. No case is made, nothing is sent to the person, their isolation is
+not changed and nothing is assigned; the answer is `status` attached with the case's
+id and a `detail` saying why (an IntakeAttached), and the same result sent again is
+answered the same. A positive test 91 days or more after the case's is a new case.
+
 **One result**: 201 with the new case; 200 with the existing case (each an
-IntakeReceipt when the case is not shown, below); 409 with the conflict; 400 with
-field errors.
+IntakeReceipt when the case is not shown, below); 200 with an IntakeAttached for a
+further result; 409 with the conflict; 400 with field errors.
 
 A client bound to a local team is never shown a case outside its team's areas: for
 such a case it gets its id and lab reference (an IntakeReceipt) rather than the case,
@@ -236,9 +252,11 @@ with the `casework` scope who is shown a case, or a person on file in a conflict
 that read audited, as any other read through the API.
 
 **A batch**: 200 once the batch is read, with one entry per item in order (`status`
-created, existing, invalid or conflict; the case id; the field errors of an invalid
-item; the `code` 409, `detail` and both versions of a conflict), and the count of each
-status. A batch whose every item is a conflict is 409, with the same body. Good items
+created, existing, attached, invalid or conflict; the case id; the `detail` of an
+attached item; the field errors of an invalid item; the `code` 409, `detail` and both
+versions of a conflict), and the count of each status. Two results of one person in
+a batch: the first makes the case (if they have none of the episode), the others are
+attached to it. A batch whose every item is a conflict is 409, with the same body. Good items
 are saved and bad ones reported; each item is written in its own savepoint, so an item
 that fails leaves nothing behind. Posting the same batch again is safe: its items come
 back as existing. An empty list is 400; more than {MAX_BATCH} items is 413.
@@ -258,20 +276,26 @@ def _hidden_cases(request: Request, case_ids) -> set[int]:
 
 def _lab_reference_of(item, checked: TestResult | dict) -> str | None:
     """The item's lab reference as its answer repeats it, for the lab to match the
-    answers to its results: as stored for a valid item (trimmed; a number is stored
-    as its text, 123456 as "123456"), else as sent when it is text or a number."""
+    answers to its results: as stored for a valid item (trimmed; a whole number is
+    stored as its text, 123456 as "123456"), else as sent when it is text or a
+    number; None for text that is not valid Unicode, which no answer can hold."""
     if isinstance(checked, TestResult):
         return checked.lab_reference
     value = item.get("lab_reference") if isinstance(item, dict) else None
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
-    return value[:64] if isinstance(value, str) else None
+    if not isinstance(value, str) or SURROGATE.search(value):
+        return None
+    return value[:64]
 
 
 class LabResultIntakeView(APIView):
     permission_classes = [IntakeScope]
     # A batch of 1,000 results with long addresses runs to a few megabytes.
     max_body_bytes = settings.API_INTAKE_MAX_BODY_BYTES
+    # A batch's items holding text that is not valid Unicode are reported invalid
+    # by validate_batch, the rest saved: the parser does not refuse the whole batch.
+    unicode_checked_per_item = True
 
     @extend_schema(
         summary="Post positive test results",
@@ -288,6 +312,7 @@ class LabResultIntakeView(APIView):
                 serializers=[
                     CaseSerializer,
                     IntakeReceiptSerializer,
+                    IntakeAttachedSerializer,
                     IntakeBatchSerializer,
                 ],
                 resource_type_field_name=None,
@@ -346,7 +371,7 @@ class LabResultIntakeView(APIView):
         # a case, or a person on file, and the read is audited as any other.
         casework = request_has_scope(request, Scope.CASEWORK)
         try:
-            case, created = case_intake(
+            outcome = case_intake_one(
                 result=serializer.to_result(), source=Case.Source.API, by=request.user
             )
         except IntakeConflict as conflict:
@@ -360,13 +385,23 @@ class LabResultIntakeView(APIView):
                 )
             return Response(
                 conflict_answer(
-                    lab_reference=conflict.case.lab_reference,
+                    lab_reference=conflict.lab_reference,
                     case_id=conflict.case.pk,
                     conflict=conflict.conflict,
                     hidden=hidden,
                     values_shown=casework,
                 ),
                 status=status.HTTP_409_CONFLICT,
+            )
+        case, created = outcome.case, outcome.created
+        assert case is not None
+        if outcome.further is not None:
+            # Kept with the person's case: its id and why, not the case itself.
+            return Response(
+                attached_answer(
+                    lab_reference=outcome.further.lab_reference, case_id=case.pk
+                ),
+                status=status.HTTP_200_OK,
             )
         answer_status = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         if _hidden_cases(request, [case.pk]):
@@ -435,6 +470,13 @@ class LabResultIntakeView(APIView):
                 )
                 if entry["on_file"] is not None:
                     shown_on_file.append(outcome.case)
+            elif outcome.further is not None:
+                entry.update(
+                    attached_answer(
+                        lab_reference=outcome.further.lab_reference,
+                        case_id=outcome.case.pk,
+                    )
+                )
             else:
                 entry["case"] = outcome.case.pk
                 entry["status"] = "created" if outcome.created else "existing"
@@ -445,7 +487,13 @@ class LabResultIntakeView(APIView):
             via="api",
             list_name="intake conflicts",
         )
-        counts = {"created": 0, "existing": 0, "invalid": 0, "conflict": 0}
+        counts = {
+            "created": 0,
+            "existing": 0,
+            "attached": 0,
+            "invalid": 0,
+            "conflict": 0,
+        }
         for entry in results:
             if entry["errors"] is not None:
                 entry["status"] = "invalid"

@@ -35,7 +35,14 @@ from audit.services import audit_list_view, audit_view
 from calls.models import Script
 from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
-from cases.models import Case, CaseDraft, RiskAssessment, SettingVisit
+from cases.models import (
+    EPISODE_DAYS,
+    Case,
+    CaseDraft,
+    FurtherResult,
+    RiskAssessment,
+    SettingVisit,
+)
 from cases.workitem import UNREACHED, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact, Exposure, IsolationChange
@@ -524,6 +531,16 @@ def _people_named(case: Case) -> list[Contact]:
     return _contacts_of(case) + list(joined)
 
 
+def _further_results_of(case: Case) -> list[FurtherResult]:
+    """The further positive results kept with the case (the same episode), oldest
+    specimen first; each says how many days before the case's own specimen it was
+    taken (`days_earlier`, 0 when not earlier), for the page to point out."""
+    further = list(case.further_results.order_by("specimen_date", "received_at", "pk"))
+    for result in further:
+        result.days_earlier = max((case.specimen_date - result.specimen_date).days, 0)
+    return further
+
+
 def _page_url(case: Case, section: str = "") -> str:
     url = reverse("cases:detail", args=[case.pk])
     return f"{url}#{section}" if section else url
@@ -634,7 +651,10 @@ def _case_page(
             "failed_messages": SimpleLazyObject(lambda: failed_messages(case, now=now)),
             # Read only if drawn: the case's facts (the whole page, the assessment).
             "isolation_changes": SimpleLazyObject(lambda: changes_of(case)),
+            # Read only if drawn: the whole page draws it, no section does.
+            "further_results": SimpleLazyObject(lambda: _further_results_of(case)),
             "may_override": may_override_isolation(request.user, case),
+            "episode_days": EPISODE_DAYS,
         },
     )
 

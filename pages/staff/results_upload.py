@@ -22,8 +22,10 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.services import audit_list_view
+from cases.models import EPISODE_DAYS
 from staffing.access import supervisor_profile
 from work.results_csv import (
+    ATTACHED,
     COLUMNS,
     CREATED,
     EXISTING,
@@ -135,7 +137,12 @@ def _page(request: HttpRequest, context: dict) -> TemplateResponse:
     return TemplateResponse(
         request,
         "staffing/results_upload.html",
-        {"columns": COLUMNS, "required_columns": REQUIRED_COLUMNS, **context},
+        {
+            "columns": COLUMNS,
+            "required_columns": REQUIRED_COLUMNS,
+            "episode_days": EPISODE_DAYS,
+            **context,
+        },
     )
 
 
@@ -207,7 +214,7 @@ def results_upload_done(request: HttpRequest) -> HttpResponse:
     rows = outcome["rows"]
     counts = {
         status: sum(1 for row in rows if row["status"] == status)
-        for status in (CREATED, EXISTING, REFUSED, NOT_SENT)
+        for status in (CREATED, EXISTING, ATTACHED, REFUSED, NOT_SENT)
     }
     return _page(
         request,
@@ -217,6 +224,7 @@ def results_upload_done(request: HttpRequest) -> HttpResponse:
             "outcomes": rows,
             "created": counts[CREATED],
             "existing": counts[EXISTING],
+            "attached": counts[ATTACHED],
             "refused": counts[REFUSED],
             "not_sent": counts[NOT_SENT],
         },

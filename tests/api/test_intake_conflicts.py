@@ -439,12 +439,10 @@ def test_a_local_client_gets_the_id_not_the_case_of_a_result_outside_its_areas(
 ):
     sheffield = post(leeds_lab, result_payload("LAB-1"))  # a Sheffield postcode
     again = post(leeds_lab, result_payload("LAB-1"))
-    leeds = post(
-        leeds_lab,
-        result_payload(
-            "LAB-3", person={**result_payload()["person"], "postcode": "LS1 4DY"}
-        ),
-    )
+    # Someone else (LAB-1's person's next result would be kept with LAB-1's case).
+    in_leeds = own_person("LAB-3", 3)
+    in_leeds["person"]["postcode"] = "LS1 4DY"
+    leeds = post(leeds_lab, in_leeds)
 
     assert sheffield.status_code == 201
     case = Case.objects.get(lab_reference="LAB-1")

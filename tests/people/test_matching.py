@@ -503,8 +503,9 @@ def test_intake_with_a_new_postcode_moves_the_person_and_keeps_the_old_in_histor
         result=LabResult(
             lab_reference="LAB-B",
             person=PersonDetails(**details, postcode="s70 2ta"),
-            specimen_date=dt.date(2021, 1, 10),
-            result_date=dt.date(2021, 1, 11),
+            # A new episode (a further result within 90 days is kept with the case).
+            specimen_date=dt.date(2021, 6, 10),
+            result_date=dt.date(2021, 6, 11),
         )
     )
 

@@ -265,7 +265,8 @@ def test_a_results_file_preview_says_what_confirming_does_with_a_shared_number(
         f"PRV1,Olu,Adeyemi,1980-01-01,{OTHER_NHS},2021-01-10,2021-01-11\r\n"
         f"PRV2,Kim,Park,1990-05-05,{OTHER_NHS},2021-01-10,2021-01-11\r\n"
         f"PRV3,Zed,Unknown,2001-02-03,{NHS},2021-01-10,2021-01-11\r\n"
-        "PRV4,Zed,Unknown,2001-02-03,9876543210,2021-01-10,2021-01-11\r\n"
+        # Months before: another episode, a case of its own (not a further result).
+        "PRV4,Zed,Unknown,2001-02-03,9876543210,2020-09-10,2020-09-11\r\n"
     )
 
     preview = {item.row.number: item for item in results_upload_preview(rows).rows}

@@ -177,6 +177,15 @@ def test_every_kind_of_row_pointing_at_their_records_is_exported(
     assert expected - exported == set()
 
 
+def test_the_records_a_purge_warning_told_of_are_not_exported(household, administrator):
+    """A purge notice holds a record's id and the warning's, nothing of the person:
+    not a section of the export (nor a query of it), as the export says."""
+    export = person_export(person=household.alice, by=administrator)
+
+    assert "other-retention-purgenotice" not in export["sections"]
+    assert any("warned would be deleted" in note for note in export["withheld"])
+
+
 def test_the_export_is_plain_json_with_times_in_local_time(household, administrator):
     summer = dt.datetime(2020, 10, 1, 9, 30, tzinfo=LONDON)
     call = f.CallAttemptFactory(case=household.case_a1, contact=None, started_at=summer)
@@ -377,8 +386,9 @@ def test_the_export_reads_a_fixed_number_of_queries(
     again = queries_of_export(alice, administrator)
 
     assert again == first
-    # One a kind of row held (and one for the records merged in), the named
-    # contacts' two counts, the staff, areas, teams and places named (one each), the
-    # audit row; and one for each kind added by later work.
+    # One a kind of row held (and one for the records merged in; the further
+    # results of their cases among them), the named contacts' two counts, the staff,
+    # areas, teams and places named (one each), the audit row; and one for each kind
+    # added by later work.
     others = [key for key in export["sections"] if key.startswith("other-")]
-    assert first == 24 + len(others)
+    assert first == 25 + len(others)

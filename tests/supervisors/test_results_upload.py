@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from cases.models import Case
+from cases.models import Case, FurtherResult
 from pages.staff import results_upload
 from people.models import Person, PossibleDuplicate
 from tests import factories as f
@@ -144,6 +144,8 @@ def test_preview_says_a_row_is_the_new_person_of_an_earlier_row_and_what_differs
     # The same NHS number on two rows (and the same date of birth: the names need
     # not agree, people/matching.py): confirming makes one person of both, keeping
     # the first row's name. Both said "for a new person", and the second name went.
+    # Their specimens are of one episode: the later rows are further results of the
+    # first's new case, and still say whose they are and what differs.
     header = f"{HEADER},nhs_number"
     response = upload(
         signed_in,
@@ -158,10 +160,18 @@ def test_preview_says_a_row_is_the_new_person_of_an_earlier_row_and_what_differs
     rows = outcomes(response)
     html = response.content.decode()
     assert (rows[2].person, rows[2].same_person_as) == (None, None)
+    assert rows[2].outcome == "new case"
     assert rows[3].same_person_as == 2
     assert set(rows[3].differing) == {"first name", "last name"}
     assert (rows[4].same_person_as, rows[4].differing) == (2, [])
-    assert "for the same new person as row 2 (the same NHS number)" in html
+    assert [(rows[n].outcome, rows[n].with_case_of_row) for n in (3, 4)] == [
+        ("further result", 2),
+        ("further result", 2),
+    ]
+    assert (
+        "Kept with the new case of row 2, for the same new person as row 2 "
+        "(the same NHS number)" in html
+    )
     assert "differ from that row" in html
 
 
@@ -169,7 +179,8 @@ def test_preview_says_a_row_the_rules_link_to_an_earlier_new_row_is_that_person(
     signed_in,
 ):
     """The same woman on two rows, her date and phone written another way and no NHS
-    number: both said "for a new person", and confirming made one."""
+    number: both said "for a new person", and confirming made one (and one case: her
+    second row is a further result of it)."""
     response = upload(
         signed_in,
         csv_file(
@@ -183,6 +194,7 @@ def test_preview_says_a_row_the_rules_link_to_an_earlier_new_row_is_that_person(
     rows = outcomes(response)
     assert (rows[2].person, rows[2].same_person_as) == (None, None)
     assert rows[3].same_person_as == 2
+    assert (rows[3].outcome, rows[3].with_case_of_row) == ("further result", 2)
     assert "for the same new person as row 2 (same date of birth, same name, same " in (
         response.content.decode()
     )
@@ -381,6 +393,74 @@ def test_an_expired_preview_is_refused(previewed, clock, monkeypatch):
         response.content.decode()
     )
     assert not Case.objects.filter(lab_reference="LAB-1").exists()
+
+
+# --- further results of the same episode ----------------------------------------------
+
+
+@pytest.fixture
+def held_case(held) -> Case:
+    """Amira Khan's case, its specimen four days before the file's row of hers."""
+    return f.CaseFactory(
+        lab_reference="HELD-CASE",
+        person=held,
+        specimen_date=dt.date(2026, 1, 6),
+        result_date=dt.date(2026, 1, 7),
+    )
+
+
+def test_preview_says_a_row_of_a_person_with_a_case_is_a_further_result(
+    signed_in, held_case
+):
+    response = upload(signed_in, csv_file(GOOD_NEW, GOOD_HELD))
+
+    rows = outcomes(response)
+    html = response.content.decode()
+    assert (rows[3].outcome, rows[3].case) == ("further result", held_case)
+    assert response.context["preview"].further_results == 1
+    assert 'id="count-further">1<' in html
+    assert "Kept with case HELD-CASE of <strong>Amira Khan</strong>" in html
+    assert "the same episode (specimens within 90 days), so no new case" in html
+    assert "Confirm and add 1 case and 1 further result" in html
+
+
+def test_a_file_of_only_further_results_can_be_confirmed_and_is_recorded(
+    signed_in, held_case
+):
+    preview = upload(signed_in, csv_file(GOOD_HELD))
+    assert preview.context["preview"].to_create == 0
+    assert "Confirm and add 1 further result</button>" in preview.text
+
+    response = signed_in.get(confirm(signed_in, preview)["Location"])
+
+    [further] = FurtherResult.objects.all()
+    assert (further.case, further.lab_reference, further.source) == (
+        held_case,
+        "LAB-2",
+        "csv",
+    )
+    assert Case.objects.count() == 1
+    assert response.context["attached"] == 1
+    assert 'id="count-attached">1<' in response.text
+    assert "Results added</h1>" in response.text
+    [row] = response.context["outcomes"]
+    assert row["status"] == "attached"
+    assert (
+        f"Further result</strong> kept with case {held_case.pk}: The person "
+        f"already has case {held_case.pk}" in response.text
+    )
+    assert "Not sent" not in response.text
+
+
+def test_a_further_result_confirmed_again_is_said_to_be_held(signed_in, held_case):
+    preview = upload(signed_in, csv_file(GOOD_HELD))
+    confirm(signed_in, preview)
+
+    response = signed_in.get(confirm(signed_in, preview)["Location"])
+
+    assert FurtherResult.objects.count() == 1
+    assert (response.context["attached"], response.context["existing"]) == (0, 1)
+    assert "No new results added</h1>" in response.text
 
 
 # --- the file -------------------------------------------------------------------------
