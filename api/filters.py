@@ -78,10 +78,16 @@ class LocalDayFilter(filters.DateFilter):
     """A local date bound on a time stamp: `from` includes the day, `to` includes it too.
 
     Compares the column with local midnight, so the index on the time stamp is used.
+    The date is YYYY-MM-DD only, as in the API's bodies: the form's own formats are
+    the language's (05/12/2026 is 5 December in en-gb, 12 May in en).
     """
 
     def __init__(self, *args, bound: str, **kwargs):
         self.bound = bound
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        kwargs.setdefault(
+            "error_messages", {"invalid": "Enter a real date as YYYY-MM-DD."}
+        )
         kwargs.setdefault(
             "help_text",
             "Local date (YYYY-MM-DD), inclusive: "

@@ -6,7 +6,10 @@ intake's API_INTAKE_MAX_BODY_BYTES, every other API_MAX_BODY_BYTES) is a JSON 41
 Text that is not valid Unicode (a lone UTF-16 surrogate, "\\ud800", which Python's
 JSON reader takes) is a 400 naming where it is, field by field as a serializer's
 errors are: neither the reply repeating it could be written as UTF-8 nor PostgreSQL
-store it, so it was a 500, after a batch's good items were saved.
+store it, so it was a 500, after a batch's good items were saved. A list body sent
+to a view that checks its items one by one (`unicode_checked_per_item`, the
+intake's batch) is let through: that view reports the items holding such text as
+invalid, with these same errors (unicode_errors), and saves the rest.
 """
 
 from __future__ import annotations
@@ -77,6 +80,10 @@ class LimitedJSONParser(JSONParser):
             data = json.loads(text, parse_constant=_no_constants)
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"The body is not valid JSON: {exc}") from None
+        if isinstance(data, list) and getattr(
+            parser_context.get("view"), "unicode_checked_per_item", False
+        ):
+            return data
         # Only an escape can carry a surrogate (a decoder refuses an encoded one), so
         # a body without one is not walked.
         if ESCAPED_SURROGATE.search(text) and (errors := unicode_errors(data)):

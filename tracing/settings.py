@@ -687,6 +687,10 @@ REST_FRAMEWORK = {
     # shared cache (Redis in production) so every web process sees the same count.
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ApiClientRateThrottle"],
     "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    # Dates as YYYY-MM-DD only, as the results upload reads them. DRF's default,
+    # Django's parse_date, falls back on Python's fromisoformat, which reads a week
+    # date ("1980-W02") as its Monday and takes a date without dashes ("20261205").
+    "DATE_INPUT_FORMATS": ["%Y-%m-%d"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Contact tracing API",

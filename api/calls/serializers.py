@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django.utils import timezone
@@ -13,12 +14,28 @@ from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_prob
 
 from ..access import staff_user_named
 
+# A whole ISO 8601 date and time, as the API has always read good input: dashes in
+# the date, hours and minutes, seconds and a fraction optional, and an offset or Z
+# optional. (Django's parse_datetime falls back on Python's fromisoformat, which also
+# reads a week ("2026-W49", its Monday at midnight), a date alone, or no dashes.)
+FULL_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?",
+    re.ASCII,
+)
+FULL_DATE_TIME_FORMAT = "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]"
+
 
 class CallBackField(serializers.DateTimeField):
     """A call back time: with an offset, the moment it names; without one, local
     time read by the call rules as the call form reads it (work.rules.
     call_back_moment), so a time the clocks skip is refused beside the field, not
-    stored an hour off, and one they repeat is the first at every door."""
+    stored an hour off, and one they repeat is the first at every door. Anything
+    but a whole date and time (FULL_DATE_TIME) is refused, never guessed at."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not FULL_DATE_TIME.fullmatch(value):
+            self.fail("invalid", format=FULL_DATE_TIME_FORMAT)
+        return super().to_internal_value(value)
 
     def enforce_timezone(self, value: datetime) -> datetime:
         if timezone.is_naive(value):
