@@ -2,7 +2,8 @@
 
 Only the database is read here (never the cache), so a Redis outage cannot stop
 an integration: an expired token, or a rotated one past its grace, is a 401 that
-says so.
+says so. So is a token sent another way (bare, or as "Basic"), which was told no
+credentials were given at all.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from .models import ApiClient
 from .services import api_client_touch
 
 KEYWORDS = ("bearer", "token")
+SEND_AS_BEARER = (
+    "Send the token as “Authorization: Bearer <token>”: this Authorization header "
+    "gives another scheme, or none."
+)
+MALFORMED = "Invalid Authorization header: send “Authorization: Bearer <token>”."
 
 
 class ApiClientAuthentication(authentication.BaseAuthentication):
@@ -20,12 +26,17 @@ class ApiClientAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         header = authentication.get_authorization_header(request).split()
-        if not header or header[0].lower().decode(errors="replace") not in KEYWORDS:
+        if not header:
             return None
+        if header[0].lower().decode(errors="replace") not in KEYWORDS:
+            # Signed-in staff are left to their session, whatever else their
+            # browser sends (a proxy's Basic credentials, say).
+            user = getattr(request._request, "user", None)
+            if user is not None and user.is_authenticated:
+                return None
+            raise exceptions.AuthenticationFailed(SEND_AS_BEARER, code="not_bearer")
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed(
-                "Invalid Authorization header: give 'Bearer <token>'."
-            )
+            raise exceptions.AuthenticationFailed(MALFORMED)
         try:
             token = header[1].decode()
         except UnicodeDecodeError:

@@ -1,12 +1,17 @@
-"""Filters the API lists share: ids, local dates, codes, and work-item fields."""
+"""Filters the API lists share: ids, local dates, codes, and work-item fields; and
+the refusal of a query parameter a list does not have."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import django_filters as filters
 from django import forms
 from django.db.models import Model, QuerySet
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 from areas.models import Area
 from cases.workitem import Status
@@ -148,6 +153,45 @@ class CodeFilter(filters.CharFilter):
     nothing has is a 400, which /figures/ says already."""
 
     field_class = CodeField
+
+
+UNKNOWN_PARAMETER = (
+    "This list has no parameter “{name}”: it would be ignored and every item listed. "
+    "It takes: {known}."
+)
+
+
+def list_parameters(view: Any) -> set[str]:
+    """The query parameters the view's filters read: each filter's name, or its
+    suffixed names for a filter of two inputs (a range's `_min` and `_max`)."""
+    filterset_class = getattr(view, "filterset_class", None)
+    if filterset_class is None:
+        return set()
+    names = set()
+    for name, declared in filterset_class.base_filters.items():
+        suffixes = getattr(declared.field.widget, "suffixes", None) or [""]
+        names.update(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
+    return names
+
+
+def refuse_unknown_parameters(request: Request, view: Any, *, also: set[str]) -> None:
+    """A 400 naming each query parameter the list does not have, and those it has.
+
+    Ignored, a parameter a list lacks (`?local_team=` on cases, where each case has
+    one) answered the whole list, which the client read as filtered: as a code no area
+    has is refused (CodeField), so is a filter no list has. Known are the view's
+    filters, `also` (the paging's own), and `format`."""
+    known = list_parameters(view) | also | {api_settings.URL_FORMAT_OVERRIDE}
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        listed = ", ".join(sorted(known))
+        raise ValidationError(
+            {
+                name: [UNKNOWN_PARAMETER.format(name=name, known=listed)]
+                for name in unknown
+            },
+            code="unknown_parameter",
+        )
 
 
 class WorkItemFilter(filters.FilterSet):

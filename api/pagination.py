@@ -10,6 +10,9 @@ reads do not move the pages it has yet to read.
 A cursor is opaque to clients (base64 of the direction, the time and the id); one
 that is not a cursor this API gave is bad input, a 400 saying so on `cursor` (DRF's
 own answers 404, as if the list were not there).
+
+Every list is paged here, so here too a query parameter the list does not have is
+refused (api.filters.refuse_unknown_parameters), rather than ignored.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from rest_framework.utils.urls import replace_query_param
 from clock import moment_of
 from rows.ids import row_id
 
+from .filters import refuse_unknown_parameters
+
 INVALID = (
     "Not a cursor of this list: follow the next or previous link of a page, or leave "
     "the cursor out for the first page."
@@ -43,6 +48,11 @@ class NewestFirstPagination(CursorPagination):
     def paginate_queryset(
         self, queryset: QuerySet, request: Request, view: Any = None
     ) -> list | None:
+        refuse_unknown_parameters(
+            request,
+            view,
+            also={self.cursor_query_param, self.page_size_query_param},
+        )
         self.request = request
         self.base_url = request.build_absolute_uri()
         self.page_size = self.get_page_size(request)
