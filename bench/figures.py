@@ -23,7 +23,7 @@ figures/weekly.py, median of 3 (and each block's part alone, median of 3). It
 prints a table (block, app seconds, SQL seconds, ratio app / SQL) and whether every
 number agrees: any difference is printed and the exit status is 1. It also prints
 how many contacts would be merged by the rule "the same person, phone or NHS
-number" beside the app's key (NHS number, else phone, else the person row).
+number" beside the app's key (the person row, as matching and merges decided).
 
     .venv/bin/python bench/figures.py                # the month: ~5 min to load,
                                                      # ~11 min in all on 2 cores
@@ -979,7 +979,7 @@ def build(url: str, scale: float, reuse: bool) -> None:
 
 # One statement for the week and the scope. {scope} is "" (England) or a filter on the
 # item's area's local team. The definitions are those of figures/weekly.py: a contact
-# is a person by COALESCE(NHS number, phone, '#' person id); the route of a national
+# is a person by their person row (person_id); the route of a national
 # reach is the tier of the caller of the item's first reaching call.
 HOURS = "CAST(EXTRACT(EPOCH FROM ({0})) AS double precision) / 3600.0"
 SQL_BLOCKS = {
@@ -1052,28 +1052,56 @@ SQL_BLOCKS = {
     """,
     "staff": """
     SELECT coalesce(json_agg(json_build_array(tier, team, seconds, calls, reached,
-                                              talk) ORDER BY tier, team), '[]')
+                                              busy) ORDER BY tier, team), '[]')
       FROM (
-        SELECT p.tier, t.name AS team, sum(s.seconds) AS seconds, sum(k.calls) AS calls,
-               sum(k.reached) AS reached, sum(k.talk) AS talk
-          FROM staffing_staffprofile p
-          LEFT JOIN staffing_team t ON t.id = p.team_id
-          LEFT JOIN (
-            SELECT staff_id,
-                   sum(EXTRACT(EPOCH FROM least(ends_at, %(until)s)
-                                        - greatest(starts_at, %(start)s))) AS seconds
-              FROM staffing_shift
-             WHERE status = 'booked' AND starts_at < %(until)s AND ends_at > %(start)s
-             GROUP BY staff_id) s ON s.staff_id = p.id
-          LEFT JOIN (
-            SELECT caller_id, count(*) AS calls,
-                   count(*) FILTER (WHERE outcome = 'reached') AS reached,
-                   sum(duration_seconds) AS talk
-              FROM calls_callattempt
-             WHERE started_at >= %(start)s AND started_at < %(until)s
-             GROUP BY caller_id) k ON k.caller_id = p.user_id
-         WHERE p.tier IN (2, 3)
-         GROUP BY p.tier, t.name) staff
+        WITH worked AS (
+            -- Shift time worked in the week, by the tier and team each shift was
+            -- booked for (a slot open to the tier: the person's own team).
+            SELECT s.staff_id, s.tier, coalesce(st.name, pt.name) AS team,
+                   sum(EXTRACT(EPOCH FROM least(s.ends_at, %(until)s)
+                                        - greatest(s.starts_at, %(start)s))) AS seconds
+              FROM staffing_shift s
+              JOIN staffing_staffprofile p ON p.id = s.staff_id
+              LEFT JOIN staffing_team st ON st.id = s.team_id
+              LEFT JOIN staffing_team pt ON pt.id = p.team_id
+             WHERE s.status = 'booked' AND s.tier IN (2, 3)
+               AND s.starts_at < %(until)s AND s.ends_at > %(start)s
+             GROUP BY s.staff_id, s.tier, coalesce(st.name, pt.name)
+        ), main AS (
+            -- Each person's calls go with their tier and team of the most hours.
+            SELECT DISTINCT ON (staff_id) staff_id, tier, team
+              FROM worked ORDER BY staff_id, seconds DESC
+        ), called AS (
+            -- Calls, each case and contact reached once a person, and talk time.
+            SELECT p.id AS staff_id, p.tier, t.name AS team, count(*) AS calls,
+                   count(DISTINCT k.case_id) FILTER (WHERE k.outcome = 'reached')
+                   + count(DISTINCT k.contact_id) FILTER (WHERE k.outcome = 'reached')
+                     AS reached,
+                   coalesce(sum(k.duration_seconds), 0) AS talk
+              FROM calls_callattempt k
+              JOIN staffing_staffprofile p ON p.user_id = k.caller_id
+              LEFT JOIN staffing_team t ON t.id = p.team_id
+             WHERE k.started_at >= %(start)s AND k.started_at < %(until)s
+             GROUP BY p.id, p.tier, t.name
+        ), filed AS (
+            SELECT staff_id, tier, team, seconds, 0 AS calls, 0 AS reached, 0 AS talk
+              FROM worked
+            UNION ALL
+            SELECT c.staff_id, coalesce(m.tier, c.tier),
+                   CASE WHEN m.staff_id IS NULL THEN c.team ELSE m.team END,
+                   0, c.calls, c.reached, c.talk
+              FROM called c LEFT JOIN main m ON m.staff_id = c.staff_id
+             WHERE coalesce(m.tier, c.tier) IN (2, 3)
+        ), person AS (
+            SELECT tier, team, sum(seconds) AS seconds, sum(calls) AS calls,
+                   sum(reached) AS reached, sum(talk) AS talk
+              FROM filed GROUP BY staff_id, tier, team
+        )
+        -- Time on calls: talk and the wrap-up of each, up to the person's shift time.
+        SELECT tier, team, sum(seconds) AS seconds, sum(calls) AS calls,
+               sum(reached) AS reached,
+               sum(least(seconds, talk + calls * %(wrap_up)s)) AS busy
+          FROM person GROUP BY tier, team) staff
     """,
 }
 SQL_COMMON = """
@@ -1100,15 +1128,14 @@ WITH week_cases AS MATERIALIZED (
 ), who AS (
     -- One row per person: their first reached row, else their first identified
     -- (one sort serves the window and DISTINCT ON).
-    SELECT DISTINCT ON (who) id, reached_at, reached_route,
+    SELECT DISTINCT ON (person_id) id, reached_at, reached_route,
            min(created_at) OVER person AS first_created,
            count(*) OVER person AS rows
-      FROM (SELECT k.*, coalesce(nullif(p.nhs_number, ''), nullif(p.phone, ''),
-                                 '#' || k.person_id) AS who
-              FROM week_contacts k JOIN people_person p ON p.id = k.person_id) k
-    WINDOW person AS (PARTITION BY who ORDER BY reached_at NULLS LAST, created_at, id
+      FROM week_contacts k
+    WINDOW person AS (PARTITION BY person_id
+                      ORDER BY reached_at NULLS LAST, created_at, id
                       ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-     ORDER BY who, reached_at NULLS LAST, created_at, id
+     ORDER BY person_id, reached_at NULLS LAST, created_at, id
 ), contact_reach AS (
     -- The people reached, with the tier of their kept row's first reaching call.
     SELECT w.reached_route, w.reached_at, w.first_created, f.tier
@@ -1259,7 +1286,7 @@ def sql_numbers(result: dict) -> dict[str, object]:
             out[f"{block}.{route}.within_24h"] = within
     for name, (median, p90, n) in (result.get("times") or {}).items():
         out[f"times.{name}"] = (two(median), two(p90), n)
-    for tier, team, seconds, calls, reached, talk in result.get("staff") or []:
+    for tier, team, seconds, calls, reached, busy in result.get("staff") or []:
         seconds = float(seconds or 0)
         if not seconds and not calls:
             continue
@@ -1270,7 +1297,7 @@ def sql_numbers(result: dict) -> dict[str, object]:
             reached or 0,
             ratio(calls or 0, hours),
             ratio(reached or 0, hours),
-            round(1 - min(1.0, (talk or 0) / seconds), 3) if seconds else None,
+            round(1 - float(busy or 0) / seconds, 3) if seconds else None,
         )
     return out
 
@@ -1346,7 +1373,15 @@ def measure(label: str, period, scope, team_id: int | None) -> tuple[list, list]
     from figures.weekly import weekly_figures
 
     start, end = period.bounds()
-    params = {"start": start, "end": end, "until": end, "team": team_id}
+    from figures.utilisation import WRAP_UP
+
+    params = {
+        "start": start,
+        "end": end,
+        "until": end,
+        "team": team_id,
+        "wrap_up": WRAP_UP.total_seconds(),
+    }
     blocks = ["cases", "contacts", "times"] + (["staff"] if team_id is None else [])
     figures, cold, cold_queries = run_app(period, scope)
     runs = [run_app(period, scope) for _ in range(RUNS)]
