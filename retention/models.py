@@ -233,8 +233,9 @@ class Erasure(models.Model):
 # those were, so a purge takes only a record its team was told of, for a day that
 # has come (retention.selectors.contacts_to_purge, cases_to_purge), and a record the
 # warnings never covered (its person had something open in its warning week, a hold
-# was on, it was named again since) is told of first and taken a warning's days
-# later. A record purged or erased takes its row with it.
+# was on, it was named again since), or covered more than a warning's days before
+# (kept past its day since), is told of again and taken a warning's days later. A
+# record purged or erased takes its row with it.
 class PurgeNotice(models.Model):
     """One contact or case a warning told its local team of. (A plain foreign key,
     not one-to-one: a contact folded into another by a merge brings its notice

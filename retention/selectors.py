@@ -21,7 +21,9 @@ trail (but none of a person still kept), then people with nothing left.
 The warnings to local teams are chosen by the same rules (contacts_to_purge,
 cases_to_purge, with the warning's end for now), each record dated from when its
 days run (a contact from its latest naming); and the purge of contacts and cases
-takes only records a warning told of (PurgeNotice) for a day that has come.
+takes only records a warning told of (PurgeNotice) for a day that has come, and
+gone no more than a warning's days: a record kept longer than that (its person had
+something open, a hold was on) is told of again before it goes.
 """
 
 from __future__ import annotations
@@ -74,6 +76,16 @@ class PurgeDay:
 
     day: date
     team: int | None
+
+
+@dataclass(frozen=True)
+class Told:
+    """When a purge asks whether a record was told of: the run's local day, and the
+    warning's days (a warning covers its records from the day it named until that
+    many days after it)."""
+
+    on: date
+    warn_days: int
 
 
 @dataclass(frozen=True)
@@ -226,44 +238,57 @@ def purge_days(kind: str, ids: Collection[int], days: int) -> dict[int, PurgeDay
     return found
 
 
-def told_of(kind: str, due: dict[int, date], *, by: date | None = None) -> set[int]:
+def told_of(
+    kind: str, due: dict[int, date], *, told: Told, come: bool = False
+) -> set[int]:
     """Of these records (each with the local day it becomes due), those a warning
-    told their team of for that day or a later one (and, given `by`, for a day no
-    later than it: the warning's days are over). A warning for an earlier day was
-    for a date since moved (a contact named again), and covers it no longer."""
+    still covers on the local day `told.on`: one that told their team of it for that
+    day or a later one, and named a day no more than the warning's days before
+    `told.on` (with `come`, also one no later than it: the warning's days are over).
+
+    A warning for an earlier day than the record's was for a date since moved (a
+    contact named again); one for a day more than a warning's days gone was for a
+    record then kept (its person had something open, a hold was on), and a team
+    told "on that day" months ago is told again before the record goes. Both cover
+    it no longer."""
     if not due:
         return set()
     column = f"{kind}_id"
-    notices = PurgeNotice.objects.filter(**{f"{column}__in": _ids(due)}).values_list(
-        column, "warning__purge_on"
-    )
-    return {pk for pk, day in notices if day >= due[pk] and (by is None or day <= by)}
+    notices = PurgeNotice.objects.filter(
+        **{f"{column}__in": _ids(due)},
+        warning__purge_on__gte=told.on - timedelta(days=told.warn_days),
+    ).values_list(column, "warning__purge_on")
+    return {
+        pk for pk, day in notices if day >= due[pk] and (not come or day <= told.on)
+    }
 
 
 def _unwarned(
-    kind: str, rows: list[tuple], kept: set[int], cutoff: datetime, told_by: date
+    kind: str, rows: list[tuple], kept: set[int], cutoff: datetime, told: Told
 ) -> set[int]:
-    """Of the rows not kept otherwise, those no warning told of for a day that has
-    come by `told_by` (the run's local day)."""
-    days = _told_days(told_by, cutoff)
+    """Of the rows not kept otherwise, those no warning covers on the run's local
+    day (told_of: for a day that has come, and gone no more than a warning's
+    days)."""
+    days = _told_days(told.on, cutoff)
     due = {
         pk: when.day
         for pk, when in purge_days(
             kind, [pk for pk, _ in rows if pk not in kept], days
         ).items()
     }
-    told = told_of(kind, due, by=told_by)
-    return {pk for pk in due if pk not in told}
+    covered = told_of(kind, due, told=told, come=True)
+    return {pk for pk in due if pk not in covered}
 
 
 def contacts_to_purge(
-    *, cutoff: datetime, after: int, size: int, told_by: date | None = None
+    *, cutoff: datetime, after: int, size: int, told: Told | None = None
 ) -> Claim:
     """The next contacts closed at or before the cut-off (and not named again since)
     whose person is not held and has nothing open, and that no case under a hold
-    named (the held case's record is kept whole: who it named, too). Given
-    `told_by` (the run's local day), only those a warning told their team of for a
-    day that has come.
+    named (the held case's record is kept whole: who it named, too). Given `told`
+    (the run's local day and warning's days), only those a warning still covers:
+    it told their team of them for a day that has come, a warning's days ago at
+    most (told_of).
 
     The warnings are chosen by this same rule with the warning's end for the run's
     time (services._warn): what a team is told of is what the purge takes."""
@@ -287,19 +312,19 @@ def contacts_to_purge(
     )
     people = people_kept({person for _, person in rows}, closed_by=None)
     kept |= {pk for pk, person in rows if person in people}
-    if told_by is not None:
-        kept |= _unwarned("contact", rows, kept, cutoff, told_by)
+    if told is not None:
+        kept |= _unwarned("contact", rows, kept, cutoff, told)
     return _claim(rows, kept)
 
 
 def cases_to_purge(
-    *, cutoff: datetime, after: int, size: int, told_by: date | None = None
+    *, cutoff: datetime, after: int, size: int, told: Told | None = None
 ) -> Claim:
     """The next cases closed at or before the cut-off that no contact or further
     exposure refers to any longer (their contacts purged first, or kept), whose
-    person is not held and has nothing open. Given `told_by` (the run's local
-    day), only those a warning told their team of for a day that has come (the
-    warnings are chosen by this same rule, as for contacts)."""
+    person is not held and has nothing open. Given `told` (the run's local day and
+    warning's days), only those a warning still covers, as for contacts (the
+    warnings are chosen by this same rule)."""
     rows = list(
         Case.objects.filter(pk__gt=after, status__in=CASE_DONE)
         .alias(closed=closed_at())
@@ -312,8 +337,8 @@ def cases_to_purge(
     kept |= _column(Exposure.objects.filter(case_id__in=pks), "case_id")
     people = people_kept({person for _, person in rows}, closed_by=None)
     kept |= {pk for pk, person in rows if person in people}
-    if told_by is not None:
-        kept |= _unwarned("case", rows, kept, cutoff, told_by)
+    if told is not None:
+        kept |= _unwarned("case", rows, kept, cutoff, told)
     return _claim(rows, kept)
 
 

@@ -6,7 +6,8 @@ what will be purged within the warning's days, pseudonymise, purge contacts, pur
 cases, purge the audit trail, purge people. The warning is chosen by the purge's own
 rules, and a run that warns purges only contacts and cases a warning told of, for a
 day that has come: a record kept past its day (its person had something open, a
-hold was on) is told of first and goes a warning's days later. Each batch is one transaction that
+hold was on) for longer than a warning's days is told of first (again) and goes a
+warning's days later. Each batch is one transaction that
 changes its rows, records its counts and moves the run's cursor, so a batch that
 dies leaves nothing half-done and the run is taken up where it stopped. Batches,
 holds and erasures take one PostgreSQL advisory lock for their transaction, so a
@@ -68,6 +69,7 @@ from .rules import (
 )
 from .selectors import (
     Claim,
+    Told,
     active_hold_of,
     audit_to_purge,
     cases_to_purge,
@@ -211,7 +213,8 @@ def legal_hold_lift(
 ) -> LegalHold:
     """The clock runs again for the person (from their records' own dates: a record
     already past its days is taken by the next run if a warning told its team of
-    it, else told of first and taken a warning's days later). Administrators only;
+    it for a day a warning's days ago at most, else told of first, again if its
+    warning is older, and taken a warning's days later). Administrators only;
     audited."""
     _admin_only(by, "lift a legal hold")
     reason = (reason or "").strip()
@@ -421,13 +424,22 @@ def _pseudonymise(run: RetentionRun, now: datetime) -> Batch:
     return Batch(counts, _cursor(claim), claim.finishes(size))
 
 
-def _told_by(run: RetentionRun) -> date | None:
-    """The run's local day, by which a record's warning must have come for the purge
-    to take it; None for a run without the warning (one limited to some rules, for
-    a benchmark or a test), which takes records by their dates alone."""
+def _told(run: RetentionRun) -> Told:
+    """The run's local day and its warning's days: a warning covers its records for
+    a day that has come by then, and gone no more than the warning's days."""
+    return Told(
+        on=timezone.localdate(run.started_at),
+        warn_days=int(run.rules["days"]["warn_days_before_purge"]),
+    )
+
+
+def _told_by(run: RetentionRun) -> Told | None:
+    """What a record's warning must cover for the purge to take it (_told); None for
+    a run without the warning (one limited to some rules, for a benchmark or a
+    test), which takes records by their dates alone."""
     if Rule.WARN not in run.rules.get("rules", RULE_ORDER):
         return None
-    return timezone.localdate(run.started_at)
+    return _told(run)
 
 
 def _purge_told(model: type[Case] | type[Contact], ids: list[int]) -> Counter[str]:
@@ -446,7 +458,7 @@ def _purge_contacts(run: RetentionRun, now: datetime) -> Batch:
         cutoff=run.purge_contacts_before,
         after=_next_after(run),
         size=size,
-        told_by=_told_by(run),
+        told=_told_by(run),
     )
     counts = _purge_told(Contact, claim.ids)
     return Batch(counts, _cursor(claim), claim.finishes(size))
@@ -456,7 +468,7 @@ def _purge_cases(run: RetentionRun, now: datetime) -> Batch:
     size = batch_size(_vendor())
     cutoff = run.purge_cases_before
     claim = cases_to_purge(
-        cutoff=cutoff, after=_next_after(run), size=size, told_by=_told_by(run)
+        cutoff=cutoff, after=_next_after(run), size=size, told=_told_by(run)
     )
     counts = _purge_told(Case, claim.ids)
     done = claim.finishes(size)
@@ -544,17 +556,19 @@ def _warning_days(
 def _warn(run: RetentionRun, now: datetime) -> Batch:
     """Tell each local team of the records of its areas that the purge will take:
     those the purge's own rules (contacts_to_purge, cases_to_purge) would take if
-    run at the warning's end, less those a warning told of already for the day they
-    are due. Each record is told of for the day it becomes due, and never sooner
-    than the warning's days from now: one overdue that no warning covered (its
-    person had something open in its warning week, a hold was on) is taken that
-    many days on, not straight away. Which records each warning told of is kept
+    run at the warning's end, less those a warning still covers (told_of: for the
+    day they are due, named no more than a warning's days ago). Each record is told of for the day it becomes due, and never sooner
+    than the warning's days from now: one overdue that no warning covers (its
+    person had something open in its warning week, a hold was on; or it was kept
+    more than a warning's days past the day its warning named) is taken that many
+    days on, not straight away. Which records each warning told of is kept
     (PurgeNotice): the purge takes no other."""
     days = run.rules["days"]
     size = batch_size(_vendor())
     until = timezone.localtime(run.warn_until)
     fallback = LocalTeam.objects.filter(is_fallback=True).values_list("pk", flat=True)
     fallback_id = next(iter(fallback), None)
+    told_on = _told(run)
     groups: dict[tuple[int, date], dict[str, list[int]]] = {}
     select: Callable[..., Claim]
     for kind, select, kept in (
@@ -565,7 +579,9 @@ def _warn(run: RetentionRun, now: datetime) -> Batch:
         while True:
             claim = select(cutoff=until - timedelta(days=kept), after=after, size=size)
             due = purge_days(kind, claim.ids, kept)
-            told = told_of(kind, {pk: when.day for pk, when in due.items()})
+            told = told_of(
+                kind, {pk: when.day for pk, when in due.items()}, told=told_on
+            )
             for pk, when in due.items():
                 team = when.team or fallback_id
                 if pk in told or team is None:
@@ -581,7 +597,8 @@ def _warn(run: RetentionRun, now: datetime) -> Batch:
     for kind in ("contact", "case"):
         ids = [pk for records in groups.values() for pk in records[kind]]
         if ids:
-            # A notice for a day since moved (a contact named again) is told anew.
+            # A notice for a day since moved (a contact named again), or gone more
+            # than a warning's days (the record kept past it), is told anew.
             PurgeNotice.objects.filter(
                 **{f"{kind}_id__in": id_set(ids, "default")}
             ).delete()
