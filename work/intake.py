@@ -28,6 +28,8 @@ from areas.services import PostcodeLookup
 from audit.models import AuditEvent
 from audit.services import audit_event, audit_record_many
 from cases.models import COMPLEX_SETTINGS, EPISODE_DAYS, Case, FurtherResult
+from cases.workitem import Status
+from contacts.models import Contact
 from escalations.models import Escalation
 from people.models import Person
 from people.services import (
@@ -39,12 +41,13 @@ from people.services import (
     person_find_or_create,
 )
 from rows.insert import insert_rows
+from rows.locks import hold_until_commit
 from rows.retry import atomic_operation
 
 from .contact_area import contacts_follow_people
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
-from .isolation import contacts_become_cases
+from .isolation import OPEN_OR_TOLD, contacts_become_cases
 from .online import online_case_wait, online_cases_invite
 from .rules import CallRule, case_isolation_ends_on
 
@@ -53,6 +56,10 @@ log = logging.getLogger(__name__)
 # A batch of up to this many results holds its people's arrivals one at a time with
 # any other's (case_intake_many).
 ARRIVALS_LOCKED_UP_TO = 25
+
+# A case whose work is done: a new exposure since (a contact isolating now) makes a
+# positive of its episode a new case (episode_cases).
+DONE_WITH = (Status.COMPLETED, Status.CLOSED)
 
 # What must agree for a lab reference received again to be the same result: who it is
 # (contact details such as phone, email, postcode and address may change, so they are
@@ -335,30 +342,56 @@ def results_on_file(results: Sequence[TestResult]) -> list[IntakeOutcome | None]
 
 
 def episode_cases(
-    *, people: Iterable[int], specimen_dates: Iterable[date]
+    *,
+    people: Iterable[int],
+    specimen_dates: Iterable[date],
+    now: datetime | None = None,
 ) -> dict[int, list[Case]]:
     """The cases of these people that a result with one of these specimen dates
     could be a further result of (within EPISODE_DAYS of one of them), by person,
-    with their people: one query for a whole batch."""
+    with their people: one query for a whole batch.
+
+    A case whose work is done (completed or closed) is left out for a person who is
+    a contact isolating now (open or told, as work.isolation switches them): they
+    were exposed again since, so their positive is a new case, traced, and their
+    contact isolates as that case does; kept with the old case, the people they
+    met since would never be asked for. One more query, for those people only."""
     people, specimen_dates = set(people), set(specimen_dates)
     if not people or not specimen_dates:
         return {}
     window = timedelta(days=EPISODE_DAYS)
+    cases = list(
+        Case.objects.filter(
+            person_id__in=people,
+            specimen_date__gte=min(specimen_dates) - window,
+            specimen_date__lte=max(specimen_dates) + window,
+        ).select_related("person")
+    )
+    done = {case.person_id for case in cases if case.status in DONE_WITH}
+    exposed = (
+        set(
+            Contact.objects.filter(
+                OPEN_OR_TOLD,
+                person_id__in=done,
+                isolation_ends_on__gte=timezone.localdate(now or timezone.now()),
+            ).values_list("person_id", flat=True)
+        )
+        if done
+        else set()
+    )
     by_person: dict[int, list[Case]] = {}
-    for case in Case.objects.filter(
-        person_id__in=people,
-        specimen_date__gte=min(specimen_dates) - window,
-        specimen_date__lte=max(specimen_dates) + window,
-    ).select_related("person"):
+    for case in cases:
+        if case.person_id in exposed and case.status in DONE_WITH:
+            continue
         by_person.setdefault(case.person_id, []).append(case)
     return by_person
 
 
 def episode_case(cases: Iterable[Case], specimen_date: date) -> Case | None:
-    """Of a person's cases, the one a result with this specimen date belongs to:
-    the most recent whose specimen date is within EPISODE_DAYS of it, before or
-    after, the case open or closed; None when there is none (a new case, a
-    reinfection after EPISODE_DAYS)."""
+    """Of a person's cases (as episode_cases finds them), the one a result with this
+    specimen date belongs to: the most recent whose specimen date is within
+    EPISODE_DAYS of it, before or after, the case open or closed; None when there
+    is none (a new case, a reinfection after EPISODE_DAYS)."""
     within = [
         case
         for case in cases
@@ -439,12 +472,15 @@ def case_intake_many(
     areas are fetched once per batch.
 
     A new result whose person (as matched) has a case of the same episode (its
-    specimen date within EPISODE_DAYS of this one's, either way, open or closed) is
+    specimen date within EPISODE_DAYS of this one's, either way, open or closed,
+    unless done with and the person a contact isolating now: episode_cases) is
     not a case: it is kept with the most recent such case as a FurtherResult (the
     outcome's `further`), audited, and nothing else happens (no text or link, no
     change to isolation, nothing to assign). The cases of the batch's people found
-    set-wise are read in one query; within a batch, the first result of a person
-    makes the case and the others of the same episode are kept with it.
+    set-wise are read in one query, after holding them (_people_one_at_a_time) so
+    that another intake of one of them at once waits for this one's; within a
+    batch, the first result of a person makes the case and the others of the same
+    episode are kept with it.
 
     The batch is written set-wise (_cases_create_many: one query matches every
     person, one INSERT makes the new people, one the cases, one the further
@@ -643,9 +679,11 @@ def _cases_create_many(
         for index, answer in zip(indexes, people, strict=True)
         if isinstance(answer, tuple) and not answer[1]
     }
+    _people_one_at_a_time(person.pk for person in held.values())
     episodes = episode_cases(
         people={person.pk for person in held.values()},
         specimen_dates={results[index].specimen_date for index in held},
+        now=now,
     )
     made: dict[int, tuple[Case, bool] | FurtherResult] = {}
     refused: dict[int, ValidationError] = {}
@@ -689,10 +727,11 @@ def _case_create(
         details=result.person, postcodes=postcodes, source="intake", new_id=new_id
     )
     if not created:
+        _people_one_at_a_time([person.pk])
         episode = _episode_case_of(
             result,
             episode_cases(
-                people=[person.pk], specimen_dates=[result.specimen_date]
+                people=[person.pk], specimen_dates=[result.specimen_date], now=now
             ).get(person.pk, []),
         )
         if episode is not None:
@@ -707,6 +746,18 @@ def _case_create(
     case.save()
     _case_escalate_if_complex(case, now=now)
     return case, invite
+
+
+def _people_one_at_a_time(people: Iterable[int]) -> None:
+    """Hold these people (held before, found for results of this batch) until the
+    transaction ends, so that another intake of one of them waits here for this
+    one's cases and reads them, rather than reading none while this one's are not
+    yet committed and making a second case of the same episode. Arrivals are held
+    by what matching weighs (people.services: arrivals_one_at_a_time), but only for
+    a batch of up to ARRIVALS_LOCKED_UP_TO; this holds every batch's people found,
+    one key each, all in one statement in one order (rows.locks), so batches
+    holding several never wait on each other."""
+    hold_until_commit(f"person id:{pk}" for pk in sorted(set(people)))
 
 
 def _episode_case_of(result: TestResult, cases: Sequence[Case]) -> Case | None:

@@ -166,7 +166,7 @@ def isolation_override(
 # A contact whose isolation a positive test switches to the case's: one still to be
 # reached (new, held, with a local team) or told to isolate (reached, completed, or
 # closed by a local team that reached them): all but those closed never reached.
-_OPEN_OR_TOLD = ~Q(status=Status.CLOSED, reached_at__isnull=True)
+OPEN_OR_TOLD = ~Q(status=Status.CLOSED, reached_at__isnull=True)
 
 
 def contacts_become_cases(
@@ -220,7 +220,7 @@ def _contacts_follow_cases(
     today = timezone.localdate(now)
     contacts = list(
         Contact.objects.select_for_update(of=("self",))
-        .filter(_OPEN_OR_TOLD, person_id__in=people, isolation_ends_on__gte=today)
+        .filter(OPEN_OR_TOLD, person_id__in=people, isolation_ends_on__gte=today)
         .order_by("pk")
     )
     if not contacts:
