@@ -73,6 +73,7 @@ from .casework import WAITING
 from .contact_area import contacts_follow_people
 from .errors import WorkRefused
 from .isolation import contacts_follow_own_cases
+from .online import is_mobile
 from .rules import contact_isolation_ends_on
 
 # The fields a supervisor chooses between, and the columns each one carries (a
@@ -110,7 +111,10 @@ def _blank(value: Any) -> bool:
 
 def person_merge_defaults(*, person_a: Person, person_b: Person) -> dict[str, str]:
     """For each field the two records disagree on, the side kept unless the
-    supervisor says otherwise: the newer record's value, unless it is blank."""
+    supervisor says otherwise: the newer record's value, unless it is blank. The
+    phone is the one mobile when only one record's phone is a mobile, whichever
+    record is newer: texts (online links, isolation messages) go only to the main
+    phone, and the number not kept becomes the other phone (`_values_not_kept`)."""
     newer, older = (
         ("b", "a")
         if (person_b.created_at, person_b.pk) >= (person_a.created_at, person_a.pk)
@@ -123,6 +127,9 @@ def person_merge_defaults(*, person_a: Person, person_b: Person) -> dict[str, st
         if values["a"] == values["b"]:
             continue
         defaults[name] = older if _blank(values[newer]) else newer
+    mobiles = [s for s in SIDES if is_mobile(side[s])]
+    if "phone" in defaults and len(mobiles) == 1:
+        defaults["phone"] = mobiles[0]
     return defaults
 
 

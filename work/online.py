@@ -81,7 +81,7 @@ def link_url(token: str) -> str:
     return f"{settings.TRACING_SITE_URL.rstrip('/')}{PATH}{token}/"
 
 
-def _is_mobile(person: Person) -> bool:
+def is_mobile(person: Person) -> bool:
     phone = person.phone
     # A Phone (the field makes every value one), or "" when there is none; not
     # checked valid first: the type of an invalid number is UNKNOWN. The type is
@@ -97,7 +97,7 @@ def _is_mobile(person: Person) -> bool:
 def reachable_by_message(person: Person) -> tuple[str, str] | None:
     """Where a message reaches them: a mobile number, else an email; None if
     neither (a landline is phoned)."""
-    if _is_mobile(person):
+    if is_mobile(person):
         return Message.Channel.SMS, person.phone.as_e164
     if person.email:
         return Message.Channel.EMAIL, person.email
