@@ -49,6 +49,9 @@ REACHED_BY = {
 # Not reached yet, and still the national service's to reach.
 UNREACHED = (Status.NEW, Status.ASSIGNED)
 
+# A case whose work is done: completed by its caseworker, or closed.
+CASE_DONE = (Status.COMPLETED, Status.CLOSED)
+
 
 class WorkItemQuerySet(models.QuerySet):
     def awaiting_assignment(self) -> Self:

@@ -19,9 +19,8 @@ from django.db.models import DateTimeField, F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cases.workitem import Status
+from cases.workitem import CASE_DONE, Status
 
-CASE_DONE = (Status.COMPLETED, Status.CLOSED)
 CONTACT_DONE = (Status.REACHED, Status.COMPLETED, Status.CLOSED)
 
 

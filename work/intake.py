@@ -28,7 +28,7 @@ from areas.services import PostcodeLookup
 from audit.models import AuditEvent
 from audit.services import audit_event, audit_record_many
 from cases.models import COMPLEX_SETTINGS, EPISODE_DAYS, Case, FurtherResult
-from cases.workitem import Status
+from cases.workitem import CASE_DONE
 from contacts.models import Contact
 from escalations.models import Escalation
 from people.models import Person
@@ -56,10 +56,6 @@ log = logging.getLogger(__name__)
 # A batch of up to this many results holds its people's arrivals one at a time with
 # any other's (case_intake_many).
 ARRIVALS_LOCKED_UP_TO = 25
-
-# A case whose work is done: a new exposure since (a contact isolating now) makes a
-# positive of its episode a new case (episode_cases).
-DONE_WITH = (Status.COMPLETED, Status.CLOSED)
 
 # What must agree for a lab reference received again to be the same result: who it is
 # (contact details such as phone, email, postcode and address may change, so they are
@@ -367,7 +363,7 @@ def episode_cases(
             specimen_date__lte=max(specimen_dates) + window,
         ).select_related("person")
     )
-    done = {case.person_id for case in cases if case.status in DONE_WITH}
+    done = {case.person_id for case in cases if case.status in CASE_DONE}
     exposed = (
         set(
             Contact.objects.filter(
@@ -381,7 +377,7 @@ def episode_cases(
     )
     by_person: dict[int, list[Case]] = {}
     for case in cases:
-        if case.person_id in exposed and case.status in DONE_WITH:
+        if case.person_id in exposed and case.status in CASE_DONE:
             continue
         by_person.setdefault(case.person_id, []).append(case)
     return by_person
