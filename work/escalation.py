@@ -731,7 +731,7 @@ def _sweep_batch_row_by_row(
         )
     Escalation.objects.bulk_create(escalations)
     audit_record_many(events)
-    return len(rows), any(row[5] is not None for row in rows)
+    return len(rows), any(row[4] is not None for row in rows)
 
 
 def _teams_of_areas(area_ids: set[int]) -> dict[int, tuple[int, str]]:

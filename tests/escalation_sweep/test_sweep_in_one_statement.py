@@ -307,3 +307,27 @@ def test_one_statement_writes_what_the_row_by_row_batch_writes(
     assert any(r["area_unknown"] for r in rows["escalations"])
     assert any("36 hours" in r["detail"] for r in rows["escalations"])
     assert any("after 2 call attempts" in r["detail"] for r in rows["escalations"])
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_each_way_asks_for_an_assignment_run_only_when_a_held_item_went(
+    monkeypatch, held
+):
+    """A swept item someone held frees their slot, and the batch asks for an
+    assignment run; a batch of items nobody held does not (both ways of writing
+    it)."""
+    extra = {"status": Status.ASSIGNED, "assignee": f.UserFactory()} if held else {}
+    due_item(Contact, attempts=3, calls=[], **extra)
+    asked = []
+    monkeypatch.setattr(
+        escalation, "assignment_run_after_commit", lambda: asked.append(True)
+    )
+    for one_statement in (True, False):
+        asked.clear()
+        monkeypatch.setattr(
+            escalation, "_batch_in_one_statement", lambda way=one_statement: way
+        )
+        with transaction.atomic():
+            assert escalate_unreached(now=NOW) == (1, False)
+            transaction.set_rollback(True)
+        assert asked == ([True] if held else []), one_statement
