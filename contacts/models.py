@@ -13,6 +13,16 @@ class ContactQuerySet(WorkItemQuerySet):
     def with_person(self) -> Self:
         return self.select_related("person", "area", "assignee", "case")
 
+    def named_by(self, case_id: int) -> Self:
+        """The contacts a case named: its own, and those of another case it named
+        again (an Exposure row), each once: the contacts its page lists. Ids from the
+        two indexed lookups joined by UNION: a join to the namings repeats a contact
+        once for each, DISTINCT over the wide rows would sort a whole list before
+        its first page, and an OR with EXISTS scans every contact."""
+        own = Contact.objects.filter(case_id=case_id).values("pk")
+        named_again = Exposure.objects.filter(case_id=case_id).values("contact_id")
+        return self.filter(pk__in=own.union(named_again))
+
 
 # What the weekly figures read of a week's contacts (figures/weekly.py: the contacts
 # block and the times block), held in the indexes of their week.

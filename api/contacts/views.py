@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.services import audit_list_view, audit_view
-from contacts.models import Contact, FurtherExposure
+from contacts.models import Contact
 from work.access.contacts import contacts_visible_to, get_contact_for
 
 from ..access import actor_of
@@ -46,15 +46,9 @@ class ContactFilter(WorkItemFilter):
     def named_by_case(
         self, queryset: QuerySet[Contact], name: str, value: int
     ) -> QuerySet[Contact]:
-        """The case's own contacts and those it joined by a later naming (an Exposure
-        row), as the case page lists them (its contacts, and the people it named who
-        were another case's). Ids from the two indexed lookups, as the page reads
-        them, joined by UNION: a join to the namings repeats a contact once for each,
-        DISTINCT over the wide rows would sort the whole list before its first page
-        (issue 19), and an OR with EXISTS scans every contact."""
-        own = Contact.objects.filter(case_id=value).values("pk")
-        named_again = FurtherExposure.objects.filter(case_id=value).values("contact_id")
-        return queryset.filter(pk__in=own.union(named_again))
+        """The contacts the case named, as its page lists them (its own, and those
+        of another case it named again): ContactQuerySet.named_by."""
+        return queryset.named_by(value)
 
 
 @extend_schema_view(

@@ -525,10 +525,7 @@ def _visits_query(case_id: int) -> QuerySet[SettingVisit]:
 def _people_named(case: Case) -> list[Contact]:
     """Every contact this case named: its own, and those of other cases it joined
     (what typed contact rows are compared with, to tell what is left to add)."""
-    joined = Contact.objects.filter(further_exposures__case=case).select_related(
-        "person"
-    )
-    return _contacts_of(case) + list(joined)
+    return list(Contact.objects.named_by(case.pk).select_related("person"))
 
 
 def _further_results_of(case: Case) -> list[FurtherResult]:
