@@ -841,12 +841,10 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     formset = contact_rows_formset(case, request.POST)
     if formset.is_valid():
         filled = formset.filled_forms()
+        rows = [f.details() for f in filled]
         try:
-            added = contacts_add_many(
-                case=case, rows=[f.details() for f in filled], by=request.user
-            )
+            added = contacts_add_many(case=case, rows=rows, by=request.user)
         except ContactRowsRefused as exc:
-            rows = [f.details() for f in filled]
             if (added := rows_just_added(request.user, case, rows)) is not None:
                 # The first sending of these rows added them.
                 return _saved(
