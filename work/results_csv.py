@@ -598,36 +598,36 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             if match is not None and match.person is not None
             else ("row", row.number)
         )
+        # The same new person as an earlier row: which of their details differ from
+        # that row's (not the test's dates), said of a new case or a further result.
+        differing = (
+            _labels(
+                [
+                    name
+                    for name in results_differing(earlier.result, result)
+                    if name in PERSON_FIELDS
+                ]
+            )
+            if earlier is not None and earlier.result is not None
+            else None
+        )
         further = episodes.further(row, person_key)
         if further is not None:
-            if earlier is not None and earlier.result is not None:
-                # As a new case of that person says it: which details differ.
+            if earlier is not None and differing is not None:
                 further.same_person_as = earlier.number
                 further.same_person_why = because
-                further.differing = _labels(
-                    [
-                        name
-                        for name in results_differing(earlier.result, result)
-                        if name in PERSON_FIELDS
-                    ]
-                )
+                further.differing = differing
             previews.append(further)
             continue
         if earlier is not None:
-            assert earlier.result is not None
+            assert differing is not None
             previews.append(
                 RowPreview(
                     row=row,
                     outcome=NEW_CASE,
                     same_person_as=earlier.number,
                     same_person_why=because,
-                    differing=_labels(
-                        [
-                            name
-                            for name in results_differing(earlier.result, result)
-                            if name in PERSON_FIELDS  # not the test's dates
-                        ]
-                    ),
+                    differing=differing,
                 )
             )
             continue
