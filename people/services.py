@@ -54,7 +54,8 @@ def _phone_e164(raw: str | PhoneNumber) -> str:
     return str(phone_field.get_db_prep_value(raw, connection, prepared=False) or "")
 
 
-def _same_text(a: str, b: str) -> bool:
+def same_text(a: str, b: str) -> bool:
+    """Two names, emails or addresses the same but for case and spacing."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
@@ -433,7 +434,7 @@ def _found(
         if not old:
             setattr(person, name, value)
             changed.append(name)
-        elif not _same_text(old, value):
+        elif not same_text(old, value):
             replace(name, old, value)
             setattr(person, name, value)
             changed.append(name)

@@ -19,7 +19,7 @@ from online.texts import long_date
 from people.matching import phone_text
 from people.models import Person
 from people.phones import uk_phone_e164
-from people.services import PersonDetails
+from people.services import PersonDetails, same_text
 from work.access.cases import may_work_case
 from work.casework import ContactDetails
 from work.rules import exposure_date_problem
@@ -305,11 +305,6 @@ def rows_left_to_add(
 _Saved = tuple[Contact, date, str, Any]
 
 
-def _same_words(a: str, b: str) -> bool:
-    """Two names, emails or addresses the same but for case and spacing."""
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
 def _postcode_as_saved(row: PersonDetails, person: Person) -> bool:
     """The row's postcode is the person's, as the service keeps it (normalised)."""
     try:
@@ -325,14 +320,14 @@ def _person_as_saved(row: PersonDetails, person: Person) -> bool:
     spaced."""
     phone = phone_text(row.phone)
     carried = [
-        _same_words(row.first_name, person.first_name),
-        _same_words(row.last_name, person.last_name),
+        same_text(row.first_name, person.first_name),
+        same_text(row.last_name, person.last_name),
         not phone or phone in {phone_text(person.phone), phone_text(person.phone_alt)},
         not row.postcode or _postcode_as_saved(row, person),
         not row.date_of_birth or row.date_of_birth == person.date_of_birth,
         not row.nhs_number or row.nhs_number == person.nhs_number,
-        not row.email.strip() or _same_words(row.email, person.email),
-        not row.address.strip() or _same_words(row.address, person.address),
+        not row.email.strip() or same_text(row.email, person.email),
+        not row.address.strip() or same_text(row.address, person.address),
         not row.language
         or (person.language is not None and person.language.code == row.language),
         not row.needs_interpreter or person.needs_interpreter,
