@@ -497,16 +497,16 @@ def _call_reviewed(
 def _module_saved(event: AuditEvent, detail: dict[str, Any], subjects: Subjects) -> str:
     """A training module created in the admin, or renamed, moved to another tier,
     made required or optional, or deleted, in words."""
-    if detail.get("deleted") is True:
+    deleted = detail.get("deleted") is True
+    if deleted or event.action == AuditEvent.Action.CREATE:
+        # As it stood when it was made, or when it went.
         need = "required" if detail.get("required") else "optional"
         tier = _tier_named(str(detail.get("tier_name") or f"tier {detail.get('tier')}"))
-        return (
-            f"Deleted the training module “{detail['training_module']}”, "
-            f"{need} for {tier}"
-        )
-    if event.action == AuditEvent.Action.CREATE:
-        need = "required" if detail.get("required") else "optional"
-        tier = _tier_named(str(detail.get("tier_name") or f"tier {detail.get('tier')}"))
+        if deleted:
+            return (
+                f"Deleted the training module “{detail['training_module']}”, "
+                f"{need} for {tier}"
+            )
         return f"Created the training module “{detail.get('name')}”, {need} for {tier}"
     module = f"the training module “{detail['training_module']}”"
     tier = subjects.module_tiers.get(event.object_id, "its tier")
