@@ -300,6 +300,24 @@ class ShiftAsShown:
     staff_id: int | None
     status: str
 
+    @classmethod
+    def sent(cls, data: Any, suffix: str = "") -> ShiftAsShown | None:
+        """What a cancel form drew, from its hidden fields `shown_staff` and
+        `shown_status` (with `suffix`: one form drawing several shifts); None from a
+        form sent without them. A holder no form draws reads as one no shift has,
+        so the shift is not cancelled."""
+        if f"shown_status{suffix}" not in data:
+            return None
+        staff = data.get(f"shown_staff{suffix}", "")
+        return cls(
+            staff_id=int(staff) if staff.isdigit() else (None if staff == "" else -1),
+            status=data[f"shown_status{suffix}"],
+        )
+
+    def matches(self, shift: Shift) -> bool:
+        """The shift is as it was shown: the same holder, the same status."""
+        return (shift.staff_id, shift.status) == (self.staff_id, self.status)
+
 
 def _holder_name(shift: Shift) -> str:
     user = shift.staff.user if shift.staff is not None else None
@@ -312,8 +330,6 @@ def _shift_as_shown(shift: Shift, shown: ShiftAsShown) -> Shift:
     An open slot booked since is not withdrawn from under its new holder: an
     identical slot still open is withdrawn instead, or, none left, refused. Any
     other change of holder is refused, saying whose the shift is now."""
-    if shift.staff_id == shown.staff_id and shift.status == shown.status:
-        return shift
     if shift.status == Shift.Status.CANCELLED:
         raise StaffingRefused("That shift is already cancelled.")
     holder = _holder_name(shift)
@@ -396,10 +412,7 @@ def shift_cancel(
         .get(pk=shift.pk)
     )
     asked_for = shift.pk
-    if shown is not None and (shift.staff_id, shift.status) != (
-        shown.staff_id,
-        shown.status,
-    ):
+    if shown is not None and not shown.matches(shift):
         done = _cancel_just_made(shift, shown, by=by, reason=reason, now=now)
         if done is not None:
             return done

@@ -210,23 +210,12 @@ class CancelForm(forms.Form):
 
 
 def _shown(data: QueryDict, shift: Shift) -> ShiftAsShown | None:
-    """The holder and status `shift` was drawn with on the cancel form; None from a
-    form sent without them. A holder no form draws reads as one no shift has, so
-    the shift is not cancelled."""
-    if f"shown_status_{shift.pk}" not in data:
-        return None
-    staff = data.get(f"shown_staff_{shift.pk}", "")
-    return ShiftAsShown(
-        staff_id=int(staff) if staff.isdigit() else (None if staff == "" else -1),
-        status=data[f"shown_status_{shift.pk}"],
-    )
+    """The holder and status `shift` was drawn with on the cancel form."""
+    return ShiftAsShown.sent(data, suffix=f"_{shift.pk}")
 
 
 def _as_drawn(shift: Shift, shown: ShiftAsShown | None) -> bool:
-    return shown is None or (shift.staff_id, shift.status) == (
-        shown.staff_id,
-        shown.status,
-    )
+    return shown is None or shown.matches(shift)
 
 
 def _cancelled_said(cancelled: int, instead: int, cut_short: int) -> str:

@@ -165,16 +165,8 @@ def shifts_publish(request: HttpRequest) -> HttpResponse:
 
 
 def _shift_as_shown(request: HttpRequest) -> services.ShiftAsShown | None:
-    """The holder and status the cancel page was drawn with (its hidden fields);
-    None from a form sent without them. A value no page draws reads as a holder
-    no shift has, so the shift is not cancelled."""
-    if "shown_status" not in request.POST:
-        return None
-    staff = request.POST.get("shown_staff", "")
-    return services.ShiftAsShown(
-        staff_id=int(staff) if staff.isdigit() else (None if staff == "" else -1),
-        status=request.POST["shown_status"],
-    )
+    """The holder and status the cancel page was drawn with (its hidden fields)."""
+    return services.ShiftAsShown.sent(request.POST)
 
 
 def _cancelled_said(shift: Shift, cancelled: Shift) -> str:
