@@ -242,11 +242,12 @@ def _referencing(cursor) -> dict[str, set[str]]:
 def remove_rows_above(marks: dict[str, int]) -> None:
     """Remove every row above its table's mark: exactly what was made since.
 
-    Tables that were empty at the marks, with every table referring to them, are
-    emptied by one TRUNCATE (all their rows are new; deleting 600,000 rows one by
-    one, each checked against the tables referring to it, takes a minute). Should
-    any of them have held rows before, the new rows are deleted by id instead
-    (with the foreign keys checked at commit: some 20 seconds).
+    The tables that held nothing at the marks are emptied by one TRUNCATE, with
+    every table referring to them (all their rows are new; deleting 600,000 rows
+    one by one, each checked against the tables referring to it, takes most of a
+    minute). A table that held rows before (the languages a migration writes) keeps
+    them: only its new rows are deleted, by id, after the TRUNCATE, when little
+    refers to them any more. So does every table referring to it that held rows.
     Tables that did not grow are left alone.
     """
     grown = {
@@ -254,23 +255,34 @@ def remove_rows_above(marks: dict[str, int]) -> None:
     }
     with transaction.atomic(), connection.cursor() as cursor:
         referencing = _referencing(cursor)
-        emptied, todo = set(grown), list(grown)
+        # The grown tables and every table that may refer to their new rows.
+        affected, todo = set(grown), list(grown)
         while todo:
-            for table in referencing.get(todo.pop(), set()) - emptied:
-                emptied.add(table)
+            for table in referencing.get(todo.pop(), set()) - affected:
+                affected.add(table)
                 todo.append(table)
-        # A table without an id (a pseudonymisation, a session) has no mark: it is
-        # emptied only if it holds nothing now (the load writes none of them).
-        unmarked = {table for table in emptied if table not in marks}
-        if all(marks[table] == 0 for table in emptied - unmarked) and not any(
-            _one(cursor, f'SELECT EXISTS (SELECT 1 FROM "{table}")')
-            for table in unmarked
-        ):
+        # A table without an id (a pseudonymisation, a session) has no mark: it may
+        # be emptied only if it holds nothing now (the load writes none of them).
+        emptied = {
+            table
+            for table in affected
+            if (
+                marks[table] == 0
+                if table in marks
+                else not _one(cursor, f'SELECT EXISTS (SELECT 1 FROM "{table}")')
+            )
+        }
+        # TRUNCATE takes every table referring to one it empties: a table referred
+        # to by one that keeps rows is not emptied, but cleared by id.
+        while kept := {
+            table for table in emptied if referencing.get(table, set()) - emptied
+        }:
+            emptied -= kept
+        if emptied:
             cursor.execute(
                 "TRUNCATE " + ", ".join(f'"{table}"' for table in sorted(emptied))
             )
-            return
-        for table in grown:
+        for table in sorted(grown - emptied):
             cursor.execute(
                 f'DELETE FROM "{table}" WHERE id > %s', [marks.get(table, 0)]
             )
