@@ -641,3 +641,22 @@ def test_knowledge_search_is_refused_to_someone_without_a_staff_profile(
     client.force_login(outsider)
     response = client.get(reverse("calls:knowledge"), {"q": "isolation"})
     assert response.status_code == 403
+
+
+def test_a_contact_given_with_an_email_only_shows_it_on_the_case_page(
+    client, caseworker, held_case
+):
+    """A case giving their contacts online may give an email and no phone: the
+    caseworker sees how that contact is reached, not a dash."""
+    ContactFactory(
+        case=held_case,
+        person=f.PersonFactory(
+            first_name="Grace", phone="", email="grace.okafor@example.org"
+        ),
+    )
+    client.force_login(caseworker)
+
+    text = client.get(page(held_case)).content.decode()
+
+    assert "Phone or email" in text
+    assert "grace.okafor@example.org" in text
