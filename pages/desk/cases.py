@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -31,6 +31,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
+from audit.models import AuditEvent
 from audit.services import audit_list_view, audit_view
 from calls.models import Script
 from calls.selectors import articles_matching
@@ -570,6 +571,8 @@ def _case_page(
     notices: dict[str, str] | None = None,
     online_errors: list[tuple[str, str]] | None = None,
     saved_since: list[Difference] | None = None,
+    not_added: NotAdded | None = None,
+    over_typing: OverTyping | None = None,
     template: str = PAGE,
 ) -> TemplateResponse:
     query = search_text(request)
@@ -628,6 +631,8 @@ def _case_page(
             "saved_since": saved_since,
             "contact_formset": contact_formset,
             "contacts_draft_at": contacts_draft_at,
+            "not_added": not_added,
+            "over_typing": over_typing,
             "visit_form": visit_form or VisitForm(case=case),
             "complete_form": complete_form or CompleteForm(),
             "complete_errors": complete_errors or [],
@@ -831,8 +836,18 @@ def _assessment_saved_since(
 @require_POST
 @taken_away_is_told
 def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
-    """Several contacts at once: all saved, or none, with each bad row marked."""
+    """Several contacts at once: all saved, or none, with each bad row marked. Rows
+    sent to a case closed meanwhile are drawn again, not added (_not_added)."""
     case = get_case_to_work(request.user, pk)
+    if case.status not in OPEN and not request.POST.get("discard"):
+        rows = rows_left_to_add(typed_rows(request.POST), _people_named(case))
+        if rows:
+            return _section(
+                request,
+                case,
+                "contacts",
+                not_added=_not_added(request, case, [r for _, r in rows]),
+            )
     if refused := _refuse_if_closed(request, case):
         return refused
     if request.POST.get("discard"):
@@ -864,6 +879,85 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 contacts_added_text(added, who=request.user),
             )
     return _section(request, case, "contacts", contact_formset=formset)
+
+
+@dataclass(frozen=True)
+class NotAdded:
+    """Contact rows sent to a case closed meanwhile: what the caseworker is told, and
+    the rows as they typed them (`exposure` in words), drawn again to be passed on."""
+
+    text: str
+    rows: list[dict[str, str]]
+
+
+def _completed_by(case: Case) -> Any | None:
+    """Who completed the case (the audit trail's record of it), if anyone did."""
+    event = (
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.UPDATE,
+            object_type=Case._meta.label_lower,
+            object_id=str(case.pk),
+            detail__status=Status.COMPLETED,
+        )
+        .select_related("user")
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return event.user if event is not None else None
+
+
+def _day_typed(value: str) -> str:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value  # as typed, however it was
+    return f"{day.day} {day:%b %Y}"
+
+
+def _not_added(
+    request: HttpRequest, case: Case, rows: list[dict[str, Any]]
+) -> NotAdded:
+    """Rows sent after someone else completed the case (or it closed otherwise):
+    nothing is added, for a case no longer open takes no more contacts (nothing in
+    the service reopens one), so the rows typed are drawn again with who closed it
+    and when, to be passed on rather than lost to a page refreshed. Before, the
+    page was refreshed (redirected), the rows thrown away, and the case stood
+    recorded as having none."""
+    status = case.get_status_display().lower()
+    n = len(rows)
+    them = "them" if n != 1 else "it"
+    whom = "a supervisor"
+    lead = f"This case is {status}: it can no longer be changed."
+    if case.status == Status.COMPLETED:
+        at = _at(case.completed_at, timezone.now()) if case.completed_at else ""
+        by = _completed_by(case)
+        if by is not None and by.pk == request.user.pk:
+            lead = f"You completed this case at {at}."
+        elif by is not None:
+            name = by.get_full_name() or by.username
+            lead, whom = f"{name} completed this case at {at}.", name
+        elif at:
+            lead = f"This case was completed at {at}."
+    what = (
+        f"The {n} contacts you typed were not added"
+        if n != 1
+        else "The contact you typed was not added"
+    )
+    text = (
+        f"{lead} {what}: a case that is {status} takes no more contacts. "
+        f"{'They are' if n != 1 else 'It is'} below as you typed {them}: pass "
+        f"{them} on to {whom}."
+    )
+    kinds = dict(Contact.Exposure.choices)
+    shown = [
+        {
+            **{k: str(v) for k, v in row.items()},
+            "exposure_date": _day_typed(str(row.get("exposure_date", ""))),
+            "exposure": kinds.get(row.get("exposure", ""), row.get("exposure", "")),
+        }
+        for row in rows
+    ]
+    return NotAdded(text=text, rows=shown)
 
 
 @login_required
@@ -979,12 +1073,93 @@ def _typing_left(
     return typed, rows
 
 
+@dataclass(frozen=True)
+class OverTyping:
+    """Someone else's typing left unsaved on the case, as whoever completes it is
+    told of it: the box to complete over it (`told`, its value, marks the drafts
+    told of), ticked once sent ticked for those same drafts."""
+
+    label: str
+    told: str
+    ticked: bool
+
+
+def _others_typing(
+    request: HttpRequest,
+    case: Case,
+    *,
+    assessment: RiskAssessment | None,
+    contacts: list[Contact],
+) -> tuple[list[tuple[str, str]], OverTyping | None]:
+    """Typing left unsaved on the case by anyone but the completer (their drafts:
+    its caseworker typing contacts as a supervisor completes it): a problem for
+    each, naming them, and the box to complete over it. Before, only the
+    completer's own typing was looked at: a supervisor ticking "no contacts"
+    completed over the rows its caseworker was typing, unwarned, and the rows were
+    lost. Once told, the completer may complete over it (a draft left by someone
+    gone home would otherwise hold the case open for good), but not over typing
+    done after they were told: each draft is marked by when it was last typed."""
+    now = timezone.now()
+    drafts = (
+        CaseDraft.objects.filter(case=case)
+        .exclude(user=request.user)
+        .select_related("user")
+        .order_by("user_id", "section")
+    )
+    problems, told, names = [], [], []
+    for draft in drafts:
+        who = draft.user.get_full_name() or draft.user.username
+        at = _at(draft.updated_at, now)
+        if draft.section == CONTACTS:
+            left = rows_left_to_add(draft.data.get("rows") or [], contacts)
+            if not left:
+                continue
+            n = len(left)
+            problems.append(
+                (
+                    f"{who} has {_plural(n, 'contact')} typed and not yet added "
+                    f"(typed at {at}): ask them to add {'it' if n == 1 else 'them'} "
+                    "before you complete the case, or tick the box to complete it "
+                    f"without {'it' if n == 1 else 'them'}.",
+                    "id_over_typing",
+                )
+            )
+        else:
+            if not assessment_changed(draft.data, case=case, assessment=assessment):
+                continue
+            what = (
+                "changed the risk assessment" if assessment else "typed an assessment"
+            )
+            problems.append(
+                (
+                    f"{who} has {what} and not saved it (typed at {at}): ask them "
+                    "to save it before you complete the case, or tick the box to "
+                    "complete it without their changes.",
+                    "id_over_typing",
+                )
+            )
+        told.append(f"{draft.pk}@{draft.updated_at.isoformat()}")
+        if who not in names:
+            names.append(who)
+    if not problems:
+        return [], None
+    mark = " ".join(told)
+    over = OverTyping(
+        label=f"Complete the case without what {' and '.join(names)} typed (it "
+        "will not be added)",
+        told=mark,
+        ticked=request.POST.get("over_typing") == mark,
+    )
+    return ([] if over.ticked else problems), over
+
+
 def _complete_problems(
     request: HttpRequest, case: Case, form: CompleteForm
-) -> list[tuple[str, str]]:
+) -> tuple[list[tuple[str, str]], OverTyping | None]:
     """What stands in the way of completing an open case, each with what to do and a
     link to where to do it: typing left unsaved in the assessment or the contact
-    rows is one."""
+    rows is one, the completer's own or anyone else's (_others_typing: with the box
+    to complete over theirs, once told of it)."""
     name = case.person.full_name
     if case.status != Status.REACHED:
         return [
@@ -993,7 +1168,7 @@ def _complete_problems(
                 "reached them and recorded the risk assessment.",
                 "id_outcome_0",
             )
-        ]
+        ], None
     problems = []
     assessment = _assessment_of(case)
     typed, rows = _typing_left(request, case)
@@ -1012,6 +1187,10 @@ def _complete_problems(
             )
         )
     contacts = _people_named(case)
+    others, over_typing = _others_typing(
+        request, case, assessment=assessment, contacts=contacts
+    )
+    problems.extend(others)
     left = rows_left_to_add(rows, contacts)
     if left:
         n = len(left)
@@ -1031,7 +1210,7 @@ def _complete_problems(
                 "id_no_contacts",
             )
         )
-    return problems
+    return problems, over_typing
 
 
 @login_required
@@ -1041,12 +1220,20 @@ def case_complete(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_case_to_work(request.user, pk)
     form = CompleteForm(request.POST)
     form.is_valid()  # one optional box: always valid
-    if case.status in OPEN and (problems := _complete_problems(request, case, form)):
+    problems, over_typing = (
+        _complete_problems(request, case, form) if case.status in OPEN else ([], None)
+    )
+    if problems:
         for message, anchor in problems:
             if anchor == "id_no_contacts":
                 form.add_error("no_contacts", message)
         return _section(
-            request, case, "complete", complete_form=form, complete_errors=problems
+            request,
+            case,
+            "complete",
+            complete_form=form,
+            complete_errors=problems,
+            over_typing=over_typing,
         )
     try:
         casework.item_complete(item=case, by=request.user)

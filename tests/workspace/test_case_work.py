@@ -401,8 +401,17 @@ def test_a_section_of_a_case_closed_meanwhile_refreshes_the_page_with_why(
         status=Status.COMPLETED, reached_at=timezone.now(), completed_at=timezone.now()
     )
     client.force_login(caseworker)
+    # (Contact rows are drawn again instead: test_completed_while_typing.py.)
     response = client.post(
-        url("contacts", held_case), contact_rows(row("Ann")), headers=HTMX
+        url("visit", held_case),
+        {
+            "visit-name": "The Crown",
+            "visit-kind": "venue",
+            "visit-visited_on": (
+                timezone.localdate() - dt.timedelta(days=1)
+            ).isoformat(),
+        },
+        headers=HTMX,
     )
     assert response["HX-Refresh"] == "true"
     html = client.get(url("detail", held_case)).content.decode()
