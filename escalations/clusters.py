@@ -3,14 +3,23 @@
 A cluster is at least TRACING_CLUSTER_MIN_CASES different cases visiting the same
 setting on days that all fall within TRACING_CLUSTER_WINDOW_DAYS days of the first
 visit (the window [first_visit_on, first_visit_on + window - 1]). It belongs to the
-setting's area, so the team of that area sees it. A setting with no area of its own
-(named without a postcode, or with one outside the service's areas) is placed in the
-area most of the window's cases live in (Case.area; on an even split, the area of the
-earliest visit among them), and every case at the setting counts toward the
-threshold, as at a setting with an area: one cluster per setting and window, which
-the team of that area sees, its page saying how many cases live in another team's
-area. Detection is idempotent: a window already recorded is found again by
-(setting, first_visit_on) and only gains the cases that joined it since.
+setting's area, so the team of that area sees it.
+
+A place named with a postcode is one setting for every case that names it. One named
+without a postcode is shared only by the cases of one area, and a household without
+one by no other case (work.casework.case_visit_add): a name alone ("Tesco",
+"Grandma's house") never makes one setting of places across the country, so no team
+is shown a cluster of unrelated places. A household without a postcode is never a
+cluster: it has one case, or was shared before this rule by name alone, holding
+unrelated homes (left as they are, not rewritten). A setting with no area of its
+own (named without a postcode, or with one outside the service's areas) is placed in
+the area most of the window's cases live in (Case.area; on an even split, the area of
+the earliest visit among them): the area its cases share, unless one has moved since
+or the setting was shared by name alone before the rule. Every case at the setting
+counts toward the threshold, as at a setting with an area: one cluster per setting
+and window, which the team of that area sees, its page saying how many cases live in
+another team's area. Detection is idempotent: a window already recorded is found
+again by (setting, first_visit_on) and only gains the cases that joined it since.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from cases.models import Case, SettingVisit
+from cases.models import Case, SettingKind, SettingVisit
 from clock import local_midnight
 from rows.retry import atomic_operation
 
@@ -116,7 +125,7 @@ def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
         visited_on__gte=since,
         visited_on__lte=today,
         case__created_at__gte=reported_since,
-    )
+    ).exclude(setting__postcode="", setting__kind=SettingKind.HOUSEHOLD)
     crowded = (
         recent.values("setting_id")
         .annotate(n=Count("case_id", distinct=True))

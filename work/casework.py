@@ -13,14 +13,20 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from areas.services import postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.errors import IllegalTransition
-from cases.models import Case, ExposureSetting, RiskAssessment, SettingVisit
+from cases.models import (
+    Case,
+    ExposureSetting,
+    RiskAssessment,
+    SettingKind,
+    SettingVisit,
+)
 from cases.workitem import Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact, Exposure, IsolationChange
@@ -241,12 +247,45 @@ class VisitDetails:
     postcode: str = ""
 
 
+def _shared_in(case: Case, kind: str) -> int | None:
+    """The area whose cases share a setting named without a postcode: the case's.
+    None when it is shared with no other case: a household (one family's
+    "Grandma's house" is not another's), or a case with no area (the fallback
+    team's cases live anywhere)."""
+    return None if kind == SettingKind.HOUSEHOLD else case.area_id
+
+
+def _setting_without_postcode(
+    same: QuerySet[ExposureSetting], *, case: Case, area_id: int | None
+) -> ExposureSetting | None:
+    """The setting a place named without a postcode already has, if any.
+
+    The case's own, when it names the place again (another day, or the same visit
+    twice, which is then refused); otherwise one that only cases of `area_id` have
+    visited, so a local team's cluster is never made of places of the same name in
+    other areas. A setting visited by cases of several areas (shared by name alone
+    before this rule) is left as it is: only the cases already at it find it again.
+    """
+    own = same.filter(visits__case=case).first()
+    if own is not None or area_id is None:
+        return own
+    visits = SettingVisit.objects.filter(setting=OuterRef("pk"))
+    return same.filter(
+        Exists(visits.filter(case__area_id=area_id)),
+        ~Exists(visits.exclude(case__area_id=area_id)),
+    ).first()
+
+
 @atomic_operation
 def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     """Record that the case was at a setting on a day.
 
-    The same place (name, kind and postcode) is one setting however many cases name
-    it, which is what lets clusters be found. The same visit twice is refused.
+    A place named with a postcode (name, kind and postcode) is one setting however
+    many cases name it, which is what lets clusters be found. Without a postcode the
+    name alone says little ("Tesco", "Grandma's house"), so the setting is shared
+    only by the cases of one area (_setting_without_postcode): never across areas,
+    never for a household, never for a case with no area. The same visit twice is
+    refused.
     Raises ValidationError for a malformed postcode, or a day in the future or before
     the days that matter (work.rules.visit_date_problem).
     """
@@ -258,21 +297,24 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
         raise ValidationError({"visited_on": problem})
     located = postcode_to_area(details.postcode) if details.postcode else None
     postcode = located.postcode if located else ""
+    name = details.name.strip()
+    same = ExposureSetting.objects.filter(
+        name__iexact=name, kind=details.kind, postcode=postcode
+    ).order_by("pk")
+    shared_in = None if postcode else _shared_in(case, details.kind)
     # Two cases naming one new place at once: one after the other, so the second
-    # finds the first's setting (two settings split the place's cluster in two).
-    hold_until_commit(
-        [f"setting {details.name.strip().lower()}:{details.kind}:{postcode}"]
-    )
-    setting = (
-        ExposureSetting.objects.filter(
-            name__iexact=details.name.strip(), kind=details.kind, postcode=postcode
-        )
-        .order_by("pk")
-        .first()
-    )
+    # finds the first's setting (two settings split the place's cluster in two). A
+    # setting no other case shares needs no hold: the case's row is held already.
+    if postcode:
+        hold_until_commit([f"setting {name.lower()}:{details.kind}:{postcode}"])
+        setting = same.first()
+    else:
+        if shared_in is not None:
+            hold_until_commit([f"setting {name.lower()}:{details.kind}::{shared_in}"])
+        setting = _setting_without_postcode(same, case=case, area_id=shared_in)
     if setting is None:
         setting = ExposureSetting.objects.create(
-            name=details.name.strip(),
+            name=name,
             kind=details.kind,
             address=details.address,
             postcode=postcode,
