@@ -26,7 +26,8 @@ def capacity_forecast_task() -> dict[str, str]:
     time_limit=270,
 )
 def weekly_figures_refresh_task() -> dict[str, int]:
-    """Recompute the open week and fill any closed week missing from the cache.
+    """Recompute the open week, and the closed weeks kept warm that are missing
+    from the cache or cached for half a day (weekly_refresh.RECOMPUTE_AFTER).
     Safe to run twice: each run writes the same figures under the same keys. Read
     from the replica when there is one, as the figures pages are: these are the
     heaviest scans the service makes."""

@@ -7,8 +7,10 @@ seven days on (so a week across a clock change is 167 or 169 hours).
 The cohorts are the cases transferred in the week (`Case.created_at` in it) and the
 contacts identified in it (`Contact.created_at` in it), in a scope: England (every
 item, of an area or none), one local team (the item's area's team; the fallback team
-also has the items of no area, so the teams' figures add up to England's) or one
-area (the item's area). For each:
+also has the items of no area, so the teams' cases add up to England's) or one area
+(the item's area). Contacts are people counted within the scope (below): a person
+named in two teams' areas in a week is counted by each of those teams and once in
+England's, so the teams' contacts can add up to more than England's. For each:
 
 - reached: `reached_at` set, at any time up to now;
 - within 24 hours: `reached_at <= created_at + 24 h`, exact to the second (23:59 after
@@ -40,13 +42,17 @@ percentiles are PostgreSQL's percentile_cont; on SQLite (the embedded default on
 the times block reads its three columns and interpolates the same way in Python.
 
 A settled week (over for SETTLES_AFTER, 72 hours: its items' reaches within 24, 48
-and 72 hours are in) is cached for a week (Django's cache; the key holds the week's
-kind and key, the scope and CACHE_VERSION): its cohort is fixed, and what still
-changes (a later reach, a correction) is seen when forget_cached_figures() is called
-or the week's entry expires. The week still open, and a week over for less than
-SETTLES_AFTER, are cached for settings.FIGURES_OPEN_WEEK_SECONDS (a few minutes; 0:
-never), under a key of their own, so their moving figures are never read as the
-settled week's.
+and 72 hours are in) is cached for a day at most (Django's cache; the key holds the
+week's kind and key, the scope and CACHE_VERSION), as the figures page promises
+("worked out again at least once a day"): its cohort is fixed, but its items are
+counted as reached however late, so what still changes (a later reach, a correction)
+is seen within the day, or at once when forget_cached_figures() is called (a merge,
+an erasure, an area moved to another team). The beat's refresh works the weeks it
+keeps warm out again before they are a day old, replacing the cached copy, so their
+readers are still answered from the cache (figures/weekly_refresh.py). The week still
+open, and a week over for less than SETTLES_AFTER, are cached for
+settings.FIGURES_OPEN_WEEK_SECONDS (a few minutes; 0: never), under a key of their
+own, so their moving figures are never read as the settled week's.
 
 The staff rows (England only) are per national tier and staff team, filed by the
 tier and team each shift was booked for (Shift.tier, Shift.team), so a later move to
@@ -130,7 +136,11 @@ WITHIN = timedelta(hours=24)
 
 # Bump when the shape or a definition changes: older cached figures are not read.
 CACHE_VERSION = 6
-CACHE_SECONDS = 7 * 24 * 60 * 60  # a settled week; the open one: see _open_week_seconds
+# A settled week: a day at most, by the cache's expiry and by the age of the figures
+# (their computed_at, on the app's clock). The page says a week that is over is
+# "worked out again at least once a day": it counts reaches however late. The open
+# week: see _open_week_seconds.
+CACHE_SECONDS = 24 * 60 * 60
 # A week's figures settle this long after it ends: its last items can be reached
 # within 24, 48 or 72 hours of arriving only after it. Until then it is cached, and
 # the beat recomputes it, as the open week is.
@@ -242,9 +252,9 @@ class Period:
         )
 
     def is_closed(self, now: datetime | None = None) -> bool:
-        """The week is over: its cohort is fixed and its figures are cached for a week
-        (they may still grow as items of its cohort are reached later: the cache
-        gives way to forget_cached_figures() or its expiry)."""
+        """The week is over: its cohort is fixed, but its figures may still grow as
+        items of its cohort are reached later, so once settled they are cached for a
+        day at most (cached_for)."""
         return (now or timezone.now()) >= self.bounds()[1]
 
     def __str__(self) -> str:
@@ -295,9 +305,11 @@ class Scope:
     def items_q(self, prefix: str = "") -> Q:
         """The items in the scope: by their area (its local team for a team). The
         fallback team's are also the items of no area (a postcode outside England or
-        not in the directory: escalated, they go to it), so the teams' figures add
-        up to England's. England's are every item, of an area or not: the national
-        service traced them all."""
+        not in the directory: escalated, they go to it), so each item is one team's
+        and the teams' cases add up to England's. Contacts are people counted within
+        the scope: a person named in two teams' areas is counted by each of those
+        teams and once in England's. England's are every item, of an area or not:
+        the national service traced them all."""
         if self.kind == TEAM and self.fallback:
             # Its own areas (none, as loaded) listed: each part reads its index, not
             # England's week joined to the areas.
@@ -929,17 +941,19 @@ def _open_week_seconds() -> int:
 def cached_for(period: Period, now: datetime) -> tuple[bool, int]:
     """Whether the week's figures still move as its items are reached (the week is
     open, or over for less than SETTLES_AFTER), and how long they are cached: a
-    settled week for a week, the others for FIGURES_OPEN_WEEK_SECONDS (0: not
-    cached). Cached for a week as soon as it closed, the week read most (the last)
-    kept, all week, the figures of its first minutes, when its last day's items
-    could not yet have been reached."""
+    settled week for CACHE_SECONDS (a day), the others for FIGURES_OPEN_WEEK_SECONDS
+    (0: not cached). Cached as a settled week as soon as it closed, the week read
+    most (the last) would keep the figures of its first minutes, when its last
+    day's items could not yet have been reached."""
     moving = not period.is_closed(now - SETTLES_AFTER)
     return moving, _open_week_seconds() if moving else CACHE_SECONDS
 
 
 def forget_cached_figures() -> None:
-    """Every cached week is read afresh from now on (after a correction of old data;
-    tests whose data differ for the same week)."""
+    """Every cached week is read afresh from now on: after a change to what past weeks
+    count (a merge or its undoing, an erasure, an area moved to another team, a
+    correction of old data; tests whose data differ for the same week). Call it once
+    the change is committed, or a reader in between caches the old figures anew."""
     cache.set(_generation_key(), uuid.uuid4().hex, None)
 
 
@@ -947,21 +961,22 @@ def weekly_figures(
     *, period: Period, scope: Scope, now: datetime | None = None
 ) -> WeekFigures:
     """One query per block (cases, contacts, times, staff), by aggregation in the
-    database; cached (Django cache, key by period.kind/key/scope): a closed week for
-    a week, the open week for settings.FIGURES_OPEN_WEEK_SECONDS (0: computed on
-    every call). Figures not in the cache are computed by one reader at a time
-    (computed_once). A cache that does not answer is passed by, never an error."""
+    database; cached (Django cache, key by period.kind/key/scope): a settled week for
+    a day at most, the open week for settings.FIGURES_OPEN_WEEK_SECONDS (0: computed
+    on every call). Figures not in the cache, or older than that, are computed by one
+    reader at a time (computed_once). A cache that does not answer is passed by,
+    never an error."""
     now = now or timezone.now()
     open_week, seconds = cached_for(period, now)
     if not seconds:
         return compute_weekly_figures(period=period, scope=scope, now=now)
 
     def fresh(cached: Any) -> bool:
-        # The open week's entry also ages by the app's clock (its `now`), not only by
-        # the cache's own expiry.
-        return isinstance(cached, WeekFigures) and (
-            not open_week or now - cached.computed_at < timedelta(seconds=seconds)
-        )
+        # An entry also ages by the app's clock (its `now`), not only by the cache's
+        # own expiry: a settled week's figures are never more than a day old.
+        if not isinstance(cached, WeekFigures):
+            return False
+        return now - cached.computed_at < timedelta(seconds=seconds)
 
     try:
         key = cache_key(period, scope, cache_generation(), open_week=open_week)

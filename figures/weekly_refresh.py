@@ -20,7 +20,7 @@ compiled people query.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -37,6 +37,7 @@ from contacts.models import Contact
 from staffing.models import Tier
 
 from .weekly import (
+    CACHE_SECONDS,
     THURSDAY,
     Period,
     Scope,
@@ -55,6 +56,11 @@ from .weekly import (
     time_columns,
     times_from,
 )
+
+# A closed week's cached figures this old are worked out again by the next run: well
+# within the day they are kept for (figures.weekly.CACHE_SECONDS), so the page's "worked
+# out again at least once a day" holds and a reader still finds them cached.
+RECOMPUTE_AFTER = timedelta(seconds=CACHE_SECONDS // 2)
 
 # What the contacts block reads of each team's people (figures.weekly.people_of).
 PEOPLE_COLUMNS = (
@@ -219,6 +225,14 @@ def compute_team_figures(
     return figures
 
 
+def _current(cached: Any, now: datetime) -> bool:
+    """Cached figures of a closed week the run may keep: computed less than
+    RECOMPUTE_AFTER ago."""
+    return (
+        isinstance(cached, WeekFigures) and now - cached.computed_at < RECOMPUTE_AFTER
+    )
+
+
 def _newer(cached: Any, *, than: Any) -> bool:
     """Figures computed after those the run found (or any, if it found none): what
     a reader computed while the run waited for them."""
@@ -230,8 +244,8 @@ def _newer(cached: Any, *, than: Any) -> bool:
 @dataclass(frozen=True)
 class RefreshReport:
     computed: int  # weeks (of a scope) computed and cached by this run
-    # Closed weeks already cached, left as they were, and weeks a reader computed
-    # while the run waited for them (figures.weekly.computed_once).
+    # Closed weeks cached less than RECOMPUTE_AFTER ago, left as they were, and weeks
+    # a reader computed while the run waited for them (figures.weekly.computed_once).
     kept: int
 
 
@@ -244,9 +258,12 @@ def weekly_figures_refresh(
 ) -> RefreshReport:
     """Compute ahead of the readers what the figures pages and API read most, so a
     reader finds it cached: the open week (recomputed every run) and the last
-    `closed_weeks` closed weeks (computed once, when not cached) for England, and
-    the open and last closed week of each local team (all teams at once: see
-    compute_team_figures). At a month at peak England's busiest week takes seconds
+    `closed_weeks` closed weeks for England, and the open and last closed week of
+    each local team (all teams at once: see compute_team_figures). A closed week is
+    computed when not cached, and again once its cached figures are RECOMPUTE_AFTER
+    old, replacing them (its items still count when reached late, and the page says
+    such a week is worked out again at least once a day); readers meanwhile read
+    the copy cached. At a month at peak England's busiest week takes seconds
     to compute, which no reader should wait for; the run (figures.tasks, on beat)
     waits instead. An area, or an older week, is computed when first asked for and
     cached as usual. Given `scopes`, each of them for the open and `closed_weeks`
@@ -270,7 +287,7 @@ def weekly_figures_refresh(
                 continue
             key = cache_key(period, scope, generation, open_week=is_open)
             seen = cache.get(key)
-            if not is_open and isinstance(seen, WeekFigures):
+            if not is_open and _current(seen, now):
                 kept += 1
                 continue
             _, ran = computed_once(
@@ -296,11 +313,7 @@ def weekly_figures_refresh(
             for team in teams
         }
         held = {} if is_open else cache.get_many(list(keys.values()))
-        missing = [
-            team
-            for team in teams
-            if not isinstance(held.get(keys[team.pk]), WeekFigures)
-        ]
+        missing = [team for team in teams if not _current(held.get(keys[team.pk]), now)]
         kept += len(teams) - len(missing)
         if not missing:
             continue

@@ -241,7 +241,7 @@ elif CACHE_DIR := env.str("CACHE_DIR", default=""):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The current week's figures are cached this long (0: never), a closed week's for a
-# week (figures/weekly.py).
+# day at most (figures/weekly.py).
 FIGURES_OPEN_WEEK_SECONDS = env.int("FIGURES_OPEN_WEEK_SECONDS", default=300)
 # Memory for the sorts and hashes of one week's figures (PostgreSQL's work_mem, set for
 # that transaction only): at peak the contacts' sort by person spilled 35 MB to disk.

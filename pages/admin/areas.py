@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
+from django.db import transaction
 
 from areas.models import Area, LocalTeam
+from figures.weekly import forget_cached_figures
 from work.areas import AreaSaved, area_save
 
 
@@ -33,6 +35,10 @@ class AreaAdmin(admin.ModelAdmin):
         local team is audited, and the area's open escalations go with it."""
         saved = area_save(area=obj, by=request.user)
         if saved.moved_to is not None:
+            # The cached weekly figures counted the area's items for its old team
+            # (the teams' cases would not add up to England's). Once committed: a
+            # reader before that would cache the old team's figures anew.
+            transaction.on_commit(forget_cached_figures)
             self.message_user(request, _escalations_moved(obj, saved), messages.INFO)
 
 

@@ -11,12 +11,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from figures.weekly import forget_cached_figures
 from people.models import Person
 from retention.errors import RetentionRefused
 from retention.models import (
@@ -295,6 +297,8 @@ def erase_person(
         except RetentionRefused as exc:
             modeladmin.message_user(request, str(exc), messages.ERROR)
         else:
+            # The cached weekly figures still counted the erased cases and contacts.
+            transaction.on_commit(forget_cached_figures)
             modeladmin.message_user(
                 request,
                 f"Erased: {sum(erasure.removed.values())} rows (erasure {erasure.pk}).",

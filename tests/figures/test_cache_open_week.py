@@ -1,5 +1,5 @@
 """The current (open) week's figures are cached for a few minutes, apart from the
-closed week's; a closed week is cached for a week."""
+closed week's; a settled closed week is cached for a day."""
 
 from __future__ import annotations
 
@@ -93,12 +93,12 @@ def test_the_cache_entry_of_the_open_week_expires_with_its_minutes(clock, redis_
     assert 240 < seconds_to_live(key) <= 300
 
 
-def test_a_closed_week_is_cached_for_a_week(clock, redis_cache):
+def test_a_closed_week_is_cached_for_a_day(clock, redis_cache):
     closed = WEEK.previous()
     weekly_figures(period=closed, scope=ENGLAND)
 
     key = cache_key(closed, ENGLAND, generation())
-    assert CACHE_SECONDS == 7 * 24 * 3600
+    assert CACHE_SECONDS == 24 * 3600
     assert CACHE_SECONDS - 60 < seconds_to_live(key) <= CACHE_SECONDS
 
 
@@ -164,9 +164,9 @@ def test_a_week_just_over_counts_its_last_day_reached_after_it(
     figures = weekly_figures(period=WEEK, scope=ENGLAND)
     assert (figures.cases.reached, figures.cases.within_24h) == (1, 1)
 
-    # Settled 72 hours after its end: cached for a week from then on.
+    # Settled 72 hours after its end: cached for a day at a time from then on.
     clock.move_to(dt.datetime(2021, 1, 17, 0, 1, tzinfo=NOW.tzinfo))
     weekly_figures(period=WEEK, scope=ENGLAND)
-    clock.shift(dt.timedelta(days=6))
+    clock.shift(dt.timedelta(hours=23))
     with django_assert_num_queries(0):
         weekly_figures(period=WEEK, scope=ENGLAND)
