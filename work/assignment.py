@@ -27,12 +27,13 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import connection, models, transaction
 from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
@@ -127,7 +128,11 @@ def _check_room(
     *, profile: StaffProfile, model: type[WorkItem], items: list[WorkItem]
 ) -> None:
     """Refuse a move that would put the target past their open-work cap, or give an
-    item needing an interpreter to someone who does not speak its language."""
+    item needing an interpreter to someone who does not speak its language.
+
+    No language recorded, no language to check: the rule automatic assignment follows
+    (pool_claim), and the first call asks which language they speak (work.calls).
+    Before, such an item could be moved to nobody, yet the run gave it to anyone."""
     name = _name(profile.user)
     held = model.objects.held().filter(assignee_id=profile.user_id).count()
     arriving = [item for item in items if item.assignee_id != profile.user_id]
@@ -139,10 +144,14 @@ def _check_room(
     spoken = set(profile.languages.values_list("pk", flat=True))
     for item in arriving:
         person = item.person
-        if person.needs_interpreter and person.language_id not in spoken:
+        if (
+            person.needs_interpreter
+            and person.language_id is not None
+            and person.language_id not in spoken
+        ):
             raise WorkRefused(
                 f"{person.full_name} needs an interpreter in "
-                f"{person.language or 'their language'}: {name} does not speak it."
+                f"{person.language}: {name} does not speak it."
             )
 
 
@@ -233,6 +242,27 @@ def item_release(
 # --- a supervisor's move of many --------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ChangedHands:
+    """An item ticked on a page that showed it with another holder (`shown_id`, the
+    user; None for the pool): it has changed hands since, and was not moved. `item`
+    has its holder now (`item.assignee`); `shown` is the holder the page showed,
+    None for the pool or for a holder not found."""
+
+    item: WorkItem
+    shown_id: int | None
+    shown: User | None = None
+
+
+@dataclass
+class Reassigned:
+    """What a supervisor's move did: how many items moved, and the ticked items left
+    where they are because they changed hands after the page showed them."""
+
+    moved: int = 0
+    changed_hands: list[ChangedHands] = field(default_factory=list)
+
+
 @atomic_operation
 def items_reassign(
     *,
@@ -251,6 +281,62 @@ def items_reassign(
     `scope` limits the items to those the supervisor may move. The target's staff row
     is locked before their load is counted, then the items; every move is audited.
     """
+    return _reassign(
+        model=model,
+        item_ids=item_ids,
+        scope=scope,
+        to=to,
+        reason=reason,
+        by=by,
+        now=now,
+        shown=None,
+    ).moved
+
+
+@atomic_operation
+def items_reassign_as_shown(
+    *,
+    model: type[Case] | type[Contact],
+    item_ids: Iterable[int],
+    scope: Q,
+    to,
+    reason: str,
+    by,
+    shown: Mapping[int, int | None],
+    now: datetime | None = None,
+) -> Reassigned:
+    """items_reassign from a page that showed each item with its holder: `shown`, item
+    id to the holder's user id (None for the pool; an item missing is not checked).
+
+    An item that has changed hands since is not moved, whoever holds it now; the rest
+    move as items_reassign moves them (all or none). Before, "Back to the pool" sent
+    twice (a double click) took the items from the colleague the assignment run had
+    just given them to, with the first holder's reason, and the run gave them back
+    to the first holder (tests/supervisors/test_back_to_pool_twice.py).
+    """
+    return _reassign(
+        model=model,
+        item_ids=item_ids,
+        scope=scope,
+        to=to,
+        reason=reason,
+        by=by,
+        now=now,
+        shown=shown,
+    )
+
+
+def _reassign(
+    *,
+    model: type[Case] | type[Contact],
+    item_ids: Iterable[int],
+    scope: Q,
+    to,
+    reason: str,
+    by,
+    now: datetime | None,
+    shown: Mapping[int, int | None] | None,
+) -> Reassigned:
     now = now or timezone.now()
     reason = reason.strip()
     if not reason:
@@ -267,14 +353,20 @@ def items_reassign(
         raise WorkRefused("Choose at least one item to move.")
     if len(items) != len(ids):
         raise WorkRefused("Some of the chosen items are no longer yours to move.")
-    if profile is not None:
-        _check_room(profile=profile, model=model, items=items)
     target = None if profile is None else profile.user_id
+    # Already where it is going: nothing to do, nothing to audit.
+    items = [item for item in items if item.assignee_id != target]
+    changed = [
+        item
+        for item in items
+        if shown is not None and item.pk in shown and item.assignee_id != shown[item.pk]
+    ]
+    if changed:
+        items = [item for item in items if item not in changed]
+    if profile is not None and items:
+        _check_room(profile=profile, model=model, items=items)
     events = []
     for item in items:
-        # Already where it is going: nothing to do, nothing to audit.
-        if item.assignee_id == target:
-            continue
         previous = item.assignee_id
         try:
             if profile is None:
@@ -297,7 +389,29 @@ def items_reassign(
         transaction.on_commit(forget_pool_count)
     if profile is None and events:
         assignment_run_after_commit()
-    return len(events)
+    return Reassigned(
+        moved=len(events),
+        changed_hands=_changed_hands(model, changed, shown or {}),
+    )
+
+
+def _changed_hands(
+    model: type[WorkItem], items: list[WorkItem], shown: Mapping[int, int | None]
+) -> list[ChangedHands]:
+    """The items left alone, with their holder now and the one the page showed."""
+    if not items:
+        return []
+    holders = {item.assignee_id for item in items} | {shown[i.pk] for i in items}
+    users = User.objects.in_bulk(holders - {None})
+    for item in items:
+        if item.assignee_id in users:
+            item.assignee = users[item.assignee_id]
+    return [
+        ChangedHands(
+            item=item, shown_id=shown[item.pk], shown=users.get(shown[item.pk])
+        )
+        for item in items
+    ]
 
 
 # --- automatic assignment ----------------------------------------------------------
@@ -585,6 +699,13 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
     writes and the stamp of when each person was last given work, and conditional:
     only rows still waiting and unheld change, so a repeated or overlapping run
     changes nothing.
+
+    `pairs` come in the order the run chose them. Each person's stamp keeps the place
+    of their last item in it (`now` plus that many microseconds), so the next run's
+    tie-break among the equally loaded goes on from where this one stopped. Before,
+    everyone given work in a run had the same stamp, the tie fell back to the lowest
+    id, and the same few were first in every run: five call handlers given batches
+    of seven ended with 20/20/10/10/10 (tests/assignment/test_fair_turns.py).
     """
     if not pairs:
         return 0
@@ -606,15 +727,19 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
                            taken_from_id = NULL,
                            status = CASE WHEN item.status = %s THEN %s
                                          ELSE item.status END
-                      FROM unnest(%s::bigint[], %s::bigint[]) AS given(id, user_id)
+                      FROM unnest(%s::bigint[], %s::bigint[])
+                           WITH ORDINALITY AS given(id, user_id, turn)
                      WHERE item.id = given.id
                        AND item.assignee_id IS NULL
                        AND item.status IN (%s, %s)
-                 RETURNING item.id, item.person_id, item.assignee_id
+                 RETURNING item.id, item.person_id, item.assignee_id, given.turn
                 ), stamped AS (
                     UPDATE {staff} AS staff
-                       SET last_assigned_at = %s
-                     WHERE staff.user_id IN (SELECT assignee_id FROM moved)
+                       SET last_assigned_at =
+                           %s::timestamptz + last.turn * interval '1 microsecond'
+                      FROM (SELECT assignee_id, max(turn) AS turn
+                              FROM moved GROUP BY assignee_id) AS last
+                     WHERE staff.user_id = last.assignee_id
                 )
                 INSERT INTO {audit}
                        (at, user_id, action, person_id, object_type, object_id, detail)
@@ -667,10 +792,27 @@ def _hand_out(model: type[WorkItem], pairs: list[tuple[int, int]], *, now) -> in
                     detail={"from": None, "to": user_id},
                 )
             )
-    StaffProfile.objects.filter(
-        user_id__in={event.detail["to"] for event in events}
-    ).update(last_assigned_at=now)
+    stamps = {
+        event.detail["to"]: _turn_stamp(now, turn)
+        for turn, event in enumerate(events, start=1)
+    }
+    if stamps:
+        StaffProfile.objects.filter(user_id__in=stamps).update(
+            last_assigned_at=models.Case(
+                *(
+                    models.When(user_id=u, then=models.Value(at))
+                    for u, at in stamps.items()
+                ),
+                default=models.F("last_assigned_at"),
+            )
+        )
     return audit_record_many(events)
+
+
+def _turn_stamp(now: datetime, turn: int) -> datetime:
+    """The stamp of someone whose last item was the run's `turn`-th: after `now` by
+    that many microseconds, so the run's order survives to the next run."""
+    return now + timedelta(microseconds=turn)
 
 
 def assign_work(

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from rows.ids import row_id
 from staffing.access import supervisor_profile
 from work import workload
 from work.access.items import items_visible_to
-from work.assignment import items_reassign
+from work.assignment import ChangedHands, items_reassign_as_shown
 from work.errors import WorkRefused
 
 from ..htmx import part_only
@@ -105,6 +105,55 @@ def _work_heading(holder: str, people: list[Any]) -> str:
     return "Held by your team"
 
 
+def _holders_as_shown(data: QueryDict, item_ids: list[int]) -> dict[int, int | None]:
+    """The holder the list showed each ticked item with, from its hidden field
+    `shown_holder_<id>` (a user id; empty for the pool), read as ShiftAsShown reads a
+    cancel form's. An item sent without one is not checked; a value no page draws
+    reads as a holder nobody is, so the item is not moved."""
+    shown: dict[int, int | None] = {}
+    for pk in item_ids:
+        value = data.get(f"shown_holder_{pk}")
+        if value is None:
+            continue
+        shown[pk] = int(value) if value.isdigit() else (None if value == "" else -1)
+    return shown
+
+
+def _holder_said(user: Any, user_id: int | None) -> str:
+    if user_id is None:
+        return "in the pool"
+    if user is None:
+        return "where the page showed it"
+    return f"with {user.get_full_name() or user.username}"
+
+
+def _changed_hands_said(changed: list[ChangedHands], model: Any, *, moved: int) -> str:
+    """What the supervisor is told of ticked items left alone because they changed
+    hands after the page showed them: by the holder shown, each with its holder
+    now."""
+    by_shown: dict[int | None, list[ChangedHands]] = {}
+    for left in changed:
+        by_shown.setdefault(left.shown_id, []).append(left)
+    parts = []
+    for group in by_shown.values():
+        these = (
+            f"this {model._meta.verbose_name} is"
+            if len(group) == 1
+            else f"these {model._meta.verbose_name_plural} are"
+        )
+        names = ", ".join(
+            f"{left.item.person.full_name} (now "
+            f"{_holder_said(left.item.assignee, left.item.assignee_id)})"
+            for left in group
+        )
+        parts.append(
+            f"{these} no longer {_holder_said(group[0].shown, group[0].shown_id)}: "
+            f"{names}"
+        )
+    lead = "Not moved" if moved else "Nothing moved"
+    return f"{lead}: {'; '.join(parts)}. They changed hands after the page was shown."
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @draws_its_form
@@ -134,19 +183,24 @@ def work(request: HttpRequest) -> HttpResponse:
         form = ReassignForm(request.POST, item_ids=in_scope, people=people)
         if form.is_valid():
             target = form.target()
+            ticked = form.cleaned_data["items"]
             try:
-                moved = items_reassign(
+                result = items_reassign_as_shown(
                     model=model,
-                    item_ids=form.cleaned_data["items"],
+                    item_ids=ticked,
                     scope=workload.work_scope(supervisor),
                     to=None if target is None else target.user,
                     reason=form.cleaned_data["reason"],
                     by=request.user,
+                    # Only from the holder the list showed: a double click, or a
+                    # colleague's move meanwhile, leaves the new holder's work alone.
+                    shown=_holders_as_shown(request.POST, ticked),
                     now=now,
                 )
             except WorkRefused as exc:
                 form.add_error(None, str(exc))
             else:
+                moved = result.moved
                 where = (
                     "back to the pool"
                     if target is None
@@ -159,7 +213,12 @@ def work(request: HttpRequest) -> HttpResponse:
                 )
                 if moved:
                     messages.success(request, f"Moved {moved} {noun} {where}.")
-                else:
+                if result.changed_hands:
+                    messages.warning(
+                        request,
+                        _changed_hands_said(result.changed_hands, model, moved=moved),
+                    )
+                elif not moved:
                     messages.info(
                         request, "Nothing moved: the ticked items were already there."
                     )
