@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -22,7 +23,9 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from areas.postcodes import locate_postcode
@@ -31,8 +34,8 @@ from audit.models import AuditEvent
 from audit.services import audit_record, audit_view
 from cases.errors import IllegalTransition
 from cases.models import Case
-from cases.workitem import Status, WorkItem
-from contacts.models import Contact
+from cases.workitem import Route, Status, WorkItem
+from contacts.models import Contact, Exposure
 from escalations.models import Escalation
 from notify.services import message_queue, messages_queue_many
 from online.models import OnlineLink
@@ -40,7 +43,11 @@ from online.texts import language_of, long_date, say
 from people.matching import written_as_themselves
 from people.models import Language, Message, Person, PersonChange
 from people.phone_field import Phone
-from people.services import arrivals_one_at_a_time, person_arrival
+from people.services import (
+    arrivals_one_at_a_time,
+    person_arrival,
+    person_find_or_create,
+)
 from rows.insert import insert_rows
 from rows.retry import atomic_operation
 
@@ -68,6 +75,12 @@ SUPPORT_KINDS = {
 
 class LinkUnusable(Exception):
     """A link that is wrong, expired, replaced or used: all the same to its holder."""
+
+
+class NothingNew(LinkUnusable):
+    """A case's link sent again with no one and nowhere not sent before (Send tapped
+    twice, the page sent from a second device with the same people): its answers
+    are in already."""
 
 
 # --- links ---------------------------------------------------------------------------
@@ -335,9 +348,41 @@ def online_link_resend(
     return link
 
 
-def online_link_find(token: str, *, now: datetime | None = None) -> OnlineLink:
+def takes_more(link: OnlineLink, now: datetime) -> bool:
+    """A case's link used already, still its person's (not expired, not replaced):
+    a later sending (the page left open on another device, someone remembered)
+    adds the people and places not sent before (online_case_submit). Its case
+    must still take them (case_takes_answers)."""
+    return (
+        link.purpose == OnlineLink.Purpose.CASE
+        and link.submitted_at is not None
+        and link.revoked_at is None
+        and link.expires_at > now
+    )
+
+
+def case_takes_answers(link: OnlineLink, case: Case) -> bool:
+    """The case still takes what its link sends: open; or, for people sent later,
+    completed by the link's own first answer (nobody held it) and not touched
+    since. A case its caseworker finished, or its local team has, takes no more
+    online (they are told to phone)."""
+    if case.status in (Status.NEW, Status.ASSIGNED, Status.REACHED):
+        return True
+    return (
+        link.submitted_at is not None
+        and case.status == Status.COMPLETED
+        and case.assignee_id is None
+        and case.reached_route == Route.ONLINE
+        and case.completed_at == link.submitted_at
+    )
+
+
+def online_link_find(
+    token: str, *, now: datetime | None = None, more: bool = False
+) -> OnlineLink:
     """The usable link with this token, or LinkUnusable (wrong, tampered, expired,
-    replaced or used: the holder is told the same for each)."""
+    replaced or used: the holder is told the same for each). `more`: a case's link
+    used already is found too, while it takes more (takes_more)."""
     now = now or timezone.now()
     if not token or len(token) > 100:
         raise LinkUnusable()
@@ -348,7 +393,7 @@ def online_link_find(token: str, *, now: datetime | None = None) -> OnlineLink:
         .filter(token_hash=token_hash(token))
         .first()
     )
-    if link is None or not link.usable(now):
+    if link is None or not (link.usable(now) or (more and takes_more(link, now))):
         raise LinkUnusable()
     return link
 
@@ -365,9 +410,13 @@ def online_link_opened(*, link: OnlineLink, now: datetime | None = None) -> None
     audit_view(user=None, obj=link.item, via="online", detail={"link": link.pk})
 
 
-def _locked_link(link: OnlineLink, now: datetime, purpose: str) -> OnlineLink:
+def _locked_link(
+    link: OnlineLink, now: datetime, purpose: str, *, more: bool = False
+) -> OnlineLink:
     locked = OnlineLink.objects.select_for_update().get(pk=link.pk)
-    if locked.purpose != purpose or not locked.usable(now):
+    if locked.purpose != purpose or not (
+        locked.usable(now) or (more and takes_more(locked, now))
+    ):
         raise LinkUnusable()
     return locked
 
@@ -389,10 +438,18 @@ def online_case_submit(
     """A case's contacts and places, entered by them: the contacts added through the
     same operation as on the case page (ContactRowsRefused says which rows will not
     do, and nothing is saved), the visits recorded, and the case reached online. Each
-    contact who can be messaged is told; the others are phoned. Once only."""
+    contact who can be messaged is told; the others are phoned.
+
+    Sent again while the link still works (takes_more: the page left open on a
+    second device, someone remembered), the people and places not sent before are
+    added the same way, the case left as the first answer left it, and audited as
+    "added"; those sent before are not named twice. NothingNew when there is no one
+    and nowhere new; LinkUnusable once the case takes no more (case_takes_answers).
+    """
     now = now or timezone.now()
-    locked_link = _locked_link(link, now, OnlineLink.Purpose.CASE)
+    locked_link = _locked_link(link, now, OnlineLink.Purpose.CASE, more=True)
     assert locked_link.case_id is not None  # a case's link (the check constraint)
+    more = locked_link.submitted_at is not None
     arrivals = [
         person_arrival(r.person, postcode=r.person.postcode) for r in answer.contacts
     ]
@@ -401,7 +458,7 @@ def online_case_submit(
     # at the same moment waits, rather than each waiting for the other (a deadlock).
     arrivals_one_at_a_time(arrivals)
     case = Case.objects.select_for_update().get(pk=locked_link.case_id)
-    if case.status not in (Status.NEW, Status.ASSIGNED, Status.REACHED):
+    if not case_takes_answers(locked_link, case):
         raise LinkUnusable()
     # Themselves among the people they name (a household listed whole): refused, as
     # the case page refuses the case as its own contact. Here no date of birth tells
@@ -413,12 +470,29 @@ def online_case_submit(
     }
     if themselves:
         raise ContactRowsRefused(themselves)
-    added = contacts_add_many(case=case, rows=answer.contacts, by=None, now=now)
-    for visit in answer.visits:
+    rows = list(enumerate(answer.contacts))
+    if more:
+        named = _named_before(case, [r for _, r in rows], now=now)
+        rows = [(i, r) for i, r in rows if i not in named]
+    with _taking_answers(case):
         try:
-            case_visit_add(case=case, details=visit, by=None)
-        except IllegalTransition:
-            continue  # the same visit twice: it is recorded once
+            added = contacts_add_many(
+                case=case, rows=[r for _, r in rows], by=None, now=now
+            )
+        except ContactRowsRefused as exc:
+            # By their place among the rows sent, not those left to add.
+            raise ContactRowsRefused(
+                {rows[i][0]: reason for i, reason in exc.errors.items()}
+            ) from exc
+        visits = 0
+        for visit in answer.visits:
+            try:
+                case_visit_add(case=case, details=visit, by=None)
+            except IllegalTransition:
+                continue  # the same visit twice: it is recorded once
+            visits += 1
+    if more and not added and not visits:
+        raise NothingNew()
     for contact in added:
         # A contact joined (another case's, already told or being phoned) is not
         # sent a link of its own: the call tells them the latest date.
@@ -428,22 +502,104 @@ def online_case_submit(
                 now=now,
                 language=answer.language or locked_link.language,
             )
-    case.mark_reached_online(now=now)
-    locked_link.submitted_at = now
-    locked_link.save(update_fields=["submitted_at"])
+    if not more:
+        case.mark_reached_online(now=now)
+        locked_link.submitted_at = now
+        locked_link.save(update_fields=["submitted_at"])
     audit_record(
         user=None,
         action=AuditEvent.Action.UPDATE,
         obj=case,
         detail={
-            "online": "answered",
+            "online": "added" if more else "answered",
             "link": locked_link.pk,
             "contacts": len(added),
-            "visits": len(answer.visits),
+            "visits": visits if more else len(answer.visits),
         },
         at=now,
     )
     return case
+
+
+def named_by(case: Case) -> list[str]:
+    """The names of the people a case has named (its contacts, and those its naming
+    joined): what its page, sent to a link that takes no more, is not told it lost."""
+    name = Concat(
+        "person__first_name", Value(" "), "person__last_name", output_field=CharField()
+    )
+    return [
+        *Contact.objects.filter(case=case).annotate(n=name).values_list("n", flat=True),
+        *Exposure.objects.filter(case=case)
+        .annotate(
+            n=Concat(
+                "contact__person__first_name",
+                Value(" "),
+                "contact__person__last_name",
+                output_field=CharField(),
+            )
+        )
+        .values_list("n", flat=True),
+    ]
+
+
+def online_case_not_saved(*, link: OnlineLink, people: int) -> None:
+    """People typed on a case's page that its link could no longer take (the case
+    finished, or with its local team): the person is shown them, with the number to
+    ring; the case's trail records how many (never who: the trail outlives
+    pseudonymisation)."""
+    audit_record(
+        user=None,
+        action=AuditEvent.Action.UPDATE,
+        obj=link.item,
+        detail={"online": "not saved", "link": link.pk, "contacts": people},
+    )
+
+
+def _named_before(case: Case, rows: list[ContactDetails], *, now: datetime) -> set[int]:
+    """Which of the rows are people the case has named already (its contacts, and
+    those its naming joined), found as contact_add finds them; tried in a
+    savepoint rolled back, so a person found or made here is not kept."""
+    before = set(Contact.objects.filter(case=case).values_list("person_id", flat=True))
+    before |= set(
+        Exposure.objects.filter(case=case).values_list("contact__person_id", flat=True)
+    )
+    found: set[int] = set()
+
+    class _Undo(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            for index, row in enumerate(rows):
+                person, _ = person_find_or_create(
+                    details=row.person,
+                    source="named as a contact",
+                    now=now,
+                    not_person=case.person_id,
+                )
+                if person.pk in before:
+                    found.add(index)
+            raise _Undo()
+    except _Undo:
+        pass
+    except ValidationError:
+        return found  # a bad row: contacts_add_many says which, in its words
+    return found
+
+
+@contextmanager
+def _taking_answers(case: Case) -> Iterator[None]:
+    """A case its link's own first answer completed takes the people sent later
+    (case_takes_answers) through the case page's operations, which take changes to
+    an open case only: open for them, as reached, and completed again, its
+    completion time and route as they were. Both inside the case's lock, so no one
+    else sees it open. Any other case as it is."""
+    if case.status != Status.COMPLETED:
+        yield
+        return
+    Case.objects.filter(pk=case.pk).update(status=Status.REACHED)
+    yield
+    Case.objects.filter(pk=case.pk).update(status=Status.COMPLETED)
 
 
 # --- a contact's answer --------------------------------------------------------------
@@ -505,7 +661,7 @@ def _place(contact: Contact, postcode: str, *, now: datetime) -> dict[str, Any]:
 def online_contact_answer(
     *,
     link: OnlineLink,
-    will_isolate: bool,
+    will_isolate: bool | None,
     support: list[str] | None = None,
     note: str = "",
     postcode: str = "",
@@ -520,7 +676,9 @@ def online_contact_answer(
     (asked for when none is held) becomes theirs, to be called on. A postcode they
     give (where they are isolating) places them in an area, so support goes to the
     right local team; ValidationError if it is malformed or not in the postcode
-    directory, and nothing is saved. LinkUnusable once the contact is no longer
+    directory, and nothing is saved. `will_isolate` None: not asked (their time to
+    stay at home had ended), and asking for no call, reached as if they had
+    confirmed, but not recorded as confirming. LinkUnusable once the contact is no longer
     waiting to be reached (reached by phone, or escalated, meanwhile): none of that
     would happen then."""
     now = now or timezone.now()
@@ -540,7 +698,7 @@ def online_contact_answer(
     if support:
         contact.note_reached_online(now=now)
         asked = support_detail(support, note)
-        if not will_isolate:
+        if will_isolate is False:
             asked = f"{CANNOT_STAY_HOME} {asked}"
         item_escalate(
             item=contact,
@@ -550,7 +708,7 @@ def online_contact_answer(
             now=now,
         )
         detail["support"] = support
-    elif will_isolate:
+    elif will_isolate is not False:
         held = contact.assignee_id is not None
         contact.mark_reached_online(now=now)
         if held:

@@ -491,9 +491,13 @@ class CaseAnswerForm:
 class ContactAnswerForm(OnlineForm):
     """A contact says they will stay at home, or asks to be phoned; and what help
     they need. Someone with no phone number on record who asks to be phoned is
-    asked for one (`asks_phone`): a message told them, there is no number to ring."""
+    asked for one (`asks_phone`): a message told them, there is no number to ring.
+    One whose time to stay at home has ended (`over`) is asked only whether they
+    want a call, and for a note: not to stay at home until a day gone by, nor what
+    help they need to."""
 
     will_isolate = forms.ChoiceField(widget=forms.RadioSelect)
+    call = forms.ChoiceField(widget=forms.RadioSelect)
     support = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -523,17 +527,37 @@ class ContactAnswerForm(OnlineForm):
     }
     ui_options = {
         "will_isolate": {"legend": "m"},
+        "call": {"legend": "m"},
         "support": {"hint": "support_hint", "legend": "m"},
         "note": {"hint": "note_hint"},
         "postcode": {"hint": "your_postcode_hint", "width": "10"},
         "phone": {"hint": "your_phone_hint", "width": "20"},
     }
 
-    def __init__(self, *args, asks_phone: bool = False, **kwargs) -> None:
+    def __init__(
+        self, *args, asks_phone: bool = False, over: bool = False, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.asks_phone = asks_phone
+        self.over = over
         if not asks_phone:
             del self.fields["phone"]
+        if over:
+            for name in ("will_isolate", "support", "postcode"):
+                del self.fields[name]
+            call = self.fields["call"]
+            call.label = self._over("call")
+            call.choices = [
+                ("no", self._over("call_no")),
+                ("yes", self._over("call_yes")),
+            ]
+            call.error_messages = {
+                **call.error_messages,
+                "required": self._over("err_call"),
+                "invalid_choice": self.t("err_choice"),
+            }
+            return
+        del self.fields["call"]
         self.fields["will_isolate"].choices = [
             ("yes", self.t("will_isolate_yes")),
             ("no", self.t("will_isolate_no")),
@@ -541,6 +565,9 @@ class ContactAnswerForm(OnlineForm):
         self.fields["support"].choices = [
             (kind, self.t(f"support_{kind}")) for kind in SUPPORT_KINDS
         ]
+
+    def _over(self, key: str) -> str:
+        return self.t(f"over_{key}")
 
     def clean_postcode(self) -> str:
         value = self.cleaned_data["postcode"].strip()
@@ -557,7 +584,7 @@ class ContactAnswerForm(OnlineForm):
         # "Please phone me" needs a number to ring.
         if (
             self.asks_phone
-            and d.get("will_isolate") == "no"
+            and (d.get("will_isolate") == "no" or d.get("call") == "yes")
             and not d.get("phone")
             and "phone" not in self.errors
         ):
@@ -568,12 +595,23 @@ class ContactAnswerForm(OnlineForm):
         """What work.online.online_contact_answer takes: `phone` only when they
         gave one (asked for when none is on record)."""
         d = self.cleaned_data
-        answer = {
-            "will_isolate": d["will_isolate"] == "yes",
-            "support": list(d["support"]),
-            "note": d["note"].strip(),
-            "postcode": d["postcode"],
-        }
+        answer: dict[str, Any]
+        if self.over:
+            # Not asked whether they will stay at home: None, or False to be
+            # phoned (as "please phone me" is).
+            answer = {
+                "will_isolate": False if d["call"] == "yes" else None,
+                "support": [],
+                "note": d["note"].strip(),
+                "postcode": "",
+            }
+        else:
+            answer = {
+                "will_isolate": d["will_isolate"] == "yes",
+                "support": list(d["support"]),
+                "note": d["note"].strip(),
+                "postcode": d["postcode"],
+            }
         if d.get("phone"):
             answer["phone"] = d["phone"]
         return answer

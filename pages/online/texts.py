@@ -480,6 +480,65 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your note must be 500 characters or fewer.",
         "cy": "Rhaid i'ch nodyn fod yn 500 nod neu lai.",
     },
+    # --- a case's link sent again; a contact whose time at home has ended ----------
+    "thanks_case_more": {
+        "en": (
+            "We have added the people you have just told us about to those you sent "
+            "before. We will contact them. We will not tell them your name."
+        ),
+        "cy": (
+            "Rydym wedi ychwanegu'r bobl rydych newydd ddweud wrthym amdanynt at y "
+            "rhai a anfonoch o'r blaen. Byddwn yn cysylltu â nhw. Ni fyddwn yn dweud "
+            "eich enw wrthynt."
+        ),
+    },
+    "not_saved_title": {
+        "en": "We could not save these people",
+        "cy": "Ni allem gadw'r bobl hyn",
+    },
+    "not_saved_body": {
+        "en": (
+            "This link can no longer take the people you have just told us about, "
+            "so we have not saved them:"
+        ),
+        "cy": (
+            "Ni all y ddolen hon dderbyn y bobl rydych newydd ddweud wrthym amdanynt "
+            "bellach, felly nid ydym wedi eu cadw:"
+        ),
+    },
+    "not_saved_phone": {
+        "en": "Please call 119 and tell us about them.",
+        "cy": "Ffoniwch 119 a dywedwch wrthym amdanynt.",
+    },
+    "moved_on_done": {
+        "en": (
+            "A contact tracer has finished this with you. If you need help, call 119."
+        ),
+        "cy": (
+            "Mae olrheiniwr cysylltiadau wedi gorffen hyn gyda chi. Os oes angen help "
+            "arnoch, ffoniwch 119."
+        ),
+    },
+    "isolation_over": {
+        "en": "Your time to stay at home ended on {until}.",
+        "cy": "Daeth eich cyfnod i aros gartref i ben ar {until}.",
+    },
+    "over_call": {
+        "en": "Do you want us to phone you?",
+        "cy": "Ydych chi am i ni eich ffonio?",
+    },
+    "over_call_no": {
+        "en": "No, I do not need a call",
+        "cy": "Na, nid oes angen galwad arnaf",
+    },
+    "over_call_yes": {
+        "en": "Yes, I need to talk to someone: please phone me",
+        "cy": "Oes, mae angen i mi siarad â rhywun: ffoniwch fi",
+    },
+    "over_err_call": {
+        "en": "Select whether you want us to phone you.",
+        "cy": "Dewiswch a ydych am i ni eich ffonio.",
+    },
 }
 
 SETTING_KINDS_CY = {

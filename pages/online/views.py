@@ -38,6 +38,10 @@ from online.texts import language_of, long_date
 from work.casework import ContactRowsRefused
 from work.online import (
     LinkUnusable,
+    NothingNew,
+    case_takes_answers,
+    named_by,
+    online_case_not_saved,
     online_case_submit,
     online_contact_answer,
     online_link_find,
@@ -47,7 +51,13 @@ from work.online import (
 from work.rules import infectious_from, visits_from
 
 from . import limits
-from .forms import POSTCODE_NOT_FOUND_CY, CaseAnswerForm, ContactAnswerForm, Errors
+from .forms import (
+    CONTACT_ROWS,
+    POSTCODE_NOT_FOUND_CY,
+    CaseAnswerForm,
+    ContactAnswerForm,
+    Errors,
+)
 from .texts import language_or_none, text
 
 HEADERS = {
@@ -131,17 +141,37 @@ def _answerable(link: OnlineLink) -> bool:
     nothing it says would be acted on."""
     if link.purpose == OnlineLink.Purpose.CASE:
         assert link.case is not None
-        return link.case.status in OPEN
+        return case_takes_answers(link, link.case)
     assert link.contact is not None
     return link.contact.is_unreached
 
 
-def _refused(request: HttpRequest, hashed: str, asked: str | None) -> HttpResponse:
+def _typed_people(request: HttpRequest) -> list[str]:
+    """The names of the people typed on a case's page sent (or switched) to a link
+    that can no longer take them."""
+    if request.method != "POST":
+        return []
+    names = (
+        " ".join(
+            request.POST.get(f"contact-{i}-{part}", "").strip()
+            for part in ("first_name", "last_name")
+        ).strip()
+        for i in range(CONTACT_ROWS)
+    )
+    return [name for name in names if name]
+
+
+def _refused(
+    request: HttpRequest, hashed: str, asked: str | None, *, saved: bool = False
+) -> HttpResponse:
     """A link that will not take an answer. The person's own link, not replaced,
     is told why, in its language: their answers were sent already (a second tap of
     Send, the text opened again), or, unexpired, that their local team or a
-    contact tracer has it in hand (audited as the link's page is). Any other gets
-    the one page of every link that does not work."""
+    contact tracer has it in hand, or has finished it (audited as the link's page
+    is). People typed on a case's page that are not among those it holds are never
+    dropped unsaid: the page lists them, and the number to ring (and the trail of
+    the case says so). Any other gets the one page of every link that does not
+    work."""
     link = (
         OnlineLink.objects.select_related("case", "contact")
         .filter(token_hash=hashed)
@@ -150,7 +180,22 @@ def _refused(request: HttpRequest, hashed: str, asked: str | None) -> HttpRespon
     if link is None or link.revoked_at is not None:
         return _unusable(request, asked or "en")
     item = link.item
-    if link.submitted_at is not None:
+    unsaved: list[str] = []
+    if (
+        not saved
+        and link.purpose == OnlineLink.Purpose.CASE
+        and link.expires_at > timezone.now()
+    ):
+        held = {" ".join(name.split()).casefold() for name in named_by(item)}
+        unsaved = [
+            name
+            for name in _typed_people(request)
+            if " ".join(name.split()).casefold() not in held
+        ]
+    if unsaved:
+        title, body = "not_saved_title", "not_saved_body"
+        online_case_not_saved(link=link, people=len(unsaved))
+    elif link.submitted_at is not None:
         title, body = "already_title", "already_body"
     elif link.expires_at <= timezone.now() or _answerable(link):
         # Expired; or nothing has moved on (the link was refused for another
@@ -158,11 +203,18 @@ def _refused(request: HttpRequest, hashed: str, asked: str | None) -> HttpRespon
         return _unusable(request, asked or "en")
     elif item.status == Status.ESCALATED:
         title, body = "moved_on_title", "moved_on_local_team"
-    else:  # reached by phone, or completed or closed by the national service
+    elif item.status in (Status.COMPLETED, Status.CLOSED):
+        # Finished: a caseworker completed the case by phone, or it was closed.
+        title, body = "moved_on_title", "moved_on_done"
+    else:  # reached by phone
         title, body = "moved_on_title", "moved_on_tracer"
     language = asked or language_of(link.language)
     lines = [text(body, language)]
-    if item.status != Status.CLOSED and item.isolation_ends_on >= timezone.localdate():
+    if unsaved:
+        lines.append(text("not_saved_phone", language))
+    elif (
+        item.status != Status.CLOSED and item.isolation_ends_on >= timezone.localdate()
+    ):
         until = long_date(item.isolation_ends_on, language)
         lines.append(text("remember", language, until=until))
     online_link_opened(link=link)
@@ -171,7 +223,9 @@ def _refused(request: HttpRequest, hashed: str, asked: str | None) -> HttpRespon
         "online/message.html",
         language,
         title=text(title, language),
-        lines=lines,
+        lines=lines[:1],
+        people=unsaved,
+        after=lines[1:],
     )
 
 
@@ -206,7 +260,14 @@ def online_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 def link(request: HttpRequest, token: str) -> HttpResponse:
     asked = _asked_language(request)
     try:
-        found = online_link_find(token)
+        try:
+            found = online_link_find(token)
+        except LinkUnusable:
+            if request.method != "POST":
+                raise
+            # Sent (or switched) from a page opened before the answers went in:
+            # a case's link still takes the people not sent before.
+            found = online_link_find(token, more=True)
         if not _answerable(found):
             raise LinkUnusable()
     except LinkUnusable:
@@ -227,12 +288,16 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
     elif request.method == "POST":
         form = CaseAnswerForm(request.POST, case=case, language=language)
         if form.is_valid():
+            more = found.submitted_at is not None
             try:
                 online_case_submit(link=found, answer=form.answer())
             except ContactRowsRefused as exc:
                 form.refused(exc.errors)
+            except NothingNew:
+                # Sent twice (a double tap, a second device): the answers are in.
+                return _refused(request, found.token_hash, language, saved=True)
             except LinkUnusable:
-                # Sent twice (a double tap): the other sending saved the answers.
+                # The case moved on meanwhile: what was typed is listed, unsaved.
                 return _refused(request, found.token_hash, language)
             else:
                 return _page(
@@ -242,7 +307,7 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
                     title=text("thanks_title", language),
                     answered=True,
                     lines=[
-                        text("thanks_case", language),
+                        text("thanks_case_more" if more else "thanks_case", language),
                         *(
                             [
                                 text(
@@ -294,12 +359,19 @@ def _contact_page(
     contact = found.contact
     assert contact is not None
     until = long_date(contact.isolation_ends_on, language)
+    # Their time to stay at home ended already (named late, the link opened late):
+    # never a day gone by to stay at home until, nor asked to.
+    over = contact.isolation_ends_on < timezone.localdate()
     asks_phone = not found.person.phone
     if _switching(request):
-        form = ContactAnswerForm(request.POST, language=language, asks_phone=asks_phone)
+        form = ContactAnswerForm(
+            request.POST, language=language, asks_phone=asks_phone, over=over
+        )
         form.unchecked()
     elif request.method == "POST":
-        form = ContactAnswerForm(request.POST, language=language, asks_phone=asks_phone)
+        form = ContactAnswerForm(
+            request.POST, language=language, asks_phone=asks_phone, over=over
+        )
         if form.is_valid():
             answer = form.answer()
             try:
@@ -321,9 +393,10 @@ def _contact_page(
                     lines.append(text("thanks_support_phone", language))
                 elif helped:
                     lines.append(text("thanks_support", language))
-                elif not answer["will_isolate"]:
+                elif answer["will_isolate"] is False:
                     lines.append(text("thanks_phone", language))
-                lines.append(text("remember", language, until=until))
+                if not over:
+                    lines.append(text("remember", language, until=until))
                 return _page(
                     request,
                     "online/done.html",
@@ -333,7 +406,7 @@ def _contact_page(
                     lines=lines,
                 )
     else:
-        form = ContactAnswerForm(language=language, asks_phone=asks_phone)
+        form = ContactAnswerForm(language=language, asks_phone=asks_phone, over=over)
     online_link_opened(link=found)
     return _page(
         request,
@@ -344,5 +417,7 @@ def _contact_page(
         title=text("contact_title", language, name=found.person.first_name),
         errors=form.error_list(),
         form=form,
-        isolate_until=text("isolate_until", language, until=until),
+        isolate_until=text(
+            "isolation_over" if over else "isolate_until", language, until=until
+        ),
     )
