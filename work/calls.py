@@ -12,7 +12,7 @@ queued for review.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -49,7 +49,9 @@ class CallLogged:
 
     call: CallAttempt
     escalation: Escalation | None = None  # after a safeguarding concern
-    supervisors_told: list[str] = field(default_factory=list)
+    # A safeguarding concern: the supervisors of the caller's team are being emailed
+    # about it (False: none of them has an email address, and nobody is).
+    supervisors_told: bool = False
     message: Message | None = None  # the isolation advice queued for a reached contact
     repeated: bool = False  # the same submission sent again: the call logged before
 
@@ -123,6 +125,13 @@ def logged_already(
             .order_by("-created_at")
             .first()
         )
+        # The call on file does not keep whom its logging emailed: told if the
+        # alert has gone, or is to go to the supervisors they have. One rule for the
+        # page and the API, so the same call sent again is told the same.
+        sent = logged.escalation is not None and (
+            logged.escalation.alert_sent_at is not None
+        )
+        logged.supervisors_told = sent or bool(supervisor_emails(call.caller))
     if call.outcome == Outcome.REACHED and isinstance(item, Contact):
         logged.message = Message.objects.filter(
             key=f"isolation_advice:contact:{item.pk}"
@@ -221,6 +230,9 @@ def call_record(
             language=language,
         )
     ):
+        # As the first sending left it (escalated, back to the pool), for the
+        # caller's answer: a sending that waited for the first read the item before.
+        item.refresh_from_db()
         return repeated
     problems = call_problems(
         outcome=outcome,
@@ -306,7 +318,7 @@ def call_record(
             by=caller,
             now=now,
         )
-        logged.supervisors_told = supervisor_emails(caller)
+        logged.supervisors_told = bool(supervisor_emails(caller))
         if logged.supervisors_told:
             task_after_commit(
                 SAFEGUARDING_EMAIL,

@@ -8,7 +8,6 @@ from rest_framework import serializers
 
 from calls.models import CallAttempt, Outcome
 from people.models import Message
-from staffing.selectors.members import supervisor_emails
 from work.calls import CallLogged
 from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_problems
 
@@ -175,14 +174,10 @@ class CallLoggedSerializer(CallAttemptSerializer):
     def get_supervisors_told(self, call: CallAttempt) -> bool | None:
         if call.outcome != Outcome.SAFEGUARDING:
             return None
+        # Sent again too: as the service tells it (work.calls.logged_already), and
+        # so as the page does.
         logged: CallLogged = self.context["logged"]
-        if not logged.repeated:
-            return bool(logged.supervisors_told)
-        # Sent again: the call on file does not keep whom its logging emailed. Told
-        # if the alert has gone, or is to go to the supervisors they have.
-        escalation = logged.escalation
-        sent = escalation is not None and escalation.alert_sent_at is not None
-        return sent or bool(supervisor_emails(call.caller))
+        return logged.supervisors_told
 
 
 def call_logged_answer(logged: CallLogged) -> dict:

@@ -110,6 +110,6 @@ def typed_call(data: Any) -> dict[str, str]:
     """A call form as typed (kept through signing in again), to draw it again."""
     return {
         name: typed_value(data, name)
-        for name in ("outcome", "call_back_at", "duration_minutes", "notes")
+        for name in ("outcome", "call_back_at", "duration_minutes", "notes", "language")
         if data.get(name)
     }

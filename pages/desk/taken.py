@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -29,11 +30,13 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import AuditEvent
 from calls.models import CallAttempt, Outcome
-from cases.models import Case
+from cases.models import Case, SettingKind
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
 
 from ..typed import typed_form
+from .case_forms import AssessmentForm, typed_assessment, typed_visit
+from .contact_forms import row_is_filled, typed_rows
 
 MODELS: dict[str, type[Case] | type[Contact]] = {"cases": Case, "contacts": Contact}
 
@@ -86,15 +89,17 @@ def sent_again(request: HttpRequest, *, namespace: str, pk: int) -> bool:
     ).exists()
 
 
-def refused_after_taken(
-    request: HttpRequest, *, namespace: str, pk: int, typed: Any = None
-) -> str:
-    """What the caseworker is told: nothing saved, where the item is, what they typed
-    of the call (the form sent, or `typed`: the one kept through signing in)."""
-    model = MODELS[namespace]
-    item = model.objects.select_related("assignee", "local_team").filter(pk=pk).first()
-    text = f"Not saved. {whereabouts(item, model._meta.verbose_name)}"
-    data = request.POST if typed is None else typed
+def _day(value: str) -> str:
+    """A date as typed, as the page writes one ("3 Dec 2026"); else as typed."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return value
+    return f"{day.day} {day:%b %Y}"
+
+
+def _call_typed(data: Any) -> str:
+    """The call form's typing, as the caseworker is told it ("" if none)."""
     outcome = data.get("outcome", "")
     said = dict(Outcome.choices).get(outcome, outcome).lower()
     notes = data.get("notes", "").strip()
@@ -102,8 +107,114 @@ def refused_after_taken(
     if outcome == Outcome.CALL_BACK and (back := data.get("call_back_at")):
         # The time they asked for: the one thing to pass on.
         typed += [f"call back at “{back.replace('T', ' ')}”"]
+    if outcome == Outcome.NEEDS_INTERPRETER and (spoken := data.get("language", "")):
+        # Whoever takes it is to speak it.
+        typed += [f"language “{spoken.strip()}”"]
     typed += [f"notes “{notes}”"] if notes else []
-    if typed:
+    if not typed:
+        return ""
+    return f"The call you typed ({' '.join(typed)}) was not logged: pass it on to"
+
+
+def _contact_rows_typed(data: Any) -> str:
+    """The contact rows' typing (each row's name, phone, postcode, date and kind)."""
+    if data.get("discard"):
+        return ""  # they cleared the rows
+    kinds = dict(Contact.Exposure.choices)
+    rows = []
+    for row in typed_rows(data):
+        if not row_is_filled(row):
+            continue
+        name = f"{row['first_name'].strip()} {row['last_name'].strip()}".strip()
+        said = [name] if name else []
+        if phone := row["phone"].strip():
+            said.append(f"phone “{phone}”")
+        if postcode := row["postcode"].strip():
+            said.append(f"postcode “{postcode}”")
+        if day := row["exposure_date"].strip():
+            said.append(f"last in contact “{_day(day)}”")
+        if kind := row["exposure"]:
+            said.append(str(kinds.get(kind, kind)).lower())
+        rows.append(", ".join(said))
+    if not rows:
+        return ""
+    if len(rows) == 1:
+        return f"The contact you typed ({rows[0]}) was not added: pass it on to"
+    return f"The contacts you typed ({'; '.join(rows)}) were not added: pass them on to"
+
+
+def _visit_typed(data: Any) -> str:
+    """The setting visited as typed: its name, kind, postcode and date."""
+    typed = typed_visit(data)
+    if not typed:
+        return ""
+    kind = typed.get("kind", "")
+    said = [typed.get("name", "").strip()]
+    said += [str(dict(SettingKind.choices).get(kind, kind)).lower()]
+    if postcode := typed.get("postcode", "").strip():
+        said.append(f"postcode “{postcode}”")
+    if day := typed.get("visited_on", "").strip():
+        said.append(f"on “{_day(day)}”")
+    shown = ", ".join(part for part in said if part)
+    return f"The visit you typed ({shown}) was not recorded: pass it on to"
+
+
+def _assessment_typed(data: Any) -> str:
+    """The risk assessment's fields typed, by their labels ("" if none)."""
+    fields = AssessmentForm.base_fields
+    said = []
+    for name, value in typed_assessment(data).items():
+        field = fields.get(name)
+        value = value.strip()
+        if field is None or not value:
+            continue  # the form's hidden field, or left empty
+        label = str(field.label).lower()
+        if isinstance(field, forms.BooleanField):
+            said.append(label)
+            continue
+        if name == "symptom_onset":
+            value = _day(value)
+        value = str(dict(getattr(field, "choices", None) or ()).get(value, value))
+        said.append(f"{label} “{value}”")
+    if not said:
+        return ""
+    return (
+        f"The risk assessment you typed ({'; '.join(said)}) was not saved: pass it "
+        "on to"
+    )
+
+
+def _typing(form: str, data: Any) -> str:
+    """What they typed into the page's form named `form` (its address's name: "call",
+    "contacts"), to pass on; "" for a form with nothing to pass on (complete the
+    case, send the link again)."""
+    if form == "contacts":
+        return _contact_rows_typed(data)
+    if form == "visit":
+        return _visit_typed(data)
+    if form == "assessment":
+        return _assessment_typed(data)
+    if form == "call":
+        return _call_typed(data)
+    return ""
+
+
+def refused_after_taken(
+    request: HttpRequest, *, namespace: str, pk: int, typed: Any = None
+) -> str:
+    """What the caseworker is told: nothing saved, where the item is, and what they
+    typed (the form sent, or `typed`: the call kept through signing in), to pass on.
+    Before, only a call was listed: contact rows, a visit or an assessment sent
+    without JavaScript were lost without a word."""
+    model = MODELS[namespace]
+    item = model.objects.select_related("assignee", "local_team").filter(pk=pk).first()
+    text = f"Not saved. {whereabouts(item, model._meta.verbose_name)}"
+    if typed is None:
+        match = request.resolver_match
+        form, data = (match.url_name if match is not None else ""), request.POST
+    else:
+        form, data = "call", typed
+    if said := _typing(form, data):
         whom = "them"  # its holder, or the record it was merged into
         if item is not None and item.assignee is None:
             whom = (
@@ -111,10 +222,7 @@ def refused_after_taken(
                 if item.local_team is not None
                 else "a supervisor, for whoever takes it next"
             )
-        text += (
-            f" The call you typed ({' '.join(typed)}) was not logged: pass it on to "
-            f"{whom}."
-        )
+        text += f" {said} {whom}."
     return text
 
 
