@@ -15,7 +15,11 @@ from cases.workitem import WorkItem
 from contacts.models import IsolationChange
 from people.models import Message
 from work.access.isolation import override_refusal
-from work.isolation import isolation_override, override_message
+from work.isolation import (
+    IsolationChangedSince,
+    isolation_override,
+    override_message,
+)
 from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
 from work.sent_twice import override_just_made
 
@@ -34,6 +38,15 @@ class IsolationOverrideSent(serializers.Serializer):
         allow_blank=True,
         max_length=OVERRIDE_REASON_MAX,
         help_text="The clinical reason (required).",
+    )
+    current_ends_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="Optional: the last day of isolation as the client last read it "
+        "(the item's `isolation_ends_on`). Given, and no longer the date in force "
+        "(another clinician changed it, or a new result or exposure did), nothing is "
+        "saved and the answer is 409 with the date now and who changed it. Without "
+        "it, the change is made whatever the date is now.",
     )
     clinician = serializers.IntegerField(
         required=False,
@@ -97,6 +110,55 @@ class IsolationChangeSerializer(serializers.ModelSerializer):
         return message.channel if message is not None else ""
 
 
+class ChangedSinceSerializer(serializers.Serializer):
+    """What changed the end date since the client read it, as far as the records
+    tell."""
+
+    kind = serializers.CharField(
+        help_text="override (a clinician), became_case (their positive result "
+        "arrived) or exposure (they were named as a contact again)."
+    )
+    by = serializers.IntegerField(
+        allow_null=True, help_text="The clinician's user id (an override); else null."
+    )
+    at = serializers.DateTimeField(allow_null=True)
+    isolation_change = serializers.IntegerField(
+        allow_null=True,
+        help_text="The isolation change's id (listed with the item's changes); null "
+        "for an exposure.",
+    )
+
+
+class IsolationChangedSinceAnswer(serializers.Serializer):
+    detail = serializers.CharField()
+    current_ends_on = serializers.DateField(
+        help_text="The last day of isolation in force now."
+    )
+    changed = ChangedSinceSerializer(
+        allow_null=True, help_text="Who or what changed it (null: not recorded)."
+    )
+
+
+def changed_since_answer(exc: IsolationChangedSince) -> dict:
+    """The 409's body: the date in force now, and who or what changed it, when."""
+    change = exc.change
+    changed = None
+    if exc.how:
+        changed = {
+            "kind": str(exc.how),
+            "by": exc.by.pk if exc.by is not None else None,
+            "at": serializers.DateTimeField().to_representation(exc.at)
+            if exc.at is not None
+            else None,
+            "isolation_change": change.pk if change is not None else None,
+        }
+    return {
+        "detail": str(exc),
+        "current_ends_on": exc.ends_on.isoformat(),
+        "changed": changed,
+    }
+
+
 OVERRIDE_SCHEMA = extend_schema(
     summary="Override the isolation end date (a tier 2 clinician)",
     description="A tier 2 clinician sets the last day of isolation, with a reason; "
@@ -117,16 +179,25 @@ OVERRIDE_SCHEMA = extend_schema(
         403: OpenApiResponse(
             description="Not a tier 2 clinician who may change this item's date."
         ),
+        409: OpenApiResponse(
+            IsolationChangedSinceAnswer,
+            description="`current_ends_on` was given and is no longer the date in "
+            "force: nothing saved or sent. The date now, and who or what changed it "
+            "and when, to decide again.",
+        ),
     },
 )
 
 
 def isolation_override_response(request: Request, item: WorkItem) -> Response:
     """Validate an override and make it through the same service as the pages;
-    answer 201 with the change. The same change sent again by the same clinician a
-    moment later (a retry after a timeout), refused by the rules as "They already
-    isolate until ...", is answered 200 with the change made, as the page tells a
-    form sent twice (work.sent_twice): nothing is saved or told twice.
+    answer 201 with the change. Sent with `current_ends_on` (the date the client
+    last read) that is no longer the date in force, 409 with the date now and who
+    changed it (IsolationChangedSince): nothing saved or told. The same change sent
+    again by the same clinician a moment later (a retry after a timeout), refused by
+    the rules as "They already isolate until ...", is answered 200 with the change
+    made, as the page tells a form sent twice (work.sent_twice): nothing is saved or
+    told twice.
 
     Staff who may not override are refused before their body is read (403); an
     integration names the clinician, checked by the service once the body is valid.
@@ -151,7 +222,10 @@ def isolation_override_response(request: Request, item: WorkItem) -> Response:
             reason=data["reason"],
             clinician=clinician,
             by=by,
+            current_ends_on=data.get("current_ends_on"),
         )
+    except IsolationChangedSince as exc:
+        return Response(changed_since_answer(exc), status=status.HTTP_409_CONFLICT)
     except DjangoValidationError:
         # A retry sent while the first was still being saved: read before it
         # committed, refused by the service once it had.

@@ -31,8 +31,10 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_event, audit_record, audit_record_many
+from cases.errors import IllegalTransition
 from cases.models import Case
 from cases.workitem import Status, WorkItem
+from clock.written import short_time
 from contacts.models import Contact, IsolationChange
 from online.texts import long_date, say
 from people.models import Message
@@ -104,6 +106,93 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     )
 
 
+class IsolationChangedSince(IllegalTransition):
+    """The end date was changed after the one an override was made from (by another
+    clinician, in another tab, or by a fact: a positive result, a further exposure):
+    saving it would undo that change unseen, and the person would be told a second,
+    different date. Says what the date is now, and who changed it and when, as far as
+    the records tell (`how`: the IsolationChange's kind, "exposure", or "" unknown)."""
+
+    EXPOSURE = "exposure"
+
+    def __init__(
+        self,
+        *,
+        ends_on: date,
+        how: str = "",
+        by=None,
+        at: datetime | None = None,
+        change: IsolationChange | None = None,
+        by_them: bool = False,
+    ):
+        self.ends_on, self.how, self.by, self.at = ends_on, how, by, at
+        self.change, self.by_them = change, by_them
+        super().__init__(
+            f"{self.changed()}, after the date this change was made from: it is "
+            "not saved."
+        )
+
+    @property
+    def changed_by(self) -> str:
+        """Who changed it, as staff read a name ("": a fact, not a person)."""
+        if self.by is None:
+            return ""
+        return self.by.get_full_name() or self.by.get_username()
+
+    def changed(self) -> str:
+        """What happened to the date: "Sarah Okafor changed the end date to Monday
+        25 January 2021 at 10:05 on Tue 12 Jan", "You changed ... in another tab or
+        window", "The end date changed to ... when their positive test result
+        arrived"."""
+        to = f"the end date to {long_date(self.ends_on)}"
+        at = f" at {short_time(self.at)}" if self.at is not None else ""
+        if self.how == IsolationChange.Kind.OVERRIDE and self.by_them:
+            return f"You changed {to}{at} in another tab or window"
+        if self.how == IsolationChange.Kind.OVERRIDE and self.by is not None:
+            return f"{self.changed_by} changed {to}{at}"
+        fact = {
+            IsolationChange.Kind.BECAME_CASE: ", when their positive test result "
+            "arrived",
+            self.EXPOSURE: ", when they were named as a contact again",
+        }.get(self.how, "")
+        return f"The end date changed to {long_date(self.ends_on)}{at}{fact}"
+
+
+def _changed_since(locked: WorkItem, clinician) -> IsolationChangedSince:
+    """What changed the item's date to the one in force: its latest IsolationChange
+    when that set this date (an override, or becoming a case), else a further
+    exposure recorded with this date (kept in the audit trail only), else unknown."""
+    now_ends = locked.isolation_ends_on
+    change = IsolationChange.objects.of_item(locked).select_related("by").first()
+    if change is not None and change.ends_on == now_ends:
+        person = change.by if change.kind == IsolationChange.Kind.OVERRIDE else None
+        user = Actor.of(clinician).user
+        return IsolationChangedSince(
+            ends_on=now_ends,
+            how=change.kind,
+            by=person,
+            at=change.at,
+            change=change,
+            by_them=person is not None and person.pk == user.pk,
+        )
+    exposure = (
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.UPDATE,
+            object_type=locked._meta.label_lower,
+            object_id=str(locked.pk),
+            detail__has_key="exposure",
+            detail__isolation_ends_on=now_ends.isoformat(),
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if exposure is not None:
+        return IsolationChangedSince(
+            ends_on=now_ends, how=IsolationChangedSince.EXPOSURE, at=exposure.at
+        )
+    return IsolationChangedSince(ends_on=now_ends)
+
+
 @atomic_operation
 def isolation_override(
     *,
@@ -113,6 +202,7 @@ def isolation_override(
     clinician,
     by=None,
     now: datetime | None = None,
+    current_ends_on: date | None = None,
 ) -> IsolationOverridden:
     """A clinician sets a case's or a contact's last day of isolation, for a reason.
 
@@ -121,6 +211,14 @@ def isolation_override(
     that is someone else (an integration), for the audit trail. Raises
     ValidationError, field by field, for a date or reason the rules refuse. The
     person is told the new date by text (a mobile) or email, in their language.
+
+    Given `current_ends_on` (the date the page showed, or the client last read),
+    a change made from a date no longer in force is refused (IsolationChangedSince,
+    saying who or what changed it and when): the clinician decided against a date
+    that is gone, and saving would silently undo a colleague's change, or the
+    lengthening a new fact brought, and tell the person a second date. Checked after
+    the rules, so the same change sent twice is still refused as "They already
+    isolate until ..." (work.sent_twice knows it as saved once).
     """
     now = now or timezone.now()
     locked = item.locked()
@@ -134,6 +232,8 @@ def isolation_override(
     )
     if problems:
         raise ValidationError(problems)
+    if current_ends_on is not None and current_ends_on != locked.isolation_ends_on:
+        raise _changed_since(locked, clinician)
     user = Actor.of(clinician).user
     change = IsolationChange.objects.create(
         **{locked.kind: locked},

@@ -33,19 +33,37 @@ from work.access.cases import may_work_case
 from work.access.contacts import may_work_contact
 from work.access.isolation import get_case_to_override, get_contact_to_override
 from work.compiled import instances_compiled_once
-from work.isolation import IsolationOverridden, isolation_override
+from work.isolation import (
+    IsolationChangedSince,
+    IsolationOverridden,
+    isolation_override,
+)
 from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
 from work.sent_twice import override_just_made
 
 from ..typed import draws_its_form, put_typing_back
 
 PAGE = "work/isolation_override.html"
+# The form's hidden field: the end date it was drawn from (the one shown). Sent back
+# with the change, and kept with the typing through a sign-in, so a change made from
+# a date someone (or a new fact) has changed since is refused
+# (work.isolation.IsolationChangedSince) rather than undoing theirs unseen. The
+# API's field of the same name holds the same.
+DRAWN_FROM = "current_ends_on"
+# The id of the date in force on the page, where a refusal for a date changed since
+# links to.
+NOW_SHOWN = "isolation-now"
 # The changes a page lists, newest first: more than a handful is unheard of.
 CHANGES_SHOWN = 20
 
 
 class IsolationOverrideForm(forms.Form):
     """The new last day of isolation and the clinician's reason."""
+
+    # Where the error summary's link of an error of the whole form goes ("": the
+    # first field): the date in force, when a change is refused for its having
+    # changed since the page was drawn.
+    whole_form_anchor = ""
 
     ends_on = forms.DateField(
         label="New last day of isolation",
@@ -66,10 +84,31 @@ class IsolationOverrideForm(forms.Form):
         },
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # Read by drawn_from(), never refused here: a page drawn before forms carried
+    # it sends none, and is checked as before.
+    current_ends_on = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, item: WorkItem, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.item = item
+        self.initial.setdefault(DRAWN_FROM, item.isolation_ends_on.isoformat())
+
+    def drawn_from(self) -> date | None:
+        """The end date the form was drawn from, to check the change against (None:
+        sent without one, by a page drawn before forms carried it). A value that is
+        no date matches none: refused, with the date now shown."""
+        if DRAWN_FROM not in self.data:
+            return None
+        try:
+            return date.fromisoformat(self.data[DRAWN_FROM])
+        except ValueError:
+            return date.min
+
+    def drawn_again(self, ends_on: date) -> None:
+        """Draw the form from `ends_on` (the date in force), the typing kept: sent
+        again once the clinician has seen it, it is taken."""
+        self.data = self.data.copy()
+        self.data[DRAWN_FROM] = ends_on.isoformat()
 
     def clean(self) -> dict:
         """Every field's problem at once (a past date and no reason are both told),
@@ -145,6 +184,22 @@ def _sent_again(request: HttpRequest, item: WorkItem) -> IsolationChange | None:
     )
 
 
+def _changed_since_text(exc: IsolationChangedSince) -> str:
+    """As a stale risk assessment is told (pages.desk.cases): who changed the date
+    and when, and that this change is not saved, to be decided again."""
+    if exc.by_them:
+        return (
+            f"{exc.changed()}, after this page was opened. This change is not "
+            "saved: check the date they isolate until now, and send it again if it "
+            "is still needed."
+        )
+    return (
+        f"{exc.changed()}, after you opened this page. Your change is not saved: "
+        "check the date they isolate until now, and send it again if it is still "
+        "needed."
+    )
+
+
 def _override_page(request: HttpRequest, item: WorkItem) -> HttpResponse:
     back = _back_to(request, item)
     form = IsolationOverrideForm(request.POST or None, item=item)
@@ -159,7 +214,15 @@ def _override_page(request: HttpRequest, item: WorkItem) -> HttpResponse:
                 ends_on=ends_on,
                 reason=form.cleaned_data["reason"],
                 clinician=request.user,
+                current_ends_on=form.drawn_from(),
             )
+        except IsolationChangedSince as exc:
+            # Nothing saved: the typing drawn again beside the date now in force,
+            # the form now drawn from it (sent again once seen, it is taken).
+            item.isolation_ends_on = exc.ends_on
+            form.add_error(None, _changed_since_text(exc))
+            form.whole_form_anchor = NOW_SHOWN  # the summary links to the date now
+            form.drawn_again(exc.ends_on)
         except ValidationError as exc:
             # Changed by someone else since the page was drawn: the same words.
             for name, problems in exc.message_dict.items():
