@@ -54,6 +54,10 @@ class OnlineLink(models.Model):
     # A contact's answer: they will isolate; and what support they asked for.
     confirmed_at = models.DateTimeField(null=True, blank=True)
     support = models.JSONField(default=list, blank=True)
+    # What a contact typed for us with their answer, whatever it was ("call after
+    # 6pm"): read by their call handler on the contact's page; cleared when the
+    # person is pseudonymised (free text).
+    note = models.TextField(blank=True)
     message = models.ForeignKey(
         "people.Message",
         null=True,

@@ -13,8 +13,8 @@ What goes, and what stays because the weekly figures or the record's shape need 
 - Free text that may name or describe them: call notes and the number dialled, the
   safeguarding note, the risk assessment's notes, occupation and vulnerabilities,
   the local team's escalation notes and actions' notes, a clinician's reason for an
-  isolation override, messages' bodies, addresses and personalisation, and the
-  lab references of the case and of its further results (keys to the lab's named
+  isolation override, messages' bodies, addresses and personalisation, the note a
+  contact typed with their online answer, and the lab references of the case and of its further results (keys to the lab's named
   record).
 - Removed: the history of their contact details, drafts of their case page,
   possible-duplicate pairs, and merges (whose record holds both people as they were:
@@ -49,6 +49,7 @@ from cases.models import (
 )
 from contacts.models import IsolationChange
 from escalations.models import Escalation, EscalationAction
+from online.models import OnlineLink
 from people.models import Message, Person, PersonChange, PersonMerge, PossibleDuplicate
 
 from .cascade import delete_with_dependents
@@ -176,6 +177,9 @@ def people_pseudonymise(
     counts["people.message"] = Message.objects.filter(person_id__in=family).update(
         to="", body="", personalisation={}
     )
+    counts["online.onlinelink"] = OnlineLink.objects.filter(
+        person_id__in=family
+    ).update(note="")
     counts["cases.exposuresetting"] = (
         ExposureSetting.objects.filter(
             kind=SettingKind.HOUSEHOLD,

@@ -720,7 +720,12 @@ def online_contact_answer(
     locked_link.confirmed_at = now if will_isolate else None
     locked_link.support = support
     locked_link.submitted_at = now
-    locked_link.save(update_fields=["confirmed_at", "support", "submitted_at"])
+    # Kept whatever they answered, for the call handler (the contact's page): before,
+    # a note came through only with support asked for, in what the team was told.
+    locked_link.note = note.strip()
+    locked_link.save(update_fields=["confirmed_at", "support", "submitted_at", "note"])
+    if locked_link.note:
+        detail["note"] = "given"  # never its words in the trail
     detail["will_isolate"] = will_isolate
     audit_record(
         user=None, action=AuditEvent.Action.UPDATE, obj=contact, detail=detail, at=now

@@ -44,7 +44,7 @@ from cases.models import (
     RiskAssessment,
     SettingVisit,
 )
-from cases.workitem import UNREACHED, Status, WorkItem
+from cases.workitem import UNREACHED, Route, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact, Exposure, IsolationChange
 from online.models import OnlineLink
@@ -199,6 +199,7 @@ class OnlineSummary:
     opened: str = ""
     answered: str = ""  # a case: contacts entered; a contact: will isolate
     support: str = ""  # a contact: what support they asked for
+    note: str = ""  # a contact: what they typed with their answer
     no_call_before: str = ""
     may_resend: bool = False
     resend_url: str = ""
@@ -256,6 +257,12 @@ def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineS
         answered = _at(link.submitted_at, now) if link.submitted_at else not_yet
     elif link.confirmed_at:
         answered = _at(link.confirmed_at, now)
+    elif link.submitted_at and item.reached_route == Route.ONLINE and not link.support:
+        # Their time to stay at home had ended when they answered: not asked.
+        answered = (
+            f"Not asked: at {_at(link.submitted_at, now)} their time to stay at home "
+            "had ended, and they asked for no call"
+        )
     elif link.submitted_at:
         answered = (
             f"No: at {_at(link.submitted_at, now)} they said they will not or cannot"
@@ -283,6 +290,7 @@ def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineS
         opened=_at(link.opened_at, now) if link.opened_at else not_yet,
         answered=answered,
         support=support,
+        note=link.note,
         no_call_before=no_call_before,
         may_resend=is_open,
         resend_url=resend_url,

@@ -13,6 +13,7 @@ from cases.models import CaseDraft, RiskAssessment
 from cases.workitem import Route, Status
 from escalations.models import Escalation
 from figures.weekly import Period, Scope, compute_weekly_figures
+from online.models import OnlineLink
 from people.models import Message, Person, PersonChange
 from retention.models import Pseudonymisation, RetentionAction, Rule
 from retention.pseudonymise import MARK, NAME
@@ -243,6 +244,25 @@ def test_escalation_notes_are_blanked(clock):
 
     escalation.refresh_from_db()
     assert (escalation.detail, escalation.outcome_note) == ("", "")
+
+
+def test_a_contacts_note_with_their_online_answer_is_blanked(clock):
+    contact = reached_contact()
+    link = OnlineLink.objects.create(
+        token_hash="a" * 64,
+        purpose=OnlineLink.Purpose.CONTACT,
+        person=contact.person,
+        contact=contact,
+        expires_at=CLOSED,
+        submitted_at=CLOSED - DAY,
+        note="Call after 6pm: my husband answers, he is called Dev",
+    )
+    clock.move_to(DUE)
+
+    retention_run()
+
+    link.refresh_from_db()
+    assert link.note == ""
 
 
 def test_a_second_run_changes_nothing(clock):
