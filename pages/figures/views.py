@@ -84,13 +84,17 @@ class Viewer:
 
     def scope(self, key: str) -> Scope:
         """The scope named in the query string (the first listed when none); a
-        scope the viewer may not see, or that does not exist, is a 404."""
+        scope the viewer may not see, or that does not exist, is a 404. A code is
+        read in any case, as the API reads it (codes are held in upper case:
+        "team-e08000035" is E08000035's team)."""
         if not key:
             return self.scopes[0]
+        kind, _, code = key.partition("-")
+        kind, code = kind.lower(), code.strip().upper()
+        key = kind if kind == ENGLAND else f"{kind}-{code}"
         for scope in self.scopes:
             if scope_key(scope) == key:
                 return scope
-        kind, _, code = key.partition("-")
         found: Scope | None = None
         if kind == ENGLAND:
             found = Scope.england() if self.local_team_id is None else None

@@ -324,6 +324,17 @@ def test_a_national_supervisor_sees_england_with_the_staff_table(
     assert client.get(URL, {"scope": f"area-{LEEDS}"}).status_code == 200
 
 
+def test_a_scope_code_is_read_in_any_case_as_the_api_reads_it(client, supervisor, week):
+    """The API's ?team=leeds_code is Leeds in lower case too; the page's scope was a
+    404 unless the code's case matched."""
+    client.force_login(supervisor)
+    team = f.area(LEEDS).local_team
+    for scope in (f"team-{team.code.lower()}", f"area-{LEEDS.lower()}"):
+        response = client.get(URL, {"scope": scope})
+        assert response.status_code == 200, scope
+    assert response.context["scope"].code == LEEDS
+
+
 # --- the numbers ------------------------------------------------------------------------
 
 
