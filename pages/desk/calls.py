@@ -4,6 +4,7 @@ the script."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,19 +13,21 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
 from calls.models import Outcome
 from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
-from cases.workitem import WorkItem
+from cases.workitem import Route, Status, WorkItem
 from clock.written import short_time
 from online.texts import long_date
 from people.phone_field import national_text
 from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Tier
 from work.calls import CallLogged, call_record
+from work.online import online_progress
 
 from .call_forms import CallLogForm
 
@@ -104,6 +107,61 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
     return text
 
 
+class KeptCallForm(CallLogForm):
+    """A call refused because its contact was reached meanwhile, drawn again whole
+    with its typing (outcome, length, notes, call back time, language): the panel of
+    someone reached offers only the concern form, which would keep the notes alone.
+    A concern heard on the call may still be sent from it (work.calls)."""
+
+    kept = True
+
+
+def _when(moment: datetime) -> str:
+    """HH:MM today, with the day on any other (as the page's Online section)."""
+    local = timezone.localtime(moment)
+    if local.date() == timezone.localdate():
+        return f"{local:%H:%M}"
+    return short_time(moment)
+
+
+def _online_answer(item: WorkItem) -> str:
+    """What they answered on their link, as the call handler is told it ("" if the
+    link says nothing: it was not the link that reached them)."""
+    link = online_progress(item)
+    if link is None or link.submitted_at is None:
+        return ""
+    if link.confirmed_at is not None:
+        said = "they confirmed they will stay at home"
+    elif not link.support:
+        # Not asked: their time to stay at home had ended when they answered.
+        said = "their time to stay at home had ended, and they asked for no call"
+    else:
+        return ""  # support asked for: the escalation is what they are told
+    if link.note:
+        said += f", and wrote “{link.note}”"
+    return said
+
+
+def reached_meanwhile_text(item: WorkItem) -> str:
+    """A call refused because its contact was reached while the call handler was on
+    the phone to them (they answered their link online, or a colleague logged
+    them reached): how and when, and that nothing typed is lost. "" when that is not
+    why (the refusal's own words are told then). Before, only "This contact is
+    reached: it cannot be called.", the notes typed thrown away."""
+    if item.status != Status.REACHED or not item.is_done_with or not item.reached_at:
+        return ""
+    text = (
+        f"This {item.kind} was reached {item.reached_how} at {_when(item.reached_at)}"
+    )
+    if item.reached_route == Route.ONLINE and (said := _online_answer(item)):
+        text += f": {said}"
+    return (
+        f"{text}. Your call was not logged: no more calls are logged for someone "
+        "reached. What you typed is below, to copy what you need; a concern you "
+        "heard on the call can still be sent: choose “Safeguarding concern”."
+    )
+
+
 def log_call(
     request: HttpRequest,
     item: WorkItem,
@@ -117,7 +175,9 @@ def log_call(
 
     With htmx the call panel (status and history) is swapped in place; without it, a
     normal POST and redirect. Work that has left the caller (escalated, back to the
-    pool) sends them to their queue. A refused transition is a message, never a 500.
+    pool) sends them to their queue. A refused transition is a message, never a 500;
+    a contact reached meanwhile (reached_meanwhile_text) draws the call form again,
+    its typing kept.
     """
     form = CallLogForm(request.POST)
     if form.is_valid():
@@ -134,7 +194,13 @@ def log_call(
                 language=d.get("language", ""),
             )
         except IllegalTransition as exc:
-            form.add_error(None, str(exc))
+            item.refresh_from_db()  # as the refusal found it
+            if reached := reached_meanwhile_text(item):
+                form = KeptCallForm(request.POST)
+                form.is_valid()
+                form.add_error(None, reached)
+            else:
+                form.add_error(None, str(exc))
         except ValidationError as exc:
             # What only the item tells (a call back after a contact's isolation).
             for name, problems in exc.message_dict.items():
