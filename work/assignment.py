@@ -428,16 +428,21 @@ class AssignmentReport:
         return sum(self.assigned.values())
 
 
-def assignable_pool(model: type[WorkItem], now: datetime) -> models.QuerySet:
-    """Waiting items that may be handed out now: a call-back time still ahead waits,
-    and an item past its deadline is the local team's (the escalation sweep takes it:
-    a contact who refused, a wrong number, attempts spent, hours up), never given to
-    someone to call again. (A reached case waiting to be finished has no deadline.)
-    """
-    return model.objects.awaiting_assignment().filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        Q(escalate_due_at__isnull=True) | Q(escalate_due_at__gt=now),
+def assignable_now(now: datetime) -> Q:
+    """Of the items awaiting assignment, those that may be handed out now: a
+    call-back time still ahead waits, and an item past its deadline is the local
+    team's (the escalation sweep takes it: a contact who refused, a wrong number,
+    attempts spent, hours up), never given to someone to call again. (A reached case
+    waiting to be finished has no deadline.) The pool's rule, also counted by the
+    supervisors' board (work.pool_counts)."""
+    return (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)) & (
+        Q(escalate_due_at__isnull=True) | Q(escalate_due_at__gt=now)
     )
+
+
+def assignable_pool(model: type[WorkItem], now: datetime) -> models.QuerySet:
+    """Waiting items that may be handed out now (assignable_now)."""
+    return model.objects.awaiting_assignment().filter(assignable_now(now))
 
 
 # The claim's order, which is the pool index's (`case_pool`, `contact_pool`): the

@@ -12,6 +12,12 @@ cache that does not answer), and after a supervisor moves work in or out of the 
 (items_reassign forgets the count), so their own move shows at once. (A count the
 beat began before the move and kept after it shows the pool before the move, with
 its time, until the next minute's.)
+
+What may be given out now is counted by assignment's own rule (work.assignment.
+assignable_pool: the call time come, the deadline for the local team not passed). What
+of it waits for an interpreter's language (waiting_languages) is read by a board only
+when staff of its tier are idle while work is due: a board says staff are idle while
+work waits only for work they could be given.
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 
 from cases.models import Case
 from cases.workitem import WorkItem
 from contacts.models import Contact
+from people.models import Language, Person
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +46,7 @@ AGE_BUCKETS: list[tuple[str, int, int | None]] = [
 ]
 # The beat counts every minute: a count older than this means it is not running.
 POOL_COUNT_MAX_AGE = timedelta(seconds=90)
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,9 @@ class KindCount:
     buckets: tuple[int, ...]  # in the order of AGE_BUCKETS
     total: int
     overdue: int  # its next call already due
-    # Assignment may give out now (no call held back: not waiting for an online
-    # answer, a call-back time, the gap between attempts).
+    # Assignment may give out now (work.assignment.assignable_pool: no call held back
+    # for an online answer, a call-back time, the gap between attempts; not past its
+    # deadline, which makes it the local team's).
     due: int = 0
 
 
@@ -65,7 +73,8 @@ class PoolCount:
 
 
 def count_kind(model: type[WorkItem], now: datetime) -> KindCount:
-    """One aggregate query over the kind's pool."""
+    """One aggregate query over the kind's pool. `due` is assignment's rule
+    (work.assignment.assignable_pool), whose conditions are the same."""
     buckets = {
         f"b{i}": Count(
             "pk",
@@ -77,10 +86,7 @@ def count_kind(model: type[WorkItem], now: datetime) -> KindCount:
     row = model.objects.awaiting_assignment().aggregate(
         total=Count("pk"),
         overdue=Count("pk", filter=Q(next_attempt_at__lt=now)),
-        due=Count(
-            "pk",
-            filter=Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        ),
+        due=Count("pk", filter=_assignable(now)),
         **buckets,
     )
     return KindCount(
@@ -88,6 +94,53 @@ def count_kind(model: type[WorkItem], now: datetime) -> KindCount:
         total=row["total"],
         overdue=row["overdue"],
         due=row["due"],
+    )
+
+
+def _assignable(now: datetime) -> Q:
+    """The condition of assignment's own pool (work.assignment.assignable_now), as a
+    filter of this count of the items awaiting assignment: the same rule, not a copy
+    of it."""
+    # Imported here, not above: work.assignment imports this module (to forget the
+    # count).
+    from .assignment import assignable_now  # noqa: PLC0415
+
+    return assignable_now(now)
+
+
+def waiting_languages(
+    model: type[WorkItem], now: datetime
+) -> tuple[tuple[int, str, int], ...]:
+    """Of what assignment may give out now, what only a speaker of its language may
+    be given (the person needs an interpreter), by language: (language id, name, how
+    many). One grouped query, each item's person looked up by its key (the pool's
+    people joined whole would be read whole), and the names when some wait.
+    A board asks only when staff of the tier are idle while work is due."""
+    # Imported here, not above: work.assignment imports this module.
+    from .assignment import assignable_pool  # noqa: PLC0415
+
+    language = Subquery(
+        Person.objects.filter(
+            pk=OuterRef("person_id"), needs_interpreter=True, language__isnull=False
+        ).values("language_id")[:1],
+        output_field=IntegerField(),
+    )
+    wanted = dict(
+        assignable_pool(model, now)
+        .order_by()
+        .values(speaker_of=language)
+        .annotate(n=Count("pk"))
+        .values_list("speaker_of", "n")
+    )
+    wanted.pop(None, None)
+    if not wanted:
+        return ()
+    names = dict(Language.objects.filter(pk__in=wanted).values_list("pk", "name"))
+    return tuple(
+        sorted(
+            ((pk, names.get(pk, ""), n) for pk, n in wanted.items()),
+            key=lambda row: (row[1], row[0]),
+        )
     )
 
 

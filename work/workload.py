@@ -38,7 +38,7 @@ from staffing.selectors.reviews import review_queue
 from staffing.selectors.rota import hours_booked
 
 from .access.items import items_visible_to
-from .pool_counts import AGE_BUCKETS, PoolCount, pool_count
+from .pool_counts import AGE_BUCKETS, PoolCount, pool_count, waiting_languages
 
 
 def work_model(supervisor: StaffProfile) -> type[Case] | type[Contact]:
@@ -142,12 +142,19 @@ class Dashboard:
     overdue_held: int
     pending_reviews: int
     waiting: int  # the team tier's pool
-    # Of it, what may be given out now: staff are idle "while work waits" only when
-    # some is (the rest wait for an online answer, a call-back time).
+    # Of it, what assignment would give someone idle on shift now: staff are idle
+    # "while work waits" only when some is. Not what waits for an online answer, a
+    # call-back time, the local team (past its deadline), nor for an interpreter's
+    # language none of the idle speaks.
     due: int
     pool_counted_at: datetime  # when the pool was counted (the beat's, or now)
     idle_ready: list[Any] = field(default_factory=list)
     idle_blocked: list[Any] = field(default_factory=list)
+    # Of the pool, what may be given out now to someone (work.pool_counts.KindCount.due).
+    due_now: int = 0
+    # While staff are idle: what may be given out now only to a speaker of a language
+    # nobody of the tier on shift in the team speaks: (language, how many).
+    awaiting_speakers: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def idle_count(self) -> int:
@@ -198,6 +205,44 @@ def _held(supervisor: StaffProfile) -> Coalesce:
     return _count_subquery(model.objects.held().filter(assignee_id=OuterRef("user_id")))
 
 
+def _languages_spoken(members: list[Any]) -> dict[int, set[int]]:
+    """The languages each of these members speaks, by profile id (one query)."""
+    spoken: dict[int, set[int]] = {m.pk: set() for m in members}
+    if members:
+        for profile_id, language_id in StaffProfile.languages.through.objects.filter(
+            staffprofile_id__in=list(spoken)
+        ).values_list("staffprofile_id", "language_id"):
+            spoken[profile_id].add(language_id)
+    return spoken
+
+
+def _idle_while_work_waits(
+    board: Dashboard, model: type[WorkItem], *, tier: int, now: datetime
+) -> None:
+    """Who of the tier is on shift holding nothing while work is due that assignment
+    would give them (its rules: work.assignment), and what is due only for a language
+    nobody of the tier on shift speaks. The languages are read only when staff are
+    idle while work is due."""
+    on_shift = [m for m in board.on_shift if m.tier == tier]
+    idle = [m for m in on_shift if m.held == 0]
+    if not (idle and board.due_now):
+        board.due = board.due_now if idle else 0
+        return
+    by_language = waiting_languages(model, now)
+    spoken = _languages_spoken(on_shift) if by_language else {}
+    idle_speak = set().union(*(spoken.get(m.pk, set()) for m in idle))
+    team_speak = set().union(*spoken.values())
+    board.due = board.due_now - sum(
+        n for language, _name, n in by_language if language not in idle_speak
+    )
+    board.awaiting_speakers = [
+        (name, n) for language, name, n in by_language if language not in team_speak
+    ]
+    if board.due:
+        for m in idle:
+            (board.idle_blocked if m.blocked_by else board.idle_ready).append(m)
+
+
 def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
     """Who is on shift, what each holds, the pool by age (the beat's count of the last
     minute, see work.pool_counts), overdue work, idle staff."""
@@ -231,7 +276,7 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
     pool = pool_count(now)
     backlogs = [backlog(k, pool=pool, team_tier=tier) for k in (Case, Contact)]
     team_backlog = next(b for b in backlogs if b.is_team_tier)
-    waiting, due = team_backlog.total, team_backlog.due
+    waiting, due_now = team_backlog.total, team_backlog.due
     overdue_items = list(
         model.objects.held()
         .filter(
@@ -251,13 +296,11 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
         overdue_held=sum(m.overdue for m in members),
         pending_reviews=pending_reviews,
         waiting=waiting,
-        due=due,
+        due=0,
         pool_counted_at=pool.counted_at,
+        due_now=due_now,
     )
-    if due:
-        for m in board.on_shift:
-            if m.held == 0 and m.tier == tier:
-                (board.idle_blocked if m.blocked_by else board.idle_ready).append(m)
+    _idle_while_work_waits(board, model, tier=tier, now=now)
     return board
 
 

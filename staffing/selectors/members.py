@@ -7,15 +7,19 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
+    DateTimeField,
     Exists,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils import timezone
 
@@ -84,17 +88,44 @@ def missing_training() -> QuerySet[TrainingModule]:
     )
 
 
-def readiness_annotations(now: datetime) -> dict[str, Any]:
-    """What decides whether a member may take work now, as annotations on their row:
-    `on_shift_until` (the end of the shift they are on), `next_shift_at` (the start of
-    their next booked shift), `training_due` (the first required module of their tier
-    not done, by name) and `training_due_count`. Subqueries: no query of their own."""
-    current = (
-        Shift.objects.on_now(now)
-        .filter(staff=OuterRef("pk"))
-        .order_by("-ends_at")
+def on_shift_until(now: datetime) -> Case:
+    """The end of the spell of booked shifts the outer profile is on now, as an
+    expression: shifts that touch (one ends as the next starts) or overlap are one
+    spell, as assignment sees them (on shift throughout), and booking allows.
+
+    The spell ends at the first end, from now on, of one of their booked shifts that
+    no other of them carries on from (starts by then and ends later): up to it every
+    moment is on a shift. NULL when they are on none now. Each read is of the member's
+    shifts not yet ended (the index on the member and the end), never their history.
+    """
+    booked = Shift.objects.filter(status=Shift.Status.BOOKED)
+    carried_on = booked.filter(
+        staff=OuterRef("staff"),
+        starts_at__lte=OuterRef("ends_at"),
+        ends_at__gt=OuterRef("ends_at"),
+    )
+    spell_end = (
+        booked.filter(staff=OuterRef("pk"), ends_at__gt=now)
+        .exclude(Exists(carried_on))
+        .order_by("ends_at", "pk")
         .values("ends_at")[:1]
     )
+    # The shift they are on now, as a value (not EXISTS, which the planner may hash
+    # over every shift): the spell counts only from it.
+    current = Shift.objects.on_now(now).filter(staff=OuterRef("pk")).values("ends_at")
+    return Case(
+        When(IsNull(Subquery(current[:1]), False), then=Subquery(spell_end)),
+        default=None,
+        output_field=DateTimeField(),
+    )
+
+
+def readiness_annotations(now: datetime) -> dict[str, Any]:
+    """What decides whether a member may take work now, as annotations on their row:
+    `on_shift_until` (the end of the spell of shifts they are on, on_shift_until),
+    `next_shift_at` (the start of their next booked shift), `training_due` (the first
+    required module of their tier not done, by name) and `training_due_count`.
+    Subqueries: no query of their own."""
     upcoming = (
         Shift.objects.filter(
             staff=OuterRef("pk"), status=Shift.Status.BOOKED, starts_at__gt=now
@@ -104,7 +135,7 @@ def readiness_annotations(now: datetime) -> dict[str, Any]:
     )
     missing = missing_training()
     return {
-        "on_shift_until": Subquery(current),
+        "on_shift_until": on_shift_until(now),
         "next_shift_at": Subquery(upcoming),
         "training_due": Subquery(missing.order_by("name").values("name")[:1]),
         "training_due_count": _subcount(missing, "tier"),
