@@ -257,11 +257,19 @@ def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineS
         answered = _at(link.submitted_at, now) if link.submitted_at else not_yet
     elif link.confirmed_at:
         answered = _at(link.confirmed_at, now)
-    elif link.submitted_at and item.reached_route == Route.ONLINE and not link.support:
-        # Their time to stay at home had ended when they answered: not asked.
+    elif link.submitted_at and (
+        timezone.localdate(link.submitted_at) > item.isolation_ends_on
+    ):
+        # Their time to stay at home had ended when they answered: not asked, only
+        # whether they want a call (pages/online: the page for a date gone by).
+        wanted = (
+            "asked for no call"
+            if item.reached_route == Route.ONLINE and not link.support
+            else "asked to be phoned"
+        )
         answered = (
             f"Not asked: at {_at(link.submitted_at, now)} their time to stay at home "
-            "had ended, and they asked for no call"
+            f"had ended, and they {wanted}"
         )
     elif link.submitted_at:
         answered = (
@@ -847,15 +855,8 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     """Several contacts at once: all saved, or none, with each bad row marked. Rows
     sent to a case closed meanwhile are drawn again, not added (_not_added)."""
     case = get_case_to_work(request.user, pk)
-    if case.status not in OPEN and not request.POST.get("discard"):
-        rows = rows_left_to_add(typed_rows(request.POST), _people_named(case))
-        if rows:
-            return _section(
-                request,
-                case,
-                "contacts",
-                not_added=_not_added(request, case, [r for _, r in rows]),
-            )
+    if not_added := _rows_not_added(request, case):
+        return not_added
     if refused := _refuse_if_closed(request, case):
         return refused
     if request.POST.get("discard"):
@@ -867,6 +868,12 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
         rows = [f.details() for f in filled]
         try:
             added = contacts_add_many(case=case, rows=rows, by=request.user)
+        except IllegalTransition:
+            # Closed between the read above and the operation's lock.
+            case.refresh_from_db()
+            if not_added := _rows_not_added(request, case):
+                return not_added
+            raise
         except ContactRowsRefused as exc:
             if (added := rows_just_added(request.user, case, rows)) is not None:
                 # The first sending of these rows added them.
@@ -887,6 +894,24 @@ def case_contacts(request: HttpRequest, pk: int) -> HttpResponse:
                 contacts_added_text(added, who=request.user),
             )
     return _section(request, case, "contacts", contact_formset=formset)
+
+
+def _rows_not_added(request: HttpRequest, case: Case) -> HttpResponse | None:
+    """Contact rows sent to a case no longer open, drawn again as typed (_not_added),
+    whenever the case closed: before the page was sent, or while it was being
+    saved. None when the case is open, the rows are being cleared, or every row is
+    on the case already."""
+    if case.status in OPEN or request.POST.get("discard"):
+        return None
+    rows = rows_left_to_add(typed_rows(request.POST), _people_named(case))
+    if not rows:
+        return None
+    return _section(
+        request,
+        case,
+        "contacts",
+        not_added=_not_added(request, case, [r for _, r in rows]),
+    )
 
 
 @dataclass(frozen=True)

@@ -275,3 +275,28 @@ def test_the_completer_sending_rows_again_in_another_tab_is_told_it_was_them(
     assert f"You completed this case at {completed_at(case)}" in (
         answer.content.decode()
     )
+
+
+def test_completed_between_the_pages_read_and_the_save_keeps_the_rows(
+    ada, supervisor, case, monkeypatch
+):
+    """Completed by the supervisor while the caseworker's rows were on their way in
+    (after the page read the case, before the save took its lock): the rows are
+    drawn again, not a server error with the rows gone."""
+    import pages.desk.cases as page_cases
+
+    real = page_cases.contacts_add_many
+
+    def completed_just_before(**kwargs):
+        item_complete(item=case, by=supervisor)
+        return real(**kwargs)
+
+    monkeypatch.setattr(page_cases, "contacts_add_many", completed_just_before)
+    client = signed_in(ada)
+    client.raise_request_exception = False
+
+    answer = client.post(url("contacts", case), contact_rows(*TWO_ROWS), headers=HTMX)
+
+    assert answer.status_code == 200
+    assert "The 2 contacts you typed were not added" in answer.content.decode()
+    assert not Contact.objects.filter(case=case).exists()
