@@ -431,10 +431,21 @@ class CaseAnswer:
     language: str = ""  # the page's: the people named are told in it
 
 
+@dataclass(frozen=True)
+class CaseAnswered:
+    """What a case's answer added: its people (made or joined) and places, and
+    whether it came after the first (the link sent again: only what was new)."""
+
+    case: Case
+    contacts: int
+    visits: int
+    more: bool
+
+
 @atomic_operation
 def online_case_submit(
     *, link: OnlineLink, answer: CaseAnswer, now: datetime | None = None
-) -> Case:
+) -> CaseAnswered:
     """A case's contacts and places, entered by them: the contacts added through the
     same operation as on the case page (ContactRowsRefused says which rows will not
     do, and nothing is saved), the visits recorded, and the case reached online. Each
@@ -518,7 +529,7 @@ def online_case_submit(
         },
         at=now,
     )
-    return case
+    return CaseAnswered(case=case, contacts=len(added), visits=visits, more=more)
 
 
 def named_by(case: Case) -> list[str]:

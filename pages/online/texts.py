@@ -492,6 +492,28 @@ TEXTS: dict[str, dict[str, str]] = {
             "eich enw wrthynt."
         ),
     },
+    "thanks_case_more_places": {
+        "en": (
+            "We have added the places you have just told us about to those you sent "
+            "before."
+        ),
+        "cy": (
+            "Rydym wedi ychwanegu'r lleoedd rydych newydd ddweud wrthym amdanynt at y "
+            "rhai a anfonoch o'r blaen."
+        ),
+    },
+    "thanks_case_more_both": {
+        "en": (
+            "We have added the people and places you have just told us about to those "
+            "you sent before. We will contact the people. We will not tell them your "
+            "name."
+        ),
+        "cy": (
+            "Rydym wedi ychwanegu'r bobl a'r lleoedd rydych newydd ddweud wrthym "
+            "amdanynt at y rhai a anfonoch o'r blaen. Byddwn yn cysylltu â'r bobl. Ni "
+            "fyddwn yn dweud eich enw wrthynt."
+        ),
+    },
     "not_saved_title": {
         "en": "We could not save these people",
         "cy": "Ni allem gadw'r bobl hyn",

@@ -37,6 +37,7 @@ from online.models import OnlineLink
 from online.texts import language_of, long_date
 from work.casework import ContactRowsRefused
 from work.online import (
+    CaseAnswered,
     LinkUnusable,
     NothingNew,
     case_takes_answers,
@@ -66,6 +67,16 @@ HEADERS = {
     "X-Robots-Tag": "noindex",
 }
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
+
+
+def _thanks_key(answered: CaseAnswered) -> str:
+    """The thanks for a case's answer: the first, or one sent later (its people, its
+    places, or both, as were new)."""
+    if not answered.more:
+        return "thanks_case"
+    if answered.contacts and answered.visits:
+        return "thanks_case_more_both"
+    return "thanks_case_more" if answered.contacts else "thanks_case_more_places"
 
 
 class Words:
@@ -288,9 +299,8 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
     elif request.method == "POST":
         form = CaseAnswerForm(request.POST, case=case, language=language)
         if form.is_valid():
-            more = found.submitted_at is not None
             try:
-                online_case_submit(link=found, answer=form.answer())
+                answered = online_case_submit(link=found, answer=form.answer())
             except ContactRowsRefused as exc:
                 form.refused(exc.errors)
             except NothingNew:
@@ -307,7 +317,7 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
                     title=text("thanks_title", language),
                     answered=True,
                     lines=[
-                        text("thanks_case_more" if more else "thanks_case", language),
+                        text(_thanks_key(answered), language),
                         *(
                             [
                                 text(

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from cases.models import Case
+from cases.models import Case, SettingVisit
 from cases.workitem import Status
 from contacts.models import Contact
 from online.models import OnlineLink
@@ -154,3 +154,24 @@ def test_a_case_finished_by_phone_is_not_said_to_be_in_hand_still(client, clock)
 
     assert "A contact tracer has finished this with you." in page
     assert "is in touch with you about this now" not in page
+
+
+def test_a_place_sent_later_is_thanked_as_a_place_not_as_people(client):
+    case, _, token = case_link()
+    client.post(url(token), omar())
+
+    later = client.post(
+        url(token),
+        {
+            "place-0-kind": "workplace",
+            "place-0-name": "Acme Widgets",
+            "place-0-visited_on": (
+                timezone.localdate() - dt.timedelta(days=1)
+            ).isoformat(),
+            "place-0-postcode": "",
+        },
+    )
+
+    assert SettingVisit.objects.filter(case=case).count() == 1
+    assert "We have added the places you have just told us about" in words(later)
+    assert "the people you have just told us about" not in words(later)
