@@ -232,8 +232,12 @@ def _idle_while_work_waits(
     spoken = _languages_spoken(on_shift) if by_language else {}
     idle_speak = set().union(*(spoken.get(m.pk, set()) for m in idle))
     team_speak = set().union(*spoken.values())
-    board.due = board.due_now - sum(
-        n for language, _name, n in by_language if language not in idle_speak
+    # The languages are read now, the count by the beat up to a minute ago: work
+    # for a language that came since is not taken from it below nothing.
+    board.due = max(
+        0,
+        board.due_now
+        - sum(n for language, _name, n in by_language if language not in idle_speak),
     )
     board.awaiting_speakers = [
         (name, n) for language, name, n in by_language if language not in team_speak

@@ -17,8 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.timesince import TIME_STRINGS, timesince
+
+from staffing.selectors.members import when_said
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,8 @@ def member_rows(
                 name=user.get_full_name() or user.username,
                 new_starter=m.is_new_starter,
                 supervisor=m.is_supervisor,
-                on_shift_until=(
-                    f"{timezone.localtime(on_shift):%H:%M}" if on_shift else ""
-                ),
+                # A spell of shifts may end on a later day: "11:00 tomorrow".
+                on_shift_until=when_said(on_shift, now) if on_shift else "",
                 work_url=f"{work_url}?holder={m.pk}",
                 held=m.held,
                 idle=bool(on_shift and m.held == 0 and due and m.tier == team_tier),

@@ -142,8 +142,9 @@ def readiness_annotations(now: datetime) -> dict[str, Any]:
     }
 
 
-def _when(moment: datetime, now: datetime) -> str:
-    """'08:00', '08:00 tomorrow', '08:00 on Friday' or '08:00 on 23 January'."""
+def when_said(moment: datetime, now: datetime) -> str:
+    """'08:00', '08:00 tomorrow', '08:00 on Friday' or '08:00 on 23 January' (a
+    time today needs no day)."""
     local, today = timezone.localtime(moment), timezone.localtime(now).date()
     days = (local.date() - today).days
     if days == 0:
@@ -166,7 +167,7 @@ def blocked_by(member: Any, now: datetime) -> list[str]:
     reasons = []
     if member.on_shift_until is None:
         if member.next_shift_at is not None:
-            reasons.append(f"off shift until {_when(member.next_shift_at, now)}")
+            reasons.append(f"off shift until {when_said(member.next_shift_at, now)}")
         else:
             reasons.append("off shift, with no shift booked")
     if member.training_due:

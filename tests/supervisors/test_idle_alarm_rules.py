@@ -119,3 +119,28 @@ def test_the_beats_count_knows_the_languages_waiting(
     assert not [q for q in queries if 'AS "total"' in q["sql"]]
     assert ALARM not in page.text
     assert "1 waiting for a speaker of Somali" in page.text
+
+
+def test_work_for_a_language_come_since_the_beats_count_makes_no_alarm(
+    clock, client, calls_lead, calls_team, redis_url
+):
+    """The beat counted one contact a minute ago; two needing a Somali speaker came
+    since. The board read "-1 due a call" and raised the alarm."""
+    if not django_settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        pytest.skip("the cache is Redis only when REDIS_URL is set")
+    member(calls_team, user__first_name="Iris", user__last_name="Z")
+    f.ContactFactory()
+    count_pool_task()
+    somali_speaker_needed = somali()
+    for _ in range(2):
+        f.ContactFactory(
+            person__needs_interpreter=True, person__language=somali_speaker_needed
+        )
+    clock.shift(10 * dt.timedelta(seconds=1))
+
+    page = board(client, calls_lead)
+
+    assert page.context["board"].due == 0
+    assert "-1 due" not in page.text
+    assert ALARM not in page.text
+    assert IDLE_TAG not in page.text

@@ -97,3 +97,15 @@ def test_one_query_for_the_whole_team(clock, clinical_team):
         )
     assert len(queries) == 1
     assert {m.on_shift_until for m in rows} == {NOW + 5 * HOUR}
+
+
+def test_a_spell_ending_on_a_later_day_says_which(clock, client, lead, clinical_team):
+    """At 10:00 on Wednesday, shifts run on to 11:00 on Thursday: "until 11:00"
+    alone read as an hour away."""
+    fred(clinical_team, (-1, 7), (7, 15), (15, 25))
+    client.force_login(lead.user)
+
+    page = client.get(reverse("staffing:dashboard"))
+
+    row = " ".join(page.text.split("Fred Back")[1].split("</tr>")[0].split())
+    assert "On shift</strong> until 11:00 tomorrow" in row
