@@ -180,29 +180,29 @@ def _refused(
     Send, the text opened again), or, unexpired, that their local team or a
     contact tracer has it in hand, or has finished it (audited as the link's page
     is). People typed on a case's page that are not among those it holds are never
-    dropped unsaid: the page lists them, and the number to ring (and the trail of
-    the case says so). Any other gets the one page of every link that does not
-    work."""
+    dropped unsaid, even on a link replaced or out of time: the page lists them,
+    and the number to ring (and the trail of the case says so). Any other gets the
+    one page of every link that does not work."""
     link = (
         OnlineLink.objects.select_related("case", "contact")
         .filter(token_hash=hashed)
         .first()
     )
-    if link is None or link.revoked_at is not None:
+    if link is None:
         return _unusable(request, asked or "en")
     item = link.item
     unsaved: list[str] = []
-    if (
-        not saved
-        and link.purpose == OnlineLink.Purpose.CASE
-        and link.expires_at > timezone.now()
-    ):
+    if not saved and link.purpose == OnlineLink.Purpose.CASE:
+        # Whatever stopped the link (the case moved on, a newer link sent, its time
+        # up), the people typed on the page it showed are listed, not lost unsaid.
         held = {" ".join(name.split()).casefold() for name in named_by(item)}
         unsaved = [
             name
             for name in _typed_people(request)
             if " ".join(name.split()).casefold() not in held
         ]
+    if link.revoked_at is not None and not unsaved:
+        return _unusable(request, asked or "en")
     if unsaved:
         title, body = "not_saved_title", "not_saved_body"
         online_case_not_saved(link=link, people=len(unsaved))

@@ -175,3 +175,33 @@ def test_a_place_sent_later_is_thanked_as_a_place_not_as_people(client):
     assert SettingVisit.objects.filter(case=case).count() == 1
     assert "We have added the places you have just told us about" in words(later)
     assert "the people you have just told us about" not in words(later)
+
+
+@pytest.mark.parametrize("stopped", ["replaced", "out of time"])
+def test_people_typed_on_a_link_replaced_or_out_of_time_are_listed(
+    client, clock, stopped
+):
+    """The page was left open; meanwhile a caseworker sent a newer link, or the
+    link's time ran out. What was typed is listed to phone about, not lost."""
+    case, link, token = case_link()
+    assert client.get(url(token)).status_code == 200
+    if stopped == "replaced":
+        OnlineLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now())
+    else:
+        clock.move_to(link.expires_at + dt.timedelta(minutes=1))
+
+    answer = client.post(url(token), omar())
+
+    assert "We could not save these people" in words(answer)
+    assert "Omar Ali" in words(answer)
+    assert "call 119" in words(answer)
+    assert not Contact.objects.filter(case=case).exists()
+
+
+def test_a_replaced_link_opened_again_is_still_the_page_of_a_link_that_does_not_work(
+    client,
+):
+    _, link, token = case_link()
+    OnlineLink.objects.filter(pk=link.pk).update(revoked_at=timezone.now())
+
+    assert "This link does not work" in words(client.get(url(token)))
