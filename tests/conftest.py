@@ -292,7 +292,14 @@ def sign_in(live_server):
 # (pytest-xdist's own `xdist_group` mark works by rewriting each test's id, which
 # pytest 9 no longer reads: with it alone, both workers loaded the scaled-down peak
 # and cleared it again, some two minutes of the suite.)
-WORKER_GROUPS = {"tests/scale/": "scale_peak"}
+WORKER_GROUPS = {
+    "tests/scale/": "scale_peak",
+    # Modules loading their data once for all their tests (a module fixture): kept
+    # together, or a worker taking one test of theirs between others' loads it again.
+    "tests/assignment/test_pool_plans.py": "pool_plans",
+    "tests/test_seed_demo.py": "seed_demo",
+    "tests/test_seed_demo_realistic.py": "seed_demo_realistic",
+}
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):

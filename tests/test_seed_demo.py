@@ -8,6 +8,8 @@ from itertools import pairwise
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection, transaction
+from django.test import override_settings
 from django.urls import reverse
 
 from calls.models import CallAttempt, Script
@@ -29,9 +31,31 @@ def seed(**options) -> None:
     call_command("seed_demo", demo_cases=60, stdout=StringIO(), **options)
 
 
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo seeded once for the module (some 5 s a seed), in a transaction
+    rolled back after its tests, each of which rolls back to it (as
+    tests/assignment/test_pool_plans.py's peak): nothing is committed, as when each
+    test seeded for itself. `--dist loadgroup` keeps the module on one worker, its
+    tests one after the other (WORKER_GROUPS in tests/conftest.py)."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            NOTIFY_FILE_DIR=str(tmp_path_factory.mktemp("messages")),
+        ),
+        transaction.atomic(),
+    ):
+        seed()
+        # Checked once here: left deferred, each test's end would check them again.
+        connection.check_constraints()
+        yield
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(db):
-    seed()
+def seeded(seeded_once, db):
+    """The demo as seeded (seeded_once), each test's changes rolled back after it."""
 
 
 def test_seed_demo_twice_changes_nothing(seeded):
@@ -214,6 +238,7 @@ def test_after_the_seed_a_supervisors_dashboard_shows_the_capacity_forecast(
 ):
     """`make run` seeds, then starts the web server: the beat's first forecast is
     minutes away, so the seed makes it."""
+    seed()  # each test starts with no forecast cached (tests/conftest.py)
     client.force_login(get_user_model().objects.get(username="sup.clinical"))
     page = client.get(reverse("staffing:dashboard"))
     assert 'id="capacity-summary"' in page.text
