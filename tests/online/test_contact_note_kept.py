@@ -61,12 +61,15 @@ def test_the_note_is_on_the_contact_page(
     assert NOTE not in str(event.detail)
 
 
+@pytest.mark.parametrize(
+    ("call", "wanted"), [("no", "asked for no call"), ("yes", "asked to be phoned")]
+)
 def test_an_answer_after_their_time_at_home_is_not_read_as_a_refusal(
-    client, supervisor, clock
+    client, supervisor, clock, call, wanted
 ):
     """A contact whose time to stay at home had ended when they opened their link
-    (named late on its last day) is asked only whether they want a call: answering
-    no is not "they said they will not or cannot"."""
+    (named late on its last day) is asked only whether they want a call: neither
+    answer is "they said they will not or cannot"."""
     today = timezone.localdate()
     contact = f.ContactFactory(
         person=f.PersonFactory(phone="+447400555322"),
@@ -78,34 +81,11 @@ def test_an_answer_after_their_time_at_home_is_not_read_as_a_refusal(
     token = link.message.body.split("/o/")[1].split("/")[0]
     clock.shift(dt.timedelta(days=1))
 
-    done = client.post(f"/o/{token}/", {"call": "no", "note": NOTE})
+    done = client.post(f"/o/{token}/", {"call": call, "note": NOTE})
 
     assert "Thank you" in done.content.decode()
     client.force_login(supervisor)
     page = client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
-    assert "their time to stay at home had ended, and they asked for no call" in page
+    assert f"their time to stay at home had ended, and they {wanted}" in page
     assert "they will not or cannot" not in page
     assert NOTE.replace("'", "&#x27;") in page
-
-
-def test_asking_for_a_call_after_their_time_at_home_is_not_a_refusal_either(
-    client, supervisor, clock
-):
-    today = timezone.localdate()
-    contact = f.ContactFactory(
-        person=f.PersonFactory(phone="+447400555323"),
-        exposure_date=today - dt.timedelta(days=10),
-        isolation_ends_on=today,
-    )
-    link = online_contact_tell(contact=contact, now=timezone.now())
-    assert link is not None
-    token = link.message.body.split("/o/")[1].split("/")[0]
-    clock.shift(dt.timedelta(days=1))
-
-    done = client.post(f"/o/{token}/", {"call": "yes", "note": NOTE})
-
-    assert "Thank you" in done.content.decode()
-    client.force_login(supervisor)
-    page = client.get(reverse("contacts:detail", args=[contact.pk])).content.decode()
-    assert "their time to stay at home had ended, and they asked to be phoned" in page
-    assert "they will not or cannot" not in page
