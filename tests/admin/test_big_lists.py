@@ -115,8 +115,11 @@ def test_filtered_list_is_counted_exactly(admin_client, monkeypatch):
     assert response.context["cl"].result_count == 2
 
 
-def test_a_small_table_is_counted_exactly(admin_client):
+def test_a_small_table_is_counted_exactly(admin_client, monkeypatch):
     f.CaseFactory.create_batch(4)
+    # The statistics as a small table's say (a peak loaded by another test and
+    # rolled back leaves its row count in pg_class: ANALYZE writes in place).
+    monkeypatch.setattr(admin_base, "rows_estimate", lambda model, using: 4)
     response = admin_client.get("/admin/cases/case/")
     assert response.context["cl"].result_count == 4
 
