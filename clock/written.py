@@ -14,3 +14,12 @@ def short_time(at: datetime) -> str:
     Dec", in local time whatever zone `at` is in."""
     at = timezone.localtime(at)
     return f"{at:%H:%M} on {at:%a} {at.day} {at:%b}"
+
+
+def short_time_today(at: datetime, now: datetime | None = None) -> str:
+    """short_time, but a time on the day of `now` (today) is its hour alone:
+    "10:05", else "10:05 on Tue 12 Jan"."""
+    local = timezone.localtime(at)
+    if local.date() == timezone.localtime(now or timezone.now()).date():
+        return f"{local:%H:%M}"
+    return short_time(at)

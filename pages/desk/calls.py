@@ -4,7 +4,6 @@ the script."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +20,8 @@ from calls.models import Outcome
 from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
 from cases.workitem import Route, Status, WorkItem
-from clock.written import short_time
+from clock.written import short_time, short_time_today
+from online.models import OnlineLink
 from online.texts import long_date
 from people.phone_field import national_text
 from staffing.access import active_profile_of, is_national_supervisor
@@ -116,12 +116,20 @@ class KeptCallForm(CallLogForm):
     kept = True
 
 
-def _when(moment: datetime) -> str:
-    """HH:MM today, with the day on any other (as the page's Online section)."""
-    local = timezone.localtime(moment)
-    if local.date() == timezone.localdate():
-        return f"{local:%H:%M}"
-    return short_time(moment)
+def answered_after_their_date(item: WorkItem, link: OnlineLink) -> str:
+    """A contact's link answered after their time to stay at home had ended, when
+    they were asked only whether they want a call (pages/online: the page for a date
+    gone by), as staff are told it; "" for any other answer."""
+    if link.submitted_at is None or (
+        timezone.localdate(link.submitted_at) <= item.isolation_ends_on
+    ):
+        return ""
+    wanted = (
+        "asked for no call"
+        if item.reached_route == Route.ONLINE and not link.support
+        else "asked to be phoned"
+    )
+    return f"their time to stay at home had ended, and they {wanted}"
 
 
 def _online_answer(item: WorkItem) -> str:
@@ -132,10 +140,7 @@ def _online_answer(item: WorkItem) -> str:
         return ""
     if link.confirmed_at is not None:
         said = "they confirmed they will stay at home"
-    elif not link.support:
-        # Not asked: their time to stay at home had ended when they answered.
-        said = "their time to stay at home had ended, and they asked for no call"
-    else:
+    elif not (said := answered_after_their_date(item, link)):
         return ""  # support asked for: the escalation is what they are told
     if link.note:
         said += f", and wrote “{link.note}”"
@@ -150,9 +155,8 @@ def reached_meanwhile_text(item: WorkItem) -> str:
     reached: it cannot be called.", the notes typed thrown away."""
     if item.status != Status.REACHED or not item.is_done_with or not item.reached_at:
         return ""
-    text = (
-        f"This {item.kind} was reached {item.reached_how} at {_when(item.reached_at)}"
-    )
+    at = short_time_today(item.reached_at)
+    text = f"This {item.kind} was reached {item.reached_how} at {at}"
     if item.reached_route == Route.ONLINE and (said := _online_answer(item)):
         text += f": {said}"
     return (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -44,8 +44,8 @@ from cases.models import (
     RiskAssessment,
     SettingVisit,
 )
-from cases.workitem import UNREACHED, Route, Status, WorkItem
-from clock.written import short_time
+from cases.workitem import UNREACHED, Status, WorkItem
+from clock.written import short_time, short_time_today
 from contacts.models import Contact, Exposure, IsolationChange
 from online.models import OnlineLink
 from online.texts import long_date
@@ -80,7 +80,12 @@ from work.sent_twice import case_completed_by, visit_just_recorded
 
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
-from .calls import log_call, may_read_clinical, search_text
+from .calls import (
+    answered_after_their_date,
+    log_call,
+    may_read_clinical,
+    search_text,
+)
 from .case_forms import (
     AssessmentForm,
     CompleteForm,
@@ -105,7 +110,7 @@ from .contact_forms import (
 from .isolation import changes_of
 from .page_reads import calls_of, failed_messages_of, steps_of
 from .queue_rows import for_rows, queue_rows_html
-from .taken import taken_away_is_told, typed_call_taken_is_told
+from .taken import day_typed, taken_away_is_told, typed_call_taken_is_told
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 ASSESSMENT = CaseDraft.Section.ASSESSMENT
@@ -162,23 +167,19 @@ def _by(message: Message) -> str:
     return "email" if message.channel == Message.Channel.EMAIL else "text"
 
 
-def _at(moment: datetime, now: datetime) -> str:
-    """HH:MM today; with the day on any other."""
-    local = timezone.localtime(moment)
-    if local.date() == timezone.localtime(now).date():
-        return f"{local:%H:%M}"
-    return f"{local:%H:%M} on {local:%a} {local.day} {local:%b}"
-
-
 def _message_state(message: Message | None, now: datetime) -> str:
     if message is None:
         return "Not sent: there was nowhere to send it"
     status = message.status
     if status == Message.Status.SENT:
-        return f"Sent at {_at(message.sent_at, now)}" if message.sent_at else "Sent"
+        return (
+            f"Sent at {short_time_today(message.sent_at, now)}"
+            if message.sent_at
+            else "Sent"
+        )
     if status == Message.Status.DELIVERED:
         at = message.delivered_at or message.sent_at
-        return f"Delivered at {_at(at, now)}" if at else "Delivered"
+        return f"Delivered at {short_time_today(at, now)}" if at else "Delivered"
     if status == Message.Status.FAILED:
         reason = message.failure_reason.strip().rstrip(".")
         return f"Failed: {reason}" if reason else "Failed"
@@ -227,7 +228,7 @@ def failed_messages(item: WorkItem, *, now: datetime) -> list[FailedMessage]:
         FailedMessage(
             what=_what_was_said(message),
             how=f"by {_by(message)} to {masked_address(message.channel, message.to)} "
-            f"at {_at(message.created_at, now)}",
+            f"at {short_time_today(message.created_at, now)}",
             reason=message.failure_reason.strip().rstrip("."),
         )
         for message in failed_messages_of(item)
@@ -242,7 +243,7 @@ def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineS
     if link is None:
         return OnlineSummary(link=None, kind=item.kind)
     message = link.message
-    sent = f"at {_at(link.created_at, now)}"
+    sent = f"at {short_time_today(link.created_at, now)}"
     if message is not None:
         sent = (
             f"By {_by(message)} to {masked_address(message.channel, message.to)} {sent}"
@@ -254,27 +255,17 @@ def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineS
         sent += f", sent again by {by.get_full_name() or by.username}"
     not_yet = "Not yet"
     if item.kind == "case":
-        answered = _at(link.submitted_at, now) if link.submitted_at else not_yet
+        answered = (
+            short_time_today(link.submitted_at, now) if link.submitted_at else not_yet
+        )
     elif link.confirmed_at:
-        answered = _at(link.confirmed_at, now)
-    elif link.submitted_at and (
-        timezone.localdate(link.submitted_at) > item.isolation_ends_on
-    ):
-        # Their time to stay at home had ended when they answered: not asked, only
-        # whether they want a call (pages/online: the page for a date gone by).
-        wanted = (
-            "asked for no call"
-            if item.reached_route == Route.ONLINE and not link.support
-            else "asked to be phoned"
-        )
-        answered = (
-            f"Not asked: at {_at(link.submitted_at, now)} their time to stay at home "
-            f"had ended, and they {wanted}"
-        )
+        answered = short_time_today(link.confirmed_at, now)
+    elif ended := answered_after_their_date(item, link):
+        at = short_time_today(link.submitted_at, now)
+        answered = f"Not asked: at {at} {ended}"
     elif link.submitted_at:
-        answered = (
-            f"No: at {_at(link.submitted_at, now)} they said they will not or cannot"
-        )
+        at = short_time_today(link.submitted_at, now)
+        answered = f"No: at {at} they said they will not or cannot"
     else:
         answered = not_yet
     support = ", ".join(SUPPORT_KINDS.get(k, k) for k in link.support or [])
@@ -285,17 +276,15 @@ def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineS
         and item.next_attempt_at is not None
         and item.next_attempt_at > now
     ):
-        no_call_before = (
-            f"No call before {_at(item.next_attempt_at, now)} unless they answer "
-            "online."
-        )
+        at = short_time_today(item.next_attempt_at, now)
+        no_call_before = f"No call before {at} unless they answer online."
     return OnlineSummary(
         link=link,
         kind=item.kind,
         sent=sent,
         message=_message_state(message, now),
         message_failed=message is not None and message.status == Message.Status.FAILED,
-        opened=_at(link.opened_at, now) if link.opened_at else not_yet,
+        opened=short_time_today(link.opened_at, now) if link.opened_at else not_yet,
         answered=answered,
         support=support,
         note=link.note,
@@ -939,14 +928,6 @@ def _completed_by(case: Case) -> Any | None:
     return event.user if event is not None else None
 
 
-def _day_typed(value: str) -> str:
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return value  # as typed, however it was
-    return f"{day.day} {day:%b %Y}"
-
-
 def _not_added(
     request: HttpRequest, case: Case, rows: list[dict[str, Any]]
 ) -> NotAdded:
@@ -962,7 +943,11 @@ def _not_added(
     whom = "a supervisor"
     lead = f"This case is {status}: it can no longer be changed."
     if case.status == Status.COMPLETED:
-        at = _at(case.completed_at, timezone.now()) if case.completed_at else ""
+        at = (
+            short_time_today(case.completed_at, timezone.now())
+            if case.completed_at
+            else ""
+        )
         by = _completed_by(case)
         if by is not None and by.pk == request.user.pk:
             lead = f"You completed this case at {at}."
@@ -985,7 +970,7 @@ def _not_added(
     shown = [
         {
             **{k: str(v) for k, v in row.items()},
-            "exposure_date": _day_typed(str(row.get("exposure_date", ""))),
+            "exposure_date": day_typed(str(row.get("exposure_date", ""))),
             "exposure": kinds.get(row.get("exposure", ""), row.get("exposure", "")),
         }
         for row in rows
@@ -1142,7 +1127,7 @@ def _others_typing(
     problems, told, names = [], [], []
     for draft in drafts:
         who = draft.user.get_full_name() or draft.user.username
-        at = _at(draft.updated_at, now)
+        at = short_time_today(draft.updated_at, now)
         if draft.section == CONTACTS:
             left = rows_left_to_add(draft.data.get("rows") or [], contacts)
             if not left:

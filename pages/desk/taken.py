@@ -89,7 +89,7 @@ def sent_again(request: HttpRequest, *, namespace: str, pk: int) -> bool:
     ).exists()
 
 
-def _day(value: str) -> str:
+def day_typed(value: str) -> str:
     """A date as typed, as the page writes one ("3 Dec 2026"); else as typed."""
     try:
         day = date.fromisoformat(value)
@@ -132,7 +132,7 @@ def _contact_rows_typed(data: Any) -> str:
         if postcode := row["postcode"].strip():
             said.append(f"postcode “{postcode}”")
         if day := row["exposure_date"].strip():
-            said.append(f"last in contact “{_day(day)}”")
+            said.append(f"last in contact “{day_typed(day)}”")
         if kind := row["exposure"]:
             said.append(str(kinds.get(kind, kind)).lower())
         rows.append(", ".join(said))
@@ -154,7 +154,7 @@ def _visit_typed(data: Any) -> str:
     if postcode := typed.get("postcode", "").strip():
         said.append(f"postcode “{postcode}”")
     if day := typed.get("visited_on", "").strip():
-        said.append(f"on “{_day(day)}”")
+        said.append(f"on “{day_typed(day)}”")
     shown = ", ".join(part for part in said if part)
     return f"The visit you typed ({shown}) was not recorded: pass it on to"
 
@@ -173,7 +173,7 @@ def _assessment_typed(data: Any) -> str:
             said.append(label)
             continue
         if name == "symptom_onset":
-            value = _day(value)
+            value = day_typed(value)
         value = str(dict(getattr(field, "choices", None) or ()).get(value, value))
         said.append(f"{label} “{value}”")
     if not said:
