@@ -35,7 +35,7 @@ from audit.services import audit_record, audit_view
 from cases.errors import IllegalTransition
 from cases.models import Case
 from cases.workitem import Route, Status, WorkItem
-from contacts.models import Contact, Exposure
+from contacts.models import Contact
 from escalations.models import Escalation
 from notify.services import message_queue, messages_queue_many
 from online.models import OnlineLink
@@ -533,24 +533,15 @@ def online_case_submit(
 
 
 def named_by(case: Case) -> list[str]:
-    """The names of the people a case has named (its contacts, and those its naming
-    joined): what its page, sent to a link that takes no more, is not told it lost."""
+    """The names of the people a case has named (Contact.objects.named_by: its
+    contacts, and those its naming joined): what its page, sent to a link that
+    takes no more, is not told it lost."""
     name = Concat(
         "person__first_name", Value(" "), "person__last_name", output_field=CharField()
     )
-    return [
-        *Contact.objects.filter(case=case).annotate(n=name).values_list("n", flat=True),
-        *Exposure.objects.filter(case=case)
-        .annotate(
-            n=Concat(
-                "contact__person__first_name",
-                Value(" "),
-                "contact__person__last_name",
-                output_field=CharField(),
-            )
-        )
-        .values_list("n", flat=True),
-    ]
+    return list(
+        Contact.objects.named_by(case.pk).annotate(n=name).values_list("n", flat=True)
+    )
 
 
 def online_case_not_saved(*, link: OnlineLink, people: int) -> None:
@@ -570,10 +561,7 @@ def _named_before(case: Case, rows: list[ContactDetails], *, now: datetime) -> s
     """Which of the rows are people the case has named already (its contacts, and
     those its naming joined), found as contact_add finds them; tried in a
     savepoint rolled back, so a person found or made here is not kept."""
-    before = set(Contact.objects.filter(case=case).values_list("person_id", flat=True))
-    before |= set(
-        Exposure.objects.filter(case=case).values_list("contact__person_id", flat=True)
-    )
+    before = set(Contact.objects.named_by(case.pk).values_list("person_id", flat=True))
     found: set[int] = set()
 
     class _Undo(Exception):

@@ -41,16 +41,22 @@ def _case_events(case: Case):
     )
 
 
+def _completions(case: Case):
+    return _case_events(case).filter(detail__status=Status.COMPLETED)
+
+
 def case_completed_by(user: Any, case: Case) -> bool:
     """The case is completed, and it was this user who completed it: their
     "Complete the case" sent again (a case is completed only once)."""
     completed = Case.objects.filter(pk=case.pk, status=Status.COMPLETED).exists()
-    return (
-        completed
-        and _case_events(case)
-        .filter(user_id=user.pk, detail__status=Status.COMPLETED)
-        .exists()
-    )
+    return completed and _completions(case).filter(user_id=user.pk).exists()
+
+
+def case_completer(case: Case) -> Any | None:
+    """Who completed the case, as its audit trail records it (None: no one did, or
+    the service itself)."""
+    event = _completions(case).select_related("user").order_by("-at", "-pk").first()
+    return event.user if event is not None else None
 
 
 def visit_just_recorded(user: Any, case: Case, details: VisitDetails) -> bool:

@@ -31,7 +31,6 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from audit.models import AuditEvent
 from audit.services import audit_list_view, audit_view
 from calls.models import Script
 from calls.selectors import articles_matching
@@ -76,7 +75,7 @@ from work.queues import (
     work_model_for,
     work_queue,
 )
-from work.sent_twice import case_completed_by, visit_just_recorded
+from work.sent_twice import case_completed_by, case_completer, visit_just_recorded
 
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
@@ -912,22 +911,6 @@ class NotAdded:
     rows: list[dict[str, str]]
 
 
-def _completed_by(case: Case) -> Any | None:
-    """Who completed the case (the audit trail's record of it), if anyone did."""
-    event = (
-        AuditEvent.objects.filter(
-            action=AuditEvent.Action.UPDATE,
-            object_type=Case._meta.label_lower,
-            object_id=str(case.pk),
-            detail__status=Status.COMPLETED,
-        )
-        .select_related("user")
-        .order_by("-at", "-pk")
-        .first()
-    )
-    return event.user if event is not None else None
-
-
 def _not_added(
     request: HttpRequest, case: Case, rows: list[dict[str, Any]]
 ) -> NotAdded:
@@ -948,7 +931,7 @@ def _not_added(
             if case.completed_at
             else ""
         )
-        by = _completed_by(case)
+        by = case_completer(case)
         if by is not None and by.pk == request.user.pk:
             lead = f"You completed this case at {at}."
         elif by is not None:
