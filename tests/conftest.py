@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -147,6 +148,33 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
 
     with item.config.stash[blocking_manager_key].unblock():
         ensure_ons_areas()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_quiet_before_the_flush(request):
+    """A browser test may end while the live server still answers a request the page
+    sent last (a board's own refresh): the flush after the test then truncates the
+    tables that request holds, and PostgreSQL ends one of the two as a deadlock (seen
+    as an error at teardown). Before the flush, wait for the server's connections to
+    this database to leave their transactions."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                " current_database() AND pid <> pg_backend_pid() AND state IN"
+                " ('active', 'idle in transaction', 'idle in transaction (aborted)')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.05)
 
 
 @pytest.fixture
