@@ -203,7 +203,10 @@ class WorkItem(models.Model):
     def may_go_back_national(self) -> bool:
         """Sent back by its local team, the national service would still have work on
         it: not reached yet, or a case reached and waiting to be finished. A contact
-        already reached has no national queue to go back to."""
+        already reached, or a case completed (a concern raised on it afterwards), has
+        no national queue to go back to: sent back, it would be reopened."""
+        if self.completed_at is not None:
+            return False
         return self.reached_at is None or self.worked_after_reach
 
     @property
@@ -406,8 +409,10 @@ class WorkItem(models.Model):
         self._save(*fields)
 
     def mark_returned(self, *, now: datetime, escalate_due_at: datetime) -> None:
-        """The local team found a new way to reach them: a fresh national round."""
-        if self.status != Status.ESCALATED:
+        """The local team found a new way to reach them: a fresh national round.
+        Only while the national service still has work on it (`may_go_back_national`):
+        a completed case is never made reached again."""
+        if self.status != Status.ESCALATED or not self.may_go_back_national:
             raise self._refuse("sent back")
         self.status = Status.NEW if self.reached_at is None else Status.REACHED
         self.local_team = None
