@@ -178,6 +178,16 @@ def _check_drawn_from(
     )
 
 
+def _contacts_follow(case: Case, *, by, now: datetime) -> None:
+    """The person's contact rows take their case's changed date
+    (work.isolation.contacts_follow_case)."""
+    # Imported here, not above: work.isolation imports work.online, which imports
+    # this module.
+    from .isolation import contacts_follow_case  # noqa: PLC0415
+
+    contacts_follow_case(case=case, by=_user(by), now=now)
+
+
 @atomic_operation
 def case_assessment_record(
     *,
@@ -191,7 +201,9 @@ def case_assessment_record(
 
     Symptom onset lives on the case: a change recomputes the isolation end date, so
     that date is never typed by anyone (after a clinician's override, only a later
-    date than the override's applies: work.rules.isolation_after_fact).
+    date than the override's applies: work.rules.isolation_after_fact). The person's
+    contact rows follow the new date, earlier or later, so they are told one date
+    (work.isolation.contacts_follow_case).
 
     Given `drawn_from` (the case page's form: the assessment it was drawn from), a
     change made from an older assessment than the one saved now is refused
@@ -211,15 +223,18 @@ def case_assessment_record(
         return repeated
     onset = details.symptom_onset if details.symptomatic else None
     if onset != locked.symptom_onset:
+        was = locked.isolation_ends_on
         locked.symptom_onset = onset
         locked.isolation_ends_on = isolation_after_fact(
-            current=locked.isolation_ends_on,
+            current=was,
             computed=case_isolation_ends_on(
                 symptom_onset=onset, specimen_date=locked.specimen_date
             ),
             overridden=IsolationChange.objects.of_item(locked).overrides().exists(),
         )
         locked.save(update_fields=["symptom_onset", "isolation_ends_on"])
+        if locked.isolation_ends_on != was:
+            _contacts_follow(locked, by=by, now=now)
     assessment, created = RiskAssessment.objects.update_or_create(
         case=locked,
         defaults={

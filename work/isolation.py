@@ -16,7 +16,9 @@ IsolationChange row saying why, who and when, and an audit event:
   switches to the case's, counted from the case's onset or test by the rule of that
   day (see contacts_become_cases for why it may end sooner); of two or more cases,
   to the one ending last, in whatever order their results arrive. The same when two
-  records of one person, a case and a contact, are merged (contacts_follow_own_cases).
+  records of one person, a case and a contact, are merged (contacts_follow_own_cases),
+  and whenever that case's date changes afterwards, earlier or later (its onset
+  revised, a clinician's override of the case: contacts_follow_case).
 """
 
 from __future__ import annotations
@@ -124,9 +126,12 @@ class IsolationChangedSince(IllegalTransition):
         at: datetime | None = None,
         change: IsolationChange | None = None,
         by_them: bool = False,
+        case_revised: bool = False,
     ):
         self.ends_on, self.how, self.by, self.at = ends_on, how, by, at
         self.change, self.by_them = change, by_them
+        # A contact following their case's date as it changed, not its first switch.
+        self.case_revised = case_revised
         super().__init__(
             f"{self.changed()}, after the date this change was made from: it is "
             "not saved."
@@ -151,8 +156,9 @@ class IsolationChangedSince(IllegalTransition):
         if self.how == IsolationChange.Kind.OVERRIDE and self.by is not None:
             return f"{self.changed_by} changed {to}{at}"
         fact = {
-            IsolationChange.Kind.BECAME_CASE: ", when their positive test result "
-            "arrived",
+            IsolationChange.Kind.BECAME_CASE: ", when their case's end date changed"
+            if self.case_revised
+            else ", when their positive test result arrived",
             self.EXPOSURE: ", when they were named as a contact again",
         }.get(self.how, "")
         return f"The end date changed to {long_date(self.ends_on)}{at}{fact}"
@@ -174,6 +180,7 @@ def _changed_since(locked: WorkItem, clinician) -> IsolationChangedSince:
             at=change.at,
             change=change,
             by_them=person is not None and person.pk == user.pk,
+            case_revised=_follows_a_revision(change),
         )
     exposure = (
         AuditEvent.objects.filter(
@@ -191,6 +198,19 @@ def _changed_since(locked: WorkItem, clinician) -> IsolationChangedSince:
             ends_on=now_ends, how=IsolationChangedSince.EXPOSURE, at=exposure.at
         )
     return IsolationChangedSince(ends_on=now_ends)
+
+
+def _follows_a_revision(change: IsolationChange) -> bool:
+    """A contact's "became a case" that followed its case's changed date: one to
+    the same case came before it."""
+    if change.kind != IsolationChange.Kind.BECAME_CASE or change.contact_id is None:
+        return False
+    return IsolationChange.objects.filter(
+        contact_id=change.contact_id,
+        kind=IsolationChange.Kind.BECAME_CASE,
+        became_case_id=change.became_case_id,
+        pk__lt=change.pk,
+    ).exists()
 
 
 @atomic_operation
@@ -219,6 +239,9 @@ def isolation_override(
     lengthening a new fact brought, and tell the person a second date. Checked after
     the rules, so the same change sent twice is still refused as "They already
     isolate until ..." (work.sent_twice knows it as saved once).
+
+    A case's new date is their contact rows' too (contacts_follow_case): the person
+    is told it once, by this message.
     """
     now = now or timezone.now()
     locked = item.locked()
@@ -259,6 +282,8 @@ def isolation_override(
         at=now,
     )
     message = _tell(locked, change)
+    if isinstance(locked, Case):
+        contacts_follow_case(case=locked, by=by or user, now=now)
     item.isolation_ends_on = ends_on
     return IsolationOverridden(change=change, message=message)
 
@@ -309,14 +334,55 @@ def contacts_follow_own_cases(
     return _contacts_follow_cases(people=people, new=(), by=by, now=now)
 
 
+def contacts_follow_case(
+    *, case: Case, by=None, now: datetime
+) -> list[IsolationChange]:
+    """A case's end date changed (its onset revised, a clinician's override of it):
+    the person's contacts isolating now follow their case ending last to its date
+    as it is now, earlier or later, recorded and audited as contacts_become_cases
+    records them, so that one person is still told one date. A clinician's override
+    of a contact stands against an earlier date (work.rules.isolation_after_fact).
+    Nothing is sent: the switch itself sends nothing, and an override of the case
+    tells the person its date."""
+    return _contacts_follow_cases(
+        people={case.person_id}, new=[case], by=by, now=now, revised=True
+    )
+
+
+def _nothing_new(
+    last: tuple[int, date] | None,
+    *,
+    ending_last: Sequence[Case],
+    ends_on: date,
+    current: date,
+    revised: bool,
+) -> bool:
+    """The contact's last switch (`last`: the case and the date it took) was to the
+    case it is to follow, and that brings nothing new: their date would stay as it
+    is, or the case's date is the one it switched at (a result of an earlier
+    specimen, a merge), so an override made since stands. After a revision of the
+    case's date (`revised`) that date is new, whatever it switched at before."""
+    if last is None or last[0] not in {case.pk for case in ending_last}:
+        return False
+    switched_at_this_date = last[1] == ending_last[0].isolation_ends_on
+    return ends_on == current or (not revised and switched_at_this_date)
+
+
 def _contacts_follow_cases(
-    *, people: Collection[int], new: Sequence[Case], by, now: datetime
+    *,
+    people: Collection[int],
+    new: Sequence[Case],
+    by,
+    now: datetime,
+    revised: bool = False,
 ) -> list[IsolationChange]:
     """Each of the people's contacts isolating now follows the person's case ending
-    last: among `new` (cases just made) and their cases isolating now. A contact
-    switched already to that case, at its date, has nothing new to follow (a later
-    result of an earlier specimen, a merge bringing nothing later): no change is
-    recorded, and an override made since it switched stands."""
+    last: among `new` (cases just made, or `revised`: a case whose date just
+    changed) and their cases isolating now. A contact whose last switch was to that
+    case, at its date, has nothing new to follow (a later result of an earlier
+    specimen, a merge bringing nothing later): no change is recorded, and an
+    override made since it switched stands. After a revision its date is new: the
+    contact follows it unless that leaves their date as it is."""
     today = timezone.localdate(now)
     contacts = list(
         Contact.objects.select_for_update(of=("self",))
@@ -346,26 +412,23 @@ def _contacts_follow_cases(
     # locking statement reads the snapshot from before the wait, and the override
     # was lost to the case's shorter date).
     overridden: set[int] = set()
-    # The date each contact took from each case it switched to (the latest).
-    followed: dict[int, dict[int, date]] = {}
-    for contact_id, kind, case_id, ends_on in IsolationChange.objects.filter(
-        contact__in=contacts
-    ).values_list("contact_id", "kind", "became_case_id", "ends_on"):
+    # Each contact's last switch: the case it followed, and the date it took.
+    followed: dict[int, tuple[int, date]] = {}
+    for contact_id, kind, case_id, ends_on in (
+        IsolationChange.objects.filter(contact__in=contacts)
+        .order_by("pk")
+        .values_list("contact_id", "kind", "became_case_id", "ends_on")
+    ):
         if kind == IsolationChange.Kind.OVERRIDE:
             overridden.add(contact_id)
         elif kind == IsolationChange.Kind.BECAME_CASE:
-            took = followed.setdefault(contact_id, {})
-            took[case_id] = max(ends_on, took.get(case_id, ends_on))
+            followed[contact_id] = (case_id, ends_on)
     user = by if by is not None and by.is_authenticated else None
     changes, changed, moved = [], [], []
     for contact in contacts:
         ending_last = ending_last_of.get(contact.person_id)
         if not ending_last:
             continue
-        ends = ending_last[0].isolation_ends_on
-        took = followed.get(contact.pk, {})
-        if any(c.pk in took and took[c.pk] >= ends for c in ending_last):
-            continue  # it follows that case already, at its date
         # Two cases ending the same day: the newer, as _own_case_isolating.
         case = max(ending_last, key=lambda c: c.pk)
         ends_on = isolation_after_fact(
@@ -373,6 +436,14 @@ def _contacts_follow_cases(
             computed=case.isolation_ends_on,
             overridden=contact.pk in overridden,
         )
+        if _nothing_new(
+            followed.get(contact.pk),
+            ending_last=ending_last,
+            ends_on=ends_on,
+            current=contact.isolation_ends_on,
+            revised=revised,
+        ):
+            continue
         changes.append(
             IsolationChange(
                 contact=contact,
