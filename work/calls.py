@@ -3,10 +3,10 @@
 The caller is the person who made the call: the signed-in member of staff, or the
 member of staff an integration names, and they must be someone who may work the item.
 The outcome is applied by the call rules, and what it asks of the service follows in
-the same transaction: the isolation advice for a contact reached (a text queued once
-per contact, sent by notify/ after commit), a safeguarding concern escalated at once
-and the caller's supervisors emailed once that is committed, a new starter's call
-queued for review.
+the same transaction: the isolation advice for a contact reached while their isolation
+lasts (a text queued once per contact, sent by notify/ after commit), a safeguarding
+concern escalated at once and the caller's supervisors emailed once that is committed,
+a new starter's call queued for review.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from .access.items import may_work_item
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .escalation import item_escalate
 from .online import person_told
-from .rules import after_call, call_problems
+from .rules import after_call, call_problems, isolation_over
 
 
 @dataclass
@@ -66,6 +66,17 @@ def isolation_advice_text(item: WorkItem, language: str = "en") -> str:
         "isolation_advice",
         language,
         until=long_date(item.isolation_ends_on, language),
+    )
+
+
+def advised_when_reached(item: WorkItem, *, now: datetime) -> bool:
+    """Whether reaching the item at `now` sends them the isolation advice: a contact
+    whose isolation is not over. Once it is over there is no day left to stay at
+    home until: nothing is sent, as the online route sends nothing to a contact
+    answering after their time at home (pages/online), and the call handler is told
+    so (pages/desk/calls.call_logged_text)."""
+    return isinstance(item, Contact) and not isolation_over(
+        item.isolation_ends_on, today=timezone.localdate(now)
     )
 
 
@@ -325,7 +336,7 @@ def call_record(
                 escalation_id=logged.escalation.pk,
                 caller_id=caller.pk,
             )
-    if outcome == Outcome.REACHED and isinstance(locked, Contact):
+    if outcome == Outcome.REACHED and advised_when_reached(locked, now=now):
         # Once per contact: a second "reached" call returns the first text.
         logged.message = person_told(
             locked,

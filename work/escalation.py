@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -32,6 +32,7 @@ from cases.workitem import UNREACHED, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
+from online.texts import long_date
 from people.models import PersonChange
 from rows.retry import atomic_operation
 from staffing.models import StaffProfile, Tier
@@ -39,7 +40,13 @@ from staffing.models import StaffProfile, Tier
 from .assignment import DEACTIVATED
 from .effects import assignment_run_after_commit
 from .escalation_sql import area_team_shared, sweep_batch
-from .rules import ESCALATION_NOTE_MAX, CallRule
+from .rules import (
+    ESCALATION_NOTE_MAX,
+    NOT_TRACED,
+    CallRule,
+    isolation_over,
+    isolation_over_q,
+)
 
 log = logging.getLogger(__name__)
 
@@ -599,10 +606,14 @@ def due_for_sweep(
     (skipping those another sweep holds): read in the order of the partial index on
     the due time (`*_escalation_due`), it stops after `batch` rows. Their areas, not
     their teams: the batch reads each area's team under a lock on the area
-    (escalation_sql), so that an admin's move of the area cannot slip in between."""
+    (escalation_sql), so that an admin's move of the area cannot slip in between.
+    Never a contact whose isolation is over: the sweep closes those instead
+    (contacts_close_isolation_over), and no local team is sent one."""
+    due = model.objects.due_for_escalation(now)
+    if model is Contact:
+        due = due.exclude(isolation_over_q(today=timezone.localdate(now)))
     return (
-        model.objects.due_for_escalation(now)
-        .order_by("escalate_due_at", "pk")
+        due.order_by("escalate_due_at", "pk")
         .select_for_update(skip_locked=True, of=("self",))
         .values_list(
             "pk",
@@ -613,6 +624,70 @@ def due_for_sweep(
             "escalate_due_at",
         )[:batch]
     )
+
+
+def isolation_over_reason(ends_on: date) -> str:
+    """Why a contact whose isolation is over is not traced, as a contact named that
+    late is refused (work.rules.exposure_date_problem)."""
+    return f"Their isolation ended on {long_date(ends_on)}: {NOT_TRACED}."
+
+
+def _ended_due_for_sweep(now: datetime, *, batch: int) -> QuerySet:
+    """One batch of the contacts due for escalation whose isolation is over, read
+    and locked as due_for_sweep reads the rest (the same index, SKIP LOCKED)."""
+    return (
+        Contact.objects.due_for_escalation(now)
+        .filter(isolation_over_q(today=timezone.localdate(now)))
+        .order_by("escalate_due_at", "pk")
+        .select_for_update(skip_locked=True, of=("self",))
+        .values_list("pk", "person_id", "isolation_ends_on", "assignee_id")[:batch]
+    )
+
+
+def contacts_close_isolation_over(now: datetime, *, batch: int) -> tuple[int, bool]:
+    """The contacts out of time whose isolation is over, closed, never reached,
+    rather than escalated: there is nothing to ask of them now, so no local team is
+    sent them (as a contact named that late is refused). Each leaves its queue
+    (nobody holds it, no call or deadline is due) with an audit row saying why;
+    the weekly figures count it as not reached, as they count every contact
+    without a reached time. Run by the sweep in its batch's transaction, before the
+    escalations, on every database alike.
+
+    Exactly once: the rows are claimed with SKIP LOCKED and closed by one update of
+    those still unreached, so two sweeps never close one twice, and a closed one is
+    no longer due. Returns (closed, whether any was held by someone)."""
+    rows = list(_ended_due_for_sweep(now, batch=batch))
+    if not rows:
+        return 0, False
+    closed = Contact.objects.filter(
+        pk__in=[row[0] for row in rows], status__in=UNREACHED
+    ).update(
+        status=Status.CLOSED,
+        closed_at=now,
+        assignee=None,
+        next_attempt_at=None,
+        escalate_due_at=None,
+    )
+    if closed != len(rows):
+        # Cannot happen while the rows are locked: undo the batch rather than audit
+        # a closing that did not happen.
+        raise IllegalTransition("Another sweep closed some of these contacts.")
+    audit_record_many(
+        AuditEvent(
+            at=now,
+            action=AuditEvent.Action.UPDATE,
+            person_id=person_id,
+            object_type=Contact._meta.label_lower,
+            object_id=str(pk),
+            detail={
+                "closed": "isolation_over",
+                "isolation_ends_on": ends_on.isoformat(),
+                "reason": isolation_over_reason(ends_on),
+            },
+        )
+        for pk, person_id, ends_on, _holder in rows
+    )
+    return closed, any(row[3] is not None for row in rows)
 
 
 def escalate_unreached(
@@ -629,14 +704,20 @@ def escalate_unreached(
     its batch whole. Items whose postcode found no area go to the fallback team,
     flagged. Returns (escalated, more_waiting). Work held by someone frees their
     slot: an assignment run is asked for once the batch commits.
+
+    A contact whose isolation is over is closed instead, in the same transaction
+    (contacts_close_isolation_over): never escalated, not counted as escalated.
     """
     now = now or timezone.now()
     batch = batch or SWEEP_BATCH
-    done = 0
+    done = ended = 0
     more = False
     models: tuple[type[Case] | type[Contact], ...] = (Case, Contact)
     for model in models:
         with transaction.atomic():
+            closed, held = 0, False
+            if model is Contact:
+                closed, held = contacts_close_isolation_over(now, batch=batch)
             if _batch_in_one_statement():
                 swept = sweep_batch(
                     model=model,
@@ -649,10 +730,13 @@ def escalate_unreached(
                 claimed, freed_a_slot = swept.claimed, swept.freed_a_slot
             else:
                 claimed, freed_a_slot = _sweep_batch_row_by_row(model, now, batch)
-            more = more or claimed == batch
+            more = more or claimed == batch or closed == batch
             done += claimed
-            if freed_a_slot:
+            ended += closed
+            if freed_a_slot or held:
                 assignment_run_after_commit()  # held slots freed
+    if ended:
+        log.info("closed %s contacts whose isolation was over", ended)
     if done:
         log.info("escalated %s unreached items", done)
     return done, more
@@ -764,6 +848,11 @@ def item_escalate_unreached(
         or locked.escalate_due_at > now
     ):
         raise IllegalTransition(f"This {locked.kind} is not due for escalation.")
+    if isinstance(locked, Contact) and isolation_over(
+        locked.isolation_ends_on, today=timezone.localdate(now)
+    ):
+        # The sweep closes it (contacts_close_isolation_over): no team is sent it.
+        raise IllegalTransition(isolation_over_reason(locked.isolation_ends_on))
     calls = _call_history(locked.kind, [locked.pk]).get(locked.pk, [])
     return item_escalate(
         item=locked,

@@ -2,7 +2,9 @@
 
 escalation.escalate_unreached escalates a batch of due items; on PostgreSQL it does
 so here, in one data-modifying statement with no Python per row: claim the due rows
-(the sweep's own SELECT ... FOR UPDATE SKIP LOCKED, due_for_sweep), mark them
+(the sweep's own SELECT ... FOR UPDATE SKIP LOCKED, due_for_sweep, which never
+takes a contact whose isolation is over: the sweep has closed those already, in the
+same transaction, escalation.contacts_close_isolation_over), mark them
 escalated to their team (the fallback team, flagged, for an item with none), and
 write their Escalation rows and audit rows by INSERT ... SELECT. Each escalation's
 reason and detail are worded in SQL from the item's call history, exactly as

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from calls.models import Outcome
@@ -82,6 +83,29 @@ def contact_isolation_ends_on(*, last_exposure: date) -> date:
     return last_exposure + timedelta(days=isolation_rule_on(last_exposure).contact)
 
 
+# Said of a contact whose isolation is over: why nobody asks anything of them.
+NOT_TRACED = "there is nothing to ask of them now, so they are not traced"
+
+
+def isolation_over(ends_on: date, *, today: date | None = None) -> bool:
+    """Whether isolation to the end of `ends_on` is over on `today` (London's date,
+    today's by default): from the next day on there is no day left to stay at home
+    until, and nobody is asked to.
+
+    The one statement of this rule: a contact named that late is refused
+    (exposure_date_problem); one whose isolation ended before they were reached is
+    told it ended, on the call handler's page, in the advice after a call (none is
+    sent) and on a local team's page; and the escalation sweep closes them rather
+    than hand them to a local team (isolation_over_q)."""
+    return ends_on < (today or timezone.localdate())
+
+
+def isolation_over_q(*, today: date) -> Q:
+    """The items whose isolation is over on `today`, as isolation_over says it, for
+    a query (the escalation sweep)."""
+    return Q(isolation_ends_on__lt=today)
+
+
 # --- a case's infectious period, and exposures within it ---------------------------
 
 # A case can pass the infection on from this long before their symptoms started, or
@@ -106,10 +130,12 @@ def exposure_date_problem(*, day: date, case: Any | None, today: date) -> str:
     the same words. (The online pages say it in the page's language.)"""
     if day > today:
         return "The exposure date cannot be in the future."
-    if (over := contact_isolation_ends_on(last_exposure=day)) < today:
+    if isolation_over(
+        over := contact_isolation_ends_on(last_exposure=day), today=today
+    ):
         return (
-            f"Their isolation after that contact ended on {long_date(over)}: there "
-            "is nothing to ask of them now, so they are not traced."
+            f"Their isolation after that contact ended on {long_date(over)}: "
+            f"{NOT_TRACED}."
         )
     if case is None:
         return ""
@@ -357,6 +383,14 @@ def call_problems(
         elif call_back_at > now + CALL_BACK_WITHIN:
             days = CALL_BACK_WITHIN.days
             problems["call_back_at"] = f"A call back must be within {days} days."
+        elif isolation_ends_on is not None and isolation_over(
+            isolation_ends_on, today=timezone.localdate(now)
+        ):
+            problems["call_back_at"] = (
+                f"Their time to stay at home ended on {long_date(isolation_ends_on)}:"
+                " there is no call back to book. If you spoke to them, log the call "
+                "as reached."
+            )
         elif (
             isolation_ends_on is not None
             and timezone.localdate(call_back_at) > isolation_ends_on

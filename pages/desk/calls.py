@@ -28,6 +28,7 @@ from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Tier
 from work.calls import CallLogged, call_record
 from work.online import online_progress
+from work.rules import isolation_over
 
 from .call_forms import CallLogForm
 
@@ -88,6 +89,12 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
         )
     if outcome == Outcome.REACHED:
         ends = item.isolation_ends_on
+        if isolation_over(ends, today=timezone.localdate(logged.call.started_at)):
+            # As work.calls sends it: nothing, when there is no day left to stay
+            # at home until.
+            said = "Logged: reached. Their time to stay at home ended on "
+            said += long_date(ends)
+            return said + (": no advice was sent." if item.kind == "contact" else ".")
         text = f"Logged: reached. Isolation ends on {long_date(ends)}."
         if logged.message is not None and logged.message.channel == "email":
             text += (
@@ -120,8 +127,8 @@ def answered_after_their_date(item: WorkItem, link: OnlineLink) -> str:
     """A contact's link answered after their time to stay at home had ended, when
     they were asked only whether they want a call (pages/online: the page for a date
     gone by), as staff are told it; "" for any other answer."""
-    if link.submitted_at is None or (
-        timezone.localdate(link.submitted_at) <= item.isolation_ends_on
+    if link.submitted_at is None or not isolation_over(
+        item.isolation_ends_on, today=timezone.localdate(link.submitted_at)
     ):
         return ""
     wanted = (

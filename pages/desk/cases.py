@@ -75,6 +75,7 @@ from work.queues import (
     work_model_for,
     work_queue,
 )
+from work.rules import isolation_over
 from work.sent_twice import case_completed_by, case_completer, visit_just_recorded
 
 from ..typed import TYPING_BACK, typed_form
@@ -657,6 +658,10 @@ def _case_page(
             "failed_messages": SimpleLazyObject(lambda: failed_messages(case, now=now)),
             # Read only if drawn: the case's facts (the whole page, the assessment).
             "isolation_changes": SimpleLazyObject(lambda: changes_of(case)),
+            # No day left to stay at home until: the page says it ended.
+            "isolation_over": isolation_over(
+                case.isolation_ends_on, today=timezone.localdate(now)
+            ),
             # Read only if drawn: the whole page draws it, no section does.
             "further_results": SimpleLazyObject(lambda: _further_results_of(case)),
             "may_override": may_override_isolation(request.user, case),

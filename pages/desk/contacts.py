@@ -23,6 +23,7 @@ from contacts.models import Contact, Exposure
 from work.access.contacts import get_contact_to_work, may_work_contact
 from work.access.isolation import may_override_isolation
 from work.queues import with_due_state
+from work.rules import isolation_over
 
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
@@ -117,6 +118,10 @@ def _contact_page(
             # Read only if drawn: the whole page draws it, no section does.
             "chain": SimpleLazyObject(
                 lambda: chain_for_page(request.user, contact=contact)
+            ),
+            # No day left to stay at home until: the read-out says it ended.
+            "isolation_over": isolation_over(
+                contact.isolation_ends_on, today=timezone.localdate(now)
             ),
             "isolation_changes": SimpleLazyObject(lambda: changes_of(contact)),
             "may_override": may_override_isolation(request.user, contact),

@@ -50,6 +50,7 @@ from work.escalation import (
     escalation_record_action,
     escalation_return,
 )
+from work.rules import isolation_over
 
 from ..htmx import part_only
 from ..typed import put_typing_back
@@ -289,6 +290,9 @@ def _detail_response(
         ),
         "visits": visits,
         "now": now,
+        "isolation_over": isolation_over(
+            item.isolation_ends_on, today=timezone.localdate(now)
+        ),
         "overdue": escalation.status != Escalation.Status.CLOSED
         and escalation.due_at < now,
         "show": show,
