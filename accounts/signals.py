@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.contrib.auth.signals import (
@@ -16,7 +17,9 @@ from audit.services import audit_sign_in
 
 
 def _address(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+    """The client's address as the lockout counts it (behind trusted proxies, the
+    one the nearest adds: settings.AXES_CLIENT_IP_CALLABLE), not the proxy's."""
+    return (get_client_ip_address(request) or "") if request is not None else ""
 
 
 @receiver(user_logged_in, dispatch_uid="audit_sign_in")

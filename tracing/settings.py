@@ -120,13 +120,12 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 # Our admin shows the lockouts read only, and lifts them through an audited action.
 AXES_ENABLE_ADMIN = False
-# Behind a proxy, the client's address is the one it adds (X-Forwarded-For).
-AXES_IPWARE_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-    if AXES_IPWARE_PROXY_COUNT
-    else ["REMOTE_ADDR"]
-)
+# Behind trusted proxies, the client's address is the one the nearest of them adds
+# to X-Forwarded-For (with none, the header is the client's own word: ignored). One
+# reading of it for the sign-in lockout and the link pages' limit: axes' own needs
+# django-ipware, which we do not install, and saw only the proxy's address.
+TRACING_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "pages.online.limits.sign_in_address"
 
 # Two-factor sign-in (TOTP, django-otp): required for these roles ("supervisor",
 # "local", "admin", or "all"); others may enrol.

@@ -14,6 +14,7 @@ for a few seconds.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 
 from django.conf import settings
@@ -38,18 +39,41 @@ outage = CacheOutage(
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address the request came from: behind trusted proxies (the count sign-in
-    lockouts use too), the one the nearest of them saw; else the socket's."""
-    proxies = getattr(settings, "AXES_IPWARE_PROXY_COUNT", None) or 0
-    if proxies:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The address the request came from: behind TRACING_TRUSTED_PROXY_COUNT
+    proxies, the one the nearest of them saw (what the client wrote itself comes
+    earlier in X-Forwarded-For, and is not taken); else, or when that entry is not
+    an address, the socket's. The one reading for the sign-in lockout, the password
+    reset limit and the link pages' limit."""
+    return _forwarded_address(request) or request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def sign_in_address(request: HttpRequest) -> str | None:
+    """client_address for django-axes (settings.AXES_CLIENT_IP_CALLABLE), which
+    keeps it in an address column: None when there is none."""
+    address = client_address(request)
+    return address if _is_address(address) else None
+
+
+def _forwarded_address(request: HttpRequest) -> str | None:
+    proxies = getattr(settings, "TRACING_TRUSTED_PROXY_COUNT", 0)
+    if proxies <= 0:
+        return None
+    forwarded = [
+        part.strip()
+        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if part.strip()
+    ]
+    if len(forwarded) < proxies or not _is_address(forwarded[-proxies]):
+        return None
+    return forwarded[-proxies]
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def rate_key(address: str) -> str:
