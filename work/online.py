@@ -298,6 +298,19 @@ def online_contact_tell(
     return link
 
 
+# The most people one case's link names in all, whatever its sendings (counting
+# everyone the case has named, by phone too). Households, and the settings people
+# name (a class, a shift), are well within it; past it a link with no sign-in
+# becomes a way to text strangers in bulk. Those past it are listed back with the
+# number to ring, where a contact tracer hears them out.
+CASE_LINK_PEOPLE_MAX = 30
+
+# The most of one case's contacts told by message at one number or email address: a
+# family sharing a phone each get their own link; a fourth named on it is phoned
+# instead (online_link_withheld says why), so one link cannot flood a phone.
+CONTACT_TEXTS_PER_ADDRESS = 3
+
+
 # A link sent by hand is not sent again within this long.
 RESEND_AFTER = timedelta(minutes=1)
 
@@ -440,6 +453,9 @@ class CaseAnswered:
     contacts: int
     visits: int
     more: bool
+    # The names of the people past what the link takes (CASE_LINK_PEOPLE_MAX): not
+    # saved, listed back to the person with the number to ring.
+    not_added: tuple[str, ...] = ()
 
 
 @atomic_operation
@@ -456,6 +472,11 @@ def online_case_submit(
     added the same way, the case left as the first answer left it, and audited as
     "added"; those sent before are not named twice. NothingNew when there is no one
     and nowhere new; LinkUnusable once the case takes no more (case_takes_answers).
+
+    Bounded, whoever holds the link: the people past CASE_LINK_PEOPLE_MAX are not
+    added (CaseAnswered.not_added names them), and a contact at a number or address
+    CONTACT_TEXTS_PER_ADDRESS of the case's contacts were told at already is added
+    but not messaged: phoned, as one with no mobile is.
     """
     now = now or timezone.now()
     locked_link = _locked_link(link, now, OnlineLink.Purpose.CASE, more=True)
@@ -485,6 +506,8 @@ def online_case_submit(
     if more:
         named = _named_before(case, [r for _, r in rows], now=now)
         rows = [(i, r) for i, r in rows if i not in named]
+    room = _room_on_the_link(case)
+    rows, beyond = rows[:room], [r for _, r in rows[room:]]
     with _taking_answers(case):
         try:
             added = contacts_add_many(
@@ -502,17 +525,22 @@ def online_case_submit(
             except IllegalTransition:
                 continue  # the same visit twice: it is recorded once
             visits += 1
-    if more and not added and not visits:
+    if more and not added and not visits and not beyond:
         raise NothingNew()
+    withheld = 0
     for contact in added:
         # A contact joined (another case's, already told or being phoned) is not
         # sent a link of its own: the call tells them the latest date.
-        if contact.joined is None:
-            online_contact_tell(
-                contact=contact,
-                now=now,
-                language=answer.language or locked_link.language,
-            )
+        if contact.joined is not None:
+            continue
+        if _told_at_their_address(contact) >= CONTACT_TEXTS_PER_ADDRESS:
+            withheld += 1
+            continue
+        online_contact_tell(
+            contact=contact,
+            now=now,
+            language=answer.language or locked_link.language,
+        )
     if not more:
         case.mark_reached_online(now=now)
         locked_link.submitted_at = now
@@ -526,10 +554,70 @@ def online_case_submit(
             "link": locked_link.pk,
             "contacts": len(added),
             "visits": visits if more else len(answer.visits),
+            # How many, never who: the trail outlives pseudonymisation.
+            **({"not added": len(beyond)} if beyond else {}),
+            **({"links withheld": withheld} if withheld else {}),
         },
         at=now,
     )
-    return CaseAnswered(case=case, contacts=len(added), visits=visits, more=more)
+    return CaseAnswered(
+        case=case,
+        contacts=len(added),
+        visits=visits,
+        more=more,
+        not_added=tuple(f"{r.person.first_name} {r.person.last_name}" for r in beyond),
+    )
+
+
+def _room_on_the_link(case: Case) -> int:
+    """How many more people the case's link may name: CASE_LINK_PEOPLE_MAX less
+    everyone the case has named (its contacts and those its naming joined)."""
+    return max(0, CASE_LINK_PEOPLE_MAX - Contact.objects.named_by(case.pk).count())
+
+
+def _told_at_their_address(contact: Contact) -> int:
+    """How many of the case's other contacts were sent their link at the number or
+    address a message to this contact would go to (a link sent again counted once)."""
+    where = reachable_by_message(contact.person)
+    if where is None:
+        return 0
+    return (
+        Message.objects.filter(
+            kind=Message.Kind.CONTACT_LINK,
+            contact__case_id=contact.case_id,
+            to__iexact=where[1],
+        )
+        .exclude(contact_id=contact.pk)
+        .values("contact_id")
+        .distinct()
+        .count()
+    )
+
+
+def online_link_withheld(item: WorkItem) -> str:
+    """For an item with no link (online_progress None): why a contact named online
+    who can be messaged was sent none, as the call handler is told it:
+    CONTACT_TEXTS_PER_ADDRESS of the case's other contacts had theirs at the same
+    number or address (online_case_submit). "" for anyone else: none could be sent,
+    or a caseworker named them (no link is sent then). At most one query."""
+    if not isinstance(item, Contact) or item.identified_by_id is not None:
+        return ""
+    where = reachable_by_message(item.person)
+    if where is None:
+        return ""
+    told = _told_at_their_address(item)
+    if told < CONTACT_TEXTS_PER_ADDRESS:
+        return ""
+    texts, place = (
+        ("texts", "number")
+        if where[0] == Message.Channel.SMS
+        else ("emails", "address")
+    )
+    return (
+        f"No link sent: {told} {texts} had gone to the same {place} for other people "
+        f"this case named, and no more than {CONTACT_TEXTS_PER_ADDRESS} go to one. "
+        "Phone them to tell them to stay at home."
+    )
 
 
 def named_by(case: Case) -> list[str]:

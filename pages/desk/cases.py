@@ -65,7 +65,12 @@ from work.casework import (
     contacts_add_many,
 )
 from work.compiled import instances_compiled_once
-from work.online import SUPPORT_KINDS, online_link_resend, online_progress
+from work.online import (
+    SUPPORT_KINDS,
+    online_link_resend,
+    online_link_withheld,
+    online_progress,
+)
 from work.queues import (
     current_shift,
     empty_queue_reason,
@@ -202,6 +207,8 @@ class OnlineSummary:
     support: str = ""  # a contact: what support they asked for
     note: str = ""  # a contact: what they typed with their answer
     no_call_before: str = ""
+    # A contact sent no link: why (too many texts to one number from the case).
+    withheld: str = ""
     may_resend: bool = False
     resend_url: str = ""
 
@@ -241,7 +248,9 @@ def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineS
     link = online_progress(item)
     is_open = item.status in (OPEN if item.kind == "case" else UNREACHED)
     if link is None:
-        return OnlineSummary(link=None, kind=item.kind)
+        return OnlineSummary(
+            link=None, kind=item.kind, withheld=online_link_withheld(item)
+        )
     message = link.message
     sent = f"at {short_time_today(link.created_at, now)}"
     if message is not None:

@@ -528,6 +528,16 @@ TEXTS: dict[str, dict[str, str]] = {
             "bellach, felly nid ydym wedi eu cadw:"
         ),
     },
+    "not_saved_beyond": {
+        "en": (
+            "One link can take up to {most} people, so we have not saved these people "
+            "you told us about:"
+        ),
+        "cy": (
+            "Gall un ddolen dderbyn hyd at {most} o bobl, felly nid ydym wedi cadw'r "
+            "bobl hyn y dywedoch wrthym amdanynt:"
+        ),
+    },
     "not_saved_phone": {
         "en": "Please call 119 and tell us about them.",
         "cy": "Ffoniwch 119 a dywedwch wrthym amdanynt.",

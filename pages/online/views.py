@@ -37,6 +37,7 @@ from online.models import OnlineLink
 from online.texts import language_of, long_date
 from work.casework import ContactRowsRefused
 from work.online import (
+    CASE_LINK_PEOPLE_MAX,
     CaseAnswered,
     LinkUnusable,
     NothingNew,
@@ -290,6 +291,42 @@ def link(request: HttpRequest, token: str) -> HttpResponse:
     return _contact_page(request, found, language)
 
 
+def _answered(
+    request: HttpRequest, answered: CaseAnswered, language: str
+) -> HttpResponse:
+    """The thanks for a case's answer; the people past what one link takes
+    (CASE_LINK_PEOPLE_MAX) listed, not saved, with the number to ring, as a link
+    that takes no more lists them."""
+    case = answered.case
+    remember = (
+        [text("remember", language, until=long_date(case.isolation_ends_on, language))]
+        if case.isolation_ends_on >= timezone.localdate()
+        else []
+    )
+    if not answered.not_added:
+        return _page(
+            request,
+            "online/done.html",
+            language,
+            title=text("thanks_title", language),
+            answered=True,
+            lines=[text(_thanks_key(answered), language), *remember],
+        )
+    beyond = text("not_saved_beyond", language, most=CASE_LINK_PEOPLE_MAX)
+    saved_some = bool(answered.contacts or answered.visits or not answered.more)
+    return _page(
+        request,
+        "online/message.html",
+        language,
+        title=text("thanks_title" if saved_some else "not_saved_title", language),
+        lines=[text(_thanks_key(answered), language), beyond]
+        if saved_some
+        else [beyond],
+        people=list(answered.not_added),
+        after=[text("not_saved_phone", language), *remember],
+    )
+
+
 def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpResponse:
     case = found.case
     assert case is not None
@@ -310,27 +347,7 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
                 # The case moved on meanwhile: what was typed is listed, unsaved.
                 return _refused(request, found.token_hash, language)
             else:
-                return _page(
-                    request,
-                    "online/done.html",
-                    language,
-                    title=text("thanks_title", language),
-                    answered=True,
-                    lines=[
-                        text(_thanks_key(answered), language),
-                        *(
-                            [
-                                text(
-                                    "remember",
-                                    language,
-                                    until=long_date(case.isolation_ends_on, language),
-                                )
-                            ]
-                            if case.isolation_ends_on >= timezone.localdate()
-                            else []
-                        ),
-                    ],
-                )
+                return _answered(request, answered, language)
     else:
         form = CaseAnswerForm(case=case, language=language)
     online_link_opened(link=found)
