@@ -133,7 +133,8 @@ class CallLoggedSerializer(CallAttemptSerializer):
     told_by = serializers.SerializerMethodField(
         help_text="A contact reached: how they are being sent the isolation advice, "
         "sms or email; blank when they have neither a mobile nor an email (read it "
-        "out to them), and for any other call."
+        "out to them), when their time to stay at home had already ended (nothing "
+        "is sent: tell them it has ended), and for any other call."
     )
     escalated_to = serializers.SerializerMethodField(
         help_text="A safeguarding concern: the code of the local public health team "
