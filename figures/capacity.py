@@ -7,12 +7,17 @@ For the next 14 days, hour by hour, per tier (tier 2 works cases, tier 3 contact
 
 - cases: the daily forecast of figures.forecast (trend times weekday pattern, with
   its interval) over the local hours by the hour-of-day profile of the cases that
-  arrived in the last eight weeks;
+  arrived in the last eight weeks; today counts as the cases arrived so far and the
+  forecast for the rest of it;
 - contacts: the cases times the contacts per case measured in the last two weeks,
   over the hours by the contacts' own profile;
-- calls: each item's attempts measured over the last week, the first when it
-  arrives and each further one the call rules' gap later (TRACING_CALL_RULES), items
-  of the last two days included, their later calls still to come;
+- calls: the work already waiting for the tier (in the pool, or held and not yet
+  reached), each item the calls it still needs (the calls an item took, less those
+  made in its round, and at least one), the first when its next call is due (now,
+  if overdue); then the items to arrive, each the calls an item took (measured over
+  the items whose calling ended in the last week: reached, escalated or closed), the
+  first when it arrives and each further one the call rules' gap later
+  (TRACING_CALL_RULES);
 - staff-hours: calls times the measured minutes per call of the tier (talk, by
   outcome, plus the write-up), and the staff needed in an hour that over the
   occupancy (TRACING_CAPACITY_OCCUPANCY);
@@ -29,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
@@ -49,7 +54,8 @@ HORIZON_HOURS = fc.HORIZON_DAYS * 24
 HISTORY_DAYS = fc.WEEKDAY_DAYS
 CONTACT_HISTORY_DAYS = 14
 CALL_HISTORY_DAYS = 7
-# Hours before now whose items still have calls or an escalation to come.
+# Hours before now whose items may still escalate (their calls still to come are
+# the waiting work's).
 LEAD_HOURS = 48
 # Fewer items or calls than this in the history, and the default stands in.
 MIN_MEASURED = 30
@@ -107,6 +113,11 @@ class History:
     escalated_share: dict[str, float]
     escalated_measured: dict[str, bool]
     handling: dict[int, Handling]  # by tier
+    # "case" / "contact": the work waiting now, not yet reached: (UTC hour its next
+    # call is due, None for now; calls made in its round; items).
+    waiting: dict[str, tuple[tuple[datetime | None, int, int], ...]] = field(
+        default_factory=dict
+    )
 
     @property
     def cases(self) -> int:
@@ -164,6 +175,8 @@ class TierForecast:
     escalations: tuple[float, ...]  # items the local teams take, each hour
     minutes_per_call: float
     attempts_per_item: float
+    waiting: int = 0  # items waiting now, not yet reached
+    waiting_calls: float = 0.0  # the calls they still need
 
     @property
     def label(self) -> str:
@@ -239,6 +252,13 @@ def by_local_day(
     return totals
 
 
+def whole_days_before(
+    buckets: dict[datetime, float], moment: datetime
+) -> dict[datetime, float]:
+    """The hourly buckets before `moment` (a midnight: the whole days before it)."""
+    return {hour: n for hour, n in buckets.items() if hour < moment}
+
+
 def by_local_hour(buckets: dict[datetime, float]) -> list[float]:
     totals = [0.0] * 24
     for moment, n in buckets.items():
@@ -274,6 +294,67 @@ def _hourly(
     return [at.get(h, 0.0) for h in hours]
 
 
+def waiting_now(
+    waiting: Sequence[tuple[datetime | None, int, int]],
+    *,
+    start: datetime,
+    attempts: float,
+) -> list[tuple[int, float, float]]:
+    """The waiting work as figures.forecast.waiting_calls_by_hour takes it: the hour
+    from `start` each item's next call is due (0: now or overdue), the calls it still
+    needs (the calls an item takes, less those made in its round), how many."""
+    out = []
+    for due, made, n in waiting:
+        hour = 0 if due is None else max(0, round((due - start) / HOUR))
+        out.append((hour, attempts - made, float(n)))
+    return out
+
+
+def share_of_day_left(day: date, profile: Sequence[float], start: datetime) -> float:
+    """The share of a day's arrivals the profile puts from `start` on."""
+    hours = day_hours(day)
+    shares = fc.spread_over_hours(1.0, profile, [local_hour_of(h) for h in hours])
+    return sum(s for h, s in zip(hours, shares, strict=True) if h >= start)
+
+
+def daily_from_today(
+    past_days: Sequence[float],
+    *,
+    first: date,
+    so_far: float,
+    left: float,
+    horizon: int,
+) -> tuple[fc.DailyForecast, fc.DailyForecast]:
+    """The days' forecast from today, today's arrivals so far counting: today is
+    what has arrived plus the forecast of the rest of it, and the days after are
+    forecast from the history with today in it, so a surge this morning moves them.
+    Also the same with today forecast whole, for the hours left of it to take their
+    share of."""
+    weekday = first.weekday()
+    today = fc.forecast_daily(past_days, first_weekday=weekday, horizon=1)
+
+    def whole(rest: float) -> float:
+        return so_far + rest * left
+
+    today_total = whole(today.mean[0])
+    after = fc.forecast_daily(
+        [*past_days, today_total], first_weekday=weekday, horizon=horizon - 1
+    )
+    daily = replace(
+        after,
+        mean=(today_total, *after.mean),
+        low=(whole(today.low[0]), *after.low),
+        high=(whole(today.high[0]), *after.high),
+    )
+    by_hours = replace(
+        after,
+        mean=(today.mean[0], *after.mean),
+        low=(today.low[0], *after.low),
+        high=(today.high[0], *after.high),
+    )
+    return daily, by_hours
+
+
 def forecast_work(
     history: History,
     *,
@@ -292,12 +373,22 @@ def forecast_work(
     past_days = by_local_day(history.cases_by_hour, first, today - timedelta(days=1))
     last_day = timezone.localtime(horizon[-1]).date()
     days = tuple(today + timedelta(days=i) for i in range((last_day - today).days + 1))
-    daily = fc.forecast_daily(
-        past_days, first_weekday=first.weekday(), horizon=len(days)
+    # The hours of the day are read from whole days: today's so far would lean the
+    # profile to the hours already past.
+    midnight = local_day_bounds(today)[0]
+    case_profile, case_measured = fc.hour_profile(
+        by_local_hour(whole_days_before(history.cases_by_hour, midnight))
     )
-    case_profile, case_measured = fc.hour_profile(by_local_hour(history.cases_by_hour))
+    so_far = by_local_day(history.cases_by_hour, today, today)[0]
+    daily, by_hours = daily_from_today(
+        past_days,
+        first=first,
+        so_far=so_far,
+        left=share_of_day_left(today, case_profile, start),
+        horizon=len(days),
+    )
     contact_profile, contact_measured = fc.hour_profile(
-        by_local_hour(history.contacts_by_hour)
+        by_local_hour(whole_days_before(history.contacts_by_hour, midnight))
     )
     lead = hour_starts(start - LEAD_HOURS * HOUR, LEAD_HOURS)
     per_case = history.contacts_per_case
@@ -307,9 +398,9 @@ def forecast_work(
             {
                 name: _hourly(values, days, case_profile, horizon)
                 for name, values in (
-                    ("mean", daily.mean),
-                    ("low", daily.low),
-                    ("high", daily.high),
+                    ("mean", by_hours.mean),
+                    ("low", by_hours.low),
+                    ("high", by_hours.high),
                 )
             },
         ),
@@ -320,9 +411,9 @@ def forecast_work(
                     [v * per_case for v in values], days, contact_profile, horizon
                 )
                 for name, values in (
-                    ("mean", daily.mean),
-                    ("low", daily.low),
-                    ("high", daily.high),
+                    ("mean", by_hours.mean),
+                    ("low", by_hours.low),
+                    ("high", by_hours.high),
                 )
             },
         ),
@@ -332,11 +423,22 @@ def forecast_work(
         kind = KIND_OF_TIER[tier]
         before, items = arrivals[kind]
         attempts = history.attempts_per_item[kind]
-        lags = fc.attempt_lags(attempts, gap_hours=rules[kind]["min_gap_hours"])
+        gap_hours = rules[kind]["min_gap_hours"]
+        lags = fc.attempt_lags(attempts, gap_hours=gap_hours)
         minutes = history.handling[tier].minutes_per_call
+        waiting = history.waiting.get(kind, ())
+        # The items that arrived before now have had their calls, or are waiting
+        # still: their calls to come are the waiting work's, not their arrivals'.
+        waiting_calls = fc.waiting_calls_by_hour(
+            waiting_now(waiting, start=start, attempts=attempts),
+            gap_hours=gap_hours,
+            hours=len(horizon),
+        )
 
-        def needed(series: list[float], before=before, lags=lags, minutes=minutes):
-            calls = fc.calls_by_hour(before + series, lags, lead=len(before))
+        def needed(series: list[float], lags=lags, minutes=minutes, w=waiting_calls):
+            calls = [
+                a + b for a, b in zip(fc.calls_by_hour(series, lags), w, strict=True)
+            ]
             staff_hours = [c * minutes / 60 for c in calls]
             return calls, staff_hours, [s / occupancy for s in staff_hours]
 
@@ -363,6 +465,8 @@ def forecast_work(
             escalations=tuple(escalations),
             minutes_per_call=minutes,
             attempts_per_item=attempts,
+            waiting=sum(n for *_, n in waiting),
+            waiting_calls=sum(waiting_calls),
         )
     return WorkForecast(
         start=start,

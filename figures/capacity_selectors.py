@@ -22,17 +22,22 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from areas.models import LocalTeam
 from calls.models import CallAttempt
 from cases.models import Case
+from cases.workitem import UNREACHED
 from clock import local_midnight
 from contacts.models import Contact
-from staffing.models import Shift, StaffProfile
-from staffing.selectors.members import team_members
+from staffing.models import Shift, StaffProfile, Tier
+from staffing.selectors.members import (
+    missing_training,
+    registration_current,
+    team_members,
+)
 from staffing.selectors.rota import hours_booked
 
 from . import capacity as cap
@@ -81,6 +86,52 @@ def _escalated_share(
     return fc.DEFAULT_ESCALATED_SHARE[kind], False
 
 
+def _waiting(
+    model: type[Case] | type[Contact], *, local_team_id: int | None
+) -> tuple[tuple[datetime | None, int, int], ...]:
+    """The work waiting now, not yet reached (in the pool, or held): (UTC hour its
+    next call is due, calls made in its round, items) for each such group. These
+    are calls the forecast must count whatever arrives next."""
+    items = model.objects.filter(status__in=UNREACHED)
+    if local_team_id is not None:
+        items = items.filter(area__local_team_id=local_team_id)
+    return tuple(
+        items.annotate(hour=TruncHour("next_attempt_at", tzinfo=UTC))
+        .order_by()
+        .values("hour", "attempts")
+        .annotate(n=Count("pk"))
+        .values_list("hour", "attempts", "n")
+    )
+
+
+def _calling_over(
+    model: type[Case] | type[Contact], *, since: datetime, until: datetime
+) -> tuple[int, int]:
+    """(items, the calls made to them) of the items whose calling ended between
+    `since` and `until`: first reached, else escalated, else closed. Calls per item
+    are measured over these, never the calls made over the items arrived: a week
+    whose staff fell behind would otherwise say its waiting items needed no calls."""
+    window = {"gte": since, "lt": until}
+
+    def ended(field: str) -> Q:
+        return Q(**{f"{field}__{k}": v for k, v in window.items()})
+
+    # Calling ends within the call window (hours, a day or two) of arriving: the
+    # items that arrived in the week before as well are nearly all there are, and the
+    # bound reads them through the index on arrival, not every case ever.
+    arrived_since = since - (until - since)
+    over = (
+        model.objects.filter(created_at__gte=arrived_since)
+        .filter(
+            ended("reached_at")
+            | Q(reached_at__isnull=True) & ended("escalated_at")
+            | Q(reached_at__isnull=True, escalated_at__isnull=True) & ended("closed_at")
+        )
+        .aggregate(items=Count("pk", distinct=True), calls=Count("calls"))
+    )
+    return over["items"], over["calls"]
+
+
 def _within(
     rows: Sequence[tuple[datetime, int, int]], since: datetime
 ) -> list[tuple[datetime, int, int]]:
@@ -91,10 +142,13 @@ def history_measure(*, now: datetime, local_team_id: int | None = None) -> cap.H
     """Arrivals by the hour (England's, or one local team's areas'): cases over the
     last eight weeks (the weekday pattern's), contacts over the last two; and over
     the last week the calls, by tier and outcome. From them contacts per case, calls
-    per item, the share escalated and the minutes per call. Three queries.
+    per item (over the items whose calling ended that week), the share escalated
+    and the minutes per call; and the work waiting now, cases and contacts. Seven
+    queries.
 
     Calls are England's whoever the items are for: how long a call takes and how many
-    an item needs do not depend on its area, and England has the most of them.
+    an item needs do not depend on its area, and England has the most of them. The
+    waiting work is the local team's areas' for a local team.
     """
     until = cap.current_hour(now)
     today = timezone.localtime(until).date()
@@ -113,30 +167,18 @@ def history_measure(*, now: datetime, local_team_id: int | None = None) -> cap.H
         CallAttempt.objects.filter(started_at__gte=calls_since, started_at__lt=until)
         .order_by()
         .values("caller__staff__tier", "outcome")
-        .annotate(
-            n=Count("pk"),
-            talk=Sum("duration_seconds"),
-            to_cases=Count("pk", filter=Q(case__isnull=False)),
-        )
-        .values_list("caller__staff__tier", "outcome", "n", "talk", "to_cases")
+        .annotate(n=Count("pk"), talk=Sum("duration_seconds"))
+        .values_list("caller__staff__tier", "outcome", "n", "talk")
     )
 
     def arrived(rows: Sequence[tuple[datetime, int, int]], since: datetime) -> int:
         return sum(n for _, n, _ in _within(rows, since))
 
-    calls_to = {
-        "case": sum(c for *_, c in calls),
-        "contact": sum(n - c for _, _, n, _, c in calls),
-    }
-    # Calls per item: the week's calls over the week's arrivals.
-    in_call_week = {
-        "case": arrived(cases, calls_since),
-        "contact": arrived(contacts, calls_since),
-    }
     attempts, attempts_measured = {}, {}
-    for kind in ("case", "contact"):
+    for kind, model in (("case", Case), ("contact", Contact)):
+        items_over, calls_to = _calling_over(model, since=calls_since, until=until)
         attempts[kind], attempts_measured[kind] = cap.measured_rate(
-            calls_to[kind], in_call_week[kind], fc.DEFAULT_ATTEMPTS_PER_ITEM[kind]
+            calls_to, items_over, fc.DEFAULT_ATTEMPTS_PER_ITEM[kind]
         )
     per_case, per_case_measured = cap.measured_rate(
         arrived(contacts, contacts_since),
@@ -151,7 +193,7 @@ def history_measure(*, now: datetime, local_team_id: int | None = None) -> cap.H
             rows, before=closed, kind=kind
         )
     by_tier: dict[int, list[tuple[str, int, float]]] = defaultdict(list)
-    for tier, outcome, n, talk, _ in calls:
+    for tier, outcome, n, talk in calls:
         if tier in cap.TIERS:
             by_tier[tier].append((outcome, n, float(talk or 0)))
     wrap_up = WRAP_UP.total_seconds() / 60
@@ -169,6 +211,10 @@ def history_measure(*, now: datetime, local_team_id: int | None = None) -> cap.H
         handling={
             tier: cap.handling_for(tier, by_tier[tier], wrap_up_minutes=wrap_up)
             for tier in cap.TIERS
+        },
+        waiting={
+            "case": _waiting(Case, local_team_id=local_team_id),
+            "contact": _waiting(Contact, local_team_id=local_team_id),
         },
     )
 
@@ -256,33 +302,72 @@ def cached_forecast(
 # --- the rota against it ------------------------------------------------------------
 
 
+def may_take_work(now: datetime) -> QuerySet[StaffProfile]:
+    """The staff who may take their tier's work, shifts aside: by the conditions
+    assignment keeps (staffing.selectors.members.eligible_staff): an active account,
+    the required training done, and for tier 2 a registration current now."""
+    return (
+        StaffProfile.objects.filter(user__is_active=True)
+        .exclude(Exists(missing_training()))
+        .filter(~Q(tier=Tier.CLINICAL) | registration_current(now))
+    )
+
+
+def covered_until(
+    ends_at: datetime, registration_expires_on: date | None, *, tier: int
+) -> datetime:
+    """When a tier 2 shift stops being cover: at its end, or at the end of the day
+    its person's registration expires, whichever is first (from then on they may
+    take no tier 2 work)."""
+    if tier != Tier.CLINICAL or registration_expires_on is None:
+        return ends_at
+    return min(ends_at, local_midnight(registration_expires_on + timedelta(days=1)))
+
+
 def rota_by_hour(
     hours: Sequence[datetime], *, now: datetime
 ) -> dict[int, tuple[list[float], list[float]]]:
     """Per tier, the staff booked in each hour and the open slots not yet started
-    (which no one can book once started). A booked shift counts only while its
-    person's account is active: assignment gives no work to a deactivated account,
-    so their shifts are no cover. One query: shifts grouped by tier, status and
-    window."""
+    (which no one can book once started). A booked shift is cover only while its
+    person may take that tier's work (may_take_work: assignment gives a lapsed
+    registration, training due or a deactivated account no work), and a tier 2
+    shift only up to the day the registration expires. One query: shifts grouped
+    by tier, status, window and registration expiry."""
     if not hours:
         return {tier: ([], []) for tier in cap.TIERS}
     start, end = hours[0], hours[-1] + cap.HOUR
     rows = (
         Shift.objects.filter(tier__in=cap.TIERS, starts_at__lt=end, ends_at__gt=start)
         .filter(
-            Q(status=Shift.Status.BOOKED, staff__user__is_active=True)
+            Q(
+                status=Shift.Status.BOOKED,
+                staff__tier=F("tier"),
+                staff__in=may_take_work(now),
+            )
             | Q(status=Shift.Status.OPEN, starts_at__gt=now)
         )
         .order_by()
-        .values("tier", "status", "starts_at", "ends_at")
+        .values(
+            "tier", "status", "starts_at", "ends_at", "staff__registration_expires_on"
+        )
         .annotate(n=Count("pk"))
-        .values_list("tier", "status", "starts_at", "ends_at", "n")
+        .values_list(
+            "tier",
+            "status",
+            "starts_at",
+            "ends_at",
+            "staff__registration_expires_on",
+            "n",
+        )
     )
     windows: dict[tuple[int, str], list[tuple[datetime, datetime, int]]] = defaultdict(
         list
     )
-    for tier, status, s, e, n in rows:
-        windows[(tier, status)].append((s, e, n))
+    for tier, status, s, e, expires_on, n in rows:
+        if status == Shift.Status.BOOKED:
+            e = covered_until(e, expires_on, tier=tier)
+        if e > s:
+            windows[(tier, status)].append((s, e, n))
     return {
         tier: (
             cap.staff_by_hour(windows[(tier, Shift.Status.BOOKED)], hours),
@@ -358,18 +443,27 @@ def _against_rota(
 
 
 def cap_checks(
-    supervisor: StaffProfile, slots: Sequence[slots_of.GapSlot]
+    supervisor: StaffProfile,
+    slots: Sequence[slots_of.GapSlot],
+    *,
+    now: datetime | None = None,
 ) -> list[slots_of.CapCheck]:
     """For each week the slots fall in: their hours against what the supervisor's
     team may still book within their weekly caps (and within the ceiling, the caps
-    raised). One query for the team, one per week (at most three)."""
+    raised). The room is the caps of the team's staff who may fill the slots: not
+    its supervisors, nor anyone who may take no work that week (may_take_work, a
+    registration current at the week's start). Two queries a week (at most three
+    weeks)."""
     weeks = slots_of.slot_hours_by_week(slots)
     if not weeks:
         return []
-    members = list(team_members(supervisor).filter(tier=supervisor.tier))
+    now = now or timezone.now()
+    team = team_members(supervisor).filter(tier=supervisor.tier, is_supervisor=False)
     checks = []
     for monday, hours in sorted(weeks.items()):
-        booked = hours_booked(members, moment=local_midnight(monday))
+        week_starts = local_midnight(monday)
+        members = list(team.filter(pk__in=may_take_work(max(week_starts, now))))
+        booked = hours_booked(members, moment=week_starts)
         within_caps, within_ceiling = slots_of.cap_room(
             [(m.weekly_hours_cap, booked.get(m.pk, 0.0)) for m in members],
             ceiling=settings.TRACING_WEEKLY_HOURS_CEILING,

@@ -16,9 +16,10 @@ The day's intake is a log-linear trend times a day-of-week factor:
 
 Hours come from the days by an hour-of-day profile (measured from the arrivals, or a
 stated default); calls from items by the attempts each item takes, spaced by the call
-rules' gap; and `simulate_queue` replays a rota against the work arriving (FIFO, an
-item still waiting after the call window leaving the queue for the local team, as
-the escalation sweep does), for the backtest (bench/capacity.py), which measured
+rules' gap, and from the work already waiting by the calls each item still needs;
+and `simulate_queue` replays a rota against the work arriving (FIFO, an item still
+waiting after the call window leaving the queue for the local team, as the
+escalation sweep does), for the backtest (bench/capacity.py), which measured
 the choices here against England's winter of 2020-21.
 """
 
@@ -367,6 +368,22 @@ def calls_by_hour(
         for lag, weight in lags:
             h = i + lag - lead
             if 0 <= h < len(out):
+                out[h] += n * weight
+    return out
+
+
+def waiting_calls_by_hour(
+    waiting: Sequence[tuple[int, float, float]], *, gap_hours: int, hours: int
+) -> list[float]:
+    """Calls in each of the next `hours` hours for the work already waiting: each of
+    `waiting` is (the hour its next call is due, 0 for now or overdue; the calls each
+    item still needs; how many items). An item waiting needs at least one more call,
+    however few the history says items take; further ones the rules' gap apart."""
+    out = [0.0] * hours
+    for due, still_needed, n in waiting:
+        for lag, weight in attempt_lags(max(1.0, still_needed), gap_hours=gap_hours):
+            h = max(0, due) + lag
+            if h < hours:
                 out[h] += n * weight
     return out
 

@@ -80,10 +80,20 @@ def _inputs(forecast: cap.WorkForecast) -> list[tuple[str, str, bool]]:
             h.contacts_per_case_measured,
         ),
     ]
+    for tier in cap.TIERS:
+        work = forecast.tiers[tier]
+        rows.append(
+            (
+                f"{work.kind.capitalize()}s waiting now, not yet reached",
+                f"{work.waiting:,} (needing {work.waiting_calls:,.0f} calls)",
+                True,
+            )
+        )
     for kind in ("case", "contact"):
         rows.append(
             (
-                f"Calls per {kind}, last {cap.CALL_HISTORY_DAYS} days",
+                f"Calls per {kind} reached, escalated or closed, "
+                f"last {cap.CALL_HISTORY_DAYS} days",
                 f"{h.attempts_per_item[kind]:.2f}",
                 h.attempts_measured[kind],
             )
@@ -242,7 +252,7 @@ def capacity_slots(request: HttpRequest) -> HttpResponse:
             "slots": slots,
             "slot_count": sum(s.count for s in slots),
             "slot_hours": sum(s.hours * s.count for s in slots),
-            "checks": capacity_selectors.cap_checks(supervisor, slots),
+            "checks": capacity_selectors.cap_checks(supervisor, slots, now=now),
             "ceiling": settings.TRACING_WEEKLY_HOURS_CEILING,
             "digest": digest,
             # Confirmed, but the gap moved since the page was shown: show it again.

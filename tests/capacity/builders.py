@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from calls.models import CallAttempt
 from cases.models import Case
+from cases.workitem import Status
 from tests import factories as f
 
 LONDON = ZoneInfo("Europe/London")
@@ -26,10 +27,15 @@ def cases_arriving(
     last_day: dt.date,
     hours: Iterable[int] = range(8, 20),
     area=None,
+    waiting: bool = False,
 ) -> int:
     """per_day[i] cases on the day len(per_day) - 1 - i days before `last_day`, spread
     evenly over the local `hours` (the remainder in the first hours). Two queries
-    whatever the number: one person behind them all, the cases in one INSERT."""
+    whatever the number: one person behind them all, the cases in one INSERT.
+
+    Each is reached (online, no call) and completed as it arrives, as past work is:
+    the forecast counts the work still waiting as work to do, so a history must not
+    be a backlog unless asked for (`waiting`: new, not yet called)."""
     hours = list(hours)
     person = f.PersonFactory(**({"area": area} if area is not None else {}))
     first = last_day - dt.timedelta(days=len(per_day) - 1)
@@ -49,6 +55,15 @@ def cases_arriving(
                     created_at=arrived,
                     next_attempt_at=arrived,
                     escalate_due_at=arrived + dt.timedelta(hours=24),
+                    **(
+                        {}
+                        if waiting
+                        else {
+                            "status": Status.COMPLETED,
+                            "reached_at": arrived,
+                            "completed_at": arrived,
+                        }
+                    ),
                 )
             )
     Case.objects.bulk_create(cases, batch_size=2000)

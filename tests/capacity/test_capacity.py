@@ -36,14 +36,17 @@ def history(
     contacts_per_case: float = 2.0,
     talk: dict[int, float] | None = None,
 ) -> cap.History:
-    """`per_hour` cases in each of `hours` on each of the last `days` days, as
-    many contacts per case an hour later, and calls measured."""
+    """`per_hour` cases in each of `hours` on each of the last `days` days and
+    today's before now (today's arrivals so far count), as many contacts per case an
+    hour later, and calls measured."""
     talk = talk or {Tier.CLINICAL: 15.0, Tier.CALL_HANDLER: 5.0}
     cases, contacts = {}, {}
-    for d in range(1, days + 1):
+    for d in range(days + 1):
         day = TODAY - dt.timedelta(days=d)
         for h in hours:
             moment = at(day, h).astimezone(dt.UTC)
+            if moment >= NOW:
+                continue
             cases[moment] = float(per_hour)
             contacts[moment + HOUR] = per_hour * contacts_per_case
     return cap.History(

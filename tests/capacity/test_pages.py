@@ -35,7 +35,9 @@ TOMORROW = TODAY + dt.timedelta(days=1)
 
 @pytest.fixture
 def fortnight(clock):
+    """And today's 40 so far, at 08:00 and 09:00: today's arrivals count."""
     cases_arriving([240] * 14, last_day=TODAY - dt.timedelta(days=1))
+    cases_arriving([40], last_day=TODAY, hours=[8, 9])
 
 
 @pytest.fixture
@@ -163,6 +165,8 @@ def test_the_page_says_which_defaults_stand_in(client, lead, fortnight):
 def test_a_local_teams_view_is_its_areas_work_with_no_gap_drawn(client, lead, clock):
     sheffield = f.area()
     cases_arriving([120] * 14, last_day=TODAY - dt.timedelta(days=1), area=sheffield)
+    # Today's so far (10 an hour, 08:00 and 09:00): today's arrivals count.
+    cases_arriving([20], last_day=TODAY, hours=[8, 9], area=sheffield)
     cases_arriving(
         [480] * 14, last_day=TODAY - dt.timedelta(days=1), area=f.AreaFactory()
     )
@@ -238,17 +242,18 @@ def test_a_gap_that_changed_since_it_was_shown_publishes_nothing(
 
 
 def test_the_caps_warning_says_how_many_hours_short(client, lead, rota_tomorrow):
-    lead.weekly_hours_cap = 5
-    lead.save(update_fields=["weekly_hours_cap"])
+    f.StaffProfileFactory(clinical=True, team=lead.team, weekly_hours_cap=5)
     client.force_login(lead.user)
     page = preview(client)
     warning = page.text.split('id="caps-2021-01-11"')[1].split("</div>")[0]
-    # Eight hours of slots; the team (the lead alone) may book five more this week.
+    # Eight hours of slots; the team (one caseworker: the lead supervises, and fills
+    # no slots) may book five more this week.
     assert "<strong>3 hours short</strong>" in warning
     assert "Publish 4 slots" in page.text
 
 
 def test_no_warning_when_the_caps_leave_room(client, lead, rota_tomorrow):
+    f.StaffProfileFactory(clinical=True, team=lead.team)
     client.force_login(lead.user)
     assert "app-cap-warning" not in preview(client).text
 
@@ -374,8 +379,9 @@ def test_the_capacity_page_costs_the_same_queries_whatever_the_volume(
     client.force_login(lead.user)
     client.get(reverse("staffing:team"))  # the session's first touch, written
     # Session, user, second factor, profile; the history (cases, contacts and calls
-    # by the hour); the rota by the hour; the supervisor's team; the local teams.
-    with django_assert_num_queries(10):
+    # by the hour, calls per case and per contact, the cases and contacts waiting);
+    # the rota by the hour; the supervisor's team; the local teams.
+    with django_assert_num_queries(14):
         client.get(reverse("staffing:capacity"))
     # Within the hour the history comes from the cache; the rota is read afresh.
     with django_assert_num_queries(7):
