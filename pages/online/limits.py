@@ -63,17 +63,28 @@ def _forwarded_address(request: HttpRequest) -> str | None:
         for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
         if part.strip()
     ]
-    if len(forwarded) < proxies or not _is_address(forwarded[-proxies]):
+    if len(forwarded) < proxies:
         return None
-    return forwarded[-proxies]
+    return _address_in(forwarded[-proxies])
+
+
+def _address_in(entry: str) -> str | None:
+    """The address a proxy wrote, with the port some proxies add taken off
+    ("203.0.113.5:40001", "[2001:db8::5]:40001", "[2001:db8::5]"), written the one
+    way (so one client is one count however it was written); None when it is none."""
+    text = entry.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]  # IPv4 with a port (IPv6 has more colons)
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
 
 
 def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+    return _address_in(text) == text
 
 
 def rate_key(address: str) -> str:

@@ -91,3 +91,24 @@ def test_a_forwarded_entry_that_is_not_an_address_counts_the_proxy_s_own(one_pro
     sign_in("nobody.at.all", "wrong-password", forwarded="not-an-address")
 
     assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {PROXY}
+
+
+@pytest.mark.parametrize(
+    ("guesser", "nurse_at"),
+    [
+        ("203.0.113.66:40001", "198.51.100.20:50002"),
+        ("[2001:db8::66]:40001", "[2001:db8::20]:50002"),
+        ("[2001:db8::66]", "2001:db8::20"),
+    ],
+)
+def test_a_proxy_writing_the_port_still_counts_each_client_apart(
+    one_proxy, guesser, nurse_at
+):
+    """Some proxies write "address:port" (IPv6 in brackets): read as the proxy's
+    own address, everyone was one client again, and one guesser locked all out."""
+    nurse = f.StaffProfileFactory(user__username="nurse.ada").user
+    for _ in range(one_proxy.AXES_FAILURE_LIMIT):
+        sign_in("nobody.at.all", "wrong-password", forwarded=guesser)
+
+    assert sign_in(nurse.username, f.PASSWORD, forwarded=nurse_at).status_code == 302
+    assert PROXY not in set(AccessAttempt.objects.values_list("ip_address", flat=True))
