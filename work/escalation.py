@@ -659,6 +659,16 @@ def contacts_close_isolation_over(now: datetime, *, batch: int) -> tuple[int, bo
     rows = list(_ended_due_for_sweep(now, batch=batch))
     if not rows:
         return 0, False
+    return _close_isolation_over(rows, now=now)
+
+
+def _close_isolation_over(
+    rows: list[tuple[int, int, date, int | None]], *, now: datetime
+) -> tuple[int, bool]:
+    """Close the contacts of `rows` (pk, person, isolation end, holder), locked by
+    the caller and unreached, each with its audit row: the sweep's batch and one
+    contact alone (item_escalate_unreached) alike. Returns (closed, whether any was
+    held by someone)."""
     closed = Contact.objects.filter(
         pk__in=[row[0] for row in rows], status__in=UNREACHED
     ).update(
@@ -837,9 +847,12 @@ def _reason_for(calls: list[tuple]) -> str:
 @atomic_operation
 def item_escalate_unreached(
     *, item: WorkItem, now: datetime | None = None
-) -> Escalation:
+) -> Escalation | None:
     """One item out of time, escalated exactly as the sweep escalates it: the same
-    reason, detail, escalation row and audit row (the sweep's single counterpart)."""
+    reason, detail, escalation row and audit row (the sweep's single counterpart).
+    A contact whose isolation is over is closed instead, as the sweep closes it
+    (contacts_close_isolation_over: the same row and audit row, once), and None is
+    returned: no local team is sent it."""
     now = now or timezone.now()
     locked = item.locked()
     if (
@@ -851,8 +864,11 @@ def item_escalate_unreached(
     if isinstance(locked, Contact) and isolation_over(
         locked.isolation_ends_on, today=timezone.localdate(now)
     ):
-        # The sweep closes it (contacts_close_isolation_over): no team is sent it.
-        raise IllegalTransition(isolation_over_reason(locked.isolation_ends_on))
+        row = (locked.pk, locked.person_id, locked.isolation_ends_on)
+        _, held = _close_isolation_over([(*row, locked.assignee_id)], now=now)
+        if held:
+            assignment_run_after_commit()  # a held slot freed, as by the sweep
+        return None
     calls = _call_history(locked.kind, [locked.pk]).get(locked.pk, [])
     return item_escalate(
         item=locked,

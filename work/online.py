@@ -63,7 +63,7 @@ from .casework import (
 from .compiled import instances_compiled_once
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
-from .rules import CallRule
+from .rules import CallRule, isolation_over
 
 PATH = "/o/"  # where a link opens: the online pages' address, before the token
 SUPPORT_KINDS = {
@@ -315,11 +315,29 @@ CONTACT_TEXTS_PER_ADDRESS = 3
 RESEND_AFTER = timedelta(minutes=1)
 
 
+def link_not_resent_why(item: WorkItem, *, now: datetime) -> str:
+    """Why no new link is sent to the item now, as its page and online_link_resend
+    say it; "" when one may be. A contact whose isolation is over is sent none: a
+    contact's link asks them to stay at home, and the online route sends no one a
+    link once their time at home has ended (naming them is refused). A link sent
+    before still opens on the page for a date gone by (pages/online)."""
+    if isinstance(item, Contact) and isolation_over(
+        item.isolation_ends_on, today=timezone.localdate(now)
+    ):
+        return (
+            "Their time to stay at home ended on "
+            f"{long_date(item.isolation_ends_on)}: no new link is sent, as it would "
+            "ask them to stay at home. Phone them to tell them it has ended."
+        )
+    return ""
+
+
 @atomic_operation
 def online_link_resend(
     *, item: WorkItem, by, now: datetime | None = None
 ) -> OnlineLink:
-    """A caseworker sends the person a new link (the old one stops working)."""
+    """A caseworker sends the person a new link (the old one stops working); none
+    to a contact whose isolation is over (link_not_resent_why)."""
     now = now or timezone.now()
     locked = item.locked()
     if not may_work_item(by, locked):
@@ -334,6 +352,8 @@ def online_link_resend(
             f"This {locked.kind} is {locked.get_status_display().lower()}: "
             "no link is sent for it now."
         )
+    if why := link_not_resent_why(locked, now=now):
+        raise IllegalTransition(why)
     user = getattr(by, "user", by)
     # "Send a new link" pressed twice (a double click, two of them at once: the
     # item's lock orders them) sent two texts, the first link dead on arrival.

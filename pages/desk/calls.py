@@ -110,8 +110,29 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
     if item.is_unreached and item.next_attempt_at is not None:
         text += f" Next attempt {short_time(item.next_attempt_at)} (by the call rules)."
     elif item.is_unreached:
-        text += " No more attempts by phone: it goes to the local team next."
+        text += f" No more attempts by phone: {_after_the_phones(item, logged)}"
     return text
+
+
+def _after_the_phones(item: WorkItem, logged: CallLogged) -> str:
+    """Where an item goes once the phones have done: to its local team, or, for a
+    contact whose isolation is over when it falls due, closed, as the escalation
+    sweep closes it (work.escalation.contacts_close_isolation_over)."""
+    now = logged.call.started_at
+    due = max(item.escalate_due_at or now, now)
+    if item.kind == "contact" and isolation_over(
+        item.isolation_ends_on, today=timezone.localdate(due)
+    ):
+        ends = long_date(item.isolation_ends_on)
+        today = timezone.localdate(now)
+        ended = (
+            "ended" if isolation_over(item.isolation_ends_on, today=today) else "ends"
+        )
+        return (
+            f"their time to stay at home {ended} on {ends}, so it will be closed, "
+            "not sent to a local team."
+        )
+    return "it goes to the local team next."
 
 
 class KeptCallForm(CallLogForm):

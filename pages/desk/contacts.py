@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,13 +22,14 @@ from cases.workitem import UNREACHED
 from contacts.models import Contact, Exposure
 from work.access.contacts import get_contact_to_work, may_work_contact
 from work.access.isolation import may_override_isolation
+from work.online import link_not_resent_why
 from work.queues import with_due_state
 from work.rules import isolation_over
 
 from ..typed import TYPING_BACK, typed_form
 from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical, search_text
-from .cases import failed_messages, link_resend, online_summary
+from .cases import OnlineSummary, failed_messages, link_resend, online_summary
 from .chain_svg import chain_for_page
 from .isolation import changes_of
 from .page_reads import calls_of, steps_of
@@ -69,6 +70,19 @@ def contact_exposures(contact: Contact) -> list[Naming]:
     ]
 
 
+def _online_of(contact: Contact, *, now: datetime) -> tuple[OnlineSummary, str]:
+    """The contact's online section, and why it offers no new link when the
+    service would refuse one (work.online.link_not_resent_why): the button is not
+    drawn, the reason is, so that the page and the service agree."""
+    online = online_summary(
+        contact,
+        now=now,
+        resend_url=reverse("contacts:online_resend", args=[contact.pk]),
+    )
+    why = link_not_resent_why(contact, now=now) if online.may_resend else ""
+    return (replace(online, may_resend=False) if why else online), why
+
+
 def _contact_page(
     request: HttpRequest,
     contact: Contact,
@@ -85,6 +99,7 @@ def _contact_page(
     with_due_state([contact], now=now)
     # Read only if drawn: the whole page draws them, no section does.
     exposures = SimpleLazyObject(lambda: contact_exposures(contact))
+    online, not_resent = _online_of(contact, now=now)
     return TemplateResponse(
         request,
         template,
@@ -108,11 +123,8 @@ def _contact_page(
             "call_form": call_form or CallLogForm(),
             "call_url": reverse("contacts:call", args=[contact.pk]),
             "notice": notice,
-            "online": online_summary(
-                contact,
-                now=now,
-                resend_url=reverse("contacts:online_resend", args=[contact.pk]),
-            ),
+            "online": online,
+            "online_not_resent": not_resent,
             "online_notice": online_notice,
             "online_errors": online_errors or [],
             # Read only if drawn: the whole page draws it, no section does.

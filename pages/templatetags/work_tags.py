@@ -41,3 +41,12 @@ def status_tag_class(status: str) -> str:
 def due_tag(due_state: str) -> SafeString:
     """The tag for an item whose call is overdue or due now; nothing otherwise."""
     return _DUE_TAG_HTML.get(due_state, SafeString(""))
+
+
+@register.filter
+def isolation_over(ends_on) -> bool:
+    """Whether isolation to the end of `ends_on` is over today (London's date):
+    work.rules.isolation_over, the one rule, for the pages' tables."""
+    from work.rules import isolation_over as over  # noqa: PLC0415
+
+    return ends_on is not None and over(ends_on)

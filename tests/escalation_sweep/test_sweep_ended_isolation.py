@@ -171,11 +171,14 @@ def test_the_figures_count_it_as_not_reached(clock, way):
     assert contacts["reached"] == 0
 
 
-def test_one_contact_alone_is_not_escalated_either(clock):
+def test_one_contact_alone_is_closed_not_escalated_either(clock):
     ended = ended_on_monday()
 
-    with pytest.raises(IllegalTransition) as refused:
-        item_escalate_unreached(item=ended)
+    assert item_escalate_unreached(item=ended) is None
 
-    assert str(refused.value) == CLOSED_WHY
     assert not Escalation.objects.exists()
+    assert Contact.objects.get(pk=ended.pk).status == Status.CLOSED
+    [closed] = closings(ended)
+    assert closed.detail["reason"] == CLOSED_WHY
+    with pytest.raises(IllegalTransition):
+        item_escalate_unreached(item=ended)  # closed once
