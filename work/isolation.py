@@ -23,7 +23,7 @@ IsolationChange row saying why, who and when, and an audit event:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -341,11 +341,15 @@ def contacts_follow_case(
     the person's contacts isolating now follow their case ending last to its date
     as it is now, earlier or later, recorded and audited as contacts_become_cases
     records them, so that one person is still told one date. A clinician's override
-    of a contact stands against an earlier date (work.rules.isolation_after_fact).
-    Nothing is sent: the switch itself sends nothing, and an override of the case
-    tells the person its date."""
+    of a contact stands against an earlier date (work.rules.isolation_after_fact),
+    and against a case's date sooner than the one the contact switched at: a
+    shortening of the case never lengthens the clinician's date. A case no longer
+    isolating is followed only by the contacts following it already: a contact
+    named since, isolating on its own date, is not sent into the past by an old
+    case's correction. Nothing is sent: the switch itself sends nothing, and an
+    override of the case tells the person its date."""
     return _contacts_follow_cases(
-        people={case.person_id}, new=[case], by=by, now=now, revised=True
+        people={case.person_id}, new=(), by=by, now=now, revised=case
     )
 
 
@@ -355,17 +359,35 @@ def _nothing_new(
     ending_last: Sequence[Case],
     ends_on: date,
     current: date,
-    revised: bool,
+    revised: Case | None,
+    overridden: bool,
 ) -> bool:
     """The contact's last switch (`last`: the case and the date it took) was to the
     case it is to follow, and that brings nothing new: their date would stay as it
     is, or the case's date is the one it switched at (a result of an earlier
-    specimen, a merge), so an override made since stands. After a revision of the
-    case's date (`revised`) that date is new, whatever it switched at before."""
+    specimen, a merge, another of their cases revised), so an override made since
+    stands. After a revision of that very case's date (`revised`) that date is new,
+    whatever it switched at before; but after a clinician's override, a date sooner
+    than the one it switched at is a shortening, and never lengthens theirs."""
     if last is None or last[0] not in {case.pk for case in ending_last}:
         return False
-    switched_at_this_date = last[1] == ending_last[0].isolation_ends_on
-    return ends_on == current or (not revised and switched_at_this_date)
+    case_ends_on = ending_last[0].isolation_ends_on
+    if ends_on == current:
+        return True
+    if revised is None or last[0] != revised.pk:
+        return last[1] == case_ends_on
+    return overridden and case_ends_on < last[1]
+
+
+def _ending_last(cases: Iterable[Case]) -> list[Case]:
+    """The cases ending last (more than one when they end the same day)."""
+    ending_last: list[Case] = []
+    for case in cases:
+        if not ending_last or case.isolation_ends_on > ending_last[0].isolation_ends_on:
+            ending_last = [case]
+        elif case.isolation_ends_on == ending_last[0].isolation_ends_on:
+            ending_last.append(case)
+    return ending_last
 
 
 def _contacts_follow_cases(
@@ -374,15 +396,17 @@ def _contacts_follow_cases(
     new: Sequence[Case],
     by,
     now: datetime,
-    revised: bool = False,
+    revised: Case | None = None,
 ) -> list[IsolationChange]:
     """Each of the people's contacts isolating now follows the person's case ending
-    last: among `new` (cases just made, or `revised`: a case whose date just
-    changed) and their cases isolating now. A contact whose last switch was to that
-    case, at its date, has nothing new to follow (a later result of an earlier
-    specimen, a merge bringing nothing later): no change is recorded, and an
-    override made since it switched stands. After a revision its date is new: the
-    contact follows it unless that leaves their date as it is."""
+    last: among `new` (cases just made) and their cases isolating now, and `revised`
+    (a case whose date just changed) when it is isolating now or is the one the
+    contact follows. A contact whose last switch was to that case, at its date, has
+    nothing new to follow (a later result of an earlier specimen, a merge bringing
+    nothing later, another case revised): no change is recorded, and an override
+    made since it switched stands. After a revision of that case its date is new:
+    the contact follows it unless that leaves their date as it is, or it is a
+    shortening against a clinician's override (_nothing_new)."""
     today = timezone.localdate(now)
     contacts = list(
         Contact.objects.select_for_update(of=("self",))
@@ -391,22 +415,19 @@ def _contacts_follow_cases(
     )
     if not contacts:
         return []
-    # The cases a contact may follow: the new ones, and every case of the person
+    # The cases any contact may follow: the new ones, and every case of the person
     # isolating now, whichever batch (or record) it came with.
     cases: dict[int, Case] = {case.pk: case for case in new}
+    if revised is not None and revised.isolation_ends_on >= today:
+        cases[revised.pk] = revised
     for case in Case.objects.filter(
         person_id__in={contact.person_id for contact in contacts},
         isolation_ends_on__gte=today,
     ):
         cases.setdefault(case.pk, case)
-    # Each person's cases ending last.
-    ending_last_of: dict[int, list[Case]] = {}
+    cases_of: dict[int, list[Case]] = {}
     for case in cases.values():
-        held = ending_last_of.get(case.person_id)
-        if not held or case.isolation_ends_on > held[0].isolation_ends_on:
-            ending_last_of[case.person_id] = [case]
-        elif case.isolation_ends_on == held[0].isolation_ends_on:
-            held.append(case)
+        cases_of.setdefault(case.person_id, []).append(case)
     # Read after the rows are locked, in a statement of its own: a clinician's
     # override committed while this waited for the lock is seen (a subquery of the
     # locking statement reads the snapshot from before the wait, and the override
@@ -426,7 +447,13 @@ def _contacts_follow_cases(
     user = by if by is not None and by.is_authenticated else None
     changes, changed, moved = [], [], []
     for contact in contacts:
-        ending_last = ending_last_of.get(contact.person_id)
+        last = followed.get(contact.pk)
+        own = cases_of.get(contact.person_id, [])
+        # A revised case that has ended is still the one its followers follow.
+        follows_revised = revised is not None and last and last[0] == revised.pk
+        if revised is not None and follows_revised and revised.pk not in cases:
+            own = [*own, revised]
+        ending_last = _ending_last(own)
         if not ending_last:
             continue
         # Two cases ending the same day: the newer, as _own_case_isolating.
@@ -437,11 +464,12 @@ def _contacts_follow_cases(
             overridden=contact.pk in overridden,
         )
         if _nothing_new(
-            followed.get(contact.pk),
+            last,
             ending_last=ending_last,
             ends_on=ends_on,
             current=contact.isolation_ends_on,
             revised=revised,
+            overridden=contact.pk in overridden,
         ):
             continue
         changes.append(

@@ -33,8 +33,9 @@ page reads the trails of every record merged into it.
 `person_merge_undo` puts everything back from the snapshot: both people's fields,
 every row moved (by id, those still at the survivor), the folded and joined contacts
 (with their ids; the exposures a join made removed, the kept contact's dates put
-back), the contacts that became a case at the merge (the change removed, the date
-put back unless changed since), the areas of the contacts that followed the
+back), the contacts that became a case at the merge (the change removed, and
+those since that followed the same case as it was revised, the date put back
+unless changed since), the areas of the contacts that followed the
 survivor (those still to be reached) and the pairs as they were, and reopens the
 pair. The texts and online links written while the records were one go to
 whoever's case or contact they are about.
@@ -795,17 +796,59 @@ def _join_undo(join: dict[str, Any]) -> Contact | None:
 
 def _became_undo(was: dict[str, Any]) -> Contact | None:
     """Undo a contact's becoming a case at the merge: the change removed (the case
-    goes back to the other record), the date it replaced put back unless changed
-    since (a clinician's override since stands). Returns the contact (None if it has
-    gone since)."""
-    IsolationChange.objects.filter(pk=was["change"]).delete()
+    goes back to the other record), with every switch since that followed the same
+    case as its date was revised (_switches_since), and the date before them put
+    back unless changed since (a clinician's override since stands). Returns the
+    contact (None if it has gone since)."""
+    switches = _switches_since(was)
     contact = Contact.objects.select_for_update().filter(pk=was["contact"]).first()
     if contact is None:
+        IsolationChange.objects.filter(pk__in=[s.pk for s in switches]).delete()
         return None
-    if contact.isolation_ends_on.isoformat() == was["ends_on"]:
-        contact.isolation_ends_on = date.fromisoformat(was["replaced"])
+    last_set = switches[-1].ends_on if switches else date.fromisoformat(was["ends_on"])
+    if contact.isolation_ends_on == last_set:
+        contact.isolation_ends_on = _date_before(was, switches)
         contact.save(update_fields=["isolation_ends_on"])
+    IsolationChange.objects.filter(pk__in=[s.pk for s in switches]).delete()
     return contact
+
+
+def _switches_since(was: dict[str, Any]) -> list[IsolationChange]:
+    """The merge's "became a case" and those of the contact that followed the same
+    case since (its onset revised, a clinician's override of it), in order: all
+    came of the merge, and go with it."""
+    change = IsolationChange.objects.filter(pk=was["change"]).first()
+    if change is None:
+        return []
+    return list(
+        IsolationChange.objects.filter(
+            contact_id=was["contact"],
+            kind=IsolationChange.Kind.BECAME_CASE,
+            became_case_id=change.became_case_id,
+            pk__gte=change.pk,
+        ).order_by("pk")
+    )
+
+
+def _date_before(was: dict[str, Any], switches: list[IsolationChange]) -> date:
+    """The contact's date without the switches: the one the first of them replaced
+    after the latest override of the contact since the merge (that override
+    stands), else the one the merge's replaced."""
+    if not switches:
+        return date.fromisoformat(was["replaced"])
+    override = (
+        IsolationChange.objects.filter(
+            contact_id=was["contact"],
+            kind=IsolationChange.Kind.OVERRIDE,
+            pk__gt=switches[0].pk,
+        )
+        .order_by("pk")
+        .last()
+    )
+    if override is None:
+        return switches[0].replaced
+    after = [switch for switch in switches if switch.pk > override.pk]
+    return after[0].replaced if after else override.ends_on
 
 
 def _pairs_follow(
