@@ -270,6 +270,23 @@ def _shared_in(case: Case, kind: str) -> int | None:
     return None if kind == SettingKind.HOUSEHOLD else case.area_id
 
 
+def _setting_with_postcode(*, name: str, postcode: str) -> ExposureSetting | None:
+    """The setting a place named with a postcode already has, if any: the first one
+    of that name (in any case) at that postcode, whatever kind it was given.
+
+    A pupil's school is a teacher's workplace: matching on the kind too split one
+    school into two settings and hid its cluster. Settings split so before are left
+    as they are; the first of them gains the new visits. Two cases naming one new
+    place at once go one after the other, so the second finds the first's setting.
+    """
+    hold_until_commit([f"setting {name.lower()}:{postcode}"])
+    return (
+        ExposureSetting.objects.filter(name__iexact=name, postcode=postcode)
+        .order_by("pk")
+        .first()
+    )
+
+
 def _setting_without_postcode(
     same: QuerySet[ExposureSetting], *, case: Case, area_id: int | None
 ) -> ExposureSetting | None:
@@ -295,12 +312,14 @@ def _setting_without_postcode(
 def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     """Record that the case was at a setting on a day.
 
-    A place named with a postcode (name, kind and postcode) is one setting however
-    many cases name it, which is what lets clusters be found. Without a postcode the
-    name alone says little ("Tesco", "Grandma's house"), so the setting is shared
-    only by the cases of one area (_setting_without_postcode): never across areas,
-    never for a household, never for a case with no area. The same visit twice is
-    refused.
+    A place named with a postcode (its name and postcode) is one setting however
+    many cases name it, whatever kind each gives it (_setting_with_postcode): that
+    is what lets clusters be found. The setting keeps the first kind given; the
+    kind each case gave is kept in the audit trail of their visit. Without a
+    postcode the name alone says little ("Tesco", "Grandma's house"), so the
+    setting (name and kind) is shared only by the cases of one area
+    (_setting_without_postcode): never across areas, never for a household, never
+    for a case with no area. The same visit twice is refused.
     Raises ValidationError for a malformed postcode, or a day in the future or before
     the days that matter (work.rules.visit_date_problem).
     """
@@ -313,17 +332,16 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     located = postcode_to_area(details.postcode) if details.postcode else None
     postcode = located.postcode if located else ""
     name = details.name.strip()
-    same = ExposureSetting.objects.filter(
-        name__iexact=name, kind=details.kind, postcode=postcode
-    ).order_by("pk")
-    shared_in = None if postcode else _shared_in(case, details.kind)
-    # Two cases naming one new place at once: one after the other, so the second
-    # finds the first's setting (two settings split the place's cluster in two). A
-    # setting no other case shares needs no hold: the case's row is held already.
     if postcode:
-        hold_until_commit([f"setting {name.lower()}:{details.kind}:{postcode}"])
-        setting = same.first()
+        setting = _setting_with_postcode(name=name, postcode=postcode)
     else:
+        same = ExposureSetting.objects.filter(
+            name__iexact=name, kind=details.kind, postcode=""
+        ).order_by("pk")
+        shared_in = _shared_in(case, details.kind)
+        # Two cases of one area naming one new place at once: one after the other,
+        # so the second finds the first's setting. A setting no other case shares
+        # needs no hold: the case's row is held already.
         if shared_in is not None:
             hold_until_commit([f"setting {name.lower()}:{details.kind}::{shared_in}"])
         setting = _setting_without_postcode(same, case=case, area_id=shared_in)
@@ -352,7 +370,7 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
         user=_user(by),
         action=AuditEvent.Action.UPDATE,
         obj=case,
-        detail={"visit": visit.pk, "setting": setting.pk},
+        detail={"visit": visit.pk, "setting": setting.pk, "kind": details.kind},
     )
     return visit
 
