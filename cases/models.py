@@ -76,11 +76,6 @@ class Case(WorkItem):
                 name="case_specimen_before_result",
             ),
             models.CheckConstraint(
-                condition=Q(symptom_onset__isnull=True)
-                | Q(symptom_onset__lte=F("result_date")),
-                name="case_onset_before_result",
-            ),
-            models.CheckConstraint(
                 condition=~Q(status=Status.ASSIGNED) | Q(assignee__isnull=False),
                 name="case_assigned_has_assignee",
             ),

@@ -569,12 +569,14 @@ TRACING_ISOLATION_DAYS = {
 }
 # The rules over time, by the day isolation counts from (a contact's last exposure, a
 # case's onset or test): each period runs from its "from" day until the next one's,
-# so old records keep the rule of their time (contacts: 14 days until 13 December
-# 2020, 10 from the 14th). The last period is the rule in force now: its days are
-# always TRACING_ISOLATION_DAYS above, so ISOLATION_DAYS_* change today's rule and
-# never an earlier period's. A change of rule is a new period at the end.
+# so old records keep the rule of their time (England: cases 7 days until 29 July
+# 2020, 10 from the 30th; contacts 14 days until 13 December 2020, 10 from the 14th).
+# The last period is the rule in force now: its days are always
+# TRACING_ISOLATION_DAYS above, so ISOLATION_DAYS_* change today's rule and never an
+# earlier period's. A change of rule is a new period at the end.
 TRACING_ISOLATION_RULES = [
-    {"from": "2020-05-28", "case": 10, "contact": 14},
+    {"from": "2020-05-28", "case": 7, "contact": 14},
+    {"from": "2020-07-30", "case": 10, "contact": 14},
     {"from": "2020-12-14", **TRACING_ISOLATION_DAYS},
 ]
 # Call-attempt rules: how many tries, how far apart, within how many hours of the item

@@ -112,12 +112,18 @@ def result_dates_errors(
 
 
 def symptom_onset_problem(
-    *, symptom_onset: date, specimen_date: date, result_date: date
+    *, symptom_onset: date, specimen_date: date, result_date: date | None = None
 ) -> str:
     """What is wrong with the day a case's symptoms started, against their test
-    ("" when nothing): after the result, or weeks before the specimen was taken.
-    The intake (API and CSV) and the risk assessment's form ask it."""
-    if symptom_onset > result_date:
+    ("" when nothing): weeks before the specimen was taken, or, for the onset a lab
+    sends with its result (`result_date` given: the intake, API and CSV), after
+    that result.
+
+    The lab records the symptoms it was told of when the test was asked for, so a
+    later day is a slip in its data. The risk assessment gives no result date:
+    symptoms often start after a positive test, and the case's isolation then runs
+    from them (its form refuses only a day still to come)."""
+    if result_date is not None and symptom_onset > result_date:
         return (
             "Symptoms must have started on or before the result date "
             f"({result_date.day} {result_date:%b %Y})."

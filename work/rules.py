@@ -108,22 +108,55 @@ def isolation_over_q(*, today: date) -> Q:
 
 # --- a case's infectious period, and exposures within it ---------------------------
 
-# A case can pass the infection on from this long before their symptoms started, or
-# (with no symptoms) before their test was taken: NHS Test and Trace's rule.
+# A case can pass the infection on from this long before the first sign of it: their
+# symptoms, or (with none) their positive test. NHS Test and Trace's rule.
 INFECTIOUS_BEFORE = timedelta(days=2)
 
 
+def _further_specimen_dates(case: Any) -> list[date]:
+    """The specimen dates of the further positive results kept with the case (read
+    once by a caller that prefetched them; none for a case not yet saved)."""
+    if case.pk is None:
+        return []
+    return [further.specimen_date for further in case.further_results.all()]
+
+
+def infection_shown_from(case: Any) -> tuple[date, bool]:
+    """The earliest day the case's infection shows, and whether that day is their
+    symptoms' start: the earliest of their onset, their own specimen and the
+    specimens of further positive results of the same episode kept with the case.
+
+    Every date showing the infection counts, whichever was recorded first or last:
+    an onset after the swab, or a further result swabbed before it, never moves the
+    days they could have passed it on later, so a day accepted once is accepted
+    whatever is recorded after it."""
+    tests = [case.specimen_date, *_further_specimen_dates(case)]
+    first_test = min(tests)
+    onset = case.symptom_onset
+    if onset is not None and onset <= first_test:
+        return onset, True
+    return first_test, False
+
+
 def infectious_from(case: Any) -> date:
-    """The first day the case could have passed it on: two days before their symptoms
-    started, or, when they have had none, two days before their test."""
-    return (case.symptom_onset or case.specimen_date) - INFECTIOUS_BEFORE
+    """The first day the case could have passed it on: two days before the
+    earliest sign of their infection (infection_shown_from)."""
+    return infection_shown_from(case)[0] - INFECTIOUS_BEFORE
+
+
+def infectious_until(case: Any) -> date:
+    """The last day the case could have passed it on by the rules: the last day of
+    their own isolation, as it stands now (a clinician's longer isolation
+    included)."""
+    return case.isolation_ends_on
 
 
 def exposure_date_problem(*, day: date, case: Any | None, today: date) -> str:
     """What is wrong with the day a case's contact was last exposed ("" when
     nothing): in the future, so long ago that a contact's isolation after it is
-    already over, or before the case could have passed it on (with no case to hand,
-    as the API's serializer has, the first two only).
+    already over, before the case could have passed it on, or after the case's own
+    isolation ended, when they no longer could (with no case to hand, as the API's
+    serializer has, the first two only).
 
     The one statement of this rule: the case page's rows, the API and the operation
     (work.casework.contact_add) all ask it, so every door refuses the same days with
@@ -145,18 +178,25 @@ def exposure_date_problem(*, day: date, case: Any | None, today: date) -> str:
             f"That is before {case.person.full_name} could have passed it on (from "
             f"{long_date(start)}): check the date."
         )
+    end = infectious_until(case)
+    if day > end:
+        return (
+            f"That is after {case.person.full_name}'s isolation ended (on "
+            f"{long_date(end)}): they could no longer have passed it on then. "
+            "Check the date."
+        )
     return ""
 
 
 # The places a case went that matter: where they may have caught it (up to the
-# longest incubation before their symptoms or test) and since.
+# longest incubation before the first sign of it) and since.
 VISITS_BEFORE = timedelta(days=14)
 
 
 def visits_from(case: Any) -> date:
-    """The first day a setting the case visited is recorded for: 14 days before their
-    symptoms started, or, when they have had none, before their test."""
-    return (case.symptom_onset or case.specimen_date) - VISITS_BEFORE
+    """The first day a setting the case visited is recorded for: 14 days before
+    the earliest sign of their infection (infection_shown_from)."""
+    return infection_shown_from(case)[0] - VISITS_BEFORE
 
 
 def visit_date_problem(*, day: date, case: Any, today: date) -> str:
@@ -166,11 +206,12 @@ def visit_date_problem(*, day: date, case: Any, today: date) -> str:
     it; the online pages say it in the page's language."""
     if day > today:
         return "The date of the visit cannot be in the future."
-    start = visits_from(case)
+    shown, by_symptoms = infection_shown_from(case)
+    start = shown - VISITS_BEFORE
     if day < start:
         return (
             f"Settings visited count from {VISITS_BEFORE.days} days before "
-            f"{'their symptoms started' if case.symptom_onset else 'their test'}"
+            f"{'their symptoms started' if by_symptoms else 'their test'}"
             f" ({long_date(start)}): check the date."
         )
     return ""

@@ -110,10 +110,10 @@ class AssessmentForm(forms.ModelForm):
             return None
         if onset > timezone.localdate():
             raise ValidationError("The date symptoms started cannot be in the future.")
+        # Symptoms may start after the result (isolation then runs from them):
+        # only a day to come, or weeks before the test, is refused.
         if problem := symptom_onset_problem(
-            symptom_onset=onset,
-            specimen_date=self.case.specimen_date,
-            result_date=self.case.result_date,
+            symptom_onset=onset, specimen_date=self.case.specimen_date
         ):
             raise ValidationError(problem)
         return onset

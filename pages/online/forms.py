@@ -2,10 +2,10 @@
 
 The checks are the staff forms' (pages.desk): a phone number through
 people.phones, a postcode through areas.postcodes, the date someone was last near the
-case within the case's infectious period (`infectious_from`), a place's date neither
-in the future nor before the days that matter (`visits_from`). Their words are in the
-page's language (pages.online.texts); in English a shared validator's own message is
-shown as it is.
+case within the case's infectious period (`infectious_from` to `infectious_until`),
+a place's date neither in the future nor before the days that matter
+(`visits_from`). Their words are in the page's language (pages.online.texts); in
+English a shared validator's own message is shown as it is.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import prefetch_related_objects
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
@@ -27,7 +28,12 @@ from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails, VisitDetails
 from work.online import POSTCODE_NOT_FOUND, SUPPORT_KINDS, CaseAnswer
-from work.rules import contact_isolation_ends_on, infectious_from, visits_from
+from work.rules import (
+    contact_isolation_ends_on,
+    infectious_from,
+    infectious_until,
+    visits_from,
+)
 
 from ..templatetags.nhsuk import field_context, form_errors
 from .texts import setting_kinds, text
@@ -234,7 +240,7 @@ class ContactRow(OnlineForm):
         ]
         self.fields["last_near"].widget.attrs.update(
             min=infectious_from(case).isoformat(),
-            max=timezone.localdate().isoformat(),
+            max=min(timezone.localdate(), infectious_until(case)).isoformat(),
         )
 
     def clean_phone(self) -> str:
@@ -267,6 +273,13 @@ class ContactRow(OnlineForm):
                 self.t(
                     "err_before_infectious",
                     start=long_date(start, self.language, after_o=True),
+                )
+            )
+        if day > (end := infectious_until(self.case)):
+            raise ValidationError(
+                self.t(
+                    "err_after_isolation",
+                    end=long_date(end, self.language, after_o=True),
                 )
             )
         return day
@@ -388,6 +401,9 @@ class CaseAnswerForm:
 
     def __init__(self, data: Any = None, *, case: Case, language: str) -> None:
         self.language = language
+        # Every row's dates are checked against the case's further results
+        # (work.rules.infection_shown_from): read once for them all.
+        prefetch_related_objects([case], "further_results")
         self.contacts = [
             ContactRow(
                 data,

@@ -409,6 +409,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "cy": "Mae hynny cyn y gallech fod wedi'i drosglwyddo (o {start}): gwiriwch y "
         "dyddiad.",
     },
+    "err_after_isolation": {
+        # The staff form's rule and words (work.rules.exposure_date_problem): after
+        # the case's own isolation ended, said to the case themselves. ("ar", like
+        # "o", softens the Welsh date after it.)
+        "en": "That is after your isolation ended (on {end}): you could no longer "
+        "have passed it on then. Check the date.",
+        "cy": "Mae hynny ar ôl i'ch cyfnod i aros gartref ddod i ben (ar {end}): ni "
+        "allech fod wedi'i drosglwyddo bryd hynny. Gwiriwch y dyddiad.",
+    },
     "err_isolation_over": {
         "en": "Their time to stay at home after that day ended on {over}: you do "
         "not need to tell us about them.",
