@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     F,
@@ -25,7 +26,9 @@ from django.db.models.functions import Coalesce
 from calls.models import CallAttempt
 from cases.models import Case
 from cases.workitem import UNREACHED, WorkItem
+from clock import moment_of
 from contacts.models import Contact
+from escalations.selectors import person_name_q
 from rows.ids import row_id
 from staffing.models import StaffProfile, Tier
 from staffing.selectors.members import (
@@ -57,18 +60,14 @@ POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?(?:[0-9][A-Z]{2})?$")
 
 
 def search_q(model: type[WorkItem], text: str) -> Q:
-    """Items matching what a supervisor typed: a name (every word the start of a first
-    or last name), a postcode (whole, or its district), or a reference (the case's lab
+    """Items matching what a supervisor typed: a name (every word the start of a word
+    of the name, folded as the people search folds it), a postcode (whole, or its district), or a reference (the case's lab
     reference, or the item's number)."""
     text = " ".join(text.split())
     if not text:
         return Q()
     compact = text.replace(" ", "").upper()
-    found = Q()
-    for word in text.split(" "):
-        found &= Q(person__first_name__istartswith=word) | Q(
-            person__last_name__istartswith=word
-        )
+    found = person_name_q("person__", text, word_starts=True)
     if POSTCODE_RE.match(compact):
         if len(compact) >= 5 and compact[-3].isdigit():
             found |= Q(person__postcode__iexact=f"{compact[:-3]} {compact[-3:]}")
@@ -109,14 +108,85 @@ def work_list(
     else:
         if (member_id := row_id(holder)) is not None:
             members = members.filter(pk=member_id)
+        # The id last: a batch from intake shares one created_at, and a page read
+        # by OFFSET in an order with ties may repeat some items and skip others.
         qs = qs.filter(
             model.held_q(), assignee_id__in=members.values("user_id")
-        ).order_by("assignee__last_name", "assignee_id", "-priority", "created_at")
+        ).order_by(
+            "assignee__last_name", "assignee_id", "-priority", "created_at", "pk"
+        )
     if overdue_only:
         qs = qs.filter(status__in=UNREACHED, next_attempt_at__lt=now)
     if search.strip():
         qs = qs.filter(search_q(model, search))
     return qs.select_related("person", "area", "assignee")
+
+
+def _after_q(keys: list[tuple[str, Any, bool]]) -> Q:
+    """The rows after a key in an order of (field, the key's value, descending)."""
+    (name, value, descending), *rest = keys
+    beyond = Q(**{f"{name}__{'lt' if descending else 'gt'}": value})
+    if not rest:
+        return beyond
+    return beyond | (Q(**{name: value}) & _after_q(rest))
+
+
+def work_key(item: WorkItem, *, holder: str, newest_first: bool) -> str:
+    """Where a page of work_list ends, for its "Next" (?after=): the last item's
+    place in the list's order, as work_list_after reads it. Held work is ordered by
+    its holder's surname: the key names the holder by id."""
+    created, pk = item.created_at.isoformat(), item.pk
+    if holder != "pool":
+        return f"{item.assignee_id},{item.priority},{created},{pk}"
+    if newest_first:
+        return f"{created},{pk}"
+    return f"{item.priority},{created},{pk}"
+
+
+def work_list_after(
+    items: QuerySet[WorkItem], *, holder: str, newest_first: bool, after: str
+) -> QuerySet[WorkItem] | None:
+    """The items of work_list after the key `after` (work_key): the next page starts
+    after the last item shown, so items moved off earlier pages meanwhile (a
+    reassignment, a pick-up) do not shift later ones past the supervisor. None for a
+    key that is not one of this list's (the first page is shown)."""
+    parts = after.strip().split(",")
+    if len(parts) < 2:
+        return None
+    *numbers, created_text, pk_text = parts
+    created, pk = moment_of(created_text), row_id(pk_text)
+    ints = [row_id(n.removeprefix("-")) for n in numbers]
+    if created is None or pk is None or None in ints:
+        return None
+    values = [int(n) for n in numbers]
+    tail = [("created_at", created, newest_first), ("pk", pk, newest_first)]
+    if holder == "pool":
+        if newest_first and not values:
+            return items.filter(_after_q(tail))
+        if not newest_first and len(values) == 1:
+            return items.filter(_after_q([("priority", values[0], True), *tail]))
+        return None
+    if len(values) != 2:
+        return None
+    holder_id, priority = values
+    surname = (
+        get_user_model()
+        .objects.filter(pk=holder_id)
+        .values_list("last_name", flat=True)
+        .first()
+    )
+    if surname is None:
+        return None
+    return items.filter(
+        _after_q(
+            [
+                ("assignee__last_name", surname, False),
+                ("assignee_id", holder_id, False),
+                ("priority", priority, True),
+                *tail,
+            ]
+        )
+    )
 
 
 @dataclass

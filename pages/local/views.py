@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
@@ -26,10 +27,12 @@ from cases.models import SettingVisit
 from escalations.clusters import cluster_cases, cluster_mark_reviewed
 from escalations.models import Escalation
 from escalations.selectors import (
+    QueueKey,
     clusters_list,
     escalation_counts,
     escalation_history,
     escalation_queue,
+    escalation_queue_after,
     escalation_search,
 )
 from figures.replica import read_from_replica, replica_reads
@@ -105,6 +108,24 @@ def page_links(page, query: str = "") -> dict:
 # --- the queue ------------------------------------------------------------------------
 
 
+def _queue_pages(page, query: str, *, after: QueueKey | None, tab: str) -> dict:
+    """The queue's pagination: "Next" continues after the last row shown (a keyset,
+    ?after=), so rows picked up or closed on earlier pages meanwhile skip none of
+    the later ones; the numbered pages jump from the top. A page reached by "Next"
+    has no number (the rows before it may have changed): it offers the first page."""
+    rows = list(page.object_list)
+    next_url = ""
+    if page.has_next() and rows:
+        key = QueueKey.of(rows[-1], status=tab)
+        next_url = f"?{query}&{urlencode({'after': str(key)})}"
+    if after is None:
+        links = page_links(page, query)
+        if links:
+            links["next"] = next_url
+        return links
+    return {"previous": f"?{query}", "first": True, "next": next_url, "items": []}
+
+
 def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse:
     profile = require_local_workspace(request.user)
     visible = escalations_visible_to(request.user)
@@ -121,7 +142,18 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
         reason=filters["reason"],
         picked_up_by=request.user if filters["mine"] else None,
     )
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    after = QueueKey.parse(request.GET.get("after"))
+    if after is None:
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        total = page.paginator.count
+    else:
+        # The rows after the last one the previous page showed: what colleagues
+        # picked up or closed meanwhile does not shift the rest past the reader.
+        page = Paginator(
+            escalation_queue_after(rows, status=filters["tab"], after=after),
+            PAGE_SIZE,
+        ).page(1)
+        total = rows.count()
     audit_list_view(
         user=request.user,
         items=page.object_list,
@@ -131,6 +163,7 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
     )
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("after", None)
     for name in form.errors:
         # What the page did not apply is not carried to its links and export.
         query.pop(name, None)
@@ -161,7 +194,10 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
         "tabs": tabs,
         "counts": counts,
         "page": page,
-        "pagination": page_links(page, query.urlencode()),
+        "total": total,
+        "pagination": _queue_pages(
+            page, query.urlencode(), after=after, tab=filters["tab"]
+        ),
         "query": query.urlencode(),
         "now": timezone.now(),
     }

@@ -75,8 +75,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def _page_links(request: HttpRequest, page: Page) -> list[tuple[int | str, str]]:
     """The numbered links of the pagination: (number, address), with '…' (and no
     address) where pages are left out. Each keeps the list's query (whose work, the
-    search, the order)."""
+    search, the order); they jump by number, "Next" by the last item (_next_url)."""
     query = request.GET.copy()
+    query.pop("after", None)
     links: list[tuple[int | str, str]] = []
     for number in page.paginator.get_elided_page_range(
         page.number, on_each_side=1, on_ends=1
@@ -91,7 +92,36 @@ def _page_links(request: HttpRequest, page: Page) -> list[tuple[int | str, str]]
 
 def _page_url(request: HttpRequest, number: int) -> str:
     query = request.GET.copy()
+    query.pop("after", None)
     query["page"] = str(number)
+    return f"?{query.urlencode()}"
+
+
+def _previous_url(request: HttpRequest, page: Page, *, keyset: bool) -> str:
+    """The page before by number; from a page reached by "Next", the first page
+    (the items before it may have moved since)."""
+    if keyset:
+        query = request.GET.copy()
+        query.pop("after", None)
+        query.pop("page", None)
+        return f"?{query.urlencode()}"
+    return (
+        _page_url(request, page.previous_page_number()) if page.has_previous() else ""
+    )
+
+
+def _next_url(
+    request: HttpRequest, page: Page, *, holder: str, newest_first: bool
+) -> str:
+    """The items after the last one shown, whatever moved on this page or before it
+    meanwhile (workload.work_list_after); the list's query kept."""
+    if not page.has_next():
+        return ""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["after"] = workload.work_key(
+        list(page)[-1], holder=holder, newest_first=newest_first
+    )
     return f"?{query.urlencode()}"
 
 
@@ -243,7 +273,21 @@ def work(request: HttpRequest) -> HttpResponse:
         newest_first=newest_first,
         now=now,
     )
-    page = Paginator(items, WORK_PAGE_SIZE).get_page(request.GET.get("page"))
+    after = request.GET.get("after", "")
+    rest = (
+        workload.work_list_after(
+            items, holder=holder, newest_first=newest_first, after=after
+        )
+        if after
+        else None
+    )
+    if rest is None:
+        page = Paginator(items, WORK_PAGE_SIZE).get_page(request.GET.get("page"))
+        total = page.paginator.count
+    else:
+        # The items after the last one the previous page showed (its "Next").
+        page = Paginator(rest, WORK_PAGE_SIZE).page(1)
+        total = items.count()
     if not reshown:
         audit_list_view(
             user=request.user,
@@ -264,13 +308,15 @@ def work(request: HttpRequest) -> HttpResponse:
             "form": form,
             "filters": filters,
             "page": page,
-            "page_links": _page_links(request, page) if page.has_other_pages() else [],
-            "previous_url": _page_url(request, page.previous_page_number())
-            if page.has_previous()
-            else "",
-            "next_url": _page_url(request, page.next_page_number())
-            if page.has_next()
-            else "",
+            "total": total,
+            "after_first_page": rest is not None,
+            "page_links": _page_links(request, page)
+            if rest is None and page.has_other_pages()
+            else [],
+            "previous_url": _previous_url(request, page, keyset=rest is not None),
+            "next_url": _next_url(
+                request, page, holder=holder, newest_first=newest_first
+            ),
             "people": people,
             "holder": holder,
             "heading": _work_heading(holder, people),

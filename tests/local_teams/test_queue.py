@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from escalations.models import Escalation
 from work.escalation import escalation_claim, escalation_close
@@ -256,8 +257,12 @@ def test_a_long_list_is_paged_with_the_design_systems_pagination(
         'href="?q=S1+1AA&amp;tab=new&amp;page=1" class="nhsuk-pagination__previous"'
         in body
     )
+    # "Next" continues after the last row shown (test_queue_paging.py).
+    last = list(response.context["page"])[-1]
+    after = urlencode({"after": f"{last.due_at.isoformat()},{last.pk}"})
     assert (
-        'href="?q=S1+1AA&amp;tab=new&amp;page=3" class="nhsuk-pagination__next"' in body
+        f'href="?q=S1+1AA&amp;tab=new&amp;{after}" class="nhsuk-pagination__next"'
+        in body
     )
     assert 'aria-label="Page 2" aria-current="page"' in body
 
