@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -533,10 +534,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
         "options": {"expires": 4 * 60},
     },
-    # Once a day; a run left unfinished (its worker lost) is taken up where it stopped.
+    # Once a day, at night (02:30 UTC); a run left unfinished (its worker lost) is
+    # taken up where it stopped. At a time of day, not every 24 hours: a beat started
+    # afresh (a deploy, its schedule file lost) counts an interval from its start, so
+    # beat restarted daily would never have run it.
     "retention-run": {
         "task": "retention.tasks.retention_run_task",
-        "schedule": timedelta(hours=24),
+        "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 23 * 60 * 60},
     },
     # Ended sessions go, with any typing kept in them (accounts/tasks.py).
