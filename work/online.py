@@ -553,7 +553,8 @@ def online_case_submit(
         # sent a link of its own: the call tells them the latest date.
         if contact.joined is not None:
             continue
-        if _told_at_their_address(contact) >= CONTACT_TEXTS_PER_ADDRESS:
+        if (told := _told_at_their_address(contact)) >= CONTACT_TEXTS_PER_ADDRESS:
+            _link_withheld(contact, told=told, now=now)
             withheld += 1
             continue
         online_contact_tell(
@@ -614,23 +615,51 @@ def _told_at_their_address(contact: Contact) -> int:
     )
 
 
+_LINK_WITHHELD = "link withheld"
+
+
+def _link_withheld(contact: Contact, *, told: int, now: datetime) -> None:
+    """Record, on the contact, that no link went and why (online_link_withheld reads
+    it): worked out later from their number as it is then, a number corrected since
+    would give a reason that never was."""
+    where = reachable_by_message(contact.person)
+    audit_record(
+        user=None,
+        action=AuditEvent.Action.UPDATE,
+        obj=contact,
+        detail={
+            "online": _LINK_WITHHELD,
+            "told at the address": told,
+            "channel": where[0] if where else "",
+        },
+        at=now,
+    )
+
+
 def online_link_withheld(item: WorkItem) -> str:
     """For an item with no link (online_progress None): why a contact named online
-    who can be messaged was sent none, as the call handler is told it:
-    CONTACT_TEXTS_PER_ADDRESS of the case's other contacts had theirs at the same
-    number or address (online_case_submit). "" for anyone else: none could be sent,
-    or a caseworker named them (no link is sent then). At most one query."""
+    was sent none, as the call handler is told it: CONTACT_TEXTS_PER_ADDRESS of the
+    case's other contacts had theirs at the same number or address, as recorded
+    when it was named (online_case_submit). "" for anyone else. At most one query
+    (the contact's trail, by its index)."""
     if not isinstance(item, Contact) or item.identified_by_id is not None:
         return ""
-    where = reachable_by_message(item.person)
-    if where is None:
+    detail = (
+        AuditEvent.objects.filter(
+            object_type=Contact._meta.label_lower,
+            object_id=str(item.pk),
+            detail__online=_LINK_WITHHELD,
+        )
+        .order_by("-at")
+        .values_list("detail", flat=True)
+        .first()
+    )
+    if detail is None:
         return ""
-    told = _told_at_their_address(item)
-    if told < CONTACT_TEXTS_PER_ADDRESS:
-        return ""
+    told = detail.get("told at the address", CONTACT_TEXTS_PER_ADDRESS)
     texts, place = (
         ("texts", "number")
-        if where[0] == Message.Channel.SMS
+        if detail.get("channel") == Message.Channel.SMS
         else ("emails", "address")
     )
     return (

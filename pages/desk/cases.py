@@ -248,9 +248,9 @@ def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineS
     link = online_progress(item)
     is_open = item.status in (OPEN if item.kind == "case" else UNREACHED)
     if link is None:
-        return OnlineSummary(
-            link=None, kind=item.kind, withheld=online_link_withheld(item)
-        )
+        # Why no link went, while there is still someone to phone.
+        withheld = online_link_withheld(item) if is_open else ""
+        return OnlineSummary(link=None, kind=item.kind, withheld=withheld)
     message = link.message
     sent = f"at {short_time_today(link.created_at, now)}"
     if message is not None:
