@@ -33,6 +33,7 @@ from notifications_python_client.errors import HTTPError, InvalidResponse
 from notifications_python_client.notifications import NotificationsAPIClient
 
 from people.models import Message
+from rows.lease import mail_may_have_gone
 
 from .errors import PermanentFailure, SendFailure, TemporaryFailure
 
@@ -134,7 +135,10 @@ def read_sent(directory: str | Path | None = None) -> list[dict[str, Any]]:
 
 
 class DjangoEmailBackend(Backend):
-    """Email through Django's configured EMAIL_BACKEND (EMAIL_URL)."""
+    """Email through Django's configured EMAIL_BACKEND (EMAIL_URL). Failing before
+    the mail was handed over (no connection, the login, MAIL FROM or RCPT TO) is
+    worth trying again; the connection dropping or timing out after DATA may have
+    left it with the server, so it is never sent twice."""
 
     def send(self, message: Message) -> str:
         if message.channel != Message.Channel.EMAIL:
@@ -160,6 +164,13 @@ class DjangoEmailBackend(Backend):
                 raise PermanentFailure(reason) from exc
             raise TemporaryFailure(reason) from exc
         except (smtplib.SMTPException, OSError) as exc:
+            if mail_may_have_gone(exc):
+                # As a text whose reply is lost (notify_failure): not sent again.
+                raise PermanentFailure(
+                    "unknown: the mail server took the email, then did not answer "
+                    f"({type(exc).__name__}): it may have taken it, so it is not "
+                    "sent again"
+                ) from exc
             raise TemporaryFailure(f"the mail server: {exc!r}") from exc
         if not sent:
             raise TemporaryFailure("the mail backend sent nothing")

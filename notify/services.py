@@ -35,6 +35,9 @@ SEND_MESSAGE = "notify.tasks.send_message_task"
 QUEUE_MESSAGES = "notify.tasks.queue_messages_task"
 QUEUE_MANY_CHUNK = 1_000
 STUCK_REASON = "unknown: the worker stopped while sending"
+# The status of a message a newer one replaced before it went (a later end date, a
+# new link): never sent, and not a failure (nothing to tell the person by phone).
+SUPERSEDED = "superseded"
 REASON_LENGTH = Message._meta.get_field("failure_reason").max_length or 200
 
 # Notify's final statuses in a delivery receipt, and what a failure means.
@@ -159,9 +162,10 @@ def _failed(message: Message) -> Message:
 def message_send(message_id: int) -> Message | None:
     """Send a queued message once; None if it no longer exists.
 
-    Does nothing unless the message is queued. On TemporaryFailure the message is
-    queued again and the failure raised (the task retries); on PermanentFailure it is
-    failed with the reason. Any other error during the call also fails it ("unknown":
+    Does nothing unless the message is queued (not one a newer message replaced:
+    messages_supersede). On TemporaryFailure the message is queued again and the
+    failure raised (the task retries); on PermanentFailure it is failed with the
+    reason. Any other error during the call also fails it ("unknown":
     it may have gone) and is raised.
     """
     with transaction.atomic():
@@ -215,6 +219,26 @@ def message_send(message_id: int) -> Message | None:
     )
 
 
+def messages_supersede(older: models.QuerySet[Message], *, by: Message) -> int:
+    """The newer message `by` replaces the `older` ones (the work core says which:
+    the item's earlier end dates, its revoked links' texts): those not yet handed
+    to the provider (queued, or waiting to be tried again) are never sent, and read
+    "Not sent: replaced by the message of 10:42". One being sent, or sent, is left
+    as it is: it may have gone. How many were replaced.
+
+    Under message_send's row lock, in the transaction that makes `by`: a retry
+    that comes after finds its message no longer queued, and sends nothing."""
+    at = timezone.localtime(by.created_at or timezone.now())
+    return (
+        older.filter(status=Message.Status.QUEUED)
+        .exclude(pk=by.pk)
+        .update(
+            status=SUPERSEDED,
+            failure_reason=_reason(f"Not sent: replaced by the message of {at:%H:%M}"),
+        )
+    )
+
+
 def message_give_up(message_id: int, *, reason: str) -> Message | None:
     """Fail a queued message that will not be tried again (its retries ran out)."""
     message = Message.objects.filter(pk=message_id).first()
@@ -232,17 +256,38 @@ def message_give_up(message_id: int, *, reason: str) -> Message | None:
     )
 
 
+def _tell_failed_after_commit(message_id: int) -> None:
+    """Tell those above of the failure once it commits. (A lambda, not a partial:
+    see _send_after_commit.)"""
+    transaction.on_commit(lambda: tell_failed(message_id), robust=True)
+
+
 def messages_stuck_fail(older_than: timedelta, *, now: datetime | None = None) -> int:
     """Fail the messages left "sending" longer than `older_than` (their worker
-    stopped mid-call): they may have gone, so they are never sent again."""
+    stopped mid-call): they may have gone, so they are never sent again. Those above
+    are told of each, once the failure commits, as of a message whose tries ran out:
+    nobody knows it reached them, so a call held back for a link's answer is due."""
     cutoff = (now or timezone.now()) - older_than
-    stuck = Message.objects.filter(status=Message.Status.SENDING).filter(
-        models.Q(last_attempt_at__lt=cutoff) | models.Q(last_attempt_at__isnull=True)
-    )
-    failed = stuck.update(status=Message.Status.FAILED, failure_reason=STUCK_REASON)
-    if failed:
-        log.warning("%s message(s) stuck sending marked failed", failed)
-    return failed
+    with transaction.atomic():
+        # Locked, and skipped by a second sweep at once: each is failed, and told
+        # of, by one sweep only.
+        stuck = list(
+            Message.objects.select_for_update(skip_locked=True)
+            .filter(status=Message.Status.SENDING)
+            .filter(
+                models.Q(last_attempt_at__lt=cutoff)
+                | models.Q(last_attempt_at__isnull=True)
+            )
+            .values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=stuck).update(
+            status=Message.Status.FAILED, failure_reason=STUCK_REASON
+        )
+        for message_id in stuck:
+            _tell_failed_after_commit(message_id)
+    if stuck:
+        log.warning("%s message(s) stuck sending marked failed", len(stuck))
+    return len(stuck)
 
 
 def messages_lost_requeue(older_than: timedelta, *, now: datetime | None = None) -> int:

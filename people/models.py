@@ -259,9 +259,10 @@ class Message(models.Model):
 
     `key` says which event it is for ("isolation_advice:contact:123"), so each event
     makes one message however often it is recorded. Its life: queued, sending (the
-    provider is being asked), sent (it took it), delivered or failed. A message is
-    sent at most once: one left sending by a worker that stopped is failed, not
-    sent again.
+    provider is being asked), sent (it took it), delivered or failed; or superseded,
+    never sent, when a newer message replaced it first (a later end date, a new
+    link). A message is sent at most once: one left sending by a worker that
+    stopped is failed, not sent again.
     """
 
     class Channel(models.TextChoices):
@@ -275,6 +276,9 @@ class Message(models.Model):
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
+        # Replaced by a newer message before it went (notify.services.
+        # messages_supersede): never sent, and not a failure.
+        SUPERSEDED = "superseded", "Not sent: replaced"
 
     class Kind(models.TextChoices):
         ISOLATION_ADVICE = "isolation_advice", "Isolation advice"

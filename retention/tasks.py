@@ -61,7 +61,9 @@ def retention_run_task(run_id: int | None = None) -> dict[str, object]:
 )
 def purge_warning_send_task(*, warning_id: int) -> int:
     """Email a local team of a purge to come (once committed); a mail server that
-    cannot be reached is retried with backoff. Beyond its tries, the sweep below."""
+    cannot be reached is retried with backoff (not one that took the mail and then
+    dropped the connection: rows.lease.mail_may_have_gone). Beyond its tries, the
+    sweep below."""
     return len(purge_warning_send(warning_id=warning_id))
 
 

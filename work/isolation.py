@@ -38,6 +38,7 @@ from cases.models import Case
 from cases.workitem import Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact, IsolationChange
+from notify.services import messages_supersede
 from online.texts import long_date, say
 from people.models import Message
 from rows.retry import atomic_operation
@@ -68,7 +69,7 @@ def _told_before(item: WorkItem) -> bool:
     )
 
 
-def _override_key(item: WorkItem, nth: int) -> str:
+def _override_key(item: WorkItem, nth: int | str) -> str:
     """The event of the item's nth override, named by its message."""
     return f"isolation_override:{item.kind}:{item.pk}:{nth}"
 
@@ -94,18 +95,26 @@ def _text_of(item: WorkItem) -> str:
 def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     """Queue the message giving the person their new end date, sent once the
     transaction commits; one per override (the event is the item's nth override,
-    counted under the item's lock)."""
+    counted under the item's lock). It replaces the item's earlier end dates not
+    sent yet (waiting out a provider's outage): the person's last text is the date
+    in force, never one overridden since."""
     if reachable_by_message(item.person) is None:
         return None  # to be phoned: nothing to count
     nth = IsolationChange.objects.of_item(item).overrides().count()
     text = _text_of(item)
-    return person_told(
+    message = person_told(
         item,
         key=_override_key(item, nth),
         body_of=lambda language: say(
             text, language, until=long_date(change.ends_on, language)
         ),
     )
+    if message is not None:
+        earlier = Message.objects.filter(
+            **{item.kind: item}, key__startswith=_override_key(item, "")
+        )
+        messages_supersede(earlier, by=message)
+    return message
 
 
 class IsolationChangedSince(IllegalTransition):

@@ -37,7 +37,7 @@ from cases.models import Case
 from cases.workitem import Route, Status, WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation
-from notify.services import message_queue, messages_queue_many
+from notify.services import message_queue, messages_queue_many, messages_supersede
 from online.models import OnlineLink
 from online.texts import language_of, long_date, say
 from people.matching import written_as_themselves
@@ -166,14 +166,22 @@ def _send_link(
     """A new link for the item, older ones replaced, and the message carrying it
     queued (sent once the transaction commits). None when they cannot be messaged.
     With no `language` given, a new link is in the old one's (their recorded
-    language, if any, still comes first)."""
+    language, if any, still comes first). The texts of the links replaced, if not
+    sent yet (waiting out a provider's outage), never are: their links no longer
+    work."""
     if reachable_by_message(item.person) is None:
         return None
     language = language or _first_written_in(item)
-    OnlineLink.objects.filter(
+    replaced = OnlineLink.objects.filter(
         **{item.kind: item}, revoked_at__isnull=True, submitted_at__isnull=True
-    ).update(revoked_at=now)
+    )
+    replaced_texts = list(replaced.values_list("message_id", flat=True))
+    replaced.update(revoked_at=now)
     [link] = _links_send([item], by=by, now=now, language=language)
+    if link.message is not None:
+        messages_supersede(
+            Message.objects.filter(pk__in=replaced_texts), by=link.message
+        )
     return link
 
 

@@ -74,7 +74,9 @@ def escalate_unreached_task() -> int:
 def safeguarding_email_task(*, escalation_id: int, caller_id: int) -> int:
     """Email the caller's supervisors about a safeguarding escalation (once committed).
 
-    A mail server that cannot be reached is retried with backoff.
+    A mail server that cannot be reached is retried with backoff; one that took the
+    mail and then dropped the connection may have it, and is not sent it again
+    (rows.lease.mail_may_have_gone).
     """
     return len(
         safeguarding_email_send(escalation_id=escalation_id, caller_id=caller_id)

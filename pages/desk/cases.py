@@ -190,6 +190,8 @@ def _message_state(message: Message | None, now: datetime) -> str:
         return f"Failed: {reason}" if reason else "Failed"
     if status == Message.Status.SENDING:
         return "Sending"
+    if status == Message.Status.SUPERSEDED:
+        return message.failure_reason or "Not sent: replaced by a newer message"
     return "Queued: not sent yet"
 
 
