@@ -136,7 +136,7 @@ def work_key(item: WorkItem, *, holder: str, newest_first: bool) -> str:
     place in the list's order, as work_list_after reads it. Held work is ordered by
     its holder's surname: the key names the holder by id."""
     created, pk = item.created_at.isoformat(), item.pk
-    if holder != "pool":
+    if holder != "pool":  # held work, in its own order whatever the pool's
         return f"{item.assignee_id},{item.priority},{created},{pk}"
     if newest_first:
         return f"{created},{pk}"
@@ -159,6 +159,7 @@ def work_list_after(
     if created is None or pk is None or None in ints:
         return None
     values = [int(n) for n in numbers]
+    newest_first = newest_first and holder == "pool"  # held work has its own order
     tail = [("created_at", created, newest_first), ("pk", pk, newest_first)]
     if holder == "pool":
         if newest_first and not values:

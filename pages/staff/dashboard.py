@@ -198,7 +198,8 @@ def work(request: HttpRequest) -> HttpResponse:
     holder = filters.value("holder")
     overdue_only = bool(filters.value("overdue"))
     search = filters.value("q").strip()
-    newest_first = filters.value("order") == "newest"
+    # The order chosen for the pool; held work has its own (by holder).
+    newest_first = holder == "pool" and filters.value("order") == "newest"
     form = None
     if request.method == "POST":
         # Anything that is not an id is ignored like any other item not in scope.

@@ -160,3 +160,16 @@ def test_a_page_link_not_of_this_list_shows_the_first_page(
         response = client.get(reverse("staffing:work"), {"after": after})
         assert response.status_code == 200
         assert ids_on(response) == [c.pk for c in cases]
+
+
+def test_held_work_with_the_pools_order_left_in_the_address_pages_every_item_once(
+    clock, client, lead, clinical_team, small_pages
+):
+    """ "Order of the pool" stays on the form: switched from the pool, newest first,
+    to the team's work, its "Next" read the held list backwards (found by review)."""
+    holder = member(clinical_team)
+    cases = held_in_turn(holder, 12)
+    client.force_login(lead.user)
+    for address in ("?holder=&order=newest", f"?holder={holder.pk}&order=newest"):
+        seen = walk(client, reverse("staffing:work") + address)
+        assert sorted(seen) == sorted(c.pk for c in cases)
