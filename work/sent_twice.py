@@ -78,10 +78,13 @@ def visit_just_recorded(user: Any, case: Case, details: VisitDetails) -> bool:
     if visit is None:
         return False
     setting = visit.setting
+    # The kind this case gave (its visit's audit event): a place with a postcode is
+    # one setting whatever kind each case gave it, so the setting's may be another's.
+    kind = event.detail.get("kind", setting.kind)
     return (
         visit.visited_on == details.visited_on
         and setting.name.lower() == details.name.strip().lower()
-        and setting.kind == details.kind
+        and kind == details.kind
         # A postcode not found in the areas is kept as none (work.casework).
         and setting.postcode in (details.postcode, "")
     )
