@@ -305,6 +305,10 @@ def waiting_now(
     needs (the calls an item takes, less those made in its round), how many."""
     out = []
     for due, made, n in waiting:
+        if due is None and made:
+            # Called, and no call is left (attempts spent, refused, a wrong number):
+            # the sweep sends it on; the phones have nothing more to do with it.
+            continue
         hour = 0 if due is None else max(0, round((due - start) / HOUR))
         out.append((hour, attempts - made, float(n)))
     return out

@@ -10,11 +10,14 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from calls.models import Outcome
 from cases.workitem import Status
 from figures import capacity_selectors as reads
 from staffing.models import Tier
 from tests import factories as f
 from tests.conftest import NOW
+from work.assignment import item_assign
+from work.calls import call_record
 
 from .builders import calls_made, cases_arriving
 
@@ -85,3 +88,21 @@ def test_the_page_lists_the_waiting_work_among_its_inputs(client, lead, clock):
     assert inputs["Cases waiting now, not yet reached"].startswith("36 ")
     assert "Calls per case reached, escalated or closed, last 7 days" in inputs
     assert b"already waiting" in response.content
+
+
+def test_a_contact_whose_calls_are_spent_needs_no_more_calls(clock, call_handler):
+    """After the last failed call an item waits, with no next call, for the sweep:
+    it was counted a call due now that nobody would make (found by review)."""
+    contact = f.ContactFactory()
+    item_assign(item=contact, to=call_handler)
+    for i in range(3):
+        if i:
+            clock.shift(dt.timedelta(hours=4))
+        call_record(item=contact, caller=call_handler, outcome=Outcome.NO_ANSWER)
+    contact.refresh_from_db()
+    assert contact.is_unreached
+    assert contact.next_attempt_at is None
+
+    forecast = reads.work_forecast(now=NOW + dt.timedelta(hours=8), refresh=True)
+
+    assert forecast.tiers[Tier.CALL_HANDLER].waiting_calls == 0
