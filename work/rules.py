@@ -100,6 +100,17 @@ def isolation_over(ends_on: date, *, today: date | None = None) -> bool:
     return ends_on < (today or timezone.localdate())
 
 
+def closed_when_due(item: Any, *, now: datetime | None = None) -> bool:
+    """A contact whose isolation is over by the time it falls due for its local team
+    (its escalation time, or now if that has passed): the sweep closes it rather
+    than send it (work.escalation.contacts_close_isolation_over)."""
+    if getattr(item, "kind", "") != "contact" or item.isolation_ends_on is None:
+        return False
+    now = now or timezone.now()
+    due = max(item.escalate_due_at or now, now)
+    return isolation_over(item.isolation_ends_on, today=timezone.localdate(due))
+
+
 def isolation_over_q(*, today: date) -> Q:
     """The items whose isolation is over on `today`, as isolation_over says it, for
     a query (the escalation sweep)."""

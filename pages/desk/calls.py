@@ -28,7 +28,7 @@ from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Tier
 from work.calls import CallLogged, call_record
 from work.online import online_progress
-from work.rules import isolation_over
+from work.rules import closed_when_due, isolation_over
 
 from .call_forms import CallLogForm
 
@@ -119,10 +119,7 @@ def _after_the_phones(item: WorkItem, logged: CallLogged) -> str:
     contact whose isolation is over when it falls due, closed, as the escalation
     sweep closes it (work.escalation.contacts_close_isolation_over)."""
     now = logged.call.started_at
-    due = max(item.escalate_due_at or now, now)
-    if item.kind == "contact" and isolation_over(
-        item.isolation_ends_on, today=timezone.localdate(due)
-    ):
+    if closed_when_due(item, now=now):
         ends = long_date(item.isolation_ends_on)
         today = timezone.localdate(now)
         ended = (

@@ -50,3 +50,12 @@ def isolation_over(ends_on) -> bool:
     from work.rules import isolation_over as over  # noqa: PLC0415
 
     return ends_on is not None and over(ends_on)
+
+
+@register.filter
+def closed_when_due(item) -> bool:
+    """work.rules.closed_when_due: a contact the sweep will close, not send to a
+    local team, its isolation over by then."""
+    from work.rules import closed_when_due as closed  # noqa: PLC0415
+
+    return closed(item)

@@ -286,3 +286,25 @@ def test_one_contact_alone_is_closed_once(clock):
 
     assert escalate_unreached() == (0, False)
     assert closing(alone)["detail"]["closed"] == "isolation_over"
+
+
+def test_the_call_panel_agrees_the_contact_will_be_closed(
+    clock, client, caseworker, call_handler
+):
+    """The message said it would be closed; the call panel beside it still said
+    "None: it goes to the local team" (found by review)."""
+    contact = hold(named_on_monday(caseworker), call_handler)
+    clock.move_to(TUESDAY)
+    client.force_login(call_handler)
+
+    said = words(
+        client.post(
+            reverse("contacts:call", args=[contact.pk]),
+            {"outcome": "wrong_number"},
+            follow=True,
+        ).content.decode()
+    )
+
+    assert "so it will be closed, not sent to a local team" in said
+    assert "None: it goes to the local team" not in said
+    assert "To the local team if not reached by" not in said
