@@ -6,12 +6,15 @@ team's item is a 404, and only tier 1 staff (and superusers) get in at all.
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -126,6 +129,35 @@ def _queue_pages(page, query: str, *, after: QueueKey | None, tab: str) -> dict:
     return {"previous": f"?{query}", "first": True, "next": next_url, "items": []}
 
 
+def _narrowed(filters: dict, *, complex_only: bool) -> bool:
+    """Whether a search or filter narrows the list (the complex cases' own reason
+    is the list itself, not a filter)."""
+    return bool(
+        filters["q"] or filters["mine"] or (filters["reason"] and not complex_only)
+    )
+
+
+def _filtered(
+    visible: QuerySet[Escalation], filters: dict, *, user: Any, complex_only: bool
+) -> QuerySet[Escalation]:
+    """The escalations the search and filters let through, whatever their tab."""
+    if filters["reason"] and not complex_only:
+        visible = visible.filter(reason=filters["reason"])
+    if filters["mine"]:
+        visible = visible.filter(picked_up_by=user)
+    return escalation_search(visible, filters["q"])
+
+
+def _tab_count(shown: int | None, *, of: int | None = None) -> str:
+    """A tab's count as its label shows it: what the list holds under the search
+    and filters, beside the team's all when they narrow it ("5 of 2,062")."""
+    if shown is None:
+        return ""
+    if of is None:
+        return f"{shown:,}"
+    return f"{shown:,} of {of:,}"
+
+
 def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse:
     profile = require_local_workspace(request.user)
     visible = escalations_visible_to(request.user)
@@ -162,19 +194,34 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
         person_of=escalation_person_id,
     )
     query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("after", None)
     for name in form.errors:
         # What the page did not apply is not carried to its links and export.
         query.pop(name, None)
+    query["tab"] = filters["tab"]
+    # Each row's page leads back to the list as it is shown here, page and all.
+    back = urlencode({"back": f"{request.path}?{query.urlencode()}"})
+    query.pop("page", None)
+    query.pop("after", None)
     counts = escalation_counts(visible)
+    narrowed = _narrowed(filters, complex_only=complex_only)
+    # The tabs count what each would list under the search and filters, in one
+    # query as the team's counts are; the cards above keep the team's all.
+    shown = (
+        escalation_counts(
+            _filtered(visible, filters, user=request.user, complex_only=complex_only)
+        )
+        if narrowed
+        else counts
+    )
     tabs = []
     for value, label in TABS:
         query["tab"] = value
         tabs.append(
             {
                 "label": label,
-                "count": counts.get(value),
+                "count": _tab_count(
+                    shown.get(value), of=counts.get(value) if narrowed else None
+                ),
                 "url": f"?{query.urlencode()}",
                 "active": value == filters["tab"],
             }
@@ -199,6 +246,7 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
             page, query.urlencode(), after=after, tab=filters["tab"]
         ),
         "query": query.urlencode(),
+        "back": back,
         "now": timezone.now(),
     }
     template = "escalations/queue.html"
@@ -234,14 +282,15 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         # Every tab: the form's default tab ("new") is not what was exported, and
         # the audit record names the filters that were.
         filters["tab"] = ""
-    rows = escalations_visible_to(request.user)
+    rows = _filtered(
+        escalations_visible_to(request.user),
+        filters,
+        user=request.user,
+        complex_only=False,
+    )
     if filters["tab"]:
         rows = rows.filter(status=filters["tab"])
-    if filters["reason"]:
-        rows = rows.filter(reason=filters["reason"])
-    if filters["mine"]:
-        rows = rows.filter(picked_up_by=request.user)
-    rows = escalation_search(rows, filters["q"]).order_by("created_at", "pk")
+    rows = rows.order_by("created_at", "pk")
     # The rows are read from the replica when there is one (figures/replica.py): an
     # export is a snapshot, and one a few seconds old serves as well as one taken
     # now. The audit rows are written to the primary all the same.
@@ -285,6 +334,43 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 
 
 WORK_FORMS = {"action": ActionForm, "close": CloseForm, "return": ReturnForm}
+# The lists an escalation's page may lead back to.
+TEAM_LISTS = ("escalations:queue", "escalations:complex")
+
+
+def _team_list(address: str, *, host: str = "") -> str:
+    """`address` as a path on this site when it is one of the team's lists (with
+    its search, filters, tab and page), else "": a way back never leads off the
+    site nor anywhere else on it. With `host`, a whole address (a Referer) of this
+    site is read; without, only a path."""
+    parts = urlsplit(address)
+    if host:
+        if parts.scheme not in ("http", "https") or parts.netloc != host:
+            return ""
+    elif parts.scheme or parts.netloc:
+        return ""
+    if parts.path not in {reverse(name) for name in TEAM_LISTS}:
+        return ""
+    query = QueryDict(parts.query).urlencode()
+    return f"{parts.path}?{query}" if query else parts.path
+
+
+def _back_to(request: HttpRequest) -> str:
+    """The list the user opened this escalation from, as they left it: the `back`
+    its rows carry (kept through the page's forms), else the page's Referer when
+    that is one of the team's lists; "" when neither is."""
+    return _team_list(request.GET.get("back", "")) or _team_list(
+        request.headers.get("Referer", ""), host=request.get_host()
+    )
+
+
+def _to_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Back to the escalation's page after a form, keeping its way back."""
+    address = reverse("escalations:detail", args=[pk])
+    back = _team_list(request.GET.get("back", ""))
+    if back:
+        address += f"?{urlencode({'back': back})}"
+    return redirect(address)
 
 
 def _detail_response(
@@ -317,9 +403,19 @@ def _detail_response(
     show["return"] = show["return"] and (
         item.may_go_back_national or "return_form" in forms or kept == "return"
     )
+    back = _back_to(request)
+    home = (
+        "escalations:complex"
+        if escalation.reason == Escalation.Reason.COMPLEX
+        else "escalations:queue"
+    )
     context = {
         "escalation": escalation,
         "item": item,
+        # "Back to the queue" returns to the list as it was left; the forms carry
+        # it on (in their address) so that a pick-up or a close keeps it too.
+        "way_back": back or f"{reverse(home)}?tab={escalation.status}",
+        "keep_back": f"?{urlencode({'back': back})}" if back else "",
         "person": item.person,
         "history": escalation_history(
             escalation, visible=escalations_visible_to(request.user)
@@ -355,7 +451,7 @@ def _refused(request: HttpRequest, escalation: Escalation, name: str, form, exc)
         "form": name,
         "data": {field: form.data.get(field, "") for field in form.fields},
     }
-    return redirect("escalations:detail", pk=escalation.pk)
+    return _to_detail(request, escalation.pk)
 
 
 def _done(request: HttpRequest, text: str) -> None:
@@ -427,7 +523,7 @@ def escalation_claim_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, "You picked this up: it is yours to work.")
-    return redirect("escalations:detail", pk=pk)
+    return _to_detail(request, pk)
 
 
 @login_required
@@ -451,7 +547,7 @@ def escalation_action_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _refused(request, escalation, "action", form, exc)
     # Sent again, it is the action recorded the first time: the same answer.
     _done(request, f"{action.get_kind_display()} recorded.")
-    return redirect("escalations:detail", pk=pk)
+    return _to_detail(request, pk)
 
 
 @login_required
@@ -477,7 +573,7 @@ def escalation_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     except IllegalTransition as exc:
         return _refused(request, escalation, "close", form, exc)
     _done(request, f"Closed: {closed.get_outcome_display()}.")
-    return redirect("escalations:detail", pk=pk)
+    return _to_detail(request, pk)
 
 
 @login_required
@@ -508,7 +604,7 @@ def escalation_return_view(request: HttpRequest, pk: int) -> HttpResponse:
     except IllegalTransition as exc:
         return _refused(request, escalation, "return", form, exc)
     _done(request, "Sent back to the national queue: it will be assigned a caller.")
-    return redirect("escalations:detail", pk=pk)
+    return _to_detail(request, pk)
 
 
 @login_required
@@ -529,7 +625,7 @@ def escalation_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error("to", str(exc))
         return _detail_response(request, escalation, status=400, reassign_form=form)
     messages.success(request, f"Given to {to.get_full_name() or to.username}.")
-    return redirect("escalations:detail", pk=pk)
+    return _to_detail(request, pk)
 
 
 # --- clusters -------------------------------------------------------------------------

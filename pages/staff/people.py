@@ -58,19 +58,25 @@ def people_search_view(request: HttpRequest) -> HttpResponse:
     form = PeopleSearchForm(request.GET or None)
     results = None
     query = None
+    more = False
     if form.is_bound and form.is_valid():
         query = parse_person_query(form.cleaned_data["q"])
         # Read from the replica when there is one (figures/replica.py): people are
         # found by records made minutes or days ago, and a record opened from the
         # results is read afresh from the primary.
         with replica_reads():
+            # One more than are shown says whether more matched, without counting
+            # every match (a date of birth matches thousands nationally).
             people = list(
                 people_search(
                     request.user,
                     query,
                     date_of_birth=form.cleaned_data["date_of_birth"],
+                    limit=SEARCH_LIMIT + 1,
                 )
             )
+            more = len(people) > SEARCH_LIMIT
+            people = people[:SEARCH_LIMIT]
             results = people_found(request.user, people)
         audit_list_view(
             user=request.user, items=people, via="page", list_name="people search"
@@ -83,5 +89,6 @@ def people_search_view(request: HttpRequest) -> HttpResponse:
             "results": results,
             "query": query,
             "limit": SEARCH_LIMIT,
+            "more": more,
         },
     )

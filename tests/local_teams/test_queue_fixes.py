@@ -137,7 +137,7 @@ def test_a_search_too_long_keeps_the_reason_and_only_mine(
     html = response.content.decode()
     words = text_of(html)
     assert f"Search must be {SEARCH_MAX} characters or fewer" in words
-    assert selected_tab(html) == "Picked up (3)"
+    assert selected_tab(html) == "Picked up (1 of 3)"  # what the list shows
     assert "Mine" in words
     assert "Theirs" not in words
     assert "Unphoned" not in words
