@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Self
+from typing import NamedTuple, Self
 
 from django.conf import settings
 from django.db import models
@@ -22,6 +22,47 @@ class ContactQuerySet(WorkItemQuerySet):
         own = Contact.objects.filter(case_id=case_id).values("pk")
         named_again = Exposure.objects.filter(case_id=case_id).values("contact_id")
         return self.filter(pk__in=own.union(named_again))
+
+    def other_dates(self, contact: Contact) -> OtherDates:
+        """The person's other contacts with another date to stay at home, either side
+        of this one. A person told to isolate and named again for a later date is a
+        new contact (work.casework.contact_add): the one made after this, isolating
+        until later, took its place (of several, the one ending last, as a contact
+        follows the person's case ending last: work.isolation); the one made before,
+        reached and told an earlier date, is the one it took the place of. One query
+        over the person's contacts (a handful). The contact's link page and its page
+        both read it, so that neither gives an earlier date as the one in force."""
+        others = list(
+            self.filter(person_id=contact.person_id)
+            .exclude(pk=contact.pk)
+            .order_by("-isolation_ends_on", "-pk")
+        )
+        made, ends_on = (contact.created_at, contact.pk), contact.isolation_ends_on
+        later = (
+            other
+            for other in others
+            if (other.created_at, other.pk) > made and other.isolation_ends_on > ends_on
+        )
+        earlier = (
+            other
+            for other in others
+            if (other.created_at, other.pk) < made
+            and other.isolation_ends_on < ends_on
+            and other.reached_at is not None
+        )
+        return OtherDates(
+            told_earlier=next(earlier, None), named_again_later=next(later, None)
+        )
+
+
+class OtherDates(NamedTuple):
+    """A contact's neighbours among the person's contacts (ContactQuerySet.other_dates):
+    None where there is none."""
+
+    # Made before it, told an earlier date: the one it took the place of.
+    told_earlier: Contact | None
+    # Made after it, isolating until later: the one that took its place.
+    named_again_later: Contact | None
 
 
 # What the weekly figures read of a week's contacts (figures/weekly.py: the contacts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -68,6 +69,44 @@ def contact_exposures(contact: Contact) -> list[Naming]:
         )
         for row in rows
     ]
+
+
+@dataclass(frozen=True)
+class OtherContact:
+    """Another contact of the same person, with another date to stay at home: its
+    page is linked only for a viewer who may open it."""
+
+    contact: Contact
+    opens: bool
+
+
+@dataclass(frozen=True)
+class OtherContacts:
+    """The person's contacts either side of this one with another date
+    (Contact.objects.other_dates, as their link page reads them): the one told an
+    earlier date before this, and the one named again since for a later date, whose
+    date is theirs now (while it lasts: an ended one says nothing more)."""
+
+    told_earlier: OtherContact | None
+    named_again_later: OtherContact | None
+
+
+def other_dates_for(user: Any, contact: Contact, *, today: date) -> OtherContacts:
+    """The page's other dates of the person, each linked if the viewer may open it."""
+    found = Contact.objects.other_dates(contact)
+    later = found.named_again_later
+    if later is not None and isolation_over(later.isolation_ends_on, today=today):
+        later = None
+    return OtherContacts(
+        told_earlier=_other_contact(user, found.told_earlier),
+        named_again_later=_other_contact(user, later),
+    )
+
+
+def _other_contact(user: Any, other: Contact | None) -> OtherContact | None:
+    if other is None:
+        return None
+    return OtherContact(contact=other, opens=may_work_contact(user, other))
 
 
 def _online_of(contact: Contact, *, now: datetime) -> tuple[OnlineSummary, str]:
@@ -136,6 +175,12 @@ def _contact_page(
                 contact.isolation_ends_on, today=timezone.localdate(now)
             ),
             "isolation_changes": SimpleLazyObject(lambda: changes_of(contact)),
+            # Read only if drawn: the whole page draws it, no section does.
+            "other_dates": SimpleLazyObject(
+                lambda: other_dates_for(
+                    request.user, contact, today=timezone.localdate(now)
+                )
+            ),
             "may_override": may_override_isolation(request.user, contact),
             "read_clinical": may_read_clinical(request.user),
             # Read only if drawn: the whole page draws it, no section does.

@@ -342,6 +342,27 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Remember: stay at home until the end of {until}.",
         "cy": "Cofiwch: arhoswch gartref tan ddiwedd {until}.",
     },
+    # A contact's link after they were named again for a later date (a new contact,
+    # told with its own link, or by a call).
+    "date_changed": {
+        "en": (
+            "You have been near someone else who has coronavirus since: your date to "
+            "stay at home has changed. Stay at home until the end of {until}."
+        ),
+        "cy": (
+            "Rydych wedi bod yn agos at rywun arall sydd â coronafeirws ers hynny: "
+            "mae eich dyddiad i aros gartref wedi newid. Arhoswch gartref tan ddiwedd "
+            "{until}."
+        ),
+    },
+    "date_changed_sent": {
+        "en": "We have sent you a new message about it, with a new link.",
+        "cy": "Rydym wedi anfon neges newydd atoch am hyn, gyda dolen newydd.",
+    },
+    "date_changed_in_touch": {
+        "en": "We will be in touch with you about it.",
+        "cy": "Byddwn yn cysylltu â chi am hyn.",
+    },
     # --- error messages -----------------------------------------------------------------
     # The staff forms' own English where they say it (pages.desk).
     "err_first_name": {

@@ -8,6 +8,8 @@ phoned, or for help. The token in the address is the authority (work.online).
   Send, or the text opened again); one whose person is now with their local team,
   or being helped by a contact tracer, says that there is nothing to do here. Each
   only to the holder of the token, who is that person.
+- A contact's link whose person was named again since, for a later date (a new
+  contact, told on its own), gives that date as theirs, never its own earlier one.
 - Every request counts against its address's allowance (pages.online.limits).
 - English or Welsh: the link's language first, `?lang=` (kept through a POST by a
   hidden field) to switch; on a page with a form the switch is a button of the
@@ -33,6 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from cases.workitem import Status
+from contacts.models import Contact
 from online.models import OnlineLink
 from online.texts import language_of, long_date
 from work.casework import ContactRowsRefused
@@ -173,6 +176,34 @@ def _typed_people(request: HttpRequest) -> list[str]:
     return [name for name in names if name]
 
 
+def _named_again_later(link: OnlineLink) -> Contact | None:
+    """A contact's link whose person was named again since, for a later date not
+    gone by (a new contact: work.casework.contact_add): that later contact, whose
+    date is theirs now; never the link's own, earlier one."""
+    if link.contact is None:
+        return None
+    later = Contact.objects.other_dates(link.contact).named_again_later
+    if later is None or later.isolation_ends_on < timezone.localdate():
+        return None
+    return later
+
+
+def _date_changed(later: Contact, language: str) -> list[str]:
+    """Their date now, and, while the later contact is still to be told, how: the
+    text with its own link sent to it, or else a call (or their local team)."""
+    lines = [
+        text(
+            "date_changed", language, until=long_date(later.isolation_ends_on, language)
+        )
+    ]
+    if later.reached_at is None and later.status != Status.CLOSED:
+        sent = OnlineLink.objects.filter(contact=later).exists()
+        lines.append(
+            text("date_changed_sent" if sent else "date_changed_in_touch", language)
+        )
+    return lines
+
+
 def _refused(
     request: HttpRequest, hashed: str, asked: str | None, *, saved: bool = False
 ) -> HttpResponse:
@@ -180,7 +211,8 @@ def _refused(
     is told why, in its language: their answers were sent already (a second tap of
     Send, the text opened again), or, unexpired, that their local team or a
     contact tracer has it in hand, or has finished it (audited as the link's page
-    is). People typed on a case's page that are not among those it holds are never
+    is); with their date to stay at home, or, named again since for a later date,
+    that it has changed and to when (_named_again_later). People typed on a case's page that are not among those it holds are never
     dropped unsaid, even on a link replaced or out of time: the page lists them,
     and the number to ring (and the trail of the case says so). Any other gets the
     one page of every link that does not work."""
@@ -224,6 +256,8 @@ def _refused(
     lines = [text(body, language)]
     if unsaved:
         lines.append(text("not_saved_phone", language))
+    elif later := _named_again_later(link):
+        lines += _date_changed(later, language)
     elif (
         item.status != Status.CLOSED and item.isolation_ends_on >= timezone.localdate()
     ):
