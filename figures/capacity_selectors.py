@@ -30,7 +30,7 @@ from areas.models import LocalTeam
 from calls.models import CallAttempt
 from cases.models import Case
 from cases.workitem import UNREACHED
-from clock import local_midnight
+from clock import local_midnight, monday_of
 from contacts.models import Contact
 from staffing.models import Shift, StaffProfile, Tier
 from staffing.selectors.members import (
@@ -451,18 +451,22 @@ def cap_checks(
     """For each week the slots fall in: their hours against what the supervisor's
     team may still book within their weekly caps (and within the ceiling, the caps
     raised). The room is the caps of the team's staff who may fill the slots: not
-    its supervisors, nor anyone who may take no work that week (may_take_work, a
-    registration current at the week's start). Two queries a week (at most three
-    weeks)."""
+    its supervisors, nor anyone who may take no work by the week's last slot
+    (may_take_work: a registration lapsing before it leaves no room, as booked cover
+    stops counting the day it lapses). Two queries a week (at most three weeks)."""
     weeks = slots_of.slot_hours_by_week(slots)
     if not weeks:
         return []
     now = now or timezone.now()
+    last_slot = {
+        monday: max(s.starts for s in slots if monday_of(s.starts.date()) == monday)
+        for monday in weeks
+    }
     team = team_members(supervisor).filter(tier=supervisor.tier, is_supervisor=False)
     checks = []
     for monday, hours in sorted(weeks.items()):
         week_starts = local_midnight(monday)
-        members = list(team.filter(pk__in=may_take_work(max(week_starts, now))))
+        members = list(team.filter(pk__in=may_take_work(max(last_slot[monday], now))))
         booked = hours_booked(members, moment=week_starts)
         within_caps, within_ceiling = slots_of.cap_room(
             [(m.weekly_hours_cap, booked.get(m.pk, 0.0)) for m in members],

@@ -18,6 +18,7 @@ from tests import factories as f
 from tests.conftest import NOW
 
 from .builders import at
+from .conftest import supervisor_of
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +96,24 @@ def test_the_caps_room_leaves_out_the_supervisor_and_staff_who_cannot_work(clock
     slot = slots_of.GapSlot(at(TOMORROW, 20), at(TOMORROW, 22), 1)
     (check,) = reads.cap_checks(lead, [slot])
     assert check.cap_room == pytest.approx(20)
+
+
+def test_the_room_to_book_leaves_out_a_registration_lapsing_before_the_slot(clock):
+    """Booked cover stopped counting a caseworker the day their registration lapsed,
+    while the room for new slots counted their whole week's cap (found by review)."""
+    team = f.TeamFactory(name="Clinical North", tier=Tier.CLINICAL)
+    lead = supervisor_of(team)
+    today = NOW.date()  # Tuesday 12 January 2021
+    f.StaffProfileFactory(
+        clinical=True,
+        team=team,
+        weekly_hours_cap=30,
+        registration_expires_on=today + dt.timedelta(days=1),
+    )
+    friday = today + dt.timedelta(days=3)
+
+    (check,) = reads.cap_checks(
+        lead, [slots_of.GapSlot(at(friday, 9), at(friday, 17), 1)], now=NOW
+    )
+
+    assert check.cap_room == 0
