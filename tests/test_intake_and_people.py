@@ -268,17 +268,6 @@ def test_database_accepts_a_specimen_on_the_result_day(clock):
     assert Case.objects.filter(specimen_date=RESULT, result_date=RESULT).exists()
 
 
-def test_database_refuses_symptom_onset_after_the_result(clock):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        CaseFactory(
-            specimen_date=SPECIMEN,
-            result_date=RESULT,
-            symptom_onset=RESULT + dt.timedelta(days=1),
-        )
-
-    assert not Case.objects.exists()
-
-
 def test_database_refuses_an_assigned_case_without_assignee(clock):
     with pytest.raises(IntegrityError), transaction.atomic():
         CaseFactory(status=Status.ASSIGNED, assignee=None)
