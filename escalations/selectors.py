@@ -16,9 +16,8 @@ from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
 from audit.models import AuditEvent
+from audit.selectors import Cursor
 from calls.models import CallAttempt
-from clock import moment_of
-from rows.ids import row_id
 
 from .models import Cluster, Escalation, EscalationAction
 
@@ -139,16 +138,12 @@ def escalation_queue(
 
 
 @dataclass(frozen=True)
-class QueueKey:
+class QueueKey(Cursor):
     """Where a page of the queue ended: the time it is ordered by (due, or closed)
     and the id of its last row. The next page starts after it, so the rows a
-    colleague picks up meanwhile do not shift the rest under the reader."""
-
-    at: datetime
-    id: int
-
-    def __str__(self) -> str:
-        return f"{self.at.isoformat()},{self.id}"
+    colleague picks up meanwhile do not shift the rest under the reader. Written and
+    read as the audit trail's cursor is (`<iso time>,<id>`; anything else is the
+    first page)."""
 
     @classmethod
     def of(cls, escalation: Escalation, *, status: str) -> QueueKey:
@@ -157,18 +152,6 @@ class QueueKey:
         if status == Escalation.Status.CLOSED and escalation.closed_at is not None:
             at = escalation.closed_at
         return cls(at=at, id=escalation.pk)
-
-    @classmethod
-    def parse(cls, value: str | None) -> QueueKey | None:
-        """`<iso time>,<id>`, as __str__ writes it; anything else is None (the first
-        page), as the audit trail's cursor is read."""
-        if not value:
-            return None
-        moment, _, pk = value.strip().rpartition(",")
-        at, row = moment_of(moment), row_id(pk)
-        if at is None or row is None:
-            return None
-        return cls(at=at, id=row)
 
 
 def escalation_queue_after(
