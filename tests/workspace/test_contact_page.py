@@ -170,3 +170,19 @@ def test_contact_page_query_count_does_not_grow_with_calls(
     with django_assert_num_queries(17):
         response = client.get(page(held_contact))
     assert response.status_code == 200
+
+
+def test_an_email_only_contact_shows_the_email_to_reach_them(
+    client, call_handler, scripts
+):
+    """The page said "Phone None" and nothing else: the handler had no way to reach
+    someone named with an email address alone."""
+    contact = hold(
+        ContactFactory(person=f.PersonFactory(phone="", email="sian@example.org")),
+        call_handler,
+    )
+    client.force_login(call_handler)
+
+    html = client.get(page(contact)).content.decode()
+
+    assert 'href="mailto:sian@example.org"' in html
