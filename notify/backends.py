@@ -134,11 +134,21 @@ def read_sent(directory: str | Path | None = None) -> list[dict[str, Any]]:
     return sent
 
 
+def _refused(exc: smtplib.SMTPDataError) -> SendFailure:
+    """The mail server's answer to the mail (or to DATA) as a failure: a 5xx refuses
+    it for good (554 rejected), a 4xx puts it off (451 try again later)."""
+    reason = f"the mail server answered {exc.smtp_code}: {exc.smtp_error!r}"
+    if exc.smtp_code >= 500:
+        return PermanentFailure(reason)
+    return TemporaryFailure(reason)
+
+
 class DjangoEmailBackend(Backend):
     """Email through Django's configured EMAIL_BACKEND (EMAIL_URL). Failing before
     the mail was handed over (no connection, the login, MAIL FROM or RCPT TO) is
-    worth trying again; the connection dropping or timing out after DATA may have
-    left it with the server, so it is never sent twice."""
+    worth trying again, as is a 4xx answer to the mail; a 5xx answer refuses it for
+    good. The connection dropping or timing out once the whole mail had gone (its
+    closing ".") may have left it with the server, so it is never sent twice."""
 
     def send(self, message: Message) -> str:
         if message.channel != Message.Channel.EMAIL:
@@ -163,6 +173,8 @@ class DjangoEmailBackend(Backend):
             if codes and all(code >= 500 for code in codes):
                 raise PermanentFailure(reason) from exc
             raise TemporaryFailure(reason) from exc
+        except smtplib.SMTPDataError as exc:
+            raise _refused(exc) from exc
         except (smtplib.SMTPException, OSError) as exc:
             if mail_may_have_gone(exc):
                 # As a text whose reply is lost (notify_failure): not sent again.

@@ -159,12 +159,26 @@ def _failed(message: Message) -> Message:
     return message
 
 
+def _replaced_while_sending(message: Message, reason: str) -> Message:
+    """A message replaced while the provider was asked, which then refused it or
+    did not answer: it stays replaced (the newer one is what the person is told, so
+    nobody is to phone them for it), and says why, which may be that it went."""
+    if message.status == SUPERSEDED:
+        text = _reason(f"Replaced while being sent; {reason}")
+        Message.objects.filter(pk=message.pk, status=SUPERSEDED).update(
+            failure_reason=text
+        )
+        message.failure_reason = text
+    return message
+
+
 def message_send(message_id: int) -> Message | None:
     """Send a queued message once; None if it no longer exists.
 
     Does nothing unless the message is queued (not one a newer message replaced:
     messages_supersede). On TemporaryFailure the message is queued again and the
-    failure raised (the task retries); on PermanentFailure it is failed with the
+    failure raised (the task retries), unless a newer one replaced it meanwhile:
+    then it stays replaced, never sent; on PermanentFailure it is failed with the
     reason. Any other error during the call also fails it ("unknown":
     it may have gone) and is raised.
     """
@@ -190,28 +204,28 @@ def message_send(message_id: int) -> Message | None:
         raise
     except PermanentFailure as exc:
         log.warning("Message %s refused: %s", message.pk, exc)
-        return _failed(
-            _finish(
-                message,
-                from_statuses=sending,
-                status=Message.Status.FAILED,
-                failure_reason=_reason(exc),
-            )
+        finished = _finish(
+            message,
+            from_statuses=sending,
+            status=Message.Status.FAILED,
+            failure_reason=_reason(exc),
         )
+        return _failed(_replaced_while_sending(finished, str(exc)))
     except Exception as exc:
-        _failed(
-            _finish(
-                message,
-                from_statuses=sending,
-                status=Message.Status.FAILED,
-                failure_reason=_reason(f"unknown: {type(exc).__name__}: {exc}"),
-            )
+        reason = f"unknown: {type(exc).__name__}: {exc}"
+        finished = _finish(
+            message,
+            from_statuses=sending,
+            status=Message.Status.FAILED,
+            failure_reason=_reason(reason),
         )
+        _failed(_replaced_while_sending(finished, reason))
         raise
-    # Sent, even if the stuck sweep gave up on it meanwhile: it went.
+    # Sent, even if the stuck sweep gave up on it, or a newer message replaced it,
+    # meanwhile: it went.
     return _finish(
         message,
-        from_statuses=(*sending, Message.Status.FAILED),
+        from_statuses=(*sending, Message.Status.FAILED, SUPERSEDED),
         status=Message.Status.SENT,
         sent_at=timezone.now(),
         provider_reference=provider_id[:100],
@@ -223,14 +237,16 @@ def messages_supersede(older: models.QuerySet[Message], *, by: Message) -> int:
     """The newer message `by` replaces the `older` ones (the work core says which:
     the item's earlier end dates, its revoked links' texts): those not yet handed
     to the provider (queued, or waiting to be tried again) are never sent, and read
-    "Not sent: replaced by the message of 10:42". One being sent, or sent, is left
-    as it is: it may have gone. How many were replaced.
+    "Not sent: replaced by the message of 10:42". One being sent is marked so too:
+    if the provider takes it, it is recorded sent (it went); if not, it is not
+    queued again for a retry that would deliver the old text after the new. One
+    sent is left as it is. How many were replaced.
 
     Under message_send's row lock, in the transaction that makes `by`: a retry
     that comes after finds its message no longer queued, and sends nothing."""
     at = timezone.localtime(by.created_at or timezone.now())
     return (
-        older.filter(status=Message.Status.QUEUED)
+        older.filter(status__in=(Message.Status.QUEUED, Message.Status.SENDING))
         .exclude(pk=by.pk)
         .update(
             status=SUPERSEDED,

@@ -9,11 +9,12 @@ at least once, rather than never. The lease is longer than the sending task's ha
 time limit, so a claim runs out only once no live worker can be sending under it.
 
 A mail server that dropped the connection or went silent once it had been handed
-the mail (after DATA) may have taken it: that is not a failure to retry but sent as
+the whole mail (its content ended by ".") may have taken it: that is not a failure to retry but sent as
 far as we can know, and the row is stamped (mail_may_have_gone)."""
 
 from __future__ import annotations
 
+import dis
 import logging
 import smtplib
 import traceback
@@ -37,17 +38,33 @@ def unclaimed(field: str, now: datetime) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
 
 
+def _final_reply_line() -> int:
+    """The line of smtplib.SMTP.data that waits for the server's answer to the mail
+    itself: its last getreply, once the content and its closing "." have gone (the
+    first waits for the go-ahead, 354, before any content)."""
+    return max(
+        instruction.positions.lineno or 0
+        for instruction in dis.get_instructions(smtplib.SMTP.data)
+        if instruction.argval == "getreply" and instruction.positions is not None
+    )
+
+
+FINAL_REPLY_LINE = _final_reply_line()
+
+
 def mail_may_have_gone(exc: BaseException) -> bool:
-    """The mail server was handed the mail (the DATA command had gone) and then
-    dropped the connection or timed out before its answer: it may have taken it, so
-    sending it again may deliver it twice. An answer it gave (an SMTP error code) is a
-    refusal, and a failure before DATA (no connection, the login, the sender or the
-    recipients refused) left nothing with it: both are worth trying again."""
+    """The mail server was handed the whole mail (its content and the closing ".")
+    and then dropped the connection or timed out before its answer: it may have
+    taken it, so sending it again may deliver it twice. An answer it gave (an SMTP
+    error code) is a refusal, and a failure any earlier (no connection, the login,
+    the sender or the recipients refused, the DATA command not given its go-ahead, the
+    content cut off) left nothing with it: all are worth trying again."""
     if not isinstance(exc, OSError) or isinstance(exc, smtplib.SMTPResponseException):
         return False
     data = smtplib.SMTP.data.__code__
     return any(
-        frame.f_code is data for frame, _ in traceback.walk_tb(exc.__traceback__)
+        frame.f_code is data and line == FINAL_REPLY_LINE
+        for frame, line in traceback.walk_tb(exc.__traceback__)
     )
 
 

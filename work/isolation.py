@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -45,7 +45,7 @@ from rows.retry import atomic_operation
 
 from .access.actor import Actor
 from .access.isolation import override_refusal
-from .online import person_told, reachable_by_message
+from .online import link_text_redate, person_told, reachable_by_message
 from .rules import isolation_after_fact, isolation_override_problems
 
 
@@ -59,14 +59,17 @@ class IsolationOverridden:
     message: Message | None
 
 
-def _told_before(item: WorkItem) -> bool:
+def _told_before(item: WorkItem, replacing: QuerySet[Message]) -> bool:
     """Given a date already: reached, or sent a link or advice. A contact nobody has
     told anything yet is sent the advice itself, not a change of "the date we gave
-    you before"."""
-    return (
-        item.reached_at is not None
-        or Message.objects.filter(**{item.kind: item}).exists()
+    you before": a message replaced before it went told them nothing, nor does one
+    this override replaces (`replacing`, still waiting to be sent)."""
+    if item.reached_at is not None:
+        return True
+    never_went = Q(status=Message.Status.SUPERSEDED) | Q(
+        pk__in=replacing.filter(status=Message.Status.QUEUED).values("pk")
     )
+    return Message.objects.filter(**{item.kind: item}).exclude(never_went).exists()
 
 
 def _override_key(item: WorkItem, nth: int | str) -> str:
@@ -83,13 +86,21 @@ def override_message(item: WorkItem, change: IsolationChange) -> Message | None:
     return Message.objects.filter(key=_override_key(item, nth)).first()
 
 
-def _text_of(item: WorkItem) -> str:
+def _text_of(item: WorkItem, replacing: QuerySet[Message]) -> str:
     """Which text gives the new date: a change of the date told before; else, to a
     case never told anything, their own positive test (never a contact's advice);
-    to a contact, the advice."""
-    if _told_before(item):
+    to a contact, the advice. A message replacing one never sent carries the text
+    that one had: what the person has not yet been told."""
+    if _told_before(item, replacing):
         return "isolation_changed"
     return "case_isolation_set" if isinstance(item, Case) else "isolation_advice"
+
+
+def _earlier_overrides(item: WorkItem) -> QuerySet[Message]:
+    """The messages of the item's earlier overrides, each giving an end date."""
+    return Message.objects.filter(
+        **{item.kind: item}, key__startswith=_override_key(item, "")
+    )
 
 
 def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
@@ -97,11 +108,14 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     transaction commits; one per override (the event is the item's nth override,
     counted under the item's lock). It replaces the item's earlier end dates not
     sent yet (waiting out a provider's outage): the person's last text is the date
-    in force, never one overridden since."""
+    in force, never one overridden since; so does the text of their link, if it
+    gives the old date and has not gone yet (link_text_redate)."""
+    link_text_redate(item, now=change.at)
     if reachable_by_message(item.person) is None:
         return None  # to be phoned: nothing to count
     nth = IsolationChange.objects.of_item(item).overrides().count()
-    text = _text_of(item)
+    earlier = _earlier_overrides(item)
+    text = _text_of(item, replacing=earlier)
     message = person_told(
         item,
         key=_override_key(item, nth),
@@ -110,9 +124,6 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
         ),
     )
     if message is not None:
-        earlier = Message.objects.filter(
-            **{item.kind: item}, key__startswith=_override_key(item, "")
-        )
         messages_supersede(earlier, by=message)
     return message
 

@@ -12,6 +12,7 @@ Every page a link opens is audited against the person, as "online".
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -90,8 +91,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _links_address() -> str:
+    """Where every link starts: the site's online pages, before the token."""
+    return f"{settings.TRACING_SITE_URL.rstrip('/')}{PATH}"
+
+
 def link_url(token: str) -> str:
-    return f"{settings.TRACING_SITE_URL.rstrip('/')}{PATH}{token}/"
+    return f"{_links_address()}{token}/"
+
+
+def _token_in(text: str, link: OnlineLink) -> str | None:
+    """The link's token, as the text carrying it wrote it (only its hash is kept);
+    None if the text has no such link."""
+    for token in re.findall(rf"{re.escape(_links_address())}([\w-]+)/", text):
+        if token_hash(token) == link.token_hash:
+            return str(token)
+    return None
 
 
 def is_mobile(person: Person) -> bool:
@@ -183,6 +198,59 @@ def _send_link(
             Message.objects.filter(pk__in=replaced_texts), by=link.message
         )
     return link
+
+
+def _held_up(message: Message) -> bool:
+    """Tried and waiting to be tried again (a provider's outage), or being sent: it
+    may arrive after a text queued now. (One not tried yet goes within seconds, in
+    the order queued.)"""
+    waiting = (Message.Status.QUEUED, Message.Status.SENDING)
+    return message.status in waiting and message.attempts > 0
+
+
+def link_text_redate(item: WorkItem, *, now: datetime) -> Message | None:
+    """The text carrying the item's live link gives its end date; an override has
+    changed that date, and the text is held up (waiting out a provider's outage, or
+    being sent: _held_up): it is replaced by the same link's text giving the new
+    date, so whichever of their texts arrives last gives the date in force. The link
+    is unchanged: it still works. The new text, or None (none waiting to go).
+    Under the item's lock."""
+    link = (
+        _links_of(item)
+        .filter(revoked_at__isnull=True, submitted_at__isnull=True)
+        .select_related("message")
+        .first()
+    )
+    old = link.message if link is not None else None
+    if link is None or old is None or not _held_up(old):
+        return None
+    token = _token_in(old.body, link)
+    if token is None:
+        # Not a text we wrote: a new link, and its text, replace both.
+        fresh = _send_link(item=item, by=link.created_by, now=now)
+        return fresh.message if fresh is not None else None
+    first_key = f"{link.purpose}_link:{link.token_hash[:32]}"
+    redated = Message.objects.filter(key__startswith=f"{first_key}:").count()
+    new = message_queue(
+        person=old.person,
+        case=old.case,
+        contact=old.contact,
+        kind=old.kind,
+        channel=old.channel,
+        to=old.to,
+        body=say(
+            _link_text(item, now),
+            old.language,
+            until=long_date(item.isolation_ends_on, old.language),
+            url=link_url(token),
+        ),
+        key=f"{first_key}:{redated + 1}",
+        language=old.language,
+        personalisation=old.personalisation,
+    )
+    OnlineLink.objects.filter(pk=link.pk).update(message=new)
+    messages_supersede(Message.objects.filter(pk=old.pk), by=new)
+    return new
 
 
 def _link_text(item: WorkItem, now: datetime) -> str:
