@@ -242,6 +242,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{name}, you need to self-isolate",
         "cy": "{name}, mae angen i chi hunanynysu",
     },
+    # Once their time to stay at home has ended (work.rules.isolation_over): the
+    # heading asks nothing of them.
+    "contact_title_over": {
+        "en": "{name}, your time to stay at home has ended",
+        "cy": "{name}, mae eich cyfnod i aros gartref wedi dod i ben",
+    },
     "contact_lede": {
         "en": "You have been near someone who has coronavirus.",
         "cy": "Rydych wedi bod yn agos at rywun sydd â coronafeirws.",

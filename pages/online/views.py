@@ -8,13 +8,16 @@ phoned, or for help. The token in the address is the authority (work.online).
   Send, or the text opened again); one whose person is now with their local team,
   or being helped by a contact tracer, says that there is nothing to do here. Each
   only to the holder of the token, who is that person.
+- A contact or case whose time to stay at home has ended is told so, and not
+  asked to stay at home (work.rules.isolation_over).
 - A contact's link whose person was named again since, for a later date (a new
   contact, told on its own), gives that date as theirs, never its own earlier one.
 - Every request counts against its address's allowance (pages.online.limits).
 - English or Welsh: the link's language first, `?lang=` (kept through a POST by a
   hidden field) to switch; on a page with a form the switch is a button of the
   form (SWITCH), so what was typed comes back in the other language, with or
-  without the page's script.
+  without the page's script. A page listing people that could not be saved has
+  no switch: the list came with the sending, which a link would not carry.
 - No caching, no Referer (the token is in the address), no indexing. No CSRF check
   either: with no Referer the browser sends `Origin: null`, which Django's check
   refuses; there is no cookie or session here for a forged post to ride on, and a
@@ -53,7 +56,7 @@ from work.online import (
     online_link_opened,
     token_hash,
 )
-from work.rules import infectious_from, visits_from
+from work.rules import infectious_from, isolation_over, visits_from
 
 from . import limits
 from .forms import (
@@ -258,9 +261,7 @@ def _refused(
         lines.append(text("not_saved_phone", language))
     elif later := _named_again_later(link):
         lines += _date_changed(later, language)
-    elif (
-        item.status != Status.CLOSED and item.isolation_ends_on >= timezone.localdate()
-    ):
+    elif item.status != Status.CLOSED and not isolation_over(item.isolation_ends_on):
         until = long_date(item.isolation_ends_on, language)
         lines.append(text("remember", language, until=until))
     online_link_opened(link=link)
@@ -334,7 +335,7 @@ def _answered(
     case = answered.case
     remember = (
         [text("remember", language, until=long_date(case.isolation_ends_on, language))]
-        if case.isolation_ends_on >= timezone.localdate()
+        if not isolation_over(case.isolation_ends_on)
         else []
     )
     if not answered.not_added:
@@ -385,6 +386,10 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
     else:
         form = CaseAnswerForm(case=case, language=language)
     online_link_opened(link=found)
+    # Their time to stay at home ended before the result came (symptoms weeks
+    # back): told so, never a date gone by to stay at home until, nor the list of
+    # what to do while at home.
+    over = isolation_over(case.isolation_ends_on)
     return _page(
         request,
         "online/case.html",
@@ -394,12 +399,12 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
         title=text("case_title", language),
         errors=form.error_list(),
         form=form,
-        # Never a date already past to stay at home until (symptoms weeks back).
+        over=over,
         isolate_until=text(
-            "isolate_until", language, until=long_date(case.isolation_ends_on, language)
-        )
-        if case.isolation_ends_on >= timezone.localdate()
-        else "",
+            "isolation_over" if over else "isolate_until",
+            language,
+            until=long_date(case.isolation_ends_on, language),
+        ),
         people_hint=text(
             "people_hint",
             language,
@@ -422,7 +427,7 @@ def _contact_page(
     until = long_date(contact.isolation_ends_on, language)
     # Their time to stay at home ended already (named late, the link opened late):
     # never a day gone by to stay at home until, nor asked to.
-    over = contact.isolation_ends_on < timezone.localdate()
+    over = isolation_over(contact.isolation_ends_on)
     asks_phone = not found.person.phone
     if _switching(request):
         form = ContactAnswerForm(
@@ -475,10 +480,17 @@ def _contact_page(
         language,
         switch_in_form=True,
         typed_unsaved=_switching(request),
-        title=text("contact_title", language, name=found.person.first_name),
+        title=text(
+            "contact_title_over" if over else "contact_title",
+            language,
+            name=found.person.first_name,
+        ),
         errors=form.error_list(),
         form=form,
+        over=over,
         isolate_until=text(
             "isolation_over" if over else "isolate_until", language, until=until
         ),
+        # What a call handler tells a contact whose time has ended.
+        over_advice=text("advice_symptoms", language) if over else "",
     )
