@@ -15,9 +15,10 @@ its time, until the next minute's.)
 
 What may be given out now is counted by assignment's own rule (work.assignment.
 assignable_pool: the call time come, the deadline for the local team not passed). What
-of it waits for an interpreter's language (waiting_languages) is read by a board only
-when staff of its tier are idle while work is due: a board says staff are idle while
-work waits only for work they could be given.
+of it waits for an interpreter's language (waiting_languages) is counted with it, by
+the beat too: a board counts "due a call now" and the idle alarm only for work
+someone on shift could be given, and says what waits for a speaker, without reading
+the pool on every view.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ AGE_BUCKETS: list[tuple[str, int, int | None]] = [
 ]
 # The beat counts every minute: a count older than this means it is not running.
 POOL_COUNT_MAX_AGE = timedelta(seconds=90)
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,9 @@ class KindCount:
     # for an online answer, a call-back time, the gap between attempts; not past its
     # deadline, which makes it the local team's).
     due: int = 0
+    # Of `due`, what only a speaker of its language may be given (the person needs
+    # an interpreter): (language id, name, how many), by waiting_languages.
+    languages: tuple[tuple[int, str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def count_kind(model: type[WorkItem], now: datetime) -> KindCount:
         total=row["total"],
         overdue=row["overdue"],
         due=row["due"],
+        languages=waiting_languages(model, now) if row["due"] else (),
     )
 
 
@@ -115,7 +120,7 @@ def waiting_languages(
     be given (the person needs an interpreter), by language: (language id, name, how
     many). One grouped query, each item's person looked up by its key (the pool's
     people joined whole would be read whole), and the names when some wait.
-    A board asks only when staff of the tier are idle while work is due."""
+    Counted with the pool (count_kind), once a minute by the beat."""
     # Imported here, not above: work.assignment imports this module.
     from .assignment import assignable_pool  # noqa: PLC0415
 

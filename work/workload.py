@@ -7,6 +7,7 @@ Each read is a fixed handful of queries, whatever the size of the team.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,7 +42,7 @@ from staffing.selectors.reviews import review_queue
 from staffing.selectors.rota import hours_booked
 
 from .access.items import items_visible_to
-from .pool_counts import AGE_BUCKETS, PoolCount, pool_count, waiting_languages
+from .pool_counts import AGE_BUCKETS, PoolCount, pool_count
 
 
 def work_model(supervisor: StaffProfile) -> type[Case] | type[Contact]:
@@ -221,10 +222,12 @@ class Dashboard:
     pool_counted_at: datetime  # when the pool was counted (the beat's, or now)
     idle_ready: list[Any] = field(default_factory=list)
     idle_blocked: list[Any] = field(default_factory=list)
-    # Of the pool, what may be given out now to someone (work.pool_counts.KindCount.due).
+    # Of the pool, what may be given out now (work.pool_counts.KindCount.due) to
+    # someone of the tier on shift in the team: not what only a speaker of a language
+    # none of them speaks may be given ("due a call now").
     due_now: int = 0
-    # While staff are idle: what may be given out now only to a speaker of a language
-    # nobody of the tier on shift in the team speaks: (language, how many).
+    # What may be given out now only to a speaker of a language nobody of the tier on
+    # shift in the team speaks: (language, how many).
     awaiting_speakers: list[tuple[str, int]] = field(default_factory=list)
 
     @property
@@ -288,34 +291,46 @@ def _languages_spoken(members: list[Any]) -> dict[int, set[int]]:
 
 
 def _idle_while_work_waits(
-    board: Dashboard, model: type[WorkItem], *, tier: int, now: datetime
+    board: Dashboard, languages: tuple[tuple[int, str, int], ...], *, tier: int
 ) -> None:
-    """Who of the tier is on shift holding nothing while work is due that assignment
-    would give them (its rules: work.assignment), and what is due only for a language
-    nobody of the tier on shift speaks. The languages are read only when staff are
-    idle while work is due."""
+    """What of the pool someone of the tier on shift may be given now, what waits for
+    a language nobody of them speaks, and who of them holds nothing while work is due
+    that assignment would give them (its rules: work.assignment).
+
+    The languages (`languages`: the pool count's, work.pool_counts.KindCount) are
+    weighed whenever work is due, idle or not: with everyone on shift holding some,
+    work for a language none of them speaks was counted "due a call now" and never
+    said to wait for a speaker. The on-shift staff's languages are read only when
+    some of it waits for a language."""
     on_shift = [m for m in board.on_shift if m.tier == tier]
     idle = [m for m in on_shift if m.held == 0]
-    if not (idle and board.due_now):
-        board.due = board.due_now if idle else 0
-        return
-    by_language = waiting_languages(model, now)
+    by_language = languages if board.due_now else ()
     spoken = _languages_spoken(on_shift) if by_language else {}
     idle_speak = set().union(*(spoken.get(m.pk, set()) for m in idle))
     team_speak = set().union(*spoken.values())
-    # The languages are read now, the count by the beat up to a minute ago: work
-    # for a language that came since is not taken from it below nothing.
-    board.due = max(
-        0,
-        board.due_now
-        - sum(n for language, _name, n in by_language if language not in idle_speak),
-    )
     board.awaiting_speakers = [
         (name, n) for language, name, n in by_language if language not in team_speak
     ]
-    if board.due:
+    # The languages are read now, the count by the beat up to a minute ago: work
+    # for a language that came since is not taken from it below nothing.
+    board.due_now = _less(
+        board.due_now,
+        (n for language, _, n in by_language if language not in team_speak),
+    )
+    board.due = _less(
+        board.due_now,
+        (n for language, _, n in by_language if language in team_speak - idle_speak),
+    )
+    if idle and board.due:
         for m in idle:
             (board.idle_blocked if m.blocked_by else board.idle_ready).append(m)
+    else:
+        board.due = 0
+
+
+def _less(count: int, taken: Iterable[int]) -> int:
+    """`count` less what is `taken` from it, never below nothing."""
+    return max(0, count - sum(taken))
 
 
 def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
@@ -375,7 +390,7 @@ def dashboard(supervisor: StaffProfile, *, now: datetime) -> Dashboard:
         pool_counted_at=pool.counted_at,
         due_now=due_now,
     )
-    _idle_while_work_waits(board, model, tier=tier, now=now)
+    _idle_while_work_waits(board, pool.of(model).languages, tier=tier)
     return board
 
 

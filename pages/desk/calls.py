@@ -4,6 +4,7 @@ the script."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,9 +24,11 @@ from cases.workitem import Route, Status, WorkItem
 from clock.written import short_time, short_time_today
 from online.models import OnlineLink
 from online.texts import long_date
+from people.models import Person
 from people.phone_field import national_text
 from staffing.access import active_profile_of, is_national_supervisor
-from staffing.models import Tier
+from staffing.models import StaffProfile, Tier
+from work.assignment import TIER_FOR
 from work.calls import CallLogged, call_record
 from work.online import online_progress
 from work.rules import closed_when_due, isolation_over
@@ -83,10 +86,7 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
         # Reached already: it stays theirs to finish (the need is on their record).
         return "Logged: needs an interpreter. It is noted on their record."
     if outcome == Outcome.NEEDS_INTERPRETER:
-        return (
-            "Logged: needs an interpreter. It has gone back to the pool for a "
-            "colleague who speaks their language."
-        )
+        return f"Logged: needs an interpreter. {_for_a_speaker(item, logged)}"
     if outcome == Outcome.REACHED:
         ends = item.isolation_ends_on
         if isolation_over(ends, today=timezone.localdate(logged.call.started_at)):
@@ -112,6 +112,46 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
     elif item.is_unreached:
         text += f" No more attempts by phone: {_after_the_phones(item, logged)}"
     return text
+
+
+def _for_a_speaker(item: WorkItem, logged: CallLogged) -> str:
+    """Where an item handed on for an interpreter goes: to a colleague who speaks
+    their language, when anyone of the item's tier does (on shift or not); else it
+    waits in the pool, since assignment and a supervisor's move give it only to a
+    speaker (work.assignment), until its deadline takes it to the local team (or
+    closes it, their time to stay at home over). Before, a colleague was promised
+    whether or not anyone spoke it."""
+    language_id, language = (
+        Person.objects.filter(pk=item.person_id)
+        .values_list("language_id", "language__name")
+        .get()
+    )
+    if language_id is None:  # none to look for: anyone may be given it
+        return "It has gone back to the pool."
+    speakers = StaffProfile.objects.filter(
+        tier=TIER_FOR[item.kind], user__is_active=True, languages=language_id
+    )
+    if speakers.exists():
+        return f"It has gone back to the pool for a colleague who speaks {language}."
+    return (
+        f"Nobody on the service speaks {language}, so nobody can be given it: it "
+        f"waits in the pool{_until_its_deadline(item, logged.call.started_at)}."
+    )
+
+
+def _until_its_deadline(item: WorkItem, now: datetime) -> str:
+    """What happens to an item nobody may be given at its deadline, as the escalation
+    sweep does it (work.escalation): "" when it has none."""
+    due = item.escalate_due_at
+    if due is None:
+        return ""
+    when = "next" if due <= now else f"at {short_time_today(due, now)}"
+    if closed_when_due(item, now=now):
+        return (
+            f" and is closed {when}, their time to stay at home over, not sent to a "
+            "local team"
+        )
+    return f" and goes to the local team {when}, its time for calls up"
 
 
 def _after_the_phones(item: WorkItem, logged: CallLogged) -> str:

@@ -120,7 +120,8 @@ def test_a_safeguarding_call_sent_at_once_says_the_supervisor_is_emailed_in_both
 def test_needs_an_interpreter_sent_at_once_goes_to_my_work_in_both(
     monkeypatch, caseworker
 ):
-    f.LanguageFactory(code="ur", name="Urdu")
+    urdu = f.LanguageFactory(code="ur", name="Urdu")
+    f.StaffProfileFactory(clinical=True).languages.add(urdu)  # a colleague speaks it
     case = f.CaseFactory(
         status=Status.ASSIGNED, assignee=caseworker, person__language=None
     )
@@ -136,7 +137,7 @@ def test_needs_an_interpreter_sent_at_once_goes_to_my_work_in_both(
         assert answer.startswith("200 "), answer[:200]
         assert (
             "Logged: needs an interpreter. It has gone back to the pool for a "
-            "colleague who speaks their language." in answer
+            "colleague who speaks Urdu." in answer
         )
     case.refresh_from_db()
     assert (case.status, case.assignee) == (Status.NEW, None)
