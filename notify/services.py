@@ -255,6 +255,15 @@ def messages_supersede(older: models.QuerySet[Message], *, by: Message) -> int:
     )
 
 
+def messages_withdraw(older: models.QuerySet[Message], *, reason: str) -> int:
+    """The `older` messages are no longer to be sent, with no newer one in their
+    place (the work core says why: the person can no longer be messaged): as
+    messages_supersede leaves them, the reason given. How many."""
+    return older.filter(
+        status__in=(Message.Status.QUEUED, Message.Status.SENDING)
+    ).update(status=SUPERSEDED, failure_reason=_reason(reason))
+
+
 def message_give_up(message_id: int, *, reason: str) -> Message | None:
     """Fail a queued message that will not be tried again (its retries ran out)."""
     message = Message.objects.filter(pk=message_id).first()

@@ -59,16 +59,25 @@ class IsolationOverridden:
     message: Message | None
 
 
-def _told_before(item: WorkItem, replacing: QuerySet[Message]) -> bool:
+def _told_before(
+    item: WorkItem, replacing: QuerySet[Message], link_text: Message | None
+) -> bool:
     """Given a date already: reached, or sent a link or advice. A contact nobody has
     told anything yet is sent the advice itself, not a change of "the date we gave
     you before": a message replaced before it went told them nothing, nor does one
-    this override replaces (`replacing`, still waiting to be sent)."""
+    held up (tried, waiting out a provider's outage), one this override replaces
+    (`replacing`, still waiting to be sent), or the link's text just queued again
+    with the new date (`link_text`: link_text_redate). One queued and not yet tried
+    goes first, within seconds, in the order queued: it has told them."""
     if item.reached_at is not None:
         return True
-    never_went = Q(status=Message.Status.SUPERSEDED) | Q(
-        pk__in=replacing.filter(status=Message.Status.QUEUED).values("pk")
+    never_went = (
+        Q(status=Message.Status.SUPERSEDED)
+        | Q(status=Message.Status.QUEUED, attempts__gt=0)
+        | Q(pk__in=replacing.filter(status=Message.Status.QUEUED).values("pk"))
     )
+    if link_text is not None:
+        never_went |= Q(pk=link_text.pk)
     return Message.objects.filter(**{item.kind: item}).exclude(never_went).exists()
 
 
@@ -86,12 +95,14 @@ def override_message(item: WorkItem, change: IsolationChange) -> Message | None:
     return Message.objects.filter(key=_override_key(item, nth)).first()
 
 
-def _text_of(item: WorkItem, replacing: QuerySet[Message]) -> str:
+def _text_of(
+    item: WorkItem, replacing: QuerySet[Message], link_text: Message | None
+) -> str:
     """Which text gives the new date: a change of the date told before; else, to a
     case never told anything, their own positive test (never a contact's advice);
     to a contact, the advice. A message replacing one never sent carries the text
     that one had: what the person has not yet been told."""
-    if _told_before(item, replacing):
+    if _told_before(item, replacing, link_text):
         return "isolation_changed"
     return "case_isolation_set" if isinstance(item, Case) else "isolation_advice"
 
@@ -110,12 +121,12 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     sent yet (waiting out a provider's outage): the person's last text is the date
     in force, never one overridden since; so does the text of their link, if it
     gives the old date and has not gone yet (link_text_redate)."""
-    link_text_redate(item, now=change.at)
+    link_text = link_text_redate(item, now=change.at)
     if reachable_by_message(item.person) is None:
         return None  # to be phoned: nothing to count
     nth = IsolationChange.objects.of_item(item).overrides().count()
     earlier = _earlier_overrides(item)
-    text = _text_of(item, replacing=earlier)
+    text = _text_of(item, replacing=earlier, link_text=link_text)
     message = person_told(
         item,
         key=_override_key(item, nth),

@@ -38,7 +38,12 @@ from cases.models import Case
 from cases.workitem import Route, Status, WorkItem
 from contacts.models import Contact
 from escalations.models import Escalation
-from notify.services import message_queue, messages_queue_many, messages_supersede
+from notify.services import (
+    message_queue,
+    messages_queue_many,
+    messages_supersede,
+    messages_withdraw,
+)
 from online.models import OnlineLink
 from online.texts import language_of, long_date, say
 from people.matching import written_as_themselves
@@ -212,9 +217,12 @@ def link_text_redate(item: WorkItem, *, now: datetime) -> Message | None:
     """The text carrying the item's live link gives its end date; an override has
     changed that date, and the text is held up (waiting out a provider's outage, or
     being sent: _held_up): it is replaced by the same link's text giving the new
-    date, so whichever of their texts arrives last gives the date in force. The link
-    is unchanged: it still works. The new text, or None (none waiting to go).
-    Under the item's lock."""
+    date, so whichever of their texts arrives last gives the date in force. The new
+    text goes where a message to the item's person goes now (a number changed while
+    the old one waited, a record merged into another), never to the old address;
+    to someone who can no longer be messaged none goes (_link_text_withdrawn). The
+    link is unchanged: it still works. The new text, or None (none waiting to go,
+    or none can). Under the item's lock."""
     link = (
         _links_of(item)
         .filter(revoked_at__isnull=True, submitted_at__isnull=True)
@@ -224,33 +232,72 @@ def link_text_redate(item: WorkItem, *, now: datetime) -> Message | None:
     old = link.message if link is not None else None
     if link is None or old is None or not _held_up(old):
         return None
+    where = reachable_by_message(item.person)
+    if where is None:
+        _link_text_withdrawn(item, old, now=now)
+        return None
     token = _token_in(old.body, link)
     if token is None:
         # Not a text we wrote: a new link, and its text, replace both.
         fresh = _send_link(item=item, by=link.created_by, now=now)
         return fresh.message if fresh is not None else None
-    first_key = f"{link.purpose}_link:{link.token_hash[:32]}"
-    redated = Message.objects.filter(key__startswith=f"{first_key}:").count()
-    new = message_queue(
-        person=old.person,
-        case=old.case,
-        contact=old.contact,
-        kind=old.kind,
-        channel=old.channel,
-        to=old.to,
-        body=say(
-            _link_text(item, now),
-            old.language,
-            until=long_date(item.isolation_ends_on, old.language),
-            url=link_url(token),
-        ),
-        key=f"{first_key}:{redated + 1}",
-        language=old.language,
-        personalisation=old.personalisation,
-    )
+    new = _link_text_again(item, link, token, where=where, now=now)
     OnlineLink.objects.filter(pk=link.pk).update(message=new)
     messages_supersede(Message.objects.filter(pk=old.pk), by=new)
     return new
+
+
+def _link_text_again(
+    item: WorkItem,
+    link: OnlineLink,
+    token: str,
+    *,
+    where: tuple[str, str],
+    now: datetime,
+) -> Message:
+    """The link's text again, giving the item's end date as it is now, queued to
+    the person as they are now (`where`: reachable_by_message), in their language
+    (the link's when none is recorded), as _links_send writes it."""
+    person = item.person
+    channel, to = where
+    language = language_of(person.language.code if person.language else link.language)
+    first_key = f"{link.purpose}_link:{link.token_hash[:32]}"
+    redated = Message.objects.filter(key__startswith=f"{first_key}:").count()
+    is_case = isinstance(item, Case)
+    return message_queue(
+        person=person,
+        case=item if is_case else None,
+        contact=None if is_case else item,
+        kind=Message.Kind.CASE_LINK if is_case else Message.Kind.CONTACT_LINK,
+        channel=channel,
+        to=to,
+        body=say(
+            _link_text(item, now),
+            language,
+            until=long_date(item.isolation_ends_on, language),
+            url=link_url(token),
+        ),
+        key=f"{first_key}:{redated + 1}",
+        language=language,
+        personalisation={"subject": say("email_subject", language)},
+    )
+
+
+# Why a held-up link text giving an old date never goes, to someone whose mobile and
+# email were taken off while it waited (read on the staff pages beside the message).
+LINK_TEXT_WITHDRAWN = "Not sent: the date changed and they can no longer be messaged"
+
+
+def _link_text_withdrawn(item: WorkItem, old: Message, *, now: datetime) -> None:
+    """The held-up link text would give an old date at a number or address no
+    longer theirs: it is never sent (replaced, with the reason, as messages_supersede
+    leaves one replaced while being sent: if the provider takes it, it went). No
+    answer online can come, so the call held back for one is due now, as when a
+    link's text fails (online_link_message_failed); the clinician is told to phone
+    them (the override's own message: none)."""
+    messages_withdraw(Message.objects.filter(pk=old.pk), reason=LINK_TEXT_WITHDRAWN)
+    if item.end_wait_online(now=now):
+        assignment_run_after_commit()
 
 
 def _link_text(item: WorkItem, now: datetime) -> str:
