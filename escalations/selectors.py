@@ -8,7 +8,6 @@ from datetime import datetime
 
 import phonenumbers
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.db.models import CharField, Count, F, Func, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.db.models.lookups import Contains, StartsWith
@@ -50,21 +49,14 @@ def person_name_q(prefix: str, text: str, *, word_starts: bool = False) -> Q:
     """Match a person (under `prefix`) whose name has every word typed in it (with
     `word_starts`, at the start of a word of it).
 
-    On PostgreSQL both sides are folded as the people search folds them
+    Both sides are folded as the people search folds them
     (work.access.people), so "Sian OBrien" finds Siân O'Brien and "Müller" Muller.
     The name is the expression of the trigram index person_name_fold_trgm; a list
     (the queue, a supervisor's work) reads its rows by its own index, and this
-    narrows those rows. SQLite (make run) has no people_name_fold, and matches the
-    words as typed."""
+    narrows those rows. SQLite (make run) folds alike: each of its connections has a
+    people_name_fold of its own (people/apps.py)."""
     words = text.split()
     found = Q()
-    if connection.vendor != "postgresql":
-        lookup = "istartswith" if word_starts else "icontains"
-        for word in words:
-            found &= Q(**{f"{prefix}first_name__{lookup}": word}) | Q(
-                **{f"{prefix}last_name__{lookup}": word}
-            )
-        return found
     name = _folded(F(f"{prefix}first_name"), F(f"{prefix}last_name"))
     for word in words:
         typed = _folded(Value(word))

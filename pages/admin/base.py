@@ -398,6 +398,18 @@ def _postcode(term: str) -> str | None:
         return None
 
 
+class SurnameLower(Lower):
+    """LOWER(last_name), the index person_name_dob's expression, on PostgreSQL; on
+    SQLite, whose LOWER() lowers A-Z only ("Ó Súilleabháin" stayed "Ó súilleabháin"
+    and was never found), the connection's unicode_lower (people/apps.py), which
+    lowers every letter as PostgreSQL does."""
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler, connection, function="unicode_lower", **extra_context
+        )
+
+
 # How a term is compared with a column, each the way the column's index is made; a
 # term that cannot be one (a name is not an NHS number) skips that column.
 SEARCH_KINDS: dict[str, Callable[[str, str], Q | None]] = {
@@ -447,7 +459,7 @@ class IndexedSearchMixin:
                 continue
             branch = manager.all()
             if kind == "surname":
-                branch = branch.alias(searched_name=Lower(path))
+                branch = branch.alias(searched_name=SurnameLower(path))
             branches.append(branch.filter(condition).order_by().values("pk"))
         if not branches:
             return queryset.none(), False

@@ -16,8 +16,8 @@ people_name_fold(first_name || ' ' || last_name), the expression of the GIN inde
 name too), best first. Both sides are folded alike (people migration 0010: lower
 case, no accents, no apostrophes), so "Sian Llyr" finds Siân Llŷr, "Muller" Müller
 and "OBrien" O'Brien, and the other way round.
-SQLite has no pg_trgm and matches each word of the name inside the first or last name,
-as typed.
+SQLite has no pg_trgm and matches each word typed inside the name, both folded alike
+(each SQLite connection has a people_name_fold of its own: people/apps.py).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def people_visible_to(who: Actor | Any) -> QuerySet[Person]:
 
 
 def trigram_name_search() -> bool:
-    """Whether names are matched by pg_trgm (PostgreSQL) rather than icontains."""
+    """Whether names are matched by pg_trgm (PostgreSQL) rather than word by word."""
     return connection.vendor == "postgresql"
 
 
@@ -195,8 +195,15 @@ def people_search(
         )
         return qs[:limit]
     else:
+        # instr, not LIKE: a % or _ typed is a character of the name, not a wildcard.
         for word in query.value.split():
-            qs = qs.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+            qs = qs.filter(
+                RawSQL(
+                    f"instr({FULL_NAME_SQL}, {TYPED_SQL}) > 0",
+                    [word],
+                    output_field=BooleanField(),
+                )
+            )
     return qs.order_by("last_name", "first_name", "pk")[:limit]
 
 
