@@ -46,16 +46,43 @@ _UNACCENT_LETTERS = str.maketrans(
         "Ŋ": "N",
         "ŋ": "n",
         "ŉ": "'n",
+        "Ŀ": "L",
+        "ŀ": "l",
+        "Ɖ": "D",
+        "ɖ": "d",
+        # The marks unaccent turns into an apostrophe (then dropped) or a hyphen.
+        "\u2018": "'",
+        "\u02bc": "'",
+        "\u02bb": "'",
+        "\u2010": "-",
+        "\u2011": "-",
     }
 )
 # The apostrophes people_name_fold drops: straight, typographic and the backtick.
 _APOSTROPHES = re.compile("['\u2019`]")
+# unaccent strips the accents of Latin letters only (a Cyrillic й stays й).
+_LATIN = range(0x250)
 
 
 def unaccent(text: str) -> str:
-    """The text without its accents, as PostgreSQL's unaccent gives it."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_UNACCENT_LETTERS))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    """The text without its accents, as PostgreSQL's unaccent gives it: each Latin
+    letter's combining marks dropped (canonical decomposition only, so ² and ™ stay
+    as they are, as there)."""
+    out: list[str] = []
+    for c in unicodedata.normalize("NFD", text.translate(_UNACCENT_LETTERS)):
+        if unicodedata.combining(c) and out and ord(out[-1][0]) in _LATIN:
+            continue  # an accent of a Latin letter
+        if unicodedata.combining(c) and out:
+            out[-1] += c
+        else:
+            out.append(c)
+    return "".join(unicodedata.normalize("NFC", part) for part in out)
+
+
+def _lower(text: str) -> str:
+    """Every letter lower-cased on its own, as PostgreSQL's LOWER() does (Python's
+    str.lower() writes a word's last sigma ς)."""
+    return "".join(c.lower() for c in text)
 
 
 def people_name_fold(text: str | None) -> str | None:
@@ -63,12 +90,12 @@ def people_name_fold(text: str | None) -> str | None:
     apostrophes, then lower case; NULL stays NULL (the function is STRICT)."""
     if text is None:
         return None
-    return _APOSTROPHES.sub("", unaccent(text)).lower()
+    return _lower(_APOSTROPHES.sub("", unaccent(text)))
 
 
 def unicode_lower(text: str | None) -> str | None:
     """PostgreSQL's LOWER(): every letter lower-cased, not A-Z only."""
-    return None if text is None else text.lower()
+    return None if text is None else _lower(text)
 
 
 def add_sqlite_name_functions(sender, connection, **kwargs) -> None:

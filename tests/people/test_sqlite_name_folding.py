@@ -158,6 +158,15 @@ def test_sqlites_people_name_fold_folds_as_postgresqls(requires_postgres):
         "Œdipe",
         "Müller",
         "Y\u0131ld\u0131z",
+        # Found by review: other apostrophes and hyphens, a Cyrillic й, a final
+        # sigma, and marks canonical decomposition leaves alone.
+        "O\u2018Brien",
+        "O\u02bcBrien",
+        "\u02bbOkina",
+        "Smith\u2010Jones",
+        "Йозеф",
+        "ΣΑΣ",
+        "Ŀ Ɖ ²x ™",
     ]
     with connection.cursor() as cursor:
         cursor.execute(
