@@ -268,6 +268,9 @@ def explain_readiness(members: list[Any], *, now: datetime) -> None:
     `can_take_work`. The members carry `readiness_annotations` and `held`."""
     for m in members:
         reasons = blocked_by(m, now)
+        # Eligible by assignment's rules (on shift, trained, registered), its cap
+        # aside: whose languages count as spoken on shift (_idle_while_work_waits).
+        m.eligible = not reasons
         if m.held >= m.open_work_cap:
             reasons.append(f"at their cap ({m.held} of {m.open_work_cap})")
         m.blocked_by = reasons
@@ -305,7 +308,10 @@ def _idle_while_work_waits(
     on_shift = [m for m in board.on_shift if m.tier == tier]
     idle = [m for m in on_shift if m.held == 0]
     by_language = languages if board.due_now else ()
-    spoken = _languages_spoken(on_shift) if by_language else {}
+    # Spoken on shift by those assignment may give work (untrained or unregistered
+    # speakers may take none of it), busy or not.
+    eligible = [m for m in on_shift if getattr(m, "eligible", True)]
+    spoken = _languages_spoken(eligible) if by_language else {}
     idle_speak = set().union(*(spoken.get(m.pk, set()) for m in idle))
     team_speak = set().union(*spoken.values())
     board.awaiting_speakers = [

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from cases.workitem import Status
+from staffing.models import TrainingCompletion, TrainingModule
 from tests import factories as f
 from work.assignment import assign_work
 
@@ -161,3 +162,36 @@ def test_a_contact_whose_isolation_ends_before_its_deadline_is_closed_instead(
         text
     )
     assert "goes to the local team" not in text
+
+
+def test_a_speaker_on_shift_who_may_take_no_work_is_no_speaker_on_shift(
+    clock, client, calls_lead, calls_team
+):
+    """The only Arabic speaker on shift has required training undone: assignment
+    gives them nothing, yet the board counted the Arabic work due and pointed the
+    idle alarm at a colleague who does not speak it (found by review)."""
+    ready = member(calls_team, user__first_name="Ready", user__last_name="Nonspeaker")
+    basics = TrainingModule.objects.create(name="Basics", tier=calls_team.tier)
+    TrainingCompletion.objects.create(
+        profile=ready, module=basics, completed_on=NOW.date()
+    )
+    speaker = f.StaffProfileFactory(
+        team=calls_team,
+        organisation=calls_team.organisation,
+        tier=calls_team.tier,
+        user__first_name="Untrained",
+        user__last_name="Speaker",
+    )
+    f.ShiftFactory(staff=speaker)
+    speaker.languages.add(arabic())
+    waiting = [needs_arabic() for _ in range(2)]
+    assign_work(now=NOW)
+    for contact in waiting:
+        contact.refresh_from_db()
+        assert contact.assignee is None
+
+    page = board(client, calls_lead)
+
+    assert page.context["board"].due_now == 0
+    assert SPEAKERS in unescape(page.content.decode())
+    assert "Can take work now" not in page.content.decode()
