@@ -259,28 +259,39 @@ def _link_text_again(
     the person as they are now (`where`: reachable_by_message), in their language
     (the link's when none is recorded), as _links_send writes it."""
     person = item.person
-    channel, to = where
     language = language_of(person.language.code if person.language else link.language)
     first_key = f"{link.purpose}_link:{link.token_hash[:32]}"
     redated = Message.objects.filter(key__startswith=f"{first_key}:").count()
-    is_case = isinstance(item, Case)
     return message_queue(
-        person=person,
-        case=item if is_case else None,
-        contact=None if is_case else item,
-        kind=Message.Kind.CASE_LINK if is_case else Message.Kind.CONTACT_LINK,
-        channel=channel,
-        to=to,
-        body=say(
+        **_link_message(item, where=where, language=language, token=token, now=now),
+        key=f"{first_key}:{redated + 1}",
+    )
+
+
+def _link_message(
+    item: WorkItem, *, where: tuple[str, str], language: str, token: str, now: datetime
+) -> dict[str, Any]:
+    """The fields of the message carrying an item's link (all but its key): to the
+    item's person at `where` (reachable_by_message), in `language`, giving the
+    item's end date as it is now."""
+    is_case = isinstance(item, Case)
+    channel, to = where
+    return {
+        "person": item.person,
+        "case": item if is_case else None,
+        "contact": None if is_case else item,
+        "kind": Message.Kind.CASE_LINK if is_case else Message.Kind.CONTACT_LINK,
+        "channel": channel,
+        "to": to,
+        "body": say(
             _link_text(item, now),
             language,
             until=long_date(item.isolation_ends_on, language),
             url=link_url(token),
         ),
-        key=f"{first_key}:{redated + 1}",
-        language=language,
-        personalisation={"subject": say("email_subject", language)},
-    )
+        "language": language,
+        "personalisation": {"subject": say("email_subject", language)},
+    }
 
 
 # Why a held-up link text giving an old date never goes, to someone whose mobile and
@@ -327,7 +338,6 @@ def _links_send(
         where = reachable_by_message(item.person)
         if where is None:
             continue
-        channel, to = where
         is_case = isinstance(item, Case)
         purpose = OnlineLink.Purpose.CASE if is_case else OnlineLink.Purpose.CONTACT
         spoken = language_of(codes.get(item.person.language_id or 0, "") or language)
@@ -335,21 +345,10 @@ def _links_send(
         hashed = token_hash(token)
         messages.append(
             Message(
-                person=item.person,
-                case=item if is_case else None,
-                contact=None if is_case else item,
-                kind=Message.Kind.CASE_LINK if is_case else Message.Kind.CONTACT_LINK,
-                channel=channel,
-                to=to,
-                body=say(
-                    _link_text(item, now),
-                    spoken,
-                    until=long_date(item.isolation_ends_on, spoken),
-                    url=link_url(token),
+                **_link_message(
+                    item, where=where, language=spoken, token=token, now=now
                 ),
                 key=f"{purpose}_link:{hashed[:32]}",
-                language=spoken,
-                personalisation={"subject": say("email_subject", spoken)},
             )
         )
         links.append(
