@@ -101,8 +101,13 @@ def _links_address() -> str:
     return f"{settings.TRACING_SITE_URL.rstrip('/')}{PATH}"
 
 
-def link_url(token: str) -> str:
-    return f"{_links_address()}{token}/"
+def link_url(token: str, language: str = "en") -> str:
+    """The link's address; one sent in another language than English says which
+    (?lang=), so every page it opens, even one given before the link is looked up
+    (the rate limit's), is in it."""
+    language = language_of(language)
+    asked = "" if language == "en" else f"?lang={language}"
+    return f"{_links_address()}{token}/{asked}"
 
 
 def _token_in(text: str, link: OnlineLink) -> str | None:
@@ -143,9 +148,27 @@ def _links_of(item: WorkItem) -> QuerySet[OnlineLink]:
 
 
 def _first_written_in(item: WorkItem) -> str:
-    """The language of the item's latest link ("" when it has none): the one we
-    first wrote to its person in, such as the Welsh of the case who named them."""
-    return _links_of(item).values_list("language", flat=True).first() or ""
+    """The language of the item's latest link: the one we first wrote to its person
+    in, such as the Welsh of the case who named them; with none, of their latest
+    link on any item (_last_written_in); "" when they have had none."""
+    return _links_of(item).values_list("language", flat=True).first() or (
+        _last_written_in([item.person_id]).get(item.person_id, "")
+    )
+
+
+def _last_written_in(person_ids: list[int]) -> dict[int, str]:
+    """For each of these people sent a link before in another language than English,
+    on any case or contact, the language of the latest such: one who answered a
+    Welsh page is written to in Welsh when named again, whatever the language of the
+    page that named them (English, the default, says nothing of a choice: a Welsh
+    page naming them still has them told in Welsh). One query."""
+    latest = (
+        OnlineLink.objects.filter(person_id__in=person_ids)
+        .exclude(language__in=("", "en"))
+        .order_by("created_at", "pk")
+        .values_list("person_id", "language")
+    )
+    return dict(latest)  # the latest of each person's comes last, and stays
 
 
 def person_told(
@@ -287,7 +310,7 @@ def _link_message(
             _link_text(item, now),
             language,
             until=long_date(item.isolation_ends_on, language),
-            url=link_url(token),
+            url=link_url(token, language),
         ),
         "language": language,
         "personalisation": {"subject": say("email_subject", language)},
@@ -327,11 +350,16 @@ def _links_send(
 ) -> list[OnlineLink]:
     """A link for each case or contact who can be messaged, and the message carrying
     it, queued: a few statements however many items. Each in the person's language
-    when one is recorded, else in `language` (the one the case named them in)."""
+    when one is recorded, else in that of the latest link they were sent in Welsh on
+    any item (_last_written_in), else in `language` (the one the case named them
+    in)."""
     codes = dict(
         Language.objects.filter(
             pk__in={i.person.language_id for i in items if i.person.language_id}
         ).values_list("pk", "code")
+    )
+    written_in = _last_written_in(
+        [i.person_id for i in items if not i.person.language_id]
     )
     links, messages = [], []
     for item in items:
@@ -340,7 +368,11 @@ def _links_send(
             continue
         is_case = isinstance(item, Case)
         purpose = OnlineLink.Purpose.CASE if is_case else OnlineLink.Purpose.CONTACT
-        spoken = language_of(codes.get(item.person.language_id or 0, "") or language)
+        spoken = language_of(
+            codes.get(item.person.language_id or 0, "")
+            or written_in.get(item.person_id, "")
+            or language
+        )
         token = secrets.token_urlsafe(32)
         hashed = token_hash(token)
         messages.append(

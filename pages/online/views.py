@@ -277,7 +277,9 @@ def _refused(
 
 
 def online_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The rate limit, and the headers every link page carries."""
+    """The rate limit, and the headers every link page carries. The page asking
+    them to wait looks up no link: it is in the language asked, which a link sent
+    in Welsh asks in its address (work.online.link_url), else English."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
