@@ -44,6 +44,7 @@ from cases.errors import IllegalTransition
 from cases.models import Case
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
+from people.models import Person
 from rows.retry import atomic_operation
 from staffing.models import Shift, StaffProfile, Tier, open_work_cap
 from staffing.selectors.members import eligible_staff, registration_current
@@ -426,6 +427,24 @@ class AssignmentReport:
     @property
     def total(self) -> int:
         return sum(self.assigned.values())
+
+
+def interpreter_speakers(item: WorkItem) -> tuple[str, bool] | None:
+    """For an item handed on for an interpreter: the name of its person's language,
+    and whether anyone of the item's tier (on shift or not, active) speaks it, so
+    that assignment or a supervisor's move may ever give it to someone. None when
+    no language is recorded (anyone may be given it)."""
+    language_id, name = (
+        Person.objects.filter(pk=item.person_id)
+        .values_list("language_id", "language__name")
+        .get()
+    )
+    if language_id is None:
+        return None
+    spoken = StaffProfile.objects.filter(
+        tier=TIER_FOR[item.kind], user__is_active=True, languages=language_id
+    ).exists()
+    return name, spoken
 
 
 def assignable_now(now: datetime) -> Q:

@@ -24,11 +24,10 @@ from cases.workitem import Route, Status, WorkItem
 from clock.written import short_time, short_time_today
 from online.models import OnlineLink
 from online.texts import long_date
-from people.models import Person
 from people.phone_field import national_text
 from staffing.access import active_profile_of, is_national_supervisor
-from staffing.models import StaffProfile, Tier
-from work.assignment import TIER_FOR
+from staffing.models import Tier
+from work.assignment import interpreter_speakers
 from work.calls import CallLogged, call_record
 from work.online import online_progress
 from work.rules import closed_when_due, isolation_over
@@ -121,17 +120,11 @@ def _for_a_speaker(item: WorkItem, logged: CallLogged) -> str:
     speaker (work.assignment), until its deadline takes it to the local team (or
     closes it, their time to stay at home over). Before, a colleague was promised
     whether or not anyone spoke it."""
-    language_id, language = (
-        Person.objects.filter(pk=item.person_id)
-        .values_list("language_id", "language__name")
-        .get()
-    )
-    if language_id is None:  # none to look for: anyone may be given it
+    found = interpreter_speakers(item)
+    if found is None:  # none to look for: anyone may be given it
         return "It has gone back to the pool."
-    speakers = StaffProfile.objects.filter(
-        tier=TIER_FOR[item.kind], user__is_active=True, languages=language_id
-    )
-    if speakers.exists():
+    language, spoken = found
+    if spoken:
         return f"It has gone back to the pool for a colleague who speaks {language}."
     return (
         f"Nobody on the service speaks {language}, so nobody can be given it: it "
