@@ -612,17 +612,22 @@ def due_for_sweep(
     due = model.objects.due_for_escalation(now)
     if model is Contact:
         due = due.exclude(isolation_over_q(today=timezone.localdate(now)))
-    return (
-        due.order_by("escalate_due_at", "pk")
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list(
-            "pk",
-            "person_id",
-            "attempts",
-            "area_id",
-            "assignee_id",
-            "escalate_due_at",
-        )[:batch]
+    return _claimed(due).values_list(
+        "pk",
+        "person_id",
+        "attempts",
+        "area_id",
+        "assignee_id",
+        "escalate_due_at",
+    )[:batch]
+
+
+def _claimed(due: QuerySet) -> QuerySet:
+    """Items due for escalation as a sweep claims them: longest overdue first, in the
+    order of the partial index on the due time, locked, skipping those another sweep
+    holds."""
+    return due.order_by("escalate_due_at", "pk").select_for_update(
+        skip_locked=True, of=("self",)
     )
 
 
@@ -635,13 +640,12 @@ def isolation_over_reason(ends_on: date) -> str:
 def _ended_due_for_sweep(now: datetime, *, batch: int) -> QuerySet:
     """One batch of the contacts due for escalation whose isolation is over, read
     and locked as due_for_sweep reads the rest (the same index, SKIP LOCKED)."""
-    return (
-        Contact.objects.due_for_escalation(now)
-        .filter(isolation_over_q(today=timezone.localdate(now)))
-        .order_by("escalate_due_at", "pk")
-        .select_for_update(skip_locked=True, of=("self",))
-        .values_list("pk", "person_id", "isolation_ends_on", "assignee_id")[:batch]
+    over = Contact.objects.due_for_escalation(now).filter(
+        isolation_over_q(today=timezone.localdate(now))
     )
+    return _claimed(over).values_list(
+        "pk", "person_id", "isolation_ends_on", "assignee_id"
+    )[:batch]
 
 
 def contacts_close_isolation_over(now: datetime, *, batch: int) -> tuple[int, bool]:
