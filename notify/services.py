@@ -245,20 +245,17 @@ def messages_supersede(older: models.QuerySet[Message], *, by: Message) -> int:
     Under message_send's row lock, in the transaction that makes `by`: a retry
     that comes after finds its message no longer queued, and sends nothing."""
     at = timezone.localtime(by.created_at or timezone.now())
-    return (
-        older.filter(status__in=(Message.Status.QUEUED, Message.Status.SENDING))
-        .exclude(pk=by.pk)
-        .update(
-            status=SUPERSEDED,
-            failure_reason=_reason(f"Not sent: replaced by the message of {at:%H:%M}"),
-        )
+    return messages_withdraw(
+        older.exclude(pk=by.pk),
+        reason=f"Not sent: replaced by the message of {at:%H:%M}",
     )
 
 
 def messages_withdraw(older: models.QuerySet[Message], *, reason: str) -> int:
-    """The `older` messages are no longer to be sent, with no newer one in their
-    place (the work core says why: the person can no longer be messaged): as
-    messages_supersede leaves them, the reason given. How many."""
+    """The `older` messages are no longer to be sent, for the reason given (the
+    work core says why: a newer message replaced them, messages_supersede; the
+    person can no longer be messaged): those queued, or being sent, are marked
+    superseded. How many."""
     return older.filter(
         status__in=(Message.Status.QUEUED, Message.Status.SENDING)
     ).update(status=SUPERSEDED, failure_reason=_reason(reason))
