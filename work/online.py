@@ -283,12 +283,18 @@ def _link_text_again(
     (the link's when none is recorded), as _links_send writes it."""
     person = item.person
     language = language_of(person.language.code if person.language else link.language)
-    first_key = f"{link.purpose}_link:{link.token_hash[:32]}"
+    first_key = _link_key(link.purpose, link.token_hash)
     redated = Message.objects.filter(key__startswith=f"{first_key}:").count()
     return message_queue(
         **_link_message(item, where=where, language=language, token=token, now=now),
         key=f"{first_key}:{redated + 1}",
     )
+
+
+def _link_key(purpose: str, hashed: str) -> str:
+    """The event key of the text first carrying a link (its texts sent again with a
+    new date add ":1", ":2"...)."""
+    return f"{purpose}_link:{hashed[:32]}"
 
 
 def _link_message(
@@ -380,7 +386,7 @@ def _links_send(
                 **_link_message(
                     item, where=where, language=spoken, token=token, now=now
                 ),
-                key=f"{purpose}_link:{hashed[:32]}",
+                key=_link_key(purpose, hashed),
             )
         )
         links.append(
@@ -707,8 +713,10 @@ def online_case_submit(
         # sent a link of its own: the call tells them the latest date.
         if contact.joined is not None:
             continue
-        if (told := _told_at_their_address(contact)) >= CONTACT_TEXTS_PER_ADDRESS:
-            _link_withheld(contact, told=told, now=now)
+        where = reachable_by_message(contact.person)
+        told = _told_at(contact, where)
+        if where is not None and told >= CONTACT_TEXTS_PER_ADDRESS:
+            _link_withheld(contact, channel=where[0], told=told, now=now)
             withheld += 1
             continue
         online_contact_tell(
@@ -750,10 +758,10 @@ def _room_on_the_link(case: Case) -> int:
     return max(0, CASE_LINK_PEOPLE_MAX - Contact.objects.named_by(case.pk).count())
 
 
-def _told_at_their_address(contact: Contact) -> int:
+def _told_at(contact: Contact, where: tuple[str, str] | None) -> int:
     """How many of the case's other contacts were sent their link at the number or
-    address a message to this contact would go to (a link sent again counted once)."""
-    where = reachable_by_message(contact.person)
+    address a message to this contact would go to (`where`: reachable_by_message;
+    a link sent again counted once)."""
     if where is None:
         return 0
     return (
@@ -772,11 +780,10 @@ def _told_at_their_address(contact: Contact) -> int:
 _LINK_WITHHELD = "link withheld"
 
 
-def _link_withheld(contact: Contact, *, told: int, now: datetime) -> None:
+def _link_withheld(contact: Contact, *, channel: str, told: int, now: datetime) -> None:
     """Record, on the contact, that no link went and why (online_link_withheld reads
     it): worked out later from their number as it is then, a number corrected since
     would give a reason that never was."""
-    where = reachable_by_message(contact.person)
     audit_record(
         user=None,
         action=AuditEvent.Action.UPDATE,
@@ -784,7 +791,7 @@ def _link_withheld(contact: Contact, *, told: int, now: datetime) -> None:
         detail={
             "online": _LINK_WITHHELD,
             "told at the address": told,
-            "channel": where[0] if where else "",
+            "channel": channel,
         },
         at=now,
     )
