@@ -10,14 +10,18 @@ For the next 14 days, hour by hour, per tier (tier 2 works cases, tier 3 contact
   arrived in the last eight weeks; today counts as the cases arrived so far and the
   forecast for the rest of it;
 - contacts: the cases times the contacts per case measured in the last two weeks,
-  over the hours by the contacts' own profile;
+  over the hours by the contacts' own profile; and the cases waiting now times the
+  same, named in the hour each case's next call is due (a case whose calls are
+  spent goes to its local team, and names none to the phones);
 - calls: the work already waiting for the tier (in the pool, or held and not yet
   reached), each item the calls it still needs (the calls an item took, less those
   made in its round, and at least one), the first when its next call is due (now,
   if overdue); then the items to arrive, each the calls an item took (measured over
   the items whose calling ended in the last week: reached, escalated or closed), the
   first when it arrives and each further one the call rules' gap later
-  (TRACING_CALL_RULES);
+  (TRACING_CALL_RULES). The arrivals of the current hour before the waiting work
+  was read are in it: of the hour's forecast arrivals only the rest of the hour's
+  are called, so each item is counted once;
 - staff-hours: calls times the measured minutes per call of the tier (talk, by
   outcome, plus the write-up), and the staff needed in an hour that over the
   occupancy (TRACING_CAPACITY_OCCUPANCY);
@@ -118,6 +122,9 @@ class History:
     waiting: dict[str, tuple[tuple[datetime | None, int, int], ...]] = field(
         default_factory=dict
     )
+    # When the waiting work was read (None: at `until`); the current hour's arrivals
+    # before it are among the waiting work.
+    read_at: datetime | None = None
 
     @property
     def cases(self) -> int:
@@ -314,6 +321,26 @@ def waiting_now(
     return out
 
 
+def contacts_named(
+    waiting_cases: Sequence[tuple[int, float, float]], *, per_case: float, hours: int
+) -> list[float]:
+    """The contacts the waiting cases (as waiting_now gives them) will name, each
+    case `per_case` of them in the hour its next call is due (when it is reached),
+    over the next `hours` hours."""
+    out = [0.0] * hours
+    for due, _, n in waiting_cases:
+        if due < hours:
+            out[due] += n * per_case
+    return out
+
+
+def rest_of_hour(start: datetime, read_at: datetime | None) -> float:
+    """The share of the hour from `start` still to come at `read_at` (None: all)."""
+    if read_at is None:
+        return 1.0
+    return min(1.0, max(0.0, (start + HOUR - read_at) / HOUR))
+
+
 def share_of_day_left(day: date, profile: Sequence[float], start: datetime) -> float:
     """The share of a day's arrivals the profile puts from `start` on."""
     hours = day_hours(day)
@@ -396,6 +423,20 @@ def forecast_work(
     )
     lead = hour_starts(start - LEAD_HOURS * HOUR, LEAD_HOURS)
     per_case = history.contacts_per_case
+    # The cases waiting now name their contacts when they are reached, as the cases
+    # to arrive do: contacts known to come, beside the forecast's.
+    waiting_cases = waiting_now(
+        history.waiting.get("case", ()),
+        start=start,
+        attempts=history.attempts_per_item["case"],
+    )
+    known = {
+        "case": [0.0] * len(horizon),
+        "contact": contacts_named(waiting_cases, per_case=per_case, hours=len(horizon)),
+    }
+    # The arrivals of the current hour so far are in the waiting work (called from
+    # it): of the hour's forecast, only the rest of the hour is still to arrive.
+    rest = rest_of_hour(start, history.read_at)
     arrivals = {
         "case": (
             [history.cases_by_hour.get(h, 0.0) for h in lead],
@@ -425,7 +466,19 @@ def forecast_work(
     tiers = {}
     for tier in TIERS:
         kind = KIND_OF_TIER[tier]
-        before, items = arrivals[kind]
+        before, forecast_items = arrivals[kind]
+        also = known[kind]
+        items = {
+            name: [a + b for a, b in zip(series, also, strict=True)]
+            for name, series in forecast_items.items()
+        }
+        to_call = {
+            name: [
+                a + b
+                for a, b in zip([series[0] * rest, *series[1:]], also, strict=True)
+            ]
+            for name, series in forecast_items.items()
+        }
         attempts = history.attempts_per_item[kind]
         gap_hours = rules[kind]["min_gap_hours"]
         lags = fc.attempt_lags(attempts, gap_hours=gap_hours)
@@ -446,9 +499,9 @@ def forecast_work(
             staff_hours = [c * minutes / 60 for c in calls]
             return calls, staff_hours, [s / occupancy for s in staff_hours]
 
-        calls, staff_hours, need = needed(items["mean"])
-        _, _, need_low = needed(items["low"])
-        _, _, need_high = needed(items["high"])
+        calls, staff_hours, need = needed(to_call["mean"])
+        _, _, need_low = needed(to_call["low"])
+        _, _, need_high = needed(to_call["high"])
         escalations = fc.delayed(
             items["mean"],
             hours=rules[kind]["window_hours"],

@@ -47,7 +47,7 @@ from .utilisation import WRAP_UP
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 # --- the history ------------------------------------------------------------------
@@ -216,6 +216,7 @@ def history_measure(*, now: datetime, local_team_id: int | None = None) -> cap.H
             "case": _waiting(Case, local_team_id=local_team_id),
             "contact": _waiting(Contact, local_team_id=local_team_id),
         },
+        read_at=now,
     )
 
 
