@@ -9,7 +9,7 @@ RUN pip install --no-cache-dir . \
  && ENVIRONMENT=production SECRET_KEY=collectstatic-only \
     REDIS_URL=redis://redis:6379/1 CELERY_BROKER_URL=redis://redis:6379/0 \
     python manage.py collectstatic --no-input
-RUN useradd --create-home tracing && mkdir -p /app/var/beat && chown -R tracing /app/var
+RUN useradd --create-home tracing && mkdir -p /app/var/beat /app/var/messages && chown -R tracing /app/var
 USER tracing
 EXPOSE 8000
 # The access log shows paths with their tokens masked, no query strings and no

@@ -49,9 +49,39 @@ def test_check_deploy_is_clean_in_production():
         ENVIRONMENT="production",
         SECRET_KEY="x" * 60 + "-a-long-and-random-production-secret",
         ALLOWED_HOSTS="tracing.example.org",
+        TRUSTED_PROXY_COUNT="1",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_check_deploy_warns_behind_a_proxy_trusted_by_no_one():
+    # As .env.example once left it: behind the TLS proxy (SECURE_SSL_REDIRECT, the
+    # production default) with no proxy trusted, every client has the proxy's
+    # address, and one person's mistyped passwords lock every member of staff out.
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        ENVIRONMENT="production",
+        SECRET_KEY="x" * 60 + "-a-long-and-random-production-secret",
+        ALLOWED_HOSTS="tracing.example.org",
+        TRUSTED_PROXY_COUNT="0",
+    )
+    assert result.returncode != 0
+    assert "tracing.W001" in result.stderr
+    assert "TRUSTED_PROXY_COUNT" in result.stderr
+
+
+def test_the_example_environment_trusts_its_proxy():
+    # The production stack's files say the service is behind one TLS proxy: the
+    # example settings and compose both trust it, so lockouts fall per client.
+    example = (ROOT / ".env.example").read_text()
+    assert "SECURE_SSL_REDIRECT=true" in example
+    assert "\nTRUSTED_PROXY_COUNT=1\n" in example
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert "TRUSTED_PROXY_COUNT: ${TRUSTED_PROXY_COUNT:-1}" in compose
 
 
 def test_production_without_a_secret_key_refuses_to_start():
