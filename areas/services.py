@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +33,35 @@ REPLACED_COUNTIES = {
     "E10000006": "Cumbria",
     "E10000023": "North Yorkshire",
     "E10000027": "Somerset",
+}
+
+# The authority that serves each replaced district's postcodes now (Cumbria split
+# in two; North Yorkshire and Somerset became one authority each).
+SUCCESSOR_OF_DISTRICT = {
+    "E07000026": "E06000063",  # Allerdale: Cumberland
+    "E07000027": "E06000064",  # Barrow-in-Furness: Westmorland and Furness
+    "E07000028": "E06000063",  # Carlisle: Cumberland
+    "E07000029": "E06000063",  # Copeland: Cumberland
+    "E07000030": "E06000064",  # Eden: Westmorland and Furness
+    "E07000031": "E06000064",  # South Lakeland: Westmorland and Furness
+    **dict.fromkeys(
+        # Craven, Hambleton, Harrogate, Richmondshire, Ryedale, Scarborough, Selby
+        [
+            "E07000163",
+            "E07000164",
+            "E07000165",
+            "E07000166",
+            "E07000167",
+            "E07000168",
+            "E07000169",
+        ],
+        "E06000065",
+    ),
+    **dict.fromkeys(
+        # Mendip, Sedgemoor, South Somerset, Somerset West and Taunton
+        ["E07000187", "E07000188", "E07000189", "E07000246"],
+        "E06000066",
+    ),
 }
 
 FALLBACK_TEAM_NAME = "Regional Health Protection (no area found)"
@@ -128,31 +158,77 @@ def _references(obj) -> list[str]:
     return found
 
 
+# Saves a kept area with its new team (or unchanged) and moves the open escalations
+# of its items still held by its old team (the id given) to the area's team;
+# returns how many moved. The command passes the work core's (work.areas).
+KeptAreaSave = Callable[[Any, int], int]
+
+
+def _team_taking_over(area, area_model):
+    """The team for a kept area's people now: its successor authority's team for a
+    replaced district (where that authority is an area), else None (the fallback)."""
+    successor = area_model.objects.filter(
+        code=SUCCESSOR_OF_DISTRICT.get(area.code, "")
+    ).first()
+    return successor.local_team if successor is not None else None
+
+
 @transaction.atomic
-def areas_prune(*, area_model=Area, team_model=LocalTeam) -> list[str]:
+def areas_prune(
+    *,
+    area_model=Area,
+    team_model=LocalTeam,
+    kept_area_save: KeptAreaSave | None = None,
+) -> list[str]:
     """Remove the ONS areas that are not the service's (outside England, or replaced
     in 2019-2023) and their upper tiers' teams, where nothing refers to them.
 
     Only rows with those ONS codes are touched: an area or team made in the admin is
-    never removed. An area kept because records refer to it is given to the fallback
-    team, so its people's work goes where someone works it. Returns a line for each
-    one kept, naming what refers to it.
+    never removed. An area kept because records refer to it, and still with its own
+    old team (the upper tier's, as it was loaded), goes to the team serving its
+    people now: a replaced district to its successor authority's team, any other to
+    the fallback team. An area an administrator moved stays where it is.
+
+    With `kept_area_save` (the command's, with the real models) that save is the work
+    core's: the kept area's open escalations still at its old team go with it, also
+    where an earlier run moved the area and left them. Without it (the migration, on
+    historical models) the area alone is saved. Returns a line for each one kept,
+    naming what refers to it.
     """
     outside = _rows_outside_service()
     fallback = team_model.objects.filter(is_fallback=True).first()
     kept = []
-    for area in area_model.objects.filter(code__in=[row[0] for row in outside]):
+    # Locked, as an admin's move locks it: an item escalated meanwhile waits, then
+    # goes to the area's new team.
+    areas = area_model.objects.select_for_update().filter(
+        code__in=[row[0] for row in outside]
+    )
+    for area in areas.order_by("pk"):
         refs = _references(area)
         if not refs:
             area.delete()
             continue
         said = f"Area {area.name} ({area.code}): {', '.join(refs)}"
-        if fallback is not None and area.local_team_id != fallback.pk:
-            # Kept for its records, served from now on by the fallback team: work
-            # of its people is escalated there, not to a team no one is in.
-            area.local_team = fallback
-            area.save(update_fields=["local_team"])
-            said += f"; now served by {fallback.name}"
+        old_team = team_model.objects.filter(
+            code=area.upper_tier_code, is_fallback=False
+        ).first()
+        if old_team is not None and area.local_team_id == old_team.pk:
+            team = _team_taking_over(area, area_model) or fallback
+            if team is not None:
+                area.local_team = team
+                said += f"; now served by {team.name}"
+                if kept_area_save is None:
+                    area.save(update_fields=["local_team"])
+        if (
+            kept_area_save is not None
+            and old_team is not None
+            and area.local_team_id != old_team.pk
+        ):
+            moved = kept_area_save(area, old_team.pk)
+            if moved:
+                said += (
+                    f"; {moved} open escalation{'s' if moved != 1 else ''} went with it"
+                )
         kept.append(said)
     team_codes = {row[2] for row in outside} - {row[2] for row in service_rows()}
     teams = team_model.objects.filter(code__in=team_codes, is_fallback=False)

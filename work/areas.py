@@ -7,6 +7,9 @@ with the team that closed them, as history.
 The cases and contacts escalated carry the team holding them (`local_team`): those
 of the open escalations move too, so the new team sees them and the old one no
 longer does. Clusters carry only their area, so they follow it already.
+
+`manage.py load_areas` moves the areas outside the service that records keep in the
+same way, as the system's act (`areas_outside_service_prune`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from areas.models import Area, LocalTeam
+from areas.services import areas_prune
+from audit.models import AuditEvent
+from audit.services import audit_record
 from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
@@ -73,12 +79,74 @@ def area_save(*, area: Area, by: User, now: datetime | None = None) -> AreaSaved
     return _open_escalations_move(area=area, from_team_id=team_before, by=by, now=now)
 
 
+def area_outside_service_reason(area: Area, team: LocalTeam) -> str:
+    return (
+        f"The area moved to {team.name}: {area.name} is no longer an area of "
+        "the service."
+    )
+
+
+@atomic_operation
+def areas_outside_service_prune(*, now: datetime | None = None) -> list[str]:
+    """`areas_prune` for `manage.py load_areas`: a kept area outside the service
+    moved to the team serving its people now is moved as an administrator's move
+    would (the area's change audited, as the system's), and its open escalations,
+    with the cases and contacts they are about, go with it, each audited with the
+    reason; so do those an earlier run left at the area's old team. Returns the
+    lines naming what is kept."""
+    now = now or timezone.now()
+
+    def kept_area_save(area: Area, old_team_id: int) -> int:
+        _area_save_by_the_system(area=area, now=now)
+        return _open_escalations_move(
+            area=area,
+            from_team_id=old_team_id,
+            by=None,
+            now=now,
+            reason=area_outside_service_reason(area, area.local_team),
+        ).escalations_moved
+
+    return areas_prune(kept_area_save=kept_area_save)
+
+
+def _area_save_by_the_system(*, area: Area, now: datetime) -> None:
+    """Save an area's new team, audited as staffing's `area_save` audits an
+    administrator's move (old and new), with no one's name: the system's act."""
+    before = (
+        Area.objects.select_for_update(of=("self",))
+        .select_related("local_team")
+        .get(pk=area.pk)
+    )
+    if before.local_team_id == area.local_team_id:
+        return
+    area.save(update_fields=["local_team"])
+    audit_record(
+        user=None,
+        action=AuditEvent.Action.UPDATE,
+        obj=area,
+        detail={
+            "local_team": {
+                "from": before.local_team_id,
+                "to": area.local_team_id,
+                "from_name": str(before.local_team),
+                "to_name": str(area.local_team),
+            }
+        },
+        at=now,
+    )
+
+
 def _open_escalations_move(
-    *, area: Area, from_team_id: int, by: User, now: datetime
+    *,
+    area: Area,
+    from_team_id: int,
+    by: User | None,
+    now: datetime,
+    reason: str | None = None,
 ) -> AreaSaved:
     """Set-based: the area's open escalations at the old team are locked (in id
     order) and moved by one update, their cases and contacts by one update each,
-    and the audit rows written by one insert."""
+    and the audit rows written by one insert (`by` None: the system's)."""
     team = area.local_team
     rows = list(
         Escalation.objects.filter(
@@ -111,7 +179,7 @@ def _open_escalations_move(
             status=Status.ESCALATED,
             local_team_id=from_team_id,
         ).update(local_team=team)
-    reason = area_moved_reason(team)
+    reason = reason or area_moved_reason(team)
     escalations_given_back_audited(
         (
             (
