@@ -28,6 +28,7 @@ from clock import (
     local_moment,
     local_week_bounds,
 )
+from clock.written import short_time_today
 from rows.retry import atomic_operation
 
 from .access import profile_of
@@ -703,6 +704,52 @@ def shift_assign(
 
 # --- hours cap -------------------------------------------------------------------
 
+# What a cap page sends as the cap it showed when it sent none (drawn before pages
+# carried it): no cap is 0, so the change is refused as made from an unknown cap.
+CAP_NOT_SHOWN = 0
+
+
+class CapChangedSince(StaffingRefused):
+    """The cap is not the one the page showed when the change was made from it (it
+    was changed since, or the page did not say which it showed): saving would undo
+    that change unseen. Says what the cap is now, and who set it and when."""
+
+    def __init__(
+        self, *, cap: int, last: HoursCapChange | None, by: User, shown: int
+    ) -> None:
+        self.cap, self.last, self.shown = cap, last, shown
+        setter = last.changed_by if last is not None else None
+        self.by_them = setter is not None and setter.pk == by.pk
+        when = short_time_today(last.changed_at) if last is not None else ""
+        if shown == CAP_NOT_SHOWN:
+            set_by = ""
+            if last is not None:
+                who = "you" if self.by_them else _name_of(setter)
+                set_by = f", set by {who} at {when}" if who else f", set at {when}"
+            text = (
+                "This page was opened before it showed which cap it was changing: "
+                f"the cap is now {cap} hours{set_by}."
+            )
+        elif self.by_them:
+            text = (
+                f"You changed the cap to {cap} hours at {when} in another tab or "
+                "window, since this page was opened."
+            )
+        elif last is not None:
+            who = _name_of(setter)
+            text = (
+                f"The cap was changed to {cap} hours{f' by {who}' if who else ''} at "
+                f"{when} since you opened this page."
+            )
+        else:
+            text = f"The cap was changed to {cap} hours since you opened this page."
+        mine = "This" if self.by_them or shown == CAP_NOT_SHOWN else "Your"
+        super().__init__(f"{text} {mine} change is not saved: check it and save again.")
+
+
+def _name_of(user: User | None) -> str:
+    return (user.get_full_name() or user.get_username()) if user is not None else ""
+
 
 @atomic_operation
 def hours_cap_change(
@@ -712,9 +759,16 @@ def hours_cap_change(
     reason: str,
     by: User,
     now: datetime | None = None,
+    shown_cap: int | None = None,
 ) -> HoursCapChange:
     """Set one person's weekly hours cap, up to the configured ceiling, with a reason;
-    never one's own (another supervisor sets a supervisor's cap)."""
+    never one's own (another supervisor sets a supervisor's cap).
+
+    Given `shown_cap` (the cap the supervisor's page showed; CAP_NOT_SHOWN from a
+    page that did not say), a change made while the cap in force is another is
+    refused (CapChangedSince), under the row's lock, so one supervisor's change never
+    silently undoes another's. A change to the cap in force is refused as before
+    ("The cap is already ..."), which tells a form sent twice (work.sent_twice)."""
     if profile.user_id == by.pk:
         raise StaffingRefused(
             "You cannot change your own weekly hours cap: another supervisor must "
@@ -734,6 +788,16 @@ def hours_cap_change(
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
     if new_cap == profile.weekly_hours_cap:
         raise StaffingRefused(f"The cap is already {new_cap} hours.")
+    if shown_cap is not None and shown_cap != profile.weekly_hours_cap:
+        raise CapChangedSince(
+            cap=profile.weekly_hours_cap,
+            last=HoursCapChange.objects.filter(profile=profile)
+            .select_related("changed_by")
+            .order_by("-changed_at", "-pk")
+            .first(),
+            by=by,
+            shown=shown_cap,
+        )
     change = HoursCapChange.objects.create(
         profile=profile,
         old_cap=profile.weekly_hours_cap,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -42,6 +42,21 @@ def team(request: HttpRequest) -> HttpResponse:
     )
 
 
+# The cap form's hidden field: the cap the page showed, sent back with the change so
+# that one made while the cap was changed by someone else is refused, not saved over
+# theirs (services.CapChangedSince).
+SHOWN_CAP = "shown_cap"
+
+
+def _cap_shown(data: QueryDict) -> int:
+    """The cap the page sending `data` showed: CAP_NOT_SHOWN from a page drawn before
+    it said (or one that says no cap), which the service refuses, telling the cap."""
+    text = data.get(SHOWN_CAP, "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 5:
+        return services.CAP_NOT_SHOWN
+    return int(text)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @draws_its_form
@@ -51,8 +66,11 @@ def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
     form = HoursCapForm(
         request.POST or None, initial={"new_cap": member.weekly_hours_cap}
     )
+    shown_cap = member.weekly_hours_cap
     if request.method == "GET":
         put_typing_back(request, form, action=request.path)
+    elif _cap_shown(request.POST) != services.CAP_NOT_SHOWN:
+        shown_cap = _cap_shown(request.POST)  # drawn again as it was sent
     if request.method == "POST" and form.is_valid():
         try:
             services.hours_cap_change(
@@ -60,7 +78,13 @@ def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
                 new_cap=form.cleaned_data["new_cap"],
                 reason=form.cleaned_data["reason"],
                 by=request.user,
+                shown_cap=_cap_shown(request.POST),
             )
+        except services.CapChangedSince as exc:
+            # Nothing saved: the typing drawn again beside the cap now, the form now
+            # drawn from it (sent again once seen, it is taken).
+            member.weekly_hours_cap = shown_cap = exc.cap
+            form.add_error("new_cap", str(exc))
         except StaffingRefused as exc:
             if not cap_just_changed(
                 request.user,
@@ -97,6 +121,7 @@ def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "member": member,
+            "shown_cap": shown_cap,
             "history": history,
             "ceiling": settings.TRACING_WEEKLY_HOURS_CEILING,
         },

@@ -296,7 +296,10 @@ def test_changing_an_hours_cap_in_the_admin_writes_the_same_rows_as_the_supervis
 
     web_session(client, lead)
     page = doors.run(
-        lambda: client.post(reverse("staffing:hours_cap", args=[member.pk]), data),
+        lambda: client.post(
+            reverse("staffing:hours_cap", args=[member.pk]),
+            {**data, "shown_cap": 42},  # the cap the page showed
+        ),
         actors={lead: "ACTOR"},
     )
     web_session(client, superuser)
