@@ -32,12 +32,12 @@ the API and the figures' own beat task can all open the scope; it imports no mod
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +51,26 @@ _replica_reads: ContextVar[bool] = ContextVar("replica_reads", default=False)
 
 
 def replica_answers() -> bool:
-    """The replica is configured and its connection is open or opens now (the
-    settings give it a short connect timeout). A connection already open costs
-    nothing to check."""
+    """The replica is configured and its connection answers, or opens now (the
+    settings give it a short connect timeout).
+
+    A connection kept open from an earlier request is checked with a SELECT 1
+    (is_usable) and replaced when it does not answer: the check the settings'
+    CONN_HEALTH_CHECKS makes once a request before a kept connection's first query,
+    made here before the scope is chosen rather than after, so it costs no more
+    than before. A connection opened in this request, or already checked in it, is
+    not asked again: within a request a read the replica fails is made again on the
+    primary (read_on_replica, read_from_replica)."""
     if REPLICA not in connections:
         return False
+    replica = connections[REPLICA]
     try:
-        connections[REPLICA].ensure_connection()
+        if replica.settings_dict.get("CONN_HEALTH_CHECKS"):
+            replica.close_if_health_check_failed()
+        elif replica.connection is not None and not replica.is_usable():
+            # Without CONN_HEALTH_CHECKS (the settings turn them on): each scope.
+            replica.close()
+        replica.ensure_connection()
     except DatabaseError as exc:
         logger.warning(
             "The read replica does not answer (%s): reading the primary.", exc
@@ -66,11 +79,27 @@ def replica_answers() -> bool:
     return True
 
 
+def _replica_failed() -> bool:
+    """After an OperationalError in a replica scope: whether it was the replica's
+    connection that failed (gone, or no longer answering), rather than a query, or
+    the primary. One that failed is closed, so the next scope opens it afresh."""
+    if REPLICA not in connections:
+        return False
+    replica = connections[REPLICA]
+    if replica.connection is not None and replica.is_usable():
+        return False
+    with suppress(DatabaseError):  # already gone: nothing to close
+        replica.close()
+    return True
+
+
 @contextmanager
 def replica_reads() -> Iterator[None]:
     """The reads made inside may be served by the replica (when there is one). A
     replica that does not answer is passed by: the reads go to the primary, as
-    they would with no replica at all (the replica is a help, not a dependency)."""
+    they would with no replica at all (the replica is a help, not a dependency).
+    Whether it answers is asked as the scope opens; a read inside that the replica
+    then fails raises (read_on_replica makes it again on the primary)."""
     token = _replica_reads.set(replica_answers())
     try:
         yield
@@ -78,24 +107,65 @@ def replica_reads() -> Iterator[None]:
         _replica_reads.reset(token)
 
 
-def read_from_replica(chunks: Iterable[T]) -> Iterator[T]:
+def read_on_replica(read: Callable[[], T]) -> T:
+    """`read()` made inside replica_reads(); made again on the primary if the
+    replica's connection fails under it (a replica that went down after it was
+    checked). `read` must be safe to make twice: reads only, the audit rows after."""
+    try:
+        with replica_reads():
+            return read()
+    except OperationalError:
+        if not _replica_failed():
+            raise
+    logger.warning("The read replica failed a read: reading the primary.")
+    return read()
+
+
+def read_from_replica(chunks: Iterable[T] | Callable[[], Iterable[T]]) -> Iterator[T]:
     """A lazy iterable (a streamed response's content) whose reads may be served by
     the replica. The scope is opened for each step and closed before the chunk is
     handed on: a streamed response is iterated by the server after the view has
     returned, so a scope around the view's body would be closed by then, and one
-    left open between steps would cover whatever the server does in between."""
-    steps = iter(chunks)
+    left open between steps would cover whatever the server does in between.
+
+    Given a function that makes the chunks rather than the chunks, a stream the
+    replica fails before anything has been handed on is made again from the start
+    on the primary. The first chunk (an export's header, made without reading) is
+    then held back until the second has been made, so that the first read has been
+    made before the first byte is sent."""
     # Whether the replica answers is asked once for the stream, not for each of its
     # (often tens of thousands of) steps.
     use_replica = replica_answers()
+    make: Callable[[], Iterable[T]] | None
+    if callable(chunks):
+        make = chunks
+        steps = iter(chunks())
+    else:
+        make = None
+        steps = iter(chunks)
+    held: list[T] = []  # the first chunk, until the second is made
+    sent = False
     while True:
         token = _replica_reads.set(use_replica)
         try:
             chunk = next(steps)
         except StopIteration:
+            yield from held
             return
+        except OperationalError:
+            if make is None or sent or not use_replica or not _replica_failed():
+                raise
+            logger.warning("The read replica failed a stream: reading the primary.")
+            use_replica, steps, held = False, iter(make()), []
+            continue
         finally:
             _replica_reads.reset(token)
+        if make is not None and not sent and not held:
+            held.append(chunk)
+            continue
+        sent = True
+        yield from held
+        held = []
         yield chunk
 
 
