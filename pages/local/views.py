@@ -6,6 +6,9 @@ team's item is a 404, and only tier 1 staff (and superusers) get in at all.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -26,7 +29,8 @@ from django.views.decorators.http import require_GET, require_POST
 from audit.models import AuditEvent
 from audit.services import audit_list_view, audit_record, audit_view
 from cases.errors import IllegalTransition
-from cases.models import SettingVisit
+from cases.models import Case, SettingVisit
+from contacts.models import Contact, Exposure
 from escalations.clusters import cluster_cases, cluster_mark_reviewed
 from escalations.models import Escalation
 from escalations.selectors import (
@@ -645,22 +649,82 @@ def cluster_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True)
+class Naming:
+    """Someone a cluster's case named, with the exposure as that case named it: the
+    contact's own when the case named them first, else the case's further naming
+    (an Exposure row) of another case's contact."""
+
+    contact: Contact
+    exposure: str
+    exposure_date: date
+    # Another case named them first: one person is one contact to call.
+    named_first_elsewhere: bool
+
+    def get_exposure_display(self) -> str:
+        return str(Contact.Exposure(self.exposure).label)
+
+
+def _namings_of(
+    cases: Sequence[Case], visible: QuerySet[Contact]
+) -> dict[int, list[Naming]]:
+    """Everyone each case named (Contact.objects.named_by, for all the cases at
+    once) that the user may see, by case, in the order the contacts were made.
+
+    One query: the contacts any of the cases named (ids from the two indexed
+    lookups joined by UNION, as named_by), each joined to those cases' further
+    namings of it, so that a contact named by several of them comes once for each."""
+    ids = [case.pk for case in cases]
+    own = Contact.objects.filter(case_id__in=ids).values("pk")
+    named_again = Exposure.objects.filter(case_id__in=ids).values("contact_id")
+    rows = (
+        visible.filter(pk__in=own.union(named_again))
+        .annotate(
+            naming=FilteredRelation(
+                "further_exposures",
+                condition=Q(further_exposures__case_id__in=ids),
+            ),
+            naming_case_id=F("naming__case_id"),
+            naming_exposure=F("naming__exposure"),
+            naming_exposure_date=F("naming__exposure_date"),
+        )
+        .select_related("person", "area")
+        .order_by("created_at", "pk", "naming_case_id")
+    )
+    namings: dict[int, list[Naming]] = {pk: [] for pk in ids}
+    first_named: set[int] = set()
+    for contact in rows:
+        if contact.case_id in namings and contact.pk not in first_named:
+            first_named.add(contact.pk)
+            namings[contact.case_id].append(
+                Naming(
+                    contact=contact,
+                    exposure=contact.exposure,
+                    exposure_date=contact.exposure_date,
+                    named_first_elsewhere=False,
+                )
+            )
+        if contact.naming_case_id is not None:
+            namings[contact.naming_case_id].append(
+                Naming(
+                    contact=contact,
+                    exposure=contact.naming_exposure,
+                    exposure_date=contact.naming_exposure_date,
+                    named_first_elsewhere=True,
+                )
+            )
+    return namings
+
+
 @login_required
 @require_GET
 def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A cluster's setting, its cases (those this team may see) and their contacts."""
+    """A cluster's setting, its cases (those this team may see) and everyone each of
+    them named in the team's areas."""
     require_local_workspace(request.user)
     cluster = get_cluster_for(request.user, pk)
-    visible_contacts = contacts_visible_to(request.user).select_related(
-        "person", "area"
-    )
     cases = list(
         cluster_cases(cluster, cases_visible_to(request.user)).prefetch_related(
-            Prefetch(
-                "contacts",
-                queryset=visible_contacts.order_by("created_at", "pk"),
-                to_attr="visible_contacts",
-            ),
             Prefetch(
                 "visits",
                 queryset=SettingVisit.objects.filter(
@@ -670,6 +734,9 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ),
         )
     )
+    namings = _namings_of(cases, contacts_visible_to(request.user))
+    for case in cases:
+        case.namings = namings[case.pk]
     total = cluster.cases.count()
     audit_view(
         user=request.user,
@@ -680,7 +747,7 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # Each person shown (a case, a contact of one), in their own trail too.
     audit_list_view(
         user=request.user,
-        items=[*cases, *(c for case in cases for c in case.visible_contacts)],
+        items=[*cases, *(n.contact for case in cases for n in namings[case.pk])],
         via="page",
         list_name="cluster",
         detail={"cluster": cluster.pk},
