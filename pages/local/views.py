@@ -42,7 +42,7 @@ from escalations.selectors import (
     escalation_queue_after,
     escalation_search,
 )
-from figures.replica import read_from_replica, replica_reads
+from figures.replica import read_from_replica, read_on_replica
 from work.access.cases import cases_visible_to
 from work.access.clusters import clusters_visible_to, get_cluster_for
 from work.access.contacts import contacts_visible_to
@@ -298,8 +298,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     # The rows are read from the replica when there is one (figures/replica.py): an
     # export is a snapshot, and one a few seconds old serves as well as one taken
     # now. The audit rows are written to the primary all the same.
-    with replica_reads():
-        count = rows.count()
+    count = read_on_replica(rows.count)
     export = audit_record(
         user=request.user,
         action=AuditEvent.Action.EXPORT,
@@ -324,9 +323,10 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         )
 
     # The lines are read as the server sends them, after this view has returned:
-    # the scope goes with the stream, opened for each batch.
+    # the scope goes with the stream, opened for each batch (and the stream made
+    # again on the primary if the replica fails it before its first line is sent).
     response = StreamingHttpResponse(
-        read_from_replica(escalations_csv_lines(rows, on_batch=audit_batch)),
+        read_from_replica(lambda: escalations_csv_lines(rows, on_batch=audit_batch)),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -13,9 +13,10 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from audit.services import audit_list_view
-from figures.replica import replica_reads
+from figures.replica import read_on_replica
 from work.access.people import (
     SEARCH_LIMIT,
+    PersonFound,
     may_search_people,
     parse_person_query,
     people_found,
@@ -61,10 +62,12 @@ def people_search_view(request: HttpRequest) -> HttpResponse:
     more = False
     if form.is_bound and form.is_valid():
         query = parse_person_query(form.cleaned_data["q"])
+
         # Read from the replica when there is one (figures/replica.py): people are
         # found by records made minutes or days ago, and a record opened from the
-        # results is read afresh from the primary.
-        with replica_reads():
+        # results is read afresh from the primary. A replica that fails the search
+        # under it is passed by: the search is made again on the primary.
+        def search() -> tuple[list[PersonFound], bool]:
             # One more than are shown says whether more matched, without counting
             # every match (a date of birth matches thousands nationally).
             people = list(
@@ -75,9 +78,11 @@ def people_search_view(request: HttpRequest) -> HttpResponse:
                     limit=SEARCH_LIMIT + 1,
                 )
             )
-            more = len(people) > SEARCH_LIMIT
-            people = people[:SEARCH_LIMIT]
-            results = people_found(request.user, people)
+            shown = people[:SEARCH_LIMIT]
+            return people_found(request.user, shown), len(people) > SEARCH_LIMIT
+
+        results, more = read_on_replica(search)
+        people = [row.person for row in results]
         audit_list_view(
             user=request.user, items=people, via="page", list_name="people search"
         )
