@@ -342,15 +342,19 @@ class WorkItem(models.Model):
         self.escalate_due_at = None
         self._save("reached_at", "reached_route", "next_attempt_at", "escalate_due_at")
 
-    def mark_reached_online(self, *, now: datetime) -> None:
+    def mark_reached_online(self, *, now: datetime, more_to_hear: bool = False) -> None:
         """Reached by the online route. A case someone holds, or one reached by phone
         already (waiting to be finished), stays reached for a caseworker to finish
-        (the assessment); a case nobody has worked yet, and a contact, are done with."""
+        (the assessment); so does one with `more_to_hear` than the online route took
+        (people past its limit, whom they were asked to ring about). A case nobody
+        has worked yet, and a contact, are done with."""
         if not self.is_workable:
             raise self._refuse("answered online")
         reached_before = self.status == Status.REACHED
         self.note_reached_online(now=now)
-        if self.worked_after_reach and (self.assignee_id is not None or reached_before):
+        if self.worked_after_reach and (
+            self.assignee_id is not None or reached_before or more_to_hear
+        ):
             self.status = Status.REACHED
             self._save("status")
         elif self.worked_after_reach:
@@ -360,6 +364,22 @@ class WorkItem(models.Model):
         else:
             self.status = Status.REACHED
             self._save("status")
+
+    def mark_reopened_online(self) -> None:
+        """A case completed by its own answer online (nobody held it) whose person
+        then sent more people than the online route takes, and was asked to ring
+        about them: reached again, unheld (the pool), for a caseworker to hear them
+        out and finish it; its reaching kept. Only such a case."""
+        if not (
+            self.worked_after_reach
+            and self.status == Status.COMPLETED
+            and self.assignee_id is None
+            and self.reached_route == Route.ONLINE
+        ):
+            raise self._refuse("reopened")
+        self.status = Status.REACHED
+        self.completed_at = None
+        self._save("status", "completed_at")
 
     def mark_completed(self, *, now: datetime) -> None:
         if self.status != Status.REACHED:

@@ -25,7 +25,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import CharField, QuerySet, Value
+from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -656,7 +656,10 @@ def online_case_submit(
     Bounded, whoever holds the link: the people past CASE_LINK_PEOPLE_MAX are not
     added (CaseAnswered.not_added names them), and a contact at a number or address
     CONTACT_TEXTS_PER_ADDRESS of the case's contacts were told at already is added
-    but not messaged: phoned, as one with no mobile is.
+    but not messaged: phoned, as one with no mobile is. Those not added are told to
+    ring 119, so the case must be open to a caseworker then: not completed by the
+    first answer, nor left completed by it (reopened, reached and in the pool,
+    unless someone holds it), and audited so.
     """
     now = now or timezone.now()
     locked_link = _locked_link(link, now, OnlineLink.Purpose.CASE, more=True)
@@ -688,6 +691,10 @@ def online_case_submit(
         rows = [(i, r) for i, r in rows if i not in named]
     room = _room_on_the_link(case)
     rows, beyond = rows[:room], [r for _, r in rows[room:]]
+    # People left out are told to ring 119: a caseworker must be able to add them.
+    reopened = bool(beyond) and case.status == Status.COMPLETED
+    if reopened:
+        case.mark_reopened_online()  # completed by this link (case_takes_answers)
     with _taking_answers(case):
         try:
             added = contacts_add_many(
@@ -725,9 +732,13 @@ def online_case_submit(
             language=answer.language or locked_link.language,
         )
     if not more:
-        case.mark_reached_online(now=now)
+        case.mark_reached_online(now=now, more_to_hear=bool(beyond))
         locked_link.submitted_at = now
         locked_link.save(update_fields=["submitted_at"])
+    # Reached and unheld, with people to add by phone: to the pool's next taker.
+    left_open = bool(beyond) and (reopened or not more) and case.assignee_id is None
+    if left_open:
+        assignment_run_after_commit()
     audit_record(
         user=None,
         action=AuditEvent.Action.UPDATE,
@@ -739,6 +750,10 @@ def online_case_submit(
             "visits": visits if more else len(answer.visits),
             # How many, never who: the trail outlives pseudonymisation.
             **({"not added": len(beyond)} if beyond else {}),
+            # Why a case its link would complete, or had, is a caseworker's again.
+            **(
+                {"reopened" if reopened else "left open": _TO_HEAR} if left_open else {}
+            ),
             **({"links withheld": withheld} if withheld else {}),
         },
         at=now,
@@ -750,6 +765,9 @@ def online_case_submit(
         more=more,
         not_added=tuple(f"{r.person.first_name} {r.person.last_name}" for r in beyond),
     )
+
+
+_TO_HEAR = "people past the link's limit, asked to call 119"
 
 
 def _room_on_the_link(case: Case) -> int:
@@ -827,6 +845,33 @@ def online_link_withheld(item: WorkItem) -> str:
         f"No link sent: {told} {texts} had gone to the same {place} for other people "
         f"this case named, and no more than {CONTACT_TEXTS_PER_ADDRESS} go to one. "
         "Phone them to tell them to stay at home."
+    )
+
+
+def online_people_not_saved(case: Case) -> str:
+    """For the case's page: how many people the case typed on their link were not
+    saved (past CASE_LINK_PEOPLE_MAX, or sent once the link took no more), whom
+    they were told to call 119 about, as their caseworker is told; "" for none.
+    Counted from the case's trail, which keeps how many, never who: someone sent
+    twice counts twice. One query (the case's trail, by its index)."""
+    details = AuditEvent.objects.filter(
+        Q(detail__has_key="not added") | Q(detail__online="not saved"),
+        object_type=Case._meta.label_lower,
+        object_id=str(case.pk),
+    ).values_list("detail", flat=True)
+    people = sum(
+        int(d.get("not added", 0))
+        if d.get("online") != "not saved"
+        else int(d.get("contacts", 0))
+        for d in details
+    )
+    if not people:
+        return ""
+    who = "1 person" if people == 1 else f"{people} people"
+    return (
+        f"{who} they entered online could not be saved, and they were asked to "
+        "call 119 about them. Ask who they are, and add them as contacts. (Counted "
+        "as sent: someone sent twice is counted twice.)"
     )
 
 

@@ -69,6 +69,7 @@ from work.online import (
     SUPPORT_KINDS,
     online_link_resend,
     online_link_withheld,
+    online_people_not_saved,
     online_progress,
 )
 from work.queues import (
@@ -211,6 +212,8 @@ class OnlineSummary:
     no_call_before: str = ""
     # A contact sent no link: why (too many texts to one number from the case).
     withheld: str = ""
+    # A case: the people they entered online that were not saved (asked to call).
+    not_saved: str = ""
     may_resend: bool = False
     resend_url: str = ""
 
@@ -300,6 +303,7 @@ def online_summary(item: WorkItem, *, now: datetime, resend_url: str) -> OnlineS
         support=support,
         note=link.note,
         no_call_before=no_call_before,
+        not_saved=online_people_not_saved(item) if isinstance(item, Case) else "",
         may_resend=is_open,
         resend_url=resend_url,
     )
