@@ -25,8 +25,7 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.functions import Concat
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from areas.postcodes import locate_postcode
@@ -872,18 +871,6 @@ def online_people_not_saved(case: Case) -> str:
         f"{who} they entered online could not be saved, and they were asked to "
         "call 119 about them. Ask who they are, and add them as contacts. (Counted "
         "as sent: someone sent twice is counted twice.)"
-    )
-
-
-def named_by(case: Case) -> list[str]:
-    """The names of the people a case has named (Contact.objects.named_by: its
-    contacts, and those its naming joined): what its page, sent to a link that
-    takes no more, is not told it lost."""
-    name = Concat(
-        "person__first_name", Value(" "), "person__last_name", output_field=CharField()
-    )
-    return list(
-        Contact.objects.named_by(case.pk).annotate(n=name).values_list("n", flat=True)
     )
 
 

@@ -27,6 +27,7 @@ phoned, or for help. The token in the address is the authority (work.online).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -48,7 +49,6 @@ from work.online import (
     LinkUnusable,
     NothingNew,
     case_takes_answers,
-    named_by,
     online_case_not_saved,
     online_case_submit,
     online_contact_answer,
@@ -207,6 +207,35 @@ def _date_changed(later: Contact, language: str) -> list[str]:
     return lines
 
 
+# How long after a case's link stopped working (replaced by a newer one, or out of
+# time) a page opened while it worked may still be sent: what was typed on it is
+# listed back, to call 119 about. Long enough to finish typing; past it, the link
+# is one that does not work, whatever is sent to it (a text kept on a shared phone).
+TYPING_GRACE = timedelta(hours=1)
+
+
+def _stopped_at(link: OnlineLink, now: datetime) -> datetime | None:
+    """When the link stopped working, replaced or out of time; None while it works
+    (used or not)."""
+    ends = [link.revoked_at] if link.revoked_at is not None else []
+    if link.expires_at <= now:
+        ends.append(link.expires_at)
+    return min(ends, default=None)
+
+
+def _typed_on_a_working_page(link: OnlineLink, now: datetime) -> bool:
+    """What is sent may have been typed on a page the link showed while it worked:
+    it works still, or stopped within TYPING_GRACE, after it was first opened."""
+    stopped = _stopped_at(link, now)
+    if stopped is None:
+        return True
+    return (
+        link.opened_at is not None
+        and link.opened_at <= stopped
+        and now - stopped <= TYPING_GRACE
+    )
+
+
 def _refused(
     request: HttpRequest, hashed: str, asked: str | None, *, saved: bool = False
 ) -> HttpResponse:
@@ -215,10 +244,13 @@ def _refused(
     Send, the text opened again), or, unexpired, that their local team or a
     contact tracer has it in hand, or has finished it (audited as the link's page
     is); with their date to stay at home, or, named again since for a later date,
-    that it has changed and to when (_named_again_later). People typed on a case's page that are not among those it holds are never
-    dropped unsaid, even on a link replaced or out of time: the page lists them,
-    and the number to ring (and the trail of the case says so). Any other gets the
-    one page of every link that does not work."""
+    that it has changed and to when (_named_again_later). People typed on a case's
+    page are never dropped unsaid, even when its link was replaced or ran out of
+    time moments before (TYPING_GRACE): the page lists them all, as typed, and the
+    number to ring (and the trail of the case says so). The list is never checked
+    against whom the case named: it would tell whoever holds an old text who was.
+    Any other gets the one page of every link that does not work; and whatever is
+    sent to a link gets the page its opening would, but for that list."""
     link = (
         OnlineLink.objects.select_related("case", "contact")
         .filter(token_hash=hashed)
@@ -227,16 +259,16 @@ def _refused(
     if link is None:
         return _unusable(request, asked or "en")
     item = link.item
+    now = timezone.now()
     unsaved: list[str] = []
-    if not saved and link.purpose == OnlineLink.Purpose.CASE:
-        # Whatever stopped the link (the case moved on, a newer link sent, its time
-        # up), the people typed on the page it showed are listed, not lost unsaid.
-        held = {" ".join(name.split()).casefold() for name in named_by(item)}
-        unsaved = [
-            name
-            for name in _typed_people(request)
-            if " ".join(name.split()).casefold() not in held
-        ]
+    if (
+        not saved
+        and link.purpose == OnlineLink.Purpose.CASE
+        and _typed_on_a_working_page(link, now)
+    ):
+        # Whatever stopped the link (the case moved on, a newer link sent just now,
+        # its time just up), the people typed on the page it showed are listed.
+        unsaved = _typed_people(request)
     if link.revoked_at is not None and not unsaved:
         return _unusable(request, asked or "en")
     if unsaved:
@@ -244,7 +276,7 @@ def _refused(
         online_case_not_saved(link=link, people=len(unsaved))
     elif link.submitted_at is not None:
         title, body = "already_title", "already_body"
-    elif link.expires_at <= timezone.now() or _answerable(link):
+    elif link.expires_at <= now or _answerable(link):
         # Expired; or nothing has moved on (the link was refused for another
         # reason): nothing more to say.
         return _unusable(request, asked or "en")
