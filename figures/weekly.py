@@ -47,7 +47,10 @@ week's kind and key, the scope and CACHE_VERSION), as the figures page promises
 ("worked out again at least once a day"): its cohort is fixed, but its items are
 counted as reached however late, so what still changes (a later reach, a correction)
 is seen within the day, or at once when forget_cached_figures() is called (a merge,
-an erasure, an area moved to another team). The beat's refresh works the weeks it
+an erasure, an area moved to another team), even when the cache did not answer then:
+the forgetting is then marked in the database (figures.models.FiguresForgotten),
+whose token is part of every key, so what was cached before it is never read once
+the cache is back. The beat's refresh works the weeks it
 keeps warm out again before they are a day old, replacing the cached copy, so their
 readers are still answered from the cache (figures/weekly_refresh.py). The week still
 open, and a week over for less than SETTLES_AFTER, are cached for
@@ -117,6 +120,7 @@ from people.models import Person
 from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Shift, Tier
 
+from .models import FiguresForgotten
 from .percentile import Hours, PercentileCont, percentile_cont
 from .utilisation import busy_seconds
 
@@ -905,8 +909,27 @@ def _compute(*, period: Period, scope: Scope, now: datetime) -> WeekFigures:
 # --- the cache --------------------------------------------------------------------
 
 
-def cache_generation() -> str:
-    return str(cache.get(_generation_key()) or "0")
+def forgotten_in_database() -> str:
+    """The token of the last forgetting the cache missed ("0": none). One read of
+    one row by its primary key (some 0.1 ms on the server, plus a round trip), on
+    the database the figures are read from: a replica has the marker as soon as it
+    has the change that called for it."""
+    token = (
+        FiguresForgotten.objects.filter(pk=FiguresForgotten.ONE_ROW)
+        .values_list("token", flat=True)
+        .first()
+    )
+    return token or "0"
+
+
+def cache_generation(forgotten: str | None = None) -> str:
+    """The generation in the keys of the cached figures: the cache's own (a new one
+    at each forget_cached_figures) and the database's marker of the forgettings the
+    cache missed (`forgotten`, read if not given). Raises if the cache does not
+    answer."""
+    if forgotten is None:
+        forgotten = forgotten_in_database()
+    return f"{cache.get(_generation_key()) or '0'}.{forgotten}"
 
 
 def _namespace() -> str:
@@ -953,8 +976,25 @@ def forget_cached_figures() -> None:
     """Every cached week is read afresh from now on: after a change to what past weeks
     count (a merge or its undoing, an erasure, an area moved to another team, a
     correction of old data; tests whose data differ for the same week). Call it once
-    the change is committed, or a reader in between caches the old figures anew."""
-    cache.set(_generation_key(), uuid.uuid4().hex, None)
+    the change is committed, or a reader in between caches the old figures anew.
+
+    A cache that does not answer (Redis down or hung) is never an error here, as
+    the change is saved: the forgetting is marked in the database instead (one row,
+    figures.models.FiguresForgotten), and the figures cached before it are not read
+    once the cache is back."""
+    try:
+        cache.set(_generation_key(), uuid.uuid4().hex, None)
+    except Exception:
+        logger.warning(
+            "figures cache unavailable: forgetting the figures in the database",
+            exc_info=True,
+        )
+        # A set that timed out may yet have been made: the marker is a new token
+        # either way, so the old keys are left behind all the same.
+        FiguresForgotten.objects.update_or_create(
+            pk=FiguresForgotten.ONE_ROW,
+            defaults={"token": uuid.uuid4().hex, "at": timezone.now()},
+        )
 
 
 def weekly_figures(
@@ -965,11 +1005,33 @@ def weekly_figures(
     a day at most, the open week for settings.FIGURES_OPEN_WEEK_SECONDS (0: computed
     on every call). Figures not in the cache, or older than that, are computed by one
     reader at a time (computed_once). A cache that does not answer is passed by,
-    never an error."""
+    never an error. Cached figures cost one query: the marker of the forgettings the
+    cache missed (forgotten_in_database)."""
     now = now or timezone.now()
     open_week, seconds = cached_for(period, now)
     if not seconds:
         return compute_weekly_figures(period=period, scope=scope, now=now)
+    return _weekly_figures_cached(
+        period=period,
+        scope=scope,
+        now=now,
+        forgotten=forgotten_in_database(),
+        open_week=open_week,
+        seconds=seconds,
+    )
+
+
+def _weekly_figures_cached(
+    *,
+    period: Period,
+    scope: Scope,
+    now: datetime,
+    forgotten: str,
+    open_week: bool,
+    seconds: int,
+) -> WeekFigures:
+    """weekly_figures of a week that is cached (`seconds`), the database's marker
+    (`forgotten`) read already."""
 
     def fresh(cached: Any) -> bool:
         # An entry also ages by the app's clock (its `now`), not only by the cache's
@@ -979,7 +1041,7 @@ def weekly_figures(
         return now - cached.computed_at < timedelta(seconds=seconds)
 
     try:
-        key = cache_key(period, scope, cache_generation(), open_week=open_week)
+        key = cache_key(period, scope, cache_generation(forgotten), open_week=open_week)
         cached = cache.get(key)
     except Exception:  # the cache is a help, not a dependency
         logger.warning("figures cache unavailable", exc_info=True)
@@ -1069,9 +1131,28 @@ def weekly_trend(
     until: Period | None = None,
 ) -> list[WeekFigures]:
     """The figures of `weeks` weeks, oldest first, ending with the last complete
-    week (or `until`, whose kind then rules). Closed weeks come from the cache."""
+    week (or `until`, whose kind then rules). Closed weeks come from the cache,
+    with one read of the database's marker (forgotten_in_database) for them all."""
     last = until or Period.last_complete(kind)
-    return [
-        weekly_figures(period=last.previous(n), scope=scope)
-        for n in range(max(weeks, 0) - 1, -1, -1)
-    ]
+    now = timezone.now()
+    forgotten: str | None = None
+    trend = []
+    for n in range(max(weeks, 0) - 1, -1, -1):
+        period = last.previous(n)
+        open_week, seconds = cached_for(period, now)
+        if not seconds:
+            trend.append(compute_weekly_figures(period=period, scope=scope, now=now))
+            continue
+        if forgotten is None:
+            forgotten = forgotten_in_database()
+        trend.append(
+            _weekly_figures_cached(
+                period=period,
+                scope=scope,
+                now=now,
+                forgotten=forgotten,
+                open_week=open_week,
+                seconds=seconds,
+            )
+        )
+    return trend

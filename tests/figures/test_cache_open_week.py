@@ -31,6 +31,9 @@ ENGLAND = Scope.england()
 # The England queries (cases, contacts, times, the staff's shifts and calls); on
 # PostgreSQL with the memory setting's savepoint, set_config and release around them.
 BLOCKS = 5 + 3 if connection.vendor == "postgresql" else 7
+# A cached week's one query: the database's marker of the forgettings the cache
+# missed (figures.weekly.forgotten_in_database), read before the cache.
+MARKER = 1
 
 
 def case_transferred(at: dt.datetime) -> None:
@@ -50,7 +53,7 @@ def test_open_week_is_answered_from_the_cache_within_its_minutes(
     case_transferred(NOW)
     clock.shift(dt.timedelta(seconds=299))
 
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(MARKER):
         figures = weekly_figures(period=WEEK, scope=ENGLAND)
 
     assert figures.cases.transferred == 1
@@ -64,12 +67,12 @@ def test_open_week_is_counted_afresh_once_its_minutes_are_up(
     case_transferred(NOW)
     clock.shift(dt.timedelta(seconds=301))
 
-    with django_assert_num_queries(BLOCKS):
+    with django_assert_num_queries(MARKER + BLOCKS):
         figures = weekly_figures(period=WEEK, scope=ENGLAND)
 
     assert figures.cases.transferred == 2
     # ...and the fresh figures are what the next few minutes are answered with.
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(MARKER):
         assert weekly_figures(period=WEEK, scope=ENGLAND) == figures
 
 
@@ -111,7 +114,7 @@ def test_the_open_weeks_figures_are_not_taken_for_the_closed_weeks(
     # A minute after the week settled (72 hours after its last midnight): read afresh.
     clock.move_to(dt.datetime(2021, 1, 17, 0, 1, tzinfo=NOW.tzinfo))
 
-    with django_assert_num_queries(BLOCKS):
+    with django_assert_num_queries(MARKER + BLOCKS):
         figures = weekly_figures(period=WEEK, scope=ENGLAND)
 
     assert figures.cases.transferred == 2
@@ -137,7 +140,7 @@ def test_forgetting_the_cached_figures_forgets_the_open_week_too(
     case_transferred(NOW)
     forget_cached_figures()
 
-    with django_assert_num_queries(BLOCKS):
+    with django_assert_num_queries(MARKER + BLOCKS):
         figures = weekly_figures(period=WEEK, scope=ENGLAND)
 
     assert figures.cases.transferred == 1
@@ -168,5 +171,5 @@ def test_a_week_just_over_counts_its_last_day_reached_after_it(
     clock.move_to(dt.datetime(2021, 1, 17, 0, 1, tzinfo=NOW.tzinfo))
     weekly_figures(period=WEEK, scope=ENGLAND)
     clock.shift(dt.timedelta(hours=23))
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(MARKER):
         weekly_figures(period=WEEK, scope=ENGLAND)

@@ -100,7 +100,7 @@ def test_the_refresh_replaces_a_closed_weeks_figures_so_readers_do_not_wait(
     clock.shift(dt.timedelta(hours=13))
     weekly_figures_refresh_task.apply().get()
 
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # the marker (forgotten_in_database)
         figures = weekly_figures(period=WEEK, scope=Scope.england())
     assert figures.cases.reached == 2
 
@@ -117,7 +117,7 @@ def test_a_teams_last_week_is_worked_out_again_by_the_refresh(
     clock.shift(dt.timedelta(hours=25))
     weekly_figures_refresh_task.apply().get()
 
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # the marker (forgotten_in_database)
         figures = weekly_figures(period=LAST, scope=team)
     assert figures.cases.reached == 2
 
