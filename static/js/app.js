@@ -8,10 +8,12 @@ document.body.classList.add("js-enabled", "nhsuk-frontend-supported");
 initAll();
 
 // --- focus: a confirmation or an error summary takes it, on load and after a swap ---
+// The root itself counts: a swap of the element itself (outerHTML: a row of New
+// starters) puts in its place the confirmation that is to take focus.
 function focusFirst(root) {
-  const target =
-    root.querySelector(".nhsuk-error-summary") ||
-    root.querySelector("[data-focus-on-load]");
+  const find = (selector) =>
+    root.matches?.(selector) ? root : root.querySelector(selector);
+  const target = find(".nhsuk-error-summary") || find("[data-focus-on-load]");
   if (target) {
     if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
     target.focus();
@@ -19,13 +21,17 @@ function focusFirst(root) {
   }
 }
 focusFirst(document);
-// A swap of the target itself (outerHTML) leaves event.detail.target detached: its
-// replacement, by the same id, is where the new content is. A page drawn again by Back
-// or Forward (htmx's history restore) names no target: the element swapped is it.
+// A swap of the target itself (outerHTML) leaves event.detail.target detached: htmx
+// fires the event on each element it put in its place (event.target), which is where
+// the new content is (failing that, the replacement by the same id). A page drawn
+// again by Back or Forward (htmx's history restore) names no target: the element
+// swapped is it.
 function swapped(event) {
   const target = event.detail?.target;
   if (!target) return event.target instanceof Element ? event.target : document.body;
   if (target.isConnected) return target;
+  const put = event.target;
+  if (put instanceof Element && put.isConnected && put !== document.body) return put;
   return (target.id && document.getElementById(target.id)) || document.body;
 }
 document.body.addEventListener("htmx:afterSwap", (event) => {
@@ -33,6 +39,23 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
   initAll({ scope: root });
   focusFirst(root);
   keepTypedShownBack(root);
+});
+
+// --- the title says "Error: " while a form's errors show (the NHS.UK error pattern) ---
+// The server titles a page drawn with errors so; a section swapped in has no title of
+// its own. (After settling: htmx sets a title the answer carries after the swap.)
+const ERROR_PREFIX = document.documentElement.lang.toLowerCase().startsWith("cy")
+  ? "Gwall: "
+  : "Error: ";
+const SUMMARY = ".nhsuk-error-summary";
+document.body.addEventListener("htmx:afterSettle", (event) => {
+  const root = swapped(event);
+  const titled = document.title.startsWith(ERROR_PREFIX);
+  if (root.matches?.(SUMMARY) || root.querySelector(SUMMARY)) {
+    if (!titled) document.title = ERROR_PREFIX + document.title;
+  } else if (titled && !document.querySelector(SUMMARY)) {
+    document.title = document.title.slice(ERROR_PREFIX.length);
+  }
 });
 
 // --- a request the server refused, or could not be sent: said, the typing kept -----
