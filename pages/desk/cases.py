@@ -122,6 +122,9 @@ OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 ASSESSMENT = CaseDraft.Section.ASSESSMENT
 CONTACTS = CaseDraft.Section.CONTACTS
 PAGE = "cases/case_detail.html"
+# What draws the contacts section, the people the case named (docs/access.md: each
+# person shown is a read): the whole page, and the section's own htmx answer.
+DRAWS_CONTACTS = (PAGE, f"{PAGE}#contacts_response")
 
 
 def work_url(item) -> str:
@@ -578,6 +581,19 @@ def _restored_rows(
     return [left.get(index, {}) for index in range(max(left) + 1)]
 
 
+def _contacts_shown(
+    user: Any, contacts: list[Contact], named_elsewhere: list[NamedElsewhere]
+) -> None:
+    """The contacts section shows each person the case named (name, phone or email,
+    exposure, isolation): a read of each, audited as a list viewed, in one INSERT."""
+    audit_list_view(
+        user=user,
+        items=[*contacts, *(n.exposure.contact for n in named_elsewhere)],
+        via="page",
+        list_name="case contacts",
+    )
+
+
 def _case_page(
     request: HttpRequest,
     case: Case,
@@ -602,6 +618,8 @@ def _case_page(
     with_due_state([case], now=now)
     contacts = _contacts_of(case)
     named_elsewhere = _named_elsewhere(case, request.user)
+    if template in DRAWS_CONTACTS:
+        _contacts_shown(request.user, contacts, named_elsewhere)
     drafts = {d.section: d for d in _drafts_of(case, request.user)} if is_open else {}
     # What was typed and not saved is drawn into the forms again, and said to be so.
     assessment_draft_at = contacts_draft_at = None

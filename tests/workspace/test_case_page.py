@@ -615,12 +615,13 @@ def test_case_page_query_count_does_not_grow_with_contacts_calls_and_visits(
         f.SettingVisitFactory(case=held_case)
     client.force_login(caseworker)
     # session, user, profile, case (with person, area, assessment), audit insert,
-    # contacts, people named who are contacts of another case, drafts, calls, visits,
+    # contacts, people named who are contacts of another case, the contacts' audit
+    # insert (one for them all), drafts, calls, visits,
     # script steps, the case's isolation changes, whether a chain of transmission runs
     # through the case, the messages to them that failed, the further results of the
     # same episode kept with the case (drawn only if any: read to know); then the
     # session save (3 in a test)
-    with django_assert_num_queries(19):
+    with django_assert_num_queries(20):
         response = client.get(page(held_case))
     assert response.status_code == 200
 
