@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection, models
 from django.utils import timezone
 from phonenumber_field.phonenumber import PhoneNumber
 
+from areas.postcode_check import postcode_in_directory
 from areas.services import PostcodeArea, PostcodeLookup, postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -151,7 +152,8 @@ def person_find_or_create(
     On a person found, blanks are filled in, and a different phone, email, address
     or postcode replaces theirs, the old value kept in their history (PersonChange,
     from `source`: "intake", "case page", "online"...); a new postcode brings its
-    area and grid position. A new person who may be someone we hold already gets a
+    area and grid position, but one not in the postcode directory never replaces
+    one held with an area (_postcode_loses_area). A new person who may be someone we hold already gets a
     PossibleDuplicate row per such person, for a person to decide; so does a person
     found, with the others the arrival may be (a pair decided before stays decided).
     An NHS number held by someone the arrival is not linked to (their names do not
@@ -438,7 +440,11 @@ def _found(
             replace(name, old, value)
             setattr(person, name, value)
             changed.append(name)
-    if located and person.postcode != located.postcode:
+    if (
+        located
+        and person.postcode != located.postcode
+        and not _postcode_loses_area(person, located)
+    ):
         if person.postcode:
             replace("postcode", person.postcode, located.postcode)
         person.postcode = located.postcode
@@ -475,6 +481,18 @@ def _found(
             validate_constraints=False,
         )
     return _Found(person, created, changed, history, match.duplicates)
+
+
+def _postcode_loses_area(person: Person, located: PostcodeArea) -> bool:
+    """The postcode arriving is one the directory does not know (a typo, most
+    likely: a lab's result is never refused for one) in place of one held with an
+    area: the held one stays, so their work still goes to their own local team,
+    not the fallback team. One the directory knows outside England replaces it."""
+    return (
+        person.area_id is not None
+        and located.area is None
+        and not postcode_in_directory(located.postcode)
+    )
 
 
 def _write(found: Sequence[_Found], *, now: datetime) -> None:

@@ -792,10 +792,12 @@ def _case_build(
 ) -> tuple[Case, bool]:
     """The case of a result (not yet saved), and whether it is to be sent a link."""
     # Route by the address on this result: the person may have moved since we last
-    # heard of them.
+    # heard of them. One the directory does not know left them where they were held
+    # (people.services._postcode_loses_area): routed there too.
+    located = postcodes(result.person.postcode) if result.person.postcode else None
     area = (
-        postcodes(result.person.postcode).area
-        if result.person.postcode
+        located.area
+        if located is not None and located.postcode == person.postcode
         else person.area
     )
     case = Case(

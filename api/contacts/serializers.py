@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from rest_framework import serializers
 
+from areas.postcode_check import postcode_known
 from contacts.models import Contact
 from people.phones import uk_phone_e164
 from work.casework import ContactDetails
@@ -28,7 +29,7 @@ class ContactInSerializer(serializers.Serializer):
 
     def validate_person(self, value: dict) -> dict:
         """As the case page's contacts form: a UK phone number to call them on and a
-        postcode to route them to their local team."""
+        postcode in the directory to route them to their local team."""
         errors = {}
         phone = value.get("phone")
         if not phone:
@@ -40,6 +41,13 @@ class ContactInSerializer(serializers.Serializer):
                 errors["phone"] = exc.messages
         if not value.get("postcode"):
             errors["postcode"] = ["Give their postcode: it routes them to their area."]
+        else:
+            # In the directory, as the case page and the online forms ask: one of
+            # the right form but unknown (a typo) would leave them with no area.
+            try:
+                postcode_known(value["postcode"])
+            except DjangoValidationError as exc:
+                errors["postcode"] = exc.messages
         if errors:
             raise serializers.ValidationError(errors)
         return value

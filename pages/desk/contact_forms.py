@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max
 from django.utils import timezone
 
+from areas.postcode_check import postcode_known
 from areas.postcodes import normalise_postcode
 from cases.models import Case
 from clock import SENT_TWICE_WITHIN
@@ -125,7 +126,9 @@ class ContactRowForm(forms.Form):
         return uk_phone_e164(self.cleaned_data["phone"])
 
     def clean_postcode(self) -> str:
-        return normalise_postcode(self.cleaned_data["postcode"])
+        """In the postcode directory, as the online forms ask: one of the right form
+        but unknown (a typo, most likely) would leave the contact with no area."""
+        return postcode_known(self.cleaned_data["postcode"])
 
     def clean_exposure_date(self) -> date:
         day = self.cleaned_data["exposure_date"]

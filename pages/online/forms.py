@@ -20,14 +20,15 @@ from django.db.models import prefetch_related_objects
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
-from areas.postcodes import locate_postcode, normalise_postcode
+from areas.postcode_check import postcode_known
+from areas.postcodes import normalise_postcode
 from cases.models import Case
 from contacts.models import Contact
 from online.texts import long_date
 from people.phones import uk_phone_e164
 from people.services import PersonDetails
 from work.casework import ContactDetails, VisitDetails
-from work.online import POSTCODE_NOT_FOUND, SUPPORT_KINDS, CaseAnswer
+from work.online import SUPPORT_KINDS, CaseAnswer
 from work.rules import (
     contact_isolation_ends_on,
     infectious_from,
@@ -46,7 +47,7 @@ NOTE_LONGEST = 500
 DATE_INPUT = "%Y-%m-%d"
 # people.phones' codes with words of their own here ("err_<code>").
 PHONE_CODES = {"invalid_phone", "not_in_use", "mobile_length"}
-# work.online.POSTCODE_NOT_FOUND in Welsh.
+# areas.postcode_check.POSTCODE_NOT_FOUND in Welsh.
 POSTCODE_NOT_FOUND_CY = "Ni allwn ddod o hyd i'r cod post hwn. Gwiriwch ef a'i roi eto."
 
 Errors = list[tuple[str, str]]  # (message, the id of the field it links to)
@@ -171,12 +172,13 @@ def _known_postcode(value: str, language: str) -> str:
     form but unknown (a typo, most likely) would leave its person with no area.
     One found outside England is taken."""
     postcode = _postcode(value, language)
-    if locate_postcode(postcode) is None:
-        raise ValidationError(
-            POSTCODE_NOT_FOUND if language == "en" else POSTCODE_NOT_FOUND_CY,
-            code="postcode_not_found",
-        )
-    return postcode
+    try:
+        # The check of every door that names a contact (the case page, the API).
+        return postcode_known(postcode)
+    except ValidationError as exc:
+        if language == "en":
+            raise
+        raise ValidationError(POSTCODE_NOT_FOUND_CY, code=exc.code) from exc
 
 
 # --- a case's answer -------------------------------------------------------------------
