@@ -847,12 +847,20 @@ def online_link_withheld(item: WorkItem) -> str:
     )
 
 
+# A case a caseworker may work, and so add the people it could not save online.
+_OPEN_TO_A_CASEWORKER = (Status.NEW, Status.ASSIGNED, Status.REACHED)
+
+
 def online_people_not_saved(case: Case) -> str:
     """For the case's page: how many people the case typed on their link were not
     saved (past CASE_LINK_PEOPLE_MAX, or sent once the link took no more), whom
     they were told to call 119 about, as their caseworker is told; "" for none.
     Counted from the case's trail, which keeps how many, never who: someone sent
-    twice counts twice. One query (the case's trail, by its index)."""
+    twice counts twice. Only while the case is open to a caseworker, who may add
+    them: once completed or closed, or with its local team, "" (no one may add
+    them there). One query (the case's trail, by its index), none then."""
+    if case.status not in _OPEN_TO_A_CASEWORKER:
+        return ""
     details = AuditEvent.objects.filter(
         Q(detail__has_key="not added") | Q(detail__online="not saved"),
         object_type=Case._meta.label_lower,
@@ -874,17 +882,78 @@ def online_people_not_saved(case: Case) -> str:
     )
 
 
-def online_case_not_saved(*, link: OnlineLink, people: int) -> None:
+@atomic_operation
+def online_case_not_saved(
+    *, link: OnlineLink, people: list[str], now: datetime | None = None
+) -> None:
     """People typed on a case's page that its link could no longer take (the case
-    finished, or with its local team): the person is shown them, with the number to
-    ring; the case's trail records how many (never who: the trail outlives
-    pseudonymisation)."""
+    finished, or with its local team, or the link replaced or out of time moments
+    before): the person is shown them all, with the number to ring. The case's
+    trail records how many were listed, and how many of them the case had not named
+    ("contacts", what its page tells staff: online_people_not_saved), never who (the
+    trail outlives pseudonymisation). Staff may know whom the case named: counting
+    against it tells no one outside anything.
+
+    Those it had not named are for a caseworker to add when they ring: a case this
+    link's own answer completed, nobody holding it (case_takes_answers), is reopened
+    under its lock, as a sending past the link's limit reopens it (reached, in the
+    pool). One a caseworker completed, or its local team has, or closed, is not:
+    the trail says why, and its page says nothing (no one may add to it)."""
+    now = now or timezone.now()
+    assert link.case_id is not None  # a case's link (the check constraint)
+    case = Case.objects.select_for_update().get(pk=link.case_id)
+    not_named = _not_named_by(case, people)
+    why: dict[str, str] = {}
+    if not_named and case.status not in _OPEN_TO_A_CASEWORKER:
+        if case.status == Status.COMPLETED and case_takes_answers(link, case):
+            case.mark_reopened_online()
+            assignment_run_after_commit()
+            why = {"reopened": _TYPED_LATE}
+        else:
+            why = {"not reopened": _why_not_reopened(case)}
     audit_record(
         user=None,
         action=AuditEvent.Action.UPDATE,
-        obj=link.item,
-        detail={"online": "not saved", "link": link.pk, "contacts": people},
+        obj=case,
+        detail={
+            "online": "not saved",
+            "link": link.pk,
+            "listed": len(people),
+            "contacts": not_named,
+            **why,
+        },
+        at=now,
     )
+
+
+_TYPED_LATE = "people sent as its link stopped, asked to call 119"
+
+
+def _not_named_by(case: Case, people: list[str]) -> int:
+    """How many of the names typed are not those of people the case has named (its
+    contacts, and those its naming joined), matched as typed, case and spacing
+    aside."""
+
+    def plain(name: str) -> str:
+        return " ".join(name.split()).casefold()
+
+    named = {
+        plain(f"{first} {last}")
+        for first, last in Contact.objects.named_by(case.pk).values_list(
+            "person__first_name", "person__last_name"
+        )
+    }
+    return sum(1 for name in people if plain(name) not in named)
+
+
+def _why_not_reopened(case: Case) -> str:
+    if case.status == Status.ESCALATED:
+        return "with its local team"
+    if case.status == Status.CLOSED:
+        return "closed"
+    if case.assignee_id is not None:
+        return "completed by a caseworker"
+    return "completed, not by this link's answer"
 
 
 def _named_before(case: Case, rows: list[ContactDetails], *, now: datetime) -> set[int]:

@@ -247,10 +247,12 @@ def _refused(
     that it has changed and to when (_named_again_later). People typed on a case's
     page are never dropped unsaid, even when its link was replaced or ran out of
     time moments before (TYPING_GRACE): the page lists them all, as typed, and the
-    number to ring (and the trail of the case says so). The list is never checked
-    against whom the case named: it would tell whoever holds an old text who was.
-    Any other gets the one page of every link that does not work; and whatever is
-    sent to a link gets the page its opening would, but for that list."""
+    number to ring (and the trail of the case says so; a case their link's own
+    answer completed is reopened for a caseworker to add them: online_case_not_saved).
+    The list is never checked against whom the case named: it would tell whoever
+    holds an old text who was. Any other gets the one page of every link that does
+    not work; and whatever is sent to a link gets the page its opening would, but
+    for that list."""
     link = (
         OnlineLink.objects.select_related("case", "contact")
         .filter(token_hash=hashed)
@@ -273,7 +275,7 @@ def _refused(
         return _unusable(request, asked or "en")
     if unsaved:
         title, body = "not_saved_title", "not_saved_body"
-        online_case_not_saved(link=link, people=len(unsaved))
+        online_case_not_saved(link=link, people=unsaved, now=now)
     elif link.submitted_at is not None:
         title, body = "already_title", "already_body"
     elif link.expires_at <= now or _answerable(link):
