@@ -27,3 +27,24 @@ def proxy_count_behind_tls(**_: Any) -> list[Warning]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def proxy_count_without_tls(**_: Any) -> list[Warning]:
+    """A proxy trusted (TRUSTED_PROXY_COUNT) while nothing says one is in front
+    (SECURE_SSL_REDIRECT off, as for a trial over plain HTTP): if clients reach the
+    web processes directly, X-Forwarded-For is their own word, and any of them can
+    pass the sign-in lockout by writing a new address there at each guess."""
+    if not settings.SECURE_SSL_REDIRECT and settings.TRACING_TRUSTED_PROXY_COUNT > 0:
+        return [
+            Warning(
+                f"TRUSTED_PROXY_COUNT is {settings.TRACING_TRUSTED_PROXY_COUNT} but "
+                "SECURE_SSL_REDIRECT is off: if clients can reach the web processes "
+                "without the proxy, they write their own address in X-Forwarded-For "
+                "and the sign-in lockout by address no longer holds.",
+                hint="Set TRUSTED_PROXY_COUNT=0 when no proxy is in front; with one, "
+                "make it the only way in (compose publishes web on 127.0.0.1).",
+                id="tracing.W002",
+            )
+        ]
+    return []

@@ -82,6 +82,29 @@ def test_the_example_environment_trusts_its_proxy():
     assert "\nTRUSTED_PROXY_COUNT=1\n" in example
     compose = (ROOT / "docker-compose.yml").read_text()
     assert "TRUSTED_PROXY_COUNT: ${TRUSTED_PROXY_COUNT:-1}" in compose
+    # ...and the proxy is the one way in: gunicorn is published on the host's
+    # loopback only, so no client writes its own X-Forwarded-For past the lockout.
+    assert '- "127.0.0.1:8000:8000"' in compose
+    assert '- "8000:8000"' not in compose
+
+
+def test_check_deploy_warns_trusting_a_proxy_with_none_implied():
+    # A trial over plain HTTP (no redirect, so no TLS proxy implied) that still
+    # trusts X-Forwarded-For: a client reaching gunicorn directly could write a new
+    # address at each guess and never be locked out.
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        ENVIRONMENT="production",
+        SECRET_KEY="x" * 60 + "-a-long-and-random-production-secret",
+        ALLOWED_HOSTS="tracing.example.org",
+        SECURE_SSL_REDIRECT="false",
+        TRUSTED_PROXY_COUNT="1",
+    )
+    assert result.returncode != 0
+    assert "tracing.W002" in result.stderr
 
 
 def test_production_without_a_secret_key_refuses_to_start():
