@@ -118,7 +118,12 @@ def read_on_replica(read: Callable[[], T]) -> T:
         if not _replica_failed():
             raise
     logger.warning("The read replica failed a read: reading the primary.")
-    return read()
+    # The primary, even inside a replica scope opened around this one.
+    token = _replica_reads.set(False)
+    try:
+        return read()
+    finally:
+        _replica_reads.reset(token)
 
 
 def read_from_replica(chunks: Iterable[T] | Callable[[], Iterable[T]]) -> Iterator[T]:

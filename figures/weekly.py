@@ -122,6 +122,7 @@ from staffing.models import Shift, Tier
 
 from .models import FiguresForgotten
 from .percentile import Hours, PercentileCont, percentile_cont
+from .replica import read_on_replica
 from .utilisation import busy_seconds
 
 logger = logging.getLogger(__name__)
@@ -913,11 +914,13 @@ def forgotten_in_database() -> str:
     """The token of the last forgetting the cache missed ("0": none). One read of
     one row by its primary key (some 0.1 ms on the server, plus a round trip), on
     the database the figures are read from: a replica has the marker as soon as it
-    has the change that called for it."""
-    token = (
+    has the change that called for it. A replica that fails the read under it (gone
+    since it was checked) is passed by: the primary is read, as cached figures
+    need no other read of it."""
+    token = read_on_replica(
         FiguresForgotten.objects.filter(pk=FiguresForgotten.ONE_ROW)
         .values_list("token", flat=True)
-        .first()
+        .first
     )
     return token or "0"
 
