@@ -159,9 +159,14 @@ def _references(obj) -> list[str]:
 
 
 # Saves a kept area with its new team (or unchanged) and moves the open escalations
-# of its items still held by its old team (the id given) to the area's team;
-# returns how many moved. The command passes the work core's (work.areas).
-KeptAreaSave = Callable[[Any, int], int]
+# of its items still held by the team it had before or by its old team (the id
+# given, None when that team is gone) to the area's team; returns how many moved.
+# The command passes the work core's (work.areas).
+KeptAreaSave = Callable[[Any, int | None], int]
+
+# Whether an administrator has changed an area's team (the audit trail says so: the
+# command passes the work core's reading of it).
+PlacedByAnAdministrator = Callable[[Any], bool]
 
 
 def _team_taking_over(area, area_model):
@@ -179,6 +184,7 @@ def areas_prune(
     area_model=Area,
     team_model=LocalTeam,
     kept_area_save: KeptAreaSave | None = None,
+    placed_by_an_administrator: PlacedByAnAdministrator | None = None,
 ) -> list[str]:
     """Remove the ONS areas that are not the service's (outside England, or replaced
     in 2019-2023) and their upper tiers' teams, where nothing refers to them.
@@ -187,13 +193,16 @@ def areas_prune(
     never removed. An area kept because records refer to it, and still with its own
     old team (the upper tier's, as it was loaded), goes to the team serving its
     people now: a replaced district to its successor authority's team, any other to
-    the fallback team. An area an administrator moved stays where it is.
+    the fallback team. So does a replaced district with the fallback team that no
+    administrator put there (with `placed_by_an_administrator` to tell): the old
+    load, and migration 0003 as it first ran, gave it that team unaudited. An area an
+    administrator moved, to the fallback team or anywhere, stays where it is.
 
     With `kept_area_save` (the command's, with the real models) that save is the work
-    core's: the kept area's open escalations still at its old team go with it, also
-    where an earlier run moved the area and left them. Without it (the migration, on
-    historical models) the area alone is saved. Returns a line for each one kept,
-    naming what refers to it.
+    core's: the kept area's open escalations at the team it had, or still at its old
+    team, go with it, also where an earlier run moved the area and left them. Without
+    it (the migration, on historical models) the area alone is saved. Returns a line
+    for each one kept, naming what refers to it and the team serving it.
     """
     outside = _rows_outside_service()
     fallback = team_model.objects.filter(is_fallback=True).first()
@@ -212,19 +221,30 @@ def areas_prune(
         old_team = team_model.objects.filter(
             code=area.upper_tier_code, is_fallback=False
         ).first()
+        team = None
         if old_team is not None and area.local_team_id == old_team.pk:
             team = _team_taking_over(area, area_model) or fallback
-            if team is not None:
-                area.local_team = team
-                said += f"; now served by {team.name}"
-                if kept_area_save is None:
-                    area.save(update_fields=["local_team"])
-        if (
-            kept_area_save is not None
-            and old_team is not None
-            and area.local_team_id != old_team.pk
+        elif (
+            placed_by_an_administrator is not None
+            and fallback is not None
+            and area.local_team_id == fallback.pk
+            and area.code in SUCCESSOR_OF_DISTRICT
+            and not placed_by_an_administrator(area)
         ):
-            moved = kept_area_save(area, old_team.pk)
+            team = _team_taking_over(area, area_model)
+        moves = False
+        if team is not None and team.pk != area.local_team_id:
+            moves = True
+            area.local_team = team
+            said += f"; now served by {team.name}"
+            if kept_area_save is None:
+                area.save(update_fields=["local_team"])
+        else:
+            said += f"; served by {area.local_team.name}"
+        if kept_area_save is not None and (
+            moves or (old_team is not None and area.local_team_id != old_team.pk)
+        ):
+            moved = kept_area_save(area, old_team.pk if old_team else None)
             if moved:
                 said += (
                     f"; {moved} open escalation{'s' if moved != 1 else ''} went with it"

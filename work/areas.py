@@ -91,34 +91,59 @@ def areas_outside_service_prune(*, now: datetime | None = None) -> list[str]:
     """`areas_prune` for `manage.py load_areas`: a kept area outside the service
     moved to the team serving its people now is moved as an administrator's move
     would (the area's change audited, as the system's), and its open escalations,
-    with the cases and contacts they are about, go with it, each audited with the
-    reason; so do those an earlier run left at the area's old team. Returns the
-    lines naming what is kept."""
+    with the cases and contacts they are about, go with it from the team it had,
+    each audited with the reason; so do those an earlier run left at the area's old
+    team. A replaced district an earlier load gave the fallback team unaudited moves
+    too; one an administrator moved stays (`area_team_changed_by_an_administrator`).
+    Returns the lines naming what is kept."""
     now = now or timezone.now()
 
-    def kept_area_save(area: Area, old_team_id: int) -> int:
-        _area_save_by_the_system(area=area, now=now)
-        return _open_escalations_move(
-            area=area,
-            from_team_id=old_team_id,
-            by=None,
-            now=now,
-            reason=area_outside_service_reason(area, area.local_team),
-        ).escalations_moved
+    def kept_area_save(area: Area, old_team_id: int | None) -> int:
+        team_before = _area_save_by_the_system(area=area, now=now)
+        moved = 0
+        for from_team_id in dict.fromkeys((team_before, old_team_id)):
+            if from_team_id is None or from_team_id == area.local_team_id:
+                continue
+            moved += _open_escalations_move(
+                area=area,
+                from_team_id=from_team_id,
+                by=None,
+                now=now,
+                reason=area_outside_service_reason(area, area.local_team),
+            ).escalations_moved
+        return moved
 
-    return areas_prune(kept_area_save=kept_area_save)
+    return areas_prune(
+        kept_area_save=kept_area_save,
+        placed_by_an_administrator=area_team_changed_by_an_administrator,
+    )
 
 
-def _area_save_by_the_system(*, area: Area, now: datetime) -> None:
+def area_team_changed_by_an_administrator(area: Area) -> bool:
+    """Whether the trail holds an administrator's change of the area's team (staffing's
+    `area_save`, as `work.areas.area_save` writes it). The system's own rows (no user:
+    `load_areas` moving a kept area) are not an administrator's choice; nor is the
+    old load's bare save, which wrote no row."""
+    return AuditEvent.objects.filter(
+        action=AuditEvent.Action.UPDATE,
+        object_type=Area._meta.label_lower,
+        object_id=str(area.pk),
+        user__isnull=False,
+        detail__has_key="local_team",
+    ).exists()
+
+
+def _area_save_by_the_system(*, area: Area, now: datetime) -> int | None:
     """Save an area's new team, audited as staffing's `area_save` audits an
-    administrator's move (old and new), with no one's name: the system's act."""
+    administrator's move (old and new), with no one's name: the system's act.
+    Returns the team it had before, None when its team did not change."""
     before = (
         Area.objects.select_for_update(of=("self",))
         .select_related("local_team")
         .get(pk=area.pk)
     )
     if before.local_team_id == area.local_team_id:
-        return
+        return None
     area.save(update_fields=["local_team"])
     audit_record(
         user=None,
@@ -134,6 +159,7 @@ def _area_save_by_the_system(*, area: Area, now: datetime) -> None:
         },
         at=now,
     )
+    return before.local_team_id
 
 
 def _open_escalations_move(

@@ -218,3 +218,78 @@ def test_load_areas_moves_the_work_the_migration_left_at_the_old_team(client):
     load_areas()
 
     assert queue_of(client, cumberland_member) == [escalation.pk]
+
+
+# --- a database the old load (or migration 0003 as it first ran) left -------------
+
+
+def old_load_gave_to_the_fallback_team(area: Area) -> None:
+    """What the old load_areas did to a kept area: a bare save, unaudited."""
+    area.local_team = LocalTeam.objects.get(is_fallback=True)
+    area.save()
+
+
+def test_load_areas_moves_a_district_the_old_load_gave_the_fallback_team(client):
+    area = carlisle()
+    escalation = escalated_case_in(area, "CA1 1AA")
+    old_load_gave_to_the_fallback_team(area)
+    # Meanwhile the sweep escalated Carlisle's next unreached contact to the
+    # fallback team, the area's team then.
+    contact = unreached_contact_in(area, "CA1 1AA", escalation.case)
+    escalate_unreached()
+    later = Escalation.objects.get(contact=contact)
+    assert later.local_team.is_fallback
+    cumberland_member = member_of(team_of(CUMBERLAND), "cumberland_member")
+    fallback_member = member_of(
+        LocalTeam.objects.get(is_fallback=True), "fallback_member"
+    )
+
+    said = load_areas()
+
+    # Cumberland's team, which serves CA1 1AA, has both on its queue; the fallback
+    # team no longer does.
+    assert queue_of(client, cumberland_member) == sorted([escalation.pk, later.pk])
+    assert queue_of(client, fallback_member) == []
+    assert team_of(CARLISLE) == team_of(CUMBERLAND)
+    assert "Carlisle (E07000028)" in said
+    assert "now served by Cumberland Public Health" in said
+    assert "2 open escalations went with it" in said
+    # It no longer asks for records to be moved that the service cannot move.
+    assert "Move those records" not in said
+    assert "nothing is needed from you" in said
+
+
+def test_load_areas_leaves_a_district_an_administrator_gave_the_fallback_team(client):
+    area = carlisle()
+    escalation = escalated_case_in(area, "CA1 1AA")
+    fallback = LocalTeam.objects.get(is_fallback=True)
+    fallback_member = member_of(fallback, "fallback_member")
+    area.local_team = fallback
+    area_save(area=area, by=f.UserFactory(is_superuser=True))
+
+    load_areas()
+    load_areas()
+
+    assert team_of(CARLISLE) == fallback
+    assert queue_of(client, fallback_member) == [escalation.pk]
+
+
+def test_load_areas_run_again_after_the_old_load_changes_nothing(client):
+    area = carlisle()
+    escalation = escalated_case_in(area, "CA1 1AA")
+    old_load_gave_to_the_fallback_team(area)
+    cumberland_member = member_of(team_of(CUMBERLAND), "cumberland_member")
+    load_areas()
+    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+
+    said = load_areas()
+
+    assert team_of(CARLISLE) == team_of(CUMBERLAND)
+    assert queue_of(client, cumberland_member) == [escalation.pk]
+    # Nothing moved again: no area's team changed, no escalation reassigned.
+    assert not AuditEvent.objects.filter(
+        pk__gt=last,
+        action__in=[AuditEvent.Action.UPDATE, AuditEvent.Action.REASSIGN],
+    ).exists()
+    assert "now served by" not in said
+    assert "went with it" not in said
