@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db.models import Field, Q
+from django.db.models import Field, Q, QuerySet
 from django.utils import timezone
 
 from areas.models import Area
@@ -826,6 +826,10 @@ def hours_cap_change(
 # The reason a leaver's shifts end with, on their shifts page and in the trail.
 LEFT_THE_SERVICE = "Left the service"
 
+# What a move to another tier records (detail "new_starter"): a new starter again,
+# from that moment; calls reviewed before it were of the old tier's work.
+NEW_STARTER_AGAIN = "again"
+
 # A profile's fields whose change is audited: what work someone may be given and
 # whose they are.
 PROFILE_FIELDS_AUDITED = ("tier", "is_supervisor", "organisation", "team", "local_team")
@@ -866,21 +870,46 @@ def _changes(before: Any, after: Any, fields: Sequence[str]) -> dict[str, Any]:
     return changes
 
 
-def _leaver_shifts_end(*, user: User, by: User, now: datetime) -> tuple[int, int]:
-    """End the booked shifts of someone who has left, each through `shift_cancel`
-    (audited, the reason on their shifts page): the one under way ends now, the
+def _shifts_end(
+    shifts: QuerySet[Shift], *, by: User, reason: str, now: datetime
+) -> tuple[int, int]:
+    """End these booked shifts, each through `shift_cancel` (audited, the reason on
+    the person's shifts page and the team's rota): the one under way ends now, the
     hours worked staying booked; those to come are cancelled. Returns (cut short,
     cancelled)."""
     cut_short = cancelled = 0
-    for shift in Shift.objects.filter(
-        staff__user=user, status=Shift.Status.BOOKED, ends_at__gt=now
-    ).order_by("starts_at"):
-        rest = shift_cancel(shift=shift, by=by, reason=LEFT_THE_SERVICE, now=now)
+    for shift in shifts.filter(status=Shift.Status.BOOKED, ends_at__gt=now).order_by(
+        "starts_at"
+    ):
+        rest = shift_cancel(shift=shift, by=by, reason=reason, now=now)
         if rest.pk == shift.pk:
             cancelled += 1
         else:
             cut_short += 1
     return cut_short, cancelled
+
+
+def _leaver_shifts_end(*, user: User, by: User, now: datetime) -> tuple[int, int]:
+    """End the booked shifts of someone who has left (_shifts_end)."""
+    return _shifts_end(
+        Shift.objects.filter(staff__user=user), by=by, reason=LEFT_THE_SERVICE, now=now
+    )
+
+
+def _moved_reason(profile: StaffProfile, changes: dict[str, Any]) -> str:
+    """Why a moved person's shifts end: "Moved to tier 2", "Moved to team Calls
+    South", "Moved out of team Calls North"."""
+    if "tier" in changes:
+        return f"Moved to tier {profile.tier}"
+    if profile.team is not None:
+        return f"Moved to team {profile.team.name}"
+    return f"Moved out of team {changes['team'].get('from_name') or ''}".strip()
+
+
+def _not_theirs_now(profile: StaffProfile) -> Q:
+    """Shifts the person could not book now (shift_book's rule): of another tier,
+    or of a team not theirs."""
+    return ~Q(tier=profile.tier) | (Q(team__isnull=False) & ~Q(team_id=profile.team_id))
 
 
 def _refuse_if_left(profile: StaffProfile, *, who: str) -> None:
@@ -939,21 +968,54 @@ def staff_profile_save(
 ) -> AuditEvent | None:
     """Save a profile as changed in the admin; a change of tier, supervisor,
     organisation, team or local team is audited, old and new, as `by`'s (None when
-    none of them changed)."""
+    none of them changed).
+
+    Moved to another tier or team, the person's shifts booked for the old one end
+    as a leaver's do (_shifts_end, "Moved to tier 2"): the one under way now, those
+    to come cancelled, so the old team's rota no longer counts them as cover and
+    assignment no longer gives them work on it. Moved to another tier, they are a
+    new starter there (the sign-off cleared): the lower cap, their supervisor's
+    list, their first calls in the new tier reviewed."""
     if profile.pk is None:
         profile.save()
         return None
+    now = now or timezone.now()
     before = (
         StaffProfile.objects.select_for_update(of=("self",))
         .select_related("organisation", "team", "local_team")
         .get(pk=profile.pk)
     )
+    if profile.tier != before.tier:
+        profile.signed_off_at = None
+        profile.signed_off_by = None
     profile.save()
     changes = _changes(before, profile, PROFILE_FIELDS_AUDITED)
     if not changes:
         return None
+    detail: dict[str, Any] = dict(changes)
+    if "tier" in changes:
+        detail["new_starter"] = NEW_STARTER_AGAIN
+        if before.signed_off_at is not None:
+            detail["signed_off_at"] = {
+                "from": before.signed_off_at.isoformat(),
+                "to": None,
+            }
+    if "tier" in changes or "team" in changes:
+        reason = _moved_reason(profile, changes)
+        cut_short, cancelled = _shifts_end(
+            Shift.objects.filter(staff=profile).filter(_not_theirs_now(profile)),
+            by=by,
+            reason=reason,
+            now=now,
+        )
+        if cut_short or cancelled:
+            detail |= {
+                "reason": reason,
+                "shifts_cut_short": cut_short,
+                "shifts_cancelled": cancelled,
+            }
     return audit_record(
-        user=by, action=AuditEvent.Action.UPDATE, obj=profile, detail=changes, at=now
+        user=by, action=AuditEvent.Action.UPDATE, obj=profile, detail=detail, at=now
     )
 
 
@@ -1214,6 +1276,24 @@ def training_module_delete(
 # --- new starters ----------------------------------------------------------------
 
 
+def _reviews_as_new_starter(profile: StaffProfile) -> QuerySet[CallReview]:
+    """The reviews of the person's calls in their new-starter period: since they
+    were moved to their tier (staff_profile_save), else all of them."""
+    reviews = CallReview.objects.filter(call__caller_id=profile.user_id)
+    since = (
+        AuditEvent.objects.filter(
+            object_type=StaffProfile._meta.label_lower,
+            object_id=str(profile.pk),
+            action=AuditEvent.Action.UPDATE,
+            detail__new_starter=NEW_STARTER_AGAIN,
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return reviews if since is None else reviews.filter(created_at__gte=since)
+
+
 def call_review_queue_if_new_starter(*, call: CallAttempt) -> CallReview | None:
     """Queue a new starter's call for review, up to their first N calls.
 
@@ -1223,7 +1303,7 @@ def call_review_queue_if_new_starter(*, call: CallAttempt) -> CallReview | None:
     profile = profile_of(call.caller)
     if profile is None or not profile.is_new_starter:
         return None
-    queued = CallReview.objects.filter(call__caller_id=call.caller_id).count()
+    queued = _reviews_as_new_starter(profile).count()
     if queued >= settings.TRACING_NEW_STARTER_REVIEW_CALLS:
         return None
     return CallReview.objects.create(call=call, created_at=call.started_at)
@@ -1284,7 +1364,7 @@ def new_starter_sign_off(
         )
     if not profile.is_new_starter:
         raise StaffingRefused(f"{profile.user.get_full_name()} is already signed off.")
-    reviews = CallReview.objects.filter(call__caller_id=profile.user_id)
+    reviews = _reviews_as_new_starter(profile)
     if reviews.filter(reviewed_at__isnull=True).exists():
         raise StaffingRefused("Review their waiting calls before signing them off.")
     if not reviews.exists():

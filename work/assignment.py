@@ -879,7 +879,11 @@ def _holder_standing(kind: str, now: datetime) -> tuple[dict[str, Any], Q]:
     standing: dict[str, Any] = {
         "holder_active": models.F("assignee__is_active"),
         "holder_on_shift": Exists(
-            Shift.objects.on_now(now).filter(staff__user_id=OuterRef("assignee_id"))
+            # On a shift of the work's tier: one of another tier is not cover for
+            # it (eligible_staff, the capacity rota).
+            Shift.objects.on_now(now).filter(
+                staff__user_id=OuterRef("assignee_id"), tier=tier
+            )
         ),
         "holder_of_tier": Exists(holder.filter(tier=tier)),
     }
@@ -893,14 +897,16 @@ def _holder_standing(kind: str, now: datetime) -> tuple[dict[str, Any], Q]:
 
 
 def _release_reason(*, active: bool, on_shift: bool, of_tier: bool) -> str:
-    """Why a released item's holder may no longer do it (the first reason that
-    holds, in _holder_standing's order)."""
+    """Why a released item's holder may no longer do it: the first reason that
+    holds of deactivated, moved to another tier, off shift, registration. A move of
+    tier ends the shifts of the old tier too (staff_profile_save): the move is the
+    reason, not the shift it ended."""
     if not active:
         return DEACTIVATED
-    if not on_shift:
-        return OFF_SHIFT
     if not of_tier:
         return OTHER_TIER
+    if not on_shift:
+        return OFF_SHIFT
     return LAPSED_REGISTRATION
 
 

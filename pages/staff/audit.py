@@ -311,6 +311,12 @@ def _account_turned(detail: dict[str, Any], whom: str) -> str:
     text = f"Turned off {whom}'s account"
     if detail.get("reason"):
         text += f" ({detail['reason']})"
+    shifts = _shifts_ended(detail)
+    return text + (f": {shifts}" if shifts else "")
+
+
+def _shifts_ended(detail: dict[str, Any]) -> str:
+    """ "1 shift ended early, 2 to come cancelled" ("" when none ended)."""
     cut_short = detail.get("shifts_cut_short") or 0
     cancelled = detail.get("shifts_cancelled") or 0
     shifts = []
@@ -319,7 +325,7 @@ def _account_turned(detail: dict[str, Any], whom: str) -> str:
     if cancelled:
         noun = "" if shifts else " shift" if cancelled == 1 else " shifts"
         shifts.append(f"{cancelled}{noun} to come cancelled")
-    return text + (f": {', '.join(shifts)}" if shifts else "")
+    return ", ".join(shifts)
 
 
 def _named(change: dict[str, Any], end: str, kind: str) -> str:
@@ -402,6 +408,10 @@ def _profile_changed(detail: dict[str, Any], whom: str) -> str:
         if isinstance(change := detail.get(field), dict):
             moves.append(_move(change, kind))
     said = [f"Moved {whom} {_and(moves)}"] if moves else []
+    if moves and (shifts := _shifts_ended(detail)):
+        said.append(f"{shifts} ({detail.get('reason')})")
+    if moves and detail.get("new_starter") == "again":
+        said.append("a new starter in the new tier")
     if isinstance(change := detail.get("weekly_hours_cap"), dict):
         cap = (
             f"Changed {whom}'s weekly hours cap from {change.get('from')} to "

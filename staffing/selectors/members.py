@@ -57,9 +57,9 @@ def get_member_for_supervisor(supervisor: StaffProfile, pk: int) -> StaffProfile
 
 def eligible_staff(*, tier: int, now: datetime) -> QuerySet[StaffProfile]:
     """Staff of a tier who may take work right now (before counting their load):
-    active, on a booked shift, required training done, and for tier 2 a verified,
-    in-date registration."""
-    on_shift = Shift.objects.on_now(now).filter(staff=OuterRef("pk"))
+    active, on a booked shift of that tier (the capacity rota counts no other),
+    required training done, and for tier 2 a verified, in-date registration."""
+    on_shift = Shift.objects.on_now(now).filter(staff=OuterRef("pk"), tier=tier)
     qs = StaffProfile.objects.filter(tier=tier, user__is_active=True).filter(
         Exists(on_shift), ~Exists(missing_training())
     )

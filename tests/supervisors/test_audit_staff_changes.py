@@ -137,7 +137,7 @@ def test_a_move_of_tier_and_team_reads_by_the_names_at_the_time(clock, client, a
         client, admin, object_type="staffing.staffprofile", object_id=str(ada.pk)
     ) == [
         "Moved Ada Hughes from tier 2 (clinical caseworker) to tier 3 (call handler) "
-        "and from team Clinical North to team Calls North"
+        "and from team Clinical North to team Calls North; a new starter in the new tier"
     ]
 
 
@@ -160,8 +160,8 @@ def test_a_move_to_a_local_team_as_its_supervisor_reads_in_full(clock, client, a
     ) == [
         "Moved Bea Khan from tier 3 (call handler) to tier 1 (local public health "
         f"team), out of team Calls North, into local team {sheffield.name} and "
-        "from organisation Serco to organisation Sheffield City Council; made Bea "
-        "Khan a supervisor"
+        "from organisation Serco to organisation Sheffield City Council; a new starter in "
+        "the new tier; made Bea Khan a supervisor"
     ]
 
 
