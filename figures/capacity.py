@@ -10,9 +10,12 @@ For the next 14 days, hour by hour, per tier (tier 2 works cases, tier 3 contact
   arrived in the last eight weeks; today counts as the cases arrived so far and the
   forecast for the rest of it;
 - contacts: the cases times the contacts per case measured in the last two weeks,
-  over the hours by the contacts' own profile; and the cases waiting now times the
-  same, named in the hour each case's next call is due (a case whose calls are
-  spent goes to its local team, and names none to the phones);
+  over the hours by the contacts' own profile (today's cases are those arrived so
+  far, waiting or not, and the rest of the day's forecast: their contacts are all
+  in it); and the cases carried over from the days before and waiting now, each
+  the contacts per case less those it has named already, in the hour its next call
+  is due (a case whose calls are spent goes to its local team, and names none to
+  the phones);
 - calls: the work already waiting for the tier (in the pool, or held and not yet
   reached), each item the calls it still needs (the calls an item took, less those
   made in its round, and at least one), the first when its next call is due (now,
@@ -125,6 +128,10 @@ class History:
     # When the waiting work was read (None: at `until`); the current hour's arrivals
     # before it are among the waiting work.
     read_at: datetime | None = None
+    # The waiting cases again, by what their contacts still to come depend on: (UTC
+    # hour its next call is due, None for now; calls made in its round; the local
+    # day it arrived; the contacts it has named so far; cases).
+    waiting_cases: tuple[tuple[datetime | None, int, date, int, int], ...] = ()
 
     @property
     def cases(self) -> int:
@@ -310,27 +317,45 @@ def waiting_now(
     """The waiting work as figures.forecast.waiting_calls_by_hour takes it: the hour
     from `start` each item's next call is due (0: now or overdue), the calls it still
     needs (the calls an item takes, less those made in its round), how many."""
-    out = []
-    for due, made, n in waiting:
-        if due is None and made:
-            # Called, and no call is left (attempts spent, refused, a wrong number):
-            # the sweep sends it on; the phones have nothing more to do with it.
-            continue
-        hour = 0 if due is None else max(0, round((due - start) / HOUR))
-        out.append((hour, attempts - made, float(n)))
-    return out
+    return [
+        (due_hour(due, start), attempts - made, float(n))
+        for due, made, n in waiting
+        if not calls_spent(due, made)
+    ]
 
 
-def contacts_named(
-    waiting_cases: Sequence[tuple[int, float, float]], *, per_case: float, hours: int
+def calls_spent(due: datetime | None, made: int) -> bool:
+    """Called, and no call is left (attempts spent, refused, a wrong number): the
+    sweep sends it on; the phones have nothing more to do with it."""
+    return due is None and made > 0
+
+
+def due_hour(due: datetime | None, start: datetime) -> int:
+    """The hour from `start` a waiting item's next call is due (0: now or overdue)."""
+    return 0 if due is None else max(0, round((due - start) / HOUR))
+
+
+def contacts_to_name(
+    waiting_cases: Sequence[tuple[datetime | None, int, date, int, int]],
+    *,
+    today: date,
+    start: datetime,
+    per_case: float,
+    hours: int,
 ) -> list[float]:
-    """The contacts the waiting cases (as waiting_now gives them) will name, each
-    case `per_case` of them in the hour its next call is due (when it is reached),
-    over the next `hours` hours."""
+    """The contacts the waiting cases carried over from before `today` (as
+    History.waiting_cases gives them) will name, over the next `hours` hours from
+    `start`: each case the contacts per case less those it has named already, in the
+    hour its next call is due (when it is reached). Today's cases, waiting or not,
+    are among the arrivals the contact forecast is made from: their contacts are in
+    it, and counted once."""
     out = [0.0] * hours
-    for due, _, n in waiting_cases:
-        if due < hours:
-            out[due] += n * per_case
+    for due, made, arrived_on, named, n in waiting_cases:
+        if arrived_on >= today or calls_spent(due, made):
+            continue
+        hour = due_hour(due, start)
+        if hour < hours:
+            out[hour] += n * max(0.0, per_case - named)
     return out
 
 
@@ -423,16 +448,17 @@ def forecast_work(
     )
     lead = hour_starts(start - LEAD_HOURS * HOUR, LEAD_HOURS)
     per_case = history.contacts_per_case
-    # The cases waiting now name their contacts when they are reached, as the cases
-    # to arrive do: contacts known to come, beside the forecast's.
-    waiting_cases = waiting_now(
-        history.waiting.get("case", ()),
-        start=start,
-        attempts=history.attempts_per_item["case"],
-    )
+    # The cases carried over from the days before name their contacts when they are
+    # reached: contacts known to come, beside the forecast's (which has today's).
     known = {
         "case": [0.0] * len(horizon),
-        "contact": contacts_named(waiting_cases, per_case=per_case, hours=len(horizon)),
+        "contact": contacts_to_name(
+            history.waiting_cases,
+            today=today,
+            start=start,
+            per_case=per_case,
+            hours=len(horizon),
+        ),
     }
     # The arrivals of the current hour so far are in the waiting work (called from
     # it): of the hour's forecast, only the rest of the hour is still to arrive.

@@ -22,8 +22,8 @@ from datetime import UTC, date, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, Exists, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate, TruncHour
 from django.utils import timezone
 
 from areas.models import LocalTeam
@@ -47,7 +47,7 @@ from .utilisation import WRAP_UP
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 # --- the history ------------------------------------------------------------------
@@ -104,6 +104,47 @@ def _waiting(
     )
 
 
+def _waiting_cases(
+    *, local_team_id: int | None
+) -> tuple[tuple[datetime | None, int, date, int, int], ...]:
+    """The cases waiting now, not yet reached, as _waiting reads them and also by the
+    local day each arrived and the contacts it has named so far (a case may name
+    them through the API or its page before its call): (UTC hour its next call is
+    due, calls made in its round, day arrived, contacts named, cases) for each such
+    group. One query: the contacts are counted per case inside it."""
+    named = (
+        Contact.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    items = Case.objects.filter(status__in=UNREACHED)
+    if local_team_id is not None:
+        items = items.filter(area__local_team_id=local_team_id)
+    return tuple(
+        items.annotate(
+            hour=TruncHour("next_attempt_at", tzinfo=UTC),
+            arrived_on=TruncDate("created_at"),
+            named=Coalesce(Subquery(named), 0),
+        )
+        .order_by()
+        .values("hour", "attempts", "arrived_on", "named")
+        .annotate(n=Count("pk"))
+        .values_list("hour", "attempts", "arrived_on", "named", "n")
+    )
+
+
+def _by_next_call(
+    waiting_cases: Sequence[tuple[datetime | None, int, date, int, int]],
+) -> tuple[tuple[datetime | None, int, int], ...]:
+    """The waiting cases as _waiting gives them: by next call and calls made."""
+    groups: dict[tuple[datetime | None, int], int] = defaultdict(int)
+    for hour, made, _, _, n in waiting_cases:
+        groups[(hour, made)] += n
+    return tuple((hour, made, n) for (hour, made), n in groups.items())
+
+
 def _calling_over(
     model: type[Case] | type[Contact], *, since: datetime, until: datetime
 ) -> tuple[int, int]:
@@ -143,7 +184,8 @@ def history_measure(*, now: datetime, local_team_id: int | None = None) -> cap.H
     last eight weeks (the weekday pattern's), contacts over the last two; and over
     the last week the calls, by tier and outcome. From them contacts per case, calls
     per item (over the items whose calling ended that week), the share escalated
-    and the minutes per call; and the work waiting now, cases and contacts. Seven
+    and the minutes per call; and the work waiting now, cases and contacts (the
+    cases also by the day they arrived and the contacts they have named). Seven
     queries.
 
     Calls are England's whoever the items are for: how long a call takes and how many
@@ -197,6 +239,7 @@ def history_measure(*, now: datetime, local_team_id: int | None = None) -> cap.H
         if tier in cap.TIERS:
             by_tier[tier].append((outcome, n, float(talk or 0)))
     wrap_up = WRAP_UP.total_seconds() / 60
+    waiting_cases = _waiting_cases(local_team_id=local_team_id)
     return cap.History(
         since=since,
         until=until,
@@ -213,10 +256,11 @@ def history_measure(*, now: datetime, local_team_id: int | None = None) -> cap.H
             for tier in cap.TIERS
         },
         waiting={
-            "case": _waiting(Case, local_team_id=local_team_id),
+            "case": _by_next_call(waiting_cases),
             "contact": _waiting(Contact, local_team_id=local_team_id),
         },
         read_at=now,
+        waiting_cases=waiting_cases,
     )
 
 

@@ -1,7 +1,8 @@
 """The capacity forecast counts each piece of waiting work once, and all it brings:
 a case that arrived earlier this hour and waits is called once in the hour, not again
-as one of the hour's forecast arrivals; and a waiting case, once reached, names its
-contacts, whose calls tier 3 must make (found by review)."""
+as one of the hour's forecast arrivals; and a waiting case carried over from the days
+before, once reached, names its contacts, whose calls tier 3 must make (found by
+review; today's cases' contacts are in the contact forecast already)."""
 
 from __future__ import annotations
 
@@ -49,10 +50,10 @@ def test_cases_arrived_this_hour_are_not_doubled_without_history(clock):
 
 
 def history_with_waiting_cases(
-    waiting: tuple[tuple[dt.datetime | None, int, int], ...],
+    waiting: tuple[tuple[dt.datetime | None, int, dt.date, int, int], ...],
 ) -> cap.History:
     """No arrivals to forecast; 3 contacts a case and the calls measured; and
-    `waiting` cases not yet reached."""
+    `waiting` cases not yet reached (as History.waiting_cases has them)."""
     handling = {
         tier: cap.handling_for(
             tier, [("reached", 100, 100 * 5 * 60)], wrap_up_minutes=5
@@ -71,16 +72,18 @@ def history_with_waiting_cases(
         escalated_share={"case": 0.1, "contact": 0.25},
         escalated_measured={"case": True, "contact": True},
         handling=handling,
-        waiting={"case": waiting},
+        waiting={"case": tuple((due, made, n) for due, made, _, _, n in waiting)},
+        waiting_cases=waiting,
     )
 
 
 def test_waiting_cases_bring_their_contacts_calls_once_called(settings):
     settings.TRACING_CAPACITY_OCCUPANCY = 0.8
-    # 100 cases waiting, their first call due at one o'clock (three hours on).
+    # 100 cases carried over from yesterday, none of their contacts named yet, their
+    # first call due at one o'clock (three hours on).
     due = dt.datetime(2021, 1, 12, 13, 0, tzinfo=LONDON).astimezone(dt.UTC)
     forecast = cap.forecast_work(
-        history_with_waiting_cases(((due, 0, 100),)), start=NOW
+        history_with_waiting_cases(((due, 0, YESTERDAY, 0, 100),)), start=NOW
     )
 
     tier2 = forecast.tiers[Tier.CLINICAL]
@@ -100,6 +103,27 @@ def test_waiting_cases_with_no_call_left_bring_no_contacts(settings):
     """A case whose calls are spent goes to its local team: the phones get none of its
     contacts."""
     forecast = cap.forecast_work(
-        history_with_waiting_cases(((None, 3, 100),)), start=NOW
+        history_with_waiting_cases(((None, 3, YESTERDAY, 0, 100),)), start=NOW
     )
     assert sum(forecast.tiers[Tier.CALL_HANDLER].calls) == 0
+
+
+def test_waiting_cases_bring_only_the_contacts_they_have_not_named():
+    """A contact named already is waiting work of its own, not one more to come."""
+    forecast = cap.forecast_work(
+        history_with_waiting_cases(
+            ((None, 0, YESTERDAY, 1, 100), (None, 0, YESTERDAY, 5, 10))
+        ),
+        start=NOW,
+    )
+    assert forecast.tiers[Tier.CALL_HANDLER].items[0] == pytest.approx(200)
+
+
+def test_todays_waiting_cases_bring_no_contacts_beside_the_forecast():
+    """Today's cases, waiting or not, are the arrivals the contact forecast is made
+    from: their contacts are in it (none here, with nothing to forecast from)."""
+    forecast = cap.forecast_work(
+        history_with_waiting_cases(((None, 0, TODAY, 0, 100),)), start=NOW
+    )
+    assert forecast.tiers[Tier.CLINICAL].calls[0] == pytest.approx(100)
+    assert sum(forecast.tiers[Tier.CALL_HANDLER].items) == 0
