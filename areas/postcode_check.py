@@ -19,16 +19,21 @@ def postcode_in_directory(postcode: str) -> bool:
     return locate_postcode(postcode) is not None
 
 
-def postcode_known(value: str) -> str:
+def postcode_known(value: str, *, held: str = "") -> str:
     """The postcode in its display form ("S1 2HE") when the directory holds it.
 
     ValidationError "invalid_postcode" for one of the wrong form, and
     "postcode_not_found" (POSTCODE_NOT_FOUND) for one of the right form the
     directory does not know: taken, it would leave its person with no area, and
     their work with the fallback team rather than their own. One the directory
-    holds outside England is taken (its person has no area of the service).
+    holds outside England is taken (its person has no area of the service). So is
+    `held`, the case's own postcode as we hold it: a lab's result is never refused
+    for its postcode, so a case may live at one the directory lacks (a new build),
+    and the people at home with them are named at it.
     """
     postcode = normalise_postcode(value)
+    if held and postcode == held:
+        return postcode
     if not postcode_in_directory(postcode):
         raise ValidationError(POSTCODE_NOT_FOUND, code="postcode_not_found")
     return postcode

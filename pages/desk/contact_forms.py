@@ -127,8 +127,11 @@ class ContactRowForm(forms.Form):
 
     def clean_postcode(self) -> str:
         """In the postcode directory, as the online forms ask: one of the right form
-        but unknown (a typo, most likely) would leave the contact with no area."""
-        return postcode_known(self.cleaned_data["postcode"])
+        but unknown (a typo, most likely) would leave the contact with no area. The
+        case's own postcode is taken whether the directory knows it or not: those at
+        home with them live there."""
+        held = self.case.person.postcode if self.case is not None else ""
+        return postcode_known(self.cleaned_data["postcode"], held=held)
 
     def clean_exposure_date(self) -> date:
         day = self.cleaned_data["exposure_date"]

@@ -103,6 +103,26 @@ def test_a_postcode_the_directory_knows_outside_england_is_taken(client, casewor
     assert contact.area_unknown
 
 
+def test_someone_at_the_cases_own_postcode_is_named_though_the_directory_lacks_it(
+    client, caseworker
+):
+    # A lab's result is never refused for its postcode: the case lives at a new
+    # build the directory does not know yet, and their partner lives with them.
+    case = held_case(caseworker)
+    case.person.postcode, case.person.area = "S10 2HE", None
+    case.person.save(update_fields=["postcode", "area"])
+    client.force_login(caseworker)
+
+    response = client.post(
+        reverse("cases:contacts", args=[case.pk]), maya_row("s10 2he"), follow=True
+    )
+
+    assert response.status_code == 200
+    assert NOT_FOUND not in response.content.decode()
+    contact = Contact.objects.select_related("person").get(case=case)
+    assert contact.person.postcode == "S10 2HE"
+
+
 def test_the_held_postcode_is_kept_when_the_case_page_names_her_at_home(
     client, caseworker
 ):
