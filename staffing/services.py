@@ -704,24 +704,50 @@ def shift_assign(
 
 # --- hours cap -------------------------------------------------------------------
 
-# What a cap page sends as the cap it showed when it sent none (drawn before pages
-# carried it): no cap is 0, so the change is refused as made from an unknown cap.
-CAP_NOT_SHOWN = 0
+# A cap page says which version of the cap it showed: the id of that person's last
+# HoursCapChange then (NO_CAP_CHANGE: none yet). A version, not the cap itself, so a
+# cap changed and changed back (42 to 55, then back to 42: "not approved") is still
+# told from the 42 the page showed before both. What a page sends when it says none
+# (drawn before pages carried it): refused as made from an unknown cap.
+NO_CAP_CHANGE = 0
+CAP_CHANGE_NOT_SHOWN = -1
+
+
+def hours_cap_last_change(profile_id: int) -> HoursCapChange | None:
+    """The person's last change of cap (with who made it): its id is the version of
+    the cap in force, as a cap page shows it and hours_cap_change compares it. Last
+    written, not latest dated: changes are written one at a time under the person's
+    row lock, each with a higher id (a change dated earlier, `now`, still counts)."""
+    return (
+        HoursCapChange.objects.filter(profile_id=profile_id)
+        .select_related("changed_by")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def hours_cap_version(profile_id: int) -> int:
+    """The version of the person's cap in force: the id of their last change of cap,
+    NO_CAP_CHANGE when it was never changed."""
+    last = hours_cap_last_change(profile_id)
+    return last.pk if last is not None else NO_CAP_CHANGE
 
 
 class CapChangedSince(StaffingRefused):
-    """The cap is not the one the page showed when the change was made from it (it
-    was changed since, or the page did not say which it showed): saving would undo
-    that change unseen. Says what the cap is now, and who set it and when."""
+    """The cap was changed since the page the change was made from was drawn (its
+    version is not the one the page showed, or the page did not say which it
+    showed): saving would undo that change unseen. Says what the cap is now, and who
+    set it and when; `version` is the cap's version now, for the page drawn again."""
 
     def __init__(
         self, *, cap: int, last: HoursCapChange | None, by: User, shown: int
     ) -> None:
         self.cap, self.last, self.shown = cap, last, shown
+        self.version = last.pk if last is not None else NO_CAP_CHANGE
         setter = last.changed_by if last is not None else None
         self.by_them = setter is not None and setter.pk == by.pk
         when = short_time_today(last.changed_at) if last is not None else ""
-        if shown == CAP_NOT_SHOWN:
+        if shown == CAP_CHANGE_NOT_SHOWN:
             set_by = ""
             if last is not None:
                 who = "you" if self.by_them else _name_of(setter)
@@ -743,7 +769,7 @@ class CapChangedSince(StaffingRefused):
             )
         else:
             text = f"The cap was changed to {cap} hours since you opened this page."
-        mine = "This" if self.by_them or shown == CAP_NOT_SHOWN else "Your"
+        mine = "This" if self.by_them or shown == CAP_CHANGE_NOT_SHOWN else "Your"
         super().__init__(f"{text} {mine} change is not saved: check it and save again.")
 
 
@@ -759,15 +785,17 @@ def hours_cap_change(
     reason: str,
     by: User,
     now: datetime | None = None,
-    shown_cap: int | None = None,
+    shown_version: int | None = None,
 ) -> HoursCapChange:
     """Set one person's weekly hours cap, up to the configured ceiling, with a reason;
     never one's own (another supervisor sets a supervisor's cap).
 
-    Given `shown_cap` (the cap the supervisor's page showed; CAP_NOT_SHOWN from a
-    page that did not say), a change made while the cap in force is another is
-    refused (CapChangedSince), under the row's lock, so one supervisor's change never
-    silently undoes another's. A change to the cap in force is refused as before
+    Given `shown_version` (the version of the cap the supervisor's page showed,
+    hours_cap_version; CAP_CHANGE_NOT_SHOWN from a page that did not say), a change
+    made once the cap was changed since, even changed back, is refused
+    (CapChangedSince), under the row's lock, so one supervisor's change never
+    silently undoes another's. Without it (the admin's action, which shows no cap
+    version) nothing is compared. A change to the cap in force is refused first
     ("The cap is already ..."), which tells a form sent twice (work.sent_twice)."""
     if profile.user_id == by.pk:
         raise StaffingRefused(
@@ -788,16 +816,13 @@ def hours_cap_change(
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
     if new_cap == profile.weekly_hours_cap:
         raise StaffingRefused(f"The cap is already {new_cap} hours.")
-    if shown_cap is not None and shown_cap != profile.weekly_hours_cap:
-        raise CapChangedSince(
-            cap=profile.weekly_hours_cap,
-            last=HoursCapChange.objects.filter(profile=profile)
-            .select_related("changed_by")
-            .order_by("-changed_at", "-pk")
-            .first(),
-            by=by,
-            shown=shown_cap,
-        )
+    if shown_version is not None:
+        # Read under the row's lock: every change of cap takes it first.
+        last = hours_cap_last_change(profile.pk)
+        if shown_version != (last.pk if last is not None else NO_CAP_CHANGE):
+            raise CapChangedSince(
+                cap=profile.weekly_hours_cap, last=last, by=by, shown=shown_version
+            )
     change = HoursCapChange.objects.create(
         profile=profile,
         old_cap=profile.weekly_hours_cap,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from staffing.models import CallReview, StaffProfile
 from staffing.services import (
+    CAP_CHANGE_NOT_SHOWN,
     SlotPlan,
     registration_expiry_problem,
     registration_number_read,
@@ -176,6 +177,26 @@ class HoursCapForm(forms.Form):
         max_length=300,
         error_messages={"required": "Give a reason for the change."},
     )
+    # The version of the cap the page showed (services.hours_cap_version), sent back
+    # with the change so that one made once the cap was changed since is refused,
+    # not saved over it. A field of the form, so typing put back after signing in
+    # again (pages.typed.put_typing_back) says which cap it was typed against.
+    shown_version = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_shown_version(self) -> int:
+        """CAP_CHANGE_NOT_SHOWN from a page that did not say (drawn before pages
+        carried it, or sending something else): the service refuses it, telling the
+        cap now. Never an error of the form: the person could not correct it."""
+        text = self.cleaned_data["shown_version"].strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 18:
+            return CAP_CHANGE_NOT_SHOWN
+        return int(text)
+
+    def showing(self, version: int) -> None:
+        """The page is drawn again showing the cap at `version` (the cap now, after a
+        refusal): saved again from it, the change is taken."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("shown_version")] = str(version)
 
 
 class RegistrationForm(forms.ModelForm):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -42,35 +42,26 @@ def team(request: HttpRequest) -> HttpResponse:
     )
 
 
-# The cap form's hidden field: the cap the page showed, sent back with the change so
-# that one made while the cap was changed by someone else is refused, not saved over
-# theirs (services.CapChangedSince).
-SHOWN_CAP = "shown_cap"
-
-
-def _cap_shown(data: QueryDict) -> int:
-    """The cap the page sending `data` showed: CAP_NOT_SHOWN from a page drawn before
-    it said (or one that says no cap), which the service refuses, telling the cap."""
-    text = data.get(SHOWN_CAP, "").strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 5:
-        return services.CAP_NOT_SHOWN
-    return int(text)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 @draws_its_form
 def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
+    # The version is read before the cap it goes with: a change made in between is
+    # then refused as made since (told), never taken as seen.
+    version = services.hours_cap_version(pk)
     member = members.get_member_for_supervisor(supervisor, pk)
     form = HoursCapForm(
-        request.POST or None, initial={"new_cap": member.weekly_hours_cap}
+        request.POST or None,
+        initial={"new_cap": member.weekly_hours_cap, "shown_version": ""},
     )
-    shown_cap = member.weekly_hours_cap
-    if request.method == "GET":
-        put_typing_back(request, form, action=request.path)
-    elif _cap_shown(request.POST) != services.CAP_NOT_SHOWN:
-        shown_cap = _cap_shown(request.POST)  # drawn again as it was sent
+    # Typing put back after signing in again keeps the version it was typed against
+    # (none, from a page that did not carry it: refused, telling the cap now); a
+    # page drawn fresh shows the cap in force.
+    if request.method == "GET" and not put_typing_back(
+        request, form, action=request.path
+    ):
+        form.initial["shown_version"] = version
     if request.method == "POST" and form.is_valid():
         try:
             services.hours_cap_change(
@@ -78,12 +69,13 @@ def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
                 new_cap=form.cleaned_data["new_cap"],
                 reason=form.cleaned_data["reason"],
                 by=request.user,
-                shown_cap=_cap_shown(request.POST),
+                shown_version=form.cleaned_data["shown_version"],
             )
         except services.CapChangedSince as exc:
             # Nothing saved: the typing drawn again beside the cap now, the form now
-            # drawn from it (sent again once seen, it is taken).
-            member.weekly_hours_cap = shown_cap = exc.cap
+            # showing its version (sent again once seen, it is taken).
+            member.weekly_hours_cap = exc.cap
+            form.showing(exc.version)
             form.add_error("new_cap", str(exc))
         except StaffingRefused as exc:
             if not cap_just_changed(
@@ -121,7 +113,6 @@ def hours_cap(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "member": member,
-            "shown_cap": shown_cap,
             "history": history,
             "ceiling": settings.TRACING_WEEKLY_HOURS_CEILING,
         },

@@ -158,3 +158,125 @@ def test_a_cap_sent_from_a_page_drawn_before_it_carried_the_cap_shown_is_refused
     assert worker.weekly_hours_cap == 42
     saved = send(client, url, old_tab.text, new_cap="45", reason="A few more hours")
     assert "weekly cap is now 45 hours." in saved.text
+
+
+def _omar_sets(client, url: str, other, cap: str, reason: str) -> None:
+    """Omar, another supervisor of the team, saves a cap from a page drawn fresh."""
+    client.force_login(other.user)
+    page = client.get(url).text
+    saved = client.post(
+        url, {**hidden_fields(page), "new_cap": cap, "reason": reason}, follow=True
+    )
+    assert f"weekly cap is now {cap} hours." in saved.text
+
+
+def test_a_cap_put_back_after_signing_in_again_is_refused_when_changed_since(
+    clock, client, lead, clinical_team
+):
+    """The lead's session ended as they saved 45 from a page showing 42; meanwhile
+    Omar raised it to 55. Signed in again, the typing is put back: saving it must not
+    undo Omar's raise unseen (before, the page drew 55 as the cap it showed)."""
+    worker = member(clinical_team, on_shift=False)
+    other = supervisor_of(
+        clinical_team, user__first_name="Omar", user__last_name="Osei"
+    )
+    url = reverse("staffing:hours_cap", args=[worker.pk])
+    client.force_login(lead.user)
+    opened = client.get(url).text
+    clock.shift(dt.timedelta(minutes=7))
+    _omar_sets(client, url, other, "55", "Surge: raised for this week")
+    client.force_login(lead.user)
+    session = client.session
+    # What the lead's page sent when their session had ended, kept for them.
+    session["typed_forms"] = {
+        url: {
+            **{name: [value] for name, value in hidden_fields(opened).items()},
+            "new_cap": ["45"],
+            "reason": ["A few more hours"],
+        }
+    }
+    session.save()
+    back = client.get(url).text
+    assert "What you typed is back in the form" in back
+    assert cap_shown(back) == "45"
+
+    response = send(client, url, back, new_cap="45", reason="A few more hours")
+
+    assert "weekly cap is now" not in response.text
+    assert (
+        "The cap was changed to 55 hours by Omar Osei at 10:07 since you opened this "
+        "page. Your change is not saved: check it and save again."
+    ) in response.text
+    worker.refresh_from_db()
+    assert worker.weekly_hours_cap == 55
+    # Seen now: saved again from the refused page, it is taken.
+    saved = send(client, url, response.text, new_cap="45", reason="A few more hours")
+    assert "weekly cap is now 45 hours." in saved.text
+
+
+def test_typing_kept_from_a_page_that_showed_the_cap_not_the_change_is_refused(
+    clock, client, lead, clinical_team
+):
+    """The reviewer's case, typing kept from a page of the first fix (which sent the
+    cap it showed, not the change): put back, it cannot say what it was made from."""
+    worker = member(clinical_team, on_shift=False)
+    other = supervisor_of(
+        clinical_team, user__first_name="Omar", user__last_name="Osei"
+    )
+    url = reverse("staffing:hours_cap", args=[worker.pk])
+    clock.shift(dt.timedelta(minutes=7))
+    _omar_sets(client, url, other, "55", "Surge: raised for this week")
+    client.force_login(lead.user)
+    session = client.session
+    session["typed_forms"] = {
+        url: {"shown_cap": ["42"], "new_cap": ["45"], "reason": ["A few more hours"]}
+    }
+    session.save()
+    back = client.get(url).text
+
+    response = client.post(
+        url, {**hidden_fields(back), "new_cap": "45", "reason": "A few more hours"}
+    )
+
+    assert response.status_code == 200
+    assert (
+        "This page was opened before it showed which cap it was changing: the cap is "
+        "now 55 hours, set by Omar Osei at 10:07. This change is not saved"
+    ) in response.text
+    worker.refresh_from_db()
+    assert worker.weekly_hours_cap == 55
+
+
+def test_a_raise_cancelled_since_the_page_was_opened_is_not_brought_back(
+    clock, client, lead, clinical_team
+):
+    """A to B to A: Omar raised the cap from 42 to 55, then put it back to 42 (not
+    approved). A tab opened before both, still showing 42, saving 55 must not bring
+    back the raise Omar had just cancelled (before, the caps matched: saved)."""
+    worker = member(clinical_team, on_shift=False)
+    other = supervisor_of(
+        clinical_team, user__first_name="Omar", user__last_name="Osei"
+    )
+    url = reverse("staffing:hours_cap", args=[worker.pk])
+    client.force_login(lead.user)
+    stale = client.get(url).text
+    clock.shift(dt.timedelta(minutes=5))
+    _omar_sets(client, url, other, "55", "Surge: raised for this week")
+    clock.shift(dt.timedelta(minutes=4))
+    _omar_sets(client, url, other, "42", "Not approved")
+    client.force_login(lead.user)
+
+    response = send(client, url, stale, new_cap="55", reason="Surge for the week")
+
+    assert "weekly cap is now" not in response.text
+    assert (
+        "The cap was changed to 42 hours by Omar Osei at 10:09 since you opened this "
+        "page. Your change is not saved: check it and save again."
+    ) in response.text
+    worker.refresh_from_db()
+    assert worker.weekly_hours_cap == 42
+    assert list(
+        HoursCapChange.objects.filter(profile=worker)
+        .order_by("changed_at", "pk")
+        .values_list("old_cap", "new_cap")
+    ) == [(42, 55), (55, 42)]

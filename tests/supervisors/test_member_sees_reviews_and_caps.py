@@ -117,7 +117,7 @@ def test_a_signed_off_member_sees_that_they_are_signed_off(
 def test_a_member_sees_the_change_to_their_cap_and_why(clock, client, calls_lead, hal):
     response = _client_of(calls_lead).post(
         reverse("staffing:hours_cap", args=[hal.pk]),
-        {"new_cap": "30", "reason": "back to part time", "shown_cap": "60"},
+        {"new_cap": "30", "reason": "back to part time", "shown_version": "0"},
     )
     assert response.status_code == 302
     page = my_training_page(client, hal)
@@ -135,7 +135,7 @@ def test_nobody_sees_another_members_reviews_or_cap_changes(
     )
     _client_of(calls_lead).post(
         reverse("staffing:hours_cap", args=[hal.pk]),
-        {"new_cap": "30", "reason": "back to part time", "shown_cap": "60"},
+        {"new_cap": "30", "reason": "back to part time", "shown_version": "0"},
     )
     other = member(calls_team, new_starter=True)
     a_reviewed_call(

@@ -330,7 +330,7 @@ def test_supervisor_raises_a_cap_with_a_reason(clock, client, lead, clinical_tea
     client.force_login(lead.user)
     client.post(
         reverse("staffing:hours_cap", args=[worker.pk]),
-        {"new_cap": "55", "reason": "Surge in cases", "shown_cap": "42"},
+        {"new_cap": "55", "reason": "Surge in cases", "shown_version": "0"},
     )
     worker.refresh_from_db()
     assert worker.weekly_hours_cap == 55
@@ -350,7 +350,7 @@ def test_a_cap_sent_twice_is_saved_once_and_said_so(clock, client, lead, clinica
     worker = member(clinical_team, on_shift=False)
     client.force_login(lead.user)
     url = reverse("staffing:hours_cap", args=[worker.pk])
-    sent = {"new_cap": "55", "reason": "Surge in cases", "shown_cap": "42"}
+    sent = {"new_cap": "55", "reason": "Surge in cases", "shown_version": "0"}
 
     client.post(url, sent)
     again = client.post(url, sent, follow=True)
@@ -389,7 +389,7 @@ def test_a_raised_cap_lets_the_booking_through_unasked(
     client.force_login(lead.user)
     client.post(
         reverse("staffing:hours_cap", args=[worker.pk]),
-        {"new_cap": "48", "reason": "Surge", "shown_cap": "42"},
+        {"new_cap": "48", "reason": "Surge", "shown_version": "0"},
     )
     worker.refresh_from_db()
     assert shift_book(shift_id=slot.pk, profile=worker).staff == worker
