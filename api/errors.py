@@ -15,9 +15,24 @@ from work.errors import WorkRefused
 
 
 class Conflict(exceptions.APIException):
+    """A 409: its body is {"detail": ..., "code": ...} (api_exception_handler), the
+    code one of CONFLICT_CODES, for a client to branch on rather than the English."""
+
     status_code = status.HTTP_409_CONFLICT
     default_detail = "That change is not allowed in the item's current state."
     default_code = "illegal_transition"
+
+
+# The codes a 409 raised through the handler carries, as the schema lists them
+# (api.schema): the person already a contact of the case (or the case themselves);
+# a status that does not allow the change; the work refused by its rules (not
+# yours to work, say); a rule the database keeps.
+CONFLICT_CODES = (
+    "duplicate_contact",
+    "illegal_transition",
+    "refused",
+    "integrity_conflict",
+)
 
 
 class DatabaseUnavailable(exceptions.APIException):
@@ -56,7 +71,7 @@ def api_exception_handler(exc, context):
     a database constraint refusing the change 409, a value it cannot hold 400, a
     connection to the database lost 503 with Retry-After (the request's transaction
     went with it: nothing is reported saved that was not), a row gone while the
-    request waited for it 404."""
+    request waited for it 404. A 409's body carries its `code` beside `detail`."""
     if isinstance(exc, WorkRefused):
         exc = Conflict(str(exc), code="refused")
     elif isinstance(exc, IllegalTransition):
@@ -88,4 +103,15 @@ def api_exception_handler(exc, context):
     response = exception_handler(exc, context)
     if isinstance(exc, DatabaseUnavailable) and response is not None:
         response["Retry-After"] = str(DatabaseUnavailable.retry_after_seconds)
+    if (
+        response is not None
+        and response.status_code == status.HTTP_409_CONFLICT
+        and isinstance(response.data, dict)
+        and "detail" in response.data
+    ):
+        # The machine code beside the message: DRF renders only `detail`, and a
+        # client told only the English could not tell a duplicate from a closed case.
+        response.data["code"] = getattr(
+            response.data["detail"], "code", Conflict.default_code
+        )
     return response

@@ -2,6 +2,8 @@
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
+from .errors import CONFLICT_CODES
+
 
 class ApiClientAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "api.authentication.ApiClientAuthentication"
@@ -21,6 +23,22 @@ ERROR = {
     "properties": {"detail": {"type": "string"}},
     "required": ["detail"],
 }
+CONFLICT = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {
+            "type": "string",
+            "enum": list(CONFLICT_CODES),
+            "description": "What stopped it, to branch on (the detail is for "
+            "people): duplicate_contact, the person is already a contact of the "
+            "case or is the case themselves; illegal_transition, the item's status "
+            "does not allow it; refused, the rules of the work refuse it; "
+            "integrity_conflict, it conflicts with data already held.",
+        },
+    },
+    "required": ["detail", "code"],
+}
 FIELD_ERRORS = {
     "type": "object",
     "additionalProperties": True,
@@ -32,7 +50,7 @@ COMMON_ERRORS = {
     "401": ("No token, or a bad one.", ERROR),
     "403": ("The client lacks the scope, or the user the role.", ERROR),
     "404": ("No such item, or not in your areas.", ERROR),
-    "409": ("Not allowed in the item's current state.", ERROR),
+    "409": ("Not allowed in the item's current state.", CONFLICT),
     "413": ("Too many items in one request.", ERROR),
     "429": ("Past the client's rate; see Retry-After (seconds).", ERROR),
 }

@@ -12,14 +12,16 @@ from work.calls import CallLogged
 from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_problems
 
 from ..access import staff_user_named
+from ..strict import StrictSerializer
 
 # A whole ISO 8601 date and time, as the API has always read good input: dashes in
 # the date, hours and minutes, seconds and a fraction optional, and an offset or Z
 # optional. (Django's parse_datetime falls back on Python's fromisoformat, which also
 # reads a week ("2026-W49", its Monday at midnight), a date alone, or no dashes.)
+# The T and Z in either case, as RFC 3339 (the schema's date-time) allows.
 FULL_DATE_TIME = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?",
-    re.ASCII,
+    re.ASCII | re.IGNORECASE,
 )
 FULL_DATE_TIME_FORMAT = "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z]"
 
@@ -32,8 +34,12 @@ class CallBackField(serializers.DateTimeField):
     but a whole date and time (FULL_DATE_TIME) is refused, never guessed at."""
 
     def to_internal_value(self, value):
-        if isinstance(value, str) and not FULL_DATE_TIME.fullmatch(value):
-            self.fail("invalid", format=FULL_DATE_TIME_FORMAT)
+        if isinstance(value, str):
+            if not FULL_DATE_TIME.fullmatch(value):
+                self.fail("invalid", format=FULL_DATE_TIME_FORMAT)
+            # Python's parser reads only an upper-case T and Z: the pattern holds
+            # no other letter to change.
+            value = value.upper()
         return super().to_internal_value(value)
 
     def enforce_timezone(self, value: datetime) -> datetime:
@@ -42,10 +48,11 @@ class CallBackField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
-class CallInSerializer(serializers.Serializer):
-    """One call and how it went. With `on_file` in its context (a call is logged
-    already for the request's Idempotency-Key) the call rules are left to the
-    operation, which answers the call on file or refuses a different one."""
+class CallInSerializer(StrictSerializer):
+    """One call and how it went; a key it does not define is refused, not dropped.
+    With `on_file` in its context (a call is logged already for the request's
+    Idempotency-Key) the call rules are left to the operation, which answers the
+    call on file or refuses a different one."""
 
     outcome = serializers.ChoiceField(choices=Outcome.choices)
     call_back_at = CallBackField(

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from api.fields import PhoneSerializerField
 from api.parsers import unicode_errors
+from api.strict import StrictSerializer
 from cases.models import Case, SettingKind
 from cases.workitem import Route
 from people.models import Person
@@ -49,8 +50,8 @@ def _name_clean(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
-class PersonInSerializer(serializers.Serializer):
-    """A person as a lab or a caseworker knows them."""
+class PersonInSerializer(StrictSerializer):
+    """A person as a lab knows them: a key it does not define is refused."""
 
     first_name = serializers.CharField(max_length=MAX_LENGTH["first_name"])
     last_name = serializers.CharField(max_length=MAX_LENGTH["last_name"])
@@ -142,8 +143,9 @@ class LabReferenceField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class LabResultInSerializer(serializers.Serializer):
-    """One positive test result from a lab."""
+class LabResultInSerializer(StrictSerializer):
+    """One positive test result from a lab: a key it does not define is refused,
+    not dropped."""
 
     lab_reference = LabReferenceField(
         max_length=MAX_LENGTH["lab_reference"],

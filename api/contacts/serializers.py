@@ -6,8 +6,10 @@ from rest_framework import serializers
 
 from areas.postcode_check import postcode_known
 from contacts.models import Contact
+from people.phone_field import Phone
 from people.phones import uk_phone_e164
 from work.casework import ContactDetails
+from work.result_rules import MAX_LENGTH
 from work.rules import exposure_date_problem
 
 from ..cases.serializers import (
@@ -16,41 +18,71 @@ from ..cases.serializers import (
     WorkItemSerializer,
     person_details,
 )
+from ..fields import PhoneSerializerField
+from ..strict import StrictSerializer
+
+PHONE_REQUIRED = "Give a phone number: call handlers phone contacts."
+POSTCODE_REQUIRED = "Give their postcode: it routes them to their area."
 
 
-class ContactInSerializer(serializers.Serializer):
-    """A contact of a case, as the case named them."""
+class ContactPersonInSerializer(PersonInSerializer):
+    """A contact as the case named them. As the case page's contacts form asks: a
+    UK phone number to call them on, and a postcode the directory holds to route
+    them to their local team. A key it does not define is refused."""
 
-    person = PersonInSerializer()
+    # Its own schema component (ContactPersonInRequest), not the intake's person:
+    # what /api/schema/ says is required is what is refused without it.
+
+    phone = PhoneSerializerField(
+        max_length=MAX_LENGTH["phone"],
+        help_text="Required: a UK number (+44), such as 07911 123456 or "
+        "+44 114 496 0555; a number abroad is refused, as call handlers phone UK "
+        "numbers only.",
+        error_messages={
+            "required": PHONE_REQUIRED,
+            "blank": PHONE_REQUIRED,
+            "null": PHONE_REQUIRED,
+        },
+    )
+    postcode = serializers.CharField(
+        max_length=MAX_LENGTH["postcode"],
+        help_text="Required: a UK postcode the postcode directory holds, such as "
+        "S1 2HE; one of the right form the directory does not know is refused, as "
+        "it would route them to no area.",
+        error_messages={
+            "required": POSTCODE_REQUIRED,
+            "blank": POSTCODE_REQUIRED,
+            "null": POSTCODE_REQUIRED,
+        },
+    )
+
+    def validate_phone(self, value: Phone) -> Phone:
+        try:
+            uk_phone_e164(str(value))
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return value
+
+    def validate_postcode(self, value: str) -> str:
+        postcode = super().validate_postcode(value)
+        # In the directory, as the case page and the online forms ask: one of the
+        # right form but unknown (a typo) would leave them with no area.
+        try:
+            postcode_known(postcode)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
+        return postcode
+
+
+class ContactInSerializer(StrictSerializer):
+    """A contact of a case, as the case named them: a key it does not define is
+    refused."""
+
+    person = ContactPersonInSerializer()
     exposure_date = serializers.DateField(
         help_text="The last day they were exposed; not in the future."
     )
     exposure = serializers.ChoiceField(choices=Contact.Exposure.choices)
-
-    def validate_person(self, value: dict) -> dict:
-        """As the case page's contacts form: a UK phone number to call them on and a
-        postcode in the directory to route them to their local team."""
-        errors = {}
-        phone = value.get("phone")
-        if not phone:
-            errors["phone"] = ["Give a phone number: call handlers phone contacts."]
-        else:
-            try:
-                uk_phone_e164(str(phone))
-            except DjangoValidationError as exc:
-                errors["phone"] = exc.messages
-        if not value.get("postcode"):
-            errors["postcode"] = ["Give their postcode: it routes them to their area."]
-        else:
-            # In the directory, as the case page and the online forms ask: one of
-            # the right form but unknown (a typo) would leave them with no area.
-            try:
-                postcode_known(value["postcode"])
-            except DjangoValidationError as exc:
-                errors["postcode"] = exc.messages
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
 
     def validate_exposure_date(self, value):
         # The case's own period is the operation's to check (work.casework).
