@@ -4,8 +4,11 @@ from datetime import UTC, date, datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import CharField, Exists, F, OuterRef, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
+
+from audit.models import AuditEvent
 
 
 class Tier(models.IntegerChoices):
@@ -304,6 +307,29 @@ class TrainingCompletion(models.Model):
         return f"{self.profile} completed {self.module}"
 
 
+# What a move into a national tier records on the person's profile (audit detail
+# "new_starter"): a new starter again from that moment, in the new tier; their calls
+# reviewed before it were of the old tier's work (CallReviewQuerySet.as_new_starter).
+NEW_STARTER_AGAIN = "again"
+
+
+class CallReviewQuerySet(models.QuerySet["CallReview"]):
+    def as_new_starter(self) -> CallReviewQuerySet:
+        """Only the reviews of the caller's calls as a new starter in their current
+        tier: none queued before their latest move into it (staff_profile_save's
+        audit event, new_starter "again"); all of them if they were never moved.
+        The one definition the review pages, the review queue, the queueing of a
+        call and sign-off all count by."""
+        moved_after = AuditEvent.objects.filter(
+            object_type=StaffProfile._meta.label_lower,
+            object_id=Cast(OuterRef("call__caller__staff__pk"), CharField()),
+            action=AuditEvent.Action.UPDATE,
+            detail__new_starter=NEW_STARTER_AGAIN,
+            at__gt=OuterRef("created_at"),
+        )
+        return self.filter(~Exists(moved_after))
+
+
 class CallReview(models.Model):
     """A supervisor's review of one of a new starter's calls."""
 
@@ -325,6 +351,8 @@ class CallReview(models.Model):
     verdict = models.CharField(max_length=15, choices=Verdict.choices, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = CallReviewQuerySet.as_manager()
 
     class Meta:
         indexes = [

@@ -33,6 +33,7 @@ from rows.retry import atomic_operation
 
 from .access import profile_of
 from .models import (
+    NEW_STARTER_AGAIN,
     CallReview,
     HoursCapChange,
     Shift,
@@ -851,9 +852,10 @@ def hours_cap_change(
 # The reason a leaver's shifts end with, on their shifts page and in the trail.
 LEFT_THE_SERVICE = "Left the service"
 
-# What a move to another tier records (detail "new_starter"): a new starter again,
-# from that moment; calls reviewed before it were of the old tier's work.
-NEW_STARTER_AGAIN = "again"
+# The tiers a move into makes the person a new starter again: the national tiers,
+# whose new starters' calls are reviewed. Local staff make no reviewed calls (they
+# could never be signed off), so a move into tier 1 keeps the sign-off.
+NEW_START_TIERS = (Tier.CLINICAL, Tier.CALL_HANDLER)
 
 # A profile's fields whose change is audited: what work someone may be given and
 # whose they are.
@@ -998,9 +1000,10 @@ def staff_profile_save(
     Moved to another tier or team, the person's shifts booked for the old one end
     as a leaver's do (_shifts_end, "Moved to tier 2"): the one under way now, those
     to come cancelled, so the old team's rota no longer counts them as cover and
-    assignment no longer gives them work on it. Moved to another tier, they are a
-    new starter there (the sign-off cleared): the lower cap, their supervisor's
-    list, their first calls in the new tier reviewed."""
+    assignment no longer gives them work on it. Moved to another national tier (2
+    or 3: NEW_START_TIERS), they are a new starter there (the sign-off cleared): the
+    lower cap, their supervisor's list, their first calls in the new tier reviewed,
+    those of the old tier no longer counted (CallReview.objects.as_new_starter)."""
     if profile.pk is None:
         profile.save()
         return None
@@ -1010,7 +1013,8 @@ def staff_profile_save(
         .select_related("organisation", "team", "local_team")
         .get(pk=profile.pk)
     )
-    if profile.tier != before.tier:
+    new_start = profile.tier != before.tier and profile.tier in NEW_START_TIERS
+    if new_start:
         profile.signed_off_at = None
         profile.signed_off_by = None
     profile.save()
@@ -1018,7 +1022,7 @@ def staff_profile_save(
     if not changes:
         return None
     detail: dict[str, Any] = dict(changes)
-    if "tier" in changes:
+    if new_start:
         detail["new_starter"] = NEW_STARTER_AGAIN
         if before.signed_off_at is not None:
             detail["signed_off_at"] = {
@@ -1302,21 +1306,9 @@ def training_module_delete(
 
 
 def _reviews_as_new_starter(profile: StaffProfile) -> QuerySet[CallReview]:
-    """The reviews of the person's calls in their new-starter period: since they
-    were moved to their tier (staff_profile_save), else all of them."""
-    reviews = CallReview.objects.filter(call__caller_id=profile.user_id)
-    since = (
-        AuditEvent.objects.filter(
-            object_type=StaffProfile._meta.label_lower,
-            object_id=str(profile.pk),
-            action=AuditEvent.Action.UPDATE,
-            detail__new_starter=NEW_STARTER_AGAIN,
-        )
-        .order_by("-at")
-        .values_list("at", flat=True)
-        .first()
-    )
-    return reviews if since is None else reviews.filter(created_at__gte=since)
+    """The reviews of the person's calls as a new starter in their current tier, as
+    their supervisor's pages count them (CallReview.objects.as_new_starter)."""
+    return CallReview.objects.filter(call__caller_id=profile.user_id).as_new_starter()
 
 
 def call_review_queue_if_new_starter(*, call: CallAttempt) -> CallReview | None:

@@ -192,12 +192,15 @@ def blocked_by(member: Any, now: datetime) -> list[str]:
 
 
 def team_overview_queryset(supervisor: StaffProfile) -> QuerySet[StaffProfile]:
-    """Members with their training and review counts, in name order."""
+    """Members with their training and review counts (the reviews of their calls as a
+    new starter in their current tier, as sign-off counts them), in name order."""
     modules = TrainingModule.objects.filter(tier=OuterRef("tier"), required=True)
     done = TrainingCompletion.objects.filter(
         profile=OuterRef("pk"), module__required=True, module__tier=OuterRef("tier")
     )
-    reviews = CallReview.objects.filter(call__caller_id=OuterRef("user_id"))
+    reviews = CallReview.objects.filter(
+        call__caller_id=OuterRef("user_id")
+    ).as_new_starter()
     return (
         team_members(supervisor)
         .select_related("user")

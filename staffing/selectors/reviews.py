@@ -11,7 +11,8 @@ from .members import _subcount, team_members
 
 def review_queue(supervisor: StaffProfile) -> QuerySet[CallReview]:
     """New starters' calls in the team still waiting for a supervisor, oldest first;
-    not the supervisor's own (another supervisor reviews those)."""
+    not the supervisor's own (another supervisor reviews those), nor those queued
+    before the caller was moved into this tier (the old tier's work)."""
     return (
         CallReview.objects.filter(
             reviewed_at__isnull=True,
@@ -19,6 +20,7 @@ def review_queue(supervisor: StaffProfile) -> QuerySet[CallReview]:
             .exclude(pk=supervisor.pk)
             .values("user_id"),
         )
+        .as_new_starter()
         .select_related("call__caller", "call__case__person", "call__contact__person")
         .order_by("created_at", "pk")
     )
@@ -32,9 +34,12 @@ def get_review_for_supervisor(supervisor: StaffProfile, pk: int) -> CallReview:
 
 
 def new_starters(supervisor: StaffProfile) -> list[StaffProfile]:
-    """The team's new starters, with how many of their calls are reviewed or waiting;
-    not the supervisor themself (another supervisor signs them off)."""
-    reviews = CallReview.objects.filter(call__caller_id=OuterRef("user_id"))
+    """The team's new starters, with how many of their calls in their current tier
+    are reviewed or waiting (as sign-off counts them); not the supervisor themself
+    (another supervisor signs them off)."""
+    reviews = CallReview.objects.filter(
+        call__caller_id=OuterRef("user_id")
+    ).as_new_starter()
     return list(
         team_members(supervisor)
         .filter(signed_off_at__isnull=True)

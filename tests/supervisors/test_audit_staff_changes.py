@@ -160,8 +160,8 @@ def test_a_move_to_a_local_team_as_its_supervisor_reads_in_full(clock, client, a
     ) == [
         "Moved Bea Khan from tier 3 (call handler) to tier 1 (local public health "
         f"team), out of team Calls North, into local team {sheffield.name} and "
-        "from organisation Serco to organisation Sheffield City Council; a new starter in "
-        "the new tier; made Bea Khan a supervisor"
+        "from organisation Serco to organisation Sheffield City Council; made Bea "
+        "Khan a supervisor"
     ]
 
 

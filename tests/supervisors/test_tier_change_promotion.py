@@ -26,14 +26,18 @@ from staffing.services import (
     StaffingRefused,
     new_starter_sign_off,
     registration_verify,
+    staff_profile_save,
     training_complete,
 )
 from tests import factories as f
 from tests.admin.test_staff_changes_audited import save_in_admin
+from tests.conftest import ensure_ons_areas
+from tests.local_teams.builders import SHEFFIELD
 from work.assignment import assign_work
 from work.calls import call_record
 
 from .conftest import NOW, at, member
+from .test_audit_staff_changes import on_staff_audit
 
 pytestmark = pytest.mark.django_db
 
@@ -179,3 +183,114 @@ def test_a_new_starter_reviewed_as_a_call_handler_is_reviewed_again_when_promote
     assert CallReview.objects.filter(call=call, reviewed_at__isnull=True).exists()
     with pytest.raises(StaffingRefused, match="Review their waiting calls"):
         new_starter_sign_off(profile=dan, by=lead.user)
+
+
+# --- what the clinical lead's pages count: his reviews in the new tier only ----------
+
+
+def _as_starter_on_reviews_page(client, lead, dan):
+    client.force_login(lead.user)
+    page = client.get(reverse("staffing:reviews"))
+    assert page.status_code == 200
+    [shown] = [s for s in page.context["starters"] if s.pk == dan.pk]
+    return page, shown
+
+
+def _on_team_page(client, lead, dan):
+    client.force_login(lead.user)
+    page = client.get(reverse("staffing:team"))
+    assert page.status_code == 200
+    [shown] = [m for m in page.context["members"] if m.pk == dan.pk]
+    return shown
+
+
+def test_calls_reviewed_as_a_call_handler_are_not_counted_on_the_clinical_leads_pages(
+    clock, client, admin, dan, clinical_team, lead, tier_2_module
+):
+    """Before, the New starters page said "Calls reviewed 1, Waiting 0" and the team
+    page "1 reviewed, 0 waiting", while sign-off said none had been reviewed."""
+    earlier = f.CallAttemptFactory(
+        caller=dan.user, started_at=NOW - dt.timedelta(days=50)
+    )
+    CallReview.objects.create(
+        call=earlier, created_at=earlier.started_at, reviewed_at=earlier.started_at
+    )
+
+    promote(client, admin, dan, clinical_team)
+
+    _, shown = _as_starter_on_reviews_page(client, lead, dan)
+    assert (shown.reviews_done, shown.reviews_pending) == (0, 0)
+    listed = _on_team_page(client, lead, dan)
+    assert (listed.reviews_done, listed.reviews_pending) == (0, 0)
+    with pytest.raises(StaffingRefused, match="None of their calls"):
+        new_starter_sign_off(profile=dan, by=lead.user)
+
+
+def test_a_call_handlers_call_still_waiting_is_not_queued_for_the_clinical_lead(
+    clock, client, admin, dan, clinical_team, lead, tier_2_module
+):
+    """Before, his tier 3 call waiting for review showed as "Waiting 1" and sat in
+    the clinical lead's review queue, though sign-off ignored it."""
+    earlier = f.CallAttemptFactory(
+        caller=dan.user, started_at=NOW - dt.timedelta(days=2)
+    )
+    waiting = CallReview.objects.create(call=earlier, created_at=earlier.started_at)
+
+    promote(client, admin, dan, clinical_team)
+
+    page, shown = _as_starter_on_reviews_page(client, lead, dan)
+    assert (shown.reviews_done, shown.reviews_pending) == (0, 0)
+    assert waiting not in page.context["queue"]
+    assert _on_team_page(client, lead, dan).reviews_pending == 0
+    with pytest.raises(StaffingRefused, match="None of their calls"):
+        new_starter_sign_off(profile=dan, by=lead.user)
+
+
+def test_his_first_clinical_call_is_counted_as_waiting_on_the_clinical_leads_pages(
+    clock, client, admin, dan, clinical_team, lead, tier_2_module
+):
+    """The reviews since the move are the ones the pages, the queue and sign-off
+    count, alike."""
+    earlier = f.CallAttemptFactory(
+        caller=dan.user, started_at=NOW - dt.timedelta(days=50)
+    )
+    CallReview.objects.create(
+        call=earlier, created_at=earlier.started_at, reviewed_at=earlier.started_at
+    )
+    promote(client, admin, dan, clinical_team)
+    f.ShiftFactory(staff=dan, starts_at=at(TODAY, 11), ends_at=at(TODAY, 19))
+    clock.move_to(at(TODAY, 12))
+    case = f.CaseFactory(status=Status.ASSIGNED, assignee=dan.user, assigned_at=NOW)
+    call = call_record(
+        item=case, caller=dan.user, outcome=Outcome.NO_ANSWER, duration_seconds=60
+    ).call
+
+    page, shown = _as_starter_on_reviews_page(client, lead, dan)
+    assert (shown.reviews_done, shown.reviews_pending) == (0, 1)
+    assert [r.call for r in page.context["queue"]] == [call]
+    with pytest.raises(StaffingRefused, match="Review their waiting calls"):
+        new_starter_sign_off(profile=dan, by=lead.user)
+
+
+# --- a move into tier 1 is no new start ---------------------------------------------
+
+
+def test_moved_to_a_local_team_he_is_not_made_a_new_starter(clock, client, admin, dan):
+    """Local staff make no reviewed calls and could never be signed off: before, a
+    move into tier 1 cleared his sign-off and the audit page said "a new starter in
+    the new tier"."""
+    ensure_ons_areas()
+    sheffield = f.area(SHEFFIELD).local_team
+    signed_off_at = dan.signed_off_at
+
+    dan.tier, dan.team, dan.local_team = Tier.LOCAL, None, sheffield
+    staff_profile_save(profile=dan, by=admin)
+
+    dan.refresh_from_db()
+    assert not dan.is_new_starter
+    assert dan.signed_off_at == signed_off_at
+    [said] = on_staff_audit(
+        client, admin, object_type="staffing.staffprofile", object_id=str(dan.pk)
+    )
+    assert said.startswith("Moved Dan Evans from tier 3 (call handler) to tier 1")
+    assert "new starter" not in said
