@@ -236,9 +236,16 @@ class WorkItem(models.Model):
         self.save(update_fields=list(fields))
 
     # --- transitions ---------------------------------------------------------------
-    def mark_arrived(self, *, now: datetime, escalate_due_at: datetime) -> None:
-        """On arrival (before the first save): the first call is due now."""
-        self.next_attempt_at = now
+    def mark_arrived(
+        self,
+        *,
+        now: datetime,
+        escalate_due_at: datetime,
+        first_call_at: datetime | None = None,
+    ) -> None:
+        """On arrival (before the first save): the first call is due now, or at
+        `first_call_at` (the calling hours' next opening, for an arrival at night)."""
+        self.next_attempt_at = first_call_at or now
         self.escalate_due_at = escalate_due_at
 
     def mark_assigned(self, *, to, now: datetime) -> None:
@@ -428,7 +435,13 @@ class WorkItem(models.Model):
             fields += ["reached_at", "reached_route"]
         self._save(*fields)
 
-    def mark_returned(self, *, now: datetime, escalate_due_at: datetime) -> None:
+    def mark_returned(
+        self,
+        *,
+        now: datetime,
+        escalate_due_at: datetime,
+        first_call_at: datetime | None = None,
+    ) -> None:
         """The local team found a new way to reach them: a fresh national round.
         Only while the national service still has work on it (`may_go_back_national`):
         a completed case is never made reached again."""
@@ -439,7 +452,9 @@ class WorkItem(models.Model):
         self.assignee = None
         self.attempts = 0
         if self.reached_at is None:
-            self.mark_arrived(now=now, escalate_due_at=escalate_due_at)
+            self.mark_arrived(
+                now=now, escalate_due_at=escalate_due_at, first_call_at=first_call_at
+            )
         self._save(
             "status",
             "local_team",

@@ -37,6 +37,16 @@ def clock(request):
 
 
 @pytest.fixture(autouse=True)
+def _calls_at_any_hour_off_the_test_clock(request, settings):
+    """A test on the wall clock runs at whatever hour the suite does: the calling
+    hours (work/rules.py) would change what it sees when run at night, so it calls
+    at any hour. A test on the test clock (`clock`, a `now` mark) keeps them."""
+    if "clock" in request.fixturenames or request.node.get_closest_marker("now"):
+        return
+    settings.TRACING_CALLING_HOURS = {"opens": "00:00", "closes": "00:00"}
+
+
+@pytest.fixture(autouse=True)
 def _messages_in_a_folder_of_the_tests_own(settings, tmp_path):
     """Texts and emails sent by a test go to its own folder (the file backend), never
     into the working copy's var/messages."""

@@ -589,6 +589,14 @@ TRACING_CALL_RULES = {
     "case": {"max_attempts": 3, "min_gap_hours": 2, "window_hours": 24},
     "contact": {"max_attempts": 3, "min_gap_hours": 4, "window_hours": 24},
 }
+# Calling hours, local (Europe/London) time, as NHS Test and Trace phoned: an attempt
+# the rules would set outside them is due at the next opening, and an item's deadline
+# for its local team falls inside them, after the attempts could be made in them
+# (work/rules.py). The same time for both ("00:00"): calls at any hour.
+TRACING_CALLING_HOURS = {
+    "opens": env("CALLING_HOURS_OPEN", default="08:00"),
+    "closes": env("CALLING_HOURS_CLOSE", default="20:00"),
+}
 # How many open items one person may hold at once, by tier; new starters less.
 TRACING_OPEN_WORK_CAP = {
     "tier2": env.int("OPEN_WORK_CAP_TIER2", default=4),

@@ -251,9 +251,10 @@ def call_record(
         notes=notes,
         duration_seconds=duration_seconds,
         now=now,
-        isolation_ends_on=(
-            locked.isolation_ends_on if isinstance(locked, Contact) else None
-        ),
+        # A case's as a contact's: neither is called back after their isolation,
+        # nor their local team held off long by a call back.
+        isolation_ends_on=locked.isolation_ends_on,
+        escalate_due_at=locked.escalate_due_at,
     )
     if problems:
         raise ValidationError(problems)

@@ -47,6 +47,7 @@ from .contact_area import contact_follow_person
 from .effects import assignment_run_after_commit
 from .rules import (
     CallRule,
+    calls_from,
     case_isolation_ends_on,
     contact_isolation_ends_on,
     exposure_date_problem,
@@ -553,7 +554,9 @@ def contact_add(
         isolation_ends_on=ends_on,
     )
     contact.mark_arrived(
-        now=now, escalate_due_at=CallRule.for_kind("contact").escalate_due_at(now)
+        now=now,
+        escalate_due_at=CallRule.for_kind("contact").escalate_due_at(now),
+        first_call_at=calls_from(now),
     )
     contact.save()
     detail: dict[str, Any] = {"case": case.pk}

@@ -44,6 +44,7 @@ from .rules import (
     ESCALATION_NOTE_MAX,
     NOT_TRACED,
     CallRule,
+    calls_from,
     isolation_over,
     isolation_over_q,
 )
@@ -537,7 +538,9 @@ def escalation_return(
         person.full_clean(exclude=["area", "language"])
         person.save(update_fields=fields)
     item.mark_returned(
-        now=now, escalate_due_at=CallRule.for_kind(item.kind).escalate_due_at(now)
+        now=now,
+        escalate_due_at=CallRule.for_kind(item.kind).escalate_due_at(now),
+        first_call_at=calls_from(now),
     )
     locked.status = Escalation.Status.CLOSED
     locked.outcome = Escalation.Outcome.RETURNED

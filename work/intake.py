@@ -49,7 +49,7 @@ from .effects import assignment_run_after_commit
 from .escalation import item_escalate
 from .isolation import OPEN_OR_TOLD, contacts_become_cases
 from .online import online_case_wait, online_cases_invite
-from .rules import CallRule, case_isolation_ends_on
+from .rules import CallRule, calls_from, case_isolation_ends_on
 
 log = logging.getLogger(__name__)
 
@@ -819,7 +819,9 @@ def _case_build(
         symptom_onset=case.symptom_onset, specimen_date=case.specimen_date
     )
     case.mark_arrived(
-        now=now, escalate_due_at=CallRule.for_kind("case").escalate_due_at(now)
+        now=now,
+        escalate_due_at=CallRule.for_kind("case").escalate_due_at(now),
+        first_call_at=calls_from(now),
     )
     # A link to enter their contacts online, if they can be messaged (sent for the
     # whole batch at the end); phoned if they do not answer in time.

@@ -68,7 +68,7 @@ from .casework import (
 from .compiled import instances_compiled_once
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
-from .rules import CallRule, isolation_over
+from .rules import CallRule, calls_from, isolation_over
 
 PATH = "/o/"  # where a link opens: the online pages' address, before the token
 SUPPORT_KINDS = {
@@ -407,13 +407,19 @@ def _links_send(
 
 def _wait_until(item: WorkItem, hours: int, now: datetime) -> datetime:
     """When an item told online becomes due for a call: after `hours`, but early
-    enough to leave every call attempt its gap before the deadline."""
+    enough to leave every call attempt its gap before the deadline; in calling
+    hours (the next opening, for a wait ending at night) unless that leaves the
+    attempts too little time in them, when it is the latest first call that does
+    (CallRule.latest_first_attempt)."""
     until = now + timedelta(hours=hours)
-    if item.escalate_due_at is not None:
-        rule = CallRule.for_kind(item.kind)
-        latest = item.escalate_due_at - rule.min_gap * rule.max_attempts
-        until = min(until, max(now, latest))
-    return until
+    if item.escalate_due_at is None:
+        return calls_from(until)
+    rule = CallRule.for_kind(item.kind)
+    latest = item.escalate_due_at - rule.min_gap * rule.max_attempts
+    until = min(until, max(now, latest))
+    if (due := calls_from(until)) <= max(now, latest):
+        return due
+    return calls_from(max(now, rule.latest_first_attempt(item.escalate_due_at)))
 
 
 def online_case_wait(case: Case, now: datetime) -> bool:

@@ -7,17 +7,18 @@ the operations of the work core are the only code that joins the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
 from calls.models import Outcome
 from cases.errors import IllegalTransition
 from clock import NoSuchLocalTime, local_moment
+from clock.written import short_time
 from online.texts import long_date
 
 # --- isolation --------------------------------------------------------------------
@@ -273,6 +274,76 @@ def isolation_override_problems(
     return problems
 
 
+# --- calling hours ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CallingHours:
+    """settings.TRACING_CALLING_HOURS: calls are made from `opens` until `closes`,
+    local time, every day; the same time for both, at any hour."""
+
+    opens: time
+    closes: time
+
+    @classmethod
+    def in_force(cls) -> CallingHours:
+        hours = settings.TRACING_CALLING_HOURS
+        opens, closes = (
+            time.fromisoformat(hours["opens"]),
+            time.fromisoformat(hours["closes"]),
+        )
+        if closes < opens:
+            raise ImproperlyConfigured(
+                "TRACING_CALLING_HOURS: calls close before they open "
+                f"({hours['opens']} to {hours['closes']})."
+            )
+        return cls(opens=opens, closes=closes)
+
+    @property
+    def always(self) -> bool:
+        return self.opens == self.closes
+
+    def _on(self, day: date, at: time) -> datetime:
+        try:
+            return local_moment(datetime.combine(day, at))
+        except NoSuchLocalTime as gap:  # opening in the hour the clocks skip
+            return gap.gap_ends
+
+    def _opening_after(self, moment: datetime) -> datetime:
+        """The first opening after `moment` (which is outside the hours)."""
+        local = timezone.localtime(moment)
+        if local.time() < self.opens:
+            return self._on(local.date(), self.opens)
+        return self._on(local.date() + timedelta(days=1), self.opens)
+
+    def contain(self, moment: datetime) -> bool:
+        at = timezone.localtime(moment).time()
+        return self.always or self.opens <= at < self.closes
+
+    def first_at_or_after(self, moment: datetime) -> datetime:
+        """`moment` if calls are made then, else the next opening (08:00 that
+        morning or the next, local time: across a clock change too)."""
+        return moment if self.contain(moment) else self._opening_after(moment)
+
+    def last_at_or_before(self, moment: datetime) -> datetime:
+        """The latest time at or before `moment` to set a call for: `moment` if calls
+        are made then, else SHORTEST_RETRY before the last closing (so the call can
+        be made before it)."""
+        if self.contain(moment):
+            return moment
+        local = timezone.localtime(moment)
+        day = local.date()
+        if local.time() < self.opens:
+            day -= timedelta(days=1)
+        return self._on(day, self.closes) - SHORTEST_RETRY
+
+
+def calls_from(moment: datetime) -> datetime:
+    """When a call set for `moment` is due: then, or the next opening of the
+    calling hours (CallingHours.first_at_or_after)."""
+    return CallingHours.in_force().first_at_or_after(moment)
+
+
 # --- call attempts ----------------------------------------------------------------
 
 
@@ -291,9 +362,43 @@ class CallRule:
             window=timedelta(hours=rule["window_hours"]),
         )
 
+    def last_attempt_from(self, first: datetime) -> datetime:
+        """When the last attempt the rule allows falls, each made as soon as the
+        gap and the calling hours let it, the first at `first` or its opening."""
+        hours = CallingHours.in_force()
+        at = hours.first_at_or_after(first)
+        for _ in range(self.max_attempts - 1):
+            at = hours.first_at_or_after(at + self.min_gap)
+        return at
+
+    def latest_first_attempt(self, deadline: datetime) -> datetime:
+        """The latest first call that still leaves every attempt its gap, in
+        calling hours, before `deadline`."""
+        hours = CallingHours.in_force()
+        at = deadline
+        for _ in range(self.max_attempts):
+            at = hours.last_at_or_before(at - self.min_gap)
+        return at
+
+    def in_calling_hours(self, deadline: datetime) -> datetime:
+        """A deadline at night moves on to the next opening plus the gap: the item
+        goes to its local team in the day, after a morning attempt."""
+        hours = CallingHours.in_force()
+        if hours.contain(deadline):
+            return deadline
+        return hours.first_at_or_after(deadline) + self.min_gap
+
     def escalate_due_at(self, arrived_at: datetime) -> datetime:
-        """When an item not reached by then is out of time."""
-        return arrived_at + self.window
+        """When an item arriving at `arrived_at` not reached by then is out of time:
+        the window after it, but never before every attempt the rule allows could
+        be made in calling hours (with LAST_CALL_BEFORE_DEADLINE to spare), and
+        never at night (in_calling_hours). In the day, with the usual rules, this
+        is the window after arrival."""
+        due = max(
+            arrived_at + self.window,
+            self.last_attempt_from(arrived_at) + LAST_CALL_BEFORE_DEADLINE,
+        )
+        return self.in_calling_hours(due)
 
 
 @dataclass(frozen=True)
@@ -328,8 +433,10 @@ def after_call(
     if outcome == Outcome.CALL_BACK:
         if call_back_at is None or call_back_at <= now:
             raise IllegalTransition("A call back needs a time in the future.")
-        # The person asked for a time: do not escalate before it has been tried.
-        floor = call_back_at + rule.min_gap
+        # The person asked for a time (kept as they asked it, at night too): do
+        # not escalate before it has been tried. How far it may put the deadline
+        # off is call_problems' (CALL_BACK_HOLDS_OFF, their isolation's end).
+        floor = rule.in_calling_hours(call_back_at + rule.min_gap)
         due = escalate_due_at if escalate_due_at and escalate_due_at > floor else floor
         return AfterCall(next_attempt_at=call_back_at, escalate_due_at=due)
     if outcome in (Outcome.WRONG_NUMBER, Outcome.REFUSED):
@@ -340,7 +447,7 @@ def after_call(
         # attempt: they get every attempt in their language.
         return AfterCall(
             back_to_pool=True,
-            next_attempt_at=now,
+            next_attempt_at=calls_from(now),
             escalate_due_at=escalate_due_at,
             counts_attempt=False,
         )
@@ -350,7 +457,9 @@ def after_call(
     if attempts_before + 1 >= rule.max_attempts:
         return AfterCall(escalate_due_at=now)
     return _before_the_deadline(
-        next_attempt_at=now + rule.min_gap, escalate_due_at=escalate_due_at, now=now
+        next_attempt_at=calls_from(now + rule.min_gap),
+        escalate_due_at=escalate_due_at,
+        now=now,
     )
 
 
@@ -366,17 +475,20 @@ def _before_the_deadline(
     """Never schedule an attempt after the item's deadline for the local team.
 
     An attempt that would fall later is brought forward to LAST_CALL_BEFORE_DEADLINE
-    before the deadline; when even that is too soon after this call, the phone route
-    is spent and the item is due for the local team now (the sweep gives the reason:
-    not reached within the window, with the call history).
+    before the deadline (or, that being at night, to the end of the calling hours
+    before it: CallingHours.last_at_or_before); when even that is too soon after this call, the
+    phone route is spent and the item is due for the local team now (the sweep gives
+    the reason: not reached within the window, with the call history).
     """
     if escalate_due_at is None:
         return AfterCall(next_attempt_at=next_attempt_at)
-    latest = escalate_due_at - LAST_CALL_BEFORE_DEADLINE
-    if next_attempt_at <= latest:
+    if next_attempt_at <= escalate_due_at - LAST_CALL_BEFORE_DEADLINE:
         return AfterCall(
             next_attempt_at=next_attempt_at, escalate_due_at=escalate_due_at
         )
+    latest = CallingHours.in_force().last_at_or_before(
+        escalate_due_at - LAST_CALL_BEFORE_DEADLINE
+    )
     if latest >= now + SHORTEST_RETRY:
         return AfterCall(next_attempt_at=latest, escalate_due_at=escalate_due_at)
     return AfterCall(escalate_due_at=now)
@@ -386,6 +498,10 @@ def _before_the_deadline(
 
 # A call back is booked within weeks, not years.
 CALL_BACK_WITHIN = timedelta(days=28)
+# ... and puts off the item's local team by a day at most: it must be by this long
+# after the deadline the item has when it is booked (then the deadline is the call
+# back plus the gap). A case's contacts are not left untraced for days.
+CALL_BACK_HOLDS_OFF = timedelta(days=1)
 CALL_NOTES_MAX = 4000
 CALL_LONGEST = timedelta(hours=10)
 ESCALATION_NOTE_MAX = 2000
@@ -415,14 +531,16 @@ def call_problems(
     duration_seconds: int,
     now: datetime,
     isolation_ends_on: date | None = None,
+    escalate_due_at: datetime | None = None,
 ) -> dict[str, str]:
     """What is wrong with a call as entered, field by field (empty when it is fine).
 
     The one statement of these rules: the call form, the API and the call's operation
     all ask it, so every door accepts and refuses the same calls with the same words.
-    `isolation_ends_on`: a contact's (the operation knows the item; the form does
-    not): a call back after it would tell them too late, and hold their local team
-    off till then.
+    `isolation_ends_on` and `escalate_due_at`: the item's, a case's or a contact's
+    (the operation knows the item; the form does not): a call back after their
+    isolation would tell them too late, and one more than CALL_BACK_HOLDS_OFF after
+    their deadline would hold their local team off till then.
     """
     problems: dict[str, str] = {}
     if outcome == Outcome.CALL_BACK:
@@ -450,6 +568,15 @@ def call_problems(
             problems["call_back_at"] = (
                 "That is after their isolation ends (at the end of "
                 f"{long_date(isolation_ends_on)}): call them back before then."
+            )
+        elif escalate_due_at is not None and call_back_at > (
+            latest := escalate_due_at + CALL_BACK_HOLDS_OFF
+        ):
+            problems["call_back_at"] = (
+                "That is too late: not reached by "
+                f"{short_time(escalate_due_at)}, they go to their local team, and "
+                "a call back can put that off by a day at most. Call them back by "
+                f"{short_time(latest)}."
             )
     elif call_back_at is not None:
         problems["call_back_at"] = (

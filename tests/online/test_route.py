@@ -106,8 +106,12 @@ def test_the_wait_leaves_every_call_its_gap_before_the_deadline(clock, settings)
     case, _ = case_intake(result=result("LAB5", phone="07400 111224"))
 
     case.refresh_from_db()
-    # Three attempts two hours apart still fit before the deadline.
-    assert case.next_attempt_at == case.escalate_due_at - dt.timedelta(hours=6)
+    # Three attempts two hours apart still fit before the deadline, in calling
+    # hours: 17:30 and 19:30 today, 08:00 tomorrow (10:00 the deadline). Six hours
+    # before it (04:00) is the night.
+    arrived = timezone.now()  # 10:00 on the test clock
+    assert case.escalate_due_at == arrived + dt.timedelta(hours=24)
+    assert case.next_attempt_at == arrived + dt.timedelta(hours=7, minutes=30)
 
 
 def answer(case: Case) -> CaseAnswer:
