@@ -150,7 +150,10 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def add_contact(self, request: Request, pk=None) -> Response:
         case = self.get_object()
-        serializer = ContactInSerializer(data=request.data)
+        # The case's own postcode is taken whether the directory knows it or not.
+        serializer = ContactInSerializer(
+            data=request.data, context={"held_postcode": case.person.postcode}
+        )
         serializer.is_valid(raise_exception=True)
         actor = actor_of(request)
         contact = contact_add(case=case, details=serializer.to_details(), by=actor)

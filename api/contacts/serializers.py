@@ -66,9 +66,11 @@ class ContactPersonInSerializer(PersonInSerializer):
     def validate_postcode(self, value: str) -> str:
         postcode = super().validate_postcode(value)
         # In the directory, as the case page and the online forms ask: one of the
-        # right form but unknown (a typo) would leave them with no area.
+        # right form but unknown (a typo) would leave them with no area. The case's
+        # own postcode is taken though the directory lacks it (those at home with
+        # them live there): the view gives it.
         try:
-            postcode_known(postcode)
+            postcode_known(postcode, held=self.context.get("held_postcode", ""))
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages) from None
         return postcode

@@ -51,3 +51,18 @@ def test_a_postcode_the_directory_knows_outside_england_is_taken(api):
 
     assert response.status_code == 201, response.content
     assert response.json()["area_unknown"] is True
+
+
+def test_someone_at_the_cases_own_postcode_is_taken_though_the_directory_lacks_it(
+    api,
+):
+    # A lab's result is never refused for its postcode: the case lives at a new
+    # build the directory does not know yet, and is named with those at home.
+    case = f.CaseFactory(person__postcode="S9 9ZZ", person__area=None)
+
+    response = api.post(
+        f"/api/v1/cases/{case.pk}/contacts/", contact("s9 9zz"), format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    assert Contact.objects.get(case=case).person.postcode == "S9 9ZZ"
