@@ -110,6 +110,15 @@ class Case(WorkItem):
             models.Index(fields=["created_at"], name="case_created"),
             # A local team's or an area's weekly figures: its week's cases only.
             models.Index(fields=["area", "created_at"], name="case_area_created"),
+            # Whether a person is a case being worked (work.queues.called_as_case,
+            # whose statuses these are): a contact of theirs is held back from
+            # calls. The few open cases only, so that the pool's NOT EXISTS reads
+            # this small index rather than every case.
+            models.Index(
+                fields=["person"],
+                name="case_person_worked",
+                condition=Q(status__in=[Status.NEW, Status.ASSIGNED, Status.REACHED]),
+            ),
         ]
 
     def __str__(self) -> str:

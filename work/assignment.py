@@ -53,6 +53,7 @@ from .compiled import rows_compiled_once
 from .effects import assignment_run_after_commit
 from .errors import WorkRefused
 from .pool_counts import forget_pool_count
+from .queues import called_as_case
 
 log = logging.getLogger(__name__)
 
@@ -447,21 +448,25 @@ def interpreter_speakers(item: WorkItem) -> tuple[str, bool] | None:
     return name, spoken
 
 
-def assignable_now(now: datetime) -> Q:
-    """Of the items awaiting assignment, those that may be handed out now: a
-    call-back time still ahead waits, and an item past its deadline is the local
-    team's (the escalation sweep takes it: a contact who refused, a wrong number,
-    attempts spent, hours up), never given to someone to call again. (A reached case
-    waiting to be finished has no deadline.) The pool's rule, also counted by the
-    supervisors' board (work.pool_counts)."""
-    return (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)) & (
+def assignable_now(now: datetime, model: type[WorkItem] | None = None) -> Q:
+    """Of the items awaiting assignment (of `model`), those that may be handed out
+    now: a call-back time still ahead waits, and an item past its deadline is the
+    local team's (the escalation sweep takes it: a contact who refused, a wrong
+    number, attempts spent, hours up), never given to someone to call again. (A
+    reached case waiting to be finished has no deadline.) A contact whose person is
+    a case being worked waits too: the caseworker calls them (work.queues). The
+    pool's rule, also counted by the supervisors' board (work.pool_counts)."""
+    rule = (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)) & (
         Q(escalate_due_at__isnull=True) | Q(escalate_due_at__gt=now)
     )
+    if model is Contact:
+        rule &= Q(~called_as_case())
+    return rule
 
 
 def assignable_pool(model: type[WorkItem], now: datetime) -> models.QuerySet:
     """Waiting items that may be handed out now (assignable_now)."""
-    return model.objects.awaiting_assignment().filter(assignable_now(now))
+    return model.objects.awaiting_assignment().filter(assignable_now(now, model))
 
 
 # The claim's order, which is the pool index's (`case_pool`, `contact_pool`): the

@@ -40,6 +40,7 @@ from staffing.models import StaffProfile, Tier
 from .assignment import DEACTIVATED
 from .effects import assignment_run_after_commit
 from .escalation_sql import area_team_shared, sweep_batch
+from .queues import called_as_case
 from .rules import (
     ESCALATION_NOTE_MAX,
     NOT_TRACED,
@@ -611,10 +612,14 @@ def due_for_sweep(
     their teams: the batch reads each area's team under a lock on the area
     (escalation_sql), so that an admin's move of the area cannot slip in between.
     Never a contact whose isolation is over: the sweep closes those instead
-    (contacts_close_isolation_over), and no local team is sent one."""
+    (contacts_close_isolation_over), and no local team is sent one. Nor a contact
+    whose person is a case being worked: the caseworker speaks to them
+    (work.queues.called_as_case)."""
     due = model.objects.due_for_escalation(now)
     if model is Contact:
-        due = due.exclude(isolation_over_q(today=timezone.localdate(now)))
+        due = due.exclude(isolation_over_q(today=timezone.localdate(now))).filter(
+            ~called_as_case()
+        )
     return _claimed(due).values_list(
         "pk",
         "person_id",

@@ -90,7 +90,7 @@ def count_kind(model: type[WorkItem], now: datetime) -> KindCount:
     row = model.objects.awaiting_assignment().aggregate(
         total=Count("pk"),
         overdue=Count("pk", filter=Q(next_attempt_at__lt=now)),
-        due=Count("pk", filter=_assignable(now)),
+        due=Count("pk", filter=_assignable(now, model)),
         **buckets,
     )
     return KindCount(
@@ -102,7 +102,7 @@ def count_kind(model: type[WorkItem], now: datetime) -> KindCount:
     )
 
 
-def _assignable(now: datetime) -> Q:
+def _assignable(now: datetime, model: type[WorkItem]) -> Q:
     """The condition of assignment's own pool (work.assignment.assignable_now), as a
     filter of this count of the items awaiting assignment: the same rule, not a copy
     of it."""
@@ -110,7 +110,7 @@ def _assignable(now: datetime) -> Q:
     # count).
     from .assignment import assignable_now  # noqa: PLC0415
 
-    return assignable_now(now)
+    return assignable_now(now, model)
 
 
 def waiting_languages(

@@ -1,12 +1,20 @@
 """The queues: what each caseworker and call handler holds, what is due next, and
-why a queue is empty."""
+why a queue is empty.
+
+One person is called once. A contact still to be reached whose person is a case
+being worked (waiting, held or reached: CASE_WORKED) is the caseworker's to speak
+to: no call to the contact is due while that case is open. The pool does not give
+it out (work.assignment.assignable_pool), "Next item" does not open it, My work
+does not show it due, and the sweep does not escalate it (work.escalation); its
+attempts stay as they were. Once the case is completed, closed or with its local
+team, the contact is worked as before."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from cases.models import Case
 from cases.workitem import Status
@@ -20,6 +28,32 @@ from .compiled import instances_compiled_once
 # A call that fell due a moment ago is simply due; past this it is marked overdue, so
 # the tag means "this has been waiting", not "this arrived".
 OVERDUE_AFTER = timedelta(minutes=30)
+
+
+# A case being worked by the national service: a caseworker calls its person.
+CASE_WORKED = (Status.NEW, Status.ASSIGNED, Status.REACHED)
+
+# The annotation on a contact queue: its person is a case being worked.
+CALLED_AS_CASE = "called_as_case"
+
+
+def called_as_case() -> Exists:
+    """EXISTS a case being worked (CASE_WORKED) of the outer contact's person: the
+    caseworker speaks to them, and the contact is held back from calls (the
+    module's docstring). On the index of the cases' person."""
+    return Exists(
+        Case.objects.filter(person=OuterRef("person_id"), status__in=CASE_WORKED)
+    )
+
+
+def contact_called_as_case(contact: Contact) -> bool:
+    """Whether this contact, still to be reached, is held back from calls because
+    its person is a case being worked (one query)."""
+    if not contact.is_unreached:
+        return False
+    return Case.objects.filter(
+        person_id=contact.person_id, status__in=CASE_WORKED
+    ).exists()
 
 
 QUEUE_MODEL: dict[int, type[Case] | type[Contact]] = {
@@ -48,8 +82,12 @@ def work_queue(user) -> QuerySet:
 
 
 def queue_of(model: type[Case] | type[Contact], user_id: int) -> QuerySet:
-    """The items of `model` the user (by id) holds, due first (work_queue)."""
+    """The items of `model` the user (by id) holds, due first (work_queue). A
+    contact carries `called_as_case`: its person is a case being worked, and no
+    call to it is due."""
     qs = model.objects.held().assigned_to(user_id).select_related("person")
+    if model is Contact:
+        qs = qs.annotate(**{CALLED_AS_CASE: called_as_case()})
     return qs.order_by(F("next_attempt_at").asc(nulls_last=True), "created_at", "pk")
 
 
@@ -60,23 +98,28 @@ def next_due_item(user, *, now: datetime):
     An item not reached with no call time set, or past its deadline, is out of time
     (they refused, the number was wrong, the attempts are spent): it waits for the
     escalation sweep to take it to the local team, and is never opened to call again.
+    A contact whose person is a case being worked is not due: the caseworker calls
+    them.
     """
-    return (
-        work_queue(user)
-        .filter(
-            Q(
-                Q(escalate_due_at__isnull=True) | Q(escalate_due_at__gt=now),
-                next_attempt_at__lte=now,
-            )
-            | Q(next_attempt_at__isnull=True, status=Status.REACHED)
+    queue = work_queue(user)
+    if queue.model is Contact:
+        queue = queue.filter(**{CALLED_AS_CASE: False})
+    return queue.filter(
+        Q(
+            Q(escalate_due_at__isnull=True) | Q(escalate_due_at__gt=now),
+            next_attempt_at__lte=now,
         )
-        .first()
-    )
+        | Q(next_attempt_at__isnull=True, status=Status.REACHED)
+    ).first()
 
 
 def due_state(item, *, now: datetime) -> str:
-    """ "overdue", "due" (now), "later", or "" when no call is scheduled."""
+    """ "overdue", "due" (now), "later", or "" when no call is scheduled or none
+    is due to a contact whose person is a case being worked (`called_as_case`, as
+    a contact queue carries it)."""
     if not item.is_unreached or item.next_attempt_at is None:
+        return ""
+    if getattr(item, CALLED_AS_CASE, False):
         return ""
     if item.next_attempt_at <= now - OVERDUE_AFTER:
         return "overdue"

@@ -24,7 +24,7 @@ from contacts.models import Contact, Exposure
 from work.access.contacts import get_contact_to_work, may_work_contact
 from work.access.isolation import may_override_isolation
 from work.online import link_not_resent_why
-from work.queues import with_due_state
+from work.queues import CALLED_AS_CASE, contact_called_as_case, with_due_state
 from work.rules import isolation_over
 
 from ..typed import TYPING_BACK, typed_form
@@ -135,6 +135,9 @@ def _contact_page(
     # The case behind the contact is never loaded here: its name is private.
     query = search_text(request)
     now = timezone.now()
+    # Their person is a case being worked: the caseworker calls them, not this page.
+    as_case = contact_called_as_case(contact)
+    setattr(contact, CALLED_AS_CASE, as_case)
     with_due_state([contact], now=now)
     # Read only if drawn: the whole page draws them, no section does.
     exposures = SimpleLazyObject(lambda: contact_exposures(contact))
@@ -145,7 +148,8 @@ def _contact_page(
         {
             "contact": contact,
             "person": contact.person,
-            "is_open": contact.status in UNREACHED,
+            "is_open": contact.status in UNREACHED and not as_case,
+            "called_as_case": as_case,
             "concern_only": contact.is_done_with,
             "exposures": exposures,
             "last_exposure": SimpleLazyObject(

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation
@@ -70,6 +71,19 @@ def escalated_to(contact: Contact) -> str:
     )
     escalate_unreached()
     return Escalation.objects.get(contact=contact).local_team.name
+
+
+def completed(case: Case) -> None:
+    """The caseworker has finished the person's case: while it was being worked
+    their contact was held back (work.queues.called_as_case); now it is worked, and
+    swept, as before."""
+    Case.objects.filter(pk=case.pk).update(
+        status=Status.COMPLETED,
+        reached_at=timezone.now(),
+        completed_at=timezone.now(),
+        next_attempt_at=None,
+        escalate_due_at=None,
+    )
 
 
 def reached_contact(person: Person) -> Contact:
@@ -266,6 +280,7 @@ def test_a_new_result_at_a_leeds_postcode_sends_their_contact_to_leeds():
         f.area(SHEFFIELD).pk,
         f.area(LEEDS).pk,
     )
+    completed(case)
     assert escalated_to(contact).startswith("Leeds")
 
 
@@ -315,4 +330,5 @@ def test_a_batch_of_new_results_moves_every_unreached_contact_in_one_update():
         if q["sql"].startswith('UPDATE "contacts_contact" SET "area_id"')
     ]
     assert len(area_updates) == 1
+    completed(outcomes[0].case)
     assert escalated_to(contacts[0]).startswith("Leeds")

@@ -447,17 +447,29 @@ def _cases(cursor, params: dict[str, Any]) -> int:
     return _first_id(cursor, "cases_case", CASES)
 
 
+# Contact g's person number: one of those after the cases' people while they last,
+# then a case's person, hashed over the cases (g * 7919 mod CASES, one each: 7919 is
+# prime to CASES) so that the case's status is not the contact's. (Taken in order,
+# a waiting contact was the person of a waiting case, whose case is worked: nearly
+# every waiting contact held back from calls, work.queues.called_as_case; hashed, a
+# few are, as at a peak.)
+CONTACT_PERSON = f"""
+    CASE WHEN {CASES} + g < %(people)s THEN {CASES} + g
+         ELSE (g::bigint * 7919) %% {CASES} END
+"""
+
+
 def _contacts(cursor, params: dict[str, Any]) -> int:
     """CONTACTS contacts, each of a case that arrived just before it (three a case
-    on average); contact g is person (CASES + g) mod PEOPLE, so no two contacts are
-    one person, and a third of them were cases themselves. The first id."""
-    place = PLACE.format(p=f"(({CASES} + g) %% %(people)s)")
+    on average); no two contacts are one person, and a third of them were cases
+    themselves (CONTACT_PERSON). The first id."""
+    place = PLACE.format(p=f"({CONTACT_PERSON})")
     cursor.execute(
         f"""
         INSERT INTO contacts_contact ({WORK_COLUMNS}, exposure_date, exposure,
                                       case_id, identified_by_id)
         SELECT {WORK_VALUES},
-               %(first_person)s + (%(cases)s + g) %% %(people)s,
+               %(first_person)s + {CONTACT_PERSON},
                t.at::date - 1, 'household', %(first_case)s + c.number, NULL
           FROM generate_series(0, %(contacts)s - 1) g
          CROSS JOIN LATERAL (SELECT g %% 1000 AS b) band

@@ -161,13 +161,15 @@ def test_contact_page_query_count_does_not_grow_with_calls(
     for _ in range(calls):
         f.CallAttemptFactory(contact=held_contact, caller=call_handler)
     client.force_login(call_handler)
-    # session, user, profile, contact with person, audit insert, its exposures,
-    # calls, script steps, its isolation changes, the person's other contacts with
-    # another date (named again since, or told an earlier one before), whether a
-    # chain of transmission runs through the contact, the messages to them that
-    # failed, why no link was sent them (none was: named with no one signed in, they
-    # have a mobile); then the session save (3 in a test)
-    with django_assert_num_queries(17):
+    # session, user, profile, contact with person, audit insert, whether their
+    # person is a case being worked (work.queues.contact_called_as_case: a contact
+    # not yet reached only; the contact's own read, work.access, does not say), its
+    # exposures, calls, script steps, its isolation changes, the person's other
+    # contacts with another date (named again since, or told an earlier one before),
+    # whether a chain of transmission runs through the contact, the messages to them
+    # that failed, why no link was sent them (none was: named with no one signed in,
+    # they have a mobile); then the session save (3 in a test)
+    with django_assert_num_queries(18):
         response = client.get(page(held_contact))
     assert response.status_code == 200
 
