@@ -324,10 +324,12 @@ class WorkItem(models.Model):
         self.next_attempt_at = until
         self._save("next_attempt_at")
 
-    def end_wait_online(self, *, now: datetime) -> bool:
+    def end_wait_online(self, *, now: datetime, due_at: datetime | None = None) -> bool:
         """The link they were sent never reached them (its message failed): no
-        answer online is coming, so the call held back for one is due now. Only
-        while it is held back, unreached and unheld; whether it changed."""
+        answer online is coming, so the call held back for one is due now, or at
+        `due_at` (the calling hours' next opening, for a failure at night), never
+        later than the wait it ends. Only while it is held back, unreached and
+        unheld; whether it changed."""
         if (
             self.status != Status.NEW
             or self.assignee_id is not None
@@ -335,7 +337,7 @@ class WorkItem(models.Model):
             or self.next_attempt_at <= now
         ):
             return False
-        self.next_attempt_at = now
+        self.next_attempt_at = min(due_at or now, self.next_attempt_at)
         self._save("next_attempt_at")
         return True
 

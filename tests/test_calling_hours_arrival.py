@@ -1,6 +1,6 @@
 """Work arriving at night is first due a call at the opening of the calling hours
-(needs the change to cases/workitem.py, work/intake.py, work/casework.py and
-work/escalation.py in /tmp/fix_hours_extra.patch)."""
+(intake, a contact added, an item a local team sends back), and so is a call whose
+wait for an answer online ends at night (its link's text failed)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,17 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
+from notify.errors import PermanentFailure
+from notify.services import message_send
+from online.models import OnlineLink
 from people.services import PersonDetails
 from tests import factories as f
+from tests.notify.conftest import recording  # noqa: F401 (a fixture, used by name)
 from work.casework import ContactDetails, contact_add
 from work.intake import TestResult, case_intake
+from work.online import online_case_wait, online_cases_invite
 from work.queues import next_due_item
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +91,23 @@ def test_a_case_arriving_in_the_day_is_due_at_once(clock):
     )
 
     assert case.next_attempt_at == at(2021, 1, 12, 10, 0)
+
+
+@pytest.mark.now(at(2021, 1, 12, 22, 30))
+def test_a_link_text_failing_at_night_makes_the_call_due_at_eight(
+    clock,
+    recording,  # noqa: F811 (tests/notify's fixture)
+):
+    # Held for an answer online until the morning; the text then fails (a bad
+    # number): the call it waited for is due at the opening, not at 22:30.
+    case = f.CaseFactory(person=f.PersonFactory(phone="+447400123678"))
+    now = timezone.now()
+    assert online_case_wait(case, now)
+    case.save(update_fields=["next_attempt_at"])
+    online_cases_invite(cases=[case], now=now)
+    recording.reset(PermanentFailure("400 bad number"))
+
+    message_send(OnlineLink.objects.filter(case=case).latest("created_at").message.pk)
+
+    case.refresh_from_db()
+    assert case.next_attempt_at == at(2021, 1, 13, 8, 0)

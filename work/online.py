@@ -335,7 +335,7 @@ def _link_text_withdrawn(item: WorkItem, old: Message, *, now: datetime) -> None
     link's text fails (online_link_message_failed); the clinician is told to phone
     them (the override's own message: none)."""
     messages_withdraw(Message.objects.filter(pk=old.pk), reason=LINK_TEXT_WITHDRAWN)
-    if item.end_wait_online(now=now):
+    if item.end_wait_online(now=now, due_at=calls_from(now)):
         assignment_run_after_commit()
 
 
@@ -1118,8 +1118,8 @@ def online_contact_answer(
         if held:
             assignment_run_after_commit()  # the handler has a free slot
     else:
-        # A call is due now: they need someone to talk to.
-        Contact.objects.filter(pk=contact.pk).update(next_attempt_at=now)
+        # A call is due now (in calling hours): they need someone to talk to.
+        Contact.objects.filter(pk=contact.pk).update(next_attempt_at=calls_from(now))
         assignment_run_after_commit()
     locked_link.confirmed_at = now if will_isolate else None
     locked_link.support = support
@@ -1166,7 +1166,7 @@ def online_link_message_failed(
     # back they asked for, the gap after no answer), not the wait for an answer.
     if item.last_attempt_at is not None and item.last_attempt_at >= link.created_at:
         return None
-    if not item.end_wait_online(now=now):
+    if not item.end_wait_online(now=now, due_at=calls_from(now)):
         return None
     assignment_run_after_commit()
     return item
