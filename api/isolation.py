@@ -24,9 +24,10 @@ from work.rules import OVERRIDE_REASON_MAX, isolation_override_problems
 from work.sent_twice import override_just_made
 
 from .access import api_client_of, staff_user_named
+from .strict import StrictSerializer
 
 
-class IsolationOverrideSent(serializers.Serializer):
+class IsolationOverrideSent(StrictSerializer):
     """The new last day of isolation, and the clinician's reason, as sent: each
     field read, the rules not asked (for a change sent again)."""
 

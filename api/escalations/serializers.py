@@ -6,6 +6,8 @@ from api.fields import PhoneSerializerField
 from escalations.models import Escalation, EscalationAction
 from work.rules import ESCALATION_NOTE_MAX
 
+from ..strict import StrictSerializer
+
 
 class EscalationActionSerializer(serializers.ModelSerializer):
     by = serializers.IntegerField(source="by_id", read_only=True)
@@ -52,7 +54,7 @@ class EscalationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EscalationActionInSerializer(serializers.Serializer):
+class EscalationActionInSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=EscalationAction.Kind.choices)
     note = serializers.CharField(
         max_length=ESCALATION_NOTE_MAX,
@@ -64,7 +66,7 @@ class EscalationActionInSerializer(serializers.Serializer):
     )
 
 
-class EscalationCloseSerializer(serializers.Serializer):
+class EscalationCloseSerializer(StrictSerializer):
     outcome = serializers.ChoiceField(
         choices=[
             (value, label)
@@ -78,7 +80,7 @@ class EscalationCloseSerializer(serializers.Serializer):
     )
 
 
-class EscalationReturnSerializer(serializers.Serializer):
+class EscalationReturnSerializer(StrictSerializer):
     note = serializers.CharField(
         max_length=ESCALATION_NOTE_MAX,
         help_text="Why it goes back.",

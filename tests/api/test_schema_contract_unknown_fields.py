@@ -152,3 +152,53 @@ def test_the_schema_says_a_request_body_takes_no_other_fields(api, component):
     schema = api.get("/api/schema/", {"format": "json"}).json()
 
     assert schema["components"]["schemas"][component]["additionalProperties"] is False
+
+
+def test_a_team_sending_back_a_contact_with_a_misspelt_new_phone_is_refused(
+    sheffield_api,
+):
+    # "phone" for "new_phone": taken, the contact went back to the national callers
+    # on the old, wrong number, and the team was told it had gone.
+    from tests.api.test_escalations import escalated_contact
+
+    escalation = escalated_contact()
+    sheffield_api.post(f"/api/v1/escalations/{escalation.pk}/claim/")
+
+    response = sheffield_api.post(
+        f"/api/v1/escalations/{escalation.pk}/return/",
+        {"note": "Found a new number", "phone": "07911 123458"},
+        format="json",
+    )
+
+    assert response.status_code == 400, response.content
+    assert response.json()["phone"] == ["Unknown field: not one this API reads."]
+    escalation.refresh_from_db()
+    assert escalation.closed_at is None
+
+
+def test_an_isolation_change_with_a_misspelt_current_end_is_refused(caseworker):
+    # "current_end_on" for "current_ends_on": taken, the "changed since" check was
+    # off, and another clinician's change could be overwritten with no 409.
+    from rest_framework.test import APIClient
+
+    from contacts.models import IsolationChange
+
+    case = f.CaseFactory(
+        status=Status.ASSIGNED, assignee=caseworker, assigned_at=timezone.now()
+    )
+    http = APIClient()
+    http.force_login(caseworker)
+
+    response = http.post(
+        f"/api/v1/cases/{case.pk}/isolation/",
+        {
+            "ends_on": (timezone.localdate() + dt.timedelta(days=7)).isoformat(),
+            "reason": "Immunosuppressed.",
+            "current_end_on": case.isolation_ends_on.isoformat(),
+        },
+        format="json",
+    )
+
+    assert response.status_code == 400, response.content
+    assert "current_end_on" in response.json()
+    assert not IsolationChange.objects.exists()
