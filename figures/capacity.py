@@ -42,7 +42,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -248,6 +248,26 @@ def current_hour(now: datetime) -> datetime:
     """The start of the hour `now` is in (England's offsets are whole hours, so a
     UTC hour is a local hour)."""
     return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def calling_hours_open(hours: Sequence[datetime]) -> list[bool]:
+    """Whether calls are made in each of `hours` (hour starts), by the calling hours
+    of settings.TRACING_CALLING_HOURS (as work.rules.CallingHours reads them: local
+    time, every day, any hour when they open and close at the same time): an hour is
+    open if any of it is in them. Local time, so it holds across the clock changes."""
+    setting = settings.TRACING_CALLING_HOURS
+    opens, closes = (
+        _minute_of_day(time.fromisoformat(setting["opens"])),
+        _minute_of_day(time.fromisoformat(setting["closes"])),
+    )
+    if opens == closes:
+        return [True] * len(hours)
+    starts = (_minute_of_day(timezone.localtime(h).time()) for h in hours)
+    return [start < closes and start + 60 > opens for start in starts]
+
+
+def _minute_of_day(at: time) -> int:
+    return at.hour * 60 + at.minute
 
 
 def local_hour_of(moment: datetime) -> int:
@@ -489,6 +509,7 @@ def forecast_work(
             },
         ),
     }
+    calling = calling_hours_open(horizon)
     tiers = {}
     for tier in TIERS:
         kind = KIND_OF_TIER[tier]
@@ -519,9 +540,12 @@ def forecast_work(
         )
 
         def needed(series: list[float], lags=lags, minutes=minutes, w=waiting_calls):
-            calls = [
-                a + b for a, b in zip(fc.calls_by_hour(series, lags), w, strict=True)
-            ]
+            # The arrivals' calls and the waiting work's, each due at its lag; those
+            # due outside the calling hours made at the next opening.
+            calls = fc.in_calling_hours(
+                [a + b for a, b in zip(fc.calls_by_hour(series, lags), w, strict=True)],
+                calling,
+            )
             staff_hours = [c * minutes / 60 for c in calls]
             return calls, staff_hours, [s / occupancy for s in staff_hours]
 

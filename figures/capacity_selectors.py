@@ -47,7 +47,7 @@ from .utilisation import WRAP_UP
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 # --- the history ------------------------------------------------------------------

@@ -388,6 +388,23 @@ def waiting_calls_by_hour(
     return out
 
 
+def in_calling_hours(calls: Sequence[float], open_hours: Sequence[bool]) -> list[float]:
+    """`calls` (one a consecutive hour) made only in the hours `open_hours` marks as
+    calling hours: the calls of an hour outside them are made in the first hour of
+    the next opening, on top of its own. The total is kept, but for the calls of
+    closed hours at the end, with no opening after them: those fall after the last
+    hour, as any call later than it does."""
+    out = [0.0] * len(calls)
+    held = 0.0
+    for i, (n, is_open) in enumerate(zip(calls, open_hours, strict=True)):
+        if is_open:
+            out[i] = n + held
+            held = 0.0
+        else:
+            held += n
+    return out
+
+
 def delayed(
     values: Sequence[float], *, hours: int, share: float, before: Sequence[float] = ()
 ) -> list[float]:

@@ -33,6 +33,13 @@ TODAY = NOW.date()
 TOMORROW = TODAY + dt.timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def _calls_at_any_hour(settings):
+    """The gap at 20:00 and 21:00 above is the evening's second calls: with calls made
+    at any hour (the calling hours would make them at 08:00 the next morning)."""
+    settings.TRACING_CALLING_HOURS = {"opens": "00:00", "closes": "00:00"}
+
+
 @pytest.fixture
 def fortnight(clock):
     """And today's 40 so far, at 08:00 and 09:00: today's arrivals count."""

@@ -15,7 +15,12 @@ from figures import capacity_selectors
 from staffing.models import Shift
 from tests.conftest import ensure_ons_areas
 
-from .test_pages import fortnight, preview, rota_tomorrow  # noqa: F401 (fixtures)
+from .test_pages import (  # noqa: F401 (fixtures)
+    _calls_at_any_hour,
+    fortnight,
+    preview,
+    rota_tomorrow,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

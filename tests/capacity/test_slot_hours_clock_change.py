@@ -69,11 +69,12 @@ def published_message(response) -> str:
     ids=["clocks forward", "clocks back"],
 )
 def test_the_published_message_gives_the_hours_the_preview_showed(
-    clock, client, lead, day
+    clock, client, lead, day, settings
 ):
-    """Work arriving around the clock, no one booked: the whole of the night the
-    clocks change is short (23 or 25 hours), and the hours the supervisor is told
-    were published are those the preview offered."""
+    """Work arriving around the clock and called at any hour, no one booked: the
+    whole of the night the clocks change is short (23 or 25 hours), and the hours the
+    supervisor is told were published are those the preview offered."""
+    settings.TRACING_CALLING_HOURS = {"opens": "00:00", "closes": "00:00"}
     cases_arriving([240] * 14, last_day=day - dt.timedelta(days=2), hours=range(24))
     client.force_login(lead.user)
     days = {"first_day": day.isoformat(), "last_day": day.isoformat()}
