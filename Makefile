@@ -23,11 +23,15 @@ install: $(VENV)/.installed
 
 # The whole app on one machine with no servers: SQLite, a filesystem broker, a real
 # Celery worker and beat beside the web server.
+# The demo calls at any hour (opening and closing at the same time), so it can be
+# tried in the evening; the service's own calling hours are 08:00-20:00.
+DEMO_HOURS = CALLING_HOURS_OPEN=$${CALLING_HOURS_OPEN:-08:00} CALLING_HOURS_CLOSE=$${CALLING_HOURS_CLOSE:-08:00}
+
 run: install
 	mkdir -p var/celery-broker/out var/celery-broker/processed var/celery-broker/control
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
-	DEBUG=true CACHE_DIR=$(CURDIR)/var/cache SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo
-	DEBUG=true TWO_FACTOR_REQUIRED_FOR=none SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py run_embedded --host $(HOST) --port $(PORT)
+	DEBUG=true $(DEMO_HOURS) CACHE_DIR=$(CURDIR)/var/cache SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py seed_demo
+	DEBUG=true $(DEMO_HOURS) TWO_FACTOR_REQUIRED_FOR=none SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)} $(BIN)/python manage.py run_embedded --host $(HOST) --port $(PORT)
 
 test: install
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \

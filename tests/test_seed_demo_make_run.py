@@ -49,3 +49,27 @@ def test_local_teams_are_not_flooded_with_demo_cases_two_hours_after_make_run(db
     assert len(at_seeding) == len(DEMO_AREAS), at_seeding  # the demo's own to show
     for team, count in later.items():
         assert count <= at_seeding[team] + 5, (team, at_seeding, later)
+
+
+def test_make_run_calls_at_any_hour_so_the_demo_has_work_due_in_the_evening():
+    # The service phones 08:00-20:00; `make run` tried at 21:00 would show every
+    # demo case "not due" until the morning. Its demo opens and closes the calling
+    # hours at the same time (calls at any hour), for the seed and the app alike.
+    import re
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    hours = re.search(r"^DEMO_HOURS = (.*)$", makefile, re.MULTILINE)
+    assert hours is not None
+    opens = re.search(
+        r"CALLING_HOURS_OPEN=\$\$\{CALLING_HOURS_OPEN:-([0-9:]+)\}", hours[1]
+    )
+    closes = re.search(
+        r"CALLING_HOURS_CLOSE=\$\$\{CALLING_HOURS_CLOSE:-([0-9:]+)\}", hours[1]
+    )
+    assert opens is not None
+    assert closes is not None
+    assert opens[1] == closes[1]
+    run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "$(DEMO_HOURS)" in run.split("seed_demo")[0].splitlines()[-1]
+    assert "$(DEMO_HOURS)" in run.split("run_embedded")[0].splitlines()[-1]
