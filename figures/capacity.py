@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from calls.models import Outcome
 from clock import local_day_bounds
+from clock.calling import calling_hours
 from staffing.models import Tier
 
 from . import forecast as fc
@@ -252,14 +253,10 @@ def current_hour(now: datetime) -> datetime:
 
 def calling_hours_open(hours: Sequence[datetime]) -> list[bool]:
     """Whether calls are made in each of `hours` (hour starts), by the calling hours
-    of settings.TRACING_CALLING_HOURS (as work.rules.CallingHours reads them: local
-    time, every day, any hour when they open and close at the same time): an hour is
-    open if any of it is in them. Local time, so it holds across the clock changes."""
-    setting = settings.TRACING_CALLING_HOURS
-    opens, closes = (
-        _minute_of_day(time.fromisoformat(setting["opens"])),
-        _minute_of_day(time.fromisoformat(setting["closes"])),
-    )
+    (clock.calling.calling_hours, as the call rules read them: local time, every
+    day, any hour when they open and close at the same time): an hour is open if
+    any of it is in them. Local time, so it holds across the clock changes."""
+    opens, closes = (_minute_of_day(at) for at in calling_hours())
     if opens == closes:
         return [True] * len(hours)
     starts = (_minute_of_day(timezone.localtime(h).time()) for h in hours)

@@ -11,13 +11,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
 from calls.models import Outcome
 from cases.errors import IllegalTransition
 from clock import NoSuchLocalTime, local_moment
+from clock.calling import calling_hours
 from clock.written import short_time
 from online.texts import long_date
 
@@ -287,16 +288,7 @@ class CallingHours:
 
     @classmethod
     def in_force(cls) -> CallingHours:
-        hours = settings.TRACING_CALLING_HOURS
-        opens, closes = (
-            time.fromisoformat(hours["opens"]),
-            time.fromisoformat(hours["closes"]),
-        )
-        if closes < opens:
-            raise ImproperlyConfigured(
-                "TRACING_CALLING_HOURS: calls close before they open "
-                f"({hours['opens']} to {hours['closes']})."
-            )
+        opens, closes = calling_hours()
         return cls(opens=opens, closes=closes)
 
     @property
