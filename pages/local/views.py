@@ -30,7 +30,7 @@ from audit.models import AuditEvent
 from audit.services import audit_list_view, audit_record, audit_view
 from cases.errors import IllegalTransition
 from cases.models import Case, SettingVisit
-from contacts.models import Contact, Exposure
+from contacts.models import Contact
 from escalations.clusters import cluster_cases, cluster_mark_reviewed
 from escalations.models import Escalation
 from escalations.selectors import (
@@ -668,17 +668,15 @@ class Naming:
 def _namings_of(
     cases: Sequence[Case], visible: QuerySet[Contact]
 ) -> dict[int, list[Naming]]:
-    """Everyone each case named (Contact.objects.named_by, for all the cases at
+    """Everyone each case named (ContactQuerySet.named_by_any, for all the cases at
     once) that the user may see, by case, in the order the contacts were made.
 
     One query: the contacts any of the cases named (ids from the two indexed
     lookups joined by UNION, as named_by), each joined to those cases' further
     namings of it, so that a contact named by several of them comes once for each."""
     ids = [case.pk for case in cases]
-    own = Contact.objects.filter(case_id__in=ids).values("pk")
-    named_again = Exposure.objects.filter(case_id__in=ids).values("contact_id")
     rows = (
-        visible.filter(pk__in=own.union(named_again))
+        visible.named_by_any(ids)
         .annotate(
             naming=FilteredRelation(
                 "further_exposures",
