@@ -103,6 +103,14 @@ class AuditEvent(models.Model):
             ),
             models.Index(fields=["action", "-at", "-id"], name="audit_action_at"),
             models.Index(fields=["-at", "-id"], name="audit_at"),
+            # One object's changes without its views, which are most of the trail
+            # (every page view writes one): what a page reads of what was done to the
+            # object it shows, however often it has been opened.
+            models.Index(
+                fields=["object_type", "object_id", "-at"],
+                name="audit_object_changes",
+                condition=~models.Q(action="view"),
+            ),
         ]
 
     def __str__(self) -> str:

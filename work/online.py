@@ -864,14 +864,20 @@ def online_people_not_saved(case: Case) -> str:
     Counted from the case's trail, which keeps how many, never who: someone sent
     twice counts twice. Only while the case is open to a caseworker, who may add
     them: once completed or closed, or with its local team, "" (no one may add
-    them there). One query (the case's trail, by its index), none then."""
+    them there). One query (the case's changes, by their index: not its views,
+    which a case opened thousands of times has thousands of), none then."""
     if case.status not in _OPEN_TO_A_CASEWORKER:
         return ""
-    details = AuditEvent.objects.filter(
-        Q(detail__has_key="not added") | Q(detail__online="not saved"),
-        object_type=Case._meta.label_lower,
-        object_id=str(case.pk),
-    ).values_list("detail", flat=True)
+    details = (
+        AuditEvent.objects.filter(
+            Q(detail__has_key="not added") | Q(detail__online="not saved"),
+            object_type=Case._meta.label_lower,
+            object_id=str(case.pk),
+        )
+        .exclude(action=AuditEvent.Action.VIEW)
+        .order_by()
+        .values_list("detail", flat=True)
+    )
     people = sum(
         int(d.get("not added", 0))
         if d.get("online") != "not saved"
