@@ -556,10 +556,19 @@ def _further_results_of(case: Case) -> list[FurtherResult]:
     """The further positive results kept with the case (the same episode), oldest
     specimen first; each says how many days before the case's own specimen it was
     taken (`days_earlier`, 0 when not earlier), for the page to point out."""
-    further = list(case.further_results.order_by("specimen_date", "received_at", "pk"))
+    # Read on every case page: composed once per process (work.compiled).
+    further = instances_compiled_once(
+        "case's further results", FurtherResult, _further_results_query, case_id=case.pk
+    )
     for result in further:
         result.days_earlier = max((case.specimen_date - result.specimen_date).days, 0)
     return further
+
+
+def _further_results_query(case_id: int) -> QuerySet[FurtherResult]:
+    return FurtherResult.objects.filter(case_id=case_id).order_by(
+        "specimen_date", "received_at", "pk"
+    )
 
 
 def _page_url(case: Case, section: str = "") -> str:
