@@ -12,6 +12,7 @@ Every page a link opens is audited against the person, as "online".
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Callable, Iterator
@@ -25,7 +26,8 @@ import phonenumbers
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from areas.postcodes import locate_postcode
@@ -65,7 +67,7 @@ from .casework import (
     case_visit_add,
     contacts_add_many,
 )
-from .compiled import instances_compiled_once
+from .compiled import instances_compiled_once, rows_compiled_once
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
 from .rules import CallRule, calls_from, isolation_over
@@ -853,6 +855,22 @@ def online_link_withheld(item: WorkItem) -> str:
     )
 
 
+def _not_saved_query(case_id: int) -> QuerySet[AuditEvent, tuple[Any]]:
+    """The case's changes that said how many people its link could not save."""
+    return (
+        AuditEvent.objects.filter(
+            Q(detail__has_key="not added") | Q(detail__online="not saved"),
+            object_type=Case._meta.label_lower,
+            # The id as the trail's text holds it, cast in the SQL: the id is then a
+            # parameter of a query composed once.
+            object_id=Cast(Value(case_id), CharField()),
+        )
+        .exclude(action=AuditEvent.Action.VIEW)
+        .order_by()
+        .values_list("detail")
+    )
+
+
 # A case a caseworker may work, and so add the people it could not save online.
 _OPEN_TO_A_CASEWORKER = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 
@@ -868,16 +886,11 @@ def online_people_not_saved(case: Case) -> str:
     which a case opened thousands of times has thousands of), none then."""
     if case.status not in _OPEN_TO_A_CASEWORKER:
         return ""
-    details = (
-        AuditEvent.objects.filter(
-            Q(detail__has_key="not added") | Q(detail__online="not saved"),
-            object_type=Case._meta.label_lower,
-            object_id=str(case.pk),
-        )
-        .exclude(action=AuditEvent.Action.VIEW)
-        .order_by()
-        .values_list("detail", flat=True)
+    # Read on every case page: composed once per process (work.compiled).
+    rows = rows_compiled_once(
+        "people not saved online", _not_saved_query, case_id=case.pk
     )
+    details = [json.loads(d) if isinstance(d, str) else d for (d,) in rows]
     people = sum(
         int(d.get("not added", 0))
         if d.get("online") != "not saved"
