@@ -597,9 +597,13 @@ def main() -> None:
     rows = []
     server, port = start_server(args.database_url, args.workers)
     try:
-        # One small batch first, so each worker has loaded the postcode files.
-        first = day_of_results(1)[0]
-        warm = [first | {"lab_reference": f"WARM-{n}"} for n in range(4)]
+        # One small batch first, so each worker has loaded the postcode files. Its
+        # people are not the rounds' (a result of the first round's first person
+        # would be kept with the warm-up's case as a further result of it).
+        warm = [
+            result | {"lab_reference": f"WARM-{n}"}
+            for n, result in enumerate(day_of_results(4, round_=99))
+        ]
         post_all(port, token, [warm] * args.workers, args.workers)
         for round_ in range(args.rounds):
             results = day_of_results(total, round_)
