@@ -18,8 +18,8 @@ import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache, partial
 from typing import Any
 
 import phonenumbers
@@ -70,7 +70,7 @@ from .casework import (
 from .compiled import instances_compiled_once, rows_compiled_once
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
-from .rules import CallRule, calls_from, isolation_over
+from .rules import CallingHours, CallRule, calls_from, isolation_over
 
 PATH = "/o/"  # where a link opens: the online pages' address, before the token
 SUPPORT_KINDS = {
@@ -413,15 +413,38 @@ def _wait_until(item: WorkItem, hours: int, now: datetime) -> datetime:
     hours (the next opening, for a wait ending at night) unless that leaves the
     attempts too little time in them, when it is the latest first call that does
     (CallRule.latest_first_attempt)."""
+    return _wait_ends(
+        hours,
+        now,
+        item.escalate_due_at,
+        CallRule.for_kind(item.kind),
+        CallingHours.in_force(),
+        timezone.get_current_timezone(),
+    )
+
+
+@lru_cache(maxsize=64)
+def _wait_ends(
+    hours: int,
+    now: datetime,
+    escalate_due_at: datetime | None,
+    rule: CallRule,
+    calling: CallingHours,
+    zone: tzinfo,
+) -> datetime:
+    """_wait_until's answer, worked out once for what it depends on: every case of
+    an intake batch arrives at the batch's time with the same deadline, so waits
+    the same (each is a score of conversions to local time)."""
     until = now + timedelta(hours=hours)
-    if item.escalate_due_at is None:
-        return calls_from(until)
-    rule = CallRule.for_kind(item.kind)
-    latest = item.escalate_due_at - rule.min_gap * rule.max_attempts
+    if escalate_due_at is None:
+        return calling.first_at_or_after(until)
+    latest = escalate_due_at - rule.min_gap * rule.max_attempts
     until = min(until, max(now, latest))
-    if (due := calls_from(until)) <= max(now, latest):
+    if (due := calling.first_at_or_after(until)) <= max(now, latest):
         return due
-    return calls_from(max(now, rule.latest_first_attempt(item.escalate_due_at)))
+    return calling.first_at_or_after(
+        max(now, rule.latest_first_attempt(escalate_due_at))
+    )
 
 
 def online_case_wait(case: Case, now: datetime) -> bool:
