@@ -15,6 +15,20 @@ these are joined into one (`_contacts_join`): the others become further exposure
 the one kept, which isolates until the latest. Their contacts still to be reached
 (new or assigned) take the survivor's area, as a further naming would give it
 (work.contact_area): unreached, they go to the local team where the person lives.
+One person's positives of one episode are one case, as intake keeps them
+(`_merge_cases`, by intake's own rule: work.intake.episode_cases, episode_case):
+taking both records' cases in the order they arrived, a case within EPISODE_DAYS of
+the other record's case that has not been worked yet (waiting or held, no call, no
+contact named, no assessment, nothing recorded on it: `case_work`) becomes a
+FurtherResult of it, as intake would have kept its result; when it is the other
+that has not been worked, that one does (the person keeps the caseworker who has
+called them). The case made a further result leaves its holder's queue (released,
+audited, as a supervisor's move to the pool is), its texts, links and further
+results go to the case kept, and both cases' audit trails say so. Two cases of one
+episode both being worked refuse the merge, naming them: merged, one person would
+be traced twice, by two caseworkers, and neither's work can be dropped; once one is
+finished (completed, or closed by a local team) the merge keeps both, and says so
+on the confirm step (`person_merge_cases`) and in both cases' audit trails.
 A contact isolating now of a person with a case isolating now (one record the
 contact, the other the case) follows the case ending last, "became a case", as if
 the result had arrived after the naming (work.isolation.contacts_follow_own_cases).
@@ -31,7 +45,8 @@ The audit trail is append-only and stays where it was written: the survivor's au
 page reads the trails of every record merged into it.
 
 `person_merge_undo` puts everything back from the snapshot: both people's fields,
-every row moved (by id, those still at the survivor), the folded and joined contacts
+every row moved (by id, those still at the survivor), the cases made further
+results (cases again, in the pool, with their rows), the folded and joined contacts
 (with their ids; the exposures a join made removed, the kept contact's dates put
 back), the contacts that became a case at the merge (the change removed, and
 those since that followed the same case as it was revised, the date put back
@@ -49,6 +64,8 @@ before would lose that work.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from dataclasses import field as default
 from datetime import date, datetime
 from typing import Any
 
@@ -61,8 +78,8 @@ from django.utils.dateparse import parse_datetime
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from cases.models import Case
-from cases.workitem import UNREACHED, Status
+from cases.models import Case, FurtherResult
+from cases.workitem import CASE_DONE, UNREACHED, Status
 from contacts.models import Contact, Exposure, IsolationChange
 from escalations.models import Escalation, EscalationAction
 from people.matching import phone_text
@@ -70,9 +87,12 @@ from people.models import Person, PersonChange, PersonMerge, PossibleDuplicate
 from rows.retry import atomic_operation
 
 from .access.actor import Actor
+from .assignment import item_release
 from .casework import WAITING
 from .contact_area import contacts_follow_people
+from .effects import assignment_run_after_commit
 from .errors import WorkRefused
+from .intake import episode_case, episode_cases
 from .isolation import contacts_follow_own_cases
 from .online import is_mobile
 from .rules import contact_isolation_ends_on
@@ -251,6 +271,286 @@ def _refuse_if_own_contact(a: Person, b: Person) -> None:
         )
 
 
+# --- cases of one episode ---------------------------------------------------------
+
+# The rows of a case that go with it when it becomes a further result of another
+# case (its texts, online links, further results, the notices of a purge warning):
+# by model and field. Any other row of a case (a call, an assessment, a contact
+# named, a visit, an escalation, a clinician's change of its date, a draft, a
+# cluster, the person's contact switched to isolate as it...) is work done on it,
+# or has told the person a date from it: the case is not made a further result.
+_CASE_ROWS_THAT_FOLLOW = {
+    ("people.message", "case"),
+    ("online.onlinelink", "case"),
+    ("cases.furtherresult", "case"),
+    ("retention.purgenotice", "case"),
+}
+# Work done on a case, in words, by the kind of row (and its field) that records it.
+_CASE_WORK_WORDS = {
+    ("calls.callattempt", "case"): "a call logged",
+    ("cases.riskassessment", "case"): "its assessment recorded",
+    ("cases.settingvisit", "case"): "places visited recorded",
+    ("cases.casedraft", "case"): "typing not yet saved on its page",
+    ("contacts.contact", "case"): "contacts named",
+    ("contacts.exposure", "case"): "contacts named",
+    ("contacts.isolationchange", "case"): "its isolation date changed by a clinician",
+    ("contacts.isolationchange", "became_case"): "the person's contact isolates as it",
+    ("escalations.escalation", "case"): "escalated to a local team",
+    ("escalations.cluster_cases", "case"): "part of a cluster",
+}
+
+
+def _case_relations() -> list[ForeignObjectRel]:
+    """Every kind of row that points at a case (hidden ones too: a contact's switch
+    to the case it became, a cluster's membership)."""
+    return [
+        relation
+        for relation in Case._meta.get_fields(include_hidden=True)
+        if isinstance(relation, ForeignObjectRel)
+        and (relation.one_to_many or relation.one_to_one)
+        and isinstance(relation.field, models.ForeignKey)
+    ]
+
+
+def _follows(relation: ForeignObjectRel) -> bool:
+    model = relation.related_model
+    assert isinstance(model, type)
+    return (model._meta.label_lower, relation.field.name) in _CASE_ROWS_THAT_FOLLOW
+
+
+def case_work(case: Case) -> list[str]:
+    """What has been done on a case, in words; none for a case not worked yet
+    (waiting or held, never called, nothing recorded on it): the case a merge may
+    make a further result of another, as intake would have kept it."""
+    work: list[str] = []
+    if case.status not in UNREACHED:
+        work.append(case.get_status_display().lower())
+    if case.first_attempt_at is not None:
+        work.append("a call logged")
+    for relation in _case_relations():
+        if _follows(relation):
+            continue
+        model = relation.related_model
+        assert isinstance(model, type)
+        if model._default_manager.filter(**{relation.field.attname: case.pk}).exists():
+            words = _CASE_WORK_WORDS.get(
+                (model._meta.label_lower, relation.field.name),
+                f"{model._meta.verbose_name_plural} recorded",
+            )
+            if words not in work:
+                work.append(words)
+    return work
+
+
+def _holder(case: Case) -> str:
+    """Who holds the case, as its name is followed (", held by <name>"), when
+    someone holds and works it; else nothing."""
+    user = case.assignee
+    if user is None or case.status not in Case.held_statuses():
+        return ""
+    return f", held by {user.get_full_name() or user.username}"
+
+
+def _named(case: Case, *, first: bool = False) -> str:
+    """The case as the confirm step and a refusal name it (`first`: a sentence's
+    first words)."""
+    return (
+        f"{'Case' if first else 'case'} {case.lab_reference} "
+        f"(record {case.person_id}{_holder(case)})"
+    )
+
+
+def _apart(one: Case, other: Case) -> str:
+    days = abs((one.specimen_date - other.specimen_date).days)
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class CaseFold:
+    """A case not worked yet that becomes a further result of `into`, the other
+    record's case of the same episode."""
+
+    case: Case
+    into: Case
+
+
+@dataclass
+class MergeCases:
+    """What a merge does with the two records' cases of one episode of infection
+    (specimen dates within EPISODE_DAYS, as intake tells a further result from a
+    new case: work.intake.episode_cases and episode_case).
+
+    `folds`: a case not worked yet becomes a further result of the other; `kept`:
+    both worked, one of them finished, so both are kept (and said so); `busy`: both
+    worked and both still open, which refuses the merge: one person would be traced
+    twice, by two caseworkers, and neither's work can be dropped."""
+
+    folds: list[CaseFold] = default(default_factory=list)
+    kept: list[tuple[Case, Case]] = default(default_factory=list)
+    busy: list[tuple[Case, Case]] = default(default_factory=list)
+    work: dict[int, list[str]] = default(default_factory=dict)
+
+    def _did(self, case: Case) -> str:
+        return f"{case.lab_reference}: {', '.join(self.work[case.pk])}"
+
+    @property
+    def refusal(self) -> str | None:
+        """Why the merge is refused (None: it is not), naming the cases to finish."""
+        if not self.busy:
+            return None
+        said = [
+            f"{_named(one, first=True)} and {_named(other)} are of one episode of "
+            f"infection (specimens {_apart(one, other)} apart) and both are being "
+            f"worked ({self._did(one)}; {self._did(other)})."
+            for one, other in self.busy
+        ]
+        return (
+            f"{' '.join(said)} Merged, the person would be traced twice, by two "
+            "caseworkers, and neither case's work can be dropped. Finish or close one "
+            "of them first (its caseworker completes a case; a local team closes one "
+            "escalated to it), then merge: both are then kept, each case's audit "
+            "trail naming the other. Nothing was changed."
+        )
+
+    @property
+    def notes(self) -> list[str]:
+        """What the confirm step says of the cases."""
+        said = []
+        for fold in self.folds:
+            case, into = fold.case, fold.into
+            holder = _holder(case).removeprefix(", held by ")
+            said.append(
+                f"{_named(case, first=True)} becomes a further result of case "
+                f"{into.lab_reference} (record {into.person_id}): their specimens are "
+                f"{_apart(case, into)} apart, one episode of infection, and it has not "
+                "been worked yet, so it is kept as intake would have kept it. "
+                + (f"It leaves {holder}'s queue. " if holder else "")
+                + "Its texts and online link go with case "
+                f"{into.lab_reference}."
+            )
+        for one, other in self.kept:
+            said.append(
+                f"{_named(one, first=True)} and {_named(other)} are of one episode "
+                f"of infection (specimens {_apart(one, other)} apart) but both have "
+                f"been worked ({self._did(one)}; {self._did(other)}), so both are "
+                "kept; each case's audit trail will say it is of one episode with "
+                "the other."
+            )
+        return said
+
+
+def _episode_candidates(ids: list[int], *, now: datetime, lock: bool) -> list[Case]:
+    """The two records' cases that a further result could be kept with, as intake
+    finds them for one person (episode_cases), in the order they arrived. A case
+    intake leaves out for one record (done, the person a contact isolating now) it
+    leaves out for both: they are one person."""
+    cases = Case.objects.filter(person_id__in=ids).select_related("assignee")
+    if lock:
+        cases = cases.select_for_update(of=("self",))
+    rows = list(cases.order_by("created_at", "pk"))
+    if len(rows) < 2:
+        return []
+    listed = {
+        case.pk
+        for found in episode_cases(
+            people=ids, specimen_dates={case.specimen_date for case in rows}, now=now
+        ).values()
+        for case in found
+    }
+    if any(case.pk not in listed for case in rows):
+        listed -= {case.pk for case in rows if case.status in CASE_DONE}
+    return [case for case in rows if case.pk in listed]
+
+
+def _merge_cases(ids: list[int], *, now: datetime, lock: bool = False) -> MergeCases:
+    """The cases of both records taken in the order they arrived, as intake would
+    have taken their results had one record held both: each joins the other
+    record's case of its episode (episode_case) as a further result when it has not
+    been worked; when it has and that case has not, that case joins it instead (the
+    person keeps the caseworker who has called them); when both have been worked,
+    both stay, refused while both are open."""
+    plan = MergeCases()
+    kept: list[Case] = []
+    for case in _episode_candidates(ids, now=now, lock=lock):
+        plan.work[case.pk] = case_work(case)
+        others = [k for k in kept if k.person_id != case.person_id]
+        into = episode_case(others, case.specimen_date)
+        if into is None:
+            kept.append(case)
+        elif not plan.work[case.pk]:
+            plan.folds.append(CaseFold(case=case, into=into))
+        elif not plan.work[into.pk]:
+            plan.folds.append(CaseFold(case=into, into=case))
+            kept[kept.index(into)] = case
+        else:
+            done = into.status in CASE_DONE or case.status in CASE_DONE
+            (plan.kept if done else plan.busy).append((into, case))
+            kept.append(case)
+    return plan
+
+
+def person_merge_cases(
+    *, pair: PossibleDuplicate, now: datetime | None = None
+) -> MergeCases:
+    """What merging the pair would do with their cases of one episode, for the
+    confirm step: the rule `person_merge` applies (its `refusal` is the merge's)."""
+    return _merge_cases([pair.person_a_id, pair.person_b_id], now=now or timezone.now())
+
+
+def _case_fold(fold: CaseFold, *, survivor: Person, by, now: datetime) -> dict:
+    """Make `fold.case` a further result of `fold.into`, as intake would have kept
+    it: its holder loses it (released, audited, as a supervisor's move back to the
+    pool is), its texts, links, further results and the rest of its rows go to the
+    case kept, and it is deleted, kept whole (as released) for an undo."""
+    into = fold.into
+    case = Case.objects.select_for_update().get(pk=fold.case.pk)
+    held_by = case.assignee_id
+    if case.assignee_id is not None:
+        item_release(
+            item=case,
+            by=by,
+            reason=(
+                f"Merged into record {survivor.pk}: a further result of case "
+                f"{into.lab_reference}, the same episode of infection"
+            ),
+            now=now,
+        )
+        case.refresh_from_db()
+    row = _row(case)
+    moves = []
+    for relation in _case_relations():
+        if not _follows(relation):
+            continue
+        move = _move(relation, source=case.pk, target=into.pk)
+        if move:
+            moves.append(move)
+    Case.objects.filter(pk=case.pk).delete()
+    further = FurtherResult.objects.create(
+        case_id=into.pk,
+        lab_reference=case.lab_reference,
+        specimen_date=case.specimen_date,
+        result_date=case.result_date,
+        source=case.source,
+        received_at=case.created_at,
+    )
+    return {
+        "case": row,
+        "into": into.pk,
+        "further": further.pk,
+        "held_by": held_by,
+        "moved": moves,
+    }
+
+
+def _case_fold_undo(fold: dict[str, Any]) -> int:
+    """Undo `_case_fold`: the further result removed, the case back (in the pool,
+    as the merge released it) with its rows. Its id."""
+    FurtherResult.objects.filter(pk=fold["further"]).delete()
+    _recreate(fold["case"])
+    _move_back(fold["moved"], source=fold["into"], target=fold["case"]["pk"])
+    return fold["case"]["pk"]
+
+
 def _lock_people(*ids: int) -> dict[int, Person]:
     """Both people, locked in id order (two merges never wait on each other)."""
     return {
@@ -307,6 +607,11 @@ def _merge(
     _refuse_if_held(survivor, merged)
     _refuse_if_own_contact(survivor, merged)
     now = timezone.now()
+    # Their cases of one episode, planned as the confirm step showed them (and
+    # refused while both are being worked), carried out once the rows have moved.
+    cases = _merge_cases([pair.person_a_id, pair.person_b_id], now=now, lock=True)
+    if cases.refusal:
+        raise WorkRefused(cases.refusal)
     snapshot: dict[str, Any] = {
         "survivor": _row(survivor),
         "merged": _row(merged),
@@ -354,6 +659,12 @@ def _merge(
         )
 
     kept, joined = _contacts_join(survivor, theirs=set(moved_contacts))
+    # One episode, one case: a case not worked yet becomes a further result of the
+    # other record's case of its episode (before contacts follow their own cases,
+    # so they follow the case kept).
+    cases_folded = [
+        _case_fold(fold, survivor=survivor, by=by, now=now) for fold in cases.folds
+    ]
     # Their contacts still to be reached go where the one person now lives.
     followed = contacts_follow_people(people=[survivor.pk], by=by, now=now)
     # One record a contact, the other a case: the contact isolates as the case, as
@@ -382,6 +693,8 @@ def _merge(
         joined=joined,
         followed=followed,
         became=became,
+        cases_folded=cases_folded,
+        cases_kept=[[one.pk, other.pk] for one, other in cases.kept],
         pairs=_pairs_follow(pair, survivor=survivor, merged=merged, by=by, now=now),
     )
     pair.status = PossibleDuplicate.Status.MERGED
@@ -435,6 +748,52 @@ def _merge(
             },
             at=now,
         )
+    for plan, fold in zip(cases.folds, cases_folded, strict=True):
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=_restored(fold["case"]),
+            person=survivor,
+            detail={
+                "merge": merge.pk,
+                "further_result_of": fold["into"],
+                "further_result": fold["further"],
+                "held_by": fold["held_by"],
+            },
+            at=now,
+        )
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=plan.into,
+            person=survivor,
+            detail={
+                "merge": merge.pk,
+                "further_result": fold["further"],
+                "was_case": fold["case"]["pk"],
+                "lab_reference": fold["case"]["fields"]["lab_reference"],
+            },
+            at=now,
+        )
+    # Two worked cases of one episode, both kept: each case's trail says so.
+    for one, other in cases.kept:
+        for case, same in ((one, other), (other, one)):
+            audit_record(
+                user=by,
+                action=AuditEvent.Action.UPDATE,
+                obj=case,
+                person=survivor,
+                detail={
+                    "merge": merge.pk,
+                    "same_episode_as": same.pk,
+                    "kept_apart": "both worked: "
+                    + "; ".join(
+                        f"{c.lab_reference}: {', '.join(cases.work[c.pk])}"
+                        for c in (case, same)
+                    ),
+                },
+                at=now,
+            )
     return merge
 
 
@@ -1204,6 +1563,12 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
         _recreate(fold["contact"])
         _move_back(fold["moved"], source=fold["into"], target=fold["contact"]["pk"])
         _fold_undo(fold)
+    # The cases made further results are cases again (in the pool), before they go
+    # back to their record with the rest.
+    unfolded = [
+        (_case_fold_undo(fold), fold)
+        for fold in reversed(snapshot.get("cases_folded", []))
+    ]
     _move_back(snapshot["moved"], source=survivor.pk, target=merged.pk)
     _rows_follow_their_items(survivor=survivor.pk, merged=merged.pk)
     _areas_back(snapshot.get("followed", []))
@@ -1264,4 +1629,20 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
             },
             at=now,
         )
+    for case_id, fold in unfolded:
+        case = Case.objects.get(pk=case_id)
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=case,
+            person=case.person,
+            detail={
+                "merge": merge.pk,
+                "further_result_of_undone": fold["into"],
+                "further_result": fold["further"],
+            },
+            at=now,
+        )
+    if unfolded:
+        assignment_run_after_commit()  # back in the pool
     return merge

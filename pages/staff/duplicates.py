@@ -35,7 +35,14 @@ from rows.ids import row_id
 from staffing.access import is_national_supervisor
 from work.access.people import people_found
 from work.errors import WorkRefused
-from work.merge import MERGE_FIELDS, merge_value, person_merge, person_merge_defaults
+from work.merge import (
+    MERGE_FIELDS,
+    MergeCases,
+    merge_value,
+    person_merge,
+    person_merge_cases,
+    person_merge_defaults,
+)
 
 from ..typed import put_typing_back
 
@@ -250,6 +257,7 @@ def _pair_page(
     rows: list[FieldRow],
     *,
     confirm: bool = False,
+    cases: MergeCases | None = None,
     status: int = 200,
 ) -> HttpResponse:
     a, b = pair.person_a, pair.person_b
@@ -281,6 +289,10 @@ def _pair_page(
             "form": form,
             "confirm": confirm,
             "kept": kept,
+            # The two records' cases of one episode: what the merge does with them,
+            # or why it is refused.
+            "cases_refused": cases.refusal if cases is not None else None,
+            "case_notes": cases.notes if cases is not None else [],
         },
         status=status,
     )
@@ -315,7 +327,18 @@ def duplicate_merge(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _pair_page(request, pair, form, rows, status=400)
     if "confirm" not in request.POST:
-        return _pair_page(request, pair, form, rows, confirm=True)
+        # The confirm step says what becomes of their cases of one episode, or that
+        # the merge is refused until one of two cases being worked is finished.
+        cases = person_merge_cases(pair=pair)
+        return _pair_page(
+            request,
+            pair,
+            form,
+            rows,
+            confirm=True,
+            cases=cases,
+            status=409 if cases.refusal else 200,
+        )
     side = {"a": pair.person_a, "b": pair.person_b}
     survivor = side[form.cleaned_data["survivor"]]
     try:

@@ -152,7 +152,13 @@ def test_merge_moves_every_case_contact_call_message_change_and_link(
     history = change(mariya)
     case_link = link(mariya, case=case)
     contact_link = link(mariya, contact=contact)
-    kept_case = f.CaseFactory(person=maria)
+    # Of an earlier episode: a case of the same one would become a further
+    # result (tests/people/test_merge_two_open_cases.py).
+    kept_case = f.CaseFactory(
+        person=maria,
+        specimen_date=timezone.localdate() - dt.timedelta(days=120),
+        result_date=timezone.localdate() - dt.timedelta(days=119),
+    )
     pair = pair_of(maria, mariya)
 
     merge = person_merge(pair=pair, survivor=maria, fields={}, by=supervisor)

@@ -319,7 +319,13 @@ def test_links_sent_while_merged_go_back_with_their_case_and_contact(
     one: the page greeted her as Francis, and after the undo still did."""
     case = f.CaseFactory(person=frances, status=Status.ASSIGNED, assignee=supervisor)
     contact = f.ContactFactory(person=frances)
-    kept_case = f.CaseFactory(person=francis)
+    # Of an earlier episode: a case of the same one would become a further
+    # result (tests/people/test_merge_two_open_cases.py).
+    kept_case = f.CaseFactory(
+        person=francis,
+        specimen_date=timezone.localdate() - dt.timedelta(days=120),
+        result_date=timezone.localdate() - dt.timedelta(days=119),
+    )
     merge = merge_of(francis, frances, by=supervisor)
     case_link = online_link_resend(item=case, by=supervisor)
     contact_link = online_link_resend(item=contact, by=supervisor)
