@@ -131,6 +131,8 @@ THURSDAY, ISO = "thu", "iso"
 KINDS = (THURSDAY, ISO)
 _FIRST_WEEKDAY = {THURSDAY: THURSDAY_WEEKDAY, ISO: MONDAY}
 MIN_YEAR, MAX_YEAR = 1900, 9000
+RANGE_MESSAGE = f"Enter a week between {MIN_YEAR} and {MAX_YEAR}"
+EXAMPLE_DAY, EXAMPLE_WEEK = "2021-01-07", "2021-W01"
 
 ENGLAND, TEAM, AREA = "england", "team", "area"
 SCOPE_KINDS = (ENGLAND, TEAM, AREA)
@@ -207,34 +209,54 @@ class Period:
     @classmethod
     def parse(cls, value: str, kind: str = THURSDAY) -> Period:
         """A date in the week ("2021-01-07", any day: the week holding it) or, for ISO
-        weeks, also "2021-W01". ValueError, with the reason in words, otherwise."""
+        weeks, also "2021-W01"; a whole week from 1900 to 9000 (out_of_range).
+        ValueError otherwise, with the reason in words, saying what to enter: the
+        figures page and the API give these same words."""
         if kind not in KINDS:
             raise ValueError("The weeks are 'thu' (Thursday to Wednesday) or 'iso'.")
         text = (value or "").strip()
+        enter = f"Enter a date in the week, for example {EXAMPLE_DAY}"
+        if kind == ISO:
+            enter += f", or an ISO week, for example {EXAMPLE_WEEK}"
         iso_week = re.fullmatch(r"(\d{4})-?[Ww](\d{1,2})", text)
         if iso_week and kind == ISO:
             year, week = int(iso_week[1]), int(iso_week[2])
             _check_year(year)
             try:
-                return cls(date.fromisocalendar(year, week, 1), ISO)
+                period = cls(date.fromisocalendar(year, week, 1), ISO)
             except ValueError:
-                raise ValueError(f"{text} is not a week of {year}.") from None
-        if iso_week:
+                raise ValueError(f"{text} is not a week of {year}. {enter}") from None
+        elif iso_week:
             raise ValueError(
-                f"{text} is an ISO week: ask for ISO weeks (weeks=iso), or give a "
-                "date in the week such as 2021-01-07."
+                f"{text} is an ISO week. Enter a date in the week, for example "
+                f"{EXAMPLE_DAY}, or choose Monday to Sunday weeks (weeks=iso)"
             )
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            example = "a date such as 2021-01-07"
-            if kind == ISO:
-                example += " or a week such as 2021-W01"
-            raise ValueError(f"Give {example}.")
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"{text} is not a date.") from None
-        _check_year(day.year)
-        return cls.containing(day, kind)
+        else:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                raise ValueError(enter)
+            try:
+                day = date.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"{text} is not a date. {enter}") from None
+            _check_year(day.year)
+            period = cls.containing(day, kind)
+        if problem := period.out_of_range(text):
+            raise ValueError(problem)
+        return period
+
+    def out_of_range(self, asked: str = "") -> str:
+        """What is wrong with this week's dates ("" when nothing): the weeks run
+        from 1900 to 9000, whole (the week holding 1 January 1900 starts in 1899),
+        so the first has no previous week, nor the last a next one. `asked`: the
+        date or week typed, to name it."""
+        if self.starts_on.year >= MIN_YEAR and self.ends_on.year <= MAX_YEAR:
+            return ""
+        week = f"the week of {asked}" if asked else "the week"
+        if self.starts_on.year < MIN_YEAR:
+            edge = f"starts on {_day_label(self.starts_on, year=True)}"
+        else:
+            edge = f"ends on {_day_label(self.ends_on, year=True)}"
+        return f"{RANGE_MESSAGE}: {week} {edge}"
 
     def previous(self, n: int = 1) -> Period:
         return Period(self.starts_on - timedelta(days=7 * n), self.kind)
@@ -279,7 +301,7 @@ def week_not_started(period: Period, today: date) -> str:
 
 def _check_year(year: int) -> None:
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValueError(f"Give a week between {MIN_YEAR} and {MAX_YEAR}.")
+        raise ValueError(RANGE_MESSAGE)
 
 
 # --- scopes -----------------------------------------------------------------------

@@ -14,7 +14,7 @@ of theirs is being worked). A case under a hold is kept whole, with the people i
 named (as contacts, or in further exposures): their contact rows stay, and they
 are neither pseudonymised, erased, nor lose their audit trail while it is on.
 Pseudonymisation waits until every case and contact of the person has been closed
-for its days; a purge takes each closed record on its own once its days are up,
+for its days; a purge takes each closed record on its own once its years are up,
 deepest first: contacts, then cases nothing points at any longer, then the audit
 trail (but none of a person still kept), then people with nothing left.
 
@@ -46,7 +46,7 @@ from people.models import Message, Person, PersonMerge
 
 from .cascade import id_set, related_model, reverse_relations
 from .models import LegalHold, Pseudonymisation, PurgeNotice
-from .rules import CASE_DONE, CONTACT_DONE, closed_at
+from .rules import CASE_DONE, CONTACT_DONE, closed_at, years_on
 
 
 def active_holds() -> QuerySet[LegalHold]:
@@ -202,17 +202,22 @@ def people_to_pseudonymise(*, cutoff: datetime, after: int, size: int) -> Claim:
     return _claim(rows, kept)
 
 
-def _told_days(told_by: date, cutoff: datetime) -> int:
-    """The rule's days, from the run's local day and its cut-off (that day less the
-    days on the local clock: rules.Cutoffs)."""
-    return (told_by - timezone.localdate(cutoff)).days
+def _told_years(told_by: date, cutoff: datetime) -> int:
+    """The rule's calendar years, from the run's local day and its cut-off (that
+    moment so many years back on the local clock: rules.Cutoffs). A run started
+    while the purges were counted in days, and taken up after, may read a year
+    more (its cut-off in the year before): its records are then kept, not taken,
+    and told of again by the next run."""
+    return told_by.year - timezone.localdate(cutoff).year
 
 
-def purge_days(kind: str, ids: Collection[int], days: int) -> dict[int, PurgeDay]:
+def purge_days(kind: str, ids: Collection[int], years: int) -> dict[int, PurgeDay]:
     """Each of these records ("contact" or "case"): the local day it becomes due
-    (its days counted from when it was closed, or for a contact from its latest
-    naming when later: contacts_to_purge keeps it till then) and the local team
-    told of it (its area's, else the team holding it; None for neither)."""
+    (its calendar years counted from the local day it was closed, or for a contact
+    from its latest naming when later: contacts_to_purge keeps it till then; one of
+    29 February is due on 1 March of a year without one: rules.years_on) and the
+    local team told of it (its area's, else the team holding it; None for
+    neither)."""
     if not ids:
         return {}
     model: type[Case] | type[Contact] = Contact if kind == "contact" else Case
@@ -234,7 +239,7 @@ def purge_days(kind: str, ids: Collection[int], days: int) -> dict[int, PurgeDay
     found = {}
     for pk, closed, team in rows:
         start = max(closed, named[pk]) if pk in named else closed
-        found[pk] = PurgeDay(timezone.localdate(start) + timedelta(days=days), team)
+        found[pk] = PurgeDay(years_on(timezone.localdate(start), years), team)
     return found
 
 
@@ -269,11 +274,11 @@ def _unwarned(
     """Of the rows not kept otherwise, those no warning covers on the run's local
     day (told_of: for a day that has come, and gone no more than a warning's
     days)."""
-    days = _told_days(told.on, cutoff)
+    years = _told_years(told.on, cutoff)
     due = {
         pk: when.day
         for pk, when in purge_days(
-            kind, [pk for pk, _ in rows if pk not in kept], days
+            kind, [pk for pk, _ in rows if pk not in kept], years
         ).items()
     }
     covered = told_of(kind, due, told=told, come=True)

@@ -65,7 +65,9 @@ from .rules import (
     Cutoffs,
     RetentionDays,
     batch_size,
+    period_words,
     task_seconds,
+    years_back,
 )
 from .selectors import (
     Claim,
@@ -563,7 +565,7 @@ def _warn(run: RetentionRun, now: datetime) -> Batch:
     more than a warning's days past the day its warning named) is taken that many
     days on, not straight away. Which records each warning told of is kept
     (PurgeNotice): the purge takes no other."""
-    days = run.rules["days"]
+    periods = RetentionDays.of_run(run.rules["days"])
     size = batch_size(_vendor())
     until = timezone.localtime(run.warn_until)
     fallback = LocalTeam.objects.filter(is_fallback=True).values_list("pk", flat=True)
@@ -572,12 +574,12 @@ def _warn(run: RetentionRun, now: datetime) -> Batch:
     groups: dict[tuple[int, date], dict[str, list[int]]] = {}
     select: Callable[..., Claim]
     for kind, select, kept in (
-        ("contact", contacts_to_purge, days["purge_contacts_after_days"]),
-        ("case", cases_to_purge, days["purge_cases_after_days"]),
+        ("contact", contacts_to_purge, periods.purge_contacts_after_years),
+        ("case", cases_to_purge, periods.purge_cases_after_years),
     ):
         after = 0
         while True:
-            claim = select(cutoff=until - timedelta(days=kept), after=after, size=size)
+            claim = select(cutoff=years_back(until, kept), after=after, size=size)
             due = purge_days(kind, claim.ids, kept)
             told = told_of(
                 kind, {pk: when.day for pk, when in due.items()}, told=told_on
@@ -756,12 +758,12 @@ def _warning_text(warning: PurgeWarning, days: dict[str, int]) -> str:
     if warning.contacts:
         parts.append(
             f"{warning.contacts} contact record(s), closed "
-            f"{days['purge_contacts_after_days']} days before"
+            f"{period_words(days, 'purge_contacts')} before"
         )
     if warning.cases:
         parts.append(
             f"{warning.cases} case record(s), closed "
-            f"{days['purge_cases_after_days']} days before"
+            f"{period_words(days, 'purge_cases')} before"
         )
     listed = "\n".join(f"- {part}" for part in parts)
     return (

@@ -642,43 +642,57 @@ TRACING_CAPACITY_CACHE_SECONDS = env.int("CAPACITY_CACHE_SECONDS", default=600)
 
 # --- Retention (retention/) -----------------------------------------------------------
 # How long records are kept once closed (every item of the person done: completed,
-# closed, or a contact reached), in days, counted to the second from the latest stamp.
+# closed, or a contact reached), counted on the local clock from the latest stamp.
 # - Identifying fields pseudonymised after 180 days: a new positive test within 90
 #   days is the same infection and must find its person, and a breach of the
 #   self-isolation regulations (a summary offence) can be prosecuted for six months.
 # - Whole records purged: contacts after 5 years, cases after 8, as PHE's privacy
-#   notice for contact tracing set (first 20 and 5 years, cut to 8 for cases).
+#   notice for contact tracing set (first 20 and 5 years, cut to 8 for cases):
+#   calendar years, whatever 29 Februarys they span (retention/rules.py).
 # - The audit trail two years beyond the longest, so who saw a record can still be
 #   answered after the record has gone.
 # - The local team is told this many days before their areas' records are purged.
+# The purges were once set in days (RETENTION_*_DAYS, which could not say "5 years"
+# across leap days): those names are refused, naming the setting that replaced them.
+for _old, _new, _years in (
+    ("RETENTION_PURGE_CONTACTS_DAYS", "RETENTION_PURGE_CONTACTS_YEARS", 5),
+    ("RETENTION_PURGE_CASES_DAYS", "RETENTION_PURGE_CASES_YEARS", 8),
+    ("RETENTION_AUDIT_DAYS", "RETENTION_AUDIT_YEARS", 10),
+):
+    if _old in env:
+        raise ImproperlyConfigured(
+            f"{_old} is no longer read: the purges are counted in calendar years. "
+            f"Set {_new} instead (whole years, default {_years}) and remove {_old}."
+        )
 TRACING_RETENTION = {
     "pseudonymise_after_days": env.int("RETENTION_PSEUDONYMISE_DAYS", default=180),
-    "purge_contacts_after_days": env.int(
-        "RETENTION_PURGE_CONTACTS_DAYS", default=5 * 365 + 1
-    ),
-    "purge_cases_after_days": env.int(
-        "RETENTION_PURGE_CASES_DAYS", default=8 * 365 + 2
-    ),
-    "audit_after_days": env.int("RETENTION_AUDIT_DAYS", default=10 * 365 + 2),
+    "purge_contacts_after_years": env.int("RETENTION_PURGE_CONTACTS_YEARS", default=5),
+    "purge_cases_after_years": env.int("RETENTION_PURGE_CASES_YEARS", default=8),
+    "audit_after_years": env.int("RETENTION_AUDIT_YEARS", default=10),
     "warn_days_before_purge": env.int("RETENTION_WARN_DAYS", default=7),
     # Rows per batch (one transaction each), and how long one task runs batches before
     # it queues the next (well inside CELERY_TASK_SOFT_TIME_LIMIT).
     "batch_size": env.int("RETENTION_BATCH_SIZE", default=5000),
     "task_seconds": env.int("RETENTION_TASK_SECONDS", default=120),
 }
-_retention_order = [
+_retention_years = [
     TRACING_RETENTION[key]
     for key in (
-        "pseudonymise_after_days",
-        "purge_contacts_after_days",
-        "purge_cases_after_days",
-        "audit_after_days",
+        "purge_contacts_after_years",
+        "purge_cases_after_years",
+        "audit_after_years",
     )
 ]
-if min(_retention_order) < 1 or _retention_order != sorted(_retention_order):
+# A year is 365 days at least: pseudonymisation comes first.
+if (
+    TRACING_RETENTION["pseudonymise_after_days"] < 1
+    or min(_retention_years) < 1
+    or _retention_years != sorted(_retention_years)
+    or TRACING_RETENTION["pseudonymise_after_days"] > 365 * _retention_years[0]
+):
     raise ImproperlyConfigured(
-        "Retention days must be positive and in order: pseudonymise <= purge "
-        "contacts <= purge cases <= audit."
+        "Retention periods must be positive and in order: pseudonymise (days) <= "
+        "purge contacts <= purge cases <= audit (years)."
     )
 # The key of the pseudonyms that keep two pseudonymised records of one phone number
 # one person in the figures (a keyed SHA-256): the secret key unless set apart.

@@ -28,6 +28,7 @@ from retention.models import (
     RetentionAction,
     RetentionRun,
 )
+from retention.rules import period_words
 from retention.services import (
     legal_hold_lift,
     legal_hold_place,
@@ -111,37 +112,25 @@ class RetentionRunAdmin(ReadOnlyAdmin):
             totals[label] = totals.get(label, 0) + action.count
         return "; ".join(f"{rule}: {n}" for rule, n in totals.items()) or "Nothing"
 
-    @admin.display(description="rules (days) and the moments they made")
+    @admin.display(description="rules (days or years) and the moments they made")
     def rules_applied(self, run: RetentionRun) -> str:
         days = run.rules.get("days", {})
         rows = [
-            (
-                "Pseudonymised: closed by",
-                run.pseudonymise_before,
-                days.get("pseudonymise_after_days"),
-            ),
-            (
-                "Contacts purged: closed by",
-                run.purge_contacts_before,
-                days.get("purge_contacts_after_days"),
-            ),
-            (
-                "Cases purged: closed by",
-                run.purge_cases_before,
-                days.get("purge_cases_after_days"),
-            ),
-            (
-                "Audit events purged: at or before",
-                run.purge_audit_before,
-                days.get("audit_after_days"),
-            ),
+            ("Pseudonymised: closed by", run.pseudonymise_before, "pseudonymise"),
+            ("Contacts purged: closed by", run.purge_contacts_before, "purge_contacts"),
+            ("Cases purged: closed by", run.purge_cases_before, "purge_cases"),
+            ("Audit events purged: at or before", run.purge_audit_before, "audit"),
         ]
         return format_html_join(
             "",
-            "<p>{} {} ({} days)</p>",
+            "<p>{} {} ({})</p>",
             (
-                (label, f"{timezone.localtime(moment):%d %b %Y %H:%M}", n)
-                for label, moment, n in rows
+                (
+                    label,
+                    f"{timezone.localtime(moment):%d %b %Y %H:%M}",
+                    period_words(days, rule),
+                )
+                for label, moment, rule in rows
             ),
         )
 

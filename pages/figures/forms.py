@@ -1,5 +1,7 @@
 """What the figures page is asked for, read from the query string: the week, the kind
-of week and the scope. Error messages say what to enter (the NHS.UK pattern)."""
+of week and the scope. Error messages say what to enter (the NHS.UK pattern); a week
+that cannot be read is refused with the parser's own reason (figures.weekly.Period
+.parse), the words the API gives."""
 
 from __future__ import annotations
 
@@ -19,10 +21,6 @@ KINDS = [
 SCOPE_KEY = re.compile(r"^(?:england|(?:team|area)-[A-Za-z0-9_-]{1,16})$")
 
 WEEK_MESSAGE = "Enter a date in the week, for example 2021-01-07"
-WEEK_MESSAGE_ISO = (
-    "Enter a date in the week, for example 2021-01-07, or an ISO week, "
-    "for example 2021-W01"
-)
 
 
 class FiguresForm(forms.Form):
@@ -83,14 +81,13 @@ class FiguresForm(forms.Form):
         raw = data.get("week", "")
         if "week" in self.errors:
             return data
-        message = WEEK_MESSAGE_ISO if kind == ISO else WEEK_MESSAGE
         if not raw:
             data["period"] = Period.last_complete(kind)
             return data
         try:
             period = Period.parse(raw, kind)
-        except (ValueError, OverflowError):
-            self.add_error("week", message)
+        except ValueError as exc:
+            self.add_error("week", str(exc))
             return data
         if problem := week_not_started(period, timezone.localdate()):
             self.add_error("week", problem)

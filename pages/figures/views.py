@@ -9,7 +9,15 @@ The query string says what to show: `week` (a date in the week; for ISO weeks al
 "2021-W01"), `weeks` ("thu", the default: Thursday to Wednesday as published; or
 "iso") and `scope` ("england", "team-<code>", "area-<code>"; the first the viewer may
 see by default). A value that cannot be read shows the page with the error summary
-saying what to enter (400), never an error page.
+saying what to enter (400), never an error page: the week's reason in the API's words
+(figures.weekly.Period.parse). The weeks run from 1900 to 9000: the first has no
+Previous link, and its trend (and CSV) starts with it.
+
+The CSV has a row per week of the trend; its last column, `figures_until`, is where
+the week's figures run to (local time, ISO 8601 with its offset): the moment they
+were counted, or the week's end (local midnight after its last day) when counted
+after it. Before the end, the week was not over ("so far" on the page): its cases
+and contacts are those come in by then.
 """
 
 from __future__ import annotations
@@ -198,13 +206,27 @@ def _chart_table(chart: charts.Chart) -> ChartTable:
     )
 
 
+def _neighbour(period: Period) -> Period | None:
+    """A week next to the one shown, when it may be shown: None past 1900 to 9000."""
+    return None if period.out_of_range() else period
+
+
+def _trend_weeks(period: Period) -> int:
+    """The trend's weeks: eight to the one asked for, fewer from the first week
+    (none before 1900)."""
+    return next(
+        (n for n in range(1, TREND_WEEKS) if period.previous(n).out_of_range()),
+        TREND_WEEKS,
+    )
+
+
 def _trend(period: Period, scope: Scope) -> list[WeekFigures]:
-    """The eight weeks to the one asked for, read from the replica when there is one:
-    figures a few seconds behind the primary are as good as the minutes-old ones the
-    cache already serves (figures/replica.py)."""
+    """The eight weeks to the one asked for (from the first, when nearer), read from
+    the replica when there is one: figures a few seconds behind the primary are as
+    good as the minutes-old ones the cache already serves (figures/replica.py)."""
     with replica_reads():
         return weekly_trend(
-            scope=scope, weeks=TREND_WEEKS, kind=period.kind, until=period
+            scope=scope, weeks=_trend_weeks(period), kind=period.kind, until=period
         )
 
 
@@ -216,18 +238,19 @@ def _page(request: HttpRequest, asked: Asked) -> HttpResponse:
     period, scope = asked.target
     trend = _trend(period, scope)
     figures = trend[-1]
-    following = Period(period.starts_on + timedelta(days=7), period.kind)
+    previous = _neighbour(period.previous())
+    following = _neighbour(Period(period.starts_on + timedelta(days=7), period.kind))
+    if following is not None and following.starts_on > timezone.localdate():
+        following = None
     context.update(
         period=period,
         figures=figures,
         so_far=not period.is_closed(),
         scope_key=scope_key(scope),
-        previous=period.previous(),
-        previous_url=f"?{_query(period.previous(), scope)}",
+        previous=previous,
+        previous_url=f"?{_query(previous, scope)}" if previous else "",
         following=following,
-        following_url=f"?{_query(following, scope)}"
-        if following.starts_on <= timezone.localdate()
-        else "",
+        following_url=f"?{_query(following, scope)}" if following else "",
         csv_url=f"{reverse('figures:weekly_csv')}?{_query(period, scope)}",
         case_rows=present.case_rows(figures.cases),
         case_spread=present.spread_rows(figures.cases.spread, figures.cases.reached),
@@ -263,9 +286,19 @@ def _fixed(value: float | None, places: int) -> str:
     return "" if value is None else f"{value:.{places}f}"
 
 
+def figures_until(w: WeekFigures) -> str:
+    """Where the week's figures run to, local time in ISO 8601: when they were
+    counted, or the week's end (local midnight after its last day) when counted
+    after it. Before the end, they are "so far": the cases and contacts come in by
+    then."""
+    end = w.period.bounds()[1]
+    return timezone.localtime(min(w.computed_at, end)).isoformat(timespec="seconds")
+
+
 def csv_fields(w: WeekFigures) -> list[tuple[str, object]]:
     """One week's figures as (column, value): every figure of the page (but the
-    England staff table, a table of its own), in the page's order."""
+    England staff table, a table of its own), in the page's order; then where they
+    run to (figures_until), last so that the columns before it keep their places."""
     fields: list[tuple[str, object]] = [
         ("weeks", w.period.kind),
         ("week", w.period.key),
@@ -330,6 +363,7 @@ def csv_fields(w: WeekFigures) -> list[tuple[str, object]]:
             (f"{name}_p90_hours", _fixed(spread.p90, 2)),
             (f"{name}_n", spread.n),
         ]
+    fields.append(("figures_until", figures_until(w)))
     return fields
 
 

@@ -1,4 +1,11 @@
-"""Utilisation of a supervisor's team: the page and its CSV."""
+"""Utilisation of a supervisor's team: the page and its CSV.
+
+The CSV's last column, `figures_until`, is where its figures run to (local time,
+ISO 8601 with its offset): the week's end (local midnight after its Sunday) for a
+week that is over, and the moment of the download for a week not over ("so far" on
+the page: shifts still to come, and the rest of one under way, are not counted;
+its start for a week not started, with nothing counted). It
+comes last, so the columns before it keep their places."""
 
 from __future__ import annotations
 
@@ -65,8 +72,10 @@ def utilisation_csv(request: HttpRequest) -> HttpResponse:
             "talk_minutes",
             "items_completed",
             "idle_share",
+            "figures_until",
         ]
     )
+    until = timezone.localtime(data.until).isoformat(timespec="seconds")
 
     def line(
         day: str, username: str, name: str, r: utilisation_reads.UtilisationRow
@@ -81,6 +90,7 @@ def utilisation_csv(request: HttpRequest) -> HttpResponse:
             f"{r.talk_seconds / 60:.1f}",
             r.items_completed,
             idle,
+            until,
         ]
 
     for r in data.rows:

@@ -279,9 +279,9 @@ def test_iso_weeks_are_an_option():
     [
         ("2021-W01", THURSDAY, "weeks=iso"),
         ("2021-02-30", THURSDAY, "not a date"),
-        ("soon", THURSDAY, "such as 2021-01-07"),
+        ("soon", THURSDAY, "for example 2021-01-07"),
         ("soon", ISO, "2021-W01"),
-        ("", THURSDAY, "such as 2021-01-07"),
+        ("", THURSDAY, "for example 2021-01-07"),
         ("0000-W01", ISO, "between 1900 and 9000"),
         ("9999-12-31", THURSDAY, "between 1900 and 9000"),
         ("2021-01-07", "month", "'thu'"),
