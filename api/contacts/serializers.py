@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.db.models.manager import BaseManager
 from django.utils import timezone
 from rest_framework import serializers
 
 from areas.postcode_check import postcode_known
-from contacts.models import Contact
+from contacts.models import Contact, Exposure
 from people.phone_field import Phone
 from people.phones import uk_phone_e164
 from work.casework import ContactDetails
@@ -103,13 +108,98 @@ class ContactInSerializer(StrictSerializer):
         )
 
 
+# The contact's latest exposure, read with it (with_last_exposure).
+LAST_DATE, LAST_KIND = "last_exposure_date", "last_exposure"
+
+
+def with_last_exposure(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """The contacts, each with its latest exposure's day and kind (LAST_DATE,
+    LAST_KIND): of its own case's naming and each further one (an Exposure row, by
+    the index leading with the contact), the latest; of two the same day, the one
+    by the case with the lower lab reference, as the call handler's page picks it
+    (pages.desk.contacts: contact_exposures, sorted by day then reference, and the
+    first of the latest day). Two subqueries a row of the page, no row more."""
+    contact = "contact__"
+    later = (
+        Exposure.objects.filter(contact=OuterRef("pk"))
+        .filter(
+            Q(exposure_date__gt=F(f"{contact}exposure_date"))
+            | Q(
+                exposure_date=F(f"{contact}exposure_date"),
+                case__lab_reference__lt=F(f"{contact}case__lab_reference"),
+            )
+        )
+        .order_by("-exposure_date", "case__lab_reference")
+    )
+    return contacts.annotate(
+        **{
+            LAST_DATE: Coalesce(
+                Subquery(later.values("exposure_date")[:1]), F("exposure_date")
+            ),
+            LAST_KIND: Coalesce(Subquery(later.values("exposure")[:1]), F("exposure")),
+        }
+    )
+
+
+def _read_last_exposures(contacts: Iterable[Contact]) -> None:
+    """Set LAST_DATE and LAST_KIND on those of the contacts read without them (by
+    get_object, or made by the operation), in one query."""
+    missing = {c.pk: c for c in contacts if not hasattr(c, LAST_DATE)}
+    if not missing:
+        return
+    rows = (
+        with_last_exposure(Contact.objects.filter(pk__in=list(missing)))
+        .order_by()
+        .values_list("pk", LAST_DATE, LAST_KIND)
+    )
+    for pk, day, kind in rows:
+        setattr(missing[pk], LAST_DATE, day)
+        setattr(missing[pk], LAST_KIND, kind)
+
+
+class ContactListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        contacts = list(data.all() if isinstance(data, BaseManager) else data)
+        _read_last_exposures(contacts)
+        return super().to_representation(contacts)
+
+
 class ContactSerializer(WorkItemSerializer):
-    case = serializers.IntegerField(source="case_id", read_only=True)
+    """A contact. One person is one contact to call however many cases name them:
+    `case` is the case that named them first, and `exposure_date` and `exposure`
+    are their latest exposure of every case's naming (the one their
+    `isolation_ends_on` is reckoned from, unless a clinician changed it)."""
+
+    case = serializers.IntegerField(
+        source="case_id",
+        read_only=True,
+        help_text="Id of the case that named them first. A case that named them "
+        "again later lists them too (`?case=`), and this contact is theirs: one "
+        "person is one contact to call however many cases name them.",
+    )
+    exposure_date = serializers.DateField(
+        source=LAST_DATE,
+        read_only=True,
+        help_text="The last day they were exposed: the latest day of every case's "
+        "naming of them (the first `case`'s and any later one's).",
+    )
+    exposure = serializers.ChoiceField(
+        source=LAST_KIND,
+        choices=Contact.Exposure.choices,
+        read_only=True,
+        help_text="How they were exposed on `exposure_date`, as the latest naming "
+        "gives it.",
+    )
 
     class Meta:
         model = Contact
         fields = [*WORK_ITEM_FIELDS, "case", "person", "exposure_date", "exposure"]
         read_only_fields = fields
+        list_serializer_class = ContactListSerializer
+
+    def to_representation(self, instance: Contact) -> dict:
+        _read_last_exposures([instance])
+        return super().to_representation(instance)
 
 
 class ContactReceiptSerializer(serializers.Serializer):

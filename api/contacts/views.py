@@ -27,7 +27,7 @@ from ..isolation import (
     isolation_override_response,
 )
 from ..permissions import CaseworkScope
-from .serializers import ContactSerializer
+from .serializers import LAST_KIND, ContactSerializer, with_last_exposure
 
 
 class ContactFilter(WorkItemFilter):
@@ -37,7 +37,11 @@ class ContactFilter(WorkItemFilter):
         "(their `case`) or one that named them again later. The contacts of a case, "
         "as its page lists them.",
     )
-    exposure = filters.ChoiceFilter(choices=Contact.Exposure.choices)
+    exposure = filters.ChoiceFilter(
+        field_name=LAST_KIND,
+        choices=Contact.Exposure.choices,
+        help_text="How they were last exposed: their `exposure`, the latest naming's.",
+    )
 
     class Meta:
         model = Contact
@@ -63,8 +67,11 @@ class ContactViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ContactFilter
 
     def get_queryset(self):
-        return contacts_visible_to(actor_of(self.request)).select_related(
-            "person", "area", "local_team"
+        # Each with its latest exposure (the one shown), read in the page's query.
+        return with_last_exposure(
+            contacts_visible_to(actor_of(self.request)).select_related(
+                "person", "area", "local_team"
+            )
         )
 
     def get_object(self) -> Contact:

@@ -40,6 +40,7 @@ EXPORT_HEADER = [
     "first name",
     "last name",
     "phone",
+    "email",
     "postcode",
     "area",
     "reason",
@@ -66,6 +67,7 @@ _COLUMNS = (
     "first_name",
     "last_name",
     "phone",
+    "email",
     "postcode",
     "area_name",
     "reason",
@@ -85,7 +87,15 @@ _COLUMNS = (
 _TIMES = ("created_at", "due_at", "picked_up_at", "closed_at")
 PERSON = _COLUMNS.index("person_id")
 # Those read from the escalation's item, in _ITEM_READ's order after its key.
-_ITEM = ("first_name", "last_name", "phone", "postcode", "area_name", "person_id")
+_ITEM = (
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "postcode",
+    "area_name",
+    "person_id",
+)
 
 _REASONS = dict(Escalation.Reason.choices)
 _STATUSES = dict(Escalation.Status.choices)
@@ -183,6 +193,7 @@ _ITEM_READ = (
     "person__first_name",
     "person__last_name",
     "person__phone",
+    "person__email",
     "person__postcode",
     "area__name",
     "person_id",
@@ -277,6 +288,7 @@ def _export_row(row: tuple) -> list:
         first_name,
         last_name,
         phone,
+        email,
         postcode,
         area_name,
         reason,
@@ -305,6 +317,7 @@ def _export_row(row: tuple) -> list:
         csv_cell(first_name),
         csv_cell(last_name),
         csv_cell(phone),
+        csv_cell(email),
         csv_cell(postcode),
         csv_cell(area_name),
         _REASONS.get(reason, reason),

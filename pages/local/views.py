@@ -62,6 +62,8 @@ from work.escalation import (
 )
 from work.rules import isolation_over
 
+from ..desk.contacts import Naming as ContactNaming
+from ..desk.contacts import contact_exposures
 from ..htmx import part_only
 from ..typed import put_typing_back
 from .exports import (
@@ -394,6 +396,12 @@ def _detail_response(
         if item.kind == "case"
         else []
     )
+    # A contact's every naming (its own case's and each further one, oldest first)
+    # and the latest, as the call handler's page reads and picks them: one person
+    # named by several cases is one contact, isolating from the latest exposure.
+    exposures: list[ContactNaming] = (
+        contact_exposures(item) if item.kind == "contact" else []
+    )
     now = timezone.now()
     being_worked = escalation.status == Escalation.Status.PICKED_UP
     # The work forms show while the escalation is picked up; one that failed or was
@@ -425,6 +433,10 @@ def _detail_response(
             escalation, visible=escalations_visible_to(request.user)
         ),
         "visits": visits,
+        "exposures": exposures,
+        "last_exposure": max(exposures, key=lambda n: n.exposure_date)
+        if exposures
+        else None,
         "now": now,
         "isolation_over": isolation_over(
             item.isolation_ends_on, today=timezone.localdate(now)

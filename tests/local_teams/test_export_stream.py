@@ -19,7 +19,8 @@ pytestmark = pytest.mark.django_db
 EXPORT = reverse("escalations:export")
 
 HEADER = (
-    "escalation,kind,item,first name,last name,phone,postcode,area,reason,detail,"
+    "escalation,kind,item,first name,last name,phone,email,postcode,area,reason,"
+    "detail,"
     "status,escalated at (UK time),due at (UK time),picked up by,"
     "picked up at (UK time),closed at (UK time),outcome,outcome note"
 )
@@ -94,15 +95,15 @@ def hand_built(sheffield_member):
         [
             HEADER,
             f'{waiting.pk},contact,{waiting.contact_id},Ann,"O\'Brien, Jr",'
-            f"+447400000001,S1 1AA,{area},Not reached after every attempt,"
+            f"+447400000001,,S1 1AA,{area},Not reached after every attempt,"
             '"3 call attempts\nthen ""no answer""",New,2021-01-12 10:00 GMT,'
             "2021-01-13 10:00 GMT,,,,,",
-            f"{closed.pk},case,{closed.case_id},Bob,'=HYPERLINK(1),,,,"
+            f"{closed.pk},case,{closed.case_id},Bob,'=HYPERLINK(1),,,,,"
             "Complex setting,'-2 fever,Closed,"
             "2021-03-27 23:30 GMT,2021-03-28 23:30 BST,nameless,"
             "2021-03-28 00:30 GMT,2021-03-28 02:15 BST,Reached and advised,"
             '"\'+44 1 2 3, said @home"',
-            f"{picked.pk},contact,{picked.contact_id},Cy,Ng,+447400000003,S1 1AA,"
+            f"{picked.pk},contact,{picked.contact_id},Cy,Ng,+447400000003,,S1 1AA,"
             f"{area},Not reached after every attempt,,Picked up,"
             "2021-06-01 09:05 BST,2021-06-02 09:05 BST,Sam Hill,"
             "2021-06-01 09:59 BST,,,",

@@ -527,8 +527,9 @@ def _worked_escalation(calls: int, actions: int, by) -> Escalation:
 
 # Session, user, staff profile, the second factor's device, the escalation, the view's
 # audit event, the item's escalations, their actions, its calls, who closed the earlier
-# escalation; then the session's expiry (savepoint, update, release).
-DETAIL_QUERIES = 13
+# escalation, a contact's exposures (every case's naming of them, one query); then the
+# session's expiry (savepoint, update, release).
+DETAIL_QUERIES = 14
 
 
 @pytest.mark.parametrize(("calls", "actions"), [(1, 1), (3, 6)])
