@@ -40,7 +40,7 @@ from .access.items import may_work_item
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .escalation import item_escalate
 from .online import person_told
-from .rules import after_call, call_problems, isolation_over
+from .rules import after_call, call_problems, has_number_to_call, isolation_over
 
 
 @dataclass
@@ -255,6 +255,7 @@ def call_record(
         # nor their local team held off long by a call back.
         isolation_ends_on=locked.isolation_ends_on,
         escalate_due_at=locked.escalate_due_at,
+        number_to_call=has_number_to_call(locked.person),
     )
     if problems:
         raise ValidationError(problems)

@@ -33,7 +33,7 @@ from clock.written import short_time
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
 from online.texts import long_date
-from people.models import PersonChange
+from people.models import Person, PersonChange
 from rows.retry import atomic_operation
 from staffing.models import StaffProfile, Tier
 
@@ -43,11 +43,15 @@ from .escalation_sql import area_team_shared, sweep_batch
 from .queues import called_as_case
 from .rules import (
     ESCALATION_NOTE_MAX,
+    NO_NUMBER_ESCALATED,
+    NO_NUMBER_REASON,
     NOT_TRACED,
     CallRule,
     calls_from,
+    has_number_to_call,
     isolation_over,
     isolation_over_q,
+    no_number_to_call_q,
 )
 
 log = logging.getLogger(__name__)
@@ -478,6 +482,12 @@ def _sent_back_already(
     return not new_phone or escalation.item.person.phone == new_phone
 
 
+SENT_BACK_WITH_NO_NUMBER = (
+    "The national callers cannot phone them: give a new number, or close it with "
+    "what your team did."
+)
+
+
 @atomic_operation
 def escalation_return(
     *,
@@ -492,6 +502,10 @@ def escalation_return(
     Only an item the national callers still have work on: one not yet reached, or a
     case reached and waiting to be finished. A contact already reached (online, by
     phone) would be sent back to no queue at all: refused, to be closed instead.
+    And only with a number to ring: someone with no phone and no other phone on
+    their record is refused without a new one (ValidationError on "phone", the
+    number's own, as a number that is not one is refused): a caller would hold them
+    with nothing to ring, and they would come back a day later.
 
     A new number replaces the person's phone; the one it replaces is kept in their
     history (source "local team") and, when they have no other number, as their
@@ -517,6 +531,8 @@ def escalation_return(
             f"({item.reached_how}): the national callers have nothing more to do with it. Close the "
             "escalation with what your team did instead."
         )
+    if not new_phone and not has_number_to_call(item.person):
+        raise ValidationError({"phone": SENT_BACK_WITH_NO_NUMBER})
     detail: dict[str, object] = {"escalation": locked.pk, "outcome": "returned"}
     if new_phone:
         person = item.person
@@ -582,11 +598,22 @@ def _call_history(kind: str, pks: list[int]) -> dict[int, list[tuple]]:
     return history
 
 
-def _unreached_detail(attempts: int, calls: list[tuple], rule: CallRule) -> str:
+def _no_number(attempts: int, *, number_to_call: bool) -> bool:
+    """Escalated for want of a number: none on their record, and no attempt made in
+    this round (a call handed on for an interpreter, or calls of an earlier round
+    to a number since gone, are not an attempt to reach them now)."""
+    return not number_to_call and attempts == 0
+
+
+def _unreached_detail(
+    attempts: int, calls: list[tuple], rule: CallRule, *, number_to_call: bool = True
+) -> str:
     """Why it was escalated, then the whole call history, for the local team."""
     hours = int(rule.window.total_seconds() // 3600)
     plural = "s" if attempts != 1 else ""
-    if not calls:
+    if _no_number(attempts, number_to_call=number_to_call):
+        lines = [NO_NUMBER_ESCALATED]
+    elif not calls:
         lines = [f"Not reached within {hours} hours: never called."]
     elif attempts >= rule.max_attempts:
         lines = [f"Not reached after {attempts} call attempt{plural}."]
@@ -804,10 +831,16 @@ def _sweep_batch_row_by_row(
         # Another sweep got there first: undo this batch rather than risk a double.
         raise IllegalTransition("Another sweep escalated some of these items.")
     history = _call_history(kind, pks)
+    no_number = set(
+        Person.objects.filter(
+            no_number_to_call_q(), pk__in={row[1] for row in rows}
+        ).values_list("pk", flat=True)
+    )
     escalations, events = [], []
     for pk, person_id, attempts, area_id, _holder, _due in rows:
         calls = history.get(pk, [])
-        reason = _reason_for(calls)
+        number_to_call = person_id not in no_number
+        reason = _reason_for(calls, attempts=attempts, number_to_call=number_to_call)
         area_unknown = area_id is None  # no area, so no team of its own
         if area_unknown:
             assert fallback is not None
@@ -819,7 +852,9 @@ def _sweep_batch_row_by_row(
                 **{f"{kind}_id": pk},
                 local_team_id=team_id,
                 reason=reason,
-                detail=_unreached_detail(attempts, calls, rule),
+                detail=_unreached_detail(
+                    attempts, calls, rule, number_to_call=number_to_call
+                ),
                 area_unknown=area_unknown,
                 created_at=now,
                 due_at=now + DUE_WITHIN.get(reason, DEFAULT_DUE_WITHIN),
@@ -851,7 +886,13 @@ def _teams_of_areas(area_ids: set[int]) -> dict[int, tuple[int, str]]:
     }
 
 
-def _reason_for(calls: list[tuple]) -> str:
+def _reason_for(
+    calls: list[tuple], *, attempts: int = 0, number_to_call: bool = True
+) -> str:
+    """The last call's reason (REASON_FOR_LAST_OUTCOME), or not reached; for someone
+    with no number, escalated with no attempt, "Wrong or missing number"."""
+    if _no_number(attempts, number_to_call=number_to_call):
+        return NO_NUMBER_REASON
     last = calls[-1][1] if calls else ""
     return REASON_FOR_LAST_OUTCOME.get(last, Escalation.Reason.UNREACHED)
 
@@ -882,11 +923,17 @@ def item_escalate_unreached(
             assignment_run_after_commit()  # a held slot freed, as by the sweep
         return None
     calls = _call_history(locked.kind, [locked.pk]).get(locked.pk, [])
+    number_to_call = has_number_to_call(locked.person)
     return item_escalate(
         item=locked,
-        reason=_reason_for(calls),
+        reason=_reason_for(
+            calls, attempts=locked.attempts, number_to_call=number_to_call
+        ),
         detail=_unreached_detail(
-            locked.attempts, calls, CallRule.for_kind(locked.kind)
+            locked.attempts,
+            calls,
+            CallRule.for_kind(locked.kind),
+            number_to_call=number_to_call,
         ),
         now=now,
     )

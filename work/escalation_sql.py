@@ -7,8 +7,9 @@ takes a contact whose isolation is over: the sweep has closed those already, in 
 same transaction, escalation.contacts_close_isolation_over), mark them
 escalated to their team (the fallback team, flagged, for an item with none), and
 write their Escalation rows and audit rows by INSERT ... SELECT. Each escalation's
-reason and detail are worded in SQL from the item's call history, exactly as
-escalation._reason_for and escalation._unreached_detail word them for the single
+reason and detail are worded in SQL from the item's call history (and, for someone
+escalated with no attempt made, whether their record has a number to call), exactly
+as escalation._reason_for and escalation._unreached_detail word them for the single
 escalation and the SQLite sweep (tests/escalation_sweep pins the two together).
 
 One statement is one snapshot and all or nothing: a batch killed midway leaves no
@@ -42,8 +43,9 @@ from cases.models import Case
 from cases.workitem import UNREACHED, Status
 from contacts.models import Contact
 from escalations.models import Escalation
+from people.models import Person
 
-from .rules import CallRule
+from .rules import NO_NUMBER_ESCALATED, NO_NUMBER_REASON, CallRule
 
 # A call's time as the detail shows it: strftime's "%a %d %b %H:%M" in to_char's
 # words (English names whatever the server's locale: no TM prefix).
@@ -98,9 +100,15 @@ updated AS (
 worded AS MATERIALIZED (
     SELECT routed.id, routed.person_id, routed.due_at, routed.area_unknown,
            routed.team_id, routed.team_code,
-           COALESCE(%(reason_for)s::jsonb ->> history.last_outcome, %(unreached_reason)s)
-               AS reason,
-           CASE WHEN history.lines IS NULL THEN
+           CASE WHEN number.none_to_call THEN %(no_number_reason)s
+                ELSE COALESCE(%(reason_for)s::jsonb ->> history.last_outcome,
+                              %(unreached_reason)s)
+           END AS reason,
+           CASE WHEN number.none_to_call THEN
+                    %(no_number)s
+                    || COALESCE(E'\nCall history:\n' || history.lines,
+                                E'\nNo calls were made.')
+                WHEN history.lines IS NULL THEN
                     'Not reached within ' || %(hours)s || ' hours: never called.'
                     || E'\nNo calls were made.'
                 WHEN routed.attempts >= %(max_attempts)s THEN
@@ -132,6 +140,13 @@ worded AS MATERIALIZED (
            SELECT routed.attempts || ' call attempt'
                   || CASE WHEN routed.attempts = 1 THEN '' ELSE 's' END AS attempts
            ) AS said
+     CROSS JOIN LATERAL (
+           SELECT routed.attempts = 0 AND NOT EXISTS (
+                      SELECT FROM {person} AS person
+                       WHERE person.id = routed.person_id
+                         AND (person.phone <> '' OR person.phone_alt <> '')
+                  ) AS none_to_call
+           ) AS number
 ),
 escalated AS (
     INSERT INTO {escalation} ({kind}_id, local_team_id, reason, detail, area_unknown,
@@ -218,6 +233,7 @@ def sweep_batch(
         area=quote(Area._meta.db_table),
         team=quote(LocalTeam._meta.db_table),
         calls=quote(CallAttempt._meta.db_table),
+        person=quote(Person._meta.db_table),
         escalation=quote(Escalation._meta.db_table),
         audit=quote(AuditEvent._meta.db_table),
     )
@@ -230,6 +246,8 @@ def sweep_batch(
         "labels": json.dumps({value: str(label) for value, label in Outcome.choices}),
         "reason_for": json.dumps(dict(reason_for_last_outcome)),
         "unreached_reason": Escalation.Reason.UNREACHED,
+        "no_number_reason": NO_NUMBER_REASON,
+        "no_number": NO_NUMBER_ESCALATED,
         "hours": int(rule.window.total_seconds() // 3600),
         "max_attempts": rule.max_attempts,
         "new": Escalation.Status.NEW,

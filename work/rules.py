@@ -20,7 +20,9 @@ from cases.errors import IllegalTransition
 from clock import NoSuchLocalTime, local_moment
 from clock.calling import calling_hours
 from clock.written import short_time
+from escalations.models import Escalation
 from online.texts import long_date
+from people.matching import phone_text
 
 # --- isolation --------------------------------------------------------------------
 
@@ -515,6 +517,50 @@ def call_back_moment(wall: datetime) -> datetime:
         ) from None
 
 
+# --- a number to call ---------------------------------------------------------------
+
+
+def has_number_to_call(person: Any) -> bool:
+    """Whether their record has a number to ring: their phone or their other phone.
+    (Read as text: a PhoneNumber tested for truth is formatted and checked each
+    time.)"""
+    return bool(phone_text(person.phone) or phone_text(person.phone_alt))
+
+
+def no_number_to_call_q(prefix: str = "") -> Q:
+    """The people (through `prefix`, such as "person__") with no number to ring, as
+    has_number_to_call says it, for a query."""
+    return Q(**{f"{prefix}phone": "", f"{prefix}phone_alt": ""})
+
+
+# The outcomes of a call that rang their number and got an answer or none: with no
+# number on their record, none of them can have happened. The rest need no number:
+# "Wrong number" (missing, here: it sends them to their local team), a concern or
+# an interpreter needed, heard of however it was.
+RANG_THEM = frozenset(
+    {
+        Outcome.REACHED,
+        Outcome.NO_ANSWER,
+        Outcome.VOICEMAIL,
+        Outcome.REFUSED,
+        Outcome.CALL_BACK,
+    }
+)
+NO_NUMBER_TO_CALL = (
+    "There is no number to call: they have no phone or other phone on their record. "
+    f"Log “{Outcome.WRONG_NUMBER.label}” to send them to their local team now."
+)
+# What the escalation sweep tells a local team of someone it never had a number for
+# (and made no attempt on): the whole reason, not "not reached". Worded alike by
+# work.escalation and the sweep's statement (work.escalation_sql).
+NO_NUMBER_ESCALATED = (
+    "No phone number to call: their record has no phone or other phone."
+)
+# ... and its reason. The figures count no escalation reason: who was not reached
+# for want of details is read from their record (figures.weekly).
+NO_NUMBER_REASON = Escalation.Reason.WRONG_NUMBER
+
+
 def call_problems(
     *,
     outcome: str,
@@ -524,6 +570,7 @@ def call_problems(
     now: datetime,
     isolation_ends_on: date | None = None,
     escalate_due_at: datetime | None = None,
+    number_to_call: bool = True,
 ) -> dict[str, str]:
     """What is wrong with a call as entered, field by field (empty when it is fine).
 
@@ -532,8 +579,14 @@ def call_problems(
     `isolation_ends_on` and `escalate_due_at`: the item's, a case's or a contact's
     (the operation knows the item; the form does not): a call back after their
     isolation would tell them too late, and one more than CALL_BACK_HOLDS_OFF after
-    their deadline would hold their local team off till then.
+    their deadline would hold their local team off till then. `number_to_call`:
+    whether their record has a number to ring (has_number_to_call; the operation
+    knows): without one, no call rang them (RANG_THEM), and none is counted as an
+    attempt, nor told to their local team as one.
     """
+    if not number_to_call and outcome in RANG_THEM:
+        # The rest (a call back's time, the length of the call) is moot.
+        return {"outcome": NO_NUMBER_TO_CALL}
     problems: dict[str, str] = {}
     if outcome == Outcome.CALL_BACK:
         if call_back_at is None:
