@@ -51,6 +51,7 @@ from .rules import (
     case_isolation_ends_on,
     contact_isolation_ends_on,
     exposure_date_problem,
+    has_number_to_call,
     isolation_after_fact,
     visit_date_problem,
 )
@@ -492,7 +493,9 @@ def contact_add(
     refused. A person whose contact of another case is still to be reached joins it
     (an Exposure row; no new work item); so does one already told to isolate until
     at least the new exposure's end. A person told an earlier date becomes a new
-    contact, to be told the later one. Returns the contact made or joined; on a
+    contact, to be told the later one. A new contact with no number to call (no
+    phone, no other phone) is due to their local team at once: the sweep takes it,
+    and no call handler is handed it. Returns the contact made or joined; on a
     joined one, `joined` is the new Exposure row.
     """
     now = now or timezone.now()
@@ -555,7 +558,14 @@ def contact_add(
     )
     contact.mark_arrived(
         now=now,
-        escalate_due_at=CallRule.for_kind("contact").escalate_due_at(now),
+        # No phone and no other phone (named online with an email, say): nothing
+        # for a call handler to try, so due to their local team at once; told
+        # online, not before their wait for an answer ends (work.online).
+        escalate_due_at=(
+            CallRule.for_kind("contact").escalate_due_at(now)
+            if has_number_to_call(person)
+            else now
+        ),
         first_call_at=calls_from(now),
     )
     contact.save()

@@ -23,6 +23,8 @@ from django.db import (
     connection,
     transaction,
 )
+from django.db.models import Max
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from areas.services import PostcodeLookup
@@ -30,7 +32,7 @@ from audit.models import AuditEvent
 from audit.services import audit_event, audit_record_many
 from cases.models import COMPLEX_SETTINGS, EPISODE_DAYS, Case, FurtherResult
 from cases.workitem import CASE_DONE
-from contacts.models import Contact
+from contacts.models import Contact, IsolationChange
 from escalations.models import Escalation
 from people.models import Person
 from people.services import (
@@ -50,7 +52,12 @@ from .effects import assignment_run_after_commit
 from .escalation import item_escalate
 from .isolation import OPEN_OR_TOLD, contacts_become_cases
 from .online import online_case_wait, online_cases_invite
-from .rules import CallingHours, CallRule, case_isolation_ends_on
+from .rules import (
+    CallingHours,
+    CallRule,
+    case_isolation_ends_on,
+    has_number_to_call,
+)
 
 log = logging.getLogger(__name__)
 
@@ -349,10 +356,16 @@ def episode_cases(
     with their people: one query for a whole batch.
 
     A case whose work is done (completed or closed) is left out for a person who is
-    a contact isolating now (open or told, as work.isolation switches them): they
-    were exposed again since, so their positive is a new case, traced, and their
-    contact isolates as that case does; kept with the old case, the people they
-    met since would never be asked for. One more query, for those people only."""
+    a contact isolating now (open or told, as work.isolation switches them) exposed
+    after that case's specimen date (their contact's last exposure, as named or
+    joined, later than it): they were exposed again since, so their positive is a
+    new case, traced, and their contact isolates as that case does; kept with the
+    old case, the people they met since would never be asked for. Not for an
+    exposure that case itself settled: a contact who became that very case (a
+    contact who tested positive, or one named while that case isolated) follows it,
+    and a further result of that infection (a confirmatory test) is kept with it,
+    never a second case, a second text and a second tracing call. One or two more
+    queries, for those people only (_exposed_again)."""
     people, specimen_dates = set(people), set(specimen_dates)
     if not people or not specimen_dates:
         return {}
@@ -364,24 +377,56 @@ def episode_cases(
             specimen_date__lte=max(specimen_dates) + window,
         ).select_related("person")
     )
-    done = {case.person_id for case in cases if case.status in CASE_DONE}
-    exposed = (
-        set(
-            Contact.objects.filter(
-                OPEN_OR_TOLD,
-                person_id__in=done,
-                isolation_ends_on__gte=timezone.localdate(now or timezone.now()),
-            ).values_list("person_id", flat=True)
-        )
-        if done
-        else set()
-    )
+    done = [case for case in cases if case.status in CASE_DONE]
+    left_out = _exposed_again(done, now=now) if done else set()
     by_person: dict[int, list[Case]] = {}
     for case in cases:
-        if case.person_id in exposed and case.status in CASE_DONE:
+        if case.pk in left_out:
             continue
         by_person.setdefault(case.person_id, []).append(case)
     return by_person
+
+
+def _exposed_again(done: Sequence[Case], *, now: datetime | None) -> set[int]:
+    """Of these cases whose work is done, those whose person is a contact isolating
+    now (OPEN_OR_TOLD) last exposed after the case's specimen date, by a contact
+    that did not become that case (no "became a case" switch to it): episode_cases
+    leaves them out. A query for the contacts, with their last exposure (the first
+    naming's, or a later one joining it); one more for their switches, only when one
+    of them was exposed after one of the cases."""
+    today = timezone.localdate(now or timezone.now())
+    contacts = list(
+        Contact.objects.filter(
+            OPEN_OR_TOLD,
+            person_id__in={case.person_id for case in done},
+            isolation_ends_on__gte=today,
+        )
+        .annotate(
+            last_exposed=Greatest(
+                "exposure_date",
+                Coalesce(Max("further_exposures__exposure_date"), "exposure_date"),
+            )
+        )
+        .values_list("pk", "person_id", "last_exposed")
+    )
+    after = [
+        (case, contact_id)
+        for case in done
+        for contact_id, person_id, last_exposed in contacts
+        if person_id == case.person_id and last_exposed > case.specimen_date
+    ]
+    if not after:
+        return set()
+    became = set(
+        IsolationChange.objects.filter(
+            kind=IsolationChange.Kind.BECAME_CASE,
+            contact_id__in={contact_id for _, contact_id in after},
+            became_case_id__in={case.pk for case, _ in after},
+        ).values_list("contact_id", "became_case_id")
+    )
+    return {
+        case.pk for case, contact_id in after if (contact_id, case.pk) not in became
+    }
 
 
 def episode_case(cases: Iterable[Case], specimen_date: date) -> Case | None:
@@ -417,8 +462,11 @@ def case_intake(
     A result of a person whose case is of the same episode is kept with that case
     as a further result, and that case is returned (created False).
 
-    A complex setting sends the case straight to the local team of its area.
-    Raises ValidationError for a malformed postcode or phone. A batch of one: the
+    A complex setting sends the case straight to the local team of its area. A
+    person with no phone and no other phone has nothing for the phones to try: the
+    case is due to that local team at once (the escalation sweep takes it, the pool
+    never hands it out), or, sent a link by email, when its wait for an answer
+    online ends (work.online). Raises ValidationError for a malformed postcode or phone. A batch of one: the
     same code as case_intake_many, whose transaction it runs in.
     """
     outcome = case_intake_one(result=result, source=source, by=by, now=now)
@@ -470,8 +518,9 @@ def case_intake_many(
 
     A new result whose person (as matched) has a case of the same episode (its
     specimen date within EPISODE_DAYS of this one's, either way, open or closed,
-    unless done with and the person a contact isolating now: episode_cases) is
-    not a case: it is kept with the most recent such case as a FurtherResult (the
+    unless done with and the person a contact isolating now, exposed since that
+    case's specimen by a contact that did not become it: episode_cases) is not a
+    case: it is kept with the most recent such case as a FurtherResult (the
     outcome's `further`), audited, and nothing else happens (no text or link, no
     change to isolation, nothing to assign). The cases of the batch's people found
     set-wise are read in one query, after holding them (_people_one_at_a_time) so
@@ -614,8 +663,14 @@ def case_intake_many(
         known.add(case, result)
         if invite:
             invited.append(case)
-        # Due for a call now (not escalated, not waiting for an answer online).
-        arrived = arrived or (case.complexity == Case.Complexity.ROUTINE and not invite)
+        # Due for a call now (not escalated, not waiting for an answer online, not
+        # due to its local team at once for want of a number).
+        arrived = arrived or (
+            case.complexity == Case.Complexity.ROUTINE
+            and not invite
+            and case.escalate_due_at is not None
+            and case.escalate_due_at > now
+        )
         outcomes.append(IntakeOutcome(case=case, created=True))
         events.append(
             audit_event(
@@ -826,10 +881,15 @@ def _case_build(
         timezone.get_current_timezone(),
     )
     case.mark_arrived(
-        now=now, escalate_due_at=escalate_due_at, first_call_at=first_call_at
+        now=now,
+        # No phone and no other phone: nothing for the phones to try, so due to
+        # their local team at once (read from the person in hand: no query).
+        escalate_due_at=escalate_due_at if has_number_to_call(person) else now,
+        first_call_at=first_call_at,
     )
     # A link to enter their contacts online, if they can be messaged (sent for the
-    # whole batch at the end); phoned if they do not answer in time.
+    # whole batch at the end); phoned if they do not answer in time, or, with no
+    # number to call, their local team's then (online_case_wait).
     invite = case.complexity == Case.Complexity.ROUTINE and online_case_wait(case, now)
     return case, invite
 

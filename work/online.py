@@ -70,7 +70,13 @@ from .casework import (
 from .compiled import instances_compiled_once, rows_compiled_once
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
-from .rules import CallingHours, CallRule, calls_from, isolation_over
+from .rules import (
+    CallingHours,
+    CallRule,
+    calls_from,
+    has_number_to_call,
+    isolation_over,
+)
 
 PATH = "/o/"  # where a link opens: the online pages' address, before the token
 SUPPORT_KINDS = {
@@ -337,8 +343,23 @@ def _link_text_withdrawn(item: WorkItem, old: Message, *, now: datetime) -> None
     link's text fails (online_link_message_failed); the clinician is told to phone
     them (the override's own message: none)."""
     messages_withdraw(Message.objects.filter(pk=old.pk), reason=LINK_TEXT_WITHDRAWN)
-    if item.end_wait_online(now=now, due_at=calls_from(now)):
+    if _wait_online_ended(item, now=now):
         assignment_run_after_commit()
+
+
+def _wait_online_ended(item: WorkItem, *, now: datetime) -> bool:
+    """No answer online can come (its link's text failed, or was withdrawn): the
+    call held back for one is due now, or at the calling hours' next opening
+    (end_wait_online); for someone with no number to call, waiting only for that
+    answer (_online_wait), their local team's deadline is now: nothing is left to
+    wait for. Whether it changed."""
+    if not item.end_wait_online(now=now, due_at=calls_from(now)):
+        return False
+    due_at = item.escalate_due_at
+    if (due_at is None or due_at > now) and not has_number_to_call(item.person):
+        item.escalate_due_at = now
+        item.save(update_fields=["escalate_due_at"])
+    return True
 
 
 def _link_text(item: WorkItem, now: datetime) -> str:
@@ -447,13 +468,37 @@ def _wait_ends(
     )
 
 
+def _online_wait(item: WorkItem, hours: int, now: datetime) -> datetime:
+    """When the wait of an item told online ends (_wait_until). Someone with no
+    number to call (no phone, no other phone: work.rules.has_number_to_call) is due
+    to their local team at once on arrival; sent a link by email, they may still
+    answer online, so their local team's deadline is the end of the wait instead
+    (set on the item, not saved): only then do they go straight to the local team,
+    never to the phones (the pool hands out nothing past its deadline). Their wait
+    is the one set, in calling hours, with no call rule's deadline to leave room
+    for."""
+    if has_number_to_call(item.person):
+        return _wait_until(item, hours, now)
+    until = _wait_ends(
+        hours,
+        now,
+        None,
+        CallRule.for_kind(item.kind),
+        CallingHours.in_force(),
+        timezone.get_current_timezone(),
+    )
+    item.escalate_due_at = until
+    return until
+
+
 def online_case_wait(case: Case, now: datetime) -> bool:
     """On intake, before the case is saved: a case they can be messaged on waits
     for their answer online, no call due until the set hours are up (then the
-    phones, as before). True when it is to be sent a link (online_cases_invite)."""
+    phones, as before, or their local team for someone with no number to call:
+    _online_wait). True when it is to be sent a link (online_cases_invite)."""
     if reachable_by_message(case.person) is None:
         return False
-    case.next_attempt_at = _wait_until(case, settings.TRACING_ONLINE_CASE_HOURS, now)
+    case.next_attempt_at = _online_wait(case, settings.TRACING_ONLINE_CASE_HOURS, now)
     return True
 
 
@@ -468,9 +513,7 @@ def online_case_invite(*, case: Case, now: datetime) -> OnlineLink | None:
     messaged (intake does the same for a whole batch as it saves the cases)."""
     if reachable_by_message(case.person) is None:
         return None
-    case.mark_waiting_online(
-        until=_wait_until(case, settings.TRACING_ONLINE_CASE_HOURS, now)
-    )
+    _mark_waiting_online(case, settings.TRACING_ONLINE_CASE_HOURS, now)
     return _send_link(item=case, by=None, now=now)
 
 
@@ -482,10 +525,17 @@ def online_contact_tell(
     is due before the set hours are up."""
     link = _send_link(item=contact, by=None, now=now, language=language)
     if link is not None:
-        contact.mark_waiting_online(
-            until=_wait_until(contact, settings.TRACING_ONLINE_CONTACT_HOURS, now)
-        )
+        _mark_waiting_online(contact, settings.TRACING_ONLINE_CONTACT_HOURS, now)
     return link
+
+
+def _mark_waiting_online(item: WorkItem, hours: int, now: datetime) -> None:
+    """The saved item waits for an answer online (_online_wait); with no number to
+    call, its local team's deadline moves to the end of the wait too."""
+    due_at = item.escalate_due_at
+    item.mark_waiting_online(until=_online_wait(item, hours, now))
+    if item.escalate_due_at != due_at:
+        item.save(update_fields=["escalate_due_at"])
 
 
 # The most people one case's link names in all, whatever its sendings (counting
@@ -1119,7 +1169,9 @@ def online_contact_answer(
     gets an escalation saying what they asked for (and that they cannot stay at home
     and asked to be phoned, when they said so: the team phones them). They will not,
     or cannot, and ask for no help: a call handler phones them now. A `phone` given
-    (asked for when none is held) becomes theirs, to be called on. A postcode they
+    (asked for when none is held) becomes theirs, to be called on, within the call
+    rule's hours from now; with still no number to ring, their local team gets
+    them now. A postcode they
     give (where they are isolating) places them in an area, so support goes to the
     right local team; ValidationError if it is malformed or not in the postcode
     directory, and nothing is saved. `will_isolate` None: not asked (their time to
@@ -1137,6 +1189,9 @@ def online_contact_answer(
     detail: dict[str, Any] = {"online": "answered", "link": locked_link.pk}
     if postcode.strip():
         detail["postcode"] = _place(contact, postcode, now=now)
+    # Due to their local team when their wait ends, for want of a number to call
+    # (_online_wait), unless they give one now.
+    had_number = has_number_to_call(contact.person)
     if phone and not contact.person.phone:
         contact.person.phone = phone
         contact.person.save(update_fields=["phone", "updated_at"])
@@ -1160,8 +1215,17 @@ def online_contact_answer(
         if held:
             assignment_run_after_commit()  # the handler has a free slot
     else:
-        # A call is due now (in calling hours): they need someone to talk to.
-        Contact.objects.filter(pk=contact.pk).update(next_attempt_at=calls_from(now))
+        # A call is due now (in calling hours): they need someone to talk to. Had
+        # they no number, the number they give now gives a call handler the call
+        # rule's time to reach them; still none, their local team is due now.
+        due: dict[str, Any] = {"next_attempt_at": calls_from(now)}
+        if not had_number:
+            due["escalate_due_at"] = (
+                CallRule.for_kind(contact.kind).escalate_due_at(now)
+                if has_number_to_call(contact.person)
+                else now
+            )
+        Contact.objects.filter(pk=contact.pk).update(**due)
         assignment_run_after_commit()
     locked_link.confirmed_at = now if will_isolate else None
     locked_link.support = support
@@ -1208,7 +1272,7 @@ def online_link_message_failed(
     # back they asked for, the gap after no answer), not the wait for an answer.
     if item.last_attempt_at is not None and item.last_attempt_at >= link.created_at:
         return None
-    if not item.end_wait_online(now=now, due_at=calls_from(now)):
+    if not _wait_online_ended(item, now=now):
         return None
     assignment_run_after_commit()
     return item
