@@ -50,8 +50,8 @@ from .rules import (
     calls_from,
     case_isolation_ends_on,
     contact_isolation_ends_on,
+    due_to_local_team_at,
     exposure_date_problem,
-    has_number_to_call,
     isolation_after_fact,
     visit_date_problem,
 )
@@ -558,13 +558,10 @@ def contact_add(
     )
     contact.mark_arrived(
         now=now,
-        # No phone and no other phone (named online with an email, say): nothing
-        # for a call handler to try, so due to their local team at once; told
-        # online, not before their wait for an answer ends (work.online).
-        escalate_due_at=(
-            CallRule.for_kind("contact").escalate_due_at(now)
-            if has_number_to_call(person)
-            else now
+        # Told online with no number to call (named with an email, say), not
+        # before their wait for an answer ends (work.online).
+        escalate_due_at=due_to_local_team_at(
+            person, CallRule.for_kind("contact").escalate_due_at(now), now
         ),
         first_call_at=calls_from(now),
     )

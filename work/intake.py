@@ -56,7 +56,7 @@ from .rules import (
     CallingHours,
     CallRule,
     case_isolation_ends_on,
-    has_number_to_call,
+    due_to_local_team_at,
 )
 
 log = logging.getLogger(__name__)
@@ -882,9 +882,7 @@ def _case_build(
     )
     case.mark_arrived(
         now=now,
-        # No phone and no other phone: nothing for the phones to try, so due to
-        # their local team at once (read from the person in hand: no query).
-        escalate_due_at=escalate_due_at if has_number_to_call(person) else now,
+        escalate_due_at=due_to_local_team_at(person, escalate_due_at, now),
         first_call_at=first_call_at,
     )
     # A link to enter their contacts online, if they can be messaged (sent for the

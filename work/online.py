@@ -74,6 +74,7 @@ from .rules import (
     CallingHours,
     CallRule,
     calls_from,
+    due_to_local_team_at,
     has_number_to_call,
     isolation_over,
 )
@@ -1220,10 +1221,10 @@ def online_contact_answer(
         # rule's time to reach them; still none, their local team is due now.
         due: dict[str, Any] = {"next_attempt_at": calls_from(now)}
         if not had_number:
-            due["escalate_due_at"] = (
-                CallRule.for_kind(contact.kind).escalate_due_at(now)
-                if has_number_to_call(contact.person)
-                else now
+            due["escalate_due_at"] = due_to_local_team_at(
+                contact.person,
+                CallRule.for_kind(contact.kind).escalate_due_at(now),
+                now,
             )
         Contact.objects.filter(pk=contact.pk).update(**due)
         assignment_run_after_commit()

@@ -527,6 +527,14 @@ def has_number_to_call(person: Any) -> bool:
     return bool(phone_text(person.phone) or phone_text(person.phone_alt))
 
 
+def due_to_local_team_at(person: Any, deadline: datetime, now: datetime) -> datetime:
+    """The deadline of an item of theirs arriving at `now`: `deadline` (its call
+    rule's), or `now` when their record has no number to call: nothing for the
+    phones to try, so due to their local team at once (read from the person in
+    hand: no query)."""
+    return deadline if has_number_to_call(person) else now
+
+
 def no_number_to_call_q(prefix: str = "") -> Q:
     """The people (through `prefix`, such as "person__") with no number to ring, as
     has_number_to_call says it, for a query."""
