@@ -21,7 +21,7 @@ from cases.errors import IllegalTransition
 from cases.workitem import Status
 from contacts.models import Contact
 from escalations.models import Escalation
-from figures.selectors import Week, weekly_figures
+from figures.weekly import ISO, Period, Scope, compute_weekly_figures
 from tests import factories as f
 from work import escalation
 from work.escalation import escalate_unreached, item_escalate_unreached
@@ -166,9 +166,10 @@ def test_the_figures_count_it_as_not_reached(clock, way):
 
     escalate_unreached()
 
-    contacts = weekly_figures(week=Week(2026, 50))["contacts"]
-    assert contacts["identified"] == 1
-    assert contacts["reached"] == 0
+    week = Period.containing(dt.date(2026, 12, 7), ISO)  # ISO week 50 of 2026
+    figures = compute_weekly_figures(period=week, scope=Scope.england())
+    assert figures.contacts.identified == 1
+    assert figures.contacts.reached == 0
 
 
 def test_one_contact_alone_is_closed_not_escalated_either(clock):

@@ -1,5 +1,5 @@
-"""The weekly figures (figures.selectors.weekly_figures, what GET
-/api/v1/figures/weekly/ returns) count a case and a contact reached online under
+"""The weekly figures (figures.weekly, what the figures page and GET
+/api/v1/figures/weekly/ show) count a case and a contact reached online under
 "online", and in the totals."""
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ from django.utils import timezone
 
 from cases.workitem import Route, Status
 from contacts.models import Contact
-from figures.selectors import Week, weekly_figures
+from figures.weekly import (
+    ISO,
+    Period,
+    RouteFigures,
+    Scope,
+    WeekFigures,
+    compute_weekly_figures,
+)
 from people.services import PersonDetails
 from tests import factories as f
 from work.casework import ContactDetails
@@ -36,9 +43,10 @@ def invite(case):
     return link
 
 
-def this_week() -> Week:
-    year, week, _ = timezone.localdate().isocalendar()
-    return Week(year, week)
+def this_week() -> WeekFigures:
+    """This ISO week's figures for England, worked out afresh."""
+    period = Period.containing(timezone.localdate(), ISO)
+    return compute_weekly_figures(period=period, scope=Scope.england())
 
 
 @pytest.fixture
@@ -90,24 +98,26 @@ def test_the_items_were_reached_by_the_online_route(reached_online):
 
 
 def test_a_case_reached_online_counts_under_online_and_in_the_totals(reached_online):
-    cases = weekly_figures(week=this_week())["cases"]
-    assert cases["transferred"] == 3
-    assert cases["reached"] == 2
-    assert cases["reached_within_24h"] == 2
-    assert cases["by_route"]["online"] == {"reached": 1, "reached_within_24h": 1}
-    assert cases["by_route"]["national"] == {"reached": 1, "reached_within_24h": 1}
-    assert cases["by_route"]["local"] == {"reached": 0, "reached_within_24h": 0}
+    cases = this_week().cases
+    assert cases.transferred == 3
+    assert cases.reached == 2
+    assert cases.within_24h == 2
+    assert cases.by_route["online"] == RouteFigures(reached=1, within_24h=1)
+    national = [cases.by_route[tier] for tier in ("tier2", "tier3")]
+    assert sum(route.reached for route in national) == 1
+    assert cases.by_route["local"] == RouteFigures(reached=0, within_24h=0)
 
 
 def test_a_contact_reached_online_counts_under_online_and_in_the_totals(
     reached_online,
 ):
-    contacts = weekly_figures(week=this_week())["contacts"]
-    assert contacts["identified"] == 1
-    assert contacts["reached"] == 1
-    assert contacts["reached_within_24h"] == 1
-    assert contacts["by_route"]["online"] == {"reached": 1, "reached_within_24h": 1}
-    assert contacts["by_route"]["national"] == {"reached": 0, "reached_within_24h": 0}
+    contacts = this_week().contacts
+    assert contacts.identified == 1
+    assert contacts.reached == 1
+    assert contacts.within_24h == 1
+    assert contacts.by_route["online"] == RouteFigures(reached=1, within_24h=1)
+    for tier in ("tier2", "tier3", "local"):
+        assert contacts.by_route[tier] == RouteFigures(reached=0, within_24h=0)
 
 
 def test_an_answer_later_than_a_day_is_reached_but_not_within_24_hours(clock):
@@ -115,7 +125,7 @@ def test_an_answer_later_than_a_day_is_reached_but_not_within_24_hours(clock):
     link = invite(case)
     clock.shift(dt.timedelta(hours=25))
     online_case_submit(link=link, answer=CaseAnswer(contacts=[], visits=[]))
-    cases = weekly_figures(week=this_week())["cases"]
-    assert cases["reached"] == 1
-    assert cases["reached_within_24h"] == 0
-    assert cases["by_route"]["online"] == {"reached": 1, "reached_within_24h": 0}
+    cases = this_week().cases
+    assert cases.reached == 1
+    assert cases.within_24h == 0
+    assert cases.by_route["online"] == RouteFigures(reached=1, within_24h=0)
