@@ -93,5 +93,6 @@ class EscalationReturnSerializer(StrictSerializer):
         required=False,
         allow_blank=True,
         max_length=32,
-        help_text="A new number the team found, if any.",
+        help_text="A new number the team found, if any; needed when their record "
+        "has no phone and no other phone (a 400 on new_phone without one).",
     )

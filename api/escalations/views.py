@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters as filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -15,6 +16,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 
 from areas.models import LocalTeam
 from audit.services import audit_list_view, audit_view
@@ -49,6 +51,9 @@ from .serializers import (
 )
 
 CONFLICT = OpenApiResponse(description="Not allowed in the escalation's current state.")
+# A send back's refusals by the service's names for them, as the request names the
+# fields (escalation_return refuses a missing or bad number on the person's "phone").
+RETURN_FIELDS = {"phone": "new_phone"}
 ACTION_IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
     str,
@@ -252,6 +257,13 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
                 new_phone=phone.as_e164 if phone else "",
                 by=request.user,
             )
+        except DjangoValidationError as exc:
+            # Each refusal on the field of this request it is about: the service
+            # names the person's number "phone", sent here as "new_phone".
+            errors = as_serializer_error(exc)
+            raise serializers.ValidationError(
+                {RETURN_FIELDS.get(name, name): said for name, said in errors.items()}
+            ) from None
         except ClosedAlready as exc:
             if not exc.same:
                 raise

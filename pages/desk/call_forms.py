@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from calls.models import Outcome
-from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_problems
+from work.rules import (
+    CALL_LONGEST,
+    CALL_NOTES_MAX,
+    RANG_THEM,
+    call_back_moment,
+    call_problems,
+)
 
 from ..typed import typed_value
 
@@ -87,6 +95,21 @@ class CallLogForm(forms.Form):
         self.now = now or timezone.now()
         if not self.is_bound:
             self.initial.setdefault("submission", uuid.uuid4())
+
+    def outcome_offered(self, *, number_to_call: bool) -> BoundField:
+        """The outcome as the call panel offers it: for someone with no number on
+        their record, only the outcomes that need none (not RANG_THEM), so nobody is
+        offered "No answer" for a number that does not exist. What the form accepts
+        is unchanged: such an outcome sent from a page drawn before their number went
+        (or a hand-made post) is refused on the outcome by the call rules, with their
+        reason (work.rules.NO_NUMBER_TO_CALL)."""
+        if number_to_call:
+            return self["outcome"]
+        field = copy.deepcopy(self.fields["outcome"])
+        field.choices = [
+            (value, label) for value, label in field.choices if value not in RANG_THEM
+        ]
+        return BoundField(self, field, "outcome")
 
     def clean(self):
         data = super().clean()

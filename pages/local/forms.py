@@ -12,6 +12,7 @@ from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from escalations.models import Escalation, EscalationAction
 from staffing.models import Tier
+from work.escalation import SENT_BACK_WITH_NO_NUMBER
 from work.rules import ESCALATION_NOTE_MAX
 
 TABS = [
@@ -142,6 +143,12 @@ class CloseForm(_OnePageForm):
 
 
 class ReturnForm(_OnePageForm):
+    """Sending an item back to the national queue. Someone with no phone and no
+    other phone on their record goes back only with a new number (work.escalation:
+    the national callers would have nothing to ring): for them the number is asked
+    for, not offered as optional, and left out it is refused with the service's
+    reason."""
+
     id_prefix = "return"
     note = _note(
         "Why it goes back",
@@ -153,11 +160,26 @@ class ReturnForm(_OnePageForm):
         label="New phone number (optional)",
         region="GB",
         required=False,
+        help_text="For example, 07911 123456",
         widget=RegionalPhoneNumberWidget(
             region="GB", attrs={"autocomplete": "off", "spellcheck": "false"}
         ),
-        error_messages={"invalid": "Enter a UK phone number, such as 07911 123456"},
+        error_messages={
+            "invalid": "Enter a UK phone number, such as 07911 123456",
+            "required": SENT_BACK_WITH_NO_NUMBER,
+        },
     )
+
+    def __init__(self, *args, number_to_call: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not number_to_call:
+            field = self.fields["new_phone"]
+            field.required = True
+            field.label = "New phone number"
+            field.help_text = (
+                "They have no phone or other phone on their record: the national "
+                "callers need a number to phone them. For example, 07911 123456"
+            )
 
 
 class ReassignForm(_OnePageForm):

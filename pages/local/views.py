@@ -60,7 +60,7 @@ from work.escalation import (
     escalation_record_action,
     escalation_return,
 )
-from work.rules import isolation_over
+from work.rules import has_number_to_call, isolation_over
 
 from ..desk.contacts import Naming as ContactNaming
 from ..desk.contacts import contact_exposures
@@ -344,6 +344,14 @@ WORK_FORMS = {"action": ActionForm, "close": CloseForm, "return": ReturnForm}
 TEAM_LISTS = ("escalations:queue", "escalations:complex")
 
 
+def _work_form(name: str, escalation: Escalation, *args, **kwargs) -> Any:
+    """One of the page's work forms (WORK_FORMS), blank or bound. The send back's
+    asks for a new number, not as optional, when their record has none to call."""
+    if name == "return":
+        kwargs["number_to_call"] = has_number_to_call(escalation.item.person)
+    return WORK_FORMS[name](*args, **kwargs)
+
+
 def _team_list(address: str, *, host: str = "") -> str:
     """`address` as a path on this site when it is one of the team's lists (with
     its search, filters, tab and page), else "": a way back never leads off the
@@ -447,7 +455,7 @@ def _detail_response(
         "kept": kept,
         "action_form": forms.get("action_form") or ActionForm(),
         "close_form": forms.get("close_form") or CloseForm(),
-        "return_form": forms.get("return_form") or ReturnForm(),
+        "return_form": forms.get("return_form") or _work_form("return", escalation),
         "can_reassign": can_reassign,
         "reassign_form": (
             forms.get("reassign_form") or ReassignForm(team_id=escalation.local_team_id)
@@ -493,7 +501,7 @@ def _kept_form(request: HttpRequest, escalation: Escalation) -> dict:
     # Nothing of it was saved: sent again, it is a new sending (a submission of its
     # own), not the one refused.
     typed = {k: v for k, v in draft["data"].items() if k != "submission"}
-    return {"kept": name, f"{name}_form": WORK_FORMS[name](initial=typed)}
+    return {"kept": name, f"{name}_form": _work_form(name, escalation, initial=typed)}
 
 
 @login_required
@@ -515,8 +523,8 @@ def escalation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _typed_back(request: HttpRequest, escalation: Escalation) -> dict:
     """A work form posted after the session ended, drawn again with what was typed
     (once; not saved: the team member checks it and sends it again)."""
-    for name, form_class in WORK_FORMS.items():
-        form = form_class()
+    for name in WORK_FORMS:
+        form = _work_form(name, escalation)
         action = reverse(f"escalations:{name}", args=[escalation.pk])
         if put_typing_back(request, form, action=action):
             return {"kept": name, f"{name}_form": form}
@@ -598,7 +606,7 @@ def escalation_return_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the item back to the national queue, with a note and maybe a new number."""
     require_local_workspace(request.user)
     escalation = get_escalation_for(request.user, pk)
-    form = ReturnForm(request.POST)
+    form = _work_form("return", escalation, request.POST)
     if not form.is_valid():
         return _detail_response(request, escalation, status=400, return_form=form)
     phone = form.cleaned_data["new_phone"]

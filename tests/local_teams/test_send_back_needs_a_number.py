@@ -5,8 +5,8 @@ Before, a contact escalated with no phone and no other phone was sent back with 
 new number ("Sent back to the national queue: it will be assigned a caller"): a call
 handler was given someone with nothing to ring, and a day later they were back with
 the team. Now the page refuses it on the new number's field, and the API with a 400
-on "phone", as the service refuses a new number that is not one, and nothing
-changes; with a new number, or with a number on their record, it goes back.
+on "new_phone" (the request's field for it), and nothing changes; with a new
+number, or with a number on their record, it goes back.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def test_the_api_refuses_it_with_a_400_saying_why(no_number, sheffield_member):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"phone": [CANNOT]}
+    assert response.json() == {"new_phone": [CANNOT]}
     still_with_the_team(no_number)
 
 
