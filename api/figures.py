@@ -123,7 +123,10 @@ class CaseFiguresSerializer(serializers.Serializer):
     within_24h_pct = _pct()
     spread = SpreadCountsSerializer()
     not_reached_no_details = serializers.IntegerField(
-        help_text="Not reached, with no phone number and no email."
+        help_text="Not reached for want of a working phone number: handed to the "
+        "local team for a wrong or missing number, or, still with the national "
+        "service, with no phone number and no email on record. A closed week's "
+        "count keeps what was true when each case ended."
     )
     not_reached_other = serializers.IntegerField()
     known_contacts = serializers.IntegerField(

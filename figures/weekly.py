@@ -20,6 +20,12 @@ England's, so the teams' contacts can add up to more than England's. For each:
   call with outcome reached, stamped on the item as `reached_tier` when that call was
   recorded), or, with no such call, tier 2 for a case and tier 3 for a contact. An item escalated to its local team and then reached by it has one
   `reached_at` and route "local": it counts once, as local.
+- not reached, for want of details (cases): what was true when the case ended, as
+  its hand-over to its local team recorded it (an escalation for a "Wrong or missing
+  number", the sweep's reason for someone with no number to ring), so a number
+  given, or a merge with a record holding one, after a week closed leaves its
+  figure as published; a case still with the national service has not ended, and
+  counts by what its person's record holds now (no phone, other phone or email).
 
 A case "was a known contact" when, before it arrived, its person had been named as
 a contact exposed within the chain's days before the case's symptom onset (or
@@ -116,6 +122,7 @@ from clock import MONDAY, week_bounds, week_start
 from clock import THURSDAY as THURSDAY_WEEKDAY
 from contacts.chains import contacts_becoming
 from contacts.models import Contact
+from escalations.models import Escalation
 from people.models import Person
 from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Shift, Tier
@@ -402,7 +409,10 @@ class CaseFigures:
     within_24h: int
     within_24h_pct: float | None  # of transferred
     spread: dict[str, int]  # SPREAD_KEYS: reached, by hours from transfer to reach
-    not_reached_no_details: int  # no phone (nor other phone) and no email
+    # Not reached for want of details: handed to the local team for a wrong or
+    # missing number, or, still with the national service, no phone (nor other
+    # phone) and no email on their record (see case_aggregates).
+    not_reached_no_details: int
     not_reached_other: int
     by_route: dict[str, RouteFigures]  # keys ROUTES
     # Cases who were known contacts: the same person named as a contact, exposed
@@ -539,17 +549,29 @@ def case_aggregates() -> dict[str, Any]:
     """The cases block's aggregates (over cases annotated with `reach_tier`): the
     week's cases, reached, how soon and by which route."""
     unreached = Q(reached_at__isnull=True)
+    # An unreached case ended when it was handed to its local team (an escalation
+    # not sent back): why is recorded then, and a number or a merge reaching their
+    # record afterwards does not change it. One still with the national service
+    # has not ended: its record says what is true of it now.
+    handed_over = Escalation.objects.filter(case_id=OuterRef("pk")).exclude(
+        outcome=Escalation.Outcome.RETURNED
+    )
+    for_want_of_details = SqlCase(
+        When(
+            Exists(handed_over),
+            then=Exists(handed_over.filter(reason=Escalation.Reason.WRONG_NUMBER)),
+        ),
+        default=Exists(
+            Person.objects.filter(
+                pk=OuterRef("person_id"), phone="", phone_alt="", email=""
+            )
+        ),
+        output_field=BooleanField(),
+    )
     # Looked up for the unreached only (a CASE, so never evaluated for the rest): a
     # join to people for every case of the week read all 8M people at peak.
     no_details = SqlCase(
-        When(
-            unreached,
-            then=Exists(
-                Person.objects.filter(
-                    pk=OuterRef("person_id"), phone="", phone_alt="", email=""
-                )
-            ),
-        ),
+        When(unreached, then=for_want_of_details),
         default=Value(False),
         output_field=BooleanField(),
     )

@@ -564,8 +564,9 @@ NO_NUMBER_TO_CALL = (
 NO_NUMBER_ESCALATED = (
     "No phone number to call: their record has no phone or other phone."
 )
-# ... and its reason. The figures count no escalation reason: who was not reached
-# for want of details is read from their record (figures.weekly).
+# ... and its reason. The weekly figures read it: a case handed to its local team
+# for it ended not reached for want of details, whatever its record says later
+# (figures.weekly.case_aggregates).
 NO_NUMBER_REASON = Escalation.Reason.WRONG_NUMBER
 
 

@@ -85,7 +85,7 @@ def case_rows(c: CaseFigures) -> list[Row]:
             "cases-within-24h",
         ),
         Row(
-            "Not reached: no phone number or email",
+            "Not reached: no working phone number",
             num(c.not_reached_no_details),
             id="cases-no-details",
         ),

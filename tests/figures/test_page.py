@@ -348,7 +348,7 @@ def test_the_cases_figures(client, local_team_member, week):
         == "Reached within 24 hours 2 (33.3% of transferred)"
     )
     assert (
-        row_text(html, "cases-no-details") == "Not reached: no phone number or email 1"
+        row_text(html, "cases-no-details") == "Not reached: no working phone number 1"
     )
     assert row_text(html, "cases-not-reached") == "Not reached: other 1"
     found = tables(html)
