@@ -150,9 +150,13 @@ class Contact(WorkItem):
             ),
             models.Index(fields=["area", "status"], name="contact_area_status"),
             models.Index(fields=["local_team", "status"], name="contact_team_status"),
+            # The sweep's: the due contacts in the order they are escalated, and
+            # their isolation's end, so that the contacts whose isolation is over
+            # (closed, not escalated) are told apart within the index, never by
+            # reading every due contact's row.
             models.Index(
-                fields=["escalate_due_at"],
-                name="contact_escalation_due",
+                fields=["escalate_due_at", "isolation_ends_on"],
+                name="contact_escalation_due_ends",
                 condition=Q(status__in=[Status.NEW, Status.ASSIGNED]),
             ),
             # A week's contacts for the weekly figures (England; a local team's or an

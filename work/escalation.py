@@ -635,8 +635,9 @@ def due_for_sweep(
 ) -> QuerySet:
     """One batch of the items due for escalation, longest overdue first, locked
     (skipping those another sweep holds): read in the order of the partial index on
-    the due time (`*_escalation_due`), it stops after `batch` rows. Their areas, not
-    their teams: the batch reads each area's team under a lock on the area
+    the due time (`case_escalation_due`, `contact_escalation_due_ends`), it stops
+    after `batch` rows. Their areas, not their teams: the batch reads each area's
+    team under a lock on the area
     (escalation_sql), so that an admin's move of the area cannot slip in between.
     Never a contact whose isolation is over: the sweep closes those instead
     (contacts_close_isolation_over), and no local team is sent one. Nor a contact

@@ -26,7 +26,7 @@ from tests import factories as f
 from tests.conftest import NOW
 from tests.scale.plans import nodes, problems
 from work.assignment import POOL_ORDER, pool_claim, pool_head
-from work.escalation import due_for_sweep
+from work.escalation import _ended_due_for_sweep, due_for_sweep
 from work.pool_counts import count_kind
 from work.queues import CASE_WORKED, next_due_item, work_queue
 
@@ -294,11 +294,25 @@ def test_the_claim_reads_an_index_and_sorts_nothing_on_disk(peak, model):
     assert plan["Actual Rows"] == 500
 
 
+# The sweep's index of each kind's due items.
+DUE_INDEX = {Case: "case_escalation_due", Contact: "contact_escalation_due_ends"}
+
+
 @pytest.mark.parametrize("model", KINDS)
 def test_the_sweep_reads_the_due_items_from_their_index(peak, model):
     plan = plan_of(due_for_sweep(model, NOW, batch=500))
-    assert_follows(plan, f"{model.kind}_escalation_due")
+    assert_follows(plan, DUE_INDEX[model])
     assert plan["Actual Rows"] == 500
+
+
+def test_the_sweep_finds_the_contacts_whose_isolation_is_over_within_the_index(peak):
+    """Before each batch the sweep closes the due contacts whose isolation is over:
+    told apart within the index, not by reading the row of every due contact (all
+    of them, batch after batch, to find the few)."""
+    plan = plan_of(_ended_due_for_sweep(NOW, batch=500))
+    (scan,) = assert_follows(plan, DUE_INDEX[Contact])
+    assert "isolation_ends_on" in scan.get("Index Cond", "")
+    assert not scan.get("Rows Removed by Filter")
 
 
 @pytest.mark.parametrize("model", KINDS)
