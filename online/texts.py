@@ -109,6 +109,20 @@ TEXTS: dict[str, dict[str, str]] = {
             "Mae hyn yn disodli'r dyddiad a roesom i chi o'r blaen."
         ),
     },
+    # A contact's end date moved later by a further exposure, a second case naming
+    # them (work.isolation.contact_told_later_date).
+    "named_again_later": {
+        "en": (
+            "NHS Test and Trace: you have been near someone else who has "
+            "coronavirus since we last told you. Stay at home and isolate until the "
+            "end of {until}. This replaces the date we gave you before."
+        ),
+        "cy": (
+            "GIG Profi ac Olrhain: rydych wedi bod yn agos at rywun arall sydd â "
+            "coronafeirws ers i ni gysylltu â chi. Arhoswch gartref a hunanynysu tan "
+            "ddiwedd {until}. Mae hyn yn disodli'r dyddiad a roesom i chi o'r blaen."
+        ),
+    },
     # The same for a case never sent anything before: the person who tested
     # positive, told as such (isolation_advice is a contact's).
     "case_isolation_set": {

@@ -132,6 +132,8 @@ class _Found:
     changed: list[str]
     history: list[PersonChange]
     duplicates: list[Candidate]
+    # A person held with no number to call (no phone, no other phone) given one.
+    number_added: bool = False
 
 
 def person_find_or_create(
@@ -142,6 +144,7 @@ def person_find_or_create(
     now: datetime | None = None,
     new_id: int | None = None,
     not_person: int | None = None,
+    numbers_added: set[int] | None = None,
 ) -> tuple[Person, bool]:
     """Find the person or create them (the rules: people/matching.py).
 
@@ -166,6 +169,9 @@ def person_find_or_create(
     postcodes: a batch's PostcodeLookup, so its areas are fetched once.
     new_id: the id a new person takes (one reserved for them by
     people_find_or_create_many), else the next of the table's sequence.
+    numbers_added: when given, a person found with no number to call (no phone, no
+    other phone) and given one here has their id added to it: the work core makes
+    their items waiting for their local team for want of one the phones' again.
     Raises ValidationError for a malformed postcode or another bad field.
     """
     now = now or timezone.now()
@@ -194,6 +200,8 @@ def person_find_or_create(
     if found.created and new_id is not None:
         found.person.pk = new_id
     _write([found], now=now)
+    if numbers_added is not None and found.number_added:
+        numbers_added.add(found.person.pk)
     return found.person, found.created
 
 
@@ -204,6 +212,7 @@ def people_find_or_create_many(
     ids: Sequence[int],
     source: str = "",
     now: datetime | None = None,
+    numbers_added: set[int] | None = None,
 ) -> list[tuple[Person, bool] | ValidationError | None]:
     """person_find_or_create for a batch, in a few statements: one query matches
     them all, one INSERT makes the new people, and each person found and changed is
@@ -223,6 +232,8 @@ def people_find_or_create_many(
     the details that make a new person. So a new person's id follows the batch's
     order whichever way they were written, and "the oldest record" of a later tie
     between them (people/matching.py) is the one it would be a result at a time.
+
+    numbers_added: as person_find_or_create's, for the people found here.
     """
     now = now or timezone.now()
     codes = {details.language for details in many if details.language}
@@ -319,6 +330,8 @@ def people_find_or_create_many(
     _write([one for _, one in found], now=now)
     for index, one in found:
         answers[index] = (one.person, one.created)
+        if numbers_added is not None and one.number_added:
+            numbers_added.add(one.person.pk)
     return answers
 
 
@@ -419,6 +432,7 @@ def _found(
                 replace(name, "", str(value))
             setattr(person, name, value)
             changed.append(name)
+    had_number = bool(phone_text(person.phone) or phone_text(person.phone_alt))
     if phone:
         held = {phone_text(person.phone), phone_text(person.phone_alt)}
         if not phone_text(person.phone):
@@ -480,7 +494,14 @@ def _found(
             validate_unique=False,
             validate_constraints=False,
         )
-    return _Found(person, created, changed, history, match.duplicates)
+    return _Found(
+        person,
+        created,
+        changed,
+        history,
+        match.duplicates,
+        number_added=not created and not had_number and "phone" in changed,
+    )
 
 
 def _postcode_loses_area(person: Person, located: PostcodeArea) -> bool:

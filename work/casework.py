@@ -7,6 +7,7 @@ someone who may not work the case (work.access): the case page and the API alike
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -27,10 +28,10 @@ from cases.models import (
     SettingKind,
     SettingVisit,
 )
-from cases.workitem import Status, WorkItem
+from cases.workitem import UNREACHED, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact, Exposure, IsolationChange
-from people.models import Person
+from people.models import Message, Person
 from people.services import (
     PersonDetails,
     arrivals_one_at_a_time,
@@ -53,6 +54,7 @@ from .rules import (
     due_to_local_team_at,
     exposure_date_problem,
     isolation_after_fact,
+    no_number_to_call_q,
     visit_date_problem,
 )
 
@@ -377,6 +379,77 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     return visit
 
 
+# --- a number to call found later ----------------------------------------------------
+
+
+def items_back_to_the_phones(
+    *, people: Collection[int], source: str, user=None, now: datetime
+) -> list[WorkItem]:
+    """These people had no number to call (no phone, no other phone) and their
+    records have just been given one (people.services: `numbers_added`), by a case
+    naming them or a result of theirs (`source`, for the audit trail). Their items
+    still waiting for it, due to their local team for want of a number (not
+    escalated yet, nor reached, nor closed), are the phones' again: their deadline
+    is their call rule's counted from now, in calling hours, and a call is due now
+    (or at the calling hours' next opening); one told online is still not phoned
+    before their wait for an answer ends, if that leaves every attempt its gap. The
+    assignment run is asked for, so a call handler or caseworker is given them.
+    Each change is audited, as `user`'s (None: the service itself). The items
+    moved, locked."""
+    if not people:
+        return []
+    moved: list[WorkItem] = []
+    for model in (Case, Contact):
+        waiting = (
+            model.objects.select_for_update(of=("self",))
+            .select_related("person")
+            .filter(
+                person_id__in=people,
+                status__in=UNREACHED,
+                reached_at__isnull=True,
+                escalate_due_at__isnull=False,
+            )
+            .exclude(no_number_to_call_q("person__"))
+            .order_by("pk")
+        )
+        for item in waiting:
+            _back_to_the_phones(item, source=source, user=user, now=now)
+            moved.append(item)
+    if moved:
+        assignment_run_after_commit()
+    return moved
+
+
+def _back_to_the_phones(item: WorkItem, *, source: str, user, now: datetime) -> None:
+    """The item's deadline and next call as an item with a number's, from `now`
+    (items_back_to_the_phones), audited."""
+    rule = CallRule.for_kind(item.kind)
+    was_due_at = item.escalate_due_at
+    due_at = rule.escalate_due_at(now)
+    first_call = calls_from(now)
+    if item.next_attempt_at is not None and item.next_attempt_at > first_call:
+        # Told online and still waiting for their answer: phoned when the wait
+        # ends, but early enough for every attempt before the new deadline.
+        first_call = max(
+            first_call, min(item.next_attempt_at, rule.latest_first_attempt(due_at))
+        )
+    item.escalate_due_at, item.next_attempt_at = due_at, first_call
+    item.save(update_fields=["escalate_due_at", "next_attempt_at"])
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=item,
+        detail={
+            "phone": "added",  # never the number itself in the trail
+            "source": source,
+            "escalate_due_at": due_at.isoformat(),
+            "was_due_at": was_due_at.isoformat() if was_due_at else "",
+            "next_attempt_at": first_call.isoformat(),
+        },
+        at=now,
+    )
+
+
 # --- contacts ---------------------------------------------------------------------
 
 
@@ -392,6 +465,8 @@ class DuplicateContact(IllegalTransition):
 
 
 OWN_CONTACT = "A case cannot be their own contact."
+# Where a person's details came from, in their history and the audit trail.
+NAMED = "named as a contact"
 
 
 # Not reached yet: a further naming joins the contact, and the call tells them the
@@ -430,6 +505,18 @@ def _own_case_isolating(person: Person, *, today: date) -> Case | None:
     )
 
 
+def _told_later_date(
+    contact: Contact, exposure: Exposure, *, now: datetime
+) -> Message | None:
+    """Someone told their date by message already is told the later one
+    (work.isolation.contact_told_later_date)."""
+    # Imported here, not above: work.isolation imports work.online, which imports
+    # this module.
+    from .isolation import contact_told_later_date  # noqa: PLC0415
+
+    return contact_told_later_date(contact=contact, exposure_id=exposure.pk, now=now)
+
+
 def _contact_join(
     *,
     contact: Contact,
@@ -442,7 +529,8 @@ def _contact_join(
     """Record a further naming of `contact` by `case`; their isolation moves to the
     latest exposure's end (by the rule of that exposure's day), never earlier: after
     a clinician's override too, which stands unless this lengthens it. A person who is
-    a case isolating now (`own_case`) keeps the date they have.
+    a case isolating now (`own_case`) keeps the date they have. Someone told the
+    date it replaces by message is told the later one, once (_told_later_date).
 
     A contact nobody has reached yet, not with a local team, follows the person's
     address as this naming gives it: its area (whose local team it would go to) is
@@ -461,21 +549,26 @@ def _contact_join(
             ends_on, contact_isolation_ends_on(last_exposure=details.exposure_date)
         )
     fields = []
-    if ends_on != contact.isolation_ends_on:
+    detail: dict[str, Any] = {
+        "exposure": exposure.pk,
+        "named_by_case": case.pk,
+        "isolation_ends_on": ends_on.isoformat(),
+    }
+    replaced = contact.isolation_ends_on
+    if ends_on != replaced:
         contact.isolation_ends_on = ends_on
         fields.append("isolation_ends_on")
+        detail["replaced"] = replaced.isoformat()
     fields += contact_follow_person(contact, contact.person)
     if fields:
         contact.save(update_fields=fields)
+    if ends_on > replaced and (told := _told_later_date(contact, exposure, now=now)):
+        detail["message"] = told.pk
     audit_record(
         user=user,
         action=AuditEvent.Action.UPDATE,
         obj=contact,
-        detail={
-            "exposure": exposure.pk,
-            "named_by_case": case.pk,
-            "isolation_ends_on": ends_on.isoformat(),
-        },
+        detail=detail,
         at=now,
     )
     contact.joined = exposure
@@ -491,12 +584,15 @@ def contact_add(
     One person is one contact to call however many cases name them. A person the
     case is, or has named already (as its own contact or as a further exposure), is
     refused. A person whose contact of another case is still to be reached joins it
-    (an Exposure row; no new work item); so does one already told to isolate until
-    at least the new exposure's end. A person told an earlier date becomes a new
-    contact, to be told the later one. A new contact with no number to call (no
-    phone, no other phone) is due to their local team at once: the sweep takes it,
-    and no call handler is handed it. Returns the contact made or joined; on a
-    joined one, `joined` is the new Exposure row.
+    (an Exposure row; no new work item), its end date moving later if the new
+    exposure's is (someone texted or emailed the earlier date is told the later
+    one); so does one already told to isolate until at least the new exposure's
+    end. A person told an earlier date becomes a new contact, to be told the later
+    one. A new contact with no number to call (no phone, no other phone) is due to
+    their local team at once: the sweep takes it, and no call handler is handed it.
+    Named with a number when they had none, their items waiting for their local
+    team for want of one are the phones' again (items_back_to_the_phones). Returns
+    the contact made or joined; on a joined one, `joined` is the new Exposure row.
     """
     now = now or timezone.now()
     case = case.locked()
@@ -508,12 +604,14 @@ def contact_add(
     # Named by their case, they are not the case found by name and phone alone (a
     # son of his father's name on the home phone); found by NHS number or date of
     # birth, they are, and refused.
+    numbers_added: set[int] = set()
     for _ in range(2):
         person, _ = person_find_or_create(
             details=details.person,
-            source="named as a contact",
+            source=NAMED,
             now=now,
             not_person=case.person_id,
+            numbers_added=numbers_added,
         )
         if person.pk == case.person_id:
             raise DuplicateContact(OWN_CONTACT)
@@ -532,6 +630,9 @@ def contact_add(
     ):
         raise DuplicateContact(f"{person.full_name} is already a contact of this case.")
     user = _user(by)
+    # Named with a number when they had none: their items due to their local team
+    # for want of one (the contact this joins, their own case) are the phones'.
+    items_back_to_the_phones(people=numbers_added, source=NAMED, user=user, now=now)
     exposure_ends_on = contact_isolation_ends_on(last_exposure=details.exposure_date)
     own_case = _own_case_isolating(person, today=timezone.localdate(now))
     ends_on = own_case.isolation_ends_on if own_case else exposure_ends_on

@@ -47,6 +47,7 @@ from rows.insert import insert_rows
 from rows.locks import hold_until_commit
 from rows.retry import atomic_operation
 
+from .casework import items_back_to_the_phones
 from .contact_area import contacts_follow_people
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
@@ -64,6 +65,9 @@ log = logging.getLogger(__name__)
 # A batch of up to this many results holds its people's arrivals one at a time with
 # any other's (case_intake_many).
 ARRIVALS_LOCKED_UP_TO = 25
+
+# Where a person's details came from, in their history and the audit trail.
+INTAKE = "intake"
 
 # What must agree for a lab reference received again to be the same result: who it is
 # (contact details such as phone, email, postcode and address may change, so they are
@@ -567,6 +571,7 @@ def case_intake_many(
                     results=results,
                     new_ids=new_ids,
                     source=source,
+                    by=by,
                     now=now,
                     postcodes=postcodes,
                 )
@@ -598,6 +603,7 @@ def case_intake_many(
                     written = _case_create(
                         result=result,
                         source=source,
+                        by=by,
                         now=now,
                         postcodes=postcodes,
                         new_id=new_ids.get(index),
@@ -706,6 +712,7 @@ def _cases_create_many(
     results: Sequence[TestResult],
     new_ids: dict[int, int],
     source: str,
+    by,
     now: datetime,
     postcodes: PostcodeLookup,
 ) -> tuple[dict[int, tuple[Case, bool] | FurtherResult], dict[int, ValidationError]]:
@@ -715,14 +722,18 @@ def _cases_create_many(
     or the FurtherResult a result of a person with a case of the same episode
     became (their cases read in one query). A result left out of both waits for
     _case_create (its person may depend on an earlier result), with its id from
-    new_ids for a new person."""
+    new_ids for a new person. A person held with no number to call and given one
+    here has their items waiting for it sent back to the phones
+    (work.casework.items_back_to_the_phones)."""
     indexes = list(new_ids)
+    numbers_added: set[int] = set()
     people = people_find_or_create_many(
         many=[results[i].person for i in indexes],
         postcodes=postcodes,
         ids=list(new_ids.values()),
-        source="intake",
+        source=INTAKE,
         now=now,
+        numbers_added=numbers_added,
     )
     # Only a person held before may have a case: none is read for a batch of new
     # people.
@@ -732,6 +743,7 @@ def _cases_create_many(
         if isinstance(answer, tuple) and not answer[1]
     }
     _people_one_at_a_time(person.pk for person in held.values())
+    items_back_to_the_phones(people=numbers_added, source=INTAKE, user=by, now=now)
     episodes = episode_cases(
         people={person.pk for person in held.values()},
         specimen_dates={results[index].specimen_date for index in held},
@@ -768,18 +780,28 @@ def _case_create(
     *,
     result: TestResult,
     source: str,
+    by=None,
     now: datetime,
     postcodes: PostcodeLookup,
     new_id: int | None = None,
 ) -> tuple[Case, bool] | FurtherResult:
     """The new case and its person (a new one taking new_id, if given); a complex
     setting escalates it at once. Or, for a person held with a case of the same
-    episode (one query for their cases), the further result kept with it."""
+    episode (one query for their cases), the further result kept with it. A person
+    held with no number to call and given one by this result has their items
+    waiting for it sent back to the phones (work.casework.items_back_to_the_phones).
+    """
+    numbers_added: set[int] = set()
     person, created = person_find_or_create(
-        details=result.person, postcodes=postcodes, source="intake", new_id=new_id
+        details=result.person,
+        postcodes=postcodes,
+        source=INTAKE,
+        new_id=new_id,
+        numbers_added=numbers_added,
     )
     if not created:
         _people_one_at_a_time([person.pk])
+        items_back_to_the_phones(people=numbers_added, source=INTAKE, user=by, now=now)
         episode = _episode_case_of(
             result,
             episode_cases(

@@ -96,42 +96,100 @@ def override_message(item: WorkItem, change: IsolationChange) -> Message | None:
 
 
 def _text_of(
-    item: WorkItem, replacing: QuerySet[Message], link_text: Message | None
+    item: WorkItem,
+    replacing: QuerySet[Message],
+    link_text: Message | None,
+    changed: str = "isolation_changed",
 ) -> str:
-    """Which text gives the new date: a change of the date told before; else, to a
-    case never told anything, their own positive test (never a contact's advice);
-    to a contact, the advice. A message replacing one never sent carries the text
-    that one had: what the person has not yet been told."""
+    """Which text gives the new date: a change of the date told before (`changed`:
+    a clinician's, by default); else, to a case never told anything, their own
+    positive test (never a contact's advice); to a contact, the advice. A message
+    replacing one never sent carries the text that one had: what the person has not
+    yet been told."""
     if _told_before(item, replacing, link_text):
-        return "isolation_changed"
+        return changed
     return "case_isolation_set" if isinstance(item, Case) else "isolation_advice"
 
 
-def _earlier_overrides(item: WorkItem) -> QuerySet[Message]:
-    """The messages of the item's earlier overrides, each giving an end date."""
-    return Message.objects.filter(
-        **{item.kind: item}, key__startswith=_override_key(item, "")
-    )
+def _exposure_key(contact: Contact, exposure_id: int | str) -> str:
+    """The event of a further exposure moving the contact's end date later, named by
+    its message: one per naming (its Exposure row)."""
+    return f"isolation_exposure:contact:{contact.pk}:{exposure_id}"
+
+
+def _earlier_dates(item: WorkItem) -> QuerySet[Message]:
+    """The messages of the item's earlier overrides and further exposures, each
+    giving an end date."""
+    dated = Q(key__startswith=_override_key(item, ""))
+    if isinstance(item, Contact):
+        dated |= Q(key__startswith=_exposure_key(item, ""))
+    return Message.objects.filter(dated, **{item.kind: item})
 
 
 def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     """Queue the message giving the person their new end date, sent once the
     transaction commits; one per override (the event is the item's nth override,
     counted under the item's lock). It replaces the item's earlier end dates not
-    sent yet (waiting out a provider's outage): the person's last text is the date
-    in force, never one overridden since; so does the text of their link, if it
-    gives the old date and has not gone yet (link_text_redate)."""
+    sent yet (an override's, a further exposure's: waiting out a provider's
+    outage): the person's last text is the date in force, never one overridden
+    since; so does the text of their link, if it gives the old date and has not
+    gone yet (link_text_redate)."""
     link_text = link_text_redate(item, now=change.at)
     if reachable_by_message(item.person) is None:
         return None  # to be phoned: nothing to count
     nth = IsolationChange.objects.of_item(item).overrides().count()
-    earlier = _earlier_overrides(item)
+    earlier = _earlier_dates(item)
     text = _text_of(item, replacing=earlier, link_text=link_text)
     message = person_told(
         item,
         key=_override_key(item, nth),
         body_of=lambda language: say(
             text, language, until=long_date(change.ends_on, language)
+        ),
+    )
+    if message is not None:
+        messages_supersede(earlier, by=message)
+    return message
+
+
+# The messages that give a contact an end date: the text carrying their link, and
+# the advice (a call's, an override's, a further exposure's).
+GAVE_A_DATE = (Message.Kind.CONTACT_LINK, Message.Kind.ISOLATION_ADVICE)
+
+
+def contact_told_later_date(
+    *, contact: Contact, exposure_id: int, now: datetime
+) -> Message | None:
+    """A further exposure has moved a contact's end date later (a second case naming
+    them: work.casework.contact_add). Someone already told a date by message (a
+    text or email that went or is going, not one replaced or failed) is told the
+    new one, as an override tells them (_tell): once for this naming (the event is
+    its Exposure row), in their language, replacing any earlier end date of theirs
+    not sent yet. The text carrying their link, if it is held up (a provider's
+    outage) and gives the old date, is sent again with the new one instead
+    (link_text_redate): one message, not two. Someone told nothing by message is
+    sent nothing: their call, or their first text, gives the date in force. Under
+    the contact's lock. The message giving the new date, or None."""
+    told = Message.objects.filter(contact=contact, kind__in=GAVE_A_DATE).exclude(
+        status__in=(Message.Status.SUPERSEDED, Message.Status.FAILED)
+    )
+    if not told.exists():
+        return None
+    earlier = _earlier_dates(contact)
+    link_text = link_text_redate(contact, now=now)
+    if link_text is not None:
+        messages_supersede(earlier, by=link_text)
+        return link_text
+    if reachable_by_message(contact.person) is None:
+        return None  # to be phoned: the call gives the date
+    text = _text_of(
+        contact, replacing=earlier, link_text=None, changed="named_again_later"
+    )
+    message = person_told(
+        contact,
+        key=_exposure_key(contact, exposure_id),
+        body_of=lambda language: say(
+            text, language, until=long_date(contact.isolation_ends_on, language)
         ),
     )
     if message is not None:
