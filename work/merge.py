@@ -32,6 +32,13 @@ on the confirm step (`person_merge_cases`) and in both cases' audit trails.
 A contact isolating now of a person with a case isolating now (one record the
 contact, the other the case) follows the case ending last, "became a case", as if
 the result had arrived after the naming (work.isolation.contacts_follow_own_cases).
+Texts and emails still to go are made true of the one record (`_texts_follow`):
+those of a contact or case folded or joined into another never go, a link whose
+text had not gone stops working, a held-up link text of a contact whose date the
+merge moved gives the new date, and held-up texts go to the number or email kept.
+A contact folded or joined into another says so in its audit trail, with who was
+working it, so that its page, opened again, can say where it went
+(`item_merged_into`).
 The pair is closed as merged and the merged record marked `merged_into` the
 survivor, so matching, the person search and the possible-duplicates list no longer
 see it. Its NHS number is cleared (the survivor has it, or the supervisor chose the
@@ -53,7 +60,8 @@ those since that followed the same case as it was revised, the date put back
 unless changed since), the areas of the contacts that followed the
 survivor (those still to be reached) and the pairs as they were, and reopens the
 pair. The texts and online links written while the records were one go to
-whoever's case or contact they are about.
+whoever's case or contact they are about; the texts the merge withdrew are queued
+again, their links working again (`_texts_back`).
 It is refused while either record is under a legal hold, when the survivor's
 details have changed or a case or contact has arrived for them since the merge
 (`_refuse_if_changed_since`), and when a contact a fold gave progress to, or an
@@ -79,11 +87,18 @@ from django.utils.dateparse import parse_datetime
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.models import Case, FurtherResult
-from cases.workitem import CASE_DONE, UNREACHED, Status
+from cases.workitem import CASE_DONE, UNREACHED, Status, WorkItem
 from contacts.models import Contact, Exposure, IsolationChange
 from escalations.models import Escalation, EscalationAction
+from notify.services import (
+    message_queue,
+    message_send_later,
+    messages_supersede,
+    messages_withdraw,
+)
+from online.models import OnlineLink
 from people.matching import phone_text
-from people.models import Person, PersonChange, PersonMerge, PossibleDuplicate
+from people.models import Message, Person, PersonChange, PersonMerge, PossibleDuplicate
 from rows.retry import atomic_operation
 
 from .access.actor import Actor
@@ -94,7 +109,7 @@ from .effects import assignment_run_after_commit
 from .errors import WorkRefused
 from .intake import episode_case, episode_cases
 from .isolation import contacts_follow_own_cases
-from .online import is_mobile
+from .online import is_mobile, link_text_redate, reachable_by_message
 from .rules import contact_isolation_ends_on
 
 # The fields a supervisor chooses between, and the columns each one carries (a
@@ -678,6 +693,15 @@ def _merge(
         }
         for change in contacts_follow_own_cases(people=[survivor.pk], by=by, now=now)
     ]
+    # Their texts still to go: those of the contacts and cases that are no more
+    # never go; the rest give the date the merge left and go where they are now.
+    texts = _texts_follow(
+        survivor=survivor,
+        merged=merged,
+        gone=[*folded, *joined, *cases_folded],
+        redated=_redated(joined, became),
+        now=now,
+    )
 
     snapshot.update(
         # What the survivor held when the merge was made: an undo is refused once
@@ -695,6 +719,7 @@ def _merge(
         became=became,
         cases_folded=cases_folded,
         cases_kept=[[one.pk, other.pk] for one, other in cases.kept],
+        texts=texts,
         pairs=_pairs_follow(pair, survivor=survivor, merged=merged, by=by, now=now),
     )
     pair.status = PossibleDuplicate.Status.MERGED
@@ -721,6 +746,7 @@ def _merge(
             "fields": {name: t["from"] for name, t in taken.items()},
             # Their contacts still to be reached that went to the survivor's area.
             **_followed_detail(followed),
+            **_texts_detail(texts),
         },
         at=now,
     )
@@ -748,6 +774,23 @@ def _merge(
             },
             at=now,
         )
+    # The contact that is no more says where it went, and who was working it (a
+    # call handler opening its page again is told: pages.desk.taken).
+    for how, items in (("folded", folded), ("joined", joined)):
+        for item in items:
+            audit_record(
+                user=by,
+                action=AuditEvent.Action.UPDATE,
+                obj=_restored(item["contact"]),
+                person=survivor,
+                detail={
+                    "merge": merge.pk,
+                    MERGED_INTO["contacts.contact"]: item["into"],
+                    "how": how,
+                    "held_by": item["held_by"],
+                },
+                at=now,
+            )
     for plan, fold in zip(cases.folds, cases_folded, strict=True):
         audit_record(
             user=by,
@@ -795,6 +838,251 @@ def _merge(
                 at=now,
             )
     return merge
+
+
+# --- their texts -----------------------------------------------------------------
+
+# Why a text still to go about a contact or case the merge folded or joined into
+# another never goes (read on the staff pages beside the message).
+TEXT_OF_ITEM_MERGED = (
+    "Not sent: record {merged} was merged into record {survivor}, and this {kind} "
+    "into their {kind} {into}"
+)
+# Why a text still to go never goes to someone the merge left with no mobile or email.
+TEXT_NOWHERE = (
+    "Not sent: record {merged} was merged into record {survivor}, who can no longer "
+    "be messaged"
+)
+# The event key of a text sent again, as it was, to where the person is now.
+READDRESSED_KEY = "readdressed:message:{pk}"
+
+
+def _moved_of(items: list[dict[str, Any]], model: type[models.Model]) -> list[int]:
+    """The ids of the rows of `model` that the folds or joins `items` moved."""
+    label = model._meta.label_lower
+    return [
+        pk
+        for item in items
+        for move in item["moved"]
+        if move["model"] == label
+        for pk in move["ids"]
+    ]
+
+
+def _redated(
+    joined: list[dict[str, Any]], became: list[dict[str, Any]]
+) -> list[WorkItem]:
+    """The contacts whose end date the merge changed: the one kept by a join, and
+    those that became a case, locked already."""
+    ids = {
+        join["into"]
+        for join in joined
+        if join["kept"]["after"]["isolation_ends_on"]
+        != join["kept"]["before"]["isolation_ends_on"]
+    } | {was["contact"] for was in became if was["ends_on"] != was["replaced"]}
+    return list(
+        Contact.objects.filter(pk__in=ids)
+        .select_related("person", "person__language")
+        .order_by("pk")
+    )
+
+
+def _texts_follow(
+    *,
+    survivor: Person,
+    merged: Person,
+    gone: list[dict[str, Any]],
+    redated: list[WorkItem],
+    now: datetime,
+) -> dict[str, Any]:
+    """The texts and emails still to go, once the merge has moved its rows, are
+    what is true of the one record it leaves:
+
+    - those of a contact or case folded or joined into another (`gone`) never go
+      (they give its date, and carry its link): withdrawn, as messages_withdraw
+      leaves one being sent (if the provider takes it, it went); a link whose text
+      had not gone is revoked (nobody holds it). One that has gone stays as it is,
+      and its link, now the kept item's, still opens;
+    - the link's text of a contact whose date the merge changed, held up by an
+      outage, gives the new date (link_text_redate, as an override does);
+    - the rest go where a message to the person goes now (the number or email the
+      supervisor kept), never to a number the merge replaced: each sent again as it
+      was, to there, and the old one replaced; to someone who can no longer be
+      messaged none goes.
+
+    Only a text held up (tried, waiting to be tried again: link_text_redate's
+    rule) is sent again; one not tried yet goes within seconds, as queued. What
+    was done, by message id, for the snapshot: an undo queues again the texts
+    withdrawn, as they were (`_texts_back`)."""
+    survivor = Person.objects.select_related("language").get(pk=survivor.pk)
+    said = {"merged": merged.pk, "survivor": survivor.pk}
+    withdrawn: list[dict[str, Any]] = []
+    revoked: list[int] = []
+    for item in gone:
+        kind = "contact" if "contact" in item else "case"
+        texts = list(
+            Message.objects.select_for_update()
+            .filter(
+                pk__in=_moved_of([item], Message),
+                status__in=(Message.Status.QUEUED, Message.Status.SENDING),
+            )
+            .values("pk", "status", "failure_reason")
+        )
+        if not texts:
+            continue
+        messages_withdraw(
+            Message.objects.filter(pk__in=[text["pk"] for text in texts]),
+            reason=TEXT_OF_ITEM_MERGED.format(**said, kind=kind, into=item["into"]),
+        )
+        withdrawn += [dict(text) for text in texts]
+        unsent = [t["pk"] for t in texts if t["status"] == Message.Status.QUEUED]
+        links = OnlineLink.objects.filter(
+            pk__in=_moved_of([item], OnlineLink),
+            message_id__in=unsent,
+            revoked_at__isnull=True,
+            submitted_at__isnull=True,
+        )
+        revoked += list(links.values_list("pk", flat=True))
+        links.update(revoked_at=now)
+    redone = [
+        text.pk
+        for contact in redated
+        if (text := link_text_redate(contact, now=now)) is not None
+    ]
+    return {
+        "withdrawn": withdrawn,
+        "links_revoked": revoked,
+        "redated": redone,
+        "readdressed": _texts_readdressed(survivor, said=said),
+    }
+
+
+def _texts_readdressed(
+    survivor: Person, *, said: dict[str, int]
+) -> list[list[int | None]]:
+    """Each of the survivor's texts held up (tried, waiting to be tried again) on
+    its way to another number or email than theirs now (reachable_by_message), as
+    one of the two records had it, is sent again, as it was, to there (its
+    link, if it carries one, now carried by the new one), and the old one replaced;
+    with nowhere to send it, it is withdrawn. Each as [old, new] (new None when
+    withdrawn). One being sent is left to go."""
+    where = reachable_by_message(survivor)
+    waiting = Message.objects.select_for_update().filter(
+        person=survivor,
+        status=Message.Status.QUEUED,
+        attempts__gt=0,
+        channel__in=(Message.Channel.SMS, Message.Channel.EMAIL),
+    )
+    if where is not None:
+        waiting = waiting.exclude(channel=where[0], to=where[1])
+    stale = list(waiting.order_by("pk"))
+    if where is None:
+        messages_withdraw(
+            Message.objects.filter(pk__in=[old.pk for old in stale]),
+            reason=TEXT_NOWHERE.format(**said),
+        )
+        return [[old.pk, None] for old in stale]
+    channel, to = where
+    done: list[list[int | None]] = []
+    for old in stale:
+        new = message_queue(
+            person=survivor,
+            case=old.case,
+            contact=old.contact,
+            kind=old.kind,
+            channel=channel,
+            to=to,
+            body=old.body,
+            key=READDRESSED_KEY.format(pk=old.pk),
+            language=old.language,
+            template=old.template,
+            personalisation=old.personalisation,
+        )
+        OnlineLink.objects.filter(message=old).update(message=new)
+        messages_supersede(Message.objects.filter(pk=old.pk), by=new)
+        done.append([old.pk, new.pk])
+    return done
+
+
+def _texts_back(texts: dict[str, Any], *, at: datetime) -> None:
+    """Undo the withdrawals of `_texts_follow`: each text of a contact or case the
+    undo brings back that the merge withdrew before it was tried again is queued
+    again, as it was (its sending asked for once the undo commits), and the link it
+    carries opens again. The texts sent again to the number kept, or with the date
+    the merge left, stay as they are: they may have gone."""
+    back = []
+    for was in texts.get("withdrawn", []):
+        if was["status"] != Message.Status.QUEUED:
+            continue  # it was being sent: it may have gone
+        if Message.objects.filter(
+            pk=was["pk"], status=Message.Status.SUPERSEDED
+        ).update(status=Message.Status.QUEUED, failure_reason=was["failure_reason"]):
+            back.append(was["pk"])
+    OnlineLink.objects.filter(
+        pk__in=texts.get("links_revoked", []), revoked_at=at
+    ).update(revoked_at=None)
+    if back:
+
+        def queue_again() -> None:
+            for pk in back:
+                message_send_later(pk)
+
+        # Robust: a broker that is down must not undo the undo (the beat queues
+        # again a message whose task was lost: messages_lost_requeue).
+        transaction.on_commit(queue_again, robust=True)
+
+
+def _texts_detail(texts: dict[str, Any]) -> dict[str, Any]:
+    """What the merge's audit event says of the texts still to go (nothing if it
+    changed none)."""
+    detail = {
+        "texts_withdrawn": [text["pk"] for text in texts["withdrawn"]],
+        "texts_redated": texts["redated"],
+        "texts_readdressed": texts["readdressed"],
+    }
+    return {name: value for name, value in detail.items() if value}
+
+
+# --- where an item went ------------------------------------------------------------
+
+# The key of the audit event of an item a merge made part of another: the item it
+# went into (a case made a further result of another, a contact folded or joined).
+MERGED_INTO = {
+    "cases.case": "further_result_of",
+    "contacts.contact": "merged_into_contact",
+}
+
+
+def item_merged_into(
+    model: type[Case] | type[Contact], pk: int
+) -> Case | Contact | None:
+    """The case or contact that the item `pk`, gone, was made part of by a merge
+    (and, if that one went too by a later merge, where it went); None if a merge
+    did not take it, or what it went into is gone otherwise. Read from the items'
+    audit trails."""
+    label = model._meta.label_lower
+    key = MERGED_INTO[label]
+    seen: set[int] = set()
+    while pk not in seen:
+        seen.add(pk)
+        event = (
+            AuditEvent.objects.filter(object_type=label, object_id=str(pk))
+            .exclude(action=AuditEvent.Action.VIEW)
+            .filter(detail__has_key=key)
+            .order_by("-at", "-pk")
+            .first()
+        )
+        if event is None:
+            return None
+        pk = event.detail[key]
+        found = (
+            model._default_manager.select_related("assignee", "local_team")
+            .filter(pk=pk)
+            .first()
+        )
+        if found is not None:
+            return found
+    return None
 
 
 def _followed_detail(followed: list[dict[str, Any]]) -> dict[str, Any]:
@@ -953,6 +1241,7 @@ def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
             "escalation first, if they are one person."
         )
     row = _row(contact)
+    held_by = _held_by(contact)
     moves = []
     for relation in _contact_relations():
         # A savepoint: a row the other contact already has its own of (an open
@@ -974,10 +1263,18 @@ def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
     return {
         "contact": row,
         "into": into,
+        "held_by": held_by,
         "moved": moves,
         "into_before": before,
         "escalations": _escalations_as_moved(moves),
     }
+
+
+def _held_by(contact: Contact) -> int | None:
+    """Who was working the contact when the merge took it (None: nobody)."""
+    if contact.assignee_id is None or contact.status not in Contact.held_statuses():
+        return None
+    return contact.assignee_id
 
 
 def _fold_undo(fold: dict[str, Any]) -> None:
@@ -1050,6 +1347,7 @@ def _join(contact: Contact, *, into: Contact) -> dict[str, Any]:
     whole). `into` isolates until the latest end of the two, or of its exposures.
     """
     row = _row(contact)
+    held_by = _held_by(contact)
     before = {name: _json_value(getattr(into, name)) for name in _JOIN_FIELDS}
     namings: dict[int, Contact | Exposure] = {into.case_id: into}
     for exposure in Exposure.objects.select_for_update().filter(contact=into):
@@ -1115,6 +1413,7 @@ def _join(contact: Contact, *, into: Contact) -> dict[str, Any]:
     return {
         "contact": row,
         "into": into.pk,
+        "held_by": held_by,
         "exposure": made.pk if made else None,
         "moved": moves,
         "escalations": _escalations_as_moved(moves),
@@ -1571,6 +1870,7 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     ]
     _move_back(snapshot["moved"], source=survivor.pk, target=merged.pk)
     _rows_follow_their_items(survivor=survivor.pk, merged=merged.pk)
+    _texts_back(snapshot.get("texts", {}), at=merge.at)
     _areas_back(snapshot.get("followed", []))
     for was in snapshot["pairs"]:
         PossibleDuplicate.objects.filter(pk=was["id"]).update(

@@ -33,6 +33,7 @@ from calls.models import CallAttempt, Outcome
 from cases.models import Case, SettingKind
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
+from work.merge import item_merged_into
 
 from ..typed import typed_form
 from .case_forms import AssessmentForm, typed_assessment, typed_visit
@@ -53,6 +54,28 @@ def whereabouts(item: WorkItem | None, kind: str) -> str:
     if item.status == Status.NEW:
         return f"This {kind} went back to the pool for someone else to take."
     return f"This {kind} is {item.get_status_display().lower()}."
+
+
+def _named(item: WorkItem) -> str:
+    """The item as its holder knows it: a case by its lab reference, a contact by
+    its number."""
+    if isinstance(item, Case):
+        return f"case {item.lab_reference}"
+    return f"contact {item.pk}"
+
+
+def gone_whereabouts(model: type[Case] | type[Contact], pk: int) -> str:
+    """Where an item that is no more went: the case or contact of the same person
+    a merge of their two records made it part of, and where that one is now."""
+    kind = str(model._meta.verbose_name)
+    into = item_merged_into(model, pk)
+    if into is None:
+        return whereabouts(None, kind)
+    where = whereabouts(into, kind).removeprefix(f"This {kind} ")
+    return (
+        f"This {kind} was merged into {_named(into)} (two records of one person "
+        f"made one): that {kind} {where}"
+    )
 
 
 # How long after a page was drawn its sending is told where the item went.
@@ -208,7 +231,12 @@ def refused_after_taken(
     without JavaScript were lost without a word."""
     model = MODELS[namespace]
     item = model.objects.select_related("assignee", "local_team").filter(pk=pk).first()
-    text = f"Not saved. {whereabouts(item, model._meta.verbose_name)}"
+    if item is None:
+        # Merged into another: its holder is who the typing goes to.
+        text = f"Not saved. {gone_whereabouts(model, pk)}"
+        item = item_merged_into(model, pk)
+    else:
+        text = f"Not saved. {whereabouts(item, model._meta.verbose_name)}"
     if typed is None:
         match = request.resolver_match
         form, data = (match.url_name if match is not None else ""), request.POST
@@ -291,7 +319,13 @@ def typed_call_taken_is_told(
     ended is kept through signing in again (pages.typed), and the page it comes back
     to puts it into the form. When the item has left them meanwhile (released at the
     end of their shift, given to someone else), they are told what was not logged, as
-    on sending it; before, a plain 403, and the call kept in the session unseen."""
+    on sending it; before, a plain 403, and the call kept in the session unseen.
+
+    An item a merge of two records of one person made part of another (a contact
+    folded or joined into the other record's, a case made a further result of its
+    other case) is no more: someone who held it, opening its page again (perhaps
+    mid-call), is told on their queue where it went and who holds it now; before, a
+    bare "not found", the item gone from their queue without a word."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, pk: int, *args: Any, **kwargs: Any):
@@ -303,7 +337,13 @@ def typed_call_taken_is_told(
                 raise
             typed = typed_form(request, action=reverse(f"{namespace}:call", args=[pk]))
             if typed is None:
-                raise
+                model = MODELS[namespace]
+                if model.objects.filter(pk=pk).exists() or (
+                    item_merged_into(model, pk) is None
+                ):
+                    raise
+                messages.warning(request, gone_whereabouts(model, pk))
+                return redirect("cases:queue")
             messages.error(
                 request,
                 refused_after_taken(request, namespace=namespace, pk=pk, typed=typed),
