@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from rows.retry import atomic_operation
+
 from .models import Area, LocalTeam
 from .postcodes import PostcodeLocation, locate_postcode, normalise_postcode
 
@@ -355,3 +357,80 @@ class PostcodeLookup:
 
 def fallback_team() -> LocalTeam:
     return LocalTeam.objects.get(is_fallback=True)
+
+
+class FallbackTeamNeeded(Exception):
+    """Unticking the fallback team: there must always be one (the work of people in
+    no area of the service goes to it)."""
+
+
+def fallback_team_needed_said(team: LocalTeam) -> str:
+    """Why the fallback team cannot be unticked, and what to do instead."""
+    return (
+        f"{team.name} is the fallback team: the work of people whose postcode is in "
+        "no area of the service goes to it, and there must always be one. To make "
+        "another team the fallback, tick “Is fallback” on that team instead: this "
+        "one is unticked then."
+    )
+
+
+@dataclass(frozen=True)
+class LocalTeamSaved:
+    """What saving a local team did to the fallback: whether it became the fallback
+    team, and the team that was until then (None: there was none)."""
+
+    became_fallback: bool = False
+    fallback_before: LocalTeam | None = None
+
+
+@atomic_operation
+def local_team_save(*, team: LocalTeam, fallback: bool | None = None) -> LocalTeamSaved:
+    """Save a local team as changed in the admin, its fallback box apart: `fallback`
+    True makes it the fallback team in one step (the team that was is unticked in
+    the same transaction, the database allowing one at a time); False on the
+    fallback team raises FallbackTeamNeeded; None leaves the fallback where it is.
+
+    The team's row is locked, then the fallback's, so two administrators moving it
+    at once take turns. A team's other fields are saved without its fallback box,
+    which this request may have read before the fallback moved to it."""
+    is_fallback = (
+        LocalTeam.objects.select_for_update()
+        .filter(pk=team.pk)
+        .values_list("is_fallback", flat=True)
+        .first()
+        if team.pk is not None
+        else None
+    )
+    if is_fallback:
+        if fallback is False:
+            raise FallbackTeamNeeded(fallback_team_needed_said(team))
+        fallback = None  # the fallback already
+    if not fallback:
+        if team.pk is None:
+            team.is_fallback = False
+            team.save()
+        else:
+            fields = [f.name for f in LocalTeam._meta.concrete_fields]
+            team.save(
+                update_fields=[n for n in fields if n not in ("id", "is_fallback")]
+            )
+        return LocalTeamSaved()
+    before = _fallback_locked(team)
+    if before is None:
+        # A move committed while this read waited for its lock ticked a team the
+        # read began too early to see (READ COMMITTED): read again, now it can.
+        before = _fallback_locked(team)
+    if before is not None:
+        LocalTeam.objects.filter(pk=before.pk).update(is_fallback=False)
+        before.is_fallback = False
+    team.is_fallback = True
+    team.save()
+    return LocalTeamSaved(became_fallback=True, fallback_before=before)
+
+
+def _fallback_locked(team: LocalTeam) -> LocalTeam | None:
+    """The fallback team other than `team`, its row locked FOR UPDATE."""
+    others = LocalTeam.objects.filter(is_fallback=True)
+    if team.pk is not None:
+        others = others.exclude(pk=team.pk)
+    return others.select_for_update().first()

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.http import QueryDict
 
 from cases.models import Case, ExposureSetting, RiskAssessment, SettingVisit
 from staffing.models import StaffProfile
-from work.assignment import TIER_FOR, items_reassign
+from work.assignment import TIER_FOR, ChangedHands, Reassigned, items_reassign_as_shown
 
 from .base import (
     AuditedReadAdmin,
@@ -20,9 +24,21 @@ WORK_ITEM_LIST = ["status", "area", "assignee", "created_at"]
 
 
 class ReasonForm(forms.Form):
+    """The reason, and each chosen item's holder as the form was drawn (hidden), so
+    an item that changed hands since is not taken from its new holder."""
+
     reason = forms.CharField(
         max_length=300, help_text="Recorded with each move, in the audit trail."
     )
+
+    def __init__(
+        self, *args: Any, holders: Iterable[tuple[int, int | None]] = (), **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        for pk, holder_id in holders:
+            self.fields[f"shown_holder_{pk}"] = forms.CharField(
+                required=False, widget=forms.HiddenInput, initial=holder_id or ""
+            )
 
 
 class MoveForm(ReasonForm):
@@ -32,7 +48,7 @@ class MoveForm(ReasonForm):
         help_text="Someone of the right tier, on shift now, with room under their cap.",
     )
 
-    def __init__(self, *args, tier: int, **kwargs):
+    def __init__(self, *args: Any, tier: int, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["to"].queryset = (
             StaffProfile.objects.filter(tier=tier, user__is_active=True)
@@ -41,11 +57,57 @@ class MoveForm(ReasonForm):
         )
 
 
+def _holders_as_shown(data: QueryDict, item_ids: list[int]) -> dict[int, int | None]:
+    """The holder the action's form was drawn with for each chosen item, from its
+    hidden field `shown_holder_<id>` (a user id; empty for the pool), read as the
+    supervisor's page reads its own. An item sent without one is not checked; a
+    value no form draws reads as a holder nobody is, so the item is not moved."""
+    shown: dict[int, int | None] = {}
+    for pk in item_ids:
+        value = data.get(f"shown_holder_{pk}")
+        if value is None:
+            continue
+        shown[pk] = int(value) if value.isdigit() else (None if value == "" else -1)
+    return shown
+
+
+# The items left alone named in the message, at most (an action may choose hundreds).
+NAMED_AT_MOST = 10
+
+
+def _moved_said(done: str, result: Reassigned) -> str:
+    """What the administrator is told: how many moved (`done`, "Returned 2 to the
+    pool."), then how many were left where they are because they changed hands after
+    the form was drawn, each with its holder now."""
+    left = result.changed_hands
+    if not left:
+        return done
+    names = ", ".join(_holder_now(each) for each in left[:NAMED_AT_MOST])
+    if len(left) > NAMED_AT_MOST:
+        names += f" and {len(left) - NAMED_AT_MOST} more"
+    where = "it is, as it" if len(left) == 1 else "they are, as they"
+    return (
+        f"{done} {len(left)} left where {where} changed hands after this form was "
+        f"drawn: {names}."
+    )
+
+
+def _holder_now(left: ChangedHands) -> str:
+    holder = left.item.assignee if left.item.assignee_id is not None else None
+    now = (
+        "in the pool"
+        if holder is None
+        else f"with {holder.get_full_name() or holder.username}"
+    )
+    return f"{left.item.person.full_name} (now {now})"
+
+
 class WorkItemAdmin(
     IndexedSearchMixin, ServiceActionsMixin, AuditedReadAdmin, BigTableAdmin
 ):
     """Cases and contacts: their state and holder are shown, and moved only through
-    the reassignment service (the same rules and audit as the supervisor's page).
+    the reassignment service (the same rules and audit as the supervisor's page),
+    each only from the holder the action's form showed it with.
     Millions of rows: arrival dates by a range on the created_at index."""
 
     actions = ["move_to", "return_to_pool"]
@@ -57,25 +119,41 @@ class WorkItemAdmin(
     def _scope(self):
         return self.model.held_q() | self.model.pool_q()
 
+    def _reassign(self, request, queryset, *, to, reason: str) -> Reassigned:
+        """Move the chosen items as the form showed them: one that changed hands
+        since (the form sent twice, the assignment run or a supervisor moving it
+        meanwhile) stays with its holder now."""
+        ids = list(queryset.values_list("pk", flat=True))
+        return items_reassign_as_shown(
+            model=self.model,
+            item_ids=ids,
+            scope=self._scope(),
+            to=to,
+            reason=reason,
+            by=request.user,
+            shown=_holders_as_shown(request.POST, ids),
+        )
+
+    def _holders(self, queryset) -> list[tuple[int, int | None]]:
+        return list(queryset.order_by().values_list("pk", "assignee_id"))
+
     @admin.action(description="Give to a member of staff…", permissions=["work"])
     def move_to(self, request, queryset):
         def apply(data):
-            moved = items_reassign(
-                model=self.model,
-                item_ids=list(queryset.values_list("pk", flat=True)),
-                scope=self._scope(),
-                to=data["to"].user,
-                reason=data["reason"],
-                by=request.user,
+            result = self._reassign(
+                request, queryset, to=data["to"].user, reason=data["reason"]
             )
-            return f"Moved {moved} to {data['to']}."
+            return _moved_said(f"Moved {result.moved} to {data['to']}.", result)
 
         return form_action(
             self,
             request,
             queryset,
             form_class=MoveForm,
-            form_kwargs={"tier": TIER_FOR[self.model.kind]},
+            form_kwargs={
+                "tier": TIER_FOR[self.model.kind],
+                "holders": self._holders(queryset),
+            },
             title="Give to a member of staff",
             apply=apply,
         )
@@ -83,21 +161,15 @@ class WorkItemAdmin(
     @admin.action(description="Return to the pool…", permissions=["work"])
     def return_to_pool(self, request, queryset):
         def apply(data):
-            moved = items_reassign(
-                model=self.model,
-                item_ids=list(queryset.values_list("pk", flat=True)),
-                scope=self._scope(),
-                to=None,
-                reason=data["reason"],
-                by=request.user,
-            )
-            return f"Returned {moved} to the pool."
+            result = self._reassign(request, queryset, to=None, reason=data["reason"])
+            return _moved_said(f"Returned {result.moved} to the pool.", result)
 
         return form_action(
             self,
             request,
             queryset,
             form_class=ReasonForm,
+            form_kwargs={"holders": self._holders(queryset)},
             title="Return to the pool",
             apply=apply,
         )
