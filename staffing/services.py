@@ -774,6 +774,11 @@ class CapChangedSince(StaffingRefused):
         super().__init__(f"{text} {mine} change is not saved: check it and save again.")
 
 
+class CapAlreadySet(StaffingRefused):
+    """A change to the cap already in force ("The cap is already ..."): for several
+    people at once (the admin's action), the others are changed and these named."""
+
+
 def _name_of(user: User | None) -> str:
     return (user.get_full_name() or user.get_username()) if user is not None else ""
 
@@ -816,7 +821,7 @@ def hours_cap_change(
         raise StaffingRefused("Give a reason for the change.")
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
     if new_cap == profile.weekly_hours_cap:
-        raise StaffingRefused(f"The cap is already {new_cap} hours.")
+        raise CapAlreadySet(f"The cap is already {new_cap} hours.")
     if shown_version is not None:
         # Read under the row's lock: every change of cap takes it first.
         last = hours_cap_last_change(profile.pk)
@@ -989,6 +994,68 @@ def account_save(*, user: User, by: User, now: datetime | None = None) -> Accoun
     )
 
 
+def _tier_said(tier: int) -> str:
+    """ "Tier 2: clinical caseworker" as "tier 2 (clinical caseworker)"."""
+    number, _, name = Tier(tier).label.partition(": ")
+    return f"{number.lower()} ({name})"
+
+
+def _team_tier_locked(team_id: int) -> int | None:
+    """The team's tier, its row locked: the lock a member's save into the team and a
+    change of the team's tier both take first, so neither slips past the other's
+    check (None: no such team)."""
+    return (
+        Team.objects.select_for_update(no_key=True)
+        .filter(pk=team_id)
+        .values_list("tier", flat=True)
+        .first()
+    )
+
+
+def staff_profile_team_check(*, tier: int, team: Team | None) -> None:
+    """Someone of `tier` may be in `team` (or in none): a team of another tier is
+    refused, saying whose tier each is (a team's work, rota and supervisors are of
+    its one tier). Takes the team's row lock (_team_tier_locked),
+    so its tier cannot change before the profile is saved."""
+    if team is None or team.pk is None:
+        return
+    team_tier = _team_tier_locked(team.pk)
+    if team_tier is None:
+        raise StaffingRefused(f"The team {team.name} no longer exists.")
+    if team_tier != tier:
+        raise StaffingRefused(
+            f"{team.name} is a team of {_tier_said(team_tier)}: a member of "
+            f"{_tier_said(tier)} cannot be in it. Choose a team of their tier."
+        )
+
+
+def team_tier_check(*, team: Team, tier: int) -> None:
+    """`team` may become a team of `tier`: a change of tier is refused while anyone
+    is in the team (they would be members of another tier's team, on its rota and
+    its supervisors' lists), saying how many. Takes the team's row lock
+    (_team_tier_locked), so no one joins it before the change is saved."""
+    if team.pk is None:
+        return
+    tier_now = _team_tier_locked(team.pk)
+    if tier_now is None or tier_now == tier:
+        return
+    members = StaffProfile.objects.filter(team_id=team.pk).count()
+    if members:
+        raise StaffingRefused(
+            f"{team.name} has {members} member{'' if members == 1 else 's'} of "
+            f"{_tier_said(tier_now)}: a team's tier cannot change while it has "
+            "members. Move them to a team of their tier first, or make a new team."
+        )
+
+
+@atomic_operation
+def team_save(*, team: Team) -> None:
+    """Save a team as made or changed in the admin; a change of its tier is
+    refused while it has members (team_tier_check)."""
+    team_tier_check(team=team, tier=team.tier)
+    team.save()
+
+
 @atomic_operation
 def staff_profile_save(
     *, profile: StaffProfile, by: User, now: datetime | None = None
@@ -1003,7 +1070,11 @@ def staff_profile_save(
     assignment no longer gives them work on it. Moved to another national tier (2
     or 3: NEW_START_TIERS), they are a new starter there (the sign-off cleared): the
     lower cap, their supervisor's list, their first calls in the new tier reviewed,
-    those of the old tier no longer counted (CallReview.objects.as_new_starter)."""
+    those of the old tier no longer counted (CallReview.objects.as_new_starter).
+
+    A team of another tier than the person's is refused (staff_profile_team_check)
+    before anything is saved."""
+    staff_profile_team_check(tier=profile.tier, team=profile.team)
     if profile.pk is None:
         profile.save()
         return None

@@ -7,6 +7,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from staffing.models import (
     CallReview,
@@ -19,12 +21,16 @@ from staffing.models import (
     TrainingModule,
 )
 from staffing.services import (
+    CapAlreadySet,
     ShiftAsShown,
     StaffingRefused,
     hours_cap_change,
     registration_verify,
     shift_cancel,
     staff_profile_save,
+    staff_profile_team_check,
+    team_save,
+    team_tier_check,
     training_module_delete,
     training_module_save,
 )
@@ -48,12 +54,31 @@ class OrganisationAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
+class TeamForm(forms.ModelForm):
+    """A team's tier changes only while no one is in it: refused on the tier field
+    otherwise (the staffing service's rule, its lock held until the save)."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        tier = cleaned.get("tier")
+        if tier is not None:
+            try:
+                team_tier_check(team=self.instance, tier=tier)
+            except StaffingRefused as exc:
+                self.add_error("tier", str(exc))
+        return cleaned
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
+    form = TeamForm
     list_display = ["name", "organisation", "tier"]
     list_filter = ["tier"]
     search_fields = ["name"]
     autocomplete_fields = ["organisation"]
+
+    def save_model(self, request, obj, form, change):
+        team_save(team=obj)
 
 
 class TrainingInline(admin.TabularInline):
@@ -82,10 +107,49 @@ class RegistrationActionForm(forms.Form):
     )
 
 
+class StaffProfileForm(forms.ModelForm):
+    """A team of another tier than the member's is refused on the team field (the
+    staffing service's rule, its lock held until the save)."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        tier = cleaned.get("tier")
+        if tier is not None:
+            try:
+                staff_profile_team_check(tier=tier, team=cleaned.get("team"))
+            except StaffingRefused as exc:
+                self.add_error("team", str(exc))
+        return cleaned
+
+
+# Where a delete would have been offered: a leaver is turned off, not deleted.
+NOT_DELETED = (
+    "Staff profiles are not deleted. For someone who has left, turn their account "
+    "off (untick Active): that ends their shifts, gives back the work they hold, "
+    "and is audited; their hours cap history and training records are kept."
+)
+
+
+def _account_url(user) -> str:
+    opts = user._meta
+    return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[user.pk])
+
+
+def _and_listed(names: list[str]) -> str:
+    """ "Dan", "Dan and Ewa", "Dan, Ewa and Fay"."""
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
 @admin.register(StaffProfile)
 class StaffProfileAdmin(ServiceActionsMixin, admin.ModelAdmin):
     """Who someone is is edited here; their hours cap, registration and sign-off
-    change only through the actions, which keep the rules and the audit trail."""
+    change only through the actions, which keep the rules and the audit trail.
+
+    A profile is never deleted here (with it would go the person's hours cap history
+    and training, and the work they hold would stay theirs, unaudited): a leaver's
+    account is turned off, which the page says where a delete would be."""
+
+    form = StaffProfileForm
 
     list_display = [
         "__str__",
@@ -117,26 +181,92 @@ class StaffProfileAdmin(ServiceActionsMixin, admin.ModelAdmin):
         "signed_off_by",
     ]
     inlines = [TrainingInline]
-    actions = ["change_hours_cap", "verify_registration"]
+    actions = ["change_hours_cap", "verify_registration", "not_deleted"]
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        return [*readonly, "leaving"] if obj is not None else readonly
+
+    def get_fieldsets(self, request, obj=None):
+        """The profile's fields, then (on a profile's page) how a leaver is
+        handled, just above the buttons where a delete would be."""
+        fields = [name for name in self.get_fields(request, obj) if name != "leaving"]
+        fieldsets: list[tuple[str | None, dict[str, Any]]] = [
+            (None, {"fields": fields})
+        ]
+        if obj is not None:
+            fieldsets.append(("Leaving the service", {"fields": ["leaving"]}))
+        return fieldsets
+
+    @admin.display(description="When they leave")
+    def leaving(self, obj: StaffProfile) -> str:
+        return format_html(
+            '{} <a href="{}">Open their account</a>.',
+            NOT_DELETED,
+            _account_url(obj.user),
+        )
+
+    @admin.action(description="Delete selected staff profiles (not done: why)")
+    def not_deleted(self, request, queryset):
+        """Where the delete of the selected was offered: deletes nothing, and says
+        how a leaver is handled, with a link to each one's account."""
+        accounts = format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            (
+                (_account_url(p.user), p.user.get_full_name() or p.user.username)
+                for p in queryset.select_related("user")
+            ),
+        )
+        self.message_user(
+            request,
+            format_html("{} Their accounts: {}.", NOT_DELETED, accounts),
+            messages.WARNING,
+        )
 
     def save_model(self, request, obj, form, change):
         """Saved by the staffing service, in the admin's transaction: a change of
-        tier, supervisor, organisation, team or local team is audited."""
+        tier, supervisor, organisation, team or local team is audited; a team of
+        another tier is refused (shown on the form, StaffProfileForm)."""
         staff_profile_save(profile=obj, by=request.user)
 
     @admin.action(description="Change the weekly hours cap…", permissions=["work"])
     def change_hours_cap(self, request, queryset):
+        """Each person chosen gets the new cap, but those who already have it: they
+        are named in the one message. Refused whole when no one's cap would change,
+        or by any other rule (the ceiling, a reason, one's own cap)."""
+
         def apply(data):
-            done = []
-            for profile in queryset:
-                hours_cap_change(
-                    profile=profile,
-                    new_cap=data["new_cap"],
-                    reason=data["reason"],
-                    by=request.user,
+            cap = data["new_cap"]
+            done, already = 0, []
+            for profile in queryset.select_related("user"):
+                try:
+                    hours_cap_change(
+                        profile=profile,
+                        new_cap=cap,
+                        reason=data["reason"],
+                        by=request.user,
+                    )
+                except CapAlreadySet as exc:
+                    already.append((profile, exc))
+                else:
+                    done += 1
+            names = _and_listed(
+                sorted(p.user.get_full_name() or p.user.username for p, _ in already)
+            )
+            if not done:
+                if len(already) == 1:
+                    raise already[0][1]
+                raise StaffingRefused(
+                    f"{names} already have a cap of {cap} hours: nothing was changed."
                 )
-                done.append(str(profile))
-            return f"Weekly cap set to {data['new_cap']} hours for {len(done)}."
+            said = f"Weekly cap set to {cap} hours for {done}."
+            if already:
+                said += f" {names} already had a cap of {cap} hours: unchanged."
+            return said
 
         return form_action(
             self,
