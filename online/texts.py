@@ -123,6 +123,35 @@ TEXTS: dict[str, dict[str, str]] = {
             "ddiwedd {until}. Mae hyn yn disodli'r dyddiad a roesom i chi o'r blaen."
         ),
     },
+    # A case's end date changed with the symptom onset recorded in their risk
+    # assessment (a correction, say): the person told a date before is told the new
+    # one (work.isolation.case_onset_revised), as a contact following that case is.
+    "isolation_revised": {
+        "en": (
+            "NHS Test and Trace: we have updated how long you need to self-isolate. "
+            "Stay at home and isolate until the end of {until}. This replaces the "
+            "date we gave you before."
+        ),
+        "cy": (
+            "GIG Profi ac Olrhain: rydym wedi diweddaru am ba hyd y mae angen i chi "
+            "hunanynysu. Arhoswch gartref a hunanynysu tan ddiwedd {until}. Mae hyn "
+            "yn disodli'r dyddiad a roesom i chi o'r blaen."
+        ),
+    },
+    # The same when the new end date has passed already: no date to stay at home
+    # until.
+    "isolation_revised_over": {
+        "en": (
+            "NHS Test and Trace: we have updated how long you needed to "
+            "self-isolate. Your time to stay at home ended on {until}. This replaces "
+            "the date we gave you before."
+        ),
+        "cy": (
+            "GIG Profi ac Olrhain: rydym wedi diweddaru am ba hyd yr oedd angen i chi "
+            "hunanynysu. Daeth eich cyfnod i aros gartref i ben ar {until}. Mae hyn "
+            "yn disodli'r dyddiad a roesom i chi o'r blaen."
+        ),
+    },
     # The same for a case never sent anything before: the person who tested
     # positive, told as such (isolation_advice is a contact's).
     "case_isolation_set": {

@@ -182,14 +182,15 @@ def _check_drawn_from(
     )
 
 
-def _contacts_follow(case: Case, *, by, now: datetime) -> None:
-    """The person's contact rows take their case's changed date
-    (work.isolation.contacts_follow_case)."""
+def _onset_revised(case: Case, *, by, now: datetime) -> Message | None:
+    """The person's contact rows take their case's changed date, and someone told a
+    date by message is told the new one (work.isolation.case_onset_revised): the
+    message, or None."""
     # Imported here, not above: work.isolation imports work.online, which imports
     # this module.
-    from .isolation import contacts_follow_case  # noqa: PLC0415
+    from .isolation import case_onset_revised  # noqa: PLC0415
 
-    contacts_follow_case(case=case, by=_user(by), now=now)
+    return case_onset_revised(case=case, by=_user(by), now=now)
 
 
 @atomic_operation
@@ -206,8 +207,10 @@ def case_assessment_record(
     Symptom onset lives on the case: a change recomputes the isolation end date, so
     that date is never typed by anyone (after a clinician's override, only a later
     date than the override's applies: work.rules.isolation_after_fact). The person's
-    contact rows follow the new date, earlier or later, so they are told one date
-    (work.isolation.contacts_follow_case).
+    contact rows follow the new date, earlier or later, so they are told one date;
+    someone told the old date by text or email is told the new one, once
+    (work.isolation.case_onset_revised). The audit row says what changed: the onset
+    it replaced, and the end dates before and after (and the message telling them).
 
     Given `drawn_from` (the case page's form: the assessment it was drawn from), a
     change made from an older assessment than the one saved now is refused
@@ -226,8 +229,10 @@ def case_assessment_record(
         )
         return repeated
     onset = details.symptom_onset if details.symptomatic else None
+    changed: dict[str, Any] = {}
     if onset != locked.symptom_onset:
         was = locked.isolation_ends_on
+        changed["replaced_onset"] = str(locked.symptom_onset or "")
         locked.symptom_onset = onset
         locked.isolation_ends_on = isolation_after_fact(
             current=was,
@@ -237,8 +242,12 @@ def case_assessment_record(
             overridden=IsolationChange.objects.of_item(locked).overrides().exists(),
         )
         locked.save(update_fields=["symptom_onset", "isolation_ends_on"])
-        if locked.isolation_ends_on != was:
-            _contacts_follow(locked, by=by, now=now)
+        changed["isolation_ends_on"] = locked.isolation_ends_on.isoformat()
+        changed["replaced"] = was.isoformat()
+        if locked.isolation_ends_on != was and (
+            told := _onset_revised(locked, by=by, now=now)
+        ):
+            changed["message"] = told.pk
     assessment, created = RiskAssessment.objects.update_or_create(
         case=locked,
         defaults={
@@ -251,7 +260,11 @@ def case_assessment_record(
         user=_user(by),
         action=AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE,
         obj=locked,
-        detail={"assessment": assessment.pk, "symptom_onset": str(onset or "")},
+        detail={
+            "assessment": assessment.pk,
+            "symptom_onset": str(onset or ""),
+            **changed,
+        },
     )
     case.symptom_onset, case.isolation_ends_on = onset, locked.isolation_ends_on
     return assessment

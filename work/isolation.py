@@ -18,7 +18,9 @@ IsolationChange row saying why, who and when, and an audit event:
   to the one ending last, in whatever order their results arrive. The same when two
   records of one person, a case and a contact, are merged (contacts_follow_own_cases),
   and whenever that case's date changes afterwards, earlier or later (its onset
-  revised, a clinician's override of the case: contacts_follow_case).
+  revised, a clinician's override of the case: contacts_follow_case), into the
+  past and back again. A person told a date by message whose onset, revised,
+  changes it is told the new one (case_onset_revised).
 """
 
 from __future__ import annotations
@@ -117,10 +119,18 @@ def _exposure_key(contact: Contact, exposure_id: int | str) -> str:
     return f"isolation_exposure:contact:{contact.pk}:{exposure_id}"
 
 
+def _onset_key(item: WorkItem, nth: int | str) -> str:
+    """The event of the nth end date a revised symptom onset gave the item's person,
+    named by its message (case_onset_revised)."""
+    return f"isolation_onset:{item.kind}:{item.pk}:{nth}"
+
+
 def _earlier_dates(item: WorkItem) -> QuerySet[Message]:
-    """The messages of the item's earlier overrides and further exposures, each
-    giving an end date."""
-    dated = Q(key__startswith=_override_key(item, ""))
+    """The messages of the item's earlier overrides, revised onsets and further
+    exposures, each giving an end date."""
+    dated = Q(key__startswith=_override_key(item, "")) | Q(
+        key__startswith=_onset_key(item, "")
+    )
     if isinstance(item, Contact):
         dated |= Q(key__startswith=_exposure_key(item, ""))
     return Message.objects.filter(dated, **{item.kind: item})
@@ -170,10 +180,7 @@ def contact_told_later_date(
     (link_text_redate): one message, not two. Someone told nothing by message is
     sent nothing: their call, or their first text, gives the date in force. Under
     the contact's lock. The message giving the new date, or None."""
-    told = Message.objects.filter(contact=contact, kind__in=GAVE_A_DATE).exclude(
-        status__in=(Message.Status.SUPERSEDED, Message.Status.FAILED)
-    )
-    if not told.exists():
+    if not _told_a_date(contact):
         return None
     earlier = _earlier_dates(contact)
     link_text = link_text_redate(contact, now=now)
@@ -190,6 +197,83 @@ def contact_told_later_date(
         key=_exposure_key(contact, exposure_id),
         body_of=lambda language: say(
             text, language, until=long_date(contact.isolation_ends_on, language)
+        ),
+    )
+    if message is not None:
+        messages_supersede(earlier, by=message)
+    return message
+
+
+def _told_a_date(item: WorkItem) -> bool:
+    """A text or email gave them the item's end date, and went or is going (not one
+    replaced or failed): the text carrying their link, or advice (a call's, an
+    override's, a further exposure's, a revised onset's)."""
+    kinds = GAVE_A_DATE if isinstance(item, Contact) else GAVE_A_CASE_DATE
+    return (
+        Message.objects.filter(**{item.kind: item}, kind__in=kinds)
+        .exclude(status__in=(Message.Status.SUPERSEDED, Message.Status.FAILED))
+        .exists()
+    )
+
+
+# The messages that give a case an end date: the text carrying their link, and the
+# advice (an override's, a revised onset's).
+GAVE_A_CASE_DATE = (Message.Kind.CASE_LINK, Message.Kind.ISOLATION_ADVICE)
+
+
+def case_onset_revised(*, case: Case, by=None, now: datetime) -> Message | None:
+    """A case's end date changed with the symptom onset saved in its risk assessment
+    (work.casework.case_assessment_record, under the case's lock): a correction of a
+    mistyped onset, say. The person's contact rows follow the case's date
+    (contacts_follow_case), and the person is told the date in force.
+
+    One message, for the one person: through the case if a text or email gave them
+    its date (_told_a_date), else through a contact row this moves that was told
+    its date so; someone told nothing by message is sent nothing (the caseworker on
+    the phone, or their first text, gives the date in force). It replaces their
+    earlier end dates not sent yet (an override's, a further exposure's, an earlier
+    revision's). A text carrying their link, held up (a provider's outage) and
+    giving the old date, is sent again with the new one instead (link_text_redate):
+    no second message. The wording is neutral ("we have updated how long you need
+    to self-isolate"): nobody reviewed it as a clinician overrides; a date already
+    past says their time to stay at home ended then. One per revision: the same
+    save sent again changes nothing, and tells nothing. The message, or None."""
+    changes = contacts_follow_case(case=case, by=by, now=now)
+    moved = [change.contact for change in changes if change.ends_on != change.replaced]
+    items: list[WorkItem] = [case, *(c for c in moved if c is not None)]
+    told = [item for item in items if _told_a_date(item)]
+    if not told:
+        return None
+    earlier = _earlier_dates(case)
+    for item in items[1:]:
+        earlier |= _earlier_dates(item)
+    redated = [
+        again for item in told if (again := link_text_redate(item, now=now)) is not None
+    ]
+    if redated:
+        messages_supersede(earlier, by=redated[0])
+        return redated[0]
+    teller = told[0]
+    if reachable_by_message(teller.person) is None:
+        return None  # to be phoned: the call gives the date
+    ends_on = teller.isolation_ends_on
+    if ends_on < timezone.localdate(now):
+        text = "isolation_revised_over"
+    else:
+        text = _text_of(
+            teller, replacing=earlier, link_text=None, changed="isolation_revised"
+        )
+    nth = (
+        Message.objects.filter(
+            **{teller.kind: teller}, key__startswith=_onset_key(teller, "")
+        ).count()
+        + 1
+    )
+    message = person_told(
+        teller,
+        key=_onset_key(teller, nth),
+        body_of=lambda language: say(
+            text, language, until=long_date(ends_on, language)
         ),
     )
     if message is not None:
@@ -435,8 +519,10 @@ def contacts_follow_case(
     shortening of the case never lengthens the clinician's date. A case no longer
     isolating is followed only by the contacts following it already: a contact
     named since, isolating on its own date, is not sent into the past by an old
-    case's correction. Nothing is sent: the switch itself sends nothing, and an
-    override of the case tells the person its date."""
+    case's correction; and a contact following the case into the past (an onset
+    mistyped) follows it back when it is corrected. Nothing is sent here: an
+    override of the case tells the person its date (_tell), a revised onset
+    through case_onset_revised."""
     return _contacts_follow_cases(
         people={case.person_id}, new=(), by=by, now=now, revised=case
     )
@@ -490,33 +576,25 @@ def _contacts_follow_cases(
     """Each of the people's contacts isolating now follows the person's case ending
     last: among `new` (cases just made) and their cases isolating now, and `revised`
     (a case whose date just changed) when it is isolating now or is the one the
-    contact follows. A contact whose last switch was to that case, at its date, has
+    contact follows. A contact whose isolation is over follows `revised` too when
+    that is the case it follows: it went into the past with that case's date (an
+    onset mistyped), and comes back with its correction. A contact whose last switch was to that case, at its date, has
     nothing new to follow (a later result of an earlier specimen, a merge bringing
     nothing later, another case revised): no change is recorded, and an override
     made since it switched stands. After a revision of that case its date is new:
     the contact follows it unless that leaves their date as it is, or it is a
     shortening against a clinician's override (_nothing_new)."""
     today = timezone.localdate(now)
-    contacts = list(
-        Contact.objects.select_for_update(of=("self",))
-        .filter(OPEN_OR_TOLD, person_id__in=people, isolation_ends_on__gte=today)
-        .order_by("pk")
+    locking = Contact.objects.select_for_update(of=("self",)).filter(
+        OPEN_OR_TOLD, person_id__in=people
     )
+    if revised is None:
+        locking = locking.filter(isolation_ends_on__gte=today)
+    # After a revision, the person's contacts whose isolation is over are locked
+    # too: those following the revised case follow it back (below).
+    contacts = list(locking.order_by("pk"))
     if not contacts:
         return []
-    # The cases any contact may follow: the new ones, and every case of the person
-    # isolating now, whichever batch (or record) it came with.
-    cases: dict[int, Case] = {case.pk: case for case in new}
-    if revised is not None and revised.isolation_ends_on >= today:
-        cases[revised.pk] = revised
-    for case in Case.objects.filter(
-        person_id__in={contact.person_id for contact in contacts},
-        isolation_ends_on__gte=today,
-    ):
-        cases.setdefault(case.pk, case)
-    cases_of: dict[int, list[Case]] = {}
-    for case in cases.values():
-        cases_of.setdefault(case.person_id, []).append(case)
     # Read after the rows are locked, in a statement of its own: a clinician's
     # override committed while this waited for the lock is seen (a subquery of the
     # locking statement reads the snapshot from before the wait, and the override
@@ -533,6 +611,31 @@ def _contacts_follow_cases(
             overridden.add(contact_id)
         elif kind == IsolationChange.Kind.BECAME_CASE:
             followed[contact_id] = (case_id, ends_on)
+    if revised is not None:
+        # A contact sent into the past by its case's date (an onset mistyped, say)
+        # follows that case when it is corrected, as it followed it there; any
+        # other contact whose isolation is over stays as it is.
+        contacts = [
+            contact
+            for contact in contacts
+            if contact.isolation_ends_on >= today
+            or followed.get(contact.pk, (None,))[0] == revised.pk
+        ]
+        if not contacts:
+            return []
+    # The cases any contact may follow: the new ones, and every case of the person
+    # isolating now, whichever batch (or record) it came with.
+    cases: dict[int, Case] = {case.pk: case for case in new}
+    if revised is not None and revised.isolation_ends_on >= today:
+        cases[revised.pk] = revised
+    for case in Case.objects.filter(
+        person_id__in={contact.person_id for contact in contacts},
+        isolation_ends_on__gte=today,
+    ):
+        cases.setdefault(case.pk, case)
+    cases_of: dict[int, list[Case]] = {}
+    for case in cases.values():
+        cases_of.setdefault(case.person_id, []).append(case)
     user = by if by is not None and by.is_authenticated else None
     changes, changed, moved = [], [], []
     for contact in contacts:
