@@ -16,7 +16,7 @@ from areas.postcodes import normalise_postcode
 from cases.models import Case, RiskAssessment, SettingKind
 from work.casework import ASSESSED, AssessmentDetails, DrawnFrom, VisitDetails
 from work.result_rules import symptom_onset_problem
-from work.rules import visit_date_problem
+from work.rules import case_isolation_ends_on, isolation_over, visit_date_problem
 
 from ..typed import typed_value
 
@@ -49,6 +49,15 @@ class AssessmentForm(forms.ModelForm):
         widget=forms.DateInput(attrs=DATE_WIDGET, format="%Y-%m-%d"),
     )
 
+    # Asked for only when the onset typed would end their isolation before today
+    # (clean): a slip of the date would otherwise tell them it has ended.
+    onset_ends_past = forms.BooleanField(
+        label="The date is right: their isolation has ended",
+        required=False,
+        help_text="They will be told by text or email that their time to stay at "
+        "home has ended, if they were told a date that way.",
+    )
+
     class Meta:
         model = RiskAssessment
         fields = list(ASSESSED)  # what an assessment holds, as the core saves it
@@ -72,6 +81,9 @@ class AssessmentForm(forms.ModelForm):
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
+        # Whether the box confirming an onset that ends isolation before today is
+        # drawn (clean: _onset_ends_isolation_past).
+        self.asks_onset_ends_past = False
         size = self.fields["household_size"]
         # The model's minimum (0) would answer -1 with "greater than or equal to 0";
         # clean_household_size says what a household is, for 0 and below alike.
@@ -134,7 +146,36 @@ class AssessmentForm(forms.ModelForm):
             self.add_error(
                 "symptom_onset", "Enter the date symptoms started, or untick symptoms."
             )
+        if past := self._onset_ends_isolation_past(data):
+            self.add_error("symptom_onset", past)
         return data
+
+    def _onset_ends_isolation_past(self, data: dict[str, Any]) -> str:
+        """Why the onset typed is asked about: a changed onset that ends their
+        isolation before today, while it had not ended, tells them it has ended
+        (work.isolation.case_onset_revised). A slip of the date (24 November for 4
+        December) is asked about first; saved again with the box ticked, it stands.
+        "" when there is nothing to ask."""
+        onset = data.get("symptom_onset")
+        if onset is None or onset == self.case.symptom_onset:
+            return ""
+        today = timezone.localdate()
+        ends_on = case_isolation_ends_on(
+            symptom_onset=onset, specimen_date=self.case.specimen_date
+        )
+        if not isolation_over(ends_on, today=today) or isolation_over(
+            self.case.isolation_ends_on, today=today
+        ):
+            return ""
+        self.asks_onset_ends_past = True
+        if data.get("onset_ends_past"):
+            return ""
+        return (
+            f"With symptoms from {onset:%-d %B %Y} their isolation ended on "
+            f"{ends_on:%A %-d %B %Y}, before today (it was to end on "
+            f"{self.case.isolation_ends_on:%A %-d %B %Y}). Check the date. If it is "
+            "right, tick the box below and save again."
+        )
 
     def details(self) -> AssessmentDetails:
         d = self.cleaned_data

@@ -150,9 +150,17 @@ def page_fields(client: Client, case: Case) -> dict[str, str]:
 
 
 def save_on_page(client: Client, case: Case, onset: dt.date, fields=None) -> None:
+    """Saved on the case page; an onset that ends their isolation before today
+    saved with the box saying the date is right (tests/workspace/
+    test_onset_ending_isolation_asked.py: asked first)."""
     fields = dict(fields if fields is not None else page_fields(client, case))
     fields.update(
-        {"symptomatic": "on", "symptom_onset": onset.isoformat(), "household_size": "2"}
+        {
+            "symptomatic": "on",
+            "symptom_onset": onset.isoformat(),
+            "household_size": "2",
+            "onset_ends_past": "on",
+        }
     )
     response = client.post(reverse("cases:assessment", args=[case.pk]), fields)
     assert response.status_code == 302, response.content.decode()[:2000]
