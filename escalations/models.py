@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from clock.written import short_time
+
 
 class Escalation(models.Model):
     """A case or contact handed to a local team: why, when, who took it, how it ended."""
@@ -175,6 +177,9 @@ class EscalationAction(models.Model):
         PHONE = "phone", "Phone call"
         LETTER = "letter", "Letter"
         OTHER = "other", "Other"
+        # A close undone (made by mistake): recorded by the reopening alone
+        # (work.escalation.escalation_reopen), never as something the team did.
+        REOPENED = "reopened", "Reopened"
 
     escalation = models.ForeignKey(
         Escalation, on_delete=models.CASCADE, related_name="actions"
@@ -188,6 +193,20 @@ class EscalationAction(models.Model):
     # The form (or request) the action was sent by: sent again (a double click, the
     # browser sending it again), it is the action recorded the first time.
     submission = models.UUIDField(null=True, blank=True, editable=False)
+    # A reopening: the close it undid (its note, if any, follows the reason in
+    # `note`, so that it goes with the notes when they are pseudonymised).
+    undone_outcome = models.CharField(
+        max_length=20, choices=Escalation.Outcome.choices, blank=True
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who made the close a reopening undid (empty: not kept then).",
+    )
 
     class Meta:
         ordering = ["at"]
@@ -200,6 +219,22 @@ class EscalationAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} by {self.by} at {timezone.localtime(self.at):%d %b %H:%M}"
+
+    def get_kind_display(self) -> str:
+        """What was done, as the history names it; a reopening says which close it
+        undid: "Reopened (closed as “Reached and advised” by Sam Lee at 10:00 on
+        Tue 12 Jan)"."""
+        label = str(self.Kind(self.kind).label)
+        if self.kind != self.Kind.REOPENED or not self.undone_outcome:
+            return label
+        said = [f"closed as “{Escalation.Outcome(self.undone_outcome).label}”"]
+        if self.undone_by is not None:
+            said.append(
+                f"by {self.undone_by.get_full_name() or self.undone_by.username}"
+            )
+        if self.undone_at is not None:
+            said.append(f"at {short_time(self.undone_at)}")
+        return f"{label} ({' '.join(said)})"
 
 
 class Cluster(models.Model):

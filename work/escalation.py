@@ -1,7 +1,8 @@
 """Handing work to the local teams, and the teams working it: escalate one item (a
 safeguarding concern, a complex case), the sweep that escalates every item out of time
-(in bulk, the same rows), and pick up, act, give to a colleague, close, send back;
-and what someone who left the team had picked up, given back to the team's queue.
+(in bulk, the same rows), and pick up, act, give to a colleague, close, send back,
+reopen a close made by mistake; and what someone who left the team had picked up,
+given back to the team's queue.
 
 Exactly once: an item already escalated cannot be escalated again, and the database
 refuses a second open escalation per item even under a race.
@@ -28,7 +29,7 @@ from audit.services import audit_record, audit_record_many
 from calls.models import CallAttempt, Outcome
 from cases.errors import IllegalTransition
 from cases.models import Case
-from cases.workitem import UNREACHED, Status, WorkItem
+from cases.workitem import UNREACHED, Route, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
@@ -37,6 +38,7 @@ from people.models import Person, PersonChange
 from rows.retry import atomic_operation
 from staffing.models import StaffProfile, Tier
 
+from .access.escalations import may_reassign_escalation
 from .assignment import DEACTIVATED
 from .effects import assignment_run_after_commit
 from .escalation_sql import area_team_shared, sweep_batch
@@ -467,6 +469,253 @@ def escalation_close(
         obj=item,
         detail={"escalation": locked.pk, "outcome": outcome},
         at=now,
+    )
+    return locked
+
+
+# How long after its close an escalation may be reopened (a close made by mistake):
+# a week, long enough for a mistake to be noticed at the team's next weekly review
+# or after a weekend or a few days off, and short enough that the week's published
+# figures, and a person's time at home, are not reopened long after. Later, the
+# record stands as closed.
+REOPEN_WITHIN = timedelta(days=7)
+REOPEN_REASON_MISSING = "Say why you are reopening it."
+# A reopening's note: the reason given, then the note of the close it undid.
+_NOTE_OF_THE_CLOSE = "\n\nNote when it was closed: "
+
+
+class ReopenedAlready(IllegalTransition):
+    """The escalation is not closed (reopened already, or never closed) as this
+    reopening comes. `same` is true when it was reopened by this very reopening
+    sent again (its form or Idempotency-Key; or, without one, the same person with
+    the same reason, nothing done since), which a door answers as the first."""
+
+    def __init__(self, escalation: Escalation, *, by=None, same: bool = False) -> None:
+        self.escalation = escalation
+        self.same = same
+        reopening = _last_reopening(escalation)
+        said = "This escalation is not closed: there is nothing to reopen."
+        if reopening is not None:
+            who = "You" if by is not None and reopening.by_id == by.pk else None
+            said = (
+                "This escalation is not closed: "
+                f"{who or _name(reopening.by)} reopened it at "
+                f"{short_time(reopening.at)}."
+            )
+        super().__init__(said)
+
+
+def _last_reopening(escalation: Escalation) -> EscalationAction | None:
+    return (
+        EscalationAction.objects.filter(
+            escalation=escalation, kind=EscalationAction.Kind.REOPENED
+        )
+        .select_related("by")
+        .order_by("-at", "-pk")
+        .first()
+    )
+
+
+def _reason_of(action: EscalationAction) -> str:
+    """The reason a reopening gave (its note, less the note of the close it undid)."""
+    return action.note.split(_NOTE_OF_THE_CLOSE, 1)[0]
+
+
+def reopen_refusal(
+    escalation: Escalation,
+    *,
+    by,
+    now: datetime | None = None,
+    item: WorkItem | None = None,
+) -> str:
+    """Why `by` may not reopen the closed escalation now ("" when they may): only a
+    close, not a send back; only who closed it, or the team's supervisor (as may
+    give its work to another member: work.access.escalations), within REOPEN_WITHIN
+    of the close; and only while the item is as that close left it (closed then,
+    not merged into another state, escalated again or erased since). A contact whose
+    time at home is over may be reopened all the same, within the week: what is put
+    right is the record (and the figures), and the page tells the team there is
+    nothing to ask of them."""
+    now = now or timezone.now()
+    if escalation.status != Escalation.Status.CLOSED:
+        return "This escalation is not closed: there is nothing to reopen."
+    if escalation.outcome == Escalation.Outcome.RETURNED:
+        return (
+            "This escalation was sent back to the national queue, not closed: the "
+            "national callers have it now, and it cannot be reopened."
+        )
+    closer = escalation.closed_by_id is not None and escalation.closed_by_id == by.pk
+    if not closer and not may_reassign_escalation(by, escalation):
+        return (
+            "Only who closed it, or the team's supervisor, can reopen this "
+            "escalation: ask them."
+        )
+    assert escalation.closed_at is not None
+    if now > escalation.closed_at + REOPEN_WITHIN:
+        return (
+            f"An escalation can be reopened only within {REOPEN_WITHIN.days} days "
+            f"of its close: this one was closed at {short_time(escalation.closed_at)}."
+        )
+    item = item or escalation.item
+    if item.status != Status.CLOSED or item.closed_at != escalation.closed_at:
+        return (
+            f"This {item.kind} has changed since the escalation was closed (it is "
+            f"{item.get_status_display().lower()} now): it cannot be reopened."
+        )
+    later = Escalation.objects.filter(
+        **{item.kind: item}, created_at__gt=escalation.created_at
+    ).exclude(pk=escalation.pk)
+    if later.exists():
+        return (
+            f"This {item.kind} was escalated again since: work that escalation instead."
+        )
+    if item.local_team_id not in (None, escalation.local_team_id):
+        return (
+            f"This {item.kind} is another team's now (its area moved): it cannot "
+            "be reopened here."
+        )
+    if Person.objects.filter(
+        pk=item.person_id, pseudonymisation__isnull=False
+    ).exists():
+        return "Their details were erased: the escalation cannot be reopened."
+    return ""
+
+
+def _check_reason(reason: str) -> None:
+    if not reason.strip():
+        raise ValidationError({"reason": REOPEN_REASON_MISSING})
+    if len(reason) > ESCALATION_NOTE_MAX:
+        raise ValidationError(
+            {"reason": f"Keep the reason to {ESCALATION_NOTE_MAX} characters."}
+        )
+
+
+def _reopened_as_sent(
+    escalation: Escalation, *, reason: str, by, submission: uuid.UUID | None
+) -> bool:
+    """Whether this reopening was done already: its submission recorded it (or, with
+    none, this person reopened it with this reason, and nothing was recorded since).
+    Raises ActionSubmissionReused when the submission recorded something else."""
+    if submission is not None:
+        recorded = EscalationAction.objects.filter(
+            escalation=escalation, submission=submission
+        ).first()
+        if recorded is None:
+            return False
+        if (recorded.by_id, recorded.kind, _reason_of(recorded)) != (
+            by.pk,
+            EscalationAction.Kind.REOPENED,
+            reason,
+        ):
+            raise ActionSubmissionReused(
+                "This was sent before to do something else (another action, or "
+                "another reason), and the first one is the one recorded: nothing "
+                "more was done. Reload the page to reopen it."
+            )
+        return True
+    if escalation.status == Escalation.Status.CLOSED:
+        return False
+    last = escalation.actions.order_by("-at", "-pk").first()
+    return (
+        last is not None
+        and last.kind == EscalationAction.Kind.REOPENED
+        and last.by_id == by.pk
+        and _reason_of(last) == reason
+        and escalation.picked_up_by_id == by.pk
+    )
+
+
+def _item_reopened(item: WorkItem, *, took_back_reach: bool) -> None:
+    """The item of a reopened escalation as it was before the close: with the local
+    team again (escalated, its team kept by the close), no closing time; and, when
+    that close counted it reached by the local team, not reached (the reach that
+    WorkItem.mark_closed stamped, reached_at and reached_route, taken back; it
+    stamps no tier). The close's inverse, kept beside the reopening, its only
+    caller: cases.workitem has no transition out of closed."""
+    if item.status != Status.CLOSED:
+        raise item._refuse("reopened")
+    item.status = Status.ESCALATED
+    item.closed_at = None
+    fields = ["status", "closed_at"]
+    if took_back_reach:
+        item.reached_at = None
+        item.reached_route = ""
+        item.reached_tier = None
+        fields += ["reached_at", "reached_route", "reached_tier"]
+    item.save(update_fields=fields)
+
+
+@atomic_operation
+def escalation_reopen(
+    *,
+    escalation: Escalation,
+    reason: str,
+    by,
+    now: datetime | None = None,
+    submission: uuid.UUID | None = None,
+) -> Escalation:
+    """Reopen an escalation closed by mistake (reopen_refusal says who may, and
+    until when): it is picked up again by whoever reopens it, for them to close it
+    with the right outcome; its item is escalated again, and a reach the close
+    counted for the local team is taken back. The close it undid is kept in its
+    history (an EscalationAction "reopened": the outcome, who closed it and when,
+    then the reason and who reopened it, when) and in the item's audit trail.
+
+    Exactly once: the escalation, then the item, locked as the close locks them.
+    Sent again (`submission`: its form, an Idempotency-Key; without one, the same
+    person and reason, nothing done since), ReopenedAlready with `same`, and nothing
+    is done twice. Refused: IllegalTransition saying why; no reason, ValidationError
+    on "reason". The door forgets the cached weekly figures once it commits."""
+    _check_reason(reason)
+    now = now or timezone.now()
+    locked = _locked(escalation)
+    if _reopened_as_sent(locked, reason=reason, by=by, submission=submission):
+        raise ReopenedAlready(locked, by=by, same=True)
+    if locked.status != Escalation.Status.CLOSED:
+        raise ReopenedAlready(locked, by=by)
+    item = locked.item.locked()
+    refusal = reopen_refusal(locked, by=by, now=now, item=item)
+    if refusal:
+        raise IllegalTransition(refusal)
+    took_back_reach = (
+        locked.outcome == Escalation.Outcome.REACHED
+        and item.reached_route == Route.LOCAL
+        and item.reached_at == locked.closed_at
+    )
+    _item_reopened(item, took_back_reach=took_back_reach)
+    note = reason
+    if locked.outcome_note:
+        note += _NOTE_OF_THE_CLOSE + locked.outcome_note
+    EscalationAction.objects.create(
+        escalation=locked,
+        kind=EscalationAction.Kind.REOPENED,
+        note=note,
+        by=by,
+        at=now,
+        submission=submission,
+        undone_outcome=locked.outcome,
+        undone_at=locked.closed_at,
+        undone_by_id=locked.closed_by_id,
+    )
+    detail: dict[str, object] = {
+        "escalation": locked.pk,
+        "reopened": locked.outcome,
+        "closed_by": locked.closed_by_id,
+        "reach_taken_back": took_back_reach,
+    }
+    locked.status = Escalation.Status.PICKED_UP
+    fields = ["status", "outcome", "outcome_note", "closed_at", "closed_by"]
+    if locked.picked_up_by_id != by.pk:
+        locked.picked_up_by = by
+        locked.picked_up_at = now
+        fields += ["picked_up_by", "picked_up_at"]
+    locked.outcome = ""
+    locked.outcome_note = ""
+    locked.closed_at = None
+    locked.closed_by = None
+    locked.save(update_fields=fields)
+    audit_record(
+        user=by, action=AuditEvent.Action.UPDATE, obj=item, detail=detail, at=now
     )
     return locked
 

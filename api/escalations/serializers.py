@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from api.fields import PhoneSerializerField
 from escalations.models import Escalation, EscalationAction
+from work.escalation import REOPEN_REASON_MISSING
 from work.rules import ESCALATION_NOTE_MAX
 
 from ..strict import StrictSerializer
@@ -55,7 +56,14 @@ class EscalationSerializer(serializers.ModelSerializer):
 
 
 class EscalationActionInSerializer(StrictSerializer):
-    kind = serializers.ChoiceField(choices=EscalationAction.Kind.choices)
+    # What the team did; a reopening is recorded by the reopening (its own action).
+    kind = serializers.ChoiceField(
+        choices=[
+            (value, label)
+            for value, label in EscalationAction.Kind.choices
+            if value != EscalationAction.Kind.REOPENED
+        ]
+    )
     note = serializers.CharField(
         max_length=ESCALATION_NOTE_MAX,
         help_text="What happened (required, as on the page).",
@@ -95,4 +103,16 @@ class EscalationReturnSerializer(StrictSerializer):
         max_length=32,
         help_text="A new number the team found, if any; needed when their record "
         "has no phone and no other phone (a 400 on new_phone without one).",
+    )
+
+
+class EscalationReopenSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        max_length=ESCALATION_NOTE_MAX,
+        help_text="Why it is reopened (required): kept in its history, with the "
+        "outcome it was closed with.",
+        error_messages={
+            "required": REOPEN_REASON_MISSING,
+            "blank": REOPEN_REASON_MISSING,
+        },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from drf_spectacular.utils import (
@@ -21,13 +22,17 @@ from rest_framework.serializers import as_serializer_error
 from areas.models import LocalTeam
 from audit.services import audit_list_view, audit_view
 from escalations.models import Escalation
+from figures.weekly import forget_cached_figures
 from work.access.escalations import escalations_visible_to, get_escalation_for
 from work.escalation import (
+    REOPEN_WITHIN,
     ActionSubmissionReused,
     ClosedAlready,
+    ReopenedAlready,
     escalation_claim,
     escalation_close,
     escalation_record_action,
+    escalation_reopen,
     escalation_return,
 )
 
@@ -46,6 +51,7 @@ from .serializers import (
     EscalationActionInSerializer,
     EscalationActionSerializer,
     EscalationCloseSerializer,
+    EscalationReopenSerializer,
     EscalationReturnSerializer,
     EscalationSerializer,
 )
@@ -270,3 +276,57 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
             # The same send back sent again, as the page has it.
             returned = exc.escalation
         return self._answer(returned)
+
+    @extend_schema(
+        summary="Reopen an escalation closed by mistake",
+        description="Who closed it (this client, or a member through the page), or "
+        "the team's supervisor, within "
+        f"{REOPEN_WITHIN.days} days of the close, with a reason: it is picked up "
+        "again by whoever reopens it, to be closed with the right outcome; its item "
+        "is with the local team again, and a reach the close counted for the local "
+        "team is taken back (the weekly figures follow). The close it undid is kept "
+        "in its history. Sent again with the same Idempotency-Key (or, without one, "
+        "the same reason by the same client, nothing done since), it is answered 200 "
+        "as the first time, and nothing is done twice. A send back, an escalation "
+        "not closed, one closed by another, past the window, or whose item has "
+        "changed since is a 409 saying why.",
+        request=EscalationReopenSerializer,
+        parameters=[ACTION_IDEMPOTENCY_KEY],
+        responses={
+            200: EscalationSerializer,
+            400: OpenApiResponse(description="No reason given (on `reason`)."),
+            409: CONFLICT,
+            422: OpenApiResponse(
+                description="The Idempotency-Key was used for something else: "
+                "nothing done."
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], serializer_class=EscalationReopenSerializer)
+    def reopen(self, request: Request, pk=None) -> Response:
+        escalation = self.get_object()
+        serializer = EscalationReopenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        submission = idempotency_submission(request, f"escalation:{escalation.pk}")
+        try:
+            reopened = escalation_reopen(
+                escalation=escalation,
+                reason=serializer.validated_data["reason"],
+                by=request.user,
+                submission=submission,
+            )
+        except ActionSubmissionReused:
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used for something else (an action, or "
+                "another reason): nothing was done. Send a new key to reopen it."
+            ) from None
+        except ReopenedAlready as exc:
+            if not exc.same:
+                raise
+            response = self._answer(exc.escalation)  # sent again: as the first
+            if submission is not None:
+                response["Idempotent-Replayed"] = "true"
+            return response
+        # What past weeks count may have changed (a reach taken back).
+        transaction.on_commit(forget_cached_figures)
+        return self._answer(reopened)

@@ -12,7 +12,7 @@ from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from escalations.models import Escalation, EscalationAction
 from staffing.models import Tier
-from work.escalation import SENT_BACK_WITH_NO_NUMBER
+from work.escalation import REOPEN_REASON_MISSING, SENT_BACK_WITH_NO_NUMBER
 from work.rules import ESCALATION_NOTE_MAX
 
 TABS = [
@@ -99,11 +99,19 @@ def _note(label: str, *, rows: int, required: bool, missing: str = "") -> forms.
     )
 
 
+# What a team member records as done (a reopening is recorded by the reopening).
+RECORDED_KINDS = [
+    (value, label)
+    for value, label in EscalationAction.Kind.choices
+    if value != EscalationAction.Kind.REOPENED
+]
+
+
 class ActionForm(_OnePageForm):
     id_prefix = "action"
     kind = forms.ChoiceField(
         label="What did you do?",
-        choices=EscalationAction.Kind.choices,
+        choices=RECORDED_KINDS,
         widget=forms.RadioSelect,
         error_messages={
             "required": "Choose what you did",
@@ -207,3 +215,23 @@ class ReassignForm(_OnePageForm):
         self.fields["to"].label_from_instance = lambda u: (
             u.get_full_name() or u.username
         )
+
+
+class ReopenForm(_OnePageForm):
+    """Reopening an escalation closed by mistake (work.escalation.escalation_reopen):
+    the reason is asked for, and kept in its history."""
+
+    id_prefix = "reopen"
+    reason = _note(
+        "Why are you reopening it?",
+        rows=2,
+        required=True,
+        missing=REOPEN_REASON_MISSING.removesuffix("."),
+    )
+    # This form's own: sent twice (a double click), it is one reopening.
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4())

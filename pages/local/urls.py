@@ -13,6 +13,7 @@ urlpatterns = [
     path("escalations/<int:pk>/action/", views.escalation_action_view, name="action"),
     path("escalations/<int:pk>/close/", views.escalation_close_view, name="close"),
     path("escalations/<int:pk>/return/", views.escalation_return_view, name="return"),
+    path("escalations/<int:pk>/reopen/", views.escalation_reopen_view, name="reopen"),
     path(
         "escalations/<int:pk>/reassign/",
         views.escalation_reassign_view,

@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import F, FilteredRelation, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect
@@ -43,6 +44,7 @@ from escalations.selectors import (
     escalation_search,
 )
 from figures.replica import read_from_replica, read_on_replica
+from figures.weekly import forget_cached_figures
 from work.access.cases import cases_visible_to
 from work.access.clusters import clusters_visible_to, get_cluster_for
 from work.access.contacts import contacts_visible_to
@@ -53,12 +55,16 @@ from work.access.escalations import (
     require_local_workspace,
 )
 from work.escalation import (
+    REOPEN_WITHIN,
     ClosedAlready,
+    ReopenedAlready,
     escalation_claim,
     escalation_close,
     escalation_reassign,
     escalation_record_action,
+    escalation_reopen,
     escalation_return,
+    reopen_refusal,
 )
 from work.rules import has_number_to_call, isolation_over
 
@@ -77,6 +83,7 @@ from .forms import (
     CloseForm,
     QueueFilterForm,
     ReassignForm,
+    ReopenForm,
     ReturnForm,
 )
 
@@ -339,7 +346,12 @@ def export_csv(request: HttpRequest) -> HttpResponse:
 # --- one escalation -------------------------------------------------------------------
 
 
-WORK_FORMS = {"action": ActionForm, "close": CloseForm, "return": ReturnForm}
+WORK_FORMS = {
+    "action": ActionForm,
+    "close": CloseForm,
+    "return": ReturnForm,
+    "reopen": ReopenForm,
+}
 # The lists an escalation's page may lead back to.
 TEAM_LISTS = ("escalations:queue", "escalations:complex")
 
@@ -423,6 +435,10 @@ def _detail_response(
     show["return"] = show["return"] and (
         item.may_go_back_national or "return_form" in forms or kept == "return"
     )
+    # Reopening a close made by mistake: offered to those who may (who closed it,
+    # the team's supervisor), within the week (work.escalation.reopen_refusal).
+    may_reopen = not reopen_refusal(escalation, by=request.user, now=now)
+    show["reopen"] = may_reopen or "reopen_form" in forms or kept == "reopen"
     back = _back_to(request)
     home = (
         "escalations:complex"
@@ -456,6 +472,10 @@ def _detail_response(
         "action_form": forms.get("action_form") or ActionForm(),
         "close_form": forms.get("close_form") or CloseForm(),
         "return_form": forms.get("return_form") or _work_form("return", escalation),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(),
+        "reopen_until": escalation.closed_at + REOPEN_WITHIN
+        if escalation.closed_at
+        else None,
         "can_reassign": can_reassign,
         "reassign_form": (
             forms.get("reassign_form") or ReassignForm(team_id=escalation.local_team_id)
@@ -628,6 +648,40 @@ def escalation_return_view(request: HttpRequest, pk: int) -> HttpResponse:
     except IllegalTransition as exc:
         return _refused(request, escalation, "return", form, exc)
     _done(request, "Sent back to the national queue: it will be assigned a caller.")
+    return _to_detail(request, pk)
+
+
+@login_required
+@require_POST
+def escalation_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reopen an escalation closed by mistake, with a reason: it is the reopener's
+    again, to close with the right outcome, and the weekly figures follow."""
+    require_local_workspace(request.user)
+    escalation = get_escalation_for(request.user, pk)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        return _detail_response(request, escalation, status=400, reopen_form=form)
+    try:
+        escalation_reopen(
+            escalation=escalation,
+            reason=form.cleaned_data["reason"],
+            by=request.user,
+            submission=form.cleaned_data["submission"],
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _detail_response(request, escalation, status=400, reopen_form=form)
+    except ReopenedAlready as exc:
+        if not exc.same:
+            return _refused(request, escalation, "reopen", form, exc)
+        # The form sent again: reopened, as the first time.
+    except IllegalTransition as exc:
+        return _refused(request, escalation, "reopen", form, exc)
+    else:
+        # What past weeks count may have changed (a reach taken back).
+        transaction.on_commit(forget_cached_figures)
+    _done(request, "Reopened: it is yours again, to close with the right outcome.")
     return _to_detail(request, pk)
 
 

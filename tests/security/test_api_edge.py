@@ -62,6 +62,7 @@ POST_ENDPOINTS = [
     "/api/v1/escalations/{pk}/actions/",
     "/api/v1/escalations/{pk}/close/",
     "/api/v1/escalations/{pk}/return/",
+    "/api/v1/escalations/{pk}/reopen/",
 ]
 
 
