@@ -344,21 +344,43 @@ def _rows_run_together(
     number: int, line: int, names: list[str], cells: list[str]
 ) -> None:
     """Raises ResultsFileError for a cell running over several lines where a later
-    line reads as a row of results of its own (a lab reference and names in as many
-    cells as the header has): a quote left open, closed by a quote rows later. An
-    address written over several lines, in quotes, is kept."""
+    line reads as a row of results of its own (a quote left open, closed by a quote
+    rows later): a lab reference and names in their cells, and a specimen or result
+    date written as a date in its own. An address written over several lines, in
+    quotes, is kept, however many commas its lines have."""
     for position, cell in enumerate(cells):
         for later in cell.splitlines()[1:]:
-            inside = next(csv.reader([later]), [])
-            if len(inside) >= len(names) - 1 and len(inside) > 2:
-                name = names[position] if position < len(names) else ""
-                raise ResultsFileError(
-                    f"Row {number} (line {line} of the file): its "
-                    f"{FIELD_LABELS.get(name, 'unnamed')} cell runs over several "
-                    f"lines, and one of them looks like a row of results of its own "
-                    f'({later.strip()[:60]}): a quote (") is probably not closed '
-                    "where it should be. Correct it and upload the file again."
-                )
+            if not _reads_as_a_row(names, next(csv.reader([later]), [])):
+                continue
+            name = names[position] if position < len(names) else ""
+            raise ResultsFileError(
+                f"Row {number} (line {line} of the file): its "
+                f"{FIELD_LABELS.get(name, 'unnamed')} cell runs over several "
+                f"lines, and one of them looks like a row of results of its own "
+                f'({later.strip()[:60]}): a quote (") is probably not closed '
+                "where it should be. Correct it and upload the file again."
+            )
+
+
+def _reads_as_a_row(names: list[str], cells: list[str]) -> bool:
+    """The cells of a line, read under the header, look like a row of results: a lab
+    reference and both names, and a specimen or result date that is a date."""
+    values = dict(zip(names, (cell.strip() for cell in cells), strict=False))
+    if not all(
+        values.get(name) for name in ("lab_reference", "first_name", "last_name")
+    ):
+        return False
+    return any(
+        _is_date(values.get(name, "")) for name in ("specimen_date", "result_date")
+    )
+
+
+def _is_date(text: str) -> bool:
+    try:
+        _date_field(required=True).clean(text)
+    except ValidationError:
+        return False
+    return True
 
 
 def _day(value: date | None) -> str:
@@ -539,12 +561,15 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
     # The rows making a new person holding their NHS number, by that number: a later
     # row with it is that person when the names agree (people/matching.py, tier 0),
     # as confirming matches it to the person the earlier row made.
-    new_people: dict[str, tuple[ResultRow, Arrival]] = {}
-    # And every row making a new person, with its arrival: a later row the rules
-    # link to one is that person too (the same name, date of birth and phone,
-    # written another way), as confirming finds. Indexed by what a link needs one
-    # of (an NHS number, a date of birth, a phone or an email in common), so that a
-    # row is weighed only against the earlier rows it could be.
+    new_people: dict[str, ResultRow] = {}
+    # And every row making a new person, with the person as they stand after the
+    # rows before (an arrival): a later row the rules link to one is that person too
+    # (the same name, date of birth and phone, written another way), as confirming
+    # finds, and fills in their blanks (a date of birth the first row left out), so
+    # that the rows after it are weighed against the person confirming will hold.
+    # Indexed by what a link needs one of (an NHS number, a date of birth, a phone
+    # or an email in common), so that a row is weighed only against the earlier rows
+    # it could be.
     new_rows = _NewRows()
     previews = []
     for row in rows:
@@ -582,8 +607,10 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
         arrival = arrivals[row.number]
         holding = new_people.get(nhs_number) if nhs_number else None
         earlier = None
-        if holding is not None and earlier_arrival_linked(arrival, [holding[1]]):
-            earlier = holding[0]
+        if holding is not None and earlier_arrival_linked(
+            arrival, [new_rows.person_of(holding)]
+        ):
+            earlier = holding
         because = "the same NHS number"
         match = None
         if earlier is None:
@@ -591,6 +618,16 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
             linked = new_rows.linked(arrival) if match.person is None else None
             if linked is not None:
                 earlier, because = linked
+        if earlier is not None:
+            # Confirming finds the person the earlier row made and fills in their
+            # blanks from this row (people.services): an NHS number only when no
+            # one else holds it.
+            number_free = (
+                match is None or match.number_holder is None
+            ) and new_people.get(nhs_number, earlier) is earlier
+            new_rows.fill_in(earlier, arrival, number_free=number_free)
+            if nhs_number and number_free:
+                new_people.setdefault(nhs_number, earlier)
         person_key = (
             ("row", earlier.number)
             if earlier is not None
@@ -635,7 +672,7 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
         if match.person is None:
             if holding is None and match.number_holder is None:
                 if nhs_number:
-                    new_people[nhs_number] = (row, arrival)
+                    new_people[nhs_number] = row
             else:
                 # Someone else holds the number (names that do not agree): the new
                 # person is made without it.
@@ -697,13 +734,16 @@ class _Episodes:
 
 
 class _NewRows:
-    """The rows of a file making new people, in order, with their arrivals, found by
-    the keys a link needs one of (people/matching.py: every linking tier asks for
-    the same NHS number, the same date of birth, or a phone or email in common)."""
+    """The rows of a file making new people, in order, each with the person as they
+    stand after the rows before (an arrival: the row's details, with the blanks the
+    later rows linked to it filled in), found by the keys a link needs one of
+    (people/matching.py: every linking tier asks for the same NHS number, the same
+    date of birth, or a phone or email in common)."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[ResultRow, Arrival]] = []
-        self.by_key: dict[tuple[str, object], list[int]] = {}
+        self.places: dict[int, int] = {}
+        self.by_key: dict[tuple[str, object], set[int]] = {}
 
     @staticmethod
     def _keys(arrival: Arrival) -> set[tuple[str, object]]:
@@ -713,16 +753,43 @@ class _NewRows:
         keys.add(("email", arrival.email))
         return {(name, value) for name, value in keys if value}
 
-    def add(self, row: ResultRow, arrival: Arrival) -> None:
+    def _index(self, place: int, arrival: Arrival) -> None:
         for key in self._keys(arrival):
-            self.by_key.setdefault(key, []).append(len(self.rows))
+            self.by_key.setdefault(key, set()).add(place)
+
+    def add(self, row: ResultRow, arrival: Arrival) -> None:
+        self.places[row.number] = len(self.rows)
+        self._index(len(self.rows), arrival)
         self.rows.append((row, arrival))
+
+    def person_of(self, row: ResultRow) -> Arrival:
+        """The new person the row makes, as they stand now."""
+        return self.rows[self.places[row.number]][1]
+
+    def fill_in(self, row: ResultRow, arrival: Arrival, *, number_free: bool) -> None:
+        """The new person of `row` found by a later row's `arrival`, changed as
+        people.services changes a person found (_found): their date of birth, and
+        their NHS number when `number_free`, filled in where blank; a phone, email
+        or postcode they do not have replacing theirs. Their names are kept."""
+        place = self.places[row.number]
+        held = self.rows[place][1]
+        phone = arrival.phones[0] if arrival.phones else ""
+        person = replace(
+            held,
+            date_of_birth=held.date_of_birth or arrival.date_of_birth,
+            nhs_number=held.nhs_number or (arrival.nhs_number if number_free else ""),
+            phones=(phone,) if phone and phone not in held.phones else held.phones,
+            email=arrival.email or held.email,
+            postcode=arrival.postcode or held.postcode,
+        )
+        self.rows[place] = (row, person)
+        self._index(place, person)
 
     def linked(self, arrival: Arrival) -> tuple[ResultRow, str] | None:
         """The first earlier row this arrival would be linked to, and what they have
         in common (earlier_arrival_linked, weighing only the rows sharing a key)."""
         places = sorted(
-            {place for key in self._keys(arrival) for place in self.by_key.get(key, [])}
+            {place for key in self._keys(arrival) for place in self.by_key.get(key, ())}
         )
         linked = earlier_arrival_linked(arrival, [self.rows[i][1] for i in places])
         if linked is None:

@@ -5,7 +5,9 @@ would do with it, and whom it would link to), which writes nothing but the audit
 the people it shows; confirm, which sends the valid rows through intake and shows
 what became of each. Between preview and confirm the file's text travels in a signed
 hidden field (salted for the user, valid for an hour), so nothing the browser could
-change is trusted; the same file confirmed twice makes nothing new.
+change is trusted; the same file confirmed twice makes nothing new. A confirm sent
+after the session ended is kept (pages.typed) and, once the supervisor has signed in
+again, its preview is shown again to confirm, nothing added yet.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.services import audit_list_view
@@ -42,10 +46,21 @@ from work.results_csv import (
     results_upload_preview,
 )
 
+from ..typed import typed_form
+
 # How long a preview may be confirmed after it was shown.
 PREVIEW_MAX_AGE = 60 * 60
 # The outcome of the last confirm, shown after the redirect.
 OUTCOME_SESSION_KEY = "results_upload_outcome"
+# A confirm sent after the session ended, shown again once signed in.
+CONFIRM_KEPT = (
+    "You were signed out before the file was confirmed. Nothing from this file has "
+    "been added yet: check the preview and confirm it again."
+)
+CONFIRM_LOST = (
+    "You were signed out before the file was confirmed, so it was not confirmed: "
+    "nothing from it has been added."
+)
 
 
 def _salt(user) -> str:
@@ -109,6 +124,7 @@ class ConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.name = ""
+        self.text = ""
         self.rows: list[ResultRow] = []
 
     def clean_payload(self) -> str:
@@ -125,9 +141,9 @@ class ConfirmForm(forms.Form):
             ) from None
         except signing.BadSignature:
             raise ValidationError(REFUSED_PAYLOAD) from None
-        self.name = signed["name"]
+        self.name, self.text = signed["name"], signed["text"]
         try:
-            self.rows = results_file_read(signed["text"])
+            self.rows = results_file_read(self.text)
         except ResultsFileError as exc:
             raise ValidationError(str(exc)) from None
         return self.cleaned_data["payload"]
@@ -146,31 +162,22 @@ def _page(request: HttpRequest, context: dict) -> TemplateResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def results_upload(request: HttpRequest) -> HttpResponse:
-    """Step 1, the upload; and step 2, its preview (written: only the audit of the
-    people shown)."""
-    supervisor_profile(request.user)
-    if request.method != "POST":
-        return _page(request, {"step": "upload", "form": ResultsFileForm()})
-    form = ResultsFileForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _page(request, {"step": "upload", "form": form})
-    preview = results_upload_preview(form.rows)
+def _preview_page(
+    request: HttpRequest, *, name: str, text: str, rows: list[ResultRow]
+) -> TemplateResponse:
+    """Step 2: what confirming the file would do (written: only the audit of the
+    people shown), with the file signed for this user to confirm."""
+    preview = results_upload_preview(rows)
     audit_list_view(
         user=request.user,
         items=preview.people,
         via="page",
         list_name="results upload preview",
     )
-    name = form.cleaned_data["file"].name
     confirm = ConfirmForm(
         initial={
             "payload": signing.dumps(
-                {"name": name, "text": form.text},
-                salt=_salt(request.user),
-                compress=True,
+                {"name": name, "text": text}, salt=_salt(request.user), compress=True
             )
         },
         user=request.user,
@@ -181,6 +188,52 @@ def results_upload(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _refused(confirm: ConfirmForm) -> str:
+    return " ".join(
+        str(message) for said in confirm.errors.values() for message in said
+    )
+
+
+def _confirm_kept(request: HttpRequest) -> TemplateResponse | None:
+    """A confirm sent after the session ended (kept for this user: pages.typed): its
+    preview again, made now, to confirm again; or, when it can no longer be (it
+    expired, or was signed for someone else), the upload, saying it was not
+    confirmed. None when no confirm was kept."""
+    kept = typed_form(request, action=reverse("staffing:results_upload_confirm"))
+    if kept is None:
+        return None
+    confirm = ConfirmForm(kept, user=request.user)
+    if not confirm.is_valid():
+        refused = f"{CONFIRM_LOST} {_refused(confirm)}"
+        return _page(
+            request,
+            {"step": "upload", "form": ResultsFileForm(data={}, refused=refused)},
+        )
+    messages.warning(request, CONFIRM_KEPT)
+    return _preview_page(
+        request, name=confirm.name, text=confirm.text, rows=confirm.rows
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def results_upload(request: HttpRequest) -> HttpResponse:
+    """Step 1, the upload; and step 2, its preview (written: only the audit of the
+    people shown). After signing in again, a confirm sent as the session ended is
+    previewed again."""
+    supervisor_profile(request.user)
+    if request.method != "POST":
+        return _confirm_kept(request) or _page(
+            request, {"step": "upload", "form": ResultsFileForm()}
+        )
+    form = ResultsFileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, {"step": "upload", "form": form})
+    return _preview_page(
+        request, name=form.cleaned_data["file"].name, text=form.text, rows=form.rows
+    )
+
+
 @login_required
 @require_POST
 def results_upload_confirm_view(request: HttpRequest) -> HttpResponse:
@@ -188,12 +241,12 @@ def results_upload_confirm_view(request: HttpRequest) -> HttpResponse:
     supervisor_profile(request.user)
     confirm = ConfirmForm(request.POST, user=request.user)
     if not confirm.is_valid():
-        refused = " ".join(
-            str(message) for messages in confirm.errors.values() for message in messages
-        )
         return _page(
             request,
-            {"step": "upload", "form": ResultsFileForm(data={}, refused=refused)},
+            {
+                "step": "upload",
+                "form": ResultsFileForm(data={}, refused=_refused(confirm)),
+            },
         )
     outcomes = results_upload_confirm(rows=confirm.rows, by=request.user)
     request.session[OUTCOME_SESSION_KEY] = {
