@@ -7,7 +7,7 @@ someone who may not work the case (work.access): the case page and the API alike
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -396,7 +396,12 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
 
 
 def items_back_to_the_phones(
-    *, people: Collection[int], source: str, user=None, now: datetime
+    *,
+    people: Collection[int],
+    source: str,
+    user=None,
+    now: datetime,
+    only: Mapping[str, Collection[int]] | None = None,
 ) -> list[WorkItem]:
     """These people had no number to call (no phone, no other phone) and their
     records have just been given one (people.services: `numbers_added`), by a case
@@ -408,8 +413,12 @@ def items_back_to_the_phones(
     before their wait for an answer ends, if that leaves every attempt its gap. The
     assignment run is asked for, so a call handler or caseworker is given them.
     Each change is audited, as `user`'s (None: the service itself). The items
-    moved, locked."""
-    if not people:
+    moved, locked.
+
+    `only`, when given, names the items that had no number, by kind ("case",
+    "contact") and id: the others of these people are left alone (a merge gives
+    one record's number to the other's items, not to its own: work.merge)."""
+    if not people or (only is not None and not any(only.values())):
         return []
     moved: list[WorkItem] = []
     for model in (Case, Contact):
@@ -425,6 +434,8 @@ def items_back_to_the_phones(
             .exclude(no_number_to_call_q("person__"))
             .order_by("pk")
         )
+        if only is not None:
+            waiting = waiting.filter(pk__in=only.get(model.kind, ()))
         for item in waiting:
             _back_to_the_phones(item, source=source, user=user, now=now)
             moved.append(item)

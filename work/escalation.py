@@ -40,6 +40,7 @@ from staffing.models import StaffProfile, Tier
 
 from .access.escalations import may_reassign_escalation
 from .assignment import DEACTIVATED
+from .casework import items_back_to_the_phones
 from .effects import assignment_run_after_commit
 from .escalation_sql import area_team_shared, sweep_batch
 from .queues import called_as_case
@@ -735,6 +736,8 @@ SENT_BACK_WITH_NO_NUMBER = (
     "The national callers cannot phone them: give a new number, or close it with "
     "what your team did."
 )
+# Where a new number sent back came from, in their history and the audit trail.
+SENT_BACK_BY = "local team"
 
 
 @atomic_operation
@@ -758,7 +761,10 @@ def escalation_return(
 
     A new number replaces the person's phone; the one it replaces is kept in their
     history (source "local team") and, when they have no other number, as their
-    other number, so a mistyped number loses nothing.
+    other number, so a mistyped number loses nothing. Someone who had no number to
+    call has their other items waiting for their local team for want of one (their
+    case, while this is their contact, say) sent back to the phones with it
+    (work.casework.items_back_to_the_phones).
 
     Closed already: ClosedAlready, saying who closed it and how, `same` when it was
     this person's send back with this note (and this new number, if one is sent):
@@ -785,6 +791,7 @@ def escalation_return(
     detail: dict[str, object] = {"escalation": locked.pk, "outcome": "returned"}
     if new_phone:
         person = item.person
+        had_number = has_number_to_call(person)
         before = str(person.phone or "")
         person.phone = new_phone
         fields = ["phone", "updated_at"]
@@ -794,7 +801,7 @@ def escalation_return(
                 field="phone",
                 old_value=before,
                 new_value=str(person.phone),
-                source="local team",
+                source=SENT_BACK_BY,
                 at=now,
             )
             if not person.phone_alt:
@@ -803,6 +810,12 @@ def escalation_return(
             detail["phone"] = "changed"
         person.full_clean(exclude=["area", "language"])
         person.save(update_fields=fields)
+        if not had_number:
+            # Their items still waiting, not this one: it is with its team until
+            # returned below, with its own deadline and call.
+            items_back_to_the_phones(
+                people=[person.pk], source=SENT_BACK_BY, user=by, now=now
+            )
     item.mark_returned(
         now=now,
         escalate_due_at=CallRule.for_kind(item.kind).escalate_due_at(now),

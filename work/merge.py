@@ -39,6 +39,11 @@ merge moved gives the new date, and held-up texts go to the number or email kept
 A contact folded or joined into another says so in its audit trail, with who was
 working it, so that its page, opened again, can say where it went
 (`item_merged_into`).
+The cases and contacts still waiting of a record that had no number to call, due to
+their local team for want of one, are the phones' again when the one record has a
+number (`_to_the_phones`, by work.casework.items_back_to_the_phones): the call
+rule's deadline from the merge, a call due. Those of a record that always had one
+keep their deadlines.
 The pair is closed as merged and the merged record marked `merged_into` the
 survivor, so matching, the person search and the possible-duplicates list no longer
 see it. Its NHS number is cleared (the survivor has it, or the supervisor chose the
@@ -61,7 +66,10 @@ unless changed since), the areas of the contacts that followed the
 survivor (those still to be reached) and the pairs as they were, and reopens the
 pair. The texts and online links written while the records were one go to
 whoever's case or contact they are about; the texts the merge withdrew are queued
-again, their links working again (`_texts_back`).
+again, their links working again (`_texts_back`). The items the merge sent back to
+the phones take back the deadline and next call they had, while still waiting and
+their record has no number again (`_phones_undo`): due to their local team, as
+before the merge.
 It is refused while either record is under a legal hold, when the survivor's
 details have changed or a case or contact has arrived for them since the merge
 (`_refuse_if_changed_since`), and when a contact a fold gave progress to, or an
@@ -103,14 +111,14 @@ from rows.retry import atomic_operation
 
 from .access.actor import Actor
 from .assignment import item_release
-from .casework import WAITING
+from .casework import WAITING, items_back_to_the_phones
 from .contact_area import contacts_follow_people
 from .effects import assignment_run_after_commit
 from .errors import WorkRefused
 from .intake import episode_case, episode_cases
 from .isolation import contacts_follow_own_cases
 from .online import is_mobile, link_text_redate, reachable_by_message
-from .rules import contact_isolation_ends_on
+from .rules import contact_isolation_ends_on, has_number_to_call, no_number_to_call_q
 
 # The fields a supervisor chooses between, and the columns each one carries (a
 # postcode brings its area and grid position).
@@ -648,6 +656,10 @@ def _merge(
     merged.merged_into = survivor
     merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
     survivor.save(update_fields=[*COLUMNS, "updated_at"])
+    # Told apart before the rows move: the items of a record with no number to call.
+    given_a_number = _items_given_a_number(
+        survivor=survivor, before=before, merged=merged
+    )
 
     # The rows: whatever points at the merged person, then their contacts.
     moved = [
@@ -693,6 +705,9 @@ def _merge(
         }
         for change in contacts_follow_own_cases(people=[survivor.pk], by=by, now=now)
     ]
+    # Theirs still waiting for want of a number (not folded or joined away): the
+    # phones' now that the one record has one.
+    phoned = _to_the_phones(given_a_number, survivor=survivor, by=by, now=now)
     # Their texts still to go: those of the contacts and cases that are no more
     # never go; the rest give the date the merge left and go where they are now.
     texts = _texts_follow(
@@ -721,6 +736,7 @@ def _merge(
         cases_kept=[[one.pk, other.pk] for one, other in cases.kept],
         texts=texts,
         pairs=_pairs_follow(pair, survivor=survivor, merged=merged, by=by, now=now),
+        phoned=phoned,
     )
     pair.status = PossibleDuplicate.Status.MERGED
     pair.decided_by = by
@@ -838,6 +854,115 @@ def _merge(
                 at=now,
             )
     return merge
+
+
+# --- a number for those who had none ---------------------------------------------
+
+# Where their number came from, in the audit trail (as in their change history).
+MERGE = "merge"
+
+
+def _items_given_a_number(
+    *, survivor: Person, before: Person, merged: Person
+) -> dict[str, list[int]]:
+    """The cases and contacts still to be reached of whichever record had no number
+    to call (work.rules.has_number_to_call: `before` is the survivor as it was),
+    when the merge leaves the survivor with one, by kind: read before the rows move,
+    while each record holds its own. Nothing when the survivor has no number, or
+    both records had one."""
+    if not has_number_to_call(survivor):
+        return {}
+    people = [
+        person.pk for person in (before, merged) if not has_number_to_call(person)
+    ]
+    if not people:
+        return {}
+    return {
+        model.kind: list(
+            model.objects.filter(
+                person_id__in=people, status__in=UNREACHED
+            ).values_list("pk", flat=True)
+        )
+        for model in (Case, Contact)
+    }
+
+
+def _to_the_phones(
+    items: dict[str, list[int]], *, survivor: Person, by, now: datetime
+) -> list[dict[str, Any]]:
+    """Those of `items` still waiting for their local team for want of a number
+    take their call rule's deadline from now, a call due (audited, an assignment
+    run asked for: work.casework.items_back_to_the_phones); the survivor's own items
+    that always had a number keep theirs. Each moved, with the deadline and next
+    call it had, for an undo (`_phones_undo`)."""
+    if not any(items.values()):
+        return []
+    had = {
+        (model.kind, pk): (due, call)
+        for model in (Case, Contact)
+        for pk, due, call in model.objects.select_for_update()
+        .filter(pk__in=items.get(model.kind, ()))
+        .order_by("pk")
+        .values_list("pk", "escalate_due_at", "next_attempt_at")
+    }
+    moved = items_back_to_the_phones(
+        people=[survivor.pk], source=MERGE, user=by, now=now, only=items
+    )
+    return [
+        {
+            "kind": item.kind,
+            "pk": item.pk,
+            "escalate_due_at": _json_value(had[item.kind, item.pk][0]),
+            "next_attempt_at": _json_value(had[item.kind, item.pk][1]),
+        }
+        for item in moved
+    ]
+
+
+def _phones_undo(
+    phoned: list[dict[str, Any]], *, merge: PersonMerge, by, now: datetime
+) -> None:
+    """Undo `_to_the_phones`: each item it moved takes back the deadline and next
+    call it had before the merge (due to its local team, at once or when its wait
+    for an answer online ends), audited, while it is still waiting (not reached,
+    escalated or closed since) and its record has no number to call again. Read
+    after the rows have gone back to their records."""
+    for model in (Case, Contact):
+        was = {one["pk"]: one for one in phoned if one["kind"] == model.kind}
+        waiting = (
+            model.objects.select_for_update(of=("self",))
+            .filter(
+                pk__in=was,
+                status__in=UNREACHED,
+                reached_at__isnull=True,
+                escalate_due_at__isnull=False,
+            )
+            .filter(no_number_to_call_q("person__"))
+            .order_by("pk")
+        )
+        for item in waiting:
+            one = was[item.pk]
+            set_to = item.escalate_due_at
+            item.escalate_due_at = parse_datetime(one["escalate_due_at"])
+            item.next_attempt_at = (
+                parse_datetime(one["next_attempt_at"])
+                if one["next_attempt_at"]
+                else None
+            )
+            item.save(update_fields=["escalate_due_at", "next_attempt_at"])
+            audit_record(
+                user=by,
+                action=AuditEvent.Action.UPDATE,
+                obj=item,
+                detail={
+                    "merge": merge.pk,
+                    "phone": "merge undone",  # never the number itself in the trail
+                    "escalate_due_at": one["escalate_due_at"],
+                    "was_due_at": set_to.isoformat() if set_to else "",
+                    "next_attempt_at": one["next_attempt_at"] or "",
+                },
+                at=now,
+            )
 
 
 # --- their texts -----------------------------------------------------------------
@@ -1872,6 +1997,7 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     _rows_follow_their_items(survivor=survivor.pk, merged=merged.pk)
     _texts_back(snapshot.get("texts", {}), at=merge.at)
     _areas_back(snapshot.get("followed", []))
+    _phones_undo(snapshot.get("phoned", []), merge=merge, by=by, now=now)
     for was in snapshot["pairs"]:
         PossibleDuplicate.objects.filter(pk=was["id"]).update(
             person_a_id=was["person_a"],

@@ -66,6 +66,7 @@ from .casework import (
     VisitDetails,
     case_visit_add,
     contacts_add_many,
+    items_back_to_the_phones,
 )
 from .compiled import instances_compiled_once, rows_compiled_once
 from .effects import assignment_run_after_commit
@@ -1105,6 +1106,9 @@ def _taking_answers(case: Case) -> Iterator[None]:
 # A contact's postcode well formed but not in the directory: a typo, most likely.
 POSTCODE_NOT_FOUND = "We cannot find this postcode. Check it and enter it again."
 
+# Where a person's details came from, in their history and the audit trail.
+ONLINE = "online"
+
 # Said first to the local team when a contact asking for help also says so.
 CANNOT_STAY_HOME = "Says they cannot stay at home, and asked to be phoned."
 
@@ -1141,7 +1145,7 @@ def _place(contact: Contact, postcode: str, *, now: datetime) -> dict[str, Any]:
             field="postcode",
             old_value=before,
             new_value=located.postcode,
-            source="online",
+            source=ONLINE,
             at=now,
         ).pk
     person.postcode = located.postcode
@@ -1172,7 +1176,10 @@ def online_contact_answer(
     or cannot, and ask for no help: a call handler phones them now. A `phone` given
     (asked for when none is held) becomes theirs, to be called on, within the call
     rule's hours from now; with still no number to ring, their local team gets
-    them now. A postcode they
+    them now. Having had no number to call, their other items waiting for their
+    local team for want of one (their own case, say) are the phones' again
+    (items_back_to_the_phones), as is this contact's deadline when they ask to be
+    phoned. A postcode they
     give (where they are isolating) places them in an area, so support goes to the
     right local team; ValidationError if it is malformed or not in the postcode
     directory, and nothing is saved. `will_isolate` None: not asked (their time to
@@ -1197,6 +1204,7 @@ def online_contact_answer(
         contact.person.phone = phone
         contact.person.save(update_fields=["phone", "updated_at"])
         detail["phone"] = "added"  # never the number itself in the trail
+    number_added = not had_number and has_number_to_call(contact.person)
     if support:
         contact.note_reached_online(now=now)
         asked = support_detail(support, note)
@@ -1218,9 +1226,10 @@ def online_contact_answer(
     else:
         # A call is due now (in calling hours): they need someone to talk to. Had
         # they no number, the number they give now gives a call handler the call
-        # rule's time to reach them; still none, their local team is due now.
+        # rule's time to reach them (items_back_to_the_phones, below, with their
+        # other items); still none, their local team is due now.
         due: dict[str, Any] = {"next_attempt_at": calls_from(now)}
-        if not had_number:
+        if not had_number and not number_added:
             due["escalate_due_at"] = due_to_local_team_at(
                 contact.person,
                 CallRule.for_kind(contact.kind).escalate_due_at(now),
@@ -1228,6 +1237,13 @@ def online_contact_answer(
             )
         Contact.objects.filter(pk=contact.pk).update(**due)
         assignment_run_after_commit()
+    if number_added:
+        # After the answer: this contact, reached or with its local team by now, is
+        # left alone; asking to be phoned, its call is due now (above), and it takes
+        # the call rule's deadline here with the rest, audited once.
+        items_back_to_the_phones(
+            people=[contact.person_id], source=ONLINE, user=None, now=now
+        )
     locked_link.confirmed_at = now if will_isolate else None
     locked_link.support = support
     locked_link.submitted_at = now
