@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.test import TransactionTestCase
 
 from figures.capacity_selectors import forget_cached_forecasts
 from figures.weekly import forget_cached_figures
 from tests import factories as f
+from tests import fast_flush
 from work.pool_counts import forget_pool_count
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -119,9 +121,15 @@ def _fast_password_hashing(settings):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """A transactional test's flush empties the ONS areas the migration loaded; with
-    --reuse-db the next run would start without them, so put them back."""
+    --reuse-db the next run would start without them, so put them back. Then keep
+    every table's rows as they are now, for the transactional tests' teardowns to
+    put back in milliseconds (tests/fast_flush.py)."""
     with django_db_blocker.unblock():
         ensure_ons_areas()
+        fast_flush.keep_after_migrate()
+    original = fast_flush.install()
+    yield
+    TransactionTestCase._fixture_teardown = original  # type: ignore[method-assign]
 
 
 def ensure_ons_areas() -> None:
