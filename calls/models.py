@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -15,6 +17,31 @@ class Outcome(models.TextChoices):
     CALL_BACK = "call_back", "Asked to be called back"
     NEEDS_INTERPRETER = "needs_interpreter", "Needs an interpreter"
     SAFEGUARDING = "safeguarding", "Safeguarding concern"
+
+
+# A call's outcome logged by mistake (the wrong contact's "Reached", a voicemail
+# logged as "Reached") may be corrected for this long after the call
+# (work.calls.call_correct): long enough to notice it at a break or on reading back
+# the morning's calls, short enough that the next call and the deadline for the local
+# team it had are still ahead, or just behind, and the week it is counted in is
+# still open. Later, what was done is for the item's own route (its local team).
+CORRECTABLE_FOR = timedelta(hours=4)
+
+# The outcomes whose effect is the item's alone (its status, attempts, next call and
+# deadline, its reaching, its advice text): a call logged with one of them may be
+# corrected to another. A call back may be corrected (to what it was), but not
+# booked by a correction: it needs a time asked for on the call. A safeguarding
+# concern (escalated at once, supervisors emailed) and an interpreter needed (handed
+# on, their language recorded) have gone beyond the item: not corrected.
+CORRECTED_TO = (
+    Outcome.REACHED,
+    Outcome.NO_ANSWER,
+    Outcome.VOICEMAIL,
+    Outcome.WRONG_NUMBER,
+    Outcome.REFUSED,
+)
+CORRECTED_FROM = (*CORRECTED_TO, Outcome.CALL_BACK)
+CORRECTION_REASON_MAX = 1000
 
 
 class CallAttempt(models.Model):
@@ -53,10 +80,52 @@ class CallAttempt(models.Model):
     # The form (or API request, by its Idempotency-Key) the call was sent by: the same
     # one sent again (a double click, a retry after a timeout) is the same call.
     submission = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    # The item as the call found it and as it left it (WorkItem.call_state): a
+    # correction of its outcome puts the item back as it was before the call and
+    # applies the corrected outcome, but only while it is still as the call left it.
+    # Empty for calls logged before they were kept: those are not corrected.
+    item_before = models.JSONField(null=True, blank=True, editable=False)
+    item_after = models.JSONField(null=True, blank=True, editable=False)
+    # A correction of the outcome (work.calls.call_correct): `outcome` is then the
+    # corrected one, `corrected_from` the one logged first; who, when and why. The
+    # history shows both; the audit trail has the correction too.
+    corrected_from = models.CharField(
+        max_length=20, choices=Outcome.choices, blank=True, editable=False
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # No index: read with its call only. Accounts are deactivated, not deleted.
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
+    correction_reason = models.TextField(blank=True, editable=False)
+    # The form (or API request, by its Idempotency-Key) the correction was sent by:
+    # sent again, it is the correction made, not a second one.
+    correction_submission = models.UUIDField(
+        null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         ordering = ["-started_at"]
         constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(corrected_from="")
+                    & Q(corrected_at__isnull=True)
+                    & Q(corrected_by__isnull=True)
+                )
+                | (
+                    ~Q(corrected_from="")
+                    & Q(corrected_at__isnull=False)
+                    & Q(corrected_by__isnull=False)
+                ),
+                name="call_correction_whole",
+            ),
             models.CheckConstraint(
                 condition=(Q(case__isnull=False) & Q(contact__isnull=True))
                 | (Q(case__isnull=True) & Q(contact__isnull=False)),
@@ -81,6 +150,27 @@ class CallAttempt(models.Model):
     @property
     def item(self):
         return self.case or self.contact
+
+    @property
+    def outcome_logged(self) -> str:
+        """The outcome as the caller logged it, before any correction."""
+        return self.corrected_from or self.outcome
+
+    @property
+    def correctable_until(self) -> datetime:
+        return self.started_at + CORRECTABLE_FOR
+
+    @property
+    def may_be_corrected(self) -> bool:
+        """Whether its outcome may still be corrected, as far as the call itself
+        tells (not corrected yet, an outcome corrected, within CORRECTABLE_FOR, its
+        item's state kept): the operation asks the rest (work.calls)."""
+        return (
+            not self.corrected_from
+            and self.item_after is not None
+            and self.outcome in CORRECTED_FROM
+            and timezone.now() < self.correctable_until
+        )
 
 
 class Script(models.Model):

@@ -14,8 +14,8 @@ callers, and hold the row lock (see `locked()`).
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Self
+from datetime import UTC, datetime
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models, transaction
@@ -51,6 +51,33 @@ UNREACHED = (Status.NEW, Status.ASSIGNED)
 
 # A case whose work is done: completed by its caseworker, or closed.
 CASE_DONE = (Status.COMPLETED, Status.CLOSED)
+
+# What a call may change of an item (mark_called, and the escalation or hand-over its
+# outcome may bring), kept with each call as it found the item and as it left it
+# (WorkItem.call_state): a call's outcome corrected puts back the first and asks that
+# the item is still the second.
+CALL_STATE = (
+    "status",
+    "assignee_id",
+    "local_team_id",
+    "attempts",
+    "next_attempt_at",
+    "escalate_due_at",
+    "first_attempt_at",
+    "last_attempt_at",
+    "reached_at",
+    "reached_route",
+    "reached_tier",
+)
+_CALL_STATE_TIMES = frozenset(
+    {
+        "next_attempt_at",
+        "escalate_due_at",
+        "first_attempt_at",
+        "last_attempt_at",
+        "reached_at",
+    }
+)
 
 
 class WorkItemQuerySet(models.QuerySet):
@@ -226,6 +253,17 @@ class WorkItem(models.Model):
         assert transaction.get_connection().in_atomic_block, "lock inside atomic()"
         return type(self).objects.select_for_update().get(pk=self.pk)
 
+    def call_state(self) -> dict[str, Any]:
+        """What a call may change of the item (CALL_STATE), as JSON: times in UTC, so
+        the same moment is the same text however it was read."""
+        state: dict[str, Any] = {}
+        for name in CALL_STATE:
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                value = value.astimezone(UTC).isoformat()
+            state[name] = value
+        return state
+
     def _refuse(self, action: str) -> IllegalTransition:
         return IllegalTransition(
             f"This {self.kind} is {self.get_status_display().lower()}: "
@@ -314,6 +352,18 @@ class WorkItem(models.Model):
                 self.status = Status.NEW
             fields += ["assignee", "status"]
         self._save(*dict.fromkeys(fields))
+
+    def mark_call_undone(self, *, before: dict[str, Any]) -> None:
+        """Put the item back as a call found it (`before`, its call_state then): its
+        outcome was logged by mistake, and the corrected one is applied next, by the
+        call rules (work.calls.call_correct). Only while the item is still as that
+        call left it, which the operation has checked."""
+        for name in CALL_STATE:
+            value = before[name]
+            if name in _CALL_STATE_TIMES and value is not None:
+                value = datetime.fromisoformat(value)
+            setattr(self, name, value)
+        self._save(*(name.removesuffix("_id") for name in CALL_STATE))
 
     def mark_waiting_online(self, *, until: datetime) -> None:
         """Told by message with a link: no call is due before `until` (the pool

@@ -160,7 +160,9 @@ def people_pseudonymise(
     calls = escalations = actions = overrides = 0
     for item in ("case", "contact"):
         of_item = Q(**{f"{item}__person_id__in": family})
-        calls += CallAttempt.objects.filter(of_item).update(phone="", notes="")
+        calls += CallAttempt.objects.filter(of_item).update(
+            phone="", notes="", correction_reason=""
+        )
         escalations += Escalation.objects.filter(of_item).update(
             detail="", outcome_note=""
         )

@@ -22,12 +22,21 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from calls.models import CallAttempt, Outcome
+from calls.models import (
+    CORRECTABLE_FOR,
+    CORRECTED_FROM,
+    CORRECTED_TO,
+    CORRECTION_REASON_MAX,
+    CallAttempt,
+    Outcome,
+)
 from cases.errors import IllegalTransition
 from cases.models import Case
-from cases.workitem import WorkItem
+from cases.workitem import Status, WorkItem
+from clock.written import short_time_today
 from contacts.models import Contact
 from escalations.models import Escalation
+from notify.services import messages_withdraw
 from online.texts import long_date, say
 from people.models import Language, Message
 from rows.lease import lease_outlasting, sent_under_claim, unclaimed
@@ -36,11 +45,18 @@ from staffing.access import profile_of
 from staffing.selectors.members import supervisor_emails
 from staffing.services import call_review_queue_if_new_starter
 
+from .access.actor import Actor
 from .access.items import may_work_item
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .escalation import item_escalate
 from .online import person_told
-from .rules import after_call, call_problems, has_number_to_call, isolation_over
+from .rules import (
+    AfterCall,
+    after_call,
+    call_problems,
+    has_number_to_call,
+    isolation_over,
+)
 
 
 @dataclass
@@ -117,7 +133,7 @@ def logged_already(
         return None
     if outcome is not None and (
         call.caller_id != caller.pk
-        or call.outcome != outcome
+        or call.outcome_logged != outcome
         or call.call_back_at != (call_back_at if outcome == Outcome.CALL_BACK else None)
         or call.duration_seconds != duration_seconds
         or call.notes != notes
@@ -144,9 +160,7 @@ def logged_already(
         )
         logged.supervisors_told = sent or bool(supervisor_emails(call.caller))
     if call.outcome == Outcome.REACHED and isinstance(item, Contact):
-        logged.message = Message.objects.filter(
-            key=f"isolation_advice:contact:{item.pk}"
-        ).first()
+        logged.message = advice_of(item)
     return logged
 
 
@@ -265,27 +279,10 @@ def call_record(
             "person holding it, or a supervisor."
         )
     spoken = _language_needed(locked, outcome=outcome, language=language)
-    plan = after_call(
-        kind=locked.kind,
-        outcome=outcome,
-        attempts_before=locked.attempts,
-        escalate_due_at=locked.escalate_due_at,
-        now=now,
-        call_back_at=call_back_at,
+    before = locked.call_state()
+    plan = _outcome_applied(
+        locked, outcome=outcome, caller=caller, now=now, call_back_at=call_back_at
     )
-    # A concern heard on a call to someone reached meanwhile (they answered online
-    # while on the phone) or before is not a call attempt, but is never refused: it
-    # goes to the local team below.
-    if not (outcome == Outcome.SAFEGUARDING and locked.is_done_with):
-        locked.mark_called(
-            now=now,
-            reached=plan.reached,
-            back_to_pool=plan.back_to_pool,
-            next_attempt_at=plan.next_attempt_at,
-            escalate_due_at=plan.escalate_due_at,
-            caller_tier=_tier_of(caller) if plan.reached else None,
-            counts_attempt=plan.counts_attempt,
-        )
     person = locked.person
     call = CallAttempt.objects.create(
         **{locked.kind: locked},
@@ -297,6 +294,8 @@ def call_record(
         outcome=outcome,
         call_back_at=call_back_at if outcome == Outcome.CALL_BACK else None,
         notes=notes,
+        item_before=before,
+        item_after=locked.call_state(),
     )
     audit_record(
         user=by or caller,
@@ -339,14 +338,399 @@ def call_record(
                 caller_id=caller.pk,
             )
     if outcome == Outcome.REACHED and advised_when_reached(locked, now=now):
-        # Once per contact: a second "reached" call returns the first text.
-        logged.message = person_told(
-            locked,
-            key=f"isolation_advice:contact:{locked.pk}",
-            body_of=lambda language: isolation_advice_text(locked, language),
-        )
+        logged.message = advice_queued(locked)
     item.refresh_from_db()
     return logged
+
+
+def _outcome_applied(
+    item: WorkItem,
+    *,
+    outcome: str,
+    caller,
+    now: datetime,
+    call_back_at: datetime | None = None,
+) -> AfterCall:
+    """The call rules' plan for a call with this outcome at `now`, applied to the
+    (locked) item: a call logged, or a call's outcome corrected (call_correct),
+    which applies the corrected outcome as if it had been logged at the call's
+    time. Raises IllegalTransition for a call back with no time ahead."""
+    plan = after_call(
+        kind=item.kind,
+        outcome=outcome,
+        attempts_before=item.attempts,
+        escalate_due_at=item.escalate_due_at,
+        now=now,
+        call_back_at=call_back_at,
+    )
+    # A concern heard on a call to someone reached meanwhile (they answered online
+    # while on the phone) or before is not a call attempt, but is never refused: it
+    # goes to the local team (call_record).
+    if not (outcome == Outcome.SAFEGUARDING and item.is_done_with):
+        item.mark_called(
+            now=now,
+            reached=plan.reached,
+            back_to_pool=plan.back_to_pool,
+            next_attempt_at=plan.next_attempt_at,
+            escalate_due_at=plan.escalate_due_at,
+            caller_tier=_tier_of(caller) if plan.reached else None,
+            counts_attempt=plan.counts_attempt,
+        )
+    return plan
+
+
+def advice_key(item: WorkItem) -> str:
+    """The event of the isolation advice a contact reached is sent: one per contact
+    (a second "reached" call is told the first text), and a new one after each
+    "Reached" corrected away (its text withdrawn, or gone), so reaching them in
+    earnest later sends the advice again."""
+    base = f"isolation_advice:contact:{item.pk}"
+    undone = CallAttempt.objects.filter(
+        **{item.kind: item}, corrected_from=Outcome.REACHED
+    ).count()
+    return f"{base}:{undone}" if undone else base
+
+
+def advice_queued(item: WorkItem) -> Message | None:
+    """Queue the isolation advice of a contact reached (advice_key: once)."""
+    return person_told(
+        item,
+        key=advice_key(item),
+        body_of=lambda language: isolation_advice_text(item, language),
+    )
+
+
+def advice_of(item: WorkItem) -> Message | None:
+    """The isolation advice queued for this contact's reaching, if any."""
+    return Message.objects.filter(key=advice_key(item)).first()
+
+
+# --- correcting a call's outcome -----------------------------------------------------
+
+
+class CorrectionRefused(IllegalTransition):
+    """The call's outcome may not be corrected now: why, in words."""
+
+
+@dataclass
+class CallCorrected:
+    """What correcting a call's outcome did, for the page or the API to tell."""
+
+    call: CallAttempt
+    # The isolation advice of a "Reached" corrected away: withdrawn before it went,
+    # or gone already (the person has it: tell them it does not apply).
+    advice_withdrawn: Message | None = None
+    advice_gone: Message | None = None
+    message: Message | None = None  # the advice queued for a correction to "Reached"
+    repeated: bool = False  # the same submission sent again: the correction made
+
+
+def _not_theirs(call: CallAttempt, by) -> str | None:
+    """Why `by` may not correct this call's outcome, whatever its state; None when
+    they may: the member of staff who made the call, or a supervisor of a national
+    team of the caller's tier (an administrator too). An integration does not:
+    its person says what the call was."""
+    actor = Actor.of(by)
+    if actor.client:
+        return (
+            "A call's outcome is corrected by the member of staff who made the call, "
+            "or a supervisor of their tier, signed in: not by an integration."
+        )
+    if actor.profile is not None and by.pk == call.caller_id:
+        return None
+    if actor.is_admin or (
+        actor.is_national_supervisor and actor.tier == _tier_of(call.caller)
+    ):
+        return None
+    return (
+        f"Only {_who(call.caller)}, who made the call, or a supervisor of their tier "
+        "may correct its outcome."
+    )
+
+
+# How an item moved on since a call, in words, by the status it has now.
+_MOVED_ON: dict[str, str] = {
+    Status.ESCALATED: "gone to its local team",
+    Status.CLOSED: "been closed",
+    Status.COMPLETED: "been completed",
+}
+
+
+def _changed_since(item: WorkItem, after: dict) -> str:
+    """How the item has moved on since the call left it as `after`, in words."""
+    now = item.call_state()
+    if item.status in _MOVED_ON and now["status"] != after["status"]:
+        return f"it has {_MOVED_ON[item.status]}"
+    if now["reached_at"] != after["reached_at"] or (
+        now["reached_route"] != after["reached_route"]
+    ):
+        return f"it has been reached {item.reached_how}"
+    if now["assignee_id"] != after["assignee_id"]:
+        if item.assignee_id is None:
+            return "it has gone back to the pool"
+        return "it has been given to someone else"
+    if now["status"] != after["status"]:
+        return f"it has become “{item.get_status_display().lower()}”"
+    return "its next call or its deadline has been changed"
+
+
+# Why a call with these outcomes is not corrected: its effect went beyond the item.
+_NOT_CORRECTED: dict[str, str] = {
+    Outcome.SAFEGUARDING: "the concern has gone to the local team",
+    Outcome.NEEDS_INTERPRETER: "they have been handed on for an interpreter",
+}
+
+
+def correction_refusal(call: CallAttempt, item: WorkItem, *, by, now: datetime) -> str:
+    """Why this call's outcome may not be corrected by `by` now, in words; "" when
+    it may. `item` is the call's, as read now (locked, by the operation).
+
+    Only the item's last call, within CORRECTABLE_FOR of it, and only while nothing
+    has happened to the item since that rests on it: it is still as the call left it
+    (not escalated, completed or closed, reached by no other route, not handed to
+    anyone else), and nothing more has been recorded on it (an assessment, an
+    answer online)."""
+    if (refusal := _not_theirs(call, by)) is not None:
+        return refusal
+    if call.corrected_from:
+        at = short_time_today(call.corrected_at or now, now)
+        return (
+            "Its outcome was corrected already, from "
+            f"“{call.get_corrected_from_display()}” to "
+            f"“{call.get_outcome_display()}”, at {at}."
+        )
+    if call.outcome not in CORRECTED_FROM:
+        why = _NOT_CORRECTED.get(call.outcome, "")
+        return (
+            f"A call logged as “{call.get_outcome_display()}” is not corrected: {why}."
+        )
+    if call.item_before is None or call.item_after is None:
+        return (
+            "This call was logged before the service kept what a call changed, so its "
+            "outcome cannot be corrected."
+        )
+    if now >= call.correctable_until:
+        hours = int(CORRECTABLE_FOR.total_seconds() // 3600)
+        return (
+            f"A call's outcome may be corrected for {hours} hours after the call: "
+            f"this one until {short_time_today(call.correctable_until, now)}. Ask "
+            "their local team, or your supervisor, what to do now."
+        )
+    later = CallAttempt.objects.filter(**{item.kind: item}).filter(
+        Q(started_at__gt=call.started_at)
+        | Q(started_at=call.started_at, pk__gt=call.pk)
+    )
+    if later.exists():
+        return (
+            f"A later call to this {item.kind} is logged: only the outcome of the "
+            "last call may be corrected."
+        )
+    if item.call_state() != call.item_after:
+        return (
+            f"Since the call, {_changed_since(item, call.item_after)}: what was done "
+            "rests on the outcome logged, so it cannot be corrected now."
+        )
+    recorded = (
+        AuditEvent.objects.filter(
+            object_type=item._meta.label_lower,
+            object_id=str(item.pk),
+            at__gt=call.started_at,
+        )
+        .exclude(action=AuditEvent.Action.VIEW)
+        .first()
+    )
+    if recorded is not None:
+        return (
+            f"Since the call, more has been recorded on this {item.kind} "
+            f"({recorded.get_action_display().lower()} at "
+            f"{short_time_today(recorded.at, now)}): it rests on the outcome logged, "
+            "so it cannot be corrected now."
+        )
+    return ""
+
+
+def _correction_problems(
+    call: CallAttempt, item: WorkItem, *, outcome: str, reason: str
+) -> dict[str, str]:
+    """What is wrong with a correction as entered, field by field."""
+    problems: dict[str, str] = {}
+    if outcome not in CORRECTED_TO:
+        offered = ", ".join(f"“{Outcome(o).label}”" for o in CORRECTED_TO)
+        problems["outcome"] = f"Choose what the call was: one of {offered}."
+    elif outcome == call.outcome:
+        problems["outcome"] = (
+            f"“{call.get_outcome_display()}” is the outcome logged: choose the one "
+            "the call had."
+        )
+    else:
+        problems.update(
+            call_problems(
+                outcome=outcome,
+                call_back_at=None,
+                notes=call.notes,
+                duration_seconds=call.duration_seconds,
+                now=call.started_at,
+                number_to_call=has_number_to_call(item.person),
+            )
+        )
+    if not reason.strip():
+        problems["reason"] = (
+            "Say why the outcome is corrected (such as “Logged on the wrong contact”)."
+        )
+    elif len(reason) > CORRECTION_REASON_MAX:
+        problems["reason"] = (
+            f"Keep the reason to {CORRECTION_REASON_MAX} characters or fewer."
+        )
+    return problems
+
+
+def corrected_already(
+    call: CallAttempt, *, submission: uuid.UUID, outcome: str, reason: str, by
+) -> CallCorrected | None:
+    """The correction made from `submission`, as made, or None. Raises
+    SubmissionReused when it differs from the one sent now (another call, outcome,
+    reason or person)."""
+    done = CallAttempt.objects.filter(correction_submission=submission).first()
+    if done is None:
+        return None
+    if (
+        done.pk != call.pk
+        or done.outcome != outcome
+        or done.correction_reason != reason
+        or done.corrected_by_id != by.pk
+    ):
+        raise SubmissionReused(
+            "This correction was sent before with different details (call, outcome "
+            "or reason), and the first one is the one made: nothing more was done."
+        )
+    corrected = CallCorrected(call=done, repeated=True)
+    item = done.item
+    if done.corrected_from == Outcome.REACHED and isinstance(item, Contact):
+        # The advice of the reaching corrected away: the key it was queued under.
+        base = f"isolation_advice:contact:{item.pk}"
+        undone = CallAttempt.objects.filter(
+            contact=item,
+            corrected_from=Outcome.REACHED,
+            corrected_at__lt=done.corrected_at,
+        ).count()
+        advice = Message.objects.filter(
+            key=f"{base}:{undone}" if undone else base
+        ).first()
+        if advice is not None and advice.status == Message.Status.SUPERSEDED:
+            corrected.advice_withdrawn = advice
+        elif advice is not None and advice.status in ADVICE_GONE:
+            corrected.advice_gone = advice
+    if done.outcome == Outcome.REACHED and isinstance(item, Contact):
+        corrected.message = advice_of(item)
+    return corrected
+
+
+# An advice text in these states has reached their phone or inbox, or may have.
+ADVICE_GONE = (Message.Status.SENT, Message.Status.DELIVERED)
+
+
+@atomic_operation
+def call_correct(
+    *,
+    call: CallAttempt,
+    outcome: str,
+    reason: str,
+    by,
+    now: datetime | None = None,
+    submission: uuid.UUID | None = None,
+) -> CallCorrected:
+    """Correct the outcome of the last call logged on a case or contact (the wrong
+    contact's "Reached", a voicemail logged as "Reached"): the item becomes what it
+    would have been had the corrected outcome been logged at the call's time (as it
+    was before the call, then the corrected outcome applied by the call rules, as
+    call_record applies one). The call keeps its record, marked corrected: from what
+    to what, by whom, when and why; audited.
+
+    A "Reached" corrected away withdraws the isolation advice text it queued if it
+    has not gone (one gone stays gone: the audit says so, and the caller is told);
+    a correction to "Reached" queues it. Refused (PermissionDenied) for anyone but
+    the caller or a supervisor of their tier, and (CorrectionRefused) as
+    correction_refusal says; ValidationError for an outcome not offered or no
+    reason. The item's lock is taken first, as call_record does: a correction and
+    a call (or two corrections) never both apply. `submission` sent again is the
+    correction made, answered as it was, not made twice.
+    """
+    now = now or timezone.now()
+    item = call.item
+    locked = item.locked()
+    call = CallAttempt.objects.select_related("caller").get(pk=call.pk)
+    if submission is not None and (
+        repeated := corrected_already(
+            call, submission=submission, outcome=outcome, reason=reason, by=by
+        )
+    ):
+        item.refresh_from_db()
+        return repeated
+    if (refusal := _not_theirs(call, by)) is not None:
+        raise PermissionDenied(refusal)
+    if refusal := correction_refusal(call, locked, by=by, now=now):
+        raise CorrectionRefused(refusal)
+    if problems := _correction_problems(call, locked, outcome=outcome, reason=reason):
+        raise ValidationError(problems)
+    logged_as = call.outcome
+    corrected = CallCorrected(call=call)
+    if logged_as == Outcome.REACHED and isinstance(locked, Contact):
+        # Read under the key it was queued by, before the call is marked corrected.
+        advice = advice_of(locked)
+        if advice is not None and messages_withdraw(
+            Message.objects.filter(pk=advice.pk),
+            reason="the call that reached them was corrected: they were not reached",
+        ):
+            advice.refresh_from_db()
+            corrected.advice_withdrawn = advice
+        elif advice is not None and advice.status in ADVICE_GONE:
+            corrected.advice_gone = advice
+    locked.mark_call_undone(before=call.item_before)
+    plan = _outcome_applied(
+        locked, outcome=outcome, caller=call.caller, now=call.started_at
+    )
+    if plan.reached and not locked.worked_after_reach and locked.assignee_id:
+        assignment_run_after_commit()  # the holder has a free slot
+    call.corrected_from = logged_as
+    call.outcome = outcome
+    call.call_back_at = None  # the corrected outcome is never a call back
+    call.corrected_at = now
+    call.corrected_by = by
+    call.correction_reason = reason
+    call.correction_submission = submission
+    call.item_after = locked.call_state()
+    call.save(
+        update_fields=[
+            "corrected_from",
+            "outcome",
+            "call_back_at",
+            "corrected_at",
+            "corrected_by",
+            "correction_reason",
+            "correction_submission",
+            "item_after",
+        ]
+    )
+    detail: dict[str, object] = {
+        "call": call.pk,
+        "corrected": {"from": logged_as, "to": outcome},
+        "reason": reason,
+        "caller": call.caller_id,
+    }
+    if corrected.advice_withdrawn is not None:
+        detail["advice"] = "withdrawn before it was sent"
+    elif corrected.advice_gone is not None:
+        detail["advice"] = (
+            f"already sent ({corrected.advice_gone.get_status_display().lower()}): "
+            "not withdrawn"
+        )
+    audit_record(
+        user=by, action=AuditEvent.Action.UPDATE, obj=locked, detail=detail, at=now
+    )
+    if outcome == Outcome.REACHED and advised_when_reached(locked, now=now):
+        corrected.message = advice_queued(locked)
+    item.refresh_from_db()
+    return corrected
 
 
 # A safeguarding alert still not sent this long after its escalation is sent by the

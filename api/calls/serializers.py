@@ -6,9 +6,8 @@ from datetime import datetime
 from django.utils import timezone
 from rest_framework import serializers
 
-from calls.models import CallAttempt, Outcome
-from people.models import Message
-from work.calls import CallLogged
+from calls.models import CORRECTED_TO, CORRECTION_REASON_MAX, CallAttempt, Outcome
+from work.calls import CallCorrected, CallLogged, advice_of
 from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_problems
 
 from ..access import staff_user_named
@@ -168,12 +167,8 @@ class CallLoggedSerializer(CallAttemptSerializer):
             return ""
         # The advice's own event (work.calls): the same whether this answer is the
         # first or a request sent again.
-        channel = (
-            Message.objects.filter(key=f"isolation_advice:contact:{call.contact_id}")
-            .values_list("channel", flat=True)
-            .first()
-        )
-        return channel or ""
+        advice = advice_of(call.contact)
+        return advice.channel if advice is not None else ""
 
     def get_escalated_to(self, call: CallAttempt) -> str | None:
         escalation = self.context["logged"].escalation
@@ -191,3 +186,66 @@ class CallLoggedSerializer(CallAttemptSerializer):
 def call_logged_answer(logged: CallLogged) -> dict:
     """The API's answer to a call logged, or to one sent again on its key."""
     return CallLoggedSerializer(logged.call, context={"logged": logged}).data
+
+
+class CallCorrectionInSerializer(StrictSerializer):
+    """The outcome a call really had, and why the one logged is corrected; a key it
+    does not define is refused, not dropped."""
+
+    outcome = serializers.ChoiceField(
+        choices=[(outcome.value, outcome.label) for outcome in CORRECTED_TO],
+        help_text="The outcome the call had. A call back is not booked by a "
+        "correction (log a new call), nor a concern or an interpreter raised.",
+    )
+    reason = serializers.CharField(
+        max_length=CORRECTION_REASON_MAX,
+        help_text="Why the outcome logged is corrected (such as “Logged on the wrong "
+        "contact”); kept with the call.",
+        error_messages={
+            "required": "Say why the outcome is corrected.",
+            "blank": "Say why the outcome is corrected.",
+        },
+    )
+
+
+class CallCorrectedSerializer(CallAttemptSerializer):
+    """A call whose outcome was corrected: `outcome` is the corrected one,
+    `corrected_from` the one logged first; and what became of the isolation advice
+    of a "reached" corrected away. Drawn from what the correction did
+    (work.calls.CallCorrected), given as `corrected` in its context."""
+
+    corrected_from = serializers.CharField(read_only=True)
+    corrected_by = serializers.IntegerField(source="corrected_by_id", read_only=True)
+    advice = serializers.SerializerMethodField(
+        help_text='A contact\'s "reached" corrected away: withdrawn (its isolation '
+        "advice had not gone, and never will), sent (it had gone already: it stays "
+        'sent); a correction to "reached": queued; blank otherwise.'
+    )
+
+    class Meta(CallAttemptSerializer.Meta):
+        fields = [
+            *CallAttemptSerializer.Meta.fields,
+            "corrected_from",
+            "corrected_at",
+            "corrected_by",
+            "correction_reason",
+            "advice",
+        ]
+        read_only_fields = fields
+
+    def get_advice(self, call: CallAttempt) -> str:
+        corrected: CallCorrected = self.context["corrected"]
+        if corrected.advice_withdrawn is not None:
+            return "withdrawn"
+        if corrected.advice_gone is not None:
+            return "sent"
+        if corrected.message is not None:
+            return "queued"
+        return ""
+
+
+def call_corrected_answer(corrected: CallCorrected) -> dict:
+    """The API's answer to a correction, or to one sent again on its key."""
+    return CallCorrectedSerializer(
+        corrected.call, context={"corrected": corrected}
+    ).data

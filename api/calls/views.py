@@ -9,11 +9,17 @@ from typing import Any
 import django_filters as filters
 from django.db.models.functions import Coalesce
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from audit.services import audit_list_view, audit_view
 from calls.models import CallAttempt, Outcome
@@ -21,7 +27,8 @@ from cases.models import Case
 from cases.workitem import WorkItem
 from contacts.models import Contact
 from work.access.calls import calls_visible_to, get_call_for
-from work.calls import SubmissionReused, call_on_file, call_record
+from work.access.items import items_visible_to
+from work.calls import SubmissionReused, call_correct, call_on_file, call_record
 
 from ..access import actor_of, api_client_of
 from ..errors import IdempotencyKeyReused
@@ -30,7 +37,10 @@ from ..pagination import LatestCallFirstPagination
 from ..permissions import CaseworkScope
 from .serializers import (
     CallAttemptSerializer,
+    CallCorrectedSerializer,
+    CallCorrectionInSerializer,
     CallInSerializer,
+    call_corrected_answer,
     call_logged_answer,
 )
 
@@ -223,3 +233,101 @@ def idempotency_submission(request: Request, about: str) -> uuid.UUID | None:
             }
         )
     return uuid.uuid5(IDEMPOTENCY, f"{request.user.pk}:{about}:{key}")
+
+
+CORRECTION_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Any text of yours (at most 255 characters), new for each "
+    "correction: the request sent again with the same key (a retry after a timeout) "
+    "is answered with the correction made the first time, and nothing is done twice. "
+    "The same key sent with a different correction is a 422.",
+)
+
+
+class CallCorrectionView(APIView):
+    """Correct the outcome of the last call logged on a case or contact (the wrong
+    contact's "reached", a voicemail logged as "reached"), through the same
+    operation as the page (work.calls.call_correct)."""
+
+    permission_classes = [CaseworkScope]
+    model: type[Case] | type[Contact] = Contact
+
+    @extend_schema(
+        request=CallCorrectionInSerializer,
+        parameters=[CORRECTION_KEY_PARAMETER],
+        responses={
+            201: CallCorrectedSerializer,
+            200: OpenApiResponse(
+                CallCorrectedSerializer,
+                description="Sent again with the same Idempotency-Key: the "
+                "correction made the first time (header Idempotent-Replayed: true).",
+            ),
+            403: OpenApiResponse(
+                description="Only the member of staff who made the call, or a "
+                "supervisor of their tier, signed in, corrects its outcome."
+            ),
+            409: OpenApiResponse(
+                description="The outcome may not be corrected now, and `detail` "
+                "says why: not the last call, more than 4 hours after it, corrected "
+                "already, or the item has moved on since (escalated, completed, "
+                "given to someone else)."
+            ),
+            422: OpenApiResponse(
+                description="The Idempotency-Key was used for a different "
+                "correction: nothing was done."
+            ),
+        },
+    )
+    def post(self, request: Request, pk: str, call_id: str) -> Response:
+        """The call's outcome corrected: the case or contact becomes what it would
+        have been had the corrected outcome been logged (its status, attempts, next
+        call, deadline, reaching), the call is kept, marked corrected, and a
+        contact's isolation advice not sent yet is withdrawn. 201 with the call."""
+        # A body the API cannot read is a 400 first, whatever the address names.
+        data = request.data
+        call = self._call_on_item(request, pk, call_id)
+        submission = idempotency_submission(request, f"correction:{call.pk}")
+        serializer = CallCorrectionInSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            corrected = call_correct(
+                call=call,
+                outcome=serializer.validated_data["outcome"],
+                reason=serializer.validated_data["reason"],
+                by=request.user,
+                submission=submission,
+            )
+        except SubmissionReused as exc:
+            raise IdempotencyKeyReused(str(exc)) from None
+        if corrected.repeated:
+            response = Response(call_corrected_answer(corrected))
+            response["Idempotent-Replayed"] = "true"
+            return response
+        return Response(
+            call_corrected_answer(corrected), status=status.HTTP_201_CREATED
+        )
+
+    def _call_on_item(self, request: Request, pk: str, call_id: str) -> CallAttempt:
+        """The call on the item `pk` when the asker may see the item, else 404; on
+        one they may no longer see only when this request's key corrected the call
+        already (the answer to a retry)."""
+        kind = self.model._meta.model_name
+        try:
+            visible = items_visible_to(actor_of(request), self.model).filter(pk=pk)
+            seen = visible.exists()
+        except (ValueError, TypeError, OverflowError):
+            seen = False
+        try:
+            call = CallAttempt.objects.get(pk=call_id, **{f"{kind}_id": pk})
+        except (CallAttempt.DoesNotExist, ValueError, TypeError, OverflowError):
+            # Of an item they may not see: as if there were no such item.
+            raise Http404(
+                "No such call attempt." if seen else f"No such {kind}."
+            ) from None
+        if not seen:
+            submission = idempotency_submission(request, f"correction:{call.pk}")
+            if submission is None or call.correction_submission != submission:
+                raise Http404(f"No such {kind}.")
+        return call

@@ -13,7 +13,7 @@ from django.forms.boundfield import BoundField
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from calls.models import Outcome
+from calls.models import CORRECTED_TO, CORRECTION_REASON_MAX, Outcome
 from work.rules import (
     CALL_LONGEST,
     CALL_NOTES_MAX,
@@ -136,3 +136,31 @@ def typed_call(data: Any) -> dict[str, str]:
         for name in ("outcome", "call_back_at", "duration_minutes", "notes", "language")
         if data.get(name)
     }
+
+
+class CallCorrectionForm(forms.Form):
+    """The outcome a call really had, and why the one logged is corrected
+    (work.calls.call_correct)."""
+
+    outcome = forms.ChoiceField(
+        label="What was the call?",
+        choices=[(outcome.value, outcome.label) for outcome in CORRECTED_TO],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the outcome the call had."},
+    )
+    reason = forms.CharField(
+        label="Why is the outcome corrected?",
+        help_text="Such as “Logged on the wrong contact” or “It was their "
+        "voicemail”. Kept with the call and shown in its history.",
+        max_length=CORRECTION_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        # Checked, with its words, by the operation: blank or spaces alike.
+        required=False,
+    )
+    # This form's own: sent twice, it is one correction.
+    submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("submission", uuid.uuid4())

@@ -9,30 +9,43 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from calls.models import Outcome
+from audit.services import audit_view
+from calls.models import CallAttempt, Outcome
 from calls.selectors import articles_matching
 from cases.errors import IllegalTransition
+from cases.models import Case
 from cases.workitem import Route, Status, WorkItem
 from clock.written import short_time, short_time_today
+from contacts.models import Contact
 from online.models import OnlineLink
 from online.texts import long_date
+from people.models import Message
 from people.phone_field import national_text
 from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Tier
+from work.access.cases import get_case_for
+from work.access.contacts import get_contact_for
 from work.assignment import interpreter_speakers
-from work.calls import CallLogged, call_record
+from work.calls import (
+    CallCorrected,
+    CallLogged,
+    call_correct,
+    call_record,
+    correction_refusal,
+)
 from work.online import online_progress
 from work.rules import closed_when_due, isolation_over
 
-from .call_forms import CallLogForm
+from .call_forms import CallCorrectionForm, CallLogForm
+from .taken import whereabouts
 
 
 def user_tier(user) -> int | None:
@@ -282,3 +295,126 @@ def log_call(
     if request.htmx:
         return render_panel(form, "")
     return render_page(form)
+
+
+def call_corrected_text(corrected: CallCorrected, item: WorkItem) -> str:
+    """What the correction did, and what now follows from the corrected outcome, as
+    a call logged with it is told (call_logged_text)."""
+    call = corrected.call
+    text = (
+        f"Corrected from “{call.get_corrected_from_display()}” to "
+        f"“{call.get_outcome_display()}”."
+    )
+    logged = call_logged_text(CallLogged(call=call, message=corrected.message), item)
+    follows = logged.partition(". ")[2]  # past "Logged: no answer."
+    if follows:
+        text += f" {follows}"
+    if corrected.advice_withdrawn is not None:
+        text += " The isolation advice text was withdrawn before it was sent."
+    elif corrected.advice_gone is not None:
+        text += (
+            " The isolation advice text had already been sent to "
+            f"{_advice_to(corrected.advice_gone)}: when they are reached, tell them "
+            "the date they stay at home until."
+        )
+    return text
+
+
+def _advice_to(message: Message) -> str:
+    if message.channel == "email":
+        return message.to
+    return national_text(message.to)
+
+
+CORRECTION_PAGE = "calls/call_correction.html"
+
+
+def correct_call(request: HttpRequest, item: WorkItem, call_id: int) -> HttpResponse:
+    """The page correcting the outcome of the last call logged on a case or contact
+    (work.calls.call_correct): drawn with the call and the form, or with why it may
+    not be corrected; a refusal on sending is told above the form, what was typed
+    kept. Done, back to the item's page, told what changed."""
+    call = get_object_or_404(
+        CallAttempt.objects.select_related("caller"), **{item.kind: item}, pk=call_id
+    )
+    page_url = reverse(f"{item.kind}s:detail", args=[item.pk]) + "#call-panel"
+    form = CallCorrectionForm(request.POST or None)
+    refusal = ""
+    if request.method == "GET":
+        audit_view(user=request.user, obj=item, via="page")
+        refusal = correction_refusal(call, item, by=request.user, now=timezone.now())
+    elif form.is_valid():
+        d = form.cleaned_data
+        try:
+            corrected = call_correct(
+                call=call,
+                outcome=d["outcome"],
+                reason=d["reason"],
+                by=request.user,
+                submission=d.get("submission"),
+            )
+        except (IllegalTransition, PermissionDenied) as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            for name, problems in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, problems)
+        else:
+            messages.success(request, call_corrected_text(corrected, item))
+            return redirect(page_url)
+        call.refresh_from_db()
+    return TemplateResponse(
+        request,
+        CORRECTION_PAGE,
+        {
+            "item": item,
+            "person": item.person,
+            "call": call,
+            "form": form,
+            "refusal": refusal,
+            "back": page_url,
+        },
+    )
+
+
+def _gone_from_them(
+    request: HttpRequest, model: type[Case] | type[Contact], pk: int, call_id: int
+) -> HttpResponse:
+    """A call of theirs on an item they may no longer see (the sweep took it to its
+    local team, a supervisor gave it to someone else): told where it is, and that
+    the outcome is not corrected, on their queue. Anyone else: 404."""
+    item = model.objects.select_related("local_team", "assignee").filter(pk=pk).first()
+    if (
+        item is None
+        or not CallAttempt.objects.filter(
+            pk=call_id, caller=request.user, **{item.kind: item}
+        ).exists()
+    ):
+        raise Http404(f"No such {model._meta.verbose_name}.")
+    messages.error(
+        request,
+        f"The call's outcome was not corrected. {whereabouts(item, item.kind)} Ask "
+        "a supervisor of your tier if it still needs correcting.",
+    )
+    return redirect(reverse("cases:queue"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_call_correction(request: HttpRequest, pk: int, call_id: int) -> HttpResponse:
+    try:
+        case = get_case_for(request.user, pk)
+    except Http404:
+        return _gone_from_them(request, Case, pk, call_id)
+    return correct_call(request, case, call_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_call_correction(
+    request: HttpRequest, pk: int, call_id: int
+) -> HttpResponse:
+    try:
+        contact = get_contact_for(request.user, pk)
+    except Http404:
+        return _gone_from_them(request, Contact, pk, call_id)
+    return correct_call(request, contact, call_id)

@@ -11,6 +11,11 @@ case_urls = (
         path("work/next/", cases.next_item, name="next"),
         path("cases/<int:pk>/", cases.case_detail, name="detail"),
         path("cases/<int:pk>/calls/", cases.case_call, name="call"),
+        path(
+            "cases/<int:pk>/calls/<int:call_id>/correction/",
+            calls.case_call_correction,
+            name="call_correction",
+        ),
         path("cases/<int:pk>/assessment/", cases.case_assessment, name="assessment"),
         path("cases/<int:pk>/contacts/", cases.case_contacts, name="contacts"),
         path("cases/<int:pk>/visits/", cases.case_visit, name="visit"),
@@ -30,6 +35,11 @@ contact_urls = (
     [
         path("contacts/<int:pk>/", contacts.contact_detail, name="detail"),
         path("contacts/<int:pk>/calls/", contacts.contact_call, name="call"),
+        path(
+            "contacts/<int:pk>/calls/<int:call_id>/correction/",
+            calls.contact_call_correction,
+            name="call_correction",
+        ),
         path(
             "contacts/<int:pk>/isolation/",
             isolation.contact_isolation,

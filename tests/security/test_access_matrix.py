@@ -185,6 +185,10 @@ def _build_world() -> SimpleNamespace:
     )
     w.call = f.CallAttemptFactory(contact=w.contact, caller=ch.user)
     w.call_other = f.CallAttemptFactory(contact=w.contact_other, caller=ch2.user)
+    w.case_call = f.CallAttemptFactory(case=w.case, contact=None, caller=cw.user)
+    w.case_call_other = f.CallAttemptFactory(
+        case=w.case_other, contact=None, caller=cw2.user
+    )
 
     # Possible duplicates: each case's person and a look-alike in the same area.
     def pair(one, other):
@@ -335,6 +339,8 @@ def objects_for(w, kind: str, role: str) -> tuple[Any, Any]:
         "case": (w.case, w.case_other),
         "contact": (w.contact, w.contact_other),
         "call": (w.call, w.call_other),
+        "contact_call": (w.call, w.call_other),
+        "case_call": (w.case_call, w.case_call_other),
         "escalation": (w.escalation, w.escalation_other),
         "cluster": (w.cluster, w.cluster_other),
         "person": (w.case.person, w.case_other.person),
@@ -354,6 +360,8 @@ MISSING_IS_404 = {
     "case",
     "contact",
     "call",
+    "contact_call",
+    "case_call",
     "escalation",
     "cluster",
     "person",
@@ -373,6 +381,10 @@ def url_of(row: Row, obj: Any = None, *, pk: int | None = None) -> str:
     key = pk if pk is not None else obj.pk
     if row.kind.startswith("admin_"):
         return reverse(row.name, kwargs={"object_id": key})
+    if row.kind in ("case_call", "contact_call"):
+        # A call on its item: /<item>/<pk>/calls/<call_id>/...; a missing id both.
+        item = key if obj is None else (obj.case_id or obj.contact_id)
+        return reverse(row.name, kwargs={"pk": item, "call_id": key})
     return reverse(row.name, kwargs={"pk": key})
 
 
