@@ -193,6 +193,20 @@ def _onset_revised(case: Case, *, by, now: datetime) -> Message | None:
     return case_onset_revised(case=case, by=_user(by), now=now)
 
 
+def isolation_after_onset(case: Case, onset: date | None) -> date:
+    """The case's end date once its symptom onset is `onset` (None: no symptoms,
+    counted from the test): the rule's date from it, unless a clinician's override
+    stands against it (work.rules.isolation_after_fact). What saving the risk
+    assessment gives, for the page to ask about before it saves."""
+    return isolation_after_fact(
+        current=case.isolation_ends_on,
+        computed=case_isolation_ends_on(
+            symptom_onset=onset, specimen_date=case.specimen_date
+        ),
+        overridden=IsolationChange.objects.of_item(case).overrides().exists(),
+    )
+
+
 @atomic_operation
 def case_assessment_record(
     *,
@@ -233,14 +247,8 @@ def case_assessment_record(
     if onset != locked.symptom_onset:
         was = locked.isolation_ends_on
         changed["replaced_onset"] = str(locked.symptom_onset or "")
+        locked.isolation_ends_on = isolation_after_onset(locked, onset)
         locked.symptom_onset = onset
-        locked.isolation_ends_on = isolation_after_fact(
-            current=was,
-            computed=case_isolation_ends_on(
-                symptom_onset=onset, specimen_date=locked.specimen_date
-            ),
-            overridden=IsolationChange.objects.of_item(locked).overrides().exists(),
-        )
         locked.save(update_fields=["symptom_onset", "isolation_ends_on"])
         changed["isolation_ends_on"] = locked.isolation_ends_on.isoformat()
         changed["replaced"] = was.isoformat()

@@ -14,9 +14,15 @@ from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
 from cases.models import Case, RiskAssessment, SettingKind
-from work.casework import ASSESSED, AssessmentDetails, DrawnFrom, VisitDetails
+from work.casework import (
+    ASSESSED,
+    AssessmentDetails,
+    DrawnFrom,
+    VisitDetails,
+    isolation_after_onset,
+)
 from work.result_rules import symptom_onset_problem
-from work.rules import case_isolation_ends_on, isolation_over, visit_date_problem
+from work.rules import isolation_over, visit_date_problem
 
 from ..typed import typed_value
 
@@ -156,13 +162,16 @@ class AssessmentForm(forms.ModelForm):
         (work.isolation.case_onset_revised). A slip of the date (24 November for 4
         December) is asked about first; saved again with the box ticked, it stands.
         "" when there is nothing to ask."""
-        onset = data.get("symptom_onset")
-        if onset is None or onset == self.case.symptom_onset:
+        if "symptom_onset" in self.errors:
+            return ""  # a date to put right first
+        # The onset the save records: none once symptoms are unticked (counted
+        # from the test), whatever the date box still holds.
+        onset = data.get("symptom_onset") if data.get("symptomatic") else None
+        if onset == self.case.symptom_onset:
             return ""
         today = timezone.localdate()
-        ends_on = case_isolation_ends_on(
-            symptom_onset=onset, specimen_date=self.case.specimen_date
-        )
+        # The date the save gives: a clinician's override may stand against it.
+        ends_on = isolation_after_onset(self.case, onset)
         if not isolation_over(ends_on, today=today) or isolation_over(
             self.case.isolation_ends_on, today=today
         ):
@@ -170,11 +179,16 @@ class AssessmentForm(forms.ModelForm):
         self.asks_onset_ends_past = True
         if data.get("onset_ends_past"):
             return ""
+        counted = (
+            f"With symptoms from {onset:%-d %B %Y}"
+            if onset is not None
+            else f"With no symptoms, counted from their test on "
+            f"{self.case.specimen_date:%-d %B %Y},"
+        )
         return (
-            f"With symptoms from {onset:%-d %B %Y} their isolation ended on "
-            f"{ends_on:%A %-d %B %Y}, before today (it was to end on "
-            f"{self.case.isolation_ends_on:%A %-d %B %Y}). Check the date. If it is "
-            "right, tick the box below and save again."
+            f"{counted} their isolation ended on {ends_on:%A %-d %B %Y}, before "
+            f"today (it was to end on {self.case.isolation_ends_on:%A %-d %B %Y}). "
+            "Check the date. If it is right, tick the box below and save again."
         )
 
     def details(self) -> AssessmentDetails:
