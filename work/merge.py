@@ -34,8 +34,10 @@ contact, the other the case) follows the case ending last, "became a case", as i
 the result had arrived after the naming (work.isolation.contacts_follow_own_cases).
 Texts and emails still to go are made true of the one record (`_texts_follow`):
 those of a contact or case folded or joined into another never go, a link whose
-text had not gone stops working, a held-up link text of a contact whose date the
-merge moved gives the new date, and held-up texts go to the number or email kept.
+text had not gone stops working, a person texted the date of a contact the merge
+moved later is texted the new one (as a second naming tells them), a held-up link
+text of a contact whose date the merge moved gives the new date, and held-up texts
+go to the number or email kept.
 A contact folded or joined into another says so in its audit trail, with who was
 working it, so that its page, opened again, can say where it went
 (`item_merged_into`).
@@ -66,10 +68,12 @@ unless changed since), the areas of the contacts that followed the
 survivor (those still to be reached) and the pairs as they were, and reopens the
 pair. The texts and online links written while the records were one go to
 whoever's case or contact they are about; the texts the merge withdrew are queued
-again, their links working again (`_texts_back`). The items the merge sent back to
-the phones take back the deadline and next call they had, while still waiting and
-their record has no number again (`_phones_undo`): due to their local team, as
-before the merge.
+again, their links working again, and those it sent in another's place (to the
+number kept, or with the date it left) that have not gone are withdrawn, the texts
+they replaced queued again to their own number or email (`_texts_back`). The items
+the merge sent back to the phones take back the deadline and next call they had,
+while still waiting and their record has no number again (`_phones_undo`): due to
+their local team, as before the merge.
 It is refused while either record is under a legal hold, when the survivor's
 details have changed or a case or contact has arrived for them since the merge
 (`_refuse_if_changed_since`), and when a contact a fold gave progress to, or an
@@ -95,7 +99,7 @@ from django.utils.dateparse import parse_datetime
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.models import Case, FurtherResult
-from cases.workitem import CASE_DONE, UNREACHED, Status, WorkItem
+from cases.workitem import CASE_DONE, UNREACHED, Status
 from contacts.models import Contact, Exposure, IsolationChange
 from escalations.models import Escalation, EscalationAction
 from notify.services import (
@@ -105,6 +109,7 @@ from notify.services import (
     messages_withdraw,
 )
 from online.models import OnlineLink
+from online.texts import long_date, say
 from people.matching import phone_text
 from people.models import Message, Person, PersonChange, PersonMerge, PossibleDuplicate
 from rows.retry import atomic_operation
@@ -116,8 +121,14 @@ from .contact_area import contacts_follow_people
 from .effects import assignment_run_after_commit
 from .errors import WorkRefused
 from .intake import episode_case, episode_cases
-from .isolation import contacts_follow_own_cases
-from .online import is_mobile, link_text_redate, reachable_by_message
+from .isolation import (
+    _earlier_dates,
+    _exposure_key,
+    _text_of,
+    _told_a_date,
+    contacts_follow_own_cases,
+)
+from .online import is_mobile, link_text_redate, person_told, reachable_by_message
 from .rules import contact_isolation_ends_on, has_number_to_call, no_number_to_call_q
 
 # The fields a supervisor chooses between, and the columns each one carries (a
@@ -994,22 +1005,42 @@ def _moved_of(items: list[dict[str, Any]], model: type[models.Model]) -> list[in
     ]
 
 
+@dataclass(frozen=True)
+class Redated:
+    """A contact whose end date the merge changed, and the date it had before."""
+
+    contact: Contact
+    was: date
+    # Joined: a case of the other record named them (a second naming), not their
+    # own case's date (became a case).
+    joined: bool
+
+
 def _redated(
     joined: list[dict[str, Any]], became: list[dict[str, Any]]
-) -> list[WorkItem]:
+) -> list[Redated]:
     """The contacts whose end date the merge changed: the one kept by a join, and
-    those that became a case, locked already."""
-    ids = {
-        join["into"]
-        for join in joined
-        if join["kept"]["after"]["isolation_ends_on"]
-        != join["kept"]["before"]["isolation_ends_on"]
-    } | {was["contact"] for was in became if was["ends_on"] != was["replaced"]}
-    return list(
-        Contact.objects.filter(pk__in=ids)
+    those that became a case, locked already; each with its date before the merge
+    (the first join's, else the one becoming a case replaced)."""
+    was: dict[int, tuple[date, bool]] = {}
+    for join in joined:
+        if (
+            join["kept"]["after"]["isolation_ends_on"]
+            != join["kept"]["before"]["isolation_ends_on"]
+        ):
+            was.setdefault(
+                join["into"],
+                (date.fromisoformat(join["kept"]["before"]["isolation_ends_on"]), True),
+            )
+    for one in became:
+        if one["ends_on"] != one["replaced"]:
+            was.setdefault(one["contact"], (date.fromisoformat(one["replaced"]), False))
+    return [
+        Redated(contact=contact, was=was[contact.pk][0], joined=was[contact.pk][1])
+        for contact in Contact.objects.filter(pk__in=was)
         .select_related("person", "person__language")
         .order_by("pk")
-    )
+    ]
 
 
 def _texts_follow(
@@ -1017,7 +1048,7 @@ def _texts_follow(
     survivor: Person,
     merged: Person,
     gone: list[dict[str, Any]],
-    redated: list[WorkItem],
+    redated: list[Redated],
     now: datetime,
 ) -> dict[str, Any]:
     """The texts and emails still to go, once the merge has moved its rows, are
@@ -1028,7 +1059,11 @@ def _texts_follow(
       leaves one being sent (if the provider takes it, it went); a link whose text
       had not gone is revoked (nobody holds it). One that has gone stays as it is,
       and its link, now the kept item's, still opens;
-    - the link's text of a contact whose date the merge changed, held up by an
+    - a contact whose date the merge moved later (a join, as a second naming
+      would; becoming a case), whose person was told its date by message (a text
+      or email that went or is going), is told the new one (`_told_merged_date`,
+      as work.isolation.contact_told_later_date tells a second naming); else the
+      link's text of a contact whose date the merge changed, held up by an
       outage, gives the new date (link_text_redate, as an override does);
     - the rest go where a message to the person goes now (the number or email the
       supervisor kept), never to a number the merge replaced: each sent again as it
@@ -1038,7 +1073,8 @@ def _texts_follow(
     Only a text held up (tried, waiting to be tried again: link_text_redate's
     rule) is sent again; one not tried yet goes within seconds, as queued. What
     was done, by message id, for the snapshot: an undo queues again the texts
-    withdrawn, as they were (`_texts_back`)."""
+    withdrawn, as they were, and withdraws those the merge sent in others' place
+    that have not gone, queuing those again (`_texts_back`)."""
     survivor = Person.objects.select_related("language").get(pk=survivor.pk)
     said = {"merged": merged.pk, "survivor": survivor.pk}
     withdrawn: list[dict[str, Any]] = []
@@ -1069,28 +1105,122 @@ def _texts_follow(
         )
         revoked += list(links.values_list("pk", flat=True))
         links.update(revoked_at=now)
-    redone = [
-        text.pk
-        for contact in redated
-        if (text := link_text_redate(contact, now=now)) is not None
-    ]
+    # One message for each contact at each merge, however often it is tried (a retry
+    # finds it): its event is the nth merge of the other record, undone ones counted.
+    nth = PersonMerge.objects.filter(merged=merged).count() + 1
+    redone: list[int] = []
+    replaced: list[dict[str, Any]] = []
+    for one in redated:
+        key = _exposure_key(one.contact, f"merge:{merged.pk}.{nth}")
+        told, was = _told_merged_date(one, key=key, now=now)
+        if told is not None:
+            redone.append(told.pk)
+            replaced += was
+    readdressed, sent_there = _texts_readdressed(survivor, said=said)
     return {
         "withdrawn": withdrawn,
         "links_revoked": revoked,
         "redated": redone,
-        "readdressed": _texts_readdressed(survivor, said=said),
+        "readdressed": readdressed,
+        "replaced": [*replaced, *sent_there],
     }
+
+
+# The statuses of a message not sent yet (queued, or being sent: it may go).
+TO_GO = (Message.Status.QUEUED, Message.Status.SENDING)
+
+
+def _link_text_to_go(contact: Contact) -> dict[str, Any] | None:
+    """The text carrying the contact's live link (its latest, as link_text_redate
+    reads it), while it has not gone: its id, status and why it waits."""
+    link = (
+        OnlineLink.objects.filter(
+            contact=contact, revoked_at__isnull=True, submitted_at__isnull=True
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if link is None or link.message_id is None:
+        return None
+    text = (
+        Message.objects.filter(pk=link.message_id, status__in=TO_GO)
+        .values("pk", "status", "failure_reason")
+        .first()
+    )
+    return dict(text) if text is not None else None
+
+
+def _told_merged_date(
+    one: Redated, *, key: str, now: datetime
+) -> tuple[Message | None, list[dict[str, Any]]]:
+    """A contact whose date the merge moved later, whose person was told its date
+    by message (a text or email that went or is going: work.isolation's
+    _told_a_date), is told the new one, as contact_told_later_date tells a second
+    naming: the text carrying their link, held up and giving the old date, sent
+    again with the new one (link_text_redate); else a message of its own, in their
+    language, saying they were near someone else (a join: a case of the other
+    record named them) or that their date was updated (they became a case), once
+    for this merge (`key`). It replaces their earlier end dates not sent yet; a
+    link text queued and not tried yet goes first, within seconds, and this one
+    after it. Someone told nothing by message is sent nothing: their call, or
+    their first text, gives the date in force. A date moved earlier (a case's
+    shorter one) changes only a held-up link text (link_text_redate).
+
+    The message giving the new date (None: none), and the texts it replaced, each
+    with its status and why it waited before, and `by` the message, for an undo."""
+    contact = one.contact
+    link_text = _link_text_to_go(contact)
+    gave = {"ends_on": one.was.isoformat()}  # what the texts replaced said
+    if contact.isolation_ends_on <= one.was or not _told_a_date(contact):
+        again = link_text_redate(contact, now=now)
+        if again is None or link_text is None:
+            return again, []
+        return again, [{**link_text, **gave, "by": again.pk}]
+    earlier = _earlier_dates(contact)
+    waiting: list[dict[str, Any]] = [
+        dict(text)
+        for text in earlier.filter(status__in=TO_GO).values(
+            "pk", "status", "failure_reason"
+        )
+    ]
+    message = link_text_redate(contact, now=now)
+    if message is not None:
+        if link_text is not None:
+            waiting.append(link_text)
+    elif reachable_by_message(contact.person) is None:
+        return None, []  # to be phoned: the call gives the date
+    else:
+        text = _text_of(
+            contact,
+            replacing=earlier,
+            link_text=None,
+            changed="named_again_later" if one.joined else "isolation_revised",
+        )
+        message = person_told(
+            contact,
+            key=key,
+            body_of=lambda language: say(
+                text, language, until=long_date(contact.isolation_ends_on, language)
+            ),
+        )
+        if message is None:
+            return None, []
+    messages_supersede(earlier, by=message)
+    return message, [
+        {**was, **gave, "by": message.pk} for was in waiting if was["pk"] != message.pk
+    ]
 
 
 def _texts_readdressed(
     survivor: Person, *, said: dict[str, int]
-) -> list[list[int | None]]:
+) -> tuple[list[list[int | None]], list[dict[str, Any]]]:
     """Each of the survivor's texts held up (tried, waiting to be tried again) on
     its way to another number or email than theirs now (reachable_by_message), as
     one of the two records had it, is sent again, as it was, to there (its
     link, if it carries one, now carried by the new one), and the old one replaced;
     with nowhere to send it, it is withdrawn. Each as [old, new] (new None when
-    withdrawn). One being sent is left to go."""
+    withdrawn); and each old one replaced, with its status and why it waited, `by`
+    the new, for an undo. One being sent is left to go."""
     where = reachable_by_message(survivor)
     waiting = Message.objects.select_for_update().filter(
         person=survivor,
@@ -1106,9 +1236,10 @@ def _texts_readdressed(
             Message.objects.filter(pk__in=[old.pk for old in stale]),
             reason=TEXT_NOWHERE.format(**said),
         )
-        return [[old.pk, None] for old in stale]
+        return [[old.pk, None] for old in stale], []
     channel, to = where
     done: list[list[int | None]] = []
+    replaced: list[dict[str, Any]] = []
     for old in stale:
         new = message_queue(
             person=survivor,
@@ -1126,16 +1257,85 @@ def _texts_readdressed(
         OnlineLink.objects.filter(message=old).update(message=new)
         messages_supersede(Message.objects.filter(pk=old.pk), by=new)
         done.append([old.pk, new.pk])
-    return done
+        replaced.append(
+            {
+                "pk": old.pk,
+                "status": old.status,
+                "failure_reason": old.failure_reason,
+                "by": new.pk,
+            }
+        )
+    return done, replaced
 
 
-def _texts_back(texts: dict[str, Any], *, at: datetime) -> None:
-    """Undo the withdrawals of `_texts_follow`: each text of a contact or case the
-    undo brings back that the merge withdrew before it was tried again is queued
-    again, as it was (its sending asked for once the undo commits), and the link it
-    carries opens again. The texts sent again to the number kept, or with the date
-    the merge left, stay as they are: they may have gone."""
+# Why a text the merge sent in another's place never goes once it is undone (read on
+# the staff pages beside the message).
+TEXT_MERGE_UNDONE = (
+    "Not sent: the merge of record {merged} into record {survivor} was undone"
+)
+
+
+def _texts_back(texts: dict[str, Any], *, at: datetime, said: dict[str, int]) -> None:
+    """Undo what `_texts_follow` did to the texts still to go, once the rows are
+    back with their records:
+
+    - each text the merge sent in the place of another (again to the number or
+      email kept, with the date it left, or telling them that date) that has not
+      gone is withdrawn: it goes to where the other record is reached, or gives a
+      date that is no longer theirs. The text it replaced, if it had not gone
+      either, is queued again as it was, to its own number or email (its link,
+      if it carries one, with it), unless it gives a date the undo has not put
+      back (changed since: the change told them). One that has gone stays;
+    - each text of a contact or case the undo brings back that the merge withdrew
+      before it was tried again is queued again, as it was, and the link it
+      carries opens again.
+
+    The sending of those queued again is asked for once the undo commits."""
     back = []
+    if "replaced" in texts:
+        made = [
+            *texts.get("redated", []),
+            *(new for _, new in texts.get("readdressed", []) if new is not None),
+        ]
+        replaced = texts["replaced"]
+    else:
+        # A merge recorded before what its texts replaced was: the texts sent again
+        # to the number kept, each replacing one waiting to be tried again.
+        made = [new for _, new in texts.get("readdressed", []) if new is not None]
+        replaced = [
+            {
+                "pk": old,
+                "status": Message.Status.QUEUED,
+                "failure_reason": "",
+                "by": new,
+            }
+            for old, new in texts.get("readdressed", [])
+            if new is not None
+        ]
+    undone = list(
+        Message.objects.select_for_update()
+        .filter(pk__in=made, status=Message.Status.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    messages_withdraw(
+        Message.objects.filter(pk__in=undone), reason=TEXT_MERGE_UNDONE.format(**said)
+    )
+    for was in replaced:
+        if was["by"] not in undone or was["status"] != Message.Status.QUEUED:
+            continue  # it, or the one sent in its place, may have gone
+        if (
+            "ends_on" in was
+            and not Contact.objects.filter(
+                messages__pk=was["pk"], isolation_ends_on=was["ends_on"]
+            ).exists()
+        ):
+            continue  # its date has changed since the merge
+        if Message.objects.filter(
+            pk=was["pk"], status=Message.Status.SUPERSEDED
+        ).update(status=Message.Status.QUEUED, failure_reason=was["failure_reason"]):
+            OnlineLink.objects.filter(message_id=was["by"]).update(message_id=was["pk"])
+            back.append(was["pk"])
     for was in texts.get("withdrawn", []):
         if was["status"] != Message.Status.QUEUED:
             continue  # it was being sent: it may have gone
@@ -1995,7 +2195,11 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     ]
     _move_back(snapshot["moved"], source=survivor.pk, target=merged.pk)
     _rows_follow_their_items(survivor=survivor.pk, merged=merged.pk)
-    _texts_back(snapshot.get("texts", {}), at=merge.at)
+    _texts_back(
+        snapshot.get("texts", {}),
+        at=merge.at,
+        said={"merged": merged.pk, "survivor": survivor.pk},
+    )
     _areas_back(snapshot.get("followed", []))
     _phones_undo(snapshot.get("phoned", []), merge=merge, by=by, now=now)
     for was in snapshot["pairs"]:
