@@ -47,7 +47,12 @@ from rows.retry import atomic_operation
 
 from .access.actor import Actor
 from .access.isolation import override_refusal
-from .online import link_text_redate, person_told, reachable_by_message
+from .online import (
+    link_text_redate,
+    naming_page_language,
+    person_told,
+    reachable_by_message,
+)
 from .rules import isolation_after_fact, isolation_override_problems
 
 
@@ -174,8 +179,9 @@ def contact_told_later_date(
     them: work.casework.contact_add). Someone already told a date by message (a
     text or email that went or is going, not one replaced or failed) is told the
     new one, as an override tells them (_tell): once for this naming (the event is
-    its Exposure row), in their language, replacing any earlier end date of theirs
-    not sent yet. The text carrying their link, if it is held up (a provider's
+    its Exposure row), in their language (named on a page online, the language a
+    new link would be in: work.online._told_in), replacing any earlier end date of
+    theirs not sent yet. The text carrying their link, if it is held up (a provider's
     outage) and gives the old date, is sent again with the new one instead
     (link_text_redate): one message, not two. Someone told nothing by message is
     sent nothing: their call, or their first text, gives the date in force. Under
@@ -198,6 +204,7 @@ def contact_told_later_date(
         body_of=lambda language: say(
             text, language, until=long_date(contact.isolation_ends_on, language)
         ),
+        named_in=naming_page_language(),
     )
     if message is not None:
         messages_supersede(earlier, by=message)

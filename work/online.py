@@ -17,6 +17,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache, partial
@@ -180,23 +181,64 @@ def _last_written_in(person_ids: list[int]) -> dict[int, str]:
     return dict(latest)  # the latest of each person's comes last, and stays
 
 
+# The language of the page whose people online_case_submit is adding (CaseAnswer.
+# language, else its link's). Someone it names again is told their later date from
+# within work.casework (contact_told_later_date), which every naming goes through
+# and which knows nothing of pages: so it is read from here, not passed down.
+_naming_page_language: ContextVar[str] = ContextVar("naming_page", default="")
+
+
+@contextmanager
+def _naming_on_page(language: str) -> Iterator[None]:
+    """The people added within are named on a page in `language`."""
+    token = _naming_page_language.set(language)
+    try:
+        yield
+    finally:
+        _naming_page_language.reset(token)
+
+
+def naming_page_language() -> str:
+    """The language of the page naming the people being added now; "" when they
+    are not being named online (the case page, a merge)."""
+    return _naming_page_language.get()
+
+
+def _told_in(item: WorkItem, named_in: str) -> str:
+    """The language a message to the item's person is written in: their recorded
+    language; else, named on a page in `named_in`, as a new link would be
+    (_links_send): a link sent them in Welsh before, else the page's; else the
+    language of the item's link (_first_written_in)."""
+    person = item.person
+    if person.language:
+        return str(person.language.code)
+    if named_in:
+        earlier = _last_written_in([item.person_id]).get(item.person_id, "")
+        return earlier or named_in
+    return _first_written_in(item)
+
+
 def person_told(
-    item: WorkItem, *, key: str, body_of: Callable[[str], str]
+    item: WorkItem,
+    *,
+    key: str,
+    body_of: Callable[[str], str],
+    named_in: str = "",
 ) -> Message | None:
     """Queue one message about the item to its person (sent once the transaction
     commits; the event `key` has one message, however often asked): to a mobile,
     else an email, never a text to a landline (None when neither), in their
     language; with none recorded, in the language of the item's link (a contact
-    named on a Welsh page goes on being written to in Welsh), else English.
+    named on a Welsh page goes on being written to in Welsh), else English. Told
+    because a page in `named_in` names them, as a new link would be: in the
+    language of a link sent them in Welsh before, else in the page's (_told_in).
     `body_of(language)` writes it."""
     person = item.person
     where = reachable_by_message(person)
     if where is None:
         return None
     channel, to = where
-    language = language_of(
-        person.language.code if person.language else _first_written_in(item)
-    )
+    language = language_of(_told_in(item, named_in))
     is_case = isinstance(item, Case)
     return message_queue(
         person=person,
@@ -777,7 +819,9 @@ def online_case_submit(
     reopened = bool(beyond) and case.status == Status.COMPLETED
     if reopened:
         case.mark_reopened_online()  # completed by this link (case_takes_answers)
-    with _taking_answers(case):
+    # The people named are told in the page's language (a new link, a later date).
+    named_in = answer.language or locked_link.language
+    with _taking_answers(case), _naming_on_page(named_in):
         try:
             added = contacts_add_many(
                 case=case, rows=[r for _, r in rows], by=None, now=now
@@ -808,11 +852,7 @@ def online_case_submit(
             _link_withheld(contact, channel=where[0], told=told, now=now)
             withheld += 1
             continue
-        online_contact_tell(
-            contact=contact,
-            now=now,
-            language=answer.language or locked_link.language,
-        )
+        online_contact_tell(contact=contact, now=now, language=named_in)
     if not more:
         case.mark_reached_online(now=now, more_to_hear=bool(beyond))
         locked_link.submitted_at = now

@@ -25,20 +25,24 @@ WORK_ITEM_LIST = ["status", "area", "assignee", "created_at"]
 
 class ReasonForm(forms.Form):
     """The reason, and each chosen item's holder as the form was drawn (hidden), so
-    an item that changed hands since is not taken from its new holder."""
+    an item that changed hands since is not taken from its new holder. The holders
+    go in one field ("id:holder,id:holder", the holder empty for the pool): a field
+    per item, on top of each chosen id, took a few hundred items past the fields
+    Django takes in one sending (DATA_UPLOAD_MAX_NUMBER_FIELDS), and the whole move
+    was refused (400)."""
 
     reason = forms.CharField(
         max_length=300, help_text="Recorded with each move, in the audit trail."
     )
+    shown_holders = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(
         self, *args: Any, holders: Iterable[tuple[int, int | None]] = (), **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
-        for pk, holder_id in holders:
-            self.fields[f"shown_holder_{pk}"] = forms.CharField(
-                required=False, widget=forms.HiddenInput, initial=holder_id or ""
-            )
+        self.fields["shown_holders"].initial = ",".join(
+            f"{pk}:{holder_id or ''}" for pk, holder_id in holders
+        )
 
 
 class MoveForm(ReasonForm):
@@ -59,15 +63,21 @@ class MoveForm(ReasonForm):
 
 def _holders_as_shown(data: QueryDict, item_ids: list[int]) -> dict[int, int | None]:
     """The holder the action's form was drawn with for each chosen item, from its
-    hidden field `shown_holder_<id>` (a user id; empty for the pool), read as the
-    supervisor's page reads its own. An item sent without one is not checked; a
-    value no form draws reads as a holder nobody is, so the item is not moved."""
+    hidden field `shown_holders` ("id:holder" for each, a user id or empty for the
+    pool), read as the supervisor's page reads its own. An item sent without one is
+    not checked; a value no form draws (an item given two, one with no ":") reads as
+    a holder nobody is, so the item is not moved."""
+    chosen = set(item_ids)
     shown: dict[int, int | None] = {}
-    for pk in item_ids:
-        value = data.get(f"shown_holder_{pk}")
-        if value is None:
+    for entry in data.get("shown_holders", "").split(","):
+        pk_text, colon, value = entry.strip().partition(":")
+        if not pk_text.isdigit() or int(pk_text) not in chosen:
             continue
-        shown[pk] = int(value) if value.isdigit() else (None if value == "" else -1)
+        pk = int(pk_text)
+        holder = int(value) if value.isdigit() else (None if value == "" else -1)
+        if not colon or (pk in shown and shown[pk] != holder):
+            holder = -1
+        shown[pk] = holder
     return shown
 
 

@@ -14,12 +14,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from calls.models import CORRECTED_TO, CORRECTION_REASON_MAX, Outcome
+from cases.workitem import WorkItem
 from work.rules import (
     CALL_LONGEST,
     CALL_NOTES_MAX,
     RANG_THEM,
     call_back_moment,
     call_problems,
+    has_number_to_call,
 )
 
 from ..typed import typed_value
@@ -90,9 +92,19 @@ class CallLogForm(forms.Form):
     # it is one call (work.calls.call_record).
     submission = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, now: datetime | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        item: WorkItem | None = None,
+        now: datetime | None = None,
+        **kwargs,
+    ):
+        """`item`: the case or contact the call is logged on, as it is now; a form
+        sent is checked against it (whether their record still has a number to
+        call). A form only drawn needs none."""
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
+        self.number_to_call = item is None or has_number_to_call(item.person)
         if not self.is_bound:
             self.initial.setdefault("submission", uuid.uuid4())
 
@@ -112,8 +124,17 @@ class CallLogForm(forms.Form):
         return BoundField(self, field, "outcome")
 
     def clean(self):
+        """The call rules' refusals, field by field. Sent from a panel drawn while
+        they had a number, since taken off their record, an outcome that rang them
+        is refused on the outcome, for want of a number (work.rules.
+        NO_NUMBER_TO_CALL): the panel drawn again for them has no call back field,
+        so nothing is said of its time, which is moot."""
         data = super().clean()
-        if "outcome" not in data or self.has_error("call_back_at"):
+        if "outcome" not in data:
+            return data
+        if not self.number_to_call and data["outcome"] in RANG_THEM:
+            self.errors.pop("call_back_at", None)
+        elif self.has_error("call_back_at"):
             return data
         problems = call_problems(
             outcome=data["outcome"],
@@ -121,6 +142,7 @@ class CallLogForm(forms.Form):
             notes=data.get("notes", ""),
             duration_seconds=(data.get("duration_minutes") or 0) * 60,
             now=self.now,
+            number_to_call=self.number_to_call,
         )
         for field, problem in problems.items():
             self.add_error(

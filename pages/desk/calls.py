@@ -254,7 +254,7 @@ def log_call(
     a contact reached meanwhile (reached_meanwhile_text) draws the call form again,
     its typing kept.
     """
-    form = CallLogForm(request.POST)
+    form = CallLogForm(request.POST, item=item)
     if form.is_valid():
         d = form.cleaned_data
         try:
@@ -271,7 +271,7 @@ def log_call(
         except IllegalTransition as exc:
             item.refresh_from_db()  # as the refusal found it
             if reached := reached_meanwhile_text(item):
-                form = KeptCallForm(request.POST)
+                form = KeptCallForm(request.POST, item=item)
                 form.is_valid()
                 form.add_error(None, reached)
             else:
