@@ -89,8 +89,16 @@ class CallAttempt(models.Model):
     # A correction of the outcome (work.calls.call_correct): `outcome` is then the
     # corrected one, `corrected_from` the one logged first; who, when and why. The
     # history shows both; the audit trail has the correction too.
+    # Empty by the database's own default too: the bulk writes of calls (the
+    # benches' COPY and INSERT ... SELECT, the scale tests) name only a call's own
+    # columns.
     corrected_from = models.CharField(
-        max_length=20, choices=Outcome.choices, blank=True, editable=False
+        max_length=20,
+        choices=Outcome.choices,
+        blank=True,
+        editable=False,
+        default="",
+        db_default="",
     )
     corrected_at = models.DateTimeField(null=True, blank=True, editable=False)
     # No index: read with its call only. Accounts are deactivated, not deleted.
@@ -103,7 +111,9 @@ class CallAttempt(models.Model):
         db_index=False,
         editable=False,
     )
-    correction_reason = models.TextField(blank=True, editable=False)
+    correction_reason = models.TextField(
+        blank=True, editable=False, default="", db_default=""
+    )
     # The form (or API request, by its Idempotency-Key) the correction was sent by:
     # sent again, it is the correction made, not a second one.
     correction_submission = models.UUIDField(
