@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -36,7 +37,7 @@ from cases.workitem import Status, WorkItem
 from clock.written import short_time_today
 from contacts.models import Contact
 from escalations.models import Escalation
-from notify.services import messages_withdraw
+from notify.services import SUPERSEDED, messages_withdraw
 from online.texts import long_date, say
 from people.models import Language, Message
 from rows.lease import lease_outlasting, sent_under_claim, unclaimed
@@ -47,7 +48,9 @@ from staffing.services import call_review_queue_if_new_starter
 
 from .access.actor import Actor
 from .access.items import may_work_item
+from .assignment import _lock_target
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
+from .errors import WorkRefused
 from .escalation import item_escalate
 from .online import person_told
 from .rules import (
@@ -121,10 +124,11 @@ def logged_already(
 ) -> CallLogged | None:
     """The call already logged on this item from `submission`, as its logging told
     it (its escalation, its text), or None. Given the call sent now (`outcome`
-    and the rest), raises SubmissionReused when the call on file differs from it
-    (another caller, outcome, call-back time, duration or notes, or, for "needs an
-    interpreter", a language said that is not the one their record now holds): the
-    same submission is the same call, or it is a mistake. A language no caller
+    and the rest), raises SubmissionReused when the call on file, as it was logged
+    (before any correction of its outcome), differs from it (another caller,
+    outcome, call-back time, duration or notes, or, for "needs an interpreter", a
+    language said that is not the one their record now holds): the same
+    submission is the same call, or it is a mistake. A language no caller
     speaks is refused as it is the first time (ValidationError)."""
     call = CallAttempt.objects.filter(
         **{item.kind: item}, submission=submission
@@ -134,7 +138,7 @@ def logged_already(
     if outcome is not None and (
         call.caller_id != caller.pk
         or call.outcome_logged != outcome
-        or call.call_back_at != (call_back_at if outcome == Outcome.CALL_BACK else None)
+        or _another_call_back(call, outcome=outcome, call_back_at=call_back_at)
         or call.duration_seconds != duration_seconds
         or call.notes != notes
         or _another_language(item, outcome=outcome, language=language)
@@ -162,6 +166,18 @@ def logged_already(
     if call.outcome == Outcome.REACHED and isinstance(item, Contact):
         logged.message = advice_of(item)
     return logged
+
+
+def _another_call_back(
+    call: CallAttempt, *, outcome: str, call_back_at: datetime | None
+) -> bool:
+    """Whether a call sent again asks for another call-back time than the call on
+    file. A call back corrected since to another outcome keeps no time (call_correct
+    clears it, as the corrected outcome books no call): its own call sent again is
+    still the call logged, whatever time it asks for."""
+    if call.corrected_from == Outcome.CALL_BACK:
+        return False
+    return call.call_back_at != (call_back_at if outcome == Outcome.CALL_BACK else None)
 
 
 def _language_needed(item: WorkItem, *, outcome: str, language: str) -> Language | None:
@@ -423,6 +439,15 @@ class CallCorrected:
     advice_gone: Message | None = None
     message: Message | None = None  # the advice queued for a correction to "Reached"
     repeated: bool = False  # the same submission sent again: the correction made
+    # Why the item went back to the pool rather than to the holder the call left it
+    # with (over their cap, off shift): "" when they hold it still, or nobody did.
+    to_pool: str = ""
+
+    @property
+    def reaching_changed(self) -> bool:
+        """Whether the correction changed whether the item counts as reached (the
+        weekly figures count it by the week it arrived, a week perhaps settled)."""
+        return Outcome.REACHED in (self.call.corrected_from, self.call.outcome)
 
 
 def _not_theirs(call: CallAttempt, by) -> str | None:
@@ -605,6 +630,8 @@ def corrected_already(
         )
     corrected = CallCorrected(call=done, repeated=True)
     item = done.item
+    told = _correction_audited(done, item)
+    corrected.to_pool = told.get("to_pool", "")
     if done.corrected_from == Outcome.REACHED and isinstance(item, Contact):
         # The advice of the reaching corrected away: the key it was queued under.
         base = f"isolation_advice:contact:{item.pk}"
@@ -616,17 +643,127 @@ def corrected_already(
         advice = Message.objects.filter(
             key=f"{base}:{undone}" if undone else base
         ).first()
-        if advice is not None and advice.status == Message.Status.SUPERSEDED:
+        # As the correction found it (its audit says), not as it is now: a text
+        # withdrawn while it was being sent may be "superseded" now, and have gone.
+        found = told.get("advice_found", advice.status if advice else "")
+        if advice is not None and found in (Message.Status.QUEUED, SUPERSEDED):
             corrected.advice_withdrawn = advice
-        elif advice is not None and advice.status in ADVICE_GONE:
+        elif advice is not None and found in ADVICE_GONE:
             corrected.advice_gone = advice
     if done.outcome == Outcome.REACHED and isinstance(item, Contact):
         corrected.message = advice_of(item)
     return corrected
 
 
-# An advice text in these states has reached their phone or inbox, or may have.
-ADVICE_GONE = (Message.Status.SENT, Message.Status.DELIVERED)
+def _correction_audited(call: CallAttempt, item: WorkItem) -> dict[str, Any]:
+    """What the audit trail says the correction of this call did (its detail)."""
+    if call.corrected_at is None:
+        return {}
+    event = AuditEvent.objects.filter(
+        object_type=item._meta.label_lower,
+        object_id=str(item.pk),
+        action=AuditEvent.Action.UPDATE,
+        at=call.corrected_at,
+        detail__call=call.pk,
+    ).first()
+    return event.detail if event is not None else {}
+
+
+# An advice text in these states has reached their phone or inbox, or may have: one
+# "sending" is in the provider's hands, and goes if the provider takes it.
+ADVICE_GONE = (Message.Status.SENDING, Message.Status.SENT, Message.Status.DELIVERED)
+# Why the advice text of a "Reached" corrected away is not sent (on its row): one
+# still queued never goes; one being sent may have gone, but is not tried again.
+ADVICE_WITHDRAWN = "the call that reached them was corrected: they were not reached"
+ADVICE_WITHDRAWN_SENDING = (
+    "the call that reached them was corrected while this was being sent: it may "
+    "have gone, and is not tried again"
+)
+
+
+def _advice_taken_back(item: Contact, corrected: CallCorrected) -> None:
+    """The isolation advice text of the "Reached" corrected away, and what became of
+    it, told in `corrected`. One still queued is withdrawn: it never goes. One the
+    provider is being asked to send may have gone: told as one gone (the caller
+    tells them it does not apply), and withdrawn too, so that a provider who cannot
+    take it now does not send it on a retry (notify.services.messages_withdraw;
+    taken, it is recorded sent). One sent or delivered stays as it is."""
+    # Locked: the sending task moves it from queued to sending holding this lock, so
+    # the status read here is the one it goes on from (one withdrawn is not sent).
+    advice = Message.objects.select_for_update().filter(key=advice_key(item)).first()
+    if advice is None:
+        return
+    found = advice.status
+    if found in (Message.Status.QUEUED, Message.Status.SENDING):
+        messages_withdraw(
+            Message.objects.filter(pk=advice.pk),
+            reason=(
+                ADVICE_WITHDRAWN
+                if found == Message.Status.QUEUED
+                else ADVICE_WITHDRAWN_SENDING
+            ),
+        )
+    if found == Message.Status.QUEUED:
+        advice.refresh_from_db()
+        corrected.advice_withdrawn = advice
+    elif found in ADVICE_GONE:
+        corrected.advice_gone = advice  # as found: "sending", for one being sent
+
+
+def _holds(state: dict[str, Any] | None, model: type[WorkItem]) -> int | None:
+    """Whose open work an item in this state (WorkItem.call_state) counts as, to
+    their cap: its holder while it is in a held status; None for nobody's."""
+    if state is not None and state["status"] in model.held_statuses():
+        return state["assignee_id"]
+    return None
+
+
+def _holder_refusal(item: WorkItem, *, now: datetime) -> str:
+    """Why the holder a correction gives the item back to may not hold it now, in
+    words; "" when they may. The rules of an assignment (work.assignment, as
+    item_assign applies them): active, of the item's tier, on shift now, trained (a
+    caseworker registered), and within their open-work cap, counted with this item.
+    Their staff row is locked as assignment locks it: an assignment run does not
+    fill their last slot meanwhile."""
+    model = type(item)
+    try:
+        profile = _lock_target(to=item.assignee, model=model, now=now)
+    except WorkRefused as exc:
+        return str(exc)
+    others = model.objects.held().filter(assignee_id=profile.user_id).count() - 1
+    cap = profile.open_work_cap
+    if others < cap:
+        return ""
+    kinds = model._meta.verbose_name if others == 1 else model._meta.verbose_name_plural
+    return (
+        f"{_who(profile.user)} holds {others} other {kinds} and may hold at most "
+        f"{cap}: this one would put them over their cap."
+    )
+
+
+def _holder_kept_or_pool(
+    item: WorkItem, call: CallAttempt, corrected: CallCorrected, *, by, now: datetime
+) -> None:
+    """After the corrected outcome is applied: when it gives the item back to a
+    holder whose open work the call had freed it from (a contact's "Reached"
+    corrected away), they keep it only while they may hold it now; otherwise it
+    goes back to the pool, audited as a release is, and an assignment run is asked
+    for (`corrected.to_pool` says why)."""
+    holder = _holds(item.call_state(), type(item))
+    if holder is None or holder == _holds(call.item_after, type(item)):
+        return  # nobody's, or theirs throughout: their load is as the call left it
+    if not (why := _holder_refusal(item, now=now)):
+        return
+    item.mark_released()
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.REASSIGN,
+        obj=item,
+        detail={"from": holder, "to": None, "reason": why},
+        at=now,
+    )
+    corrected.to_pool = why
+    assignment_run_after_commit()
 
 
 @atomic_operation
@@ -647,13 +784,18 @@ def call_correct(
     to what, by whom, when and why; audited.
 
     A "Reached" corrected away withdraws the isolation advice text it queued if it
-    has not gone (one gone stays gone: the audit says so, and the caller is told);
-    a correction to "Reached" queues it. Refused (PermissionDenied) for anyone but
-    the caller or a supervisor of their tier, and (CorrectionRefused) as
-    correction_refusal says; ValidationError for an outcome not offered or no
-    reason. The item's lock is taken first, as call_record does: a correction and
-    a call (or two corrections) never both apply. `submission` sent again is the
-    correction made, answered as it was, not made twice.
+    is still queued; one gone, or being sent, may have reached them: the audit says
+    so, and the caller is told (_advice_taken_back). A correction to "Reached"
+    queues it. A contact the call had freed from its holder's open work (reached)
+    and the correction gives back to them goes to the pool instead when they may
+    not hold it now: over their cap, off shift (_holder_kept_or_pool). Refused
+    (PermissionDenied) for anyone but the caller or a supervisor of their tier,
+    and (CorrectionRefused) as correction_refusal says; ValidationError for an
+    outcome not offered or no reason. The item's lock is taken first, as
+    call_record does: a correction and a call (or two corrections) never both
+    apply. `submission` sent again is the correction made, answered as it was
+    (what became of the advice text and the holder, as its audit says), not made
+    twice.
     """
     now = now or timezone.now()
     item = call.item
@@ -676,21 +818,15 @@ def call_correct(
     corrected = CallCorrected(call=call)
     if logged_as == Outcome.REACHED and isinstance(locked, Contact):
         # Read under the key it was queued by, before the call is marked corrected.
-        advice = advice_of(locked)
-        if advice is not None and messages_withdraw(
-            Message.objects.filter(pk=advice.pk),
-            reason="the call that reached them was corrected: they were not reached",
-        ):
-            advice.refresh_from_db()
-            corrected.advice_withdrawn = advice
-        elif advice is not None and advice.status in ADVICE_GONE:
-            corrected.advice_gone = advice
+        _advice_taken_back(locked, corrected)
     locked.mark_call_undone(before=call.item_before)
     plan = _outcome_applied(
         locked, outcome=outcome, caller=call.caller, now=call.started_at
     )
     if plan.reached and not locked.worked_after_reach and locked.assignee_id:
         assignment_run_after_commit()  # the holder has a free slot
+    # Before the call's own record of how it left the item is replaced.
+    _holder_kept_or_pool(locked, call, corrected, by=by, now=now)
     call.corrected_from = logged_as
     call.outcome = outcome
     call.call_back_at = None  # the corrected outcome is never a call back
@@ -719,11 +855,16 @@ def call_correct(
     }
     if corrected.advice_withdrawn is not None:
         detail["advice"] = "withdrawn before it was sent"
-    elif corrected.advice_gone is not None:
+        detail["advice_found"] = Message.Status.QUEUED
+    elif (gone := corrected.advice_gone) is not None:
+        detail["advice_found"] = gone.status
         detail["advice"] = (
-            f"already sent ({corrected.advice_gone.get_status_display().lower()}): "
-            "not withdrawn"
+            "being sent: it may have gone (not tried again if the provider refuses it)"
+            if gone.status == Message.Status.SENDING
+            else f"already sent ({gone.get_status_display().lower()}): not withdrawn"
         )
+    if corrected.to_pool:
+        detail["to_pool"] = corrected.to_pool
     audit_record(
         user=by, action=AuditEvent.Action.UPDATE, obj=locked, detail=detail, at=now
     )

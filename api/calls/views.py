@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import django_filters as filters
+from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from drf_spectacular.utils import (
@@ -26,6 +27,7 @@ from calls.models import CallAttempt, Outcome
 from cases.models import Case
 from cases.workitem import WorkItem
 from contacts.models import Contact
+from figures.weekly import forget_cached_figures
 from work.access.calls import calls_visible_to, get_call_for
 from work.access.items import items_visible_to
 from work.calls import SubmissionReused, call_correct, call_on_file, call_record
@@ -301,6 +303,11 @@ class CallCorrectionView(APIView):
             )
         except SubmissionReused as exc:
             raise IdempotencyKeyReused(str(exc)) from None
+        if corrected.reaching_changed and not corrected.repeated:
+            # The weeks' figures count the item by the week it arrived, perhaps a
+            # settled week cached for a day: a reach corrected away (or to) is seen
+            # at once, as a reopened escalation's reach taken back is.
+            transaction.on_commit(forget_cached_figures)
         if corrected.repeated:
             response = Response(call_corrected_answer(corrected))
             response["Idempotent-Replayed"] = "true"

@@ -9,6 +9,7 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -25,6 +26,7 @@ from cases.models import Case
 from cases.workitem import Route, Status, WorkItem
 from clock.written import short_time, short_time_today
 from contacts.models import Contact
+from figures.weekly import forget_cached_figures
 from online.models import OnlineLink
 from online.texts import long_date
 from people.models import Message
@@ -33,6 +35,7 @@ from staffing.access import active_profile_of, is_national_supervisor
 from staffing.models import Tier
 from work.access.cases import get_case_for
 from work.access.contacts import get_contact_for
+from work.access.items import may_work_item
 from work.assignment import interpreter_speakers
 from work.calls import (
     CallCorrected,
@@ -311,11 +314,20 @@ def call_corrected_text(corrected: CallCorrected, item: WorkItem) -> str:
         text += f" {follows}"
     if corrected.advice_withdrawn is not None:
         text += " The isolation advice text was withdrawn before it was sent."
-    elif corrected.advice_gone is not None:
+    elif (gone := corrected.advice_gone) is not None:
+        sent = gone.status in (Message.Status.SENT, Message.Status.DELIVERED)
         text += (
             " The isolation advice text had already been sent to "
-            f"{_advice_to(corrected.advice_gone)}: when they are reached, tell them "
-            "the date they stay at home until."
+            if sent
+            else " The isolation advice text was being sent, and may have gone, to "
+        ) + (
+            f"{_advice_to(gone)}: when they are reached, tell them the date they "
+            "stay at home until."
+        )
+    if corrected.to_pool:
+        text += (
+            f" It has gone back to the pool, for the next free colleague: "
+            f"{corrected.to_pool}"
         )
     return text
 
@@ -333,7 +345,8 @@ def correct_call(request: HttpRequest, item: WorkItem, call_id: int) -> HttpResp
     """The page correcting the outcome of the last call logged on a case or contact
     (work.calls.call_correct): drawn with the call and the form, or with why it may
     not be corrected; a refusal on sending is told above the form, what was typed
-    kept. Done, back to the item's page, told what changed."""
+    kept. Done, back to the item's page, told what changed (to their queue when
+    it went back to the pool)."""
     call = get_object_or_404(
         CallAttempt.objects.select_related("caller"), **{item.kind: item}, pk=call_id
     )
@@ -359,7 +372,14 @@ def correct_call(request: HttpRequest, item: WorkItem, call_id: int) -> HttpResp
             for name, problems in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, problems)
         else:
+            if corrected.reaching_changed and not corrected.repeated:
+                # The weeks' figures count the item by the week it arrived, perhaps
+                # a settled week cached for a day: seen at once, as a reopening is.
+                transaction.on_commit(forget_cached_figures)
+            item.refresh_from_db()  # as the correction left it
             messages.success(request, call_corrected_text(corrected, item))
+            if not may_work_item(request.user, item):  # back to the pool
+                return redirect(reverse("cases:queue"))
             return redirect(page_url)
         call.refresh_from_db()
     return TemplateResponse(
