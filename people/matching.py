@@ -35,6 +35,18 @@ score, then the oldest record):
      and date of birth);
   3. the same name and a shared phone, a date of birth missing on one side.
 
+Namesakes we know to be two (tiers 2 and 3, name and one detail): when two or more
+people held meet the best tier the arrival reaches, and two of them are people apart
+(a pair listed as possible duplicates, open or decided "not the same", or holding
+different dates of birth or NHS numbers: a father and son of one name on the home
+phone, two residents of one care home), the oldest record is no likelier than the
+other: the arrival is neither, a new person listed with each. So too at tier 3 when
+a person held listed with the one found (open, or decided "not the same") has the
+arrival's name and date of birth: the arrival may be them as well. And a person
+found at tier 3 who is listed with a namesake (open, or decided "not the same") is
+not given the arrival's date of birth: it may be the namesake's
+(Match.birthday_withheld).
+
 A close name: the same name (equal once lower-cased and accents dropped: "Siân Llŷr"
 and "Sian Llyr"), or the trigram similarity of the lower-cased full names ("first
 last") at least NAME_SIMILARITY with the same first name AND surnames close: the same,
@@ -62,7 +74,10 @@ decide), when no rule links but there is evidence:
   - a date of birth missing on one side, a shared phone or the same postcode, and a
     close full name or first name.
 Nothing else is evidence (a shared family phone with other names and dates of birth;
-neighbours).
+neighbours). The pairs recorded are weighed as pairs: a person found and another
+candidate are listed together only when the rules, weighing one against the other,
+find evidence (never two people born on different days), with the reasons of the
+two (`pair_weighed`), not the arrival's.
 
 A record merged into another is weighed as it was, and stands for the person it was
 merged into (a person decided they are one): Mariya, merged into Maria, arriving again
@@ -87,9 +102,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import connection
+from django.db import connection, models
 
-from .models import Person
+from .models import Person, PossibleDuplicate
 
 # Trigram similarity (pg_trgm's similarity(), 0..1) of two lower-cased full names at
 # or above which they are close. 0.5 keeps a typo ("jonathon smith" / "jonathan
@@ -109,6 +124,8 @@ MAX_CANDIDATES = 50
 MAX_DUPLICATES = 5
 
 TIERS = NHS, CLOSE_AND_SHARED, SAME_NAME_AND_BIRTHDAY, SAME_NAME_AND_PHONE = range(4)
+# Tiers resting on the name and one detail: a tie between people apart links no one.
+WEAK_TIERS = frozenset({SAME_NAME_AND_BIRTHDAY, SAME_NAME_AND_PHONE})
 
 FULL_NAME_SQL = "lower(first_name || ' ' || last_name)"
 
@@ -157,6 +174,10 @@ class Match:
     # (their names do not agree: module docstring): the number stays theirs, and is
     # not written onto the arrival's person (a unique key).
     number_holder: Person | None = None
+    # Found by name and a shared phone (tier 3), a person listed with a namesake as
+    # possibly them or decided not them: the arrival's date of birth may be the
+    # namesake's, and is not written onto them.
+    birthday_withheld: bool = False
 
     def not_linking(self, person_id: int) -> Match:
         """This match, when the arrival is unlikely to be `person_id` (the case
@@ -199,10 +220,81 @@ def people_match_many(arrivals: Sequence[Arrival]) -> list[Match]:
     survivors = _survivors(
         {person.merged_into_id for scored in found for person, _, _ in scored}
     )
-    return [
-        _decide(arrival, scored, survivors)
+    weighed = [
+        _best_of_each(arrival, scored, survivors)
         for arrival, scored in zip(arrivals, found, strict=True)
     ]
+    listed = _Listed.of(
+        {
+            candidate.person.pk
+            for candidates in weighed
+            if _best_tier(candidates) in WEAK_TIERS
+            for candidate in candidates
+        }
+    )
+    return [
+        _decide(arrival, scored, survivors, candidates, listed)
+        for arrival, scored, candidates in zip(arrivals, found, weighed, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """The pairs of people listed as possible duplicates, open or decided "not the
+    same", touching some people held."""
+
+    pairs: frozenset[tuple[int, int]] = frozenset()
+    # Those of the people who are listed with someone of their own name.
+    with_namesake: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, ids: set[int]) -> _Listed:
+        """The pairs touching these people, in one query (none when there are none
+        to ask about)."""
+        if not ids:
+            return cls()
+        rows = PossibleDuplicate.objects.filter(
+            models.Q(person_a_id__in=ids) | models.Q(person_b_id__in=ids),
+            status__in=[
+                PossibleDuplicate.Status.OPEN,
+                PossibleDuplicate.Status.NOT_SAME,
+            ],
+        ).values_list(
+            "person_a_id",
+            "person_b_id",
+            "person_a__first_name",
+            "person_a__last_name",
+            "person_b__first_name",
+            "person_b__last_name",
+        )
+        pairs: set[tuple[int, int]] = set()
+        with_namesake: set[int] = set()
+        for a, b, a_first, a_last, b_first, b_last in rows:
+            pairs.add((a, b))
+            if (_name_key(a_first), _name_key(a_last)) == (
+                _name_key(b_first),
+                _name_key(b_last),
+            ):
+                with_namesake |= {a, b}
+        return cls(frozenset(pairs), frozenset(with_namesake))
+
+    def listed(self, one: int, other: int) -> bool:
+        return (min(one, other), max(one, other)) in self.pairs
+
+
+def _apart(one: Person, other: Person, listed: _Listed) -> bool:
+    """Two people held known to be two, or perhaps two: listed as possible
+    duplicates (open, or decided "not the same"), or holding different dates of
+    birth or NHS numbers."""
+    if listed.listed(one.pk, other.pk):
+        return True
+    if one.nhs_number and other.nhs_number and one.nhs_number != other.nhs_number:
+        return True
+    return bool(
+        one.date_of_birth
+        and other.date_of_birth
+        and one.date_of_birth != other.date_of_birth
+    )
 
 
 def _survivors(ids: set[int | None]) -> dict[int, Person]:
@@ -256,15 +348,16 @@ def _as_survivor(
     )
 
 
-def _decide(
+def _best_of_each(
     arrival: Arrival, scored: list[Scored], survivors: dict[int, Person]
-) -> Match:
+) -> list[Candidate]:
+    """The candidates weighed, the best of each person now held (a merged record
+    counts for its survivor)."""
     weighed = [
         weighed
         for person, names, surnames in scored
         if (weighed := _weigh(arrival, person, names, surnames)) is not None
     ]
-    # The best of each person now held (a merged record counts for its survivor).
     best: dict[int, Candidate] = {}
     for one in weighed:
         candidate = _as_survivor(arrival, one, survivors)
@@ -273,12 +366,55 @@ def _decide(
         held = best.get(candidate.person.pk)
         if held is None or _rank(candidate) < _rank(held):
             best[candidate.person.pk] = candidate
-    candidates = list(best.values())
+    return list(best.values())
+
+
+def _best_tier(candidates: list[Candidate]) -> int | None:
+    return min((c.tier for c in candidates if c.tier is not None), default=None)
+
+
+def _namesakes_apart(
+    arrival: Arrival, found: Candidate, candidates: list[Candidate], listed: _Listed
+) -> bool:
+    """Whether the one found on a weak tier may as well be a namesake known to be
+    another person (module docstring): another meeting the same tier, apart from
+    one of the others; or, at tier 3, one listed with them who has the arrival's
+    name and date of birth."""
+    if found.tier not in WEAK_TIERS:
+        return False
+    tied = [c.person for c in candidates if c.tier == found.tier]
+    if any(
+        _apart(one, other, listed)
+        for i, one in enumerate(tied)
+        for other in tied[i + 1 :]
+    ):
+        return True
+    if found.tier != SAME_NAME_AND_PHONE or arrival.date_of_birth is None:
+        return False
+    name = (_name_key(arrival.first_name), _name_key(arrival.last_name))
+    return any(
+        c.person.date_of_birth == arrival.date_of_birth
+        and (_name_key(c.person.first_name), _name_key(c.person.last_name)) == name
+        and listed.listed(c.person.pk, found.person.pk)
+        for c in candidates
+        if c is not found
+    )
+
+
+def _decide(
+    arrival: Arrival,
+    scored: list[Scored],
+    survivors: dict[int, Person],
+    candidates: list[Candidate],
+    listed: _Listed,
+) -> Match:
     linked = sorted(
         (c for c in candidates if c.tier is not None),
         key=lambda c: (c.tier, -c.score, c.person.pk),
     )
     found = linked[0] if linked else None
+    if found is not None and _namesakes_apart(arrival, found, candidates, listed):
+        found = None
     duplicates = sorted(
         (c for c in candidates if c is not found),
         key=lambda c: (-c.score, c.person.pk),
@@ -299,6 +435,11 @@ def _decide(
         linked=found,
         duplicates=duplicates,
         number_holder=holder,
+        birthday_withheld=(
+            found is not None
+            and found.tier == SAME_NAME_AND_PHONE
+            and found.person.pk in listed.with_namesake
+        ),
         considered=frozenset(
             survivors[person.merged_into_id].pk
             if person.merged_into_id is not None
@@ -610,6 +751,29 @@ def earlier_arrival_linked(
         if weighed is not None and weighed.tier is not None:
             return index, weighed.reasons
     return None
+
+
+def pair_weighed(person: Person, other: Person) -> Candidate | None:
+    """Two people held, `other` weighed against `person` as an arrival is against a
+    record (its names scored in Python): the candidate, with the pair's own score and
+    reasons; None when they are never the same (different dates of birth or NHS
+    numbers) or nothing is evidence that they may be. For the possible duplicates of
+    a person found (people.services), listed for what the two have in common, not
+    what the arrival had."""
+    arrival = Arrival(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        date_of_birth=person.date_of_birth,
+        nhs_number=person.nhs_number,
+        phones=tuple(
+            phone
+            for phone in (phone_text(person.phone), phone_text(person.phone_alt))
+            if phone
+        ),
+        postcode=person.postcode,
+        email=(person.email or "").strip().lower(),
+    )
+    return _weigh(arrival, *scored_in_python(other, arrival))
 
 
 def written_as_themselves(arrival: Arrival, person: Person) -> bool:

@@ -22,6 +22,7 @@ from .matching import (
     Arrival,
     Candidate,
     Match,
+    pair_weighed,
     people_match_many,
     person_match_by_number,
     phone_text,
@@ -134,6 +135,8 @@ class _Found:
     duplicates: list[Candidate]
     # A person held with no number to call (no phone, no other phone) given one.
     number_added: bool = False
+    # Who holds the arrival's NHS number, when not the person (Match.number_holder).
+    number_holder: Person | None = None
 
 
 def person_find_or_create(
@@ -158,7 +161,10 @@ def person_find_or_create(
     area and grid position, but one not in the postcode directory never replaces
     one held with an area (_postcode_loses_area). A new person who may be someone we hold already gets a
     PossibleDuplicate row per such person, for a person to decide; so does a person
-    found, with the others the arrival may be (a pair decided before stays decided).
+    found, with the others the arrival may be, when the two may be one (weighed one
+    against the other: people.matching.pair_weighed; a pair decided before stays
+    decided). Found by name and a shared phone alone, a person listed with a
+    namesake is not given the arrival's date of birth (Match.birthday_withheld).
     An NHS number held by someone the arrival is not linked to (their names do not
     agree: people/matching.py) stays theirs: the arrival's person is not given it,
     and the holder is one of those possible duplicates.
@@ -424,6 +430,11 @@ def _found(
             # Held by someone the arrival is not linked to (their names do not
             # agree): it stays theirs, and the pair is a possible duplicate.
             continue
+        if name == "date_of_birth" and match.birthday_withheld:
+            # Found by name and phone alone, with a namesake listed as possibly
+            # them: the date of birth may be the namesake's (a son's on his
+            # father's record), and would tie the next of his results to them.
+            continue
         if value and not getattr(person, name):
             # Who a person held is, filled in: kept in their history (from "" to
             # the value, and from where), so a link made wrongly can be traced and
@@ -501,6 +512,7 @@ def _found(
         history,
         match.duplicates,
         number_added=not created and not had_number and "phone" in changed,
+        number_holder=match.number_holder,
     )
 
 
@@ -540,9 +552,27 @@ def _write(found: Sequence[_Found], *, now: datetime) -> None:
     if history:
         PersonChange.objects.bulk_create(history)
     _duplicates_record(
-        [(one.person, candidate) for one in found for candidate in one.duplicates],
+        [
+            (one.person, pair)
+            for one in found
+            for candidate in one.duplicates
+            if (pair := _as_pair(one, candidate)) is not None
+        ],
         now=now,
     )
+
+
+def _as_pair(one: _Found, candidate: Candidate) -> Candidate | None:
+    """A possible duplicate of the arrival's person as the pair to record: for a new
+    person (the arrival as they are written), the candidate as weighed against the
+    arrival; for a person found, the candidate weighed against them as they are now
+    held, with the reasons of the two, and none when the two are never the same
+    (born on different days, other NHS numbers) or nothing says they may be
+    (people.matching.pair_weighed). The holder of the arrival's NHS number is listed
+    with the person found as with a new one: the number is the arrival's."""
+    if one.created or candidate.person == one.number_holder:
+        return candidate
+    return pair_weighed(one.person, candidate.person)
 
 
 def _duplicates_record(
