@@ -10,20 +10,44 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from cases.models import EPISODE_DAYS, Case, FurtherResult, SettingKind
-from people.matching import Arrival, Candidate, earlier_arrival_linked, phone_text
+from people.matching import (
+    NHS,
+    Arrival,
+    Candidate,
+    Match,
+    person_match_by_number,
+    phone_text,
+    scored_in_python,
+)
+
+# How confirming's matching weighs an arrival's candidates and decides among them
+# (the best of each person, tiers, ties, namesakes known to be two, possible
+# duplicates, the NHS number's holder), used here on the people as a file's earlier
+# rows leave them: the very rules, not a copy of them.
+from people.matching import _best_of_each as candidates_weighed
+from people.matching import _decide as match_decide
+from people.matching import _Listed as ListedPairs
 from people.models import Person
 from people.names import visible_name
-from people.services import PersonDetails, people_lookup_many, person_arrival
+from people.services import (
+    PersonDetails,
+    people_lookup_many,
+    person_arrival,
+    same_text,
+)
 
 from .intake import (
     PERSON_FIELDS,
@@ -510,7 +534,13 @@ class ResultsPreview:
         for row in self.rows:
             if row.person is not None:
                 shown.append(row.person)
-            shown.extend(candidate.person for candidate in row.duplicates)
+            # An earlier row's new person, listed as a possible duplicate, is no one
+            # held yet (no id).
+            shown.extend(
+                candidate.person
+                for candidate in row.duplicates
+                if candidate.person.pk is not None
+            )
         return shown
 
 
@@ -520,8 +550,11 @@ def _labels(names: Sequence[str]) -> list[str]:
 
 def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
     """What confirming these rows would do, row by row, writing nothing: the cases
-    on file for their lab references in one query, then the people held for the
-    new cases in one more."""
+    on file for their lab references in one query, the people held for the new
+    cases in one more and read in another (with, when a row is weighed again, the
+    pairs of them listed as possible duplicates), who each row is as confirming
+    finds them, in the file's order (_PeopleAsConfirmed), then the cases of the
+    people held in one more."""
     valid = [(row.number, row.result) for row in rows if row.result is not None]
     on_file = dict(
         zip(
@@ -546,31 +579,27 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
     matches = dict(
         zip(arrivals, people_lookup_many(list(arrivals.values())), strict=True)
     )
+    # Then each row in turn, weighed (when the rows before it may change the answer)
+    # against the people held and the new people of those rows, as they leave them.
+    people = _PeopleAsConfirmed(matches)
+    whom = {row.number: people.find(row, arrivals[row.number]) for row in to_match}
     # The cases of the people held that these rows could be further results of, as
     # confirming reads them: one query for the whole file.
     held_cases = episode_cases(
-        people={m.person.pk for m in matches.values() if m.person is not None},
+        people={
+            who.person.pk
+            for who in whom.values()
+            if who.person is not None and who.made_by is None
+        },
         specimen_dates={
             row.result.specimen_date
             for row in to_match
-            if row.result and matches[row.number].person is not None
+            if row.result and whom[row.number].made_by is None
         },
     )
     episodes = _Episodes(held_cases)
+    numbered = {row.number: row for row in to_match}
     first_seen = {}
-    # The rows making a new person holding their NHS number, by that number: a later
-    # row with it is that person when the names agree (people/matching.py, tier 0),
-    # as confirming matches it to the person the earlier row made.
-    new_people: dict[str, ResultRow] = {}
-    # And every row making a new person, with the person as they stand after the
-    # rows before (an arrival): a later row the rules link to one is that person too
-    # (the same name, date of birth and phone, written another way), as confirming
-    # finds, and fills in their blanks (a date of birth the first row left out), so
-    # that the rows after it are weighed against the person confirming will hold.
-    # Indexed by what a link needs one of (an NHS number, a date of birth, a phone
-    # or an email in common), so that a row is weighed only against the earlier rows
-    # it could be.
-    new_rows = _NewRows()
     previews = []
     for row in rows:
         result = row.result
@@ -603,38 +632,17 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
                 )
             )
             continue
-        nhs_number = result.person.nhs_number
-        arrival = arrivals[row.number]
-        holding = new_people.get(nhs_number) if nhs_number else None
-        earlier = None
-        if holding is not None and earlier_arrival_linked(
-            arrival, [new_rows.person_of(holding)]
-        ):
-            earlier = holding
-        because = "the same NHS number"
-        match = None
-        if earlier is None:
-            match = matches[row.number]
-            linked = new_rows.linked(arrival) if match.person is None else None
-            if linked is not None:
-                earlier, because = linked
-        if earlier is not None:
-            # Confirming finds the person the earlier row made and fills in their
-            # blanks from this row (people.services): an NHS number only when no
-            # one else holds it.
-            number_free = (
-                match is None or match.number_holder is None
-            ) and new_people.get(nhs_number, earlier) is earlier
-            new_rows.fill_in(earlier, arrival, number_free=number_free)
-            if nhs_number and number_free:
-                new_people.setdefault(nhs_number, earlier)
-        person_key = (
-            ("row", earlier.number)
-            if earlier is not None
-            else ("held", match.person.pk)
-            if match is not None and match.person is not None
-            else ("row", row.number)
+        who = whom[row.number]
+        earlier = (
+            numbered[who.made_by]
+            if who.made_by is not None and who.made_by != row.number
+            else None
         )
+        if who.made_by is not None:
+            person_key = ("row", who.made_by)
+        else:
+            assert who.person is not None
+            person_key = ("held", who.person.pk)
         # The same new person as an earlier row: which of their details differ from
         # that row's (not the test's dates), said of a new case or a further result.
         differing = (
@@ -652,7 +660,7 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
         if further is not None:
             if earlier is not None and differing is not None:
                 further.same_person_as = earlier.number
-                further.same_person_why = because
+                further.same_person_why = who.because
                 further.differing = differing
             previews.append(further)
             continue
@@ -663,28 +671,19 @@ def results_upload_preview(rows: Sequence[ResultRow]) -> ResultsPreview:
                     row=row,
                     outcome=NEW_CASE,
                     same_person_as=earlier.number,
-                    same_person_why=because,
+                    same_person_why=who.because,
                     differing=differing,
                 )
             )
             continue
-        assert match is not None
-        if match.person is None:
-            if holding is None and match.number_holder is None:
-                if nhs_number:
-                    new_people[nhs_number] = row
-            else:
-                # Someone else holds the number (names that do not agree): the new
-                # person is made without it.
-                arrival = replace(arrival, nhs_number="")
-            new_rows.add(row, arrival)
+        held = who.person if who.made_by is None else None
         previews.append(
             RowPreview(
                 row=row,
                 outcome=NEW_CASE,
-                person=match.person,
-                why=_why(arrival, match.person) if match.person else [],
-                duplicates=match.duplicates if match.person is None else [],
+                person=held,
+                why=_why(arrivals[row.number], held) if held is not None else [],
+                duplicates=who.duplicates if held is None else [],
             )
         )
     return ResultsPreview(rows=previews)
@@ -733,68 +732,271 @@ class _Episodes:
         )
 
 
-class _NewRows:
-    """The rows of a file making new people, in order, each with the person as they
-    stand after the rows before (an arrival: the row's details, with the blanks the
-    later rows linked to it filled in), found by the keys a link needs one of
-    (people/matching.py: every linking tier asks for the same NHS number, the same
-    date of birth, or a phone or email in common)."""
+@dataclass
+class _Who:
+    """Who confirming finds a row to be."""
 
-    def __init__(self) -> None:
-        self.rows: list[tuple[ResultRow, Arrival]] = []
-        self.places: dict[int, int] = {}
+    # Someone held, as the rows before leave them (made_by None); or the new person
+    # of the row numbered `made_by` (this row's own, or an earlier row's).
+    person: Person | None
+    made_by: int | None = None
+    # The new person of an earlier row: what the two have in common.
+    because: str = ""
+    # A new person: the people they may be (held, or new in an earlier row).
+    duplicates: list[Candidate] = field(default_factory=list)
+
+
+# The ids the new people of a file stand under while it is weighed: after every
+# person held, in the file's order, as confirming gives them (people_ids_reserve),
+# so that "the oldest record" of a tie is the one confirming finds. Never written.
+_NEW_IDS_FROM = 2**62
+
+
+class _PeopleAsConfirmed:
+    """The people a file's rows are, found as confirming finds them: each row in
+    turn, weighed by people/matching.py's rules against the people held and the new
+    people of the rows before it, each as those rows leave them (people.services:
+    a person found has their date of birth and NHS number filled in where blank, and
+    a new phone, email or postcode replaces theirs), so that a row is weighed
+    against the people confirming will hold when it comes to it.
+
+    A row nothing earlier could change (no new or changed person shares an NHS
+    number, date of birth, phone, email or, where a date of birth is missing, a
+    postcode with it, and none of the people held it was weighed against has
+    changed) is answered by the lookup of the whole file, as confirming answers it
+    set-wise; the others are weighed again here, against the few people sharing a
+    key with them."""
+
+    def __init__(self, matches: dict[int, Match]) -> None:
+        self.matches = matches
+        # The people held that any row was weighed against, as the rows leave them
+        # (working copies: nothing is saved), with the records merged into them.
+        self.records: dict[int, Person] = {}
+        self.merged: dict[int, list[Person]] = {}
+        self.survivors: dict[int, Person] = {}
+        self._held_read({pk for match in matches.values() for pk in match.considered})
+        # The people new, or changed by a row, found by the keys a match needs one
+        # of; and the row each new person is made by.
+        self.changed: set[int] = set()
         self.by_key: dict[tuple[str, object], set[int]] = {}
+        self.made_by: dict[int, int] = {}
+        # The pairs of people held listed as possible duplicates (open, or decided
+        # "not the same"), read once, when a row is first weighed here.
+        self.listed: ListedPairs | None = None
+
+    def _held_read(self, ids: set[int]) -> None:
+        """The people held with these ids, and the records merged into them (through
+        chains of merges): a query, and one more a level of merging."""
+        if not ids:
+            return
+        found = list(Person.objects.filter(Q(pk__in=ids) | Q(merged_into_id__in=ids)))
+        fetched = {person.pk: person for person in found}
+        level = {person.pk for person in found if person.merged_into_id is not None}
+        while level:
+            more = [
+                person
+                for person in Person.objects.filter(merged_into_id__in=level)
+                if person.pk not in fetched
+            ]
+            fetched.update((person.pk, person) for person in more)
+            level = {person.pk for person in more}
+
+        def root(person: Person) -> Person:
+            seen = {person.pk}
+            while (
+                person.merged_into_id in fetched and person.merged_into_id not in seen
+            ):
+                seen.add(person.merged_into_id)
+                person = fetched[person.merged_into_id]
+            return person
+
+        for person in fetched.values():
+            if person.merged_into_id is None:
+                self.records[person.pk] = person
+                continue
+            survivor = root(person)
+            if survivor.merged_into_id is None:
+                self.merged.setdefault(survivor.pk, []).append(person)
+                self.survivors[person.merged_into_id] = survivor
 
     @staticmethod
-    def _keys(arrival: Arrival) -> set[tuple[str, object]]:
-        keys: set[tuple[str, object]] = {("phone", phone) for phone in arrival.phones}
-        keys.add(("nhs", arrival.nhs_number))
-        keys.add(("born", arrival.date_of_birth))
-        keys.add(("email", arrival.email))
+    def _keys(person: Person) -> set[tuple[str, object]]:
+        keys: set[tuple[str, object]] = {
+            ("phone", phone_text(person.phone)),
+            ("phone", phone_text(person.phone_alt)),
+            ("nhs", person.nhs_number),
+            ("born", person.date_of_birth),
+            ("email", person.email.strip().lower()),
+            ("postcode", person.postcode),
+        }
+        if not person.date_of_birth:
+            keys.add(("postcode, not born", person.postcode))
         return {(name, value) for name, value in keys if value}
 
-    def _index(self, place: int, arrival: Arrival) -> None:
-        for key in self._keys(arrival):
-            self.by_key.setdefault(key, set()).add(place)
+    @staticmethod
+    def _arrival_keys(arrival: Arrival) -> set[tuple[str, object]]:
+        # A postcode alone is evidence only with a date of birth missing on one side
+        # (people/matching.py): an arrival with one looks only among those without.
+        postcode = "postcode, not born" if arrival.date_of_birth else "postcode"
+        keys: set[tuple[str, object]] = {("phone", phone) for phone in arrival.phones}
+        keys |= {
+            ("nhs", arrival.nhs_number),
+            ("born", arrival.date_of_birth),
+            ("email", arrival.email),
+            (postcode, arrival.postcode),
+        }
+        return {(name, value) for name, value in keys if value}
 
-    def add(self, row: ResultRow, arrival: Arrival) -> None:
-        self.places[row.number] = len(self.rows)
-        self._index(len(self.rows), arrival)
-        self.rows.append((row, arrival))
+    def _people(self, ids: Iterable[int], arrival: Arrival) -> list[Person]:
+        """The people with these ids and the records merged into them, as the
+        candidates' query finds them for the arrival (people/matching.py): without
+        another NHS number, nor another date of birth unless the NHS number is the
+        same (residents of a care home on its one phone, born on other days)."""
+        return [
+            one
+            for pk in ids
+            if pk in self.records
+            for one in (self.records[pk], *self.merged.get(pk, ()))
+            if _may_be(one, arrival)
+        ]
 
-    def person_of(self, row: ResultRow) -> Arrival:
-        """The new person the row makes, as they stand now."""
-        return self.rows[self.places[row.number]][1]
-
-    def fill_in(self, row: ResultRow, arrival: Arrival, *, number_free: bool) -> None:
-        """The new person of `row` found by a later row's `arrival`, changed as
-        people.services changes a person found (_found): their date of birth, and
-        their NHS number when `number_free`, filled in where blank; a phone, email
-        or postcode they do not have replacing theirs. Their names are kept."""
-        place = self.places[row.number]
-        held = self.rows[place][1]
-        phone = arrival.phones[0] if arrival.phones else ""
-        person = replace(
-            held,
-            date_of_birth=held.date_of_birth or arrival.date_of_birth,
-            nhs_number=held.nhs_number or (arrival.nhs_number if number_free else ""),
-            phones=(phone,) if phone and phone not in held.phones else held.phones,
-            email=arrival.email or held.email,
-            postcode=arrival.postcode or held.postcode,
+    def find(self, row: ResultRow, arrival: Arrival) -> _Who:
+        """Who the row is, and the person it finds or makes changed (or made) as
+        confirming will change them, for the rows after it."""
+        match = self.matches[row.number]
+        near = {
+            pk for key in self._arrival_keys(arrival) for pk in self.by_key.get(key, ())
+        }
+        if near or match.considered & self.changed:
+            if self.listed is None:
+                self.listed = ListedPairs.of(
+                    {pk for pk in self.records if pk not in self.made_by}
+                )
+            match = _weighed(
+                arrival,
+                self._people(sorted(match.considered | near), arrival),
+                survivors=self.survivors,
+                listed=self.listed,
+            )
+        found = match.person
+        if found is None:
+            person = Person(
+                pk=_NEW_IDS_FROM + row.number,
+                first_name=arrival.first_name.strip(),
+                last_name=arrival.last_name.strip(),
+            )
+            self.made_by[person.pk] = row.number
+            self.records[person.pk] = person
+            who = _Who(
+                person=None,
+                made_by=row.number,
+                duplicates=[self._shown(candidate) for candidate in match.duplicates],
+            )
+        else:
+            person = self.records.setdefault(found.pk, found)
+            made_by = self.made_by.get(person.pk)
+            assert match.linked is not None or made_by is None
+            who = _Who(
+                # As they stand when this row comes (not as later rows leave them).
+                person=copy(person),
+                made_by=made_by,
+                because=(
+                    "the same NHS number"
+                    if match.linked is None or match.linked.tier == NHS
+                    else ", ".join(match.linked.reasons)
+                ),
+            )
+        _person_found(
+            person,
+            arrival,
+            number=match.number_holder is None,
+            birthday=not match.birthday_withheld,
         )
-        self.rows[place] = (row, person)
-        self._index(place, person)
+        self.changed.add(person.pk)
+        for key in self._keys(person):
+            self.by_key.setdefault(key, set()).add(person.pk)
+        return who
 
-    def linked(self, arrival: Arrival) -> tuple[ResultRow, str] | None:
-        """The first earlier row this arrival would be linked to, and what they have
-        in common (earlier_arrival_linked, weighing only the rows sharing a key)."""
-        places = sorted(
-            {place for key in self._keys(arrival) for place in self.by_key.get(key, ())}
+    def _shown(self, candidate: Candidate) -> Candidate:
+        """A possible duplicate as the preview lists it: someone held as they stand
+        now; an earlier row's new person, named as that row's (no one held yet)."""
+        person = candidate.person
+        made_by = self.made_by.get(person.pk)
+        if made_by is None:
+            return replace(candidate, person=copy(person))
+        shown = Person(
+            first_name=person.first_name,
+            last_name=person.last_name,
+            date_of_birth=person.date_of_birth,
         )
-        linked = earlier_arrival_linked(arrival, [self.rows[i][1] for i in places])
-        if linked is None:
-            return None
-        return self.rows[places[linked[0]]][0], ", ".join(linked[1])
+        return replace(
+            candidate,
+            person=shown,
+            reasons=[f"the new person of row {made_by}", *candidate.reasons],
+        )
+
+
+def _weighed(
+    arrival: Arrival,
+    people: Sequence[Person],
+    *,
+    survivors: dict[int, Person],
+    listed: ListedPairs,
+) -> Match:
+    """Who the arrival is among these people (held, as a file's earlier rows leave
+    them, and new), decided as confirming's matching decides (people/matching.py:
+    the first tier any reaches, then the higher score, then the oldest record,
+    unless namesakes known to be two tie; the possible duplicates), their names
+    scored in Python; with matching switched off, only the person holding its NHS
+    number (people.services.person_lookup)."""
+    if settings.TRACING_PERSON_MATCHING:
+        scored = [scored_in_python(person, arrival) for person in people]
+        candidates = candidates_weighed(arrival, scored, survivors)
+        return match_decide(arrival, scored, survivors, candidates, listed)
+    holder = next(
+        (
+            person
+            for person in people
+            if arrival.nhs_number and person.nhs_number == arrival.nhs_number
+        ),
+        None,
+    )
+    return person_match_by_number(arrival, holder)
+
+
+def _may_be(person: Person, arrival: Arrival) -> bool:
+    """Whether the candidates' query would weigh the person for the arrival."""
+    same_number = bool(arrival.nhs_number) and person.nhs_number == arrival.nhs_number
+    if arrival.nhs_number and person.nhs_number and not same_number:
+        return False
+    return not (
+        arrival.date_of_birth
+        and person.date_of_birth
+        and person.date_of_birth != arrival.date_of_birth
+        and not same_number
+    )
+
+
+def _person_found(
+    person: Person, arrival: Arrival, *, number: bool, birthday: bool
+) -> None:
+    """The person (working copy) as people.services leaves one the arrival makes or
+    finds (_found), in what matching weighs: their date of birth when `birthday`
+    (not withheld: Match.birthday_withheld), and their NHS number when `number` (no
+    one else holds it), filled in where blank; a phone, email or postcode they do
+    not have replacing theirs. Their names are kept."""
+    if birthday and arrival.date_of_birth and not person.date_of_birth:
+        person.date_of_birth = arrival.date_of_birth
+    if number and arrival.nhs_number and not person.nhs_number:
+        person.nhs_number = arrival.nhs_number
+    phone = arrival.phones[0] if arrival.phones else ""
+    held = {phone_text(person.phone), phone_text(person.phone_alt)}
+    if phone and (not phone_text(person.phone) or phone not in held):
+        person.phone = phone
+    if arrival.email and not same_text(person.email, arrival.email):
+        person.email = arrival.email
+    if arrival.postcode:
+        person.postcode = arrival.postcode
 
 
 def _arrival(result: TestResult) -> Arrival:
