@@ -237,7 +237,10 @@ def case_onset_revised(*, case: Case, by=None, now: datetime) -> Message | None:
     One message, for the one person: through the case if a text or email gave them
     its date (_told_a_date), else through a contact row this moves that was told
     its date so; someone told nothing by message is sent nothing (the caseworker on
-    the phone, or their first text, gives the date in force). It replaces their
+    the phone, or their first text, gives the date in force), nor is someone told by
+    message of another of their rows still ending later (a contact row a clinician
+    overrode to a later date, say: _told_later): that date stands, and they were
+    never to be told an earlier one "replacing" it. It replaces their
     earlier end dates not sent yet (an override's, a further exposure's, an earlier
     revision's). A text carrying their link, held up (a provider's outage) and
     giving the old date, is sent again with the new one instead (link_text_redate):
@@ -264,6 +267,8 @@ def case_onset_revised(*, case: Case, by=None, now: datetime) -> Message | None:
     if reachable_by_message(teller.person) is None:
         return None  # to be phoned: the call gives the date
     ends_on = teller.isolation_ends_on
+    if _told_later(case.person_id, items, after=ends_on, now=now):
+        return None  # a later date they were told stands: nothing new for them
     if ends_on < timezone.localdate(now):
         text = "isolation_revised_over"
     else:
@@ -286,6 +291,29 @@ def case_onset_revised(*, case: Case, by=None, now: datetime) -> Message | None:
     if message is not None:
         messages_supersede(earlier, by=message)
     return message
+
+
+def _told_later(
+    person_id: int, items: Sequence[WorkItem], *, after: date, now: datetime
+) -> bool:
+    """Another of the person's cases or contact rows (not among `items`, those this
+    revision changed), isolating now, ends later than `after` and was told its
+    date by message (_told_a_date): that date is the one in force for them (the
+    call handler reads it out), and they hold it already."""
+    today = timezone.localdate(now)
+    later = Q(person_id=person_id, isolation_ends_on__gt=after) & Q(
+        isolation_ends_on__gte=today
+    )
+    cases = Case.objects.filter(later).exclude(
+        pk__in=[item.pk for item in items if isinstance(item, Case)]
+    )
+    contacts = (
+        Contact.objects.filter(later)
+        .filter(OPEN_OR_TOLD)
+        .exclude(pk__in=[item.pk for item in items if isinstance(item, Contact)])
+    )
+    rows: list[WorkItem] = [*cases, *contacts]
+    return any(_told_a_date(row) for row in rows)
 
 
 class IsolationChangedSince(IllegalTransition):

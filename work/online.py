@@ -48,7 +48,7 @@ from notify.services import (
 )
 from online.models import OnlineLink
 from online.texts import language_of, long_date, say
-from people.matching import written_as_themselves
+from people.matching import Arrival, written_as_themselves
 from people.models import Language, Message, Person, PersonChange
 from people.phone_field import Phone
 from people.services import (
@@ -61,7 +61,6 @@ from rows.retry import atomic_operation
 
 from .access.items import may_work_item
 from .casework import (
-    OWN_CONTACT,
     ContactDetails,
     ContactRowsRefused,
     VisitDetails,
@@ -777,6 +776,11 @@ def online_case_submit(
     "added"; those sent before are not named twice. NothingNew when there is no one
     and nowhere new; LinkUnusable once the case takes no more (case_takes_answers).
 
+    Someone named with the case's own name and number or email is, as on the case
+    page, a new person listed as a possible duplicate of the case (a son of his
+    father's name on the family's mobile): added, not refused, but phoned rather
+    than texted at the case's own address (online_link_withheld says why).
+
     Bounded, whoever holds the link: the people past CASE_LINK_PEOPLE_MAX are not
     added (CaseAnswered.not_added names them), and a contact at a number or address
     CONTACT_TEXTS_PER_ADDRESS of the case's contacts were told at already is added
@@ -799,19 +803,21 @@ def online_case_submit(
     case = Case.objects.select_for_update().get(pk=locked_link.case_id)
     if not case_takes_answers(locked_link, case):
         raise LinkUnusable()
-    # Themselves among the people they name (a household listed whole): refused, as
-    # the case page refuses the case as its own contact. Here no date of birth tells
-    # them from a namesake on the same phone, so their name and number do.
-    themselves = {
-        index: OWN_CONTACT
+    # Someone of the case's own name at their number or email (a son of his
+    # father's name on the family's mobile) is, as on the case page, a new person
+    # listed with the case (contact_add: only the case's NHS number or date of birth,
+    # never given here, makes them the case). No text goes to them: at the case's
+    # own address, in the case's own name, it cannot tell the son from the father
+    # (or the case listing themselves); a call handler phones and asks.
+    namesakes = {
+        index
         for index, arrival in enumerate(arrivals)
         if written_as_themselves(arrival, case.person)
     }
-    if themselves:
-        raise ContactRowsRefused(themselves)
     rows = list(enumerate(answer.contacts))
     if more:
         named = _named_before(case, [r for _, r in rows], now=now)
+        named |= _namesakes_named_before(case, arrivals, namesakes)
         rows = [(i, r) for i, r in rows if i not in named]
     room = _room_on_the_link(case)
     rows, beyond = rows[:room], [r for _, r in rows[room:]]
@@ -841,12 +847,16 @@ def online_case_submit(
     if more and not added and not visits and not beyond:
         raise NothingNew()
     withheld = 0
-    for contact in added:
+    for (index, _), contact in zip(rows, added, strict=True):
         # A contact joined (another case's, already told or being phoned) is not
         # sent a link of its own: the call tells them the latest date.
         if contact.joined is not None:
             continue
         where = reachable_by_message(contact.person)
+        if where is not None and index in namesakes and _at_own_address(case, where):
+            _link_withheld(contact, channel=where[0], namesake=True, now=now)
+            withheld += 1
+            continue
         told = _told_at(contact, where)
         if where is not None and told >= CONTACT_TEXTS_PER_ADDRESS:
             _link_withheld(contact, channel=where[0], told=told, now=now)
@@ -892,6 +902,18 @@ def online_case_submit(
 _TO_HEAR = "people past the link's limit, asked to call 119"
 
 
+def _at_own_address(case: Case, where: tuple[str, str]) -> bool:
+    """A message to `where` (reachable_by_message) would go to one of the case's own
+    numbers or their email."""
+    person = case.person
+    own = {
+        phone.as_e164
+        for phone in (person.phone, person.phone_alt)
+        if isinstance(phone, Phone)
+    } | ({person.email.strip().lower()} if person.email else set())
+    return where[1].strip().lower() in own
+
+
 def _room_on_the_link(case: Case) -> int:
     """How many more people the case's link may name: CASE_LINK_PEOPLE_MAX less
     everyone the case has named (its contacts and those its naming joined)."""
@@ -920,19 +942,27 @@ def _told_at(contact: Contact, where: tuple[str, str] | None) -> int:
 _LINK_WITHHELD = "link withheld"
 
 
-def _link_withheld(contact: Contact, *, channel: str, told: int, now: datetime) -> None:
+def _link_withheld(
+    contact: Contact,
+    *,
+    channel: str,
+    now: datetime,
+    told: int = 0,
+    namesake: bool = False,
+) -> None:
     """Record, on the contact, that no link went and why (online_link_withheld reads
-    it): worked out later from their number as it is then, a number corrected since
+    it): `told` of the case's other contacts had theirs at the same address, or
+    (`namesake`) they were named with the case's own name and number or email.
+    Worked out later from their number as it is then, a number corrected since
     would give a reason that never was."""
+    why: dict[str, Any] = (
+        {"namesake of the case": True} if namesake else {"told at the address": told}
+    )
     audit_record(
         user=None,
         action=AuditEvent.Action.UPDATE,
         obj=contact,
-        detail={
-            "online": _LINK_WITHHELD,
-            "told at the address": told,
-            "channel": channel,
-        },
+        detail={"online": _LINK_WITHHELD, **why, "channel": channel},
         at=now,
     )
 
@@ -940,7 +970,8 @@ def _link_withheld(contact: Contact, *, channel: str, told: int, now: datetime) 
 def online_link_withheld(item: WorkItem) -> str:
     """For an item with no link (online_progress None): why a contact named online
     was sent none, as the call handler is told it: CONTACT_TEXTS_PER_ADDRESS of the
-    case's other contacts had theirs at the same number or address, as recorded
+    case's other contacts had theirs at the same number or address, or they were
+    named with the case's own name at the case's own number or email, as recorded
     when it was named (online_case_submit). "" for anyone else. At most one query
     (the contact's trail, by its index)."""
     if not isinstance(item, Contact) or item.identified_by_id is not None:
@@ -957,12 +988,17 @@ def online_link_withheld(item: WorkItem) -> str:
     )
     if detail is None:
         return ""
+    sms = detail.get("channel") == Message.Channel.SMS
+    if detail.get("namesake of the case"):
+        place = "number" if sms else "email address"
+        return (
+            f"No link sent: named with the case's own name and {place}, so a text "
+            "could not tell them from the case (a son of his father's name on the "
+            "family's phone, say). Phone them to ask who they are, and tell them to "
+            "stay at home."
+        )
     told = detail.get("told at the address", CONTACT_TEXTS_PER_ADDRESS)
-    texts, place = (
-        ("texts", "number")
-        if detail.get("channel") == Message.Channel.SMS
-        else ("emails", "address")
-    )
+    texts, place = ("texts", "number") if sms else ("emails", "address")
     return (
         f"No link sent: {told} {texts} had gone to the same {place} for other people "
         f"this case named, and no more than {CONTACT_TEXTS_PER_ADDRESS} go to one. "
@@ -1123,6 +1159,26 @@ def _named_before(case: Case, rows: list[ContactDetails], *, now: datetime) -> s
     except ValidationError:
         return found  # a bad row: contacts_add_many says which, in its words
     return found
+
+
+def _namesakes_named_before(
+    case: Case, arrivals: list[Arrival], namesakes: set[int]
+) -> set[int]:
+    """Which of the rows written with the case's own name and number or email
+    (`namesakes`) the case has named already so (its son, named on a first sending):
+    the matching cannot find him, a second namesake on that number (people.matching:
+    namesakes we know to be two), and would make a third person of the same row
+    sent again."""
+    if not namesakes:
+        return set()
+    named = Person.objects.filter(
+        pk__in=Contact.objects.named_by(case.pk).values("person_id")
+    ).exclude(pk=case.person_id)
+    return {
+        index
+        for index in namesakes
+        if any(written_as_themselves(arrivals[index], person) for person in named)
+    }
 
 
 @contextmanager

@@ -389,9 +389,10 @@ class NoOneForm(OnlineForm):
 
 
 def refused_words(reason: str, language: str) -> str:
-    """Why work.casework refused a row (ContactRowsRefused), said to the case."""
-    if "their own contact" in reason:
-        return text("err_yourself", language)
+    """Why work.casework refused a row (ContactRowsRefused), said to the case. (Never
+    "their own contact": only the case's NHS number or date of birth, which this page
+    does not ask, makes a row the case; their name and number make a namesake, added
+    and phoned: work.online.online_case_submit.)"""
     if "already a contact" in reason:
         return text("err_already", language)
     return reason if language == "en" else text("err_refused", language)

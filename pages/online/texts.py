@@ -481,10 +481,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Enter a full UK postcode, such as SW1A 1AA.",
         "cy": "Rhowch god post llawn yn y DU, fel SW1A 1AA.",
     },
-    "err_yourself": {
-        "en": "You cannot name yourself: enter the people you were near.",
-        "cy": "Ni allwch eich enwi eich hun: rhowch y bobl y buoch yn agos atynt.",
-    },
     "err_already": {
         "en": "You have already told us about this person: enter each person once.",
         "cy": "Rydych eisoes wedi dweud wrthym am y person hwn: rhowch bob person "
