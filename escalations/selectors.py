@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import phonenumbers
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, F, Func, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Concat
@@ -172,6 +173,18 @@ def escalation_counts(
 
 
 @dataclass(frozen=True)
+class Correction:
+    """A call's outcome corrected (logged by mistake): the outcome logged, who
+    corrected it, when and why. The history tells it as the item's call panel does:
+    "Outcome corrected from Reached by Sam Lee at 10:20, Tue 12 Jan: reason"."""
+
+    logged: str  # the outcome logged, as the call panel names it
+    at: datetime
+    who: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     at: datetime
     kind: str  # "created", "call", "escalated", "action", "picked_up", "closed"
@@ -179,6 +192,8 @@ class HistoryEntry:
     who: str = ""
     note: str = ""
     earlier: bool = False  # part of an earlier escalation, not the one on screen
+    # A call whose outcome was corrected: the title names the corrected outcome.
+    correction: Correction | None = None
 
 
 def _who(user) -> str:
@@ -188,7 +203,11 @@ def _who(user) -> str:
 
 
 def _escalation_entries(
-    escalation: Escalation, *, earlier: bool, closed_by: dict[int, object]
+    escalation: Escalation,
+    *,
+    earlier: bool,
+    closed_by: dict[int, object],
+    taken_over: dict[int, list[tuple[object, datetime]]],
 ) -> list[HistoryEntry]:
     team = f" to {escalation.local_team.name}" if earlier else ""
     entries = [
@@ -201,16 +220,29 @@ def _escalation_entries(
             earlier,
         )
     ]
+    actions = list(escalation.actions.all())
+    reopenings = {
+        (action.by_id, action.at)
+        for action in actions
+        if action.kind == EscalationAction.Kind.REOPENED
+    }
+    # Each pick-up: those a reopening by someone else took over, then the holder's.
+    pick_ups = list(taken_over.get(escalation.pk, []))
     if escalation.picked_up_at and escalation.picked_up_by:
-        entries.append(
-            HistoryEntry(
-                escalation.picked_up_at,
-                "picked_up",
-                "Picked up",
-                _who(escalation.picked_up_by),
-                earlier=earlier,
+        pick_ups.append((escalation.picked_up_by, escalation.picked_up_at))
+    on_reopening = []
+    for user, at in dict.fromkeys(pick_ups):
+        if (getattr(user, "pk", None), at) in reopenings:
+            # After its reopening's row, at the same moment (the sort keeps order).
+            on_reopening.append(
+                HistoryEntry(
+                    at, "picked_up", "Picked up on reopening", _who(user), "", earlier
+                )
             )
-        )
+        else:
+            entries.append(
+                HistoryEntry(at, "picked_up", "Picked up", _who(user), "", earlier)
+            )
     entries += [
         HistoryEntry(
             action.at,
@@ -220,8 +252,9 @@ def _escalation_entries(
             action.note,
             earlier,
         )
-        for action in escalation.actions.all()
+        for action in actions
     ]
+    entries += on_reopening
     if escalation.closed_at:
         entries.append(
             HistoryEntry(
@@ -234,6 +267,19 @@ def _escalation_entries(
             )
         )
     return entries
+
+
+def _correction(call: CallAttempt) -> Correction | None:
+    """The correction of a call's outcome, told to the local team as the call's
+    notes and its caller are (the item's call panel tells the same)."""
+    if not call.corrected_from or call.corrected_at is None:
+        return None
+    return Correction(
+        logged=call.get_corrected_from_display(),
+        at=call.corrected_at,
+        who=_who(call.corrected_by),
+        reason=call.correction_reason,
+    )
 
 
 def _raised_by_system(escalation: Escalation) -> str:
@@ -257,6 +303,38 @@ def _closed_by(item, escalation_ids: list[int]) -> dict[int, object]:
         .order_by("at")
     )
     return {event.detail["escalation"]: event.user for event in events}
+
+
+def _pick_ups_taken_over(
+    item, escalation_ids: list[int]
+) -> dict[int, list[tuple[object, datetime]]]:
+    """The pick-ups that reopenings by someone else took over, oldest first, by
+    escalation: the escalation keeps only its holder's, the reopening's audit trail
+    the one it replaced (work.escalation.escalation_reopen)."""
+    if not escalation_ids:
+        return {}
+    details = list(
+        AuditEvent.objects.filter(
+            object_type=item._meta.label_lower,
+            object_id=str(item.pk),
+            action=AuditEvent.Action.UPDATE,
+            detail__escalation__in=escalation_ids,
+            detail__has_key="picked_up_by",
+        )
+        .order_by("at")
+        .values_list("detail", flat=True)
+    )
+    users = get_user_model().objects.in_bulk(
+        {detail["picked_up_by"] for detail in details}
+    )
+    taken_over: dict[int, list[tuple[object, datetime]]] = {}
+    for detail in details:
+        user = users.get(detail["picked_up_by"])
+        if user is not None:
+            taken_over.setdefault(detail["escalation"], []).append(
+                (user, datetime.fromisoformat(detail["picked_up_at"]))
+            )
+    return taken_over
 
 
 @dataclass(frozen=True)
@@ -359,7 +437,9 @@ def escalation_history(
             )
         )
     shown.add(escalation.pk)
-    calls = CallAttempt.objects.filter(**{item.kind: item}).select_related("caller")
+    calls = CallAttempt.objects.filter(**{item.kind: item}).select_related(
+        "caller", "corrected_by"
+    )
     entries = [HistoryEntry(item.created_at, "created", f"{item.kind.title()} created")]
     entries += [
         HistoryEntry(
@@ -368,16 +448,30 @@ def escalation_history(
             f"Call: {call.get_outcome_display()}",
             _who(call.caller),
             call.notes,
+            correction=_correction(call),
         )
         for call in calls
     ]
     closed_by = _closed_by(
         item, [e.pk for e in all_escalations if e.closed_at and e.pk in shown]
     )
+    # Only a reopening keeps the pick-up it took over: asked of those reopened.
+    taken_over = _pick_ups_taken_over(
+        item,
+        [
+            e.pk
+            for e in all_escalations
+            if e.pk in shown
+            and any(a.kind == EscalationAction.Kind.REOPENED for a in e.actions.all())
+        ],
+    )
     for other in all_escalations:
         if other.pk in shown:
             entries += _escalation_entries(
-                other, earlier=other.pk != escalation.pk, closed_by=closed_by
+                other,
+                earlier=other.pk != escalation.pk,
+                closed_by=closed_by,
+                taken_over=taken_over,
             )
         else:
             entries += _other_teams_entries(other)

@@ -660,7 +660,9 @@ def escalation_reopen(
     with the right outcome; its item is escalated again, and a reach the close
     counted for the local team is taken back. The close it undid is kept in its
     history (an EscalationAction "reopened": the outcome, who closed it and when,
-    then the reason and who reopened it, when) and in the item's audit trail.
+    then the reason and who reopened it, when) and in the item's audit trail; so is
+    the pick-up of whoever held it, when someone else reopens it (its audit detail
+    "picked_up_by" and "picked_up_at", which the history reads).
 
     Exactly once: the escalation, then the item, locked as the close locks them.
     Sent again (`submission`: its form, an Idempotency-Key; without one, the same
@@ -707,6 +709,12 @@ def escalation_reopen(
     locked.status = Escalation.Status.PICKED_UP
     fields = ["status", "outcome", "outcome_note", "closed_at", "closed_by"]
     if locked.picked_up_by_id != by.pk:
+        # The escalation keeps only its holder's pick-up: the one this takes over
+        # stays in the trail, and in the team's history from there
+        # (escalations.selectors.escalation_history).
+        if locked.picked_up_by_id is not None and locked.picked_up_at is not None:
+            detail["picked_up_by"] = locked.picked_up_by_id
+            detail["picked_up_at"] = locked.picked_up_at.isoformat()
         locked.picked_up_by = by
         locked.picked_up_at = now
         fields += ["picked_up_by", "picked_up_at"]

@@ -107,11 +107,41 @@ class CallInSerializer(StrictSerializer):
 
 
 class CallAttemptSerializer(serializers.ModelSerializer):
+    """One call and how it went. A call whose outcome was corrected (logged by
+    mistake, work.calls.call_correct) says so, as the item's page and the local
+    team's history do: `outcome` is the corrected one, `corrected_from` the one
+    logged, with who corrected it, when and why."""
+
     case = serializers.IntegerField(source="case_id", read_only=True, allow_null=True)
     contact = serializers.IntegerField(
         source="contact_id", read_only=True, allow_null=True
     )
     caller = serializers.IntegerField(source="caller_id", read_only=True)
+    # Blank for a call never corrected; spelled out so the schema's enum admits it.
+    corrected_from = serializers.ChoiceField(
+        choices=[("", "Not corrected"), *Outcome.choices],
+        read_only=True,
+        help_text="The outcome the caller logged, when it was corrected since (it "
+        "was logged by mistake): `outcome` is then the corrected one. Blank for a "
+        "call never corrected.",
+    )
+    corrected_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the outcome was corrected; null for a call never corrected.",
+    )
+    corrected_by = serializers.IntegerField(
+        source="corrected_by_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The user id of who corrected the outcome (the caller, or a "
+        "supervisor of their tier); null for a call never corrected.",
+    )
+    correction_reason = serializers.CharField(
+        read_only=True,
+        help_text="Why the outcome was corrected, as they wrote it; blank for a "
+        "call never corrected, and once retention blanks the call's notes.",
+    )
 
     class Meta:
         model = CallAttempt
@@ -125,6 +155,10 @@ class CallAttemptSerializer(serializers.ModelSerializer):
             "outcome",
             "call_back_at",
             "notes",
+            "corrected_from",
+            "corrected_at",
+            "corrected_by",
+            "correction_reason",
         ]
         read_only_fields = fields
 
@@ -210,12 +244,11 @@ class CallCorrectionInSerializer(StrictSerializer):
 
 class CallCorrectedSerializer(CallAttemptSerializer):
     """A call whose outcome was corrected: `outcome` is the corrected one,
-    `corrected_from` the one logged first; and what became of the isolation advice
-    of a "reached" corrected away. Drawn from what the correction did
-    (work.calls.CallCorrected), given as `corrected` in its context."""
+    `corrected_from` the one logged first (as every call tells,
+    CallAttemptSerializer); and what became of the isolation advice of a "reached"
+    corrected away. Drawn from what the correction did (work.calls.CallCorrected),
+    given as `corrected` in its context."""
 
-    corrected_from = serializers.CharField(read_only=True)
-    corrected_by = serializers.IntegerField(source="corrected_by_id", read_only=True)
     advice = serializers.SerializerMethodField(
         help_text='A contact\'s "reached" corrected away: withdrawn (its isolation '
         "advice had not gone, and never will), sent (it had gone already: it stays "
@@ -223,14 +256,7 @@ class CallCorrectedSerializer(CallAttemptSerializer):
     )
 
     class Meta(CallAttemptSerializer.Meta):
-        fields = [
-            *CallAttemptSerializer.Meta.fields,
-            "corrected_from",
-            "corrected_at",
-            "corrected_by",
-            "correction_reason",
-            "advice",
-        ]
+        fields = [*CallAttemptSerializer.Meta.fields, "advice"]
         read_only_fields = fields
 
     def get_advice(self, call: CallAttempt) -> str:
