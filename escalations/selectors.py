@@ -187,7 +187,8 @@ class Correction:
 @dataclass(frozen=True)
 class HistoryEntry:
     at: datetime
-    kind: str  # "created", "call", "escalated", "action", "picked_up", "closed"
+    # "created", "call", "escalated", "action", "picked_up", "given", "closed"
+    kind: str
     title: str
     who: str = ""
     note: str = ""
@@ -202,12 +203,48 @@ def _who(user) -> str:
     return user.get_full_name() or user.username
 
 
+@dataclass(frozen=True)
+class _HandOver:
+    """A supervisor's giving an escalation to a member (work.escalation
+    .escalation_reassign): to whom, when, by whom; and the pick-up it replaced,
+    whose and when (`replaced_at` None when given before hand-overs kept it)."""
+
+    to: object
+    at: datetime
+    by: object
+    replaced_by: object
+    replaced_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _Trail:
+    """What the history reads of the item's audit trail, by escalation: who closed
+    each, the pick-ups reopenings by someone else took over, the hand-overs."""
+
+    closed_by: dict[int, object]
+    taken_over: dict[int, list[tuple[object, datetime]]]
+    handed_over: dict[int, list[_HandOver]]
+
+
+def _holder_pick_up(
+    escalation: Escalation, hand_overs: list[_HandOver]
+) -> tuple[object, datetime] | None:
+    """Who picked up the escalation, and when, as its holder's pick-up time tells.
+    A hand-over made before they restamped it left the time of the pick-up it
+    replaced beside the new holder's name: that was the pick-up (or hand-over) of
+    whoever the first such hand-over since was from."""
+    if not (escalation.picked_up_at and escalation.picked_up_by):
+        return None
+    for hand_over in hand_overs:
+        if hand_over.replaced_at is None and hand_over.at > escalation.picked_up_at:
+            if hand_over.replaced_by is None:
+                return None  # a new escalation given: its own row tells it
+            return hand_over.replaced_by, escalation.picked_up_at
+    return escalation.picked_up_by, escalation.picked_up_at
+
+
 def _escalation_entries(
-    escalation: Escalation,
-    *,
-    earlier: bool,
-    closed_by: dict[int, object],
-    taken_over: dict[int, list[tuple[object, datetime]]],
+    escalation: Escalation, *, earlier: bool, trail: _Trail
 ) -> list[HistoryEntry]:
     team = f" to {escalation.local_team.name}" if earlier else ""
     entries = [
@@ -226,12 +263,23 @@ def _escalation_entries(
         for action in actions
         if action.kind == EscalationAction.Kind.REOPENED
     }
-    # Each pick-up: those a reopening by someone else took over, then the holder's.
-    pick_ups = list(taken_over.get(escalation.pk, []))
-    if escalation.picked_up_at and escalation.picked_up_by:
-        pick_ups.append((escalation.picked_up_by, escalation.picked_up_at))
+    hand_overs = trail.handed_over.get(escalation.pk, [])
+    # Each pick-up: those a reopening by someone else took over, those a hand-over
+    # replaced, then the holder's; a hand-over's own is told as given, not picked up.
+    pick_ups = list(trail.taken_over.get(escalation.pk, []))
+    pick_ups += [
+        (hand_over.replaced_by, hand_over.replaced_at)
+        for hand_over in hand_overs
+        if hand_over.replaced_by is not None and hand_over.replaced_at is not None
+    ]
+    holder = _holder_pick_up(escalation, hand_overs)
+    if holder is not None:
+        pick_ups.append(holder)
+    given = {(getattr(h.to, "pk", None), h.at) for h in hand_overs}
     on_reopening = []
-    for user, at in dict.fromkeys(pick_ups):
+    for user, at in dict.fromkeys(sorted(pick_ups, key=lambda pick_up: pick_up[1])):
+        if (getattr(user, "pk", None), at) in given:
+            continue
         if (getattr(user, "pk", None), at) in reopenings:
             # After its reopening's row, at the same moment (the sort keeps order).
             on_reopening.append(
@@ -255,13 +303,24 @@ def _escalation_entries(
         for action in actions
     ]
     entries += on_reopening
+    entries += [
+        HistoryEntry(
+            hand_over.at,
+            "given",
+            f"Given to {_who(hand_over.to)}",
+            _who(hand_over.by),
+            "",
+            earlier,
+        )
+        for hand_over in hand_overs
+    ]
     if escalation.closed_at:
         entries.append(
             HistoryEntry(
                 escalation.closed_at,
                 "closed",
                 f"Closed: {escalation.get_outcome_display()}",
-                _who(closed_by.get(escalation.pk)),
+                _who(trail.closed_by.get(escalation.pk)),
                 escalation.outcome_note,
                 earlier,
             )
@@ -288,53 +347,83 @@ def _raised_by_system(escalation: Escalation) -> str:
     return "Escalation sweep"
 
 
-def _closed_by(item, escalation_ids: list[int]) -> dict[int, object]:
-    """Who closed or sent back each escalation: the escalation keeps no closer, but
-    the audit trail written in the same transaction does."""
-    events = (
+def _trail(item, escalations: list[Escalation]) -> _Trail:
+    """What the escalations keep only in the item's audit trail, in one query: who
+    closed or sent back each (the escalation keeps no closer, but the trail written
+    in the same transaction does); the pick-ups that reopenings by someone else
+    took over (work.escalation.escalation_reopen) and the hand-overs
+    (work.escalation.escalation_reassign), each keeping the pick-up it replaced,
+    oldest first. The escalation itself keeps only its holder's pick-up."""
+    if not escalations:
+        return _Trail({}, {}, {})
+    events = list(
         AuditEvent.objects.filter(
+            Q(action=AuditEvent.Action.UPDATE, detail__has_key="outcome")
+            | Q(action=AuditEvent.Action.UPDATE, detail__has_key="picked_up_by")
+            | Q(action=AuditEvent.Action.REASSIGN),
             object_type=item._meta.label_lower,
             object_id=str(item.pk),
-            action=AuditEvent.Action.UPDATE,
-            detail__escalation__in=escalation_ids,
-            detail__has_key="outcome",
+            detail__escalation__in=[e.pk for e in escalations],
         )
         .select_related("user")
-        .order_by("at")
+        .order_by("at", "pk")
     )
-    return {event.detail["escalation"]: event.user for event in events}
-
-
-def _pick_ups_taken_over(
-    item, escalation_ids: list[int]
-) -> dict[int, list[tuple[object, datetime]]]:
-    """The pick-ups that reopenings by someone else took over, oldest first, by
-    escalation: the escalation keeps only its holder's, the reopening's audit trail
-    the one it replaced (work.escalation.escalation_reopen)."""
-    if not escalation_ids:
-        return {}
-    details = list(
-        AuditEvent.objects.filter(
-            object_type=item._meta.label_lower,
-            object_id=str(item.pk),
-            action=AuditEvent.Action.UPDATE,
-            detail__escalation__in=escalation_ids,
-            detail__has_key="picked_up_by",
-        )
-        .order_by("at")
-        .values_list("detail", flat=True)
-    )
+    closed = {e.pk for e in escalations if e.closed_at}
+    reopened = {
+        e.pk
+        for e in escalations
+        if any(a.kind == EscalationAction.Kind.REOPENED for a in e.actions.all())
+    }
+    # Given to a member; given back to the queue ("to" None) is not told here.
+    given = [
+        event
+        for event in events
+        if event.action == AuditEvent.Action.REASSIGN
+        and event.detail.get("to") is not None
+    ]
+    taking_over = [
+        event.detail
+        for event in events
+        if event.action == AuditEvent.Action.UPDATE
+        and "picked_up_by" in event.detail
+        and event.detail["escalation"] in reopened
+    ]
     users = get_user_model().objects.in_bulk(
-        {detail["picked_up_by"] for detail in details}
+        {detail["picked_up_by"] for detail in taking_over}
+        | {event.detail["to"] for event in given}
+        | {event.detail["from"] for event in given if event.detail.get("from")}
     )
-    taken_over: dict[int, list[tuple[object, datetime]]] = {}
-    for detail in details:
+    trail = _Trail(
+        closed_by={
+            event.detail["escalation"]: event.user
+            for event in events
+            if event.action == AuditEvent.Action.UPDATE
+            and "outcome" in event.detail
+            and event.detail["escalation"] in closed
+        },
+        taken_over={},
+        handed_over={},
+    )
+    for detail in taking_over:
         user = users.get(detail["picked_up_by"])
         if user is not None:
-            taken_over.setdefault(detail["escalation"], []).append(
+            trail.taken_over.setdefault(detail["escalation"], []).append(
                 (user, datetime.fromisoformat(detail["picked_up_at"]))
             )
-    return taken_over
+    for event in given:
+        replaced_at = event.detail.get("picked_up_at")
+        trail.handed_over.setdefault(event.detail["escalation"], []).append(
+            _HandOver(
+                to=users.get(event.detail["to"]),
+                at=event.at,
+                by=event.user,
+                replaced_by=users.get(event.detail.get("from")),
+                replaced_at=(
+                    datetime.fromisoformat(replaced_at) if replaced_at else None
+                ),
+            )
+        )
+    return trail
 
 
 @dataclass(frozen=True)
@@ -452,26 +541,19 @@ def escalation_history(
         )
         for call in calls
     ]
-    closed_by = _closed_by(
-        item, [e.pk for e in all_escalations if e.closed_at and e.pk in shown]
-    )
-    # Only a reopening keeps the pick-up it took over: asked of those reopened.
-    taken_over = _pick_ups_taken_over(
+    # Asked of those ever picked up or closed: one never held was never given.
+    trail = _trail(
         item,
         [
-            e.pk
+            e
             for e in all_escalations
-            if e.pk in shown
-            and any(a.kind == EscalationAction.Kind.REOPENED for a in e.actions.all())
+            if e.pk in shown and (e.picked_up_at or e.closed_at)
         ],
     )
     for other in all_escalations:
         if other.pk in shown:
             entries += _escalation_entries(
-                other,
-                earlier=other.pk != escalation.pk,
-                closed_by=closed_by,
-                taken_over=taken_over,
+                other, earlier=other.pk != escalation.pk, trail=trail
             )
         else:
             entries += _other_teams_entries(other)

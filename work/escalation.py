@@ -176,7 +176,14 @@ def escalation_reassign(
 
     Only an active tier 1 member of the escalation's own team may hold it; the
     door checks that `by` supervises the team (work.access.escalations).
+
+    The member holds it from now: its pick-up time becomes the hand-over's, as the
+    page's summary, the API and the export tell who holds it and since when. The
+    pick-up it replaces (of whoever held it, when) stays in the hand-over's audit
+    detail "picked_up_at" beside "from", which the team's history reads
+    (escalations.selectors.escalation_history: "Given to … · supervisor").
     """
+    now = now or timezone.now()
     locked = _locked(escalation)
     if locked.status == Escalation.Status.CLOSED:
         raise IllegalTransition("This escalation is closed.")
@@ -190,19 +197,23 @@ def escalation_reassign(
         raise IllegalTransition(
             f"{_name(to)} is not a member of {locked.local_team.name}."
         )
-    previous = locked.picked_up_by_id
+    detail: dict[str, object] = {
+        "escalation": locked.pk,
+        "from": locked.picked_up_by_id,
+        "to": to.pk,
+    }
+    if locked.picked_up_by_id is not None and locked.picked_up_at is not None:
+        detail["picked_up_at"] = locked.picked_up_at.isoformat()
+    locked.status = Escalation.Status.PICKED_UP
     locked.picked_up_by = to
-    fields = ["picked_up_by"]
-    if locked.status == Escalation.Status.NEW:
-        locked.status = Escalation.Status.PICKED_UP
-        locked.picked_up_at = now or timezone.now()
-        fields += ["status", "picked_up_at"]
-    locked.save(update_fields=fields)
+    locked.picked_up_at = now
+    locked.save(update_fields=["status", "picked_up_by", "picked_up_at"])
     audit_record(
         user=by,
         action=AuditEvent.Action.REASSIGN,
         obj=locked.item,
-        detail={"escalation": locked.pk, "from": previous, "to": to.pk},
+        detail=detail,
+        at=now,
     )
     return locked
 
