@@ -31,6 +31,7 @@ from cases.models import (
 from cases.workitem import UNREACHED, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact, Exposure, IsolationChange
+from people.matching import Arrival, written_as_themselves
 from people.models import Message, Person
 from people.services import (
     PersonDetails,
@@ -607,6 +608,61 @@ def _contact_join(
     return contact
 
 
+def namesake_named_before(case: Case, arrival: Arrival) -> Person | None:
+    """The person this case named already as its own namesake that `arrival` is
+    written as (a son of his father's name on the family's mobile, named a second
+    time): the arrival has the case's own name and one of their phones or their
+    email, and that person's name and phone or email too. Matching cannot find them
+    (listed with the case, they are namesakes we know to be two), so a second naming
+    would make a third person of one row.
+
+    None when the arrival is not so written, is the case by their NHS number or date
+    of birth (refused as the case, not as this), or gives an NHS number or date of
+    birth other than the one held for the person named before (someone else of the
+    name: a grandson). At most two queries: the case's person, and, for an arrival
+    so written, the people the case named."""
+    own = case.person
+    if not written_as_themselves(arrival, own) or _same_held(arrival, own):
+        return None
+    named = Person.objects.filter(
+        pk__in=Contact.objects.named_by(case.pk).values("person_id")
+    ).exclude(pk=own.pk)
+    return next(
+        (
+            person
+            for person in named.order_by("pk")
+            if written_as_themselves(arrival, person)
+            and not _other_held(arrival, person)
+        ),
+        None,
+    )
+
+
+def _same_held(arrival: Arrival, person: Person) -> bool:
+    """The arrival gives the person's own NHS number or date of birth."""
+    return bool(
+        (arrival.nhs_number and arrival.nhs_number == person.nhs_number)
+        or (arrival.date_of_birth and arrival.date_of_birth == person.date_of_birth)
+    )
+
+
+def _other_held(arrival: Arrival, person: Person) -> bool:
+    """The arrival and the person each have an NHS number or date of birth, and they
+    differ."""
+    return bool(
+        (
+            arrival.nhs_number
+            and person.nhs_number
+            and arrival.nhs_number != person.nhs_number
+        )
+        or (
+            arrival.date_of_birth
+            and person.date_of_birth
+            and arrival.date_of_birth != person.date_of_birth
+        )
+    )
+
+
 @atomic_operation
 def contact_add(
     *, case: Case, details: ContactDetails, by=None, now: datetime | None = None
@@ -615,16 +671,19 @@ def contact_add(
 
     One person is one contact to call however many cases name them. A person the
     case is, or has named already (as its own contact or as a further exposure), is
-    refused. A person whose contact of another case is still to be reached joins it
-    (an Exposure row; no new work item), its end date moving later if the new
-    exposure's is (someone texted or emailed the earlier date is told the later
-    one); so does one already told to isolate until at least the new exposure's
-    end. A person told an earlier date becomes a new contact, to be told the later
-    one. A new contact with no number to call (no phone, no other phone) is due to
-    their local team at once: the sweep takes it, and no call handler is handed it.
-    Named with a number when they had none, their items waiting for their local
-    team for want of one are the phones' again (items_back_to_the_phones). Returns
-    the contact made or joined; on a joined one, `joined` is the new Exposure row.
+    refused; so is a namesake of the case whom the case named before (the son of
+    the father's name on the family's mobile added again: namesake_named_before),
+    rather than made a third person of the name. A person whose contact of another
+    case is still to be reached joins it (an Exposure row; no new work item), its
+    end date moving later if the new exposure's is (someone texted or emailed the
+    earlier date is told the later one); so does one already told to isolate until
+    at least the new exposure's end. A person told an earlier date becomes a new
+    contact, to be told the later one. A new contact with no number to call (no
+    phone, no other phone) is due to their local team at once: the sweep takes it,
+    and no call handler is handed it. Named with a number when they had none, their
+    items waiting for their local team for want of one are the phones' again
+    (items_back_to_the_phones). Returns the contact made or joined; on a joined
+    one, `joined` is the new Exposure row.
     """
     now = now or timezone.now()
     case = case.locked()
@@ -633,6 +692,11 @@ def contact_add(
         day=details.exposure_date, case=case, today=timezone.localdate(now)
     ):
         raise ValidationError({"exposure_date": problem})
+    arrival = person_arrival(details.person, postcode="")
+    if (namesake := namesake_named_before(case, arrival)) is not None:
+        raise DuplicateContact(
+            f"{namesake.full_name} is already a contact of this case."
+        )
     # Named by their case, they are not the case found by name and phone alone (a
     # son of his father's name on the home phone); found by NHS number or date of
     # birth, they are, and refused.

@@ -48,7 +48,7 @@ from notify.services import (
 )
 from online.models import OnlineLink
 from online.texts import language_of, long_date, say
-from people.matching import Arrival, written_as_themselves
+from people.matching import written_as_themselves
 from people.models import Language, Message, Person, PersonChange
 from people.phone_field import Phone
 from people.services import (
@@ -67,6 +67,7 @@ from .casework import (
     case_visit_add,
     contacts_add_many,
     items_back_to_the_phones,
+    namesake_named_before,
 )
 from .compiled import instances_compiled_once, rows_compiled_once
 from .effects import assignment_run_after_commit
@@ -817,7 +818,13 @@ def online_case_submit(
     rows = list(enumerate(answer.contacts))
     if more:
         named = _named_before(case, [r for _, r in rows], now=now)
-        named |= _namesakes_named_before(case, arrivals, namesakes)
+        # A son of his father's name named before (contact_add would refuse him):
+        # matching cannot find him, so he is found among the case's contacts.
+        named |= {
+            index
+            for index in namesakes
+            if namesake_named_before(case, arrivals[index]) is not None
+        }
         rows = [(i, r) for i, r in rows if i not in named]
     room = _room_on_the_link(case)
     rows, beyond = rows[:room], [r for _, r in rows[room:]]
@@ -1159,26 +1166,6 @@ def _named_before(case: Case, rows: list[ContactDetails], *, now: datetime) -> s
     except ValidationError:
         return found  # a bad row: contacts_add_many says which, in its words
     return found
-
-
-def _namesakes_named_before(
-    case: Case, arrivals: list[Arrival], namesakes: set[int]
-) -> set[int]:
-    """Which of the rows written with the case's own name and number or email
-    (`namesakes`) the case has named already so (its son, named on a first sending):
-    the matching cannot find him, a second namesake on that number (people.matching:
-    namesakes we know to be two), and would make a third person of the same row
-    sent again."""
-    if not namesakes:
-        return set()
-    named = Person.objects.filter(
-        pk__in=Contact.objects.named_by(case.pk).values("person_id")
-    ).exclude(pk=case.person_id)
-    return {
-        index
-        for index in namesakes
-        if any(written_as_themselves(arrivals[index], person) for person in named)
-    }
 
 
 @contextmanager
