@@ -34,7 +34,8 @@ from cases.models import COMPLEX_SETTINGS, EPISODE_DAYS, Case, FurtherResult
 from cases.workitem import CASE_DONE
 from contacts.models import Contact, IsolationChange
 from escalations.models import Escalation
-from people.models import Person
+from people.matching import Match
+from people.models import Language, Person
 from people.services import (
     PersonDetails,
     arrivals_one_at_a_time,
@@ -43,6 +44,11 @@ from people.services import (
     person_arrival,
     person_find_or_create,
 )
+
+# A person found's details applied and written as person_find_or_create does, for a
+# result sent again, whose person is its case's (never matched again).
+from people.services import _found as person_found_with
+from people.services import _write as people_found_write
 from rows.insert import insert_rows
 from rows.locks import hold_until_commit
 from rows.retry import atomic_operation
@@ -71,7 +77,7 @@ INTAKE = "intake"
 
 # What must agree for a lab reference received again to be the same result: who it is
 # (contact details such as phone, email, postcode and address may change, so they are
-# not compared) and the test itself.
+# not compared, but given to the person: _resent_details_give) and the test itself.
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "nhs_number")
 TEST_FIELDS = ("specimen_date", "result_date")
 COMPARED_FIELDS = PERSON_FIELDS + TEST_FIELDS
@@ -461,8 +467,10 @@ def case_intake(
     now: datetime | None = None,
 ) -> tuple[Case, bool]:
     """Make the case for a positive result, once: the same lab reference again
-    returns the existing case unchanged (created is then False); again for another
-    person or test (IntakeOutcome.conflict) raises IntakeConflict, writing nothing.
+    returns the existing case unchanged (created is then False), its person given
+    any contact details it was corrected with (_resent_details_give); again for
+    another person or test (IntakeOutcome.conflict) raises IntakeConflict, writing
+    nothing.
     A result of a person whose case is of the same episode is kept with that case
     as a further result, and that case is returned (created False).
 
@@ -516,9 +524,12 @@ def case_intake_many(
     reference already received, before or earlier in this batch, is its existing
     case (or further result) unchanged when the person (names, date of birth, NHS
     number) and the test's dates agree with it, and a conflict otherwise (the
-    outcome's `conflict`; nothing written). The lab references already known are
-    found in a query for cases and one for further results, with their people, and
-    areas are fetched once per batch.
+    outcome's `conflict`; nothing written). Sent again with other contact details
+    (a phone mistyped or missing the first time), its case's person is given them
+    as a later arrival's (_resent_details_give): the results received before, ahead
+    of the rest of the batch, however it is written. The lab references already
+    known are found in a query for cases and one for further results, with their
+    people, and areas are fetched once per batch.
 
     A new result whose person (as matched) has a case of the same episode (its
     specimen date within EPISODE_DAYS of this one's, either way, open or closed,
@@ -546,9 +557,30 @@ def case_intake_many(
     refused: dict[int, ValidationError] = {}
     new_ids: dict[int, int] = {}
     new = [i for i, r in enumerate(results) if r.lab_reference not in known]
+    # The results whose lab references were on file before this batch, answered.
+    on_file = {
+        i: known.outcome(r) for i, r in enumerate(results) if r.lab_reference in known
+    }
+    resent = {
+        i: outcome.case
+        for i, outcome in on_file.items()
+        if outcome.conflict is None and outcome.case is not None
+    }
     postcodes = PostcodeLookup()
     postcodes.areas_fetch(
-        results[i].person.postcode for i in new if results[i].person.postcode
+        results[i].person.postcode
+        for i in [*new, *resent]
+        if results[i].person.postcode
+    )
+    # Their people given the details they were sent again with first, whichever way
+    # the rest of the batch is written, so the two ways leave the same people.
+    moved: set[int] = set()
+    _resent_details_give(
+        [(results[i], case) for i, case in resent.items()],
+        postcodes=postcodes,
+        by=by,
+        now=now,
+        moved=moved,
     )
     if 1 < len(new) <= ARRIVALS_LOCKED_UP_TO:
         # A few results (a lab's retry, a site's morning): their people's arrivals
@@ -587,16 +619,23 @@ def case_intake_many(
     arrived = False
     events = []
     invited: list[Case] = []
-    moved: set[int] = set()
     for index, result in enumerate(results):
         if index in refused:
             outcomes.append(IntakeOutcome(error=refused[index]))
+            continue
+        if index in on_file:
+            outcomes.append(on_file[index])
             continue
         if index in made:
             written = made[index]
         else:
             if result.lab_reference in known:
-                outcomes.append(known.outcome(result))
+                # Made earlier in this batch: sent again within it.
+                outcomes.append(
+                    _resent_answer(
+                        result, known, postcodes=postcodes, by=by, now=now, moved=moved
+                    )
+                )
                 continue
             try:
                 with transaction.atomic():
@@ -631,7 +670,11 @@ def case_intake_many(
                 else:
                     outcomes.append(IntakeOutcome(error=exc))
                     continue
-                outcomes.append(known.outcome(result))
+                outcomes.append(
+                    _resent_answer(
+                        result, known, postcodes=postcodes, by=by, now=now, moved=moved
+                    )
+                )
                 continue
             except (OperationalError, InterfaceError):
                 # The connection broke (or the server went away): the batch's
@@ -705,6 +748,116 @@ def case_intake_many(
     if arrived:
         assignment_run_after_commit()
     return outcomes
+
+
+def _resent_answer(
+    result: TestResult,
+    known: _Known,
+    *,
+    postcodes: PostcodeLookup,
+    by,
+    now: datetime,
+    moved: set[int],
+) -> IntakeOutcome:
+    """known.outcome for a result whose lab reference became a case (or a further
+    result) during this batch, its person given the details it was sent again with
+    (_resent_details_give), as held now: a later result of the batch may have
+    changed them since (one query, for such a result only)."""
+    outcome = known.outcome(result)
+    if outcome.conflict is None and outcome.case is not None:
+        outcome.case.person.refresh_from_db()
+        _resent_details_give(
+            [(result, outcome.case)], postcodes=postcodes, by=by, now=now, moved=moved
+        )
+    return outcome
+
+
+def _resent_details(result: TestResult, person: Person) -> PersonDetails:
+    """The details of a result sent again that its case's person is given: those
+    that may change (phone, email, address, postcode) or fill a blank (language,
+    interpreter). Who they are (names, date of birth, NHS number) is the person's:
+    it agreed, or one side was blank, and an NHS number written here could be
+    someone else's, which only matching may tell."""
+    sent = result.person
+    return PersonDetails(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        phone=sent.phone,
+        email=sent.email,
+        address=sent.address,
+        postcode=sent.postcode,
+        language=sent.language,
+        needs_interpreter=sent.needs_interpreter,
+    )
+
+
+def _resent_details_give(
+    resent: Sequence[tuple[TestResult, Case]],
+    *,
+    postcodes: PostcodeLookup,
+    by,
+    now: datetime,
+    moved: set[int],
+) -> None:
+    """The results sent again (each the same result as this case, or as a further
+    result of it), the cases' people given the details they were sent with as
+    a later arrival's are (people.services: a person found): a new phone, email,
+    address or postcode replaces theirs, the old kept in their history (from
+    "intake"), and blanks are filled; a person with no number to call given one has
+    their items waiting for it sent back to the phones
+    (work.casework.items_back_to_the_phones), and one who moved is added to `moved`
+    (their contacts follow them). Details already held write nothing, and ask
+    nothing for a batch without a language code. Details refused (a bad field)
+    leave the person as held: the result is still the same result."""
+    if not resent:
+        return
+    codes = {result.person.language for result, _ in resent if result.person.language}
+    languages = (
+        {
+            language.code: language
+            for language in Language.objects.filter(code__in=codes)
+        }
+        if codes
+        else {}
+    )
+    # One instance per person, so a second result of theirs sees the first's details.
+    people: dict[int, Person] = {}
+    numbers_added: set[int] = set()
+    # In the people's order (each person's results in the batch's), as the batch
+    # takes its people's locks.
+    for result, case in sorted(resent, key=lambda one: one[1].person_id):
+        person = case.person = people.setdefault(case.person_id, case.person)
+        sent = result.person
+        try:
+            located = postcodes(sent.postcode) if sent.postcode else None
+            found = person_found_with(
+                _resent_details(result, person),
+                arrival=person_arrival(
+                    sent, postcode=located.postcode if located else ""
+                ),
+                located=located,
+                language=languages.get(sent.language),
+                match=Match(person=person),
+                source=INTAKE,
+                now=now,
+            )
+        except ValidationError:
+            # The reference only: never the personal data.
+            log.warning(
+                "Intake: the details lab reference %s was sent again with were "
+                "refused; its person is left as held",
+                result.lab_reference,
+            )
+            person.refresh_from_db()
+            continue
+        if not found.changed:
+            continue
+        people_found_write([found], now=now)
+        if found.number_added:
+            numbers_added.add(person.pk)
+        if "postcode" in found.changed:
+            moved.add(person.pk)
+    items_back_to_the_phones(people=numbers_added, source=INTAKE, user=by, now=now)
 
 
 def _cases_create_many(
