@@ -9,7 +9,7 @@ import hmac
 import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
@@ -77,10 +77,15 @@ INTAKE = "intake"
 
 # What must agree for a lab reference received again to be the same result: who it is
 # (contact details such as phone, email, postcode and address may change, so they are
-# not compared, but given to the person: _resent_details_give) and the test itself.
+# not compared, but given to the person when they differ from the first sending's:
+# _resent_details_give) and the test itself.
 PERSON_FIELDS = ("first_name", "last_name", "date_of_birth", "nhs_number")
 TEST_FIELDS = ("specimen_date", "result_date")
 COMPARED_FIELDS = PERSON_FIELDS + TEST_FIELDS
+# The contact details a result sent again may correct: kept as digests with the
+# compared fields' (_contact_digests), so a retry of what was first sent is told from
+# a correction.
+CONTACT_FIELDS = ("phone", "email", "address", "postcode")
 NAME_FIELDS = frozenset({"first_name", "last_name"})
 
 
@@ -216,18 +221,65 @@ def _digests(received: dict) -> dict[str, str]:
     blank is ""): kept in its case's create audit event, so a result sent again is
     told from another without holding a second copy of personal data. The person
     the case was matched to may be written otherwise (a typo, a name added)."""
+    return {
+        name: _digest(name, _normalised(name, received[name]))
+        for name in COMPARED_FIELDS
+    }
+
+
+def _digest(name: str, value) -> str:
+    """A field's keyed digest ("" for a blank)."""
+    if value in (None, ""):
+        return ""
     key = settings.SECRET_KEY.encode()
-    digests = {}
-    for name in COMPARED_FIELDS:
-        value = _normalised(name, received[name])
-        digests[name] = (
-            ""
-            if value in (None, "")
-            else hmac.new(key, f"{name}:{value}".encode(), hashlib.sha256).hexdigest()[
-                :32
-            ]
-        )
-    return digests
+    return hmac.new(key, f"{name}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _contact_digests(details: PersonDetails) -> dict[str, str]:
+    """Keyed digests of a result's contact details (CONTACT_FIELDS) as sent, written
+    the way they are held (a phone in E.164, a postcode in capitals without spaces,
+    an email or address without case or extra spacing): kept with _digests' in the
+    create event, never the details themselves, so that a result sent again is a
+    correction only in the details that differ from the first sending's."""
+    try:
+        phones = person_arrival(details, postcode="").phones
+    except ValidationError:
+        phones = ()
+    phone = phones[0] if phones else "".join(str(details.phone or "").split())
+    return {
+        "phone": _digest("phone", phone),
+        "email": _digest("email", " ".join((details.email or "").split()).casefold()),
+        "address": _digest(
+            "address", " ".join((details.address or "").split()).casefold()
+        ),
+        "postcode": _digest(
+            "postcode", "".join((details.postcode or "").split()).upper()
+        ),
+    }
+
+
+def _corrected(
+    details: PersonDetails, first: dict[str, str] | None
+) -> PersonDetails | None:
+    """The contact details of a result sent again that differ from those it was
+    first sent with (`first`, their digests), the others blanked (a blank changes
+    nothing); None when none differ, or for a result first received before they
+    were kept (nothing to tell a retry from a correction: it is taken as a retry).
+    A retry as it was first sent (a request timed out, a file uploaded again) so
+    never puts back details replaced since, by a later result or a local team."""
+    if first is None or any(name not in first for name in CONTACT_FIELDS):
+        return None
+    sent = _contact_digests(details)
+    differing = [name for name in CONTACT_FIELDS if sent[name] != first[name]]
+    if not differing:
+        return None
+    return replace(
+        details,
+        phone=details.phone if "phone" in differing else "",
+        email=details.email if "email" in differing else "",
+        address=details.address if "address" in differing else "",
+        postcode=details.postcode if "postcode" in differing else "",
+    )
 
 
 def _sent_digests(
@@ -524,9 +576,10 @@ def case_intake_many(
     reference already received, before or earlier in this batch, is its existing
     case (or further result) unchanged when the person (names, date of birth, NHS
     number) and the test's dates agree with it, and a conflict otherwise (the
-    outcome's `conflict`; nothing written). Sent again with other contact details
-    (a phone mistyped or missing the first time), its case's person is given them
-    as a later arrival's (_resent_details_give): the results received before, ahead
+    outcome's `conflict`; nothing written). Sent again with contact details other
+    than it was first sent with (a phone mistyped or missing the first time), its
+    case's person is given those as a later arrival's (_resent_details_give; a retry
+    as first sent changes nothing): the results received before, ahead
     of the rest of the batch, however it is written. The lab references already
     known are found in a query for cases and one for further results, with their
     people, and areas are fetched once per batch.
@@ -562,7 +615,7 @@ def case_intake_many(
         i: known.outcome(r) for i, r in enumerate(results) if r.lab_reference in known
     }
     resent = {
-        i: outcome.case
+        i: outcome
         for i, outcome in on_file.items()
         if outcome.conflict is None and outcome.case is not None
     }
@@ -576,7 +629,15 @@ def case_intake_many(
     # the rest of the batch is written, so the two ways leave the same people.
     moved: set[int] = set()
     _resent_details_give(
-        [(results[i], case) for i, case in resent.items()],
+        [
+            (
+                results[i],
+                outcome.case,
+                known.sent_digests(outcome.further or outcome.case),
+            )
+            for i, outcome in resent.items()
+            if outcome.case is not None
+        ],
         postcodes=postcodes,
         by=by,
         now=now,
@@ -702,7 +763,8 @@ def case_intake_many(
                         "case": written.case_id,
                         "further_result": "same episode",
                         # Digests, not the details: see _digests.
-                        "received": _digests(_received(result)),
+                        "received": _digests(_received(result))
+                        | _contact_digests(result.person),
                     },
                     at=now,
                 )
@@ -727,7 +789,11 @@ def case_intake_many(
                 action=AuditEvent.Action.CREATE,
                 obj=case,
                 # Digests, not the details: see _digests.
-                detail={"source": source, "received": _digests(_received(result))},
+                detail={
+                    "source": source,
+                    "received": _digests(_received(result))
+                    | _contact_digests(result.person),
+                },
                 at=now,
             )
         )
@@ -762,23 +828,37 @@ def _resent_answer(
     """known.outcome for a result whose lab reference became a case (or a further
     result) during this batch, its person given the details it was sent again with
     (_resent_details_give), as held now: a later result of the batch may have
-    changed them since (one query, for such a result only)."""
+    changed them since (one query, for such a result only). Only the details that
+    differ from those the result that made it was sent with are given."""
     outcome = known.outcome(result)
     if outcome.conflict is None and outcome.case is not None:
+        made_by = known.made_by.get(result.lab_reference)
+        first = (
+            _contact_digests(made_by.person)
+            if made_by is not None
+            # Made by a concurrent intake: its create event says.
+            else known.sent_digests(outcome.further or outcome.case)
+        )
+        if _corrected(result.person, first) is None:
+            return outcome
         outcome.case.person.refresh_from_db()
         _resent_details_give(
-            [(result, outcome.case)], postcodes=postcodes, by=by, now=now, moved=moved
+            [(result, outcome.case, first)],
+            postcodes=postcodes,
+            by=by,
+            now=now,
+            moved=moved,
         )
     return outcome
 
 
-def _resent_details(result: TestResult, person: Person) -> PersonDetails:
+def _resent_details(sent: PersonDetails, person: Person) -> PersonDetails:
     """The details of a result sent again that its case's person is given: those
-    that may change (phone, email, address, postcode) or fill a blank (language,
-    interpreter). Who they are (names, date of birth, NHS number) is the person's:
-    it agreed, or one side was blank, and an NHS number written here could be
-    someone else's, which only matching may tell."""
-    sent = result.person
+    that may change (phone, email, address, postcode: the ones corrected, see
+    _corrected) or fill a blank (language, interpreter). Who they are (names, date
+    of birth, NHS number) is the person's: it agreed, or one side was blank, and an
+    NHS number written here could be someone else's, which only matching may
+    tell."""
     return PersonDetails(
         first_name=person.first_name,
         last_name=person.last_name,
@@ -792,7 +872,7 @@ def _resent_details(result: TestResult, person: Person) -> PersonDetails:
 
 
 def _resent_details_give(
-    resent: Sequence[tuple[TestResult, Case]],
+    resent: Sequence[tuple[TestResult, Case, dict[str, str] | None]],
     *,
     postcodes: PostcodeLookup,
     by,
@@ -800,18 +880,25 @@ def _resent_details_give(
     moved: set[int],
 ) -> None:
     """The results sent again (each the same result as this case, or as a further
-    result of it), the cases' people given the details they were sent with as
-    a later arrival's are (people.services: a person found): a new phone, email,
-    address or postcode replaces theirs, the old kept in their history (from
-    "intake"), and blanks are filled; a person with no number to call given one has
-    their items waiting for it sent back to the phones
+    result of it, with the digests of what that result was first sent with), the
+    cases' people given the contact details that differ from the first sending's
+    (_corrected: a retry as it was sent changes nothing, so never puts back details
+    replaced since) as a later arrival's are (people.services: a person found):
+    a new phone, email, address or postcode replaces theirs, the old kept in their
+    history (from "intake"), and blanks are filled; a person with no number to call
+    given one has their items waiting for it sent back to the phones
     (work.casework.items_back_to_the_phones), and one who moved is added to `moved`
     (their contacts follow them). Details already held write nothing, and ask
     nothing for a batch without a language code. Details refused (a bad field)
     leave the person as held: the result is still the same result."""
-    if not resent:
+    corrected = [
+        (result, case, details)
+        for result, case, first in resent
+        if (details := _corrected(result.person, first)) is not None
+    ]
+    if not corrected:
         return
-    codes = {result.person.language for result, _ in resent if result.person.language}
+    codes = {details.language for _, _, details in corrected if details.language}
     languages = (
         {
             language.code: language
@@ -825,13 +912,12 @@ def _resent_details_give(
     numbers_added: set[int] = set()
     # In the people's order (each person's results in the batch's), as the batch
     # takes its people's locks.
-    for result, case in sorted(resent, key=lambda one: one[1].person_id):
+    for result, case, sent in sorted(corrected, key=lambda one: one[1].person_id):
         person = case.person = people.setdefault(case.person_id, case.person)
-        sent = result.person
         try:
             located = postcodes(sent.postcode) if sent.postcode else None
             found = person_found_with(
-                _resent_details(result, person),
+                _resent_details(sent, person),
                 arrival=person_arrival(
                     sent, postcode=located.postcode if located else ""
                 ),
