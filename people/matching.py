@@ -221,10 +221,10 @@ def people_match_many(arrivals: Sequence[Arrival]) -> list[Match]:
         {person.merged_into_id for scored in found for person, _, _ in scored}
     )
     weighed = [
-        _best_of_each(arrival, scored, survivors)
+        candidates_weighed(arrival, scored, survivors)
         for arrival, scored in zip(arrivals, found, strict=True)
     ]
-    listed = _Listed.of(
+    listed = ListedPairs.of(
         {
             candidate.person.pk
             for candidates in weighed
@@ -233,13 +233,13 @@ def people_match_many(arrivals: Sequence[Arrival]) -> list[Match]:
         }
     )
     return [
-        _decide(arrival, scored, survivors, candidates, listed)
+        match_decide(arrival, scored, survivors, candidates, listed)
         for arrival, scored, candidates in zip(arrivals, found, weighed, strict=True)
     ]
 
 
 @dataclass(frozen=True)
-class _Listed:
+class ListedPairs:
     """The pairs of people listed as possible duplicates, open or decided "not the
     same", touching some people held."""
 
@@ -248,7 +248,7 @@ class _Listed:
     with_namesake: frozenset[int] = frozenset()
 
     @classmethod
-    def of(cls, ids: set[int]) -> _Listed:
+    def of(cls, ids: set[int]) -> ListedPairs:
         """The pairs touching these people, in one query (none when there are none
         to ask about)."""
         if not ids:
@@ -282,7 +282,7 @@ class _Listed:
         return (min(one, other), max(one, other)) in self.pairs
 
 
-def _apart(one: Person, other: Person, listed: _Listed) -> bool:
+def _apart(one: Person, other: Person, listed: ListedPairs) -> bool:
     """Two people held known to be two, or perhaps two: listed as possible
     duplicates (open, or decided "not the same"), or holding different dates of
     birth or NHS numbers."""
@@ -348,7 +348,7 @@ def _as_survivor(
     )
 
 
-def _best_of_each(
+def candidates_weighed(
     arrival: Arrival, scored: list[Scored], survivors: dict[int, Person]
 ) -> list[Candidate]:
     """The candidates weighed, the best of each person now held (a merged record
@@ -374,7 +374,7 @@ def _best_tier(candidates: list[Candidate]) -> int | None:
 
 
 def _namesakes_apart(
-    arrival: Arrival, found: Candidate, candidates: list[Candidate], listed: _Listed
+    arrival: Arrival, found: Candidate, candidates: list[Candidate], listed: ListedPairs
 ) -> bool:
     """Whether the one found on a weak tier may as well be a namesake known to be
     another person (module docstring): another meeting the same tier, apart from
@@ -401,12 +401,12 @@ def _namesakes_apart(
     )
 
 
-def _decide(
+def match_decide(
     arrival: Arrival,
     scored: list[Scored],
     survivors: dict[int, Person],
     candidates: list[Candidate],
-    listed: _Listed,
+    listed: ListedPairs,
 ) -> Match:
     linked = sorted(
         (c for c in candidates if c.tier is not None),

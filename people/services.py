@@ -125,7 +125,7 @@ def people_lookup_many(arrivals: Sequence[Arrival]) -> list[Match]:
 
 
 @dataclass
-class _Found:
+class PersonFound:
     """One arrival's person as it will be written: new, or held with what changes."""
 
     person: Person
@@ -190,7 +190,7 @@ def person_find_or_create(
     )
     arrival = person_arrival(details, postcode=located.postcode if located else "")
     arrivals_one_at_a_time([arrival])
-    found = _found(
+    found = person_found_with(
         details,
         arrival=arrival,
         located=located,
@@ -205,7 +205,7 @@ def person_find_or_create(
     )
     if found.created and new_id is not None:
         found.person.pk = new_id
-    _write([found], now=now)
+    people_found_write([found], now=now)
     if numbers_added is not None and found.number_added:
         numbers_added.add(found.person.pk)
     return found.person, found.created
@@ -273,7 +273,7 @@ def people_find_or_create_many(
     # may change, waits.
     seen: dict[tuple[str, object], list[_Earlier]] = {}
     touched: set[int] = set()
-    found: list[tuple[int, _Found]] = []
+    found: list[tuple[int, PersonFound]] = []
     for index, (arrival, located) in arrivals.items():
         match = matches[index]
         keys = _keys(arrival)
@@ -317,7 +317,7 @@ def people_find_or_create_many(
             found.append(
                 (
                     index,
-                    _found(
+                    person_found_with(
                         details,
                         arrival=arrival,
                         located=located,
@@ -333,7 +333,7 @@ def people_find_or_create_many(
     for index, one in found:
         if one.created:
             one.person.pk = ids[index]
-    _write([one for _, one in found], now=now)
+    people_found_write([one for _, one in found], now=now)
     for index, one in found:
         answers[index] = (one.person, one.created)
         if numbers_added is not None and one.number_added:
@@ -395,7 +395,7 @@ def _keys(arrival: Arrival) -> list[tuple[str, object]]:
     return keys
 
 
-def _found(
+def person_found_with(
     details: PersonDetails,
     *,
     arrival: Arrival,
@@ -404,9 +404,9 @@ def _found(
     match: Match,
     source: str,
     now: datetime,
-) -> _Found:
+) -> PersonFound:
     """The person the details are, new or found, with the details applied (written
-    by _write). Raises ValidationError for a bad field."""
+    by people_found_write). Raises ValidationError for a bad field."""
     phone = arrival.phones[0] if arrival.phones else ""
     person = match.person
     created = person is None
@@ -505,7 +505,7 @@ def _found(
             validate_unique=False,
             validate_constraints=False,
         )
-    return _Found(
+    return PersonFound(
         person,
         created,
         changed,
@@ -528,8 +528,8 @@ def _postcode_loses_area(person: Person, located: PostcodeArea) -> bool:
     )
 
 
-def _write(found: Sequence[_Found], *, now: datetime) -> None:
-    """Write what _found made: the new people in one INSERT, the people found and
+def people_found_write(found: Sequence[PersonFound], *, now: datetime) -> None:
+    """Write what person_found_with made: the new people in one INSERT, the people found and
     changed in one UPDATE for each set of fields changed (a named contact testing
     positive, say, with a new address), their history and the possible duplicates in
     one INSERT each."""
@@ -562,7 +562,7 @@ def _write(found: Sequence[_Found], *, now: datetime) -> None:
     )
 
 
-def _as_pair(one: _Found, candidate: Candidate) -> Candidate | None:
+def _as_pair(one: PersonFound, candidate: Candidate) -> Candidate | None:
     """A possible duplicate of the arrival's person as the pair to record: for a new
     person (the arrival as they are written), the candidate as weighed against the
     arrival; for a person found, the candidate weighed against them as they are now

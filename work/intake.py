@@ -40,15 +40,12 @@ from people.services import (
     PersonDetails,
     arrivals_one_at_a_time,
     people_find_or_create_many,
+    people_found_write,
     people_ids_reserve,
     person_arrival,
     person_find_or_create,
+    person_found_with,
 )
-
-# A person found's details applied and written as person_find_or_create does, for a
-# result sent again, whose person is its case's (never matched again).
-from people.services import _found as person_found_with
-from people.services import _write as people_found_write
 from rows.insert import insert_rows
 from rows.locks import hold_until_commit
 from rows.retry import atomic_operation

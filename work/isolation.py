@@ -102,7 +102,7 @@ def override_message(item: WorkItem, change: IsolationChange) -> Message | None:
     return Message.objects.filter(key=_override_key(item, nth)).first()
 
 
-def _text_of(
+def text_of(
     item: WorkItem,
     replacing: QuerySet[Message],
     link_text: Message | None,
@@ -118,7 +118,7 @@ def _text_of(
     return "case_isolation_set" if isinstance(item, Case) else "isolation_advice"
 
 
-def _exposure_key(contact: Contact, exposure_id: int | str) -> str:
+def exposure_key(contact: Contact, exposure_id: int | str) -> str:
     """The event of a further exposure moving the contact's end date later, named by
     its message: one per naming (its Exposure row)."""
     return f"isolation_exposure:contact:{contact.pk}:{exposure_id}"
@@ -130,15 +130,43 @@ def _onset_key(item: WorkItem, nth: int | str) -> str:
     return f"isolation_onset:{item.kind}:{item.pk}:{nth}"
 
 
-def _earlier_dates(item: WorkItem) -> QuerySet[Message]:
+def earlier_dates(item: WorkItem) -> QuerySet[Message]:
     """The messages of the item's earlier overrides, revised onsets and further
     exposures, each giving an end date."""
     dated = Q(key__startswith=_override_key(item, "")) | Q(
         key__startswith=_onset_key(item, "")
     )
     if isinstance(item, Contact):
-        dated |= Q(key__startswith=_exposure_key(item, ""))
+        dated |= Q(key__startswith=exposure_key(item, ""))
     return Message.objects.filter(dated, **{item.kind: item})
+
+
+def tell_end_date(
+    item: WorkItem,
+    *,
+    text: str,
+    ends_on: date,
+    key: str,
+    replacing: QuerySet[Message],
+    named_in: str = "",
+) -> Message | None:
+    """Queue the message `text` (online.texts) giving the item's person `ends_on`,
+    once for the event `key`, in their language (work.online.person_told; named on
+    a page online, `named_in`), replacing the earlier end dates not sent yet
+    (`replacing`): their last text is the date in force. The message, or None
+    (they cannot be messaged). What an override, a further exposure, a revised
+    onset and a merge moving a date each send."""
+    message = person_told(
+        item,
+        key=key,
+        body_of=lambda language: say(
+            text, language, until=long_date(ends_on, language)
+        ),
+        named_in=named_in,
+    )
+    if message is not None:
+        messages_supersede(replacing, by=message)
+    return message
 
 
 def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
@@ -153,18 +181,15 @@ def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
     if reachable_by_message(item.person) is None:
         return None  # to be phoned: nothing to count
     nth = IsolationChange.objects.of_item(item).overrides().count()
-    earlier = _earlier_dates(item)
-    text = _text_of(item, replacing=earlier, link_text=link_text)
-    message = person_told(
+    earlier = earlier_dates(item)
+    text = text_of(item, replacing=earlier, link_text=link_text)
+    return tell_end_date(
         item,
+        text=text,
+        ends_on=change.ends_on,
         key=_override_key(item, nth),
-        body_of=lambda language: say(
-            text, language, until=long_date(change.ends_on, language)
-        ),
+        replacing=earlier,
     )
-    if message is not None:
-        messages_supersede(earlier, by=message)
-    return message
 
 
 # The messages that give a contact an end date: the text carrying their link, and
@@ -186,32 +211,29 @@ def contact_told_later_date(
     (link_text_redate): one message, not two. Someone told nothing by message is
     sent nothing: their call, or their first text, gives the date in force. Under
     the contact's lock. The message giving the new date, or None."""
-    if not _told_a_date(contact):
+    if not told_a_date(contact):
         return None
-    earlier = _earlier_dates(contact)
+    earlier = earlier_dates(contact)
     link_text = link_text_redate(contact, now=now)
     if link_text is not None:
         messages_supersede(earlier, by=link_text)
         return link_text
     if reachable_by_message(contact.person) is None:
         return None  # to be phoned: the call gives the date
-    text = _text_of(
+    text = text_of(
         contact, replacing=earlier, link_text=None, changed="named_again_later"
     )
-    message = person_told(
+    return tell_end_date(
         contact,
-        key=_exposure_key(contact, exposure_id),
-        body_of=lambda language: say(
-            text, language, until=long_date(contact.isolation_ends_on, language)
-        ),
+        text=text,
+        ends_on=contact.isolation_ends_on,
+        key=exposure_key(contact, exposure_id),
+        replacing=earlier,
         named_in=naming_page_language(),
     )
-    if message is not None:
-        messages_supersede(earlier, by=message)
-    return message
 
 
-def _told_a_date(item: WorkItem) -> bool:
+def told_a_date(item: WorkItem) -> bool:
     """A text or email gave them the item's end date, and went or is going (not one
     replaced or failed): the text carrying their link, or advice (a call's, an
     override's, a further exposure's, a revised onset's)."""
@@ -235,7 +257,7 @@ def case_onset_revised(*, case: Case, by=None, now: datetime) -> Message | None:
     (contacts_follow_case), and the person is told the date in force.
 
     One message, for the one person: through the case if a text or email gave them
-    its date (_told_a_date), else through a contact row this moves that was told
+    its date (told_a_date), else through a contact row this moves that was told
     its date so; someone told nothing by message is sent nothing (the caseworker on
     the phone, or their first text, gives the date in force), nor is someone told by
     message of another of their rows still ending later (a contact row a clinician
@@ -251,12 +273,12 @@ def case_onset_revised(*, case: Case, by=None, now: datetime) -> Message | None:
     changes = contacts_follow_case(case=case, by=by, now=now)
     moved = [change.contact for change in changes if change.ends_on != change.replaced]
     items: list[WorkItem] = [case, *(c for c in moved if c is not None)]
-    told = [item for item in items if _told_a_date(item)]
+    told = [item for item in items if told_a_date(item)]
     if not told:
         return None
-    earlier = _earlier_dates(case)
+    earlier = earlier_dates(case)
     for item in items[1:]:
-        earlier |= _earlier_dates(item)
+        earlier |= earlier_dates(item)
     redated = [
         again for item in told if (again := link_text_redate(item, now=now)) is not None
     ]
@@ -272,7 +294,7 @@ def case_onset_revised(*, case: Case, by=None, now: datetime) -> Message | None:
     if ends_on < timezone.localdate(now):
         text = "isolation_revised_over"
     else:
-        text = _text_of(
+        text = text_of(
             teller, replacing=earlier, link_text=None, changed="isolation_revised"
         )
     nth = (
@@ -281,16 +303,13 @@ def case_onset_revised(*, case: Case, by=None, now: datetime) -> Message | None:
         ).count()
         + 1
     )
-    message = person_told(
+    return tell_end_date(
         teller,
+        text=text,
+        ends_on=ends_on,
         key=_onset_key(teller, nth),
-        body_of=lambda language: say(
-            text, language, until=long_date(ends_on, language)
-        ),
+        replacing=earlier,
     )
-    if message is not None:
-        messages_supersede(earlier, by=message)
-    return message
 
 
 def _told_later(
@@ -298,7 +317,7 @@ def _told_later(
 ) -> bool:
     """Another of the person's cases or contact rows (not among `items`, those this
     revision changed), isolating now, ends later than `after` and was told its
-    date by message (_told_a_date): that date is the one in force for them (the
+    date by message (told_a_date): that date is the one in force for them (the
     call handler reads it out), and they hold it already."""
     today = timezone.localdate(now)
     later = Q(person_id=person_id, isolation_ends_on__gt=after) & Q(
@@ -313,7 +332,7 @@ def _told_later(
         .exclude(pk__in=[item.pk for item in items if isinstance(item, Contact)])
     )
     rows: list[WorkItem] = [*cases, *contacts]
-    return any(_told_a_date(row) for row in rows)
+    return any(told_a_date(row) for row in rows)
 
 
 class IsolationChangedSince(IllegalTransition):

@@ -109,7 +109,6 @@ from notify.services import (
     messages_withdraw,
 )
 from online.models import OnlineLink
-from online.texts import long_date, say
 from people.matching import phone_text
 from people.models import Message, Person, PersonChange, PersonMerge, PossibleDuplicate
 from rows.retry import atomic_operation
@@ -122,13 +121,14 @@ from .effects import assignment_run_after_commit
 from .errors import WorkRefused
 from .intake import episode_case, episode_cases
 from .isolation import (
-    _earlier_dates,
-    _exposure_key,
-    _text_of,
-    _told_a_date,
     contacts_follow_own_cases,
+    earlier_dates,
+    exposure_key,
+    tell_end_date,
+    text_of,
+    told_a_date,
 )
-from .online import is_mobile, link_text_redate, person_told, reachable_by_message
+from .online import is_mobile, link_text_redate, reachable_by_message
 from .rules import contact_isolation_ends_on, has_number_to_call, no_number_to_call_q
 
 # The fields a supervisor chooses between, and the columns each one carries (a
@@ -1111,7 +1111,7 @@ def _texts_follow(
     redone: list[int] = []
     replaced: list[dict[str, Any]] = []
     for one in redated:
-        key = _exposure_key(one.contact, f"merge:{merged.pk}.{nth}")
+        key = exposure_key(one.contact, f"merge:{merged.pk}.{nth}")
         told, was = _told_merged_date(one, key=key, now=now)
         if told is not None:
             redone.append(told.pk)
@@ -1155,7 +1155,7 @@ def _told_merged_date(
 ) -> tuple[Message | None, list[dict[str, Any]]]:
     """A contact whose date the merge moved later, whose person was told its date
     by message (a text or email that went or is going: work.isolation's
-    _told_a_date), is told the new one, as contact_told_later_date tells a second
+    told_a_date), is told the new one, as contact_told_later_date tells a second
     naming: the text carrying their link, held up and giving the old date, sent
     again with the new one (link_text_redate); else a message of its own, in their
     language, saying they were near someone else (a join: a case of the other
@@ -1171,12 +1171,12 @@ def _told_merged_date(
     contact = one.contact
     link_text = _link_text_to_go(contact)
     gave = {"ends_on": one.was.isoformat()}  # what the texts replaced said
-    if contact.isolation_ends_on <= one.was or not _told_a_date(contact):
+    if contact.isolation_ends_on <= one.was or not told_a_date(contact):
         again = link_text_redate(contact, now=now)
         if again is None or link_text is None:
             return again, []
         return again, [{**link_text, **gave, "by": again.pk}]
-    earlier = _earlier_dates(contact)
+    earlier = earlier_dates(contact)
     waiting: list[dict[str, Any]] = [
         dict(text)
         for text in earlier.filter(status__in=TO_GO).values(
@@ -1185,27 +1185,26 @@ def _told_merged_date(
     ]
     message = link_text_redate(contact, now=now)
     if message is not None:
+        messages_supersede(earlier, by=message)
         if link_text is not None:
             waiting.append(link_text)
     elif reachable_by_message(contact.person) is None:
         return None, []  # to be phoned: the call gives the date
     else:
-        text = _text_of(
+        message = tell_end_date(
             contact,
-            replacing=earlier,
-            link_text=None,
-            changed="named_again_later" if one.joined else "isolation_revised",
-        )
-        message = person_told(
-            contact,
-            key=key,
-            body_of=lambda language: say(
-                text, language, until=long_date(contact.isolation_ends_on, language)
+            text=text_of(
+                contact,
+                replacing=earlier,
+                link_text=None,
+                changed="named_again_later" if one.joined else "isolation_revised",
             ),
+            ends_on=contact.isolation_ends_on,
+            key=key,
+            replacing=earlier,
         )
         if message is None:
             return None, []
-    messages_supersede(earlier, by=message)
     return message, [
         {**was, **gave, "by": message.pk} for was in waiting if was["pk"] != message.pk
     ]

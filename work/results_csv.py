@@ -23,23 +23,24 @@ from django.utils import timezone
 from phonenumber_field.formfields import PhoneNumberField
 
 from cases.models import EPISODE_DAYS, Case, FurtherResult, SettingKind
+
+# How confirming's matching weighs an arrival's candidates and decides among them
+# (the best of each person, tiers, ties, namesakes known to be two, possible
+# duplicates, the NHS number's holder: candidates_weighed, match_decide,
+# ListedPairs), used here on the people as a file's earlier rows leave them: the
+# very rules, not a copy of them.
 from people.matching import (
     NHS,
     Arrival,
     Candidate,
+    ListedPairs,
     Match,
+    candidates_weighed,
+    match_decide,
     person_match_by_number,
     phone_text,
     scored_in_python,
 )
-
-# How confirming's matching weighs an arrival's candidates and decides among them
-# (the best of each person, tiers, ties, namesakes known to be two, possible
-# duplicates, the NHS number's holder), used here on the people as a file's earlier
-# rows leave them: the very rules, not a copy of them.
-from people.matching import _best_of_each as candidates_weighed
-from people.matching import _decide as match_decide
-from people.matching import _Listed as ListedPairs
 from people.models import Person
 from people.names import visible_name
 from people.services import (
@@ -981,7 +982,7 @@ def _person_found(
     person: Person, arrival: Arrival, *, number: bool, birthday: bool
 ) -> None:
     """The person (working copy) as people.services leaves one the arrival makes or
-    finds (_found), in what matching weighs: their date of birth when `birthday`
+    finds (person_found_with), in what matching weighs: their date of birth when `birthday`
     (not withheld: Match.birthday_withheld), and their NHS number when `number` (no
     one else holds it), filled in where blank; a phone, email or postcode they do
     not have replacing theirs. Their names are kept."""
