@@ -16,14 +16,6 @@ pytestmark = pytest.mark.django_db
 URL = reverse("admin:staffing_staffprofile_changelist")
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(
-        django_user_model.objects.create_superuser("admin", "a@example.org", "x")
-    )
-    return client
-
-
 def test_a_refused_hours_cap_keeps_the_reason_and_the_rows(admin_client):
     member = f.StaffProfileFactory(weekly_hours_cap=42)
 

@@ -29,14 +29,6 @@ pytestmark = pytest.mark.django_db
 URL = reverse("admin:contacts_contact_changelist")
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(
-        django_user_model.objects.create_superuser("admin", "a@example.org", "x")
-    )
-    return client
-
-
 def call_handler_on_shift(first: str):
     profile = f.StaffProfileFactory(
         user__first_name=first, user__last_name="Handler", user__username=first.lower()
@@ -55,11 +47,11 @@ def held_by(profile, first: str) -> Contact:
     )
 
 
-def action_form(client, action: str, items, **typed) -> dict[str, list[str]]:
-    """The action's form for the chosen items, as the browser sends it once filled
-    in: the hidden fields it drew, with what was typed."""
+def action_form(client, action: str, pks: list[int], **typed) -> dict[str, list[str]]:
+    """The action's form for the chosen items (`pks`), as the browser sends it once
+    filled in: the hidden fields it drew, with what was typed."""
     html = client.post(
-        URL, {"action": action, ACTION_CHECKBOX_NAME: [item.pk for item in items]}
+        URL, {"action": action, ACTION_CHECKBOX_NAME: pks}
     ).content.decode()
     data: dict[str, list[str]] = defaultdict(list)
     for tag in re.findall(r'<input type="hidden"[^>]*>', html):
@@ -78,6 +70,10 @@ def said(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
+def pks(items) -> list[int]:
+    return [item.pk for item in items]
+
+
 def holders(items) -> list:
     return [Contact.objects.get(pk=item.pk).assignee for item in items]
 
@@ -89,7 +85,7 @@ def test_return_to_the_pool_sent_twice_leaves_the_work_with_its_new_holders(
     dan, ewa = call_handler_on_shift("Dan"), call_handler_on_shift("Ewa")
     contacts = [held_by(gus, "Cy"), held_by(gus, "Di")]
     data = action_form(
-        admin_client, "return_to_pool", contacts, reason="Gus is overloaded"
+        admin_client, "return_to_pool", pks(contacts), reason="Gus is overloaded"
     )
 
     first = admin_client.post(URL, data, follow=True)
@@ -126,7 +122,11 @@ def test_give_to_moves_only_the_items_still_where_the_form_showed_them(
         f.ContactFactory(person__first_name="Di", person__last_name="Contact"),
     )
     data = action_form(
-        admin_client, "move_to", [stays, moves], to=ewa.pk, reason="Ewa speaks Welsh"
+        admin_client,
+        "move_to",
+        pks([stays, moves]),
+        to=ewa.pk,
+        reason="Ewa speaks Welsh",
     )
     item_assign(item=stays, to=dan.user)
 
@@ -144,7 +144,7 @@ def test_a_form_sent_once_still_moves_everything_it_shows(admin_client):
     gus, dan = call_handler_on_shift("Gus"), call_handler_on_shift("Dan")
     contacts = [held_by(gus, "Cy"), f.ContactFactory()]
     data = action_form(
-        admin_client, "move_to", contacts, to=dan.pk, reason="Cover for sickness"
+        admin_client, "move_to", pks(contacts), to=dan.pk, reason="Cover for sickness"
     )
 
     answer = admin_client.post(URL, data, follow=True)

@@ -10,39 +10,24 @@ contacts could not be returned to the pool. Now the holders go in one field."""
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
 from html import unescape
 
 import pytest
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.urls import reverse
 from django.utils import timezone
 
 from cases.workitem import Status
 from contacts.models import Contact
 from tests import factories as f
+from tests.admin.test_admin_move_as_shown import (
+    URL,
+    action_form,
+    call_handler_on_shift,
+    said,
+)
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("admin:contacts_contact_changelist")
 MANY = 510
-
-
-@pytest.fixture
-def admin_client(client, django_user_model):
-    client.force_login(
-        django_user_model.objects.create_superuser("admin", "a@example.org", "x")
-    )
-    return client
-
-
-def on_shift(first: str):
-    profile = f.StaffProfileFactory(
-        user__first_name=first, user__last_name="Handler", user__username=first.lower()
-    )
-    f.ShiftFactory(staff=profile)
-    return profile
 
 
 def held_by(profile, how_many: int) -> list[int]:
@@ -62,28 +47,8 @@ def held_by(profile, how_many: int) -> list[int]:
     return pks
 
 
-def action_form(client, action: str, pks: list[int], **typed) -> dict[str, list[str]]:
-    """The action's form for the chosen items, as the browser sends it once filled
-    in: the hidden fields it drew, with what was typed."""
-    html = client.post(URL, {"action": action, ACTION_CHECKBOX_NAME: pks}).content
-    data: dict[str, list[str]] = defaultdict(list)
-    for tag in re.findall(r'<input type="hidden"[^>]*>', html.decode()):
-        name = re.search(r'name="([^"]+)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if name:
-            data[name[1]].append(unescape(value[1]) if value else "")
-    for name, value in typed.items():
-        data[name] = [str(value)]
-    data["apply"] = ["1"]
-    return dict(data)
-
-
-def said(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
 def test_returning_510_contacts_to_the_pool_is_not_refused_whole(admin_client):
-    gus = on_shift("Gus")
+    gus = call_handler_on_shift("Gus")
     pks = held_by(gus, MANY)
     data = action_form(admin_client, "return_to_pool", pks, reason="Gus has left")
 
@@ -97,7 +62,7 @@ def test_returning_510_contacts_to_the_pool_is_not_refused_whole(admin_client):
 
 def test_giving_510_contacts_to_someone_is_answered_not_refused_whole(admin_client):
     """Dan may hold ten: the form is drawn again with why, not refused as a 400."""
-    gus, dan = on_shift("Gus"), on_shift("Dan")
+    gus, dan = call_handler_on_shift("Gus"), call_handler_on_shift("Dan")
     pks = held_by(gus, MANY)
     data = action_form(admin_client, "move_to", pks, to=dan.pk, reason="Gus has left")
 
@@ -112,7 +77,7 @@ def test_giving_510_contacts_to_someone_is_answered_not_refused_whole(admin_clie
 
 
 def test_of_many_the_one_that_changed_hands_stays_with_its_new_holder(admin_client):
-    gus, dan = on_shift("Gus"), on_shift("Dan")
+    gus, dan = call_handler_on_shift("Gus"), call_handler_on_shift("Dan")
     pks = held_by(gus, MANY)
     data = action_form(admin_client, "return_to_pool", pks, reason="Gus has left")
     Contact.objects.filter(pk=pks[7]).update(assignee=dan.user)
@@ -131,7 +96,7 @@ def test_a_holder_no_form_draws_leaves_the_item_and_one_sent_without_moves(
 ):
     """The holders as a hand-made sending gives them: one no form draws reads as a
     holder nobody is (the item stays); an item given none is not checked."""
-    gus = on_shift("Gus")
+    gus = call_handler_on_shift("Gus")
     kept, moved = held_by(gus, 2)
     data = action_form(
         admin_client, "return_to_pool", [kept, moved], reason="Gus has left"

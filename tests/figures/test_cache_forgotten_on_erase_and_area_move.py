@@ -27,13 +27,6 @@ SHEFFIELD, LEEDS = "E08000019", "E08000035"
 pytestmark = [pytest.mark.now(NOW), pytest.mark.django_db]
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("admin", "a@example.org", "x")
-    client.force_login(admin)
-    return client
-
-
 def completed_case(code: str):
     """A case of the week, reached and completed (so it may be erased)."""
     created = dt.datetime(2020, 12, 26, 9, 0, tzinfo=LONDON)

@@ -77,13 +77,6 @@ def outage(request):
     return OUTAGES[request.param]
 
 
-@pytest.fixture
-def admin_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("admin", "a@example.org", "x")
-    client.force_login(admin)
-    return client
-
-
 def _person(first_name: str, phone: str) -> Person:
     return f.PersonFactory(
         first_name=first_name,

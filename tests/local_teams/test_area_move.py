@@ -32,13 +32,6 @@ def in_the_city(**kwargs):
 
 
 @pytest.fixture
-def admin_client(client, django_user_model):
-    admin = django_user_model.objects.create_superuser("admin", "a@example.org", "x")
-    client.force_login(admin)
-    return client
-
-
-@pytest.fixture
 def city_member(db):
     return local_member(CITY, "city_member")
 

@@ -13,9 +13,8 @@ import datetime as dt
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
-from django.utils import timezone
 
-from calls.models import CallAttempt, Outcome
+from calls.models import Outcome
 from cases.workitem import Status
 from contacts.models import Contact
 from figures.weekly import Period, Scope, weekly_figures
@@ -24,29 +23,12 @@ from notify.services import message_send
 from people.models import Message
 from tests import factories as f
 from tests.conftest import LONDON
+from tests.work.test_call_corrected import held_contact, log_call
 from work.assignment import assign_work
 
 pytestmark = pytest.mark.django_db
 
 REASON = "Logged on the wrong contact."
-
-
-def held_contact(user, **fields) -> Contact:
-    contact = f.ContactFactory(**fields)
-    Contact.objects.filter(pk=contact.pk).update(
-        status=Status.ASSIGNED, assignee=user, assigned_at=timezone.now()
-    )
-    contact.refresh_from_db()
-    return contact
-
-
-def log_call(client, item, outcome: str):
-    response = client.post(
-        reverse(f"{item.kind}s:call", args=[item.pk]),
-        {"outcome": outcome, "duration_minutes": 1, "notes": ""},
-    )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return CallAttempt.objects.filter(**{item.kind: item}).latest("started_at")
 
 
 def correct(client, item, call, outcome=Outcome.NO_ANSWER):
