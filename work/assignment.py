@@ -94,7 +94,7 @@ def _assign_event(
 # --- the rules for one target ----------------------------------------------------
 
 
-def _lock_target(*, to, model: type[WorkItem], now: datetime) -> StaffProfile:
+def lock_target(*, to, model: type[WorkItem], now: datetime) -> StaffProfile:
     """The staff row of the person `to` (a user), locked as assignment locks it, and
     checked for tier and for being able to take work now. Raises WorkRefused."""
     # NO KEY: the same lock assignment takes, so the two wait for each other.
@@ -159,7 +159,7 @@ def _check_room(
 
 def _stamp_given_work(profile: StaffProfile, *, now: datetime) -> None:
     """Note when this person was last given work: assignment's tie-break among the
-    equally loaded. Their row is locked already (_lock_target)."""
+    equally loaded. Their row is locked already (lock_target)."""
     profile.last_assigned_at = now
     profile.save(update_fields=["last_assigned_at"])
 
@@ -183,7 +183,7 @@ def item_assign(
     """
     now = now or timezone.now()
     model = type(item)
-    profile = _lock_target(to=to, model=model, now=now)
+    profile = lock_target(to=to, model=model, now=now)
     locked = (
         model.objects.select_related("person")
         .select_for_update(of=("self",))
@@ -344,7 +344,7 @@ def _reassign(
     if not reason:
         raise WorkRefused("Give a reason for the reassignment.")
     ids = sorted(set(item_ids))
-    profile = _lock_target(to=to, model=model, now=now) if to is not None else None
+    profile = lock_target(to=to, model=model, now=now) if to is not None else None
     items = list(
         model.objects.filter(scope, pk__in=ids)
         .select_related("person__language")

@@ -48,7 +48,7 @@ from staffing.services import call_review_queue_if_new_starter
 
 from .access.actor import Actor
 from .access.items import may_work_item
-from .assignment import _lock_target
+from .assignment import lock_target
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .errors import WorkRefused
 from .escalation import item_escalate
@@ -727,7 +727,7 @@ def _holder_refusal(item: WorkItem, *, now: datetime) -> str:
     fill their last slot meanwhile."""
     model = type(item)
     try:
-        profile = _lock_target(to=item.assignee, model=model, now=now)
+        profile = lock_target(to=item.assignee, model=model, now=now)
     except WorkRefused as exc:
         return str(exc)
     others = model.objects.held().filter(assignee_id=profile.user_id).count() - 1
