@@ -729,30 +729,6 @@ def person_match_by_number(arrival: Arrival, holder: Person | None) -> Match:
     )
 
 
-def earlier_arrival_linked(
-    arrival: Arrival, earlier: Sequence[Arrival]
-) -> tuple[int, list[str]] | None:
-    """Of the arrivals before this one in a batch that make new people, the first
-    that this one would be linked to once it is held (by the rules above, its names
-    scored in Python): its place in `earlier` and what they have in common, or None.
-    For a preview of a batch, which must say what writing it will do
-    (work.results_csv)."""
-    for index, before in enumerate(earlier):
-        held = Person(
-            first_name=before.first_name,
-            last_name=before.last_name,
-            date_of_birth=before.date_of_birth,
-            nhs_number=before.nhs_number,
-            phone=before.phones[0] if before.phones else "",
-            postcode=before.postcode,
-            email=before.email,
-        )
-        weighed = _weigh(arrival, *scored_in_python(held, arrival))
-        if weighed is not None and weighed.tier is not None:
-            return index, weighed.reasons
-    return None
-
-
 def pair_weighed(person: Person, other: Person) -> Candidate | None:
     """Two people held, `other` weighed against `person` as an arrival is against a
     record (its names scored in Python): the candidate, with the pair's own score and
