@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test import TransactionTestCase
+from playwright.sync_api import Error as PlaywrightError
 
 from figures.capacity_selectors import forget_cached_forecasts
 from figures.weekly import forget_cached_figures
@@ -306,7 +307,19 @@ def screenshot():
     def take(page, name: str) -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # Chromium now and then refuses a full-page capture while the page is
+        # still laying out ("Unable to capture screenshot"): the picture is for a
+        # person to look at, so try again once the page has settled, then take
+        # the visible part, rather than fail a test for the renderer's hiccup.
+        for attempt in range(3):
+            try:
+                page.screenshot(path=str(path), full_page=attempt < 2)
+                return path
+            except PlaywrightError:
+                if attempt == 2:
+                    raise
+                page.wait_for_load_state()
+                page.wait_for_timeout(250)
         return path
 
     return take
