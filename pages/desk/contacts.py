@@ -34,7 +34,7 @@ from .cases import OnlineSummary, failed_messages, link_resend, online_summary
 from .chain_svg import chain_for_page
 from .isolation import changes_of
 from .page_reads import calls_of, steps_of
-from .taken import taken_away_is_told, typed_call_taken_is_told
+from .taken import taken_away_is_told, typed_forms_taken_is_told
 
 PAGE = "contacts/contact_detail.html"
 
@@ -195,7 +195,7 @@ def _contact_page(
     )
 
 
-@typed_call_taken_is_told
+@typed_forms_taken_is_told
 @login_required
 @require_GET
 def contact_detail(request: HttpRequest, pk: int) -> TemplateResponse:

@@ -6,14 +6,14 @@ item is not theirs to work). Before, that was a 403: with htmx nothing on the pa
 changed (htmx swaps no error), so a call logged "reached" was lost without a word; and
 without it, a page saying the item "is not yours to work", the typing gone. Now they
 are told plainly that nothing was saved and where the item is, with what they typed
-of the call, so it can be passed on: with htmx at the top of the page they are on
+of the form, so it can be passed on: with htmx at the top of the page they are on
 (the form keeps its typing), without it on their queue.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from functools import wraps
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from audit.models import AuditEvent
 from calls.models import CallAttempt, Outcome
-from cases.models import Case, SettingKind
+from cases.models import Case, CaseDraft, SettingKind
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
 from work.merge import item_merged_into
@@ -223,12 +223,17 @@ def _typing(form: str, data: Any) -> str:
 
 
 def refused_after_taken(
-    request: HttpRequest, *, namespace: str, pk: int, typed: Any = None
+    request: HttpRequest,
+    *,
+    namespace: str,
+    pk: int,
+    typed: Sequence[tuple[str, Any]] | None = None,
 ) -> str:
     """What the caseworker is told: nothing saved, where the item is, and what they
-    typed (the form sent, or `typed`: the call kept through signing in), to pass on.
-    Before, only a call was listed: contact rows, a visit or an assessment sent
-    without JavaScript were lost without a word."""
+    typed (the form sent, or `typed`: the forms kept through signing in, each as the
+    name of its address and its typing), to pass on. Before, only a call was listed:
+    contact rows, a visit or an assessment sent without JavaScript were lost without
+    a word."""
     model = MODELS[namespace]
     item = model.objects.select_related("assignee", "local_team").filter(pk=pk).first()
     if item is None:
@@ -239,18 +244,17 @@ def refused_after_taken(
         text = f"Not saved. {whereabouts(item, model._meta.verbose_name)}"
     if typed is None:
         match = request.resolver_match
-        form, data = (match.url_name if match is not None else ""), request.POST
-    else:
-        form, data = "call", typed
-    if said := _typing(form, data):
-        whom = "them"  # its holder, or the record it was merged into
-        if item is not None and item.assignee is None:
-            whom = (
-                "the team"
-                if item.local_team is not None
-                else "a supervisor, for whoever takes it next"
-            )
-        text += f" {said} {whom}."
+        typed = [((match.url_name if match is not None else ""), request.POST)]
+    whom = "them"  # its holder, or the record it was merged into
+    if item is not None and item.assignee is None:
+        whom = (
+            "the team"
+            if item.local_team is not None
+            else "a supervisor, for whoever takes it next"
+        )
+    for form, data in typed:
+        if said := _typing(form, data):
+            text += f" {said} {whom}."
     return text
 
 
@@ -312,14 +316,46 @@ def taken_away_is_told(
     return wrapped
 
 
-def typed_call_taken_is_told(
+# The forms of an item's page whose typing, sent after the session ended, is kept
+# through signing in again and put back into the page it comes back to (the case
+# page's: pages.desk.cases._typing_back; the contact page's: its call), by the names
+# of their addresses; a draft is the assessment or contact rows as they were typed.
+KEPT_FORMS = {
+    "cases": ("call", "assessment", "contacts", "visit", "draft"),
+    "contacts": ("call",),
+}
+DRAFTED = (CaseDraft.Section.ASSESSMENT, CaseDraft.Section.CONTACTS)
+
+
+def kept_typing(
+    request: HttpRequest, *, namespace: str, pk: int
+) -> list[tuple[str, QueryDict]]:
+    """The item's page's forms kept through signing in again, each as the name of its
+    address and its typing, in the page's order; taken out of the session (told
+    once). A draft stands for its section's form, as the page reads it, unless that
+    form was kept too (sent after the draft, it is the later typing)."""
+    kept: dict[str, QueryDict] = {}
+    for form in KEPT_FORMS[namespace]:
+        action = reverse(f"{namespace}:{form}", args=[pk])
+        if (data := typed_form(request, action=action)) is not None:
+            kept[form] = data
+    if (draft := kept.pop("draft", None)) is not None:
+        section = draft.get("section", "")
+        if section in DRAFTED:
+            kept.setdefault(section, draft)
+    return [(form, kept[form]) for form in KEPT_FORMS[namespace] if form in kept]
+
+
+def typed_forms_taken_is_told(
     view: Callable[..., HttpResponse],
 ) -> Callable[..., HttpResponse]:
-    """For the case and contact pages themselves: a call typed after the session
-    ended is kept through signing in again (pages.typed), and the page it comes back
-    to puts it into the form. When the item has left them meanwhile (released at the
-    end of their shift, given to someone else), they are told what was not logged, as
-    on sending it; before, a plain 403, and the call kept in the session unseen.
+    """For the case and contact pages themselves: what was typed into the page after
+    the session ended (a call, an assessment, contact rows, a visit, or their draft)
+    is kept through signing in again (pages.typed), and the page it comes back to puts
+    it into its forms. When the item has left them meanwhile (released at the end of
+    their shift, given to someone else), they are told what was not saved, as on
+    sending it, and the typing is taken out of the session. Before, a plain 403, and
+    the typing kept in the session unseen; only a call was told.
 
     An item a merge of two records of one person made part of another (a contact
     folded or joined into the other record's, a case made a further result of its
@@ -335,8 +371,8 @@ def typed_call_taken_is_told(
             namespace = _shown_to_them(request, pk)
             if not namespace:
                 raise
-            typed = typed_form(request, action=reverse(f"{namespace}:call", args=[pk]))
-            if typed is None:
+            typed = kept_typing(request, namespace=namespace, pk=pk)
+            if not typed:
                 model = MODELS[namespace]
                 if model.objects.filter(pk=pk).exists() or (
                     item_merged_into(model, pk) is None
@@ -351,3 +387,7 @@ def typed_call_taken_is_told(
             return redirect("cases:queue")
 
     return wrapped
+
+
+# Its name while pages/desk/cases.py still uses it (there, it is to be renamed).
+typed_call_taken_is_told = typed_forms_taken_is_told
