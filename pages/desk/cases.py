@@ -49,6 +49,9 @@ from contacts.models import Contact, Exposure, IsolationChange
 from online.models import OnlineLink
 from online.texts import long_date
 from people.models import Message
+from staffing.access import active_profile_of
+from staffing.models import Shift, StaffProfile
+from staffing.selectors.members import on_shift_until, when_said
 from work import casework
 from work.access.actor import Actor
 from work.access.cases import get_case_to_work, may_work_case
@@ -73,6 +76,7 @@ from work.online import (
     online_progress,
 )
 from work.queues import (
+    CALLED_AS_CASE,
     current_shift,
     empty_queue_reason,
     next_due_item,
@@ -371,6 +375,43 @@ def _my_work_queue(now: datetime, user_id: int, *, model: Any) -> QuerySet:
     return with_online_state(for_rows(queue_of(model, user_id), model.kind), now=now)
 
 
+def _shift_with_spell_end(user: Any, *, now: datetime) -> Shift | None:
+    """The person's shift under way (as work.queues.current_shift reads it), with
+    `spell_ends_at`: the end of the spell of back-to-back shifts it is part of, as
+    the supervisor's board says it and assignment treats them (on shift
+    throughout; staffing's on_shift_until). In the one query of the shift, composed
+    once per process (work.compiled): My work reads it on every visit."""
+    profile = active_profile_of(user)
+    if profile is None:
+        return None
+    shifts = instances_compiled_once(
+        "current shift and its spell", Shift, _shift_and_spell, now, staff_id=profile.pk
+    )
+    return shifts[0] if shifts else None
+
+
+def _shift_and_spell(now: datetime, staff_id: int) -> QuerySet[Shift]:
+    spell_end = (
+        StaffProfile.objects.filter(pk=OuterRef("staff_id"))
+        .annotate(spell_end=on_shift_until(now))
+        .values("spell_end")[:1]
+    )
+    return (
+        Shift.objects.on_now(now)
+        .filter(staff_id=staff_id)
+        .annotate(spell_ends_at=Subquery(spell_end))
+        .order_by("ends_at")[:1]
+    )
+
+
+def _on_shift_until(shift: Shift | None, *, now: datetime) -> str:
+    """When the person's spell on shift ends, in the board's words ("18:00", "06:00
+    tomorrow"); "" off shift."""
+    if shift is None:
+        return ""
+    return when_said(getattr(shift, "spell_ends_at", None) or shift.ends_at, now)
+
+
 @login_required
 @require_GET
 def my_work(request: HttpRequest) -> TemplateResponse:
@@ -390,7 +431,7 @@ def my_work(request: HttpRequest) -> TemplateResponse:
         )
     items = with_due_state(items, now=now)
     audit_list_view(user=request.user, items=items, via="page", list_name="my work")
-    shift = current_shift(request.user, now=now)
+    shift = _shift_with_spell_end(request.user, now=now)
     return TemplateResponse(
         request,
         "work/queue.html",
@@ -399,6 +440,7 @@ def my_work(request: HttpRequest) -> TemplateResponse:
             "rows": queue_rows_html(items, kind=kind),
             "kind": kind,
             "shift": shift,
+            "on_shift_until": _on_shift_until(shift, now=now),
             "now": now,
             "empty_reason": None
             if items
@@ -410,40 +452,89 @@ def my_work(request: HttpRequest) -> TemplateResponse:
 @login_required
 @require_POST
 def next_item(request: HttpRequest) -> HttpResponse:
-    """Open the next due item; with an empty queue, ask for work from the pool first."""
+    """Open the next due item. With nothing to call now or later (an empty queue,
+    items out of time, or contacts held back because their person is now a case),
+    ask for work from the pool first."""
     now = timezone.now()
     item = next_due_item(request.user, now=now)
+    if item is not None:
+        return redirect(work_url(item))
     queue = work_queue(request.user)
-    # Nothing to call now or later: an empty queue, or only items out of time
-    # (waiting for the sweep to take them to the local team).
-    upcoming = None if item else queue.filter(next_attempt_at__gt=now).first()
-    if item is None and upcoming is None:
-        shift = current_shift(request.user, now=now)
-        if shift is not None:
-            assign_work(now=now)
-            item = next_due_item(request.user, now=now)
-        if item is None:
-            if queue.exists():
-                messages.info(
-                    request,
-                    "Nothing in your queue is due: what you hold is out of time for "
-                    "calls (they refused, the number was wrong or the attempts are "
-                    "spent) and goes to the local team within a few minutes. "
-                    "Try “Next item” again shortly for new work.",
-                )
-            else:
-                reason = empty_queue_reason(request.user, now=now, shift=shift)
-                messages.info(request, reason.text)
-            return redirect("cases:queue")
-    if item is None:
-        assert upcoming is not None
+    upcoming = _to_call(queue).filter(next_attempt_at__gt=now).first()
+    if upcoming is not None:
         messages.info(
             request,
             f"Nothing in your queue is due yet: the next call is due at "
             f"{short_time(upcoming.next_attempt_at)}.",
         )
         return redirect("cases:queue")
-    return redirect(work_url(item))
+    shift = current_shift(request.user, now=now)
+    if shift is not None:
+        assign_work(now=now)
+        item = next_due_item(request.user, now=now)
+        if item is not None:
+            return redirect(work_url(item))
+    messages.info(request, _nothing_due(request.user, queue, now=now, shift=shift))
+    return redirect("cases:queue")
+
+
+def _to_call(queue: QuerySet) -> QuerySet:
+    """The items of a queue that may be called: not a contact held back because
+    their person is a case being worked (work.queues.called_as_case), for whom no
+    call is due, now or later, while that case is open."""
+    if queue.model is Contact:
+        return queue.filter(**{CALLED_AS_CASE: False})
+    return queue
+
+
+def _held_back_count(queue: QuerySet) -> int:
+    """How many of a queue's contacts are held back as their person is now a case."""
+    if queue.model is not Contact:
+        return 0
+    return queue.filter(**{CALLED_AS_CASE: True}).count()
+
+
+def _nothing_due(
+    user: Any, queue: QuerySet, *, now: datetime, shift: Shift | None
+) -> str:
+    """Why Next item opened nothing, though it asked the pool when it could: what
+    the person holds (out of time, or held back as a case) and why no work came."""
+    held_back = _held_back_count(queue)
+    out_of_time = _to_call(queue).exists()
+    if not held_back and not out_of_time:
+        return empty_queue_reason(user, now=now, shift=shift).text
+    said = ["Nothing in your queue is due."]
+    if held_back:
+        said.append(_held_back_said(held_back))
+    if out_of_time:
+        said.append(
+            f"{'The rest of what' if held_back else 'What'} you hold is out of time "
+            "for calls (they refused, the number was wrong or the attempts are "
+            "spent) and goes to the local team within a few minutes. "
+            "Try “Next item” again shortly for new work."
+        )
+    else:
+        said.append(empty_queue_reason(user, now=now, shift=shift).text)
+    return " ".join(said)
+
+
+def _held_back_said(count: int) -> str:
+    """The contacts held back as their person is now a case, in the contact page's
+    words (templates/calls/_call_panel.html), and when calls to them start again
+    (work.queues: once the case is no longer being worked)."""
+    if count == 1:
+        return (
+            "The contact you hold has tested positive and is now a case: a "
+            "caseworker calls them about it, and no call to them is due while their "
+            "case is open. Once the caseworker has finished with it, the contact is "
+            "due for calls again."
+        )
+    return (
+        f"The {count} contacts you hold have tested positive and are now cases: "
+        "caseworkers call them about it, and no call to them is due while their "
+        "cases are open. Once the caseworkers have finished with them, the contacts "
+        "are due for calls again."
+    )
 
 
 # --- The case page -----------------------------------------------------------------
