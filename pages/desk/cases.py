@@ -120,7 +120,7 @@ from .contact_forms import (
 from .isolation import changes_of
 from .page_reads import calls_of, failed_messages_of, steps_of
 from .queue_rows import for_rows, queue_rows_html
-from .taken import day_typed, taken_away_is_told, typed_call_taken_is_told
+from .taken import day_typed, taken_away_is_told, typed_forms_taken_is_told
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 ASSESSMENT = CaseDraft.Section.ASSESSMENT
@@ -854,7 +854,7 @@ def _typing_back(request: HttpRequest, case: Case) -> dict[str, Any]:
     return page
 
 
-@typed_call_taken_is_told
+@typed_forms_taken_is_told
 @login_required
 @require_GET
 def case_detail(request: HttpRequest, pk: int) -> TemplateResponse:

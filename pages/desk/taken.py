@@ -387,7 +387,3 @@ def typed_forms_taken_is_told(
             return redirect("cases:queue")
 
     return wrapped
-
-
-# Its name while pages/desk/cases.py still uses it (there, it is to be renamed).
-typed_call_taken_is_told = typed_forms_taken_is_told
