@@ -143,8 +143,10 @@ class WorkItem(models.Model):
         db_index=False,
     )
     # The holder a supervisor moved it away from, back to the pool (off sick, too
-    # much work): the automatic assignment does not hand it straight back to them.
-    # Cleared once someone holds it. An id only: no constraint, no index.
+    # much work): the automatic assignment does not hand it straight back to them
+    # while someone else on shift may take it (with nobody else, it does: due work
+    # is not left uncalled). Cleared once someone holds it. An id only: no
+    # constraint, no index.
     taken_from = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -299,7 +301,8 @@ class WorkItem(models.Model):
     def mark_released(self, *, taken_from_holder: bool = False) -> None:
         """Back to the pool (shift ended, reassigned to nobody, interpreter needed).
         `taken_from_holder`: a supervisor took it from its holder, to whom the
-        automatic assignment then does not give it back."""
+        automatic assignment then does not give it back while someone else on shift
+        may take it (work.assignment.kept_from_holder)."""
         if not self.is_workable:
             raise self._refuse("returned to the pool")
         if taken_from_holder:

@@ -10,10 +10,11 @@ starters); a person who needs an interpreter goes only to someone who speaks the
 language. Automatic assignment gives the least loaded first, and among the equally
 loaded whoever was given work longest ago (never yet, first), so that under light load,
 when everyone's load is back to nothing between arrivals, the work still goes round;
-the most urgent then the oldest work first. An item whose call-back time is still ahead
-waits in the pool until then; one past its deadline for the local team is not handed
-out (the escalation sweep takes it). Complex cases never reach this pool: intake hands
-them to the local team.
+the most urgent then the oldest work first. Work a supervisor took from someone goes
+to anyone else on shift who may do it, not back to them; with nobody else, to them.
+An item whose call-back time is still ahead waits in the pool until then; one past its
+deadline for the local team is not handed out (the escalation sweep takes it). Complex
+cases never reach this pool: intake hands them to the local team.
 
 Safe under concurrency: a staff row is locked before its load is counted (assignment
 with SKIP LOCKED, a supervisor's move waiting for it), so an assignment run and a
@@ -481,37 +482,71 @@ def pool_head(model: type[WorkItem], now: datetime) -> models.QuerySet:
     return assignable_pool(model, now).order_by(*POOL_ORDER).values_list("pk")[:1]
 
 
+def kept_from_holder(model: type[WorkItem], now: datetime) -> Q:
+    """The items a supervisor took from someone (`taken_from`) that someone else on
+    shift may do: eligible for the item's tier now (eligible_staff: on shift,
+    trained, registered) and speaking its language if it needs an interpreter. These
+    are not given back to the one they were taken from: they wait for the others,
+    however full their queues (a colleague with room is given them, a full one when
+    room comes). The rest go back to them like any other work: the rule is for
+    handing work to someone else, and with nobody else who may do it, keeping it
+    from them would leave due work uncalled.
+
+    A condition of the items, for their own statement: "someone else" depends on
+    each item (its former holder, its language), and is answered by the database,
+    row by row, only for the items taken from someone."""
+    others = eligible_staff(tier=TIER_FOR[model.kind], now=now).exclude(
+        user_id=OuterRef("taken_from_id")
+    )
+    speakers = others.filter(languages=OuterRef("person__language_id"))
+    any_speaker = Q(person__needs_interpreter=False) | Q(person__language__isnull=True)
+    # Every speaker is one of the others: the second Exists is asked only of items
+    # needing an interpreter in a language recorded.
+    return (
+        Q(taken_from_id__isnull=False)
+        & Exists(others)
+        & (any_speaker | Exists(speakers))
+    )
+
+
 def pool_claim(
     model: type[WorkItem],
     now: datetime,
     *,
     spoken: Iterable[int],
     wanted: int,
-    not_taken_from: int | None = None,
+    alone: int | None = None,
 ) -> models.QuerySet:
     """The next `wanted` items to hand out, locked (skipping those another run holds),
     with what the choice of a holder needs: (pk, needs interpreter, language, the
-    holder a supervisor took it from).
+    holder it may not go back to: a supervisor took it from them and someone else on
+    shift may do it, kept_from_holder; None for any other item).
 
     An interpreter item nobody on shift can take (its language not in `spoken`) is
     left out, so a run of them at the head of the queue cannot hold everything else
     up. Read in the pool index's order, the read can stop after `wanted` rows.
-    `not_taken_from`: the one person with room, whose items taken from them are left
-    out too (however many, they cannot hold up the rest for them).
+    `alone`: the one person with room; the items that may not go back to them are
+    left out too (however many, they cannot hold up the rest for them).
     """
+    kept = kept_from_holder(model, now)
     pool = assignable_pool(model, now)
-    if not_taken_from is not None:
-        pool = pool.exclude(taken_from_id=not_taken_from)
+    if alone is not None:
+        pool = pool.exclude(Q(taken_from_id=alone) & kept)
     return (
         pool.filter(
             Q(person__needs_interpreter=False)
             | Q(person__language__isnull=True)
             | Q(person__language__in=list(spoken))
         )
+        .annotate(
+            kept_from=models.Case(
+                models.When(kept, then=models.F("taken_from_id")), default=None
+            )
+        )
         .order_by(*POOL_ORDER)
         .select_for_update(skip_locked=True, of=("self",))
         .values_list(
-            "pk", "person__needs_interpreter", "person__language_id", "taken_from_id"
+            "pk", "person__needs_interpreter", "person__language_id", "kept_from"
         )[:wanted]
     )
 
@@ -577,8 +612,9 @@ class _Capacity:
         self, language: int | None, *, not_to: int | None = None
     ) -> _Person | None:
         """The least loaded person (speaking `language` if given) but `not_to` (the
-        holder a supervisor took the item from), among them whoever was given work
-        longest ago; now one item busier, and given work last."""
+        holder a supervisor took the item from, while someone else on shift may do
+        it: kept_from_holder), among them whoever was given work longest ago; now
+        one item busier, and given work last."""
         heap = self.by_language[language] if language else self.any
         p = self._pop(heap)
         if p is not None and p.user_id == not_to:
@@ -683,8 +719,9 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
             return 0, False
         capacity = _Capacity(people)
         wanted = min(room, limit)
-        # A few more than there is room for: an item that may not go back to the one
-        # person with room (a supervisor took it from them) does not hold up the next.
+        # A few more than there is room for: an item that may not go back to the
+        # only one with room for it (a supervisor took it from them, and someone else
+        # on shift may do it) does not hold up the next.
         fetched = wanted + min(wanted, PASSED_BY_AT_MOST)
         items = list(
             pool_claim(
@@ -692,16 +729,14 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
                 now,
                 spoken=capacity.spoken,
                 wanted=fetched,
-                not_taken_from=people[0].user_id if len(people) == 1 else None,
+                alone=people[0].user_id if len(people) == 1 else None,
             )
         )
         pairs: list[tuple[int, int]] = []
-        for pk, needs_interpreter, language, taken_from in items:
+        for pk, needs_interpreter, language, kept_from in items:
             if len(pairs) == wanted:
                 break
-            p = capacity.take(
-                language if needs_interpreter else None, not_to=taken_from
-            )
+            p = capacity.take(language if needs_interpreter else None, not_to=kept_from)
             if p is not None:
                 pairs.append((pk, p.user_id))
         assigned = _hand_out(model, pairs, now=now)

@@ -150,7 +150,8 @@ def _shift_under_way(now: datetime, staff_id: int) -> QuerySet:
 
 @dataclass(frozen=True)
 class EmptyQueueReason:
-    code: str  # "no_queue", "off_shift", "not_ready", "nothing_waiting"
+    # "no_queue", "off_shift", "not_ready", "kept_for_others", "nothing_waiting"
+    code: str
     text: str
 
 
@@ -173,10 +174,50 @@ def empty_queue_reason(user, *, now: datetime, shift: Shift | None) -> EmptyQueu
             f"You cannot be given work: {'; '.join(not_ready)}. "
             "Ask your supervisor to put it right.",
         )
+    kept = _kept_for_others(user, now=now)
+    if kept:
+        return EmptyQueueReason("kept_for_others", kept)
     return EmptyQueueReason(
         "nothing_waiting",
         "Nothing is waiting for you: every item has been taken or none has come in. "
         "Try “Next item” again in a few minutes.",
+    )
+
+
+def _kept_for_others(user, *, now: datetime) -> str:
+    """The words for work due now that a supervisor took from this person and that
+    waits for a colleague on shift (assignment does not give it back to them while
+    someone else may do it: work.assignment.kept_from_holder); "" when there is none.
+    Without them, the queue's reason said nothing was waiting while it was."""
+    # Imported here, not above: work.assignment imports this module.
+    from .assignment import assignable_pool, kept_from_holder  # noqa: PLC0415
+
+    model = work_model_for(user)
+    if model is None:
+        return ""
+    waiting = (
+        assignable_pool(model, now)
+        .filter(kept_from_holder(model, now), taken_from_id=user.pk)
+        .count()
+    )
+    if not waiting:
+        return ""
+    if waiting == 1:
+        items, them = (
+            f"1 {model._meta.verbose_name} a supervisor took from you waits",
+            "it",
+        )
+    else:
+        items, them = (
+            f"{waiting} {model._meta.verbose_name_plural} a supervisor took from you "
+            "wait",
+            "them",
+        )
+    return (
+        f"No work is waiting for you now: {items} for a colleague on shift (work "
+        "taken from you is not given back to you while someone else on shift may do "
+        f"it). If you should have {them} back, ask your supervisor to give {them} to "
+        "you; otherwise try “Next item” again in a few minutes for new work."
     )
 
 

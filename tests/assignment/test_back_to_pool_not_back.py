@@ -1,7 +1,9 @@
 """Work a supervisor takes from someone and puts back in the pool ("Cara off sick",
-"too much on") is not handed straight back to them by the next assignment run. Before,
-the run gave it back within seconds: she now held the least, and the page's "Moved 1
-case back to the pool" had achieved nothing."""
+"too much on") is not handed straight back to them by the next assignment run while
+someone else on shift may take it. Before, the run gave it back within seconds: she now
+held the least, and the page's "Moved 1 case back to the pool" had achieved nothing.
+With nobody else on shift who may take it, it goes back to them like any other work
+(tests/test_taken_from_alone.py)."""
 
 from __future__ import annotations
 
@@ -74,12 +76,22 @@ def test_work_taken_from_someone_goes_to_someone_else(clock, lead):
     assert holder(taken) == dan
 
 
-def test_with_only_them_on_shift_it_waits_and_the_rest_still_go_to_them(clock, lead):
+def fill_queue(user) -> None:
+    """`user` holds as many cases as they may."""
+    for _ in range(open_work_cap(Tier.CLINICAL, new_starter=False)):
+        item_assign(item=CaseFactory(), to=user)
+
+
+def test_with_a_full_colleague_on_shift_it_waits_and_the_rest_still_go_to_her(
+    clock, lead
+):
+    """Dan is on shift with no room: the case waits for him, not for Cara."""
     clock.move_to(at(9))
-    cara = caseworker_on_shift()
+    cara, dan = caseworker_on_shift(), caseworker_on_shift()
     taken = CaseFactory()
     item_assign(item=taken, to=cara)
     back_to_the_pool([taken], lead)
+    fill_queue(dan)
     behind = CaseFactory()  # arrived after: behind it in the pool
 
     assign_work(now=at(9))
@@ -87,6 +99,18 @@ def test_with_only_them_on_shift_it_waits_and_the_rest_still_go_to_them(clock, l
     assert holder(taken) is None
     assert taken.status == Status.NEW
     assert holder(behind) == cara
+
+
+def test_with_only_them_on_shift_it_goes_back_to_them(clock, lead):
+    clock.move_to(at(9))
+    cara = caseworker_on_shift()
+    taken = CaseFactory()
+    item_assign(item=taken, to=cara)
+    back_to_the_pool([taken], lead)
+
+    assign_work(now=at(9))
+
+    assert holder(taken) == cara
 
 
 def test_once_someone_else_held_it_it_may_go_back_to_them_later(clock, lead):
@@ -132,10 +156,12 @@ def test_a_supervisor_may_still_give_it_back_to_them_by_hand(clock, lead):
 
 def test_many_taken_from_the_only_one_with_room_do_not_hold_up_the_rest(clock, lead):
     """More items taken from her at the head of the pool than a run reads beyond its
-    room: the new case behind them still goes to her. Before, the run read only
-    those, gave out nothing, and she sat idle while work waited."""
+    room, kept for a colleague on shift with no room: the new case behind them still
+    goes to her. Before, the run read only those, gave out nothing, and she sat idle
+    while work waited."""
     clock.move_to(at(9))
-    cara = caseworker_on_shift()
+    cara, dan = caseworker_on_shift(), caseworker_on_shift()
+    fill_queue(dan)
     cap = open_work_cap(Tier.CLINICAL, new_starter=False)
     for _ in range(3):
         batch = [CaseFactory() for _ in range(cap)]
