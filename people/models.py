@@ -55,6 +55,13 @@ class Person(models.Model):
     # A Phone (people.phone_field) on reading; a Phone or its text on writing.
     phone: Any = PhoneField(blank=True)
     phone_alt: Any = PhoneField("other phone", blank=True)
+    # The numbers a call to them was logged "Wrong number" on (as the call rang
+    # them: work.calls): someone else answered. No message goes to one of them while
+    # it is their phone (phone_logged_wrong); kept by number, so a new phone given
+    # is texted as usual, and the stranger's is not if it comes back with a naming.
+    # Empty by the database's own default too: the bulk writes of people (the
+    # benches' COPY and INSERT ... SELECT, the scale tests) name only their columns.
+    wrong_numbers = models.JSONField(default=list, db_default=[], blank=True)
     email = models.EmailField(blank=True)
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=8, blank=True)
@@ -129,6 +136,13 @@ class Person(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def phone_logged_wrong(self) -> bool:
+        """Whether their phone is a number a call to them was logged "Wrong number"
+        on: a stranger's, not to be texted as theirs. (Compared as the call recorded
+        the number it rang: the phone's text.)"""
+        return bool(self.phone) and str(self.phone) in (self.wrong_numbers or [])
 
 
 class PersonChange(models.Model):

@@ -135,6 +135,7 @@ def people_pseudonymise(
         ),
         phone=_marked_if_set("phone", _phone_pseudonym()),
         phone_alt=_marked_if_set("phone_alt", _text(MARK)),
+        wrong_numbers=[],  # numbers a stranger answered: phone numbers too
         email=_marked_if_set("email", _text(MARK)),
         address="",
         postcode=outward_code("postcode"),

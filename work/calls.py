@@ -39,7 +39,7 @@ from contacts.models import Contact
 from escalations.models import Escalation
 from notify.services import SUPERSEDED, messages_withdraw
 from online.texts import long_date, say
-from people.models import Language, Message
+from people.models import Language, Message, Person
 from rows.lease import lease_outlasting, sent_under_claim, unclaimed
 from rows.retry import atomic_operation
 from staffing.access import profile_of
@@ -253,6 +253,9 @@ def call_record(
     as it was and nothing done twice (two attempts counted sent the item to its
     local team early). It is so even once the rules would refuse it (a call-back
     time since passed): the call on file is found before the rules are asked.
+
+    A "Wrong number" keeps the number rung on their record as not theirs: no
+    message about them goes to it (number_logged_wrong).
     """
     now = now or timezone.now()
     locked = item.locked()
@@ -321,6 +324,8 @@ def call_record(
         at=now,
     )
     call_review_queue_if_new_starter(call=call)
+    if outcome == Outcome.WRONG_NUMBER:
+        number_logged_wrong(person, call.phone)
     logged = CallLogged(call=call)
     if outcome == Outcome.NEEDS_INTERPRETER:
         fields = []
@@ -393,6 +398,48 @@ def _outcome_applied(
             counts_attempt=plan.counts_attempt,
         )
     return plan
+
+
+# --- a number logged wrong -------------------------------------------------------------
+
+
+def number_logged_wrong(person: Person, number: str) -> None:
+    """A call to `number` (their phone, as the call rang it) was logged "Wrong
+    number": a stranger answered. Their record keeps it (Person.wrong_numbers), so
+    no message about them is addressed to it while it is their phone
+    (work.online.reachable_by_message); a new phone given later is texted. Their row
+    is locked first: two calls logged on two items of theirs at once both stay."""
+    if not number:
+        return  # no number on their record: nothing was rung
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    if number not in locked.wrong_numbers:
+        locked.wrong_numbers = [*locked.wrong_numbers, number]
+        locked.save(update_fields=["wrong_numbers", "updated_at"])
+    person.wrong_numbers = locked.wrong_numbers
+
+
+def _wrong_number_still_logged(person: Person, number: str) -> bool:
+    """Whether a call to `number` on any of their cases or contacts is still logged
+    "Wrong number" (not corrected away). One query per kind of item: an OR of the
+    two joins would read the whole table."""
+    calls = CallAttempt.objects.filter(phone=number, outcome=Outcome.WRONG_NUMBER)
+    return (
+        calls.filter(contact__person=person).exists()
+        or calls.filter(case__person=person).exists()
+    )
+
+
+def number_wrong_taken_back(person: Person, number: str) -> None:
+    """A call's "Wrong number" was corrected to another outcome (logged on the
+    wrong item, say): the number is theirs again, and texted as before, unless
+    another call to it is still logged "Wrong number"."""
+    if not number or _wrong_number_still_logged(person, number):
+        return
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    if number in locked.wrong_numbers:
+        locked.wrong_numbers = [n for n in locked.wrong_numbers if n != number]
+        locked.save(update_fields=["wrong_numbers", "updated_at"])
+    person.wrong_numbers = locked.wrong_numbers
 
 
 def advice_key(item: WorkItem) -> str:
@@ -795,7 +842,9 @@ def call_correct(
     call_record does: a correction and a call (or two corrections) never both
     apply. `submission` sent again is the correction made, answered as it was
     (what became of the advice text and the holder, as its audit says), not made
-    twice.
+    twice. A "Wrong number" corrected away makes the number rung theirs again (it
+    is texted, unless another call to it is still logged so); a call corrected to
+    "Wrong number" marks it as logging one does (number_logged_wrong).
     """
     now = now or timezone.now()
     item = call.item
@@ -868,6 +917,11 @@ def call_correct(
     audit_record(
         user=by, action=AuditEvent.Action.UPDATE, obj=locked, detail=detail, at=now
     )
+    # After the call is saved corrected: it no longer counts as a wrong number.
+    if outcome == Outcome.WRONG_NUMBER:
+        number_logged_wrong(locked.person, call.phone)
+    elif logged_as == Outcome.WRONG_NUMBER:
+        number_wrong_taken_back(locked.person, call.phone)
     if outcome == Outcome.REACHED and advised_when_reached(locked, now=now):
         corrected.message = advice_queued(locked)
     item.refresh_from_db()

@@ -663,10 +663,15 @@ def _merge(
     history = _values_not_kept(
         survivor, before=before, merged=merged, fields=fields, now=now
     )
+    # A number logged wrong on either record is a stranger's to the one person:
+    # kept as theirs, it is not texted (work.online.reachable_by_message).
+    survivor.wrong_numbers = list(
+        dict.fromkeys([*survivor.wrong_numbers, *merged.wrong_numbers])
+    )
     merged.nhs_number = ""
     merged.merged_into = survivor
     merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
-    survivor.save(update_fields=[*COLUMNS, "updated_at"])
+    survivor.save(update_fields=[*COLUMNS, "wrong_numbers", "updated_at"])
     # Told apart before the rows move: the items of a record with no number to call.
     given_a_number = _items_given_a_number(
         survivor=survivor, before=before, merged=merged
@@ -2164,7 +2169,8 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     before = _restored(snapshot["survivor"])
     for column in COLUMNS:
         setattr(survivor, column, getattr(before, column))
-    survivor.save(update_fields=[*COLUMNS, "updated_at"])
+    survivor.wrong_numbers = before.wrong_numbers
+    survivor.save(update_fields=[*COLUMNS, "wrong_numbers", "updated_at"])
     merged.nhs_number = _restored(snapshot["merged"]).nhs_number
     merged.merged_into = None
     merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])

@@ -130,11 +130,15 @@ def _token_in(text: str, link: OnlineLink) -> str | None:
 
 
 def is_mobile(person: Person) -> bool:
+    """Whether their phone is a mobile a text reaches them on. A number a call to
+    them was logged "Wrong number" on is not (Person.phone_logged_wrong): a
+    stranger answered it, and is not to be texted about them (nor is it the phone
+    a merge keeps by default, when the other record has a mobile)."""
     phone = person.phone
     # A Phone (the field makes every value one), or "" when there is none; not
     # checked valid first: the type of an invalid number is UNKNOWN. The type is
     # worked out once per number.
-    if not isinstance(phone, Phone):
+    if not isinstance(phone, Phone) or person.phone_logged_wrong:
         return False
     return phone.line_type() in (
         phonenumbers.PhoneNumberType.MOBILE,
@@ -143,8 +147,9 @@ def is_mobile(person: Person) -> bool:
 
 
 def reachable_by_message(person: Person) -> tuple[str, str] | None:
-    """Where a message reaches them: a mobile number, else an email; None if
-    neither (a landline is phoned)."""
+    """Where a message reaches them: a mobile number (is_mobile: not one logged as a
+    wrong number for them), else an email; None if neither (a landline is phoned;
+    someone whose number was logged wrong is found by their local team)."""
     if is_mobile(person):
         return Message.Channel.SMS, person.phone.as_e164
     if person.email:
