@@ -2,7 +2,8 @@
 
 Plain words, short sentences; the case is never named to a contact. Each text is a
 format string; `say(key, language, **values)` picks the language (English when the
-person's language has no version) and fills it in.
+person's language has no version) and fills it in; `addressed` heads it with the
+first name of the person it is for.
 """
 
 from __future__ import annotations
@@ -10,6 +11,11 @@ from __future__ import annotations
 from datetime import date
 
 LANGUAGES = ("en", "cy")
+
+# Every message opens with the service's name, as its pages are headed.
+BRAND = {"en": "NHS Test and Trace", "cy": "GIG Profi ac Olrhain"}
+# Whom a message is for, after the brand (addressed).
+_FOR_WHOM = {"en": "a message for {name}", "cy": "neges ar gyfer {name}"}
 
 _WELSH_DAYS = [
     "Dydd Llun",
@@ -166,16 +172,19 @@ TEXTS: dict[str, dict[str, str]] = {
             "gartref a hunanynysu tan ddiwedd {until}."
         ),
     },
+    # A contact reached by phone: what their link's text and page say, with the
+    # page's advice in place of the link.
     "isolation_advice": {
         "en": (
-            "NHS contact tracing: you have been in contact with someone who has "
-            "tested positive. Please self-isolate until the end of {until}. Do not "
-            "leave home except for a test or an emergency."
+            "NHS Test and Trace: you have been near someone who has coronavirus. "
+            "Stay at home and isolate until the end of {until}. Do not go to work, "
+            "school or any public place. If you get symptoms, call 119 to get a test."
         ),
         "cy": (
-            "Olrhain cysylltiadau'r GIG: rydych wedi bod mewn cysylltiad â rhywun "
-            "sydd wedi cael prawf positif. Hunanynyswch tan ddiwedd {until}. Peidiwch "
-            "â gadael eich cartref ac eithrio i gael prawf neu mewn argyfwng."
+            "GIG Profi ac Olrhain: rydych wedi bod yn agos at rywun sydd â "
+            "coronafeirws. Arhoswch gartref a hunanynysu tan ddiwedd {until}. "
+            "Peidiwch â mynd i'r gwaith, i'r ysgol nac i unrhyw le cyhoeddus. Os "
+            "cewch symptomau, ffoniwch 119 i gael prawf."
         ),
     },
     "email_subject": {
@@ -207,3 +216,20 @@ def language_of(code: str | None) -> str:
 def say(key: str, language: str = "en", **values: object) -> str:
     versions = TEXTS[key]
     return versions.get(language, versions["en"]).format(**values)
+
+
+def addressed(body: str, first_name: str, language: str = "en") -> str:
+    """The message `body` (said in `language`) headed, after the brand, with the
+    first name of the person it is for: "NHS Test and Trace: a message for Cai. You
+    have been near...". Up to three people can be texted at one number (a parent
+    giving their own for their children): each text must say whose it is, as the
+    pages do. A body without the brand, or a person without a first name, is left
+    as it is."""
+    language = language_of(language)
+    brand = f"{BRAND[language]}: "
+    name = first_name.strip()
+    if not name or not body.startswith(brand):
+        return body
+    rest = body[len(brand) :]
+    for_whom = _FOR_WHOM[language].format(name=name)
+    return f"{brand}{for_whom}. {rest[:1].upper()}{rest[1:]}"

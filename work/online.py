@@ -47,7 +47,7 @@ from notify.services import (
     messages_withdraw,
 )
 from online.models import OnlineLink
-from online.texts import language_of, long_date, say
+from online.texts import addressed, language_of, long_date, say
 from people.matching import written_as_themselves
 from people.models import Language, Message, Person, PersonChange
 from people.phone_field import Phone
@@ -237,7 +237,8 @@ def person_told(
     named on a Welsh page goes on being written to in Welsh), else English. Told
     because a page in `named_in` names them, as a new link would be: in the
     language of a link sent them in Welsh before, else in the page's (_told_in).
-    `body_of(language)` writes it."""
+    `body_of(language)` writes it; it is headed with their first name (addressed):
+    one number can be given for several people."""
     person = item.person
     where = reachable_by_message(person)
     if where is None:
@@ -252,7 +253,7 @@ def person_told(
         kind=Message.Kind.ISOLATION_ADVICE,
         channel=channel,
         to=to,
-        body=body_of(language),
+        body=addressed(body_of(language), person.first_name, language),
         key=key,
         language=language,
         personalisation={"subject": say("email_subject", language)},
@@ -358,7 +359,8 @@ def _link_message(
 ) -> dict[str, Any]:
     """The fields of the message carrying an item's link (all but its key): to the
     item's person at `where` (reachable_by_message), in `language`, giving the
-    item's end date as it is now."""
+    item's end date as it is now, headed with their first name (addressed): one
+    number can be given for several people."""
     is_case = isinstance(item, Case)
     channel, to = where
     return {
@@ -368,11 +370,15 @@ def _link_message(
         "kind": Message.Kind.CASE_LINK if is_case else Message.Kind.CONTACT_LINK,
         "channel": channel,
         "to": to,
-        "body": say(
-            _link_text(item, now),
+        "body": addressed(
+            say(
+                _link_text(item, now),
+                language,
+                until=long_date(item.isolation_ends_on, language),
+                url=link_url(token, language),
+            ),
+            item.person.first_name,
             language,
-            until=long_date(item.isolation_ends_on, language),
-            url=link_url(token, language),
         ),
         "language": language,
         "personalisation": {"subject": say("email_subject", language)},

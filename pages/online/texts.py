@@ -10,7 +10,7 @@ person themselves ("before you could have passed it on"). `text(key, language,
 from __future__ import annotations
 
 from cases.models import SettingKind
-from online.texts import LANGUAGES
+from online.texts import BRAND, LANGUAGES
 from people.phones import MOBILE_LENGTH_MESSAGE, NOT_IN_USE_MESSAGE, UK_PHONE_MESSAGE
 
 from ..desk.case_forms import VisitForm
@@ -21,7 +21,7 @@ _STAFF_VISIT = VisitForm.base_fields
 
 TEXTS: dict[str, dict[str, str]] = {
     # --- the layout --------------------------------------------------------------------
-    "service": {"en": "NHS Test and Trace", "cy": "GIG Profi ac Olrhain"},
+    "service": BRAND,  # the brand its texts are signed with
     "skip": {"en": "Skip to main content", "cy": "Neidio i'r prif gynnwys"},
     "switch": {"en": "Cymraeg", "cy": "English"},
     "language_nav": {"en": "Language", "cy": "Iaith"},
@@ -120,6 +120,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "cy": "Gofynnwch i ffrindiau neu deulu gael bwyd a meddyginiaeth i chi, neu "
         "archebwch ar-lein.",
     },
+    # A contact's only: the case has tested positive already.
     "advice_symptoms": {
         "en": "If you get symptoms of coronavirus, call 119 to get a test.",
         "cy": "Os cewch symptomau coronafeirws, ffoniwch 119 i gael prawf.",

@@ -1,6 +1,6 @@
 """What a case is told when a clinician overrides their isolation end date: the case is
 the person who tested positive, so the message speaks of their own positive test and
-the new date, never of "contact with someone who has tested positive". A contact is
+the new date, never of having "been near someone who has coronavirus". A contact is
 still told as a contact, and a case told something before is still told the date they
 had changed.
 
@@ -32,41 +32,44 @@ FRIDAY_22 = D(2021, 1, 22)
 # A case never told anything before, in each language the service writes in.
 TOLD_AS_CASE = {
     "en": (
-        "NHS Test and Trace: your coronavirus test was positive. A clinician has "
-        "reviewed how long you need to self-isolate. Stay at home and isolate until "
-        "the end of Friday 22 January 2021."
+        "NHS Test and Trace: a message for {name}. Your coronavirus test was "
+        "positive. A clinician has reviewed how long you need to self-isolate. Stay "
+        "at home and isolate until the end of Friday 22 January 2021."
     ),
     "cy": (
-        "GIG Profi ac Olrhain: roedd eich prawf coronafeirws yn bositif. Mae "
-        "clinigydd wedi adolygu am ba hyd y mae angen i chi hunanynysu. Arhoswch "
-        "gartref a hunanynysu tan ddiwedd Dydd Gwener 22 Ionawr 2021."
+        "GIG Profi ac Olrhain: neges ar gyfer {name}. Roedd eich prawf coronafeirws "
+        "yn bositif. Mae clinigydd wedi adolygu am ba hyd y mae angen i chi "
+        "hunanynysu. Arhoswch gartref a hunanynysu tan ddiwedd Dydd Gwener 22 Ionawr "
+        "2021."
     ),
 }
 # A contact never told anything before: the contact's advice, as it was.
 TOLD_AS_CONTACT = {
     "en": (
-        "NHS contact tracing: you have been in contact with someone who has tested "
-        "positive. Please self-isolate until the end of Friday 22 January 2021. Do "
-        "not leave home except for a test or an emergency."
+        "NHS Test and Trace: a message for {name}. You have been near someone who "
+        "has coronavirus. Stay at home and isolate until the end of Friday 22 "
+        "January 2021. Do not go to work, school or any public place. If you get "
+        "symptoms, call 119 to get a test."
     ),
     "cy": (
-        "Olrhain cysylltiadau'r GIG: rydych wedi bod mewn cysylltiad â rhywun sydd "
-        "wedi cael prawf positif. Hunanynyswch tan ddiwedd Dydd Gwener 22 Ionawr "
-        "2021. Peidiwch â gadael eich cartref ac eithrio i gael prawf neu mewn "
-        "argyfwng."
+        "GIG Profi ac Olrhain: neges ar gyfer {name}. Rydych wedi bod yn agos at "
+        "rywun sydd â coronafeirws. Arhoswch gartref a hunanynysu tan ddiwedd Dydd "
+        "Gwener 22 Ionawr 2021. Peidiwch â mynd i'r gwaith, i'r ysgol nac i unrhyw "
+        "le cyhoeddus. Os cewch symptomau, ffoniwch 119 i gael prawf."
     ),
 }
 # Anyone told a date before: the change of that date, as it was.
 TOLD_OF_A_CHANGE = {
     "en": (
-        "NHS Test and Trace: a clinician has reviewed how long you need to "
-        "self-isolate. Stay at home and isolate until the end of Friday 22 January "
-        "2021. This replaces the date we gave you before."
+        "NHS Test and Trace: a message for {name}. A clinician has reviewed how "
+        "long you need to self-isolate. Stay at home and isolate until the end of "
+        "Friday 22 January 2021. This replaces the date we gave you before."
     ),
     "cy": (
-        "GIG Profi ac Olrhain: mae clinigydd wedi adolygu am ba hyd y mae angen i "
-        "chi hunanynysu. Arhoswch gartref a hunanynysu tan ddiwedd Dydd Gwener 22 "
-        "Ionawr 2021. Mae hyn yn disodli'r dyddiad a roesom i chi o'r blaen."
+        "GIG Profi ac Olrhain: neges ar gyfer {name}. Mae clinigydd wedi adolygu am "
+        "ba hyd y mae angen i chi hunanynysu. Arhoswch gartref a hunanynysu tan "
+        "ddiwedd Dydd Gwener 22 Ionawr 2021. Mae hyn yn disodli'r dyddiad a roesom i "
+        "chi o'r blaen."
     ),
 }
 
@@ -103,8 +106,8 @@ def test_a_case_never_messaged_is_told_of_their_own_positive_test_on_the_page(
     assert response.status_code == 302
     (sent,) = read_sent()
     assert sent["to"] == str(held_case.person.phone)
-    assert sent["body"] == TOLD_AS_CASE["en"]
-    assert "in contact with someone" not in sent["body"]
+    assert sent["body"] == TOLD_AS_CASE["en"].format(name=held_case.person.first_name)
+    assert "been near someone who has coronavirus" not in sent["body"]
 
 
 @pytest.mark.parametrize("channel", [Message.Channel.SMS, Message.Channel.EMAIL])
@@ -123,7 +126,9 @@ def test_a_case_never_messaged_is_told_as_a_case_through_the_api_in_their_langua
     assert response.status_code == 201, response.content
     message = Message.objects.get(case=held_case)
     assert (message.channel, message.language) == (channel, language)
-    assert message.body == TOLD_AS_CASE[language]
+    assert message.body == TOLD_AS_CASE[language].format(
+        name=held_case.person.first_name
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "cy"])
@@ -140,7 +145,9 @@ def test_a_contact_never_messaged_is_still_told_as_a_contact(
     )
 
     assert done.message is not None
-    assert done.message.body == TOLD_AS_CONTACT[language]
+    assert done.message.body == TOLD_AS_CONTACT[language].format(
+        name=contact.person.first_name
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "cy"])
@@ -157,5 +164,7 @@ def test_a_case_sent_its_link_before_is_told_the_date_changed_as_before(
     )
 
     assert done.message is not None
-    assert done.message.body == TOLD_OF_A_CHANGE[language]
+    assert done.message.body == TOLD_OF_A_CHANGE[language].format(
+        name=case.person.first_name
+    )
     assert Message.objects.filter(case=case).count() == 2

@@ -157,7 +157,7 @@ def test_a_contact_reached_before_their_isolation_ended_is_still_sent_the_advice
     logged = call_record(item=contact, caller=handler, outcome=Outcome.REACHED)
 
     assert logged.message is not None
-    assert f"Please self-isolate until the end of {ENDED}." in logged.message.body
+    assert f"Stay at home and isolate until the end of {ENDED}." in logged.message.body
 
 
 def test_a_local_teams_page_says_their_time_at_home_ended(

@@ -121,9 +121,10 @@ def test_the_person_is_sent_the_new_date_by_text(
     (sent,) = read_sent()
     assert sent["to"] == str(contact.person.phone)
     assert sent["body"] == (
-        "NHS Test and Trace: a clinician has reviewed how long you need to "
-        "self-isolate. Stay at home and isolate until the end of Friday 22 January "
-        "2021. This replaces the date we gave you before."
+        f"NHS Test and Trace: a message for {contact.person.first_name}. A clinician "
+        "has reviewed how long you need to self-isolate. Stay at home and isolate "
+        "until the end of Friday 22 January 2021. This replaces the date we gave you "
+        "before."
     )
 
 
@@ -135,9 +136,10 @@ def test_a_contact_not_told_anything_yet_is_sent_the_advice_not_a_change(
     done = override(contact, caseworker)
 
     assert done.message.body == (
-        "NHS contact tracing: you have been in contact with someone who has tested "
-        "positive. Please self-isolate until the end of Friday 22 January 2021. Do "
-        "not leave home except for a test or an emergency."
+        f"NHS Test and Trace: a message for {contact.person.first_name}. You have "
+        "been near someone who has coronavirus. Stay at home and isolate until the "
+        "end of Friday 22 January 2021. Do not go to work, school or any public "
+        "place. If you get symptoms, call 119 to get a test."
     )
 
 

@@ -10,6 +10,7 @@ from calls.models import CallAttempt, Outcome
 from cases.errors import IllegalTransition
 from cases.workitem import Status
 from notify.backends import read_sent
+from online.texts import addressed
 from people.models import Language, Message
 from tests import factories as f
 from work.calls import call_record, isolation_advice_text
@@ -55,7 +56,9 @@ def test_a_reached_contact_is_texted_once_however_often_the_call_is_recorded(
     assert sent["to"] == str(held_contact.person.phone)
     assert sent["channel"] == "sms"
     assert sent["kind"] == "isolation_advice"
-    assert sent["body"] == isolation_advice_text(held_contact)
+    assert sent["body"] == addressed(
+        isolation_advice_text(held_contact), held_contact.person.first_name
+    )
 
 
 def held(call_handler, **person):
@@ -89,7 +92,10 @@ def test_a_welsh_speaker_is_told_in_welsh(call_handler):
     logged = call_record(item=contact, caller=call_handler, outcome=Outcome.REACHED)
 
     assert logged.message.language == "cy"
-    assert logged.message.body.startswith("Olrhain cysylltiadau'r GIG")
+    assert logged.message.body.startswith(
+        f"GIG Profi ac Olrhain: neges ar gyfer {contact.person.first_name}. Rydych "
+        "wedi bod yn agos at rywun sydd â coronafeirws."
+    )
 
 
 def test_the_contact_page_says_the_advice_went_by_email(client, call_handler):

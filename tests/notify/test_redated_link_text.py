@@ -82,7 +82,7 @@ def test_held_up_link_then_override_is_not_told_replaces(clock, caseworker, reco
     contact, _ = _held_up_link(clock, caseworker, recording)
     told = _override(contact, caseworker, days=6)
     assert REPLACES not in told.body
-    assert "you have been in contact with someone" in told.body
+    assert "You have been near someone who has coronavirus." in told.body
 
 
 def test_a_case_whose_link_is_held_up_is_not_told_replaces(
@@ -91,7 +91,7 @@ def test_a_case_whose_link_is_held_up_is_not_told_replaces(
     case, _ = _case_with_held_up_link(clock, caseworker, recording)
     told = _override_case(case, caseworker, days=3)
     assert REPLACES not in told.body
-    assert "your coronavirus test was positive" in told.body
+    assert "Your coronavirus test was positive." in told.body
 
 
 def test_an_override_after_the_link_text_went_says_it_replaces(

@@ -291,7 +291,7 @@ def test_an_override_replacing_one_never_sent_gives_the_advice(
     second = _override(contact, caseworker, days=-3)
     first.refresh_from_db()
     assert first.status == Message.Status.SUPERSEDED
-    assert "you have been in contact with someone" in second.body
+    assert "You have been near someone who has coronavirus." in second.body
     assert "replaces the date we gave you before" not in second.body
 
 

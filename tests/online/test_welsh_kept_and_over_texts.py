@@ -27,9 +27,14 @@ from work.online import online_case_invite, online_link_resend
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
-WELSH_ADVICE = "Olrhain cysylltiadau'r GIG: rydych wedi bod mewn cysylltiad"
-WELSH_CHANGED = "GIG Profi ac Olrhain: mae clinigydd wedi adolygu"
-WELSH_LINK = "GIG Profi ac Olrhain: rydych wedi bod yn agos at rywun"
+WELSH_ADVICE = (
+    "GIG Profi ac Olrhain: neges ar gyfer Gwen. Rydych wedi bod yn agos at rywun sydd "
+    "â coronafeirws. Arhoswch gartref a hunanynysu"
+)
+WELSH_CHANGED = "GIG Profi ac Olrhain: neges ar gyfer Gwen. Mae clinigydd wedi adolygu"
+WELSH_LINK = (
+    "GIG Profi ac Olrhain: neges ar gyfer Gwen. Rydych wedi bod yn agos at rywun"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -137,7 +142,10 @@ def test_a_language_recorded_for_them_still_comes_first(client, call_handler):
 
     message = advice_to(contact)
     assert message.language == "en"
-    assert message.body.startswith("NHS contact tracing:")
+    assert message.body.startswith(
+        "NHS Test and Trace: a message for Gwen. You have been near someone who has "
+        "coronavirus. Stay at home and isolate"
+    )
 
 
 def test_a_contact_with_no_link_is_still_told_in_english(call_handler):

@@ -30,8 +30,13 @@ ALED = PersonDetails(
     phone="07400 000611",
     postcode="S1 2HE",
 )
-WELSH_LINK = "GIG Profi ac Olrhain: rydych wedi bod yn agos at rywun"
-ENGLISH_LINK = "NHS Test and Trace: you have been near someone who has coronavirus."
+WELSH_LINK = (
+    "GIG Profi ac Olrhain: neges ar gyfer Aled. Rydych wedi bod yn agos at rywun"
+)
+ENGLISH_LINK = (
+    "NHS Test and Trace: a message for Aled. You have been near someone who has "
+    "coronavirus."
+)
 
 
 @pytest.fixture(autouse=True)

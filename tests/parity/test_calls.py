@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from calls.models import Outcome
 from escalations.models import Escalation
+from online.texts import addressed
 from people.models import Message
 from tests import factories as f
 from work.calls import isolation_advice_text
@@ -168,7 +169,9 @@ def test_a_call_logged_through_the_api_queues_the_same_isolation_advice_as_the_p
     (text,) = page.new("people.message")
     assert text["kind"] == Message.Kind.ISOLATION_ADVICE
     assert text["to"] == str(held_contact.person.phone)
-    assert text["body"] == isolation_advice_text(held_contact)
+    assert text["body"] == addressed(
+        isolation_advice_text(held_contact), held_contact.person.first_name
+    )
     assert api.new("people.message") == page.new("people.message")
     # The answer says how they are being told, as the page tells its caller. Before,
     # the API's answer said nothing of it.

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from contacts.models import Contact
 from notify.services import message_send
-from online.texts import TEXTS
+from online.texts import TEXTS, addressed
 from people.models import Language, Message, Person
 from tests.work.test_second_naming_tells import (  # noqa: F401 (fixture)
     KIT,
@@ -29,11 +29,13 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 def welsh_start() -> str:
-    return TEXTS["named_again_later"]["cy"].split("{")[0][:40]
+    """The Welsh text, as sent to Kit, up to the date."""
+    return addressed(TEXTS["named_again_later"]["cy"], "Kit", "cy").split("{")[0]
 
 
 def english_start() -> str:
-    return TEXTS["named_again_later"]["en"].split("{")[0][:40]
+    """The English text, as sent to Kit, up to the date."""
+    return addressed(TEXTS["named_again_later"]["en"], "Kit", "en").split("{")[0]
 
 
 def named_on_page(days: int, language: str, phone: str) -> Contact:
