@@ -307,6 +307,9 @@ def _refused(
         lines=lines[:1],
         people=unsaved,
         after=lines[1:],
+        # The answers are in: the typing kept in the tab is dropped
+        # (static/js/online_draft.js).
+        answer_received=title == "already_title",
     )
 
 
@@ -395,6 +398,9 @@ def _answered(
         else [beyond],
         people=list(answered.not_added),
         after=[text("not_saved_phone", language), *remember],
+        # Sent: the typing kept in the tab is dropped (those past what the link
+        # takes are listed here, to phone about).
+        answer_received=True,
     )
 
 
