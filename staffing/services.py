@@ -961,8 +961,15 @@ def account_save(*, user: User, by: User, now: datetime | None = None) -> Accoun
     The account's row is locked without its key (an audit row or a shift naming the
     person, written meanwhile, is not held up: with FOR UPDATE, a give-back of a
     shift deadlocked against it), then its staff row, the lock a booking takes first:
-    a booking made meanwhile is either among the shifts ended or refused."""
+    a booking made meanwhile is either among the shifts ended or refused.
+
+    A new account (made on the admin's "Add user" page) is saved and its making
+    audited (_account_created)."""
     now = now or timezone.now()
+    if user.pk is None:
+        user.save()
+        _account_created(user=user, by=by, now=now)
+        return AccountSaved()
     was_active = (
         User.objects.select_for_update(no_key=True)
         .filter(pk=user.pk)
@@ -992,6 +999,38 @@ def account_save(*, user: User, by: User, now: datetime | None = None) -> Accoun
     return AccountSaved(
         activation_changed=True, shifts_cut_short=cut_short, shifts_cancelled=cancelled
     )
+
+
+def _account_created(*, user: User, by: User, now: datetime) -> AuditEvent:
+    """The making of an account audited as `by`'s: its username, whether it is on,
+    staff or superuser, and whether it has a password yet (one made without chooses
+    it through "Forgotten your password?"). Who may sign in is the trail's to tell
+    from the first account on, not only from its first change."""
+    return audit_record(
+        user=by,
+        action=AuditEvent.Action.CREATE,
+        obj=user,
+        detail={
+            "username": user.get_username(),
+            "is_active": user.is_active,
+            "is_staff": user.is_staff,
+            "is_superuser": user.is_superuser,
+            "password_set": user.has_usable_password(),
+        },
+        at=now,
+    )
+
+
+def _made_with(obj: Any, fields: Sequence[str]) -> dict[str, Any]:
+    """A new record's values of `fields`, in the shape of a change (_changes) from
+    nothing: {"from": None, "to": value}, and the name of a record or choice."""
+    made: dict[str, Any] = {}
+    for name in fields:
+        field = type(obj)._meta.get_field(name)
+        made[name] = {"from": None, "to": getattr(obj, field.attname)}
+        if field.is_relation or field.choices:
+            made[name]["to_name"] = _value_name(obj, field)
+    return made
 
 
 def _tier_said(tier: int) -> str:
@@ -1060,9 +1099,10 @@ def team_save(*, team: Team) -> None:
 def staff_profile_save(
     *, profile: StaffProfile, by: User, now: datetime | None = None
 ) -> AuditEvent | None:
-    """Save a profile as changed in the admin; a change of tier, supervisor,
-    organisation, team or local team is audited, old and new, as `by`'s (None when
-    none of them changed).
+    """Save a profile as made or changed in the admin. A new profile is audited
+    with its tier, supervisor, organisation, team and local team (_made_with); a
+    change of any of them is audited, old and new, as `by`'s (None when none of
+    them changed).
 
     Moved to another tier or team, the person's shifts booked for the old one end
     as a leaver's do (_shifts_end, "Moved to tier 2"): the one under way now, those
@@ -1075,10 +1115,16 @@ def staff_profile_save(
     A team of another tier than the person's is refused (staff_profile_team_check)
     before anything is saved."""
     staff_profile_team_check(tier=profile.tier, team=profile.team)
+    now = now or timezone.now()
     if profile.pk is None:
         profile.save()
-        return None
-    now = now or timezone.now()
+        return audit_record(
+            user=by,
+            action=AuditEvent.Action.CREATE,
+            obj=profile,
+            detail=_made_with(profile, PROFILE_FIELDS_AUDITED),
+            at=now,
+        )
     before = (
         StaffProfile.objects.select_for_update(of=("self",))
         .select_related("organisation", "team", "local_team")
@@ -1443,7 +1489,9 @@ def new_starter_sign_off(
     """End someone's new-starter period: from now their normal open-work cap applies.
 
     Refused while any of their calls still waits for review, or before one has been
-    reviewed at all.
+    reviewed at all. Fewer than the usual TRACING_NEW_STARTER_REVIEW_CALLS reviewed
+    is the supervisor's judgement: the New starters page shows them how many before
+    they sign off, and the audit event records it ("calls_reviewed").
     """
     profile = StaffProfile.objects.select_for_update().get(pk=profile.pk)
     if profile.user_id == by.pk:
@@ -1464,7 +1512,7 @@ def new_starter_sign_off(
         user=by,
         action=AuditEvent.Action.UPDATE,
         obj=profile,
-        detail={"new_starter": "signed off"},
+        detail={"new_starter": "signed off", "calls_reviewed": reviews.count()},
         at=profile.signed_off_at,
     )
     return profile

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import unicodedata
 from datetime import timedelta
 
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
@@ -36,6 +38,8 @@ from audit.services import audit_record, audit_sign_in
 from ..online.limits import client_address
 from .forms import CodeForm
 from .middleware import seconds_left
+
+User = get_user_model()
 
 # A code is refused when it is wrong, and also (django-otp slows guessing down) when
 # it comes within seconds of a wrong one, however right it is: the words say both.
@@ -149,15 +153,47 @@ def _grouped_base32(key: bytes) -> str:
     return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
 
 
+def _same_address(asked: str, held: str) -> bool:
+    """The address asked for is the account's, compared as Django's reset form
+    does (Unicode's case-insensitive match): the database's match alone takes
+    some different addresses for the same."""
+    return (
+        unicodedata.normalize("NFKC", asked).casefold()
+        == unicodedata.normalize("NFKC", held).casefold()
+    )
+
+
+def _may_choose_a_password(user) -> bool:
+    """Whether a reset may give this active account a password: one it has, or its
+    first. An account made in the admin with "Password-based authentication:
+    Disabled" has none until its person chooses one this way (the service has no
+    other invitation). Still refused: an account whose password was turned off
+    after it had signed in (an administrator keeping someone out), and an
+    integration's service account (api.services.api_client_create: no password,
+    on purpose, ever)."""
+    if user.has_usable_password():
+        return True
+    return user.last_login is None and not hasattr(user, "api_client")
+
+
 class _LimitedPasswordResetForm(PasswordResetForm):
-    """Django's form, emailing only the accounts within their allowance of reset
+    """Django's form, emailing the active accounts of the address that may choose
+    a password (_may_choose_a_password), each within its allowance of reset
     emails (accounts.services.password_reset_email_allowed); the answer is the
     same either way."""
 
     held_back = 0
 
     def get_users(self, email):
-        for user in super().get_users(email):
+        email_field = User.get_email_field_name()
+        accounts = User._default_manager.filter(
+            **{f"{email_field}__iexact": email, "is_active": True}
+        )
+        for user in accounts:
+            if not _same_address(email, getattr(user, email_field)):
+                continue
+            if not _may_choose_a_password(user):
+                continue
             if password_reset_email_allowed(user):
                 yield user
             else:

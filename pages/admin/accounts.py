@@ -30,11 +30,9 @@ class TracingUserAdmin(ServiceActionsMixin, UserAdmin):
     actions = ["unlock_sign_in", "reset_two_factor"]
 
     def save_model(self, request, obj, form, change):
-        """A changed account is saved by the staffing service, in the admin's
-        transaction: turning it off or on is audited, and a leaver's shifts end."""
-        if not change:
-            super().save_model(request, obj, form, change)
-            return
+        """An account made or changed is saved by the staffing service, in the
+        admin's transaction: its making is audited, turning it off or on is
+        audited, and a leaver's shifts end."""
         saved = account_save(user=obj, by=request.user)
         if said := _shifts_ended(obj.get_username(), saved):
             self.message_user(request, said, messages.INFO)
