@@ -48,7 +48,13 @@ from contacts.models import Contact
 from people.models import Person
 from rows.retry import atomic_operation
 from staffing.models import Shift, StaffProfile, Tier, open_work_cap
-from staffing.selectors.members import eligible_staff, registration_current
+from staffing.selectors.members import (
+    NEW_WORK_MARGIN,
+    eligible_staff,
+    registration_current,
+    shift_ending_at,
+    when_said,
+)
 
 from .compiled import rows_compiled_once
 from .effects import assignment_run_after_commit
@@ -115,16 +121,29 @@ def lock_target(*, to, model: type[WorkItem], now: datetime) -> StaffProfile:
             f"{model._meta.verbose_name_plural}."
         )
     if not eligible_staff(tier=tier, now=now).filter(pk=profile.pk).exists():
-        raise WorkRefused(
-            f"{name} cannot take work now: they must be on shift, with their "
-            "training done"
-            + (
-                " and a verified, in-date registration."
-                if tier == Tier.CLINICAL
-                else "."
-            )
-        )
+        raise WorkRefused(_cannot_take_work(profile, name=name, tier=tier, now=now))
     return profile
+
+
+def _cannot_take_work(
+    profile: StaffProfile, *, name: str, tier: int, now: datetime
+) -> str:
+    """Why someone may take no work now, in words: their shift ending within the
+    margin when it does (on shift and trained, nothing else would tell the
+    supervisor why), else the rules they must meet."""
+    ending = shift_ending_at(profile, now)
+    if ending is not None:
+        minutes = int(NEW_WORK_MARGIN.total_seconds() // 60)
+        return (
+            f"{name} cannot take new work now: their shift ends at "
+            f"{when_said(ending, now)}, and no new work is given in the last "
+            f"{minutes} minutes of a shift. Choose someone whose shift runs on."
+        )
+    return f"{name} cannot take work now: they must be on shift, with their " + (
+        "training done and a verified, in-date registration."
+        if tier == Tier.CLINICAL
+        else "training done."
+    )
 
 
 def _check_room(

@@ -35,6 +35,7 @@ from staffing.models import StaffProfile, Tier
 from staffing.selectors.members import (
     blocked_by,
     readiness_annotations,
+    shift_ends_soon,
     team_members,
     team_overview_queryset,
 )
@@ -306,10 +307,16 @@ def _idle_while_work_waits(
     said to wait for a speaker. The on-shift staff's languages are read only when
     some of it waits for a language."""
     on_shift = [m for m in board.on_shift if m.tier == tier]
-    idle = [m for m in on_shift if m.held == 0]
+    # Not idle: someone whose shift ends within the margin, who is given no new work
+    # (staffing.selectors.members.NEW_WORK_MARGIN) and is winding up.
+    idle = [
+        m
+        for m in on_shift
+        if m.held == 0 and not shift_ends_soon(m.on_shift_until, board.now)
+    ]
     by_language = languages if board.due_now else ()
     # Spoken on shift by those assignment may give work (untrained or unregistered
-    # speakers may take none of it), busy or not.
+    # speakers, and those whose shift is ending, may take none of it), busy or not.
     eligible = [m for m in on_shift if getattr(m, "eligible", True)]
     spoken = _languages_spoken(eligible) if by_language else {}
     idle_speak = set().union(*(spoken.get(m.pk, set()) for m in idle))

@@ -3,19 +3,22 @@ team page's overview (caps, hours booked, training, reviews)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
     Case,
     Count,
     DateTimeField,
+    DurationField,
     Exists,
+    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
     When,
 )
 from django.db.models.functions import Coalesce
@@ -32,6 +35,12 @@ from ..models import (
     TrainingModule,
 )
 from .rota import hours_booked
+
+NEW_WORK_MARGIN = timedelta(minutes=15)
+"""How long before the end of their spell of shifts someone is handed no new work:
+a call and its write-up. Work given later would run past the end of the shift, or go
+back to the pool untouched when the shift ends (work held off shift is released);
+what they already hold they keep, to finish or hand over."""
 
 
 def team_members(supervisor: StaffProfile) -> QuerySet[StaffProfile]:
@@ -57,15 +66,65 @@ def get_member_for_supervisor(supervisor: StaffProfile, pk: int) -> StaffProfile
 
 def eligible_staff(*, tier: int, now: datetime) -> QuerySet[StaffProfile]:
     """Staff of a tier who may take work right now (before counting their load):
-    active, on a booked shift of that tier (the capacity rota counts no other),
-    required training done, and for tier 2 a verified, in-date registration."""
-    on_shift = Shift.objects.on_now(now).filter(staff=OuterRef("pk"), tier=tier)
+    active, on a booked shift of that tier (the capacity rota counts no other) in a
+    spell of shifts that runs on past NEW_WORK_MARGIN, required training done, and
+    for tier 2 a verified, in-date registration."""
+    on_shift = (
+        Shift.objects.on_now(now)
+        .filter(staff=OuterRef("pk"), tier=tier)
+        .filter(_runs_on_past_margin(now))
+    )
     qs = StaffProfile.objects.filter(tier=tier, user__is_active=True).filter(
         Exists(on_shift), ~Exists(missing_training())
     )
     if tier == Tier.CLINICAL:
         qs = qs.filter(registration_current(now))
     return qs
+
+
+def _runs_on_past_margin(now: datetime) -> Q:
+    """Of the outer shift, on now: the spell of shifts it is in runs on past
+    NEW_WORK_MARGIN from now. Either it ends after the margin (most shifts: nothing
+    more to read), or, asked only of one ending within it, none of its member's
+    shifts ending within the margin ends a spell (_spell_ends): the next carries on.
+
+    The second is asked as a value (IS NULL), not NOT EXISTS, which the planner may
+    turn into an anti-join over every booked shift in the index on status and times.
+    The end of the margin is added up by the database from the time sent: assignment
+    composes its query once and runs it with each run's time (work.compiled), so a
+    time worked out here would stay the first run's."""
+    margin_end = ExpressionWrapper(
+        Value(now, output_field=DateTimeField())
+        + Value(NEW_WORK_MARGIN, output_field=DurationField()),
+        output_field=DateTimeField(),
+    )
+    ending = (
+        _spell_ends(now, staff=OuterRef("staff"))
+        .filter(ends_at__lte=margin_end)
+        .order_by()
+        .values("pk")[:1]
+    )
+    return Q(ends_at__gt=margin_end) | Q(IsNull(Subquery(ending), True))
+
+
+def shift_ends_soon(on_shift_until: datetime | None, now: datetime) -> bool:
+    """Whether a spell of shifts ending at `on_shift_until` (on_shift_until; None off
+    shift) ends within NEW_WORK_MARGIN of now: eligible_staff's rule, for a member
+    already read with `readiness_annotations`."""
+    return on_shift_until is not None and on_shift_until <= now + NEW_WORK_MARGIN
+
+
+def shift_ending_at(profile: StaffProfile, now: datetime) -> datetime | None:
+    """When the spell of shifts `profile` is on ends, if within NEW_WORK_MARGIN of
+    now (so they are given no new work); None when it runs on, or they are off
+    shift. One query: for saying why someone was refused work."""
+    until = (
+        StaffProfile.objects.filter(pk=profile.pk)
+        .annotate(until=on_shift_until(now))
+        .values_list("until", flat=True)
+        .first()
+    )
+    return until if shift_ends_soon(until, now) else None
 
 
 def registration_current(now: datetime) -> Q:
@@ -88,28 +147,32 @@ def missing_training() -> QuerySet[TrainingModule]:
     )
 
 
-def on_shift_until(now: datetime) -> Case:
-    """The end of the spell of booked shifts the outer profile is on now, as an
-    expression: shifts that touch (one ends as the next starts) or overlap are one
-    spell, as assignment sees them (on shift throughout), and booking allows.
-
-    The spell ends at the first end, from now on, of one of their booked shifts that
-    no other of them carries on from (starts by then and ends later): up to it every
-    moment is on a shift. NULL when they are on none now. Each read is of the member's
-    shifts not yet ended (the index on the member and the end), never their history.
-    """
+def _spell_ends(now: datetime, staff: OuterRef | None = None) -> QuerySet[Shift]:
+    """The member's booked shifts not yet ended that no other of theirs carries on
+    from (starts by their end and ends later): the ends of their spells of shifts.
+    `staff`: the member, as a reference to the outer query (the outer profile's
+    when not given). Each read is of the member's shifts not yet ended (the index on
+    the member and the end), never their history."""
     booked = Shift.objects.filter(status=Shift.Status.BOOKED)
     carried_on = booked.filter(
         staff=OuterRef("staff"),
         starts_at__lte=OuterRef("ends_at"),
         ends_at__gt=OuterRef("ends_at"),
     )
-    spell_end = (
-        booked.filter(staff=OuterRef("pk"), ends_at__gt=now)
-        .exclude(Exists(carried_on))
-        .order_by("ends_at", "pk")
-        .values("ends_at")[:1]
-    )
+    member = OuterRef("pk") if staff is None else staff
+    return booked.filter(staff=member, ends_at__gt=now).exclude(Exists(carried_on))
+
+
+def on_shift_until(now: datetime) -> Case:
+    """The end of the spell of booked shifts the outer profile is on now, as an
+    expression: shifts that touch (one ends as the next starts) or overlap are one
+    spell, as assignment sees them (on shift throughout), and booking allows.
+
+    The spell ends at the first end, from now on, of one of their booked shifts that
+    no other of them carries on from (_spell_ends): up to it every moment is on a
+    shift. NULL when they are on none now.
+    """
+    spell_end = _spell_ends(now).order_by("ends_at", "pk").values("ends_at")[:1]
     # The shift they are on now, as a value (not EXISTS, which the planner may hash
     # over every shift): the spell counts only from it.
     current = Shift.objects.on_now(now).filter(staff=OuterRef("pk")).values("ends_at")
@@ -170,6 +233,8 @@ def blocked_by(member: Any, now: datetime) -> list[str]:
             reasons.append(f"off shift until {when_said(member.next_shift_at, now)}")
         else:
             reasons.append("off shift, with no shift booked")
+    elif shift_ends_soon(member.on_shift_until, now):
+        reasons.append(f"shift ends at {when_said(member.on_shift_until, now)}")
     if member.training_due:
         more = member.training_due_count - 1
         reasons.append(
