@@ -8,6 +8,8 @@ first name of the person it is for.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 LANGUAGES = ("en", "cy")
@@ -218,16 +220,58 @@ def say(key: str, language: str = "en", **values: object) -> str:
     return versions.get(language, versions["en"]).format(**values)
 
 
+# The longest first name put in a text: "Bartholomew-Maximilians" fits, a sentence
+# does not.
+TEXTED_NAME_MAX = 24
+# What may stand between two runs of letters in a first name, once each:
+# "Mary-Jane", "D'Arcy" (its apostrophe straight or curly, as phones type it),
+# "Anne Marie".
+_NAME_JOINS = re.compile(r"[-'\u2019 ]")
+
+
+def _letters(run: str) -> bool:
+    """A run of a name's letters: a letter first, then letters or the marks written
+    on them (accents a phone may type separately, the vowel signs of Indian
+    scripts); no digit, punctuation, space or invisible control."""
+    return run[:1].isalpha() and all(
+        ch.isalpha() or unicodedata.category(ch) in ("Mn", "Mc") for ch in run
+    )
+
+
+def name_fit_to_text(typed: str) -> str:
+    """`typed` as a text may name its recipient, or "" when it is not plainly a
+    first name.
+
+    Texts go out under the NHS brand, and a name is the only text a member of the
+    public controls in them: whoever holds a case's link may name anyone at any
+    mobile, with 100 characters of anything as the first name. So only a name made
+    of letters ("Siân", "Llŷr", "Zoë"), runs of them joined once by a hyphen,
+    apostrophe or space, and no longer than TEXTED_NAME_MAX, is put in a text:
+    never a web address, a sentence or a line break. Anything else is left out
+    whole (not trimmed to a fragment that looks like a name), and the text goes
+    without one. A name in capitals, as labs send them, is written as a name
+    ("MARY-JANE" -> "Mary-Jane"); any other capitals are kept as typed ("McDonald",
+    "de la Cruz")."""
+    name = unicodedata.normalize("NFC", typed.strip())
+    if len(name) > TEXTED_NAME_MAX or not all(
+        _letters(run) for run in _NAME_JOINS.split(name)
+    ):
+        return ""
+    if name.isupper():
+        return name.title()
+    return name
+
+
 def addressed(body: str, first_name: str, language: str = "en") -> str:
     """The message `body` (said in `language`) headed, after the brand, with the
     first name of the person it is for: "NHS Test and Trace: a message for Cai. You
     have been near...". Up to three people can be texted at one number (a parent
     giving their own for their children): each text must say whose it is, as the
-    pages do. A body without the brand, or a person without a first name, is left
-    as it is."""
+    pages do. A body without the brand, or a person without a first name fit to
+    text (name_fit_to_text), is left as it is."""
     language = language_of(language)
     brand = f"{BRAND[language]}: "
-    name = first_name.strip()
+    name = name_fit_to_text(first_name)
     if not name or not body.startswith(brand):
         return body
     rest = body[len(brand) :]
