@@ -155,24 +155,34 @@ class EmptyQueueReason:
     text: str
 
 
+NO_STAFF_PROFILE_YET = (
+    "Your account has no staff profile yet, so no work can be given to you. "
+    "An administrator sets staff profiles up in the admin: ask one to set up yours "
+    "(your supervisor can ask one for you)."
+)
+"""Said wherever a signed-in account without a profile looks for work (My work,
+Next item, the home page): supervisors cannot create profiles, so it names who can."""
+
+
 def empty_queue_reason(user, *, now: datetime, shift: Shift | None) -> EmptyQueueReason:
-    """Why a queue is empty, in words the person can act on."""
+    """Why a queue is empty, in words the person can act on. What holds them up
+    (training, registration) is said whether or not they are on shift: told only on
+    arriving for a shift, a new starter learnt too late to put it right."""
     if work_model_for(user) is None:
-        return EmptyQueueReason(
-            "no_queue", "Your role has no call queue: there is nothing for you to pull."
+        return EmptyQueueReason("no_queue", _why_no_queue(user))
+    holdups = not_ready_for_work(user, now=now)
+    if holdups:
+        opening = (
+            "You cannot be given work"
+            if shift is not None
+            else "You are not on shift now. Before you can be given work"
         )
+        return EmptyQueueReason("not_ready", _holdups_said(opening, holdups))
     if shift is None:
         return EmptyQueueReason(
             "off_shift",
             "You are not on shift now, so no work is given to you. "
             "Work is handed out only to people on a booked shift.",
-        )
-    not_ready = _not_ready_for_work(user, now=now)
-    if not_ready:
-        return EmptyQueueReason(
-            "not_ready",
-            f"You cannot be given work: {'; '.join(not_ready)}. "
-            "Ask your supervisor to put it right.",
         )
     kept = _kept_for_others(user, now=now)
     if kept:
@@ -182,6 +192,32 @@ def empty_queue_reason(user, *, now: datetime, shift: Shift | None) -> EmptyQueu
         "Nothing is waiting for you: every item has been taken or none has come in. "
         "Try “Next item” again in a few minutes.",
     )
+
+
+def _why_no_queue(user) -> str:
+    """Why someone has no queue at all: no staff profile yet (which an administrator
+    sets up), an administrator's account, or a role that works elsewhere. Said as
+    a lasting fact only when it is one."""
+    profile = active_profile_of(user)
+    if profile is not None:
+        if profile.tier == Tier.LOCAL:
+            return (
+                "Local public health teams have no call queue: your team's escalated "
+                "cases and contacts are on the Local team dashboard."
+            )
+        return "Your role has no call queue: there is nothing for you to pull."
+    if user.is_superuser:
+        return (
+            "Administrators have no call queue: work is handed out to caseworkers "
+            "and call handlers on shift."
+        )
+    return NO_STAFF_PROFILE_YET
+
+
+def _holdups_said(opening: str, holdups: list[Holdup]) -> str:
+    """'<opening>: what; what. Who does what. Who does what.'"""
+    what = "; ".join(holdup.what for holdup in holdups)
+    return f"{opening}: {what}. " + " ".join(holdup.action for holdup in holdups)
 
 
 def _kept_for_others(user, *, now: datetime) -> str:
@@ -221,10 +257,23 @@ def _kept_for_others(user, *, now: datetime) -> str:
     )
 
 
-def _not_ready_for_work(user, *, now: datetime) -> list[str]:
-    """What passes this person over at assignment though they are on shift (training
-    not done, a registration not verified or out of date), in words addressed to
-    them; the same reasons a supervisor's board gives (staffing's blocked_by)."""
+@dataclass(frozen=True)
+class Holdup:
+    """One thing that stops this person being given work, and who puts it right."""
+
+    # "training" (they record it themselves) or "registration" (their supervisor)
+    code: str
+    # What is wrong, addressed to them: "your registration is not verified".
+    what: str
+    # The act that puts it right, naming who does it: "Ask your supervisor to ...".
+    action: str
+
+
+def not_ready_for_work(user, *, now: datetime) -> list[Holdup]:
+    """What passes this person over at assignment whether or not they are on shift
+    (training not done, a registration not verified or out of date): the reasons a
+    supervisor's board gives (staffing's blocked_by), but those about the shift,
+    said to the person with who acts on each. One query."""
     member = (
         StaffProfile.objects.filter(user_id=user.pk)
         .annotate(**readiness_annotations(now))
@@ -232,22 +281,33 @@ def _not_ready_for_work(user, *, now: datetime) -> list[str]:
     )
     if member is None:
         return []
-    return [
-        _to_them(reason)
-        for reason in blocked_by(member, now)
-        if not reason.startswith("off shift")
-    ]
+    holdups = (_holdup(reason) for reason in blocked_by(member, now))
+    return [holdup for holdup in holdups if holdup is not None]
 
 
-def _to_them(reason: str) -> str:
+def _holdup(reason: str) -> Holdup | None:
     """A supervisor's words for a reason ("registration not verified") as said to
-    the person ("your registration is not verified")."""
+    the person, with what they or their supervisor does about it; None for the
+    reasons about their shift, which the queue's reason says its own way."""
+    if reason.startswith(("off shift", "shift ")):
+        return None
     if reason.startswith("training due"):
-        return "your required training is not done" + reason.removeprefix(
-            "training due"
+        modules = reason.removeprefix("training due").strip()
+        return Holdup(
+            "training",
+            f"your required training is not done {modules}",
+            "Record your training yourself on your Training page.",
         )
     if reason == "registration not verified":
-        return "your registration is not verified"
+        return Holdup(
+            "registration",
+            "your registration is not verified",
+            "Ask your supervisor to verify your registration.",
+        )
     if reason.startswith("registration "):
-        return f"your {reason}"
-    return reason
+        return Holdup(
+            "registration",
+            f"your {reason}",
+            "Ask your supervisor to verify your renewed registration.",
+        )
+    return Holdup("other", reason, "Ask your supervisor about it.")

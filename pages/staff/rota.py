@@ -19,6 +19,7 @@ from staffing.access import staff_profile, supervisor_profile
 from staffing.models import Shift
 from staffing.selectors import rota
 from staffing.services import OverWeeklyCap, StaffingRefused, hours_as_read
+from work.queues import not_ready_for_work
 
 from ..typed import draws_its_form, put_typing_back
 from .forms import CancelShiftForm, PublishSlotsForm
@@ -28,8 +29,9 @@ from .weeks import _week, _week_nav
 @login_required
 @require_GET
 def my_shifts(request: HttpRequest) -> HttpResponse:
-    """A person's week: their booked shifts, the open slots they may book, and any
-    shift a supervisor cancelled, with the reason."""
+    """A person's week: their booked shifts, the open slots they may book, any
+    shift a supervisor cancelled, with the reason, and what still holds them up from
+    being given work on the shifts they book (training, registration)."""
     profile = staff_profile(request.user)
     now = timezone.now()
     monday = _week(request, now)
@@ -43,6 +45,7 @@ def my_shifts(request: HttpRequest) -> HttpResponse:
                 profile=profile, moment=local_midnight(monday)
             ),
             "cancellations": rota.recent_cancellations(profile, now=now),
+            "holdups": not_ready_for_work(request.user, now=now),
             "ceiling": settings.TRACING_WEEKLY_HOURS_CEILING,
             "min_rest_hours": services.min_rest().total_seconds() / 3600,
             "now": now,

@@ -22,6 +22,7 @@ from staffing.selectors import registrations as registration_reads
 from staffing.selectors import reviews as review_reads
 from staffing.services import StaffingRefused
 from work import workload
+from work.queues import not_ready_for_work
 from work.sent_twice import cap_just_changed
 
 from ..typed import draws_its_form, put_typing_back
@@ -151,6 +152,8 @@ def _training_page(request: HttpRequest, profile, *, for_self: bool) -> HttpResp
     }
     if for_self:
         context |= _own_record(profile)
+        # Training is not all: a registration waiting for the supervisor is said too.
+        context["holdups"] = not_ready_for_work(request.user, now=timezone.now())
     return TemplateResponse(request, "staffing/training.html", context, status=status)
 
 

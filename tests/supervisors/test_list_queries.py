@@ -25,7 +25,7 @@ PAGES = {
     "staffing:team_shifts": 5,  # the week's shifts
     "staffing:registrations": 5,  # tier 2 members
     "staffing:reviews": 7,  # the queue; its audit (one INSERT); new starters
-    "staffing:my_shifts": 7,  # the week; hours booked; cancellations
+    "staffing:my_shifts": 8,  # the week; hours booked; cancellations; readiness
 }
 
 
