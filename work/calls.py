@@ -38,8 +38,10 @@ from clock.written import short_time_today
 from contacts.models import Contact
 from escalations.models import Escalation
 from notify.services import SUPERSEDED, messages_withdraw
+from online.models import OnlineLink
 from online.texts import long_date, say
 from people.models import Language, Message, Person
+from people.phone_field import Phone, phone_from
 from rows.lease import lease_outlasting, sent_under_claim, unclaimed
 from rows.retry import atomic_operation
 from staffing.access import profile_of
@@ -52,7 +54,7 @@ from .assignment import lock_target
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .errors import WorkRefused
 from .escalation import item_escalate
-from .online import person_told
+from .online import online_link_message_failed, person_told
 from .rules import (
     AfterCall,
     after_call,
@@ -255,7 +257,8 @@ def call_record(
     time since passed): the call on file is found before the rules are asked.
 
     A "Wrong number" keeps the number rung on their record as not theirs: no
-    message about them goes to it (number_logged_wrong).
+    message about them goes to it, those on their way to it are withdrawn, and the
+    links texted to it stop working (number_logged_wrong).
     """
     now = now or timezone.now()
     locked = item.locked()
@@ -325,7 +328,7 @@ def call_record(
     )
     call_review_queue_if_new_starter(call=call)
     if outcome == Outcome.WRONG_NUMBER:
-        number_logged_wrong(person, call.phone)
+        number_logged_wrong(person, call.phone, now=now)
     logged = CallLogged(call=call)
     if outcome == Outcome.NEEDS_INTERPRETER:
         fields = []
@@ -403,12 +406,18 @@ def _outcome_applied(
 # --- a number logged wrong -------------------------------------------------------------
 
 
-def number_logged_wrong(person: Person, number: str) -> None:
+def number_logged_wrong(person: Person, number: str, *, now: datetime) -> None:
     """A call to `number` (their phone, as the call rang it) was logged "Wrong
     number": a stranger answered. Their record keeps it (Person.wrong_numbers), so
     no message about them is addressed to it while it is their phone
     (work.online.reachable_by_message); a new phone given later is texted. Their row
-    is locked first: two calls logged on two items of theirs at once both stay."""
+    is locked first: two calls logged on two items of theirs at once both stay.
+
+    What was already on its way to the stranger is stopped too: their texts to it
+    not yet sent (a new date held up by a provider's outage) never go
+    (_texts_to_stranger_withdrawn), and a link of theirs texted to it no longer
+    works (_links_to_stranger_revoked): whoever holds it could otherwise answer
+    for them and have them counted reached."""
     if not number:
         return  # no number on their record: nothing was rung
     locked = Person.objects.select_for_update().get(pk=person.pk)
@@ -416,6 +425,64 @@ def number_logged_wrong(person: Person, number: str) -> None:
         locked.wrong_numbers = [*locked.wrong_numbers, number]
         locked.save(update_fields=["wrong_numbers", "updated_at"])
     person.wrong_numbers = locked.wrong_numbers
+    texted_as = _as_texted(number)
+    _texts_to_stranger_withdrawn(person, texted_as)
+    _links_to_stranger_revoked(person, texted_as, now=now)
+
+
+# Why a text to a number logged wrong is not sent (on its row, read on the staff
+# pages beside the message).
+TEXT_TO_WRONG_NUMBER = (
+    "Not sent: a call to this number was logged as a wrong number (someone else "
+    "answered)"
+)
+
+
+def _as_texted(number: str) -> str:
+    """The number rung (as the call recorded it) as a text to it is addressed: in
+    international format (reachable_by_message)."""
+    phone = phone_from(number)
+    if isinstance(phone, Phone) and phone.is_valid():
+        return str(phone.as_e164)
+    return number
+
+
+def _texts_to_stranger_withdrawn(person: Person, texted_as: str) -> None:
+    """Their texts to the stranger's number not yet sent never are: withdrawn by
+    notify (messages_withdraw), which leaves one the provider is being asked to
+    send recorded as sent if it takes it (it went), and never tried again if not."""
+    messages_withdraw(
+        Message.objects.filter(
+            person=person, channel=Message.Channel.SMS, to=texted_as
+        ),
+        reason=TEXT_TO_WRONG_NUMBER,
+    )
+
+
+def _links_to_stranger_revoked(
+    person: Person, texted_as: str, *, now: datetime
+) -> None:
+    """Their links whose text went (or was to go) to the stranger's number, not yet
+    used, stop working: the link page then refuses the stranger as it refuses any
+    link replaced. No answer online can come for those items, so a call held back
+    for one is due now, as when a link's text fails (online_link_message_failed;
+    not for the item just called: its next call is the call rules')."""
+    # Locked as an answer on the page locks its link (the link row only): an answer
+    # either came first (the link is used, and left so) or finds it revoked.
+    live = list(
+        OnlineLink.objects.select_for_update(of=("self",))
+        .filter(
+            person=person,
+            revoked_at__isnull=True,
+            submitted_at__isnull=True,
+            message__channel=Message.Channel.SMS,
+            message__to=texted_as,
+        )
+        .values_list("pk", "message_id")
+    )
+    OnlineLink.objects.filter(pk__in=[link for link, _ in live]).update(revoked_at=now)
+    for _, text in live:
+        online_link_message_failed(message_id=text, now=now)
 
 
 def _wrong_number_still_logged(person: Person, number: str) -> bool:
@@ -432,7 +499,10 @@ def _wrong_number_still_logged(person: Person, number: str) -> bool:
 def number_wrong_taken_back(person: Person, number: str) -> None:
     """A call's "Wrong number" was corrected to another outcome (logged on the
     wrong item, say): the number is theirs again, and texted as before, unless
-    another call to it is still logged "Wrong number"."""
+    another call to it is still logged "Wrong number". Nothing withdrawn, nor any
+    link revoked, when it was logged is sent again (number_logged_wrong): it may
+    give a date since changed; their next message, or their local team, reaches
+    them."""
     if not number or _wrong_number_still_logged(person, number):
         return
     locked = Person.objects.select_for_update().get(pk=person.pk)
@@ -843,8 +913,9 @@ def call_correct(
     apply. `submission` sent again is the correction made, answered as it was
     (what became of the advice text and the holder, as its audit says), not made
     twice. A "Wrong number" corrected away makes the number rung theirs again (it
-    is texted, unless another call to it is still logged so); a call corrected to
-    "Wrong number" marks it as logging one does (number_logged_wrong).
+    is texted, unless another call to it is still logged so), though nothing
+    withdrawn when it was logged is sent again (number_wrong_taken_back); a call
+    corrected to "Wrong number" marks it as logging one does (number_logged_wrong).
     """
     now = now or timezone.now()
     item = call.item
@@ -919,7 +990,7 @@ def call_correct(
     )
     # After the call is saved corrected: it no longer counts as a wrong number.
     if outcome == Outcome.WRONG_NUMBER:
-        number_logged_wrong(locked.person, call.phone)
+        number_logged_wrong(locked.person, call.phone, now=now)
     elif logged_as == Outcome.WRONG_NUMBER:
         number_wrong_taken_back(locked.person, call.phone)
     if outcome == Outcome.REACHED and advised_when_reached(locked, now=now):

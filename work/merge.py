@@ -98,6 +98,7 @@ from django.utils.dateparse import parse_datetime
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from calls.models import CallAttempt, Outcome
 from cases.models import Case, FurtherResult
 from cases.workitem import CASE_DONE, UNREACHED, Status
 from contacts.models import Contact, Exposure, IsolationChange
@@ -2135,6 +2136,29 @@ def _areas_back(followed: list[dict[str, Any]]) -> None:
         ).update(area_id=was["area"], area_unknown=was["area_unknown"])
 
 
+def _wrong_numbers_since(
+    merge: PersonMerge, survivor: Person, *, at_merge: list[str]
+) -> list[str]:
+    """The numbers on the survivor's record now that a call logged "Wrong number"
+    since the merge (work.calls.number_logged_wrong): those the merge did not bring
+    (`at_merge`: both records' then), and those a call on its items logged, or was
+    corrected to, "Wrong number" since (one record's, rung again for the other).
+    Read before the undo moves the items back: all are the survivor's."""
+    since = Q(started_at__gte=merge.at) | Q(corrected_at__gte=merge.at)
+    calls = CallAttempt.objects.filter(since, outcome=Outcome.WRONG_NUMBER)
+    rung = {
+        *calls.filter(contact__person=survivor).values_list("phone", flat=True),
+        *calls.filter(case__person=survivor).values_list("phone", flat=True),
+    }
+    return [n for n in survivor.wrong_numbers if n not in at_merge or n in rung]
+
+
+def _numbers_joined(kept: list[str], since: list[str]) -> list[str]:
+    """A record's wrong numbers with those logged since the merge: a number a
+    stranger answered stays a stranger's whichever record it lands on."""
+    return list(dict.fromkeys([*kept, *since]))
+
+
 @atomic_operation
 def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     """Put the two records back as they were before the merge: administrators only.
@@ -2145,6 +2169,10 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     arrived for them since (see `_refuse_if_changed_since`), or a contact the merge
     folded into or joined has been worked since (see `_refuse_if_worked_since`);
     nothing is changed then.
+
+    Each record gets back the wrong numbers it had, and keeps any number a call
+    logged "Wrong number" since the merge (_wrong_numbers_since): none of their
+    messages goes to a stranger's phone because the records were parted.
     """
     if not Actor.of(by).is_admin:
         raise WorkRefused("Only an administrator may undo a merge.")
@@ -2167,13 +2195,20 @@ def person_merge_undo(*, merge: PersonMerge, by) -> PersonMerge:
     # The fields: the survivor gives the NHS number back before the merged
     # record takes it again.
     before = _restored(snapshot["survivor"])
+    merged_before = _restored(snapshot["merged"])
     for column in COLUMNS:
         setattr(survivor, column, getattr(before, column))
-    survivor.wrong_numbers = before.wrong_numbers
+    since = _wrong_numbers_since(
+        merge, survivor, at_merge=[*before.wrong_numbers, *merged_before.wrong_numbers]
+    )
+    survivor.wrong_numbers = _numbers_joined(before.wrong_numbers, since)
     survivor.save(update_fields=[*COLUMNS, "wrong_numbers", "updated_at"])
-    merged.nhs_number = _restored(snapshot["merged"]).nhs_number
+    merged.nhs_number = merged_before.nhs_number
     merged.merged_into = None
-    merged.save(update_fields=["nhs_number", "merged_into", "updated_at"])
+    merged.wrong_numbers = _numbers_joined(merged.wrong_numbers, since)
+    merged.save(
+        update_fields=["nhs_number", "merged_into", "wrong_numbers", "updated_at"]
+    )
     # The values the merge wrote into the history are theirs again.
     PersonChange.objects.filter(pk__in=snapshot.get("history", [])).delete()
 
