@@ -14,14 +14,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from cases.models import Case
 from cases.workitem import Status
 from contacts.models import Contact
 from staffing.access import active_profile_of
 from staffing.models import Shift, StaffProfile, Tier
-from staffing.selectors.members import blocked_by, readiness_annotations
+from staffing.selectors.members import (
+    NEW_WORK_MARGIN,
+    blocked_by,
+    readiness_annotations,
+    shift_ending_at,
+    shift_ends_soon,
+    when_said,
+)
 
 from .compiled import instances_compiled_once
 
@@ -150,7 +157,8 @@ def _shift_under_way(now: datetime, staff_id: int) -> QuerySet:
 
 @dataclass(frozen=True)
 class EmptyQueueReason:
-    # "no_queue", "off_shift", "not_ready", "kept_for_others", "nothing_waiting"
+    # "no_queue", "off_shift", "not_ready", "shift_ending", "at_cap",
+    # "kept_for_others", "nothing_waiting"
     code: str
     text: str
 
@@ -184,6 +192,12 @@ def empty_queue_reason(user, *, now: datetime, shift: Shift | None) -> EmptyQueu
             "You are not on shift now, so no work is given to you. "
             "Work is handed out only to people on a booked shift.",
         )
+    ending = _spell_ending_at(user, shift=shift, now=now)
+    if ending is not None:
+        return EmptyQueueReason("shift_ending", _shift_ending_said(ending, now=now))
+    at_cap = _at_cap(user, now=now)
+    if at_cap:
+        return EmptyQueueReason("at_cap", at_cap)
     kept = _kept_for_others(user, now=now)
     if kept:
         return EmptyQueueReason("kept_for_others", kept)
@@ -218,6 +232,105 @@ def _holdups_said(opening: str, holdups: list[Holdup]) -> str:
     """'<opening>: what; what. Who does what. Who does what.'"""
     what = "; ".join(holdup.what for holdup in holdups)
     return f"{opening}: {what}. " + " ".join(holdup.action for holdup in holdups)
+
+
+def _spell_ending_at(user, *, shift: Shift, now: datetime) -> datetime | None:
+    """When the person's spell of shifts ends, if within NEW_WORK_MARGIN of now:
+    assignment gives them no new work then (eligible_staff). The spell ends no
+    earlier than the shift under way, so one running on past the margin (most) needs
+    no read; only one ending within it asks whether the next carries on."""
+    if not shift_ends_soon(shift.ends_at, now):
+        return None
+    profile = active_profile_of(user)
+    return None if profile is None else shift_ending_at(profile, now)
+
+
+def _shift_ending_said(ending: datetime, *, now: datetime) -> str:
+    """The end of the spell of shifts and why no new work comes before it, in the
+    words a supervisor is given when a move to this person is refused."""
+    minutes = int(NEW_WORK_MARGIN.total_seconds() // 60)
+    return (
+        f"Your shift ends at {when_said(ending, now)}, and no new work is given in "
+        f"the last {minutes} minutes of a shift, so none will come to you before it "
+        "ends."
+    )
+
+
+def _at_cap(user, *, now: datetime) -> str:
+    """The words for someone holding as much open work as their cap allows (the
+    cap assignment applies: StaffProfile.open_work_cap, lower for a new starter),
+    counted as assignment counts it (every item held, called or not); "" when they
+    have room. Contacts held back as cases count too: without this, the person was
+    told nothing was waiting and to try again, while no new work could come."""
+    profile = active_profile_of(user)
+    model = work_model_for(user)
+    if profile is None or model is None:
+        return ""
+    held, held_back = _held_counts(model, user.pk)
+    cap = profile.open_work_cap
+    if held < cap:
+        return ""
+    noun = model._meta.verbose_name if held == 1 else model._meta.verbose_name_plural
+    as_new = " as a new starter" if profile.is_new_starter else ""
+    said = [
+        f"You hold {held} {noun}; you may hold at most {cap} at once{as_new}, so no "
+        "new work can be given to you."
+    ]
+    if held_back:
+        said.append(_held_back_at_cap(held_back, held=held))
+    said.append(_pool_at_cap(model, now=now))
+    return " ".join(said)
+
+
+def _held_counts(model: type[Case] | type[Contact], user_id: int) -> tuple[int, int]:
+    """How many items the person holds (model.objects.held(), as assignment counts
+    loads) and how many of those are contacts held back as their person is a case
+    being worked. One query."""
+    held = model.objects.held().filter(assignee_id=user_id)
+    if model is not Contact:
+        return held.count(), 0
+    counts = held.annotate(**{CALLED_AS_CASE: called_as_case()}).aggregate(
+        held=Count("pk"), held_back=Count("pk", filter=Q(**{CALLED_AS_CASE: True}))
+    )
+    return counts["held"], counts["held_back"]
+
+
+def _held_back_at_cap(held_back: int, *, held: int) -> str:
+    """That the contacts held back as cases fill the cap though none can be called."""
+    if held_back == held:
+        return (
+            f"All {held} are held back as cases: they cannot be called now, but they "
+            "count towards that limit."
+        )
+    if held_back == 1:
+        return (
+            "1 of them is held back as a case: it cannot be called now, but it "
+            "counts towards that limit."
+        )
+    return (
+        f"{held_back} of them are held back as cases: they cannot be called now, "
+        "but they count towards that limit."
+    )
+
+
+def _pool_at_cap(model: type[Case] | type[Contact], *, now: datetime) -> str:
+    """Whether work waits for someone with room (the pool's head, as assignment
+    reads it: one first-row read on the pool index), and what the person at their
+    cap does about it: only their supervisor can move what they hold."""
+    # Imported here, not above: work.assignment imports this module.
+    from .assignment import pool_head  # noqa: PLC0415
+
+    items = str(model._meta.verbose_name_plural)
+    if pool_head(model, now).first() is not None:
+        return (
+            f"{items.capitalize()} are waiting to be called: ask your supervisor to "
+            "move some of what you hold to a colleague, so that you can be given them."
+        )
+    return (
+        f"No {items} are waiting to be called now. If some come in while you still "
+        "hold this many, ask your supervisor to move some of what you hold to a "
+        "colleague."
+    )
 
 
 def _kept_for_others(user, *, now: datetime) -> str:

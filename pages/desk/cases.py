@@ -498,11 +498,16 @@ def _nothing_due(
     user: Any, queue: QuerySet, *, now: datetime, shift: Shift | None
 ) -> str:
     """Why Next item opened nothing, though it asked the pool when it could: what
-    the person holds (out of time, or held back as a case) and why no work came."""
+    the person holds (out of time, or held back as a case) and why no work came.
+    Work out of time leaves for the local team within minutes, making room: "try
+    again shortly" follows it only when the queue's reason is that nothing waits;
+    any other (off shift, their shift ending, their cap full) is said as it is: it
+    decides whether trying again brings work."""
     held_back = _held_back_count(queue)
     out_of_time = _to_call(queue).exists()
+    reason = empty_queue_reason(user, now=now, shift=shift)
     if not held_back and not out_of_time:
-        return empty_queue_reason(user, now=now, shift=shift).text
+        return reason.text
     said = ["Nothing in your queue is due."]
     if held_back:
         said.append(_held_back_said(held_back))
@@ -510,11 +515,12 @@ def _nothing_due(
         said.append(
             f"{'The rest of what' if held_back else 'What'} you hold is out of time "
             "for calls (they refused, the number was wrong or the attempts are "
-            "spent) and goes to the local team within a few minutes. "
-            "Try “Next item” again shortly for new work."
+            "spent) and goes to the local team within a few minutes."
         )
+    if out_of_time and reason.code == "nothing_waiting":
+        said.append("Try “Next item” again shortly for new work.")
     else:
-        said.append(empty_queue_reason(user, now=now, shift=shift).text)
+        said.append(reason.text)
     return " ".join(said)
 
 
