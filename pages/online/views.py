@@ -150,6 +150,11 @@ def _unusable(request: HttpRequest, language: str) -> HttpResponse:
         title=text("unusable_title", language),
         body=text("unusable_body", language),
         status=404,
+        # Nothing typed at this address can be sent or put back any more (a newer
+        # link has a new address): the typing kept in the tab is dropped, not left
+        # for the next person at a shared computer (static/js/online_draft.js).
+        # Marked whatever the reason, so that every such page stays the same.
+        drop_typing=True,
     )
 
 
@@ -307,9 +312,10 @@ def _refused(
         lines=lines[:1],
         people=unsaved,
         after=lines[1:],
-        # The answers are in: the typing kept in the tab is dropped
-        # (static/js/online_draft.js).
-        answer_received=title == "already_title",
+        # The link takes no typing any more (the answers are in, the case moved
+        # on, or the people typed are listed here to phone about): the typing kept
+        # in the tab is dropped (static/js/online_draft.js).
+        drop_typing=True,
     )
 
 
@@ -400,7 +406,7 @@ def _answered(
         after=[text("not_saved_phone", language), *remember],
         # Sent: the typing kept in the tab is dropped (those past what the link
         # takes are listed here, to phone about).
-        answer_received=True,
+        drop_typing=True,
     )
 
 

@@ -12,8 +12,13 @@
 // other language finds it too. Nothing hidden is kept (the page's language field, any
 // token). A page the server drew with answers (errors after sending, the language
 // switched) shows what the server has: it is never overwritten, and is kept as it
-// stands. Dropped once the answers are in: the thanks, or the page saying the link's
-// answers came already (data-answer-received, templates/online/base.html).
+// stands. Dropped by any page at the link's address that takes the typing no more
+// (data-drop-typing, templates/online/base.html): the thanks, the page saying the
+// answers came already or the case moved on, the page of a link out of time or
+// replaced by a newer one (whose new address would never find it), and the list of
+// people not saved, to phone about. Left there, the names and numbers of other people
+// would stay in the tab for the next person at a shared computer. The page asking
+// them to wait a minute keeps it: the link still works.
 
 const KEY = `online-draft:${window.location.pathname}`;
 const FORM = "form[data-keep-draft]";
@@ -128,7 +133,7 @@ function keepDraft(form) {
   form.addEventListener("change", save);
 }
 
-if (document.querySelector("[data-answer-received]")) {
+if (document.querySelector("[data-drop-typing]")) {
   forget();
 } else {
   const form = document.querySelector(FORM);

@@ -111,7 +111,9 @@ def expect_two_people_and_a_place(page, today):
 
 
 def kept_in_this_tab(page) -> str:
-    """Everything the tab keeps for its pages, as one string."""
+    """Everything the tab keeps for its pages, as one string, once the page's own
+    scripts have run (the page drops what it should as it loads)."""
+    page.wait_for_load_state("load")
     return page.evaluate("JSON.stringify(Object.entries(sessionStorage))")
 
 
