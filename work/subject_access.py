@@ -20,6 +20,13 @@ the person's data). What is another person's is withheld, and the export says wh
 and why (WITHHELD_NOTES): the people their cases named (a count per case, not who),
 whose case named them, the other record of a possible duplicate or of an undone
 merge, and the typing of the contacts someone named on their case page.
+
+What was recorded as part of a safeguarding concern (the notes of the call that
+raised it, the case's safeguarding note, what was handed to the local team and what
+they noted about it) may name whoever reported it or put someone at risk, which the
+Data Protection Act 2018 (schedules 2 and 3) lets a subject access response
+withhold: each is replaced by SAFEGUARDING_WITHHELD, and the export counts them
+(`withheld_for_review`) for the data protection officer to review before release.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from django.utils.text import capfirst
 from areas.models import Area, LocalTeam
 from audit.models import AuditEvent
 from audit.services import audit_record
-from calls.models import CallAttempt
+from calls.models import CallAttempt, Outcome
 from cases.models import (
     Case,
     CaseDraft,
@@ -70,6 +77,13 @@ from .errors import WorkRefused
 # What a reference to another person's record shows instead of its id.
 WITHHELD = "withheld: another person's record"
 
+# What the person is given in place of anything recorded as part of a safeguarding
+# concern (the module's docstring says why).
+SAFEGUARDING_WITHHELD = (
+    "Withheld: recorded as part of a safeguarding concern; reviewed by the data "
+    "protection officer before release"
+)
+
 # What the export leaves out, in words for the person it is handed to.
 WITHHELD_NOTES = [
     "The people named as contacts on these cases are other people: each case says "
@@ -89,7 +103,13 @@ WITHHELD_NOTES = [
     "called, not about the person: they are left out.",
     "The notes of which records a local team was warned would be deleted hold "
     "nothing about the person but which record: they are left out.",
-    "Notes typed by staff are given as written. Staff are named: they are who "
+    "What was recorded as part of a safeguarding concern (the notes of a call that "
+    "raised one, a case's safeguarding note, what was handed to the local team and "
+    "what the team noted about it, and anything else repeating those words) may "
+    "identify someone else or put someone at risk: it is withheld, for the data "
+    "protection officer to review before release. That the call was made, when, and "
+    "that the concern went to the local team are still shown.",
+    "Other notes typed by staff are given as written. Staff are named: they are who "
     "processed this person's data.",
 ]
 
@@ -542,7 +562,87 @@ def _audit_detail(detail: Any, refs: _References) -> Any:
     return shown
 
 
-def _row(section: Section, obj: Any, refs: _References) -> dict[str, Any]:
+def _safeguarding_columns(obj: Any, concerns: set[int]) -> tuple[str, ...]:
+    """The columns of a row that were typed as part of a safeguarding concern:
+    `concerns`, the ids of the safeguarding escalations among the rows."""
+    if isinstance(obj, CallAttempt) and Outcome.SAFEGUARDING in (
+        obj.outcome,
+        obj.corrected_from,
+    ):
+        return ("notes", "correction_reason")
+    if isinstance(obj, Escalation) and obj.reason == Escalation.Reason.SAFEGUARDING:
+        return ("detail", "outcome_note")
+    if isinstance(obj, EscalationAction) and obj.escalation_id in concerns:
+        return ("note",)  # a reopening's note holds the close's too
+    if isinstance(obj, Case):
+        return ("safeguarding_note",)
+    return ()
+
+
+@dataclass
+class _Safeguarding:
+    """Withholds what was recorded as part of a safeguarding concern, and counts
+    each thing withheld, for the data protection officer to review them.
+
+    `concerns`: the ids of the safeguarding escalations among the rows; `words`:
+    the texts withheld, so that any other value repeating one (an audit detail, a
+    kind of row added later) is withheld too. A value merely containing one is
+    withheld: better one more item to review than the concern handed over."""
+
+    concerns: set[int]
+    words: list[str]
+    withheld: int = 0
+
+    @classmethod
+    def of(cls, sections: list[Section]) -> _Safeguarding:
+        concerns = {
+            row.pk
+            for section in sections
+            if section.model is Escalation
+            for row in section.rows
+            if row.reason == Escalation.Reason.SAFEGUARDING
+        }
+        words = {
+            text
+            for section in sections
+            for row in section.rows
+            for name in _safeguarding_columns(row, concerns)
+            if (text := (getattr(row, name, "") or "").strip())
+        }
+        return cls(concerns=concerns, words=sorted(words))
+
+    def withhold(self, obj: Any, row: dict[str, Any]) -> None:
+        """Replace, in the written `row` of `obj`, what was typed as part of a
+        safeguarding concern and any value repeating it."""
+        columns = _safeguarding_columns(obj, self.concerns)
+        for name, value in row.items():
+            if name in columns and value:
+                row[name] = self._withheld()
+            else:
+                row[name] = self._repeats_withheld(value)
+
+    def _withheld(self) -> str:
+        self.withheld += 1
+        return SAFEGUARDING_WITHHELD
+
+    def _repeats_withheld(self, value: Any) -> Any:
+        """`value` with every text in it that repeats a concern's words withheld."""
+        if not self.words:
+            return value
+        if isinstance(value, str):
+            if any(words in value for words in self.words):
+                return self._withheld()
+            return value
+        if isinstance(value, dict):
+            return {k: self._repeats_withheld(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._repeats_withheld(v) for v in value]
+        return value
+
+
+def _row(
+    section: Section, obj: Any, refs: _References, safeguarding: _Safeguarding
+) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for column in section.columns:
         value = getattr(obj, column.attname)
@@ -561,10 +661,13 @@ def _row(section: Section, obj: Any, refs: _References) -> dict[str, Any]:
             name: {**taken, "value": WITHHELD} if isinstance(taken, dict) else WITHHELD
             for name, taken in (obj.fields or {}).items()
         }
+    safeguarding.withhold(obj, row)
     return row
 
 
-def _section_json(section: Section, refs: _References) -> dict[str, Any]:
+def _section_json(
+    section: Section, refs: _References, safeguarding: _Safeguarding
+) -> dict[str, Any]:
     columns = {
         c.name: {"label": capfirst(str(c.verbose_name)), "type": _type_of(c)}
         for c in section.columns
@@ -576,7 +679,7 @@ def _section_json(section: Section, refs: _References) -> dict[str, Any]:
         "model": section.model._meta.label_lower,
         "key": section.model._meta.pk.name,  # the field naming each row
         "fields": columns,
-        "rows": [_row(section, obj, refs) for obj in section.rows],
+        "rows": [_row(section, obj, refs, safeguarding) for obj in section.rows],
     }
 
 
@@ -585,9 +688,10 @@ def person_export(*, person: Person, by) -> dict[str, Any]:
     hand over; the export is audited (action "export" against the person).
 
     The result: the person's id and name, the record it was merged into (if it
-    was), when and by whom it was exported, what is
-    withheld and why (`withheld`), and `sections` by key ("person", "cases",
-    "calls", "audit_events"...), each with its title, model, the field naming each
+    was), when and by whom it was exported, what is withheld and why (`withheld`),
+    how many things were withheld as part of a safeguarding concern, for review
+    before release (`withheld_for_review`), and `sections` by key ("person",
+    "cases", "calls", "audit_events"...), each with its title, model, the field naming each
     row (`key`, "id" but for a row keyed by another's), fields (label and type) and
     rows (every column of the row, by name).
 
@@ -598,6 +702,8 @@ def person_export(*, person: Person, by) -> dict[str, Any]:
     now = timezone.now()
     sections = _gather(person)
     refs = _references(sections, person)
+    safeguarding = _Safeguarding.of(sections)
+    written = {s.key: _section_json(s, refs, safeguarding) for s in sections}
     export = {
         "person": person.pk,
         "name": person.full_name,
@@ -606,7 +712,8 @@ def person_export(*, person: Person, by) -> dict[str, Any]:
         # A record merged into another: what is held since is the other's.
         "merged_into": person.merged_into_id,
         "withheld": list(WITHHELD_NOTES),
-        "sections": {s.key: _section_json(s, refs) for s in sections},
+        "withheld_for_review": safeguarding.withheld,
+        "sections": written,
     }
     audit_record(
         user=by,
