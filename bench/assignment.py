@@ -345,7 +345,10 @@ def _row(statement: str) -> tuple:
 # LOCKED, most urgent and oldest first), gives each its person, and writes an audit
 # row for each item moved. It counts the loads in the locking statement (the service
 # counts them after the lock, in a statement of its own, which is what is safe) and
-# leaves out the interpreter rule: both favour the yardstick.
+# leaves out the interpreter rule and the rule for work a supervisor took from
+# someone (the bench's pool has neither): both favour the yardstick. No new work in
+# the last NEW_WORK_MARGIN of a spell of shifts, as the service (a shift carried on
+# by the next one it touches counts as running on).
 # MATERIALIZED: each part is computed once, whatever the planner guesses.
 RAW_CLAIM = """
 WITH locked AS MATERIALIZED (
@@ -368,7 +371,13 @@ WITH locked AS MATERIALIZED (
       LEFT JOIN held ON held.assignee_id = p.user_id
      WHERE EXISTS (SELECT 1 FROM staffing_shift s
                     WHERE s.staff_id = p.id AND s.status = 'booked'
-                      AND s.starts_at <= %(now)s AND s.ends_at > %(now)s)
+                      AND s.starts_at <= %(now)s AND s.ends_at > %(now)s
+                      AND (s.ends_at > %(now)s + %(margin)s
+                           OR EXISTS (SELECT 1 FROM staffing_shift n
+                                       WHERE n.staff_id = s.staff_id
+                                         AND n.status = 'booked'
+                                         AND n.starts_at <= s.ends_at
+                                         AND n.ends_at > %(now)s + %(margin)s)))
        AND NOT EXISTS (SELECT 1 FROM staffing_trainingmodule m
                         WHERE m.tier = p.tier AND m.required
                           AND NOT EXISTS (SELECT 1 FROM staffing_trainingcompletion c
@@ -500,6 +509,7 @@ def raw_assignment(kind: str, now) -> tuple[int, float]:
     from django.conf import settings
     from django.db import connection
 
+    from staffing.selectors.members import NEW_WORK_MARGIN
     from work.assignment import DEFAULT_LIMIT
 
     caps = settings.TRACING_OPEN_WORK_CAP
@@ -523,6 +533,7 @@ def raw_assignment(kind: str, now) -> tuple[int, float]:
         "tier": 2 if kind == "case" else 3,
         "now": now,
         "today": now.date(),
+        "margin": NEW_WORK_MARGIN,
         "limit": DEFAULT_LIMIT,
         "object_type": OBJECT_TYPE_FOR[kind],
     }
