@@ -1265,8 +1265,10 @@ def online_contact_answer(
 ) -> Contact:
     """A contact's answer to their link, once. They will isolate: reached online,
     no call needed. They ask for support: reached, and the local team of their area
-    gets an escalation saying what they asked for (and that they cannot stay at home
-    and asked to be phoned, when they said so: the team phones them). They will not,
+    gets an escalation saying what they asked for; when they also said they cannot
+    stay at home and asked to be phoned, the escalation says so first (the team
+    phones them, as it helps them stay at home) and they are not reached: nobody
+    has spoken to them yet. They will not,
     or cannot, and ask for no help: a call handler phones them now. A `phone` given
     (asked for when none is held) becomes theirs, to be called on, within the call
     rule's hours from now; with still no number to ring, their local team gets
@@ -1300,10 +1302,13 @@ def online_contact_answer(
         detail["phone"] = "added"  # never the number itself in the trail
     number_added = not had_number and has_number_to_call(contact.person)
     if support:
-        contact.note_reached_online(now=now)
         asked = support_detail(support, note)
         if will_isolate is False:
+            # Not reached: they said they cannot stay at home, and nobody has
+            # spoken to them yet (their local team phones them, told so).
             asked = f"{CANNOT_STAY_HOME} {asked}"
+        else:
+            contact.note_reached_online(now=now)
         item_escalate(
             item=contact,
             reason=Escalation.Reason.SUPPORT,
