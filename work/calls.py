@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -45,7 +47,7 @@ from people.phone_field import Phone, phone_from
 from rows.lease import lease_outlasting, sent_under_claim, unclaimed
 from rows.retry import atomic_operation
 from staffing.access import profile_of
-from staffing.selectors.members import supervisor_emails
+from staffing.selectors.members import local_team_emails, supervisor_emails
 from staffing.services import call_review_queue_if_new_starter
 
 from .access.actor import Actor
@@ -159,12 +161,10 @@ def logged_already(
             .first()
         )
         # The call on file does not keep whom its logging emailed: told if the
-        # alert has gone, or is to go to the supervisors they have. One rule for the
-        # page and the API, so the same call sent again is told the same.
-        sent = logged.escalation is not None and (
-            logged.escalation.alert_sent_at is not None
-        )
-        logged.supervisors_told = sent or bool(supervisor_emails(call.caller))
+        # caller's team has supervisors to email (an alert that has gone may have
+        # gone to the local team alone). One rule for the page and the API, so the
+        # same call sent again is told the same.
+        logged.supervisors_told = bool(supervisor_emails(call.caller))
     if call.outcome == Outcome.REACHED and isinstance(item, Contact):
         logged.message = advice_of(item)
     return logged
@@ -355,7 +355,9 @@ def call_record(
             now=now,
         )
         logged.supervisors_told = bool(supervisor_emails(caller))
-        if logged.supervisors_told:
+        if logged.supervisors_told or local_team_emails(
+            logged.escalation.local_team_id
+        ):
             task_after_commit(
                 SAFEGUARDING_EMAIL,
                 escalation_id=logged.escalation.pk,
@@ -1028,20 +1030,31 @@ def safeguarding_alerts_unsent(now: datetime) -> list[tuple[int, int]]:
             created_at__gte=now - ALERT_SWEPT_FOR,
             created_at__lte=now - ALERT_LATE_AFTER,
         )
-        # Newest first: alerts no one can be sent (a team with no supervisor's
-        # email) stay unsent, and must not keep the newest from the batch.
+        # Newest first: alerts no one can be sent (no supervisor of the caller's
+        # team, nor anyone at the local team, with an email) stay unsent, and must
+        # not keep the newest from the batch.
         .order_by("-created_at", "-pk")
         .values_list("pk", "created_by_id")[:ALERT_SWEEP_BATCH]
     )
 
 
+@dataclass(frozen=True)
+class _Alert:
+    """One safeguarding email: to whom, and what it says."""
+
+    to: list[str]
+    subject: str
+    body: str
+
+
 def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
-    """Email the supervisors of the caller's team about a safeguarding escalation;
-    returns the addresses told. Run by a task after the escalation is committed, and
-    by the sweep: claimed for ALERT_CLAIM_LEASE before the mail goes, so no two
-    workers send it, and marked sent only once it has gone. The claim is given back
-    at once when the mail server cannot be reached (for a retry), and lapses when the
-    worker is lost mid-send (for the task redelivered or the sweep)."""
+    """Email a safeguarding escalation's local team that it is in their queue, and
+    the supervisors of the caller's team where it went; returns the addresses told.
+    Run by a task after the escalation is committed, and by the sweep: claimed for
+    ALERT_CLAIM_LEASE before the mail goes, so no two workers send it, and marked
+    sent only once it has gone. The claim is given back at once when the mail server
+    cannot be reached (for a retry), and lapses when the worker is lost mid-send (for
+    the task redelivered or the sweep)."""
     escalation = (
         Escalation.objects.select_related("local_team", "created_by")
         .filter(pk=escalation_id)
@@ -1049,27 +1062,101 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
     )
     if escalation is None or escalation.created_by_id != caller_id:
         return []
-    caller = escalation.created_by
-    emails = supervisor_emails(caller)
-    if not emails:
+    alerts = _safeguarding_alerts(escalation)
+    if not alerts:
         return []
-    item = escalation.item
     unsent = Escalation.objects.filter(pk=escalation_id, alert_sent_at__isnull=True)
     sent = sent_under_claim(
         unsent,
         field="alert_claimed_until",
         lease=ALERT_CLAIM_LEASE,
-        send=lambda: send_mail(
-            subject=f"Safeguarding concern escalated to {escalation.local_team.name}",
-            message=(
-                f"{_who(caller)} recorded a safeguarding concern on {item.kind} "
-                f"{item.pk} and it has been escalated to "
-                f"{escalation.local_team.name}.\n\n"
-                f"What they noted:\n{escalation.detail or '(no notes)'}\n"
-            ),
-            from_email=None,
-            recipient_list=emails,
-        ),
+        send=lambda: _alerts_send(alerts),
         stamp=lambda: {"alert_sent_at": timezone.now()},
     )
-    return emails if sent else []
+    return [address for alert in alerts for address in alert.to] if sent else []
+
+
+def _safeguarding_alerts(escalation: Escalation) -> list[_Alert]:
+    """The team's email (the members who can open the escalation, and must act on it
+    in time) and the caller's supervisors' (who manage the caller, and cannot open
+    it); one each for whoever has an address. A supervisor who is also on the team
+    is sent the team's."""
+    team = local_team_emails(escalation.local_team_id)
+    supervisors = [
+        email for email in supervisor_emails(escalation.created_by) if email not in team
+    ]
+    alerts: list[_Alert] = []
+    if team:
+        alerts.append(_team_alert(escalation, to=team))
+    if supervisors:
+        alerts.append(
+            _supervisor_alert(escalation, to=supervisors, team_told=bool(team))
+        )
+    return alerts
+
+
+def _due_by(escalation: Escalation) -> str:
+    return short_time_today(escalation.due_at)
+
+
+def _escalation_address(escalation: Escalation) -> str:
+    """The escalation's page, where the team reads the concern once signed in."""
+    path = reverse("escalations:detail", args=[escalation.pk])
+    return f"{settings.TRACING_SITE_URL.rstrip('/')}{path}"
+
+
+def _team_alert(escalation: Escalation, *, to: list[str]) -> _Alert:
+    """The local team's: that a concern is waiting, by when, and the link to it. None
+    of the concern itself, which an email is no place for: they read it on the page."""
+    due = _due_by(escalation)
+    return _Alert(
+        to=to,
+        subject=f"Safeguarding escalation in your queue, due by {due}",
+        body=(
+            "A safeguarding concern has been escalated to "
+            f"{escalation.local_team.name}. It is in your team's queue, due by "
+            f"{due}.\n\n"
+            "Sign in to read it and pick it up:\n"
+            f"{_escalation_address(escalation)}\n\n"
+            "What the caller noted is on that page, not in this email.\n"
+        ),
+    )
+
+
+def _supervisor_alert(
+    escalation: Escalation, *, to: list[str], team_told: bool
+) -> _Alert:
+    """The caller's supervisors': which team has it and by when (no link: they cannot
+    open a local team's escalation), and, when nobody at the team could be emailed,
+    that someone there must be told."""
+    team = escalation.local_team.name
+    item = escalation.item
+    told = (
+        ". The team has been emailed that it is in their queue."
+        if team_told
+        else f", but nobody at {team} can be emailed: make sure someone there knows."
+    )
+    return _Alert(
+        to=to,
+        subject=f"Safeguarding concern escalated to {team}",
+        body=(
+            f"{_who(escalation.created_by)} recorded a safeguarding concern on "
+            f"{item.kind} {item.pk}. It has gone to {team}, due by "
+            f"{_due_by(escalation)}{told}\n\n"
+            f"What they noted:\n{escalation.detail or '(no notes)'}\n"
+        ),
+    )
+
+
+def _alerts_send(alerts: list[_Alert]) -> None:
+    """Every alert over one connection, the team's first: a mail server that cannot
+    be reached fails before any has gone, so a retry sends none of them twice."""
+    with get_connection() as connection:
+        for alert in alerts:
+            send_mail(
+                subject=alert.subject,
+                message=alert.body,
+                from_email=None,
+                recipient_list=alert.to,
+                connection=connection,
+            )

@@ -311,3 +311,20 @@ def supervisor_emails(user) -> list[str]:
         ).values_list("user__email", flat=True)
         if email
     )
+
+
+def local_team_emails(local_team_id: int) -> list[str]:
+    """The email addresses of a local team's active members, its supervisors among
+    them: the staff who can open the team's escalations, and so the ones to tell
+    that one is waiting for them."""
+    return sorted(
+        {
+            email
+            for email in StaffProfile.objects.filter(
+                tier=Tier.LOCAL,
+                local_team_id=local_team_id,
+                user__is_active=True,
+            ).values_list("user__email", flat=True)
+            if email
+        }
+    )
