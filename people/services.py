@@ -443,7 +443,12 @@ def person_found_with(
                 replace(name, "", str(value))
             setattr(person, name, value)
             changed.append(name)
-    had_number = bool(phone_text(person.phone) or phone_text(person.phone_alt))
+    # A number a call to them was logged "Wrong number" on is none to call (as
+    # work.rules.has_number_to_call reads it): a new one given is a number added.
+    had_number = any(
+        phone_text(number) and str(number) not in (person.wrong_numbers or [])
+        for number in (person.phone, person.phone_alt)
+    )
     if phone:
         held = {phone_text(person.phone), phone_text(person.phone_alt)}
         if not phone_text(person.phone):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -693,6 +694,23 @@ def correction_refusal(call: CallAttempt, item: WorkItem, *, by, now: datetime) 
     return ""
 
 
+def _number_to_call_once_corrected(call: CallAttempt, person: Person) -> bool:
+    """Whether their record has a number to call once `call` is corrected: a
+    "Wrong number" corrected away gives the number it rang back to them
+    (number_wrong_taken_back), so it is not held against the correction, as it is
+    against a new call (work.rules.has_number_to_call)."""
+    if has_number_to_call(person):
+        return True
+    if call.outcome != Outcome.WRONG_NUMBER or not call.phone:
+        return False
+    given_back = [n for n in person.wrong_numbers or [] if n != call.phone]
+    return has_number_to_call(
+        SimpleNamespace(
+            phone=person.phone, phone_alt=person.phone_alt, wrong_numbers=given_back
+        )
+    )
+
+
 def _correction_problems(
     call: CallAttempt, item: WorkItem, *, outcome: str, reason: str
 ) -> dict[str, str]:
@@ -714,7 +732,7 @@ def _correction_problems(
                 notes=call.notes,
                 duration_seconds=call.duration_seconds,
                 now=call.started_at,
-                number_to_call=has_number_to_call(item.person),
+                number_to_call=_number_to_call_once_corrected(call, item.person),
             )
         )
     if not reason.strip():

@@ -34,6 +34,7 @@ from clock.written import short_time
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
 from online.texts import long_date
+from people.matching import phone_text
 from people.models import Person, PersonChange
 from rows.retry import atomic_operation
 from staffing.models import StaffProfile, Tier
@@ -755,6 +756,29 @@ SENT_BACK_WITH_NO_NUMBER = (
     "The national callers cannot phone them: give a new number, or close it with "
     "what your team did."
 )
+SENT_BACK_TO_WRONG_NUMBER = (
+    "The number on their record was answered by someone else (a call to it was "
+    "logged “Wrong number”): the national callers cannot phone them on it. Give a "
+    "new number, or close it with what your team did."
+)
+# ... and given as the new number: no number to ring either.
+NEW_NUMBER_LOGGED_WRONG = (
+    "A call to that number was logged “Wrong number”: someone else answered it. "
+    "Give another number, or close it with what your team did."
+)
+
+
+def no_number_refusal(person) -> str:
+    """Why a send back of theirs with no new number is refused ("" when it is
+    not: they have a number to call): no number on their record, or only ones a
+    stranger answered. The send back's form words its new number's field by it."""
+    if has_number_to_call(person):
+        return ""
+    if phone_text(person.phone) or phone_text(person.phone_alt):
+        return SENT_BACK_TO_WRONG_NUMBER
+    return SENT_BACK_WITH_NO_NUMBER
+
+
 # Where a new number sent back came from, in their history and the audit trail.
 SENT_BACK_BY = "local team"
 
@@ -778,11 +802,19 @@ def escalation_return(
     number's own, as a number that is not one is refused): a caller would hold them
     with nothing to ring, and they would come back a day later.
 
+    A number a call to them was logged "Wrong number" on is no number to ring (a
+    stranger answered: work.rules.has_number_to_call): someone with only such
+    numbers is refused without a new one too, told so (SENT_BACK_TO_WRONG_NUMBER),
+    and such a number is refused as the new one (NEW_NUMBER_LOGGED_WRONG).
+
     A new number replaces the person's phone; the one it replaces is kept in their
     history (source "local team") and, when they have no other number, as their
-    other number, so a mistyped number loses nothing. Someone who had no number to
-    call has their other items waiting for their local team for want of one (their
-    case, while this is their contact, say) sent back to the phones with it
+    other number, so a mistyped number loses nothing. A number logged wrong is kept
+    in their history only: as their other phone it would be offered to a caller to
+    ring, and count as a number to call should the new one fail too. Someone who
+    had no number to call (or only numbers logged wrong) has their other items
+    waiting for their local team for want of one (their case, while this is their
+    contact, say) sent back to the phones with it
     (work.casework.items_back_to_the_phones).
 
     Closed already: ClosedAlready, saying who closed it and how, `same` when it was
@@ -805,14 +837,16 @@ def escalation_return(
             f"({item.reached_how}): the national callers have nothing more to do with it. Close the "
             "escalation with what your team did instead."
         )
-    if not new_phone and not has_number_to_call(item.person):
-        raise ValidationError({"phone": SENT_BACK_WITH_NO_NUMBER})
+    if not new_phone and (refusal := no_number_refusal(item.person)):
+        raise ValidationError({"phone": refusal})
     detail: dict[str, object] = {"escalation": locked.pk, "outcome": "returned"}
     if new_phone:
         person = item.person
         had_number = has_number_to_call(person)
         before = str(person.phone or "")
         person.phone = new_phone
+        if person.phone_logged_wrong:
+            raise ValidationError({"phone": NEW_NUMBER_LOGGED_WRONG})
         fields = ["phone", "updated_at"]
         if before and before != str(person.phone):
             PersonChange.objects.create(
@@ -823,7 +857,7 @@ def escalation_return(
                 source=SENT_BACK_BY,
                 at=now,
             )
-            if not person.phone_alt:
+            if not person.phone_alt and before not in (person.wrong_numbers or []):
                 person.phone_alt = before
                 fields.append("phone_alt")
             detail["phone"] = "changed"

@@ -12,7 +12,11 @@ from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
 from escalations.models import Escalation, EscalationAction
 from staffing.models import Tier
-from work.escalation import REOPEN_REASON_MISSING, SENT_BACK_WITH_NO_NUMBER
+from work.escalation import (
+    REOPEN_REASON_MISSING,
+    SENT_BACK_TO_WRONG_NUMBER,
+    SENT_BACK_WITH_NO_NUMBER,
+)
 from work.rules import ESCALATION_NOTE_MAX
 
 TABS = [
@@ -178,15 +182,23 @@ class ReturnForm(_OnePageForm):
         },
     )
 
-    def __init__(self, *args, number_to_call: bool = True, **kwargs) -> None:
+    def __init__(self, *args, no_number: str = "", **kwargs) -> None:
+        """`no_number`: why they cannot be sent back without a new number
+        (work.escalation.no_number_refusal), "" when they have a number to call:
+        said when the field is left empty."""
         super().__init__(*args, **kwargs)
-        if not number_to_call:
+        if no_number:
             field = self.fields["new_phone"]
             field.required = True
             field.label = "New phone number"
+            field.error_messages = {**field.error_messages, "required": no_number}
             field.help_text = (
-                "They have no phone or other phone on their record: the national "
-                "callers need a number to phone them. For example, 07911 123456"
+                "A call to the number on their record was answered by someone else"
+                if no_number == SENT_BACK_TO_WRONG_NUMBER
+                else "They have no phone or other phone on their record"
+            ) + (
+                ": the national callers need a number to phone them. For example, "
+                "07911 123456"
             )
 
 

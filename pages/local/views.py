@@ -64,9 +64,10 @@ from work.escalation import (
     escalation_record_action,
     escalation_reopen,
     escalation_return,
+    no_number_refusal,
     reopen_refusal,
 )
-from work.rules import has_number_to_call, isolation_over
+from work.rules import isolation_over
 
 from ..desk.contacts import Naming as ContactNaming
 from ..desk.contacts import contact_exposures
@@ -358,9 +359,10 @@ TEAM_LISTS = ("escalations:queue", "escalations:complex")
 
 def _work_form(name: str, escalation: Escalation, *args, **kwargs) -> Any:
     """One of the page's work forms (WORK_FORMS), blank or bound. The send back's
-    asks for a new number, not as optional, when their record has none to call."""
+    asks for a new number, not as optional, when their record has none to call
+    (none, or only numbers a stranger answered), saying which."""
     if name == "return":
-        kwargs["number_to_call"] = has_number_to_call(escalation.item.person)
+        kwargs["no_number"] = no_number_refusal(escalation.item.person)
     return WORK_FORMS[name](*args, **kwargs)
 
 
