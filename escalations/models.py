@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from clock.written import short_time
@@ -129,6 +129,24 @@ class Escalation(models.Model):
         indexes = [
             models.Index(
                 fields=["local_team", "status", "due_at"], name="escalation_queue"
+            ),
+            # The open tabs, a page at a time in their order: the urgent reasons
+            # first, then soonest due (escalations.selectors.escalation_queue). The
+            # CASE is escalations.selectors.urgency() as it writes it: changed
+            # there, it is changed here too, or every page sorts the whole tab.
+            models.Index(
+                F("local_team"),
+                F("status"),
+                Case(
+                    When(reason="safeguarding", then=Value(0)),
+                    When(reason="complex", then=Value(1)),
+                    default=Value(2),
+                    output_field=models.IntegerField(),
+                ),
+                F("due_at"),
+                F("id"),
+                name="escalation_open_queue",
+                condition=Q(status__in=["new", "picked_up"]),
             ),
             # The queue's closed tab, most recently closed first.
             models.Index(

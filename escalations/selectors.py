@@ -9,9 +9,27 @@ from datetime import datetime
 import phonenumbers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import CharField, Count, F, Func, Prefetch, Q, QuerySet, Value
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Concat
-from django.db.models.lookups import Contains, StartsWith
+from django.db.models.lookups import (
+    Contains,
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    StartsWith,
+)
 from django.utils import timezone
 
 from areas.postcodes import normalise_postcode
@@ -29,6 +47,39 @@ QUEUE_RELATED = (
     "contact__area",
     "picked_up_by",
 )
+
+# The reasons a team has less time to act on, most urgent first (work.escalation.
+# DUE_WITHIN: a safeguarding concern 4 hours, a complex setting 12, the rest 24). The
+# open tabs list them first, then by due time: ordered by due time alone, a concern
+# raised in a surge sat below every escalation of the day's backlog already overdue,
+# pages down.
+URGENT_FIRST: tuple[str, ...] = (
+    Escalation.Reason.SAFEGUARDING,
+    Escalation.Reason.COMPLEX,
+)
+NOT_URGENT = len(URGENT_FIRST)
+
+
+def urgency() -> Case:
+    """An escalation's place in the open tabs' order: its reason's place in
+    URGENT_FIRST, NOT_URGENT for the rest. The expression of the index the open
+    tabs are read by (escalations migration 0013, escalation_open_queue): written
+    otherwise, the index no longer serves the order and every page sorts the tab."""
+    return Case(
+        *(
+            When(reason=reason, then=Value(rank))
+            for rank, reason in enumerate(URGENT_FIRST)
+        ),
+        default=Value(NOT_URGENT),
+        output_field=IntegerField(),
+    )
+
+
+def urgency_of(escalation: Escalation) -> int:
+    """urgency() of one escalation, as the database reckons it."""
+    reason = escalation.reason
+    return URGENT_FIRST.index(reason) if reason in URGENT_FIRST else NOT_URGENT
+
 
 _OUTWARD_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?$")
 # Digits with the spaces and dashes people type between them.
@@ -116,7 +167,8 @@ def escalation_queue(
     reason: str = "",
     picked_up_by=None,
 ) -> QuerySet[Escalation]:
-    """One tab of the queue: open tabs soonest due first, closed most recent first."""
+    """One tab of the queue: open tabs the urgent reasons first (URGENT_FIRST), each
+    soonest due first; closed most recent first."""
     qs = escalations.filter(status=status)
     if reason:
         qs = qs.filter(reason=reason)
@@ -126,37 +178,66 @@ def escalation_queue(
     if status == Escalation.Status.CLOSED:
         qs = qs.order_by("-closed_at", "-pk")
     else:
-        qs = qs.order_by("due_at", "pk")
+        qs = qs.order_by(urgency(), "due_at", "pk")
     return qs.select_related(*QUEUE_RELATED)
 
 
 @dataclass(frozen=True)
 class QueueKey(Cursor):
     """Where a page of the queue ended: the time it is ordered by (due, or closed)
-    and the id of its last row. The next page starts after it, so the rows a
-    colleague picks up meanwhile do not shift the rest under the reader. Written and
-    read as the audit trail's cursor is (`<iso time>,<id>`; anything else is the
-    first page)."""
+    and the id of its last row, and for an open tab the urgency of that row
+    (urgency()). The next page starts after it, so the rows a colleague picks up
+    meanwhile do not shift the rest under the reader. Written as the audit trail's
+    cursor is, `<iso time>,<id>`, with an urgent row's urgency before it
+    (`<urgency>,<iso time>,<id>`); anything else is the first page."""
+
+    urgency: int = NOT_URGENT
+
+    def __str__(self) -> str:
+        at_and_id = super().__str__()
+        if self.urgency >= NOT_URGENT:
+            return at_and_id
+        return f"{self.urgency},{at_and_id}"
+
+    @classmethod
+    def parse(cls, value: str | None) -> QueueKey | None:
+        """A key as __str__ writes it, or None (the first page)."""
+        first, _, rest = (value or "").strip().partition(",")
+        urgent = first.isdigit() and "," in rest
+        key = super().parse(rest if urgent else value)
+        if key is None:
+            return None
+        # A number past the urgent ones (a link from another order): the rest.
+        rank = min(int(first), NOT_URGENT) if urgent else NOT_URGENT
+        return cls(at=key.at, id=key.id, urgency=rank)
 
     @classmethod
     def of(cls, escalation: Escalation, *, status: str) -> QueueKey:
         """The key of a row of the tab `status`."""
-        at = escalation.due_at
         if status == Escalation.Status.CLOSED and escalation.closed_at is not None:
-            at = escalation.closed_at
-        return cls(at=at, id=escalation.pk)
+            return cls(at=escalation.closed_at, id=escalation.pk)
+        return cls(
+            at=escalation.due_at, id=escalation.pk, urgency=urgency_of(escalation)
+        )
 
 
 def escalation_queue_after(
     rows: QuerySet[Escalation], *, status: str, after: QueueKey
 ) -> QuerySet[Escalation]:
-    """The rows of a tab (escalation_queue) after `after` in the tab's order: due
-    soonest then id for the open tabs, closed most recently then id for closed."""
+    """The rows of a tab (escalation_queue) after `after` in the tab's order: the
+    urgent first then due soonest then id for the open tabs, closed most recently
+    then id for closed."""
     if status == Escalation.Status.CLOSED:
         return rows.filter(
             Q(closed_at__lt=after.at) | Q(closed_at=after.at, pk__lt=after.id)
         )
-    return rows.filter(Q(due_at__gt=after.at) | Q(due_at=after.at, pk__gt=after.id))
+    rank = after.urgency
+    later = Q(due_at__gt=after.at) | Q(due_at=after.at, pk__gt=after.id)
+    # urgency >= rank bounds the index's read; the rest cuts within it.
+    return rows.filter(
+        GreaterThanOrEqual(urgency(), rank),
+        Q(GreaterThan(urgency(), rank)) | (Q(Exact(urgency(), rank)) & later),
+    )
 
 
 def escalation_counts(
