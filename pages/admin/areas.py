@@ -1,6 +1,12 @@
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from areas.models import Area, LocalTeam
 from areas.services import (
@@ -10,6 +16,7 @@ from areas.services import (
 )
 from audit.models import AuditEvent
 from audit.services import audit_record
+from figures.local_staffing import OPEN, UNSTAFFED, unstaffed_local_teams, with_staffing
 from figures.weekly import forget_cached_figures
 from work.areas import AreaSaved, area_save
 
@@ -63,15 +70,65 @@ class LocalTeamForm(forms.ModelForm):
         return cleaned
 
 
+class StaffingFilter(admin.SimpleListFilter):
+    """The teams whose open escalations nobody can see, to staff them first."""
+
+    title = "staffing"
+    parameter_name = "staffing"
+
+    def lookups(self, request, model_admin):
+        return [("unstaffed", "Open escalations, no active member")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "unstaffed":
+            return queryset.filter(UNSTAFFED)
+        return queryset
+
+
 @admin.register(LocalTeam)
 class LocalTeamAdmin(admin.ModelAdmin):
+    """The local teams, each with its active members and open work: a team with open
+    escalations and no active member is flagged (nobody else sees its escalations)."""
+
     form = LocalTeamForm
     # The model's box is left out of the form (the form's own stands in for it).
     exclude = ["is_fallback"]
-    list_display = ["name", "code", "is_fallback"]
+    list_display = [
+        "name",
+        "code",
+        "is_fallback",
+        "active_members",
+        "open_escalations",
+        "overdue_escalations",
+    ]
     search_fields = ["name", "code"]
-    list_filter = ["is_fallback"]
+    list_filter = ["is_fallback", StaffingFilter]
     inlines = [AreaInline]
+
+    def get_queryset(self, request):
+        """Each team with its counts, read in the list's own query (no query per
+        team), so the columns sort and filter in the database."""
+        return with_staffing(super().get_queryset(request))
+
+    @admin.display(description="Active members", ordering="active_members")
+    def active_members(self, team: LocalTeam):
+        if team.open_escalations and not team.active_members:
+            return format_html(
+                "<strong>{}: nobody can work its open escalations</strong>", 0
+            )
+        return team.active_members
+
+    @admin.display(description="Open escalations", ordering="open_escalations")
+    def open_escalations(self, team: LocalTeam):
+        if not team.open_escalations:
+            return 0
+        return format_html(
+            '<a href="{}">{}</a>', open_escalations_url(team), team.open_escalations
+        )
+
+    @admin.display(description="Overdue", ordering="overdue_escalations")
+    def overdue_escalations(self, team: LocalTeam) -> int:
+        return team.overdue_escalations
 
     def has_delete_permission(self, request, obj=None) -> bool:
         """The fallback team is never deleted (there must always be one)."""
@@ -89,6 +146,62 @@ class LocalTeamAdmin(admin.ModelAdmin):
         # The cached weekly figures counted the items of no area for the old team.
         transaction.on_commit(forget_cached_figures)
         self.message_user(request, _fallback_moved(obj, saved), messages.INFO)
+
+
+def open_escalations_url(team: LocalTeam) -> str:
+    """The team's open escalations, in the admin's list of escalations."""
+    query = urlencode({"local_team__id__exact": team.pk, "status__in": ",".join(OPEN)})
+    return f"{reverse('admin:escalations_escalation_changelist')}?{query}"
+
+
+@dataclass(frozen=True)
+class UnstaffedTeam:
+    """A team the admin's home page warns of, with where to act on it."""
+
+    name: str
+    open: int
+    overdue: int
+    team_url: str
+    open_url: str
+    members_url: str
+
+
+def unstaffed_teams_said(request) -> list[UnstaffedTeam]:
+    """The local teams with open escalations and no active member, for those who may
+    see the teams (the administrators, who staff them); one query."""
+    if not request.user.has_perm("areas.view_localteam"):
+        return []
+    members = reverse("admin:staffing_staffprofile_changelist")
+    return [
+        UnstaffedTeam(
+            name=team.name,
+            open=team.open_escalations,
+            overdue=team.overdue_escalations,
+            team_url=reverse("admin:areas_localteam_change", args=[team.pk]),
+            open_url=open_escalations_url(team),
+            members_url=f"{members}?{urlencode({'local_team__id__exact': team.pk})}",
+        )
+        for team in unstaffed_local_teams(now=timezone.now())
+    ]
+
+
+_admin_index = admin.site.index
+
+
+def _admin_index_warning_of_unstaffed_teams(request, extra_context=None):
+    """The admin's home page (templates/admin/index.html), naming at its top each
+    local team with open escalations and no active member: nobody else would notice
+    (national supervisors do not see escalations). The site's own view, with its
+    access rules, draws it."""
+    context = {
+        "unstaffed_teams": unstaffed_teams_said(request),
+        **(extra_context or {}),
+    }
+    return _admin_index(request, extra_context=context)
+
+
+# Before the site's URLs are read (the admin's autodiscovery imports this module).
+admin.site.index = _admin_index_warning_of_unstaffed_teams  # type: ignore[method-assign]
 
 
 def _fallback_moved_audited(saved: LocalTeamSaved, *, team: LocalTeam, by) -> None:

@@ -188,6 +188,9 @@ def _queue_response(request: HttpRequest, *, complex_only: bool) -> HttpResponse
         reason=filters["reason"],
         picked_up_by=request.user if filters["mine"] else None,
     )
+    if profile is None:
+        # An administrator's list of every local team names each row's team.
+        rows = rows.select_related("local_team")
     after = QueueKey.parse(request.GET.get("after"))
     if after is None:
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
