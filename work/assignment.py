@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import heapq
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -511,9 +511,10 @@ def kept_from_holder(model: type[WorkItem], now: datetime) -> Q:
     handing work to someone else, and with nobody else who may do it, keeping it
     from them would leave due work uncalled.
 
-    A condition of the items, for their own statement: "someone else" depends on
-    each item (its former holder, its language), and is answered by the database,
-    row by row, only for the items taken from someone."""
+    A condition of the items, for a statement of its own (the empty queue's words,
+    work.queues): "someone else" depends on each item (its former holder, its
+    language). An assignment run answers the same from the staff it has locked
+    (_Kept), not with this in its claim."""
     others = eligible_staff(tier=TIER_FOR[model.kind], now=now).exclude(
         user_id=OuterRef("taken_from_id")
     )
@@ -534,40 +535,85 @@ def pool_claim(
     *,
     spoken: Iterable[int],
     wanted: int,
-    alone: int | None = None,
+    kept_from: int | None = None,
+    but_in: Iterable[int] = (),
 ) -> models.QuerySet:
     """The next `wanted` items to hand out, locked (skipping those another run holds),
     with what the choice of a holder needs: (pk, needs interpreter, language, the
-    holder it may not go back to: a supervisor took it from them and someone else on
-    shift may do it, kept_from_holder; None for any other item).
+    holder a supervisor took it from).
 
     An interpreter item nobody on shift can take (its language not in `spoken`) is
     left out, so a run of them at the head of the queue cannot hold everything else
     up. Read in the pool index's order, the read can stop after `wanted` rows.
-    `alone`: the one person with room; the items that may not go back to them are
-    left out too (however many, they cannot hold up the rest for them).
+    `kept_from`: the one person with room, when someone else on shift may do the
+    work taken from them (_Kept); those items are left out too (however many, they
+    cannot hold up the rest for them), but for those needing an interpreter in a
+    language of `but_in` (only they, of those on shift, speak it: theirs again).
     """
-    kept = kept_from_holder(model, now)
     pool = assignable_pool(model, now)
-    if alone is not None:
-        pool = pool.exclude(Q(taken_from_id=alone) & kept)
+    if kept_from is not None:
+        pool = pool.exclude(
+            Q(taken_from_id=kept_from)
+            & ~Q(person__needs_interpreter=True, person__language_id__in=list(but_in))
+        )
     return (
         pool.filter(
             Q(person__needs_interpreter=False)
             | Q(person__language__isnull=True)
             | Q(person__language__in=list(spoken))
         )
-        .annotate(
-            kept_from=models.Case(
-                models.When(kept, then=models.F("taken_from_id")), default=None
-            )
-        )
         .order_by(*POOL_ORDER)
         .select_for_update(skip_locked=True, of=("self",))
         .values_list(
-            "pk", "person__needs_interpreter", "person__language_id", "kept_from"
+            "pk", "person__needs_interpreter", "person__language_id", "taken_from_id"
         )[:wanted]
     )
+
+
+class _Kept:
+    """Whom a run may not give back the work a supervisor took from them: the rule
+    of kept_from_holder, answered from the staff the run has locked (all who may
+    take work now, full or not, and the languages they speak) rather than by a
+    subquery per item, which made every run's claim a larger query to compose and
+    plan (some 10 ms a run at peak, a third of it).
+
+    An item taken from someone is kept from them while someone else on shift may do
+    it: anyone else, or for an item needing an interpreter in a recorded language,
+    someone else speaking it."""
+
+    def __init__(self, staff: list[tuple[int, int, bool]], languages) -> None:
+        self.users = {user_id for _, user_id, _ in staff}
+        self.spoken_by: dict[int, frozenset[int]] = {
+            user_id: languages.get(pk, frozenset()) for pk, user_id, _ in staff
+        }
+        self.speakers: Counter[int] = Counter(
+            language for spoken in self.spoken_by.values() for language in spoken
+        )
+
+    def others(self, holder: int, language: int | None) -> int:
+        """How many on shift but `holder` may do an item (needing an interpreter in
+        `language`, when given)."""
+        if language is None:
+            return len(self.users) - (holder in self.users)
+        theirs = language in self.spoken_by.get(holder, frozenset())
+        return self.speakers[language] - theirs
+
+    def from_whom(
+        self, taken_from: int | None, needs_interpreter: bool, language: int | None
+    ) -> int | None:
+        """The person an item may not go back to (None: anyone may have it)."""
+        if taken_from is None:
+            return None
+        wanted_language = language if needs_interpreter else None
+        return taken_from if self.others(taken_from, wanted_language) else None
+
+    def only_they_speak(self, holder: int) -> frozenset[int]:
+        """The languages only `holder`, of those on shift, speaks."""
+        return frozenset(
+            language
+            for language in self.spoken_by.get(holder, frozenset())
+            if self.speakers[language] == 1
+        )
 
 
 @dataclass(slots=True)
@@ -742,20 +788,26 @@ def _assign_kind(kind: str, *, now: datetime, limit: int) -> tuple[int, bool]:
         # only one with room for it (a supervisor took it from them, and someone else
         # on shift may do it) does not hold up the next.
         fetched = wanted + min(wanted, PASSED_BY_AT_MOST)
+        kept = _Kept(staff, languages)
+        alone = people[0].user_id if len(people) == 1 else None
         items = list(
             pool_claim(
                 model,
                 now,
                 spoken=capacity.spoken,
                 wanted=fetched,
-                alone=people[0].user_id if len(people) == 1 else None,
+                kept_from=alone if alone and kept.others(alone, None) else None,
+                but_in=kept.only_they_speak(alone) if alone else (),
             )
         )
         pairs: list[tuple[int, int]] = []
-        for pk, needs_interpreter, language, kept_from in items:
+        for pk, needs_interpreter, language, taken_from in items:
             if len(pairs) == wanted:
                 break
-            p = capacity.take(language if needs_interpreter else None, not_to=kept_from)
+            p = capacity.take(
+                language if needs_interpreter else None,
+                not_to=kept.from_whom(taken_from, needs_interpreter, language),
+            )
             if p is not None:
                 pairs.append((pk, p.user_id))
         assigned = _hand_out(model, pairs, now=now)
