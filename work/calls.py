@@ -465,27 +465,31 @@ def _texts_to_stranger_withdrawn(person: Person, texted_as: str) -> None:
 def _links_to_stranger_revoked(
     person: Person, texted_as: str, *, now: datetime
 ) -> None:
-    """Their links whose text went (or was to go) to the stranger's number, not yet
-    used, stop working: the link page then refuses the stranger as it refuses any
-    link replaced. No answer online can come for those items, so a call held back
-    for one is due now, as when a link's text fails (online_link_message_failed;
-    not for the item just called: its next call is the call rules')."""
+    """Their links whose text went (or was to go) to the stranger's number stop
+    working, used or not (a case's used link goes on taking more people named:
+    the stranger could name more, each texted to isolate): the link page then
+    refuses the stranger as it refuses any link replaced. No answer online can come
+    for the items whose link was not used, so a call held back for one is due now,
+    as when a link's text fails (online_link_message_failed; not for the item just
+    called: its next call is the call rules')."""
     # Locked as an answer on the page locks its link (the link row only): an answer
-    # either came first (the link is used, and left so) or finds it revoked.
+    # either came first or finds it revoked.
     live = list(
         OnlineLink.objects.select_for_update(of=("self",))
         .filter(
             person=person,
             revoked_at__isnull=True,
-            submitted_at__isnull=True,
             message__channel=Message.Channel.SMS,
             message__to=texted_as,
         )
-        .values_list("pk", "message_id")
+        .values_list("pk", "message_id", "submitted_at")
     )
-    OnlineLink.objects.filter(pk__in=[link for link, _ in live]).update(revoked_at=now)
-    for _, text in live:
-        online_link_message_failed(message_id=text, now=now)
+    OnlineLink.objects.filter(pk__in=[link for link, _, _ in live]).update(
+        revoked_at=now
+    )
+    for _, text, submitted_at in live:
+        if submitted_at is None:
+            online_link_message_failed(message_id=text, now=now)
 
 
 def _wrong_number_still_logged(person: Person, number: str) -> bool:
