@@ -579,6 +579,10 @@ def _safeguarding_columns(obj: Any, concerns: set[int]) -> tuple[str, ...]:
     return ()
 
 
+# The shortest concern's text looked for in other values (_Safeguarding).
+REPEAT_AT_LEAST = 20
+
+
 @dataclass
 class _Safeguarding:
     """Withholds what was recorded as part of a safeguarding concern, and counts
@@ -587,7 +591,11 @@ class _Safeguarding:
     `concerns`: the ids of the safeguarding escalations among the rows; `words`:
     the texts withheld, so that any other value repeating one (an audit detail, a
     kind of row added later) is withheld too. A value merely containing one is
-    withheld: better one more item to review than the concern handed over."""
+    withheld: better one more item to review than the concern handed over. Only a
+    text of REPEAT_AT_LEAST characters or more is looked for elsewhere: a short
+    note ("No answer", "Sent") would otherwise withhold every ordinary value it
+    happens to match, a call's outcome or a date, and call it safeguarding (its own
+    column is withheld whatever its length)."""
 
     concerns: set[int]
     words: list[str]
@@ -609,7 +617,8 @@ class _Safeguarding:
             for name in _safeguarding_columns(row, concerns)
             if (text := (getattr(row, name, "") or "").strip())
         }
-        return cls(concerns=concerns, words=sorted(words))
+        repeated = {text for text in words if len(text) >= REPEAT_AT_LEAST}
+        return cls(concerns=concerns, words=sorted(repeated))
 
     def withhold(self, obj: Any, row: dict[str, Any]) -> None:
         """Replace, in the written `row` of `obj`, what was typed as part of a
