@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import phonenumbers
 from django.contrib.auth import get_user_model
@@ -58,6 +58,30 @@ URGENT_FIRST: tuple[str, ...] = (
     Escalation.Reason.COMPLEX,
 )
 NOT_URGENT = len(URGENT_FIRST)
+
+
+# The reasons an escalation of a contact asks its team only to reach them: the
+# sweep's own (not reached, a wrong or missing number, refused by phone). Once the
+# contact's isolation is over there is nothing to ask of them, so such an escalation
+# is no longer late for anything (escalation_counts), and the sweep closes those
+# nobody picked up (work.escalation.escalations_close_isolation_over, which says why
+# the other reasons stay).
+TO_REACH_ONLY: tuple[str, ...] = (
+    Escalation.Reason.UNREACHED,
+    Escalation.Reason.WRONG_NUMBER,
+    Escalation.Reason.REFUSED,
+)
+
+
+def nothing_left_to_ask_q(*, today: date) -> Q:
+    """The escalations asking only to reach a contact whose isolation is over on
+    `today` (London's date): over from the day after its last, as
+    work.rules.isolation_over says (this layer cannot ask it)."""
+    return Q(
+        contact__isnull=False,
+        reason__in=TO_REACH_ONLY,
+        contact__isolation_ends_on__lt=today,
+    )
 
 
 def urgency() -> Case:
@@ -243,13 +267,20 @@ def escalation_queue_after(
 def escalation_counts(
     escalations: QuerySet[Escalation], *, now: datetime | None = None
 ) -> dict[str, int]:
-    """Open work at a glance, in one query: new, picked up, and overdue."""
+    """Open work at a glance, in one query: new, picked up, and overdue.
+
+    Not overdue, whatever its due time: an escalation asking only to reach a contact
+    whose isolation is over (nothing_left_to_ask_q). The sweep closes those nobody
+    picked up; one picked up stays with its holder, but the team is not behind on
+    it, and the figure says how far behind the team is."""
     now = now or timezone.now()
     open_statuses = [Escalation.Status.NEW, Escalation.Status.PICKED_UP]
+    # The contacts are LEFT JOINed: the cases' escalations still count.
+    still_to_do = ~nothing_left_to_ask_q(today=timezone.localdate(now))
     return escalations.filter(status__in=open_statuses).aggregate(
         new=Count("pk", filter=Q(status=Escalation.Status.NEW)),
         picked_up=Count("pk", filter=Q(status=Escalation.Status.PICKED_UP)),
-        overdue=Count("pk", filter=Q(due_at__lt=now)),
+        overdue=Count("pk", filter=Q(due_at__lt=now) & still_to_do),
     )
 
 

@@ -18,7 +18,8 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case as SqlCase
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from cases.workitem import UNREACHED, Route, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
+from escalations.selectors import nothing_left_to_ask_q
 from online.texts import long_date
 from people.matching import phone_text
 from people.models import Person, PersonChange
@@ -43,7 +45,11 @@ from .access.escalations import may_reassign_escalation
 from .assignment import DEACTIVATED
 from .casework import items_back_to_the_phones
 from .effects import assignment_run_after_commit
-from .escalation_sql import area_team_shared, sweep_batch
+from .escalation_sql import (
+    area_team_shared,
+    close_isolation_over_batch,
+    sweep_batch,
+)
 from .queues import called_as_case
 from .rules import (
     ESCALATION_NOTE_MAX,
@@ -1044,15 +1050,153 @@ def _close_isolation_over(
             person_id=person_id,
             object_type=Contact._meta.label_lower,
             object_id=str(pk),
-            detail={
-                "closed": "isolation_over",
-                "isolation_ends_on": ends_on.isoformat(),
-                "reason": isolation_over_reason(ends_on),
-            },
+            detail=_isolation_over_detail(ends_on),
         )
         for pk, person_id, ends_on, _holder in rows
     )
     return closed, any(row[3] is not None for row in rows)
+
+
+# Why a contact was closed, in the audit detail of a close for an isolation over.
+CLOSED_ISOLATION_OVER = "isolation_over"
+# The outcome an escalation closed for an isolation over records: the model's for
+# someone the team did not reach (it has none for an isolation over); the note says
+# why (isolation_over_reason).
+ISOLATION_OVER_OUTCOME = Escalation.Outcome.NOT_FOUND
+
+
+def _isolation_over_detail(ends_on: date) -> dict[str, str]:
+    """The audit detail of a contact closed because its isolation is over, before
+    it was escalated or after (escalations_close_isolation_over adds the
+    escalation and its outcome)."""
+    return {
+        "closed": CLOSED_ISOLATION_OVER,
+        "isolation_ends_on": ends_on.isoformat(),
+        "reason": isolation_over_reason(ends_on),
+    }
+
+
+def _escalations_ended_for_sweep(now: datetime, *, batch: int) -> QuerySet:
+    """One batch of the escalations escalations_close_isolation_over closes, longest
+    overdue first, each locked with its contact, skipping those another holds
+    (another sweep, someone picking it up or closing it, a clinician changing the
+    contact's end date): never waited for, taken by the next sweep if still due."""
+    return (
+        Escalation.objects.filter(
+            nothing_left_to_ask_q(today=timezone.localdate(now)),
+            status=Escalation.Status.NEW,
+            contact__status=Status.ESCALATED,
+        )
+        # Its columns: the escalation's id and contact, the contact's id, person and
+        # isolation end (the rows to lock both are model rows: select_related).
+        .select_related("contact")
+        .only("contact__person_id", "contact__isolation_ends_on")
+        .order_by("due_at", "pk")
+        .select_for_update(skip_locked=True, of=("self", "contact"))[:batch]
+    )
+
+
+def escalations_close_isolation_over(now: datetime, *, batch: int) -> int:
+    """The escalations of contacts whose isolation is over, picked up by nobody,
+    closed: there is nothing to ask of them now, as the sweep closes a contact
+    before escalating it (contacts_close_isolation_over). Left open, they sat at
+    the top of the team's queue, counted overdue, for ever: a team behind spent its
+    first effort on people who no longer needed contacting.
+
+    Which, by reason (escalations.selectors.TO_REACH_ONLY): those asking the team
+    only to reach them, the sweep's own (not reached, a wrong or missing number,
+    refused by phone), since what the team was to tell them, to stay at home, has no
+    day left. Not these, which the end of a contact's isolation does not settle:
+    - a safeguarding concern: about someone's safety, not their isolation; it stays
+      until a person closes it;
+    - support to isolate (money, food, medicine): help asked for may still be
+      needed, or owed for the days at home, and only a person can tell;
+    - a complex setting, or "other": raised for something a person judged needed
+      the team, beyond reaching them;
+    - a case's escalation: not a contact's.
+    One picked up is being worked: it is left to whoever holds it (and is not
+    counted overdue: escalations.selectors.escalation_counts).
+
+    Each is closed as by the sweep (closed_by empty) with ISOLATION_OVER_OUTCOME
+    and isolation_over_reason as its note; its contact is closed not reached (its
+    team kept, as a person's close keeps it), so the weekly figures count it as
+    they count a contact closed before escalation; and one audit row on the contact
+    says both: the escalation and its outcome, as a person's close (the team's
+    history reads who closed it from it), and why, as the close before escalation.
+
+    Set-based, as the sweep's batch: on PostgreSQL one statement
+    (escalation_sql.close_isolation_over_batch), elsewhere one update of each kind
+    of row and one insert of the audit rows. Exactly once: the rows are claimed with
+    SKIP LOCKED and closed only while still new and escalated, so two sweeps never
+    close one twice, and a closed one no longer matches. Run by the sweep in its
+    batch's transaction. Returns how many were closed."""
+    claim = _escalations_ended_for_sweep(now, batch=batch)
+    if _batch_in_one_statement():
+        return close_isolation_over_batch(
+            claim=claim,
+            now=now,
+            outcome=ISOLATION_OVER_OUTCOME,
+            closed_why=CLOSED_ISOLATION_OVER,
+            not_traced=NOT_TRACED,
+        )
+    rows = [
+        (e.pk, e.contact_id, e.contact.person_id, e.contact.isolation_ends_on)
+        for e in claim
+    ]
+    if not rows:
+        return 0
+    return _close_ended_escalations(rows, now=now)
+
+
+def _close_ended_escalations(
+    rows: list[tuple[int, int, int, date]], *, now: datetime
+) -> int:
+    """escalations_close_isolation_over's batch where it is not one statement
+    (SQLite, the embedded default): the rows (escalation, contact, person, isolation
+    end), locked by the caller, closed by one update each and audited by one insert.
+    Returns how many were closed."""
+    by_end: dict[date, list[int]] = defaultdict(list)
+    for pk, _contact, _person, ends_on in rows:
+        by_end[ends_on].append(pk)
+    closed = Escalation.objects.filter(
+        pk__in=[row[0] for row in rows], status=Escalation.Status.NEW
+    ).update(
+        status=Escalation.Status.CLOSED,
+        outcome=ISOLATION_OVER_OUTCOME,
+        outcome_note=SqlCase(
+            *(
+                When(pk__in=pks, then=Value(isolation_over_reason(ends_on)))
+                for ends_on, pks in by_end.items()
+            )
+        ),
+        closed_at=now,
+        closed_by=None,
+    )
+    ended = Contact.objects.filter(
+        pk__in=[row[1] for row in rows], status=Status.ESCALATED
+    ).update(status=Status.CLOSED, closed_at=now)
+    if not closed == ended == len(rows):
+        # Cannot happen while the rows are locked: undo the batch rather than leave
+        # an escalation closed with its contact open.
+        raise IllegalTransition(
+            "Another sweep closed some of these escalations or their contacts."
+        )
+    audit_record_many(
+        AuditEvent(
+            at=now,
+            action=AuditEvent.Action.UPDATE,
+            person_id=person_id,
+            object_type=Contact._meta.label_lower,
+            object_id=str(contact_id),
+            detail={
+                "escalation": pk,
+                "outcome": ISOLATION_OVER_OUTCOME,
+                **_isolation_over_detail(ends_on),
+            },
+        )
+        for pk, contact_id, person_id, ends_on in rows
+    )
+    return closed
 
 
 def escalate_unreached(
@@ -1071,11 +1215,13 @@ def escalate_unreached(
     slot: an assignment run is asked for once the batch commits.
 
     A contact whose isolation is over is closed instead, in the same transaction
-    (contacts_close_isolation_over): never escalated, not counted as escalated.
+    (contacts_close_isolation_over): never escalated, not counted as escalated. So
+    is an escalation of such a contact that nobody picked up
+    (escalations_close_isolation_over), and its contact with it.
     """
     now = now or timezone.now()
     batch = batch or SWEEP_BATCH
-    done = ended = 0
+    done = ended = ended_escalations = 0
     more = False
     models: tuple[type[Case] | type[Contact], ...] = (Case, Contact)
     for model in models:
@@ -1083,6 +1229,9 @@ def escalate_unreached(
             closed, held = 0, False
             if model is Contact:
                 closed, held = contacts_close_isolation_over(now, batch=batch)
+                closed_escalations = escalations_close_isolation_over(now, batch=batch)
+                more = more or closed_escalations == batch
+                ended_escalations += closed_escalations
             if _batch_in_one_statement():
                 swept = sweep_batch(
                     model=model,
@@ -1102,6 +1251,11 @@ def escalate_unreached(
                 assignment_run_after_commit()  # held slots freed
     if ended:
         log.info("closed %s contacts whose isolation was over", ended)
+    if ended_escalations:
+        log.info(
+            "closed %s escalations of contacts whose isolation was over",
+            ended_escalations,
+        )
     if done:
         log.info("escalated %s unreached items", done)
     return done, more

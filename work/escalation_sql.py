@@ -15,6 +15,11 @@ escalation and the SQLite sweep (tests/escalation_sweep pins the two together).
 One statement is one snapshot and all or nothing: a batch killed midway leaves no
 trace, and a row another sweep holds is skipped, never waited for.
 
+The escalations of contacts whose isolation is over, picked up by nobody, are closed
+here too, before the batch escalates (close_isolation_over_batch, for
+escalation.escalations_close_isolation_over): one statement that claims them with
+their contacts (SKIP LOCKED), closes both and writes their audit rows.
+
 The items' areas are the exception: they are locked FOR SHARE (in id order) and
 each item goes to the team its area's locked row names, not the snapshot's. An admin
 moving an area (work.areas.area_save, FOR UPDATE on the area) and a batch with one
@@ -175,6 +180,110 @@ SELECT (SELECT count(*) FROM claimed),
        (SELECT count(*) FROM audited),
        (SELECT COALESCE(bool_or(assignee_id IS NOT NULL), false) FROM claimed)
 """
+
+
+# The escalations of contacts whose isolation is over, closed
+# (escalation.escalations_close_isolation_over): `claim` is its SELECT ... FOR UPDATE
+# OF both rows SKIP LOCKED (the escalation's id and contact, the contact's id, its
+# person and isolation end), bound and escaped. The note is escalation.isolation_over_reason
+# worded in SQL (to_char's English names whatever the server's locale: no TM
+# prefix; FM: no padding), as tests/local_teams/test_isolation_over_escalations
+# pins; each close is conditional on the rows being as claimed, and
+# close_isolation_over_batch undoes the batch if one was not.
+ISOLATION_OVER_STATEMENT = r"""
+WITH claimed (id, contact_id, contact_pk, person_id, ends_on)
+    AS MATERIALIZED ({claim}),
+worded AS MATERIALIZED (
+    SELECT claimed.id, claimed.contact_id, claimed.person_id, claimed.ends_on,
+           'Their isolation ended on '
+           || to_char(claimed.ends_on, 'FMDay FMDD FMMonth YYYY')
+           || ': ' || %(not_traced)s || '.' AS note
+      FROM claimed
+),
+closed AS (
+    UPDATE {escalation} AS escalation
+       SET status = %(closed)s,
+           outcome = %(outcome)s,
+           outcome_note = worded.note,
+           closed_at = %(now)s,
+           closed_by_id = NULL
+      FROM worded
+     WHERE escalation.id = worded.id AND escalation.status = %(new)s
+ RETURNING escalation.id
+),
+ended AS (
+    UPDATE {contact} AS contact
+       SET status = %(item_closed)s,
+           closed_at = %(now)s
+      FROM worded
+     WHERE contact.id = worded.contact_id AND contact.status = %(escalated)s
+ RETURNING contact.id
+),
+audited AS (
+    INSERT INTO {audit} (at, user_id, action, person_id, object_type, object_id,
+                         detail)
+    SELECT %(now)s, NULL, %(update)s, worded.person_id, %(object_type)s,
+           worded.contact_id::text,
+           jsonb_build_object(
+               'escalation', worded.id,
+               'outcome', %(outcome)s::text,
+               'closed', %(closed_why)s::text,
+               'isolation_ends_on', to_char(worded.ends_on, 'YYYY-MM-DD'),
+               'reason', worded.note
+           )
+      FROM worded
+     ORDER BY worded.id
+ RETURNING id
+)
+SELECT (SELECT count(*) FROM claimed),
+       (SELECT count(*) FROM closed),
+       (SELECT count(*) FROM ended),
+       (SELECT count(*) FROM audited)
+"""
+
+
+def close_isolation_over_batch(
+    *, claim: QuerySet, now: datetime, outcome: str, closed_why: str, not_traced: str
+) -> int:
+    """Close the escalations `claim` selects, and their contacts, each with its audit
+    row, in one statement; `outcome` and `closed_why` are what the close records,
+    `not_traced` the end of its note. Must run inside the batch's transaction: the
+    claimed rows stay locked, and an error undoes the whole batch. Returns how many
+    were closed."""
+    quote = connection.ops.quote_name
+    claim_sql = connection.ops.compose_sql(  # type: ignore[attr-defined]
+        *claim.query.sql_with_params()
+    )
+    statement = ISOLATION_OVER_STATEMENT.format(
+        claim=claim_sql.replace("%", "%%"),  # bound already: no placeholder in it
+        escalation=quote(Escalation._meta.db_table),
+        contact=quote(Contact._meta.db_table),
+        audit=quote(AuditEvent._meta.db_table),
+    )
+    params: dict[str, Any] = {
+        "now": now,
+        "not_traced": not_traced,
+        "closed": Escalation.Status.CLOSED,
+        "new": Escalation.Status.NEW,
+        "outcome": outcome,
+        "item_closed": Status.CLOSED,
+        "escalated": Status.ESCALATED,
+        "update": AuditEvent.Action.UPDATE,
+        "object_type": Contact._meta.label_lower,
+        "closed_why": closed_why,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        claimed, closed, ended, audited = cursor.fetchone()
+    if not claimed == closed == ended == audited:
+        # Cannot happen while the claimed rows are locked; undo the batch rather than
+        # leave an escalation closed with its contact open, or without its audit row.
+        raise IllegalTransition(
+            f"The sweep claimed {claimed} escalations of contacts whose isolation "
+            f"is over but closed {closed}, closed {ended} contacts and wrote "
+            f"{audited} audit rows."
+        )
+    return closed
 
 
 def area_team_shared(area_id: int) -> int:
