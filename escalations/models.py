@@ -101,6 +101,37 @@ class Escalation(models.Model):
         help_text="While the alert is being sent: no other worker sends it before "
         "then. A claim whose worker was lost lapses, and the alert is sent again.",
     )
+    alert_refused = models.TextField(
+        blank=True,
+        default="",
+        # Raw SQL writers (the sweep's batch, the bench's loaders) leave it out.
+        db_default="",
+        help_text="Why the caller's supervisors' email was not sent, and is not "
+        "tried again: the mail server refused it for good.",
+    )
+    # The local team's email about this safeguarding escalation, sent and stamped
+    # apart from the supervisors' above, so that one failing never sends the other
+    # again (work.calls.safeguarding_email_send).
+    team_alert_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the local team was emailed that this safeguarding "
+        "escalation is in their queue (set once the mail has gone).",
+    )
+    team_alert_claimed_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While the team's email is being sent: no other worker sends it "
+        "before then. A claim whose worker was lost lapses, and it is sent again.",
+    )
+    team_alert_refused = models.TextField(
+        blank=True,
+        default="",
+        # Raw SQL writers (the sweep's batch, the bench's loaders) leave it out.
+        db_default="",
+        help_text="Why the local team's email was not sent, and is not tried "
+        "again: the mail server refused it for good.",
+    )
 
     class Meta:
         constraints = [
@@ -157,11 +188,17 @@ class Escalation(models.Model):
             ),
             # The admin list's date range, newest first.
             models.Index(fields=["created_at"], name="escalation_created"),
-            # The safeguarding alerts not sent yet (work.calls.safeguarding_alerts_
-            # unsent, every few minutes): a handful of rows, whatever the table's size.
+            # The safeguarding alerts not sent yet, either of the two (work.calls.
+            # safeguarding_alerts_unsent, every few minutes): a handful of rows,
+            # whatever the table's size. Its condition is work.calls.ALERT_UNSENT:
+            # changed there, it is changed here too.
             models.Index(
                 fields=["created_at"],
-                condition=Q(reason="safeguarding", alert_sent_at__isnull=True),
+                condition=Q(reason="safeguarding")
+                & (
+                    Q(alert_sent_at__isnull=True, alert_refused="")
+                    | Q(team_alert_sent_at__isnull=True, team_alert_refused="")
+                ),
                 name="escalation_alert_unsent",
             ),
             # A team's export, oldest first, read in the index's order: no sort of

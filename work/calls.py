@@ -11,6 +11,8 @@ a new starter's call queued for review.
 
 from __future__ import annotations
 
+import logging
+import smtplib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import get_connection, send_mail
+from django.core.mail import send_mail
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -1037,17 +1039,50 @@ ALERT_TASK_TIME_LIMIT = 150
 # (rows/lease.py: a claim that runs out, for a worker lost mid-send).
 ALERT_CLAIM_LEASE = lease_outlasting(ALERT_TASK_TIME_LIMIT)
 
+log = logging.getLogger(__name__)
+
+# The mail server refused this one alert's email for now (a 4xx to its recipients or
+# to the mail): the mail server is there, and the sweep goes on to the next alert.
+ALERT_PUT_OFF = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
+
+
+@dataclass(frozen=True)
+class _Stamps:
+    """The fields on an escalation that record one of its two safeguarding emails:
+    when it went, the claim of the worker sending it, and why it will never go (the
+    mail server refused it for good). Each email has its own, so one failing never
+    sends the other again."""
+
+    sent: str
+    claimed: str
+    refused: str
+
+    def unsent(self) -> Q:
+        """Neither sent nor refused for good: still to send."""
+        return Q(**{f"{self.sent}__isnull": True, self.refused: ""})
+
+
+_TEAM_STAMPS = _Stamps(
+    "team_alert_sent_at", "team_alert_claimed_until", "team_alert_refused"
+)
+_SUPERVISOR_STAMPS = _Stamps("alert_sent_at", "alert_claimed_until", "alert_refused")
+# Either email still to send: the condition of the partial index the sweep reads
+# (escalations.models: escalation_alert_unsent), which says the same.
+ALERT_UNSENT = Q(reason=Escalation.Reason.SAFEGUARDING) & (
+    _SUPERVISOR_STAMPS.unsent() | _TEAM_STAMPS.unsent()
+)
+
 
 def safeguarding_alerts_unsent(now: datetime) -> list[tuple[int, int]]:
     """(escalation, caller) of the safeguarding escalations recorded by a member of
-    staff whose supervisors have not been emailed, newest first, from ALERT_LATE_AFTER
-    to ALERT_SWEPT_FOR old (read on the partial index of exactly these), less those a
-    live worker's claim holds."""
+    staff with an email still to send (the team's or the supervisors'), newest
+    first, from ALERT_LATE_AFTER to ALERT_SWEPT_FOR old (read on the partial index
+    of exactly these), less those whose unsent emails a live worker's claim holds."""
     return list(
         Escalation.objects.filter(
-            unclaimed("alert_claimed_until", now),
-            reason=Escalation.Reason.SAFEGUARDING,
-            alert_sent_at__isnull=True,
+            ALERT_UNSENT,
+            (_SUPERVISOR_STAMPS.unsent() & unclaimed(_SUPERVISOR_STAMPS.claimed, now))
+            | (_TEAM_STAMPS.unsent() & unclaimed(_TEAM_STAMPS.claimed, now)),
             created_by__isnull=False,
             created_at__gte=now - ALERT_SWEPT_FOR,
             created_at__lte=now - ALERT_LATE_AFTER,
@@ -1070,13 +1105,17 @@ class _Alert:
 
 
 def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
-    """Email a safeguarding escalation's local team that it is in their queue, and
-    the supervisors of the caller's team where it went; returns the addresses told.
-    Run by a task after the escalation is committed, and by the sweep: claimed for
-    ALERT_CLAIM_LEASE before the mail goes, so no two workers send it, and marked
-    sent only once it has gone. The claim is given back at once when the mail server
-    cannot be reached (for a retry), and lapses when the worker is lost mid-send (for
-    the task redelivered or the sweep)."""
+    """Email a safeguarding escalation's local team that it is in their queue, then
+    the supervisors of the caller's team where it went; returns the addresses this
+    call emailed. Run by a task after the escalation is committed, and by the sweep.
+
+    Each email is claimed for ALERT_CLAIM_LEASE before it goes, so no two workers
+    send it, and stamped sent on its own once it has gone: a retry sends only the one
+    not sent yet. The claim is given back at once when the mail server cannot be
+    reached or puts the email off (for a retry), and lapses when the worker is lost
+    mid-send (for the task redelivered or the sweep). An email the mail server
+    refuses for good is recorded, and not tried again. The supervisors' waits for
+    the team's, so that it says truly whether the team was told."""
     escalation = (
         Escalation.objects.select_related("local_team", "created_by")
         .filter(pk=escalation_id)
@@ -1084,47 +1123,78 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
     )
     if escalation is None or escalation.created_by_id != caller_id:
         return []
-    alerts = _safeguarding_alerts(escalation)
-    if not alerts:
-        return []
-    unsent = Escalation.objects.filter(pk=escalation_id, alert_sent_at__isnull=True)
-    sent = sent_under_claim(
-        unsent,
-        field="alert_claimed_until",
-        lease=ALERT_CLAIM_LEASE,
-        send=lambda: _alerts_send(alerts),
-        stamp=lambda: {"alert_sent_at": timezone.now()},
-    )
-    return [address for alert in alerts for address in alert.to] if sent else []
-
-
-def _safeguarding_alerts(escalation: Escalation) -> list[_Alert]:
-    """The team's email (the members who can open the escalation, and must act on it
-    in time) and the caller's supervisors' (who manage the caller, and cannot open
-    it); one each for whoever has an address. A supervisor who is also on the team
-    is sent the team's."""
     team = local_team_emails(escalation.local_team_id)
     supervisors = [
         email for email in supervisor_emails(escalation.created_by) if email not in team
     ]
-    alerts: list[_Alert] = []
+    told: list[str] = []
     if team:
-        alerts.append(_team_alert(escalation, to=team))
-    if supervisors:
-        alerts.append(
-            _supervisor_alert(escalation, to=supervisors, team_told=bool(team))
+        told += _alert_sent_once(
+            escalation, _team_alert(escalation, to=team), _TEAM_STAMPS
         )
-    return alerts
+        escalation.refresh_from_db(fields=["team_alert_sent_at", "team_alert_refused"])
+        if escalation.team_alert_sent_at is None and not escalation.team_alert_refused:
+            return told  # a live worker is sending it: the supervisors' after it
+    if supervisors:
+        supervisors_alert = _supervisor_alert(escalation, to=supervisors)
+        told += _alert_sent_once(escalation, supervisors_alert, _SUPERVISOR_STAMPS)
+    return told
+
+
+def _alert_sent_once(
+    escalation: Escalation, alert: _Alert, stamps: _Stamps
+) -> list[str]:
+    """Send one of the escalation's emails under its own claim, and stamp it sent,
+    or refused for good (logged, and not tried again); the addresses it went to
+    (none when it was sent already, is being sent, or was refused)."""
+    unsent = Escalation.objects.filter(stamps.unsent(), pk=escalation.pk)
+    refusals: list[str] = []
+
+    def send() -> None:
+        refusal = _alert_send(alert)
+        if refusal:
+            log.warning(
+                "safeguarding escalation %s: the mail server refused the email to %s "
+                "for good, and it is not tried again: %s",
+                escalation.pk,
+                ", ".join(alert.to),
+                refusal,
+            )
+            refusals.append(refusal)
+
+    def stamp() -> dict[str, Any]:
+        if refusals:
+            return {stamps.refused: refusals[0]}
+        return {stamps.sent: timezone.now()}
+
+    sent = sent_under_claim(
+        unsent,
+        field=stamps.claimed,
+        lease=ALERT_CLAIM_LEASE,
+        send=send,
+        stamp=stamp,
+    )
+    return alert.to if sent and not refusals else []
 
 
 def _due_by(escalation: Escalation) -> str:
     return short_time_today(escalation.due_at)
 
 
+def _site_address(path: str) -> str:
+    return f"{settings.TRACING_SITE_URL.rstrip('/')}{path}"
+
+
 def _escalation_address(escalation: Escalation) -> str:
     """The escalation's page, where the team reads the concern once signed in."""
-    path = reverse("escalations:detail", args=[escalation.pk])
-    return f"{settings.TRACING_SITE_URL.rstrip('/')}{path}"
+    return _site_address(reverse("escalations:detail", args=[escalation.pk]))
+
+
+def _item_address(escalation: Escalation) -> str:
+    """The page of the case or contact the concern was logged on, which a national
+    supervisor may open: the concern is in its call history."""
+    item = escalation.item
+    return _site_address(reverse(f"{item.kind}s:detail", args=[item.pk]))
 
 
 def _team_alert(escalation: Escalation, *, to: list[str]) -> _Alert:
@@ -1145,40 +1215,71 @@ def _team_alert(escalation: Escalation, *, to: list[str]) -> _Alert:
     )
 
 
-def _supervisor_alert(
-    escalation: Escalation, *, to: list[str], team_told: bool
-) -> _Alert:
-    """The caller's supervisors': which team has it and by when (no link: they cannot
-    open a local team's escalation), and, when nobody at the team could be emailed,
-    that someone there must be told."""
+def _team_told(escalation: Escalation) -> str:
+    """Whether the team's email went, as the supervisors' email says it: when it
+    did not, someone at the team must be told some other way."""
     team = escalation.local_team.name
+    if escalation.team_alert_sent_at is not None:
+        return ". The team has been emailed that it is in their queue."
+    if escalation.team_alert_refused:
+        return (
+            f", but the mail server refused the email to {team}: make sure someone "
+            "there knows."
+        )
+    return f", but nobody at {team} can be emailed: make sure someone there knows."
+
+
+def _supervisor_alert(escalation: Escalation, *, to: list[str]) -> _Alert:
+    """The caller's supervisors': which team has it and by when, whether the team was
+    told, and the link to the case or contact page, which they may open (not the
+    escalation's: a local team's page). None of the concern itself, as in the
+    team's: an email is no place for it, and a copy in a mailbox is beyond the
+    subject access export, retention and erasure, which reach it in the rows."""
     item = escalation.item
-    told = (
-        ". The team has been emailed that it is in their queue."
-        if team_told
-        else f", but nobody at {team} can be emailed: make sure someone there knows."
-    )
     return _Alert(
         to=to,
-        subject=f"Safeguarding concern escalated to {team}",
+        subject=f"Safeguarding concern escalated to {escalation.local_team.name}",
         body=(
             f"{_who(escalation.created_by)} recorded a safeguarding concern on "
-            f"{item.kind} {item.pk}. It has gone to {team}, due by "
-            f"{_due_by(escalation)}{told}\n\n"
-            f"What they noted:\n{escalation.detail or '(no notes)'}\n"
+            f"{item.kind} {item.pk}. It has gone to {escalation.local_team.name}, "
+            f"due by {_due_by(escalation)}{_team_told(escalation)}\n\n"
+            "Sign in to read what they noted, in the call history of the "
+            f"{item.kind}'s page:\n{_item_address(escalation)}\n\n"
+            "What they noted is on that page, not in this email.\n"
         ),
     )
 
 
-def _alerts_send(alerts: list[_Alert]) -> None:
-    """Every alert over one connection, the team's first: a mail server that cannot
-    be reached fails before any has gone, so a retry sends none of them twice."""
-    with get_connection() as connection:
-        for alert in alerts:
-            send_mail(
-                subject=alert.subject,
-                message=alert.body,
-                from_email=None,
-                recipient_list=alert.to,
-                connection=connection,
-            )
+def _alert_send(alert: _Alert) -> str:
+    """Send one email; what the mail server answered when it refused it for good
+    (every recipient, or the mail itself, with a 5xx: it would refuse it every time),
+    else "". Refused for now (a 4xx), or not reached, it raises: worth a retry."""
+    try:
+        send_mail(
+            subject=alert.subject,
+            message=alert.body,
+            from_email=None,
+            recipient_list=alert.to,
+        )
+    except smtplib.SMTPRecipientsRefused as exc:
+        answers = exc.recipients.values()
+        if not answers or any(code < 500 for code, _ in answers):
+            raise
+        refused = ", ".join(
+            f"{address} ({_smtp_answer(code, text)})"
+            for address, (code, text) in exc.recipients.items()
+        )
+        return f"The mail server refused it for good: {refused}."
+    except smtplib.SMTPDataError as exc:
+        if exc.smtp_code < 500:
+            raise
+        answer = _smtp_answer(exc.smtp_code, exc.smtp_error)
+        return f"The mail server refused it for good: the email itself ({answer})."
+    return ""
+
+
+def _smtp_answer(code: int, text: bytes | str) -> str:
+    """A mail server's answer as a reader sees it: "550 5.1.1 No such user"."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {text}".strip()

@@ -20,6 +20,7 @@ from notify.tasks import RETRIED_AS_A_MESSAGE
 
 from .assignment import assign_work, release_stranded_work
 from .calls import (
+    ALERT_PUT_OFF,
     ALERT_TASK_TIME_LIMIT,
     safeguarding_alerts_unsent,
     safeguarding_email_send,
@@ -72,11 +73,14 @@ def escalate_unreached_task() -> int:
     **RETRIED_AS_A_MESSAGE,
 )
 def safeguarding_email_task(*, escalation_id: int, caller_id: int) -> int:
-    """Email the caller's supervisors about a safeguarding escalation (once committed).
+    """Email the local team and the caller's supervisors about a safeguarding
+    escalation (once committed), each email once.
 
-    A mail server that cannot be reached is retried with backoff; one that took the
-    mail and then dropped the connection may have it, and is not sent it again
-    (rows.lease.mail_may_have_gone).
+    A mail server that cannot be reached, or that puts an email off (a 4xx), is
+    retried with backoff, and the retry sends only the email not sent yet; one that
+    took the mail and then dropped the connection may have it, and is not sent it
+    again (rows.lease.mail_may_have_gone); one refused for good is recorded, and not
+    tried again (work.calls.safeguarding_email_send).
     """
     return len(
         safeguarding_email_send(escalation_id=escalation_id, caller_id=caller_id)
@@ -94,8 +98,9 @@ ALERT_SWEEP_SECONDS = 60
 def safeguarding_alerts_sweep_task() -> int:
     """Send the safeguarding alerts still unsent a few minutes on (every few minutes,
     on beat), as the task's own sending, and those whose sender was lost mid-send
-    once its claim has lapsed. While the mail server cannot be reached the sweep
-    stops, and the next one tries again."""
+    once its claim has lapsed. An alert the mail server puts off (a mailbox full)
+    waits for the next sweep, and the sweep goes on to the others; while the mail
+    server cannot be reached at all the sweep stops, and the next one tries again."""
     sent = 0
     # Well inside the soft time limit: what is left waits for the next sweep.
     stop_at = time.monotonic() + ALERT_SWEEP_SECONDS
@@ -107,6 +112,13 @@ def safeguarding_alerts_sweep_task() -> int:
                 escalation_id=escalation_id, caller_id=caller_id
             ):
                 sent += 1
+        except ALERT_PUT_OFF:
+            log.warning(
+                "the mail server put off safeguarding escalation %s's email: it "
+                "waits for the next sweep",
+                escalation_id,
+                exc_info=True,
+            )
         except OSError:
             log.warning(
                 "the mail server cannot be reached: unsent safeguarding alerts wait "

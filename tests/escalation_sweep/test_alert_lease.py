@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Outcome
@@ -73,7 +75,14 @@ def test_an_alert_whose_worker_died_mid_send_is_sent_by_the_sweep_once(
     assert safeguarding_email_task.run(**task) == 0
 
     assert [m.to for m in mailoutbox] == [["boss@example.org"]]
-    assert "Child left alone at home" in mailoutbox[0].body
+    # Where to read the concern, and none of it: an email is no place for it.
+    assert "Child left alone at home" not in mailoutbox[0].body
+    path = reverse("cases:detail", args=[escalation.case_id])
+    page = f"{settings.TRACING_SITE_URL}{path}"
+    assert (
+        "Sign in to read what they noted, in the call history of the case's page:\n"
+        f"{page}\n\nWhat they noted is on that page, not in this email.\n"
+    ) in mailoutbox[0].body
     escalation.refresh_from_db()
     assert escalation.alert_sent_at == timezone.now()
 

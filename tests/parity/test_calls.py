@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -232,7 +233,13 @@ def test_a_safeguarding_concern_logged_through_the_api_emails_the_same_superviso
     assert api.response.status_code == 201, api.response.content
     (email,) = page.mails
     assert email["to"] == [boss.email]
-    assert concern in email["body"]
+    # Where to read the concern, and none of it: an email is no place for it.
+    assert concern not in email["body"]
+    path = reverse("contacts:detail", args=[held_contact.pk])
+    assert (
+        "Sign in to read what they noted, in the call history of the contact's page:"
+        f"\n{settings.TRACING_SITE_URL}{path}\n"
+    ) in email["body"]
     assert api.mails == page.mails
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -269,7 +270,14 @@ def test_safeguarding_concern_escalates_and_emails_the_team_supervisor(
     assert response.redirect_chain[-1][0] == reverse("cases:queue")
     assert len(mailoutbox) == 1
     assert mailoutbox[0].to == ["boss@example.org"]
-    assert "Child left alone at home" in mailoutbox[0].body
+    # Where to read the concern, and none of it: an email is no place for it.
+    assert "Child left alone at home" not in mailoutbox[0].body
+    path = reverse("cases:detail", args=[held_case.pk])
+    page = f"{settings.TRACING_SITE_URL}{path}"
+    assert (
+        "Sign in to read what they noted, in the call history of the case's page:\n"
+        f"{page}\n\nWhat they noted is on that page, not in this email.\n"
+    ) in mailoutbox[0].body
 
 
 def test_the_safeguarding_email_goes_once_however_often_its_task_runs(

@@ -12,6 +12,8 @@ from importlib import import_module
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
 from django.apps import apps as django_apps
+from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Outcome
@@ -55,7 +57,14 @@ def test_an_alert_never_sent_is_sent_by_the_sweep_once(
     assert safeguarding_alerts_sweep_task.run() == 0
 
     assert [m.to for m in mailoutbox] == [["boss@example.org"]]
-    assert "Child left alone at home" in mailoutbox[0].body
+    # Where to read the concern, and none of it: an email is no place for it.
+    assert "Child left alone at home" not in mailoutbox[0].body
+    path = reverse("cases:detail", args=[escalation.case_id])
+    page = f"{settings.TRACING_SITE_URL}{path}"
+    assert (
+        "Sign in to read what they noted, in the call history of the case's page:\n"
+        f"{page}\n\nWhat they noted is on that page, not in this email.\n"
+    ) in mailoutbox[0].body
     escalation.refresh_from_db()
     assert escalation.alert_sent_at is not None
 
