@@ -61,6 +61,7 @@ from .rules import (
     has_number_to_call,
     isolation_over,
     isolation_over_q,
+    no_number_escalated,
     no_number_to_call_q,
 )
 
@@ -927,13 +928,21 @@ def _no_number(attempts: int, *, number_to_call: bool) -> bool:
 
 
 def _unreached_detail(
-    attempts: int, calls: list[tuple], rule: CallRule, *, number_to_call: bool = True
+    attempts: int,
+    calls: list[tuple],
+    rule: CallRule,
+    *,
+    number_to_call: bool = True,
+    no_number: str = NO_NUMBER_ESCALATED,
 ) -> str:
-    """Why it was escalated, then the whole call history, for the local team."""
+    """Why it was escalated, then the whole call history, for the local team.
+    `no_number`: why, when it was for want of a number (work.rules.
+    no_number_escalated: none on their record, or only numbers answered by someone
+    else)."""
     hours = int(rule.window.total_seconds() // 3600)
     plural = "s" if attempts != 1 else ""
     if _no_number(attempts, number_to_call=number_to_call):
-        lines = [NO_NUMBER_ESCALATED]
+        lines = [no_number]
     elif not calls:
         lines = [f"Not reached within {hours} hours: never called."]
     elif attempts >= rule.max_attempts:
@@ -1301,11 +1310,12 @@ def _sweep_batch_row_by_row(
         # Another sweep got there first: undo this batch rather than risk a double.
         raise IllegalTransition("Another sweep escalated some of these items.")
     history = _call_history(kind, pks)
-    no_number = set(
-        Person.objects.filter(
+    no_number = {
+        pk: no_number_escalated(phone, phone_alt)
+        for pk, phone, phone_alt in Person.objects.filter(
             no_number_to_call_q(), pk__in={row[1] for row in rows}
-        ).values_list("pk", flat=True)
-    )
+        ).values_list("pk", "phone", "phone_alt")
+    }
     escalations, events = [], []
     for pk, person_id, attempts, area_id, _holder, _due in rows:
         calls = history.get(pk, [])
@@ -1323,7 +1333,11 @@ def _sweep_batch_row_by_row(
                 local_team_id=team_id,
                 reason=reason,
                 detail=_unreached_detail(
-                    attempts, calls, rule, number_to_call=number_to_call
+                    attempts,
+                    calls,
+                    rule,
+                    number_to_call=number_to_call,
+                    no_number=no_number.get(person_id, NO_NUMBER_ESCALATED),
                 ),
                 area_unknown=area_unknown,
                 created_at=now,
@@ -1393,7 +1407,8 @@ def item_escalate_unreached(
             assignment_run_after_commit()  # a held slot freed, as by the sweep
         return None
     calls = _call_history(locked.kind, [locked.pk]).get(locked.pk, [])
-    number_to_call = has_number_to_call(locked.person)
+    person = locked.person
+    number_to_call = has_number_to_call(person)
     return item_escalate(
         item=locked,
         reason=_reason_for(
@@ -1404,6 +1419,7 @@ def item_escalate_unreached(
             calls,
             CallRule.for_kind(locked.kind),
             number_to_call=number_to_call,
+            no_number=no_number_escalated(person.phone, person.phone_alt),
         ),
         now=now,
     )

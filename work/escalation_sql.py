@@ -8,7 +8,9 @@ same transaction, escalation.contacts_close_isolation_over), mark them
 escalated to their team (the fallback team, flagged, for an item with none), and
 write their Escalation rows and audit rows by INSERT ... SELECT. Each escalation's
 reason and detail are worded in SQL from the item's call history (and, for someone
-escalated with no attempt made, whether their record has a number to call), exactly
+escalated with no attempt made, whether their record has a number to call: none, or
+only numbers a call logged "Wrong number" on, as work.rules.has_number_to_call
+reads it, and which of the two, as work.rules.no_number_escalated words it), exactly
 as escalation._reason_for and escalation._unreached_detail word them for the single
 escalation and the SQLite sweep (tests/escalation_sweep pins the two together).
 
@@ -50,7 +52,12 @@ from contacts.models import Contact
 from escalations.models import Escalation
 from people.models import Person
 
-from .rules import NO_NUMBER_ESCALATED, NO_NUMBER_REASON, CallRule
+from .rules import (
+    NO_NUMBER_ESCALATED,
+    NO_NUMBER_REASON,
+    NUMBERS_ANSWERED_ESCALATED,
+    CallRule,
+)
 
 # A call's time as the detail shows it: strftime's "%a %d %b %H:%M" in to_char's
 # words (English names whatever the server's locale: no TM prefix).
@@ -105,12 +112,12 @@ updated AS (
 worded AS MATERIALIZED (
     SELECT routed.id, routed.person_id, routed.due_at, routed.area_unknown,
            routed.team_id, routed.team_code,
-           CASE WHEN number.none_to_call THEN %(no_number_reason)s
+           CASE WHEN number.why IS NOT NULL THEN %(no_number_reason)s
                 ELSE COALESCE(%(reason_for)s::jsonb ->> history.last_outcome,
                               %(unreached_reason)s)
            END AS reason,
-           CASE WHEN number.none_to_call THEN
-                    %(no_number)s
+           CASE WHEN number.why IS NOT NULL THEN
+                    number.why
                     || COALESCE(E'\nCall history:\n' || history.lines,
                                 E'\nNo calls were made.')
                 WHEN history.lines IS NULL THEN
@@ -146,11 +153,22 @@ worded AS MATERIALIZED (
                   || CASE WHEN routed.attempts = 1 THEN '' ELSE 's' END AS attempts
            ) AS said
      CROSS JOIN LATERAL (
-           SELECT routed.attempts = 0 AND NOT EXISTS (
-                      SELECT FROM {person} AS person
+           SELECT CASE WHEN routed.attempts = 0 THEN (
+                      SELECT CASE
+                             WHEN (person.phone <> ''
+                                   AND NOT person.wrong_numbers
+                                           @> jsonb_build_array(person.phone))
+                               OR (person.phone_alt <> ''
+                                   AND NOT person.wrong_numbers
+                                           @> jsonb_build_array(person.phone_alt))
+                             THEN NULL
+                             WHEN person.phone <> '' OR person.phone_alt <> ''
+                             THEN %(numbers_answered)s
+                             ELSE %(no_number)s
+                             END
+                        FROM {person} AS person
                        WHERE person.id = routed.person_id
-                         AND (person.phone <> '' OR person.phone_alt <> '')
-                  ) AS none_to_call
+                  ) END AS why
            ) AS number
 ),
 escalated AS (
@@ -357,6 +375,7 @@ def sweep_batch(
         "unreached_reason": Escalation.Reason.UNREACHED,
         "no_number_reason": NO_NUMBER_REASON,
         "no_number": NO_NUMBER_ESCALATED,
+        "numbers_answered": NUMBERS_ANSWERED_ESCALATED,
         "hours": int(rule.window.total_seconds() // 3600),
         "max_attempts": rule.max_attempts,
         "new": Escalation.Status.NEW,

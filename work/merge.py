@@ -942,8 +942,10 @@ def _phones_undo(
     """Undo `_to_the_phones`: each item it moved takes back the deadline and next
     call it had before the merge (due to its local team, at once or when its wait
     for an answer online ends), audited, while it is still waiting (not reached,
-    escalated or closed since) and its record has no number to call again. Read
-    after the rows have gone back to their records."""
+    escalated or closed since) and its record has no number to call again (none,
+    or only numbers answered by someone else: work.rules.no_number_to_call_q, as
+    _items_given_a_number chose them). Read after the rows have gone back to their
+    records."""
     for model in (Case, Contact):
         was = {one["pk"]: one for one in phoned if one["kind"] == model.kind}
         waiting = (

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import BooleanField, F, Func, Q
 from django.utils import timezone
 
 from calls.models import Outcome
@@ -550,8 +550,58 @@ def due_to_local_team_at(person: Any, deadline: datetime, now: datetime) -> date
 
 def no_number_to_call_q(prefix: str = "") -> Q:
     """The people (through `prefix`, such as "person__") with no number to ring, as
-    has_number_to_call says it, for a query."""
-    return Q(**{f"{prefix}phone": "", f"{prefix}phone_alt": ""})
+    has_number_to_call says it, for a query: no phone, or one a call logged "Wrong
+    number" on; and no other phone, or one logged so. A test of rows found by their
+    keys (a batch's people, a merge's items), as before: no index serves it, so it
+    is no way to search everyone."""
+    return (Q(**{f"{prefix}phone": ""}) | _LoggedWrong(prefix, "phone")) & (
+        Q(**{f"{prefix}phone_alt": ""}) | _LoggedWrong(prefix, "phone_alt")
+    )
+
+
+class _LoggedWrong(Func):
+    """Whether the person's number in `column` ("phone", "phone_alt") is one a call
+    to them was logged "Wrong number" on (Person.wrong_numbers), in SQL: compared
+    as has_number_to_call compares them, the number as stored (its text: E.164, or
+    as typed when it could not be read) against the text the call recorded.
+
+    PostgreSQL holds the list as jsonb: containment. SQLite, the embedded default,
+    holds it as JSON text: a look through its items (json_each)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, prefix: str, column: str) -> None:
+        super().__init__(F(f"{prefix}{column}"), F(f"{prefix}wrong_numbers"))
+
+    def _parts(self, compiler: Any, connection: Any) -> tuple[str, str, list[Any]]:
+        """The number's SQL, the list's, and the parameters of both: the list's
+        first, as each form below names the list first."""
+        number, logged = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        return number[0], logged[0], [*logged[1], *number[1]]
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> Any:
+        number, logged, params = self._parts(compiler, connection)
+        return (
+            f"EXISTS (SELECT 1 FROM json_each({logged}) AS logged"
+            f" WHERE logged.value = {number})",
+            params,
+        )
+
+    def as_postgresql(
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> Any:
+        number, logged, params = self._parts(compiler, connection)
+        return f"({logged} @> jsonb_build_array({number}))", params
 
 
 # The outcomes of a call that rang their number and got an answer or none: with no
@@ -567,16 +617,59 @@ RANG_THEM = frozenset(
         Outcome.CALL_BACK,
     }
 )
+SEND_TO_LOCAL_TEAM = (
+    f"Log “{Outcome.WRONG_NUMBER.label}” to send them to their local team now."
+)
 NO_NUMBER_TO_CALL = (
     "There is no number to call: they have no phone or other phone on their record. "
-    f"Log “{Outcome.WRONG_NUMBER.label}” to send them to their local team now."
+    + SEND_TO_LOCAL_TEAM
+)
+# ... and of someone whose numbers a stranger answered (has_number_to_call): their
+# page still shows them, so "no phone" would contradict it.
+NUMBERS_ANSWERED_BY_SOMEONE_ELSE = (
+    "There is no number to call: each number on their record was answered by "
+    f"someone else when it was called (logged “{Outcome.WRONG_NUMBER.label}”). "
+    + SEND_TO_LOCAL_TEAM
 )
 # What the escalation sweep tells a local team of someone it never had a number for
 # (and made no attempt on): the whole reason, not "not reached". Worded alike by
-# work.escalation and the sweep's statement (work.escalation_sql).
+# work.escalation and the sweep's statement (work.escalation_sql), which choose
+# between the two as no_number_escalated does.
 NO_NUMBER_ESCALATED = (
     "No phone number to call: their record has no phone or other phone."
 )
+NUMBERS_ANSWERED_ESCALATED = (
+    "No phone number to call: each number on their record was answered by someone "
+    f"else when it was called (logged “{Outcome.WRONG_NUMBER.label}”)."
+)
+
+
+def no_number_to_call_said(person: Any) -> str:
+    """What a caller is told of someone with no number to ring (has_number_to_call),
+    "" for someone with one: that their record has none, or that each one on it was
+    answered by someone else (the page shows those, so the words must not deny
+    them)."""
+    if has_number_to_call(person):
+        return ""
+    if _any_number(person.phone, person.phone_alt):
+        return NUMBERS_ANSWERED_BY_SOMEONE_ELSE
+    return NO_NUMBER_TO_CALL
+
+
+def no_number_escalated(phone: Any, phone_alt: Any) -> str:
+    """The first line of the escalation of someone with no number to ring, from the
+    numbers on their record (Phones or their stored text): none, or only numbers
+    answered by someone else."""
+    if _any_number(phone, phone_alt):
+        return NUMBERS_ANSWERED_ESCALATED
+    return NO_NUMBER_ESCALATED
+
+
+def _any_number(*numbers: Any) -> bool:
+    """Whether any of `numbers` (stored phones) is a number at all."""
+    return any(phone_text(number) for number in numbers)
+
+
 # ... and its reason. The weekly figures read it: a case handed to its local team
 # for it ended not reached for want of details, whatever its record says later
 # (figures.weekly.case_aggregates).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 from django.forms.boundfield import BoundField
 
-from work.rules import NO_NUMBER_TO_CALL, has_number_to_call
+from work.rules import has_number_to_call, no_number_to_call_said
 
 from ..desk.call_forms import CallLogForm
 
@@ -15,13 +15,16 @@ register = template.Library()
 
 @register.filter
 def outcomes_for(form: CallLogForm, item) -> BoundField:
-    """The call form's outcome as offered for `item`'s person: without a phone or
-    another phone on their record, only the outcomes that need no number."""
+    """The call form's outcome as offered for `item`'s person: without a number to
+    ring (none on their record, or only numbers answered by someone else), only the
+    outcomes that need no number."""
     return form.outcome_offered(number_to_call=has_number_to_call(item.person))
 
 
 @register.filter
 def no_number_to_call(item) -> str:
     """What the panel says of someone with no number to ring (log "Wrong number" to
-    send them to their local team); "" for someone with one."""
-    return "" if has_number_to_call(item.person) else NO_NUMBER_TO_CALL
+    send them to their local team): none on their record, or only numbers answered
+    by someone else, which the page beside it still shows; "" for someone with
+    one."""
+    return no_number_to_call_said(item.person)
