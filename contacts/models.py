@@ -159,6 +159,15 @@ class Contact(WorkItem):
                 name="contact_escalation_due_ends",
                 condition=Q(status__in=[Status.NEW, Status.ASSIGNED]),
             ),
+            # The escalated contacts by the end of their isolation: each sweep batch
+            # looks for those whose isolation is over, to close their escalation
+            # (work.escalation.escalations_close_isolation_over), and reads only
+            # those, from the oldest end, never every open escalation.
+            models.Index(
+                fields=["isolation_ends_on", "id"],
+                name="contact_escalated_ends",
+                condition=Q(status=Status.ESCALATED),
+            ),
             # A week's contacts for the weekly figures (England; a local team's or an
             # area's), holding every column the figures read of a contact: their
             # queries are index-only scans, never a heap page per row.

@@ -1086,10 +1086,13 @@ def _isolation_over_detail(ends_on: date) -> dict[str, str]:
 
 
 def _escalations_ended_for_sweep(now: datetime, *, batch: int) -> QuerySet:
-    """One batch of the escalations escalations_close_isolation_over closes, longest
-    overdue first, each locked with its contact, skipping those another holds
-    (another sweep, someone picking it up or closing it, a clinician changing the
-    contact's end date): never waited for, taken by the next sweep if still due."""
+    """One batch of the escalations escalations_close_isolation_over closes, those
+    whose isolation ended longest ago first, each locked with its contact, skipping
+    those another holds (another sweep, someone picking it up or closing it, a
+    clinician changing the contact's end date): never waited for, taken by the next
+    sweep if still due. Read from the escalated contacts by their isolation's end
+    (the index contact_escalated_ends), which stops at today: never every open
+    escalation, on every batch, to find none."""
     return (
         Escalation.objects.filter(
             nothing_left_to_ask_q(today=timezone.localdate(now)),
@@ -1100,7 +1103,7 @@ def _escalations_ended_for_sweep(now: datetime, *, batch: int) -> QuerySet:
         # isolation end (the rows to lock both are model rows: select_related).
         .select_related("contact")
         .only("contact__person_id", "contact__isolation_ends_on")
-        .order_by("due_at", "pk")
+        .order_by("contact__isolation_ends_on", "contact_id")
         .select_for_update(skip_locked=True, of=("self", "contact"))[:batch]
     )
 
