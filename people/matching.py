@@ -829,6 +829,27 @@ def phone_text(value) -> str:
     return value.as_e164 or value.raw_input or ""
 
 
+def has_number_to_call(person) -> bool:
+    """Whether their record has a number to ring: their phone, else their other
+    phone, unless a call to it was logged "Wrong number" (Person.wrong_numbers): a
+    stranger answered it, so ringing it again reaches the stranger, not them. (Read
+    as text: a PhoneNumber tested for truth is formatted and checked each time.)
+    The rule of work.rules and of intake alike (people.services)."""
+    logged_wrong = person.wrong_numbers or []
+    return _rings_them(person.phone, logged_wrong) or _rings_them(
+        person.phone_alt, logged_wrong
+    )
+
+
+def _rings_them(number, logged_wrong: list[str]) -> bool:
+    """Whether `number` (a stored phone) is one and no call to it was logged
+    "Wrong number": compared as a call records the number it rang (its text, as
+    Person.phone_logged_wrong compares it), and only when some number was."""
+    if not phone_text(number):
+        return False
+    return not logged_wrong or str(number) not in logged_wrong
+
+
 _WORD = re.compile(r"[^\W_]+")
 
 

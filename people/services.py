@@ -22,6 +22,7 @@ from .matching import (
     Arrival,
     Candidate,
     Match,
+    has_number_to_call,
     pair_weighed,
     people_match_many,
     person_match_by_number,
@@ -443,12 +444,9 @@ def person_found_with(
                 replace(name, "", str(value))
             setattr(person, name, value)
             changed.append(name)
-    # A number a call to them was logged "Wrong number" on is none to call (as
-    # work.rules.has_number_to_call reads it): a new one given is a number added.
-    had_number = any(
-        phone_text(number) and str(number) not in (person.wrong_numbers or [])
-        for number in (person.phone, person.phone_alt)
-    )
+    # A number a call to them was logged "Wrong number" on is none to call: a new
+    # one given is a number added.
+    had_number = has_number_to_call(person)
     if phone:
         held = {phone_text(person.phone), phone_text(person.phone_alt)}
         if not phone_text(person.phone):

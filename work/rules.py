@@ -22,7 +22,7 @@ from clock.calling import calling_hours
 from clock.written import short_time
 from escalations.models import Escalation
 from online.texts import long_date
-from people.matching import phone_text
+from people.matching import has_number_to_call, phone_text
 
 # --- isolation --------------------------------------------------------------------
 
@@ -518,26 +518,6 @@ def call_back_moment(wall: datetime) -> datetime:
 
 
 # --- a number to call ---------------------------------------------------------------
-
-
-def has_number_to_call(person: Any) -> bool:
-    """Whether their record has a number to ring: their phone, else their other
-    phone, unless a call to it was logged "Wrong number" (Person.wrong_numbers): a
-    stranger answered it, so ringing it again reaches the stranger, not them. (Read
-    as text: a PhoneNumber tested for truth is formatted and checked each time.)"""
-    logged_wrong = person.wrong_numbers or []
-    return _rings_them(person.phone, logged_wrong) or _rings_them(
-        person.phone_alt, logged_wrong
-    )
-
-
-def _rings_them(number: Any, logged_wrong: list[str]) -> bool:
-    """Whether `number` (a stored phone) is one and no call to it was logged
-    "Wrong number": compared as a call records the number it rang (its text, as
-    Person.phone_logged_wrong compares it), and only when some number was."""
-    if not phone_text(number):
-        return False
-    return not logged_wrong or str(number) not in logged_wrong
 
 
 def due_to_local_team_at(person: Any, deadline: datetime, now: datetime) -> datetime:
