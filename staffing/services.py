@@ -1482,10 +1482,19 @@ def call_review_record(
     return review
 
 
+@dataclass(frozen=True)
+class SignedOff:
+    """A new starter signed off, and how many of their calls had been reviewed (the
+    audit event's "calls_reviewed", for the page's message)."""
+
+    profile: StaffProfile
+    calls_reviewed: int
+
+
 @atomic_operation
 def new_starter_sign_off(
     *, profile: StaffProfile, by: User, now: datetime | None = None
-) -> StaffProfile:
+) -> SignedOff:
     """End someone's new-starter period: from now their normal open-work cap applies.
 
     Refused while any of their calls still waits for review, or before one has been
@@ -1508,11 +1517,12 @@ def new_starter_sign_off(
     profile.signed_off_at = now or timezone.now()
     profile.signed_off_by = by
     profile.save(update_fields=["signed_off_at", "signed_off_by"])
+    reviewed = reviews.count()
     audit_record(
         user=by,
         action=AuditEvent.Action.UPDATE,
         obj=profile,
-        detail={"new_starter": "signed off", "calls_reviewed": reviews.count()},
+        detail={"new_starter": "signed off", "calls_reviewed": reviewed},
         at=profile.signed_off_at,
     )
-    return profile
+    return SignedOff(profile=profile, calls_reviewed=reviewed)

@@ -260,17 +260,15 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 def sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     supervisor = supervisor_profile(request.user)
     member = members.get_member_for_supervisor(supervisor, pk)
-    # How many of their calls were reviewed, as the New starters page showed it.
-    shown = {m.pk: m.reviews_done for m in review_reads.new_starters(supervisor)}
     try:
-        services.new_starter_sign_off(profile=member, by=request.user)
+        signed = services.new_starter_sign_off(profile=member, by=request.user)
     except StaffingRefused as exc:
         messages.error(request, f"Not signed off. {exc}")
     else:
         messages.success(
             request,
             f"{member.user.get_full_name()} is signed off with "
-            f"{shown.get(member.pk, 0)} of the usual "
+            f"{signed.calls_reviewed} of the usual "
             f"{settings.TRACING_NEW_STARTER_REVIEW_CALLS} of their calls reviewed: "
             "the normal open-work cap applies from now.",
         )
