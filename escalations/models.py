@@ -130,7 +130,9 @@ class Escalation(models.Model):
         # Raw SQL writers (the sweep's batch, the bench's loaders) leave it out.
         db_default="",
         help_text="Why the local team's email was not sent, and is not tried "
-        "again: the mail server refused it for good.",
+        "again: the mail server refused it for good, or it was not needed (the "
+        "team had picked the concern up, closed it or sent it back before the "
+        "email could go).",
     )
 
     class Meta:

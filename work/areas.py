@@ -8,6 +8,11 @@ The cases and contacts escalated carry the team holding them (`local_team`): tho
 of the open escalations move too, so the new team sees them and the old one no
 longer does. Clusters carry only their area, so they follow it already.
 
+A safeguarding concern moved is emailed to the new team, as it was to the old one:
+its team's email is still to send (work.calls.safeguarding_email_send), queued once
+the move commits, and swept up if that task is lost. The old team's email, sent or
+held up, was not the new team's; the supervisors', sent already, is not sent again.
+
 `manage.py load_areas` moves the areas outside the service that records keep in the
 same way, as the system's act (`areas_outside_service_prune`).
 """
@@ -33,6 +38,7 @@ from escalations.models import Escalation
 from rows.retry import atomic_operation
 from staffing.services import area_save as area_save_audited
 
+from .effects import SAFEGUARDING_EMAIL, task_after_commit
 from .escalation import escalations_given_back_audited
 
 log = logging.getLogger(__name__)
@@ -172,7 +178,8 @@ def _open_escalations_move(
 ) -> AreaSaved:
     """Set-based: the area's open escalations at the old team are locked (in id
     order) and moved by one update, their cases and contacts by one update each,
-    and the audit rows written by one insert (`by` None: the system's)."""
+    and the audit rows written by one insert (`by` None: the system's); the new
+    team's emails about the safeguarding concerns among them queued on commit."""
     team = area.local_team
     rows = list(
         Escalation.objects.filter(
@@ -189,6 +196,8 @@ def _open_escalations_move(
             "case__person_id",
             "contact__person_id",
             "picked_up_by_id",
+            "reason",
+            "created_by_id",
         )
     )
     if not rows:
@@ -198,7 +207,15 @@ def _open_escalations_move(
         status=Escalation.Status.NEW,
         picked_up_by=None,
         picked_up_at=None,
+        # The new team's safeguarding email is still to send: the old team's stamps
+        # (sent, being sent, refused, not needed) were about the old team's.
+        team_alert_sent_at=None,
+        team_alert_claimed_until=None,
+        team_alert_refused="",
     )
+    for pk, *_, why_escalated, caller_id in rows:
+        if why_escalated == Escalation.Reason.SAFEGUARDING and caller_id is not None:
+            task_after_commit(SAFEGUARDING_EMAIL, escalation_id=pk, caller_id=caller_id)
     for model, column in ((Case, 1), (Contact, 2)):
         model.objects.filter(
             pk__in={row[column] for row in rows} - {None},
@@ -216,7 +233,7 @@ def _open_escalations_move(
                 holder,
                 reason,
             )
-            for pk, case_id, contact_id, case_person, contact_person, holder in rows
+            for pk, case_id, contact_id, case_person, contact_person, holder, *_ in rows
         ),
         by=by,
         now=now,

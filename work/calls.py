@@ -1028,7 +1028,10 @@ def call_correct(
 # A safeguarding alert still not sent this long after its escalation is sent by the
 # beat's sweep (safeguarding_alerts_unsent): its own task's tries ran out while the
 # mail server was down, or the task was never queued (the broker was down when the
-# call was saved). Older escalations are left to the local team's queue.
+# call was saved). Older escalations are left to the local team's queue. The window
+# is the escalation's age: one whose area moved to another team (work.areas) has its
+# new team's email queued by the move itself, and the sweep takes it up at once too
+# (it is as old as the concern), any time within the week.
 ALERT_LATE_AFTER = timedelta(minutes=2)
 ALERT_SWEPT_FOR = timedelta(days=7)
 ALERT_SWEEP_BATCH = 500
@@ -1056,6 +1059,10 @@ class _Stamps:
     sent: str
     claimed: str
     refused: str
+    # The email is to the escalation's local team: stamped sent only while the
+    # escalation is still that team's. An area moved to another team mid-send
+    # (work.areas) leaves the new team's email still to send.
+    to_the_team: bool = False
 
     def unsent(self) -> Q:
         """Neither sent nor refused for good: still to send."""
@@ -1063,7 +1070,10 @@ class _Stamps:
 
 
 _TEAM_STAMPS = _Stamps(
-    "team_alert_sent_at", "team_alert_claimed_until", "team_alert_refused"
+    "team_alert_sent_at",
+    "team_alert_claimed_until",
+    "team_alert_refused",
+    to_the_team=True,
 )
 _SUPERVISOR_STAMPS = _Stamps("alert_sent_at", "alert_claimed_until", "alert_refused")
 # Either email still to send: the condition of the partial index the sweep reads
@@ -1115,7 +1125,13 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
     reached or puts the email off (for a retry), and lapses when the worker is lost
     mid-send (for the task redelivered or the sweep). An email the mail server
     refuses for good is recorded, and not tried again. The supervisors' waits for
-    the team's, so that it says truly whether the team was told."""
+    the team's, so that it says truly whether the team was told.
+
+    The team's asks them to pick the concern up: for one they have picked up,
+    closed or sent back meanwhile (its email held up while the mail server was
+    down) it is not sent, and why is recorded in its place (TEAM_ALERT_NOT_NEEDED),
+    so the sweep is done with it; the supervisors' then says where the concern
+    stands."""
     escalation = (
         Escalation.objects.select_related("local_team", "created_by")
         .filter(pk=escalation_id)
@@ -1128,10 +1144,13 @@ def safeguarding_email_send(*, escalation_id: int, caller_id: int) -> list[str]:
         email for email in supervisor_emails(escalation.created_by) if email not in team
     ]
     told: list[str] = []
-    if team:
+    if escalation.status != Escalation.Status.NEW:
+        _team_alert_not_needed(escalation)
+    elif team:
         told += _alert_sent_once(
             escalation, _team_alert(escalation, to=team), _TEAM_STAMPS
         )
+    if team or escalation.status != Escalation.Status.NEW:
         escalation.refresh_from_db(fields=["team_alert_sent_at", "team_alert_refused"])
         if escalation.team_alert_sent_at is None and not escalation.team_alert_refused:
             return told  # a live worker is sending it: the supervisors' after it
@@ -1148,6 +1167,8 @@ def _alert_sent_once(
     or refused for good (logged, and not tried again); the addresses it went to
     (none when it was sent already, is being sent, or was refused)."""
     unsent = Escalation.objects.filter(stamps.unsent(), pk=escalation.pk)
+    if stamps.to_the_team:
+        unsent = unsent.filter(local_team_id=escalation.local_team_id)
     refusals: list[str] = []
 
     def send() -> None:
@@ -1175,6 +1196,42 @@ def _alert_sent_once(
         stamp=stamp,
     )
     return alert.to if sent and not refusals else []
+
+
+# Why the team's email was not sent, in its place (team_alert_refused): the team had
+# dealt with the concern before the email could go (held up while the mail server
+# was down), and an email asking them to pick it up would send them to what they
+# have done. Not a sent time, which would say an email went that did not.
+_NOT_NEEDED = "Not needed: the team had"
+TEAM_ALERT_NOT_NEEDED = {
+    "picked_up": f"{_NOT_NEEDED} picked it up before the email could go.",
+    "closed": f"{_NOT_NEEDED} closed it before the email could go.",
+    "sent_back": f"{_NOT_NEEDED} sent it back before the email could go.",
+}
+
+
+def _where_it_stands(escalation: Escalation) -> str:
+    """ "new", "picked_up", "closed" or "sent_back" (closed as returned to the
+    national queue)."""
+    if escalation.outcome == Escalation.Outcome.RETURNED:
+        return "sent_back"
+    return str(escalation.status)
+
+
+def _team_alert_not_needed(escalation: Escalation) -> None:
+    """Record in place of the team's email why it is not needed (the escalation is
+    no longer new), while it is still unsent, unclaimed (no live worker sending it)
+    and as it was read."""
+    Escalation.objects.filter(
+        _TEAM_STAMPS.unsent(),
+        unclaimed(_TEAM_STAMPS.claimed, timezone.now()),
+        pk=escalation.pk,
+        local_team_id=escalation.local_team_id,
+        status=escalation.status,
+        outcome=escalation.outcome,
+    ).update(
+        **{_TEAM_STAMPS.refused: TEAM_ALERT_NOT_NEEDED[_where_it_stands(escalation)]}
+    )
 
 
 def _due_by(escalation: Escalation) -> str:
@@ -1215,24 +1272,45 @@ def _team_alert(escalation: Escalation, *, to: list[str]) -> _Alert:
     )
 
 
-def _team_told(escalation: Escalation) -> str:
-    """Whether the team's email went, as the supervisors' email says it: when it
-    did not, someone at the team must be told some other way."""
+def _where_it_went(escalation: Escalation) -> str:
+    """Where the concern stands, as the supervisors' email says it: waiting in the
+    team's queue (and whether the team's email went: when it did not, someone at the
+    team must be told some other way), or what the team has done with it already
+    (its email held up meanwhile)."""
     team = escalation.local_team.name
+    stands = _where_it_stands(escalation)
+    if stands == "picked_up":
+        return (
+            f"It went to {team}, due by {_due_by(escalation)}, and the team has "
+            "picked it up."
+        )
+    if stands == "sent_back":
+        return f"It went to {team}, which has sent it back to the national queue."
+    if stands == "closed":
+        return (
+            f"It went to {team}, which has closed it: "
+            f"{escalation.get_outcome_display().lower()}."
+        )
+    gone = f"It has gone to {team}, due by {_due_by(escalation)}"
     if escalation.team_alert_sent_at is not None:
-        return ". The team has been emailed that it is in their queue."
+        return f"{gone}. The team has been emailed that it is in their queue."
+    if escalation.team_alert_refused.startswith(_NOT_NEEDED):
+        # Picked up before its email could go, and given back since.
+        return f"{gone}, but the team was not emailed: make sure someone there knows."
     if escalation.team_alert_refused:
         return (
-            f", but the mail server refused the email to {team}: make sure someone "
-            "there knows."
+            f"{gone}, but the mail server refused the email to {team}: make sure "
+            "someone there knows."
         )
-    return f", but nobody at {team} can be emailed: make sure someone there knows."
+    return (
+        f"{gone}, but nobody at {team} can be emailed: make sure someone there knows."
+    )
 
 
 def _supervisor_alert(escalation: Escalation, *, to: list[str]) -> _Alert:
     """The caller's supervisors': which team has it and by when, whether the team was
-    told, and the link to the case or contact page, which they may open (not the
-    escalation's: a local team's page). None of the concern itself, as in the
+    told (or what the team has done with it already), and the link to the case or
+    contact page, which they may open (not the escalation's: a local team's page). None of the concern itself, as in the
     team's: an email is no place for it, and a copy in a mailbox is beyond the
     subject access export, retention and erasure, which reach it in the rows."""
     item = escalation.item
@@ -1241,8 +1319,7 @@ def _supervisor_alert(escalation: Escalation, *, to: list[str]) -> _Alert:
         subject=f"Safeguarding concern escalated to {escalation.local_team.name}",
         body=(
             f"{_who(escalation.created_by)} recorded a safeguarding concern on "
-            f"{item.kind} {item.pk}. It has gone to {escalation.local_team.name}, "
-            f"due by {_due_by(escalation)}{_team_told(escalation)}\n\n"
+            f"{item.kind} {item.pk}. {_where_it_went(escalation)}\n\n"
             "Sign in to read what they noted, in the call history of the "
             f"{item.kind}'s page:\n{_item_address(escalation)}\n\n"
             "What they noted is on that page, not in this email.\n"

@@ -26,6 +26,8 @@ from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.utils import timezone
 
+from areas.models import LocalTeam
+
 from ..models import (
     CallReview,
     Shift,
@@ -299,7 +301,9 @@ def _subcount(qs: QuerySet, group: str) -> Coalesce:
 
 
 def supervisor_emails(user) -> list[str]:
-    """The email addresses of the active supervisors of a member of staff's team."""
+    """The email addresses of the active supervisors of a member of staff's team,
+    less the member themselves: a supervisor who logs a safeguarding concern is not
+    their own supervisor, and with no other to email is told to tell them."""
     team_id = StaffProfile.objects.filter(user=user).values_list("team_id", flat=True)
     return sorted(
         email
@@ -308,23 +312,22 @@ def supervisor_emails(user) -> list[str]:
             team__isnull=False,
             is_supervisor=True,
             user__is_active=True,
-        ).values_list("user__email", flat=True)
+        )
+        .exclude(user=user)
+        .values_list("user__email", flat=True)
         if email
     )
 
 
 def local_team_emails(local_team_id: int) -> list[str]:
-    """The email addresses of a local team's active members, its supervisors among
-    them: the staff who can open the team's escalations, and so the ones to tell
-    that one is waiting for them."""
-    return sorted(
-        {
-            email
-            for email in StaffProfile.objects.filter(
-                tier=Tier.LOCAL,
-                local_team_id=local_team_id,
-                user__is_active=True,
-            ).values_list("user__email", flat=True)
-            if email
-        }
-    )
+    """The email addresses of a local team: its own (the admin's "Email" on the
+    team, a mailbox its members read, where retention's warnings go too) and its
+    active members', its supervisors among them: the staff who can open the team's
+    escalations, and so the ones to tell that one is waiting for them. Each once."""
+    team = LocalTeam.objects.filter(pk=local_team_id).values_list("email", flat=True)
+    members = StaffProfile.objects.filter(
+        tier=Tier.LOCAL,
+        local_team_id=local_team_id,
+        user__is_active=True,
+    ).values_list("user__email", flat=True)
+    return sorted({email for email in (*team, *members) if email})
