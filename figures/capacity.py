@@ -709,13 +709,17 @@ class TierGap:
         return tuple(left[:hours])
 
     def days(self) -> list[DayGap]:
-        """The hours' figures added up by local day, with each day's worst hour."""
+        """The hours' figures added up by local day, with each day's worst hour: the
+        forecast's 14 local days, the first from the current hour on. The 336 hours
+        from the current hour reach a few hours into a 15th day, left out: a part of
+        a day would read as a quiet one, and it is past the days a supervisor may
+        ask for or publish slots for (capacity_selectors.horizon_days)."""
         by_day: dict[date, list[int]] = {}
         for i, h in enumerate(self.hours):
             by_day.setdefault(h.local.date(), []).append(i)
         f = self.forecast
         out = []
-        for day, indexes in by_day.items():
+        for day, indexes in list(by_day.items())[: fc.HORIZON_DAYS]:
             hours = [self.hours[i] for i in indexes]
             short = [h for h in hours if h.state == SHORT]
             out.append(

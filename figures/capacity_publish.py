@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 
+from rows.locks import hold_until_commit
 from staffing.models import Shift, Team
 from staffing.services import shifts_publish_many
 
@@ -29,6 +30,11 @@ def gap_slots_now(
     )
 
 
+def gap_lock_key(tier: int) -> str:
+    """The key held while a tier's gap is worked out and its slots published."""
+    return f"capacity-gap:tier-{int(tier)}"
+
+
 def gap_slots_publish(
     *,
     team: Team,
@@ -42,11 +48,14 @@ def gap_slots_publish(
 ) -> list[Shift] | None:
     """The slots for the tier's gap on those days, as the supervisor saw them (their
     `digest`), published through the shift service; None when the gap is no longer
-    the one shown. The team's row is locked and the gap worked out again under the
-    lock: two confirms sent at once (a double click, two tabs) publish once, the
-    second finding the gap covered by the first (before, both published)."""
+    the one shown. The gap is the tier's in England, whichever of its teams covers
+    it, so the tier is locked (a key held until commit, rows.locks) and the gap
+    worked out again under the lock: two confirms sent at once, from one supervisor
+    (a double click, two tabs) or from two teams of the tier, publish once, the
+    second finding the gap covered by the first. Before, only the team's row was
+    locked, and two teams each published the whole gap."""
     with transaction.atomic():
-        Team.objects.select_for_update().get(pk=team.pk)
+        hold_until_commit([gap_lock_key(tier)])
         slots = gap_slots_now(tier, first_day=first_day, last_day=last_day, now=now)
         if not slots or slots_of.slots_digest(slots) != digest:
             return None

@@ -493,12 +493,15 @@ def cap_checks(
     *,
     now: datetime | None = None,
 ) -> list[slots_of.CapCheck]:
-    """For each week the slots fall in: their hours against what the supervisor's
-    team may still book within their weekly caps (and within the ceiling, the caps
-    raised). The room is the caps of the team's staff who may fill the slots: not
-    its supervisors, nor anyone who may take no work by the week's last slot
-    (may_take_work: a registration lapsing before it leaves no room, as booked cover
-    stops counting the day it lapses). Two queries a week (at most three weeks)."""
+    """For each week the slots fall in: their hours, and those of the team's open
+    slots already published that week and still to start (the gap counts them as
+    filled, and whoever books them draws on the same caps), against what the
+    supervisor's team may still book within their weekly caps (and within the
+    ceiling, the caps raised). The room is the caps of the team's staff who may fill
+    the slots: not its supervisors, nor anyone who may take no work by the week's
+    last slot (may_take_work: a registration lapsing before it leaves no room, as
+    booked cover stops counting the day it lapses). Two queries a week (at most
+    three weeks), and one for the open slots."""
     weeks = slots_of.slot_hours_by_week(slots)
     if not weeks:
         return []
@@ -508,8 +511,24 @@ def cap_checks(
         for monday in weeks
     }
     team = team_members(supervisor).filter(tier=supervisor.tier, is_supervisor=False)
+    already_open = slots_of.open_slots_by_week(
+        Shift.objects.filter(
+            Q(team_id=supervisor.team_id)
+            if supervisor.team_id is not None
+            else Q(team__isnull=True),
+            tier=supervisor.tier,
+            status=Shift.Status.OPEN,
+            # No one can book a slot once started (as the gap counts them).
+            starts_at__gt=now,
+            starts_at__gte=local_midnight(min(weeks)),
+            starts_at__lt=local_midnight(max(weeks) + timedelta(days=7)),
+        )
+        .order_by()
+        .values_list("starts_at", "ends_at")
+    )
     checks = []
     for monday, hours in sorted(weeks.items()):
+        open_count, open_hours = already_open.get(monday, (0, 0.0))
         week_starts = local_midnight(monday)
         members = list(team.filter(pk__in=may_take_work(max(last_slot[monday], now))))
         booked = hours_booked(members, moment=week_starts)
@@ -523,6 +542,8 @@ def cap_checks(
                 slot_hours=hours,
                 cap_room=within_caps,
                 ceiling_room=within_ceiling,
+                open_count=open_count,
+                open_hours=open_hours,
             )
         )
     return checks

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import pairwise
@@ -125,20 +125,29 @@ def gap_slots(
 
 @dataclass(frozen=True)
 class CapCheck:
-    """One week's slot hours against what the team's weekly caps leave."""
+    """One week's slot hours, with the team's open slots already published that week
+    (counted as filled by the gap, and booked against the same caps), against what
+    the team's weekly caps leave."""
 
     monday: date
-    slot_hours: float
+    slot_hours: float  # the new slots'
     cap_room: float  # hours the team may still book within their caps
     ceiling_room: float  # and within the ceiling, caps raised
+    open_count: int = 0  # the team's open slots of that week, still to start
+    open_hours: float = 0.0
+
+    @property
+    def needed_hours(self) -> float:
+        """The hours the caps must leave room for: the new slots and the open ones."""
+        return self.slot_hours + self.open_hours
 
     @property
     def short_by(self) -> float:
-        return max(0.0, self.slot_hours - self.cap_room)
+        return max(0.0, self.needed_hours - self.cap_room)
 
     @property
     def beyond_ceiling(self) -> float:
-        return max(0.0, self.slot_hours - self.ceiling_room)
+        return max(0.0, self.needed_hours - self.ceiling_room)
 
 
 def slot_hours_by_week(slots: Sequence[GapSlot]) -> dict[date, float]:
@@ -147,6 +156,19 @@ def slot_hours_by_week(slots: Sequence[GapSlot]) -> dict[date, float]:
     for s in slots:
         monday = monday_of(s.starts.date())
         weeks[monday] = weeks.get(monday, 0.0) + s.hours * s.count
+    return weeks
+
+
+def open_slots_by_week(
+    windows: Iterable[tuple[datetime, datetime]],
+) -> dict[date, tuple[int, float]]:
+    """(open slots, their hours) per ISO week of the local day each starts on, for
+    the (starts, ends) of open slots already published."""
+    weeks: dict[date, tuple[int, float]] = {}
+    for starts, ends in windows:
+        monday = monday_of(timezone.localdate(starts))
+        count, hours = weeks.get(monday, (0, 0.0))
+        weeks[monday] = (count + 1, hours + (ends - starts) / HOUR)
     return weeks
 
 
