@@ -226,9 +226,10 @@ def shift_book(
     confirm_over_cap: bool = False,
     now: datetime | None = None,
 ) -> Shift:
-    """Book an open slot for oneself: no clash, the minimum rest either side, and
-    within the weekly hours ceiling. Past the weekly cap it needs `confirm_over_cap`
-    (without it, `OverWeeklyCap` says how many hours it would make).
+    """Book an open slot for oneself: a registration in date throughout it (tier 2),
+    no clash, the minimum rest either side, and within the weekly hours ceiling.
+    Past the weekly cap it needs `confirm_over_cap` (without it, `OverWeeklyCap`
+    says how many hours it would make).
 
     The staff row is locked first, so one person's two bookings at once cannot both
     pass the cap; the slot row is locked so two people cannot book the same slot.
@@ -248,6 +249,7 @@ def shift_book(
         starts_at=shift.starts_at,
         ends_at=shift.ends_at,
         confirm_over_cap=confirm_over_cap,
+        now=now,
     )
     shift.staff = profile
     shift.status = Shift.Status.BOOKED
@@ -631,16 +633,66 @@ def _check_hours(
         )
 
 
+def registration_runs_out_before(
+    *, profile: StaffProfile, ends_at: datetime
+) -> date | None:
+    """The day a caseworker's registration expires, when it runs out before
+    `ends_at` (a shift's end, or the end of the days a page shows): from the next day
+    assignment gives them no work (eligible_staff), so a shift then is no cover. None
+    when their tier needs no registration, it stays in date until then, or it is not
+    verified (a hold-up of its own, which My shifts says, that their supervisor may
+    clear before the shift). No query: read on the row as the reasons assignment
+    passes someone over read it (registration_valid_on)."""
+    expires_on = profile.registration_expires_on
+    if profile.tier != Tier.CLINICAL or expires_on is None:
+        return None
+    if not profile.registration_valid_on(expires_on):
+        return None  # valid on no day, not even its last: not verified
+    # The last day the shift runs on: one that ends at midnight is over by then.
+    last_day = timezone.localdate(ends_at - timedelta(microseconds=1))
+    return None if profile.registration_valid_on(last_day) else expires_on
+
+
+def _day_said(day: date, *, today: date) -> str:
+    """'Thu 10 Dec', with the year when it is not this year's."""
+    return f"{day:%a %-d %b}" if day.year == today.year else f"{day:%a %-d %b %Y}"
+
+
+def _check_registration(
+    *, profile: StaffProfile, ends_at: datetime, who: str, now: datetime
+) -> None:
+    """Refuse a shift that runs on past the day the person's registration expires:
+    they would be given no work on it, and the capacity page counts it no cover, so
+    a slot booked so would leave its gap asking for another. Said with the day."""
+    expires_on = registration_runs_out_before(profile=profile, ends_at=ends_at)
+    if expires_on is None:
+        return
+    today = timezone.localdate(now)
+    day = _day_said(expires_on, today=today)
+    whose = "Your" if who == "you" else f"{who}'s"
+    if expires_on < today:
+        said, after = f"{whose} registration ran out on {day}", ""
+    else:
+        said, after = f"{whose} registration runs out on {day}", " after that day"
+    if who == "you":
+        raise StaffingRefused(f"{said}: renew it before booking shifts{after}.")
+    raise StaffingRefused(
+        f"{said}: they must renew it before being booked for shifts{after}."
+    )
+
+
 def _check_bookable(
     *,
     profile: StaffProfile,
     starts_at: datetime,
     ends_at: datetime,
+    now: datetime,
     who: str = "you",
     confirm_over_cap: bool = False,
 ) -> None:
     """Every rule of booking a shift, refusals first, the cap's warning last. The
     caller holds the staff row's lock."""
+    _check_registration(profile=profile, ends_at=ends_at, who=who, now=now)
     _check_rest(profile=profile, starts_at=starts_at, ends_at=ends_at, who=who)
     _check_hours(
         profile=profile,
@@ -662,7 +714,8 @@ def shift_assign(
     now: datetime | None = None,
 ) -> Shift:
     """A supervisor books a shift for a member of their team, with the same rules as
-    booking for oneself (clashes, rest, the ceiling; past the cap only confirmed).
+    booking for oneself (the registration, clashes, rest, the ceiling; past the cap
+    only confirmed).
 
     It may have started already: a supervisor records cover someone is giving now.
     """
@@ -682,6 +735,7 @@ def shift_assign(
         ends_at=ends_at,
         who=name,
         confirm_over_cap=confirm_over_cap,
+        now=now,
     )
     shift = Shift.objects.create(
         tier=profile.tier,

@@ -3,6 +3,8 @@ publishing slots and cancelling shifts (supervisors)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,12 +36,23 @@ def my_shifts(request: HttpRequest) -> HttpResponse:
     being given work on the shifts they book (training, registration)."""
     profile = staff_profile(request.user)
     now = timezone.now()
+    today = timezone.localdate(now)
     monday = _week(request, now)
+    # Said ahead: a registration running out before the week shown ends leaves the
+    # days after it unbookable (one run out already is a hold-up, said below).
+    runs_out_on = services.registration_runs_out_before(
+        profile=profile, ends_at=local_midnight(monday + timedelta(days=7))
+    )
     return TemplateResponse(
         request,
         "staffing/my_shifts.html",
         {
             "profile": profile,
+            "registration_runs_out_on": (
+                runs_out_on
+                if runs_out_on is not None and runs_out_on >= today
+                else None
+            ),
             "days": rota.my_week(profile, monday=monday, now=now),
             "hours_booked": rota.booked_hours_in_week(
                 profile=profile, moment=local_midnight(monday)
@@ -49,7 +62,7 @@ def my_shifts(request: HttpRequest) -> HttpResponse:
             "ceiling": settings.TRACING_WEEKLY_HOURS_CEILING,
             "min_rest_hours": services.min_rest().total_seconds() / 3600,
             "now": now,
-            "today": timezone.localdate(now),
+            "today": today,
             **_week_nav(monday),
         },
     )
