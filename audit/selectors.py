@@ -138,14 +138,14 @@ def person_trail(person_id: int) -> QuerySet[AuditEvent]:
 
 
 def users_named(events: list[AuditEvent]) -> dict[Any, Any]:
-    """The users the events' details name ("from", "to", "caller"), by id, in one
-    query (none when no event names anyone)."""
+    """The users the events' details name ("from", "to", "caller", "clinician"), by
+    id, in one query (none when no event names anyone)."""
     ids = {
         value
         for event in events
         if isinstance(event.detail, dict)
         for key, value in event.detail.items()
-        if key in ("from", "to", "caller") and isinstance(value, int)
+        if key in ("from", "to", "caller", "clinician") and isinstance(value, int)
     }
     if not ids:
         return {}

@@ -149,6 +149,7 @@ def person_find_or_create(
     new_id: int | None = None,
     not_person: int | None = None,
     numbers_added: set[int] | None = None,
+    changes: dict[int, dict[str, str]] | None = None,
 ) -> tuple[Person, bool]:
     """Find the person or create them (the rules: people/matching.py).
 
@@ -179,6 +180,8 @@ def person_find_or_create(
     numbers_added: when given, a person found with no number to call (no phone, no
     other phone) and given one here has their id added to it: the work core makes
     their items waiting for their local team for want of one the phones' again.
+    changes: when given, a person found whose details were changed or filled in has
+    them added to it (person_changes_said), for the caller's audit event.
     Raises ValidationError for a malformed postcode or another bad field.
     """
     now = now or timezone.now()
@@ -209,6 +212,8 @@ def person_find_or_create(
     people_found_write([found], now=now)
     if numbers_added is not None and found.number_added:
         numbers_added.add(found.person.pk)
+    if changes is not None:
+        person_changes_add(changes, found)
     return found.person, found.created
 
 
@@ -220,6 +225,7 @@ def people_find_or_create_many(
     source: str = "",
     now: datetime | None = None,
     numbers_added: set[int] | None = None,
+    changes: dict[int, dict[str, str]] | None = None,
 ) -> list[tuple[Person, bool] | ValidationError | None]:
     """person_find_or_create for a batch, in a few statements: one query matches
     them all, one INSERT makes the new people, and each person found and changed is
@@ -240,7 +246,7 @@ def people_find_or_create_many(
     order whichever way they were written, and "the oldest record" of a later tie
     between them (people/matching.py) is the one it would be a result at a time.
 
-    numbers_added: as person_find_or_create's, for the people found here.
+    numbers_added, changes: as person_find_or_create's, for the people found here.
     """
     now = now or timezone.now()
     codes = {details.language for details in many if details.language}
@@ -339,6 +345,8 @@ def people_find_or_create_many(
         answers[index] = (one.person, one.created)
         if numbers_added is not None and one.number_added:
             numbers_added.add(one.person.pk)
+        if changes is not None:
+            person_changes_add(changes, one)
     return answers
 
 
@@ -517,6 +525,44 @@ def person_found_with(
         number_added=not created and not had_number and "phone" in changed,
         number_holder=match.number_holder,
     )
+
+
+# The details a person found may be given, as an audit event names them (the area
+# and grid position come with the postcode).
+DETAILS_SAID = (
+    "date_of_birth",
+    "nhs_number",
+    "phone",
+    "email",
+    "address",
+    "postcode",
+    "language",
+    "needs_interpreter",
+)
+
+
+def person_changes_said(found: PersonFound) -> dict[str, str]:
+    """Which of a person found's details this arrival changed ("changed": one held
+    replaced, kept in their history) or filled in ("added"), for an audit event:
+    never the values, which the history holds. Empty for a new person."""
+    if found.created:
+        return {}
+    replaced = {change.field for change in found.history if change.old_value}
+    return {
+        name: "changed" if name in replaced else "added"
+        for name in DETAILS_SAID
+        if name in found.changed
+    }
+
+
+def person_changes_add(changes: dict[int, dict[str, str]], found: PersonFound) -> None:
+    """Add what person_changes_said says of `found` to `changes` (by person id): a
+    detail changed by any arrival reads as changed."""
+    if not (said := person_changes_said(found)):
+        return
+    held = changes.setdefault(found.person.pk, {})
+    for name, how in said.items():
+        held[name] = "changed" if "changed" in (how, held.get(name)) else how
 
 
 def _postcode_loses_area(person: Person, located: PostcodeArea) -> bool:

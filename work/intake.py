@@ -43,6 +43,7 @@ from people.services import (
     people_found_write,
     people_ids_reserve,
     person_arrival,
+    person_changes_add,
     person_find_or_create,
     person_found_with,
 )
@@ -625,6 +626,9 @@ def case_intake_many(
     # Their people given the details they were sent again with first, whichever way
     # the rest of the batch is written, so the two ways leave the same people.
     moved: set[int] = set()
+    # The people held whose details the batch changed or filled in, and which
+    # (people.services.person_changes_said): audited below.
+    people_changed: dict[int, dict[str, str]] = {}
     _resent_details_give(
         [
             (
@@ -639,6 +643,7 @@ def case_intake_many(
         by=by,
         now=now,
         moved=moved,
+        changes=people_changed,
     )
     if 1 < len(new) <= ARRIVALS_LOCKED_UP_TO:
         # A few results (a lab's retry, a site's morning): their people's arrivals
@@ -655,6 +660,7 @@ def case_intake_many(
         and len({results[i].lab_reference for i in new}) == len(new)
     ):
         new_ids = dict(zip(new, people_ids_reserve(len(new)), strict=True))
+        batch_changed: dict[int, dict[str, str]] = {}
         try:
             with transaction.atomic():
                 made, refused = _cases_create_many(
@@ -664,7 +670,9 @@ def case_intake_many(
                     by=by,
                     now=now,
                     postcodes=postcodes,
+                    changes=batch_changed,
                 )
+            _changes_merge(people_changed, batch_changed)
         except (OperationalError, InterfaceError):
             # The connection broke: the batch's transaction is lost with it.
             raise
@@ -691,10 +699,17 @@ def case_intake_many(
                 # Made earlier in this batch: sent again within it.
                 outcomes.append(
                     _resent_answer(
-                        result, known, postcodes=postcodes, by=by, now=now, moved=moved
+                        result,
+                        known,
+                        postcodes=postcodes,
+                        by=by,
+                        now=now,
+                        moved=moved,
+                        changes=people_changed,
                     )
                 )
                 continue
+            item_changed: dict[int, dict[str, str]] = {}
             try:
                 with transaction.atomic():
                     written = _case_create(
@@ -704,7 +719,10 @@ def case_intake_many(
                         now=now,
                         postcodes=postcodes,
                         new_id=new_ids.get(index),
+                        changes=item_changed,
                     )
+                # Only once its savepoint stands: undone, its person is unchanged.
+                _changes_merge(people_changed, item_changed)
             except IntegrityError as exc:
                 # A concurrent intake of the same result got there first: a lookup,
                 # not an error (this item's savepoint is undone, its person
@@ -730,7 +748,13 @@ def case_intake_many(
                     continue
                 outcomes.append(
                     _resent_answer(
-                        result, known, postcodes=postcodes, by=by, now=now, moved=moved
+                        result,
+                        known,
+                        postcodes=postcodes,
+                        by=by,
+                        now=now,
+                        moved=moved,
+                        changes=people_changed,
                     )
                 )
                 continue
@@ -794,6 +818,9 @@ def case_intake_many(
                 at=now,
             )
         )
+    events += _people_changed_events(
+        people_changed, outcomes, source=source, by=by, now=now
+    )
     audit_record_many(events)
     # A contact isolating now who has tested positive isolates as the case from now.
     created = [o.case for o in outcomes if o.created and o.case is not None]
@@ -813,6 +840,50 @@ def case_intake_many(
     return outcomes
 
 
+def _changes_merge(
+    changes: dict[int, dict[str, str]], more: dict[int, dict[str, str]]
+) -> None:
+    """Add the people's details `more` says changed to `changes` (a detail changed
+    by any result reads as changed)."""
+    for person_id, said in more.items():
+        held = changes.setdefault(person_id, {})
+        for name, how in said.items():
+            held[name] = "changed" if "changed" in (how, held.get(name)) else how
+
+
+def _people_changed_events(
+    changes: dict[int, dict[str, str]],
+    outcomes: Sequence[IntakeOutcome],
+    *,
+    source: str,
+    by,
+    now: datetime,
+) -> list[AuditEvent]:
+    """An update event for each person held whose details the batch changed or
+    filled in: which ("phone": "changed", "email": "added"), never the values (their
+    history holds the old ones), by whoever sent the results, with the result's case
+    (and further result) it came with."""
+    results: dict[int, dict[str, int]] = {}
+    for outcome in outcomes:
+        if outcome.case is not None and outcome.case.person_id in changes:
+            results[outcome.case.person_id] = {"case": outcome.case.pk} | (
+                {"further_result": outcome.further.pk} if outcome.further else {}
+            )
+    return [
+        audit_event(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=(person := Person(pk=person_id)),
+            person=person,
+            detail={"source": source, **said}
+            | ({"result": results[person_id]} if person_id in results else {}),
+            at=now,
+        )
+        for person_id, said in changes.items()
+        if said
+    ]
+
+
 def _resent_answer(
     result: TestResult,
     known: _Known,
@@ -821,6 +892,7 @@ def _resent_answer(
     by,
     now: datetime,
     moved: set[int],
+    changes: dict[int, dict[str, str]] | None = None,
 ) -> IntakeOutcome:
     """known.outcome for a result whose lab reference became a case (or a further
     result) during this batch, its person given the details it was sent again with
@@ -845,6 +917,7 @@ def _resent_answer(
             by=by,
             now=now,
             moved=moved,
+            changes=changes,
         )
     return outcome
 
@@ -875,6 +948,7 @@ def _resent_details_give(
     by,
     now: datetime,
     moved: set[int],
+    changes: dict[int, dict[str, str]] | None = None,
 ) -> None:
     """The results sent again (each the same result as this case, or as a further
     result of it, with the digests of what that result was first sent with), the
@@ -885,7 +959,8 @@ def _resent_details_give(
     history (from "intake"), and blanks are filled; a person with no number to call
     given one has their items waiting for it sent back to the phones
     (work.casework.items_back_to_the_phones), and one who moved is added to `moved`
-    (their contacts follow them). Details already held write nothing, and ask
+    (their contacts follow them), and what changed is added to `changes`
+    (person_changes_add). Details already held write nothing, and ask
     nothing for a batch without a language code. Details refused (a bad field)
     leave the person as held: the result is still the same result."""
     corrected = [
@@ -936,6 +1011,8 @@ def _resent_details_give(
         if not found.changed:
             continue
         people_found_write([found], now=now)
+        if changes is not None:
+            person_changes_add(changes, found)
         if found.number_added:
             numbers_added.add(person.pk)
         if "postcode" in found.changed:
@@ -951,6 +1028,7 @@ def _cases_create_many(
     by,
     now: datetime,
     postcodes: PostcodeLookup,
+    changes: dict[int, dict[str, str]] | None = None,
 ) -> tuple[dict[int, tuple[Case, bool] | FurtherResult], dict[int, ValidationError]]:
     """The new cases of these results (the keys of new_ids: their lab references new,
     each once), with their people, written set-wise: (made, refused) by the
@@ -970,6 +1048,7 @@ def _cases_create_many(
         source=INTAKE,
         now=now,
         numbers_added=numbers_added,
+        changes=changes,
     )
     # Only a person held before may have a case: none is read for a batch of new
     # people.
@@ -1020,6 +1099,7 @@ def _case_create(
     now: datetime,
     postcodes: PostcodeLookup,
     new_id: int | None = None,
+    changes: dict[int, dict[str, str]] | None = None,
 ) -> tuple[Case, bool] | FurtherResult:
     """The new case and its person (a new one taking new_id, if given); a complex
     setting escalates it at once. Or, for a person held with a case of the same
@@ -1034,6 +1114,7 @@ def _case_create(
         source=INTAKE,
         new_id=new_id,
         numbers_added=numbers_added,
+        changes=changes,
     )
     if not created:
         _people_one_at_a_time([person.pk])

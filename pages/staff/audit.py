@@ -39,7 +39,7 @@ from audit.selectors import (
 )
 from audit.services import audit_view
 from calls.models import CallAttempt
-from people.models import Person
+from people.models import Person, PersonMerge
 from people.selectors import people_merged_into
 from staffing.access import is_national_supervisor
 from staffing.models import CallReview, Shift, StaffProfile, Tier, TrainingModule
@@ -50,14 +50,36 @@ DOORS = {"page": "the pages", "api": "the API", "admin": "the admin"}
 UPDATES = {
     "status": "status now {}",
     "outcome": "outcome {}",
-    "action": "recorded {}",
     "picked_up": "picked up",
     "reviewed": "reviewed",
     "symptom_onset": "symptom onset {}",
-    "merged": "record {} merged into it",
     "merged_into": "merged into record {}",
     "unmerged": "merge of record {} undone",
     "unmerged_from": "merge into record {} undone",
+}
+# A person's details an event says were "changed" or "added" (intake, a local team's
+# send back, a contact's answer online): which, never the values (those are in the
+# person's history, people.PersonChange).
+PERSON_DETAILS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "date_of_birth": "date of birth",
+    "nhs_number": "NHS number",
+    "phone": "phone",
+    "phone_alt": "other phone",
+    "address": "address",
+    "email": "email",
+    "postcode": "postcode",
+    "language": "language",
+    "needs_interpreter": "interpreter needed",
+}
+DETAIL_CHANGES = ("changed", "added")
+# What a local team recorded doing (escalations.EscalationAction.Kind).
+TEAM_ACTIONS = {
+    "doorstep": "a door-step visit",
+    "phone": "a phone call",
+    "letter": "a letter",
+    "other": "another action",
 }
 
 
@@ -156,12 +178,19 @@ def _describe(
         return f"Escalated {thing} to team {team}" + (f" ({reason})" if reason else "")
     if action == AuditEvent.Action.CALL:
         outcome = detail.get("outcome")
-        return f"Logged a call to {thing}" + (f": {outcome}" if outcome else "")
+        return f"Logged a call to {thing}{_on_behalf(event, detail, users)}" + (
+            f": {_outcome(outcome)}" if outcome else ""
+        )
     if action == AuditEvent.Action.EXPORT:
         what = detail.get("what", "records")
         rows = detail.get("rows")
         return f"Exported {what}" + (f" ({rows} rows)" if rows is not None else "")
     if action == AuditEvent.Action.CREATE:
+        if "assessment" in detail:  # a case's first (work.casework)
+            said = _assessment_said(detail)
+            return f"Recorded the risk assessment on {thing}" + (
+                f": {said}" if said else ""
+            )
         return f"Created {thing}"
     if action == AuditEvent.Action.UPDATE:
         whom = subjects.names.get((event.object_type, event.object_id), thing)
@@ -169,12 +198,152 @@ def _describe(
             return said
         if "follows" in detail and event.object_type == "contacts.contact":
             return _contact_followed(detail, thing, subjects)
+        if said := _casework_change(event, detail, thing, users):
+            return said
         changes = [
             text.format(detail[key]) for key, text in UPDATES.items() if key in detail
         ]
+        changes += _changes_said(detail, subjects)
         changes += _contacts_followed(detail, subjects)
-        return f"Changed {thing}" + (f": {', '.join(changes)}" if changes else "")
+        return (
+            f"Changed {thing}"
+            + (f": {', '.join(changes)}" if changes else "")
+            + _from_result(detail)
+        )
     return f"{event.get_action_display()}: {thing}"
+
+
+# --- casework: calls, assessments, isolation, a local team's work, details ------------
+
+
+def _outcome(value: Any) -> str:
+    """A call's outcome as stored ("wrong_number") in words ("wrong number")."""
+    return str(value).replace("_", " ")
+
+
+def _short_day(text: Any) -> str:
+    """A date as a detail stores it (ISO) as "13 Dec" (the text itself if not one)."""
+    try:
+        day = date.fromisoformat(str(text))
+    except ValueError:
+        return str(text)
+    return f"{day.day} {day:%b}"
+
+
+def _on_behalf(event: AuditEvent, detail: dict[str, Any], users: dict[Any, Any]) -> str:
+    """ " (caller: Dan Price)" for a call logged (or corrected) by someone other
+    than who made it, an integration on their behalf; "" when they logged it."""
+    caller = detail.get("caller")
+    if not isinstance(caller, int) or caller == event.user_id:
+        return ""
+    user = users.get(caller)
+    return f" (caller: {_name(user) if user is not None else f'user {caller}'})"
+
+
+def _isolation_moved(detail: dict[str, Any]) -> str:
+    """ "isolation end moved from 16 Dec to 20 Dec" ("" when it did not move)."""
+    ends, was = detail.get("isolation_ends_on"), detail.get("replaced")
+    if not ends or not was or ends == was:
+        return ""
+    return f"isolation end moved from {_short_day(was)} to {_short_day(ends)}"
+
+
+def _told(detail: dict[str, Any]) -> str:
+    """The message telling the person a new date, if one was sent."""
+    message = detail.get("message")
+    return f"told by message {message}" if message else ""
+
+
+def _assessment_said(detail: dict[str, Any]) -> str:
+    """A risk assessment saved (work.casework.case_assessment_record): the symptom
+    onset, and the isolation end it moved and the message telling them, if any."""
+    onset = detail.get("symptom_onset")
+    said = []
+    if onset is not None:
+        said.append(f"symptom onset {_day(onset)}" if _day(onset) else "no symptoms")
+    said += [text for text in (_isolation_moved(detail), _told(detail)) if text]
+    return ", ".join(said)
+
+
+def _casework_change(
+    event: AuditEvent, detail: dict[str, Any], thing: str, users: dict[Any, Any]
+) -> str:
+    """A call's outcome corrected, a risk assessment revised, a clinician's new
+    isolation end, in words ("" for any other change)."""
+    if isinstance(corrected := detail.get("corrected"), dict):  # work.calls
+        text = (
+            f"Corrected the call to {thing}{_on_behalf(event, detail, users)} "
+            f"from {_outcome(corrected.get('from'))} to {_outcome(corrected.get('to'))}"
+        )
+        text += f" ({detail['reason']})" if detail.get("reason") else ""
+        if detail.get("advice"):
+            text += f"; the advice text {detail['advice']}"
+        return text
+    if "assessment" in detail:  # work.casework: saved again
+        said = _assessment_said(detail)
+        return f"Revised the risk assessment on {thing}" + (f": {said}" if said else "")
+    if "clinician" in detail and "isolation_ends_on" in detail:  # work.isolation
+        text = (
+            f"Changed the isolation end of {thing} from "
+            f"{_short_day(detail.get('replaced'))} to "
+            f"{_short_day(detail['isolation_ends_on'])}"
+        )
+        clinician = detail["clinician"]
+        if clinician != event.user_id:
+            user = users.get(clinician)
+            name = _name(user) if user is not None else f"user {clinician}"
+            text += f" (clinician: {name})"
+        return text
+    return ""
+
+
+def _changes_said(detail: dict[str, Any], subjects: Subjects) -> list[str]:
+    """What else an update's detail holds, in words: a local team's action, a
+    person's details changed or added, a merge and what it took, an isolation end
+    moved and the message telling them."""
+    said = []
+    if "action" in detail:
+        kind = detail["action"]
+        said.append(f"recorded {TEAM_ACTIONS.get(kind, kind)}")
+    said += [
+        f"{label} {detail[key]}"
+        for key, label in PERSON_DETAILS.items()
+        if detail.get(key) in DETAIL_CHANGES
+    ]
+    if "merged" in detail:
+        said.append(_merged(detail, subjects))
+    if "named_by_case" in detail:
+        said.append(f"named again by case {detail['named_by_case']}")
+    said += [text for text in (_isolation_moved(detail), _told(detail)) if text]
+    return said
+
+
+def _merged(detail: dict[str, Any], subjects: Subjects) -> str:
+    """ "record 290 merged into it, its phone and email kept" (work.merge: the
+    fields by the side of the pair they were taken from)."""
+    text = f"record {detail['merged']} merged into it"
+    fields = detail.get("fields") if isinstance(detail.get("fields"), dict) else {}
+    theirs = subjects.merged_sides.get(detail.get("merge"))
+    if not fields or theirs is None:
+        return text
+    taken = [
+        label for name, label in PERSON_DETAILS.items() if fields.get(name) == theirs
+    ]
+    return text + (
+        f", its {_and(taken)} kept" if taken else ", none of its details kept"
+    )
+
+
+def _from_result(detail: dict[str, Any]) -> str:
+    """Where a person's changed details came from: a lab result (work.intake)."""
+    if not isinstance(result := detail.get("result"), dict):
+        return ""
+    if result.get("further_result"):
+        return (
+            f" (from a lab result, further result {result['further_result']} of "
+            f"case {result.get('case')})"
+        )
+    return f" (from a lab result, case {result.get('case')})"
 
 
 # --- an administrator's change to who someone is: accounts, staff and areas -------
@@ -201,6 +370,8 @@ class Subjects:
     module_tiers: dict[str, str] = dataclass_field(default_factory=dict)
     # The end a shift cut short since was booked to (ISO), by its id.
     booked_until: dict[str, str] = dataclass_field(default_factory=dict)
+    # The side of its pair ("a", "b") of the record each merge merged, by its id.
+    merged_sides: dict[Any, str] = dataclass_field(default_factory=dict)
 
     def staff(self, pk: Any) -> str:
         """A member of staff by their profile's id, "staff member 7" if gone."""
@@ -227,6 +398,8 @@ def _ids_named(events: list[AuditEvent]) -> dict[str, set[int]]:
                 ids["staffing.staffprofile"].add(detail["staff"])
         if isinstance(detail.get("call"), int) and detail.get("reviewed") is True:
             ids["calls.callattempt"].add(detail["call"])
+        if "merged" in detail and isinstance(detail.get("merge"), int):
+            ids["people.personmerge"].add(detail["merge"])
         moves = list(detail.get("contacts_followed") or [])
         if "follows" in detail:
             moves.append(detail)
@@ -263,6 +436,14 @@ def _subjects_named(events: list[AuditEvent]) -> Subjects:
     if call_ids := ids.get("calls.callattempt"):
         calls = CallAttempt.objects.filter(pk__in=call_ids)
         subjects.calls = dict(calls.values_list("pk", "started_at"))
+    if merge_ids := ids.get("people.personmerge"):
+        merges = PersonMerge.objects.filter(pk__in=merge_ids).values_list(
+            "pk", "merged_id", "pair__person_a_id", "pair__person_b_id"
+        )
+        for pk, merged, a, b in merges:
+            side = "a" if merged == a else "b" if merged == b else None
+            if side is not None:
+                subjects.merged_sides[pk] = side
     if module_ids := ids.get("staffing.trainingmodule"):
         modules = TrainingModule.objects.filter(pk__in=module_ids)
         for pk, tier in modules.values_list("pk", "tier"):

@@ -250,7 +250,7 @@ def test_a_refused_review_shows_the_page_again_without_a_second_read(
 
 # --- who has seen: a local team's escalation is the team's ----------------------------
 
-ESCALATION_DETAILS = ["picked up", "recorded doorstep", "outcome refused"]
+ESCALATION_DETAILS = ["picked up", "recorded a door-step visit", "outcome refused"]
 
 
 @pytest.fixture

@@ -306,9 +306,9 @@ def test_a_merge_reads_the_contacts_it_moved_to_the_survivors_area(
     )
 
     merged = (
-        f"Changed person {frances.pk}: record {francis.pk} merged into it, contact "
-        f"{contact.pk} moved from area {f.area(SHEFFIELD).name} to area "
-        f"{f.area(LEEDS).name}"
+        f"Changed person {frances.pk}: record {francis.pk} merged into it, its "
+        f"postcode kept, contact {contact.pk} moved from area "
+        f"{f.area(SHEFFIELD).name} to area {f.area(LEEDS).name}"
     )
     assert merged in on_staff_audit(client, admin, person=str(frances.pk))
     assert merged in on_who_has_seen(client, national_supervisor(), frances.pk)
