@@ -134,6 +134,33 @@ class Escalation(models.Model):
         "team had picked the concern up, closed it or sent it back before the "
         "email could go).",
     )
+    # The email that escalates further a safeguarding concern still not picked up
+    # at its due time: to the team's supervisors and the caller's, once, stamped
+    # apart from the two above (work.calls.safeguarding_overdue_email_send).
+    overdue_alert_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the local team's supervisors and the caller's were emailed "
+        "that this safeguarding escalation was still not picked up at its due time "
+        "(set once the mail has gone).",
+    )
+    overdue_alert_claimed_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="While the overdue email is being sent: no other worker sends it "
+        "before then. A claim whose worker was lost lapses, and it is sent again.",
+    )
+    overdue_alert_refused = models.TextField(
+        blank=True,
+        default="",
+        # Raw SQL writers (the sweep's batch, the bench's loaders) leave it out.
+        db_default="",
+        help_text="Why the overdue email was not sent, and is not tried again: "
+        "nobody to email (no supervisor at the team nor of the caller's team has "
+        "an address), the mail server refused it for good, or it was not needed "
+        "(the team had picked the concern up, closed it or sent it back before the "
+        "email could go).",
+    )
 
     class Meta:
         constraints = [
@@ -202,6 +229,21 @@ class Escalation(models.Model):
                     | Q(team_alert_sent_at__isnull=True, team_alert_refused="")
                 ),
                 name="escalation_alert_unsent",
+            ),
+            # The safeguarding concerns still new whose overdue email is unsent, by
+            # due time (work.calls.safeguarding_overdue_unsent, every minute): those
+            # waiting at their teams now, a handful whatever the table's size. Its
+            # condition is work.calls.OVERDUE_ALERT_UNSENT: changed there, it is
+            # changed here too.
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(
+                    reason="safeguarding",
+                    status="new",
+                    overdue_alert_sent_at__isnull=True,
+                    overdue_alert_refused="",
+                ),
+                name="escalation_overdue_unsent",
             ),
             # A team's export, oldest first, read in the index's order: no sort of
             # the team's tens of thousands of rows before the first line.

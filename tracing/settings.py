@@ -519,6 +519,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=3),
         "options": {"expires": 2 * 60},
     },
+    # A safeguarding concern still not picked up at its due time, escalated further
+    # (its team's supervisors and the caller's emailed): within a minute of it.
+    "safeguarding-overdue": {
+        "task": "work.tasks.safeguarding_overdue_sweep_task",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 55},
+    },
     "detect-clusters": {
         "task": "escalations.tasks.detect_clusters_task",
         "schedule": timedelta(minutes=15),

@@ -212,6 +212,11 @@ def _open_escalations_move(
         team_alert_sent_at=None,
         team_alert_claimed_until=None,
         team_alert_refused="",
+        # Its overdue email too: the old team's supervisors were told, not the new
+        # team's (work.calls.safeguarding_overdue_email_send).
+        overdue_alert_sent_at=None,
+        overdue_alert_claimed_until=None,
+        overdue_alert_refused="",
     )
     for pk, *_, why_escalated, caller_id in rows:
         if why_escalated == Escalation.Reason.SAFEGUARDING and caller_id is not None:

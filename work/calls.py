@@ -5,8 +5,10 @@ member of staff an integration names, and they must be someone who may work the 
 The outcome is applied by the call rules, and what it asks of the service follows in
 the same transaction: the isolation advice for a contact reached while their isolation
 lasts (a text queued once per contact, sent by notify/ after commit), a safeguarding
-concern escalated at once and the caller's supervisors emailed once that is committed,
-a new starter's call queued for review.
+concern escalated at once and the caller's supervisors emailed once that is committed
+(and, still not picked up at its due time, the team's supervisors and the caller's
+emailed by the beat: safeguarding_overdue_email_send), a new starter's call queued
+for review.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from people.phone_field import Phone, phone_from
 from rows.lease import lease_outlasting, sent_under_claim, unclaimed
 from rows.retry import atomic_operation
 from staffing.access import profile_of
+from staffing.models import StaffProfile, Tier
 from staffing.selectors.members import local_team_emails, supervisor_emails
 from staffing.services import call_review_queue_if_new_starter
 
@@ -1051,10 +1054,10 @@ ALERT_PUT_OFF = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError)
 
 @dataclass(frozen=True)
 class _Stamps:
-    """The fields on an escalation that record one of its two safeguarding emails:
-    when it went, the claim of the worker sending it, and why it will never go (the
-    mail server refused it for good). Each email has its own, so one failing never
-    sends the other again."""
+    """The fields on an escalation that record one of its safeguarding emails (the
+    team's, the supervisors', the overdue one): when it went, the claim of the
+    worker sending it, and why it will never go (the mail server refused it for
+    good). Each email has its own, so one failing never sends another again."""
 
     sent: str
     claimed: str
@@ -1324,6 +1327,184 @@ def _supervisor_alert(escalation: Escalation, *, to: list[str]) -> _Alert:
             f"{item.kind}'s page:\n{_item_address(escalation)}\n\n"
             "What they noted is on that page, not in this email.\n"
         ),
+    )
+
+
+# A safeguarding concern still new at its due time (nobody at the team has picked
+# it up) is escalated further: its team's supervisors and the caller's are emailed,
+# once, by the beat's sweep (work.tasks.safeguarding_overdue_sweep_task), on its own
+# stamps. Concerns overdue longer than ALERT_SWEPT_FOR (before these emails were
+# sent at all) are left to the queue and the administrator's home page.
+_OVERDUE_STAMPS = _Stamps(
+    "overdue_alert_sent_at",
+    "overdue_alert_claimed_until",
+    "overdue_alert_refused",
+    to_the_team=True,
+)
+# Still new with its overdue email unsent: the condition of the partial index the
+# sweep reads (escalations.models: escalation_overdue_unsent), which says the same.
+OVERDUE_ALERT_UNSENT = (
+    Q(reason=Escalation.Reason.SAFEGUARDING, status=Escalation.Status.NEW)
+    & _OVERDUE_STAMPS.unsent()
+)
+OVERDUE_ALERT_NOBODY = (
+    "Nobody to email: no supervisor at the local team, nor of the caller's team, "
+    "has an email address."
+)
+
+
+def safeguarding_overdue_unsent(now: datetime) -> list[int]:
+    """The safeguarding escalations still new at their due time, with their overdue
+    email unsent and not being sent, longest overdue first, due within
+    ALERT_SWEPT_FOR (read in order on the partial index of exactly these: the
+    concerns waiting at their teams, whatever the table's size)."""
+    return list(
+        Escalation.objects.filter(
+            OVERDUE_ALERT_UNSENT,
+            unclaimed(_OVERDUE_STAMPS.claimed, now),
+            due_at__lte=now,
+            due_at__gte=now - ALERT_SWEPT_FOR,
+        )
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:ALERT_SWEEP_BATCH]
+    )
+
+
+def safeguarding_overdue_email_send(*, escalation_id: int) -> list[str]:
+    """Email that a safeguarding escalation still new at its due time has not been
+    picked up: to its local team's supervisors and the supervisors of the caller's
+    team, once; returns the addresses this call emailed. Run by the beat's sweep.
+
+    Claimed and stamped as the concern's first emails are (safeguarding_email_send),
+    on its own stamps. Once claimed, it goes only while the concern is still new:
+    picked up, closed or sent back meanwhile, it does not, and why is recorded in
+    its place (TEAM_ALERT_NOT_NEEDED); with nobody to email, that is recorded
+    (OVERDUE_ALERT_NOBODY). Either way the sweep is done with it."""
+    escalation = (
+        Escalation.objects.select_related("local_team", "created_by")
+        .filter(pk=escalation_id, reason=Escalation.Reason.SAFEGUARDING)
+        .first()
+    )
+    if escalation is None or escalation.due_at > timezone.now():
+        return []
+    team = local_team_supervisor_emails(escalation.local_team_id)
+    national = (
+        [e for e in supervisor_emails(escalation.created_by) if e not in team]
+        if escalation.created_by is not None
+        else []
+    )
+    alert = _overdue_alert(escalation, team=team, national=national)
+    unsent = Escalation.objects.filter(
+        _OVERDUE_STAMPS.unsent(),
+        pk=escalation.pk,
+        local_team_id=escalation.local_team_id,
+    )
+    went: list[str] = []
+    not_sent: list[str] = []
+
+    def send() -> None:
+        stands = (
+            Escalation.objects.filter(pk=escalation.pk)
+            .values_list("status", "outcome")
+            .first()
+        )
+        if stands is None:
+            return  # erased meanwhile: nothing left to stamp
+        escalation.status, escalation.outcome = stands
+        if escalation.status != Escalation.Status.NEW:
+            not_sent.append(TEAM_ALERT_NOT_NEEDED[_where_it_stands(escalation)])
+            return
+        if not alert.to:
+            log.warning(
+                "safeguarding escalation %s is overdue at %s, and nobody can be "
+                "emailed: no supervisor there, nor of the caller's team, has an "
+                "email address",
+                escalation.pk,
+                escalation.local_team.name,
+            )
+            not_sent.append(OVERDUE_ALERT_NOBODY)
+            return
+        refusal = _alert_send(alert)
+        if refusal:
+            log.warning(
+                "safeguarding escalation %s: the mail server refused the overdue "
+                "email to %s for good, and it is not tried again: %s",
+                escalation.pk,
+                ", ".join(alert.to),
+                refusal,
+            )
+            not_sent.append(refusal)
+            return
+        went.extend(alert.to)
+
+    def stamp() -> dict[str, Any]:
+        if not_sent:
+            return {_OVERDUE_STAMPS.refused: not_sent[0]}
+        return {_OVERDUE_STAMPS.sent: timezone.now()}
+
+    sent_under_claim(
+        unsent,
+        field=_OVERDUE_STAMPS.claimed,
+        lease=ALERT_CLAIM_LEASE,
+        send=send,
+        stamp=stamp,
+    )
+    return went
+
+
+def local_team_supervisor_emails(local_team_id: int) -> list[str]:
+    """The email addresses of a local team's active supervisors (those who may give
+    its escalations to a member, and reopen a close: work.access.escalations)."""
+    return sorted(
+        {
+            email
+            for email in StaffProfile.objects.filter(
+                tier=Tier.LOCAL,
+                local_team_id=local_team_id,
+                is_supervisor=True,
+                user__is_active=True,
+            ).values_list("user__email", flat=True)
+            if email
+        }
+    )
+
+
+def _overdue_alert(
+    escalation: Escalation, *, team: list[str], national: list[str]
+) -> _Alert:
+    """To the team's supervisors and the caller's: that the concern is still waiting
+    past its due time, with the link each may open (the escalation's page for the
+    team's, the case or contact page for the caller's, as their first email), and
+    none of the concern itself, as in the first emails."""
+    name = escalation.local_team.name
+    due = _due_by(escalation)
+    body = [
+        f"A safeguarding concern has not been picked up at {name}. It was due at "
+        f"{due}, and it is still waiting in the team's queue with nobody on it.\n"
+    ]
+    if team:
+        body.append(
+            f"{name}'s supervisors: sign in to pick it up, or give it to a member "
+            f"of your team:\n{_escalation_address(escalation)}\n"
+        )
+    else:
+        body.append(
+            f"No supervisor at {name} can be emailed: make sure someone there knows.\n"
+        )
+    if national:
+        item = escalation.item
+        caller = _who(escalation.created_by)
+        body.append(
+            f"Supervisors of {caller}'s team: {caller} recorded it on {item.kind} "
+            f"{item.pk}. What they noted is in the call history of the "
+            f"{item.kind}'s page:\n{_item_address(escalation)}\n"
+        )
+    pages = "those pages" if team and national else "that page"
+    body.append(f"What was noted is on {pages}, not in this email.\n")
+    return _Alert(
+        to=sorted({*team, *national}),
+        subject=f"Safeguarding concern not picked up at {name}, due at {due}",
+        body="\n".join(body),
     )
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
+from functools import partial
 
 from celery import shared_task
 from django.utils import timezone
@@ -24,6 +26,8 @@ from .calls import (
     ALERT_TASK_TIME_LIMIT,
     safeguarding_alerts_unsent,
     safeguarding_email_send,
+    safeguarding_overdue_email_send,
+    safeguarding_overdue_unsent,
 )
 from .escalation import escalate_unreached, release_escalations_of_leavers
 from .pool_counts import count_pool_for_boards
@@ -101,16 +105,51 @@ def safeguarding_alerts_sweep_task() -> int:
     once its claim has lapsed. An alert the mail server puts off (a mailbox full)
     waits for the next sweep, and the sweep goes on to the others; while the mail
     server cannot be reached at all the sweep stops, and the next one tries again."""
+    now = timezone.now()
+    return _sent_by_sweep(
+        (
+            escalation_id,
+            partial(
+                safeguarding_email_send,
+                escalation_id=escalation_id,
+                caller_id=caller_id,
+            ),
+        )
+        for escalation_id, caller_id in safeguarding_alerts_unsent(now)
+    )
+
+
+@shared_task(
+    name="work.tasks.safeguarding_overdue_sweep_task",
+    soft_time_limit=ALERT_TASK_TIME_LIMIT - 30,
+    time_limit=ALERT_TASK_TIME_LIMIT,
+)
+def safeguarding_overdue_sweep_task() -> int:
+    """Email, once, the supervisors of the local team and of the caller about each
+    safeguarding concern still not picked up at its due time (every minute, on
+    beat): work.calls.safeguarding_overdue_email_send. Put off or not reached, as
+    the sweep above: the next sweep tries again."""
+    return _sent_by_sweep(
+        (
+            escalation_id,
+            partial(safeguarding_overdue_email_send, escalation_id=escalation_id),
+        )
+        for escalation_id in safeguarding_overdue_unsent(timezone.now())
+    )
+
+
+def _sent_by_sweep(emails: Iterable[tuple[int, Callable[[], list[str]]]]) -> int:
+    """Send each escalation's email in turn; how many went. An email the mail server
+    puts off (a mailbox full) waits for the next sweep, and the sweep goes on to the
+    others; while the mail server cannot be reached at all the sweep stops."""
     sent = 0
     # Well inside the soft time limit: what is left waits for the next sweep.
     stop_at = time.monotonic() + ALERT_SWEEP_SECONDS
-    for escalation_id, caller_id in safeguarding_alerts_unsent(timezone.now()):
+    for escalation_id, send in emails:
         if time.monotonic() > stop_at:
             break
         try:
-            if safeguarding_email_send(
-                escalation_id=escalation_id, caller_id=caller_id
-            ):
+            if send():
                 sent += 1
         except ALERT_PUT_OFF:
             log.warning(
