@@ -786,7 +786,9 @@ def _work_a_case(
             occupation=rng.choice(
                 ["Teacher", "Warehouse operative", "Nurse", "Student", "Retired"]
             ),
-            works_in=rng.choice([SettingKind.SCHOOL, SettingKind.WORKPLACE, ""]),
+            # Not a complex setting: that sends the case to its local team
+            # (work.casework.case_assessment_record), and the demo works it on.
+            works_in=rng.choice([SettingKind.UNIVERSITY, SettingKind.WORKPLACE, ""]),
             household_size=rng.randint(1, 5),
         ),
         by=nurse,

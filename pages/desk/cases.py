@@ -934,15 +934,33 @@ def case_assessment(request: HttpRequest, pk: int) -> HttpResponse:
         except IllegalTransition as exc:
             form.add_error(None, str(exc))
         else:
-            case_draft_clear(case=case, by=request.user, section=ASSESSMENT)
-            return _saved(
-                request,
-                case,
-                "assessment",
+            text = (
                 "Risk assessment saved. Isolation ends on "
-                f"{long_date(case.isolation_ends_on)}.",
+                f"{long_date(case.isolation_ends_on)}."
             )
+            if case.status == Status.ESCALATED:
+                return _gone_as_complex(request, case, text)
+            case_draft_clear(case=case, by=request.user, section=ASSESSMENT)
+            return _saved(request, case, "assessment", text)
     return _section(request, case, "assessment", assessment_form=form)
+
+
+def _gone_as_complex(request: HttpRequest, case: Case, text: str) -> HttpResponse:
+    """The assessment found the case works or studies in a complex setting: saved,
+    and the case gone to its local team (work.casework.case_assessment_record).
+    Said so; back to My work for whoever may no longer work it."""
+    text += (
+        f" {case.get_complex_setting_display()} is a complex setting: the case has "
+        f"gone to {case.local_team.name} as a complex case."
+    )
+    if may_work_case(request.user, case):  # a national supervisor: still theirs
+        case_draft_clear(case=case, by=request.user, section=ASSESSMENT)
+        return _saved(request, case, "assessment", text)
+    # Their draft of the assessment is what was saved: no longer theirs to clear.
+    messages.success(request, text)
+    if request.htmx:
+        return HttpResponseClientRedirect(reverse("cases:queue"))
+    return redirect("cases:queue")
 
 
 def _saved_since_text(exc: AssessmentSavedSince) -> str:
