@@ -17,20 +17,33 @@ the area most of the window's cases live in (Case.area; on an even split, the ar
 the earliest visit among them): the area its cases share, unless one has moved since
 or the setting was shared by name alone before the rule. Every case at the setting
 counts toward the threshold, as at a setting with an area: one cluster per setting
-and window, which the team of that area sees, its page saying how many cases live in
-another team's area. Detection is idempotent: a window already recorded is found
-again by (setting, first_visit_on) and only gains the cases that joined it since.
+and window, which the team of that area sees, as does every team a case of it lives
+in (work.access.clusters), each seeing only its own cases' details.
+
+A case reported late joins the cluster it belongs to, on either side: a visit joins
+a recorded cluster when it falls within the cluster's days, or when the cluster's
+days with it added still fit in one window (the rule a window is made by), so a
+visit a few days before the first one moves first_visit_on back, as one after it
+moves last_visit_on on. Late visits that make a window of their own touching or
+overlapping a recorded cluster (the day after its last, the day before its first)
+join that cluster instead, and windows found in one sweep that touch are one
+cluster: one outbreak is one cluster whatever the order its cases were reported in,
+and a setting's clusters never touch. Detection is idempotent and exactly once: the
+sweep locks the settings it records clusters of, reads their recorded clusters only
+then, and a window already recorded only gains the cases that joined it since.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, F, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -57,6 +70,28 @@ class _Window:
     last: date
 
 
+def _home(
+    day: date, spans: list[tuple[int, date, date]], window: timedelta
+) -> int | None:
+    """The recorded cluster a visit on `day` joins: one whose days it falls within,
+    or whose days with it added still fit in one window; of several, the nearest
+    (then the earliest)."""
+    home, nearest = None, None
+    for pk, first, last in spans:
+        if max(last, day) - min(first, day) >= window and not first <= day <= last:
+            continue
+        distance = max(first - day, day - last, timedelta(0))
+        if nearest is None or distance < nearest:
+            home, nearest = pk, distance
+    return home
+
+
+def _touch(a: _Window, first: date, last: date) -> bool:
+    """Whether the window's days and [first, last] overlap or are next to each other."""
+    one_day = timedelta(days=1)
+    return a.first <= last + one_day and a.last >= first - one_day
+
+
 def _windows(
     visits: list[tuple[int, date]],
     existing: list[Cluster],
@@ -65,27 +100,32 @@ def _windows(
     window: timedelta,
 ) -> tuple[dict[int, _Window], list[_Window]]:
     """Split one setting's visits (sorted by day) into the recorded clusters they
-    join, and new windows holding enough different cases.
+    join (each _Window with the cluster's days as they become), and new windows
+    holding enough different cases.
 
-    A new window starts at the earliest visit not in a recorded window whose next
-    `window` days hold `min_cases` cases; otherwise the start slides to the next visit.
+    A visit joins a recorded cluster as _home says. A new window starts at the
+    earliest visit joining none whose next `window` days hold `min_cases` cases;
+    otherwise the start slides to the next visit. A window touching the one before
+    it is part of it; one touching or overlapping a recorded cluster joins it.
+
+    One pass is enough: a cluster's days grow only to visits within its reach, and
+    the reach of the days it grows to is no wider than before plus those days, so
+    the next sweep finds every visit here in the cluster it joined now.
     """
+    spans = [(c.pk, c.first_visit_on, c.last_visit_on) for c in existing]
     joined: dict[int, _Window] = {}
     rest: list[tuple[int, date]] = []
     for case_id, day in visits:
-        home = next(
-            (
-                c
-                for c in existing
-                if c.first_visit_on <= day < c.first_visit_on + window
-            ),
-            None,
-        )
+        home = _home(day, spans, window)
         if home is None:
             rest.append((case_id, day))
             continue
-        w = joined.setdefault(home.pk, _Window(home.first_visit_on, set(), day))
+        cluster = next(c for c in existing if c.pk == home)
+        w = joined.setdefault(
+            home, _Window(cluster.first_visit_on, set(), cluster.last_visit_on)
+        )
         w.cases.add(case_id)
+        w.first = min(w.first, day)
         w.last = max(w.last, day)
     found: list[_Window] = []
     start = 0
@@ -96,21 +136,55 @@ def _windows(
         while end < len(rest) and rest[end][1] < first + window:
             cases.add(rest[end][0])
             end += 1
-        if len(cases) >= min_cases:
-            found.append(_Window(first, cases, rest[end - 1][1]))
-            start = end
-        else:
+        if len(cases) < min_cases:
             start += 1
-    return joined, found
+            continue
+        w = _Window(first, cases, rest[end - 1][1])
+        if found and _touch(w, found[-1].first, found[-1].last):
+            found[-1].cases |= w.cases
+            found[-1].last = w.last
+        else:
+            found.append(w)
+        start = end
+    new: list[_Window] = []
+    for w in found:
+        touched = next(
+            (
+                c
+                for c in existing
+                if _touch(
+                    w, *_days(joined.get(c.pk), c.first_visit_on, c.last_visit_on)
+                )
+            ),
+            None,
+        )
+        if touched is None:
+            new.append(w)
+            continue
+        home_w = joined.setdefault(
+            touched.pk,
+            _Window(touched.first_visit_on, set(), touched.last_visit_on),
+        )
+        home_w.cases |= w.cases
+        home_w.first = min(home_w.first, w.first)
+        home_w.last = max(home_w.last, w.last)
+    return joined, new
+
+
+def _days(w: _Window | None, first: date, last: date) -> tuple[date, date]:
+    """A recorded cluster's days as this sweep leaves them so far."""
+    return (w.first, w.last) if w is not None else (first, last)
 
 
 def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
-    """Find and record clusters among recent setting visits; safe to run again.
+    """Find and record clusters among recent setting visits; safe to run again, and
+    at the same time as another run (the settings being recorded are locked).
 
     The work is a fixed handful of queries whatever the number of settings: one
-    aggregate picks the settings with enough cases lately (or a recorded window still
-    open), one fetches just those settings' visits, then clusters and their cases are
-    written in bulk.
+    picks the settings with enough cases lately or a recorded cluster still within
+    reach, then, in one transaction, one fetches just those settings' visits
+    (locking the settings), one their recorded clusters, and clusters and their
+    cases are written in bulk.
     """
     now = now or timezone.now()
     min_cases = settings.TRACING_CLUSTER_MIN_CASES
@@ -118,41 +192,81 @@ def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
     today = timezone.localdate(now)
     # Two windows back: a case reported late still lands in the window it belongs to.
     since = today - 2 * window
-    # Visits come from cases reported lately: bounding the cases' arrival lets the
-    # database start from its index on case arrival instead of reading every visit.
-    reported_since = local_midnight(since)
-    recent = SettingVisit.objects.filter(
-        visited_on__gte=since,
-        visited_on__lte=today,
-        case__created_at__gte=reported_since,
-    ).exclude(setting__postcode="", setting__kind=SettingKind.HOUSEHOLD)
     crowded = (
-        recent.values("setting_id")
+        _recent_visits(since, today)
+        .values("setting_id")
         .annotate(n=Count("case_id", distinct=True))
         .filter(n__gte=min_cases)
         .values_list("setting_id", flat=True)
     )
-    existing_by_setting: dict[int, list[Cluster]] = defaultdict(list)
-    for cluster in Cluster.objects.filter(first_visit_on__gt=since - window).only(
-        "pk", "setting_id", "first_visit_on", "last_visit_on"
-    ):
-        existing_by_setting[cluster.setting_id].append(cluster)
-    setting_ids = set(crowded) | set(existing_by_setting)
+    # A recorded cluster ending after this is within reach of a visit since `since`
+    # (its last day at most a window before the visit, or the day before it).
+    reachable = Cluster.objects.filter(last_visit_on__gt=since - window)
+    setting_ids = set(
+        crowded.union(reachable.values_list("setting_id", flat=True).order_by())
+    )
     if not setting_ids:
         return ClusterReport()
+    return _detect(
+        now,
+        setting_ids,
+        since=since,
+        today=today,
+        reachable=reachable,
+        min_cases=min_cases,
+        window=window,
+    )
+
+
+def _recent_visits(since: date, today: date) -> QuerySet[SettingVisit]:
+    # Visits come from cases reported lately: bounding the cases' arrival lets the
+    # database start from its index on case arrival instead of reading every visit.
+    return SettingVisit.objects.filter(
+        visited_on__gte=since,
+        visited_on__lte=today,
+        case__created_at__gte=local_midnight(since),
+    ).exclude(setting__postcode="", setting__kind=SettingKind.HOUSEHOLD)
+
+
+@atomic_operation
+def _detect(
+    now: datetime,
+    setting_ids: set[int],
+    *,
+    since: date,
+    today: date,
+    reachable: QuerySet[Cluster],
+    min_cases: int,
+    window: timedelta,
+) -> ClusterReport:
+    """Read the settings' visits and recorded clusters and write what they make, in
+    one transaction holding the settings' rows: a sweep at the same time waits, then
+    reads the clusters as this one left them (so it neither records a window again
+    nor one beside a cluster this one stretched). Run again whole when the database
+    ends it to break a deadlock."""
     visits: dict[int, list[tuple[int, date]]] = defaultdict(list)
     setting_areas: dict[int, int | None] = {}
     case_areas: dict[int, int | None] = {}
-    for setting_id, area_id, case_id, case_area_id, day in (
-        recent.filter(setting_id__in=setting_ids)
+    for visit in (
+        _recent_visits(since, today)
+        .filter(setting_id__in=setting_ids)
         .order_by("setting_id", "visited_on", "case_id")
-        .values_list(
-            "setting_id", "setting__area_id", "case_id", "case__area_id", "visited_on"
-        )
+        # Locked in setting order, so two sweeps never wait for each other in turn.
+        # The settings are joined as objects (for FOR UPDATE OF), only their area.
+        .select_related("setting", "case")
+        .only("setting__area_id", "case__area_id", "visited_on")
+        .select_for_update(of=("setting",))
     ):
-        visits[setting_id].append((case_id, day))
-        setting_areas[setting_id] = area_id
-        case_areas[case_id] = case_area_id
+        visits[visit.setting_id].append((visit.case_id, visit.visited_on))
+        setting_areas[visit.setting_id] = visit.setting.area_id
+        case_areas[visit.case_id] = visit.case.area_id
+    existing_by_setting: dict[int, list[Cluster]] = defaultdict(list)
+    for cluster in (
+        reachable.filter(setting_id__in=list(visits))
+        .order_by("first_visit_on", "pk")
+        .only("pk", "setting_id", "first_visit_on", "last_visit_on")
+    ):
+        existing_by_setting[cluster.setting_id].append(cluster)
 
     joined: dict[int, _Window] = {}
     new: dict[tuple[int, date], _Window] = {}
@@ -202,7 +316,6 @@ def _majority_area(
     )
 
 
-@atomic_operation
 def _record(
     now: datetime,
     joined: dict[int, _Window],
@@ -210,14 +323,14 @@ def _record(
     places: dict[tuple[int, date], int],
     existing_by_setting: dict[int, list[Cluster]],
 ) -> ClusterReport:
-    """Write what the sweep found. Run again whole when the database ends it to break
-    a deadlock: so it changes nothing it is handed (its own copy of `joined`, rows
-    of its own for the clusters it stretches)."""
+    """Write what the sweep found, in _detect's transaction. It changes nothing it
+    is handed (its own copy of `joined`, rows of its own for the clusters it
+    stretches)."""
     report = ClusterReport()
     joined = dict(joined)
     if new:
-        # A concurrent run may have recorded the same window: the constraint keeps
-        # one, and the cases are attached to whichever row exists below.
+        # The settings are locked, so no other run records these windows; the
+        # constraint would keep one all the same, the cases attached to it below.
         Cluster.objects.bulk_create(
             [
                 Cluster(
@@ -266,14 +379,23 @@ def _record(
         Cluster.objects.filter(
             pk__in={link.cluster_id for link in links}, reviewed_at__isnull=False
         ).update(reviewed_at=None)
-    # A later visit stretches the recorded end of the window.
+    # A later visit stretches the recorded end of the window, an earlier one (a
+    # case reported late) its start.
     stretched = []
     for setting_clusters in existing_by_setting.values():
         for cluster in setting_clusters:
             w = joined.get(cluster.pk)
-            if w is not None and w.last > cluster.last_visit_on:
-                stretched.append(Cluster(pk=cluster.pk, last_visit_on=w.last))
-    Cluster.objects.bulk_update(stretched, ["last_visit_on"])
+            if w is not None and (
+                w.first < cluster.first_visit_on or w.last > cluster.last_visit_on
+            ):
+                stretched.append(
+                    Cluster(
+                        pk=cluster.pk,
+                        first_visit_on=min(w.first, cluster.first_visit_on),
+                        last_visit_on=max(w.last, cluster.last_visit_on),
+                    )
+                )
+    Cluster.objects.bulk_update(stretched, ["first_visit_on", "last_visit_on"])
     return report
 
 
@@ -284,6 +406,21 @@ def cluster_cases(cluster: Cluster, visible: QuerySet[Case]) -> QuerySet[Case]:
         .select_related("person", "area")
         .order_by("created_at", "pk")
     )
+
+
+def cluster_other_teams(
+    cluster: Cluster, shown: Sequence[int]
+) -> list[tuple[str | None, int]]:
+    """The cluster's cases other than those shown, counted by the local team that
+    holds them (the team of the case's area, else the team it was handed to; None
+    for a case no team holds yet), in the order of the teams' names."""
+    counts = (
+        cluster.cases.exclude(pk__in=shown)
+        .values(team=Coalesce("area__local_team__name", "local_team__name"))
+        .annotate(n=Count("pk"))
+        .order_by(F("team").asc(nulls_last=True))
+    )
+    return [(row["team"], row["n"]) for row in counts]
 
 
 @atomic_operation

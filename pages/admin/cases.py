@@ -214,11 +214,15 @@ class RiskAssessmentAdmin(AuditedReadAdmin, BigTableAdmin):
 
 
 @admin.register(ExposureSetting)
-class ExposureSettingAdmin(admin.ModelAdmin):
+class ExposureSettingAdmin(AuditedReadAdmin):
+    """A place cases named: shown, never added, changed or deleted here (its name,
+    kind and area are what its clusters were found and placed by); opening one is
+    audited like its visits (a household's address among them)."""
+
     list_display = ["name", "kind", "postcode", "area"]
     list_filter = ["kind"]
+    list_select_related = ["area"]
     search_fields = ["name", "=postcode"]
-    autocomplete_fields = ["area"]
 
 
 @admin.register(SettingVisit)

@@ -24,7 +24,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from audit.models import AuditEvent
@@ -32,7 +34,11 @@ from audit.services import audit_list_view, audit_record, audit_view
 from cases.errors import IllegalTransition
 from cases.models import Case, SettingVisit
 from contacts.models import Contact
-from escalations.clusters import cluster_cases, cluster_mark_reviewed
+from escalations.clusters import (
+    cluster_cases,
+    cluster_mark_reviewed,
+    cluster_other_teams,
+)
 from escalations.models import Escalation
 from escalations.selectors import (
     QueueKey,
@@ -46,7 +52,11 @@ from escalations.selectors import (
 from figures.replica import read_from_replica, read_on_replica
 from figures.weekly import forget_cached_figures
 from work.access.cases import cases_visible_to
-from work.access.clusters import clusters_visible_to, get_cluster_for
+from work.access.clusters import (
+    clusters_visible_to,
+    get_cluster_for,
+    may_review_cluster,
+)
 from work.access.contacts import contacts_visible_to
 from work.access.escalations import (
     escalations_visible_to,
@@ -717,7 +727,8 @@ def escalation_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def cluster_list(request: HttpRequest) -> HttpResponse:
-    """Clusters at settings in the team's areas, newest and unreviewed first."""
+    """Clusters at settings in the team's areas or with cases living in them, newest
+    and unreviewed first."""
     require_local_workspace(request.user)
     paginator = Paginator(clusters_list(clusters_visible_to(request.user)), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
@@ -814,7 +825,7 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     namings = _namings_of(cases, contacts_visible_to(request.user))
     for case in cases:
         case.namings = namings[case.pk]
-    total = cluster.cases.count()
+    others = cluster_other_teams(cluster, [case.pk for case in cases])
     audit_view(
         user=request.user,
         obj=cluster,
@@ -832,8 +843,46 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return TemplateResponse(
         request,
         "escalations/cluster_detail.html",
-        {"cluster": cluster, "cases": cases, "hidden_cases": total - len(cases)},
+        {
+            "cluster": cluster,
+            "cases": cases,
+            "hidden_cases": sum(n for _, n in others),
+            "held_elsewhere": _held_elsewhere(others),
+            "may_review": may_review_cluster(request.user, cluster),
+        },
     )
+
+
+def _held_elsewhere(others: list[tuple[str | None, int]]) -> SafeString:
+    """What the page says of the cluster's cases it does not show: how many, and
+    which team holds their details ("2 more cases in this cluster live in another
+    team's area: Leeds Public Health holds their details."); the teams' names
+    escaped, the rest the page's own words."""
+    named = [(escape(team), n) for team, n in others if team is not None]
+    unheld = sum(n for team, n in others if team is None)
+    said = []
+    if named:
+        count = sum(n for _, n in named)
+        if len(named) == 1:
+            where, holders, verb = "another team's area", named[0][0], "holds"
+        else:
+            where, verb = "other teams' areas", "hold"
+            listed = [f"{team} ({n})" for team, n in named]
+            holders = f"{', '.join(listed[:-1])} and {listed[-1]}"
+        said.append(
+            f"{count} more {_cases_live(count)} in {where}: "
+            f"{holders} {verb} their details."
+        )
+    if unheld:
+        said.append(
+            f"{unheld} {'more ' if not named else 'other '}{_cases_live(unheld)} "
+            "in no local team's area; no team holds their details yet."
+        )
+    return mark_safe(" ".join(said))  # the teams' names are escaped above
+
+
+def _cases_live(n: int) -> str:
+    return "case in this cluster lives" if n == 1 else "cases in this cluster live"
 
 
 @login_required
@@ -841,6 +890,11 @@ def cluster_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def cluster_reviewed_view(request: HttpRequest, pk: int) -> HttpResponse:
     require_local_workspace(request.user)
     cluster = get_cluster_for(request.user, pk)
+    if not may_review_cluster(request.user, cluster):
+        raise PermissionDenied(
+            f"{cluster.area.local_team.name} reviews this cluster: it is at a "
+            "setting in their area."
+        )
     if cluster_mark_reviewed(cluster=cluster, by=request.user):
         messages.success(request, "Marked as reviewed.")
     else:
