@@ -47,13 +47,14 @@ from rows.retry import atomic_operation
 
 from .access.actor import Actor
 from .access.isolation import override_refusal
+from .casework import _own_case_isolating
 from .online import (
     link_text_redate,
     naming_page_language,
     person_told,
     reachable_by_message,
 )
-from .rules import isolation_after_fact, isolation_override_problems
+from .rules import OwnCase, isolation_after_fact, isolation_override_problems
 
 
 @dataclass
@@ -62,20 +63,76 @@ class IsolationOverridden:
 
     change: IsolationChange
     # The text or email telling them the new date; None when they have neither a
-    # mobile nor an email (they are to be phoned).
+    # mobile nor an email (they are to be phoned), or when their date in force did
+    # not change (`unchanged`).
     message: Message | None
+    # The person's date in force now: the latest end of their cases and contact
+    # rows isolating now (_date_in_force); later than the override's when another
+    # of their records ends later.
+    in_force: date | None = None
+    # Their date in force is the one it was: another of their records ends later
+    # and stands, so they have nothing new to be told, and are told nothing.
+    unchanged: bool = False
+
+
+def _rows_isolating(item: WorkItem, today: date) -> tuple[QuerySet, QuerySet]:
+    """The person's other cases and contact rows (not `item`) isolating now, as
+    _told_later reads them: a contact row closed never reached told them nothing."""
+    now_on = Q(person_id=item.person_id, isolation_ends_on__gte=today)
+    cases = Case.objects.filter(now_on)
+    contacts = Contact.objects.filter(now_on).filter(OPEN_OR_TOLD)
+    if isinstance(item, Case):
+        cases = cases.exclude(pk=item.pk)
+    else:
+        contacts = contacts.exclude(pk=item.pk)
+    return cases, contacts
+
+
+def _date_in_force(item: WorkItem, today: date) -> date | None:
+    """The person's date in force: the latest end of the item and of their other
+    cases and contact rows isolating now (None: none is). What the call handler
+    reads out, and what a person told by message holds: one person, one date."""
+    cases, contacts = _rows_isolating(item, today)
+    ends = [
+        *cases.values_list("isolation_ends_on", flat=True),
+        *contacts.values_list("isolation_ends_on", flat=True),
+    ]
+    if item.isolation_ends_on >= today:
+        ends.append(item.isolation_ends_on)
+    return max(ends, default=None)
+
+
+def _own_case_of(contact: Contact, today: date) -> OwnCase | None:
+    """The contact's person's own case isolating now, ending last (work.casework.
+    _own_case_isolating), as the override rules read it."""
+    case = _own_case_isolating(contact.person, today=today)
+    if case is None:
+        return None
+    return OwnCase(
+        name=contact.person.full_name,
+        tested_on=case.specimen_date,
+        ends_on=case.isolation_ends_on,
+    )
 
 
 def _told_before(
-    item: WorkItem, replacing: QuerySet[Message], link_text: Message | None
+    item: WorkItem,
+    replacing: QuerySet[Message],
+    link_text: Message | None,
+    *,
+    now: datetime | None = None,
 ) -> bool:
-    """Given a date already: reached, or sent a link or advice. A contact nobody has
-    told anything yet is sent the advice itself, not a change of "the date we gave
-    you before": a message replaced before it went told them nothing, nor does one
-    held up (tried, waiting out a provider's outage), one this override replaces
-    (`replacing`, still waiting to be sent), or the link's text just queued again
-    with the new date (`link_text`: link_text_redate). One queued and not yet tried
-    goes first, within seconds, in the order queued: it has told them."""
+    """Given a date already: reached, or sent a link or advice, about this item or
+    another of the person's cases and contact rows isolating now (a contact who
+    tested positive was told their case's date: a clinician's change of their
+    contact row is a change of that, never a contact's first advice). A contact
+    nobody has told anything yet is sent the advice itself, not a change of "the
+    date we gave you before": a message replaced before it went told them nothing,
+    nor does one held up (tried, waiting out a provider's outage), one this
+    override replaces (`replacing`, still waiting to be sent), or the link's text
+    just queued again with the new date (`link_text`: link_text_redate). One queued
+    and not yet tried goes first, within seconds, in the order queued: it has told
+    them."""
     if item.reached_at is not None:
         return True
     never_went = (
@@ -85,7 +142,22 @@ def _told_before(
     )
     if link_text is not None:
         never_went |= Q(pk=link_text.pk)
-    return Message.objects.filter(**{item.kind: item}).exclude(never_went).exists()
+    if Message.objects.filter(**{item.kind: item}).exclude(never_went).exists():
+        return True
+    cases, contacts = _rows_isolating(item, timezone.localdate(now))
+    if (
+        cases.filter(reached_at__isnull=False).exists()
+        or contacts.filter(reached_at__isnull=False).exists()
+    ):
+        return True
+    return (
+        Message.objects.filter(
+            Q(case__in=cases.values("pk")) | Q(contact__in=contacts.values("pk")),
+            kind__in={*GAVE_A_DATE, *GAVE_A_CASE_DATE},
+        )
+        .exclude(never_went)
+        .exists()
+    )
 
 
 def _override_key(item: WorkItem, nth: int | str) -> str:
@@ -107,13 +179,15 @@ def text_of(
     replacing: QuerySet[Message],
     link_text: Message | None,
     changed: str = "isolation_changed",
+    *,
+    now: datetime | None = None,
 ) -> str:
-    """Which text gives the new date: a change of the date told before (`changed`:
-    a clinician's, by default); else, to a case never told anything, their own
-    positive test (never a contact's advice); to a contact, the advice. A message
-    replacing one never sent carries the text that one had: what the person has not
-    yet been told."""
-    if _told_before(item, replacing, link_text):
+    """Which text gives the new date: a change of the date told before about any of
+    the person's rows (`changed`: a clinician's, by default); else, to a case never
+    told anything, their own positive test (never a contact's advice); to a
+    contact, the advice. A message replacing one never sent carries the text that
+    one had: what the person has not yet been told."""
+    if _told_before(item, replacing, link_text, now=now):
         return changed
     return "case_isolation_set" if isinstance(item, Case) else "isolation_advice"
 
@@ -169,24 +243,35 @@ def tell_end_date(
     return message
 
 
-def _tell(item: WorkItem, change: IsolationChange) -> Message | None:
-    """Queue the message giving the person their new end date, sent once the
-    transaction commits; one per override (the event is the item's nth override,
-    counted under the item's lock). It replaces the item's earlier end dates not
-    sent yet (an override's, a further exposure's: waiting out a provider's
-    outage): the person's last text is the date in force, never one overridden
-    since; so does the text of their link, if it gives the old date and has not
-    gone yet (link_text_redate)."""
+def _tell(
+    item: WorkItem, change: IsolationChange, *, in_force: date, unchanged: bool
+) -> Message | None:
+    """Queue the message giving the person their date in force (`in_force`: the
+    override's, or a later one of another of their records that stands), sent once
+    the transaction commits; one per override (the event is the item's nth
+    override, counted under the item's lock). Nothing when their date in force is
+    the one it was (`unchanged`): a date in force nowhere is never texted as
+    "replacing" the one they hold (as case_onset_revised: _told_later). It replaces
+    the earlier end dates not sent yet of the item and of the person's other rows
+    isolating now (an override's, a further exposure's, a revised onset's: waiting
+    out a provider's outage): the person's last text is the date in force, never
+    one overridden since; so does the text of their link, if it gives the old date
+    and has not gone yet (link_text_redate)."""
     link_text = link_text_redate(item, now=change.at)
+    if unchanged:
+        return None  # the date they go by stands: nothing new to tell
     if reachable_by_message(item.person) is None:
         return None  # to be phoned: nothing to count
     nth = IsolationChange.objects.of_item(item).overrides().count()
     earlier = earlier_dates(item)
-    text = text_of(item, replacing=earlier, link_text=link_text)
+    cases, contacts = _rows_isolating(item, timezone.localdate(change.at))
+    for row in [*cases, *contacts]:
+        earlier |= earlier_dates(row)
+    text = text_of(item, replacing=earlier, link_text=link_text, now=change.at)
     return tell_end_date(
         item,
         text=text,
-        ends_on=change.ends_on,
+        ends_on=in_force,
         key=_override_key(item, nth),
         replacing=earlier,
     )
@@ -468,9 +553,15 @@ def isolation_override(
     isolate until ..." (work.sent_twice knows it as saved once).
 
     A case's new date is their contact rows' too (contacts_follow_case): the person
-    is told it once, by this message.
+    is told it once, by this message. One person has one date: a contact row of
+    someone with their own case isolating now is never set to end before that case
+    (work.rules.isolation_override_problems says so, and where to change it), and
+    the person is told their date in force, the latest of their rows' ends, as
+    case_onset_revised tells it: nothing when that did not change (another of their
+    records ends later and stands).
     """
     now = now or timezone.now()
+    today = timezone.localdate(now)
     locked = item.locked()
     if (refusal := override_refusal(clinician, locked)) is not None:
         raise PermissionDenied(refusal)
@@ -478,13 +569,15 @@ def isolation_override(
         ends_on=ends_on,
         reason=reason,
         current=locked.isolation_ends_on,
-        today=timezone.localdate(now),
+        today=today,
+        own_case=_own_case_of(locked, today) if isinstance(locked, Contact) else None,
     )
     if problems:
         raise ValidationError(problems)
     if current_ends_on is not None and current_ends_on != locked.isolation_ends_on:
         raise _changed_since(locked, clinician)
     user = Actor.of(clinician).user
+    in_force_before = _date_in_force(locked, today)
     change = IsolationChange.objects.create(
         **{locked.kind: locked},
         kind=IsolationChange.Kind.OVERRIDE,
@@ -508,11 +601,16 @@ def isolation_override(
         },
         at=now,
     )
-    message = _tell(locked, change)
     if isinstance(locked, Case):
         contacts_follow_case(case=locked, by=by or user, now=now)
+    # Read once the contact rows have followed the case: ends_on is today or later.
+    in_force = _date_in_force(locked, today) or ends_on
+    unchanged = in_force == in_force_before
+    message = _tell(locked, change, in_force=in_force, unchanged=unchanged)
     item.isolation_ends_on = ends_on
-    return IsolationOverridden(change=change, message=message)
+    return IsolationOverridden(
+        change=change, message=message, in_force=in_force, unchanged=unchanged
+    )
 
 
 # A contact whose isolation a positive test switches to the case's: one still to be

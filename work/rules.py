@@ -246,13 +246,36 @@ OVERRIDE_LONGEST = timedelta(days=28)
 OVERRIDE_REASON_MAX = 1000
 
 
+@dataclass(frozen=True)
+class OwnCase:
+    """A contact's person's own case isolating now (the one ending last): a positive
+    test settles their date, and no contact row of theirs ends before it."""
+
+    name: str  # the person, as staff read them
+    tested_on: date  # the case's specimen date
+    ends_on: date
+
+
 def isolation_override_problems(
-    *, ends_on: date | None, reason: str, current: date, today: date
+    *,
+    ends_on: date | None,
+    reason: str,
+    current: date,
+    today: date,
+    own_case: OwnCase | None = None,
 ) -> dict[str, str]:
     """What is wrong with an override as entered, field by field (empty when fine).
 
     The one statement of these rules: the override form, the API and the operation
     all ask it, so every door refuses the same overrides with the same words.
+
+    A contact row of someone with a case of their own isolating now (`own_case`,
+    given by the operation, under the row's lock) is never set to end before that
+    case: one person, one date, and a positive test settles it (work.isolation.
+    contacts_become_cases). A later date is a clinician's judgement on the contact
+    (a vulnerable household, say), which stands as an override stands
+    (isolation_after_fact); an earlier one is made on their case, which the contact
+    row follows.
     """
     problems: dict[str, str] = {}
     if ends_on is None:
@@ -269,6 +292,13 @@ def isolation_override_problems(
     elif ends_on == current:
         problems["ends_on"] = (
             f"They already isolate until {long_date(ends_on)}: enter a different date."
+        )
+    elif own_case is not None and ends_on < own_case.ends_on:
+        problems["ends_on"] = (
+            f"{own_case.name} tested positive on {long_date(own_case.tested_on)}: "
+            "their isolation follows their own case, to the end of "
+            f"{long_date(own_case.ends_on)}, and a contact record of theirs cannot "
+            "end sooner. To shorten it, change it on their case."
         )
     if not reason.strip():
         problems["reason"] = "Give the clinical reason for the change."

@@ -143,6 +143,33 @@ def _changes_query(item_id: int, *, model: Any) -> QuerySet[IsolationChange]:
     return IsolationChange.objects.of_item(item).select_related("by")[:CHANGES_SHOWN]
 
 
+def _done_text(done: IsolationOverridden, name: str, ends_on: date) -> str:
+    """What the override did, and what the person is told: their date in force
+    (done.in_force) is the latest of their records' ends, so a date sooner than
+    another record's is saved here and told to nobody, and the page says why."""
+    in_force = done.in_force or ends_on
+    if done.unchanged:
+        why = (
+            f"another of their records ends later, on {long_date(in_force)}, and "
+            "that date stands"
+            if in_force > ends_on
+            else "another of their records already ends on that day"
+        )
+        return (
+            f"This record of {name}'s now ends on {long_date(ends_on)}. No text or "
+            f"email is being sent: {why}, so they have no new date to be told."
+        )
+    if in_force != ends_on:
+        return (
+            f"This record of {name}'s now ends on {long_date(ends_on)}; another of "
+            f"their records ends later, and they isolate until the end of "
+            f"{long_date(in_force)}. " + _told(done, name)
+        )
+    return f"{name} now isolates until the end of {long_date(ends_on)}. " + _told(
+        done, name
+    )
+
+
 def _told(done: IsolationOverridden, name: str) -> str:
     message = done.message
     if message is None:
@@ -228,12 +255,7 @@ def _override_page(request: HttpRequest, item: WorkItem) -> HttpResponse:
             for name, problems in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, problems)
         else:
-            name = item.person.full_name
-            messages.success(
-                request,
-                f"{name} now isolates until the end of {long_date(ends_on)}. "
-                + _told(done, name),
-            )
+            messages.success(request, _done_text(done, item.person.full_name, ends_on))
             return redirect(back)
     if form.errors and (change := _sent_again(request, item)) is not None:
         messages.success(

@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from cases.workitem import Status
+from contacts.models import IsolationChange
 from people.services import PersonDetails
 from tests import factories as f
 
@@ -46,6 +47,24 @@ def hold(item, user):
     )
     item.refresh_from_db()
     return item
+
+
+def shortened_before_the_rule(contact, ends_on: dt.date, clinician) -> None:
+    """A clinician's override of a contact row to a date before the end of the
+    person's own case, as saved before such an override was refused (work.rules.
+    isolation_override_problems): records like it stand in the database, and the
+    rules that follow a case's date still meet them."""
+    IsolationChange.objects.create(
+        contact=contact,
+        kind=IsolationChange.Kind.OVERRIDE,
+        ends_on=ends_on,
+        replaced=contact.isolation_ends_on,
+        reason="clinical judgement",
+        by=clinician,
+        at=timezone.now(),
+    )
+    type(contact).objects.filter(pk=contact.pk).update(isolation_ends_on=ends_on)
+    contact.refresh_from_db()
 
 
 def a_case(**fields):

@@ -34,7 +34,7 @@ from work.intake import TestResult as LabResult
 from work.intake import case_intake
 from work.isolation import IsolationChangedSince, isolation_override
 
-from .conftest import LONDON, SAM, D, a_naming_case, hold
+from .conftest import LONDON, SAM, D, a_naming_case, hold, shortened_before_the_rule
 
 DECEMBER_7 = dt.datetime(2026, 12, 7, 10, 0, tzinfo=LONDON)
 pytestmark = [pytest.mark.django_db, pytest.mark.now(DECEMBER_7)]
@@ -202,12 +202,8 @@ def test_a_contact_override_stands_against_an_earlier_case_date_not_a_later_one(
     caseworker, contact
 ):
     case = positive(specimen=TODAY, caseworker=caseworker)  # 17 December
-    isolation_override(
-        item=contact,
-        ends_on=D(2026, 12, 16),
-        reason="Exposure was outdoors and brief.",
-        clinician=caseworker,
-    )
+    # Before the end of their case: refused now, but saved before.
+    shortened_before_the_rule(contact, D(2026, 12, 16), caseworker)
 
     # Symptoms from 3 December: 13 December, before the override's 16th.
     assess(case, caseworker, D(2026, 12, 3))

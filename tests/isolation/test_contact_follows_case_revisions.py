@@ -25,9 +25,8 @@ from work.casework import (
 )
 from work.intake import TestResult as LabResult
 from work.intake import case_intake
-from work.isolation import isolation_override
 
-from .conftest import LONDON, SAM, D, a_naming_case, hold
+from .conftest import LONDON, SAM, D, a_naming_case, hold, shortened_before_the_rule
 
 DECEMBER_7 = dt.datetime(2026, 12, 7, 10, 0, tzinfo=LONDON)
 pytestmark = [pytest.mark.django_db, pytest.mark.now(DECEMBER_7)]
@@ -72,12 +71,8 @@ def positive_on_the_7th(contact: Contact) -> Case:
 
 
 def shortened_to_the_14th(contact: Contact, clinician) -> None:
-    isolation_override(
-        item=contact,
-        ends_on=D(2026, 12, 14),
-        reason="clinical judgement",
-        clinician=clinician,
-    )
+    """Before the end of their case (the 17th): refused now, but saved before."""
+    shortened_before_the_rule(contact, D(2026, 12, 14), clinician)
 
 
 def test_revising_an_old_open_case_leaves_a_new_contact_on_its_own_date(

@@ -19,8 +19,9 @@ from contacts.models import Contact, IsolationChange
 from people.models import Person
 from people.services import PersonDetails
 from tests import factories as f
+from tests.isolation.conftest import shortened_before_the_rule
 from work.casework import ContactDetails, contact_add
-from work.isolation import contacts_become_cases, isolation_override
+from work.isolation import contacts_become_cases
 
 D = dt.date
 # Sunday 6 December 2026, 10:00 GMT: the ten-day rules.
@@ -152,12 +153,9 @@ def test_an_override_since_becoming_a_case_stands_against_a_late_result(
     contact = named_on(D(2026, 12, 3))
     result(contact.person, specimen=D(2026, 12, 5))  # 15 December
     contact.refresh_from_db()
-    isolation_override(
-        item=contact,
-        ends_on=D(2026, 12, 12),
-        reason="Tested positive in November: a clinician's judgement.",
-        clinician=supervisor,
-    )
+    # Before the end of her case: refused now (change it on her case), but saved
+    # before.
+    shortened_before_the_rule(contact, D(2026, 12, 12), supervisor)
 
     result(contact.person, specimen=D(2026, 12, 4))  # 14 December
 
