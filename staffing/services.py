@@ -25,6 +25,7 @@ from calls.models import CallAttempt
 from clock import (
     SENT_TWICE_WITHIN,
     NoSuchLocalTime,
+    local_midnight,
     local_moment,
     local_week_bounds,
 )
@@ -447,14 +448,23 @@ def shift_cancel(
     return shift
 
 
-def _shift_cut_short(*, shift: Shift, by: User, reason: str, now: datetime) -> Shift:
-    """End a booked shift under way now; the rest of it, cancelled, is returned."""
+def _shift_cut_short(
+    *,
+    shift: Shift,
+    by: User,
+    reason: str,
+    now: datetime,
+    ends_at: datetime | None = None,
+) -> Shift:
+    """End a booked shift under way now (or at `ends_at`, a moment still to come
+    before its end); the rest of it, cancelled, is returned."""
     old_end = shift.ends_at
+    cut = ends_at or now
     rest = Shift.objects.create(
         tier=shift.tier,
         team_id=shift.team_id,
         staff_id=shift.staff_id,
-        starts_at=now,
+        starts_at=cut,
         ends_at=old_end,
         status=Shift.Status.CANCELLED,
         published_by_id=shift.published_by_id,
@@ -463,7 +473,7 @@ def _shift_cut_short(*, shift: Shift, by: User, reason: str, now: datetime) -> S
         cancelled_by=by,
         cancel_reason=reason,
     )
-    shift.ends_at = now
+    shift.ends_at = cut
     shift.save(update_fields=["ends_at"])
     audit_record_many(
         [
@@ -474,7 +484,7 @@ def _shift_cut_short(*, shift: Shift, by: User, reason: str, now: datetime) -> S
                 detail={
                     "shift": "cut short",
                     "staff": shift.staff_id,
-                    "ends_at": {"from": old_end.isoformat(), "to": now.isoformat()},
+                    "ends_at": {"from": old_end.isoformat(), "to": cut.isoformat()},
                     "reason": reason,
                     "rest_cancelled": rest.pk,
                 },
@@ -1314,6 +1324,115 @@ def registration_number_read(body: str, number: str) -> tuple[str, str]:
     return written, ""
 
 
+def _shift_said(shift: Shift, *, today: date) -> str:
+    """'Sat 13 Jun 08:00-16:00' (the year too when not this year's)."""
+    starts, ends = (
+        timezone.localtime(shift.starts_at),
+        timezone.localtime(shift.ends_at),
+    )
+    return f"{_day_said(starts.date(), today=today)} {starts:%H:%M}-{ends:%H:%M}"
+
+
+def _shifts_were(count: int, *, what: str) -> str:
+    """'1 shift booked after ... was', '2 shifts booked after ... were'."""
+    return f"{count} shift {what} was" if count == 1 else f"{count} shifts {what} were"
+
+
+@dataclass(frozen=True)
+class RegistrationVerified:
+    """A registration verified, and what became of the shifts booked past its
+    expiry (_shifts_past_registration_end), each said as 'Sat 13 Jun 08:00-16:00'."""
+
+    profile: StaffProfile
+    expires_on: date
+    today: date
+    released: tuple[str, ...] = ()  # not yet begun: open slots again
+    cut_short: tuple[str, ...] = ()  # under way: ends at the expiry's midnight
+
+    def shifts_said(self) -> str:
+        """For the supervisor who verified it: which shifts went, and how ("" when
+        none ran past the expiry)."""
+        after = f"booked after {_day_said(self.expires_on, today=self.today)}"
+        said = []
+        if self.released:
+            were = _shifts_were(
+                len(self.released), what=f"{after}, when the registration runs out,"
+            )
+            said.append(f"{were} released as open slots: {', '.join(self.released)}.")
+        for shift in self.cut_short:
+            said.append(
+                f"The shift under way, {shift}, now ends at midnight, when the "
+                "registration runs out."
+            )
+        return " ".join(said)
+
+
+def _shift_release(*, shift: Shift, by: User, reason: str, now: datetime) -> None:
+    """A booked shift back to the open slot it was booked from, as a shift given
+    back is (shift_release_own), audited as `by`'s with the reason."""
+    staff_id = shift.staff_id
+    shift.staff = None
+    shift.status = Shift.Status.OPEN
+    shift.booked_at = None
+    shift.save(update_fields=["staff", "status", "booked_at"])
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=shift,
+        detail={"shift": "released", "staff": staff_id, "reason": reason},
+        at=now,
+    )
+
+
+# Each shift a verification ended: its id and how it reads ("Sat 13 Jun 08:00-16:00").
+EndedShift = tuple[int, str]
+
+
+def _shifts_past_registration_end(
+    *, profile: StaffProfile, expires_on: date, by: User, now: datetime, today: date
+) -> dict[str, list[EndedShift]]:
+    """The person's booked shifts that run on past the day their registration
+    expires (the booking rule's: registration_runs_out_before), ended as a
+    leaver's are (_shifts_end), with the reason on their shifts page and the rota.
+
+    Each goes back to being an open slot: the cover it was booked to give is
+    needed still, for a colleague to book, whether the person booked it from a
+    published slot or a supervisor booked it for them. A shift straddling midnight after the last day goes whole, as the
+    booking rule refuses it whole: as published, bookable by someone else, not an
+    evening kept and two hours past midnight no one published. Only a shift under
+    way (the expiry is today) is cut, at that midnight: the hours until then are
+    cover being given, the rest is cancelled (_shift_cut_short).
+
+    Returns them by what became of them: "released", "cut_short".
+    The caller holds the staff row's lock, the one a booking takes first."""
+    # Never before now: a verified expiry is today at the earliest.
+    runs_out_at = max(local_midnight(expires_on + timedelta(days=1)), now)
+    shifts = list(
+        Shift.objects.select_for_update()
+        .filter(
+            staff=profile,
+            status=Shift.Status.BOOKED,
+            ends_at__gt=runs_out_at,
+        )
+        .order_by("starts_at", "pk")
+    )
+    ended: dict[str, list[EndedShift]] = {"released": [], "cut_short": []}
+    if not shifts:
+        return ended
+    reason = f"Registration runs out on {_day_said(expires_on, today=today)}"
+    for shift in shifts:
+        said = (shift.pk, _shift_said(shift, today=today))
+        if shift.starts_at < now:
+            _shift_cut_short(
+                shift=shift, by=by, reason=reason, now=now, ends_at=runs_out_at
+            )
+            ended["cut_short"].append(said)
+        else:
+            _shift_release(shift=shift, by=by, reason=reason, now=now)
+            ended["released"].append(said)
+    return ended
+
+
 @atomic_operation
 def registration_verify(
     *,
@@ -1323,10 +1442,18 @@ def registration_verify(
     expires_on: date,
     by: User,
     today: date | None = None,
-) -> StaffProfile:
+    now: datetime | None = None,
+) -> RegistrationVerified:
     """A supervisor checked the register: record the registration as verified today.
-    Never one's own: a registration is checked by someone else."""
-    today = today or timezone.localdate()
+    Never one's own: a registration is checked by someone else.
+
+    Shifts the person has booked that run on past the day it expires (booked
+    while an expiry further off was recorded, or before it was verified) are what
+    booking now refuses: they would be given no work on them, and the capacity page
+    counts them no cover. They end (_shifts_past_registration_end), audited, and
+    the result says which (shifts_said)."""
+    now = now or timezone.now()
+    today = today or timezone.localdate(now)
     if profile.user_id == by.pk:
         raise StaffingRefused(
             "You cannot verify your own registration: another supervisor must "
@@ -1354,18 +1481,32 @@ def registration_verify(
             "registration_verified_by",
         ]
     )
+    ended = _shifts_past_registration_end(
+        profile=profile, expires_on=expires_on, by=by, now=now, today=today
+    )
+    detail: dict[str, Any] = {
+        "registration": "verified",
+        "body": body,
+        "number": profile.registration_number,
+        "expires_on": str(expires_on),
+    }
+    for what, shifts in ended.items():
+        if shifts:
+            detail[f"shifts_{what}"] = [pk for pk, _ in shifts]
     audit_record(
         user=by,
         action=AuditEvent.Action.UPDATE,
         obj=profile,
-        detail={
-            "registration": "verified",
-            "body": body,
-            "number": profile.registration_number,
-            "expires_on": str(expires_on),
-        },
+        detail=detail,
+        at=now,
     )
-    return profile
+    return RegistrationVerified(
+        profile=profile,
+        expires_on=expires_on,
+        today=today,
+        released=tuple(said for _, said in ended["released"]),
+        cut_short=tuple(said for _, said in ended["cut_short"]),
+    )
 
 
 @atomic_operation

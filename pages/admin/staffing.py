@@ -287,14 +287,16 @@ class StaffProfileAdmin(ServiceActionsMixin, admin.ModelAdmin):
         profile = queryset.get()
 
         def apply(data):
-            registration_verify(
+            verified = registration_verify(
                 profile=profile,
                 body=data["body"],
                 number=data["number"],
                 expires_on=data["expires_on"],
                 by=request.user,
             )
-            return f"Verified {profile}'s registration."
+            # Shifts booked past the expiry were let go: said, as on the staff page.
+            said = verified.shifts_said()
+            return f"Verified {profile}'s registration." + (f" {said}" if said else "")
 
         return form_action(
             self,

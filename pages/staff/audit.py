@@ -634,7 +634,8 @@ def _shift_changed(
     event: AuditEvent, detail: dict[str, Any], subjects: Subjects
 ) -> str:
     """A slot published, a shift booked (by its member or by a supervisor), given
-    back, cancelled or cut short, in words ("" for any other event)."""
+    back, released (a registration verified as running out before it), cancelled
+    or cut short, in words ("" for any other event)."""
     shift = subjects.shifts.get(event.object_id)
     booked_until = subjects.booked_until.get(event.object_id)
     label = _shift_label(event.object_id, shift, booked_until)
@@ -648,6 +649,8 @@ def _shift_changed(
         return text
     if kind == "given back":
         return f"Gave back {staff}'s shift of {label}: the slot is open again"
+    if kind == "released":
+        return f"Released {staff}'s shift of {label}, the slot open again{reason}"
     if kind == "published":
         team = f" for team {shift.team.name}" if shift and shift.team else ""
         return f"Published the open slot {label}{team}{reason}"

@@ -306,7 +306,7 @@ def registration_verify(request: HttpRequest, pk: int) -> HttpResponse:
         put_typing_back(request, form, action=request.path)
     if request.method == "POST" and form.is_valid():
         try:
-            services.registration_verify(
+            verified = services.registration_verify(
                 profile=member,
                 body=form.cleaned_data["registration_body"],
                 number=form.cleaned_data["registration_number"],
@@ -319,6 +319,9 @@ def registration_verify(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"Verified {member.user.get_full_name()}'s registration."
             )
+            # Shifts booked past the expiry were let go: said, so the gap is seen.
+            if shifts_said := verified.shifts_said():
+                messages.warning(request, shifts_said)
             return redirect("staffing:registrations")
     return TemplateResponse(
         request, "staffing/registration_verify.html", {"form": form, "member": member}
