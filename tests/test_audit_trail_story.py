@@ -5,8 +5,9 @@ says what it was, from the events the services themselves write.
 Before: a lab result attached to an existing person changed their phone, address
 and email with no event on the person; a first risk assessment read "Created case
 N"; a clinician's isolation end, a send back with a new phone, a correction of a
-call's outcome and a merge read "Changed ..." with what changed left out; a call an
-integration logged on behalf of a caller named only the integration.
+call's outcome and a merge read "Changed ..." with what changed left out (and a send
+back giving a phone to someone with none said nothing of it); a call an integration
+logged on behalf of a caller named only the integration.
 
 The test clock stands at 10:00 on Tuesday 12 January 2021."""
 
@@ -348,6 +349,31 @@ def test_a_local_teams_phone_call_and_send_back_with_a_new_number(clock, client,
     sent_back, called = whats(client, case.person_id)[:2]
     assert sent_back == f"Changed case {case.pk}: outcome returned, phone changed"
     assert called == f"Changed case {case.pk}: recorded a phone call"
+
+
+def test_a_send_back_giving_a_number_to_someone_with_none_says_it_was_added(
+    clock, client, admin
+):
+    """Escalated with no number on record, sent back with one the team found: the
+    trail says the team added a phone, not just that it sent the case back."""
+    ensure_ons_areas()
+    member = local_member(SHEFFIELD, "sheffield_member")
+    escalation = escalated_case(person=person_in(SHEFFIELD, phone="", phone_alt=""))
+    escalation_claim(escalation=escalation, by=member)
+
+    escalation_return(
+        escalation=escalation,
+        note="Number from the GP.",
+        new_phone="07922 555666",
+        by=member,
+    )
+
+    client.force_login(admin)
+    case = escalation.item
+    assert str(case.person.phone) == "+447922555666"
+    assert whats(client, case.person_id)[0] == (
+        f"Changed case {case.pk}: outcome returned, phone added"
+    )
 
 
 def test_a_merge_says_which_details_came_from_the_record_merged(

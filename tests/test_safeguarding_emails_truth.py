@@ -14,6 +14,17 @@ Four ways they did not, each seen by a user:
   in the queue.
 - A supervisor logging a concern was "their supervisor": the page said "your
   supervisor is being emailed" while the only email went to themselves.
+
+And three more since:
+
+- A concern picked up while its email was held up (stamped "Not needed"), then given
+  back to the queue when its holder left, kept the stamp: the team was never told a
+  concern waited in its queue with nobody on it.
+- A team reached only at its own mailbox, with no active member to sign in, was said
+  to have been told ("The team has been emailed"), with nothing asking the
+  supervisors to make sure someone there knows.
+- A call handler with no team (run by their tier's supervisors with no team) had no
+  supervisor emailed, and the page said none had an address.
 """
 
 from __future__ import annotations
@@ -21,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -30,14 +42,15 @@ from cases.workitem import Status
 from escalations.models import Escalation
 from tests import factories as f
 from tests.admin.test_staff_changes_audited import save_in_admin
-from work.calls import call_record, safeguarding_email_send
+from work.calls import TEAM_ALERT_NOT_NEEDED, call_record, safeguarding_email_send
 from work.escalation import (
     escalation_claim,
     escalation_close,
     escalation_record_action,
     escalation_return,
+    release_escalations_of_leavers,
 )
-from work.tasks import safeguarding_alerts_sweep_task
+from work.tasks import safeguarding_alerts_sweep_task, safeguarding_overdue_sweep_task
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +118,11 @@ def concern(caller, contact) -> Escalation:
 
 def link_to(escalation: Escalation) -> str:
     return f"{SITE}/local/escalations/{escalation.pk}/"
+
+
+def deactivated(user) -> None:
+    """An administrator turns the account off: they have left."""
+    get_user_model().objects.filter(pk=user.pk).update(is_active=False)
 
 
 # An open concern moved with its area
@@ -367,6 +385,113 @@ def test_a_concern_still_new_is_still_emailed_to_the_team_late(
     )
 
 
+# A concern given back to the team's queue, nobody on it
+
+
+def test_a_concern_given_back_by_a_leaver_is_emailed_to_the_team(
+    clock, held_up, sheffield, mailoutbox
+):
+    """Picked up while its email was held up (stamped "not needed": the team had
+    it), then given back to the queue when its holder left: new and nobody's, so
+    the team is told after all."""
+    escalation, member = held_up
+    local_member(sheffield, "colleague@example.org")
+    escalation_claim(escalation=escalation, by=member)
+    assert swept(clock) == 1
+    [supervisor_mail] = mailoutbox
+    assert "picked it up" in supervisor_mail.body
+    deactivated(member)
+    assert release_escalations_of_leavers() == 1
+
+    assert swept(clock) == 1
+
+    [team_mail] = mailoutbox[1:]
+    assert team_mail.to == ["colleague@example.org"]
+    assert link_to(escalation) in team_mail.body
+    escalation.refresh_from_db()
+    assert escalation.status == Escalation.Status.NEW
+    assert escalation.team_alert_sent_at == timezone.now()
+    assert escalation.team_alert_refused == ""
+    assert swept(clock) == 0  # once
+    assert len(mailoutbox) == 2
+
+
+def test_a_concern_given_back_keeps_the_mail_servers_refusal(
+    clock, held_up, sheffield, mailoutbox
+):
+    """A refusal for good by the mail server is no "not needed": given back, the
+    concern is not sent to an address the server refuses every time."""
+    escalation, member = held_up
+    refusal = "The mail server refused it for good: the email itself (554 No)."
+    Escalation.objects.filter(pk=escalation.pk).update(team_alert_refused=refusal)
+    escalation_claim(escalation=escalation, by=member)
+    deactivated(member)
+
+    assert release_escalations_of_leavers() == 1
+
+    escalation.refresh_from_db()
+    assert escalation.team_alert_refused == refusal
+
+
+def test_a_concern_given_back_after_its_overdue_email_was_not_needed_is_overdue_again(
+    clock, held_up, mailoutbox
+):
+    """Picked up just as its overdue email was to go (tests/test_safeguarding_overdue:
+    stamped "not needed"), then given back when its holder left: still waiting past
+    its due time, with nobody on it, the supervisors are told."""
+    escalation, member = held_up
+    escalation_claim(escalation=escalation, by=member)
+    Escalation.objects.filter(pk=escalation.pk).update(
+        overdue_alert_refused=TEAM_ALERT_NOT_NEEDED["picked_up"]
+    )
+    clock.move_to(escalation.due_at + dt.timedelta(minutes=5))
+    deactivated(member)
+    assert release_escalations_of_leavers() == 1
+    mailoutbox.clear()
+
+    assert safeguarding_overdue_sweep_task.run() == 1
+
+    [overdue] = mailoutbox
+    assert overdue.to == [SUPERVISOR]
+    assert "has not been picked up" in overdue.body
+    escalation.refresh_from_db()
+    assert escalation.overdue_alert_sent_at == timezone.now()
+
+
+# A team's mailbox, and nobody at the team
+
+
+def test_a_team_mailbox_with_no_active_member_is_not_said_to_have_told_the_team(
+    clock,
+    call_handler,
+    held_contact,
+    national_supervisor,
+    sheffield,
+    mailoutbox,
+    run_tasks_here,
+):
+    """The team's own mailbox is emailed, but nobody can sign in to pick the concern
+    up: the supervisors are asked to make sure someone there knows."""
+    type(sheffield).objects.filter(pk=sheffield.pk).update(
+        email="sheffield.ph@example.org"
+    )
+    deactivated(local_member(sheffield, "gone@example.org"))
+
+    with run_tasks_here():
+        concern(call_handler, held_contact)
+
+    team_mail, supervisor_mail = mailoutbox
+    assert team_mail.to == ["sheffield.ph@example.org"]
+    assert supervisor_mail.to == [SUPERVISOR]
+    assert "The team has been emailed that it is in their queue" not in (
+        supervisor_mail.body
+    )
+    assert (
+        f"{sheffield.name}'s mailbox has been emailed, but the team has no active "
+        "member to pick it up: make sure someone there knows."
+    ) in supervisor_mail.body
+
+
 # A supervisor logging a concern
 
 
@@ -428,3 +553,37 @@ def test_a_supervisor_logging_a_concern_has_the_other_supervisors_emailed(
 
     assert "your supervisor is being emailed" in page
     assert [m.to for m in mailoutbox] == [["sup.other@example.org"]]
+
+
+# A call handler with no team
+
+
+def test_a_call_handler_with_no_team_has_their_tiers_teamless_supervisor_emailed(
+    clock, client, sheffield, mailoutbox, run_tasks_here
+):
+    """Staff with no team are run by their tier's supervisors with no team
+    (staffing.selectors.members.team_members): those are theirs to email, not
+    another tier's."""
+    handler = f.StaffProfileFactory(team=None, user__username="teamless_handler")
+    f.ShiftFactory(staff=handler)
+    f.StaffProfileFactory(
+        team=None, is_supervisor=True, user__email="sup.teamless@example.org"
+    )
+    f.StaffProfileFactory(
+        clinical=True,
+        team=None,
+        is_supervisor=True,
+        user__email="sup.clinical@example.org",
+    )
+    local_member(sheffield, "local.sheffield@example.org")
+
+    page = concern_on_the_page(
+        client, handler.user, held_by(handler.user), run_tasks_here
+    )
+
+    assert "your supervisor is being emailed" in page
+    assert "No supervisor of your team has an email address on file" not in page
+    assert sorted(m.to for m in mailoutbox) == [
+        ["local.sheffield@example.org"],
+        ["sup.teamless@example.org"],
+    ]

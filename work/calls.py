@@ -53,7 +53,11 @@ from rows.lease import lease_outlasting, sent_under_claim, unclaimed
 from rows.retry import atomic_operation
 from staffing.access import profile_of
 from staffing.models import StaffProfile, Tier
-from staffing.selectors.members import local_team_emails, supervisor_emails
+from staffing.selectors.members import (
+    local_team_active_members,
+    local_team_emails,
+    supervisor_emails,
+)
 from staffing.services import call_review_queue_if_new_starter
 
 from .access.actor import Actor
@@ -61,7 +65,7 @@ from .access.items import may_work_item
 from .assignment import lock_target
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .errors import WorkRefused
-from .escalation import item_escalate
+from .escalation import ALERT_NOT_NEEDED, item_escalate
 from .online import online_link_message_failed, person_told
 from .rules import (
     AfterCall,
@@ -1204,12 +1208,12 @@ def _alert_sent_once(
 # Why the team's email was not sent, in its place (team_alert_refused): the team had
 # dealt with the concern before the email could go (held up while the mail server
 # was down), and an email asking them to pick it up would send them to what they
-# have done. Not a sent time, which would say an email went that did not.
-_NOT_NEEDED = "Not needed: the team had"
+# have done. Not a sent time, which would say an email went that did not. Given
+# back to the queue, new again, it is taken back (work.escalation), and sent.
 TEAM_ALERT_NOT_NEEDED = {
-    "picked_up": f"{_NOT_NEEDED} picked it up before the email could go.",
-    "closed": f"{_NOT_NEEDED} closed it before the email could go.",
-    "sent_back": f"{_NOT_NEEDED} sent it back before the email could go.",
+    "picked_up": f"{ALERT_NOT_NEEDED} picked it up before the email could go.",
+    "closed": f"{ALERT_NOT_NEEDED} closed it before the email could go.",
+    "sent_back": f"{ALERT_NOT_NEEDED} sent it back before the email could go.",
 }
 
 
@@ -1296,9 +1300,17 @@ def _where_it_went(escalation: Escalation) -> str:
         )
     gone = f"It has gone to {team}, due by {_due_by(escalation)}"
     if escalation.team_alert_sent_at is not None:
+        if not local_team_active_members(escalation.local_team_id).exists():
+            # Emailed at the team's own mailbox alone: nobody can sign in to act.
+            return (
+                f"{gone}. {team}'s mailbox has been emailed, but the team has no "
+                "active member to pick it up: make sure someone there knows."
+            )
         return f"{gone}. The team has been emailed that it is in their queue."
-    if escalation.team_alert_refused.startswith(_NOT_NEEDED):
-        # Picked up before its email could go, and given back since.
+    if escalation.team_alert_refused.startswith(ALERT_NOT_NEEDED):
+        # Picked up before its email could go, and new again since by a path that
+        # kept the stamp (a release takes it back: work.escalation), or before
+        # releases did.
         return f"{gone}, but the team was not emailed: make sure someone there knows."
     if escalation.team_alert_refused:
         return (

@@ -19,7 +19,17 @@ from datetime import date, datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -276,11 +286,31 @@ def _held_by_leavers() -> QuerySet[Escalation]:
     )
 
 
+# How a safeguarding email's stamp (work.calls: TEAM_ALERT_NOT_NEEDED) starts when
+# the email was not sent because the team had the concern already: picked up,
+# closed or sent back before it could go.
+ALERT_NOT_NEEDED = "Not needed: the team had"
+
+
+def _not_needed_taken_back(field: str) -> SqlCase:
+    """A safeguarding email's refusal `field`, emptied when it says the email was
+    not needed (the team had the concern): for a concern new again, with nobody on
+    it, that is no longer true, and the sweeps send it (work.tasks). A refusal by
+    the mail server is kept: it would refuse it again."""
+    return SqlCase(
+        When(**{f"{field}__startswith": ALERT_NOT_NEEDED}, then=Value("")),
+        default=F(field),
+        output_field=TextField(),  # the refusal fields' own
+    )
+
+
 def release_escalations_of_leavers(*, now: datetime | None = None) -> int:
     """Escalations picked up by someone who left the team (or was deactivated) go
     back to the team's queue as before pick-up: new, nobody's, no pick-up time (the
     next pick-up stamps its own), each audited with the reason. Run by the escalation
-    sweep.
+    sweep. A safeguarding concern's emails stamped not needed because it had been
+    picked up (the team's, the overdue one) are to send again: the team is told it
+    waits in their queue, and, past its due time, the supervisors.
 
     Set-based and conditional: the rows are claimed with SKIP LOCKED and released by
     one update of those still picked up, so two sweeps at once never release the same
@@ -302,7 +332,13 @@ def release_escalations_of_leavers(*, now: datetime | None = None) -> int:
             return 0
         released = Escalation.objects.filter(
             pk__in=[row[0] for row in rows], status=Escalation.Status.PICKED_UP
-        ).update(status=Escalation.Status.NEW, picked_up_by=None, picked_up_at=None)
+        ).update(
+            status=Escalation.Status.NEW,
+            picked_up_by=None,
+            picked_up_at=None,
+            team_alert_refused=_not_needed_taken_back("team_alert_refused"),
+            overdue_alert_refused=_not_needed_taken_back("overdue_alert_refused"),
+        )
         # Whose records they are, read by primary key (a join from the escalations
         # would read every case and contact when many are released at once).
         people = {
@@ -868,6 +904,8 @@ def escalation_return(
                 person.phone_alt = before
                 fields.append("phone_alt")
             detail["phone"] = "changed"
+        elif not before:
+            detail["phone"] = "added"  # given a phone where they had none
         person.full_clean(exclude=["area", "language"])
         person.save(update_fields=fields)
         if not had_number:

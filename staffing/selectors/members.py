@@ -301,21 +301,35 @@ def _subcount(qs: QuerySet, group: str) -> Coalesce:
 
 
 def supervisor_emails(user) -> list[str]:
-    """The email addresses of the active supervisors of a member of staff's team,
-    less the member themselves: a supervisor who logs a safeguarding concern is not
-    their own supervisor, and with no other to email is told to tell them."""
-    team_id = StaffProfile.objects.filter(user=user).values_list("team_id", flat=True)
+    """The email addresses of the active supervisors of a member of staff (those
+    team_members says run them: their team's, or, for national staff with no team,
+    their tier's with no team), less the member themselves: a supervisor who logs a
+    safeguarding concern is not their own supervisor, and with no other to email is
+    told to tell them. One query."""
+    caller = StaffProfile.objects.filter(user=user)
+    their_team = caller.filter(team__isnull=False).values("team_id")
+    # Local staff have no national team: their local team's supervisors are another
+    # matter (work.calls.local_team_supervisor_emails).
+    teamless_tier = (
+        caller.filter(team__isnull=True).exclude(tier=Tier.LOCAL).values("tier")
+    )
+    runs_them = Q(team_id__in=their_team) | Q(team__isnull=True, tier__in=teamless_tier)
     return sorted(
         email
         for email in StaffProfile.objects.filter(
-            team_id__in=team_id,
-            team__isnull=False,
-            is_supervisor=True,
-            user__is_active=True,
+            runs_them, is_supervisor=True, user__is_active=True
         )
         .exclude(user=user)
         .values_list("user__email", flat=True)
         if email
+    )
+
+
+def local_team_active_members(local_team_id: int) -> QuerySet[StaffProfile]:
+    """The staff who can sign in and open a local team's escalations: its tier 1
+    members whose account is on."""
+    return StaffProfile.objects.filter(
+        tier=Tier.LOCAL, local_team_id=local_team_id, user__is_active=True
     )
 
 
@@ -325,9 +339,7 @@ def local_team_emails(local_team_id: int) -> list[str]:
     active members', its supervisors among them: the staff who can open the team's
     escalations, and so the ones to tell that one is waiting for them. Each once."""
     team = LocalTeam.objects.filter(pk=local_team_id).values_list("email", flat=True)
-    members = StaffProfile.objects.filter(
-        tier=Tier.LOCAL,
-        local_team_id=local_team_id,
-        user__is_active=True,
-    ).values_list("user__email", flat=True)
+    members = local_team_active_members(local_team_id).values_list(
+        "user__email", flat=True
+    )
     return sorted({email for email in (*team, *members) if email})
