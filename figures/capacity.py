@@ -708,18 +708,31 @@ class TierGap:
         )
         return tuple(left[:hours])
 
-    def days(self) -> list[DayGap]:
-        """The hours' figures added up by local day, with each day's worst hour: the
-        forecast's 14 local days, the first from the current hour on. The 336 hours
-        from the current hour reach a few hours into a 15th day, left out: a part of
-        a day would read as a quiet one, and it is past the days a supervisor may
-        ask for or publish slots for (capacity_selectors.horizon_days)."""
+    def _day_indexes(self) -> dict[date, list[int]]:
+        """The indexes of the hours of each of the forecast's 14 local days, the
+        first from the current hour on. The 336 hours from the current hour reach a
+        few hours into a 15th day (one, from midnight, with a spring clock change
+        among the days), left out: a part of a day would read as a quiet one, and it
+        is past the days a supervisor may ask for or publish slots for
+        (capacity_selectors.horizon_days)."""
         by_day: dict[date, list[int]] = {}
         for i, h in enumerate(self.hours):
             by_day.setdefault(h.local.date(), []).append(i)
+        return dict(list(by_day.items())[: fc.HORIZON_DAYS])
+
+    def days_hours(self) -> tuple[HourGap, ...]:
+        """The hours of the days listed by days(), in order: what the chart beside
+        their table draws and describes, so the two hold the same numbers."""
+        return tuple(
+            self.hours[i] for indexes in self._day_indexes().values() for i in indexes
+        )
+
+    def days(self) -> list[DayGap]:
+        """The hours' figures added up by local day, with each day's worst hour: the
+        forecast's 14 local days (_day_indexes)."""
         f = self.forecast
         out = []
-        for day, indexes in list(by_day.items())[: fc.HORIZON_DAYS]:
+        for day, indexes in self._day_indexes().items():
             hours = [self.hours[i] for i in indexes]
             short = [h for h in hours if h.state == SHORT]
             out.append(

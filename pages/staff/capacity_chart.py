@@ -73,12 +73,13 @@ def _runs(hours: tuple[HourGap, ...], state: str) -> list[tuple[int, int]]:
     return runs
 
 
-def _describe(gap: TierGap, scope: str) -> str:
-    hours = gap.hours
+def _describe(
+    gap: TierGap, hours: tuple[HourGap, ...], days: list[DayGap], scope: str
+) -> str:
     needed = sum(h.needed for h in hours)
     text = (
         f"A line chart of the staff needed on shift each hour for the next "
-        f"{len(hours) // 24} days, {gap.label.lower()}, {scope}, with its 80% "
+        f"{len(days)} days, {gap.label.lower()}, {scope}, with its 80% "
         f"interval as a band: {needed:,.0f} staff-hours in all."
     )
     if not gap.gap_known:
@@ -100,12 +101,15 @@ def _describe(gap: TierGap, scope: str) -> str:
 
 
 def capacity_chart(gap: TierGap, *, scope: str) -> CapacityChart:
-    """The chart and its daily table for one tier's next 14 days."""
-    hours = gap.hours
+    """The chart and its daily table for one tier's next 14 days: the chart draws
+    and describes the hours of the days the table lists (TierGap.days_hours), not
+    the forecast's 336 hours, which reach into a 15th day no table lists."""
+    hours = gap.days_hours()
+    days = gap.days()
     chart_id = f"chart-tier{gap.tier}"
     heading = f"{gap.label}: staff needed and booked, by the hour"
     title = f"{heading}, {scope}"
-    description = _describe(gap, scope)
+    description = _describe(gap, hours, days, scope)
     legend = [
         ("line", NHS_BLUE, "", "Staff needed"),
         ("band", PALE_BLUE, "", "80% interval"),
@@ -295,5 +299,5 @@ def capacity_chart(gap: TierGap, *, scope: str) -> CapacityChart:
         title=title,
         description=description,
         svg=mark_safe("".join(parts)),  # every text in it went through _esc
-        days=gap.days(),
+        days=days,
     )
