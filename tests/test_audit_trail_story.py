@@ -450,3 +450,148 @@ def test_a_call_logged_by_its_caller_names_nobody_twice(
     assert whats(client, contact.person_id)[0] == (
         f"Logged a call to contact {contact.pk}: no answer"
     )
+
+
+# --- 4. which result of a batch changed a person ---------------------------------
+# The event on a person named the last outcome of the batch whose case was theirs,
+# whichever result changed them: an exact retry beside a new result took the credit
+# (the old case named as where a new phone came from), and a further result beside a
+# retry of its case lost its further_result. It names the result that changed them.
+
+
+def ella_sent(ref: str, *, specimen: dt.date, **person) -> TestResult:
+    return TestResult(
+        lab_reference=ref,
+        person=PersonDetails(
+            first_name="Ella",
+            last_name="Jones",
+            date_of_birth=D(1988, 4, 23),
+            postcode="S1 1AA",
+            **person,
+        ),
+        specimen_date=specimen,
+        result_date=specimen + dt.timedelta(days=1),
+    )
+
+
+def person_updates(person_id: int) -> list[AuditEvent]:
+    return list(
+        AuditEvent.objects.filter(
+            action=AuditEvent.Action.UPDATE,
+            object_type="people.person",
+            object_id=str(person_id),
+        )
+    )
+
+
+YESTERDAY = D(2021, 1, 11)
+MONTHS_AGO = YESTERDAY - dt.timedelta(days=120)
+
+
+@pytest.mark.parametrize("retry_first", [False, True], ids=["new-first", "retry-first"])
+def test_a_new_phone_is_credited_to_the_new_case_not_a_retry_beside_it(
+    clock, client, admin, retry_first
+):
+    first = ella_sent("LAB-OLD", specimen=MONTHS_AGO, phone="07400 000298")
+    [made] = case_intake_many(results=[first])
+    old_case = made.case
+    new_result = ella_sent("LAB-NEW", specimen=YESTERDAY, phone="07911 222333")
+    retry = ella_sent("LAB-OLD", specimen=MONTHS_AGO, phone="07400 000298")
+
+    outcomes = case_intake_many(
+        results=[retry, new_result] if retry_first else [new_result, retry]
+    )
+
+    new = next(o for o in outcomes if o.created)
+    assert new.case.person_id == old_case.person_id
+    assert new.case != old_case
+    (event,) = person_updates(old_case.person_id)
+    assert event.detail == {
+        "source": "api",
+        "phone": "changed",
+        "result": {"case": new.case.pk},
+    }
+    client.force_login(admin)
+    assert (
+        f"(from a lab result, case {new.case.pk})"
+        in whats(client, old_case.person_id)[0]
+    )
+
+
+def test_a_further_result_beside_a_retry_of_its_case_is_named_as_the_change(clock):
+    first = ella_sent("LAB-FIRST", specimen=YESTERDAY, phone="07400 000298")
+    [made] = case_intake_many(results=[first])
+
+    further, _retry = case_intake_many(
+        results=[
+            ella_sent("LAB-SECOND", specimen=YESTERDAY, phone="07911 222333"),
+            ella_sent("LAB-FIRST", specimen=YESTERDAY, phone="07400 000298"),
+        ]
+    )
+
+    assert further.further is not None
+    (event,) = person_updates(made.case.person_id)
+    assert event.detail["result"] == {
+        "case": made.case.pk,
+        "further_result": further.further.pk,
+    }
+
+
+def test_two_results_changing_one_person_are_both_named_the_first_as_the_result(
+    clock, client, admin
+):
+    """The event names the first result that changed them as its `result` (the one
+    the trail's line names) and, when more did, every one in `results`, in order:
+    the fields are said once for the batch, so which result changed which is left
+    to the person's history."""
+    first = ella_sent("LAB-FIRST", specimen=YESTERDAY, phone="07400 000298")
+    [made] = case_intake_many(results=[first])
+
+    second, third = case_intake_many(
+        results=[
+            ella_sent("LAB-2", specimen=YESTERDAY, phone="07911 222333"),
+            ella_sent(
+                "LAB-3", specimen=YESTERDAY, phone="07911 222333", email="e@x.org"
+            ),
+        ]
+    )
+
+    case = made.case
+    assert second.further is not None
+    assert third.further is not None
+    (event,) = person_updates(case.person_id)
+    named = [
+        {"case": case.pk, "further_result": second.further.pk},
+        {"case": case.pk, "further_result": third.further.pk},
+    ]
+    assert event.detail == {
+        "source": "api",
+        "phone": "changed",
+        "email": "added",
+        "result": named[0],
+        "results": named,
+    }
+    client.force_login(admin)
+    assert (
+        f"(from a lab result, further result {second.further.pk} of case {case.pk})"
+        in whats(client, case.person_id)[0]
+    )
+
+
+def test_a_result_sent_twice_in_a_batch_is_named_once(clock):
+    first = ella_sent("LAB-OLD", specimen=MONTHS_AGO, phone="07400 000298")
+    [made] = case_intake_many(results=[first])
+    sent = ella_sent("LAB-NEW", specimen=YESTERDAY, phone="07911 222333")
+    again = ella_sent(
+        "LAB-NEW", specimen=YESTERDAY, phone="07911 222333", email="e@x.org"
+    )
+
+    new, _again = case_intake_many(results=[sent, again])
+
+    (event,) = person_updates(made.case.person_id)
+    assert event.detail == {
+        "source": "api",
+        "phone": "changed",
+        "email": "added",
+        "result": {"case": new.case.pk},
+    }

@@ -9,7 +9,7 @@ import hmac
 import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
@@ -626,14 +626,15 @@ def case_intake_many(
     # Their people given the details they were sent again with first, whichever way
     # the rest of the batch is written, so the two ways leave the same people.
     moved: set[int] = set()
-    # The people held whose details the batch changed or filled in, and which
-    # (people.services.person_changes_said): audited below.
-    people_changed: dict[int, dict[str, str]] = {}
+    # The people held whose details the batch changed or filled in, which, and by
+    # which results: audited below.
+    people_changed = _PeopleChanged()
     _resent_details_give(
         [
             (
                 results[i],
                 outcome.case,
+                outcome.further,
                 known.sent_digests(outcome.further or outcome.case),
             )
             for i, outcome in resent.items()
@@ -672,7 +673,10 @@ def case_intake_many(
                     postcodes=postcodes,
                     changes=batch_changed,
                 )
-            _changes_merge(people_changed, batch_changed)
+            # Each person found set-wise is found by one result only (the others
+            # wait for _case_create): the one that changed them.
+            for written in made.values():
+                people_changed.add(batch_changed, _made_as(written))
         except (OperationalError, InterfaceError):
             # The connection broke: the batch's transaction is lost with it.
             raise
@@ -722,7 +726,7 @@ def case_intake_many(
                         changes=item_changed,
                     )
                 # Only once its savepoint stands: undone, its person is unchanged.
-                _changes_merge(people_changed, item_changed)
+                people_changed.add(item_changed, _made_as(written))
             except IntegrityError as exc:
                 # A concurrent intake of the same result got there first: a lookup,
                 # not an error (this item's savepoint is undone, its person
@@ -818,9 +822,7 @@ def case_intake_many(
                 at=now,
             )
         )
-    events += _people_changed_events(
-        people_changed, outcomes, source=source, by=by, now=now
-    )
+    events += _people_changed_events(people_changed, source=source, by=by, now=now)
     audit_record_many(events)
     # A contact isolating now who has tested positive isolates as the case from now.
     created = [o.case for o in outcomes if o.created and o.case is not None]
@@ -840,48 +842,78 @@ def case_intake_many(
     return outcomes
 
 
-def _changes_merge(
-    changes: dict[int, dict[str, str]], more: dict[int, dict[str, str]]
-) -> None:
-    """Add the people's details `more` says changed to `changes` (a detail changed
-    by any result reads as changed)."""
-    for person_id, said in more.items():
-        held = changes.setdefault(person_id, {})
+@dataclass
+class _PeopleChanged:
+    """The people held whose details a batch changed or filled in: which details
+    (people.services.person_changes_said: a detail changed by any result reads as
+    changed), and the results that changed them, in the order they did, each as
+    its case and, for a further result, the further result."""
+
+    said: dict[int, dict[str, str]] = field(default_factory=dict)
+    by: dict[int, list[tuple[Case, FurtherResult | None]]] = field(default_factory=dict)
+
+    def add(
+        self, changed: dict[int, dict[str, str]], result: Case | FurtherResult
+    ) -> None:
+        """What one result did to its person (`changed`, as person_changes_add
+        fills it: by person id), credited to the case or further result it is. A
+        person it did not change, nothing."""
+        case, further = (
+            (result.case, result)
+            if isinstance(result, FurtherResult)
+            else (result, None)
+        )
+        if not (said := changed.get(case.person_id)):
+            return
+        held = self.said.setdefault(case.person_id, {})
         for name, how in said.items():
             held[name] = "changed" if "changed" in (how, held.get(name)) else how
+        self.by.setdefault(case.person_id, []).append((case, further))
+
+    def results(self, person_id: int) -> list[dict[str, int]]:
+        """The results that changed the person, in order, each named once (a
+        result sent twice in the batch is one result)."""
+        named: list[dict[str, int]] = []
+        for case, further in self.by.get(person_id, ()):
+            one = {"case": case.pk} | (
+                {"further_result": further.pk} if further is not None else {}
+            )
+            if one not in named:
+                named.append(one)
+        return named
+
+
+def _made_as(written: tuple[Case, bool] | FurtherResult) -> Case | FurtherResult:
+    """The case or further result a new result was written as."""
+    return written if isinstance(written, FurtherResult) else written[0]
 
 
 def _people_changed_events(
-    changes: dict[int, dict[str, str]],
-    outcomes: Sequence[IntakeOutcome],
-    *,
-    source: str,
-    by,
-    now: datetime,
+    changed: _PeopleChanged, *, source: str, by, now: datetime
 ) -> list[AuditEvent]:
     """An update event for each person held whose details the batch changed or
     filled in: which ("phone": "changed", "email": "added"), never the values (their
-    history holds the old ones), by whoever sent the results, with the result's case
-    (and further result) it came with."""
-    results: dict[int, dict[str, int]] = {}
-    for outcome in outcomes:
-        if outcome.case is not None and outcome.case.person_id in changes:
-            results[outcome.case.person_id] = {"case": outcome.case.pk} | (
-                {"further_result": outcome.further.pk} if outcome.further else {}
+    history holds the old ones), by whoever sent the results, and the result that
+    changed them (its case, and further result): `result`, the first to, the one
+    the trail's line names (pages.staff.audit); when more results of the batch
+    changed them, `results` names each, in order. The fields are said once for the
+    batch, so which result changed which is the person's history's to tell."""
+    events = []
+    for person_id, said in changed.said.items():
+        results = changed.results(person_id)
+        events.append(
+            audit_event(
+                user=by,
+                action=AuditEvent.Action.UPDATE,
+                obj=(person := Person(pk=person_id)),
+                person=person,
+                detail={"source": source, **said}
+                | ({"result": results[0]} if results else {})
+                | ({"results": results} if len(results) > 1 else {}),
+                at=now,
             )
-    return [
-        audit_event(
-            user=by,
-            action=AuditEvent.Action.UPDATE,
-            obj=(person := Person(pk=person_id)),
-            person=person,
-            detail={"source": source, **said}
-            | ({"result": results[person_id]} if person_id in results else {}),
-            at=now,
         )
-        for person_id, said in changes.items()
-        if said
-    ]
+    return events
 
 
 def _resent_answer(
@@ -892,7 +924,7 @@ def _resent_answer(
     by,
     now: datetime,
     moved: set[int],
-    changes: dict[int, dict[str, str]] | None = None,
+    changes: _PeopleChanged | None = None,
 ) -> IntakeOutcome:
     """known.outcome for a result whose lab reference became a case (or a further
     result) during this batch, its person given the details it was sent again with
@@ -912,7 +944,7 @@ def _resent_answer(
             return outcome
         outcome.case.person.refresh_from_db()
         _resent_details_give(
-            [(result, outcome.case, first)],
+            [(result, outcome.case, outcome.further, first)],
             postcodes=postcodes,
             by=by,
             now=now,
@@ -942,15 +974,17 @@ def _resent_details(sent: PersonDetails, person: Person) -> PersonDetails:
 
 
 def _resent_details_give(
-    resent: Sequence[tuple[TestResult, Case, dict[str, str] | None]],
+    resent: Sequence[
+        tuple[TestResult, Case, FurtherResult | None, dict[str, str] | None]
+    ],
     *,
     postcodes: PostcodeLookup,
     by,
     now: datetime,
     moved: set[int],
-    changes: dict[int, dict[str, str]] | None = None,
+    changes: _PeopleChanged | None = None,
 ) -> None:
-    """The results sent again (each the same result as this case, or as a further
+    """The results sent again (each the same result as this case, or as this further
     result of it, with the digests of what that result was first sent with), the
     cases' people given the contact details that differ from the first sending's
     (_corrected: a retry as it was sent changes nothing, so never puts back details
@@ -959,18 +993,19 @@ def _resent_details_give(
     history (from "intake"), and blanks are filled; a person with no number to call
     given one has their items waiting for it sent back to the phones
     (work.casework.items_back_to_the_phones), and one who moved is added to `moved`
-    (their contacts follow them), and what changed is added to `changes`
-    (person_changes_add). Details already held write nothing, and ask
-    nothing for a batch without a language code. Details refused (a bad field)
-    leave the person as held: the result is still the same result."""
+    (their contacts follow them), and what changed is added to `changes`, credited
+    to the result sent again (its case, or further result). Details already held
+    write nothing, and ask nothing for a batch without a language code. Details
+    refused (a bad field) leave the person as held: the result is still the same
+    result."""
     corrected = [
-        (result, case, details)
-        for result, case, first in resent
+        (result, case, further, details)
+        for result, case, further, first in resent
         if (details := _corrected(result.person, first)) is not None
     ]
     if not corrected:
         return
-    codes = {details.language for _, _, details in corrected if details.language}
+    codes = {details.language for *_, details in corrected if details.language}
     languages = (
         {
             language.code: language
@@ -984,7 +1019,9 @@ def _resent_details_give(
     numbers_added: set[int] = set()
     # In the people's order (each person's results in the batch's), as the batch
     # takes its people's locks.
-    for result, case, sent in sorted(corrected, key=lambda one: one[1].person_id):
+    for result, case, further, sent in sorted(
+        corrected, key=lambda one: one[1].person_id
+    ):
         person = case.person = people.setdefault(case.person_id, case.person)
         try:
             located = postcodes(sent.postcode) if sent.postcode else None
@@ -1012,7 +1049,9 @@ def _resent_details_give(
             continue
         people_found_write([found], now=now)
         if changes is not None:
-            person_changes_add(changes, found)
+            one: dict[int, dict[str, str]] = {}
+            person_changes_add(one, found)
+            changes.add(one, further if further is not None else case)
         if found.number_added:
             numbers_added.add(person.pk)
         if "postcode" in found.changed:
