@@ -942,19 +942,31 @@ REASON_FOR_LAST_OUTCOME = {
     "wrong_number": Escalation.Reason.WRONG_NUMBER,
     "refused": Escalation.Reason.REFUSED,
 }
+# The detail's first line for an item whose last call gave its reason: what
+# happened on that call ({when}: its time), not hours or attempts run out (a
+# refusal or a wrong number goes to the local team at once, hours early).
+WORDED_FOR_LAST_OUTCOME = {
+    "wrong_number": "The number called was wrong: answered by someone else on {when}",
+    "refused": "Refused to take part when called on {when}",
+}
+# The line after it: the note typed on that call ("asked not to be called again",
+# the team's most useful line). That call's only: a safeguarding concern's notes are
+# never copied into a detail (its outcome gives no reason here: never that call).
+NOTE_OF_LAST_CALL = "Note made on the call: "
 # Items escalated per transaction by one sweep batch.
 SWEEP_BATCH = 2000
 
 
 def _call_history(kind: str, pks: list[int]) -> dict[int, list[tuple]]:
-    """Every call to each item, oldest first, in one query."""
+    """Every call to each item, oldest first, in one query: (started_at, outcome,
+    call_back_at, notes)."""
     history: dict[int, list[tuple]] = defaultdict(list)
-    for item_id, started_at, outcome, call_back_at in (
+    for item_id, started_at, outcome, call_back_at, notes in (
         CallAttempt.objects.filter(**{f"{kind}_id__in": pks})
         .order_by(f"{kind}_id", "started_at", "pk")
-        .values_list(f"{kind}_id", "started_at", "outcome", "call_back_at")
+        .values_list(f"{kind}_id", "started_at", "outcome", "call_back_at", "notes")
     ):
-        history[item_id].append((started_at, outcome, call_back_at))
+        history[item_id].append((started_at, outcome, call_back_at, notes))
     return history
 
 
@@ -973,14 +985,24 @@ def _unreached_detail(
     number_to_call: bool = True,
     no_number: str = NO_NUMBER_ESCALATED,
 ) -> str:
-    """Why it was escalated, then the whole call history, for the local team.
-    `no_number`: why, when it was for want of a number (work.rules.
-    no_number_escalated: none on their record, or only numbers answered by someone
-    else)."""
+    """Why it was escalated, then the whole call history, for the local team: the
+    reason _reason_for gives, worded. `no_number`: why, when it was for want of a
+    number (work.rules.no_number_escalated: none on their record, or only numbers
+    answered by someone else). A last call that gave the reason (a refusal, a wrong
+    number) is told as that, when, with the note made on it; hours or attempts run
+    out only when they did."""
     hours = int(rule.window.total_seconds() // 3600)
     plural = "s" if attempts != 1 else ""
+    last = calls[-1] if calls else None
     if _no_number(attempts, number_to_call=number_to_call):
         lines = [no_number]
+    elif last is not None and last[1] in WORDED_FOR_LAST_OUTCOME:
+        started_at, outcome, _, notes = last
+        when = f"{timezone.localtime(started_at):%a %d %b %H:%M}"
+        said = WORDED_FOR_LAST_OUTCOME[outcome].replace("{when}", when)
+        lines = [f"{said} ({attempts} call attempt{plural})."]
+        if notes:
+            lines.append(NOTE_OF_LAST_CALL + notes)
     elif not calls:
         lines = [f"Not reached within {hours} hours: never called."]
     elif attempts >= rule.max_attempts:
@@ -988,7 +1010,7 @@ def _unreached_detail(
     else:
         lines = [f"Not reached within {hours} hours ({attempts} call attempt{plural})."]
     lines.append("Call history:" if calls else "No calls were made.")
-    for started_at, outcome, call_back_at in calls:
+    for started_at, outcome, call_back_at, _notes in calls:
         line = (
             f"{timezone.localtime(started_at):%a %d %b %H:%M}: {Outcome(outcome).label}"
         )
@@ -1288,6 +1310,8 @@ def escalate_unreached(
                     claim=due_for_sweep(model, now, batch=batch),
                     now=now,
                     reason_for_last_outcome=REASON_FOR_LAST_OUTCOME,
+                    worded_for_last_outcome=WORDED_FOR_LAST_OUTCOME,
+                    note_of_last_call=NOTE_OF_LAST_CALL,
                     due_within=DUE_WITHIN,
                     default_due_within=DEFAULT_DUE_WITHIN,
                 )

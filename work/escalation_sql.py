@@ -12,7 +12,9 @@ escalated with no attempt made, whether their record has a number to call: none,
 only numbers a call logged "Wrong number" on, as work.rules.has_number_to_call
 reads it, and which of the two, as work.rules.no_number_escalated words it), exactly
 as escalation._reason_for and escalation._unreached_detail word them for the single
-escalation and the SQLite sweep (tests/escalation_sweep pins the two together).
+escalation and the SQLite sweep (tests/escalation_sweep pins the two together): a
+last call that gave the reason (a refusal, a wrong number) told as that, when, with
+the note made on it (escalation.WORDED_FOR_LAST_OUTCOME, NOTE_OF_LAST_CALL).
 
 One statement is one snapshot and all or nothing: a batch killed midway leaves no
 trace, and a row another sweep holds is skipped, never waited for.
@@ -120,6 +122,11 @@ worded AS MATERIALIZED (
                     number.why
                     || COALESCE(E'\nCall history:\n' || history.lines,
                                 E'\nNo calls were made.')
+                WHEN decided.said IS NOT NULL THEN
+                    decided.said || ' (' || said.attempts || ').'
+                    || COALESCE(E'\n' || %(note_of_last_call)s
+                                || NULLIF(history.last_notes, ''), '')
+                    || E'\nCall history:\n' || history.lines
                 WHEN history.lines IS NULL THEN
                     'Not reached within ' || %(hours)s || ' hours: never called.'
                     || E'\nNo calls were made.'
@@ -144,7 +151,13 @@ worded AS MATERIALIZED (
                   ) AS lines,
                   (array_agg(attempt.outcome
                              ORDER BY attempt.started_at DESC, attempt.id DESC))[1]
-                      AS last_outcome
+                      AS last_outcome,
+                  (array_agg(attempt.started_at
+                             ORDER BY attempt.started_at DESC, attempt.id DESC))[1]
+                      AS last_at,
+                  (array_agg(attempt.notes
+                             ORDER BY attempt.started_at DESC, attempt.id DESC))[1]
+                      AS last_notes
              FROM {calls} AS attempt
             WHERE attempt.{kind}_id = routed.id
            ) AS history
@@ -152,6 +165,11 @@ worded AS MATERIALIZED (
            SELECT routed.attempts || ' call attempt'
                   || CASE WHEN routed.attempts = 1 THEN '' ELSE 's' END AS attempts
            ) AS said
+     CROSS JOIN LATERAL (
+           SELECT replace(%(worded_for)s::jsonb ->> history.last_outcome, '{{when}}',
+                          to_char(history.last_at AT TIME ZONE %(zone)s, %(when)s))
+                      AS said
+           ) AS decided
      CROSS JOIN LATERAL (
            SELECT CASE WHEN routed.attempts = 0 THEN (
                       SELECT CASE
@@ -337,6 +355,8 @@ def sweep_batch(
     claim: QuerySet,
     now: datetime,
     reason_for_last_outcome: Mapping[str, str],
+    worded_for_last_outcome: Mapping[str, str],
+    note_of_last_call: str,
     due_within: Mapping[str, timedelta],
     default_due_within: timedelta,
 ) -> SweptBatch:
@@ -372,6 +392,8 @@ def sweep_batch(
         "when": WHEN,
         "labels": json.dumps({value: str(label) for value, label in Outcome.choices}),
         "reason_for": json.dumps(dict(reason_for_last_outcome)),
+        "worded_for": json.dumps(dict(worded_for_last_outcome)),
+        "note_of_last_call": note_of_last_call,
         "unreached_reason": Escalation.Reason.UNREACHED,
         "no_number_reason": NO_NUMBER_REASON,
         "no_number": NO_NUMBER_ESCALATED,

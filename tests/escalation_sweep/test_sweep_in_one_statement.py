@@ -1,6 +1,11 @@
 """The sweep's batch written by one PostgreSQL statement (work.escalation_sql) writes
 exactly what the row-by-row batch writes: the same items, escalations (reason and
-detail worded from the call history) and audit rows, in the same order."""
+detail worded from the call history) and audit rows, in the same order.
+
+The detail's first line says what happened, for the reason the sweep chose: a
+refusal or a wrong number as that, when, with the note made on that call (never the
+note of a safeguarding concern); the hours or attempts run out only when they
+did."""
 
 from __future__ import annotations
 
@@ -34,8 +39,12 @@ def at(day: str, time: str) -> dt.datetime:
     return dt.datetime.fromisoformat(f"{day}T{time}").replace(tzinfo=LONDON)
 
 
-# A call: (outcome, when) or (outcome, when, call_back_at).
+# A call: (outcome, when), then optionally its call_back_at and a dict of its other
+# fields ({"notes": ...}).
 Call = tuple
+
+SAFEGUARDING_NOTE = "Bruising seen on video call; partner shouting in background"
+REFUSAL_NOTE = "Answered, refused, asked not to be called again"
 
 
 def due_item(model: type[Case] | type[Contact], *, attempts: int, calls, **kwargs):
@@ -47,14 +56,24 @@ def due_item(model: type[Case] | type[Contact], *, attempts: int, calls, **kwarg
         attempts=attempts,
         **kwargs,
     )
-    for outcome, started_at, *call_back in calls:
+    for outcome, started_at, *rest in calls:
+        fields = next((r for r in rest if isinstance(r, dict)), {})
         f.CallAttemptFactory(
             **{"case": None, "contact": None, model.kind: item},
             outcome=outcome,
             started_at=started_at,
-            call_back_at=call_back[0] if call_back else None,
+            call_back_at=next((r for r in rest if isinstance(r, dt.datetime)), None),
+            **fields,
         )
     return item
+
+
+@pytest.fixture(params=["one statement", "row by row"])
+def way(request, monkeypatch):
+    """The sweep's batch in one PostgreSQL statement, or row by row (SQLite's)."""
+    if request.param == "row by row":
+        monkeypatch.setattr(escalation, "_batch_in_one_statement", lambda: False)
+    return request.param
 
 
 # Each history, and the reason and detail the local team reads for it.
@@ -94,12 +113,18 @@ HISTORIES: dict[str, tuple[int, list[Call], str, list[str]]] = {
     "wrong number last": (
         2,
         [
-            (Outcome.NO_ANSWER, at("2021-06-01", "09:00")),
-            (Outcome.WRONG_NUMBER, at("2021-06-01", "14:30")),
+            (Outcome.NO_ANSWER, at("2021-06-01", "09:00"), {"notes": "Rang out"}),
+            (
+                Outcome.WRONG_NUMBER,
+                at("2021-06-01", "14:30"),
+                {"notes": "A shop answered"},
+            ),
         ],
         Escalation.Reason.WRONG_NUMBER,
         [
-            "Not reached within 24 hours (2 call attempts).",
+            "The number called was wrong: answered by someone else on "
+            "Tue 01 Jun 14:30 (2 call attempts).",
+            "Note made on the call: A shop answered",
             "Call history:",
             "Tue 01 Jun 09:00: No answer",
             "Tue 01 Jun 14:30: Wrong number",
@@ -107,12 +132,64 @@ HISTORIES: dict[str, tuple[int, list[Call], str, list[str]]] = {
     ),
     "refused last": (
         1,
-        [(Outcome.REFUSED, at("2021-06-01", "10:00"))],
+        [(Outcome.REFUSED, at("2021-06-01", "10:00"), {"notes": REFUSAL_NOTE})],
         Escalation.Reason.REFUSED,
         [
-            "Not reached within 24 hours (1 call attempt).",
+            "Refused to take part when called on Tue 01 Jun 10:00 (1 call attempt).",
+            f"Note made on the call: {REFUSAL_NOTE}",
             "Call history:",
             "Tue 01 Jun 10:00: Refused to take part",
+        ],
+    ),
+    "refused on the last of the attempts, no note": (
+        3,
+        [
+            (Outcome.NO_ANSWER, at("2021-06-01", "09:00")),
+            (Outcome.VOICEMAIL, at("2021-06-01", "13:00")),
+            (Outcome.REFUSED, at("2021-06-01", "17:00"), {"notes": ""}),
+        ],
+        Escalation.Reason.REFUSED,
+        [
+            "Refused to take part when called on Tue 01 Jun 17:00 (3 call attempts).",
+            "Call history:",
+            "Tue 01 Jun 09:00: No answer",
+            "Tue 01 Jun 13:00: Voicemail left",
+            "Tue 01 Jun 17:00: Refused to take part",
+        ],
+    ),
+    "a safeguarding concern sent back, then refused: only the refusal's note": (
+        1,
+        [
+            (
+                Outcome.SAFEGUARDING,
+                at("2021-05-31", "11:00"),
+                {"notes": SAFEGUARDING_NOTE},
+            ),
+            (Outcome.REFUSED, at("2021-06-01", "10:00"), {"notes": REFUSAL_NOTE}),
+        ],
+        Escalation.Reason.REFUSED,
+        [
+            "Refused to take part when called on Tue 01 Jun 10:00 (1 call attempt).",
+            f"Note made on the call: {REFUSAL_NOTE}",
+            "Call history:",
+            "Mon 31 May 11:00: Safeguarding concern",
+            "Tue 01 Jun 10:00: Refused to take part",
+        ],
+    ),
+    "a safeguarding concern sent back, no call since: its note not copied": (
+        0,
+        [
+            (
+                Outcome.SAFEGUARDING,
+                at("2021-05-31", "11:00"),
+                {"notes": SAFEGUARDING_NOTE},
+            )
+        ],
+        Escalation.Reason.UNREACHED,
+        [
+            "Not reached within 24 hours (0 call attempts).",
+            "Call history:",
+            "Mon 31 May 11:00: Safeguarding concern",
         ],
     ),
     "wrong number, then no answer: the last call decides": (
@@ -177,7 +254,7 @@ HISTORIES: dict[str, tuple[int, list[Call], str, list[str]]] = {
 
 @pytest.mark.parametrize("model", [Contact, Case], ids=["contact", "case"])
 @pytest.mark.parametrize("history", HISTORIES)
-def test_the_reason_and_detail_are_worded_from_the_call_history(model, history):
+def test_the_reason_and_detail_are_worded_from_the_call_history(model, history, way):
     attempts, calls, reason, lines = HISTORIES[history]
     item = due_item(model, attempts=attempts, calls=calls)
 
@@ -186,6 +263,7 @@ def test_the_reason_and_detail_are_worded_from_the_call_history(model, history):
     escalation_ = Escalation.objects.get(**{model.kind: item})
     assert escalation_.reason == reason
     assert escalation_.detail.split("\n") == lines
+    assert SAFEGUARDING_NOTE not in escalation_.detail
 
 
 def test_calls_at_the_same_moment_keep_the_order_they_were_recorded_in():
@@ -200,7 +278,7 @@ def test_calls_at_the_same_moment_keep_the_order_they_were_recorded_in():
 
     escalation_ = Escalation.objects.get(contact=item)
     assert escalation_.reason == Escalation.Reason.REFUSED
-    assert escalation_.detail.split("\n")[2:] == [
+    assert escalation_.detail.split("\n")[-2:] == [
         "Tue 01 Jun 09:00: No answer",
         "Tue 01 Jun 09:00: Refused to take part",
     ]
@@ -307,6 +385,12 @@ def test_one_statement_writes_what_the_row_by_row_batch_writes(
     assert any(r["area_unknown"] for r in rows["escalations"])
     assert any("36 hours" in r["detail"] for r in rows["escalations"])
     assert any("after 2 call attempts" in r["detail"] for r in rows["escalations"])
+    assert any(
+        r["detail"].startswith("Refused to take part when called on")
+        and f"Note made on the call: {REFUSAL_NOTE}" in r["detail"]
+        for r in rows["escalations"]
+    )
+    assert not any(SAFEGUARDING_NOTE in r["detail"] for r in rows["escalations"])
 
 
 @pytest.mark.parametrize("held", [False, True])
