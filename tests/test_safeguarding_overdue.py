@@ -22,6 +22,7 @@ from cases.workitem import Status
 from escalations.models import Escalation
 from tests import factories as f
 from tests.scale.plans import nodes
+from work.areas import area_save
 from work.calls import (
     OVERDUE_ALERT_NOBODY,
     call_record,
@@ -40,6 +41,7 @@ LOCAL_MEMBER = "local.sheffield@example.org"
 # The concern is logged at 10:00 (the test clock), due by 14:00.
 DUE = dt.timedelta(hours=4)
 MINUTE = dt.timedelta(minutes=1)
+HOUR = dt.timedelta(hours=1)
 
 
 @pytest.fixture(autouse=True)
@@ -241,3 +243,172 @@ def test_the_sweep_reads_the_overdue_concerns_from_their_own_index(
     plan = result[0]["Plan"]
     assert not [n for n in nodes(plan) if "Sort" in n["Node Type"]]
     assert "escalation_overdue_unsent" in json.dumps(plan)
+
+
+# The area given to another local team: the concern goes with it, to the new team's
+# queue, and is emailed to them (work.areas).
+LEEDS = "Leeds Public Health"
+LEEDS_SUPERVISOR = "sup.leeds@example.org"
+LEEDS_MEMBER = "local.leeds@example.org"
+
+
+@pytest.fixture
+def leeds():
+    team = f.LocalTeamFactory(name=LEEDS)
+    f.StaffProfileFactory(
+        local=True, local_team=team, is_supervisor=True, user__email=LEEDS_SUPERVISOR
+    )
+    f.StaffProfileFactory(local=True, local_team=team, user__email=LEEDS_MEMBER)
+    return team
+
+
+def area_moved_at(clock, concern, at, *, to, run_tasks_here):
+    """The administrator gives the concern's area to `to`, `at` after it was
+    logged; the new team's email, queued on commit, sent as a worker would."""
+    clock.move_to(concern.created_at + at)
+    area = concern.item.area
+    area.local_team = to
+    with run_tasks_here():
+        area_save(area=area, by=f.UserFactory(is_superuser=True))
+    concern.refresh_from_db()
+
+
+def overdue_mails(mailoutbox, to):
+    return [m for m in mailoutbox if to in m.to and "not picked up" in m.subject]
+
+
+def queue_mails(mailoutbox, to):
+    return [m for m in mailoutbox if to in m.to and "in your queue" in m.subject]
+
+
+def test_an_overdue_email_sent_stays_sent_when_the_area_moves(
+    clock,
+    national_supervisor,
+    local_supervisor,
+    local_member,
+    concern,
+    leeds,
+    mailoutbox,
+    run_tasks_here,
+):
+    """Emailed at 14:01 that Sheffield had not picked it up; the area given to Leeds
+    at 15:00. The caller's supervisors are not told a second time, and Leeds's are
+    not told within a minute that Leeds missed a due time it never had."""
+    assert sweep_at(clock, concern, DUE + MINUTE) == 1
+    concern.refresh_from_db()
+    emailed_at = concern.overdue_alert_sent_at
+
+    area_moved_at(clock, concern, DUE + HOUR, to=leeds, run_tasks_here=run_tasks_here)
+
+    assert concern.overdue_alert_sent_at == emailed_at
+    assert sweep_at(clock, concern, DUE + HOUR + MINUTE) == 0
+    assert sweep_at(clock, concern, DUE + 2 * HOUR) == 0
+    assert len(overdue_mails(mailoutbox, NATIONAL_SUPERVISOR)) == 1
+    assert overdue_mails(mailoutbox, LEEDS_SUPERVISOR) == []
+    # Leeds is told it is overdue in the email that gives it to them.
+    [given] = queue_mails(mailoutbox, LEEDS_MEMBER)
+    assert "overdue" in given.subject
+    assert "It was due by 14:00 and is overdue: pick it up now." in given.body
+
+
+def test_a_concern_moved_after_its_due_time_says_overdue_in_the_new_teams_email(
+    clock,
+    national_supervisor,
+    local_supervisor,
+    local_member,
+    concern,
+    leeds,
+    mailoutbox,
+    run_tasks_here,
+):
+    """Given to Leeds at 15:00, due at 14:00 and its overdue email not gone yet
+    (the sweep held up): Leeds's first email says it is overdue, and the overdue
+    email, which would tell Leeds's supervisors a minute later that Leeds did not
+    pick it up by 14:00, is not needed: why is recorded in its place."""
+    area_moved_at(clock, concern, DUE + HOUR, to=leeds, run_tasks_here=run_tasks_here)
+
+    [given] = queue_mails(mailoutbox, LEEDS_MEMBER)
+    assert sorted(given.to) == sorted([LEEDS_SUPERVISOR, LEEDS_MEMBER])
+    assert given.subject == (
+        "Safeguarding escalation in your queue, overdue: it was due by 14:00"
+    )
+    assert "It is in your team's queue. It was due by 14:00 and is overdue" in (
+        given.body
+    )
+    assert concern.overdue_alert_sent_at is None
+    assert concern.overdue_alert_refused == (
+        f"Not needed: moved to {LEEDS} after its due time; that team's email says "
+        "it is overdue."
+    )
+    assert sweep_at(clock, concern, DUE + HOUR + MINUTE) == 0
+    assert sweep_at(clock, concern, DUE + 2 * HOUR) == 0
+    assert [m for m in mailoutbox if "not picked up" in m.subject] == []
+
+
+def test_a_concern_moved_before_its_due_time_is_emailed_overdue_at_the_new_team(
+    clock,
+    national_supervisor,
+    local_supervisor,
+    local_member,
+    concern,
+    leeds,
+    mailoutbox,
+    run_tasks_here,
+):
+    """Given to Leeds at 13:00, due at 14:00: Leeds's first email gives its due
+    time, and, still not picked up at 14:00, Leeds's supervisors and the caller's
+    are told, once (not Sheffield's: it is no longer theirs)."""
+    area_moved_at(clock, concern, DUE - HOUR, to=leeds, run_tasks_here=run_tasks_here)
+
+    [given] = queue_mails(mailoutbox, LEEDS_MEMBER)
+    assert given.subject == "Safeguarding escalation in your queue, due by 14:00"
+    assert "overdue" not in given.body
+    assert concern.overdue_alert_refused == ""
+    assert sweep_at(clock, concern, DUE - MINUTE) == 0
+
+    assert sweep_at(clock, concern, DUE + MINUTE) == 1
+
+    [overdue] = [m for m in mailoutbox if "not picked up" in m.subject]
+    assert sorted(overdue.to) == sorted([LEEDS_SUPERVISOR, NATIONAL_SUPERVISOR])
+    assert (
+        overdue.subject
+        == f"Safeguarding concern not picked up at {LEEDS}, due at 14:00"
+    )
+    assert sweep_at(clock, concern, DUE + HOUR) == 0
+
+
+def test_an_overdue_email_claimed_when_the_area_moves_is_not_sent(
+    clock,
+    national_supervisor,
+    local_supervisor,
+    local_member,
+    concern,
+    leeds,
+    mailoutbox,
+    monkeypatch,
+    run_tasks_here,
+):
+    """The sweep claims Sheffield's overdue email at 14:01, and the area is given
+    to Leeds before it goes: it does not go (Sheffield no longer has the concern),
+    and the move's "not needed" stands in its place."""
+    from rows.lease import sent_under_claim
+
+    def moved_once_claimed(unsent, *, send, **kwargs):
+        def moved_then_send():
+            area_moved_at(
+                clock, concern, DUE + MINUTE, to=leeds, run_tasks_here=run_tasks_here
+            )
+            send()
+
+        return sent_under_claim(unsent, send=moved_then_send, **kwargs)
+
+    monkeypatch.setattr("work.calls.sent_under_claim", moved_once_claimed)
+
+    assert sweep_at(clock, concern, DUE + MINUTE) == 0
+
+    assert [m for m in mailoutbox if "not picked up" in m.subject] == []
+    concern.refresh_from_db()
+    assert concern.local_team == leeds
+    assert concern.overdue_alert_sent_at is None
+    assert concern.overdue_alert_refused.startswith(f"Not needed: moved to {LEEDS}")
+    assert safeguarding_overdue_unsent(timezone.now()) == []

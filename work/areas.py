@@ -12,6 +12,10 @@ A safeguarding concern moved is emailed to the new team, as it was to the old on
 its team's email is still to send (work.calls.safeguarding_email_send), queued once
 the move commits, and swept up if that task is lost. The old team's email, sent or
 held up, was not the new team's; the supervisors', sent already, is not sent again.
+Its overdue email (to the supervisors, once it is not picked up by its due time),
+sent already, is not sent again either; moved before its due time, it is the new
+team's to miss; moved after it, unsent, it is not needed, and the new team's email
+says the concern is overdue.
 
 `manage.py load_areas` moves the areas outside the service that records keep in the
 same way, as the system's act (`areas_outside_service_prune`).
@@ -24,7 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db.models import Q
+from django.db.models import Case as SqlCase
+from django.db.models import F, Q, TextField, Value, When
 from django.utils import timezone
 
 from areas.models import Area, LocalTeam
@@ -38,6 +43,7 @@ from escalations.models import Escalation
 from rows.retry import atomic_operation
 from staffing.services import area_save as area_save_audited
 
+from .calls import overdue_alert_moved
 from .effects import SAFEGUARDING_EMAIL, task_after_commit
 from .escalation import escalations_given_back_audited
 
@@ -212,11 +218,21 @@ def _open_escalations_move(
         team_alert_sent_at=None,
         team_alert_claimed_until=None,
         team_alert_refused="",
-        # Its overdue email too: the old team's supervisors were told, not the new
-        # team's (work.calls.safeguarding_overdue_email_send).
-        overdue_alert_sent_at=None,
+        # Its overdue email, sent, stays sent: nobody is told again of the old
+        # team's lateness. Unsent, it is the new team's to miss by its due time;
+        # moved after that, it is not needed: the new team's email says it is
+        # overdue (work.calls._team_alert).
+        overdue_alert_refused=SqlCase(
+            When(
+                reason=Escalation.Reason.SAFEGUARDING,
+                due_at__lte=now,
+                overdue_alert_sent_at__isnull=True,
+                then=Value(overdue_alert_moved(team.name)),
+            ),
+            default=F("overdue_alert_refused"),
+            output_field=TextField(),
+        ),
         overdue_alert_claimed_until=None,
-        overdue_alert_refused="",
     )
     for pk, *_, why_escalated, caller_id in rows:
         if why_escalated == Escalation.Reason.SAFEGUARDING and caller_id is not None:

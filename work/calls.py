@@ -1263,15 +1263,22 @@ def _item_address(escalation: Escalation) -> str:
 
 def _team_alert(escalation: Escalation, *, to: list[str]) -> _Alert:
     """The local team's: that a concern is waiting, by when, and the link to it. None
-    of the concern itself, which an email is no place for: they read it on the page."""
+    of the concern itself, which an email is no place for: they read it on the page.
+    Past its due time (its area given to this team after it, or this email held up)
+    it says so: overdue, to be picked up now."""
     due = _due_by(escalation)
+    if escalation.due_at <= timezone.now():
+        subject = f"Safeguarding escalation in your queue, overdue: it was due by {due}"
+        when = f". It was due by {due} and is overdue: pick it up now."
+    else:
+        subject = f"Safeguarding escalation in your queue, due by {due}"
+        when = f", due by {due}."
     return _Alert(
         to=to,
-        subject=f"Safeguarding escalation in your queue, due by {due}",
+        subject=subject,
         body=(
             "A safeguarding concern has been escalated to "
-            f"{escalation.local_team.name}. It is in your team's queue, due by "
-            f"{due}.\n\n"
+            f"{escalation.local_team.name}. It is in your team's queue{when}\n\n"
             "Sign in to read it and pick it up:\n"
             f"{_escalation_address(escalation)}\n\n"
             "What the caller noted is on that page, not in this email.\n"
@@ -1365,6 +1372,18 @@ OVERDUE_ALERT_NOBODY = (
 )
 
 
+def overdue_alert_moved(team_name: str) -> str:
+    """Why the overdue email of a concern whose area was given to another team after
+    its due time, the email unsent, will not go (work.areas): the new team never had
+    that due time to miss, and the email giving it to them says it is overdue
+    (_team_alert). An overdue email sent already stays sent: nobody is told again
+    of the old team's lateness."""
+    return (
+        f"Not needed: moved to {team_name} after its due time; that team's email "
+        "says it is overdue."
+    )
+
+
 def safeguarding_overdue_unsent(now: datetime) -> list[int]:
     """The safeguarding escalations still new at their due time, with their overdue
     email unsent and not being sent, longest overdue first, due within
@@ -1417,12 +1436,16 @@ def safeguarding_overdue_email_send(*, escalation_id: int) -> list[str]:
     def send() -> None:
         stands = (
             Escalation.objects.filter(pk=escalation.pk)
-            .values_list("status", "outcome")
+            .values_list("status", "outcome", "local_team_id")
             .first()
         )
         if stands is None:
             return  # erased meanwhile: nothing left to stamp
-        escalation.status, escalation.outcome = stands
+        escalation.status, escalation.outcome, now_at = stands
+        if now_at != escalation.local_team_id:
+            # Its area given to another team meanwhile: not this team's to miss,
+            # and the move wrote in its place what the new team is told.
+            return
         if escalation.status != Escalation.Status.NEW:
             not_sent.append(TEAM_ALERT_NOT_NEEDED[_where_it_stands(escalation)])
             return
