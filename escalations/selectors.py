@@ -453,9 +453,17 @@ def _correction(call: CallAttempt) -> Correction | None:
     )
 
 
+# Where an escalation nobody raised came from, as its history tells it (the page's
+# "Escalated" row says the same): help asked for is only ever asked online, by the
+# person (work.online.online_contact_answer), never raised by the sweep.
+RAISED_ONLINE = "From their answer online, asking for help"
+
+
 def _raised_by_system(escalation: Escalation) -> str:
     if escalation.reason == Escalation.Reason.COMPLEX:
         return "On arrival (complex setting)"
+    if escalation.reason == Escalation.Reason.SUPPORT:
+        return RAISED_ONLINE
     return "Escalation sweep"
 
 

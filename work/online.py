@@ -749,6 +749,35 @@ def _locked_link(
     return locked
 
 
+# --- the language they answered in ----------------------------------------------------
+
+
+def person_language_from_page(
+    person: Person, page_language: str, *, now: datetime
+) -> bool:
+    """Someone who answers on a page in another language than English (Welsh) has it
+    recorded as their language, so the call handler and their local team know to
+    speak it (and later messages are written in it); only while none is recorded:
+    a language staff recorded is never replaced. Nothing is said of an interpreter
+    (a Welsh speaker may well speak English too). Whether it was recorded, for the
+    answer's audit event ("language": "added"), as intake says of a language filled
+    in; no history row, as none is kept of a language filled in."""
+    code = language_of(page_language)
+    if code == "en" or person.language_id is not None:
+        return False
+    language = Language.objects.filter(code=code).first()
+    if language is None:
+        return False
+    # Conditional: a language recorded meanwhile (a call logged "needs an
+    # interpreter" as they answer) is theirs, and stays.
+    recorded = Person.objects.filter(pk=person.pk, language__isnull=True).update(
+        language=language, updated_at=now
+    )
+    if recorded:
+        person.language = language
+    return bool(recorded)
+
+
 # --- a case's answer -----------------------------------------------------------------
 
 
@@ -881,6 +910,7 @@ def online_case_submit(
             withheld += 1
             continue
         online_contact_tell(contact=contact, now=now, language=named_in)
+    language_added = person_language_from_page(case.person, named_in, now=now)
     if not more:
         case.mark_reached_online(now=now, more_to_hear=bool(beyond))
         locked_link.submitted_at = now
@@ -905,6 +935,8 @@ def online_case_submit(
                 {"reopened" if reopened else "left open": _TO_HEAR} if left_open else {}
             ),
             **({"links withheld": withheld} if withheld else {}),
+            # Answered on a Welsh page, with no language recorded: now Welsh.
+            **({"language": "added"} if language_added else {}),
         },
         at=now,
     )
@@ -1261,9 +1293,12 @@ def online_contact_answer(
     note: str = "",
     postcode: str = "",
     phone: str = "",
+    language: str = "",
     now: datetime | None = None,
 ) -> Contact:
-    """A contact's answer to their link, once. They will isolate: reached online,
+    """A contact's answer to their link, once. Sent from a page in Welsh (`language`,
+    the page's; else their link's), their language is recorded as Welsh if none is
+    (person_language_from_page). They will isolate: reached online,
     no call needed. They ask for support: reached, and the local team of their area
     gets an escalation saying what they asked for; when they also said they cannot
     stay at home and asked to be phoned, the escalation says so first (the team
@@ -1300,6 +1335,10 @@ def online_contact_answer(
         contact.person.phone = phone
         contact.person.save(update_fields=["phone", "updated_at"])
         detail["phone"] = "added"  # never the number itself in the trail
+    if person_language_from_page(
+        contact.person, language or locked_link.language, now=now
+    ):
+        detail["language"] = "added"
     number_added = not had_number and has_number_to_call(contact.person)
     if support:
         asked = support_detail(support, note)

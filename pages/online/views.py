@@ -489,7 +489,10 @@ def _contact_page(
         if form.is_valid():
             answer = form.answer()
             try:
-                contact = online_contact_answer(link=found, **answer)
+                # The page's language: answered in Welsh, Welsh is recorded.
+                contact = online_contact_answer(
+                    link=found, language=language, **answer
+                )
             except LinkUnusable:
                 # Sent twice (a double tap): the other sending saved the answers.
                 return _refused(request, found.token_hash, language)

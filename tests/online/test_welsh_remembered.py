@@ -91,7 +91,10 @@ def test_named_again_on_an_english_page_he_is_texted_in_welsh(client):
     assert answered.status_code == 200
     first.refresh_from_db()
     assert first.status == Status.REACHED
-    assert first.person.language_id is None
+    # Answered on the Welsh page: Welsh is his language now (work.online
+    # .person_language_from_page), and he is written to in it whatever the page.
+    assert first.person.language is not None
+    assert first.person.language.code == "cy"
 
     later = aled_named(language="en", phone="+447400111902", days=1)
 
