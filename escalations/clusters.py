@@ -1,9 +1,10 @@
 """Cluster detection: several cases at one setting within a short window, in one area.
 
-A cluster is at least TRACING_CLUSTER_MIN_CASES different cases visiting the same
-setting on days that all fall within TRACING_CLUSTER_WINDOW_DAYS days of the first
-visit (the window [first_visit_on, first_visit_on + window - 1]). It belongs to the
-setting's area, so the team of that area sees it.
+A cluster begins as at least TRACING_CLUSTER_MIN_CASES different cases visiting
+the same setting on days that all fall within TRACING_CLUSTER_WINDOW_DAYS days of
+the first visit (the window [first_visit_on, first_visit_on + window - 1]), and
+lasts while cases keep coming within a window of its days (below). It belongs to
+the setting's area, so the team of that area sees it.
 
 A place named with a postcode is one setting for every case that names it. One named
 without a postcode is shared only by the cases of one area, and a household without
@@ -20,17 +21,24 @@ counts toward the threshold, as at a setting with an area: one cluster per setti
 and window, which the team of that area sees, as does every team a case of it lives
 in (work.access.clusters), each seeing only its own cases' details.
 
-A case reported late joins the cluster it belongs to, on either side: a visit joins
-a recorded cluster when it falls within the cluster's days, or when the cluster's
-days with it added still fit in one window (the rule a window is made by), so a
-visit a few days before the first one moves first_visit_on back, as one after it
-moves last_visit_on on. Late visits that make a window of their own touching or
-overlapping a recorded cluster (the day after its last, the day before its first)
-join that cluster instead, and windows found in one sweep that touch are one
-cluster: one outbreak is one cluster whatever the order its cases were reported in,
-and a setting's clusters never touch. Detection is idempotent and exactly once: the
-sweep locks the settings it records clusters of, reads their recorded clusters only
-then, and a window already recorded only gains the cases that joined it since.
+A cluster's days never hold a gap of a whole window: visits within one window are
+at most window - 1 days apart, and windows next to each other (the day after the
+last of one, the first of the next) are one cluster. So a case belongs to a
+cluster, on either side, when its visit is no more than window - 1 days (a day at
+least) before the cluster's first day or after its last: one window could hold it
+and the cluster's nearest visit. A case the day after an outbreak of 20 days joins
+it as one the day after an outbreak of 3 days does; a case reported late, a few
+days before the first visit, moves first_visit_on back, as one after the last moves
+last_visit_on on; the visits within reach of those join too, in the same sweep; and
+windows found in one sweep within reach of each other are one cluster. One
+outbreak is one cluster whatever the order its cases were reported in: a cluster
+is the visits linked so, day to day, holding at least one window of enough cases.
+A visit within reach of two recorded clusters (a case linking two outbreaks
+already recorded) joins the nearer, the earlier on a tie: recorded clusters are
+never merged. Detection is idempotent and exactly once: the sweep locks the
+settings it records clusters of (FOR NO KEY UPDATE, which a visit being added
+does not wait for), reads their recorded clusters only then, and a cluster
+already recorded only gains the cases that joined it since.
 """
 
 from __future__ import annotations
@@ -70,26 +78,39 @@ class _Window:
     last: date
 
 
-def _home(
-    day: date, spans: list[tuple[int, date, date]], window: timedelta
-) -> int | None:
-    """The recorded cluster a visit on `day` joins: one whose days it falls within,
-    or whose days with it added still fit in one window; of several, the nearest
-    (then the earliest)."""
+def _home(day: date, spans: dict[int, _Window], reach: timedelta) -> int | None:
+    """The cluster a visit on `day` joins: one whose days it falls within or is no
+    more than `reach` before the first of or after the last of; of several, the
+    nearest (then the first listed: the earliest)."""
     home, nearest = None, None
-    for pk, first, last in spans:
-        if max(last, day) - min(first, day) >= window and not first <= day <= last:
-            continue
-        distance = max(first - day, day - last, timedelta(0))
-        if nearest is None or distance < nearest:
-            home, nearest = pk, distance
+    for key, w in spans.items():
+        distance = max(w.first - day, day - w.last, timedelta(0))
+        if distance <= reach and (nearest is None or distance < nearest):
+            home, nearest = key, distance
     return home
 
 
-def _touch(a: _Window, first: date, last: date) -> bool:
-    """Whether the window's days and [first, last] overlap or are next to each other."""
-    one_day = timedelta(days=1)
-    return a.first <= last + one_day and a.last >= first - one_day
+def _gather(
+    visits: list[tuple[int, date]], spans: dict[int, _Window], reach: timedelta
+) -> list[tuple[int, date]]:
+    """Add to the clusters in `spans` the visits within their reach (_home), their
+    days moving with each, until no more join; return the visits left."""
+    while True:
+        left: list[tuple[int, date]] = []
+        for case_id, day in visits:
+            home = _home(day, spans, reach)
+            if home is None:
+                left.append((case_id, day))
+                continue
+            w = spans[home]
+            w.cases.add(case_id)
+            w.first = min(w.first, day)
+            w.last = max(w.last, day)
+        # A visit joining moves its cluster's days, bringing visits further on
+        # (or, before the first day, further back) within reach: go round again.
+        if len(left) == len(visits):
+            return left
+        visits = left
 
 
 def _windows(
@@ -100,80 +121,49 @@ def _windows(
     window: timedelta,
 ) -> tuple[dict[int, _Window], list[_Window]]:
     """Split one setting's visits (sorted by day) into the recorded clusters they
-    join (each _Window with the cluster's days as they become), and new windows
-    holding enough different cases.
+    join (each _Window with the cluster's days as they become), and new clusters.
 
-    A visit joins a recorded cluster as _home says. A new window starts at the
-    earliest visit joining none whose next `window` days hold `min_cases` cases;
-    otherwise the start slides to the next visit. A window touching the one before
-    it is part of it; one touching or overlapping a recorded cluster joins it.
+    A visit joins a recorded cluster when it is no more than window - 1 days (a
+    day at least) from its days, those days moving with each visit that joins
+    (_gather). A new cluster starts with a window among the visits left: at the
+    earliest visit whose next `window` days hold `min_cases` different cases
+    (otherwise the start slides to the next visit). The visits left after the
+    windows join them by the same reach, and windows within reach of each other
+    (touching, at least) are one cluster. None is within reach of a recorded
+    cluster: its visits were each out of that cluster's reach.
 
-    One pass is enough: a cluster's days grow only to visits within its reach, and
-    the reach of the days it grows to is no wider than before plus those days, so
-    the next sweep finds every visit here in the cluster it joined now.
+    The next sweep finds every visit where this one put it: each is within its
+    cluster's days, and those left are out of every cluster's reach and hold no
+    window.
     """
-    spans = [(c.pk, c.first_visit_on, c.last_visit_on) for c in existing]
-    joined: dict[int, _Window] = {}
-    rest: list[tuple[int, date]] = []
-    for case_id, day in visits:
-        home = _home(day, spans, window)
-        if home is None:
-            rest.append((case_id, day))
-            continue
-        cluster = next(c for c in existing if c.pk == home)
-        w = joined.setdefault(
-            home, _Window(cluster.first_visit_on, set(), cluster.last_visit_on)
-        )
-        w.cases.add(case_id)
-        w.first = min(w.first, day)
-        w.last = max(w.last, day)
-    found: list[_Window] = []
+    # A day at least: a window the day after another is part of it.
+    reach = max(window - timedelta(days=1), timedelta(days=1))
+    spans = {c.pk: _Window(c.first_visit_on, set(), c.last_visit_on) for c in existing}
+    rest = _gather(visits, spans, reach)
+    windows: dict[int, _Window] = {}
+    in_windows: set[int] = set()
     start = 0
     while start < len(rest):
         first = rest[start][1]
         end = start
-        cases: set[int] = set()
         while end < len(rest) and rest[end][1] < first + window:
-            cases.add(rest[end][0])
             end += 1
+        cases = {case_id for case_id, _ in rest[start:end]}
         if len(cases) < min_cases:
             start += 1
             continue
-        w = _Window(first, cases, rest[end - 1][1])
-        if found and _touch(w, found[-1].first, found[-1].last):
+        windows[start] = _Window(first, cases, rest[end - 1][1])
+        in_windows.update(range(start, end))
+        start = end
+    _gather([v for i, v in enumerate(rest) if i not in in_windows], windows, reach)
+    found: list[_Window] = []
+    for w in sorted(windows.values(), key=lambda w: w.first):
+        if found and w.first - found[-1].last <= reach:
             found[-1].cases |= w.cases
-            found[-1].last = w.last
+            found[-1].last = max(found[-1].last, w.last)
         else:
             found.append(w)
-        start = end
-    new: list[_Window] = []
-    for w in found:
-        touched = next(
-            (
-                c
-                for c in existing
-                if _touch(
-                    w, *_days(joined.get(c.pk), c.first_visit_on, c.last_visit_on)
-                )
-            ),
-            None,
-        )
-        if touched is None:
-            new.append(w)
-            continue
-        home_w = joined.setdefault(
-            touched.pk,
-            _Window(touched.first_visit_on, set(), touched.last_visit_on),
-        )
-        home_w.cases |= w.cases
-        home_w.first = min(home_w.first, w.first)
-        home_w.last = max(home_w.last, w.last)
-    return joined, new
-
-
-def _days(w: _Window | None, first: date, last: date) -> tuple[date, date]:
-    """A recorded cluster's days as this sweep leaves them so far."""
-    return (w.first, w.last) if w is not None else (first, last)
+    return {pk: w for pk, w in spans.items() if w.cases}, found
 
 
 def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
@@ -252,10 +242,14 @@ def _detect(
         .filter(setting_id__in=setting_ids)
         .order_by("setting_id", "visited_on", "case_id")
         # Locked in setting order, so two sweeps never wait for each other in turn.
-        # The settings are joined as objects (for FOR UPDATE OF), only their area.
+        # FOR NO KEY UPDATE keeps two sweeps apart but not the FOR KEY SHARE a new
+        # visit's foreign key takes on its setting: naming a crowded place neither
+        # waits for the sweep nor deadlocks with it (the sweep waiting on that
+        # case's row to add it to the cluster). The settings are joined as objects
+        # (for FOR ... OF), only their area.
         .select_related("setting", "case")
         .only("setting__area_id", "case__area_id", "visited_on")
-        .select_for_update(of=("setting",))
+        .select_for_update(no_key=True, of=("setting",))
     ):
         visits[visit.setting_id].append((visit.case_id, visit.visited_on))
         setting_areas[visit.setting_id] = visit.setting.area_id

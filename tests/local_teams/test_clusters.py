@@ -100,7 +100,7 @@ def test_cases_a_day_outside_the_window_make_none(clock):
 
 def test_the_window_slides_to_the_first_visit_that_starts_a_cluster(clock):
     setting = setting_in()
-    early = visits(setting, 20)
+    early = visits(setting, 24)  # 14 days before the cluster: out of its reach
     later = visits(setting, 10, 6, 5)
 
     clusters_detect()
