@@ -27,8 +27,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from notify.errors import TemporaryFailure
+from notify.services import message_send
+from online.models import OnlineLink
 from online.texts import long_date
+from people.models import Message
 from tests.isolation.conftest import D
+from tests.notify.fakes import RecordingBackend
 from tests.work.test_onset_corrected import (
     DECEMBER_7,
     REPLACES,
@@ -36,6 +41,7 @@ from tests.work.test_onset_corrected import (
     all_messages,
     case_texted,
     named,
+    positive,
     read_out,
     recording,  # noqa: F401
     told_since,
@@ -187,3 +193,129 @@ def test_a_contact_row_shortened_back_to_their_case_is_told_that_date(
     [told] = told_since(case.person_id, before)
     assert f"until the end of {long_date(TESTED_ENDS)}" in told.body
     assert REPLACES in told.body
+
+
+# --- another of their texts held up by a provider's outage ------------------------
+#
+# Sam's case link text ("until the end of Sunday 13 December", with the link to
+# name their contacts) was tried once and is waiting out the provider's outage.
+# Before, a clinician lengthening Sam's contact row had Sam, a case, sent the
+# contact's first advice (the held-up text counted as never sent); the held-up text
+# stayed queued with the 13th and went once the provider was back, after the text
+# giving the 20th; and a case override that changed nothing in force queued the
+# link text again giving the case's own 16th, a date in force nowhere.
+
+
+def case_link_held_up(caseworker):
+    """Sam's positive result; the text carrying the case's link ("until the 13th")
+    tried once and held up by the provider's outage."""
+    case = positive(caseworker)
+    [link_text] = Message.objects.filter(case=case)
+    RecordingBackend.reset(TemporaryFailure("503 the provider is down"))
+    with pytest.raises(TemporaryFailure):
+        message_send(link_text.pk)
+    RecordingBackend.reset()
+    link_text.refresh_from_db()
+    assert link_text.status == Message.Status.QUEUED
+    assert link_text.attempts == 1
+    assert f"until the end of {long_date(TESTED_ENDS)}" in link_text.body
+    return case, link_text
+
+
+def still_to_go(person_id) -> list[Message]:
+    return list(
+        Message.objects.filter(
+            person_id=person_id,
+            status__in=(Message.Status.QUEUED, Message.Status.SENDING),
+        ).order_by("pk")
+    )
+
+
+def provider_back(messages) -> list[str]:
+    """The provider is back: each message still to go is sent, in order; the
+    bodies that reached Sam."""
+    RecordingBackend.reset()
+    for message in messages:
+        message_send(message.pk)
+    sent = [pk for pk, _ in RecordingBackend.calls]
+    return [Message.objects.get(pk=pk).body for pk in sent]
+
+
+def test_a_case_whose_link_text_is_held_up_is_told_a_change_not_a_contacts_advice(
+    caseworker, call_handler
+):
+    """Sam's contact row was told nothing (to be phoned); their case's link text is
+    held up, and will go: a clinician lengthening the contact row sends a change of
+    that date, never "You have been near someone who has coronavirus"."""
+    contact = named(caseworker, call_handler, texted=False)
+    case, _ = case_link_held_up(caseworker)
+    contact.refresh_from_db()
+    assert contact.isolation_ends_on == TESTED_ENDS
+    before = all_messages()
+
+    done = isolation_override(
+        item=contact, ends_on=LENGTHENED, reason="vulnerable", clinician=caseworker
+    )
+
+    assert done.message is not None
+    assert FIRST_ADVICE not in done.message.body
+    assert REPLACES in done.message.body
+    assert all(FIRST_ADVICE not in m.body for m in told_since(case.person_id, before))
+
+
+def test_a_held_up_case_link_text_goes_with_the_date_in_force_after_an_override(
+    caseworker, call_handler
+):
+    """A clinician lengthens Sam's contact row to the 20th: the held-up case link
+    text giving the 13th never goes; the same link's text giving the 20th goes in
+    its place, so every text Sam gets once the provider is back gives the 20th."""
+    contact = named(caseworker, call_handler, texted=True)
+    case, held_up = case_link_held_up(caseworker)
+    contact.refresh_from_db()
+
+    isolation_override(
+        item=contact, ends_on=LENGTHENED, reason="vulnerable", clinician=caseworker
+    )
+
+    held_up.refresh_from_db()
+    assert held_up.status == Message.Status.SUPERSEDED
+    waiting = still_to_go(case.person_id)
+    assert {m.kind for m in waiting} == {
+        Message.Kind.CASE_LINK,
+        Message.Kind.ISOLATION_ADVICE,
+    }
+    [link_text] = [m for m in waiting if m.kind == Message.Kind.CASE_LINK]
+    assert link_text.case_id == case.pk
+    # The same link, still to name their contacts with, now giving the 20th.
+    assert OnlineLink.objects.get(case=case).message_id == link_text.pk
+    bodies = provider_back(waiting)
+    assert len(bodies) == 2
+    assert all(f"until the end of {long_date(LENGTHENED)}" in body for body in bodies)
+    assert all(long_date(TESTED_ENDS) not in body for body in bodies)
+
+
+def test_an_override_changing_nothing_in_force_queues_no_text_again(
+    caseworker, call_handler
+):
+    """Sam's contact row lengthened to the 20th; their case overridden to the 16th
+    leaves the 20th in force: nothing new is queued (not the case's link text
+    again giving the 16th), and what is still to go gives the 20th."""
+    contact = named(caseworker, call_handler, texted=True)
+    case, _ = case_link_held_up(caseworker)
+    contact.refresh_from_db()
+    isolation_override(
+        item=contact, ends_on=LENGTHENED, reason="vulnerable", clinician=caseworker
+    )
+    case.refresh_from_db()
+    before = all_messages()
+
+    done = isolation_override(
+        item=case, ends_on=CASE_OVERRIDDEN, reason="brief", clinician=caseworker
+    )
+
+    assert done.unchanged
+    assert done.in_force == LENGTHENED
+    assert told_since(case.person_id, before) == []
+    bodies = provider_back(still_to_go(case.person_id))
+    assert bodies
+    assert all(f"until the end of {long_date(LENGTHENED)}" in body for body in bodies)

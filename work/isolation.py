@@ -128,18 +128,21 @@ def _told_before(
     contact row is a change of that, never a contact's first advice). A contact
     nobody has told anything yet is sent the advice itself, not a change of "the
     date we gave you before": a message replaced before it went told them nothing,
-    nor does one held up (tried, waiting out a provider's outage), one this
-    override replaces (`replacing`, still waiting to be sent), or the link's text
-    just queued again with the new date (`link_text`: link_text_redate). One queued
-    and not yet tried goes first, within seconds, in the order queued: it has told
-    them."""
+    nor does one of the item's own held up (tried, waiting out a provider's
+    outage), one this override replaces (`replacing`, still waiting to be sent),
+    or the item's link's text just queued again with the new date (`link_text`:
+    link_text_redate): this message says what that one would have. One queued and
+    not yet tried goes first, within seconds, in the order queued: it has told
+    them. So does a text of another of their rows still to go, held up or not: it
+    will go, giving the date in force (_tell sends a held-up link text again with
+    it), and this message is a change of that date, never a first message (a
+    contact's advice, to someone their case's text says tested positive)."""
     if item.reached_at is not None:
         return True
-    never_went = (
-        Q(status=Message.Status.SUPERSEDED)
-        | Q(status=Message.Status.QUEUED, attempts__gt=0)
-        | Q(pk__in=replacing.filter(status=Message.Status.QUEUED).values("pk"))
+    replaced = Q(status=Message.Status.SUPERSEDED) | Q(
+        pk__in=replacing.filter(status=Message.Status.QUEUED).values("pk")
     )
+    never_went = replaced | Q(status=Message.Status.QUEUED, attempts__gt=0)
     if link_text is not None:
         never_went |= Q(pk=link_text.pk)
     if Message.objects.filter(**{item.kind: item}).exclude(never_went).exists():
@@ -155,7 +158,7 @@ def _told_before(
             Q(case__in=cases.values("pk")) | Q(contact__in=contacts.values("pk")),
             kind__in={*GAVE_A_DATE, *GAVE_A_CASE_DATE},
         )
-        .exclude(never_went)
+        .exclude(replaced)
         .exists()
     )
 
@@ -251,21 +254,32 @@ def _tell(
     the transaction commits; one per override (the event is the item's nth
     override, counted under the item's lock). Nothing when their date in force is
     the one it was (`unchanged`): a date in force nowhere is never texted as
-    "replacing" the one they hold (as case_onset_revised: _told_later). It replaces
-    the earlier end dates not sent yet of the item and of the person's other rows
-    isolating now (an override's, a further exposure's, a revised onset's: waiting
-    out a provider's outage): the person's last text is the date in force, never
-    one overridden since; so does the text of their link, if it gives the old date
-    and has not gone yet (link_text_redate)."""
-    link_text = link_text_redate(item, now=change.at)
+    "replacing" the one they hold (as case_onset_revised: _told_later), and no
+    text of theirs still to go is touched (each gives that date already).
+
+    Every text still to go to them giving a date then gives the one in force, or
+    never goes: the earlier end dates not sent yet of the item and of the person's
+    other rows isolating now (an override's, a further exposure's, a revised
+    onset's: waiting out a provider's outage) are replaced by this message, so
+    their last text is the date in force, never one overridden since; and the text
+    carrying the link of the item or of any of those rows, held up and giving the
+    old date, is sent again with the date in force (link_text_redate: the link, to
+    name their contacts or answer, still works), or, to someone who can no longer
+    be messaged, withdrawn."""
     if unchanged:
         return None  # the date they go by stands: nothing new to tell
+    cases, contacts = _rows_isolating(item, timezone.localdate(change.at))
+    others: list[WorkItem] = [*cases, *contacts]
+    link_text = link_text_redate(item, now=change.at, ends_on=in_force)
+    for row in others:
+        # Under the row's lock, as link_text_redate asks: a call or a merge may be
+        # changing what its link's text waits on.
+        link_text_redate(row.locked(), now=change.at, ends_on=in_force)
     if reachable_by_message(item.person) is None:
         return None  # to be phoned: nothing to count
     nth = IsolationChange.objects.of_item(item).overrides().count()
     earlier = earlier_dates(item)
-    cases, contacts = _rows_isolating(item, timezone.localdate(change.at))
-    for row in [*cases, *contacts]:
+    for row in others:
         earlier |= earlier_dates(row)
     text = text_of(item, replacing=earlier, link_text=link_text, now=change.at)
     return tell_end_date(

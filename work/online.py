@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache, partial
 from typing import Any
 
@@ -293,16 +293,19 @@ def _held_up(message: Message) -> bool:
     return message.status in waiting and message.attempts > 0
 
 
-def link_text_redate(item: WorkItem, *, now: datetime) -> Message | None:
+def link_text_redate(
+    item: WorkItem, *, now: datetime, ends_on: date | None = None
+) -> Message | None:
     """The text carrying the item's live link gives its end date; an override has
     changed that date, and the text is held up (waiting out a provider's outage, or
     being sent: _held_up): it is replaced by the same link's text giving the new
-    date, so whichever of their texts arrives last gives the date in force. The new
-    text goes where a message to the item's person goes now (a number changed while
-    the old one waited, a record merged into another), never to the old address;
-    to someone who can no longer be messaged none goes (_link_text_withdrawn). The
-    link is unchanged: it still works. The new text, or None (none waiting to go,
-    or none can). Under the item's lock."""
+    date (`ends_on`: the person's date in force, when another of their rows ends
+    later; else the item's own), so whichever of their texts arrives last gives the
+    date in force. The new text goes where a message to the item's person goes now
+    (a number changed while the old one waited, a record merged into another),
+    never to the old address; to someone who can no longer be messaged none goes
+    (_link_text_withdrawn). The link is unchanged: it still works. The new text,
+    or None (none waiting to go, or none can). Under the item's lock."""
     link = (
         _links_of(item)
         .filter(revoked_at__isnull=True, submitted_at__isnull=True)
@@ -321,7 +324,7 @@ def link_text_redate(item: WorkItem, *, now: datetime) -> Message | None:
         # Not a text we wrote: a new link, and its text, replace both.
         fresh = _send_link(item=item, by=link.created_by, now=now)
         return fresh.message if fresh is not None else None
-    new = _link_text_again(item, link, token, where=where, now=now)
+    new = _link_text_again(item, link, token, where=where, now=now, ends_on=ends_on)
     OnlineLink.objects.filter(pk=link.pk).update(message=new)
     messages_supersede(Message.objects.filter(pk=old.pk), by=new)
     return new
@@ -334,16 +337,25 @@ def _link_text_again(
     *,
     where: tuple[str, str],
     now: datetime,
+    ends_on: date | None = None,
 ) -> Message:
-    """The link's text again, giving the item's end date as it is now, queued to
-    the person as they are now (`where`: reachable_by_message), in their language
-    (the link's when none is recorded), as _links_send writes it."""
+    """The link's text again, giving `ends_on` (the item's end date as it is now,
+    by default), queued to the person as they are now (`where`:
+    reachable_by_message), in their language (the link's when none is recorded), as
+    _links_send writes it."""
     person = item.person
     language = language_of(person.language.code if person.language else link.language)
     first_key = _link_key(link.purpose, link.token_hash)
     redated = Message.objects.filter(key__startswith=f"{first_key}:").count()
     return message_queue(
-        **_link_message(item, where=where, language=language, token=token, now=now),
+        **_link_message(
+            item,
+            where=where,
+            language=language,
+            token=token,
+            now=now,
+            ends_on=ends_on,
+        ),
         key=f"{first_key}:{redated + 1}",
     )
 
@@ -355,14 +367,21 @@ def _link_key(purpose: str, hashed: str) -> str:
 
 
 def _link_message(
-    item: WorkItem, *, where: tuple[str, str], language: str, token: str, now: datetime
+    item: WorkItem,
+    *,
+    where: tuple[str, str],
+    language: str,
+    token: str,
+    now: datetime,
+    ends_on: date | None = None,
 ) -> dict[str, Any]:
     """The fields of the message carrying an item's link (all but its key): to the
-    item's person at `where` (reachable_by_message), in `language`, giving the
-    item's end date as it is now, headed with their first name (addressed): one
-    number can be given for several people."""
+    item's person at `where` (reachable_by_message), in `language`, giving
+    `ends_on` (the item's end date as it is now, by default), headed with their
+    first name (addressed): one number can be given for several people."""
     is_case = isinstance(item, Case)
     channel, to = where
+    until = item.isolation_ends_on if ends_on is None else ends_on
     return {
         "person": item.person,
         "case": item if is_case else None,
@@ -372,9 +391,9 @@ def _link_message(
         "to": to,
         "body": addressed(
             say(
-                _link_text(item, now),
+                _link_text(item, now, until),
                 language,
-                until=long_date(item.isolation_ends_on, language),
+                until=long_date(until, language),
                 url=link_url(token, language),
             ),
             item.person.first_name,
@@ -417,13 +436,13 @@ def _wait_online_ended(item: WorkItem, *, now: datetime) -> bool:
     return True
 
 
-def _link_text(item: WorkItem, now: datetime) -> str:
-    """Which text carries the link. A case whose time to stay at home ended before
-    the link is sent is told when it ended, and counted from what: their symptoms,
-    or their test when they had none."""
+def _link_text(item: WorkItem, now: datetime, ends_on: date) -> str:
+    """Which text carries the link, giving `ends_on`. A case whose time to stay at
+    home ended before the link is sent is told when it ended, and counted from
+    what: their symptoms, or their test when they had none."""
     if not isinstance(item, Case):
         return "contact_link"
-    if item.isolation_ends_on >= timezone.localdate(now):
+    if ends_on >= timezone.localdate(now):
         return "case_link"
     return "case_link_over" if item.symptom_onset else "case_link_over_test"
 
