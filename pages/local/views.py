@@ -39,6 +39,7 @@ from escalations.clusters import (
     cluster_mark_reviewed,
     cluster_other_teams,
 )
+from escalations.household import concern_raised, escalations_at_address
 from escalations.models import Escalation
 from escalations.selectors import (
     QueueKey,
@@ -437,6 +438,10 @@ def _detail_response(
     exposures: list[ContactNaming] = (
         contact_exposures(item) if item.kind == "contact" else []
     )
+    visible = escalations_visible_to(request.user)
+    # The team's other open escalations at the same door: one visit planned for the
+    # household, and a concern raised at the door known before anyone knocks.
+    at_address = escalations_at_address(escalation, visible=visible)
     now = timezone.now()
     being_worked = escalation.status == Escalation.Status.PICKED_UP
     # The work forms show while the escalation is picked up; one that failed or was
@@ -468,9 +473,12 @@ def _detail_response(
         "way_back": back or f"{reverse(home)}?tab={escalation.status}",
         "keep_back": f"?{urlencode({'back': back})}" if back else "",
         "person": item.person,
-        "history": escalation_history(
-            escalation, visible=escalations_visible_to(request.user)
-        ),
+        "history": escalation_history(escalation, visible=visible),
+        # A concern raised about this item: its reason, or a case's flag (a contact
+        # has none of its own).
+        "concern_raised": concern_raised(escalation),
+        "at_address": at_address,
+        "concerns_at_address": [e for e in at_address if concern_raised(e)],
         "visits": visits,
         "exposures": exposures,
         "last_exposure": max(exposures, key=lambda n: n.exposure_date)

@@ -1,0 +1,264 @@
+"""The escalation page names the team's other open escalations at the same door,
+and warns of a safeguarding concern raised at it before anything else.
+
+A household at Flat 2, 14 Park Road, S1 1AA: Amira (a case) and Sana and Bilal (her
+household contacts). A call to Bilal logged a safeguarding concern ("...Do not visit
+alone."): whoever plans a door-step visit to Amira or Sana knocks at that door too.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from escalations.household import address_first_line, escalations_at_address
+from escalations.models import Escalation
+from work.access.escalations import escalations_visible_to
+from work.escalation import escalation_claim, escalation_close, item_escalate
+
+from .builders import LEEDS, SHEFFIELD, CaseFactory, ContactFactory, person_in
+
+ADDRESS = "Flat 2, 14 Park Road\nSheffield"
+CONCERN = "She whispered she is not safe at home. Do not visit alone."
+
+
+def _household(address: str = ADDRESS) -> dict[str, Escalation]:
+    """Amira's case and her two household contacts, each escalated to Sheffield;
+    Bilal's for a safeguarding concern raised on a call."""
+    amira = person_in(
+        SHEFFIELD, first_name="Amira", last_name="Hussain", address=address
+    )
+    case = CaseFactory(person=amira, area=amira.area)
+
+    def contact(first_name: str):
+        person = person_in(
+            SHEFFIELD, first_name=first_name, last_name="Hussain", address=address
+        )
+        return ContactFactory(
+            case=case, person=person, area=person.area, exposure="household"
+        )
+
+    sana, bilal = contact("Sana"), contact("Bilal")
+    return {
+        "amira": item_escalate(
+            item=case, reason=Escalation.Reason.UNREACHED, detail="3 call attempts"
+        ),
+        "sana": item_escalate(
+            item=sana, reason=Escalation.Reason.UNREACHED, detail="3 call attempts"
+        ),
+        "bilal": item_escalate(
+            item=bilal, reason=Escalation.Reason.SAFEGUARDING, detail=CONCERN
+        ),
+    }
+
+
+def _page(client, escalation: Escalation) -> str:
+    response = client.get(reverse("escalations:detail", args=[escalation.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _listed(html: str) -> str:
+    """The page's list of the escalations at the address ("" without one)."""
+    start = html.find('id="at-address"')
+    if start < 0:
+        return ""
+    return html[start : html.find("</ul>", start)]
+
+
+def _warning(escalation: Escalation) -> str:
+    return (
+        "A safeguarding concern was raised at this address (escalation "
+        f'<a href="{reverse("escalations:detail", args=[escalation.pk])}">'
+        f"{escalation.pk}</a>): read it before you visit."
+    )
+
+
+def test_the_household_is_listed_on_each_members_page(sheffield_client):
+    household = _household()
+
+    html = _page(sheffield_client, household["amira"])
+
+    listed = _listed(html)
+    for name in ("sana", "bilal"):
+        link = reverse("escalations:detail", args=[household[name].pk])
+        assert f'href="{link}"' in listed
+        assert f"{name.title()} Hussain" in listed
+    assert "Not reached after every attempt" in listed
+    assert "Safeguarding concern" in listed
+    assert "Amira" not in listed  # not herself
+    # Bilal's page names the two others, for one visit to the household.
+    listed = _listed(_page(sheffield_client, household["bilal"]))
+    assert "Amira Hussain" in listed
+    assert "Sana Hussain" in listed
+
+
+def test_a_concern_at_the_address_is_warned_before_anything_else(sheffield_client):
+    household = _household()
+
+    for name in ("amira", "sana"):
+        html = _page(sheffield_client, household[name])
+
+        warning = html.find(_warning(household["bilal"]))
+        assert warning > 0, name
+        # The page's first card, before its account of the person.
+        card = html.find('class="nhsuk-card nhsuk-card--warning" data-testid')
+        assert html.find('class="nhsuk-card') == card < warning
+        assert warning < html.find('id="person-summary"')
+        # Told where to read it, never the concern itself.
+        assert "Do not visit alone" not in html
+        assert "not safe at home" not in html
+
+
+def test_a_flagged_case_escalated_for_another_reason_is_warned_of(sheffield_client):
+    household = _household()
+    household["bilal"].delete()
+    case = household["amira"].case
+    case.safeguarding_flag = True
+    case.safeguarding_note = CONCERN
+    case.save(update_fields=["safeguarding_flag", "safeguarding_note"])
+
+    html = _page(sheffield_client, household["sana"])
+
+    assert _warning(household["amira"]) in html
+    assert "a safeguarding concern was raised" in _listed(html)
+    assert "Do not visit alone" not in html
+
+
+def test_a_closed_escalation_is_neither_listed_nor_warned_of(
+    sheffield_client, sheffield_member
+):
+    household = _household()
+    escalation_claim(escalation=household["bilal"], by=sheffield_member)
+    escalation_close(
+        escalation=Escalation.objects.get(pk=household["bilal"].pk),
+        outcome=Escalation.Outcome.REACHED,
+        note="Seen with a colleague",
+        by=sheffield_member,
+    )
+
+    html = _page(sheffield_client, household["amira"])
+
+    assert "A safeguarding concern was raised at this address" not in html
+    # Closed, it is no longer listed; Sana still is.
+    assert "Bilal" not in _listed(html)
+    assert "Sana Hussain" in _listed(html)
+
+
+def test_the_same_first_line_however_it_was_typed_is_the_same_door(sheffield_client):
+    household = _household()
+    for typed in (
+        "flat 2 14 park road",  # lower case, no comma, no town
+        "Flat 2,  14 Park Road., Sheffield",  # one line, with the town
+        "  FLAT 2, 14 PARK ROAD  \r\nSheffield\r\nSouth Yorkshire",
+    ):
+        person = household["sana"].contact.person
+        person.address = typed
+        person.save(update_fields=["address"])
+
+        assert "Sana Hussain" in _listed(_page(sheffield_client, household["amira"]))
+
+
+def test_another_door_is_not_the_household(sheffield_client):
+    household = _household()
+    # The flat upstairs: the same building and postcode, another door.
+    upstairs = _escalated_case(address="Flat 3, 14 Park Road\nSheffield")
+    # The same first line in another postcode: another street of that name.
+    elsewhere = _escalated_case(address=ADDRESS, postcode="S2 4SU")
+    # No address held: nothing says which door.
+    unknown = _escalated_case(address="")
+
+    listed = _listed(_page(sheffield_client, household["amira"]))
+
+    for other in (upstairs, elsewhere, unknown):
+        assert reverse("escalations:detail", args=[other.pk]) not in listed
+    # And a page with no address held lists nobody.
+    assert _listed(_page(sheffield_client, unknown)) == ""
+
+
+def test_only_the_teams_own_escalations_are_listed(sheffield_client):
+    household = _household()
+    # Escalated to Leeds (the person's area held as Leeds's), at the same door.
+    leeds = item_escalate(
+        item=CaseFactory(
+            person=(person := person_in(LEEDS, postcode="S1 1AA", address=ADDRESS)),
+            area=person.area,
+        ),
+        reason=Escalation.Reason.SAFEGUARDING,
+        detail=CONCERN,
+    )
+    household["bilal"].delete()
+
+    html = _page(sheffield_client, household["amira"])
+
+    assert reverse("escalations:detail", args=[leeds.pk]) not in html
+    assert "A safeguarding concern was raised at this address" not in html
+
+
+def test_the_read_is_one_query_however_large_the_household(
+    sheffield_member, django_assert_num_queries
+):
+    household = _household()
+    for n in range(4):
+        _escalated_case(address=ADDRESS, first_name=f"Lodger{n}")
+    escalation = Escalation.objects.select_related("case__person").get(
+        pk=household["amira"].pk
+    )
+    visible = escalations_visible_to(sheffield_member)
+
+    with django_assert_num_queries(1):
+        found = escalations_at_address(escalation, visible=visible)
+        # Each one's person, case and reason are read with it.
+        said = [(e.item.person.full_name, e.get_reason_display()) for e in found]
+
+    assert len(said) == 6
+
+
+def test_the_page_reads_the_household_in_one_query_however_large(
+    clock, sheffield_client
+):
+    """One query more than the same page with no address held, for a household of
+    two others as for one of six."""
+    household = _household()
+    amira = household["amira"].case.person
+    url = reverse("escalations:detail", args=[household["amira"].pk])
+    sheffield_client.get(url)  # the session's first request, counted apart
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert sheffield_client.get(url).status_code == 200
+        return len(captured)
+
+    amira.address = ""
+    amira.save(update_fields=["address"])
+    no_address = queries()
+    amira.address = ADDRESS
+    amira.save(update_fields=["address"])
+    two_others = queries()
+    for n in range(4):
+        _escalated_case(address=ADDRESS, first_name=f"Lodger{n}")
+    six_others = queries()
+
+    assert (no_address, two_others, six_others) == (
+        no_address,
+        no_address + 1,
+        no_address + 1,
+    )
+
+
+def test_address_first_line_is_compared_without_case_punctuation_or_spacing():
+    assert address_first_line("Flat 2, 14 Park Road\nSheffield") == (
+        "flat 2 14 park road"
+    )
+    assert address_first_line("\n  14  PARK ROAD.  \n") == "14 park road"
+    assert address_first_line("") == ""
+
+
+def _escalated_case(*, address: str, postcode: str = "S1 1AA", **person) -> Escalation:
+    owner = person_in(SHEFFIELD, address=address, postcode=postcode, **person)
+    return item_escalate(
+        item=CaseFactory(person=owner, area=owner.area),
+        reason=Escalation.Reason.UNREACHED,
+        detail="3 call attempts",
+    )
