@@ -786,9 +786,7 @@ def _work_a_case(
             occupation=rng.choice(
                 ["Teacher", "Warehouse operative", "Nurse", "Student", "Retired"]
             ),
-            # Not a complex setting: that sends the case to its local team
-            # (work.casework.case_assessment_record), and the demo works it on.
-            works_in=rng.choice([SettingKind.UNIVERSITY, SettingKind.WORKPLACE, ""]),
+            works_in=rng.choice([SettingKind.SCHOOL, SettingKind.WORKPLACE, ""]),
             household_size=rng.randint(1, 5),
         ),
         by=nurse,

@@ -1,13 +1,17 @@
 """A case the caseworker finds works in a complex setting goes to its local team as a
-complex case, as a case the lab marks complex does on arrival.
+complex case, as a case the lab marks complex does on arrival: when the caseworker
+completes it, not mid-call.
 
 A caseworker recorded in the risk assessment "Works or studies in: Care home" for a
 care assistant, and the case stayed routine: never on Sheffield's "Complex cases"
-list, never in its queue. Only the lab's complex setting at intake made a case
-complex. Now recording the assessment with a complex setting (cases.models
-COMPLEX_SETTINGS, the intake's rule) marks the case complex and escalates it to its
-local team, once, with the intake's reason and due time, and the caseworker is told.
-A visit to a care home is exposure, not the case's own setting: it changes nothing.
+list, never in its queue. Recording the assessment with a complex setting
+(cases.models COMPLEX_SETTINGS, the intake's rule) now marks the case complex, and
+the case stays with the caseworker to finish the call: log it, add the contacts
+named on it, complete. Completing it sends it to its local team, once, with the
+intake's reason and due time. (Sent at once on saving, by 4e1fbf2, the call could no
+longer be logged, the contacts named on it not recorded, and a save sent twice was
+said not to be saved.) A visit to a care home is exposure, not the case's own
+setting: it changes nothing.
 """
 
 from __future__ import annotations
@@ -18,19 +22,24 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from calls.models import CallAttempt
 from cases.errors import IllegalTransition
 from cases.models import COMPLEX_SETTINGS, Case, SettingKind
 from cases.workitem import Status
+from contacts.models import Contact
 from escalations.models import Escalation
 from people.services import PersonDetails
 from tests import factories as f
 from tests.conftest import NOW
 from tests.local_teams.builders import SHEFFIELD, CaseFactory, person_in
+from tests.workspace.test_case_page import contact_rows, row
+from tests.workspace.test_stale_assessment import form_in
 from work.casework import (
     AssessmentDetails,
     VisitDetails,
     case_assessment_record,
     case_visit_add,
+    item_complete,
 )
 from work.escalation import escalation_claim, escalation_return, item_escalate
 from work.intake import TestResult, case_intake
@@ -46,13 +55,21 @@ CARE_ASSISTANT = {
     "clinical_notes": "Works shifts at Beech House care home, 40 residents",
 }
 
+ON_SAVING = (
+    "Care home is a complex setting: when you complete this case it goes to "
+    "{team} as a complex case."
+)
+ON_COMPLETING = "has gone to {team} as a complex case."
 
-def held_by(user) -> Case:
-    """A Sheffield case the caseworker holds, reached (as the assessment is made)."""
+
+def held_by(user, status: str = Status.REACHED) -> Case:
+    """A Sheffield case the caseworker holds, reached (as the assessment is made);
+    or, `status` assigned, on the phone to them, the call not logged yet."""
     person = person_in(SHEFFIELD, phone="+447400111222")
     case = CaseFactory(person=person, area=person.area)
+    reached = NOW if status == Status.REACHED else None
     Case.objects.filter(pk=case.pk).update(
-        status=Status.REACHED, assignee=user, assigned_at=NOW, reached_at=NOW
+        status=status, assignee=user, assigned_at=NOW, reached_at=reached
     )
     case.refresh_from_db()
     return case
@@ -73,11 +90,25 @@ def assessed(case: Case, by, works_in: str = SettingKind.CARE_HOME) -> Case:
     return case
 
 
+def completed(case: Case, by) -> Case:
+    item_complete(item=case, by=by)
+    case.refresh_from_db()
+    return case
+
+
 def sheffield_team():
     return f.area(SHEFFIELD).local_team
 
 
-def test_works_in_a_care_home_on_the_case_page_sends_it_to_the_local_team(
+def opened(client, case) -> dict[str, str]:
+    """The case page opened (as the caseworker's browser has it): its assessment
+    form's hidden fields."""
+    page = client.get(reverse("cases:detail", args=[case.pk]))
+    assert page.status_code == 200
+    return form_in(page.content.decode())
+
+
+def test_saving_it_marks_the_case_complex_and_leaves_it_with_the_caseworker(
     client, caseworker
 ):
     case = held_by(caseworker)
@@ -88,16 +119,111 @@ def test_works_in_a_care_home_on_the_case_page_sends_it_to_the_local_team(
     ).content.decode()
 
     case.refresh_from_db()
-    team = sheffield_team()
     assert "Risk assessment saved" in page
-    assert f"gone to {team.name} as a complex case" in page
-    assert case.complexity == Case.Complexity.COMPLEX
-    assert case.complex_setting == SettingKind.CARE_HOME
-    assert case.status == Status.ESCALATED
-    assert case.assignee is None
+    assert ON_SAVING.format(team=sheffield_team().name) in page
+    assert (case.complexity, case.complex_setting) == (
+        Case.Complexity.COMPLEX,
+        SettingKind.CARE_HOME,
+    )
+    assert (case.status, case.assignee) == (Status.REACHED, caseworker)
+    assert not Escalation.objects.filter(case=case).exists()
+    marked = AuditEvent.objects.get(
+        action=AuditEvent.Action.CREATE, object_id=str(case.pk)
+    )
+    assert marked.detail["complex_setting"] == SettingKind.CARE_HOME
+
+
+def test_saved_in_place_the_caseworker_stays_on_the_case_and_is_told(
+    client, caseworker
+):
+    case = held_by(caseworker)
+    client.force_login(caseworker)
+
+    response = client.post(
+        reverse("cases:assessment", args=[case.pk]),
+        CARE_ASSISTANT,
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert "HX-Redirect" not in response.headers
+    assert ON_SAVING.format(team=sheffield_team().name) in response.content.decode()
+
+
+def test_the_assessment_sent_twice_is_taken_as_saved_once(client, caseworker):
+    """A retry (a second click, a timeout) of a save that went through."""
+    case = held_by(caseworker)
+    client.force_login(caseworker)
+    sent = {**CARE_ASSISTANT, **opened(client, case)}
+
+    client.post(reverse("cases:assessment", args=[case.pk]), sent)
+    again = client.post(
+        reverse("cases:assessment", args=[case.pk]), sent, follow=True
+    ).content.decode()
+
+    assert "Not saved" not in again
+    assert "was not saved" not in again
+    assert "Risk assessment saved" in again
+    assert ON_SAVING.format(team=sheffield_team().name) in again
+    saved = AuditEvent.objects.filter(object_id=str(case.pk), user=caseworker)
+    assert saved.filter(detail__has_key="assessment").count() == 1
+    assert not Escalation.objects.filter(case=case).exists()  # on completing, once
+
+
+def test_the_call_it_was_made_on_is_logged_afterwards_and_reaches_the_case(
+    client, caseworker
+):
+    """Assessed while speaking to them; the call is logged when it ends."""
+    case = held_by(caseworker, Status.ASSIGNED)
+    client.force_login(caseworker)
+    opened(client, case)
+    client.post(reverse("cases:assessment", args=[case.pk]), CARE_ASSISTANT)
+
+    client.post(reverse("cases:call", args=[case.pk]), {"outcome": "reached"})
+
+    case.refresh_from_db()
+    assert CallAttempt.objects.filter(case=case).count() == 1
+    assert case.reached_at is not None
+    assert (case.status, case.assignee) == (Status.REACHED, caseworker)
+
+
+def test_contacts_named_on_the_same_call_are_recorded(client, caseworker):
+    case = held_by(caseworker)
+    client.force_login(caseworker)
+    opened(client, case)
+    client.post(reverse("cases:assessment", args=[case.pk]), CARE_ASSISTANT)
+
+    client.post(
+        reverse("cases:contacts", args=[case.pk]),
+        contact_rows(row("Ann", "07911 123451")),
+    )
+
+    assert Contact.objects.filter(case=case).count() == 1
+
+
+def test_completing_it_sends_it_to_the_local_team_as_complex(client, caseworker):
+    case = held_by(caseworker)
+    client.force_login(caseworker)
+    opened(client, case)
+    client.post(reverse("cases:assessment", args=[case.pk]), CARE_ASSISTANT)
+
+    page = client.post(
+        reverse("cases:complete", args=[case.pk]), {"no_contacts": "on"}, follow=True
+    ).content.decode()
+
+    case.refresh_from_db()
+    team = sheffield_team()
+    assert f"{case} {ON_COMPLETING.format(team=team.name)}" in page
+    assert "Well done" not in page
+    assert (case.status, case.assignee, case.local_team) == (
+        Status.ESCALATED,
+        None,
+        team,
+    )
     escalation = Escalation.objects.get(case=case)
-    assert escalation.reason == Escalation.Reason.COMPLEX
-    assert escalation.local_team == team
+    assert (escalation.reason, escalation.local_team) == (
+        Escalation.Reason.COMPLEX,
+        team,
+    )
     local = f.StaffProfileFactory(local=True, local_team=team).user
     client.force_login(local)
     listed = client.get(reverse("escalations:complex"))
@@ -105,23 +231,34 @@ def test_works_in_a_care_home_on_the_case_page_sends_it_to_the_local_team(
     assert "Care home" in listed.content.decode()
 
 
-def test_a_supervisor_is_told_on_the_case_page_itself(client, supervisor):
-    case = held_by(f.StaffProfileFactory(clinical=True).user)
-    client.force_login(supervisor)
+def test_completing_it_sent_twice_is_told_it_went_once(client, caseworker):
+    case = held_by(caseworker)
+    client.force_login(caseworker)
+    opened(client, case)
+    client.post(reverse("cases:assessment", args=[case.pk]), CARE_ASSISTANT)
+    client.post(reverse("cases:complete", args=[case.pk]), {"no_contacts": "on"})
 
-    page = client.post(
-        reverse("cases:assessment", args=[case.pk]), CARE_ASSISTANT, follow=True
+    again = client.post(
+        reverse("cases:complete", args=[case.pk]), {"no_contacts": "on"}, follow=True
     ).content.decode()
 
-    assert f"gone to {sheffield_team().name} as a complex case" in page
+    assert "Not saved" not in again
+    assert ON_COMPLETING.format(team=sheffield_team().name) in again
     assert Escalation.objects.filter(case=case).count() == 1
 
 
 @pytest.mark.parametrize("works_in", sorted(COMPLEX_SETTINGS))
-def test_every_complex_setting_worked_in_makes_the_case_complex(caseworker, works_in):
+def test_every_complex_setting_worked_in_sends_the_case_on_completing(
+    caseworker, works_in
+):
     case = assessed(held_by(caseworker), caseworker, works_in)
-
     assert case.complexity == Case.Complexity.COMPLEX
+    assert not Escalation.objects.filter(case=case).exists()
+
+    case = completed(case, caseworker)
+
+    assert case.status == Status.ESCALATED
+    assert case.completed_at is None  # the local team's now: not completed
     assert Escalation.objects.get(case=case).reason == Escalation.Reason.COMPLEX
 
 
@@ -140,7 +277,7 @@ def test_it_is_escalated_as_intake_escalates_a_case_the_lab_marked_complex(
             complex_setting=SettingKind.CARE_HOME,
         )
     )  # fmt: skip
-    case = assessed(held_by(caseworker), caseworker)
+    case = completed(assessed(held_by(caseworker), caseworker), caseworker)
 
     by_lab = Escalation.objects.get(case=lab)
     found = Escalation.objects.get(case=case)
@@ -157,18 +294,32 @@ def test_it_is_escalated_as_intake_escalates_a_case_the_lab_marked_complex(
     )
     assert escalated.detail == {"team": sheffield_team().code, "reason": "complex"}
     assert escalated.user == caseworker
-    recorded = AuditEvent.objects.get(
-        action=AuditEvent.Action.CREATE, object_id=str(case.pk)
-    )
-    assert recorded.detail["complex_setting"] == SettingKind.CARE_HOME
 
 
 def test_a_routine_setting_worked_in_leaves_the_case_routine(caseworker):
-    case = assessed(held_by(caseworker), caseworker, SettingKind.WORKPLACE)
+    case = completed(
+        assessed(held_by(caseworker), caseworker, SettingKind.WORKPLACE), caseworker
+    )
 
     assert case.complexity == Case.Complexity.ROUTINE
-    assert case.status == Status.REACHED
+    assert case.status == Status.COMPLETED
     assert not Escalation.objects.filter(case=case).exists()
+
+
+def test_an_assessment_corrected_before_completing_is_what_goes(caseworker):
+    """Care home picked by mistake, and put right on the same call: a workplace
+    leaves the case routine; another complex setting is the one the team gets."""
+    case = assessed(held_by(caseworker), caseworker)
+
+    case = assessed(case, caseworker, SettingKind.WORKPLACE)
+    assert (case.complexity, case.complex_setting) == (Case.Complexity.ROUTINE, "")
+
+    case = assessed(case, caseworker, SettingKind.HOSPITAL)
+    assert case.complex_setting == SettingKind.HOSPITAL
+    case = completed(case, caseworker)
+    assert Escalation.objects.get(case=case).detail.startswith(
+        "Complex setting: Hospital"
+    )
 
 
 def test_a_visit_to_a_care_home_is_exposure_and_leaves_the_case_routine(caseworker):
@@ -190,21 +341,21 @@ def test_a_visit_to_a_care_home_is_exposure_and_leaves_the_case_routine(casework
     assert not Escalation.objects.filter(case=case).exists()
 
 
-def test_recording_the_assessment_again_makes_no_second_escalation(
-    caseworker, supervisor
-):
-    case = assessed(held_by(caseworker), caseworker)
+def test_once_gone_it_is_not_assessed_or_escalated_again(caseworker, supervisor):
+    case = completed(assessed(held_by(caseworker), caseworker), caseworker)
 
     with pytest.raises(IllegalTransition):
         assessed(case, supervisor)
+    with pytest.raises(IllegalTransition):
+        completed(case, supervisor)
 
     assert Escalation.objects.filter(case=case).count() == 1
 
 
-def test_a_complex_case_sent_back_to_the_phones_is_not_escalated_again(
+def test_a_complex_case_sent_back_to_the_phones_is_completed_not_escalated_again(
     caseworker, supervisor
 ):
-    case = assessed(held_by(caseworker), caseworker)
+    case = completed(assessed(held_by(caseworker), caseworker), caseworker)
     local = f.StaffProfileFactory(local=True, local_team=sheffield_team()).user
     escalation = escalation_claim(
         escalation=Escalation.objects.get(case=case), by=local
@@ -217,13 +368,14 @@ def test_a_complex_case_sent_back_to_the_phones_is_not_escalated_again(
     case.refresh_from_db()
     assert case.status == Status.REACHED  # with the national service again
 
-    assessed(case, supervisor)
+    case = completed(assessed(case, supervisor), supervisor)
 
-    assert case.status == Status.REACHED
+    assert case.status == Status.COMPLETED
+    assert case.complex_setting == SettingKind.CARE_HOME
     assert Escalation.objects.filter(case=case).count() == 1
 
 
-def test_a_case_with_its_local_team_is_not_assessed_or_escalated_again(
+def test_a_lab_complex_case_sent_back_keeps_its_setting_and_is_completed(
     caseworker, supervisor
 ):
     lab_complex = held_by(caseworker)
@@ -232,25 +384,23 @@ def test_a_case_with_its_local_team_is_not_assessed_or_escalated_again(
     )
     item_escalate(item=lab_complex, reason=Escalation.Reason.COMPLEX)
 
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransition):  # with its local team: not assessed
         assessed(lab_complex, supervisor)
-
-    lab_complex.refresh_from_db()
-    assert lab_complex.complex_setting == SettingKind.PRISON
-    assert Escalation.objects.filter(case=lab_complex).count() == 1
-
-
-def test_saved_in_place_the_caseworker_is_taken_to_my_work_and_told(client, caseworker):
-    case = held_by(caseworker)
-    client.force_login(caseworker)
-
-    response = client.post(
-        reverse("cases:assessment", args=[case.pk]),
-        CARE_ASSISTANT,
-        HTTP_HX_REQUEST="true",
+    local = f.StaffProfileFactory(local=True, local_team=sheffield_team()).user
+    escalation_return(
+        escalation=escalation_claim(
+            escalation=Escalation.objects.get(case=lab_complex), by=local
+        ),
+        note="Reached at the prison: routine calls",
+        by=local,
+    )
+    case = completed(
+        assessed(lab_complex, supervisor, SettingKind.WORKPLACE), supervisor
     )
 
-    assert response.headers["HX-Redirect"] == reverse("cases:queue")
-    page = client.get(reverse("cases:queue")).content.decode()
-    assert f"gone to {sheffield_team().name} as a complex case" in page
-    assert Escalation.objects.filter(case=case).count() == 1
+    assert (case.complexity, case.complex_setting) == (
+        Case.Complexity.COMPLEX,
+        SettingKind.PRISON,
+    )
+    assert case.status == Status.COMPLETED
+    assert Escalation.objects.filter(case=lab_complex).count() == 1

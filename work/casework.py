@@ -14,11 +14,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import CharField, Exists, F, Func, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import Q
 from django.utils import timezone
 
-from areas.services import PostcodeArea, postcode_to_area
+from areas.models import LocalTeam
+from areas.services import fallback_team, postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.errors import IllegalTransition
@@ -27,14 +27,12 @@ from cases.models import (
     Case,
     ExposureSetting,
     RiskAssessment,
-    SettingKind,
     SettingVisit,
 )
 from cases.workitem import UNREACHED, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact, Exposure, IsolationChange
 from escalations.models import Escalation
-from people.apps import people_name_fold
 from people.matching import Arrival, written_as_themselves
 from people.models import Message, Person
 from people.services import (
@@ -43,7 +41,6 @@ from people.services import (
     person_arrival,
     person_find_or_create,
 )
-from rows.locks import hold_until_commit
 from rows.retry import atomic_operation
 
 from .access.actor import Actor
@@ -62,6 +59,8 @@ from .rules import (
     no_number_to_call_q,
     visit_date_problem,
 )
+from .setting_names import setting_with_postcode as _setting_with_postcode
+from .setting_names import setting_without_postcode as _setting_without_postcode
 
 OPEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 
@@ -85,18 +84,26 @@ def _user(by: Actor | Any | None):
 @atomic_operation
 def item_complete(*, item: WorkItem, by, now: datetime | None = None) -> WorkItem:
     """The work on a reached item is finished: for a case, once its risk assessment
-    is recorded (the caseworker's "Complete the case")."""
+    is recorded (the caseworker's "Complete the case").
+
+    A case its risk assessment found works or studies in a complex setting
+    (case_owes_complex) is not completed but goes to its local team as a complex
+    case, as intake sends one the lab marks complex (_escalate_as_complex): once the
+    caseworker has finished the call it was found on (logged it, added the contacts
+    named on it), not mid-call. It is returned escalated."""
+    now = now or timezone.now()
     locked = item.locked()
     if by is not None and not may_work_item(by, locked):
         raise PermissionDenied(f"This {locked.kind} is not yours to work.")
-    if (
-        isinstance(locked, Case)
-        and not RiskAssessment.objects.filter(case=locked).exists()
-    ):
-        raise IllegalTransition(
-            "Record the risk assessment before completing the case."
-        )
-    locked.mark_completed(now=now or timezone.now())
+    if isinstance(locked, Case):
+        if not RiskAssessment.objects.filter(case=locked).exists():
+            raise IllegalTransition(
+                "Record the risk assessment before completing the case."
+            )
+        if locked.status == Status.REACHED and case_owes_complex(locked):
+            _escalate_as_complex(locked, by=by, now=now)
+            return locked
+    locked.mark_completed(now=now)
     audit_record(
         user=_user(by),
         action=AuditEvent.Action.UPDATE,
@@ -238,11 +245,12 @@ def case_assessment_record(
 
     A routine case found to work or study in a complex setting (cases.models
     COMPLEX_SETTINGS: the intake's rule for the lab's complex setting) becomes
-    complex and goes to its local team as intake sends one the lab marks complex
-    (_escalate_as_complex): the caller's `case` then says so (status escalated).
-    Once: a case complex already (marked by the lab, or by an earlier assessment,
-    and sent back to the phones since) is not escalated again, and a case with its
-    local team or closed is not assessed at all.
+    complex (_complexity_assessed), and stays with the caseworker to finish the
+    call; completing it sends it to its local team (item_complete). Until then a
+    revised assessment revises the mark too (a care home picked by mistake and put
+    right on the call). A case sent as complex already (by the lab on arrival, or
+    completed so and sent back to the phones since) keeps its mark, and a case with
+    its local team or closed is not assessed at all.
     """
     now = now or timezone.now()
     locked = case.locked()
@@ -269,19 +277,7 @@ def case_assessment_record(
             told := _onset_revised(locked, by=by, now=now)
         ):
             changed["message"] = told.pk
-    # The case's own setting, not a place visited: a visit to a care home is
-    # exposure, recorded as a setting visited (case_visit_add), and changes nothing.
-    becomes_complex = (
-        details.works_in in COMPLEX_SETTINGS
-        and locked.complexity == Case.Complexity.ROUTINE
-    )
-    if becomes_complex:
-        if locked.complex_setting:
-            changed["replaced_complex_setting"] = locked.complex_setting
-        changed["complex_setting"] = details.works_in
-        locked.complexity = Case.Complexity.COMPLEX
-        locked.complex_setting = details.works_in
-        locked.save(update_fields=["complexity", "complex_setting"])
+    changed |= _complexity_assessed(locked, details.works_in)
     assessment, created = RiskAssessment.objects.update_or_create(
         case=locked,
         defaults={
@@ -301,31 +297,78 @@ def case_assessment_record(
         },
     )
     case.symptom_onset, case.isolation_ends_on = onset, locked.isolation_ends_on
-    if becomes_complex:
-        _escalate_as_complex(locked, by=by, now=now)
-        case.refresh_from_db(fields=ESCALATED_FIELDS)
+    case.complexity, case.complex_setting = locked.complexity, locked.complex_setting
     return assessment
 
 
-# What escalating a case changes on it (cases.workitem mark_escalated), and its
-# complexity: what the caller's copy is told after _escalate_as_complex.
-ESCALATED_FIELDS = [
-    "status",
-    "local_team",
-    "assignee",
-    "escalated_at",
-    "next_attempt_at",
-    "escalate_due_at",
-    "complexity",
-    "complex_setting",
-]
+def case_owes_complex(case: Case) -> bool:
+    """Complex, and not yet sent to its local team as a complex case: marked so by
+    its risk assessment, to go when the caseworker completes it (item_complete). A
+    case the lab marks complex went on arrival (work.intake)."""
+    return (
+        case.complexity == Case.Complexity.COMPLEX
+        and not Escalation.objects.filter(
+            case=case, reason=Escalation.Reason.COMPLEX
+        ).exists()
+    )
+
+
+def case_complex_team(case: Case) -> LocalTeam:
+    """The team a case owing its complex escalation goes to (item_escalate's): its
+    area's, or the fallback team for a case in no area."""
+    area = case.area
+    return area.local_team if area is not None else fallback_team()
+
+
+def _complexity_assessed(case: Case, works_in: str) -> dict[str, str]:
+    """The case's complexity as its risk assessment's "Works or studies in" makes
+    it: what changed, for the audit row. Only the case's own setting counts: a visit
+    to a care home is exposure, recorded as a setting visited (case_visit_add), and
+    changes nothing. A routine case working in a complex setting becomes complex. One
+    marked so and not sent yet (case_owes_complex) follows a revised assessment: the
+    new complex setting, or routine again, with the setting it had before it was
+    marked (the marking's audit row)."""
+    now_complex = works_in in COMPLEX_SETTINGS
+    if case.complexity == Case.Complexity.ROUTINE:
+        if not now_complex:
+            return {}
+        complexity, setting = Case.Complexity.COMPLEX, works_in
+    elif works_in == case.complex_setting or not case_owes_complex(case):
+        return {}
+    elif now_complex:
+        complexity, setting = Case.Complexity.COMPLEX, works_in
+    else:
+        complexity, setting = Case.Complexity.ROUTINE, _setting_before_marked(case)
+    changed = {"complexity": complexity, "complex_setting": setting}
+    if case.complex_setting:
+        changed["replaced_complex_setting"] = case.complex_setting
+    if complexity == case.complexity:
+        del changed["complexity"]
+    case.complexity, case.complex_setting = complexity, setting
+    case.save(update_fields=["complexity", "complex_setting"])
+    return changed
+
+
+def _setting_before_marked(case: Case) -> str:
+    """The setting a case had (from the lab, not a complex one) before its risk
+    assessment marked it complex, as that assessment's audit row keeps it."""
+    marked = (
+        AuditEvent.objects.filter(
+            object_type=Case._meta.label_lower,
+            object_id=str(case.pk),
+            detail__complexity=Case.Complexity.COMPLEX,
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return marked.detail.get("replaced_complex_setting", "") if marked else ""
 
 
 def _escalate_as_complex(case: Case, *, by, now: datetime) -> None:
     """To the local team of its area, as intake sends a case the lab marks complex
     (work.intake._case_escalate_if_complex): the same reason, so the same place in
     the team's queue and "Complex cases", and the same due time (the audit row
-    alike, by who recorded the assessment)."""
+    alike, by who completed the case)."""
     # Imported here, not above: work.escalation imports this module.
     from .escalation import item_escalate  # noqa: PLC0415
 
@@ -350,127 +393,6 @@ class VisitDetails:
     postcode: str = ""
 
 
-def _shared_in(case: Case, kind: str) -> int | None:
-    """The area whose cases share a setting named without a postcode: the case's.
-    None when it is shared with no other case: a household (one family's
-    "Grandma's house" is not another's), or a case with no area (the fallback
-    team's cases live anywhere)."""
-    return None if kind == SettingKind.HOUSEHOLD else case.area_id
-
-
-def setting_name_key(name: str) -> str:
-    """A setting's name as a person reads it: no accents, no apostrophes (straight,
-    a phone's curly one, none at all), lower case (people_name_fold, as the people
-    search folds names), and one space between its words. "St Hilda's  Primary",
-    "ST HILDAS PRIMARY" and St Hilda's typed with a curly apostrophe are one
-    school."""
-    return " ".join((people_name_fold(name) or "").split())
-
-
-# The spaces people type between words, dropped from a name on the database's side
-# (_named): the space, the tab, and the no-break spaces a phone puts in.
-_SPACES = (" ", "\t", "\u00a0", "\u202f")
-
-
-def _named(settings: QuerySet[ExposureSetting], name: str) -> list[ExposureSetting]:
-    """Those of `settings` named `name` as a person reads it (setting_name_key),
-    first made first. `settings` is narrowed already (by area, through the index
-    setting_area_kind, or by a case's visits): the database keeps only the names
-    that fold (people_name_fold: PostgreSQL's, or SQLite's own, people/apps.py) to
-    the same letters once their spaces are gone, and the words are compared here."""
-    key = setting_name_key(name)
-    letters: Func | Replace = Func(
-        F("name"), function="people_name_fold", output_field=CharField()
-    )
-    for space in _SPACES:
-        letters = Replace(letters, Value(space), Value(""))
-    rows = (
-        settings.alias(letters=letters)
-        .filter(letters=key.replace(" ", ""))
-        .order_by("pk")
-    )
-    found = {setting.pk: setting for setting in rows}  # a case's visits repeat one
-    return [s for s in found.values() if setting_name_key(s.name) == key]
-
-
-def _one_place(found: list[ExposureSetting]) -> ExposureSetting | None:
-    """The first of `found` when they are all at one postcode (one place, split by
-    kind before this rule); None when there are none, or they are at several."""
-    return found[0] if len({s.postcode for s in found}) == 1 else None
-
-
-def _setting_with_postcode(
-    *, name: str, located: PostcodeArea
-) -> ExposureSetting | None:
-    """The setting a place named with a postcode already has, if any: the first one
-    of that name (as a person reads it: setting_name_key) at that postcode, whatever
-    kind it was given.
-
-    A pupil's school is a teacher's workplace: matching on the kind too split one
-    school into two settings and hid its cluster; so did matching the name as typed
-    ("St Hilda's", its curly apostrophe, "St Hildas"). Settings split so before are
-    left as they are; the first of them gains the new visits. Two cases naming one
-    new place at once go one after the other, so the second finds the first's
-    setting (and one naming it without a postcode in its area waits for it too).
-    Read by the setting's area (the index setting_area_kind): a setting with a
-    postcode was given that postcode's area when it was made (case_visit_add).
-    """
-    key = setting_name_key(name)
-    area_id = located.area.pk if located.area else None
-    hold_until_commit(
-        [f"setting {key}:{located.postcode}"]
-        + ([f"setting {key}::{area_id}"] if area_id is not None else [])
-    )
-    at = ExposureSetting.objects.filter(area=located.area, postcode=located.postcode)
-    found = _named(at, name)
-    return found[0] if found else None
-
-
-def _setting_without_postcode(
-    *, name: str, kind: str, case: Case
-) -> ExposureSetting | None:
-    """The setting a place named without a postcode already has, if any.
-
-    The case's own, when it names the place again (another day, or the same visit
-    twice, which is then refused). Otherwise, in the case's area (_shared_in: never
-    for a household, never for a case with no area), the one place of that name
-    with a postcode, so a case that did not know the school's postcode is in its
-    cluster; or else one without a postcode that only cases of that area have
-    visited, so a local team's cluster is never made of places of the same name in
-    other areas. A setting visited by cases of several areas (shared by name alone
-    before this rule) is left as it is: only the cases already at it find it again.
-    """
-    area_id = _shared_in(case, kind)
-    key = setting_name_key(name)
-    # Two cases of one area naming one new place at once: one after the other, so
-    # the second finds the first's setting. A setting no other case shares needs
-    # no hold: the case's row is held already.
-    if area_id is not None:
-        hold_until_commit([f"setting {key}::{area_id}"])
-    own = _named(ExposureSetting.objects.filter(visits__case=case), name)
-    if found := [s for s in own if not s.postcode and s.kind == kind]:
-        return found[0]
-    if place := _one_place([s for s in own if s.postcode]):
-        return place
-    if area_id is None:
-        return None
-    # Of that name at several postcodes in the area (two Tescos), the one the case
-    # was at is not known: joining either could make a cluster of cases at two
-    # places, or hide one. It is kept apart, shared only with the area's other
-    # cases naming it without a postcode.
-    with_postcode = ExposureSetting.objects.filter(area_id=area_id).exclude(postcode="")
-    if place := _one_place(_named(with_postcode, name)):
-        return place
-    visits = SettingVisit.objects.filter(setting=OuterRef("pk"))
-    # Settings without a postcode have no area of their own (index setting_area_kind).
-    without = ExposureSetting.objects.filter(area=None, kind=kind, postcode="").filter(
-        Exists(visits.filter(case__area_id=area_id)),
-        ~Exists(visits.exclude(case__area_id=area_id)),
-    )
-    found = _named(without, name)
-    return found[0] if found else None
-
-
 @atomic_operation
 def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     """Record that the case was at a setting on a day.
@@ -481,9 +403,11 @@ def case_visit_add(*, case: Case, details: VisitDetails, by) -> SettingVisit:
     found. The setting keeps the name and kind first given; the kind each case gave
     is kept in the audit trail of their visit. Without a postcode the name alone
     says little ("Tesco", "Grandma's house"): the visit joins the one place of that
-    name with a postcode in the case's area, or else a setting (name and kind)
-    shared only by the cases of one area (_setting_without_postcode): never across
-    areas, never for a household, never for a case with no area. The same visit
+    name with a postcode in the case's area (never another case's household), or
+    else a setting (name and kind) shared only by the cases of one area
+    (_setting_without_postcode): never across areas, never for a household, never
+    for a case with no area. A name is read as work.setting_names reads it (its
+    letters and numbers: no case, accents, punctuation or spaces). The same visit
     twice is refused.
     Raises ValidationError for a malformed postcode, or a day in the future or before
     the days that matter (work.rules.visit_date_problem).

@@ -20,6 +20,7 @@ from typing import Any
 import phonenumbers
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case as DbCase
 from django.db.models import Exists, OuterRef, QuerySet, Subquery, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -44,8 +45,10 @@ from cases.models import (
     SettingVisit,
 )
 from cases.workitem import UNREACHED, Status, WorkItem
+from clock import SENT_TWICE_WITHIN
 from clock.written import short_time, short_time_today
 from contacts.models import Contact, Exposure, IsolationChange
+from escalations.models import Escalation
 from online.models import OnlineLink
 from online.texts import long_date
 from people.models import Message
@@ -62,8 +65,10 @@ from work.casework import (
     AssessmentSavedSince,
     ContactRowsRefused,
     case_assessment_record,
+    case_complex_team,
     case_draft_clear,
     case_draft_save,
+    case_owes_complex,
     case_visit_add,
     contacts_add_many,
 )
@@ -938,29 +943,16 @@ def case_assessment(request: HttpRequest, pk: int) -> HttpResponse:
                 "Risk assessment saved. Isolation ends on "
                 f"{long_date(case.isolation_ends_on)}."
             )
-            if case.status == Status.ESCALATED:
-                return _gone_as_complex(request, case, text)
+            if case_owes_complex(case):
+                # Theirs still, to finish the call; completing it sends it.
+                text += (
+                    f" {case.get_complex_setting_display()} is a complex setting: "
+                    "when you complete this case it goes to "
+                    f"{case_complex_team(case).name} as a complex case."
+                )
             case_draft_clear(case=case, by=request.user, section=ASSESSMENT)
             return _saved(request, case, "assessment", text)
     return _section(request, case, "assessment", assessment_form=form)
-
-
-def _gone_as_complex(request: HttpRequest, case: Case, text: str) -> HttpResponse:
-    """The assessment found the case works or studies in a complex setting: saved,
-    and the case gone to its local team (work.casework.case_assessment_record).
-    Said so; back to My work for whoever may no longer work it."""
-    text += (
-        f" {case.get_complex_setting_display()} is a complex setting: the case has "
-        f"gone to {case.local_team.name} as a complex case."
-    )
-    if may_work_case(request.user, case):  # a national supervisor: still theirs
-        case_draft_clear(case=case, by=request.user, section=ASSESSMENT)
-        return _saved(request, case, "assessment", text)
-    # Their draft of the assessment is what was saved: no longer theirs to clear.
-    messages.success(request, text)
-    if request.htmx:
-        return HttpResponseClientRedirect(reverse("cases:queue"))
-    return redirect("cases:queue")
 
 
 def _saved_since_text(exc: AssessmentSavedSince) -> str:
@@ -1380,7 +1372,13 @@ def _complete_problems(
 @require_POST
 @taken_away_is_told
 def case_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    case = get_case_to_work(request.user, pk)
+    try:
+        case = get_case_to_work(request.user, pk)
+    except PermissionDenied:
+        if gone := _gone_as_complex_by(request.user, pk):
+            # Their "Complete the case" sent again: it went, as the first said.
+            return _to_my_work(request, _gone_as_complex_text(gone))
+        raise
     form = CompleteForm(request.POST)
     form.is_valid()  # one optional box: always valid
     problems, over_typing = (
@@ -1398,23 +1396,64 @@ def case_complete(request: HttpRequest, pk: int) -> HttpResponse:
             complete_errors=problems,
             over_typing=over_typing,
         )
+    if case.status in OPEN and case_owes_complex(case):
+        # Its drafts are saved (_complete_problems), and no longer theirs to clear
+        # once it has gone to its local team.
+        case_draft_clear(case=case, by=request.user)
     try:
-        casework.item_complete(item=case, by=request.user)
+        done = casework.item_complete(item=case, by=request.user)
     except IllegalTransition as exc:
         if case_completed_by(request.user, case):
             # Their own "Complete the case" sent again: done, as the first said.
             messages.success(
                 request, f"{case} is completed (it was sent twice, and completed once)."
             )
+        elif gone := _gone_as_complex_by(request.user, case.pk):
+            messages.success(request, _gone_as_complex_text(gone))
         else:
             messages.error(request, str(exc))
             if request.htmx:
                 return HttpResponseClientRefresh()
             return redirect(_page_url(case, "complete"))
     else:
-        case_draft_clear(case=case, by=request.user)
-        messages.success(request, f"{case} completed. Well done.")
+        if done.status == Status.ESCALATED:  # complex, from its risk assessment
+            messages.success(
+                request, f"{case} has gone to {done.local_team} as a complex case."
+            )
+        else:
+            case_draft_clear(case=case, by=request.user)
+            messages.success(request, f"{case} completed. Well done.")
+    return _to_my_work(request)
+
+
+def _to_my_work(request: HttpRequest, text: str = "") -> HttpResponse:
+    if text:
+        messages.success(request, text)
     queue = reverse("cases:queue")
     if request.htmx:
         return HttpResponseClientRedirect(queue)
     return redirect(queue)
+
+
+def _gone_as_complex_by(user: Any, pk: int) -> Escalation | None:
+    """The case went to its local team as a complex case when this user completed
+    it, a moment ago (work.casework.item_complete): their "Complete the case" sent
+    again (work.sent_twice: a save sent twice is one save)."""
+    return (
+        Escalation.objects.select_related("case", "local_team")
+        .filter(
+            case_id=pk,
+            reason=Escalation.Reason.COMPLEX,
+            created_by_id=user.pk,
+            created_at__gte=timezone.now() - SENT_TWICE_WITHIN,
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _gone_as_complex_text(gone: Escalation) -> str:
+    return (
+        f"{gone.case} has gone to {gone.local_team.name} as a complex case (it was "
+        "sent twice, and sent once)."
+    )

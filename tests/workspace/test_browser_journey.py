@@ -101,14 +101,17 @@ def test_caseworker_works_a_case_and_call_handler_reaches_a_contact(
     # --- risk assessment -------------------------------------------------------
     onset = case.specimen_date - dt.timedelta(days=1)
     page.fill("#id_symptom_onset", onset.isoformat())
-    # Not a complex setting (a nurse at a hospital would send the case to its local
-    # team: tests/test_complex_from_assessment.py): this journey works it on.
-    page.fill("#id_occupation", "Bus driver")
-    page.select_option("#id_works_in", "transport")
+    page.fill("#id_occupation", "Nurse")
+    page.select_option("#id_works_in", "hospital")
     page.fill("#id_household_size", "3")
     page.fill("#id_household_notes", "Husband and son")
     page.get_by_role("button", name="Save the assessment").click()
     expect(page.locator("#assessment")).to_contain_text("Risk assessment saved")
+    # A hospital is a complex setting: the case is still hers to finish the call
+    # (tests/test_complex_from_assessment.py), and goes to its local team on completing.
+    expect(page.locator("#assessment")).to_contain_text(
+        "Hospital or clinic is a complex setting: when you complete this case"
+    )
     ends = onset + dt.timedelta(days=10)
     expect(page.get_by_test_id("isolation")).to_contain_text(
         f"{ends:%A} {ends.day} {ends:%B %Y}"
@@ -135,9 +138,9 @@ def test_caseworker_works_a_case_and_call_handler_reaches_a_contact(
 
     # --- complete ----------------------------------------------------------------
     page.get_by_role("button", name="Complete the case").click()
-    expect(page.locator(".messages")).to_contain_text("completed")
+    expect(page.locator(".messages")).to_contain_text("as a complex case")
     expect(page.get_by_role("heading", name="My work")).to_be_visible()
-    assert Case.objects.get(pk=case.pk).status == Status.COMPLETED
+    assert Case.objects.get(pk=case.pk).status == Status.ESCALATED
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     context.close()
