@@ -47,7 +47,7 @@ from escalations.models import Escalation, EscalationAction
 from escalations.selectors import nothing_left_to_ask_q
 from online.texts import long_date
 from people.matching import phone_text
-from people.models import Person, PersonChange
+from people.models import Message, Person, PersonChange
 from rows.retry import atomic_operation
 from staffing.models import StaffProfile, Tier
 
@@ -489,11 +489,13 @@ def escalation_close(
     by,
     now: datetime | None = None,
 ) -> Escalation:
-    """Close with an outcome; "reached" counts the item reached by the local route.
+    """Close with an outcome; "reached" counts the item reached by the local route,
+    and a contact reached is sent their isolation advice as a reach by phone sends
+    it (_advised_when_reached; close_advice says what went).
 
     Closed already: ClosedAlready, saying who closed it and how, `same` when it was
     this person with this outcome and note (the form sent again): nothing is done
-    twice (the reach is counted once)."""
+    twice (the reach is counted once, the advice sent once)."""
     if outcome == Escalation.Outcome.RETURNED:
         raise IllegalTransition(
             "Use 'send back' to return an item to the national queue."
@@ -511,6 +513,8 @@ def escalation_close(
     _refuse_unless_worked(locked)
     item = locked.item.locked()
     item.mark_closed(reached=outcome == Escalation.Outcome.REACHED, now=now)
+    if outcome == Escalation.Outcome.REACHED:
+        _advised_when_reached(item, now=now)
     locked.status = Escalation.Status.CLOSED
     locked.outcome = outcome
     locked.outcome_note = note
@@ -527,6 +531,33 @@ def escalation_close(
         at=now,
     )
     return locked
+
+
+def _advised_when_reached(item: WorkItem, *, now: datetime) -> None:
+    """A contact the local team reached (at the door, by phone, by letter) is sent
+    the isolation advice a call handler's "Reached" sends, by the same rules
+    (work.calls.advice_queued): their date in writing while their isolation lasts,
+    to their mobile (never a number logged wrong), else their email, in their
+    language; once per contact, however often the close is sent, or reopened and
+    closed again. A case is sent nothing, as on the phone."""
+    # Here, not at the top: work.calls imports this module (item_escalate).
+    from .calls import advice_queued, advised_when_reached  # noqa: PLC0415
+
+    if advised_when_reached(item, now=now):
+        advice_queued(item)
+
+
+def close_advice(escalation: Escalation) -> Message | None:
+    """The isolation advice queued for the contact of an escalation closed "Reached
+    and advised" (escalation_close), for the page to say where it went; None when
+    none was (a case, another outcome, their isolation over, or nowhere to send it:
+    no mobile number that is theirs, no email)."""
+    from .calls import advice_of  # noqa: PLC0415
+
+    contact = escalation.contact  # no query for a case's (its contact_id is None)
+    if escalation.outcome != Escalation.Outcome.REACHED or contact is None:
+        return None
+    return advice_of(contact)
 
 
 # How long after its close an escalation may be reopened (a close made by mistake):

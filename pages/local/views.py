@@ -52,6 +52,8 @@ from escalations.selectors import (
 )
 from figures.replica import read_from_replica, read_on_replica
 from figures.weekly import forget_cached_figures
+from online.texts import long_date
+from people.phone_field import national_text
 from work.access.cases import cases_visible_to
 from work.access.clusters import (
     clusters_visible_to,
@@ -69,6 +71,7 @@ from work.escalation import (
     REOPEN_WITHIN,
     ClosedAlready,
     ReopenedAlready,
+    close_advice,
     escalation_claim,
     escalation_close,
     escalation_reassign,
@@ -639,8 +642,37 @@ def escalation_close_view(request: HttpRequest, pk: int) -> HttpResponse:
         closed = exc.escalation  # the form sent again: closed, as the first time
     except IllegalTransition as exc:
         return _refused(request, escalation, "close", form, exc)
-    _done(request, f"Closed: {closed.get_outcome_display()}.")
+    _done(request, _closed_text(closed))
     return _to_detail(request, pk)
+
+
+def _closed_text(closed: Escalation) -> str:
+    """The close, and for a contact reached, whether their isolation date is going
+    to them in writing (work.escalation.close_advice): the team knows whether to
+    give it them themselves. The same for the close sent again."""
+    text = f"Closed: {closed.get_outcome_display()}."
+    contact = closed.contact
+    if closed.outcome != Escalation.Outcome.REACHED or contact is None:
+        return text
+    advice = close_advice(closed)
+    if advice is not None:
+        sent = (
+            f"emailed to {advice.to}"
+            if advice.channel == advice.Channel.EMAIL
+            else f"texted to {national_text(advice.to)}"
+        )
+        return f"{text} Their isolation date has been {sent}."
+    ends = contact.isolation_ends_on
+    assert closed.closed_at is not None
+    if isolation_over(ends, today=timezone.localdate(closed.closed_at)):
+        return (
+            f"{text} Their time to stay at home ended on {long_date(ends)}: no "
+            "advice was sent."
+        )
+    return (
+        f"{text} Their isolation date was not sent: there is no mobile number or "
+        "email to send it to. Give it them in writing."
+    )
 
 
 @login_required
