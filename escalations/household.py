@@ -5,12 +5,32 @@ and a concern raised on a call to one of them is a concern at the door the team
 knocks at for all of them. The page of each names the others, and warns of such a
 concern before anything else (pages.local.views._detail_response).
 
-A door is a postcode and the first line of an address: the postcode as stored
-(normalised when the person was located: people.services), the first line compared
-without its case, punctuation or spacing. That, not the case's household contacts,
-is what a visitor goes by: it is the door they knock at, on the page for them to
-check; a case's contacts may live elsewhere, and two cases tested apart, or a
-contact named by another case, may live behind the same door.
+A door is told by the whole address at its postcode, not by its first line: the
+postcode as stored (normalised when the person was located: people.services), and
+in the address (wherever it was written, on whichever line) the numbers it holds:
+every word with a digit ("2", "14", "14a", "2/1"), case aside, in any order, each
+as often as written ("Flat 14, 14 Park Road" is not number 14). A postcode covers
+about 15 addresses, and at one postcode the numbers are what tell its doors apart:
+flats 2 and 3 of number 14, flat 2 of numbers 14 and 16, number 14 and its flat 3
+(the first line alone made each pair one door, and warned a visitor of a concern
+at another flat); while "2, 14 Park Road" and "Flat 2, 14 Park Road" are one.
+With numbers held, the address's other words are left aside (the street, the
+town, "flat", "apartment", "apt", "unit"), so the town on a line of its own or not
+at all is the same door. An address with no number (a named house, "Rose Cottage")
+is told by its words instead, in any order, but for "flat", "apartment", "apt" and
+"unit" and the town's words (the name of the postcode's area and of its upper tier
+council: "Sheffield"). The postcode, written in the address, is left out of both.
+
+What it misses: two streets at one postcode with the same house numbers are one
+door (14 Park Road and 14 Mill Lane); a door written with a number once and
+without it once (a named house and its number) is two; a county or post town
+other than the area's name ("South Yorkshire") keeps a named house apart from the
+same house written without it; and "14 A" is not "14A".
+
+That, not the case's household contacts, is what a visitor goes by: it is the
+door they knock at, on the page for them to check; a case's contacts may live
+elsewhere, and two cases tested apart, or a contact named by another case, may
+live behind the same door.
 """
 
 from __future__ import annotations
@@ -19,42 +39,57 @@ import re
 
 from django.db.models import QuerySet
 
+from areas.models import Area
+from people.models import Person
+
 from .models import Escalation
 
 OPEN = (Escalation.Status.NEW, Escalation.Status.PICKED_UP)
 
-# What the first line is compared without: punctuation ("Flat 2, 14 Park Road.").
-_PUNCTUATION = re.compile(r"[^\w]+")
+# An address's words: letters and digits, "2/1" (a floor and a flat) kept whole;
+# commas, full stops, hyphens and spacing between them.
+_WORD = re.compile(r"[^\W_]+(?:/[^\W_]+)*")
 
-# A first line written with more after it on the same line ("Flat 2, 14 Park Road,
-# Sheffield") is the same door as the line alone when the line names a door on its
-# own: a number, and at least a street beside it ("14 Park Road"), not "Flat 2".
-_DOOR_WORDS = 3
+# Words naming the kind of door, not which: "Flat 2" is "2" and "Apartment 2" too.
+_KIND_OF_DOOR = frozenset({"flat", "apartment", "apt", "unit"})
 
-
-def address_first_line(address: str) -> str:
-    """The first line of an address (its first not blank), lower case, its
-    punctuation and spacing aside: "Flat 2, 14 Park Road\\nSheffield" is
-    "flat 2 14 park road"; "" without one."""
-    line = next((line for line in address.splitlines() if line.strip()), "")
-    return " ".join(_PUNCTUATION.sub(" ", line.casefold()).split())
+# A door: the numbers of its address (sorted, each as often as written), or the
+# words of a named house (its name, with the street if written).
+DoorKey = tuple[str, ...] | frozenset[str]
 
 
-def same_door(a: str, b: str) -> bool:
-    """Whether two first lines (address_first_line) at one postcode name the same
-    door: the same, or one the other with more after it (the town, written on the
-    same line) when the shorter names a door on its own."""
-    if not a or not b:
-        return False
-    if a == b:
-        return True
-    shorter, longer = sorted((a, b), key=len)
-    words = shorter.split()
-    return (
-        longer.startswith(f"{shorter} ")
-        and len(words) >= _DOOR_WORDS
-        and any(c.isdigit() for c in shorter)
+def town_words(area: Area | None) -> frozenset[str]:
+    """The words of the town an address at the area's postcodes may end with: the
+    area's name and its upper tier's, before a comma ("Bristol, City of" is
+    "bristol")."""
+    if area is None:
+        return frozenset()
+    names = (area.name, area.upper_tier_name)
+    return frozenset(
+        word for name in names for word in _WORD.findall(name.split(",")[0].casefold())
     )
+
+
+def door_key(
+    address: str, *, postcode: str, town: frozenset[str] = frozenset()
+) -> DoorKey | None:
+    """Which door at its postcode an address names (two addresses at one postcode
+    with equal keys are one door): its numbers, or with none its words, the town's
+    words (`town`: town_words) and the kinds of door aside; the postcode as stored
+    is left out of the address wherever written in it. None for an address that
+    names no door ("", "Sheffield")."""
+    text = address.casefold()
+    compact = re.sub(r"\s+", "", postcode).casefold()
+    if len(compact) > 3:
+        # An inward code is always three characters: "s1 1aa", "s11aa" alike.
+        outward, inward = re.escape(compact[:-3]), re.escape(compact[-3:])
+        text = re.sub(rf"\b{outward}\s*{inward}\b", " ", text)
+    words = _WORD.findall(text)
+    numbers = tuple(sorted(word for word in words if any(c.isdigit() for c in word)))
+    if numbers:
+        return numbers
+    name = frozenset(words) - _KIND_OF_DOOR - town
+    return name or None
 
 
 def concern_raised(escalation: Escalation) -> bool:
@@ -70,17 +105,22 @@ def escalations_at_address(
     escalation: Escalation, *, visible: QuerySet[Escalation]
 ) -> list[Escalation]:
     """The other open escalations of the escalation's team at the escalated person's
-    door (a postcode and the same first line: same_door), the concerns first
-    (concern_raised) then soonest due, each with its item and person; none for a
-    person with no postcode or no address held (nothing says which door).
+    door (the same postcode and door_key), the concerns first (concern_raised) then
+    soonest due, each with its item and person; none for a person with no postcode
+    or no door in the address held (nothing says which door).
 
     `visible` is what the viewer may see (work.access.escalations
     .escalations_visible_to). One query, led by the people at the postcode (the
     index person_postcode), their cases and contacts, and those items' escalations
-    by their own indexes: never the team's whole queue."""
+    by their own indexes: never the team's whole queue. The few at the postcode are
+    told apart here, each with its person's area read with it: the town's words
+    of a named house are those of the postcode's area, theirs as the escalated
+    person's (the same postcode), so no query more."""
     person = escalation.item.person
-    door = address_first_line(person.address)
-    if not person.postcode or not door:
+    if (
+        not person.postcode
+        or door_key(person.address, postcode=person.postcode) is None
+    ):
         return []
     others = visible.filter(
         local_team_id=escalation.local_team_id, status__in=OPEN
@@ -95,13 +135,19 @@ def escalations_at_address(
         Escalation.objects.filter(
             pk__in=of_cases.values("pk").union(of_contacts.values("pk"))
         )
-        .select_related("case__person", "contact__person")
+        .select_related("case__person__area", "contact__person__area")
         .order_by("due_at", "pk")
     )
-    found = [
-        other
-        for other in candidates
-        if same_door(door, address_first_line(other.item.person.address))
-    ]
+    found = [other for other in candidates if _same_door(person, other.item.person)]
     # Concerns first: a flagged case escalated for another reason is one too.
     return sorted(found, key=lambda other: not concern_raised(other))
+
+
+def _same_door(person: Person, other: Person) -> bool:
+    """Whether two people at one postcode live behind one door (door_key), the
+    town's words those of the other's area (read with them)."""
+    town = town_words(other.area)
+    key = door_key(person.address, postcode=person.postcode, town=town)
+    return key is not None and key == door_key(
+        other.address, postcode=other.postcode, town=town
+    )

@@ -8,11 +8,13 @@ alone."): whoever plans a door-step visit to Amira or Sana knocks at that door t
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from escalations.household import address_first_line, escalations_at_address
+from areas.models import Area
+from escalations.household import door_key, escalations_at_address, town_words
 from escalations.models import Escalation
 from work.access.escalations import escalations_visible_to
 from work.escalation import escalation_claim, escalation_close, item_escalate
@@ -146,12 +148,14 @@ def test_a_closed_escalation_is_neither_listed_nor_warned_of(
     assert "Sana Hussain" in _listed(html)
 
 
-def test_the_same_first_line_however_it_was_typed_is_the_same_door(sheffield_client):
+def test_the_same_address_however_it_was_typed_is_the_same_door(sheffield_client):
     household = _household()
     for typed in (
         "flat 2 14 park road",  # lower case, no comma, no town
         "Flat 2,  14 Park Road., Sheffield",  # one line, with the town
         "  FLAT 2, 14 PARK ROAD  \r\nSheffield\r\nSouth Yorkshire",
+        "2, 14 Park Road\nSheffield",  # the flat's number without the word
+        "14 Park Road\nFlat 2\nSheffield S1 1AA",  # the flat below, the postcode in
     ):
         person = household["sana"].contact.person
         person.address = typed
@@ -247,12 +251,120 @@ def test_the_page_reads_the_household_in_one_query_however_large(
     )
 
 
-def test_address_first_line_is_compared_without_case_punctuation_or_spacing():
-    assert address_first_line("Flat 2, 14 Park Road\nSheffield") == (
-        "flat 2 14 park road"
+def test_a_door_is_the_numbers_of_its_address_in_any_order_and_on_any_line():
+    def key(address: str):
+        return door_key(address, postcode="S1 1AA")
+
+    assert key("Flat 2, 14 Park Road\nSheffield") == ("14", "2")
+    assert key("14 PARK ROAD.\nflat 2\nS1 1AA") == ("14", "2")  # postcode aside
+    assert key("14 Park Road, Sheffield S11AA") == ("14",)
+    assert key("Flat 14, 14 Park Road") == ("14", "14")  # not number 14 alone
+    assert key("Flat 2/1, 14a Park Road") == ("14a", "2/1")
+    assert key("14-16 Park Road") == ("14", "16")
+
+
+def test_a_named_house_is_its_words_the_town_and_kind_of_door_aside():
+    sheffield = town_words(Area.objects.get(code=SHEFFIELD))
+    assert sheffield == {"sheffield"}
+
+    def key(address: str):
+        return door_key(address, postcode="S1 1AA", town=sheffield)
+
+    assert key("Rose Cottage\nSheffield\nS1 1AA") == {"rose", "cottage"}
+    assert key("Unit, The Old Mill, Sheffield") == {"the", "old", "mill"}
+    # Nothing left says which door.
+    assert key("") is None
+    assert key("Sheffield\nS1 1AA") is None
+    assert door_key("", postcode="") is None
+
+
+def _visit_and_concern(
+    visited_at: str, concern_at: str
+) -> tuple[Escalation, Escalation]:
+    """Amira escalated (unreached) at `visited_at`; Bilal, at `concern_at` (the same
+    postcode), escalated for a safeguarding concern raised on a call to him."""
+    unreached = _escalated_case(address=visited_at, first_name="Amira")
+    bilal = person_in(SHEFFIELD, first_name="Bilal", address=concern_at)
+    concern = item_escalate(
+        item=ContactFactory(person=bilal, area=bilal.area),
+        reason=Escalation.Reason.SAFEGUARDING,
+        detail=CONCERN,
     )
-    assert address_first_line("\n  14  PARK ROAD.  \n") == "14 park road"
-    assert address_first_line("") == ""
+    return unreached, concern
+
+
+def _warned(client, visited: Escalation, concern: Escalation) -> bool:
+    """Whether the visited escalation's page warns of the concern and lists it."""
+    html = _page(client, visited)
+    link = reverse("escalations:detail", args=[concern.pk])
+    warned = _warning(concern) in html
+    assert warned == (f'href="{link}"' in _listed(html))
+    return warned
+
+
+@pytest.mark.parametrize(
+    ("visited_at", "concern_at"),
+    [
+        # One building, the flat on the second line: flats 2 and 3.
+        ("14 Park Road\nFlat 2\nSheffield", "14 Park Road\nFlat 3\nSheffield"),
+        # The flat on the first line, the building on the second: flat 2 of
+        # number 14 and flat 2 of number 16, one postcode.
+        ("Flat 2\n14 Park Road\nSheffield", "Flat 2\n16 Park Road\nSheffield"),
+        # The building's number alone, and flat 3 of it on one line.
+        ("14 Park Road\nSheffield", "14 Park Road, Flat 3\nSheffield"),
+        # A Scottish flat by floor and door: 2/1 and 2/2 of one close.
+        ("Flat 2/1, 14 Park Road", "Flat 2/2, 14 Park Road"),
+        # A house and the one built beside it, numbered with a letter.
+        ("14 Park Road", "14A Park Road"),
+        # Two named houses.
+        ("Rose Cottage\nSheffield", "Ivy Cottage\nSheffield"),
+    ],
+    ids=[
+        "flat-on-second-line",
+        "flat-alone-first-line",
+        "building-vs-flat-3",
+        "floor-and-door",
+        "number-with-a-letter",
+        "another-named-house",
+    ],
+)
+def test_a_concern_at_another_door_of_the_postcode_is_not_warned_of(
+    sheffield_client, visited_at, concern_at
+):
+    unreached, concern = _visit_and_concern(visited_at, concern_at)
+
+    assert not _warned(sheffield_client, unreached, concern)
+    # Nor the other way round.
+    assert _listed(_page(sheffield_client, concern)) == ""
+
+
+@pytest.mark.parametrize(
+    ("visited_at", "concern_at"),
+    [
+        # The flat's number typed without the word "flat".
+        ("2, 14 Park Road\nSheffield", "Flat 2, 14 Park Road\nSheffield"),
+        # The town written on a line of its own, or not at all.
+        ("14 Park Road\nSheffield", "14 Park Road"),
+        # The flat before the building or after it; "Apartment" for "Flat".
+        ("Flat 2\n14 Park Road", "14 Park Road, Apartment 2"),
+        # A named house, with its town and postcode or without.
+        ("Rose Cottage", "rose cottage,\nSheffield\nS1 1AA"),
+        ("The Old Mill, Sheffield", "The Old Mill\nSheffield"),
+    ],
+    ids=[
+        "flat-without-the-word",
+        "town-line-or-none",
+        "flat-first-or-last",
+        "named-house-town-and-postcode",
+        "named-house-town-on-its-line",
+    ],
+)
+def test_a_concern_at_the_same_door_however_typed_is_warned_of(
+    sheffield_client, visited_at, concern_at
+):
+    unreached, concern = _visit_and_concern(visited_at, concern_at)
+
+    assert _warned(sheffield_client, unreached, concern)
 
 
 def _escalated_case(*, address: str, postcode: str = "S1 1AA", **person) -> Escalation:
