@@ -33,7 +33,14 @@ score, then the oldest record):
      and no contact detail that disagrees: the arrival gives no phone or postcode
      where the record holds a different one (a contact typed in with only a name
      and date of birth);
-  3. the same name and a shared phone, a date of birth missing on one side.
+  3. the same name and a shared phone, a date of birth missing on one side, unless
+     the one side's date of birth makes them a child (under CHILD_UNDER_AGE on the
+     day of the arrival): a child's test is registered with a parent's phone, and
+     parents and children share names: a father named as a contact (no date of
+     birth) on the mobile his son's result gave is not the son, nor is the son's
+     result, with his date of birth, the record of his father named so. A new
+     person, listed as a possible duplicate (below) for a person to merge if they
+     are one. (A record merged into a child's counts as the child's.)
 
 Namesakes we know to be two (tiers 2 and 3, name and one detail): when two or more
 people held meet the best tier the arrival reaches, and two of them are people apart
@@ -103,6 +110,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection, models
+from django.utils import timezone
 
 from .models import Person, PossibleDuplicate
 
@@ -119,6 +127,14 @@ LOOSE_NAME_SIMILARITY = 0.3
 FIRST_NAME_TYPO_MIN_LENGTH = 5
 # And a surname shorter than this (Khan and Kahn are one typo apart; Li and Lu not).
 SURNAME_TYPO_MIN_LENGTH = 4
+# Under this age (on the day of the arrival) a date of birth is a child's: a parent
+# or guardian registers a child's test and speaks for them, giving the parent's own
+# phone, so a child's record is not linked by the same name and that phone to a record
+# without a date of birth (tier 3), which may be the parent of the name. 16: from then
+# a young person consents to their own treatment (Family Law Reform Act 1969, s.8)
+# and answers for themselves; an older cut would split more people who give their own
+# mobile (a 17-year-old named by a friend) to spare fewer.
+CHILD_UNDER_AGE = 16
 # At most this many candidates are weighed, and this many possible duplicates kept.
 MAX_CANDIDATES = 50
 MAX_DUPLICATES = 5
@@ -342,10 +358,31 @@ def _as_survivor(
     )
     if other_birthday and not same_number:
         return None
+    tier = candidate.tier
+    if tier == SAME_NAME_AND_PHONE and _child_and_no_birthday(
+        arrival.date_of_birth, born
+    ):
+        # Merged into a child's record, it is the child's (tier 3's exception).
+        tier = None
     reason = f"as {merged.first_name} {merged.last_name}, a record merged into theirs"
-    return Candidate(
-        person, candidate.score, [*candidate.reasons, reason], tier=candidate.tier
-    )
+    return Candidate(person, candidate.score, [*candidate.reasons, reason], tier=tier)
+
+
+def _child_and_no_birthday(arrived: date | None, held: date | None) -> bool:
+    """Of the arrival's date of birth and the one held, one is missing and the
+    other is a child's (under CHILD_UNDER_AGE today, London's date): the two are not
+    linked by name and a shared phone alone (tier 3)."""
+    if (arrived is None) == (held is None):
+        return False
+    born = arrived or held
+    assert born is not None
+    return age_on(born, timezone.localdate()) < CHILD_UNDER_AGE
+
+
+def age_on(born: date, day: date) -> int:
+    """Full years from `born` to `day` (someone born on 29 February is a year older
+    on 1 March when the year has no 29th)."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def candidates_weighed(
@@ -655,7 +692,12 @@ def _weigh(
         tier = CLOSE_AND_SHARED
     elif same_birthday and same_name and not phone_disagrees and not postcode_disagrees:
         tier = SAME_NAME_AND_BIRTHDAY
-    elif birthday_unknown and same_name and shared_phone:
+    elif (
+        birthday_unknown
+        and same_name
+        and shared_phone
+        and not _child_and_no_birthday(arrival.date_of_birth, person.date_of_birth)
+    ):
         tier = SAME_NAME_AND_PHONE
     evidence = (
         tier is not None
