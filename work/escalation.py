@@ -984,13 +984,25 @@ WORDED_FOR_LAST_OUTCOME = {
 # the team's most useful line). That call's only: a safeguarding concern's notes are
 # never copied into a detail (its outcome gives no reason here: never that call).
 NOTE_OF_LAST_CALL = "Note made on the call: "
+# The item's last send back by its local team (escalation_return), in its history
+# among the calls as _call_history gives it: (when, SENT_BACK, None, ""). It starts
+# a new round, its attempts counted from 0: the reason and the detail's first line
+# (and its note) come from the calls since, never from an earlier round's refusal.
+SENT_BACK = "sent_back"
+# Its line in the call history, between the calls before it and those since.
+SENT_BACK_LINE = "Sent back by the local team"
+# The hours run out, counted from the send back ("Not reached within 24 hours of
+# being sent back ...").
+SINCE_SENT_BACK = " of being sent back"
 # Items escalated per transaction by one sweep batch.
 SWEEP_BATCH = 2000
 
 
 def _call_history(kind: str, pks: list[int]) -> dict[int, list[tuple]]:
     """Every call to each item, oldest first, in one query: (started_at, outcome,
-    call_back_at, notes)."""
+    call_back_at, notes); and in a second, the item's last send back by its local
+    team, in its place among them ((closed_at, SENT_BACK, None, ""): before the
+    calls made at that moment or later, the new round's)."""
     history: dict[int, list[tuple]] = defaultdict(list)
     for item_id, started_at, outcome, call_back_at, notes in (
         CallAttempt.objects.filter(**{f"{kind}_id__in": pks})
@@ -998,7 +1010,26 @@ def _call_history(kind: str, pks: list[int]) -> dict[int, list[tuple]]:
         .values_list(f"{kind}_id", "started_at", "outcome", "call_back_at", "notes")
     ):
         history[item_id].append((started_at, outcome, call_back_at, notes))
+    sent_back: dict[int, datetime] = {}
+    for item_id, closed_at in Escalation.objects.filter(
+        **{f"{kind}_id__in": pks}, outcome=Escalation.Outcome.RETURNED
+    ).values_list(f"{kind}_id", "closed_at"):
+        sent_back[item_id] = max(closed_at, sent_back.get(item_id, closed_at))
+    for item_id, at in sent_back.items():
+        calls = history[item_id]
+        since = next((i for i, call in enumerate(calls) if call[0] >= at), len(calls))
+        calls.insert(since, (at, SENT_BACK, None, ""))
     return history
+
+
+def _rounds(history: list[tuple]) -> tuple[datetime | None, list[tuple], list[tuple]]:
+    """An item's history (_call_history) split at its last send back: when it was
+    sent back (None: never), the calls before, and the calls of the current round
+    (all of them for an item never sent back)."""
+    for i in range(len(history) - 1, -1, -1):
+        if history[i][1] == SENT_BACK:
+            return history[i][0], history[:i], history[i + 1 :]
+    return None, [], history
 
 
 def _no_number(attempts: int, *, number_to_call: bool) -> bool:
@@ -1010,7 +1041,7 @@ def _no_number(attempts: int, *, number_to_call: bool) -> bool:
 
 def _unreached_detail(
     attempts: int,
-    calls: list[tuple],
+    history: list[tuple],
     rule: CallRule,
     *,
     number_to_call: bool = True,
@@ -1021,9 +1052,15 @@ def _unreached_detail(
     number (work.rules.no_number_escalated: none on their record, or only numbers
     answered by someone else). A last call that gave the reason (a refusal, a wrong
     number) is told as that, when, with the note made on it; hours or attempts run
-    out only when they did."""
+    out only when they did. Only this round's calls say why: an item sent back by
+    its local team (its attempts counted from 0 again) and not reached since is
+    "Not reached within 24 hours of being sent back", whatever an earlier round's
+    last call was; the history lists every call, the send back between the
+    rounds."""
     hours = int(rule.window.total_seconds() // 3600)
     plural = "s" if attempts != 1 else ""
+    sent_back_at, earlier, calls = _rounds(history)
+    since = SINCE_SENT_BACK if sent_back_at is not None else ""
     last = calls[-1] if calls else None
     if _no_number(attempts, number_to_call=number_to_call):
         lines = [no_number]
@@ -1034,17 +1071,23 @@ def _unreached_detail(
         lines = [f"{said} ({attempts} call attempt{plural})."]
         if notes:
             lines.append(NOTE_OF_LAST_CALL + notes)
-    elif not calls:
-        lines = [f"Not reached within {hours} hours: never called."]
+    elif not calls and not earlier:
+        lines = [f"Not reached within {hours} hours{since}: never called."]
     elif attempts >= rule.max_attempts:
         lines = [f"Not reached after {attempts} call attempt{plural}."]
     else:
-        lines = [f"Not reached within {hours} hours ({attempts} call attempt{plural})."]
-    lines.append("Call history:" if calls else "No calls were made.")
-    for started_at, outcome, call_back_at, _notes in calls:
-        line = (
-            f"{timezone.localtime(started_at):%a %d %b %H:%M}: {Outcome(outcome).label}"
-        )
+        lines = [
+            f"Not reached within {hours} hours{since} "
+            f"({attempts} call attempt{plural})."
+        ]
+    lines.append("Call history:" if calls or earlier else "No calls were made.")
+    # The send back shown where it parts two rounds' calls.
+    shown = (
+        [*earlier, (sent_back_at, SENT_BACK, None, ""), *calls] if earlier else calls
+    )
+    for started_at, outcome, call_back_at, _notes in shown:
+        said = SENT_BACK_LINE if outcome == SENT_BACK else Outcome(outcome).label
+        line = f"{timezone.localtime(started_at):%a %d %b %H:%M}: {said}"
         if call_back_at:
             line += f", asked for a call back at {timezone.localtime(call_back_at):%a %d %b %H:%M}"
         lines.append(line)
@@ -1343,6 +1386,8 @@ def escalate_unreached(
                     reason_for_last_outcome=REASON_FOR_LAST_OUTCOME,
                     worded_for_last_outcome=WORDED_FOR_LAST_OUTCOME,
                     note_of_last_call=NOTE_OF_LAST_CALL,
+                    sent_back_line=SENT_BACK_LINE,
+                    since_sent_back=SINCE_SENT_BACK,
                     due_within=DUE_WITHIN,
                     default_due_within=DEFAULT_DUE_WITHIN,
                 )
@@ -1467,12 +1512,15 @@ def _teams_of_areas(area_ids: set[int]) -> dict[int, tuple[int, str]]:
 
 
 def _reason_for(
-    calls: list[tuple], *, attempts: int = 0, number_to_call: bool = True
+    history: list[tuple], *, attempts: int = 0, number_to_call: bool = True
 ) -> str:
     """The last call's reason (REASON_FOR_LAST_OUTCOME), or not reached; for someone
-    with no number, escalated with no attempt, "Wrong or missing number"."""
+    with no number, escalated with no attempt, "Wrong or missing number". The last
+    call of this round (_rounds): an item sent back by its local team and not called
+    since is not reached, whatever its last call before was."""
     if _no_number(attempts, number_to_call=number_to_call):
         return NO_NUMBER_REASON
+    _, _, calls = _rounds(history)
     last = calls[-1][1] if calls else ""
     return REASON_FOR_LAST_OUTCOME.get(last, Escalation.Reason.UNREACHED)
 

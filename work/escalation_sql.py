@@ -14,7 +14,10 @@ reads it, and which of the two, as work.rules.no_number_escalated words it), exa
 as escalation._reason_for and escalation._unreached_detail word them for the single
 escalation and the SQLite sweep (tests/escalation_sweep pins the two together): a
 last call that gave the reason (a refusal, a wrong number) told as that, when, with
-the note made on it (escalation.WORDED_FOR_LAST_OUTCOME, NOTE_OF_LAST_CALL).
+the note made on it (escalation.WORDED_FOR_LAST_OUTCOME, NOTE_OF_LAST_CALL). Only
+the calls of the item's current round say why: those since its local team last
+sent it back (its last escalation closed "returned": escalation.SENT_BACK), which
+the history shows between the rounds' calls.
 
 One statement is one snapshot and all or nothing: a batch killed midway leaves no
 trace, and a row another sweep holds is skipped, never waited for.
@@ -128,42 +131,73 @@ worded AS MATERIALIZED (
                                 || NULLIF(history.last_notes, ''), '')
                     || E'\nCall history:\n' || history.lines
                 WHEN history.lines IS NULL THEN
-                    'Not reached within ' || %(hours)s || ' hours: never called.'
-                    || E'\nNo calls were made.'
+                    'Not reached within ' || %(hours)s || ' hours' || said.since
+                    || ': never called.' || E'\nNo calls were made.'
                 WHEN routed.attempts >= %(max_attempts)s THEN
                     'Not reached after ' || said.attempts || '.'
                     || E'\nCall history:\n' || history.lines
                 ELSE
-                    'Not reached within ' || %(hours)s || ' hours ('
-                    || said.attempts || ').' || E'\nCall history:\n' || history.lines
+                    'Not reached within ' || %(hours)s || ' hours' || said.since
+                    || ' (' || said.attempts || ').'
+                    || E'\nCall history:\n' || history.lines
            END AS detail
       FROM routed
      CROSS JOIN LATERAL (
-           SELECT string_agg(
-                      to_char(attempt.started_at AT TIME ZONE %(zone)s, %(when)s)
-                      || ': '
-                      || COALESCE(%(labels)s::jsonb ->> attempt.outcome,
-                                  attempt.outcome)
-                      || COALESCE(', asked for a call back at '
-                                  || to_char(attempt.call_back_at AT TIME ZONE %(zone)s,
-                                             %(when)s), ''),
-                      E'\n' ORDER BY attempt.started_at, attempt.id
-                  ) AS lines,
-                  (array_agg(attempt.outcome
-                             ORDER BY attempt.started_at DESC, attempt.id DESC))[1]
-                      AS last_outcome,
-                  (array_agg(attempt.started_at
-                             ORDER BY attempt.started_at DESC, attempt.id DESC))[1]
-                      AS last_at,
-                  (array_agg(attempt.notes
-                             ORDER BY attempt.started_at DESC, attempt.id DESC))[1]
-                      AS last_notes
-             FROM {calls} AS attempt
-            WHERE attempt.{kind}_id = routed.id
+           SELECT max(returned.closed_at) AS at
+             FROM {escalation} AS returned
+            WHERE returned.{kind}_id = routed.id AND returned.outcome = %(returned)s
+           ) AS sent_back
+     CROSS JOIN LATERAL (
+           -- Every call, the send back between the rounds' calls (when there were
+           -- calls before it); the last call of this round only.
+           SELECT NULLIF(concat_ws(E'\n', calls.earlier,
+                                   CASE WHEN calls.earlier IS NOT NULL THEN
+                                       to_char(sent_back.at AT TIME ZONE %(zone)s,
+                                               %(when)s)
+                                       || ': ' || %(sent_back_line)s
+                                   END,
+                                   calls.this_round), '') AS lines,
+                  calls.last_outcome, calls.last_at, calls.last_notes
+             FROM (
+                  SELECT string_agg(entry.line, E'\n'
+                                    ORDER BY entry.started_at, entry.id)
+                             FILTER (WHERE NOT entry.this_round) AS earlier,
+                         string_agg(entry.line, E'\n'
+                                    ORDER BY entry.started_at, entry.id)
+                             FILTER (WHERE entry.this_round) AS this_round,
+                         (array_agg(entry.outcome
+                                    ORDER BY entry.started_at DESC, entry.id DESC)
+                             FILTER (WHERE entry.this_round))[1] AS last_outcome,
+                         (array_agg(entry.started_at
+                                    ORDER BY entry.started_at DESC, entry.id DESC)
+                             FILTER (WHERE entry.this_round))[1] AS last_at,
+                         (array_agg(entry.notes
+                                    ORDER BY entry.started_at DESC, entry.id DESC)
+                             FILTER (WHERE entry.this_round))[1] AS last_notes
+                    FROM (
+                         SELECT attempt.id, attempt.started_at, attempt.outcome,
+                                attempt.notes,
+                                sent_back.at IS NULL
+                                OR attempt.started_at >= sent_back.at AS this_round,
+                                to_char(attempt.started_at AT TIME ZONE %(zone)s,
+                                        %(when)s)
+                                || ': '
+                                || COALESCE(%(labels)s::jsonb ->> attempt.outcome,
+                                            attempt.outcome)
+                                || COALESCE(', asked for a call back at '
+                                            || to_char(attempt.call_back_at
+                                                       AT TIME ZONE %(zone)s,
+                                                       %(when)s), '') AS line
+                           FROM {calls} AS attempt
+                          WHERE attempt.{kind}_id = routed.id
+                         ) AS entry
+                  ) AS calls
            ) AS history
      CROSS JOIN LATERAL (
            SELECT routed.attempts || ' call attempt'
-                  || CASE WHEN routed.attempts = 1 THEN '' ELSE 's' END AS attempts
+                  || CASE WHEN routed.attempts = 1 THEN '' ELSE 's' END AS attempts,
+                  CASE WHEN sent_back.at IS NULL THEN ''
+                       ELSE %(since_sent_back)s END AS since
            ) AS said
      CROSS JOIN LATERAL (
            SELECT replace(%(worded_for)s::jsonb ->> history.last_outcome, '{{when}}',
@@ -357,6 +391,8 @@ def sweep_batch(
     reason_for_last_outcome: Mapping[str, str],
     worded_for_last_outcome: Mapping[str, str],
     note_of_last_call: str,
+    sent_back_line: str,
+    since_sent_back: str,
     due_within: Mapping[str, timedelta],
     default_due_within: timedelta,
 ) -> SweptBatch:
@@ -394,6 +430,9 @@ def sweep_batch(
         "reason_for": json.dumps(dict(reason_for_last_outcome)),
         "worded_for": json.dumps(dict(worded_for_last_outcome)),
         "note_of_last_call": note_of_last_call,
+        "returned": Escalation.Outcome.RETURNED,
+        "sent_back_line": sent_back_line,
+        "since_sent_back": since_sent_back,
         "unreached_reason": Escalation.Reason.UNREACHED,
         "no_number_reason": NO_NUMBER_REASON,
         "no_number": NO_NUMBER_ESCALATED,
