@@ -3,7 +3,7 @@
 Plain words, short sentences; the case is never named to a contact. Each text is a
 format string; `say(key, language, **values)` picks the language (English when the
 person's language has no version) and fills it in; `addressed` heads it with the
-first name of the person it is for.
+first name of the person it is for, and `subject_for` heads an email's subject so.
 """
 
 from __future__ import annotations
@@ -277,3 +277,12 @@ def addressed(body: str, first_name: str, language: str = "en") -> str:
     rest = body[len(brand) :]
     for_whom = _FOR_WHOM[language].format(name=name)
     return f"{brand}{for_whom}. {rest[:1].upper()}{rest[1:]}"
+
+
+def subject_for(first_name: str, language: str = "en") -> str:
+    """The subject of an email to someone about their isolation or their link,
+    headed with their first name as its body is (addressed): "NHS Test and Trace: a
+    message for Lily. What to do now". One address can be given for several people
+    (a parent's, for their children), and an inbox lists subjects."""
+    language = language_of(language)
+    return addressed(say("email_subject", language), first_name, language)

@@ -47,7 +47,7 @@ from notify.services import (
     messages_withdraw,
 )
 from online.models import OnlineLink
-from online.texts import addressed, language_of, long_date, say
+from online.texts import addressed, language_of, long_date, say, subject_for
 from people.matching import written_as_themselves
 from people.models import Language, Message, Person, PersonChange
 from people.phone_field import Phone
@@ -256,7 +256,7 @@ def person_told(
         body=addressed(body_of(language), person.first_name, language),
         key=key,
         language=language,
-        personalisation={"subject": say("email_subject", language)},
+        personalisation={"subject": subject_for(person.first_name, language)},
     )
 
 
@@ -400,7 +400,7 @@ def _link_message(
             language,
         ),
         "language": language,
-        "personalisation": {"subject": say("email_subject", language)},
+        "personalisation": {"subject": subject_for(item.person.first_name, language)},
     }
 
 

@@ -72,11 +72,24 @@ def postcode_clean(value: str) -> str:
 
 
 def date_of_birth_check(value: date, *, today: date) -> None:
-    """Raises ValidationError for a date of birth in the future or too long ago."""
+    """Raises ValidationError for a date of birth in the future or too long ago.
+    Against the test's own dates: date_of_birth_problem (result_dates_errors)."""
     if value > today:
         raise ValidationError("A date of birth cannot be in the future.")
     if value < EARLIEST_BIRTH:
         raise ValidationError("That date of birth is too early.")
+
+
+def date_of_birth_problem(*, date_of_birth: date, specimen_date: date) -> str:
+    """What is wrong with a date of birth against the test ("" when nothing): no
+    one is born after their specimen was taken (a newborn may be swabbed the day
+    they are born). One of the two dates is a slip in the lab's data."""
+    if date_of_birth > specimen_date:
+        return (
+            "The date of birth cannot be after the specimen date "
+            f"({specimen_date.day} {specimen_date:%b %Y}): check both dates."
+        )
+    return ""
 
 
 def result_dates_errors(
@@ -85,8 +98,11 @@ def result_dates_errors(
     result_date: date,
     symptom_onset: date | None,
     today: date,
+    date_of_birth: date | None = None,
 ) -> dict[str, str]:
-    """What is wrong with a result's dates, by field (empty when nothing is)."""
+    """What is wrong with a result's dates, by field (empty when nothing is): with
+    the person's `date_of_birth` given (checked on its own by date_of_birth_check),
+    one after a specimen date that is itself good is wrong under "date_of_birth"."""
     errors: dict[str, str] = {}
     if result_date > today:
         errors["result_date"] = "The result date cannot be in the future."
@@ -108,6 +124,16 @@ def result_dates_errors(
         )
     ):
         errors["symptom_onset"] = problem
+    if (
+        date_of_birth is not None
+        and "specimen_date" not in errors
+        and (
+            problem := date_of_birth_problem(
+                date_of_birth=date_of_birth, specimen_date=specimen_date
+            )
+        )
+    ):
+        errors["date_of_birth"] = problem
     return errors
 
 

@@ -222,6 +222,7 @@ class ResultRowForm(forms.Form):
                 result_date=data["result_date"],
                 symptom_onset=data.get("symptom_onset"),
                 today=self.today,
+                date_of_birth=data.get("date_of_birth"),
             )
             for name, message in errors.items():
                 if name not in self.errors:

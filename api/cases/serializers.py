@@ -167,12 +167,16 @@ class LabResultInSerializer(StrictSerializer):
     )
 
     def validate(self, data: dict) -> dict:
-        errors = result_dates_errors(
+        errors: dict = result_dates_errors(
             specimen_date=data["specimen_date"],
             result_date=data["result_date"],
             symptom_onset=data.get("symptom_onset"),
             today=_today(self),
+            date_of_birth=data["person"].get("date_of_birth"),
         )
+        if "date_of_birth" in errors:
+            # Beside the field it is wrong in, as its own checks put it.
+            errors["person"] = {"date_of_birth": [errors.pop("date_of_birth")]}
         if errors:
             raise serializers.ValidationError(errors)
         return data

@@ -126,7 +126,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "cy": "Os cewch symptomau coronafeirws, ffoniwch 119 i gael prawf.",
     },
     # --- the case's page -----------------------------------------------------------------
+    # Headed with the person's first name, as the text carrying the link is (one
+    # phone can be given for several people); without it when it is not fit to show
+    # (pages.online.views._titled).
     "case_title": {
+        "en": "{name}, tell us who you have been near",
+        "cy": "{name}, dywedwch wrthym pwy rydych wedi bod yn agos atynt",
+    },
+    "case_title_unnamed": {
         "en": "Tell us who you have been near",
         "cy": "Dywedwch wrthym pwy rydych wedi bod yn agos atynt",
     },
@@ -243,11 +250,19 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{name}, you need to self-isolate",
         "cy": "{name}, mae angen i chi hunanynysu",
     },
+    "contact_title_unnamed": {
+        "en": "You need to self-isolate",
+        "cy": "Mae angen i chi hunanynysu",
+    },
     # Once their time to stay at home has ended (work.rules.isolation_over): the
     # heading asks nothing of them.
     "contact_title_over": {
         "en": "{name}, your time to stay at home has ended",
         "cy": "{name}, mae eich cyfnod i aros gartref wedi dod i ben",
+    },
+    "contact_title_over_unnamed": {
+        "en": "Your time to stay at home has ended",
+        "cy": "Mae eich cyfnod i aros gartref wedi dod i ben",
     },
     "contact_lede": {
         "en": "You have been near someone who has coronavirus.",

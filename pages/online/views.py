@@ -41,7 +41,7 @@ from django.views.decorators.http import require_http_methods
 from cases.workitem import Status
 from contacts.models import Contact
 from online.models import OnlineLink
-from online.texts import language_of, long_date
+from online.texts import language_of, long_date, name_fit_to_text
 from work.casework import ContactRowsRefused
 from work.online import (
     CASE_LINK_PEOPLE_MAX,
@@ -140,6 +140,19 @@ def _page(
         },
         status=status,
     )
+
+
+def _titled(key: str, first_name: str, language: str) -> str:
+    """The title `key` of a person's own page, headed with their first name as the
+    text carrying its link is (online.texts.addressed: one phone can be given for
+    several people, and each must see whose page it is); the title `key`_unnamed
+    when the name is not fit to show (name_fit_to_text: a contact's name is typed by
+    whoever named them). Never more than the first name: a link can be
+    forwarded."""
+    name = name_fit_to_text(first_name)
+    if not name:
+        return text(f"{key}_unnamed", language)
+    return text(key, language, name=name)
 
 
 def _unusable(request: HttpRequest, language: str) -> HttpResponse:
@@ -444,7 +457,7 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
         language,
         switch_in_form=True,
         typed_unsaved=_switching(request),
-        title=text("case_title", language),
+        title=_titled("case_title", found.person.first_name, language),
         errors=form.error_list(),
         form=form,
         over=over,
@@ -490,9 +503,7 @@ def _contact_page(
             answer = form.answer()
             try:
                 # The page's language: answered in Welsh, Welsh is recorded.
-                contact = online_contact_answer(
-                    link=found, language=language, **answer
-                )
+                contact = online_contact_answer(link=found, language=language, **answer)
             except LinkUnusable:
                 # Sent twice (a double tap): the other sending saved the answers.
                 return _refused(request, found.token_hash, language)
@@ -531,10 +542,10 @@ def _contact_page(
         language,
         switch_in_form=True,
         typed_unsaved=_switching(request),
-        title=text(
+        title=_titled(
             "contact_title_over" if over else "contact_title",
+            found.person.first_name,
             language,
-            name=found.person.first_name,
         ),
         errors=form.error_list(),
         form=form,

@@ -105,7 +105,7 @@ def test_a_case_names_two_people_one_confirms_the_other_is_phoned(
     page = phone()
     page.goto(on_this_server(link_in(invite), live_server))
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Tell us who you have been near"
+        "Priya, tell us who you have been near"
     )
     expect(page.locator("main")).to_contain_text("Stay at home and self-isolate")
     fill_person(page, 0, "Omar", "Ali", "07400 123451", today - dt.timedelta(1), True)
@@ -120,14 +120,14 @@ def test_a_case_names_two_people_one_confirms_the_other_is_phoned(
     page.wait_for_load_state()
     page.get_by_role("button", name="Cymraeg").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Dywedwch wrthym pwy rydych wedi bod yn agos atynt"
+        "Priya, dywedwch wrthym pwy rydych wedi bod yn agos atynt"
     )
     expect(page.locator("#id_contact-1-first_name")).to_have_value("Grace")
     expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
     page.wait_for_load_state()  # the page's script, which asks before leaving typing
     page.get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Tell us who you have been near"
+        "Priya, tell us who you have been near"
     )
     expect(page.locator("#id_contact-0-phone")).to_have_value("07400 123451")
     expect(page.locator("#id_place-0-name")).to_have_value("Steel Works")

@@ -94,7 +94,7 @@ def phone(browser):
 
 
 def the_case_link(live_server) -> tuple[str, OnlineLink]:
-    case = f.CaseFactory(person__phone="+447400111222")
+    case = f.CaseFactory(person__first_name="Nia", person__phone="+447400111222")
     link = online_case_invite(case=case, now=timezone.now())
     assert link is not None
     token = link.message.body.split("/o/")[1].split("/")[0]
@@ -136,7 +136,7 @@ def test_without_a_script_switching_language_keeps_six_people_typed(
     switch(page, "Cymraeg")
 
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Dywedwch wrthym pwy rydych wedi bod yn agos atynt"
+        "Nia, dywedwch wrthym pwy rydych wedi bod yn agos atynt"
     )
     for row, name in enumerate(names):
         expect(page.locator(f"#id_contact-{row}-first_name")).to_have_value(name)
@@ -151,7 +151,7 @@ def test_without_a_script_switching_language_keeps_six_people_typed(
     switch(page, "English")
 
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Tell us who you have been near"
+        "Nia, tell us who you have been near"
     )
     expect(page.locator("#id_contact-5-first_name")).to_have_value("Dafydd")
     assert not Contact.objects.filter(case=link.case).exists()
@@ -176,6 +176,6 @@ def test_enter_in_a_field_sends_the_answers_not_the_switch(
     # Sent and checked (the row is not complete), in the page's own language.
     expect(page.locator(".nhsuk-error-summary")).to_contain_text("There is a problem")
     expect(page.get_by_role("heading", level=1)).to_have_text(
-        "Tell us who you have been near"
+        "Nia, tell us who you have been near"
     )
     expect(page.locator("#id_contact-0-first_name")).to_have_value("Gwen")

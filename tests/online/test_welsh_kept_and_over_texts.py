@@ -90,7 +90,7 @@ def test_a_contact_named_in_welsh_reached_by_phone_is_sent_the_advice_in_welsh(
     assert message.body.startswith(WELSH_ADVICE)
     assert long_date(contact.isolation_ends_on, "cy") in message.body
     assert message.personalisation["subject"] == (
-        "GIG Profi ac Olrhain: beth i'w wneud nawr"
+        "GIG Profi ac Olrhain: neges ar gyfer Gwen. Beth i'w wneud nawr"
     )
 
 
