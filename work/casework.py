@@ -592,6 +592,44 @@ def _own_case_isolating(person: Person, *, today: date) -> Case | None:
     )
 
 
+def contact_told_as_case(contact: Contact, *, now: datetime) -> Case | None:
+    """The contact's person's own case isolating now (_own_case_isolating): their
+    positive test told them to stay at home, and until when (the date the contact
+    took: contact_add). Such a contact is sent nothing as a contact, no link and no
+    advice ("you have been near someone who has coronavirus"): one person, told
+    once. None for anyone else."""
+    return _own_case_isolating(contact.person, today=timezone.localdate(now))
+
+
+def _given_the_home(
+    person: Person, *, case: Case, details: ContactDetails
+) -> dict[str, str]:
+    """A contact named as living with the case (a household contact) with no
+    address held lives at the case's: given its address, and its postcode (with its
+    area) when they hold none, so that their local team's page shows the door, and
+    the door links them to the others escalated at it (escalations/household.py).
+    Never an address they hold; nor anyone whose postcode is not the case's (the
+    case's address at another postcode would be no address at all). What was
+    given, as an audit event says it ({"address": "added"}): never the values."""
+    home = case.person
+    if (
+        details.exposure != Contact.Exposure.HOUSEHOLD
+        or person.address.strip()
+        or not home.address.strip()
+        or (person.postcode and person.postcode != home.postcode)
+    ):
+        return {}
+    person.address = home.address
+    fields, given = ["address"], {"address": "added"}
+    if not person.postcode and home.postcode:
+        person.postcode, person.area_id = home.postcode, home.area_id
+        person.easting, person.northing = home.easting, home.northing
+        fields += ["postcode", "area", "easting", "northing"]
+        given["postcode"] = "added"
+    person.save(update_fields=[*fields, "updated_at"])
+    return given
+
+
 def _told_later_date(
     contact: Contact, exposure: Exposure, *, now: datetime
 ) -> Message | None:
@@ -738,6 +776,13 @@ def contact_add(
     items waiting for their local team for want of one are the phones' again
     (items_back_to_the_phones). Returns the contact made or joined; on a joined
     one, `joined` is the new Exposure row.
+
+    A household contact with no address held is given the case's (and its postcode,
+    with none held: _given_the_home), whichever door names them. What the naming
+    changed or filled in of a person held is audited on the person. A person who is
+    a case isolating now takes their case's date, and is told nothing as a contact
+    (contact_told_as_case); the contact is held back from the phones while that
+    case is being worked (work.queues).
     """
     now = now or timezone.now()
     case = case.locked()
@@ -755,13 +800,16 @@ def contact_add(
     # son of his father's name on the home phone); found by NHS number or date of
     # birth, they are, and refused.
     numbers_added: set[int] = set()
+    # What this naming changed or filled in of a person held, by person (audited).
+    person_changes: dict[int, dict[str, str]] = {}
     for _ in range(2):
-        person, _ = person_find_or_create(
+        person, created = person_find_or_create(
             details=details.person,
             source=NAMED,
             now=now,
             not_person=case.person_id,
             numbers_added=numbers_added,
+            changes=person_changes,
         )
         if person.pk == case.person_id:
             raise DuplicateContact(OWN_CONTACT)
@@ -780,6 +828,18 @@ def contact_add(
     ):
         raise DuplicateContact(f"{person.full_name} is already a contact of this case.")
     user = _user(by)
+    home = _given_the_home(person, case=case, details=details)
+    if not created and (said := {**person_changes.get(person.pk, {}), **home}):
+        # As intake audits a person it changes (work.intake): which details, never
+        # their values (a value replaced is kept in the person's history).
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=person,
+            person=person,
+            detail={"source": NAMED, "case": case.pk, **said},
+            at=now,
+        )
     # Named with a number when they had none: their items due to their local team
     # for want of one (the contact this joins, their own case) are the phones'.
     items_back_to_the_phones(people=numbers_added, source=NAMED, user=user, now=now)
@@ -818,6 +878,8 @@ def contact_add(
     )
     contact.save()
     detail: dict[str, Any] = {"case": case.pk}
+    if created and home:
+        detail["address"] = "the case's"  # where a new person's address came from
     if own_case is not None:
         # Told their case's date: recorded as the switch a positive test makes.
         change = IsolationChange.objects.create(

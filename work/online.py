@@ -65,6 +65,7 @@ from .casework import (
     ContactRowsRefused,
     VisitDetails,
     case_visit_add,
+    contact_told_as_case,
     contacts_add_many,
     items_back_to_the_phones,
     namesake_named_before,
@@ -917,6 +918,10 @@ def online_case_submit(
         # A contact joined (another case's, already told or being phoned) is not
         # sent a link of its own: the call tells them the latest date.
         if contact.joined is not None:
+            continue
+        # A case isolating now was told to stay at home, and until when, as a case:
+        # no text as a contact on top ("you have been near someone...").
+        if contact_told_as_case(contact, now=now) is not None:
             continue
         where = reachable_by_message(contact.person)
         if where is not None and index in namesakes and _at_own_address(case, where):
