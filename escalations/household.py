@@ -7,25 +7,46 @@ concern before anything else (pages.local.views._detail_response).
 
 A door is told by the whole address at its postcode, not by its first line: the
 postcode as stored (normalised when the person was located: people.services), and
-in the address (wherever it was written, on whichever line) the numbers it holds:
-every word with a digit ("2", "14", "14a", "2/1"), case aside, in any order, each
-as often as written ("Flat 14, 14 Park Road" is not number 14). A postcode covers
-about 15 addresses, and at one postcode the numbers are what tell its doors apart:
-flats 2 and 3 of number 14, flat 2 of numbers 14 and 16, number 14 and its flat 3
-(the first line alone made each pair one door, and warned a visitor of a concern
-at another flat); while "2, 14 Park Road" and "Flat 2, 14 Park Road" are one.
+in the address (wherever it was written, on whichever line, case aside) its house
+number and its flat number. A postcode covers about 15 addresses, and at one
+postcode these numbers are what tell its doors apart: flats 2 and 3 of number 14,
+flat 2 of numbers 14 and 16, number 14 and its flat 3, flat 2 of number 14 and flat
+14 of number 2 (the first line alone made the first three pairs one door, the
+numbers sorted the last).
+
+The numbers are the words with a digit ("2", "14", "14a", "2/1", "14-16"), but for
+the postcode (written whole, "S1 1AA" or "S11AA", or its district alone, "Sheffield
+S1") and a road's number (A, B or M and digits: "Rose Cottage, B6054"), neither of
+them a door's. Of these, in the order written:
+- the flat is the number after "flat", "apartment", "apt" or "unit" ("Flat 2");
+- the house is the last number followed by a word without a digit (the street's:
+  "14 Park Road"), or with none such the last number left ("2, 14");
+- without the word "flat", the flat is the first number left ("2, 14 Park Road",
+  "2 Rose Court, 14 Park Road");
+- a floor ("2nd") is neither, and any number left over (a second flat, a floor, a
+  stray number) follows them in the key in order, so it still tells doors apart.
+So "Flat 2\n14 Park Road", "2, 14 Park Road" and "14 Park Road, Apartment 2" are one
+door ("14", "2"), and "14 Park Road" with or without its town is ("14", "").
 With numbers held, the address's other words are left aside (the street, the
 town, "flat", "apartment", "apt", "unit"), so the town on a line of its own or not
 at all is the same door. An address with no number (a named house, "Rose Cottage")
 is told by its words instead, in any order, but for "flat", "apartment", "apt" and
-"unit" and the town's words (the name of the postcode's area and of its upper tier
-council: "Sheffield"). The postcode, written in the address, is left out of both.
+"unit", the town's words (the name of the postcode's area and of its upper tier
+council: "Sheffield") and the postcode, whole or its district; a road's number
+stays among them, as a street's name does ("Rose Cottage, B6054" is not "Ivy
+Cottage, B6054").
 
 What it misses: two streets at one postcode with the same house numbers are one
 door (14 Park Road and 14 Mill Lane); a door written with a number once and
-without it once (a named house and its number) is two; a county or post town
-other than the area's name ("South Yorkshire") keeps a named house apart from the
-same house written without it; and "14 A" is not "14A".
+without it once (a named house and its number) is two; so is a flat in a block
+with no street number written "Flat 14, Rose Court" once and "14 Rose Court" once
+(the one a flat, the other a house), and a floor or a stray number written once and
+not once ("14 Park Road, 2nd floor"); a flat numbered by a block's letter A, B or
+M without the word "flat" is taken for a road ("B2, 14 Park Road" is number 14); a
+named house with its street or road written once and not once is two; a county or
+post town other than the area's name ("South Yorkshire") keeps a named house apart
+from the same house written without it; "14 A" is not "14A"; and "2-14", written
+for flat 2 of number 14, is a house over two numbers.
 
 That, not the case's household contacts, is what a visitor goes by: it is the
 door they knock at, on the page for them to check; a case's contacts may live
@@ -46,15 +67,24 @@ from .models import Escalation
 
 OPEN = (Escalation.Status.NEW, Escalation.Status.PICKED_UP)
 
-# An address's words: letters and digits, "2/1" (a floor and a flat) kept whole;
-# commas, full stops, hyphens and spacing between them.
-_WORD = re.compile(r"[^\W_]+(?:/[^\W_]+)*")
+# An address's words: letters and digits, "2/1" (a floor and a flat) and "14-16"
+# (a house over two numbers) kept whole; commas, full stops, other hyphens and
+# spacing between them.
+_WORD = re.compile(r"\d[^\W_]*(?:-\d[^\W_]*)+|[^\W_]+(?:/[^\W_]+)*")
 
-# Words naming the kind of door, not which: "Flat 2" is "2" and "Apartment 2" too.
+# Words naming the kind of door, not which: "Flat 2" is flat 2 and "Apartment 2" too.
 _KIND_OF_DOOR = frozenset({"flat", "apartment", "apt", "unit"})
 
-# A door: the numbers of its address (sorted, each as often as written), or the
-# words of a named house (its name, with the street if written).
+# A road's number (an A road, a B road, a motorway): the road a house is on, never
+# a door's number, unless it follows a kind of door ("Flat B2").
+_ROAD = re.compile(r"[abm]\d+")
+
+# A floor ("2nd floor"): never the house's number nor the flat's.
+_FLOOR = re.compile(r"\d+(?:st|nd|rd|th)")
+
+# A door: its house number, its flat number ("" for none) and any other numbers of
+# its address, in the order written; or the words of a named house (its name, with
+# the street if written).
 DoorKey = tuple[str, ...] | frozenset[str]
 
 
@@ -74,22 +104,62 @@ def door_key(
     address: str, *, postcode: str, town: frozenset[str] = frozenset()
 ) -> DoorKey | None:
     """Which door at its postcode an address names (two addresses at one postcode
-    with equal keys are one door): its numbers, or with none its words, the town's
-    words (`town`: town_words) and the kinds of door aside; the postcode as stored
-    is left out of the address wherever written in it. None for an address that
-    names no door ("", "Sheffield")."""
+    with equal keys are one door): its house and flat numbers and any others
+    (door_numbers), or with none its words, the town's words (`town`: town_words)
+    and the kinds of door aside; the postcode as stored is left out of the address
+    wherever written in it, whole or its district. None for an address that names no
+    door ("", "Sheffield")."""
     text = address.casefold()
     compact = re.sub(r"\s+", "", postcode).casefold()
+    district = ""
     if len(compact) > 3:
         # An inward code is always three characters: "s1 1aa", "s11aa" alike.
-        outward, inward = re.escape(compact[:-3]), re.escape(compact[-3:])
-        text = re.sub(rf"\b{outward}\s*{inward}\b", " ", text)
-    words = _WORD.findall(text)
-    numbers = tuple(sorted(word for word in words if any(c.isdigit() for c in word)))
+        district, inward = compact[:-3], compact[-3:]
+        text = re.sub(rf"\b{re.escape(district)}\s*{re.escape(inward)}\b", " ", text)
+    words = [word for word in _WORD.findall(text) if word != district]
+    numbers = door_numbers(words)
     if numbers:
         return numbers
     name = frozenset(words) - _KIND_OF_DOOR - town
     return name or None
+
+
+def door_numbers(words: list[str]) -> tuple[str, ...]:
+    """The house number, the flat number ("" for either not written) and any other
+    numbers of an address's words, in the order written (the module's rule); ()
+    for words with no number but a road's."""
+    flat: int | None = None
+    numbers: list[int] = []  # where the door's numbers are among the words
+    placeable: list[int] = []  # of those, the ones that may be a house or a flat
+    for at, word in enumerate(words):
+        if not any(c.isdigit() for c in word):
+            continue
+        if at > 0 and words[at - 1] in _KIND_OF_DOOR:
+            numbers.append(at)
+            flat = at if flat is None else flat
+        elif not _ROAD.fullmatch(word):
+            numbers.append(at)
+            if not _FLOOR.fullmatch(word):
+                placeable.append(at)
+    if not numbers:
+        return ()
+
+    def before_a_street(at: int) -> bool:
+        after = words[at + 1] if at + 1 < len(words) else ""
+        return bool(after) and after not in _KIND_OF_DOOR and after.isalpha()
+
+    house = next(
+        (at for at in reversed(placeable) if before_a_street(at)),
+        placeable[-1] if placeable else None,
+    )
+    if flat is None:
+        flat = next((at for at in placeable if at != house), None)
+    others = tuple(words[at] for at in numbers if at not in (house, flat))
+    return (
+        "" if house is None else words[house],
+        "" if flat is None else words[flat],
+        *others,
+    )
 
 
 def concern_raised(escalation: Escalation) -> bool:

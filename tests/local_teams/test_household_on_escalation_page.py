@@ -251,16 +251,29 @@ def test_the_page_reads_the_household_in_one_query_however_large(
     )
 
 
-def test_a_door_is_the_numbers_of_its_address_in_any_order_and_on_any_line():
+def test_a_door_is_its_house_and_flat_numbers_on_any_line():
     def key(address: str):
         return door_key(address, postcode="S1 1AA")
 
+    # (house, flat): the flat after its word, or without it the other number.
     assert key("Flat 2, 14 Park Road\nSheffield") == ("14", "2")
     assert key("14 PARK ROAD.\nflat 2\nS1 1AA") == ("14", "2")  # postcode aside
-    assert key("14 Park Road, Sheffield S11AA") == ("14",)
+    assert key("14 Park Road, Apartment 2") == ("14", "2")
+    assert key("2, 14 Park Road") == ("14", "2")
+    assert key("2 Rose Court, 14 Park Road") == ("14", "2")
+    assert key("Flat 14, 2 Park Road") == ("2", "14")  # not flat 2 of number 14
+    assert key("14 Park Road, Sheffield S11AA") == ("14", "")
+    assert key("14 Park Road, Sheffield S1") == ("14", "")  # the district aside
     assert key("Flat 14, 14 Park Road") == ("14", "14")  # not number 14 alone
     assert key("Flat 2/1, 14a Park Road") == ("14a", "2/1")
-    assert key("14-16 Park Road") == ("14", "16")
+    assert key("14-16 Park Road") == ("14-16", "")
+    assert key("2, 14") == ("14", "2")  # no street: the last number the house
+    assert key("Flat 2") == ("", "2")  # a flat alone is no building's number
+    # A road's number is no door's, but for a flat's.
+    assert key("14 Park Road (A61)") == ("14", "")
+    assert key("Flat B2, 14 Park Road") == ("14", "b2")
+    # A floor or a stray number is neither, but still tells doors apart.
+    assert key("Flat 3, 2nd Floor, 14 Park Road") == ("14", "3", "2nd")
 
 
 def test_a_named_house_is_its_words_the_town_and_kind_of_door_aside():
@@ -272,6 +285,9 @@ def test_a_named_house_is_its_words_the_town_and_kind_of_door_aside():
 
     assert key("Rose Cottage\nSheffield\nS1 1AA") == {"rose", "cottage"}
     assert key("Unit, The Old Mill, Sheffield") == {"the", "old", "mill"}
+    # The postcode's district is no number; a road's number is the road's name.
+    assert key("Rose Cottage, Sheffield S1") == {"rose", "cottage"}
+    assert key("Rose Cottage, B6054") == {"rose", "cottage", "b6054"}
     # Nothing left says which door.
     assert key("") is None
     assert key("Sheffield\nS1 1AA") is None
@@ -318,6 +334,12 @@ def _warned(client, visited: Escalation, concern: Escalation) -> bool:
         ("14 Park Road", "14A Park Road"),
         # Two named houses.
         ("Rose Cottage\nSheffield", "Ivy Cottage\nSheffield"),
+        # Two named houses on one numbered road: the road's number is no door's.
+        ("Rose Cottage, B6054\nSheffield", "Ivy Cottage, B6054\nSheffield"),
+        # Flat 2 of number 14 and flat 14 of number 2 (both sides of the road).
+        ("Flat 2, 14 Park Road\nSheffield", "Flat 14, 2 Park Road\nSheffield"),
+        # The same, the flat's number typed without the word.
+        ("2, 14 Park Road\nSheffield", "14, 2 Park Road\nSheffield"),
     ],
     ids=[
         "flat-on-second-line",
@@ -326,6 +348,9 @@ def _warned(client, visited: Escalation, concern: Escalation) -> bool:
         "floor-and-door",
         "number-with-a-letter",
         "another-named-house",
+        "named-houses-on-a-numbered-road",
+        "flat-2-of-14-vs-flat-14-of-2",
+        "2-of-14-vs-14-of-2-without-the-word",
     ],
 )
 def test_a_concern_at_another_door_of_the_postcode_is_not_warned_of(
@@ -350,6 +375,12 @@ def test_a_concern_at_another_door_of_the_postcode_is_not_warned_of(
         # A named house, with its town and postcode or without.
         ("Rose Cottage", "rose cottage,\nSheffield\nS1 1AA"),
         ("The Old Mill, Sheffield", "The Old Mill\nSheffield"),
+        # The postcode's district written after the town, as people often do.
+        ("14 Park Road\nSheffield", "14 Park Road, Sheffield S1"),
+        ("Flat 2, 14 Park Road", "14 Park Road\nFlat 2\nSheffield S1"),
+        ("Rose Cottage", "Rose Cottage, Sheffield S1"),
+        # A named house on a numbered road, the road written both times.
+        ("Rose Cottage, B6054", "rose cottage b6054\nSheffield S1 1AA"),
     ],
     ids=[
         "flat-without-the-word",
@@ -357,6 +388,10 @@ def test_a_concern_at_another_door_of_the_postcode_is_not_warned_of(
         "flat-first-or-last",
         "named-house-town-and-postcode",
         "named-house-town-on-its-line",
+        "postcode-district-after-the-town",
+        "postcode-district-after-a-flat",
+        "postcode-district-after-a-named-house",
+        "named-house-on-a-numbered-road",
     ],
 )
 def test_a_concern_at_the_same_door_however_typed_is_warned_of(
