@@ -34,13 +34,29 @@ score, then the oldest record):
      where the record holds a different one (a contact typed in with only a name
      and date of birth);
   3. the same name and a shared phone, a date of birth missing on one side, unless
-     the one side's date of birth makes them a child (under CHILD_UNDER_AGE on the
-     day of the arrival): a child's test is registered with a parent's phone, and
-     parents and children share names: a father named as a contact (no date of
-     birth) on the mobile his son's result gave is not the son, nor is the son's
-     result, with his date of birth, the record of his father named so. A new
-     person, listed as a possible duplicate (below) for a person to merge if they
-     are one. (A record merged into a child's counts as the child's.)
+     the one side's date of birth makes them a young child (under CHILD_UNDER_AGE,
+     12, on the day of the arrival): a young child's test is registered with a
+     parent's phone, and parents and children share names: a father named as a
+     contact (no date of birth) on the mobile his 8-year-old son's result gave is
+     not the son, nor is the son's result, with his date of birth, the record of
+     his father named so. A new person, listed as a possible duplicate (below) for
+     a person to merge if they are one. (A record merged into a child's counts as
+     the child's.)
+
+     The age stands for what matching cannot see: whose phone it is. Most children
+     have a mobile of their own by secondary school (from 11), and give it: a
+     15-year-old who tested positive with his own mobile, named by a friend with
+     that mobile and no date of birth, is himself (with a cut at 16 he was a second
+     person, texted a contact's link on top of his case's, queued for the phones
+     and counted twice). Nothing else known when matching tells a parent from the
+     child (the naming case's household is no help: the father above was named by
+     a colleague), and asking the other records on the phone would be a query
+     more on every arrival. The known miss: a parent of a child of 12 to 15 whose
+     test gave the parent's phone, of the child's name (a father of a 13-year-old,
+     both Jack Brown), named without a date of birth, is linked to the child (told
+     the child's date, counted as the child), as any two of one name and phone
+     were before the rule; and the child's result the same way to the father's
+     record.
 
 Namesakes we know to be two (tiers 2 and 3, name and one detail): when two or more
 people held meet the best tier the arrival reaches, and two of them are people apart
@@ -127,14 +143,15 @@ LOOSE_NAME_SIMILARITY = 0.3
 FIRST_NAME_TYPO_MIN_LENGTH = 5
 # And a surname shorter than this (Khan and Kahn are one typo apart; Li and Lu not).
 SURNAME_TYPO_MIN_LENGTH = 4
-# Under this age (on the day of the arrival) a date of birth is a child's: a parent
-# or guardian registers a child's test and speaks for them, giving the parent's own
-# phone, so a child's record is not linked by the same name and that phone to a record
-# without a date of birth (tier 3), which may be the parent of the name. 16: from then
-# a young person consents to their own treatment (Family Law Reform Act 1969, s.8)
-# and answers for themselves; an older cut would split more people who give their own
-# mobile (a 17-year-old named by a friend) to spare fewer.
-CHILD_UNDER_AGE = 16
+# Under this age (on the day of the arrival) a date of birth is a young child's: a
+# parent or guardian registers their test and speaks for them, giving the parent's
+# own phone, so their record is not linked by the same name and that phone to a
+# record without a date of birth (tier 3), which may be the parent of the name. 12,
+# not 16: the phone is a young child's parent's, but most children have their own by
+# secondary school, and a 12- to 15-year-old giving their own mobile, named by a
+# friend, is one person, not two (see tier 3 for the miss this costs: a parent of
+# one of them on the parent's phone, of one name, is linked to the child).
+CHILD_UNDER_AGE = 12
 # At most this many candidates are weighed, and this many possible duplicates kept.
 MAX_CANDIDATES = 50
 MAX_DUPLICATES = 5
@@ -370,8 +387,8 @@ def _as_survivor(
 
 def _child_and_no_birthday(arrived: date | None, held: date | None) -> bool:
     """Of the arrival's date of birth and the one held, one is missing and the
-    other is a child's (under CHILD_UNDER_AGE today, London's date): the two are not
-    linked by name and a shared phone alone (tier 3)."""
+    other is a young child's (under CHILD_UNDER_AGE today, London's date): the two
+    are not linked by name and a shared phone alone (tier 3)."""
     if (arrived is None) == (held is None):
         return False
     born = arrived or held

@@ -53,7 +53,7 @@ from staffing.models import StaffProfile, Tier
 
 from .access.escalations import may_reassign_escalation
 from .assignment import DEACTIVATED
-from .casework import items_back_to_the_phones
+from .casework import contact_told_as_case, items_back_to_the_phones
 from .effects import assignment_run_after_commit
 from .escalation_sql import (
     area_team_shared,
@@ -539,25 +539,74 @@ def _advised_when_reached(item: WorkItem, *, now: datetime) -> None:
     (work.calls.advice_queued): their date in writing while their isolation lasts,
     to their mobile (never a number logged wrong), else their email, in their
     language; once per contact, however often the close is sent, or reopened and
-    closed again. A case is sent nothing, as on the phone."""
+    closed again. A case is sent nothing, as on the phone; nor is a contact told
+    their date before the close (_told_before_close)."""
     # Here, not at the top: work.calls imports this module (item_escalate).
     from .calls import advice_queued, advised_when_reached  # noqa: PLC0415
 
-    if advised_when_reached(item, now=now):
+    if not advised_when_reached(item, now=now):
+        return
+    assert isinstance(item, Contact)  # advised_when_reached: a contact's
+    if not _told_before_close(item, now=now):
         advice_queued(item)
 
 
+def _told_before_close(contact: Contact, *, now: datetime) -> bool:
+    """Whether the contact of a close "Reached and advised" had their date before
+    it, and is sent no advice at the close (the advice is for one who had none in
+    writing): reached before the close, not by it (the close keeps the earlier
+    reach's route): online, answering their link (whose text and page gave the
+    date: one who asked for help with food or money goes to the team reached), or
+    by phone (the call sent the advice, advice_key); or a case isolating now, told
+    to stay at home, and until when, by their positive test
+    (work.casework.contact_told_as_case: one person, told once). A link's text left
+    unanswered is no reason: the phone sends the advice after one too."""
+    return (
+        contact.reached_route != Route.LOCAL
+        or contact_told_as_case(contact, now=now) is not None
+    )
+
+
+def _date_told_in(item: WorkItem) -> Message | None:
+    """The last text or email giving the item's person its date that went or is
+    going (not one replaced, nor one that failed), as work.isolation.told_a_date
+    reads them: a link's text, or advice."""
+    # Here, not at the top: work.isolation imports work.online, which imports this.
+    from .isolation import GAVE_A_CASE_DATE, GAVE_A_DATE  # noqa: PLC0415
+
+    kinds = GAVE_A_DATE if isinstance(item, Contact) else GAVE_A_CASE_DATE
+    return (
+        Message.objects.filter(**{item.kind: item}, kind__in=kinds)
+        .exclude(status__in=(Message.Status.SUPERSEDED, Message.Status.FAILED))
+        .order_by("-pk")
+        .first()
+    )
+
+
 def close_advice(escalation: Escalation) -> Message | None:
-    """The isolation advice queued for the contact of an escalation closed "Reached
-    and advised" (escalation_close), for the page to say where it went; None when
-    none was (a case, another outcome, their isolation over, or nowhere to send it:
-    no mobile number that is theirs, no email)."""
-    from .calls import advice_of  # noqa: PLC0415
+    """The message giving the contact of an escalation closed "Reached and
+    advised" (escalation_close) their isolation date in writing, for the page to
+    say where it went: the advice queued at their reach (the close's, or the call's
+    before it); for one told before the close and sent nothing then
+    (_told_before_close), the text that told them: their link's (reached online),
+    their own case's (a case isolating now). None when there is none (a case,
+    another outcome, their isolation over at the close, or nowhere to send it: no
+    mobile number that is theirs, no email)."""
+    from .calls import advice_of, advised_when_reached  # noqa: PLC0415
 
     contact = escalation.contact  # no query for a case's (its contact_id is None)
     if escalation.outcome != Escalation.Outcome.REACHED or contact is None:
         return None
-    return advice_of(contact)
+    advice = advice_of(contact)
+    assert escalation.closed_at is not None
+    if advice is not None or not advised_when_reached(
+        contact, now=escalation.closed_at
+    ):
+        return advice
+    if contact.reached_route == Route.ONLINE:
+        return _date_told_in(contact)
+    own_case = contact_told_as_case(contact, now=escalation.closed_at)
+    return None if own_case is None else _date_told_in(own_case)
 
 
 # How long after its close an escalation may be reopened (a close made by mistake):

@@ -67,6 +67,7 @@ from work.access.escalations import (
     may_reassign_escalation,
     require_local_workspace,
 )
+from work.casework import contact_told_as_case
 from work.escalation import (
     REOPEN_WITHIN,
     ClosedAlready,
@@ -668,6 +669,13 @@ def _closed_text(closed: Escalation) -> str:
         return (
             f"{text} Their time to stay at home ended on {long_date(ends)}: no "
             "advice was sent."
+        )
+    if contact_told_as_case(contact, now=closed.closed_at) is not None:
+        # Told as a case (their own positive test), by a text gone or not: never a
+        # contact's advice, in writing or not (work.escalation._told_before_close).
+        return (
+            f"{text} No advice was sent: they tested positive themselves, and their "
+            "own case gives them their date."
         )
     return (
         f"{text} Their isolation date was not sent: there is no mobile number or "

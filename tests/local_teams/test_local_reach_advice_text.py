@@ -8,6 +8,14 @@ The close says what went ("Their isolation date has been texted to 07…"), or t
 nothing could ("… no mobile number or email"), so the team knows to put it in
 writing themselves. A case reached is sent nothing, as on the phone.
 
+Nor is a contact who had their date before the close. One who answered their link
+online and asked for help with food (reached online, handed to the team for the
+food), closed "Reached and advised" once it is delivered, was texted "you have been
+near someone who has coronavirus" again days after their link's text said so; one
+who tested positive themselves (a case isolating now) was texted a contact's advice
+("call 119 to get a test") on top of their positive result. Now neither is sent
+anything, and the close names the text that told them.
+
 The test clock stands at 10:00 on Tuesday 12 January 2021."""
 
 from __future__ import annotations
@@ -16,15 +24,19 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from escalations.models import Escalation
 from people.models import Language, Message
+from tests import factories as f
 from work.escalation import escalation_claim, escalation_close, escalation_reopen
+from work.online import online_case_invite, online_contact_answer, online_contact_tell
 
 from .builders import (
     HOUR,
     NOW,
     SHEFFIELD,
+    CaseFactory,
     escalated_case,
     escalated_contact,
     person_in,
@@ -224,3 +236,62 @@ def test_a_case_closed_reached_is_sent_nothing_as_on_the_phone(
     assert not Message.objects.filter(kind=Message.Kind.ISOLATION_ADVICE).exists()
     assert CLOSED in page
     assert "Their isolation date" not in page
+
+
+def asked_for_food_online(clock):
+    """A contact texted their link, who answers it online: they will stay at home
+    and ask for help with food (reached online, escalated to Sheffield for it), and
+    the team picks it up two days on."""
+    contact = f.ContactFactory(person=person_in(SHEFFIELD), area=f.area(SHEFFIELD))
+    link = online_contact_tell(contact=contact, now=timezone.now())
+    assert link is not None
+    online_contact_answer(link=link, will_isolate=True, support=["food"])
+    escalation = Escalation.objects.get(contact=contact)
+    assert escalation.reason == Escalation.Reason.SUPPORT
+    clock.shift(48 * HOUR)
+    return escalation, link.message
+
+
+def test_a_contact_who_answered_their_link_and_asked_for_food_is_not_told_again(
+    sheffield_client, sheffield_member, clock
+):
+    escalation, link_text = asked_for_food_online(clock)
+    claimed(escalation, sheffield_member)
+    phone = escalation.contact.person.phone
+
+    page = close_reached(sheffield_client, escalation)
+
+    assert not Message.objects.filter(kind=Message.Kind.ISOLATION_ADVICE).exists()
+    assert list(Message.objects.values_list("pk", flat=True)) == [link_text.pk]
+    # Their link's text gave the date: the team is not told to write it to them.
+    assert (
+        f"{CLOSED} Their isolation date has been texted to {phone.as_national}." in page
+    )
+    escalation.contact.refresh_from_db()
+    assert escalation.contact.reached_route == "online"  # still counted online
+
+
+def test_a_contact_who_is_a_case_isolating_is_not_sent_a_contacts_advice(
+    sheffield_client, sheffield_member
+):
+    """Tom tested positive (texted his case's link) and his sister's case named him:
+    his contact row, escalated, closed reached at the door, texts him nothing."""
+    tom = person_in(SHEFFIELD)
+    case = CaseFactory(person=tom, area=tom.area)
+    case_link = online_case_invite(case=case, now=NOW)
+    assert case_link is not None
+    escalation = claimed(
+        escalated_contact(person=tom, isolation_ends_on=case.isolation_ends_on),
+        sheffield_member,
+    )
+
+    page = close_reached(sheffield_client, escalation)
+
+    assert not Message.objects.filter(kind=Message.Kind.ISOLATION_ADVICE).exists()
+    assert list(Message.objects.values_list("kind", flat=True)) == [
+        Message.Kind.CASE_LINK
+    ]
+    assert (
+        f"{CLOSED} Their isolation date has been texted to {tom.phone.as_national}."
+        in page
+    )
