@@ -36,7 +36,8 @@ OPS = {
 # What each operation writes besides the audit rows, once the escalation is picked up.
 OP_ROWS = {
     "action": {"escalations.escalation", "escalations.escalationaction"},
-    "close": {"escalations.escalation", "contacts.contact"},
+    # Closed reached: the contact is sent their isolation advice (07c0673).
+    "close": {"escalations.escalation", "contacts.contact", "people.message"},
     "return": {"escalations.escalation", "contacts.contact", "people.person"},
 }
 
