@@ -63,6 +63,7 @@ from staffing.services import call_review_queue_if_new_starter
 from .access.actor import Actor
 from .access.items import may_work_item
 from .assignment import lock_target
+from .casework import contact_told_as_case
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .errors import WorkRefused
 from .escalation import ALERT_NOT_NEEDED, item_escalate
@@ -110,6 +111,20 @@ def advised_when_reached(item: WorkItem, *, now: datetime) -> bool:
     so (pages/desk/calls.call_logged_text)."""
     return isinstance(item, Contact) and not isolation_over(
         item.isolation_ends_on, today=timezone.localdate(now)
+    )
+
+
+def advised_by_phone(item: WorkItem, *, now: datetime) -> bool:
+    """Whether a call reaching the item at `now` (logged "Reached", or corrected
+    to it) queues the isolation advice: advised_when_reached, and not a contact
+    whose own case is isolating now (contact_told_as_case), told to stay at home,
+    and until when, by their positive test: one person, told once, as the link
+    (contact_add) and the local team's close (work.escalation) already do. Such a
+    call is still logged reached."""
+    return (
+        advised_when_reached(item, now=now)
+        and isinstance(item, Contact)
+        and contact_told_as_case(item, now=now) is None
     )
 
 
@@ -373,7 +388,7 @@ def call_record(
                 escalation_id=logged.escalation.pk,
                 caller_id=caller.pk,
             )
-    if outcome == Outcome.REACHED and advised_when_reached(locked, now=now):
+    if outcome == Outcome.REACHED and advised_by_phone(locked, now=now):
         logged.message = advice_queued(locked)
     item.refresh_from_db()
     return logged
@@ -1026,7 +1041,7 @@ def call_correct(
         number_logged_wrong(locked.person, call.phone, now=now)
     elif logged_as == Outcome.WRONG_NUMBER:
         number_wrong_taken_back(locked.person, call.phone)
-    if outcome == Outcome.REACHED and advised_when_reached(locked, now=now):
+    if outcome == Outcome.REACHED and advised_by_phone(locked, now=now):
         corrected.message = advice_queued(locked)
     item.refresh_from_db()
     return corrected

@@ -34,9 +34,10 @@ from clock.written import short_time
 from contacts.models import Contact, Exposure, IsolationChange
 from escalations.models import Escalation
 from people.matching import Arrival, written_as_themselves
-from people.models import Message, Person
+from people.models import Message, Person, PersonChange
 from people.services import (
     PersonDetails,
+    PersonFound,
     arrivals_one_at_a_time,
     person_arrival,
     person_find_or_create,
@@ -628,6 +629,81 @@ def _given_the_home(
         given["postcode"] = "added"
     person.save(update_fields=[*fields, "updated_at"])
     return given
+
+
+def household_addresses_follow(
+    found: PersonFound, *, source: str, by, now: datetime
+) -> set[int]:
+    """The household contacts of a person whose address was just corrected
+    (`found`, written: its history holds the old values) that were given it
+    (_given_the_home) follow it: each named as living with one of the person's
+    cases (a contact's first naming, or a further one) and holding the old address
+    at the old postcode is given the new address (and the new postcode with its
+    area, when that changed too), so the door still links them (escalations/
+    household.py). Read by the person's cases' contacts, never the people table. An
+    address of their own since (another value) is never replaced. Each change is
+    kept in their history, from `source`, and audited as intake audits a person it
+    changes: which details, never the values. The ids of those given a new postcode
+    (their contacts follow them, work.contact_area)."""
+    old = {change.field: change.old_value for change in found.history}
+    home = found.person
+    if not old.get("address") or found.created:
+        return set()
+    old_postcode = old.get("postcode", home.postcode)
+    named = Contact.objects.filter(
+        case__person=home, exposure=Contact.Exposure.HOUSEHOLD
+    ).values("person_id")
+    named_again = Exposure.objects.filter(
+        case__person=home, exposure=Contact.Exposure.HOUSEHOLD
+    ).values("contact__person_id")
+    copies = (
+        Person.objects.select_for_update(no_key=True)
+        .filter(Q(pk__in=named) | Q(pk__in=named_again))
+        .filter(address=old["address"], postcode=old_postcode)
+        .exclude(pk=home.pk)
+        .order_by("pk")
+    )
+    moved: set[int] = set()
+    for person in copies:
+        history = [
+            PersonChange(
+                person=person,
+                field="address",
+                old_value=person.address,
+                new_value=home.address,
+                source=source,
+                at=now,
+            )
+        ]
+        person.address = home.address
+        fields, said = ["address"], {"address": "changed"}
+        if person.postcode != home.postcode:
+            history.append(
+                PersonChange(
+                    person=person,
+                    field="postcode",
+                    old_value=person.postcode,
+                    new_value=home.postcode,
+                    source=source,
+                    at=now,
+                )
+            )
+            person.postcode, person.area_id = home.postcode, home.area_id
+            person.easting, person.northing = home.easting, home.northing
+            fields += ["postcode", "area", "easting", "northing"]
+            said["postcode"] = "changed"
+            moved.add(person.pk)
+        person.save(update_fields=[*fields, "updated_at"])
+        PersonChange.objects.bulk_create(history)
+        audit_record(
+            user=by,
+            action=AuditEvent.Action.UPDATE,
+            obj=person,
+            person=person,
+            detail={"source": source, "household_of": home.pk, **said},
+            at=now,
+        )
+    return moved
 
 
 def _told_later_date(

@@ -51,7 +51,7 @@ from rows.insert import insert_rows
 from rows.locks import hold_until_commit
 from rows.retry import atomic_operation
 
-from .casework import items_back_to_the_phones
+from .casework import household_addresses_follow, items_back_to_the_phones
 from .contact_area import contacts_follow_people
 from .effects import assignment_run_after_commit
 from .escalation import item_escalate
@@ -1048,6 +1048,8 @@ def _resent_details_give(
         if not found.changed:
             continue
         people_found_write([found], now=now)
+        # The household given this person's address (work.casework) keeps it.
+        moved |= household_addresses_follow(found, source=INTAKE, by=by, now=now)
         if changes is not None:
             one: dict[int, dict[str, str]] = {}
             person_changes_add(one, found)
