@@ -18,19 +18,31 @@ The numbers are the words with a digit ("2", "14", "14a", "2/1", "14-16"), but f
 the postcode (written whole, "S1 1AA" or "S11AA", or its district alone, "Sheffield
 S1") and a road's number (A, B or M and digits: "Rose Cottage, B6054"), neither of
 them a door's. Of these, in the order written:
-- the flat is the number after "flat", "apartment", "apt" or "unit" ("Flat 2");
+- the flat is the number or the letter after "flat", "apartment", "apt" or "unit"
+  ("Flat 2", "Flat 2B", "Flat A"), only with no comma, full stop, semicolon,
+  bracket or line break between them ("Basement Flat, 14 Park Road" is number
+  14's, not flat 14 as "Flat 14, Park Road" is);
+- or, with no such number or letter, the floor the kind of door follows, "floor"
+  aside and an ordinal in figures ("Ground Floor Flat" "ground", "First Floor
+  Flat" and "1st floor flat" "1st", "Lower Ground Floor Flat" "lower ground",
+  "Basement Flat", "Top Flat"): basement, lower, ground, garden, raised, first to
+  sixth, middle, upper, top or attic, with nothing but spacing or hyphens between;
+  with a number or letter too, the floor follows them in the key ("Ground Floor
+  Flat 2" is flat 2, "ground" after it);
 - the house is the last number followed by a word without a digit (the street's:
   "14 Park Road"), or with none such the last number left ("2, 14");
-- without the word "flat", the flat is the first number left ("2, 14 Park Road",
-  "2 Rose Court, 14 Park Road");
-- a floor ("2nd") is neither, and any number left over (a second flat, a floor, a
+- with no flat so named, the flat is the first number left ("2, 14 Park Road",
+  "2 Rose Court, 14 Park Road", "Flat No. 2, 14 Park Road");
+- a floor elsewhere ("Flat 3, 2nd Floor") is neither, and any number left over (a second flat, a floor, a
   stray number) follows them in the key in order, so it still tells doors apart.
 So "Flat 2\n14 Park Road", "2, 14 Park Road" and "14 Park Road, Apartment 2" are one
-door ("14", "2"), and "14 Park Road" with or without its town is ("14", "").
+door ("14", "2"), "Flat A, 14 Park Road" and "14 Park Road, flat a" are ("14",
+"a"), "Basement Flat\n14 Park Road" is ("14", "basement"), and "14 Park Road" with
+or without its town is ("14", "").
 With numbers held, the address's other words are left aside (the street, the
 town, "flat", "apartment", "apt", "unit"), so the town on a line of its own or not
-at all is the same door. An address with no number (a named house, "Rose Cottage")
-is told by its words instead, in any order, but for "flat", "apartment", "apt" and
+at all is the same door. An address with no number (a named house, "Rose Cottage",
+"Flat A, Rose Court") is told by its words instead, in any order, but for "flat", "apartment", "apt" and
 "unit", the town's words (the name of the postcode's area and of its upper tier
 council: "Sheffield") and the postcode, whole or its district; a road's number
 stays among them, as a street's name does ("Rose Cottage, B6054" is not "Ivy
@@ -46,7 +58,13 @@ M without the word "flat" is taken for a road ("B2, 14 Park Road" is number 14);
 named house with its street or road written once and not once is two; a county or
 post town other than the area's name ("South Yorkshire") keeps a named house apart
 from the same house written without it; "14 A" is not "14A"; and "2-14", written
-for flat 2 of number 14, is a house over two numbers.
+for flat 2 of number 14, is a house over two numbers. A flat named by its floor
+and written once so and once by its number or letter ("Ground Floor Flat" and
+"Flat A"), or by two names of one floor ("Garden Flat" and "Basement Flat";
+"Ground Floor Flat" and "Flat, ground floor", the floor after the word "flat"
+being a floor, not the flat's name), is two doors; "Basement Flat 14 Park Road",
+the comma left out, is flat 14 of no house number; and a floor not in the list
+above ("Mezzanine Flat") names no flat, so two such flats of one house are one.
 
 That, not the case's household contacts, is what a visitor goes by: it is the
 door they knock at, on the page for them to check; a case's contacts may live
@@ -79,8 +97,37 @@ _KIND_OF_DOOR = frozenset({"flat", "apartment", "apt", "unit"})
 # a door's number, unless it follows a kind of door ("Flat B2").
 _ROAD = re.compile(r"[abm]\d+")
 
-# A floor ("2nd floor"): never the house's number nor the flat's.
+# A floor ("2nd floor"): never the house's number nor the flat's, but before
+# "flat" the flat's name ("1st floor flat").
 _FLOOR = re.compile(r"\d+(?:st|nd|rd|th)")
+
+# The words of a floor that, before "flat", name it ("Lower Ground Floor Flat",
+# "Top Flat"), an ordinal as its figures so "First" is "1st".
+_FLOOR_WORDS = {
+    "basement": "basement",
+    "lower": "lower",
+    "ground": "ground",
+    "garden": "garden",
+    "raised": "raised",
+    "first": "1st",
+    "second": "2nd",
+    "third": "3rd",
+    "fourth": "4th",
+    "fifth": "5th",
+    "sixth": "6th",
+    "middle": "middle",
+    "upper": "upper",
+    "top": "top",
+    "attic": "attic",
+}
+
+# A flat's letter, after its kind of door ("Flat A").
+_LETTER = re.compile(r"[^\W\d_]")
+
+# What keeps a word apart from the one before (not spacing alone): a comma, a full
+# stop, a semicolon, a bracket or a line break. "Basement Flat, 14 Park Road" is
+# number 14's basement, "Flat 14, Park Road" flat 14.
+_APART = re.compile(r"[,.;()\n\r]")
 
 # A door: its house number, its flat number ("" for none) and any other numbers of
 # its address, in the order written; or the words of a named house (its name, with
@@ -116,32 +163,48 @@ def door_key(
         # An inward code is always three characters: "s1 1aa", "s11aa" alike.
         district, inward = compact[:-3], compact[-3:]
         text = re.sub(rf"\b{re.escape(district)}\s*{re.escape(inward)}\b", " ", text)
-    words = [word for word in _WORD.findall(text) if word != district]
-    numbers = door_numbers(words)
+    words: list[str] = []
+    apart: list[bool] = []  # whether a comma, full stop or line is before each word
+    end = 0
+    for match in _WORD.finditer(text):
+        if match.group() != district:
+            words.append(match.group())
+            apart.append(bool(_APART.search(text, end, match.start())))
+        end = match.end()
+    numbers = door_numbers(words, apart=apart)
     if numbers:
         return numbers
     name = frozenset(words) - _KIND_OF_DOOR - town
     return name or None
 
 
-def door_numbers(words: list[str]) -> tuple[str, ...]:
-    """The house number, the flat number ("" for either not written) and any other
+def door_numbers(words: list[str], *, apart: list[bool]) -> tuple[str, ...]:
+    """The house number, the flat's ("" for either not written) and any other
     numbers of an address's words, in the order written (the module's rule); ()
-    for words with no number but a road's."""
+    for words with no number but a road's. `apart` says of each word whether a
+    comma, full stop or line break comes before it (not only spaces)."""
+
+    def after_a_door(at: int) -> bool:
+        return at > 0 and words[at - 1] in _KIND_OF_DOOR and not apart[at]
+
+    floors = _floor_names(words, apart=apart)
+    in_floor_names = {at for at, (_, span) in floors.items() for at in span}
+    # Where the door's names are among the words, and what each is: a word, or a
+    # floor's name over several words ("lower ground").
+    named: dict[int, str] = {at: name for at, (name, _) in floors.items()}
     flat: int | None = None
-    numbers: list[int] = []  # where the door's numbers are among the words
-    placeable: list[int] = []  # of those, the ones that may be a house or a flat
+    placeable: list[int] = []  # of the numbers, those that may be a house or a flat
     for at, word in enumerate(words):
-        if not any(c.isdigit() for c in word):
+        if at in in_floor_names:
             continue
-        if at > 0 and words[at - 1] in _KIND_OF_DOOR:
-            numbers.append(at)
+        if after_a_door(at) and (_has_digit(word) or _LETTER.fullmatch(word)):
+            named[at] = word
             flat = at if flat is None else flat
-        elif not _ROAD.fullmatch(word):
-            numbers.append(at)
+        elif _has_digit(word) and not _ROAD.fullmatch(word):
+            named[at] = word
             if not _FLOOR.fullmatch(word):
                 placeable.append(at)
-    if not numbers:
+    if not any(_has_digit(word) for word in named.values()):
         return ()
 
     def before_a_street(at: int) -> bool:
@@ -152,14 +215,48 @@ def door_numbers(words: list[str]) -> tuple[str, ...]:
         (at for at in reversed(placeable) if before_a_street(at)),
         placeable[-1] if placeable else None,
     )
+    if flat is None and floors:
+        flat = min(floors)
     if flat is None:
         flat = next((at for at in placeable if at != house), None)
-    others = tuple(words[at] for at in numbers if at not in (house, flat))
+    others = tuple(named[at] for at in sorted(named) if at not in (house, flat))
     return (
-        "" if house is None else words[house],
-        "" if flat is None else words[flat],
+        "" if house is None else named[house],
+        "" if flat is None else named[flat],
         *others,
     )
+
+
+def _floor_names(
+    words: list[str], *, apart: list[bool]
+) -> dict[int, tuple[str, range]]:
+    """The flats an address's words name by their floor ("Ground Floor Flat", "1st
+    floor flat", "Basement Flat"): by where each name starts, the name ("ground",
+    "1st", "lower ground": "floor" aside, an ordinal in figures) and the words it
+    is written over (the kind of door's word too). Only words with no comma, full
+    stop or line between them and the kind of door are the floor's."""
+    floors: dict[int, tuple[str, range]] = {}
+    for at, word in enumerate(words):
+        if word not in _KIND_OF_DOOR:
+            continue
+        start = at
+        if start > 0 and not apart[start] and words[start - 1] == "floor":
+            start -= 1
+        names: list[str] = []
+        while (
+            start > 0
+            and not apart[start]
+            and (words[start - 1] in _FLOOR_WORDS or _FLOOR.fullmatch(words[start - 1]))
+        ):
+            start -= 1
+            names.insert(0, _FLOOR_WORDS.get(words[start], words[start]))
+        if names and not any(start <= seen < at for seen in floors):
+            floors[start] = (" ".join(names), range(start, at + 1))
+    return floors
+
+
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
 
 
 def concern_raised(escalation: Escalation) -> bool:

@@ -276,6 +276,30 @@ def test_a_door_is_its_house_and_flat_numbers_on_any_line():
     assert key("Flat 3, 2nd Floor, 14 Park Road") == ("14", "3", "2nd")
 
 
+def test_a_flat_named_by_a_letter_or_its_floor_is_that_flat_of_the_house():
+    def key(address: str):
+        return door_key(address, postcode="S1 1AA")
+
+    # A letter after the kind of door names the flat, as a number does.
+    assert key("Flat A, 14 Park Road") == ("14", "a")
+    assert key("14 Park Road\nflat b") == ("14", "b")
+    assert key("Flat 2B, 14 Park Road") == ("14", "2b")
+    # The floor's words before "flat" name it, "floor" aside, an ordinal as a word.
+    assert key("Ground Floor Flat, 14 Park Road") == ("14", "ground")
+    assert key("Lower Ground Floor Flat, 14 Park Road") == ("14", "lower ground")
+    assert key("1st Floor Flat, 14 Park Road") == ("14", "1st")
+    assert key("First floor flat\n14 Park Road") == ("14", "1st")
+    assert key("Top Flat, 14 Park Road") == ("14", "top")
+    # The number after "flat" is its number only with no comma or line between:
+    # "Basement Flat, 14 Park Road" is the basement of number 14, not flat 14.
+    assert key("Basement Flat, 14 Park Road") == ("14", "basement")
+    assert key("Basement Flat\n14 Park Road") == ("14", "basement")
+    assert key("Flat, 14 Park Road") == ("14", "")
+    assert key("Flat 14, Park Road") == ("", "14")
+    # A flat named both ways: its number or letter, the floor after it.
+    assert key("Ground Floor Flat 2, 14 Park Road") == ("14", "2", "ground")
+
+
 def test_a_named_house_is_its_words_the_town_and_kind_of_door_aside():
     sheffield = town_words(Area.objects.get(code=SHEFFIELD))
     assert sheffield == {"sheffield"}
@@ -340,6 +364,12 @@ def _warned(client, visited: Escalation, concern: Escalation) -> bool:
         ("Flat 2, 14 Park Road\nSheffield", "Flat 14, 2 Park Road\nSheffield"),
         # The same, the flat's number typed without the word.
         ("2, 14 Park Road\nSheffield", "14, 2 Park Road\nSheffield"),
+        # Flats of one house named by a letter, or by their floors.
+        ("Flat A, 14 Park Road\nSheffield", "Flat B, 14 Park Road\nSheffield"),
+        ("Ground Floor Flat, 14 Park Road", "First Floor Flat, 14 Park Road"),
+        ("Basement Flat\n14 Park Road", "Top Floor Flat\n14 Park Road"),
+        # The basement of number 14 and a block's flat 14 with no number.
+        ("Basement Flat, 14 Park Road", "Flat 14, Park Road"),
     ],
     ids=[
         "flat-on-second-line",
@@ -351,6 +381,10 @@ def _warned(client, visited: Escalation, concern: Escalation) -> bool:
         "named-houses-on-a-numbered-road",
         "flat-2-of-14-vs-flat-14-of-2",
         "2-of-14-vs-14-of-2-without-the-word",
+        "flat-a-vs-flat-b",
+        "ground-vs-first-floor-flat",
+        "basement-vs-top-floor-flat",
+        "basement-flat-of-14-vs-flat-14",
     ],
 )
 def test_a_concern_at_another_door_of_the_postcode_is_not_warned_of(
@@ -381,6 +415,9 @@ def test_a_concern_at_another_door_of_the_postcode_is_not_warned_of(
         ("Rose Cottage", "Rose Cottage, Sheffield S1"),
         # A named house on a numbered road, the road written both times.
         ("Rose Cottage, B6054", "rose cottage b6054\nSheffield S1 1AA"),
+        # A flat by its letter or its floor, however typed.
+        ("Flat A, 14 Park Road", "14 Park Road\nflat a\nSheffield"),
+        ("1st floor flat, 14 Park Road", "First Floor Flat\n14 Park Road"),
     ],
     ids=[
         "flat-without-the-word",
@@ -392,6 +429,8 @@ def test_a_concern_at_another_door_of_the_postcode_is_not_warned_of(
         "postcode-district-after-a-flat",
         "postcode-district-after-a-named-house",
         "named-house-on-a-numbered-road",
+        "flat-letter-first-or-last",
+        "floor-flat-in-figures-or-words",
     ],
 )
 def test_a_concern_at_the_same_door_however_typed_is_warned_of(
