@@ -632,51 +632,60 @@ def _given_the_home(
 
 
 def household_addresses_follow(
-    found: PersonFound, *, source: str, by, now: datetime
+    found: PersonFound, *, case: Case, source: str, by, now: datetime
 ) -> set[int]:
     """The household contacts of a person whose address was just corrected
     (`found`, written: its history holds the old values) that were given it
-    (_given_the_home) follow it: each named as living with one of the person's
-    cases (a contact's first naming, or a further one) and holding the old address
-    at the old postcode is given the new address (and the new postcode with its
-    area, when that changed too), so the door still links them (escalations/
-    household.py). Read by the person's cases' contacts, never the people table. An
-    address of their own since (another value) is never replaced. Each change is
+    (_given_the_home) follow it: each named as living with them by the case whose
+    result corrected it (`case`: a household named by an earlier case may have
+    stayed where it was) and holding the old address at the old postcode is given
+    the new address and postcode (whichever changed; the postcode with its area),
+    so the door still links them (escalations/household.py). Read by the case's
+    contacts, never the people table. An address of their own since (another
+    value) is never replaced; a copy is known by a non-empty address. Each change is
     kept in their history, from `source`, and audited as intake audits a person it
     changes: which details, never the values. The ids of those given a new postcode
     (their contacts follow them, work.contact_area)."""
     old = {change.field: change.old_value for change in found.history}
     home = found.person
-    if not old.get("address") or found.created:
+    if found.created or ("address" not in old and "postcode" not in old):
         return set()
+    old_address = old.get("address", home.address)
     old_postcode = old.get("postcode", home.postcode)
+    if not old_address:
+        return set()
     named = Contact.objects.filter(
-        case__person=home, exposure=Contact.Exposure.HOUSEHOLD
+        case=case, exposure=Contact.Exposure.HOUSEHOLD
     ).values("person_id")
     named_again = Exposure.objects.filter(
-        case__person=home, exposure=Contact.Exposure.HOUSEHOLD
+        case=case, exposure=Contact.Exposure.HOUSEHOLD
     ).values("contact__person_id")
     copies = (
         Person.objects.select_for_update(no_key=True)
         .filter(Q(pk__in=named) | Q(pk__in=named_again))
-        .filter(address=old["address"], postcode=old_postcode)
+        .filter(address=old_address, postcode=old_postcode)
         .exclude(pk=home.pk)
         .order_by("pk")
     )
     moved: set[int] = set()
     for person in copies:
-        history = [
-            PersonChange(
-                person=person,
-                field="address",
-                old_value=person.address,
-                new_value=home.address,
-                source=source,
-                at=now,
+        history: list[PersonChange] = []
+        fields: list[str] = []
+        said: dict[str, str] = {}
+        if person.address != home.address:
+            history.append(
+                PersonChange(
+                    person=person,
+                    field="address",
+                    old_value=person.address,
+                    new_value=home.address,
+                    source=source,
+                    at=now,
+                )
             )
-        ]
-        person.address = home.address
-        fields, said = ["address"], {"address": "changed"}
+            person.address = home.address
+            fields.append("address")
+            said["address"] = "changed"
         if person.postcode != home.postcode:
             history.append(
                 PersonChange(
@@ -693,6 +702,8 @@ def household_addresses_follow(
             fields += ["postcode", "area", "easting", "northing"]
             said["postcode"] = "changed"
             moved.add(person.pk)
+        if not fields:
+            continue
         person.save(update_fields=[*fields, "updated_at"])
         PersonChange.objects.bulk_create(history)
         audit_record(

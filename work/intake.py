@@ -1049,7 +1049,9 @@ def _resent_details_give(
             continue
         people_found_write([found], now=now)
         # The household given this person's address (work.casework) keeps it.
-        moved |= household_addresses_follow(found, source=INTAKE, by=by, now=now)
+        moved |= household_addresses_follow(
+            found, case=case, source=INTAKE, by=by, now=now
+        )
         if changes is not None:
             one: dict[int, dict[str, str]] = {}
             person_changes_add(one, found)
