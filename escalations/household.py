@@ -27,8 +27,8 @@ them a door's. Of these, in the order written:
   Flat" and "1st floor flat" "1st", "Lower Ground Floor Flat" "lower ground",
   "Basement Flat", "Top Flat"): basement, lower, ground, garden, raised, first to
   sixth, middle, upper, top or attic, with nothing but spacing or hyphens between;
-  with a number or letter too, the floor follows them in the key ("Ground Floor
-  Flat 2" is flat 2, "ground" after it);
+  with a number or letter too, the flat is that and its floor is left out ("Ground
+  Floor Flat 2" is flat 2, as "Flat 2" is);
 - the house is the last number followed by a word without a digit (the street's:
   "14 Park Road"), or with none such the last number left ("2, 14");
 - with no flat so named, the flat is the first number left ("2, 14 Park Road",
@@ -215,7 +215,12 @@ def door_numbers(words: list[str], *, apart: list[bool]) -> tuple[str, ...]:
         (at for at in reversed(placeable) if before_a_street(at)),
         placeable[-1] if placeable else None,
     )
-    if flat is None and floors:
+    if flat is not None:
+        # Numbered or lettered, the flat is that: its floor, written or not
+        # ("Ground Floor Flat 2", "Flat 2"), names no other door.
+        for at in floors:
+            named.pop(at, None)
+    elif floors:
         flat = min(floors)
     if flat is None:
         flat = next((at for at in placeable if at != house), None)

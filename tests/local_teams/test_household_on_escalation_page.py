@@ -296,8 +296,11 @@ def test_a_flat_named_by_a_letter_or_its_floor_is_that_flat_of_the_house():
     assert key("Basement Flat\n14 Park Road") == ("14", "basement")
     assert key("Flat, 14 Park Road") == ("14", "")
     assert key("Flat 14, Park Road") == ("", "14")
-    # A flat named both ways: its number or letter, the floor after it.
-    assert key("Ground Floor Flat 2, 14 Park Road") == ("14", "2", "ground")
+    # A flat named both ways: numbered too, the flat is its number, its floor left
+    # out, the same door as "Flat 2" written without it.
+    assert key("Ground Floor Flat 2, 14 Park Road") == ("14", "2")
+    assert key("Ground Floor Flat 2, 14 Park Road") == key("Flat 2, 14 Park Road")
+    assert key("Top Flat A, 14 Park Road") == key("Flat A, 14 Park Road")
 
 
 def test_a_named_house_is_its_words_the_town_and_kind_of_door_aside():
