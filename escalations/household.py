@@ -33,8 +33,10 @@ them a door's. Of these, in the order written:
   "14 Park Road"), or with none such the last number left ("2, 14");
 - with no flat so named, the flat is the first number left ("2, 14 Park Road",
   "2 Rose Court, 14 Park Road", "Flat No. 2, 14 Park Road");
-- a floor elsewhere ("Flat 3, 2nd Floor") is neither, and any number left over (a second flat, a floor, a
-  stray number) follows them in the key in order, so it still tells doors apart.
+- a floor elsewhere ("Flat 3, 2nd Floor") is neither, and any number left over (a
+  second flat, a floor, a block's number, a stray number) follows them in the key
+  in order, so it still tells doors apart; so does a block's letter ("Flat 1,
+  Block A" is not "Flat 1, Block B").
 So "Flat 2\n14 Park Road", "2, 14 Park Road" and "14 Park Road, Apartment 2" are one
 door ("14", "2"), "Flat A, 14 Park Road" and "14 Park Road, flat a" are ("14",
 "a"), "Basement Flat\n14 Park Road" is ("14", "basement"), and "14 Park Road" with
@@ -187,6 +189,9 @@ def door_numbers(words: list[str], *, apart: list[bool]) -> tuple[str, ...]:
     def after_a_door(at: int) -> bool:
         return at > 0 and words[at - 1] in _KIND_OF_DOOR and not apart[at]
 
+    def after_a_block(at: int) -> bool:
+        return at > 0 and words[at - 1] == "block" and not apart[at]
+
     floors = _floor_names(words, apart=apart)
     in_floor_names = {at for at, (_, span) in floors.items() for at in span}
     # Where the door's names are among the words, and what each is: a word, or a
@@ -200,6 +205,10 @@ def door_numbers(words: list[str], *, apart: list[bool]) -> tuple[str, ...]:
         if after_a_door(at) and (_has_digit(word) or _LETTER.fullmatch(word)):
             named[at] = word
             flat = at if flat is None else flat
+        elif after_a_block(at) and _LETTER.fullmatch(word):
+            # A block's letter ("Flat 1, Block A"): a door of its own, as a
+            # block's number already is among the other numbers.
+            named[at] = f"block {word}"
         elif _has_digit(word) and not _ROAD.fullmatch(word):
             named[at] = word
             if not _FLOOR.fullmatch(word):

@@ -301,6 +301,9 @@ def test_a_flat_named_by_a_letter_or_its_floor_is_that_flat_of_the_house():
     assert key("Ground Floor Flat 2, 14 Park Road") == ("14", "2")
     assert key("Ground Floor Flat 2, 14 Park Road") == key("Flat 2, 14 Park Road")
     assert key("Top Flat A, 14 Park Road") == key("Flat A, 14 Park Road")
+    # A block's letter is a door of its own, as a block's number is.
+    assert key("Flat 1, Block A, 14 Park Road") != key("Flat 1, Block B, 14 Park Road")
+    assert key("Flat 1, Block A, 14 Park Road") == key("Block A\nFlat 1\n14 Park Road")
 
 
 def test_a_named_house_is_its_words_the_town_and_kind_of_door_aside():
