@@ -52,10 +52,10 @@ from people.phone_field import Phone, phone_from
 from rows.lease import lease_outlasting, sent_under_claim, unclaimed
 from rows.retry import atomic_operation
 from staffing.access import profile_of
-from staffing.models import StaffProfile, Tier
 from staffing.selectors.members import (
     local_team_active_members,
     local_team_emails,
+    local_team_supervisor_emails,
     supervisor_emails,
 )
 from staffing.services import call_review_queue_if_new_starter
@@ -1500,23 +1500,6 @@ def safeguarding_overdue_email_send(*, escalation_id: int) -> list[str]:
         stamp=stamp,
     )
     return went
-
-
-def local_team_supervisor_emails(local_team_id: int) -> list[str]:
-    """The email addresses of a local team's active supervisors (those who may give
-    its escalations to a member, and reopen a close: work.access.escalations)."""
-    return sorted(
-        {
-            email
-            for email in StaffProfile.objects.filter(
-                tier=Tier.LOCAL,
-                local_team_id=local_team_id,
-                is_supervisor=True,
-                user__is_active=True,
-            ).values_list("user__email", flat=True)
-            if email
-        }
-    )
 
 
 def _overdue_alert(

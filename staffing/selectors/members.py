@@ -309,7 +309,7 @@ def supervisor_emails(user) -> list[str]:
     caller = StaffProfile.objects.filter(user=user)
     their_team = caller.filter(team__isnull=False).values("team_id")
     # Local staff have no national team: their local team's supervisors are another
-    # matter (work.calls.local_team_supervisor_emails).
+    # matter (local_team_supervisor_emails).
     teamless_tier = (
         caller.filter(team__isnull=True).exclude(tier=Tier.LOCAL).values("tier")
     )
@@ -330,6 +330,20 @@ def local_team_active_members(local_team_id: int) -> QuerySet[StaffProfile]:
     members whose account is on."""
     return StaffProfile.objects.filter(
         tier=Tier.LOCAL, local_team_id=local_team_id, user__is_active=True
+    )
+
+
+def local_team_supervisor_emails(local_team_id: int) -> list[str]:
+    """The email addresses of a local team's active supervisors (those who may give
+    its escalations to a member, and reopen a close: work.access.escalations)."""
+    return sorted(
+        {
+            email
+            for email in local_team_active_members(local_team_id)
+            .filter(is_supervisor=True)
+            .values_list("user__email", flat=True)
+            if email
+        }
     )
 
 
