@@ -1194,15 +1194,7 @@ def _alert_sent_once(
     refusals: list[str] = []
 
     def send() -> None:
-        refusal = _alert_send(alert)
-        if refusal:
-            log.warning(
-                "safeguarding escalation %s: the mail server refused the email to %s "
-                "for good, and it is not tried again: %s",
-                escalation.pk,
-                ", ".join(alert.to),
-                refusal,
-            )
+        if refusal := _alert_sent_or_refused(escalation, alert, what="email"):
             refusals.append(refusal)
 
     def stamp() -> dict[str, Any]:
@@ -1474,15 +1466,7 @@ def safeguarding_overdue_email_send(*, escalation_id: int) -> list[str]:
             )
             not_sent.append(OVERDUE_ALERT_NOBODY)
             return
-        refusal = _alert_send(alert)
-        if refusal:
-            log.warning(
-                "safeguarding escalation %s: the mail server refused the overdue "
-                "email to %s for good, and it is not tried again: %s",
-                escalation.pk,
-                ", ".join(alert.to),
-                refusal,
-            )
+        if refusal := _alert_sent_or_refused(escalation, alert, what="overdue email"):
             not_sent.append(refusal)
             return
         went.extend(alert.to)
@@ -1539,6 +1523,22 @@ def _overdue_alert(
         subject=f"Safeguarding concern not picked up at {name}, due at {due}",
         body="\n".join(body),
     )
+
+
+def _alert_sent_or_refused(escalation: Escalation, alert: _Alert, *, what: str) -> str:
+    """Send one of the escalation's emails (_alert_send); what the mail server
+    answered when it refused it for good, logged (it is not tried again), else ""."""
+    refusal = _alert_send(alert)
+    if refusal:
+        log.warning(
+            "safeguarding escalation %s: the mail server refused the %s to %s for "
+            "good, and it is not tried again: %s",
+            escalation.pk,
+            what,
+            ", ".join(alert.to),
+            refusal,
+        )
+    return refusal
 
 
 def _alert_send(alert: _Alert) -> str:
