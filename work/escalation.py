@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -607,6 +608,45 @@ def close_advice(escalation: Escalation) -> Message | None:
         return _date_told_in(contact)
     own_case = contact_told_as_case(contact, now=escalation.closed_at)
     return None if own_case is None else _date_told_in(own_case)
+
+
+# Why a close "Reached and advised" sent the contact no date in writing
+# (CloseAdvice.not_sent): the page words each, the API names it.
+ADVICE_ISOLATION_OVER = "isolation_over"  # their time at home ended before the close
+ADVICE_TOLD_AS_CASE = "told_as_case"  # they are a case: their case gives the date
+ADVICE_NOWHERE_TO_SEND = "nowhere_to_send"  # no mobile number of theirs, no email
+
+
+@dataclass(frozen=True)
+class CloseAdvice:
+    """What a close "Reached and advised" of a contact did about their isolation
+    date in writing: the message that gives it them (`sent`), or why none went
+    (`not_sent`, an ADVICE_* name). Both empty for any other close."""
+
+    sent: Message | None = None
+    not_sent: str = ""
+
+
+def close_advice_said(escalation: Escalation) -> CloseAdvice:
+    """For the page and the API alike: whether the closed escalation's contact has
+    their date in writing, and where it went (close_advice), or why not, so the team
+    knows whether to give it them themselves."""
+    contact = escalation.contact
+    if escalation.outcome != Escalation.Outcome.REACHED or contact is None:
+        return CloseAdvice()
+    advice = close_advice(escalation)
+    if advice is not None:
+        return CloseAdvice(sent=advice)
+    assert escalation.closed_at is not None
+    if isolation_over(
+        contact.isolation_ends_on, today=timezone.localdate(escalation.closed_at)
+    ):
+        return CloseAdvice(not_sent=ADVICE_ISOLATION_OVER)
+    if contact_told_as_case(contact, now=escalation.closed_at) is not None:
+        # Told as a case (their own positive test), by a text gone or not: never a
+        # contact's advice, in writing or not (_told_before_close).
+        return CloseAdvice(not_sent=ADVICE_TOLD_AS_CASE)
+    return CloseAdvice(not_sent=ADVICE_NOWHERE_TO_SEND)
 
 
 # How long after its close an escalation may be reopened (a close made by mistake):

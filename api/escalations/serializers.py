@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import PhoneSerializerField
 from escalations.models import Escalation, EscalationAction
-from work.escalation import REOPEN_REASON_MISSING
+from work.escalation import (
+    ADVICE_ISOLATION_OVER,
+    ADVICE_NOWHERE_TO_SEND,
+    ADVICE_TOLD_AS_CASE,
+    REOPEN_REASON_MISSING,
+    CloseAdvice,
+    close_advice_said,
+)
 from work.rules import ESCALATION_NOTE_MAX
 
 from ..strict import StrictSerializer
@@ -53,6 +61,58 @@ class EscalationSerializer(serializers.ModelSerializer):
             "outcome_note",
         ]
         read_only_fields = fields
+
+
+class CloseAdviceSerializer(serializers.Serializer):
+    """A close "Reached and advised" of a contact: whether their isolation date is
+    going to them in writing, as the page tells the team (work.escalation
+    .close_advice_said), so the team knows whether to give it them themselves."""
+
+    sent = serializers.SerializerMethodField(
+        help_text="Their date is going (or went) to them in writing."
+    )
+    channel = serializers.SerializerMethodField(
+        help_text="sms or email when sent; blank otherwise."
+    )
+    to = serializers.SerializerMethodField(
+        help_text="The number or address it went to; blank otherwise."
+    )
+    not_sent = serializers.ChoiceField(
+        choices=[
+            ("", "Sent, or not a contact reached"),
+            (ADVICE_ISOLATION_OVER, "Their time at home had ended"),
+            (ADVICE_TOLD_AS_CASE, "They are a case: their case gives the date"),
+            (ADVICE_NOWHERE_TO_SEND, "No mobile number or email: give it them"),
+        ],
+        read_only=True,
+    )
+
+    def get_sent(self, advice: CloseAdvice) -> bool:
+        return advice.sent is not None
+
+    def get_channel(self, advice: CloseAdvice) -> str:
+        return advice.sent.channel if advice.sent is not None else ""
+
+    def get_to(self, advice: CloseAdvice) -> str:
+        return str(advice.sent.to) if advice.sent is not None else ""
+
+
+class EscalationClosedSerializer(EscalationSerializer):
+    """A closed escalation, as the close answers it: with what it did about a
+    reached contact's date in writing (null for any other close)."""
+
+    advice = serializers.SerializerMethodField()
+
+    class Meta(EscalationSerializer.Meta):
+        fields = [*EscalationSerializer.Meta.fields, "advice"]
+        read_only_fields = fields
+
+    @extend_schema_field(CloseAdviceSerializer(allow_null=True))
+    def get_advice(self, escalation: Escalation) -> dict | None:
+        said = close_advice_said(escalation)
+        if said == CloseAdvice():
+            return None
+        return dict(CloseAdviceSerializer(said).data)
 
 
 class EscalationActionInSerializer(StrictSerializer):

@@ -50,6 +50,7 @@ from ..permissions import CaseworkScope
 from .serializers import (
     EscalationActionInSerializer,
     EscalationActionSerializer,
+    EscalationClosedSerializer,
     EscalationCloseSerializer,
     EscalationReopenSerializer,
     EscalationReturnSerializer,
@@ -213,9 +214,11 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
         description="Sent again by the same client or person with the same outcome "
         "and note (a retry after a timeout), it is answered 200 with the closed "
         "escalation, as the first time, and nothing is done twice. Any other close of "
-        "a closed escalation is a 409 saying who closed it, when and how.",
+        "a closed escalation is a 409 saying who closed it, when and how. A contact "
+        "closed reached: `advice` says whether their isolation date went to them in "
+        "writing (and where), or why not, as the page tells the team; null otherwise.",
         request=EscalationCloseSerializer,
-        responses={200: EscalationSerializer, 409: CONFLICT},
+        responses={200: EscalationClosedSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"], serializer_class=EscalationCloseSerializer)
     def close(self, request: Request, pk=None) -> Response:
@@ -233,7 +236,8 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
             if not exc.same:
                 raise
             closed = exc.escalation  # the same close sent again, as the page has it
-        return self._answer(closed)
+        closed = self.get_queryset().get(pk=closed.pk)
+        return Response(EscalationClosedSerializer(closed).data)
 
     @extend_schema(
         summary="Send the item back to the national queue",

@@ -67,12 +67,14 @@ from work.access.escalations import (
     may_reassign_escalation,
     require_local_workspace,
 )
-from work.casework import contact_told_as_case
 from work.escalation import (
+    ADVICE_ISOLATION_OVER,
+    ADVICE_NOWHERE_TO_SEND,
+    ADVICE_TOLD_AS_CASE,
     REOPEN_WITHIN,
     ClosedAlready,
     ReopenedAlready,
-    close_advice,
+    close_advice_said,
     escalation_claim,
     escalation_close,
     escalation_reassign,
@@ -649,38 +651,34 @@ def escalation_close_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _closed_text(closed: Escalation) -> str:
     """The close, and for a contact reached, whether their isolation date is going
-    to them in writing (work.escalation.close_advice): the team knows whether to
-    give it them themselves. The same for the close sent again."""
+    to them in writing (work.escalation.close_advice_said): the team knows whether
+    to give it them themselves. The same for the close sent again."""
     text = f"Closed: {closed.get_outcome_display()}."
-    contact = closed.contact
-    if closed.outcome != Escalation.Outcome.REACHED or contact is None:
-        return text
-    advice = close_advice(closed)
-    if advice is not None:
+    advice = close_advice_said(closed)
+    if advice.sent is not None:
         sent = (
-            f"emailed to {advice.to}"
-            if advice.channel == advice.Channel.EMAIL
-            else f"texted to {national_text(advice.to)}"
+            f"emailed to {advice.sent.to}"
+            if advice.sent.channel == advice.sent.Channel.EMAIL
+            else f"texted to {national_text(advice.sent.to)}"
         )
         return f"{text} Their isolation date has been {sent}."
-    ends = contact.isolation_ends_on
-    assert closed.closed_at is not None
-    if isolation_over(ends, today=timezone.localdate(closed.closed_at)):
+    if advice.not_sent == ADVICE_ISOLATION_OVER:
+        assert closed.contact is not None
         return (
-            f"{text} Their time to stay at home ended on {long_date(ends)}: no "
-            "advice was sent."
+            f"{text} Their time to stay at home ended on "
+            f"{long_date(closed.contact.isolation_ends_on)}: no advice was sent."
         )
-    if contact_told_as_case(contact, now=closed.closed_at) is not None:
-        # Told as a case (their own positive test), by a text gone or not: never a
-        # contact's advice, in writing or not (work.escalation._told_before_close).
+    if advice.not_sent == ADVICE_TOLD_AS_CASE:
         return (
             f"{text} No advice was sent: they tested positive themselves, and their "
             "own case gives them their date."
         )
-    return (
-        f"{text} Their isolation date was not sent: there is no mobile number or "
-        "email to send it to. Give it them in writing."
-    )
+    if advice.not_sent == ADVICE_NOWHERE_TO_SEND:
+        return (
+            f"{text} Their isolation date was not sent: there is no mobile number or "
+            "email to send it to. Give it them in writing."
+        )
+    return text
 
 
 @login_required
