@@ -2,7 +2,7 @@
 
 A caseworker phoning Lily, 6, about her positive test saw her date of birth and had
 to work out her age; nothing said to ask for her parent. Now the person's rows on the
-case and contact pages say the age beside the date of birth ("6 years old", a baby's
+case and contact pages (and the local team's escalation page) say the age beside the date of birth ("6 years old", a baby's
 in months), and for anyone under 16: "Ask to speak to their parent or guardian, and
 give the advice to them". Someone of 16 or more, or whose date of birth is not known,
 has no such row.
@@ -18,6 +18,7 @@ import pytest
 from django.urls import reverse
 
 from tests import factories as f
+from tests.local_teams.builders import SHEFFIELD, escalated_contact, person_in
 from tests.workspace.conftest import CaseFactory, ContactFactory, hold
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
@@ -86,3 +87,16 @@ def test_no_date_of_birth_no_age_and_no_guardian_row(client, call_handler):
 
     assert "Date of birth Not known Phone" in page
     assert GUARDIAN not in page
+
+
+def test_the_local_team_visiting_a_child_sees_her_age_and_to_ask_for_a_parent(
+    client, local_team_member
+):
+    person = person_in(SHEFFIELD, date_of_birth=dt.date(2014, 6, 1))
+    escalation = escalated_contact(person=person)
+    client.force_login(local_team_member)
+
+    page = text(client.get(reverse("escalations:detail", args=[escalation.pk])))
+
+    assert "1 June 2014 (6 years old)" in page
+    assert GUARDIAN in page
