@@ -459,8 +459,10 @@ class WorkItem(models.Model):
         )
 
     def mark_escalated(self, *, team, now: datetime, concern: bool = False) -> None:
-        """To its local team. A safeguarding `concern` goes there from an item done
-        with too (reached online while the caller was on the phone, say)."""
+        """To its local team. A `concern` heard from someone reached goes there from
+        an item done with too: a safeguarding concern (reached online while the
+        caller was on the phone, say), or help to stay at home asked on the call
+        that reached them (work.escalation.FROM_SOMEONE_REACHED)."""
         if not (self.is_workable or (concern and self.is_done_with)):
             raise self._refuse("escalated")
         self.status = Status.ESCALATED

@@ -359,11 +359,16 @@ def _escalation_entries(
     escalation: Escalation, *, earlier: bool, trail: _Trail
 ) -> list[HistoryEntry]:
     team = f" to {escalation.local_team.name}" if earlier else ""
+    how = (
+        f", {ASKED_ON_A_CALL}"
+        if escalation.reason == Escalation.Reason.SUPPORT and escalation.created_by_id
+        else ""
+    )
     entries = [
         HistoryEntry(
             escalation.created_at,
             "escalated",
-            f"Escalated{team}: {escalation.get_reason_display()}",
+            f"Escalated{team}: {escalation.get_reason_display()}{how}",
             _who(escalation.created_by) or _raised_by_system(escalation),
             escalation.detail,
             earlier,
@@ -454,9 +459,12 @@ def _correction(call: CallAttempt) -> Correction | None:
 
 
 # Where an escalation nobody raised came from, as its history tells it (the page's
-# "Escalated" row says the same): help asked for is only ever asked online, by the
-# person (work.online.online_contact_answer), never raised by the sweep.
+# "Escalated" row says the same): help asked for by the person online
+# (work.online.online_contact_answer), never raised by the sweep. Help asked for on
+# a call is raised by its caller (work.calls.call_record), named as who raised it,
+# and its title says it was asked on a call (ASKED_ON_A_CALL).
 RAISED_ONLINE = "From their answer online, asking for help"
+ASKED_ON_A_CALL = "on a call"
 
 
 def _raised_by_system(escalation: Escalation) -> str:

@@ -7,8 +7,9 @@ the same transaction: the isolation advice for a contact reached while their iso
 lasts (a text queued once per contact, sent by notify/ after commit), a safeguarding
 concern escalated at once and the caller's supervisors emailed once that is committed
 (and, still not picked up at its due time, the team's supervisors and the caller's
-emailed by the beat: safeguarding_overdue_email_send), a new starter's call queued
-for review.
+emailed by the beat: safeguarding_overdue_email_send), help to stay at home a contact
+reached asked for passed to their local team (as the online route passes it on), a
+new starter's call queued for review.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import logging
 import smtplib
 import uuid
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -67,7 +69,12 @@ from .casework import contact_told_as_case
 from .effects import SAFEGUARDING_EMAIL, assignment_run_after_commit, task_after_commit
 from .errors import WorkRefused
 from .escalation import ALERT_NOT_NEEDED, item_escalate
-from .online import online_link_message_failed, person_told
+from .online import (
+    SUPPORT_KINDS,
+    online_link_message_failed,
+    person_told,
+    support_detail,
+)
 from .rules import (
     AfterCall,
     after_call,
@@ -88,6 +95,9 @@ class CallLogged:
     supervisors_told: bool = False
     message: Message | None = None  # the isolation advice queued for a reached contact
     repeated: bool = False  # the same submission sent again: the call logged before
+    # The help to stay at home a contact reached asked for (SUPPORT_KINDS), passed
+    # to their local team: `escalation` is then that request.
+    support: list[str] = field(default_factory=list)
 
     @property
     def escalated_to(self) -> str:
@@ -150,13 +160,15 @@ def logged_already(
     duration_seconds: int = 0,
     notes: str = "",
     language: str = "",
+    support: Iterable[str] = (),
 ) -> CallLogged | None:
     """The call already logged on this item from `submission`, as its logging told
     it (its escalation, its text), or None. Given the call sent now (`outcome`
     and the rest), raises SubmissionReused when the call on file, as it was logged
     (before any correction of its outcome), differs from it (another caller,
-    outcome, call-back time, duration or notes, or, for "needs an interpreter", a
-    language said that is not the one their record now holds): the same
+    outcome, call-back time, duration or notes, help to stay at home passed on or
+    not, or other help, or, for "needs an interpreter", a language said that is
+    not the one their record now holds): the same
     submission is the same call, or it is a mistake. A language no caller
     speaks is refused as it is the first time (ValidationError)."""
     call = CallAttempt.objects.filter(
@@ -164,6 +176,8 @@ def logged_already(
     ).first()
     if call is None:
         return None
+    support = support_asked(support)
+    asked = support_escalation_of(call)
     if outcome is not None and (
         call.caller_id != caller.pk
         or call.outcome_logged != outcome
@@ -171,13 +185,17 @@ def logged_already(
         or call.duration_seconds != duration_seconds
         or call.notes != notes
         or _another_language(item, outcome=outcome, language=language)
+        or _other_support(asked, support=support, notes=notes)
     ):
         raise SubmissionReused(
             "This call was sent before with different details (caller, outcome, "
-            "call-back time, duration, notes or language), and the first one is the "
-            "one logged: nothing more was logged. Reload the page to log another call."
+            "call-back time, duration, notes, help asked for or language), and the "
+            "first one is the one logged: nothing more was logged. Reload the page "
+            "to log another call."
         )
     logged = CallLogged(call=call, repeated=True)
+    if asked is not None:
+        logged.escalation, logged.support = asked, support
     if call.outcome == Outcome.SAFEGUARDING:
         logged.escalation = (
             Escalation.objects.filter(**{item.kind: item})
@@ -193,6 +211,15 @@ def logged_already(
     if call.outcome == Outcome.REACHED and isinstance(item, Contact):
         logged.message = advice_of(item)
     return logged
+
+
+def _other_support(asked: Escalation | None, *, support: list[str], notes: str) -> bool:
+    """Whether a call sent again asks the local team for other help than the call
+    on file did (`asked`: its request, if it made one), or for help it did not ask
+    for, or none where it did."""
+    if asked is None:
+        return bool(support)
+    return asked.detail != support_detail(support, notes, on_a_call=True) or not support
 
 
 def _another_call_back(
@@ -254,6 +281,104 @@ def _tier_of(caller) -> int | None:
     return profile.tier if profile is not None else None
 
 
+# --- help to stay at home asked on a call ---------------------------------------------
+
+SUPPORT_OFFERED = "money (the Test and Trace support payment), food or medicine"
+SUPPORT_NOT_REACHED = (
+    "Help to stay at home is passed on only from a call that reached them: choose "
+    "“Reached”, or untick the help."
+)
+# Cases are left out: a case reached by phone is being interviewed, and escalated at
+# once it would go to the local team mid-interview.
+SUPPORT_NOT_ON_CASES = (
+    "Help to stay at home is passed on from a contact's call only, not a case's."
+)
+
+
+def support_asked(kinds: Iterable[str]) -> list[str]:
+    """The kinds of help asked for (SUPPORT_KINDS), once each, in their order; an
+    unknown kind is support_problem's to refuse."""
+    chosen = set(kinds)
+    return [kind for kind in SUPPORT_KINDS if kind in chosen]
+
+
+def support_said(kinds: Iterable[str]) -> str:
+    """The help asked for, as the caller is told it: "food and medicine"."""
+    names = [SUPPORT_KINDS[kind] for kind in support_asked(kinds)]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def support_problem(
+    kinds: Iterable[str],
+    *,
+    outcome: str,
+    kind: str = "contact",
+    isolation_ends_on: date | None = None,
+    now: datetime | None = None,
+) -> str:
+    """Why the help to stay at home a call says was asked for cannot be passed on to
+    the local team, in words ("" when it can, or none was asked for): the same
+    words on the call form, in the API and from the operation. Only from a call
+    that reached a contact (`kind`) whose time to stay at home is not over (given
+    `isolation_ends_on`)."""
+    kinds = list(kinds)
+    if not kinds:
+        return ""
+    for asked in kinds:
+        if asked not in SUPPORT_KINDS:
+            return (
+                f"“{asked}” is not help we pass on. Choose the help they asked for: "
+                f"{SUPPORT_OFFERED}."
+            )
+    if kind != "contact":
+        return SUPPORT_NOT_ON_CASES
+    if outcome != Outcome.REACHED:
+        return SUPPORT_NOT_REACHED
+    if isolation_ends_on is not None and isolation_over(
+        isolation_ends_on, today=timezone.localdate(now or timezone.now())
+    ):
+        return (
+            f"Their time to stay at home ended on {long_date(isolation_ends_on)}: "
+            "there is no help to stay at home to pass on."
+        )
+    return ""
+
+
+def support_escalation_of(call: CallAttempt) -> Escalation | None:
+    """The request for help to stay at home this call passed to the local team
+    (call_record), if it did: made with the call, by its caller, at its time."""
+    if call.contact_id is None:
+        return None
+    return (
+        Escalation.objects.filter(
+            contact_id=call.contact_id,
+            reason=Escalation.Reason.SUPPORT,
+            created_by_id=call.caller_id,
+            created_at=call.started_at,
+        )
+        .select_related("local_team")
+        .first()
+    )
+
+
+def support_call_refusal(call: CallAttempt) -> str:
+    """Why a call that passed help to stay at home to the local team is not
+    corrected, in words; "" for any other call. Its "Reached" is what the request
+    rests on: undone, the team would be helping someone the service says it never
+    reached, and the request would stand."""
+    escalation = support_escalation_of(call)
+    if escalation is None:
+        return ""
+    team = escalation.local_team.name
+    return (
+        f"This call asked {team} to help them stay at home: its outcome is not "
+        f"corrected, as the request went to the team with it. Ask {team}, or your "
+        "supervisor, what to do now."
+    )
+
+
 @atomic_operation
 def call_record(
     *,
@@ -267,6 +392,7 @@ def call_record(
     now: datetime | None = None,
     submission: uuid.UUID | None = None,
     language: str = "",
+    support: Iterable[str] = (),
 ) -> CallLogged:
     """Log one call and apply its outcome to the case or contact.
 
@@ -284,8 +410,16 @@ def call_record(
     A "Wrong number" keeps the number rung on their record as not theirs: no
     message about them goes to it, those on their way to it are withdrawn, and the
     links texted to it stop working (number_logged_wrong).
+
+    `support`: the help to stay at home (SUPPORT_KINDS) a contact reached asked
+    for. They are reached as any contact reached (their advice queued), then
+    escalated to their local team for it, with the call's notes, by the caller, in
+    the same transaction, though reached they are done with (WorkItem.
+    mark_escalated). Refused on the field "support" (ValidationError, nothing
+    saved) as support_problem says: only a contact, only "Reached".
     """
     now = now or timezone.now()
+    support = list(support)
     locked = item.locked()
     # After the item's lock: a second sending waits for the first to be committed.
     # Before the rules: a retry is the call logged, even once its call-back time
@@ -300,6 +434,7 @@ def call_record(
             duration_seconds=duration_seconds,
             notes=notes,
             language=language,
+            support=support,
         )
     ):
         # As the first sending left it (escalated, back to the pool), for the
@@ -318,8 +453,17 @@ def call_record(
         escalate_due_at=locked.escalate_due_at,
         number_to_call=has_number_to_call(locked.person),
     )
+    if problem := support_problem(
+        support,
+        outcome=outcome,
+        kind=locked.kind,
+        isolation_ends_on=locked.isolation_ends_on,
+        now=now,
+    ):
+        problems["support"] = problem
     if problems:
         raise ValidationError(problems)
+    support = support_asked(support)
     if not may_work_item(caller, locked):
         raise PermissionDenied(
             f"{_who(caller)} may not work this {locked.kind}: calls are logged by the "
@@ -348,7 +492,12 @@ def call_record(
         user=by or caller,
         action=AuditEvent.Action.CALL,
         obj=locked,
-        detail={"call": call.pk, "outcome": outcome, "caller": caller.pk},
+        detail={
+            "call": call.pk,
+            "outcome": outcome,
+            "caller": caller.pk,
+            **({"support": support} if support else {}),
+        },
         at=now,
     )
     call_review_queue_if_new_starter(call=call)
@@ -390,6 +539,17 @@ def call_record(
             )
     if outcome == Outcome.REACHED and advised_by_phone(locked, now=now):
         logged.message = advice_queued(locked)
+    if support:
+        # Reached, and done with: help asked on the call goes to the local team as
+        # a concern heard on it does (cases.workitem: mark_escalated).
+        logged.escalation = item_escalate(
+            item=locked,
+            reason=Escalation.Reason.SUPPORT,
+            detail=support_detail(support, notes, on_a_call=True),
+            by=caller,
+            now=now,
+        )
+        logged.support = support
     item.refresh_from_db()
     return logged
 
@@ -677,6 +837,8 @@ def correction_refusal(call: CallAttempt, item: WorkItem, *, by, now: datetime) 
         return (
             f"A call logged as “{call.get_outcome_display()}” is not corrected: {why}."
         )
+    if refusal := support_call_refusal(call):
+        return refusal
     if call.item_before is None or call.item_after is None:
         return (
             "This call was logged before the service kept what a call changed, so its "

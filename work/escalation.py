@@ -86,6 +86,11 @@ DUE_WITHIN: dict[str, timedelta] = {
 DEFAULT_DUE_WITHIN = timedelta(hours=24)
 
 
+# Escalated from an item done with too (WorkItem.mark_escalated's `concern`): heard
+# from someone reached.
+FROM_SOMEONE_REACHED = (Escalation.Reason.SAFEGUARDING, Escalation.Reason.SUPPORT)
+
+
 @atomic_operation
 def item_escalate(
     *,
@@ -99,15 +104,15 @@ def item_escalate(
 
     Exactly once: an item already escalated raises IllegalTransition, and the
     database refuses a second open escalation even under a race. A safeguarding
-    concern goes to the team from an item done with too (cases.workitem).
+    concern, and help to stay at home asked on a call (work.calls.call_record), go
+    to the team from an item done with too (cases.workitem): both are heard from
+    someone reached.
     """
     now = now or timezone.now()
     locked = item.locked()
     team = _team_of_area(locked.area_id) if locked.area_id else fallback_team()
     held = locked.assignee_id is not None
-    locked.mark_escalated(
-        team=team, now=now, concern=reason == Escalation.Reason.SAFEGUARDING
-    )
+    locked.mark_escalated(team=team, now=now, concern=reason in FROM_SOMEONE_REACHED)
     escalation = Escalation.objects.create(
         **{locked.kind: locked},
         local_team=team,

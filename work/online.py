@@ -1263,10 +1263,16 @@ ONLINE = "online"
 CANNOT_STAY_HOME = "Says they cannot stay at home, and asked to be phoned."
 
 
-def support_detail(kinds: list[str], note: str) -> str:
+def support_detail(kinds: list[str], note: str, *, on_a_call: bool = False) -> str:
+    """What the local team reads of help to stay at home asked for: online, with
+    their note, or told to a call handler (`on_a_call`: work.calls.call_record),
+    with the call's notes."""
+    where = "on a call" if on_a_call else "online"
     wanted = ", ".join(SUPPORT_KINDS[k] for k in kinds if k in SUPPORT_KINDS)
     text = (
-        f"Asked online for help with {wanted}." if wanted else "Asked online for help."
+        f"Asked {where} for help with {wanted}."
+        if wanted
+        else f"Asked {where} for help."
     )
     return f"{text} {note.strip()}".strip()
 

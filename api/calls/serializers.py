@@ -4,10 +4,12 @@ import re
 from datetime import datetime
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from calls.models import CORRECTED_TO, CORRECTION_REASON_MAX, CallAttempt, Outcome
-from work.calls import CallCorrected, CallLogged, advice_of
+from work.calls import CallCorrected, CallLogged, advice_of, support_problem
+from work.online import SUPPORT_KINDS
 from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_problems
 
 from ..access import staff_user_named
@@ -75,6 +77,17 @@ class CallInSerializer(StrictSerializer):
         help_text="With outcome needs_interpreter, when the person's record has no "
         "language: the one they speak, by name or code (Urdu, ur); 400 without it.",
     )
+    support = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        max_length=len(SUPPORT_KINDS),
+        help_text="With outcome reached, on a contact only: the help to stay at "
+        f"home they asked for, any of {', '.join(SUPPORT_KINDS)} (money: the Test "
+        "and Trace support payment). The contact is reached, then escalated to "
+        "their local team for it (reason support), with the notes. 400 on `support` "
+        "for an unknown kind, another outcome, a case, or a contact whose time to "
+        "stay at home is over.",
+    )
     caller = serializers.IntegerField(
         required=False,
         allow_null=True,
@@ -87,6 +100,13 @@ class CallInSerializer(StrictSerializer):
 
     def validate_caller(self, value):
         return staff_user_named(value)
+
+    def validate_support(self, value: list[str]) -> list[str]:
+        # An unknown kind, in the call form's words; the rest (the outcome, the
+        # item) in validate and the operation.
+        if problem := support_problem(value, outcome=Outcome.REACHED):
+            raise serializers.ValidationError(problem)
+        return value
 
     def validate(self, data):
         # A retry of a call on file for its Idempotency-Key is that call, whatever
@@ -101,6 +121,8 @@ class CallInSerializer(StrictSerializer):
             duration_seconds=data.get("duration_seconds", 0),
             now=timezone.now(),
         )
+        if problem := support_problem(data.get("support", []), outcome=data["outcome"]):
+            problems["support"] = problem
         if problems:
             raise serializers.ValidationError(problems)
         return data
@@ -177,8 +199,14 @@ class CallLoggedSerializer(CallAttemptSerializer):
         "is sent: tell them it has ended), and for any other call."
     )
     escalated_to = serializers.SerializerMethodField(
-        help_text="A safeguarding concern: the code of the local public health team "
-        "it was escalated to at once (such as E08000019); null for any other call."
+        help_text="A safeguarding concern, or a contact reached who asked for help "
+        "to stay at home (`support`): the code of the local public health team it "
+        "was escalated to at once (such as E08000019); null for any other call."
+    )
+    support = serializers.SerializerMethodField(
+        help_text="The help to stay at home the contact asked for and their local "
+        "team (`escalated_to`) was asked to give, in the order money, food, "
+        "medicine; empty for any other call."
     )
     supervisors_told = serializers.SerializerMethodField(
         help_text="A safeguarding concern: true when the supervisors of the caller's "
@@ -192,6 +220,7 @@ class CallLoggedSerializer(CallAttemptSerializer):
             *CallAttemptSerializer.Meta.fields,
             "told_by",
             "escalated_to",
+            "support",
             "supervisors_told",
         ]
         read_only_fields = fields
@@ -207,6 +236,13 @@ class CallLoggedSerializer(CallAttemptSerializer):
     def get_escalated_to(self, call: CallAttempt) -> str | None:
         escalation = self.context["logged"].escalation
         return escalation.local_team.code if escalation is not None else None
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=[*SUPPORT_KINDS]))
+    )
+    def get_support(self, call: CallAttempt) -> list[str]:
+        logged: CallLogged = self.context["logged"]
+        return list(logged.support)
 
     def get_supervisors_told(self, call: CallAttempt) -> bool | None:
         if call.outcome != Outcome.SAFEGUARDING:

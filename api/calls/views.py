@@ -164,6 +164,7 @@ def call_record_response(
             notes=data.get("notes", ""),
             submission=submission,
             language=data.get("language", ""),
+            support=data.get("support", []),
         )
     except SubmissionReused:
         raise IdempotencyKeyReused() from None
@@ -207,8 +208,8 @@ IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
     description="Any text of yours (at most 255 characters), new for each call: a "
     "request sent again with the same key (a retry after a timeout) is answered with "
     "the call logged the first time, and nothing is done twice. The same key sent "
-    "with a different call (another caller, outcome, call-back time, duration or "
-    "notes) is a 422, and nothing is logged.",
+    "with a different call (another caller, outcome, call-back time, duration, "
+    "notes or support) is a 422, and nothing is logged.",
 )
 
 

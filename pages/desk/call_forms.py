@@ -15,6 +15,8 @@ from django.utils.dateparse import parse_datetime
 
 from calls.models import CORRECTED_TO, CORRECTION_REASON_MAX, Outcome
 from cases.workitem import WorkItem
+from work.calls import SUPPORT_OFFERED, support_problem
+from work.online import SUPPORT_KINDS
 from work.rules import (
     CALL_LONGEST,
     CALL_NOTES_MAX,
@@ -24,6 +26,7 @@ from work.rules import (
     has_number_to_call,
 )
 
+from ..online.texts import text
 from ..typed import typed_value
 
 
@@ -81,6 +84,20 @@ class CallLogForm(forms.Form):
         max_length=CALL_NOTES_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    # A contact reached only (work.calls.support_problem): passed to their local
+    # team with the call's notes, as help asked for online is.
+    support = forms.MultipleChoiceField(
+        label="They need help to stay at home",
+        required=False,
+        choices=[(kind, text(f"support_{kind}")) for kind in SUPPORT_KINDS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only for “Reached”: their local team is asked to help them, "
+        "and reads your notes.",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not help we pass on. Choose the help "
+            f"they asked for: {SUPPORT_OFFERED}."
+        },
+    )
     language = forms.CharField(
         label="The language they speak",
         required=False,
@@ -104,6 +121,7 @@ class CallLogForm(forms.Form):
         call). A form only drawn needs none."""
         super().__init__(*args, **kwargs)
         self.now = now or timezone.now()
+        self.item = item
         self.number_to_call = item is None or has_number_to_call(item.person)
         if not self.is_bound:
             self.initial.setdefault("submission", uuid.uuid4())
@@ -132,6 +150,7 @@ class CallLogForm(forms.Form):
         data = super().clean()
         if "outcome" not in data:
             return data
+        outcome = data["outcome"]  # as chosen, though refused below
         if not self.number_to_call and data["outcome"] in RANG_THEM:
             self.errors.pop("call_back_at", None)
         elif self.has_error("call_back_at"):
@@ -148,16 +167,32 @@ class CallLogForm(forms.Form):
             self.add_error(
                 "duration_minutes" if field == "duration_seconds" else field, problem
             )
+        if self.has_error("support"):
+            return data
+        if problem := support_problem(
+            data.get("support") or [],
+            outcome=outcome,
+            kind=self.item.kind if self.item is not None else "contact",
+            isolation_ends_on=(
+                self.item.isolation_ends_on if self.item is not None else None
+            ),
+            now=self.now,
+        ):
+            self.add_error("support", problem)
         return data
 
 
-def typed_call(data: Any) -> dict[str, str]:
-    """A call form as typed (kept through signing in again), to draw it again."""
-    return {
+def typed_call(data: Any) -> dict[str, Any]:
+    """A call form as typed (kept through signing in again), to draw it again: the
+    help ticked too (a list)."""
+    typed: dict[str, Any] = {
         name: typed_value(data, name)
         for name in ("outcome", "call_back_at", "duration_minutes", "notes", "language")
         if data.get(name)
     }
+    if hasattr(data, "getlist") and (support := data.getlist("support")):
+        typed["support"] = [str(kind).replace("\x00", "") for kind in support]
+    return typed
 
 
 class CallCorrectionForm(forms.Form):

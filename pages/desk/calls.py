@@ -43,6 +43,8 @@ from work.calls import (
     call_correct,
     call_record,
     correction_refusal,
+    support_call_refusal,
+    support_said,
 )
 from work.online import online_progress
 from work.rules import closed_when_due, isolation_over
@@ -102,30 +104,38 @@ def call_logged_text(logged: CallLogged, item: WorkItem) -> str:
         return "Logged: needs an interpreter. It is noted on their record."
     if outcome == Outcome.NEEDS_INTERPRETER:
         return f"Logged: needs an interpreter. {_for_a_speaker(item, logged)}"
+    if outcome == Outcome.REACHED and logged.support:
+        return (
+            f"{_reached_text(logged, item)} Their local team, {logged.escalated_to}, "
+            f"was asked to help them with {support_said(logged.support)}."
+        )
     if outcome == Outcome.REACHED:
-        ends = item.isolation_ends_on
-        if isolation_over(ends, today=timezone.localdate(logged.call.started_at)):
-            # As work.calls sends it: nothing, when there is no day left to stay
-            # at home until.
-            said = "Logged: reached. Their time to stay at home ended on "
-            said += long_date(ends)
-            return said + (": no advice was sent." if item.kind == "contact" else ".")
-        text = f"Logged: reached. Isolation ends on {long_date(ends)}."
-        if logged.message is not None and logged.message.channel == "email":
-            text += (
-                f" The isolation advice is queued as an email to {logged.message.to}."
-            )
-        elif logged.message is not None:
-            text += (
-                " The isolation advice is queued as a text to "
-                f"{national_text(logged.message.to)}."
-            )
-        return text
+        return _reached_text(logged, item)
     text = f"Logged: {logged.call.get_outcome_display().lower()}."
     if item.is_unreached and item.next_attempt_at is not None:
         text += f" Next attempt {short_time(item.next_attempt_at)} (by the call rules)."
     elif item.is_unreached:
         text += f" No more attempts by phone: {_after_the_phones(item, logged)}"
+    return text
+
+
+def _reached_text(logged: CallLogged, item: WorkItem) -> str:
+    """A call logged "Reached": their date, and how the advice goes to them."""
+    ends = item.isolation_ends_on
+    if isolation_over(ends, today=timezone.localdate(logged.call.started_at)):
+        # As work.calls sends it: nothing, when there is no day left to stay at
+        # home until.
+        said = "Logged: reached. Their time to stay at home ended on "
+        said += long_date(ends)
+        return said + (": no advice was sent." if item.kind == "contact" else ".")
+    text = f"Logged: reached. Isolation ends on {long_date(ends)}."
+    if logged.message is not None and logged.message.channel == "email":
+        text += f" The isolation advice is queued as an email to {logged.message.to}."
+    elif logged.message is not None:
+        text += (
+            " The isolation advice is queued as a text to "
+            f"{national_text(logged.message.to)}."
+        )
     return text
 
 
@@ -270,6 +280,7 @@ def log_call(
                 notes=d["notes"],
                 submission=d.get("submission"),
                 language=d.get("language", ""),
+                support=d.get("support") or [],
             )
         except IllegalTransition as exc:
             item.refresh_from_db()  # as the refusal found it
@@ -410,6 +421,11 @@ def _gone_from_them(
         ).exists()
     ):
         raise Http404(f"No such {model._meta.verbose_name}.")
+    call = CallAttempt.objects.select_related("caller").get(pk=call_id)
+    if refusal := support_call_refusal(call):
+        # Its own request took it to the team: no supervisor corrects it either.
+        messages.error(request, f"The call's outcome was not corrected. {refusal}")
+        return redirect(reverse("cases:queue"))
     messages.error(
         request,
         f"The call's outcome was not corrected. {whereabouts(item, item.kind)} Ask "
