@@ -66,6 +66,21 @@ class Case(WorkItem):
     )
     safeguarding_flag = models.BooleanField(default=False)
     safeguarding_note = models.TextField(blank=True)
+    # The positive result withdrawn, sent in error (work.withdraw): when, by whom
+    # (a tier 2 supervisor, or the lab's integration's account) and why. The case's
+    # status is then "withdrawn"; these are never changed again.
+    withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    # A database default too: bulk loads that list their columns (the seeder, the
+    # benches) leave it out.
+    withdrawn_reason = models.TextField(blank=True, editable=False, db_default="")
 
     objects = CaseQuerySet.as_manager()
 
@@ -82,6 +97,16 @@ class Case(WorkItem):
             models.CheckConstraint(
                 condition=~Q(status=Status.NEW) | Q(assignee__isnull=True),
                 name="case_waiting_has_no_assignee",
+            ),
+            # A withdrawn result says when and why, and only a withdrawn one does.
+            models.CheckConstraint(
+                condition=(
+                    Q(status=Status.WITHDRAWN)
+                    & Q(withdrawn_at__isnull=False)
+                    & ~Q(withdrawn_reason="")
+                )
+                | (~Q(status=Status.WITHDRAWN) & Q(withdrawn_at__isnull=True)),
+                name="case_withdrawn_says_when_and_why",
             ),
         ]
         indexes = [

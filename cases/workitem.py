@@ -5,6 +5,10 @@
        +--------+--> escalated -> closed          (local team)
                         \\-> new                 (sent back to the national queue)
 
+    any of them -> withdrawn  (a positive result sent in error, withdrawn by the lab
+                               or a clinician: the case, and the contacts only it
+                               named; work.withdraw)
+
 Every transition lives here, as a method that checks the current status, stamps its time
 and saves only the fields it changed. What a transition should do (when the next call is
 due, when an item is out of time) is decided by the rules of the work core
@@ -31,6 +35,9 @@ class Status(models.TextChoices):
     COMPLETED = "completed", "Completed"
     ESCALATED = "escalated", "With local team"
     CLOSED = "closed", "Closed"
+    # The positive result behind it was withdrawn (sent in error): a case, or a
+    # contact only that case named. Never worked, counted or handed out again.
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class Route(models.TextChoices):
@@ -49,8 +56,9 @@ REACHED_BY = {
 # Not reached yet, and still the national service's to reach.
 UNREACHED = (Status.NEW, Status.ASSIGNED)
 
-# A case whose work is done: completed by its caseworker, or closed.
-CASE_DONE = (Status.COMPLETED, Status.CLOSED)
+# A case whose work is done: completed by its caseworker, or closed, or its result
+# withdrawn.
+CASE_DONE = (Status.COMPLETED, Status.CLOSED, Status.WITHDRAWN)
 
 # What a call may change of an item (mark_called, and the escalation or hand-over its
 # outcome may bring), kept with each call as it found the item and as it left it
@@ -519,4 +527,31 @@ class WorkItem(models.Model):
             "attempts",
             "next_attempt_at",
             "escalate_due_at",
+        )
+
+    def mark_withdrawn(self, *, now: datetime, **also: Any) -> None:
+        """The positive result behind it was withdrawn (work.withdraw): from any state
+        but withdrawn, it leaves every queue for good: nobody holds it, no call or
+        deadline is due, no local team has it. Its times up to now are kept (what
+        happened, happened); `closed_at` says when it ended. `also`: more fields
+        saved with it (a case's who, when and why, which its constraint asks for in
+        the same row)."""
+        if self.status == Status.WITHDRAWN:
+            raise self._refuse("withdrawn")
+        for name, value in also.items():
+            setattr(self, name, value)
+        self.status = Status.WITHDRAWN
+        self.assignee = None
+        self.local_team = None
+        self.next_attempt_at = None
+        self.escalate_due_at = None
+        self.closed_at = now
+        self._save(
+            "status",
+            "assignee",
+            "local_team",
+            "next_attempt_at",
+            "escalate_due_at",
+            "closed_at",
+            *also,
         )

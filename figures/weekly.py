@@ -8,7 +8,9 @@ The cohorts are the cases transferred in the week (`Case.created_at` in it) and 
 contacts identified in it (`Contact.created_at` in it), in a scope: England (every
 item, of an area or none), one local team (the item's area's team; the fallback team
 also has the items of no area, so the teams' cases add up to England's) or one area
-(the item's area). Contacts are people counted within the scope (below): a person
+(the item's area); a case whose positive result was withdrawn (sent in error), and a
+contact only it named, are in no cohort (work/withdraw.py). Contacts are people
+counted within the scope (below): a person
 named in two teams' areas in a week is counted by each of those teams and once in
 England's, so the teams' contacts can add up to more than England's. For each:
 
@@ -117,7 +119,7 @@ from django.utils import timezone
 from areas.models import Area, LocalTeam
 from calls.models import CallAttempt, Outcome
 from cases.models import Case
-from cases.workitem import Route
+from cases.workitem import Route, Status
 from clock import MONDAY, week_bounds, week_start
 from clock import THURSDAY as THURSDAY_WEEKDAY
 from contacts.chains import contacts_becoming
@@ -149,7 +151,7 @@ SPREAD_KEYS = ("under_24h", "24_48h", "48_72h", "over_72h")
 WITHIN = timedelta(hours=24)
 
 # Bump when the shape or a definition changes: older cached figures are not read.
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 # A settled week: a day at most, by the cache's expiry and by the age of the figures
 # (their computed_at, on the app's clock). The page says a week that is over is
 # "worked out again at least once a day": it counts reaches however late. The open
@@ -923,6 +925,12 @@ def figures_reads() -> Iterator[str]:
         yield using
 
 
+# A case whose positive result was withdrawn (sent in error), and the contacts only
+# it named (work.withdraw), were never cases or contacts: counted nowhere, reached
+# or not. Read from the contacts' covering index (status is among its columns).
+COUNTED_OUT = Q(status=Status.WITHDRAWN)
+
+
 def compute_weekly_figures(
     *, period: Period, scope: Scope, now: datetime | None = None
 ) -> WeekFigures:
@@ -937,8 +945,8 @@ def compute_weekly_figures(
 def _compute(*, period: Period, scope: Scope, now: datetime) -> WeekFigures:
     start, end = period.bounds()
     in_week = Q(created_at__gte=start, created_at__lt=end) & scope.items_q()
-    cases_qs = Case.objects.filter(in_week)
-    contacts_qs = Contact.objects.filter(in_week)
+    cases_qs = Case.objects.filter(in_week).exclude(COUNTED_OUT)
+    contacts_qs = Contact.objects.filter(in_week).exclude(COUNTED_OUT)
     cases = _case_figures(cases_qs)
     return WeekFigures(
         period=period,

@@ -38,6 +38,7 @@ from staffing.models import Tier
 
 from .weekly import (
     CACHE_SECONDS,
+    COUNTED_OUT,
     THURSDAY,
     Period,
     Scope,
@@ -198,8 +199,8 @@ def compute_team_figures(
         if fallback_id is not None:
             in_teams |= Q(area__isnull=True)
         in_week = Q(created_at__gte=start, created_at__lt=end) & in_teams
-        cases = Case.objects.filter(in_week)
-        contacts = Contact.objects.filter(in_week)
+        cases = Case.objects.filter(in_week).exclude(COUNTED_OUT)
+        contacts = Contact.objects.filter(in_week).exclude(COUNTED_OUT)
         team_of = _team(fallback_id)
         case_rows = _cases_by_team(cases, team_of)
         contact_rows = _contacts_by_team(contacts, team_of, using=using)

@@ -29,7 +29,9 @@ from django.utils import timezone
 
 from cases.workitem import CASE_DONE, Status
 
-CONTACT_DONE = (Status.REACHED, Status.COMPLETED, Status.CLOSED)
+# A withdrawn contact (its case's result sent in error, work.withdraw) is done too,
+# closed when it was withdrawn (closed_at): kept and purged as a closed one is.
+CONTACT_DONE = (Status.REACHED, Status.COMPLETED, Status.CLOSED, Status.WITHDRAWN)
 
 
 def done_statuses(kind: str) -> tuple[str, ...]:

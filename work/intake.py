@@ -31,7 +31,7 @@ from areas.services import PostcodeLookup
 from audit.models import AuditEvent
 from audit.services import audit_event, audit_record_many
 from cases.models import COMPLEX_SETTINGS, EPISODE_DAYS, Case, FurtherResult
-from cases.workitem import CASE_DONE
+from cases.workitem import CASE_DONE, Status
 from contacts.models import Contact, IsolationChange
 from escalations.models import Escalation
 from people.matching import Match
@@ -430,12 +430,16 @@ def episode_cases(
     if not people or not specimen_dates:
         return {}
     window = timedelta(days=EPISODE_DAYS)
+    # A withdrawn case (its result sent in error, work.withdraw) was no episode of
+    # infection: a positive result after it is a case of its own.
     cases = list(
         Case.objects.filter(
             person_id__in=people,
             specimen_date__gte=min(specimen_dates) - window,
             specimen_date__lte=max(specimen_dates) + window,
-        ).select_related("person")
+        )
+        .exclude(status=Status.WITHDRAWN)
+        .select_related("person")
     )
     done = [case for case in cases if case.status in CASE_DONE]
     left_out = _exposed_again(done, now=now) if done else set()

@@ -60,6 +60,7 @@ from work.access.actor import Actor
 from work.access.cases import get_case_to_work, may_work_case
 from work.access.contacts import may_work_contact
 from work.access.isolation import may_override_isolation
+from work.access.withdraw import may_withdraw
 from work.assignment import assign_work
 from work.casework import (
     AssessmentSavedSince,
@@ -808,8 +809,13 @@ def _case_page(
             ),
             # Read only if drawn: the whole page draws it, no section does.
             "further_results": SimpleLazyObject(lambda: _further_results_of(case)),
-            "may_override": may_override_isolation(request.user, case),
+            "may_override": may_override_isolation(request.user, case)
+            and case.status != Status.WITHDRAWN,
             "episode_days": EPISODE_DAYS,
+            # The result sent in error: said at the top, and no form is drawn.
+            "withdrawn": case.status == Status.WITHDRAWN,
+            "may_withdraw": case.status != Status.WITHDRAWN
+            and may_withdraw(request.user),
         },
     )
 

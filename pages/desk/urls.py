@@ -3,7 +3,7 @@ pages ("contacts"), the knowledge search ("calls")."""
 
 from django.urls import path
 
-from . import calls, cases, contacts, isolation
+from . import calls, cases, contacts, isolation, withdraw
 
 case_urls = (
     [
@@ -22,6 +22,7 @@ case_urls = (
         path("cases/<int:pk>/complete/", cases.case_complete, name="complete"),
         path("cases/<int:pk>/draft/", cases.case_draft, name="draft"),
         path("cases/<int:pk>/isolation/", isolation.case_isolation, name="isolation"),
+        path("cases/<int:pk>/withdraw/", withdraw.case_withdraw_page, name="withdraw"),
         path(
             "cases/<int:pk>/online/resend/",
             cases.case_online_resend,

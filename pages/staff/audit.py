@@ -282,6 +282,8 @@ def _casework_change(
     if "assessment" in detail:  # work.casework: saved again
         said = _assessment_said(detail)
         return f"Revised the risk assessment on {thing}" + (f": {said}" if said else "")
+    if said := _withdrawal(detail, thing):  # work.withdraw
+        return said
     if "clinician" in detail and "isolation_ends_on" in detail:  # work.isolation
         text = (
             f"Changed the isolation end of {thing} from "
@@ -295,6 +297,48 @@ def _casework_change(
             text += f" (clinician: {name})"
         return text
     return ""
+
+
+def _withdrawal(detail: dict[str, Any], thing: str) -> str:
+    """A positive result withdrawn, sent in error (work.withdraw), in words: on the
+    case, what it closed; on a contact, closed with it or its date worked out again
+    ("" for any other change)."""
+    closed = detail.get("escalations_closed") or []
+    after = [
+        text
+        for text in (
+            "its escalation closed" if closed else "",
+            _isolation_moved(detail),
+            _told(detail),
+        )
+        if text
+    ]
+    if detail.get("withdrawn") is True:
+        withdrawn = len(detail.get("contacts_withdrawn") or [])
+        kept = len(detail.get("contacts_kept") or [])
+        said = [
+            f"{_plural(withdrawn, 'contact', 'contacts')} only it named closed",
+            *(
+                [
+                    f"{_plural(kept, 'contact', 'contacts')} named by another case too "
+                    "left open"
+                ]
+                if kept
+                else []
+            ),
+            *after,
+        ]
+        return f"Withdrew the positive result of {thing} (sent in error): " + (
+            ", ".join(said)
+        )
+    case = detail.get("withdrawn_case")
+    if case is None:
+        return ""
+    if detail.get("status") == "withdrawn":
+        text = f"Closed {thing} as withdrawn: the result of case {case} was withdrawn"
+    else:
+        text = f"Changed {thing} when the result of case {case} was withdrawn"
+    return text + (f": {', '.join(after)}" if after else "")
 
 
 def _changes_said(detail: dict[str, Any], subjects: Subjects) -> list[str]:

@@ -137,6 +137,8 @@ MATRIX: dict[str, Row] = _rows(
     ("cases:online_resend",                     "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     # A clinician's override of an isolation end date: tier 2 only (a call handler, a calls supervisor, a local team, an administrator: 403 with the reason).
     ("cases:isolation",                         "GET+POST", "case",             LOGIN, OWN_403,  F403,    OK,     F403,   F403,     F403,     F403, F403,  LOGIN, LOGIN),
+    # A positive result withdrawn (sent in error): a tier 2 supervisor with a verified registration only (403 with the reason for everyone else).
+    ("cases:withdraw",                          "GET+POST", "case",             LOGIN, F403,     F403,    OK,     F403,   F403,     F403,     F403, F403,  LOGIN, LOGIN),
     ("contacts:detail",                         "GET",      "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("contacts:call",                           "POST",     "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     # Correcting the outcome of a call (work.calls.call_correct): the page opens for those who see the item, and says why when it is not theirs to correct (the caller or a supervisor of their tier).
@@ -200,6 +202,8 @@ MATRIX: dict[str, Row] = _rows(
     # --- the API (staff sessions and client tokens alike) --------------------------------------------------------------------------------------------------------------
     ("api-root",                                "GET",      None,               F401,  OK,       OK,      OK,     OK,     OK,       OK,       OK,   OK,    OK,    OK),
     ("api-test-results",                        "POST",     None,               F401,  F403,     F403,    OK,     OK,     F403,     F403,     OK,   F403,  F403,  OK),
+    # The lab withdrawing a result sent in error (scope intake): a tier 2 supervisor signed in may too; a calls supervisor or an administrator may send results, not withdraw them.
+    ("api-test-result-withdrawal",              "POST",     "case_ref",         F401,  F403,     F403,    OK,     F403,   F403,     F403,     F403, F403,  F403,  OK),
     ("api-figures-weekly",                      "GET",      None,               F401,  F403,     F403,    OK,     OK,     OK,       OK,       OK,   F403,  F403,  OK),
     # GOV.UK Notify's delivery receipts: only its own bearer token (NOTIFY_CALLBACK_TOKEN) opens it, never a session or a client token (tests/notify).
     ("api-notify-receipt",                      "POST",     None,               F401,  F401,     F401,    F401,   F401,   F401,     F401,     F401, F401,  F401,  F401),

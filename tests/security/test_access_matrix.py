@@ -337,6 +337,8 @@ def objects_for(w, kind: str, role: str) -> tuple[Any, Any]:
         return w.own_shifts.get(role, w.own_shifts["caseworker"]), w.other_shift
     pairs = {
         "case": (w.case, w.case_other),
+        # A case named by its lab reference (the lab's withdrawal of its result).
+        "case_ref": (w.case, w.case_other),
         "contact": (w.contact, w.contact_other),
         "call": (w.call, w.call_other),
         "contact_call": (w.call, w.call_other),
@@ -358,6 +360,7 @@ def objects_for(w, kind: str, role: str) -> tuple[Any, Any]:
 # Kinds whose missing id must be a 404 to those who may reach the page.
 MISSING_IS_404 = {
     "case",
+    "case_ref",
     "contact",
     "call",
     "contact_call",
@@ -378,6 +381,10 @@ def url_of(row: Row, obj: Any = None, *, pk: int | None = None) -> str:
         return reverse(row.name)
     if row.kind == "reset_link":
         return reverse(row.name, kwargs={"uidb64": "MQ", "token": "not-a-token"})
+    if row.kind == "case_ref":
+        # A lab reference no case has, for a missing one.
+        ref = obj.lab_reference if obj is not None else "LAB-NO-SUCH-RESULT"
+        return reverse(row.name, kwargs={"lab_reference": ref})
     key = pk if pk is not None else obj.pk
     if row.kind.startswith("admin_"):
         return reverse(row.name, kwargs={"object_id": key})

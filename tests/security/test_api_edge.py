@@ -54,6 +54,7 @@ ALL_SCOPES = list(Scope.values)
 MISSING_CALL = 999_999_999
 POST_ENDPOINTS = [
     "/api/v1/test-results/",
+    "/api/v1/test-results/{lab_reference}/withdrawal/",
     "/api/v1/cases/{pk}/contacts/",
     "/api/v1/cases/{pk}/calls/",
     "/api/v1/cases/{pk}/isolation/",
@@ -209,7 +210,9 @@ def test_json_nested_1000_levels_deep_is_a_400_saying_how_deep_is_allowed(
 
     # A call's correction names no call here: the body is refused before the call
     # is looked for.
-    url = endpoint.format(pk=pk, call_id=MISSING_CALL)
+    url = endpoint.format(
+        pk=pk, call_id=MISSING_CALL, lab_reference=contact.case.lab_reference
+    )
     response = api.post(url, deep, content_type="application/json")
 
     assert response.status_code == 400, response.content[:300]
