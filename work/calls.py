@@ -472,7 +472,12 @@ def call_record(
     spoken = _language_needed(locked, outcome=outcome, language=language)
     before = locked.call_state()
     plan = _outcome_applied(
-        locked, outcome=outcome, caller=caller, now=now, call_back_at=call_back_at
+        locked,
+        outcome=outcome,
+        caller=caller,
+        now=now,
+        call_back_at=call_back_at,
+        support=bool(support),
     )
     person = locked.person
     call = CallAttempt.objects.create(
@@ -561,11 +566,13 @@ def _outcome_applied(
     caller,
     now: datetime,
     call_back_at: datetime | None = None,
+    support: bool = False,
 ) -> AfterCall:
     """The call rules' plan for a call with this outcome at `now`, applied to the
     (locked) item: a call logged, or a call's outcome corrected (call_correct),
     which applies the corrected outcome as if it had been logged at the call's
-    time. Raises IllegalTransition for a call back with no time ahead."""
+    time. Raises IllegalTransition for a call back with no time ahead. `support`:
+    the call asked for help to stay at home (call_record)."""
     plan = after_call(
         kind=item.kind,
         outcome=outcome,
@@ -576,8 +583,12 @@ def _outcome_applied(
     )
     # A concern heard on a call to someone reached meanwhile (they answered online
     # while on the phone) or before is not a call attempt, but is never refused: it
-    # goes to the local team (call_record).
-    if not (outcome == Outcome.SAFEGUARDING and item.is_done_with):
+    # goes to the local team (call_record). So does help to stay at home they ask
+    # for on it: their reach stands as it was.
+    heard_from_someone_reached = item.is_done_with and (
+        outcome == Outcome.SAFEGUARDING or (outcome == Outcome.REACHED and support)
+    )
+    if not heard_from_someone_reached:
         item.mark_called(
             now=now,
             reached=plan.reached,

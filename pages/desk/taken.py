@@ -33,6 +33,7 @@ from calls.models import CallAttempt, Outcome
 from cases.models import Case, CaseDraft, SettingKind
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact
+from work.calls import support_said
 from work.merge import item_merged_into
 
 from ..typed import typed_form
@@ -121,6 +122,15 @@ def day_typed(value: str) -> str:
     return f"{day.day} {day:%b %Y}"
 
 
+def _typed_list(data: Any, name: str = "support") -> list[str]:
+    """A field sent several times (ticked boxes): the form's list, or the list kept
+    with a typing to put back after signing in again."""
+    values = data.getlist(name) if hasattr(data, "getlist") else data.get(name)
+    if not values:
+        return []
+    return [values] if isinstance(values, str) else list(values)
+
+
 def _call_typed(data: Any) -> str:
     """The call form's typing, as the caseworker is told it ("" if none)."""
     outcome = data.get("outcome", "")
@@ -133,6 +143,9 @@ def _call_typed(data: Any) -> str:
     if outcome == Outcome.NEEDS_INTERPRETER and (spoken := data.get("language", "")):
         # Whoever takes it is to speak it.
         typed += [f"language “{spoken.strip()}”"]
+    if outcome == Outcome.REACHED and (asked := support_said(_typed_list(data))):
+        # Help to stay at home they asked for: whoever holds them now passes it on.
+        typed += [f"help asked for “{asked}”"]
     typed += [f"notes “{notes}”"] if notes else []
     if not typed:
         return ""
