@@ -57,6 +57,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.models import Case, SettingKind, SettingVisit
+from cases.workitem import Status
 from clock import local_midnight
 from rows.retry import atomic_operation
 
@@ -211,11 +212,17 @@ def clusters_detect(*, now: datetime | None = None) -> ClusterReport:
 def _recent_visits(since: date, today: date) -> QuerySet[SettingVisit]:
     # Visits come from cases reported lately: bounding the cases' arrival lets the
     # database start from its index on case arrival instead of reading every visit.
-    return SettingVisit.objects.filter(
-        visited_on__gte=since,
-        visited_on__lte=today,
-        case__created_at__gte=local_midnight(since),
-    ).exclude(setting__postcode="", setting__kind=SettingKind.HOUSEHOLD)
+    # A case whose positive result was withdrawn (sent in error) was never a case:
+    # its visits make no cluster.
+    return (
+        SettingVisit.objects.filter(
+            visited_on__gte=since,
+            visited_on__lte=today,
+            case__created_at__gte=local_midnight(since),
+        )
+        .exclude(setting__postcode="", setting__kind=SettingKind.HOUSEHOLD)
+        .exclude(case__status=Status.WITHDRAWN)
+    )
 
 
 @atomic_operation
@@ -397,6 +404,7 @@ def cluster_cases(cluster: Cluster, visible: QuerySet[Case]) -> QuerySet[Case]:
     """The cluster's cases this user may see, with their visits to its setting."""
     return (
         visible.filter(clusters=cluster)
+        .exclude(status=Status.WITHDRAWN)  # never a case: no part of the outbreak
         .select_related("person", "area")
         .order_by("created_at", "pk")
     )
@@ -410,6 +418,7 @@ def cluster_other_teams(
     for a case no team holds yet), in the order of the teams' names."""
     counts = (
         cluster.cases.exclude(pk__in=shown)
+        .exclude(status=Status.WITHDRAWN)
         .values(team=Coalesce("area__local_team__name", "local_team__name"))
         .annotate(n=Count("pk"))
         .order_by(F("team").asc(nulls_last=True))

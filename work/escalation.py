@@ -518,8 +518,12 @@ def escalation_close(
         )
     _refuse_unless_worked(locked)
     item = locked.item.locked()
-    item.mark_closed(reached=outcome == Escalation.Outcome.REACHED, now=now)
-    if outcome == Escalation.Outcome.REACHED:
+    # A safeguarding concern kept open when the item's positive result was withdrawn
+    # (work.withdraw) closes alone: the item stays withdrawn, and no advice goes.
+    withdrawn = item.status == Status.WITHDRAWN
+    if not withdrawn:
+        item.mark_closed(reached=outcome == Escalation.Outcome.REACHED, now=now)
+    if outcome == Escalation.Outcome.REACHED and not withdrawn:
         _advised_when_reached(item, now=now)
     locked.status = Escalation.Status.CLOSED
     locked.outcome = outcome

@@ -630,7 +630,11 @@ def isolation_override(
 # A contact whose isolation a positive test switches to the case's: one still to be
 # reached (new, held, with a local team) or told to isolate (reached, completed, or
 # closed by a local team that reached them): all but those closed never reached.
-OPEN_OR_TOLD = ~Q(status=Status.CLOSED, reached_at__isnull=True)
+# Never a contact withdrawn (its case's positive result sent in error: work.withdraw):
+# no date of it is moved again.
+OPEN_OR_TOLD = ~Q(status=Status.CLOSED, reached_at__isnull=True) & ~Q(
+    status=Status.WITHDRAWN
+)
 
 
 def contacts_become_cases(

@@ -42,12 +42,14 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from cases.models import Case
+from cases.errors import IllegalTransition
+from cases.models import Case, FurtherResult
 from cases.workitem import Status, WorkItem
 from contacts.models import Contact, Exposure, IsolationChange
 from escalations.models import Escalation
@@ -62,6 +64,7 @@ from .access.withdraw import withdraw_refusal
 from .effects import assignment_run_after_commit
 from .isolation import OPEN_OR_TOLD, told_a_date
 from .online import person_told
+from .pool_counts import forget_pool_count
 from .rules import contact_isolation_ends_on
 
 REASON_MAX = 1000
@@ -156,6 +159,30 @@ def withdrawn_text(
     return text + _STILL[because][language].format(until=long_date(until, language))
 
 
+class FurtherResultsStand(IllegalTransition):
+    """The case holds further positive results of the same episode (work.intake):
+    withdrawing its own result would free the person though those stand."""
+
+    def __init__(self, references: list[str]) -> None:
+        self.references = references
+        super().__init__(
+            "Further positive results of this episode are kept with this case ("
+            + ", ".join(references)
+            + "): they stand, so the person still isolates. Withdraw the result only "
+            "once those have been withdrawn too, or ask a clinician to check the "
+            "isolation date instead."
+        )
+
+
+def further_results_standing(case: Case) -> list[str]:
+    """The lab references of the further results kept with the case."""
+    return list(
+        FurtherResult.objects.filter(case=case)
+        .order_by("specimen_date", "pk")
+        .values_list("lab_reference", flat=True)
+    )
+
+
 @dataclass
 class Withdrawn:
     """What a withdrawal did, for the page or the API to say."""
@@ -227,9 +254,13 @@ def _end_isolation(item: WorkItem, today: date) -> dict[str, str]:
 def _close_escalations(
     item: WorkItem, *, reason: str, user, now: datetime
 ) -> list[int]:
-    """Close the item's open escalation (at most one), with a note saying why."""
-    open_ = Escalation.objects.select_for_update().filter(
-        **{item.kind: item}, closed_at__isnull=True
+    """Close the item's open escalation (at most one), with a note saying why. Not a
+    safeguarding concern: it is about the person, not the test, and stays with its
+    team (who close it as any other: work.escalation.escalation_close)."""
+    open_ = (
+        Escalation.objects.select_for_update()
+        .filter(**{item.kind: item}, closed_at__isnull=True)
+        .exclude(reason=Escalation.Reason.SAFEGUARDING)
     )
     ids = list(open_.values_list("pk", flat=True))
     if ids:
@@ -420,6 +451,8 @@ def case_withdraw(
     locked = case.locked()
     if locked.status == Status.WITHDRAWN:
         return Withdrawn(case=locked, already=True)
+    if further := further_results_standing(locked):
+        raise FurtherResultsStand(further)
     user = Actor.of(by).user
     named = list(
         Contact.objects.named_by(locked.pk)
@@ -523,5 +556,8 @@ def case_withdraw(
         at=now,
     )
     assignment_run_after_commit()  # its holder's place in their cap is free
+    # The board's count of the pool shows it gone at once, as a supervisor's own
+    # move does (work.pool_counts).
+    transaction.on_commit(forget_pool_count)
     case.status, case.withdrawn_at = locked.status, locked.withdrawn_at
     return done

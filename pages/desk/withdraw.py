@@ -22,7 +22,7 @@ from cases.workitem import Status
 from contacts.models import Contact, Exposure
 from figures.weekly import forget_cached_figures
 from work.access.withdraw import withdraw_refusal
-from work.withdraw import REASON_MAX, Withdrawn, case_withdraw
+from work.withdraw import REASON_MAX, FurtherResultsStand, Withdrawn, case_withdraw
 
 from ..typed import draws_its_form, put_typing_back
 
@@ -120,6 +120,8 @@ def case_withdraw_page(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             for name, problems in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, problems)
+        except FurtherResultsStand as exc:
+            form.add_error(None, str(exc))
         else:
             if done.already:
                 messages.info(request, "This result was already withdrawn.")
