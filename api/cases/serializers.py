@@ -313,6 +313,10 @@ class CaseSerializer(WorkItemSerializer):
             "complexity",
             "complex_setting",
             "safeguarding_flag",
+            # Its positive result withdrawn (sent in error: status "withdrawn"):
+            # when and why; null and blank otherwise.
+            "withdrawn_at",
+            "withdrawn_reason",
         ]
         read_only_fields = fields
 

@@ -12,6 +12,7 @@ from contacts.models import Contact
 from people.models import Message
 from tests import factories as f
 from tests.api.conftest import _fresh_rate_counts, make_client  # noqa: F401
+from work.withdraw import case_withdraw
 
 from .conftest import BEN, DECEMBER_7, FREE, all_messages, named, positive
 
@@ -90,3 +91,19 @@ def test_a_client_of_another_team_is_told_no_such_result(make_client):  # noqa: 
 
     assert response.status_code == 404
     assert not Contact.objects.filter(status=Status.WITHDRAWN).exists()
+
+
+def test_the_case_read_through_the_api_says_when_and_why_it_was_withdrawn(
+    supervisor,
+    make_client,  # noqa: F811 (the fixture imported above)
+):
+    """Before, an integration reading the case saw "withdrawn" and nothing more."""
+    case = positive()
+    case_withdraw(case=case, reason="Sample mix-up at the lab", by=supervisor)
+    http = make_client("Dashboard", scopes=[Scope.CASEWORK])[1]
+
+    answer = http.get(f"/api/v1/cases/{case.pk}/").json()
+
+    assert answer["status"] == "withdrawn"
+    assert answer["withdrawn_reason"] == "Sample mix-up at the lab"
+    assert answer["withdrawn_at"] is not None
