@@ -1584,13 +1584,23 @@ def _fold(contact: Contact, *, into: int) -> dict[str, Any]:
             moves.append(move)
     kept.refresh_from_db()
     before: dict[str, Any] = {}
-    if (
-        contact.reached_at is not None or contact.status == Status.ESCALATED
-    ) and kept.status in (Status.NEW, Status.ASSIGNED):
-        before = {name: _json_value(getattr(kept, name)) for name in _PROGRESS_FIELDS}
-        for name in _PROGRESS_FIELDS:
+    carried: tuple[str, ...] = ()
+    if kept.status == Status.WITHDRAWN and contact.status != Status.WITHDRAWN:
+        # The survivor's was withdrawn with its case's result (sent in error, in
+        # work.withdraw); this one stayed open as another case named it too, and
+        # that naming has moved over: the contact kept is open, as this one was.
+        carried = (*_PROGRESS_FIELDS, "isolation_ends_on")
+    elif (
+        contact.status != Status.WITHDRAWN  # withdrawn: it told nobody anything now
+        and (contact.reached_at is not None or contact.status == Status.ESCALATED)
+        and kept.status in (Status.NEW, Status.ASSIGNED)
+    ):
+        carried = _PROGRESS_FIELDS
+    if carried:
+        before = {name: _json_value(getattr(kept, name)) for name in carried}
+        for name in carried:
             setattr(kept, name, getattr(contact, name))
-        kept.save(update_fields=[name.removesuffix("_id") for name in _PROGRESS_FIELDS])
+        kept.save(update_fields=[name.removesuffix("_id") for name in carried])
     contact.delete()
     return {
         "contact": row,
@@ -1731,15 +1741,22 @@ def _join(contact: Contact, *, into: Contact) -> dict[str, Any]:
         if move:
             moves.append(move)
 
-    further_dates = Exposure.objects.filter(contact=into).values_list(
-        "exposure_date", flat=True
+    # Every naming of the contact kept but those of cases withdrawn (their results
+    # sent in error, work.withdraw): those no longer date anyone's isolation.
+    dated = [
+        (into.case_id, into.exposure_date),
+        *Exposure.objects.filter(contact=into).values_list("case_id", "exposure_date"),
+    ]
+    withdrawn = set(
+        Case.objects.filter(
+            pk__in={case_id for case_id, _ in dated}, status=Status.WITHDRAWN
+        ).values_list("pk", flat=True)
     )
-    latest = max(into.exposure_date, *further_dates)
-    into.isolation_ends_on = max(
-        into.isolation_ends_on,
-        contact.isolation_ends_on,
-        contact_isolation_ends_on(last_exposure=latest),
-    )
+    dates = [day for case_id, day in dated if case_id not in withdrawn]
+    ends = [into.isolation_ends_on, contact.isolation_ends_on]
+    if dates:
+        ends.append(contact_isolation_ends_on(last_exposure=max(dates)))
+    into.isolation_ends_on = max(ends)
     into.save(update_fields=list(_JOIN_FIELDS))
     contact.delete()
     return {
@@ -1969,6 +1986,32 @@ def _progress_since(fold: dict[str, Any], kept: Contact) -> list[str]:
     return [f"its {', '.join(names)} changed"]
 
 
+def _refuse_if_withdrawn_since(merge: PersonMerge, items: list[dict[str, Any]]) -> None:
+    """A case behind a contact folded or joined at the merge has had its positive
+    result withdrawn since (work.withdraw): the undo would put back a contact of it
+    as it was, waiting to be called about a result sent in error. Refused, naming
+    the case."""
+    cases = {item["contact"]["fields"]["case"] for item in items}
+    cases |= set(
+        Contact.objects.filter(pk__in=[item["into"] for item in items]).values_list(
+            "case_id", flat=True
+        )
+    )
+    withdrawn = list(
+        Case.objects.filter(
+            pk__in=cases, status=Status.WITHDRAWN, withdrawn_at__gte=merge.at
+        )
+        .order_by("pk")
+        .values_list("lab_reference", flat=True)
+    )
+    if withdrawn:
+        raise WorkRefused(
+            f"The positive result of case {', '.join(withdrawn)} was withdrawn after "
+            "the merge: undoing it would put back a contact of that case to be "
+            "called, so nothing was changed and the two records stay merged."
+        )
+
+
 def _refuse_if_worked_since(merge: PersonMerge) -> None:
     """An undo puts a contact folded or joined at the merge back as it was then, its
     escalations with it, and a contact a fold gave progress to back to its own
@@ -1978,6 +2021,7 @@ def _refuse_if_worked_since(merge: PersonMerge) -> None:
     The contacts are locked to the end of the undo."""
     snapshot = merge.snapshot
     items = [*snapshot["folded"], *snapshot.get("joined", [])]
+    _refuse_if_withdrawn_since(merge, items)
     escalated: dict[int, list[str]] = {}
     for item in items:
         escalated.setdefault(item["into"], []).extend(
