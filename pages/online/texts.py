@@ -590,6 +590,34 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Please call 119 and tell us about them.",
         "cy": "Ffoniwch 119 a dywedwch wrthym amdanynt.",
     },
+    # The positive result behind the link withdrawn (sent in error: work.withdraw):
+    # the person has been texted what it means for them.
+    "withdrawn_case": {
+        "en": (
+            "The positive test result this link was about has been withdrawn: it was "
+            "sent to us in error. You do not need to tell us who you have been near "
+            "or where you have been, and nothing you typed here was kept. If you "
+            "need help, call 119."
+        ),
+        "cy": (
+            "Mae'r canlyniad prawf positif yr oedd y ddolen hon yn ymwneud ag ef wedi'i "
+            "dynnu'n ôl: cafodd ei anfon atom mewn camgymeriad. Nid oes angen i chi "
+            "ddweud wrthym pwy oeddech yn agos atynt na ble rydych wedi bod, ac ni "
+            "chadwyd dim a deipiwyd gennych yma. Os oes angen help arnoch, ffoniwch "
+            "119."
+        ),
+    },
+    "withdrawn_contact": {
+        "en": (
+            "The test result behind this link has been withdrawn: it was sent to us "
+            "in error. You do not need to answer. If you need help, call 119."
+        ),
+        "cy": (
+            "Mae'r canlyniad prawf y tu ôl i'r ddolen hon wedi'i dynnu'n ôl: cafodd "
+            "ei anfon atom mewn camgymeriad. Nid oes angen i chi ateb. Os oes angen "
+            "help arnoch, ffoniwch 119."
+        ),
+    },
     "moved_on_done": {
         "en": (
             "A contact tracer has finished this with you. If you need help, call 119."

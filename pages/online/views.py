@@ -279,6 +279,26 @@ def _refused(
     if link is None:
         return _unusable(request, asked or "en")
     item = link.item
+    if item.status == Status.WITHDRAWN:
+        # The result behind it was sent in error (work.withdraw): said so, whatever
+        # was sent, and nothing typed is listed to phone about.
+        language = asked or language_of(link.language)
+        online_link_opened(link=link)
+        body = (
+            "withdrawn_case"
+            if link.purpose == OnlineLink.Purpose.CASE
+            else ("withdrawn_contact")
+        )
+        return _page(
+            request,
+            "online/message.html",
+            language,
+            title=text("moved_on_title", language),
+            lines=[text(body, language)],
+            people=[],
+            after=[],
+            drop_typing=True,
+        )
     now = timezone.now()
     unsaved: list[str] = []
     if (
