@@ -75,12 +75,22 @@ class IsolationOverridden:
     unchanged: bool = False
 
 
+def person_rows_isolating(
+    person_id: int, today: date
+) -> tuple[QuerySet[Case], QuerySet[Contact]]:
+    """A person's cases and contact rows isolating now: what their date in force is
+    the latest end of. A contact row closed never reached told them nothing, and a
+    withdrawn one isolates no more (OPEN_OR_TOLD)."""
+    now_on = Q(person_id=person_id, isolation_ends_on__gte=today)
+    return Case.objects.filter(now_on), Contact.objects.filter(now_on).filter(
+        OPEN_OR_TOLD
+    )
+
+
 def _rows_isolating(item: WorkItem, today: date) -> tuple[QuerySet, QuerySet]:
     """The person's other cases and contact rows (not `item`) isolating now, as
-    _told_later reads them: a contact row closed never reached told them nothing."""
-    now_on = Q(person_id=item.person_id, isolation_ends_on__gte=today)
-    cases = Case.objects.filter(now_on)
-    contacts = Contact.objects.filter(now_on).filter(OPEN_OR_TOLD)
+    _told_later reads them (person_rows_isolating)."""
+    cases, contacts = person_rows_isolating(item.person_id, today)
     if isinstance(item, Case):
         cases = cases.exclude(pk=item.pk)
     else:

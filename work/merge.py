@@ -131,6 +131,7 @@ from .isolation import (
 )
 from .online import is_mobile, link_text_redate, reachable_by_message
 from .rules import contact_isolation_ends_on, has_number_to_call, no_number_to_call_q
+from .withdraw import withdrawn_case_ids
 
 # The fields a supervisor chooses between, and the columns each one carries (a
 # postcode brings its area and grid position).
@@ -1747,11 +1748,7 @@ def _join(contact: Contact, *, into: Contact) -> dict[str, Any]:
         (into.case_id, into.exposure_date),
         *Exposure.objects.filter(contact=into).values_list("case_id", "exposure_date"),
     ]
-    withdrawn = set(
-        Case.objects.filter(
-            pk__in={case_id for case_id, _ in dated}, status=Status.WITHDRAWN
-        ).values_list("pk", flat=True)
-    )
+    withdrawn = withdrawn_case_ids({case_id for case_id, _ in dated})
     dates = [day for case_id, day in dated if case_id not in withdrawn]
     ends = [into.isolation_ends_on, contact.isolation_ends_on]
     if dates:

@@ -43,7 +43,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -62,7 +61,7 @@ from rows.retry import atomic_operation
 from .access.actor import Actor
 from .access.withdraw import withdraw_refusal
 from .effects import assignment_run_after_commit
-from .isolation import OPEN_OR_TOLD, told_a_date
+from .isolation import OPEN_OR_TOLD, person_rows_isolating, told_a_date
 from .online import person_told
 from .pool_counts import forget_pool_count
 from .rules import contact_isolation_ends_on
@@ -210,21 +209,19 @@ def withdraw_reason_problems(reason: Any) -> dict[str, list[str]]:
 
 def _in_force(person_id: int, today: date) -> tuple[date, str] | None:
     """The person's date in force (the latest end of their cases and contact rows
-    isolating now, none withdrawn) and the kind of record giving it ("case" first,
-    on a tie); None when nothing of theirs isolates now."""
-    now_on = Q(person_id=person_id, isolation_ends_on__gte=today)
+    isolating now, work.isolation.person_rows_isolating: a withdrawn one ends
+    yesterday at the latest) and the kind of record giving it ("case" first, on a
+    tie); None when nothing of theirs isolates now."""
+    cases, contacts = person_rows_isolating(person_id, today)
     ends = [
-        (ends_on, "case")
-        for ends_on in Case.objects.filter(now_on)
-        .exclude(status=Status.WITHDRAWN)
-        .values_list("isolation_ends_on", flat=True)
-    ]
-    ends += [
-        (ends_on, "contact")
-        for ends_on in Contact.objects.filter(now_on)
-        .filter(OPEN_OR_TOLD)
-        .exclude(status=Status.WITHDRAWN)
-        .values_list("isolation_ends_on", flat=True)
+        *(
+            (ends_on, "case")
+            for ends_on in cases.values_list("isolation_ends_on", flat=True)
+        ),
+        *(
+            (ends_on, "contact")
+            for ends_on in contacts.values_list("isolation_ends_on", flat=True)
+        ),
     ]
     # The latest date; of two the same day, the case's ("case" < "contact").
     return min(ends, key=lambda end: (-end[0].toordinal(), end[1]), default=None)
@@ -300,7 +297,8 @@ def _withdraw_item(
     return detail
 
 
-def _withdrawn_case_ids(case_ids: set[int]) -> set[int]:
+def withdrawn_case_ids(case_ids: set[int]) -> set[int]:
+    """Those of the cases whose positive result was withdrawn (sent in error)."""
     return set(
         Case.objects.filter(pk__in=case_ids, status=Status.WITHDRAWN).values_list(
             "pk", flat=True
@@ -388,7 +386,7 @@ def _own_rows_back(
             ends_on = other_case.isolation_ends_on
         else:
             namings = _namings(contact)
-            gone = _withdrawn_case_ids({case_id for case_id, _ in namings})
+            gone = withdrawn_case_ids({case_id for case_id, _ in namings})
             left = [day for case_id, day in namings if case_id not in gone]
             ends_on = first.replaced
             if left:
@@ -462,7 +460,7 @@ def case_withdraw(
     )
     # Who the namings of each contact were, the cases withdrawn among them.
     namings = {contact.pk: _namings(contact) for contact in named}
-    gone = _withdrawn_case_ids(
+    gone = withdrawn_case_ids(
         {case_id for rows in namings.values() for case_id, _ in rows}
     ) | {locked.pk}
     only_this = [
