@@ -61,6 +61,7 @@ from staffing.selectors.members import (
     supervisor_emails,
 )
 from staffing.services import call_review_queue_if_new_starter
+from work.said import and_joined
 
 from .access.actor import Actor
 from .access.items import may_work_item
@@ -304,10 +305,7 @@ def support_asked(kinds: Iterable[str]) -> list[str]:
 
 def support_said(kinds: Iterable[str]) -> str:
     """The help asked for, as the caller is told it: "food and medicine"."""
-    names = [SUPPORT_KINDS[kind] for kind in support_asked(kinds)]
-    if len(names) < 2:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
+    return and_joined(SUPPORT_KINDS[kind] for kind in support_asked(kinds))
 
 
 def support_problem(

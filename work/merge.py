@@ -113,6 +113,7 @@ from online.models import OnlineLink
 from people.matching import phone_text
 from people.models import Message, Person, PersonChange, PersonMerge, PossibleDuplicate
 from rows.retry import atomic_operation
+from work.said import and_joined
 
 from .access.actor import Actor
 from .assignment import item_release
@@ -1952,11 +1953,7 @@ def _escalation_work_since(item: dict[str, Any], *, since: datetime) -> list[str
         if what:
             done.append(
                 f"its escalation to {escalation.local_team.name} was "
-                + (
-                    f"{', '.join(what[:-1])} and {what[-1]}"
-                    if len(what) > 1
-                    else what[0]
-                )
+                + and_joined(what)
             )
     return done
 

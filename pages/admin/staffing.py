@@ -34,6 +34,7 @@ from staffing.services import (
     training_module_delete,
     training_module_save,
 )
+from work.said import and_joined
 
 from .base import (
     AuditedReadAdmin,
@@ -133,11 +134,6 @@ NOT_DELETED = (
 def _account_url(user) -> str:
     opts = user._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[user.pk])
-
-
-def _and_listed(names: list[str]) -> str:
-    """ "Dan", "Dan and Ewa", "Dan, Ewa and Fay"."""
-    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 @admin.register(StaffProfile)
@@ -254,7 +250,7 @@ class StaffProfileAdmin(ServiceActionsMixin, admin.ModelAdmin):
                     already.append((profile, exc))
                 else:
                     done += 1
-            names = _and_listed(
+            names = and_joined(
                 sorted(p.user.get_full_name() or p.user.username for p, _ in already)
             )
             if not done:

@@ -85,6 +85,7 @@ from work.escalation import (
     reopen_refusal,
 )
 from work.rules import isolation_over
+from work.said import and_joined
 
 from ..desk.contacts import Naming as ContactNaming
 from ..desk.contacts import contact_exposures
@@ -913,8 +914,7 @@ def _held_elsewhere(others: list[tuple[str | None, int]]) -> SafeString:
             where, holders, verb = "another team's area", named[0][0], "holds"
         else:
             where, verb = "other teams' areas", "hold"
-            listed = [f"{team} ({n})" for team, n in named]
-            holders = f"{', '.join(listed[:-1])} and {listed[-1]}"
+            holders = and_joined(f"{team} ({n})" for team, n in named)
         said.append(
             f"{count} more {_cases_live(count)} in {where}: "
             f"{holders} {verb} their details."

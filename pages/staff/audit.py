@@ -43,6 +43,7 @@ from people.models import Person, PersonMerge
 from people.selectors import people_merged_into
 from staffing.access import is_national_supervisor
 from staffing.models import CallReview, Shift, StaffProfile, Tier, TrainingModule
+from work.said import and_joined
 
 from .forms import DateInput
 
@@ -374,7 +375,7 @@ def _merged(detail: dict[str, Any], subjects: Subjects) -> str:
         label for name, label in PERSON_DETAILS.items() if fields.get(name) == theirs
     ]
     return text + (
-        f", its {_and(taken)} kept" if taken else ", none of its details kept"
+        f", its {and_joined(taken)} kept" if taken else ", none of its details kept"
     )
 
 
@@ -586,10 +587,6 @@ def _move(change: dict[str, Any], kind: str) -> str:
     )
 
 
-def _and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
-
-
 def _day(text: Any) -> str:
     """A date as a detail stores it (ISO) as "14 Jan 2026" ("" if not one)."""
     try:
@@ -632,7 +629,7 @@ def _profile_changed(detail: dict[str, Any], whom: str) -> str:
     ):
         if isinstance(change := detail.get(field), dict):
             moves.append(_move(change, kind))
-    said = [f"Moved {whom} {_and(moves)}"] if moves else []
+    said = [f"Moved {whom} {and_joined(moves)}"] if moves else []
     if moves and (shifts := _shifts_ended(detail)):
         said.append(f"{shifts} ({detail.get('reason')})")
     if moves and detail.get("new_starter") == "again":
