@@ -7,10 +7,13 @@ inclusive: `chain_on - days <= exposure_date <= chain_on`. K's exposures are its
 (K.exposure_date, from the case that first named K) and its further ones (a
 FurtherExposure row for each other case that named the same person while K was
 still theirs to call, work.casework.contact_add); an exposure from C itself never
-counts. The link is derived, never stored: merging two people moves their cases and
-contacts, and the link follows. The rule is written once here, in Python (for the
-graph around one item) and in SQL (for the weekly figures and the graph's queries),
-and both layers above (work, figures) read it from here.
+counts. A case whose positive result was withdrawn (sent in error, work.withdraw) is
+no evidence of transmission: no contact became it, and its namings are no exposures
+(a contact only it named links to nothing; one another case named too, by that
+case's exposures alone). The link is derived, never stored: merging two people moves
+their cases and contacts, and the link follows. The rule is written once here, in
+Python (for the graph around one item) and in SQL (for the weekly figures and the
+graph's queries), and both layers above (work, figures) read it from here.
 """
 
 from __future__ import annotations
@@ -21,11 +24,15 @@ from typing import Any
 from django.conf import settings
 from django.db.models import DateField, Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast, Coalesce
-from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
+from django.db.models.lookups import Exact, GreaterThanOrEqual, LessThanOrEqual
 
 from cases.models import Case
+from cases.workitem import Status
 
 from .models import Contact, FurtherExposure
+
+# The status of a case sent in error, and of a contact only such cases named.
+WITHDRAWN = Status.WITHDRAWN
 
 
 def chain_days() -> int:
@@ -38,24 +45,36 @@ def chain_on(case: Case) -> date:
     return case.symptom_onset or case.specimen_date
 
 
+def case_stands(case: Case) -> bool:
+    """The case's positive result was not withdrawn: it may be in a chain."""
+    return case.status != WITHDRAWN
+
+
 def contact_exposure_dates(
     contact: Contact, *, but_from: Case | None = None
 ) -> list[date]:
     """The days the contact was exposed: its own exposure, then its further ones
-    (those not by `but_from`). Reads `contact.further_exposures`: prefetch it for
-    many contacts."""
+    (those not by `but_from`), each by a case that stands (a withdrawn case's naming
+    is no exposure). Reads `contact.case` and `contact.further_exposures` with their
+    cases: select and prefetch them for many contacts."""
     but = but_from.pk if but_from is not None else None
-    dates = [] if contact.case_id == but else [contact.exposure_date]
+    dates = []
+    if contact.case_id != but and case_stands(contact.case):
+        dates.append(contact.exposure_date)
     dates += [
-        e.exposure_date for e in contact.further_exposures.all() if e.case_id != but
+        e.exposure_date
+        for e in contact.further_exposures.all()
+        if e.case_id != but and case_stands(e.case)
     ]
     return dates
 
 
 def contact_became_case(contact: Contact, case: Case) -> bool:
     """The rule, for one contact and one case already loaded (with the contact's
-    further exposures prefetched, or read here)."""
+    cases and further exposures loaded, or read here)."""
     if contact.person_id != case.person_id or contact.case_id == case.pk:
+        return False
+    if not case_stands(case):
         return False
     on = chain_on(case)
     since = on - timedelta(days=chain_days())
@@ -83,48 +102,73 @@ def _outer_outer(name: str) -> OuterRef:
 
 def contacts_becoming(*, known: bool = False) -> QuerySet[Contact]:
     """The contacts that became the outer case, for an EXISTS or a subquery on a
-    case queryset: by their own exposure or a further one. `known`: counting only
+    case queryset: by their own exposure or a further one, each by a case that
+    stands (none for a withdrawn outer case). `known`: counting only
     the exposures recorded before the case arrived (the contact's own by the
     contact's created_at, a further one by its own). (The window is written out on
     the outer columns, not read from annotations: an aggregate over the cases does
     not select those.)"""
     since, on = _outer_window()
-    own = Q(exposure_date__gte=since, exposure_date__lte=on)
+    # The contact's own exposure, by the case that first named it, if that stands.
+    own = Q(exposure_date__gte=since, exposure_date__lte=on) & ~Q(
+        case__status=WITHDRAWN
+    )
     # Nested one deeper: the outer case is the outer query's outer query here.
     further_since, further_on = _outer_window(_outer_outer)
-    further = FurtherExposure.objects.filter(
-        contact=OuterRef("pk"),
-        exposure_date__gte=further_since,
-        exposure_date__lte=further_on,
-    ).exclude(case=_outer_outer("pk"))
+    further = (
+        FurtherExposure.objects.filter(
+            contact=OuterRef("pk"),
+            exposure_date__gte=further_since,
+            exposure_date__lte=further_on,
+        )
+        .exclude(case=_outer_outer("pk"))
+        .exclude(case__status=WITHDRAWN)
+    )
     if known:
         own &= Q(created_at__lt=OuterRef("created_at"))
         further = further.filter(created_at__lt=_outer_outer("created_at"))
     return (
         Contact.objects.filter(person=OuterRef("person"))
         .exclude(case=OuterRef("pk"))
+        # A withdrawn outer case became from nobody.
+        .exclude(Exact(OuterRef("status"), WITHDRAWN))
         .filter(own | Exists(further))
     )
 
 
 def became_a_case() -> Exists:
-    """EXISTS a case the outer contact became, by its own exposure or a further one
-    (an annotation or filter on a contact queryset)."""
+    """EXISTS a case the outer contact became (one that stands), by its own exposure
+    or a further one, each by a case that stands (an annotation or filter on a
+    contact queryset)."""
     since, on = _window(
         Coalesce(F("symptom_onset"), F("specimen_date"), output_field=DateField())
     )
     exposed = OuterRef("exposure_date")
+    # The outer contact's own exposure counts if the case that first named it
+    # stands (nested one deeper: the contact is the outer query's outer query).
+    named_by_one_that_stands = Exists(
+        Case.objects.filter(pk=_outer_outer("case_id")).exclude(status=WITHDRAWN)
+    )
     further_since, further_on = _outer_window()
-    further = FurtherExposure.objects.filter(
-        contact=_outer_outer("pk"),
-        exposure_date__gte=further_since,
-        exposure_date__lte=further_on,
-    ).exclude(case=OuterRef("pk"))
+    further = (
+        FurtherExposure.objects.filter(
+            contact=_outer_outer("pk"),
+            exposure_date__gte=further_since,
+            exposure_date__lte=further_on,
+        )
+        .exclude(case=OuterRef("pk"))
+        .exclude(case__status=WITHDRAWN)
+    )
     cases = (
         Case.objects.filter(person=OuterRef("person"))
         .exclude(pk=OuterRef("case_id"))
+        .exclude(status=WITHDRAWN)
         .filter(
-            Q(LessThanOrEqual(since, exposed), GreaterThanOrEqual(on, exposed))
+            Q(
+                LessThanOrEqual(since, exposed),
+                GreaterThanOrEqual(on, exposed),
+                named_by_one_that_stands,
+            )
             | Exists(further)
         )
     )

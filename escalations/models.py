@@ -32,6 +32,10 @@ class Escalation(models.Model):
         REFUSED = "refused", "Refused"
         ALREADY_ISOLATING = "already_isolating", "Already isolating"
         RETURNED = "returned", "Sent back to the national queue"
+        # Closed by the withdrawal of the positive result behind it (sent in error,
+        # work.withdraw), never by the team: nobody was looked for, so it counts
+        # as none of the outcomes above.
+        WITHDRAWN = "withdrawn", "Result withdrawn (sent in error)"
 
     case = models.ForeignKey(
         "cases.Case",
@@ -266,6 +270,21 @@ class Escalation(models.Model):
     @property
     def item(self):
         return self.case or self.contact
+
+
+# The outcomes a team closes an escalation with (the page's choices, the API's close):
+# not "returned", the send back's own, nor "withdrawn", which only the withdrawal of
+# the result sets.
+CLOSING_OUTCOMES = [
+    (value, label)
+    for value, label in Escalation.Outcome.choices
+    if value not in (Escalation.Outcome.RETURNED, Escalation.Outcome.WITHDRAWN)
+]
+# Why a team may not close with "withdrawn", as the page and the API say it.
+WITHDRAWN_NOT_CHOSEN = (
+    f"“{Escalation.Outcome.WITHDRAWN.label}” is set only when a supervisor withdraws "
+    "the result behind the escalation, which closes it: choose what your team found."
+)
 
 
 class EscalationAction(models.Model):

@@ -31,8 +31,9 @@ England's, so the teams' contacts can add up to more than England's. For each:
 
 A case "was a known contact" when, before it arrived, its person had been named as
 a contact exposed within the chain's days before the case's symptom onset (or
-specimen date): the link of a chain of transmission (contacts/chains.py), counted in
-the cases' own query by an EXISTS.
+specimen date), by a case whose result stands (a naming by one withdrawn, sent in
+error, links nobody): the link of a chain of transmission (contacts/chains.py),
+counted in the cases' own query by an EXISTS.
 
 Contacts count people, not rows. Within the week (and the scope) the rows of one
 person are one: a person is who the service's matching says (people/matching.py),
@@ -554,9 +555,11 @@ def case_aggregates() -> dict[str, Any]:
     # An unreached case ended when it was handed to its local team (an escalation
     # not sent back): why is recorded then, and a number or a merge reaching their
     # record afterwards does not change it. One still with the national service
-    # has not ended: its record says what is true of it now.
+    # has not ended: its record says what is true of it now. An escalation closed
+    # by a withdrawal of the result (sent in error) is no hand-over the team
+    # worked: left out by name, though its case is in no cohort (COUNTED_OUT).
     handed_over = Escalation.objects.filter(case_id=OuterRef("pk")).exclude(
-        outcome=Escalation.Outcome.RETURNED
+        outcome__in=[Escalation.Outcome.RETURNED, Escalation.Outcome.WITHDRAWN]
     )
     for_want_of_details = SqlCase(
         When(

@@ -15,6 +15,11 @@ the rest are counted. Two queries a level that reads contacts (the contacts, the
 their further exposures with the cases that named them), one a level that reads
 cases; never one a node.
 
+A case whose positive result was withdrawn (sent in error) is in no chain: no node,
+no link to or from it, and its namings link nobody (the rule, contacts/chains.py). A
+withdrawn case's own chain, or a withdrawn contact's (only such cases named them), is
+the centre alone, `withdrawn` saying why.
+
 What the viewer is shown of each node follows work/access: the person's name, date and
 status of an item they may see (or of the centre's own person, whose page they are
 on); "a case in <area>" for any other. `opens` says the viewer may open its page.
@@ -23,7 +28,7 @@ on); "a case in <area>" for any other. `opens` says the viewer may open its page
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,9 +36,10 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from areas.models import Area
 from cases.models import Case
-from cases.workitem import WorkItem
+from cases.workitem import Status, WorkItem
 from contacts.chains import (
     became_a_case,
+    case_stands,
     chain_days,
     contact_became_case,
     contact_exposure_dates,
@@ -89,6 +95,9 @@ class Chain:
     # The items shown by name, but the centre's own person's: what a page audits as
     # viewed.
     named_items: list[WorkItem] = field(default_factory=list)
+    # The centre was withdrawn (a case's result sent in error, or a contact only
+    # such cases named): in no chain, whatever lies near it.
+    withdrawn: bool = False
 
     @property
     def linked(self) -> bool:
@@ -161,9 +170,10 @@ def _with_exposures(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
 
 
 def _named_by(contact: Contact) -> list[Case]:
-    """The cases that named the contact: its own, then by its further exposures
-    (prefetched with their cases by _with_exposures)."""
-    return [contact.case] + [e.case for e in contact.further_exposures.all()]
+    """The cases that named the contact, but those withdrawn: its own, then by its
+    further exposures (prefetched with their cases by _with_exposures)."""
+    cases = [contact.case] + [e.case for e in contact.further_exposures.all()]
+    return [case for case in cases if case_stands(case)]
 
 
 def _contacts_that_became(cases: Sequence[Case]) -> list[tuple[Contact, Case]]:
@@ -194,6 +204,7 @@ def _cases_became(contacts: Sequence[Contact]) -> list[tuple[Contact, Case]]:
         return []
     cases = (
         Case.objects.filter(person_id__in={k.person_id for k in contacts})
+        .exclude(status=Status.WITHDRAWN)
         .select_related("person")
         .order_by("specimen_date", "pk")[:LEVEL_ROWS]
     )
@@ -278,8 +289,10 @@ def _linked_case_query(pk: int) -> QuerySet[Case]:
             )
         ).filter(became_a_case())
     )
-    return Case.objects.filter(pk=pk).filter(
-        was_a_contact | named_a_future_case | named_further_a_future_case
+    return (
+        Case.objects.filter(pk=pk)
+        .exclude(status=Status.WITHDRAWN)
+        .filter(was_a_contact | named_a_future_case | named_further_a_future_case)
     )
 
 
@@ -324,7 +337,7 @@ def chain_around(
 ) -> Chain:
     """The chain of transmission around one case or one contact (give one), as this
     viewer may see it. Not linked (no contact became a case near it): the centre
-    alone, after one query."""
+    alone, after one query; withdrawn, the centre alone, after none."""
     if (case is None) == (contact is None):
         raise ValueError("Give a case or a contact.")
     walk = _Walk(max(cap, 1))
@@ -332,7 +345,9 @@ def chain_around(
     if case is not None:
         centre = case
         walk.add(case, 0)
-        if _linked_case(case):
+        # A withdrawn case named no one who counts, and became from no one; yet a
+        # contact it named may be linked by another's naming: not from here.
+        if case_stands(case) and _linked_case(case):
             ups, downs = [case], [case]
             for step in range(2):
                 column = 2 * step
@@ -355,7 +370,10 @@ def chain_around(
             _up(walk, named_by, -1)
             became = _down_to_cases(walk, [contact], 0)
             _down(walk, became, 1, only_became=True)
-    return _shown(walk, viewer=Actor.of(viewer), centre=centre)
+    chain = _shown(walk, viewer=Actor.of(viewer), centre=centre)
+    if centre.status == Status.WITHDRAWN:
+        chain = replace(chain, withdrawn=True)
+    return chain
 
 
 # --- what the viewer is shown --------------------------------------------------------------
@@ -444,4 +462,6 @@ def _date_of(item: WorkItem, *, further: bool) -> date:
     if isinstance(item, Case):
         return item.symptom_onset or item.specimen_date
     assert isinstance(item, Contact)
-    return max(contact_exposure_dates(item)) if further else item.exposure_date
+    if not further:
+        return item.exposure_date
+    return max(contact_exposure_dates(item), default=item.exposure_date)

@@ -44,7 +44,7 @@ from cases.models import Case
 from cases.workitem import UNREACHED, Route, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact
-from escalations.models import Escalation, EscalationAction
+from escalations.models import WITHDRAWN_NOT_CHOSEN, Escalation, EscalationAction
 from escalations.selectors import nothing_left_to_ask_q
 from online.texts import long_date
 from people.matching import phone_text
@@ -497,7 +497,8 @@ def escalation_close(
 ) -> Escalation:
     """Close with an outcome; "reached" counts the item reached by the local route,
     and a contact reached is sent their isolation advice as a reach by phone sends
-    it (_advised_when_reached; close_advice says what went).
+    it (_advised_when_reached; close_advice says what went). Never "withdrawn",
+    which only the withdrawal of the result sets: ValidationError on "outcome".
 
     Closed already: ClosedAlready, saying who closed it and how, `same` when it was
     this person with this outcome and note (the form sent again): nothing is done
@@ -506,6 +507,9 @@ def escalation_close(
         raise IllegalTransition(
             "Use 'send back' to return an item to the national queue."
         )
+    if outcome == Escalation.Outcome.WITHDRAWN:
+        # Set only by the withdrawal of the result (work.withdraw), never chosen.
+        raise ValidationError({"outcome": WITHDRAWN_NOT_CHOSEN})
     _check_note(note)
     now = now or timezone.now()
     locked = _locked(escalation)

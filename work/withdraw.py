@@ -6,8 +6,9 @@ lock:
 
 - the case ends as withdrawn (its own status, never "completed"), with when, who
   and why; nobody holds it, no call or deadline is due, no local team has it, its
-  open escalations are closed with a note, its links stop working and its texts not
-  yet sent never go;
+  open escalations are closed as "withdrawn" (an outcome only this sets: the team
+  looked for nobody) with a note saying why, its links stop working and its texts
+  not yet sent never go;
 - each contact only this case named (no other case, not itself withdrawn, named
   them) is withdrawn likewise; a contact another case named too stays open, its end
   date worked out again from the namings left (unless a clinician overrode it, or
@@ -251,9 +252,10 @@ def _end_isolation(item: WorkItem, today: date) -> dict[str, str]:
 def _close_escalations(
     item: WorkItem, *, reason: str, user, now: datetime
 ) -> list[int]:
-    """Close the item's open escalation (at most one), with a note saying why. Not a
-    safeguarding concern: it is about the person, not the test, and stays with its
-    team (who close it as any other: work.escalation.escalation_close)."""
+    """Close the item's open escalation (at most one) as "withdrawn", with a note
+    saying why. Not a safeguarding concern: it is about the person, not the test,
+    and stays with its team (who close it as any other: work.escalation
+    .escalation_close, with an outcome of theirs)."""
     open_ = (
         Escalation.objects.select_for_update()
         .filter(**{item.kind: item}, closed_at__isnull=True)
@@ -265,6 +267,7 @@ def _close_escalations(
             status=Escalation.Status.CLOSED,
             closed_at=now,
             closed_by=user,
+            outcome=Escalation.Outcome.WITHDRAWN,
             outcome_note=f"{ESCALATION_NOTE}: {reason}",
         )
     return ids

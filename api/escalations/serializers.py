@@ -4,7 +4,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import PhoneSerializerField
-from escalations.models import Escalation, EscalationAction
+from escalations.models import (
+    CLOSING_OUTCOMES,
+    WITHDRAWN_NOT_CHOSEN,
+    Escalation,
+    EscalationAction,
+)
 from work.escalation import (
     ADVICE_ISOLATION_OVER,
     ADVICE_NOWHERE_TO_SEND,
@@ -38,7 +43,11 @@ class EscalationSerializer(serializers.ModelSerializer):
     )
     # Blank while open; spelled out so the schema's enum admits the blank.
     outcome = serializers.ChoiceField(
-        choices=[("", "Open"), *Escalation.Outcome.choices], read_only=True
+        choices=[("", "Open"), *Escalation.Outcome.choices],
+        read_only=True,
+        help_text="How it ended; blank while open. 'withdrawn': closed because the "
+        "positive result behind it was withdrawn (sent in error), not by the team "
+        "(`outcome_note` says why).",
     )
 
     class Meta:
@@ -134,14 +143,23 @@ class EscalationActionInSerializer(StrictSerializer):
     )
 
 
+class ClosingOutcomeField(serializers.ChoiceField):
+    """How a team closes an escalation (escalations.models.CLOSING_OUTCOMES). The
+    withdrawal's own outcome, which an escalation shows but no close may send, is
+    refused saying why."""
+
+    def to_internal_value(self, data):
+        if data == Escalation.Outcome.WITHDRAWN:
+            raise serializers.ValidationError(WITHDRAWN_NOT_CHOSEN, code="withdrawn")
+        return super().to_internal_value(data)
+
+
 class EscalationCloseSerializer(StrictSerializer):
-    outcome = serializers.ChoiceField(
-        choices=[
-            (value, label)
-            for value, label in Escalation.Outcome.choices
-            if value != Escalation.Outcome.RETURNED
-        ],
-        help_text="'reached' counts the item reached by the local team.",
+    outcome = ClosingOutcomeField(
+        choices=CLOSING_OUTCOMES,
+        help_text="'reached' counts the item reached by the local team. Not "
+        "'returned' (send it back instead) nor 'withdrawn' (set only when the "
+        "result behind it is withdrawn, which closes it).",
     )
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=ESCALATION_NOTE_MAX

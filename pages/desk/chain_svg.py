@@ -5,7 +5,9 @@ cases this one came from, the contacts they named, this item, the people it name
 the cases they became. A case is a box with a solid border, a contact one with a dashed
 border (shape, not only colour, tells them apart); the item of the page has a thick
 border and says "This case" or "This contact". Arrows go from a case to the contacts
-it named and from a contact to the case they became.
+it named and from a contact to the case they became. A case whose result was withdrawn
+(sent in error) is in no chain (work/chains.py): its page, and that of a contact only
+it named, says so (`ChainFigure.none`) rather than "Not linked to other cases".
 
 The SVG is `role="img"`, named by its `<title>` and described by its `<desc>`; the
 list drawn with it (`ChainFigure.rows`) says the same in words, with a link to each
@@ -234,6 +236,18 @@ class ChainRow:
     relations: list[str]  # "Named by Jo Bloggs (case, tested on 3 Mar 2021)"
 
 
+# What the section says when it draws nothing.
+NOT_LINKED = "Not linked to other cases."
+WITHDRAWN_CASE = (
+    "Not in any chain of transmission: its positive result was withdrawn (sent in "
+    "error)."
+)
+WITHDRAWN_CONTACT = (
+    "Not in any chain of transmission: the positive result of the case that named "
+    "them was withdrawn (sent in error)."
+)
+
+
 @dataclass(frozen=True)
 class ChainFigure:
     linked: bool
@@ -241,6 +255,8 @@ class ChainFigure:
     rows: list[ChainRow]
     more: str  # "At least 3 more not shown.", or ""
     days: int  # the chain's rule: exposed within this many days before
+    # Not linked: why, in words (a withdrawn item is in no chain at all).
+    none: str = ""
 
 
 def _url(node: ChainNode) -> str:
@@ -276,10 +292,23 @@ def _row(chain: Chain, node: ChainNode) -> ChainRow:
 
 def chain_figure(chain: Chain) -> ChainFigure:
     """What the page's "Chain of transmission" section draws; nothing but `linked`
-    False when no contact near the item became a case."""
+    False, and `none` saying why, when no contact near the item became a case or the
+    item was withdrawn (a case whose result was sent in error, a contact only such
+    cases named: in no chain, work.chains)."""
     if not chain.linked:
+        if not chain.withdrawn:
+            none = NOT_LINKED
+        elif chain.centre.kind == CASE:
+            none = WITHDRAWN_CASE
+        else:
+            none = WITHDRAWN_CONTACT
         return ChainFigure(
-            linked=False, svg=mark_safe(""), rows=[], more="", days=chain.days
+            linked=False,
+            svg=mark_safe(""),
+            rows=[],
+            more="",
+            days=chain.days,
+            none=none,
         )
     # Past the cap the walk stops, so what lies beyond is not counted: "at least".
     more = f"At least {chain.more} more not shown." if chain.more else ""

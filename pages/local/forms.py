@@ -10,7 +10,12 @@ from django.contrib.auth import get_user_model
 from phonenumber_field.formfields import PhoneNumberField
 from phonenumber_field.widgets import RegionalPhoneNumberWidget
 
-from escalations.models import Escalation, EscalationAction
+from escalations.models import (
+    CLOSING_OUTCOMES,
+    WITHDRAWN_NOT_CHOSEN,
+    Escalation,
+    EscalationAction,
+)
 from staffing.models import Tier
 from work.escalation import (
     REOPEN_REASON_MISSING,
@@ -133,16 +138,19 @@ class ActionForm(_OnePageForm):
             self.initial.setdefault("submission", uuid.uuid4())
 
 
-CLOSING_OUTCOMES = [
-    (value, label)
-    for value, label in Escalation.Outcome.choices
-    if value != Escalation.Outcome.RETURNED
-]
+class _ClosingOutcomeField(forms.ChoiceField):
+    """How a team closes an escalation (escalations.models.CLOSING_OUTCOMES). The
+    withdrawal's own outcome, never offered, is refused saying why."""
+
+    def validate(self, value) -> None:
+        if value == Escalation.Outcome.WITHDRAWN:
+            raise forms.ValidationError(WITHDRAWN_NOT_CHOSEN, code="withdrawn")
+        super().validate(value)
 
 
 class CloseForm(_OnePageForm):
     id_prefix = "close"
-    outcome = forms.ChoiceField(
+    outcome = _ClosingOutcomeField(
         label="How did it end?",
         choices=CLOSING_OUTCOMES,
         widget=forms.RadioSelect,
