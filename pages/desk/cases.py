@@ -123,6 +123,7 @@ from .contact_forms import (
     rows_left_to_add,
     typed_rows,
 )
+from .details_form import PersonDetailsForm, details_context, details_url
 from .isolation import changes_of
 from .page_reads import calls_of, failed_messages_of, steps_of
 from .queue_rows import for_rows, queue_rows_html
@@ -721,6 +722,7 @@ def _case_page(
     saved_since: list[Difference] | None = None,
     not_added: NotAdded | None = None,
     over_typing: OverTyping | None = None,
+    details_form: PersonDetailsForm | None = None,
     template: str = PAGE,
 ) -> TemplateResponse:
     query = search_text(request)
@@ -816,6 +818,10 @@ def _case_page(
             "withdrawn": case.status == Status.WITHDRAWN,
             "may_withdraw": case.status != Status.WITHDRAWN
             and may_withdraw(request.user),
+            # Their details, to correct as they give them (pages.desk.details).
+            **details_context(
+                case, form=details_form, notice=(notices or {}).get("details", "")
+            ),
         },
     )
 
@@ -866,6 +872,8 @@ def _typing_back(request: HttpRequest, case: Case) -> dict[str, Any]:
         page["contact_formset"] = contact_rows_formset(case, rows=rows)
     if (data := typed["visit"]) is not None:
         page["visit_form"] = VisitForm(case=case, initial=typed_visit(data))
+    if (data := typed_form(request, action=details_url(case))) is not None:
+        page["details_form"] = PersonDetailsForm.of(case.person, typed=data)
     if page:
         messages.warning(request, TYPING_BACK)
     return page

@@ -32,6 +32,7 @@ from .call_forms import CallLogForm, typed_call
 from .calls import log_call, may_read_clinical, search_text
 from .cases import OnlineSummary, failed_messages, link_resend, online_summary
 from .chain_svg import chain_for_page
+from .details_form import PersonDetailsForm, details_context, details_url
 from .isolation import changes_of
 from .page_reads import calls_of, steps_of
 from .taken import taken_away_is_told, typed_forms_taken_is_told
@@ -130,6 +131,8 @@ def _contact_page(
     notice: str = "",
     online_notice: str = "",
     online_errors: list[tuple[str, str]] | None = None,
+    details_form: PersonDetailsForm | None = None,
+    details_notice: str = "",
     template: str = PAGE,
 ) -> TemplateResponse:
     # The case behind the contact is never loaded here: its name is private.
@@ -191,6 +194,8 @@ def _contact_page(
             "failed_messages": SimpleLazyObject(
                 lambda: failed_messages(contact, now=now)
             ),
+            # Their details, to correct as they give them (pages.desk.details).
+            **details_context(contact, form=details_form, notice=details_notice),
         },
     )
 
@@ -201,14 +206,18 @@ def _contact_page(
 def contact_detail(request: HttpRequest, pk: int) -> TemplateResponse:
     contact = get_contact_to_work(request.user, pk)
     audit_view(user=request.user, obj=contact, via="page")
-    # A call logged after the session ended, kept through signing in again.
+    # A call logged, or their details typed, after the session ended, kept through
+    # signing in again.
     typed = typed_form(request, action=reverse("contacts:call", args=[contact.pk]))
+    details = typed_form(request, action=details_url(contact))
+    page: dict[str, Any] = {}
     if typed is not None and contact.status in UNREACHED:
+        page["call_form"] = CallLogForm(initial=typed_call(typed))
+    if details is not None:
+        page["details_form"] = PersonDetailsForm.of(contact.person, typed=details)
+    if page:
         messages.warning(request, TYPING_BACK)
-        return _contact_page(
-            request, contact, call_form=CallLogForm(initial=typed_call(typed))
-        )
-    return _contact_page(request, contact)
+    return _contact_page(request, contact, **page)
 
 
 @login_required

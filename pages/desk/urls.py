@@ -3,7 +3,7 @@ pages ("contacts"), the knowledge search ("calls")."""
 
 from django.urls import path
 
-from . import calls, cases, contacts, isolation, withdraw
+from . import calls, cases, contacts, details, isolation, withdraw
 
 case_urls = (
     [
@@ -23,6 +23,11 @@ case_urls = (
         path("cases/<int:pk>/draft/", cases.case_draft, name="draft"),
         path("cases/<int:pk>/isolation/", isolation.case_isolation, name="isolation"),
         path("cases/<int:pk>/withdraw/", withdraw.case_withdraw_page, name="withdraw"),
+        path(
+            "cases/<int:pk>/details/",
+            details.case_person_details,
+            name="person_details",
+        ),
         path(
             "cases/<int:pk>/online/resend/",
             cases.case_online_resend,
@@ -50,6 +55,11 @@ contact_urls = (
             "contacts/<int:pk>/online/resend/",
             contacts.contact_online_resend,
             name="online_resend",
+        ),
+        path(
+            "contacts/<int:pk>/details/",
+            details.contact_person_details,
+            name="person_details",
         ),
     ],
     "contacts",

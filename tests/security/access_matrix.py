@@ -33,7 +33,8 @@ For API lists the objects are looked for in the page of results: "ok" both liste
 checked to have written nothing.
 
 Methods: "GET"; "POST" (a state-changing URL that only takes POST: it is POSTed with
-an empty or minimal body, and a GET must be refused); "GET+POST" (both, same cell).
+an empty or minimal body, and a GET must be refused); "GET+POST" (both, same cell);
+"PATCH" (an API change to part of a record: as "POST", with PATCH).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def _rows(*lines: tuple) -> dict[str, Row]:
     for name, method, kind, *cells in lines:
         assert len(cells) == len(ROLES), f"{name}: {len(cells)} cells"
         assert set(cells) <= CELLS, f"{name}: unknown cell in {cells}"
-        assert method in ("GET", "POST", "GET+POST"), name
+        assert method in ("GET", "POST", "GET+POST", "PATCH"), name
         assert name not in table, f"{name} twice"
         listing = kind is not None and kind.endswith("[]")
         table[name] = Row(
@@ -145,6 +146,9 @@ MATRIX: dict[str, Row] = _rows(
     ("cases:call_correction",                   "GET+POST", "case_call",        LOGIN, OWN,      F404,    OK,     OK,     OWN,      OWN,      OK,   F404,  LOGIN, LOGIN),
     ("contacts:call_correction",                "GET+POST", "contact_call",     LOGIN, OWN,      OWN,     OK,     OK,     OWN,      OWN,      OK,   F404,  LOGIN, LOGIN),
     ("contacts:online_resend",                  "POST",     "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    # A person's details corrected on the phone ("Their details"): whoever may work the item (work.person_details).
+    ("cases:person_details",                    "POST",     "case",             LOGIN, OWN_403,  F403,    OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
+    ("contacts:person_details",                 "POST",     "contact",          LOGIN, F403,     OWN_403, OK,     OK,     F403,     F403,     OK,   F403,  LOGIN, LOGIN),
     ("contacts:isolation",                      "GET+POST", "contact",          LOGIN, OWN,      F403,    OK,     F403,   F403,     F403,     F403, F403,  LOGIN, LOGIN),
     ("calls:knowledge",                         "GET",      None,               LOGIN, OK,       OK,      OK,     OK,     OK,       OK,       OK,   F403,  LOGIN, LOGIN),
     # --- staffing: the supervisor's pages (national supervisors of their own team), and everyone's own shifts and training ---------------------------------------------
@@ -216,6 +220,9 @@ MATRIX: dict[str, Row] = _rows(
     ("api-contact-detail",                      "GET",      "contact",          F401,  OWN,      OWN,     OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     ("api-contact-record-call",                 "POST",     "contact",          F401,  F403_404, OWN,     OK,     OK,     F403_404, F403_404, OK,   F403,  OWN,   OK),
     ("api-contact-override-isolation",          "POST",     "contact",          F401,  OWN,      F403_404, OK,    F403,   F403_404, F403_404, F403, F403,  OWN,   OK),
+    # The same correction of the person's details (PATCH): 404 for an item not seen, 403 for one seen and not theirs to work, before the body is read.
+    ("api-case-person",                         "PATCH",    "case",             F401,  OWN,      F404,    OK,     OK,     F403_404, F403_404, OK,   F403,  OWN,   OK),
+    ("api-contact-person",                      "PATCH",    "contact",          F401,  F403_404, OWN,     OK,     OK,     F403_404, F403_404, OK,   F403,  OWN,   OK),
     ("api-call-list",                           "GET",      "call[]",           F401,  OWN,      OWN,     OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     ("api-call-detail",                         "GET",      "call",             F401,  OWN,      OWN,     OK,     OK,     OWN,      OWN,      OK,   F403,  OWN,   OK),
     # A call's outcome corrected: an empty body is a 400 to those who see the item; the operation then refuses anyone but the caller or a supervisor of their tier (403, with the reason).

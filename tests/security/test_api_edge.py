@@ -68,6 +68,11 @@ POST_ENDPOINTS = [
     "/api/v1/escalations/{pk}/return/",
     "/api/v1/escalations/{pk}/reopen/",
 ]
+# Every PATCH endpoint likewise (a person's details corrected by their case or contact).
+PATCH_ENDPOINTS = [
+    "/api/v1/cases/{pk}/person/",
+    "/api/v1/contacts/{pk}/person/",
+]
 
 
 # --- Fixtures (copied from tests/api/conftest.py, not imported across folders) -----
@@ -189,16 +194,22 @@ def work_held() -> dict:
 
 def test_the_deep_json_check_covers_every_post_endpoint():
     served = {
-        path
+        (method, path)
         for path, _regex, method, _view in EndpointEnumerator().get_api_endpoints()
-        if method == "POST" and path.startswith("/api/")
+        if method in ("POST", "PUT", "PATCH") and path.startswith("/api/")
     }
-    assert served == set(POST_ENDPOINTS)
+    assert served == {("POST", path) for path in POST_ENDPOINTS} | {
+        ("PATCH", path) for path in PATCH_ENDPOINTS
+    }
 
 
-@pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
+@pytest.mark.parametrize(
+    ("method", "endpoint"),
+    [("post", path) for path in POST_ENDPOINTS]
+    + [("patch", path) for path in PATCH_ENDPOINTS],
+)
 def test_json_nested_1000_levels_deep_is_a_400_saying_how_deep_is_allowed(
-    api, endpoint
+    api, method, endpoint
 ):
     escalation = escalated_contact()
     contact = escalation.contact
@@ -213,7 +224,7 @@ def test_json_nested_1000_levels_deep_is_a_400_saying_how_deep_is_allowed(
     url = endpoint.format(
         pk=pk, call_id=MISSING_CALL, lab_reference=contact.case.lab_reference
     )
-    response = api.post(url, deep, content_type="application/json")
+    response = getattr(api, method)(url, deep, content_type="application/json")
 
     assert response.status_code == 400, response.content[:300]
     assert is_json(response)

@@ -1,0 +1,148 @@
+"""A person's details corrected from the page of their case or contact ("Their
+details"): by whoever may work that item now, through the operation the API uses
+too (work.person_details.person_details_correct).
+
+As the case page's other sections: with htmx the section is sent on its own and
+drawn again in place, with what was saved said, and the person's card above it
+drawn again out of band (their name, phones, email); without JavaScript, a normal
+POST and a redirect to the page with the message. Typing that is refused is drawn
+again as typed, each problem beside its field and in the summary, the section open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from cases.errors import IllegalTransition
+from cases.workitem import WorkItem
+from work.access.cases import get_case_to_work
+from work.access.contacts import get_contact_to_work
+from work.person_details import (
+    CASE_PAGE,
+    CONTACT_PAGE,
+    person_details_correct,
+    person_details_problems,
+)
+
+from . import cases, contacts
+from .details_form import PersonDetailsForm
+from .taken import taken_away_is_told
+
+# The section's name on both pages: its anchor, its partials (details_response).
+SECTION = "details"
+
+Draw = Callable[..., TemplateResponse]
+
+
+def _details_sent(
+    request: HttpRequest,
+    item: WorkItem,
+    *,
+    source: str,
+    again: Callable[[], WorkItem],
+    draw: Draw,
+) -> HttpResponse:
+    """Take the form sent for the item's person. Saved (or nothing to change): with
+    htmx the section drawn again for the item as now held (`again`), saying so;
+    without, a message and the page. Refused by a field: the section, or the page,
+    drawn with the typing and its problems. Refused because the item moved on
+    (withdrawn, closed, with its local team meanwhile): said, and the page drawn
+    afresh, as the case page's other sections do."""
+    page_url = reverse(f"{item.kind}s:detail", args=[item.pk]) + f"#{SECTION}"
+    form = PersonDetailsForm(request.POST)
+    if not form.is_valid():
+        # A date it could not read: the other fields' problems said with it.
+        problems = person_details_problems(
+            person=item.person, item=item, given=form.given()
+        )
+        for name, messages_ in problems.items():
+            if name not in form.errors:
+                form.add_error(name, messages_)
+    else:
+        try:
+            done = person_details_correct(
+                person=item.person,
+                item=item,
+                given=form.given(),
+                by=request.user,
+                source=source,
+            )
+        except ValidationError as exc:
+            for name, problems in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, problems)
+        except IllegalTransition as exc:
+            messages.error(request, str(exc))
+            if request.htmx:
+                return HttpResponseClientRefresh()
+            return redirect(page_url)
+        else:
+            if request.htmx:
+                return draw(again(), form=None, notice=done.said)
+            if done.changed:
+                messages.success(request, done.said)
+            else:
+                messages.info(request, done.said)
+            return redirect(page_url)
+    return draw(item, form=form, notice="")
+
+
+@login_required
+@require_POST
+@taken_away_is_told
+def case_person_details(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case's person's details, from the case page."""
+    case = get_case_to_work(request.user, pk)
+
+    def draw(item, *, form, notice) -> TemplateResponse:
+        return cases._section(
+            request,
+            item,
+            SECTION,
+            details_form=form,
+            notices={SECTION: notice} if notice else None,
+        )
+
+    return _details_sent(
+        request,
+        case,
+        source=CASE_PAGE,
+        again=lambda: get_case_to_work(request.user, pk),
+        draw=draw,
+    )
+
+
+@login_required
+@require_POST
+@taken_away_is_told
+def contact_person_details(request: HttpRequest, pk: int) -> HttpResponse:
+    """The contact's person's details, from the contact page."""
+    contact = get_contact_to_work(request.user, pk)
+
+    def draw(item, *, form, notice) -> TemplateResponse:
+        return contacts._contact_page(
+            request,
+            item,
+            details_form=form,
+            details_notice=notice,
+            template=f"{contacts.PAGE}#{SECTION}_response"
+            if request.htmx
+            else contacts.PAGE,
+        )
+
+    return _details_sent(
+        request,
+        contact,
+        source=CONTACT_PAGE,
+        again=lambda: get_contact_to_work(request.user, pk),
+        draw=draw,
+    )

@@ -1,0 +1,110 @@
+"""The "Their details" form of the case page and the contact page: the person's
+details as held, to be corrected as they give them on the phone
+(work.person_details). Apart from its views (pages.desk.details), which draw the
+pages, so that the pages can draw the form without importing the views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import QueryDict
+from django.urls import reverse
+
+from cases.workitem import WorkItem
+from people.models import Person
+from work.person_details import BAD_DATE, DETAILS, details_refusal
+
+from ..typed import typed_value
+
+
+class PersonDetailsForm(forms.Form):
+    """Every detail optional here: the operation says what may not be emptied, and
+    checks each one typed that differs from the one held, in the same words as for
+    the API."""
+
+    prefix = "details"
+
+    first_name = forms.CharField(label="First name", required=False)
+    last_name = forms.CharField(label="Last name", required=False)
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        required=False,
+        help_text="For example, 14/06/1985.",
+        error_messages={"invalid": BAD_DATE},
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    phone = forms.CharField(
+        label="Phone",
+        required=False,
+        help_text="A UK number, such as 07911 123456.",
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    phone_alt = forms.CharField(
+        label="Other phone (optional)",
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    email = forms.CharField(
+        label="Email (optional)",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    address = forms.CharField(
+        label="Address (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    postcode = forms.CharField(label="Postcode", required=False)
+
+    @classmethod
+    def of(cls, person: Person, typed: QueryDict | None = None) -> PersonDetailsForm:
+        """The form drawn with the details held (a phone as a caller reads it:
+        07911 123456), or with what was typed into it when the session ended
+        (`typed`, the form as posted), not saved."""
+        initial: dict[str, Any] = {
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "date_of_birth": person.date_of_birth,
+            "phone": person.phone.as_national if person.phone else "",
+            "phone_alt": person.phone_alt.as_national if person.phone_alt else "",
+            "email": person.email,
+            "address": person.address,
+            "postcode": person.postcode,
+        }
+        form = cls(initial=initial)
+        if typed is not None:
+            for name in DETAILS:
+                if (key := form.add_prefix(name)) in typed:
+                    form.initial[name] = typed_value(typed, key)
+        return form
+
+    def given(self) -> dict[str, Any]:
+        """The details the form sent and read (a field not sent is not given:
+        nothing is changed for it), as the operation takes them."""
+        read = getattr(self, "cleaned_data", {})
+        return {
+            name: read[name]
+            for name in DETAILS
+            if self.add_prefix(name) in self.data and name in read
+        }
+
+
+def details_url(item: WorkItem) -> str:
+    namespace = "cases" if item.kind == "case" else "contacts"
+    return reverse(f"{namespace}:person_details", args=[item.pk])
+
+
+def details_context(
+    item: WorkItem, *, form: PersonDetailsForm | None = None, notice: str = ""
+) -> dict[str, Any]:
+    """What templates/people/_details_form.html draws, for the item's page: the form
+    (as held, unless one with typing or errors is given), where it posts, why it is
+    not drawn (details_refusal), and a notice of what was just saved. No query: the
+    person is the page's own."""
+    return {
+        "details_form": form or PersonDetailsForm.of(item.person),
+        "details_url": details_url(item),
+        "details_refusal": details_refusal(item),
+        "details_notice": notice,
+    }

@@ -1,0 +1,592 @@
+"""A person's details corrected by whoever is on the phone to them: a caseworker on
+the case page, a call handler on the contact page, an integration through the API
+(person_details_correct, the one operation behind all three).
+
+"My email is ...", "I've moved, my postcode is ...", "my name is spelt Jon, not
+John", "call me on this other mobile": before, nothing but a local team's send back
+with a new phone, the online route and intake changed a person's details, and texts
+went on to the wrong email, an unreached contact to the old area's local team.
+
+A detail given as held (however typed: a phone in its national form, an email in
+other capitals) changes nothing; only those that differ are checked and saved, each
+kept in the person's history (PersonChange) and named in the audit trail, never
+its value (the trail outlives pseudonymisation). A new phone keeps the old one as
+their other phone, as a local team's send back does (work.escalation); a new
+postcode brings its area, and the person's contacts still to be reached, and the open
+case being worked, follow it (work.contact_area). A name or a date of birth
+corrected merges no one: when the person now looks like another record, the pair is
+listed for a supervisor as intake lists one (people.services).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import phonenumbers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db.models import Q
+from django.utils import timezone
+
+from areas.models import Area
+from areas.postcode_check import postcode_known
+from areas.services import postcode_to_area
+from audit.models import AuditEvent
+from audit.services import audit_record
+from cases.errors import IllegalTransition
+from cases.models import Case
+from cases.workitem import Status, WorkItem
+from people.matching import Arrival, Candidate, has_number_to_call, phone_text
+from people.models import Person, PersonChange, PossibleDuplicate
+from people.names import INVISIBLE_NAME, name_shows_nothing
+from people.phones import uk_phone_e164
+from people.services import (
+    PersonFound,
+    people_found_write,
+    people_lookup_many,
+    same_text,
+)
+from rows.retry import atomic_operation
+
+from .access.actor import Actor
+from .access.items import may_work_item
+from .casework import items_back_to_the_phones
+from .contact_area import contacts_follow_people
+from .result_rules import (
+    MAX_LENGTH,
+    date_of_birth_check,
+    date_of_birth_problem,
+)
+
+# Where a correction came from, in the person's history and the audit trail.
+CASE_PAGE = "case page"
+CONTACT_PAGE = "contact page"
+API = "api"
+
+# The details that may be corrected, in the order the page and the API name them.
+DETAILS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "phone_alt",
+    "email",
+    "address",
+    "postcode",
+)
+# Each as a sentence names it ("Email and postcode updated.").
+LABELS = {
+    "first_name": "first name",
+    "last_name": "last name",
+    "date_of_birth": "date of birth",
+    "phone": "phone",
+    "phone_alt": "other phone",
+    "email": "email",
+    "address": "address",
+    "postcode": "postcode",
+}
+# The details matching weighs (people/matching.py): one changed may make the person
+# look like another record.
+IDENTIFYING = frozenset(DETAILS) - {"address"}
+
+NOTHING_TO_CHANGE = "Nothing to change: their details are as held."
+
+# Details a person always has once given: emptied, they are asked for again.
+REQUIRED = {
+    "first_name": "Enter their first name.",
+    "last_name": "Enter their last name.",
+    "date_of_birth": "Enter their date of birth, such as 14/06/1985.",
+    "phone": "Enter their phone number, such as 07911 123456. (A number that is "
+    "not theirs: log the call as “Wrong number”.)",
+    "postcode": "Enter their postcode, such as S1 2HE.",
+}
+LOGGED_WRONG = (
+    "A call to that number was logged “Wrong number”: someone else answered it. "
+    "Give another number."
+)
+SAME_AS_PHONE = "This is their phone number: give another number, or leave it blank."
+BAD_EMAIL = "Enter an email address in the right form, such as name@example.com."
+BAD_DATE = "Enter a real date, such as 14/06/1985."
+NUL = "This cannot hold the character NUL: type it again."
+MISMATCHED = (
+    "Their record changed meanwhile (two records of one person were made one): open "
+    "the page again and check their details."
+)
+NOT_A_DETAIL = "Not a detail that can be changed here."
+
+# An item in these states changes no one's details: its work is over, or its local
+# team's (ESCALATED: the team works it, and sends it back with a new number).
+REFUSED_WHEN = (Status.WITHDRAWN, Status.CLOSED, Status.ESCALATED)
+# A case still the national service's to work follows its person's area, as one
+# arriving takes the area of its result's address (work.intake).
+CASE_FOLLOWS_WHEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
+
+
+@dataclass(frozen=True)
+class DetailsCorrected:
+    """What a correction did: the person as saved, the details changed (in DETAILS'
+    order; none when all were as held), and what followed."""
+
+    person: Person
+    changed: tuple[str, ...]
+    # Their old phone became their other phone (they had none, or it was the new).
+    old_phone_kept: bool = False
+    # The person's area now, when a new postcode changed it.
+    area_now: Area | None = None
+    # Pairs newly listed as possibly one person, for a supervisor to decide.
+    duplicates_listed: int = 0
+
+    @property
+    def said(self) -> str:
+        """What the page and the API's `detail` say: "Email and postcode updated."
+        and what followed, or that there was nothing to change."""
+        if not self.changed:
+            return NOTHING_TO_CHANGE
+        named = [
+            LABELS[name]
+            for name in self.changed
+            if not (name == "phone_alt" and self.old_phone_kept)
+        ]
+        text = f"{_joined(named)} updated."
+        said = [text[0].upper() + text[1:]]
+        if self.old_phone_kept:
+            said.append("Their old number is kept as their other phone.")
+        if self.area_now is not None:
+            said.append(f"They now live in {self.area_now.name}.")
+        if self.duplicates_listed:
+            said.append(
+                "They may be the same person as another record we hold: listed for "
+                "a supervisor to check."
+            )
+        return " ".join(said)
+
+
+def _joined(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def details_refusal(item: WorkItem) -> str:
+    """Why the person's details may not be corrected from this item ("" when they
+    may): it was withdrawn, closed, or is with its local team. The pages draw no
+    form then, and the operation refuses it (IllegalTransition)."""
+    if item.status not in REFUSED_WHEN:
+        return ""
+    where = (
+        "with its local team"
+        if item.status == Status.ESCALATED
+        else item.get_status_display().lower()
+    )
+    return (
+        f"This {item.kind} is {where}: their details can no longer be changed from it."
+    )
+
+
+@atomic_operation
+def person_details_correct(
+    *,
+    person: Person,
+    item: WorkItem,
+    given: Mapping[str, Any],
+    by: Actor | Any | None,
+    source: str,
+    now: datetime | None = None,
+) -> DetailsCorrected:
+    """Correct `person`'s details, as given (`given`: any of DETAILS, each as typed,
+    a date of birth as a date or None), while `item` (their case or contact) is
+    worked by `by` (None: the service itself).
+
+    Refused: someone who may not work the item (PermissionDenied); an item
+    withdrawn, closed or with its local team (IllegalTransition: details_refusal).
+    Each detail that differs from the one held is checked: a UK phone (not one a
+    call to them was logged "Wrong number" on), an email, a postcode the directory
+    knows (the one held is taken whether it does or not), a name that shows
+    something, a date of birth neither in the future nor before 1890 (nor, for a
+    case, after its test). Any refused: ValidationError by field, nothing saved.
+    A name, phone, date of birth or postcode held is never emptied.
+
+    In one transaction, the person's row locked: the details saved, one history row
+    each (from `source`), one audit event on the item naming which changed, never
+    the values. A new phone keeps the old as their other phone when they had none
+    (a number logged wrong is kept in the history only); a phone that was their
+    other phone swaps with it. Someone with no number to call given one has their
+    items waiting for their local team for want of it sent back to the phones
+    (work.casework.items_back_to_the_phones). A new postcode brings its area and
+    grid position; their contacts still to be reached follow it
+    (contacts_follow_people), and so does the case worked, while still the national
+    service's to work: an item a local team holds keeps its area. A change to who
+    they are (names, date of birth, phones, email, postcode) merges no one: a
+    record they now may be is listed with them as a possible duplicate, as intake
+    lists one.
+
+    Nothing differing: nothing written, and `changed` is empty (its `said`:
+    NOTHING_TO_CHANGE)."""
+    now = now or timezone.now()
+    locked = item.locked()
+    if by is not None and not may_work_item(by, locked):
+        raise PermissionDenied(f"This {locked.kind} is not yours to work.")
+    if refusal := details_refusal(locked):
+        raise IllegalTransition(refusal)
+    if locked.person_id != person.pk:
+        raise IllegalTransition(MISMATCHED)
+    if unknown := [name for name in given if name not in DETAILS]:
+        raise ValidationError({name: [NOT_A_DETAIL] for name in unknown})
+    held = Person.objects.select_for_update().get(pk=person.pk)
+    values, errors = _values(held, given, item=locked, today=timezone.localdate(now))
+    if errors:
+        raise ValidationError(errors)
+    if not values:
+        return DetailsCorrected(person=held, changed=())
+    return _save(held, values, item=locked, by=by, source=source, now=now)
+
+
+def person_details_problems(
+    *, person: Person, item: WorkItem, given: Mapping[str, Any]
+) -> dict[str, list[str]]:
+    """What person_details_correct would refuse of these details, by field, as held
+    now (nothing locked, nothing written): for a door that refused some fields
+    itself (a date it could not read) to say the others' problems at once."""
+    known = {name: value for name, value in given.items() if name in DETAILS}
+    return _values(person, known, item=item, today=timezone.localdate())[1]
+
+
+def _values(
+    person: Person, given: Mapping[str, Any], *, item: WorkItem, today: date
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The details to store (those differing from the ones held, and the other
+    phone they bring: _phones_settle), and the problems of those refused."""
+    values, errors = _read(person, given, item=item, today=today)
+    if not errors:
+        _phones_settle(person, values, errors)
+    return values, errors
+
+
+def _read(
+    person: Person, given: Mapping[str, Any], *, item: WorkItem, today: date
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The details given that differ from those held, as they are to be stored, and
+    the problems of those that cannot be (by field). A detail as held is neither
+    checked nor changed: a postcode the directory lacks, or a number from abroad,
+    held already stays as it is."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+
+    def refuse(name: str, *messages: str) -> None:
+        errors.setdefault(name, []).extend(messages)
+
+    for name in DETAILS:
+        if name not in given:
+            continue
+        value = given[name]
+        if name == "date_of_birth":
+            try:
+                born = _date(value)
+            except ValidationError as exc:
+                refuse(name, *exc.messages)
+                continue
+            if born == person.date_of_birth:
+                continue
+            if problem := _birth_problem(born, item=item, today=today):
+                refuse(name, problem)
+            else:
+                values[name] = born
+            continue
+        typed = "" if value is None else str(value).strip()
+        if "\x00" in typed:
+            refuse(name, NUL)
+            continue
+        try:
+            stored = _checked(person, name, typed)
+        except ValidationError as exc:
+            refuse(name, *exc.messages)
+            continue
+        if stored is not None:
+            values[name] = stored
+    return values, errors
+
+
+def _date(value: Any) -> date | None:
+    """A date of birth given: a date (a door's field read it, or its ISO text), None
+    for none; ValidationError for text that is no date."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValidationError(BAD_DATE) from None
+
+
+def _birth_problem(born: date | None, *, item: WorkItem, today: date) -> str:
+    """What is wrong with a new date of birth ("" when nothing): none at all, one in
+    the future or before 1890 (work.result_rules, as for a lab's result), or, for a
+    case, one after its specimen was taken."""
+    if born is None:
+        return REQUIRED["date_of_birth"]
+    try:
+        date_of_birth_check(born, today=today)
+    except ValidationError as exc:
+        return exc.messages[0]
+    if isinstance(item, Case):
+        return date_of_birth_problem(
+            date_of_birth=born, specimen_date=item.specimen_date
+        )
+    return ""
+
+
+def _checked(person: Person, name: str, typed: str) -> str | None:
+    """A text detail as it is to be stored, or None when it is the one held; raises
+    ValidationError with what is wrong with it."""
+    if name in ("first_name", "last_name"):
+        return _name(person, name, typed)
+    if name in ("phone", "phone_alt"):
+        return _number(person, name, typed)
+    if name == "postcode":
+        held = person.postcode
+        if not typed:
+            if held:
+                raise ValidationError(REQUIRED[name])
+            return None
+        postcode = postcode_known(typed, held=held)
+        return None if postcode == held else postcode
+    held = getattr(person, name)
+    if same_text(typed, held):
+        return None
+    if len(typed) > MAX_LENGTH[name]:
+        raise ValidationError(
+            f"Keep the {LABELS[name]} to {MAX_LENGTH[name]} characters or fewer."
+        )
+    if name == "email" and typed:
+        try:
+            validate_email(typed)
+        except ValidationError:
+            raise ValidationError(BAD_EMAIL) from None
+    return typed
+
+
+def _name(person: Person, name: str, typed: str) -> str | None:
+    """A first or last name as kept: composed (NFC), as every door keeps one, so a
+    name typed with a separate accent is the same name."""
+    composed = unicodedata.normalize("NFC", typed)
+    if composed == getattr(person, name):
+        return None
+    if not composed:
+        raise ValidationError(REQUIRED[name])
+    if len(composed) > MAX_LENGTH[name]:
+        raise ValidationError(
+            f"Keep the {LABELS[name]} to {MAX_LENGTH[name]} characters or fewer."
+        )
+    if name_shows_nothing(composed):
+        raise ValidationError(INVISIBLE_NAME)
+    return composed
+
+
+def _number(person: Person, name: str, typed: str) -> str | None:
+    """A phone or other phone in E.164, "" for an other phone emptied, None when it
+    is the one held (however typed). A new one must be a UK number, and not one a
+    call to them was logged "Wrong number" on: a stranger answers it."""
+    held = phone_text(getattr(person, name))
+    if not typed:
+        if not held:
+            return None
+        if name in REQUIRED:
+            raise ValidationError(REQUIRED[name])
+        return ""
+    if _as_e164(typed) == held:
+        return None
+    number = uk_phone_e164(typed)
+    if number == held:
+        return None
+    if number in (person.wrong_numbers or []):
+        raise ValidationError(LOGGED_WRONG)
+    return number
+
+
+def _as_e164(typed: str) -> str:
+    """The number typed in E.164, however valid ("" when it is no number)."""
+    try:
+        number = phonenumbers.parse(typed, "GB")
+    except phonenumbers.NumberParseException:
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _phones_settle(
+    person: Person, values: dict[str, Any], errors: dict[str, list[str]]
+) -> None:
+    """The other phone, once the phone is new: given none of its own, it keeps the
+    old phone when they had no other (as a local team's send back keeps it), or
+    takes it in exchange when the new phone was their other phone; a number logged
+    wrong is no number to keep. Two phones the same are refused."""
+    held_phone = phone_text(person.phone)
+    held_alt = phone_text(person.phone_alt)
+    old_callable = bool(held_phone) and held_phone not in (person.wrong_numbers or [])
+    if "phone" in values and "phone_alt" not in values:
+        if held_alt and held_alt == values["phone"]:
+            values["phone_alt"] = held_phone if old_callable else ""
+        elif not held_alt and old_callable:
+            values["phone_alt"] = held_phone
+    phone = values.get("phone", held_phone)
+    if values.get("phone_alt") and values["phone_alt"] == phone:
+        errors.setdefault("phone_alt", []).append(SAME_AS_PHONE)
+
+
+def _user(by: Actor | Any | None):
+    return None if by is None else Actor.of(by).user
+
+
+def _stored_text(value: Any) -> str:
+    """A detail's value as its history keeps it: a date in ISO form, a phone in
+    E.164, "" for none."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return phone_text(value) if not isinstance(value, str) else value
+
+
+def _save(
+    person: Person,
+    values: dict[str, Any],
+    *,
+    item: WorkItem,
+    by: Actor | Any | None,
+    source: str,
+    now: datetime,
+) -> DetailsCorrected:
+    """Write the corrected details, their history and audit event, and what follows
+    from them (person_details_correct's docstring)."""
+    changed = tuple(name for name in DETAILS if name in values)
+    had_number = has_number_to_call(person)
+    old_phone = phone_text(person.phone)
+    area_before = person.area_id
+    history: list[PersonChange] = []
+    said: dict[str, str] = {}
+    for name in changed:
+        old = _stored_text(getattr(person, name))
+        history.append(
+            PersonChange(
+                person=person,
+                field=name,
+                old_value=old,
+                new_value=_stored_text(values[name]),
+                source=source,
+                at=now,
+            )
+        )
+        said[name] = "changed" if old else "added"
+        setattr(person, name, values[name])
+    fields = list(changed)
+    if "postcode" in values:
+        located = postcode_to_area(values["postcode"])
+        person.area = located.area
+        person.easting, person.northing = located.easting, located.northing
+        fields += ["area", "easting", "northing"]
+    # The values are checked as a new person's are, a last time: the area was read
+    # from its table just now.
+    person.full_clean(
+        exclude=[f.name for f in Person._meta.fields if f.name not in changed],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    person.save(update_fields=[*fields, "updated_at"])
+    PersonChange.objects.bulk_create(history)
+    user = _user(by)
+    followed = _case_follows(item, person) if "postcode" in values else {}
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=item,
+        person=person,
+        detail={"source": source, **said, **followed},
+        at=now,
+    )
+    moved = "postcode" in values and person.area_id != area_before
+    if "postcode" in values:
+        contacts_follow_people(
+            people=[person.pk],
+            by=user,
+            now=now,
+            detail={"follows": "their corrected postcode", "source": source},
+        )
+    if not had_number and has_number_to_call(person):
+        items_back_to_the_phones(people=[person.pk], source=source, user=user, now=now)
+    listed = _duplicates_listed(person, now=now) if IDENTIFYING & set(changed) else 0
+    return DetailsCorrected(
+        person=person,
+        changed=changed,
+        old_phone_kept="phone" in values
+        and bool(old_phone)
+        and values.get("phone_alt") == old_phone,
+        area_now=person.area if moved else None,
+        duplicates_listed=listed,
+    )
+
+
+def _case_follows(item: WorkItem, person: Person) -> dict[str, Any]:
+    """The case worked takes its person's new area while the national service still
+    works it (not a local team's: work.contact_area's rule for a contact), so that
+    a local team it goes to is theirs now. What its audit event says of it (the
+    area before and after; nothing when it stays)."""
+    if not isinstance(item, Case) or item.status not in CASE_FOLLOWS_WHEN:
+        return {}
+    if person.area_id is None or item.area_id == person.area_id:
+        return {}
+    was = item.area_id
+    item.area_id = person.area_id
+    item.area_unknown = False
+    item.save(update_fields=["area", "area_unknown"])
+    return {
+        "follows": "their corrected postcode",
+        "area": item.area_id,
+        "area_was": was,
+    }
+
+
+def _duplicates_listed(person: Person, *, now: datetime) -> int:
+    """List the person, as corrected, with each record matching finds they may be
+    (people.matching, weighed as an arrival of them: once by their phone, once by
+    their other phone), as intake lists a person found with the others the
+    arrival may be (people.services.people_found_write: each pair weighed as a pair,
+    a pair decided before left as it is). Nobody is merged. How many pairs are new."""
+    phones = [phone_text(person.phone)]
+    if other := phone_text(person.phone_alt):
+        phones.append(other)
+    arrivals = [
+        Arrival(
+            first_name=person.first_name,
+            last_name=person.last_name,
+            date_of_birth=person.date_of_birth,
+            nhs_number=person.nhs_number,
+            phones=(phone,) if phone else (),
+            postcode=person.postcode,
+            email=(person.email or "").strip().lower(),
+        )
+        for phone in phones
+    ]
+    found: dict[int, Candidate] = {}
+    for match in people_lookup_many(arrivals):
+        for candidate in (match.linked, *match.duplicates):
+            if candidate is not None and candidate.person.pk != person.pk:
+                found.setdefault(candidate.person.pk, candidate)
+    if not found:
+        return 0
+    theirs = PossibleDuplicate.objects.filter(Q(person_a=person) | Q(person_b=person))
+    before = theirs.count()
+    people_found_write(
+        [
+            PersonFound(
+                person=person,
+                created=False,
+                changed=[],
+                history=[],
+                duplicates=list(found.values()),
+            )
+        ],
+        now=now,
+    )
+    return theirs.count() - before
