@@ -283,7 +283,8 @@ CLOSING_OUTCOMES = [
 # Why a team may not close with "withdrawn", as the page and the API say it.
 WITHDRAWN_NOT_CHOSEN = (
     f"“{Escalation.Outcome.WITHDRAWN.label}” is set only when a supervisor withdraws "
-    "the result behind the escalation, which closes it: choose what your team found."
+    "the result behind the escalation, or the lab withdraws it through its "
+    "integration: the withdrawal closes it. Choose what your team found."
 )
 
 

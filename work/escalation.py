@@ -718,16 +718,24 @@ def reopen_refusal(
     item: WorkItem | None = None,
 ) -> str:
     """Why `by` may not reopen the closed escalation now ("" when they may): only a
-    close, not a send back; only who closed it, or the team's supervisor (as may
-    give its work to another member: work.access.escalations), within REOPEN_WITHIN
-    of the close; and only while the item is as that close left it (closed then,
-    not merged into another state, escalated again or erased since). A contact whose
-    time at home is over may be reopened all the same, within the week: what is put
-    right is the record (and the figures), and the page tells the team there is
-    nothing to ask of them."""
+    team's close, not a send back nor the close of a withdrawal of the result (no
+    one may reopen that, and it says so first); only who closed it, or the team's
+    supervisor (as may give its work to another member: work.access.escalations),
+    within REOPEN_WITHIN of the close; and only while the item is as that close left
+    it (closed then, not merged into another state, escalated again or erased
+    since). An item withdrawn before the close (a safeguarding concern the
+    withdrawal left open: the close left the item withdrawn) is as the close left
+    it while still withdrawn. A contact whose time at home is over may be reopened
+    all the same, within the week: what is put right is the record (and the
+    figures), and the page tells the team there is nothing to ask of them."""
     now = now or timezone.now()
     if escalation.status != Escalation.Status.CLOSED:
         return "This escalation is not closed: there is nothing to reopen."
+    if escalation.outcome == Escalation.Outcome.WITHDRAWN:
+        return (
+            "This escalation was closed when the positive result behind it was "
+            "withdrawn (sent in error): there is nothing to reopen."
+        )
     if escalation.outcome == Escalation.Outcome.RETURNED:
         return (
             "This escalation was sent back to the national queue, not closed: the "
@@ -746,7 +754,7 @@ def reopen_refusal(
             f"of its close: this one was closed at {short_time(escalation.closed_at)}."
         )
     item = item or escalation.item
-    if item.status != Status.CLOSED or item.closed_at != escalation.closed_at:
+    if not _as_the_close_left_it(item, escalation):
         return (
             f"This {item.kind} has changed since the escalation was closed (it is "
             f"{item.get_status_display().lower()} now): it cannot be reopened."
@@ -768,6 +776,16 @@ def reopen_refusal(
     ).exists():
         return "Their details were erased: the escalation cannot be reopened."
     return ""
+
+
+def _as_the_close_left_it(item: WorkItem, escalation: Escalation) -> bool:
+    """Whether the item is as the escalation's close left it: closed by it, or
+    withdrawn before it (escalation_close leaves a withdrawn item as it is; its
+    closed_at says when it was withdrawn)."""
+    assert escalation.closed_at is not None
+    if item.status == Status.WITHDRAWN:
+        return item.closed_at is not None and item.closed_at <= escalation.closed_at
+    return item.status == Status.CLOSED and item.closed_at == escalation.closed_at
 
 
 def _check_reason(reason: str) -> None:
@@ -845,12 +863,13 @@ def escalation_reopen(
 ) -> Escalation:
     """Reopen an escalation closed by mistake (reopen_refusal says who may, and
     until when): it is picked up again by whoever reopens it, for them to close it
-    with the right outcome; its item is escalated again, and a reach the close
-    counted for the local team is taken back. The close it undid is kept in its
-    history (an EscalationAction "reopened": the outcome, who closed it and when,
-    then the reason and who reopened it, when) and in the item's audit trail; so is
-    the pick-up of whoever held it, when someone else reopens it (its audit detail
-    "picked_up_by" and "picked_up_at", which the history reads).
+    with the right outcome; its item is escalated again (one withdrawn before the
+    close stays withdrawn), and a reach the close counted for the local team is
+    taken back. The close it undid is kept in its history (an EscalationAction
+    "reopened": the outcome, who closed it and when, then the reason and who
+    reopened it, when) and in the item's audit trail; so is the pick-up of whoever
+    held it, when someone else reopens it (its audit detail "picked_up_by" and
+    "picked_up_at", which the history reads).
 
     Exactly once: the escalation, then the item, locked as the close locks them.
     Sent again (`submission`: its form, an Idempotency-Key; without one, the same
@@ -868,12 +887,17 @@ def escalation_reopen(
     refusal = reopen_refusal(locked, by=by, now=now, item=item)
     if refusal:
         raise IllegalTransition(refusal)
+    # An item withdrawn before the close (reopen_refusal) stays withdrawn: the close
+    # left it as it was, counting no reach (escalation_close).
+    withdrawn = item.status == Status.WITHDRAWN
     took_back_reach = (
-        locked.outcome == Escalation.Outcome.REACHED
+        not withdrawn
+        and locked.outcome == Escalation.Outcome.REACHED
         and item.reached_route == Route.LOCAL
         and item.reached_at == locked.closed_at
     )
-    _item_reopened(item, took_back_reach=took_back_reach)
+    if not withdrawn:
+        _item_reopened(item, took_back_reach=took_back_reach)
     note = reason
     if locked.outcome_note:
         note += _NOTE_OF_THE_CLOSE + locked.outcome_note

@@ -291,9 +291,10 @@ class EscalationViewSet(viewsets.ReadOnlyModelViewSet):
         "team is taken back (the weekly figures follow). The close it undid is kept "
         "in its history. Sent again with the same Idempotency-Key (or, without one, "
         "the same reason by the same client, nothing done since), it is answered 200 "
-        "as the first time, and nothing is done twice. A send back, an escalation "
-        "not closed, one closed by another, past the window, or whose item has "
-        "changed since is a 409 saying why.",
+        "as the first time, and nothing is done twice. A send back, a close made "
+        "by the withdrawal of the result behind it, an escalation not closed, one "
+        "closed by another, past the window, or whose item has changed since is a "
+        "409 saying why.",
         request=EscalationReopenSerializer,
         parameters=[ACTION_IDEMPOTENCY_KEY],
         responses={
