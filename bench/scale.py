@@ -125,12 +125,19 @@ def build_demo(url: str, reuse: bool, redis_url: str) -> None:
     month.fresh_database(url)
     setup_django(url, redis_url)
     from django.core.management import call_command
+    from django.utils import timezone
 
     from ops.demo import seed_demo
+    from work.assignment import assign_work
 
     with month.Step("demo: migrate and seed_demo"):
         call_command("migrate", verbosity=0)
         seed_demo()
+        # The demo's cases come in as its staff have time for them: in the evening
+        # none has, and every new case waits in the pool. The app's beat hands them
+        # to the staff on shift within a minute; so does this, so that the timed
+        # caseworker and call handler hold a queue at any hour of their shifts.
+        assign_work(now=timezone.now())
         month.sql("ANALYZE")
     month.mark_loaded(url, marker)
 
@@ -393,6 +400,12 @@ class Who:
                 .order_by("-n", "assignee")
                 .first()
             )
+            if row is None:
+                raise SystemExit(
+                    f"No {model._meta.verbose_name} is held by anyone here: no one "
+                    "is on shift now to be handed one (bench/scale.py times a "
+                    "caseworker's and a call handler's queues)."
+                )
             return users.get(pk=row["assignee"])
 
         self.caseworker = busiest(Case)
