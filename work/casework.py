@@ -3,6 +3,8 @@ the contacts named, and completing it.
 
 Each is refused for a case that is no longer open, and, when `by` is given, for
 someone who may not work the case (work.access): the case page and the API alike.
+The contacts a case names are taken from its local team too while the case is with
+them (its escalation open): the escalation's page and the team's integration alike.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from people.services import (
 from rows.retry import atomic_operation
 
 from .access.actor import Actor
-from .access.cases import may_work_case
+from .access.cases import contacts_refusal, may_work_case
 from .access.items import may_work_item
 from .contact_area import contact_follow_person
 from .effects import assignment_run_after_commit
@@ -76,6 +78,17 @@ def _check(case: Case, by: Actor | Any | None, action: str) -> None:
             f"This case is {case.get_status_display().lower()}: "
             f"it can no longer be {action}."
         )
+
+
+def _check_naming(case: Case, by: Actor | Any | None) -> None:
+    """_check for naming contacts (contact_add): a case with the phones takes them
+    from whoever may work it, and a case with its local team from whoever may work
+    its open escalation there (work.access.cases.contacts_refusal); the service
+    itself (`by` None) names them to an open case only."""
+    if by is None:
+        _check(case, None, "changed")
+    elif (refusal := contacts_refusal(by, case)) is not None:
+        raise refusal
 
 
 def _user(by: Actor | Any | None):
@@ -846,7 +859,10 @@ def _other_held(arrival: Arrival, person: Person) -> bool:
 def contact_add(
     *, case: Case, details: ContactDetails, by=None, now: datetime | None = None
 ) -> Contact:
-    """Record that a case names someone as a contact.
+    """Record that a case names someone as a contact: by its caseworker while the
+    case is with the phones, or by its local team while it is with them, the person
+    naming them to the team (work.access.cases.contacts_refusal); contacts alike,
+    for the phones, whoever named them.
 
     One person is one contact to call however many cases name them. A person the
     case is, or has named already (as its own contact or as a further exposure), is
@@ -873,7 +889,7 @@ def contact_add(
     """
     now = now or timezone.now()
     case = case.locked()
-    _check(case, by, "changed")
+    _check_naming(case, by)
     if problem := exposure_date_problem(
         day=details.exposure_date, case=case, today=timezone.localdate(now)
     ):

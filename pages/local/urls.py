@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import contacts, views
 
 app_name = "escalations"
 
@@ -13,6 +13,11 @@ urlpatterns = [
     path("escalations/<int:pk>/action/", views.escalation_action_view, name="action"),
     path("escalations/<int:pk>/close/", views.escalation_close_view, name="close"),
     path("escalations/<int:pk>/return/", views.escalation_return_view, name="return"),
+    path(
+        "escalations/<int:pk>/contacts/",
+        contacts.escalation_contacts_view,
+        name="contacts",
+    ),
     path("escalations/<int:pk>/reopen/", views.escalation_reopen_view, name="reopen"),
     path(
         "escalations/<int:pk>/reassign/",

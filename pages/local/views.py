@@ -91,6 +91,7 @@ from ..desk.contacts import Naming as ContactNaming
 from ..desk.contacts import contact_exposures
 from ..htmx import part_only
 from ..typed import put_typing_back
+from .contacts import escalation_contacts
 from .exports import (
     escalation_person_id,
     escalations_audited,
@@ -431,7 +432,9 @@ def _detail_response(
     **forms,
 ) -> TemplateResponse:
     """The page; `forms` are bound forms that failed (their errors are summarised at
-    the top), `kept` names a form refused earlier whose typing is shown again."""
+    the top), `kept` names a form refused earlier whose typing is shown again. A
+    case's contact rows (`contacts_formset`, `contacts_not_added`) are drawn in their
+    own section (pages.local.contacts)."""
     item = escalation.item
     can_reassign = may_reassign_escalation(request.user, escalation)
     visits = (
@@ -512,6 +515,14 @@ def _detail_response(
         )
         if can_reassign
         else None,
+        # A case's "Contacts they name" (pages.local.contacts): rows that failed, or
+        # were refused, come back as typed.
+        **escalation_contacts(
+            request,
+            escalation,
+            formset=forms.get("contacts_formset"),
+            not_added=forms.get("contacts_not_added"),
+        ),
     }
     return TemplateResponse(request, "escalations/detail.html", context, status=status)
 

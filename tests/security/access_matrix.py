@@ -99,7 +99,8 @@ def _rows(*lines: tuple) -> dict[str, Row]:
 
 # Objects: case (Sheffield case held by the caseworker / Leeds case held by another),
 # contact (Sheffield contact of that case held by the call handler / Leeds one held by
-# another), call (a call to each of those contacts), escalation (Sheffield's / Leeds's),
+# another), call (a call to each of those contacts), escalation (Sheffield's / Leeds's,
+# of a contact), case_escalation (Sheffield's / Leeds's, of a complex case),
 # cluster (at a Sheffield setting / a Leeds one), person (the Sheffield case's / the
 # Leeds case's), pair (a possible duplicate of each of those people), member (a new
 # starter in the supervisor's own team / in the other supervisor's team), review (a call of each of those starters), team_shift (each
@@ -195,6 +196,8 @@ MATRIX: dict[str, Row] = _rows(
     ("escalations:action",                      "POST",     "escalation",       LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
     ("escalations:close",                       "POST",     "escalation",       LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
     ("escalations:return",                      "POST",     "escalation",       LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
+    # The contacts a case names to its team, on its escalation's page (a contact's escalation is a 404: contacts name no contacts).
+    ("escalations:contacts",                    "POST",     "case_escalation",  LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
     ("escalations:reopen",                      "POST",     "escalation",       LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
     ("escalations:reassign",                    "POST",     "escalation",       LOGIN, F403,     F403,    F403,   F403,   F403_404, OWN,      OK,   F403,  LOGIN, LOGIN),
     ("escalations:clusters",                    "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   OK,       OK,       OK,   F403,  LOGIN, LOGIN),

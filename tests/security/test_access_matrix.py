@@ -119,6 +119,7 @@ def _build_world() -> SimpleNamespace:
     from tests.local_teams.builders import (
         CaseFactory,
         ContactFactory,
+        escalated_case,
         escalated_contact,
         person_in,
     )
@@ -207,6 +208,9 @@ def _build_world() -> SimpleNamespace:
     w.escalation_other = escalated_contact(
         LEEDS, case=CaseFactory(person=person_in(LEEDS))
     )
+    # A case's escalation in each (a complex case): the team adds the contacts it names.
+    w.case_escalation = escalated_case(SHEFFIELD)
+    w.case_escalation_other = escalated_case(LEEDS)
     w.cluster = f.ClusterFactory(
         setting=f.ExposureSettingFactory(area=f.area(SHEFFIELD), postcode="S1 1AA")
     )
@@ -344,6 +348,7 @@ def objects_for(w, kind: str, role: str) -> tuple[Any, Any]:
         "contact_call": (w.call, w.call_other),
         "case_call": (w.case_call, w.case_call_other),
         "escalation": (w.escalation, w.escalation_other),
+        "case_escalation": (w.case_escalation, w.case_escalation_other),
         "cluster": (w.cluster, w.cluster_other),
         "person": (w.case.person, w.case_other.person),
         "pair": (w.pair, w.pair_other),
@@ -366,6 +371,7 @@ MISSING_IS_404 = {
     "contact_call",
     "case_call",
     "escalation",
+    "case_escalation",
     "cluster",
     "person",
     "pair",

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
+from cases.errors import IllegalTransition
 from cases.models import Case, CaseQuerySet
+from cases.workitem import Status
+from escalations.models import Escalation
 from staffing.models import Tier
 
 from ..compiled import instances_compiled_once
 from .actor import Actor, team_items_q
+from .escalations import may_work_escalation
+
+NOT_YOURS = "This case is not yours to work."
+# A case with the phones: waiting, assigned, reached (work.casework.OPEN).
+WITH_THE_PHONES = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 
 
 def cases_visible_to(who: Actor | Any) -> CaseQuerySet:
@@ -59,6 +67,67 @@ def may_work_case(who: Actor | Any, case: Case) -> bool:
     return actor.tier == Tier.CLINICAL and case.assignee_id == actor.user.pk
 
 
+def contacts_refusal(
+    who: Actor | Any, case: Case
+) -> PermissionDenied | IllegalTransition | None:
+    """Why `who` may not name contacts of the case now, as the error to raise; None
+    when they may. Read with the case locked (work.casework.contact_add), so that its
+    status and its escalation's are the ones the naming is saved against.
+
+    With the phones (waiting, assigned, reached), whoever may work the case
+    (may_work_case). With its local team (escalated, its escalation open: new or
+    picked up), whoever may work that escalation (may_work_escalation), as may close
+    it: any member of the team, not only who picked it up; a client bound to the
+    team; an administrator, a national client. The people the case names to the team
+    (at the door, on the team's call) are contacts as any others, for the phones.
+
+    Anyone else is told it is not theirs (PermissionDenied). One of them is told the
+    case no longer takes contacts (IllegalTransition): completed, closed, withdrawn,
+    with a local team (for its caseworker, a national supervisor), or, for its team,
+    closed or sent back to the phones since the page they typed on was drawn (the
+    case's latest escalation, closed, still says whose it was)."""
+    actor = Actor.of(who)
+    escalation = _latest_escalation(case)
+    by_team = escalation is not None and may_work_escalation(actor, escalation)
+    with_team = (
+        escalation is not None
+        and escalation.closed_at is None
+        and case.status == Status.ESCALATED
+    )
+    if by_team and with_team:
+        return None
+    works_case = may_work_case(actor, case)
+    if works_case and case.status in WITH_THE_PHONES:
+        return None
+    if not (works_case or by_team):
+        return PermissionDenied(NOT_YOURS)
+    if not works_case and case.status in WITH_THE_PHONES:
+        return IllegalTransition(
+            "This case was sent back to the national queue: its contacts are "
+            "added by its caseworker now, not by your team."
+        )
+    return IllegalTransition(
+        f"This case is {case.get_status_display().lower()}: "
+        "it can no longer be changed."
+    )
+
+
+def may_add_contacts(who: Actor | Any, case: Case) -> bool:
+    """Whether `who` may name contacts of the case now (contacts_refusal): the
+    caseworker working it, or its local team while it is with them."""
+    return contacts_refusal(who, case) is None
+
+
+def _latest_escalation(case: Case) -> Escalation | None:
+    """The case's open escalation, else its latest closed one; None if it never went
+    to a local team."""
+    return (
+        Escalation.objects.filter(case=case)
+        .order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
+        .first()
+    )
+
+
 def get_case_to_work(who: Actor | Any, pk: int) -> Case:
     """The case for its clinical page: 404 if there is none, 403 if not this actor's.
 
@@ -70,7 +139,7 @@ def get_case_to_work(who: Actor | Any, pk: int) -> Case:
         raise Http404("No such case.")
     case = found[0]
     if not may_work_case(who, case):
-        raise PermissionDenied("This case is not yours to work.")
+        raise PermissionDenied(NOT_YOURS)
     return case
 
 
