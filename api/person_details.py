@@ -51,20 +51,21 @@ class PersonDetailsInSerializer(StrictSerializer):
     date_of_birth = serializers.DateField(
         required=False,
         allow_null=True,
-        help_text="YYYY-MM-DD: not in the future, nor before 1890, nor (a case's "
-        "person) after the case's specimen date.",
+        help_text="YYYY-MM-DD: not in the future, nor before 1890, nor after the "
+        "earliest specimen date of any of their cases not withdrawn.",
     )
     phone = serializers.CharField(
         required=False,
         allow_blank=True,
         help_text="A UK number, such as 07911 123456. A number a call to them was "
         "logged “Wrong number” on is refused. The one it replaces becomes their "
-        "other phone when they have none.",
+        "other phone when they have none and `phone_alt` is not sent.",
     )
     phone_alt = serializers.CharField(
         required=False,
         allow_blank=True,
-        help_text="Their other phone, a UK number; blank to remove it.",
+        help_text="Their other phone, a UK number; blank to remove it (or, sent "
+        "with a new phone, to keep none).",
     )
     email = serializers.CharField(
         required=False, allow_blank=True, help_text="Blank to remove it."
@@ -76,7 +77,8 @@ class PersonDetailsInSerializer(StrictSerializer):
         required=False,
         allow_blank=True,
         help_text="A postcode the postcode directory knows, such as S1 2HE: their "
-        "contacts still to be reached, and the case worked, follow its area.",
+        "contacts still to be reached, and their cases with the phones, follow its "
+        "area.",
     )
 
 
@@ -170,7 +172,9 @@ class PersonDetailsView(APIView):
         "detail sent that differs from the one held is checked and saved, the old "
         "value kept in the person's history, the change audited (which details, "
         "never the values). A new postcode moves their contacts still to be "
-        "reached, and the case worked, to its area. A change that makes the person "
+        "reached, and their cases with the phones, to its area. Their messages "
+        "not sent yet to a phone or email corrected away go to where they are "
+        "reached now, or are withdrawn. A change that makes the person "
         "look like another record lists the two for a supervisor; nobody is "
         "merged. Sent with nothing that differs: 200, `changed` empty, nothing "
         "written. For whoever may work the item: its holder, a national "

@@ -10,12 +10,17 @@ went on to the wrong email, an unreached contact to the old area's local team.
 A detail given as held (however typed: a phone in its national form, an email in
 other capitals) changes nothing; only those that differ are checked and saved, each
 kept in the person's history (PersonChange) and named in the audit trail, never
-its value (the trail outlives pseudonymisation). A new phone keeps the old one as
-their other phone, as a local team's send back does (work.escalation); a new
-postcode brings its area, and the person's contacts still to be reached, and the open
-case being worked, follow it (work.contact_area). A name or a date of birth
-corrected merges no one: when the person now looks like another record, the pair is
-listed for a supervisor as intake lists one (people.services).
+its value (the trail outlives pseudonymisation). A page's form says what it was
+drawn with: only what its user changed is given, and a detail someone else changed
+meanwhile is not undone (refused on its field, to be checked). A new phone keeps the
+old one as their other phone unless another is given, as a local team's send back
+does (work.escalation); their messages not yet sent to the phone or email no longer
+theirs go where they are reached now (work.online). A new postcode brings its area,
+and the person's contacts still to be reached, and their open cases with the
+phones, follow it (work.contact_area); so does the copy of their address their
+household was given (work.casework). A name or a date of birth corrected merges no
+one: when the person now looks like another record, the pair is listed for a
+supervisor as intake lists one (people.services).
 """
 
 from __future__ import annotations
@@ -29,19 +34,22 @@ from typing import Any
 import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from areas.models import Area
 from areas.postcode_check import postcode_known
+from areas.postcodes import normalise_postcode
 from areas.services import postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.errors import IllegalTransition
 from cases.models import Case
 from cases.workitem import Status, WorkItem
+from notify.services import message_queue, messages_supersede, messages_withdraw
+from online.models import OnlineLink
 from people.matching import Arrival, Candidate, has_number_to_call, phone_text
-from people.models import Person, PersonChange, PossibleDuplicate
+from people.models import Message, Person, PersonChange, PossibleDuplicate
 from people.names import INVISIBLE_NAME, name_shows_nothing
 from people.phones import uk_phone_e164
 from people.services import (
@@ -54,8 +62,15 @@ from rows.retry import atomic_operation
 
 from .access.actor import Actor
 from .access.items import may_work_item
-from .casework import items_back_to_the_phones
+from .casework import household_addresses_follow, items_back_to_the_phones
 from .contact_area import contacts_follow_people
+from .online import (
+    _link_text_again,
+    _link_text_withdrawn,
+    _send_link,
+    _token_in,
+    reachable_by_message,
+)
 from .result_rules import (
     MAX_LENGTH,
     date_of_birth_check,
@@ -117,6 +132,19 @@ MISMATCHED = (
     "the page again and check their details."
 )
 NOT_A_DETAIL = "Not a detail that can be changed here."
+# The code of a detail refused because someone else changed it since the form was
+# drawn (the page draws it again as it is now).
+CHANGED_MEANWHILE = "changed_meanwhile"
+# Why a message to the phone or email corrected away is not sent (read on the staff
+# pages beside the message): one for someone now reached elsewhere is queued there.
+NOT_THEIRS_NOW = (
+    "Not sent: the number or email it was to go to was corrected on their record"
+)
+# The event of a message sent again where they are reached now, in place of one to a
+# number or email corrected away (its own event keeps the one not sent).
+READDRESSED_KEY = "details_corrected:message:{pk}"
+# The statuses of a message not sent yet (queued, or being sent: it may go).
+TO_GO = (Message.Status.QUEUED, Message.Status.SENDING)
 
 # An item in these states changes no one's details: its work is over, or its local
 # team's (ESCALATED: the team works it, and sends it back with a new number).
@@ -194,33 +222,47 @@ def person_details_correct(
     by: Actor | Any | None,
     source: str,
     now: datetime | None = None,
+    drawn: Mapping[str, Any] | None = None,
 ) -> DetailsCorrected:
     """Correct `person`'s details, as given (`given`: any of DETAILS, each as typed,
     a date of birth as a date or None), while `item` (their case or contact) is
     worked by `by` (None: the service itself).
+
+    `drawn`: the details as a page's form was drawn with them (each as it showed
+    it), when the form says so. A detail given as drawn was not changed by its
+    user, and is never written (another may have changed it since: details_touched);
+    one they changed that someone else also changed since it was drawn is refused
+    on its field ("Changed meanwhile by ...: check it", code CHANGED_MEANWHILE),
+    not overwritten. Without it (the API: only the details sent are given), each
+    given is compared with the one held now.
 
     Refused: someone who may not work the item (PermissionDenied); an item
     withdrawn, closed or with its local team (IllegalTransition: details_refusal).
     Each detail that differs from the one held is checked: a UK phone (not one a
     call to them was logged "Wrong number" on), an email, a postcode the directory
     knows (the one held is taken whether it does or not), a name that shows
-    something, a date of birth neither in the future nor before 1890 (nor, for a
-    case, after its test). Any refused: ValidationError by field, nothing saved.
-    A name, phone, date of birth or postcode held is never emptied.
+    something, a date of birth neither in the future nor before 1890 nor after the
+    earliest test of any of their cases not withdrawn (whichever item's page).
+    Any refused: ValidationError by field, nothing saved. A name, phone, date of
+    birth or postcode held is never emptied.
 
     In one transaction, the person's row locked: the details saved, one history row
     each (from `source`), one audit event on the item naming which changed, never
     the values. A new phone keeps the old as their other phone when they had none
-    (a number logged wrong is kept in the history only); a phone that was their
-    other phone swaps with it. Someone with no number to call given one has their
-    items waiting for their local team for want of it sent back to the phones
-    (work.casework.items_back_to_the_phones). A new postcode brings its area and
-    grid position; their contacts still to be reached follow it
-    (contacts_follow_people), and so does the case worked, while still the national
-    service's to work: an item a local team holds keeps its area. A change to who
-    they are (names, date of birth, phones, email, postcode) merges no one: a
-    record they now may be is listed with them as a possible duplicate, as intake
-    lists one.
+    and no other phone is given (a number logged wrong is kept in the history
+    only); a phone that was their other phone swaps with it. Someone with no number
+    to call given one has their items waiting for their local team for want of it
+    sent back to the phones (work.casework.items_back_to_the_phones). Their
+    messages not sent yet to a phone or email corrected away never go there: the
+    text carrying a live link, and isolation advice, go where they are reached now
+    (work.online), or nowhere (_messages_follow). A new postcode brings its area
+    and grid position; their contacts still to be reached follow it
+    (contacts_follow_people), and so does each of their cases still with the
+    phones (_cases_follow): an item a local team holds keeps its area. A new
+    address or postcode is followed by the copy their household was given
+    (work.casework.household_addresses_follow). A change to who they are (names,
+    date of birth, phones, email, postcode) merges no one: a record they now may
+    be is listed with them as a possible duplicate, as intake lists one.
 
     Nothing differing: nothing written, and `changed` is empty (its `said`:
     NOTHING_TO_CHANGE)."""
@@ -235,37 +277,156 @@ def person_details_correct(
     if unknown := [name for name in given if name not in DETAILS]:
         raise ValidationError({name: [NOT_A_DETAIL] for name in unknown})
     held = Person.objects.select_for_update().get(pk=person.pk)
-    values, errors = _values(held, given, item=locked, today=timezone.localdate(now))
-    if errors:
-        raise ValidationError(errors)
+    given, meanwhile = _since_drawn(held, given, drawn)
+    values, errors = _values(held, given, today=timezone.localdate(now))
+    if errors or meanwhile:
+        raise ValidationError({**errors, **meanwhile})
     if not values:
         return DetailsCorrected(person=held, changed=())
     return _save(held, values, item=locked, by=by, source=source, now=now)
 
 
 def person_details_problems(
-    *, person: Person, item: WorkItem, given: Mapping[str, Any]
+    *,
+    person: Person,
+    item: WorkItem,
+    given: Mapping[str, Any],
+    drawn: Mapping[str, Any] | None = None,
 ) -> dict[str, list[str]]:
     """What person_details_correct would refuse of these details, by field, as held
     now (nothing locked, nothing written): for a door that refused some fields
     itself (a date it could not read) to say the others' problems at once."""
     known = {name: value for name, value in given.items() if name in DETAILS}
-    return _values(person, known, item=item, today=timezone.localdate())[1]
+    known, meanwhile = _since_drawn(person, known, drawn)
+    problems = _values(person, known, today=timezone.localdate())[1]
+    for name, refusals in meanwhile.items():
+        problems[name] = [message for error in refusals for message in error.messages]
+    return problems
+
+
+def details_changed_meanwhile(
+    *, person: Person, given: Mapping[str, Any], drawn: Mapping[str, Any]
+) -> set[str]:
+    """The details given that person_details_correct would refuse as changed by
+    someone else since the form was drawn (CHANGED_MEANWHILE), as held now: for a
+    door that refused the form itself, to draw them again as they are."""
+    known = {name: value for name, value in given.items() if name in DETAILS}
+    return set(_since_drawn(person, known, drawn)[1])
+
+
+def details_touched(
+    given: Mapping[str, Any], drawn: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The details given that differ from those a form was drawn with (`drawn`, as
+    it showed them): those its user changed, however typed (a phone in another
+    form, an email in other capitals is the one drawn). One given with nothing drawn
+    for it is given."""
+    return {
+        name: value
+        for name, value in given.items()
+        if name not in drawn
+        or _comparable(name, value) != _comparable(name, drawn[name])
+    }
+
+
+def _since_drawn(
+    held: Person, given: Mapping[str, Any], drawn: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], dict[str, list[ValidationError]]]:
+    """The details given to be taken, and those refused because someone changed
+    them since the form was drawn while its user changed them too (to another
+    value than the one held now). Without `drawn`, every one given is taken."""
+    if drawn is None:
+        return dict(given), {}
+    taken: dict[str, Any] = {}
+    meanwhile: dict[str, list[ValidationError]] = {}
+    for name, value in details_touched(given, drawn).items():
+        now_held = _comparable(name, _stored_text(getattr(held, name, "")))
+        if (
+            name in drawn
+            and _comparable(name, drawn[name]) != now_held
+            and _comparable(name, value) != now_held
+        ):
+            meanwhile[name] = [
+                ValidationError(
+                    f"Changed meanwhile by {_changed_by(held, name)}: check it.",
+                    code=CHANGED_MEANWHILE,
+                )
+            ]
+        else:
+            taken[name] = value
+    return taken, meanwhile
+
+
+def _comparable(name: str, value: Any) -> str:
+    """A detail as typed, drawn or held, in the form two are compared in: the same
+    detail however written (a phone in E.164, a postcode in its display form, an
+    email or address but for case and spacing, a name composed, a date in ISO
+    form); text that is none of these as typed."""
+    if name == "date_of_birth":
+        try:
+            born = _date(value)
+        except ValidationError:
+            return str(value).strip()
+        return born.isoformat() if born else ""
+    typed = "" if value is None else str(value).strip()
+    if name in ("phone", "phone_alt"):
+        return _as_e164(typed) or typed
+    if name == "postcode":
+        try:
+            return normalise_postcode(typed)
+        except ValidationError:
+            return typed.upper()
+    if name in ("first_name", "last_name"):
+        return unicodedata.normalize("NFC", typed)
+    return " ".join(typed.split()).casefold()
+
+
+def _changed_by(person: Person, name: str) -> str:
+    """Who changed the detail last, from where and when, as its refusal names them
+    ("Sam Jones (case page, 14:02)"): the member of staff its audit event names,
+    else the service."""
+    change = (
+        PersonChange.objects.filter(person=person, field=name)
+        .order_by("-at", "-pk")
+        .first()
+    )
+    if change is None:
+        return "someone else"
+    event = (
+        AuditEvent.objects.filter(
+            person=person,
+            action=AuditEvent.Action.UPDATE,
+            at=change.at,
+            detail__has_key=name,
+            user__isnull=False,
+        )
+        .select_related("user")
+        .first()
+    )
+    user = event.user if event is not None else None
+    who = (user.get_full_name() or user.get_username()) if user else "the service"
+    when = timezone.localtime(change.at)
+    at = (
+        f"{when:%H:%M}"
+        if when.date() == timezone.localdate()
+        else f"{when.day} {when:%b %H:%M}"
+    )
+    return f"{who} ({change.source}, {at})" if change.source else f"{who} ({at})"
 
 
 def _values(
-    person: Person, given: Mapping[str, Any], *, item: WorkItem, today: date
+    person: Person, given: Mapping[str, Any], *, today: date
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The details to store (those differing from the ones held, and the other
     phone they bring: _phones_settle), and the problems of those refused."""
-    values, errors = _read(person, given, item=item, today=today)
+    values, errors = _read(person, given, today=today)
     if not errors:
-        _phones_settle(person, values, errors)
+        _phones_settle(person, values, errors, other_given="phone_alt" in given)
     return values, errors
 
 
 def _read(
-    person: Person, given: Mapping[str, Any], *, item: WorkItem, today: date
+    person: Person, given: Mapping[str, Any], *, today: date
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """The details given that differ from those held, as they are to be stored, and
     the problems of those that cannot be (by field). A detail as held is neither
@@ -289,7 +450,7 @@ def _read(
                 continue
             if born == person.date_of_birth:
                 continue
-            if problem := _birth_problem(born, item=item, today=today):
+            if problem := _birth_problem(born, person=person, today=today):
                 refuse(name, problem)
             else:
                 values[name] = born
@@ -321,20 +482,24 @@ def _date(value: Any) -> date | None:
         raise ValidationError(BAD_DATE) from None
 
 
-def _birth_problem(born: date | None, *, item: WorkItem, today: date) -> str:
+def _birth_problem(born: date | None, *, person: Person, today: date) -> str:
     """What is wrong with a new date of birth ("" when nothing): none at all, one in
-    the future or before 1890 (work.result_rules, as for a lab's result), or, for a
-    case, one after its specimen was taken."""
+    the future or before 1890 (work.result_rules, as for a lab's result), or one
+    after the earliest specimen of any of their cases not withdrawn was taken,
+    whichever item's page it came from (a withdrawn case's test was never theirs)."""
     if born is None:
         return REQUIRED["date_of_birth"]
     try:
         date_of_birth_check(born, today=today)
     except ValidationError as exc:
         return exc.messages[0]
-    if isinstance(item, Case):
-        return date_of_birth_problem(
-            date_of_birth=born, specimen_date=item.specimen_date
-        )
+    first_test = (
+        Case.objects.filter(person=person)
+        .exclude(status=Status.WITHDRAWN)
+        .aggregate(first=Min("specimen_date"))["first"]
+    )
+    if first_test is not None:
+        return date_of_birth_problem(date_of_birth=born, specimen_date=first_test)
     return ""
 
 
@@ -416,22 +581,29 @@ def _as_e164(typed: str) -> str:
 
 
 def _phones_settle(
-    person: Person, values: dict[str, Any], errors: dict[str, list[str]]
+    person: Person,
+    values: dict[str, Any],
+    errors: dict[str, list[str]],
+    *,
+    other_given: bool,
 ) -> None:
-    """The other phone, once the phone is new: given none of its own, it keeps the
-    old phone when they had no other (as a local team's send back keeps it), or
-    takes it in exchange when the new phone was their other phone; a number logged
-    wrong is no number to keep. Two phones the same are refused."""
+    """The other phone, once the phone is new: given none of its own
+    (`other_given`: an other phone given, even as held or blank, is the one they
+    keep), it keeps the old phone when they had no other (as a local team's send
+    back keeps it), or takes it in exchange when the new phone was their other
+    phone; a number logged wrong is no number to keep. Two phones the same are
+    refused."""
     held_phone = phone_text(person.phone)
     held_alt = phone_text(person.phone_alt)
     old_callable = bool(held_phone) and held_phone not in (person.wrong_numbers or [])
-    if "phone" in values and "phone_alt" not in values:
+    if "phone" in values and not other_given:
         if held_alt and held_alt == values["phone"]:
             values["phone_alt"] = held_phone if old_callable else ""
         elif not held_alt and old_callable:
             values["phone_alt"] = held_phone
     phone = values.get("phone", held_phone)
-    if values.get("phone_alt") and values["phone_alt"] == phone:
+    other = values.get("phone_alt", held_alt)
+    if other and other == phone and ("phone" in values or "phone_alt" in values):
         errors.setdefault("phone_alt", []).append(SAME_AS_PHONE)
 
 
@@ -463,6 +635,12 @@ def _save(
     changed = tuple(name for name in DETAILS if name in values)
     had_number = has_number_to_call(person)
     old_phone = phone_text(person.phone)
+    # Where their messages went that they go no longer (reachable_by_message).
+    disowned: list[tuple[str, str]] = []
+    if "phone" in values and old_phone:
+        disowned.append((Message.Channel.SMS, old_phone))
+    if "email" in values and person.email:
+        disowned.append((Message.Channel.EMAIL, person.email))
     area_before = person.area_id
     history: list[PersonChange] = []
     said: dict[str, str] = {}
@@ -496,7 +674,11 @@ def _save(
     person.save(update_fields=[*fields, "updated_at"])
     PersonChange.objects.bulk_create(history)
     user = _user(by)
-    followed = _case_follows(item, person) if "postcode" in values else {}
+    followed = (
+        _cases_follow(person, item=item, user=user, source=source, now=now)
+        if "postcode" in values
+        else {}
+    )
     audit_record(
         user=user,
         action=AuditEvent.Action.UPDATE,
@@ -506,13 +688,19 @@ def _save(
         at=now,
     )
     moved = "postcode" in values and person.area_id != area_before
-    if "postcode" in values:
+    household = (
+        _household_follows(person, history, user=user, source=source, now=now)
+        if {"address", "postcode"} & set(changed)
+        else set()
+    )
+    if "postcode" in values or household:
         contacts_follow_people(
-            people=[person.pk],
+            people=[person.pk, *sorted(household)],
             by=user,
             now=now,
             detail={"follows": "their corrected postcode", "source": source},
         )
+    _messages_follow(person, disowned, now=now)
     if not had_number and has_number_to_call(person):
         items_back_to_the_phones(people=[person.pk], source=source, user=user, now=now)
     listed = _duplicates_listed(person, now=now) if IDENTIFYING & set(changed) else 0
@@ -527,24 +715,163 @@ def _save(
     )
 
 
-def _case_follows(item: WorkItem, person: Person) -> dict[str, Any]:
-    """The case worked takes its person's new area while the national service still
-    works it (not a local team's: work.contact_area's rule for a contact), so that
-    a local team it goes to is theirs now. What its audit event says of it (the
-    area before and after; nothing when it stays)."""
-    if not isinstance(item, Case) or item.status not in CASE_FOLLOWS_WHEN:
+def _cases_follow(
+    person: Person, *, item: WorkItem, user: Any, source: str, now: datetime
+) -> dict[str, Any]:
+    """Each of the person's cases the national service still works (new, assigned,
+    reached: not a local team's, not over: work.contact_area's rule for a contact)
+    takes their new area, so that a local team it goes to is theirs now, whichever
+    item's page the postcode was corrected from. Each moved is audited with the area
+    before and after: the item's own in the correction's event, whose detail this
+    returns (nothing when it stays); another in an event of its own."""
+    if person.area_id is None:
         return {}
-    if person.area_id is None or item.area_id == person.area_id:
-        return {}
-    was = item.area_id
-    item.area_id = person.area_id
-    item.area_unknown = False
-    item.save(update_fields=["area", "area_unknown"])
-    return {
-        "follows": "their corrected postcode",
-        "area": item.area_id,
-        "area_was": was,
+    cases = list(
+        Case.objects.select_for_update()
+        .filter(person=person, status__in=CASE_FOLLOWS_WHEN)
+        .exclude(area_id=person.area_id)
+        .order_by("pk")
+    )
+    said: dict[str, Any] = {}
+    for case in cases:
+        moved = {
+            "follows": "their corrected postcode",
+            "area": person.area_id,
+            "area_was": case.area_id,
+        }
+        case.area_id = person.area_id
+        case.area_unknown = False
+        case.save(update_fields=["area", "area_unknown"])
+        if isinstance(item, Case) and case.pk == item.pk:
+            item.area_id, item.area_unknown = case.area_id, False
+            said = moved
+            continue
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=case,
+            person=person,
+            detail={"source": source, **moved},
+            at=now,
+        )
+    return said
+
+
+def _household_follows(
+    person: Person,
+    history: list[PersonChange],
+    *,
+    user: Any,
+    source: str,
+    now: datetime,
+) -> set[int]:
+    """The copy of the person's address given to their household (named as living
+    with them by any of their cases not withdrawn) follows its correction, as it
+    follows one a lab sends (work.casework.household_addresses_follow, given the
+    correction as intake gives it a person found: the history rows written). The
+    ids of those given the new postcode: their contacts follow them too."""
+    found = PersonFound(
+        person=person,
+        created=False,
+        changed=[change.field for change in history],
+        history=history,
+        duplicates=[],
+    )
+    moved: set[int] = set()
+    for case in (
+        Case.objects.filter(person=person)
+        .exclude(status=Status.WITHDRAWN)
+        .order_by("pk")
+    ):
+        moved |= household_addresses_follow(
+            found, case=case, source=source, by=user, now=now
+        )
+    return moved
+
+
+def _messages_follow(
+    person: Person, disowned: list[tuple[str, str]], *, now: datetime
+) -> None:
+    """Their messages not sent yet (queued, waiting out a provider's outage, or
+    being sent) to a phone or email corrected away (`disowned`) never go there, as
+    a text to a number logged wrong never goes (work.calls): each is withdrawn
+    (messages_withdraw, which leaves one the provider takes recorded as sent: it
+    went). Where the service would send it again, it goes where a message to them
+    goes now (reachable_by_message): the text carrying a live link, as a link's
+    text held up is sent again (work.online: _link_text_again, or withdrawn with
+    the call held back for its answer due, _link_text_withdrawn, when they can no
+    longer be messaged), and isolation advice, as it was written. Under the row
+    locks of the items whose links' texts change."""
+    if not disowned:
+        return
+    where = reachable_by_message(person)
+    to_old = Q()
+    for channel, to in disowned:
+        to_old |= Q(channel=channel, to__iexact=to)
+    stale = list(
+        Message.objects.select_for_update()
+        .filter(to_old, person=person, status__in=TO_GO)
+        .order_by("pk")
+    )
+    if where is not None:
+        stale = [old for old in stale if (old.channel, old.to.lower()) != _lower(where)]
+    links = {
+        link.message_id: link
+        for link in OnlineLink.objects.filter(
+            message__in=[old.pk for old in stale],
+            revoked_at__isnull=True,
+            submitted_at__isnull=True,
+        ).select_related("case", "contact")
     }
+    for old in stale:
+        link = links.get(old.pk)
+        if link is not None:
+            _link_text_follows(link, old, where=where, now=now)
+        elif where is not None and old.kind == Message.Kind.ISOLATION_ADVICE:
+            channel, to = where
+            new = message_queue(
+                person=person,
+                case=old.case,
+                contact=old.contact,
+                kind=old.kind,
+                channel=channel,
+                to=to,
+                body=old.body,
+                key=READDRESSED_KEY.format(pk=old.pk),
+                language=old.language,
+                template=old.template,
+                personalisation=old.personalisation,
+            )
+            messages_supersede(Message.objects.filter(pk=old.pk), by=new)
+        else:
+            messages_withdraw(Message.objects.filter(pk=old.pk), reason=NOT_THEIRS_NOW)
+
+
+def _lower(where: tuple[str, str]) -> tuple[str, str]:
+    return where[0], where[1].lower()
+
+
+def _link_text_follows(
+    link: OnlineLink, old: Message, *, where: tuple[str, str] | None, now: datetime
+) -> None:
+    """The text `old` carrying the live `link`, to a number or email no longer
+    theirs, sent again as work.online.link_text_redate sends a held-up one: the
+    same link's text, to `where` (their item's end date as it is now), or a new
+    link when the text is not one we wrote; to someone who can no longer be
+    messaged, none (_link_text_withdrawn). Under the item's lock."""
+    owner = link.case if link.case_id is not None else link.contact
+    assert owner is not None, "a link is of a case or a contact"
+    item: WorkItem = owner.locked()
+    if where is None:
+        _link_text_withdrawn(item, old, now=now)
+        return
+    token = _token_in(old.body, link)
+    if token is None:
+        _send_link(item=item, by=link.created_by, now=now)
+        return
+    new = _link_text_again(item, link, token, where=where, now=now)
+    OnlineLink.objects.filter(pk=link.pk).update(message=new)
+    messages_supersede(Message.objects.filter(pk=old.pk), by=new)
 
 
 def _duplicates_listed(person: Person, *, now: datetime) -> int:

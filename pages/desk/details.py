@@ -6,7 +6,9 @@ As the case page's other sections: with htmx the section is sent on its own and
 drawn again in place, with what was saved said, and the person's card above it
 drawn again out of band (their name, phones, email); without JavaScript, a normal
 POST and a redirect to the page with the message. Typing that is refused is drawn
-again as typed, each problem beside its field and in the summary, the section open.
+again as typed, each problem beside its field and in the summary, the section open;
+the details its user did not change are drawn again as held now, and one they
+changed that someone else changed meanwhile as that person left it, to be checked.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ from work.access.cases import get_case_to_work
 from work.access.contacts import get_contact_to_work
 from work.person_details import (
     CASE_PAGE,
+    CHANGED_MEANWHILE,
     CONTACT_PAGE,
+    DETAILS,
+    details_changed_meanwhile,
     person_details_correct,
     person_details_problems,
 )
@@ -60,24 +65,37 @@ def _details_sent(
     afresh, as the case page's other sections do."""
     page_url = reverse(f"{item.kind}s:detail", args=[item.pk]) + f"#{SECTION}"
     form = PersonDetailsForm(request.POST)
+    meanwhile: set[str] = set()
     if not form.is_valid():
         # A date it could not read: the other fields' problems said with it.
+        typed = {name for name in form.errors if name in DETAILS}
+        given = form.given()
+        drawn = form.drawn()
         problems = person_details_problems(
-            person=item.person, item=item, given=form.given()
+            person=item.person, item=item, given=given, drawn=drawn
+        )
+        meanwhile = details_changed_meanwhile(
+            person=item.person, given=given, drawn=drawn
         )
         for name, messages_ in problems.items():
             if name not in form.errors:
                 form.add_error(name, messages_)
     else:
+        typed = set()
+        given = form.given()
         try:
             done = person_details_correct(
                 person=item.person,
                 item=item,
-                given=form.given(),
+                given=given,
                 by=request.user,
                 source=source,
+                drawn=form.drawn(),
             )
         except ValidationError as exc:
+            for name, errors in getattr(exc, "error_dict", {}).items():
+                if any(error.code == CHANGED_MEANWHILE for error in errors):
+                    meanwhile.add(name)
             for name, problems in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, problems)
         except IllegalTransition as exc:
@@ -93,6 +111,8 @@ def _details_sent(
             else:
                 messages.info(request, done.said)
             return redirect(page_url)
+    # What its user typed stays; the rest, and what was changed meanwhile, as held.
+    form.redrawn(item.person, keep=(set(given) | typed) - meanwhile)
     return draw(item, form=form, notice="")
 
 

@@ -94,8 +94,9 @@ def api_url(item) -> str:
 
 
 def form_as_drawn(person: Person, **typed: str) -> dict[str, str]:
-    """The "Their details" form as the page draws it for `person` (what is held),
-    with what the caller typed over it."""
+    """The "Their details" form as the page draws it for `person` (what is held, in
+    its fields and in the hidden ones saying what it was drawn with), with what the
+    caller typed over it."""
     held = {
         "first_name": person.first_name,
         "last_name": person.last_name,
@@ -108,8 +109,9 @@ def form_as_drawn(person: Person, **typed: str) -> dict[str, str]:
         "address": person.address,
         "postcode": person.postcode,
     }
+    drawn = {f"details-drawn_{name}": value for name, value in held.items()}
     held.update(typed)
-    return {f"details-{name}": value for name, value in held.items()}
+    return {**{f"details-{name}": value for name, value in held.items()}, **drawn}
 
 
 def withdrawn(case):
