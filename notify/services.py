@@ -125,6 +125,28 @@ def message_queue(
     return message
 
 
+def message_requeue(
+    old: Message, *, person: Person, channel: str, to: str, key: str
+) -> Message:
+    """`old`, not sent, queued again as it was written (the same words, kind,
+    language and template) for `person` at another address (`channel`, `to`): for
+    a merge that moved it to the record kept, or a correction of the address it
+    was for. The caller supersedes or withdraws `old` itself."""
+    return message_queue(
+        person=person,
+        case=old.case,
+        contact=old.contact,
+        kind=old.kind,
+        channel=channel,
+        to=to,
+        body=old.body,
+        key=key,
+        language=old.language,
+        template=old.template,
+        personalisation=old.personalisation,
+    )
+
+
 def backend_for(channel: str) -> Backend:
     """The configured backend for a channel (NOTIFY_SMS_BACKEND, NOTIFY_EMAIL_BACKEND)."""
     if channel == Message.Channel.SMS:

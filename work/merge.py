@@ -104,7 +104,7 @@ from cases.workitem import CASE_DONE, UNREACHED, Status
 from contacts.models import Contact, Exposure, IsolationChange
 from escalations.models import Escalation, EscalationAction
 from notify.services import (
-    message_queue,
+    message_requeue,
     message_send_later,
     messages_supersede,
     messages_withdraw,
@@ -1250,18 +1250,12 @@ def _texts_readdressed(
     done: list[list[int | None]] = []
     replaced: list[dict[str, Any]] = []
     for old in stale:
-        new = message_queue(
+        new = message_requeue(
+            old,
             person=survivor,
-            case=old.case,
-            contact=old.contact,
-            kind=old.kind,
             channel=channel,
             to=to,
-            body=old.body,
             key=READDRESSED_KEY.format(pk=old.pk),
-            language=old.language,
-            template=old.template,
-            personalisation=old.personalisation,
         )
         OnlineLink.objects.filter(message=old).update(message=new)
         messages_supersede(Message.objects.filter(pk=old.pk), by=new)

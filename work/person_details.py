@@ -46,7 +46,11 @@ from audit.services import audit_record
 from cases.errors import IllegalTransition
 from cases.models import Case
 from cases.workitem import Status, WorkItem
-from notify.services import message_queue, messages_supersede, messages_withdraw
+from notify.services import (
+    message_requeue,
+    messages_supersede,
+    messages_withdraw,
+)
 from online.models import OnlineLink
 from people.matching import Arrival, Candidate, has_number_to_call, phone_text
 from people.models import Message, Person, PersonChange, PossibleDuplicate
@@ -829,18 +833,12 @@ def _messages_follow(
             _link_text_follows(link, old, where=where, now=now)
         elif where is not None and old.kind == Message.Kind.ISOLATION_ADVICE:
             channel, to = where
-            new = message_queue(
+            new = message_requeue(
+                old,
                 person=person,
-                case=old.case,
-                contact=old.contact,
-                kind=old.kind,
                 channel=channel,
                 to=to,
-                body=old.body,
                 key=READDRESSED_KEY.format(pk=old.pk),
-                language=old.language,
-                template=old.template,
-                personalisation=old.personalisation,
             )
             messages_supersede(Message.objects.filter(pk=old.pk), by=new)
         else:
