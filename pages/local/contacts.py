@@ -176,7 +176,8 @@ def _rows_not_added(
         raise refusal
     named = list(Contact.objects.named_by(case.pk).select_related("person"))
     rows = [row for _, row in rows_left_to_add(typed_rows(request.POST), named)]
-    if escalation.status == Escalation.Status.CLOSED:
+    sent_back = escalation.outcome == Escalation.Outcome.RETURNED
+    if escalation.status == Escalation.Status.CLOSED and not sent_back:
         why = str(ClosedAlready(escalation, by=request.user))
     else:
         why = str(refusal)
@@ -205,7 +206,13 @@ def _not_added(
         else "The contact you typed was not added"
     )
     them = "them" if n != 1 else "it"
-    if not reopen_refusal(escalation, by=request.user, now=timezone.now()):
+    if escalation.outcome == Escalation.Outcome.RETURNED:
+        # Back with the phones: its caseworker adds them (contacts_refusal), and a
+        # send back is never reopened.
+        then = (
+            f"pass {them} on to the national service, for the case's caseworker to add"
+        )
+    elif not reopen_refusal(escalation, by=request.user, now=timezone.now()):
         then = f"reopen the escalation to add {them}"
     else:
         then = f"pass {them} on to your team's supervisor"
