@@ -44,7 +44,7 @@ from areas.services import postcode_to_area
 from audit.models import AuditEvent
 from audit.services import audit_record
 from cases.errors import IllegalTransition
-from cases.models import Case
+from cases.models import Case, FurtherResult
 from cases.workitem import Status, WorkItem
 from notify.services import (
     message_requeue,
@@ -147,6 +147,8 @@ NOT_THEIRS_NOW = (
 # The event of a message sent again where they are reached now, in place of one to a
 # number or email corrected away (its own event keeps the one not sent).
 READDRESSED_KEY = "details_corrected:message:{pk}"
+# A case still being worked: with the phones or with its local team.
+NOT_ENDED = (Status.NEW, Status.ASSIGNED, Status.REACHED, Status.ESCALATED)
 # The statuses of a message not sent yet (queued, or being sent: it may go).
 TO_GO = (Message.Status.QUEUED, Message.Status.SENDING)
 
@@ -497,11 +499,15 @@ def _birth_problem(born: date | None, *, person: Person, today: date) -> str:
         date_of_birth_check(born, today=today)
     except ValidationError as exc:
         return exc.messages[0]
-    first_test = (
-        Case.objects.filter(person=person)
-        .exclude(status=Status.WITHDRAWN)
-        .aggregate(first=Min("specimen_date"))["first"]
-    )
+    theirs = Case.objects.filter(person=person).exclude(status=Status.WITHDRAWN)
+    tests = [
+        theirs.aggregate(first=Min("specimen_date"))["first"],
+        # A further positive result of theirs may have been taken before the case's.
+        FurtherResult.objects.filter(case__in=theirs).aggregate(
+            first=Min("specimen_date")
+        )["first"],
+    ]
+    first_test = min((day for day in tests if day is not None), default=None)
     if first_test is not None:
         return date_of_birth_problem(date_of_birth=born, specimen_date=first_test)
     return ""
@@ -782,11 +788,9 @@ def _household_follows(
         duplicates=[],
     )
     moved: set[int] = set()
-    for case in (
-        Case.objects.filter(person=person)
-        .exclude(status=Status.WITHDRAWN)
-        .order_by("pk")
-    ):
+    # Only the households of their cases being worked: one an ended case named
+    # (last year's) may have stayed where it was, as intake leaves it.
+    for case in Case.objects.filter(person=person, status__in=NOT_ENDED).order_by("pk"):
         moved |= household_addresses_follow(
             found, case=case, source=source, by=user, now=now
         )
@@ -860,7 +864,9 @@ def _link_text_follows(
     owner = link.case if link.case_id is not None else link.contact
     assert owner is not None, "a link is of a case or a contact"
     item: WorkItem = owner.locked()
-    if where is None:
+    if where is None or link.expires_at <= now:
+        # Nowhere to send it, or a link run out while its text waited: no dead
+        # link is sent; the call held back for its answer is due now.
         _link_text_withdrawn(item, old, now=now)
         return
     token = _token_in(old.body, link)

@@ -33,12 +33,20 @@ def details_shown(person: Person) -> dict[str, Any]:
         "first_name": person.first_name,
         "last_name": person.last_name,
         "date_of_birth": person.date_of_birth,
-        "phone": person.phone.as_national if person.phone else "",
-        "phone_alt": person.phone_alt.as_national if person.phone_alt else "",
+        "phone": _phone_shown(person.phone),
+        "phone_alt": _phone_shown(person.phone_alt),
         "email": person.email,
         "address": person.address,
         "postcode": person.postcode,
     }
+
+
+def _phone_shown(phone: Any) -> str:
+    """A UK number as a caller reads it (07911 123456); one from abroad with its
+    country's code (+33 6 12 34 56 78), which read as a UK number it is not."""
+    if not phone:
+        return ""
+    return phone.as_national if phone.country_code == 44 else phone.as_international
 
 
 def _as_drawn(value: Any) -> str:

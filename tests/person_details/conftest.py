@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases.workitem import Status
+from pages.desk.details_form import details_shown
 from people.models import Person
 from tests import factories as f
 
@@ -97,17 +98,11 @@ def form_as_drawn(person: Person, **typed: str) -> dict[str, str]:
     """The "Their details" form as the page draws it for `person` (what is held, in
     its fields and in the hidden ones saying what it was drawn with), with what the
     caller typed over it."""
+    # As the page shows each (a UK phone in national form, one from abroad with
+    # its country's code; a date in ISO form).
     held = {
-        "first_name": person.first_name,
-        "last_name": person.last_name,
-        "date_of_birth": person.date_of_birth.isoformat()
-        if person.date_of_birth
-        else "",
-        "phone": person.phone.as_national if person.phone else "",
-        "phone_alt": person.phone_alt.as_national if person.phone_alt else "",
-        "email": person.email,
-        "address": person.address,
-        "postcode": person.postcode,
+        name: value.isoformat() if isinstance(value, dt.date) else str(value or "")
+        for name, value in details_shown(person).items()
     }
     drawn = {f"details-drawn_{name}": value for name, value in held.items()}
     held.update(typed)
