@@ -1106,29 +1106,67 @@ def online_people_not_saved(case: Case) -> str:
     they were told to call 119 about, as their caseworker is told; "" for none.
     Counted from the case's trail, which keeps how many, never who: someone sent
     twice counts twice. Only while the case is open to a caseworker, who may add
-    them: once completed or closed, or with its local team, "" (no one may add
-    them there). One query (the case's changes, by their index: not its views,
-    which a case opened thousands of times has thousands of), none then."""
+    them: once completed or closed, or with its local team, "" (the team's page
+    says it then: online_people_not_saved_to_team). One query (the case's changes,
+    by their index: not its views, which a case opened thousands of times has
+    thousands of), none then."""
     if case.status not in _OPEN_TO_A_CASEWORKER:
         return ""
+    people = _people_not_saved(case)
+    if not people:
+        return ""
+    return (
+        f"{_people(people)} they entered online could not be saved, and they were "
+        "asked to call 119 about them. Ask who they are, and add them as contacts. "
+        f"({_COUNTED_AS_SENT})"
+    )
+
+
+def case_with_its_team(case: Case) -> bool:
+    """The case is with its local team, its escalation open: the team adds the
+    people it names (work.access.cases.contacts_refusal), not a caseworker, so the
+    people its link could not save are the team's to ask about."""
+    return (
+        case.status == Status.ESCALATED
+        and Escalation.objects.filter(case=case, closed_at__isnull=True).exists()
+    )
+
+
+def online_people_not_saved_to_team(case: Case) -> str:
+    """For the escalation page of a case with its local team (case_with_its_team):
+    how many people the case typed on their link were not saved, counted as
+    online_people_not_saved counts them, for the team to ask about and add; ""
+    for none, and for a case not with its team (its caseworker's page says it)."""
+    if not case_with_its_team(case):
+        return ""
+    people = _people_not_saved(case)
+    if not people:
+        return ""
+    return (
+        f"{_people(people)} they entered online could not be saved. Ask them who "
+        f"they are, and add them as contacts here. ({_COUNTED_AS_SENT})"
+    )
+
+
+_COUNTED_AS_SENT = "Counted as sent: someone sent twice is counted twice."
+
+
+def _people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+def _people_not_saved(case: Case) -> int:
+    """How many people the case's link could not save, from the case's trail."""
     # Read on every case page: composed once per process (work.compiled).
     rows = rows_compiled_once(
         "people not saved online", _not_saved_query, case_id=case.pk
     )
     details = [json.loads(d) if isinstance(d, str) else d for (d,) in rows]
-    people = sum(
+    return sum(
         int(d.get("not added", 0))
         if d.get("online") != "not saved"
         else int(d.get("contacts", 0))
         for d in details
-    )
-    if not people:
-        return ""
-    who = "1 person" if people == 1 else f"{people} people"
-    return (
-        f"{who} they entered online could not be saved, and they were asked to "
-        "call 119 about them. Ask who they are, and add them as contacts. (Counted "
-        "as sent: someone sent twice is counted twice.)"
     )
 
 
@@ -1148,7 +1186,9 @@ def online_case_not_saved(
     link's own answer completed, nobody holding it (case_takes_answers), is reopened
     under its lock, as a sending past the link's limit reopens it (reached, in the
     pool). One a caseworker completed, or its local team has, or closed, is not:
-    the trail says why, and its page says nothing (no one may add to it)."""
+    the trail says why, and its page says nothing (no one may add to it). One with
+    its local team is not either: the team adds them, and its escalation page says
+    how many (online_people_not_saved_to_team)."""
     now = now or timezone.now()
     assert link.case_id is not None  # a case's link (the check constraint)
     case = Case.objects.select_for_update().get(pk=link.case_id)

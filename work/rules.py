@@ -159,6 +159,17 @@ def infectious_from(case: Any) -> date:
     return infection_shown_from(case)[0] - INFECTIOUS_BEFORE
 
 
+def _infection_shown_by(case: Any, *, by_symptoms: bool) -> str:
+    """What infection_shown_from counted from, in words: their symptoms' start, or
+    their test, and why the test when the symptoms' start is not counted (none
+    recorded, as the local team's page cannot record one; or after the swab)."""
+    if by_symptoms:
+        return "their symptoms started"
+    if case.symptom_onset is None:
+        return "their test, as no symptom onset is recorded"
+    return "their test, taken before their symptoms started"
+
+
 def infectious_until(case: Any) -> date:
     """The last day the case could have passed it on by the rules: the last day of
     their own isolation, as it stands now (a clinician's longer isolation
@@ -187,11 +198,13 @@ def exposure_date_problem(*, day: date, case: Any | None, today: date) -> str:
         )
     if case is None:
         return ""
-    start = infectious_from(case)
+    shown, by_symptoms = infection_shown_from(case)
+    start = shown - INFECTIOUS_BEFORE
     if day < start:
         return (
             f"That is before {case.person.full_name} could have passed it on (from "
-            f"{long_date(start)}): check the date."
+            f"{long_date(start)}, {INFECTIOUS_BEFORE.days} days before "
+            f"{_infection_shown_by(case, by_symptoms=by_symptoms)}): check the date."
         )
     end = infectious_until(case)
     if day > end:

@@ -36,6 +36,7 @@ from ..desk.contact_forms import (
     contact_rows_formset,
     contacts_added_text,
     contacts_sent_twice_text,
+    row_is_filled,
     rows_just_added,
     rows_left_to_add,
     typed_rows,
@@ -175,14 +176,27 @@ def _rows_not_added(
     if isinstance(refusal, PermissionDenied):
         raise refusal
     named = list(Contact.objects.named_by(case.pk).select_related("person"))
-    rows = [row for _, row in rows_left_to_add(typed_rows(request.POST), named)]
+    typed = [row for row in typed_rows(request.POST) if row_is_filled(row)]
+    rows = [row for _, row in rows_left_to_add(typed, named)]
     sent_back = escalation.outcome == Escalation.Outcome.RETURNED
     if escalation.status == Escalation.Status.CLOSED and not sent_back:
         why = str(ClosedAlready(escalation, by=request.user))
     else:
         why = str(refusal)
     if not rows:
-        messages.error(request, why)
+        if typed:
+            # Every row sent is on the case already: the form sent again (Back, a
+            # browser's resend) after its rows were saved, and the escalation
+            # closed or sent back since. Nothing was lost: said so, not refused.
+            n = len(typed)
+            messages.info(
+                request,
+                f"{'The contacts you sent were' if n != 1 else 'The contact you sent was'}"
+                f" added already: {'they are' if n != 1 else 'it is'} on the case, "
+                f"and nothing more was added. {why}",
+            )
+        else:
+            messages.error(request, why)
         return _to_section(_to_detail(request, escalation.pk))
     not_added = _not_added(request, escalation, why=why, rows=rows)
     return _detail_response(

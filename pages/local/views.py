@@ -84,6 +84,7 @@ from work.escalation import (
     no_number_refusal,
     reopen_refusal,
 )
+from work.online import online_people_not_saved_to_team
 from work.rules import isolation_over
 from work.said import and_joined
 
@@ -515,6 +516,11 @@ def _detail_response(
         )
         if can_reassign
         else None,
+        # The people the case typed on its link that could not be saved, for the
+        # team to ask about while the case is with them (they were told to).
+        "online_not_saved": online_people_not_saved_to_team(item)
+        if isinstance(item, Case)
+        else "",
         # A case's "Contacts they name" (pages.local.contacts): rows that failed, or
         # were refused, come back as typed.
         **escalation_contacts(

@@ -590,6 +590,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Please call 119 and tell us about them.",
         "cy": "Ffoniwch 119 a dywedwch wrthym amdanynt.",
     },
+    # The case with its local team (work.online.case_with_its_team): the team, not
+    # 119, adds them, and its page says how many were not saved.
+    "not_saved_local_team": {
+        "en": (
+            "Our local team is in touch with you about this now. Tell them about "
+            "these people."
+        ),
+        "cy": (
+            "Mae ein tîm lleol mewn cysylltiad â chi am hyn nawr. Dywedwch wrthynt "
+            "am y bobl hyn."
+        ),
+    },
     # The positive result behind the link withdrawn (sent in error: work.withdraw):
     # the person has been texted what it means for them.
     "withdrawn_case": {

@@ -49,6 +49,7 @@ from work.online import (
     LinkUnusable,
     NothingNew,
     case_takes_answers,
+    case_with_its_team,
     online_case_not_saved,
     online_case_submit,
     online_contact_answer,
@@ -264,8 +265,9 @@ def _refused(
     is); with their date to stay at home, or, named again since for a later date,
     that it has changed and to when (_named_again_later). People typed on a case's
     page are never dropped unsaid, even when its link was replaced or ran out of
-    time moments before (TYPING_GRACE): the page lists them all, as typed, and the
-    number to ring (and the trail of the case says so; a case their link's own
+    time moments before (TYPING_GRACE): the page lists them all, as typed, and whom
+    to tell: the number to ring, or, the case with its local team, the team, whose
+    page says how many (and the trail of the case says so; a case their link's own
     answer completed is reopened for a caseworker to add them: online_case_not_saved).
     The list is never checked against whom the case named: it would tell whoever
     holds an old text who was. Any other gets the one page of every link that does
@@ -330,7 +332,12 @@ def _refused(
     language = asked or language_of(link.language)
     lines = [text(body, language)]
     if unsaved:
-        lines.append(text("not_saved_phone", language))
+        # Told whom to tell: the case's local team while it is with them (its page
+        # shows how many: work.online.online_people_not_saved_to_team), else 119.
+        with_team = link.case is not None and case_with_its_team(link.case)
+        lines.append(
+            text("not_saved_local_team" if with_team else "not_saved_phone", language)
+        )
     elif later := _named_again_later(link):
         lines += _date_changed(later, language)
     elif item.status != Status.CLOSED and not isolation_over(item.isolation_ends_on):

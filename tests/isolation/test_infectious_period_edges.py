@@ -136,7 +136,8 @@ def test_a_contact_exposed_after_a_further_results_earlier_swab_is_accepted(
     )
     assert problem == (
         "That is before Finn Further could have passed it on (from Wednesday 2 "
-        "December 2020): check the date."
+        "December 2020, 2 days before their test, as no symptom onset is "
+        "recorded): check the date."
     )
 
 

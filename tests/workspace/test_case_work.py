@@ -667,7 +667,8 @@ def test_an_exposure_before_the_infectious_period_is_refused_with_the_reason(
     start = onset - dt.timedelta(days=2)
     assert (
         f"That is before Priya Shah could have passed it on (from {start:%A} "
-        f"{start.day} {start:%B %Y}): check the date."
+        f"{start.day} {start:%B %Y}, 2 days before their symptoms started): "
+        "check the date."
     ) in response.content.decode()
     assert not Contact.objects.exists()
 
