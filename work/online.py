@@ -410,6 +410,33 @@ def _link_message(
 LINK_TEXT_WITHDRAWN = "Not sent: the date changed and they can no longer be messaged"
 
 
+def link_text_readdress(
+    link: OnlineLink, old: Message, *, where: tuple[str, str] | None, now: datetime
+) -> None:
+    """The text `old` carrying the live `link`, to a number or email no longer
+    theirs (a correction of their details, work.person_details), sent again as
+    link_text_redate sends a held-up one: the same link's text, to `where` (their
+    item's end date as it is now), or a new link when the text is not one we
+    wrote; to someone who can no longer be messaged, or with the link run out,
+    none (_link_text_withdrawn: the call held back for its answer is due now).
+    Under the item's lock."""
+    owner = link.case if link.case_id is not None else link.contact
+    assert owner is not None, "a link is of a case or a contact"
+    item: WorkItem = owner.locked()
+    if where is None or link.expires_at <= now:
+        # Nowhere to send it, or a link run out while its text waited: no dead
+        # link is sent; the call held back for its answer is due now.
+        _link_text_withdrawn(item, old, now=now)
+        return
+    token = _token_in(old.body, link)
+    if token is None:
+        _send_link(item=item, by=link.created_by, now=now)
+        return
+    new = _link_text_again(item, link, token, where=where, now=now)
+    OnlineLink.objects.filter(pk=link.pk).update(message=new)
+    messages_supersede(Message.objects.filter(pk=old.pk), by=new)
+
+
 def _link_text_withdrawn(item: WorkItem, old: Message, *, now: datetime) -> None:
     """The held-up link text would give an old date at a number or address no
     longer theirs: it is never sent (replaced, with the reason, as messages_supersede

@@ -68,13 +68,7 @@ from .access.actor import Actor
 from .access.items import may_work_item
 from .casework import household_addresses_follow, items_back_to_the_phones
 from .contact_area import contacts_follow_people
-from .online import (
-    _link_text_again,
-    _link_text_withdrawn,
-    _send_link,
-    _token_in,
-    reachable_by_message,
-)
+from .online import link_text_readdress, reachable_by_message
 from .result_rules import (
     MAX_LENGTH,
     date_of_birth_check,
@@ -806,9 +800,9 @@ def _messages_follow(
     (messages_withdraw, which leaves one the provider takes recorded as sent: it
     went). Where the service would send it again, it goes where a message to them
     goes now (reachable_by_message): the text carrying a live link, as a link's
-    text held up is sent again (work.online: _link_text_again, or withdrawn with
-    the call held back for its answer due, _link_text_withdrawn, when they can no
-    longer be messaged), and isolation advice, as it was written. Under the row
+    text held up is sent again (work.online.link_text_readdress: or withdrawn,
+    the call held back for its answer due, when they can no longer be messaged or
+    the link ran out), and isolation advice, as it was written. Under the row
     locks of the items whose links' texts change."""
     if not disowned:
         return
@@ -834,7 +828,7 @@ def _messages_follow(
     for old in stale:
         link = links.get(old.pk)
         if link is not None:
-            _link_text_follows(link, old, where=where, now=now)
+            link_text_readdress(link, old, where=where, now=now)
         elif where is not None and old.kind == Message.Kind.ISOLATION_ADVICE:
             channel, to = where
             new = message_requeue(
@@ -851,31 +845,6 @@ def _messages_follow(
 
 def _lower(where: tuple[str, str]) -> tuple[str, str]:
     return where[0], where[1].lower()
-
-
-def _link_text_follows(
-    link: OnlineLink, old: Message, *, where: tuple[str, str] | None, now: datetime
-) -> None:
-    """The text `old` carrying the live `link`, to a number or email no longer
-    theirs, sent again as work.online.link_text_redate sends a held-up one: the
-    same link's text, to `where` (their item's end date as it is now), or a new
-    link when the text is not one we wrote; to someone who can no longer be
-    messaged, none (_link_text_withdrawn). Under the item's lock."""
-    owner = link.case if link.case_id is not None else link.contact
-    assert owner is not None, "a link is of a case or a contact"
-    item: WorkItem = owner.locked()
-    if where is None or link.expires_at <= now:
-        # Nowhere to send it, or a link run out while its text waited: no dead
-        # link is sent; the call held back for its answer is due now.
-        _link_text_withdrawn(item, old, now=now)
-        return
-    token = _token_in(old.body, link)
-    if token is None:
-        _send_link(item=item, by=link.created_by, now=now)
-        return
-    new = _link_text_again(item, link, token, where=where, now=now)
-    OnlineLink.objects.filter(pk=link.pk).update(message=new)
-    messages_supersede(Message.objects.filter(pk=old.pk), by=new)
 
 
 def _duplicates_listed(person: Person, *, now: datetime) -> int:
