@@ -74,6 +74,7 @@ from .result_rules import (
     date_of_birth_check,
     date_of_birth_problem,
 )
+from .said import and_joined
 
 # Where a correction came from, in the person's history and the audit trail.
 CASE_PAGE = "case page"
@@ -179,7 +180,7 @@ class DetailsCorrected:
             for name in self.changed
             if not (name == "phone_alt" and self.old_phone_kept)
         ]
-        text = f"{_joined(named)} updated."
+        text = f"{and_joined(named)} updated."
         said = [text[0].upper() + text[1:]]
         if self.old_phone_kept:
             said.append("Their old number is kept as their other phone.")
@@ -191,10 +192,6 @@ class DetailsCorrected:
                 "a supervisor to check."
             )
         return " ".join(said)
-
-
-def _joined(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
 
 
 def details_refusal(item: WorkItem) -> str:
