@@ -4,10 +4,15 @@ operation as the pages' "Their details" (work.person_details.person_details_corr
 from "api".
 
 Who may is decided before the body is read, as the item endpoints decide it: an item
-the caller may not see is a 404, one they see and may not work (a local team's case,
-a caseworker's contact) a 403 with the reason. Then the body: only the details sent
-are given, and a key it does not read, or a value the operation refuses, is a 400 by
-field; an item withdrawn, closed or with its local team is a 409."""
+the caller may not see is a 404, one they see and may not work (a case in a local
+team's areas that is not with it, a caseworker's contact) a 403 with the reason.
+An item with its local team is corrected by whoever may work its open escalation (a
+client bound to the team, a member of the team signed in, a national client, an
+administrator), as on the escalation's page (work.person_details.
+details_correct_refusal). Then the body: only the details sent are given, and a key
+it does not read, or a value the operation refuses, is a 400 by field; an item
+withdrawn or closed, with its local team (for anyone else who works it), or sent
+back or closed by the team since is a 409."""
 
 from __future__ import annotations
 
@@ -27,11 +32,11 @@ from people.models import Person
 from work.access.actor import Actor
 from work.access.cases import get_case_for
 from work.access.contacts import get_contact_for
-from work.access.items import may_work_item
 from work.person_details import (
     API,
     DETAILS,
     DetailsCorrected,
+    details_correct_refusal,
     person_details_correct,
     person_details_problems,
 )
@@ -132,13 +137,16 @@ def person_details_answer(done: DetailsCorrected) -> dict[str, Any]:
 
 
 def _item_to_work(actor: Actor, model: type[WorkItem], pk: str) -> WorkItem:
-    """The case or contact `pk` for this actor to work: a 404 when they may not see
-    it, a 403 with the reason when they see it and may not work it."""
+    """The case or contact `pk` for this actor to correct its person's details from:
+    a 404 when they may not see it, a 403 with the reason when they see it and may
+    work neither it nor its escalation. A 409 (the item no longer takes them) is the
+    operation's, once the body is read, as before."""
     item: WorkItem = (
         get_case_for(actor, pk) if model is Case else get_contact_for(actor, pk)
     )
-    if not may_work_item(actor, item):
-        raise PermissionDenied(f"This {item.kind} is not yours to work.")
+    refused = details_correct_refusal(actor, item)
+    if isinstance(refused, PermissionDenied):
+        raise refused
     return item
 
 
@@ -178,7 +186,13 @@ class PersonDetailsView(APIView):
         "look like another record lists the two for a supervisor; nobody is "
         "merged. Sent with nothing that differs: 200, `changed` empty, nothing "
         "written. For whoever may work the item: its holder, a national "
-        "supervisor, an integration that may see it.",
+        "supervisor, an integration that may see it; and, for an item with its "
+        "local team, whoever may work its open escalation (a client bound to the "
+        "team, a member of the team, a national client, an administrator): the "
+        "item stays with the team, its area too, and `detail` says so. A postcode "
+        "outside England is taken: `area` is null, their cases and contacts still "
+        "with the phones follow to no area (the fallback team's if escalated), and "
+        "`detail` says so.",
         request=PersonDetailsInSerializer,
         responses={
             200: PersonDetailsAnswerSerializer,
@@ -186,8 +200,10 @@ class PersonDetailsView(APIView):
                 description="You may see the item, not work it: the reason."
             ),
             409: OpenApiResponse(
-                description="The item was withdrawn, closed, or is with its local "
-                "team: its person's details are no longer changed from it."
+                description="The item was withdrawn or closed, is with its local "
+                "team (for anyone who may not work its escalation), or was sent back "
+                "or closed by the team: its person's details are no longer changed "
+                "from it."
             ),
         },
     )

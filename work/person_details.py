@@ -1,6 +1,8 @@
-"""A person's details corrected by whoever is on the phone to them: a caseworker on
-the case page, a call handler on the contact page, an integration through the API
-(person_details_correct, the one operation behind all three).
+"""A person's details corrected by whoever is on the phone to them, or at their
+door: a caseworker on the case page, a call handler on the contact page, the local
+team working the item's open escalation on its page, an integration through the API
+(person_details_correct, the one operation behind them all; who may:
+details_correct_refusal).
 
 "My email is ...", "I've moved, my postcode is ...", "my name is spelt Jon, not
 John", "call me on this other mobile": before, nothing but a local team's send back
@@ -18,7 +20,12 @@ does (work.escalation); their messages not yet sent to the phone or email no lon
 theirs go where they are reached now (work.online). A new postcode brings its area,
 and the person's contacts still to be reached, and their open cases with the
 phones, follow it (work.contact_area); so does the copy of their address their
-household was given (work.casework). A name or a date of birth corrected merges no
+household was given (work.casework). A postcode the directory holds outside England
+is taken, as intake and the online forms take one: the person then has no area of
+the service, their work still with the phones follows them to none (the fallback
+team's, if it is escalated), and the correction says so. An item with its local team
+keeps its area and its team, whatever is corrected from it: the team holds it, and
+sends it back itself if a call can now reach them. A name or a date of birth corrected merges no
 one: when the person now looks like another record, the pair is listed for a
 supervisor as intake lists one (people.services).
 """
@@ -34,18 +41,20 @@ from typing import Any
 import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db.models import Min, Q
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
-from areas.models import Area
+from areas.models import Area, LocalTeam
 from areas.postcode_check import postcode_known
-from areas.postcodes import normalise_postcode
-from areas.services import postcode_to_area
+from areas.postcodes import locate_postcode, normalise_postcode
+from areas.services import in_service, postcode_to_area
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import audit_event, audit_record, audit_record_many
 from cases.errors import IllegalTransition
 from cases.models import Case, FurtherResult
-from cases.workitem import Status, WorkItem
+from cases.workitem import UNREACHED, Status, WorkItem
+from contacts.models import Contact
+from escalations.models import Escalation
 from notify.services import (
     message_requeue,
     messages_supersede,
@@ -65,6 +74,7 @@ from people.services import (
 from rows.retry import atomic_operation
 
 from .access.actor import Actor
+from .access.escalations import may_work_escalation
 from .access.items import may_work_item
 from .casework import household_addresses_follow, items_back_to_the_phones
 from .contact_area import contacts_follow_people
@@ -79,6 +89,7 @@ from .said import and_joined
 # Where a correction came from, in the person's history and the audit trail.
 CASE_PAGE = "case page"
 CONTACT_PAGE = "contact page"
+LOCAL_TEAM_PAGE = "local team page"
 API = "api"
 
 # The details that may be corrected, in the order the page and the API name them.
@@ -147,9 +158,23 @@ NOT_ENDED = (Status.NEW, Status.ASSIGNED, Status.REACHED, Status.ESCALATED)
 # The statuses of a message not sent yet (queued, or being sent: it may go).
 TO_GO = (Message.Status.QUEUED, Message.Status.SENDING)
 
-# An item in these states changes no one's details: its work is over, or its local
-# team's (ESCALATED: the team works it, and sends it back with a new number).
+# An item in these states changes no one's details from the national service's
+# doors: its work is over, or its local team's (ESCALATED: only whoever may work its
+# open escalation corrects them from it: details_correct_refusal).
 REFUSED_WHEN = (Status.WITHDRAWN, Status.CLOSED, Status.ESCALATED)
+# An item the national service works (not ended, not with a local team).
+WITH_THE_PHONES = (Status.NEW, Status.ASSIGNED, Status.REACHED)
+# Why the team that had the item may no longer correct its person's details from it.
+SENT_BACK = (
+    "This {kind} was sent back to the national queue: their details are corrected "
+    "by whoever works it now, not by your team."
+)
+ESCALATION_CLOSED = (
+    "This escalation is closed: their details can no longer be changed from it."
+)
+# The details that may bring an item with its local team back to the phones, were
+# it anyone's but the team's to decide (a number to call, a new home).
+FOLLOWED_BY_TEAM = frozenset({"phone", "phone_alt", "postcode"})
 # A case still the national service's to work follows its person's area, as one
 # arriving takes the area of its result's address (work.intake).
 CASE_FOLLOWS_WHEN = (Status.NEW, Status.ASSIGNED, Status.REACHED)
@@ -168,6 +193,12 @@ class DetailsCorrected:
     area_now: Area | None = None
     # Pairs newly listed as possibly one person, for a supervisor to decide.
     duplicates_listed: int = 0
+    # Their new postcode is in no area of the service (outside England): what that
+    # means for their work (_no_area_said), "" otherwise.
+    no_area: str = ""
+    # The item corrected from is with its local team, and stays there: said when a
+    # phone or the postcode changed (_stays_said), "" otherwise.
+    stays: str = ""
 
     @property
     def said(self) -> str:
@@ -186,6 +217,10 @@ class DetailsCorrected:
             said.append("Their old number is kept as their other phone.")
         if self.area_now is not None:
             said.append(f"They now live in {self.area_now.name}.")
+        if self.no_area:
+            said.append(self.no_area)
+        if self.stays:
+            said.append(self.stays)
         if self.duplicates_listed:
             said.append(
                 "They may be the same person as another record we hold: listed for "
@@ -207,6 +242,66 @@ def details_refusal(item: WorkItem) -> str:
     )
     return (
         f"This {item.kind} is {where}: their details can no longer be changed from it."
+    )
+
+
+def details_correct_refusal(
+    who: Actor | Any, item: WorkItem, *, escalation: Escalation | None = None
+) -> PermissionDenied | IllegalTransition | None:
+    """Why `who` may not correct the person's details from `item` now, as the error
+    to raise; None when they may. Read with the item locked (person_details_correct),
+    so that its status and its escalation's are the ones the correction is saved
+    against.
+
+    With the phones (waiting, assigned, reached), whoever may work the item
+    (may_work_item). With its local team (its escalation open: new or picked up;
+    the item escalated, or completed when a concern raised afterwards went to the
+    team alone), whoever may work that escalation (may_work_escalation), as may close
+    it: any member of the team, not only who picked it up; a client bound to the
+    team; an administrator, a national client. The team that knocks on the door is
+    who learns the right number or address.
+
+    Anyone else is told it is not theirs (PermissionDenied). One of them is told the
+    details are no longer changed from it (IllegalTransition): withdrawn, closed,
+    with a local team (for whoever works the item but not the escalation: a national
+    supervisor), or, for its team, the escalation closed (ESCALATION_CLOSED) or sent
+    back to the phones (SENT_BACK) since the page they typed on was drawn.
+
+    `escalation`: the escalation whose page asks (its team's rule is that one's);
+    else the item's open one, or its latest closed (one query, only when needed)."""
+    actor = Actor.of(who)
+    if escalation is None:
+        if item.status not in REFUSED_WHEN and may_work_item(actor, item):
+            # The national service's doors, as before the team's: no query more.
+            return None
+        escalation = _latest_escalation(item)
+    if escalation is not None and may_work_escalation(actor, escalation):
+        if escalation.closed_at is None:
+            # With the team (escalated; or completed, a concern raised after its
+            # tracing was over: only the concern is the team's): theirs to correct.
+            refusal = "" if item.status == Status.ESCALATED else details_refusal(item)
+            return IllegalTransition(refusal) if refusal else None
+        if (
+            escalation.outcome == Escalation.Outcome.RETURNED
+            and item.status in WITH_THE_PHONES
+        ):
+            return IllegalTransition(SENT_BACK.format(kind=item.kind))
+        if item.status == Status.WITHDRAWN:
+            return IllegalTransition(details_refusal(item))
+        return IllegalTransition(ESCALATION_CLOSED)
+    if may_work_item(actor, item):
+        refusal = details_refusal(item)
+        return IllegalTransition(refusal) if refusal else None
+    return PermissionDenied(f"This {item.kind} is not yours to work.")
+
+
+def _latest_escalation(item: WorkItem) -> Escalation | None:
+    """The item's open escalation, else its latest closed one; None if it never went
+    to a local team."""
+    return (
+        Escalation.objects.filter(**{f"{item.kind}_id": item.pk})
+        .order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
+        .first()
     )
 
 
@@ -233,8 +328,11 @@ def person_details_correct(
     not overwritten. Without it (the API: only the details sent are given), each
     given is compared with the one held now.
 
-    Refused: someone who may not work the item (PermissionDenied); an item
-    withdrawn, closed or with its local team (IllegalTransition: details_refusal).
+    Refused (details_correct_refusal): someone who may not work the item, nor its
+    escalation (PermissionDenied); an item withdrawn or closed, or with its local
+    team for anyone but whoever may work its open escalation, or sent back or closed
+    by the team since (IllegalTransition). The service itself (`by` None) corrects
+    no item with its local team either.
     Each detail that differs from the one held is checked: a UK phone (not one a
     call to them was logged "Wrong number" on), an email, a postcode the directory
     knows (the one held is taken whether it does or not), a name that shows
@@ -249,14 +347,18 @@ def person_details_correct(
     and no other phone is given (a number logged wrong is kept in the history
     only); a phone that was their other phone swaps with it. Someone with no number
     to call given one has their items waiting for their local team for want of it
-    sent back to the phones (work.casework.items_back_to_the_phones). Their
+    sent back to the phones (work.casework.items_back_to_the_phones): not the
+    item a local team holds, corrected from its escalation (the team sends it back
+    itself, if a call can now reach them: `stays` says so). Their
     messages not sent yet to a phone or email corrected away never go there: the
     text carrying a live link, and isolation advice, go where they are reached now
     (work.online), or nowhere (_messages_follow). A new postcode brings its area
     and grid position; their contacts still to be reached follow it
     (contacts_follow_people), and so does each of their cases still with the
-    phones (_cases_follow): an item a local team holds keeps its area. A new
-    address or postcode is followed by the copy their household was given
+    phones (_cases_follow): an item a local team holds keeps its area. A postcode
+    outside England (no area of the service) takes them to none: flagged, for the
+    fallback team if they are escalated, as intake routes an item of no area
+    (_contacts_follow_to_no_area; `no_area` says so). A new address or postcode is followed by the copy their household was given
     (work.casework.household_addresses_follow). A change to who they are (names,
     date of birth, phones, email, postcode) merges no one: a record they now may
     be is listed with them as a possible duplicate, as intake lists one.
@@ -265,9 +367,10 @@ def person_details_correct(
     NOTHING_TO_CHANGE)."""
     now = now or timezone.now()
     locked = item.locked()
-    if by is not None and not may_work_item(by, locked):
-        raise PermissionDenied(f"This {locked.kind} is not yours to work.")
-    if refusal := details_refusal(locked):
+    if by is not None:
+        if (refused := details_correct_refusal(by, locked)) is not None:
+            raise refused
+    elif refusal := details_refusal(locked):
         raise IllegalTransition(refusal)
     if locked.person_id != person.pk:
         raise IllegalTransition(MISMATCHED)
@@ -701,6 +804,11 @@ def _save(
             now=now,
             detail={"follows": "their corrected postcode", "source": source},
         )
+        # contacts_follow_people moves a contact only to a known area: one whose
+        # person is now in none goes with them here.
+        _contacts_follow_to_no_area(
+            people=[person.pk, *sorted(household)], user=user, source=source, now=now
+        )
     _messages_follow(person, disowned, now=now)
     if not had_number and has_number_to_call(person):
         items_back_to_the_phones(people=[person.pk], source=source, user=user, now=now)
@@ -713,6 +821,86 @@ def _save(
         and values.get("phone_alt") == old_phone,
         area_now=person.area if moved else None,
         duplicates_listed=listed,
+        no_area=_no_area_said(person.postcode)
+        if "postcode" in values and person.area_id is None
+        else "",
+        stays=_stays_said(item, changed),
+    )
+
+
+def _no_area_said(postcode: str) -> str:
+    """What a new postcode in no area of the service means for the person's work:
+    outside England (or, in England, in no area the service holds), their items
+    still with the phones go to the fallback team if they are escalated."""
+    located = locate_postcode(postcode)
+    where = (
+        "is in no area of the service:"
+        if located is not None and in_service(located.area_code)
+        else "is outside England: no local team of the service covers it, so"
+    )
+    fallback = (
+        LocalTeam.objects.filter(is_fallback=True)
+        .values_list("name", flat=True)
+        .first()
+    ) or "the fallback team"
+    return (
+        f"{postcode} {where} their cases and contacts still with the phones go to "
+        f"{fallback} if they are escalated."
+    )
+
+
+def _stays_said(item: WorkItem, changed: tuple[str, ...]) -> str:
+    """The item corrected from is with its local team: it stays theirs whatever
+    phone or postcode was given (the team sends it back itself when a call can now
+    reach them, if the national service still has work on it)."""
+    if item.status != Status.ESCALATED or not FOLLOWED_BY_TEAM & set(changed):
+        return ""
+    if {"phone", "phone_alt"} & set(changed) and item.may_go_back_national:
+        return (
+            f"This {item.kind} stays with its local team: send it back to the "
+            "national queue if a call can now reach them."
+        )
+    return f"This {item.kind} stays with its local team."
+
+
+def _contacts_follow_to_no_area(
+    *, people: list[int], user: Any, source: str, now: datetime
+) -> None:
+    """Each contact still to be reached of these people, now in no area of the
+    service (a postcode outside England), goes with them to none: flagged as of no
+    area, so that escalated it goes to the fallback team, as a contact named at
+    such a postcode does (work.contact_area's rule, which moves one only to a known
+    area). Each audited with the area it had."""
+    contacts = list(
+        Contact.objects.select_for_update(of=("self",))
+        .filter(
+            person_id__in=people,
+            person__area__isnull=True,
+            status__in=UNREACHED,
+            area__isnull=False,
+        )
+        .order_by("pk")
+    )
+    if not contacts:
+        return
+    was = {contact.pk: contact.area_id for contact in contacts}
+    for contact in contacts:
+        contact.area_id, contact.area_unknown = None, True
+    Contact.objects.bulk_update(contacts, ["area", "area_unknown"])
+    audit_record_many(
+        audit_event(
+            user=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=contact,
+            detail={
+                "follows": "their corrected postcode",
+                "source": source,
+                "area": None,
+                "area_was": was[contact.pk],
+            },
+            at=now,
+        )
+        for contact in contacts
     )
 
 
@@ -722,16 +910,20 @@ def _cases_follow(
     """Each of the person's cases the national service still works (new, assigned,
     reached: not a local team's, not over: work.contact_area's rule for a contact)
     takes their new area, so that a local team it goes to is theirs now, whichever
-    item's page the postcode was corrected from. Each moved is audited with the area
-    before and after: the item's own in the correction's event, whose detail this
-    returns (nothing when it stays); another in an event of its own."""
-    if person.area_id is None:
-        return {}
+    item's page the postcode was corrected from; to none, flagged, when their new
+    postcode is in no area of the service (the fallback team's if escalated, as
+    intake routes a case of no area). Each moved is audited with the area before
+    and after: the item's own in the correction's event, whose detail this returns
+    (nothing when it stays); another in an event of its own."""
+    follows = Case.objects.select_for_update().filter(
+        person=person, status__in=CASE_FOLLOWS_WHEN
+    )
     cases = list(
-        Case.objects.select_for_update()
-        .filter(person=person, status__in=CASE_FOLLOWS_WHEN)
-        .exclude(area_id=person.area_id)
-        .order_by("pk")
+        (
+            follows.exclude(area_id=person.area_id)
+            if person.area_id is not None
+            else follows.filter(area__isnull=False)
+        ).order_by("pk")
     )
     said: dict[str, Any] = {}
     for case in cases:
@@ -741,10 +933,10 @@ def _cases_follow(
             "area_was": case.area_id,
         }
         case.area_id = person.area_id
-        case.area_unknown = False
+        case.area_unknown = person.area_id is None
         case.save(update_fields=["area", "area_unknown"])
         if isinstance(item, Case) and case.pk == item.pk:
-            item.area_id, item.area_unknown = case.area_id, False
+            item.area_id, item.area_unknown = case.area_id, case.area_unknown
             said = moved
             continue
         audit_record(

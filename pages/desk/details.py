@@ -14,6 +14,7 @@ changed that someone else changed meanwhile as that person left it, to be checke
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,6 +35,7 @@ from work.person_details import (
     CHANGED_MEANWHILE,
     CONTACT_PAGE,
     DETAILS,
+    DetailsCorrected,
     details_changed_meanwhile,
     person_details_correct,
     person_details_problems,
@@ -49,21 +51,23 @@ SECTION = "details"
 Draw = Callable[..., TemplateResponse]
 
 
-def _details_sent(
-    request: HttpRequest,
-    item: WorkItem,
-    *,
-    source: str,
-    again: Callable[[], WorkItem],
-    draw: Draw,
-) -> HttpResponse:
-    """Take the form sent for the item's person. Saved (or nothing to change): with
-    htmx the section drawn again for the item as now held (`again`), saying so;
-    without, a message and the page. Refused by a field: the section, or the page,
-    drawn with the typing and its problems. Refused because the item moved on
-    (withdrawn, closed, with its local team meanwhile): said, and the page drawn
-    afresh, as the case page's other sections do."""
-    page_url = reverse(f"{item.kind}s:detail", args=[item.pk]) + f"#{SECTION}"
+@dataclass
+class DetailsSent:
+    """What came of a "Their details" form sent (details_sent): saved (`done`, its
+    `said` what to tell), refused by a field (`form`, to draw again with the typing
+    and its problems), or refused because the item moved on (`refused`)."""
+
+    done: DetailsCorrected | None = None
+    form: PersonDetailsForm | None = None
+    refused: IllegalTransition | None = None
+
+
+def details_sent(request: HttpRequest, item: WorkItem, *, source: str) -> DetailsSent:
+    """Take the form sent for the item's person, through the operation
+    (person_details_correct), for whichever page drew it (the case page, the
+    contact page, the escalation's page). Refused by a field: the form with the
+    typing and its problems, the other details drawn again as held now, and one its
+    user changed that someone else changed meanwhile as that person left it."""
     form = PersonDetailsForm(request.POST)
     meanwhile: set[str] = set()
     if not form.is_valid():
@@ -99,21 +103,44 @@ def _details_sent(
             for name, problems in exc.message_dict.items():
                 form.add_error(name if name in form.fields else None, problems)
         except IllegalTransition as exc:
-            messages.error(request, str(exc))
-            if request.htmx:
-                return HttpResponseClientRefresh()
-            return redirect(page_url)
+            return DetailsSent(refused=exc)
         else:
-            if request.htmx:
-                return draw(again(), form=None, notice=done.said)
-            if done.changed:
-                messages.success(request, done.said)
-            else:
-                messages.info(request, done.said)
-            return redirect(page_url)
+            return DetailsSent(done=done)
     # What its user typed stays; the rest, and what was changed meanwhile, as held.
     form.redrawn(item.person, keep=(set(given) | typed) - meanwhile)
-    return draw(item, form=form, notice="")
+    return DetailsSent(form=form)
+
+
+def _details_sent(
+    request: HttpRequest,
+    item: WorkItem,
+    *,
+    source: str,
+    again: Callable[[], WorkItem],
+    draw: Draw,
+) -> HttpResponse:
+    """The case or contact page's answer to the form sent (details_sent). Saved (or
+    nothing to change): with htmx the section drawn again for the item as now held
+    (`again`), saying so; without, a message and the page. Refused by a field: the
+    section, or the page, drawn with the typing and its problems. Refused because
+    the item moved on (withdrawn, closed, with its local team meanwhile): said, and
+    the page drawn afresh, as the case page's other sections do."""
+    page_url = reverse(f"{item.kind}s:detail", args=[item.pk]) + f"#{SECTION}"
+    sent = details_sent(request, item, source=source)
+    if sent.refused is not None:
+        messages.error(request, str(sent.refused))
+        if request.htmx:
+            return HttpResponseClientRefresh()
+        return redirect(page_url)
+    if sent.done is not None:
+        if request.htmx:
+            return draw(again(), form=None, notice=sent.done.said)
+        if sent.done.changed:
+            messages.success(request, sent.done.said)
+        else:
+            messages.info(request, sent.done.said)
+        return redirect(page_url)
+    return draw(item, form=sent.form, notice="")
 
 
 @login_required

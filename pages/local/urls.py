@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import contacts, views
+from . import contacts, details, views
 
 app_name = "escalations"
 
@@ -17,6 +17,11 @@ urlpatterns = [
         "escalations/<int:pk>/contacts/",
         contacts.escalation_contacts_view,
         name="contacts",
+    ),
+    path(
+        "escalations/<int:pk>/details/",
+        details.escalation_details_view,
+        name="details",
     ),
     path("escalations/<int:pk>/reopen/", views.escalation_reopen_view, name="reopen"),
     path(

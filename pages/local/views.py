@@ -90,9 +90,11 @@ from work.said import and_joined
 
 from ..desk.contacts import Naming as ContactNaming
 from ..desk.contacts import contact_exposures
+from ..desk.details_form import PersonDetailsForm
 from ..htmx import part_only
-from ..typed import put_typing_back
+from ..typed import TYPING_BACK, put_typing_back, typed_form
 from .contacts import escalation_contacts
+from .details import escalation_details
 from .exports import (
     escalation_person_id,
     escalations_audited,
@@ -435,7 +437,8 @@ def _detail_response(
     """The page; `forms` are bound forms that failed (their errors are summarised at
     the top), `kept` names a form refused earlier whose typing is shown again. A
     case's contact rows (`contacts_formset`, `contacts_not_added`) are drawn in their
-    own section (pages.local.contacts)."""
+    own section (pages.local.contacts), and so is the person's details form
+    (`details_form`, `details_not_saved`: pages.local.details)."""
     item = escalation.item
     can_reassign = may_reassign_escalation(request.user, escalation)
     visits = (
@@ -529,6 +532,14 @@ def _detail_response(
             formset=forms.get("contacts_formset"),
             not_added=forms.get("contacts_not_added"),
         ),
+        # "Their details" (pages.local.details): typing refused comes back as typed.
+        **escalation_details(
+            request,
+            escalation,
+            form=forms.get("details_form"),
+            not_saved=forms.get("details_not_saved"),
+            keep_back=f"?{urlencode({'back': back})}" if back else "",
+        ),
     }
     return TemplateResponse(request, "escalations/detail.html", context, status=status)
 
@@ -600,6 +611,10 @@ def _typed_back(request: HttpRequest, escalation: Escalation) -> dict:
         action = reverse("escalations:reassign", args=[escalation.pk])
         if put_typing_back(request, form, action=action):
             return {"reassign_form": form}
+    action = reverse("escalations:details", args=[escalation.pk])
+    if (typed := typed_form(request, action=action)) is not None:
+        messages.warning(request, TYPING_BACK)
+        return {"details_form": PersonDetailsForm.of(escalation.item.person, typed)}
     return {}
 
 
