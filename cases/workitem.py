@@ -466,13 +466,27 @@ class WorkItem(models.Model):
             self.status in (Status.REACHED, Status.COMPLETED) and not self.is_workable
         )
 
+    @property
+    def tracing_over(self) -> bool:
+        """Completed (a case its caseworker finished, or one its own answer online
+        finished): a concern raised on it afterwards goes to the local team as an
+        escalation alone, and it stays completed (mark_escalated)."""
+        return self.status == Status.COMPLETED
+
     def mark_escalated(self, *, team, now: datetime, concern: bool = False) -> None:
         """To its local team. A `concern` heard from someone reached goes there from
         an item done with too: a safeguarding concern (reached online while the
         caller was on the phone, say), or help to stay at home asked on the call
-        that reached them (work.escalation.FROM_SOMEONE_REACHED)."""
+        that reached them (work.escalation.FROM_SOMEONE_REACHED).
+
+        A concern on an item whose tracing is over (`tracing_over`) leaves it as it
+        is: completed, its holder and times kept, no local team holding it. Only the
+        concern, an escalation of its own, is the team's to work: the item does not
+        reopen (in the figures, a queue, or for contacts to be added to it)."""
         if not (self.is_workable or (concern and self.is_done_with)):
             raise self._refuse("escalated")
+        if concern and self.tracing_over:
+            return
         self.status = Status.ESCALATED
         self.local_team = team
         self.assignee = None

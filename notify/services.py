@@ -125,13 +125,29 @@ def message_queue(
     return message
 
 
+# How the key of a message queued again in another's place ends (message_requeue):
+# "readdressed:message:123", "details_corrected:message:123". The reason before it
+# is the caller's; this ending is how message_standing finds the copy.
+REQUEUED_KEY_END = ":message:{pk}"
+# A chain of copies longer than this is not followed further (each is a correction
+# or a merge of one person's record while the text waited: a few at most).
+REQUEUED_CHAIN_LONGEST = 20
+
+
 def message_requeue(
     old: Message, *, person: Person, channel: str, to: str, key: str
 ) -> Message:
     """`old`, not sent, queued again as it was written (the same words, kind,
     language and template) for `person` at another address (`channel`, `to`): for
     a merge that moved it to the record kept, or a correction of the address it
-    was for. The caller supersedes or withdraws `old` itself."""
+    was for. The caller supersedes or withdraws `old` itself. `key` ends with
+    REQUEUED_KEY_END naming `old` ("readdressed:message:123"): the copy is the
+    message standing for old's event once old is replaced (message_standing)."""
+    if not key.endswith(REQUEUED_KEY_END.format(pk=old.pk)):
+        raise ValueError(
+            f"A message queued again has a key ending "
+            f"{REQUEUED_KEY_END.format(pk=old.pk)!r}, naming the one it replaces."
+        )
     return message_queue(
         person=person,
         case=old.case,
@@ -145,6 +161,45 @@ def message_requeue(
         template=old.template,
         personalisation=old.personalisation,
     )
+
+
+def message_standing(message: Message, *, lock: bool = False) -> Message:
+    """The message standing for `message`'s event now: `message` itself, unless it
+    was replaced before it went (superseded) by a copy queued again at the
+    person's new address (message_requeue: a correction of their phone or email, a
+    merge of their records); then that copy, followed to the last one queued again
+    (itself replaced by another, or not). A message replaced by nothing (withdrawn:
+    a number logged wrong, nowhere left to send it) stands as it is: it never went.
+
+    Each step is one query on the message's case or contact (or person), whose
+    messages are few. `lock`: each message is read FOR UPDATE before its status is
+    (its sending task moves it from queued holding that lock: the status read is
+    the one it goes on from, and the one returned is held)."""
+    for _ in range(REQUEUED_CHAIN_LONGEST):
+        if lock:
+            message = Message.objects.select_for_update().get(pk=message.pk)
+        if message.status != SUPERSEDED:
+            break
+        if message.contact_id is not None:
+            owner: dict[str, Any] = {"contact_id": message.contact_id}
+        elif message.case_id is not None:
+            owner = {"case_id": message.case_id}
+        else:
+            owner = {"person_id": message.person_id}
+        copy = (
+            Message.objects.filter(
+                **owner,
+                kind=message.kind,
+                pk__gt=message.pk,
+                key__endswith=REQUEUED_KEY_END.format(pk=message.pk),
+            )
+            .order_by("pk")
+            .first()
+        )
+        if copy is None:
+            break
+        message = copy
+    return message
 
 
 def backend_for(channel: str) -> Backend:

@@ -46,7 +46,7 @@ from cases.workitem import Status, WorkItem
 from clock.written import short_time_today
 from contacts.models import Contact
 from escalations.models import Escalation
-from notify.services import SUPERSEDED, messages_withdraw
+from notify.services import SUPERSEDED, message_standing, messages_withdraw
 from online.models import OnlineLink
 from online.texts import long_date, say
 from people.models import Language, Message, Person
@@ -725,17 +725,25 @@ def advice_key(item: WorkItem) -> str:
 
 
 def advice_queued(item: WorkItem) -> Message | None:
-    """Queue the isolation advice of a contact reached (advice_key: once)."""
-    return person_told(
+    """Queue the isolation advice of a contact reached (advice_key: once); the
+    advice standing for it (advice_of) when it was queued before."""
+    message = person_told(
         item,
         key=advice_key(item),
         body_of=lambda language: isolation_advice_text(item, language),
     )
+    return message_standing(message) if message is not None else None
 
 
-def advice_of(item: WorkItem) -> Message | None:
-    """The isolation advice queued for this contact's reaching, if any."""
-    return Message.objects.filter(key=advice_key(item)).first()
+def advice_of(item: WorkItem, *, lock: bool = False) -> Message | None:
+    """The isolation advice queued for this contact's reaching, if any, as it
+    stands: sent again to their new number or email (their details corrected,
+    their records merged) while it waited, the message sent again, not the one it
+    replaced (notify.services.message_standing). `lock`: read FOR UPDATE."""
+    message = Message.objects.filter(key=advice_key(item)).first()
+    if message is None:
+        return None
+    return message_standing(message, lock=lock)
 
 
 # --- correcting a call's outcome -----------------------------------------------------
@@ -1026,7 +1034,8 @@ def _advice_taken_back(item: Contact, corrected: CallCorrected) -> None:
     taken, it is recorded sent). One sent or delivered stays as it is."""
     # Locked: the sending task moves it from queued to sending holding this lock, so
     # the status read here is the one it goes on from (one withdrawn is not sent).
-    advice = Message.objects.select_for_update().filter(key=advice_key(item)).first()
+    # The advice as it stands: sent again to a new address, that one is withdrawn.
+    advice = advice_of(item, lock=True)
     if advice is None:
         return
     found = advice.status

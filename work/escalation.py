@@ -106,13 +106,18 @@ def item_escalate(
     database refuses a second open escalation even under a race. A safeguarding
     concern, and help to stay at home asked on a call (work.calls.call_record), go
     to the team from an item done with too (cases.workitem): both are heard from
-    someone reached.
+    someone reached. One on an item whose tracing is over (a completed case) leaves
+    it completed (WorkItem.mark_escalated): the escalation alone is the team's.
     """
     now = now or timezone.now()
     locked = item.locked()
     team = _team_of_area(locked.area_id) if locked.area_id else fallback_team()
     held = locked.assignee_id is not None
     locked.mark_escalated(team=team, now=now, concern=reason in FROM_SOMEONE_REACHED)
+    if locked.tracing_over:
+        _refuse_a_second_concern(locked)
+    # A completed case keeps its holder, who had no slot of theirs taken by it.
+    held = held and locked.assignee_id is None
     escalation = Escalation.objects.create(
         **{locked.kind: locked},
         local_team=team,
@@ -134,6 +139,24 @@ def item_escalate(
         assignment_run_after_commit()  # the holder has a free slot
     item.refresh_from_db()
     return escalation
+
+
+def _refuse_a_second_concern(item: WorkItem) -> None:
+    """A completed item stays completed under its concern (mark_escalated), so its
+    status cannot refuse a second one while the first is with the team: refused
+    here, saying whose it is (the database would refuse it too, unexplained)."""
+    open_one = (
+        Escalation.objects.filter(**{item.kind: item}, closed_at__isnull=True)
+        .select_related("local_team")
+        .first()
+    )
+    if open_one is not None:
+        raise IllegalTransition(
+            f"A concern raised on this {item.kind} is with "
+            f"{open_one.local_team.name} already (since "
+            f"{short_time(open_one.created_at)}): tell them what you heard. "
+            "Nothing was logged."
+        )
 
 
 def _team_of_area(area_id: int) -> LocalTeam:
@@ -486,6 +509,14 @@ def escalation_record_action(
     return action
 
 
+def _concern_alone(item: WorkItem) -> bool:
+    """Whether the (open) escalation is a concern the team works alone, its item
+    not with the team: the item's result withdrawn while the concern was open
+    (work.withdraw), or the item completed when the concern was raised
+    (WorkItem.tracing_over). Its close leaves such an item as it is."""
+    return item.status != Status.ESCALATED
+
+
 @atomic_operation
 def escalation_close(
     *,
@@ -523,11 +554,13 @@ def escalation_close(
     _refuse_unless_worked(locked)
     item = locked.item.locked()
     # A safeguarding concern kept open when the item's positive result was withdrawn
-    # (work.withdraw) closes alone: the item stays withdrawn, and no advice goes.
-    withdrawn = item.status == Status.WITHDRAWN
-    if not withdrawn:
+    # (work.withdraw) closes alone: the item stays withdrawn, and no advice goes. So
+    # does one raised on an item completed before it (WorkItem.tracing_over): its
+    # tracing was over, and it stays completed.
+    alone = _concern_alone(item)
+    if not alone:
         item.mark_closed(reached=outcome == Escalation.Outcome.REACHED, now=now)
-    if outcome == Escalation.Outcome.REACHED and not withdrawn:
+    if outcome == Escalation.Outcome.REACHED and not alone:
         _advised_when_reached(item, now=now)
     locked.status = Escalation.Status.CLOSED
     locked.outcome = outcome
@@ -725,9 +758,11 @@ def reopen_refusal(
     it (closed then, not merged into another state, escalated again or erased
     since). An item withdrawn before the close (a safeguarding concern the
     withdrawal left open: the close left the item withdrawn) is as the close left
-    it while still withdrawn. A contact whose time at home is over may be reopened
-    all the same, within the week: what is put right is the record (and the
-    figures), and the page tells the team there is nothing to ask of them."""
+    it while still withdrawn; so is one completed before the concern was raised
+    (WorkItem.tracing_over) while still completed. A contact whose time at home is
+    over may be reopened all the same, within the week: what is put right is the
+    record (and the figures), and the page tells the team there is nothing to ask
+    of them."""
     now = now or timezone.now()
     if escalation.status != Escalation.Status.CLOSED:
         return "This escalation is not closed: there is nothing to reopen."
@@ -781,10 +816,15 @@ def reopen_refusal(
 def _as_the_close_left_it(item: WorkItem, escalation: Escalation) -> bool:
     """Whether the item is as the escalation's close left it: closed by it, or
     withdrawn before it (escalation_close leaves a withdrawn item as it is; its
-    closed_at says when it was withdrawn)."""
+    closed_at says when it was withdrawn), or completed before the concern was
+    raised (WorkItem.tracing_over: the close left it completed)."""
     assert escalation.closed_at is not None
     if item.status == Status.WITHDRAWN:
         return item.closed_at is not None and item.closed_at <= escalation.closed_at
+    if item.tracing_over:
+        return item.completed_at is not None and (
+            item.completed_at <= escalation.created_at
+        )
     return item.status == Status.CLOSED and item.closed_at == escalation.closed_at
 
 
@@ -864,12 +904,12 @@ def escalation_reopen(
     """Reopen an escalation closed by mistake (reopen_refusal says who may, and
     until when): it is picked up again by whoever reopens it, for them to close it
     with the right outcome; its item is escalated again (one withdrawn before the
-    close stays withdrawn), and a reach the close counted for the local team is
-    taken back. The close it undid is kept in its history (an EscalationAction
-    "reopened": the outcome, who closed it and when, then the reason and who
-    reopened it, when) and in the item's audit trail; so is the pick-up of whoever
-    held it, when someone else reopens it (its audit detail "picked_up_by" and
-    "picked_up_at", which the history reads).
+    close stays withdrawn, one completed before its concern stays completed), and
+    a reach the close counted for the local team is taken back. The close it undid
+    is kept in its history (an EscalationAction "reopened": the outcome, who closed
+    it and when, then the reason and who reopened it, when) and in the item's audit
+    trail; so is the pick-up of whoever held it, when someone else reopens it (its
+    audit detail "picked_up_by" and "picked_up_at", which the history reads).
 
     Exactly once: the escalation, then the item, locked as the close locks them.
     Sent again (`submission`: its form, an Idempotency-Key; without one, the same
@@ -887,16 +927,17 @@ def escalation_reopen(
     refusal = reopen_refusal(locked, by=by, now=now, item=item)
     if refusal:
         raise IllegalTransition(refusal)
-    # An item withdrawn before the close (reopen_refusal) stays withdrawn: the close
-    # left it as it was, counting no reach (escalation_close).
-    withdrawn = item.status == Status.WITHDRAWN
+    # An item withdrawn before the close (reopen_refusal) stays withdrawn, and one
+    # completed before the concern stays completed: the close left it as it was,
+    # counting no reach (escalation_close).
+    left_as_it_was = item.status != Status.CLOSED
     took_back_reach = (
-        not withdrawn
+        not left_as_it_was
         and locked.outcome == Escalation.Outcome.REACHED
         and item.reached_route == Route.LOCAL
         and item.reached_at == locked.closed_at
     )
-    if not withdrawn:
+    if not left_as_it_was:
         _item_reopened(item, took_back_reach=took_back_reach)
     note = reason
     if locked.outcome_note:
@@ -1032,10 +1073,14 @@ def escalation_return(
     _refuse_unless_worked(locked)
     item = locked.item.locked()
     if not item.may_go_back_national:
+        done = (
+            "is completed (its tracing is over)"
+            if item.tracing_over
+            else f"was reached already ({item.reached_how})"
+        )
         raise IllegalTransition(
-            f"This {item.kind} was reached already "
-            f"({item.reached_how}): the national callers have nothing more to do with it. Close the "
-            "escalation with what your team did instead."
+            f"This {item.kind} {done}: the national callers have nothing more to do "
+            "with it. Close the escalation with what your team did instead."
         )
     if not new_phone and (refusal := no_number_refusal(item.person)):
         raise ValidationError({"phone": refusal})

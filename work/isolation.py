@@ -40,7 +40,7 @@ from cases.models import Case
 from cases.workitem import Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact, IsolationChange
-from notify.services import messages_supersede
+from notify.services import message_standing, messages_supersede
 from online.texts import long_date, say
 from people.models import Message
 from rows.retry import atomic_operation
@@ -184,7 +184,9 @@ def override_message(item: WorkItem, change: IsolationChange) -> Message | None:
     nth = (
         IsolationChange.objects.of_item(item).overrides().filter(pk__lte=change.pk)
     ).count()
-    return Message.objects.filter(key=_override_key(item, nth)).first()
+    message = Message.objects.filter(key=_override_key(item, nth)).first()
+    # As it stands: sent again to their new number or email while it waited.
+    return message_standing(message) if message is not None else None
 
 
 def text_of(

@@ -83,9 +83,10 @@ def escalation_contacts(
 ) -> dict[str, Any]:
     """The escalation page's "Contacts they name", for a case: the people it named
     (each a read, audited as a list shown), and the rows to add more while the
-    escalation is open and the viewer may (work.access.cases.contacts_refusal);
-    rows that failed, or were refused, drawn again whatever the state. Nothing for a
-    contact's escalation: contacts don't name contacts."""
+    escalation is open and the viewer may (work.access.cases.contacts_refusal), or
+    else, while it is open, why not (a concern on a case completed before it takes
+    no contacts); rows that failed, or were refused, drawn again whatever the state.
+    Nothing for a contact's escalation: contacts don't name contacts."""
     case = escalation.case
     if case is None:
         return {"names_contacts": False}
@@ -97,16 +98,20 @@ def escalation_contacts(
         list_name="escalation contacts",
         detail={"escalation": escalation.pk},
     )
-    may_add = (
-        escalation.status != Escalation.Status.CLOSED
-        and contacts_refusal(request.user, case) is None
-    )
+    is_open = escalation.status != Escalation.Status.CLOSED
+    refusal = contacts_refusal(request.user, case) if is_open else None
+    may_add = is_open and refusal is None
     return {
         "names_contacts": True,
         "contacts_named": named,
         "show_contacts_form": may_add or formset is not None,
         "contacts_formset": formset or contact_rows_formset(case),
         "contacts_not_added": not_added,
+        # Open, and the case takes none (completed before its concern was raised):
+        # said, rather than the form left out unexplained.
+        "contacts_refused": (
+            str(refusal) if isinstance(refusal, IllegalTransition) else ""
+        ),
     }
 
 

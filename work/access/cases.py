@@ -19,6 +19,11 @@ from .actor import Actor, team_items_q
 from .escalations import may_work_escalation
 
 NOT_YOURS = "This case is not yours to work."
+# To its local team, working a concern raised on the case once completed.
+COMPLETED_TAKES_NO_CONTACTS = (
+    "This case is completed: its tracing is over, and it takes no more contacts."
+)
+CONCERN_IS_YOURS = " Your team has the concern raised on it to work, not the case."
 # A case with the phones: waiting, assigned, reached (work.casework.OPEN).
 WITH_THE_PHONES = (Status.NEW, Status.ASSIGNED, Status.REACHED)
 
@@ -85,7 +90,9 @@ def contacts_refusal(
     case no longer takes contacts (IllegalTransition): completed, closed, withdrawn,
     with a local team (for its caseworker, a national supervisor), or, for its team,
     closed or sent back to the phones since the page they typed on was drawn (the
-    case's latest escalation, closed, still says whose it was)."""
+    case's latest escalation, closed, still says whose it was), or completed when a
+    concern was raised on it (the team works the concern, and the case stays
+    completed: COMPLETED_TAKES_NO_CONTACTS)."""
     actor = Actor.of(who)
     escalation = _latest_escalation(case)
     by_team = escalation is not None and may_work_escalation(actor, escalation)
@@ -106,6 +113,14 @@ def contacts_refusal(
             "This case was sent back to the national queue: its contacts are "
             "added by its caseworker now, not by your team."
         )
+    if by_team and case.tracing_over:
+        # A concern raised after its caseworker completed it: the concern is the
+        # team's, the case is not (WorkItem.mark_escalated).
+        assert escalation is not None  # by_team: the team's escalation
+        why = COMPLETED_TAKES_NO_CONTACTS
+        if escalation.closed_at is None:
+            why += CONCERN_IS_YOURS
+        return IllegalTransition(why)
     return IllegalTransition(
         f"This case is {case.get_status_display().lower()}: "
         "it can no longer be changed."
