@@ -126,7 +126,7 @@ def message_queue(
 
 
 # How the key of a message queued again in another's place ends (message_requeue):
-# "readdressed:message:123", "details_corrected:message:123". The reason before it
+# "readdressed:merge:45.1:message:123", "details_corrected:message:123". The reason before it
 # is the caller's; this ending is how message_standing finds the copy.
 REQUEUED_KEY_END = ":message:{pk}"
 # A chain of copies longer than this is not followed further (each is a correction
@@ -141,7 +141,7 @@ def message_requeue(
     language and template) for `person` at another address (`channel`, `to`): for
     a merge that moved it to the record kept, or a correction of the address it
     was for. The caller supersedes or withdraws `old` itself. `key` ends with
-    REQUEUED_KEY_END naming `old` ("readdressed:message:123"): the copy is the
+    REQUEUED_KEY_END naming `old` ("details_corrected:message:123"): the copy is the
     message standing for old's event once old is replaced (message_standing)."""
     if not key.endswith(REQUEUED_KEY_END.format(pk=old.pk)):
         raise ValueError(
@@ -193,7 +193,9 @@ def message_standing(message: Message, *, lock: bool = False) -> Message:
                 pk__gt=message.pk,
                 key__endswith=REQUEUED_KEY_END.format(pk=message.pk),
             )
-            .order_by("pk")
+            # The latest: a merge undone queues the message again, and a merge made
+            # again after it queues another copy (the undone one's withdrawn).
+            .order_by("-pk")
             .first()
         )
         if copy is None:

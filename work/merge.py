@@ -999,8 +999,10 @@ TEXT_NOWHERE = (
     "Not sent: record {merged} was merged into record {survivor}, who can no longer "
     "be messaged"
 )
-# The event key of a text sent again, as it was, to where the person is now.
-READDRESSED_KEY = "readdressed:message:{pk}"
+# The event key of a text sent again, as it was, to where the person is now: by the
+# nth merge of the record merged (undone ones counted), so that a merge made again
+# after an undo queues a copy of its own, not the one the undo withdrew.
+READDRESSED_KEY = "readdressed:merge:{event}:message:{pk}"
 
 
 def _moved_of(items: list[dict[str, Any]], model: type[models.Model]) -> list[int]:
@@ -1126,7 +1128,9 @@ def _texts_follow(
         if told is not None:
             redone.append(told.pk)
             replaced += was
-    readdressed, sent_there = _texts_readdressed(survivor, said=said)
+    readdressed, sent_there = _texts_readdressed(
+        survivor, said=said, event=f"{merged.pk}.{nth}"
+    )
     return {
         "withdrawn": withdrawn,
         "links_revoked": revoked,
@@ -1221,7 +1225,7 @@ def _told_merged_date(
 
 
 def _texts_readdressed(
-    survivor: Person, *, said: dict[str, int]
+    survivor: Person, *, said: dict[str, int], event: str
 ) -> tuple[list[list[int | None]], list[dict[str, Any]]]:
     """Each of the survivor's texts held up (tried, waiting to be tried again) on
     its way to another number or email than theirs now (reachable_by_message), as
@@ -1229,7 +1233,8 @@ def _texts_readdressed(
     link, if it carries one, now carried by the new one), and the old one replaced;
     with nowhere to send it, it is withdrawn. Each as [old, new] (new None when
     withdrawn); and each old one replaced, with its status and why it waited, `by`
-    the new, for an undo. One being sent is left to go."""
+    the new, for an undo. One being sent is left to go. `event`: the merge's, as
+    "<merged>.<nth>" (READDRESSED_KEY)."""
     where = reachable_by_message(survivor)
     waiting = Message.objects.select_for_update().filter(
         person=survivor,
@@ -1255,7 +1260,7 @@ def _texts_readdressed(
             person=survivor,
             channel=channel,
             to=to,
-            key=READDRESSED_KEY.format(pk=old.pk),
+            key=READDRESSED_KEY.format(event=event, pk=old.pk),
         )
         OnlineLink.objects.filter(message=old).update(message=new)
         messages_supersede(Message.objects.filter(pk=old.pk), by=new)

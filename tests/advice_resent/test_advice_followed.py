@@ -199,3 +199,33 @@ def test_the_call_page_sent_again_says_the_advice_goes_by_email_now(
 
     assert f"queued as an email to {EMAIL}" in again
     assert "queued as a text" not in again
+
+
+def test_merged_again_after_an_undo_the_advice_goes_to_the_new_mobile(
+    closed_with_advice_held_up, supervisor
+):
+    """Merged, the merge undone, then merged again while the advice still waits:
+    the second merge queues its own copy to the new mobile. Before, it found the
+    copy the undo had withdrawn (the same key), replaced the waiting text with it,
+    and no advice went at all."""
+    escalation, team = closed_with_advice_held_up
+    person = escalation.contact.person
+    merge = merged_with_a_record_on_a_new_mobile(person, by=supervisor)
+    other = merge.merged
+    admin = f.UserFactory(username="admin", is_superuser=True, is_staff=True)
+    person_merge_undo(merge=merge, by=admin)
+
+    a, b = sorted((person.pk, other.pk))
+    pair, _ = PossibleDuplicate.objects.get_or_create(
+        person_a_id=a,
+        person_b_id=b,
+        defaults={"score": 0.9, "created_at": timezone.now()},
+    )
+    fields = person_merge_defaults(person_a=pair.person_a, person_b=pair.person_b)
+    fields["phone"] = "a" if a == other.pk else "b"
+    person_merge(pair=pair, survivor=person, fields=fields, by=supervisor)
+
+    standing = advice_of(escalation.contact)
+    assert standing is not None
+    assert (standing.to, standing.status) == (NEW_MOBILE, Message.Status.QUEUED)
+    assert closed_reached_on_the_api(team, escalation)["to"] == NEW_MOBILE
