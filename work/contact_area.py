@@ -1,6 +1,9 @@
 """A contact nobody has reached yet follows their person's address: its area (whose
-local team it would go to, unreached) is the person's. A contact reached, closed or
-with a local team keeps the area it had: that is its history, and the team working it.
+local team it would go to, unreached) is the person's. A person whose postcode is in
+no area of the service (outside England, or not in the directory) takes it to none,
+as a contact named at that postcode has: the fallback team's, if the phones cannot
+reach them. A contact reached, closed or with a local team keeps the area it had:
+that is its history, and the team working it.
 
 One rule for every change that leaves a person's contacts behind their address: a
 further naming (work.casework), a merge of two records (work.merge), a new result
@@ -23,13 +26,17 @@ from people.models import Person
 
 def contact_follow_person(contact: Contact, person: Person) -> list[str]:
     """`contact` takes `person`'s area when it is still to be reached (new or
-    assigned) and the person's area is known and another. Changes the contact in
-    memory; returns the fields changed, for the caller to save."""
-    if contact.is_unreached and person.area_id and contact.area_id != person.area_id:
-        contact.area_id = person.area_id
-        contact.area_unknown = False
-        return ["area", "area_unknown"]
-    return []
+    assigned) and the person's area is another: a known one, or none when their
+    postcode is in no area of the service (a person with no postcode leaves it as it
+    is). Changes the contact in memory; returns the fields changed, for the caller
+    to save."""
+    if not contact.is_unreached or contact.area_id == person.area_id:
+        return []
+    if person.area_id is None and not person.postcode:
+        return []
+    contact.area_id = person.area_id
+    contact.area_unknown = person.area_id is None
+    return ["area", "area_unknown"]
 
 
 def contacts_follow_people(
@@ -49,10 +56,13 @@ def contacts_follow_people(
         Contact.objects.select_for_update(of=("self",))
         .select_related("person")
         .filter(
-            Q(area__isnull=True) | ~Q(area=F("person__area")),
+            # Their person's area another (contact_follow_person decides).
+            Q(person__area__isnull=False)
+            & (Q(area__isnull=True) | ~Q(area=F("person__area")))
+            | Q(person__area__isnull=True, area__isnull=False)
+            & ~Q(person__postcode=""),
             person_id__in=set(people),
             status__in=UNREACHED,
-            person__area__isnull=False,
         )
         .order_by("pk")
     )

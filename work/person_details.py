@@ -25,9 +25,9 @@ is taken, as intake and the online forms take one: the person then has no area o
 the service, their work still with the phones follows them to none (the fallback
 team's, if it is escalated), and the correction says so. An item with its local team
 keeps its area and its team, whatever is corrected from it: the team holds it, and
-sends it back itself if a call can now reach them. A name or a date of birth corrected merges no
-one: when the person now looks like another record, the pair is listed for a
-supervisor as intake lists one (people.services).
+sends it back itself if a call can now reach them. A name or a date of birth
+corrected merges no one: when the person now looks like another record, the pair is
+listed for a supervisor as intake lists one (people.services).
 """
 
 from __future__ import annotations
@@ -49,11 +49,10 @@ from areas.postcode_check import postcode_known
 from areas.postcodes import locate_postcode, normalise_postcode
 from areas.services import in_service, postcode_to_area
 from audit.models import AuditEvent
-from audit.services import audit_event, audit_record, audit_record_many
+from audit.services import audit_record
 from cases.errors import IllegalTransition
 from cases.models import Case, FurtherResult
-from cases.workitem import UNREACHED, Status, WorkItem
-from contacts.models import Contact
+from cases.workitem import Status, WorkItem
 from escalations.models import Escalation
 from notify.services import (
     message_requeue,
@@ -358,7 +357,8 @@ def person_details_correct(
     phones (_cases_follow): an item a local team holds keeps its area. A postcode
     outside England (no area of the service) takes them to none: flagged, for the
     fallback team if they are escalated, as intake routes an item of no area
-    (_contacts_follow_to_no_area; `no_area` says so). A new address or postcode is followed by the copy their household was given
+    (work.contact_area, _cases_follow; `no_area` says so). A new address or
+    postcode is followed by the copy their household was given
     (work.casework.household_addresses_follow). A change to who they are (names,
     date of birth, phones, email, postcode) merges no one: a record they now may
     be is listed with them as a possible duplicate, as intake lists one.
@@ -804,11 +804,6 @@ def _save(
             now=now,
             detail={"follows": "their corrected postcode", "source": source},
         )
-        # contacts_follow_people moves a contact only to a known area: one whose
-        # person is now in none goes with them here.
-        _contacts_follow_to_no_area(
-            people=[person.pk, *sorted(household)], user=user, source=source, now=now
-        )
     _messages_follow(person, disowned, now=now)
     if not had_number and has_number_to_call(person):
         items_back_to_the_phones(people=[person.pk], source=source, user=user, now=now)
@@ -861,47 +856,6 @@ def _stays_said(item: WorkItem, changed: tuple[str, ...]) -> str:
             "national queue if a call can now reach them."
         )
     return f"This {item.kind} stays with its local team."
-
-
-def _contacts_follow_to_no_area(
-    *, people: list[int], user: Any, source: str, now: datetime
-) -> None:
-    """Each contact still to be reached of these people, now in no area of the
-    service (a postcode outside England), goes with them to none: flagged as of no
-    area, so that escalated it goes to the fallback team, as a contact named at
-    such a postcode does (work.contact_area's rule, which moves one only to a known
-    area). Each audited with the area it had."""
-    contacts = list(
-        Contact.objects.select_for_update(of=("self",))
-        .filter(
-            person_id__in=people,
-            person__area__isnull=True,
-            status__in=UNREACHED,
-            area__isnull=False,
-        )
-        .order_by("pk")
-    )
-    if not contacts:
-        return
-    was = {contact.pk: contact.area_id for contact in contacts}
-    for contact in contacts:
-        contact.area_id, contact.area_unknown = None, True
-    Contact.objects.bulk_update(contacts, ["area", "area_unknown"])
-    audit_record_many(
-        audit_event(
-            user=user,
-            action=AuditEvent.Action.UPDATE,
-            obj=contact,
-            detail={
-                "follows": "their corrected postcode",
-                "source": source,
-                "area": None,
-                "area_was": was[contact.pk],
-            },
-            at=now,
-        )
-        for contact in contacts
-    )
 
 
 def _cases_follow(

@@ -332,3 +332,34 @@ def test_a_batch_of_new_results_moves_every_unreached_contact_in_one_update():
     assert len(area_updates) == 1
     completed(outcomes[0].case)
     assert escalated_to(contacts[0]).startswith("Leeds")
+
+
+def test_a_new_result_from_outside_england_takes_their_contact_to_no_area():
+    """Contact 95, in Sheffield; a result for her from CF10 1EP, in Cardiff: she
+    lives outside England now, so her contact still to be called is no Sheffield
+    team's: it has no area, as a contact named at that postcode would, and goes to
+    the fallback team if the phones cannot reach her. Before, it stayed Sheffield's."""
+    person = sheffield_person(nhs_number=NHS)
+    contact = f.ContactFactory(person=person, area=person.area)
+    told = reached_contact(person)
+
+    case, created = case_intake(result=new_result("LAB-CARDIFF-1", person, "CF10 1EP"))
+
+    assert created
+    person.refresh_from_db()
+    assert (person.postcode, person.area_id) == ("CF10 1EP", None)
+    contact.refresh_from_db()
+    assert (contact.area_id, contact.area_unknown) == (None, True)
+    assert team_of(told).startswith("Sheffield")
+    event = AuditEvent.objects.get(
+        object_type="contacts.contact",
+        object_id=str(contact.pk),
+        detail__follows="new result",
+    )
+    assert (event.detail["area_was"], event.detail["area"]) == (
+        f.area(SHEFFIELD).pk,
+        None,
+    )
+    completed(case)
+    escalated_to(contact)
+    assert Escalation.objects.get(contact=contact).local_team.is_fallback
