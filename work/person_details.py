@@ -41,7 +41,7 @@ from typing import Any
 import phonenumbers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db.models import F, Min, Q
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from areas.models import Area, LocalTeam
@@ -73,7 +73,7 @@ from people.services import (
 from rows.retry import atomic_operation
 
 from .access.actor import Actor
-from .access.escalations import may_work_escalation
+from .access.escalations import latest_escalation, may_work_escalation
 from .access.items import may_work_item
 from .casework import household_addresses_follow, items_back_to_the_phones
 from .contact_area import contacts_follow_people
@@ -273,7 +273,7 @@ def details_correct_refusal(
         if item.status not in REFUSED_WHEN and may_work_item(actor, item):
             # The national service's doors, as before the team's: no query more.
             return None
-        escalation = _latest_escalation(item)
+        escalation = latest_escalation(item)
     if escalation is not None and may_work_escalation(actor, escalation):
         if escalation.closed_at is None:
             # With the team (escalated; or completed, a concern raised after its
@@ -292,16 +292,6 @@ def details_correct_refusal(
         refusal = details_refusal(item)
         return IllegalTransition(refusal) if refusal else None
     return PermissionDenied(f"This {item.kind} is not yours to work.")
-
-
-def _latest_escalation(item: WorkItem) -> Escalation | None:
-    """The item's open escalation, else its latest closed one; None if it never went
-    to a local team."""
-    return (
-        Escalation.objects.filter(**{f"{item.kind}_id": item.pk})
-        .order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
-        .first()
-    )
 
 
 @atomic_operation

@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 
 from cases.errors import IllegalTransition
 from cases.models import Case, CaseQuerySet
 from cases.workitem import Status
-from escalations.models import Escalation
 from staffing.models import Tier
 
 from ..compiled import instances_compiled_once
 from .actor import Actor, team_items_q
-from .escalations import may_work_escalation
+from .escalations import latest_escalation, may_work_escalation
 
 NOT_YOURS = "This case is not yours to work."
 # To its local team, working a concern raised on the case once completed.
@@ -94,7 +93,7 @@ def contacts_refusal(
     concern was raised on it (the team works the concern, and the case stays
     completed: COMPLETED_TAKES_NO_CONTACTS)."""
     actor = Actor.of(who)
-    escalation = _latest_escalation(case)
+    escalation = latest_escalation(case)
     by_team = escalation is not None and may_work_escalation(actor, escalation)
     with_team = (
         escalation is not None
@@ -131,16 +130,6 @@ def may_add_contacts(who: Actor | Any, case: Case) -> bool:
     """Whether `who` may name contacts of the case now (contacts_refusal): the
     caseworker working it, or its local team while it is with them."""
     return contacts_refusal(who, case) is None
-
-
-def _latest_escalation(case: Case) -> Escalation | None:
-    """The case's open escalation, else its latest closed one; None if it never went
-    to a local team."""
-    return (
-        Escalation.objects.filter(case=case)
-        .order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
-        .first()
-    )
 
 
 def get_case_to_work(who: Actor | Any, pk: int) -> Case:

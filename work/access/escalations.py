@@ -14,13 +14,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from escalations.models import Escalation
 from staffing.models import StaffProfile, Tier
 
 from .actor import Actor
+
+
+def latest_escalation(item: Any) -> Escalation | None:
+    """The item's (a case's or a contact's) open escalation, else its latest closed
+    one; None if it never went to a local team: whose team's rule stands for it
+    (contacts_refusal, details_correct_refusal)."""
+    return (
+        Escalation.objects.filter(**{f"{item.kind}_id": item.pk})
+        .order_by(F("closed_at").desc(nulls_first=True), "-created_at", "-pk")
+        .first()
+    )
 
 
 def local_profile_of(who: Actor | Any) -> StaffProfile | None:
