@@ -165,7 +165,8 @@ def message_requeue(
 
 def message_standing(message: Message, *, lock: bool = False) -> Message:
     """The message standing for `message`'s event now: `message` itself, unless it
-    was replaced before it went (superseded) by a copy queued again at the
+    was replaced (superseded; or replaced while the provider had it, then recorded
+    sent to the address corrected away) by a copy queued again at the
     person's new address (message_requeue: a correction of their phone or email, a
     merge of their records); then that copy, followed to the last one queued again
     (itself replaced by another, or not). A message replaced by nothing (withdrawn:
@@ -178,7 +179,9 @@ def message_standing(message: Message, *, lock: bool = False) -> Message:
     for _ in range(REQUEUED_CHAIN_LONGEST):
         if lock:
             message = Message.objects.select_for_update().get(pk=message.pk)
-        if message.status != SUPERSEDED:
+        # One replaced is superseded, and may then be recorded sent (the provider
+        # had it): its copy stands all the same. One to go was never replaced.
+        if message.status in (Message.Status.QUEUED, Message.Status.SENDING):
             break
         if message.contact_id is not None:
             owner: dict[str, Any] = {"contact_id": message.contact_id}

@@ -124,7 +124,9 @@ def people_kept(
     whole_person: bool = False,
 ) -> set[int]:
     """Of these people, those whose records stay as they are: under an active legal
-    hold, or with a case or contact still open, or (given `closed_by`, for
+    hold, or with a case or contact still open, or an escalation of one still open
+    (a safeguarding concern raised on a case already completed, which stays
+    completed: work.escalation), or (given `closed_by`, for
     pseudonymisation) one not closed by then, a contact named again since, or a
     message still to be sent. With `whole_person` (what is done to the person
     themselves: pseudonymisation, the purge of their audit trail), also those a
@@ -161,6 +163,15 @@ def people_kept(
             ),
             "person_id",
         )
+    # A concern a local team still works keeps the person it is about, whatever
+    # the status of the case or contact it was raised on.
+    open_escalations = Escalation.objects.filter(closed_at__isnull=True)
+    kept |= _column(
+        open_escalations.filter(case__person_id__in=people), "case__person_id"
+    )
+    kept |= _column(
+        open_escalations.filter(contact__person_id__in=people), "contact__person_id"
+    )
     return kept | _column(cases, "person_id") | _column(contacts, "person_id")
 
 

@@ -114,8 +114,11 @@ def item_escalate(
     team = _team_of_area(locked.area_id) if locked.area_id else fallback_team()
     held = locked.assignee_id is not None
     locked.mark_escalated(team=team, now=now, concern=reason in FROM_SOMEONE_REACHED)
-    if locked.tracing_over:
-        _refuse_a_second_concern(locked)
+    # Not with its team before (an escalated item is refused above), its status
+    # could not refuse a second escalation while a first is open: a completed case
+    # stays completed under its concern, and may be reopened by its person's
+    # answers online while it is open.
+    _refuse_a_second_concern(locked)
     # A completed case keeps its holder, who had no slot of theirs taken by it.
     held = held and locked.assignee_id is None
     escalation = Escalation.objects.create(
@@ -142,9 +145,11 @@ def item_escalate(
 
 
 def _refuse_a_second_concern(item: WorkItem) -> None:
-    """A completed item stays completed under its concern (mark_escalated), so its
-    status cannot refuse a second one while the first is with the team: refused
-    here, saying whose it is (the database would refuse it too, unexplained)."""
+    """An item not escalated by its escalation (a completed item stays completed
+    under its concern: mark_escalated; and may be reopened by its person's answers
+    online while the concern is open) has no status to refuse a second one while the
+    first is with the team: refused here, saying whose it is (the database would
+    refuse it too, unexplained)."""
     open_one = (
         Escalation.objects.filter(**{item.kind: item}, closed_at__isnull=True)
         .select_related("local_team")
