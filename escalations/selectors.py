@@ -73,6 +73,18 @@ TO_REACH_ONLY: tuple[str, ...] = (
 )
 
 
+def open_escalation_of(item) -> Escalation | None:
+    """The case's or contact's escalation still open with its local team (its team
+    read with it), if any: at most one (one_open_escalation_per_case/_contact)."""
+    return (
+        Escalation.objects.filter(
+            **{f"{item.kind}_id": item.pk}, closed_at__isnull=True
+        )
+        .select_related("local_team")
+        .first()
+    )
+
+
 def nothing_left_to_ask_q(*, today: date) -> Q:
     """The escalations asking only to reach a contact whose isolation is over on
     `today` (London's date): over from the day after its last, as

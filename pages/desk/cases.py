@@ -49,6 +49,7 @@ from clock import SENT_TWICE_WITHIN
 from clock.written import short_time, short_time_today
 from contacts.models import Contact, Exposure, IsolationChange
 from escalations.models import Escalation
+from escalations.selectors import open_escalation_of
 from online.models import OnlineLink
 from online.texts import long_date
 from people.models import Message
@@ -762,6 +763,9 @@ def _case_page(
             "assessment": assessment,
             "is_open": is_open,
             "concern_only": case.is_done_with,
+            # A concern raised on it once completed, still with the team: said, and
+            # no second one offered (work.escalation refuses it).
+            "concern_open": open_escalation_of(case) if case.tracing_over else None,
             "reached": case.status == Status.REACHED or case.reached_at is not None,
             "history": calls_of(case),
             "contacts": contacts,
