@@ -987,6 +987,8 @@ def corrected_already(
         advice = Message.objects.filter(
             key=f"{base}:{undone}" if undone else base
         ).first()
+        # As the correction took it back: sent again in its place, the copy.
+        advice = message_standing(advice) if advice is not None else None
         # As the correction found it (its audit says), not as it is now: a text
         # withdrawn while it was being sent may be "superseded" now, and have gone.
         found = told.get("advice_found", advice.status if advice else "")

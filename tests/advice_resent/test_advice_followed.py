@@ -11,6 +11,8 @@ the advice went out all the same to the new address of someone never reached.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -107,6 +109,35 @@ def test_reached_corrected_away_withdraws_the_advice_sent_again(jo, call_handler
     assert emailed.status == Message.Status.SUPERSEDED  # never goes
     assert corrected.advice_withdrawn is not None
     assert corrected.advice_withdrawn.pk == emailed.pk
+
+
+def test_a_correction_sent_twice_names_the_advice_it_withdrew(jo, call_handler):
+    """The correction sent again (a double click) is answered as the first: the
+    advice it withdrew is the email sent in the text's place, not the text to the
+    number corrected away."""
+    contact = held_contact(jo, call_handler)
+    reached_on_the_api(api(), contact, call_handler)
+    held_up(Message.objects.get(contact=contact))
+    landline_given(jo, contact)
+    call = CallAttempt.objects.get(contact=contact)
+    submission = uuid.uuid4()
+
+    def corrected():
+        return call_correct(
+            call=call,
+            outcome=Outcome.NO_ANSWER,
+            reason="A voicemail, logged as reached",
+            by=call_handler,
+            submission=submission,
+        )
+
+    first, again = corrected(), corrected()
+
+    emailed = Message.objects.get(contact=contact, channel=Message.Channel.EMAIL)
+    assert again.repeated
+    assert first.advice_withdrawn is not None
+    assert again.advice_withdrawn is not None
+    assert again.advice_withdrawn.pk == first.advice_withdrawn.pk == emailed.pk
 
 
 CLOSE = {"outcome": "reached", "note": "Advised at the door"}
