@@ -655,7 +655,9 @@ def _number(person: Person, name: str, typed: str) -> str | None:
         if name in REQUIRED:
             raise ValidationError(REQUIRED[name])
         return ""
-    if _as_e164(typed) == held:
+    # Typing that is no number at all ("n/a") is no match for none held: refused.
+    as_typed = _as_e164(typed)
+    if as_typed and as_typed == held:
         return None
     number = uk_phone_e164(typed)
     if number == held:

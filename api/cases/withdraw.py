@@ -147,6 +147,9 @@ class ResultWithdrawalView(APIView):
         serializer = WithdrawalInSerializer(data=request.data)
         actor = actor_of(request)
         reference = lab_reference.strip()
+        if "\x00" in reference:
+            # No reference holds a NUL, and PostgreSQL takes none to compare with.
+            raise NotFound(NO_SUCH_RESULT)
         case = Case.objects.filter(lab_reference=reference).first()
         if case is None:
             further = (
