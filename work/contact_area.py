@@ -7,7 +7,8 @@ that is its history, and the team working it.
 
 One rule for every change that leaves a person's contacts behind their address: a
 further naming (work.casework), a merge of two records (work.merge), a new result
-(work.intake)."""
+(work.intake); and for an item a local team sends back to the phones, which kept its
+area while the team held it (work.escalation.escalation_return)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from django.db.models import F, Q
 
 from audit.models import AuditEvent
 from audit.services import audit_event, audit_record_many
-from cases.workitem import UNREACHED
+from cases.workitem import UNREACHED, WorkItem
 from contacts.models import Contact
 from people.models import Person
 
@@ -30,12 +31,24 @@ def contact_follow_person(contact: Contact, person: Person) -> list[str]:
     postcode is in no area of the service (a person with no postcode leaves it as it
     is). Changes the contact in memory; returns the fields changed, for the caller
     to save."""
-    if not contact.is_unreached or contact.area_id == person.area_id:
+    if not contact.is_unreached:
+        return []
+    return area_follow_person(contact, person)
+
+
+def area_follow_person(item: WorkItem, person: Person) -> list[str]:
+    """The rule itself, for an item its caller knows to be with the phones (a
+    contact still to be reached; a case sent back to them, as a case with the phones
+    follows a corrected postcode: work.person_details._cases_follow): `person`'s
+    area when it is another, a known one or none, flagged, when their postcode is in
+    no area of the service; a person with no postcode leaves it as it is. Changes
+    the item in memory; returns the fields changed, for the caller to save."""
+    if item.area_id == person.area_id:
         return []
     if person.area_id is None and not person.postcode:
         return []
-    contact.area_id = person.area_id
-    contact.area_unknown = person.area_id is None
+    item.area_id = person.area_id
+    item.area_unknown = person.area_id is None
     return ["area", "area_unknown"]
 
 

@@ -55,6 +55,7 @@ from staffing.models import StaffProfile, Tier
 from .access.escalations import may_reassign_escalation
 from .assignment import DEACTIVATED
 from .casework import contact_told_as_case, items_back_to_the_phones
+from .contact_area import area_follow_person
 from .effects import assignment_run_after_commit
 from .escalation_sql import (
     area_team_shared,
@@ -1063,6 +1064,10 @@ def escalation_return(
     contact, say) sent back to the phones with it
     (work.casework.items_back_to_the_phones).
 
+    The item goes back in the area its person lives in now (_back_with_their_area):
+    it kept its area while the team held it, their postcode corrected meanwhile or
+    not, and the phones' queues and any next escalation go by it.
+
     Closed already: ClosedAlready, saying who closed it and how, `same` when it was
     this person's send back with this note (and this new number, if one is sent):
     the form or request sent again, and nothing is done twice."""
@@ -1126,6 +1131,7 @@ def escalation_return(
         escalate_due_at=CallRule.for_kind(item.kind).escalate_due_at(now),
         first_call_at=calls_from(now),
     )
+    detail.update(_back_with_their_area(item, by=by, now=now))
     locked.status = Escalation.Status.CLOSED
     locked.outcome = Escalation.Outcome.RETURNED
     locked.outcome_note = note
@@ -1143,6 +1149,40 @@ def escalation_return(
     )
     assignment_run_after_commit()  # back in the pool: ask for an assignment run
     return locked
+
+
+# Why an item sent back took its person's area, in the audit trail.
+FOLLOWS_WHEN_SENT_BACK = "their postcode, on being sent back to the phones"
+
+
+def _back_with_their_area(item: WorkItem, *, by, now: datetime) -> dict[str, object]:
+    """The item sent back (escalation_return) takes its person's area now, as their
+    other work with the phones did when their postcode was corrected while the team
+    held this one (work.person_details): a known area, or none, flagged, when their
+    postcode is in no area of the service (work.contact_area.area_follow_person).
+    A case's move is audited in the send back's event, whose detail this returns
+    (as work.person_details._cases_follow audits the case corrected from); a
+    contact's in an event of its own, as every contact that follows its person is
+    (the audit page tells such an event as the move)."""
+    was = item.area_id
+    if not area_follow_person(item, item.person):
+        return {}
+    item.save(update_fields=["area", "area_unknown"])
+    moved: dict[str, object] = {
+        "follows": FOLLOWS_WHEN_SENT_BACK,
+        "area": item.area_id,
+        "area_was": was,
+    }
+    if isinstance(item, Case):
+        return moved
+    audit_record(
+        user=by,
+        action=AuditEvent.Action.UPDATE,
+        obj=item,
+        detail={**moved, "source": SENT_BACK_BY},
+        at=now,
+    )
+    return {}
 
 
 REASON_FOR_LAST_OUTCOME = {

@@ -724,6 +724,7 @@ def _case_page(
     not_added: NotAdded | None = None,
     over_typing: OverTyping | None = None,
     details_form: PersonDetailsForm | None = None,
+    details_open: bool = False,
     template: str = PAGE,
 ) -> TemplateResponse:
     query = search_text(request)
@@ -826,6 +827,8 @@ def _case_page(
             **details_context(
                 case, form=details_form, notice=(notices or {}).get("details", "")
             ),
+            # Typing put back after the session ended: drawn open, not folded away.
+            "details_open": details_open,
         },
     )
 
@@ -878,6 +881,7 @@ def _typing_back(request: HttpRequest, case: Case) -> dict[str, Any]:
         page["visit_form"] = VisitForm(case=case, initial=typed_visit(data))
     if (data := typed_form(request, action=details_url(case))) is not None:
         page["details_form"] = PersonDetailsForm.of(case.person, typed=data)
+        page["details_open"] = True
     if page:
         messages.warning(request, TYPING_BACK)
     return page

@@ -133,6 +133,7 @@ def _contact_page(
     online_errors: list[tuple[str, str]] | None = None,
     details_form: PersonDetailsForm | None = None,
     details_notice: str = "",
+    details_open: bool = False,
     template: str = PAGE,
 ) -> TemplateResponse:
     # The case behind the contact is never loaded here: its name is private.
@@ -196,6 +197,8 @@ def _contact_page(
             ),
             # Their details, to correct as they give them (pages.desk.details).
             **details_context(contact, form=details_form, notice=details_notice),
+            # Typing put back after the session ended: drawn open, not folded away.
+            "details_open": details_open,
         },
     )
 
@@ -215,6 +218,7 @@ def contact_detail(request: HttpRequest, pk: int) -> TemplateResponse:
         page["call_form"] = CallLogForm(initial=typed_call(typed))
     if details is not None:
         page["details_form"] = PersonDetailsForm.of(contact.person, typed=details)
+        page["details_open"] = True
     if page:
         messages.warning(request, TYPING_BACK)
     return _contact_page(request, contact, **page)

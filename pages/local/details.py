@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from cases.errors import IllegalTransition
+from cases.workitem import Status, WorkItem
 from escalations.models import Escalation
 from work.access.escalations import get_escalation_for, require_local_workspace
 from work.person_details import (
@@ -41,6 +42,12 @@ from ..desk.details_form import DRAWN, PersonDetailsForm
 # Where the page opens after the form: the section itself.
 SECTION = "#details"
 NOT_SAVED = "Nothing was saved. What you typed is below, to pass on."
+INTRO = (
+    "Change what they tell you is wrong, or has changed, and save: the old details "
+    "are kept in their history, and their texts and emails go to the details saved "
+    "here."
+)
+FOLLOWS = "Their other work still with the phones follows a new postcode to its area."
 
 
 def escalation_details(
@@ -50,12 +57,14 @@ def escalation_details(
     form: PersonDetailsForm | None = None,
     not_saved: dict[str, Any] | None = None,
     keep_back: str = "",
+    typed_back: bool = False,
 ) -> dict[str, Any]:
     """What templates/escalations/_details.html draws: the form (as held, unless
-    one with typing or errors is given) while the viewer may correct the details
-    from this escalation, else why not; and a form refused (`not_saved`). The form
-    posts with the page's way back (`keep_back`), as its other forms do. No query
-    for a member of the team: the person is the page's own."""
+    one with typing or errors is given; open with errors, or with the typing put
+    back after the session ended, `typed_back`) while the viewer may correct the
+    details from this escalation, else why not; and a form refused (`not_saved`).
+    The form posts with the page's way back (`keep_back`), as its other forms do.
+    No query for a member of the team: the person is the page's own."""
     item = escalation.item
     refused = details_correct_refusal(request.user, item, escalation=escalation)
     return {
@@ -65,15 +74,27 @@ def escalation_details(
         "details_notice": "",
         "details_plain": True,
         "details_summary": "Correct their details",
-        "details_intro": (
-            "Change what they tell you is wrong, or has changed, and save: the old "
-            "details are kept in their history, and their texts and emails go to "
-            f"the details saved here. This {item.kind} stays with your team "
-            "whatever you save; their other work still with the phones follows a "
-            "new postcode to its area."
-        ),
+        "details_intro": f"{INTRO} {_stays(item)} {FOLLOWS}",
         "details_not_saved": not_saved,
+        # Typing put back after the session ended (views._typed_back): shown, not
+        # folded away to be left unsaved.
+        "details_open": typed_back,
     }
+
+
+def _stays(item: WorkItem) -> str:
+    """Where the item stays whatever is saved: with the team when it is escalated;
+    else as it is (a case completed before a concern was raised on it: only the
+    concern is the team's, WorkItem.mark_escalated)."""
+    if item.status == Status.ESCALATED:
+        return f"This {item.kind} stays with your team whatever you save."
+    status = item.get_status_display().lower()
+    holder = " and its caseworker's" if item.kind == "case" else ""
+    return (
+        f"This {item.kind} is {status}, and stays {status}{holder} whatever you "
+        "save: only the concern raised on it is your team's. The details you "
+        "correct are the person's."
+    )
 
 
 @login_required

@@ -432,13 +432,15 @@ def _detail_response(
     *,
     status: int = 200,
     kept: str = "",
+    details_typed_back: bool = False,
     **forms,
 ) -> TemplateResponse:
     """The page; `forms` are bound forms that failed (their errors are summarised at
     the top), `kept` names a form refused earlier whose typing is shown again. A
     case's contact rows (`contacts_formset`, `contacts_not_added`) are drawn in their
     own section (pages.local.contacts), and so is the person's details form
-    (`details_form`, `details_not_saved`: pages.local.details)."""
+    (`details_form`, `details_not_saved`: pages.local.details; drawn open with
+    `details_typed_back`, the typing put back after the session ended)."""
     item = escalation.item
     can_reassign = may_reassign_escalation(request.user, escalation)
     visits = (
@@ -539,6 +541,7 @@ def _detail_response(
             form=forms.get("details_form"),
             not_saved=forms.get("details_not_saved"),
             keep_back=f"?{urlencode({'back': back})}" if back else "",
+            typed_back=details_typed_back,
         ),
     }
     return TemplateResponse(request, "escalations/detail.html", context, status=status)
@@ -614,7 +617,10 @@ def _typed_back(request: HttpRequest, escalation: Escalation) -> dict:
     action = reverse("escalations:details", args=[escalation.pk])
     if (typed := typed_form(request, action=action)) is not None:
         messages.warning(request, TYPING_BACK)
-        return {"details_form": PersonDetailsForm.of(escalation.item.person, typed)}
+        return {
+            "details_form": PersonDetailsForm.of(escalation.item.person, typed),
+            "details_typed_back": True,
+        }
     return {}
 
 

@@ -13,6 +13,7 @@ from areas.models import Area
 from contacts.models import Contact
 from escalations.models import Escalation, EscalationAction
 from escalations.selectors import escalation_history
+from people.models import Person
 from tests import factories as f
 from work.access.escalations import escalations_visible_to
 from work.escalation import (
@@ -22,7 +23,14 @@ from work.escalation import (
     item_escalate,
 )
 
-from .builders import HOUR, LEEDS, SHEFFIELD, escalated_contact, local_member
+from .builders import (
+    HOUR,
+    LEEDS,
+    POSTCODES,
+    SHEFFIELD,
+    escalated_contact,
+    local_member,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +40,9 @@ SEND_BACK_NOTE = "Sister gave a mobile number, ring it"
 
 @pytest.fixture
 def leeds_then_sheffield(clock, leeds_member):
-    """Leeds picks the contact up, knocks on the door, sends it back; the contact
-    moves to Sheffield's area and is escalated again, now to Sheffield."""
+    """Leeds picks the contact up, knocks on the door, sends it back; they move to
+    Sheffield (their contact with them: work.contact_area) and it is escalated
+    again, now to Sheffield."""
     leeds_member.first_name, leeds_member.last_name = "Lorna", "Leeming"
     leeds_member.save()
     first = escalated_contact(LEEDS)
@@ -47,9 +56,11 @@ def leeds_then_sheffield(clock, leeds_member):
     )
     clock.shift(HOUR)
     escalation_return(escalation=first, note=SEND_BACK_NOTE, by=leeds_member)
-    Contact.objects.filter(pk=first.contact_id).update(
-        area=Area.objects.get(code=SHEFFIELD)
+    sheffield = Area.objects.get(code=SHEFFIELD)
+    Person.objects.filter(pk=first.contact.person_id).update(
+        area=sheffield, postcode=POSTCODES[SHEFFIELD]
     )
+    Contact.objects.filter(pk=first.contact_id).update(area=sheffield)
     clock.shift(30 * HOUR)
     second = item_escalate(
         item=Contact.objects.get(pk=first.contact_id),
