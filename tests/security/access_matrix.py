@@ -198,6 +198,8 @@ MATRIX: dict[str, Row] = _rows(
     ("escalations:return",                      "POST",     "escalation",       LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
     # The contacts a case names to its team, on its escalation's page (a contact's escalation is a 404: contacts name no contacts).
     ("escalations:contacts",                    "POST",     "case_escalation",  LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
+    # The person's details corrected from an open escalation's page, by whoever may work it.
+    ("escalations:details",                     "POST",     "escalation",       LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
     ("escalations:reopen",                      "POST",     "escalation",       LOGIN, F403,     F403,    F403,   F403,   OWN,      OWN,      OK,   F403,  LOGIN, LOGIN),
     ("escalations:reassign",                    "POST",     "escalation",       LOGIN, F403,     F403,    F403,   F403,   F403_404, OWN,      OK,   F403,  LOGIN, LOGIN),
     ("escalations:clusters",                    "GET",      None,               LOGIN, F403,     F403,    F403,   F403,   OK,       OK,       OK,   F403,  LOGIN, LOGIN),
