@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 import django_filters as filters
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
@@ -22,9 +25,10 @@ from rest_framework.views import APIView
 
 from audit.services import audit_list_view, audit_view
 from cases.models import Case
+from contacts.models import Contact
 from work.access.cases import cases_visible_to, get_case_for
 from work.access.contacts import contacts_visible_to
-from work.casework import contact_add
+from work.casework import DuplicateContact, contact_add
 from work.intake import (
     IntakeConflict,
     TestResult,
@@ -35,8 +39,10 @@ from work.intake import (
 from ..access import actor_of
 from ..calls.serializers import CallInSerializer, CallLoggedSerializer
 from ..calls.views import (
+    IDEMPOTENCY_KEY_LONGEST,
     IDEMPOTENCY_KEY_PARAMETER,
     call_on_item_response,
+    idempotency_submission,
 )
 from ..contacts.serializers import (
     ContactInSerializer,
@@ -44,7 +50,7 @@ from ..contacts.serializers import (
     ContactSerializer,
     contact_receipt_answer,
 )
-from ..errors import BatchTooLarge
+from ..errors import BatchTooLarge, IdempotencyKeyReused
 from ..filters import WorkItemFilter
 from ..isolation import (
     OVERRIDE_SCHEMA,
@@ -54,6 +60,12 @@ from ..isolation import (
 from ..models import Scope
 from ..parsers import SURROGATE
 from ..permissions import CaseworkScope, IntakeScope, request_has_scope
+from .contact_keys import (
+    KEPT_SECONDS,
+    contact_added_on_key,
+    contact_added_on_key_keep,
+    contact_of_key,
+)
 from .serializers import (
     MAX_BATCH,
     CaseSerializer,
@@ -66,6 +78,18 @@ from .serializers import (
     conflict_answer,
     receipt_answer,
     validate_batch,
+)
+
+CONTACT_KEY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=f"Any text of yours (at most {IDEMPOTENCY_KEY_LONGEST} characters), "
+    "new for each contact: the request sent again with the same key (a retry after "
+    "a timeout) is answered 200 with the contact added the first time, and nothing "
+    "is added twice. The same key sent with a different contact is a 422, and "
+    f"nothing is added. A key is remembered for {KEPT_SECONDS // 3600} hours; "
+    "without one, the contact sent again is a 409 duplicate_contact.",
 )
 
 
@@ -121,6 +145,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         "or outside the client's areas) is answered with a ContactReceipt: its id, "
         "`joined`, and `isolation_ends_on`, nothing else of it.",
         request=ContactInSerializer,
+        parameters=[CONTACT_KEY_PARAMETER],
         responses={
             200: OpenApiResponse(
                 response=PolymorphicProxySerializer(
@@ -129,7 +154,9 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
                     resource_type_field_name=None,
                 ),
                 description="The person was already a contact of another case: "
-                "this exposure was added to that contact.",
+                "this exposure was added to that contact. Or sent again with the "
+                "same Idempotency-Key: the contact added the first time (header "
+                "Idempotent-Replayed: true).",
             ),
             201: PolymorphicProxySerializer(
                 component_name="NewContactOrReceipt",
@@ -139,6 +166,10 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
             409: OpenApiResponse(
                 description="The person is already a contact of this case, "
                 "or is the case themselves (code duplicate_contact)."
+            ),
+            422: OpenApiResponse(
+                description="The Idempotency-Key was used for a different contact: "
+                "nothing was added."
             ),
         },
     )
@@ -150,24 +181,83 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def add_contact(self, request: Request, pk=None) -> Response:
         case = self.get_object()
+        actor = actor_of(request)
+        # The key is one per client (or member of staff) and case: another case's
+        # contact on the same key is another contact.
+        submission = idempotency_submission(request, f"contacts:{case.pk}")
+        if submission is not None and (
+            replayed := self._contact_on_key(request, case, submission)
+        ):
+            return replayed
         # The case's own postcode is taken whether the directory knows it or not.
         serializer = ContactInSerializer(
             data=request.data, context={"held_postcode": case.person.postcode}
         )
         serializer.is_valid(raise_exception=True)
-        actor = actor_of(request)
-        contact = contact_add(case=case, details=serializer.to_details(), by=actor)
+        try:
+            contact = contact_add(case=case, details=serializer.to_details(), by=actor)
+        except DuplicateContact:
+            # The same key sent twice at once: the second waited for the first's
+            # lock on the case and met the person it added.
+            if submission is not None and (
+                replayed := self._contact_on_key(request, case, submission)
+            ):
+                return replayed
+            raise
+        if submission is not None:
+            contact_added_on_key_keep(submission, request=request, contact=contact)
         answer_status = (
             status.HTTP_200_OK
             if contact.joined is not None
             else status.HTTP_201_CREATED
         )
+        return self._contact_answer(
+            request, contact, answer_status, shown_on_file=False
+        )
+
+    def _contact_on_key(
+        self, request: Request, case: Case, submission: uuid.UUID
+    ) -> Response | None:
+        """The answer to a contact sent again on the key that added it (200, marked
+        Idempotent-Replayed, nothing added again); a 422 for another body on that
+        key; None when the key added nothing remembered."""
+        added = contact_added_on_key(submission)
+        if added is None:
+            return None
+        # A contact no longer held (erased, merged away) leaves nothing to answer.
+        contact = contact_of_key(added, case=case, by=request.user)
+        if contact is None:
+            return None
+        if not added.same_body(request):
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used for a different contact (another "
+                "person, exposure date or kind): nothing was added. Send a new key "
+                "for a new contact; the same request sent again with this key is "
+                "answered with the contact it added."
+            )
+        response = self._contact_answer(
+            request, contact, status.HTTP_200_OK, shown_on_file=True
+        )
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+    def _contact_answer(
+        self,
+        request: Request,
+        contact: Contact,
+        answer_status: int,
+        *,
+        shown_on_file: bool,
+    ) -> Response:
+        """The contact added or joined, or its receipt when the caller may not
+        see it. `shown_on_file`: the contact was made by an earlier request."""
+        actor = actor_of(request)
         # A person already another case's contact joins that contact, which may be
         # one the caller cannot read (another caseworker's case, another team's
         # area): they are told it was joined and until when, nothing more.
         if not contacts_visible_to(actor).filter(pk=contact.pk).exists():
             return Response(contact_receipt_answer(contact), status=answer_status)
-        if contact.joined is not None:
+        if shown_on_file or contact.joined is not None:
             # The contact on file shown (their date of birth, their email): a read,
             # audited as any other through the API. A contact just made is not.
             audit_view(user=request.user, obj=contact, via="api")
