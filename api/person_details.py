@@ -34,6 +34,7 @@ from work.access.cases import get_case_for
 from work.access.contacts import get_contact_for
 from work.person_details import (
     API,
+    BAD_DATE,
     DETAILS,
     DetailsCorrected,
     details_correct_refusal,
@@ -44,6 +45,10 @@ from work.person_details import (
 from .access import actor_of
 from .permissions import CaseworkScope
 from .strict import StrictSerializer
+
+# The pages' reason (the operation's BAD_DATE), its example a date as the API reads
+# one: a page takes 14/06/1985, the API YYYY-MM-DD only.
+API_BAD_DATE = BAD_DATE.partition(", such as")[0] + ", such as 1985-06-14."
 
 
 class PersonDetailsInSerializer(StrictSerializer):
@@ -58,6 +63,7 @@ class PersonDetailsInSerializer(StrictSerializer):
         allow_null=True,
         help_text="YYYY-MM-DD: not in the future, nor before 1890, nor after the "
         "earliest specimen date of any of their cases not withdrawn.",
+        error_messages={"invalid": API_BAD_DATE},
     )
     phone = serializers.CharField(
         required=False,

@@ -84,6 +84,17 @@ from .rules import (
     isolation_over,
 )
 
+# The words a call, or a correction of its outcome, is refused in, at every door:
+# the call pages' forms and the API's serializers say these too.
+OUTCOME_MISSING = "Choose the outcome of the call."
+CORRECTED_OUTCOME_MISSING = "Choose the outcome the call had."
+CORRECTION_REASON_MISSING = (
+    "Say why the outcome is corrected (such as “Logged on the wrong contact”)."
+)
+CORRECTION_REASON_TOO_LONG = (
+    f"Keep the reason to {CORRECTION_REASON_MAX} characters or fewer."
+)
+
 
 @dataclass
 class CallLogged:
@@ -943,13 +954,9 @@ def _correction_problems(
             )
         )
     if not reason.strip():
-        problems["reason"] = (
-            "Say why the outcome is corrected (such as “Logged on the wrong contact”)."
-        )
+        problems["reason"] = CORRECTION_REASON_MISSING
     elif len(reason) > CORRECTION_REASON_MAX:
-        problems["reason"] = (
-            f"Keep the reason to {CORRECTION_REASON_MAX} characters or fewer."
-        )
+        problems["reason"] = CORRECTION_REASON_TOO_LONG
     return problems
 
 

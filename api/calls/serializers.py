@@ -8,7 +8,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from calls.models import CORRECTED_TO, CORRECTION_REASON_MAX, CallAttempt, Outcome
-from work.calls import CallCorrected, CallLogged, advice_of, support_problem
+from work.calls import (
+    CORRECTED_OUTCOME_MISSING,
+    CORRECTION_REASON_MISSING,
+    CORRECTION_REASON_TOO_LONG,
+    OUTCOME_MISSING,
+    CallCorrected,
+    CallLogged,
+    advice_of,
+    support_problem,
+)
 from work.online import SUPPORT_KINDS
 from work.rules import CALL_LONGEST, CALL_NOTES_MAX, call_back_moment, call_problems
 
@@ -55,7 +64,10 @@ class CallInSerializer(StrictSerializer):
     Idempotency-Key) the call rules are left to the operation, which answers the
     call on file or refuses a different one."""
 
-    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    outcome = serializers.ChoiceField(
+        choices=Outcome.choices,
+        error_messages={"required": OUTCOME_MISSING, "null": OUTCOME_MISSING},
+    )
     call_back_at = CallBackField(
         required=False,
         allow_null=True,
@@ -266,14 +278,21 @@ class CallCorrectionInSerializer(StrictSerializer):
         choices=[(outcome.value, outcome.label) for outcome in CORRECTED_TO],
         help_text="The outcome the call had. A call back is not booked by a "
         "correction (log a new call), nor a concern or an interpreter raised.",
+        error_messages={
+            "required": CORRECTED_OUTCOME_MISSING,
+            "null": CORRECTED_OUTCOME_MISSING,
+        },
     )
     reason = serializers.CharField(
         max_length=CORRECTION_REASON_MAX,
         help_text="Why the outcome logged is corrected (such as “Logged on the wrong "
         "contact”); kept with the call.",
+        # The operation's words (work.calls), as the call's page says them.
         error_messages={
-            "required": "Say why the outcome is corrected.",
-            "blank": "Say why the outcome is corrected.",
+            "required": CORRECTION_REASON_MISSING,
+            "blank": CORRECTION_REASON_MISSING,
+            "null": CORRECTION_REASON_MISSING,
+            "max_length": CORRECTION_REASON_TOO_LONG,
         },
     )
 

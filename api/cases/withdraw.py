@@ -16,7 +16,13 @@ from cases.models import Case, FurtherResult
 from figures.weekly import forget_cached_figures
 from work.access.cases import cases_visible_to
 from work.access.withdraw import withdraw_refusal
-from work.withdraw import REASON_MAX, Withdrawn, case_withdraw
+from work.withdraw import (
+    REASON_MAX,
+    REASON_REQUIRED,
+    REASON_TOO_LONG,
+    Withdrawn,
+    case_withdraw,
+)
 
 from ..access import actor_of
 from ..errors import Conflict
@@ -34,11 +40,17 @@ FURTHER_RESULT = (
 class WithdrawalInSerializer(StrictSerializer):
     """Why the result is withdrawn."""
 
-    # Blank is let through to the operation, which says what is missing.
+    # Blank is let through to the operation, which says what is missing; left out or
+    # too long, it is refused here in the operation's words, as the page refuses it.
     reason = serializers.CharField(
         allow_blank=True,
         max_length=REASON_MAX,
         trim_whitespace=True,
+        error_messages={
+            "required": REASON_REQUIRED,
+            "null": REASON_REQUIRED,
+            "max_length": REASON_TOO_LONG,
+        },
         help_text="Why the result is withdrawn (required): a sample mix-up, a void "
         "test. Shown to the service's staff with the case.",
     )

@@ -23,7 +23,7 @@ from ..cases.serializers import (
     WorkItemSerializer,
     person_details,
 )
-from ..fields import PhoneSerializerField
+from ..fields import UKPhoneSerializerField
 from ..strict import StrictSerializer
 
 PHONE_REQUIRED = "Give a phone number: call handlers phone contacts."
@@ -38,7 +38,8 @@ class ContactPersonInSerializer(PersonInSerializer):
     # Its own schema component (ContactPersonInRequest), not the intake's person:
     # what /api/schema/ says is required is what is refused without it.
 
-    phone = PhoneSerializerField(
+    # A number that is none is refused in the case page's words (people.phones).
+    phone = UKPhoneSerializerField(
         max_length=MAX_LENGTH["phone"],
         help_text="Required: a UK number (+44), such as 07911 123456 or "
         "+44 114 496 0555; a number abroad is refused, as call handlers phone UK "

@@ -10,6 +10,12 @@ from escalations.models import (
     Escalation,
     EscalationAction,
 )
+from escalations.words import (
+    ACTION_KIND_MISSING,
+    CLOSE_OUTCOME_MISSING,
+    NEW_PHONE_INVALID,
+    notes_too_long,
+)
 from work.escalation import (
     ADVICE_ISOLATION_OVER,
     ADVICE_NOWHERE_TO_SEND,
@@ -21,6 +27,14 @@ from work.escalation import (
 from work.rules import ESCALATION_NOTE_MAX
 
 from ..strict import StrictSerializer
+
+# The escalation page's words (escalations.words), refusing what it refuses.
+NOTE_TOO_LONG = notes_too_long(ESCALATION_NOTE_MAX)
+OUTCOME_MISSING = {
+    "required": CLOSE_OUTCOME_MISSING,
+    "null": CLOSE_OUTCOME_MISSING,
+    "invalid_choice": CLOSE_OUTCOME_MISSING,
+}
 
 
 class EscalationActionSerializer(serializers.ModelSerializer):
@@ -131,7 +145,12 @@ class EscalationActionInSerializer(StrictSerializer):
             (value, label)
             for value, label in EscalationAction.Kind.choices
             if value != EscalationAction.Kind.REOPENED
-        ]
+        ],
+        error_messages={
+            "required": ACTION_KIND_MISSING,
+            "null": ACTION_KIND_MISSING,
+            "invalid_choice": ACTION_KIND_MISSING,
+        },
     )
     note = serializers.CharField(
         max_length=ESCALATION_NOTE_MAX,
@@ -139,6 +158,7 @@ class EscalationActionInSerializer(StrictSerializer):
         error_messages={
             "required": "Say what happened.",
             "blank": "Say what happened.",
+            "max_length": NOTE_TOO_LONG,
         },
     )
 
@@ -160,9 +180,13 @@ class EscalationCloseSerializer(StrictSerializer):
         help_text="'reached' counts the item reached by the local team. Not "
         "'returned' (send it back instead) nor 'withdrawn' (set only when the "
         "result behind it is withdrawn, which closes it).",
+        error_messages=OUTCOME_MISSING,
     )
     note = serializers.CharField(
-        required=False, allow_blank=True, max_length=ESCALATION_NOTE_MAX
+        required=False,
+        allow_blank=True,
+        max_length=ESCALATION_NOTE_MAX,
+        error_messages={"max_length": NOTE_TOO_LONG},
     )
 
 
@@ -173,6 +197,7 @@ class EscalationReturnSerializer(StrictSerializer):
         error_messages={
             "required": "Say why, for the national caller.",
             "blank": "Say why, for the national caller.",
+            "max_length": NOTE_TOO_LONG,
         },
     )
     new_phone = PhoneSerializerField(
@@ -181,6 +206,7 @@ class EscalationReturnSerializer(StrictSerializer):
         max_length=32,
         help_text="A new number the team found, if any; needed when their record "
         "has no phone and no other phone (a 400 on new_phone without one).",
+        error_messages={"invalid": NEW_PHONE_INVALID},
     )
 
 
@@ -192,5 +218,6 @@ class EscalationReopenSerializer(StrictSerializer):
         error_messages={
             "required": REOPEN_REASON_MISSING,
             "blank": REOPEN_REASON_MISSING,
+            "max_length": NOTE_TOO_LONG,
         },
     )

@@ -15,7 +15,13 @@ from django.utils.dateparse import parse_datetime
 
 from calls.models import CORRECTED_TO, CORRECTION_REASON_MAX, Outcome
 from cases.workitem import WorkItem
-from work.calls import SUPPORT_OFFERED, support_problem
+from work.calls import (
+    CORRECTED_OUTCOME_MISSING,
+    CORRECTION_REASON_TOO_LONG,
+    OUTCOME_MISSING,
+    SUPPORT_OFFERED,
+    support_problem,
+)
 from work.online import SUPPORT_KINDS
 from work.rules import (
     CALL_LONGEST,
@@ -60,7 +66,7 @@ class CallLogForm(forms.Form):
         label="How did the call go?",
         choices=Outcome.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose the outcome of the call."},
+        error_messages={"required": OUTCOME_MISSING},
     )
     call_back_at = CallBackField(
         label="Call back at",
@@ -203,7 +209,7 @@ class CallCorrectionForm(forms.Form):
         label="What was the call?",
         choices=[(outcome.value, outcome.label) for outcome in CORRECTED_TO],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose the outcome the call had."},
+        error_messages={"required": CORRECTED_OUTCOME_MISSING},
     )
     reason = forms.CharField(
         label="Why is the outcome corrected?",
@@ -211,8 +217,10 @@ class CallCorrectionForm(forms.Form):
         "voicemail”. Kept with the call and shown in its history.",
         max_length=CORRECTION_REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
-        # Checked, with its words, by the operation: blank or spaces alike.
+        # Checked, with its words, by the operation: blank or spaces alike. Too
+        # long is refused here first (the textarea's limit), in the operation's words.
         required=False,
+        error_messages={"max_length": CORRECTION_REASON_TOO_LONG},
     )
     # This form's own: sent twice, it is one correction.
     submission = forms.UUIDField(required=False, widget=forms.HiddenInput)

@@ -22,7 +22,14 @@ from cases.workitem import Status
 from contacts.models import Contact, Exposure
 from figures.weekly import forget_cached_figures
 from work.access.withdraw import withdraw_refusal
-from work.withdraw import REASON_MAX, FurtherResultsStand, Withdrawn, case_withdraw
+from work.withdraw import (
+    REASON_MAX,
+    REASON_REQUIRED,
+    REASON_TOO_LONG,
+    FurtherResultsStand,
+    Withdrawn,
+    case_withdraw,
+)
 
 from ..typed import draws_its_form, put_typing_back
 
@@ -35,10 +42,8 @@ class WithdrawForm(forms.Form):
         help_text="For example, the lab's words: a sample mix-up, a void test. "
         "Kept with the case and shown on its page.",
         max_length=REASON_MAX,
-        error_messages={
-            "required": "Say why the result is withdrawn.",
-            "max_length": f"Keep the reason to {REASON_MAX} characters or fewer.",
-        },
+        # The operation's words, as the lab is told them through the API.
+        error_messages={"required": REASON_REQUIRED, "max_length": REASON_TOO_LONG},
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     confirm = forms.BooleanField(

@@ -16,6 +16,12 @@ from escalations.models import (
     Escalation,
     EscalationAction,
 )
+from escalations.words import (
+    ACTION_KIND_MISSING,
+    CLOSE_OUTCOME_MISSING,
+    NEW_PHONE_INVALID,
+    notes_too_long,
+)
 from staffing.models import Tier
 from work.escalation import (
     REOPEN_REASON_MISSING,
@@ -31,7 +37,10 @@ TABS = [
 ]
 
 SEARCH_MAX = 100
-NOTE_TOO_LONG = f"Notes must be {ESCALATION_NOTE_MAX:,} characters or fewer"
+# The words the API says too (escalations.words), without the full stop.
+NOTE_TOO_LONG = notes_too_long(ESCALATION_NOTE_MAX).removesuffix(".")
+CHOOSE_OUTCOME = CLOSE_OUTCOME_MISSING.removesuffix(".")
+CHOOSE_KIND = ACTION_KIND_MISSING.removesuffix(".")
 
 
 class QueueFilterForm(forms.Form):
@@ -123,8 +132,8 @@ class ActionForm(_OnePageForm):
         choices=RECORDED_KINDS,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose what you did",
-            "invalid_choice": "Choose what you did",
+            "required": CHOOSE_KIND,
+            "invalid_choice": CHOOSE_KIND,
         },
     )
     note = _note("Notes", rows=3, required=True, missing="Say what happened")
@@ -155,8 +164,8 @@ class CloseForm(_OnePageForm):
         choices=CLOSING_OUTCOMES,
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose how it ended",
-            "invalid_choice": "Choose how it ended",
+            "required": CHOOSE_OUTCOME,
+            "invalid_choice": CHOOSE_OUTCOME,
         },
     )
     note = _note("Notes (optional)", rows=2, required=False)
@@ -185,7 +194,7 @@ class ReturnForm(_OnePageForm):
             region="GB", attrs={"autocomplete": "off", "spellcheck": "false"}
         ),
         error_messages={
-            "invalid": "Enter a UK phone number, such as 07911 123456",
+            "invalid": NEW_PHONE_INVALID.removesuffix("."),
             "required": SENT_BACK_WITH_NO_NUMBER,
         },
     )

@@ -19,6 +19,7 @@ from cases.workitem import Status
 from contacts.models import Contact
 from people.models import Message
 from tests import factories as f
+from work.calls import CORRECTION_REASON_MISSING
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +157,7 @@ def test_a_correction_needs_a_reason(clock, call_handler):
     response = correct(http, contact, call, reason="   ")
 
     assert response.status_code == 400
-    assert response.json()["reason"] == ["Say why the outcome is corrected."]
+    assert response.json()["reason"] == [CORRECTION_REASON_MISSING]
     assert Contact.objects.get(pk=contact.pk).status == Status.REACHED
 
 

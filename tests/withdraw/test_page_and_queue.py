@@ -8,12 +8,13 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from cases.workitem import Status
 from contacts.models import Contact
 from tests.isolation.conftest import hold
 from work.assignment import assign_work
-from work.withdraw import case_withdraw
+from work.withdraw import REASON_REQUIRED, case_withdraw
 
 from .conftest import BEN, DECEMBER_7, named, positive
 
@@ -41,7 +42,7 @@ def test_a_supervisor_withdraws_on_the_page_after_a_warning(client, supervisor):
     refused = client.post(address, {"reason": ""})
     assert refused.status_code == 200
     said = refused.content.decode()
-    assert "Say why the result is withdrawn." in said
+    assert escape(REASON_REQUIRED) in said
     assert "Confirm that you understand" in said
     case.refresh_from_db()
     assert case.status != Status.WITHDRAWN
