@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from rest_framework.request import Request
 
+from areas.postcodes import normalise_postcode
 from cases.models import Case
 from clock.windows import CacheOutage
 from contacts.models import Contact, Exposure
+from people.phones import uk_phone_e164
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +55,41 @@ class AddedOnKey:
         return self.body == body_digest(request)
 
 
+# The person's fields read as the service stores them, so that a retry writing the
+# same number or postcode another way ("+44 114 ...", "s12he") is the same contact.
+_AS_STORED = {
+    "phone": uk_phone_e164,
+    "phone_alt": uk_phone_e164,
+    "postcode": normalise_postcode,
+}
+
+
+def _as_read(value: Any, name: str = "") -> Any:
+    """The body's value as the service reads it: text trimmed, a phone or postcode
+    in its stored form when it is one (as typed when it is not: then refused, on
+    the first send as on this one)."""
+    if isinstance(value, dict):
+        return {key: _as_read(inner, str(key)) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_as_read(inner, name) for inner in value]
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if name in _AS_STORED and text:
+        try:
+            return _AS_STORED[name](text)
+        except ValidationError:
+            return text
+    return text
+
+
 def body_digest(request: Request) -> str:
-    """The body sent, as data (its keys in any order, its spacing any)."""
+    """The body sent, as data (its keys in any order, its spacing any; a phone or
+    postcode however written: _as_read)."""
     data = request.data
     if hasattr(data, "lists"):  # a form's QueryDict: each field's values
         data = dict(data.lists())
-    text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=True)
+    text = json.dumps(_as_read(data), sort_keys=True, default=str, ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
