@@ -137,6 +137,31 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Tell us who you have been near",
         "cy": "Dywedwch wrthym pwy rydych wedi bod yn agos atynt",
     },
+    # Someone under 16 (their page, case or contact): a parent's phone is often the
+    # one given for a child's test. The first name only, never the age: a link can
+    # be forwarded (pages.online.views._for_a_child).
+    "for_a_child": {
+        "en": (
+            "This is about {name}, who is under 16. If you are their parent or "
+            "guardian, please answer for them."
+        ),
+        "cy": (
+            "Mae hyn am {name}, sydd o dan 16 oed. Os ydych yn rhiant neu'n "
+            "warcheidwad iddynt, atebwch ar eu rhan os gwelwch yn dda."
+        ),
+    },
+    # Read out before an inset text by a screen reader (visually hidden).
+    "information_prefix": {"en": "Information:", "cy": "Gwybodaeth:"},
+    "for_a_child_unnamed": {
+        "en": (
+            "This is about someone under 16. If you are their parent or guardian, "
+            "please answer for them."
+        ),
+        "cy": (
+            "Mae hyn am rywun o dan 16 oed. Os ydych yn rhiant neu'n warcheidwad "
+            "iddynt, atebwch ar eu rhan os gwelwch yn dda."
+        ),
+    },
     "case_lede": {
         "en": "Your coronavirus test was positive.",
         "cy": "Roedd eich prawf coronafeirws yn bositif.",

@@ -42,6 +42,7 @@ from cases.workitem import Status
 from contacts.models import Contact
 from online.models import OnlineLink
 from online.texts import language_of, long_date, name_fit_to_text
+from people.matching import age_on
 from work.casework import ContactRowsRefused
 from work.online import (
     CASE_LINK_PEOPLE_MAX,
@@ -59,6 +60,7 @@ from work.online import (
 )
 from work.rules import infectious_from, isolation_over, visits_from
 
+from ..templatetags.people_tags import GUARDIAN_UNDER_AGE
 from . import limits
 from .forms import (
     CONTACT_ROWS,
@@ -154,6 +156,20 @@ def _titled(key: str, first_name: str, language: str) -> str:
     if not name:
         return text(f"{key}_unnamed", language)
     return text(key, language, name=name)
+
+
+def _for_a_child(person, language: str) -> str:
+    """For the page of someone under 16 (GUARDIAN_UNDER_AGE, as the staff pages
+    judge it): that it is about them, and asking their parent or guardian to answer
+    for them; "" for anyone else, or a date of birth not known. By first name only,
+    when it is fit to show (as _titled)."""
+    born = person.date_of_birth
+    if born is None or not 0 <= age_on(born, timezone.localdate()) < GUARDIAN_UNDER_AGE:
+        return ""
+    name = name_fit_to_text(person.first_name)
+    if not name:
+        return text("for_a_child_unnamed", language)
+    return text("for_a_child", language, name=name)
 
 
 def _unusable(request: HttpRequest, language: str) -> HttpResponse:
@@ -485,6 +501,7 @@ def _case_page(request: HttpRequest, found: OnlineLink, language: str) -> HttpRe
         switch_in_form=True,
         typed_unsaved=_switching(request),
         title=_titled("case_title", found.person.first_name, language),
+        for_a_child=_for_a_child(found.person, language),
         errors=form.error_list(),
         form=form,
         over=over,
@@ -574,6 +591,7 @@ def _contact_page(
             found.person.first_name,
             language,
         ),
+        for_a_child=_for_a_child(found.person, language),
         errors=form.error_list(),
         form=form,
         over=over,
