@@ -45,7 +45,7 @@ from cases.workitem import UNREACHED, Route, Status, WorkItem
 from clock.written import short_time
 from contacts.models import Contact
 from escalations.models import WITHDRAWN_NOT_CHOSEN, Escalation, EscalationAction
-from escalations.selectors import nothing_left_to_ask_q
+from escalations.selectors import nothing_left_to_ask_q, open_escalation_of
 from online.texts import long_date
 from people.matching import phone_text
 from people.models import Message, Person, PersonChange
@@ -151,11 +151,7 @@ def _refuse_a_second_concern(item: WorkItem) -> None:
     online while the concern is open) has no status to refuse a second one while the
     first is with the team: refused here, saying whose it is (the database would
     refuse it too, unexplained)."""
-    open_one = (
-        Escalation.objects.filter(**{item.kind: item}, closed_at__isnull=True)
-        .select_related("local_team")
-        .first()
-    )
+    open_one = open_escalation_of(item)
     if open_one is not None:
         raise IllegalTransition(
             f"A concern raised on this {item.kind} is with "

@@ -37,7 +37,8 @@ from work.person_details import (
 )
 
 from ..desk.details import details_sent
-from ..desk.details_form import DRAWN, PersonDetailsForm
+from ..desk.details_form import PersonDetailsForm
+from ..typed import typed_value
 
 # Where the page opens after the form: the section itself.
 SECTION = "#details"
@@ -156,15 +157,15 @@ def _not_saved(
 def _typed_changes(request: HttpRequest) -> list[tuple[str, str]]:
     """The details the form sent changed from what it was drawn with, as typed,
     each with its field's label."""
-    form = PersonDetailsForm()
+    form = PersonDetailsForm(request.POST)
+    drawn = form.drawn()
     rows = []
     for name in DETAILS:
         key = form.add_prefix(name)
         if key not in request.POST:
             continue
-        typed = str(request.POST.get(key, "")).replace("\x00", "").strip()
-        drawn = str(request.POST.get(form.add_prefix(DRAWN + name), "")).strip()
-        if typed != drawn:
+        typed = typed_value(request.POST, key).strip()
+        if typed != drawn.get(name, "").strip():
             label = str(form.fields[name].label).removesuffix(" (optional)")
             rows.append((label, typed))
     return rows
